@@ -1,0 +1,445 @@
+/*
+ * context.c - opening and closing a context; services and their entries;
+ * the helpers the core offers plugins.
+ *
+ * rg_open() reads the configuration, loads and opens every stack entry's
+ * plugin and lets it declare its roles and privileges.  From then on the
+ * context is immutable: no member changes until rg_close().
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifndef RG_PLUGINDIR
+#define RG_PLUGINDIR "/usr/local/lib/rolegate"
+#endif
+
+#define DEFAULT_LOG_LEVEL RG_LOG_NOTICE
+
+/* ---- entries ------------------------------------------------------------- */
+
+static void free_argv(struct rg_plugin_handle *h)
+{
+	int i;
+
+	for (i = 0; i < h->argc; i++)
+		free(h->argv[i]);
+	free(h->argv);
+	h->argv = NULL;
+	h->argc = 0;
+}
+
+void rg_handle_free(struct rg_plugin_handle *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	free_argv(h);
+	for (i = 0; i < h->nstrings; i++)
+		free(h->strings[i]);
+	free(h->strings);
+	free(h->name);
+	free(h->control_text);
+	free(h->file);
+	free(h->config_dir);
+	free(h->error);
+	free(h);
+}
+
+int rg_service_add_entry(struct rg_service *svc, const char *control_text,
+			 const rg_control *control, const char *plugin,
+			 int argc, char *const argv[], unsigned line,
+			 int status, const char *err)
+{
+	struct rg_plugin_handle *h = calloc(1, sizeof(*h));
+	int i;
+
+	if (!h)
+		return RG_ENOMEM;
+	h->svc = svc;
+	h->name = rg_strdup(plugin);
+	h->control_text = rg_strdup(control_text);
+	h->control = *control;
+	h->file = rg_strdup(svc->ctx->config_path);
+	h->config_dir = rg_strdup(svc->ctx->config_dir);
+	h->line = line;
+	h->status = status;
+	h->error = rg_strdup(err ? err : "");
+	h->argv = argc ? calloc((size_t)argc, sizeof(*h->argv)) : NULL;
+	if (!h->name || !h->control_text || !h->file || !h->config_dir ||
+	    !h->error || (argc && !h->argv))
+		goto nomem;
+	h->argc = argc;
+	for (i = 0; i < argc; i++)
+		if (!(h->argv[i] = rg_strdup(argv[i])))
+			goto nomem;
+	if (rg_ptr_push((void ***)&svc->entries, &svc->nentries,
+			&svc->capentries, h) != RG_OK)
+		goto nomem;
+	return RG_OK;
+nomem:
+	rg_handle_free(h);
+	return RG_ENOMEM;
+}
+
+/* Marks an entry failed: it keeps its control and always answers ERROR. */
+static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
+{
+	char *copy = rg_strdup(msg);
+
+	h->status = status;
+	if (copy) {
+		free(h->error);
+		h->error = copy;
+	}
+	rg_diag(h->svc->ctx, h->file, h->line, "%s", msg);
+}
+
+static void open_entry(struct rg_plugin_handle *h)
+{
+	struct rg_context *ctx = h->svc->ctx;
+	char err[RG_MSG_MAX];
+	int rc;
+
+	rc = rg_module_load(ctx->plugin_dir, h->name, &h->module, err,
+			    sizeof(err));
+	if (rc != RG_OK) {
+		fail_entry(h, rc, err);
+		return;
+	}
+	h->vt = rg_module_vtable(h->module);
+	rc = h->vt->open(h, h->argc, h->argv, &h->state);
+	free_argv(h);
+	if (rc != RG_OK) {
+		snprintf(err, sizeof(err), "plugin '%s' failed to open: %s",
+			 h->name, rg_strerror(rc));
+		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
+		return;
+	}
+	h->opened = 1;
+	if (!h->vt->declare)
+		return;
+	rc = h->vt->declare(h->state, h);
+	if (rc != RG_OK) {
+		snprintf(err, sizeof(err),
+			 "plugin '%s' failed to declare its roles: %s",
+			 h->name, rg_strerror(rc));
+		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
+	}
+}
+
+static void close_entry(struct rg_plugin_handle *h)
+{
+	if (h->opened && h->vt->close)
+		h->vt->close(h->state);
+	h->opened = 0;
+	h->state = NULL;
+	rg_module_unload(h->module);
+	h->module = NULL;
+}
+
+/* ---- services ------------------------------------------------------------ */
+
+int rg_service_new(struct rg_context *ctx, const char *name, const char *file,
+		   unsigned line, struct rg_service **out)
+{
+	struct rg_service *svc;
+	long existing = rg_intern_get(&ctx->service_ix, name);
+
+	if (existing >= 0) {
+		*out = ctx->services[existing];
+		return RG_EEXIST;
+	}
+	svc = calloc(1, sizeof(*svc));
+	if (!svc)
+		return RG_ENOMEM;
+	svc->ctx = ctx;
+	svc->name = rg_strdup(name);
+	svc->file = rg_strdup(file);
+	svc->line = line;
+	rg_registry_init(&svc->reg);
+	if (!svc->name || !svc->file ||
+	    rg_ptr_push((void ***)&ctx->services, &ctx->nservices,
+			&ctx->capservices, svc) != RG_OK)
+		goto nomem;
+	if (rg_intern_put(&ctx->service_ix, svc->name,
+			  (uint32_t)(ctx->nservices - 1)) != RG_OK) {
+		ctx->nservices--;
+		goto nomem;
+	}
+	*out = svc;
+	return RG_OK;
+nomem:
+	free(svc->name);
+	free(svc->file);
+	free(svc);
+	return RG_ENOMEM;
+}
+
+static void service_free(struct rg_service *svc)
+{
+	size_t i;
+
+	/* Close in reverse order, as PAM does; then free. */
+	for (i = svc->nentries; i > 0; i--)
+		close_entry(svc->entries[i - 1]);
+	rg_registry_free(&svc->reg);
+	for (i = 0; i < svc->nentries; i++)
+		rg_handle_free(svc->entries[i]);
+	free(svc->entries);
+	free(svc->name);
+	free(svc->description);
+	free(svc->file);
+	free(svc);
+}
+
+size_t rg_service_count(const rg_context *ctx)
+{
+	return ctx ? ctx->nservices : 0;
+}
+
+const rg_service *rg_service_at(const rg_context *ctx, size_t i)
+{
+	return ctx && i < ctx->nservices ? ctx->services[i] : NULL;
+}
+
+const rg_service *rg_service_find(const rg_context *ctx, const char *name)
+{
+	long i;
+
+	if (!ctx || !name)
+		return NULL;
+	i = rg_intern_get(&ctx->service_ix, name);
+	return i < 0 ? NULL : ctx->services[i];
+}
+
+const char *rg_service_name(const rg_service *svc)
+{
+	return svc ? svc->name : NULL;
+}
+
+size_t rg_entry_count(const rg_service *svc)
+{
+	return svc ? svc->nentries : 0;
+}
+
+int rg_entry_at(const rg_service *svc, size_t i, rg_entry_info *out)
+{
+	const struct rg_plugin_handle *h;
+
+	if (!svc || !out || i >= svc->nentries)
+		return RG_EINVAL;
+	h = svc->entries[i];
+	out->plugin = h->name;
+	out->control = h->control_text;
+	out->path = h->module ? rg_module_path(h->module) : "";
+	out->file = h->file;
+	out->line = h->line;
+	out->abi_version = h->vt ? h->vt->abi_version : 0;
+	out->plugin_version = h->vt && h->vt->version ? h->vt->version : "";
+	out->description =
+		h->vt && h->vt->description ? h->vt->description : "";
+	out->status = h->status;
+	out->error = h->error ? h->error : "";
+	return RG_OK;
+}
+
+/* ---- contexts ------------------------------------------------------------ */
+
+static int context_paths(rg_context *ctx, const rg_options *opts)
+{
+	ctx->config_path = rg_strdup(opts->config_path);
+	if (!ctx->config_path)
+		return RG_ENOMEM;
+	ctx->config_dir = rg_dirname(ctx->config_path);
+	if (!ctx->config_dir)
+		return RG_ENOMEM;
+	return RG_OK;
+}
+
+/* The plugin directory: the caller's, else the config's, else built in. */
+static int choose_plugin_dir(rg_context *ctx, const rg_options *opts)
+{
+	if (opts->plugin_dir) {
+		free(ctx->plugin_dir);
+		ctx->plugin_dir = rg_strdup(opts->plugin_dir);
+	} else if (!ctx->plugin_dir) {
+		ctx->plugin_dir = rg_strdup(RG_PLUGINDIR);
+	}
+	return ctx->plugin_dir ? RG_OK : RG_ENOMEM;
+}
+
+static void open_all(rg_context *ctx)
+{
+	size_t i, j;
+
+	for (i = 0; i < ctx->nservices; i++) {
+		struct rg_service *svc = ctx->services[i];
+		for (j = 0; j < svc->nentries; j++)
+			if (svc->entries[j]->status == RG_OK)
+				open_entry(svc->entries[j]);
+	}
+}
+
+int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
+	    size_t errlen)
+{
+	rg_context *ctx;
+	int rc;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!out || !opts || !opts->config_path) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "no configuration file given");
+		return RG_EINVAL;
+	}
+	*out = NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return RG_ENOMEM;
+	ctx->log = opts->log;
+	ctx->log_user = opts->log_user;
+	ctx->log_level = DEFAULT_LOG_LEVEL;
+	ctx->building = 1;
+	rg_intern_init(&ctx->service_ix);
+	rc = context_paths(ctx, opts);
+	if (rc == RG_OK)
+		rc = rg_config_read(ctx, errbuf, errlen);
+	if (rc == RG_OK && opts->log_level)
+		ctx->log_level = opts->log_level;
+	if (rc == RG_OK)
+		rc = choose_plugin_dir(ctx, opts);
+	if (rc != RG_OK) {
+		if (errbuf && !errbuf[0])
+			snprintf(errbuf, errlen, "%s: %s", opts->config_path,
+				 rg_strerror(rc));
+		rg_close(ctx);
+		return rc;
+	}
+	open_all(ctx);
+	ctx->building = 0;
+	rg_log(ctx, RG_LOG_INFO, "%s: %zu services, %zu problems",
+	       ctx->config_path, ctx->nservices, ctx->ndiags);
+	*out = ctx;
+	return RG_OK;
+}
+
+void rg_close(rg_context *ctx)
+{
+	size_t i;
+
+	if (!ctx)
+		return;
+	for (i = ctx->nservices; i > 0; i--)
+		service_free(ctx->services[i - 1]);
+	free(ctx->services);
+	rg_intern_free(&ctx->service_ix);
+	for (i = 0; i < ctx->ndiags; i++)
+		free(ctx->diags[i]);
+	free(ctx->diags);
+	free(ctx->config_path);
+	free(ctx->config_dir);
+	free(ctx->plugin_dir);
+	free(ctx);
+}
+
+const char *rg_config_path(const rg_context *ctx)
+{
+	return ctx ? ctx->config_path : NULL;
+}
+
+const char *rg_plugin_dir(const rg_context *ctx)
+{
+	return ctx ? ctx->plugin_dir : NULL;
+}
+
+/* ---- helpers offered to plugins ------------------------------------------ */
+
+const char *rg_plugin_name(const rg_plugin_handle *h)
+{
+	return h ? h->name : NULL;
+}
+
+const char *rg_plugin_config_dir(const rg_plugin_handle *h)
+{
+	return h ? h->config_dir : NULL;
+}
+
+void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
+		   const char *fmt, ...)
+{
+	char msg[RG_MSG_MAX];
+	va_list ap;
+
+	if (!h)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rg_log(h->svc->ctx, level, "%s: %s", h->name, msg);
+}
+
+void rg_plugin_error(rg_plugin_handle *h, const char *file, unsigned line,
+		     const char *fmt, ...)
+{
+	char msg[RG_MSG_MAX];
+	va_list ap;
+
+	if (!h)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!file) {
+		file = h->file;
+		line = h->line;
+	}
+	rg_diag(h->svc->ctx, file, line, "%s: %s", h->name, msg);
+}
+
+void rg_answer(rg_plugin_answer *ans, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ans->reason, sizeof(ans->reason), fmt, ap);
+	va_end(ap);
+}
+
+const char *rg_attr_get(const rg_attr *attrs, size_t n, const char *key)
+{
+	size_t i;
+
+	if (!key)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (attrs[i].key && strcmp(attrs[i].key, key) == 0)
+			return attrs[i].value;
+	return NULL;
+}
+
+int rg_list_contains(const char *list, const char *item)
+{
+	size_t len;
+
+	if (!list || !item || !*item)
+		return 0;
+	len = strlen(item);
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t n = end ? (size_t)(end - list) : strlen(list);
+		if (n == len && strncmp(list, item, len) == 0)
+			return 1;
+		if (!end)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,260 @@
+/*
+ * internal.h - librolegate's private structures, shared by the files of core/ only.
+ *
+ * Ownership in one place: a context owns its services; a service owns its
+ * stack entries (plugin handles) and its registry; a handle owns its
+ * plugin's state (through the plugin's close) and the strings it hands out.
+ * Nothing here is mutated after rg_open() returns, which is what makes
+ * checks lock-free.
+ */
+#ifndef ROLEGATE_INTERNAL_H
+#define ROLEGATE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rolegate/plugin.h>
+#include <rolegate/rolegate.h>
+
+#define RG_PRIV_WORDS (RG_MAX_PRIVILEGES / RG_BITSET_WORD_BITS)
+#define RG_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+#define RG_MSG_MAX 1024 /* one log line or diagnostic */
+
+/* ---- util.c ------------------------------------------------------------ */
+
+char *rg_strdup(const char *s);
+char *rg_strndup(const char *s, size_t n);
+char *rg_asprintf(const char *fmt, ...) RG_PRINTF(1, 2);
+/* Copies src into dst of size n, always terminated; returns strlen(src). */
+size_t rg_strlcpy(char *dst, const char *src, size_t n);
+/* Appends p to an array of pointers; returns RG_OK or RG_ENOMEM. */
+int rg_ptr_push(void ***arr, size_t *n, size_t *cap, void *p);
+/* Directory part of path ("." when none); allocated. */
+char *rg_dirname(const char *path);
+/* path if absolute, else dir/path; allocated. */
+char *rg_path_join(const char *dir, const char *path);
+/* 1 when id is a valid identifier: [A-Za-z0-9._:-]+, < RG_ID_MAX bytes. */
+int rg_id_valid(const char *id);
+/* 1 when s has only letters, digits, '-' and '_' and is non-empty. */
+int rg_name_valid(const char *s, size_t max);
+/* Splits s in place on blanks; returns count (<= max) or -1 when more. */
+int rg_split_words(char *s, char **words, int max);
+/* Trims blanks at both ends, in place. */
+char *rg_trim(char *s);
+
+/* ---- intern.c: string -> dense index, open addressing ------------------ */
+
+typedef struct rg_intern {
+	const char **keys; /* borrowed: the registry owns the strings */
+	uint32_t *vals;
+	size_t cap; /* power of two */
+	size_t count;
+} rg_intern;
+
+void rg_intern_init(rg_intern *t);
+void rg_intern_free(rg_intern *t);
+/* RG_OK, RG_EEXIST (existing value left) or RG_ENOMEM. */
+int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
+/* The value, or -1.  Read-only, allocation-free. */
+long rg_intern_get(const rg_intern *t, const char *key);
+
+/* ---- registry.c -------------------------------------------------------- */
+
+struct rg_role {
+	char *id;
+	char *name;
+	char *description;
+	unsigned flags;
+	struct rg_plugin_handle *owner;
+	uint64_t grants[RG_PRIV_WORDS];
+	rg_roleset prereqs;
+	uint32_t *prereq_list; /* in declaration order, for listings */
+	size_t nprereq;
+};
+
+struct rg_priv {
+	char *id;
+	char *description;
+	struct rg_plugin_handle *owner; /* the first declarer */
+	rg_roleset granted_by;          /* every role granting it */
+	rg_roleset requires;            /* roles needed besides a grant */
+	uint32_t *req_list;
+	size_t nreq;
+};
+
+typedef struct rg_registry {
+	struct rg_role *roles;
+	size_t nroles, caproles;
+	struct rg_priv *privs;
+	size_t nprivs, capprivs;
+	rg_intern role_ix;
+	rg_intern priv_ix;
+} rg_registry;
+
+void rg_registry_init(rg_registry *r);
+void rg_registry_free(rg_registry *r);
+/* Resolves "a,b,c" to a role set.  On an unknown id returns RG_ENOROLE and
+ * copies the id into bad (size RG_ID_MAX).  Allocation-free. */
+int rg_registry_parse_roles(const rg_registry *r, const char *list,
+			    rg_roleset *out, char *bad);
+/* Adds to *set the transitive prerequisites of every role in it. */
+void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set);
+
+/* ---- log.c ------------------------------------------------------------- */
+
+struct rg_context;
+void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
+	    ...) RG_PRINTF(3, 4);
+void rg_vlog(const struct rg_context *ctx, rg_log_level level,
+	     const char *fmt, va_list ap) RG_PRINTF(3, 0);
+/* Logs at ERR and keeps a diagnostic "file:line: message" (file may be
+ * NULL, line 0 omits it).  Only while the context is being built. */
+void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
+	     const char *fmt, ...) RG_PRINTF(4, 5);
+void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
+	      const char *fmt, va_list ap) RG_PRINTF(4, 0);
+/* Parses "err", "warning", ... ; -1 when unknown. */
+int rg_log_level_parse(const char *s);
+
+/* ---- ini.c: the one inih wrapper --------------------------------------- */
+
+/* Called for each key; line is the key's line.  Return RG_OK or an error
+ * (the callback reports it). */
+typedef int (*rg_ini_key_fn)(void *user, const char *section, const char *key,
+			     const char *value, unsigned line);
+/* Called for each syntax error, with the line and what was expected. */
+typedef void (*rg_ini_error_fn)(void *user, unsigned line, const char *msg);
+
+/* Called for each section header, with its trimmed name and line. */
+typedef int (*rg_ini_section_fn)(void *user, const char *section,
+				 unsigned line);
+
+/* Reads path; section may be NULL.  RG_OK; RG_ENOENT/RG_EIO (file unreadable, errno kept);
+ * RG_ECONFIG when any syntax error or callback error occurred. */
+int rg_ini_parse_path(const char *path, rg_ini_section_fn section,
+		      rg_ini_key_fn key, rg_ini_error_fn err, void *user);
+
+/* ---- stack.c ----------------------------------------------------------- */
+
+typedef enum rg_action {
+	RG_ACT_IGNORE = 0,
+	RG_ACT_OK,
+	RG_ACT_DONE,
+	RG_ACT_BAD,
+	RG_ACT_DIE,
+	RG_ACT_RESET,
+	RG_ACT_JUMP, /* ok, then skip `jump` entries */
+} rg_action;
+
+typedef struct rg_control {
+	rg_action act[RG_RESULT_COUNT];
+	unsigned jump[RG_RESULT_COUNT];
+} rg_control;
+
+/* Parses a control word or table; on error writes a message into err. */
+int rg_control_parse(const char *text, rg_control *out, char *err,
+		     size_t errlen);
+/* The control of a line that could not be parsed: every result is bad. */
+void rg_control_broken(rg_control *out);
+
+struct rg_service;
+/* Runs the stack of svc on a resolved request; fills out (result, plugin,
+ * reason, role, missing, trace when wanted).  Allocation-free. */
+void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
+		  unsigned flags, rg_decision *out);
+
+/* ---- loader.c: every libltdl call ------------------------------------- */
+
+typedef struct rg_module rg_module;
+/* Loads NAME from dir.  On failure returns an error and writes a message
+ * naming the plugin, the file and (for ABI) both versions into err. */
+int rg_module_load(const char *dir, const char *name, rg_module **out,
+		   char *err, size_t errlen);
+void rg_module_unload(rg_module *m);
+const struct rg_plugin *rg_module_vtable(const rg_module *m);
+const char *rg_module_path(const rg_module *m);
+
+/* ---- context.c ---------------------------------------------------------- */
+
+struct rg_plugin_handle {
+	struct rg_service *svc;
+	char *name;
+	char *control_text;
+	rg_control control;
+	char *file;
+	unsigned line;
+	char *config_dir;
+	rg_module *module;
+	const struct rg_plugin *vt;
+	void *state;
+	int opened;
+	char **argv; /* the line's arguments, until open */
+	int argc;
+	int status;  /* RG_OK, or why this entry always fails */
+	char *error; /* message when status != RG_OK */
+	rg_roleset own;
+	void **strings; /* handed out by rg_args_parse, freed at close */
+	size_t nstrings, capstrings;
+};
+
+struct rg_service {
+	struct rg_context *ctx;
+	char *name;
+	char *description;
+	char *file;
+	unsigned line;
+	struct rg_plugin_handle **entries;
+	size_t nentries, capentries;
+	rg_registry reg;
+};
+
+struct rg_context {
+	char *config_path;
+	char *config_dir;
+	char *plugin_dir;
+	unsigned plugin_dir_line; /* where the config set it, or 0 */
+	rg_log_fn log;
+	void *log_user;
+	int log_level;
+	int building; /* diagnostics are accepted only while building */
+	struct rg_service **services;
+	size_t nservices, capservices;
+	rg_intern service_ix;
+	char **diags;
+	size_t ndiags, capdiags;
+};
+
+/* ---- config.c ----------------------------------------------------------- */
+
+/* Reads the configuration into ctx: settings, services and their stack lines
+ * (entries not loaded yet: status/error set for bad lines).  Returns RG_OK,
+ * or RG_ENOENT/RG_EIO/RG_ENOMEM when the file cannot be used at all. */
+int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen);
+
+/* Frees a handle that was never opened (or after close). */
+void rg_handle_free(struct rg_plugin_handle *h);
+/* Creates a service; RG_EEXIST when the name is taken. */
+int rg_service_new(struct rg_context *ctx, const char *name,
+		   const char *file, unsigned line, struct rg_service **out);
+/* Appends a stack entry; argv is copied.  status != RG_OK makes the entry
+ * always fail with message err. */
+int rg_service_add_entry(struct rg_service *svc, const char *control_text,
+			 const rg_control *control, const char *plugin,
+			 int argc, char *const argv[], unsigned line,
+			 int status, const char *err);
+
+/* ---- check.c ------------------------------------------------------------ */
+
+/* Resolves and runs a request with an explicit role set (used by explain). */
+int rg_check_roles(const struct rg_context *ctx, const struct rg_service *svc,
+		   const rg_request *req, const rg_roleset *roles,
+		   unsigned flags, rg_decision *out);
+/* Resolves the subject's roles; fills out (deny) on failure. */
+int rg_subject_roles(const struct rg_service *svc, const rg_subject *subject,
+		     rg_roleset *roles, rg_decision *out);
+/* Sets a deny decision with a status and reason. */
+void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
+	RG_PRINTF(3, 4);
+
+#endif /* ROLEGATE_INTERNAL_H */

@@ -1,0 +1,239 @@
+/*
+ * loader.c - loading plugin objects.  Every libltdl call is in this file.
+ *
+ * libltdl is not thread-safe, so every call here runs under one mutex, and
+ * loading happens only while a context is opened (or rebuilt), never on the
+ * decision path.  The mutex and the lt_dlinit() reference count are the only
+ * process-wide state in librolegate, because libltdl itself is process-wide.
+ *
+ * A plugin is found only in the configured plugin directory, by a validated
+ * name, through an absolute path; the directory and the file must not be
+ * writable by group or others, must be owned by root or by us, and the file
+ * must be a regular file (not a symlink).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ltdl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PLUGIN_NAME_MAX 64
+
+struct rg_module {
+	lt_dlhandle lt;
+	char *path;
+	const struct rg_plugin *vt;
+};
+
+static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Checks ownership and mode of a file or directory we are about to trust. */
+static int check_trust(const char *path, int want_dir, char *err,
+		       size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? RG_ENOENT : RG_EIO;
+	}
+	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a %s", path,
+			 want_dir ? "directory" : "regular file");
+		return RG_EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "%s is writable by group or others (mode %04o): "
+			 "refusing to load from it",
+			 path, (unsigned)(st.st_mode & 07777));
+		return RG_EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "%s is owned by uid %u, neither root nor us: refusing "
+			 "to load from it",
+			 path, (unsigned)st.st_uid);
+		return RG_EPERM;
+	}
+	return RG_OK;
+}
+
+/*
+ * Finds the object for name in dir: NAME.so (installed), else NAME.la
+ * (a libtool build tree, whose real object is .libs/NAME.so).
+ */
+static int find_object(const char *dir, const char *name, char **out,
+		       char *err, size_t errlen)
+{
+	static const char *const exts[] = {".so", ".la"};
+	size_t i;
+	int rc = RG_ENOENT;
+
+	*out = NULL;
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		char *path = rg_asprintf("%s/%s%s", dir, name, exts[i]);
+		struct stat st;
+
+		if (!path)
+			return RG_ENOMEM;
+		if (lstat(path, &st) != 0) {
+			free(path);
+			continue;
+		}
+		rc = check_trust(path, 0, err, errlen);
+		if (rc != RG_OK) {
+			free(path);
+			return rc;
+		}
+		*out = path;
+		return RG_OK;
+	}
+	snprintf(err, errlen, "plugin '%s' not found: no %s/%s.so", name, dir,
+		 name);
+	return rc;
+}
+
+static int ltdl_open(const char *path, lt_dlhandle *out, char *err,
+		     size_t errlen)
+{
+	lt_dladvise advise;
+	int rc = RG_OK;
+
+	*out = NULL;
+	if (lt_dladvise_init(&advise) != 0)
+		return RG_ENOMEM;
+	/* Symbols stay private to the plugin and resolve now, not later. */
+	lt_dladvise_local(&advise);
+	*out = lt_dlopenadvise(path, advise);
+	if (!*out) {
+		const char *why = lt_dlerror();
+		snprintf(err, errlen, "cannot load %s: %s", path,
+			 why ? why : "unknown error");
+		rc = RG_EPLUGIN;
+	}
+	lt_dladvise_destroy(&advise);
+	return rc;
+}
+
+static int load_locked(const char *path, const char *name, rg_module *m,
+		       char *err, size_t errlen)
+{
+	uint32_t v;
+	int rc;
+
+	rc = ltdl_open(path, &m->lt, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	m->vt = (const struct rg_plugin *)lt_dlsym(m->lt, RG_PLUGIN_SYMBOL);
+	if (!m->vt) {
+		snprintf(err, errlen,
+			 "plugin '%s' (%s) does not export the symbol '%s'",
+			 name, path, RG_PLUGIN_SYMBOL);
+		return RG_EPLUGIN;
+	}
+	v = m->vt->abi_version;
+	if (RG_ABI_MAJOR(v) != RG_PLUGIN_ABI_MAJOR) {
+		snprintf(err, errlen,
+			 "plugin '%s' (%s) has ABI version %u.%u, but this "
+			 "rolegate speaks ABI %u.%u",
+			 name, path, RG_ABI_MAJOR(v), RG_ABI_MINOR(v),
+			 RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR);
+		return RG_EABI;
+	}
+	if (!m->vt->open || !m->vt->decide) {
+		snprintf(err, errlen,
+			 "plugin '%s' (%s) lacks a required member (open or "
+			 "decide)",
+			 name, path);
+		return RG_EPLUGIN;
+	}
+	return RG_OK;
+}
+
+int rg_module_load(const char *dir, const char *name, rg_module **out,
+		   char *err, size_t errlen)
+{
+	rg_module *m = NULL;
+	char *path = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!rg_name_valid(name, PLUGIN_NAME_MAX)) {
+		snprintf(err, errlen,
+			 "invalid plugin name '%s': expected letters, digits, "
+			 "'-' or '_'",
+			 name);
+		return RG_EINVAL;
+	}
+	if (!dir || dir[0] != '/') {
+		snprintf(err, errlen,
+			 "plugin directory '%s' is not an absolute path",
+			 dir ? dir : "(none)");
+		return RG_EINVAL;
+	}
+	rc = check_trust(dir, 1, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	rc = find_object(dir, name, &path, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		rc = RG_ENOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&ltdl_lock);
+	if (lt_dlinit() != 0) {
+		snprintf(err, errlen, "cannot initialise libltdl: %s",
+			 lt_dlerror());
+		rc = RG_EPLUGIN;
+	} else {
+		rc = load_locked(path, name, m, err, errlen);
+		if (rc != RG_OK && m->lt)
+			lt_dlclose(m->lt);
+		if (rc != RG_OK)
+			lt_dlexit();
+	}
+	pthread_mutex_unlock(&ltdl_lock);
+	if (rc != RG_OK)
+		goto out;
+	m->path = path;
+	path = NULL;
+	*out = m;
+	m = NULL;
+out:
+	free(path);
+	free(m);
+	return rc;
+}
+
+void rg_module_unload(rg_module *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&ltdl_lock);
+	if (m->lt)
+		lt_dlclose(m->lt);
+	lt_dlexit();
+	pthread_mutex_unlock(&ltdl_lock);
+	free(m->path);
+	free(m);
+}
+
+const struct rg_plugin *rg_module_vtable(const rg_module *m)
+{
+	return m->vt;
+}
+
+const char *rg_module_path(const rg_module *m)
+{
+	return m->path;
+}

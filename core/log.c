@@ -1,0 +1,104 @@
+/*
+ * log.c - logging and open-time diagnostics.
+ *
+ * Messages are formatted into a stack buffer, so logging from the decision
+ * path allocates nothing.  Diagnostics are kept only while a context is
+ * being built; afterwards the context is immutable.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const level_names[] = {
+	[RG_LOG_ERR] = "err",	    [RG_LOG_WARNING] = "warning",
+	[RG_LOG_NOTICE] = "notice", [RG_LOG_INFO] = "info",
+	[RG_LOG_DEBUG] = "debug",
+};
+
+const char *rg_log_level_name(rg_log_level level)
+{
+	if (level < RG_LOG_ERR || level > RG_LOG_DEBUG)
+		return "unknown";
+	return level_names[level];
+}
+
+int rg_log_level_parse(const char *s)
+{
+	int l;
+
+	for (l = RG_LOG_ERR; l <= RG_LOG_DEBUG; l++)
+		if (strcmp(s, level_names[l]) == 0)
+			return l;
+	return -1;
+}
+
+void rg_vlog(const struct rg_context *ctx, rg_log_level level,
+	     const char *fmt, va_list ap)
+{
+	char msg[RG_MSG_MAX];
+
+	if (!ctx || (int)level > ctx->log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (ctx->log)
+		ctx->log(ctx->log_user, level, msg);
+	else
+		fprintf(stderr, "rolegate: %s: %s\n", rg_log_level_name(level),
+			msg);
+}
+
+void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
+	    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rg_vlog(ctx, level, fmt, ap);
+	va_end(ap);
+}
+
+void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
+	      const char *fmt, va_list ap)
+{
+	char body[RG_MSG_MAX];
+	char *msg;
+
+	vsnprintf(body, sizeof(body), fmt, ap);
+	if (file && line)
+		msg = rg_asprintf("%s:%u: %s", file, line, body);
+	else if (file)
+		msg = rg_asprintf("%s: %s", file, body);
+	else
+		msg = rg_strdup(body);
+	if (!msg)
+		return;
+	rg_log(ctx, RG_LOG_ERR, "%s", msg);
+	if (!ctx->building ||
+	    rg_ptr_push((void ***)&ctx->diags, &ctx->ndiags, &ctx->capdiags,
+			msg) != RG_OK)
+		free(msg);
+}
+
+void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
+	     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rg_vdiag(ctx, file, line, fmt, ap);
+	va_end(ap);
+}
+
+size_t rg_diagnostic_count(const rg_context *ctx)
+{
+	return ctx ? ctx->ndiags : 0;
+}
+
+const char *rg_diagnostic(const rg_context *ctx, size_t i)
+{
+	return ctx && i < ctx->ndiags ? ctx->diags[i] : NULL;
+}

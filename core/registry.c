@@ -1,0 +1,533 @@
+/*
+ * registry.c - a service's roles and privileges, interned to dense indexes.
+ *
+ * Plugins declare ids while the context is built; the core keeps, for each
+ * role, the privileges it grants and its prerequisite roles as bitsets, and
+ * for each privilege the roles that grant it.  A decision then reduces to a
+ * few word-wide ANDs over fixed-size sets: no allocation, no lock.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ARRAY_MIN_CAP 16
+
+static int word_has(const uint64_t *w, uint32_t i)
+{
+	return (w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) & 1u;
+}
+
+static void word_set(uint64_t *w, uint32_t i)
+{
+	w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1 << (i % RG_BITSET_WORD_BITS);
+}
+
+/* The lowest role in sub that set lacks, or -1. */
+static long roleset_first_missing(const rg_roleset *sub, const rg_roleset *set)
+{
+	size_t i;
+
+	for (i = 0; i < RG_ROLE_WORDS; i++) {
+		uint64_t m = sub->w[i] & ~set->w[i];
+		if (m)
+			return (long)(i * RG_BITSET_WORD_BITS +
+				      (size_t)__builtin_ctzll(m));
+	}
+	return -1;
+}
+
+void rg_registry_init(rg_registry *r)
+{
+	memset(r, 0, sizeof(*r));
+	rg_intern_init(&r->role_ix);
+	rg_intern_init(&r->priv_ix);
+}
+
+void rg_registry_free(rg_registry *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nroles; i++) {
+		free(r->roles[i].id);
+		free(r->roles[i].name);
+		free(r->roles[i].description);
+		free(r->roles[i].prereq_list);
+	}
+	for (i = 0; i < r->nprivs; i++) {
+		free(r->privs[i].id);
+		free(r->privs[i].description);
+		free(r->privs[i].req_list);
+	}
+	free(r->roles);
+	free(r->privs);
+	rg_intern_free(&r->role_ix);
+	rg_intern_free(&r->priv_ix);
+	rg_registry_init(r);
+}
+
+int rg_registry_parse_roles(const rg_registry *r, const char *list,
+			    rg_roleset *out, char *bad)
+{
+	const char *p = list;
+
+	memset(out, 0, sizeof(*out));
+	while (p && *p) {
+		char id[RG_ID_MAX];
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		long idx;
+
+		if (len == 0 || len >= sizeof(id)) {
+			rg_strlcpy(bad, len ? p : "(empty role id)", RG_ID_MAX);
+			return RG_ENOROLE;
+		}
+		memcpy(id, p, len);
+		id[len] = '\0';
+		idx = rg_intern_get(&r->role_ix, id);
+		if (idx < 0) {
+			rg_strlcpy(bad, id, RG_ID_MAX);
+			return RG_ENOROLE;
+		}
+		rg_roleset_add(out, (uint32_t)idx);
+		p = end ? end + 1 : NULL;
+	}
+	return RG_OK;
+}
+
+void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set)
+{
+	int changed = 1;
+
+	/* Iterate to a fixed point: prerequisite chains are short. */
+	while (changed) {
+		size_t i;
+
+		changed = 0;
+		for (i = 0; i < r->nroles; i++) {
+			size_t w;
+
+			if (!rg_roleset_has(set, (uint32_t)i))
+				continue;
+			for (w = 0; w < RG_ROLE_WORDS; w++) {
+				uint64_t add = r->roles[i].prereqs.w[w] &
+					       ~set->w[w];
+				if (add) {
+					set->w[w] |= add;
+					changed = 1;
+				}
+			}
+		}
+	}
+}
+
+/* ---- declarations (while building) ------------------------------------ */
+
+static rg_registry *handle_reg(rg_plugin_handle *h)
+{
+	return &h->svc->reg;
+}
+
+static int building(const rg_plugin_handle *h)
+{
+	return h && h->svc && h->svc->ctx->building;
+}
+
+/* Makes room for one more element of an array of *cap elements. */
+static int grow_array(void **arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t ncap;
+	void *na;
+
+	if (n < *cap)
+		return RG_OK;
+	ncap = *cap ? *cap * 2 : ARRAY_MIN_CAP;
+	na = realloc(*arr, ncap * elem);
+	if (!na)
+		return RG_ENOMEM;
+	*arr = na;
+	*cap = ncap;
+	return RG_OK;
+}
+
+int rg_declare_privilege(rg_plugin_handle *h, const char *id,
+			 const char *description, uint32_t *out)
+{
+	rg_registry *r;
+	struct rg_priv *p;
+	long idx;
+	int rc;
+
+	if (!building(h) || !rg_id_valid(id))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	idx = rg_intern_get(&r->priv_ix, id);
+	if (idx >= 0) {
+		if (out)
+			*out = (uint32_t)idx;
+		/* Shared between plugins, but declared once per plugin. */
+		return r->privs[idx].owner == h ? RG_EEXIST : RG_OK;
+	}
+	if (r->nprivs >= RG_MAX_PRIVILEGES)
+		return RG_ELIMIT;
+	rc = grow_array((void **)&r->privs, r->nprivs, &r->capprivs,
+			sizeof(*r->privs));
+	if (rc != RG_OK)
+		return rc;
+	p = &r->privs[r->nprivs];
+	memset(p, 0, sizeof(*p));
+	p->id = rg_strdup(id);
+	p->description = rg_strdup(description ? description : "");
+	p->owner = h;
+	if (!p->id || !p->description)
+		goto nomem;
+	rc = rg_intern_put(&r->priv_ix, p->id, (uint32_t)r->nprivs);
+	if (rc != RG_OK)
+		goto nomem;
+	if (out)
+		*out = (uint32_t)r->nprivs;
+	r->nprivs++;
+	return RG_OK;
+nomem:
+	free(p->id);
+	free(p->description);
+	return RG_ENOMEM;
+}
+
+int rg_declare_role(rg_plugin_handle *h, const char *id, const char *name,
+		    const char *description, unsigned flags, uint32_t *out)
+{
+	rg_registry *r;
+	struct rg_role *role;
+	long idx;
+	int rc;
+
+	if (!building(h) || !rg_id_valid(id))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	idx = rg_intern_get(&r->role_ix, id);
+	if (idx >= 0) {
+		if (out)
+			*out = (uint32_t)idx;
+		return RG_EEXIST;
+	}
+	if (r->nroles >= RG_MAX_ROLES)
+		return RG_ELIMIT;
+	rc = grow_array((void **)&r->roles, r->nroles, &r->caproles,
+			sizeof(*r->roles));
+	if (rc != RG_OK)
+		return rc;
+	role = &r->roles[r->nroles];
+	memset(role, 0, sizeof(*role));
+	role->id = rg_strdup(id);
+	role->name = rg_strdup(name && *name ? name : id);
+	role->description = rg_strdup(description ? description : "");
+	role->flags = flags;
+	role->owner = h;
+	if (!role->id || !role->name || !role->description)
+		goto nomem;
+	rc = rg_intern_put(&r->role_ix, role->id, (uint32_t)r->nroles);
+	if (rc != RG_OK)
+		goto nomem;
+	rg_roleset_add(&h->own, (uint32_t)r->nroles);
+	if (out)
+		*out = (uint32_t)r->nroles;
+	r->nroles++;
+	return RG_OK;
+nomem:
+	free(role->id);
+	free(role->name);
+	free(role->description);
+	return RG_ENOMEM;
+}
+
+int rg_grant(rg_plugin_handle *h, uint32_t role, uint32_t priv)
+{
+	rg_registry *r;
+
+	if (!building(h))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	if (role >= r->nroles || priv >= r->nprivs)
+		return RG_EINVAL;
+	if (r->roles[role].owner != h)
+		return RG_EREFUSED;
+	word_set(r->roles[role].grants, priv);
+	rg_roleset_add(&r->privs[priv].granted_by, role);
+	return RG_OK;
+}
+
+static int push_index(uint32_t **list, size_t *n, uint32_t v)
+{
+	uint32_t *nl = realloc(*list, (*n + 1) * sizeof(*nl));
+
+	if (!nl)
+		return RG_ENOMEM;
+	nl[(*n)++] = v;
+	*list = nl;
+	return RG_OK;
+}
+
+int rg_require_role(rg_plugin_handle *h, uint32_t role, uint32_t prereq)
+{
+	rg_registry *r;
+	struct rg_role *ro;
+
+	if (!building(h))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	if (role >= r->nroles || prereq >= r->nroles || role == prereq)
+		return RG_EINVAL;
+	ro = &r->roles[role];
+	if (ro->owner != h)
+		return RG_EREFUSED;
+	if (rg_roleset_has(&ro->prereqs, prereq))
+		return RG_EEXIST;
+	rg_roleset_add(&ro->prereqs, prereq);
+	return push_index(&ro->prereq_list, &ro->nprereq, prereq);
+}
+
+int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv,
+			     uint32_t role)
+{
+	rg_registry *r;
+	struct rg_priv *p;
+
+	if (!building(h))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	if (role >= r->nroles || priv >= r->nprivs)
+		return RG_EINVAL;
+	p = &r->privs[priv];
+	if (rg_roleset_has(&p->requires, role))
+		return RG_EEXIST;
+	rg_roleset_add(&p->requires, role);
+	return push_index(&p->req_list, &p->nreq, role);
+}
+
+/* ---- lookups for plugins ----------------------------------------------- */
+
+long rg_find_role(const rg_plugin_handle *h, const char *id)
+{
+	return h ? rg_intern_get(&h->svc->reg.role_ix, id) : -1;
+}
+
+long rg_find_privilege(const rg_plugin_handle *h, const char *id)
+{
+	return h ? rg_intern_get(&h->svc->reg.priv_ix, id) : -1;
+}
+
+const char *rg_role_id(const rg_plugin_handle *h, uint32_t role)
+{
+	return h && role < h->svc->reg.nroles ? h->svc->reg.roles[role].id
+					      : NULL;
+}
+
+const char *rg_privilege_id(const rg_plugin_handle *h, uint32_t priv)
+{
+	return h && priv < h->svc->reg.nprivs ? h->svc->reg.privs[priv].id
+					      : NULL;
+}
+
+const rg_roleset *rg_own_roles(const rg_plugin_handle *h)
+{
+	return &h->own;
+}
+
+int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
+			  uint32_t priv)
+{
+	const rg_registry *r = &h->svc->reg;
+
+	return role < r->nroles && priv < r->nprivs &&
+	       word_has(r->roles[role].grants, priv);
+}
+
+int rg_effective(const rg_plugin_handle *h, const rg_roleset *roles,
+		 uint32_t priv, rg_grant_info *out)
+{
+	const rg_registry *r = &h->svc->reg;
+	const struct rg_priv *p;
+	rg_roleset cand;
+	size_t w;
+
+	out->role = out->blocked = out->missing = -1;
+	if (priv >= r->nprivs)
+		return 0;
+	p = &r->privs[priv];
+	/* Candidates: the subject's roles, of this plugin, that grant priv. */
+	for (w = 0; w < RG_ROLE_WORDS; w++)
+		cand.w[w] = roles->w[w] & h->own.w[w] & p->granted_by.w[w];
+	for (w = 0; w < RG_ROLE_WORDS; w++) {
+		uint64_t m = cand.w[w];
+		while (m) {
+			uint32_t i = (uint32_t)(w * RG_BITSET_WORD_BITS +
+						(size_t)__builtin_ctzll(m));
+			long miss = roleset_first_missing(&r->roles[i].prereqs,
+							  roles);
+			if (miss < 0)
+				miss = roleset_first_missing(&p->requires,
+							     roles);
+			if (miss < 0) {
+				out->role = (long)i;
+				out->blocked = out->missing = -1;
+				return 1;
+			}
+			if (out->blocked < 0) {
+				out->blocked = (long)i;
+				out->missing = miss;
+			}
+			m &= m - 1;
+		}
+	}
+	return 0;
+}
+
+rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
+{
+	const rg_plugin_handle *h = req->handle;
+	const rg_registry *r = &h->svc->reg;
+	rg_grant_info g;
+
+	if (req->action < 0) {
+		ans->status = RG_ENOACTION;
+		rg_answer(ans, "%s declares no action '%s'", h->name,
+			  req->action_id ? req->action_id : "");
+		return RG_DENY;
+	}
+	if (rg_effective(h, req->roles, (uint32_t)req->action, &g)) {
+		ans->role = g.role;
+		rg_answer(ans, "%s grants %s", r->roles[g.role].id,
+			  req->action_id);
+		return RG_ALLOW;
+	}
+	if (g.blocked >= 0) {
+		const struct rg_priv *p = &r->privs[req->action];
+		ans->role = g.blocked;
+		ans->missing = g.missing;
+		if (rg_roleset_has(&p->requires, (uint32_t)g.missing) &&
+		    !rg_roleset_has(&r->roles[g.blocked].prereqs,
+				    (uint32_t)g.missing))
+			rg_answer(ans,
+				  "%s grants %s, but %s also requires role %s, "
+				  "which the subject lacks",
+				  r->roles[g.blocked].id, req->action_id,
+				  req->action_id, r->roles[g.missing].id);
+		else
+			rg_answer(ans,
+				  "%s grants %s, but %s requires role %s, "
+				  "which the subject lacks",
+				  r->roles[g.blocked].id, req->action_id,
+				  r->roles[g.blocked].id,
+				  r->roles[g.missing].id);
+		return RG_DENY;
+	}
+	rg_answer(ans, "no role of the subject grants %s", req->action_id);
+	return RG_DENY;
+}
+
+void rg_validation_add(rg_validation *v, const char *plugin, const char *role,
+		       const char *missing)
+{
+	if (v->nmissing < RG_VALIDATE_MAX) {
+		rg_missing *m = &v->missing[v->nmissing];
+		rg_strlcpy(m->role, role ? role : "", sizeof(m->role));
+		rg_strlcpy(m->missing, missing ? missing : "",
+			   sizeof(m->missing));
+		rg_strlcpy(m->plugin, plugin ? plugin : "", sizeof(m->plugin));
+	}
+	v->nmissing++;
+	v->ok = 0;
+}
+
+int rg_validate_prereqs(const rg_plugin_request *req, rg_validation *out)
+{
+	const rg_plugin_handle *h = req->handle;
+	const rg_registry *r = &h->svc->reg;
+	size_t i, j;
+
+	for (i = 0; i < r->nroles; i++) {
+		const struct rg_role *ro = &r->roles[i];
+		if (ro->owner != h || !rg_roleset_has(req->roles, (uint32_t)i))
+			continue;
+		for (j = 0; j < ro->nprereq; j++)
+			if (!rg_roleset_has(req->roles, ro->prereq_list[j]))
+				rg_validation_add(out, h->name, ro->id,
+						  r->roles[ro->prereq_list[j]].id);
+	}
+	return RG_OK;
+}
+
+/* ---- listings for applications ------------------------------------------ */
+
+size_t rg_role_count(const rg_service *svc)
+{
+	return svc ? svc->reg.nroles : 0;
+}
+
+int rg_role_at(const rg_service *svc, size_t i, rg_role_info *out)
+{
+	const struct rg_role *ro;
+
+	if (!svc || !out || i >= svc->reg.nroles)
+		return RG_EINVAL;
+	ro = &svc->reg.roles[i];
+	out->id = ro->id;
+	out->name = ro->name;
+	out->description = ro->description;
+	out->plugin = ro->owner->name;
+	out->flags = ro->flags;
+	out->nprereqs = ro->nprereq;
+	return RG_OK;
+}
+
+long rg_role_find(const rg_service *svc, const char *id)
+{
+	return svc ? rg_intern_get(&svc->reg.role_ix, id) : -1;
+}
+
+const char *rg_role_prereq(const rg_service *svc, size_t i, size_t j)
+{
+	if (!svc || i >= svc->reg.nroles || j >= svc->reg.roles[i].nprereq)
+		return NULL;
+	return svc->reg.roles[svc->reg.roles[i].prereq_list[j]].id;
+}
+
+int rg_role_grants(const rg_service *svc, size_t i, size_t p)
+{
+	return svc && i < svc->reg.nroles && p < svc->reg.nprivs &&
+	       word_has(svc->reg.roles[i].grants, (uint32_t)p);
+}
+
+size_t rg_privilege_count(const rg_service *svc)
+{
+	return svc ? svc->reg.nprivs : 0;
+}
+
+int rg_privilege_at(const rg_service *svc, size_t i, rg_privilege_info *out)
+{
+	const struct rg_priv *p;
+
+	if (!svc || !out || i >= svc->reg.nprivs)
+		return RG_EINVAL;
+	p = &svc->reg.privs[i];
+	out->id = p->id;
+	out->description = p->description;
+	out->plugin = p->owner->name;
+	out->nrequires = p->nreq;
+	return RG_OK;
+}
+
+long rg_privilege_find(const rg_service *svc, const char *id)
+{
+	return svc ? rg_intern_get(&svc->reg.priv_ix, id) : -1;
+}
+
+const char *rg_privilege_requires(const rg_service *svc, size_t i, size_t j)
+{
+	if (!svc || i >= svc->reg.nprivs || j >= svc->reg.privs[i].nreq)
+		return NULL;
+	return svc->reg.roles[svc->reg.privs[i].req_list[j]].id;
+}

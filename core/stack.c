@@ -1,0 +1,384 @@
+/*
+ * stack.c - PAM-style stacking of plugins in a service.
+ *
+ * Each entry's control maps the entry's result (allow, deny, abstain, error)
+ * to an action, exactly as Linux-PAM's [value=action] table does; the four
+ * control words are shorthands for tables:
+ *
+ *   required    [allow=ok   abstain=ignore default=bad]
+ *   requisite   [allow=ok   abstain=ignore default=die]
+ *   sufficient  [allow=done default=ignore]
+ *   optional    [allow=ok   default=ignore]
+ *
+ * The stack starts undecided.  ok makes it positive unless an earlier entry
+ * already made it negative; done is ok and then, if positive, stops; bad
+ * makes it negative (the first failure is kept); die is bad and stops;
+ * ignore does nothing; reset makes it undecided again; N is ok and skips the
+ * next N entries.  Only a positive stack allows: an undecided one (an empty
+ * stack, or every entry abstaining) denies.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_JUMP 255 /* a jump longer than any sane stack is a typo */
+#define TABLE_WORDS 16
+
+enum impression { IMP_UNDECIDED, IMP_POSITIVE, IMP_NEGATIVE };
+
+static const char *const result_keys[RG_RESULT_COUNT] = {
+	[RG_ALLOW] = "allow",
+	[RG_DENY] = "deny",
+	[RG_ABSTAIN] = "abstain",
+	[RG_ERROR] = "error",
+};
+
+static const struct {
+	const char *word;
+	rg_action act[RG_RESULT_COUNT];
+} shorthands[] = {
+	{"required", {RG_ACT_OK, RG_ACT_BAD, RG_ACT_IGNORE, RG_ACT_BAD}},
+	{"requisite", {RG_ACT_OK, RG_ACT_DIE, RG_ACT_IGNORE, RG_ACT_DIE}},
+	{"sufficient",
+	 {RG_ACT_DONE, RG_ACT_IGNORE, RG_ACT_IGNORE, RG_ACT_IGNORE}},
+	{"optional", {RG_ACT_OK, RG_ACT_IGNORE, RG_ACT_IGNORE, RG_ACT_IGNORE}},
+};
+
+static const struct {
+	const char *word;
+	rg_action act;
+} action_words[] = {
+	{"ignore", RG_ACT_IGNORE}, {"ok", RG_ACT_OK},   {"done", RG_ACT_DONE},
+	{"bad", RG_ACT_BAD},	   {"die", RG_ACT_DIE}, {"reset", RG_ACT_RESET},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+void rg_control_broken(rg_control *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	for (r = 0; r < RG_RESULT_COUNT; r++)
+		out->act[r] = RG_ACT_BAD;
+}
+
+static int parse_action(const char *s, rg_action *act, unsigned *jump)
+{
+	size_t i;
+	char *end;
+	long n;
+
+	for (i = 0; i < COUNT(action_words); i++)
+		if (strcmp(s, action_words[i].word) == 0) {
+			*act = action_words[i].act;
+			*jump = 0;
+			return RG_OK;
+		}
+	if (*s < '1' || *s > '9')
+		return RG_EINVAL;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || n < 1 || n > MAX_JUMP)
+		return RG_EINVAL;
+	*act = RG_ACT_JUMP;
+	*jump = (unsigned)n;
+	return RG_OK;
+}
+
+static int result_key(const char *s)
+{
+	int r;
+
+	for (r = 0; r < RG_RESULT_COUNT; r++)
+		if (strcmp(s, result_keys[r]) == 0)
+			return r;
+	if (strcmp(s, "default") == 0)
+		return RG_RESULT_COUNT;
+	return -1;
+}
+
+/* Parses one "result=action" word of a table into the slots. */
+static int table_word(char *w, rg_action *act, unsigned *jump, int *set,
+		      char *err, size_t errlen)
+{
+	char *eq = strchr(w, '=');
+	int key;
+
+	if (!eq || eq == w || !eq[1]) {
+		snprintf(err, errlen,
+			 "control table item '%s': expected RESULT=ACTION", w);
+		return RG_ECONFIG;
+	}
+	*eq = '\0';
+	key = result_key(w);
+	if (key < 0) {
+		snprintf(err, errlen,
+			 "control table result '%s': expected allow, deny, "
+			 "abstain, error or default",
+			 w);
+		return RG_ECONFIG;
+	}
+	if (set[key]) {
+		snprintf(err, errlen, "control table sets '%s' twice", w);
+		return RG_ECONFIG;
+	}
+	if (parse_action(eq + 1, &act[key], &jump[key]) != RG_OK) {
+		snprintf(err, errlen,
+			 "control table action '%s': expected ok, done, bad, "
+			 "die, ignore, reset or a jump 1-%d",
+			 eq + 1, MAX_JUMP);
+		return RG_ECONFIG;
+	}
+	set[key] = 1;
+	return RG_OK;
+}
+
+static int parse_table(const char *text, rg_control *out, char *err,
+		       size_t errlen)
+{
+	/* One extra slot for "default". */
+	rg_action act[RG_RESULT_COUNT + 1];
+	unsigned jump[RG_RESULT_COUNT + 1];
+	int set[RG_RESULT_COUNT + 1] = {0};
+	char *copy, *words[TABLE_WORDS];
+	size_t len = strlen(text);
+	int n, i, r, rc = RG_OK;
+
+	if (len < 2 || text[len - 1] != ']') {
+		snprintf(err, errlen, "control table '%s' is not closed by ']'",
+			 text);
+		return RG_ECONFIG;
+	}
+	copy = rg_strndup(text + 1, len - 2);
+	if (!copy)
+		return RG_ENOMEM;
+	n = rg_split_words(copy, words, TABLE_WORDS);
+	if (n <= 0) {
+		snprintf(err, errlen, n == 0 ? "empty control table '%s'"
+					     : "control table '%s' is too long",
+			 text);
+		rc = RG_ECONFIG;
+		goto out;
+	}
+	for (i = 0; i < n && rc == RG_OK; i++)
+		rc = table_word(words[i], act, jump, set, err, errlen);
+	if (rc != RG_OK)
+		goto out;
+	/* Like PAM: what the table does not say is default, else bad. */
+	for (r = 0; r < RG_RESULT_COUNT; r++) {
+		if (set[r]) {
+			out->act[r] = act[r];
+			out->jump[r] = jump[r];
+		} else if (set[RG_RESULT_COUNT]) {
+			out->act[r] = act[RG_RESULT_COUNT];
+			out->jump[r] = jump[RG_RESULT_COUNT];
+		} else {
+			out->act[r] = RG_ACT_BAD;
+			out->jump[r] = 0;
+		}
+	}
+out:
+	free(copy);
+	return rc;
+}
+
+int rg_control_parse(const char *text, rg_control *out, char *err,
+		     size_t errlen)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[')
+		return parse_table(text, out, err, errlen);
+	for (i = 0; i < COUNT(shorthands); i++)
+		if (strcmp(text, shorthands[i].word) == 0) {
+			memcpy(out->act, shorthands[i].act, sizeof(out->act));
+			return RG_OK;
+		}
+	snprintf(err, errlen,
+		 "unknown control '%s': expected required, requisite, "
+		 "sufficient, optional or [RESULT=ACTION ...]",
+		 text);
+	return RG_ECONFIG;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static void answer_init(rg_plugin_answer *ans)
+{
+	ans->role = -1;
+	ans->missing = -1;
+	ans->status = RG_OK;
+	ans->reason[0] = '\0';
+}
+
+/* Runs one entry; an entry that failed to load always answers ERROR. */
+static rg_result run_entry(const struct rg_plugin_handle *h,
+			   const rg_plugin_request *preq, rg_plugin_answer *ans)
+{
+	rg_plugin_request local = *preq;
+	rg_result res;
+
+	answer_init(ans);
+	if (h->status != RG_OK) {
+		ans->status = h->status;
+		rg_strlcpy(ans->reason, h->error ? h->error : "entry failed",
+			   sizeof(ans->reason));
+		return RG_ERROR;
+	}
+	local.handle = h;
+	res = h->vt->decide(h->state, &local, ans);
+	if ((unsigned)res >= RG_RESULT_COUNT) {
+		ans->status = RG_EPLUGIN;
+		snprintf(ans->reason, sizeof(ans->reason),
+			 "plugin returned an invalid result (%d)", (int)res);
+		return RG_ERROR;
+	}
+	if (res == RG_ERROR && ans->status == RG_OK)
+		ans->status = RG_EPLUGIN;
+	if (res != RG_ERROR)
+		ans->status = RG_OK;
+	if (!ans->reason[0])
+		snprintf(ans->reason, sizeof(ans->reason), "plugin answered %s",
+			 rg_result_name(res));
+	return res;
+}
+
+static void copy_role(const rg_registry *reg, long idx, char *dst)
+{
+	if (idx >= 0 && (size_t)idx < reg->nroles)
+		rg_strlcpy(dst, reg->roles[idx].id, RG_ID_MAX);
+	else
+		dst[0] = '\0';
+}
+
+static void trace_add(const struct rg_service *svc,
+		      const struct rg_plugin_handle *h, rg_result res,
+		      const rg_plugin_answer *ans, rg_decision *out)
+{
+	rg_trace_entry *t;
+
+	if (out->ntrace >= RG_TRACE_MAX)
+		return;
+	t = &out->trace[out->ntrace++];
+	t->plugin = h->name;
+	t->control = h->control_text;
+	t->line = h->line;
+	t->result = res;
+	t->status = ans->status;
+	copy_role(&svc->reg, ans->role, t->role);
+	copy_role(&svc->reg, ans->missing, t->missing);
+	rg_strlcpy(t->reason, ans->reason, sizeof(t->reason));
+}
+
+struct verdict {
+	enum impression imp;
+	const struct rg_plugin_handle *by; /* who set the impression */
+	rg_result res;
+	rg_plugin_answer ans;
+};
+
+static void verdict_set(struct verdict *v, enum impression imp,
+			const struct rg_plugin_handle *h, rg_result res,
+			const rg_plugin_answer *ans)
+{
+	v->imp = imp;
+	v->by = h;
+	v->res = res;
+	v->ans = *ans;
+}
+
+/* Applies one entry's action; returns 1 when the stack stops here. */
+static int apply(struct verdict *v, const rg_control *c,
+		 const struct rg_plugin_handle *h, rg_result res,
+		 const rg_plugin_answer *ans, size_t *skip)
+{
+	rg_action act = c->act[res];
+
+	switch (act) {
+	case RG_ACT_IGNORE:
+		return 0;
+	case RG_ACT_RESET:
+		v->imp = IMP_UNDECIDED;
+		v->by = NULL;
+		return 0;
+	case RG_ACT_OK:
+	case RG_ACT_DONE:
+	case RG_ACT_JUMP:
+		if (v->imp == IMP_UNDECIDED)
+			verdict_set(v, IMP_POSITIVE, h, res, ans);
+		else if (v->imp == IMP_POSITIVE && act == RG_ACT_DONE)
+			verdict_set(v, IMP_POSITIVE, h, res, ans);
+		if (act == RG_ACT_JUMP)
+			*skip = c->jump[res];
+		return act == RG_ACT_DONE && v->imp == IMP_POSITIVE;
+	case RG_ACT_BAD:
+	case RG_ACT_DIE:
+		if (v->imp != IMP_NEGATIVE)
+			verdict_set(v, IMP_NEGATIVE, h, res, ans);
+		return act == RG_ACT_DIE;
+	}
+	return 0;
+}
+
+static void finish(const struct rg_service *svc, const struct verdict *v,
+		   size_t nrun, rg_decision *out)
+{
+	if (v->imp == IMP_POSITIVE) {
+		out->result = RG_ALLOW;
+		out->status = RG_OK;
+	} else {
+		out->result = RG_DENY;
+		out->status = v->by && v->res == RG_ERROR ? v->ans.status
+							  : RG_OK;
+	}
+	if (!v->by) {
+		out->plugin = NULL;
+		out->role[0] = out->missing[0] = '\0';
+		if (svc->nentries == 0)
+			snprintf(out->reason, sizeof(out->reason),
+				 "service '%s' has an empty stack", svc->name);
+		else
+			snprintf(out->reason, sizeof(out->reason),
+				 "no entry of service '%s' allowed the request "
+				 "(%zu ran)",
+				 svc->name, nrun);
+		return;
+	}
+	out->plugin = v->by->name;
+	copy_role(&svc->reg, v->ans.role, out->role);
+	copy_role(&svc->reg, v->ans.missing, out->missing);
+	snprintf(out->reason, sizeof(out->reason), "%s: %s", v->by->name,
+		 v->ans.reason);
+}
+
+void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
+		  unsigned flags, rg_decision *out)
+{
+	struct verdict v;
+	size_t i, nrun = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.imp = IMP_UNDECIDED;
+	out->ntrace = 0;
+	for (i = 0; i < svc->nentries; i++) {
+		const struct rg_plugin_handle *h = svc->entries[i];
+		rg_plugin_answer ans;
+		size_t skip = 0;
+		rg_result res = run_entry(h, preq, &ans);
+
+		nrun++;
+		if (flags & RG_CHECK_TRACE)
+			trace_add(svc, h, res, &ans, out);
+		if (apply(&v, &h->control, h, res, &ans, &skip))
+			break;
+		i += skip;
+	}
+	finish(svc, &v, nrun, out);
+}

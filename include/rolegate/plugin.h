@@ -1,0 +1,386 @@
+/*
+ * plugin.h - the interface between librolegate and its plugins.
+ *
+ * A plugin is a shared object in the configured plugin directory that exports
+ * exactly one data symbol, RG_PLUGIN_SYMBOL, of type `const struct rg_plugin`.
+ * Everything else in the plugin is static.  The core:
+ *
+ *   1. loads the object and checks abi_version's major against its own;
+ *   2. calls open() with the stack line's arguments;
+ *   3. calls declare(), in which the plugin declares its product's roles and
+ *      privileges (usually by reading a policy file with rg_policy_load());
+ *      the core interns every id into a dense integer and keeps each role's
+ *      privileges, and each role's prerequisites, as bitsets.  Every listing
+ *      (`rolegate roles`, `privileges`, `whocan`, `diff`) is answered from
+ *      what was declared;
+ *   4. calls decide() for each request, from many threads at once, on the
+ *      plugin's immutable state;
+ *   5. calls close() when the context closes.
+ *
+ * Versioning follows sudo's plugin API: abi_version is (major << 16) | minor.
+ * The struct is append-only; a member added in minor N is read only when the
+ * plugin's minor is at least N; a NULL member means "not supported".
+ */
+#ifndef ROLEGATE_PLUGIN_H
+#define ROLEGATE_PLUGIN_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include <rolegate/rolegate.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RG_PLUGIN_ABI_MAJOR 1
+#define RG_PLUGIN_ABI_MINOR 0
+#define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
+#define RG_ABI_MAJOR(v) ((uint32_t)(v) >> 16)
+#define RG_ABI_MINOR(v) ((uint32_t)(v)&0xffffu)
+#define RG_PLUGIN_ABI_VERSION                                                  \
+	RG_ABI_VERSION(RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR)
+
+/* The one symbol every plugin exports. */
+#define RG_PLUGIN_SYMBOL "rolegate_plugin"
+
+/*
+ * Marks the plugin's one exported symbol.  The build also hides everything
+ * else (-fvisibility=hidden and -export-symbols-regex).
+ */
+#define RG_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+/* Capacity of one service's registry.  Bitsets are sized by these. */
+#define RG_MAX_ROLES 512
+#define RG_MAX_PRIVILEGES 1024
+#define RG_BITSET_WORD_BITS 64
+
+/* A set of role indexes of one service. */
+typedef struct rg_roleset {
+	uint64_t w[RG_MAX_ROLES / RG_BITSET_WORD_BITS];
+} rg_roleset;
+
+static inline int rg_roleset_has(const rg_roleset *s, uint32_t i)
+{
+	return i < RG_MAX_ROLES &&
+	       ((s->w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) &
+		1u);
+}
+
+static inline void rg_roleset_add(rg_roleset *s, uint32_t i)
+{
+	if (i < RG_MAX_ROLES)
+		s->w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1
+						 << (i % RG_BITSET_WORD_BITS);
+}
+
+/* The core's side of one stack entry; opaque, valid from open to close. */
+typedef struct rg_plugin_handle rg_plugin_handle;
+
+/*
+ * One request as a plugin sees it.  Everything is owned by the core and valid
+ * only during decide()/validate().
+ */
+typedef struct rg_plugin_request {
+	const rg_plugin_handle *handle;
+	const char *service;
+	const char *user;         /* user id, or NULL for an ad-hoc subject */
+	const rg_roleset *roles;  /* the subject's roles */
+	long action;              /* privilege index, -1 in validate() */
+	const char *action_id;    /* NULL in validate() */
+	const rg_attr *subject_attrs; /* bu, departments, units, status, ... */
+	size_t nsubject_attrs;
+	const rg_attr *attrs; /* request attributes: bu, department, ... */
+	size_t nattrs;
+} rg_plugin_request;
+
+/* A plugin's answer; the core zeroes it and sets role/missing to -1. */
+typedef struct rg_plugin_answer {
+	long role;    /* the role that granted, or whose grant was blocked */
+	long missing; /* the missing role that blocked it */
+	int status;   /* with RG_ERROR: the error, else RG_OK */
+	char reason[RG_REASON_MAX];
+} rg_plugin_answer;
+
+/*
+ * The vtable.  Members marked (1.0) exist since ABI 1.0.  Append new ones at
+ * the end only.
+ */
+struct rg_plugin {
+	uint32_t abi_version;    /* RG_PLUGIN_ABI_VERSION when built */
+	const char *name;        /* the module name, also its log prefix */
+	const char *version;     /* the plugin's own version */
+	const char *description; /* one line */
+
+	/*
+	 * (1.0) Parses the stack line's arguments (argv[0] is the first
+	 * argument, not the plugin name; strings valid during the call only)
+	 * and allocates the plugin's state, returned in *state.  Errors go to
+	 * rg_plugin_error(); return RG_OK or a negative status.  On error the
+	 * core does not call close().  Required.
+	 */
+	int (*open)(rg_plugin_handle *h, int argc, char *const argv[],
+		    void **state);
+
+	/* (1.0) Frees the state.  May be NULL when open allocates nothing. */
+	void (*close)(void *state);
+
+	/*
+	 * (1.0) Declares roles and privileges (rg_declare_*, rg_grant,
+	 * rg_require_*, or rg_policy_load()).  Called once, after open.
+	 * NULL: the plugin declares nothing (e.g. permit, deny).
+	 */
+	int (*declare)(void *state, rg_plugin_handle *h);
+
+	/*
+	 * (1.0) Decides one request: RG_ALLOW, RG_DENY, RG_ABSTAIN or RG_ERROR,
+	 * with a reason in ans.  Called from many threads at once: treat state
+	 * as read-only, take no lock, allocate nothing.  Required.
+	 */
+	rg_result (*decide)(const void *state, const rg_plugin_request *req,
+			    rg_plugin_answer *ans);
+
+	/*
+	 * (1.0) Reports every unmet prerequisite of req->roles with
+	 * rg_validation_add().  NULL: the core checks the declared
+	 * prerequisites itself (rg_validate_prereqs()).
+	 */
+	int (*validate)(const void *state, const rg_plugin_request *req,
+			rg_validation *out);
+};
+
+/* ---- Helpers the core offers plugins ---------------------------------- */
+
+/* The plugin's name as configured, for messages; handle-owned. */
+RG_EXTERN const char *rg_plugin_name(const rg_plugin_handle *h);
+
+/* The directory of the config file that named this plugin; handle-owned. */
+RG_EXTERN const char *rg_plugin_config_dir(const rg_plugin_handle *h);
+
+/* Logs one line, prefixed with the plugin's name. */
+RG_EXTERN void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
+			     const char *fmt, ...) RG_PRINTF(3, 4);
+
+/*
+ * Reports a problem found while opening: logs it and keeps it as a context
+ * diagnostic "file:line: plugin: message".  file may be NULL (then the stack
+ * line's position is used); line 0 omits the line.
+ */
+RG_EXTERN void rg_plugin_error(rg_plugin_handle *h, const char *file,
+			       unsigned line, const char *fmt, ...)
+	RG_PRINTF(4, 5);
+
+/* Fills ans->reason, truncating to RG_REASON_MAX. */
+RG_EXTERN void rg_answer(rg_plugin_answer *ans, const char *fmt, ...)
+	RG_PRINTF(2, 3);
+
+/* The value of key among attrs, or NULL.  Allocates nothing. */
+RG_EXTERN const char *rg_attr_get(const rg_attr *attrs, size_t n,
+				  const char *key);
+
+/* 1 when item is one of the comma-separated values in list.  No allocation. */
+RG_EXTERN int rg_list_contains(const char *list, const char *item);
+
+/* ---- Arguments --------------------------------------------------------- */
+
+typedef enum rg_arg_type {
+	RG_ARG_STRING, /* NAME=VALUE; dest is const char ** */
+	RG_ARG_PATH,   /* NAME=PATH, relative to the config's directory;
+			  dest is const char ** (absolute) */
+	RG_ARG_BOOL,   /* NAME, NAME=yes|no|true|false|1|0; dest is int * */
+	RG_ARG_INT,    /* NAME=N (decimal, >= 0); dest is long * */
+	RG_ARG_ENUM,   /* NAME=one of choices; dest is int * (its index) */
+} rg_arg_type;
+
+typedef struct rg_argspec {
+	const char *name;
+	rg_arg_type type;
+	int required;
+	const char *const *choices; /* RG_ARG_ENUM: NULL-terminated */
+	void *dest;
+} rg_argspec;
+
+/*
+ * Parses argv against specs (terminated by a spec with name NULL).  Unknown,
+ * repeated, malformed or missing arguments are reported with
+ * rg_plugin_error() and make it return RG_EINVAL.  Strings stored through
+ * dest are owned by the handle and valid until close.
+ */
+RG_EXTERN int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
+			    const rg_argspec *specs);
+
+/* ---- The registry ------------------------------------------------------ */
+
+/*
+ * Declares a privilege; *out (may be NULL) gets its index.  A privilege id
+ * already declared by another plugin of the service is shared (RG_OK); one
+ * this plugin declared already gives RG_EEXIST.  Ids: letters, digits and
+ * "._-:", at most RG_ID_MAX - 1 bytes.
+ */
+RG_EXTERN int rg_declare_privilege(rg_plugin_handle *h, const char *id,
+				   const char *description, uint32_t *out);
+
+/* Declares a role owned by this plugin; RG_EEXIST if the id is taken. */
+RG_EXTERN int rg_declare_role(rg_plugin_handle *h, const char *id,
+			      const char *name, const char *description,
+			      unsigned flags, uint32_t *out);
+
+/* Role `role` (this plugin's) grants privilege `priv`. */
+RG_EXTERN int rg_grant(rg_plugin_handle *h, uint32_t role, uint32_t priv);
+
+/* Role `role` requires role `prereq` to be effective. */
+RG_EXTERN int rg_require_role(rg_plugin_handle *h, uint32_t role,
+			      uint32_t prereq);
+
+/* Privilege `priv` requires role `role` besides a grant. */
+RG_EXTERN int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv,
+				       uint32_t role);
+
+/* Index of a role or privilege id in this service, or -1. */
+RG_EXTERN long rg_find_role(const rg_plugin_handle *h, const char *id);
+RG_EXTERN long rg_find_privilege(const rg_plugin_handle *h, const char *id);
+
+/* Id of an index; NULL when out of range.  Context-owned. */
+RG_EXTERN const char *rg_role_id(const rg_plugin_handle *h, uint32_t role);
+RG_EXTERN const char *rg_privilege_id(const rg_plugin_handle *h,
+				      uint32_t priv);
+
+/* The roles this plugin declared, as a set. */
+RG_EXTERN const rg_roleset *rg_own_roles(const rg_plugin_handle *h);
+
+/* 1 when role `role` directly grants `priv`. */
+RG_EXTERN int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
+				    uint32_t priv);
+
+/*
+ * How a subject holds a privilege through this plugin's roles.
+ *  role:    a role of the subject that grants it with every prerequisite
+ *           met, or -1;
+ *  blocked: when role is -1, a role of the subject that grants it but lacks
+ *           a prerequisite, or -1;
+ *  missing: the prerequisite `blocked` lacks (a role), or -1.
+ */
+typedef struct rg_grant_info {
+	long role;
+	long blocked;
+	long missing;
+} rg_grant_info;
+
+/*
+ * Fills *out and returns 1 when `roles` hold `priv` effectively, else 0.
+ * Allocation- and lock-free.
+ */
+RG_EXTERN int rg_effective(const rg_plugin_handle *h, const rg_roleset *roles,
+			   uint32_t priv, rg_grant_info *out);
+
+/*
+ * The generic decision of a role-based plugin: ALLOW when rg_effective(),
+ * else DENY, with a reason naming the granting role, or the missing
+ * prerequisite, or "no role grants".  Plugins with scope rules call it
+ * first and refine.
+ */
+RG_EXTERN rg_result rg_decide_rbac(const rg_plugin_request *req,
+				   rg_plugin_answer *ans);
+
+/* Appends one problem to a validation (ids are copied). */
+RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,
+				 const char *role, const char *missing);
+
+/* Reports every unmet role and privilege prerequisite of req->roles. */
+RG_EXTERN int rg_validate_prereqs(const rg_plugin_request *req,
+				  rg_validation *out);
+
+/* ---- INI files and policies ------------------------------------------- */
+
+/* A position in a file being read; valid during the callback only. */
+typedef struct rg_ini_pos {
+	const char *file;
+	unsigned line;
+} rg_ini_pos;
+
+/*
+ * Called for each key = value of an INI file.  Return RG_OK to go on, or
+ * report with rg_plugin_error() and return an error; reading goes on to
+ * find every problem.  Strings are valid during the call only.
+ */
+typedef int (*rg_ini_fn)(void *user, const char *section, const char *key,
+			 const char *value, const rg_ini_pos *pos);
+
+/*
+ * Reads an INI file through the core's one parser.  path is relative to the
+ * config's directory unless absolute.  Syntax errors are reported as
+ * "file:line: ...".  Returns RG_OK when the file was read and every callback
+ * succeeded, RG_ENOENT/RG_EIO when it could not be read, else RG_EPOLICY.
+ */
+RG_EXTERN int rg_ini_read(rg_plugin_handle *h, const char *path,
+			  rg_ini_fn fn, void *user);
+
+/*
+ * The policy file format shared by all role-based plugins:
+ *
+ *   [policy]
+ *   product = NAME            ; checked against rg_policy_hooks.product
+ *   version = TEXT
+ *
+ *   [privilege ID]
+ *   description = TEXT
+ *   requires = ROLE ...       ; roles needed besides a grant
+ *
+ *   [role ID]
+ *   name = Display Name
+ *   description = TEXT
+ *   flags = protected core custom
+ *   requires = ROLE ...       ; prerequisite roles
+ *   include = ROLE ...        ; every privilege of these roles too
+ *   grant = PRIV[:QUALIFIER] ...   (may repeat)
+ *
+ * Unknown sections, unknown keys (unless the key hook accepts them),
+ * unknown or duplicate ids, and grants to undeclared privileges are errors
+ * naming file:line.
+ */
+typedef enum rg_policy_kind {
+	RG_POLICY_HEADER,
+	RG_POLICY_ROLE,
+	RG_POLICY_PRIVILEGE,
+} rg_policy_kind;
+
+/* A section being read; valid during the callback only. */
+typedef struct rg_policy_section {
+	rg_policy_kind kind;
+	const char *id; /* NULL for [policy] */
+	const char *file;
+	unsigned line;  /* of the section header */
+} rg_policy_section;
+
+/* Returned by the section hook to leave a section out (e.g. by edition). */
+#define RG_POLICY_SKIP 1
+
+typedef struct rg_policy_hooks {
+	/* Expected [policy] product, or NULL to accept any. */
+	const char *product;
+	/* A key the core does not know: RG_OK accepts it, else an error. */
+	int (*key)(void *user, const rg_policy_section *sec, const char *key,
+		   const char *value, const rg_ini_pos *pos);
+	/* A whole section was read: RG_OK, RG_POLICY_SKIP, or an error. */
+	int (*section)(void *user, const rg_policy_section *sec);
+	/*
+	 * A grant with a qualifier ("user.view:business-unit").  NULL makes
+	 * every qualifier an error.  Called after the role and privilege are
+	 * declared, for direct and included grants alike.
+	 */
+	int (*grant)(void *user, uint32_t role, uint32_t priv,
+		     const char *qualifier, const rg_ini_pos *pos);
+} rg_policy_hooks;
+
+/*
+ * Reads a policy file and declares what it says.  hooks may be NULL.  Every
+ * problem is reported; returns RG_OK or the first error's status.
+ */
+RG_EXTERN int rg_policy_load(rg_plugin_handle *h, const char *path,
+			     const rg_policy_hooks *hooks, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROLEGATE_PLUGIN_H */
