@@ -252,14 +252,25 @@ int rg_entry_at(const rg_service *svc, size_t i, rg_entry_info *out)
 
 /* ---- contexts ------------------------------------------------------------ */
 
+/*
+ * The config's directory is made absolute once, so that every path resolved
+ * against it is absolute and resolving twice changes nothing.
+ */
 static int context_paths(rg_context *ctx, const rg_options *opts)
 {
+	char *dir;
+
 	ctx->config_path = rg_strdup(opts->config_path);
 	if (!ctx->config_path)
 		return RG_ENOMEM;
-	ctx->config_dir = rg_dirname(ctx->config_path);
-	if (!ctx->config_dir)
+	dir = rg_dirname(ctx->config_path);
+	if (!dir)
 		return RG_ENOMEM;
+	ctx->config_dir = realpath(dir, NULL);
+	if (!ctx->config_dir)
+		ctx->config_dir = dir;
+	else
+		free(dir);
 	return RG_OK;
 }
 

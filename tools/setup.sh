@@ -1,0 +1,78 @@
+#!/bin/sh
+# setup.sh - install what rolegate needs, build it, and run something.
+#
+#   tools/setup.sh demo    build, then lint the shipped config and answer a
+#                          few real questions on the embedded defaults
+#   tools/setup.sh test    build with -Werror, ASan and UBSan, run every test,
+#                          and end with one "N passed, N failed" line
+#   tools/setup.sh deps    only install the Debian packages
+#
+# Run as root, or as a user who may sudo (for apt-get).
+set -eu
+
+mode=${1:-demo}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
+libltdl-dev libinih-dev check libsqlite3-dev sqlite3 libmicrohttpd-dev
+libjansson-dev python3 nginx-light curl wrk"
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+deps() {
+	missing=""
+	for p in $DEBIAN_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "setup: installing:$missing"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $missing
+}
+
+build() {
+	flags="$*"
+	stamp=".setup-configure-flags"
+	if [ ! -x configure ]; then autoreconf -fi; fi
+	if [ ! -f Makefile ] || [ "$(cat "$stamp" 2>/dev/null)" != "$flags" ]; then
+		# shellcheck disable=SC2086
+		./configure -q $flags
+		echo "$flags" >"$stamp"
+	fi
+	make -j"$(nproc)" -s
+}
+
+demo() {
+	rg="tools/rolegate -c policies/rolegate.conf"
+	set -x
+	$rg lint
+	$rg check dynamics365 @basic-user,omnichannel-agent queue.view || true
+	$rg explain dynamics365 @basic-user,omnichannel-administrator workspace.access || true
+	$rg check rocketchat @livechat-monitor view-livechat-analytics \
+		department=sales subject.units=north || true
+	$rg whocan omni24 billing.manage
+	{ set +x; } 2>/dev/null
+}
+
+case "$mode" in
+deps) deps ;;
+demo) deps && build && demo ;;
+test)
+	deps
+	build --enable-werror --enable-sanitizers
+	status=0
+	make -j"$(nproc)" check >/dev/null 2>&1 || status=$?
+	tools/test-summary.sh
+	exit $status
+	;;
+*)
+	echo "usage: $0 demo|test|deps" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,36 @@
+#!/bin/sh
+# test-summary.sh - one line summing every test that `make check` ran.
+#
+# Check suites report "N%: Checks: C, Failures: F, Errors: E"; shell tests
+# report "PASS: ..." / "FAIL: ..." lines of their own.  Failed test programs
+# that printed neither (a crash) count as one failure each.  Prints the
+# failing logs' tails first, then: "N passed, N failed".
+set -u
+cd "${1:-.}" || exit 2
+passed=0
+failed=0
+for trs in $(find tests -name '*.trs' 2>/dev/null | sort); do
+	log=${trs%.trs}.log
+	res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
+	line=$(grep -E '^[0-9]+%: Checks: ' "$log" 2>/dev/null | tail -n 1)
+	if [ -n "$line" ]; then
+		c=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+		f=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+		e=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+		passed=$((passed + c - f - e))
+		failed=$((failed + f + e))
+	else
+		p=$(grep -c '^PASS: ' "$log" 2>/dev/null || true)
+		f=$(grep -c '^FAIL: ' "$log" 2>/dev/null || true)
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$res" != PASS ] && [ "$res" != SKIP ] && [ "$f" -eq 0 ]; then
+			failed=$((failed + 1))
+		fi
+	fi
+	if [ "$res" != PASS ] && [ "$res" != SKIP ]; then
+		echo "--- $log ($res)"
+		tail -n 30 "$log"
+	fi
+done
+echo "$passed passed, $failed failed"
