@@ -37,6 +37,19 @@ void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* 1 when every attribute has a key and a value (n == 0 allows NULL). */
+static int attrs_valid(const rg_attr *attrs, size_t n)
+{
+	size_t i;
+
+	if (n && !attrs)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!attrs[i].key || !attrs[i].value || !attrs[i].key[0])
+			return 0;
+	return 1;
+}
+
 int rg_subject_roles(const struct rg_service *svc, const rg_subject *subject,
 		     rg_roleset *roles, rg_decision *out)
 {
@@ -53,6 +66,12 @@ int rg_subject_roles(const struct rg_service *svc, const rg_subject *subject,
 	if (!subject->roles) {
 		rg_decision_deny(out, RG_EINVAL,
 				 "the request names no subject (user or roles)");
+		return RG_EINVAL;
+	}
+	if (!attrs_valid(subject->attrs, subject->nattrs)) {
+		/* A scope attribute without a value must not widen access. */
+		rg_decision_deny(out, RG_EINVAL,
+				 "a subject attribute has no key or no value");
 		return RG_EINVAL;
 	}
 	if (rg_registry_parse_roles(&svc->reg, subject->roles, roles, bad) !=
@@ -105,10 +124,15 @@ int rg_check_roles(const struct rg_context *ctx, const struct rg_service *svc,
 	preq.roles = roles;
 	preq.action = action;
 	preq.action_id = req->action;
+	if (!attrs_valid(req->attrs, req->nattrs)) {
+		rg_decision_deny(out, RG_EINVAL,
+				 "a request attribute has no key or no value");
+		return RG_EINVAL;
+	}
 	preq.subject_attrs = req->subject.attrs;
-	preq.nsubject_attrs = req->subject.attrs ? req->subject.nattrs : 0;
+	preq.nsubject_attrs = req->subject.nattrs;
 	preq.attrs = req->attrs;
-	preq.nattrs = req->attrs ? req->nattrs : 0;
+	preq.nattrs = req->nattrs;
 	rg_stack_run(svc, &preq, flags, out);
 	return out->status;
 }
@@ -165,7 +189,8 @@ int rg_validate(const rg_context *ctx, const char *service,
 
 	if (!ctx || !service || !subject || !out)
 		return RG_EINVAL;
-	out->ok = 1;
+	/* Not valid until proven so. */
+	out->ok = 0;
 	out->nmissing = 0;
 	svc = rg_service_find(ctx, service);
 	if (!svc)
@@ -179,7 +204,7 @@ int rg_validate(const rg_context *ctx, const char *service,
 	preq.roles = &roles;
 	preq.action = -1;
 	preq.subject_attrs = subject->attrs;
-	preq.nsubject_attrs = subject->attrs ? subject->nattrs : 0;
+	preq.nsubject_attrs = subject->nattrs;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
 

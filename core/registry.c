@@ -74,12 +74,15 @@ int rg_registry_parse_roles(const rg_registry *r, const char *list,
 	const char *p = list;
 
 	memset(out, 0, sizeof(*out));
-	while (p && *p) {
+	if (!*p)
+		return RG_OK; /* the empty set: a subject with no role */
+	for (;;) {
 		char id[RG_ID_MAX];
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		long idx;
 
+		/* "a,", ",a" and "a,,b" name an empty role: refuse. */
 		if (len == 0 || len >= sizeof(id)) {
 			rg_strlcpy(bad, len ? p : "(empty role id)", RG_ID_MAX);
 			return RG_ENOROLE;
@@ -92,9 +95,10 @@ int rg_registry_parse_roles(const rg_registry *r, const char *list,
 			return RG_ENOROLE;
 		}
 		rg_roleset_add(out, (uint32_t)idx);
-		p = end ? end + 1 : NULL;
+		if (!end)
+			return RG_OK;
+		p = end + 1;
 	}
-	return RG_OK;
 }
 
 void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set)
@@ -456,6 +460,22 @@ int rg_validate_prereqs(const rg_plugin_request *req, rg_validation *out)
 			if (!rg_roleset_has(req->roles, ro->prereq_list[j]))
 				rg_validation_add(out, h->name, ro->id,
 						  r->roles[ro->prereq_list[j]].id);
+	}
+	/* A privilege the subject's roles grant may need roles of its own. */
+	for (i = 0; i < r->nprivs; i++) {
+		const struct rg_priv *p = &r->privs[i];
+		int granted = 0;
+		size_t w;
+
+		for (w = 0; w < RG_ROLE_WORDS && !granted; w++)
+			granted = (req->roles->w[w] & h->own.w[w] &
+				   p->granted_by.w[w]) != 0;
+		if (!granted)
+			continue;
+		for (j = 0; j < p->nreq; j++)
+			if (!rg_roleset_has(req->roles, p->req_list[j]))
+				rg_validation_add(out, h->name, p->id,
+						  r->roles[p->req_list[j]].id);
 	}
 	return RG_OK;
 }

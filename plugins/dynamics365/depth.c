@@ -1,0 +1,134 @@
+/*
+ * depth.c - Dataverse access depths of the dynamics365 plugin.
+ *
+ * A policy qualifies a grant with its depth ("user.view:business-unit");
+ * the policy reader hands each qualifier to the plugin's grant hook, which
+ * keeps it here.  On the decision path, the depth a subject holds a
+ * privilege at is the greatest among its effective roles that grant it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dynamics365.h"
+
+static const char *const depth_names[] = {
+    [D365_DEPTH_USER] = "user",
+    [D365_DEPTH_BUSINESS_UNIT] = "business-unit",
+    [D365_DEPTH_PARENT_CHILD] = "parent-child",
+    [D365_DEPTH_ORGANIZATION] = "organization",
+};
+
+#define DEPTH_COUNT (sizeof(depth_names) / sizeof(depth_names[0]))
+
+const char *d365_depth_name(enum d365_depth depth)
+{
+	if ((size_t)depth >= DEPTH_COUNT)
+		return "?";
+	return depth_names[depth];
+}
+
+int d365_depth_parse(const char *s, enum d365_depth *out)
+{
+	size_t i;
+
+	for (i = 0; s && i < DEPTH_COUNT; i++) {
+		if (strcmp(s, depth_names[i]) == 0) {
+			*out = (enum d365_depth)i;
+			return RG_OK;
+		}
+	}
+	return RG_EINVAL;
+}
+
+static struct d365_depth_grant *depths_lookup(const struct d365_depths *d,
+                                              uint32_t role, uint32_t priv)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].role == role && d->v[i].priv == priv)
+			return &d->v[i];
+	return NULL;
+}
+
+int d365_depths_add(struct d365_depths *d, uint32_t role, uint32_t priv,
+                    enum d365_depth depth)
+{
+	struct d365_depth_grant *g = depths_lookup(d, role, priv);
+
+	if (g) {
+		if (depth > g->depth)
+			g->depth = depth;
+		return RG_OK;
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		void *v = realloc(d->v, cap * sizeof(*d->v));
+
+		if (!v)
+			return RG_ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n].role = role;
+	d->v[d->n].priv = priv;
+	d->v[d->n].depth = depth;
+	d->n++;
+	return RG_OK;
+}
+
+void d365_depths_free(struct d365_depths *d)
+{
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
+                                uint32_t priv)
+{
+	const struct d365_depth_grant *g = depths_lookup(d, role, priv);
+
+	return g ? g->depth : D365_DEPTH_ORGANIZATION;
+}
+
+static void roleset_del(rg_roleset *s, uint32_t i)
+{
+	if (i < RG_MAX_ROLES)
+		s->w[i / RG_BITSET_WORD_BITS] &=
+		    ~((uint64_t)1 << (i % RG_BITSET_WORD_BITS));
+}
+
+/*
+ * The core answers "is priv held, and through which role?" but not "at what
+ * depth?", and only it knows the prerequisites.  So ask it once per depth,
+ * greatest first, with the roles granting priv below that depth taken out:
+ * the first depth at which the rest still hold priv effectively is the
+ * combined depth.  At most four allocation-free calls.
+ *
+ * Taking a role out could in principle break the prerequisite of another
+ * role, if a policy made a role that grants priv the prerequisite of one
+ * that grants it deeper; the answer is then a lesser depth, never a
+ * greater one.
+ */
+int d365_held_depth(const rg_plugin_handle *h, const struct d365_depths *d,
+                    const rg_roleset *roles, uint32_t priv,
+                    enum d365_depth *depth, long *role)
+{
+	int want;
+	size_t i;
+
+	for (want = D365_DEPTH_ORGANIZATION; want >= D365_DEPTH_USER; want--) {
+		rg_roleset s = *roles;
+		rg_grant_info gi;
+
+		for (i = 0; i < d->n; i++)
+			if (d->v[i].priv == priv && (int)d->v[i].depth < want)
+				roleset_del(&s, d->v[i].role);
+		if (rg_effective(h, &s, priv, &gi) && gi.role >= 0) {
+			*role = gi.role;
+			*depth = d365_depths_get(d, (uint32_t)gi.role, priv);
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * dynamics365.h - internal interfaces of the dynamics365 plugin, shared by
+ * its source files only.  Nothing here is exported: the plugin's one
+ * exported symbol is rolegate_plugin (dynamics365.c).
+ */
+#ifndef D365_DYNAMICS365_H
+#define D365_DYNAMICS365_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rolegate/plugin.h>
+
+/* ---- Business-unit tree (tenant.c) ------------------------------------ */
+
+/* One business unit.  parent is an index into the tree, -1 for the root. */
+struct d365_unit {
+	char *name;
+	char *parent_name; /* as read; resolved into parent after reading */
+	long parent;
+	unsigned line; /* where the unit was named, for diagnostics */
+};
+
+/*
+ * A tenant's business units, one root.  Sorted by name once read, so that
+ * lookups on the decision path are a binary search and allocate nothing.
+ */
+struct d365_tree {
+	char *name;      /* display name, or NULL */
+	char *root_name; /* as read from [tenant] root */
+	unsigned root_line;
+	struct d365_unit *units;
+	size_t nunits, cap;
+	long root;
+};
+
+/*
+ * Reads a tenant file (format at the top of tenant.c) into *t, reporting
+ * every problem as "file:line: ...".  Returns RG_OK, or an error with *t
+ * freed.
+ */
+int d365_tree_read(rg_plugin_handle *h, const char *path, struct d365_tree *t);
+
+/* Frees what d365_tree_read() allocated; *t is empty afterwards. */
+void d365_tree_free(struct d365_tree *t);
+
+/* Index of a unit, or -1 (also for an empty tree or a NULL name). */
+long d365_tree_find(const struct d365_tree *t, const char *name);
+
+/* 1 when unit is top or one of top's descendants. */
+int d365_tree_within(const struct d365_tree *t, long top, long unit);
+
+/* ---- Access depths (depth.c) ------------------------------------------ */
+
+/* Dataverse access depths, smallest first: each includes the ones before. */
+enum d365_depth {
+	D365_DEPTH_USER,          /* the user's own records */
+	D365_DEPTH_BUSINESS_UNIT, /* records of the user's unit */
+	D365_DEPTH_PARENT_CHILD,  /* the user's unit and every unit below it */
+	D365_DEPTH_ORGANIZATION,  /* every record */
+};
+
+/* "user", "business-unit", "parent-child", "organization". */
+const char *d365_depth_name(enum d365_depth depth);
+
+/* Parses a depth name; RG_OK or RG_EINVAL. */
+int d365_depth_parse(const char *s, enum d365_depth *out);
+
+/* The depth one role's grant of one privilege was qualified with. */
+struct d365_depth_grant {
+	uint32_t role;
+	uint32_t priv;
+	enum d365_depth depth;
+};
+
+/*
+ * Every qualified grant of a policy.  A grant without a qualifier is not
+ * kept: it is organization-wide.
+ */
+struct d365_depths {
+	struct d365_depth_grant *v;
+	size_t n, cap;
+};
+
+/*
+ * Records that role grants priv at depth.  A role given the privilege twice
+ * (directly and through an include) keeps the greater depth.  RG_OK or
+ * RG_ENOMEM.
+ */
+int d365_depths_add(struct d365_depths *d, uint32_t role, uint32_t priv,
+                    enum d365_depth depth);
+
+void d365_depths_free(struct d365_depths *d);
+
+/* The depth at which role grants priv: organization unless qualified. */
+enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
+                                uint32_t priv);
+
+/*
+ * The greatest depth at which the subject's effective roles (prerequisites
+ * met) grant priv, and a role that grants it there.  Returns 1 when held,
+ * else 0.  Allocation-free.
+ */
+int d365_held_depth(const rg_plugin_handle *h, const struct d365_depths *d,
+                    const rg_roleset *roles, uint32_t priv,
+                    enum d365_depth *depth, long *role);
+
+#endif /* D365_DYNAMICS365_H */

@@ -1,0 +1,749 @@
+/*
+ * omni24.c - the Omni24 role model.
+ *
+ * NAME
+ *	omni24 - core and custom roles of the Omni24 customer-service platform
+ *
+ * SYNOPSIS
+ *	stack = CONTROL omni24 policy=PATH
+ *
+ * ARGUMENTS
+ *	policy=PATH	The policy file (required), in the common policy
+ *			format of <rolegate/plugin.h>; a relative PATH
+ *			resolves against the configuration file's directory.
+ *			The shipped one is omni24.ini.
+ *
+ * POLICY KEYS
+ *	The plugin adds two keys to [privilege ID] sections:
+ *
+ *	category = NAME	The privilege is a category permission, the stuff
+ *			custom roles are made of.  NAME is one of
+ *			conversation, knowledge, assets, task, reports,
+ *			channels, and the id must start with "NAME.".
+ *	scope = own	The privilege applies to the subject's own record
+ *			only (profile.edit-own, availability.set-own).
+ *
+ *	Every role is flagged either "core protected" (a permanent core role:
+ *	account-owner, admin, agent) or "custom" (deletable).  A custom role
+ *	needs a name and a description, and may grant or include only
+ *	category permissions.  Any other key, an unknown category, a custom
+ *	role granting e.g. billing.manage, and everything the common policy
+ *	reader rejects are errors naming file:line; the entry then fails and
+ *	its service denies everything.
+ *
+ * DECISIONS
+ *	A subject's privileges are the union of its roles' privileges; what no
+ *	role grants is denied.  The reason names the granting role, and the
+ *	category of a category permission.
+ *
+ *	For a privilege with scope = own, a request may name the record's
+ *	owner with the attribute owner=USER.  It is allowed only when USER is
+ *	the subject: the user id, or for an ad-hoc subject its attribute id
+ *	(subject.id= on the command line).  An empty owner, a subject with no
+ *	id, or any other owner is denied with a reason.  A request naming no
+ *	owner asks whether the privilege is held at all.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rolegate/plugin.h>
+
+/* Omni24's permission categories, as custom-role editors show them. */
+static const char *const omni24_categories[] = {
+    "conversation", "knowledge", "assets", "task", "reports", "channels",
+};
+#define OMNI24_NCATEGORIES                                                     \
+	(sizeof(omni24_categories) / sizeof(omni24_categories[0]))
+
+/* category[] value of a privilege that belongs to no category. */
+#define OMNI24_NO_CATEGORY (-1)
+
+/* The request attribute naming a record's owner, and the subject's id. */
+#define OMNI24_ATTR_OWNER "owner"
+#define OMNI24_SUBJECT_ID "id"
+
+/* An INI section "role ID", as the second reading sees it. */
+#define ROLE_PREFIX     "role"
+#define ROLE_PREFIX_LEN (sizeof(ROLE_PREFIX) - 1)
+
+/* What separates the words of a policy value. */
+#define OMNI24_SPACE " \t"
+
+/*
+ * The plugin's state, one per stack entry.  Both tables are indexed by the
+ * service's privilege index and filled once by declare(); decide() only
+ * reads them.
+ */
+struct omni24 {
+	const char *policy; /* absolute; owned by the handle */
+	int loaded;
+	signed char category[RG_MAX_PRIVILEGES]; /* index or NO_CATEGORY */
+	unsigned char own[RG_MAX_PRIVILEGES];    /* 1: scope = own */
+};
+
+/* ---- Growable arrays, for what declare() collects ---------------------- */
+
+/* Appends one zeroed element of size `size`; NULL when out of memory. */
+static void *vec_push(void **items, size_t *n, size_t *cap, size_t size)
+{
+	char *p;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+
+		p = realloc(*items, ncap * size);
+		if (!p)
+			return NULL;
+		*items = p;
+		*cap = ncap;
+	}
+	p = (char *)*items + *n * size;
+	memset(p, 0, size);
+	(*n)++;
+	return p;
+}
+
+/* ---- What declare() collects while the policy is read ------------------ */
+
+/* A privilege section's omni24 keys (from the key hook). */
+struct priv_mark {
+	char *id;
+	unsigned
+	    section_line; /* tells a repeated key from a repeated section */
+	int category;
+	unsigned category_line;
+	int own;
+	unsigned scope_line;
+};
+
+/* One word of a grant or include line of a role section. */
+struct role_ref {
+	char *id;
+	unsigned line;
+};
+
+/*
+ * A role section: its header line from the section hook, the rest from a
+ * second reading with rg_ini_read().
+ */
+struct role_sec {
+	char *id;
+	unsigned line; /* of the [role ID] header */
+	unsigned flags_line;
+	unsigned flags; /* RG_ROLE_* */
+	int has_name;
+	int has_description;
+	struct role_ref *grants;
+	size_t ngrants, grants_cap;
+	struct role_ref *includes;
+	size_t nincludes, includes_cap;
+};
+
+struct omni24_load {
+	struct omni24 *st;
+	rg_plugin_handle *h;
+	struct priv_mark *marks;
+	size_t nmarks, marks_cap;
+	struct role_sec *roles;
+	size_t nroles, roles_cap;
+};
+
+static void load_free(struct omni24_load *ld)
+{
+	size_t i, j;
+
+	for (i = 0; i < ld->nmarks; i++)
+		free(ld->marks[i].id);
+	free(ld->marks);
+	for (i = 0; i < ld->nroles; i++) {
+		struct role_sec *r = &ld->roles[i];
+
+		for (j = 0; j < r->ngrants; j++)
+			free(r->grants[j].id);
+		for (j = 0; j < r->nincludes; j++)
+			free(r->includes[j].id);
+		free(r->grants);
+		free(r->includes);
+		free(r->id);
+	}
+	free(ld->roles);
+}
+
+/* Index of a category name, or NO_CATEGORY. */
+static int category_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < OMNI24_NCATEGORIES; i++)
+		if (strcmp(omni24_categories[i], name) == 0)
+			return (int)i;
+	return OMNI24_NO_CATEGORY;
+}
+
+/* The mark of the privilege section at `line`, created when new. */
+static struct priv_mark *mark_get(struct omni24_load *ld,
+                                  const rg_policy_section *sec)
+{
+	struct priv_mark *m;
+	size_t i;
+
+	for (i = 0; i < ld->nmarks; i++)
+		if (ld->marks[i].section_line == sec->line &&
+		    strcmp(ld->marks[i].id, sec->id) == 0)
+			return &ld->marks[i];
+	m = vec_push((void **)&ld->marks, &ld->nmarks, &ld->marks_cap,
+	             sizeof(*m));
+	if (!m)
+		return NULL;
+	m->id = strdup(sec->id);
+	if (!m->id) {
+		ld->nmarks--;
+		return NULL;
+	}
+	m->section_line = sec->line;
+	m->category = OMNI24_NO_CATEGORY;
+	return m;
+}
+
+/* category = NAME: a known category, matching the id's prefix, once. */
+static int key_category(struct omni24_load *ld, const rg_policy_section *sec,
+                        struct priv_mark *m, const char *value,
+                        const rg_ini_pos *pos)
+{
+	size_t len = strlen(value);
+	int cat = category_find(value);
+
+	if (m->category_line) {
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "duplicate key 'category' in [privilege %s] "
+		                "(first at line %u)",
+		                sec->id, m->category_line);
+		return RG_EPOLICY;
+	}
+	if (cat == OMNI24_NO_CATEGORY) {
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "unknown category '%s' for privilege '%s' "
+		                "(known: conversation knowledge assets task "
+		                "reports channels)",
+		                value, sec->id);
+		return RG_EPOLICY;
+	}
+	if (strncmp(sec->id, value, len) != 0 || sec->id[len] != '.') {
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "privilege '%s' cannot be in category '%s': "
+		                "its id must start with '%s.'",
+		                sec->id, value, value);
+		return RG_EPOLICY;
+	}
+	m->category = cat;
+	m->category_line = pos->line;
+	return RG_OK;
+}
+
+/* scope = own: the only scope there is. */
+static int key_scope(struct omni24_load *ld, const rg_policy_section *sec,
+                     struct priv_mark *m, const char *value,
+                     const rg_ini_pos *pos)
+{
+	if (m->scope_line) {
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "duplicate key 'scope' in [privilege %s] "
+		                "(first at line %u)",
+		                sec->id, m->scope_line);
+		return RG_EPOLICY;
+	}
+	if (strcmp(value, "own") != 0) {
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "unknown scope '%s' for privilege '%s' "
+		                "(the only scope is 'own')",
+		                value, sec->id);
+		return RG_EPOLICY;
+	}
+	m->own = 1;
+	m->scope_line = pos->line;
+	return RG_OK;
+}
+
+static const char *section_kind_name(rg_policy_kind kind)
+{
+	switch (kind) {
+	case RG_POLICY_HEADER:
+		return "policy";
+	case RG_POLICY_ROLE:
+		return "role";
+	case RG_POLICY_PRIVILEGE:
+		return "privilege";
+	}
+	return "?";
+}
+
+/* The key hook: category and scope in privilege sections, nothing else. */
+static int omni24_key(void *user, const rg_policy_section *sec, const char *key,
+                      const char *value, const rg_ini_pos *pos)
+{
+	struct omni24_load *ld = user;
+	int known = strcmp(key, "category") == 0 || strcmp(key, "scope") == 0;
+	struct priv_mark *m;
+
+	if (!known || sec->kind != RG_POLICY_PRIVILEGE) {
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "unknown key '%s' in [%s%s%s]%s", key,
+		                section_kind_name(sec->kind),
+		                sec->id ? " " : "", sec->id ? sec->id : "",
+		                known ? " (only privileges take it)" : "");
+		return RG_EPOLICY;
+	}
+	m = mark_get(ld, sec);
+	if (!m) {
+		rg_plugin_error(ld->h, pos->file, pos->line, "out of memory");
+		return RG_ENOMEM;
+	}
+	if (strcmp(key, "category") == 0)
+		return key_category(ld, sec, m, value, pos);
+	return key_scope(ld, sec, m, value, pos);
+}
+
+/* ---- The second reading: role sections --------------------------------- */
+
+/* Appends every word of value (without a ":QUALIFIER") to refs. */
+static int refs_add(struct role_ref **refs, size_t *n, size_t *cap,
+                    const char *value, unsigned line)
+{
+	const char *p = value;
+
+	while (*p) {
+		size_t len = strcspn(p, OMNI24_SPACE);
+		size_t idlen = strcspn(p, OMNI24_SPACE ":");
+		struct role_ref *r;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		r = vec_push((void **)refs, n, cap, sizeof(*r));
+		if (!r)
+			return RG_ENOMEM;
+		r->id = strndup(p, idlen < len ? idlen : len);
+		if (!r->id) {
+			(*n)--;
+			return RG_ENOMEM;
+		}
+		r->line = line;
+		p += len;
+	}
+	return RG_OK;
+}
+
+/* The RG_ROLE_* flags of a flags = ... value; unknown words are ignored. */
+static unsigned flags_parse(const char *value)
+{
+	static const struct {
+		const char *word;
+		unsigned flag;
+	} words[] = {
+	    {"protected", RG_ROLE_PROTECTED},
+	    {"core", RG_ROLE_CORE},
+	    {"custom", RG_ROLE_CUSTOM},
+	};
+	unsigned flags = 0;
+	const char *p = value;
+	size_t i;
+
+	while (*p) {
+		size_t len = strcspn(p, OMNI24_SPACE);
+
+		for (i = 0; len && i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].word) == len &&
+			    strncmp(words[i].word, p, len) == 0)
+				flags |= words[i].flag;
+		p += len ? len : 1;
+	}
+	return flags;
+}
+
+/* The role section with this id, or NULL. */
+static struct role_sec *role_sec_find(struct omni24_load *ld, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nroles; i++)
+		if (strcmp(ld->roles[i].id, id) == 0)
+			return &ld->roles[i];
+	return NULL;
+}
+
+/*
+ * The section hook: records each role section and its header line, which
+ * the second reading cannot tell (it sees keys only).  A repeated section
+ * is the common reader's error to report; it is recorded once.
+ */
+static int omni24_section(void *user, const rg_policy_section *sec)
+{
+	struct omni24_load *ld = user;
+	struct role_sec *r;
+
+	if (sec->kind != RG_POLICY_ROLE || !sec->id ||
+	    role_sec_find(ld, sec->id))
+		return RG_OK;
+	r = vec_push((void **)&ld->roles, &ld->nroles, &ld->roles_cap,
+	             sizeof(*r));
+	if (r)
+		r->id = strdup(sec->id);
+	if (!r || !r->id) {
+		if (r)
+			ld->nroles--;
+		rg_plugin_error(ld->h, sec->file, sec->line, "out of memory");
+		return RG_ENOMEM;
+	}
+	r->line = sec->line;
+	return RG_OK;
+}
+
+/*
+ * rg_ini_read() callback.  The common reader declared everything already
+ * and found the file sound; this reading only records, per role, what the
+ * registry cannot tell: the flags, and the lines of grants and includes.
+ */
+static int omni24_role_key(void *user, const char *section, const char *key,
+                           const char *value, const rg_ini_pos *pos)
+{
+	struct omni24_load *ld = user;
+	struct role_sec *r;
+	const char *id;
+	int rc = RG_OK;
+
+	if (strncmp(section, ROLE_PREFIX, ROLE_PREFIX_LEN) != 0 ||
+	    !section[ROLE_PREFIX_LEN] ||
+	    !strchr(OMNI24_SPACE, section[ROLE_PREFIX_LEN]))
+		return RG_OK;
+	id = section + ROLE_PREFIX_LEN;
+	id += strspn(id, OMNI24_SPACE);
+	r = role_sec_find(ld, id);
+	if (!r) {
+		/* Every role section went through the section hook. */
+		rg_plugin_error(ld->h, pos->file, pos->line,
+		                "role '%s' was not declared", id);
+		return RG_EINTERNAL;
+	}
+	if (strcmp(key, "flags") == 0) {
+		r->flags |= flags_parse(value);
+		r->flags_line = pos->line;
+	} else if (strcmp(key, "name") == 0) {
+		r->has_name = *value != '\0';
+	} else if (strcmp(key, "description") == 0) {
+		r->has_description = *value != '\0';
+	} else if (strcmp(key, "grant") == 0) {
+		rc = refs_add(&r->grants, &r->ngrants, &r->grants_cap, value,
+		              pos->line);
+	} else if (strcmp(key, "include") == 0) {
+		rc = refs_add(&r->includes, &r->nincludes, &r->includes_cap,
+		              value, pos->line);
+	}
+	if (rc == RG_OK)
+		return RG_OK;
+	rg_plugin_error(ld->h, pos->file, pos->line, "out of memory");
+	return RG_ENOMEM;
+}
+
+/* ---- Checks once everything is declared -------------------------------- */
+
+/* Copies the marks into the state's privilege-indexed tables. */
+static void marks_apply(struct omni24_load *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nmarks; i++) {
+		long p = rg_find_privilege(ld->h, ld->marks[i].id);
+
+		/* A privilege the section hook skipped, or never declared. */
+		if (p < 0 || p >= RG_MAX_PRIVILEGES)
+			continue;
+		ld->st->category[p] = (signed char)ld->marks[i].category;
+		ld->st->own[p] = (unsigned char)ld->marks[i].own;
+	}
+}
+
+static int is_category(const struct omni24 *st, long p)
+{
+	return p >= 0 && p < RG_MAX_PRIVILEGES &&
+	       st->category[p] != OMNI24_NO_CATEGORY;
+}
+
+/* The first privilege `role` holds that is no category permission, or -1. */
+static long first_non_category(const struct omni24_load *ld, long role)
+{
+	uint32_t p;
+
+	for (p = 0; p < RG_MAX_PRIVILEGES && rg_privilege_id(ld->h, p); p++)
+		if (rg_role_has_privilege(ld->h, (uint32_t)role, p) &&
+		    !is_category(ld->st, p))
+			return (long)p;
+	return -1;
+}
+
+/* Core roles are permanent; custom roles are deletable, never both. */
+static int check_role_kind(struct omni24_load *ld, const struct role_sec *r)
+{
+	const char *file = ld->st->policy;
+	unsigned line = r->flags_line ? r->flags_line : r->line;
+	unsigned kind = r->flags & (RG_ROLE_CORE | RG_ROLE_CUSTOM);
+
+	if (kind == 0 || kind == (RG_ROLE_CORE | RG_ROLE_CUSTOM)) {
+		rg_plugin_error(ld->h, file, line,
+		                "role '%s' must be flagged either 'core "
+		                "protected' or 'custom'",
+		                r->id);
+		return RG_EPOLICY;
+	}
+	if (kind == RG_ROLE_CORE && !(r->flags & RG_ROLE_PROTECTED)) {
+		rg_plugin_error(ld->h, file, line,
+		                "core role '%s' must be flagged 'protected': "
+		                "core roles cannot be deleted",
+		                r->id);
+		return RG_EPOLICY;
+	}
+	if (kind == RG_ROLE_CUSTOM && (r->flags & RG_ROLE_PROTECTED)) {
+		rg_plugin_error(ld->h, file, line,
+		                "custom role '%s' cannot be 'protected': "
+		                "custom roles are deletable",
+		                r->id);
+		return RG_EPOLICY;
+	}
+	if (kind == RG_ROLE_CUSTOM && (!r->has_name || !r->has_description)) {
+		rg_plugin_error(ld->h, file, r->line,
+		                "custom role '%s' needs a name and a "
+		                "description",
+		                r->id);
+		return RG_EPOLICY;
+	}
+	return RG_OK;
+}
+
+/* A custom role grants category permissions only, and says where not. */
+static int check_custom_grants(struct omni24_load *ld, const struct role_sec *r)
+{
+	const char *file = ld->st->policy;
+	int rc = RG_OK;
+	long role = rg_find_role(ld->h, r->id);
+	long p;
+	size_t i;
+
+	for (i = 0; i < r->ngrants; i++) {
+		p = rg_find_privilege(ld->h, r->grants[i].id);
+		if (p < 0 || is_category(ld->st, p))
+			continue;
+		rg_plugin_error(ld->h, file, r->grants[i].line,
+		                "custom role '%s' grants '%s', which is not a "
+		                "category permission; custom roles may grant "
+		                "only category permissions",
+		                r->id, r->grants[i].id);
+		rc = RG_EPOLICY;
+	}
+	for (i = 0; i < r->nincludes; i++) {
+		long inc = rg_find_role(ld->h, r->includes[i].id);
+
+		p = inc < 0 ? -1 : first_non_category(ld, inc);
+		if (p < 0)
+			continue;
+		rg_plugin_error(ld->h, file, r->includes[i].line,
+		                "custom role '%s' includes '%s', which grants "
+		                "'%s', not a category permission",
+		                r->id, r->includes[i].id,
+		                rg_privilege_id(ld->h, (uint32_t)p));
+		rc = RG_EPOLICY;
+	}
+	/* Whatever way the core gave the role a privilege, it is caught. */
+	p = rc == RG_OK && role >= 0 ? first_non_category(ld, role) : -1;
+	if (p >= 0) {
+		rg_plugin_error(ld->h, file, r->line,
+		                "custom role '%s' holds '%s', which is not a "
+		                "category permission",
+		                r->id, rg_privilege_id(ld->h, (uint32_t)p));
+		rc = RG_EPOLICY;
+	}
+	return rc;
+}
+
+static int check_roles(struct omni24_load *ld)
+{
+	int rc = RG_OK;
+	size_t i;
+
+	for (i = 0; i < ld->nroles; i++) {
+		const struct role_sec *r = &ld->roles[i];
+
+		if (check_role_kind(ld, r) != RG_OK)
+			rc = RG_EPOLICY;
+		else if (r->flags & RG_ROLE_CUSTOM &&
+		         check_custom_grants(ld, r) != RG_OK)
+			rc = RG_EPOLICY;
+	}
+	return rc;
+}
+
+/* ---- The plugin -------------------------------------------------------- */
+
+/* policy=PATH, required; rg_args_parse() reports every bad argument. */
+static int omni24_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
+                             struct omni24 *st)
+{
+	const rg_argspec specs[] = {
+	    {
+	        .name = "policy",
+	        .type = RG_ARG_PATH,
+	        .required = 1,
+	        .dest = &st->policy,
+	    },
+	    {.name = NULL},
+	};
+
+	return rg_args_parse(h, argc, argv, specs);
+}
+
+static int omni24_open(rg_plugin_handle *h, int argc, char *const argv[],
+                       void **state)
+{
+	struct omni24 *st;
+	int rc;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rg_plugin_error(h, NULL, 0, "out of memory");
+		return RG_ENOMEM;
+	}
+	memset(st->category, OMNI24_NO_CATEGORY, sizeof(st->category));
+	rc = omni24_parse_args(h, argc, argv, st);
+	if (rc != RG_OK) {
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return RG_OK;
+}
+
+static void omni24_close(void *state)
+{
+	free(state);
+}
+
+/*
+ * Reads the policy through the common reader (the key hook takes category
+ * and scope), then once more for what only the file tells (role flags, the
+ * lines of grants), and checks the custom roles against the categories.
+ * The second reading happens only on a sound file, so that a syntax error
+ * is reported once.
+ */
+static int omni24_declare(void *state, rg_plugin_handle *h)
+{
+	struct omni24 *st = state;
+	struct omni24_load ld = {.st = st, .h = h};
+	const rg_policy_hooks hooks = {
+	    .product = "omni24",
+	    .key = omni24_key,
+	    .section = omni24_section,
+	};
+	int rc;
+
+	rc = rg_policy_load(h, st->policy, &hooks, &ld);
+	if (rc != RG_OK)
+		goto out;
+	marks_apply(&ld);
+	rc = rg_ini_read(h, st->policy, omni24_role_key, &ld);
+	if (rc != RG_OK)
+		goto out;
+	rc = check_roles(&ld);
+	if (rc == RG_OK)
+		st->loaded = 1;
+out:
+	load_free(&ld);
+	return rc;
+}
+
+/* scope = own: the named owner, if any, must be the subject. */
+static rg_result decide_own(const rg_plugin_request *req, const char *role,
+                            rg_plugin_answer *ans)
+{
+	const char *owner =
+	    rg_attr_get(req->attrs, req->nattrs, OMNI24_ATTR_OWNER);
+	const char *self = req->user;
+
+	if (!self)
+		self = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
+		                   OMNI24_SUBJECT_ID);
+	if (!owner) {
+		rg_answer(ans, "%s grants %s (own record only; no owner named)",
+		          role, req->action_id);
+		return RG_ALLOW;
+	}
+	if (!*owner) {
+		rg_answer(ans,
+		          "attribute 'owner' is empty; %s grants %s on the "
+		          "subject's own record only",
+		          role, req->action_id);
+		return RG_DENY;
+	}
+	if (!self || !*self) {
+		rg_answer(ans,
+		          "%s grants %s on the subject's own record only; "
+		          "owner '%s' cannot be compared: the subject has no "
+		          "id (subject attribute 'id')",
+		          role, req->action_id, owner);
+		return RG_DENY;
+	}
+	if (strcmp(owner, self) != 0) {
+		rg_answer(ans,
+		          "%s grants %s on the subject's own record only; "
+		          "owner '%s' is not the subject '%s'",
+		          role, req->action_id, owner, self);
+		return RG_DENY;
+	}
+	rg_answer(ans, "%s grants %s on the subject's own record ('%s')", role,
+	          req->action_id, self);
+	return RG_ALLOW;
+}
+
+/*
+ * The generic role decision first; then an allow is refined: an own-scope
+ * privilege checks the owner, and every reason names the granting role.
+ */
+static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
+                               rg_plugin_answer *ans)
+{
+	const struct omni24 *st = state;
+	const char *role;
+	rg_result res;
+	long p = req->action;
+
+	if (!st->loaded) {
+		ans->status = RG_EPOLICY;
+		rg_answer(ans, "policy %s was not loaded", st->policy);
+		return RG_ERROR;
+	}
+	res = rg_decide_rbac(req, ans);
+	if (res != RG_ALLOW || p < 0 || p >= RG_MAX_PRIVILEGES)
+		return res;
+	role = ans->role >= 0 ? rg_role_id(req->handle, (uint32_t)ans->role)
+	                      : NULL;
+	if (!role)
+		role = "a role of the subject";
+	if (st->own[p])
+		return decide_own(req, role, ans);
+	if (is_category(st, p))
+		rg_answer(ans, "%s grants %s (%s category permission)", role,
+		          req->action_id, omni24_categories[st->category[p]]);
+	else
+		rg_answer(ans, "%s grants %s", role, req->action_id);
+	return RG_ALLOW;
+}
+
+RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
+    .abi_version = RG_PLUGIN_ABI_VERSION,
+    .name = "omni24",
+    .version = RG_VERSION_STRING,
+    .description = "Omni24 core roles and category-permission custom roles",
+    .open = omni24_open,
+    .close = omni24_close,
+    .declare = omni24_declare,
+    .decide = omni24_decide,
+    .validate = NULL,
+};

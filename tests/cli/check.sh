@@ -1,0 +1,189 @@
+#!/bin/sh
+# check.sh - rolegate check and explain: decisions, exit statuses, JSON,
+# traces, suggestions and every kind of bad input.
+set -eu
+. "$(dirname "$0")/lib.sh"
+write_config
+
+# ---- Allow and deny ----
+rg check desk @viewer ticket.view
+expect_rc 0 "viewer reads tickets"
+expect_out '^allow: ' "allow line"
+expect_lines 1 "plain check prints one line"
+
+rg check desk @viewer ticket.reply
+expect_rc 1 "viewer cannot reply"
+expect_out '^deny: ' "deny line"
+expect_lines 1 "plain deny prints one line"
+
+rg check desk @agent ticket.reply
+expect_rc 1 "agent without its prerequisite viewer"
+expect_out '^deny: .*viewer' "deny names the missing prerequisite"
+
+rg check desk @agent,viewer ticket.reply
+expect_rc 0 "agent with viewer replies"
+
+rg check desk @supervisor,viewer ticket.reply
+expect_rc 0 "supervisor includes agent's privileges"
+
+rg check desk @supervisor,viewer data.export
+expect_rc 1 "data.export needs steward besides a grant"
+
+rg check desk @supervisor,viewer,steward data.export
+expect_rc 0 "supervisor with steward exports"
+
+rg check desk @steward data.export
+expect_rc 1 "steward alone grants nothing"
+
+rg check desk @ ticket.view
+expect_rc 1 "a subject with no role"
+expect_out '^deny' "no role: deny"
+
+rg check open @viewer report.view
+expect_rc 0 "sufficient permit allows"
+
+rg check closed @supervisor,viewer ticket.view
+expect_rc 1 "required deny denies"
+
+# Attributes are passed, not interpreted by rbac.
+rg check desk @viewer ticket.view bu=sales subject.bu=sales subject.status=available
+expect_rc 0 "attributes accepted"
+
+rg check desk @viewer ticket.view bu=
+expect_rc 0 "an empty value is a value"
+
+# ---- JSON ----
+rg check --json desk @viewer ticket.view bu=sales subject.bu=support
+expect_rc 0 "check --json allow"
+expect_json 'd["decision"] == "allow" and d["status"] == "OK"' "JSON allow"
+expect_json 'd["service"] == "desk" and d["subject"] == "@viewer" and d["action"] == "ticket.view"' \
+	"JSON echoes the request"
+expect_json 'd["role"] == "viewer" and d["plugin"] == "rbac"' \
+	"JSON names the granting role and plugin"
+expect_json 'd["attributes"] == {"bu": "sales"} and d["subject_attributes"] == {"bu": "support"}' \
+	"JSON: subject. prefix split off"
+expect_json '"trace" not in d' "JSON without --explain has no trace"
+
+rg check desk @agent ticket.reply --json
+expect_rc 1 "--json after the arguments"
+expect_json 'd["decision"] == "deny" and d["missing"] == "viewer" and isinstance(d["reason"], str) and d["reason"]' \
+	"JSON deny names the missing role"
+
+# ---- --explain ----
+rg check --explain closed @supervisor,viewer ticket.view
+expect_rc 1 "check --explain"
+expect_out '^deny: ' "explain: decision first"
+expect_out '^  rbac \(required, line [0-9]+\): allow' "trace: rbac allowed"
+expect_out '^  deny \(required, line [0-9]+\): deny' "trace: deny denied"
+
+rg check --explain desk @viewer ticket.reply
+expect_rc 1 "check --explain deny"
+expect_out '^  would allow: add (agent|supervisor)' "suggestions on deny"
+expect_no_out '^  would allow: .*steward' "no useless suggestion"
+
+rg check --explain --json desk @viewer ticket.reply
+expect_rc 1 "check --explain --json"
+expect_json 'd["trace"][0]["plugin"] == "rbac" and d["trace"][0]["control"] == "required" and d["trace"][0]["result"] == "deny" and d["trace"][0]["line"] > 0' \
+	"JSON trace entry"
+expect_json '["agent"] in d["suggestions"]' "JSON suggestions: add agent"
+
+rg check --explain desk @viewer ticket.view
+expect_rc 0 "check --explain allow"
+expect_no_out 'would allow' "no suggestions on allow"
+
+# ---- explain ----
+rg explain desk @viewer ticket.reply
+expect_rc 1 "explain deny"
+expect_out '^deny: ' "explain: decision"
+expect_out '^  decided by: rbac' "explain: deciding plugin"
+expect_out '^  missing prerequisite: ' "explain: missing prerequisite line"
+expect_out '^  would allow: add agent$' "explain: smallest fix"
+
+rg explain desk @agent ticket.reply
+expect_rc 1 "explain: prerequisite missing"
+expect_out '^  missing prerequisite: viewer' "explain: names viewer"
+expect_out '^  role: agent' "explain: the blocked role"
+expect_out '^  would allow: add viewer$' "explain: add viewer"
+
+rg explain desk @viewer data.export
+expect_rc 1 "explain: two roles needed"
+expect_out '^  would allow: add (supervisor, steward|steward, supervisor)$' \
+	"explain: supervisor and steward together"
+
+rg explain desk @viewer ticket.view
+expect_rc 0 "explain allow"
+expect_out '^allow: ' "explain allow line"
+expect_out '^  role: viewer' "explain: the granting role"
+
+rg explain --json desk @viewer data.export
+expect_rc 1 "explain --json"
+expect_json 'sorted(["steward", "supervisor"]) in [sorted(s) for s in d["suggestions"]]' \
+	"explain --json suggestions"
+expect_json 'isinstance(d["trace"], list) and len(d["trace"]) == 1' \
+	"explain --json trace"
+
+# ---- Errors deny and exit 2 ----
+rg check desk @viewer no.such.action
+expect_rc 2 "unknown action"
+expect_out '^deny' "unknown action: deny"
+expect_err 'unknown action' "unknown action: said on stderr"
+
+rg check --json desk @viewer no.such.action
+expect_rc 2 "unknown action --json"
+expect_json 'd["decision"] == "deny" and d["status"] == "ENOACTION"' \
+	"unknown action: JSON status"
+
+rg check desk @no-such-role ticket.view
+expect_rc 2 "unknown role"
+expect_out '^deny' "unknown role: deny"
+
+rg check --json desk @viewer,no-such-role ticket.view
+expect_rc 2 "unknown role among known ones"
+expect_json 'd["decision"] == "deny" and d["status"] == "ENOROLE"' \
+	"unknown role: JSON status"
+
+rg check nosuchservice @viewer ticket.view
+expect_rc 2 "unknown service"
+expect_out '^deny' "unknown service: deny"
+
+rg check --json nosuchservice @viewer ticket.view
+expect_json 'd["decision"] == "deny" and d["status"] == "ENOSERVICE"' \
+	"unknown service: JSON status"
+
+rg check desk alice ticket.view
+expect_rc 2 "a user without a directory"
+expect_out '^deny' "unknown user: deny"
+
+rg explain desk @viewer no.such.action
+expect_rc 2 "explain: unknown action"
+expect_no_out '^allow' "explain: unknown action not allowed"
+
+# ---- Malformed words ----
+rg check desk @viewer ticket.view bu
+expect_rc 2 "attribute without '='"
+expect_err "malformed attribute 'bu'" "attribute without '=': named"
+expect_no_out . "attribute without '=': no decision printed"
+
+rg check desk @viewer ticket.view =sales
+expect_rc 2 "attribute with an empty name"
+expect_err "malformed attribute '=sales'" "empty name: named"
+
+rg check desk @viewer ticket.view subject.=x
+expect_rc 2 "subject attribute with an empty name"
+expect_err "malformed attribute 'subject\.=x'" "empty subject attribute: named"
+
+rg check desk "" ticket.view
+expect_rc 2 "empty subject"
+
+rg check desk @viewer ""
+expect_rc 2 "empty action"
+
+# ---- The plugin directory ----
+rg --plugin-dir "$T/empty" check desk @viewer ticket.view
+if [ "$RC" -ne 0 ] && grep -q '^deny' "$T/out"; then
+	pass "plugins missing: deny (exit $RC)"
+else
+	fail "plugins missing: exit $RC"
+fi
+
+finish

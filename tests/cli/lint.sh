@@ -1,0 +1,104 @@
+#!/bin/sh
+# lint.sh - rolegate lint on a sound and on broken configurations.
+set -eu
+. "$(dirname "$0")/lib.sh"
+write_config
+
+rg lint
+expect_rc 0 "lint a sound config"
+expect_out "^$T/rolegate\.conf: ok \(4 services, 3 plugins\)$" "ok line"
+expect_lines 1 "ok: one line"
+
+rg lint --json
+expect_rc 0 "lint --json"
+expect_json 'd["ok"] is True and d["problems"] == [] and d["services"] == 4 and d["plugins"] == 3' \
+	"lint --json ok"
+
+# Every kind of bad line, each on a known line.
+cat >"$T/broken.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_PLUGINS
+no_such_key = 1
+[service desk]
+stack = required rbac policy=desk.ini
+stack = mandatory permit
+[frobnicate]
+colour = blue
+[service ghost]
+stack = required no-such-plugin
+CONF
+
+run -c "$T/broken.conf" lint
+expect_rc 1 "lint a broken config"
+expect_out "broken\.conf:3: " "unknown key: file:line"
+expect_out "broken\.conf:6: " "bad control word: file:line"
+expect_out "broken\.conf:(7|8): " "unknown section: file:line"
+expect_out "broken\.conf:10: " "missing plugin: file:line"
+expect_out '^.*broken\.conf: [0-9]+ problems$' "summary line"
+expect_no_out 'allow' "lint never prints allow"
+expect_no_out ': ok ' "not ok"
+n=$(sed -n 's/.*broken\.conf: \([0-9][0-9]*\) problems$/\1/p' "$T/out")
+if [ "${n:-0}" -ge 4 ]; then pass "at least four problems ($n)"; else fail "problems: ${n:-none}"; fi
+
+run -c "$T/broken.conf" lint --json
+expect_rc 1 "lint --json broken"
+expect_json 'd["ok"] is False and len(d["problems"]) >= 4' "lint --json problems"
+expect_json 'any(":10: " in p for p in d["problems"])' "lint --json: missing plugin"
+
+# A broken config still opens, and what it cannot do it denies.
+run -c "$T/broken.conf" check desk @viewer ticket.view
+if [ "$RC" -ne 0 ] && grep -q '^deny' "$T/out"; then
+	pass "a bad control line fails closed (exit $RC)"
+else
+	fail "a bad control line: exit $RC"
+fi
+
+run -c "$T/broken.conf" check ghost @viewer ticket.view
+if [ "$RC" -ne 0 ] && grep -q '^deny' "$T/out"; then
+	pass "a missing plugin fails closed (exit $RC)"
+else
+	fail "a missing plugin: exit $RC"
+fi
+
+# A bad policy file is reported at its own file and line.
+cat >"$T/bad.ini" <<'INI'
+[policy]
+product = desk
+
+[privilege ticket.view]
+description = Read tickets
+
+[role viewer]
+name = Viewer
+colour = green
+grant = ticket.view no.such.privilege
+INI
+cat >"$T/badpolicy.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_PLUGINS
+[service desk]
+stack = required rbac policy=bad.ini
+CONF
+run -c "$T/badpolicy.conf" lint
+expect_rc 1 "lint a bad policy"
+expect_out 'bad\.ini:9: ' "unknown policy key: file:line"
+expect_out 'bad\.ini:10: ' "unknown privilege: file:line"
+
+# Plugin arguments are checked too.
+cat >"$T/badargs.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_PLUGINS
+[service desk]
+stack = required rbac
+stack = required permit please
+CONF
+run -c "$T/badargs.conf" lint
+expect_rc 1 "lint bad plugin arguments"
+expect_out 'badargs\.conf:4: ' "missing policy= argument: file:line"
+expect_out 'badargs\.conf:5: ' "unexpected argument: file:line"
+
+run -c "$T/nonexistent.conf" lint
+expect_rc 2 "lint an unreadable config"
+expect_no_out . "unreadable: nothing on stdout"
+
+finish

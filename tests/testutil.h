@@ -1,0 +1,143 @@
+/*
+ * testutil.h - helpers shared by the check_*.c unit tests.
+ *
+ * Every test works in a private temporary directory: it writes its own
+ * configuration (and policy) files there and copies the plugin objects it
+ * needs into a private plugin directory, so that a test can change
+ * permissions or plant bad files without touching the build tree.  The
+ * context is opened with a log collector, so tests can assert what was
+ * logged as well as what was decided.
+ *
+ * The helpers abort the current test (ck_abort_msg) on any setup failure:
+ * a test that cannot set itself up must fail, never pass vacuously.
+ */
+#ifndef ROLEGATE_TESTUTIL_H
+#define ROLEGATE_TESTUTIL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <rolegate/rolegate.h>
+
+/* Mode of every private directory and copied plugin: safe for the loader. */
+#define TU_SAFE_MODE 0755
+
+/* Everything a context logged, one line each; safe from many threads. */
+struct tu_log {
+	pthread_mutex_t lock;
+	char **lines;
+	size_t n, cap;
+};
+
+/* One test's private world. */
+struct tu_env {
+	char *dir;        /* private temporary directory, mode 0755 */
+	char *plugin_dir; /* dir/plugins, mode 0755, empty until filled */
+	char *config;     /* dir/rolegate.conf, written by tu_open() */
+	rg_context *ctx;  /* NULL until opened; closed by tu_env_teardown() */
+	struct tu_log log;
+	char errbuf[1024]; /* rg_open()'s message */
+};
+
+/* ---- Strings and files ------------------------------------------------ */
+
+/* printf into a new string; aborts the test on failure.  Caller frees. */
+char *tu_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* dir/name, allocated. */
+char *tu_join(const char *dir, const char *name);
+
+/* Writes a file (formatted text) with the given mode; returns its path. */
+char *tu_write(const char *dir, const char *name, mode_t mode, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+
+/* Copies src to dst with the given mode. */
+void tu_copy(const char *src, const char *dst, mode_t mode);
+
+/* Creates dir/name with mode (chmod'ed, so the umask does not matter). */
+char *tu_mkdir(const char *dir, const char *name, mode_t mode);
+
+/* Removes a directory tree (files, links, fifos, subdirectories). */
+void tu_rmtree(const char *path);
+
+/* The value of an environment variable the test harness must set. */
+const char *tu_getenv(const char *name);
+
+/* ---- Plugins ----------------------------------------------------------- */
+
+/*
+ * Path of a built plugin object NAME.so: looked up in
+ * $ROLEGATE_TEST_TESTPLUGINS first (test-only plugins), then in
+ * $ROLEGATE_TEST_PLUGINS (the real ones).  Allocated.
+ */
+char *tu_plugin_object(const char *name);
+
+/* Copies NAME.so into env->plugin_dir with mode 0755. */
+void tu_add_plugin(struct tu_env *env, const char *name);
+
+/* Same for a NULL-terminated list of names. */
+void tu_add_plugins(struct tu_env *env, ...) __attribute__((sentinel));
+
+/* ---- Log collector ----------------------------------------------------- */
+
+void tu_log_init(struct tu_log *log);
+void tu_log_free(struct tu_log *log);
+/* An rg_log_fn; user is a struct tu_log. */
+void tu_log_fn(void *user, rg_log_level level, const char *msg);
+/* 1 when some logged line contains needle. */
+int tu_log_has(struct tu_log *log, const char *needle);
+
+/* ---- Contexts ---------------------------------------------------------- */
+
+/* Creates the private directory and its empty plugin directory. */
+void tu_env_setup(struct tu_env *env);
+/* Closes the context and removes the private directory. */
+void tu_env_teardown(struct tu_env *env);
+
+/*
+ * Writes env->config from text and opens it with the collector, log level
+ * debug and plugin_dir (NULL: the config's own).  Returns rg_open()'s
+ * status; env->ctx is the context or NULL.
+ */
+int tu_open_text(struct tu_env *env, const char *plugin_dir, const char *text);
+
+/*
+ * Formats the config, opens it on env->plugin_dir and requires success.
+ */
+rg_context *tu_open(struct tu_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Closes env->ctx (if any) so that the test can open another. */
+void tu_close(struct tu_env *env);
+
+/*
+ * Index of the first diagnostic that contains every string of the
+ * NULL-terminated list, or -1.
+ */
+long tu_diag_find(const rg_context *ctx, ...) __attribute__((sentinel));
+
+/* All diagnostics, one a line, for failure messages.  Static buffer. */
+const char *tu_diag_dump(const rg_context *ctx);
+
+/* ---- Requests ---------------------------------------------------------- */
+
+/*
+ * Fills req for service, subject and action.  A subject "@a,b" is an ad-hoc
+ * subject holding roles a and b ("@" alone: empty role list); anything
+ * else is a user id; NULL leaves both unset.
+ */
+void tu_request(rg_request *req, const char *service, const char *subject,
+                const char *action);
+
+/*
+ * Runs rg_check() on a decision filled with poison first (result ALLOW,
+ * reason without a terminator), so that a check that forgets to fill its
+ * output is caught.  Asserts the invariants every decision keeps: result
+ * is ALLOW or DENY, the reason is terminated, a trace only when asked.
+ * Returns rg_check()'s status.
+ */
+int tu_check(const rg_context *ctx, const char *service, const char *subject,
+             const char *action, unsigned flags, rg_decision *out);
+
+#endif /* ROLEGATE_TESTUTIL_H */

@@ -1,0 +1,181 @@
+/*
+ * cli.h - shared pieces of the rolegate command-line tool.
+ *
+ * The tool uses the public application interface only (<rolegate/rolegate.h>):
+ * everything it prints comes from what a context answers.  Each subcommand
+ * lives in its own file and has the signature of cli_run_fn.
+ */
+#ifndef ROLEGATE_TOOLS_CLI_H
+#define ROLEGATE_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <rolegate/rolegate.h>
+
+#define CLI_NAME "rolegate"
+
+/* Exit statuses, the same for every subcommand. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,    /* allow; valid; success */
+	CLI_EXIT_NO = 1,    /* deny; invalid; problems found; no such role */
+	CLI_EXIT_ERROR = 2, /* usage error, unusable config, any error */
+};
+
+/* Settings from the global options and the environment. */
+struct cli {
+	const char *config;     /* configuration file to open */
+	const char *plugin_dir; /* NULL: the config's, else the built-in */
+	int verbose;            /* -v count */
+	int quiet;              /* -q given */
+	int silent;             /* drop every library log line (lint) */
+};
+
+/* Subcommand options a command accepts besides --json and --help. */
+#define CLI_OPT_EXPLAIN 0x1u
+
+/* Parsed subcommand arguments. */
+struct cli_args {
+	int json;    /* --json */
+	int explain; /* --explain */
+	int argc;    /* positional arguments */
+	char **argv;
+};
+
+struct cli_cmd;
+
+typedef int (*cli_run_fn)(struct cli *cli, const struct cli_cmd *cmd,
+                          const struct cli_args *args);
+
+/* One subcommand. */
+struct cli_cmd {
+	const char *name;
+	const char *usage;   /* what follows the name in a usage line */
+	const char *summary; /* one line for --help */
+	const char *help;    /* more lines for `rolegate COMMAND --help` */
+	unsigned opts;       /* CLI_OPT_* */
+	int min_args;
+	int max_args; /* -1: unlimited */
+	cli_run_fn run;
+};
+
+/* ---- rolegate.c -------------------------------------------------------- */
+
+/* Prints "rolegate: message" on stderr. */
+void cli_error(const char *fmt, ...) RG_PRINTF(1, 2);
+
+/* Prints a command's usage line on stream. */
+void cli_usage(FILE *stream, const struct cli_cmd *cmd);
+
+/*
+ * Prints "rolegate: COMMAND: message" and the command's usage on stderr;
+ * returns CLI_EXIT_ERROR so that callers can `return cli_usage_error(...)`.
+ */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+    RG_PRINTF(2, 3);
+
+/*
+ * Opens the context the global options name.  Returns CLI_EXIT_OK with *ctx
+ * set, or prints why it could not and returns CLI_EXIT_ERROR.
+ */
+int cli_open(struct cli *cli, rg_context **ctx);
+
+/* ---- util.c ------------------------------------------------------------ */
+
+/* A request built from command-line words; owns its attribute arrays. */
+struct cli_request {
+	rg_request req;
+	const char *subject_arg; /* the SUBJECT word as given */
+	rg_attr *attrs;          /* request attributes */
+	rg_attr *subject_attrs;  /* "subject.*" attributes, prefix stripped */
+	char **keys;             /* copies of every key; freed at the end */
+	size_t nkeys;
+};
+
+/*
+ * Fills a subject from a SUBJECT word: a user id, or "@ROLE1,ROLE2" for an
+ * ad-hoc subject.  The subject points into word.  Returns 0, or -1 (with a
+ * message) when the word is empty.
+ */
+int cli_subject_parse(rg_subject *subject, const char *word);
+
+/*
+ * Builds a request from SERVICE SUBJECT ACTION [ATTR=VALUE ...].  Returns 0,
+ * or -1 with a message naming the malformed word (or on out of memory).
+ * Free with cli_request_free() either way.
+ */
+int cli_request_parse(struct cli_request *r, const struct cli_cmd *cmd,
+                      int argc, char **argv);
+void cli_request_free(struct cli_request *r);
+
+/*
+ * The service called name, or NULL after printing "unknown service".
+ */
+const rg_service *cli_service(const rg_context *ctx, const char *name);
+
+/* Role flag names, e.g. "protected, core", into buf; "" when none. */
+const char *cli_role_flags(unsigned flags, const char *sep, char *buf,
+                           size_t len);
+
+/* The prerequisites of role i as a NULL-terminated array to free(). */
+const char **cli_role_prereqs(const rg_service *svc, size_t i);
+
+/* The roles granting privilege p as a NULL-terminated array to free(). */
+const char **cli_granting_roles(const rg_service *svc, size_t p);
+
+/* The id of role i, or "?" when the service cannot say. */
+const char *cli_role_id(const rg_service *svc, size_t i);
+
+/* The id of privilege p, or "?". */
+const char *cli_privilege_id(const rg_service *svc, size_t p);
+
+/* Prints items joined by ", ", or empty when there are none. */
+void cli_print_list(const char *const *items, const char *empty);
+
+/* 1 when id is one of a NULL-terminated list of strings. */
+int cli_list_has(const char *const *items, const char *id);
+
+/* Number of strings in a NULL-terminated list (0 for NULL). */
+size_t cli_list_len(const char *const *items);
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* A JSON string, or null for NULL (and for "" when empty_is_null). */
+json_t *cli_jstr(const char *s, int empty_is_null);
+
+/* A JSON array of strings from a NULL-terminated list (NULL: empty). */
+json_t *cli_jlist(const char *const *items);
+
+/*
+ * Prints obj on stdout, one object, indented, and drops the reference.
+ * Returns status unless printing failed (NULL obj: out of memory), then
+ * CLI_EXIT_ERROR.
+ */
+int cli_json_print(json_t *obj, int status);
+
+/* ---- Subcommands ------------------------------------------------------- */
+
+int cli_cmd_check(struct cli *cli, const struct cli_cmd *cmd,
+                  const struct cli_args *args);
+int cli_cmd_explain(struct cli *cli, const struct cli_cmd *cmd,
+                    const struct cli_args *args);
+int cli_cmd_validate(struct cli *cli, const struct cli_cmd *cmd,
+                     const struct cli_args *args);
+int cli_cmd_roles(struct cli *cli, const struct cli_cmd *cmd,
+                  const struct cli_args *args);
+int cli_cmd_privileges(struct cli *cli, const struct cli_cmd *cmd,
+                       const struct cli_args *args);
+int cli_cmd_whocan(struct cli *cli, const struct cli_cmd *cmd,
+                   const struct cli_args *args);
+int cli_cmd_diff(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
+int cli_cmd_plugins(struct cli *cli, const struct cli_cmd *cmd,
+                    const struct cli_args *args);
+int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
+int cli_cmd_services(struct cli *cli, const struct cli_cmd *cmd,
+                     const struct cli_args *args);
+
+#endif /* ROLEGATE_TOOLS_CLI_H */

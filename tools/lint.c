@@ -1,0 +1,130 @@
+/*
+ * lint.c - rolegate lint: offline check of a configuration, its plugins and
+ * their policy files, like `visudo -c`.
+ *
+ * A configuration with bad lines still opens (each bad line becomes an entry
+ * that always fails), so lint opens it and reports what the context
+ * collected: every diagnostic, and every stack entry that failed without one.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Room for "file:line:" of an entry. */
+#define POSITION_MAX 4096
+
+/* 1 when some diagnostic is about the line at position ("file:line:"). */
+static int has_diagnostic(const rg_context *ctx, const char *position)
+{
+	size_t i, n = rg_diagnostic_count(ctx);
+	size_t len = strlen(position);
+
+	for (i = 0; i < n; i++) {
+		const char *d = rg_diagnostic(ctx, i);
+
+		if (d && strncmp(d, position, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Adds each failed entry of svc that no diagnostic reports. */
+static void entry_problems(const rg_context *ctx, const rg_service *svc,
+                           json_t *problems, json_t *plugins)
+{
+	size_t i, n = rg_entry_count(svc);
+	char position[POSITION_MAX];
+	rg_entry_info e;
+
+	for (i = 0; i < n; i++) {
+		if (rg_entry_at(svc, i, &e) != RG_OK)
+			continue;
+		if (e.plugin && *e.plugin)
+			json_object_set_new(plugins, e.plugin, json_true());
+		if (e.status == RG_OK)
+			continue;
+		snprintf(position, sizeof(position), "%s:%u:", e.file, e.line);
+		if (has_diagnostic(ctx, position))
+			continue;
+		json_array_append_new(
+		    problems,
+		    json_sprintf("%s service %s: plugin %s: %s", position,
+		                 rg_service_name(svc), e.plugin,
+		                 e.error && *e.error ? e.error
+		                                     : rg_strerror(e.status)));
+	}
+}
+
+static json_t *collect(const rg_context *ctx)
+{
+	json_t *problems = json_array();
+	json_t *plugins = json_object();
+	size_t i, n = rg_diagnostic_count(ctx);
+	json_t *obj;
+
+	for (i = 0; problems && i < n; i++)
+		json_array_append_new(problems,
+		                      cli_jstr(rg_diagnostic(ctx, i), 0));
+	n = rg_service_count(ctx);
+	for (i = 0; problems && plugins && i < n; i++) {
+		const rg_service *svc = rg_service_at(ctx, i);
+
+		if (svc)
+			entry_problems(ctx, svc, problems, plugins);
+	}
+	obj = json_pack(
+	    "{s:o s:b s:I s:I s:o}", "config", cli_jstr(rg_config_path(ctx), 0),
+	    "ok", json_array_size(problems) == 0, "services", (json_int_t)n,
+	    "plugins", (json_int_t)json_object_size(plugins), "problems",
+	    problems);
+	json_decref(plugins);
+	return obj;
+}
+
+static void print_lint(const json_t *r)
+{
+	const char *config = json_string_value(json_object_get(r, "config"));
+	const json_t *problems = json_object_get(r, "problems");
+	size_t i, n = json_array_size(problems);
+
+	if (n == 0) {
+		printf("%s: ok (%" JSON_INTEGER_FORMAT
+		       " services, %" JSON_INTEGER_FORMAT " plugins)\n",
+		       config,
+		       json_integer_value(json_object_get(r, "services")),
+		       json_integer_value(json_object_get(r, "plugins")));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		puts(json_string_value(json_array_get(problems, i)));
+	printf("%s: %zu problem%s\n", config, n, n == 1 ? "" : "s");
+}
+
+int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args)
+{
+	rg_context *ctx = NULL;
+	json_t *r;
+	int ret;
+
+	/* Every problem is printed below; logging it too says it twice. */
+	cli->silent = !cli->verbose;
+	if (cli_open(cli, &ctx) != CLI_EXIT_OK)
+		return CLI_EXIT_ERROR;
+	r = collect(ctx);
+	rg_close(ctx);
+	if (!r) {
+		cli_error("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	ret = json_array_size(json_object_get(r, "problems")) ? CLI_EXIT_NO
+	                                                      : CLI_EXIT_OK;
+	if (args->json)
+		return cli_json_print(r, ret);
+	print_lint(r);
+	json_decref(r);
+	return ret;
+}
