@@ -1,0 +1,929 @@
+/*
+ * rocketchat.c - the Rocket.Chat Omnichannel (livechat) role model.
+ *
+ * NAME
+ *	rocketchat - roles, permissions and omnichannel scope rules of
+ *	Rocket.Chat, in its Enterprise or Community edition
+ *
+ * SYNOPSIS
+ *	stack = CONTROL rocketchat policy=PATH edition=enterprise|community
+ *		[tenant=PATH]
+ *
+ * ARGUMENTS
+ *	policy=PATH	The policy file (required), in the common policy
+ *			format of <rolegate/plugin.h>.  The shipped one is
+ *			rocketchat.ini.  A relative PATH resolves against the
+ *			configuration file's directory.
+ *	edition=E	enterprise or community (required).  The Community
+ *			edition leaves out every section marked
+ *			"edition = enterprise" (livechat-monitor; units,
+ *			monitors, tags, priorities, SLA, canned responses,
+ *			reports, request-pdf-transcript) and every custom
+ *			role: they are neither listed nor granted, and asking
+ *			for one is an unknown role or action, hence a deny.
+ *	tenant=PATH	The workspace's units, departments (with their unit
+ *			and chat limit) and default chat limit (optional); the
+ *			format is in rocketchat-tenant.ini and
+ *			doc/rocketchat.md.  Without it the tenant has no
+ *			units, no known departments and no default limit.
+ *
+ * POLICY KEYS
+ *	Besides the common keys, [role] and [privilege] sections may say
+ *	"edition = enterprise" (or community): the section exists only in
+ *	that edition.  [role] sections may say "scope = global" or
+ *	"scope = room".  Any other key is an error naming file:line.
+ *
+ * ATTRIBUTES
+ *	Request: department=ID (the department acted on), open_chats=N (the
+ *	agent's open chats, for take-inquiry).  Subject: departments=A,B
+ *	(departments the subject is an agent of), units=U,V (units a monitor
+ *	is assigned to), status=available|unavailable, max_chats=N.  A value
+ *	that is malformed, or names a department or unit the tenant file does
+ *	not declare, denies the request with a reason naming the attribute.
+ *
+ * DECISIONS
+ *	A subject holds the union of its roles' permissions; what no role
+ *	grants is denied.  A request naming a department is then allowed when
+ *	one of the subject's granting roles may act on it:
+ *	  - admin and livechat-manager: on every department;
+ *	  - livechat-monitor: when the tenant has no units at all, or the
+ *	    department belongs to a unit in the monitor's units, or the
+ *	    monitor is an agent of the department (its departments);
+ *	  - any other role, for view-livechat-queue: only when the subject is
+ *	    an agent of the department (a department's queue is visible to its
+ *	    agents only; the queue with no department is visible to all);
+ *	  - any other role, for any other permission: on every department.
+ *	take-inquiry (taking a waiting chat) also needs status available and
+ *	open_chats below the limit: the department's max_chats when set
+ *	(> 0), else the agent's max_chats, else the tenant's; 0 everywhere
+ *	means no limit.  The reason names the limit and where it came from.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rolegate/plugin.h>
+
+#include "tenant.h"
+
+#define RC_PRODUCT "rocketchat"
+
+/* The ids the plugin's rules name; the policy file must declare them. */
+#define RC_ROLE_ADMIN   "admin"
+#define RC_ROLE_MANAGER "livechat-manager"
+#define RC_ROLE_MONITOR "livechat-monitor"
+#define RC_ROLE_AGENT   "livechat-agent"
+#define RC_PRIV_QUEUE   "view-livechat-queue"
+#define RC_PRIV_TAKE    "take-inquiry"
+
+/* Request attributes. */
+#define RC_ATTR_DEPARTMENT "department"
+#define RC_ATTR_OPEN_CHATS "open_chats"
+/* Subject attributes. */
+#define RC_SUBJ_DEPARTMENTS   "departments"
+#define RC_SUBJ_UNITS         "units"
+#define RC_SUBJ_STATUS        "status"
+#define RC_SUBJ_MAX_CHATS     "max_chats"
+#define RC_STATUS_AVAILABLE   "available"
+#define RC_STATUS_UNAVAILABLE "unavailable"
+
+/* The policy keys this plugin adds. */
+#define RC_KEY_EDITION "edition"
+#define RC_KEY_SCOPE   "scope"
+#define RC_KEY_FLAGS   "flags"
+#define RC_FLAG_CUSTOM "custom"
+
+/* Edition names, in the order of enum rc_edition. */
+static const char *const rc_editions[] = {"enterprise", "community", NULL};
+
+enum rc_edition {
+	RC_EDITION_ENTERPRISE = 0,
+	RC_EDITION_COMMUNITY = 1,
+	RC_EDITION_ANY = -1, /* a section without an edition key */
+	RC_EDITION_BAD = -2, /* an edition key the key hook refuses */
+};
+
+static const char *const rc_scopes[] = {"global", "room", NULL};
+
+/* The plugin's state, one per stack entry; read-only once declared. */
+struct rocketchat {
+	const char *policy;      /* absolute; owned by the handle */
+	const char *tenant_path; /* absolute or NULL; owned by the handle */
+	int edition;             /* enum rc_edition */
+	struct rc_tenant tenant;
+	int loaded;
+	/* Role indexes (monitor is -1 in Community), privilege indexes. */
+	long admin, manager, monitor, agent;
+	long queue, take;
+};
+
+/* ---- Arguments --------------------------------------------------------- */
+
+static int rc_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
+                         struct rocketchat *st)
+{
+	const rg_argspec specs[] = {
+	    {
+	        .name = "policy",
+	        .type = RG_ARG_PATH,
+	        .required = 1,
+	        .dest = &st->policy,
+	    },
+	    {
+	        .name = "edition",
+	        .type = RG_ARG_ENUM,
+	        .required = 1,
+	        .choices = rc_editions,
+	        .dest = &st->edition,
+	    },
+	    {
+	        .name = "tenant",
+	        .type = RG_ARG_PATH,
+	        .dest = &st->tenant_path,
+	    },
+	    {.name = NULL},
+	};
+
+	return rg_args_parse(h, argc, argv, specs);
+}
+
+static int rc_open(rg_plugin_handle *h, int argc, char *const argv[],
+                   void **state)
+{
+	struct rocketchat *st;
+	int rc;
+
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rg_plugin_error(h, NULL, 0, "out of memory");
+		return RG_ENOMEM;
+	}
+	st->admin = st->manager = st->monitor = st->agent = -1;
+	st->queue = st->take = -1;
+	rc = rc_parse_args(h, argc, argv, st);
+	if (rc == RG_OK && st->tenant_path)
+		rc = rc_tenant_load(h, st->tenant_path, &st->tenant);
+	if (rc != RG_OK) {
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return RG_OK;
+}
+
+static void rc_close(void *state)
+{
+	struct rocketchat *st = state;
+
+	if (!st)
+		return;
+	rc_tenant_free(&st->tenant);
+	free(st);
+}
+
+/* ---- Reading the policy ------------------------------------------------ */
+
+/*
+ * What a first reading of the policy file found about one [role] or
+ * [privilege] section: its edition, and whether it is a custom role.  The
+ * section hook needs both, and the core passes neither (flags is a key of
+ * its own, and edition goes to the key hook one key at a time), so the
+ * file is read once more with rg_ini_read() before rg_policy_load().
+ */
+struct rc_mark {
+	rg_policy_kind kind;
+	char *id;
+	int edition; /* enum rc_edition */
+	int custom;
+};
+
+struct rc_reading {
+	struct rocketchat *st;
+	rg_plugin_handle *h;
+	struct rc_mark *marks;
+	size_t nmarks, cap;
+	int oom;
+};
+
+static int rc_index(const char *const *list, const char *s)
+{
+	int i;
+
+	for (i = 0; list[i]; i++)
+		if (!strcmp(list[i], s))
+			return i;
+	return -1;
+}
+
+/* 1 when word is one of the blank-separated words of text. */
+static int rc_has_word(const char *text, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p = text;
+
+	while ((p = strstr(p, word))) {
+		int starts = p == text || p[-1] == ' ' || p[-1] == '\t';
+		int ends = p[len] == '\0' || p[len] == ' ' || p[len] == '\t';
+
+		if (starts && ends)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/* Splits "role ID" / "privilege ID"; 0 for any other section. */
+static int rc_section_kind(const char *section, rg_policy_kind *kind,
+                           const char **id)
+{
+	static const struct {
+		const char *word;
+		rg_policy_kind kind;
+	} kinds[] = {
+	    {"role ", RG_POLICY_ROLE},
+	    {"privilege ", RG_POLICY_PRIVILEGE},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t len = strlen(kinds[i].word);
+
+		if (!strncmp(section, kinds[i].word, len)) {
+			*kind = kinds[i].kind;
+			*id = section + len;
+			while (**id == ' ')
+				(*id)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static struct rc_mark *rc_find_mark(const struct rc_reading *rd,
+                                    rg_policy_kind kind, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < rd->nmarks; i++)
+		if (rd->marks[i].kind == kind && !strcmp(rd->marks[i].id, id))
+			return &rd->marks[i];
+	return NULL;
+}
+
+static struct rc_mark *rc_add_mark(struct rc_reading *rd, rg_policy_kind kind,
+                                   const char *id)
+{
+	struct rc_mark *m;
+
+	if (rd->nmarks == rd->cap) {
+		size_t ncap = rd->cap ? rd->cap * 2 : 32;
+		struct rc_mark *n = realloc(rd->marks, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		rd->marks = n;
+		rd->cap = ncap;
+	}
+	m = &rd->marks[rd->nmarks];
+	m->kind = kind;
+	m->edition = RC_EDITION_ANY;
+	m->custom = 0;
+	m->id = strdup(id);
+	if (!m->id)
+		return NULL;
+	rd->nmarks++;
+	return m;
+}
+
+/* The first reading: notes edition and custom flags, judges nothing. */
+static int rc_mark_key(void *user, const char *section, const char *key,
+                       const char *value, const rg_ini_pos *pos)
+{
+	struct rc_reading *rd = user;
+	rg_policy_kind kind;
+	struct rc_mark *m;
+	const char *id;
+
+	(void)pos;
+	if (!rc_section_kind(section, &kind, &id))
+		return RG_OK; /* [policy], or a bad section the core reports */
+	if (strcmp(key, RC_KEY_EDITION) && strcmp(key, RC_KEY_FLAGS))
+		return RG_OK;
+	m = rc_find_mark(rd, kind, id);
+	if (!m)
+		m = rc_add_mark(rd, kind, id);
+	if (!m) {
+		rd->oom = 1;
+		return RG_ENOMEM;
+	}
+	if (!strcmp(key, RC_KEY_EDITION)) {
+		m->edition = rc_index(rc_editions, value);
+		if (m->edition < 0)
+			m->edition = RC_EDITION_BAD;
+	} else if (kind == RG_POLICY_ROLE) {
+		m->custom = rc_has_word(value, RC_FLAG_CUSTOM);
+	}
+	return RG_OK;
+}
+
+static const char *rc_kind_name(rg_policy_kind kind)
+{
+	return kind == RG_POLICY_ROLE ? "role" : "privilege";
+}
+
+/* The key hook: checks the values of the keys this plugin adds. */
+static int rc_policy_key(void *user, const rg_policy_section *sec,
+                         const char *key, const char *value,
+                         const rg_ini_pos *pos)
+{
+	struct rc_reading *rd = user;
+
+	if (sec->kind != RG_POLICY_HEADER && !strcmp(key, RC_KEY_EDITION)) {
+		if (rc_index(rc_editions, value) >= 0)
+			return RG_OK;
+		rg_plugin_error(rd->h, pos->file, pos->line,
+		                "edition = '%s' in [%s %s]: expected "
+		                "enterprise or community",
+		                value, rc_kind_name(sec->kind), sec->id);
+		return RG_EPOLICY;
+	}
+	if (sec->kind == RG_POLICY_ROLE && !strcmp(key, RC_KEY_SCOPE)) {
+		if (rc_index(rc_scopes, value) >= 0)
+			return RG_OK;
+		rg_plugin_error(rd->h, pos->file, pos->line,
+		                "scope = '%s' in [role %s]: expected global "
+		                "or room",
+		                value, sec->id);
+		return RG_EPOLICY;
+	}
+	if (sec->kind == RG_POLICY_HEADER)
+		rg_plugin_error(rd->h, pos->file, pos->line,
+		                "unknown key '%s' in [policy]", key);
+	else
+		rg_plugin_error(rd->h, pos->file, pos->line,
+		                "unknown key '%s' in [%s %s] (the plugin adds "
+		                "edition%s)",
+		                key, rc_kind_name(sec->kind), sec->id,
+		                sec->kind == RG_POLICY_ROLE ? " and scope"
+		                                            : "");
+	return RG_EPOLICY;
+}
+
+/* The section hook: leaves out what the edition does not have. */
+static int rc_policy_section(void *user, const rg_policy_section *sec)
+{
+	struct rc_reading *rd = user;
+	const struct rc_mark *m;
+
+	if (sec->kind == RG_POLICY_HEADER)
+		return RG_OK;
+	m = rc_find_mark(rd, sec->kind, sec->id);
+	if (!m)
+		return RG_OK;
+	if (m->edition >= 0 && m->edition != rd->st->edition) {
+		rg_plugin_log(rd->h, RG_LOG_DEBUG,
+		              "%s:%u: %s %s left out: %s edition only",
+		              sec->file, sec->line, rc_kind_name(sec->kind),
+		              sec->id, rc_editions[m->edition]);
+		return RG_POLICY_SKIP;
+	}
+	if (m->custom && rd->st->edition == RC_EDITION_COMMUNITY) {
+		rg_plugin_log(rd->h, RG_LOG_NOTICE,
+		              "%s:%u: custom role %s left out: custom roles "
+		              "need the Enterprise edition",
+		              sec->file, sec->line, sec->id);
+		return RG_POLICY_SKIP;
+	}
+	return RG_OK;
+}
+
+/* Finds an id the plugin's rules need; reports it when missing. */
+static int rc_need(rg_plugin_handle *h, const char *policy, const char *kind,
+                   const char *id, long idx)
+{
+	if (idx >= 0)
+		return RG_OK;
+	rg_plugin_error(h, policy, 0,
+	                "the policy declares no %s '%s', which the rocketchat "
+	                "plugin's rules need",
+	                kind, id);
+	return RG_EPOLICY;
+}
+
+static int rc_resolve_ids(struct rocketchat *st, rg_plugin_handle *h)
+{
+	int rc = RG_OK;
+
+	st->admin = rg_find_role(h, RC_ROLE_ADMIN);
+	st->manager = rg_find_role(h, RC_ROLE_MANAGER);
+	st->agent = rg_find_role(h, RC_ROLE_AGENT);
+	st->monitor = rg_find_role(h, RC_ROLE_MONITOR);
+	st->queue = rg_find_privilege(h, RC_PRIV_QUEUE);
+	st->take = rg_find_privilege(h, RC_PRIV_TAKE);
+	if (rc_need(h, st->policy, "role", RC_ROLE_ADMIN, st->admin) ||
+	    rc_need(h, st->policy, "role", RC_ROLE_MANAGER, st->manager) ||
+	    rc_need(h, st->policy, "role", RC_ROLE_AGENT, st->agent) ||
+	    rc_need(h, st->policy, "privilege", RC_PRIV_QUEUE, st->queue) ||
+	    rc_need(h, st->policy, "privilege", RC_PRIV_TAKE, st->take))
+		rc = RG_EPOLICY;
+	/* The monitor is an Enterprise role: the Community edition has none. */
+	if (st->edition == RC_EDITION_ENTERPRISE &&
+	    rc_need(h, st->policy, "role", RC_ROLE_MONITOR, st->monitor))
+		rc = RG_EPOLICY;
+	return rc;
+}
+
+static int rc_declare(void *state, rg_plugin_handle *h)
+{
+	struct rocketchat *st = state;
+	const rg_policy_hooks hooks = {
+	    .product = RC_PRODUCT,
+	    .key = rc_policy_key,
+	    .section = rc_policy_section,
+	    .grant = NULL, /* no grant qualifiers: scope rules are in C */
+	};
+	struct rc_reading rd;
+	size_t i;
+	int rc;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.st = st;
+	rd.h = h;
+	/*
+	 * A file the first reading cannot parse is not read a second time:
+	 * its problems are reported once, by the reading that found them.
+	 */
+	rc = rg_ini_read(h, st->policy, rc_mark_key, &rd);
+	if (rd.oom)
+		rg_plugin_error(h, NULL, 0, "out of memory");
+	if (rc == RG_OK)
+		rc = rg_policy_load(h, st->policy, &hooks, &rd);
+	if (rc == RG_OK)
+		rc = rc_resolve_ids(st, h);
+	for (i = 0; i < rd.nmarks; i++)
+		free(rd.marks[i].id);
+	free(rd.marks);
+	if (rc == RG_OK)
+		st->loaded = 1;
+	return rc;
+}
+
+/* ---- Attributes -------------------------------------------------------- */
+
+/* The attributes a decision may consult, checked once. */
+struct rc_attrs {
+	const char *department;           /* request department, or NULL */
+	const struct rc_department *dept; /* its tenant entry, or NULL */
+	long open_chats;                  /* -1 when not given */
+	const char *status;               /* NULL when not given */
+	int available;
+	long max_chats;          /* 0 when not given */
+	const char *units;       /* subject's units, or NULL */
+	const char *departments; /* subject's departments, or NULL */
+};
+
+/* 1 when the comma-separated list holds the id. */
+static int rc_list_has(const char *list, const char *id)
+{
+	const char *cur = rc_list_begin(list);
+	const char *item;
+	size_t len;
+
+	while (rc_list_next(&cur, &item, &len))
+		if (len == strlen(id) && !strncmp(item, id, len))
+			return 1;
+	return 0;
+}
+
+/*
+ * Checks a subject list attribute: every item must be an id and, when a
+ * tenant file is loaded, one of its units or departments.
+ */
+static int rc_check_list(const struct rocketchat *st, const char *attr,
+                         const char *list, int units, rg_plugin_answer *ans)
+{
+	const char *cur = rc_list_begin(list);
+	const char *what = units ? "unit" : "department";
+	const char *item;
+	size_t len;
+
+	while (rc_list_next(&cur, &item, &len)) {
+		int known;
+
+		if (!rc_valid_id(item, len)) {
+			rg_answer(ans,
+			          "subject attribute %s='%s' is not a "
+			          "comma-separated list of %s ids",
+			          attr, list, what);
+			return 0;
+		}
+		if (!st->tenant.loaded)
+			continue;
+		known = units ? rc_tenant_unit(&st->tenant, item, len) != NULL
+		              : rc_tenant_department(&st->tenant, item, len) !=
+		                    NULL;
+		if (!known) {
+			rg_answer(ans,
+			          "subject attribute %s names %s '%.*s', "
+			          "which the tenant does not have",
+			          attr, what, (int)len, item);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int rc_check_count(const char *kind, const char *attr, const char *value,
+                          long *out, rg_plugin_answer *ans)
+{
+	if (rc_parse_count(value, out))
+		return 1;
+	rg_answer(ans,
+	          "%s attribute %s='%s' is not a whole number from 0 to %ld",
+	          kind, attr, value, RC_COUNT_MAX);
+	return 0;
+}
+
+static int rc_read_department(const struct rocketchat *st,
+                              const rg_plugin_request *req, struct rc_attrs *a,
+                              rg_plugin_answer *ans)
+{
+	const char *d =
+	    rg_attr_get(req->attrs, req->nattrs, RC_ATTR_DEPARTMENT);
+
+	if (!d)
+		return 1;
+	if (!rc_valid_id(d, strlen(d))) {
+		rg_answer(ans,
+		          "request attribute department='%s' is not a "
+		          "department id",
+		          d);
+		return 0;
+	}
+	a->department = d;
+	if (!st->tenant.loaded)
+		return 1;
+	a->dept = rc_tenant_department(&st->tenant, d, strlen(d));
+	if (a->dept)
+		return 1;
+	rg_answer(ans,
+	          "request attribute department='%s' names a department the "
+	          "tenant does not have",
+	          d);
+	return 0;
+}
+
+static int rc_read_status(const rg_plugin_request *req, struct rc_attrs *a,
+                          rg_plugin_answer *ans)
+{
+	a->status = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
+	                        RC_SUBJ_STATUS);
+	if (!a->status)
+		return 1;
+	if (!strcmp(a->status, RC_STATUS_AVAILABLE)) {
+		a->available = 1;
+		return 1;
+	}
+	if (!strcmp(a->status, RC_STATUS_UNAVAILABLE))
+		return 1;
+	rg_answer(ans,
+	          "subject attribute status='%s': expected available or "
+	          "unavailable",
+	          a->status);
+	return 0;
+}
+
+/*
+ * Checks every attribute the plugin knows, whatever the action: a value
+ * that cannot be trusted denies (fail closed) with a reason naming it.
+ * Attributes the plugin does not know are left to other plugins.
+ */
+static int rc_read_attrs(const struct rocketchat *st,
+                         const rg_plugin_request *req, struct rc_attrs *a,
+                         rg_plugin_answer *ans)
+{
+	const char *v;
+
+	memset(a, 0, sizeof(*a));
+	a->open_chats = -1;
+	if (!rc_read_department(st, req, a, ans))
+		return 0;
+	v = rg_attr_get(req->attrs, req->nattrs, RC_ATTR_OPEN_CHATS);
+	if (v && !rc_check_count("request", RC_ATTR_OPEN_CHATS, v,
+	                         &a->open_chats, ans))
+		return 0;
+	if (!rc_read_status(req, a, ans))
+		return 0;
+	v = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
+	                RC_SUBJ_MAX_CHATS);
+	if (v && !rc_check_count("subject", RC_SUBJ_MAX_CHATS, v, &a->max_chats,
+	                         ans))
+		return 0;
+	a->units =
+	    rg_attr_get(req->subject_attrs, req->nsubject_attrs, RC_SUBJ_UNITS);
+	if (a->units && !rc_check_list(st, RC_SUBJ_UNITS, a->units, 1, ans))
+		return 0;
+	a->departments = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
+	                             RC_SUBJ_DEPARTMENTS);
+	if (a->departments &&
+	    !rc_check_list(st, RC_SUBJ_DEPARTMENTS, a->departments, 0, ans))
+		return 0;
+	return 1;
+}
+
+/* ---- Department scope -------------------------------------------------- */
+
+/* A list attribute for a reason: "none" when empty or not given. */
+static const char *rc_shown(const char *list)
+{
+	return rc_list_begin(list) ? list : "none";
+}
+
+/* The monitor rule; 1 allows.  why gets the reason either way. */
+static int rc_monitor_may(const struct rocketchat *st,
+                          const rg_plugin_request *req,
+                          const struct rc_attrs *a, char *why, size_t n)
+{
+	const char *dep = a->department;
+	const char *pid = req->action_id;
+
+	if (st->tenant.nunits == 0) {
+		snprintf(why, n,
+		         "livechat-monitor grants %s on department '%s': the "
+		         "tenant has no units, so monitors are not restricted",
+		         pid, dep);
+		return 1;
+	}
+	if (rc_list_has(a->departments, dep)) {
+		snprintf(why, n,
+		         "livechat-monitor grants %s on department '%s': the "
+		         "monitor is one of its agents",
+		         pid, dep);
+		return 1;
+	}
+	if (a->dept && a->dept->unit &&
+	    rc_list_has(a->units, a->dept->unit->id)) {
+		snprintf(why, n,
+		         "livechat-monitor grants %s on department '%s' "
+		         "through the monitor's unit '%s'",
+		         pid, dep, a->dept->unit->id);
+		return 1;
+	}
+	if (a->dept && a->dept->unit)
+		snprintf(why, n,
+		         "livechat-monitor grants %s, but department '%s' is "
+		         "in unit '%s', not one of the monitor's units (%s), "
+		         "and the monitor is not its agent",
+		         pid, dep, a->dept->unit->id, rc_shown(a->units));
+	else
+		snprintf(why, n,
+		         "livechat-monitor grants %s, but department '%s' is "
+		         "in no unit and the monitor is not its agent",
+		         pid, dep);
+	return 0;
+}
+
+/* What role r's grant allows on the request's department; 1 allows. */
+static int rc_role_may(const struct rocketchat *st,
+                       const rg_plugin_request *req, const struct rc_attrs *a,
+                       uint32_t r, char *why, size_t n)
+{
+	const char *rid = rg_role_id(req->handle, r);
+	const char *pid = req->action_id;
+	const char *dep = a->department;
+
+	if ((long)r == st->admin || (long)r == st->manager) {
+		snprintf(why, n,
+		         "%s grants %s on every department, '%s' included", rid,
+		         pid, dep);
+		return 1;
+	}
+	if ((long)r == st->monitor)
+		return rc_monitor_may(st, req, a, why, n);
+	if (req->action != st->queue) {
+		snprintf(why, n, "%s grants %s; no department rule limits it",
+		         rid, pid);
+		return 1;
+	}
+	if (rc_list_has(a->departments, dep)) {
+		snprintf(why, n,
+		         "%s grants %s: the queue of department '%s' is "
+		         "visible to its agents, the subject among them",
+		         rid, pid, dep);
+		return 1;
+	}
+	snprintf(why, n,
+	         "%s grants %s, but the queue of department '%s' is visible "
+	         "only to its agents (subject departments: %s)",
+	         rid, pid, dep, rc_shown(a->departments));
+	return 0;
+}
+
+/*
+ * Whether role r of the subject grants the action effectively (its
+ * prerequisites met).  Asked with the other granting roles taken away, so
+ * that rg_effective() can only answer with r; when that fails, r may still
+ * need one of those roles as a prerequisite, so the subject's unmet
+ * prerequisites decide.  Kept apart because its validation is large.
+ */
+static __attribute__((noinline)) int rc_blocked(const rg_plugin_request *req,
+                                                uint32_t r)
+{
+	rg_validation v;
+	const char *rid = rg_role_id(req->handle, r);
+	size_t i;
+
+	memset(&v, 0, sizeof(v));
+	if (rg_validate_prereqs(req, &v) != RG_OK ||
+	    v.nmissing >= RG_VALIDATE_MAX)
+		return 1;
+	for (i = 0; i < v.nmissing; i++)
+		if (!strcmp(v.missing[i].role, rid))
+			return 1;
+	return 0;
+}
+
+static int rc_effective(const rg_plugin_request *req,
+                        const rg_roleset *granting, uint32_t r)
+{
+	rg_roleset alone = *req->roles;
+	rg_grant_info gi;
+	size_t w;
+
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		alone.w[w] &= ~granting->w[w];
+	rg_roleset_add(&alone, r);
+	if (rg_effective(req->handle, &alone, (uint32_t)req->action, &gi))
+		return 1;
+	return !rc_blocked(req, r);
+}
+
+/*
+ * A request names a department: allowed when one of the subject's
+ * effectively granting roles may act on it.  The reason is the allowing
+ * role's, else the first refusing role's.
+ */
+static rg_result rc_decide_department(const struct rocketchat *st,
+                                      const rg_plugin_request *req,
+                                      const struct rc_attrs *a,
+                                      rg_plugin_answer *ans)
+{
+	const rg_roleset *own = rg_own_roles(req->handle);
+	rg_roleset granting;
+	char why[RG_REASON_MAX];
+	char first[RG_REASON_MAX] = "";
+	long refused = -1;
+	uint32_t r;
+
+	memset(&granting, 0, sizeof(granting));
+	for (r = 0; r < RG_MAX_ROLES; r++)
+		if (rg_roleset_has(req->roles, r) && rg_roleset_has(own, r) &&
+		    rg_role_has_privilege(req->handle, r,
+		                          (uint32_t)req->action))
+			rg_roleset_add(&granting, r);
+	for (r = 0; r < RG_MAX_ROLES; r++) {
+		if (!rg_roleset_has(&granting, r) ||
+		    !rc_effective(req, &granting, r))
+			continue;
+		if (rc_role_may(st, req, a, r, why, sizeof(why))) {
+			ans->role = (long)r;
+			rg_answer(ans, "%s", why);
+			return RG_ALLOW;
+		}
+		if (refused < 0) {
+			refused = (long)r;
+			memcpy(first, why, sizeof(first));
+		}
+	}
+	if (refused < 0)
+		/* rg_decide_rbac() allowed, so some role granted: be safe. */
+		snprintf(first, sizeof(first),
+		         "no role of the subject grants %s on department '%s'",
+		         req->action_id, a->department);
+	else
+		ans->role = refused;
+	rg_answer(ans, "%s", first);
+	return RG_DENY;
+}
+
+/* ---- take-inquiry ------------------------------------------------------ */
+
+/* The applicable chat limit (0: none) and, for reasons, its source. */
+static long rc_chat_limit(const struct rocketchat *st, const struct rc_attrs *a,
+                          char *src, size_t n)
+{
+	if (a->dept && a->dept->max_chats > 0) {
+		snprintf(src, n, "department '%s' (tenant file max_chats)",
+		         a->dept->id);
+		return a->dept->max_chats;
+	}
+	if (a->max_chats > 0) {
+		snprintf(src, n, "the agent (subject attribute max_chats)");
+		return a->max_chats;
+	}
+	if (st->tenant.max_chats > 0) {
+		snprintf(src, n, "the tenant default ([tenant] max_chats)");
+		return st->tenant.max_chats;
+	}
+	snprintf(src, n, "no one");
+	return 0;
+}
+
+static rg_result rc_decide_take(const struct rocketchat *st,
+                                const rg_plugin_request *req,
+                                const struct rc_attrs *a, rg_plugin_answer *ans)
+{
+	const char *rid = ans->role >= 0
+	                      ? rg_role_id(req->handle, (uint32_t)ans->role)
+	                      : NULL;
+	char src[RG_REASON_MAX];
+	long limit;
+
+	if (!rid)
+		rid = "a role";
+	if (!a->status) {
+		rg_answer(ans,
+		          "%s grants take-inquiry, but it needs the agent's "
+		          "status: subject attribute status is not given",
+		          rid);
+		return RG_DENY;
+	}
+	if (!a->available) {
+		rg_answer(ans,
+		          "%s grants take-inquiry, but the agent's status is "
+		          "%s; taking a chat needs status available",
+		          rid, a->status);
+		return RG_DENY;
+	}
+	limit = rc_chat_limit(st, a, src, sizeof(src));
+	if (limit == 0) {
+		rg_answer(ans,
+		          "%s grants take-inquiry; the agent is available and "
+		          "no chat limit is set (department, agent and tenant "
+		          "set none)",
+		          rid);
+		return RG_ALLOW;
+	}
+	if (a->open_chats < 0) {
+		rg_answer(ans,
+		          "%s grants take-inquiry, but request attribute "
+		          "open_chats is not given; the limit is %ld, set by "
+		          "%s",
+		          rid, limit, src);
+		return RG_DENY;
+	}
+	if (a->open_chats >= limit) {
+		rg_answer(ans,
+		          "%s grants take-inquiry, but %ld open chats reach "
+		          "the limit of %ld set by %s",
+		          rid, a->open_chats, limit, src);
+		return RG_DENY;
+	}
+	rg_answer(ans,
+	          "%s grants take-inquiry: the agent is available and %ld "
+	          "open chats are below the limit of %ld set by %s",
+	          rid, a->open_chats, limit, src);
+	return RG_ALLOW;
+}
+
+/* ---- Deciding ---------------------------------------------------------- */
+
+static rg_result rc_decide(const void *state, const rg_plugin_request *req,
+                           rg_plugin_answer *ans)
+{
+	const struct rocketchat *st = state;
+	struct rc_attrs a;
+	rg_result res;
+
+	if (!st->loaded) {
+		ans->status = RG_EPOLICY;
+		rg_answer(ans, "policy %s was not loaded", st->policy);
+		return RG_ERROR;
+	}
+	if (!rc_read_attrs(st, req, &a, ans))
+		return RG_DENY;
+	res = rg_decide_rbac(req, ans);
+	if (res != RG_ALLOW)
+		return res;
+	if (a.department) {
+		res = rc_decide_department(st, req, &a, ans);
+		if (res != RG_ALLOW)
+			return res;
+	}
+	if (req->action == st->take)
+		return rc_decide_take(st, req, &a, ans);
+	return RG_ALLOW;
+}
+
+RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
+    .abi_version = RG_PLUGIN_ABI_VERSION,
+    .name = "rocketchat",
+    .version = RG_VERSION_STRING,
+    .description = "Rocket.Chat Omnichannel roles, editions, departments, "
+                   "units and chat limits",
+    .open = rc_open,
+    .close = rc_close,
+    .declare = rc_declare,
+    .decide = rc_decide,
+    .validate = NULL,
+};

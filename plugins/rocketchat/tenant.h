@@ -1,0 +1,84 @@
+/*
+ * tenant.h - the rocketchat plugin's view of one workspace: its units, its
+ * departments (with their unit and chat limit) and its default chat limit.
+ *
+ * Internal to the plugin: the build hides every symbol but the plugin's
+ * one export, so the rc_ prefix only keeps the names apart from the core's.
+ */
+#ifndef ROLEGATE_ROCKETCHAT_TENANT_H
+#define ROLEGATE_ROCKETCHAT_TENANT_H
+
+#include <stddef.h>
+
+#include <rolegate/plugin.h>
+
+/* The largest chat count or limit accepted anywhere (file or attribute). */
+#define RC_COUNT_MAX 1000000L
+
+struct rc_unit {
+	char *id;
+	char *name;
+};
+
+struct rc_department {
+	char *id;
+	char *name;
+	const struct rc_unit *unit; /* NULL: in no unit */
+	long max_chats;             /* 0: not set */
+	/* Only while reading: the unit as written and where. */
+	char *unit_ref;
+	unsigned unit_line;
+	unsigned keys; /* RC_DKEY_* seen, to refuse a repeated key */
+};
+
+/*
+ * A tenant.  Zero-initialised it is the empty tenant: no units, no
+ * departments, no default limit (what a plugin without tenant= sees).
+ * Both arrays are sorted by id once loaded.
+ */
+struct rc_tenant {
+	int loaded;     /* a tenant file was read */
+	long max_chats; /* the default per-agent limit; 0: none */
+	struct rc_unit *units;
+	size_t nunits;
+	struct rc_department *departments;
+	size_t ndepartments;
+};
+
+/*
+ * Reads a tenant file into *t (zeroed first).  Every problem is reported
+ * with rg_plugin_error() as "file:line"; returns RG_OK, or an error after
+ * which *t is empty again.
+ */
+int rc_tenant_load(rg_plugin_handle *h, const char *path, struct rc_tenant *t);
+
+/* Frees what rc_tenant_load() allocated; leaves the empty tenant. */
+void rc_tenant_free(struct rc_tenant *t);
+
+/* The unit or department whose id is the len bytes at id, or NULL. */
+const struct rc_unit *rc_tenant_unit(const struct rc_tenant *t, const char *id,
+                                     size_t len);
+const struct rc_department *rc_tenant_department(const struct rc_tenant *t,
+                                                 const char *id, size_t len);
+
+/* 1 when the len bytes at s are a valid id (letters, digits, "._-:"). */
+int rc_valid_id(const char *s, size_t len);
+
+/*
+ * Parses a count: decimal digits only, at most RC_COUNT_MAX.  Returns 1
+ * and sets *out, or 0 for anything else (empty, sign, blank, overflow).
+ */
+int rc_parse_count(const char *s, long *out);
+
+/*
+ * Walks a comma-separated list of ids, as subject attributes carry them
+ * ("sales,support").  rc_list_begin() returns the cursor for a list, NULL
+ * when it is NULL or blank (no items).  rc_list_next() then returns 1 and
+ * sets *item and *len to the next item, blanks around it trimmed, or 0 at the
+ * end.  An empty item (",," or a trailing ",") comes back with len 0 so
+ * that callers can refuse it.  Nothing is allocated.
+ */
+const char *rc_list_begin(const char *list);
+int rc_list_next(const char **cursor, const char **item, size_t *len);
+
+#endif /* ROLEGATE_ROCKETCHAT_TENANT_H */

@@ -1,0 +1,1402 @@
+/*
+ * check_rocketchat.c - the rocketchat plugin through the public API.
+ *
+ * The matrix and rule tests open the SHIPPED configuration (policies/
+ * rolegate.conf with policies/rocketchat.ini and rocketchat-tenant.ini) on
+ * the built plugins, so a wrong policy or tenant file fails them: the
+ * services rocketchat (Enterprise) and rocketchat-community.  The other
+ * tests write their own configuration, policy and tenant files into a
+ * private directory.
+ *
+ * The shipped tenant, which the rule tests rely on:
+ *   [tenant] max_chats = 5
+ *   unit emea: departments sales (max_chats 3) and support (none)
+ *   unit americas: department billing (max_chats 0, i.e. not set)
+ *   department onboarding: in no unit
+ *
+ * Environment (set by make check): ROLEGATE_POLICIES, ROLEGATE_TEST_PLUGINS.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rolegate/rolegate.h>
+
+#include "testutil.h"
+
+#define SVC_ENT    "rocketchat"
+#define SVC_COM    "rocketchat-community"
+#define PLUGIN     "rocketchat"
+#define BAD_POLICY "bad.ini"
+#define BAD_TENANT "tenant.ini"
+#define NELEMS(a)  (sizeof(a) / sizeof((a)[0]))
+#define MAX_ATTRS  8
+
+/* ---- The grant matrix -------------------------------------------------- */
+
+enum {
+	R_ADMIN,
+	R_USER,
+	R_BOT,
+	R_APP,
+	R_GUEST,
+	R_ANONYMOUS,
+	R_OWNER,
+	R_MODERATOR,
+	R_LEADER,
+	R_AGENT,
+	R_MANAGER,
+	R_MONITOR,
+	NROLES,
+};
+
+#define ADMIN        (1u << R_ADMIN)
+#define AGENT        (1u << R_AGENT)
+#define MANAGER      (1u << R_MANAGER)
+#define MONITOR      (1u << R_MONITOR)
+#define ALL_LIVECHAT (ADMIN | MANAGER | MONITOR | AGENT)
+#define MGR_AGENT    (ADMIN | MANAGER | AGENT)
+#define MGR_MONITOR  (ADMIN | MANAGER | MONITOR)
+#define MGR          (ADMIN | MANAGER)
+
+/* clang-format off */
+static const struct role_row {
+	const char *id;
+	const char *name;
+	int enterprise_only;
+} roles[NROLES] = {
+	[R_ADMIN] = { "admin", "Admin", 0 },
+	[R_USER] = { "user", "User", 0 },
+	[R_BOT] = { "bot", "Bot", 0 },
+	[R_APP] = { "app", "App", 0 },
+	[R_GUEST] = { "guest", "Guest", 0 },
+	[R_ANONYMOUS] = { "anonymous", "Anonymous", 0 },
+	[R_OWNER] = { "owner", "Owner", 0 },
+	[R_MODERATOR] = { "moderator", "Moderator", 0 },
+	[R_LEADER] = { "leader", "Leader", 0 },
+	[R_AGENT] = { "livechat-agent", "Livechat Agent", 0 },
+	[R_MANAGER] = { "livechat-manager", "Livechat Manager", 0 },
+	[R_MONITOR] = { "livechat-monitor", "Livechat Monitor", 1 },
+};
+/* clang-format on */
+
+#define E 1 /* the row exists in the Enterprise edition only */
+
+/* Every permission of products.md section 2, with its default roles. */
+/* clang-format off */
+static const struct priv_row {
+	const char *id;
+	unsigned holders;
+	int enterprise_only;
+} privs[] = {
+	/* M, Mo, A (and admin) */
+	{ "view-l-room", ALL_LIVECHAT, 0 },
+	{ "create-livechat-contact", ALL_LIVECHAT, 0 },
+	{ "update-livechat-contact", ALL_LIVECHAT, 0 },
+	{ "view-livechat-contact", ALL_LIVECHAT, 0 },
+	{ "view-livechat-contact-history", ALL_LIVECHAT, 0 },
+	{ "view-omnichannel-contact-center", ALL_LIVECHAT, 0 },
+	{ "close-livechat-room", ALL_LIVECHAT, 0 },
+	{ "on-hold-livechat-room", ALL_LIVECHAT, 0 },
+	{ "view-livechat-queue", ALL_LIVECHAT, 0 },
+	{ "view-livechat-room-customfields", ALL_LIVECHAT, 0 },
+	{ "edit-livechat-room-customfields", ALL_LIVECHAT, 0 },
+	{ "request-pdf-transcript", ALL_LIVECHAT, E },
+	{ "view-canned-responses", ALL_LIVECHAT, E },
+	{ "save-canned-responses", ALL_LIVECHAT, E },
+	{ "remove-canned-responses", ALL_LIVECHAT, E },
+	/* M, A */
+	{ "change-livechat-room-visitor", MGR_AGENT, 0 },
+	{ "edit-omnichannel-contact", MGR_AGENT, 0 },
+	/* M, Mo */
+	{ "view-livechat-manager", MGR_MONITOR, 0 },
+	{ "view-livechat-rooms", MGR_MONITOR, 0 },
+	{ "close-others-livechat-room", MGR_MONITOR, 0 },
+	{ "on-hold-others-livechat-room", MGR_MONITOR, 0 },
+	{ "save-others-livechat-room-info", MGR_MONITOR, 0 },
+	{ "remove-closed-livechat-rooms", MGR_MONITOR, 0 },
+	{ "view-livechat-analytics", MGR_MONITOR, 0 },
+	{ "transfer-livechat-guest", MGR_MONITOR, 0 },
+	{ "manage-livechat-agents", MGR_MONITOR, 0 },
+	{ "manage-livechat-departments", MGR_MONITOR, 0 },
+	{ "view-livechat-departments", MGR_MONITOR, 0 },
+	{ "add-livechat-department-agents", MGR_MONITOR, 0 },
+	{ "view-livechat-real-time-monitoring", MGR_MONITOR, 0 },
+	{ "view-livechat-business-hours", MGR_MONITOR, 0 },
+	{ "view-livechat-room-closed-same-department", MGR_MONITOR, 0 },
+	{ "view-livechat-room-closed-by-another-agent", MGR_MONITOR, 0 },
+	{ "view-livechat-current-chats", MGR_MONITOR, 0 },
+	{ "manage-livechat-canned-responses", MGR_MONITOR, E },
+	{ "view-livechat-reports", MGR_MONITOR, E },
+	/* M */
+	{ "manage-livechat-managers", MGR, 0 },
+	{ "view-livechat-triggers", MGR, 0 },
+	{ "view-livechat-customfields", MGR, 0 },
+	{ "view-livechat-installation", MGR, 0 },
+	{ "view-livechat-appearance", MGR, 0 },
+	{ "view-livechat-webhooks", MGR, 0 },
+	{ "send-omnichannel-chat-transcript", MGR, 0 },
+	{ "remove-closed-livechat-room", MGR, 0 },
+	{ "remove-livechat-department", MGR, 0 },
+	{ "manage-livechat-units", MGR, E },
+	{ "manage-livechat-monitors", MGR, E },
+	{ "manage-livechat-tags", MGR, E },
+	{ "manage-livechat-priorities", MGR, E },
+	{ "manage-livechat-sla", MGR, E },
+	{ "view-all-canned-responses", MGR, E },
+	{ "save-all-canned-responses", MGR, E },
+	/* A only, Mo only: not admin */
+	{ "view-agent-canned-responses", AGENT, E },
+	{ "save-department-canned-responses", MONITOR, E },
+	/* the plugin's action */
+	{ "take-inquiry", AGENT, 0 },
+};
+/* clang-format on */
+
+#define NPRIVS            NELEMS(privs)
+#define NENTERPRISE_PRIVS 15
+
+/* ---- Requests ---------------------------------------------------------- */
+
+/*
+ * One request's attributes, written "key=value" (request) or
+ * "subject.key=value" (subject), as on the rolegate command line.
+ */
+struct attrs {
+	rg_attr req[MAX_ATTRS], subj[MAX_ATTRS];
+	size_t nreq, nsubj;
+	char buf[MAX_ATTRS][RG_REASON_MAX];
+};
+
+static void attrs_parse(struct attrs *a, const char *const *words)
+{
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 0; words && words[i]; i++) {
+		char *eq;
+		rg_attr *at;
+
+		ck_assert_uint_lt(i, MAX_ATTRS);
+		snprintf(a->buf[i], sizeof(a->buf[i]), "%s", words[i]);
+		eq = strchr(a->buf[i], '=');
+		ck_assert_msg(eq, "bad test attribute '%s'", words[i]);
+		*eq = '\0';
+		if (!strncmp(a->buf[i], "subject.", 8)) {
+			at = &a->subj[a->nsubj++];
+			at->key = a->buf[i] + 8;
+		} else {
+			at = &a->req[a->nreq++];
+			at->key = a->buf[i];
+		}
+		at->value = eq + 1;
+	}
+}
+
+/* rg_check() with attributes; *out is poisoned first. */
+static int check(const rg_context *ctx, const char *service,
+                 const char *subject, const char *action,
+                 const char *const *words, rg_decision *out)
+{
+	struct attrs a;
+	rg_request req;
+
+	attrs_parse(&a, words);
+	tu_request(&req, service, subject, action);
+	req.subject.attrs = a.subj;
+	req.subject.nattrs = a.nsubj;
+	req.attrs = a.req;
+	req.nattrs = a.nreq;
+	memset(out, 0, sizeof(*out));
+	out->result = RG_ALLOW; /* poison: the check must overwrite it */
+	return rg_check(ctx, &req, 0, out);
+}
+
+/* ---- Fixture: the shipped configuration -------------------------------- */
+
+static struct tu_env shipped;
+
+static void shipped_setup(void)
+{
+	rg_options opts;
+	char *conf;
+	int rc;
+
+	tu_env_setup(&shipped);
+	conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
+	opts.log = tu_log_fn;
+	opts.log_user = &shipped.log;
+	rc = rg_open(&shipped.ctx, &opts, shipped.errbuf,
+	             sizeof(shipped.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", conf, shipped.errbuf);
+	free(conf);
+}
+
+static void shipped_teardown(void)
+{
+	tu_env_teardown(&shipped);
+}
+
+static const rg_service *service(const rg_context *ctx, const char *name)
+{
+	const rg_service *svc = rg_service_find(ctx, name);
+
+	ck_assert_msg(svc, "no service %s%s", name, tu_diag_dump(ctx));
+	return svc;
+}
+
+/* ---- Registry ---------------------------------------------------------- */
+
+START_TEST(test_shipped_loads)
+{
+	static const char *const names[] = {SVC_ENT, SVC_COM};
+	size_t i;
+
+	for (i = 0; i < NELEMS(names); i++) {
+		const rg_service *svc = service(shipped.ctx, names[i]);
+		rg_entry_info e;
+
+		ck_assert_uint_eq(rg_entry_count(svc), 1);
+		ck_assert_int_eq(rg_entry_at(svc, 0, &e), RG_OK);
+		ck_assert_str_eq(e.plugin, PLUGIN);
+		ck_assert_msg(e.status == RG_OK, "%s entry failed: %s%s",
+		              names[i], e.error, tu_diag_dump(shipped.ctx));
+	}
+	ck_assert_msg(tu_diag_find(shipped.ctx, "rocketchat", NULL) < 0,
+	              "rocketchat diagnostics:%s", tu_diag_dump(shipped.ctx));
+	/* Community: no livechat-monitor, no Enterprise rows. */
+	ck_assert_uint_eq(rg_role_count(service(shipped.ctx, SVC_ENT)), NROLES);
+	ck_assert_uint_eq(rg_role_count(service(shipped.ctx, SVC_COM)),
+	                  NROLES - 1);
+	ck_assert_uint_eq(rg_privilege_count(service(shipped.ctx, SVC_ENT)),
+	                  NPRIVS);
+	ck_assert_uint_eq(rg_privilege_count(service(shipped.ctx, SVC_COM)),
+	                  NPRIVS - NENTERPRISE_PRIVS);
+}
+END_TEST
+
+START_TEST(test_enterprise_count)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < NPRIVS; i++)
+		n += privs[i].enterprise_only;
+	ck_assert_uint_eq(n, NENTERPRISE_PRIVS);
+}
+END_TEST
+
+/* Loop: role _i / 2 in edition _i % 2 (0 Enterprise, 1 Community). */
+START_TEST(test_role_registry)
+{
+	const struct role_row *row = &roles[_i / 2];
+	int community = _i % 2;
+	const rg_service *svc =
+	    service(shipped.ctx, community ? SVC_COM : SVC_ENT);
+	long idx = rg_role_find(svc, row->id);
+	rg_role_info info;
+
+	if (community && row->enterprise_only) {
+		ck_assert_msg(idx < 0, "%s listed in Community", row->id);
+		return;
+	}
+	ck_assert_msg(idx >= 0, "role %s not declared", row->id);
+	ck_assert_int_eq(rg_role_at(svc, (size_t)idx, &info), RG_OK);
+	ck_assert_str_eq(info.id, row->id);
+	ck_assert_str_eq(info.name, row->name);
+	ck_assert_str_eq(info.plugin, PLUGIN);
+	/* Every Rocket.Chat role is protected: none can be deleted. */
+	ck_assert_uint_eq(info.flags, RG_ROLE_PROTECTED);
+	ck_assert_msg(info.description && *info.description,
+	              "role %s has no description", row->id);
+	ck_assert_uint_eq(info.nprereqs, 0);
+}
+END_TEST
+
+/* Loop: privilege _i / 2 in edition _i % 2. */
+START_TEST(test_privilege_registry)
+{
+	const struct priv_row *row = &privs[_i / 2];
+	int community = _i % 2;
+	const rg_service *svc =
+	    service(shipped.ctx, community ? SVC_COM : SVC_ENT);
+	long idx = rg_privilege_find(svc, row->id);
+	rg_privilege_info info;
+	size_t r;
+
+	if (community && row->enterprise_only) {
+		ck_assert_msg(idx < 0, "%s listed in Community", row->id);
+		return;
+	}
+	ck_assert_msg(idx >= 0, "privilege %s not declared", row->id);
+	ck_assert_int_eq(rg_privilege_at(svc, (size_t)idx, &info), RG_OK);
+	ck_assert_str_eq(info.plugin, PLUGIN);
+	ck_assert_msg(info.description && *info.description,
+	              "privilege %s has no description", row->id);
+	ck_assert_uint_eq(info.nrequires, 0);
+	/* The registry's grants are exactly the table's. */
+	for (r = 0; r < NROLES; r++) {
+		long ri = rg_role_find(svc, roles[r].id);
+		int want = (row->holders >> r) & 1u;
+
+		if (ri < 0)
+			continue;
+		ck_assert_msg(
+		    rg_role_grants(svc, (size_t)ri, (size_t)idx) == want,
+		    "%s grants %s: want %d", roles[r].id, row->id, want);
+	}
+}
+END_TEST
+
+/*
+ * Loop: privilege, role and edition.  take-inquiry needs an available agent
+ * with room for a chat, so every check says so; the attributes are valid
+ * and change nothing for the other permissions.
+ */
+START_TEST(test_matrix)
+{
+	static const char *const words[] = {"subject.status=available",
+	                                    "open_chats=0", NULL};
+	size_t i = (size_t)_i;
+	int community = (int)(i % 2);
+	const struct role_row *r = &roles[(i / 2) % NROLES];
+	const struct priv_row *p = &privs[i / 2 / NROLES];
+	int want = (p->holders >> ((i / 2) % NROLES)) & 1u;
+	char subject[RG_ID_MAX + 1];
+	rg_decision d;
+	int rc;
+
+	snprintf(subject, sizeof(subject), "@%s", r->id);
+	rc = check(shipped.ctx, community ? SVC_COM : SVC_ENT, subject, p->id,
+	           words, &d);
+	if (community && (r->enterprise_only || p->enterprise_only)) {
+		/* Neither listed nor granted: unknown, hence denied. */
+		ck_assert_msg(d.result == RG_DENY, "%s %s allowed in Community",
+		              r->id, p->id);
+		ck_assert_int_eq(rc, r->enterprise_only ? RG_ENOROLE
+		                                        : RG_ENOACTION);
+		return;
+	}
+	ck_assert_msg(rc == RG_OK, "%s %s: status %s (%s)", r->id, p->id,
+	              rg_status_name(rc), d.reason);
+	ck_assert_msg(d.result == (want ? RG_ALLOW : RG_DENY),
+	              "%s %s %s: got %s, want %s (%s)",
+	              community ? "community" : "enterprise", r->id, p->id,
+	              rg_result_name(d.result), want ? "allow" : "deny",
+	              d.reason);
+	ck_assert_msg(*d.reason, "%s %s: empty reason", r->id, p->id);
+	if (want) {
+		ck_assert_msg(strstr(d.reason, r->id), "reason '%s' lacks %s",
+		              d.reason, r->id);
+		ck_assert_str_eq(d.role, r->id);
+	}
+}
+END_TEST
+
+/* Roles combine: the union of their grants. */
+START_TEST(test_union)
+{
+	static const char *const words[] = {"subject.status=available",
+	                                    "open_chats=0", NULL};
+	rg_decision d;
+	size_t i;
+
+	for (i = 0; i < NPRIVS; i++) {
+		int want = (privs[i].holders & (AGENT | MONITOR)) != 0;
+
+		check(shipped.ctx, SVC_ENT, "@livechat-agent,livechat-monitor",
+		      privs[i].id, words, &d);
+		ck_assert_msg(d.result == (want ? RG_ALLOW : RG_DENY),
+		              "agent+monitor %s: got %s (%s)", privs[i].id,
+		              rg_result_name(d.result), d.reason);
+	}
+	check(shipped.ctx, SVC_ENT, "@", "view-l-room", NULL, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	check(shipped.ctx, SVC_ENT, "@user,bot,app,guest,anonymous,owner",
+	      "view-l-room", NULL, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+}
+END_TEST
+
+START_TEST(test_unknown_ids)
+{
+	rg_decision d;
+	int rc;
+
+	rc =
+	    check(shipped.ctx, SVC_ENT, "@supervisor", "view-l-room", NULL, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_int_eq(rc, RG_ENOROLE);
+	rc =
+	    check(shipped.ctx, SVC_ENT, "@admin", "delete-workspace", NULL, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_int_eq(rc, RG_ENOACTION);
+	/* An Enterprise row asked in the Community edition. */
+	rc = check(shipped.ctx, SVC_COM, "@admin", "manage-livechat-units",
+	           NULL, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_int_eq(rc, RG_ENOACTION);
+}
+END_TEST
+
+/* whocan (grants, before any attribute rule) agrees with the matrix. */
+static int whocan_collect(void *user, const rg_service *svc, size_t role)
+{
+	unsigned *mask = user;
+	rg_role_info info;
+	size_t i;
+
+	if (rg_role_at(svc, role, &info) != RG_OK)
+		return 1;
+	for (i = 0; i < NROLES; i++)
+		if (!strcmp(info.id, roles[i].id))
+			*mask |= 1u << i;
+	return 0;
+}
+
+START_TEST(test_whocan)
+{
+	const struct priv_row *p = &privs[_i];
+	unsigned mask = 0;
+
+	ck_assert_int_eq(
+	    rg_whocan(shipped.ctx, SVC_ENT, p->id, whocan_collect, &mask),
+	    RG_OK);
+	ck_assert_msg(mask == p->holders, "whocan %s: %#x, want %#x", p->id,
+	              mask, p->holders);
+}
+END_TEST
+
+/* ---- Rule cases -------------------------------------------------------- */
+
+struct rule_case {
+	const char *service;
+	const char *subject;
+	const char *action;
+	const char *words[MAX_ATTRS];
+	rg_result want;
+	const char *reason; /* substring of the reason, or NULL */
+};
+
+static void run_case(const rg_context *ctx, const struct rule_case *c, int i)
+{
+	rg_decision d;
+	int rc;
+
+	rc = check(ctx, c->service, c->subject, c->action, c->words, &d);
+	ck_assert_msg(rc == RG_OK, "case %d: status %s (%s)", i,
+	              rg_status_name(rc), d.reason);
+	ck_assert_msg(d.result == c->want, "case %d (%s %s %s): got %s (%s)", i,
+	              c->service, c->subject, c->action,
+	              rg_result_name(d.result), d.reason);
+	if (c->reason)
+		ck_assert_msg(strstr(d.reason, c->reason),
+		              "case %d: reason '%s' lacks '%s'", i, d.reason,
+		              c->reason);
+}
+
+#define MON       "@livechat-monitor"
+#define ANALYTICS "view-livechat-analytics"
+#define CHATS     "view-livechat-current-chats"
+
+/* Monitors and units (the shipped tenant has units). */
+/* clang-format off */
+static const struct rule_case monitor_cases[] = {
+	/* No department named: is the permission held at all? */
+	{ SVC_ENT, MON, ANALYTICS, { NULL }, RG_ALLOW, "livechat-monitor" },
+	/* Through a unit. */
+	{ SVC_ENT, MON, ANALYTICS, { "department=sales", "subject.units=emea" },
+	  RG_ALLOW, "unit 'emea'" },
+	{ SVC_ENT, MON, CHATS, { "department=support", "subject.units=emea" },
+	  RG_ALLOW, "unit 'emea'" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=billing", "subject.units=americas" }, RG_ALLOW,
+	  "'americas'" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=billing", "subject.units=emea,americas" }, RG_ALLOW,
+	  "'americas'" },
+	/* Outside its units. */
+	{ SVC_ENT, MON, ANALYTICS, { "department=billing", "subject.units=emea" },
+	  RG_DENY, "department 'billing' is in unit 'americas'" },
+	{ SVC_ENT, MON, CHATS, { "department=sales", "subject.units=americas" },
+	  RG_DENY, "not one of the monitor's units (americas)" },
+	{ SVC_ENT, MON, ANALYTICS, { "department=sales" }, RG_DENY,
+	  "monitor's units (none)" },
+	{ SVC_ENT, MON, ANALYTICS, { "department=sales", "subject.units=" },
+	  RG_DENY, "monitor's units (none)" },
+	/* As an agent of the department. */
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments=sales" }, RG_ALLOW,
+	  "one of its agents" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=billing", "subject.units=emea",
+	    "subject.departments=support,billing" },
+	  RG_ALLOW, "one of its agents" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments=support" }, RG_DENY,
+	  "not its agent" },
+	/* A department in no unit: only its agents. */
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=onboarding", "subject.units=emea,americas" }, RG_DENY,
+	  "'onboarding' is in no unit" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=onboarding", "subject.departments=onboarding" },
+	  RG_ALLOW, "one of its agents" },
+	/* The Mo-only row is restricted too. */
+	{ SVC_ENT, MON, "save-department-canned-responses",
+	  { "department=sales", "subject.units=emea" }, RG_ALLOW, "'emea'" },
+	{ SVC_ENT, MON, "save-department-canned-responses",
+	  { "department=billing", "subject.units=emea" }, RG_DENY, "'americas'" },
+	/* The monitor's queue: the same rule. */
+	{ SVC_ENT, MON, "view-livechat-queue",
+	  { "department=sales", "subject.units=emea" }, RG_ALLOW, "'emea'" },
+	{ SVC_ENT, MON, "view-livechat-queue",
+	  { "department=billing", "subject.units=emea" }, RG_DENY, "'americas'" },
+	{ SVC_ENT, MON, "view-livechat-queue", { NULL }, RG_ALLOW, NULL },
+	/* Admin or manager besides: not restricted. */
+	{ SVC_ENT, "@livechat-monitor,livechat-manager", ANALYTICS,
+	  { "department=billing", "subject.units=emea" }, RG_ALLOW,
+	  "livechat-manager grants view-livechat-analytics on every" },
+	{ SVC_ENT, "@livechat-monitor,admin", CHATS,
+	  { "department=onboarding" }, RG_ALLOW, "admin grants" },
+	{ SVC_ENT, "@livechat-manager", ANALYTICS, { "department=billing" },
+	  RG_ALLOW, "every department" },
+	{ SVC_ENT, "@admin", ANALYTICS, { "department=onboarding" }, RG_ALLOW,
+	  "every department" },
+	/* An agent grant on a permission without a department rule. */
+	{ SVC_ENT, "@livechat-monitor,livechat-agent", "view-l-room",
+	  { "department=billing", "subject.units=emea" }, RG_ALLOW,
+	  "livechat-agent grants view-l-room" },
+	{ SVC_ENT, "@livechat-agent", "close-livechat-room",
+	  { "department=billing" }, RG_ALLOW, "no department rule" },
+	/* Both restricted grants refuse. */
+	{ SVC_ENT, "@livechat-monitor,livechat-agent", "view-livechat-queue",
+	  { "department=billing", "subject.units=emea",
+	    "subject.departments=sales" },
+	  RG_DENY, "billing" },
+	/* No grant at all: the department changes nothing. */
+	{ SVC_ENT, "@user", ANALYTICS, { "department=sales" }, RG_DENY, NULL },
+	{ SVC_ENT, MON, "manage-livechat-units",
+	  { "department=sales", "subject.units=emea" }, RG_DENY, NULL },
+};
+/* clang-format on */
+
+START_TEST(test_monitor)
+{
+	run_case(shipped.ctx, &monitor_cases[_i], _i);
+}
+END_TEST
+
+#define AGT   "@livechat-agent"
+#define QUEUE "view-livechat-queue"
+
+/* Queue visibility, in both editions. */
+/* clang-format off */
+static const struct rule_case queue_cases[] = {
+	{ SVC_ENT, AGT, QUEUE, { NULL }, RG_ALLOW, "livechat-agent" },
+	{ SVC_COM, AGT, QUEUE, { NULL }, RG_ALLOW, "livechat-agent" },
+	{ SVC_ENT, AGT, QUEUE, { "subject.departments=sales" }, RG_ALLOW,
+	  NULL },
+	{ SVC_ENT, AGT, QUEUE,
+	  { "department=sales", "subject.departments=sales" }, RG_ALLOW,
+	  "the subject among them" },
+	{ SVC_COM, AGT, QUEUE,
+	  { "department=sales", "subject.departments=sales" }, RG_ALLOW,
+	  "the subject among them" },
+	{ SVC_ENT, AGT, QUEUE,
+	  { "department=support", "subject.departments= sales , support" },
+	  RG_ALLOW, "'support'" },
+	{ SVC_ENT, AGT, QUEUE,
+	  { "department=billing", "subject.departments=sales,support" },
+	  RG_DENY, "visible only to its agents (subject departments: "
+		   "sales,support)" },
+	{ SVC_COM, AGT, QUEUE,
+	  { "department=billing", "subject.departments=sales" }, RG_DENY,
+	  "visible only to its agents" },
+	{ SVC_ENT, AGT, QUEUE, { "department=sales" }, RG_DENY,
+	  "(subject departments: none)" },
+	/* Units mean nothing to an agent's queue. */
+	{ SVC_ENT, AGT, QUEUE, { "department=sales", "subject.units=emea" },
+	  RG_DENY, "visible only to its agents" },
+	/* Managers and admins see every queue. */
+	{ SVC_ENT, "@livechat-manager", QUEUE, { "department=billing" },
+	  RG_ALLOW, "every department" },
+	{ SVC_COM, "@livechat-manager", QUEUE, { "department=billing" },
+	  RG_ALLOW, "every department" },
+	{ SVC_ENT, "@admin", QUEUE, { "department=onboarding" }, RG_ALLOW,
+	  "every department" },
+	{ SVC_ENT, "@livechat-agent,livechat-manager", QUEUE,
+	  { "department=billing", "subject.departments=sales" }, RG_ALLOW,
+	  "livechat-manager" },
+	/* Roles without the permission see no queue. */
+	{ SVC_ENT, "@user", QUEUE, { NULL }, RG_DENY, NULL },
+	{ SVC_COM, "@guest", QUEUE, { "department=sales" }, RG_DENY, NULL },
+};
+/* clang-format on */
+
+START_TEST(test_queue)
+{
+	run_case(shipped.ctx, &queue_cases[_i], _i);
+}
+END_TEST
+
+#define TAKE  "take-inquiry"
+#define AVAIL "subject.status=available"
+
+/*
+ * take-inquiry: status, then the limit: the department's if set (> 0),
+ * else the agent's, else the tenant default (5 in the shipped tenant).
+ */
+/* clang-format off */
+static const struct rule_case take_cases[] = {
+	/* Status. */
+	{ SVC_ENT, AGT, TAKE, { "open_chats=0" }, RG_DENY,
+	  "subject attribute status is not given" },
+	{ SVC_ENT, AGT, TAKE, { "subject.status=unavailable", "open_chats=0" },
+	  RG_DENY, "status is unavailable" },
+	{ SVC_COM, AGT, TAKE, { "subject.status=unavailable", "open_chats=0" },
+	  RG_DENY, "needs status available" },
+	/* Department limit (sales: 3) wins over the agent's and tenant's. */
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, "department=sales", "subject.max_chats=10",
+	    "open_chats=2" },
+	  RG_ALLOW, "below the limit of 3 set by department 'sales'" },
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, "department=sales", "subject.max_chats=10",
+	    "open_chats=3" },
+	  RG_DENY, "3 open chats reach the limit of 3 set by department "
+		   "'sales'" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=sales", "open_chats=7" },
+	  RG_DENY, "limit of 3 set by department 'sales'" },
+	/* No department limit (support): the agent's. */
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, "department=support", "subject.max_chats=2",
+	    "open_chats=1" },
+	  RG_ALLOW, "limit of 2 set by the agent (subject attribute "
+		    "max_chats)" },
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, "department=support", "subject.max_chats=2",
+	    "open_chats=2" },
+	  RG_DENY, "limit of 2 set by the agent" },
+	/* Department max_chats = 0 is not set (billing): the agent's. */
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, "department=billing", "subject.max_chats=8",
+	    "open_chats=7" },
+	  RG_ALLOW, "limit of 8 set by the agent" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "subject.max_chats=8", "open_chats=8" },
+	  RG_DENY, "limit of 8 set by the agent" },
+	/* Neither: the tenant default (5). */
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=billing", "open_chats=4" },
+	  RG_ALLOW, "limit of 5 set by the tenant default" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=billing", "open_chats=5" },
+	  RG_DENY, "5 open chats reach the limit of 5 set by the tenant "
+		   "default" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "subject.max_chats=0", "open_chats=4" },
+	  RG_ALLOW, "tenant default" },
+	{ SVC_COM, AGT, TAKE, { AVAIL, "open_chats=5" }, RG_DENY,
+	  "tenant default" },
+	/* A limit applies but open_chats is not given. */
+	{ SVC_ENT, AGT, TAKE, { AVAIL }, RG_DENY,
+	  "open_chats is not given; the limit is 5" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=sales" }, RG_DENY,
+	  "the limit is 3, set by department 'sales'" },
+	/* No role grants it but the agent. */
+	{ SVC_ENT, "@livechat-manager", TAKE, { AVAIL, "open_chats=0" },
+	  RG_DENY, NULL },
+	{ SVC_ENT, "@admin", TAKE, { AVAIL, "open_chats=0" }, RG_DENY, NULL },
+	{ SVC_ENT, MON, TAKE, { AVAIL, "open_chats=0" }, RG_DENY, NULL },
+};
+/* clang-format on */
+
+START_TEST(test_take)
+{
+	run_case(shipped.ctx, &take_cases[_i], _i);
+}
+END_TEST
+
+/* Attribute values that cannot be trusted deny, naming the attribute. */
+/* clang-format off */
+static const struct rule_case bad_attr_cases[] = {
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats=abc" }, RG_DENY,
+	  "request attribute open_chats='abc'" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats=-1" }, RG_DENY,
+	  "open_chats='-1'" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats=" }, RG_DENY,
+	  "open_chats=''" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats= 1" }, RG_DENY,
+	  "open_chats=' 1'" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats=1e3" }, RG_DENY,
+	  "open_chats='1e3'" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats=99999999999999999999" },
+	  RG_DENY, "open_chats=" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "subject.max_chats=many", "open_chats=0" },
+	  RG_DENY, "subject attribute max_chats='many'" },
+	{ SVC_ENT, AGT, TAKE, { "subject.status=busy", "open_chats=0" },
+	  RG_DENY, "subject attribute status='busy'" },
+	{ SVC_ENT, AGT, TAKE, { "subject.status=Available", "open_chats=0" },
+	  RG_DENY, "status='Available'" },
+	{ SVC_ENT, "@admin", ANALYTICS, { "department=nowhere" }, RG_DENY,
+	  "request attribute department='nowhere'" },
+	{ SVC_ENT, "@admin", ANALYTICS, { "department=" }, RG_DENY,
+	  "department=''" },
+	{ SVC_ENT, "@admin", ANALYTICS, { "department=sales team" }, RG_DENY,
+	  "is not a department id" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units=emea,mars" }, RG_DENY,
+	  "subject attribute units names unit 'mars'" },
+	{ SVC_ENT, MON, ANALYTICS, { "department=sales", "subject.units=e mea" },
+	  RG_DENY, "units='e mea'" },
+	{ SVC_ENT, AGT, QUEUE,
+	  { "department=sales", "subject.departments=sales,,support" }, RG_DENY,
+	  "departments='sales,,support'" },
+	{ SVC_ENT, AGT, QUEUE,
+	  { "department=sales", "subject.departments=sales,atlantis" },
+	  RG_DENY, "names department 'atlantis'" },
+	/* Checked whatever the action: a bad value is never ignored. */
+	{ SVC_ENT, "@admin", "view-livechat-rooms", { "open_chats=lots" },
+	  RG_DENY, "open_chats='lots'" },
+	{ SVC_COM, "@livechat-manager", "view-livechat-rooms",
+	  { "subject.status=away" }, RG_DENY, "status='away'" },
+	/* Attributes the plugin does not know are left alone. */
+	{ SVC_ENT, "@admin", "view-livechat-rooms", { "bu=anything" }, RG_ALLOW,
+	  NULL },
+};
+/* clang-format on */
+
+START_TEST(test_bad_attrs)
+{
+	run_case(shipped.ctx, &bad_attr_cases[_i], _i);
+}
+END_TEST
+
+/* ---- Private configurations -------------------------------------------- */
+
+static struct tu_env priv;
+
+static void priv_setup(void)
+{
+	tu_env_setup(&priv);
+	tu_add_plugin(&priv, PLUGIN);
+}
+
+static void priv_teardown(void)
+{
+	tu_env_teardown(&priv);
+}
+
+/* Opens services rc (Enterprise) and rc-community on the given lines. */
+static void open_services(const char *ent_args, const char *com_args)
+{
+	tu_open(&priv,
+	        "[service rc]\nstack = required rocketchat %s\n"
+	        "[service rc-community]\nstack = required rocketchat %s\n",
+	        ent_args, com_args);
+}
+
+static int entry_status(const char *svc_name)
+{
+	rg_entry_info e;
+
+	ck_assert_int_eq(rg_entry_at(service(priv.ctx, svc_name), 0, &e),
+	                 RG_OK);
+	return e.status;
+}
+
+/* A failed entry denies what its policy would have allowed. */
+static void assert_fails_closed(const char *what)
+{
+	rg_decision d;
+
+	check(priv.ctx, "rc", "@admin", "view-livechat-queue", NULL, &d);
+	ck_assert_msg(d.result == RG_DENY, "%s: allowed (%s)", what, d.reason);
+}
+
+/* ---- Tenants without units, or without a tenant file ------------------- */
+
+static const char nounits_tenant[] = "[tenant]\n"
+                                     "max_chats = 0\n"
+                                     "[department sales]\n"
+                                     "name = Sales\n"
+                                     "[department support]\n"
+                                     "max_chats = 2\n";
+
+/* The shipped policy, by absolute path, with a tenant of our own. */
+static void open_nounits(void)
+{
+	char *policy =
+	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "rocketchat.ini");
+	char *ent, *com;
+
+	free(tu_write(priv.dir, "nounits.ini", 0644, "%s", nounits_tenant));
+	ent = tu_strdupf("policy=%s edition=enterprise tenant=nounits.ini",
+	                 policy);
+	com = tu_strdupf("policy=%s edition=community", policy);
+	open_services(ent, com);
+	ck_assert_msg(entry_status("rc") == RG_OK &&
+	                  entry_status("rc-community") == RG_OK,
+	              "entries failed:%s", tu_diag_dump(priv.ctx));
+	free(ent);
+	free(com);
+	free(policy);
+}
+
+/* clang-format off */
+static const struct rule_case nounits_cases[] = {
+	/* No units at all: a monitor is not restricted. */
+	{ "rc", MON, ANALYTICS, { "department=sales" }, RG_ALLOW,
+	  "the tenant has no units" },
+	{ "rc", MON, CHATS, { "department=support", "subject.units=" },
+	  RG_ALLOW, "no units" },
+	{ "rc", MON, QUEUE, { "department=sales" }, RG_ALLOW, "no units" },
+	/* The department must still exist. */
+	{ "rc", MON, ANALYTICS, { "department=billing" }, RG_DENY,
+	  "department='billing'" },
+	/* And no unit can be named. */
+	{ "rc", MON, ANALYTICS, { "department=sales", "subject.units=emea" },
+	  RG_DENY, "unit 'emea'" },
+	/* The queue rule does not depend on units. */
+	{ "rc", AGT, QUEUE, { "department=sales" }, RG_DENY,
+	  "visible only to its agents" },
+	/* Limits: department 2; tenant default 0 and no agent limit: none. */
+	{ "rc", AGT, TAKE, { AVAIL, "department=support", "open_chats=2" },
+	  RG_DENY, "limit of 2 set by department 'support'" },
+	{ "rc", AGT, TAKE, { AVAIL, "department=sales", "open_chats=1000" },
+	  RG_ALLOW, "no chat limit" },
+	{ "rc", AGT, TAKE, { AVAIL }, RG_ALLOW, "no chat limit" },
+	{ "rc", AGT, TAKE, { AVAIL, "subject.max_chats=3", "open_chats=3" },
+	  RG_DENY, "limit of 3 set by the agent" },
+	/* No tenant file: no units, departments unchecked, no default. */
+	{ "rc-community", AGT, QUEUE,
+	  { "department=anything", "subject.departments=anything" }, RG_ALLOW,
+	  "the subject among them" },
+	{ "rc-community", AGT, QUEUE, { "department=anything" }, RG_DENY,
+	  "visible only to its agents" },
+	{ "rc-community", AGT, TAKE, { AVAIL, "department=anything" },
+	  RG_ALLOW, "no chat limit" },
+	{ "rc-community", AGT, TAKE,
+	  { AVAIL, "subject.max_chats=1", "open_chats=1" }, RG_DENY,
+	  "limit of 1 set by the agent" },
+	{ "rc-community", AGT, TAKE, { AVAIL, "department=bad id" }, RG_DENY,
+	  "not a department id" },
+};
+/* clang-format on */
+
+START_TEST(test_nounits)
+{
+	open_nounits();
+	run_case(priv.ctx, &nounits_cases[_i], _i);
+}
+END_TEST
+
+/* ---- Bad policy files -------------------------------------------------- */
+
+/* A small valid policy; each case appends to it. */
+static const char base_policy[] = "[policy]\n"
+                                  "product = rocketchat\n"
+                                  "version = test\n"
+                                  "[privilege view-livechat-queue]\n"
+                                  "description = Queue\n"
+                                  "[privilege take-inquiry]\n"
+                                  "[privilege view-livechat-analytics]\n"
+                                  "[privilege manage-livechat-units]\n"
+                                  "edition = enterprise\n"
+                                  "[role admin]\n"
+                                  "name = Admin\n"
+                                  "flags = protected\n"
+                                  "scope = global\n"
+                                  "grant = view-livechat-queue "
+                                  "view-livechat-analytics\n"
+                                  "grant = manage-livechat-units\n"
+                                  "[role livechat-manager]\n"
+                                  "name = Livechat Manager\n"
+                                  "grant = view-livechat-queue\n"
+                                  "[role livechat-agent]\n"
+                                  "name = Livechat Agent\n"
+                                  "scope = global\n"
+                                  "grant = view-livechat-queue take-inquiry\n"
+                                  "[role livechat-monitor]\n"
+                                  "name = Livechat Monitor\n"
+                                  "edition = enterprise\n"
+                                  "grant = view-livechat-analytics\n";
+
+static const char base_tenant[] = "[tenant]\n"
+                                  "max_chats = 4\n"
+                                  "[unit emea]\n"
+                                  "name = EMEA\n"
+                                  "[department sales]\n"
+                                  "name = Sales\n"
+                                  "unit = emea\n"
+                                  "max_chats = 2\n";
+
+#define ARGS_ENT "policy=" BAD_POLICY " edition=enterprise tenant=" BAD_TENANT
+#define ARGS_COM "policy=" BAD_POLICY " edition=community tenant=" BAD_TENANT
+
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void write_files(const char *policy, const char *tenant)
+{
+	free(tu_write(priv.dir, BAD_POLICY, 0644, "%s", policy));
+	free(tu_write(priv.dir, BAD_TENANT, 0644, "%s", tenant));
+}
+
+START_TEST(test_base_ok)
+{
+	rg_decision d;
+	int rc;
+
+	write_files(base_policy, base_tenant);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") == RG_OK &&
+	                  entry_status("rc-community") == RG_OK,
+	              "base files:%s", tu_diag_dump(priv.ctx));
+	ck_assert_uint_eq(rg_diagnostic_count(priv.ctx), 0);
+	check(priv.ctx, "rc", "@admin", "manage-livechat-units", NULL, &d);
+	ck_assert_int_eq(d.result, RG_ALLOW);
+	check(priv.ctx, "rc", MON, ANALYTICS,
+	      (const char *const[]){"department=sales", "subject.units=emea",
+	                            NULL},
+	      &d);
+	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
+	check(priv.ctx, "rc", AGT, TAKE,
+	      (const char *const[]){AVAIL, "department=sales", "open_chats=2",
+	                            NULL},
+	      &d);
+	ck_assert_msg(d.result == RG_DENY && strstr(d.reason, "'sales'"), "%s",
+	              d.reason);
+	/* Community: the marked sections are gone, grants to them dropped. */
+	rc = check(priv.ctx, "rc-community", "@admin", "manage-livechat-units",
+	           NULL, &d);
+	ck_assert_int_eq(rc, RG_ENOACTION);
+	ck_assert_int_eq(d.result, RG_DENY);
+	rc = check(priv.ctx, "rc-community", MON, ANALYTICS, NULL, &d);
+	ck_assert_int_eq(rc, RG_ENOROLE);
+	ck_assert_int_eq(d.result, RG_DENY);
+	check(priv.ctx, "rc-community", "@admin", ANALYTICS, NULL, &d);
+	ck_assert_int_eq(d.result, RG_ALLOW);
+	ck_assert_uint_eq(rg_role_count(service(priv.ctx, "rc-community")), 3);
+	ck_assert_uint_eq(rg_privilege_count(service(priv.ctx, "rc-community")),
+	                  3);
+}
+END_TEST
+
+/* Custom roles: Enterprise only; the Community edition leaves them out. */
+START_TEST(test_custom_role)
+{
+	char *policy = tu_strdupf("%s[role supervisor]\n"
+	                          "name = Supervisor\n"
+	                          "description = Sees analytics\n"
+	                          "flags = custom\n"
+	                          "grant = view-livechat-analytics\n",
+	                          base_policy);
+	rg_decision d;
+	int rc;
+
+	write_files(policy, base_tenant);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") == RG_OK &&
+	                  entry_status("rc-community") == RG_OK,
+	              "custom role:%s", tu_diag_dump(priv.ctx));
+	check(priv.ctx, "rc", "@supervisor", ANALYTICS, NULL, &d);
+	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
+	/* Not a monitor: no unit restriction on its grant. */
+	check(priv.ctx, "rc", "@supervisor", ANALYTICS,
+	      (const char *const[]){"department=sales", NULL}, &d);
+	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
+	ck_assert_int_lt(
+	    rg_role_find(service(priv.ctx, "rc-community"), "supervisor"), 0);
+	rc =
+	    check(priv.ctx, "rc-community", "@supervisor", ANALYTICS, NULL, &d);
+	ck_assert_int_eq(rc, RG_ENOROLE);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_msg(tu_log_has(&priv.log, "custom role supervisor left out"),
+	              "no log line for the custom role");
+	free(policy);
+}
+END_TEST
+
+/*
+ * A custom role's grant counts only with its prerequisites met: "regional"
+ * needs livechat-monitor and is unrestricted; "shadow" needs
+ * livechat-manager, which the subject lacks, so the monitor's rule decides.
+ */
+/* clang-format off */
+static const struct rule_case prereq_cases[] = {
+	{ "rc", "@regional,livechat-monitor", ANALYTICS, { "department=sales" },
+	  RG_ALLOW, "regional grants" },
+	{ "rc", "@regional", ANALYTICS, { NULL }, RG_DENY, "livechat-monitor" },
+	{ "rc", "@shadow,livechat-monitor", ANALYTICS, { "department=sales" },
+	  RG_DENY, "livechat-monitor grants" },
+	{ "rc", "@shadow,livechat-monitor", ANALYTICS,
+	  { "department=sales", "subject.units=emea" }, RG_ALLOW, "'emea'" },
+	/* Any queue grant but a manager's is limited to agents. */
+	{ "rc", "@queue-lead", QUEUE, { "department=sales" }, RG_DENY,
+	  "queue-lead grants view-livechat-queue, but" },
+	{ "rc", "@queue-lead", QUEUE,
+	  { "department=sales", "subject.departments=sales" }, RG_ALLOW,
+	  "queue-lead" },
+};
+/* clang-format on */
+
+START_TEST(test_custom_prereqs)
+{
+	char *policy = tu_strdupf("%s[role regional]\n"
+	                          "name = Regional\n"
+	                          "flags = custom\n"
+	                          "requires = livechat-monitor\n"
+	                          "grant = view-livechat-analytics\n"
+	                          "[role shadow]\n"
+	                          "name = Shadow\n"
+	                          "flags = custom\n"
+	                          "requires = livechat-manager\n"
+	                          "grant = view-livechat-analytics\n"
+	                          "[role queue-lead]\n"
+	                          "name = Queue lead\n"
+	                          "flags = custom\n"
+	                          "grant = view-livechat-queue\n",
+	                          base_policy);
+	size_t i;
+
+	write_files(policy, base_tenant);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") == RG_OK, "prereqs:%s",
+	              tu_diag_dump(priv.ctx));
+	for (i = 0; i < NELEMS(prereq_cases); i++)
+		run_case(priv.ctx, &prereq_cases[i], (int)i);
+	free(policy);
+}
+END_TEST
+
+/* clang-format off */
+static const struct bad_case {
+	const char *what;
+	const char *text; /* appended to the base file */
+	unsigned line;    /* of the error, within text */
+	const char *msg;
+} bad_policy_cases[] = {
+	{ "unknown key in a privilege", "[privilege x]\ncolour = blue\n", 2,
+	  "unknown key 'colour'" },
+	{ "unknown key in a role", "[role r]\nname = R\nflavour = mint\n", 3,
+	  "unknown key 'flavour'" },
+	{ "bad edition", "[privilege x]\nedition = gold\n", 2,
+	  "edition = 'gold'" },
+	{ "bad edition on a role", "[role r]\nname = R\nedition = Enterprise\n",
+	  3, "expected enterprise or community" },
+	{ "bad scope", "[role r]\nname = R\nscope = planet\n", 3,
+	  "scope = 'planet'" },
+	{ "scope on a privilege", "[privilege x]\nscope = room\n", 2,
+	  "unknown key 'scope'" },
+	{ "grant of an unknown permission",
+	  "[role r]\nname = R\ngrant = no-such-permission\n", 3,
+	  "no-such-permission" },
+	{ "duplicate role", "[role admin]\nname = Admin\n", 1, "admin" },
+	{ "duplicate privilege", "[privilege take-inquiry]\n", 1,
+	  "take-inquiry" },
+	{ "include of an undeclared role", "[role r]\nname = R\ninclude = ghost\n",
+	  3, "ghost" },
+	{ "requires an undeclared role",
+	  "[role r]\nname = R\nrequires = phantom\n", 3, "phantom" },
+	{ "grant qualifier",
+	  "[role r]\nname = R\ngrant = view-livechat-queue:department\n", 3,
+	  "grant qualifier ':department'" },
+	{ "unknown flag", "[role r]\nname = R\nflags = sticky\n", 3,
+	  "sticky" },
+	{ "syntax error", "this is not ini\n", 1, "" },
+};
+/* clang-format on */
+
+START_TEST(test_bad_policy)
+{
+	const struct bad_case *c = &bad_policy_cases[_i];
+	char *text = tu_strdupf("%s%s", base_policy, c->text);
+	char *where =
+	    tu_strdupf(BAD_POLICY ":%u:", count_lines(base_policy) + c->line);
+
+	write_files(text, base_tenant);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") != RG_OK, "%s: entry loaded", c->what);
+	ck_assert_msg(tu_diag_find(priv.ctx, where, c->msg, NULL) >= 0,
+	              "%s: no diagnostic with '%s' and '%s':%s", c->what, where,
+	              c->msg, tu_diag_dump(priv.ctx));
+	assert_fails_closed(c->what);
+	free(where);
+	free(text);
+}
+END_TEST
+
+/* Whole files: problems not expressible as an addition to the base. */
+/* clang-format off */
+static const struct bad_case bad_policy_files[] = {
+	{ "wrong product", "[policy]\nproduct = omni24\nversion = 1\n", 1,
+	  "omni24" },
+	{ "edition in [policy]",
+	  "[policy]\nproduct = rocketchat\nedition = enterprise\n", 3,
+	  "unknown key 'edition'" },
+	{ "unknown section", "[policy]\nproduct = rocketchat\n[permission x]\n",
+	  3, "permission x" },
+};
+/* clang-format on */
+
+START_TEST(test_bad_policy_file)
+{
+	const struct bad_case *c = &bad_policy_files[_i];
+	char *where = tu_strdupf(BAD_POLICY ":%u:", c->line);
+
+	write_files(c->text, base_tenant);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") != RG_OK, "%s: entry loaded", c->what);
+	ck_assert_msg(tu_diag_find(priv.ctx, where, c->msg, NULL) >= 0,
+	              "%s: no diagnostic with '%s' and '%s':%s", c->what, where,
+	              c->msg, tu_diag_dump(priv.ctx));
+	assert_fails_closed(c->what);
+	free(where);
+}
+END_TEST
+
+/* A policy without an id the plugin's rules name cannot be used. */
+static const struct missing_case {
+	const char *id;
+	int community_ok; /* the Community edition does not need it */
+} missing_cases[] = {
+    {"admin", 0},
+    {"livechat-manager", 0},
+    {"livechat-agent", 0},
+    {"livechat-monitor", 1},
+    {"view-livechat-queue", 0},
+    {"take-inquiry", 0},
+};
+
+/* The base policy with every "ID" (section and grants) spelled "ID-x". */
+static char *rename_id(const char *id)
+{
+	size_t len = strlen(id), n = 0;
+	char *out = calloc(1, sizeof(base_policy) * 2);
+	const char *p = base_policy;
+	const char *at;
+
+	ck_assert_ptr_nonnull(out);
+	while ((at = strstr(p, id))) {
+		/* Whole ids only: "admin" is not part of another id here. */
+		memcpy(out + n, p, (size_t)(at - p) + len);
+		n += (size_t)(at - p) + len;
+		memcpy(out + n, "-x", 2);
+		n += 2;
+		p = at + len;
+	}
+	strcpy(out + n, p);
+	return out;
+}
+
+START_TEST(test_missing_id)
+{
+	const struct missing_case *c = &missing_cases[_i];
+	char *text = rename_id(c->id);
+	char *msg =
+	    tu_strdupf("declares no %s '%s'",
+	               strncmp(c->id, "livechat-", 9) && strcmp(c->id, "admin")
+	                   ? "privilege"
+	                   : "role",
+	               c->id);
+
+	write_files(text, base_tenant);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") != RG_OK, "%s missing: entry loaded",
+	              c->id);
+	ck_assert_msg(tu_diag_find(priv.ctx, BAD_POLICY, msg, NULL) >= 0,
+	              "%s missing: no diagnostic '%s':%s", c->id, msg,
+	              tu_diag_dump(priv.ctx));
+	ck_assert_int_eq(entry_status("rc-community") == RG_OK,
+	                 c->community_ok);
+	assert_fails_closed(c->id);
+	free(msg);
+	free(text);
+}
+END_TEST
+
+/* ---- Bad tenant files -------------------------------------------------- */
+
+/* clang-format off */
+static const struct bad_case bad_tenant_cases[] = {
+	{ "unknown section", "[team x]\nname = X\n", 2, "unknown section [team x]" },
+	{ "unknown key in a department", "[department d]\ncolour = red\n", 2,
+	  "unknown key 'colour'" },
+	{ "unknown key in a unit", "[unit u]\nmax_chats = 3\n", 2,
+	  "unknown key 'max_chats'" },
+	{ "[tenant] twice", "[tenant]\nmax_chats = 1\n", 2, "appears twice" },
+	{ "department twice", "[unit x]\nname = X\n[department sales]\n"
+	  "name = Again\n", 4, "[department sales] appears twice" },
+	/* Right after the first: the reader cannot tell it from one section. */
+	{ "department twice in a row", "[department sales]\nname = Again\n", 2,
+	  "key 'name' repeated in [department sales]" },
+	{ "unit twice", "[unit emea]\nname = Again\n", 2, "appears twice" },
+	{ "repeated key", "[department d]\nname = D\nname = E\n", 3,
+	  "key 'name' repeated" },
+	{ "words for a number", "[department d]\nmax_chats = many\n", 2,
+	  "max_chats = 'many'" },
+	{ "negative number", "[department d]\nmax_chats = -1\n", 2,
+	  "max_chats = '-1'" },
+	{ "huge number", "[department d]\nmax_chats = 99999999999\n", 2,
+	  "expected a whole number" },
+	{ "unknown unit", "[department d]\nunit = mars\n", 2,
+	  "names unit 'mars'" },
+	{ "bad unit id", "[department d]\nunit = north america\n", 2,
+	  "not a unit id" },
+	{ "bad department id", "[department d!]\nname = D\n", 2, "bad id 'd!'" },
+	{ "section without an id", "[department]\nname = D\n", 2, "bad id" },
+	{ "empty name", "[unit u]\nname =\n", 2, "empty name" },
+	{ "syntax error", "not a key\n", 1, "" },
+};
+/* clang-format on */
+
+START_TEST(test_bad_tenant)
+{
+	const struct bad_case *c = &bad_tenant_cases[_i];
+	char *text = tu_strdupf("%s%s", base_tenant, c->text);
+	char *where =
+	    tu_strdupf(BAD_TENANT ":%u:", count_lines(base_tenant) + c->line);
+
+	write_files(base_policy, text);
+	open_services(ARGS_ENT, ARGS_COM);
+	ck_assert_msg(entry_status("rc") != RG_OK, "%s: entry loaded", c->what);
+	ck_assert_msg(tu_diag_find(priv.ctx, where, c->msg, NULL) >= 0,
+	              "%s: no diagnostic with '%s' and '%s':%s", c->what, where,
+	              c->msg, tu_diag_dump(priv.ctx));
+	assert_fails_closed(c->what);
+	free(where);
+	free(text);
+}
+END_TEST
+
+/* ---- Bad plugin arguments ---------------------------------------------- */
+
+/* clang-format off */
+static const struct bad_args {
+	const char *what;
+	const char *args;
+	const char *msg;
+} bad_args[] = {
+	{ "no arguments", "", "policy" },
+	{ "no policy", "edition=enterprise", "policy" },
+	{ "no edition", "policy=" BAD_POLICY, "edition" },
+	{ "unknown edition", "policy=" BAD_POLICY " edition=gold", "edition" },
+	{ "edition without a value", "policy=" BAD_POLICY " edition",
+	  "edition" },
+	{ "unknown argument", ARGS_ENT " colour=red", "colour" },
+	{ "repeated tenant", ARGS_ENT " tenant=" BAD_TENANT, "tenant" },
+	{ "missing policy file", "policy=nowhere.ini edition=enterprise",
+	  "nowhere.ini" },
+	{ "missing tenant file",
+	  "policy=" BAD_POLICY " edition=enterprise tenant=nothere.ini",
+	  "nothere.ini" },
+};
+/* clang-format on */
+
+START_TEST(test_bad_args)
+{
+	const struct bad_args *c = &bad_args[_i];
+
+	write_files(base_policy, base_tenant);
+	open_services(c->args, ARGS_COM);
+	ck_assert_msg(entry_status("rc") != RG_OK, "%s: entry loaded", c->what);
+	ck_assert_msg(tu_diag_find(priv.ctx, "rocketchat", c->msg, NULL) >= 0,
+	              "%s: no diagnostic naming '%s':%s", c->what, c->msg,
+	              tu_diag_dump(priv.ctx));
+	assert_fails_closed(c->what);
+	/* The other service's entry is not disturbed. */
+	ck_assert_int_eq(entry_status("rc-community"), RG_OK);
+}
+END_TEST
+
+/* ---- The suite --------------------------------------------------------- */
+
+static Suite *rocketchat_suite(void)
+{
+	Suite *s = suite_create("rocketchat");
+	TCase *tc;
+
+	tc = tcase_create("registry");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_test(tc, test_shipped_loads);
+	tcase_add_test(tc, test_enterprise_count);
+	tcase_add_loop_test(tc, test_role_registry, 0, NROLES * 2);
+	tcase_add_loop_test(tc, test_privilege_registry, 0, (int)NPRIVS * 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("matrix");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_loop_test(tc, test_matrix, 0, (int)(NPRIVS * NROLES * 2));
+	tcase_add_test(tc, test_union);
+	tcase_add_test(tc, test_unknown_ids);
+	tcase_add_loop_test(tc, test_whocan, 0, (int)NPRIVS);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("monitor-units");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_loop_test(tc, test_monitor, 0, (int)NELEMS(monitor_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_loop_test(tc, test_queue, 0, (int)NELEMS(queue_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("take-inquiry");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_loop_test(tc, test_take, 0, (int)NELEMS(take_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bad-attributes");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_loop_test(tc, test_bad_attrs, 0, (int)NELEMS(bad_attr_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("no-units");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_loop_test(tc, test_nounits, 0, (int)NELEMS(nounits_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_test(tc, test_base_ok);
+	tcase_add_test(tc, test_custom_role);
+	tcase_add_test(tc, test_custom_prereqs);
+	tcase_add_loop_test(tc, test_bad_policy, 0,
+	                    (int)NELEMS(bad_policy_cases));
+	tcase_add_loop_test(tc, test_bad_policy_file, 0,
+	                    (int)NELEMS(bad_policy_files));
+	tcase_add_loop_test(tc, test_missing_id, 0, (int)NELEMS(missing_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bad-tenant");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_loop_test(tc, test_bad_tenant, 0,
+	                    (int)NELEMS(bad_tenant_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bad-args");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_loop_test(tc, test_bad_args, 0, (int)NELEMS(bad_args));
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(rocketchat_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
