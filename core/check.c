@@ -50,38 +50,112 @@ static int attrs_valid(const rg_attr *attrs, size_t n)
 	return 1;
 }
 
-int rg_subject_roles(const struct rg_service *svc, const rg_subject *subject,
-		     rg_roleset *roles, rg_decision *out)
+/* Resolves a user through the snapshot. */
+static int resolve_user(const struct rg_service *svc, const char *user,
+			struct rg_subject_view *sv, rg_decision *out)
 {
-	char bad[RG_ID_MAX];
+	long u;
 
-	if (subject->user) {
-		/* Users are resolved by a directory; none is configured. */
+	if (!sv->snap) {
 		rg_decision_deny(out, RG_ENOUSER,
-				 "unknown user '%s': service '%s' has no "
-				 "directory of users",
-				 subject->user, svc->name);
+				 "unknown user '%.*s': there is no directory of "
+				 "users",
+				 RG_ID_MAX, user);
 		return RG_ENOUSER;
 	}
-	if (!subject->roles) {
+	u = sv->ss ? rg_intern_get(&sv->ss->user_ix, user) : -1;
+	if (u < 0) {
+		rg_decision_deny(out, RG_ENOUSER,
+				 "unknown user '%.*s' in service '%s'",
+				 RG_ID_MAX, user, svc->name);
+		return RG_ENOUSER;
+	}
+	/* A user's attributes are the directory's, never the request's. */
+	sv->roles = sv->ss->users[u].roles;
+	sv->attrs = sv->ss->users[u].attrs;
+	sv->nattrs = sv->ss->users[u].nattrs;
+	return RG_OK;
+}
+
+/* Resolves "a,b,c": declared roles, then the directory's custom roles. */
+static int resolve_roles(const struct rg_service *svc, const char *list,
+			 struct rg_subject_view *sv, rg_decision *out)
+{
+	const char *p = list;
+
+	memset(&sv->roles, 0, sizeof(sv->roles));
+	if (!*p)
+		return RG_OK; /* the empty set: a subject with no role */
+	for (;;) {
+		char id[RG_ID_MAX];
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		long idx;
+
+		/* "a,", ",a" and "a,,b" name an empty role: refuse. */
+		if (len == 0 || len >= sizeof(id)) {
+			rg_decision_deny(out, RG_ENOROLE,
+					 "unknown role '%.*s' in service '%s'",
+					 RG_ID_MAX,
+					 len ? p : "(empty role id)",
+					 svc->name);
+			return RG_ENOROLE;
+		}
+		memcpy(id, p, len);
+		id[len] = '\0';
+		idx = rg_snapshot_role(sv->ss, svc, id);
+		if (idx < 0) {
+			rg_decision_deny(out, RG_ENOROLE,
+					 "unknown role '%s' in service '%s'",
+					 id, svc->name);
+			return RG_ENOROLE;
+		}
+		rg_roleset_add(&sv->roles, (uint32_t)idx);
+		if (!end)
+			return RG_OK;
+		p = end + 1;
+	}
+}
+
+void rg_subject_release(const struct rg_context *ctx,
+			struct rg_subject_view *sv)
+{
+	if (sv->snap)
+		rg_snapshot_release(ctx, sv->slot);
+	sv->snap = NULL;
+	sv->ss = NULL;
+}
+
+int rg_subject_resolve(const struct rg_context *ctx,
+		       const struct rg_service *svc, const rg_subject *subject,
+		       struct rg_subject_view *sv, rg_decision *out)
+{
+	int rc;
+
+	sv->snap = rg_snapshot_acquire(ctx, &sv->slot);
+	sv->ss = rg_snapshot_service(sv->snap, svc);
+	sv->attrs = subject->attrs;
+	sv->nattrs = subject->nattrs;
+	if (subject->user && subject->user[0]) {
+		rc = resolve_user(svc, subject->user, sv, out);
+	} else if (subject->user) {
+		rg_decision_deny(out, RG_EINVAL, "the request's user is empty");
+		rc = RG_EINVAL;
+	} else if (!subject->roles) {
 		rg_decision_deny(out, RG_EINVAL,
 				 "the request names no subject (user or roles)");
-		return RG_EINVAL;
-	}
-	if (!attrs_valid(subject->attrs, subject->nattrs)) {
+		rc = RG_EINVAL;
+	} else if (!attrs_valid(subject->attrs, subject->nattrs)) {
 		/* A scope attribute without a value must not widen access. */
 		rg_decision_deny(out, RG_EINVAL,
 				 "a subject attribute has no key or no value");
-		return RG_EINVAL;
+		rc = RG_EINVAL;
+	} else {
+		rc = resolve_roles(svc, subject->roles, sv, out);
 	}
-	if (rg_registry_parse_roles(&svc->reg, subject->roles, roles, bad) !=
-	    RG_OK) {
-		rg_decision_deny(out, RG_ENOROLE,
-				 "unknown role '%s' in service '%s'", bad,
-				 svc->name);
-		return RG_ENOROLE;
-	}
-	return RG_OK;
+	if (rc != RG_OK)
+		rg_subject_release(ctx, sv);
+	return rc;
 }
 
 /* Resolves the action: its index, or -1 when the service declares none. */
@@ -106,9 +180,9 @@ static int resolve_action(const struct rg_service *svc, const char *action,
 	return RG_OK;
 }
 
-int rg_check_roles(const struct rg_context *ctx, const struct rg_service *svc,
-		   const rg_request *req, const rg_roleset *roles,
-		   unsigned flags, rg_decision *out)
+int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
+		  const rg_request *req, const struct rg_subject_view *sv,
+		  const rg_roleset *roles, unsigned flags, rg_decision *out)
 {
 	rg_plugin_request preq;
 	long action;
@@ -118,21 +192,22 @@ int rg_check_roles(const struct rg_context *ctx, const struct rg_service *svc,
 	rc = resolve_action(svc, req->action, &action, out);
 	if (rc != RG_OK)
 		return rc;
+	if (!attrs_valid(req->attrs, req->nattrs)) {
+		rg_decision_deny(out, RG_EINVAL,
+				 "a request attribute has no key or no value");
+		return RG_EINVAL;
+	}
 	preq.handle = NULL;
 	preq.service = svc->name;
 	preq.user = req->subject.user;
 	preq.roles = roles;
 	preq.action = action;
 	preq.action_id = req->action;
-	if (!attrs_valid(req->attrs, req->nattrs)) {
-		rg_decision_deny(out, RG_EINVAL,
-				 "a request attribute has no key or no value");
-		return RG_EINVAL;
-	}
-	preq.subject_attrs = req->subject.attrs;
-	preq.nsubject_attrs = req->subject.nattrs;
+	preq.subject_attrs = sv->attrs;
+	preq.nsubject_attrs = sv->nattrs;
 	preq.attrs = req->attrs;
 	preq.nattrs = req->nattrs;
+	preq.view = sv->ss;
 	rg_stack_run(svc, &preq, flags, out);
 	return out->status;
 }
@@ -141,8 +216,8 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 	     rg_decision *out)
 {
 	const struct rg_service *svc;
+	struct rg_subject_view sv;
 	rg_decision scratch;
-	rg_roleset roles;
 	int rc;
 
 	if (!out)
@@ -160,10 +235,11 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 				 RG_ID_MAX, req->service);
 		return RG_ENOSERVICE;
 	}
-	rc = rg_subject_roles(svc, &req->subject, &roles, out);
+	rc = rg_subject_resolve(ctx, svc, &req->subject, &sv, out);
 	if (rc != RG_OK)
 		return rc;
-	rc = rg_check_roles(ctx, svc, req, &roles, flags, out);
+	rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
+	rg_subject_release(ctx, &sv);
 	rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
 	       req->subject.user ? req->subject.user : req->subject.roles,
 	       req->action, rg_result_name(out->result), out->reason);
@@ -181,9 +257,9 @@ int rg_validate(const rg_context *ctx, const char *service,
 		const rg_subject *subject, rg_validation *out)
 {
 	const struct rg_service *svc;
+	struct rg_subject_view sv;
 	rg_plugin_request preq;
 	rg_decision d;
-	rg_roleset roles;
 	size_t i;
 	int rc;
 
@@ -195,32 +271,33 @@ int rg_validate(const rg_context *ctx, const char *service,
 	svc = rg_service_find(ctx, service);
 	if (!svc)
 		return RG_ENOSERVICE;
-	rc = rg_subject_roles(svc, subject, &roles, &d);
+	rc = rg_subject_resolve(ctx, svc, subject, &sv, &d);
 	if (rc != RG_OK)
 		return rc;
 	memset(&preq, 0, sizeof(preq));
 	preq.service = svc->name;
 	preq.user = subject->user;
-	preq.roles = &roles;
+	preq.roles = &sv.roles;
 	preq.action = -1;
-	preq.subject_attrs = subject->attrs;
-	preq.nsubject_attrs = subject->nattrs;
+	preq.subject_attrs = sv.attrs;
+	preq.nsubject_attrs = sv.nattrs;
+	preq.view = sv.ss;
+	rc = RG_OK;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
 
 		/* A plugin that did not load cannot vouch for anything. */
 		if (h->status != RG_OK) {
-			out->ok = 0;
-			return h->status;
+			rc = h->status;
+			break;
 		}
 		preq.handle = h;
 		rc = h->vt->validate ? h->vt->validate(h->state, &preq, out)
 				     : rg_validate_prereqs(&preq, out);
-		if (rc != RG_OK) {
-			out->ok = 0;
-			return rc;
-		}
+		if (rc != RG_OK)
+			break;
 	}
-	out->ok = out->nmissing == 0;
-	return RG_OK;
+	rg_subject_release(ctx, &sv);
+	out->ok = rc == RG_OK && out->nmissing == 0;
+	return rc;
 }

@@ -24,6 +24,9 @@
 #include "internal.h"
 
 #define MAX_ARGS 64
+#define REFRESH_MS_MIN 10
+#define REFRESH_MS_MAX 3600000
+#define BUSY_MS_MAX 600000
 #define SERVICE_NAME_MAX 64
 #define STACK_WORDS (MAX_ARGS + 2)
 
@@ -41,6 +44,9 @@ struct conf_read {
 	struct rg_service *svc;
 	unsigned settings_line;
 	unsigned log_level_line;
+	unsigned state_dir_line;
+	unsigned refresh_line;
+	unsigned busy_line;
 	int failed_alloc;
 };
 
@@ -136,28 +142,72 @@ static int on_section(void *user, const char *name, unsigned line)
 	return RG_OK;
 }
 
+/* A path setting: resolved against the config's directory. */
+static int path_setting(struct conf_read *cr, const char *key,
+			const char *value, unsigned line, char **dst,
+			unsigned *seen)
+{
+	if (*seen) {
+		rg_diag(cr->ctx, cr->file, line,
+			"duplicate key '%s' (first at line %u)", key, *seen);
+		return RG_ECONFIG;
+	}
+	if (!*value) {
+		rg_diag(cr->ctx, cr->file, line, "%s needs a path", key);
+		return RG_ECONFIG;
+	}
+	*seen = line;
+	free(*dst);
+	*dst = rg_path_join(cr->ctx->config_dir, value);
+	return *dst ? RG_OK : RG_ENOMEM;
+}
+
+/* A number setting in [min, max]. */
+static int number_setting(struct conf_read *cr, const char *key,
+			  const char *value, unsigned line, long min, long max,
+			  long *dst, unsigned *seen)
+{
+	char *end;
+	long n;
+
+	if (*seen) {
+		rg_diag(cr->ctx, cr->file, line,
+			"duplicate key '%s' (first at line %u)", key, *seen);
+		return RG_ECONFIG;
+	}
+	n = strtol(value, &end, 10);
+	if (!*value || *end || n < min || n > max) {
+		rg_diag(cr->ctx, cr->file, line,
+			"%s = '%s': expected a whole number from %ld to %ld",
+			key, value, min, max);
+		return RG_ECONFIG;
+	}
+	*seen = line;
+	*dst = n;
+	return RG_OK;
+}
+
 static int settings_key(struct conf_read *cr, const char *key,
 			const char *value, unsigned line)
 {
 	struct rg_context *ctx = cr->ctx;
 
-	if (strcmp(key, "plugin_dir") == 0) {
-		if (ctx->plugin_dir_line) {
-			rg_diag(ctx, cr->file, line,
-				"duplicate key 'plugin_dir' (first at line %u)",
-				ctx->plugin_dir_line);
-			return RG_ECONFIG;
-		}
-		if (!*value) {
-			rg_diag(ctx, cr->file, line,
-				"plugin_dir needs a directory");
-			return RG_ECONFIG;
-		}
-		ctx->plugin_dir_line = line;
-		free(ctx->plugin_dir);
-		ctx->plugin_dir = rg_path_join(ctx->config_dir, value);
-		return ctx->plugin_dir ? RG_OK : RG_ENOMEM;
-	}
+	if (strcmp(key, "plugin_dir") == 0)
+		return path_setting(cr, key, value, line, &ctx->plugin_dir,
+				    &ctx->plugin_dir_line);
+	if (strcmp(key, "directory") == 0)
+		return path_setting(cr, key, value, line, &ctx->directory,
+				    &ctx->directory_line);
+	if (strcmp(key, "state_dir") == 0)
+		return path_setting(cr, key, value, line, &ctx->state_dir,
+				    &cr->state_dir_line);
+	if (strcmp(key, "directory_refresh_ms") == 0)
+		return number_setting(cr, key, value, line, REFRESH_MS_MIN,
+				      REFRESH_MS_MAX, &ctx->refresh_ms,
+				      &cr->refresh_line);
+	if (strcmp(key, "directory_busy_timeout_ms") == 0)
+		return number_setting(cr, key, value, line, 0, BUSY_MS_MAX,
+				      &ctx->busy_timeout_ms, &cr->busy_line);
 	if (strcmp(key, "log_level") == 0) {
 		int level = rg_log_level_parse(value);
 		if (level < 0) {
@@ -178,8 +228,9 @@ static int settings_key(struct conf_read *cr, const char *key,
 		return RG_OK;
 	}
 	rg_diag(ctx, cr->file, line,
-		"unknown key '%s' in [rolegate]: expected plugin_dir or "
-		"log_level",
+		"unknown key '%s' in [rolegate]: expected plugin_dir, "
+		"log_level, state_dir, directory, directory_refresh_ms or "
+		"directory_busy_timeout_ms",
 		key);
 	return RG_ECONFIG;
 }

@@ -12,8 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "directory.h"
 #include "internal.h"
+
+#ifndef RG_STATEDIR
+#define RG_STATEDIR "/var/lib/rolegate"
+#endif
+#define DIRECTORY_FILE "directory.db"
+#define DEFAULT_REFRESH_MS 1000
+#define DEFAULT_BUSY_TIMEOUT_MS 5000
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
 
 #ifndef RG_PLUGINDIR
 #define RG_PLUGINDIR "/usr/local/lib/rolegate"
@@ -298,6 +309,164 @@ static void open_all(rg_context *ctx)
 	}
 }
 
+/* ---- the directory ------------------------------------------------------ */
+
+static char *directory_location(const rg_context *ctx, const rg_options *opts)
+{
+	if (opts->directory)
+		return rg_strdup(opts->directory);
+	if (ctx->directory)
+		return rg_strdup(ctx->directory);
+	return rg_asprintf("%s/%s", ctx->state_dir ? ctx->state_dir
+						 : RG_STATEDIR,
+			   DIRECTORY_FILE);
+}
+
+int rg_directory_refresh(rg_context *ctx)
+{
+	struct rg_snapshot *snap = NULL;
+	const struct rg_snapshot *cur;
+	char err[RG_MSG_MAX];
+	uint64_t version;
+	unsigned slot;
+	int rc;
+
+	if (!ctx || !ctx->dir)
+		return RG_ENOSYS;
+	pthread_mutex_lock(&ctx->refresh_lock);
+	rc = rg_dir_version(ctx->dir, &version);
+	if (rc != RG_OK)
+		goto out;
+	cur = rg_snapshot_acquire(ctx, &slot);
+	if (cur && cur->version == version) {
+		rg_snapshot_release(ctx, slot);
+		goto out; /* nothing changed */
+	}
+	rg_snapshot_release(ctx, slot);
+	rc = rg_dir_load(ctx->dir, ctx, &snap, err, sizeof(err));
+	if (rc != RG_OK) {
+		rg_log(ctx, RG_LOG_ERR,
+		       "directory %s: %s; the previous snapshot stays in use",
+		       ctx->directory, err);
+		goto out;
+	}
+	rg_snapshot_publish(ctx, snap);
+	rg_log(ctx, RG_LOG_INFO, "directory %s: snapshot %llu loaded",
+	       ctx->directory, (unsigned long long)version);
+out:
+	pthread_mutex_unlock(&ctx->refresh_lock);
+	return rc;
+}
+
+static void *watch_main(void *arg)
+{
+	rg_context *ctx = arg;
+
+	pthread_mutex_lock(&ctx->watch_lock);
+	while (!ctx->stopping) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += ctx->refresh_ms / MS_PER_S;
+		until.tv_nsec += (ctx->refresh_ms % MS_PER_S) * NS_PER_MS;
+		if (until.tv_nsec >= MS_PER_S * NS_PER_MS) {
+			until.tv_sec++;
+			until.tv_nsec -= MS_PER_S * NS_PER_MS;
+		}
+		pthread_cond_timedwait(&ctx->watch_cond, &ctx->watch_lock,
+				       &until);
+		if (ctx->stopping)
+			break;
+		pthread_mutex_unlock(&ctx->watch_lock);
+		rg_directory_refresh(ctx);
+		pthread_mutex_lock(&ctx->watch_lock);
+	}
+	pthread_mutex_unlock(&ctx->watch_lock);
+	return NULL;
+}
+
+static void open_directory(rg_context *ctx, const rg_options *opts)
+{
+	char err[RG_MSG_MAX];
+	int explicit = opts->directory || ctx->directory;
+	int rc;
+
+	free(ctx->directory);
+	ctx->directory = directory_location(ctx, opts);
+	if (!ctx->directory)
+		return;
+	rc = rg_dir_open(ctx, ctx->directory, &ctx->dir, err, sizeof(err));
+	if (rc != RG_OK) {
+		/* Users are then unknown: checks by user id deny. */
+		if (explicit)
+			rg_diag(ctx, ctx->config_path, ctx->directory_line,
+				"directory %s: %s", ctx->directory, err);
+		else
+			rg_log(ctx, RG_LOG_NOTICE,
+			       "no directory at %s (%s): checks by user id "
+			       "are denied",
+			       ctx->directory, err);
+		ctx->dir = NULL;
+		return;
+	}
+	/* Readers must always find a snapshot: start from an empty one. */
+	ctx->slots[0].snap = rg_snapshot_new(ctx, 0);
+	if (!ctx->slots[0].snap) {
+		rg_dir_close(ctx->dir);
+		ctx->dir = NULL;
+		return;
+	}
+	rg_directory_refresh(ctx);
+	if (!(opts->flags & RG_OPEN_NO_WATCH) &&
+	    pthread_create(&ctx->watcher, NULL, watch_main, ctx) == 0)
+		ctx->watching = 1;
+}
+
+static void close_directory(rg_context *ctx)
+{
+	if (ctx->watching) {
+		pthread_mutex_lock(&ctx->watch_lock);
+		ctx->stopping = 1;
+		pthread_cond_signal(&ctx->watch_cond);
+		pthread_mutex_unlock(&ctx->watch_lock);
+		pthread_join(ctx->watcher, NULL);
+		ctx->watching = 0;
+	}
+	rg_dir_close(ctx->dir);
+	ctx->dir = NULL;
+	rg_snapshot_clear(ctx);
+}
+
+int rg_directory_available(const rg_context *ctx)
+{
+	return ctx && ctx->dir != NULL;
+}
+
+const char *rg_directory_location(const rg_context *ctx)
+{
+	return ctx && ctx->directory ? ctx->directory : "";
+}
+
+/* ---- opening and closing ------------------------------------------------- */
+
+static void context_init(rg_context *ctx, const rg_options *opts)
+{
+	ctx->log = opts->log;
+	ctx->log_user = opts->log_user;
+	ctx->log_level = DEFAULT_LOG_LEVEL;
+	ctx->refresh_ms = DEFAULT_REFRESH_MS;
+	ctx->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
+	ctx->building = 1;
+	rg_intern_init(&ctx->service_ix);
+	pthread_mutex_init(&ctx->publish_lock, NULL);
+	pthread_mutex_init(&ctx->refresh_lock, NULL);
+	pthread_mutex_init(&ctx->watch_lock, NULL);
+	pthread_cond_init(&ctx->watch_cond, NULL);
+	atomic_init(&ctx->cur, 0);
+	atomic_init(&ctx->slots[0].readers, 0);
+	atomic_init(&ctx->slots[1].readers, 0);
+}
+
 int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 	    size_t errlen)
 {
@@ -315,11 +484,7 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return RG_ENOMEM;
-	ctx->log = opts->log;
-	ctx->log_user = opts->log_user;
-	ctx->log_level = DEFAULT_LOG_LEVEL;
-	ctx->building = 1;
-	rg_intern_init(&ctx->service_ix);
+	context_init(ctx, opts);
 	rc = context_paths(ctx, opts);
 	if (rc == RG_OK)
 		rc = rg_config_read(ctx, errbuf, errlen);
@@ -335,6 +500,8 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 		return rc;
 	}
 	open_all(ctx);
+	if (!(opts->flags & RG_OPEN_NO_DIRECTORY))
+		open_directory(ctx, opts);
 	ctx->building = 0;
 	rg_log(ctx, RG_LOG_INFO, "%s: %zu services, %zu problems",
 	       ctx->config_path, ctx->nservices, ctx->ndiags);
@@ -348,6 +515,8 @@ void rg_close(rg_context *ctx)
 
 	if (!ctx)
 		return;
+	/* The snapshots point into the services: they go first. */
+	close_directory(ctx);
 	for (i = ctx->nservices; i > 0; i--)
 		service_free(ctx->services[i - 1]);
 	free(ctx->services);
@@ -358,6 +527,12 @@ void rg_close(rg_context *ctx)
 	free(ctx->config_path);
 	free(ctx->config_dir);
 	free(ctx->plugin_dir);
+	free(ctx->directory);
+	free(ctx->state_dir);
+	pthread_mutex_destroy(&ctx->publish_lock);
+	pthread_mutex_destroy(&ctx->refresh_lock);
+	pthread_mutex_destroy(&ctx->watch_lock);
+	pthread_cond_destroy(&ctx->watch_cond);
 	free(ctx);
 }
 

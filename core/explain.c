@@ -85,6 +85,7 @@ struct search {
 	const rg_context *ctx;
 	const struct rg_service *svc;
 	const rg_request *req;
+	struct rg_subject_view sv;
 	rg_roleset have;
 	rg_roleset needs; /* roles the action itself requires */
 	struct candidate list[RG_SUGGEST_MAX];
@@ -102,7 +103,8 @@ static void try_roles(struct search *s, const rg_roleset *extra)
 	for (w = 0; w < RG_ROLE_WORDS; w++)
 		all.w[w] = s->have.w[w] | extra->w[w] | s->needs.w[w];
 	rg_registry_close_prereqs(&s->svc->reg, &all);
-	if (rg_check_roles(s->ctx, s->svc, s->req, &all, 0, &d) != RG_OK ||
+	if (rg_check_view(s->ctx, s->svc, s->req, &s->sv, &all, 0, &d) !=
+		    RG_OK ||
 	    d.result != RG_ALLOW)
 		return;
 	for (w = 0; w < RG_ROLE_WORDS; w++)
@@ -183,9 +185,11 @@ int rg_explain(const rg_context *ctx, const rg_request *req,
 	s.ctx = ctx;
 	s.req = req;
 	s.svc = rg_service_find(ctx, req->service);
-	rc = rg_subject_roles(s.svc, &req->subject, &s.have, &out->decision);
+	rc = rg_subject_resolve(ctx, s.svc, &req->subject, &s.sv,
+				&out->decision);
 	if (rc != RG_OK)
 		return rc;
+	s.have = s.sv.roles;
 	action = rg_intern_get(&s.svc->reg.priv_ix, req->action);
 	if (action >= 0)
 		s.needs = s.svc->reg.privs[action].requires;
@@ -193,6 +197,7 @@ int rg_explain(const rg_context *ctx, const rg_request *req,
 	if (s.n == 0)
 		search_pairs(&s);
 	export_suggestions(&s, out);
+	rg_subject_release(ctx, &s.sv);
 	return RG_OK;
 }
 

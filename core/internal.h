@@ -10,7 +10,9 @@
 #ifndef ROLEGATE_INTERNAL_H
 #define ROLEGATE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,10 +96,6 @@ typedef struct rg_registry {
 
 void rg_registry_init(rg_registry *r);
 void rg_registry_free(rg_registry *r);
-/* Resolves "a,b,c" to a role set.  On an unknown id returns RG_ENOROLE and
- * copies the id into bad (size RG_ID_MAX).  Allocation-free. */
-int rg_registry_parse_roles(const rg_registry *r, const char *list,
-			    rg_roleset *out, char *bad);
 /* Adds to *set the transitive prerequisites of every role in it. */
 void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set);
 
@@ -175,6 +173,101 @@ void rg_module_unload(rg_module *m);
 const struct rg_plugin *rg_module_vtable(const rg_module *m);
 const char *rg_module_path(const rg_module *m);
 
+/* ---- snapshot.c: the immutable view of the directory -------------------- */
+
+/* Attributes a user carries into decisions (see snapshot.c). */
+#define RG_USER_ATTR_MAX 8
+
+struct rg_snap_user {
+	char *id;
+	rg_roleset roles;
+	rg_attr attrs[RG_USER_ATTR_MAX]; /* values owned here */
+	size_t nattrs;
+};
+
+struct rg_snap_custom {
+	char *id;
+	uint64_t grants[RG_PRIV_WORDS];
+	const struct rg_plugin_handle *owner;
+};
+
+enum rg_fact_kind {
+	RG_FACT_BU,
+	RG_FACT_DEPARTMENT,
+	RG_FACT_UNIT,
+	RG_FACT_SETTING,
+	RG_FACT_KINDS
+};
+
+struct rg_snap_service {
+	const struct rg_service *svc;
+	struct rg_snap_user *users;
+	size_t nusers, capusers;
+	rg_intern user_ix;
+	struct rg_snap_custom *custom; /* role index = svc->reg.nroles + i */
+	size_t ncustom, capcustom;
+	rg_intern custom_ix;
+	char **fact_keys; /* "kind\x1fname\x1fattr" */
+	char **fact_values;
+	size_t nfacts, capfacts;
+	rg_intern fact_ix;
+	size_t kind_count[RG_FACT_KINDS];
+};
+
+struct rg_snapshot {
+	uint64_t version; /* the directory's, when it was read */
+	size_t nservices; /* parallel to ctx->services */
+	struct rg_snap_service *services;
+	size_t dropped; /* assignments of roles no longer known */
+};
+
+/* Builder, used while reading the directory (not on the decision path).
+ * Services unknown to the context are ignored (their data is kept in the
+ * directory but decides nothing here). */
+struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
+				    uint64_t version);
+void rg_snapshot_free(struct rg_snapshot *snap);
+/* Values may be NULL (unset); max_chats is the decimal text. */
+int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
+			 const char *id, const char *name, const char *bu,
+			 const char *status, const char *max_chats);
+/* Custom roles: declare every custom role before assigning any. */
+int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
+				const char *id);
+int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
+				 const char *role, const char *privilege);
+/* An unknown role is counted in snap->dropped and otherwise ignored:
+ * forgetting a role can only take privileges away. */
+int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
+			       const char *user, const char *role);
+/* kind "department" or "unit": appended to the user's list attribute. */
+int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
+			       const char *user, const char *kind,
+			       const char *name);
+int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
+			 const char *kind, const char *name, const char *attr,
+			 const char *value);
+
+/* Lock-free readers: acquire returns the current snapshot (never NULL
+ * while a directory is open, NULL when there is none) and the slot to
+ * release. */
+const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
+					      unsigned *slot);
+void rg_snapshot_release(const struct rg_context *ctx, unsigned slot);
+/* Installs snap as current; frees the one it retires.  Writers only. */
+void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap);
+/* Frees both slots (at close, when no reader is left). */
+void rg_snapshot_clear(struct rg_context *ctx);
+/* The service's part of a snapshot, or NULL. */
+const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
+						  const struct rg_service *svc);
+/* A custom role in roles that grants priv for req's plugin, or -1. */
+long rg_snapshot_custom_grant(const rg_plugin_request *req,
+			      const rg_roleset *roles, uint32_t priv);
+/* Resolves a role id in a service: base registry, then custom roles. */
+long rg_snapshot_role(const struct rg_snap_service *ss,
+		      const struct rg_service *svc, const char *id);
+
 /* ---- context.c ---------------------------------------------------------- */
 
 struct rg_plugin_handle {
@@ -223,6 +316,29 @@ struct rg_context {
 	rg_intern service_ix;
 	char **diags;
 	size_t ndiags, capdiags;
+
+	/* The directory and its snapshots (see snapshot.c for the protocol). */
+	char *directory;      /* location, or NULL when none is configured */
+	unsigned directory_line; /* where the config set it, or 0 */
+	char *state_dir;
+	long refresh_ms;
+	long busy_timeout_ms;
+	struct rg_dir *dir;   /* NULL when there is no directory */
+	pthread_mutex_t publish_lock;
+	pthread_mutex_t refresh_lock;
+	struct rg_snap_slot {
+		atomic_ulong readers;
+		struct rg_snapshot *snap;
+		/* Keep the two counters on separate cache lines. */
+		char pad[64 - sizeof(atomic_ulong) - sizeof(void *)];
+	} slots[2];
+	atomic_uint cur;
+	/* The refresh thread. */
+	pthread_t watcher;
+	int watching;
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_cond;
+	int stopping;
 };
 
 /* ---- config.c ----------------------------------------------------------- */
@@ -244,15 +360,36 @@ int rg_service_add_entry(struct rg_service *svc, const char *control_text,
 			 int argc, char *const argv[], unsigned line,
 			 int status, const char *err);
 
+/* ---- directory.c: the directory's store (see core/directory.h) ---------- */
+struct rg_dir;
+
 /* ---- check.c ------------------------------------------------------------ */
 
-/* Resolves and runs a request with an explicit role set (used by explain). */
-int rg_check_roles(const struct rg_context *ctx, const struct rg_service *svc,
-		   const rg_request *req, const rg_roleset *roles,
-		   unsigned flags, rg_decision *out);
-/* Resolves the subject's roles; fills out (deny) on failure. */
-int rg_subject_roles(const struct rg_service *svc, const rg_subject *subject,
-		     rg_roleset *roles, rg_decision *out);
+/*
+ * A resolved subject: its roles and attributes, and the directory snapshot
+ * they come from (held until rg_subject_release()).
+ */
+struct rg_subject_view {
+	const struct rg_snapshot *snap;
+	unsigned slot;
+	const struct rg_snap_service *ss; /* the service's part, or NULL */
+	rg_roleset roles;
+	const rg_attr *attrs; /* the user's (directory) or the request's */
+	size_t nattrs;
+};
+
+/* Resolves the subject (acquiring the snapshot); on failure fills out with
+ * a deny, releases everything and returns the status. */
+int rg_subject_resolve(const struct rg_context *ctx,
+		       const struct rg_service *svc, const rg_subject *subject,
+		       struct rg_subject_view *sv, rg_decision *out);
+void rg_subject_release(const struct rg_context *ctx,
+			struct rg_subject_view *sv);
+/* Runs a request for a resolved subject, with `roles` in place of its own
+ * (explain adds roles).  Allocation-free. */
+int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
+		  const rg_request *req, const struct rg_subject_view *sv,
+		  const rg_roleset *roles, unsigned flags, rg_decision *out);
 /* Sets a deny decision with a status and reason. */
 void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
 	RG_PRINTF(3, 4);

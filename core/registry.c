@@ -68,39 +68,6 @@ void rg_registry_free(rg_registry *r)
 	rg_registry_init(r);
 }
 
-int rg_registry_parse_roles(const rg_registry *r, const char *list,
-			    rg_roleset *out, char *bad)
-{
-	const char *p = list;
-
-	memset(out, 0, sizeof(*out));
-	if (!*p)
-		return RG_OK; /* the empty set: a subject with no role */
-	for (;;) {
-		char id[RG_ID_MAX];
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		long idx;
-
-		/* "a,", ",a" and "a,,b" name an empty role: refuse. */
-		if (len == 0 || len >= sizeof(id)) {
-			rg_strlcpy(bad, len ? p : "(empty role id)", RG_ID_MAX);
-			return RG_ENOROLE;
-		}
-		memcpy(id, p, len);
-		id[len] = '\0';
-		idx = rg_intern_get(&r->role_ix, id);
-		if (idx < 0) {
-			rg_strlcpy(bad, id, RG_ID_MAX);
-			return RG_ENOROLE;
-		}
-		rg_roleset_add(out, (uint32_t)idx);
-		if (!end)
-			return RG_OK;
-		p = end + 1;
-	}
-}
-
 void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set)
 {
 	int changed = 1;
@@ -335,6 +302,12 @@ const char *rg_privilege_id(const rg_plugin_handle *h, uint32_t priv)
 					      : NULL;
 }
 
+unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role)
+{
+	return h && role < h->svc->reg.nroles ? h->svc->reg.roles[role].flags
+					      : 0;
+}
+
 const rg_roleset *rg_own_roles(const rg_plugin_handle *h)
 {
 	return &h->own;
@@ -349,9 +322,10 @@ int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
 	       word_has(r->roles[role].grants, priv);
 }
 
-int rg_effective(const rg_plugin_handle *h, const rg_roleset *roles,
+int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 		 uint32_t priv, rg_grant_info *out)
 {
+	const rg_plugin_handle *h = req->handle;
 	const rg_registry *r = &h->svc->reg;
 	const struct rg_priv *p;
 	rg_roleset cand;
@@ -386,6 +360,23 @@ int rg_effective(const rg_plugin_handle *h, const rg_roleset *roles,
 			m &= m - 1;
 		}
 	}
+	/* Custom roles have no prerequisites of their own; the privilege's
+	 * still apply. */
+	{
+		long c = rg_snapshot_custom_grant(req, roles, priv);
+		if (c >= 0) {
+			long miss = roleset_first_missing(&p->requires, roles);
+			if (miss < 0) {
+				out->role = c;
+				out->blocked = out->missing = -1;
+				return 1;
+			}
+			if (out->blocked < 0) {
+				out->blocked = c;
+				out->missing = miss;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -401,9 +392,9 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 			  req->action_id ? req->action_id : "");
 		return RG_DENY;
 	}
-	if (rg_effective(h, req->roles, (uint32_t)req->action, &g)) {
+	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
 		ans->role = g.role;
-		rg_answer(ans, "%s grants %s", r->roles[g.role].id,
+		rg_answer(ans, "%s grants %s", rg_request_role_id(req, g.role),
 			  req->action_id);
 		return RG_ALLOW;
 	}
@@ -412,20 +403,23 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 		ans->role = g.blocked;
 		ans->missing = g.missing;
 		if (rg_roleset_has(&p->requires, (uint32_t)g.missing) &&
-		    !rg_roleset_has(&r->roles[g.blocked].prereqs,
-				    (uint32_t)g.missing))
+		    ((size_t)g.blocked >= r->nroles ||
+		     !rg_roleset_has(&r->roles[g.blocked].prereqs,
+				     (uint32_t)g.missing)))
 			rg_answer(ans,
 				  "%s grants %s, but %s also requires role %s, "
 				  "which the subject lacks",
-				  r->roles[g.blocked].id, req->action_id,
-				  req->action_id, r->roles[g.missing].id);
+				  rg_request_role_id(req, g.blocked),
+				  req->action_id, req->action_id,
+				  rg_request_role_id(req, g.missing));
 		else
 			rg_answer(ans,
 				  "%s grants %s, but %s requires role %s, "
 				  "which the subject lacks",
-				  r->roles[g.blocked].id, req->action_id,
-				  r->roles[g.blocked].id,
-				  r->roles[g.missing].id);
+				  rg_request_role_id(req, g.blocked),
+				  req->action_id,
+				  rg_request_role_id(req, g.blocked),
+				  rg_request_role_id(req, g.missing));
 		return RG_DENY;
 	}
 	rg_answer(ans, "no role of the subject grants %s", req->action_id);

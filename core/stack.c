@@ -250,15 +250,22 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 	return res;
 }
 
-static void copy_role(const rg_registry *reg, long idx, char *dst)
+/* Copies the id of a role index (custom roles included) of the request. */
+static void copy_role(const rg_plugin_request *preq,
+		      const struct rg_plugin_handle *h, long idx, char *dst)
 {
-	if (idx >= 0 && (size_t)idx < reg->nroles)
-		rg_strlcpy(dst, reg->roles[idx].id, RG_ID_MAX);
+	rg_plugin_request local = *preq;
+	const char *id;
+
+	local.handle = h;
+	id = rg_request_role_id(&local, idx);
+	if (id)
+		rg_strlcpy(dst, id, RG_ID_MAX);
 	else
 		dst[0] = '\0';
 }
 
-static void trace_add(const struct rg_service *svc,
+static void trace_add(const rg_plugin_request *preq,
 		      const struct rg_plugin_handle *h, rg_result res,
 		      const rg_plugin_answer *ans, rg_decision *out)
 {
@@ -272,8 +279,8 @@ static void trace_add(const struct rg_service *svc,
 	t->line = h->line;
 	t->result = res;
 	t->status = ans->status;
-	copy_role(&svc->reg, ans->role, t->role);
-	copy_role(&svc->reg, ans->missing, t->missing);
+	copy_role(preq, h, ans->role, t->role);
+	copy_role(preq, h, ans->missing, t->missing);
 	rg_strlcpy(t->reason, ans->reason, sizeof(t->reason));
 }
 
@@ -327,8 +334,8 @@ static int apply(struct verdict *v, const rg_control *c,
 	return 0;
 }
 
-static void finish(const struct rg_service *svc, const struct verdict *v,
-		   size_t nrun, rg_decision *out)
+static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
+		   const struct verdict *v, size_t nrun, rg_decision *out)
 {
 	if (v->imp == IMP_POSITIVE) {
 		out->result = RG_ALLOW;
@@ -352,8 +359,8 @@ static void finish(const struct rg_service *svc, const struct verdict *v,
 		return;
 	}
 	out->plugin = v->by->name;
-	copy_role(&svc->reg, v->ans.role, out->role);
-	copy_role(&svc->reg, v->ans.missing, out->missing);
+	copy_role(preq, v->by, v->ans.role, out->role);
+	copy_role(preq, v->by, v->ans.missing, out->missing);
 	snprintf(out->reason, sizeof(out->reason), "%s: %s", v->by->name,
 		 v->ans.reason);
 }
@@ -375,10 +382,10 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 
 		nrun++;
 		if (flags & RG_CHECK_TRACE)
-			trace_add(svc, h, res, &ans, out);
+			trace_add(preq, h, res, &ans, out);
 		if (apply(&v, &h->control, h, res, &ans, &skip))
 			break;
 		i += skip;
 	}
-	finish(svc, &v, nrun, out);
+	finish(svc, preq, &v, nrun, out);
 }

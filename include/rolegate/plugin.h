@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR 1
-#define RG_PLUGIN_ABI_MINOR 0
+#define RG_PLUGIN_ABI_MINOR 1
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v) ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v) ((uint32_t)(v)&0xffffu)
@@ -92,6 +92,7 @@ typedef struct rg_plugin_request {
 	size_t nsubject_attrs;
 	const rg_attr *attrs; /* request attributes: bu, department, ... */
 	size_t nattrs;
+	const void *view; /* core-private: the directory snapshot in use */
 } rg_plugin_request;
 
 /* A plugin's answer; the core zeroes it and sets role/missing to -1. */
@@ -147,6 +148,17 @@ struct rg_plugin {
 	 */
 	int (*validate)(const void *state, const rg_plugin_request *req,
 			rg_validation *out);
+
+	/*
+	 * (1.1) May an administrator create custom role `id` granting these
+	 * privileges (indexes) in this plugin's service?  Return RG_OK, or
+	 * RG_EREFUSED with a reason in `reason` (e.g. the edition has no
+	 * custom roles, or a privilege custom roles may not hold).  NULL:
+	 * any custom role of declared privileges is accepted.
+	 */
+	int (*custom_role)(const void *state, const rg_plugin_handle *h,
+			   const char *id, const uint32_t *privs, size_t n,
+			   char *reason, size_t reason_size);
 };
 
 /* ---- Helpers the core offers plugins ---------------------------------- */
@@ -252,6 +264,9 @@ RG_EXTERN const rg_roleset *rg_own_roles(const rg_plugin_handle *h);
 RG_EXTERN int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
 				    uint32_t priv);
 
+/* The RG_ROLE_* flags of a declared role (0 when out of range). */
+RG_EXTERN unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role);
+
 /*
  * How a subject holds a privilege through this plugin's roles.
  *  role:    a role of the subject that grants it with every prerequisite
@@ -267,11 +282,38 @@ typedef struct rg_grant_info {
 } rg_grant_info;
 
 /*
- * Fills *out and returns 1 when `roles` hold `priv` effectively, else 0.
+ * Fills *out and returns 1 when `roles` (req->roles, or a set derived from
+ * it) hold `priv` effectively through req->handle's roles, including the
+ * custom roles an administrator created for the service, else 0.
  * Allocation- and lock-free.
  */
-RG_EXTERN int rg_effective(const rg_plugin_handle *h, const rg_roleset *roles,
-			   uint32_t priv, rg_grant_info *out);
+RG_EXTERN int rg_effective(const rg_plugin_request *req,
+			   const rg_roleset *roles, uint32_t priv,
+			   rg_grant_info *out);
+
+/* Id of a role index of the request's service, custom roles included. */
+RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
+					 long role);
+
+/* ---- Directory facts ---------------------------------------------------- */
+
+/*
+ * Organisation data an administrator keeps in the directory, as facts
+ * (kind, name, attribute) -> value:
+ *   ("bu", NAME, "parent")            parent business unit, "" for the root
+ *   ("department", NAME, "unit")      the unit it belongs to, or absent
+ *   ("department", NAME, "max_chats") its chat limit, or absent
+ *   ("unit", NAME, "name")            NAME (the unit exists)
+ *   ("setting", KEY, "value")         e.g. KEY default_max_chats
+ * rg_fact() returns the value (snapshot-owned, valid during the call) or
+ * NULL.  rg_fact_count() counts the names of a kind; 0 means the directory
+ * holds none (a plugin may then use a tenant file of its own).
+ * Allocation- and lock-free.
+ */
+RG_EXTERN const char *rg_fact(const rg_plugin_request *req, const char *kind,
+			      const char *name, const char *attr);
+RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req,
+			       const char *kind);
 
 /*
  * The generic decision of a role-based plugin: ALLOW when rg_effective(),

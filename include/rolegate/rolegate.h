@@ -185,10 +185,16 @@ typedef struct rg_service rg_service;
 typedef struct rg_options {
 	const char *config_path; /* required */
 	const char *plugin_dir;  /* overrides the config's; NULL: config, else built-in */
+	const char *directory;   /* overrides the config's directory location */
+	unsigned flags;          /* RG_OPEN_* */
 	rg_log_fn log;           /* NULL: stderr */
 	void *log_user;
 	int log_level;           /* 0: the config's level, else an rg_log_level */
 } rg_options;
+
+/* rg_options.flags */
+#define RG_OPEN_NO_WATCH 0x1u /* no thread refreshing the directory snapshot */
+#define RG_OPEN_NO_DIRECTORY 0x2u /* do not open the directory at all */
 
 /*
  * Opens a context on a configuration file.
@@ -358,6 +364,264 @@ RG_EXTERN int rg_explain(const rg_context *ctx, const rg_request *req,
 typedef int (*rg_whocan_fn)(void *user, const rg_service *svc, size_t role);
 RG_EXTERN int rg_whocan(const rg_context *ctx, const char *service,
 			const char *action, rg_whocan_fn fn, void *user);
+
+/* ======================================================================
+ * The directory: users, role assignments, organisation and custom roles.
+ *
+ * Each installation has one directory (an SQLite database by default, path
+ * in rolegate.conf: [rolegate] directory = PATH, else state_dir/directory.db).
+ * Its data is per service.  Checks by user id read an immutable in-memory
+ * snapshot of it; a change committed by anyone (this process or another)
+ * replaces the snapshot atomically, so a check never blocks and never sees a
+ * half-applied change.
+ *
+ * Every change runs in one transaction (rg_txn) that also writes the audit
+ * trail: when, which command, the state before and after.  A failed
+ * operation leaves the transaction usable for nothing but rg_txn_abort().
+ * ====================================================================== */
+
+/* 1 when the context has a usable directory, else 0. */
+RG_EXTERN int rg_directory_available(const rg_context *ctx);
+
+/* Where the directory lives (a path for SQLite); context-owned, may be "". */
+RG_EXTERN const char *rg_directory_location(const rg_context *ctx);
+
+/*
+ * Reloads the snapshot if the directory changed since it was taken.
+ * Contexts opened without RG_OPEN_NO_WATCH also do this by themselves every
+ * [rolegate] directory_refresh_ms.  Returns RG_OK or an error (the old
+ * snapshot stays in use).  Safe to call from any thread.
+ */
+RG_EXTERN int rg_directory_refresh(rg_context *ctx);
+
+/* A transaction on one service's directory data. */
+typedef struct rg_txn rg_txn;
+
+/*
+ * Starts a write transaction for `service`.  `command` is what the audit
+ * trail records (e.g. "rolegate assign dynamics365 alice basic-user"),
+ * `actor` who ran it (may be NULL: "unknown").  Waits for other writers up to
+ * the busy timeout, then fails with RG_EBUSY.  On error *out is NULL and
+ * errbuf says why.
+ */
+RG_EXTERN int rg_txn_begin(rg_context *ctx, const char *service,
+			   const char *actor, const char *command,
+			   rg_txn **out, char *errbuf, size_t errlen);
+
+/* Commits and refreshes the context's snapshot; frees txn either way. */
+RG_EXTERN int rg_txn_commit(rg_txn *txn);
+
+/* Rolls back and frees txn.  NULL is a no-op. */
+RG_EXTERN void rg_txn_abort(rg_txn *txn);
+
+/* The message of the last failed operation in txn ("" when none). */
+RG_EXTERN const char *rg_txn_error(const rg_txn *txn);
+
+/*
+ * Warnings collected by the transaction's operations (e.g. an assignment
+ * whose prerequisites the user lacks); txn-owned, count then index.
+ */
+RG_EXTERN size_t rg_txn_warning_count(const rg_txn *txn);
+RG_EXTERN const char *rg_txn_warning(const rg_txn *txn, size_t i);
+
+/* User attributes that rg_user_set() accepts. */
+#define RG_USER_NAME "name"           /* display name */
+#define RG_USER_BU "bu"               /* Dynamics business unit */
+#define RG_USER_STATUS "status"       /* available | unavailable */
+#define RG_USER_MAX_CHATS "max_chats" /* 0 = no limit of its own */
+
+/* Adds a user (RG_EEXIST if present).  name may be NULL (then the id). */
+RG_EXTERN int rg_user_add(rg_txn *txn, const char *id, const char *name);
+
+/* Removes a user with its assignments and memberships (RG_ENOUSER). */
+RG_EXTERN int rg_user_remove(rg_txn *txn, const char *id);
+
+/* Sets one attribute; value NULL clears it.  Validates the value (a bu must
+ * exist, status must be available|unavailable, max_chats a number >= 0). */
+RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
+			  const char *value);
+
+/* Assignment flags. */
+#define RG_ASSIGN_STRICT 0x1u /* refuse when prerequisites are missing */
+
+/*
+ * Assigns a role (built-in or custom) to a user.  A role the user already
+ * holds is RG_EEXIST.  When the user lacks a prerequisite of the role, a
+ * warning naming it is added to the transaction, or with RG_ASSIGN_STRICT
+ * the assignment is refused (RG_EREFUSED).
+ */
+RG_EXTERN int rg_role_assign(rg_txn *txn, const char *user, const char *role,
+			     unsigned flags);
+
+/* Removes an assignment (RG_ENOENT when the user does not hold the role). */
+RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user,
+			       const char *role);
+
+/* Organisation kinds. */
+#define RG_ORG_BU "bu"                 /* business unit: a tree, one root */
+#define RG_ORG_DEPARTMENT "department" /* Rocket.Chat department */
+#define RG_ORG_UNIT "unit"             /* Rocket.Chat unit of departments */
+
+/*
+ * Adds an organisation entry.  For a bu, parent names its parent (NULL for
+ * the root; only one root per service).  For a department, parent names its
+ * unit (may be NULL).  For a unit, parent must be NULL.
+ */
+RG_EXTERN int rg_org_add(rg_txn *txn, const char *kind, const char *name,
+			 const char *parent);
+
+/* Removes an entry; refused (RG_EBUSY) while users or children use it. */
+RG_EXTERN int rg_org_remove(rg_txn *txn, const char *kind, const char *name);
+
+/*
+ * Sets an attribute of an entry: a bu's "parent" (a move; cycles refused),
+ * a department's "unit" and "max_chats".  value NULL clears it.
+ */
+RG_EXTERN int rg_org_set(rg_txn *txn, const char *kind, const char *name,
+			 const char *attr, const char *value);
+
+/* Memberships: a user in a department (agents) or a unit (monitors). */
+RG_EXTERN int rg_member_add(rg_txn *txn, const char *user, const char *kind,
+			    const char *name);
+RG_EXTERN int rg_member_remove(rg_txn *txn, const char *user,
+			       const char *kind, const char *name);
+
+/* Service-wide settings, e.g. "default_max_chats". */
+RG_EXTERN int rg_setting_set(rg_txn *txn, const char *key, const char *value);
+
+/*
+ * Creates a custom role granting the given privileges (ids of the service).
+ * The service's plugins may refuse it (e.g. Community edition, a privilege
+ * that custom roles may not hold): RG_EREFUSED with the plugin's reason.
+ */
+RG_EXTERN int rg_custom_role_create(rg_txn *txn, const char *id,
+				    const char *name, const char *description,
+				    const char *const *privileges, size_t n);
+
+/*
+ * Deletes a custom role.  Protected and built-in roles are refused
+ * (RG_EREFUSED).  A role still assigned is refused (RG_EBUSY, the message
+ * gives the count) unless force is set; then *unassigned (may be NULL) gets
+ * how many assignments were removed.
+ */
+RG_EXTERN int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
+				    size_t *unassigned);
+
+/* ---- reading the directory (from the database, not the snapshot) ----- */
+
+/* One user; strings valid during the callback only; lists comma-separated. */
+typedef struct rg_user_info {
+	const char *service;
+	const char *id;
+	const char *name;
+	const char *bu;        /* or NULL */
+	const char *status;    /* or NULL */
+	long max_chats;        /* -1 when unset */
+	const char *roles;     /* "" when none */
+	const char *departments;
+	const char *units;
+} rg_user_info;
+typedef int (*rg_user_fn)(void *user, const rg_user_info *u);
+
+/* Calls fn for each user of the service (all services when NULL), by id;
+ * stops when fn returns non-zero. */
+RG_EXTERN int rg_user_list(rg_context *ctx, const char *service, rg_user_fn fn,
+			   void *user);
+/* Calls fn once for that user; RG_ENOUSER when unknown. */
+RG_EXTERN int rg_user_get(rg_context *ctx, const char *service, const char *id,
+			  rg_user_fn fn, void *user);
+
+typedef struct rg_org_info {
+	const char *service;
+	const char *kind;
+	const char *name;
+	const char *parent; /* bu parent or department's unit, or NULL */
+	long max_chats;     /* departments: -1 when unset */
+	long members;       /* users in it (bu: users of the unit) */
+} rg_org_info;
+typedef int (*rg_org_fn)(void *user, const rg_org_info *o);
+RG_EXTERN int rg_org_list(rg_context *ctx, const char *service,
+			  const char *kind, rg_org_fn fn, void *user);
+
+typedef struct rg_custom_role_info {
+	const char *service;
+	const char *id;
+	const char *name;
+	const char *description;
+	const char *privileges; /* comma-separated */
+	long assigned;          /* users holding it */
+} rg_custom_role_info;
+typedef int (*rg_custom_role_fn)(void *user, const rg_custom_role_info *r);
+/* id NULL: every custom role of the service. */
+RG_EXTERN int rg_custom_role_list(rg_context *ctx, const char *service,
+				  const char *id, rg_custom_role_fn fn,
+				  void *user);
+
+/* Number of users holding a role (built-in or custom), or a negative error. */
+RG_EXTERN long rg_role_assigned_count(rg_context *ctx, const char *service,
+				      const char *role);
+
+/* One audit record; strings valid during the callback only. */
+typedef struct rg_audit_info {
+	long long seq;
+	const char *at; /* UTC, ISO 8601 */
+	const char *actor;
+	const char *command;
+	const char *service;
+	const char *user;   /* the user changed, or "" */
+	const char *what;   /* e.g. "assign", "user.add" */
+	const char *before; /* JSON, or "null" */
+	const char *after;  /* JSON, or "null" */
+} rg_audit_info;
+typedef int (*rg_audit_fn)(void *user, const rg_audit_info *a);
+
+/* Filter for rg_audit_list(); NULL/0 members do not filter. */
+typedef struct rg_audit_filter {
+	const char *service;
+	const char *user;
+	const char *since; /* ISO 8601, inclusive */
+	const char *until; /* ISO 8601, exclusive */
+	long limit;        /* newest first when set */
+} rg_audit_filter;
+RG_EXTERN int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
+			    rg_audit_fn fn, void *user);
+
+/* ---- import and export ------------------------------------------------- */
+
+/*
+ * Progress of a long operation: done out of total items (total 0 when not
+ * known yet).  Return non-zero to cancel (the transaction rolls back).
+ */
+typedef int (*rg_progress_fn)(void *user, size_t done, size_t total);
+
+/*
+ * Writes the directory of one service (all when NULL) as JSON to path
+ * ("-" for stdout).  The format is the one rg_directory_import() reads.
+ */
+RG_EXTERN int rg_directory_export(rg_context *ctx, const char *service,
+				  const char *path, char *errbuf,
+				  size_t errlen);
+
+/* Import flags. */
+#define RG_IMPORT_REPLACE 0x1u /* first delete the services' data */
+
+/*
+ * Reads a JSON export and applies it in one transaction: all of it or
+ * nothing.  Every problem names the JSON path of the bad item
+ * (services[0].users[12].roles[1]).  A restored backup (with
+ * RG_IMPORT_REPLACE) equals the exported directory exactly.
+ */
+RG_EXTERN int rg_directory_import(rg_context *ctx, const char *path,
+				  unsigned flags, const char *actor,
+				  rg_progress_fn progress, void *puser,
+				  char *errbuf, size_t errlen);
+
+/*
+ * Runs the database's integrity checks (SQLite: integrity_check and
+ * foreign_key_check).  RG_OK when sound; else errbuf says what is wrong.
+ */
+RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf,
+				  size_t errlen);
 
 #ifdef __cplusplus
 }

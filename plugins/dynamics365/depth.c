@@ -110,7 +110,7 @@ static void roleset_del(rg_roleset *s, uint32_t i)
  * that grants it deeper; the answer is then a lesser depth, never a
  * greater one.
  */
-int d365_held_depth(const rg_plugin_handle *h, const struct d365_depths *d,
+int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
                     const rg_roleset *roles, uint32_t priv,
                     enum d365_depth *depth, long *role)
 {
@@ -124,7 +124,7 @@ int d365_held_depth(const rg_plugin_handle *h, const struct d365_depths *d,
 		for (i = 0; i < d->n; i++)
 			if (d->v[i].priv == priv && (int)d->v[i].depth < want)
 				roleset_del(&s, d->v[i].role);
-		if (rg_effective(h, &s, priv, &gi) && gi.role >= 0) {
+		if (rg_effective(req, &s, priv, &gi) && gi.role >= 0) {
 			*role = gi.role;
 			*depth = d365_depths_get(d, (uint32_t)gi.role, priv);
 			return 1;

@@ -361,7 +361,7 @@ static rg_result d365_scope(const struct d365_state *st,
 	char grant[RG_REASON_MAX];
 	long role = -1;
 
-	if (!d365_held_depth(req->handle, &st->depths, req->roles,
+	if (!d365_held_depth(req, &st->depths, req->roles,
 	                     (uint32_t)req->action, &depth, &role)) {
 		/* rg_decide_rbac() said it is held: the two disagree. */
 		ans->status = RG_EINTERNAL;

@@ -101,7 +101,7 @@ enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
  * met) grant priv, and a role that grants it there.  Returns 1 when held,
  * else 0.  Allocation-free.
  */
-int d365_held_depth(const rg_plugin_handle *h, const struct d365_depths *d,
+int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
                     const rg_roleset *roles, uint32_t priv,
                     enum d365_depth *depth, long *role);
 

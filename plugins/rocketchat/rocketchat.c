@@ -753,7 +753,7 @@ static int rc_effective(const rg_plugin_request *req,
 	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
 		alone.w[w] &= ~granting->w[w];
 	rg_roleset_add(&alone, r);
-	if (rg_effective(req->handle, &alone, (uint32_t)req->action, &gi))
+	if (rg_effective(req, &alone, (uint32_t)req->action, &gi))
 		return 1;
 	return !rc_blocked(req, r);
 }

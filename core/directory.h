@@ -1,0 +1,86 @@
+/*
+ * directory.h - the directory's store, behind a small interface.
+ *
+ * The directory logic (core/directory.c: schema, migrations, transactions,
+ * audit, reads, snapshots; core/dirjson.c: import and export) speaks SQL
+ * through struct rg_store_ops only, so that a networked database can be
+ * added later beside SQLite (core/store_sqlite.c) for deployments where
+ * several gateways share one directory.  SQL is kept to what SQLite and
+ * PostgreSQL both accept; parameters are written ?1, ?2, ... and a backend
+ * rewrites them if it must.
+ */
+#ifndef ROLEGATE_DIRECTORY_H
+#define ROLEGATE_DIRECTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* A parameter or column value. */
+typedef enum rg_value_type { RG_VAL_NULL, RG_VAL_INT, RG_VAL_TEXT } rg_value_type;
+
+typedef struct rg_value {
+	rg_value_type type;
+	long long i;
+	const char *s; /* RG_VAL_TEXT; for columns valid during the callback */
+} rg_value;
+
+/* One result row; return non-zero to stop. */
+typedef int (*rg_row_fn)(void *user, const rg_value *cols, size_t ncols);
+
+typedef struct rg_store rg_store;
+
+/* Open flags. */
+#define RG_STORE_CREATE 0x1u   /* create the database when missing */
+#define RG_STORE_READONLY 0x2u /* never write */
+
+struct rg_store_ops {
+	const char *name; /* "sqlite" */
+	/*
+	 * Opens the store at location.  Without RG_STORE_CREATE a missing
+	 * database is RG_ENOENT.  busy_ms: how long a writer waits for
+	 * another one before RG_EBUSY.  On error err says why.
+	 */
+	int (*open)(const char *location, unsigned flags, long busy_ms,
+		    rg_store **out, char *err, size_t errlen);
+	void (*close)(rg_store *s);
+	/* A write transaction: begin waits up to busy_ms for other writers. */
+	int (*begin)(rg_store *s);
+	int (*commit)(rg_store *s);
+	int (*rollback)(rg_store *s);
+	/* Runs a statement; *changes (may be NULL) gets the rows changed. */
+	int (*exec)(rg_store *s, const char *sql, const rg_value *params,
+		    size_t n, long long *changes);
+	/* Runs a query, calling fn for each row. */
+	int (*query)(rg_store *s, const char *sql, const rg_value *params,
+		     size_t n, rg_row_fn fn, void *user);
+	/* A number that changes whenever anyone commits a change. */
+	int (*version)(rg_store *s, uint64_t *out);
+	/* Structural checks (integrity, foreign keys); RG_OK when sound. */
+	int (*verify)(rg_store *s, char *err, size_t errlen);
+	/* The backend's message for the last error. */
+	const char *(*errmsg)(rg_store *s);
+};
+
+extern const struct rg_store_ops rg_store_sqlite;
+
+/* ---- what context.c uses --------------------------------------------- */
+
+struct rg_dir;
+
+/*
+ * Opens the directory at location (nothing is created: a missing database
+ * is an empty directory until the first transaction creates it).  Every
+ * rg_dir function is thread-safe (one connection, one mutex).
+ */
+int rg_dir_open(struct rg_context *ctx, const char *location,
+		struct rg_dir **out, char *err, size_t errlen);
+void rg_dir_close(struct rg_dir *d);
+/* A version that changes with every committed change; 0 when empty. */
+int rg_dir_version(struct rg_dir *d, uint64_t *out);
+/* Builds a snapshot of every service's data (rg_snapshot_* builder). */
+int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
+		struct rg_snapshot **out, char *err, size_t errlen);
+
+#endif /* ROLEGATE_DIRECTORY_H */

@@ -1,0 +1,560 @@
+/*
+ * snapshot.c - the immutable in-memory view of the directory that checks
+ * read, and how a new one replaces the old without blocking them.
+ *
+ * A snapshot holds, per service, the users (id -> role bitset and the
+ * attributes decisions need), the custom roles (their privilege bitsets,
+ * indexed after the service's declared roles) and the organisation facts.
+ * It is built whole from the directory, then published; it is never
+ * changed after that.
+ *
+ * Publishing uses two slots, each with a reader count, and an index of the
+ * current slot.  A reader increments the current slot's count, then checks
+ * that the slot is still current (else it steps back and retries): from
+ * then on the slot's snapshot cannot be freed under it.  A writer (one at a
+ * time) fills the other slot, after waiting until no reader is left in it,
+ * and then makes it current.  Readers never block and never allocate; at
+ * most three snapshots exist at once.
+ */
+#include "config.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define FACT_SEP "\x1f"
+#define FACT_KEY_MAX (3 * RG_ID_MAX + 3)
+#define ARRAY_MIN_CAP 16
+
+/* The attribute keys a directory user carries, in this order. */
+enum user_attr { UA_ID, UA_NAME, UA_BU, UA_STATUS, UA_MAX_CHATS,
+		 UA_DEPARTMENTS, UA_UNITS, UA_COUNT };
+
+static const char *const user_attr_keys[UA_COUNT] = {
+	[UA_ID] = "id",
+	[UA_NAME] = "name",
+	[UA_BU] = "bu",
+	[UA_STATUS] = "status",
+	[UA_MAX_CHATS] = "max_chats",
+	[UA_DEPARTMENTS] = "departments",
+	[UA_UNITS] = "units",
+};
+
+static const char *const fact_kind_names[RG_FACT_KINDS] = {
+	[RG_FACT_BU] = "bu",
+	[RG_FACT_DEPARTMENT] = "department",
+	[RG_FACT_UNIT] = "unit",
+	[RG_FACT_SETTING] = "setting",
+};
+
+/* ---- building ------------------------------------------------------------ */
+
+struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
+				    uint64_t version)
+{
+	struct rg_snapshot *snap = calloc(1, sizeof(*snap));
+	size_t i;
+
+	if (!snap)
+		return NULL;
+	snap->version = version;
+	snap->nservices = ctx->nservices;
+	snap->services = calloc(ctx->nservices ? ctx->nservices : 1,
+				sizeof(*snap->services));
+	if (!snap->services) {
+		free(snap);
+		return NULL;
+	}
+	for (i = 0; i < ctx->nservices; i++) {
+		struct rg_snap_service *ss = &snap->services[i];
+		ss->svc = ctx->services[i];
+		rg_intern_init(&ss->user_ix);
+		rg_intern_init(&ss->custom_ix);
+		rg_intern_init(&ss->fact_ix);
+	}
+	return snap;
+}
+
+static void service_free(struct rg_snap_service *ss)
+{
+	size_t i, a;
+
+	for (i = 0; i < ss->nusers; i++) {
+		free(ss->users[i].id);
+		for (a = 0; a < ss->users[i].nattrs; a++)
+			free((char *)ss->users[i].attrs[a].value);
+	}
+	for (i = 0; i < ss->ncustom; i++)
+		free(ss->custom[i].id);
+	for (i = 0; i < ss->nfacts; i++) {
+		free(ss->fact_keys[i]);
+		free(ss->fact_values[i]);
+	}
+	free(ss->users);
+	free(ss->custom);
+	free(ss->fact_keys);
+	free(ss->fact_values);
+	rg_intern_free(&ss->user_ix);
+	rg_intern_free(&ss->custom_ix);
+	rg_intern_free(&ss->fact_ix);
+}
+
+void rg_snapshot_free(struct rg_snapshot *snap)
+{
+	size_t i;
+
+	if (!snap)
+		return;
+	for (i = 0; i < snap->nservices; i++)
+		service_free(&snap->services[i]);
+	free(snap->services);
+	free(snap);
+}
+
+static struct rg_snap_service *find_service(struct rg_snapshot *snap,
+					    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nservices; i++)
+		if (strcmp(snap->services[i].svc->name, name) == 0)
+			return &snap->services[i];
+	return NULL;
+}
+
+static int grow(void **arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t ncap;
+	void *na;
+
+	if (n < *cap)
+		return RG_OK;
+	ncap = *cap ? *cap * 2 : ARRAY_MIN_CAP;
+	na = realloc(*arr, ncap * elem);
+	if (!na)
+		return RG_ENOMEM;
+	*arr = na;
+	*cap = ncap;
+	return RG_OK;
+}
+
+/* Sets attribute k of u to a copy of value (NULL or "" leaves it unset). */
+static int user_attr_set(struct rg_snap_user *u, enum user_attr k,
+			 const char *value)
+{
+	size_t i;
+	char *copy;
+
+	if (!value || !*value)
+		return RG_OK;
+	copy = rg_strdup(value);
+	if (!copy)
+		return RG_ENOMEM;
+	for (i = 0; i < u->nattrs; i++)
+		if (strcmp(u->attrs[i].key, user_attr_keys[k]) == 0) {
+			free((char *)u->attrs[i].value);
+			u->attrs[i].value = copy;
+			return RG_OK;
+		}
+	u->attrs[u->nattrs].key = user_attr_keys[k];
+	u->attrs[u->nattrs].value = copy;
+	u->nattrs++;
+	return RG_OK;
+}
+
+int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
+			 const char *id, const char *name, const char *bu,
+			 const char *status, const char *max_chats)
+{
+	struct rg_snap_service *ss = find_service(snap, service);
+	struct rg_snap_user *u;
+	int rc;
+
+	if (!ss)
+		return RG_OK;
+	if (rg_intern_get(&ss->user_ix, id) >= 0)
+		return RG_EEXIST;
+	rc = grow((void **)&ss->users, ss->nusers, &ss->capusers,
+		  sizeof(*ss->users));
+	if (rc != RG_OK)
+		return rc;
+	u = &ss->users[ss->nusers];
+	memset(u, 0, sizeof(*u));
+	u->id = rg_strdup(id);
+	if (!u->id)
+		return RG_ENOMEM;
+	rc = user_attr_set(u, UA_ID, id);
+	if (rc == RG_OK)
+		rc = user_attr_set(u, UA_NAME, name);
+	if (rc == RG_OK)
+		rc = user_attr_set(u, UA_BU, bu);
+	if (rc == RG_OK)
+		rc = user_attr_set(u, UA_STATUS, status);
+	if (rc == RG_OK)
+		rc = user_attr_set(u, UA_MAX_CHATS, max_chats);
+	if (rc == RG_OK)
+		rc = rg_intern_put(&ss->user_ix, u->id, (uint32_t)ss->nusers);
+	if (rc != RG_OK) {
+		size_t a;
+		for (a = 0; a < u->nattrs; a++)
+			free((char *)u->attrs[a].value);
+		free(u->id);
+		return rc;
+	}
+	ss->nusers++;
+	return RG_OK;
+}
+
+static int roleset_empty(const rg_roleset *s)
+{
+	size_t w;
+
+	for (w = 0; w < RG_ROLE_WORDS; w++)
+		if (s->w[w])
+			return 0;
+	return 1;
+}
+
+int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
+				const char *id)
+{
+	struct rg_snap_service *ss = find_service(snap, service);
+	const struct rg_service *svc;
+	struct rg_snap_custom *c;
+	size_t i;
+	int rc;
+
+	if (!ss)
+		return RG_OK;
+	svc = ss->svc;
+	if (rg_intern_get(&svc->reg.role_ix, id) >= 0 ||
+	    rg_intern_get(&ss->custom_ix, id) >= 0)
+		return RG_EEXIST;
+	if (svc->reg.nroles + ss->ncustom >= RG_MAX_ROLES)
+		return RG_ELIMIT;
+	rc = grow((void **)&ss->custom, ss->ncustom, &ss->capcustom,
+		  sizeof(*ss->custom));
+	if (rc != RG_OK)
+		return rc;
+	c = &ss->custom[ss->ncustom];
+	memset(c, 0, sizeof(*c));
+	c->id = rg_strdup(id);
+	if (!c->id)
+		return RG_ENOMEM;
+	/* A custom role belongs to the first plugin that declared roles:
+	 * the service's product plugin. */
+	for (i = 0; i < svc->nentries && !c->owner; i++)
+		if (!roleset_empty(&svc->entries[i]->own))
+			c->owner = svc->entries[i];
+	rc = rg_intern_put(&ss->custom_ix, c->id, (uint32_t)ss->ncustom);
+	if (rc != RG_OK) {
+		free(c->id);
+		return rc;
+	}
+	ss->ncustom++;
+	return RG_OK;
+}
+
+int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
+				 const char *role, const char *privilege)
+{
+	struct rg_snap_service *ss = find_service(snap, service);
+	long r, p;
+
+	if (!ss)
+		return RG_OK;
+	r = rg_intern_get(&ss->custom_ix, role);
+	p = rg_intern_get(&ss->svc->reg.priv_ix, privilege);
+	if (r < 0)
+		return RG_ENOROLE;
+	if (p < 0) {
+		/* The policy no longer has it: the grant gives nothing. */
+		snap->dropped++;
+		return RG_OK;
+	}
+	ss->custom[r].grants[p / RG_BITSET_WORD_BITS] |=
+		(uint64_t)1 << (p % RG_BITSET_WORD_BITS);
+	return RG_OK;
+}
+
+long rg_snapshot_role(const struct rg_snap_service *ss,
+		      const struct rg_service *svc, const char *id)
+{
+	long r = rg_intern_get(&svc->reg.role_ix, id);
+
+	if (r >= 0 || !ss)
+		return r;
+	r = rg_intern_get(&ss->custom_ix, id);
+	return r < 0 ? -1 : (long)svc->reg.nroles + r;
+}
+
+int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
+			       const char *user, const char *role)
+{
+	struct rg_snap_service *ss = find_service(snap, service);
+	long u, r;
+
+	if (!ss)
+		return RG_OK;
+	u = rg_intern_get(&ss->user_ix, user);
+	if (u < 0)
+		return RG_ENOUSER;
+	r = rg_snapshot_role(ss, ss->svc, role);
+	if (r < 0) {
+		snap->dropped++;
+		return RG_OK;
+	}
+	rg_roleset_add(&ss->users[u].roles, (uint32_t)r);
+	return RG_OK;
+}
+
+int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
+			       const char *user, const char *kind,
+			       const char *name)
+{
+	struct rg_snap_service *ss = find_service(snap, service);
+	enum user_attr k;
+	struct rg_snap_user *u;
+	const char *old = NULL;
+	char *joined;
+	size_t i;
+	long ui;
+	int rc;
+
+	if (!ss)
+		return RG_OK;
+	if (strcmp(kind, "department") == 0)
+		k = UA_DEPARTMENTS;
+	else if (strcmp(kind, "unit") == 0)
+		k = UA_UNITS;
+	else
+		return RG_EINVAL;
+	ui = rg_intern_get(&ss->user_ix, user);
+	if (ui < 0)
+		return RG_ENOUSER;
+	u = &ss->users[ui];
+	for (i = 0; i < u->nattrs; i++)
+		if (strcmp(u->attrs[i].key, user_attr_keys[k]) == 0)
+			old = u->attrs[i].value;
+	joined = old ? rg_asprintf("%s,%s", old, name) : rg_strdup(name);
+	if (!joined)
+		return RG_ENOMEM;
+	rc = user_attr_set(u, k, joined);
+	free(joined);
+	return rc;
+}
+
+static int fact_kind(const char *kind)
+{
+	int k;
+
+	for (k = 0; k < RG_FACT_KINDS; k++)
+		if (strcmp(kind, fact_kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+/* Builds "kind\x1fname\x1fattr" into buf; 0 when it does not fit. */
+static int fact_key(char *buf, size_t len, const char *kind, const char *name,
+		    const char *attr)
+{
+	int n = snprintf(buf, len, "%s" FACT_SEP "%s" FACT_SEP "%s", kind,
+			 name, attr);
+
+	return n > 0 && (size_t)n < len;
+}
+
+static int fact_insert(struct rg_snap_service *ss, const char *key,
+		       const char *value)
+{
+	char *kc, *vc;
+	int rc;
+
+	rc = grow((void **)&ss->fact_keys, ss->nfacts, &ss->capfacts,
+		  sizeof(*ss->fact_keys));
+	if (rc == RG_OK) {
+		/* Values grow with keys: same capacity. */
+		char **nv = realloc(ss->fact_values,
+				    ss->capfacts * sizeof(*nv));
+		if (!nv)
+			return RG_ENOMEM;
+		ss->fact_values = nv;
+	}
+	if (rc != RG_OK)
+		return rc;
+	kc = rg_strdup(key);
+	vc = rg_strdup(value ? value : "");
+	if (!kc || !vc ||
+	    rg_intern_put(&ss->fact_ix, kc, (uint32_t)ss->nfacts) != RG_OK) {
+		free(kc);
+		free(vc);
+		return RG_ENOMEM;
+	}
+	ss->fact_keys[ss->nfacts] = kc;
+	ss->fact_values[ss->nfacts] = vc;
+	ss->nfacts++;
+	return RG_OK;
+}
+
+int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
+			 const char *kind, const char *name, const char *attr,
+			 const char *value)
+{
+	struct rg_snap_service *ss = find_service(snap, service);
+	char key[FACT_KEY_MAX], marker[FACT_KEY_MAX];
+	int k = fact_kind(kind);
+	int rc;
+
+	if (!ss)
+		return RG_OK;
+	if (k < 0 || !attr || !*attr ||
+	    !fact_key(key, sizeof(key), kind, name, attr) ||
+	    !fact_key(marker, sizeof(marker), kind, name, ""))
+		return RG_EINVAL;
+	if (rg_intern_get(&ss->fact_ix, key) >= 0)
+		return RG_EEXIST;
+	/* A marker "kind\x1fname\x1f" per name keeps the count exact. */
+	if (rg_intern_get(&ss->fact_ix, marker) < 0) {
+		rc = fact_insert(ss, marker, "");
+		if (rc != RG_OK)
+			return rc;
+		ss->kind_count[k]++;
+	}
+	return fact_insert(ss, key, value);
+}
+
+/* ---- publishing ---------------------------------------------------------- */
+
+const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
+					      unsigned *slot)
+{
+	/* The counters are the context's only mutable members: atomics. */
+	struct rg_context *c = (struct rg_context *)ctx;
+
+	if (!ctx->dir)
+		return NULL;
+	for (;;) {
+		unsigned i = atomic_load(&c->cur);
+		atomic_fetch_add(&c->slots[i].readers, 1);
+		if (atomic_load(&c->cur) == i) {
+			*slot = i;
+			return c->slots[i].snap;
+		}
+		atomic_fetch_sub(&c->slots[i].readers, 1);
+	}
+}
+
+void rg_snapshot_release(const struct rg_context *ctx, unsigned slot)
+{
+	struct rg_context *c = (struct rg_context *)ctx;
+
+	atomic_fetch_sub(&c->slots[slot].readers, 1);
+}
+
+void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap)
+{
+	struct rg_snapshot *retired;
+	unsigned next;
+
+	pthread_mutex_lock(&ctx->publish_lock);
+	next = 1u - atomic_load(&ctx->cur);
+	/* Readers still in the other slot hold the snapshot before last. */
+	while (atomic_load(&ctx->slots[next].readers) != 0)
+		sched_yield();
+	retired = ctx->slots[next].snap;
+	ctx->slots[next].snap = snap;
+	atomic_store(&ctx->cur, next);
+	pthread_mutex_unlock(&ctx->publish_lock);
+	rg_snapshot_free(retired);
+}
+
+void rg_snapshot_clear(struct rg_context *ctx)
+{
+	rg_snapshot_free(ctx->slots[0].snap);
+	rg_snapshot_free(ctx->slots[1].snap);
+	ctx->slots[0].snap = ctx->slots[1].snap = NULL;
+}
+
+const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
+						  const struct rg_service *svc)
+{
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < s->nservices; i++)
+		if (s->services[i].svc == svc)
+			return &s->services[i];
+	return NULL;
+}
+
+/* ---- what plugins read --------------------------------------------------- */
+
+static const struct rg_snap_service *req_view(const rg_plugin_request *req)
+{
+	return req ? (const struct rg_snap_service *)req->view : NULL;
+}
+
+const char *rg_fact(const rg_plugin_request *req, const char *kind,
+		    const char *name, const char *attr)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	char key[FACT_KEY_MAX];
+	long i;
+
+	if (!ss || !kind || !name || !attr || !*attr ||
+	    !fact_key(key, sizeof(key), kind, name, attr))
+		return NULL;
+	i = rg_intern_get(&ss->fact_ix, key);
+	return i < 0 ? NULL : ss->fact_values[i];
+}
+
+size_t rg_fact_count(const rg_plugin_request *req, const char *kind)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	int k;
+
+	if (!ss || !kind)
+		return 0;
+	k = fact_kind(kind);
+	return k < 0 ? 0 : ss->kind_count[k];
+}
+
+const char *rg_request_role_id(const rg_plugin_request *req, long role)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	const rg_registry *r;
+
+	if (!req || !req->handle || role < 0)
+		return NULL;
+	r = &req->handle->svc->reg;
+	if ((size_t)role < r->nroles)
+		return r->roles[role].id;
+	if (ss && (size_t)role - r->nroles < ss->ncustom)
+		return ss->custom[(size_t)role - r->nroles].id;
+	return NULL;
+}
+
+/* A custom role of the subject that grants priv, for this plugin, or -1. */
+long rg_snapshot_custom_grant(const rg_plugin_request *req,
+			      const rg_roleset *roles, uint32_t priv)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	size_t base, i;
+
+	if (!ss || !ss->ncustom || priv >= RG_MAX_PRIVILEGES)
+		return -1;
+	base = req->handle->svc->reg.nroles;
+	for (i = 0; i < ss->ncustom; i++) {
+		const struct rg_snap_custom *c = &ss->custom[i];
+		if (c->owner == req->handle &&
+		    rg_roleset_has(roles, (uint32_t)(base + i)) &&
+		    ((c->grants[priv / RG_BITSET_WORD_BITS] >>
+		      (priv % RG_BITSET_WORD_BITS)) & 1u))
+			return (long)(base + i);
+	}
+	return -1;
+}
