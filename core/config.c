@@ -35,6 +35,7 @@ enum section_kind {
 	SEC_SETTINGS, /* [rolegate] */
 	SEC_SERVICE,  /* [service NAME] */
 	SEC_IGNORED,  /* a bad section whose keys are not read */
+	SEC_APP,      /* a section the application reads */
 };
 
 struct conf_read {
@@ -42,6 +43,7 @@ struct conf_read {
 	const char *file;
 	enum section_kind kind;
 	struct rg_service *svc;
+	char app_section[RG_MSG_MAX];
 	unsigned settings_line;
 	unsigned log_level_line;
 	unsigned state_dir_line;
@@ -88,6 +90,36 @@ static void break_service(struct conf_read *cr, struct rg_service *svc,
 		cr->failed_alloc = 1;
 }
 
+/* 1 when the application reads this section itself. */
+static int app_section(const struct conf_read *cr, const char *name)
+{
+	const rg_options *o = cr->ctx->opts;
+	const char *const *n;
+	size_t first = strcspn(name, " \t");
+
+	if (!o || !o->app_sections || !o->app_conf)
+		return 0;
+	for (n = o->app_sections; *n; n++)
+		if (strlen(*n) == first && strncmp(name, *n, first) == 0)
+			return 1;
+	return 0;
+}
+
+static int app_key(struct conf_read *cr, const char *key, const char *value,
+		   unsigned line)
+{
+	const rg_options *o = cr->ctx->opts;
+	char err[RG_MSG_MAX] = "";
+	int rc;
+
+	rc = o->app_conf(o->app_user, cr->app_section, key, value, cr->file,
+			 line, err, sizeof(err));
+	if (rc != RG_OK)
+		rg_diag(cr->ctx, cr->file, line, "%s",
+			err[0] ? err : rg_strerror(rc));
+	return rc;
+}
+
 static int on_section(void *user, const char *name, unsigned line)
 {
 	struct conf_read *cr = user;
@@ -105,6 +137,11 @@ static int on_section(void *user, const char *name, unsigned line)
 		else
 			cr->settings_line = line;
 		cr->kind = SEC_SETTINGS;
+		return RG_OK;
+	}
+	if (app_section(cr, name)) {
+		rg_strlcpy(cr->app_section, name, sizeof(cr->app_section));
+		cr->kind = SEC_APP;
 		return RG_OK;
 	}
 	if (strncmp(name, "service", strlen("service")) != 0 ||
@@ -352,6 +389,8 @@ static int on_key(void *user, const char *section, const char *key,
 		return settings_key(cr, key, value, line);
 	case SEC_SERVICE:
 		return service_key(cr, key, value, line);
+	case SEC_APP:
+		return app_key(cr, key, value, line);
 	case SEC_IGNORED:
 		break;
 	}

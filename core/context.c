@@ -457,6 +457,7 @@ static void context_init(rg_context *ctx, const rg_options *opts)
 	ctx->refresh_ms = DEFAULT_REFRESH_MS;
 	ctx->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
 	ctx->building = 1;
+	ctx->opts = opts;
 	rg_intern_init(&ctx->service_ix);
 	pthread_mutex_init(&ctx->publish_lock, NULL);
 	pthread_mutex_init(&ctx->refresh_lock, NULL);
@@ -503,6 +504,7 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 	if (!(opts->flags & RG_OPEN_NO_DIRECTORY))
 		open_directory(ctx, opts);
 	ctx->building = 0;
+	ctx->opts = NULL;
 	rg_log(ctx, RG_LOG_INFO, "%s: %zu services, %zu problems",
 	       ctx->config_path, ctx->nservices, ctx->ndiags);
 	*out = ctx;

@@ -311,6 +311,7 @@ struct rg_context {
 	void *log_user;
 	int log_level;
 	int building; /* diagnostics are accepted only while building */
+	const rg_options *opts; /* only while building */
 	struct rg_service **services;
 	size_t nservices, capservices;
 	rg_intern service_ix;

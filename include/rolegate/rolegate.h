@@ -181,12 +181,28 @@ typedef struct rg_context rg_context;
 /* A service inside a context; valid while the context is open. */
 typedef struct rg_service rg_service;
 
+/*
+ * A key of a section the application reads itself (see rg_options).
+ * section is the whole section name ("rolegated", "route api").  Return
+ * RG_OK, or an error with a message in err: it becomes a diagnostic at
+ * file:line.  Strings are valid during the call only.
+ */
+typedef int (*rg_conf_fn)(void *user, const char *section, const char *key,
+			  const char *value, const char *file, unsigned line,
+			  char *err, size_t errlen);
+
 /* Options for rg_open(); zero-initialise, then set what you need. */
 typedef struct rg_options {
 	const char *config_path; /* required */
 	const char *plugin_dir;  /* overrides the config's; NULL: config, else built-in */
 	const char *directory;   /* overrides the config's directory location */
 	unsigned flags;          /* RG_OPEN_* */
+	/* Sections the application reads itself (NULL-terminated names; a
+	 * name matches a section with that name or that first word), and the
+	 * callback that gets their keys.  Other unknown sections are errors. */
+	const char *const *app_sections;
+	rg_conf_fn app_conf;
+	void *app_user;
 	rg_log_fn log;           /* NULL: stderr */
 	void *log_user;
 	int log_level;           /* 0: the config's level, else an rg_log_level */
