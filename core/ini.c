@@ -205,7 +205,9 @@ int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn,
 	rc = rg_ini_parse_path(full, plugin_section, plugin_key, plugin_error,
 			       &p);
 	if (rc == RG_ENOENT || rc == RG_EIO)
-		rg_plugin_error(h, full, 0, "cannot read: %s", strerror(errno));
+		rg_plugin_error(h, NULL, 0, "cannot read %s: %s", full,
+				rc == RG_ENOENT ? "no such file"
+						: "input/output error");
 	else if (rc == RG_ECONFIG)
 		rc = RG_EPOLICY;
 	free(full);

@@ -696,7 +696,8 @@ int rg_policy_load(rg_plugin_handle *h, const char *path,
 	pl.user = user;
 	rc = rg_ini_parse_path(full, on_section, on_key, on_syntax, &pl);
 	if (rc == RG_ENOENT || rc == RG_EIO) {
-		rg_plugin_error(h, full, 0, "cannot read policy: %s",
+		/* Reported at the stack line that named the file. */
+		rg_plugin_error(h, NULL, 0, "cannot read policy %s: %s", full,
 				rc == RG_ENOENT ? "no such file"
 						: "input/output error");
 		goto out;

@@ -26,7 +26,7 @@ static int deny_open(rg_plugin_handle *h, int argc, char *const argv[],
 static rg_result deny_decide(const void *state, const rg_plugin_request *req,
                              rg_plugin_answer *ans)
 {
-	rg_answer(ans, "deny: denied unconditionally");
+	rg_answer(ans, "denied unconditionally");
 	return RG_DENY;
 }
 
@@ -40,4 +40,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = NULL,
     .decide = deny_decide,
     .validate = NULL,
+    .custom_role = NULL,
 };

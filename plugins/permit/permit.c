@@ -27,7 +27,7 @@ static int permit_open(rg_plugin_handle *h, int argc, char *const argv[],
 static rg_result permit_decide(const void *state, const rg_plugin_request *req,
                                rg_plugin_answer *ans)
 {
-	rg_answer(ans, "permit: allowed unconditionally");
+	rg_answer(ans, "allowed unconditionally");
 	return RG_ALLOW;
 }
 
@@ -41,4 +41,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = NULL,
     .decide = permit_decide,
     .validate = NULL,
+    .custom_role = NULL,
 };

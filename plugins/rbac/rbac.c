@@ -147,9 +147,15 @@ static rg_result rbac_decide(const void *state, const rg_plugin_request *req,
  *
  * abi_version records the plugin.h this was compiled against: the core
  * refuses a different major version and reads only the members that
- * existed in this minor version.  validate is NULL: the core then checks
- * the prerequisites this plugin declared itself (rg_validate_prereqs()),
- * which is exactly right for a plugin whose rules are all in its policy.
+ * existed in this minor version, so members added later are never read
+ * from an older plugin.
+ *
+ * The NULL members take the core's default, which is exactly right for a
+ * plugin whose rules are all in its policy:
+ *  - validate: the core checks the prerequisites this plugin declared
+ *    (rg_validate_prereqs());
+ *  - custom_role: an administrator may create custom roles from any of the
+ *    privileges this plugin declared.
  */
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
@@ -161,4 +167,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = rbac_declare,
     .decide = rbac_decide,
     .validate = NULL,
+    .custom_role = NULL,
 };
