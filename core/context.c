@@ -389,10 +389,13 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 {
 	char err[RG_MSG_MAX];
 	int explicit = opts->directory || ctx->directory;
+	char *loc;
 	int rc;
 
+	/* directory_location() reads ctx->directory: free it afterwards. */
+	loc = directory_location(ctx, opts);
 	free(ctx->directory);
-	ctx->directory = directory_location(ctx, opts);
+	ctx->directory = loc;
 	if (!ctx->directory)
 		return;
 	rc = rg_dir_open(ctx, ctx->directory, &ctx->dir, err, sizeof(err));

@@ -1,27 +1,3077 @@
-/* Placeholder until the directory lands: no directory is available. */
+/*
+ * directory.c - the directory: users, role assignments, organisation and
+ * custom roles, per service, in a store (SQLite by default).
+ *
+ * What is here:
+ *  - the schema and its forward migrations;
+ *  - struct rg_dir, the context's handle: one store connection behind one
+ *    mutex, and the database's location (it may not exist yet: then the
+ *    directory is empty, and the first transaction creates it);
+ *  - snapshots: rg_dir_load() reads everything in one read transaction and
+ *    builds the immutable view that checks use;
+ *  - transactions: every change is validated against the context's
+ *    registry and the database, and writes an audit row;
+ *  - the reads behind rg_user_list() and friends.
+ * Import and export are in dirjson.c.
+ *
+ * Locking: a transaction holds the directory's mutex from begin to commit
+ * or abort, and the store's write lock (BEGIN IMMEDIATE) for as long.
+ * The mutex is recursive so that the thread holding a transaction may read
+ * the directory (and sees its own changes); snapshots are never built
+ * inside a transaction, since they must hold committed data only.
+ */
 #include "config.h"
 
-#include "directory.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dirimpl.h"
+
+#define DIR_MODE     0750 /* directories created for the database */
+#define NS_PER_MS    1000000L
+#define MS_PER_S     1000L
+#define NS_PER_S     1000000000L
+#define DECIMAL_MAX  32 /* a long in decimal, with room to spare */
+#define LIST_MIN_CAP 32
+
+/* ---- the schema ------------------------------------------------------- */
+
+/*
+ * Every table is keyed by service.  Roles are not a table: built-in ones
+ * come from the plugins' policies, so assignments name roles by id and
+ * stay valid when a policy is reloaded.  Memberships have a table per
+ * kind so that foreign keys hold.  The SQL is what SQLite and PostgreSQL
+ * both accept.
+ *
+ * users.roles, users.departments and users.units repeat the user's rows
+ * of assignment, department_member and unit_member, sorted and joined
+ * with commas.  Every transaction that changes those rows rewrites them
+ * (list_sync()), and rg_directory_verify() compares both.  They exist for
+ * speed: a snapshot of 50,000 users is then one scan of one table instead
+ * of four, which is most of its cost.
+ */
+static const char *const schema_v1[] = {
+    "CREATE TABLE setting (service TEXT NOT NULL, key TEXT NOT NULL, "
+    "value TEXT NOT NULL, PRIMARY KEY (service, key))",
+
+    "CREATE TABLE bu (service TEXT NOT NULL, name TEXT NOT NULL, "
+    "parent TEXT, PRIMARY KEY (service, name), "
+    "FOREIGN KEY (service, parent) REFERENCES bu (service, name))",
+    "CREATE INDEX bu_parent ON bu (service, parent)",
+
+    "CREATE TABLE unit (service TEXT NOT NULL, name TEXT NOT NULL, "
+    "PRIMARY KEY (service, name))",
+
+    "CREATE TABLE department (service TEXT NOT NULL, name TEXT NOT NULL, "
+    "unit TEXT, max_chats INTEGER CHECK (max_chats >= 0), "
+    "PRIMARY KEY (service, name), "
+    "FOREIGN KEY (service, unit) REFERENCES unit (service, name))",
+    "CREATE INDEX department_unit ON department (service, unit)",
+
+    "CREATE TABLE users (service TEXT NOT NULL, id TEXT NOT NULL, "
+    "name TEXT NOT NULL, bu TEXT, "
+    "status TEXT CHECK (status IN ('available', 'unavailable')), "
+    "max_chats INTEGER CHECK (max_chats >= 0), "
+    "roles TEXT NOT NULL DEFAULT '', "
+    "departments TEXT NOT NULL DEFAULT '', "
+    "units TEXT NOT NULL DEFAULT '', "
+    "PRIMARY KEY (service, id), "
+    "FOREIGN KEY (service, bu) REFERENCES bu (service, name))",
+    "CREATE INDEX users_bu ON users (service, bu)",
+
+    "CREATE TABLE custom_role (service TEXT NOT NULL, id TEXT NOT NULL, "
+    "name TEXT NOT NULL, description TEXT NOT NULL, "
+    "PRIMARY KEY (service, id))",
+    "CREATE TABLE custom_grant (service TEXT NOT NULL, role TEXT NOT NULL, "
+    "privilege TEXT NOT NULL, PRIMARY KEY (service, role, privilege), "
+    "FOREIGN KEY (service, role) REFERENCES custom_role (service, id) "
+    "ON DELETE CASCADE)",
+
+    "CREATE TABLE assignment (service TEXT NOT NULL, "
+    "user_id TEXT NOT NULL, role TEXT NOT NULL, "
+    "PRIMARY KEY (service, user_id, role), "
+    "FOREIGN KEY (service, user_id) REFERENCES users (service, id) "
+    "ON DELETE CASCADE)",
+    "CREATE INDEX assignment_role ON assignment (service, role)",
+
+    "CREATE TABLE department_member (service TEXT NOT NULL, "
+    "user_id TEXT NOT NULL, department TEXT NOT NULL, "
+    "PRIMARY KEY (service, user_id, department), "
+    "FOREIGN KEY (service, user_id) REFERENCES users (service, id) "
+    "ON DELETE CASCADE, "
+    "FOREIGN KEY (service, department) REFERENCES department "
+    "(service, name))",
+    "CREATE INDEX department_member_department ON department_member "
+    "(service, department)",
+
+    "CREATE TABLE unit_member (service TEXT NOT NULL, "
+    "user_id TEXT NOT NULL, unit TEXT NOT NULL, "
+    "PRIMARY KEY (service, user_id, unit), "
+    "FOREIGN KEY (service, user_id) REFERENCES users (service, id) "
+    "ON DELETE CASCADE, "
+    "FOREIGN KEY (service, unit) REFERENCES unit (service, name))",
+    "CREATE INDEX unit_member_unit ON unit_member (service, unit)",
+
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, "
+    "actor TEXT NOT NULL, command TEXT NOT NULL, service TEXT NOT NULL, "
+    "user_id TEXT NOT NULL, what TEXT NOT NULL, before TEXT NOT NULL, "
+    "after TEXT NOT NULL)",
+    "CREATE INDEX audit_at ON audit (at)",
+    "CREATE INDEX audit_user ON audit (service, user_id)",
+    NULL,
+};
+
+/* Forward migrations, oldest first: steps[] of `version` bring a database
+ * of version - 1 to version.  Append only. */
+static const struct migration {
+	int version;
+	const char *const *steps;
+} migrations[] = {
+    {1, schema_v1},
+};
+
+#define SCHEMA_VERSION 1
+
+static const char SQL_META_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
+    "value TEXT NOT NULL)";
+static const char SQL_SCHEMA_READ[] =
+    "SELECT value FROM meta WHERE key = 'schema_version'";
+static const char SQL_SCHEMA_WRITE[] =
+    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+static const char SQL_READ_BEGIN[] = "BEGIN";
+static const char SQL_READ_END[] = "COMMIT";
+/* Any read: it starts the read transaction's view of the database. */
+static const char SQL_READ_START[] = "SELECT count(*) FROM meta";
+
+/* ---- values ----------------------------------------------------------- */
+
+/* Length of the UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong three-byte forms and UTF-16 surrogates. */
+	if (n == 3 &&
+	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0;
+	if (n == 4 &&
+	    ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* Valid UTF-8 without control characters, and none of `banned`. */
+static int text_ok(const char *s, const char *banned)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (!n || *p < 0x20 || *p == 0x7f ||
+		    (*p < 0x80 && strchr(banned, *p)))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+int rg_dir_text_valid(const char *s, size_t max, int allow_empty)
+{
+	size_t len;
+
+	if (!s)
+		return 0;
+	len = strlen(s);
+	return (len > 0 || allow_empty) && len < max && text_ok(s, "");
+}
+
+int rg_dir_user_id_valid(const char *id)
+{
+	return id && *id && strlen(id) < RG_ID_MAX && text_ok(id, " ,");
+}
+
+int rg_dir_org_name_valid(const char *name)
+{
+	size_t len;
+
+	if (!name || !*name)
+		return 0;
+	len = strlen(name);
+	return len < RG_ID_MAX && name[0] != ' ' && name[len - 1] != ' ' &&
+	       text_ok(name, ",");
+}
+
+int rg_dir_status_valid(const char *s)
+{
+	return s &&
+	       (strcmp(s, "available") == 0 || strcmp(s, "unavailable") == 0);
+}
+
+int rg_dir_count_parse(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+void rg_dir_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char secs[sizeof("YYYY-MM-DDTHH:MM:SS")];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", secs, ts.tv_nsec / NS_PER_MS);
+}
+
+/* ---- small query helpers ---------------------------------------------- */
+
+static int row_count(void *user, const rg_value *cols, size_t n)
+{
+	long long *out = user;
+
+	*out = n > 0 && cols[0].type == RG_VAL_INT ? cols[0].i : 0;
+	return 1;
+}
+
+/* A text cell, copied; found tells a NULL cell from no row. */
+struct text_cell {
+	char *s;
+	int found;
+	int nomem;
+};
+
+static int row_text(void *user, const rg_value *cols, size_t n)
+{
+	struct text_cell *c = user;
+
+	c->found = 1;
+	if (n > 0 && cols[0].type == RG_VAL_TEXT) {
+		c->s = rg_strdup(cols[0].s);
+		c->nomem = c->s == NULL;
+	}
+	return 1;
+}
+
+/* Formats a failure naming the directory: "directory X is locked by
+ * another writer", "directory X is read-only (...)", "directory X: ...". */
+static void dir_message(const struct rg_dir *d, int rc, const char *reason,
+                        char *err, size_t errlen)
+{
+	if (rc == RG_EBUSY)
+		snprintf(err, errlen,
+		         "directory %s is locked by another writer (waited "
+		         "%ld ms: %s)",
+		         d->location, d->busy_ms, reason);
+	else if (strncmp(reason, "read-only", strlen("read-only")) == 0)
+		snprintf(err, errlen, "directory %s is %s", d->location,
+		         reason);
+	else
+		snprintf(err, errlen, "directory %s: %s", d->location, reason);
+}
+
+static void store_message(const struct rg_dir *d, rg_store *s, int rc,
+                          char *err, size_t errlen)
+{
+	dir_message(d, rc, d->ops->errmsg(s), err, errlen);
+}
+
+/* ---- opening: schema and migrations ----------------------------------- */
+
+/* Reads the schema version; -1 when the database has none yet. */
+static int schema_version(struct rg_dir *d, rg_store *s, long *out)
+{
+	struct text_cell c = {0};
+	int rc;
+
+	*out = -1;
+	rc = d->ops->query(s, SQL_SCHEMA_READ, NULL, 0, row_text, &c);
+	if (rc == RG_OK && c.s && !rg_dir_count_parse(c.s, out))
+		rc = RG_EIO;
+	if (rc == RG_OK && c.nomem)
+		rc = RG_ENOMEM;
+	free(c.s);
+	return rc;
+}
+
+/* The reasons below are written without the location (see dir_attach). */
+static int schema_too_new(long v, char *why, size_t len)
+{
+	snprintf(why, len,
+	         "schema version %ld is newer than the %d this rolegate "
+	         "knows (upgrade rolegate)",
+	         v, SCHEMA_VERSION);
+	return RG_ENOSYS;
+}
+
+/* Applies every migration above `from` inside the open transaction. */
+static int migrate_steps(struct rg_dir *d, rg_store *s, long from)
+{
+	char ver[DECIMAL_MAX];
+	size_t m, i;
+	int rc = RG_OK;
+
+	for (m = 0; m < RG_NITEMS(migrations) && rc == RG_OK; m++) {
+		if (migrations[m].version <= from)
+			continue;
+		for (i = 0; migrations[m].steps[i] && rc == RG_OK; i++)
+			rc = d->ops->exec(s, migrations[m].steps[i], NULL, 0,
+			                  NULL);
+	}
+	if (rc == RG_OK) {
+		rg_value p[] = {RG_TEXT(ver)};
+		snprintf(ver, sizeof(ver), "%d", SCHEMA_VERSION);
+		rc = d->ops->exec(s, SQL_SCHEMA_WRITE, p, RG_NITEMS(p), NULL);
+	}
+	return rc;
+}
+
+/* Brings the schema up to date in one transaction. */
+static int migrate(struct rg_dir *d, rg_store *s, char *why, size_t len)
+{
+	long v;
+	int rc;
+
+	rc = d->ops->begin(s);
+	if (rc != RG_OK)
+		goto fail;
+	rc = d->ops->exec(s, SQL_META_TABLE, NULL, 0, NULL);
+	/* Read again under the lock: another process may have migrated. */
+	if (rc == RG_OK)
+		rc = schema_version(d, s, &v);
+	if (rc == RG_OK && v > SCHEMA_VERSION) {
+		d->ops->rollback(s);
+		return schema_too_new(v, why, len);
+	}
+	if (rc == RG_OK && v < SCHEMA_VERSION)
+		rc = migrate_steps(d, s, v);
+	if (rc == RG_OK)
+		rc = d->ops->commit(s);
+	if (rc == RG_OK) {
+		if (v < SCHEMA_VERSION)
+			rg_log(d->ctx, RG_LOG_NOTICE,
+			       "directory %s: schema version %ld -> %d",
+			       d->location, v < 0 ? 0 : v, SCHEMA_VERSION);
+		return RG_OK;
+	}
+fail:
+	rg_strlcpy(why, d->ops->errmsg(s), len);
+	d->ops->rollback(s);
+	return rc;
+}
+
+/* Checks the schema of a freshly opened store; migrates when older. */
+static int schema_prepare(struct rg_dir *d, rg_store *s, char *why, size_t len)
+{
+	char first[RG_MSG_MAX];
+	size_t used;
+	long v = -1;
+	int rc;
+
+	/* Fails when the meta table does not exist yet: migrate then. */
+	rc = schema_version(d, s, &v);
+	if (rc == RG_OK && v == SCHEMA_VERSION)
+		return RG_OK;
+	if (rc == RG_OK && v > SCHEMA_VERSION)
+		return schema_too_new(v, why, len);
+	rg_strlcpy(first, rc == RG_OK ? "" : d->ops->errmsg(s), sizeof(first));
+	rc = migrate(d, s, why, len);
+	/* When reading failed too, that is the likelier story. */
+	used = strlen(why);
+	if (rc != RG_OK && first[0] && used < len)
+		snprintf(why + used, len - used, "; reading it: %s", first);
+	return rc;
+}
+
+/* Creates the missing directories of path's parent, mode DIR_MODE. */
+static int make_parents(const struct rg_dir *d, char *why, size_t len)
+{
+	char *dir = rg_dirname(d->location), *p;
+	int rc = RG_OK;
+
+	if (!dir)
+		return RG_ENOMEM;
+	for (p = dir + 1;; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, DIR_MODE) != 0 && errno != EEXIST) {
+			int ro =
+			    errno == EACCES || errno == EROFS || errno == EPERM;
+			snprintf(why, len, "%scannot create %s: %s%s",
+			         ro ? "read-only (" : "", dir, strerror(errno),
+			         ro ? ")" : "");
+			rc = RG_EIO;
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(dir);
+	return rc;
+}
+
+/*
+ * Opens the store if it is not open yet.  Without create, a database that
+ * does not exist is no error: d->store stays NULL (an empty directory).
+ * On failure `why` gets the reason, without the location.
+ */
+static int dir_attach(struct rg_dir *d, int create, char *why, size_t len)
+{
+	rg_store *s = NULL;
+	int rc;
+
+	if (d->store)
+		return RG_OK;
+	if (create) {
+		rc = make_parents(d, why, len);
+		if (rc != RG_OK)
+			return rc;
+	}
+	rc = d->ops->open(d->location, create ? RG_STORE_CREATE : 0, d->busy_ms,
+	                  &s, why, len);
+	if (rc == RG_ENOENT && !create)
+		return RG_OK;
+	if (rc != RG_OK)
+		return rc;
+	rc = schema_prepare(d, s, why, len);
+	if (rc != RG_OK) {
+		d->ops->close(s);
+		return rc;
+	}
+	d->store = s;
+	return RG_OK;
+}
+
+/* dir_attach() with the location in the message. */
+static int dir_attach_named(struct rg_dir *d, int create, char *err,
+                            size_t errlen)
+{
+	char why[RG_MSG_MAX];
+	int rc = dir_attach(d, create, why, sizeof(why));
+
+	if (rc != RG_OK)
+		dir_message(d, rc, why, err, errlen);
+	return rc;
+}
+
+/* ---- the handle ------------------------------------------------------- */
 
 int rg_dir_open(struct rg_context *ctx, const char *location,
-		struct rg_dir **out, char *err, size_t errlen)
+                struct rg_dir **out, char *err, size_t errlen)
 {
+	pthread_mutexattr_t attr;
+	struct rg_dir *d;
+	int rc;
+
 	*out = NULL;
-	rg_strlcpy(err, "not built yet", errlen);
-	return RG_ENOSYS;
+	if (!location || !*location) {
+		rg_strlcpy(err, "no location", errlen);
+		return RG_EINVAL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d || !(d->location = rg_strdup(location))) {
+		free(d);
+		rg_strlcpy(err, "out of memory", errlen);
+		return RG_ENOMEM;
+	}
+	d->ctx = ctx;
+	d->ops = &rg_store_sqlite;
+	d->busy_ms = ctx->busy_timeout_ms;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&d->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	rc = dir_attach(d, 0, err, errlen);
+	if (rc != RG_OK) {
+		rg_dir_close(d);
+		return rc;
+	}
+	*out = d;
+	return RG_OK;
 }
 
 void rg_dir_close(struct rg_dir *d)
 {
+	if (!d)
+		return;
+	if (d->store)
+		d->ops->close(d->store);
+	pthread_mutex_destroy(&d->lock);
+	free(d->location);
+	free(d);
+}
+
+/* Takes the mutex, waiting at most the busy timeout. */
+static int dir_lock(struct rg_dir *d, char *err, size_t errlen)
+{
+	struct timespec until;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += d->busy_ms / MS_PER_S;
+	until.tv_nsec += (d->busy_ms % MS_PER_S) * NS_PER_MS;
+	if (until.tv_nsec >= NS_PER_S) {
+		until.tv_sec++;
+		until.tv_nsec -= NS_PER_S;
+	}
+	rc = pthread_mutex_timedlock(&d->lock, &until);
+	if (rc == 0)
+		return RG_OK;
+	if (rc == ETIMEDOUT) {
+		snprintf(err, errlen,
+		         "directory %s is locked by another writer (a "
+		         "transaction of this process)",
+		         d->location);
+		return RG_EBUSY;
+	}
+	snprintf(err, errlen, "directory %s: cannot lock: %s", d->location,
+	         strerror(rc));
+	return RG_EINTERNAL;
+}
+
+static void dir_unlock(struct rg_dir *d)
+{
+	pthread_mutex_unlock(&d->lock);
 }
 
 int rg_dir_version(struct rg_dir *d, uint64_t *out)
 {
-	return RG_ENOSYS;
+	char err[RG_MSG_MAX];
+	int rc;
+
+	*out = 0;
+	rc = dir_lock(d, err, sizeof(err));
+	if (rc != RG_OK)
+		return rc;
+	if (d->in_txn) {
+		/* This thread is inside a transaction: nothing is committed
+		 * yet, and the snapshot must not see it. */
+		rc = RG_EBUSY;
+		goto out;
+	}
+	rc = dir_attach(d, 0, err, sizeof(err));
+	if (rc == RG_OK && d->store)
+		rc = d->ops->version(d->store, out);
+out:
+	dir_unlock(d);
+	return rc;
 }
 
-int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
-		struct rg_snapshot **out, char *err, size_t errlen)
+/* Locks d and opens a read transaction (see rg_dir_read_begin()). */
+static int dir_read_begin(struct rg_dir *d, char *err, size_t errlen)
 {
-	return RG_ENOSYS;
+	long long n;
+	int rc;
+
+	rc = dir_lock(d, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	rc = dir_attach_named(d, 0, err, errlen);
+	/* Inside this thread's transaction, read what it wrote so far. */
+	if (rc == RG_OK && d->store && !d->in_txn) {
+		rc = d->ops->exec(d->store, SQL_READ_BEGIN, NULL, 0, NULL);
+		if (rc == RG_OK)
+			rc = d->ops->query(d->store, SQL_READ_START, NULL, 0,
+			                   row_count, &n);
+		if (rc != RG_OK) {
+			store_message(d, d->store, rc, err, errlen);
+			d->ops->rollback(d->store);
+		}
+	}
+	if (rc != RG_OK)
+		dir_unlock(d);
+	return rc;
+}
+
+int rg_dir_read_begin(struct rg_context *ctx, struct rg_dir **out, char *err,
+                      size_t errlen)
+{
+	int rc;
+
+	*out = NULL;
+	if (!ctx || !ctx->dir) {
+		rg_strlcpy(err, "this context has no directory", errlen);
+		return RG_ENOSYS;
+	}
+	rc = dir_read_begin(ctx->dir, err, errlen);
+	if (rc == RG_OK)
+		*out = ctx->dir;
+	return rc;
+}
+
+void rg_dir_read_end(struct rg_dir *d)
+{
+	if (!d)
+		return;
+	if (d->store && !d->in_txn &&
+	    d->ops->exec(d->store, SQL_READ_END, NULL, 0, NULL) != RG_OK)
+		d->ops->rollback(d->store);
+	dir_unlock(d);
+}
+
+int rg_dir_query(struct rg_dir *d, const char *sql, const rg_value *params,
+                 size_t n, rg_row_fn fn, void *user, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!d->store)
+		return RG_OK; /* no database yet: no rows */
+	rc = d->ops->query(d->store, sql, params, n, fn, user);
+	if (rc != RG_OK)
+		store_message(d, d->store, rc, err, errlen);
+	return rc;
+}
+
+/* ---- snapshots -------------------------------------------------------- */
+
+static const char SQL_LOAD_USERS[] =
+    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
+    "units FROM users";
+static const char SQL_LOAD_CUSTOM[] = "SELECT service, id FROM custom_role";
+static const char SQL_LOAD_GRANTS[] =
+    "SELECT service, role, privilege FROM custom_grant";
+static const char SQL_LOAD_BU[] = "SELECT service, name, parent FROM bu";
+static const char SQL_LOAD_DEPTS[] =
+    "SELECT service, name, unit, max_chats FROM department";
+static const char SQL_LOAD_UNITS[] = "SELECT service, name FROM unit";
+static const char SQL_LOAD_SETTINGS[] =
+    "SELECT service, key, value FROM setting";
+
+struct load {
+	struct rg_snapshot *snap;
+	const struct rg_context *ctx;
+	int rc;
+	const char *what;
+};
+
+/* Text of a column, or NULL. */
+static const char *col_text(const rg_value *c)
+{
+	return c->type == RG_VAL_TEXT ? c->s : NULL;
+}
+
+/* A count column as decimal text into buf, or NULL when unset. */
+static const char *col_count(const rg_value *c, char *buf, size_t len)
+{
+	if (c->type != RG_VAL_INT)
+		return NULL;
+	snprintf(buf, len, "%lld", c->i);
+	return buf;
+}
+
+/* Keeps going past what a stale row can do: it only takes access away. */
+static int load_status(struct load *l, int rc, const char *what)
+{
+	if (rc == RG_OK || rc == RG_ENOUSER || rc == RG_ENOROLE ||
+	    rc == RG_EEXIST || rc == RG_ELIMIT) {
+		if (rc != RG_OK) {
+			l->snap->dropped++;
+			rg_log(l->ctx, RG_LOG_WARNING,
+			       "directory: %s left out of the snapshot: %s",
+			       what, rg_strerror(rc));
+		}
+		return 0;
+	}
+	l->rc = rc;
+	l->what = what;
+	return 1;
+}
+
+/* Assigns each role of a comma-separated list. */
+static int load_roles(struct load *l, const char *service, const char *user,
+                      const char *list)
+{
+	char role[RG_ID_MAX];
+	int rc = RG_OK;
+
+	while (list && *list && rc == RG_OK) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+		if (len >= sizeof(role)) {
+			rc = RG_ENOROLE;
+			break;
+		}
+		memcpy(role, list, len);
+		role[len] = '\0';
+		rc = rg_snapshot_add_assignment(l->snap, service, user, role);
+		list = end ? end + 1 : NULL;
+	}
+	return rc;
+}
+
+/* A user with its roles and memberships.  The membership lists are
+ * already comma-separated and sorted: each goes in as one item. */
+static int load_user(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+	char mc[DECIMAL_MAX];
+	const char *depts = col_text(&c[7]), *units = col_text(&c[8]);
+	int rc;
+
+	rc = rg_snapshot_add_user(l->snap, c[0].s, c[1].s, col_text(&c[2]),
+	                          col_text(&c[3]), col_text(&c[4]),
+	                          col_count(&c[5], mc, sizeof(mc)));
+	if (load_status(l, rc, "a user") || rc != RG_OK)
+		return l->rc != RG_OK;
+	rc = load_roles(l, c[0].s, c[1].s, col_text(&c[6]));
+	if (load_status(l, rc, "a role assignment"))
+		return 1;
+	if (depts && *depts &&
+	    load_status(l,
+	                rg_snapshot_add_membership(l->snap, c[0].s, c[1].s,
+	                                           RG_ORG_DEPARTMENT, depts),
+	                "a department membership"))
+		return 1;
+	if (units && *units &&
+	    load_status(l,
+	                rg_snapshot_add_membership(l->snap, c[0].s, c[1].s,
+	                                           RG_ORG_UNIT, units),
+	                "a unit membership"))
+		return 1;
+	return 0;
+}
+
+static int load_custom(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+
+	return load_status(l,
+	                   rg_snapshot_add_custom_role(l->snap, c[0].s, c[1].s),
+	                   "a custom role");
+}
+
+static int load_grant(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+
+	return load_status(
+	    l, rg_snapshot_add_custom_grant(l->snap, c[0].s, c[1].s, c[2].s),
+	    "a custom role's privilege");
+}
+
+static int load_bu(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+	const char *parent = col_text(&c[2]);
+
+	return load_status(l,
+	                   rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_BU,
+	                                        c[1].s, "parent",
+	                                        parent ? parent : ""),
+	                   "a business unit");
+}
+
+static int load_dept(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+	char mc[DECIMAL_MAX];
+	const char *unit = col_text(&c[2]);
+	const char *max = col_count(&c[3], mc, sizeof(mc));
+	int rc;
+
+	/* Every department exists as a fact, with or without a unit. */
+	rc = rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_DEPARTMENT, c[1].s,
+	                          "name", c[1].s);
+	if (rc == RG_OK && unit)
+		rc = rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_DEPARTMENT,
+		                          c[1].s, "unit", unit);
+	if (rc == RG_OK && max)
+		rc = rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_DEPARTMENT,
+		                          c[1].s, "max_chats", max);
+	return load_status(l, rc, "a department");
+}
+
+static int load_unit(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+
+	return load_status(l,
+	                   rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_UNIT,
+	                                        c[1].s, "name", c[1].s),
+	                   "a unit");
+}
+
+static int load_setting(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+
+	return load_status(l,
+	                   rg_snapshot_add_fact(l->snap, c[0].s, "setting",
+	                                        c[1].s, "value", c[2].s),
+	                   "a setting");
+}
+
+/* Every query of a snapshot, in dependency order: custom roles before
+ * the users who hold them. */
+static const struct load_step {
+	const char *sql;
+	rg_row_fn fn;
+} load_steps[] = {
+    {SQL_LOAD_CUSTOM, load_custom},    {SQL_LOAD_GRANTS, load_grant},
+    {SQL_LOAD_USERS, load_user},       {SQL_LOAD_BU, load_bu},
+    {SQL_LOAD_DEPTS, load_dept},       {SQL_LOAD_UNITS, load_unit},
+    {SQL_LOAD_SETTINGS, load_setting},
+};
+
+int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
+                struct rg_snapshot **out, char *err, size_t errlen)
+{
+	struct load l = {0};
+	uint64_t version = 0;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	rc = dir_read_begin(d, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	if (d->in_txn) {
+		rg_strlcpy(err, "a transaction of this thread is open", errlen);
+		rc = RG_EBUSY;
+		goto out;
+	}
+	/* The version first, in the same read transaction as the data: a
+	 * snapshot never claims a version newer than what it holds. */
+	if (d->store) {
+		rc = d->ops->version(d->store, &version);
+		if (rc != RG_OK) {
+			store_message(d, d->store, rc, err, errlen);
+			goto out;
+		}
+	}
+	l.ctx = ctx;
+	l.snap = rg_snapshot_new(ctx, version);
+	if (!l.snap) {
+		rc = RG_ENOMEM;
+		rg_strlcpy(err, "out of memory", errlen);
+		goto out;
+	}
+	for (i = 0; i < RG_NITEMS(load_steps) && rc == RG_OK; i++) {
+		rc = rg_dir_query(d, load_steps[i].sql, NULL, 0,
+		                  load_steps[i].fn, &l, err, errlen);
+		if (rc == RG_OK && l.rc != RG_OK) {
+			rc = l.rc;
+			snprintf(err, errlen, "reading %s: %s", l.what,
+			         rg_strerror(rc));
+		}
+	}
+	if (rc != RG_OK) {
+		rg_snapshot_free(l.snap);
+		goto out;
+	}
+	if (l.snap->dropped)
+		rg_log(ctx, RG_LOG_WARNING,
+		       "directory %s: %zu entries name roles or privileges the "
+		       "policies no longer declare; they grant nothing",
+		       d->location, l.snap->dropped);
+	*out = l.snap;
+out:
+	rg_dir_read_end(d);
+	return rc;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+int rg_dir_txn_begin(struct rg_context *ctx, const struct rg_service *svc,
+                     const char *actor, const char *command, rg_txn **out,
+                     char *err, size_t errlen)
+{
+	struct rg_dir *d = ctx->dir;
+	rg_txn *txn;
+	int rc;
+
+	if (!d) {
+		snprintf(err, errlen,
+		         "this context has no directory (%s could not be "
+		         "opened)",
+		         ctx->directory ? ctx->directory : "none configured");
+		return RG_ENOSYS;
+	}
+	txn = calloc(1, sizeof(*txn));
+	if (!txn || !(txn->actor = rg_strdup(actor ? actor : "unknown")) ||
+	    !(txn->command = rg_strdup(command ? command : ""))) {
+		if (txn)
+			free(txn->actor);
+		free(txn);
+		rg_strlcpy(err, "out of memory", errlen);
+		return RG_ENOMEM;
+	}
+	txn->ctx = ctx;
+	txn->dir = d;
+	txn->svc = svc;
+	rc = dir_lock(d, err, errlen);
+	if (rc != RG_OK)
+		goto fail;
+	if (d->in_txn) {
+		snprintf(err, errlen,
+		         "directory %s: this thread already has a transaction "
+		         "open",
+		         d->location);
+		rc = RG_EBUSY;
+		goto unlock;
+	}
+	rc = dir_attach_named(d, 1, err, errlen);
+	if (rc != RG_OK)
+		goto unlock;
+	rc = d->ops->begin(d->store);
+	if (rc != RG_OK) {
+		store_message(d, d->store, rc, err, errlen);
+		goto unlock;
+	}
+	d->in_txn = 1;
+	*out = txn;
+	return RG_OK;
+unlock:
+	dir_unlock(d);
+fail:
+	free(txn->actor);
+	free(txn->command);
+	free(txn);
+	return rc;
+}
+
+int rg_txn_begin(rg_context *ctx, const char *service, const char *actor,
+                 const char *command, rg_txn **out, char *errbuf, size_t errlen)
+{
+	char scratch[RG_MSG_MAX];
+	const rg_service *svc;
+
+	if (!errbuf) {
+		errbuf = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (errlen)
+		errbuf[0] = '\0';
+	if (!out) {
+		rg_strlcpy(errbuf, "no transaction pointer", errlen);
+		return RG_EINVAL;
+	}
+	*out = NULL;
+	if (!ctx || !service) {
+		rg_strlcpy(errbuf, "no context or service", errlen);
+		return RG_EINVAL;
+	}
+	svc = rg_service_find(ctx, service);
+	if (!svc) {
+		snprintf(errbuf, errlen, "unknown service '%.*s'", RG_ID_MAX,
+		         service);
+		return RG_ENOSERVICE;
+	}
+	return rg_dir_txn_begin(ctx, svc, actor, command, out, errbuf, errlen);
+}
+
+static void txn_free(rg_txn *txn)
+{
+	size_t i;
+
+	for (i = 0; i < txn->nwarnings; i++)
+		free(txn->warnings[i]);
+	free(txn->warnings);
+	free(txn->actor);
+	free(txn->command);
+	free(txn);
+}
+
+/* Ends the store transaction and releases the directory. */
+static void txn_release(rg_txn *txn)
+{
+	txn->dir->in_txn = 0;
+	dir_unlock(txn->dir);
+}
+
+int rg_txn_commit(rg_txn *txn)
+{
+	struct rg_context *ctx;
+	struct rg_dir *d;
+	int rc, committed = 0;
+
+	if (!txn)
+		return RG_EINVAL;
+	d = txn->dir;
+	ctx = txn->ctx;
+	rc = txn->status;
+	if (rc != RG_OK || txn->nops == 0) {
+		/* Failed: nothing of it stays.  Empty: nothing to write. */
+		d->ops->rollback(d->store);
+	} else {
+		rc = d->ops->commit(d->store);
+		if (rc != RG_OK) {
+			char msg[RG_MSG_MAX];
+			store_message(d, d->store, rc, msg, sizeof(msg));
+			rg_log(ctx, RG_LOG_ERR, "%s: not committed: %s",
+			       txn->command, msg);
+			d->ops->rollback(d->store);
+		}
+		committed = rc == RG_OK;
+	}
+	txn_release(txn);
+	txn_free(txn);
+	/* Checks see the change at once, not at the next refresh. */
+	if (committed)
+		rg_directory_refresh(ctx);
+	return rc;
+}
+
+void rg_txn_abort(rg_txn *txn)
+{
+	if (!txn)
+		return;
+	txn->dir->ops->rollback(txn->dir->store);
+	txn_release(txn);
+	txn_free(txn);
+}
+
+const char *rg_txn_error(const rg_txn *txn)
+{
+	return txn ? txn->error : "";
+}
+
+size_t rg_txn_warning_count(const rg_txn *txn)
+{
+	return txn ? txn->nwarnings : 0;
+}
+
+const char *rg_txn_warning(const rg_txn *txn, size_t i)
+{
+	return txn && i < txn->nwarnings ? txn->warnings[i] : NULL;
+}
+
+int rg_txn_fail(rg_txn *txn, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* The first failure is the one to report. */
+	if (txn->status != RG_OK)
+		return txn->status;
+	txn->status = status;
+	va_start(ap, fmt);
+	vsnprintf(txn->error, sizeof(txn->error), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static int txn_warn(rg_txn *txn, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static int txn_warn(rg_txn *txn, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0 || rg_ptr_push((void ***)&txn->warnings, &txn->nwarnings,
+	                         &txn->capwarnings, msg) != RG_OK) {
+		free(n < 0 ? NULL : msg);
+		return rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	}
+	rg_log(txn->ctx, RG_LOG_WARNING, "%s", msg);
+	return RG_OK;
+}
+
+static int txn_store_fail(rg_txn *txn, int rc)
+{
+	char msg[RG_MSG_MAX];
+
+	store_message(txn->dir, txn->dir->store, rc, msg, sizeof(msg));
+	return rg_txn_fail(txn, rc, "%s", msg);
+}
+
+int rg_txn_exec(rg_txn *txn, const char *sql, const rg_value *params, size_t n,
+                long long *changes)
+{
+	struct rg_dir *d = txn->dir;
+	int rc = d->ops->exec(d->store, sql, params, n, changes);
+
+	return rc == RG_OK ? RG_OK : txn_store_fail(txn, rc);
+}
+
+int rg_txn_query(rg_txn *txn, const char *sql, const rg_value *params, size_t n,
+                 rg_row_fn fn, void *user)
+{
+	struct rg_dir *d = txn->dir;
+	int rc = d->ops->query(d->store, sql, params, n, fn, user);
+
+	return rc == RG_OK ? RG_OK : txn_store_fail(txn, rc);
+}
+
+static const char SQL_AUDIT_INSERT[] =
+    "INSERT INTO audit (at, actor, command, service, user_id, what, "
+    "before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+static char *json_text(json_t *j)
+{
+	return j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)
+	         : rg_strdup("null");
+}
+
+int rg_txn_audit(rg_txn *txn, const char *user, const char *what,
+                 json_t *before, json_t *after)
+{
+	char at[sizeof("YYYY-MM-DDTHH:MM:SS.mmmZ") + DECIMAL_MAX];
+	char *b = json_text(before), *a = json_text(after);
+	int rc;
+
+	json_decref(before);
+	json_decref(after);
+	if (!b || !a) {
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	} else {
+		rg_value p[] = {RG_TEXT(at),
+		                RG_TEXT(txn->actor),
+		                RG_TEXT(txn->command),
+		                RG_TEXT(txn->svc->name),
+		                RG_TEXT(user ? user : ""),
+		                RG_TEXT(what),
+		                RG_TEXT(b),
+		                RG_TEXT(a)};
+		rg_dir_now(at, sizeof(at));
+		rc = rg_txn_exec(txn, SQL_AUDIT_INSERT, p, RG_NITEMS(p), NULL);
+	}
+	free(b);
+	free(a);
+	if (rc == RG_OK)
+		txn->nops++;
+	return rc;
+}
+
+/* The service's product plugin: the first entry that declared roles. */
+static const struct rg_plugin_handle *role_owner(const struct rg_service *svc)
+{
+	size_t i, w;
+
+	for (i = 0; i < svc->nentries; i++)
+		for (w = 0; w < RG_ROLE_WORDS; w++)
+			if (svc->entries[i]->own.w[w])
+				return svc->entries[i];
+	return NULL;
+}
+
+int rg_dir_custom_role_allowed(const struct rg_service *svc, const char *id,
+                               const uint32_t *privs, size_t n, char *msg,
+                               size_t len)
+{
+	const struct rg_plugin_handle *h = role_owner(svc);
+	char reason[RG_REASON_MAX] = "";
+	int rc;
+
+	if (!h) {
+		snprintf(msg, len,
+		         "service '%s' has no plugin that declares roles: a "
+		         "custom role would grant nothing",
+		         svc->name);
+		return RG_EREFUSED;
+	}
+	if (h->status != RG_OK || !h->vt) {
+		snprintf(msg, len,
+		         "plugin %s of service '%s' is not loaded: custom "
+		         "roles are refused",
+		         h->name, svc->name);
+		return RG_EREFUSED;
+	}
+	/* The hook exists since ABI 1.1; NULL accepts any declared set. */
+	if (RG_ABI_MINOR(h->vt->abi_version) < 1 || !h->vt->custom_role)
+		return RG_OK;
+	rc = h->vt->custom_role(h->state, h, id, privs, n, reason,
+	                        sizeof(reason));
+	if (rc == RG_OK)
+		return RG_OK;
+	reason[sizeof(reason) - 1] = '\0';
+	snprintf(msg, len, "%s refuses custom role '%s': %s", h->name, id,
+	         reason[0] ? reason : rg_strerror(rc));
+	return RG_EREFUSED;
+}
+
+/* ---- operations: common checks ---------------------------------------- */
+
+/* RG_OK when txn may take another operation. */
+static int txn_usable(rg_txn *txn)
+{
+	if (!txn)
+		return RG_EINVAL;
+	return txn->status;
+}
+
+/* count(*) of sql with (service[, a[, b]]): as many as are not NULL. */
+static int count_of(rg_txn *txn, const char *sql, const char *a, const char *b,
+                    long long *out)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(a), RG_TEXT(b)};
+
+	*out = 0;
+	return rg_txn_query(txn, sql, p, b ? 3 : (a ? 2 : 1), row_count, out);
+}
+
+/* The text of sql with (service, a): *found 0 when there is no row. */
+static int text_of(rg_txn *txn, const char *sql, const char *a, char **out,
+                   int *found)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(a)};
+	struct text_cell c = {0};
+	int rc;
+
+	rc = rg_txn_query(txn, sql, p, RG_NITEMS(p), row_text, &c);
+	if (rc == RG_OK && c.nomem)
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	if (rc != RG_OK) {
+		free(c.s);
+		return rc;
+	}
+	*out = c.s;
+	if (found)
+		*found = c.found;
+	return RG_OK;
+}
+
+/* Runs sql with (service, a[, b[, c]]) and counts the operation. */
+static int change(rg_txn *txn, const char *sql, const char *a, const char *b,
+                  const char *c, size_t n)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(a), RG_TEXT(b),
+	                RG_TEXT(c)};
+
+	return rg_txn_exec(txn, sql, p, n + 1, NULL);
+}
+
+static const char SQL_USER_EXISTS[] =
+    "SELECT count(*) FROM users WHERE service = ?1 AND id = ?2";
+
+/* RG_OK when user exists, else the txn fails with RG_ENOUSER. */
+static int need_user(rg_txn *txn, const char *user)
+{
+	long long n;
+	int rc;
+
+	if (!user)
+		return rg_txn_fail(txn, RG_EINVAL, "no user given");
+	rc = count_of(txn, SQL_USER_EXISTS, user, NULL, &n);
+	if (rc == RG_OK && n == 0)
+		rc = rg_txn_fail(txn, RG_ENOUSER,
+		                 "unknown user '%.*s' in service '%s'",
+		                 RG_ID_MAX, user, txn->svc->name);
+	return rc;
+}
+
+/* The organisation kinds: their table, and what they are called. */
+enum org_kind { ORG_BU, ORG_DEPARTMENT, ORG_UNIT, ORG_KINDS };
+
+static const struct org_desc {
+	const char *kind;
+	const char *label; /* in messages */
+	const char *exists_sql;
+} org_desc[ORG_KINDS] = {
+    [ORG_BU] = {RG_ORG_BU, "business unit",
+                "SELECT count(*) FROM bu WHERE service = ?1 AND name = ?2"},
+    [ORG_DEPARTMENT] = {RG_ORG_DEPARTMENT, "department",
+                        "SELECT count(*) FROM department WHERE service = "
+                        "?1 AND name = ?2"},
+    [ORG_UNIT] = {RG_ORG_UNIT, "unit",
+                  "SELECT count(*) FROM unit WHERE service = ?1 AND name "
+                  "= ?2"},
+};
+
+static int org_kind(rg_txn *txn, const char *kind, enum org_kind *out)
+{
+	int k;
+
+	for (k = 0; k < ORG_KINDS; k++)
+		if (kind && strcmp(kind, org_desc[k].kind) == 0) {
+			*out = (enum org_kind)k;
+			return RG_OK;
+		}
+	return rg_txn_fail(txn, RG_EINVAL,
+	                   "unknown organisation kind '%.*s': expected bu, "
+	                   "department or unit",
+	                   RG_ID_MAX, kind ? kind : "(none)");
+}
+
+/* 1 when the entry exists; the txn fails (RG_ENOENT) when it must and
+ * does not. */
+static int org_exists(rg_txn *txn, enum org_kind k, const char *name,
+                      int *found)
+{
+	long long n;
+	int rc = count_of(txn, org_desc[k].exists_sql, name, NULL, &n);
+
+	*found = n > 0;
+	return rc;
+}
+
+static int need_org(rg_txn *txn, enum org_kind k, const char *name)
+{
+	int found, rc;
+
+	rc = org_exists(txn, k, name, &found);
+	if (rc == RG_OK && !found)
+		rc = rg_txn_fail(
+		    txn, RG_ENOENT, "unknown %s '%.*s' in service '%s'",
+		    org_desc[k].label, RG_ID_MAX, name, txn->svc->name);
+	return rc;
+}
+
+/* ---- users ------------------------------------------------------------ */
+
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO users (service, id, name) VALUES (?1, ?2, ?3)";
+static const char SQL_USER_DELETE[] =
+    "DELETE FROM users WHERE service = ?1 AND id = ?2";
+
+int rg_user_add(rg_txn *txn, const char *id, const char *name)
+{
+	long long n;
+	int rc = txn_usable(txn);
+
+	if (rc != RG_OK)
+		return rc;
+	if (!rg_dir_user_id_valid(id))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid user id '%.*s': 1 to %d bytes "
+		                   "without blanks, commas or control "
+		                   "characters",
+		                   RG_ID_MAX, id ? id : "", RG_ID_MAX - 1);
+	if (!name)
+		name = id;
+	if (!rg_dir_text_valid(name, RG_DIR_NAME_MAX, 0))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid name for user '%s': 1 to %d bytes "
+		                   "of text without control characters",
+		                   id, RG_DIR_NAME_MAX - 1);
+	rc = count_of(txn, SQL_USER_EXISTS, id, NULL, &n);
+	if (rc == RG_OK && n)
+		rc = rg_txn_fail(txn, RG_EEXIST,
+		                 "user '%s' already exists in service '%s'", id,
+		                 txn->svc->name);
+	if (rc == RG_OK)
+		rc = change(txn, SQL_USER_INSERT, id, name, NULL, 2);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(
+		    txn, id, "user.add", NULL,
+		    json_pack("{s:s, s:s}", "id", id, "name", name));
+	return rc;
+}
+
+/* A user's record as JSON (for the audit trail), or NULL. */
+static json_t *user_json(rg_txn *txn, const char *id)
+{
+	struct rg_dir_users us = {0};
+	struct rg_dir_user *u;
+	char err[RG_MSG_MAX];
+	json_t *j = NULL;
+
+	if (rg_dir_users_read(txn->dir, txn->svc->name, id, &us, err,
+	                      sizeof(err)) != RG_OK ||
+	    us.n != 1)
+		goto out;
+	u = &us.v[0];
+	j = json_pack(
+	    "{s:s, s:s, s:s?, s:s?, s:o, s:s, s:s, s:s}", "id", u->id, "name",
+	    u->name, "bu", u->bu, "status", u->status, "max_chats",
+	    u->max_chats < 0 ? json_null() : json_integer(u->max_chats),
+	    "roles", u->roles.s, "departments", u->departments.s, "units",
+	    u->units.s);
+out:
+	rg_dir_users_free(&us);
+	return j;
+}
+
+int rg_user_remove(rg_txn *txn, const char *id)
+{
+	json_t *before;
+	int rc = txn_usable(txn);
+
+	if (rc == RG_OK)
+		rc = need_user(txn, id);
+	if (rc != RG_OK)
+		return rc;
+	before = user_json(txn, id);
+	if (!before)
+		return rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	/* Assignments and memberships go with it (ON DELETE CASCADE). */
+	rc = change(txn, SQL_USER_DELETE, id, NULL, NULL, 1);
+	if (rc == RG_OK)
+		return rg_txn_audit(txn, id, "user.remove", before, NULL);
+	json_decref(before);
+	return rc;
+}
+
+/* The attributes rg_user_set() takes. */
+static const struct user_attr {
+	const char *attr;
+	const char *get_sql;
+	const char *set_sql;
+} user_attrs[] = {
+    {RG_USER_NAME, "SELECT name FROM users WHERE service = ?1 AND id = ?2",
+     "UPDATE users SET name = ?3 WHERE service = ?1 AND id = ?2"},
+    {RG_USER_BU, "SELECT bu FROM users WHERE service = ?1 AND id = ?2",
+     "UPDATE users SET bu = ?3 WHERE service = ?1 AND id = ?2"},
+    {RG_USER_STATUS, "SELECT status FROM users WHERE service = ?1 AND id = ?2",
+     "UPDATE users SET status = ?3 WHERE service = ?1 AND id = ?2"},
+    {RG_USER_MAX_CHATS,
+     "SELECT CAST(max_chats AS TEXT) FROM users WHERE service = ?1 AND "
+     "id = ?2",
+     "UPDATE users SET max_chats = ?3 WHERE service = ?1 AND id = ?2"},
+};
+
+/* Validates a user attribute's new value (NULL clears, except name). */
+static int user_value_check(rg_txn *txn, const char *id, const char *attr,
+                            const char *value, long *count)
+{
+	if (strcmp(attr, RG_USER_NAME) == 0) {
+		if (value && !rg_dir_text_valid(value, RG_DIR_NAME_MAX, 0))
+			return rg_txn_fail(txn, RG_EINVAL,
+			                   "invalid name for user '%s': 1 to "
+			                   "%d bytes of text",
+			                   id, RG_DIR_NAME_MAX - 1);
+		return RG_OK;
+	}
+	if (!value)
+		return RG_OK;
+	if (strcmp(attr, RG_USER_BU) == 0)
+		return need_org(txn, ORG_BU, value);
+	if (strcmp(attr, RG_USER_STATUS) == 0 && !rg_dir_status_valid(value))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid status '%.*s' for user '%s': "
+		                   "expected available or unavailable",
+		                   RG_ID_MAX, value, id);
+	if (strcmp(attr, RG_USER_MAX_CHATS) == 0 &&
+	    !rg_dir_count_parse(value, count))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid max_chats '%.*s' for user '%s': "
+		                   "expected a whole number >= 0",
+		                   RG_ID_MAX, value, id);
+	return RG_OK;
+}
+
+int rg_user_set(rg_txn *txn, const char *id, const char *attr,
+                const char *value)
+{
+	const struct user_attr *ua = NULL;
+	char *old = NULL;
+	long count = 0;
+	size_t i;
+	int rc = txn_usable(txn);
+
+	if (rc != RG_OK)
+		return rc;
+	for (i = 0; attr && i < RG_NITEMS(user_attrs); i++)
+		if (strcmp(attr, user_attrs[i].attr) == 0)
+			ua = &user_attrs[i];
+	if (!ua)
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "unknown user attribute '%.*s': expected "
+		                   "name, bu, status or max_chats",
+		                   RG_ID_MAX, attr ? attr : "(none)");
+	rc = need_user(txn, id);
+	if (rc == RG_OK)
+		rc = user_value_check(txn, id, attr, value, &count);
+	/* Clearing the display name makes it the id again. */
+	if (rc == RG_OK && !value && ua == &user_attrs[0])
+		value = id;
+	if (rc == RG_OK)
+		rc = text_of(txn, ua->get_sql, id, &old, NULL);
+	if (rc == RG_OK) {
+		rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(id),
+		                RG_TEXT(value)};
+		if (value && strcmp(attr, RG_USER_MAX_CHATS) == 0)
+			p[2] = RG_INT(count);
+		rc = rg_txn_exec(txn, ua->set_sql, p, RG_NITEMS(p), NULL);
+	}
+	if (rc == RG_OK)
+		rc = rg_txn_audit(txn, id, "user.set",
+		                  json_pack("{s:s?}", attr, old),
+		                  json_pack("{s:s?}", attr, value));
+	free(old);
+	return rc;
+}
+
+/* ---- role assignments ------------------------------------------------- */
+
+static const char SQL_ASSIGN_EXISTS[] =
+    "SELECT count(*) FROM assignment WHERE service = ?1 AND user_id = ?2 "
+    "AND role = ?3";
+static const char SQL_ASSIGN_INSERT[] =
+    "INSERT INTO assignment (service, user_id, role) VALUES (?1, ?2, ?3)";
+static const char SQL_ASSIGN_DELETE[] =
+    "DELETE FROM assignment WHERE service = ?1 AND user_id = ?2 AND "
+    "role = ?3";
+static const char SQL_USER_ROLES[] =
+    "SELECT role FROM assignment WHERE service = ?1 AND user_id = ?2 "
+    "ORDER BY role";
+static const char SQL_CUSTOM_EXISTS[] =
+    "SELECT count(*) FROM custom_role WHERE service = ?1 AND id = ?2";
+
+struct role_rows {
+	char **ids;
+	size_t n, cap;
+	int nomem;
+};
+
+static int row_collect(void *user, const rg_value *cols, size_t n)
+{
+	struct role_rows *r = user;
+	char *s = rg_strdup(cols[0].s);
+
+	if (!s || rg_ptr_push((void ***)&r->ids, &r->n, &r->cap, s) != RG_OK) {
+		free(s);
+		r->nomem = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void rows_free(struct role_rows *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->ids[i]);
+	free(r->ids);
+}
+
+/* The lists a user row repeats (see the schema). */
+enum user_list { LIST_ROLES, LIST_DEPARTMENTS, LIST_UNITS };
+
+static const struct {
+	const char *read_sql, *write_sql;
+} list_sync_sql[] = {
+    [LIST_ROLES] = {SQL_USER_ROLES, "UPDATE users SET roles = ?3 WHERE "
+                                    "service = ?1 AND id = ?2"},
+    [LIST_DEPARTMENTS] = {"SELECT department FROM department_member WHERE "
+                          "service = ?1 AND user_id = ?2 ORDER BY "
+                          "department",
+                          "UPDATE users SET departments = ?3 WHERE "
+                          "service = ?1 AND id = ?2"},
+    [LIST_UNITS] = {"SELECT unit FROM unit_member WHERE service = ?1 AND "
+                    "user_id = ?2 ORDER BY unit",
+                    "UPDATE users SET units = ?3 WHERE service = ?1 AND "
+                    "id = ?2"},
+};
+
+/* Joins rows with commas; "" when there is none.  Allocated. */
+static char *rows_join(const struct role_rows *r)
+{
+	size_t i, len = 0;
+	char *s;
+
+	for (i = 0; i < r->n; i++)
+		len += strlen(r->ids[i]) + 1;
+	s = calloc(1, len + 1);
+	for (i = 0; s && i < r->n; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, r->ids[i]);
+	}
+	return s;
+}
+
+/* Rewrites the user's copy of list k from its table. */
+static int list_sync(rg_txn *txn, const char *user, enum user_list k)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(user), RG_TEXT(NULL)};
+	struct role_rows rows = {0};
+	char *joined = NULL;
+	int rc;
+
+	rc = rg_txn_query(txn, list_sync_sql[k].read_sql, p, 2, row_collect,
+	                  &rows);
+	if (rc == RG_OK && (rows.nomem || !(joined = rows_join(&rows))))
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	if (rc == RG_OK) {
+		p[2] = RG_TEXT(joined);
+		rc = rg_txn_exec(txn, list_sync_sql[k].write_sql, p,
+		                 RG_NITEMS(p), NULL);
+	}
+	free(joined);
+	rows_free(&rows);
+	return rc;
+}
+
+/* 1 when role is declared by the service's plugins or a custom role. */
+static int role_known(rg_txn *txn, const char *role, int *known)
+{
+	long long n = 0;
+	int rc = RG_OK;
+
+	*known = rg_role_find(txn->svc, role) >= 0;
+	if (!*known) {
+		rc = count_of(txn, SQL_CUSTOM_EXISTS, role, NULL, &n);
+		*known = n > 0;
+	}
+	return rc;
+}
+
+static int holds(rg_txn *txn, const char *user, const char *role, int *yes)
+{
+	long long n;
+	int rc = count_of(txn, SQL_ASSIGN_EXISTS, user, role, &n);
+
+	*yes = n > 0;
+	return rc;
+}
+
+/* Reports the prerequisites of role that user lacks: warnings, or with
+ * RG_ASSIGN_STRICT a refusal naming the first. */
+static int check_prereqs(rg_txn *txn, const char *user, const char *role,
+                         unsigned flags)
+{
+	long r = rg_role_find(txn->svc, role);
+	const char *pre;
+	size_t j;
+	int rc = RG_OK, held;
+
+	if (r < 0)
+		return RG_OK; /* custom roles have no prerequisites */
+	for (j = 0; rc == RG_OK &&
+	            (pre = rg_role_prereq(txn->svc, (size_t)r, j)) != NULL;
+	     j++) {
+		rc = holds(txn, user, pre, &held);
+		if (rc != RG_OK || held)
+			continue;
+		if (flags & RG_ASSIGN_STRICT)
+			return rg_txn_fail(txn, RG_EREFUSED,
+			                   "%s lacks %s, required by %s "
+			                   "(strict assignment)",
+			                   user, pre, role);
+		rc = txn_warn(txn, "%s lacks %s, required by %s", user, pre,
+		              role);
+	}
+	return rc;
+}
+
+int rg_role_assign(rg_txn *txn, const char *user, const char *role,
+                   unsigned flags)
+{
+	int rc = txn_usable(txn), known, held;
+
+	if (rc == RG_OK)
+		rc = need_user(txn, user);
+	if (rc != RG_OK)
+		return rc;
+	if (!role || !rg_id_valid(role))
+		return rg_txn_fail(txn, RG_ENOROLE, "invalid role id '%.*s'",
+		                   RG_ID_MAX, role ? role : "");
+	rc = role_known(txn, role, &known);
+	if (rc == RG_OK && !known)
+		rc = rg_txn_fail(txn, RG_ENOROLE,
+		                 "unknown role '%s' in service '%s'", role,
+		                 txn->svc->name);
+	if (rc == RG_OK)
+		rc = holds(txn, user, role, &held);
+	if (rc == RG_OK && held)
+		rc = rg_txn_fail(txn, RG_EEXIST, "%s already holds %s", user,
+		                 role);
+	if (rc == RG_OK)
+		rc = check_prereqs(txn, user, role, flags);
+	if (rc == RG_OK)
+		rc = change(txn, SQL_ASSIGN_INSERT, user, role, NULL, 2);
+	if (rc == RG_OK)
+		rc = list_sync(txn, user, LIST_ROLES);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(txn, user, "assign", NULL,
+		                  json_pack("{s:s}", "role", role));
+	return rc;
+}
+
+/* Warns about roles user keeps that need the role just removed. */
+static int warn_dependents(rg_txn *txn, const char *user, const char *role)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(user)};
+	struct role_rows rows = {0};
+	const char *pre;
+	size_t i, j;
+	int rc;
+
+	rc = rg_txn_query(txn, SQL_USER_ROLES, p, RG_NITEMS(p), row_collect,
+	                  &rows);
+	if (rc == RG_OK && rows.nomem)
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	for (i = 0; rc == RG_OK && i < rows.n; i++) {
+		long r = rg_role_find(txn->svc, rows.ids[i]);
+		for (j = 0; r >= 0 && rc == RG_OK &&
+		            (pre = rg_role_prereq(txn->svc, (size_t)r, j));
+		     j++)
+			if (strcmp(pre, role) == 0)
+				rc = txn_warn(txn,
+				              "%s still holds %s, which "
+				              "requires %s",
+				              user, rows.ids[i], role);
+	}
+	rows_free(&rows);
+	return rc;
+}
+
+int rg_role_unassign(rg_txn *txn, const char *user, const char *role)
+{
+	int rc = txn_usable(txn), held = 0, known;
+
+	if (rc == RG_OK)
+		rc = need_user(txn, user);
+	if (rc == RG_OK && !role)
+		rc = rg_txn_fail(txn, RG_ENOROLE, "no role given");
+	if (rc == RG_OK)
+		rc = holds(txn, user, role, &held);
+	if (rc == RG_OK && !held) {
+		/* An unknown role is the likelier mistake: say so. */
+		rc = role_known(txn, role, &known);
+		if (rc == RG_OK && !known)
+			return rg_txn_fail(txn, RG_ENOROLE,
+			                   "unknown role '%.*s' in service "
+			                   "'%s'",
+			                   RG_ID_MAX, role, txn->svc->name);
+		if (rc == RG_OK)
+			return rg_txn_fail(txn, RG_ENOENT,
+			                   "%s does not hold %s", user, role);
+	}
+	if (rc == RG_OK)
+		rc = change(txn, SQL_ASSIGN_DELETE, user, role, NULL, 2);
+	if (rc == RG_OK)
+		rc = list_sync(txn, user, LIST_ROLES);
+	if (rc == RG_OK)
+		rc = warn_dependents(txn, user, role);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(txn, user, "unassign",
+		                  json_pack("{s:s}", "role", role), NULL);
+	return rc;
+}
+
+/* ---- organisation ----------------------------------------------------- */
+
+static const char SQL_BU_ROOT[] =
+    "SELECT name FROM bu WHERE service = ?1 AND parent IS NULL "
+    "AND name <> ?2 ORDER BY name";
+static const char SQL_BU_PARENT[] =
+    "SELECT parent FROM bu WHERE service = ?1 AND name = ?2";
+static const char SQL_BU_COUNT[] = "SELECT count(*) FROM bu WHERE service = ?1";
+static const char SQL_BU_INSERT[] =
+    "INSERT INTO bu (service, name, parent) VALUES (?1, ?2, ?3)";
+static const char SQL_BU_SET_PARENT[] =
+    "UPDATE bu SET parent = ?3 WHERE service = ?1 AND name = ?2";
+static const char SQL_BU_DELETE[] =
+    "DELETE FROM bu WHERE service = ?1 AND name = ?2";
+static const char SQL_BU_CHILDREN[] =
+    "SELECT count(*) FROM bu WHERE service = ?1 AND parent = ?2";
+static const char SQL_BU_USERS[] =
+    "SELECT count(*) FROM users WHERE service = ?1 AND bu = ?2";
+static const char SQL_UNIT_INSERT[] =
+    "INSERT INTO unit (service, name) VALUES (?1, ?2)";
+static const char SQL_UNIT_DELETE[] =
+    "DELETE FROM unit WHERE service = ?1 AND name = ?2";
+static const char SQL_UNIT_DEPTS[] =
+    "SELECT count(*) FROM department WHERE service = ?1 AND unit = ?2";
+static const char SQL_UNIT_MONITORS[] =
+    "SELECT count(*) FROM unit_member WHERE service = ?1 AND unit = ?2";
+static const char SQL_DEPT_INSERT[] =
+    "INSERT INTO department (service, name, unit) VALUES (?1, ?2, ?3)";
+static const char SQL_DEPT_DELETE[] =
+    "DELETE FROM department WHERE service = ?1 AND name = ?2";
+static const char SQL_DEPT_AGENTS[] =
+    "SELECT count(*) FROM department_member WHERE service = ?1 AND "
+    "department = ?2";
+static const char SQL_DEPT_UNIT[] =
+    "SELECT unit FROM department WHERE service = ?1 AND name = ?2";
+static const char SQL_DEPT_MAX[] =
+    "SELECT CAST(max_chats AS TEXT) FROM department WHERE service = ?1 "
+    "AND name = ?2";
+static const char SQL_DEPT_SET_UNIT[] =
+    "UPDATE department SET unit = ?3 WHERE service = ?1 AND name = ?2";
+static const char SQL_DEPT_SET_MAX[] = "UPDATE department SET max_chats = ?3 "
+                                       "WHERE service = ?1 AND name = ?2";
+
+/* The service's root business unit other than `except`, or NULL. */
+static int other_root(rg_txn *txn, const char *except, char **root)
+{
+	return text_of(txn, SQL_BU_ROOT, except ? except : "", root, NULL);
+}
+
+static int bu_add(rg_txn *txn, const char *name, const char *parent)
+{
+	char *root = NULL;
+	int rc = RG_OK;
+
+	if (parent) {
+		rc = need_org(txn, ORG_BU, parent);
+	} else {
+		rc = other_root(txn, NULL, &root);
+		if (rc == RG_OK && root)
+			rc = rg_txn_fail(txn, RG_EREFUSED,
+			                 "service '%s' already has a root "
+			                 "business unit ('%s'): give '%s' a "
+			                 "parent",
+			                 txn->svc->name, root, name);
+		free(root);
+	}
+	if (rc == RG_OK)
+		rc = change(txn, SQL_BU_INSERT, name, parent, NULL, 2);
+	return rc;
+}
+
+static int org_add_checked(rg_txn *txn, enum org_kind k, const char *name,
+                           const char *parent)
+{
+	switch (k) {
+	case ORG_BU:
+		return bu_add(txn, name, parent);
+	case ORG_UNIT:
+		if (parent)
+			return rg_txn_fail(txn, RG_EINVAL,
+			                   "a unit has no parent (got '%.*s')",
+			                   RG_ID_MAX, parent);
+		return change(txn, SQL_UNIT_INSERT, name, NULL, NULL, 1);
+	case ORG_DEPARTMENT:
+	default:
+		if (parent && need_org(txn, ORG_UNIT, parent) != RG_OK)
+			return txn->status;
+		return change(txn, SQL_DEPT_INSERT, name, parent, NULL, 2);
+	}
+}
+
+int rg_org_add(rg_txn *txn, const char *kind, const char *name,
+               const char *parent)
+{
+	enum org_kind k;
+	int rc = txn_usable(txn), found;
+
+	if (rc == RG_OK)
+		rc = org_kind(txn, kind, &k);
+	if (rc != RG_OK)
+		return rc;
+	if (!rg_dir_org_name_valid(name))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid %s name '%.*s': 1 to %d bytes of "
+		                   "text without commas or blanks at either "
+		                   "end",
+		                   org_desc[k].label, RG_ID_MAX,
+		                   name ? name : "", RG_ID_MAX - 1);
+	rc = org_exists(txn, k, name, &found);
+	if (rc == RG_OK && found)
+		rc = rg_txn_fail(txn, RG_EEXIST,
+		                 "%s '%s' already exists in service '%s'",
+		                 org_desc[k].label, name, txn->svc->name);
+	if (rc == RG_OK)
+		rc = org_add_checked(txn, k, name, parent);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(txn, NULL, "org.add", NULL,
+		                  json_pack("{s:s, s:s, s:s?}", "kind", kind,
+		                            "name", name, "parent", parent));
+	return rc;
+}
+
+/* Refuses to remove an entry still in use, with the counts. */
+static int org_in_use(rg_txn *txn, enum org_kind k, const char *name)
+{
+	/* Per kind, up to two uses: a query and its noun (one, many). */
+	static const struct {
+		const char *sql;
+		const char *one, *many;
+	} uses[ORG_KINDS][2] = {
+	    [ORG_BU] = {{SQL_BU_CHILDREN, "child business unit",
+	                 "child business units"},
+	                {SQL_BU_USERS, "user", "users"}},
+	    [ORG_DEPARTMENT] = {{SQL_DEPT_AGENTS, "agent", "agents"},
+	                        {NULL, NULL, NULL}},
+	    [ORG_UNIT] = {{SQL_UNIT_DEPTS, "department", "departments"},
+	                  {SQL_UNIT_MONITORS, "monitor", "monitors"}},
+	};
+	char msg[RG_MSG_MAX] = "";
+	long long n;
+	size_t i, len = 0;
+	int rc = RG_OK;
+
+	for (i = 0; i < 2 && rc == RG_OK; i++) {
+		if (!uses[k][i].sql)
+			continue;
+		rc = count_of(txn, uses[k][i].sql, name, NULL, &n);
+		if (rc == RG_OK && n && len < sizeof(msg))
+			len += (size_t)snprintf(
+			    msg + len, sizeof(msg) - len, "%s%lld %s",
+			    len ? " and " : "", n,
+			    n == 1 ? uses[k][i].one : uses[k][i].many);
+	}
+	if (rc == RG_OK && len)
+		rc = rg_txn_fail(txn, RG_EBUSY, "%s '%s' is in use: it has %s",
+		                 org_desc[k].label, name, msg);
+	return rc;
+}
+
+int rg_org_remove(rg_txn *txn, const char *kind, const char *name)
+{
+	static const char *const delete_sql[ORG_KINDS] = {
+	    [ORG_BU] = SQL_BU_DELETE,
+	    [ORG_DEPARTMENT] = SQL_DEPT_DELETE,
+	    [ORG_UNIT] = SQL_UNIT_DELETE,
+	};
+	enum org_kind k;
+	int rc = txn_usable(txn);
+
+	if (rc == RG_OK)
+		rc = org_kind(txn, kind, &k);
+	if (rc == RG_OK && !name)
+		rc = rg_txn_fail(txn, RG_EINVAL, "no name given");
+	if (rc == RG_OK)
+		rc = need_org(txn, k, name);
+	if (rc == RG_OK)
+		rc = org_in_use(txn, k, name);
+	if (rc == RG_OK)
+		rc = change(txn, delete_sql[k], name, NULL, NULL, 1);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(
+		    txn, NULL, "org.remove",
+		    json_pack("{s:s, s:s}", "kind", kind, "name", name), NULL);
+	return rc;
+}
+
+/* Refuses a move of bu under parent that would close a cycle. */
+static int bu_cycle_check(rg_txn *txn, const char *bu, const char *parent)
+{
+	char *cur = rg_strdup(parent), *next;
+	long long limit = 0;
+	int rc, found;
+
+	if (!cur)
+		return rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	/* A damaged table could loop: never walk more steps than units. */
+	rc = count_of(txn, SQL_BU_COUNT, NULL, NULL, &limit);
+	while (rc == RG_OK && cur && limit-- >= 0) {
+		if (strcmp(cur, bu) == 0) {
+			rc = rg_txn_fail(txn, RG_EREFUSED,
+			                 "moving business unit '%s' under '%s' "
+			                 "would make a cycle ('%s' is '%s' "
+			                 "itself or below it)",
+			                 bu, parent, parent, bu);
+			break;
+		}
+		next = NULL;
+		rc = text_of(txn, SQL_BU_PARENT, cur, &next, &found);
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return rc;
+}
+
+static int bu_set_parent(rg_txn *txn, const char *name, const char *value,
+                         char **old)
+{
+	char *root = NULL;
+	int rc;
+
+	rc = text_of(txn, SQL_BU_PARENT, name, old, NULL);
+	if (rc == RG_OK && value) {
+		rc = need_org(txn, ORG_BU, value);
+		if (rc == RG_OK)
+			rc = bu_cycle_check(txn, name, value);
+	} else if (rc == RG_OK) {
+		rc = other_root(txn, name, &root);
+		if (rc == RG_OK && root)
+			rc = rg_txn_fail(txn, RG_EREFUSED,
+			                 "service '%s' already has a root "
+			                 "business unit ('%s')",
+			                 txn->svc->name, root);
+		free(root);
+	}
+	if (rc == RG_OK)
+		rc = change(txn, SQL_BU_SET_PARENT, name, value, NULL, 2);
+	return rc;
+}
+
+static int dept_set(rg_txn *txn, const char *name, const char *attr,
+                    const char *value, char **old)
+{
+	long count;
+	int rc;
+
+	if (strcmp(attr, "unit") == 0) {
+		rc = text_of(txn, SQL_DEPT_UNIT, name, old, NULL);
+		if (rc == RG_OK && value)
+			rc = need_org(txn, ORG_UNIT, value);
+		if (rc == RG_OK)
+			rc = change(txn, SQL_DEPT_SET_UNIT, name, value, NULL,
+			            2);
+		return rc;
+	}
+	if (strcmp(attr, "max_chats") != 0)
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "unknown department attribute '%.*s': "
+		                   "expected unit or max_chats",
+		                   RG_ID_MAX, attr);
+	if (value && !rg_dir_count_parse(value, &count))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid max_chats '%.*s' for department "
+		                   "'%s': expected a whole number >= 0",
+		                   RG_ID_MAX, value, name);
+	rc = text_of(txn, SQL_DEPT_MAX, name, old, NULL);
+	if (rc == RG_OK) {
+		rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(name),
+		                value ? RG_INT(count) : RG_TEXT(NULL)};
+		rc = rg_txn_exec(txn, SQL_DEPT_SET_MAX, p, RG_NITEMS(p), NULL);
+	}
+	return rc;
+}
+
+int rg_org_set(rg_txn *txn, const char *kind, const char *name,
+               const char *attr, const char *value)
+{
+	enum org_kind k;
+	char *old = NULL;
+	int rc = txn_usable(txn);
+
+	if (rc == RG_OK)
+		rc = org_kind(txn, kind, &k);
+	if (rc == RG_OK && (!name || !attr))
+		rc = rg_txn_fail(txn, RG_EINVAL, "no name or attribute given");
+	if (rc == RG_OK)
+		rc = need_org(txn, k, name);
+	if (rc != RG_OK)
+		return rc;
+	if (k == ORG_BU && strcmp(attr, "parent") == 0)
+		rc = bu_set_parent(txn, name, value, &old);
+	else if (k == ORG_DEPARTMENT)
+		rc = dept_set(txn, name, attr, value, &old);
+	else
+		rc = rg_txn_fail(
+		    txn, RG_EINVAL, "unknown %s attribute '%.*s'%s",
+		    org_desc[k].label, RG_ID_MAX, attr,
+		    k == ORG_BU ? ": expected parent" : ": a unit has none");
+	if (rc == RG_OK)
+		rc = rg_txn_audit(txn, NULL, "org.set",
+		                  json_pack("{s:s, s:s, s:s?}", "kind", kind,
+		                            "name", name, attr, old),
+		                  json_pack("{s:s, s:s, s:s?}", "kind", kind,
+		                            "name", name, attr, value));
+	free(old);
+	return rc;
+}
+
+/* ---- memberships ------------------------------------------------------ */
+
+static const struct member_desc {
+	const char *exists_sql;
+	const char *insert_sql;
+	const char *delete_sql;
+	enum user_list list;
+} member_desc[ORG_KINDS] = {
+    [ORG_DEPARTMENT] = {"SELECT count(*) FROM department_member WHERE "
+                        "service = ?1 AND user_id = ?2 AND department = "
+                        "?3",
+                        "INSERT INTO department_member (service, user_id, "
+                        "department) VALUES (?1, ?2, ?3)",
+                        "DELETE FROM department_member WHERE service = ?1 "
+                        "AND user_id = ?2 AND department = ?3",
+                        LIST_DEPARTMENTS},
+    [ORG_UNIT] = {"SELECT count(*) FROM unit_member WHERE service = ?1 "
+                  "AND user_id = ?2 AND unit = ?3",
+                  "INSERT INTO unit_member (service, user_id, unit) VALUES "
+                  "(?1, ?2, ?3)",
+                  "DELETE FROM unit_member WHERE service = ?1 AND user_id "
+                  "= ?2 AND unit = ?3",
+                  LIST_UNITS},
+};
+
+/* Common checks of a membership change; *is_member on success. */
+static int member_prepare(rg_txn *txn, const char *user, const char *kind,
+                          const char *name, enum org_kind *k, int *is_member)
+{
+	long long n = 0;
+	int rc = txn_usable(txn);
+
+	if (rc == RG_OK)
+		rc = need_user(txn, user);
+	if (rc == RG_OK)
+		rc = org_kind(txn, kind, k);
+	if (rc == RG_OK && *k == ORG_BU)
+		rc = rg_txn_fail(txn, RG_EINVAL,
+		                 "a user is not a member of a business unit: "
+		                 "set the user's bu instead");
+	if (rc == RG_OK && !name)
+		rc = rg_txn_fail(txn, RG_EINVAL, "no %s given",
+		                 org_desc[*k].label);
+	if (rc == RG_OK)
+		rc = need_org(txn, *k, name);
+	if (rc == RG_OK)
+		rc = count_of(txn, member_desc[*k].exists_sql, user, name, &n);
+	*is_member = n > 0;
+	return rc;
+}
+
+int rg_member_add(rg_txn *txn, const char *user, const char *kind,
+                  const char *name)
+{
+	enum org_kind k = ORG_BU;
+	int rc, member;
+
+	rc = member_prepare(txn, user, kind, name, &k, &member);
+	if (rc == RG_OK && member)
+		rc = rg_txn_fail(txn, RG_EEXIST,
+		                 "%s is already a member of %s '%s'", user,
+		                 org_desc[k].label, name);
+	if (rc == RG_OK)
+		rc =
+		    change(txn, member_desc[k].insert_sql, user, name, NULL, 2);
+	if (rc == RG_OK)
+		rc = list_sync(txn, user, member_desc[k].list);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(
+		    txn, user, "member.add", NULL,
+		    json_pack("{s:s, s:s}", "kind", kind, "name", name));
+	return rc;
+}
+
+int rg_member_remove(rg_txn *txn, const char *user, const char *kind,
+                     const char *name)
+{
+	enum org_kind k = ORG_BU;
+	int rc, member;
+
+	rc = member_prepare(txn, user, kind, name, &k, &member);
+	if (rc == RG_OK && !member)
+		rc =
+		    rg_txn_fail(txn, RG_ENOENT, "%s is not a member of %s '%s'",
+		                user, org_desc[k].label, name);
+	if (rc == RG_OK)
+		rc =
+		    change(txn, member_desc[k].delete_sql, user, name, NULL, 2);
+	if (rc == RG_OK)
+		rc = list_sync(txn, user, member_desc[k].list);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(
+		    txn, user, "member.remove",
+		    json_pack("{s:s, s:s}", "kind", kind, "name", name), NULL);
+	return rc;
+}
+
+/* ---- settings --------------------------------------------------------- */
+
+static const char SQL_SETTING_GET[] =
+    "SELECT value FROM setting WHERE service = ?1 AND key = ?2";
+static const char SQL_SETTING_PUT[] =
+    "INSERT INTO setting (service, key, value) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (service, key) DO UPDATE SET value = excluded.value";
+static const char SQL_SETTING_DELETE[] =
+    "DELETE FROM setting WHERE service = ?1 AND key = ?2";
+
+/* Settings the core knows the type of: a count. */
+static const char *const count_settings[] = {"default_max_chats"};
+
+int rg_setting_set(rg_txn *txn, const char *key, const char *value)
+{
+	char *old = NULL;
+	long count;
+	size_t i;
+	int rc = txn_usable(txn);
+
+	if (rc != RG_OK)
+		return rc;
+	if (!key || !rg_id_valid(key))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid setting name '%.*s'", RG_ID_MAX,
+		                   key ? key : "");
+	if (value && !rg_dir_text_valid(value, RG_DIR_TEXT_MAX, 1))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid value for setting '%s': at most "
+		                   "%d bytes of text",
+		                   key, RG_DIR_TEXT_MAX - 1);
+	for (i = 0; value && i < RG_NITEMS(count_settings); i++)
+		if (strcmp(key, count_settings[i]) == 0 &&
+		    !rg_dir_count_parse(value, &count))
+			return rg_txn_fail(txn, RG_EINVAL,
+			                   "invalid %s '%.*s': expected a "
+			                   "whole number >= 0",
+			                   key, RG_ID_MAX, value);
+	rc = text_of(txn, SQL_SETTING_GET, key, &old, NULL);
+	if (rc == RG_OK)
+		rc = change(txn, value ? SQL_SETTING_PUT : SQL_SETTING_DELETE,
+		            key, value, NULL, value ? 2 : 1);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(
+		    txn, NULL, "setting.set",
+		    json_pack("{s:s, s:s?}", "key", key, "value", old),
+		    json_pack("{s:s, s:s?}", "key", key, "value", value));
+	free(old);
+	return rc;
+}
+
+/* ---- custom roles ----------------------------------------------------- */
+
+static const char SQL_CUSTOM_INSERT[] =
+    "INSERT INTO custom_role (service, id, name, description) "
+    "VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_GRANT_INSERT[] =
+    "INSERT INTO custom_grant (service, role, privilege) "
+    "VALUES (?1, ?2, ?3)";
+static const char SQL_CUSTOM_DELETE[] =
+    "DELETE FROM custom_role WHERE service = ?1 AND id = ?2";
+static const char SQL_CUSTOM_COUNT[] =
+    "SELECT count(*) FROM custom_role WHERE service = ?1";
+static const char SQL_ROLE_ASSIGNED[] =
+    "SELECT count(*) FROM assignment WHERE service = ?1 AND role = ?2";
+static const char SQL_ROLE_HOLDERS[] =
+    "SELECT user_id FROM assignment WHERE service = ?1 AND role = ?2";
+static const char SQL_ROLE_UNASSIGN_ALL[] =
+    "DELETE FROM assignment WHERE service = ?1 AND role = ?2";
+
+/* Removes role from everyone holding it; *removed gets how many. */
+static int unassign_all(rg_txn *txn, const char *role, long long *removed)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(role)};
+	struct role_rows holders = {0};
+	size_t i;
+	int rc;
+
+	rc = rg_txn_query(txn, SQL_ROLE_HOLDERS, p, RG_NITEMS(p), row_collect,
+	                  &holders);
+	if (rc == RG_OK && holders.nomem)
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	if (rc == RG_OK)
+		rc = rg_txn_exec(txn, SQL_ROLE_UNASSIGN_ALL, p, RG_NITEMS(p),
+		                 removed);
+	for (i = 0; rc == RG_OK && i < holders.n; i++)
+		rc = list_sync(txn, holders.ids[i], LIST_ROLES);
+	rows_free(&holders);
+	return rc;
+}
+
+/* Validates a new custom role's id, texts and privileges into idx[]. */
+static int custom_check(rg_txn *txn, const char *id, const char *name,
+                        const char *description, const char *const *privs,
+                        size_t n, uint32_t *idx)
+{
+	long long count = 0;
+	size_t i, j;
+	int rc;
+
+	if (!id || !rg_id_valid(id))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid role id '%.*s': letters, digits "
+		                   "and '._:-', at most %d bytes",
+		                   RG_ID_MAX, id ? id : "", RG_ID_MAX - 1);
+	if (!rg_dir_text_valid(name, RG_DIR_NAME_MAX, 0) ||
+	    !rg_dir_text_valid(description, RG_DIR_TEXT_MAX, 1))
+		return rg_txn_fail(txn, RG_EINVAL,
+		                   "invalid name or description for role '%s'",
+		                   id);
+	if (rg_role_find(txn->svc, id) >= 0)
+		return rg_txn_fail(txn, RG_EEXIST,
+		                   "role '%s' is a built-in role of service "
+		                   "'%s'",
+		                   id, txn->svc->name);
+	rc = count_of(txn, SQL_CUSTOM_EXISTS, id, NULL, &count);
+	if (rc == RG_OK && count)
+		return rg_txn_fail(txn, RG_EEXIST,
+		                   "custom role '%s' already exists in service "
+		                   "'%s'",
+		                   id, txn->svc->name);
+	for (i = 0; rc == RG_OK && i < n; i++) {
+		long p = privs[i] ? rg_privilege_find(txn->svc, privs[i]) : -1;
+		if (p < 0)
+			return rg_txn_fail(txn, RG_ENOACTION,
+			                   "unknown privilege '%.*s' in "
+			                   "service '%s'",
+			                   RG_ID_MAX, privs[i] ? privs[i] : "",
+			                   txn->svc->name);
+		for (j = 0; j < i; j++)
+			if (idx[j] == (uint32_t)p)
+				return rg_txn_fail(txn, RG_EINVAL,
+				                   "privilege '%s' is listed "
+				                   "twice",
+				                   privs[i]);
+		idx[i] = (uint32_t)p;
+	}
+	if (rc == RG_OK)
+		rc = count_of(txn, SQL_CUSTOM_COUNT, NULL, NULL, &count);
+	if (rc == RG_OK && txn->svc->reg.nroles + (size_t)count >= RG_MAX_ROLES)
+		rc = rg_txn_fail(txn, RG_ELIMIT,
+		                 "service '%s' has %zu roles already (at most "
+		                 "%d)",
+		                 txn->svc->name,
+		                 txn->svc->reg.nroles + (size_t)count,
+		                 RG_MAX_ROLES);
+	return rc;
+}
+
+int rg_custom_role_create(rg_txn *txn, const char *id, const char *name,
+                          const char *description,
+                          const char *const *privileges, size_t n)
+{
+	char msg[RG_MSG_MAX];
+	uint32_t *idx = NULL;
+	json_t *list = NULL;
+	size_t i;
+	int rc = txn_usable(txn);
+
+	if (rc != RG_OK)
+		return rc;
+	if (n && !privileges)
+		return rg_txn_fail(txn, RG_EINVAL, "no privilege list given");
+	if (n > RG_MAX_PRIVILEGES)
+		return rg_txn_fail(txn, RG_ELIMIT, "too many privileges");
+	idx = calloc(n ? n : 1, sizeof(*idx));
+	list = json_array();
+	if (!idx || !list) {
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+		goto out;
+	}
+	name = name ? name : id;
+	description = description ? description : "";
+	rc = custom_check(txn, id, name, description, privileges, n, idx);
+	if (rc == RG_OK && rg_dir_custom_role_allowed(txn->svc, id, idx, n, msg,
+	                                              sizeof(msg)) != RG_OK)
+		rc = rg_txn_fail(txn, RG_EREFUSED, "%s", msg);
+	if (rc == RG_OK)
+		rc = change(txn, SQL_CUSTOM_INSERT, id, name, description, 3);
+	for (i = 0; rc == RG_OK && i < n; i++) {
+		rc = change(txn, SQL_GRANT_INSERT, id, privileges[i], NULL, 2);
+		if (rc == RG_OK &&
+		    json_array_append_new(list, json_string(privileges[i])))
+			rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	}
+	if (rc == RG_OK) {
+		rc = rg_txn_audit(txn, NULL, "custom-role.create", NULL,
+		                  json_pack("{s:s, s:s, s:s, s:O}", "id", id,
+		                            "name", name, "description",
+		                            description, "privileges", list));
+	}
+out:
+	json_decref(list);
+	free(idx);
+	return rc;
+}
+
+int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
+                          size_t *unassigned)
+{
+	long long assigned = 0, exists = 0, removed = 0;
+	long r;
+	int rc = txn_usable(txn);
+
+	if (unassigned)
+		*unassigned = 0;
+	if (rc == RG_OK && !id)
+		rc = rg_txn_fail(txn, RG_EINVAL, "no role given");
+	if (rc != RG_OK)
+		return rc;
+	r = rg_role_find(txn->svc, id);
+	if (r >= 0) {
+		rg_role_info info;
+		rg_role_at(txn->svc, (size_t)r, &info);
+		return rg_txn_fail(
+		    txn, RG_EREFUSED,
+		    "role '%s' is a built-in role of service "
+		    "'%s'%s: it cannot be deleted",
+		    id, txn->svc->name,
+		    info.flags & RG_ROLE_PROTECTED
+		        ? " (protected)"
+		        : (info.flags & RG_ROLE_CORE ? " (core)" : ""));
+	}
+	rc = count_of(txn, SQL_CUSTOM_EXISTS, id, NULL, &exists);
+	if (rc == RG_OK && !exists)
+		return rg_txn_fail(txn, RG_ENOROLE,
+		                   "unknown custom role '%.*s' in service '%s'",
+		                   RG_ID_MAX, id, txn->svc->name);
+	if (rc == RG_OK)
+		rc = count_of(txn, SQL_ROLE_ASSIGNED, id, NULL, &assigned);
+	if (rc == RG_OK && assigned && !force)
+		return rg_txn_fail(txn, RG_EBUSY,
+		                   "custom role '%s' is still assigned to %lld "
+		                   "user%s; use --force",
+		                   id, assigned, assigned == 1 ? "" : "s");
+	if (rc == RG_OK && assigned)
+		rc = unassign_all(txn, id, &removed);
+	/* Its privileges go with it (ON DELETE CASCADE). */
+	if (rc == RG_OK)
+		rc = change(txn, SQL_CUSTOM_DELETE, id, NULL, NULL, 1);
+	if (rc == RG_OK)
+		rc = rg_txn_audit(txn, NULL, "custom-role.delete",
+		                  json_pack("{s:s, s:I}", "id", id,
+		                            "unassigned", (json_int_t)removed),
+		                  NULL);
+	if (rc == RG_OK && unassigned)
+		*unassigned = (size_t)removed;
+	return rc;
+}
+
+/* ---- reading users ---------------------------------------------------- */
+
+/* The user queries in three variants: every service, one, one user. */
+struct user_sql {
+	const char *all, *service, *one;
+};
+
+static const struct user_sql users_sql = {
+    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
+    "units FROM users ORDER BY service, id",
+    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
+    "units FROM users WHERE service = ?1 ORDER BY service, id",
+    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
+    "units FROM users WHERE service = ?1 AND id = ?2",
+};
+
+/* The lists from their own tables (for rg_directory_verify()), each
+ * sorted by (service, user, item) like the users. */
+static const struct user_sql list_sql[3] = {
+    {"SELECT service, user_id, role FROM assignment "
+     "ORDER BY service, user_id, role",
+     "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
+     "ORDER BY service, user_id, role",
+     "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
+     "AND user_id = ?2 ORDER BY role"},
+    {"SELECT service, user_id, department FROM department_member "
+     "ORDER BY service, user_id, department",
+     "SELECT service, user_id, department FROM department_member WHERE "
+     "service = ?1 ORDER BY service, user_id, department",
+     "SELECT service, user_id, department FROM department_member WHERE "
+     "service = ?1 AND user_id = ?2 ORDER BY department"},
+    {"SELECT service, user_id, unit FROM unit_member "
+     "ORDER BY service, user_id, unit",
+     "SELECT service, user_id, unit FROM unit_member WHERE service = ?1 "
+     "ORDER BY service, user_id, unit",
+     "SELECT service, user_id, unit FROM unit_member WHERE service = ?1 "
+     "AND user_id = ?2 ORDER BY unit"},
+};
+
+struct users_acc {
+	struct rg_dir_users *out;
+	int from_tables; /* lists from their tables, not the users' copy */
+	size_t list;     /* which list the rows go to */
+	size_t pos;      /* merge cursor into out->v */
+	int rc;
+};
+
+static int list_append(struct rg_dir_list *l, const char *item)
+{
+	size_t n = strlen(item), need = l->len + n + 2;
+
+	if (need > l->cap) {
+		size_t cap = l->cap ? l->cap : LIST_MIN_CAP;
+		char *s;
+		while (cap < need)
+			cap *= 2;
+		s = realloc(l->s, cap);
+		if (!s)
+			return RG_ENOMEM;
+		l->s = s;
+		l->cap = cap;
+	}
+	if (l->len)
+		l->s[l->len++] = ',';
+	memcpy(l->s + l->len, item, n + 1);
+	l->len += n;
+	return RG_OK;
+}
+
+/* A list copied whole from a users row. */
+static int list_set(struct rg_dir_list *l, const char *text)
+{
+	l->s = rg_strdup(text ? text : "");
+	l->len = l->s ? strlen(l->s) : 0;
+	l->cap = l->len + 1;
+	return l->s ? RG_OK : RG_ENOMEM;
+}
+
+static int user_row(void *user, const rg_value *c, size_t n)
+{
+	struct users_acc *a = user;
+	struct rg_dir_users *us = a->out;
+	struct rg_dir_user *u;
+
+	if (us->n == us->cap) {
+		size_t cap = us->cap ? us->cap * 2 : LIST_MIN_CAP;
+		struct rg_dir_user *v = realloc(us->v, cap * sizeof(*v));
+		if (!v)
+			goto nomem;
+		us->v = v;
+		us->cap = cap;
+	}
+	u = &us->v[us->n];
+	memset(u, 0, sizeof(*u));
+	u->service = rg_strdup(c[0].s);
+	u->id = rg_strdup(c[1].s);
+	u->name = rg_strdup(c[2].s);
+	u->bu = rg_strdup(col_text(&c[3]));
+	u->status = rg_strdup(col_text(&c[4]));
+	u->max_chats = c[5].type == RG_VAL_INT ? (long)c[5].i : -1;
+	us->n++; /* counted now so that a failure frees it */
+	if (!u->service || !u->id || !u->name || (col_text(&c[3]) && !u->bu) ||
+	    (col_text(&c[4]) && !u->status))
+		goto nomem;
+	if (!a->from_tables && (list_set(&u->roles, col_text(&c[6])) ||
+	                        list_set(&u->departments, col_text(&c[7])) ||
+	                        list_set(&u->units, col_text(&c[8]))))
+		goto nomem;
+	return 0;
+nomem:
+	a->rc = RG_ENOMEM;
+	return 1;
+}
+
+static int user_cmp(const struct rg_dir_user *u, const char *service,
+                    const char *id)
+{
+	int c = strcmp(u->service, service);
+
+	return c ? c : strcmp(u->id, id);
+}
+
+/* A list row (service, user, item): merged into the sorted users. */
+static int list_row(void *user, const rg_value *c, size_t n)
+{
+	struct users_acc *a = user;
+	struct rg_dir_users *us = a->out;
+	struct rg_dir_user *u;
+	struct rg_dir_list *l;
+
+	while (a->pos < us->n && user_cmp(&us->v[a->pos], c[0].s, c[1].s) < 0)
+		a->pos++;
+	if (a->pos == us->n || user_cmp(&us->v[a->pos], c[0].s, c[1].s) != 0)
+		return 0; /* no such user: cannot happen with the keys */
+	u = &us->v[a->pos];
+	l = a->list == 0 ? &u->roles
+	                 : (a->list == 1 ? &u->departments : &u->units);
+	if (list_append(l, c[2].s) != RG_OK) {
+		a->rc = RG_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/* Gives every list a string, "" when empty. */
+static int lists_finish(struct rg_dir_users *us)
+{
+	struct rg_dir_list *l;
+	size_t i, k;
+
+	for (i = 0; i < us->n; i++)
+		for (k = 0; k < 3; k++) {
+			l = k == 0 ? &us->v[i].roles
+			           : (k == 1 ? &us->v[i].departments
+			                     : &us->v[i].units);
+			if (!l->s && !(l->s = calloc(1, 1)))
+				return RG_ENOMEM;
+		}
+	return RG_OK;
+}
+
+static const char *variant(const struct user_sql *q, const char *service,
+                           const char *id)
+{
+	return id ? q->one : (service ? q->service : q->all);
+}
+
+/* Reads users; their lists from the users' copy, or from_tables. */
+static int users_read(struct rg_dir *d, const char *service, const char *id,
+                      int from_tables, struct rg_dir_users *out, char *err,
+                      size_t errlen)
+{
+	rg_value p[] = {RG_TEXT(service), RG_TEXT(id)};
+	size_t np = id ? 2 : (service ? 1 : 0), k;
+	struct users_acc a = {out, from_tables, 0, 0, RG_OK};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = rg_dir_query(d, variant(&users_sql, service, id), p, np, user_row,
+	                  &a, err, errlen);
+	for (k = 0; from_tables && k < RG_NITEMS(list_sql) && rc == RG_OK &&
+	            a.rc == RG_OK;
+	     k++) {
+		a.list = k;
+		a.pos = 0;
+		rc = rg_dir_query(d, variant(&list_sql[k], service, id), p, np,
+		                  list_row, &a, err, errlen);
+	}
+	if (rc == RG_OK)
+		rc = a.rc;
+	if (rc == RG_OK)
+		rc = lists_finish(out);
+	if (rc == RG_ENOMEM)
+		rg_strlcpy(err, "out of memory", errlen);
+	if (rc != RG_OK)
+		rg_dir_users_free(out);
+	return rc;
+}
+
+int rg_dir_users_read(struct rg_dir *d, const char *service, const char *id,
+                      struct rg_dir_users *out, char *err, size_t errlen)
+{
+	return users_read(d, service, id, 0, out, err, errlen);
+}
+
+void rg_dir_users_free(struct rg_dir_users *us)
+{
+	size_t i;
+
+	for (i = 0; i < us->n; i++) {
+		struct rg_dir_user *u = &us->v[i];
+		free(u->service);
+		free(u->id);
+		free(u->name);
+		free(u->bu);
+		free(u->status);
+		free(u->roles.s);
+		free(u->departments.s);
+		free(u->units.s);
+	}
+	free(us->v);
+	memset(us, 0, sizeof(*us));
+}
+
+/* ---- the public reads ------------------------------------------------- */
+
+/* Logs a failed read: the API returns only a status. */
+static int read_failed(struct rg_context *ctx, int rc, const char *err)
+{
+	if (rc != RG_OK && ctx)
+		rg_log(ctx, RG_LOG_ERR, "%s", err);
+	return rc;
+}
+
+static int service_known(const rg_context *ctx, const char *service)
+{
+	return !service || rg_service_find(ctx, service) != NULL;
+}
+
+static int users_call(const struct rg_dir_users *us, rg_user_fn fn, void *user)
+{
+	size_t i;
+
+	for (i = 0; i < us->n; i++) {
+		const struct rg_dir_user *u = &us->v[i];
+		rg_user_info info = {
+		    .service = u->service,
+		    .id = u->id,
+		    .name = u->name,
+		    .bu = u->bu,
+		    .status = u->status,
+		    .max_chats = u->max_chats,
+		    .roles = u->roles.s,
+		    .departments = u->departments.s,
+		    .units = u->units.s,
+		};
+		if (fn(user, &info))
+			break;
+	}
+	return RG_OK;
+}
+
+/* Reads users under the lock, then calls fn without it. */
+static int users_get(rg_context *ctx, const char *service, const char *id,
+                     rg_user_fn fn, void *user, size_t *count)
+{
+	struct rg_dir_users us;
+	char err[RG_MSG_MAX];
+	struct rg_dir *d;
+	int rc;
+
+	if (!ctx || !fn)
+		return RG_EINVAL;
+	if (!service_known(ctx, service))
+		return RG_ENOSERVICE;
+	rc = rg_dir_read_begin(ctx, &d, err, sizeof(err));
+	if (rc != RG_OK)
+		return read_failed(ctx, rc, err);
+	rc = rg_dir_users_read(d, service, id, &us, err, sizeof(err));
+	rg_dir_read_end(d);
+	if (rc != RG_OK)
+		return read_failed(ctx, rc, err);
+	*count = us.n;
+	users_call(&us, fn, user);
+	rg_dir_users_free(&us);
+	return RG_OK;
+}
+
+int rg_user_list(rg_context *ctx, const char *service, rg_user_fn fn,
+                 void *user)
+{
+	size_t n;
+
+	return users_get(ctx, service, NULL, fn, user, &n);
+}
+
+int rg_user_get(rg_context *ctx, const char *service, const char *id,
+                rg_user_fn fn, void *user)
+{
+	size_t n = 0;
+	int rc;
+
+	if (!service || !id)
+		return RG_EINVAL;
+	rc = users_get(ctx, service, id, fn, user, &n);
+	return rc == RG_OK && n == 0 ? RG_ENOUSER : rc;
+}
+
+/* Rows of a list read, kept until the lock is released. */
+struct rows {
+	json_t *v; /* an array of arrays: simple and owned in one place */
+	int rc;
+};
+
+static int rows_add(void *user, const rg_value *c, size_t n)
+{
+	struct rows *r = user;
+	json_t *row = json_array();
+	size_t i;
+
+	for (i = 0; row && i < n; i++) {
+		json_t *cell =
+		    c[i].type == RG_VAL_TEXT
+		        ? json_string(c[i].s)
+		        : (c[i].type == RG_VAL_INT ? json_integer(c[i].i)
+		                                   : json_null());
+		if (json_array_append_new(row, cell))
+			break;
+	}
+	if (!row || i < n || json_array_append_new(r->v, row)) {
+		r->rc = RG_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/* Runs one query of rows under the read lock. */
+static int rows_read(rg_context *ctx, const char *sql, const rg_value *p,
+                     size_t np, struct rows *r)
+{
+	char err[RG_MSG_MAX];
+	struct rg_dir *d;
+	int rc;
+
+	r->rc = RG_OK;
+	r->v = json_array();
+	if (!r->v)
+		return RG_ENOMEM;
+	rc = rg_dir_read_begin(ctx, &d, err, sizeof(err));
+	if (rc == RG_OK) {
+		rc = rg_dir_query(d, sql, p, np, rows_add, r, err, sizeof(err));
+		rg_dir_read_end(d);
+	}
+	if (rc == RG_OK)
+		rc = r->rc;
+	if (rc != RG_OK) {
+		json_decref(r->v);
+		r->v = NULL;
+	}
+	return read_failed(ctx, rc, err);
+}
+
+static const char *cell_s(json_t *row, size_t i)
+{
+	return json_string_value(json_array_get(row, i));
+}
+
+static long cell_i(json_t *row, size_t i)
+{
+	json_t *c = json_array_get(row, i);
+
+	return json_is_integer(c) ? (long)json_integer_value(c) : -1;
+}
+
+/* Every kind's listing: service, name, parent, max_chats, members. */
+static const char *const org_list_sql[ORG_KINDS] = {
+    [ORG_BU] = "SELECT b.service, b.name, b.parent, NULL, "
+               "(SELECT count(*) FROM users u WHERE u.service = b.service "
+               "AND u.bu = b.name) FROM bu b WHERE ?1 IS NULL OR "
+               "b.service = ?1 ORDER BY b.service, b.name",
+    [ORG_DEPARTMENT] =
+        "SELECT d.service, d.name, d.unit, d.max_chats, "
+        "(SELECT count(*) FROM department_member m WHERE m.service = "
+        "d.service AND m.department = d.name) FROM department d WHERE "
+        "?1 IS NULL OR d.service = ?1 ORDER BY d.service, d.name",
+    [ORG_UNIT] = "SELECT n.service, n.name, NULL, NULL, "
+                 "(SELECT count(*) FROM unit_member m WHERE m.service = "
+                 "n.service AND m.unit = n.name) FROM unit n WHERE ?1 IS "
+                 "NULL OR n.service = ?1 ORDER BY n.service, n.name",
+};
+
+int rg_org_list(rg_context *ctx, const char *service, const char *kind,
+                rg_org_fn fn, void *user)
+{
+	rg_value p[] = {RG_TEXT(service)};
+	int k, stop = 0, rc = RG_OK;
+
+	if (!ctx || !fn)
+		return RG_EINVAL;
+	if (!service_known(ctx, service))
+		return RG_ENOSERVICE;
+	if (kind && strcmp(kind, RG_ORG_BU) &&
+	    strcmp(kind, RG_ORG_DEPARTMENT) && strcmp(kind, RG_ORG_UNIT))
+		return RG_EINVAL;
+	for (k = 0; k < ORG_KINDS && !stop && rc == RG_OK; k++) {
+		struct rows r;
+		size_t i;
+		if (kind && strcmp(kind, org_desc[k].kind) != 0)
+			continue;
+		rc = rows_read(ctx, org_list_sql[k], p, RG_NITEMS(p), &r);
+		for (i = 0; rc == RG_OK && !stop && i < json_array_size(r.v);
+		     i++) {
+			json_t *row = json_array_get(r.v, i);
+			rg_org_info o = {
+			    .service = cell_s(row, 0),
+			    .kind = org_desc[k].kind,
+			    .name = cell_s(row, 1),
+			    .parent = cell_s(row, 2),
+			    .max_chats = cell_i(row, 3),
+			    .members = cell_i(row, 4),
+			};
+			stop = fn(user, &o);
+		}
+		if (rc == RG_OK)
+			json_decref(r.v);
+	}
+	return rc;
+}
+
+static const char SQL_CUSTOM_LIST[] =
+    "SELECT c.service, c.id, c.name, c.description, "
+    "(SELECT count(*) FROM assignment a WHERE a.service = c.service AND "
+    "a.role = c.id), "
+    "(SELECT count(*) FROM custom_grant g WHERE g.service = c.service AND "
+    "g.role = c.id) "
+    "FROM custom_role c WHERE (?1 IS NULL OR c.service = ?1) AND "
+    "(?2 IS NULL OR c.id = ?2) ORDER BY c.service, c.id";
+static const char SQL_CUSTOM_GRANTS[] =
+    "SELECT g.service, g.role, g.privilege FROM custom_grant g WHERE "
+    "(?1 IS NULL OR g.service = ?1) AND (?2 IS NULL OR g.role = ?2) "
+    "ORDER BY g.service, g.role, g.privilege";
+
+/* Calls fn for each role row with its privileges joined (both sorted). */
+static void custom_call(json_t *roles, json_t *grants, rg_custom_role_fn fn,
+                        void *user)
+{
+	struct rg_dir_list privs = {0};
+	size_t i, g = 0;
+
+	for (i = 0; i < json_array_size(roles); i++) {
+		json_t *row = json_array_get(roles, i);
+		long n = cell_i(row, 5);
+		rg_custom_role_info r;
+
+		privs.len = 0;
+		if (privs.s)
+			privs.s[0] = '\0';
+		for (; n > 0 && g < json_array_size(grants); g++, n--)
+			if (list_append(&privs,
+			                cell_s(json_array_get(grants, g), 2)))
+				break;
+		r.service = cell_s(row, 0);
+		r.id = cell_s(row, 1);
+		r.name = cell_s(row, 2);
+		r.description = cell_s(row, 3);
+		r.privileges = privs.s ? privs.s : "";
+		r.assigned = cell_i(row, 4);
+		if (fn(user, &r))
+			break;
+	}
+	free(privs.s);
+}
+
+int rg_custom_role_list(rg_context *ctx, const char *service, const char *id,
+                        rg_custom_role_fn fn, void *user)
+{
+	rg_value p[] = {RG_TEXT(service), RG_TEXT(id)};
+	struct rows roles = {0}, grants = {0};
+	int rc;
+
+	if (!ctx || !fn)
+		return RG_EINVAL;
+	if (!service_known(ctx, service))
+		return RG_ENOSERVICE;
+	/* Two reads: a role deleted in between only loses its privileges
+	 * from this listing.  Read the grants first for that reason. */
+	rc = rows_read(ctx, SQL_CUSTOM_GRANTS, p, RG_NITEMS(p), &grants);
+	if (rc == RG_OK)
+		rc = rows_read(ctx, SQL_CUSTOM_LIST, p, RG_NITEMS(p), &roles);
+	if (rc == RG_OK && id && json_array_size(roles.v) == 0)
+		rc = RG_ENOROLE;
+	if (rc == RG_OK)
+		custom_call(roles.v, grants.v, fn, user);
+	json_decref(roles.v);
+	json_decref(grants.v);
+	return rc;
+}
+
+long rg_role_assigned_count(rg_context *ctx, const char *service,
+                            const char *role)
+{
+	rg_value p[] = {RG_TEXT(service), RG_TEXT(role)};
+	const rg_service *svc;
+	struct rows r;
+	long n;
+	int rc;
+
+	if (!ctx || !service || !role)
+		return RG_EINVAL;
+	svc = rg_service_find(ctx, service);
+	if (!svc)
+		return RG_ENOSERVICE;
+	rc = rows_read(ctx,
+	               "SELECT count(*), (SELECT count(*) FROM custom_role "
+	               "WHERE service = ?1 AND id = ?2) FROM assignment WHERE "
+	               "service = ?1 AND role = ?2",
+	               p, RG_NITEMS(p), &r);
+	if (rc != RG_OK)
+		return rc;
+	/* No database yet: no row at all. */
+	n = json_array_size(r.v) ? cell_i(json_array_get(r.v, 0), 0) : 0;
+	if (rg_role_find(svc, role) < 0 &&
+	    !(json_array_size(r.v) && cell_i(json_array_get(r.v, 0), 1) > 0))
+		n = RG_ENOROLE;
+	json_decref(r.v);
+	return n;
+}
+
+/* ---- the audit trail -------------------------------------------------- */
+
+static const char SQL_AUDIT_OLDEST[] =
+    "SELECT seq, at, actor, command, service, user_id, what, before, "
+    "after FROM audit WHERE (?1 IS NULL OR service = ?1) AND "
+    "(?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR at >= ?3) AND "
+    "(?4 IS NULL OR at < ?4) ORDER BY seq";
+static const char SQL_AUDIT_NEWEST[] =
+    "SELECT seq, at, actor, command, service, user_id, what, before, "
+    "after FROM audit WHERE (?1 IS NULL OR service = ?1) AND "
+    "(?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR at >= ?3) AND "
+    "(?4 IS NULL OR at < ?4) ORDER BY seq DESC LIMIT ?5";
+
+int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
+                  rg_audit_fn fn, void *user)
+{
+	rg_audit_filter none = {0};
+	struct rows r;
+	size_t i;
+	int rc;
+
+	if (!ctx || !fn)
+		return RG_EINVAL;
+	if (!filter)
+		filter = &none;
+	if (filter->limit < 0)
+		return RG_EINVAL;
+	{
+		rg_value p[] = {RG_TEXT(filter->service), RG_TEXT(filter->user),
+		                RG_TEXT(filter->since), RG_TEXT(filter->until),
+		                RG_INT(filter->limit)};
+		rc = rows_read(
+		    ctx, filter->limit ? SQL_AUDIT_NEWEST : SQL_AUDIT_OLDEST, p,
+		    filter->limit ? 5 : 4, &r);
+	}
+	if (rc != RG_OK)
+		return rc;
+	for (i = 0; i < json_array_size(r.v); i++) {
+		json_t *row = json_array_get(r.v, i);
+		rg_audit_info a = {
+		    .seq = json_integer_value(json_array_get(row, 0)),
+		    .at = cell_s(row, 1),
+		    .actor = cell_s(row, 2),
+		    .command = cell_s(row, 3),
+		    .service = cell_s(row, 4),
+		    .user = cell_s(row, 5),
+		    .what = cell_s(row, 6),
+		    .before = cell_s(row, 7),
+		    .after = cell_s(row, 8),
+		};
+		if (fn(user, &a))
+			break;
+	}
+	json_decref(r.v);
+	return RG_OK;
+}
+
+/* ---- checks ----------------------------------------------------------- */
+
+/* Compares every user's copy of its lists with their tables. */
+static int lists_check(struct rg_dir *d, char *err, size_t errlen)
+{
+	struct rg_dir_users copy, tables;
+	size_t i;
+	int rc;
+
+	rc = users_read(d, NULL, NULL, 0, &copy, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	rc = users_read(d, NULL, NULL, 1, &tables, err, errlen);
+	if (rc != RG_OK) {
+		rg_dir_users_free(&copy);
+		return rc;
+	}
+	for (i = 0; i < copy.n && i < tables.n && rc == RG_OK; i++) {
+		const struct rg_dir_user *a = &copy.v[i], *b = &tables.v[i];
+		if (strcmp(a->roles.s, b->roles.s) ||
+		    strcmp(a->departments.s, b->departments.s) ||
+		    strcmp(a->units.s, b->units.s)) {
+			snprintf(err, errlen,
+			         "directory %s: user '%s' of service '%s' "
+			         "lists roles '%s', departments '%s', units "
+			         "'%s', but the assignments and memberships "
+			         "say '%s', '%s', '%s'",
+			         d->location, a->id, a->service, a->roles.s,
+			         a->departments.s, a->units.s, b->roles.s,
+			         b->departments.s, b->units.s);
+			rc = RG_EIO;
+		}
+	}
+	rg_dir_users_free(&copy);
+	rg_dir_users_free(&tables);
+	return rc;
+}
+
+int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen)
+{
+	char scratch[RG_MSG_MAX], msg[RG_MSG_MAX];
+	struct rg_dir *d;
+	int rc;
+
+	if (!errbuf) {
+		errbuf = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (errlen)
+		errbuf[0] = '\0';
+	if (!ctx)
+		return RG_EINVAL;
+	rc = rg_dir_read_begin(ctx, &d, errbuf, errlen);
+	if (rc != RG_OK)
+		return rc;
+	if (d->store) {
+		rc = d->ops->verify(d->store, msg, sizeof(msg));
+		if (rc != RG_OK)
+			snprintf(errbuf, errlen, "directory %s: %s",
+			         d->location, msg);
+		else
+			rc = lists_check(d, errbuf, errlen);
+	}
+	rg_dir_read_end(d);
+	return rc;
 }

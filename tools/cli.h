@@ -28,19 +28,60 @@ enum cli_exit {
 struct cli {
 	const char *config;     /* configuration file to open */
 	const char *plugin_dir; /* NULL: the config's, else the built-in */
+	const char *directory;  /* NULL: the config's directory */
 	int verbose;            /* -v count */
 	int quiet;              /* -q given */
 	int silent;             /* drop every library log line (lint) */
+	int argc;               /* the whole command line, for the audit */
+	char **argv;
+	/*
+	 * While not NULL, library log lines are appended here (as strings)
+	 * instead of printed: a directory command prints them itself, once,
+	 * rather than a warning or an error twice.
+	 */
+	json_t *log_capture;
+};
+
+/*
+ * Options that take a value, besides the global ones.  Each command says
+ * which it accepts with CLI_OPT_VAL(); the values land in cli_args.val.
+ */
+enum cli_val {
+	CLI_VAL_NAME,        /* --name */
+	CLI_VAL_BU,          /* --bu */
+	CLI_VAL_STATUS,      /* --status */
+	CLI_VAL_MAX_CHATS,   /* --max-chats */
+	CLI_VAL_DEPARTMENTS, /* --departments */
+	CLI_VAL_UNITS,       /* --units */
+	CLI_VAL_UNIT,        /* --unit */
+	CLI_VAL_PARENT,      /* --parent */
+	CLI_VAL_DESCRIPTION, /* --description */
+	CLI_VAL_OUTPUT,      /* -o, --output */
+	CLI_VAL_SERVICE,     /* --service */
+	CLI_VAL_USER,        /* --user */
+	CLI_VAL_SINCE,       /* --since */
+	CLI_VAL_UNTIL,       /* --until */
+	CLI_VAL_LIMIT,       /* --limit */
+	CLI_VAL_COUNT
 };
 
 /* Subcommand options a command accepts besides --json and --help. */
 #define CLI_OPT_EXPLAIN 0x1u
+#define CLI_OPT_STRICT  0x2u /* --strict */
+#define CLI_OPT_FORCE   0x4u /* --force */
+#define CLI_OPT_REPLACE 0x8u /* --replace */
+#define CLI_OPT_VAL(v)  (0x100u << (v))
 
 /* Parsed subcommand arguments. */
 struct cli_args {
 	int json;    /* --json */
 	int explain; /* --explain */
-	int argc;    /* positional arguments */
+	int strict;  /* --strict */
+	int force;   /* --force */
+	int replace; /* --replace */
+	/* Option values as given ("" is a value); NULL when not given. */
+	const char *val[CLI_VAL_COUNT];
+	int argc; /* positional arguments */
 	char **argv;
 };
 
@@ -49,7 +90,7 @@ struct cli_cmd;
 typedef int (*cli_run_fn)(struct cli *cli, const struct cli_cmd *cmd,
                           const struct cli_args *args);
 
-/* One subcommand. */
+/* One subcommand.  A name of two words ("user add") is a command of a group. */
 struct cli_cmd {
 	const char *name;
 	const char *usage;   /* what follows the name in a usage line */
@@ -78,7 +119,8 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 
 /*
  * Opens the context the global options name.  Returns CLI_EXIT_OK with *ctx
- * set, or prints why it could not and returns CLI_EXIT_ERROR.
+ * set, or prints why it could not and returns CLI_EXIT_ERROR.  The tool
+ * runs one command and exits, so no thread watches the directory.
  */
 int cli_open(struct cli *cli, rg_context **ctx);
 
@@ -140,6 +182,25 @@ int cli_list_has(const char *const *items, const char *id);
 /* Number of strings in a NULL-terminated list (0 for NULL). */
 size_t cli_list_len(const char *const *items);
 
+/*
+ * Splits a comma-separated list ("a,b") into a NULL-terminated array to
+ * free() with cli_split_free(); "" is the empty list.  Returns NULL after
+ * printing why: out of memory, or an empty item ("a,,b") when what names
+ * the option (e.g. "--departments").
+ */
+char **cli_split(const char *list, const char *what);
+void cli_split_free(char **items);
+
+/*
+ * The command line as typed, for the audit trail: "rolegate" and every
+ * argument after the program name, joined by spaces and quoted for a POSIX
+ * shell where needed.  To free(); NULL when out of memory.
+ */
+char *cli_command_line(const struct cli *cli);
+
+/* Who runs the command: $SUDO_USER, else $USER, else the uid.  To free(). */
+char *cli_actor(void);
+
 /* ---- JSON -------------------------------------------------------------- */
 
 /* A JSON string, or null for NULL (and for "" when empty_is_null). */
@@ -154,6 +215,12 @@ json_t *cli_jlist(const char *const *items);
  * CLI_EXIT_ERROR.
  */
 int cli_json_print(json_t *obj, int status);
+
+/* ---- Commands of the directory (admin*.c, dirio.c) -------------------- */
+
+/* The directory's commands, for rolegate.c's command lookup and help. */
+extern const struct cli_cmd cli_admin_commands[];
+extern const size_t cli_admin_ncommands;
 
 /* ---- Subcommands ------------------------------------------------------- */
 

@@ -1,11 +1,13 @@
 /*
  * rolegate.c - the rolegate command-line tool: options, commands, context.
  *
- *   rolegate [-c CONFIG] [--plugin-dir DIR] [-v|-q] COMMAND [ARGS]
+ *   rolegate [-c CONFIG] [--plugin-dir DIR] [--directory PATH] [-v|-q]
+ *            COMMAND [ARGS]
  *
  * Global options come before the command (they are also accepted after it);
- * each command parses its own options.  Exit statuses are those of enum
- * cli_exit for every command.
+ * each command accepts the options its table entry names.  A command may be
+ * two words ("user add"): the first names a group.  Exit statuses are those
+ * of enum cli_exit for every command.
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rolegated-conf.h"
 
 #ifndef RG_SYSCONFDIR
 #define RG_SYSCONFDIR "/etc/rolegate"
@@ -24,13 +27,74 @@
 #define CLI_DEFAULT_CONFIG RG_SYSCONFDIR "/rolegate.conf"
 #define CLI_ENV_CONFIG     "ROLEGATE_CONFIG"
 #define CLI_ENV_PLUGIN_DIR "ROLEGATE_PLUGIN_DIR"
+#define CLI_ENV_DIRECTORY  "ROLEGATE_DIRECTORY"
 
-/* Long-only options get values above any character. */
+/* Width of the command column in --help. */
+#define HELP_NAME_WIDTH 18
+
+/*
+ * Long-only options get values above any character; the options of
+ * cmd_options[] get OPT_CMD + their index.
+ */
 enum {
 	OPT_PLUGIN_DIR = UCHAR_MAX + 1,
+	OPT_DIRECTORY,
 	OPT_JSON,
-	OPT_EXPLAIN,
+	OPT_CMD,
 };
+
+/* An option a command may accept (cli_cmd.opts), with its help line. */
+struct cmd_option {
+	const char *name;
+	int short_name; /* 0: none */
+	unsigned bit;   /* CLI_OPT_* */
+	int val;        /* enum cli_val, or -1 for a flag */
+	const char *arg;
+	const char *help;
+};
+
+static const struct cmd_option cmd_options[] = {
+    {"explain", 0, CLI_OPT_EXPLAIN, -1, NULL,
+     "print the trace and suggestions"},
+    {"strict", 0, CLI_OPT_STRICT, -1, NULL,
+     "refuse a role whose prerequisites the user lacks"},
+    {"force", 0, CLI_OPT_FORCE, -1, NULL,
+     "unassign the role from its holders first"},
+    {"replace", 0, CLI_OPT_REPLACE, -1, NULL,
+     "first delete the data of the file's services"},
+    {"name", 0, CLI_OPT_VAL(CLI_VAL_NAME), CLI_VAL_NAME, "NAME",
+     "display name"},
+    {"bu", 0, CLI_OPT_VAL(CLI_VAL_BU), CLI_VAL_BU, "UNIT",
+     "business unit ('' clears it)"},
+    {"status", 0, CLI_OPT_VAL(CLI_VAL_STATUS), CLI_VAL_STATUS, "STATUS",
+     "available or unavailable"},
+    {"max-chats", 0, CLI_OPT_VAL(CLI_VAL_MAX_CHATS), CLI_VAL_MAX_CHATS, "N",
+     "simultaneous chats (0: no limit; '' clears)"},
+    {"departments", 0, CLI_OPT_VAL(CLI_VAL_DEPARTMENTS), CLI_VAL_DEPARTMENTS,
+     "A,B", "departments, comma-separated ('' for none)"},
+    {"units", 0, CLI_OPT_VAL(CLI_VAL_UNITS), CLI_VAL_UNITS, "A,B",
+     "units, comma-separated"},
+    {"unit", 0, CLI_OPT_VAL(CLI_VAL_UNIT), CLI_VAL_UNIT, "UNIT",
+     "the unit it belongs to ('' for none)"},
+    {"parent", 0, CLI_OPT_VAL(CLI_VAL_PARENT), CLI_VAL_PARENT, "UNIT",
+     "parent business unit (none: the root)"},
+    {"description", 0, CLI_OPT_VAL(CLI_VAL_DESCRIPTION), CLI_VAL_DESCRIPTION,
+     "TEXT", "description"},
+    {"output", 'o', CLI_OPT_VAL(CLI_VAL_OUTPUT), CLI_VAL_OUTPUT, "FILE",
+     "write to FILE instead of standard output"},
+    {"service", 0, CLI_OPT_VAL(CLI_VAL_SERVICE), CLI_VAL_SERVICE, "SERVICE",
+     "only records of this service"},
+    {"user", 0, CLI_OPT_VAL(CLI_VAL_USER), CLI_VAL_USER, "USER",
+     "only records about this user"},
+    {"since", 0, CLI_OPT_VAL(CLI_VAL_SINCE), CLI_VAL_SINCE, "TIME",
+     "from TIME on (UTC, ISO 8601: 2024-05-01[T10:00[:00]])"},
+    {"until", 0, CLI_OPT_VAL(CLI_VAL_UNTIL), CLI_VAL_UNTIL, "TIME",
+     "before TIME"},
+    {"limit", 0, CLI_OPT_VAL(CLI_VAL_LIMIT), CLI_VAL_LIMIT, "N",
+     "the newest N records"},
+};
+
+#define NCMD_OPTIONS (sizeof(cmd_options) / sizeof(cmd_options[0]))
 
 static const struct cli_cmd commands[] = {
     {
@@ -144,6 +208,45 @@ static const struct cli_cmd commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* Both tables as one sequence: the query commands, then the directory's. */
+static size_t command_count(void)
+{
+	return NCOMMANDS + cli_admin_ncommands;
+}
+
+static const struct cli_cmd *command_at(size_t i)
+{
+	return i < NCOMMANDS ? &commands[i]
+	                     : &cli_admin_commands[i - NCOMMANDS];
+}
+
+/* The length of a command's group word ("user" of "user add"), else 0. */
+static size_t group_len(const struct cli_cmd *cmd)
+{
+	const char *space = strchr(cmd->name, ' ');
+
+	return space ? (size_t)(space - cmd->name) : 0;
+}
+
+/* 1 when cmd belongs to the group called word. */
+static int in_group(const struct cli_cmd *cmd, const char *word)
+{
+	size_t len = group_len(cmd);
+
+	return len && strlen(word) == len && strncmp(cmd->name, word, len) == 0;
+}
+
+/* 1 when word names a group of commands. */
+static int is_group(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < command_count(); i++)
+		if (in_group(command_at(i), word))
+			return 1;
+	return 0;
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -183,6 +286,9 @@ static void print_global_options(FILE *stream)
 	      "      --plugin-dir DIR  load plugins from DIR (default: "
 	      "$" CLI_ENV_PLUGIN_DIR ",\n"
 	      "                        else the config's plugin_dir)\n"
+	      "      --directory PATH  the directory database (default: "
+	      "$" CLI_ENV_DIRECTORY ",\n"
+	      "                        else the config's directory)\n"
 	      "  -v, --verbose         log more (repeat for debug)\n"
 	      "  -q, --quiet           log errors only\n"
 	      "  -h, --help            show this help\n"
@@ -197,16 +303,20 @@ static void print_help(FILE *stream)
 	fprintf(stream,
 	        "Usage: %s [GLOBAL OPTIONS] COMMAND [--json] [ARGS]\n"
 	        "       %s --help | --version | COMMAND --help\n\n"
-	        "Asks a rolegate configuration who may do what.\n\n"
-	        "Commands:\n",
+	        "Asks a rolegate configuration who may do what, and manages "
+	        "its directory\nof users, role assignments and organisation."
+	        "\n\nCommands:\n",
 	        CLI_NAME, CLI_NAME);
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stream, "  %-11s %s\n", commands[i].name,
-		        commands[i].summary);
+	for (i = 0; i < command_count(); i++) {
+		if (i == NCOMMANDS)
+			fputs("\nDirectory commands:\n", stream);
+		fprintf(stream, "  %-*s %s\n", HELP_NAME_WIDTH,
+		        command_at(i)->name, command_at(i)->summary);
+	}
 	fputc('\n', stream);
 	print_global_options(stream);
-	fputs("\nExit status: 0 allow/ok, 1 deny/problems found, "
-	      "2 error.\n",
+	fputs("\nExit status: 0 allow/ok/done, 1 deny/problems found/"
+	      "refused, 2 error.\n",
 	      stream);
 }
 
@@ -219,20 +329,49 @@ static void print_short_usage(void)
 	        CLI_NAME, CLI_NAME);
 }
 
+/* One line of a command's option help. */
+static void print_option(const char *short_name, const char *name,
+                         const char *arg, const char *help)
+{
+	char left[64];
+
+	snprintf(left, sizeof(left), "%s%s--%s%s%s",
+	         short_name ? short_name : "", short_name ? ", " : "    ", name,
+	         arg ? " " : "", arg ? arg : "");
+	printf("  %-22s %s\n", left, help);
+}
+
 static void print_command_help(const struct cli_cmd *cmd)
 {
+	size_t i;
+
 	cli_usage(stdout, cmd);
 	printf("\n%s %s: %s.\n\n", CLI_NAME, cmd->name, cmd->summary);
 	if (cmd->help)
 		printf("%s\n", cmd->help);
-	fputs("Options:\n"
-	      "      --json     print one JSON object\n",
-	      stdout);
-	if (cmd->opts & CLI_OPT_EXPLAIN)
-		fputs("      --explain  print the trace and suggestions\n",
-		      stdout);
-	fputs("  -h, --help     show this help\n\n", stdout);
+	fputs("Options:\n", stdout);
+	print_option(NULL, "json", NULL, "print one JSON object");
+	for (i = 0; i < NCMD_OPTIONS; i++) {
+		const struct cmd_option *o = &cmd_options[i];
+		char s[] = {'-', (char)o->short_name, '\0'};
+
+		if (cmd->opts & o->bit)
+			print_option(o->short_name ? s : NULL, o->name, o->arg,
+			             o->help);
+	}
+	print_option("-h", "help", NULL, "show this help");
+	putchar('\n');
 	print_global_options(stdout);
+}
+
+/* The usage lines of every command of a group, for `GROUP --help`. */
+static void print_group_help(FILE *stream, const char *group)
+{
+	size_t i;
+
+	for (i = 0; i < command_count(); i++)
+		if (in_group(command_at(i), group))
+			cli_usage(stream, command_at(i));
 }
 
 static void print_version(void)
@@ -241,14 +380,42 @@ static void print_version(void)
 	       rg_version());
 }
 
-static const struct cli_cmd *find_command(const char *name)
+/*
+ * The command named by the words at argv (one word, or a group and a
+ * second word); *nwords gets how many words it took.  NULL when there is
+ * no such command.
+ */
+static const struct cli_cmd *find_command(int argc, char **argv, int *nwords)
 {
 	size_t i;
 
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	for (i = 0; i < command_count(); i++) {
+		const struct cli_cmd *cmd = command_at(i);
+
+		if (!group_len(cmd) && strcmp(cmd->name, argv[0]) == 0) {
+			*nwords = 1;
+			return cmd;
+		}
+		if (argc > 1 && in_group(cmd, argv[0]) &&
+		    strcmp(cmd->name + group_len(cmd) + 1, argv[1]) == 0) {
+			*nwords = 2;
+			return cmd;
+		}
+	}
 	return NULL;
+}
+
+/* After a group word without a known second word: say what there is. */
+static int group_error(const char *group, const char *word)
+{
+	if (word && strcmp(word, "--help") != 0 && strcmp(word, "-h") != 0)
+		cli_error("unknown command '%s %s'", group, word);
+	else if (!word)
+		cli_error("%s: missing subcommand", group);
+	print_group_help(word ? stdout : stderr, group);
+	return word && (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0)
+	           ? CLI_EXIT_OK
+	           : CLI_EXIT_ERROR;
 }
 
 /*
@@ -301,22 +468,38 @@ static void log_line(void *user, rg_log_level level, const char *msg)
 
 	if (cli->silent || level > log_level(cli))
 		return;
+	if (cli->log_capture &&
+	    json_array_append_new(cli->log_capture, json_string(msg)) == 0)
+		return;
 	fprintf(stderr, "%s: %s\n", CLI_NAME, msg);
 }
 
 int cli_open(struct cli *cli, rg_context **ctx)
 {
 	char err[512] = "";
+	struct rgd_conf daemon_conf;
 	rg_options opts;
 	int rc;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = cli->config;
 	opts.plugin_dir = cli->plugin_dir;
+	opts.directory = cli->directory;
+	/* One command, then exit: nothing to watch for. */
+	opts.flags = RG_OPEN_NO_WATCH;
 	opts.log = log_line;
 	opts.log_user = cli;
 	opts.log_level = log_level(cli);
+	/* rolegated's sections: checked (lint reports them), then dropped. */
+	if (rgd_conf_init(&daemon_conf) != RG_OK) {
+		cli_error("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	opts.app_sections = rgd_conf_sections;
+	opts.app_conf = rgd_conf_key;
+	opts.app_user = &daemon_conf;
 	rc = rg_open(ctx, &opts, err, sizeof(err));
+	rgd_conf_free(&daemon_conf);
 	if (rc == RG_OK && *ctx)
 		return CLI_EXIT_OK;
 	*ctx = NULL;
@@ -329,19 +512,42 @@ int cli_open(struct cli *cli, rg_context **ctx)
 
 /*
  * One table for both parsers: global options are also accepted after the
- * command; each parser rejects the options that are not its own.
+ * command; each parser rejects the options that are not its own.  The
+ * commands' options follow, from cmd_options[].
  */
-static const struct option longopts[] = {
+static const struct option global_longopts[] = {
     {"config", required_argument, NULL, 'c'},
     {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+    {"directory", required_argument, NULL, OPT_DIRECTORY},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {"json", no_argument, NULL, OPT_JSON},
-    {"explain", no_argument, NULL, OPT_EXPLAIN},
-    {NULL, 0, NULL, 0},
 };
+
+#define NGLOBAL_OPTIONS (sizeof(global_longopts) / sizeof(global_longopts[0]))
+
+/* getopt's table: the global options, the commands' and the end mark. */
+struct longopts {
+	struct option o[NGLOBAL_OPTIONS + NCMD_OPTIONS + 1];
+};
+
+static void build_longopts(struct longopts *l)
+{
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	memcpy(l->o, global_longopts, sizeof(global_longopts));
+	for (i = 0; i < NCMD_OPTIONS; i++) {
+		struct option *o = &l->o[NGLOBAL_OPTIONS + i];
+
+		o->name = cmd_options[i].name;
+		o->has_arg =
+		    cmd_options[i].val >= 0 ? required_argument : no_argument;
+		o->val = OPT_CMD + (int)i;
+	}
+}
 
 /* Applies a global option; returns 0, or -1 when opt is not one. */
 static int global_option(struct cli *cli, int opt)
@@ -352,6 +558,9 @@ static int global_option(struct cli *cli, int opt)
 		return 0;
 	case OPT_PLUGIN_DIR:
 		cli->plugin_dir = optarg;
+		return 0;
+	case OPT_DIRECTORY:
+		cli->directory = optarg;
 		return 0;
 	case 'v':
 		cli->verbose++;
@@ -375,33 +584,67 @@ static const char *bad_option(char **argv)
 
 enum parse_result { PARSE_RUN, PARSE_EXIT_OK, PARSE_EXIT_ERROR };
 
+/*
+ * Applies a command option: returns 0, -1 when opt is none of cmd_options[],
+ * or -2 (after a usage error) when cmd does not take it.
+ */
+static int command_option(const struct cli_cmd *cmd, int opt,
+                          struct cli_args *args)
+{
+	const struct cmd_option *o = NULL;
+	size_t i;
+
+	for (i = 0; i < NCMD_OPTIONS; i++)
+		if (opt == OPT_CMD + (int)i ||
+		    (opt < OPT_CMD && opt == cmd_options[i].short_name))
+			o = &cmd_options[i];
+	if (!o)
+		return -1;
+	if (!(cmd->opts & o->bit)) {
+		cli_usage_error(cmd, "unknown option '--%s'", o->name);
+		return -2;
+	}
+	if (o->val >= 0)
+		args->val[o->val] = optarg;
+	else if (o->bit == CLI_OPT_EXPLAIN)
+		args->explain = 1;
+	else if (o->bit == CLI_OPT_STRICT)
+		args->strict = 1;
+	else if (o->bit == CLI_OPT_FORCE)
+		args->force = 1;
+	else if (o->bit == CLI_OPT_REPLACE)
+		args->replace = 1;
+	return 0;
+}
+
 static enum parse_result parse_command(struct cli *cli,
                                        const struct cli_cmd *cmd, int argc,
                                        char **argv, struct cli_args *args)
 {
+	struct longopts longopts;
 	int opt;
 
+	build_longopts(&longopts);
 	memset(args, 0, sizeof(*args));
 	optind = 0; /* glibc: start over on a new argv */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":c:vqh", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, ":c:vqho:", longopts.o, NULL)) !=
 	       -1) {
+		int rc;
+
 		if (global_option(cli, opt) == 0)
 			continue;
+		rc = command_option(cmd, opt, args);
+		if (rc == 0)
+			continue;
+		if (rc == -2)
+			return PARSE_EXIT_ERROR;
 		switch (opt) {
 		case 'h':
 			print_command_help(cmd);
 			return PARSE_EXIT_OK;
 		case OPT_JSON:
 			args->json = 1;
-			break;
-		case OPT_EXPLAIN:
-			if (!(cmd->opts & CLI_OPT_EXPLAIN)) {
-				cli_usage_error(cmd, "unknown option '%s'",
-				                bad_option(argv));
-				return PARSE_EXIT_ERROR;
-			}
-			args->explain = 1;
 			break;
 		case ':':
 			cli_usage_error(cmd, "option '%s' needs a value",
@@ -431,11 +674,13 @@ static enum parse_result parse_command(struct cli *cli,
 static enum parse_result parse_global(struct cli *cli, int argc, char **argv,
                                       int *index)
 {
+	struct longopts longopts;
 	int opt;
 
+	build_longopts(&longopts);
 	opterr = 0;
 	/* '+': stop at the command, whose options are its own. */
-	while ((opt = getopt_long(argc, argv, "+:c:vqhV", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "+:c:vqhV", longopts.o, NULL)) !=
 	       -1) {
 		if (global_option(cli, opt) == 0)
 			continue;
@@ -465,12 +710,17 @@ static enum parse_result parse_global(struct cli *cli, int argc, char **argv,
 static int help_command(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
+	int nwords;
 
 	if (argc < 2) {
 		print_help(stdout);
 		return CLI_EXIT_OK;
 	}
-	cmd = find_command(argv[1]);
+	cmd = find_command(argc - 1, argv + 1, &nwords);
+	if (!cmd && is_group(argv[1]) && argc == 2) {
+		print_group_help(stdout, argv[1]);
+		return CLI_EXIT_OK;
+	}
 	if (!cmd) {
 		cli_error("unknown command '%s'", argv[1]);
 		return CLI_EXIT_ERROR;
@@ -483,7 +733,7 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
 	struct cli_args args;
-	int index = 0;
+	int index = 0, nwords = 0;
 
 	switch (parse_global(cli, argc, argv, &index)) {
 	case PARSE_EXIT_OK:
@@ -500,12 +750,17 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if (strcmp(argv[index], "help") == 0)
 		return help_command(argc - index, argv + index);
-	cmd = find_command(argv[index]);
+	cmd = find_command(argc - index, argv + index, &nwords);
+	if (!cmd && is_group(argv[index]))
+		return group_error(argv[index],
+		                   index + 1 < argc ? argv[index + 1] : NULL);
 	if (!cmd) {
 		cli_error("unknown command '%s'", argv[index]);
 		print_short_usage();
 		return CLI_EXIT_ERROR;
 	}
+	/* getopt sees the command's last word as the program name. */
+	index += nwords - 1;
 	switch (parse_command(cli, cmd, argc - index, argv + index, &args)) {
 	case PARSE_EXIT_OK:
 		return CLI_EXIT_OK;
@@ -522,6 +777,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli->plugin_dir = env(CLI_ENV_PLUGIN_DIR);
 	if (!cli->plugin_dir)
 		cli->plugin_dir = build_tree_plugin_dir();
+	if (!cli->directory)
+		cli->directory = env(CLI_ENV_DIRECTORY);
 	return cmd->run(cli, cmd, &args);
 }
 
@@ -531,6 +788,8 @@ int main(int argc, char **argv)
 	int status;
 
 	memset(&cli, 0, sizeof(cli));
+	cli.argc = argc;
+	cli.argv = argv;
 	status = run(&cli, argc, argv);
 	/* A full disk must not pass for an answer. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -237,6 +238,125 @@ size_t cli_list_len(const char *const *items)
 	while (items && items[n])
 		n++;
 	return n;
+}
+
+char **cli_split(const char *list, const char *what)
+{
+	size_t n = 1, i = 0;
+	char **items;
+	const char *p, *start;
+
+	for (p = list; *p; p++)
+		n += *p == ',';
+	items = calloc(n + 1, sizeof(*items));
+	if (!items) {
+		cli_error("out of memory");
+		return NULL;
+	}
+	if (!*list)
+		return items;
+	for (start = p = list;; p++) {
+		if (*p && *p != ',')
+			continue;
+		if (p == start) {
+			cli_error("%s: empty item in '%s'", what, list);
+			goto fail;
+		}
+		items[i] = strndup(start, (size_t)(p - start));
+		if (!items[i++]) {
+			cli_error("out of memory");
+			goto fail;
+		}
+		if (!*p)
+			break;
+		start = p + 1;
+	}
+	return items;
+fail:
+	cli_split_free(items);
+	return NULL;
+}
+
+void cli_split_free(char **items)
+{
+	size_t i;
+
+	for (i = 0; items && items[i]; i++)
+		free(items[i]);
+	free(items);
+}
+
+/* 1 when a shell takes word as it is, without quotes. */
+static int shell_plain(const char *word)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+	                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                           "0123456789@%+=:,./_-";
+
+	return *word && strspn(word, safe) == strlen(word);
+}
+
+/* Appends word to buf at *len, quoted when needed; buf is large enough. */
+static void shell_append(char *buf, size_t *len, const char *word)
+{
+	const char *p;
+
+	if (shell_plain(word)) {
+		memcpy(buf + *len, word, strlen(word));
+		*len += strlen(word);
+		return;
+	}
+	buf[(*len)++] = '\'';
+	for (p = word; *p; p++) {
+		if (*p != '\'') {
+			buf[(*len)++] = *p;
+			continue;
+		}
+		/* ' becomes '\'' : close, an escaped quote, reopen. */
+		memcpy(buf + *len, "'\\''", 4);
+		*len += 4;
+	}
+	buf[(*len)++] = '\'';
+}
+
+char *cli_command_line(const struct cli *cli)
+{
+	/* Worst case per word: every byte a quote (4 bytes), 2 quotes, space.
+	 */
+	static const size_t quote_cost = 4, word_extra = 3;
+	size_t size = sizeof(CLI_NAME), len = 0;
+	char *buf;
+	int i;
+
+	for (i = 1; i < cli->argc; i++)
+		size += strlen(cli->argv[i]) * quote_cost + word_extra;
+	buf = malloc(size);
+	if (!buf)
+		return NULL;
+	memcpy(buf, CLI_NAME, sizeof(CLI_NAME) - 1);
+	len = sizeof(CLI_NAME) - 1;
+	for (i = 1; i < cli->argc; i++) {
+		buf[len++] = ' ';
+		shell_append(buf, &len, cli->argv[i]);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+char *cli_actor(void)
+{
+	static const char *const vars[] = {"SUDO_USER", "USER"};
+	char uid[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *value = getenv(vars[i]);
+
+		if (value && *value)
+			return strdup(value);
+	}
+	snprintf(uid, sizeof(uid), "%lu", (unsigned long)getuid());
+	return strdup(uid);
 }
 
 json_t *cli_jstr(const char *s, int empty_is_null)

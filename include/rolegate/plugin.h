@@ -301,6 +301,7 @@ RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
  * Organisation data an administrator keeps in the directory, as facts
  * (kind, name, attribute) -> value:
  *   ("bu", NAME, "parent")            parent business unit, "" for the root
+ *   ("department", NAME, "name")      NAME (the department exists)
  *   ("department", NAME, "unit")      the unit it belongs to, or absent
  *   ("department", NAME, "max_chats") its chat limit, or absent
  *   ("unit", NAME, "name")            NAME (the unit exists)

@@ -80,7 +80,40 @@ int d365_depths_add(struct d365_depths *d, uint32_t role, uint32_t priv,
 void d365_depths_free(struct d365_depths *d)
 {
 	free(d->v);
+	free(d->priv);
 	memset(d, 0, sizeof(*d));
+}
+
+static void roleset_add(rg_roleset *s, uint32_t i)
+{
+	if (i < RG_MAX_ROLES)
+		s->w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1
+		                                 << (i % RG_BITSET_WORD_BITS);
+}
+
+int d365_depths_index(struct d365_depths *d, const rg_roleset *declared)
+{
+	uint32_t npriv = 0, p;
+	size_t i;
+	int want;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].priv + 1 > npriv)
+			npriv = d->v[i].priv + 1;
+	free(d->priv);
+	d->priv = npriv ? calloc(npriv, sizeof(*d->priv)) : NULL;
+	if (npriv && !d->priv)
+		return RG_ENOMEM;
+	d->npriv = npriv;
+	d->declared = *declared;
+	for (p = 0; p < npriv; p++)
+		d->priv[p].custom = d365_depths_custom(d, p);
+	for (i = 0; i < d->n; i++)
+		for (want = 0; want <= D365_DEPTH_ORGANIZATION; want++)
+			if ((int)d->v[i].depth < want)
+				roleset_add(&d->priv[d->v[i].priv].below[want],
+				            d->v[i].role);
+	return RG_OK;
 }
 
 enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
@@ -91,11 +124,30 @@ enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
 	return g ? g->depth : D365_DEPTH_ORGANIZATION;
 }
 
-static void roleset_del(rg_roleset *s, uint32_t i)
+enum d365_depth d365_depths_custom(const struct d365_depths *d, uint32_t priv)
 {
-	if (i < RG_MAX_ROLES)
-		s->w[i / RG_BITSET_WORD_BITS] &=
-		    ~((uint64_t)1 << (i % RG_BITSET_WORD_BITS));
+	enum d365_depth least = D365_DEPTH_ORGANIZATION;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].priv == priv && d->v[i].depth < least)
+			least = d->v[i].depth;
+	return least;
+}
+
+/* A role an administrator created: not one the policy declared. */
+static int is_custom(const struct d365_depths *d, uint32_t role)
+{
+	return !rg_roleset_has(&d->declared, role);
+}
+
+/* The depth at which role (declared or custom) grants priv. */
+static enum d365_depth role_depth(const struct d365_depths *d, uint32_t role,
+                                  uint32_t priv)
+{
+	if (!is_custom(d, role))
+		return d365_depths_get(d, role, priv);
+	return priv < d->npriv ? d->priv[priv].custom : D365_DEPTH_ORGANIZATION;
 }
 
 /*
@@ -104,6 +156,9 @@ static void roleset_del(rg_roleset *s, uint32_t i)
  * greatest first, with the roles granting priv below that depth taken out:
  * the first depth at which the rest still hold priv effectively is the
  * combined depth.  At most four allocation-free calls.
+ *
+ * Custom roles all hold priv at one depth (d365_depths_custom()), so they
+ * are taken out together.
  *
  * Taking a role out could in principle break the prerequisite of another
  * role, if a policy made a role that grants priv the prerequisite of one
@@ -114,21 +169,31 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
                     const rg_roleset *roles, uint32_t priv,
                     enum d365_depth *depth, long *role)
 {
+	const struct d365_priv_depths *pd =
+	    priv < d->npriv ? &d->priv[priv] : NULL;
 	int want;
-	size_t i;
+	size_t w;
 
 	for (want = D365_DEPTH_ORGANIZATION; want >= D365_DEPTH_USER; want--) {
 		rg_roleset s = *roles;
 		rg_grant_info gi;
 
-		for (i = 0; i < d->n; i++)
-			if (d->v[i].priv == priv && (int)d->v[i].depth < want)
-				roleset_del(&s, d->v[i].role);
+		/* Without qualified grants, every role holds it org-wide. */
+		if (pd) {
+			int keep_custom = (int)pd->custom >= want;
+			for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
+				s.w[w] &= ~pd->below[want].w[w];
+				if (!keep_custom)
+					s.w[w] &= d->declared.w[w];
+			}
+		}
 		if (rg_effective(req, &s, priv, &gi) && gi.role >= 0) {
 			*role = gi.role;
-			*depth = d365_depths_get(d, (uint32_t)gi.role, priv);
+			*depth = role_depth(d, (uint32_t)gi.role, priv);
 			return 1;
 		}
+		if (!pd)
+			return 0; /* nothing was masked: no lesser depth */
 	}
 	return 0;
 }

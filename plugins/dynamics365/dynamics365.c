@@ -8,9 +8,22 @@
  *   policy=PATH  The role model: dynamics365-2019.ini or dynamics365-2021.ini
  *                (required).  Its [policy] product must be dynamics365.
  *   tenant=PATH  The tenant's business-unit tree (optional; format in
- *                tenant.c and doc/dynamics365.md).  Without it, a request
- *                naming a business unit is denied: no unit is known.
+ *                tenant.c and doc/dynamics365.md).  It is used only while
+ *                the directory holds no business unit of the service.
+ *                Without either, a request naming a business unit is
+ *                denied: no unit is known.
  *   Relative paths resolve against the configuration file's directory.
+ *
+ * DIRECTORY
+ *   Once an administrator adds business units to the directory, the tree
+ *   is the directory's (facts ("bu", NAME, "parent")), read afresh for
+ *   each request, and the tenant file is ignored.  A directory user's unit
+ *   (subject attribute bu) is the one the directory gives the user.  A
+ *   unit more than 256 levels below the root denies.  Custom roles created
+ *   in the directory grant through the core; a custom role holds a
+ *   privilege at the least depth at which the policy grants it to any role
+ *   (so never further than the narrowest built-in grant), and the reason
+ *   names it.
  *
  * DECISION
  *   1. A privilege is held when one of the subject's roles grants it (the
@@ -36,7 +49,8 @@
  *      bu must be the subject's unit.
  *   4. Fail closed: an unknown business unit (bu or subject bu), a target
  *      unit with no subject unit, an owner that cannot be compared, an
- *      empty value: deny, with a reason naming the attribute.
+ *      empty value, a directory tree too deep to walk: deny, with a reason
+ *      naming the attribute or the unit.
  *
  * VALIDATION
  *   The core reports every unmet role and privilege prerequisite declared
@@ -69,14 +83,13 @@ struct d365_state {
 	int loaded; /* declare() succeeded */
 };
 
-/* What a request targets, resolved against the tenant tree. */
+/* What a request targets, checked against the tree in use. */
 struct d365_target {
-	const char *bu; /* target unit name, or NULL */
-	long bu_ix;     /* its index in the tree */
-	const char *subject_bu;
-	long subject_bu_ix; /* -1 when the subject names no unit */
-	const char *owner;  /* record owner, or NULL */
-	const char *self;   /* the subject's user id, or NULL */
+	struct d365_bus bus;    /* the tree: the directory's or the file's */
+	const char *bu;         /* target unit name, or NULL */
+	const char *subject_bu; /* the subject's unit, or NULL */
+	const char *owner;      /* record owner, or NULL */
+	const char *self;       /* the subject's user id, or NULL */
 };
 
 /* ---- open, close, declare --------------------------------------------- */
@@ -181,6 +194,8 @@ static int d365_declare(void *state, rg_plugin_handle *h)
 
 	rc = rg_policy_load(h, st->policy, &hooks, st);
 	if (rc == RG_OK)
+		rc = d365_depths_index(&st->depths, rg_own_roles(h));
+	if (rc == RG_OK)
 		st->loaded = 1;
 	return rc;
 }
@@ -198,29 +213,35 @@ static rg_result d365_nonempty(const char *what, const char *value,
 	return RG_ALLOW;
 }
 
-/* Resolves one unit name; deny naming the attribute when it is unknown. */
-static rg_result d365_unit(const struct d365_state *st, const char *what,
-                           const char *name, long *ix, rg_plugin_answer *ans)
+/* Checks one unit name; deny naming the attribute when it is unknown. */
+static rg_result d365_unit(const struct d365_state *st,
+                           const struct d365_bus *bus, const char *what,
+                           const char *name, rg_plugin_answer *ans)
 {
-	*ix = -1;
-	if (!name)
+	if (!name || d365_bus_known(bus, name))
 		return RG_ALLOW;
-	if (!st->have_tree) {
+	switch (bus->source) {
+	case D365_BU_DIRECTORY:
 		rg_answer(ans,
-		          "attribute %s: unknown business unit '%s' (no "
-		          "tenant business-unit tree is configured)",
+		          "attribute %s: unknown business unit '%s' (not in "
+		          "the directory's business-unit tree)",
 		          what, name);
-		return RG_DENY;
-	}
-	*ix = d365_tree_find(&st->tree, name);
-	if (*ix < 0) {
+		break;
+	case D365_BU_TENANT:
 		rg_answer(ans,
 		          "attribute %s: unknown business unit '%s' (not in "
 		          "the tenant's tree, root '%s')",
 		          what, name, st->tree.root_name);
-		return RG_DENY;
+		break;
+	default:
+		rg_answer(ans,
+		          "attribute %s: unknown business unit '%s' (no "
+		          "tenant business-unit tree is configured and the "
+		          "directory has none)",
+		          what, name);
+		break;
 	}
-	return RG_ALLOW;
+	return RG_DENY;
 }
 
 /* Reads and checks the target attributes; deny on any bad value. */
@@ -231,6 +252,7 @@ static rg_result d365_read_target(const struct d365_state *st,
 	const char *id;
 
 	memset(t, 0, sizeof(*t));
+	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL);
 	t->bu = rg_attr_get(req->attrs, req->nattrs, ATTR_BU);
 	t->owner = rg_attr_get(req->attrs, req->nattrs, ATTR_OWNER);
 	t->subject_bu = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
@@ -243,11 +265,11 @@ static rg_result d365_read_target(const struct d365_state *st,
 	    d365_nonempty(ATTR_BU, t->bu, ans) != RG_ALLOW ||
 	    d365_nonempty(ATTR_OWNER, t->owner, ans) != RG_ALLOW)
 		return RG_DENY;
-	if (d365_unit(st, "subject.bu", t->subject_bu, &t->subject_bu_ix,
-	              ans) != RG_ALLOW ||
-	    d365_unit(st, ATTR_BU, t->bu, &t->bu_ix, ans) != RG_ALLOW)
+	if (d365_unit(st, &t->bus, "subject.bu", t->subject_bu, ans) !=
+	        RG_ALLOW ||
+	    d365_unit(st, &t->bus, ATTR_BU, t->bu, ans) != RG_ALLOW)
 		return RG_DENY;
-	if (t->bu && t->subject_bu_ix < 0) {
+	if (t->bu && !t->subject_bu) {
 		rg_answer(ans,
 		          "attribute bu names unit '%s' but the subject has "
 		          "no business unit (subject.bu) to measure it from",
@@ -282,7 +304,7 @@ static rg_result d365_scope_user(const struct d365_target *t, const char *grant,
 		          grant, t->owner, t->self);
 		return RG_DENY;
 	}
-	if (t->bu && t->bu_ix != t->subject_bu_ix) {
+	if (t->bu && strcmp(t->bu, t->subject_bu) != 0) {
 		rg_answer(ans,
 		          "%s at user depth; target unit '%s' is not the "
 		          "subject's unit '%s'",
@@ -295,26 +317,27 @@ static rg_result d365_scope_user(const struct d365_target *t, const char *grant,
 }
 
 /* Is the target unit within depth (greater than user) of the subject's? */
-static int d365_unit_within(const struct d365_state *st,
-                            const struct d365_target *t, enum d365_depth depth)
+static enum d365_within d365_unit_within(const struct d365_target *t,
+                                         enum d365_depth depth)
 {
 	switch (depth) {
 	case D365_DEPTH_ORGANIZATION:
-		return 1;
+		return D365_WITHIN;
 	case D365_DEPTH_PARENT_CHILD:
-		return d365_tree_within(&st->tree, t->subject_bu_ix, t->bu_ix);
+		return d365_bus_within(&t->bus, t->subject_bu, t->bu);
 	case D365_DEPTH_BUSINESS_UNIT:
-		return t->bu_ix == t->subject_bu_ix;
+		return strcmp(t->bu, t->subject_bu) == 0 ? D365_WITHIN
+		                                         : D365_OUTSIDE;
 	default:
-		return 0;
+		return D365_OUTSIDE;
 	}
 }
 
-static rg_result d365_scope_unit(const struct d365_state *st,
-                                 const struct d365_target *t,
+static rg_result d365_scope_unit(const struct d365_target *t,
                                  enum d365_depth depth, const char *grant,
                                  rg_plugin_answer *ans)
 {
+	enum d365_within within;
 	const char *dname = d365_depth_name(depth);
 
 	if (!t->bu) {
@@ -334,7 +357,16 @@ static rg_result d365_scope_unit(const struct d365_state *st,
 		          grant, dname, t->owner);
 		return RG_DENY;
 	}
-	if (!d365_unit_within(st, t, depth)) {
+	within = d365_unit_within(t, depth);
+	if (within == D365_BROKEN) {
+		rg_answer(ans,
+		          "%s at %s depth; unit '%s' does not reach the root "
+		          "of the directory's business-unit tree within %d "
+		          "levels",
+		          grant, dname, t->bu, D365_BU_DEPTH_MAX);
+		return RG_DENY;
+	}
+	if (within != D365_WITHIN) {
 		rg_answer(ans,
 		          "%s at %s depth; target unit '%s' is outside '%s'",
 		          grant, dname, t->bu, t->subject_bu);
@@ -359,6 +391,7 @@ static rg_result d365_scope(const struct d365_state *st,
 {
 	enum d365_depth depth;
 	char grant[RG_REASON_MAX];
+	const char *rid;
 	long role = -1;
 
 	if (!d365_held_depth(req, &st->depths, req->roles,
@@ -370,11 +403,13 @@ static rg_result d365_scope(const struct d365_state *st,
 		return RG_ERROR;
 	}
 	ans->role = role;
-	snprintf(grant, sizeof(grant), "%s grants %s",
-	         rg_role_id(req->handle, (uint32_t)role), req->action_id);
+	/* A custom role's index is past the declared roles: ask the request. */
+	rid = rg_request_role_id(req, role);
+	snprintf(grant, sizeof(grant), "%s grants %s", rid ? rid : "a role",
+	         req->action_id);
 	if (depth == D365_DEPTH_USER)
 		return d365_scope_user(t, grant, ans);
-	return d365_scope_unit(st, t, depth, grant, ans);
+	return d365_scope_unit(t, depth, grant, ans);
 }
 
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,

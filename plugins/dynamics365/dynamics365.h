@@ -50,6 +50,48 @@ long d365_tree_find(const struct d365_tree *t, const char *name);
 /* 1 when unit is top or one of top's descendants. */
 int d365_tree_within(const struct d365_tree *t, long top, long unit);
 
+/* ---- The tree a decision uses (bu.c) ----------------------------------- */
+
+/*
+ * The deepest a directory unit may lie below the root: a walk that goes
+ * further denies (the directory refuses cycles; this bounds the cost).
+ */
+#define D365_BU_DEPTH_MAX 256
+
+enum d365_bu_source {
+	D365_BU_NONE,      /* no directory units and no tenant file */
+	D365_BU_TENANT,    /* the tenant file (tenant=PATH) */
+	D365_BU_DIRECTORY, /* the directory's facts ("bu", NAME, "parent") */
+};
+
+/* One request's view of the tree; on the stack, allocation-free. */
+struct d365_bus {
+	enum d365_bu_source source;
+	const rg_plugin_request *req;
+	const struct d365_tree *tree; /* the tenant file's, or NULL */
+	size_t count;                 /* units in the directory */
+};
+
+enum d365_within {
+	D365_OUTSIDE = 0,
+	D365_WITHIN = 1,
+	D365_BROKEN = -1, /* the walk found no root within the bound */
+};
+
+/*
+ * The directory's tree when it holds any unit of the service, else tree
+ * (the tenant file's, NULL when there is none).
+ */
+void d365_bus_init(struct d365_bus *b, const rg_plugin_request *req,
+                   const struct d365_tree *tree);
+
+/* 1 when unit is a unit of the tree in use. */
+int d365_bus_known(const struct d365_bus *b, const char *unit);
+
+/* Whether unit is top or lies below it. */
+enum d365_within d365_bus_within(const struct d365_bus *b, const char *top,
+                                 const char *unit);
+
 /* ---- Access depths (depth.c) ------------------------------------------ */
 
 /* Dataverse access depths, smallest first: each includes the ones before. */
@@ -77,10 +119,27 @@ struct d365_depth_grant {
  * Every qualified grant of a policy.  A grant without a qualifier is not
  * kept: it is organization-wide.
  */
+/*
+ * Per privilege, built once after the policy is read (d365_depths_index()):
+ * below[d] holds the roles that grant the privilege at a depth less than d,
+ * and custom the depth custom roles get, so that the decision path only
+ * masks bitsets.
+ */
+struct d365_priv_depths {
+	rg_roleset below[D365_DEPTH_ORGANIZATION + 1];
+	enum d365_depth custom;
+};
+
 struct d365_depths {
 	struct d365_depth_grant *v;
 	size_t n, cap;
+	struct d365_priv_depths *priv; /* indexed by privilege, npriv long */
+	uint32_t npriv;
+	rg_roleset declared; /* the roles the policy declared (not custom) */
 };
+
+/* Builds the per-privilege index; call once after the policy is read. */
+int d365_depths_index(struct d365_depths *d, const rg_roleset *declared);
 
 /*
  * Records that role grants priv at depth.  A role given the privilege twice
@@ -97,9 +156,18 @@ enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
                                 uint32_t priv);
 
 /*
+ * The depth at which a custom role (one an administrator created in the
+ * directory, which carries no depth) holds priv: the least depth at which
+ * the policy grants priv to any role, so that a custom role never reaches
+ * further than the narrowest built-in grant; organization when the policy
+ * qualifies no grant of priv.
+ */
+enum d365_depth d365_depths_custom(const struct d365_depths *d, uint32_t priv);
+
+/*
  * The greatest depth at which the subject's effective roles (prerequisites
- * met) grant priv, and a role that grants it there.  Returns 1 when held,
- * else 0.  Allocation-free.
+ * met), custom roles included, grant priv, and a role that grants it
+ * there.  Returns 1 when held, else 0.  Allocation-free.
  */
 int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
                     const rg_roleset *roles, uint32_t priv,

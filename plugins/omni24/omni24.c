@@ -42,7 +42,17 @@
  *	(subject.id= on the command line).  An empty owner, a subject with no
  *	id, or any other owner is denied with a reason.  A request naming no
  *	owner asks whether the privilege is held at all.
+ *
+ * CUSTOM ROLES IN THE DIRECTORY
+ *	Administrators create custom roles in the directory (rolegate role
+ *	create).  The custom_role hook accepts one only when every privilege
+ *	it grants is a category permission; otherwise it is refused with a
+ *	reason naming the first privilege that is not.  Once created, a
+ *	custom role grants through the core like any role, and the reason
+ *	names it.  Deleting one that is still assigned is refused by the
+ *	directory unless forced.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -703,8 +713,45 @@ static rg_result decide_own(const rg_plugin_request *req, const char *role,
 }
 
 /*
+ * The custom_role hook: a custom role is made of category permissions
+ * only, as Omni24's role editor allows.
+ */
+static int omni24_custom_role(const void *state, const rg_plugin_handle *h,
+                              const char *id, const uint32_t *privs, size_t n,
+                              char *reason, size_t reason_size)
+{
+	const struct omni24 *st = state;
+	size_t i;
+
+	(void)id; /* the core names the role in its message */
+	if (!st || !st->loaded) {
+		snprintf(reason, reason_size,
+		         "the omni24 policy was not loaded");
+		return RG_EREFUSED;
+	}
+	for (i = 0; i < n; i++) {
+		const char *pid = rg_privilege_id(h, privs[i]);
+
+		if (!pid) {
+			snprintf(reason, reason_size,
+			         "privilege #%u is not declared", privs[i]);
+			return RG_EREFUSED;
+		}
+		if (!is_category(st, (long)privs[i])) {
+			snprintf(reason, reason_size,
+			         "'%s' is not a category permission; custom "
+			         "roles may hold only category permissions",
+			         pid);
+			return RG_EREFUSED;
+		}
+	}
+	return RG_OK;
+}
+
+/*
  * The generic role decision first; then an allow is refined: an own-scope
- * privilege checks the owner, and every reason names the granting role.
+ * privilege checks the owner, and every reason names the granting role
+ * (declared or custom).
  */
 static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
                                rg_plugin_answer *ans)
@@ -722,8 +769,8 @@ static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
 	res = rg_decide_rbac(req, ans);
 	if (res != RG_ALLOW || p < 0 || p >= RG_MAX_PRIVILEGES)
 		return res;
-	role = ans->role >= 0 ? rg_role_id(req->handle, (uint32_t)ans->role)
-	                      : NULL;
+	/* A custom role's index is past the declared roles: ask the request. */
+	role = rg_request_role_id(req, ans->role);
 	if (!role)
 		role = "a role of the subject";
 	if (st->own[p])
@@ -746,4 +793,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = omni24_declare,
     .decide = omni24_decide,
     .validate = NULL,
+    .custom_role = omni24_custom_role,
 };

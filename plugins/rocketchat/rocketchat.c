@@ -24,8 +24,24 @@
  *	tenant=PATH	The workspace's units, departments (with their unit
  *			and chat limit) and default chat limit (optional); the
  *			format is in rocketchat-tenant.ini and
- *			doc/rocketchat.md.  Without it the tenant has no
- *			units, no known departments and no default limit.
+ *			doc/rocketchat.md.  Without it (and without directory
+ *			data) the tenant has no units, no known departments
+ *			and no default limit.
+ *
+ * DIRECTORY
+ *	Users, their roles, memberships and attributes, and the workspace's
+ *	organisation may live in the directory instead (rolegate agent,
+ *	monitor, department, unit and setting commands).  For a directory
+ *	user the subject attributes below (departments, units, status,
+ *	max_chats) are the directory's, and a department the user is an
+ *	agent of is known even when the directory keeps no unit or limit for
+ *	it.  Units and departments come from one source: the directory as
+ *	soon as it holds a unit or a department of the service, else the
+ *	tenant file.  The default chat limit is the directory's setting
+ *	default_max_chats when set, else the tenant file's.
+ *	Custom roles (Enterprise only: the Community edition refuses to
+ *	create them, and ignores any it finds) may hold any declared
+ *	permission; they are "any other role" for the department rules.
  *
  * POLICY KEYS
  *	Besides the common keys, [role] and [privilege] sections may say
@@ -38,8 +54,9 @@
  *	agent's open chats, for take-inquiry).  Subject: departments=A,B
  *	(departments the subject is an agent of), units=U,V (units a monitor
  *	is assigned to), status=available|unavailable, max_chats=N.  A value
- *	that is malformed, or names a department or unit the tenant file does
- *	not declare, denies the request with a reason naming the attribute.
+ *	that is malformed, or names a department or unit the directory or
+ *	tenant file does not have, denies the request with a reason naming
+ *	the attribute.
  *
  * DECISIONS
  *	A subject holds the union of its roles' permissions; what no role
@@ -57,6 +74,11 @@
  *	open_chats below the limit: the department's max_chats when set
  *	(> 0), else the agent's max_chats, else the tenant's; 0 everywhere
  *	means no limit.  The reason names the limit and where it came from.
+ *
+ * CUSTOM ROLES
+ *	The custom_role hook refuses every custom role in the Community
+ *	edition ("custom roles need the Enterprise edition") and accepts any
+ *	set of declared permissions in the Enterprise edition.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +86,7 @@
 
 #include <rolegate/plugin.h>
 
+#include "org.h"
 #include "tenant.h"
 
 #define RC_PRODUCT "rocketchat"
@@ -86,6 +109,9 @@
 #define RC_SUBJ_MAX_CHATS     "max_chats"
 #define RC_STATUS_AVAILABLE   "available"
 #define RC_STATUS_UNAVAILABLE "unavailable"
+
+/* Why the Community edition has no custom role. */
+#define RC_NO_CUSTOM "custom roles need the Enterprise edition"
 
 /* The policy keys this plugin adds. */
 #define RC_KEY_EDITION "edition"
@@ -472,10 +498,11 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 
 /* The attributes a decision may consult, checked once. */
 struct rc_attrs {
-	const char *department;           /* request department, or NULL */
-	const struct rc_department *dept; /* its tenant entry, or NULL */
-	long open_chats;                  /* -1 when not given */
-	const char *status;               /* NULL when not given */
+	struct rc_org org;      /* where units and departments come from */
+	const char *department; /* request department, or NULL */
+	struct rc_dept dept;    /* what the organisation says of it */
+	long open_chats;        /* -1 when not given */
+	const char *status;     /* NULL when not given */
 	int available;
 	long max_chats;          /* 0 when not given */
 	const char *units;       /* subject's units, or NULL */
@@ -496,11 +523,15 @@ static int rc_list_has(const char *list, const char *id)
 }
 
 /*
- * Checks a subject list attribute: every item must be an id and, when a
- * tenant file is loaded, one of its units or departments.
+ * Checks a subject list attribute: every item must be an id and, when the
+ * directory or a tenant file has the organisation, one of its units or
+ * departments.  A directory user's lists are the directory's own
+ * memberships, which name what it has: only an ad-hoc subject's are
+ * looked up.
  */
-static int rc_check_list(const struct rocketchat *st, const char *attr,
-                         const char *list, int units, rg_plugin_answer *ans)
+static int rc_check_list(const rg_plugin_request *req, const struct rc_org *org,
+                         const char *attr, const char *list, int units,
+                         rg_plugin_answer *ans)
 {
 	const char *cur = rc_list_begin(list);
 	const char *what = units ? "unit" : "department";
@@ -517,16 +548,23 @@ static int rc_check_list(const struct rocketchat *st, const char *attr,
 			          attr, list, what);
 			return 0;
 		}
-		if (!st->tenant.loaded)
+		if (!rc_org_checked(org) || req->user)
 			continue;
-		known = units ? rc_tenant_unit(&st->tenant, item, len) != NULL
-		              : rc_tenant_department(&st->tenant, item, len) !=
-		                    NULL;
+		if (units) {
+			known = rc_org_unit(org, item, len);
+		} else {
+			struct rc_dept d;
+			const char *bad = NULL;
+
+			known = rc_org_department(org, item, len, &d, &bad) !=
+			        RC_DEPT_UNKNOWN;
+		}
 		if (!known) {
 			rg_answer(ans,
 			          "subject attribute %s names %s '%.*s', "
-			          "which the tenant does not have",
-			          attr, what, (int)len, item);
+			          "which the tenant does not have (%s)",
+			          attr, what, (int)len, item,
+			          rc_org_source_name(org));
 			return 0;
 		}
 	}
@@ -544,12 +582,24 @@ static int rc_check_count(const char *kind, const char *attr, const char *value,
 	return 0;
 }
 
-static int rc_read_department(const struct rocketchat *st,
-                              const rg_plugin_request *req, struct rc_attrs *a,
+/*
+ * A directory user's department memberships are departments of the
+ * directory, even those it keeps no unit or limit for (and so no fact).
+ */
+static int rc_member_of(const rg_plugin_request *req, const char *department)
+{
+	return req->user &&
+	       rc_list_has(rg_attr_get(req->subject_attrs, req->nsubject_attrs,
+	                               RC_SUBJ_DEPARTMENTS),
+	                   department);
+}
+
+static int rc_read_department(const rg_plugin_request *req, struct rc_attrs *a,
                               rg_plugin_answer *ans)
 {
 	const char *d =
 	    rg_attr_get(req->attrs, req->nattrs, RC_ATTR_DEPARTMENT);
+	const char *bad = NULL;
 
 	if (!d)
 		return 1;
@@ -561,15 +611,24 @@ static int rc_read_department(const struct rocketchat *st,
 		return 0;
 	}
 	a->department = d;
-	if (!st->tenant.loaded)
+	switch (rc_org_department(&a->org, d, strlen(d), &a->dept, &bad)) {
+	case RC_DEPT_FOUND:
 		return 1;
-	a->dept = rc_tenant_department(&st->tenant, d, strlen(d));
-	if (a->dept)
-		return 1;
+	case RC_DEPT_UNKNOWN:
+		if (rc_member_of(req, d))
+			return 1; /* in no unit and with no limit */
+		break;
+	case RC_DEPT_BAD:
+		rg_answer(ans,
+		          "department '%s': the directory's max_chats '%s' is "
+		          "not a whole number from 0 to %ld",
+		          d, bad, RC_COUNT_MAX);
+		return 0;
+	}
 	rg_answer(ans,
 	          "request attribute department='%s' names a department the "
-	          "tenant does not have",
-	          d);
+	          "tenant does not have (%s)",
+	          d, rc_org_source_name(&a->org));
 	return 0;
 }
 
@@ -606,7 +665,8 @@ static int rc_read_attrs(const struct rocketchat *st,
 
 	memset(a, 0, sizeof(*a));
 	a->open_chats = -1;
-	if (!rc_read_department(st, req, a, ans))
+	rc_org_init(&a->org, req, &st->tenant);
+	if (!rc_read_department(req, a, ans))
 		return 0;
 	v = rg_attr_get(req->attrs, req->nattrs, RC_ATTR_OPEN_CHATS);
 	if (v && !rc_check_count("request", RC_ATTR_OPEN_CHATS, v,
@@ -621,12 +681,13 @@ static int rc_read_attrs(const struct rocketchat *st,
 		return 0;
 	a->units =
 	    rg_attr_get(req->subject_attrs, req->nsubject_attrs, RC_SUBJ_UNITS);
-	if (a->units && !rc_check_list(st, RC_SUBJ_UNITS, a->units, 1, ans))
+	if (a->units &&
+	    !rc_check_list(req, &a->org, RC_SUBJ_UNITS, a->units, 1, ans))
 		return 0;
 	a->departments = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
 	                             RC_SUBJ_DEPARTMENTS);
-	if (a->departments &&
-	    !rc_check_list(st, RC_SUBJ_DEPARTMENTS, a->departments, 0, ans))
+	if (a->departments && !rc_check_list(req, &a->org, RC_SUBJ_DEPARTMENTS,
+	                                     a->departments, 0, ans))
 		return 0;
 	return 1;
 }
@@ -640,18 +701,18 @@ static const char *rc_shown(const char *list)
 }
 
 /* The monitor rule; 1 allows.  why gets the reason either way. */
-static int rc_monitor_may(const struct rocketchat *st,
-                          const rg_plugin_request *req,
+static int rc_monitor_may(const rg_plugin_request *req,
                           const struct rc_attrs *a, char *why, size_t n)
 {
 	const char *dep = a->department;
 	const char *pid = req->action_id;
 
-	if (st->tenant.nunits == 0) {
+	if (!rc_org_has_units(&a->org)) {
 		snprintf(why, n,
 		         "livechat-monitor grants %s on department '%s': the "
-		         "tenant has no units, so monitors are not restricted",
-		         pid, dep);
+		         "tenant has no units (%s), so monitors are not "
+		         "restricted",
+		         pid, dep, rc_org_source_name(&a->org));
 		return 1;
 	}
 	if (rc_list_has(a->departments, dep)) {
@@ -661,20 +722,19 @@ static int rc_monitor_may(const struct rocketchat *st,
 		         pid, dep);
 		return 1;
 	}
-	if (a->dept && a->dept->unit &&
-	    rc_list_has(a->units, a->dept->unit->id)) {
+	if (a->dept.unit && rc_list_has(a->units, a->dept.unit)) {
 		snprintf(why, n,
 		         "livechat-monitor grants %s on department '%s' "
 		         "through the monitor's unit '%s'",
-		         pid, dep, a->dept->unit->id);
+		         pid, dep, a->dept.unit);
 		return 1;
 	}
-	if (a->dept && a->dept->unit)
+	if (a->dept.unit)
 		snprintf(why, n,
 		         "livechat-monitor grants %s, but department '%s' is "
 		         "in unit '%s', not one of the monitor's units (%s), "
 		         "and the monitor is not its agent",
-		         pid, dep, a->dept->unit->id, rc_shown(a->units));
+		         pid, dep, a->dept.unit, rc_shown(a->units));
 	else
 		snprintf(why, n,
 		         "livechat-monitor grants %s, but department '%s' is "
@@ -688,7 +748,8 @@ static int rc_role_may(const struct rocketchat *st,
                        const rg_plugin_request *req, const struct rc_attrs *a,
                        uint32_t r, char *why, size_t n)
 {
-	const char *rid = rg_role_id(req->handle, r);
+	/* r may be a custom role, past the declared roles: ask the request. */
+	const char *rid = rg_request_role_id(req, r);
 	const char *pid = req->action_id;
 	const char *dep = a->department;
 
@@ -699,7 +760,7 @@ static int rc_role_may(const struct rocketchat *st,
 		return 1;
 	}
 	if ((long)r == st->monitor)
-		return rc_monitor_may(st, req, a, why, n);
+		return rc_monitor_may(req, a, why, n);
 	if (req->action != st->queue) {
 		snprintf(why, n, "%s grants %s; no department rule limits it",
 		         rid, pid);
@@ -733,6 +794,8 @@ static __attribute__((noinline)) int rc_blocked(const rg_plugin_request *req,
 	const char *rid = rg_role_id(req->handle, r);
 	size_t i;
 
+	if (!rid)
+		return 1; /* not a declared role: no prerequisite to excuse */
 	memset(&v, 0, sizeof(v));
 	if (rg_validate_prereqs(req, &v) != RG_OK ||
 	    v.nmissing >= RG_VALIDATE_MAX)
@@ -743,6 +806,17 @@ static __attribute__((noinline)) int rc_blocked(const rg_plugin_request *req,
 	return 0;
 }
 
+/* 1 when role r is a custom role (one past the declared roles). */
+static int rc_is_custom(const rg_plugin_request *req, uint32_t r)
+{
+	return !rg_role_id(req->handle, r) && rg_request_role_id(req, r);
+}
+
+/*
+ * A custom role has no prerequisites of its own, so rg_effective() alone
+ * says whether it grants the action; a declared role may need another
+ * granting role as a prerequisite (rc_blocked()).
+ */
 static int rc_effective(const rg_plugin_request *req,
                         const rg_roleset *granting, uint32_t r)
 {
@@ -754,7 +828,9 @@ static int rc_effective(const rg_plugin_request *req,
 		alone.w[w] &= ~granting->w[w];
 	rg_roleset_add(&alone, r);
 	if (rg_effective(req, &alone, (uint32_t)req->action, &gi))
-		return 1;
+		return gi.role == (long)r;
+	if (rc_is_custom(req, r))
+		return 0;
 	return !rc_blocked(req, r);
 }
 
@@ -775,11 +851,15 @@ static rg_result rc_decide_department(const struct rocketchat *st,
 	long refused = -1;
 	uint32_t r;
 
+	/* The candidates: the subject's declared roles that grant the
+	 * action, and all its custom roles (rc_effective() sorts them). */
 	memset(&granting, 0, sizeof(granting));
 	for (r = 0; r < RG_MAX_ROLES; r++)
-		if (rg_roleset_has(req->roles, r) && rg_roleset_has(own, r) &&
-		    rg_role_has_privilege(req->handle, r,
-		                          (uint32_t)req->action))
+		if (rg_roleset_has(req->roles, r) &&
+		    ((rg_roleset_has(own, r) &&
+		      rg_role_has_privilege(req->handle, r,
+		                            (uint32_t)req->action)) ||
+		     rc_is_custom(req, r)))
 			rg_roleset_add(&granting, r);
 	for (r = 0; r < RG_MAX_ROLES; r++) {
 		if (!rg_roleset_has(&granting, r) ||
@@ -808,34 +888,54 @@ static rg_result rc_decide_department(const struct rocketchat *st,
 
 /* ---- take-inquiry ------------------------------------------------------ */
 
-/* The applicable chat limit (0: none) and, for reasons, its source. */
-static long rc_chat_limit(const struct rocketchat *st, const struct rc_attrs *a,
-                          char *src, size_t n)
+/*
+ * The applicable chat limit (0: none) and, for reasons, its source; -1
+ * when the directory's default is not a count (src then says so).
+ */
+static long rc_chat_limit(const rg_plugin_request *req,
+                          const struct rc_attrs *a, char *src, size_t n)
 {
-	if (a->dept && a->dept->max_chats > 0) {
-		snprintf(src, n, "department '%s' (tenant file max_chats)",
-		         a->dept->id);
-		return a->dept->max_chats;
+	const char *bad = NULL;
+	int from_directory;
+	long limit;
+
+	if (a->department && a->dept.max_chats > 0) {
+		snprintf(src, n, "department '%s' (%s max_chats)",
+		         a->department,
+		         a->org.source == RC_ORG_DIRECTORY ? "directory"
+		                                           : "tenant file");
+		return a->dept.max_chats;
 	}
 	if (a->max_chats > 0) {
-		snprintf(src, n, "the agent (subject attribute max_chats)");
+		if (req->user)
+			snprintf(src, n, "the agent '%s' (directory max_chats)",
+			         req->user);
+		else
+			snprintf(src, n,
+			         "the agent (subject attribute max_chats)");
 		return a->max_chats;
 	}
-	if (st->tenant.max_chats > 0) {
-		snprintf(src, n, "the tenant default ([tenant] max_chats)");
-		return st->tenant.max_chats;
+	if (!rc_org_default_limit(&a->org, &limit, &from_directory, &bad)) {
+		snprintf(src, n,
+		         "the directory's setting default_max_chats '%s' is "
+		         "not a whole number from 0 to %ld",
+		         bad, RC_COUNT_MAX);
+		return -1;
+	}
+	if (limit > 0) {
+		snprintf(src, n, "the tenant default (%s)",
+		         from_directory ? "directory setting default_max_chats"
+		                        : "[tenant] max_chats");
+		return limit;
 	}
 	snprintf(src, n, "no one");
 	return 0;
 }
 
-static rg_result rc_decide_take(const struct rocketchat *st,
-                                const rg_plugin_request *req,
+static rg_result rc_decide_take(const rg_plugin_request *req,
                                 const struct rc_attrs *a, rg_plugin_answer *ans)
 {
-	const char *rid = ans->role >= 0
-	                      ? rg_role_id(req->handle, (uint32_t)ans->role)
-	                      : NULL;
+	const char *rid = rg_request_role_id(req, ans->role);
 	char src[RG_REASON_MAX];
 	long limit;
 
@@ -855,7 +955,11 @@ static rg_result rc_decide_take(const struct rocketchat *st,
 		          rid, a->status);
 		return RG_DENY;
 	}
-	limit = rc_chat_limit(st, a, src, sizeof(src));
+	limit = rc_chat_limit(req, a, src, sizeof(src));
+	if (limit < 0) {
+		rg_answer(ans, "%s grants take-inquiry, but %s", rid, src);
+		return RG_DENY;
+	}
 	if (limit == 0) {
 		rg_answer(ans,
 		          "%s grants take-inquiry; the agent is available and "
@@ -888,18 +992,34 @@ static rg_result rc_decide_take(const struct rocketchat *st,
 
 /* ---- Deciding ---------------------------------------------------------- */
 
-static rg_result rc_decide(const void *state, const rg_plugin_request *req,
-                           rg_plugin_answer *ans)
+/*
+ * The Community edition has no custom roles: it refuses to create them,
+ * and takes out any it finds on a subject (say, created while the service
+ * was Enterprise).  Returns the first one taken out, or -1.
+ */
+static long rc_drop_custom(const rg_plugin_request *req, rg_roleset *roles)
 {
-	const struct rocketchat *st = state;
+	long first = -1;
+	uint32_t r;
+
+	for (r = 0; r < RG_MAX_ROLES; r++) {
+		if (!rg_roleset_has(roles, r) || !rc_is_custom(req, r))
+			continue;
+		roles->w[r / RG_BITSET_WORD_BITS] &=
+		    ~((uint64_t)1 << (r % RG_BITSET_WORD_BITS));
+		if (first < 0)
+			first = (long)r;
+	}
+	return first;
+}
+
+static rg_result rc_decide_roles(const struct rocketchat *st,
+                                 const rg_plugin_request *req,
+                                 rg_plugin_answer *ans)
+{
 	struct rc_attrs a;
 	rg_result res;
 
-	if (!st->loaded) {
-		ans->status = RG_EPOLICY;
-		rg_answer(ans, "policy %s was not loaded", st->policy);
-		return RG_ERROR;
-	}
 	if (!rc_read_attrs(st, req, &a, ans))
 		return RG_DENY;
 	res = rg_decide_rbac(req, ans);
@@ -911,8 +1031,74 @@ static rg_result rc_decide(const void *state, const rg_plugin_request *req,
 			return res;
 	}
 	if (req->action == st->take)
-		return rc_decide_take(st, req, &a, ans);
+		return rc_decide_take(req, &a, ans);
 	return RG_ALLOW;
+}
+
+static rg_result rc_decide(const void *state, const rg_plugin_request *req,
+                           rg_plugin_answer *ans)
+{
+	const struct rocketchat *st = state;
+	rg_plugin_request community;
+	rg_roleset declared;
+	rg_result res;
+	long dropped;
+
+	if (!st->loaded) {
+		ans->status = RG_EPOLICY;
+		rg_answer(ans, "policy %s was not loaded", st->policy);
+		return RG_ERROR;
+	}
+	if (st->edition != RC_EDITION_COMMUNITY)
+		return rc_decide_roles(st, req, ans);
+	declared = *req->roles;
+	dropped = rc_drop_custom(req, &declared);
+	if (dropped < 0)
+		return rc_decide_roles(st, req, ans);
+	community = *req;
+	community.roles = &declared;
+	res = rc_decide_roles(st, &community, ans);
+	if (res == RG_DENY && ans->role < 0) {
+		char why[RG_REASON_MAX];
+
+		memcpy(why, ans->reason, sizeof(why));
+		rg_answer(ans,
+		          "%s (custom role %s is ignored: " RC_NO_CUSTOM ")",
+		          why, rg_request_role_id(req, dropped));
+	}
+	return res;
+}
+
+/*
+ * May an administrator create a custom role?  Not in the Community
+ * edition; in the Enterprise edition, of any declared permission.
+ */
+static int rc_custom_role(const void *state, const rg_plugin_handle *h,
+                          const char *id, const uint32_t *privs, size_t n,
+                          char *reason, size_t reason_size)
+{
+	const struct rocketchat *st = state;
+	size_t i;
+
+	(void)id;
+	if (!st || !st->loaded) {
+		snprintf(reason, reason_size,
+		         "the rocketchat policy was not "
+		         "loaded");
+		return RG_EREFUSED;
+	}
+	if (st->edition != RC_EDITION_ENTERPRISE) {
+		snprintf(reason, reason_size, RC_NO_CUSTOM);
+		return RG_EREFUSED;
+	}
+	for (i = 0; i < n; i++) {
+		if (!rg_privilege_id(h, privs[i])) {
+			snprintf(reason, reason_size,
+			         "privilege #%u is not declared", privs[i]);
+			return RG_EREFUSED;
+		}
+	}
+	return RG_OK;
 }
 
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
@@ -926,4 +1112,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = rc_declare,
     .decide = rc_decide,
     .validate = NULL,
+    .custom_role = rc_custom_role,
 };

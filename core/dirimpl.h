@@ -1,0 +1,148 @@
+/*
+ * dirimpl.h - what core/directory.c shares with core/dirjson.c: the
+ * directory handle, transactions, validation of values, and the users as
+ * the database holds them.  Nothing here is seen outside those two files.
+ */
+#ifndef ROLEGATE_DIRIMPL_H
+#define ROLEGATE_DIRIMPL_H
+
+#include <pthread.h>
+
+#include <jansson.h>
+
+#include "directory.h"
+
+/* Parameter values for rg_store_ops calls: text (NULL is SQL NULL). */
+static inline rg_value rg_val_text(const char *s)
+{
+	rg_value v = {.type = s ? RG_VAL_TEXT : RG_VAL_NULL, .i = 0, .s = s};
+
+	return v;
+}
+
+static inline rg_value rg_val_int(long long i)
+{
+	rg_value v = {.type = RG_VAL_INT, .i = i, .s = NULL};
+
+	return v;
+}
+
+#define RG_TEXT(x)   rg_val_text(x)
+#define RG_INT(x)    rg_val_int(x)
+#define RG_NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest display name and description, in bytes. */
+#define RG_DIR_NAME_MAX 256
+#define RG_DIR_TEXT_MAX 1024
+
+struct rg_dir {
+	struct rg_context *ctx;
+	const struct rg_store_ops *ops;
+	rg_store *store; /* NULL while the database does not exist */
+	/* Recursive: a thread inside a transaction may read through it. */
+	pthread_mutex_t lock;
+	char *location;
+	long busy_ms;
+	int in_txn; /* a write transaction is open (under lock) */
+};
+
+struct rg_txn {
+	struct rg_context *ctx;
+	struct rg_dir *dir;
+	const struct rg_service *svc; /* the service operations act on */
+	char *actor;
+	char *command;
+	int status;  /* RG_OK, or the first failure: then only abort */
+	size_t nops; /* operations that changed something */
+	char error[RG_MSG_MAX];
+	char **warnings;
+	size_t nwarnings, capwarnings;
+};
+
+/* ---- values ----------------------------------------------------------- */
+
+/* A user id: no blank, comma or control character, < RG_ID_MAX bytes. */
+int rg_dir_user_id_valid(const char *id);
+/* A business unit, unit or department name: printable UTF-8 without ',',
+ * no blank at either end, < RG_ID_MAX bytes. */
+int rg_dir_org_name_valid(const char *name);
+/* Free text: valid UTF-8 without control characters, < max bytes
+ * (empty allowed when allow_empty). */
+int rg_dir_text_valid(const char *s, size_t max, int allow_empty);
+/* "available" or "unavailable". */
+int rg_dir_status_valid(const char *s);
+/* A decimal count >= 0; 1 when valid. */
+int rg_dir_count_parse(const char *s, long *out);
+/* The current time, UTC ISO 8601 with milliseconds. */
+void rg_dir_now(char *buf, size_t len);
+
+/* ---- the handle ------------------------------------------------------- */
+
+/*
+ * Locks the directory for reading and opens a read transaction, so that
+ * several queries see one state.  RG_OK with d->store NULL when the
+ * database does not exist yet (an empty directory).  err gets the reason
+ * of a failure.
+ */
+int rg_dir_read_begin(struct rg_context *ctx, struct rg_dir **out, char *err,
+                      size_t errlen);
+void rg_dir_read_end(struct rg_dir *d);
+/* A query inside rg_dir_read_begin(); err gets a message naming the
+ * directory. */
+int rg_dir_query(struct rg_dir *d, const char *sql, const rg_value *params,
+                 size_t n, rg_row_fn fn, void *user, char *err, size_t errlen);
+
+/* ---- transactions ----------------------------------------------------- */
+
+/* Begins a write transaction; svc may be NULL (set txn->svc later). */
+int rg_dir_txn_begin(struct rg_context *ctx, const struct rg_service *svc,
+                     const char *actor, const char *command, rg_txn **out,
+                     char *err, size_t errlen);
+/* Marks txn failed with status and a message; returns status. */
+int rg_txn_fail(rg_txn *txn, int status, const char *fmt, ...) RG_PRINTF(3, 4);
+/* Statements of the transaction; a failure marks it failed. */
+int rg_txn_exec(rg_txn *txn, const char *sql, const rg_value *params, size_t n,
+                long long *changes);
+int rg_txn_query(rg_txn *txn, const char *sql, const rg_value *params, size_t n,
+                 rg_row_fn fn, void *user);
+/* Writes an audit row for txn->svc; before and after are stolen (NULL is
+ * JSON null). */
+int rg_txn_audit(rg_txn *txn, const char *user, const char *what,
+                 json_t *before, json_t *after);
+/*
+ * Asks the service's product plugin whether custom role id may grant privs
+ * (indexes): RG_OK, else RG_EREFUSED with the reason in msg.
+ */
+int rg_dir_custom_role_allowed(const struct rg_service *svc, const char *id,
+                               const uint32_t *privs, size_t n, char *msg,
+                               size_t len);
+
+/* ---- users as the database holds them --------------------------------- */
+
+struct rg_dir_list {
+	char *s; /* comma-separated, "" when empty; never NULL once read */
+	size_t len, cap;
+};
+
+struct rg_dir_user {
+	char *service;
+	char *id;
+	char *name;
+	char *bu;                                     /* or NULL */
+	char *status;                                 /* or NULL */
+	long max_chats;                               /* -1 when unset */
+	struct rg_dir_list roles, departments, units; /* sorted */
+};
+
+struct rg_dir_users {
+	struct rg_dir_user *v;
+	size_t n, cap;
+};
+
+/* Reads the users of service (all when NULL), or only user id (when not
+ * NULL), sorted by service and id, inside rg_dir_read_begin(). */
+int rg_dir_users_read(struct rg_dir *d, const char *service, const char *id,
+                      struct rg_dir_users *out, char *err, size_t errlen);
+void rg_dir_users_free(struct rg_dir_users *u);
+
+#endif /* ROLEGATE_DIRIMPL_H */

@@ -1,0 +1,1448 @@
+/*
+ * dirjson.c - exporting the directory as JSON and importing it back.
+ *
+ * The format (version 1):
+ *
+ *   {"format": "rolegate-directory", "version": 1, "services": [
+ *     {"name": SERVICE,
+ *      "settings": {KEY: VALUE, ...},
+ *      "business_units": [{"name", "parent"}],
+ *      "units": [{"name"}],
+ *      "departments": [{"name", "unit", "max_chats"}],
+ *      "custom_roles": [{"id", "name", "description", "privileges": []}],
+ *      "users": [{"id", "name", "bu", "status", "max_chats",
+ *                 "roles": [], "departments": [], "units": []}]}]}
+ *
+ * An export is exact and stable: every list is sorted (by name, id, or
+ * the item itself, in byte order), one item per line, so that two exports
+ * of the same directory are byte-identical and diff well.  Unset values
+ * are null.
+ *
+ * An import is one transaction: all of it or nothing.  Everything is
+ * validated against the configuration (services, roles, privileges, the
+ * product plugin's word on custom roles) and against the directory, and
+ * every problem names the JSON path of the bad item.  With
+ * RG_IMPORT_REPLACE the services' data is deleted first, so that an export
+ * imported back gives the same export again; without it, an item that
+ * already exists is an error (an import adds, it never silently merges).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dirimpl.h"
+
+#define FORMAT_NAME    "rolegate-directory"
+#define FORMAT_VERSION 1
+#define PROGRESS_EVERY 1000
+#define PATH_MAX_LEN   256
+
+/* ---- export ----------------------------------------------------------- */
+
+static const char SQL_X_SETTINGS[] =
+    "SELECT key, value FROM setting WHERE service = ?1 ORDER BY key";
+static const char SQL_X_BU[] =
+    "SELECT name, parent FROM bu WHERE service = ?1 ORDER BY name";
+static const char SQL_X_UNITS[] =
+    "SELECT name FROM unit WHERE service = ?1 ORDER BY name";
+static const char SQL_X_DEPTS[] =
+    "SELECT name, unit, max_chats FROM department WHERE service = ?1 "
+    "ORDER BY name";
+static const char SQL_X_CUSTOM[] =
+    "SELECT id, name, description FROM custom_role WHERE service = ?1 "
+    "ORDER BY id";
+static const char SQL_X_GRANTS[] =
+    "SELECT role, privilege FROM custom_grant WHERE service = ?1 "
+    "ORDER BY role, privilege";
+
+/* What one service exports, read under the directory's lock. */
+struct xservice {
+	const char *name;
+	json_t *settings;
+	json_t *bus, *units, *depts, *customs;
+	struct rg_dir_users users;
+};
+
+struct xrows {
+	json_t *target;          /* an object (settings) or an array */
+	const char *const *keys; /* column names for array items */
+	int rc;
+};
+
+static json_t *cell_json(const rg_value *c)
+{
+	if (c->type == RG_VAL_TEXT)
+		return json_string(c->s);
+	if (c->type == RG_VAL_INT)
+		return json_integer(c->i);
+	return json_null();
+}
+
+/* A row as an object of keys[], appended to the array. */
+static int xrow_item(void *user, const rg_value *c, size_t n)
+{
+	struct xrows *x = user;
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < n && x->keys[i]; i++)
+		if (json_object_set_new(o, x->keys[i], cell_json(&c[i])))
+			break;
+	if (!o || i < n || json_array_append_new(x->target, o)) {
+		x->rc = RG_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static int xrow_setting(void *user, const rg_value *c, size_t n)
+{
+	struct xrows *x = user;
+
+	if (json_object_set_new(x->target, c[0].s, json_string(c[1].s))) {
+		x->rc = RG_ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/* Appends each grant (role, privilege) to its role's "privileges". */
+static int xrow_grant(void *user, const rg_value *c, size_t n)
+{
+	struct xrows *x = user;
+	size_t i;
+
+	for (i = 0; i < json_array_size(x->target); i++) {
+		json_t *r = json_array_get(x->target, i);
+		if (strcmp(json_string_value(json_object_get(r, "id")),
+		           c[0].s) != 0)
+			continue;
+		if (json_array_append_new(json_object_get(r, "privileges"),
+		                          json_string(c[1].s)))
+			x->rc = RG_ENOMEM;
+		break;
+	}
+	return x->rc != RG_OK;
+}
+
+static int xquery(struct rg_dir *d, const char *service, const char *sql,
+                  rg_row_fn fn, json_t *target, const char *const *keys,
+                  char *err, size_t errlen)
+{
+	rg_value p[] = {RG_TEXT(service)};
+	struct xrows x = {target, keys, RG_OK};
+	int rc;
+
+	if (!target)
+		return RG_ENOMEM;
+	rc = rg_dir_query(d, sql, p, RG_NITEMS(p), fn, &x, err, errlen);
+	return rc == RG_OK ? x.rc : rc;
+}
+
+/* Gives every custom role an empty "privileges" list to fill. */
+static int xcustom_lists(json_t *customs)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(customs); i++)
+		if (json_object_set_new(json_array_get(customs, i),
+		                        "privileges", json_array()))
+			return RG_ENOMEM;
+	return RG_OK;
+}
+
+static int xservice_read(struct rg_dir *d, struct xservice *xs, char *err,
+                         size_t errlen)
+{
+	static const char *const bu_keys[] = {"name", "parent", NULL};
+	static const char *const unit_keys[] = {"name", NULL};
+	static const char *const dept_keys[] = {"name", "unit", "max_chats",
+	                                        NULL};
+	static const char *const custom_keys[] = {"id", "name", "description",
+	                                          NULL};
+	int rc;
+
+	xs->settings = json_object();
+	xs->bus = json_array();
+	xs->units = json_array();
+	xs->depts = json_array();
+	xs->customs = json_array();
+	rc = xquery(d, xs->name, SQL_X_SETTINGS, xrow_setting, xs->settings,
+	            NULL, err, errlen);
+	if (rc == RG_OK)
+		rc = xquery(d, xs->name, SQL_X_BU, xrow_item, xs->bus, bu_keys,
+		            err, errlen);
+	if (rc == RG_OK)
+		rc = xquery(d, xs->name, SQL_X_UNITS, xrow_item, xs->units,
+		            unit_keys, err, errlen);
+	if (rc == RG_OK)
+		rc = xquery(d, xs->name, SQL_X_DEPTS, xrow_item, xs->depts,
+		            dept_keys, err, errlen);
+	if (rc == RG_OK)
+		rc = xquery(d, xs->name, SQL_X_CUSTOM, xrow_item, xs->customs,
+		            custom_keys, err, errlen);
+	if (rc == RG_OK)
+		rc = xcustom_lists(xs->customs);
+	if (rc == RG_OK)
+		rc = xquery(d, xs->name, SQL_X_GRANTS, xrow_grant, xs->customs,
+		            NULL, err, errlen);
+	if (rc == RG_OK)
+		rc = rg_dir_users_read(d, xs->name, NULL, &xs->users, err,
+		                       errlen);
+	if (rc == RG_ENOMEM)
+		rg_strlcpy(err, "out of memory", errlen);
+	return rc;
+}
+
+static void xservice_free(struct xservice *xs)
+{
+	json_decref(xs->settings);
+	json_decref(xs->bus);
+	json_decref(xs->units);
+	json_decref(xs->depts);
+	json_decref(xs->customs);
+	rg_dir_users_free(&xs->users);
+}
+
+/* "a,b,c" as a JSON array of strings. */
+static json_t *list_json(const char *list)
+{
+	json_t *a = json_array();
+	const char *p = list;
+
+	while (a && p && *p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (json_array_append_new(a, json_stringn(p, len))) {
+			json_decref(a);
+			return NULL;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return a;
+}
+
+static json_t *user_json(const struct rg_dir_user *u)
+{
+	return json_pack(
+	    "{s:s, s:s, s:s?, s:s?, s:o, s:o?, s:o?, s:o?}", "id", u->id,
+	    "name", u->name, "bu", u->bu, "status", u->status, "max_chats",
+	    u->max_chats < 0 ? json_null() : json_integer(u->max_chats),
+	    "roles", list_json(u->roles.s), "departments",
+	    list_json(u->departments.s), "units", list_json(u->units.s));
+}
+
+/* Writes one item compactly on its own line. */
+static int emit_item(FILE *f, json_t *item, int last)
+{
+	char *s =
+	    item ? json_dumps(item, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	int rc;
+
+	if (!s)
+		return RG_ENOMEM;
+	rc = fprintf(f, "        %s%s\n", s, last ? "" : ",") < 0 ? RG_EIO
+	                                                          : RG_OK;
+	free(s);
+	return rc;
+}
+
+static int emit_array(FILE *f, const char *key, json_t *arr, int last)
+{
+	size_t i, n = json_array_size(arr);
+	int rc = RG_OK;
+
+	if (n == 0)
+		return fprintf(f, "      \"%s\": []%s\n", key,
+		               last ? "" : ",") < 0
+		           ? RG_EIO
+		           : RG_OK;
+	if (fprintf(f, "      \"%s\": [\n", key) < 0)
+		return RG_EIO;
+	for (i = 0; i < n && rc == RG_OK; i++)
+		rc = emit_item(f, json_array_get(arr, i), i + 1 == n);
+	if (rc == RG_OK && fprintf(f, "      ]%s\n", last ? "" : ",") < 0)
+		rc = RG_EIO;
+	return rc;
+}
+
+static int emit_users(FILE *f, const struct rg_dir_users *us)
+{
+	size_t i;
+	int rc = RG_OK;
+
+	if (us->n == 0)
+		return fprintf(f, "      \"users\": []\n") < 0 ? RG_EIO : RG_OK;
+	if (fprintf(f, "      \"users\": [\n") < 0)
+		return RG_EIO;
+	for (i = 0; i < us->n && rc == RG_OK; i++) {
+		json_t *u = user_json(&us->v[i]);
+		rc = emit_item(f, u, i + 1 == us->n);
+		json_decref(u);
+	}
+	if (rc == RG_OK && fprintf(f, "      ]\n") < 0)
+		rc = RG_EIO;
+	return rc;
+}
+
+static int emit_service(FILE *f, struct xservice *xs, int last)
+{
+	json_t *jname = json_string(xs->name);
+	char *name = jname ? json_dumps(jname, JSON_ENCODE_ANY) : NULL;
+	char *settings = json_dumps(xs->settings, JSON_COMPACT);
+	int rc = RG_OK;
+
+	json_decref(jname);
+	if (!name || !settings)
+		rc = RG_ENOMEM;
+	if (rc == RG_OK && fprintf(f,
+	                           "    {\n      \"name\": %s,\n"
+	                           "      \"settings\": %s,\n",
+	                           name, settings) < 0)
+		rc = RG_EIO;
+	if (rc == RG_OK)
+		rc = emit_array(f, "business_units", xs->bus, 0);
+	if (rc == RG_OK)
+		rc = emit_array(f, "units", xs->units, 0);
+	if (rc == RG_OK)
+		rc = emit_array(f, "departments", xs->depts, 0);
+	if (rc == RG_OK)
+		rc = emit_array(f, "custom_roles", xs->customs, 0);
+	if (rc == RG_OK)
+		rc = emit_users(f, &xs->users);
+	if (rc == RG_OK && fprintf(f, "    }%s\n", last ? "" : ",") < 0)
+		rc = RG_EIO;
+	free(name);
+	free(settings);
+	return rc;
+}
+
+static int emit_all(FILE *f, struct xservice *xs, size_t n)
+{
+	size_t i;
+	int rc = RG_OK;
+
+	if (fprintf(f,
+	            "{\n  \"format\": \"" FORMAT_NAME "\",\n"
+	            "  \"version\": %d,\n  \"services\": [\n",
+	            FORMAT_VERSION) < 0)
+		return RG_EIO;
+	for (i = 0; i < n && rc == RG_OK; i++)
+		rc = emit_service(f, &xs[i], i + 1 == n);
+	if (rc == RG_OK && fprintf(f, "  ]\n}\n") < 0)
+		rc = RG_EIO;
+	return rc;
+}
+
+/* Writes to path through a temporary file renamed into place, so that a
+ * failed export never leaves half a backup behind. */
+static int write_file(const char *path, struct xservice *xs, size_t n,
+                      char *err, size_t errlen)
+{
+	char *tmp;
+	FILE *f;
+	int rc;
+
+	if (strcmp(path, "-") == 0) {
+		rc = emit_all(stdout, xs, n);
+		if (rc == RG_OK && fflush(stdout) != 0)
+			rc = RG_EIO;
+		if (rc != RG_OK)
+			snprintf(err, errlen, "cannot write the export: %s",
+			         rc == RG_EIO ? strerror(errno)
+			                      : rg_strerror(rc));
+		return rc;
+	}
+	tmp = rg_asprintf("%s.tmp.%ld", path, (long)getpid());
+	if (!tmp)
+		return RG_ENOMEM;
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp,
+		         strerror(errno));
+		free(tmp);
+		return RG_EIO;
+	}
+	rc = emit_all(f, xs, n);
+	if (rc == RG_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		rc = RG_EIO;
+	if (fclose(f) != 0 && rc == RG_OK)
+		rc = RG_EIO;
+	if (rc == RG_OK && rename(tmp, path) != 0)
+		rc = RG_EIO;
+	if (rc != RG_OK) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		         rc == RG_EIO ? strerror(errno) : rg_strerror(rc));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int rg_directory_export(rg_context *ctx, const char *service, const char *path,
+                        char *errbuf, size_t errlen)
+{
+	char scratch[RG_MSG_MAX];
+	struct xservice *xs;
+	struct rg_dir *d;
+	size_t n, i;
+	int rc;
+
+	if (!errbuf) {
+		errbuf = scratch;
+		errlen = sizeof(scratch);
+	}
+	if (errlen)
+		errbuf[0] = '\0';
+	if (!ctx || !path) {
+		rg_strlcpy(errbuf, "no context or path", errlen);
+		return RG_EINVAL;
+	}
+	if (service && !rg_service_find(ctx, service)) {
+		snprintf(errbuf, errlen, "unknown service '%.*s'", RG_ID_MAX,
+		         service);
+		return RG_ENOSERVICE;
+	}
+	/* Services of the configuration, in its order. */
+	n = service ? 1 : ctx->nservices;
+	xs = calloc(n ? n : 1, sizeof(*xs));
+	if (!xs)
+		return RG_ENOMEM;
+	for (i = 0; i < n; i++)
+		xs[i].name = service ? service : ctx->services[i]->name;
+	/* One read transaction: the export is one state of the directory. */
+	rc = rg_dir_read_begin(ctx, &d, errbuf, errlen);
+	for (i = 0; rc == RG_OK && i < n; i++)
+		rc = xservice_read(d, &xs[i], errbuf, errlen);
+	if (d)
+		rg_dir_read_end(d);
+	if (rc == RG_OK)
+		rc = write_file(path, xs, n, errbuf, errlen);
+	for (i = 0; i < n; i++)
+		xservice_free(&xs[i]);
+	free(xs);
+	return rc;
+}
+
+/* ---- import: sets of names -------------------------------------------- */
+
+/* Names known in one service: those in the database and in the file. */
+struct nameset {
+	rg_intern ix;         /* keys borrowed from owned[] or the JSON */
+	const char **names;   /* by index */
+	const char **parents; /* business units: parent per index, or NULL */
+	size_t n, cap;
+	char **owned; /* copies of names read from the database */
+	size_t nowned, capowned;
+	int nomem; /* a copy failed while reading the database */
+};
+
+static void set_init(struct nameset *s)
+{
+	memset(s, 0, sizeof(*s));
+	rg_intern_init(&s->ix);
+}
+
+static void set_free(struct nameset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nowned; i++)
+		free(s->owned[i]);
+	free(s->owned);
+	free(s->names);
+	free(s->parents);
+	rg_intern_free(&s->ix);
+	memset(s, 0, sizeof(*s));
+}
+
+static int set_has(const struct nameset *s, const char *name)
+{
+	return rg_intern_get(&s->ix, name) >= 0;
+}
+
+/* Adds name (borrowed) with parent (borrowed, may be NULL). */
+static int set_add(struct nameset *s, const char *name, const char *parent)
+{
+	int rc;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		const char **nm = realloc(s->names, cap * sizeof(*nm));
+		const char **pa;
+		if (!nm)
+			return RG_ENOMEM;
+		s->names = nm;
+		pa = realloc(s->parents, cap * sizeof(*pa));
+		if (!pa)
+			return RG_ENOMEM;
+		s->parents = pa;
+		s->cap = cap;
+	}
+	rc = rg_intern_put(&s->ix, name, (uint32_t)s->n);
+	if (rc != RG_OK)
+		return rc;
+	s->names[s->n] = name;
+	s->parents[s->n++] = parent;
+	return RG_OK;
+}
+
+/* Adds a copy of name (and parent) read from the database. */
+static int set_add_copy(struct nameset *s, const char *name, const char *parent)
+{
+	char *n = rg_strdup(name), *p = parent ? rg_strdup(parent) : NULL;
+
+	if (!n || (parent && !p) ||
+	    rg_ptr_push((void ***)&s->owned, &s->nowned, &s->capowned, n) !=
+	        RG_OK) {
+		free(n);
+		free(p);
+		return RG_ENOMEM;
+	}
+	if (p && rg_ptr_push((void ***)&s->owned, &s->nowned, &s->capowned,
+	                     p) != RG_OK) {
+		free(p);
+		return RG_ENOMEM;
+	}
+	return set_add(s, n, p);
+}
+
+/* ---- import: state and errors ----------------------------------------- */
+
+enum set_kind {
+	SET_SETTING,
+	SET_BU,
+	SET_UNIT,
+	SET_DEPT,
+	SET_CUSTOM,
+	SET_USER,
+	SET_KINDS
+};
+
+struct imp {
+	rg_context *ctx;
+	rg_txn *txn;
+	unsigned flags;
+	const struct rg_service *svc;
+	rg_progress_fn progress;
+	void *puser;
+	size_t total, done;
+	struct nameset sets[SET_KINDS];
+	/* Counts for the audit row of the current service. */
+	size_t nusers, nassign, nmembers;
+	int rc;
+	char err[RG_MSG_MAX];
+};
+
+static int bad(struct imp *im, int status, const char *path, const char *fmt,
+               ...) RG_PRINTF(4, 5);
+
+/* Records the first failure, "PATH: message". */
+static int bad(struct imp *im, int status, const char *path, const char *fmt,
+               ...)
+{
+	char msg[RG_MSG_MAX];
+	va_list ap;
+
+	if (im->rc != RG_OK)
+		return im->rc;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (path && *path)
+		snprintf(im->err, sizeof(im->err), "%s: %s", path, msg);
+	else
+		rg_strlcpy(im->err, msg, sizeof(im->err));
+	im->rc = status;
+	return status;
+}
+
+static int nomem(struct imp *im)
+{
+	return bad(im, RG_ENOMEM, NULL, "out of memory");
+}
+
+/* Runs a statement of the import; a store failure ends it. */
+static int imp_exec(struct imp *im, const char *sql, const rg_value *p,
+                    size_t n)
+{
+	int rc = rg_txn_exec(im->txn, sql, p, n, NULL);
+
+	return rc == RG_OK ? RG_OK
+	                   : bad(im, rc, NULL, "%s", rg_txn_error(im->txn));
+}
+
+/* ---- import: reading JSON values -------------------------------------- */
+
+/* Refuses keys of obj not in allowed (NULL-terminated). */
+static int only_keys(struct imp *im, json_t *obj, const char *path,
+                     const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(obj, key, v)
+	{
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (!allowed[i])
+			return bad(im, RG_EINVAL, path, "unknown key '%s'",
+			           key);
+	}
+	return RG_OK;
+}
+
+/* A string member: *out NULL when absent or null (unless required). */
+static int get_str(struct imp *im, json_t *obj, const char *key,
+                   const char *path, int required, const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return bad(im, RG_EINVAL, path, "\"%s\" is required",
+			           key);
+		return RG_OK;
+	}
+	if (!json_is_string(v))
+		return bad(im, RG_EINVAL, path, "\"%s\" must be a string", key);
+	*out = json_string_value(v);
+	return RG_OK;
+}
+
+/* A count member: -1 when absent or null. */
+static int get_count(struct imp *im, json_t *obj, const char *key,
+                     const char *path, long *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = -1;
+	if (!v || json_is_null(v))
+		return RG_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return bad(im, RG_EINVAL, path,
+		           "\"%s\" must be a whole number >= 0 or null", key);
+	*out = (long)json_integer_value(v);
+	return RG_OK;
+}
+
+/* An array member (NULL when absent). */
+static int get_array(struct imp *im, json_t *obj, const char *key,
+                     const char *path, json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return RG_OK;
+	if (!json_is_array(v))
+		return bad(im, RG_EINVAL, path, "\"%s\" must be an array", key);
+	*out = v;
+	return RG_OK;
+}
+
+/* The i-th item of an array as an object, with its path. */
+static json_t *item_obj(struct imp *im, json_t *arr, size_t i, const char *base,
+                        const char *key, char *path)
+{
+	json_t *o = json_array_get(arr, i);
+
+	snprintf(path, PATH_MAX_LEN, "%s.%s[%zu]", base, key, i);
+	if (!json_is_object(o)) {
+		bad(im, RG_EINVAL, path, "expected an object");
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- import: each part of a service ----------------------------------- */
+
+static const char *const svc_keys[] = {"name",  "settings",    "business_units",
+                                       "units", "departments", "custom_roles",
+                                       "users", NULL};
+
+static const char *const SQL_I_DEL[] = {
+    "DELETE FROM assignment WHERE service = ?1",
+    "DELETE FROM department_member WHERE service = ?1",
+    "DELETE FROM unit_member WHERE service = ?1",
+    "DELETE FROM users WHERE service = ?1",
+    "DELETE FROM department WHERE service = ?1",
+    "DELETE FROM unit WHERE service = ?1",
+    "DELETE FROM bu WHERE service = ?1",
+    "DELETE FROM custom_grant WHERE service = ?1",
+    "DELETE FROM custom_role WHERE service = ?1",
+    "DELETE FROM setting WHERE service = ?1",
+};
+
+/* What the database already holds, per set: (name[, parent]). */
+static const char *const SQL_I_EXISTING[SET_KINDS] = {
+    [SET_SETTING] = "SELECT key FROM setting WHERE service = ?1",
+    [SET_BU] = "SELECT name, parent FROM bu WHERE service = ?1",
+    [SET_UNIT] = "SELECT name FROM unit WHERE service = ?1",
+    [SET_DEPT] = "SELECT name FROM department WHERE service = ?1",
+    [SET_CUSTOM] = "SELECT id FROM custom_role WHERE service = ?1",
+    [SET_USER] = "SELECT id FROM users WHERE service = ?1",
+};
+
+static const char SQL_I_SETTING[] =
+    "INSERT INTO setting (service, key, value) VALUES (?1, ?2, ?3)";
+static const char SQL_I_BU[] =
+    "INSERT INTO bu (service, name, parent) VALUES (?1, ?2, NULL)";
+static const char SQL_I_BU_PARENT[] =
+    "UPDATE bu SET parent = ?3 WHERE service = ?1 AND name = ?2";
+static const char SQL_I_UNIT[] =
+    "INSERT INTO unit (service, name) VALUES (?1, ?2)";
+static const char SQL_I_DEPT[] =
+    "INSERT INTO department (service, name, unit, max_chats) "
+    "VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_I_CUSTOM[] =
+    "INSERT INTO custom_role (service, id, name, description) "
+    "VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_I_GRANT[] =
+    "INSERT INTO custom_grant (service, role, privilege) "
+    "VALUES (?1, ?2, ?3)";
+static const char SQL_I_USER[] =
+    "INSERT INTO users (service, id, name, bu, status, max_chats, roles, "
+    "departments, units) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char SQL_I_ASSIGN[] =
+    "INSERT INTO assignment (service, user_id, role) VALUES (?1, ?2, ?3)";
+static const char SQL_I_DEPT_MEMBER[] =
+    "INSERT INTO department_member (service, user_id, department) "
+    "VALUES (?1, ?2, ?3)";
+static const char SQL_I_UNIT_MEMBER[] =
+    "INSERT INTO unit_member (service, user_id, unit) VALUES (?1, ?2, ?3)";
+
+static int existing_row(void *user, const rg_value *c, size_t n)
+{
+	struct nameset *s = user;
+
+	if (set_add_copy(s, c[0].s,
+	                 n > 1 && c[1].type == RG_VAL_TEXT ? c[1].s : NULL) ==
+	    RG_OK)
+		return 0;
+	s->nomem = 1;
+	return 1;
+}
+
+/* Empties the service (replace), or learns what it holds (merge). */
+static int service_prepare(struct imp *im)
+{
+	rg_value p[] = {RG_TEXT(im->svc->name)};
+	size_t i;
+	int rc = RG_OK, k;
+
+	for (k = 0; k < SET_KINDS; k++) {
+		set_free(&im->sets[k]);
+		set_init(&im->sets[k]);
+	}
+	if (im->flags & RG_IMPORT_REPLACE) {
+		for (i = 0; i < RG_NITEMS(SQL_I_DEL) && rc == RG_OK; i++)
+			rc = imp_exec(im, SQL_I_DEL[i], p, RG_NITEMS(p));
+		return rc;
+	}
+	for (k = 0; k < SET_KINDS && rc == RG_OK; k++) {
+		rc = rg_txn_query(im->txn, SQL_I_EXISTING[k], p, RG_NITEMS(p),
+		                  existing_row, &im->sets[k]);
+		if (rc != RG_OK)
+			return bad(im, rc, NULL, "%s", rg_txn_error(im->txn));
+		if (im->sets[k].nomem)
+			return nomem(im);
+	}
+	return rc;
+}
+
+/* A name not seen yet in set k: else RG_EEXIST at path. */
+static int fresh(struct imp *im, enum set_kind k, const char *name,
+                 const char *path, const char *what)
+{
+	if (set_has(&im->sets[k], name))
+		return bad(im, RG_EEXIST, path,
+		           "%s '%s' already exists in service '%s'%s", what,
+		           name, im->svc->name,
+		           im->flags & RG_IMPORT_REPLACE
+		               ? ""
+		               : " (import with replace to overwrite)");
+	return RG_OK;
+}
+
+static int import_settings(struct imp *im, json_t *so, const char *base)
+{
+	char path[PATH_MAX_LEN];
+	json_t *settings = json_object_get(so, "settings"), *v;
+	const char *key;
+	long count;
+
+	if (!settings || json_is_null(settings))
+		return RG_OK;
+	snprintf(path, sizeof(path), "%s.settings", base);
+	if (!json_is_object(settings))
+		return bad(im, RG_EINVAL, path, "expected an object");
+	json_object_foreach(settings, key, v)
+	{
+		rg_value p[] = {RG_TEXT(im->svc->name), RG_TEXT(key),
+		                RG_TEXT(json_string_value(v))};
+		snprintf(path, sizeof(path), "%s.settings.%s", base, key);
+		if (!rg_id_valid(key))
+			return bad(im, RG_EINVAL, path, "invalid setting name");
+		if (!json_is_string(v) ||
+		    !rg_dir_text_valid(json_string_value(v), RG_DIR_TEXT_MAX,
+		                       1))
+			return bad(im, RG_EINVAL, path,
+			           "expected a string of at most %d bytes",
+			           RG_DIR_TEXT_MAX - 1);
+		if (strcmp(key, "default_max_chats") == 0 &&
+		    !rg_dir_count_parse(json_string_value(v), &count))
+			return bad(im, RG_EINVAL, path,
+			           "expected a whole number >= 0");
+		if (fresh(im, SET_SETTING, key, path, "setting") != RG_OK ||
+		    set_add(&im->sets[SET_SETTING], key, NULL) != RG_OK ||
+		    imp_exec(im, SQL_I_SETTING, p, RG_NITEMS(p)) != RG_OK)
+			return im->rc ? im->rc : nomem(im);
+	}
+	return RG_OK;
+}
+
+/* Refuses a second root or a cycle among the service's business units;
+ * first is the index of the first unit from the file. */
+static int bu_tree_check(struct imp *im, const char *base, size_t first)
+{
+	struct nameset *s = &im->sets[SET_BU];
+	char path[PATH_MAX_LEN];
+	const char *root = NULL;
+	size_t i, steps;
+
+	/* Units already in the directory come first (i < first). */
+	for (i = 0; i < s->n; i++) {
+		long cur = (long)i;
+
+		snprintf(path, sizeof(path), "%s.business_units[%zu]", base,
+		         i >= first ? i - first : 0);
+		if (!s->parents[i] && root)
+			return bad(im, RG_EREFUSED, path,
+			           "'%s' would be a second root business unit "
+			           "('%s' is the root)",
+			           s->names[i], root);
+		if (!s->parents[i])
+			root = s->names[i];
+		/* Walk up: a chain longer than the set is a cycle. */
+		for (steps = 0; cur >= 0 && steps <= s->n; steps++)
+			cur = s->parents[cur]
+			          ? rg_intern_get(&s->ix, s->parents[cur])
+			          : -1;
+		if (cur >= 0 && i >= first)
+			return bad(im, RG_EREFUSED, path,
+			           "business unit '%s' is its own ancestor "
+			           "(a cycle)",
+			           s->names[i]);
+	}
+	return RG_OK;
+}
+
+static int import_bus(struct imp *im, json_t *so, const char *base)
+{
+	static const char *const keys[] = {"name", "parent", NULL};
+	struct nameset *s = &im->sets[SET_BU];
+	char path[PATH_MAX_LEN];
+	const char *name = NULL, *parent = NULL;
+	json_t *arr, *o;
+	size_t i, first = s->n;
+
+	if (get_array(im, so, "business_units", base, &arr) != RG_OK)
+		return im->rc;
+	/* Every unit first, then the parents: the file's order is free. */
+	for (i = 0; i < json_array_size(arr); i++) {
+		rg_value p[2];
+		if (!(o = item_obj(im, arr, i, base, "business_units", path)) ||
+		    only_keys(im, o, path, keys) ||
+		    get_str(im, o, "name", path, 1, &name) ||
+		    get_str(im, o, "parent", path, 0, &parent))
+			return im->rc;
+		if (!rg_dir_org_name_valid(name))
+			return bad(im, RG_EINVAL, path,
+			           "invalid business unit name '%s'", name);
+		if (fresh(im, SET_BU, name, path, "business unit"))
+			return im->rc;
+		if (set_add(s, name, parent) != RG_OK)
+			return nomem(im);
+		p[0] = RG_TEXT(im->svc->name);
+		p[1] = RG_TEXT(name);
+		if (imp_exec(im, SQL_I_BU, p, RG_NITEMS(p)))
+			return im->rc;
+	}
+	for (i = 0; i < json_array_size(arr); i++) {
+		o = json_array_get(arr, i);
+		name = json_string_value(json_object_get(o, "name"));
+		parent = s->parents[first + i];
+		if (!parent)
+			continue; /* set_add() kept the file's parent */
+		snprintf(path, sizeof(path), "%s.business_units[%zu].parent",
+		         base, i);
+		if (!set_has(s, parent))
+			return bad(im, RG_ENOENT, path,
+			           "unknown business unit '%s' in service "
+			           "'%s'",
+			           parent, im->svc->name);
+		{
+			rg_value p[] = {RG_TEXT(im->svc->name), RG_TEXT(name),
+			                RG_TEXT(parent)};
+			if (imp_exec(im, SQL_I_BU_PARENT, p, RG_NITEMS(p)))
+				return im->rc;
+		}
+	}
+	return bu_tree_check(im, base, first);
+}
+
+static int import_units(struct imp *im, json_t *so, const char *base)
+{
+	static const char *const keys[] = {"name", NULL};
+	char path[PATH_MAX_LEN];
+	const char *name = NULL;
+	json_t *arr, *o;
+	size_t i;
+
+	if (get_array(im, so, "units", base, &arr) != RG_OK)
+		return im->rc;
+	for (i = 0; i < json_array_size(arr); i++) {
+		rg_value p[2];
+		if (!(o = item_obj(im, arr, i, base, "units", path)) ||
+		    only_keys(im, o, path, keys) ||
+		    get_str(im, o, "name", path, 1, &name))
+			return im->rc;
+		if (!rg_dir_org_name_valid(name))
+			return bad(im, RG_EINVAL, path,
+			           "invalid unit name '%s'", name);
+		if (fresh(im, SET_UNIT, name, path, "unit") ||
+		    set_add(&im->sets[SET_UNIT], name, NULL) != RG_OK)
+			return im->rc ? im->rc : nomem(im);
+		p[0] = RG_TEXT(im->svc->name);
+		p[1] = RG_TEXT(name);
+		if (imp_exec(im, SQL_I_UNIT, p, RG_NITEMS(p)))
+			return im->rc;
+	}
+	return RG_OK;
+}
+
+static int import_depts(struct imp *im, json_t *so, const char *base)
+{
+	static const char *const keys[] = {"name", "unit", "max_chats", NULL};
+	char path[PATH_MAX_LEN];
+	const char *name = NULL, *unit = NULL;
+	json_t *arr, *o;
+	long max = -1;
+	size_t i;
+
+	if (get_array(im, so, "departments", base, &arr) != RG_OK)
+		return im->rc;
+	for (i = 0; i < json_array_size(arr); i++) {
+		rg_value p[4];
+		if (!(o = item_obj(im, arr, i, base, "departments", path)) ||
+		    only_keys(im, o, path, keys) ||
+		    get_str(im, o, "name", path, 1, &name) ||
+		    get_str(im, o, "unit", path, 0, &unit) ||
+		    get_count(im, o, "max_chats", path, &max))
+			return im->rc;
+		if (!rg_dir_org_name_valid(name))
+			return bad(im, RG_EINVAL, path,
+			           "invalid department name '%s'", name);
+		if (unit && !set_has(&im->sets[SET_UNIT], unit))
+			return bad(im, RG_ENOENT, path,
+			           "unknown unit '%s' in service '%s'", unit,
+			           im->svc->name);
+		if (fresh(im, SET_DEPT, name, path, "department") ||
+		    set_add(&im->sets[SET_DEPT], name, NULL) != RG_OK)
+			return im->rc ? im->rc : nomem(im);
+		p[0] = RG_TEXT(im->svc->name);
+		p[1] = RG_TEXT(name);
+		p[2] = RG_TEXT(unit);
+		p[3] = max < 0 ? RG_TEXT(NULL) : RG_INT(max);
+		if (imp_exec(im, SQL_I_DEPT, p, RG_NITEMS(p)))
+			return im->rc;
+	}
+	return RG_OK;
+}
+
+/* The privileges of a custom role: declared, each once; then the plugin's
+ * word on the whole set. */
+static int custom_privs(struct imp *im, json_t *o, const char *id,
+                        const char *path)
+{
+	char ipath[PATH_MAX_LEN], msg[RG_MSG_MAX];
+	uint32_t idx[RG_MAX_PRIVILEGES];
+	json_t *arr;
+	size_t i, j, n;
+	int rc;
+
+	if (get_array(im, o, "privileges", path, &arr) != RG_OK)
+		return im->rc;
+	n = json_array_size(arr);
+	if (n > RG_MAX_PRIVILEGES)
+		return bad(im, RG_ELIMIT, path, "too many privileges");
+	for (i = 0; i < n; i++) {
+		const char *priv = json_string_value(json_array_get(arr, i));
+		rg_value p[] = {RG_TEXT(im->svc->name), RG_TEXT(id),
+		                RG_TEXT(priv)};
+		long pi = priv ? rg_privilege_find(im->svc, priv) : -1;
+
+		snprintf(ipath, sizeof(ipath), "%s.privileges[%zu]", path, i);
+		if (!priv)
+			return bad(im, RG_EINVAL, ipath, "expected a string");
+		if (pi < 0)
+			return bad(im, RG_ENOACTION, ipath,
+			           "unknown privilege '%s' in service '%s'",
+			           priv, im->svc->name);
+		for (j = 0; j < i; j++)
+			if (idx[j] == (uint32_t)pi)
+				return bad(im, RG_EINVAL, ipath,
+				           "privilege '%s' is listed twice",
+				           priv);
+		idx[i] = (uint32_t)pi;
+		if (imp_exec(im, SQL_I_GRANT, p, RG_NITEMS(p)))
+			return im->rc;
+	}
+	rc = rg_dir_custom_role_allowed(im->svc, id, idx, n, msg, sizeof(msg));
+	return rc == RG_OK ? RG_OK : bad(im, rc, path, "%s", msg);
+}
+
+static int import_customs(struct imp *im, json_t *so, const char *base)
+{
+	static const char *const keys[] = {"id", "name", "description",
+	                                   "privileges", NULL};
+	char path[PATH_MAX_LEN];
+	const char *id = NULL, *name = NULL, *desc = NULL;
+	json_t *arr, *o;
+	size_t i;
+
+	if (get_array(im, so, "custom_roles", base, &arr) != RG_OK)
+		return im->rc;
+	for (i = 0; i < json_array_size(arr); i++) {
+		rg_value p[4];
+		if (!(o = item_obj(im, arr, i, base, "custom_roles", path)) ||
+		    only_keys(im, o, path, keys) ||
+		    get_str(im, o, "id", path, 1, &id) ||
+		    get_str(im, o, "name", path, 0, &name) ||
+		    get_str(im, o, "description", path, 0, &desc))
+			return im->rc;
+		name = name ? name : id;
+		desc = desc ? desc : "";
+		if (!rg_id_valid(id))
+			return bad(im, RG_EINVAL, path, "invalid role id '%s'",
+			           id);
+		if (!rg_dir_text_valid(name, RG_DIR_NAME_MAX, 0) ||
+		    !rg_dir_text_valid(desc, RG_DIR_TEXT_MAX, 1))
+			return bad(im, RG_EINVAL, path,
+			           "invalid name or description");
+		if (rg_role_find(im->svc, id) >= 0)
+			return bad(im, RG_EEXIST, path,
+			           "role '%s' is a built-in role of service "
+			           "'%s'",
+			           id, im->svc->name);
+		if (fresh(im, SET_CUSTOM, id, path, "custom role") ||
+		    set_add(&im->sets[SET_CUSTOM], id, NULL) != RG_OK)
+			return im->rc ? im->rc : nomem(im);
+		if (im->svc->reg.nroles + im->sets[SET_CUSTOM].n >
+		    RG_MAX_ROLES - 1)
+			return bad(im, RG_ELIMIT, path,
+			           "too many roles in service '%s' (at most "
+			           "%d)",
+			           im->svc->name, RG_MAX_ROLES);
+		p[0] = RG_TEXT(im->svc->name);
+		p[1] = RG_TEXT(id);
+		p[2] = RG_TEXT(name);
+		p[3] = RG_TEXT(desc);
+		if (imp_exec(im, SQL_I_CUSTOM, p, RG_NITEMS(p)) ||
+		    custom_privs(im, o, id, path))
+			return im->rc;
+	}
+	return RG_OK;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One of a user's lists (roles, departments or units). */
+struct ulist {
+	const char *key;
+	enum set_kind set;  /* SET_CUSTOM: roles (declared ones too) */
+	const char *sql;    /* inserts one row */
+	const char **items; /* sorted */
+	size_t n;
+	char *joined; /* the users row's copy */
+};
+
+/* Validates a user's list: each item known (in its set, or a declared
+ * role), each once; sorts it and joins it for the users row. */
+static int ulist_read(struct imp *im, json_t *o, const char *path,
+                      struct ulist *l)
+{
+	char ipath[PATH_MAX_LEN];
+	json_t *arr;
+	size_t i, len = 0;
+
+	l->n = 0;
+	if (get_array(im, o, l->key, path, &arr) != RG_OK)
+		return im->rc;
+	l->n = json_array_size(arr);
+	l->items = l->n ? calloc(l->n, sizeof(*l->items)) : NULL;
+	if (l->n && !l->items)
+		return nomem(im);
+	for (i = 0; i < l->n; i++) {
+		const char *item = json_string_value(json_array_get(arr, i));
+		int known;
+
+		snprintf(ipath, sizeof(ipath), "%s.%s[%zu]", path, l->key, i);
+		if (!item)
+			return bad(im, RG_EINVAL, ipath, "expected a string");
+		known =
+		    set_has(&im->sets[l->set], item) ||
+		    (l->set == SET_CUSTOM && rg_role_find(im->svc, item) >= 0);
+		if (!known)
+			return bad(
+			    im, l->set == SET_CUSTOM ? RG_ENOROLE : RG_ENOENT,
+			    ipath, "unknown %s '%s' in service '%s'",
+			    l->set == SET_CUSTOM
+			        ? "role"
+			        : (l->set == SET_DEPT ? "department" : "unit"),
+			    item, im->svc->name);
+		l->items[i] = item;
+		len += strlen(item) + 1;
+	}
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof(*l->items), str_cmp);
+	for (i = 1; i < l->n; i++)
+		if (strcmp(l->items[i - 1], l->items[i]) == 0)
+			return bad(im, RG_EINVAL, path,
+			           "'%s' is listed twice in \"%s\"",
+			           l->items[i], l->key);
+	l->joined = calloc(1, len + 1);
+	if (!l->joined)
+		return nomem(im);
+	for (i = 0; i < l->n; i++) {
+		if (i)
+			strcat(l->joined, ",");
+		strcat(l->joined, l->items[i]);
+	}
+	return RG_OK;
+}
+
+/* Inserts a user's list rows. */
+static int ulist_write(struct imp *im, const char *id, struct ulist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		rg_value p[] = {RG_TEXT(im->svc->name), RG_TEXT(id),
+		                RG_TEXT(l->items[i])};
+		if (imp_exec(im, l->sql, p, RG_NITEMS(p)))
+			return im->rc;
+	}
+	if (l->set == SET_CUSTOM)
+		im->nassign += l->n;
+	else
+		im->nmembers += l->n;
+	return RG_OK;
+}
+
+static void ulist_free(struct ulist *l)
+{
+	free(l->items);
+	free(l->joined);
+	l->items = NULL;
+	l->joined = NULL;
+	l->n = 0;
+}
+
+static int user_fields(struct imp *im, json_t *o, const char *path,
+                       const char **id, const char **name, const char **bu,
+                       const char **status, long *max)
+{
+	static const char *const keys[] = {"id",          "name",      "bu",
+	                                   "status",      "max_chats", "roles",
+	                                   "departments", "units",     NULL};
+
+	if (only_keys(im, o, path, keys) || get_str(im, o, "id", path, 1, id) ||
+	    get_str(im, o, "name", path, 0, name) ||
+	    get_str(im, o, "bu", path, 0, bu) ||
+	    get_str(im, o, "status", path, 0, status) ||
+	    get_count(im, o, "max_chats", path, max))
+		return im->rc;
+	if (!*name)
+		*name = *id;
+	if (!rg_dir_user_id_valid(*id))
+		return bad(im, RG_EINVAL, path, "invalid user id '%s'", *id);
+	if (!rg_dir_text_valid(*name, RG_DIR_NAME_MAX, 0))
+		return bad(im, RG_EINVAL, path, "invalid name for user '%s'",
+		           *id);
+	if (*bu && !set_has(&im->sets[SET_BU], *bu))
+		return bad(im, RG_ENOENT, path,
+		           "unknown business unit '%s' in service '%s'", *bu,
+		           im->svc->name);
+	if (*status && !rg_dir_status_valid(*status))
+		return bad(im, RG_EINVAL, path,
+		           "invalid status '%s': expected available or "
+		           "unavailable",
+		           *status);
+	return fresh(im, SET_USER, *id, path, "user");
+}
+
+static int progress(struct imp *im, int last)
+{
+	if (!im->progress || (!last && im->done % PROGRESS_EVERY != 0))
+		return RG_OK;
+	if (im->progress(im->puser, im->done, im->total))
+		return bad(im, RG_EREFUSED, NULL,
+		           "import cancelled after %zu of %zu users", im->done,
+		           im->total);
+	return RG_OK;
+}
+
+/* One user: validated whole, then written. */
+static int import_user(struct imp *im, json_t *o, const char *path)
+{
+	struct ulist lists[] = {
+	    {"roles", SET_CUSTOM, SQL_I_ASSIGN, NULL, 0, NULL},
+	    {"departments", SET_DEPT, SQL_I_DEPT_MEMBER, NULL, 0, NULL},
+	    {"units", SET_UNIT, SQL_I_UNIT_MEMBER, NULL, 0, NULL},
+	};
+	const char *id = NULL, *name = NULL, *bu = NULL, *status = NULL;
+	long max = -1;
+	size_t k;
+
+	if (user_fields(im, o, path, &id, &name, &bu, &status, &max) ||
+	    ulist_read(im, o, path, &lists[0]) ||
+	    ulist_read(im, o, path, &lists[1]) ||
+	    ulist_read(im, o, path, &lists[2]))
+		goto out;
+	if (set_add(&im->sets[SET_USER], id, NULL) != RG_OK) {
+		nomem(im);
+		goto out;
+	}
+	{
+		rg_value p[] = {RG_TEXT(im->svc->name),
+		                RG_TEXT(id),
+		                RG_TEXT(name),
+		                RG_TEXT(bu),
+		                RG_TEXT(status),
+		                max < 0 ? RG_TEXT(NULL) : RG_INT(max),
+		                RG_TEXT(lists[0].joined),
+		                RG_TEXT(lists[1].joined),
+		                RG_TEXT(lists[2].joined)};
+		if (imp_exec(im, SQL_I_USER, p, RG_NITEMS(p)))
+			goto out;
+	}
+	for (k = 0; k < RG_NITEMS(lists) && im->rc == RG_OK; k++)
+		ulist_write(im, id, &lists[k]);
+out:
+	for (k = 0; k < RG_NITEMS(lists); k++)
+		ulist_free(&lists[k]);
+	return im->rc;
+}
+
+static int import_users(struct imp *im, json_t *so, const char *base)
+{
+	char path[PATH_MAX_LEN];
+	json_t *arr, *o;
+	size_t i;
+
+	if (get_array(im, so, "users", base, &arr) != RG_OK)
+		return im->rc;
+	for (i = 0; i < json_array_size(arr); i++) {
+		if (!(o = item_obj(im, arr, i, base, "users", path)) ||
+		    import_user(im, o, path))
+			return im->rc;
+		im->nusers++;
+		im->done++;
+		if (progress(im, 0))
+			return im->rc;
+	}
+	return RG_OK;
+}
+
+static int service_audit(struct imp *im)
+{
+	json_t *after = json_pack(
+	    "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "replace",
+	    (im->flags & RG_IMPORT_REPLACE) != 0, "settings",
+	    (json_int_t)im->sets[SET_SETTING].n, "business_units",
+	    (json_int_t)im->sets[SET_BU].n, "units",
+	    (json_int_t)im->sets[SET_UNIT].n, "departments",
+	    (json_int_t)im->sets[SET_DEPT].n, "custom_roles",
+	    (json_int_t)im->sets[SET_CUSTOM].n, "users", (json_int_t)im->nusers,
+	    "assignments", (json_int_t)im->nassign, "memberships",
+	    (json_int_t)im->nmembers);
+	int rc;
+
+	if (!after)
+		return nomem(im);
+	rc = rg_txn_audit(im->txn, NULL, "import", NULL, after);
+	return rc == RG_OK ? RG_OK
+	                   : bad(im, rc, NULL, "%s", rg_txn_error(im->txn));
+}
+
+static int import_service(struct imp *im, json_t *so, size_t si)
+{
+	char base[PATH_MAX_LEN];
+
+	snprintf(base, sizeof(base), "services[%zu]", si);
+	im->svc = rg_service_find(
+	    im->ctx, json_string_value(json_object_get(so, "name")));
+	im->txn->svc = im->svc;
+	im->nusers = im->nassign = im->nmembers = 0;
+	if (only_keys(im, so, base, svc_keys) || service_prepare(im) ||
+	    import_settings(im, so, base) || import_bus(im, so, base) ||
+	    import_units(im, so, base) || import_depts(im, so, base) ||
+	    import_customs(im, so, base) || import_users(im, so, base))
+		return im->rc;
+	return service_audit(im);
+}
+
+/* ---- import: the file ------------------------------------------------- */
+
+static int load_file(struct imp *im, const char *path, json_t **out)
+{
+	json_error_t jerr;
+	size_t flags = JSON_REJECT_DUPLICATES;
+
+	*out = strcmp(path, "-") == 0 ? json_loadf(stdin, flags, &jerr)
+	                              : json_load_file(path, flags, &jerr);
+	if (*out)
+		return RG_OK;
+	return bad(im, RG_EIO, NULL, "%s:%d:%d: %s",
+	           strcmp(path, "-") == 0 ? "(stdin)" : path, jerr.line,
+	           jerr.column, jerr.text);
+}
+
+/* The header; then every service named must be configured. */
+static int check_header(struct imp *im, json_t *root, json_t **services)
+{
+	static const char *const keys[] = {"format", "version", "services",
+	                                   NULL};
+	json_t *v = json_object_get(root, "version");
+	char unknown[RG_MSG_MAX] = "", path[PATH_MAX_LEN];
+	const char *name;
+	size_t i, j, len = 0;
+
+	if (!json_is_object(root))
+		return bad(im, RG_EIO, NULL,
+		           "not a rolegate directory export: expected an "
+		           "object");
+	if (!json_is_string(json_object_get(root, "format")) ||
+	    strcmp(json_string_value(json_object_get(root, "format")),
+	           FORMAT_NAME) != 0)
+		return bad(
+		    im, RG_EIO, "format",
+		    "not a rolegate directory export (expected \"" FORMAT_NAME
+		    "\")");
+	if (!json_is_integer(v) || json_integer_value(v) != FORMAT_VERSION)
+		return bad(im, RG_ENOSYS, "version",
+		           "unsupported version (this rolegate reads %d)",
+		           FORMAT_VERSION);
+	*services = json_object_get(root, "services");
+	if (only_keys(im, root, "", keys))
+		return im->rc;
+	if (!json_is_array(*services))
+		return bad(im, RG_EINVAL, "services", "expected an array");
+	for (i = 0; i < json_array_size(*services); i++) {
+		json_t *so = json_array_get(*services, i);
+		snprintf(path, sizeof(path), "services[%zu]", i);
+		if (!json_is_object(so))
+			return bad(im, RG_EINVAL, path, "expected an object");
+		if (get_str(im, so, "name", path, 1, &name))
+			return im->rc;
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_object_get(
+			               json_array_get(*services, j), "name")),
+			           name) == 0)
+				return bad(im, RG_EINVAL, path,
+				           "service '%s' appears twice (first "
+				           "services[%zu])",
+				           name, j);
+		if (!rg_service_find(im->ctx, name) && len < sizeof(unknown))
+			len += (size_t)snprintf(
+			    unknown + len, sizeof(unknown) - len,
+			    "%s'%s' (services[%zu])", len ? ", " : "", name, i);
+		im->total += json_array_size(json_object_get(so, "users"));
+	}
+	if (len)
+		return bad(im, RG_ENOSERVICE, NULL,
+		           "services unknown to the configuration: %s",
+		           unknown);
+	return RG_OK;
+}
+
+static int import_all(struct imp *im, json_t *services, const char *path,
+                      const char *actor)
+{
+	char err[RG_MSG_MAX];
+	char *command;
+	size_t i;
+	int rc;
+
+	command =
+	    rg_asprintf("import %s%s", path,
+	                im->flags & RG_IMPORT_REPLACE ? " --replace" : "");
+	if (!command)
+		return nomem(im);
+	rc = rg_dir_txn_begin(im->ctx, NULL, actor, command, &im->txn, err,
+	                      sizeof(err));
+	free(command);
+	if (rc != RG_OK)
+		return bad(im, rc, NULL, "%s", err);
+	for (i = 0; i < json_array_size(services) && im->rc == RG_OK; i++)
+		import_service(im, json_array_get(services, i), i);
+	if (im->rc == RG_OK)
+		progress(im, 1);
+	if (im->rc != RG_OK) {
+		rg_txn_abort(im->txn);
+		return im->rc;
+	}
+	rc = rg_txn_commit(im->txn);
+	if (rc != RG_OK)
+		return bad(im, rc, NULL,
+		           "the import was not committed (see the log)");
+	return RG_OK;
+}
+
+int rg_directory_import(rg_context *ctx, const char *path, unsigned flags,
+                        const char *actor, rg_progress_fn progress_fn,
+                        void *puser, char *errbuf, size_t errlen)
+{
+	struct imp im;
+	json_t *root = NULL, *services = NULL;
+	int k;
+
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!ctx || !path) {
+		if (errbuf)
+			rg_strlcpy(errbuf, "no context or path", errlen);
+		return RG_EINVAL;
+	}
+	memset(&im, 0, sizeof(im));
+	im.ctx = ctx;
+	im.flags = flags;
+	im.progress = progress_fn;
+	im.puser = puser;
+	for (k = 0; k < SET_KINDS; k++)
+		set_init(&im.sets[k]);
+	if (load_file(&im, path, &root) == RG_OK &&
+	    check_header(&im, root, &services) == RG_OK)
+		import_all(&im, services, path, actor);
+	for (k = 0; k < SET_KINDS; k++)
+		set_free(&im.sets[k]);
+	json_decref(root);
+	if (errbuf && im.rc != RG_OK)
+		rg_strlcpy(errbuf, im.err, errlen);
+	if (im.rc != RG_OK)
+		rg_log(ctx, RG_LOG_ERR, "import %s: %s", path, im.err);
+	return im.rc;
+}

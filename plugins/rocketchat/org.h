@@ -1,0 +1,84 @@
+/*
+ * org.h - the workspace organisation one decision sees: units, departments
+ * (their unit and chat limit) and the default chat limit, read from the
+ * directory when it has them, else from the tenant file.
+ *
+ * Internal to the rocketchat plugin.  Everything here works on the
+ * request's snapshot or on the read-only tenant: no allocation, no lock.
+ */
+#ifndef ROLEGATE_ROCKETCHAT_ORG_H
+#define ROLEGATE_ROCKETCHAT_ORG_H
+
+#include <stddef.h>
+
+#include <rolegate/plugin.h>
+
+#include "tenant.h"
+
+/*
+ * Units and departments come from one source, so that a department's unit
+ * is always a unit of the same source: the directory as soon as it holds
+ * a unit or a department of the service, else the tenant file (or nothing
+ * when there is none).  The default chat limit is a setting of its own:
+ * the directory's ("setting", "default_max_chats") when set, else the
+ * tenant file's [tenant] max_chats.
+ */
+enum rc_org_source {
+	RC_ORG_NONE,      /* no directory data and no tenant file */
+	RC_ORG_TENANT,    /* the tenant file */
+	RC_ORG_DIRECTORY, /* the directory's facts */
+};
+
+struct rc_org {
+	enum rc_org_source source;
+	const rg_plugin_request *req;
+	const struct rc_tenant *tenant;
+};
+
+/* A department as a decision sees it. */
+struct rc_dept {
+	int known;        /* the source has it (or no source is known) */
+	const char *unit; /* its unit's id, or NULL */
+	long max_chats;   /* 0: not set */
+};
+
+/* What looking a department up found. */
+enum rc_dept_lookup {
+	RC_DEPT_FOUND,
+	RC_DEPT_UNKNOWN, /* the source does not have it */
+	RC_DEPT_BAD,     /* the directory's max_chats is not a count */
+};
+
+void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
+                 const struct rc_tenant *tenant);
+
+/* "the directory", "the tenant file" or "no tenant file", for reasons. */
+const char *rc_org_source_name(const struct rc_org *org);
+
+/* 1 when units and departments can be checked against a source. */
+int rc_org_checked(const struct rc_org *org);
+
+/* 1 when the workspace has at least one unit. */
+int rc_org_has_units(const struct rc_org *org);
+
+/* 1 when the len bytes at id (a valid id) name a unit of the source. */
+int rc_org_unit(const struct rc_org *org, const char *id, size_t len);
+
+/*
+ * Looks the department whose id is the len bytes at id (a valid id) up.
+ * Without a source every department is found, in no unit, with no limit.
+ * *bad gets the directory's value when it is RC_DEPT_BAD.
+ */
+enum rc_dept_lookup rc_org_department(const struct rc_org *org, const char *id,
+                                      size_t len, struct rc_dept *out,
+                                      const char **bad);
+
+/*
+ * The default per-agent chat limit in *out (0: none); *from_directory is 1
+ * when the directory's setting gave it.  Returns 1, or 0 when that setting
+ * is not a count (*bad is then its text).
+ */
+int rc_org_default_limit(const struct rc_org *org, long *out,
+                         int *from_directory, const char **bad);
+
+#endif /* ROLEGATE_ROCKETCHAT_ORG_H */
