@@ -240,9 +240,11 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 		return rc;
 	rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
 	rg_subject_release(ctx, &sv);
-	rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
-	       req->subject.user ? req->subject.user : req->subject.roles,
-	       req->action, rg_result_name(out->result), out->reason);
+	if (ctx->log_level >= RG_LOG_DEBUG)
+		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
+		       req->subject.user ? req->subject.user
+					 : req->subject.roles,
+		       req->action, rg_result_name(out->result), out->reason);
 	return rc;
 }
 

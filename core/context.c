@@ -599,6 +599,8 @@ void rg_answer(rg_plugin_answer *ans, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (ans->flags & RG_ANSWER_QUIET)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(ans->reason, sizeof(ans->reason), fmt, ap);
 	va_end(ap);

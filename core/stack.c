@@ -210,22 +210,27 @@ int rg_control_parse(const char *text, rg_control *out, char *err,
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static void answer_init(rg_plugin_answer *ans)
+static void answer_init(rg_plugin_answer *ans, unsigned flags)
 {
 	ans->role = -1;
 	ans->missing = -1;
 	ans->status = RG_OK;
 	ans->reason[0] = '\0';
+	/* A trace shows reasons even when the decision does not. */
+	ans->flags = (flags & RG_CHECK_NO_REASON) && !(flags & RG_CHECK_TRACE)
+			     ? RG_ANSWER_QUIET
+			     : 0;
 }
 
 /* Runs one entry; an entry that failed to load always answers ERROR. */
 static rg_result run_entry(const struct rg_plugin_handle *h,
-			   const rg_plugin_request *preq, rg_plugin_answer *ans)
+			   const rg_plugin_request *preq, unsigned flags,
+			   rg_plugin_answer *ans)
 {
 	rg_plugin_request local = *preq;
 	rg_result res;
 
-	answer_init(ans);
+	answer_init(ans, flags);
 	if (h->status != RG_OK) {
 		ans->status = h->status;
 		rg_strlcpy(ans->reason, h->error ? h->error : "entry failed",
@@ -244,7 +249,7 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 		ans->status = RG_EPLUGIN;
 	if (res != RG_ERROR)
 		ans->status = RG_OK;
-	if (!ans->reason[0])
+	if (!ans->reason[0] && !(ans->flags & RG_ANSWER_QUIET))
 		snprintf(ans->reason, sizeof(ans->reason), "plugin answered %s",
 			 rg_result_name(res));
 	return res;
@@ -335,8 +340,11 @@ static int apply(struct verdict *v, const rg_control *c,
 }
 
 static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
-		   const struct verdict *v, size_t nrun, rg_decision *out)
+		   const struct verdict *v, size_t nrun, unsigned flags,
+		   rg_decision *out)
 {
+	int quiet = (flags & RG_CHECK_NO_REASON) != 0;
+
 	if (v->imp == IMP_POSITIVE) {
 		out->result = RG_ALLOW;
 		out->status = RG_OK;
@@ -348,7 +356,9 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 	if (!v->by) {
 		out->plugin = NULL;
 		out->role[0] = out->missing[0] = '\0';
-		if (svc->nentries == 0)
+		if (quiet)
+			out->reason[0] = '\0';
+		else if (svc->nentries == 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "service '%s' has an empty stack", svc->name);
 		else
@@ -361,8 +371,11 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 	out->plugin = v->by->name;
 	copy_role(preq, v->by, v->ans.role, out->role);
 	copy_role(preq, v->by, v->ans.missing, out->missing);
-	snprintf(out->reason, sizeof(out->reason), "%s: %s", v->by->name,
-		 v->ans.reason);
+	if (quiet)
+		out->reason[0] = '\0';
+	else
+		snprintf(out->reason, sizeof(out->reason), "%s: %s",
+			 v->by->name, v->ans.reason);
 }
 
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
@@ -378,7 +391,7 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 		const struct rg_plugin_handle *h = svc->entries[i];
 		rg_plugin_answer ans;
 		size_t skip = 0;
-		rg_result res = run_entry(h, preq, &ans);
+		rg_result res = run_entry(h, preq, flags, &ans);
 
 		nrun++;
 		if (flags & RG_CHECK_TRACE)
@@ -387,5 +400,5 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 			break;
 		i += skip;
 	}
-	finish(svc, preq, &v, nrun, out);
+	finish(svc, preq, &v, nrun, flags, out);
 }

@@ -2,7 +2,7 @@
 # test-summary.sh - one line summing every test that `make check` ran.
 #
 # Check suites report "N%: Checks: C, Failures: F, Errors: E"; shell tests
-# report "PASS: ..." / "FAIL: ..." lines of their own.  Failed test programs
+# report one "ok - ..." or "not ok - ..." line per assertion.  Failed test programs
 # that printed neither (a crash) count as one failure each.  Prints the
 # failing logs' tails first, then: "N passed, N failed".
 set -u
@@ -20,8 +20,8 @@ for trs in $(find tests -name '*.trs' 2>/dev/null | sort); do
 		passed=$((passed + c - f - e))
 		failed=$((failed + f + e))
 	else
-		p=$(grep -c '^PASS: ' "$log" 2>/dev/null || true)
-		f=$(grep -c '^FAIL: ' "$log" 2>/dev/null || true)
+		p=$(grep -c '^ok ' "$log" 2>/dev/null || true)
+		f=$(grep -c '^not ok ' "$log" 2>/dev/null || true)
 		passed=$((passed + p))
 		failed=$((failed + f))
 		if [ "$res" != PASS ] && [ "$res" != SKIP ] && [ "$f" -eq 0 ]; then

@@ -95,13 +95,21 @@ typedef struct rg_plugin_request {
 	const void *view; /* core-private: the directory snapshot in use */
 } rg_plugin_request;
 
-/* A plugin's answer; the core zeroes it and sets role/missing to -1. */
+/*
+ * A plugin's answer; the core zeroes it and sets role/missing to -1.  Write
+ * the reason with rg_answer(): when the caller asked for no reasons
+ * (RG_ANSWER_QUIET in flags) it formats nothing, which keeps the decision
+ * path cheap.
+ */
 typedef struct rg_plugin_answer {
 	long role;    /* the role that granted, or whose grant was blocked */
 	long missing; /* the missing role that blocked it */
 	int status;   /* with RG_ERROR: the error, else RG_OK */
 	char reason[RG_REASON_MAX];
+	unsigned flags; /* set by the core: RG_ANSWER_* */
 } rg_plugin_answer;
+
+#define RG_ANSWER_QUIET 0x1u /* no reason is wanted */
 
 /*
  * The vtable.  Members marked (1.0) exist since ABI 1.0.  Append new ones at

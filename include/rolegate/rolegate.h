@@ -174,6 +174,9 @@ typedef struct rg_decision {
 
 /* Flags for rg_check(). */
 #define RG_CHECK_TRACE 0x1u /* fill decision->trace */
+/* Leave decision->reason empty (role and missing are still filled): for
+ * callers that need only the result, such as a gateway's hot path. */
+#define RG_CHECK_NO_REASON 0x2u
 
 /* The context: one configuration, its services, plugins and policies. */
 typedef struct rg_context rg_context;

@@ -1,0 +1,534 @@
+/*
+ * check_routes.c - rolegated's sections of rolegate.conf: the [rolegated]
+ * settings and the [route NAME] map, and the matcher that turns a method
+ * and a URI into a route.
+ *
+ * The matcher decides what a gateway's request is asking for, so it is
+ * tested as a security boundary: an encoded or ambiguous path must never
+ * match a route its decoded form would not, and no match means deny.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rolegated-conf.h"
+
+#define FILE_NAME "/etc/rolegate/rolegate.conf"
+#define ERR_MAX   512
+
+/* Feeds one key; returns the callback's status, message in err. */
+static int key(struct rgd_conf *c, const char *section, const char *k,
+               const char *v, char *err)
+{
+	static unsigned line = 1;
+
+	err[0] = '\0';
+	return rgd_conf_key(c, section, k, v, FILE_NAME, line++, err, ERR_MAX);
+}
+
+/* Feeds "section|key|value" lines; aborts on any refusal. */
+static void feed(struct rgd_conf *c, const char *const *lines)
+{
+	char err[ERR_MAX];
+
+	for (; *lines; lines++) {
+		char sec[128], k[64], v[256];
+
+		ck_assert_int_eq(
+		    sscanf(*lines, "%127[^|]|%63[^|]|%255[^\n]", sec, k, v), 3);
+		ck_assert_msg(key(c, sec, k, v, err) == RG_OK, "refused %s: %s",
+		              *lines, err);
+	}
+}
+
+/* ---- Settings ----------------------------------------------------------- */
+
+START_TEST(test_defaults)
+{
+	struct rgd_conf c;
+
+	ck_assert_int_eq(rgd_conf_init(&c), RG_OK);
+	ck_assert_str_eq(c.s.address, "127.0.0.1");
+	ck_assert_uint_gt(c.s.port, 0);
+	ck_assert_uint_gt(c.s.max_body, 0);
+	ck_assert_ptr_null(c.s.decision_log);
+	ck_assert_ptr_nonnull(c.s.admin_socket);
+	ck_assert_int_eq(c.s.authz_headers, 1);
+	ck_assert_int_eq(c.s.authz_roles_header, 0);
+	ck_assert_str_eq(c.s.authz_user_header, "X-Rolegate-User");
+	ck_assert_uint_eq(c.nroutes, 0);
+	rgd_conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_settings)
+{
+	static const char *const lines[] = {
+	    "rolegated|address|::1",
+	    "rolegated|port|0",
+	    "rolegated|threads|4",
+	    "rolegated|max_body|16k",
+	    "rolegated|max_header|1M",
+	    "rolegated|decision_log|decisions.log",
+	    "rolegated|admin_socket|off",
+	    "rolegated|admin_listen|[::1]:9000",
+	    "rolegated|admin_token_file|/etc/rolegate/token",
+	    "rolegated|authz_roles_header|yes",
+	    "rolegated|authz_headers|off",
+	    "rolegated|log|syslog",
+	    "rolegated|authz_user_header|X-Auth-Request-User",
+	    NULL};
+	struct rgd_conf c;
+
+	rgd_conf_init(&c);
+	feed(&c, lines);
+	ck_assert_str_eq(c.s.address, "::1");
+	ck_assert_uint_eq(c.s.port, 0);
+	ck_assert_uint_eq(c.s.threads, 4);
+	ck_assert_uint_eq(c.s.max_body, 16 * 1024);
+	ck_assert_uint_eq(c.s.max_header, 1024 * 1024);
+	/* Relative paths resolve against the config file's directory. */
+	ck_assert_str_eq(c.s.decision_log, "/etc/rolegate/decisions.log");
+	ck_assert_ptr_null(c.s.admin_socket);
+	ck_assert_str_eq(c.s.admin_listen, "[::1]:9000");
+	ck_assert_int_eq(c.s.authz_roles_header, 1);
+	ck_assert_int_eq(c.s.authz_headers, 0);
+	ck_assert_int_eq(c.s.log, RGD_LOG_SYSLOG);
+	ck_assert_str_eq(c.s.authz_user_header, "X-Auth-Request-User");
+	rgd_conf_free(&c);
+}
+END_TEST
+
+/* Bad keys: section, key, value, and a word the message must contain. */
+static const struct {
+	const char *section, *key, *value, *says;
+} bad[] = {
+    {"rolegated", "address", "localhost", "numeric"},
+    {"rolegated", "address", "", "numeric"},
+    {"rolegated", "port", "65536", "0 to 65535"},
+    {"rolegated", "port", "-1", "whole number"},
+    {"rolegated", "port", "80x", "whole number"},
+    {"rolegated", "threads", "1000", "0 to 256"},
+    {"rolegated", "max_body", "10", "256"},
+    {"rolegated", "max_body", "1G", "bytes"},
+    {"rolegated", "max_header", "100", "4096"},
+    {"rolegated", "request_timeout", "0", "1 to"},
+    {"rolegated", "decision_log", "", "path"},
+    {"rolegated", "admin_socket", "", "path or off"},
+    {"rolegated", "admin_listen", "127.0.0.1", "ADDRESS:PORT"},
+    {"rolegated", "admin_listen", "host:80", "ADDRESS:PORT"},
+    {"rolegated", "admin_listen", "127.0.0.1:0", "ADDRESS:PORT"},
+    {"rolegated", "authz_headers", "maybe", "yes or no"},
+    {"rolegated", "log", "file", "stderr or syslog"},
+    {"rolegated", "authz_user_header", "X User", "header name"},
+    {"rolegated", "authz_user_header", "", "header name"},
+    {"rolegated", "authz_user_header", "X-User:", "header name"},
+    {"rolegated", "listen", "1", "unknown key 'listen'"},
+    {"rolegated extra", "port", "1", "[rolegated extra]"},
+    {"route", "path", "/x", "[route NAME]"},
+    {"route a b", "path", "/x", "[route NAME]"},
+    {"route r", "path", "x", "starting with '/'"},
+    {"route r", "path", "/a//b", "empty segment"},
+    {"route r", "path", "/a/{}", "needs a name"},
+    {"route r", "path", "/a/{b-c}", "needs a name"},
+    {"route r", "path", "/a/{x}/{x}", "twice"},
+    {"route r", "path", "/a/*/b", "trailing"},
+    {"route r", "path", "/a/b*", "trailing"},
+    {"route r", "path", "/a/%41", "trailing"},
+    {"route r", "path", "/a/../b", "never match"},
+    {"route r", "path", "/a b", "blanks"},
+    {"route r", "method", "get", "upper-case"},
+    {"route r", "method", "GET *", "alone"},
+    {"route r", "method", "", "METHOD"},
+    {"route r", "service", "", "one service"},
+    {"route r", "service", "a b", "one service"},
+    {"route r", "action", "", "one action"},
+    {"route r", "attr", "", "NAME=VALUE"},
+    {"route r", "attr", "novalue", "NAME=VALUE"},
+    {"route r", "attr", "=x", "NAME=VALUE"},
+    {"route r", "attr", "a={b", "{NAME}"},
+    {"route r", "attr", "a=b}", "without '{'"},
+    {"route r", "attr", "a={b c}", "{NAME}"},
+    {"route r", "target", "x", "unknown key 'target'"},
+};
+
+#define NBAD (sizeof(bad) / sizeof(bad[0]))
+
+START_TEST(test_bad_key)
+{
+	struct rgd_conf c;
+	char err[ERR_MAX];
+
+	rgd_conf_init(&c);
+	ck_assert_int_ne(
+	    key(&c, bad[_i].section, bad[_i].key, bad[_i].value, err), RG_OK);
+	ck_assert_msg(strstr(err, bad[_i].says) != NULL,
+	              "[%s] %s = %s: message '%s' lacks '%s'", bad[_i].section,
+	              bad[_i].key, bad[_i].value, err, bad[_i].says);
+	rgd_conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_duplicate_keys)
+{
+	struct rgd_conf c;
+	char err[ERR_MAX];
+
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "port", "1", err), RG_OK);
+	ck_assert_int_ne(key(&c, "rolegated", "port", "2", err), RG_OK);
+	ck_assert_ptr_nonnull(strstr(err, "duplicate key 'port'"));
+	ck_assert_int_eq(key(&c, "route r", "path", "/a", err), RG_OK);
+	ck_assert_int_ne(key(&c, "route r", "path", "/b", err), RG_OK);
+	ck_assert_ptr_nonnull(strstr(err, "duplicate key 'path'"));
+	/* attr may repeat. */
+	ck_assert_int_eq(key(&c, "route r", "attr", "a=1", err), RG_OK);
+	ck_assert_int_eq(key(&c, "route r", "attr", "b=2 c=3", err), RG_OK);
+	ck_assert_uint_eq(c.routes[0].nattrs, 3);
+	rgd_conf_free(&c);
+}
+END_TEST
+
+/* An attribute naming a capture the path does not have, in either order. */
+START_TEST(test_attr_capture)
+{
+	struct rgd_conf c;
+	char err[ERR_MAX];
+
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "route a", "path", "/q/{queue}", err), RG_OK);
+	ck_assert_int_ne(key(&c, "route a", "attr", "bu={bu}", err), RG_OK);
+	ck_assert_ptr_nonnull(strstr(err, "{bu} is not captured"));
+	ck_assert_int_eq(key(&c, "route b", "attr", "bu={bu}", err), RG_OK);
+	ck_assert_int_ne(key(&c, "route b", "path", "/q/{queue}", err), RG_OK);
+	ck_assert_ptr_nonnull(strstr(err, "{bu} is not captured"));
+	/* A route with a refused line never matches. */
+	ck_assert_int_eq(c.routes[1].broken, 1);
+	rgd_conf_free(&c);
+}
+END_TEST
+
+/* ---- Whole-file checks ----------------------------------------------------
+ */
+
+struct problems {
+	size_t n;
+	size_t warnings;
+	char last[ERR_MAX];
+};
+
+static void collect(void *user, int warning, const char *msg)
+{
+	struct problems *p = user;
+
+	p->n++;
+	p->warnings += warning != 0;
+	snprintf(p->last, sizeof(p->last), "%s", msg);
+}
+
+START_TEST(test_check_incomplete)
+{
+	static const char *const lines[] = {
+	    "route nopath|service|svc", "route nopath|action|act",
+	    "route noaction|path|/x", "route noaction|service|svc", NULL};
+	struct problems p = {0, 0, ""};
+	struct rgd_conf c;
+
+	rgd_conf_init(&c);
+	feed(&c, lines);
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 2);
+	ck_assert_ptr_nonnull(strstr(p.last, "[route noaction] needs"));
+	ck_assert_ptr_nonnull(strstr(p.last, FILE_NAME ":"));
+	rgd_conf_free(&c);
+}
+END_TEST
+
+START_TEST(test_check_admin)
+{
+	static const char *const lines[] = {
+	    "rolegated|admin_listen|127.0.0.1:9000", NULL};
+	static const char *const both[] = {"rolegated|admin_socket|/run/s",
+	                                   "rolegated|admin_token_file|/t",
+	                                   NULL};
+	struct problems p = {0, 0, ""};
+	struct rgd_conf c;
+
+	rgd_conf_init(&c);
+	feed(&c, lines);
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 1);
+	ck_assert_ptr_nonnull(strstr(p.last, "admin_token_file"));
+	feed(&c, both);
+	p.n = 0;
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 1);
+	ck_assert_ptr_nonnull(strstr(p.last, "not both"));
+	rgd_conf_free(&c);
+}
+END_TEST
+
+static void quiet(void *user, rg_log_level level, const char *msg)
+{
+}
+
+/* Through the library: lines become diagnostics with file:line, and the
+ * check knows the context's services. */
+START_TEST(test_through_rg_open)
+{
+	char dir[] = "/tmp/rolegate-routes.XXXXXX";
+	char path[sizeof(dir) + 32], err[ERR_MAX] = "";
+	const char *const sections[] = {"rolegated", "route", NULL};
+	struct problems p = {0, 0, ""};
+	struct rgd_conf c;
+	rg_context *ctx = NULL;
+	rg_options o;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rolegate.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[rolegated]\n"      /* 1 */
+	      "port = 8470\n"      /* 2 */
+	      "bogus = 1\n"        /* 3 */
+	      "[route r]\n"        /* 4 */
+	      "path = /a/{x}\n"    /* 5 */
+	      "service = nosuch\n" /* 6 */
+	      "action = a.b\n"     /* 7 */
+	      "[elsewhere]\n"      /* 8 */
+	      "x = 1\n",
+	      f);
+	ck_assert_int_eq(fclose(f), 0);
+	rgd_conf_init(&c);
+	memset(&o, 0, sizeof(o));
+	o.config_path = path;
+	o.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
+	o.app_sections = sections;
+	o.app_conf = rgd_conf_key;
+	o.app_user = &c;
+	o.log = quiet;
+	ck_assert_int_eq(rg_open(&ctx, &o, err, sizeof(err)), RG_OK);
+	/* bogus and the unknown section; routes are the application's. */
+	ck_assert_uint_eq(rg_diagnostic_count(ctx), 2);
+	ck_assert_ptr_nonnull(strstr(rg_diagnostic(ctx, 0), ":3: unknown key "
+	                                                    "'bogus'"));
+	ck_assert_uint_eq(c.nroutes, 1);
+	ck_assert_uint_eq(rgd_conf_check(&c, ctx, collect, &p), 1);
+	ck_assert_ptr_nonnull(strstr(p.last, ":6: [route r]: unknown service "
+	                                     "'nosuch'"));
+	rg_close(ctx);
+	rgd_conf_free(&c);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* ---- Matching -------------------------------------------------------------
+ */
+
+static const char *const map[] = {
+    "route queue-agents|method|POST DELETE",
+    "route queue-agents|path|/api/queues/{queue}/agents",
+    "route queue-agents|service|dynamics365",
+    "route queue-agents|action|queue.add-agent",
+    "route queue-agents|attr|queue={queue} scope=q-{queue}-x",
+    "route queue-view|path|/api/queues/{queue}",
+    "route queue-view|service|dynamics365",
+    "route queue-view|action|queue.view",
+    "route queue-view|attr|queue={queue}",
+    "route slash|path|/api/slash/",
+    "route slash|service|s",
+    "route slash|action|slash",
+    "route admin|path|/api/admin/*",
+    "route admin|service|s",
+    "route admin|action|admin",
+    "route root|method|GET",
+    "route root|path|/",
+    "route root|service|s",
+    "route root|action|root",
+    "route public|method|GET HEAD",
+    "route public|path|/*",
+    "route public|service|s",
+    "route public|action|public",
+    NULL};
+
+/* method, uri, expected route ("" none, "!" bad path), first attribute. */
+static const struct {
+	const char *method, *uri, *route, *attr;
+} cases[] = {
+    {"POST", "/api/queues/support/agents", "queue-agents", "support"},
+    {"DELETE", "/api/queues/support/agents?x=1", "queue-agents", "support"},
+    {"GET", "/api/queues/support/agents", "public", NULL},
+    {"PUT", "/api/queues/support/agents", "", NULL},
+    {"GET", "/api/queues/support", "queue-view", "support"},
+    {"POST", "/api/queues/support", "queue-view", "support"},
+    {"GET", "/api/queues/sup%20port", "queue-view", "sup port"},
+    /* An encoded letter is the letter: no way around a literal. */
+    {"POST", "/api/%71ueues/support/agents", "queue-agents", "support"},
+    {"POST", "/api/admin/users/1", "admin", NULL},
+    {"POST", "/api/%61dmin/users/1", "admin", NULL},
+    {"POST", "/api/admin", "admin", NULL},
+    {"POST", "/api/admin/", "admin", NULL},
+    {"GET", "/api/slash/", "slash", NULL},
+    {"POST", "/api/slash", "", NULL},
+    {"GET", "/", "root", NULL},
+    {"GET", "/?q=1", "root", NULL},
+    {"GET", "/anything/else", "public", NULL},
+    {"POST", "/anything/else", "", NULL},
+    {"HEAD", "/x#frag", "public", NULL},
+    /* An empty segment is refused, even where a capture would be. */
+    {"POST", "/api/queues//agents", "!", NULL},
+    /* Refused paths. */
+    {"GET", "/api/../admin/x", "!", NULL},
+    {"GET", "/api/./x", "!", NULL},
+    {"GET", "/api/%2e%2e/admin", "!", NULL},
+    {"GET", "/api/%2E/admin", "!", NULL},
+    {"GET", "/api/a%2fb", "!", NULL},
+    {"GET", "/api/a%5cb", "!", NULL},
+    {"GET", "/api/a%00b", "!", NULL},
+    {"GET", "/api/a%zzb", "!", NULL},
+    {"GET", "/api/a%4", "!", NULL},
+    {"GET", "api/x", "!", NULL},
+    {"GET", "", "!", NULL},
+    {"GET", "?x=/", "!", NULL},
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+START_TEST(test_match)
+{
+	struct rgd_conf c;
+	struct rgd_match *m = malloc(sizeof(*m));
+	enum rgd_match_result r;
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(&c);
+	feed(&c, map);
+	r = rgd_route_match(&c, cases[_i].method, cases[_i].uri, m);
+	if (strcmp(cases[_i].route, "!") == 0) {
+		ck_assert_msg(r == RGD_MATCH_BAD_PATH, "%s %s: result %d",
+		              cases[_i].method, cases[_i].uri, (int)r);
+		ck_assert_ptr_nonnull(m->why);
+	} else if (!*cases[_i].route) {
+		ck_assert_msg(r == RGD_MATCH_NONE, "%s %s: result %d",
+		              cases[_i].method, cases[_i].uri, (int)r);
+		ck_assert_ptr_null(m->route);
+	} else {
+		ck_assert_msg(r == RGD_MATCH_OK, "%s %s: result %d",
+		              cases[_i].method, cases[_i].uri, (int)r);
+		ck_assert_str_eq(m->route->name, cases[_i].route);
+		if (cases[_i].attr) {
+			ck_assert_uint_ge(m->nattrs, 1);
+			ck_assert_str_eq(m->attrs[0].key, "queue");
+			ck_assert_str_eq(m->attrs[0].value, cases[_i].attr);
+		}
+	}
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_match_template)
+{
+	struct rgd_conf c;
+	struct rgd_match *m = malloc(sizeof(*m));
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(&c);
+	feed(&c, map);
+	ck_assert_int_eq(
+	    rgd_route_match(&c, "POST", "/api/queues/vip/agents", m),
+	    RGD_MATCH_OK);
+	ck_assert_uint_eq(m->nattrs, 2);
+	ck_assert_str_eq(m->attrs[1].key, "scope");
+	ck_assert_str_eq(m->attrs[1].value, "q-vip-x");
+	ck_assert_str_eq(m->route->service, "dynamics365");
+	ck_assert_str_eq(m->route->action, "queue.add-agent");
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
+/* No routes at all: nothing matches (fail closed). */
+START_TEST(test_match_empty)
+{
+	struct rgd_conf c;
+	struct rgd_match *m = malloc(sizeof(*m));
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(&c);
+	ck_assert_int_eq(rgd_route_match(&c, "GET", "/", m), RGD_MATCH_NONE);
+	ck_assert_int_eq(rgd_route_match(&c, NULL, "/x", m), RGD_MATCH_NONE);
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
+/* A path longer than the matcher takes is refused, not cut. */
+START_TEST(test_match_long)
+{
+	struct rgd_conf c;
+	struct rgd_match *m = malloc(sizeof(*m));
+	char *uri = malloc(RGD_MATCH_BUF_SIZE + 16);
+	size_t i;
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_nonnull(uri);
+	rgd_conf_init(&c);
+	feed(&c, map);
+	for (i = 0; i < RGD_MATCH_BUF_SIZE + 8; i++)
+		uri[i] = i % 2 ? 'a' : '/';
+	uri[i] = '\0';
+	ck_assert_int_eq(rgd_route_match(&c, "GET", uri, m),
+	                 RGD_MATCH_BAD_PATH);
+	/* Many short segments: more than the matcher keeps. */
+	snprintf(uri, RGD_MATCH_BUF_SIZE, "/");
+	for (i = 0; i <= RGD_PATH_SEGMENTS_MAX; i++)
+		strcat(uri, "a/");
+	strcat(uri, "a");
+	ck_assert_int_eq(rgd_route_match(&c, "GET", uri, m),
+	                 RGD_MATCH_BAD_PATH);
+	rgd_conf_free(&c);
+	free(uri);
+	free(m);
+}
+END_TEST
+
+static Suite *routes_suite(void)
+{
+	Suite *s = suite_create("routes");
+	TCase *tc;
+
+	tc = tcase_create("settings");
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_settings);
+	tcase_add_loop_test(tc, test_bad_key, 0, (int)NBAD);
+	tcase_add_test(tc, test_duplicate_keys);
+	tcase_add_test(tc, test_attr_capture);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("check");
+	tcase_add_test(tc, test_check_incomplete);
+	tcase_add_test(tc, test_check_admin);
+	tcase_add_test(tc, test_through_rg_open);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("match");
+	tcase_add_loop_test(tc, test_match, 0, (int)NCASES);
+	tcase_add_test(tc, test_match_template);
+	tcase_add_test(tc, test_match_empty);
+	tcase_add_test(tc, test_match_long);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(routes_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,181 @@
+#!/bin/sh
+# authz.sh - /v1/authz, the forward-auth endpoint, spoken to directly the
+# way nginx, Traefik and Envoy speak to it: the question in X-Rolegate-*
+# headers, or the original method and URI through the route map.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+write_config "$T/rolegate.conf"
+start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
+
+AGENT="X-Rolegate-Roles: agent"
+SUP="X-Rolegate-Roles: basic-user,omnichannel-supervisor"
+
+# ---- The question in headers ----
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
+expect_code 200 "headers: an allowed action"
+expect_header '^X-Rolegate-Decision-Id: [0-9a-f]{16}$' "allow: decision id header"
+expect_header '^X-Rolegate-Reason: omni24: agent grants chat.handle$' "allow: reason header"
+expect_header '^X-Rolegate-Roles: agent$' "allow: roles header"
+expect_body '"decision":"allow"' "allow: JSON body"
+id=$(header_value X-Rolegate-Decision-Id)
+expect_body "\"decision_id\":\"$id\"" "the body's id is the header's"
+
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: billing.manage' -H "$AGENT"
+expect_code 403 "headers: a denied action"
+expect_header '^X-Rolegate-Reason: omni24: no role of the subject grants billing.manage' "deny: reason header"
+expect_no_header '^X-Rolegate-Roles:' "deny: no roles header"
+
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle'
+expect_code 401 "headers: no user"
+expect_header '^X-Rolegate-Reason: no user$' "401 says why"
+
+authz -H 'X-Rolegate-Service: nosuch' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
+expect_code 403 "headers: an unknown service"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.fly' -H "$AGENT"
+expect_code 403 "headers: an unknown action"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H 'X-Rolegate-Roles: wizard'
+expect_code 403 "headers: an unknown role"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H 'X-Rolegate-User: nobody'
+expect_code 403 "headers: an unknown user"
+authz -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
+expect_code 403 "headers: an action without a service"
+expect_header '^X-Rolegate-Reason: no service' "no service: reason"
+
+# Any method, any sub-path, a body is ignored; never a redirect.
+for m in POST PUT DELETE PATCH OPTIONS; do
+	http "$m" "$BASE/v1/authz/some/where" -H 'X-Rolegate-Service: omni24' \
+		-H 'X-Rolegate-Action: chat.handle' -H "$AGENT" --data-binary 'ignored'
+	expect_code 200 "headers: $m with a body"
+done
+
+# A header given twice is ambiguous: denied.
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' \
+	-H 'X-Rolegate-User: alice' -H 'X-Rolegate-User: bob'
+expect_code 403 "a duplicated X-Rolegate-User"
+expect_header '^X-Rolegate-Reason: header X-Rolegate-User given more than once' "duplicate: reason"
+
+# Attributes and subject attributes from headers (Rocket.Chat monitors).
+MON="X-Rolegate-Roles: livechat-monitor"
+authz -H 'X-Rolegate-Service: rocketchat' -H 'X-Rolegate-Action: view-livechat-analytics' \
+	-H "$MON" -H 'X-Rolegate-Attr-Department: sales' -H 'X-Rolegate-Subject-Units: emea'
+expect_code 200 "headers: a monitor of the department's unit"
+authz -H 'X-Rolegate-Service: rocketchat' -H 'X-Rolegate-Action: view-livechat-analytics' \
+	-H "$MON" -H 'X-Rolegate-Attr-Department: billing' -H 'X-Rolegate-Subject-Units: emea'
+expect_code 403 "headers: a monitor of another unit"
+
+# At most 16 attribute headers; names are case-insensitive.
+set -- -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
+i=1
+while [ "$i" -le 16 ]; do
+	set -- "$@" -H "X-Rolegate-Attr-A$i: v"
+	i=$((i + 1))
+done
+authz "$@"
+expect_code 200 "16 attribute headers"
+authz "$@" -H 'X-Rolegate-Attr-A17: v'
+expect_code 403 "17 attribute headers"
+expect_header '^X-Rolegate-Reason: too many attribute headers' "17 attributes: reason"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT" \
+	-H 'X-Rolegate-Attr-Bu: a' -H 'x-rolegate-attr-bu: b'
+expect_code 403 "an attribute given twice"
+set --
+
+# ---- The route map: Envoy (path under the prefix) ----
+http POST "$BASE/v1/authz/d365/queues/support/agents" -H "$SUP"
+expect_code 200 "envoy: POST queue agents as supervisor"
+expect_body '"route":"d365-queue-agents"' "envoy: the route is named"
+http POST "$BASE/v1/authz/d365/queues/support/agents" -H 'X-Rolegate-Roles: basic-user,omnichannel-agent'
+expect_code 403 "envoy: POST queue agents as agent"
+http GET "$BASE/v1/authz/d365/queues/support/agents?page=2" -H 'X-Rolegate-Roles: basic-user,omnichannel-agent'
+expect_code 200 "envoy: GET under /d365/queues/ is queue.view"
+http PUT "$BASE/v1/authz/d365/queues/support/agents" -H "$SUP"
+expect_code 403 "envoy: a method no route takes"
+expect_header '^X-Rolegate-Reason: no route$' "no route: reason"
+http GET "$BASE/v1/authz/omni/chats/42" -H "$AGENT"
+expect_code 200 "envoy: omni24 chats"
+http GET "$BASE/v1/authz/omni/billing" -H "$AGENT"
+expect_code 403 "envoy: omni24 billing (any method) as agent"
+http GET "$BASE/v1/authz/omni/billing" -H 'X-Rolegate-Roles: account-owner'
+expect_code 200 "envoy: omni24 billing as account owner"
+http GET "$BASE/v1/authz/elsewhere" -H "$AGENT"
+expect_code 403 "envoy: an unmapped path"
+http GET "$BASE/v1/authz" -H "$AGENT"
+expect_code 403 "no URI at all: no route"
+
+# ---- Traefik (X-Forwarded-*) and nginx (X-Original-*) ----
+authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' -H 'X-Rolegate-Roles: livechat-manager'
+expect_code 200 "traefik: a manager manages units"
+authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' -H 'X-Rolegate-Roles: livechat-agent'
+expect_code 403 "traefik: an agent does not"
+authz -H 'X-Original-Method: DELETE' -H 'X-Original-URI: /d365/queues/vip/agents' -H "$SUP"
+expect_code 200 "nginx: DELETE queue agents as supervisor"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/departments/sales/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea'
+expect_code 200 "nginx: the department comes from the path"
+# The route's own attribute wins over a header's.
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/departments/billing/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: sales'
+expect_code 403 "a header cannot override the route's attribute"
+authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' \
+	-H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/1' -H 'X-Rolegate-Roles: livechat-manager'
+expect_code 200 "X-Forwarded-* comes before X-Original-*"
+
+# Encoded and ambiguous paths.
+authz -H 'X-Original-Method: POST' -H 'X-Original-URI: /d365/%71ueues/vip/agents' -H "$SUP"
+expect_code 200 "an encoded letter matches its route"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/../billing' -H "$AGENT"
+expect_code 403 "a dot-dot path is refused"
+expect_header "^X-Rolegate-Reason: '.' or '..' segment in path" "dot-dot: reason"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/%2e%2e/billing' -H "$AGENT"
+expect_code 403 "an encoded dot-dot path is refused"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats%2f..%2fbilling' -H "$AGENT"
+expect_code 403 "an encoded slash is refused"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni//chats/1' -H "$AGENT"
+expect_code 403 "an empty segment is refused"
+authz -H 'X-Original-Method: POST' -H 'X-Original-URI: /d365/queues/vip/agents'
+expect_code 401 "route map: no user"
+
+# The question in headers comes before the route map (authz_headers = yes).
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/billing' -H "$AGENT" \
+	-H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle'
+expect_code 200 "X-Rolegate-Action is used when authz_headers = yes"
+
+# ---- The decision log records authz answers ----
+sleep 0.2
+if grep -q "\"id\":\"$id\",\"endpoint\":\"authz\"" "$T/decisions.log"; then
+	pass "decision log: the authz answer by its id"
+else
+	fail "decision log: the authz answer by its id"
+fi
+if grep '"route":"d365-queue-agents"' "$T/decisions.log" | grep -q '"attributes":{"queue":"support"}'; then
+	pass "decision log: route and attributes"
+else
+	fail "decision log: route and attributes"
+fi
+
+# ---- authz_headers = no, authz_roles_header = no: only the gateway's ----
+write_config "$T/rolegate.conf" 2021 "authz_headers = no"
+sed -i 's/^authz_roles_header = yes/authz_roles_header = no/' "$T/rolegate.conf"
+admin POST /v1/admin/reload
+expect_code 200 "reload with authz_headers = no"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/billing' -H 'X-Rolegate-User: nobody' \
+	-H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle'
+expect_code 403 "authz_headers = no: an unknown user"
+expect_body '"route":"omni-billing"' "X-Rolegate-Action ignored: the route decides"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
+expect_code 401 "X-Rolegate-Roles ignored when authz_roles_header = no"
+
+# ---- The user from the header an authenticating proxy sets ----
+write_config "$T/rolegate.conf" 2021 "authz_user_header = X-Auth-Request-User"
+admin POST /v1/admin/reload
+expect_code 200 "reload with authz_user_header"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H 'X-Rolegate-User: nobody'
+expect_code 401 "X-Rolegate-User is not trusted any more"
+authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H 'X-Auth-Request-User: nobody'
+expect_code 403 "the configured user header names the user"
+expect_header '^X-Rolegate-Reason: unknown user' "the configured user header: the user is looked up"
+
+stop_rolegated
+[ "$RC" -eq 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $RC"
+finish

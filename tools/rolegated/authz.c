@@ -1,0 +1,471 @@
+/*
+ * authz.c - /v1/authz: the forward-auth endpoint of API gateways (nginx
+ * auth_request, Traefik ForwardAuth, Envoy ext_authz over HTTP).
+ *
+ * Any method, any path under /v1/authz/, body ignored.  The question comes
+ * from headers the gateway sets:
+ *
+ *   X-Rolegate-User            the authenticated user (directory id); the
+ *                              header is authz_user_header, so that the
+ *                              one an authenticating proxy sets can serve
+ *   X-Rolegate-Roles           an ad-hoc subject's roles, when
+ *                              authz_roles_header = yes
+ *   X-Rolegate-Subject-NAME    that subject's attributes
+ *   X-Rolegate-Service, X-Rolegate-Action, X-Rolegate-Attr-NAME
+ *                              the question itself, when authz_headers = yes
+ *
+ * Without X-Rolegate-Action the route map decides, over the original
+ * method and URI: X-Forwarded-Method/X-Forwarded-Uri (Traefik), else
+ * X-Original-Method/X-Original-URI (nginx), else this request's own method
+ * and its path under /v1/authz (Envoy appends the original path).
+ *
+ * Answers: 200 allow, 403 deny, 401 when no subject is named, 500 only when
+ * the engine fails; never a redirect.  Every answer carries
+ * X-Rolegate-Decision-Id and X-Rolegate-Reason; an allow also carries
+ * X-Rolegate-User and X-Rolegate-Roles for the gateway to pass upstream.
+ * Fail closed: a duplicated X-Rolegate-* header, a malformed path and a
+ * path no route matches are denied.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "rolegated.h"
+
+#define HDR_PREFIX      "x-rolegate-"
+#define HDR_ATTR        "attr-"
+#define HDR_SUBJECT     "subject-"
+#define TYPE_JSON       "application/json"
+#define REASON_HDR_MAX  160
+#define ROLES_HDR_MAX   1024
+#define AUTHZ_ATTRS_MAX 16
+#define ANSWER_MAX      1024
+#define ANSWER_CAP      200
+
+/* ---- the question, from headers -------------------------------------- */
+
+struct authz {
+	const struct rgd_settings *s;
+	const char *service, *user, *roles, *action;
+	const char *fwd_method, *fwd_uri, *orig_method, *orig_uri;
+	const char *dup;    /* a header given twice */
+	const char *excess; /* an attribute header past the limit */
+	rg_attr attrs[AUTHZ_ATTRS_MAX];
+	size_t nattrs;
+	rg_attr sattrs[AUTHZ_ATTRS_MAX];
+	size_t nsattrs;
+	size_t nkeys;
+	/* Last: not cleared per request, only written as used. */
+	char keys[2 * AUTHZ_ATTRS_MAX][RGD_NAME_MAX];
+};
+
+/* Sets *dst once; a second value marks the header as duplicated. */
+static void once(struct authz *a, const char **dst, const char *name,
+                 const char *value)
+{
+	if (*dst)
+		a->dup = name;
+	else
+		*dst = value;
+}
+
+/* An attribute from a header name: lower case, '-' as '_'. */
+static void add_attr(struct authz *a, rg_attr *attrs, size_t *n,
+                     const char *name, const char *header, const char *value)
+{
+	char *key;
+	size_t i;
+
+	if (*n == AUTHZ_ATTRS_MAX || a->nkeys == 2 * AUTHZ_ATTRS_MAX ||
+	    !*name || strlen(name) >= RGD_NAME_MAX) {
+		a->excess = header;
+		return;
+	}
+	key = a->keys[a->nkeys++];
+	for (i = 0; name[i]; i++)
+		key[i] = name[i] == '-' ? '_'
+		                        : (char)tolower((unsigned char)name[i]);
+	key[i] = '\0';
+	for (i = 0; i < *n; i++)
+		if (strcmp(attrs[i].key, key) == 0) {
+			a->dup = header;
+			return;
+		}
+	attrs[*n].key = key;
+	attrs[*n].value = value;
+	(*n)++;
+}
+
+static void rolegate_header(struct authz *a, const char *name, const char *rest,
+                            const char *value)
+{
+	if (strcasecmp(rest, "roles") == 0)
+		once(a, &a->roles, name, value);
+	else if (strcasecmp(rest, "service") == 0)
+		once(a, &a->service, name, value);
+	else if (strcasecmp(rest, "action") == 0)
+		once(a, &a->action, name, value);
+	else if (strncasecmp(rest, HDR_ATTR, strlen(HDR_ATTR)) == 0) {
+		if (a->s->authz_headers)
+			add_attr(a, a->attrs, &a->nattrs,
+			         rest + strlen(HDR_ATTR), name, value);
+	} else if (strncasecmp(rest, HDR_SUBJECT, strlen(HDR_SUBJECT)) == 0) {
+		if (a->s->authz_roles_header)
+			add_attr(a, a->sattrs, &a->nsattrs,
+			         rest + strlen(HDR_SUBJECT), name, value);
+	}
+}
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind,
+                                 const char *name, const char *value)
+{
+	struct authz *a = cls;
+	size_t plen = strlen(HDR_PREFIX);
+
+	if (!value)
+		return MHD_YES;
+	/* The user only from the header the configuration trusts. */
+	if (strcasecmp(name, a->s->authz_user_header) == 0)
+		once(a, &a->user, name, value);
+	else if (strncasecmp(name, HDR_PREFIX, plen) == 0)
+		rolegate_header(a, name, name + plen, value);
+	else if (strcasecmp(name, "X-Forwarded-Method") == 0)
+		once(a, &a->fwd_method, name, value);
+	else if (strcasecmp(name, "X-Forwarded-Uri") == 0)
+		once(a, &a->fwd_uri, name, value);
+	else if (strcasecmp(name, "X-Original-Method") == 0)
+		once(a, &a->orig_method, name, value);
+	else if (strcasecmp(name, "X-Original-URI") == 0)
+		once(a, &a->orig_uri, name, value);
+	return MHD_YES;
+}
+
+/* ---- roles of a directory user ---------------------------------------- */
+
+/*
+ * The public interface reads a user's roles from the database only
+ * (rg_user_get), which is too slow for every answer.  Each thread keeps a
+ * small cache, valid for a second, so that X-Rolegate-Roles costs a lookup
+ * per user and second at most, without a lock.  (The decision itself is
+ * always made on the current directory snapshot.)
+ */
+#define ROLES_CACHE_SIZE   64
+#define ROLES_CACHE_TTL_NS 1000000000ull
+
+struct roles_entry {
+	const rg_context *ctx;
+	uint64_t until;
+	int found;
+	char service[RG_ID_MAX];
+	char user[RG_ID_MAX];
+	char roles[ROLES_HDR_MAX];
+};
+
+static _Thread_local struct roles_entry roles_cache[ROLES_CACHE_SIZE];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t cache_index(const char *service, const char *user)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	const char *p;
+
+	for (p = service; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (p = user; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return (size_t)(h % ROLES_CACHE_SIZE);
+}
+
+static int copy_roles(void *user, const rg_user_info *u)
+{
+	struct roles_entry *e = user;
+
+	snprintf(e->roles, sizeof(e->roles), "%s", u->roles ? u->roles : "");
+	e->found = 1;
+	return 1;
+}
+
+/* The user's roles, comma-separated, or NULL when unknown. */
+static const char *user_roles(rg_context *ctx, const char *service,
+                              const char *user)
+{
+	struct roles_entry *e;
+	uint64_t now;
+
+	if (strlen(service) >= RG_ID_MAX || strlen(user) >= RG_ID_MAX)
+		return NULL;
+	e = &roles_cache[cache_index(service, user)];
+	now = now_ns();
+	if (e->ctx == ctx && e->until > now &&
+	    strcmp(e->service, service) == 0 && strcmp(e->user, user) == 0)
+		return e->found ? e->roles : NULL;
+	e->ctx = ctx;
+	e->until = now + ROLES_CACHE_TTL_NS;
+	e->found = 0;
+	e->roles[0] = '\0';
+	snprintf(e->service, sizeof(e->service), "%s", service);
+	snprintf(e->user, sizeof(e->user), "%s", user);
+	rg_user_get(ctx, service, user, copy_roles, e);
+	return e->found ? e->roles : NULL;
+}
+
+/* ---- the answer ---------------------------------------------------------- */
+
+/* A header value: printable ASCII only, cut at max bytes. */
+static const char *header_safe(const char *s, char *out, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i + 1 < max; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+static int add_header(struct MHD_Response *r, const char *name,
+                      const char *value, size_t max)
+{
+	char safe[ROLES_HDR_MAX];
+
+	if (!value)
+		return 0;
+	if (max > sizeof(safe))
+		max = sizeof(safe);
+	return MHD_add_response_header(r, name,
+	                               header_safe(value, safe, max)) == MHD_YES
+	           ? 0
+	           : -1;
+}
+
+struct answer {
+	unsigned status;
+	const rg_request *req;
+	const rg_decision *dec;
+	const char *reason;
+	const char *route;
+	const char *roles; /* for X-Rolegate-Roles, or NULL */
+	char id[RGD_ID_LEN + 1];
+};
+
+static enum MHD_Result respond(struct rgd *d, struct MHD_Connection *c,
+                               const struct answer *an)
+{
+	char body[ANSWER_MAX];
+	struct MHD_Response *r;
+	struct rgd_buf b;
+	int allow = an->status == RGD_HTTP_OK;
+
+	rgd_buf_init(&b, body, sizeof(body));
+	rgd_json_open(&b, '{');
+	rgd_json_key(&b, "decision");
+	rgd_json_str(&b, allow ? "allow" : "deny");
+	rgd_json_key(&b, "reason");
+	rgd_json_strn(&b, an->reason, ANSWER_CAP);
+	rgd_json_key(&b, "decision_id");
+	rgd_json_str(&b, an->id);
+	if (an->route) {
+		rgd_json_key(&b, "route");
+		rgd_json_strn(&b, an->route, ANSWER_CAP);
+	}
+	rgd_json_close(&b, '}');
+	rgd_buf_put(&b, "\n", 1);
+	r = rgd_response(TYPE_JSON, b.failed ? "{}" : body,
+	                 b.failed ? 2 : b.len);
+	if (r && (add_header(r, "X-Rolegate-Decision", allow ? "allow" : "deny",
+	                     sizeof("allow")) < 0 ||
+	          add_header(r, "X-Rolegate-Decision-Id", an->id,
+	                     sizeof(an->id)) < 0 ||
+	          add_header(r, "X-Rolegate-Reason", an->reason,
+	                     REASON_HDR_MAX) < 0 ||
+	          (allow && an->req && an->req->subject.user &&
+	           add_header(r, "X-Rolegate-User", an->req->subject.user,
+	                      RG_ID_MAX) < 0) ||
+	          (allow && add_header(r, "X-Rolegate-Roles", an->roles,
+	                               ROLES_HDR_MAX) < 0))) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	return rgd_queue(d, c, an->status, r);
+}
+
+/*
+ * A deny without running the stack (no subject, no route, bad input): an
+ * id, a decision log line and a count like any other decision.
+ */
+static enum MHD_Result early_deny(struct rgd *d, struct MHD_Connection *c,
+                                  const struct rgd_gen *g, rg_request *req,
+                                  unsigned status, int rg_status,
+                                  const char *reason,
+                                  const struct rgd_origin *o)
+{
+	struct answer an;
+	rg_decision dec;
+
+	memset(&an, 0, sizeof(an));
+	dec.result = RG_DENY;
+	dec.status = rg_status;
+	dec.plugin = NULL;
+	dec.role[0] = dec.missing[0] = '\0';
+	dec.ntrace = 0;
+	snprintf(dec.reason, sizeof(dec.reason), "%s", reason);
+	if (!req->service)
+		req->service = "";
+	if (!req->action)
+		req->action = "";
+	if (!req->subject.user && !req->subject.roles)
+		req->subject.roles = "";
+	rgd_record(d, g, req, &dec, rg_status, 0, o, 0, an.id);
+	an.status = status;
+	an.req = req;
+	an.dec = &dec;
+	an.reason = dec.reason;
+	an.route = o->route;
+	return respond(d, c, &an);
+}
+
+/* Sets service, action and attributes from the route map. */
+static int route(const struct rgd_gen *g, struct authz *a, const char *url,
+                 const char *method, struct rgd_match *m, rg_request *req,
+                 rg_attr *attrs, struct rgd_origin *o, const char **why)
+{
+	static const size_t plen = sizeof(RGD_AUTHZ_PREFIX) - 1;
+	const char *uri = a->fwd_uri ? a->fwd_uri : a->orig_uri;
+	const char *how = a->fwd_uri ? a->fwd_method : a->orig_method;
+	size_t i;
+
+	if (!uri && url[plen])
+		uri = url + plen;
+	if (!how)
+		how = method;
+	o->method = how;
+	o->uri = uri;
+	if (!uri) {
+		*why = "no route: no original URI given";
+		return -1;
+	}
+	switch (rgd_route_match(&g->conf, how, uri, m)) {
+	case RGD_MATCH_OK:
+		break;
+	case RGD_MATCH_BAD_PATH:
+		*why = m->why;
+		return -1;
+	case RGD_MATCH_NONE:
+		*why = "no route";
+		return -1;
+	}
+	o->route = m->route->name;
+	req->service = m->route->service;
+	req->action = m->route->action;
+	/* The route's attributes first: a header cannot override them. */
+	for (i = 0; i < m->nattrs; i++)
+		attrs[i] = m->attrs[i];
+	for (i = 0; i < a->nattrs; i++)
+		attrs[m->nattrs + i] = a->attrs[i];
+	req->attrs = attrs;
+	req->nattrs = m->nattrs + a->nattrs;
+	return 0;
+}
+
+static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
+                              struct rgd_gen *g, struct authz *a,
+                              const char *url, const char *method)
+{
+	rg_attr attrs[RGD_ROUTE_ATTRS_MAX + AUTHZ_ATTRS_MAX];
+	struct rgd_origin o = {"authz", NULL, NULL, NULL};
+	struct rgd_match m;
+	rg_explanation ex;
+	struct answer an;
+	rg_request req;
+	const char *why = NULL;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.subject.attrs = a->sattrs;
+	req.subject.nattrs = a->nsattrs;
+	if (a->user && *a->user)
+		req.subject.user = a->user;
+	else if (a->s->authz_roles_header && a->roles)
+		req.subject.roles = a->roles;
+	req.attrs = a->attrs;
+	req.nattrs = a->nattrs;
+	if (a->dup) {
+		snprintf(ex.decision.reason, sizeof(ex.decision.reason),
+		         "header %s given more than once", a->dup);
+		return early_deny(d, c, g, &req, RGD_HTTP_FORBIDDEN, RG_EINVAL,
+		                  ex.decision.reason, &o);
+	}
+	if (a->excess) {
+		snprintf(ex.decision.reason, sizeof(ex.decision.reason),
+		         "too many attribute headers (at most %d), or a bad "
+		         "name: %s",
+		         AUTHZ_ATTRS_MAX, a->excess);
+		return early_deny(d, c, g, &req, RGD_HTTP_FORBIDDEN, RG_EINVAL,
+		                  ex.decision.reason, &o);
+	}
+	if (a->s->authz_headers && a->action) {
+		req.service = a->service;
+		req.action = a->action;
+		if (!req.service || !*req.service)
+			why = "no service: X-Rolegate-Action needs "
+			      "X-Rolegate-Service";
+	} else if (route(g, a, url, method, &m, &req, attrs, &o, &why) < 0) {
+		req.service = req.action = NULL;
+	}
+	if (!req.subject.user && !req.subject.roles)
+		return early_deny(d, c, g, &req, RGD_HTTP_UNAUTHORIZED,
+		                  RG_ENOUSER, "no user", &o);
+	if (why)
+		return early_deny(d, c, g, &req, RGD_HTTP_FORBIDDEN,
+		                  RG_ENOACTION, why, &o);
+	memset(&an, 0, sizeof(an));
+	rc = rgd_decide(d, g, &req, 0, &ex, &o, an.id);
+	an.req = &req;
+	an.dec = &ex.decision;
+	an.route = o.route;
+	an.reason = ex.decision.reason[0] ? ex.decision.reason
+	            : rc != RG_OK         ? rg_strerror(rc)
+	                                  : "no reason given";
+	if (ex.decision.result == RG_ALLOW) {
+		an.status = RGD_HTTP_OK;
+		an.roles = req.subject.user ? user_roles(g->ctx, req.service,
+		                                         req.subject.user)
+		                            : req.subject.roles;
+	} else {
+		an.status = rgd_engine_failure(rc) ? RGD_HTTP_INTERNAL
+		                                   : RGD_HTTP_FORBIDDEN;
+	}
+	return respond(d, c, &an);
+}
+
+enum MHD_Result rgd_authz_answer(struct rgd *d, struct MHD_Connection *c,
+                                 const char *url, const char *method)
+{
+	struct rgd_gen *g;
+	enum MHD_Result ret;
+	struct authz a;
+	unsigned slot;
+
+	g = rgd_engine_acquire(&d->engine, &slot);
+	if (!g) {
+		rgd_engine_release(&d->engine, slot);
+		return rgd_respond_error(d, c, RGD_HTTP_UNAVAILABLE,
+		                         "no configuration loaded yet");
+	}
+	memset(&a, 0, offsetof(struct authz, keys));
+	a.s = &g->conf.s;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, on_header, &a);
+	ret = decide(d, c, g, &a, url, method);
+	rgd_engine_release(&d->engine, slot);
+	return ret;
+}

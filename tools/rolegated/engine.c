@@ -1,0 +1,351 @@
+/*
+ * engine.c - loaded configurations and how a new one replaces the old
+ * while requests keep coming.
+ *
+ * A generation is one rg_context with the [rolegated] settings and routes
+ * read along with it.  Publishing follows core/snapshot.c: two slots, each
+ * with a reader count, and the index of the current one.  A request adds
+ * itself to the current slot's count, then checks that the slot is still
+ * current (else it steps back and retries): from then on the generation in
+ * that slot cannot be freed under it.  A swap (one at a time, under the
+ * lock) puts the new generation in the other slot, makes it current, waits
+ * until no request is left in the old slot and frees the old generation.
+ * Requests never block and never allocate for this; requests in flight
+ * finish on the generation they started on.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rolegated.h"
+
+#define RESTART_FMT "%s changed: restart rolegated to apply it"
+
+/* How long a swap sleeps between looks at a slot's reader count. */
+#define DRAIN_SLEEP_NS 100000L
+
+void rgd_engine_init(struct rgd_engine *e, struct rgd *d)
+{
+	memset(e, 0, sizeof(*e));
+	atomic_init(&e->cur, 0);
+	atomic_init(&e->slots[0].readers, 0);
+	atomic_init(&e->slots[1].readers, 0);
+	pthread_mutex_init(&e->lock, NULL);
+	e->d = d;
+}
+
+void rgd_engine_free(struct rgd_engine *e)
+{
+	rgd_gen_free(e->slots[0].gen);
+	rgd_gen_free(e->slots[1].gen);
+	e->slots[0].gen = e->slots[1].gen = NULL;
+	pthread_mutex_destroy(&e->lock);
+}
+
+void rgd_gen_free(struct rgd_gen *g)
+{
+	if (!g)
+		return;
+	rg_close(g->ctx);
+	rgd_conf_free(&g->conf);
+	free(g->names);
+	free(g->slots);
+	free(g);
+}
+
+/* ---- reports --------------------------------------------------------------
+ */
+
+static void report_add(size_t *n, char lines[][RGD_REPORT_LINE],
+                       const char *fmt, va_list ap)
+{
+	if (*n < RGD_REPORT_MAX)
+		vsnprintf(lines[*n], RGD_REPORT_LINE, fmt, ap);
+	(*n)++;
+}
+
+static void problem(struct rgd_report *r, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static void problem(struct rgd_report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_add(&r->nproblems, r->problems, fmt, ap);
+	va_end(ap);
+}
+
+static void warning(struct rgd_report *r, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static void warning(struct rgd_report *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_add(&r->nwarnings, r->warnings, fmt, ap);
+	va_end(ap);
+}
+
+static void conf_problem(void *user, int is_warning, const char *msg)
+{
+	if (is_warning)
+		warning(user, "%s", msg);
+	else
+		problem(user, "%s", msg);
+}
+
+/* ---- loading --------------------------------------------------------------
+ */
+
+static int index_services(struct rgd *d, struct rgd_gen *g)
+{
+	size_t i, n = rg_service_count(g->ctx);
+
+	g->names = calloc(n ? n : 1, sizeof(*g->names));
+	g->slots = calloc(n ? n : 1, sizeof(*g->slots));
+	if (!g->names || !g->slots)
+		return RG_ENOMEM;
+	for (i = 0; i < n; i++) {
+		const rg_service *svc = rg_service_at(g->ctx, i);
+
+		g->names[i] = svc ? rg_service_name(svc) : "";
+		g->slots[i] = rgd_metrics_slot(&d->metrics, g->names[i]);
+	}
+	g->nservices = n;
+	return RG_OK;
+}
+
+int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
+                    struct rgd_report *r)
+{
+	struct rgd *d = e->d;
+	char err[RGD_REPORT_LINE] = "";
+	struct rgd_gen *g;
+	rg_options opts;
+	size_t i, n;
+	int rc;
+
+	*out = NULL;
+	r->ok = 0;
+	r->status = RG_ENOMEM;
+	g = calloc(1, sizeof(*g));
+	if (!g || rgd_conf_init(&g->conf) != RG_OK) {
+		free(g);
+		problem(r, "out of memory");
+		return RG_ENOMEM;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = d->config_path;
+	opts.plugin_dir = d->plugin_dir;
+	opts.directory = d->directory;
+	opts.app_sections = rgd_conf_sections;
+	opts.app_conf = rgd_conf_key;
+	opts.app_user = &g->conf;
+	opts.log = rgd_log_lib;
+	opts.log_user = &d->log;
+	rc = rg_open(&g->ctx, &opts, err, sizeof(err));
+	if (rc != RG_OK) {
+		problem(r, "%s", err[0] ? err : rg_strerror(rc));
+		r->status = rc;
+		rgd_gen_free(g);
+		return rc;
+	}
+	n = rg_diagnostic_count(g->ctx);
+	for (i = 0; i < n; i++)
+		problem(r, "%s", rg_diagnostic(g->ctx, i));
+	rgd_conf_check(&g->conf, g->ctx, conf_problem, r);
+	if (r->nproblems) {
+		r->status = RG_ECONFIG;
+		rgd_gen_free(g);
+		return RG_ECONFIG;
+	}
+	rc = index_services(d, g);
+	if (rc != RG_OK) {
+		problem(r, "out of memory");
+		r->status = rc;
+		rgd_gen_free(g);
+		return rc;
+	}
+	g->number = ++e->loaded;
+	g->loaded_at = (int64_t)time(NULL);
+	r->ok = 1;
+	r->status = RG_OK;
+	r->generation = g->number;
+	*out = g;
+	return RG_OK;
+}
+
+/* ---- publishing ------------------------------------------------------------
+ */
+
+struct rgd_gen *rgd_engine_acquire(struct rgd_engine *e, unsigned *slot)
+{
+	for (;;) {
+		unsigned i = atomic_load(&e->cur);
+
+		atomic_fetch_add(&e->slots[i].readers, 1);
+		if (atomic_load(&e->cur) == i) {
+			*slot = i;
+			return e->slots[i].gen;
+		}
+		atomic_fetch_sub(&e->slots[i].readers, 1);
+	}
+}
+
+void rgd_engine_release(struct rgd_engine *e, unsigned slot)
+{
+	atomic_fetch_sub(&e->slots[slot].readers, 1);
+}
+
+static void drain(struct rgd_slot *s)
+{
+	const struct timespec pause = {0, DRAIN_SLEEP_NS};
+
+	while (atomic_load(&s->readers) != 0)
+		nanosleep(&pause, NULL);
+}
+
+void rgd_engine_swap(struct rgd_engine *e, struct rgd_gen *g)
+{
+	unsigned old = atomic_load(&e->cur), next = 1u - old;
+	struct rgd_gen *prev = e->slots[old].gen;
+	struct rgd_metrics *m = &e->d->metrics;
+
+	/* Only requests that are about to step back can be in it. */
+	drain(&e->slots[next]);
+	e->slots[next].gen = g;
+	atomic_store(&e->cur, next);
+	atomic_store(&m->generation, g->number);
+	atomic_store(&m->reload_time, g->loaded_at);
+	if (!prev)
+		return;
+	drain(&e->slots[old]);
+	e->slots[old].gen = NULL;
+	rgd_gen_free(prev);
+}
+
+long rgd_gen_service(const struct rgd_gen *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->nservices; i++)
+		if (strcmp(g->names[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* ---- reloading -------------------------------------------------------------
+ */
+
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Settings the listeners and the log were started with: a restart applies
+ * a change to them, a reload only says so. */
+static void restart_warnings(const struct rgd_settings *boot,
+                             const struct rgd_settings *s, struct rgd_report *r)
+{
+	if (!same(boot->address, s->address) || boot->port != s->port)
+		warning(r, RESTART_FMT, "address or port");
+	if (boot->threads != s->threads)
+		warning(r, RESTART_FMT, "threads");
+	if (boot->max_header != s->max_header ||
+	    boot->max_connections != s->max_connections ||
+	    boot->request_timeout != s->request_timeout)
+		warning(r, RESTART_FMT,
+		        "max_header, max_connections or request_timeout");
+	if (!same(boot->decision_log, s->decision_log) ||
+	    boot->decision_log_queue != s->decision_log_queue)
+		warning(r, RESTART_FMT, "decision_log or decision_log_queue");
+	if (boot->log != s->log)
+		warning(r, RESTART_FMT, "log");
+	if (!same(boot->admin_socket, s->admin_socket) ||
+	    !same(boot->admin_listen, s->admin_listen) ||
+	    !same(boot->admin_token_file, s->admin_token_file))
+		warning(r, RESTART_FMT, "the admin listener");
+}
+
+int rgd_engine_reload(struct rgd_engine *e, const char *why,
+                      struct rgd_report *r)
+{
+	struct rgd *d = e->d;
+	struct rgd_gen *g = NULL;
+	size_t i;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_lock(&e->lock);
+	rc = rgd_engine_load(e, &g, r);
+	if (rc != RG_OK) {
+		atomic_fetch_add(&d->metrics.reloads_failed, 1);
+		rgd_log(
+		    &d->log, RG_LOG_ERR,
+		    "reload (%s) of %s failed with %zu problem%s; "
+		    "generation %llu keeps serving",
+		    why, d->config_path, r->nproblems,
+		    r->nproblems == 1 ? "" : "s",
+		    (unsigned long long)atomic_load(&d->metrics.generation));
+		for (i = 0; i < r->nproblems && i < RGD_REPORT_MAX; i++)
+			rgd_log(&d->log, RG_LOG_ERR, "%s", r->problems[i]);
+		pthread_mutex_unlock(&e->lock);
+		return rc;
+	}
+	restart_warnings(&d->boot, &g->conf.s, r);
+	rgd_engine_swap(e, g);
+	atomic_fetch_add(&d->metrics.reloads_ok, 1);
+	rgd_log(&d->log, RG_LOG_NOTICE,
+	        "reload (%s): generation %llu serving (%zu services, %zu "
+	        "routes)",
+	        why, (unsigned long long)r->generation, g->nservices,
+	        g->conf.nroutes);
+	for (i = 0; i < r->nwarnings && i < RGD_REPORT_MAX; i++)
+		rgd_log(&d->log, RG_LOG_WARNING, "%s", r->warnings[i]);
+	pthread_mutex_unlock(&e->lock);
+	return RG_OK;
+}
+
+/* ---- settings
+ * ---------------------------------------------------------------- */
+
+static int copy_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return !src || *dst ? 0 : -1;
+}
+
+int rgd_settings_copy(struct rgd_settings *dst, const struct rgd_settings *src)
+{
+	*dst = *src;
+	dst->address = dst->decision_log = dst->admin_socket = NULL;
+	dst->admin_listen = dst->admin_token_file = NULL;
+	dst->authz_user_header = NULL;
+	if (copy_str(&dst->address, src->address) < 0 ||
+	    copy_str(&dst->decision_log, src->decision_log) < 0 ||
+	    copy_str(&dst->admin_socket, src->admin_socket) < 0 ||
+	    copy_str(&dst->admin_listen, src->admin_listen) < 0 ||
+	    copy_str(&dst->admin_token_file, src->admin_token_file) < 0 ||
+	    copy_str(&dst->authz_user_header, src->authz_user_header) < 0) {
+		rgd_settings_free(dst);
+		return RG_ENOMEM;
+	}
+	return RG_OK;
+}
+
+void rgd_settings_free(struct rgd_settings *s)
+{
+	free(s->address);
+	free(s->decision_log);
+	free(s->admin_socket);
+	free(s->admin_listen);
+	free(s->admin_token_file);
+	free(s->authz_user_header);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,561 @@
+/*
+ * http.c - the public listener: libmicrohttpd with its own thread pool over
+ * epoll, the routing of requests, bodies and their limits, the probes and
+ * /metrics, and a graceful stop.
+ *
+ * Limits: max_header bounds a connection's memory (headers included;
+ * MHD answers 431 past it), max_body a request body (413, checked against
+ * Content-Length first), max_connections the open connections,
+ * request_timeout both an idle connection and a slow body (408).
+ *
+ * URLs reach us as sent: the unescape callback keeps percent-escapes, so
+ * that the route matcher decodes a forwarded path exactly once.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rolegated.h"
+
+#define TYPE_JSON "application/json"
+#define TYPE_TEXT "text/plain; charset=utf-8"
+#define TYPE_PROM "text/plain; version=0.0.4; charset=utf-8"
+
+#define BODY_MIN_CAP 1024
+#define ERROR_MAX    512
+/* How often a stop looks at the requests in flight. */
+#define STOP_POLL_NS 10000000L
+#define NS_PER_S     1000000000L
+
+enum body_kind { BODY_CHECK = 1, BODY_CHECKS };
+
+/* ---- responses ---------------------------------------------------------- */
+
+struct MHD_Response *rgd_response(const char *type, const char *body,
+                                  size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+
+	if (r && type &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) !=
+	        MHD_YES) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
+enum MHD_Result rgd_queue(struct rgd *d, struct MHD_Connection *c,
+                          unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	if (!r) {
+		r = MHD_create_response_from_buffer(0, (void *)"",
+		                                    MHD_RESPMEM_PERSISTENT);
+		status = RGD_HTTP_INTERNAL;
+		if (!r)
+			return MHD_NO;
+	}
+	/* Decisions are about one moment: nobody may cache them. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* While stopping, keep-alive clients go elsewhere for the next one. */
+	if (atomic_load_explicit(&d->stopping, memory_order_relaxed))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	rgd_metrics_response(&d->metrics, status);
+	return ret;
+}
+
+enum MHD_Result rgd_respond_json(struct rgd *d, struct MHD_Connection *c,
+                                 unsigned status, struct rgd_buf *b)
+{
+	struct MHD_Response *r;
+
+	if (b->failed || !b->p) {
+		rgd_buf_free(b);
+		return rgd_queue(d, c, RGD_HTTP_INTERNAL,
+		                 rgd_response(TYPE_JSON,
+		                              "{\"error\":\"out of memory\"}",
+		                              strlen("{\"error\":\"out of "
+		                                     "memory\"}")));
+	}
+	if (b->fixed) {
+		r = rgd_response(TYPE_JSON, b->p, b->len);
+	} else {
+		r = MHD_create_response_from_buffer(b->len, b->p,
+		                                    MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			rgd_buf_free(b);
+		else if (MHD_add_response_header(r,
+		                                 MHD_HTTP_HEADER_CONTENT_TYPE,
+		                                 TYPE_JSON) != MHD_YES) {
+			MHD_destroy_response(r);
+			r = NULL;
+		}
+	}
+	return rgd_queue(d, c, status, r);
+}
+
+enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
+                                  unsigned status, const char *fmt, ...)
+{
+	char msg[ERROR_MAX], out[ERROR_MAX * 2];
+	struct rgd_buf b;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (status >= RGD_HTTP_BAD_REQUEST && status < RGD_HTTP_INTERNAL)
+		atomic_fetch_add_explicit(&d->metrics.bad_requests, 1,
+		                          memory_order_relaxed);
+	rgd_buf_init(&b, out, sizeof(out));
+	rgd_json_open(&b, '{');
+	rgd_json_key(&b, "error");
+	rgd_json_strn(&b, msg, sizeof(out) / 2);
+	rgd_json_close(&b, '}');
+	return rgd_respond_json(d, c, status, &b);
+}
+
+enum MHD_Result rgd_respond_method(struct rgd *d, struct MHD_Connection *c,
+                                   const char *allow)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}";
+	struct MHD_Response *r =
+	    rgd_response(TYPE_JSON, body, sizeof(body) - 1);
+
+	if (r && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) !=
+	             MHD_YES) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	atomic_fetch_add_explicit(&d->metrics.bad_requests, 1,
+	                          memory_order_relaxed);
+	return rgd_queue(d, c, RGD_HTTP_METHOD_NOT_ALLOWED, r);
+}
+
+static enum MHD_Result respond_text(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *type,
+                                    const char *text)
+{
+	return rgd_queue(d, c, status, rgd_response(type, text, strlen(text)));
+}
+
+/* ---- bodies ---------------------------------------------------------------
+ */
+
+struct rgd_body *rgd_body_new(int kind, size_t max)
+{
+	struct rgd_body *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->kind = kind;
+	b->max = max;
+	clock_gettime(CLOCK_MONOTONIC, &b->start);
+	return b;
+}
+
+void rgd_body_free(struct rgd_body *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	free(b);
+}
+
+void rgd_body_append(struct rgd_body *b, const char *data, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (b->too_large)
+		return;
+	if (len > b->max - b->len) {
+		/* Nothing more is kept: the answer is 413 whatever follows. */
+		b->too_large = 1;
+		free(b->data);
+		b->data = NULL;
+		b->len = b->cap = 0;
+		return;
+	}
+	if (b->len + len + 1 > b->cap) {
+		cap = b->cap ? b->cap : BODY_MIN_CAP;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (!p) {
+			b->too_large = 1;
+			return;
+		}
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+int rgd_body_expired(const struct rgd_body *b, unsigned seconds)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - b->start.tv_sec > (time_t)seconds;
+}
+
+/* ---- routing --------------------------------------------------------------
+ */
+
+static int is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static int ready(struct rgd *d)
+{
+	struct rgd_gen *g;
+	unsigned slot;
+	int ok;
+
+	g = rgd_engine_acquire(&d->engine, &slot);
+	ok = g != NULL && !atomic_load(&d->stopping);
+	rgd_engine_release(&d->engine, slot);
+	return ok;
+}
+
+static enum MHD_Result metrics(struct rgd *d, struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	struct rgd_buf b;
+
+	rgd_buf_init(&b, NULL, 0);
+	rgd_metrics_render(&d->metrics, ready(d), &b);
+	if (b.failed || !b.p) {
+		rgd_buf_free(&b);
+		return rgd_queue(d, c, RGD_HTTP_INTERNAL, NULL);
+	}
+	r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		rgd_buf_free(&b);
+	else if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                                 TYPE_PROM) != MHD_YES) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	return rgd_queue(d, c, RGD_HTTP_OK, r);
+}
+
+/* The body limit of the configuration serving now. */
+static size_t body_limit(struct rgd *d)
+{
+	struct rgd_gen *g;
+	unsigned slot;
+	size_t max;
+
+	g = rgd_engine_acquire(&d->engine, &slot);
+	max = g ? g->conf.s.max_body : d->boot.max_body;
+	rgd_engine_release(&d->engine, slot);
+	return max;
+}
+
+/* The first call of a /v1/check(s) request: limits, then collect. */
+static enum MHD_Result start_body(struct rgd *d, struct MHD_Connection *c,
+                                  const char *method, int kind, void **con_cls)
+{
+	const char *length = MHD_lookup_connection_value(
+	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	size_t max = body_limit(d);
+	struct rgd_body *b;
+
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return rgd_respond_method(d, c, MHD_HTTP_METHOD_POST);
+	if (length && strtoull(length, NULL, 10) > max)
+		return rgd_respond_error(d, c, RGD_HTTP_TOO_LARGE,
+		                         "request body too large (at most "
+		                         "%zu bytes)",
+		                         max);
+	b = rgd_body_new(kind, max);
+	if (!b)
+		return rgd_queue(d, c, RGD_HTTP_INTERNAL, NULL);
+	*con_cls = b;
+	return MHD_YES;
+}
+
+/* What answers a request, decided on its first call. */
+enum endpoint {
+	EP_AUTHZ,
+	EP_HEALTH,
+	EP_READY,
+	EP_METRICS,
+	EP_NOT_FOUND,
+	EP_COUNT
+};
+
+/*
+ * Requests without a body of interest are answered once MHD has read all
+ * of them: answering on the first call would make MHD close a keep-alive
+ * connection.  Their per-request pointer is one of these markers, so that
+ * nothing is allocated for them.
+ */
+static const char markers[EP_COUNT];
+
+static int is_marker(const void *p)
+{
+	uintptr_t a = (uintptr_t)p, m = (uintptr_t)markers;
+
+	return a >= m && a < m + EP_COUNT;
+}
+
+static enum endpoint endpoint_of(const char *url)
+{
+	static const size_t plen = sizeof(RGD_AUTHZ_PREFIX) - 1;
+
+	if (strncmp(url, RGD_AUTHZ_PREFIX, plen) == 0 &&
+	    (url[plen] == '\0' || url[plen] == '/'))
+		return EP_AUTHZ;
+	if (strcmp(url, "/healthz") == 0)
+		return EP_HEALTH;
+	if (strcmp(url, "/readyz") == 0)
+		return EP_READY;
+	if (strcmp(url, "/metrics") == 0)
+		return EP_METRICS;
+	return EP_NOT_FOUND;
+}
+
+static enum MHD_Result first_call(struct rgd *d, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  void **con_cls)
+{
+	if (strcmp(url, "/v1/check") == 0)
+		return start_body(d, c, method, BODY_CHECK, con_cls);
+	if (strcmp(url, "/v1/checks") == 0)
+		return start_body(d, c, method, BODY_CHECKS, con_cls);
+	*con_cls = (void *)&markers[endpoint_of(url)];
+	return MHD_YES;
+}
+
+static enum MHD_Result answer(struct rgd *d, struct MHD_Connection *c,
+                              enum endpoint e, const char *url,
+                              const char *method)
+{
+	if (e == EP_AUTHZ)
+		return rgd_authz_answer(d, c, url, method);
+	if (e == EP_NOT_FOUND)
+		return rgd_respond_error(d, c, RGD_HTTP_NOT_FOUND,
+		                         "no such endpoint");
+	if (!is_get(method))
+		return rgd_respond_method(d, c, "GET, HEAD");
+	if (e == EP_HEALTH)
+		return respond_text(d, c, RGD_HTTP_OK, TYPE_TEXT, "ok\n");
+	if (e == EP_METRICS)
+		return metrics(d, c);
+	return ready(d) ? respond_text(d, c, RGD_HTTP_OK, TYPE_TEXT, "ready\n")
+	                : respond_text(d, c, RGD_HTTP_UNAVAILABLE, TYPE_TEXT,
+	                               "not ready\n");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct rgd *d = cls;
+	struct rgd_body *b = *con_cls;
+
+	if (!b) {
+		atomic_fetch_add_explicit(&d->metrics.in_flight, 1,
+		                          memory_order_relaxed);
+		return first_call(d, c, url, method, con_cls);
+	}
+	if (is_marker(b)) {
+		/* A body here is ignored (forward auth sends none). */
+		if (*upload_size) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return answer(d, c, (enum endpoint)((const char *)b - markers),
+		              url, method);
+	}
+	if (*upload_size) {
+		rgd_body_append(b, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (b->too_large)
+		return rgd_respond_error(d, c, RGD_HTTP_TOO_LARGE,
+		                         "request body too large (at most "
+		                         "%zu bytes)",
+		                         b->max);
+	if (rgd_body_expired(b, d->boot.request_timeout))
+		return rgd_respond_error(d, c, RGD_HTTP_REQUEST_TIMEOUT,
+		                         "request took longer than %u s",
+		                         d->boot.request_timeout);
+	return rgd_check_answer(d, c, b, b->kind == BODY_CHECKS);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct rgd *d = cls;
+
+	if (!is_marker(*con_cls))
+		rgd_body_free(*con_cls);
+	*con_cls = NULL;
+	atomic_fetch_sub_explicit(&d->metrics.in_flight, 1,
+	                          memory_order_relaxed);
+}
+
+/* Keeps escapes as they are: the route matcher decodes, once. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+	return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct rgd *d = cls;
+	char msg[ERROR_MAX];
+	size_t len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	rgd_log(&d->log, RG_LOG_WARNING, "http: %s", msg);
+}
+
+/* ---- start and stop
+ * ---------------------------------------------------------- */
+
+union sockaddr_any {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+static int make_addr(const char *address, unsigned port, union sockaddr_any *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, address, &a->in.sin_addr) == 1) {
+		a->in.sin_family = AF_INET;
+		a->in.sin_port = htons((uint16_t)port);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, address, &a->in6.sin6_addr) == 1) {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons((uint16_t)port);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+/* The port the listener got (the configured one, or the kernel's for 0). */
+static unsigned bound_port(struct MHD_Daemon *daemon)
+{
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_LISTEN_FD);
+	union sockaddr_any a;
+	socklen_t len = sizeof(a);
+
+	if (!info || getsockname(info->listen_fd, &a.sa, &len) != 0)
+		return 0;
+	return a.sa.sa_family == AF_INET6 ? ntohs(a.in6.sin6_port)
+	                                  : ntohs(a.in.sin_port);
+}
+
+static unsigned thread_count(const struct rgd_settings *s)
+{
+	long n;
+
+	if (s->threads)
+		return s->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int rgd_http_start(struct rgd *d)
+{
+	const struct rgd_settings *s = &d->boot;
+	unsigned threads = thread_count(s);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	union sockaddr_any addr;
+	int family = make_addr(s->address, s->port, &addr);
+
+	if (family < 0) {
+		rgd_log(&d->log, RG_LOG_ERR, "address %s: not an address",
+		        s->address);
+		return RG_ECONFIG;
+	}
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d->http = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, d, MHD_OPTION_SOCK_ADDR, &addr.sa,
+	    MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)(threads > 1 ? threads : 0),
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->request_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->max_header,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
+	if (!d->http) {
+		rgd_log(&d->log, RG_LOG_ERR,
+		        "cannot listen on %s port %u (in use, or not an "
+		        "address of this host?)",
+		        s->address, s->port);
+		return RG_EIO;
+	}
+	d->port = bound_port(d->http);
+	rgd_log(&d->log, RG_LOG_NOTICE, "listening on %s%s%s:%u (%u thread%s)",
+	        family == AF_INET6 ? "[" : "", s->address,
+	        family == AF_INET6 ? "]" : "", d->port, threads,
+	        threads == 1 ? "" : "s");
+	return RG_OK;
+}
+
+void rgd_http_stop(struct rgd *d, unsigned timeout_s)
+{
+	const struct timespec poll = {0, STOP_POLL_NS};
+	struct timespec start, now;
+	MHD_socket fd;
+
+	if (!d->http)
+		return;
+	atomic_store(&d->stopping, 1);
+	fd = MHD_quiesce_daemon(d->http);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		long n = atomic_load(&d->metrics.in_flight);
+
+		if (n <= 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout_s) {
+			rgd_log(&d->log, RG_LOG_WARNING,
+			        "stopping with %ld request%s still in flight "
+			        "after %u s",
+			        n, n == 1 ? "" : "s", timeout_s);
+			break;
+		}
+		nanosleep(&poll, NULL);
+	}
+	MHD_stop_daemon(d->http);
+	d->http = NULL;
+}

@@ -1,0 +1,422 @@
+/*
+ * rolegated.h - what the pieces of the rolegated daemon share.
+ *
+ * rolegated answers "may this subject do this action?" over HTTP for API
+ * gateways and applications.  It uses the public application interface of
+ * librolegate only.  The pieces:
+ *
+ *   main.c    options, signals, start and graceful stop
+ *   engine.c  loaded configurations ("generations") and their hot swap
+ *   http.c    the public listener: routing, bodies, limits, probes
+ *   check.c   POST /v1/check and /v1/checks (JSON)
+ *   authz.c   /v1/authz, the forward-auth endpoint of gateways
+ *   admin.c   the admin listener: reload, directory transactions, reads
+ *   decide.c  one decision: ids, timing, metrics, the decision log
+ *   metrics.c counters and their Prometheus text
+ *   dlog.c    the decision log: a bounded lock-free queue and its writer
+ *   buf.c     growable and fixed text buffers, JSON output
+ *   log.c     the daemon's own log (stderr or syslog)
+ *
+ * Threads: libmicrohttpd's pool answers the public listener, one more
+ * thread the admin listener, one writes the decision log, the main thread
+ * waits for signals.  On the decision path nothing takes a lock: the
+ * current generation is pinned with a reader count (engine.c), counters
+ * are atomics and the decision log queue is lock-free.
+ */
+#ifndef ROLEGATE_TOOLS_ROLEGATED_H
+#define ROLEGATE_TOOLS_ROLEGATED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include <rolegate/rolegate.h>
+
+#include "rolegated-conf.h"
+
+#define RGD_NAME "rolegated"
+
+/* HTTP statuses rolegated answers with. */
+enum rgd_http {
+	RGD_HTTP_OK = 200,
+	RGD_HTTP_BAD_REQUEST = 400,
+	RGD_HTTP_UNAUTHORIZED = 401,
+	RGD_HTTP_FORBIDDEN = 403,
+	RGD_HTTP_NOT_FOUND = 404,
+	RGD_HTTP_METHOD_NOT_ALLOWED = 405,
+	RGD_HTTP_REQUEST_TIMEOUT = 408,
+	RGD_HTTP_CONFLICT = 409,
+	RGD_HTTP_TOO_LARGE = 413,
+	RGD_HTTP_UNPROCESSABLE = 422,
+	RGD_HTTP_INTERNAL = 500,
+	RGD_HTTP_UNAVAILABLE = 503,
+};
+
+/* ---- log.c ------------------------------------------------------------- */
+
+struct rgd_log {
+	enum rgd_log_target target;
+	int level;   /* rg_log_level: lines above it are dropped */
+	int journal; /* stderr goes to the systemd journal: "<N>" prefixes */
+};
+
+void rgd_log_init(struct rgd_log *l, int level);
+/* Switches to syslog or back to stderr. */
+void rgd_log_use(struct rgd_log *l, enum rgd_log_target target);
+void rgd_log(struct rgd_log *l, rg_log_level level, const char *fmt, ...)
+    RG_PRINTF(3, 4);
+/* The library's log sink (rg_log_fn); user is a struct rgd_log. */
+void rgd_log_lib(void *user, rg_log_level level, const char *msg);
+
+/* ---- buf.c ------------------------------------------------------------- */
+
+#define RGD_JSON_DEPTH 32
+
+/*
+ * Text that grows on the heap, or fills a caller's fixed buffer.  Writes
+ * past a fixed buffer, or a failed allocation, set failed and are dropped:
+ * check failed once at the end.  The JSON functions keep track of commas.
+ */
+struct rgd_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	int fixed;
+	int failed;
+	unsigned depth;
+	uint32_t first; /* bit per depth: the next value is the first */
+	int after_key;
+};
+
+/* fixed NULL: a heap buffer (free with rgd_buf_free or take p). */
+void rgd_buf_init(struct rgd_buf *b, char *fixed, size_t cap);
+void rgd_buf_free(struct rgd_buf *b);
+void rgd_buf_put(struct rgd_buf *b, const char *s, size_t n);
+void rgd_buf_puts(struct rgd_buf *b, const char *s);
+void rgd_buf_printf(struct rgd_buf *b, const char *fmt, ...) RG_PRINTF(2, 3);
+
+void rgd_json_open(struct rgd_buf *b, char bracket);  /* '{' or '[' */
+void rgd_json_close(struct rgd_buf *b, char bracket); /* '}' or ']' */
+void rgd_json_key(struct rgd_buf *b, const char *key);
+/* A string (escaped; invalid UTF-8 becomes U+FFFD); NULL is null. */
+void rgd_json_str(struct rgd_buf *b, const char *s);
+/* The same, cut at a character boundary to at most max output bytes. */
+void rgd_json_strn(struct rgd_buf *b, const char *s, size_t max);
+/* A string, or null for NULL and "". */
+void rgd_json_opt(struct rgd_buf *b, const char *s);
+void rgd_json_int(struct rgd_buf *b, long long v);
+void rgd_json_bool(struct rgd_buf *b, int v);
+
+/* ---- metrics.c --------------------------------------------------------- */
+
+#define RGD_METRIC_SERVICES 64
+/* The slot of decisions naming no service the configuration has. */
+#define RGD_SLOT_OTHER      RGD_METRIC_SERVICES
+#define RGD_LATENCY_BUCKETS 14
+
+/* HTTP statuses counted one by one; anything else is "other". */
+enum rgd_code_slot {
+	RGD_C200,
+	RGD_C400,
+	RGD_C401,
+	RGD_C403,
+	RGD_C404,
+	RGD_C405,
+	RGD_C408,
+	RGD_C409,
+	RGD_C413,
+	RGD_C422,
+	RGD_C500,
+	RGD_C503,
+	RGD_COTHER,
+	RGD_NCODES
+};
+
+struct rgd_metrics {
+	/* Service names: appended at loads (under the lock), never removed,
+	 * so that a slot keeps its meaning across reloads. */
+	pthread_mutex_t lock;
+	char *services[RGD_METRIC_SERVICES];
+	size_t nservices;
+	atomic_uint_fast64_t decisions[RGD_METRIC_SERVICES + 1][2];
+	atomic_uint_fast64_t latency[RGD_LATENCY_BUCKETS + 1];
+	atomic_uint_fast64_t latency_ns;
+	atomic_uint_fast64_t engine_errors;
+	atomic_uint_fast64_t bad_requests;
+	atomic_uint_fast64_t responses[RGD_NCODES];
+	atomic_uint_fast64_t reloads_ok;
+	atomic_uint_fast64_t reloads_failed;
+	atomic_uint_fast64_t log_written;
+	atomic_uint_fast64_t log_dropped;
+	atomic_uint_fast64_t log_write_errors;
+	atomic_uint_fast64_t generation;
+	atomic_int_fast64_t reload_time; /* last successful load, Unix time */
+	atomic_long in_flight;           /* requests being answered */
+	int64_t start_time;
+};
+
+void rgd_metrics_init(struct rgd_metrics *m);
+void rgd_metrics_free(struct rgd_metrics *m);
+/* The slot for a service name (RGD_SLOT_OTHER when the table is full). */
+unsigned rgd_metrics_slot(struct rgd_metrics *m, const char *service);
+void rgd_metrics_decision(struct rgd_metrics *m, unsigned slot, int allow,
+                          int error, uint64_t ns);
+void rgd_metrics_response(struct rgd_metrics *m, unsigned http_status);
+/* The Prometheus text exposition; ready: 1 when serving. */
+void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b);
+
+/* ---- dlog.c ------------------------------------------------------------ */
+
+/* Room for one decision log line (without its timestamp). */
+#define RGD_DLOG_LINE 2048
+
+struct rgd_dlog_cell {
+	atomic_size_t seq;
+	struct timespec ts;
+	size_t len;
+	char line[RGD_DLOG_LINE];
+};
+
+struct rgd_dlog {
+	struct rgd_dlog_cell *cells; /* NULL: the log is off */
+	size_t mask;
+	atomic_size_t head; /* next position to claim */
+	size_t tail;        /* next position to write (writer only) */
+	char *path;         /* "-" for standard output */
+	int fd;
+	pthread_t thread;
+	int running;
+	atomic_int stop;
+	atomic_int reopen;
+	struct rgd_metrics *metrics;
+	struct rgd_log *log;
+};
+
+/*
+ * Starts the writer of path ("-": standard output; NULL: the log is off and
+ * nothing starts) with a queue of at least size lines.  Returns RG_OK, or
+ * an error after logging why.
+ */
+int rgd_dlog_start(struct rgd_dlog *q, const char *path, unsigned size,
+                   struct rgd_metrics *m, struct rgd_log *log);
+/*
+ * Claims a cell for one line; NULL when the log is off or the queue is
+ * full (then the line is counted as dropped).  A claimed cell must be
+ * given back with rgd_dlog_commit(), len 0 to write nothing.
+ */
+struct rgd_dlog_cell *rgd_dlog_claim(struct rgd_dlog *q, size_t *pos);
+void rgd_dlog_commit(struct rgd_dlog *q, struct rgd_dlog_cell *cell, size_t pos,
+                     size_t len);
+/* Asks the writer to reopen its file (after log rotation). */
+void rgd_dlog_reopen(struct rgd_dlog *q);
+/* Writes what is queued, stops the writer and frees the queue. */
+void rgd_dlog_stop(struct rgd_dlog *q);
+
+/* ---- engine.c ---------------------------------------------------------- */
+
+/* One loaded configuration: a context and what rolegated read with it. */
+struct rgd_gen {
+	rg_context *ctx;
+	struct rgd_conf conf;
+	uint64_t number;
+	int64_t loaded_at; /* Unix time */
+	size_t nservices;
+	const char **names; /* service names, context-owned */
+	unsigned *slots;    /* metrics slot of each service */
+};
+
+struct rgd_slot {
+	atomic_uint readers;
+	struct rgd_gen *gen;
+};
+
+struct rgd;
+
+struct rgd_engine {
+	struct rgd_slot slots[2];
+	atomic_uint cur;
+	pthread_mutex_t lock; /* one load or swap at a time */
+	uint64_t loaded;      /* generations loaded so far */
+	struct rgd *d;
+};
+
+/* What a load or reload found; fixed storage, nothing to free. */
+#define RGD_REPORT_MAX  32
+#define RGD_REPORT_LINE 512
+struct rgd_report {
+	int ok;
+	int status; /* RG_OK, or why it failed */
+	uint64_t generation;
+	size_t nproblems; /* counted, at most RGD_REPORT_MAX kept */
+	char problems[RGD_REPORT_MAX][RGD_REPORT_LINE];
+	size_t nwarnings;
+	char warnings[RGD_REPORT_MAX][RGD_REPORT_LINE];
+};
+
+void rgd_engine_init(struct rgd_engine *e, struct rgd *d);
+/* Frees every generation; no request may be running. */
+void rgd_engine_free(struct rgd_engine *e);
+
+/*
+ * Loads the configuration into a new generation.  A file that cannot be
+ * opened, or has any problem, fails (r says why, each problem with
+ * file:line).  Returns RG_OK with *out set, or an error.
+ */
+int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
+                    struct rgd_report *r);
+void rgd_gen_free(struct rgd_gen *g);
+
+/* Makes g current; the generation it replaces is freed once unused. */
+void rgd_engine_swap(struct rgd_engine *e, struct rgd_gen *g);
+
+/*
+ * Loads the configuration again and swaps it in; on failure the current
+ * generation keeps serving.  Logs the outcome; why names the trigger
+ * ("SIGHUP", "admin").  Returns RG_OK or the error.
+ */
+int rgd_engine_reload(struct rgd_engine *e, const char *why,
+                      struct rgd_report *r);
+
+/*
+ * Pins the current generation (NULL before the first load); release it
+ * with the slot it returned.  Lock-free: never blocks.
+ */
+struct rgd_gen *rgd_engine_acquire(struct rgd_engine *e, unsigned *slot);
+void rgd_engine_release(struct rgd_engine *e, unsigned slot);
+
+/* The index of a service of g, or -1. */
+long rgd_gen_service(const struct rgd_gen *g, const char *name);
+
+/* ---- the daemon -------------------------------------------------------- */
+
+#define RGD_ID_LEN 16
+
+struct rgd {
+	const char *config_path;
+	const char *plugin_dir; /* --plugin-dir, or NULL */
+	const char *directory;  /* --directory, or NULL */
+	struct rgd_log log;
+	struct rgd_metrics metrics;
+	struct rgd_dlog dlog;
+	struct rgd_engine engine;
+	struct rgd_settings boot; /* the settings the listeners started with */
+	struct MHD_Daemon *http;
+	struct MHD_Daemon *admin;
+	unsigned port; /* the public listener's, once bound */
+	char *admin_token;
+	size_t admin_token_len;
+	atomic_int stopping;
+	uint64_t id_seed;
+	atomic_uint_fast64_t id_next;
+};
+
+/* A fresh decision id: 16 hex digits, unique in this process. */
+void rgd_decision_id(struct rgd *d, char out[RGD_ID_LEN + 1]);
+
+/* Deep copy and release of settings (engine.c). */
+int rgd_settings_copy(struct rgd_settings *dst, const struct rgd_settings *src);
+void rgd_settings_free(struct rgd_settings *s);
+
+/* ---- decide.c ---------------------------------------------------------- */
+
+/* Where a decision came from, for the decision log. */
+struct rgd_origin {
+	const char *endpoint; /* "check", "authz" */
+	const char *route;    /* the route that matched, or NULL */
+	const char *method;   /* authz: the original method, or NULL */
+	const char *uri;      /* authz: the original URI, or NULL */
+};
+
+/*
+ * Decides req on g (rg_explain() when ex is wanted, else rg_check() into
+ * ex->decision), forces a deny on any error, counts it, logs it and sets
+ * id.  Returns RG_OK or the error that forced the deny.
+ */
+int rgd_decide(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
+               int explain, rg_explanation *ex, const struct rgd_origin *o,
+               char id[RGD_ID_LEN + 1]);
+
+/*
+ * Counts a decision made (or refused early) by the caller, logs it and sets
+ * id: what rgd_decide() does after deciding.  error: count it as an error.
+ */
+void rgd_record(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
+                const rg_decision *dec, int status, int error,
+                const struct rgd_origin *o, uint64_t ns,
+                char id[RGD_ID_LEN + 1]);
+
+/* 1 when a status is a failure of the engine (500), not a plain deny. */
+int rgd_engine_failure(int status);
+
+/* Writes a decision's members (after "decision_id") into an open object. */
+void rgd_json_decision(struct rgd_buf *b, const rg_explanation *ex, int status,
+                       int explain);
+
+/* ---- http.c ------------------------------------------------------------ */
+
+/* Per-request state of a request with a body. */
+struct rgd_body {
+	int kind; /* what answers it, set by the router */
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+	int too_large;
+	struct timespec start;
+};
+
+/* A response with body (copied) and a content type; NULL out of memory. */
+struct MHD_Response *rgd_response(const char *type, const char *body,
+                                  size_t len);
+/*
+ * Queues r (NULL: out of memory, answered 500 without a body) with the
+ * headers every answer carries, counts it and drops the reference.
+ */
+enum MHD_Result rgd_queue(struct rgd *d, struct MHD_Connection *c,
+                          unsigned status, struct MHD_Response *r);
+/* Queues a JSON body b (consumed). */
+enum MHD_Result rgd_respond_json(struct rgd *d, struct MHD_Connection *c,
+                                 unsigned status, struct rgd_buf *b);
+/* A JSON error, {"error": message}; counts a bad request for 4xx. */
+enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
+                                  unsigned status, const char *fmt, ...)
+    RG_PRINTF(4, 5);
+/* 405 with an Allow header. */
+enum MHD_Result rgd_respond_method(struct rgd *d, struct MHD_Connection *c,
+                                   const char *allow);
+
+/* Starts collecting a body of at most max bytes; NULL out of memory. */
+struct rgd_body *rgd_body_new(int kind, size_t max);
+void rgd_body_free(struct rgd_body *body);
+/* Collects a chunk of a request body; past body->max sets too_large. */
+void rgd_body_append(struct rgd_body *body, const char *data, size_t len);
+/* 1 when the request started more than seconds ago. */
+int rgd_body_expired(const struct rgd_body *body, unsigned seconds);
+
+int rgd_http_start(struct rgd *d);
+/* Stops accepting, waits for requests in flight (bounded), then stops. */
+void rgd_http_stop(struct rgd *d, unsigned timeout_s);
+
+/* ---- check.c ----------------------------------------------------------- */
+
+enum MHD_Result rgd_check_answer(struct rgd *d, struct MHD_Connection *c,
+                                 const struct rgd_body *body, int batch);
+
+/* ---- authz.c ----------------------------------------------------------- */
+
+#define RGD_AUTHZ_PREFIX "/v1/authz"
+
+enum MHD_Result rgd_authz_answer(struct rgd *d, struct MHD_Connection *c,
+                                 const char *url, const char *method);
+
+/* ---- admin.c ----------------------------------------------------------- */
+
+/* Starts the admin listener the settings ask for (maybe none). */
+int rgd_admin_start(struct rgd *d);
+void rgd_admin_stop(struct rgd *d);
+
+#endif /* ROLEGATE_TOOLS_ROLEGATED_H */
