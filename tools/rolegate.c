@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildtree.h"
 #include "cli.h"
 #include "rolegated-conf.h"
 
@@ -418,30 +419,6 @@ static int group_error(const char *group, const char *word)
 	           : CLI_EXIT_ERROR;
 }
 
-/*
- * The build tree's plugins, when this executable is the one in the build
- * tree's tools/ (libtool runs it from tools/.libs/), so that an uninstalled
- * tree works without a plugin_dir in its config.  NULL otherwise.
- */
-static const char *build_tree_plugin_dir(void)
-{
-#if defined(RG_BUILDDIR) && defined(RG_BUILD_PLUGINDIR)
-	static const char tools[] = "/tools/";
-	char exe[PATH_MAX];
-	char top[PATH_MAX];
-	size_t len;
-
-	if (!realpath("/proc/self/exe", exe) || !realpath(RG_BUILDDIR, top))
-		return NULL;
-	len = strlen(top);
-	if (strncmp(exe, top, len) != 0 ||
-	    strncmp(exe + len, tools, sizeof(tools) - 1) != 0)
-		return NULL;
-	return RG_BUILD_PLUGINDIR;
-#else
-	return NULL;
-#endif
-}
 
 /* A variable's value, or NULL when unset or empty. */
 static const char *env(const char *name)
@@ -776,7 +753,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (!cli->plugin_dir)
 		cli->plugin_dir = env(CLI_ENV_PLUGIN_DIR);
 	if (!cli->plugin_dir)
-		cli->plugin_dir = build_tree_plugin_dir();
+		cli->plugin_dir = rg_tool_build_plugin_dir();
 	if (!cli->directory)
 		cli->directory = env(CLI_ENV_DIRECTORY);
 	return cmd->run(cli, cmd, &args);

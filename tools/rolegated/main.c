@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildtree.h"
 #include "rolegated.h"
 
 #ifndef RG_SYSCONFDIR
@@ -396,8 +397,11 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	d->config_path = o.config;
-	d->plugin_dir = o.plugin_dir;
-	d->directory = o.directory;
+	/* As the rolegate tool: option, environment, then the build tree. */
+	d->plugin_dir = o.plugin_dir ? o.plugin_dir : getenv("ROLEGATE_PLUGIN_DIR");
+	if (!d->plugin_dir)
+		d->plugin_dir = rg_tool_build_plugin_dir();
+	d->directory = o.directory ? o.directory : getenv("ROLEGATE_DIRECTORY");
 	d->id_seed = random_seed();
 	rgd_log_init(&d->log, o.verbose ? RG_LOG_DEBUG : RG_LOG_INFO);
 	rgd_metrics_init(&d->metrics);

@@ -1,0 +1,37 @@
+/*
+ * buildtree.c - lets the uninstalled rolegate and rolegated find the build
+ * tree's plugins, so that `tools/rolegate -c policies/rolegate.conf` works
+ * from a built tree without installing anything.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildtree.h"
+
+/*
+ * The build tree's plugins, when this executable is the one in the build
+ * tree's tools/ (libtool runs it from tools/.libs/), so that an uninstalled
+ * tree works without a plugin_dir in its config.  NULL otherwise.
+ */
+const char *rg_tool_build_plugin_dir(void)
+{
+#if defined(RG_BUILDDIR) && defined(RG_BUILD_PLUGINDIR)
+	static const char tools[] = "/tools/";
+	char exe[PATH_MAX];
+	char top[PATH_MAX];
+	size_t len;
+
+	if (!realpath("/proc/self/exe", exe) || !realpath(RG_BUILDDIR, top))
+		return NULL;
+	len = strlen(top);
+	if (strncmp(exe, top, len) != 0 ||
+	    strncmp(exe + len, tools, sizeof(tools) - 1) != 0)
+		return NULL;
+	return RG_BUILD_PLUGINDIR;
+#else
+	return NULL;
+#endif
+}
