@@ -248,6 +248,53 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 	return rc;
 }
 
+int rg_subject_roles(const rg_context *ctx, const char *service,
+		     const rg_subject *subject, char *buf, size_t len)
+{
+	const struct rg_service *svc;
+	struct rg_subject_view sv;
+	rg_plugin_request preq;
+	rg_decision d;
+	size_t pos = 0;
+	uint32_t r;
+	int rc;
+
+	if (!ctx || !service || !subject || !buf || !len)
+		return RG_EINVAL;
+	buf[0] = '\0';
+	svc = rg_service_find(ctx, service);
+	if (!svc)
+		return RG_ENOSERVICE;
+	rc = rg_subject_resolve(ctx, svc, subject, &sv, &d);
+	if (rc != RG_OK)
+		return rc;
+	memset(&preq, 0, sizeof(preq));
+	preq.view = sv.ss;
+	for (r = 0; r < RG_MAX_ROLES && rc == RG_OK; r++) {
+		const char *id;
+		size_t n;
+
+		if (!rg_roleset_has(&sv.roles, r))
+			continue;
+		/* Any stack entry resolves ids: they are the service's. */
+		preq.handle = svc->nentries ? svc->entries[0] : NULL;
+		id = preq.handle ? rg_request_role_id(&preq, (long)r) : NULL;
+		if (!id)
+			continue;
+		n = strlen(id);
+		if (pos + (pos ? 1 : 0) + n + 1 > len) {
+			rc = RG_ELIMIT;
+			break;
+		}
+		if (pos)
+			buf[pos++] = ',';
+		memcpy(buf + pos, id, n + 1);
+		pos += n;
+	}
+	rg_subject_release(ctx, &sv);
+	return rc;
+}
+
 int rg_allowed(const rg_context *ctx, const rg_request *req)
 {
 	rg_decision d;

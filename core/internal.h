@@ -50,6 +50,7 @@ char *rg_trim(char *s);
 typedef struct rg_intern {
 	const char **keys; /* borrowed: the registry owns the strings */
 	uint32_t *vals;
+	uint32_t *tags; /* high half of each key's hash */
 	size_t cap; /* power of two */
 	size_t count;
 } rg_intern;

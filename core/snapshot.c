@@ -357,14 +357,21 @@ static int fact_kind(const char *kind)
 	return -1;
 }
 
-/* Builds "kind\x1fname\x1fattr" into buf; 0 when it does not fit. */
+/* Builds "kind\x1fname\x1fattr" into buf; 0 when it does not fit.  On
+ * the decision path: plain copies, no printf. */
 static int fact_key(char *buf, size_t len, const char *kind, const char *name,
 		    const char *attr)
 {
-	int n = snprintf(buf, len, "%s" FACT_SEP "%s" FACT_SEP "%s", kind,
-			 name, attr);
+	size_t a = strlen(kind), b = strlen(name), c = strlen(attr);
 
-	return n > 0 && (size_t)n < len;
+	if (a + b + c + 3 > len)
+		return 0;
+	memcpy(buf, kind, a);
+	buf[a] = FACT_SEP[0];
+	memcpy(buf + a + 1, name, b);
+	buf[a + 1 + b] = FACT_SEP[0];
+	memcpy(buf + a + b + 2, attr, c + 1);
+	return 1;
 }
 
 static int fact_insert(struct rg_snap_service *ss, const char *key,

@@ -371,11 +371,19 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 	out->plugin = v->by->name;
 	copy_role(preq, v->by, v->ans.role, out->role);
 	copy_role(preq, v->by, v->ans.missing, out->missing);
-	if (quiet)
+	if (quiet) {
 		out->reason[0] = '\0';
-	else
-		snprintf(out->reason, sizeof(out->reason), "%s: %s",
-			 v->by->name, v->ans.reason);
+	} else {
+		/* "plugin: reason", by copies: this runs on every check. */
+		size_t n = rg_strlcpy(out->reason, v->by->name,
+				      sizeof(out->reason));
+		if (n + 2 < sizeof(out->reason)) {
+			out->reason[n] = ':';
+			out->reason[n + 1] = ' ';
+			rg_strlcpy(out->reason + n + 2, v->ans.reason,
+				   sizeof(out->reason) - n - 2);
+		}
+	}
 }
 
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,

@@ -293,6 +293,8 @@ static int open_path(const char *path, const char *plugin_dir)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = path;
+	/* Policies only: no directory, and no refresh thread (Check forks). */
+	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
 	opts.plugin_dir = plugin_dir;
 	opts.log = tu_log_fn;
 	opts.log_user = &env.log;
@@ -362,6 +364,8 @@ START_TEST(test_failed_open_clears_out)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = path;
+	/* Policies only: no directory, and no refresh thread (Check forks). */
+	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
 	opts.log = tu_log_fn;
 	opts.log_user = &env.log;
 	ck_assert_int_ne(rg_open(&ctx, &opts, NULL, 0), RG_OK);
@@ -393,6 +397,8 @@ START_TEST(test_open_bad_arguments)
 	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
 	ck_assert_ptr_null(ctx);
 	opts.config_path = env.config;
+	/* Policies only: no directory, and no refresh thread (Check forks). */
+	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
 	ck_assert_int_eq(rg_open(NULL, &opts, err, sizeof(err)), RG_EINVAL);
 	rg_close(NULL);
 }

@@ -168,6 +168,8 @@ static void open_on(const char *plugin_dir)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = env.config;
+	/* Policies only: no directory, and no refresh thread (Check forks). */
+	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
 	opts.plugin_dir = plugin_dir;
 	opts.log = tu_log_fn;
 	opts.log_user = &env.log;

@@ -227,6 +227,8 @@ static void shipped_setup(void)
 	conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = conf;
+	/* Policies only: no directory, and no refresh thread (Check forks). */
+	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
 	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
 	opts.log = tu_log_fn;
 	opts.log_user = &shipped.log;

@@ -336,6 +336,8 @@ int tu_open_text(struct tu_env *env, const char *plugin_dir, const char *text)
 	free(path);
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = env->config;
+	/* No refresh thread: Check forks, and tests refresh explicitly. */
+	opts.flags = RG_OPEN_NO_WATCH;
 	opts.plugin_dir = plugin_dir;
 	opts.log = tu_log_fn;
 	opts.log_user = &env->log;

@@ -255,6 +255,17 @@ RG_EXTERN const char *rg_diagnostic(const rg_context *ctx, size_t i);
 RG_EXTERN int rg_check(const rg_context *ctx, const rg_request *req,
 		       unsigned flags, rg_decision *out);
 
+/*
+ * Writes the subject's roles (declared and custom ids, comma-separated) into
+ * buf, as the current directory snapshot has them: what a gateway passes
+ * upstream.  Lock- and allocation-free.  Returns RG_OK, RG_ELIMIT when buf
+ * is too small (buf then ends at a whole role), or the error resolving the
+ * subject (RG_ENOSERVICE, RG_ENOUSER, RG_ENOROLE, RG_EINVAL).
+ */
+RG_EXTERN int rg_subject_roles(const rg_context *ctx, const char *service,
+			       const rg_subject *subject, char *buf,
+			       size_t len);
+
 /* Shorthand: 1 when rg_check() allows, 0 otherwise. */
 RG_EXTERN int rg_allowed(const rg_context *ctx, const rg_request *req);
 

@@ -817,6 +817,19 @@ static int rc_is_custom(const rg_plugin_request *req, uint32_t r)
  * says whether it grants the action; a declared role may need another
  * granting role as a prerequisite (rc_blocked()).
  */
+/* The first role of s at or after r, or RG_MAX_ROLES. */
+static uint32_t rc_next(const rg_roleset *s, uint32_t r)
+{
+	while (r < RG_MAX_ROLES) {
+		size_t w = r / RG_BITSET_WORD_BITS;
+		uint64_t m = s->w[w] >> (r % RG_BITSET_WORD_BITS);
+		if (m)
+			return r + (uint32_t)__builtin_ctzll(m);
+		r = (uint32_t)((w + 1) * RG_BITSET_WORD_BITS);
+	}
+	return RG_MAX_ROLES;
+}
+
 static int rc_effective(const rg_plugin_request *req,
                         const rg_roleset *granting, uint32_t r)
 {
@@ -854,16 +867,16 @@ static rg_result rc_decide_department(const struct rocketchat *st,
 	/* The candidates: the subject's declared roles that grant the
 	 * action, and all its custom roles (rc_effective() sorts them). */
 	memset(&granting, 0, sizeof(granting));
-	for (r = 0; r < RG_MAX_ROLES; r++)
-		if (rg_roleset_has(req->roles, r) &&
-		    ((rg_roleset_has(own, r) &&
-		      rg_role_has_privilege(req->handle, r,
-		                            (uint32_t)req->action)) ||
-		     rc_is_custom(req, r)))
+	for (r = rc_next(req->roles, 0); r < RG_MAX_ROLES;
+	     r = rc_next(req->roles, r + 1))
+		if ((rg_roleset_has(own, r) &&
+		     rg_role_has_privilege(req->handle, r,
+		                           (uint32_t)req->action)) ||
+		    rc_is_custom(req, r))
 			rg_roleset_add(&granting, r);
-	for (r = 0; r < RG_MAX_ROLES; r++) {
-		if (!rg_roleset_has(&granting, r) ||
-		    !rc_effective(req, &granting, r))
+	for (r = rc_next(&granting, 0); r < RG_MAX_ROLES;
+	     r = rc_next(&granting, r + 1)) {
+		if (!rc_effective(req, &granting, r))
 			continue;
 		if (rc_role_may(st, req, a, r, why, sizeof(why))) {
 			ans->role = (long)r;
@@ -1002,8 +1015,8 @@ static long rc_drop_custom(const rg_plugin_request *req, rg_roleset *roles)
 	long first = -1;
 	uint32_t r;
 
-	for (r = 0; r < RG_MAX_ROLES; r++) {
-		if (!rg_roleset_has(roles, r) || !rc_is_custom(req, r))
+	for (r = rc_next(roles, 0); r < RG_MAX_ROLES; r = rc_next(roles, r + 1)) {
+		if (!rc_is_custom(req, r))
 			continue;
 		roles->w[r / RG_BITSET_WORD_BITS] &=
 		    ~((uint64_t)1 << (r % RG_BITSET_WORD_BITS));

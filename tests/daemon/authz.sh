@@ -17,9 +17,13 @@ expect_code 200 "headers: an allowed action"
 expect_header '^X-Rolegate-Decision-Id: [0-9a-f]{16}$' "allow: decision id header"
 expect_header '^X-Rolegate-Reason: omni24: agent grants chat.handle$' "allow: reason header"
 expect_header '^X-Rolegate-Roles: agent$' "allow: roles header"
-expect_body '"decision":"allow"' "allow: JSON body"
+expect_header '^X-Rolegate-Decision: allow$' "allow: decision header"
 id=$(header_value X-Rolegate-Decision-Id)
-expect_body "\"decision_id\":\"$id\"" "the body's id is the header's"
+if [ -s "$T/body" ]; then
+	fail "allow: the answer has a body (nginx would drop the connection)"
+else
+	pass "allow: no body, so that nginx keeps its connection"
+fi
 
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: billing.manage' -H "$AGENT"
 expect_code 403 "headers: a denied action"
@@ -84,7 +88,7 @@ set --
 # ---- The route map: Envoy (path under the prefix) ----
 http POST "$BASE/v1/authz/d365/queues/support/agents" -H "$SUP"
 expect_code 200 "envoy: POST queue agents as supervisor"
-expect_body '"route":"d365-queue-agents"' "envoy: the route is named"
+expect_header '^X-Rolegate-Route: d365-queue-agents$' "envoy: the route is named"
 http POST "$BASE/v1/authz/d365/queues/support/agents" -H 'X-Rolegate-Roles: basic-user,omnichannel-agent'
 expect_code 403 "envoy: POST queue agents as agent"
 http GET "$BASE/v1/authz/d365/queues/support/agents?page=2" -H 'X-Rolegate-Roles: basic-user,omnichannel-agent'
@@ -162,7 +166,7 @@ expect_code 200 "reload with authz_headers = no"
 authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/billing' -H 'X-Rolegate-User: nobody' \
 	-H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle'
 expect_code 403 "authz_headers = no: an unknown user"
-expect_body '"route":"omni-billing"' "X-Rolegate-Action ignored: the route decides"
+expect_header '^X-Rolegate-Route: omni-billing$' "X-Rolegate-Action ignored: the route decides"
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
 expect_code 401 "X-Rolegate-Roles ignored when authz_roles_header = no"
 

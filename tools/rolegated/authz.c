@@ -147,77 +147,16 @@ static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind,
 /* ---- roles of a directory user ---------------------------------------- */
 
 /*
- * The public interface reads a user's roles from the database only
- * (rg_user_get), which is too slow for every answer.  Each thread keeps a
- * small cache, valid for a second, so that X-Rolegate-Roles costs a lookup
- * per user and second at most, without a lock.  (The decision itself is
- * always made on the current directory snapshot.)
+ * The user's roles, comma-separated, from the directory snapshot the
+ * decision used (lock-free), into the caller's buffer; NULL when unknown.
  */
-#define ROLES_CACHE_SIZE   64
-#define ROLES_CACHE_TTL_NS 1000000000ull
-
-struct roles_entry {
-	const rg_context *ctx;
-	uint64_t until;
-	int found;
-	char service[RG_ID_MAX];
-	char user[RG_ID_MAX];
-	char roles[ROLES_HDR_MAX];
-};
-
-static _Thread_local struct roles_entry roles_cache[ROLES_CACHE_SIZE];
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static size_t cache_index(const char *service, const char *user)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	const char *p;
-
-	for (p = service; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	for (p = user; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return (size_t)(h % ROLES_CACHE_SIZE);
-}
-
-static int copy_roles(void *user, const rg_user_info *u)
-{
-	struct roles_entry *e = user;
-
-	snprintf(e->roles, sizeof(e->roles), "%s", u->roles ? u->roles : "");
-	e->found = 1;
-	return 1;
-}
-
-/* The user's roles, comma-separated, or NULL when unknown. */
 static const char *user_roles(rg_context *ctx, const char *service,
-                              const char *user)
+                              const char *user, char *buf, size_t len)
 {
-	struct roles_entry *e;
-	uint64_t now;
+	rg_subject subject = {.user = user};
+	int rc = rg_subject_roles(ctx, service, &subject, buf, len);
 
-	if (strlen(service) >= RG_ID_MAX || strlen(user) >= RG_ID_MAX)
-		return NULL;
-	e = &roles_cache[cache_index(service, user)];
-	now = now_ns();
-	if (e->ctx == ctx && e->until > now &&
-	    strcmp(e->service, service) == 0 && strcmp(e->user, user) == 0)
-		return e->found ? e->roles : NULL;
-	e->ctx = ctx;
-	e->until = now + ROLES_CACHE_TTL_NS;
-	e->found = 0;
-	e->roles[0] = '\0';
-	snprintf(e->service, sizeof(e->service), "%s", service);
-	snprintf(e->user, sizeof(e->user), "%s", user);
-	rg_user_get(ctx, service, user, copy_roles, e);
-	return e->found ? e->roles : NULL;
+	return rc == RG_OK || rc == RG_ELIMIT ? buf : NULL;
 }
 
 /* ---- the answer ---------------------------------------------------------- */
@@ -261,33 +200,23 @@ struct answer {
 static enum MHD_Result respond(struct rgd *d, struct MHD_Connection *c,
                                const struct answer *an)
 {
-	char body[ANSWER_MAX];
 	struct MHD_Response *r;
-	struct rgd_buf b;
 	int allow = an->status == RGD_HTTP_OK;
 
-	rgd_buf_init(&b, body, sizeof(body));
-	rgd_json_open(&b, '{');
-	rgd_json_key(&b, "decision");
-	rgd_json_str(&b, allow ? "allow" : "deny");
-	rgd_json_key(&b, "reason");
-	rgd_json_strn(&b, an->reason, ANSWER_CAP);
-	rgd_json_key(&b, "decision_id");
-	rgd_json_str(&b, an->id);
-	if (an->route) {
-		rgd_json_key(&b, "route");
-		rgd_json_strn(&b, an->route, ANSWER_CAP);
-	}
-	rgd_json_close(&b, '}');
-	rgd_buf_put(&b, "\n", 1);
-	r = rgd_response(TYPE_JSON, b.failed ? "{}" : body,
-	                 b.failed ? 2 : b.len);
+	/*
+	 * The answer is in the headers and the status; the body is empty, so
+	 * that nginx keeps its connection to us alive (it drops auth_request
+	 * connections whose answers carry a body).
+	 */
+	r = rgd_response(TYPE_JSON, "", 0);
 	if (r && (add_header(r, "X-Rolegate-Decision", allow ? "allow" : "deny",
 	                     sizeof("allow")) < 0 ||
 	          add_header(r, "X-Rolegate-Decision-Id", an->id,
 	                     sizeof(an->id)) < 0 ||
 	          add_header(r, "X-Rolegate-Reason", an->reason,
 	                     REASON_HDR_MAX) < 0 ||
+	          (an->route && add_header(r, "X-Rolegate-Route", an->route,
+	                                   ANSWER_CAP) < 0) ||
 	          (allow && an->req && an->req->subject.user &&
 	           add_header(r, "X-Rolegate-User", an->req->subject.user,
 	                      RG_ID_MAX) < 0) ||
@@ -381,6 +310,7 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
                               struct rgd_gen *g, struct authz *a,
                               const char *url, const char *method)
 {
+	char roles_buf[ROLES_HDR_MAX];
 	rg_attr attrs[RGD_ROUTE_ATTRS_MAX + AUTHZ_ATTRS_MAX];
 	struct rgd_origin o = {"authz", NULL, NULL, NULL};
 	struct rgd_match m;
@@ -438,9 +368,11 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 	                                  : "no reason given";
 	if (ex.decision.result == RG_ALLOW) {
 		an.status = RGD_HTTP_OK;
-		an.roles = req.subject.user ? user_roles(g->ctx, req.service,
-		                                         req.subject.user)
-		                            : req.subject.roles;
+		an.roles = req.subject.user
+		               ? user_roles(g->ctx, req.service,
+		                            req.subject.user, roles_buf,
+		                            sizeof(roles_buf))
+		               : req.subject.roles;
 	} else {
 		an.status = rgd_engine_failure(rc) ? RGD_HTTP_INTERNAL
 		                                   : RGD_HTTP_FORBIDDEN;

@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""report.py - the table of `make bench` and bench/results.md.
+
+Reads the "RESULT KEY VALUE" lines that bench/run.sh collected, adds the
+machine (CPUs, CPU model, memory), the date and the git commit, and writes
+every figure with the ratios against the targets of the benchmark issue.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+
+# The targets (benchmarks, never timed tests).
+TARGET_CHECKS = 5e6          # checks/s, one thread, 50,000 agents
+TARGET_GROWTH = 1.5          # slower at 50,000 agents than at 500, at most
+TARGET_CASBIN = 1000.0       # times node-casbin's throughput
+TARGET_CEDAR = 100.0         # times Cedar's
+TARGET_HTTP = 40000.0        # rolegated decisions/s
+TARGET_HTTP_P99_MS = 5.0
+TARGET_NGINX = 0.70          # nginx + auth_request / plain nginx
+TARGET_LOAD_MS = 200.0       # a 50,000-agent directory loads in
+TARGET_RSS_MIB = 64.0        # and the process stays under
+
+PRODUCTS = ("dynamics365", "rocketchat", "omni24")
+
+
+def load(path):
+    r = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split(None, 2)
+            if len(parts) == 3 and parts[0] == "RESULT":
+                r[parts[1]] = parts[2].strip()
+    return r
+
+
+def num(r, key):
+    try:
+        return float(r[key])
+    except (KeyError, ValueError):
+        return None
+
+
+def fmt(v, spec="{:,.0f}", none="-"):
+    return none if v is None else spec.format(v)
+
+
+def machine(srcdir):
+    cpu = "unknown"
+    mem = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    commit = "unknown"
+    try:
+        commit = subprocess.run(["git", "-C", srcdir, "rev-parse", "--short",
+                                 "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", srcdir, "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        if dirty:
+            commit += " (with uncommitted changes)"
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu,
+            "mem": "%.1f GiB" % mem if mem else "unknown",
+            "kernel": platform.release(), "commit": commit,
+            "date": datetime.datetime.now(datetime.timezone.utc)
+            .strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def startup_stats(r, tag):
+    """Median, min and max of the start-up runs with this tag."""
+    runs = sorted(k for k in r if k.startswith(tag + ".run")
+                  and k.endswith(".open_ms"))
+    opens = [float(r[k]) for k in runs]
+    rss = [float(r[k[:-len("open_ms")] + "rss_mib"]) for k in runs
+           if k[:-len("open_ms")] + "rss_mib" in r]
+    if not opens:
+        return None
+    return {"open": statistics.median(opens), "min": min(opens),
+            "max": max(opens), "rss": max(rss) if rss else None,
+            "n": len(opens)}
+
+
+def verdict(ok):
+    if ok is None:
+        return "not measured"
+    return "met" if ok else "**missed**"
+
+
+class Report:
+    def __init__(self, r, args):
+        self.r = r
+        self.a = args
+        self.sizes = [int(s) for s in args.sizes.split(",")]
+        self.n = args.largest
+        self.lines = []
+        self.targets = []
+
+    def out(self, *lines):
+        self.lines.extend(lines)
+
+    def inprocess(self):
+        r = self.r
+        self.out("## In-process C API (`rg_check`)", "",
+                 "Subjects: %s.  %s checks per thread and run, the "
+                 "fastest of %s runs; the latency of one check in %d timed "
+                 "(timer cost %s ns subtracted)." % (
+                     "directory users (by user id)"
+                     if r.get("c.subjects") == "directory" else
+                     "ad hoc (roles and attributes with each request: the "
+                     "library had no directory)",
+                     "{:,}".format(self.a.checks), r.get("c.repeats", "1"),
+                     16,
+                     r.get("c.%d.timer_overhead_ns" % self.sizes[0], "?")),
+                 "")
+        rows = []
+        for n in self.sizes:
+            t = "c.%d" % n
+            rows.append(["{:,}".format(n),
+                         fmt(num(r, t + ".t1.checks_per_s")),
+                         fmt(num(r, t + ".t1.p50_ns")),
+                         fmt(num(r, t + ".t1.p99_ns")),
+                         fmt(num(r, t + ".t2.checks_per_s")),
+                         fmt(num(r, t + ".t2.p50_ns")),
+                         fmt(num(r, t + ".t2.p99_ns")),
+                         r.get(t + ".allowed_pct", "-") + " %",
+                         r.get(t + ".mismatch", "-")])
+        self.out(*table(["agents", "1 thread checks/s", "p50 ns", "p99 ns",
+                         "2 threads checks/s", "p50 ns", "p99 ns",
+                         "allowed", "decisions unlike expected"], rows))
+        runs = ["%s agents: %s" % ("{:,}".format(n),
+                                   r.get("c.%d.t1.runs" % n, "-")
+                                   .replace(",", ", "))
+                for n in self.sizes]
+        self.out("", "Every 1-thread run (checks/s): " + "; ".join(runs) +
+                 ".  The spread is the machine's, not the library's.")
+        rows = []
+        for s in PRODUCTS:
+            t = "c.%d.%s" % (self.n, s)
+            if t + ".t1.checks_per_s" in r:
+                rows.append([s, fmt(num(r, t + ".t1.checks_per_s")),
+                             fmt(num(r, t + ".t1.p50_ns")),
+                             fmt(num(r, t + ".t1.p99_ns")),
+                             r.get(t + ".requests", "-")])
+        if rows:
+            self.out("", "Per product, %s agents, 1 thread:" %
+                     "{:,}".format(self.n), "")
+            self.out(*table(["service", "checks/s", "p50 ns", "p99 ns",
+                             "requests in its mix"], rows))
+        big = num(r, "c.%d.t1.checks_per_s" % self.n)
+        small = num(r, "c.%d.t1.checks_per_s" % self.sizes[0])
+        self.targets.append((
+            "checks/s, 1 thread, %s agents" % "{:,}".format(self.n),
+            ">= 5,000,000", fmt(big),
+            fmt(big / TARGET_CHECKS if big else None, "{:.2f}x of target"),
+            verdict(None if big is None else big >= TARGET_CHECKS)))
+        growth = small / big if big and small else None
+        self.targets.append((
+            "slowdown %s -> %s agents" % ("{:,}".format(self.sizes[0]),
+                                          "{:,}".format(self.n)),
+            "<= 1.5x", fmt(growth, "{:.2f}x"), "",
+            verdict(None if growth is None else growth <= TARGET_GROWTH)))
+        self.out("")
+
+    def startup(self):
+        r = self.r
+        rows = []
+        worst_ms = worst_rss = None
+        for s in PRODUCTS + ("all",):
+            st = startup_stats(r, "c.startup.%d.%s" % (self.n, s))
+            if not st:
+                continue
+            label = s if s != "all" else "all three products"
+            rows.append([label, "%.1f" % st["open"],
+                         "%.1f - %.1f" % (st["min"], st["max"]),
+                         fmt(st["rss"], "{:.1f}")])
+            if s != "all":
+                worst_ms = max(worst_ms or 0, st["open"])
+                worst_rss = max(worst_rss or 0, st["rss"] or 0)
+        if not rows:
+            return
+        self.out("## Start-up: open the configuration and load the "
+                 "directory", "",
+                 "`rg_open()` on the shipped rolegate.conf with a %s-agent "
+                 "directory (SQLite), in a fresh process, %s runs each; "
+                 "resident memory (VmRSS) of the whole process after it." % (
+                     "{:,}".format(self.n),
+                     startup_stats(r, "c.startup.%d.all" % self.n)["n"]
+                     if startup_stats(r, "c.startup.%d.all" % self.n)
+                     else "several"), "")
+        self.out(*table(["directory", "open + load ms (median)",
+                         "min - max", "VmRSS MiB"], rows))
+        self.out("")
+        if worst_ms is not None:
+            self.targets.append((
+                "load a %s-agent directory (slowest product)" %
+                "{:,}".format(self.n), "< 200 ms",
+                "%.1f ms" % worst_ms, "",
+                verdict(worst_ms < TARGET_LOAD_MS)))
+            self.targets.append((
+                "resident memory after it (largest product)", "< 64 MiB",
+                "%.1f MiB" % worst_rss, "", verdict(worst_rss < TARGET_RSS_MIB)))
+
+    def reload(self):
+        r = self.r
+        t = "c.reload.%d" % self.n
+        if t + ".swap_open_ms" not in r:
+            return
+        self.out("## Reload: swap a policy under load", "",
+                 "One thread keeps checking while another opens a context "
+                 "on a configuration with a changed policy (%s agents' "
+                 "directory), swaps it in and closes the old one; "
+                 "alternately back." % "{:,}".format(self.n), "")
+        rows = [["open of the new context (median / max)",
+                 "%s / %s ms" % (r.get(t + ".swap_open_ms"),
+                                 r.get(t + ".swap_open_max_ms"))]]
+        for w, label in (("steady", "outside swaps"),
+                         ("during", "during swaps")):
+            rows.append(["latency %s: p50 / p99 / max" % label,
+                         "%s / %s / %s ns" % (r.get("%s.%s.p50_ns" % (t, w)),
+                                              r.get("%s.%s.p99_ns" % (t, w)),
+                                              r.get("%s.%s.max_ns" % (t, w)))])
+            rows.append(["checks/s %s" % label,
+                         fmt(num(r, "%s.%s.checks_per_s" % (t, w)))])
+        self.out(*table(["", ""], rows))
+        self.out("")
+
+    def peers(self):
+        r = self.r
+        if not any(k.startswith(("casbin.", "cedar.")) for k in r):
+            return
+        self.out("## Peers on the same tenants and requests", "",
+                 "node-casbin (RBAC with domains, `enforceSync`) and Cedar "
+                 "(cedar-wasm, `statefulIsAuthorized` on a pre-parsed policy "
+                 "set; the stateless `isAuthorized` parses the policies on "
+                 "every call).  Neither models prerequisite roles (Cedar "
+                 "does, as conditions) nor business-unit and department "
+                 "scope: on those requests they answer from roles alone.  "
+                 "\"agree\" is the share of plain-RBAC requests where the "
+                 "peer gives the expected decision.", "")
+        rows = []
+        for n in self.sizes:
+            ours = num(r, "c.%d.t1.checks_per_s" % n)
+            cas = num(r, "casbin.%d.checks_per_s" % n)
+            ced = num(r, "cedar.%d.checks_per_s" % n)
+            cst = num(r, "cedar.%d.stateless.checks_per_s" % n)
+            load = num(r, "casbin.%d.load_ms" % n)
+            rows.append(["{:,}".format(n), fmt(ours), fmt(cas),
+                         fmt(load / 1000 if load else None, "{:.1f}"),
+                         fmt(ours / cas if ours and cas else None, "{:,.0f}x"),
+                         r.get("casbin.%d.agree_rbac_pct" % n, "-"),
+                         fmt(ced), fmt(ours / ced if ours and ced else None,
+                                       "{:,.0f}x"),
+                         r.get("cedar.%d.agree_rbac_pct" % n, "-"),
+                         fmt(cst)])
+        self.out(*table(["agents", "rolegate checks/s", "casbin checks/s",
+                         "casbin load s", "ratio", "casbin agree %",
+                         "Cedar checks/s",
+                         "ratio", "Cedar agree %",
+                         "Cedar stateless checks/s"], rows))
+        for name, key in (("casbin", "casbin"), ("cedar", "cedar")):
+            if r.get("%s.%d.available" % (key, self.n)) == "0":
+                self.out("", "%s was not installed: not measured." % name)
+        self.out("")
+        ours = num(r, "c.%d.t1.checks_per_s" % self.n)
+        for name, key, target in (("node-casbin", "casbin", TARGET_CASBIN),
+                                  ("Cedar", "cedar", TARGET_CEDAR)):
+            peer = num(r, "%s.%d.checks_per_s" % (key, self.n))
+            ratio = ours / peer if ours and peer else None
+            self.targets.append((
+                "throughput / %s, %s agents" % (name, "{:,}".format(self.n)),
+                ">= %sx" % "{:,.0f}".format(target), fmt(ratio, "{:,.0f}x"),
+                fmt(ratio / target if ratio else None, "{:.2f}x of target"),
+                verdict(None if ratio is None else ratio >= target)))
+
+    def http(self):
+        r = self.r
+        if r.get("http.available") != "1":
+            self.out("## rolegated over HTTP", "",
+                     "Not measured: tools/rolegated was not built or did "
+                     "not start (see bench/work/run.log).", "")
+            for what in ("rolegated decisions/s (p99 < 5 ms)",
+                         "nginx + auth_request / nginx"):
+                self.targets.append((what, "", "-", "", verdict(None)))
+            return
+        self.out("## rolegated over HTTP (loopback, wrk keep-alive)", "",
+                 "The %s-agent directory; wrk, rolegated and nginx share "
+                 "the machine's CPUs." % "{:,}".format(self.n), "")
+        rows = []
+        exp = r.get("http.expected_deny_pct")
+        if exp:
+            self.out("About %s %% of the requests sent should be denied "
+                     "(403 from /v1/authz and nginx + auth_request); "
+                     "/v1/check answers 200 either way." % exp, "")
+        for tag, label in (("authz", "rolegated GET /v1/authz"),
+                           ("check", "rolegated POST /v1/check"),
+                           ("nginx_plain", "nginx, static file"),
+                           ("nginx_auth", "nginx + auth_request to "
+                                          "rolegated")):
+            t = "http." + tag
+            total = num(r, t + ".requests")
+            non2xx = num(r, t + ".non2xx")
+            rows.append([label, fmt(num(r, t + ".requests_per_s")),
+                         r.get(t + ".p50_ms", "-"), r.get(t + ".p99_ms", "-"),
+                         fmt(100 * non2xx / total if total else None,
+                             "{:.1f} %")])
+        self.out(*table(["endpoint", "requests/s", "p50 ms", "p99 ms",
+                         "non-2xx"], rows))
+        self.out("")
+        for tag in ("authz", "check"):
+            rate = num(r, "http.%s.requests_per_s" % tag)
+            p99 = num(r, "http.%s.p99_ms" % tag)
+            ok = None if rate is None or p99 is None else \
+                rate >= TARGET_HTTP and p99 < TARGET_HTTP_P99_MS
+            self.targets.append((
+                "rolegated /v1/%s decisions/s, p99" % tag,
+                ">= 40,000, < 5 ms",
+                "%s, %s ms" % (fmt(rate), fmt(p99, "{:.2f}")),
+                fmt(rate / TARGET_HTTP if rate else None,
+                    "{:.2f}x of target"), verdict(ok)))
+        plain = num(r, "http.nginx_plain.requests_per_s")
+        auth = num(r, "http.nginx_auth.requests_per_s")
+        ratio = auth / plain if auth and plain else None
+        self.targets.append((
+            "nginx + auth_request / plain nginx", ">= 70 %",
+            fmt(ratio * 100 if ratio else None, "{:.0f} %"), "",
+            verdict(None if ratio is None else ratio >= TARGET_NGINX)))
+
+    def render(self, m):
+        r = self.r
+        head = [
+            "# rolegate benchmark results", "",
+            "Produced by `make bench` (bench/run.sh); reproduce with "
+            "`./configure && make && make bench`.", "",
+            "| machine | |", "|---|---|",
+            "| CPUs (nproc) | %s |" % m["cpus"],
+            "| CPU | %s |" % m["cpu"],
+            "| memory | %s |" % m["mem"],
+            "| kernel | %s |" % m["kernel"],
+            "| date | %s |" % m["date"],
+            "| commit | %s |" % m["commit"],
+            "| load average at start / end | %s / %s |" % (
+                r.get("machine.load_start", "?"),
+                r.get("machine.load_end", "?")),
+            "| run time | %s s |" % r.get("run.seconds", "?"), ""]
+        if r.get("machine.sanitizers") == "1":
+            head += ["**This tree was built with sanitizers: the figures "
+                     "are not representative.**", ""]
+        tgt = ["## Targets", ""] + table(
+            ["target", "wanted", "measured", "ratio", "verdict"],
+            [list(t) for t in self.targets]) + [""]
+        return "\n".join(head + tgt + self.lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--srcdir", default=".")
+    ap.add_argument("--sizes", required=True)
+    ap.add_argument("--largest", type=int, required=True)
+    ap.add_argument("--checks", type=int, required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    rep = Report(load(args.results), args)
+    rep.inprocess()
+    rep.startup()
+    rep.reload()
+    rep.peers()
+    rep.http()
+    text = rep.render(machine(args.srcdir))
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+    print("(written to %s)" % args.out)
+
+
+if __name__ == "__main__":
+    main()

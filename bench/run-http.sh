@@ -1,0 +1,164 @@
+#!/bin/sh
+# run-http.sh - the HTTP part of `make bench`: rolegated over loopback with
+# wrk (keep-alive), for GET /v1/authz and POST /v1/check, then nginx with
+# auth_request to rolegated against the same nginx without it.
+#
+#   run-http.sh WORKDIR DIRECTORY_DB REQUESTS
+#
+# Environment: top_srcdir, top_builddir (set by make), BENCH_HTTP_SECONDS
+# (per measurement, default 10), BENCH_HTTP_CONNECTIONS (default 64),
+# BENCH_HTTP_THREADS (wrk threads, default 2), BENCH_NGINX_WORKERS
+# (default 1), ROLEGATED_ARGS (more arguments for rolegated).
+#
+# Every figure is a "RESULT http.*" line.  Whatever is missing (rolegated
+# not built yet, no wrk, no nginx) is said and skipped; the run goes on.
+set -u
+
+work=$1
+db=$2
+requests=$3
+srcdir=${top_srcdir:?}
+builddir=${top_builddir:?}
+secs=${BENCH_HTTP_SECONDS:-10}
+conns=${BENCH_HTTP_CONNECTIONS:-64}
+wthreads=${BENCH_HTTP_THREADS:-2}
+daemon=$builddir/tools/rolegated/rolegated
+dir=$work/http
+dport=${BENCH_DAEMON_PORT:-18470}
+nport=${BENCH_NGINX_PORT:-18480}
+daemon_pid=
+nginx_conf=
+
+say() { echo "http: $*"; }
+
+cleanup() {
+	if [ -n "$nginx_conf" ] && [ -f "$dir/nginx-$nginx_name.pid" ]; then
+		nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf" \
+			-s stop 2>/dev/null
+	fi
+	if [ -n "$daemon_pid" ]; then
+		kill "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
+	daemon_pid=
+}
+trap cleanup EXIT INT TERM
+
+# Polls url until it answers, up to 10 s.
+wait_http() {
+	i=0
+	while [ $i -lt 100 ]; do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wrk TAG SCRIPT URL: one measurement; its RESULT lines and a summary.
+run_wrk() {
+	tag=$1
+	script=$2
+	url=$3
+	out=$dir/wrk-$tag.out
+	BENCH_TAG=http.$tag BENCH_REQUESTS=$requests \
+	BENCH_HTTP_DIR=$srcdir/bench/http \
+		wrk -t "$wthreads" -c "$conns" -d "${secs}s" -s "$script" "$url" \
+		>"$out" 2>&1
+	grep '^RESULT ' "$out"
+	rate=$(sed -n "s/^RESULT http.$tag.requests_per_s //p" "$out")
+	p99=$(sed -n "s/^RESULT http.$tag.p99_ms //p" "$out")
+	say "$tag: ${rate:-?} requests/s, p99 ${p99:-?} ms"
+	if [ -z "$rate" ]; then
+		sed 's/^/    /' "$out"
+	fi
+}
+
+if [ ! -x "$daemon" ]; then
+	say "tools/rolegated/rolegated is not built (no libmicrohttpd?):" \
+	    "the HTTP benchmarks are skipped"
+	echo "RESULT http.available 0"
+	exit 0
+fi
+if ! command -v wrk >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1
+then
+	say "wrk or curl is missing (apt-get install wrk curl): skipped"
+	echo "RESULT http.available 0"
+	exit 0
+fi
+if [ ! -f "$db" ]; then
+	say "no directory database $db (the library has no directory?): skipped"
+	echo "RESULT http.available 0"
+	exit 0
+fi
+
+rm -rf "$dir"
+mkdir -p "$dir/www" "$dir/tmp"
+echo ok >"$dir/www/index.html"
+
+# The shipped configuration (policy paths made absolute) with a
+# [rolegated] section: loopback, no decision log, no admin socket.
+conf=$dir/rolegate.conf
+sed -e "s#policy=#policy=$srcdir/policies/#" \
+	-e "s#tenant=#tenant=$srcdir/policies/#" \
+	-e 's#^log_level = .*#log_level = err#' \
+	"$srcdir/policies/rolegate.conf" >"$conf"
+cat >>"$conf" <<EOF
+
+[rolegated]
+address = 127.0.0.1
+port = $dport
+decision_log = off
+admin_socket = off
+authz_headers = yes
+EOF
+
+say "starting rolegated on 127.0.0.1:$dport"
+# shellcheck disable=SC2086
+"$daemon" -c "$conf" --plugin-dir "$builddir/plugins/.libs" --directory "$db" \
+	${ROLEGATED_ARGS:-} \
+	>"$dir/rolegated.log" 2>&1 &
+daemon_pid=$!
+if ! wait_http "http://127.0.0.1:$dport/healthz"; then
+	say "rolegated did not answer on /healthz; its output:"
+	sed 's/^/    /' "$dir/rolegated.log"
+	echo "RESULT http.available 0"
+	exit 0
+fi
+echo "RESULT http.available 1"
+# The share of the mix the wrk scripts send that should be denied (403).
+awk -F '\t' -v max="${BENCH_HTTP_MIX:-16384}" '
+	/^#/ { next }
+	{ n++; if ($5 == "deny") d++; if (n >= max) exit }
+	END { printf "RESULT http.expected_deny_pct %.1f\n", n ? 100 * d / n : 0 }
+' "$requests"
+
+run_wrk authz "$srcdir/bench/http/authz.lua" "http://127.0.0.1:$dport/v1/authz"
+run_wrk check "$srcdir/bench/http/check.lua" "http://127.0.0.1:$dport/v1/check"
+
+if ! command -v nginx >/dev/null 2>&1; then
+	say "nginx is missing (apt-get install nginx-light): skipped"
+	exit 0
+fi
+for nginx_name in plain auth; do
+	nginx_conf=$dir/nginx-$nginx_name.conf
+	auth=
+	[ "$nginx_name" = auth ] && auth='auth_request /_rolegate;'
+	sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$nport#g" \
+		-e "s#@DPORT@#$dport#g" -e "s#@NAME@#$nginx_name#g" \
+		-e "s#@AUTH@#$auth#g" -e "s#@WORKERS@#${BENCH_NGINX_WORKERS:-1}#g" \
+		"$srcdir/bench/http/nginx.conf.in" >"$nginx_conf"
+	if ! nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf"; then
+		say "nginx did not start ($nginx_name); skipped"
+		nginx_conf=
+		continue
+	fi
+	if wait_http "http://127.0.0.1:$nport/"; then
+		run_wrk "nginx_$nginx_name" "$srcdir/bench/http/authz.lua" \
+			"http://127.0.0.1:$nport/"
+	fi
+	nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf" -s stop
+	# Let the port go before the next server binds it.
+	sleep 0.5
+	nginx_conf=
+done
