@@ -43,7 +43,7 @@ static const char *keep(rg_plugin_handle *h, char *s)
 }
 
 static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
-		     const char *value)
+                     const char *value)
 {
 	const char *kept;
 	char *end;
@@ -56,8 +56,8 @@ static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
 		if (!value || !*value)
 			goto needs_value;
 		kept = keep(h, spec->type == RG_ARG_PATH
-				       ? rg_path_join(h->config_dir, value)
-				       : rg_strdup(value));
+		                   ? rg_path_join(h->config_dir, value)
+		                   : rg_strdup(value));
 		if (!kept)
 			return RG_ENOMEM;
 		*(const char **)spec->dest = kept;
@@ -72,8 +72,8 @@ static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
 			return RG_OK;
 		}
 		rg_plugin_error(h, NULL, 0,
-				"argument %s=%s: expected yes or no",
-				spec->name, value);
+		                "argument %s=%s: expected yes or no",
+		                spec->name, value);
 		return RG_EINVAL;
 	case RG_ARG_INT:
 		if (!value || !*value)
@@ -82,9 +82,9 @@ static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
 		n = strtol(value, &end, 10);
 		if (errno || *end || n < 0) {
 			rg_plugin_error(h, NULL, 0,
-					"argument %s=%s: expected a whole "
-					"number >= 0",
-					spec->name, value);
+			                "argument %s=%s: expected a whole "
+			                "number >= 0",
+			                spec->name, value);
 			return RG_EINVAL;
 		}
 		*(long *)spec->dest = n;
@@ -99,13 +99,14 @@ static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
 			for (c = spec->choices; c && *c; c++) {
 				if (c != spec->choices)
 					strncat(list, "|",
-						sizeof(list) - strlen(list) - 1);
+					        sizeof(list) - strlen(list) -
+					            1);
 				strncat(list, *c,
-					sizeof(list) - strlen(list) - 1);
+				        sizeof(list) - strlen(list) - 1);
 			}
 			rg_plugin_error(h, NULL, 0,
-					"argument %s=%s: expected one of %s",
-					spec->name, value, list);
+			                "argument %s=%s: expected one of %s",
+			                spec->name, value, list);
 			return RG_EINVAL;
 		}
 		*(int *)spec->dest = i;
@@ -114,12 +115,12 @@ static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
 	return RG_EINVAL;
 needs_value:
 	rg_plugin_error(h, NULL, 0, "argument %s needs a value (%s=...)",
-			spec->name, spec->name);
+	                spec->name, spec->name);
 	return RG_EINVAL;
 }
 
 static const rg_argspec *find_spec(const rg_argspec *specs, const char *name,
-				   size_t len, size_t *index)
+                                   size_t len, size_t *index)
 {
 	size_t i;
 
@@ -133,7 +134,7 @@ static const rg_argspec *find_spec(const rg_argspec *specs, const char *name,
 }
 
 int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
-		  const rg_argspec *specs)
+                  const rg_argspec *specs)
 {
 	unsigned char seen[MAX_SPECS] = {0};
 	int i, rc = RG_OK;
@@ -149,13 +150,13 @@ int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
 
 		if (!spec) {
 			rg_plugin_error(h, NULL, 0, "unknown argument '%s'",
-					argv[i]);
+			                argv[i]);
 			rc = RG_EINVAL;
 			continue;
 		}
 		if (seen[k]++) {
-			rg_plugin_error(h, NULL, 0,
-					"argument '%s' given twice", spec->name);
+			rg_plugin_error(h, NULL, 0, "argument '%s' given twice",
+			                spec->name);
 			rc = RG_EINVAL;
 			continue;
 		}
@@ -166,8 +167,8 @@ int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
 	for (k = 0; specs[k].name && k < MAX_SPECS; k++)
 		if (specs[k].required && !seen[k]) {
 			rg_plugin_error(h, NULL, 0,
-					"missing required argument %s=...",
-					specs[k].name);
+			                "missing required argument %s=...",
+			                specs[k].name);
 			rc = RG_EINVAL;
 		}
 	return rc;

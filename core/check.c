@@ -52,22 +52,23 @@ static int attrs_valid(const rg_attr *attrs, size_t n)
 
 /* Resolves a user through the snapshot. */
 static int resolve_user(const struct rg_service *svc, const char *user,
-			struct rg_subject_view *sv, rg_decision *out)
+                        struct rg_subject_view *sv, rg_decision *out)
 {
 	long u;
 
 	if (!sv->snap) {
-		rg_decision_deny(out, RG_ENOUSER,
-				 "unknown user '%.*s': there is no directory of "
-				 "users",
-				 RG_ID_MAX, user);
+		rg_decision_deny(
+		    out, RG_ENOUSER,
+		    "unknown user '%.*s': there is no directory of "
+		    "users",
+		    RG_ID_MAX, user);
 		return RG_ENOUSER;
 	}
 	u = sv->ss ? rg_intern_get(&sv->ss->user_ix, user) : -1;
 	if (u < 0) {
 		rg_decision_deny(out, RG_ENOUSER,
-				 "unknown user '%.*s' in service '%s'",
-				 RG_ID_MAX, user, svc->name);
+		                 "unknown user '%.*s' in service '%s'",
+		                 RG_ID_MAX, user, svc->name);
 		return RG_ENOUSER;
 	}
 	/* A user's attributes are the directory's, never the request's. */
@@ -79,7 +80,7 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 
 /* Resolves "a,b,c": declared roles, then the directory's custom roles. */
 static int resolve_roles(const struct rg_service *svc, const char *list,
-			 struct rg_subject_view *sv, rg_decision *out)
+                         struct rg_subject_view *sv, rg_decision *out)
 {
 	const char *p = list;
 
@@ -95,10 +96,9 @@ static int resolve_roles(const struct rg_service *svc, const char *list,
 		/* "a,", ",a" and "a,,b" name an empty role: refuse. */
 		if (len == 0 || len >= sizeof(id)) {
 			rg_decision_deny(out, RG_ENOROLE,
-					 "unknown role '%.*s' in service '%s'",
-					 RG_ID_MAX,
-					 len ? p : "(empty role id)",
-					 svc->name);
+			                 "unknown role '%.*s' in service '%s'",
+			                 RG_ID_MAX, len ? p : "(empty role id)",
+			                 svc->name);
 			return RG_ENOROLE;
 		}
 		memcpy(id, p, len);
@@ -106,8 +106,8 @@ static int resolve_roles(const struct rg_service *svc, const char *list,
 		idx = rg_snapshot_role(sv->ss, svc, id);
 		if (idx < 0) {
 			rg_decision_deny(out, RG_ENOROLE,
-					 "unknown role '%s' in service '%s'",
-					 id, svc->name);
+			                 "unknown role '%s' in service '%s'",
+			                 id, svc->name);
 			return RG_ENOROLE;
 		}
 		rg_roleset_add(&sv->roles, (uint32_t)idx);
@@ -118,7 +118,7 @@ static int resolve_roles(const struct rg_service *svc, const char *list,
 }
 
 void rg_subject_release(const struct rg_context *ctx,
-			struct rg_subject_view *sv)
+                        struct rg_subject_view *sv)
 {
 	if (sv->snap)
 		rg_snapshot_release(ctx, sv->slot);
@@ -127,8 +127,8 @@ void rg_subject_release(const struct rg_context *ctx,
 }
 
 int rg_subject_resolve(const struct rg_context *ctx,
-		       const struct rg_service *svc, const rg_subject *subject,
-		       struct rg_subject_view *sv, rg_decision *out)
+                       const struct rg_service *svc, const rg_subject *subject,
+                       struct rg_subject_view *sv, rg_decision *out)
 {
 	int rc;
 
@@ -142,13 +142,14 @@ int rg_subject_resolve(const struct rg_context *ctx,
 		rg_decision_deny(out, RG_EINVAL, "the request's user is empty");
 		rc = RG_EINVAL;
 	} else if (!subject->roles) {
-		rg_decision_deny(out, RG_EINVAL,
-				 "the request names no subject (user or roles)");
+		rg_decision_deny(
+		    out, RG_EINVAL,
+		    "the request names no subject (user or roles)");
 		rc = RG_EINVAL;
 	} else if (!attrs_valid(subject->attrs, subject->nattrs)) {
 		/* A scope attribute without a value must not widen access. */
 		rg_decision_deny(out, RG_EINVAL,
-				 "a subject attribute has no key or no value");
+		                 "a subject attribute has no key or no value");
 		rc = RG_EINVAL;
 	} else {
 		rc = resolve_roles(svc, subject->roles, sv, out);
@@ -160,12 +161,12 @@ int rg_subject_resolve(const struct rg_context *ctx,
 
 /* Resolves the action: its index, or -1 when the service declares none. */
 static int resolve_action(const struct rg_service *svc, const char *action,
-			  long *idx, rg_decision *out)
+                          long *idx, rg_decision *out)
 {
 	*idx = -1;
 	if (!rg_id_valid(action)) {
 		rg_decision_deny(out, RG_ENOACTION, "invalid action id '%.*s'",
-				 RG_ID_MAX, action);
+		                 RG_ID_MAX, action);
 		return RG_ENOACTION;
 	}
 	*idx = rg_intern_get(&svc->reg.priv_ix, action);
@@ -173,16 +174,16 @@ static int resolve_action(const struct rg_service *svc, const char *action,
 	 * any action; one that declares privileges knows all of its own. */
 	if (*idx < 0 && svc->reg.nprivs > 0) {
 		rg_decision_deny(out, RG_ENOACTION,
-				 "unknown action '%s' in service '%s'", action,
-				 svc->name);
+		                 "unknown action '%s' in service '%s'", action,
+		                 svc->name);
 		return RG_ENOACTION;
 	}
 	return RG_OK;
 }
 
 int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
-		  const rg_request *req, const struct rg_subject_view *sv,
-		  const rg_roleset *roles, unsigned flags, rg_decision *out)
+                  const rg_request *req, const struct rg_subject_view *sv,
+                  const rg_roleset *roles, unsigned flags, rg_decision *out)
 {
 	rg_plugin_request preq;
 	long action;
@@ -194,7 +195,7 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
 		return rc;
 	if (!attrs_valid(req->attrs, req->nattrs)) {
 		rg_decision_deny(out, RG_EINVAL,
-				 "a request attribute has no key or no value");
+		                 "a request attribute has no key or no value");
 		return RG_EINVAL;
 	}
 	preq.handle = NULL;
@@ -213,7 +214,7 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
 }
 
 int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
-	     rg_decision *out)
+             rg_decision *out)
 {
 	const struct rg_service *svc;
 	struct rg_subject_view sv;
@@ -225,14 +226,14 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 	decision_reset(out);
 	if (!ctx || !req || !req->service || !req->action) {
 		rg_decision_deny(out, RG_EINVAL,
-				 "incomplete request: service, subject and "
-				 "action are required");
+		                 "incomplete request: service, subject and "
+		                 "action are required");
 		return RG_EINVAL;
 	}
 	svc = rg_service_find(ctx, req->service);
 	if (!svc) {
 		rg_decision_deny(out, RG_ENOSERVICE, "unknown service '%.*s'",
-				 RG_ID_MAX, req->service);
+		                 RG_ID_MAX, req->service);
 		return RG_ENOSERVICE;
 	}
 	rc = rg_subject_resolve(ctx, svc, &req->subject, &sv, out);
@@ -243,13 +244,13 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 	if (ctx->log_level >= RG_LOG_DEBUG)
 		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
 		       req->subject.user ? req->subject.user
-					 : req->subject.roles,
+		                         : req->subject.roles,
 		       req->action, rg_result_name(out->result), out->reason);
 	return rc;
 }
 
 int rg_subject_roles(const rg_context *ctx, const char *service,
-		     const rg_subject *subject, char *buf, size_t len)
+                     const rg_subject *subject, char *buf, size_t len)
 {
 	const struct rg_service *svc;
 	struct rg_subject_view sv;
@@ -303,7 +304,7 @@ int rg_allowed(const rg_context *ctx, const rg_request *req)
 }
 
 int rg_validate(const rg_context *ctx, const char *service,
-		const rg_subject *subject, rg_validation *out)
+                const rg_subject *subject, rg_validation *out)
 {
 	const struct rg_service *svc;
 	struct rg_subject_view sv;
@@ -342,7 +343,7 @@ int rg_validate(const rg_context *ctx, const char *service,
 		}
 		preq.handle = h;
 		rc = h->vt->validate ? h->vt->validate(h->state, &preq, out)
-				     : rg_validate_prereqs(&preq, out);
+		                     : rg_validate_prereqs(&preq, out);
 		if (rc != RG_OK)
 			break;
 	}

@@ -23,12 +23,12 @@
 
 #include "internal.h"
 
-#define MAX_ARGS 64
-#define REFRESH_MS_MIN 10
-#define REFRESH_MS_MAX 3600000
-#define BUSY_MS_MAX 600000
+#define MAX_ARGS         64
+#define REFRESH_MS_MIN   10
+#define REFRESH_MS_MAX   3600000
+#define BUSY_MS_MAX      600000
 #define SERVICE_NAME_MAX 64
-#define STACK_WORDS (MAX_ARGS + 2)
+#define STACK_WORDS      (MAX_ARGS + 2)
 
 enum section_kind {
 	SEC_NONE,     /* before any section */
@@ -70,11 +70,11 @@ static int service_name_valid(const char *s)
 
 /* Adds an always-failing entry to svc and reports the problem. */
 static void break_service(struct conf_read *cr, struct rg_service *svc,
-			  unsigned line, const char *text, const char *fmt,
-			  ...) RG_PRINTF(5, 6);
+                          unsigned line, const char *text, const char *fmt, ...)
+    RG_PRINTF(5, 6);
 
 static void break_service(struct conf_read *cr, struct rg_service *svc,
-			  unsigned line, const char *text, const char *fmt, ...)
+                          unsigned line, const char *text, const char *fmt, ...)
 {
 	char msg[RG_MSG_MAX];
 	rg_control broken;
@@ -85,8 +85,8 @@ static void break_service(struct conf_read *cr, struct rg_service *svc,
 	va_end(ap);
 	rg_diag(cr->ctx, cr->file, line, "%s", msg);
 	rg_control_broken(&broken);
-	if (rg_service_add_entry(svc, text, &broken, "(invalid)", 0, NULL,
-				 line, RG_ECONFIG, msg) != RG_OK)
+	if (rg_service_add_entry(svc, text, &broken, "(invalid)", 0, NULL, line,
+	                         RG_ECONFIG, msg) != RG_OK)
 		cr->failed_alloc = 1;
 }
 
@@ -106,17 +106,17 @@ static int app_section(const struct conf_read *cr, const char *name)
 }
 
 static int app_key(struct conf_read *cr, const char *key, const char *value,
-		   unsigned line)
+                   unsigned line)
 {
 	const rg_options *o = cr->ctx->opts;
 	char err[RG_MSG_MAX] = "";
 	int rc;
 
 	rc = o->app_conf(o->app_user, cr->app_section, key, value, cr->file,
-			 line, err, sizeof(err));
+	                 line, err, sizeof(err));
 	if (rc != RG_OK)
 		rg_diag(cr->ctx, cr->file, line, "%s",
-			err[0] ? err : rg_strerror(rc));
+		        err[0] ? err : rg_strerror(rc));
 	return rc;
 }
 
@@ -131,9 +131,9 @@ static int on_section(void *user, const char *name, unsigned line)
 	if (strcmp(name, "rolegate") == 0) {
 		if (cr->settings_line)
 			rg_diag(cr->ctx, cr->file, line,
-				"duplicate [rolegate] section (first at line "
-				"%u)",
-				cr->settings_line);
+			        "duplicate [rolegate] section (first at line "
+			        "%u)",
+			        cr->settings_line);
 		else
 			cr->settings_line = line;
 		cr->kind = SEC_SETTINGS;
@@ -148,26 +148,26 @@ static int on_section(void *user, const char *name, unsigned line)
 	    (name[strlen("service")] != ' ' &&
 	     name[strlen("service")] != '\t')) {
 		rg_diag(cr->ctx, cr->file, line,
-			"unknown section [%s]: expected [rolegate] or "
-			"[service NAME]",
-			name);
+		        "unknown section [%s]: expected [rolegate] or "
+		        "[service NAME]",
+		        name);
 		return RG_ECONFIG;
 	}
 	id = rg_trim((char *)name + strlen("service"));
 	if (!service_name_valid(id)) {
 		rg_diag(cr->ctx, cr->file, line,
-			"invalid service name '%s': expected letters, digits, "
-			"'-', '_' or '.' (at most %d)",
-			id, SERVICE_NAME_MAX);
+		        "invalid service name '%s': expected letters, digits, "
+		        "'-', '_' or '.' (at most %d)",
+		        id, SERVICE_NAME_MAX);
 		return RG_ECONFIG;
 	}
 	rc = rg_service_new(cr->ctx, id, cr->file, line, &cr->svc);
 	if (rc == RG_EEXIST) {
 		/* Two definitions: neither is trusted. */
 		break_service(cr, cr->svc, line, "(duplicate service)",
-			      "duplicate [service %s] (first at line %u): the "
-			      "service denies everything",
-			      id, cr->svc->line);
+		              "duplicate [service %s] (first at line %u): the "
+		              "service denies everything",
+		              id, cr->svc->line);
 		cr->svc = NULL;
 		return RG_ECONFIG;
 	}
@@ -181,12 +181,12 @@ static int on_section(void *user, const char *name, unsigned line)
 
 /* A path setting: resolved against the config's directory. */
 static int path_setting(struct conf_read *cr, const char *key,
-			const char *value, unsigned line, char **dst,
-			unsigned *seen)
+                        const char *value, unsigned line, char **dst,
+                        unsigned *seen)
 {
 	if (*seen) {
 		rg_diag(cr->ctx, cr->file, line,
-			"duplicate key '%s' (first at line %u)", key, *seen);
+		        "duplicate key '%s' (first at line %u)", key, *seen);
 		return RG_ECONFIG;
 	}
 	if (!*value) {
@@ -201,22 +201,22 @@ static int path_setting(struct conf_read *cr, const char *key,
 
 /* A number setting in [min, max]. */
 static int number_setting(struct conf_read *cr, const char *key,
-			  const char *value, unsigned line, long min, long max,
-			  long *dst, unsigned *seen)
+                          const char *value, unsigned line, long min, long max,
+                          long *dst, unsigned *seen)
 {
 	char *end;
 	long n;
 
 	if (*seen) {
 		rg_diag(cr->ctx, cr->file, line,
-			"duplicate key '%s' (first at line %u)", key, *seen);
+		        "duplicate key '%s' (first at line %u)", key, *seen);
 		return RG_ECONFIG;
 	}
 	n = strtol(value, &end, 10);
 	if (!*value || *end || n < min || n > max) {
 		rg_diag(cr->ctx, cr->file, line,
-			"%s = '%s': expected a whole number from %ld to %ld",
-			key, value, min, max);
+		        "%s = '%s': expected a whole number from %ld to %ld",
+		        key, value, min, max);
 		return RG_ECONFIG;
 	}
 	*seen = line;
@@ -225,39 +225,39 @@ static int number_setting(struct conf_read *cr, const char *key,
 }
 
 static int settings_key(struct conf_read *cr, const char *key,
-			const char *value, unsigned line)
+                        const char *value, unsigned line)
 {
 	struct rg_context *ctx = cr->ctx;
 
 	if (strcmp(key, "plugin_dir") == 0)
 		return path_setting(cr, key, value, line, &ctx->plugin_dir,
-				    &ctx->plugin_dir_line);
+		                    &ctx->plugin_dir_line);
 	if (strcmp(key, "directory") == 0)
 		return path_setting(cr, key, value, line, &ctx->directory,
-				    &ctx->directory_line);
+		                    &ctx->directory_line);
 	if (strcmp(key, "state_dir") == 0)
 		return path_setting(cr, key, value, line, &ctx->state_dir,
-				    &cr->state_dir_line);
+		                    &cr->state_dir_line);
 	if (strcmp(key, "directory_refresh_ms") == 0)
 		return number_setting(cr, key, value, line, REFRESH_MS_MIN,
-				      REFRESH_MS_MAX, &ctx->refresh_ms,
-				      &cr->refresh_line);
+		                      REFRESH_MS_MAX, &ctx->refresh_ms,
+		                      &cr->refresh_line);
 	if (strcmp(key, "directory_busy_timeout_ms") == 0)
 		return number_setting(cr, key, value, line, 0, BUSY_MS_MAX,
-				      &ctx->busy_timeout_ms, &cr->busy_line);
+		                      &ctx->busy_timeout_ms, &cr->busy_line);
 	if (strcmp(key, "log_level") == 0) {
 		int level = rg_log_level_parse(value);
 		if (level < 0) {
 			rg_diag(ctx, cr->file, line,
-				"log_level '%s': expected err, warning, "
-				"notice, info or debug",
-				value);
+			        "log_level '%s': expected err, warning, "
+			        "notice, info or debug",
+			        value);
 			return RG_ECONFIG;
 		}
 		if (cr->log_level_line) {
 			rg_diag(ctx, cr->file, line,
-				"duplicate key 'log_level' (first at line %u)",
-				cr->log_level_line);
+			        "duplicate key 'log_level' (first at line %u)",
+			        cr->log_level_line);
 			return RG_ECONFIG;
 		}
 		cr->log_level_line = line;
@@ -265,10 +265,10 @@ static int settings_key(struct conf_read *cr, const char *key,
 		return RG_OK;
 	}
 	rg_diag(ctx, cr->file, line,
-		"unknown key '%s' in [rolegate]: expected plugin_dir, "
-		"log_level, state_dir, directory, directory_refresh_ms or "
-		"directory_busy_timeout_ms",
-		key);
+	        "unknown key '%s' in [rolegate]: expected plugin_dir, "
+	        "log_level, state_dir, directory, directory_refresh_ms or "
+	        "directory_busy_timeout_ms",
+	        key);
 	return RG_ECONFIG;
 }
 
@@ -309,14 +309,14 @@ static int stack_key(struct conf_read *cr, const char *value, unsigned line)
 		return RG_ENOMEM;
 	if (!*rg_trim(copy)) {
 		break_service(cr, cr->svc, line, value,
-			      "stack needs CONTROL PLUGIN [ARG ...]");
+		              "stack needs CONTROL PLUGIN [ARG ...]");
 		goto out;
 	}
 	if (split_control(copy, &control, &rest) != RG_OK) {
 		break_service(cr, cr->svc, line, value,
-			      "control table '%s' is not closed with ']' "
-			      "followed by a blank",
-			      value);
+		              "control table '%s' is not closed with ']' "
+		              "followed by a blank",
+		              value);
 		goto out;
 	}
 	if (rg_control_parse(control, &ctl, err, sizeof(err)) != RG_OK) {
@@ -326,32 +326,32 @@ static int stack_key(struct conf_read *cr, const char *value, unsigned line)
 	n = rg_split_words(rest, words, STACK_WORDS);
 	if (n < 0) {
 		break_service(cr, cr->svc, line, value,
-			      "too many plugin arguments (at most %d)",
-			      MAX_ARGS);
+		              "too many plugin arguments (at most %d)",
+		              MAX_ARGS);
 		goto out;
 	}
 	if (n == 0) {
 		break_service(cr, cr->svc, line, value,
-			      "stack line names no plugin: expected CONTROL "
-			      "PLUGIN [ARG ...]");
+		              "stack line names no plugin: expected CONTROL "
+		              "PLUGIN [ARG ...]");
 		goto out;
 	}
 	if (!rg_name_valid(words[0], RG_ID_MAX - 1)) {
 		break_service(cr, cr->svc, line, value,
-			      "invalid plugin name '%s': expected letters, "
-			      "digits, '-' or '_'",
-			      words[0]);
+		              "invalid plugin name '%s': expected letters, "
+		              "digits, '-' or '_'",
+		              words[0]);
 		goto out;
 	}
 	rc = rg_service_add_entry(cr->svc, control, &ctl, words[0], n - 1,
-				  words + 1, line, RG_OK, NULL);
+	                          words + 1, line, RG_OK, NULL);
 out:
 	free(copy);
 	return rc;
 }
 
-static int service_key(struct conf_read *cr, const char *key,
-		       const char *value, unsigned line)
+static int service_key(struct conf_read *cr, const char *key, const char *value,
+                       unsigned line)
 {
 	struct rg_service *svc = cr->svc;
 
@@ -360,30 +360,30 @@ static int service_key(struct conf_read *cr, const char *key,
 	if (strcmp(key, "description") == 0) {
 		if (svc->description) {
 			rg_diag(cr->ctx, cr->file, line,
-				"duplicate key 'description'");
+			        "duplicate key 'description'");
 			return RG_ECONFIG;
 		}
 		svc->description = rg_strdup(value);
 		return svc->description ? RG_OK : RG_ENOMEM;
 	}
 	break_service(cr, svc, line, key,
-		      "unknown key '%s' in [service %s]: expected stack or "
-		      "description; the service denies everything",
-		      key, svc->name);
+	              "unknown key '%s' in [service %s]: expected stack or "
+	              "description; the service denies everything",
+	              key, svc->name);
 	return RG_ECONFIG;
 }
 
 static int on_key(void *user, const char *section, const char *key,
-		  const char *value, unsigned line)
+                  const char *value, unsigned line)
 {
 	struct conf_read *cr = user;
 
 	switch (cr->kind) {
 	case SEC_NONE:
 		rg_diag(cr->ctx, cr->file, line,
-			"'%s' outside any section: expected [rolegate] or "
-			"[service NAME] first",
-			key);
+		        "'%s' outside any section: expected [rolegate] or "
+		        "[service NAME] first",
+		        key);
 		return RG_ECONFIG;
 	case SEC_SETTINGS:
 		return settings_key(cr, key, value, line);
@@ -404,8 +404,8 @@ static void on_syntax(void *user, unsigned line, const char *msg)
 	/* A garbled line inside a service may have been a stack line. */
 	if (cr->kind == SEC_SERVICE && cr->svc)
 		break_service(cr, cr->svc, line, "(unreadable line)",
-			      "%s; [service %s] denies everything", msg,
-			      cr->svc->name);
+		              "%s; [service %s] denies everything", msg,
+		              cr->svc->name);
 	else
 		rg_diag(cr->ctx, cr->file, line, "%s", msg);
 }
@@ -420,13 +420,13 @@ int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen)
 	cr.file = ctx->config_path;
 	cr.kind = SEC_NONE;
 	rc = rg_ini_parse_path(ctx->config_path, on_section, on_key, on_syntax,
-			       &cr);
+	                       &cr);
 	if (rc == RG_ENOENT || rc == RG_EIO) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "%s: cannot read: %s",
-				 ctx->config_path,
-				 rc == RG_ENOENT ? "no such file"
-						 : "input/output error");
+			         ctx->config_path,
+			         rc == RG_ENOENT ? "no such file"
+			                         : "input/output error");
 		return rc;
 	}
 	if (cr.failed_alloc)

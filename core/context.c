@@ -20,11 +20,11 @@
 #ifndef RG_STATEDIR
 #define RG_STATEDIR "/var/lib/rolegate"
 #endif
-#define DIRECTORY_FILE "directory.db"
-#define DEFAULT_REFRESH_MS 1000
+#define DIRECTORY_FILE          "directory.db"
+#define DEFAULT_REFRESH_MS      1000
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
-#define MS_PER_S 1000
-#define NS_PER_MS 1000000L
+#define MS_PER_S                1000
+#define NS_PER_MS               1000000L
 
 #ifndef RG_PLUGINDIR
 #define RG_PLUGINDIR "/usr/local/lib/rolegate"
@@ -64,9 +64,9 @@ void rg_handle_free(struct rg_plugin_handle *h)
 }
 
 int rg_service_add_entry(struct rg_service *svc, const char *control_text,
-			 const rg_control *control, const char *plugin,
-			 int argc, char *const argv[], unsigned line,
-			 int status, const char *err)
+                         const rg_control *control, const char *plugin,
+                         int argc, char *const argv[], unsigned line,
+                         int status, const char *err)
 {
 	struct rg_plugin_handle *h = calloc(1, sizeof(*h));
 	int i;
@@ -91,7 +91,7 @@ int rg_service_add_entry(struct rg_service *svc, const char *control_text,
 		if (!(h->argv[i] = rg_strdup(argv[i])))
 			goto nomem;
 	if (rg_ptr_push((void ***)&svc->entries, &svc->nentries,
-			&svc->capentries, h) != RG_OK)
+	                &svc->capentries, h) != RG_OK)
 		goto nomem;
 	return RG_OK;
 nomem:
@@ -119,7 +119,7 @@ static void open_entry(struct rg_plugin_handle *h)
 	int rc;
 
 	rc = rg_module_load(ctx->plugin_dir, h->name, &h->module, err,
-			    sizeof(err));
+	                    sizeof(err));
 	if (rc != RG_OK) {
 		fail_entry(h, rc, err);
 		return;
@@ -129,7 +129,7 @@ static void open_entry(struct rg_plugin_handle *h)
 	free_argv(h);
 	if (rc != RG_OK) {
 		snprintf(err, sizeof(err), "plugin '%s' failed to open: %s",
-			 h->name, rg_strerror(rc));
+		         h->name, rg_strerror(rc));
 		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
 		return;
 	}
@@ -139,8 +139,8 @@ static void open_entry(struct rg_plugin_handle *h)
 	rc = h->vt->declare(h->state, h);
 	if (rc != RG_OK) {
 		snprintf(err, sizeof(err),
-			 "plugin '%s' failed to declare its roles: %s",
-			 h->name, rg_strerror(rc));
+		         "plugin '%s' failed to declare its roles: %s", h->name,
+		         rg_strerror(rc));
 		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
 	}
 }
@@ -158,7 +158,7 @@ static void close_entry(struct rg_plugin_handle *h)
 /* ---- services ------------------------------------------------------------ */
 
 int rg_service_new(struct rg_context *ctx, const char *name, const char *file,
-		   unsigned line, struct rg_service **out)
+                   unsigned line, struct rg_service **out)
 {
 	struct rg_service *svc;
 	long existing = rg_intern_get(&ctx->service_ix, name);
@@ -177,10 +177,10 @@ int rg_service_new(struct rg_context *ctx, const char *name, const char *file,
 	rg_registry_init(&svc->reg);
 	if (!svc->name || !svc->file ||
 	    rg_ptr_push((void ***)&ctx->services, &ctx->nservices,
-			&ctx->capservices, svc) != RG_OK)
+	                &ctx->capservices, svc) != RG_OK)
 		goto nomem;
 	if (rg_intern_put(&ctx->service_ix, svc->name,
-			  (uint32_t)(ctx->nservices - 1)) != RG_OK) {
+	                  (uint32_t)(ctx->nservices - 1)) != RG_OK) {
 		ctx->nservices--;
 		goto nomem;
 	}
@@ -255,7 +255,7 @@ int rg_entry_at(const rg_service *svc, size_t i, rg_entry_info *out)
 	out->abi_version = h->vt ? h->vt->abi_version : 0;
 	out->plugin_version = h->vt && h->vt->version ? h->vt->version : "";
 	out->description =
-		h->vt && h->vt->description ? h->vt->description : "";
+	    h->vt && h->vt->description ? h->vt->description : "";
 	out->status = h->status;
 	out->error = h->error ? h->error : "";
 	return RG_OK;
@@ -317,9 +317,9 @@ static char *directory_location(const rg_context *ctx, const rg_options *opts)
 		return rg_strdup(opts->directory);
 	if (ctx->directory)
 		return rg_strdup(ctx->directory);
-	return rg_asprintf("%s/%s", ctx->state_dir ? ctx->state_dir
-						 : RG_STATEDIR,
-			   DIRECTORY_FILE);
+	return rg_asprintf("%s/%s",
+	                   ctx->state_dir ? ctx->state_dir : RG_STATEDIR,
+	                   DIRECTORY_FILE);
 }
 
 int rg_directory_refresh(rg_context *ctx)
@@ -374,7 +374,7 @@ static void *watch_main(void *arg)
 			until.tv_nsec -= MS_PER_S * NS_PER_MS;
 		}
 		pthread_cond_timedwait(&ctx->watch_cond, &ctx->watch_lock,
-				       &until);
+		                       &until);
 		if (ctx->stopping)
 			break;
 		pthread_mutex_unlock(&ctx->watch_lock);
@@ -403,7 +403,7 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 		/* Users are then unknown: checks by user id deny. */
 		if (explicit)
 			rg_diag(ctx, ctx->config_path, ctx->directory_line,
-				"directory %s: %s", ctx->directory, err);
+			        "directory %s: %s", ctx->directory, err);
 		else
 			rg_log(ctx, RG_LOG_NOTICE,
 			       "no directory at %s (%s): checks by user id "
@@ -472,7 +472,7 @@ static void context_init(rg_context *ctx, const rg_options *opts)
 }
 
 int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
-	    size_t errlen)
+            size_t errlen)
 {
 	rg_context *ctx;
 	int rc;
@@ -499,7 +499,7 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 	if (rc != RG_OK) {
 		if (errbuf && !errbuf[0])
 			snprintf(errbuf, errlen, "%s: %s", opts->config_path,
-				 rg_strerror(rc));
+			         rg_strerror(rc));
 		rg_close(ctx);
 		return rc;
 	}
@@ -564,7 +564,7 @@ const char *rg_plugin_config_dir(const rg_plugin_handle *h)
 }
 
 void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
-		   const char *fmt, ...)
+                   const char *fmt, ...)
 {
 	char msg[RG_MSG_MAX];
 	va_list ap;
@@ -578,7 +578,7 @@ void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
 }
 
 void rg_plugin_error(rg_plugin_handle *h, const char *file, unsigned line,
-		     const char *fmt, ...)
+                     const char *fmt, ...)
 {
 	char msg[RG_MSG_MAX];
 	va_list ap;

@@ -18,7 +18,11 @@
 #include "internal.h"
 
 /* A parameter or column value. */
-typedef enum rg_value_type { RG_VAL_NULL, RG_VAL_INT, RG_VAL_TEXT } rg_value_type;
+typedef enum rg_value_type {
+	RG_VAL_NULL,
+	RG_VAL_INT,
+	RG_VAL_TEXT
+} rg_value_type;
 
 typedef struct rg_value {
 	rg_value_type type;
@@ -32,7 +36,7 @@ typedef int (*rg_row_fn)(void *user, const rg_value *cols, size_t ncols);
 typedef struct rg_store rg_store;
 
 /* Open flags. */
-#define RG_STORE_CREATE 0x1u   /* create the database when missing */
+#define RG_STORE_CREATE   0x1u /* create the database when missing */
 #define RG_STORE_READONLY 0x2u /* never write */
 
 struct rg_store_ops {
@@ -43,7 +47,7 @@ struct rg_store_ops {
 	 * another one before RG_EBUSY.  On error err says why.
 	 */
 	int (*open)(const char *location, unsigned flags, long busy_ms,
-		    rg_store **out, char *err, size_t errlen);
+	            rg_store **out, char *err, size_t errlen);
 	void (*close)(rg_store *s);
 	/* A write transaction: begin waits up to busy_ms for other writers. */
 	int (*begin)(rg_store *s);
@@ -51,10 +55,10 @@ struct rg_store_ops {
 	int (*rollback)(rg_store *s);
 	/* Runs a statement; *changes (may be NULL) gets the rows changed. */
 	int (*exec)(rg_store *s, const char *sql, const rg_value *params,
-		    size_t n, long long *changes);
+	            size_t n, long long *changes);
 	/* Runs a query, calling fn for each row. */
 	int (*query)(rg_store *s, const char *sql, const rg_value *params,
-		     size_t n, rg_row_fn fn, void *user);
+	             size_t n, rg_row_fn fn, void *user);
 	/* A number that changes whenever anyone commits a change. */
 	int (*version)(rg_store *s, uint64_t *out);
 	/* Structural checks (integrity, foreign keys); RG_OK when sound. */
@@ -75,12 +79,12 @@ struct rg_dir;
  * rg_dir function is thread-safe (one connection, one mutex).
  */
 int rg_dir_open(struct rg_context *ctx, const char *location,
-		struct rg_dir **out, char *err, size_t errlen);
+                struct rg_dir **out, char *err, size_t errlen);
 void rg_dir_close(struct rg_dir *d);
 /* A version that changes with every committed change; 0 when empty. */
 int rg_dir_version(struct rg_dir *d, uint64_t *out);
 /* Builds a snapshot of every service's data (rg_snapshot_* builder). */
 int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
-		struct rg_snapshot **out, char *err, size_t errlen);
+                struct rg_snapshot **out, char *err, size_t errlen);
 
 #endif /* ROLEGATE_DIRECTORY_H */

@@ -35,7 +35,7 @@ static size_t popcount_roles(const rg_roleset *s)
 
 /* Privileges the roles in add grant that the roles in have do not. */
 static size_t gained_privileges(const rg_registry *r, const rg_roleset *have,
-				const rg_roleset *add)
+                                const rg_roleset *add)
 {
 	uint64_t before[RG_PRIV_WORDS] = {0}, after[RG_PRIV_WORDS] = {0};
 	size_t i, w, n = 0;
@@ -63,7 +63,7 @@ static int better(const struct candidate *a, const struct candidate *b)
 
 /* Inserts c in order, dropping duplicates and what does not fit. */
 static void keep_candidate(struct candidate *list, size_t *n,
-			   const struct candidate *c)
+                           const struct candidate *c)
 {
 	size_t i, pos;
 
@@ -104,7 +104,7 @@ static void try_roles(struct search *s, const rg_roleset *extra)
 		all.w[w] = s->have.w[w] | extra->w[w] | s->needs.w[w];
 	rg_registry_close_prereqs(&s->svc->reg, &all);
 	if (rg_check_view(s->ctx, s->svc, s->req, &s->sv, &all, 0, &d) !=
-		    RG_OK ||
+	        RG_OK ||
 	    d.result != RG_ALLOW)
 		return;
 	for (w = 0; w < RG_ROLE_WORDS; w++)
@@ -159,17 +159,17 @@ static void export_suggestions(const struct search *s, rg_explanation *out)
 			break;
 		sg = &out->suggestions[out->nsuggestions++];
 		sg->nroles = 0;
-		for (r = 0; r < s->svc->reg.nroles &&
-			    sg->nroles < RG_SUGGEST_ROLES;
+		for (r = 0;
+		     r < s->svc->reg.nroles && sg->nroles < RG_SUGGEST_ROLES;
 		     r++)
 			if (rg_roleset_has(&s->list[i].add, (uint32_t)r))
 				rg_strlcpy(sg->roles[sg->nroles++],
-					   s->svc->reg.roles[r].id, RG_ID_MAX);
+				           s->svc->reg.roles[r].id, RG_ID_MAX);
 	}
 }
 
 int rg_explain(const rg_context *ctx, const rg_request *req,
-	       rg_explanation *out)
+               rg_explanation *out)
 {
 	struct search s;
 	long action;
@@ -186,13 +186,13 @@ int rg_explain(const rg_context *ctx, const rg_request *req,
 	s.req = req;
 	s.svc = rg_service_find(ctx, req->service);
 	rc = rg_subject_resolve(ctx, s.svc, &req->subject, &s.sv,
-				&out->decision);
+	                        &out->decision);
 	if (rc != RG_OK)
 		return rc;
 	s.have = s.sv.roles;
 	action = rg_intern_get(&s.svc->reg.priv_ix, req->action);
 	if (action >= 0)
-		s.needs = s.svc->reg.privs[action].requires;
+	s.needs = s.svc->reg.privs[action].requires;
 	search_singles(&s);
 	if (s.n == 0)
 		search_pairs(&s);
@@ -202,7 +202,7 @@ int rg_explain(const rg_context *ctx, const rg_request *req,
 }
 
 int rg_whocan(const rg_context *ctx, const char *service, const char *action,
-	      rg_whocan_fn fn, void *user)
+              rg_whocan_fn fn, void *user)
 {
 	const struct rg_service *svc = rg_service_find(ctx, service);
 	long p;
@@ -216,7 +216,8 @@ int rg_whocan(const rg_context *ctx, const char *service, const char *action,
 	if (p < 0)
 		return RG_ENOACTION;
 	for (i = 0; i < svc->reg.nroles; i++)
-		if (rg_roleset_has(&svc->reg.privs[p].granted_by, (uint32_t)i) &&
+		if (rg_roleset_has(&svc->reg.privs[p].granted_by,
+		                   (uint32_t)i) &&
 		    fn(user, svc, i) != 0)
 			break;
 	return RG_OK;

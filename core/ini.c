@@ -25,9 +25,9 @@ struct ini_reader {
 	FILE *f;
 	char *buf;
 	size_t cap;
-	unsigned line;     /* line number of the line inih is processing */
-	int pending;       /* that line needs a handler call */
-	int failed;        /* any error so far */
+	unsigned line; /* line number of the line inih is processing */
+	int pending;   /* that line needs a handler call */
+	int failed;    /* any error so far */
 	rg_ini_key_fn key;
 	rg_ini_section_fn section;
 	rg_ini_error_fn err;
@@ -67,7 +67,7 @@ static void classify(struct ini_reader *r, const char *raw)
 		const char *close = strchr(s, ']');
 		if (!close) {
 			syntax_error(r, r->line,
-				     "expected ']' to close the section name");
+			             "expected ']' to close the section name");
 			return;
 		}
 		/* inih calls no handler for a section without keys, so
@@ -79,7 +79,8 @@ static void classify(struct ini_reader *r, const char *raw)
 				len = sizeof(name) - 1;
 			memcpy(name, s + 1, len);
 			name[len] = '\0';
-			if (r->section(r->user, rg_trim(name), r->line) != RG_OK)
+			if (r->section(r->user, rg_trim(name), r->line) !=
+			    RG_OK)
 				r->failed = 1;
 		}
 		return;
@@ -101,7 +102,7 @@ static char *reader(char *str, int num, void *stream)
 	if (len > num - 2 && !(len == num - 1 && r->buf[len - 1] == '\n')) {
 		char msg[RG_MSG_MAX];
 		snprintf(msg, sizeof(msg),
-			 "line too long (at most %d characters)", num - 2);
+		         "line too long (at most %d characters)", num - 2);
 		syntax_error(r, r->line, msg);
 		rg_strlcpy(str, REFUSED_LINE, (size_t)num);
 		return str;
@@ -112,7 +113,7 @@ static char *reader(char *str, int num, void *stream)
 }
 
 static int handler(void *user, const char *section, const char *name,
-		   const char *value)
+                   const char *value)
 {
 	struct ini_reader *r = user;
 
@@ -125,7 +126,7 @@ static int handler(void *user, const char *section, const char *name,
 }
 
 int rg_ini_parse_path(const char *path, rg_ini_section_fn section,
-		      rg_ini_key_fn key, rg_ini_error_fn err, void *user)
+                      rg_ini_key_fn key, rg_ini_error_fn err, void *user)
 {
 	struct ini_reader r;
 	int rc;
@@ -170,7 +171,7 @@ static int plugin_section(void *user, const char *section, unsigned line)
 }
 
 static int plugin_key(void *user, const char *section, const char *key,
-		      const char *value, unsigned line)
+                      const char *value, unsigned line)
 {
 	struct plugin_ini *p = user;
 	rg_ini_pos pos = {p->file, line};
@@ -185,8 +186,7 @@ static void plugin_error(void *user, unsigned line, const char *msg)
 	rg_plugin_error(p->h, p->file, line, "%s", msg);
 }
 
-int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn,
-		void *user)
+int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn, void *user)
 {
 	struct plugin_ini p;
 	char *full;
@@ -203,11 +203,11 @@ int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn,
 	p.fn = fn;
 	p.user = user;
 	rc = rg_ini_parse_path(full, plugin_section, plugin_key, plugin_error,
-			       &p);
+	                       &p);
 	if (rc == RG_ENOENT || rc == RG_EIO)
 		rg_plugin_error(h, NULL, 0, "cannot read %s: %s", full,
-				rc == RG_ENOENT ? "no such file"
-						: "input/output error");
+		                rc == RG_ENOENT ? "no such file"
+		                                : "input/output error");
 	else if (rc == RG_ECONFIG)
 		rc = RG_EPOLICY;
 	free(full);

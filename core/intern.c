@@ -13,8 +13,8 @@
 #include "internal.h"
 
 #define INTERN_MIN_CAP 16
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
+#define FNV_OFFSET     14695981039346656037ull
+#define FNV_PRIME      1099511628211ull
 
 static uint64_t hash_str(const char *s)
 {
@@ -48,7 +48,7 @@ static uint32_t hash_tag(uint64_t h)
 }
 
 static void insert_slot(const char **keys, uint32_t *vals, uint32_t *tags,
-			size_t cap, const char *key, uint32_t val)
+                        size_t cap, const char *key, uint32_t val)
 {
 	uint64_t h = hash_str(key);
 	size_t i = h & (cap - 1);
@@ -77,7 +77,7 @@ static int grow(rg_intern *t)
 	for (i = 0; i < t->cap; i++)
 		if (t->keys[i])
 			insert_slot(nkeys, nvals, ntags, ncap, t->keys[i],
-				    t->vals[i]);
+			            t->vals[i]);
 	free(t->keys);
 	free(t->vals);
 	free(t->tags);

@@ -1,5 +1,6 @@
 /*
- * internal.h - librolegate's private structures, shared by the files of core/ only.
+ * internal.h - librolegate's private structures, shared by the files of core/
+ * only.
  *
  * Ownership in one place: a context owns its services; a service owns its
  * stack entries (plugin handles) and its registry; a handle owns its
@@ -21,7 +22,7 @@
 
 #define RG_PRIV_WORDS (RG_MAX_PRIVILEGES / RG_BITSET_WORD_BITS)
 #define RG_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
-#define RG_MSG_MAX 1024 /* one log line or diagnostic */
+#define RG_MSG_MAX    1024 /* one log line or diagnostic */
 
 /* ---- util.c ------------------------------------------------------------ */
 
@@ -51,7 +52,7 @@ typedef struct rg_intern {
 	const char **keys; /* borrowed: the registry owns the strings */
 	uint32_t *vals;
 	uint32_t *tags; /* high half of each key's hash */
-	size_t cap; /* power of two */
+	size_t cap;     /* power of two */
 	size_t count;
 } rg_intern;
 
@@ -104,15 +105,15 @@ void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set);
 
 struct rg_context;
 void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
-	    ...) RG_PRINTF(3, 4);
-void rg_vlog(const struct rg_context *ctx, rg_log_level level,
-	     const char *fmt, va_list ap) RG_PRINTF(3, 0);
+            ...) RG_PRINTF(3, 4);
+void rg_vlog(const struct rg_context *ctx, rg_log_level level, const char *fmt,
+             va_list ap) RG_PRINTF(3, 0);
 /* Logs at ERR and keeps a diagnostic "file:line: message" (file may be
  * NULL, line 0 omits it).  Only while the context is being built. */
 void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
-	     const char *fmt, ...) RG_PRINTF(4, 5);
+             const char *fmt, ...) RG_PRINTF(4, 5);
 void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
-	      const char *fmt, va_list ap) RG_PRINTF(4, 0);
+              const char *fmt, va_list ap) RG_PRINTF(4, 0);
 /* Parses "err", "warning", ... ; -1 when unknown. */
 int rg_log_level_parse(const char *s);
 
@@ -121,18 +122,18 @@ int rg_log_level_parse(const char *s);
 /* Called for each key; line is the key's line.  Return RG_OK or an error
  * (the callback reports it). */
 typedef int (*rg_ini_key_fn)(void *user, const char *section, const char *key,
-			     const char *value, unsigned line);
+                             const char *value, unsigned line);
 /* Called for each syntax error, with the line and what was expected. */
 typedef void (*rg_ini_error_fn)(void *user, unsigned line, const char *msg);
 
 /* Called for each section header, with its trimmed name and line. */
 typedef int (*rg_ini_section_fn)(void *user, const char *section,
-				 unsigned line);
+                                 unsigned line);
 
-/* Reads path; section may be NULL.  RG_OK; RG_ENOENT/RG_EIO (file unreadable, errno kept);
- * RG_ECONFIG when any syntax error or callback error occurred. */
+/* Reads path; section may be NULL.  RG_OK; RG_ENOENT/RG_EIO (file unreadable,
+ * errno kept); RG_ECONFIG when any syntax error or callback error occurred. */
 int rg_ini_parse_path(const char *path, rg_ini_section_fn section,
-		      rg_ini_key_fn key, rg_ini_error_fn err, void *user);
+                      rg_ini_key_fn key, rg_ini_error_fn err, void *user);
 
 /* ---- stack.c ----------------------------------------------------------- */
 
@@ -153,7 +154,7 @@ typedef struct rg_control {
 
 /* Parses a control word or table; on error writes a message into err. */
 int rg_control_parse(const char *text, rg_control *out, char *err,
-		     size_t errlen);
+                     size_t errlen);
 /* The control of a line that could not be parsed: every result is bad. */
 void rg_control_broken(rg_control *out);
 
@@ -161,7 +162,7 @@ struct rg_service;
 /* Runs the stack of svc on a resolved request; fills out (result, plugin,
  * reason, role, missing, trace when wanted).  Allocation-free. */
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
-		  unsigned flags, rg_decision *out);
+                  unsigned flags, rg_decision *out);
 
 /* ---- loader.c: every libltdl call ------------------------------------- */
 
@@ -169,7 +170,7 @@ typedef struct rg_module rg_module;
 /* Loads NAME from dir.  On failure returns an error and writes a message
  * naming the plugin, the file and (for ABI) both versions into err. */
 int rg_module_load(const char *dir, const char *name, rg_module **out,
-		   char *err, size_t errlen);
+                   char *err, size_t errlen);
 void rg_module_unload(rg_module *m);
 const struct rg_plugin *rg_module_vtable(const rg_module *m);
 const char *rg_module_path(const rg_module *m);
@@ -226,34 +227,34 @@ struct rg_snapshot {
  * Services unknown to the context are ignored (their data is kept in the
  * directory but decides nothing here). */
 struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
-				    uint64_t version);
+                                    uint64_t version);
 void rg_snapshot_free(struct rg_snapshot *snap);
 /* Values may be NULL (unset); max_chats is the decimal text. */
 int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
-			 const char *id, const char *name, const char *bu,
-			 const char *status, const char *max_chats);
+                         const char *id, const char *name, const char *bu,
+                         const char *status, const char *max_chats);
 /* Custom roles: declare every custom role before assigning any. */
 int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
-				const char *id);
+                                const char *id);
 int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
-				 const char *role, const char *privilege);
+                                 const char *role, const char *privilege);
 /* An unknown role is counted in snap->dropped and otherwise ignored:
  * forgetting a role can only take privileges away. */
 int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
-			       const char *user, const char *role);
+                               const char *user, const char *role);
 /* kind "department" or "unit": appended to the user's list attribute. */
 int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
-			       const char *user, const char *kind,
-			       const char *name);
+                               const char *user, const char *kind,
+                               const char *name);
 int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
-			 const char *kind, const char *name, const char *attr,
-			 const char *value);
+                         const char *kind, const char *name, const char *attr,
+                         const char *value);
 
 /* Lock-free readers: acquire returns the current snapshot (never NULL
  * while a directory is open, NULL when there is none) and the slot to
  * release. */
 const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
-					      unsigned *slot);
+                                              unsigned *slot);
 void rg_snapshot_release(const struct rg_context *ctx, unsigned slot);
 /* Installs snap as current; frees the one it retires.  Writers only. */
 void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap);
@@ -261,13 +262,13 @@ void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap);
 void rg_snapshot_clear(struct rg_context *ctx);
 /* The service's part of a snapshot, or NULL. */
 const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
-						  const struct rg_service *svc);
+                                                  const struct rg_service *svc);
 /* A custom role in roles that grants priv for req's plugin, or -1. */
 long rg_snapshot_custom_grant(const rg_plugin_request *req,
-			      const rg_roleset *roles, uint32_t priv);
+                              const rg_roleset *roles, uint32_t priv);
 /* Resolves a role id in a service: base registry, then custom roles. */
 long rg_snapshot_role(const struct rg_snap_service *ss,
-		      const struct rg_service *svc, const char *id);
+                      const struct rg_service *svc, const char *id);
 
 /* ---- context.c ---------------------------------------------------------- */
 
@@ -320,12 +321,12 @@ struct rg_context {
 	size_t ndiags, capdiags;
 
 	/* The directory and its snapshots (see snapshot.c for the protocol). */
-	char *directory;      /* location, or NULL when none is configured */
+	char *directory;         /* location, or NULL when none is configured */
 	unsigned directory_line; /* where the config set it, or 0 */
 	char *state_dir;
 	long refresh_ms;
 	long busy_timeout_ms;
-	struct rg_dir *dir;   /* NULL when there is no directory */
+	struct rg_dir *dir; /* NULL when there is no directory */
 	pthread_mutex_t publish_lock;
 	pthread_mutex_t refresh_lock;
 	struct rg_snap_slot {
@@ -353,14 +354,14 @@ int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen);
 /* Frees a handle that was never opened (or after close). */
 void rg_handle_free(struct rg_plugin_handle *h);
 /* Creates a service; RG_EEXIST when the name is taken. */
-int rg_service_new(struct rg_context *ctx, const char *name,
-		   const char *file, unsigned line, struct rg_service **out);
+int rg_service_new(struct rg_context *ctx, const char *name, const char *file,
+                   unsigned line, struct rg_service **out);
 /* Appends a stack entry; argv is copied.  status != RG_OK makes the entry
  * always fail with message err. */
 int rg_service_add_entry(struct rg_service *svc, const char *control_text,
-			 const rg_control *control, const char *plugin,
-			 int argc, char *const argv[], unsigned line,
-			 int status, const char *err);
+                         const rg_control *control, const char *plugin,
+                         int argc, char *const argv[], unsigned line,
+                         int status, const char *err);
 
 /* ---- directory.c: the directory's store (see core/directory.h) ---------- */
 struct rg_dir;
@@ -383,17 +384,17 @@ struct rg_subject_view {
 /* Resolves the subject (acquiring the snapshot); on failure fills out with
  * a deny, releases everything and returns the status. */
 int rg_subject_resolve(const struct rg_context *ctx,
-		       const struct rg_service *svc, const rg_subject *subject,
-		       struct rg_subject_view *sv, rg_decision *out);
+                       const struct rg_service *svc, const rg_subject *subject,
+                       struct rg_subject_view *sv, rg_decision *out);
 void rg_subject_release(const struct rg_context *ctx,
-			struct rg_subject_view *sv);
+                        struct rg_subject_view *sv);
 /* Runs a request for a resolved subject, with `roles` in place of its own
  * (explain adds roles).  Allocation-free. */
 int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
-		  const rg_request *req, const struct rg_subject_view *sv,
-		  const rg_roleset *roles, unsigned flags, rg_decision *out);
+                  const rg_request *req, const struct rg_subject_view *sv,
+                  const rg_roleset *roles, unsigned flags, rg_decision *out);
 /* Sets a deny decision with a status and reason. */
 void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
-	RG_PRINTF(3, 4);
+    RG_PRINTF(3, 4);
 
 #endif /* ROLEGATE_INTERNAL_H */

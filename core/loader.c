@@ -35,8 +35,7 @@ struct rg_module {
 static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Checks ownership and mode of a file or directory we are about to trust. */
-static int check_trust(const char *path, int want_dir, char *err,
-		       size_t errlen)
+static int check_trust(const char *path, int want_dir, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -46,21 +45,21 @@ static int check_trust(const char *path, int want_dir, char *err,
 	}
 	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s is not a %s", path,
-			 want_dir ? "directory" : "regular file");
+		         want_dir ? "directory" : "regular file");
 		return RG_EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		snprintf(err, errlen,
-			 "%s is writable by group or others (mode %04o): "
-			 "refusing to load from it",
-			 path, (unsigned)(st.st_mode & 07777));
+		         "%s is writable by group or others (mode %04o): "
+		         "refusing to load from it",
+		         path, (unsigned)(st.st_mode & 07777));
 		return RG_EPERM;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		snprintf(err, errlen,
-			 "%s is owned by uid %u, neither root nor us: refusing "
-			 "to load from it",
-			 path, (unsigned)st.st_uid);
+		         "%s is owned by uid %u, neither root nor us: refusing "
+		         "to load from it",
+		         path, (unsigned)st.st_uid);
 		return RG_EPERM;
 	}
 	return RG_OK;
@@ -70,8 +69,8 @@ static int check_trust(const char *path, int want_dir, char *err,
  * Finds the object for name in dir: NAME.so (installed), else NAME.la
  * (a libtool build tree, whose real object is .libs/NAME.so).
  */
-static int find_object(const char *dir, const char *name, char **out,
-		       char *err, size_t errlen)
+static int find_object(const char *dir, const char *name, char **out, char *err,
+                       size_t errlen)
 {
 	static const char *const exts[] = {".so", ".la"};
 	size_t i;
@@ -97,12 +96,12 @@ static int find_object(const char *dir, const char *name, char **out,
 		return RG_OK;
 	}
 	snprintf(err, errlen, "plugin '%s' not found: no %s/%s.so", name, dir,
-		 name);
+	         name);
 	return rc;
 }
 
 static int ltdl_open(const char *path, lt_dlhandle *out, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	lt_dladvise advise;
 	int rc = RG_OK;
@@ -116,7 +115,7 @@ static int ltdl_open(const char *path, lt_dlhandle *out, char *err,
 	if (!*out) {
 		const char *why = lt_dlerror();
 		snprintf(err, errlen, "cannot load %s: %s", path,
-			 why ? why : "unknown error");
+		         why ? why : "unknown error");
 		rc = RG_EPLUGIN;
 	}
 	lt_dladvise_destroy(&advise);
@@ -124,7 +123,7 @@ static int ltdl_open(const char *path, lt_dlhandle *out, char *err,
 }
 
 static int load_locked(const char *path, const char *name, rg_module *m,
-		       char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
 	uint32_t v;
 	int rc;
@@ -135,31 +134,31 @@ static int load_locked(const char *path, const char *name, rg_module *m,
 	m->vt = (const struct rg_plugin *)lt_dlsym(m->lt, RG_PLUGIN_SYMBOL);
 	if (!m->vt) {
 		snprintf(err, errlen,
-			 "plugin '%s' (%s) does not export the symbol '%s'",
-			 name, path, RG_PLUGIN_SYMBOL);
+		         "plugin '%s' (%s) does not export the symbol '%s'",
+		         name, path, RG_PLUGIN_SYMBOL);
 		return RG_EPLUGIN;
 	}
 	v = m->vt->abi_version;
 	if (RG_ABI_MAJOR(v) != RG_PLUGIN_ABI_MAJOR) {
 		snprintf(err, errlen,
-			 "plugin '%s' (%s) has ABI version %u.%u, but this "
-			 "rolegate speaks ABI %u.%u",
-			 name, path, RG_ABI_MAJOR(v), RG_ABI_MINOR(v),
-			 RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR);
+		         "plugin '%s' (%s) has ABI version %u.%u, but this "
+		         "rolegate speaks ABI %u.%u",
+		         name, path, RG_ABI_MAJOR(v), RG_ABI_MINOR(v),
+		         RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR);
 		return RG_EABI;
 	}
 	if (!m->vt->open || !m->vt->decide) {
 		snprintf(err, errlen,
-			 "plugin '%s' (%s) lacks a required member (open or "
-			 "decide)",
-			 name, path);
+		         "plugin '%s' (%s) lacks a required member (open or "
+		         "decide)",
+		         name, path);
 		return RG_EPLUGIN;
 	}
 	return RG_OK;
 }
 
 int rg_module_load(const char *dir, const char *name, rg_module **out,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	rg_module *m = NULL;
 	char *path = NULL;
@@ -168,15 +167,15 @@ int rg_module_load(const char *dir, const char *name, rg_module **out,
 	*out = NULL;
 	if (!rg_name_valid(name, PLUGIN_NAME_MAX)) {
 		snprintf(err, errlen,
-			 "invalid plugin name '%s': expected letters, digits, "
-			 "'-' or '_'",
-			 name);
+		         "invalid plugin name '%s': expected letters, digits, "
+		         "'-' or '_'",
+		         name);
 		return RG_EINVAL;
 	}
 	if (!dir || dir[0] != '/') {
 		snprintf(err, errlen,
-			 "plugin directory '%s' is not an absolute path",
-			 dir ? dir : "(none)");
+		         "plugin directory '%s' is not an absolute path",
+		         dir ? dir : "(none)");
 		return RG_EINVAL;
 	}
 	rc = check_trust(dir, 1, err, errlen);
@@ -193,7 +192,7 @@ int rg_module_load(const char *dir, const char *name, rg_module **out,
 	pthread_mutex_lock(&ltdl_lock);
 	if (lt_dlinit() != 0) {
 		snprintf(err, errlen, "cannot initialise libltdl: %s",
-			 lt_dlerror());
+		         lt_dlerror());
 		rc = RG_EPLUGIN;
 	} else {
 		rc = load_locked(path, name, m, err, errlen);

@@ -14,9 +14,9 @@
 #include "internal.h"
 
 static const char *const level_names[] = {
-	[RG_LOG_ERR] = "err",	    [RG_LOG_WARNING] = "warning",
-	[RG_LOG_NOTICE] = "notice", [RG_LOG_INFO] = "info",
-	[RG_LOG_DEBUG] = "debug",
+    [RG_LOG_ERR] = "err",       [RG_LOG_WARNING] = "warning",
+    [RG_LOG_NOTICE] = "notice", [RG_LOG_INFO] = "info",
+    [RG_LOG_DEBUG] = "debug",
 };
 
 const char *rg_log_level_name(rg_log_level level)
@@ -36,8 +36,8 @@ int rg_log_level_parse(const char *s)
 	return -1;
 }
 
-void rg_vlog(const struct rg_context *ctx, rg_log_level level,
-	     const char *fmt, va_list ap)
+void rg_vlog(const struct rg_context *ctx, rg_log_level level, const char *fmt,
+             va_list ap)
 {
 	char msg[RG_MSG_MAX];
 
@@ -48,11 +48,11 @@ void rg_vlog(const struct rg_context *ctx, rg_log_level level,
 		ctx->log(ctx->log_user, level, msg);
 	else
 		fprintf(stderr, "rolegate: %s: %s\n", rg_log_level_name(level),
-			msg);
+		        msg);
 }
 
 void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
-	    ...)
+            ...)
 {
 	va_list ap;
 
@@ -62,7 +62,7 @@ void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
 }
 
 void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
-	      const char *fmt, va_list ap)
+              const char *fmt, va_list ap)
 {
 	char body[RG_MSG_MAX];
 	char *msg;
@@ -77,14 +77,13 @@ void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
 	if (!msg)
 		return;
 	rg_log(ctx, RG_LOG_ERR, "%s", msg);
-	if (!ctx->building ||
-	    rg_ptr_push((void ***)&ctx->diags, &ctx->ndiags, &ctx->capdiags,
-			msg) != RG_OK)
+	if (!ctx->building || rg_ptr_push((void ***)&ctx->diags, &ctx->ndiags,
+	                                  &ctx->capdiags, msg) != RG_OK)
 		free(msg);
 }
 
 void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
-	     const char *fmt, ...)
+             const char *fmt, ...)
 {
 	va_list ap;
 

@@ -57,18 +57,17 @@ struct pload {
 	int failed;
 };
 
-static const char *const role_keys[] = {"name",	    "description", "flags",
-					"requires", "include",	   "grant",
-					NULL};
+static const char *const role_keys[] = {
+    "name", "description", "flags", "requires", "include", "grant", NULL};
 static const char *const priv_keys[] = {"description", "requires", NULL};
 static const char *const header_keys[] = {"product", "version", "description",
-					  NULL};
+                                          NULL};
 /* Keys that may appear more than once in a section (values accumulate). */
 static const char *const repeatable_keys[] = {"requires", "include", "grant",
-					      NULL};
+                                              NULL};
 
 static void perr(struct pload *pl, unsigned line, const char *fmt, ...)
-	RG_PRINTF(3, 4);
+    RG_PRINTF(3, 4);
 
 static void perr(struct pload *pl, unsigned line, const char *fmt, ...)
 {
@@ -92,13 +91,13 @@ static int in_list(const char *const *list, const char *s)
 
 static const char *kind_name(rg_policy_kind kind)
 {
-	return kind == RG_POLICY_ROLE	   ? "role"
+	return kind == RG_POLICY_ROLE        ? "role"
 	       : kind == RG_POLICY_PRIVILEGE ? "privilege"
-					     : "policy";
+	                                     : "policy";
 }
 
 static struct psection *find_section(struct pload *pl, rg_policy_kind kind,
-				     const char *id)
+                                     const char *id)
 {
 	size_t i;
 
@@ -124,7 +123,7 @@ static const char *key_value(const struct psection *s, const char *key)
 /* ---- reading ------------------------------------------------------------- */
 
 static int parse_header(struct pload *pl, const char *name, unsigned line,
-			rg_policy_kind *kind, const char **id)
+                        rg_policy_kind *kind, const char **id)
 {
 	const char *sp = strchr(name, ' ');
 	size_t len = sp ? (size_t)(sp - name) : strlen(name);
@@ -137,7 +136,7 @@ static int parse_header(struct pload *pl, const char *name, unsigned line,
 	if (sp && len == strlen("role") && !strncmp(name, "role", len))
 		*kind = RG_POLICY_ROLE;
 	else if (sp && len == strlen("privilege") &&
-		 !strncmp(name, "privilege", len))
+	         !strncmp(name, "privilege", len))
 		*kind = RG_POLICY_PRIVILEGE;
 	else {
 		perr(pl, line,
@@ -204,7 +203,7 @@ static int known_key(const struct psection *s, const char *key)
 }
 
 static int store_key(struct pload *pl, struct psection *s, const char *key,
-		     const char *value, unsigned line)
+                     const char *value, unsigned line)
 {
 	struct pkey *k;
 
@@ -230,7 +229,7 @@ static int store_key(struct pload *pl, struct psection *s, const char *key,
 }
 
 static int on_key(void *user, const char *section, const char *key,
-		  const char *value, unsigned line)
+                  const char *value, unsigned line)
 {
 	struct pload *pl = user;
 	struct psection *s = pl->cur;
@@ -363,16 +362,15 @@ static void declare_all(struct pload *pl, rg_policy_kind kind)
 		if (s->bad || s->skip || s->kind != kind)
 			continue;
 		if (kind == RG_POLICY_PRIVILEGE) {
-			rc = rg_declare_privilege(pl->h, s->id,
-						  key_value(s, "description"),
-						  &s->idx);
+			rc = rg_declare_privilege(
+			    pl->h, s->id, key_value(s, "description"), &s->idx);
 		} else {
 			unsigned flags;
 			if (parse_flags(pl, s, &flags) != RG_OK)
 				continue;
 			rc = rg_declare_role(pl->h, s->id, key_value(s, "name"),
-					     key_value(s, "description"), flags,
-					     &s->idx);
+			                     key_value(s, "description"), flags,
+			                     &s->idx);
 		}
 		if (rc == RG_OK)
 			s->declared = 1;
@@ -387,7 +385,7 @@ static void declare_all(struct pload *pl, rg_policy_kind kind)
  * left out by the plugin (drop silently), -1 after reporting an error.
  */
 static int resolve_role(struct pload *pl, const char *id, unsigned line,
-			const char *what, uint32_t *idx)
+                        const char *what, uint32_t *idx)
 {
 	struct psection *t = find_section(pl, RG_POLICY_ROLE, id);
 	long found;
@@ -409,10 +407,9 @@ static int resolve_role(struct pload *pl, const char *id, unsigned line,
 }
 
 /* Calls fn for every word of every value of key in s. */
-static void for_each_word(struct pload *pl, struct psection *s,
-			  const char *key,
-			  void (*fn)(struct pload *, struct psection *, char *,
-				     unsigned))
+static void for_each_word(struct pload *pl, struct psection *s, const char *key,
+                          void (*fn)(struct pload *, struct psection *, char *,
+                                     unsigned))
 {
 	size_t i;
 
@@ -441,7 +438,7 @@ static void for_each_word(struct pload *pl, struct psection *s,
 }
 
 static void add_role_prereq(struct pload *pl, struct psection *s, char *id,
-			    unsigned line)
+                            unsigned line)
 {
 	uint32_t r;
 	char what[RG_MSG_MAX];
@@ -459,7 +456,7 @@ static void add_role_prereq(struct pload *pl, struct psection *s, char *id,
 }
 
 static void add_priv_prereq(struct pload *pl, struct psection *s, char *id,
-			    unsigned line)
+                            unsigned line)
 {
 	uint32_t r;
 	char what[RG_MSG_MAX];
@@ -470,15 +467,14 @@ static void add_priv_prereq(struct pload *pl, struct psection *s, char *id,
 		return;
 	rc = rg_require_for_privilege(pl->h, s->idx, r);
 	if (rc == RG_EEXIST)
-		perr(pl, line, "[privilege %s] requires '%s' twice", s->id,
-		     id);
+		perr(pl, line, "[privilege %s] requires '%s' twice", s->id, id);
 	else if (rc != RG_OK)
 		perr(pl, line, "[privilege %s] cannot require '%s': %s", s->id,
 		     id, rg_strerror(rc));
 }
 
 static int apply_grant(struct pload *pl, struct psection *s, uint32_t priv,
-		       const char *qualifier, unsigned line)
+                       const char *qualifier, unsigned line)
 {
 	int rc = rg_grant(pl->h, s->idx, priv);
 
@@ -490,8 +486,9 @@ static int apply_grant(struct pload *pl, struct psection *s, uint32_t priv,
 	if (!qualifier)
 		return RG_OK;
 	if (!pl->hooks || !pl->hooks->grant) {
-		perr(pl, line, "[role %s] grant qualifier ':%s' is not supported",
-		     s->id, qualifier);
+		perr(pl, line,
+		     "[role %s] grant qualifier ':%s' is not supported", s->id,
+		     qualifier);
 		return RG_EPOLICY;
 	}
 	{
@@ -504,7 +501,7 @@ static int apply_grant(struct pload *pl, struct psection *s, uint32_t priv,
 }
 
 static void add_grant(struct pload *pl, struct psection *s, char *word,
-		      unsigned line)
+                      unsigned line)
 {
 	char *colon = strchr(word, ':');
 	struct psection *t;
@@ -515,8 +512,10 @@ static void add_grant(struct pload *pl, struct psection *s, char *word,
 	if (colon) {
 		*colon = '\0';
 		if (!colon[1]) {
-			perr(pl, line, "[role %s] grant '%s:' has an empty "
-				       "qualifier", s->id, word);
+			perr(pl, line,
+			     "[role %s] grant '%s:' has an empty "
+			     "qualifier",
+			     s->id, word);
 			return;
 		}
 	}
@@ -531,9 +530,10 @@ static void add_grant(struct pload *pl, struct psection *s, char *word,
 	}
 	for (i = 0; i < s->ngrants; i++)
 		if (s->grants[i].priv == (uint32_t)priv) {
-			perr(pl, line, "[role %s] grants '%s' twice (also at "
-				       "line %u)", s->id, word,
-			     s->grants[i].line);
+			perr(pl, line,
+			     "[role %s] grants '%s' twice (also at "
+			     "line %u)",
+			     s->id, word, s->grants[i].line);
 			return;
 		}
 	ng = realloc(s->grants, (s->ngrants + 1) * sizeof(*ng));
@@ -550,7 +550,7 @@ static void add_grant(struct pload *pl, struct psection *s, char *word,
 		return;
 	}
 	if (apply_grant(pl, s, (uint32_t)priv, colon ? colon + 1 : NULL,
-			line) == RG_OK)
+	                line) == RG_OK)
 		s->ngrants++;
 	else
 		free(ng[s->ngrants].qualifier);
@@ -558,10 +558,10 @@ static void add_grant(struct pload *pl, struct psection *s, char *word,
 
 /* Grants to `to` every grant of `from` and of what `from` includes. */
 static void include_role(struct pload *pl, struct psection *to,
-			 struct psection *from, unsigned line);
+                         struct psection *from, unsigned line);
 
 static void add_include(struct pload *pl, struct psection *s, char *id,
-			unsigned line)
+                        unsigned line)
 {
 	struct psection *t = find_section(pl, RG_POLICY_ROLE, id);
 
@@ -580,10 +580,10 @@ static void add_include(struct pload *pl, struct psection *s, char *id,
 }
 
 static void include_word(struct pload *pl, struct psection *to, char *id,
-			 unsigned line);
+                         unsigned line);
 
 static void include_role(struct pload *pl, struct psection *to,
-			 struct psection *from, unsigned line)
+                         struct psection *from, unsigned line)
 {
 	size_t i, k;
 
@@ -617,7 +617,7 @@ static void include_role(struct pload *pl, struct psection *to,
 }
 
 static void include_word(struct pload *pl, struct psection *to, char *id,
-			 unsigned line)
+                         unsigned line)
 {
 	struct psection *t = find_section(pl, RG_POLICY_ROLE, id);
 
@@ -678,7 +678,7 @@ static void pload_free(struct pload *pl)
 }
 
 int rg_policy_load(rg_plugin_handle *h, const char *path,
-		   const rg_policy_hooks *hooks, void *user)
+                   const rg_policy_hooks *hooks, void *user)
 {
 	struct pload pl;
 	char *full;
@@ -698,8 +698,8 @@ int rg_policy_load(rg_plugin_handle *h, const char *path,
 	if (rc == RG_ENOENT || rc == RG_EIO) {
 		/* Reported at the stack line that named the file. */
 		rg_plugin_error(h, NULL, 0, "cannot read policy %s: %s", full,
-				rc == RG_ENOENT ? "no such file"
-						: "input/output error");
+		                rc == RG_ENOENT ? "no such file"
+		                                : "input/output error");
 		goto out;
 	}
 	check_header(&pl);

@@ -34,7 +34,7 @@ static long roleset_first_missing(const rg_roleset *sub, const rg_roleset *set)
 		uint64_t m = sub->w[i] & ~set->w[i];
 		if (m)
 			return (long)(i * RG_BITSET_WORD_BITS +
-				      (size_t)__builtin_ctzll(m));
+			              (size_t)__builtin_ctzll(m));
 	}
 	return -1;
 }
@@ -83,8 +83,8 @@ void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set)
 			if (!rg_roleset_has(set, (uint32_t)i))
 				continue;
 			for (w = 0; w < RG_ROLE_WORDS; w++) {
-				uint64_t add = r->roles[i].prereqs.w[w] &
-					       ~set->w[w];
+				uint64_t add =
+				    r->roles[i].prereqs.w[w] & ~set->w[w];
 				if (add) {
 					set->w[w] |= add;
 					changed = 1;
@@ -124,7 +124,7 @@ static int grow_array(void **arr, size_t n, size_t *cap, size_t elem)
 }
 
 int rg_declare_privilege(rg_plugin_handle *h, const char *id,
-			 const char *description, uint32_t *out)
+                         const char *description, uint32_t *out)
 {
 	rg_registry *r;
 	struct rg_priv *p;
@@ -144,7 +144,7 @@ int rg_declare_privilege(rg_plugin_handle *h, const char *id,
 	if (r->nprivs >= RG_MAX_PRIVILEGES)
 		return RG_ELIMIT;
 	rc = grow_array((void **)&r->privs, r->nprivs, &r->capprivs,
-			sizeof(*r->privs));
+	                sizeof(*r->privs));
 	if (rc != RG_OK)
 		return rc;
 	p = &r->privs[r->nprivs];
@@ -168,7 +168,7 @@ nomem:
 }
 
 int rg_declare_role(rg_plugin_handle *h, const char *id, const char *name,
-		    const char *description, unsigned flags, uint32_t *out)
+                    const char *description, unsigned flags, uint32_t *out)
 {
 	rg_registry *r;
 	struct rg_role *role;
@@ -187,7 +187,7 @@ int rg_declare_role(rg_plugin_handle *h, const char *id, const char *name,
 	if (r->nroles >= RG_MAX_ROLES)
 		return RG_ELIMIT;
 	rc = grow_array((void **)&r->roles, r->nroles, &r->caproles,
-			sizeof(*r->roles));
+	                sizeof(*r->roles));
 	if (rc != RG_OK)
 		return rc;
 	role = &r->roles[r->nroles];
@@ -260,8 +260,7 @@ int rg_require_role(rg_plugin_handle *h, uint32_t role, uint32_t prereq)
 	return push_index(&ro->prereq_list, &ro->nprereq, prereq);
 }
 
-int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv,
-			     uint32_t role)
+int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv, uint32_t role)
 {
 	rg_registry *r;
 	struct rg_priv *p;
@@ -293,19 +292,19 @@ long rg_find_privilege(const rg_plugin_handle *h, const char *id)
 const char *rg_role_id(const rg_plugin_handle *h, uint32_t role)
 {
 	return h && role < h->svc->reg.nroles ? h->svc->reg.roles[role].id
-					      : NULL;
+	                                      : NULL;
 }
 
 const char *rg_privilege_id(const rg_plugin_handle *h, uint32_t priv)
 {
 	return h && priv < h->svc->reg.nprivs ? h->svc->reg.privs[priv].id
-					      : NULL;
+	                                      : NULL;
 }
 
 unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role)
 {
 	return h && role < h->svc->reg.nroles ? h->svc->reg.roles[role].flags
-					      : 0;
+	                                      : 0;
 }
 
 const rg_roleset *rg_own_roles(const rg_plugin_handle *h)
@@ -314,7 +313,7 @@ const rg_roleset *rg_own_roles(const rg_plugin_handle *h)
 }
 
 int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
-			  uint32_t priv)
+                          uint32_t priv)
 {
 	const rg_registry *r = &h->svc->reg;
 
@@ -323,7 +322,7 @@ int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
 }
 
 int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
-		 uint32_t priv, rg_grant_info *out)
+                 uint32_t priv, rg_grant_info *out)
 {
 	const rg_plugin_handle *h = req->handle;
 	const rg_registry *r = &h->svc->reg;
@@ -342,12 +341,12 @@ int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 		uint64_t m = cand.w[w];
 		while (m) {
 			uint32_t i = (uint32_t)(w * RG_BITSET_WORD_BITS +
-						(size_t)__builtin_ctzll(m));
-			long miss = roleset_first_missing(&r->roles[i].prereqs,
-							  roles);
+			                        (size_t)__builtin_ctzll(m));
+			long miss =
+			    roleset_first_missing(&r->roles[i].prereqs, roles);
 			if (miss < 0)
-				miss = roleset_first_missing(&p->requires,
-							     roles);
+				miss =
+				    roleset_first_missing(&p->requires, roles);
 			if (miss < 0) {
 				out->role = (long)i;
 				out->blocked = out->missing = -1;
@@ -389,13 +388,13 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 	if (req->action < 0) {
 		ans->status = RG_ENOACTION;
 		rg_answer(ans, "%s declares no action '%s'", h->name,
-			  req->action_id ? req->action_id : "");
+		          req->action_id ? req->action_id : "");
 		return RG_DENY;
 	}
 	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
 		ans->role = g.role;
 		rg_answer(ans, "%s grants %s", rg_request_role_id(req, g.role),
-			  req->action_id);
+		          req->action_id);
 		return RG_ALLOW;
 	}
 	if (g.blocked >= 0) {
@@ -405,21 +404,21 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 		if (rg_roleset_has(&p->requires, (uint32_t)g.missing) &&
 		    ((size_t)g.blocked >= r->nroles ||
 		     !rg_roleset_has(&r->roles[g.blocked].prereqs,
-				     (uint32_t)g.missing)))
+		                     (uint32_t)g.missing)))
 			rg_answer(ans,
-				  "%s grants %s, but %s also requires role %s, "
-				  "which the subject lacks",
-				  rg_request_role_id(req, g.blocked),
-				  req->action_id, req->action_id,
-				  rg_request_role_id(req, g.missing));
+			          "%s grants %s, but %s also requires role %s, "
+			          "which the subject lacks",
+			          rg_request_role_id(req, g.blocked),
+			          req->action_id, req->action_id,
+			          rg_request_role_id(req, g.missing));
 		else
 			rg_answer(ans,
-				  "%s grants %s, but %s requires role %s, "
-				  "which the subject lacks",
-				  rg_request_role_id(req, g.blocked),
-				  req->action_id,
-				  rg_request_role_id(req, g.blocked),
-				  rg_request_role_id(req, g.missing));
+			          "%s grants %s, but %s requires role %s, "
+			          "which the subject lacks",
+			          rg_request_role_id(req, g.blocked),
+			          req->action_id,
+			          rg_request_role_id(req, g.blocked),
+			          rg_request_role_id(req, g.missing));
 		return RG_DENY;
 	}
 	rg_answer(ans, "no role of the subject grants %s", req->action_id);
@@ -427,13 +426,13 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 }
 
 void rg_validation_add(rg_validation *v, const char *plugin, const char *role,
-		       const char *missing)
+                       const char *missing)
 {
 	if (v->nmissing < RG_VALIDATE_MAX) {
 		rg_missing *m = &v->missing[v->nmissing];
 		rg_strlcpy(m->role, role ? role : "", sizeof(m->role));
 		rg_strlcpy(m->missing, missing ? missing : "",
-			   sizeof(m->missing));
+		           sizeof(m->missing));
 		rg_strlcpy(m->plugin, plugin ? plugin : "", sizeof(m->plugin));
 	}
 	v->nmissing++;
@@ -452,8 +451,9 @@ int rg_validate_prereqs(const rg_plugin_request *req, rg_validation *out)
 			continue;
 		for (j = 0; j < ro->nprereq; j++)
 			if (!rg_roleset_has(req->roles, ro->prereq_list[j]))
-				rg_validation_add(out, h->name, ro->id,
-						  r->roles[ro->prereq_list[j]].id);
+				rg_validation_add(
+				    out, h->name, ro->id,
+				    r->roles[ro->prereq_list[j]].id);
 	}
 	/* A privilege the subject's roles grant may need roles of its own. */
 	for (i = 0; i < r->nprivs; i++) {
@@ -463,13 +463,13 @@ int rg_validate_prereqs(const rg_plugin_request *req, rg_validation *out)
 
 		for (w = 0; w < RG_ROLE_WORDS && !granted; w++)
 			granted = (req->roles->w[w] & h->own.w[w] &
-				   p->granted_by.w[w]) != 0;
+			           p->granted_by.w[w]) != 0;
 		if (!granted)
 			continue;
 		for (j = 0; j < p->nreq; j++)
 			if (!rg_roleset_has(req->roles, p->req_list[j]))
 				rg_validation_add(out, h->name, p->id,
-						  r->roles[p->req_list[j]].id);
+				                  r->roles[p->req_list[j]].id);
 	}
 	return RG_OK;
 }

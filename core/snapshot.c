@@ -25,35 +25,43 @@
 
 #include "internal.h"
 
-#define FACT_SEP "\x1f"
-#define FACT_KEY_MAX (3 * RG_ID_MAX + 3)
+#define FACT_SEP      "\x1f"
+#define FACT_KEY_MAX  (3 * RG_ID_MAX + 3)
 #define ARRAY_MIN_CAP 16
 
 /* The attribute keys a directory user carries, in this order. */
-enum user_attr { UA_ID, UA_NAME, UA_BU, UA_STATUS, UA_MAX_CHATS,
-		 UA_DEPARTMENTS, UA_UNITS, UA_COUNT };
+enum user_attr {
+	UA_ID,
+	UA_NAME,
+	UA_BU,
+	UA_STATUS,
+	UA_MAX_CHATS,
+	UA_DEPARTMENTS,
+	UA_UNITS,
+	UA_COUNT
+};
 
 static const char *const user_attr_keys[UA_COUNT] = {
-	[UA_ID] = "id",
-	[UA_NAME] = "name",
-	[UA_BU] = "bu",
-	[UA_STATUS] = "status",
-	[UA_MAX_CHATS] = "max_chats",
-	[UA_DEPARTMENTS] = "departments",
-	[UA_UNITS] = "units",
+    [UA_ID] = "id",
+    [UA_NAME] = "name",
+    [UA_BU] = "bu",
+    [UA_STATUS] = "status",
+    [UA_MAX_CHATS] = "max_chats",
+    [UA_DEPARTMENTS] = "departments",
+    [UA_UNITS] = "units",
 };
 
 static const char *const fact_kind_names[RG_FACT_KINDS] = {
-	[RG_FACT_BU] = "bu",
-	[RG_FACT_DEPARTMENT] = "department",
-	[RG_FACT_UNIT] = "unit",
-	[RG_FACT_SETTING] = "setting",
+    [RG_FACT_BU] = "bu",
+    [RG_FACT_DEPARTMENT] = "department",
+    [RG_FACT_UNIT] = "unit",
+    [RG_FACT_SETTING] = "setting",
 };
 
 /* ---- building ------------------------------------------------------------ */
 
 struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
-				    uint64_t version)
+                                    uint64_t version)
 {
 	struct rg_snapshot *snap = calloc(1, sizeof(*snap));
 	size_t i;
@@ -63,7 +71,7 @@ struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
 	snap->version = version;
 	snap->nservices = ctx->nservices;
 	snap->services = calloc(ctx->nservices ? ctx->nservices : 1,
-				sizeof(*snap->services));
+	                        sizeof(*snap->services));
 	if (!snap->services) {
 		free(snap);
 		return NULL;
@@ -115,7 +123,7 @@ void rg_snapshot_free(struct rg_snapshot *snap)
 }
 
 static struct rg_snap_service *find_service(struct rg_snapshot *snap,
-					    const char *name)
+                                            const char *name)
 {
 	size_t i;
 
@@ -143,7 +151,7 @@ static int grow(void **arr, size_t n, size_t *cap, size_t elem)
 
 /* Sets attribute k of u to a copy of value (NULL or "" leaves it unset). */
 static int user_attr_set(struct rg_snap_user *u, enum user_attr k,
-			 const char *value)
+                         const char *value)
 {
 	size_t i;
 	char *copy;
@@ -166,8 +174,8 @@ static int user_attr_set(struct rg_snap_user *u, enum user_attr k,
 }
 
 int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
-			 const char *id, const char *name, const char *bu,
-			 const char *status, const char *max_chats)
+                         const char *id, const char *name, const char *bu,
+                         const char *status, const char *max_chats)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	struct rg_snap_user *u;
@@ -178,7 +186,7 @@ int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
 	if (rg_intern_get(&ss->user_ix, id) >= 0)
 		return RG_EEXIST;
 	rc = grow((void **)&ss->users, ss->nusers, &ss->capusers,
-		  sizeof(*ss->users));
+	          sizeof(*ss->users));
 	if (rc != RG_OK)
 		return rc;
 	u = &ss->users[ss->nusers];
@@ -219,7 +227,7 @@ static int roleset_empty(const rg_roleset *s)
 }
 
 int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
-				const char *id)
+                                const char *id)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	const struct rg_service *svc;
@@ -236,7 +244,7 @@ int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
 	if (svc->reg.nroles + ss->ncustom >= RG_MAX_ROLES)
 		return RG_ELIMIT;
 	rc = grow((void **)&ss->custom, ss->ncustom, &ss->capcustom,
-		  sizeof(*ss->custom));
+	          sizeof(*ss->custom));
 	if (rc != RG_OK)
 		return rc;
 	c = &ss->custom[ss->ncustom];
@@ -259,7 +267,7 @@ int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
 }
 
 int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
-				 const char *role, const char *privilege)
+                                 const char *role, const char *privilege)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	long r, p;
@@ -276,12 +284,12 @@ int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
 		return RG_OK;
 	}
 	ss->custom[r].grants[p / RG_BITSET_WORD_BITS] |=
-		(uint64_t)1 << (p % RG_BITSET_WORD_BITS);
+	    (uint64_t)1 << (p % RG_BITSET_WORD_BITS);
 	return RG_OK;
 }
 
 long rg_snapshot_role(const struct rg_snap_service *ss,
-		      const struct rg_service *svc, const char *id)
+                      const struct rg_service *svc, const char *id)
 {
 	long r = rg_intern_get(&svc->reg.role_ix, id);
 
@@ -292,7 +300,7 @@ long rg_snapshot_role(const struct rg_snap_service *ss,
 }
 
 int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
-			       const char *user, const char *role)
+                               const char *user, const char *role)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	long u, r;
@@ -312,8 +320,8 @@ int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
 }
 
 int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
-			       const char *user, const char *kind,
-			       const char *name)
+                               const char *user, const char *kind,
+                               const char *name)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	enum user_attr k;
@@ -360,7 +368,7 @@ static int fact_kind(const char *kind)
 /* Builds "kind\x1fname\x1fattr" into buf; 0 when it does not fit.  On
  * the decision path: plain copies, no printf. */
 static int fact_key(char *buf, size_t len, const char *kind, const char *name,
-		    const char *attr)
+                    const char *attr)
 {
 	size_t a = strlen(kind), b = strlen(name), c = strlen(attr);
 
@@ -375,17 +383,17 @@ static int fact_key(char *buf, size_t len, const char *kind, const char *name,
 }
 
 static int fact_insert(struct rg_snap_service *ss, const char *key,
-		       const char *value)
+                       const char *value)
 {
 	char *kc, *vc;
 	int rc;
 
 	rc = grow((void **)&ss->fact_keys, ss->nfacts, &ss->capfacts,
-		  sizeof(*ss->fact_keys));
+	          sizeof(*ss->fact_keys));
 	if (rc == RG_OK) {
 		/* Values grow with keys: same capacity. */
-		char **nv = realloc(ss->fact_values,
-				    ss->capfacts * sizeof(*nv));
+		char **nv =
+		    realloc(ss->fact_values, ss->capfacts * sizeof(*nv));
 		if (!nv)
 			return RG_ENOMEM;
 		ss->fact_values = nv;
@@ -407,8 +415,8 @@ static int fact_insert(struct rg_snap_service *ss, const char *key,
 }
 
 int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
-			 const char *kind, const char *name, const char *attr,
-			 const char *value)
+                         const char *kind, const char *name, const char *attr,
+                         const char *value)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	char key[FACT_KEY_MAX], marker[FACT_KEY_MAX];
@@ -436,7 +444,7 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 /* ---- publishing ---------------------------------------------------------- */
 
 const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
-					      unsigned *slot)
+                                              unsigned *slot)
 {
 	/* The counters are the context's only mutable members: atomics. */
 	struct rg_context *c = (struct rg_context *)ctx;
@@ -486,7 +494,7 @@ void rg_snapshot_clear(struct rg_context *ctx)
 }
 
 const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
-						  const struct rg_service *svc)
+                                                  const struct rg_service *svc)
 {
 	size_t i;
 
@@ -506,7 +514,7 @@ static const struct rg_snap_service *req_view(const rg_plugin_request *req)
 }
 
 const char *rg_fact(const rg_plugin_request *req, const char *kind,
-		    const char *name, const char *attr)
+                    const char *name, const char *attr)
 {
 	const struct rg_snap_service *ss = req_view(req);
 	char key[FACT_KEY_MAX];
@@ -547,7 +555,7 @@ const char *rg_request_role_id(const rg_plugin_request *req, long role)
 
 /* A custom role of the subject that grants priv, for this plugin, or -1. */
 long rg_snapshot_custom_grant(const rg_plugin_request *req,
-			      const rg_roleset *roles, uint32_t priv)
+                              const rg_roleset *roles, uint32_t priv)
 {
 	const struct rg_snap_service *ss = req_view(req);
 	size_t base, i;
@@ -560,7 +568,8 @@ long rg_snapshot_custom_grant(const rg_plugin_request *req,
 		if (c->owner == req->handle &&
 		    rg_roleset_has(roles, (uint32_t)(base + i)) &&
 		    ((c->grants[priv / RG_BITSET_WORD_BITS] >>
-		      (priv % RG_BITSET_WORD_BITS)) & 1u))
+		      (priv % RG_BITSET_WORD_BITS)) &
+		     1u))
 			return (long)(base + i);
 	}
 	return -1;

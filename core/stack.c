@@ -26,35 +26,34 @@
 
 #include "internal.h"
 
-#define MAX_JUMP 255 /* a jump longer than any sane stack is a typo */
+#define MAX_JUMP    255 /* a jump longer than any sane stack is a typo */
 #define TABLE_WORDS 16
 
 enum impression { IMP_UNDECIDED, IMP_POSITIVE, IMP_NEGATIVE };
 
 static const char *const result_keys[RG_RESULT_COUNT] = {
-	[RG_ALLOW] = "allow",
-	[RG_DENY] = "deny",
-	[RG_ABSTAIN] = "abstain",
-	[RG_ERROR] = "error",
+    [RG_ALLOW] = "allow",
+    [RG_DENY] = "deny",
+    [RG_ABSTAIN] = "abstain",
+    [RG_ERROR] = "error",
 };
 
 static const struct {
 	const char *word;
 	rg_action act[RG_RESULT_COUNT];
 } shorthands[] = {
-	{"required", {RG_ACT_OK, RG_ACT_BAD, RG_ACT_IGNORE, RG_ACT_BAD}},
-	{"requisite", {RG_ACT_OK, RG_ACT_DIE, RG_ACT_IGNORE, RG_ACT_DIE}},
-	{"sufficient",
-	 {RG_ACT_DONE, RG_ACT_IGNORE, RG_ACT_IGNORE, RG_ACT_IGNORE}},
-	{"optional", {RG_ACT_OK, RG_ACT_IGNORE, RG_ACT_IGNORE, RG_ACT_IGNORE}},
+    {"required", {RG_ACT_OK, RG_ACT_BAD, RG_ACT_IGNORE, RG_ACT_BAD}},
+    {"requisite", {RG_ACT_OK, RG_ACT_DIE, RG_ACT_IGNORE, RG_ACT_DIE}},
+    {"sufficient", {RG_ACT_DONE, RG_ACT_IGNORE, RG_ACT_IGNORE, RG_ACT_IGNORE}},
+    {"optional", {RG_ACT_OK, RG_ACT_IGNORE, RG_ACT_IGNORE, RG_ACT_IGNORE}},
 };
 
 static const struct {
 	const char *word;
 	rg_action act;
 } action_words[] = {
-	{"ignore", RG_ACT_IGNORE}, {"ok", RG_ACT_OK},   {"done", RG_ACT_DONE},
-	{"bad", RG_ACT_BAD},	   {"die", RG_ACT_DIE}, {"reset", RG_ACT_RESET},
+    {"ignore", RG_ACT_IGNORE}, {"ok", RG_ACT_OK},   {"done", RG_ACT_DONE},
+    {"bad", RG_ACT_BAD},       {"die", RG_ACT_DIE}, {"reset", RG_ACT_RESET},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -105,23 +104,23 @@ static int result_key(const char *s)
 
 /* Parses one "result=action" word of a table into the slots. */
 static int table_word(char *w, rg_action *act, unsigned *jump, int *set,
-		      char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	char *eq = strchr(w, '=');
 	int key;
 
 	if (!eq || eq == w || !eq[1]) {
 		snprintf(err, errlen,
-			 "control table item '%s': expected RESULT=ACTION", w);
+		         "control table item '%s': expected RESULT=ACTION", w);
 		return RG_ECONFIG;
 	}
 	*eq = '\0';
 	key = result_key(w);
 	if (key < 0) {
 		snprintf(err, errlen,
-			 "control table result '%s': expected allow, deny, "
-			 "abstain, error or default",
-			 w);
+		         "control table result '%s': expected allow, deny, "
+		         "abstain, error or default",
+		         w);
 		return RG_ECONFIG;
 	}
 	if (set[key]) {
@@ -130,9 +129,9 @@ static int table_word(char *w, rg_action *act, unsigned *jump, int *set,
 	}
 	if (parse_action(eq + 1, &act[key], &jump[key]) != RG_OK) {
 		snprintf(err, errlen,
-			 "control table action '%s': expected ok, done, bad, "
-			 "die, ignore, reset or a jump 1-%d",
-			 eq + 1, MAX_JUMP);
+		         "control table action '%s': expected ok, done, bad, "
+		         "die, ignore, reset or a jump 1-%d",
+		         eq + 1, MAX_JUMP);
 		return RG_ECONFIG;
 	}
 	set[key] = 1;
@@ -140,7 +139,7 @@ static int table_word(char *w, rg_action *act, unsigned *jump, int *set,
 }
 
 static int parse_table(const char *text, rg_control *out, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	/* One extra slot for "default". */
 	rg_action act[RG_RESULT_COUNT + 1];
@@ -152,7 +151,7 @@ static int parse_table(const char *text, rg_control *out, char *err,
 
 	if (len < 2 || text[len - 1] != ']') {
 		snprintf(err, errlen, "control table '%s' is not closed by ']'",
-			 text);
+		         text);
 		return RG_ECONFIG;
 	}
 	copy = rg_strndup(text + 1, len - 2);
@@ -160,9 +159,10 @@ static int parse_table(const char *text, rg_control *out, char *err,
 		return RG_ENOMEM;
 	n = rg_split_words(copy, words, TABLE_WORDS);
 	if (n <= 0) {
-		snprintf(err, errlen, n == 0 ? "empty control table '%s'"
-					     : "control table '%s' is too long",
-			 text);
+		snprintf(err, errlen,
+		         n == 0 ? "empty control table '%s'"
+		                : "control table '%s' is too long",
+		         text);
 		rc = RG_ECONFIG;
 		goto out;
 	}
@@ -189,7 +189,7 @@ out:
 }
 
 int rg_control_parse(const char *text, rg_control *out, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	size_t i;
 
@@ -202,9 +202,9 @@ int rg_control_parse(const char *text, rg_control *out, char *err,
 			return RG_OK;
 		}
 	snprintf(err, errlen,
-		 "unknown control '%s': expected required, requisite, "
-		 "sufficient, optional or [RESULT=ACTION ...]",
-		 text);
+	         "unknown control '%s': expected required, requisite, "
+	         "sufficient, optional or [RESULT=ACTION ...]",
+	         text);
 	return RG_ECONFIG;
 }
 
@@ -218,14 +218,14 @@ static void answer_init(rg_plugin_answer *ans, unsigned flags)
 	ans->reason[0] = '\0';
 	/* A trace shows reasons even when the decision does not. */
 	ans->flags = (flags & RG_CHECK_NO_REASON) && !(flags & RG_CHECK_TRACE)
-			     ? RG_ANSWER_QUIET
-			     : 0;
+	                 ? RG_ANSWER_QUIET
+	                 : 0;
 }
 
 /* Runs one entry; an entry that failed to load always answers ERROR. */
 static rg_result run_entry(const struct rg_plugin_handle *h,
-			   const rg_plugin_request *preq, unsigned flags,
-			   rg_plugin_answer *ans)
+                           const rg_plugin_request *preq, unsigned flags,
+                           rg_plugin_answer *ans)
 {
 	rg_plugin_request local = *preq;
 	rg_result res;
@@ -234,7 +234,7 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 	if (h->status != RG_OK) {
 		ans->status = h->status;
 		rg_strlcpy(ans->reason, h->error ? h->error : "entry failed",
-			   sizeof(ans->reason));
+		           sizeof(ans->reason));
 		return RG_ERROR;
 	}
 	local.handle = h;
@@ -242,7 +242,7 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 	if ((unsigned)res >= RG_RESULT_COUNT) {
 		ans->status = RG_EPLUGIN;
 		snprintf(ans->reason, sizeof(ans->reason),
-			 "plugin returned an invalid result (%d)", (int)res);
+		         "plugin returned an invalid result (%d)", (int)res);
 		return RG_ERROR;
 	}
 	if (res == RG_ERROR && ans->status == RG_OK)
@@ -251,13 +251,13 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 		ans->status = RG_OK;
 	if (!ans->reason[0] && !(ans->flags & RG_ANSWER_QUIET))
 		snprintf(ans->reason, sizeof(ans->reason), "plugin answered %s",
-			 rg_result_name(res));
+		         rg_result_name(res));
 	return res;
 }
 
 /* Copies the id of a role index (custom roles included) of the request. */
 static void copy_role(const rg_plugin_request *preq,
-		      const struct rg_plugin_handle *h, long idx, char *dst)
+                      const struct rg_plugin_handle *h, long idx, char *dst)
 {
 	rg_plugin_request local = *preq;
 	const char *id;
@@ -271,8 +271,8 @@ static void copy_role(const rg_plugin_request *preq,
 }
 
 static void trace_add(const rg_plugin_request *preq,
-		      const struct rg_plugin_handle *h, rg_result res,
-		      const rg_plugin_answer *ans, rg_decision *out)
+                      const struct rg_plugin_handle *h, rg_result res,
+                      const rg_plugin_answer *ans, rg_decision *out)
 {
 	rg_trace_entry *t;
 
@@ -297,8 +297,8 @@ struct verdict {
 };
 
 static void verdict_set(struct verdict *v, enum impression imp,
-			const struct rg_plugin_handle *h, rg_result res,
-			const rg_plugin_answer *ans)
+                        const struct rg_plugin_handle *h, rg_result res,
+                        const rg_plugin_answer *ans)
 {
 	v->imp = imp;
 	v->by = h;
@@ -308,8 +308,8 @@ static void verdict_set(struct verdict *v, enum impression imp,
 
 /* Applies one entry's action; returns 1 when the stack stops here. */
 static int apply(struct verdict *v, const rg_control *c,
-		 const struct rg_plugin_handle *h, rg_result res,
-		 const rg_plugin_answer *ans, size_t *skip)
+                 const struct rg_plugin_handle *h, rg_result res,
+                 const rg_plugin_answer *ans, size_t *skip)
 {
 	rg_action act = c->act[res];
 
@@ -340,8 +340,8 @@ static int apply(struct verdict *v, const rg_control *c,
 }
 
 static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
-		   const struct verdict *v, size_t nrun, unsigned flags,
-		   rg_decision *out)
+                   const struct verdict *v, size_t nrun, unsigned flags,
+                   rg_decision *out)
 {
 	int quiet = (flags & RG_CHECK_NO_REASON) != 0;
 
@@ -350,8 +350,8 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 		out->status = RG_OK;
 	} else {
 		out->result = RG_DENY;
-		out->status = v->by && v->res == RG_ERROR ? v->ans.status
-							  : RG_OK;
+		out->status =
+		    v->by && v->res == RG_ERROR ? v->ans.status : RG_OK;
 	}
 	if (!v->by) {
 		out->plugin = NULL;
@@ -360,12 +360,12 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 			out->reason[0] = '\0';
 		else if (svc->nentries == 0)
 			snprintf(out->reason, sizeof(out->reason),
-				 "service '%s' has an empty stack", svc->name);
+			         "service '%s' has an empty stack", svc->name);
 		else
 			snprintf(out->reason, sizeof(out->reason),
-				 "no entry of service '%s' allowed the request "
-				 "(%zu ran)",
-				 svc->name, nrun);
+			         "no entry of service '%s' allowed the request "
+			         "(%zu ran)",
+			         svc->name, nrun);
 		return;
 	}
 	out->plugin = v->by->name;
@@ -375,19 +375,19 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 		out->reason[0] = '\0';
 	} else {
 		/* "plugin: reason", by copies: this runs on every check. */
-		size_t n = rg_strlcpy(out->reason, v->by->name,
-				      sizeof(out->reason));
+		size_t n =
+		    rg_strlcpy(out->reason, v->by->name, sizeof(out->reason));
 		if (n + 2 < sizeof(out->reason)) {
 			out->reason[n] = ':';
 			out->reason[n + 1] = ' ';
 			rg_strlcpy(out->reason + n + 2, v->ans.reason,
-				   sizeof(out->reason) - n - 2);
+			           sizeof(out->reason) - n - 2);
 		}
 	}
 }
 
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
-		  unsigned flags, rg_decision *out)
+                  unsigned flags, rg_decision *out)
 {
 	struct verdict v;
 	size_t i, nrun = 0;

@@ -43,10 +43,10 @@ const char *rg_version(void)
 const char *rg_result_name(rg_result result)
 {
 	static const char *const names[RG_RESULT_COUNT] = {
-		[RG_ALLOW] = "allow",
-		[RG_DENY] = "deny",
-		[RG_ABSTAIN] = "abstain",
-		[RG_ERROR] = "error",
+	    [RG_ALLOW] = "allow",
+	    [RG_DENY] = "deny",
+	    [RG_ABSTAIN] = "abstain",
+	    [RG_ERROR] = "error",
 	};
 
 	if ((unsigned)result >= RG_RESULT_COUNT)

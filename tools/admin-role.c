@@ -109,13 +109,13 @@ static json_t *builtin_role_json(struct admin *a, size_t i)
 	if (ri.flags & RG_ROLE_CUSTOM)
 		json_array_append_new(flags, json_string("custom"));
 	holders = rg_role_assigned_count(a->ctx, a->service, ri.id);
-	obj = json_pack(
-	    "{s:o s:o s:o s:s s:o s:o s:o s:o s:o}", "id", cli_jstr(ri.id, 0),
-	    "name", cli_jstr(ri.name, 0), "description",
-	    cli_jstr(ri.description, 0), "kind", "built-in", "flags", flags,
-	    "plugin", cli_jstr(ri.plugin, 1), "requires",
-	    cli_jlist(prereqs), "privileges", privs, "holders",
-	    holders >= 0 ? json_integer(holders) : json_null());
+	obj = json_pack("{s:o s:o s:o s:s s:o s:o s:o s:o s:o}", "id",
+	                cli_jstr(ri.id, 0), "name", cli_jstr(ri.name, 0),
+	                "description", cli_jstr(ri.description, 0), "kind",
+	                "built-in", "flags", flags, "plugin",
+	                cli_jstr(ri.plugin, 1), "requires", cli_jlist(prereqs),
+	                "privileges", privs, "holders",
+	                holders >= 0 ? json_integer(holders) : json_null());
 	free(prereqs);
 	return obj;
 }

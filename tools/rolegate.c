@@ -419,7 +419,6 @@ static int group_error(const char *group, const char *word)
 	           : CLI_EXIT_ERROR;
 }
 
-
 /* A variable's value, or NULL when unset or empty. */
 static const char *env(const char *name)
 {

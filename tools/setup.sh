@@ -55,7 +55,11 @@ demo() {
 	$rg check dynamics365 @basic-user,omnichannel-agent queue.view || true
 	$rg explain dynamics365 @basic-user,omnichannel-administrator workspace.access || true
 	$rg check rocketchat @livechat-monitor view-livechat-analytics \
-		department=sales subject.units=north || true
+		department=sales subject.units=emea || true
+	$rg check rocketchat @livechat-monitor view-livechat-analytics \
+		department=billing subject.units=emea || true
+	$rg check dynamics365 @basic-user,omnichannel-supervisor \
+		user.edit-queue-assignment subject.bu=sales bu=emea || true
 	$rg whocan omni24 billing.manage
 	{ set +x; } 2>/dev/null
 }

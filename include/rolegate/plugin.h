@@ -33,11 +33,11 @@
 extern "C" {
 #endif
 
-#define RG_PLUGIN_ABI_MAJOR 1
-#define RG_PLUGIN_ABI_MINOR 1
+#define RG_PLUGIN_ABI_MAJOR          1
+#define RG_PLUGIN_ABI_MINOR          1
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
-#define RG_ABI_MAJOR(v) ((uint32_t)(v) >> 16)
-#define RG_ABI_MINOR(v) ((uint32_t)(v)&0xffffu)
+#define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
+#define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
 #define RG_PLUGIN_ABI_VERSION                                                  \
 	RG_ABI_VERSION(RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR)
 
@@ -51,8 +51,8 @@ extern "C" {
 #define RG_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 /* Capacity of one service's registry.  Bitsets are sized by these. */
-#define RG_MAX_ROLES 512
-#define RG_MAX_PRIVILEGES 1024
+#define RG_MAX_ROLES        512
+#define RG_MAX_PRIVILEGES   1024
 #define RG_BITSET_WORD_BITS 64
 
 /* A set of role indexes of one service. */
@@ -64,14 +64,14 @@ static inline int rg_roleset_has(const rg_roleset *s, uint32_t i)
 {
 	return i < RG_MAX_ROLES &&
 	       ((s->w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) &
-		1u);
+	        1u);
 }
 
 static inline void rg_roleset_add(rg_roleset *s, uint32_t i)
 {
 	if (i < RG_MAX_ROLES)
 		s->w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1
-						 << (i % RG_BITSET_WORD_BITS);
+		                                 << (i % RG_BITSET_WORD_BITS);
 }
 
 /* The core's side of one stack entry; opaque, valid from open to close. */
@@ -84,10 +84,10 @@ typedef struct rg_plugin_handle rg_plugin_handle;
 typedef struct rg_plugin_request {
 	const rg_plugin_handle *handle;
 	const char *service;
-	const char *user;         /* user id, or NULL for an ad-hoc subject */
-	const rg_roleset *roles;  /* the subject's roles */
-	long action;              /* privilege index, -1 in validate() */
-	const char *action_id;    /* NULL in validate() */
+	const char *user;        /* user id, or NULL for an ad-hoc subject */
+	const rg_roleset *roles; /* the subject's roles */
+	long action;             /* privilege index, -1 in validate() */
+	const char *action_id;   /* NULL in validate() */
 	const rg_attr *subject_attrs; /* bu, departments, units, status, ... */
 	size_t nsubject_attrs;
 	const rg_attr *attrs; /* request attributes: bu, department, ... */
@@ -129,7 +129,7 @@ struct rg_plugin {
 	 * core does not call close().  Required.
 	 */
 	int (*open)(rg_plugin_handle *h, int argc, char *const argv[],
-		    void **state);
+	            void **state);
 
 	/* (1.0) Frees the state.  May be NULL when open allocates nothing. */
 	void (*close)(void *state);
@@ -147,7 +147,7 @@ struct rg_plugin {
 	 * as read-only, take no lock, allocate nothing.  Required.
 	 */
 	rg_result (*decide)(const void *state, const rg_plugin_request *req,
-			    rg_plugin_answer *ans);
+	                    rg_plugin_answer *ans);
 
 	/*
 	 * (1.0) Reports every unmet prerequisite of req->roles with
@@ -155,7 +155,7 @@ struct rg_plugin {
 	 * prerequisites itself (rg_validate_prereqs()).
 	 */
 	int (*validate)(const void *state, const rg_plugin_request *req,
-			rg_validation *out);
+	                rg_validation *out);
 
 	/*
 	 * (1.1) May an administrator create custom role `id` granting these
@@ -165,8 +165,8 @@ struct rg_plugin {
 	 * any custom role of declared privileges is accepted.
 	 */
 	int (*custom_role)(const void *state, const rg_plugin_handle *h,
-			   const char *id, const uint32_t *privs, size_t n,
-			   char *reason, size_t reason_size);
+	                   const char *id, const uint32_t *privs, size_t n,
+	                   char *reason, size_t reason_size);
 };
 
 /* ---- Helpers the core offers plugins ---------------------------------- */
@@ -179,7 +179,7 @@ RG_EXTERN const char *rg_plugin_config_dir(const rg_plugin_handle *h);
 
 /* Logs one line, prefixed with the plugin's name. */
 RG_EXTERN void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
-			     const char *fmt, ...) RG_PRINTF(3, 4);
+                             const char *fmt, ...) RG_PRINTF(3, 4);
 
 /*
  * Reports a problem found while opening: logs it and keeps it as a context
@@ -187,16 +187,16 @@ RG_EXTERN void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
  * line's position is used); line 0 omits the line.
  */
 RG_EXTERN void rg_plugin_error(rg_plugin_handle *h, const char *file,
-			       unsigned line, const char *fmt, ...)
-	RG_PRINTF(4, 5);
+                               unsigned line, const char *fmt, ...)
+    RG_PRINTF(4, 5);
 
 /* Fills ans->reason, truncating to RG_REASON_MAX. */
 RG_EXTERN void rg_answer(rg_plugin_answer *ans, const char *fmt, ...)
-	RG_PRINTF(2, 3);
+    RG_PRINTF(2, 3);
 
 /* The value of key among attrs, or NULL.  Allocates nothing. */
 RG_EXTERN const char *rg_attr_get(const rg_attr *attrs, size_t n,
-				  const char *key);
+                                  const char *key);
 
 /* 1 when item is one of the comma-separated values in list.  No allocation. */
 RG_EXTERN int rg_list_contains(const char *list, const char *item);
@@ -206,7 +206,7 @@ RG_EXTERN int rg_list_contains(const char *list, const char *item);
 typedef enum rg_arg_type {
 	RG_ARG_STRING, /* NAME=VALUE; dest is const char ** */
 	RG_ARG_PATH,   /* NAME=PATH, relative to the config's directory;
-			  dest is const char ** (absolute) */
+	                  dest is const char ** (absolute) */
 	RG_ARG_BOOL,   /* NAME, NAME=yes|no|true|false|1|0; dest is int * */
 	RG_ARG_INT,    /* NAME=N (decimal, >= 0); dest is long * */
 	RG_ARG_ENUM,   /* NAME=one of choices; dest is int * (its index) */
@@ -227,7 +227,7 @@ typedef struct rg_argspec {
  * dest are owned by the handle and valid until close.
  */
 RG_EXTERN int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
-			    const rg_argspec *specs);
+                            const rg_argspec *specs);
 
 /* ---- The registry ------------------------------------------------------ */
 
@@ -238,23 +238,23 @@ RG_EXTERN int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
  * "._-:", at most RG_ID_MAX - 1 bytes.
  */
 RG_EXTERN int rg_declare_privilege(rg_plugin_handle *h, const char *id,
-				   const char *description, uint32_t *out);
+                                   const char *description, uint32_t *out);
 
 /* Declares a role owned by this plugin; RG_EEXIST if the id is taken. */
 RG_EXTERN int rg_declare_role(rg_plugin_handle *h, const char *id,
-			      const char *name, const char *description,
-			      unsigned flags, uint32_t *out);
+                              const char *name, const char *description,
+                              unsigned flags, uint32_t *out);
 
 /* Role `role` (this plugin's) grants privilege `priv`. */
 RG_EXTERN int rg_grant(rg_plugin_handle *h, uint32_t role, uint32_t priv);
 
 /* Role `role` requires role `prereq` to be effective. */
 RG_EXTERN int rg_require_role(rg_plugin_handle *h, uint32_t role,
-			      uint32_t prereq);
+                              uint32_t prereq);
 
 /* Privilege `priv` requires role `role` besides a grant. */
 RG_EXTERN int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv,
-				       uint32_t role);
+                                       uint32_t role);
 
 /* Index of a role or privilege id in this service, or -1. */
 RG_EXTERN long rg_find_role(const rg_plugin_handle *h, const char *id);
@@ -262,15 +262,14 @@ RG_EXTERN long rg_find_privilege(const rg_plugin_handle *h, const char *id);
 
 /* Id of an index; NULL when out of range.  Context-owned. */
 RG_EXTERN const char *rg_role_id(const rg_plugin_handle *h, uint32_t role);
-RG_EXTERN const char *rg_privilege_id(const rg_plugin_handle *h,
-				      uint32_t priv);
+RG_EXTERN const char *rg_privilege_id(const rg_plugin_handle *h, uint32_t priv);
 
 /* The roles this plugin declared, as a set. */
 RG_EXTERN const rg_roleset *rg_own_roles(const rg_plugin_handle *h);
 
 /* 1 when role `role` directly grants `priv`. */
 RG_EXTERN int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
-				    uint32_t priv);
+                                    uint32_t priv);
 
 /* The RG_ROLE_* flags of a declared role (0 when out of range). */
 RG_EXTERN unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role);
@@ -296,12 +295,12 @@ typedef struct rg_grant_info {
  * Allocation- and lock-free.
  */
 RG_EXTERN int rg_effective(const rg_plugin_request *req,
-			   const rg_roleset *roles, uint32_t priv,
-			   rg_grant_info *out);
+                           const rg_roleset *roles, uint32_t priv,
+                           rg_grant_info *out);
 
 /* Id of a role index of the request's service, custom roles included. */
 RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
-					 long role);
+                                         long role);
 
 /* ---- Directory facts ---------------------------------------------------- */
 
@@ -320,9 +319,8 @@ RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
  * Allocation- and lock-free.
  */
 RG_EXTERN const char *rg_fact(const rg_plugin_request *req, const char *kind,
-			      const char *name, const char *attr);
-RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req,
-			       const char *kind);
+                              const char *name, const char *attr);
+RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req, const char *kind);
 
 /*
  * The generic decision of a role-based plugin: ALLOW when rg_effective(),
@@ -331,15 +329,15 @@ RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req,
  * first and refine.
  */
 RG_EXTERN rg_result rg_decide_rbac(const rg_plugin_request *req,
-				   rg_plugin_answer *ans);
+                                   rg_plugin_answer *ans);
 
 /* Appends one problem to a validation (ids are copied). */
 RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,
-				 const char *role, const char *missing);
+                                 const char *role, const char *missing);
 
 /* Reports every unmet role and privilege prerequisite of req->roles. */
 RG_EXTERN int rg_validate_prereqs(const rg_plugin_request *req,
-				  rg_validation *out);
+                                  rg_validation *out);
 
 /* ---- INI files and policies ------------------------------------------- */
 
@@ -355,7 +353,7 @@ typedef struct rg_ini_pos {
  * find every problem.  Strings are valid during the call only.
  */
 typedef int (*rg_ini_fn)(void *user, const char *section, const char *key,
-			 const char *value, const rg_ini_pos *pos);
+                         const char *value, const rg_ini_pos *pos);
 
 /*
  * Reads an INI file through the core's one parser.  path is relative to the
@@ -363,8 +361,8 @@ typedef int (*rg_ini_fn)(void *user, const char *section, const char *key,
  * "file:line: ...".  Returns RG_OK when the file was read and every callback
  * succeeded, RG_ENOENT/RG_EIO when it could not be read, else RG_EPOLICY.
  */
-RG_EXTERN int rg_ini_read(rg_plugin_handle *h, const char *path,
-			  rg_ini_fn fn, void *user);
+RG_EXTERN int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn,
+                          void *user);
 
 /*
  * The policy file format shared by all role-based plugins:
@@ -400,7 +398,7 @@ typedef struct rg_policy_section {
 	rg_policy_kind kind;
 	const char *id; /* NULL for [policy] */
 	const char *file;
-	unsigned line;  /* of the section header */
+	unsigned line; /* of the section header */
 } rg_policy_section;
 
 /* Returned by the section hook to leave a section out (e.g. by edition). */
@@ -411,7 +409,7 @@ typedef struct rg_policy_hooks {
 	const char *product;
 	/* A key the core does not know: RG_OK accepts it, else an error. */
 	int (*key)(void *user, const rg_policy_section *sec, const char *key,
-		   const char *value, const rg_ini_pos *pos);
+	           const char *value, const rg_ini_pos *pos);
 	/* A whole section was read: RG_OK, RG_POLICY_SKIP, or an error. */
 	int (*section)(void *user, const rg_policy_section *sec);
 	/*
@@ -420,7 +418,7 @@ typedef struct rg_policy_hooks {
 	 * declared, for direct and included grants alike.
 	 */
 	int (*grant)(void *user, uint32_t role, uint32_t priv,
-		     const char *qualifier, const rg_ini_pos *pos);
+	             const char *qualifier, const rg_ini_pos *pos);
 } rg_policy_hooks;
 
 /*
@@ -428,7 +426,7 @@ typedef struct rg_policy_hooks {
  * problem is reported; returns RG_OK or the first error's status.
  */
 RG_EXTERN int rg_policy_load(rg_plugin_handle *h, const char *path,
-			     const rg_policy_hooks *hooks, void *user);
+                             const rg_policy_hooks *hooks, void *user);
 
 #ifdef __cplusplus
 }

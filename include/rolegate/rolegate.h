@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__) && __GNUC__ >= 4
-#define RG_EXTERN __attribute__((visibility("default")))
+#define RG_EXTERN            __attribute__((visibility("default")))
 #define RG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define RG_EXTERN
@@ -142,8 +142,8 @@ typedef struct rg_request {
 
 /* Sizes of the fixed buffers in a decision, so that checks never allocate. */
 #define RG_REASON_MAX 256
-#define RG_TRACE_MAX 16
-#define RG_ID_MAX 128
+#define RG_TRACE_MAX  16
+#define RG_ID_MAX     128
 
 /* What one stack entry answered, for explanations and logs. */
 typedef struct rg_trace_entry {
@@ -151,9 +151,9 @@ typedef struct rg_trace_entry {
 	const char *control; /* control as written, e.g. "required" */
 	unsigned line;       /* config line of the entry */
 	rg_result result;
-	int status;                /* RG_OK, or why the entry failed */
-	char role[RG_ID_MAX];      /* role that granted or blocked, or "" */
-	char missing[RG_ID_MAX];   /* role whose absence denied, or "" */
+	int status;              /* RG_OK, or why the entry failed */
+	char role[RG_ID_MAX];    /* role that granted or blocked, or "" */
+	char missing[RG_ID_MAX]; /* role whose absence denied, or "" */
 	char reason[RG_REASON_MAX];
 } rg_trace_entry;
 
@@ -162,8 +162,8 @@ typedef struct rg_trace_entry {
  * large, but a stack variable is fine: nothing inside is allocated).
  */
 typedef struct rg_decision {
-	rg_result result; /* RG_ALLOW or RG_DENY, nothing else */
-	int status;       /* RG_OK, or the error that forced the deny */
+	rg_result result;   /* RG_ALLOW or RG_DENY, nothing else */
+	int status;         /* RG_OK, or the error that forced the deny */
 	const char *plugin; /* the entry that decided, or NULL; context-owned */
 	char role[RG_ID_MAX];    /* the role that granted or blocked, or "" */
 	char missing[RG_ID_MAX]; /* a missing prerequisite role, or "" */
@@ -191,13 +191,14 @@ typedef struct rg_service rg_service;
  * file:line.  Strings are valid during the call only.
  */
 typedef int (*rg_conf_fn)(void *user, const char *section, const char *key,
-			  const char *value, const char *file, unsigned line,
-			  char *err, size_t errlen);
+                          const char *value, const char *file, unsigned line,
+                          char *err, size_t errlen);
 
 /* Options for rg_open(); zero-initialise, then set what you need. */
 typedef struct rg_options {
 	const char *config_path; /* required */
-	const char *plugin_dir;  /* overrides the config's; NULL: config, else built-in */
+	const char *plugin_dir;  /* overrides the config's; NULL: config, else
+	                            built-in */
 	const char *directory;   /* overrides the config's directory location */
 	unsigned flags;          /* RG_OPEN_* */
 	/* Sections the application reads itself (NULL-terminated names; a
@@ -206,13 +207,14 @@ typedef struct rg_options {
 	const char *const *app_sections;
 	rg_conf_fn app_conf;
 	void *app_user;
-	rg_log_fn log;           /* NULL: stderr */
+	rg_log_fn log; /* NULL: stderr */
 	void *log_user;
-	int log_level;           /* 0: the config's level, else an rg_log_level */
+	int log_level; /* 0: the config's level, else an rg_log_level */
 } rg_options;
 
 /* rg_options.flags */
-#define RG_OPEN_NO_WATCH 0x1u /* no thread refreshing the directory snapshot */
+#define RG_OPEN_NO_WATCH 0x1u /* no thread refreshing the directory snapshot   \
+	                       */
 #define RG_OPEN_NO_DIRECTORY 0x2u /* do not open the directory at all */
 
 /*
@@ -228,7 +230,7 @@ typedef struct rg_options {
  * naming the file.
  */
 RG_EXTERN int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
-		      size_t errlen);
+                      size_t errlen);
 
 /* Closes a context and unloads its plugins.  NULL is a no-op. */
 RG_EXTERN void rg_close(rg_context *ctx);
@@ -253,7 +255,7 @@ RG_EXTERN const char *rg_diagnostic(const rg_context *ctx, size_t i);
  * user; plugin failure).  Safe from many threads; allocates nothing.
  */
 RG_EXTERN int rg_check(const rg_context *ctx, const rg_request *req,
-		       unsigned flags, rg_decision *out);
+                       unsigned flags, rg_decision *out);
 
 /*
  * Writes the subject's roles (declared and custom ids, comma-separated) into
@@ -263,8 +265,8 @@ RG_EXTERN int rg_check(const rg_context *ctx, const rg_request *req,
  * subject (RG_ENOSERVICE, RG_ENOUSER, RG_ENOROLE, RG_EINVAL).
  */
 RG_EXTERN int rg_subject_roles(const rg_context *ctx, const char *service,
-			       const rg_subject *subject, char *buf,
-			       size_t len);
+                               const rg_subject *subject, char *buf,
+                               size_t len);
 
 /* Shorthand: 1 when rg_check() allows, 0 otherwise. */
 RG_EXTERN int rg_allowed(const rg_context *ctx, const rg_request *req);
@@ -274,13 +276,13 @@ RG_EXTERN size_t rg_service_count(const rg_context *ctx);
 RG_EXTERN const rg_service *rg_service_at(const rg_context *ctx, size_t i);
 /* NULL when there is no such service. */
 RG_EXTERN const rg_service *rg_service_find(const rg_context *ctx,
-					    const char *name);
+                                            const char *name);
 RG_EXTERN const char *rg_service_name(const rg_service *svc);
 
 /* Role flags. */
 #define RG_ROLE_PROTECTED 0x1u /* cannot be deleted */
-#define RG_ROLE_CORE 0x2u      /* a permanent core role of its product */
-#define RG_ROLE_CUSTOM 0x4u    /* created by an administrator */
+#define RG_ROLE_CORE      0x2u /* a permanent core role of its product */
+#define RG_ROLE_CUSTOM    0x4u /* created by an administrator */
 
 /* A role as the registry knows it; strings are context-owned. */
 typedef struct rg_role_info {
@@ -306,20 +308,19 @@ RG_EXTERN int rg_role_at(const rg_service *svc, size_t i, rg_role_info *out);
 /* Index of a role id, or -1. */
 RG_EXTERN long rg_role_find(const rg_service *svc, const char *id);
 /* The j-th prerequisite role id of role i; NULL past the end. */
-RG_EXTERN const char *rg_role_prereq(const rg_service *svc, size_t i,
-				     size_t j);
+RG_EXTERN const char *rg_role_prereq(const rg_service *svc, size_t i, size_t j);
 /* 1 when role i grants privilege p (directly), else 0. */
 RG_EXTERN int rg_role_grants(const rg_service *svc, size_t i, size_t p);
 
 /* Privileges of a service, in declaration order. */
 RG_EXTERN size_t rg_privilege_count(const rg_service *svc);
 RG_EXTERN int rg_privilege_at(const rg_service *svc, size_t i,
-			      rg_privilege_info *out);
+                              rg_privilege_info *out);
 /* Index of a privilege id, or -1. */
 RG_EXTERN long rg_privilege_find(const rg_service *svc, const char *id);
 /* The j-th role a privilege requires besides its grant; NULL past the end. */
 RG_EXTERN const char *rg_privilege_requires(const rg_service *svc, size_t i,
-					    size_t j);
+                                            size_t j);
 
 /* A loaded stack entry, for `rolegate plugins`; strings context-owned. */
 typedef struct rg_entry_info {
@@ -331,7 +332,7 @@ typedef struct rg_entry_info {
 	uint32_t abi_version; /* the plugin's, 0 when it did not load */
 	const char *plugin_version;
 	const char *description;
-	int status; /* RG_OK when loaded and opened */
+	int status;        /* RG_OK when loaded and opened */
 	const char *error; /* why it failed, or "" */
 } rg_entry_info;
 
@@ -361,14 +362,14 @@ typedef struct rg_validation {
  * error (unknown service, role or user).
  */
 RG_EXTERN int rg_validate(const rg_context *ctx, const char *service,
-			  const rg_subject *subject, rg_validation *out);
+                          const rg_subject *subject, rg_validation *out);
 
 /*
  * Explanation of a deny: the smallest sets of roles that, added to the
  * subject, would allow the request.  Each suggestion lists role ids,
  * prerequisites included, smallest first.
  */
-#define RG_SUGGEST_MAX 8
+#define RG_SUGGEST_MAX   8
 #define RG_SUGGEST_ROLES 8
 typedef struct rg_suggestion {
 	size_t nroles;
@@ -383,7 +384,7 @@ typedef struct rg_explanation {
 
 /* Decides with a trace and, on deny, computes suggestions. */
 RG_EXTERN int rg_explain(const rg_context *ctx, const rg_request *req,
-			 rg_explanation *out);
+                         rg_explanation *out);
 
 /*
  * Calls fn once for each role of the service that grants the action (its
@@ -393,7 +394,7 @@ RG_EXTERN int rg_explain(const rg_context *ctx, const rg_request *req,
  */
 typedef int (*rg_whocan_fn)(void *user, const rg_service *svc, size_t role);
 RG_EXTERN int rg_whocan(const rg_context *ctx, const char *service,
-			const char *action, rg_whocan_fn fn, void *user);
+                        const char *action, rg_whocan_fn fn, void *user);
 
 /* ======================================================================
  * The directory: users, role assignments, organisation and custom roles.
@@ -435,8 +436,8 @@ typedef struct rg_txn rg_txn;
  * errbuf says why.
  */
 RG_EXTERN int rg_txn_begin(rg_context *ctx, const char *service,
-			   const char *actor, const char *command,
-			   rg_txn **out, char *errbuf, size_t errlen);
+                           const char *actor, const char *command, rg_txn **out,
+                           char *errbuf, size_t errlen);
 
 /* Commits and refreshes the context's snapshot; frees txn either way. */
 RG_EXTERN int rg_txn_commit(rg_txn *txn);
@@ -455,9 +456,9 @@ RG_EXTERN size_t rg_txn_warning_count(const rg_txn *txn);
 RG_EXTERN const char *rg_txn_warning(const rg_txn *txn, size_t i);
 
 /* User attributes that rg_user_set() accepts. */
-#define RG_USER_NAME "name"           /* display name */
-#define RG_USER_BU "bu"               /* Dynamics business unit */
-#define RG_USER_STATUS "status"       /* available | unavailable */
+#define RG_USER_NAME      "name"      /* display name */
+#define RG_USER_BU        "bu"        /* Dynamics business unit */
+#define RG_USER_STATUS    "status"    /* available | unavailable */
 #define RG_USER_MAX_CHATS "max_chats" /* 0 = no limit of its own */
 
 /* Adds a user (RG_EEXIST if present).  name may be NULL (then the id). */
@@ -469,7 +470,7 @@ RG_EXTERN int rg_user_remove(rg_txn *txn, const char *id);
 /* Sets one attribute; value NULL clears it.  Validates the value (a bu must
  * exist, status must be available|unavailable, max_chats a number >= 0). */
 RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
-			  const char *value);
+                          const char *value);
 
 /* Assignment flags. */
 #define RG_ASSIGN_STRICT 0x1u /* refuse when prerequisites are missing */
@@ -481,16 +482,15 @@ RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
  * the assignment is refused (RG_EREFUSED).
  */
 RG_EXTERN int rg_role_assign(rg_txn *txn, const char *user, const char *role,
-			     unsigned flags);
+                             unsigned flags);
 
 /* Removes an assignment (RG_ENOENT when the user does not hold the role). */
-RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user,
-			       const char *role);
+RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user, const char *role);
 
 /* Organisation kinds. */
-#define RG_ORG_BU "bu"                 /* business unit: a tree, one root */
+#define RG_ORG_BU         "bu"         /* business unit: a tree, one root */
 #define RG_ORG_DEPARTMENT "department" /* Rocket.Chat department */
-#define RG_ORG_UNIT "unit"             /* Rocket.Chat unit of departments */
+#define RG_ORG_UNIT       "unit"       /* Rocket.Chat unit of departments */
 
 /*
  * Adds an organisation entry.  For a bu, parent names its parent (NULL for
@@ -498,7 +498,7 @@ RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user,
  * unit (may be NULL).  For a unit, parent must be NULL.
  */
 RG_EXTERN int rg_org_add(rg_txn *txn, const char *kind, const char *name,
-			 const char *parent);
+                         const char *parent);
 
 /* Removes an entry; refused (RG_EBUSY) while users or children use it. */
 RG_EXTERN int rg_org_remove(rg_txn *txn, const char *kind, const char *name);
@@ -508,13 +508,13 @@ RG_EXTERN int rg_org_remove(rg_txn *txn, const char *kind, const char *name);
  * a department's "unit" and "max_chats".  value NULL clears it.
  */
 RG_EXTERN int rg_org_set(rg_txn *txn, const char *kind, const char *name,
-			 const char *attr, const char *value);
+                         const char *attr, const char *value);
 
 /* Memberships: a user in a department (agents) or a unit (monitors). */
 RG_EXTERN int rg_member_add(rg_txn *txn, const char *user, const char *kind,
-			    const char *name);
-RG_EXTERN int rg_member_remove(rg_txn *txn, const char *user,
-			       const char *kind, const char *name);
+                            const char *name);
+RG_EXTERN int rg_member_remove(rg_txn *txn, const char *user, const char *kind,
+                               const char *name);
 
 /* Service-wide settings, e.g. "default_max_chats". */
 RG_EXTERN int rg_setting_set(rg_txn *txn, const char *key, const char *value);
@@ -525,8 +525,8 @@ RG_EXTERN int rg_setting_set(rg_txn *txn, const char *key, const char *value);
  * that custom roles may not hold): RG_EREFUSED with the plugin's reason.
  */
 RG_EXTERN int rg_custom_role_create(rg_txn *txn, const char *id,
-				    const char *name, const char *description,
-				    const char *const *privileges, size_t n);
+                                    const char *name, const char *description,
+                                    const char *const *privileges, size_t n);
 
 /*
  * Deletes a custom role.  Protected and built-in roles are refused
@@ -535,7 +535,7 @@ RG_EXTERN int rg_custom_role_create(rg_txn *txn, const char *id,
  * how many assignments were removed.
  */
 RG_EXTERN int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
-				    size_t *unassigned);
+                                    size_t *unassigned);
 
 /* ---- reading the directory (from the database, not the snapshot) ----- */
 
@@ -544,10 +544,10 @@ typedef struct rg_user_info {
 	const char *service;
 	const char *id;
 	const char *name;
-	const char *bu;        /* or NULL */
-	const char *status;    /* or NULL */
-	long max_chats;        /* -1 when unset */
-	const char *roles;     /* "" when none */
+	const char *bu;     /* or NULL */
+	const char *status; /* or NULL */
+	long max_chats;     /* -1 when unset */
+	const char *roles;  /* "" when none */
 	const char *departments;
 	const char *units;
 } rg_user_info;
@@ -556,10 +556,10 @@ typedef int (*rg_user_fn)(void *user, const rg_user_info *u);
 /* Calls fn for each user of the service (all services when NULL), by id;
  * stops when fn returns non-zero. */
 RG_EXTERN int rg_user_list(rg_context *ctx, const char *service, rg_user_fn fn,
-			   void *user);
+                           void *user);
 /* Calls fn once for that user; RG_ENOUSER when unknown. */
 RG_EXTERN int rg_user_get(rg_context *ctx, const char *service, const char *id,
-			  rg_user_fn fn, void *user);
+                          rg_user_fn fn, void *user);
 
 typedef struct rg_org_info {
 	const char *service;
@@ -571,7 +571,7 @@ typedef struct rg_org_info {
 } rg_org_info;
 typedef int (*rg_org_fn)(void *user, const rg_org_info *o);
 RG_EXTERN int rg_org_list(rg_context *ctx, const char *service,
-			  const char *kind, rg_org_fn fn, void *user);
+                          const char *kind, rg_org_fn fn, void *user);
 
 typedef struct rg_custom_role_info {
 	const char *service;
@@ -584,12 +584,12 @@ typedef struct rg_custom_role_info {
 typedef int (*rg_custom_role_fn)(void *user, const rg_custom_role_info *r);
 /* id NULL: every custom role of the service. */
 RG_EXTERN int rg_custom_role_list(rg_context *ctx, const char *service,
-				  const char *id, rg_custom_role_fn fn,
-				  void *user);
+                                  const char *id, rg_custom_role_fn fn,
+                                  void *user);
 
 /* Number of users holding a role (built-in or custom), or a negative error. */
 RG_EXTERN long rg_role_assigned_count(rg_context *ctx, const char *service,
-				      const char *role);
+                                      const char *role);
 
 /* One audit record; strings valid during the callback only. */
 typedef struct rg_audit_info {
@@ -614,7 +614,7 @@ typedef struct rg_audit_filter {
 	long limit;        /* newest first when set */
 } rg_audit_filter;
 RG_EXTERN int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
-			    rg_audit_fn fn, void *user);
+                            rg_audit_fn fn, void *user);
 
 /* ---- import and export ------------------------------------------------- */
 
@@ -629,8 +629,8 @@ typedef int (*rg_progress_fn)(void *user, size_t done, size_t total);
  * ("-" for stdout).  The format is the one rg_directory_import() reads.
  */
 RG_EXTERN int rg_directory_export(rg_context *ctx, const char *service,
-				  const char *path, char *errbuf,
-				  size_t errlen);
+                                  const char *path, char *errbuf,
+                                  size_t errlen);
 
 /* Import flags. */
 #define RG_IMPORT_REPLACE 0x1u /* first delete the services' data */
@@ -642,16 +642,15 @@ RG_EXTERN int rg_directory_export(rg_context *ctx, const char *service,
  * RG_IMPORT_REPLACE) equals the exported directory exactly.
  */
 RG_EXTERN int rg_directory_import(rg_context *ctx, const char *path,
-				  unsigned flags, const char *actor,
-				  rg_progress_fn progress, void *puser,
-				  char *errbuf, size_t errlen);
+                                  unsigned flags, const char *actor,
+                                  rg_progress_fn progress, void *puser,
+                                  char *errbuf, size_t errlen);
 
 /*
  * Runs the database's integrity checks (SQLite: integrity_check and
  * foreign_key_check).  RG_OK when sound; else errbuf says what is wrong.
  */
-RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf,
-				  size_t errlen);
+RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -181,7 +181,8 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
 		/* Without qualified grants, every role holds it org-wide. */
 		if (pd) {
 			int keep_custom = (int)pd->custom >= want;
-			for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
+			for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS;
+			     w++) {
 				s.w[w] &= ~pd->below[want].w[w];
 				if (!keep_custom)
 					s.w[w] &= d->declared.w[w];

@@ -1015,7 +1015,8 @@ static long rc_drop_custom(const rg_plugin_request *req, rg_roleset *roles)
 	long first = -1;
 	uint32_t r;
 
-	for (r = rc_next(roles, 0); r < RG_MAX_ROLES; r = rc_next(roles, r + 1)) {
+	for (r = rc_next(roles, 0); r < RG_MAX_ROLES;
+	     r = rc_next(roles, r + 1)) {
 		if (!rc_is_custom(req, r))
 			continue;
 		roles->w[r / RG_BITSET_WORD_BITS] &=

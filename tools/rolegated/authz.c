@@ -368,11 +368,11 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 	                                  : "no reason given";
 	if (ex.decision.result == RG_ALLOW) {
 		an.status = RGD_HTTP_OK;
-		an.roles = req.subject.user
-		               ? user_roles(g->ctx, req.service,
-		                            req.subject.user, roles_buf,
-		                            sizeof(roles_buf))
-		               : req.subject.roles;
+		an.roles =
+		    req.subject.user
+		        ? user_roles(g->ctx, req.service, req.subject.user,
+		                     roles_buf, sizeof(roles_buf))
+		        : req.subject.roles;
 	} else {
 		an.status = rgd_engine_failure(rc) ? RGD_HTTP_INTERNAL
 		                                   : RGD_HTTP_FORBIDDEN;

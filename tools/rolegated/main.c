@@ -398,7 +398,8 @@ int main(int argc, char **argv)
 	}
 	d->config_path = o.config;
 	/* As the rolegate tool: option, environment, then the build tree. */
-	d->plugin_dir = o.plugin_dir ? o.plugin_dir : getenv("ROLEGATE_PLUGIN_DIR");
+	d->plugin_dir =
+	    o.plugin_dir ? o.plugin_dir : getenv("ROLEGATE_PLUGIN_DIR");
 	if (!d->plugin_dir)
 		d->plugin_dir = rg_tool_build_plugin_dir();
 	d->directory = o.directory ? o.directory : getenv("ROLEGATE_DIRECTORY");
