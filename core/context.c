@@ -350,6 +350,11 @@ int rg_directory_refresh(rg_context *ctx)
 		       ctx->directory, err);
 		goto out;
 	}
+	/* An unsealed snapshot is as correct, only slower to read. */
+	if (rg_snapshot_seal(snap) != RG_OK)
+		rg_log(ctx, RG_LOG_WARNING,
+		       "directory %s: out of memory packing the snapshot",
+		       ctx->directory);
 	rg_snapshot_publish(ctx, snap);
 	rg_log(ctx, RG_LOG_INFO, "directory %s: snapshot %llu loaded",
 	       ctx->directory, (unsigned long long)version);

@@ -48,11 +48,16 @@ char *rg_trim(char *s);
 
 /* ---- intern.c: string -> dense index, open addressing ------------------ */
 
+/* One slot: tag and value beside the key pointer, one cache line away. */
+struct rg_intern_slot {
+	const char *key; /* borrowed: the owner keeps the string; NULL: empty */
+	uint32_t tag;    /* high half of the key's hash */
+	uint32_t val;
+};
+
 typedef struct rg_intern {
-	const char **keys; /* borrowed: the registry owns the strings */
-	uint32_t *vals;
-	uint32_t *tags; /* high half of each key's hash */
-	size_t cap;     /* power of two */
+	struct rg_intern_slot *slots;
+	size_t cap; /* power of two */
 	size_t count;
 } rg_intern;
 
@@ -185,6 +190,7 @@ struct rg_snap_user {
 	rg_roleset roles;
 	rg_attr attrs[RG_USER_ATTR_MAX]; /* values owned here */
 	size_t nattrs;
+	char *block; /* after rg_snapshot_seal(): id and values, together */
 };
 
 struct rg_snap_custom {
@@ -249,6 +255,12 @@ int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
 int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
                          const char *kind, const char *name, const char *attr,
                          const char *value);
+
+/* Packs each user's id and attribute values into one block and rebuilds
+ * the user index on them, so that a lookup's key compare brings the
+ * attributes into cache too.  Each service is packed all or nothing: on
+ * RG_ENOMEM the snapshot stays usable, partly packed. */
+int rg_snapshot_seal(struct rg_snapshot *snap);
 
 /* Lock-free readers: acquire returns the current snapshot (never NULL
  * while a directory is open, NULL when there is none) and the slot to

@@ -91,6 +91,10 @@ static void service_free(struct rg_snap_service *ss)
 	size_t i, a;
 
 	for (i = 0; i < ss->nusers; i++) {
+		if (ss->users[i].block) {
+			free(ss->users[i].block);
+			continue;
+		}
 		free(ss->users[i].id);
 		for (a = 0; a < ss->users[i].nattrs; a++)
 			free((char *)ss->users[i].attrs[a].value);
@@ -439,6 +443,96 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 		ss->kind_count[k]++;
 	}
 	return fact_insert(ss, key, value);
+}
+
+/* ---- sealing ------------------------------------------------------------ */
+
+/* One block holding a copy of u's id and attribute values. */
+static char *pack_user(const struct rg_snap_user *u)
+{
+	size_t len = strlen(u->id) + 1, a;
+	char *block, *p;
+
+	for (a = 0; a < u->nattrs; a++)
+		len += strlen(u->attrs[a].value) + 1;
+	block = malloc(len);
+	if (!block)
+		return NULL;
+	p = block;
+	memcpy(p, u->id, strlen(u->id) + 1);
+	p += strlen(u->id) + 1;
+	for (a = 0; a < u->nattrs; a++) {
+		size_t n = strlen(u->attrs[a].value) + 1;
+		memcpy(p, u->attrs[a].value, n);
+		p += n;
+	}
+	return block;
+}
+
+/* Points u at its block (allocates nothing) and frees the loose strings. */
+static void adopt_block(struct rg_snap_user *u, char *block)
+{
+	char *p = block;
+	size_t a;
+
+	free(u->id);
+	u->id = p;
+	p += strlen(p) + 1;
+	for (a = 0; a < u->nattrs; a++) {
+		free((char *)u->attrs[a].value);
+		u->attrs[a].value = p;
+		p += strlen(p) + 1;
+	}
+	u->block = block;
+}
+
+static int seal_service(struct rg_snap_service *ss)
+{
+	char **blocks;
+	rg_intern ix;
+	size_t i;
+	int rc = RG_OK;
+
+	if (!ss->nusers)
+		return RG_OK;
+	blocks = calloc(ss->nusers, sizeof(*blocks));
+	if (!blocks)
+		return RG_ENOMEM;
+	rg_intern_init(&ix);
+	/* First everything that may fail, on the side. */
+	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
+		if (ss->users[i].block ||
+		    !(blocks[i] = pack_user(&ss->users[i])))
+			rc = ss->users[i].block ? RG_EINVAL : RG_ENOMEM;
+	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
+		rc = rg_intern_put(&ix, blocks[i], (uint32_t)i);
+	if (rc != RG_OK) {
+		for (i = 0; i < ss->nusers; i++)
+			free(blocks[i]);
+		rg_intern_free(&ix);
+		free(blocks);
+		return rc;
+	}
+	/* Then the switch, which cannot fail. */
+	for (i = 0; i < ss->nusers; i++)
+		adopt_block(&ss->users[i], blocks[i]);
+	rg_intern_free(&ss->user_ix);
+	ss->user_ix = ix;
+	free(blocks);
+	return RG_OK;
+}
+
+int rg_snapshot_seal(struct rg_snapshot *snap)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < snap->nservices; i++) {
+		rc = seal_service(&snap->services[i]);
+		if (rc != RG_OK)
+			return rc;
+	}
+	return RG_OK;
 }
 
 /* ---- publishing ---------------------------------------------------------- */
