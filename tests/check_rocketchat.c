@@ -219,23 +219,7 @@ static struct tu_env shipped;
 
 static void shipped_setup(void)
 {
-	rg_options opts;
-	char *conf;
-	int rc;
-
-	tu_env_setup(&shipped);
-	conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = conf;
-	/* Policies only: no directory, and no refresh thread (Check forks). */
-	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
-	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
-	opts.log = tu_log_fn;
-	opts.log_user = &shipped.log;
-	rc = rg_open(&shipped.ctx, &opts, shipped.errbuf,
-	             sizeof(shipped.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", conf, shipped.errbuf);
-	free(conf);
+	tu_open_shipped(&shipped);
 }
 
 static void shipped_teardown(void)

@@ -441,3 +441,23 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
 	ck_assert_int_eq(rg_allowed(ctx, &req), out->result == RG_ALLOW);
 	return rc;
 }
+
+void tu_open_shipped(struct tu_env *env)
+{
+	rg_options opts;
+	char *conf;
+	int rc;
+
+	tu_env_setup(env);
+	conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	/* Policies only: no directory, and no refresh thread (Check forks). */
+	opts.flags = RG_OPEN_NO_DIRECTORY | RG_OPEN_NO_WATCH;
+	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
+	opts.log = tu_log_fn;
+	opts.log_user = &env->log;
+	rc = rg_open(&env->ctx, &opts, env->errbuf, sizeof(env->errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", conf, env->errbuf);
+	free(conf);
+}

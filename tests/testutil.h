@@ -140,4 +140,8 @@ void tu_request(rg_request *req, const char *service, const char *subject,
 int tu_check(const rg_context *ctx, const char *service, const char *subject,
              const char *action, unsigned flags, rg_decision *out);
 
+/* Sets env up and opens the shipped rolegate.conf with the build tree's
+ * plugins, without a directory; fails the test when it does not open. */
+void tu_open_shipped(struct tu_env *env);
+
 #endif /* ROLEGATE_TESTUTIL_H */
