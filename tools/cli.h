@@ -40,6 +40,12 @@ struct cli {
 	 * rather than a warning or an error twice.
 	 */
 	json_t *log_capture;
+	/*
+	 * While not NULL, cli_open() appends here (as strings) the problems
+	 * only the whole file shows in rolegated's sections (a route with no
+	 * path, naming an unknown service, ...): lint reports them.
+	 */
+	json_t *app_problems;
 };
 
 /*

@@ -58,7 +58,7 @@ static void entry_problems(const rg_context *ctx, const rg_service *svc,
 	}
 }
 
-static json_t *collect(const rg_context *ctx)
+static json_t *collect(const rg_context *ctx, json_t *app_problems)
 {
 	json_t *problems = json_array();
 	json_t *plugins = json_object();
@@ -75,6 +75,8 @@ static json_t *collect(const rg_context *ctx)
 		if (svc)
 			entry_problems(ctx, svc, problems, plugins);
 	}
+	if (problems && app_problems)
+		json_array_extend(problems, app_problems);
 	obj = json_pack(
 	    "{s:o s:b s:I s:I s:o}", "config", cli_jstr(rg_config_path(ctx), 0),
 	    "ok", json_array_size(problems) == 0, "services", (json_int_t)n,
@@ -112,10 +114,16 @@ int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
 
 	/* Every problem is printed below; logging it too says it twice. */
 	cli->silent = !cli->verbose;
-	if (cli_open(cli, &ctx) != CLI_EXIT_OK)
+	cli->app_problems = json_array();
+	if (cli_open(cli, &ctx) != CLI_EXIT_OK) {
+		json_decref(cli->app_problems);
+		cli->app_problems = NULL;
 		return CLI_EXIT_ERROR;
-	r = collect(ctx);
+	}
+	r = collect(ctx, cli->app_problems);
 	rg_close(ctx);
+	json_decref(cli->app_problems);
+	cli->app_problems = NULL;
 	if (!r) {
 		cli_error("out of memory");
 		return CLI_EXIT_ERROR;

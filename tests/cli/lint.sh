@@ -97,6 +97,21 @@ expect_rc 1 "lint bad plugin arguments"
 expect_out 'badargs\.conf:4: ' "missing policy= argument: file:line"
 expect_out 'badargs\.conf:5: ' "unexpected argument: file:line"
 
+# rolegated's sections: what only the whole file shows is checked too.
+cat >"$T/routes.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_PLUGINS
+[service desk]
+stack = required permit
+[route broken]
+service = nosuch
+action = ticket.view
+CONF
+run -c "$T/routes.conf" lint
+expect_rc 1 "lint a route with no path and an unknown service"
+expect_out 'routes\.conf:[0-9]+: \[route broken\] has no path' "route without a path: file:line"
+expect_out "unknown service 'nosuch'" "route naming an unknown service"
+
 run -c "$T/nonexistent.conf" lint
 expect_rc 2 "lint an unreadable config"
 expect_no_out . "unreadable: nothing on stdout"
