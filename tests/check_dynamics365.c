@@ -398,14 +398,6 @@ static void shipped_teardown(void)
 	tu_env_teardown(&shipped);
 }
 
-static const rg_service *service(const rg_context *ctx, const char *name)
-{
-	const rg_service *svc = rg_service_find(ctx, name);
-
-	ck_assert_msg(svc, "no service %s%s", name, tu_diag_dump(ctx));
-	return svc;
-}
-
 /* ---- The shipped policies load cleanly -------------------------------- */
 
 static const struct version *const versions[] = {&v2021, &v2019};
@@ -413,7 +405,7 @@ static const struct version *const versions[] = {&v2021, &v2019};
 START_TEST(test_shipped_loads)
 {
 	const struct version *v = versions[_i];
-	const rg_service *svc = service(shipped.ctx, v->service);
+	const rg_service *svc = tu_service(shipped.ctx, v->service);
 	rg_entry_info e;
 
 	ck_assert_uint_eq(rg_entry_count(svc), 1);
@@ -450,7 +442,7 @@ START_TEST(test_role_registry)
 {
 	const struct version *v = versions[(size_t)_i / NROLES];
 	int r = _i % NROLES;
-	const rg_service *svc = service(shipped.ctx, v->service);
+	const rg_service *svc = tu_service(shipped.ctx, v->service);
 	long idx = rg_role_find(svc, role_ids[r]);
 	char want[256] = "", got[256] = "";
 	rg_role_info info;
@@ -482,7 +474,7 @@ START_TEST(test_privilege_registry)
 {
 	const struct version *v = versions[_i % 2];
 	const struct priv_row *p = &privs[(size_t)_i / 2];
-	const rg_service *svc = service(shipped.ctx, v->service);
+	const rg_service *svc = tu_service(shipped.ctx, v->service);
 	long idx = rg_privilege_find(svc, p->id);
 	const char *req = v == &v2021 ? p->req2021 : NULL;
 	rg_privilege_info info;
@@ -1174,7 +1166,7 @@ static void open_depth_policy(void)
 	        "[service " SVC_2021 "]\n"
 	        "stack = required dynamics365 policy=" POLICY " tenant=%s\n",
 	        tenant);
-	svc = service(priv.ctx, SVC_2021);
+	svc = tu_service(priv.ctx, SVC_2021);
 	ck_assert_int_eq(rg_entry_at(svc, 0, &e), RG_OK);
 	ck_assert_msg(e.status == RG_OK, "private policy: %s%s", e.error,
 	              tu_diag_dump(priv.ctx));
@@ -1332,7 +1324,7 @@ static int open_files(const char *policy, const char *tenant)
 	        "[service " SVC_2021 "]\n"
 	        "stack = required dynamics365 policy=" POLICY "%s\n",
 	        tenant ? " tenant=" TENANT : "");
-	svc = service(priv.ctx, SVC_2021);
+	svc = tu_service(priv.ctx, SVC_2021);
 	ck_assert_uint_eq(rg_entry_count(svc), 1);
 	ck_assert_int_eq(rg_entry_at(svc, 0, &e), RG_OK);
 	return e.status;
@@ -1537,7 +1529,7 @@ START_TEST(test_bad_args)
 	tu_open(&priv,
 	        "[service " SVC_2021 "]\nstack = required dynamics365 %s\n",
 	        c->args);
-	svc = service(priv.ctx, SVC_2021);
+	svc = tu_service(priv.ctx, SVC_2021);
 	ck_assert_int_eq(rg_entry_at(svc, 0, &e), RG_OK);
 	ck_assert_msg(e.status != RG_OK, "%s: entry loaded", c->what);
 	ck_assert_msg(tu_diag_find(priv.ctx, c->msg, NULL) >= 0,

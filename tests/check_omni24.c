@@ -122,10 +122,7 @@ static void shipped_teardown(void)
 
 static const rg_service *omni24_service(const rg_context *ctx)
 {
-	const rg_service *svc = rg_service_find(ctx, SERVICE);
-
-	ck_assert_msg(svc, "no service %s%s", SERVICE, tu_diag_dump(ctx));
-	return svc;
+	return tu_service(ctx, SERVICE);
 }
 
 /* rg_check() with subject and request attributes. */

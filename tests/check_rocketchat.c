@@ -227,14 +227,6 @@ static void shipped_teardown(void)
 	tu_env_teardown(&shipped);
 }
 
-static const rg_service *service(const rg_context *ctx, const char *name)
-{
-	const rg_service *svc = rg_service_find(ctx, name);
-
-	ck_assert_msg(svc, "no service %s%s", name, tu_diag_dump(ctx));
-	return svc;
-}
-
 /* ---- Registry ---------------------------------------------------------- */
 
 START_TEST(test_shipped_loads)
@@ -243,7 +235,7 @@ START_TEST(test_shipped_loads)
 	size_t i;
 
 	for (i = 0; i < NELEMS(names); i++) {
-		const rg_service *svc = service(shipped.ctx, names[i]);
+		const rg_service *svc = tu_service(shipped.ctx, names[i]);
 		rg_entry_info e;
 
 		ck_assert_uint_eq(rg_entry_count(svc), 1);
@@ -255,12 +247,13 @@ START_TEST(test_shipped_loads)
 	ck_assert_msg(tu_diag_find(shipped.ctx, "rocketchat", NULL) < 0,
 	              "rocketchat diagnostics:%s", tu_diag_dump(shipped.ctx));
 	/* Community: no livechat-monitor, no Enterprise rows. */
-	ck_assert_uint_eq(rg_role_count(service(shipped.ctx, SVC_ENT)), NROLES);
-	ck_assert_uint_eq(rg_role_count(service(shipped.ctx, SVC_COM)),
+	ck_assert_uint_eq(rg_role_count(tu_service(shipped.ctx, SVC_ENT)),
+	                  NROLES);
+	ck_assert_uint_eq(rg_role_count(tu_service(shipped.ctx, SVC_COM)),
 	                  NROLES - 1);
-	ck_assert_uint_eq(rg_privilege_count(service(shipped.ctx, SVC_ENT)),
+	ck_assert_uint_eq(rg_privilege_count(tu_service(shipped.ctx, SVC_ENT)),
 	                  NPRIVS);
-	ck_assert_uint_eq(rg_privilege_count(service(shipped.ctx, SVC_COM)),
+	ck_assert_uint_eq(rg_privilege_count(tu_service(shipped.ctx, SVC_COM)),
 	                  NPRIVS - NENTERPRISE_PRIVS);
 }
 END_TEST
@@ -281,7 +274,7 @@ START_TEST(test_role_registry)
 	const struct role_row *row = &roles[_i / 2];
 	int community = _i % 2;
 	const rg_service *svc =
-	    service(shipped.ctx, community ? SVC_COM : SVC_ENT);
+	    tu_service(shipped.ctx, community ? SVC_COM : SVC_ENT);
 	long idx = rg_role_find(svc, row->id);
 	rg_role_info info;
 
@@ -308,7 +301,7 @@ START_TEST(test_privilege_registry)
 	const struct priv_row *row = &privs[_i / 2];
 	int community = _i % 2;
 	const rg_service *svc =
-	    service(shipped.ctx, community ? SVC_COM : SVC_ENT);
+	    tu_service(shipped.ctx, community ? SVC_COM : SVC_ENT);
 	long idx = rg_privilege_find(svc, row->id);
 	rg_privilege_info info;
 	size_t r;
@@ -786,7 +779,7 @@ static int entry_status(const char *svc_name)
 {
 	rg_entry_info e;
 
-	ck_assert_int_eq(rg_entry_at(service(priv.ctx, svc_name), 0, &e),
+	ck_assert_int_eq(rg_entry_at(tu_service(priv.ctx, svc_name), 0, &e),
 	                 RG_OK);
 	return e.status;
 }
@@ -969,9 +962,10 @@ START_TEST(test_base_ok)
 	ck_assert_int_eq(d.result, RG_DENY);
 	check(priv.ctx, "rc-community", "@admin", ANALYTICS, NULL, &d);
 	ck_assert_int_eq(d.result, RG_ALLOW);
-	ck_assert_uint_eq(rg_role_count(service(priv.ctx, "rc-community")), 3);
-	ck_assert_uint_eq(rg_privilege_count(service(priv.ctx, "rc-community")),
+	ck_assert_uint_eq(rg_role_count(tu_service(priv.ctx, "rc-community")),
 	                  3);
+	ck_assert_uint_eq(
+	    rg_privilege_count(tu_service(priv.ctx, "rc-community")), 3);
 }
 END_TEST
 
@@ -999,7 +993,8 @@ START_TEST(test_custom_role)
 	      (const char *const[]){"department=sales", NULL}, &d);
 	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
 	ck_assert_int_lt(
-	    rg_role_find(service(priv.ctx, "rc-community"), "supervisor"), 0);
+	    rg_role_find(tu_service(priv.ctx, "rc-community"), "supervisor"),
+	    0);
 	rc =
 	    check(priv.ctx, "rc-community", "@supervisor", ANALYTICS, NULL, &d);
 	ck_assert_int_eq(rc, RG_ENOROLE);

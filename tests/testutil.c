@@ -461,3 +461,11 @@ void tu_open_shipped(struct tu_env *env)
 	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", conf, env->errbuf);
 	free(conf);
 }
+
+const rg_service *tu_service(const rg_context *ctx, const char *name)
+{
+	const rg_service *svc = rg_service_find(ctx, name);
+
+	ck_assert_msg(svc, "no service %s%s", name, tu_diag_dump(ctx));
+	return svc;
+}

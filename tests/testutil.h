@@ -144,4 +144,7 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
  * plugins, without a directory; fails the test when it does not open. */
 void tu_open_shipped(struct tu_env *env);
 
+/* The service NAME of ctx; fails the test, with the diagnostics, if none. */
+const rg_service *tu_service(const rg_context *ctx, const char *name);
+
 #endif /* ROLEGATE_TESTUTIL_H */
