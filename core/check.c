@@ -256,8 +256,7 @@ int rg_subject_roles(const rg_context *ctx, const char *service,
 	struct rg_subject_view sv;
 	rg_plugin_request preq;
 	rg_decision d;
-	size_t pos = 0;
-	uint32_t r;
+	size_t pos = 0, w;
 	int rc;
 
 	if (!ctx || !service || !subject || !buf || !len)
@@ -271,26 +270,30 @@ int rg_subject_roles(const rg_context *ctx, const char *service,
 		return rc;
 	memset(&preq, 0, sizeof(preq));
 	preq.view = sv.ss;
-	for (r = 0; r < RG_MAX_ROLES && rc == RG_OK; r++) {
-		const char *id;
-		size_t n;
+	/* Any stack entry resolves ids: they are the service's. */
+	preq.handle = svc->nentries ? svc->entries[0] : NULL;
+	for (w = 0; preq.handle && w < RG_ROLE_WORDS && rc == RG_OK; w++) {
+		uint64_t m = sv.roles.w[w];
 
-		if (!rg_roleset_has(&sv.roles, r))
-			continue;
-		/* Any stack entry resolves ids: they are the service's. */
-		preq.handle = svc->nentries ? svc->entries[0] : NULL;
-		id = preq.handle ? rg_request_role_id(&preq, (long)r) : NULL;
-		if (!id)
-			continue;
-		n = strlen(id);
-		if (pos + (pos ? 1 : 0) + n + 1 > len) {
-			rc = RG_ELIMIT;
-			break;
+		/* Only the set bits: a subject holds a handful of roles. */
+		for (; m && rc == RG_OK; m &= m - 1) {
+			uint32_t r = (uint32_t)(w * RG_BITSET_WORD_BITS +
+			                        (size_t)__builtin_ctzll(m));
+			const char *id = rg_request_role_id(&preq, (long)r);
+			size_t n;
+
+			if (!id)
+				continue;
+			n = strlen(id);
+			if (pos + (pos ? 1 : 0) + n + 1 > len) {
+				rc = RG_ELIMIT;
+				break;
+			}
+			if (pos)
+				buf[pos++] = ',';
+			memcpy(buf + pos, id, n + 1);
+			pos += n;
 		}
-		if (pos)
-			buf[pos++] = ',';
-		memcpy(buf + pos, id, n + 1);
-		pos += n;
 	}
 	rg_subject_release(ctx, &sv);
 	return rc;
