@@ -20,7 +20,6 @@
 #include <rolegate/plugin.h>
 #include <rolegate/rolegate.h>
 
-#define RG_PRIV_WORDS (RG_MAX_PRIVILEGES / RG_BITSET_WORD_BITS)
 #define RG_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
 #define RG_MSG_MAX    1024 /* one log line or diagnostic */
 

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          1
+#define RG_PLUGIN_ABI_MINOR          2
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -54,6 +54,7 @@ extern "C" {
 #define RG_MAX_ROLES        512
 #define RG_MAX_PRIVILEGES   1024
 #define RG_BITSET_WORD_BITS 64
+#define RG_PRIV_WORDS       (RG_MAX_PRIVILEGES / RG_BITSET_WORD_BITS)
 
 /* A set of role indexes of one service. */
 typedef struct rg_roleset {
@@ -167,6 +168,32 @@ struct rg_plugin {
 	int (*custom_role)(const void *state, const rg_plugin_handle *h,
 	                   const char *id, const uint32_t *privs, size_t n,
 	                   char *reason, size_t reason_size);
+
+	/*
+	 * (1.2) Answers, in one call, every request of one subject that
+	 * carries no request attributes: for each privilege p declared in
+	 * the service, set bit p of allow when decide() would answer ALLOW
+	 * for (this subject, p, no request attributes), bit p of deny when it
+	 * would answer DENY; a privilege in neither is ABSTAIN.  The arrays
+	 * have RG_PRIV_WORDS words, zeroed by the core.  req is what decide()
+	 * would get without the action: handle, service, user, roles,
+	 * subject_attrs and view are set; action is -1, action_id NULL and
+	 * there are no request attributes.
+	 *
+	 * The core calls it while it builds a directory snapshot, once per
+	 * directory user, and keeps what the stack makes of the answers in a
+	 * decision table: a later check of that user without request
+	 * attributes and without a reason (RG_CHECK_NO_REASON) is then a bit
+	 * test.  So the answers must be exactly decide()'s, and may depend
+	 * on nothing but the plugin's state, req and the snapshot (rg_fact());
+	 * a plugin whose decisions depend on anything else (the time, a
+	 * remote service) leaves this NULL.  Return RG_OK, or an error (or a
+	 * subject decide() would answer ERROR for): the core then has no
+	 * table for that subject and asks decide() each time.  Same threading
+	 * rules as decide().  NULL: not supported.
+	 */
+	int (*subject_answers)(const void *state, const rg_plugin_request *req,
+	                       uint64_t *allow, uint64_t *deny);
 };
 
 /* ---- Helpers the core offers plugins ---------------------------------- */
