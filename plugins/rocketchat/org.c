@@ -10,7 +10,7 @@
  *   ("department", ID, "name")       the department exists (when given)
  *   ("setting", "default_max_chats", "value")
  * Fact lookups take NUL-terminated names; ids are shorter than RG_ID_MAX
- * (rc_valid_id()), so a stack buffer holds a copy.
+ * (rc_valid_id()), so a stack buffer holds a copy when one is needed.
  */
 #include <string.h>
 
@@ -29,16 +29,36 @@ void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
 {
 	org->req = req;
 	org->tenant = tenant;
-	if (rg_fact_count(req, FACT_UNIT) + rg_fact_count(req, FACT_DEPARTMENT))
-		org->source = RC_ORG_DIRECTORY;
-	else if (tenant->loaded)
-		org->source = RC_ORG_TENANT;
-	else
-		org->source = RC_ORG_NONE;
+	org->resolved = 0;
+	org->units = 0;
+	org->source = RC_ORG_NONE;
 }
 
-const char *rc_org_source_name(const struct rc_org *org)
+/* Works the source out, once per decision. */
+static void resolve(struct rc_org *org)
 {
+	size_t units, departments;
+
+	if (org->resolved)
+		return;
+	org->resolved = 1;
+	units = rg_fact_count(org->req, FACT_UNIT);
+	departments = rg_fact_count(org->req, FACT_DEPARTMENT);
+	if (units + departments) {
+		org->source = RC_ORG_DIRECTORY;
+		org->units = units;
+	} else if (org->tenant->loaded) {
+		org->source = RC_ORG_TENANT;
+		org->units = org->tenant->nunits;
+	} else {
+		org->source = RC_ORG_NONE;
+		org->units = 0;
+	}
+}
+
+const char *rc_org_source_name(struct rc_org *org)
+{
+	resolve(org);
 	switch (org->source) {
 	case RC_ORG_DIRECTORY:
 		return "the directory";
@@ -49,41 +69,50 @@ const char *rc_org_source_name(const struct rc_org *org)
 	}
 }
 
-int rc_org_checked(const struct rc_org *org)
+int rc_org_from_directory(struct rc_org *org)
 {
+	resolve(org);
+	return org->source == RC_ORG_DIRECTORY;
+}
+
+int rc_org_checked(struct rc_org *org)
+{
+	resolve(org);
 	return org->source != RC_ORG_NONE;
 }
 
-int rc_org_has_units(const struct rc_org *org)
+int rc_org_has_units(struct rc_org *org)
 {
-	switch (org->source) {
-	case RC_ORG_DIRECTORY:
-		return rg_fact_count(org->req, FACT_UNIT) > 0;
-	case RC_ORG_TENANT:
-		return org->tenant->nunits > 0;
-	default:
-		return 0;
-	}
+	resolve(org);
+	return org->units > 0;
 }
 
-/* Copies the len bytes at id into buf; 0 when they do not fit. */
-static int id_copy(char buf[RG_ID_MAX], const char *id, size_t len)
+/*
+ * The len bytes at id as a NUL-terminated name: id itself when it ends
+ * there (a request's department), else a copy in buf; NULL when it does
+ * not fit.
+ */
+static const char *id_name(char buf[RG_ID_MAX], const char *id, size_t len)
 {
 	if (len >= RG_ID_MAX)
-		return 0;
+		return NULL;
+	if (id[len] == '\0')
+		return id;
 	memcpy(buf, id, len);
 	buf[len] = '\0';
-	return 1;
+	return buf;
 }
 
-int rc_org_unit(const struct rc_org *org, const char *id, size_t len)
+int rc_org_unit(struct rc_org *org, const char *id, size_t len)
 {
-	char name[RG_ID_MAX];
+	char buf[RG_ID_MAX];
+	const char *name;
 
+	resolve(org);
 	switch (org->source) {
 	case RC_ORG_DIRECTORY:
-		return id_copy(name, id, len) &&
-		       rg_fact(org->req, FACT_UNIT, name, FACT_NAME) != NULL;
+		name = id_name(buf, id, len);
+		return name && rg_fact(org->req, FACT_UNIT, name, FACT_NAME);
 	case RC_ORG_TENANT:
 		return rc_tenant_unit(org->tenant, id, len) != NULL;
 	default:
@@ -91,20 +120,25 @@ int rc_org_unit(const struct rc_org *org, const char *id, size_t len)
 	}
 }
 
+/*
+ * A department exists when the directory has any fact of it.  Its unit
+ * and limit are needed anyway; its name only when it has neither.
+ */
 static enum rc_dept_lookup directory_department(const struct rc_org *org,
                                                 const char *id, size_t len,
                                                 struct rc_dept *out,
                                                 const char **bad)
 {
-	char name[RG_ID_MAX];
-	const char *max, *label;
+	char buf[RG_ID_MAX];
+	const char *name = id_name(buf, id, len);
+	const char *max;
 
-	if (!id_copy(name, id, len))
+	if (!name)
 		return RC_DEPT_UNKNOWN;
-	label = rg_fact(org->req, FACT_DEPARTMENT, name, FACT_NAME);
 	out->unit = rg_fact(org->req, FACT_DEPARTMENT, name, FACT_UNIT);
 	max = rg_fact(org->req, FACT_DEPARTMENT, name, FACT_MAX_CHATS);
-	if (!label && !out->unit && !max)
+	if (!out->unit && !max &&
+	    !rg_fact(org->req, FACT_DEPARTMENT, name, FACT_NAME))
 		return RC_DEPT_UNKNOWN;
 	out->known = 1;
 	if (max && !rc_parse_count(max, &out->max_chats)) {
@@ -114,13 +148,14 @@ static enum rc_dept_lookup directory_department(const struct rc_org *org,
 	return RC_DEPT_FOUND;
 }
 
-enum rc_dept_lookup rc_org_department(const struct rc_org *org, const char *id,
+enum rc_dept_lookup rc_org_department(struct rc_org *org, const char *id,
                                       size_t len, struct rc_dept *out,
                                       const char **bad)
 {
 	const struct rc_department *d;
 
 	memset(out, 0, sizeof(*out));
+	resolve(org);
 	switch (org->source) {
 	case RC_ORG_DIRECTORY:
 		return directory_department(org, id, len, out, bad);

@@ -29,8 +29,15 @@ enum rc_org_source {
 	RC_ORG_DIRECTORY, /* the directory's facts */
 };
 
+/*
+ * Which source applies costs two fact counts, and many decisions need
+ * none (no department, a directory user's own lists): it is worked out on
+ * first use, so the functions below take the org non-const.
+ */
 struct rc_org {
 	enum rc_org_source source;
+	int resolved; /* source and units are set */
+	size_t units; /* units of the source */
 	const rg_plugin_request *req;
 	const struct rc_tenant *tenant;
 };
@@ -49,27 +56,31 @@ enum rc_dept_lookup {
 	RC_DEPT_BAD,     /* the directory's max_chats is not a count */
 };
 
+/* Looks nothing up yet. */
 void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
                  const struct rc_tenant *tenant);
 
 /* "the directory", "the tenant file" or "no tenant file", for reasons. */
-const char *rc_org_source_name(const struct rc_org *org);
+const char *rc_org_source_name(struct rc_org *org);
+
+/* 1 when the source is the directory. */
+int rc_org_from_directory(struct rc_org *org);
 
 /* 1 when units and departments can be checked against a source. */
-int rc_org_checked(const struct rc_org *org);
+int rc_org_checked(struct rc_org *org);
 
 /* 1 when the workspace has at least one unit. */
-int rc_org_has_units(const struct rc_org *org);
+int rc_org_has_units(struct rc_org *org);
 
 /* 1 when the len bytes at id (a valid id) name a unit of the source. */
-int rc_org_unit(const struct rc_org *org, const char *id, size_t len);
+int rc_org_unit(struct rc_org *org, const char *id, size_t len);
 
 /*
  * Looks the department whose id is the len bytes at id (a valid id) up.
  * Without a source every department is found, in no unit, with no limit.
  * *bad gets the directory's value when it is RC_DEPT_BAD.
  */
-enum rc_dept_lookup rc_org_department(const struct rc_org *org, const char *id,
+enum rc_dept_lookup rc_org_department(struct rc_org *org, const char *id,
                                       size_t len, struct rc_dept *out,
                                       const char **bad);
 

@@ -80,6 +80,7 @@
  *	edition ("custom roles need the Enterprise edition") and accepts any
  *	set of declared permissions in the Enterprise edition.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,15 @@ struct rocketchat {
 	/* Role indexes (monitor is -1 in Community), privilege indexes. */
 	long admin, manager, monitor, agent;
 	long queue, take;
+	/*
+	 * The service's roles and privileges once this plugin declared its
+	 * own, and for each of those privileges the plugin's roles granting
+	 * it.  Neither changes later: only a role's owner grants through it,
+	 * and roles declared later (other plugins', then custom roles) are
+	 * indexed after these.
+	 */
+	size_t nroles, nprivs;
+	rg_roleset *granted_by; /* nprivs sets */
 };
 
 /* ---- Arguments --------------------------------------------------------- */
@@ -204,6 +214,7 @@ static void rc_close(void *state)
 	if (!st)
 		return;
 	rc_tenant_free(&st->tenant);
+	free(st->granted_by);
 	free(st);
 }
 
@@ -459,6 +470,37 @@ static int rc_resolve_ids(struct rocketchat *st, rg_plugin_handle *h)
 	return rc;
 }
 
+/*
+ * Counts the service's roles and privileges as they stand, and notes which
+ * of this plugin's roles grant each privilege: decisions then read one set
+ * where they would ask the registry role by role.
+ */
+static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
+{
+	const rg_roleset *own = rg_own_roles(h);
+	size_t p;
+	uint32_t r;
+
+	while (rg_role_id(h, (uint32_t)st->nroles))
+		st->nroles++;
+	while (rg_privilege_id(h, (uint32_t)st->nprivs))
+		st->nprivs++;
+	st->granted_by =
+	    calloc(st->nprivs ? st->nprivs : 1, sizeof(*st->granted_by));
+	if (!st->granted_by) {
+		rg_plugin_error(h, NULL, 0, "out of memory");
+		return RG_ENOMEM;
+	}
+	for (r = 0; r < st->nroles && r < RG_MAX_ROLES; r++) {
+		if (!rg_roleset_has(own, r))
+			continue;
+		for (p = 0; p < st->nprivs; p++)
+			if (rg_role_has_privilege(h, r, (uint32_t)p))
+				rg_roleset_add(&st->granted_by[p], r);
+	}
+	return RG_OK;
+}
+
 static int rc_declare(void *state, rg_plugin_handle *h)
 {
 	struct rocketchat *st = state;
@@ -486,6 +528,8 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 		rc = rg_policy_load(h, st->policy, &hooks, &rd);
 	if (rc == RG_OK)
 		rc = rc_resolve_ids(st, h);
+	if (rc == RG_OK)
+		rc = rc_index_grants(st, h);
 	for (i = 0; i < rd.nmarks; i++)
 		free(rd.marks[i].id);
 	free(rd.marks);
@@ -496,7 +540,7 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 
 /* ---- Attributes -------------------------------------------------------- */
 
-/* The attributes a decision may consult, checked once. */
+/* The attributes a decision may consult, read once and checked once. */
 struct rc_attrs {
 	struct rc_org org;      /* where units and departments come from */
 	const char *department; /* request department, or NULL */
@@ -509,17 +553,143 @@ struct rc_attrs {
 	const char *departments; /* subject's departments, or NULL */
 };
 
-/* 1 when the comma-separated list holds the id. */
-static int rc_list_has(const char *list, const char *id)
+/* The attributes the plugin reads, request and subject. */
+enum { RQ_DEPARTMENT, RQ_OPEN_CHATS, RQ_COUNT };
+enum { SJ_STATUS, SJ_MAX_CHATS, SJ_UNITS, SJ_DEPARTMENTS, SJ_COUNT };
+
+static const char *const rc_request_keys[RQ_COUNT] = {
+    [RQ_DEPARTMENT] = RC_ATTR_DEPARTMENT,
+    [RQ_OPEN_CHATS] = RC_ATTR_OPEN_CHATS,
+};
+
+static const char *const rc_subject_keys[SJ_COUNT] = {
+    [SJ_STATUS] = RC_SUBJ_STATUS,
+    [SJ_MAX_CHATS] = RC_SUBJ_MAX_CHATS,
+    [SJ_UNITS] = RC_SUBJ_UNITS,
+    [SJ_DEPARTMENTS] = RC_SUBJ_DEPARTMENTS,
+};
+
+/* No key of a list: its slot functions answer this. */
+#define RC_NO_SLOT (-1)
+
+/* The slot of a request attribute key; its first letter picks it. */
+static int rc_request_slot(const char *key)
+{
+	switch (key[0]) {
+	case 'd':
+		return RQ_DEPARTMENT;
+	case 'o':
+		return RQ_OPEN_CHATS;
+	default:
+		return RC_NO_SLOT;
+	}
+}
+
+static int rc_subject_slot(const char *key)
+{
+	switch (key[0]) {
+	case 's':
+		return SJ_STATUS;
+	case 'm':
+		return SJ_MAX_CHATS;
+	case 'u':
+		return SJ_UNITS;
+	case 'd':
+		return SJ_DEPARTMENTS;
+	default:
+		return RC_NO_SLOT;
+	}
+}
+
+/*
+ * Reads nkeys keys in one pass over attrs, where rg_attr_get() would walk
+ * them once per key; the result is the same: the first attribute with a
+ * key gives its value (even a NULL one).  slot() names the only key an
+ * attribute may be, so that each attribute costs at most one strcmp;
+ * inlined, so that slot() is too.
+ */
+static inline __attribute__((always_inline)) void
+rc_gather(const rg_attr *attrs, size_t n, const char *const *keys, int nkeys,
+          int (*slot)(const char *), const char **out)
+{
+	unsigned todo = (1u << nkeys) - 1;
+	size_t i;
+	int k;
+
+	for (k = 0; k < nkeys; k++)
+		out[k] = NULL;
+	for (i = 0; i < n && todo; i++) {
+		const char *key = attrs[i].key;
+
+		if (!key)
+			continue;
+		k = slot(key);
+		if (k == RC_NO_SLOT || !((todo >> k) & 1u) ||
+		    strcmp(key, keys[k]))
+			continue;
+		out[k] = attrs[i].value;
+		todo &= ~(1u << k);
+	}
+}
+
+/* 1 when the comma-separated list holds the id (of length idlen). */
+static int rc_list_has_n(const char *list, const char *id, size_t idlen)
 {
 	const char *cur = rc_list_begin(list);
 	const char *item;
 	size_t len;
 
 	while (rc_list_next(&cur, &item, &len))
-		if (len == strlen(id) && !strncmp(item, id, len))
+		if (len == idlen && !memcmp(item, id, len))
 			return 1;
 	return 0;
+}
+
+static int rc_list_has(const char *list, const char *id)
+{
+	return list && rc_list_has_n(list, id, strlen(id));
+}
+
+static int rc_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A character of an id, as rc_valid_id() says. */
+static int rc_id_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_' ||
+	       c == ':';
+}
+
+/*
+ * 1 when every item of the list is an id: what rc_list_next() and
+ * rc_valid_id() say item by item, in one pass over the text.
+ */
+static int rc_list_ids_valid(const char *list)
+{
+	const char *s = rc_list_begin(list);
+
+	if (!s)
+		return 1; /* no item at all */
+	for (;;) {
+		const char *item;
+
+		while (rc_is_blank(*s))
+			s++;
+		item = s;
+		while (rc_id_char(*s))
+			s++;
+		if (s == item || (size_t)(s - item) >= RG_ID_MAX)
+			return 0;
+		while (rc_is_blank(*s))
+			s++;
+		if (*s == '\0')
+			return 1;
+		if (*s != ',')
+			return 0;
+		s++;
+	}
 }
 
 /*
@@ -529,7 +699,7 @@ static int rc_list_has(const char *list, const char *id)
  * memberships, which name what it has: only an ad-hoc subject's are
  * looked up.
  */
-static int rc_check_list(const rg_plugin_request *req, const struct rc_org *org,
+static int rc_check_list(const rg_plugin_request *req, struct rc_org *org,
                          const char *attr, const char *list, int units,
                          rg_plugin_answer *ans)
 {
@@ -538,6 +708,16 @@ static int rc_check_list(const rg_plugin_request *req, const struct rc_org *org,
 	const char *item;
 	size_t len;
 
+	if (req->user || !rc_org_checked(org)) {
+		if (rc_list_ids_valid(list))
+			return 1;
+		rg_answer(ans,
+		          "subject attribute %s='%s' is not a "
+		          "comma-separated list of %s ids",
+		          attr, list, what);
+		return 0;
+	}
+	/* Item by item, so that the first bad item is the one reported. */
 	while (rc_list_next(&cur, &item, &len)) {
 		int known;
 
@@ -548,8 +728,6 @@ static int rc_check_list(const rg_plugin_request *req, const struct rc_org *org,
 			          attr, list, what);
 			return 0;
 		}
-		if (!rc_org_checked(org) || req->user)
-			continue;
 		if (units) {
 			known = rc_org_unit(org, item, len);
 		} else {
@@ -583,27 +761,17 @@ static int rc_check_count(const char *kind, const char *attr, const char *value,
 }
 
 /*
- * A directory user's department memberships are departments of the
- * directory, even those it keeps no unit or limit for (and so no fact).
+ * Reads the request's department d.  A directory user's department
+ * memberships are departments of the directory, even those it keeps no
+ * unit or limit for (and so no fact).
  */
-static int rc_member_of(const rg_plugin_request *req, const char *department)
-{
-	return req->user &&
-	       rc_list_has(rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                               RC_SUBJ_DEPARTMENTS),
-	                   department);
-}
-
 static int rc_read_department(const rg_plugin_request *req, struct rc_attrs *a,
-                              rg_plugin_answer *ans)
+                              const char *d, rg_plugin_answer *ans)
 {
-	const char *d =
-	    rg_attr_get(req->attrs, req->nattrs, RC_ATTR_DEPARTMENT);
+	size_t len = strlen(d);
 	const char *bad = NULL;
 
-	if (!d)
-		return 1;
-	if (!rc_valid_id(d, strlen(d))) {
+	if (!rc_valid_id(d, len)) {
 		rg_answer(ans,
 		          "request attribute department='%s' is not a "
 		          "department id",
@@ -611,11 +779,11 @@ static int rc_read_department(const rg_plugin_request *req, struct rc_attrs *a,
 		return 0;
 	}
 	a->department = d;
-	switch (rc_org_department(&a->org, d, strlen(d), &a->dept, &bad)) {
+	switch (rc_org_department(&a->org, d, len, &a->dept, &bad)) {
 	case RC_DEPT_FOUND:
 		return 1;
 	case RC_DEPT_UNKNOWN:
-		if (rc_member_of(req, d))
+		if (req->user && rc_list_has_n(a->departments, d, len))
 			return 1; /* in no unit and with no limit */
 		break;
 	case RC_DEPT_BAD:
@@ -632,60 +800,63 @@ static int rc_read_department(const rg_plugin_request *req, struct rc_attrs *a,
 	return 0;
 }
 
-static int rc_read_status(const rg_plugin_request *req, struct rc_attrs *a,
+static int rc_read_status(struct rc_attrs *a, const char *status,
                           rg_plugin_answer *ans)
 {
-	a->status = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                        RC_SUBJ_STATUS);
-	if (!a->status)
+	a->status = status;
+	if (!status)
 		return 1;
-	if (!strcmp(a->status, RC_STATUS_AVAILABLE)) {
+	if (!strcmp(status, RC_STATUS_AVAILABLE)) {
 		a->available = 1;
 		return 1;
 	}
-	if (!strcmp(a->status, RC_STATUS_UNAVAILABLE))
+	if (!strcmp(status, RC_STATUS_UNAVAILABLE))
 		return 1;
 	rg_answer(ans,
 	          "subject attribute status='%s': expected available or "
 	          "unavailable",
-	          a->status);
+	          status);
 	return 0;
 }
 
 /*
- * Checks every attribute the plugin knows, whatever the action: a value
- * that cannot be trusted denies (fail closed) with a reason naming it.
- * Attributes the plugin does not know are left to other plugins.
+ * Reads every attribute the plugin knows, in one pass over each list, and
+ * checks them whatever the action: a value that cannot be trusted denies
+ * (fail closed) with a reason naming it.  They are checked in a fixed
+ * order, so that the reason names the first bad one.  Attributes the
+ * plugin does not know are left to other plugins.
  */
 static int rc_read_attrs(const struct rocketchat *st,
                          const rg_plugin_request *req, struct rc_attrs *a,
                          rg_plugin_answer *ans)
 {
-	const char *v;
+	const char *rq[RQ_COUNT], *sj[SJ_COUNT];
 
 	memset(a, 0, sizeof(*a));
 	a->open_chats = -1;
 	rc_org_init(&a->org, req, &st->tenant);
-	if (!rc_read_department(req, a, ans))
+	rc_gather(req->attrs, req->nattrs, rc_request_keys, RQ_COUNT,
+	          rc_request_slot, rq);
+	rc_gather(req->subject_attrs, req->nsubject_attrs, rc_subject_keys,
+	          SJ_COUNT, rc_subject_slot, sj);
+	a->departments = sj[SJ_DEPARTMENTS];
+	a->units = sj[SJ_UNITS];
+	if (rq[RQ_DEPARTMENT] &&
+	    !rc_read_department(req, a, rq[RQ_DEPARTMENT], ans))
 		return 0;
-	v = rg_attr_get(req->attrs, req->nattrs, RC_ATTR_OPEN_CHATS);
-	if (v && !rc_check_count("request", RC_ATTR_OPEN_CHATS, v,
-	                         &a->open_chats, ans))
+	if (rq[RQ_OPEN_CHATS] &&
+	    !rc_check_count("request", RC_ATTR_OPEN_CHATS, rq[RQ_OPEN_CHATS],
+	                    &a->open_chats, ans))
 		return 0;
-	if (!rc_read_status(req, a, ans))
+	if (!rc_read_status(a, sj[SJ_STATUS], ans))
 		return 0;
-	v = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                RC_SUBJ_MAX_CHATS);
-	if (v && !rc_check_count("subject", RC_SUBJ_MAX_CHATS, v, &a->max_chats,
-	                         ans))
+	if (sj[SJ_MAX_CHATS] &&
+	    !rc_check_count("subject", RC_SUBJ_MAX_CHATS, sj[SJ_MAX_CHATS],
+	                    &a->max_chats, ans))
 		return 0;
-	a->units =
-	    rg_attr_get(req->subject_attrs, req->nsubject_attrs, RC_SUBJ_UNITS);
 	if (a->units &&
 	    !rc_check_list(req, &a->org, RC_SUBJ_UNITS, a->units, 1, ans))
 		return 0;
-	a->departments = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                             RC_SUBJ_DEPARTMENTS);
 	if (a->departments && !rc_check_list(req, &a->org, RC_SUBJ_DEPARTMENTS,
 	                                     a->departments, 0, ans))
 		return 0;
@@ -694,90 +865,124 @@ static int rc_read_attrs(const struct rocketchat *st,
 
 /* ---- Department scope -------------------------------------------------- */
 
+/* What a granting role's rule says of the request's department. */
+enum rc_rule {
+	RC_RULE_EVERY,         /* admin, manager: every department */
+	RC_RULE_NO_UNITS,      /* a monitor, in a tenant with no units */
+	RC_RULE_MONITOR_AGENT, /* a monitor who is an agent of it */
+	RC_RULE_MONITOR_UNIT,  /* a monitor of its unit */
+	RC_RULE_OTHER_UNIT,    /* a monitor of other units: refused */
+	RC_RULE_NO_UNIT,       /* a monitor, the department in no unit:
+	                          refused */
+	RC_RULE_UNLIMITED,     /* another role, another permission */
+	RC_RULE_QUEUE_AGENT,   /* the queue, to one of its agents */
+	RC_RULE_QUEUE_HIDDEN,  /* the queue, to anyone else: refused */
+};
+
+static int rc_rule_allows(enum rc_rule rule)
+{
+	return rule != RC_RULE_OTHER_UNIT && rule != RC_RULE_NO_UNIT &&
+	       rule != RC_RULE_QUEUE_HIDDEN;
+}
+
 /* A list attribute for a reason: "none" when empty or not given. */
 static const char *rc_shown(const char *list)
 {
 	return rc_list_begin(list) ? list : "none";
 }
 
-/* The monitor rule; 1 allows.  why gets the reason either way. */
-static int rc_monitor_may(const rg_plugin_request *req,
-                          const struct rc_attrs *a, char *why, size_t n)
+static enum rc_rule rc_monitor_rule(struct rc_attrs *a)
 {
-	const char *dep = a->department;
-	const char *pid = req->action_id;
-
-	if (!rc_org_has_units(&a->org)) {
-		snprintf(why, n,
-		         "livechat-monitor grants %s on department '%s': the "
-		         "tenant has no units (%s), so monitors are not "
-		         "restricted",
-		         pid, dep, rc_org_source_name(&a->org));
-		return 1;
-	}
-	if (rc_list_has(a->departments, dep)) {
-		snprintf(why, n,
-		         "livechat-monitor grants %s on department '%s': the "
-		         "monitor is one of its agents",
-		         pid, dep);
-		return 1;
-	}
-	if (a->dept.unit && rc_list_has(a->units, a->dept.unit)) {
-		snprintf(why, n,
-		         "livechat-monitor grants %s on department '%s' "
-		         "through the monitor's unit '%s'",
-		         pid, dep, a->dept.unit);
-		return 1;
-	}
-	if (a->dept.unit)
-		snprintf(why, n,
-		         "livechat-monitor grants %s, but department '%s' is "
-		         "in unit '%s', not one of the monitor's units (%s), "
-		         "and the monitor is not its agent",
-		         pid, dep, a->dept.unit, rc_shown(a->units));
-	else
-		snprintf(why, n,
-		         "livechat-monitor grants %s, but department '%s' is "
-		         "in no unit and the monitor is not its agent",
-		         pid, dep);
-	return 0;
+	if (!rc_org_has_units(&a->org))
+		return RC_RULE_NO_UNITS;
+	if (rc_list_has(a->departments, a->department))
+		return RC_RULE_MONITOR_AGENT;
+	if (a->dept.unit && rc_list_has(a->units, a->dept.unit))
+		return RC_RULE_MONITOR_UNIT;
+	return a->dept.unit ? RC_RULE_OTHER_UNIT : RC_RULE_NO_UNIT;
 }
 
-/* What role r's grant allows on the request's department; 1 allows. */
-static int rc_role_may(const struct rocketchat *st,
-                       const rg_plugin_request *req, const struct rc_attrs *a,
-                       uint32_t r, char *why, size_t n)
+/* What role r's grant allows on the request's department. */
+static enum rc_rule rc_role_rule(const struct rocketchat *st,
+                                 const rg_plugin_request *req,
+                                 struct rc_attrs *a, uint32_t r)
+{
+	if ((long)r == st->admin || (long)r == st->manager)
+		return RC_RULE_EVERY;
+	if ((long)r == st->monitor)
+		return rc_monitor_rule(a);
+	if (req->action != st->queue)
+		return RC_RULE_UNLIMITED;
+	return rc_list_has(a->departments, a->department)
+	           ? RC_RULE_QUEUE_AGENT
+	           : RC_RULE_QUEUE_HIDDEN;
+}
+
+/* Puts the reason of role r's rule into ans (not called when quiet). */
+static void rc_rule_reason(const rg_plugin_request *req, struct rc_attrs *a,
+                           uint32_t r, enum rc_rule rule, rg_plugin_answer *ans)
 {
 	/* r may be a custom role, past the declared roles: ask the request. */
 	const char *rid = rg_request_role_id(req, r);
 	const char *pid = req->action_id;
 	const char *dep = a->department;
 
-	if ((long)r == st->admin || (long)r == st->manager) {
-		snprintf(why, n,
-		         "%s grants %s on every department, '%s' included", rid,
-		         pid, dep);
-		return 1;
+	switch (rule) {
+	case RC_RULE_EVERY:
+		rg_answer(ans,
+		          "%s grants %s on every department, '%s' included",
+		          rid, pid, dep);
+		break;
+	case RC_RULE_NO_UNITS:
+		rg_answer(ans,
+		          "livechat-monitor grants %s on department '%s': the "
+		          "tenant has no units (%s), so monitors are not "
+		          "restricted",
+		          pid, dep, rc_org_source_name(&a->org));
+		break;
+	case RC_RULE_MONITOR_AGENT:
+		rg_answer(ans,
+		          "livechat-monitor grants %s on department '%s': the "
+		          "monitor is one of its agents",
+		          pid, dep);
+		break;
+	case RC_RULE_MONITOR_UNIT:
+		rg_answer(ans,
+		          "livechat-monitor grants %s on department '%s' "
+		          "through the monitor's unit '%s'",
+		          pid, dep, a->dept.unit);
+		break;
+	case RC_RULE_OTHER_UNIT:
+		rg_answer(ans,
+		          "livechat-monitor grants %s, but department '%s' is "
+		          "in unit '%s', not one of the monitor's units (%s), "
+		          "and the monitor is not its agent",
+		          pid, dep, a->dept.unit, rc_shown(a->units));
+		break;
+	case RC_RULE_NO_UNIT:
+		rg_answer(ans,
+		          "livechat-monitor grants %s, but department '%s' is "
+		          "in no unit and the monitor is not its agent",
+		          pid, dep);
+		break;
+	case RC_RULE_UNLIMITED:
+		rg_answer(ans, "%s grants %s; no department rule limits it",
+		          rid, pid);
+		break;
+	case RC_RULE_QUEUE_AGENT:
+		rg_answer(ans,
+		          "%s grants %s: the queue of department '%s' is "
+		          "visible to its agents, the subject among them",
+		          rid, pid, dep);
+		break;
+	case RC_RULE_QUEUE_HIDDEN:
+		rg_answer(
+		    ans,
+		    "%s grants %s, but the queue of department '%s' is "
+		    "visible only to its agents (subject departments: %s)",
+		    rid, pid, dep, rc_shown(a->departments));
+		break;
 	}
-	if ((long)r == st->monitor)
-		return rc_monitor_may(req, a, why, n);
-	if (req->action != st->queue) {
-		snprintf(why, n, "%s grants %s; no department rule limits it",
-		         rid, pid);
-		return 1;
-	}
-	if (rc_list_has(a->departments, dep)) {
-		snprintf(why, n,
-		         "%s grants %s: the queue of department '%s' is "
-		         "visible to its agents, the subject among them",
-		         rid, pid, dep);
-		return 1;
-	}
-	snprintf(why, n,
-	         "%s grants %s, but the queue of department '%s' is visible "
-	         "only to its agents (subject departments: %s)",
-	         rid, pid, dep, rc_shown(a->departments));
-	return 0;
 }
 
 /*
@@ -812,11 +1017,6 @@ static int rc_is_custom(const rg_plugin_request *req, uint32_t r)
 	return !rg_role_id(req->handle, r) && rg_request_role_id(req, r);
 }
 
-/*
- * A custom role has no prerequisites of its own, so rg_effective() alone
- * says whether it grants the action; a declared role may need another
- * granting role as a prerequisite (rc_blocked()).
- */
 /* The first role of s at or after r, or RG_MAX_ROLES. */
 static uint32_t rc_next(const rg_roleset *s, uint32_t r)
 {
@@ -830,6 +1030,34 @@ static uint32_t rc_next(const rg_roleset *s, uint32_t r)
 	return RG_MAX_ROLES;
 }
 
+/*
+ * Adds to out the custom roles of roles, and returns how many.  Only a
+ * role past those declared when this plugin declared can be one (roles
+ * declared before are indexed first, custom roles after every declared
+ * one), so a subject of declared roles costs no lookup.
+ */
+static unsigned rc_add_custom(const struct rocketchat *st,
+                              const rg_plugin_request *req,
+                              const rg_roleset *roles, rg_roleset *out)
+{
+	unsigned n = 0;
+	uint32_t r;
+
+	for (r = rc_next(roles, st->nroles); r < RG_MAX_ROLES;
+	     r = rc_next(roles, r + 1)) {
+		if (!rc_is_custom(req, r))
+			continue;
+		rg_roleset_add(out, r);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A custom role has no prerequisites of its own, so rg_effective() alone
+ * says whether it grants the action; a declared role may need another
+ * granting role as a prerequisite (rc_blocked()).
+ */
 static int rc_effective(const rg_plugin_request *req,
                         const rg_roleset *granting, uint32_t r)
 {
@@ -848,109 +1076,166 @@ static int rc_effective(const rg_plugin_request *req,
 }
 
 /*
+ * The candidates of the department rules: the subject's roles of this
+ * plugin that grant the action, and all its custom roles (rc_effective()
+ * sorts them).  Returns 1 when there is more than one.
+ */
+static int rc_granting(const struct rocketchat *st,
+                       const rg_plugin_request *req, rg_roleset *out)
+{
+	const rg_roleset *gb = NULL;
+	unsigned n = 0;
+	size_t w;
+
+	if (req->action >= 0 && (size_t)req->action < st->nprivs)
+		gb = &st->granted_by[req->action];
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
+		uint64_t m = gb ? req->roles->w[w] & gb->w[w] : 0;
+
+		out->w[w] = m;
+		/* One or two: enough to tell one candidate from many. */
+		if (m)
+			n += (m & (m - 1)) ? 2 : 1;
+	}
+	n += rc_add_custom(st, req, req->roles, out);
+	return n > 1;
+}
+
+/*
  * A request names a department: allowed when one of the subject's
  * effectively granting roles may act on it.  The reason is the allowing
  * role's, else the first refusing role's.
  */
 static rg_result rc_decide_department(const struct rocketchat *st,
                                       const rg_plugin_request *req,
-                                      const struct rc_attrs *a,
-                                      rg_plugin_answer *ans)
+                                      struct rc_attrs *a, rg_plugin_answer *ans)
 {
-	const rg_roleset *own = rg_own_roles(req->handle);
+	int quiet = (ans->flags & RG_ANSWER_QUIET) != 0;
+	enum rc_rule refused_rule = RC_RULE_EVERY;
 	rg_roleset granting;
-	char why[RG_REASON_MAX];
-	char first[RG_REASON_MAX] = "";
 	long refused = -1;
+	int many;
 	uint32_t r;
 
-	/* The candidates: the subject's declared roles that grant the
-	 * action, and all its custom roles (rc_effective() sorts them). */
-	memset(&granting, 0, sizeof(granting));
-	for (r = rc_next(req->roles, 0); r < RG_MAX_ROLES;
-	     r = rc_next(req->roles, r + 1))
-		if ((rg_roleset_has(own, r) &&
-		     rg_role_has_privilege(req->handle, r,
-		                           (uint32_t)req->action)) ||
-		    rc_is_custom(req, r))
-			rg_roleset_add(&granting, r);
+	many = rc_granting(st, req, &granting);
 	for (r = rc_next(&granting, 0); r < RG_MAX_ROLES;
 	     r = rc_next(&granting, r + 1)) {
-		if (!rc_effective(req, &granting, r))
+		enum rc_rule rule;
+
+		/*
+		 * rg_decide_rbac() allowed, through a candidate: when it is
+		 * the only one, that is r, and r is effective.
+		 */
+		if (many && !rc_effective(req, &granting, r))
 			continue;
-		if (rc_role_may(st, req, a, r, why, sizeof(why))) {
+		rule = rc_role_rule(st, req, a, r);
+		if (rc_rule_allows(rule)) {
 			ans->role = (long)r;
-			rg_answer(ans, "%s", why);
+			if (!quiet)
+				rc_rule_reason(req, a, r, rule, ans);
 			return RG_ALLOW;
 		}
 		if (refused < 0) {
 			refused = (long)r;
-			memcpy(first, why, sizeof(first));
+			refused_rule = rule;
 		}
 	}
-	if (refused < 0)
+	if (refused < 0) {
 		/* rg_decide_rbac() allowed, so some role granted: be safe. */
-		snprintf(first, sizeof(first),
-		         "no role of the subject grants %s on department '%s'",
-		         req->action_id, a->department);
-	else
-		ans->role = refused;
-	rg_answer(ans, "%s", first);
+		rg_answer(ans,
+		          "no role of the subject grants %s on department '%s'",
+		          req->action_id, a->department);
+		return RG_DENY;
+	}
+	ans->role = refused;
+	if (!quiet)
+		rc_rule_reason(req, a, (uint32_t)refused, refused_rule, ans);
 	return RG_DENY;
 }
 
 /* ---- take-inquiry ------------------------------------------------------ */
 
-/*
- * The applicable chat limit (0: none) and, for reasons, its source; -1
- * when the directory's default is not a count (src then says so).
- */
-static long rc_chat_limit(const rg_plugin_request *req,
-                          const struct rc_attrs *a, char *src, size_t n)
-{
-	const char *bad = NULL;
-	int from_directory;
-	long limit;
+/* Where the applicable chat limit comes from. */
+enum rc_limit_source {
+	RC_LIMIT_DEPARTMENT,  /* the department's max_chats */
+	RC_LIMIT_AGENT,       /* the agent's max_chats */
+	RC_LIMIT_BAD_DEFAULT, /* the directory's default is not a count */
+	RC_LIMIT_DEFAULT,     /* the tenant default */
+	RC_LIMIT_NONE,        /* no limit anywhere */
+};
 
+struct rc_limit {
+	long limit; /* 0: none; -1 with RC_LIMIT_BAD_DEFAULT */
+	enum rc_limit_source source;
+	int from_directory; /* RC_LIMIT_DEFAULT: the directory's setting */
+	const char *bad;    /* RC_LIMIT_BAD_DEFAULT: its text */
+};
+
+static void rc_chat_limit(const struct rc_attrs *a, struct rc_limit *out)
+{
+	memset(out, 0, sizeof(*out));
 	if (a->department && a->dept.max_chats > 0) {
-		snprintf(src, n, "department '%s' (%s max_chats)",
-		         a->department,
-		         a->org.source == RC_ORG_DIRECTORY ? "directory"
-		                                           : "tenant file");
-		return a->dept.max_chats;
+		out->source = RC_LIMIT_DEPARTMENT;
+		out->limit = a->dept.max_chats;
+		return;
 	}
 	if (a->max_chats > 0) {
+		out->source = RC_LIMIT_AGENT;
+		out->limit = a->max_chats;
+		return;
+	}
+	if (!rc_org_default_limit(&a->org, &out->limit, &out->from_directory,
+	                          &out->bad)) {
+		out->source = RC_LIMIT_BAD_DEFAULT;
+		out->limit = -1;
+		return;
+	}
+	out->source = out->limit > 0 ? RC_LIMIT_DEFAULT : RC_LIMIT_NONE;
+}
+
+/* Where the limit comes from, for reasons. */
+static void rc_limit_source(const rg_plugin_request *req, struct rc_attrs *a,
+                            const struct rc_limit *lim, char *src, size_t n)
+{
+	switch (lim->source) {
+	case RC_LIMIT_DEPARTMENT:
+		snprintf(src, n, "department '%s' (%s max_chats)",
+		         a->department,
+		         rc_org_from_directory(&a->org) ? "directory"
+		                                        : "tenant file");
+		break;
+	case RC_LIMIT_AGENT:
 		if (req->user)
 			snprintf(src, n, "the agent '%s' (directory max_chats)",
 			         req->user);
 		else
 			snprintf(src, n,
 			         "the agent (subject attribute max_chats)");
-		return a->max_chats;
-	}
-	if (!rc_org_default_limit(&a->org, &limit, &from_directory, &bad)) {
+		break;
+	case RC_LIMIT_BAD_DEFAULT:
 		snprintf(src, n,
 		         "the directory's setting default_max_chats '%s' is "
 		         "not a whole number from 0 to %ld",
-		         bad, RC_COUNT_MAX);
-		return -1;
-	}
-	if (limit > 0) {
+		         lim->bad, RC_COUNT_MAX);
+		break;
+	case RC_LIMIT_DEFAULT:
 		snprintf(src, n, "the tenant default (%s)",
-		         from_directory ? "directory setting default_max_chats"
-		                        : "[tenant] max_chats");
-		return limit;
+		         lim->from_directory
+		             ? "directory setting default_max_chats"
+		             : "[tenant] max_chats");
+		break;
+	case RC_LIMIT_NONE:
+		snprintf(src, n, "no one");
+		break;
 	}
-	snprintf(src, n, "no one");
-	return 0;
 }
 
-static rg_result rc_decide_take(const rg_plugin_request *req,
-                                const struct rc_attrs *a, rg_plugin_answer *ans)
+/* The reason of a take-inquiry decision (not called when quiet). */
+static void rc_take_reason(const rg_plugin_request *req, struct rc_attrs *a,
+                           const struct rc_limit *lim, rg_plugin_answer *ans)
 {
 	const char *rid = rg_request_role_id(req, ans->role);
 	char src[RG_REASON_MAX];
-	long limit;
 
 	if (!rid)
 		rid = "a role";
@@ -959,48 +1244,66 @@ static rg_result rc_decide_take(const rg_plugin_request *req,
 		          "%s grants take-inquiry, but it needs the agent's "
 		          "status: subject attribute status is not given",
 		          rid);
-		return RG_DENY;
+		return;
 	}
 	if (!a->available) {
 		rg_answer(ans,
 		          "%s grants take-inquiry, but the agent's status is "
 		          "%s; taking a chat needs status available",
 		          rid, a->status);
-		return RG_DENY;
+		return;
 	}
-	limit = rc_chat_limit(req, a, src, sizeof(src));
-	if (limit < 0) {
+	rc_limit_source(req, a, lim, src, sizeof(src));
+	if (lim->limit < 0)
 		rg_answer(ans, "%s grants take-inquiry, but %s", rid, src);
-		return RG_DENY;
-	}
-	if (limit == 0) {
+	else if (lim->limit == 0)
 		rg_answer(ans,
 		          "%s grants take-inquiry; the agent is available and "
 		          "no chat limit is set (department, agent and tenant "
 		          "set none)",
 		          rid);
-		return RG_ALLOW;
-	}
-	if (a->open_chats < 0) {
+	else if (a->open_chats < 0)
 		rg_answer(ans,
 		          "%s grants take-inquiry, but request attribute "
 		          "open_chats is not given; the limit is %ld, set by "
 		          "%s",
-		          rid, limit, src);
-		return RG_DENY;
-	}
-	if (a->open_chats >= limit) {
+		          rid, lim->limit, src);
+	else if (a->open_chats >= lim->limit)
 		rg_answer(ans,
 		          "%s grants take-inquiry, but %ld open chats reach "
 		          "the limit of %ld set by %s",
-		          rid, a->open_chats, limit, src);
+		          rid, a->open_chats, lim->limit, src);
+	else
+		rg_answer(ans,
+		          "%s grants take-inquiry: the agent is available and "
+		          "%ld open chats are below the limit of %ld set by %s",
+		          rid, a->open_chats, lim->limit, src);
+}
+
+/* take-inquiry needs status available and open chats below the limit. */
+static rg_result rc_take_result(const struct rc_attrs *a,
+                                const struct rc_limit *lim)
+{
+	if (!a->status || !a->available || lim->limit < 0)
 		return RG_DENY;
-	}
-	rg_answer(ans,
-	          "%s grants take-inquiry: the agent is available and %ld "
-	          "open chats are below the limit of %ld set by %s",
-	          rid, a->open_chats, limit, src);
-	return RG_ALLOW;
+	if (lim->limit == 0)
+		return RG_ALLOW;
+	return a->open_chats >= 0 && a->open_chats < lim->limit ? RG_ALLOW
+	                                                        : RG_DENY;
+}
+
+static rg_result rc_decide_take(const rg_plugin_request *req,
+                                struct rc_attrs *a, rg_plugin_answer *ans)
+{
+	struct rc_limit lim;
+
+	memset(&lim, 0, sizeof(lim));
+	/* Without status available the limit is never consulted. */
+	if (a->status && a->available)
+		rc_chat_limit(a, &lim);
+	if (!(ans->flags & RG_ANSWER_QUIET))
+		rc_take_reason(req, a, &lim, ans);
+	return rc_take_result(a, &lim);
 }
 
 /* ---- Deciding ---------------------------------------------------------- */
@@ -1010,21 +1313,41 @@ static rg_result rc_decide_take(const rg_plugin_request *req,
  * and takes out any it finds on a subject (say, created while the service
  * was Enterprise).  Returns the first one taken out, or -1.
  */
-static long rc_drop_custom(const rg_plugin_request *req, rg_roleset *roles)
+static long rc_drop_custom(const struct rocketchat *st,
+                           const rg_plugin_request *req, rg_roleset *roles)
 {
-	long first = -1;
-	uint32_t r;
+	rg_roleset custom;
+	size_t w;
 
-	for (r = rc_next(roles, 0); r < RG_MAX_ROLES;
-	     r = rc_next(roles, r + 1)) {
-		if (!rc_is_custom(req, r))
-			continue;
-		roles->w[r / RG_BITSET_WORD_BITS] &=
-		    ~((uint64_t)1 << (r % RG_BITSET_WORD_BITS));
-		if (first < 0)
-			first = (long)r;
+	memset(&custom, 0, sizeof(custom));
+	if (!rc_add_custom(st, req, roles, &custom))
+		return -1;
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		roles->w[w] &= ~custom.w[w];
+	return (long)rc_next(&custom, 0);
+}
+
+/*
+ * rg_decide_rbac() without its reason, for quiet answers: the same
+ * decision, role and missing prerequisite, but no role id looked up for a
+ * reason nobody reads.
+ */
+static rg_result rc_decide_rbac(const rg_plugin_request *req,
+                                rg_plugin_answer *ans)
+{
+	rg_grant_info g;
+
+	if (!(ans->flags & RG_ANSWER_QUIET) || req->action < 0)
+		return rg_decide_rbac(req, ans);
+	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
+		ans->role = g.role;
+		return RG_ALLOW;
 	}
-	return first;
+	if (g.blocked >= 0) {
+		ans->role = g.blocked;
+		ans->missing = g.missing;
+	}
+	return RG_DENY;
 }
 
 static rg_result rc_decide_roles(const struct rocketchat *st,
@@ -1036,7 +1359,7 @@ static rg_result rc_decide_roles(const struct rocketchat *st,
 
 	if (!rc_read_attrs(st, req, &a, ans))
 		return RG_DENY;
-	res = rg_decide_rbac(req, ans);
+	res = rc_decide_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
 	if (a.department) {
@@ -1066,13 +1389,14 @@ static rg_result rc_decide(const void *state, const rg_plugin_request *req,
 	if (st->edition != RC_EDITION_COMMUNITY)
 		return rc_decide_roles(st, req, ans);
 	declared = *req->roles;
-	dropped = rc_drop_custom(req, &declared);
+	dropped = rc_drop_custom(st, req, &declared);
 	if (dropped < 0)
 		return rc_decide_roles(st, req, ans);
 	community = *req;
 	community.roles = &declared;
 	res = rc_decide_roles(st, &community, ans);
-	if (res == RG_DENY && ans->role < 0) {
+	if (res == RG_DENY && ans->role < 0 &&
+	    !(ans->flags & RG_ANSWER_QUIET)) {
 		char why[RG_REASON_MAX];
 
 		memcpy(why, ans->reason, sizeof(why));
