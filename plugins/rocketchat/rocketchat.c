@@ -151,6 +151,26 @@ struct rocketchat {
 	 */
 	size_t nroles, nprivs;
 	rg_roleset *granted_by; /* nprivs sets */
+	/*
+	 * What subject_answers needs besides: each of the plugin's roles'
+	 * privileges and prerequisites (nroles entries, set for own roles
+	 * only), and the roles each privilege requires (nprivs sets).
+	 * answerable is 0 when the probe at declare could not read them
+	 * exactly: every subject then goes to decide().
+	 */
+	struct rc_role_info *role_info;
+	rg_roleset *requires;
+	uint64_t has_requires[RG_PRIV_WORDS]; /* privileges with requires */
+	uint64_t all_privs[RG_PRIV_WORDS];    /* the nprivs privileges */
+	size_t npriv_words;     /* words of a privilege bitset in use */
+	rg_roleset has_prereqs; /* roles with prerequisites */
+	int answerable;
+};
+
+/* One of the plugin's roles, as subject_answers reads it. */
+struct rc_role_info {
+	uint64_t grants[RG_PRIV_WORDS];
+	rg_roleset prereqs;
 };
 
 /* ---- Arguments --------------------------------------------------------- */
@@ -215,6 +235,8 @@ static void rc_close(void *state)
 		return;
 	rc_tenant_free(&st->tenant);
 	free(st->granted_by);
+	free(st->role_info);
+	free(st->requires);
 	free(st);
 }
 
@@ -470,6 +492,17 @@ static int rc_resolve_ids(struct rocketchat *st, rg_plugin_handle *h)
 	return rc;
 }
 
+/* Sets bit i of a privilege bitset. */
+static void rc_bit_set(uint64_t *w, size_t i)
+{
+	w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1 << (i % RG_BITSET_WORD_BITS);
+}
+
+static int rc_bit_has(const uint64_t *w, size_t i)
+{
+	return (w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) & 1u;
+}
+
 /*
  * Counts the service's roles and privileges as they stand, and notes which
  * of this plugin's roles grant each privilege: decisions then read one set
@@ -484,7 +517,9 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 	while (rg_role_id(h, (uint32_t)st->nroles))
 		st->nroles++;
 	while (rg_privilege_id(h, (uint32_t)st->nprivs))
-		st->nprivs++;
+		rc_bit_set(st->all_privs, st->nprivs++);
+	st->npriv_words =
+	    (st->nprivs + RG_BITSET_WORD_BITS - 1) / RG_BITSET_WORD_BITS;
 	st->granted_by =
 	    calloc(st->nprivs ? st->nprivs : 1, sizeof(*st->granted_by));
 	if (!st->granted_by) {
@@ -498,6 +533,108 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 			if (rg_role_has_privilege(h, r, (uint32_t)p))
 				rg_roleset_add(&st->granted_by[p], r);
 	}
+	return RG_OK;
+}
+
+/*
+ * Reads one validation entry of role r's probe: either a prerequisite of
+ * r (entry named after r) or a role that a privilege r grants requires
+ * (entry named after the privilege).  0 when it cannot tell which.
+ */
+static int rc_probe_entry(struct rocketchat *st, rg_plugin_handle *h,
+                          uint32_t r, const rg_missing *m)
+{
+	long miss = rg_find_role(h, m->missing);
+	long p;
+
+	if (miss < 0 || miss >= RG_MAX_ROLES)
+		return 0;
+	if (!strcmp(m->role, rg_role_id(h, r))) {
+		rg_roleset_add(&st->role_info[r].prereqs, (uint32_t)miss);
+		rg_roleset_add(&st->has_prereqs, r);
+		return 1;
+	}
+	p = rg_find_privilege(h, m->role);
+	if (p < 0 || (size_t)p >= st->nprivs ||
+	    !rg_role_has_privilege(h, r, (uint32_t)p))
+		return 0;
+	rg_roleset_add(&st->requires[p], (uint32_t)miss);
+	rc_bit_set(st->has_requires, (size_t)p);
+	return 1;
+}
+
+/*
+ * Probes role r alone with rg_validate_prereqs(): it reports each of r's
+ * prerequisites, then, for each privilege r grants, each role it requires
+ * besides r.  A privilege sharing r's id would make the two kinds of
+ * entry look alike: then, or when entries were left out, 0.
+ */
+static int rc_probe_role(struct rocketchat *st, rg_plugin_handle *h, uint32_t r,
+                         rg_validation *v)
+{
+	rg_plugin_request req;
+	rg_roleset alone;
+	long twin = rg_find_privilege(h, rg_role_id(h, r));
+	size_t i;
+
+	if (twin >= 0 && rg_role_has_privilege(h, r, (uint32_t)twin))
+		return 0;
+	memset(&req, 0, sizeof(req));
+	memset(&alone, 0, sizeof(alone));
+	rg_roleset_add(&alone, r);
+	req.handle = h;
+	req.roles = &alone;
+	req.action = -1;
+	v->ok = 1;
+	v->nmissing = 0;
+	if (rg_validate_prereqs(&req, v) != RG_OK ||
+	    v->nmissing > RG_VALIDATE_MAX)
+		return 0;
+	for (i = 0; i < v->nmissing; i++)
+		if (!rc_probe_entry(st, h, r, &v->missing[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * What subject_answers needs of the registry, which the plugin ABI shows
+ * only through rg_effective() and rg_validate_prereqs(): each role's
+ * privileges and prerequisites, and the roles each privilege requires.
+ * A privilege's requirement is learnt from the roles that grant it, which
+ * is all subject_answers needs: it asks rg_effective() about the others
+ * (custom roles).  A registry the probe cannot read leaves answerable 0.
+ */
+static int rc_probe_prereqs(struct rocketchat *st, rg_plugin_handle *h)
+{
+	const rg_roleset *own = rg_own_roles(h);
+	rg_validation *v = calloc(1, sizeof(*v));
+	int ok = 1;
+	uint32_t r;
+	size_t p;
+
+	st->role_info =
+	    calloc(st->nroles ? st->nroles : 1, sizeof(*st->role_info));
+	st->requires =
+	    calloc(st->nprivs ? st->nprivs : 1, sizeof(*st->requires));
+	if (!v || !st->role_info || !st->requires) {
+		free(v);
+		rg_plugin_error(h, NULL, 0, "out of memory");
+		return RG_ENOMEM;
+	}
+	for (r = 0; r < st->nroles && r < RG_MAX_ROLES && ok; r++) {
+		if (!rg_roleset_has(own, r))
+			continue;
+		for (p = 0; p < st->nprivs; p++)
+			if (rg_role_has_privilege(h, r, (uint32_t)p))
+				rc_bit_set(st->role_info[r].grants, p);
+		ok = rc_probe_role(st, h, r, v);
+	}
+	free(v);
+	st->answerable = ok;
+	if (!ok)
+		rg_plugin_log(h, RG_LOG_INFO,
+		              "prerequisites not read: subjects are decided "
+		              "request by request");
 	return RG_OK;
 }
 
@@ -530,6 +667,8 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 		rc = rc_resolve_ids(st, h);
 	if (rc == RG_OK)
 		rc = rc_index_grants(st, h);
+	if (rc == RG_OK)
+		rc = rc_probe_prereqs(st, h);
 	for (i = 0; i < rd.nmarks; i++)
 		free(rd.marks[i].id);
 	free(rd.marks);
@@ -655,23 +794,37 @@ static int rc_is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* A character of an id, as rc_valid_id() says. */
-static int rc_id_char(char c)
+/*
+ * The characters of an id, as rc_valid_id() says (isalnum() or "._-:"):
+ * 1 for ASCII letters, digits and "._-:", which every locale agrees on,
+ * 2 for bytes past ASCII, which only the locale's isalnum() can judge.
+ */
+static const unsigned char rc_id_chars[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1,   ['a' ... 'z'] = 1,
+    ['-'] = 1,         ['.'] = 1,           ['_'] = 1,
+    [':'] = 1,         [0x80 ... 0xff] = 2,
+};
+
+static int rc_id_char(char ch)
 {
-	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_' ||
-	       c == ':';
+	unsigned char c = (unsigned char)ch;
+
+	return rc_id_chars[c] == 1 || (rc_id_chars[c] == 2 && isalnum(c));
 }
 
 /*
- * 1 when every item of the list is an id: what rc_list_next() and
- * rc_valid_id() say item by item, in one pass over the text.
+ * 1 when every item of the list is an id: what rc_list_begin(),
+ * rc_list_next() and rc_valid_id() say item by item, in one pass over the
+ * text.
  */
 static int rc_list_ids_valid(const char *list)
 {
-	const char *s = rc_list_begin(list);
+	const char *s = list;
 
-	if (!s)
-		return 1; /* no item at all */
+	while (rc_is_blank(*s))
+		s++;
+	if (*s == '\0')
+		return 1; /* blank: no item at all */
 	for (;;) {
 		const char *item;
 
@@ -703,9 +856,8 @@ static int rc_check_list(const rg_plugin_request *req, struct rc_org *org,
                          const char *attr, const char *list, int units,
                          rg_plugin_answer *ans)
 {
-	const char *cur = rc_list_begin(list);
 	const char *what = units ? "unit" : "department";
-	const char *item;
+	const char *cur, *item;
 	size_t len;
 
 	if (req->user || !rc_org_checked(org)) {
@@ -718,6 +870,7 @@ static int rc_check_list(const rg_plugin_request *req, struct rc_org *org,
 		return 0;
 	}
 	/* Item by item, so that the first bad item is the one reported. */
+	cur = rc_list_begin(list);
 	while (rc_list_next(&cur, &item, &len)) {
 		int known;
 
@@ -1040,17 +1193,28 @@ static unsigned rc_add_custom(const struct rocketchat *st,
                               const rg_plugin_request *req,
                               const rg_roleset *roles, rg_roleset *out)
 {
+	size_t w = st->nroles / RG_BITSET_WORD_BITS;
 	unsigned n = 0;
-	uint32_t r;
+	uint64_t m;
 
-	for (r = rc_next(roles, st->nroles); r < RG_MAX_ROLES;
-	     r = rc_next(roles, r + 1)) {
-		if (!rc_is_custom(req, r))
-			continue;
-		rg_roleset_add(out, r);
-		n++;
+	if (w >= RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+		return 0;
+	m = roles->w[w] & (~(uint64_t)0 << (st->nroles % RG_BITSET_WORD_BITS));
+	for (;;) {
+		while (m) {
+			uint32_t r = (uint32_t)(w * RG_BITSET_WORD_BITS +
+			                        (size_t)__builtin_ctzll(m));
+
+			m &= m - 1;
+			if (!rc_is_custom(req, r))
+				continue;
+			rg_roleset_add(out, r);
+			n++;
+		}
+		if (++w == RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+			return n;
+		m = roles->w[w];
 	}
-	return n;
 }
 
 /*
@@ -1407,6 +1571,154 @@ static rg_result rc_decide(const void *state, const rg_plugin_request *req,
 	return res;
 }
 
+/* ---- A subject's answers, for the core's decision table ---------------- */
+
+/* 1 when a role or privilege was declared after this plugin's own. */
+static int rc_declared_later(const struct rocketchat *st,
+                             const rg_plugin_handle *h)
+{
+	return rg_role_id(h, (uint32_t)st->nroles) ||
+	       rg_privilege_id(h, (uint32_t)st->nprivs);
+}
+
+/* 1 when every role of sub is in set. */
+static int rc_subset(const rg_roleset *sub, const rg_roleset *set)
+{
+	size_t w;
+
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		if (sub->w[w] & ~set->w[w])
+			return 0;
+	return 1;
+}
+
+/*
+ * What rg_effective() says of every privilege for a subject of declared
+ * roles only: a privilege is effective when a role of the subject grants
+ * it with its prerequisites met, and the subject holds every role the
+ * privilege requires.
+ */
+static void rc_effective_all(const struct rocketchat *st,
+                             const rg_plugin_handle *h, const rg_roleset *roles,
+                             uint64_t *out)
+{
+	const rg_roleset *own = rg_own_roles(h);
+	size_t w, k;
+
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
+		uint64_t m = roles->w[w] & own->w[w];
+
+		while (m) {
+			uint32_t r = (uint32_t)(w * RG_BITSET_WORD_BITS +
+			                        (size_t)__builtin_ctzll(m));
+			const struct rc_role_info *ri = &st->role_info[r];
+
+			m &= m - 1;
+			if (rg_roleset_has(&st->has_prereqs, r) &&
+			    !rc_subset(&ri->prereqs, roles))
+				continue;
+			for (k = 0; k < st->npriv_words; k++)
+				out[k] |= ri->grants[k];
+		}
+	}
+	for (k = 0; k < st->npriv_words; k++) {
+		uint64_t m = out[k] & st->has_requires[k];
+
+		while (m) {
+			size_t p = k * RG_BITSET_WORD_BITS +
+			           (size_t)__builtin_ctzll(m);
+
+			m &= m - 1;
+			if (!rc_subset(&st->requires[p], roles))
+				out[k] &=
+				    ~((uint64_t)1 << (p % RG_BITSET_WORD_BITS));
+		}
+	}
+}
+
+/*
+ * A subject with custom roles: their privileges are the snapshot's, which
+ * only rg_effective() reads, so it is asked about each privilege the
+ * subject's declared roles do not already make effective (where custom
+ * roles change nothing).
+ */
+static void rc_effective_custom(const struct rocketchat *st,
+                                const rg_plugin_request *req, uint64_t *out)
+{
+	rg_grant_info g;
+	size_t p;
+
+	for (p = 0; p < st->nprivs; p++)
+		if (!rc_bit_has(out, p) &&
+		    rg_effective(req, req->roles, (uint32_t)p, &g))
+			rc_bit_set(out, p);
+}
+
+/*
+ * take-inquiry without request attributes: rc_decide_take() with no
+ * department and no open_chats, so allowed only when no limit applies.
+ */
+static int rc_take_allowed(struct rc_attrs *a)
+{
+	struct rc_limit lim;
+
+	if (!a->status || !a->available)
+		return 0;
+	rc_chat_limit(a, &lim);
+	return rc_take_result(a, &lim) == RG_ALLOW;
+}
+
+/*
+ * The answers decide() gives this subject for every privilege without
+ * request attributes, in one pass: the attributes are read and checked
+ * once, the roles' privileges are a union of bitsets, and only
+ * take-inquiry looks at status and limits.  Every path mirrors decide():
+ * rc_decide(), rc_decide_roles(), with no department.
+ */
+static int rc_subject_answers(const void *state, const rg_plugin_request *req,
+                              uint64_t *allow, uint64_t *deny)
+{
+	const struct rocketchat *st = state;
+	rg_plugin_request sub = *req;
+	rg_plugin_answer ans;
+	struct rc_attrs a;
+	rg_roleset roles = *req->roles;
+	rg_roleset custom;
+	size_t k;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	/* What the probe could not read, or what was declared after it. */
+	if (!st->answerable || rc_declared_later(st, req->handle))
+		return RG_ENOSYS;
+	if (st->edition == RC_EDITION_COMMUNITY)
+		rc_drop_custom(st, req, &roles);
+	sub.roles = &roles;
+	sub.action = -1;
+	sub.action_id = NULL;
+	sub.attrs = NULL;
+	sub.nattrs = 0;
+	/* rc_read_attrs() only answers, and quiet answers write nothing. */
+	ans.role = ans.missing = -1;
+	ans.status = RG_OK;
+	ans.reason[0] = '\0';
+	ans.flags = RG_ANSWER_QUIET;
+	memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
+	if (rc_read_attrs(st, &sub, &a, &ans)) {
+		rc_effective_all(st, req->handle, sub.roles, allow);
+		memset(&custom, 0, sizeof(custom));
+		if (rc_add_custom(st, &sub, sub.roles, &custom))
+			rc_effective_custom(st, &sub, allow);
+		if (rc_bit_has(allow, (size_t)st->take) && !rc_take_allowed(&a))
+			allow[st->take / RG_BITSET_WORD_BITS] &=
+			    ~((uint64_t)1 << (st->take % RG_BITSET_WORD_BITS));
+	}
+	memset(deny, 0, RG_PRIV_WORDS * sizeof(*deny));
+	for (k = 0; k < st->npriv_words; k++)
+		deny[k] = st->all_privs[k] & ~allow[k];
+	return RG_OK;
+}
+
 /*
  * May an administrator create a custom role?  Not in the Community
  * edition; in the Enterprise edition, of any declared permission.
@@ -1451,4 +1763,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .decide = rc_decide,
     .validate = NULL,
     .custom_role = rc_custom_role,
+    .subject_answers = rc_subject_answers,
 };
