@@ -34,25 +34,23 @@ void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
 	org->source = RC_ORG_NONE;
 }
 
-/* Works the source out, once per decision. */
+/*
+ * Works the source out, once per decision: the directory when it has a
+ * unit (then its departments need no count) or a department.
+ */
 static void resolve(struct rc_org *org)
 {
-	size_t units, departments;
-
 	if (org->resolved)
 		return;
 	org->resolved = 1;
-	units = rg_fact_count(org->req, FACT_UNIT);
-	departments = rg_fact_count(org->req, FACT_DEPARTMENT);
-	if (units + departments) {
+	org->units = rg_fact_count(org->req, FACT_UNIT);
+	if (org->units || rg_fact_count(org->req, FACT_DEPARTMENT)) {
 		org->source = RC_ORG_DIRECTORY;
-		org->units = units;
 	} else if (org->tenant->loaded) {
 		org->source = RC_ORG_TENANT;
 		org->units = org->tenant->nunits;
 	} else {
 		org->source = RC_ORG_NONE;
-		org->units = 0;
 	}
 }
 

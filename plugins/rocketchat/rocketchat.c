@@ -151,26 +151,6 @@ struct rocketchat {
 	 */
 	size_t nroles, nprivs;
 	rg_roleset *granted_by; /* nprivs sets */
-	/*
-	 * What subject_answers needs besides: each of the plugin's roles'
-	 * privileges and prerequisites (nroles entries, set for own roles
-	 * only), and the roles each privilege requires (nprivs sets).
-	 * answerable is 0 when the probe at declare could not read them
-	 * exactly: every subject then goes to decide().
-	 */
-	struct rc_role_info *role_info;
-	rg_roleset *requires;
-	uint64_t has_requires[RG_PRIV_WORDS]; /* privileges with requires */
-	uint64_t all_privs[RG_PRIV_WORDS];    /* the nprivs privileges */
-	size_t npriv_words;     /* words of a privilege bitset in use */
-	rg_roleset has_prereqs; /* roles with prerequisites */
-	int answerable;
-};
-
-/* One of the plugin's roles, as subject_answers reads it. */
-struct rc_role_info {
-	uint64_t grants[RG_PRIV_WORDS];
-	rg_roleset prereqs;
 };
 
 /* ---- Arguments --------------------------------------------------------- */
@@ -235,8 +215,6 @@ static void rc_close(void *state)
 		return;
 	rc_tenant_free(&st->tenant);
 	free(st->granted_by);
-	free(st->role_info);
-	free(st->requires);
 	free(st);
 }
 
@@ -492,17 +470,6 @@ static int rc_resolve_ids(struct rocketchat *st, rg_plugin_handle *h)
 	return rc;
 }
 
-/* Sets bit i of a privilege bitset. */
-static void rc_bit_set(uint64_t *w, size_t i)
-{
-	w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1 << (i % RG_BITSET_WORD_BITS);
-}
-
-static int rc_bit_has(const uint64_t *w, size_t i)
-{
-	return (w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) & 1u;
-}
-
 /*
  * Counts the service's roles and privileges as they stand, and notes which
  * of this plugin's roles grant each privilege: decisions then read one set
@@ -517,9 +484,7 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 	while (rg_role_id(h, (uint32_t)st->nroles))
 		st->nroles++;
 	while (rg_privilege_id(h, (uint32_t)st->nprivs))
-		rc_bit_set(st->all_privs, st->nprivs++);
-	st->npriv_words =
-	    (st->nprivs + RG_BITSET_WORD_BITS - 1) / RG_BITSET_WORD_BITS;
+		st->nprivs++;
 	st->granted_by =
 	    calloc(st->nprivs ? st->nprivs : 1, sizeof(*st->granted_by));
 	if (!st->granted_by) {
@@ -533,108 +498,6 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 			if (rg_role_has_privilege(h, r, (uint32_t)p))
 				rg_roleset_add(&st->granted_by[p], r);
 	}
-	return RG_OK;
-}
-
-/*
- * Reads one validation entry of role r's probe: either a prerequisite of
- * r (entry named after r) or a role that a privilege r grants requires
- * (entry named after the privilege).  0 when it cannot tell which.
- */
-static int rc_probe_entry(struct rocketchat *st, rg_plugin_handle *h,
-                          uint32_t r, const rg_missing *m)
-{
-	long miss = rg_find_role(h, m->missing);
-	long p;
-
-	if (miss < 0 || miss >= RG_MAX_ROLES)
-		return 0;
-	if (!strcmp(m->role, rg_role_id(h, r))) {
-		rg_roleset_add(&st->role_info[r].prereqs, (uint32_t)miss);
-		rg_roleset_add(&st->has_prereqs, r);
-		return 1;
-	}
-	p = rg_find_privilege(h, m->role);
-	if (p < 0 || (size_t)p >= st->nprivs ||
-	    !rg_role_has_privilege(h, r, (uint32_t)p))
-		return 0;
-	rg_roleset_add(&st->requires[p], (uint32_t)miss);
-	rc_bit_set(st->has_requires, (size_t)p);
-	return 1;
-}
-
-/*
- * Probes role r alone with rg_validate_prereqs(): it reports each of r's
- * prerequisites, then, for each privilege r grants, each role it requires
- * besides r.  A privilege sharing r's id would make the two kinds of
- * entry look alike: then, or when entries were left out, 0.
- */
-static int rc_probe_role(struct rocketchat *st, rg_plugin_handle *h, uint32_t r,
-                         rg_validation *v)
-{
-	rg_plugin_request req;
-	rg_roleset alone;
-	long twin = rg_find_privilege(h, rg_role_id(h, r));
-	size_t i;
-
-	if (twin >= 0 && rg_role_has_privilege(h, r, (uint32_t)twin))
-		return 0;
-	memset(&req, 0, sizeof(req));
-	memset(&alone, 0, sizeof(alone));
-	rg_roleset_add(&alone, r);
-	req.handle = h;
-	req.roles = &alone;
-	req.action = -1;
-	v->ok = 1;
-	v->nmissing = 0;
-	if (rg_validate_prereqs(&req, v) != RG_OK ||
-	    v->nmissing > RG_VALIDATE_MAX)
-		return 0;
-	for (i = 0; i < v->nmissing; i++)
-		if (!rc_probe_entry(st, h, r, &v->missing[i]))
-			return 0;
-	return 1;
-}
-
-/*
- * What subject_answers needs of the registry, which the plugin ABI shows
- * only through rg_effective() and rg_validate_prereqs(): each role's
- * privileges and prerequisites, and the roles each privilege requires.
- * A privilege's requirement is learnt from the roles that grant it, which
- * is all subject_answers needs: it asks rg_effective() about the others
- * (custom roles).  A registry the probe cannot read leaves answerable 0.
- */
-static int rc_probe_prereqs(struct rocketchat *st, rg_plugin_handle *h)
-{
-	const rg_roleset *own = rg_own_roles(h);
-	rg_validation *v = calloc(1, sizeof(*v));
-	int ok = 1;
-	uint32_t r;
-	size_t p;
-
-	st->role_info =
-	    calloc(st->nroles ? st->nroles : 1, sizeof(*st->role_info));
-	st->requires =
-	    calloc(st->nprivs ? st->nprivs : 1, sizeof(*st->requires));
-	if (!v || !st->role_info || !st->requires) {
-		free(v);
-		rg_plugin_error(h, NULL, 0, "out of memory");
-		return RG_ENOMEM;
-	}
-	for (r = 0; r < st->nroles && r < RG_MAX_ROLES && ok; r++) {
-		if (!rg_roleset_has(own, r))
-			continue;
-		for (p = 0; p < st->nprivs; p++)
-			if (rg_role_has_privilege(h, r, (uint32_t)p))
-				rc_bit_set(st->role_info[r].grants, p);
-		ok = rc_probe_role(st, h, r, v);
-	}
-	free(v);
-	st->answerable = ok;
-	if (!ok)
-		rg_plugin_log(h, RG_LOG_INFO,
-		              "prerequisites not read: subjects are decided "
-		              "request by request");
 	return RG_OK;
 }
 
@@ -667,8 +530,6 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 		rc = rc_resolve_ids(st, h);
 	if (rc == RG_OK)
 		rc = rc_index_grants(st, h);
-	if (rc == RG_OK)
-		rc = rc_probe_prereqs(st, h);
 	for (i = 0; i < rd.nmarks; i++)
 		free(rd.marks[i].id);
 	free(rd.marks);
@@ -771,27 +632,48 @@ rc_gather(const rg_attr *attrs, size_t n, const char *const *keys, int nkeys,
 	}
 }
 
-/* 1 when the comma-separated list holds the id (of length idlen). */
+static int rc_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * 1 when the comma-separated list holds the id (of length idlen): an item
+ * as rc_list_begin() and rc_list_next() give it (blanks trimmed; a blank
+ * list has none), compared in one pass over the text.
+ */
 static int rc_list_has_n(const char *list, const char *id, size_t idlen)
 {
-	const char *cur = rc_list_begin(list);
-	const char *item;
-	size_t len;
+	const char *s = list;
 
-	while (rc_list_next(&cur, &item, &len))
-		if (len == idlen && !memcmp(item, id, len))
+	if (!s)
+		return 0;
+	while (rc_is_blank(*s))
+		s++;
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		const char *item, *end;
+
+		while (rc_is_blank(*s))
+			s++;
+		item = s;
+		while (*s && *s != ',')
+			s++;
+		end = s;
+		while (end > item && rc_is_blank(end[-1]))
+			end--;
+		if ((size_t)(end - item) == idlen && !memcmp(item, id, idlen))
 			return 1;
-	return 0;
+		if (*s == '\0')
+			return 0;
+		s++;
+	}
 }
 
 static int rc_list_has(const char *list, const char *id)
 {
 	return list && rc_list_has_n(list, id, strlen(id));
-}
-
-static int rc_is_blank(char c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /*
@@ -810,6 +692,18 @@ static int rc_id_char(char ch)
 	unsigned char c = (unsigned char)ch;
 
 	return rc_id_chars[c] == 1 || (rc_id_chars[c] == 2 && isalnum(c));
+}
+
+/* The length of s when it is an id (rc_valid_id()), else 0; one pass. */
+static size_t rc_id_len(const char *s)
+{
+	const char *p = s;
+
+	while (rc_id_char(*p))
+		p++;
+	if (*p != '\0' || (size_t)(p - s) >= RG_ID_MAX)
+		return 0;
+	return (size_t)(p - s);
 }
 
 /*
@@ -921,10 +815,10 @@ static int rc_check_count(const char *kind, const char *attr, const char *value,
 static int rc_read_department(const rg_plugin_request *req, struct rc_attrs *a,
                               const char *d, rg_plugin_answer *ans)
 {
-	size_t len = strlen(d);
+	size_t len = rc_id_len(d);
 	const char *bad = NULL;
 
-	if (!rc_valid_id(d, len)) {
+	if (!len) {
 		rg_answer(ans,
 		          "request attribute department='%s' is not a "
 		          "department id",
@@ -1184,37 +1078,51 @@ static uint32_t rc_next(const rg_roleset *s, uint32_t r)
 }
 
 /*
- * Adds to out the custom roles of roles, and returns how many.  Only a
- * role past those declared when this plugin declared can be one (roles
- * declared before are indexed first, custom roles after every declared
- * one), so a subject of declared roles costs no lookup.
+ * 1 when roles hold a role past those declared when this plugin declared:
+ * only such a role can be a custom role (roles declared before are indexed
+ * first, custom roles after every declared one).  Most subjects hold none,
+ * and one pass of ORs tells.
  */
+static int rc_past_declared(const struct rocketchat *st,
+                            const rg_roleset *roles)
+{
+	size_t w = st->nroles / RG_BITSET_WORD_BITS;
+	uint64_t any;
+
+	if (w >= RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+		return 0;
+	any = roles->w[w] >> (st->nroles % RG_BITSET_WORD_BITS);
+	for (w++; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		any |= roles->w[w];
+	return any != 0;
+}
+
+/* rc_add_custom() for a subject holding roles past the declared ones. */
+static __attribute__((noinline)) unsigned
+rc_collect_custom(const struct rocketchat *st, const rg_plugin_request *req,
+                  const rg_roleset *roles, rg_roleset *out)
+{
+	unsigned n = 0;
+	uint32_t r;
+
+	for (r = rc_next(roles, (uint32_t)st->nroles); r < RG_MAX_ROLES;
+	     r = rc_next(roles, r + 1)) {
+		if (!rc_is_custom(req, r))
+			continue;
+		rg_roleset_add(out, r);
+		n++;
+	}
+	return n;
+}
+
+/* Adds to out the custom roles of roles, and returns how many. */
 static unsigned rc_add_custom(const struct rocketchat *st,
                               const rg_plugin_request *req,
                               const rg_roleset *roles, rg_roleset *out)
 {
-	size_t w = st->nroles / RG_BITSET_WORD_BITS;
-	unsigned n = 0;
-	uint64_t m;
-
-	if (w >= RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+	if (!rc_past_declared(st, roles))
 		return 0;
-	m = roles->w[w] & (~(uint64_t)0 << (st->nroles % RG_BITSET_WORD_BITS));
-	for (;;) {
-		while (m) {
-			uint32_t r = (uint32_t)(w * RG_BITSET_WORD_BITS +
-			                        (size_t)__builtin_ctzll(m));
-
-			m &= m - 1;
-			if (!rc_is_custom(req, r))
-				continue;
-			rg_roleset_add(out, r);
-			n++;
-		}
-		if (++w == RG_MAX_ROLES / RG_BITSET_WORD_BITS)
-			return n;
-		m = roles->w[w];
-	}
+	return rc_collect_custom(st, req, roles, out);
 }
 
 /*
@@ -1573,87 +1481,6 @@ static rg_result rc_decide(const void *state, const rg_plugin_request *req,
 
 /* ---- A subject's answers, for the core's decision table ---------------- */
 
-/* 1 when a role or privilege was declared after this plugin's own. */
-static int rc_declared_later(const struct rocketchat *st,
-                             const rg_plugin_handle *h)
-{
-	return rg_role_id(h, (uint32_t)st->nroles) ||
-	       rg_privilege_id(h, (uint32_t)st->nprivs);
-}
-
-/* 1 when every role of sub is in set. */
-static int rc_subset(const rg_roleset *sub, const rg_roleset *set)
-{
-	size_t w;
-
-	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
-		if (sub->w[w] & ~set->w[w])
-			return 0;
-	return 1;
-}
-
-/*
- * What rg_effective() says of every privilege for a subject of declared
- * roles only: a privilege is effective when a role of the subject grants
- * it with its prerequisites met, and the subject holds every role the
- * privilege requires.
- */
-static void rc_effective_all(const struct rocketchat *st,
-                             const rg_plugin_handle *h, const rg_roleset *roles,
-                             uint64_t *out)
-{
-	const rg_roleset *own = rg_own_roles(h);
-	size_t w, k;
-
-	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
-		uint64_t m = roles->w[w] & own->w[w];
-
-		while (m) {
-			uint32_t r = (uint32_t)(w * RG_BITSET_WORD_BITS +
-			                        (size_t)__builtin_ctzll(m));
-			const struct rc_role_info *ri = &st->role_info[r];
-
-			m &= m - 1;
-			if (rg_roleset_has(&st->has_prereqs, r) &&
-			    !rc_subset(&ri->prereqs, roles))
-				continue;
-			for (k = 0; k < st->npriv_words; k++)
-				out[k] |= ri->grants[k];
-		}
-	}
-	for (k = 0; k < st->npriv_words; k++) {
-		uint64_t m = out[k] & st->has_requires[k];
-
-		while (m) {
-			size_t p = k * RG_BITSET_WORD_BITS +
-			           (size_t)__builtin_ctzll(m);
-
-			m &= m - 1;
-			if (!rc_subset(&st->requires[p], roles))
-				out[k] &=
-				    ~((uint64_t)1 << (p % RG_BITSET_WORD_BITS));
-		}
-	}
-}
-
-/*
- * A subject with custom roles: their privileges are the snapshot's, which
- * only rg_effective() reads, so it is asked about each privilege the
- * subject's declared roles do not already make effective (where custom
- * roles change nothing).
- */
-static void rc_effective_custom(const struct rocketchat *st,
-                                const rg_plugin_request *req, uint64_t *out)
-{
-	rg_grant_info g;
-	size_t p;
-
-	for (p = 0; p < st->nprivs; p++)
-		if (!rc_bit_has(out, p) &&
-		    rg_effective(req, req->roles, (uint32_t)p, &g))
-			rc_bit_set(out, p);
-}
-
 /*
  * take-inquiry without request attributes: rc_decide_take() with no
  * department and no open_chats, so allowed only when no limit applies.
@@ -1670,10 +1497,10 @@ static int rc_take_allowed(struct rc_attrs *a)
 
 /*
  * The answers decide() gives this subject for every privilege without
- * request attributes, in one pass: the attributes are read and checked
- * once, the roles' privileges are a union of bitsets, and only
- * take-inquiry looks at status and limits.  Every path mirrors decide():
- * rc_decide(), rc_decide_roles(), with no department.
+ * request attributes, following rc_decide() and rc_decide_roles() with no
+ * department: the attributes are read and checked once (a bad one denies
+ * everything), rg_effective_set() is rg_decide_rbac() for every privilege
+ * at once, and only take-inquiry looks at the agent's status and limits.
  */
 static int rc_subject_answers(const void *state, const rg_plugin_request *req,
                               uint64_t *allow, uint64_t *deny)
@@ -1683,14 +1510,10 @@ static int rc_subject_answers(const void *state, const rg_plugin_request *req,
 	rg_plugin_answer ans;
 	struct rc_attrs a;
 	rg_roleset roles = *req->roles;
-	rg_roleset custom;
-	size_t k;
+	size_t w;
 
 	if (!st->loaded)
 		return RG_EPOLICY;
-	/* What the probe could not read, or what was declared after it. */
-	if (!st->answerable || rc_declared_later(st, req->handle))
-		return RG_ENOSYS;
 	if (st->edition == RC_EDITION_COMMUNITY)
 		rc_drop_custom(st, req, &roles);
 	sub.roles = &roles;
@@ -1703,19 +1526,21 @@ static int rc_subject_answers(const void *state, const rg_plugin_request *req,
 	ans.status = RG_OK;
 	ans.reason[0] = '\0';
 	ans.flags = RG_ANSWER_QUIET;
-	memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
 	if (rc_read_attrs(st, &sub, &a, &ans)) {
-		rc_effective_all(st, req->handle, sub.roles, allow);
-		memset(&custom, 0, sizeof(custom));
-		if (rc_add_custom(st, &sub, sub.roles, &custom))
-			rc_effective_custom(st, &sub, allow);
-		if (rc_bit_has(allow, (size_t)st->take) && !rc_take_allowed(&a))
+		rg_effective_set(&sub, sub.roles, allow);
+		if (st->take >= 0 &&
+		    ((allow[st->take / RG_BITSET_WORD_BITS] >>
+		      (st->take % RG_BITSET_WORD_BITS)) &
+		     1u) &&
+		    !rc_take_allowed(&a))
 			allow[st->take / RG_BITSET_WORD_BITS] &=
 			    ~((uint64_t)1 << (st->take % RG_BITSET_WORD_BITS));
+	} else {
+		memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
 	}
-	memset(deny, 0, RG_PRIV_WORDS * sizeof(*deny));
-	for (k = 0; k < st->npriv_words; k++)
-		deny[k] = st->all_privs[k] & ~allow[k];
+	/* decide() never abstains: what it does not allow it denies. */
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~allow[w];
 	return RG_OK;
 }
 
