@@ -1297,6 +1297,198 @@ START_TEST(test_bad_args)
 }
 END_TEST
 
+/* ---- The decision table ------------------------------------------------ */
+
+/*
+ * A directory user's checks without request attributes and without a
+ * reason are answered from the decision table, which the plugin's
+ * subject_answers fills; with a reason, decide() answers.  The two must
+ * agree for every user and privilege: every combination of the roles
+ * below (prerequisites met or not, a privilege's own requirement, a custom
+ * role of the directory, which the Community edition ignores), with the
+ * attributes take-inquiry depends on.
+ */
+#define TABLE_DB      "directory.db"
+#define TABLE_CUSTOM  "watcher"
+#define TABLE_NSTATUS 3
+#define TABLE_NMAX    3
+#define TABLE_NDEPTS  3
+
+static const char table_policy_extra[] = "[privilege view-livechat-rooms]\n"
+                                         "requires = livechat-agent\n"
+                                         "[role regional]\n"
+                                         "name = Regional\n"
+                                         "flags = custom\n"
+                                         "requires = livechat-monitor\n"
+                                         "grant = view-livechat-analytics "
+                                         "view-livechat-rooms\n"
+                                         "[role shadow]\n"
+                                         "name = Shadow\n"
+                                         "flags = custom\n"
+                                         "requires = livechat-manager\n"
+                                         "grant = take-inquiry\n";
+
+/* Roles a user may hold: bit i of a user's role mask is table_roles[i]. */
+static const char *const table_roles[] = {
+    "admin",    "livechat-manager", "livechat-agent", "livechat-monitor",
+    "regional", "shadow",           TABLE_CUSTOM,
+};
+#define TABLE_NROLES NELEMS(table_roles)
+#define TABLE_USERS  (1u << TABLE_NROLES)
+
+static rg_txn *table_begin(const char *service)
+{
+	char err[RG_REASON_MAX] = "";
+	rg_txn *txn = NULL;
+	int rc = rg_txn_begin(priv.ctx, service, "check_rocketchat",
+	                      "check_rocketchat", &txn, err, sizeof(err));
+
+	ck_assert_msg(rc == RG_OK && txn, "rg_txn_begin %s: %s (%s)", service,
+	              rg_status_name(rc), err);
+	return txn;
+}
+
+static void table_must(rg_txn *txn, int rc, const char *what)
+{
+	ck_assert_msg(rc == RG_OK, "%s: %s: %s", what, rg_status_name(rc),
+	              rg_txn_error(txn));
+}
+
+/* Both services on one directory; both Enterprise when community is 0. */
+static void table_open(int community)
+{
+	tu_open(&priv,
+	        "[rolegate]\ndirectory = %s/" TABLE_DB "\n"
+	        "[service rc]\nstack = required rocketchat " ARGS_ENT "\n"
+	        "[service rc-community]\nstack = required rocketchat %s\n",
+	        priv.dir, community ? ARGS_COM : ARGS_ENT);
+	ck_assert_msg(rg_diagnostic_count(priv.ctx) == 0, "%s",
+	              tu_diag_dump(priv.ctx));
+}
+
+/* Units, departments, a default limit and the custom role. */
+static void table_org(const char *service, const char *default_max)
+{
+	static const char *const granted[] = {QUEUE, TAKE, ANALYTICS};
+	rg_txn *txn = table_begin(service);
+
+	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "emea", NULL), "unit");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "sales", "emea"),
+	           "sales");
+	table_must(
+	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "sales", "max_chats", "2"),
+	    "sales limit");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "lobby", NULL),
+	           "lobby");
+	table_must(txn, rg_setting_set(txn, "default_max_chats", default_max),
+	           "default_max_chats");
+	table_must(txn,
+	           rg_custom_role_create(txn, TABLE_CUSTOM, "Watcher", "test",
+	                                 granted, NELEMS(granted)),
+	           "custom role");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+/* User u holds the roles of its mask and attributes derived from u. */
+static void table_user(rg_txn *txn, unsigned u)
+{
+	static const char *const status[TABLE_NSTATUS] = {NULL, "available",
+	                                                  "unavailable"};
+	static const char *const max[TABLE_NMAX] = {NULL, "0", "3"};
+	static const char *const depts[TABLE_NDEPTS] = {NULL, "sales", "lobby"};
+	char id[RG_ID_MAX];
+	size_t i;
+
+	snprintf(id, sizeof(id), "u-%03u", u);
+	table_must(txn, rg_user_add(txn, id, NULL), id);
+	for (i = 0; i < TABLE_NROLES; i++)
+		if (u & (1u << i))
+			table_must(txn,
+			           rg_role_assign(txn, id, table_roles[i], 0),
+			           table_roles[i]);
+	if (status[u % TABLE_NSTATUS])
+		table_must(txn,
+		           rg_user_set(txn, id, RG_USER_STATUS,
+		                       status[u % TABLE_NSTATUS]),
+		           "status");
+	if (max[(u / TABLE_NSTATUS) % TABLE_NMAX])
+		table_must(txn,
+		           rg_user_set(txn, id, RG_USER_MAX_CHATS,
+		                       max[(u / TABLE_NSTATUS) % TABLE_NMAX]),
+		           "max_chats");
+	if (depts[u % TABLE_NDEPTS])
+		table_must(txn,
+		           rg_member_add(txn, id, RG_ORG_DEPARTMENT,
+		                         depts[u % TABLE_NDEPTS]),
+		           "department");
+	if (u % 2)
+		table_must(txn, rg_member_add(txn, id, RG_ORG_UNIT, "emea"),
+		           "unit");
+}
+
+static void table_fill(const char *service, const char *default_max)
+{
+	rg_txn *txn;
+	unsigned u;
+
+	table_org(service, default_max);
+	txn = table_begin(service);
+	for (u = 0; u < TABLE_USERS; u++)
+		table_user(txn, u);
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+/* Every user, every privilege: the table says what decide() says. */
+static void table_compare(const char *service)
+{
+	const rg_service *svc = tu_service(priv.ctx, service);
+	size_t p, nprivs = rg_privilege_count(svc), allowed = 0;
+	unsigned u;
+
+	ck_assert_uint_eq(rg_directory_tabled(priv.ctx, svc), TABLE_USERS);
+	for (u = 0; u < TABLE_USERS; u++) {
+		char id[RG_ID_MAX];
+
+		snprintf(id, sizeof(id), "u-%03u", u);
+		for (p = 0; p < nprivs; p++) {
+			rg_privilege_info pi;
+			rg_decision slow, fast;
+			int s1, s2;
+
+			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
+			s1 = tu_check(priv.ctx, service, id, pi.id, 0, &slow);
+			s2 = tu_check(priv.ctx, service, id, pi.id,
+			              RG_CHECK_NO_REASON, &fast);
+			ck_assert_msg(s1 == s2 && slow.result == fast.result,
+			              "%s %s %s: decide() says %s (%s), the "
+			              "table %s",
+			              service, id, pi.id,
+			              rg_result_name(slow.result), slow.reason,
+			              rg_result_name(fast.result));
+			allowed += fast.result == RG_ALLOW;
+		}
+	}
+	/* Not a table of denials. */
+	ck_assert_uint_gt(allowed, TABLE_USERS);
+}
+
+START_TEST(test_table)
+{
+	char *policy = tu_strdupf("%s%s", base_policy, table_policy_extra);
+
+	write_files(policy, base_tenant);
+	free(policy);
+	/* Custom roles are made while both services are Enterprise. */
+	table_open(0);
+	table_fill("rc", "0");
+	table_fill("rc-community", "3");
+	table_compare("rc");
+	/* Community ignores the custom role its users still hold. */
+	table_open(1);
+	table_compare("rc-community");
+}
+END_TEST
+
 /* ---- The suite --------------------------------------------------------- */
 
 static Suite *rocketchat_suite(void)
@@ -1361,6 +1553,11 @@ static Suite *rocketchat_suite(void)
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_bad_tenant, 0,
 	                    (int)NELEMS(bad_tenant_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("table");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_test(tc, test_table);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-args");
