@@ -79,6 +79,14 @@
  *	The custom_role hook refuses every custom role in the Community
  *	edition ("custom roles need the Enterprise edition") and accepts any
  *	set of declared permissions in the Enterprise edition.
+ *
+ * DECISION TABLE
+ *	The subject_answers hook gives, for a directory user, what decide()
+ *	answers for every permission without request attributes: deny for
+ *	all when a subject attribute is bad, else the effective permissions
+ *	(rg_effective_set()), take-inquiry only when the agent is available
+ *	and no chat limit applies (no open_chats is given).  The core keeps
+ *	them in its decision table for checks that want no reason.
  */
 #include <ctype.h>
 #include <stdio.h>
