@@ -83,13 +83,25 @@ struct d365_state {
 	int loaded; /* declare() succeeded */
 };
 
-/* What a request targets, checked against the tree in use. */
+/*
+ * What a request targets, each attribute read once, and its units looked up
+ * once in the tree in use.
+ */
 struct d365_target {
-	struct d365_bus bus;    /* the tree: the directory's or the file's */
-	const char *bu;         /* target unit name, or NULL */
-	const char *subject_bu; /* the subject's unit, or NULL */
-	const char *owner;      /* record owner, or NULL */
-	const char *self;       /* the subject's user id, or NULL */
+	struct d365_bus bus;       /* the tree: the directory's or the file's */
+	const char *bu;            /* target unit name, or NULL */
+	const char *subject_bu;    /* the subject's unit, or NULL */
+	const char *owner;         /* record owner, or NULL */
+	const char *id;            /* subject attribute id, or NULL */
+	const char *self;          /* the subject's user id, or NULL */
+	struct d365_unit_ref unit; /* bu in the tree */
+	struct d365_unit_ref subject_unit; /* subject_bu in the tree */
+};
+
+/* Who granted the privilege, for reasons; formatted only when wanted. */
+struct d365_grant {
+	const char *role; /* the granting role's id */
+	const char *action;
 };
 
 /* ---- open, close, declare --------------------------------------------- */
@@ -194,13 +206,60 @@ static int d365_declare(void *state, rg_plugin_handle *h)
 
 	rc = rg_policy_load(h, st->policy, &hooks, st);
 	if (rc == RG_OK)
-		rc = d365_depths_index(&st->depths, rg_own_roles(h));
+		rc = d365_depths_index(&st->depths, h);
 	if (rc == RG_OK)
 		st->loaded = 1;
 	return rc;
 }
 
 /* ---- decide ------------------------------------------------------------ */
+
+/* The caller wants no reason: format none (rg_answer() would drop it). */
+static int d365_quiet(const rg_plugin_answer *ans)
+{
+	return (ans->flags & RG_ANSWER_QUIET) != 0;
+}
+
+/* An attribute key; the first byte settles most keys without a call. */
+static int d365_key_is(const char *key, const char *name)
+{
+	return key && key[0] == name[0] && strcmp(key, name) == 0;
+}
+
+/*
+ * Reads the attributes this plugin uses in one pass over each list.  As
+ * with rg_attr_get(), the first attribute with a key is the one that
+ * counts.
+ */
+static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
+{
+	int have_bu = 0, have_owner = 0, have_sbu = 0, have_id = 0;
+	size_t i;
+
+	for (i = 0; i < req->nattrs; i++) {
+		const rg_attr *a = &req->attrs[i];
+
+		if (!have_bu && d365_key_is(a->key, ATTR_BU)) {
+			t->bu = a->value;
+			have_bu = 1;
+		} else if (!have_owner && d365_key_is(a->key, ATTR_OWNER)) {
+			t->owner = a->value;
+			have_owner = 1;
+		}
+	}
+	for (i = 0; i < req->nsubject_attrs; i++) {
+		const rg_attr *a = &req->subject_attrs[i];
+
+		if (!have_sbu && d365_key_is(a->key, SUBJECT_ATTR_BU)) {
+			t->subject_bu = a->value;
+			have_sbu = 1;
+		} else if (!have_id && d365_key_is(a->key, SUBJECT_ATTR_ID)) {
+			t->id = a->value;
+			have_id = 1;
+		}
+	}
+	t->self = req->user ? req->user : t->id;
+}
 
 /* An attribute that is present must not be empty. */
 static rg_result d365_nonempty(const char *what, const char *value,
@@ -213,13 +272,15 @@ static rg_result d365_nonempty(const char *what, const char *value,
 	return RG_ALLOW;
 }
 
-/* Checks one unit name; deny naming the attribute when it is unknown. */
-static rg_result d365_unit(const struct d365_state *st,
-                           const struct d365_bus *bus, const char *what,
-                           const char *name, rg_plugin_answer *ans)
+/* Looks one unit up; deny naming the attribute when it is unknown. */
+static rg_result d365_unit(const struct d365_state *st, struct d365_bus *bus,
+                           const char *what, const char *name,
+                           struct d365_unit_ref *ref, rg_plugin_answer *ans)
 {
-	if (!name || d365_bus_known(bus, name))
+	if (!name || d365_bus_find(bus, name, ref))
 		return RG_ALLOW;
+	if (d365_quiet(ans))
+		return RG_DENY;
 	switch (bus->source) {
 	case D365_BU_DIRECTORY:
 		rg_answer(ans,
@@ -249,25 +310,25 @@ static rg_result d365_read_target(const struct d365_state *st,
                                   const rg_plugin_request *req,
                                   struct d365_target *t, rg_plugin_answer *ans)
 {
-	const char *id;
-
 	memset(t, 0, sizeof(*t));
-	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL);
-	t->bu = rg_attr_get(req->attrs, req->nattrs, ATTR_BU);
-	t->owner = rg_attr_get(req->attrs, req->nattrs, ATTR_OWNER);
-	t->subject_bu = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                            SUBJECT_ATTR_BU);
-	id = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                 SUBJECT_ATTR_ID);
-	t->self = req->user ? req->user : id;
+	d365_read_attrs(req, t);
 	if (d365_nonempty("subject.bu", t->subject_bu, ans) != RG_ALLOW ||
-	    d365_nonempty("subject.id", id, ans) != RG_ALLOW ||
+	    d365_nonempty("subject.id", t->id, ans) != RG_ALLOW ||
 	    d365_nonempty(ATTR_BU, t->bu, ans) != RG_ALLOW ||
 	    d365_nonempty(ATTR_OWNER, t->owner, ans) != RG_ALLOW)
 		return RG_DENY;
-	if (d365_unit(st, &t->bus, "subject.bu", t->subject_bu, ans) !=
-	        RG_ALLOW ||
-	    d365_unit(st, &t->bus, ATTR_BU, t->bu, ans) != RG_ALLOW)
+	/* The tree is chosen only when a unit is named. */
+	if (!t->subject_bu && !t->bu)
+		return RG_ALLOW;
+	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL);
+	if (d365_unit(st, &t->bus, "subject.bu", t->subject_bu,
+	              &t->subject_unit, ans) != RG_ALLOW)
+		return RG_DENY;
+	/* The subject's own unit (the usual target) was just looked up. */
+	if (t->bu && t->subject_bu && strcmp(t->bu, t->subject_bu) == 0)
+		t->unit = t->subject_unit;
+	else if (d365_unit(st, &t->bus, ATTR_BU, t->bu, &t->unit, ans) !=
+	         RG_ALLOW)
 		return RG_DENY;
 	if (t->bu && !t->subject_bu) {
 		rg_answer(ans,
@@ -280,39 +341,40 @@ static rg_result d365_read_target(const struct d365_state *st,
 }
 
 /* Depth user: only the subject's own records, in its own unit. */
-static rg_result d365_scope_user(const struct d365_target *t, const char *grant,
+static rg_result d365_scope_user(const struct d365_target *t,
+                                 const struct d365_grant *g,
                                  rg_plugin_answer *ans)
 {
 	if (!t->owner) {
 		rg_answer(ans,
-		          "%s at user depth: only the subject's own records; "
-		          "the request names no owner",
-		          grant);
+		          "%s grants %s at user depth: only the subject's own "
+		          "records; the request names no owner",
+		          g->role, g->action);
 		return RG_DENY;
 	}
 	if (!t->self) {
 		rg_answer(ans,
-		          "%s at user depth: the subject has no user id "
-		          "(subject.id) to compare with owner '%s'",
-		          grant, t->owner);
+		          "%s grants %s at user depth: the subject has no user "
+		          "id (subject.id) to compare with owner '%s'",
+		          g->role, g->action, t->owner);
 		return RG_DENY;
 	}
 	if (strcmp(t->owner, t->self) != 0) {
 		rg_answer(ans,
-		          "%s at user depth; owner '%s' is not the subject "
-		          "'%s'",
-		          grant, t->owner, t->self);
+		          "%s grants %s at user depth; owner '%s' is not the "
+		          "subject '%s'",
+		          g->role, g->action, t->owner, t->self);
 		return RG_DENY;
 	}
 	if (t->bu && strcmp(t->bu, t->subject_bu) != 0) {
 		rg_answer(ans,
-		          "%s at user depth; target unit '%s' is not the "
-		          "subject's unit '%s'",
-		          grant, t->bu, t->subject_bu);
+		          "%s grants %s at user depth; target unit '%s' is not "
+		          "the subject's unit '%s'",
+		          g->role, g->action, t->bu, t->subject_bu);
 		return RG_DENY;
 	}
-	rg_answer(ans, "%s at user depth; '%s' owns the record", grant,
-	          t->self);
+	rg_answer(ans, "%s grants %s at user depth; '%s' owns the record",
+	          g->role, g->action, t->self);
 	return RG_ALLOW;
 }
 
@@ -324,7 +386,7 @@ static enum d365_within d365_unit_within(const struct d365_target *t,
 	case D365_DEPTH_ORGANIZATION:
 		return D365_WITHIN;
 	case D365_DEPTH_PARENT_CHILD:
-		return d365_bus_within(&t->bus, t->subject_bu, t->bu);
+		return d365_bus_within(&t->bus, &t->subject_unit, &t->unit);
 	case D365_DEPTH_BUSINESS_UNIT:
 		return strcmp(t->bu, t->subject_bu) == 0 ? D365_WITHIN
 		                                         : D365_OUTSIDE;
@@ -333,83 +395,129 @@ static enum d365_within d365_unit_within(const struct d365_target *t,
 	}
 }
 
+/* Only an owner is named: a record of one's own, or anywhere. */
+static rg_result d365_scope_owner(const struct d365_target *t,
+                                  enum d365_depth depth,
+                                  const struct d365_grant *g,
+                                  rg_plugin_answer *ans)
+{
+	if (t->self && strcmp(t->owner, t->self) == 0) {
+		rg_answer(ans, "%s grants %s at %s depth; '%s' owns the record",
+		          g->role, g->action, d365_depth_name(depth), t->self);
+		return RG_ALLOW;
+	}
+	if (depth == D365_DEPTH_ORGANIZATION) {
+		rg_answer(ans, "%s grants %s at organization depth", g->role,
+		          g->action);
+		return RG_ALLOW;
+	}
+	rg_answer(ans,
+	          "%s grants %s at %s depth; the unit of owner '%s' is not "
+	          "given (bu=)",
+	          g->role, g->action, d365_depth_name(depth), t->owner);
+	return RG_DENY;
+}
+
 static rg_result d365_scope_unit(const struct d365_target *t,
-                                 enum d365_depth depth, const char *grant,
+                                 enum d365_depth depth,
+                                 const struct d365_grant *g,
                                  rg_plugin_answer *ans)
 {
 	enum d365_within within;
-	const char *dname = d365_depth_name(depth);
+	int quiet = d365_quiet(ans);
+	const char *dname = quiet ? NULL : d365_depth_name(depth);
 
-	if (!t->bu) {
-		/* Only an owner: a record of one's own, or anywhere. */
-		if (t->self && strcmp(t->owner, t->self) == 0) {
-			rg_answer(ans, "%s at %s depth; '%s' owns the record",
-			          grant, dname, t->self);
-			return RG_ALLOW;
-		}
-		if (depth == D365_DEPTH_ORGANIZATION) {
-			rg_answer(ans, "%s at organization depth", grant);
-			return RG_ALLOW;
-		}
-		rg_answer(ans,
-		          "%s at %s depth; the unit of owner '%s' is not "
-		          "given (bu=)",
-		          grant, dname, t->owner);
-		return RG_DENY;
-	}
+	if (!t->bu)
+		return d365_scope_owner(t, depth, g, ans);
 	within = d365_unit_within(t, depth);
+	if (quiet)
+		return within == D365_WITHIN ? RG_ALLOW : RG_DENY;
 	if (within == D365_BROKEN) {
 		rg_answer(ans,
-		          "%s at %s depth; unit '%s' does not reach the root "
-		          "of the directory's business-unit tree within %d "
-		          "levels",
-		          grant, dname, t->bu, D365_BU_DEPTH_MAX);
+		          "%s grants %s at %s depth; unit '%s' does not reach "
+		          "the root of the directory's business-unit tree "
+		          "within %d levels",
+		          g->role, g->action, dname, t->bu, D365_BU_DEPTH_MAX);
 		return RG_DENY;
 	}
 	if (within != D365_WITHIN) {
-		rg_answer(ans,
-		          "%s at %s depth; target unit '%s' is outside '%s'",
-		          grant, dname, t->bu, t->subject_bu);
+		rg_answer(
+		    ans,
+		    "%s grants %s at %s depth; target unit '%s' is outside "
+		    "'%s'",
+		    g->role, g->action, dname, t->bu, t->subject_bu);
 		return RG_DENY;
 	}
 	if (depth == D365_DEPTH_ORGANIZATION)
-		rg_answer(ans,
-		          "%s at organization depth; target unit '%s' is in "
-		          "the organization",
-		          grant, t->bu);
+		rg_answer(
+		    ans,
+		    "%s grants %s at organization depth; target unit '%s' "
+		    "is in the organization",
+		    g->role, g->action, t->bu);
 	else
-		rg_answer(ans,
-		          "%s at %s depth; target unit '%s' is within '%s'",
-		          grant, dname, t->bu, t->subject_bu);
+		rg_answer(
+		    ans,
+		    "%s grants %s at %s depth; target unit '%s' is within "
+		    "'%s'",
+		    g->role, g->action, dname, t->bu, t->subject_bu);
 	return RG_ALLOW;
 }
 
-/* Step 3: the privilege is held; is the target within its depth? */
+/*
+ * Step 3: the privilege is held (held is the role rg_effective() found for
+ * the whole set); is the target within its depth?
+ */
 static rg_result d365_scope(const struct d365_state *st,
-                            const rg_plugin_request *req,
+                            const rg_plugin_request *req, long held,
                             const struct d365_target *t, rg_plugin_answer *ans)
 {
 	enum d365_depth depth;
-	char grant[RG_REASON_MAX];
+	/* The role's id costs a lookup: only for a reason. */
+	struct d365_grant g = {"a role", req->action_id};
 	const char *rid;
 	long role = -1;
 
 	if (!d365_held_depth(req, &st->depths, req->roles,
-	                     (uint32_t)req->action, &depth, &role)) {
-		/* rg_decide_rbac() said it is held: the two disagree. */
+	                     (uint32_t)req->action, held, &depth, &role)) {
+		/* rg_effective() said it is held: the two disagree. */
 		ans->status = RG_EINTERNAL;
 		rg_answer(ans, "%s: cannot find the depth it is held at",
 		          req->action_id);
 		return RG_ERROR;
 	}
 	ans->role = role;
-	/* A custom role's index is past the declared roles: ask the request. */
-	rid = rg_request_role_id(req, role);
-	snprintf(grant, sizeof(grant), "%s grants %s", rid ? rid : "a role",
-	         req->action_id);
+	if (!d365_quiet(ans)) {
+		/* A custom role's index is past the declared roles: ask the
+		 * request. */
+		rid = rg_request_role_id(req, role);
+		if (rid)
+			g.role = rid;
+	}
 	if (depth == D365_DEPTH_USER)
-		return d365_scope_user(t, grant, ans);
-	return d365_scope_unit(t, depth, grant, ans);
+		return d365_scope_user(t, &g, ans);
+	return d365_scope_unit(t, depth, &g, ans);
+}
+
+/*
+ * Step 1, rg_decide_rbac().  Without a reason wanted, its one question to
+ * the core (rg_effective()) is asked directly: same decision, role and
+ * missing role, no formatting.
+ */
+static rg_result d365_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
+{
+	rg_grant_info g;
+
+	if (!d365_quiet(ans) || req->action < 0)
+		return rg_decide_rbac(req, ans);
+	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
+		ans->role = g.role;
+		return RG_ALLOW;
+	}
+	if (g.blocked >= 0) {
+		ans->role = g.blocked;
+		ans->missing = g.missing;
+	}
+	return RG_DENY;
 }
 
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,
@@ -425,7 +533,7 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		          st ? st->policy : "(none)");
 		return RG_ERROR;
 	}
-	res = rg_decide_rbac(req, ans);
+	res = d365_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
 	/* Held: the reason of rg_decide_rbac() stands unless a target says
@@ -433,7 +541,8 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 	res = d365_read_target(st, req, &t, ans);
 	if (res != RG_ALLOW || (!t.bu && !t.owner))
 		return res;
-	return d365_scope(st, req, &t, ans);
+	/* ans->role is the role rg_effective() found for the whole set. */
+	return d365_scope(st, req, ans->role, &t, ans);
 }
 
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
