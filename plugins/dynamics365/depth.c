@@ -150,13 +150,27 @@ static int is_custom(const struct d365_depths *d, uint32_t role)
 	return !rg_roleset_has(&d->declared, role);
 }
 
-/* The depth at which role (declared or custom) grants priv. */
+/*
+ * The depth at which role (declared or custom) grants priv, from the index:
+ * d365_depths_get() without its walk over every qualified grant.
+ */
 static enum d365_depth role_depth(const struct d365_depths *d, uint32_t role,
                                   uint32_t priv)
 {
-	if (!is_custom(d, role))
-		return d365_depths_get(d, role, priv);
-	return priv < d->npriv ? d->priv[priv].custom : D365_DEPTH_ORGANIZATION;
+	const struct d365_priv_depths *pd;
+	int want;
+
+	/* No qualified grant of priv: every role holds it org-wide. */
+	if (priv >= d->npriv)
+		return D365_DEPTH_ORGANIZATION;
+	pd = &d->priv[priv];
+	if (is_custom(d, role))
+		return pd->custom;
+	/* below[want] holds the roles that grant priv at less than want. */
+	for (want = D365_DEPTH_ORGANIZATION; want > D365_DEPTH_USER; want--)
+		if (!rg_roleset_has(&pd->below[want], role))
+			break;
+	return (enum d365_depth)want;
 }
 
 /* Words that can hold a bit of s: past them every subset of s is empty. */
