@@ -1546,7 +1546,7 @@ END_TEST
 
 /*
  * Every directory user checked without request attributes and without a
- * reason may be answered from the decision table the core builds from the
+ * reason is answered from the decision table the core builds from the
  * plugin's subject_answers(); with a reason, decide() answers.  For a user
  * holding each combination of a version's roles (some with custom roles,
  * some in a unit of the directory's tree), every privilege must get the
@@ -1700,6 +1700,8 @@ START_TEST(test_answers_match_decide)
 	svc = tu_service(priv.ctx, v->service);
 	nusers = (size_t)1 << rg_role_count(svc);
 	nprivs = rg_privilege_count(svc);
+	/* Every user answered in bulk: the comparison below is the table's. */
+	ck_assert_uint_eq(rg_directory_tabled(priv.ctx, svc), nusers);
 	for (u = 0; u < nusers; u++) {
 		char id[ANSWERS_USER_ID];
 

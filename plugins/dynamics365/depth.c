@@ -183,35 +183,6 @@ static size_t roleset_words(const rg_roleset *s)
 	return n;
 }
 
-static int words_equal(const rg_roleset *a, const rg_roleset *b, size_t nw)
-{
-	size_t w;
-
-	for (w = 0; w < nw; w++)
-		if (a->w[w] != b->w[w])
-			return 0;
-	return 1;
-}
-
-/*
- * Whether rg_effective() could find priv in s at all: s holds one of the
- * plugin's roles that grant it, or a role the policy did not declare (a
- * custom role, whose grants only the core knows).  Otherwise it has no
- * candidate and answers 0.
- */
-static int may_hold(const struct d365_depths *d,
-                    const struct d365_priv_depths *pd, const rg_roleset *s,
-                    size_t nw)
-{
-	size_t w;
-
-	for (w = 0; w < nw; w++)
-		if ((s->w[w] & pd->granters.w[w]) ||
-		    (s->w[w] & ~d->declared.w[w]))
-			return 1;
-	return 0;
-}
-
 /*
  * The core answers "is priv held, and through which role?" but not "at what
  * depth?", and only it knows the prerequisites.  So ask it per depth,
@@ -239,10 +210,9 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
 {
 	const struct d365_priv_depths *pd =
 	    priv < d->npriv ? &d->priv[priv] : NULL;
-	size_t nw = roleset_words(roles);
-	rg_roleset s = {{0}}, prev;
+	size_t nw = roleset_words(roles), w;
+	rg_roleset s, prev;
 	int have_prev = 0, want;
-	size_t w;
 
 	/* Without qualified grants, every role holds it org-wide. */
 	if (!pd) {
@@ -254,24 +224,38 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
 	}
 	for (want = D365_DEPTH_ORGANIZATION; want >= D365_DEPTH_USER; want--) {
 		int keep_custom = (int)pd->custom >= want;
+		uint64_t changed = !have_prev, masked = 0, may_hold = 0;
+		long found = -1;
 		rg_grant_info gi;
 
+		/* One pass: the set, and how it compares with the others. */
 		for (w = 0; w < nw; w++) {
-			s.w[w] = roles->w[w] & ~pd->below[want].w[w];
+			uint64_t x = roles->w[w] & ~pd->below[want].w[w];
+
 			if (!keep_custom)
-				s.w[w] &= d->declared.w[w];
+				x &= d->declared.w[w];
+			if (have_prev)
+				changed |= x ^ prev.w[w];
+			masked |= x ^ roles->w[w];
+			/* A role granting priv, or one only the core knows
+			 * (custom): else rg_effective() has no candidate. */
+			may_hold |= x & (pd->granters.w[w] | ~d->declared.w[w]);
+			s.w[w] = x;
 		}
-		if (have_prev && words_equal(&s, &prev, nw))
+		if (!changed)
 			continue; /* answered already: not held */
-		if (words_equal(&s, roles, nw))
-			gi.role = held;
-		else if (!may_hold(d, pd, &s, nw))
-			gi.role = -1;
-		else if (!rg_effective(req, &s, priv, &gi))
-			gi.role = -1;
-		if (gi.role >= 0) {
-			*role = gi.role;
-			*depth = role_depth(d, (uint32_t)gi.role, priv);
+		if (!masked)
+			found = held;
+		else if (may_hold) {
+			for (w = nw; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS;
+			     w++)
+				s.w[w] = 0;
+			if (rg_effective(req, &s, priv, &gi))
+				found = gi.role;
+		}
+		if (found >= 0) {
+			*role = found;
+			*depth = role_depth(d, (uint32_t)found, priv);
 			return 1;
 		}
 		for (w = 0; w < nw; w++)

@@ -55,6 +55,12 @@
  * VALIDATION
  *   The core reports every unmet role and privilege prerequisite declared
  *   by the policy (no plugin-specific rules).
+ *
+ * SUBJECT ANSWERS (ABI 1.2)
+ *   For the core's decision table, a directory user's answers to every
+ *   request without attributes: step 1 for every privilege at once
+ *   (rg_effective_set()), unless the user's own attributes deny (step 4),
+ *   which they do whatever the privilege.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,18 +311,23 @@ static rg_result d365_unit(const struct d365_state *st, struct d365_bus *bus,
 	return RG_DENY;
 }
 
-/* Reads and checks the target attributes; deny on any bad value. */
-static rg_result d365_read_target(const struct d365_state *st,
-                                  const rg_plugin_request *req,
-                                  struct d365_target *t, rg_plugin_answer *ans)
+/* Present attributes must not be empty. */
+static rg_result d365_check_values(const struct d365_target *t,
+                                   rg_plugin_answer *ans)
 {
-	memset(t, 0, sizeof(*t));
-	d365_read_attrs(req, t);
 	if (d365_nonempty("subject.bu", t->subject_bu, ans) != RG_ALLOW ||
 	    d365_nonempty("subject.id", t->id, ans) != RG_ALLOW ||
 	    d365_nonempty(ATTR_BU, t->bu, ans) != RG_ALLOW ||
 	    d365_nonempty(ATTR_OWNER, t->owner, ans) != RG_ALLOW)
 		return RG_DENY;
+	return RG_ALLOW;
+}
+
+/* Named units must be units of the tree in use; each is looked up once. */
+static rg_result d365_check_units(const struct d365_state *st,
+                                  const rg_plugin_request *req,
+                                  struct d365_target *t, rg_plugin_answer *ans)
+{
 	/* The tree is chosen only when a unit is named. */
 	if (!t->subject_bu && !t->bu)
 		return RG_ALLOW;
@@ -325,10 +336,22 @@ static rg_result d365_read_target(const struct d365_state *st,
 	              &t->subject_unit, ans) != RG_ALLOW)
 		return RG_DENY;
 	/* The subject's own unit (the usual target) was just looked up. */
-	if (t->bu && t->subject_bu && strcmp(t->bu, t->subject_bu) == 0)
+	if (t->bu && t->subject_bu && strcmp(t->bu, t->subject_bu) == 0) {
 		t->unit = t->subject_unit;
-	else if (d365_unit(st, &t->bus, ATTR_BU, t->bu, &t->unit, ans) !=
-	         RG_ALLOW)
+		return RG_ALLOW;
+	}
+	return d365_unit(st, &t->bus, ATTR_BU, t->bu, &t->unit, ans);
+}
+
+/* Reads and checks the target attributes; deny on any bad value. */
+static rg_result d365_read_target(const struct d365_state *st,
+                                  const rg_plugin_request *req,
+                                  struct d365_target *t, rg_plugin_answer *ans)
+{
+	memset(t, 0, sizeof(*t));
+	d365_read_attrs(req, t);
+	if (d365_check_values(t, ans) != RG_ALLOW ||
+	    d365_check_units(st, req, t, ans) != RG_ALLOW)
 		return RG_DENY;
 	if (t->bu && !t->subject_bu) {
 		rg_answer(ans,
@@ -520,11 +543,87 @@ static rg_result d365_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 	return RG_DENY;
 }
 
+/* Steps 2 to 4, once rg_decide_rbac() allowed: attributes, then scope. */
+static rg_result d365_target_decide(const struct d365_state *st,
+                                    const rg_plugin_request *req,
+                                    rg_plugin_answer *ans)
+{
+	struct d365_target t;
+	rg_result res;
+
+	/* Held: the reason of rg_decide_rbac() stands unless a target says
+	 * otherwise.  Bad attributes deny even when nothing is targeted. */
+	res = d365_read_target(st, req, &t, ans);
+	if (res != RG_ALLOW || (!t.bu && !t.owner))
+		return res;
+	/* ans->role is the role rg_effective() found for the whole set. */
+	return d365_scope(st, req, ans->role, &t, ans);
+}
+
+/*
+ * What the target asks that needs no lookup in the tree, for a privilege
+ * held at depth: 0 when the scope denies whatever the tree says.  The rest
+ * (named units known, and at parent-child depth below the subject's) is
+ * d365_quiet_decide()'s.  The same rules as d365_scope_user() and
+ * d365_scope_unit().
+ */
+static int d365_scope_may_allow(const struct d365_target *t,
+                                enum d365_depth depth)
+{
+	int own = t->owner && t->self && strcmp(t->owner, t->self) == 0;
+
+	if (depth == D365_DEPTH_USER)
+		return own && (!t->bu || strcmp(t->bu, t->subject_bu) == 0);
+	if (!t->bu)
+		return own || depth == D365_DEPTH_ORGANIZATION;
+	if (depth == D365_DEPTH_BUSINESS_UNIT)
+		return strcmp(t->bu, t->subject_bu) == 0;
+	return 1; /* organization: anywhere; parent-child: see the tree */
+}
+
+/*
+ * d365_target_decide() when no reason is wanted: the same result and
+ * status, with the checks that need no lookup first, so that a target the
+ * depth rules out (another unit at business-unit depth, someone else's
+ * record at user depth) costs no lookup in the tree.  ans->role is then the
+ * role that holds the privilege deepest, which the target denied.
+ */
+static rg_result d365_quiet_decide(const struct d365_state *st,
+                                   const rg_plugin_request *req,
+                                   rg_plugin_answer *ans)
+{
+	enum d365_depth depth = D365_DEPTH_ORGANIZATION;
+	struct d365_target t;
+	long role = -1;
+
+	memset(&t, 0, sizeof(t));
+	d365_read_attrs(req, &t);
+	if (d365_check_values(&t, ans) != RG_ALLOW || (t.bu && !t.subject_bu))
+		return RG_DENY;
+	if (t.bu || t.owner) {
+		if (!d365_held_depth(req, &st->depths, req->roles,
+		                     (uint32_t)req->action, ans->role, &depth,
+		                     &role))
+			return d365_target_decide(st, req, ans); /* its error */
+		ans->role = role;
+		if (!d365_scope_may_allow(&t, depth))
+			return RG_DENY;
+	}
+	/* Last the lookups: a named unit must be one of the tree in use. */
+	if (d365_check_units(st, req, &t, ans) != RG_ALLOW)
+		return RG_DENY;
+	if (t.bu && depth == D365_DEPTH_PARENT_CHILD)
+		return d365_bus_within(&t.bus, &t.subject_unit, &t.unit) ==
+		               D365_WITHIN
+		           ? RG_ALLOW
+		           : RG_DENY;
+	return RG_ALLOW;
+}
+
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,
                              rg_plugin_answer *ans)
 {
 	const struct d365_state *st = state;
-	struct d365_target t;
 	rg_result res;
 
 	if (!st || !st->loaded) {
@@ -536,13 +635,50 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 	res = d365_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
-	/* Held: the reason of rg_decide_rbac() stands unless a target says
-	 * otherwise.  Bad attributes deny even when nothing is targeted. */
-	res = d365_read_target(st, req, &t, ans);
-	if (res != RG_ALLOW || (!t.bu && !t.owner))
-		return res;
-	/* ans->role is the role rg_effective() found for the whole set. */
-	return d365_scope(st, req, ans->role, &t, ans);
+	if (d365_quiet(ans))
+		return d365_quiet_decide(st, req, ans);
+	return d365_target_decide(st, req, ans);
+}
+
+/* ---- subject_answers --------------------------------------------------- */
+
+/*
+ * Every attribute-free request of one subject at once (ABI 1.2), for the
+ * core's decision table.  Without request attributes decide() is
+ * rg_decide_rbac() (step 1) refined only by the subject's own attributes:
+ * an empty subject.bu or subject.id, or a subject.bu the tree in use does
+ * not know, denies whatever the privilege, and nothing else can (depth
+ * plays no part without a target).  So the answer is the core's set of
+ * effective privileges, or nothing, read once per subject instead of once
+ * per check.
+ */
+static int d365_subject_answers(const void *state, const rg_plugin_request *req,
+                                uint64_t *allow, uint64_t *deny)
+{
+	const struct d365_state *st = state;
+	rg_plugin_answer ans;
+	struct d365_target t;
+	size_t w;
+
+	/* decide() would answer ERROR: no table for this subject. */
+	if (!st || !st->loaded)
+		return RG_EPOLICY;
+	/* Not a request this call answers: let decide() see it. */
+	if (req->nattrs)
+		return RG_EINVAL;
+	/* Quiet: nothing is formatted, so the reason is never written. */
+	ans.role = ans.missing = -1;
+	ans.status = RG_OK;
+	ans.reason[0] = '\0';
+	ans.flags = RG_ANSWER_QUIET;
+	if (d365_read_target(st, req, &t, &ans) == RG_ALLOW)
+		rg_effective_set(req, req->roles, allow);
+	else
+		memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
+	/* What decide() does not allow it denies: it never abstains. */
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~allow[w];
+	return RG_OK;
 }
 
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
@@ -556,4 +692,6 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = d365_declare,
     .decide = d365_decide,
     .validate = NULL,
+    .custom_role = NULL,
+    .subject_answers = d365_subject_answers,
 };
