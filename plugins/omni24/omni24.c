@@ -94,7 +94,7 @@ static const char *const omni24_categories[] = {
 	(((n) + RG_BITSET_WORD_BITS - 1) / RG_BITSET_WORD_BITS)
 
 /*
- * What decide() needs to answer from bitsets instead
+ * What decide() and subject_answers() need to answer from bitsets instead
  * of asking rg_effective() for every request.  Built by declare() from the
  * registry as it stands when omni24 has declared everything; read-only
  * afterwards.
@@ -1073,6 +1073,91 @@ static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
 	return RG_DENY;
 }
 
+/* The privileges of req's service: those of the tables, and any after. */
+static size_t service_privileges(const struct omni24_tables *t,
+                                 const rg_plugin_request *req)
+{
+	size_t n = t->nprivs;
+
+	while (n < RG_MAX_PRIVILEGES &&
+	       rg_privilege_id(req->handle, (uint32_t)n))
+		n++;
+	return n;
+}
+
+/* ORs into allow the exact privileges the subject's Omni24 roles grant. */
+static void answers_exact(const struct omni24_tables *t,
+                          const rg_roleset *roles, uint64_t *allow)
+{
+	size_t w, k;
+
+	for (w = 0; w < t->nwords; w++) {
+		uint64_t m =
+		    roles->w[t->word_lo + w] & t->own.w[t->word_lo + w];
+
+		for (; m; m &= m - 1) {
+			const uint64_t *g =
+			    t->grants + bit_index(w, m) * t->npriv_words;
+
+			for (k = 0; k < t->npriv_words; k++)
+				allow[k] |= g[k];
+		}
+	}
+}
+
+/*
+ * The subject_answers hook: decide() without request attributes, for
+ * every privilege at once.  Without an owner, a scope = own privilege is
+ * allowed when held, so the answer is whether the subject holds each
+ * privilege: the tables' for the exact ones, rg_effective()'s for the
+ * others, and for every privilege the tables do not grant when the
+ * subject holds custom roles.  decide() answers every privilege, so each
+ * one below the service's count is either allowed or denied.
+ */
+static int omni24_subject_answers(const void *state,
+                                  const rg_plugin_request *req, uint64_t *allow,
+                                  uint64_t *deny)
+{
+	const struct omni24 *st = state;
+	const struct omni24_tables *t = &st->t;
+	uint64_t ask[OMNI24_PRIV_WORDS];
+	size_t nprivs, w, nw;
+	rg_grant_info g;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	nprivs = service_privileges(t, req);
+	nw = OMNI24_WORDS_FOR(nprivs);
+	answers_exact(t, req->roles, allow);
+	/* Which privileges rg_effective() must judge. */
+	for (w = 0; w < nw; w++)
+		ask[w] = t->inexact[w];
+	if (has_other_roles(t, req->roles))
+		for (w = 0; w < nw; w++)
+			ask[w] = ~allow[w];
+	for (w = 0; w < nw; w++) {
+		uint64_t m;
+
+		for (m = ask[w]; m; m &= m - 1) {
+			size_t p = bit_index(w, m);
+
+			if (p < nprivs &&
+			    rg_effective(req, req->roles, (uint32_t)p, &g))
+				bit_set(allow, p);
+		}
+	}
+	for (w = 0; w < nw; w++) {
+		size_t rest = nprivs - w * RG_BITSET_WORD_BITS;
+		uint64_t valid = rest >= RG_BITSET_WORD_BITS
+		                     ? ~(uint64_t)0
+		                     : ((uint64_t)1 << rest) - 1;
+
+		allow[w] &= valid;
+		deny[w] = valid & ~allow[w];
+	}
+	return RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "omni24",
@@ -1084,4 +1169,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .decide = omni24_decide,
     .validate = NULL,
     .custom_role = omni24_custom_role,
+    .subject_answers = omni24_subject_answers,
 };
