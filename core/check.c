@@ -163,13 +163,13 @@ int rg_subject_resolve(const struct rg_context *ctx,
 static int resolve_action(const struct rg_service *svc, const char *action,
                           long *idx, rg_decision *out)
 {
-	*idx = -1;
-	if (!rg_id_valid(action)) {
+	/* A declared id is valid: validate only what is not found. */
+	*idx = rg_intern_get(&svc->reg.priv_ix, action);
+	if (*idx < 0 && !rg_id_valid(action)) {
 		rg_decision_deny(out, RG_ENOACTION, "invalid action id '%.*s'",
 		                 RG_ID_MAX, action);
 		return RG_ENOACTION;
 	}
-	*idx = rg_intern_get(&svc->reg.priv_ix, action);
 	/* A service whose plugins declare no privileges (permit, deny) takes
 	 * any action; one that declares privileges knows all of its own. */
 	if (*idx < 0 && svc->reg.nprivs > 0) {
@@ -213,6 +213,35 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
 	return out->status;
 }
 
+/*
+ * The decision table (table.c): a directory user, no request attribute,
+ * no reason and no trace wanted.  1 when it decided; 0 leaves the request
+ * to the stack, which decides everything else (and anything the table
+ * does not know) itself.
+ */
+static int table_check(const rg_context *ctx, const struct rg_service *svc,
+                       const rg_request *req, unsigned flags, rg_decision *out)
+{
+	const struct rg_snapshot *snap;
+	rg_result res;
+	unsigned slot;
+	int hit;
+
+	if ((flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) !=
+	        RG_CHECK_NO_REASON ||
+	    req->nattrs || !req->subject.user || !ctx->dir)
+		return 0;
+	snap = rg_snapshot_acquire(ctx, &slot);
+	hit = rg_table_check(rg_snapshot_service(snap, svc), req->subject.user,
+	                     req->action, &res);
+	rg_snapshot_release(ctx, slot);
+	if (hit) {
+		out->result = res;
+		out->status = RG_OK;
+	}
+	return hit;
+}
+
 int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
              rg_decision *out)
 {
@@ -235,6 +264,14 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 		rg_decision_deny(out, RG_ENOSERVICE, "unknown service '%.*s'",
 		                 RG_ID_MAX, req->service);
 		return RG_ENOSERVICE;
+	}
+	if (table_check(ctx, svc, req, flags, out)) {
+		if (ctx->log_level >= RG_LOG_DEBUG)
+			rg_log(ctx, RG_LOG_DEBUG,
+			       "%s %s %s: %s (decision table)", req->service,
+			       req->subject.user, req->action,
+			       rg_result_name(out->result));
+		return RG_OK;
 	}
 	rc = rg_subject_resolve(ctx, svc, &req->subject, &sv, out);
 	if (rc != RG_OK)

@@ -179,8 +179,9 @@ int rg_service_new(struct rg_context *ctx, const char *name, const char *file,
 	    rg_ptr_push((void ***)&ctx->services, &ctx->nservices,
 	                &ctx->capservices, svc) != RG_OK)
 		goto nomem;
+	svc->index = ctx->nservices - 1;
 	if (rg_intern_put(&ctx->service_ix, svc->name,
-	                  (uint32_t)(ctx->nservices - 1)) != RG_OK) {
+	                  (uint32_t)svc->index) != RG_OK) {
 		ctx->nservices--;
 		goto nomem;
 	}

@@ -2,9 +2,9 @@
  * intern.c - interning of ids into dense integers.
  *
  * Open addressing with linear probing over a power-of-two table kept at most
- * half full, FNV-1a hashing.  Each slot holds the key pointer, the value and
- * the high half of the key's hash: a probe that would miss is settled by the
- * tag, within the slot's cache line, without touching the key string.
+ * half full, a word-at-a-time hash.  Each slot holds the key pointer, the value
+ * and the high half of the key's hash: a probe that would miss is settled by
+ * the tag, within the slot's cache line, without touching the key string.
  * Tables are built while a context (or a snapshot) is built and only read
  * afterwards, so lookups need no lock and allocate nothing.
  */
@@ -16,18 +16,59 @@
 #include "internal.h"
 
 #define INTERN_MIN_CAP 16
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
+#define WORD_BYTES     8
+/* Multipliers of MurmurHash3's 64-bit finalizer: good avalanche, cheap. */
+#define MIX_K1    0xff51afd7ed558ccdull
+#define MIX_K2    0xc4ceb9fe1a85ec53ull
+#define MIX_SHIFT 33
 
-static uint64_t hash_str(const char *s)
+static uint64_t mix(uint64_t h)
 {
-	uint64_t h = FNV_OFFSET;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= FNV_PRIME;
-	}
+	h ^= h >> MIX_SHIFT;
+	h *= MIX_K1;
+	h ^= h >> MIX_SHIFT;
+	h *= MIX_K2;
+	h ^= h >> MIX_SHIFT;
 	return h;
+}
+
+/* The little-endian value of n (<= 8) bytes at p, read in at most two
+ * loads: no byte-by-byte loop, and nothing read past p + n. */
+static uint64_t load_tail(const char *p, size_t n)
+{
+	uint32_t a, b;
+	uint16_t c;
+
+	if (n >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4); /* overlaps a when n < 8 */
+		return (uint64_t)a | (uint64_t)b << 32;
+	}
+	if (n >= 2) {
+		memcpy(&c, p, 2);
+		return (uint64_t)c | (uint64_t)(unsigned char)p[n - 1] << 16;
+	}
+	return n ? (unsigned char)p[0] : 0;
+}
+
+/*
+ * Eight bytes at a time, one multiply each, and one full mix at the end:
+ * ids are short ("agent-11313", "conversation.view") and every check
+ * hashes three of them, so a byte-wise hash (FNV) was a visible part of a
+ * check.  The length is mixed in first, which keeps apart the strings the
+ * overlapping tail loads could otherwise confuse.
+ */
+uint64_t rg_hash_str(const char *s)
+{
+	size_t n = strlen(s), i = 0;
+	uint64_t h = (uint64_t)n * MIX_K2, w;
+
+	for (; i + WORD_BYTES < n; i += WORD_BYTES) {
+		memcpy(&w, s + i, WORD_BYTES);
+		h = (h ^ w) * MIX_K1;
+		h ^= h >> MIX_SHIFT;
+	}
+	return mix(h ^ load_tail(s + i, n - i));
 }
 
 static uint32_t hash_tag(uint64_t h)
@@ -47,9 +88,9 @@ void rg_intern_free(rg_intern *t)
 }
 
 static void insert_slot(struct rg_intern_slot *slots, size_t cap,
-			const char *key, uint32_t val)
+                        const char *key, uint32_t val)
 {
-	uint64_t h = hash_str(key);
+	uint64_t h = rg_hash_str(key);
 	size_t i = h & (cap - 1);
 
 	while (slots[i].key)
@@ -69,8 +110,7 @@ static int grow(rg_intern *t)
 		return RG_ENOMEM;
 	for (i = 0; i < t->cap; i++)
 		if (t->slots[i].key)
-			insert_slot(ns, ncap, t->slots[i].key,
-				    t->slots[i].val);
+			insert_slot(ns, ncap, t->slots[i].key, t->slots[i].val);
 	free(t->slots);
 	t->slots = ns;
 	t->cap = ncap;
@@ -94,21 +134,29 @@ int rg_intern_put(rg_intern *t, const char *key, uint32_t val)
 	return RG_OK;
 }
 
-long rg_intern_get(const rg_intern *t, const char *key)
+const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
+                                                const char *key)
 {
 	uint32_t tag;
 	uint64_t h;
 	size_t i;
 
 	if (!t->cap || !key)
-		return -1;
-	h = hash_str(key);
+		return NULL;
+	h = rg_hash_str(key);
 	tag = hash_tag(h);
 	i = h & (t->cap - 1);
 	while (t->slots[i].key) {
 		if (t->slots[i].tag == tag && strcmp(t->slots[i].key, key) == 0)
-			return (long)t->slots[i].val;
+			return &t->slots[i];
 		i = (i + 1) & (t->cap - 1);
 	}
-	return -1;
+	return NULL;
+}
+
+long rg_intern_get(const rg_intern *t, const char *key)
+{
+	const struct rg_intern_slot *slot = rg_intern_slot_get(t, key);
+
+	return slot ? (long)slot->val : -1;
 }

@@ -66,6 +66,9 @@ void rg_intern_free(rg_intern *t);
 int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
 /* The value, or -1.  Read-only, allocation-free. */
 long rg_intern_get(const rg_intern *t, const char *key);
+/* The slot holding key (its key pointer is the one put), or NULL. */
+const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
+                                                const char *key);
 
 /* ---- registry.c -------------------------------------------------------- */
 
@@ -206,6 +209,16 @@ enum rg_fact_kind {
 	RG_FACT_KINDS
 };
 
+/* A snapshot service's decision table (table.c). */
+struct rg_table {
+	unsigned char *slots; /* cap slots of stride bytes; NULL: none */
+	size_t cap;           /* a power of two */
+	size_t stride;        /* bytes per slot: privilege words, then id */
+	size_t words;         /* privilege words per slot */
+	size_t tabled;        /* users in the table */
+	int huge;             /* slots were allocated for huge pages */
+};
+
 struct rg_snap_service {
 	const struct rg_service *svc;
 	struct rg_snap_user *users;
@@ -219,6 +232,7 @@ struct rg_snap_service {
 	size_t nfacts, capfacts;
 	rg_intern fact_ix;
 	size_t kind_count[RG_FACT_KINDS];
+	struct rg_table table; /* see table.c */
 };
 
 struct rg_snapshot {
@@ -260,6 +274,19 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
  * attributes into cache too.  Each service is packed all or nothing: on
  * RG_ENOMEM the snapshot stays usable, partly packed. */
 int rg_snapshot_seal(struct rg_snapshot *snap);
+
+/* ---- table.c: the decision table of a snapshot -------------------------- */
+
+/* Builds ss->table from ss's sealed users; leaves it empty when the stack
+ * cannot be tabled or memory is short.  Cannot fail. */
+void rg_table_build(struct rg_snap_service *ss);
+void rg_table_free(struct rg_table *t);
+/* 1 and *result when the table decides (user, action) (no request
+ * attributes, no reason); 0: decide the slow way.  Allocation-free. */
+int rg_table_check(const struct rg_snap_service *ss, const char *user,
+                   const char *action, rg_result *result);
+/* A 64-bit hash of s (intern.c's). */
+uint64_t rg_hash_str(const char *s);
 
 /* Lock-free readers: acquire returns the current snapshot (never NULL
  * while a directory is open, NULL when there is none) and the slot to
@@ -306,6 +333,7 @@ struct rg_plugin_handle {
 
 struct rg_service {
 	struct rg_context *ctx;
+	size_t index; /* in ctx->services, and in each snapshot's services */
 	char *name;
 	char *description;
 	char *file;

@@ -379,6 +379,60 @@ int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 	return 0;
 }
 
+/* 1 when every role of need is in have. */
+static int roleset_covers(const rg_roleset *have, const rg_roleset *need)
+{
+	size_t w;
+
+	for (w = 0; w < RG_ROLE_WORDS; w++)
+		if (need->w[w] & ~have->w[w])
+			return 0;
+	return 1;
+}
+
+void rg_effective_set(const rg_plugin_request *req, const rg_roleset *roles,
+                      uint64_t *out)
+{
+	const rg_plugin_handle *h = req->handle;
+	const rg_registry *r = &h->svc->reg;
+	const struct rg_snap_service *ss = req->view;
+	size_t w, i, p;
+
+	memset(out, 0, RG_PRIV_WORDS * sizeof(*out));
+	/* The union of the grants of the subject's own roles whose
+	 * prerequisites are met (rg_effective()'s candidates, all at once). */
+	for (w = 0; w < RG_ROLE_WORDS; w++) {
+		uint64_t m = roles->w[w] & h->own.w[w];
+
+		for (; m; m &= m - 1) {
+			const struct rg_role *role =
+			    &r->roles[w * RG_BITSET_WORD_BITS +
+			              (size_t)__builtin_ctzll(m)];
+
+			if (!roleset_covers(roles, &role->prereqs))
+				continue;
+			for (i = 0; i < RG_PRIV_WORDS; i++)
+				out[i] |= role->grants[i];
+		}
+	}
+	/* The subject's custom roles of this plugin (no prerequisites). */
+	for (i = 0; ss && i < ss->ncustom; i++) {
+		const struct rg_snap_custom *c = &ss->custom[i];
+
+		if (c->owner != h ||
+		    !rg_roleset_has(roles, (uint32_t)(r->nroles + i)))
+			continue;
+		for (w = 0; w < RG_PRIV_WORDS; w++)
+			out[w] |= c->grants[w];
+	}
+	/* A privilege's own required roles apply whoever grants it. */
+	for (p = 0; p < r->nprivs; p++)
+		if (r->privs[p].nreq &&
+		    !roleset_covers(roles, &r->privs[p].requires))
+			out[p / RG_BITSET_WORD_BITS] &=
+			    ~((uint64_t)1 << (p % RG_BITSET_WORD_BITS));
+}
+
 rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 {
 	const rg_plugin_handle *h = req->handle;
@@ -423,6 +477,18 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 	}
 	rg_answer(ans, "no role of the subject grants %s", req->action_id);
 	return RG_DENY;
+}
+
+int rg_answers_rbac(const rg_plugin_request *req, uint64_t *allow,
+                    uint64_t *deny)
+{
+	size_t w;
+
+	/* What rg_decide_rbac() does not allow it denies. */
+	rg_effective_set(req, req->roles, allow);
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~allow[w];
+	return RG_OK;
 }
 
 void rg_validation_add(rg_validation *v, const char *plugin, const char *role,

@@ -112,6 +112,7 @@ static void service_free(struct rg_snap_service *ss)
 	rg_intern_free(&ss->user_ix);
 	rg_intern_free(&ss->custom_ix);
 	rg_intern_free(&ss->fact_ix);
+	rg_table_free(&ss->table);
 }
 
 void rg_snapshot_free(struct rg_snapshot *snap)
@@ -519,6 +520,9 @@ static int seal_service(struct rg_snap_service *ss)
 	rg_intern_free(&ss->user_ix);
 	ss->user_ix = ix;
 	free(blocks);
+	/* Last the decision table, on the finished users.  Without memory
+	 * for it every check is decided the slow way: still right. */
+	rg_table_build(ss);
 	return RG_OK;
 }
 
@@ -590,14 +594,11 @@ void rg_snapshot_clear(struct rg_context *ctx)
 const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
                                                   const struct rg_service *svc)
 {
-	size_t i;
-
-	if (!s)
+	/* Parallel to the context's services (rg_snapshot_new()). */
+	if (!s || svc->index >= s->nservices ||
+	    s->services[svc->index].svc != svc)
 		return NULL;
-	for (i = 0; i < s->nservices; i++)
-		if (s->services[i].svc == svc)
-			return &s->services[i];
-	return NULL;
+	return &s->services[svc->index];
 }
 
 /* ---- what plugins read --------------------------------------------------- */

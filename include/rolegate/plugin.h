@@ -350,6 +350,15 @@ RG_EXTERN const char *rg_fact(const rg_plugin_request *req, const char *kind,
 RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req, const char *kind);
 
 /*
+ * Every privilege `roles` hold effectively through req->handle's roles
+ * (custom roles included), as a set of RG_PRIV_WORDS words in out: bit p is
+ * set exactly when rg_effective(req, roles, p, ...) returns 1.  For
+ * subject_answers().  Allocation- and lock-free.
+ */
+RG_EXTERN void rg_effective_set(const rg_plugin_request *req,
+                                const rg_roleset *roles, uint64_t *out);
+
+/*
  * The generic decision of a role-based plugin: ALLOW when rg_effective(),
  * else DENY, with a reason naming the granting role, or the missing
  * prerequisite, or "no role grants".  Plugins with scope rules call it
@@ -357,6 +366,13 @@ RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req, const char *kind);
  */
 RG_EXTERN rg_result rg_decide_rbac(const rg_plugin_request *req,
                                    rg_plugin_answer *ans);
+
+/*
+ * rg_decide_rbac() for every privilege at once: the subject_answers() of a
+ * plugin whose decide() is rg_decide_rbac().  Always RG_OK.
+ */
+RG_EXTERN int rg_answers_rbac(const rg_plugin_request *req, uint64_t *allow,
+                              uint64_t *deny);
 
 /* Appends one problem to a validation (ids are copied). */
 RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,

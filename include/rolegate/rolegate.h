@@ -174,8 +174,14 @@ typedef struct rg_decision {
 
 /* Flags for rg_check(). */
 #define RG_CHECK_TRACE 0x1u /* fill decision->trace */
-/* Leave decision->reason empty (role and missing are still filled): for
- * callers that need only the result, such as a gateway's hot path. */
+/*
+ * Only the result and status are wanted, as on a gateway's hot path: reason
+ * is left empty, and role, missing and plugin may be too.  Such a check of
+ * a directory user without request attributes is answered from the
+ * snapshot's decision table (see subject_answers in <rolegate/plugin.h>)
+ * when the service's stack has one: the same answer, without running a
+ * plugin.
+ */
 #define RG_CHECK_NO_REASON 0x2u
 
 /* The context: one configuration, its services, plugins and policies. */
@@ -424,6 +430,17 @@ RG_EXTERN const char *rg_directory_location(const rg_context *ctx);
  * snapshot stays in use).  Safe to call from any thread.
  */
 RG_EXTERN int rg_directory_refresh(rg_context *ctx);
+
+/*
+ * How many directory users of svc the current snapshot's decision table
+ * holds: their checks without request attributes and with
+ * RG_CHECK_NO_REASON are answered by a bit test, without running a plugin.
+ * 0 when the service has no table (no directory, no user, or a stack entry
+ * whose plugin cannot answer in bulk: see subject_answers in
+ * <rolegate/plugin.h>).  For monitoring and tests.
+ */
+RG_EXTERN size_t rg_directory_tabled(const rg_context *ctx,
+                                     const rg_service *svc);
 
 /* A transaction on one service's directory data. */
 typedef struct rg_txn rg_txn;

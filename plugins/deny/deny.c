@@ -30,6 +30,17 @@ static rg_result deny_decide(const void *state, const rg_plugin_request *req,
 	return RG_DENY;
 }
 
+/* subject_answers: DENY, whatever the subject and the privilege. */
+static int deny_answers(const void *state, const rg_plugin_request *req,
+                        uint64_t *allow, uint64_t *deny)
+{
+	size_t w;
+
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~(uint64_t)0;
+	return RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "deny",
@@ -41,4 +52,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .decide = deny_decide,
     .validate = NULL,
     .custom_role = NULL,
+    .subject_answers = deny_answers,
 };

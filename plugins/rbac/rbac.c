@@ -157,6 +157,22 @@ static rg_result rbac_decide(const void *state, const rg_plugin_request *req,
  *  - custom_role: an administrator may create custom roles from any of the
  *    privileges this plugin declared.
  */
+/*
+ * subject_answers: a directory user's answers to every request without
+ * attributes, for the core's decision table.  They are rg_decide_rbac()'s,
+ * so the core's rg_answers_rbac() gives them; a policy that did not load
+ * answers nothing (decide() reports the error each time).
+ */
+static int rbac_answers(const void *state, const rg_plugin_request *req,
+                        uint64_t *allow, uint64_t *deny)
+{
+	const struct rbac_state *st = state;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	return rg_answers_rbac(req, allow, deny);
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "rbac",
@@ -168,4 +184,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .decide = rbac_decide,
     .validate = NULL,
     .custom_role = NULL,
+    .subject_answers = rbac_answers,
 };

@@ -115,6 +115,32 @@ static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
 	}
 }
 
+/* Its one answer for every privilege, in bulk; error and invalid cannot
+ * be tabled (the core then asks decide() each time). */
+static int fixed_answers(const void *state, const rg_plugin_request *req,
+                         uint64_t *allow, uint64_t *deny)
+{
+	const struct fixed_state *st = state;
+	uint64_t *set;
+	size_t w;
+
+	switch (st->choice) {
+	case FIXED_ALLOW:
+		set = allow;
+		break;
+	case FIXED_DENY:
+		set = deny;
+		break;
+	case FIXED_ABSTAIN:
+		return RG_OK;
+	default:
+		return RG_EPLUGIN;
+	}
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		set[w] = ~(uint64_t)0;
+	return RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "fixed",
@@ -125,4 +151,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = fixed_declare,
     .decide = fixed_decide,
     .validate = NULL,
+    .subject_answers = fixed_answers,
 };

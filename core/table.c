@@ -1,0 +1,324 @@
+/*
+ * table.c - the decision table of a directory snapshot.
+ *
+ * Most checks a gateway makes name a directory user and an action, with no
+ * request attribute, and want no reason.  The answer to such a check depends
+ * only on the snapshot and the stack, so it can be worked out once, when the
+ * snapshot is built, for every user and every privilege of the service:
+ *
+ *   1. every entry of the stack answers for all privileges at once
+ *      (subject_answers, plugin ABI 1.2): a set it allows, a set it denies,
+ *      the rest abstaining;
+ *   2. the stack's controls are applied to those sets bit-parallel: one
+ *      pass over the entries decides every privilege together, exactly as
+ *      stack.c decides one (see apply_sets());
+ *   3. the privileges the stack allows are kept in the table's slot of
+ *      the user, beside a copy of its id.
+ *
+ * A check (rg_table_check()) then hashes the user and the action and tests
+ * a bit: no plugin runs, and the one memory line it needs at random is the
+ * user's slot, which holds both the id to compare and the answer.  With
+ * 50,000 users a separate index, id and answer were three cache misses per
+ * check, the largest cost left; the table is therefore one array of small
+ * slots (on huge pages when it is large enough, so that it costs no TLB
+ * miss either).  A user whose id does not fit a slot is left out and
+ * decided the slow way.
+ *
+ * A stack is tabled only when every entry can answer in bulk: it loaded,
+ * its plugin has subject_answers, and its control jumps nowhere (a jump's
+ * reach would differ per privilege).  A user is tabled only when every
+ * entry answered without error; anyone else is decided the slow way, which
+ * is always right.  So the table can only ever repeat what decide() says.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */
+#define STRIDE_MIN 16         /* bytes of the smallest slot */
+#define STRIDE_MAX 256        /* longer ids are decided the slow way */
+#define CAP_MIN    64         /* slots of the smallest table */
+/* At most 3/4 of the slots used: short probes, and a small table. */
+#define LOAD_NUM 4
+#define LOAD_DEN 3
+
+/* How many privilege words a table of svc needs (0: it cannot have one). */
+static size_t table_words(const struct rg_service *svc)
+{
+	size_t i, r;
+
+	if (!svc->nentries || !svc->reg.nprivs)
+		return 0;
+	for (i = 0; i < svc->nentries; i++) {
+		const struct rg_plugin_handle *h = svc->entries[i];
+
+		if (h->status != RG_OK || !h->vt ||
+		    RG_ABI_MINOR(h->vt->abi_version) < 2 ||
+		    !h->vt->subject_answers)
+			return 0;
+		for (r = 0; r < RG_RESULT_COUNT; r++)
+			if (h->control.act[r] == RG_ACT_JUMP)
+				return 0;
+	}
+	return (svc->reg.nprivs + RG_BITSET_WORD_BITS - 1) /
+	       RG_BITSET_WORD_BITS;
+}
+/* The stack as it stands for every privilege at once (one word of each). */
+struct stack_bits {
+	uint64_t pos;  /* positive impression */
+	uint64_t neg;  /* negative impression (neither: undecided) */
+	uint64_t stop; /* the stack stopped before this entry */
+};
+
+/* One action on the privileges m (stack.c's apply(), per bit). */
+static void apply_sets(struct stack_bits *b, rg_action act, uint64_t m)
+{
+	m &= ~b->stop;
+	switch (act) {
+	case RG_ACT_IGNORE:
+	case RG_ACT_JUMP: /* never tabled */
+		break;
+	case RG_ACT_RESET:
+		b->pos &= ~m;
+		b->neg &= ~m;
+		break;
+	case RG_ACT_OK:
+		b->pos |= m & ~b->neg;
+		break;
+	case RG_ACT_DONE:
+		/* ok, then stop where the impression is positive */
+		b->pos |= m & ~b->neg;
+		b->stop |= m & b->pos;
+		break;
+	case RG_ACT_BAD:
+		b->neg |= m;
+		b->pos &= ~m;
+		break;
+	case RG_ACT_DIE:
+		b->neg |= m;
+		b->pos &= ~m;
+		b->stop |= m;
+		break;
+	}
+}
+
+/* The bits of word w that are declared privileges of svc. */
+static uint64_t declared(const struct rg_service *svc, size_t w)
+{
+	size_t first = w * RG_BITSET_WORD_BITS;
+	size_t n = svc->reg.nprivs - first;
+
+	return n >= RG_BITSET_WORD_BITS ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+}
+
+/*
+ * Works out what the stack allows user u, into words (n privilege words).
+ * RG_OK, or the first entry's error (a plugin that cannot answer, or that
+ * both allows and denies one privilege).
+ */
+static int compile_user(const struct rg_snap_service *ss,
+                        const struct rg_snap_user *u, uint64_t *words, size_t n)
+{
+	const struct rg_service *svc = ss->svc;
+	struct stack_bits b[RG_PRIV_WORDS];
+	uint64_t allow[RG_PRIV_WORDS], deny[RG_PRIV_WORDS];
+	rg_plugin_request preq;
+	size_t i, w;
+	int rc;
+
+	memset(b, 0, sizeof(b));
+	memset(&preq, 0, sizeof(preq));
+	preq.service = svc->name;
+	preq.user = u->id;
+	preq.roles = &u->roles;
+	preq.action = -1;
+	preq.subject_attrs = u->attrs;
+	preq.nsubject_attrs = u->nattrs;
+	preq.view = ss;
+	for (i = 0; i < svc->nentries; i++) {
+		const struct rg_plugin_handle *h = svc->entries[i];
+		const rg_control *c = &h->control;
+
+		memset(allow, 0, sizeof(allow));
+		memset(deny, 0, sizeof(deny));
+		preq.handle = h;
+		rc = h->vt->subject_answers(h->state, &preq, allow, deny);
+		if (rc != RG_OK)
+			return rc < 0 ? rc : RG_EPLUGIN;
+		for (w = 0; w < n; w++) {
+			uint64_t mask = declared(svc, w);
+			uint64_t a = allow[w] & mask, d = deny[w] & mask;
+
+			if (a & d)
+				return RG_EPLUGIN;
+			apply_sets(&b[w], c->act[RG_ALLOW], a);
+			apply_sets(&b[w], c->act[RG_DENY], d);
+			apply_sets(&b[w], c->act[RG_ABSTAIN], mask & ~(a | d));
+		}
+	}
+	/* Only a positive stack allows (stack.c's finish()). */
+	for (w = 0; w < n; w++)
+		words[w] = b[w].pos;
+	return RG_OK;
+}
+
+static unsigned char *slot_at(const struct rg_table *t, size_t i)
+{
+	return t->slots + i * t->stride;
+}
+
+/* A slot's id, after its privilege words; "" in an empty slot. */
+static char *slot_id(const struct rg_table *t, unsigned char *slot)
+{
+	return (char *)slot + t->words * sizeof(uint64_t);
+}
+
+/* Allocates the slots, zeroed; on huge pages when they fill one. */
+static int table_alloc(struct rg_table *t)
+{
+	size_t bytes = t->cap * t->stride;
+	void *p = NULL;
+
+	if (bytes >= HUGE_BYTES && posix_memalign(&p, HUGE_BYTES, bytes) == 0) {
+		/* Advice only: without huge pages the table still works. */
+		(void)madvise(p, bytes, MADV_HUGEPAGE);
+		t->huge = 1;
+	} else {
+		p = malloc(bytes);
+	}
+	if (!p)
+		return RG_ENOMEM;
+	memset(p, 0, bytes);
+	t->slots = p;
+	return RG_OK;
+}
+
+/* The empty slot where id goes (ids are unique in a service). */
+static unsigned char *slot_for(const struct rg_table *t, const char *id)
+{
+	size_t i = (size_t)rg_hash_str(id) & (t->cap - 1);
+
+	while (*slot_id(t, slot_at(t, i)))
+		i = (i + 1) & (t->cap - 1);
+	return slot_at(t, i);
+}
+
+/*
+ * The slot size: a power of two (so that a slot of up to a cache line never
+ * straddles two) holding the privilege words and the longest id that fits
+ * under STRIDE_MAX.  Sized to the ids at hand, the table stays small: 32
+ * bytes a user for ids like "agent-00001", 2 MiB for 50,000 users, which a
+ * server's last-level cache keeps.
+ */
+static size_t stride_for(const struct rg_snap_service *ss, size_t words)
+{
+	size_t i, need = words * sizeof(uint64_t) + 1, stride = STRIDE_MIN;
+
+	for (i = 0; i < ss->nusers; i++) {
+		size_t n =
+		    words * sizeof(uint64_t) + strlen(ss->users[i].id) + 1;
+
+		if (n > need && n <= STRIDE_MAX)
+			need = n;
+	}
+	while (stride < need)
+		stride *= 2;
+	return stride;
+}
+
+void rg_table_build(struct rg_snap_service *ss)
+{
+	struct rg_table *t = &ss->table;
+	size_t i, idmax;
+
+	memset(t, 0, sizeof(*t));
+	t->words = table_words(ss->svc);
+	if (!t->words || !ss->nusers)
+		return;
+	t->stride = stride_for(ss, t->words);
+	idmax = t->stride - t->words * sizeof(uint64_t);
+	for (t->cap = CAP_MIN; t->cap * LOAD_DEN < ss->nusers * LOAD_NUM;
+	     t->cap *= 2)
+		;
+	if (table_alloc(t) != RG_OK) {
+		memset(t, 0, sizeof(*t));
+		return;
+	}
+	for (i = 0; i < ss->nusers; i++) {
+		const struct rg_snap_user *u = &ss->users[i];
+		size_t len = strlen(u->id);
+		unsigned char *slot;
+
+		if (len >= idmax)
+			continue; /* the slow way */
+		slot = slot_for(t, u->id);
+		if (compile_user(ss, u, (uint64_t *)(void *)slot, t->words) !=
+		    RG_OK) {
+			memset(slot, 0, t->stride);
+			continue;
+		}
+		memcpy(slot_id(t, slot), u->id, len + 1);
+		t->tabled++;
+	}
+}
+
+void rg_table_free(struct rg_table *t)
+{
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+int rg_table_check(const struct rg_snap_service *ss, const char *user,
+                   const char *action, rg_result *result)
+{
+	const struct rg_table *t;
+	const uint64_t *words;
+	unsigned char *slot;
+	size_t i;
+	long priv;
+
+	if (!ss || !ss->table.tabled)
+		return 0;
+	t = &ss->table;
+	i = (size_t)rg_hash_str(user) & (t->cap - 1);
+	for (;; i = (i + 1) & (t->cap - 1)) {
+		const char *id;
+
+		slot = slot_at(t, i);
+		id = slot_id(t, slot);
+		if (!*id)
+			return 0; /* not tabled: the slow way */
+		if (strcmp(id, user) == 0)
+			break;
+	}
+	priv = rg_intern_get(&ss->svc->reg.priv_ix, action);
+	if (priv < 0)
+		return 0;
+	words = (const uint64_t *)(const void *)slot;
+	*result = (words[(size_t)priv / RG_BITSET_WORD_BITS] >>
+	           ((size_t)priv % RG_BITSET_WORD_BITS)) &
+	                  1u
+	              ? RG_ALLOW
+	              : RG_DENY;
+	return 1;
+}
+
+size_t rg_directory_tabled(const rg_context *ctx, const rg_service *svc)
+{
+	const struct rg_snapshot *snap;
+	const struct rg_snap_service *ss;
+	unsigned slot;
+	size_t n;
+
+	if (!ctx || !svc || !ctx->dir)
+		return 0;
+	snap = rg_snapshot_acquire(ctx, &slot);
+	ss = rg_snapshot_service(snap, svc);
+	n = ss ? ss->table.tabled : 0;
+	rg_snapshot_release(ctx, slot);
+	return n;
+}

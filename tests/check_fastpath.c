@@ -1,0 +1,622 @@
+/*
+ * check_fastpath.c - the decision table says exactly what the stack says.
+ *
+ * A check of a directory user without request attributes and without a
+ * reason (RG_CHECK_NO_REASON) is answered from the snapshot's decision
+ * table (core/table.c), built from the plugins' subject_answers() and the
+ * stack's controls applied bit-parallel.  Every test here fills a directory
+ * with users holding random role sets (prerequisites met or not), random
+ * attributes and custom roles, then asks every user every privilege twice:
+ * with a reason (the stack, one plugin call at a time) and without (the
+ * table), and requires the same result and status.  rg_directory_tabled()
+ * proves the table was there to answer, and the debug log that it did.
+ *
+ * Environment (set by make check): ROLEGATE_POLICIES, ROLEGATE_TEST_PLUGINS,
+ * ROLEGATE_TEST_TESTPLUGINS.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rolegate/rolegate.h>
+
+#include "testutil.h"
+
+#define NELEMS(a)  (sizeof(a) / sizeof((a)[0]))
+#define ERRLEN     1024
+#define ID_LEN     64
+#define SEED       20261122u
+#define USERS      60 /* per service */
+#define ROLE_ODDS  4  /* each role with probability 1/ROLE_ODDS */
+#define CUSTOMS    3  /* custom roles tried per service */
+#define CUSTOM_MAX 4  /* privileges per custom role, at most */
+#define STACKS     60 /* random stacks in test_stacks */
+#define ENTRIES    4  /* entries per random stack, at most */
+#define MAX_CHATS  6
+
+/* A small deterministic generator (xorshift32): the same users each run. */
+struct rng {
+	uint32_t s;
+};
+
+static uint32_t rng_next(struct rng *r)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 17;
+	r->s ^= r->s << 5;
+	return r->s;
+}
+
+static size_t rng_below(struct rng *r, size_t n)
+{
+	return n ? rng_next(r) % n : 0;
+}
+
+/* ---- Contexts ------------------------------------------------------------ */
+
+static struct tu_env env;
+static char *dbpath;
+
+static void open_config(const char *config, const char *plugin_dir)
+{
+	rg_options opts;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = config;
+	opts.plugin_dir = plugin_dir;
+	opts.directory = dbpath;
+	/* Commits refresh the snapshot themselves: no watcher thread. */
+	opts.flags = RG_OPEN_NO_WATCH;
+	opts.log = tu_log_fn;
+	opts.log_user = &env.log;
+	rc = rg_open(&env.ctx, &opts, env.errbuf, sizeof(env.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", config, env.errbuf);
+	/* The first problem only: Check's messages are short. */
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0,
+	              "%s has %zu problems, first: %s", config,
+	              rg_diagnostic_count(env.ctx), rg_diagnostic(env.ctx, 0));
+}
+
+/* Opens the rolegate.conf the test wrote into its directory. */
+static void open_written(void)
+{
+	free(env.config);
+	env.config = tu_join(env.dir, "rolegate.conf");
+	open_config(env.config, env.plugin_dir);
+}
+
+static void setup(void)
+{
+	tu_env_setup(&env);
+	dbpath = tu_join(env.dir, "directory.db");
+}
+
+static void teardown(void)
+{
+	tu_env_teardown(&env);
+	free(dbpath);
+	dbpath = NULL;
+}
+
+/* ---- Filling a directory ---------------------------------------------------
+ */
+
+static rg_txn *begin(const char *service)
+{
+	char err[ERRLEN] = "";
+	rg_txn *txn = NULL;
+	int rc = rg_txn_begin(env.ctx, service, "check_fastpath",
+	                      "check_fastpath", &txn, err, sizeof(err));
+
+	ck_assert_msg(rc == RG_OK && txn, "rg_txn_begin %s: %s (%s)", service,
+	              rg_status_name(rc), err);
+	return txn;
+}
+
+static void must(rg_txn *txn, int rc, const char *what, const char *id)
+{
+	ck_assert_msg(rc == RG_OK, "%s %s: %s: %s", what, id,
+	              rg_status_name(rc), rg_txn_error(txn));
+}
+
+static void commit(rg_txn *txn)
+{
+	int rc = rg_txn_commit(txn);
+
+	ck_assert_msg(rc == RG_OK, "rg_txn_commit: %s", rg_status_name(rc));
+}
+
+/* The organisation the product plugins read: business units, units,
+ * departments (some with a chat limit) and a default limit. */
+static const char *const bus[] = {"org", "north", "south", "north-east"};
+static const char *const bu_parent[] = {NULL, "org", "org", "north"};
+static const char *const units[] = {"apac", "emea"};
+static const char *const depts[] = {"sales", "support", "retail", "lobby"};
+static const char *const dept_unit[] = {"apac", "apac", "emea", NULL};
+static const char *const dept_max[] = {"2", NULL, "4", NULL};
+
+static void add_org(const char *service)
+{
+	rg_txn *txn = begin(service);
+	size_t i;
+
+	if (strncmp(service, "dynamics365", strlen("dynamics365")) == 0)
+		for (i = 0; i < NELEMS(bus); i++)
+			must(txn, rg_org_add(txn, "bu", bus[i], bu_parent[i]),
+			     "bu", bus[i]);
+	if (strncmp(service, "rocketchat", strlen("rocketchat")) == 0) {
+		for (i = 0; i < NELEMS(units); i++)
+			must(txn, rg_org_add(txn, "unit", units[i], NULL),
+			     "unit", units[i]);
+		for (i = 0; i < NELEMS(depts); i++) {
+			must(txn,
+			     rg_org_add(txn, "department", depts[i],
+			                dept_unit[i]),
+			     "department", depts[i]);
+			if (dept_max[i])
+				must(txn,
+				     rg_org_set(txn, "department", depts[i],
+				                "max_chats", dept_max[i]),
+				     "max_chats", depts[i]);
+		}
+		must(txn, rg_setting_set(txn, "default_max_chats", "3"),
+		     "setting", "default_max_chats");
+	}
+	commit(txn);
+}
+
+/*
+ * Custom roles of up to CUSTOM_MAX random privileges, each in its own
+ * transaction: a product may refuse one (Omni24 takes only category
+ * permissions, Rocket.Chat Community none), which is not this test's
+ * business.  Returns how many were made, their ids in ids.
+ */
+static size_t add_customs(const char *service, struct rng *r,
+                          char ids[CUSTOMS][ID_LEN])
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t k, made = 0, nprivs = rg_privilege_count(svc);
+
+	for (k = 0; k < CUSTOMS && nprivs; k++) {
+		const char *privs[CUSTOM_MAX];
+		size_t n = 1 + rng_below(r, CUSTOM_MAX), j;
+		rg_txn *txn = begin(service);
+
+		for (j = 0; j < n; j++) {
+			rg_privilege_info pi;
+
+			rg_privilege_at(svc, rng_below(r, nprivs), &pi);
+			privs[j] = pi.id;
+		}
+		snprintf(ids[made], ID_LEN, "custom-%zu", k);
+		if (rg_custom_role_create(txn, ids[made], ids[made], "a test",
+		                          privs, n) != RG_OK) {
+			rg_txn_abort(txn);
+			continue;
+		}
+		commit(txn);
+		made++;
+	}
+	return made;
+}
+
+/* Random attributes of the kind the products read. */
+static void add_attrs(rg_txn *txn, const char *service, const char *id,
+                      struct rng *r)
+{
+	static const char *const status[] = {"available", "unavailable"};
+	char max[ID_LEN];
+	size_t i;
+
+	if (strncmp(service, "dynamics365", strlen("dynamics365")) == 0 &&
+	    rng_below(r, ROLE_ODDS))
+		must(txn,
+		     rg_user_set(txn, id, "bu", bus[rng_below(r, NELEMS(bus))]),
+		     "bu", id);
+	if (strncmp(service, "rocketchat", strlen("rocketchat")) != 0)
+		return;
+	if (rng_below(r, ROLE_ODDS))
+		must(txn,
+		     rg_user_set(txn, id, "status",
+		                 status[rng_below(r, NELEMS(status))]),
+		     "status", id);
+	if (rng_below(r, 2)) {
+		snprintf(max, sizeof(max), "%zu", rng_below(r, MAX_CHATS));
+		must(txn, rg_user_set(txn, id, "max_chats", max), "max_chats",
+		     id);
+	}
+	for (i = 0; i < NELEMS(depts); i++)
+		if (!rng_below(r, ROLE_ODDS))
+			must(txn,
+			     rg_member_add(txn, id, "department", depts[i]),
+			     "department", id);
+	for (i = 0; i < NELEMS(units); i++)
+		if (!rng_below(r, ROLE_ODDS))
+			must(txn, rg_member_add(txn, id, "unit", units[i]),
+			     "unit", id);
+}
+
+/* USERS users "u-NN" with random roles (prerequisites met or not),
+ * custom roles and attributes. */
+static void add_users(const char *service, struct rng *r)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	char customs[CUSTOMS][ID_LEN], id[ID_LEN];
+	size_t ncustom = add_customs(service, r, customs);
+	size_t u, i, nroles = rg_role_count(svc);
+	rg_txn *txn = begin(service);
+
+	for (u = 0; u < USERS; u++) {
+		snprintf(id, sizeof(id), "u-%02zu", u);
+		must(txn, rg_user_add(txn, id, NULL), "user", id);
+		for (i = 0; i < nroles; i++) {
+			rg_role_info ri;
+
+			if (rng_below(r, ROLE_ODDS))
+				continue;
+			rg_role_at(svc, i, &ri);
+			must(txn, rg_role_assign(txn, id, ri.id, 0), ri.id, id);
+		}
+		for (i = 0; i < ncustom; i++)
+			if (!rng_below(r, ROLE_ODDS))
+				must(txn,
+				     rg_role_assign(txn, id, customs[i], 0),
+				     customs[i], id);
+		add_attrs(txn, service, id, r);
+	}
+	commit(txn);
+}
+
+/* ---- Comparing -------------------------------------------------------------
+ */
+
+/*
+ * Asks every user of service every privilege with and without a reason,
+ * and an unknown user and action without one; the answers must agree.
+ * Returns how many checks were compared.
+ */
+static size_t compare_service(const char *service)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t u, p, n = 0, nprivs = rg_privilege_count(svc);
+	char id[ID_LEN];
+
+	for (u = 0; u < USERS; u++) {
+		snprintf(id, sizeof(id), "u-%02zu", u);
+		for (p = 0; p < nprivs; p++) {
+			rg_privilege_info pi;
+			rg_decision slow, fast;
+			int s1, s2;
+
+			rg_privilege_at(svc, p, &pi);
+			s1 = tu_check(env.ctx, service, id, pi.id, 0, &slow);
+			s2 = tu_check(env.ctx, service, id, pi.id,
+			              RG_CHECK_NO_REASON, &fast);
+			ck_assert_msg(
+			    s1 == s2 && slow.result == fast.result,
+			    "%s %s %s: the stack says %s (%s: %s), "
+			    "the table %s (%s)",
+			    service, id, pi.id, rg_result_name(slow.result),
+			    rg_status_name(s1), slow.reason,
+			    rg_result_name(fast.result), rg_status_name(s2));
+			n++;
+		}
+	}
+	/* What the table does not hold goes the slow way, and fails closed. */
+	{
+		rg_decision d;
+
+		ck_assert_int_eq(tu_check(env.ctx, service, "nobody",
+		                          "no.such-action", RG_CHECK_NO_REASON,
+		                          &d),
+		                 RG_ENOUSER);
+		ck_assert_int_eq(d.result, RG_DENY);
+		if (nprivs) {
+			ck_assert_int_eq(tu_check(env.ctx, service, "u-00",
+			                          "no.such-action",
+			                          RG_CHECK_NO_REASON, &d),
+			                 RG_ENOACTION);
+			ck_assert_int_eq(d.result, RG_DENY);
+		}
+	}
+	return n;
+}
+
+static void fill(const char *service, struct rng *r)
+{
+	add_org(service);
+	add_users(service, r);
+}
+
+/* ---- Tests -----------------------------------------------------------------
+ */
+
+/* The shipped services: every product plugin, both versions and editions. */
+START_TEST(test_products)
+{
+	static const char *const services[] = {
+	    "dynamics365", "dynamics365-2019", "rocketchat",
+	    "rocketchat-community", "omni24"};
+	struct rng r = {SEED};
+	char *conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
+	size_t i, n = 0;
+
+	open_config(conf, tu_getenv("ROLEGATE_TEST_PLUGINS"));
+	free(conf);
+	for (i = 0; i < NELEMS(services); i++) {
+		fill(services[i], &r);
+		n += compare_service(services[i]);
+	}
+	ck_assert_uint_gt(n, USERS * NELEMS(services));
+}
+END_TEST
+
+/* Opens one service "helpdesk" of one rbac entry, logging at debug. */
+static void open_helpdesk(void)
+{
+	char *policy =
+	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
+
+	tu_add_plugins(&env, "rbac", NULL);
+	tu_write(env.dir, "rolegate.conf", 0644,
+	         "[rolegate]\ndirectory = %s\nlog_level = debug\n"
+	         "[service helpdesk]\nstack = required rbac policy=%s\n",
+	         dbpath, policy);
+	free(policy);
+	open_written();
+}
+
+/* One rbac entry: every user of the directory is in the table. */
+START_TEST(test_rbac_tabled)
+{
+	struct rng r = {SEED};
+
+	open_helpdesk();
+	fill("helpdesk", &r);
+	ck_assert_uint_eq(
+	    rg_directory_tabled(env.ctx, tu_service(env.ctx, "helpdesk")),
+	    USERS);
+	compare_service("helpdesk");
+	/* ... and the table answered: the debug log says so. */
+	ck_assert(tu_log_has(&env.log, "(decision table)"));
+}
+END_TEST
+
+/* One step: a change in its own transaction, then one fast check. */
+enum step_op { STEP_USER, STEP_ASSIGN, STEP_UNASSIGN, STEP_REMOVE };
+struct step {
+	enum step_op op;
+	const char *role;   /* STEP_ASSIGN, STEP_UNASSIGN */
+	const char *action; /* then checked for "ann" */
+	int status;
+	rg_result want;
+};
+
+static int step_apply(rg_txn *txn, const struct step *st)
+{
+	switch (st->op) {
+	case STEP_USER:
+		return rg_user_add(txn, "ann", NULL);
+	case STEP_ASSIGN:
+		return rg_role_assign(txn, "ann", st->role, 0);
+	case STEP_UNASSIGN:
+		return rg_role_unassign(txn, "ann", st->role);
+	default:
+		return rg_user_remove(txn, "ann");
+	}
+}
+
+/* A change to the directory is in the next snapshot's table. */
+START_TEST(test_table_follows_directory)
+{
+	/* agent requires viewer: granted, then blocked when viewer goes. */
+	static const struct step steps[] = {
+	    {STEP_USER, NULL, "ticket.view", RG_OK, RG_DENY},
+	    {STEP_ASSIGN, "viewer", "ticket.view", RG_OK, RG_ALLOW},
+	    {STEP_ASSIGN, "agent", "ticket.reply", RG_OK, RG_ALLOW},
+	    {STEP_UNASSIGN, "viewer", "ticket.reply", RG_OK, RG_DENY},
+	    {STEP_REMOVE, NULL, "ticket.view", RG_ENOUSER, RG_DENY},
+	};
+	size_t i;
+
+	open_helpdesk();
+	for (i = 0; i < NELEMS(steps); i++) {
+		rg_txn *txn = begin("helpdesk");
+		rg_decision d;
+
+		must(txn, step_apply(txn, &steps[i]), "step", "ann");
+		commit(txn);
+		ck_assert_int_eq(tu_check(env.ctx, "helpdesk", "ann",
+		                          steps[i].action, RG_CHECK_NO_REASON,
+		                          &d),
+		                 steps[i].status);
+		ck_assert_msg(d.result == steps[i].want, "step %zu: %s", i,
+		              rg_result_name(d.result));
+	}
+}
+END_TEST
+
+/*
+ * Random stacks of rbac and fixed entries under every control word and
+ * some tables: the bit-parallel stack of the table against stack.c's.
+ */
+static const char *const controls[] = {
+    "required",
+    "requisite",
+    "sufficient",
+    "optional",
+    "[allow=done deny=reset default=ignore]",
+    "[deny=die abstain=ok default=bad]",
+    "[allow=ok deny=ignore abstain=reset error=die]",
+};
+/* Entries besides the one rbac entry (a service declares its roles once). */
+static const char *const fixed_entries[] = {
+    "fixed result=allow", "fixed result=deny", "fixed result=abstain"};
+
+/*
+ * Stacks where the order of the rules matters, before the random ones.
+ * done stops only a positive stack (the first: a negative one goes on, is
+ * reset, then allowed); die stops a negative one; sufficient stops at the
+ * first allow.  A NULL plugin is the service's one rbac entry.
+ */
+struct entry {
+	const char *control;
+	const char *plugin;
+};
+#define DENY    "fixed result=deny"
+#define ALLOW   "fixed result=allow"
+#define ABSTAIN "fixed result=abstain"
+static const struct entry tricky[][ENTRIES] = {
+    {{"required", DENY},
+     {"[allow=done deny=reset default=ignore]", NULL},
+     {"[abstain=reset default=ignore]", ABSTAIN},
+     {"required", ALLOW}},
+    {{"requisite", DENY}, {"required", ALLOW}, {"sufficient", NULL}},
+    {{"sufficient", NULL}, {"required", DENY}},
+    {{"optional", ABSTAIN}, {"optional", NULL}},
+    {{"[allow=reset default=ok]", NULL}, {"optional", ABSTAIN}},
+    {{"required", ALLOW},
+     {"[deny=die default=ignore]", NULL},
+     {"[allow=reset default=ignore]", ALLOW},
+     {"optional", ALLOW}},
+};
+
+/* A tricky stack's lines. */
+static void tricky_lines(char *buf, size_t len, size_t k, const char *policy)
+{
+	size_t i, pos = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ENTRIES && tricky[k][i].control && pos < len; i++)
+		pos += (size_t)snprintf(
+		    buf + pos, len - pos, "stack = %s %s%s\n",
+		    tricky[k][i].control,
+		    tricky[k][i].plugin ? tricky[k][i].plugin : "rbac policy=",
+		    tricky[k][i].plugin ? "" : policy);
+}
+
+/* Up to ENTRIES fixed entries, and rbac at a random place among them. */
+static void stack_lines(char *buf, size_t len, struct rng *r,
+                        const char *policy)
+{
+	size_t n = rng_below(r, ENTRIES + 1), at = rng_below(r, n + 1), i;
+	size_t pos = 0;
+
+	for (i = 0; i <= n && pos < len; i++) {
+		const char *control = controls[rng_below(r, NELEMS(controls))];
+
+		if (i == at)
+			pos += (size_t)snprintf(buf + pos, len - pos,
+			                        "stack = %s rbac policy=%s\n",
+			                        control, policy);
+		else
+			pos += (size_t)snprintf(
+			    buf + pos, len - pos, "stack = %s %s\n", control,
+			    fixed_entries[rng_below(r, NELEMS(fixed_entries))]);
+	}
+}
+
+START_TEST(test_stacks)
+{
+	struct rng r = {SEED};
+	char *policy =
+	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
+	char *text = NULL, line[4 * ERRLEN], name[ID_LEN];
+	size_t len = 0, i;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert(f != NULL);
+	tu_add_plugins(&env, "rbac", "fixed", NULL);
+	fprintf(f, "[rolegate]\ndirectory = %s\n", dbpath);
+	/* Every stack has an rbac entry, so that the users have roles. */
+	for (i = 0; i < STACKS; i++) {
+		if (i < NELEMS(tricky))
+			tricky_lines(line, sizeof(line), i, policy);
+		else
+			stack_lines(line, sizeof(line), &r, policy);
+		fprintf(f, "[service s%zu]\n%s", i, line);
+	}
+	fclose(f);
+	tu_write(env.dir, "rolegate.conf", 0644, "%s", text);
+	free(text);
+	free(policy);
+	open_written();
+	for (i = 0; i < STACKS; i++) {
+		snprintf(name, sizeof(name), "s%zu", i);
+		fill(name, &r);
+		ck_assert_uint_eq(
+		    rg_directory_tabled(env.ctx, tu_service(env.ctx, name)),
+		    USERS);
+		compare_service(name);
+	}
+}
+END_TEST
+
+/* Stacks the table cannot hold: decided the slow way, and right. */
+START_TEST(test_not_tabled)
+{
+	static const char *const services[] = {"jump", "error", "nodirectory"};
+	struct rng r = {SEED};
+	char *policy =
+	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
+	size_t i;
+
+	tu_add_plugins(&env, "rbac", "fixed", NULL);
+	tu_write(env.dir, "rolegate.conf", 0644,
+	         "[rolegate]\ndirectory = %s\n"
+	         "[service jump]\n"
+	         "stack = [allow=1 default=ignore] fixed result=allow\n"
+	         "stack = required fixed result=deny\n"
+	         "stack = required rbac policy=%s\n"
+	         "[service error]\n"
+	         "stack = optional fixed result=error\n"
+	         "stack = required rbac policy=%s\n"
+	         "[service nodirectory]\n"
+	         "stack = required rbac policy=%s\n",
+	         dbpath, policy, policy, policy);
+	free(policy);
+	open_written();
+	for (i = 0; i < 2; i++) {
+		fill(services[i], &r);
+		ck_assert_uint_eq(
+		    rg_directory_tabled(env.ctx,
+		                        tu_service(env.ctx, services[i])),
+		    0);
+		compare_service(services[i]);
+	}
+	/* A service without users has no table either. */
+	ck_assert_uint_eq(
+	    rg_directory_tabled(env.ctx, tu_service(env.ctx, "nodirectory")),
+	    0);
+	ck_assert_uint_eq(rg_directory_tabled(NULL, NULL), 0);
+}
+END_TEST
+
+static Suite *fastpath_suite(void)
+{
+	Suite *s = suite_create("fastpath");
+	TCase *tc = tcase_create("table");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_products);
+	tcase_add_test(tc, test_rbac_tabled);
+	tcase_add_test(tc, test_table_follows_directory);
+	tcase_add_test(tc, test_stacks);
+	tcase_add_test(tc, test_not_tabled);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(fastpath_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
