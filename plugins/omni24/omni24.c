@@ -85,9 +85,8 @@ static const char *const omni24_categories[] = {
 /* What separates the words of a policy value. */
 #define OMNI24_SPACE " \t"
 
-/* Words of a role set (rg_roleset) and of a privilege set. */
+/* Words of a role set (rg_roleset). */
 #define OMNI24_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
-#define OMNI24_PRIV_WORDS RG_PRIV_WORDS
 
 /* Words needed for n bits. */
 #define OMNI24_WORDS_FOR(n)                                                    \
@@ -118,7 +117,8 @@ struct omni24_tables {
 	/* nwords * 64 rows of npriv_words: the exact privileges a role
 	 * grants, row r - word_lo * 64. */
 	uint64_t *grants;
-	uint64_t inexact[OMNI24_PRIV_WORDS]; /* privileges that are not exact */
+	uint64_t inexact[RG_PRIV_WORDS]; /* privileges that are not exact */
+	int any_inexact;                 /* inexact is not empty */
 };
 
 /*
@@ -740,6 +740,8 @@ static int tables_build(struct omni24_tables *t, rg_plugin_handle *h)
 		for (m = t->own.w[w]; m; m &= m - 1)
 			tables_add_role(t, h, (uint32_t)bit_index(w, m));
 	}
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		t->any_inexact |= t->inexact[w] != 0;
 	/* A grant of an inexact privilege is rg_effective()'s to judge. */
 	for (row = 0; row < t->nwords * RG_BITSET_WORD_BITS; row++)
 		for (w = 0; w < t->npriv_words; w++)
@@ -1073,18 +1075,6 @@ static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
 	return RG_DENY;
 }
 
-/* The privileges of req's service: those of the tables, and any after. */
-static size_t service_privileges(const struct omni24_tables *t,
-                                 const rg_plugin_request *req)
-{
-	size_t n = t->nprivs;
-
-	while (n < RG_MAX_PRIVILEGES &&
-	       rg_privilege_id(req->handle, (uint32_t)n))
-		n++;
-	return n;
-}
-
 /* ORs into allow the exact privileges the subject's Omni24 roles grant. */
 static void answers_exact(const struct omni24_tables *t,
                           const rg_roleset *roles, uint64_t *allow)
@@ -1109,52 +1099,27 @@ static void answers_exact(const struct omni24_tables *t,
  * The subject_answers hook: decide() without request attributes, for
  * every privilege at once.  Without an owner, a scope = own privilege is
  * allowed when held, so the answer is whether the subject holds each
- * privilege: the tables' for the exact ones, rg_effective()'s for the
- * others, and for every privilege the tables do not grant when the
- * subject holds custom roles.  decide() answers every privilege, so each
- * one below the service's count is either allowed or denied.
+ * privilege: the tables' when every privilege is exact and the subject
+ * holds Omni24 roles only, else the core's rg_effective_set().
  */
 static int omni24_subject_answers(const void *state,
-                                  const rg_plugin_request *req, uint64_t *allow,
-                                  uint64_t *deny)
+                                  const rg_plugin_request *req,
+                                  uint64_t *restrict allow,
+                                  uint64_t *restrict deny)
 {
 	const struct omni24 *st = state;
 	const struct omni24_tables *t = &st->t;
-	uint64_t ask[OMNI24_PRIV_WORDS];
-	size_t nprivs, w, nw;
-	rg_grant_info g;
+	size_t w;
 
 	if (!st->loaded)
 		return RG_EPOLICY;
-	nprivs = service_privileges(t, req);
-	nw = OMNI24_WORDS_FOR(nprivs);
-	answers_exact(t, req->roles, allow);
-	/* Which privileges rg_effective() must judge. */
-	for (w = 0; w < nw; w++)
-		ask[w] = t->inexact[w];
-	if (has_other_roles(t, req->roles))
-		for (w = 0; w < nw; w++)
-			ask[w] = ~allow[w];
-	for (w = 0; w < nw; w++) {
-		uint64_t m;
-
-		for (m = ask[w]; m; m &= m - 1) {
-			size_t p = bit_index(w, m);
-
-			if (p < nprivs &&
-			    rg_effective(req, req->roles, (uint32_t)p, &g))
-				bit_set(allow, p);
-		}
-	}
-	for (w = 0; w < nw; w++) {
-		size_t rest = nprivs - w * RG_BITSET_WORD_BITS;
-		uint64_t valid = rest >= RG_BITSET_WORD_BITS
-		                     ? ~(uint64_t)0
-		                     : ((uint64_t)1 << rest) - 1;
-
-		allow[w] &= valid;
-		deny[w] = valid & ~allow[w];
-	}
+	if (t->any_inexact || has_other_roles(t, req->roles))
+		rg_effective_set(req, req->roles, allow);
+	else
+		answers_exact(t, req->roles, allow);
+	/* decide() never abstains: what it does not allow, it denies. */
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~allow[w];
 	return RG_OK;
 }
 
