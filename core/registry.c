@@ -271,6 +271,10 @@ int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv, uint32_t role)
 	if (role >= r->nroles || priv >= r->nprivs)
 		return RG_EINVAL;
 	p = &r->privs[priv];
+	/* Only the plugin that declared it first: another entry's rule would
+	 * change decisions the owner worked out ahead (subject_answers). */
+	if (p->owner != h)
+		return RG_EREFUSED;
 	if (rg_roleset_has(&p->requires, role))
 		return RG_EEXIST;
 	rg_roleset_add(&p->requires, role);
