@@ -105,6 +105,7 @@ typedef struct rg_registry {
 	size_t nprivs, capprivs;
 	rg_intern role_ix;
 	rg_intern priv_ix;
+	uint64_t with_requires[RG_PRIV_WORDS]; /* privileges with nreq > 0 */
 } rg_registry;
 
 void rg_registry_init(rg_registry *r);
