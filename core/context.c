@@ -180,8 +180,8 @@ int rg_service_new(struct rg_context *ctx, const char *name, const char *file,
 	                &ctx->capservices, svc) != RG_OK)
 		goto nomem;
 	svc->index = ctx->nservices - 1;
-	if (rg_intern_put(&ctx->service_ix, svc->name,
-	                  (uint32_t)svc->index) != RG_OK) {
+	if (rg_intern_put(&ctx->service_ix, svc->name, (uint32_t)svc->index) !=
+	    RG_OK) {
 		ctx->nservices--;
 		goto nomem;
 	}
@@ -460,6 +460,8 @@ const char *rg_directory_location(const rg_context *ctx)
 
 static void context_init(rg_context *ctx, const rg_options *opts)
 {
+	unsigned i;
+
 	ctx->log = opts->log;
 	ctx->log_user = opts->log_user;
 	ctx->log_level = DEFAULT_LOG_LEVEL;
@@ -473,8 +475,10 @@ static void context_init(rg_context *ctx, const rg_options *opts)
 	pthread_mutex_init(&ctx->watch_lock, NULL);
 	pthread_cond_init(&ctx->watch_cond, NULL);
 	atomic_init(&ctx->cur, 0);
-	atomic_init(&ctx->slots[0].readers, 0);
-	atomic_init(&ctx->slots[1].readers, 0);
+	for (i = 0; i < RG_READER_STRIPES; i++) {
+		atomic_init(&ctx->slots[0].readers[i].n, 0);
+		atomic_init(&ctx->slots[1].readers[i].n, 0);
+	}
 }
 
 int rg_open(rg_context **out, const rg_options *opts, char *errbuf,

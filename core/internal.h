@@ -22,6 +22,10 @@
 
 #define RG_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
 #define RG_MSG_MAX    1024 /* one log line or diagnostic */
+#define RG_CACHE_LINE 64
+/* Reader counters per snapshot slot: threads checking at once count on
+ * lines of their own instead of taking one line back and forth. */
+#define RG_READER_STRIPES 16
 
 /* ---- util.c ------------------------------------------------------------ */
 
@@ -101,6 +105,7 @@ typedef struct rg_registry {
 	size_t nprivs, capprivs;
 	rg_intern role_ix;
 	rg_intern priv_ix;
+	uint64_t with_requires[RG_PRIV_WORDS]; /* privileges with nreq > 0 */
 } rg_registry;
 
 void rg_registry_init(rg_registry *r);
@@ -369,10 +374,12 @@ struct rg_context {
 	pthread_mutex_t publish_lock;
 	pthread_mutex_t refresh_lock;
 	struct rg_snap_slot {
-		atomic_ulong readers;
 		struct rg_snapshot *snap;
-		/* Keep the two counters on separate cache lines. */
-		char pad[64 - sizeof(atomic_ulong) - sizeof(void *)];
+		/* Readers count in one stripe each, by thread (snapshot.c). */
+		struct rg_reader_stripe {
+			atomic_ulong n;
+			char pad[RG_CACHE_LINE - sizeof(atomic_ulong)];
+		} readers[RG_READER_STRIPES];
 	} slots[2];
 	atomic_uint cur;
 	/* The refresh thread. */

@@ -271,9 +271,14 @@ int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv, uint32_t role)
 	if (role >= r->nroles || priv >= r->nprivs)
 		return RG_EINVAL;
 	p = &r->privs[priv];
+	/* Only the plugin that declared it first: another entry's rule would
+	 * change decisions the owner worked out ahead (subject_answers). */
+	if (p->owner != h)
+		return RG_EREFUSED;
 	if (rg_roleset_has(&p->requires, role))
 		return RG_EEXIST;
 	rg_roleset_add(&p->requires, role);
+	word_set(r->with_requires, priv);
 	return push_index(&p->req_list, &p->nreq, role);
 }
 
@@ -425,12 +430,19 @@ void rg_effective_set(const rg_plugin_request *req, const rg_roleset *roles,
 		for (w = 0; w < RG_PRIV_WORDS; w++)
 			out[w] |= c->grants[w];
 	}
-	/* A privilege's own required roles apply whoever grants it. */
-	for (p = 0; p < r->nprivs; p++)
-		if (r->privs[p].nreq &&
-		    !roleset_covers(roles, &r->privs[p].requires))
-			out[p / RG_BITSET_WORD_BITS] &=
-			    ~((uint64_t)1 << (p % RG_BITSET_WORD_BITS));
+	/* A privilege's own required roles apply whoever grants it: only
+	 * the few privileges that have some are looked at. */
+	for (w = 0; w < RG_PRIV_WORDS; w++) {
+		uint64_t m = r->with_requires[w] & out[w];
+
+		for (; m; m &= m - 1) {
+			p = w * RG_BITSET_WORD_BITS +
+			    (size_t)__builtin_ctzll(m);
+			if (!roleset_covers(roles, &r->privs[p].requires))
+				out[w] &=
+				    ~((uint64_t)1 << (p % RG_BITSET_WORD_BITS));
+		}
+	}
 }
 
 rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)

@@ -8,17 +8,19 @@
  * It is built whole from the directory, then published; it is never
  * changed after that.
  *
- * Publishing uses two slots, each with a reader count, and an index of the
- * current slot.  A reader increments the current slot's count, then checks
- * that the slot is still current (else it steps back and retries): from
- * then on the slot's snapshot cannot be freed under it.  A writer (one at a
- * time) fills the other slot, after waiting until no reader is left in it,
- * and then makes it current.  Readers never block and never allocate; at
- * most three snapshots exist at once.
+ * Publishing uses two slots, each with a reader count (striped by thread),
+ * and an index of the current slot.  A reader increments the current slot's
+ * count, then checks that the slot is still current (else it steps back and
+ * retries): from then on the slot's snapshot cannot be freed under it.  A
+ * writer (one at a time) fills the other slot, after waiting until no reader is
+ * left in it, and then makes it current.  Readers never block and never
+ * allocate; at most three snapshots exist at once.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,22 +543,38 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 
 /* ---- publishing ---------------------------------------------------------- */
 
+/*
+ * The calling thread's stripe.  pthread_self() is the address of the
+ * thread's control block, at the top of its own stack: threads differ in
+ * the bits above a page, which a multiply spreads over the stripe index.
+ * Two threads may share a stripe; that costs speed, never correctness.
+ */
+#define STRIPE_MUL   0x9e3779b97f4a7c15ull
+#define STRIPE_SHIFT 12
+static unsigned reader_stripe(void)
+{
+	uint64_t t = (uint64_t)(uintptr_t)pthread_self() >> STRIPE_SHIFT;
+
+	return (unsigned)((t * STRIPE_MUL) >> 32) % RG_READER_STRIPES;
+}
+
 const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
                                               unsigned *slot)
 {
 	/* The counters are the context's only mutable members: atomics. */
 	struct rg_context *c = (struct rg_context *)ctx;
+	unsigned k = reader_stripe();
 
 	if (!ctx->dir)
 		return NULL;
 	for (;;) {
 		unsigned i = atomic_load(&c->cur);
-		atomic_fetch_add(&c->slots[i].readers, 1);
+		atomic_fetch_add(&c->slots[i].readers[k].n, 1);
 		if (atomic_load(&c->cur) == i) {
-			*slot = i;
+			*slot = i * RG_READER_STRIPES + k;
 			return c->slots[i].snap;
 		}
-		atomic_fetch_sub(&c->slots[i].readers, 1);
+		atomic_fetch_sub(&c->slots[i].readers[k].n, 1);
 	}
 }
 
@@ -564,7 +582,22 @@ void rg_snapshot_release(const struct rg_context *ctx, unsigned slot)
 {
 	struct rg_context *c = (struct rg_context *)ctx;
 
-	atomic_fetch_sub(&c->slots[slot].readers, 1);
+	atomic_fetch_sub(&c->slots[slot / RG_READER_STRIPES]
+	                      .readers[slot % RG_READER_STRIPES]
+	                      .n,
+	                 1);
+}
+
+/* 1 while any reader is in slot i. */
+static int slot_busy(const struct rg_context *ctx, unsigned i)
+{
+	struct rg_context *c = (struct rg_context *)ctx;
+	unsigned k;
+
+	for (k = 0; k < RG_READER_STRIPES; k++)
+		if (atomic_load(&c->slots[i].readers[k].n) != 0)
+			return 1;
+	return 0;
 }
 
 void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap)
@@ -575,7 +608,7 @@ void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap)
 	pthread_mutex_lock(&ctx->publish_lock);
 	next = 1u - atomic_load(&ctx->cur);
 	/* Readers still in the other slot hold the snapshot before last. */
-	while (atomic_load(&ctx->slots[next].readers) != 0)
+	while (slot_busy(ctx, next))
 		sched_yield();
 	retired = ctx->slots[next].snap;
 	ctx->slots[next].snap = snap;

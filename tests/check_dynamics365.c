@@ -1542,6 +1542,194 @@ END_TEST
 /* ---- The suite ------------------------------------------------------------
  */
 
+/* ---- Directory users: the decision table agrees with decide() ---------- */
+
+/*
+ * Every directory user checked without request attributes and without a
+ * reason is answered from the decision table the core builds from the
+ * plugin's subject_answers(); with a reason, decide() answers.  For a user
+ * holding each combination of a version's roles (some with custom roles,
+ * some in a unit of the directory's tree), every privilege must get the
+ * same result and status both ways.
+ */
+
+#define ANSWERS_DB      "directory.db"
+#define ANSWERS_UNITS   4
+#define ANSWERS_CUSTOM  3
+#define ANSWERS_USER_ID 32
+
+static const char *const answer_units[ANSWERS_UNITS] = {"fabrikam", "north",
+                                                        "south", "north-east"};
+static const char *const answer_unit_parents[ANSWERS_UNITS] = {
+    NULL, "fabrikam", "fabrikam", "north"};
+
+/* Custom roles: a depth-qualified privilege, a mix, one needing a role. */
+static const char *const custom_ids[ANSWERS_CUSTOM] = {"cr-queue", "cr-view",
+                                                       "cr-roles"};
+static const char *const custom_privs[ANSWERS_CUSTOM][2] = {
+    {"user.edit-queue-assignment", "queue.view"},
+    {"user.view", "workstream.view"},
+    {"user.edit-roles", "workspace.access"}};
+
+static void answers_open(void)
+{
+	const char *pol = tu_getenv("ROLEGATE_POLICIES");
+	char *db = tu_join(priv.dir, ANSWERS_DB);
+	char *conf;
+	rg_options opts;
+	int rc;
+
+	conf = tu_write(
+	    priv.dir, "rolegate.conf", 0644,
+	    "[service " SVC_2021 "]\n"
+	    "stack = required dynamics365 policy=%s/dynamics365-2021.ini "
+	    "tenant=%s/dynamics365-tenant.ini\n"
+	    "[service " SVC_2019 "]\n"
+	    "stack = required dynamics365 policy=%s/dynamics365-2019.ini "
+	    "tenant=%s/dynamics365-tenant.ini\n",
+	    pol, pol, pol, pol);
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	opts.plugin_dir = priv.plugin_dir;
+	opts.directory = db;
+	opts.flags = RG_OPEN_NO_WATCH;
+	opts.log = tu_log_fn;
+	opts.log_user = &priv.log;
+	/* Not debug: that logs every check. */
+	opts.log_level = RG_LOG_WARNING;
+	rc = rg_open(&priv.ctx, &opts, priv.errbuf, sizeof(priv.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open: %s", priv.errbuf);
+	ck_assert_msg(rg_directory_available(priv.ctx), "no directory");
+	free(conf);
+	free(db);
+}
+
+static void answers_ok(rg_txn *txn, int rc, const char *what)
+{
+	ck_assert_msg(rc == RG_OK, "%s: %s: %s", what, rg_status_name(rc),
+	              rg_txn_error(txn));
+}
+
+/* The tree (2021 only: 2019 keeps its tenant file) and the custom roles. */
+static void answers_org(rg_txn *txn, int with_units)
+{
+	size_t i;
+
+	for (i = 0; with_units && i < ANSWERS_UNITS; i++)
+		answers_ok(txn,
+		           rg_org_add(txn, "bu", answer_units[i],
+		                      answer_unit_parents[i]),
+		           answer_units[i]);
+	for (i = 0; i < ANSWERS_CUSTOM; i++) {
+		const rg_service *svc = tu_service(priv.ctx, SVC_2021);
+		const char *ps[2];
+		size_t n = 0, k;
+
+		/* 2019 lacks some privileges: keep those it has. */
+		for (k = 0; k < 2; k++)
+			if (rg_privilege_find(svc, custom_privs[i][k]) >= 0)
+				ps[n++] = custom_privs[i][k];
+		answers_ok(txn,
+		           rg_custom_role_create(txn, custom_ids[i], NULL, NULL,
+		                                 ps, n),
+		           custom_ids[i]);
+	}
+}
+
+/* One user per combination of the service's roles. */
+static size_t answers_users(rg_txn *txn, const rg_service *svc, int with_units)
+{
+	size_t nroles = rg_role_count(svc), m, r, combos;
+
+	ck_assert_uint_lt(nroles, 8 * sizeof(unsigned));
+	combos = (size_t)1 << nroles;
+	for (m = 0; m < combos; m++) {
+		char id[ANSWERS_USER_ID];
+
+		snprintf(id, sizeof(id), "u%zu", m);
+		answers_ok(txn, rg_user_add(txn, id, NULL), id);
+		/* Every fourth user has no unit, to measure nothing from. */
+		if (with_units && m % ANSWERS_UNITS)
+			answers_ok(txn,
+			           rg_user_set(txn, id, RG_USER_BU,
+			                       answer_units[m % ANSWERS_UNITS]),
+			           id);
+		for (r = 0; r < nroles; r++) {
+			rg_role_info ri;
+
+			if (!(m & ((size_t)1 << r)))
+				continue;
+			ck_assert_int_eq(rg_role_at(svc, r, &ri), RG_OK);
+			answers_ok(txn, rg_role_assign(txn, id, ri.id, 0),
+			           ri.id);
+		}
+		/* Custom roles for some, alone or with built-in roles. */
+		if (m % 3 == 0)
+			answers_ok(txn,
+			           rg_role_assign(
+			               txn, id,
+			               custom_ids[(m / 3) % ANSWERS_CUSTOM], 0),
+			           id);
+	}
+	return combos;
+}
+
+static void answers_build(const char *service, int with_units)
+{
+	char err[1024] = "";
+	rg_txn *txn = NULL;
+	int rc;
+
+	rc = rg_txn_begin(priv.ctx, service, "check_dynamics365", "answers",
+	                  &txn, err, sizeof(err));
+	ck_assert_msg(rc == RG_OK, "rg_txn_begin: %s", err);
+	answers_org(txn, with_units);
+	answers_users(txn, tu_service(priv.ctx, service), with_units);
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+START_TEST(test_answers_match_decide)
+{
+	const struct version *v = versions[_i];
+	int with_units = v == &v2021;
+	const rg_service *svc;
+	size_t nusers, nprivs, u, p;
+
+	answers_open();
+	answers_build(v->service, with_units);
+	svc = tu_service(priv.ctx, v->service);
+	nusers = (size_t)1 << rg_role_count(svc);
+	nprivs = rg_privilege_count(svc);
+	/* Every user answered in bulk: the comparison below is the table's. */
+	ck_assert_uint_eq(rg_directory_tabled(priv.ctx, svc), nusers);
+	for (u = 0; u < nusers; u++) {
+		char id[ANSWERS_USER_ID];
+
+		snprintf(id, sizeof(id), "u%zu", u);
+		for (p = 0; p < nprivs; p++) {
+			rg_privilege_info pi;
+			rg_decision slow, fast;
+			int rs, rf;
+
+			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
+			rs =
+			    tu_check(priv.ctx, v->service, id, pi.id, 0, &slow);
+			rf = tu_check(priv.ctx, v->service, id, pi.id,
+			              RG_CHECK_NO_REASON, &fast);
+			ck_assert_msg(rs == rf && slow.result == fast.result &&
+			                  slow.status == fast.status,
+			              "%s %s %s: with a reason %s/%s (%s), "
+			              "without %s/%s",
+			              v->label, id, pi.id,
+			              rg_result_name(slow.result),
+			              rg_status_name(slow.status), slow.reason,
+			              rg_result_name(fast.result),
+			              rg_status_name(fast.status));
+		}
+	}
+}
+END_TEST
+
 static Suite *dynamics365_suite(void)
 {
 	Suite *s = suite_create("dynamics365");
@@ -1592,6 +1780,12 @@ static Suite *dynamics365_suite(void)
 	tcase_add_loop_test(tc, test_custom_depth, 0,
 	                    (int)NELEMS(custom_cases));
 	tcase_add_test(tc, test_no_tenant);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("subject-answers");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_loop_test(tc, test_answers_match_decide, 0,
+	                    (int)NELEMS(versions));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-policy");

@@ -361,10 +361,10 @@ static void open_helpdesk(void)
 	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
 
 	tu_add_plugins(&env, "rbac", NULL);
-	tu_write(env.dir, "rolegate.conf", 0644,
-	         "[rolegate]\ndirectory = %s\nlog_level = debug\n"
-	         "[service helpdesk]\nstack = required rbac policy=%s\n",
-	         dbpath, policy);
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[rolegate]\ndirectory = %s\nlog_level = debug\n"
+	              "[service helpdesk]\nstack = required rbac policy=%s\n",
+	              dbpath, policy));
 	free(policy);
 	open_written();
 }
@@ -540,7 +540,7 @@ START_TEST(test_stacks)
 		fprintf(f, "[service s%zu]\n%s", i, line);
 	}
 	fclose(f);
-	tu_write(env.dir, "rolegate.conf", 0644, "%s", text);
+	free(tu_write(env.dir, "rolegate.conf", 0644, "%s", text));
 	free(text);
 	free(policy);
 	open_written();
@@ -565,18 +565,18 @@ START_TEST(test_not_tabled)
 	size_t i;
 
 	tu_add_plugins(&env, "rbac", "fixed", NULL);
-	tu_write(env.dir, "rolegate.conf", 0644,
-	         "[rolegate]\ndirectory = %s\n"
-	         "[service jump]\n"
-	         "stack = [allow=1 default=ignore] fixed result=allow\n"
-	         "stack = required fixed result=deny\n"
-	         "stack = required rbac policy=%s\n"
-	         "[service error]\n"
-	         "stack = optional fixed result=error\n"
-	         "stack = required rbac policy=%s\n"
-	         "[service nodirectory]\n"
-	         "stack = required rbac policy=%s\n",
-	         dbpath, policy, policy, policy);
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[rolegate]\ndirectory = %s\n"
+	              "[service jump]\n"
+	              "stack = [allow=1 default=ignore] fixed result=allow\n"
+	              "stack = required fixed result=deny\n"
+	              "stack = required rbac policy=%s\n"
+	              "[service error]\n"
+	              "stack = optional fixed result=error\n"
+	              "stack = required rbac policy=%s\n"
+	              "[service nodirectory]\n"
+	              "stack = required rbac policy=%s\n",
+	              dbpath, policy, policy, policy));
 	free(policy);
 	open_written();
 	for (i = 0; i < 2; i++) {

@@ -400,6 +400,116 @@ START_TEST(test_own)
 }
 END_TEST
 
+/* ---- Quiet answers: the same decision without a reason ----------------- */
+
+/* The privileges with scope = own. */
+static int own_scope(const char *id)
+{
+	return strcmp(id, "profile.edit-own") == 0 ||
+	       strcmp(id, "availability.set-own") == 0;
+}
+
+/*
+ * rg_check() twice, with a reason and without (RG_CHECK_NO_REASON: the
+ * plugin's quiet path, or for a directory user the decision table built
+ * from subject_answers): the status and result must be the same, the quiet
+ * one has no reason, and the roles it names (it may name none) are the
+ * same.  *loud gets the first.
+ */
+static void check_both(const rg_context *ctx, const char *subject,
+                       const char *action, const rg_attr *sattrs,
+                       size_t nsattrs, const rg_attr *attrs, size_t nattrs,
+                       rg_decision *loud)
+{
+	rg_request req;
+	rg_decision quiet;
+	int rc, qrc;
+
+	rc = check_with(ctx, subject, action, sattrs, nsattrs, attrs, nattrs,
+	                loud);
+	tu_request(&req, SERVICE, subject, action);
+	req.subject.attrs = sattrs;
+	req.subject.nattrs = nsattrs;
+	req.attrs = attrs;
+	req.nattrs = nattrs;
+	memset(&quiet, 0, sizeof(quiet));
+	quiet.result = RG_ALLOW; /* poison */
+	qrc = rg_check(ctx, &req, RG_CHECK_NO_REASON, &quiet);
+	ck_assert_msg(
+	    rc == qrc && loud->result == quiet.result &&
+	        (!quiet.role[0] || strcmp(loud->role, quiet.role) == 0) &&
+	        (!quiet.missing[0] ||
+	         strcmp(loud->missing, quiet.missing) == 0),
+	    "%s %s: %s %s role '%s' missing '%s' (%s), quietly %s "
+	    "%s role '%s' missing '%s'",
+	    subject, action, rg_status_name(rc), rg_result_name(loud->result),
+	    loud->role, loud->missing, loud->reason, rg_status_name(qrc),
+	    rg_result_name(quiet.result), quiet.role, quiet.missing);
+	ck_assert_msg(quiet.reason[0] == '\0', "%s %s: quiet reason '%s'",
+	              subject, action, quiet.reason);
+}
+
+/* "@r1,r2" for the roles of mask (bits of the roles[] rows). */
+static void combo_subject(unsigned mask, char *buf, size_t len)
+{
+	size_t i, n = (size_t)snprintf(buf, len, "@");
+
+	for (i = 0; i < NROLES; i++)
+		if (mask & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			                      n > 1 ? "," : "", roles[i].id);
+}
+
+/* The role rg_effective() names among mask's holders: the lowest index. */
+static const char *granting_role(const rg_service *svc, unsigned held)
+{
+	const char *best = "";
+	long best_idx = -1;
+	size_t i;
+
+	for (i = 0; i < NROLES; i++) {
+		long idx = rg_role_find(svc, roles[i].id);
+
+		if ((held & (1u << i)) && (best_idx < 0 || idx < best_idx)) {
+			best_idx = idx;
+			best = roles[i].id;
+		}
+	}
+	return best;
+}
+
+/*
+ * Loop index _i: one combination of the shipped roles, against every
+ * privilege with no owner, the subject's own record and another's.
+ */
+START_TEST(test_combination)
+{
+	const rg_service *svc = omni24_service(shipped.ctx);
+	const unsigned mask = (unsigned)_i;
+	rg_attr sattr = {"id", "me"};
+	const rg_attr owners[] = {{"owner", "me"}, {"owner", "them"}};
+	char subject[RG_REASON_MAX];
+	size_t p, o;
+
+	combo_subject(mask, subject, sizeof(subject));
+	for (p = 0; p < NPRIVS; p++)
+		for (o = 0; o <= NELEMS(owners); o++) {
+			unsigned held = privs[p].holders & mask;
+			int other = o == 2 && own_scope(privs[p].id);
+			rg_decision d;
+
+			check_both(shipped.ctx, subject, privs[p].id, &sattr, 1,
+			           o ? &owners[o - 1] : NULL, o ? 1 : 0, &d);
+			ck_assert_msg(
+			    d.result == (held && !other ? RG_ALLOW : RG_DENY),
+			    "%s %s owner %zu: %s (%s)", subject, privs[p].id, o,
+			    rg_result_name(d.result), d.reason);
+			ck_assert_str_eq(d.role, granting_role(svc, held));
+			ck_assert_str_eq(d.missing, "");
+		}
+}
+END_TEST
+
 /* ---- Bad policy files -------------------------------------------------- */
 
 /*
@@ -648,6 +758,251 @@ START_TEST(test_custom_include_chain)
 }
 END_TEST
 
+/* ---- Prerequisites ----------------------------------------------------- */
+
+/*
+ * The shipped policy has no prerequisite: this one has role and privilege
+ * prerequisites, which the plugin leaves to the core's rg_effective().
+ */
+static const char prereq_policy[] = "[policy]\n"
+                                    "product = omni24\n"
+                                    "version = test\n"
+                                    "[privilege chat.handle]\n"
+                                    "requires = agent\n"
+                                    "[privilege analytics.view]\n"
+                                    "[privilege reports.inbox]\n"
+                                    "category = reports\n"
+                                    "requires = agent\n"
+                                    "[privilege availability.set-own]\n"
+                                    "scope = own\n"
+                                    "requires = agent\n"
+                                    "[role agent]\n"
+                                    "name = Agent\n"
+                                    "flags = core protected\n"
+                                    "grant = chat.handle availability.set-own\n"
+                                    "[role supervisor]\n"
+                                    "name = Supervisor\n"
+                                    "flags = core protected\n"
+                                    "requires = agent\n"
+                                    "grant = analytics.view\n"
+                                    "[role admin]\n"
+                                    "name = Admin\n"
+                                    "flags = core protected\n"
+                                    "grant = chat.handle reports.inbox\n"
+                                    "grant = availability.set-own\n"
+                                    "[role desk]\n"
+                                    "name = Desk\n"
+                                    "description = Inbox reports\n"
+                                    "flags = custom\n"
+                                    "grant = reports.inbox\n";
+
+static const struct prereq_case {
+	const char *subject;
+	const char *action;
+	const char *owner; /* request attribute owner, or NULL */
+	rg_result want;
+	const char *role;
+	const char *missing;
+	const char *reason; /* the whole reason */
+} prereq_cases[] = {
+    {"@supervisor", "analytics.view", NULL, RG_DENY, "supervisor", "agent",
+     "omni24: supervisor grants analytics.view, but supervisor requires "
+     "role agent, which the subject lacks"},
+    {"@agent,supervisor", "analytics.view", NULL, RG_ALLOW, "supervisor", "",
+     "omni24: supervisor grants analytics.view"},
+    {"@admin", "chat.handle", NULL, RG_DENY, "admin", "agent",
+     "omni24: admin grants chat.handle, but chat.handle also requires role "
+     "agent, which the subject lacks"},
+    {"@admin,agent", "chat.handle", NULL, RG_ALLOW, "agent", "",
+     "omni24: agent grants chat.handle"},
+    {"@desk", "reports.inbox", NULL, RG_DENY, "desk", "agent",
+     "omni24: desk grants reports.inbox, but reports.inbox also requires "
+     "role agent, which the subject lacks"},
+    {"@desk,agent", "reports.inbox", NULL, RG_ALLOW, "desk", "",
+     "omni24: desk grants reports.inbox (reports category permission)"},
+    {"@admin", "availability.set-own", "me", RG_DENY, "admin", "agent",
+     "omni24: admin grants availability.set-own, but availability.set-own "
+     "also requires role agent, which the subject lacks"},
+    {"@admin,agent", "availability.set-own", "me", RG_ALLOW, "agent", "",
+     "omni24: agent grants availability.set-own on the subject's own "
+     "record ('me')"},
+    {"@admin,agent", "availability.set-own", "them", RG_DENY, "agent", "",
+     "omni24: agent grants availability.set-own on the subject's own "
+     "record only; owner 'them' is not the subject 'me'"},
+    {"@agent", "analytics.view", NULL, RG_DENY, "", "",
+     "omni24: no role of the subject grants analytics.view"},
+};
+
+START_TEST(test_prereq)
+{
+	const struct prereq_case *c = &prereq_cases[_i];
+	rg_attr sattr = {"id", "me"};
+	rg_attr attr = {"owner", c->owner};
+	rg_decision d;
+
+	ck_assert_msg(open_policy(prereq_policy) == RG_OK, "policy:%s",
+	              tu_diag_dump(bad.ctx));
+	check_both(bad.ctx, c->subject, c->action, &sattr, 1, &attr,
+	           c->owner ? 1 : 0, &d);
+	ck_assert_msg(d.result == c->want, "case %d: got %s (%s)", _i,
+	              rg_result_name(d.result), d.reason);
+	ck_assert_str_eq(d.role, c->role);
+	ck_assert_str_eq(d.missing, c->missing);
+	ck_assert_str_eq(d.reason, c->reason);
+}
+END_TEST
+
+/* ---- Directory users ---------------------------------------------------- */
+
+/* Custom roles of the directory, of category permissions. */
+static const struct dir_custom {
+	const char *id;
+	const char *privileges[2];
+} dir_customs[] = {
+    {"kb-writer", {"knowledge.manage-articles", "knowledge.manage-categories"}},
+    {"desk", {"reports.inbox", "conversation.update"}},
+};
+
+#define NCUSTOMS NELEMS(dir_customs)
+/* One user for each combination of shipped roles and custom roles. */
+#define NDIR_USERS ((1u << NROLES) << NCUSTOMS)
+
+static struct tu_env dir;
+
+static void dir_user_id(unsigned u, char *buf, size_t len)
+{
+	snprintf(buf, len, "u%u", u);
+}
+
+/* "@r1,r2,c1" for user u's roles. */
+static void dir_user_roles(unsigned u, char *buf, size_t len)
+{
+	size_t i, n;
+
+	combo_subject(u & ((1u << NROLES) - 1), buf, len);
+	n = strlen(buf);
+	for (i = 0; i < NCUSTOMS; i++)
+		if (u & ((1u << NROLES) << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			                      n > 1 ? "," : "",
+			                      dir_customs[i].id);
+}
+
+static void dir_txn_ok(rg_txn *txn, int rc, const char *what)
+{
+	ck_assert_msg(rc == RG_OK, "%s: %s: %s", what, rg_status_name(rc),
+	              rg_txn_error(txn));
+}
+
+/* Adds user u with its roles. */
+static void dir_add_user(rg_txn *txn, unsigned u)
+{
+	char id[RG_ID_MAX];
+	size_t i;
+
+	dir_user_id(u, id, sizeof(id));
+	dir_txn_ok(txn, rg_user_add(txn, id, NULL), id);
+	for (i = 0; i < NROLES; i++)
+		if (u & (1u << i))
+			dir_txn_ok(txn, rg_role_assign(txn, id, roles[i].id, 0),
+			           roles[i].id);
+	for (i = 0; i < NCUSTOMS; i++)
+		if (u & ((1u << NROLES) << i))
+			dir_txn_ok(
+			    txn, rg_role_assign(txn, id, dir_customs[i].id, 0),
+			    dir_customs[i].id);
+}
+
+/* The shipped configuration on a private directory holding the users. */
+static void dir_setup(void)
+{
+	char *conf, *db;
+	char err[RG_REASON_MAX] = "";
+	rg_options opts;
+	rg_txn *txn = NULL;
+	unsigned u;
+	size_t i;
+	int rc;
+
+	tu_env_setup(&dir);
+	conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
+	db = tu_join(dir.dir, "directory.db");
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
+	opts.directory = db;
+	opts.flags = RG_OPEN_NO_WATCH; /* commits refresh the snapshot */
+	opts.log = tu_log_fn;
+	opts.log_user = &dir.log;
+	rc = rg_open(&dir.ctx, &opts, dir.errbuf, sizeof(dir.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", conf, dir.errbuf);
+	rc = rg_txn_begin(dir.ctx, SERVICE, "check_omni24", "check_omni24",
+	                  &txn, err, sizeof(err));
+	ck_assert_msg(rc == RG_OK, "rg_txn_begin: %s", err);
+	for (i = 0; i < NCUSTOMS; i++)
+		dir_txn_ok(txn,
+		           rg_custom_role_create(
+		               txn, dir_customs[i].id, dir_customs[i].id,
+		               "test role", dir_customs[i].privileges,
+		               NELEMS(dir_customs[i].privileges)),
+		           dir_customs[i].id);
+	for (u = 0; u < NDIR_USERS; u++)
+		dir_add_user(txn, u);
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	/* Every user is in the decision table: quiet checks test the hook. */
+	ck_assert_uint_eq(
+	    rg_directory_tabled(dir.ctx, tu_service(dir.ctx, SERVICE)),
+	    NDIR_USERS);
+	free(db);
+	free(conf);
+}
+
+static void dir_teardown(void)
+{
+	tu_env_teardown(&dir);
+}
+
+/*
+ * Loop index _i: one directory user.  By user id, every privilege gets
+ * the same answer with and without a reason (without one and without
+ * owner=, from the decision table that subject_answers built), and the
+ * same as the ad-hoc subject holding the user's roles; with owner= the
+ * user's own record is the user id.
+ */
+START_TEST(test_directory_user)
+{
+	const rg_attr owners[] = {{"owner", NULL}, {"owner", "them"}};
+	char id[RG_ID_MAX], adhoc[RG_REASON_MAX];
+	rg_attr self_attr = {"id", NULL};
+	size_t p, o;
+
+	dir_user_id((unsigned)_i, id, sizeof(id));
+	dir_user_roles((unsigned)_i, adhoc, sizeof(adhoc));
+	self_attr.value = id;
+	for (p = 0; p < NPRIVS; p++)
+		for (o = 0; o <= NELEMS(owners); o++) {
+			rg_attr owner = o ? owners[o - 1] : owners[0];
+			rg_decision by_id, by_roles;
+
+			if (o == 1)
+				owner.value = id;
+			check_both(dir.ctx, id, privs[p].id, NULL, 0, &owner,
+			           o ? 1 : 0, &by_id);
+			check_both(dir.ctx, adhoc, privs[p].id, &self_attr, 1,
+			           &owner, o ? 1 : 0, &by_roles);
+			ck_assert_msg(
+			    by_id.result == by_roles.result &&
+			        strcmp(by_id.role, by_roles.role) == 0 &&
+			        strcmp(by_id.reason, by_roles.reason) == 0,
+			    "%s %s owner %zu: by id %s (%s), as %s %s "
+			    "(%s)",
+			    id, privs[p].id, o, rg_result_name(by_id.result),
+			    by_id.reason, adhoc,
+			    rg_result_name(by_roles.result), by_roles.reason);
+		}
+}
+END_TEST
+
 /* ---- Bad plugin arguments ---------------------------------------------- */
 
 static const struct bad_args {
@@ -723,6 +1078,21 @@ static Suite *omni24_suite(void)
 	tcase_add_loop_test(tc, test_bad_file, 0, (int)NELEMS(bad_files));
 	tcase_add_test(tc, test_custom_roles_ok);
 	tcase_add_test(tc, test_custom_include_chain);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("quiet");
+	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
+	tcase_add_loop_test(tc, test_combination, 0, 1 << NROLES);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prerequisites");
+	tcase_add_checked_fixture(tc, bad_setup, bad_teardown);
+	tcase_add_loop_test(tc, test_prereq, 0, (int)NELEMS(prereq_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("directory");
+	tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_loop_test(tc, test_directory_user, 0, (int)NDIR_USERS);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-args");

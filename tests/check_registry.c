@@ -612,6 +612,37 @@ START_TEST(test_two_plugins_share_registry)
 }
 END_TEST
 
+/*
+ * A shared privilege's extra required roles are its first declarer's to
+ * set: another entry's rule would change answers the owner worked out
+ * ahead.  Refused, at the line, and the entry fails closed.
+ */
+START_TEST(test_shared_privilege_requires_refused)
+{
+	char *p = tu_write(env.dir, "third.policy", 0644, "%s",
+	                   "[policy]\nproduct = registry-test-3\n"
+	                   "[role reporter]\nname = Reporter\n"
+	                   "[privilege ticket.view]\n"
+	                   "description = View tickets (shared)\n"
+	                   "requires = reporter\n");
+	rg_decision d;
+
+	free(p);
+	tu_open(&env, "[service both]\n"
+	              "stack = required rbac policy=test.policy\n"
+	              "stack = required rbac policy=third.policy\n");
+	ck_assert_msg(tu_diag_find(env.ctx, "third.policy:7:",
+	                           "[privilege ticket.view] cannot require "
+	                           "'reporter'",
+	                           NULL) >= 0,
+	              "diagnostics:%s", tu_diag_dump(env.ctx));
+	/* The entry that failed denies; nothing is allowed by mistake. */
+	tu_check(env.ctx, "both", "@base,viewer,reporter", "ticket.view", 0,
+	         &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+}
+END_TEST
+
 /* ---- Policy errors ------------------------------------------------------ */
 
 struct policy_error {
@@ -728,6 +759,7 @@ static Suite *registry_suite(void)
 	tc = tcase_create("services");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_two_plugins_share_registry);
+	tcase_add_test(tc, test_shared_privilege_requires_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy_errors");

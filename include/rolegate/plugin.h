@@ -279,7 +279,9 @@ RG_EXTERN int rg_grant(rg_plugin_handle *h, uint32_t role, uint32_t priv);
 RG_EXTERN int rg_require_role(rg_plugin_handle *h, uint32_t role,
                               uint32_t prereq);
 
-/* Privilege `priv` requires role `role` besides a grant. */
+/* Privilege `priv` requires role `role` besides a grant.  Only the plugin
+ * that declared the privilege first may (else RG_EREFUSED): a plugin may
+ * work its decisions out ahead and must not have them changed under it. */
 RG_EXTERN int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv,
                                        uint32_t role);
 

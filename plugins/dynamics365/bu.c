@@ -6,7 +6,8 @@
  * root's parent being "".  As long as the directory holds no unit of the
  * service, the tenant file (tenant=PATH, tenant.c) is the tree, as it was
  * before there was a directory.  The choice is made per request, so that a
- * committed change applies to the next check.
+ * committed change applies to the next check, and only when a request
+ * names a unit: a unit the directory knows settles it without counting.
  *
  * Walking the directory's tree costs one hash lookup per level, allocates
  * nothing and is bounded: the directory refuses cycles, but a walk that
@@ -25,44 +26,74 @@ void d365_bus_init(struct d365_bus *b, const rg_plugin_request *req,
 {
 	b->req = req;
 	b->tree = tree;
-	b->count = rg_fact_count(req, FACT_BU);
+	b->count = 0;
+	b->source = D365_BU_UNDECIDED;
+}
+
+/* Chooses the tree: the directory's as soon as it holds any unit. */
+static void bus_choose(struct d365_bus *b)
+{
+	b->count = rg_fact_count(b->req, FACT_BU);
 	if (b->count > 0)
 		b->source = D365_BU_DIRECTORY;
-	else if (tree)
+	else if (b->tree)
 		b->source = D365_BU_TENANT;
 	else
 		b->source = D365_BU_NONE;
 }
 
-int d365_bus_known(const struct d365_bus *b, const char *unit)
+int d365_bus_find(struct d365_bus *b, const char *name, struct d365_unit_ref *u)
 {
-	if (!unit)
+	u->name = name;
+	u->parent = NULL;
+	u->index = -1;
+	if (!name)
 		return 0;
+	if (b->source == D365_BU_UNDECIDED) {
+		/* A unit of the directory: then it holds units, and its
+		 * tree is the one in use. */
+		u->parent = rg_fact(b->req, FACT_BU, name, FACT_PARENT);
+		if (u->parent) {
+			b->source = D365_BU_DIRECTORY;
+			return 1;
+		}
+		bus_choose(b);
+		if (b->source == D365_BU_DIRECTORY)
+			return 0; /* asked already: not a unit */
+	}
 	switch (b->source) {
 	case D365_BU_DIRECTORY:
-		return rg_fact(b->req, FACT_BU, unit, FACT_PARENT) != NULL;
+		u->parent = rg_fact(b->req, FACT_BU, name, FACT_PARENT);
+		return u->parent != NULL;
 	case D365_BU_TENANT:
-		return d365_tree_find(b->tree, unit) >= 0;
+		u->index = d365_tree_find(b->tree, name);
+		return u->index >= 0;
 	default:
 		return 0;
 	}
 }
 
-/* The walk up the directory's tree, from unit towards the root. */
+/*
+ * The walk up the directory's tree, from unit towards the root.  The first
+ * step uses the parent d365_bus_find() read: the snapshot does not change
+ * during a request, so looking it up again would give the same answer.
+ */
 static enum d365_within directory_within(const struct d365_bus *b,
-                                         const char *top, const char *unit)
+                                         const struct d365_unit_ref *top,
+                                         const struct d365_unit_ref *unit)
 {
-	size_t bound =
-	    b->count < D365_BU_DEPTH_MAX ? b->count : D365_BU_DEPTH_MAX;
-	const char *cur = unit;
+	/* Counted only when a lookup could not settle the tree. */
+	size_t count = b->count ? b->count : rg_fact_count(b->req, FACT_BU);
+	size_t bound = count < D365_BU_DEPTH_MAX ? count : D365_BU_DEPTH_MAX;
+	const char *cur = unit->name;
+	const char *parent = unit->parent;
 	size_t steps;
 
 	for (steps = 0; steps <= bound; steps++) {
-		const char *parent;
-
-		if (strcmp(cur, top) == 0)
+		if (strcmp(cur, top->name) == 0)
 			return D365_WITHIN;
-		parent = rg_fact(b->req, FACT_BU, cur, FACT_PARENT);
+		if (steps > 0)
+			parent = rg_fact(b->req, FACT_BU, cur, FACT_PARENT);
 		if (!parent)
 			return D365_BROKEN; /* a parent that is no unit */
 		if (!*parent)
@@ -72,23 +103,21 @@ static enum d365_within directory_within(const struct d365_bus *b,
 	return D365_BROKEN;
 }
 
-enum d365_within d365_bus_within(const struct d365_bus *b, const char *top,
-                                 const char *unit)
+enum d365_within d365_bus_within(const struct d365_bus *b,
+                                 const struct d365_unit_ref *top,
+                                 const struct d365_unit_ref *unit)
 {
-	long t, u;
-
-	if (!top || !unit)
+	if (!top->name || !unit->name)
 		return D365_OUTSIDE;
 	switch (b->source) {
 	case D365_BU_DIRECTORY:
 		return directory_within(b, top, unit);
 	case D365_BU_TENANT:
-		t = d365_tree_find(b->tree, top);
-		u = d365_tree_find(b->tree, unit);
-		if (t < 0 || u < 0)
+		if (top->index < 0 || unit->index < 0)
 			return D365_OUTSIDE;
-		return d365_tree_within(b->tree, t, u) ? D365_WITHIN
-		                                       : D365_OUTSIDE;
+		return d365_tree_within(b->tree, top->index, unit->index)
+		           ? D365_WITHIN
+		           : D365_OUTSIDE;
 	default:
 		return D365_OUTSIDE;
 	}

@@ -91,9 +91,10 @@ static void roleset_add(rg_roleset *s, uint32_t i)
 		                                 << (i % RG_BITSET_WORD_BITS);
 }
 
-int d365_depths_index(struct d365_depths *d, const rg_roleset *declared)
+int d365_depths_index(struct d365_depths *d, const rg_plugin_handle *h)
 {
-	uint32_t npriv = 0, p;
+	const rg_roleset *own = rg_own_roles(h);
+	uint32_t npriv = 0, p, r;
 	size_t i;
 	int want;
 
@@ -105,7 +106,7 @@ int d365_depths_index(struct d365_depths *d, const rg_roleset *declared)
 	if (npriv && !d->priv)
 		return RG_ENOMEM;
 	d->npriv = npriv;
-	d->declared = *declared;
+	d->declared = *own;
 	for (p = 0; p < npriv; p++)
 		d->priv[p].custom = d365_depths_custom(d, p);
 	for (i = 0; i < d->n; i++)
@@ -113,6 +114,14 @@ int d365_depths_index(struct d365_depths *d, const rg_roleset *declared)
 			if ((int)d->v[i].depth < want)
 				roleset_add(&d->priv[d->v[i].priv].below[want],
 				            d->v[i].role);
+	/* Grants are final once the policy is read: only declare() grants. */
+	for (r = 0; r < RG_MAX_ROLES; r++) {
+		if (!rg_roleset_has(own, r))
+			continue;
+		for (p = 0; p < npriv; p++)
+			if (rg_role_has_privilege(h, r, p))
+				roleset_add(&d->priv[p].granters, r);
+	}
 	return RG_OK;
 }
 
@@ -141,21 +150,51 @@ static int is_custom(const struct d365_depths *d, uint32_t role)
 	return !rg_roleset_has(&d->declared, role);
 }
 
-/* The depth at which role (declared or custom) grants priv. */
+/*
+ * The depth at which role (declared or custom) grants priv, from the index:
+ * d365_depths_get() without its walk over every qualified grant.
+ */
 static enum d365_depth role_depth(const struct d365_depths *d, uint32_t role,
                                   uint32_t priv)
 {
-	if (!is_custom(d, role))
-		return d365_depths_get(d, role, priv);
-	return priv < d->npriv ? d->priv[priv].custom : D365_DEPTH_ORGANIZATION;
+	const struct d365_priv_depths *pd;
+	int want;
+
+	/* No qualified grant of priv: every role holds it org-wide. */
+	if (priv >= d->npriv)
+		return D365_DEPTH_ORGANIZATION;
+	pd = &d->priv[priv];
+	if (is_custom(d, role))
+		return pd->custom;
+	/* below[want] holds the roles that grant priv at less than want. */
+	for (want = D365_DEPTH_ORGANIZATION; want > D365_DEPTH_USER; want--)
+		if (!rg_roleset_has(&pd->below[want], role))
+			break;
+	return (enum d365_depth)want;
+}
+
+/* Words that can hold a bit of s: past them every subset of s is empty. */
+static size_t roleset_words(const rg_roleset *s)
+{
+	size_t n = RG_MAX_ROLES / RG_BITSET_WORD_BITS;
+
+	while (n > 0 && !s->w[n - 1])
+		n--;
+	return n;
 }
 
 /*
  * The core answers "is priv held, and through which role?" but not "at what
- * depth?", and only it knows the prerequisites.  So ask it once per depth,
+ * depth?", and only it knows the prerequisites.  So ask it per depth,
  * greatest first, with the roles granting priv below that depth taken out:
  * the first depth at which the rest still hold priv effectively is the
- * combined depth.  At most four allocation-free calls.
+ * combined depth.
+ *
+ * rg_effective() depends only on the set it is given, so the question is
+ * asked only of sets not answered already: a set equal to the previous
+ * depth's (which did not hold priv) is skipped, the whole set is answered
+ * by held, and a set with no role that could grant priv is answered 0
+ * without asking.  Usually no call is left.
  *
  * Custom roles all hold priv at one depth (d365_depths_custom()), so they
  * are taken out together.
@@ -166,35 +205,62 @@ static enum d365_depth role_depth(const struct d365_depths *d, uint32_t role,
  * greater one.
  */
 int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
-                    const rg_roleset *roles, uint32_t priv,
+                    const rg_roleset *roles, uint32_t priv, long held,
                     enum d365_depth *depth, long *role)
 {
 	const struct d365_priv_depths *pd =
 	    priv < d->npriv ? &d->priv[priv] : NULL;
-	int want;
-	size_t w;
+	size_t nw = roleset_words(roles), w;
+	rg_roleset s, prev;
+	int have_prev = 0, want;
 
+	/* Without qualified grants, every role holds it org-wide. */
+	if (!pd) {
+		if (held < 0)
+			return 0;
+		*role = held;
+		*depth = role_depth(d, (uint32_t)held, priv);
+		return 1;
+	}
 	for (want = D365_DEPTH_ORGANIZATION; want >= D365_DEPTH_USER; want--) {
-		rg_roleset s = *roles;
+		int keep_custom = (int)pd->custom >= want;
+		uint64_t changed = !have_prev, masked = 0, may_hold = 0;
+		long found = -1;
 		rg_grant_info gi;
 
-		/* Without qualified grants, every role holds it org-wide. */
-		if (pd) {
-			int keep_custom = (int)pd->custom >= want;
-			for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS;
-			     w++) {
-				s.w[w] &= ~pd->below[want].w[w];
-				if (!keep_custom)
-					s.w[w] &= d->declared.w[w];
-			}
+		/* One pass: the set, and how it compares with the others. */
+		for (w = 0; w < nw; w++) {
+			uint64_t x = roles->w[w] & ~pd->below[want].w[w];
+
+			if (!keep_custom)
+				x &= d->declared.w[w];
+			if (have_prev)
+				changed |= x ^ prev.w[w];
+			masked |= x ^ roles->w[w];
+			/* A role granting priv, or one only the core knows
+			 * (custom): else rg_effective() has no candidate. */
+			may_hold |= x & (pd->granters.w[w] | ~d->declared.w[w]);
+			s.w[w] = x;
 		}
-		if (rg_effective(req, &s, priv, &gi) && gi.role >= 0) {
-			*role = gi.role;
-			*depth = role_depth(d, (uint32_t)gi.role, priv);
+		if (!changed)
+			continue; /* answered already: not held */
+		if (!masked)
+			found = held;
+		else if (may_hold) {
+			for (w = nw; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS;
+			     w++)
+				s.w[w] = 0;
+			if (rg_effective(req, &s, priv, &gi))
+				found = gi.role;
+		}
+		if (found >= 0) {
+			*role = found;
+			*depth = role_depth(d, (uint32_t)found, priv);
 			return 1;
 		}
-		if (!pd)
-			return 0; /* nothing was masked: no lesser depth */
+		for (w = 0; w < nw; w++)
+			prev.w[w] = s.w[w];
+		have_prev = 1;
 	}
 	return 0;
 }

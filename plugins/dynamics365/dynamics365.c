@@ -55,6 +55,12 @@
  * VALIDATION
  *   The core reports every unmet role and privilege prerequisite declared
  *   by the policy (no plugin-specific rules).
+ *
+ * SUBJECT ANSWERS (ABI 1.2)
+ *   For the core's decision table, a directory user's answers to every
+ *   request without attributes: step 1 for every privilege at once
+ *   (rg_effective_set()), unless the user's own attributes deny (step 4),
+ *   which they do whatever the privilege.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,13 +89,25 @@ struct d365_state {
 	int loaded; /* declare() succeeded */
 };
 
-/* What a request targets, checked against the tree in use. */
+/*
+ * What a request targets, each attribute read once, and its units looked up
+ * once in the tree in use.
+ */
 struct d365_target {
-	struct d365_bus bus;    /* the tree: the directory's or the file's */
-	const char *bu;         /* target unit name, or NULL */
-	const char *subject_bu; /* the subject's unit, or NULL */
-	const char *owner;      /* record owner, or NULL */
-	const char *self;       /* the subject's user id, or NULL */
+	struct d365_bus bus;       /* the tree: the directory's or the file's */
+	const char *bu;            /* target unit name, or NULL */
+	const char *subject_bu;    /* the subject's unit, or NULL */
+	const char *owner;         /* record owner, or NULL */
+	const char *id;            /* subject attribute id, or NULL */
+	const char *self;          /* the subject's user id, or NULL */
+	struct d365_unit_ref unit; /* bu in the tree */
+	struct d365_unit_ref subject_unit; /* subject_bu in the tree */
+};
+
+/* Who granted the privilege, for reasons; formatted only when wanted. */
+struct d365_grant {
+	const char *role; /* the granting role's id */
+	const char *action;
 };
 
 /* ---- open, close, declare --------------------------------------------- */
@@ -194,13 +212,60 @@ static int d365_declare(void *state, rg_plugin_handle *h)
 
 	rc = rg_policy_load(h, st->policy, &hooks, st);
 	if (rc == RG_OK)
-		rc = d365_depths_index(&st->depths, rg_own_roles(h));
+		rc = d365_depths_index(&st->depths, h);
 	if (rc == RG_OK)
 		st->loaded = 1;
 	return rc;
 }
 
 /* ---- decide ------------------------------------------------------------ */
+
+/* The caller wants no reason: format none (rg_answer() would drop it). */
+static int d365_quiet(const rg_plugin_answer *ans)
+{
+	return (ans->flags & RG_ANSWER_QUIET) != 0;
+}
+
+/* An attribute key; the first byte settles most keys without a call. */
+static int d365_key_is(const char *key, const char *name)
+{
+	return key && key[0] == name[0] && strcmp(key, name) == 0;
+}
+
+/*
+ * Reads the attributes this plugin uses in one pass over each list.  As
+ * with rg_attr_get(), the first attribute with a key is the one that
+ * counts.
+ */
+static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
+{
+	int have_bu = 0, have_owner = 0, have_sbu = 0, have_id = 0;
+	size_t i;
+
+	for (i = 0; i < req->nattrs; i++) {
+		const rg_attr *a = &req->attrs[i];
+
+		if (!have_bu && d365_key_is(a->key, ATTR_BU)) {
+			t->bu = a->value;
+			have_bu = 1;
+		} else if (!have_owner && d365_key_is(a->key, ATTR_OWNER)) {
+			t->owner = a->value;
+			have_owner = 1;
+		}
+	}
+	for (i = 0; i < req->nsubject_attrs; i++) {
+		const rg_attr *a = &req->subject_attrs[i];
+
+		if (!have_sbu && d365_key_is(a->key, SUBJECT_ATTR_BU)) {
+			t->subject_bu = a->value;
+			have_sbu = 1;
+		} else if (!have_id && d365_key_is(a->key, SUBJECT_ATTR_ID)) {
+			t->id = a->value;
+			have_id = 1;
+		}
+	}
+	t->self = req->user ? req->user : t->id;
+}
 
 /* An attribute that is present must not be empty. */
 static rg_result d365_nonempty(const char *what, const char *value,
@@ -213,13 +278,15 @@ static rg_result d365_nonempty(const char *what, const char *value,
 	return RG_ALLOW;
 }
 
-/* Checks one unit name; deny naming the attribute when it is unknown. */
-static rg_result d365_unit(const struct d365_state *st,
-                           const struct d365_bus *bus, const char *what,
-                           const char *name, rg_plugin_answer *ans)
+/* Looks one unit up; deny naming the attribute when it is unknown. */
+static rg_result d365_unit(const struct d365_state *st, struct d365_bus *bus,
+                           const char *what, const char *name,
+                           struct d365_unit_ref *ref, rg_plugin_answer *ans)
 {
-	if (!name || d365_bus_known(bus, name))
+	if (!name || d365_bus_find(bus, name, ref))
 		return RG_ALLOW;
+	if (d365_quiet(ans))
+		return RG_DENY;
 	switch (bus->source) {
 	case D365_BU_DIRECTORY:
 		rg_answer(ans,
@@ -244,30 +311,47 @@ static rg_result d365_unit(const struct d365_state *st,
 	return RG_DENY;
 }
 
+/* Present attributes must not be empty. */
+static rg_result d365_check_values(const struct d365_target *t,
+                                   rg_plugin_answer *ans)
+{
+	if (d365_nonempty("subject.bu", t->subject_bu, ans) != RG_ALLOW ||
+	    d365_nonempty("subject.id", t->id, ans) != RG_ALLOW ||
+	    d365_nonempty(ATTR_BU, t->bu, ans) != RG_ALLOW ||
+	    d365_nonempty(ATTR_OWNER, t->owner, ans) != RG_ALLOW)
+		return RG_DENY;
+	return RG_ALLOW;
+}
+
+/* Named units must be units of the tree in use; each is looked up once. */
+static rg_result d365_check_units(const struct d365_state *st,
+                                  const rg_plugin_request *req,
+                                  struct d365_target *t, rg_plugin_answer *ans)
+{
+	/* The tree is chosen only when a unit is named. */
+	if (!t->subject_bu && !t->bu)
+		return RG_ALLOW;
+	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL);
+	if (d365_unit(st, &t->bus, "subject.bu", t->subject_bu,
+	              &t->subject_unit, ans) != RG_ALLOW)
+		return RG_DENY;
+	/* The subject's own unit (the usual target) was just looked up. */
+	if (t->bu && t->subject_bu && strcmp(t->bu, t->subject_bu) == 0) {
+		t->unit = t->subject_unit;
+		return RG_ALLOW;
+	}
+	return d365_unit(st, &t->bus, ATTR_BU, t->bu, &t->unit, ans);
+}
+
 /* Reads and checks the target attributes; deny on any bad value. */
 static rg_result d365_read_target(const struct d365_state *st,
                                   const rg_plugin_request *req,
                                   struct d365_target *t, rg_plugin_answer *ans)
 {
-	const char *id;
-
 	memset(t, 0, sizeof(*t));
-	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL);
-	t->bu = rg_attr_get(req->attrs, req->nattrs, ATTR_BU);
-	t->owner = rg_attr_get(req->attrs, req->nattrs, ATTR_OWNER);
-	t->subject_bu = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                            SUBJECT_ATTR_BU);
-	id = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-	                 SUBJECT_ATTR_ID);
-	t->self = req->user ? req->user : id;
-	if (d365_nonempty("subject.bu", t->subject_bu, ans) != RG_ALLOW ||
-	    d365_nonempty("subject.id", id, ans) != RG_ALLOW ||
-	    d365_nonempty(ATTR_BU, t->bu, ans) != RG_ALLOW ||
-	    d365_nonempty(ATTR_OWNER, t->owner, ans) != RG_ALLOW)
-		return RG_DENY;
-	if (d365_unit(st, &t->bus, "subject.bu", t->subject_bu, ans) !=
-	        RG_ALLOW ||
-	    d365_unit(st, &t->bus, ATTR_BU, t->bu, ans) != RG_ALLOW)
+	d365_read_attrs(req, t);
+	if (d365_check_values(t, ans) != RG_ALLOW ||
+	    d365_check_units(st, req, t, ans) != RG_ALLOW)
 		return RG_DENY;
 	if (t->bu && !t->subject_bu) {
 		rg_answer(ans,
@@ -280,39 +364,40 @@ static rg_result d365_read_target(const struct d365_state *st,
 }
 
 /* Depth user: only the subject's own records, in its own unit. */
-static rg_result d365_scope_user(const struct d365_target *t, const char *grant,
+static rg_result d365_scope_user(const struct d365_target *t,
+                                 const struct d365_grant *g,
                                  rg_plugin_answer *ans)
 {
 	if (!t->owner) {
 		rg_answer(ans,
-		          "%s at user depth: only the subject's own records; "
-		          "the request names no owner",
-		          grant);
+		          "%s grants %s at user depth: only the subject's own "
+		          "records; the request names no owner",
+		          g->role, g->action);
 		return RG_DENY;
 	}
 	if (!t->self) {
 		rg_answer(ans,
-		          "%s at user depth: the subject has no user id "
-		          "(subject.id) to compare with owner '%s'",
-		          grant, t->owner);
+		          "%s grants %s at user depth: the subject has no user "
+		          "id (subject.id) to compare with owner '%s'",
+		          g->role, g->action, t->owner);
 		return RG_DENY;
 	}
 	if (strcmp(t->owner, t->self) != 0) {
 		rg_answer(ans,
-		          "%s at user depth; owner '%s' is not the subject "
-		          "'%s'",
-		          grant, t->owner, t->self);
+		          "%s grants %s at user depth; owner '%s' is not the "
+		          "subject '%s'",
+		          g->role, g->action, t->owner, t->self);
 		return RG_DENY;
 	}
 	if (t->bu && strcmp(t->bu, t->subject_bu) != 0) {
 		rg_answer(ans,
-		          "%s at user depth; target unit '%s' is not the "
-		          "subject's unit '%s'",
-		          grant, t->bu, t->subject_bu);
+		          "%s grants %s at user depth; target unit '%s' is not "
+		          "the subject's unit '%s'",
+		          g->role, g->action, t->bu, t->subject_bu);
 		return RG_DENY;
 	}
-	rg_answer(ans, "%s at user depth; '%s' owns the record", grant,
-	          t->self);
+	rg_answer(ans, "%s grants %s at user depth; '%s' owns the record",
+	          g->role, g->action, t->self);
 	return RG_ALLOW;
 }
 
@@ -324,7 +409,7 @@ static enum d365_within d365_unit_within(const struct d365_target *t,
 	case D365_DEPTH_ORGANIZATION:
 		return D365_WITHIN;
 	case D365_DEPTH_PARENT_CHILD:
-		return d365_bus_within(&t->bus, t->subject_bu, t->bu);
+		return d365_bus_within(&t->bus, &t->subject_unit, &t->unit);
 	case D365_DEPTH_BUSINESS_UNIT:
 		return strcmp(t->bu, t->subject_bu) == 0 ? D365_WITHIN
 		                                         : D365_OUTSIDE;
@@ -333,90 +418,212 @@ static enum d365_within d365_unit_within(const struct d365_target *t,
 	}
 }
 
+/* Only an owner is named: a record of one's own, or anywhere. */
+static rg_result d365_scope_owner(const struct d365_target *t,
+                                  enum d365_depth depth,
+                                  const struct d365_grant *g,
+                                  rg_plugin_answer *ans)
+{
+	if (t->self && strcmp(t->owner, t->self) == 0) {
+		rg_answer(ans, "%s grants %s at %s depth; '%s' owns the record",
+		          g->role, g->action, d365_depth_name(depth), t->self);
+		return RG_ALLOW;
+	}
+	if (depth == D365_DEPTH_ORGANIZATION) {
+		rg_answer(ans, "%s grants %s at organization depth", g->role,
+		          g->action);
+		return RG_ALLOW;
+	}
+	rg_answer(ans,
+	          "%s grants %s at %s depth; the unit of owner '%s' is not "
+	          "given (bu=)",
+	          g->role, g->action, d365_depth_name(depth), t->owner);
+	return RG_DENY;
+}
+
 static rg_result d365_scope_unit(const struct d365_target *t,
-                                 enum d365_depth depth, const char *grant,
+                                 enum d365_depth depth,
+                                 const struct d365_grant *g,
                                  rg_plugin_answer *ans)
 {
 	enum d365_within within;
-	const char *dname = d365_depth_name(depth);
+	int quiet = d365_quiet(ans);
+	const char *dname = quiet ? NULL : d365_depth_name(depth);
 
-	if (!t->bu) {
-		/* Only an owner: a record of one's own, or anywhere. */
-		if (t->self && strcmp(t->owner, t->self) == 0) {
-			rg_answer(ans, "%s at %s depth; '%s' owns the record",
-			          grant, dname, t->self);
-			return RG_ALLOW;
-		}
-		if (depth == D365_DEPTH_ORGANIZATION) {
-			rg_answer(ans, "%s at organization depth", grant);
-			return RG_ALLOW;
-		}
-		rg_answer(ans,
-		          "%s at %s depth; the unit of owner '%s' is not "
-		          "given (bu=)",
-		          grant, dname, t->owner);
-		return RG_DENY;
-	}
+	if (!t->bu)
+		return d365_scope_owner(t, depth, g, ans);
 	within = d365_unit_within(t, depth);
+	if (quiet)
+		return within == D365_WITHIN ? RG_ALLOW : RG_DENY;
 	if (within == D365_BROKEN) {
 		rg_answer(ans,
-		          "%s at %s depth; unit '%s' does not reach the root "
-		          "of the directory's business-unit tree within %d "
-		          "levels",
-		          grant, dname, t->bu, D365_BU_DEPTH_MAX);
+		          "%s grants %s at %s depth; unit '%s' does not reach "
+		          "the root of the directory's business-unit tree "
+		          "within %d levels",
+		          g->role, g->action, dname, t->bu, D365_BU_DEPTH_MAX);
 		return RG_DENY;
 	}
 	if (within != D365_WITHIN) {
-		rg_answer(ans,
-		          "%s at %s depth; target unit '%s' is outside '%s'",
-		          grant, dname, t->bu, t->subject_bu);
+		rg_answer(
+		    ans,
+		    "%s grants %s at %s depth; target unit '%s' is outside "
+		    "'%s'",
+		    g->role, g->action, dname, t->bu, t->subject_bu);
 		return RG_DENY;
 	}
 	if (depth == D365_DEPTH_ORGANIZATION)
-		rg_answer(ans,
-		          "%s at organization depth; target unit '%s' is in "
-		          "the organization",
-		          grant, t->bu);
+		rg_answer(
+		    ans,
+		    "%s grants %s at organization depth; target unit '%s' "
+		    "is in the organization",
+		    g->role, g->action, t->bu);
 	else
-		rg_answer(ans,
-		          "%s at %s depth; target unit '%s' is within '%s'",
-		          grant, dname, t->bu, t->subject_bu);
+		rg_answer(
+		    ans,
+		    "%s grants %s at %s depth; target unit '%s' is within "
+		    "'%s'",
+		    g->role, g->action, dname, t->bu, t->subject_bu);
 	return RG_ALLOW;
 }
 
-/* Step 3: the privilege is held; is the target within its depth? */
+/*
+ * Step 3: the privilege is held (held is the role rg_effective() found for
+ * the whole set); is the target within its depth?
+ */
 static rg_result d365_scope(const struct d365_state *st,
-                            const rg_plugin_request *req,
+                            const rg_plugin_request *req, long held,
                             const struct d365_target *t, rg_plugin_answer *ans)
 {
 	enum d365_depth depth;
-	char grant[RG_REASON_MAX];
+	/* The role's id costs a lookup: only for a reason. */
+	struct d365_grant g = {"a role", req->action_id};
 	const char *rid;
 	long role = -1;
 
 	if (!d365_held_depth(req, &st->depths, req->roles,
-	                     (uint32_t)req->action, &depth, &role)) {
-		/* rg_decide_rbac() said it is held: the two disagree. */
+	                     (uint32_t)req->action, held, &depth, &role)) {
+		/* rg_effective() said it is held: the two disagree. */
 		ans->status = RG_EINTERNAL;
 		rg_answer(ans, "%s: cannot find the depth it is held at",
 		          req->action_id);
 		return RG_ERROR;
 	}
 	ans->role = role;
-	/* A custom role's index is past the declared roles: ask the request. */
-	rid = rg_request_role_id(req, role);
-	snprintf(grant, sizeof(grant), "%s grants %s", rid ? rid : "a role",
-	         req->action_id);
+	if (!d365_quiet(ans)) {
+		/* A custom role's index is past the declared roles: ask the
+		 * request. */
+		rid = rg_request_role_id(req, role);
+		if (rid)
+			g.role = rid;
+	}
 	if (depth == D365_DEPTH_USER)
-		return d365_scope_user(t, grant, ans);
-	return d365_scope_unit(t, depth, grant, ans);
+		return d365_scope_user(t, &g, ans);
+	return d365_scope_unit(t, depth, &g, ans);
+}
+
+/*
+ * Step 1, rg_decide_rbac().  Without a reason wanted, its one question to
+ * the core (rg_effective()) is asked directly: same decision, role and
+ * missing role, no formatting.
+ */
+static rg_result d365_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
+{
+	rg_grant_info g;
+
+	if (!d365_quiet(ans) || req->action < 0)
+		return rg_decide_rbac(req, ans);
+	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
+		ans->role = g.role;
+		return RG_ALLOW;
+	}
+	if (g.blocked >= 0) {
+		ans->role = g.blocked;
+		ans->missing = g.missing;
+	}
+	return RG_DENY;
+}
+
+/* Steps 2 to 4, once rg_decide_rbac() allowed: attributes, then scope. */
+static rg_result d365_target_decide(const struct d365_state *st,
+                                    const rg_plugin_request *req,
+                                    rg_plugin_answer *ans)
+{
+	struct d365_target t;
+	rg_result res;
+
+	/* Held: the reason of rg_decide_rbac() stands unless a target says
+	 * otherwise.  Bad attributes deny even when nothing is targeted. */
+	res = d365_read_target(st, req, &t, ans);
+	if (res != RG_ALLOW || (!t.bu && !t.owner))
+		return res;
+	/* ans->role is the role rg_effective() found for the whole set. */
+	return d365_scope(st, req, ans->role, &t, ans);
+}
+
+/*
+ * What the target asks that needs no lookup in the tree, for a privilege
+ * held at depth: 0 when the scope denies whatever the tree says.  The rest
+ * (named units known, and at parent-child depth below the subject's) is
+ * d365_quiet_decide()'s.  The same rules as d365_scope_user() and
+ * d365_scope_unit().
+ */
+static int d365_scope_may_allow(const struct d365_target *t,
+                                enum d365_depth depth)
+{
+	int own = t->owner && t->self && strcmp(t->owner, t->self) == 0;
+
+	if (depth == D365_DEPTH_USER)
+		return own && (!t->bu || strcmp(t->bu, t->subject_bu) == 0);
+	if (!t->bu)
+		return own || depth == D365_DEPTH_ORGANIZATION;
+	if (depth == D365_DEPTH_BUSINESS_UNIT)
+		return strcmp(t->bu, t->subject_bu) == 0;
+	return 1; /* organization: anywhere; parent-child: see the tree */
+}
+
+/*
+ * d365_target_decide() when no reason is wanted: the same result and
+ * status, with the checks that need no lookup first, so that a target the
+ * depth rules out (another unit at business-unit depth, someone else's
+ * record at user depth) costs no lookup in the tree.  ans->role is then the
+ * role that holds the privilege deepest, which the target denied.
+ */
+static rg_result d365_quiet_decide(const struct d365_state *st,
+                                   const rg_plugin_request *req,
+                                   rg_plugin_answer *ans)
+{
+	enum d365_depth depth = D365_DEPTH_ORGANIZATION;
+	struct d365_target t;
+	long role = -1;
+
+	memset(&t, 0, sizeof(t));
+	d365_read_attrs(req, &t);
+	if (d365_check_values(&t, ans) != RG_ALLOW || (t.bu && !t.subject_bu))
+		return RG_DENY;
+	if (t.bu || t.owner) {
+		if (!d365_held_depth(req, &st->depths, req->roles,
+		                     (uint32_t)req->action, ans->role, &depth,
+		                     &role))
+			return d365_target_decide(st, req, ans); /* its error */
+		ans->role = role;
+		if (!d365_scope_may_allow(&t, depth))
+			return RG_DENY;
+	}
+	/* Last the lookups: a named unit must be one of the tree in use. */
+	if (d365_check_units(st, req, &t, ans) != RG_ALLOW)
+		return RG_DENY;
+	if (t.bu && depth == D365_DEPTH_PARENT_CHILD)
+		return d365_bus_within(&t.bus, &t.subject_unit, &t.unit) ==
+		               D365_WITHIN
+		           ? RG_ALLOW
+		           : RG_DENY;
+	return RG_ALLOW;
 }
 
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,
                              rg_plugin_answer *ans)
 {
 	const struct d365_state *st = state;
-	struct d365_target t;
 	rg_result res;
 
 	if (!st || !st->loaded) {
@@ -425,15 +632,53 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		          st ? st->policy : "(none)");
 		return RG_ERROR;
 	}
-	res = rg_decide_rbac(req, ans);
+	res = d365_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
-	/* Held: the reason of rg_decide_rbac() stands unless a target says
-	 * otherwise.  Bad attributes deny even when nothing is targeted. */
-	res = d365_read_target(st, req, &t, ans);
-	if (res != RG_ALLOW || (!t.bu && !t.owner))
-		return res;
-	return d365_scope(st, req, &t, ans);
+	if (d365_quiet(ans))
+		return d365_quiet_decide(st, req, ans);
+	return d365_target_decide(st, req, ans);
+}
+
+/* ---- subject_answers --------------------------------------------------- */
+
+/*
+ * Every attribute-free request of one subject at once (ABI 1.2), for the
+ * core's decision table.  Without request attributes decide() is
+ * rg_decide_rbac() (step 1) refined only by the subject's own attributes:
+ * an empty subject.bu or subject.id, or a subject.bu the tree in use does
+ * not know, denies whatever the privilege, and nothing else can (depth
+ * plays no part without a target).  So the answer is the core's set of
+ * effective privileges, or nothing, read once per subject instead of once
+ * per check.
+ */
+static int d365_subject_answers(const void *state, const rg_plugin_request *req,
+                                uint64_t *allow, uint64_t *deny)
+{
+	const struct d365_state *st = state;
+	rg_plugin_answer ans;
+	struct d365_target t;
+	size_t w;
+
+	/* decide() would answer ERROR: no table for this subject. */
+	if (!st || !st->loaded)
+		return RG_EPOLICY;
+	/* Not a request this call answers: let decide() see it. */
+	if (req->nattrs)
+		return RG_EINVAL;
+	/* Quiet: nothing is formatted, so the reason is never written. */
+	ans.role = ans.missing = -1;
+	ans.status = RG_OK;
+	ans.reason[0] = '\0';
+	ans.flags = RG_ANSWER_QUIET;
+	if (d365_read_target(st, req, &t, &ans) == RG_ALLOW)
+		rg_effective_set(req, req->roles, allow);
+	else
+		memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
+	/* What decide() does not allow it denies: it never abstains. */
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~allow[w];
+	return RG_OK;
 }
 
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
@@ -447,4 +692,6 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .declare = d365_declare,
     .decide = d365_decide,
     .validate = NULL,
+    .custom_role = NULL,
+    .subject_answers = d365_subject_answers,
 };

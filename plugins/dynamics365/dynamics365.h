@@ -59,6 +59,7 @@ int d365_tree_within(const struct d365_tree *t, long top, long unit);
 #define D365_BU_DEPTH_MAX 256
 
 enum d365_bu_source {
+	D365_BU_UNDECIDED, /* no unit looked up yet */
 	D365_BU_NONE,      /* no directory units and no tenant file */
 	D365_BU_TENANT,    /* the tenant file (tenant=PATH) */
 	D365_BU_DIRECTORY, /* the directory's facts ("bu", NAME, "parent") */
@@ -69,7 +70,17 @@ struct d365_bus {
 	enum d365_bu_source source;
 	const rg_plugin_request *req;
 	const struct d365_tree *tree; /* the tenant file's, or NULL */
-	size_t count;                 /* units in the directory */
+	size_t count; /* units in the directory; 0 until counted */
+};
+
+/*
+ * One unit named by a request, looked up once: the walk up the tree starts
+ * from what the lookup found instead of looking the unit up again.
+ */
+struct d365_unit_ref {
+	const char *name;   /* NULL: no unit named */
+	const char *parent; /* directory: its parent's name, "" for the root */
+	long index;         /* tenant file: its index in the tree, or -1 */
 };
 
 enum d365_within {
@@ -79,18 +90,25 @@ enum d365_within {
 };
 
 /*
- * The directory's tree when it holds any unit of the service, else tree
- * (the tenant file's, NULL when there is none).
+ * The tree in use is the directory's when it holds any unit of the
+ * service, else tree (the tenant file's, NULL when there is none).  Which
+ * one is settled by the first d365_bus_find(); source is meaningful after
+ * it.
  */
 void d365_bus_init(struct d365_bus *b, const rg_plugin_request *req,
                    const struct d365_tree *tree);
 
-/* 1 when unit is a unit of the tree in use. */
-int d365_bus_known(const struct d365_bus *b, const char *unit);
+/*
+ * Looks name up in the tree in use and fills *u; returns 1 when name (not
+ * NULL) is a unit of that tree, else 0.
+ */
+int d365_bus_find(struct d365_bus *b, const char *name,
+                  struct d365_unit_ref *u);
 
-/* Whether unit is top or lies below it. */
-enum d365_within d365_bus_within(const struct d365_bus *b, const char *top,
-                                 const char *unit);
+/* Whether unit is top or lies below it (both from d365_bus_find()). */
+enum d365_within d365_bus_within(const struct d365_bus *b,
+                                 const struct d365_unit_ref *top,
+                                 const struct d365_unit_ref *unit);
 
 /* ---- Access depths (depth.c) ------------------------------------------ */
 
@@ -116,20 +134,22 @@ struct d365_depth_grant {
 };
 
 /*
- * Every qualified grant of a policy.  A grant without a qualifier is not
- * kept: it is organization-wide.
- */
-/*
  * Per privilege, built once after the policy is read (d365_depths_index()):
  * below[d] holds the roles that grant the privilege at a depth less than d,
- * and custom the depth custom roles get, so that the decision path only
- * masks bitsets.
+ * custom the depth custom roles get, and granters the plugin's roles that
+ * grant the privilege at all, so that the decision path only masks bitsets
+ * and asks the core only about sets that can hold the privilege.
  */
 struct d365_priv_depths {
 	rg_roleset below[D365_DEPTH_ORGANIZATION + 1];
+	rg_roleset granters;
 	enum d365_depth custom;
 };
 
+/*
+ * Every qualified grant of a policy (v), and the index built from them.  A
+ * grant without a qualifier is not kept: it is organization-wide.
+ */
 struct d365_depths {
 	struct d365_depth_grant *v;
 	size_t n, cap;
@@ -138,8 +158,11 @@ struct d365_depths {
 	rg_roleset declared; /* the roles the policy declared (not custom) */
 };
 
-/* Builds the per-privilege index; call once after the policy is read. */
-int d365_depths_index(struct d365_depths *d, const rg_roleset *declared);
+/*
+ * Builds the per-privilege index from the qualified grants and h's roles
+ * and grants; call once, after the policy is read.  RG_OK or RG_ENOMEM.
+ */
+int d365_depths_index(struct d365_depths *d, const rg_plugin_handle *h);
 
 /*
  * Records that role grants priv at depth.  A role given the privilege twice
@@ -167,10 +190,12 @@ enum d365_depth d365_depths_custom(const struct d365_depths *d, uint32_t priv);
 /*
  * The greatest depth at which the subject's effective roles (prerequisites
  * met), custom roles included, grant priv, and a role that grants it
- * there.  Returns 1 when held, else 0.  Allocation-free.
+ * there.  held is the role rg_effective(req, roles, priv) answered (-1 when
+ * it answered 0): the answer for the whole set, which the caller has
+ * already.  Returns 1 when held, else 0.  Allocation-free.
  */
 int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
-                    const rg_roleset *roles, uint32_t priv,
+                    const rg_roleset *roles, uint32_t priv, long held,
                     enum d365_depth *depth, long *role);
 
 #endif /* D365_DYNAMICS365_H */

@@ -51,6 +51,12 @@
  *	custom role grants through the core like any role, and the reason
  *	names it.  Deleting one that is still assigned is refused by the
  *	directory unless forced.
+ *
+ * COST
+ *	declare() turns the policy into bitsets (struct omni24_tables), so
+ *	that a decision is a few word operations and formats no reason
+ *	when the caller wants none; doc/omni24.md says when the core's
+ *	rg_effective() is asked instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +85,44 @@ static const char *const omni24_categories[] = {
 /* What separates the words of a policy value. */
 #define OMNI24_SPACE " \t"
 
+/* Words of a role set (rg_roleset). */
+#define OMNI24_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+
+/* Words needed for n bits. */
+#define OMNI24_WORDS_FOR(n)                                                    \
+	(((n) + RG_BITSET_WORD_BITS - 1) / RG_BITSET_WORD_BITS)
+
 /*
- * The plugin's state, one per stack entry.  Both tables are indexed by the
+ * What decide() and subject_answers() need to answer from bitsets instead
+ * of asking rg_effective() for every request.  Built by declare() from the
+ * registry as it stands when omni24 has declared everything; read-only
+ * afterwards.
+ *
+ * Omni24 roles are the ones this entry declared.  A privilege is "exact"
+ * when every Omni24 role granting it is effective on its own (no
+ * prerequisite role, no role the privilege requires besides it): then a
+ * subject holds it through Omni24 roles exactly when it holds one of
+ * those roles, and rg_effective() would name the lowest of them.  Any
+ * other privilege, and any subject holding a role that is not an Omni24
+ * role (a custom role of the directory), goes through rg_effective().
+ */
+struct omni24_tables {
+	size_t nprivs;      /* privileges of the service when declared */
+	size_t word_lo;     /* first role word holding an Omni24 role */
+	size_t nwords;      /* role words from word_lo holding Omni24 roles */
+	size_t npriv_words; /* OMNI24_WORDS_FOR(nprivs) */
+	rg_roleset own;     /* the Omni24 roles */
+	/* nprivs rows of nwords: the Omni24 roles granting privilege p. */
+	uint64_t *granted_by;
+	/* nwords * 64 rows of npriv_words: the exact privileges a role
+	 * grants, row r - word_lo * 64. */
+	uint64_t *grants;
+	uint64_t inexact[RG_PRIV_WORDS]; /* privileges that are not exact */
+	int any_inexact;                 /* inexact is not empty */
+};
+
+/*
+ * The plugin's state, one per stack entry.  The tables are indexed by the
  * service's privilege index and filled once by declare(); decide() only
  * reads them.
  */
@@ -89,6 +131,7 @@ struct omni24 {
 	int loaded;
 	signed char category[RG_MAX_PRIVILEGES]; /* index or NO_CATEGORY */
 	unsigned char own[RG_MAX_PRIVILEGES];    /* 1: scope = own */
+	struct omni24_tables t;
 };
 
 /* ---- Growable arrays, for what declare() collects ---------------------- */
@@ -591,6 +634,155 @@ static int check_roles(struct omni24_load *ld)
 	return rc;
 }
 
+/* ---- Decision tables --------------------------------------------------- */
+
+static int bit_has(const uint64_t *w, size_t i)
+{
+	return (w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) & 1u;
+}
+
+static void bit_set(uint64_t *w, size_t i)
+{
+	w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1 << (i % RG_BITSET_WORD_BITS);
+}
+
+/* The index of the lowest bit of word w of a set, m being that word. */
+static size_t bit_index(size_t w, uint64_t m)
+{
+	return w * RG_BITSET_WORD_BITS + (size_t)__builtin_ctzll(m);
+}
+
+/* The role words that hold Omni24 roles: [word_lo, word_lo + nwords). */
+static void tables_span(struct omni24_tables *t, const rg_roleset *own)
+{
+	size_t w, hi = 0;
+	int any = 0;
+
+	t->own = *own;
+	for (w = 0; w < OMNI24_ROLE_WORDS; w++) {
+		if (!own->w[w])
+			continue;
+		if (!any)
+			t->word_lo = w;
+		hi = w;
+		any = 1;
+	}
+	t->nwords = any ? hi - t->word_lo + 1 : 0;
+}
+
+/*
+ * 1 when `role` alone holds `priv`, as the role rg_effective() names: the
+ * role has no prerequisite and the privilege requires no other role.
+ */
+static int effective_alone(rg_plugin_handle *h, uint32_t role, uint32_t priv)
+{
+	rg_plugin_request req;
+	rg_roleset alone;
+	rg_grant_info g;
+
+	memset(&alone, 0, sizeof(alone));
+	rg_roleset_add(&alone, role);
+	memset(&req, 0, sizeof(req));
+	req.handle = h;
+	req.roles = &alone;
+	req.action = (long)priv;
+	return rg_effective(&req, &alone, priv, &g) && g.role == (long)role;
+}
+
+/* Fills granted_by, grants and inexact from the Omni24 role `role`. */
+static void tables_add_role(struct omni24_tables *t, rg_plugin_handle *h,
+                            uint32_t role)
+{
+	size_t row = role - t->word_lo * RG_BITSET_WORD_BITS;
+	size_t col = row / RG_BITSET_WORD_BITS;
+	uint64_t bit = (uint64_t)1 << (row % RG_BITSET_WORD_BITS);
+	uint32_t p;
+
+	for (p = 0; p < t->nprivs; p++) {
+		if (!rg_role_has_privilege(h, role, p))
+			continue;
+		t->granted_by[p * t->nwords + col] |= bit;
+		bit_set(t->grants + row * t->npriv_words, p);
+		if (!effective_alone(h, role, p))
+			bit_set(t->inexact, p);
+	}
+}
+
+/* calloc of n elements, at least one, so that no table is NULL. */
+static uint64_t *words_alloc(size_t n)
+{
+	return calloc(n ? n : 1, sizeof(uint64_t));
+}
+
+/*
+ * Builds the tables from the registry once the policy is declared.  The
+ * service's privileges are those declared so far: Omni24 roles can grant
+ * no privilege declared after them.
+ */
+static int tables_build(struct omni24_tables *t, rg_plugin_handle *h)
+{
+	size_t row, w, w_end;
+
+	while (t->nprivs < RG_MAX_PRIVILEGES &&
+	       rg_privilege_id(h, (uint32_t)t->nprivs))
+		t->nprivs++;
+	t->npriv_words = OMNI24_WORDS_FOR(t->nprivs);
+	tables_span(t, rg_own_roles(h));
+	t->granted_by = words_alloc(t->nprivs * t->nwords);
+	t->grants =
+	    words_alloc(t->nwords * RG_BITSET_WORD_BITS * t->npriv_words);
+	if (!t->granted_by || !t->grants)
+		return RG_ENOMEM;
+	w_end = t->word_lo + t->nwords;
+	for (w = t->word_lo; w < w_end; w++) {
+		uint64_t m;
+
+		for (m = t->own.w[w]; m; m &= m - 1)
+			tables_add_role(t, h, (uint32_t)bit_index(w, m));
+	}
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		t->any_inexact |= t->inexact[w] != 0;
+	/* A grant of an inexact privilege is rg_effective()'s to judge. */
+	for (row = 0; row < t->nwords * RG_BITSET_WORD_BITS; row++)
+		for (w = 0; w < t->npriv_words; w++)
+			t->grants[row * t->npriv_words + w] &= ~t->inexact[w];
+	return RG_OK;
+}
+
+static void tables_free(struct omni24_tables *t)
+{
+	free(t->granted_by);
+	free(t->grants);
+}
+
+/* The lowest Omni24 role in roles granting exact privilege p, or -1. */
+static long granting_role(const struct omni24_tables *t,
+                          const rg_roleset *roles, size_t p)
+{
+	const uint64_t *g = t->granted_by + p * t->nwords;
+	size_t w;
+
+	for (w = 0; w < t->nwords; w++) {
+		uint64_t m = roles->w[t->word_lo + w] & g[w];
+
+		if (m)
+			return (long)bit_index(t->word_lo + w, m);
+	}
+	return -1;
+}
+
+/* 1 when roles hold a role that is no Omni24 role: a custom role. */
+static int has_other_roles(const struct omni24_tables *t,
+                           const rg_roleset *roles)
+{
+	uint64_t other = 0;
+	size_t w;
+
+	for (w = 0; w < OMNI24_ROLE_WORDS; w++)
+		other |= roles->w[w] & ~t->own.w[w];
+	return other != 0;
+}
+
 /* ---- The plugin -------------------------------------------------------- */
 
 /* policy=PATH, required; rg_args_parse() reports every bad argument. */
@@ -633,7 +825,12 @@ static int omni24_open(rg_plugin_handle *h, int argc, char *const argv[],
 
 static void omni24_close(void *state)
 {
-	free(state);
+	struct omni24 *st = state;
+
+	if (!st)
+		return;
+	tables_free(&st->t);
+	free(st);
 }
 
 /*
@@ -662,54 +859,153 @@ static int omni24_declare(void *state, rg_plugin_handle *h)
 	if (rc != RG_OK)
 		goto out;
 	rc = check_roles(&ld);
-	if (rc == RG_OK)
-		st->loaded = 1;
+	if (rc != RG_OK)
+		goto out;
+	rc = tables_build(&st->t, h);
+	if (rc != RG_OK) {
+		rg_plugin_error(h, NULL, 0, "out of memory");
+		goto out;
+	}
+	st->loaded = 1;
 out:
 	load_free(&ld);
 	return rc;
 }
 
-/* scope = own: the named owner, if any, must be the subject. */
-static rg_result decide_own(const rg_plugin_request *req, const char *role,
-                            rg_plugin_answer *ans)
+/* The value of key among attrs, or NULL: rg_attr_get(), without a call. */
+static const char *attr_value(const rg_attr *attrs, size_t n, const char *key)
 {
-	const char *owner =
-	    rg_attr_get(req->attrs, req->nattrs, OMNI24_ATTR_OWNER);
-	const char *self = req->user;
+	size_t i;
 
-	if (!self)
-		self = rg_attr_get(req->subject_attrs, req->nsubject_attrs,
-		                   OMNI24_SUBJECT_ID);
-	if (!owner) {
+	for (i = 0; i < n; i++)
+		if (attrs[i].key && strcmp(attrs[i].key, key) == 0)
+			return attrs[i].value;
+	return NULL;
+}
+
+static int quiet(const rg_plugin_answer *ans)
+{
+	return (ans->flags & RG_ANSWER_QUIET) != 0;
+}
+
+/* The id of the granting role, declared or custom, for a reason. */
+static const char *role_name(const rg_plugin_request *req, long role)
+{
+	const char *id = rg_request_role_id(req, role);
+
+	return id ? id : "a role of the subject";
+}
+
+/* What the owner a request names makes of a scope = own grant. */
+enum own_verdict {
+	OWN_UNNAMED, /* no owner: is the privilege held at all? allow */
+	OWN_EMPTY,   /* owner= with no value: deny */
+	OWN_NO_SELF, /* the subject has no id to compare: deny */
+	OWN_OTHER,   /* someone else's record: deny */
+	OWN_SELF,    /* the subject's own record: allow */
+};
+
+static enum own_verdict own_judge(const rg_plugin_request *req,
+                                  const char **owner, const char **self)
+{
+	*owner = attr_value(req->attrs, req->nattrs, OMNI24_ATTR_OWNER);
+	*self = NULL;
+	if (!*owner)
+		return OWN_UNNAMED;
+	if (!**owner)
+		return OWN_EMPTY;
+	*self = req->user ? req->user
+	                  : attr_value(req->subject_attrs, req->nsubject_attrs,
+	                               OMNI24_SUBJECT_ID);
+	if (!*self || !**self)
+		return OWN_NO_SELF;
+	return strcmp(*owner, *self) == 0 ? OWN_SELF : OWN_OTHER;
+}
+
+static void own_reason(const rg_plugin_request *req, enum own_verdict v,
+                       const char *owner, const char *self,
+                       rg_plugin_answer *ans)
+{
+	const char *role = role_name(req, ans->role);
+
+	switch (v) {
+	case OWN_UNNAMED:
 		rg_answer(ans, "%s grants %s (own record only; no owner named)",
 		          role, req->action_id);
-		return RG_ALLOW;
-	}
-	if (!*owner) {
+		break;
+	case OWN_EMPTY:
 		rg_answer(ans,
 		          "attribute 'owner' is empty; %s grants %s on the "
 		          "subject's own record only",
 		          role, req->action_id);
-		return RG_DENY;
-	}
-	if (!self || !*self) {
+		break;
+	case OWN_NO_SELF:
 		rg_answer(ans,
 		          "%s grants %s on the subject's own record only; "
 		          "owner '%s' cannot be compared: the subject has no "
 		          "id (subject attribute 'id')",
 		          role, req->action_id, owner);
-		return RG_DENY;
-	}
-	if (strcmp(owner, self) != 0) {
+		break;
+	case OWN_OTHER:
 		rg_answer(ans,
 		          "%s grants %s on the subject's own record only; "
 		          "owner '%s' is not the subject '%s'",
 		          role, req->action_id, owner, self);
-		return RG_DENY;
+		break;
+	case OWN_SELF:
+		rg_answer(ans,
+		          "%s grants %s on the subject's own record ('%s')",
+		          role, req->action_id, self);
+		break;
 	}
-	rg_answer(ans, "%s grants %s on the subject's own record ('%s')", role,
-	          req->action_id, self);
+}
+
+/* scope = own: the named owner, if any, must be the subject. */
+static rg_result decide_own(const rg_plugin_request *req, rg_plugin_answer *ans)
+{
+	const char *owner, *self;
+	enum own_verdict v = own_judge(req, &owner, &self);
+
+	if (!quiet(ans))
+		own_reason(req, v, owner, self, ans);
+	return v == OWN_UNNAMED || v == OWN_SELF ? RG_ALLOW : RG_DENY;
+}
+
+/*
+ * A role of the subject (ans->role) grants privilege p: an own-scope
+ * privilege checks the owner, and every reason names the granting role
+ * (declared or custom).
+ */
+static rg_result decide_granted(const struct omni24 *st,
+                                const rg_plugin_request *req, size_t p,
+                                rg_plugin_answer *ans)
+{
+	const char *role;
+
+	if (st->own[p])
+		return decide_own(req, ans);
+	if (quiet(ans))
+		return RG_ALLOW;
+	role = role_name(req, ans->role);
+	if (is_category(st, (long)p))
+		rg_answer(ans, "%s grants %s (%s category permission)", role,
+		          req->action_id, omni24_categories[st->category[p]]);
+	else
+		rg_answer(ans, "%s grants %s", role, req->action_id);
 	return RG_ALLOW;
+}
+
+/* What the tables cannot tell: the generic role decision, then refined. */
+static rg_result decide_general(const struct omni24 *st,
+                                const rg_plugin_request *req,
+                                rg_plugin_answer *ans)
+{
+	rg_result res = rg_decide_rbac(req, ans);
+	long p = req->action;
+
+	if (res != RG_ALLOW || p < 0 || p >= RG_MAX_PRIVILEGES)
+		return res;
+	return decide_granted(st, req, (size_t)p, ans);
 }
 
 /*
@@ -749,16 +1045,16 @@ static int omni24_custom_role(const void *state, const rg_plugin_handle *h,
 }
 
 /*
- * The generic role decision first; then an allow is refined: an own-scope
- * privilege checks the owner, and every reason names the granting role
- * (declared or custom).
+ * An exact privilege (see struct omni24_tables) is answered from the
+ * tables, as rg_decide_rbac() would: the lowest Omni24 role of the subject
+ * granting it, else "no role grants" unless a custom role of the subject
+ * might.  Everything else goes through rg_decide_rbac().
  */
 static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
                                rg_plugin_answer *ans)
 {
 	const struct omni24 *st = state;
-	const char *role;
-	rg_result res;
+	const struct omni24_tables *t = &st->t;
 	long p = req->action;
 
 	if (!st->loaded) {
@@ -766,21 +1062,65 @@ static rg_result omni24_decide(const void *state, const rg_plugin_request *req,
 		rg_answer(ans, "policy %s was not loaded", st->policy);
 		return RG_ERROR;
 	}
-	res = rg_decide_rbac(req, ans);
-	if (res != RG_ALLOW || p < 0 || p >= RG_MAX_PRIVILEGES)
-		return res;
-	/* A custom role's index is past the declared roles: ask the request. */
-	role = rg_request_role_id(req, ans->role);
-	if (!role)
-		role = "a role of the subject";
-	if (st->own[p])
-		return decide_own(req, role, ans);
-	if (is_category(st, p))
-		rg_answer(ans, "%s grants %s (%s category permission)", role,
-		          req->action_id, omni24_categories[st->category[p]]);
+	if (p < 0 || (size_t)p >= t->nprivs || bit_has(t->inexact, (size_t)p))
+		return decide_general(st, req, ans);
+	ans->role = granting_role(t, req->roles, (size_t)p);
+	if (ans->role >= 0)
+		return decide_granted(st, req, (size_t)p, ans);
+	if (has_other_roles(t, req->roles))
+		return decide_general(st, req, ans);
+	if (!quiet(ans))
+		rg_answer(ans, "no role of the subject grants %s",
+		          req->action_id);
+	return RG_DENY;
+}
+
+/* ORs into allow the exact privileges the subject's Omni24 roles grant. */
+static void answers_exact(const struct omni24_tables *t,
+                          const rg_roleset *roles, uint64_t *allow)
+{
+	size_t w, k;
+
+	for (w = 0; w < t->nwords; w++) {
+		uint64_t m =
+		    roles->w[t->word_lo + w] & t->own.w[t->word_lo + w];
+
+		for (; m; m &= m - 1) {
+			const uint64_t *g =
+			    t->grants + bit_index(w, m) * t->npriv_words;
+
+			for (k = 0; k < t->npriv_words; k++)
+				allow[k] |= g[k];
+		}
+	}
+}
+
+/*
+ * The subject_answers hook: decide() without request attributes, for
+ * every privilege at once.  Without an owner, a scope = own privilege is
+ * allowed when held, so the answer is whether the subject holds each
+ * privilege: the tables' when every privilege is exact and the subject
+ * holds Omni24 roles only, else the core's rg_effective_set().
+ */
+static int omni24_subject_answers(const void *state,
+                                  const rg_plugin_request *req,
+                                  uint64_t *restrict allow,
+                                  uint64_t *restrict deny)
+{
+	const struct omni24 *st = state;
+	const struct omni24_tables *t = &st->t;
+	size_t w;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	if (t->any_inexact || has_other_roles(t, req->roles))
+		rg_effective_set(req, req->roles, allow);
 	else
-		rg_answer(ans, "%s grants %s", role, req->action_id);
-	return RG_ALLOW;
+		answers_exact(t, req->roles, allow);
+	/* decide() never abstains: what it does not allow, it denies. */
+	for (w = 0; w < RG_PRIV_WORDS; w++)
+		deny[w] = ~allow[w];
+	return RG_OK;
 }
 
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
@@ -794,4 +1134,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .decide = omni24_decide,
     .validate = NULL,
     .custom_role = omni24_custom_role,
+    .subject_answers = omni24_subject_answers,
 };
