@@ -158,6 +158,7 @@ struct rocketchat {
 	 * indexed after these.
 	 */
 	size_t nroles, nprivs;
+	size_t role_words;      /* words of a role set that nroles span */
 	rg_roleset *granted_by; /* nprivs sets */
 };
 
@@ -493,6 +494,10 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 		st->nroles++;
 	while (rg_privilege_id(h, (uint32_t)st->nprivs))
 		st->nprivs++;
+	st->role_words =
+	    (st->nroles + RG_BITSET_WORD_BITS - 1) / RG_BITSET_WORD_BITS;
+	if (st->role_words > RG_MAX_ROLES / RG_BITSET_WORD_BITS)
+		st->role_words = RG_MAX_ROLES / RG_BITSET_WORD_BITS;
 	st->granted_by =
 	    calloc(st->nprivs ? st->nprivs : 1, sizeof(*st->granted_by));
 	if (!st->granted_by) {
@@ -699,7 +704,9 @@ static int rc_id_char(char ch)
 {
 	unsigned char c = (unsigned char)ch;
 
-	return rc_id_chars[c] == 1 || (rc_id_chars[c] == 2 && isalnum(c));
+	if (__builtin_expect(rc_id_chars[c] == 1, 1))
+		return 1;
+	return rc_id_chars[c] == 2 && isalnum(c);
 }
 
 /* The length of s when it is an id (rc_valid_id()), else 0; one pass. */
@@ -1163,19 +1170,22 @@ static int rc_effective(const rg_plugin_request *req,
 static int rc_granting(const struct rocketchat *st,
                        const rg_plugin_request *req, rg_roleset *out)
 {
-	const rg_roleset *gb = NULL;
+	const rg_roleset *gb;
 	unsigned n = 0;
 	size_t w;
 
-	if (req->action >= 0 && (size_t)req->action < st->nprivs)
+	memset(out, 0, sizeof(*out));
+	if (req->action >= 0 && (size_t)req->action < st->nprivs) {
 		gb = &st->granted_by[req->action];
-	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
-		uint64_t m = gb ? req->roles->w[w] & gb->w[w] : 0;
+		/* The plugin's roles are all in the first role_words. */
+		for (w = 0; w < st->role_words; w++) {
+			uint64_t m = req->roles->w[w] & gb->w[w];
 
-		out->w[w] = m;
-		/* One or two: enough to tell one candidate from many. */
-		if (m)
-			n += (m & (m - 1)) ? 2 : 1;
+			out->w[w] = m;
+			/* One or two: enough to tell one from many. */
+			if (m)
+				n += (m & (m - 1)) ? 2 : 1;
+		}
 	}
 	n += rc_add_custom(st, req, req->roles, out);
 	return n > 1;
