@@ -5,7 +5,7 @@
  *   bench_check startup -c CONFIG -p PLUGINDIR [-d DB] [-u USERS]
  *   bench_check run     -c CONFIG -p PLUGINDIR [-d DB | -u USERS]
  *                       -r REQUESTS [-n CHECKS] [-t THREADS] [-R REPEATS]
- *                       [-s SERVICE]
+ *                       [-s SERVICE] [-b BATCH]
  *   bench_check reload  -c CONFIG -w SWAPCONFIG -p PLUGINDIR [-d DB | -u USERS]
  *                       -r REQUESTS [-k SWAPS]
  *
@@ -15,7 +15,9 @@
  * memory after it.  run decides the request mix: once to compare every
  * decision with the one the generator expects, then a fixed number of
  * checks per thread, timed as a whole, with the latency of every
- * SAMPLE_EVERY-th check sampled (the fastest of REPEATS runs reported).  reload
+ * SAMPLE_EVERY-th check sampled (the fastest of REPEATS runs reported); with
+ * -b, then the same requests through rg_check_batch(), BATCH at a time, on
+ * one thread (each batch timed, its time shared by its requests).  reload
  * keeps one thread checking while the main thread opens a new context on
  * another configuration, swaps it in and closes the old one, and reports the
  * swap time and the latency seen meanwhile.
@@ -60,6 +62,7 @@
 #define RELOAD_GAP_MS     300
 #define RELOAD_SAMPLES    (1u << 21)
 #define MISMATCH_SHOWN    5
+#define MAX_BATCH         1024
 #define NS_PER_S          1000000000ULL
 #define NS_PER_MS         1000000ULL
 #define PERCENT           100.0
@@ -110,6 +113,7 @@ struct opts {
 	int threads;
 	int repeats;
 	int swaps;
+	size_t batch; /* > 0: rg_check_batch() of this many requests */
 	char **files;
 	int nfiles;
 };
@@ -321,6 +325,7 @@ static const struct buser *users_find(const struct users *us,
 
 struct mix {
 	struct breq *v;
+	rg_request *reqs; /* the same requests, contiguous, for batches */
 	size_t n;
 	char *buf;
 };
@@ -392,6 +397,11 @@ static void mix_load(struct mix *m, const char *path, const char *service,
 	/* Only now: the array moved while it grew. */
 	for (i = 0; i < m->n; i++)
 		m->v[i].req.attrs = m->v[i].req.nattrs ? m->v[i].attrs : NULL;
+	m->reqs = malloc(m->n * sizeof(*m->reqs));
+	if (!m->reqs)
+		die("out of memory");
+	for (i = 0; i < m->n; i++)
+		m->reqs[i] = m->v[i].req;
 }
 
 /* ---- opening ------------------------------------------------------------- */
@@ -570,6 +580,7 @@ static void verify(const struct opts *o, const rg_context *ctx,
 
 struct worker {
 	const rg_context *ctx;
+	size_t batch;
 	const struct mix *m;
 	size_t start;
 	unsigned long checks;
@@ -580,6 +591,39 @@ struct worker {
 	uint64_t t_end;
 };
 
+/*
+ * Batches of w->batch requests in mix order through rg_check_batch(), the
+ * latency sampled per batch and divided by its size (a request's share).
+ */
+static void *batch_main(struct worker *w, size_t j)
+{
+	rg_result res[MAX_BATCH];
+	size_t n = w->m->n, k;
+	unsigned long i = 0;
+
+	while (i < w->checks) {
+		size_t b = w->batch;
+		uint64_t t0;
+
+		if (b > n - j)
+			b = n - j; /* the mix wraps: no batch crosses its end */
+		if (b > w->checks - i)
+			b = (size_t)(w->checks - i);
+		t0 = now_ns();
+		rg_check_batch(w->ctx, &w->m->reqs[j], b, CHECK_FLAGS, res,
+		               NULL);
+		if ((i / w->batch) % SAMPLE_EVERY == 0)
+			w->samples[w->nsamples++] =
+			    (uint32_t)((now_ns() - t0) / b);
+		for (k = 0; k < b; k++)
+			w->allowed += res[k] == RG_ALLOW;
+		i += b;
+		j = (j + b) % n;
+	}
+	w->t_end = now_ns();
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -589,6 +633,8 @@ static void *worker_main(void *arg)
 	rg_decision d;
 
 	pthread_barrier_wait(w->barrier);
+	if (w->batch)
+		return batch_main(w, j);
 	for (i = 0; i < w->checks; i++) {
 		if ((i & (SAMPLE_EVERY - 1)) == 0) {
 			uint64_t t0 = now_ns();
@@ -643,7 +689,7 @@ struct figures {
 
 static struct figures throughput(const struct opts *o, const rg_context *ctx,
                                  const struct mix *m, int nthreads,
-                                 uint32_t overhead)
+                                 uint32_t overhead, size_t batch)
 {
 	struct worker w[MAX_THREADS];
 	pthread_t th[MAX_THREADS];
@@ -665,6 +711,7 @@ static struct figures throughput(const struct opts *o, const rg_context *ctx,
 		/* Threads start apart in the mix, as independent callers. */
 		w[i].start = m->n / (size_t)nthreads * (size_t)i;
 		w[i].checks = o->checks;
+		w[i].batch = batch;
 		w[i].samples = all + per * (size_t)i;
 		w[i].barrier = &barrier;
 		if (pthread_create(&th[i], NULL, worker_main, &w[i]) != 0)
@@ -694,9 +741,10 @@ static struct figures throughput(const struct opts *o, const rg_context *ctx,
 	fig.p50 = percentile(all, total, 50);
 	fig.p99 = percentile(all, total, 99);
 	fig.max = total ? all[total - 1] : 0;
-	printf("run: %d thread%s, %lu checks each: %.0f checks/s, p50 %u ns, "
+	printf("run: %d thread%s%s, %lu checks each: %.0f checks/s, p50 %u ns, "
 	       "p99 %u ns, max %u ns (%.1f%% allowed)\n",
-	       nthreads, nthreads > 1 ? "s" : "", o->checks, fig.rate, fig.p50,
+	       nthreads, nthreads > 1 ? "s" : "",
+	       batch ? ", rg_check_batch" : "", o->checks, fig.rate, fig.p50,
 	       fig.p99, fig.max,
 	       PERCENT * allowed / ((double)o->checks * nthreads));
 	free(all);
@@ -709,15 +757,16 @@ static struct figures throughput(const struct opts *o, const rg_context *ctx,
  * Every run's rate is reported as well.
  */
 static void measure(const struct opts *o, const rg_context *ctx,
-                    const struct mix *m, int nthreads, uint32_t overhead)
+                    const struct mix *m, int nthreads, uint32_t overhead,
+                    size_t batch)
 {
 	struct figures best = {0}, f;
-	char key[64], rates[256] = "";
+	char key[64], rates[256] = "", pre = batch ? 'b' : 't';
 	size_t len = 0;
 	int r;
 
 	for (r = 0; r < o->repeats; r++) {
-		f = throughput(o, ctx, m, nthreads, overhead);
+		f = throughput(o, ctx, m, nthreads, overhead, batch);
 		if (f.rate > best.rate)
 			best = f;
 		len += (size_t)snprintf(rates + len, sizeof(rates) - len,
@@ -725,13 +774,14 @@ static void measure(const struct opts *o, const rg_context *ctx,
 		if (len >= sizeof(rates))
 			len = sizeof(rates) - 1;
 	}
-	snprintf(key, sizeof(key), "t%d.checks_per_s", nthreads);
+	/* t: one rg_check() a request; b: rg_check_batch(). */
+	snprintf(key, sizeof(key), "%c%d.checks_per_s", pre, nthreads);
 	result(o, key, "%.0f", best.rate);
-	snprintf(key, sizeof(key), "t%d.p50_ns", nthreads);
+	snprintf(key, sizeof(key), "%c%d.p50_ns", pre, nthreads);
 	result(o, key, "%u", best.p50);
-	snprintf(key, sizeof(key), "t%d.p99_ns", nthreads);
+	snprintf(key, sizeof(key), "%c%d.p99_ns", pre, nthreads);
 	result(o, key, "%u", best.p99);
-	snprintf(key, sizeof(key), "t%d.runs", nthreads);
+	snprintf(key, sizeof(key), "%c%d.runs", pre, nthreads);
 	result(o, key, "%s", rates);
 }
 
@@ -760,9 +810,13 @@ static int cmd_run(const struct opts *o)
 	overhead = timer_overhead();
 	result(o, "timer_overhead_ns", "%u", overhead);
 	for (t = 1; t <= o->threads; t++)
-		measure(o, ctx, &m, t, overhead);
+		measure(o, ctx, &m, t, overhead, 0);
+	/* Then the same requests in batches, on one thread. */
+	if (o->batch)
+		measure(o, ctx, &m, 1, overhead, o->batch);
 	rg_close(ctx);
 	free(m.v);
+	free(m.reqs);
 	free(m.buf);
 	free(us.v);
 	free(us.buf);
@@ -935,6 +989,7 @@ static int cmd_reload(const struct opts *o)
 	window_stats(o, &r, w, swaps, 1, "during", in_secs);
 	free(r.samples);
 	free(m.v);
+	free(m.reqs);
 	free(m.buf);
 	free(us.v);
 	free(us.buf);
@@ -957,7 +1012,7 @@ static void usage(void)
 	fputs("usage: bench_check import|startup|run|reload -c CONFIG -p "
 	      "PLUGINDIR\n"
 	      "         [-d DB | -u USERS] [-r REQUESTS] [-n CHECKS] "
-	      "[-t THREADS] [-R REPEATS]\n"
+	      "[-t THREADS] [-R REPEATS] [-b BATCH]\n"
 	      "         [-s SERVICE] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] "
 	      "[FILE...]\n",
 	      stderr);
@@ -978,7 +1033,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	o->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:k:R:T:")) != -1) {
+	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:k:R:T:b:")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -1016,6 +1071,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'T':
 			o->tag = optarg;
 			break;
+		case 'b':
+			o->batch = strtoul(optarg, NULL, 10);
+			break;
 		default:
 			usage();
 		}
@@ -1027,7 +1085,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	if (!o->config || !o->plugins)
 		usage();
 	if (o->threads < 1 || o->threads > MAX_THREADS || o->checks == 0 ||
-	    o->swaps < 1 || o->repeats < 1)
+	    o->swaps < 1 || o->repeats < 1 || o->batch > MAX_BATCH)
 		usage();
 	if (strcmp(o->cmd, "import") != 0 && o->directory &&
 	    !rg_directory_import)

@@ -13,7 +13,8 @@
 #
 # Environment (all optional): BENCH_SIZES (500,5000,50000), BENCH_CHECKS
 # (checks per thread and run, 1000000), BENCH_REPEATS (runs of each
-# in-process measurement, the fastest reported: 3), BENCH_CASBIN_CHECKS
+# in-process measurement, the fastest reported: 3), BENCH_BATCH (requests
+# per rg_check_batch() call in the batched runs: 64), BENCH_CASBIN_CHECKS
 # (4000), BENCH_CEDAR_CHECKS (10000), BENCH_HTTP_SECONDS (10), BENCH_SKIP
 # (words among peers http reload: parts to leave out), BENCH_SUBJECTS
 # (adhoc: subjects with their roles and attributes in each request instead
@@ -29,6 +30,7 @@ work=$bench/work
 sizes=${BENCH_SIZES:-500,5000,50000}
 checks=${BENCH_CHECKS:-1000000}
 repeats=${BENCH_REPEATS:-3}
+batch=${BENCH_BATCH:-64}
 casbin_checks=${BENCH_CASBIN_CHECKS:-4000}
 cedar_checks=${BENCH_CEDAR_CHECKS:-10000}
 skip=" ${BENCH_SKIP:-} "
@@ -125,6 +127,7 @@ else
 fi
 echo "RESULT c.subjects $subjects" >>"$log"
 echo "RESULT c.repeats $repeats" >>"$log"
+echo "RESULT c.batch $batch" >>"$log"
 
 # Arguments that give bench_check a tenant: its directory, or ad hoc.
 tenant_args() {
@@ -154,14 +157,14 @@ fi
 # shellcheck disable=SC2046
 startup "c.startup.$largest.all" $(tenant_args "$largest")
 
-section "checks in-process ($checks per thread, 1 and 2 threads," \
-	"fastest of $repeats runs)"
+section "checks in-process ($checks per thread, 1 and 2 threads, then" \
+	"batches of $batch; fastest of $repeats runs)"
 for n in "${size_list[@]}"; do
 	echo "   $n agents:"
 	# shellcheck disable=SC2046
 	run "$check" run -p "$plugins" $(tenant_args "$n") \
 		-r "$work/tenant-$n/requests.tsv" -n "$checks" -t 2 \
-		-R "$repeats" -T "c.$n"
+		-b "$batch" -R "$repeats" -T "c.$n"
 done
 echo "   per product, $largest agents, 1 thread:"
 for s in dynamics365 rocketchat omni24; do

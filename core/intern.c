@@ -154,6 +154,27 @@ const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
 	return NULL;
 }
 
+void rg_intern_prefetch(const rg_intern *t, const char *key)
+{
+	if (t->cap && key)
+		__builtin_prefetch(&t->slots[rg_hash_str(key) & (t->cap - 1)]);
+}
+
+const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t,
+                                                 const char *key)
+{
+	uint64_t h;
+	size_t i;
+
+	if (!t->cap || !key)
+		return NULL;
+	h = rg_hash_str(key);
+	for (i = h & (t->cap - 1); t->slots[i].key; i = (i + 1) & (t->cap - 1))
+		if (t->slots[i].tag == hash_tag(h))
+			return &t->slots[i];
+	return NULL;
+}
+
 long rg_intern_get(const rg_intern *t, const char *key)
 {
 	const struct rg_intern_slot *slot = rg_intern_slot_get(t, key);

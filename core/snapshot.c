@@ -666,6 +666,22 @@ size_t rg_fact_count(const rg_plugin_request *req, const char *kind)
 	return k < 0 ? 0 : ss->kind_count[k];
 }
 
+void rg_snapshot_prefetch_user(const struct rg_snap_service *ss,
+                               const char *user)
+{
+	const struct rg_intern_slot *slot =
+	    rg_intern_slot_peek(&ss->user_ix, user);
+	const struct rg_snap_user *u;
+
+	if (!slot || slot->val >= ss->nusers)
+		return;
+	u = &ss->users[slot->val];
+	__builtin_prefetch(slot->key);
+	__builtin_prefetch(&u->roles);
+	__builtin_prefetch(&u->attrs[0]);
+	__builtin_prefetch(&u->attrs[RG_USER_ATTR_MAX - 1]);
+}
+
 const char *rg_request_role_id(const rg_plugin_request *req, long role)
 {
 	const struct rg_snap_service *ss = req_view(req);

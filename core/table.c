@@ -272,6 +272,23 @@ void rg_table_free(struct rg_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
+                    unsigned flags)
+{
+	return ss && ss->table.tabled &&
+	       (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	           RG_CHECK_NO_REASON &&
+	       !req->nattrs && req->subject.user;
+}
+
+void rg_table_prefetch(const struct rg_snap_service *ss, const char *user)
+{
+	const struct rg_table *t = &ss->table;
+
+	__builtin_prefetch(
+	    slot_at(t, (size_t)rg_hash_str(user) & (t->cap - 1)));
+}
+
 int rg_table_check(const struct rg_snap_service *ss, const char *user,
                    const char *action, rg_result *result)
 {

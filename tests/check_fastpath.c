@@ -595,6 +595,75 @@ START_TEST(test_not_tabled)
 }
 END_TEST
 
+/*
+ * rg_check_batch() answers each request as rg_check() does: table hits,
+ * requests with attributes (the stack), unknown users, actions and
+ * services, and an empty request; with and without reasons.
+ */
+#define BATCH_N (USERS * 3)
+START_TEST(test_batch)
+{
+	static const unsigned flag_sets[] = {0, RG_CHECK_NO_REASON};
+	static rg_request reqs[BATCH_N];
+	rg_attr attr = {"bu", "north"};
+	rg_result res[BATCH_N];
+	int st[BATCH_N];
+	char ids[BATCH_N][ID_LEN];
+	struct rng r = {SEED};
+	size_t i, f;
+
+	open_helpdesk();
+	fill("helpdesk", &r);
+	for (i = 0; i < BATCH_N; i++) {
+		static const char *const actions[] = {
+		    "ticket.view", "ticket.reply", "customer.export",
+		    "no.such-action"};
+
+		snprintf(ids[i], ID_LEN, "u-%02zu", i % (USERS + 2));
+		tu_request(&reqs[i], i % 17 ? "helpdesk" : "nosuch", ids[i],
+		           actions[i % NELEMS(actions)]);
+		if (i % 5 == 0) {
+			reqs[i].attrs = &attr;
+			reqs[i].nattrs = 1;
+		}
+	}
+	memset(&reqs[BATCH_N - 1], 0, sizeof(reqs[0])); /* incomplete */
+	for (f = 0; f < NELEMS(flag_sets); f++) {
+		ck_assert_int_eq(rg_check_batch(env.ctx, reqs, BATCH_N,
+		                                flag_sets[f], res, st),
+		                 RG_OK);
+		for (i = 0; i < BATCH_N; i++) {
+			rg_decision d;
+			int one = rg_check(env.ctx, &reqs[i], flag_sets[f], &d);
+
+			ck_assert_msg(
+			    st[i] == one && res[i] == d.result,
+			    "request %zu: batch %s (%s), single %s (%s)", i,
+			    rg_result_name(res[i]), rg_status_name(st[i]),
+			    rg_result_name(d.result), rg_status_name(one));
+		}
+	}
+	/* Without statuses, and bad arguments: everything denied. */
+	ck_assert_int_eq(
+	    rg_check_batch(env.ctx, reqs, 2, RG_CHECK_NO_REASON, res, NULL),
+	    RG_OK);
+	res[0] = RG_ALLOW;
+	ck_assert_int_eq(
+	    rg_check_batch(env.ctx, reqs, 1, RG_CHECK_TRACE, res, st),
+	    RG_EINVAL);
+	ck_assert_int_eq(res[0], RG_DENY);
+	ck_assert_int_eq(st[0], RG_EINVAL);
+	res[0] = RG_ALLOW;
+	ck_assert_int_eq(rg_check_batch(NULL, reqs, 1, 0, res, st), RG_EINVAL);
+	ck_assert_int_eq(res[0], RG_DENY);
+	ck_assert_int_eq(rg_check_batch(env.ctx, NULL, 1, 0, res, st),
+	                 RG_EINVAL);
+	ck_assert_int_eq(rg_check_batch(env.ctx, reqs, 1, 0, NULL, st),
+	                 RG_EINVAL);
+	ck_assert_int_eq(rg_check_batch(env.ctx, reqs, 0, 0, res, st), RG_OK);
+}
+END_TEST
+
 static Suite *fastpath_suite(void)
 {
 	Suite *s = suite_create("fastpath");
@@ -606,6 +675,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_table_follows_directory);
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_not_tabled);
+	tcase_add_test(tc, test_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }
