@@ -289,11 +289,16 @@ static void trace_add(const rg_plugin_request *preq,
 	rg_strlcpy(t->reason, ans->reason, sizeof(t->reason));
 }
 
+/*
+ * The stack's impression and the answer that set it.  The answer is not
+ * copied: the entry that set it wrote it into one of two buffers, and the
+ * next entries write into the other (see rg_stack_run()).
+ */
 struct verdict {
 	enum impression imp;
 	const struct rg_plugin_handle *by; /* who set the impression */
 	rg_result res;
-	rg_plugin_answer ans;
+	const rg_plugin_answer *ans;
 };
 
 static void verdict_set(struct verdict *v, enum impression imp,
@@ -303,7 +308,7 @@ static void verdict_set(struct verdict *v, enum impression imp,
 	v->imp = imp;
 	v->by = h;
 	v->res = res;
-	v->ans = *ans;
+	v->ans = ans;
 }
 
 /* Applies one entry's action; returns 1 when the stack stops here. */
@@ -351,7 +356,7 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 	} else {
 		out->result = RG_DENY;
 		out->status =
-		    v->by && v->res == RG_ERROR ? v->ans.status : RG_OK;
+		    v->by && v->res == RG_ERROR ? v->ans->status : RG_OK;
 	}
 	if (!v->by) {
 		out->plugin = NULL;
@@ -369,18 +374,21 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 		return;
 	}
 	out->plugin = v->by->name;
-	copy_role(preq, v->by, v->ans.role, out->role);
-	copy_role(preq, v->by, v->ans.missing, out->missing);
 	if (quiet) {
-		out->reason[0] = '\0';
-	} else {
+		/* Only the result is wanted (RG_CHECK_NO_REASON). */
+		out->role[0] = out->missing[0] = out->reason[0] = '\0';
+		return;
+	}
+	copy_role(preq, v->by, v->ans->role, out->role);
+	copy_role(preq, v->by, v->ans->missing, out->missing);
+	{
 		/* "plugin: reason", by copies: this runs on every check. */
 		size_t n =
 		    rg_strlcpy(out->reason, v->by->name, sizeof(out->reason));
 		if (n + 2 < sizeof(out->reason)) {
 			out->reason[n] = ':';
 			out->reason[n + 1] = ' ';
-			rg_strlcpy(out->reason + n + 2, v->ans.reason,
+			rg_strlcpy(out->reason + n + 2, v->ans->reason,
 			           sizeof(out->reason) - n - 2);
 		}
 	}
@@ -389,23 +397,27 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
                   unsigned flags, rg_decision *out)
 {
-	struct verdict v;
+	/* Two answers: the verdict's, and the one the next entry writes. */
+	rg_plugin_answer ans[2];
+	struct verdict v = {IMP_UNDECIDED, NULL, RG_DENY, NULL};
 	size_t i, nrun = 0;
+	unsigned cur = 0;
 
-	memset(&v, 0, sizeof(v));
-	v.imp = IMP_UNDECIDED;
 	out->ntrace = 0;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
-		rg_plugin_answer ans;
+		rg_plugin_answer *a = &ans[cur];
 		size_t skip = 0;
-		rg_result res = run_entry(h, preq, flags, &ans);
+		rg_result res = run_entry(h, preq, flags, a);
 
 		nrun++;
 		if (flags & RG_CHECK_TRACE)
-			trace_add(preq, h, res, &ans, out);
-		if (apply(&v, &h->control, h, res, &ans, &skip))
+			trace_add(preq, h, res, a, out);
+		if (apply(&v, &h->control, h, res, a, &skip))
 			break;
+		/* The verdict holds this answer now: write into the other. */
+		if (v.ans == a)
+			cur ^= 1u;
 		i += skip;
 	}
 	finish(svc, preq, &v, nrun, flags, out);
