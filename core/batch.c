@@ -9,7 +9,8 @@
  * (whose slot has arrived meanwhile) the user's id, roles and attributes
  * the slot points at; by the time a request's turn comes its memory is in
  * the cache.  Each request is then decided by
- * rg_check() itself, so a batch answers exactly what single calls would.
+ * the table (the user's hash reused) or by rg_check() itself, so a batch
+ * answers exactly what single calls would.
  */
 #include "config.h"
 
@@ -18,51 +19,68 @@
 #include "internal.h"
 
 /* How far ahead the memory is fetched: enough requests to cover a memory
- * latency with the work of deciding the ones in between. */
+ * latency with the work of deciding the ones in between (a power of two:
+ * the ring below). */
 #define BATCH_AHEAD 8
 
-/* The snapshot's part for req's service, when req names a user. */
-static const struct rg_snap_service *
-user_service(const rg_context *ctx, const struct rg_snapshot *snap,
-             const rg_request *req)
-{
-	const struct rg_service *svc;
-
-	if (!req->service || !req->subject.user || !req->action)
-		return NULL;
-	svc = rg_service_find(ctx, req->service);
-	return svc ? rg_snapshot_service(snap, svc) : NULL;
-}
+/* What stage 1 worked out for a request, kept until its turn. */
+struct ahead {
+	const struct rg_snap_service *ss; /* NULL: not a directory user's */
+	uint64_t h;                       /* rg_hash_str() of the user */
+	int tabled;                       /* the table may answer it */
+};
 
 /* Stage 1: the line req's check reads first (its table or index slot). */
 static void fetch_slot(const rg_context *ctx, const struct rg_snapshot *snap,
-                       const rg_request *req, unsigned flags)
+                       const rg_request *req, unsigned flags, struct ahead *a)
 {
-	const struct rg_snap_service *ss = user_service(ctx, snap, req);
+	const struct rg_service *svc;
 
-	if (!ss)
+	a->ss = NULL;
+	if (!snap || !req->service || !req->subject.user || !req->action)
 		return;
-	if (rg_table_usable(ss, req, flags))
-		rg_table_prefetch(ss, req->subject.user);
+	svc = rg_service_find(ctx, req->service);
+	a->ss = svc ? rg_snapshot_service(snap, svc) : NULL;
+	if (!a->ss)
+		return;
+	a->h = rg_hash_str(req->subject.user);
+	a->tabled = rg_table_usable(a->ss, req, flags);
+	if (a->tabled)
+		rg_table_prefetch(a->ss, a->h);
 	else
-		rg_intern_prefetch(&ss->user_ix, req->subject.user);
+		rg_intern_prefetch(&a->ss->user_ix, a->h);
 }
 
 /* Stage 2, for a check the stack decides: with the index slot in the cache
  * by now, the user's id, roles and attributes it points at. */
-static void fetch_user(const rg_context *ctx, const struct rg_snapshot *snap,
-                       const rg_request *req, unsigned flags)
+static void fetch_user(const struct ahead *a)
 {
-	const struct rg_snap_service *ss = user_service(ctx, snap, req);
+	if (a->ss && !a->tabled)
+		rg_snapshot_prefetch_user(a->ss, a->h);
+}
 
-	if (ss && !rg_table_usable(ss, req, flags))
-		rg_snapshot_prefetch_user(ss, req->subject.user);
+/* Stage 3: the decision, from the table when it can (with the hash already
+ * worked out), else as rg_check() makes it. */
+static int decide(const rg_context *ctx, const rg_request *req, unsigned flags,
+                  const struct ahead *a, rg_decision *d, rg_result *res)
+{
+	int st;
+
+	/* A debug log wants rg_check()'s line for each decision. */
+	if (a->ss && a->tabled && ctx->log_level < RG_LOG_DEBUG &&
+	    rg_table_check_hashed(a->ss, req->subject.user, a->h, req->action,
+	                          res))
+		return RG_OK;
+	st = rg_check(ctx, req, flags, d);
+	*res = st == RG_OK && d->result == RG_ALLOW ? RG_ALLOW : RG_DENY;
+	return st;
 }
 
 int rg_check_batch(const rg_context *ctx, const rg_request *reqs, size_t n,
                    unsigned flags, rg_result *results, int *statuses)
 {
-	const struct rg_snapshot *snap;
+	struct ahead ring[BATCH_AHEAD];
+	const struct rg_snapshot *snap = NULL;
 	rg_decision d;
 	unsigned slot = 0;
 	size_t i;
@@ -77,24 +95,24 @@ int rg_check_batch(const rg_context *ctx, const rg_request *reqs, size_t n,
 		}
 		return RG_EINVAL;
 	}
-	/* Held for the batch: the prefetched addresses stay valid (a newer
-	 * snapshot published meanwhile only makes a prefetch useless). */
-	snap = rg_snapshot_acquire(ctx, &slot);
-	for (i = 0; snap && i < n && i < BATCH_AHEAD; i++)
-		fetch_slot(ctx, snap, &reqs[i], flags);
-	for (i = 0; snap && i < n && i < BATCH_AHEAD / 2; i++)
-		fetch_user(ctx, snap, &reqs[i], flags);
+	/* Held for the batch: what stage 1 found stays valid (a newer
+	 * snapshot published meanwhile is for the next batch). */
+	if (ctx->dir)
+		snap = rg_snapshot_acquire(ctx, &slot);
+	for (i = 0; i < n && i < BATCH_AHEAD; i++)
+		fetch_slot(ctx, snap, &reqs[i], flags, &ring[i]);
+	for (i = 0; i < n && i < BATCH_AHEAD / 2; i++)
+		fetch_user(&ring[i]);
 	for (i = 0; i < n; i++) {
+		struct ahead cur = ring[i % BATCH_AHEAD];
 		int st;
 
-		if (snap && i + BATCH_AHEAD < n)
-			fetch_slot(ctx, snap, &reqs[i + BATCH_AHEAD], flags);
-		if (snap && i + BATCH_AHEAD / 2 < n)
-			fetch_user(ctx, snap, &reqs[i + BATCH_AHEAD / 2],
-			           flags);
-		st = rg_check(ctx, &reqs[i], flags, &d);
-		results[i] =
-		    st == RG_OK && d.result == RG_ALLOW ? RG_ALLOW : RG_DENY;
+		if (i + BATCH_AHEAD < n)
+			fetch_slot(ctx, snap, &reqs[i + BATCH_AHEAD], flags,
+			           &ring[i % BATCH_AHEAD]);
+		if (i + BATCH_AHEAD / 2 < n)
+			fetch_user(&ring[(i + BATCH_AHEAD / 2) % BATCH_AHEAD]);
+		st = decide(ctx, &reqs[i], flags, &cur, &d, &results[i]);
 		if (statuses)
 			statuses[i] = st;
 	}

@@ -154,21 +154,18 @@ const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
 	return NULL;
 }
 
-void rg_intern_prefetch(const rg_intern *t, const char *key)
+void rg_intern_prefetch(const rg_intern *t, uint64_t h)
 {
-	if (t->cap && key)
-		__builtin_prefetch(&t->slots[rg_hash_str(key) & (t->cap - 1)]);
+	if (t->cap)
+		__builtin_prefetch(&t->slots[h & (t->cap - 1)]);
 }
 
-const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t,
-                                                 const char *key)
+const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t, uint64_t h)
 {
-	uint64_t h;
 	size_t i;
 
-	if (!t->cap || !key)
+	if (!t->cap)
 		return NULL;
-	h = rg_hash_str(key);
 	for (i = h & (t->cap - 1); t->slots[i].key; i = (i + 1) & (t->cap - 1))
 		if (t->slots[i].tag == hash_tag(h))
 			return &t->slots[i];

@@ -70,12 +70,12 @@ void rg_intern_free(rg_intern *t);
 int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
 /* The value, or -1.  Read-only, allocation-free. */
 long rg_intern_get(const rg_intern *t, const char *key);
-/* Starts loading the slot where a lookup of key begins. */
-void rg_intern_prefetch(const rg_intern *t, const char *key);
-/* The first slot whose tag matches key's, without reading any key: for
+/* Starts loading the slot where a lookup of a key of hash h begins. */
+void rg_intern_prefetch(const rg_intern *t, uint64_t h);
+/* The first slot whose tag matches hash h, without reading any key: for
  * prefetching only (it may be another key's). */
 const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t,
-                                                 const char *key);
+                                                 uint64_t h);
 /* The slot holding key (its key pointer is the one put), or NULL. */
 const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
                                                 const char *key);
@@ -298,13 +298,15 @@ int rg_table_check(const struct rg_snap_service *ss, const char *user,
                    const char *action, rg_result *result);
 /* Starts loading the memory a check of user reads (id, roles, attributes)
  * once its index slot is in the cache (rg_check_batch()). */
-void rg_snapshot_prefetch_user(const struct rg_snap_service *ss,
-                               const char *user);
+void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h);
 /* 1 when the table of ss may answer req (asked with flags). */
 int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
                     unsigned flags);
-/* Starts loading user's slot (rg_check_batch()). */
-void rg_table_prefetch(const struct rg_snap_service *ss, const char *user);
+/* Starts loading the slot of the user of hash h (rg_check_batch()). */
+void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h);
+/* rg_table_check() for a user whose rg_hash_str() is h. */
+int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
+                          uint64_t h, const char *action, rg_result *result);
 /* A 64-bit hash of s (intern.c's). */
 uint64_t rg_hash_str(const char *s);
 

@@ -669,11 +669,10 @@ size_t rg_fact_count(const rg_plugin_request *req, const char *kind)
 	return k < 0 ? 0 : ss->kind_count[k];
 }
 
-void rg_snapshot_prefetch_user(const struct rg_snap_service *ss,
-                               const char *user)
+void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h)
 {
 	const struct rg_intern_slot *slot =
-	    rg_intern_slot_peek(&ss->user_ix, user);
+	    rg_intern_slot_peek(&ss->user_ix, h);
 	const struct rg_snap_user *u;
 
 	if (!slot || slot->val >= ss->nusers)

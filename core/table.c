@@ -281,16 +281,15 @@ int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
 	       !req->nattrs && req->subject.user;
 }
 
-void rg_table_prefetch(const struct rg_snap_service *ss, const char *user)
+void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h)
 {
 	const struct rg_table *t = &ss->table;
 
-	__builtin_prefetch(
-	    slot_at(t, (size_t)rg_hash_str(user) & (t->cap - 1)));
+	__builtin_prefetch(slot_at(t, (size_t)h & (t->cap - 1)));
 }
 
-int rg_table_check(const struct rg_snap_service *ss, const char *user,
-                   const char *action, rg_result *result)
+int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
+                          uint64_t h, const char *action, rg_result *result)
 {
 	const struct rg_table *t;
 	const uint64_t *words;
@@ -301,8 +300,7 @@ int rg_table_check(const struct rg_snap_service *ss, const char *user,
 	if (!ss || !ss->table.tabled)
 		return 0;
 	t = &ss->table;
-	i = (size_t)rg_hash_str(user) & (t->cap - 1);
-	for (;; i = (i + 1) & (t->cap - 1)) {
+	for (i = (size_t)h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
 		const char *id;
 
 		slot = slot_at(t, i);
@@ -322,6 +320,14 @@ int rg_table_check(const struct rg_snap_service *ss, const char *user,
 	              ? RG_ALLOW
 	              : RG_DENY;
 	return 1;
+}
+
+int rg_table_check(const struct rg_snap_service *ss, const char *user,
+                   const char *action, rg_result *result)
+{
+	return ss && ss->table.tabled &&
+	       rg_table_check_hashed(ss, user, rg_hash_str(user), action,
+	                             result);
 }
 
 size_t rg_directory_tabled(const rg_context *ctx, const rg_service *svc)

@@ -354,17 +354,17 @@ START_TEST(test_products)
 }
 END_TEST
 
-/* Opens one service "helpdesk" of one rbac entry, logging at debug. */
-static void open_helpdesk(void)
+/* Opens one service "helpdesk" of one rbac entry, logging at level. */
+static void open_helpdesk(const char *level)
 {
 	char *policy =
 	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
 
 	tu_add_plugins(&env, "rbac", NULL);
 	free(tu_write(env.dir, "rolegate.conf", 0644,
-	              "[rolegate]\ndirectory = %s\nlog_level = debug\n"
+	              "[rolegate]\ndirectory = %s\nlog_level = %s\n"
 	              "[service helpdesk]\nstack = required rbac policy=%s\n",
-	              dbpath, policy));
+	              dbpath, level, policy));
 	free(policy);
 	open_written();
 }
@@ -374,7 +374,7 @@ START_TEST(test_rbac_tabled)
 {
 	struct rng r = {SEED};
 
-	open_helpdesk();
+	open_helpdesk("debug");
 	fill("helpdesk", &r);
 	ck_assert_uint_eq(
 	    rg_directory_tabled(env.ctx, tu_service(env.ctx, "helpdesk")),
@@ -422,7 +422,7 @@ START_TEST(test_table_follows_directory)
 	};
 	size_t i;
 
-	open_helpdesk();
+	open_helpdesk("debug");
 	for (i = 0; i < NELEMS(steps); i++) {
 		rg_txn *txn = begin("helpdesk");
 		rg_decision d;
@@ -612,7 +612,9 @@ START_TEST(test_batch)
 	struct rng r = {SEED};
 	size_t i, f;
 
-	open_helpdesk();
+	/* At debug level every decision is rg_check()'s (for its log line);
+	 * below it the batch answers from the table itself. */
+	open_helpdesk(_i ? "debug" : "warning");
 	fill("helpdesk", &r);
 	for (i = 0; i < BATCH_N; i++) {
 		static const char *const actions[] = {
@@ -675,7 +677,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_table_follows_directory);
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_not_tabled);
-	tcase_add_test(tc, test_batch);
+	tcase_add_loop_test(tc, test_batch, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
