@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-http.sh - the HTTP part of `make bench`: rolegated over loopback with
 # wrk (keep-alive), for GET /v1/authz and POST /v1/check, then nginx with
-# auth_request to rolegated against the same nginx without it.
+# auth_request to rolegated against the same nginx without it, and against
+# the same nginx with auth_request to an upstream that does no work.
 #
 #   run-http.sh WORKDIR DIRECTORY_DB REQUESTS
 #
@@ -140,12 +141,40 @@ if ! command -v nginx >/dev/null 2>&1; then
 	say "nginx is missing (apt-get install nginx-light): skipped"
 	exit 0
 fi
-for nginx_name in plain auth; do
+# The ceiling of auth_request on this machine: the same nginx asking an
+# upstream that does no work at all (a second nginx answering 200 at once),
+# in a process of its own as rolegated is.
+null_conf=$dir/nginx-nullauth-upstream.conf
+nullport=$((nport + 1))
+cat >"$null_conf" <<EOF
+worker_processes 1;
+error_log $dir/nginx-nullauth-upstream-error.log warn;
+pid $dir/nginx-nullauth-upstream.pid;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	client_body_temp_path $dir/tmp/nbody;
+	proxy_temp_path $dir/tmp/nproxy;
+	fastcgi_temp_path $dir/tmp/nfastcgi;
+	uwsgi_temp_path $dir/tmp/nuwsgi;
+	scgi_temp_path $dir/tmp/nscgi;
+	server { listen 127.0.0.1:$nullport; location / { return 200; } }
+}
+EOF
+if ! nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$null_conf"; then
+	say "the no-work upstream did not start; its row is skipped"
+	null_conf=
+fi
+for nginx_name in plain auth nullauth; do
+	[ "$nginx_name" = nullauth ] && [ -z "$null_conf" ] && continue
 	nginx_conf=$dir/nginx-$nginx_name.conf
 	auth=
-	[ "$nginx_name" = auth ] && auth='auth_request /_rolegate;'
+	upstream=$dport
+	[ "$nginx_name" != plain ] && auth='auth_request /_rolegate;'
+	[ "$nginx_name" = nullauth ] && upstream=$nullport
 	sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$nport#g" \
-		-e "s#@DPORT@#$dport#g" -e "s#@NAME@#$nginx_name#g" \
+		-e "s#@DPORT@#$upstream#g" -e "s#@NAME@#$nginx_name#g" \
 		-e "s#@AUTH@#$auth#g" -e "s#@WORKERS@#${BENCH_NGINX_WORKERS:-1}#g" \
 		"$srcdir/bench/http/nginx.conf.in" >"$nginx_conf"
 	if ! nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf"; then
@@ -162,3 +191,6 @@ for nginx_name in plain auth; do
 	sleep 0.5
 	nginx_conf=
 done
+if [ -n "$null_conf" ]; then
+	nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$null_conf" -s stop
+fi
