@@ -348,6 +348,11 @@ START_TEST(test_products)
 	free(conf);
 	for (i = 0; i < NELEMS(services); i++) {
 		fill(services[i], &r);
+		/* Every product plugin answers in bulk: all users tabled. */
+		ck_assert_uint_eq(
+		    rg_directory_tabled(env.ctx,
+		                        tu_service(env.ctx, services[i])),
+		    USERS);
 		n += compare_service(services[i]);
 	}
 	ck_assert_uint_gt(n, USERS * NELEMS(services));
