@@ -847,6 +847,48 @@ static const struct load_step {
     {SQL_LOAD_SETTINGS, load_setting},
 };
 
+/*
+ * Asks each custom role of the snapshot again whether its plugin accepts
+ * it, as at creation: the store may hold roles made under another
+ * configuration (an edition without custom roles, a plugin whose rules
+ * changed) or written around rolegate.  A refused role grants nothing
+ * (fail closed) and is logged.
+ */
+static void vet_custom_roles(struct rg_dir *d, const struct rg_context *ctx,
+                             struct rg_snapshot *snap)
+{
+	uint32_t privs[RG_MAX_PRIVILEGES];
+	char msg[RG_MSG_MAX];
+	size_t i, k, w;
+
+	for (i = 0; i < snap->nservices; i++) {
+		struct rg_snap_service *ss = &snap->services[i];
+
+		for (k = 0; k < ss->ncustom; k++) {
+			struct rg_snap_custom *c = &ss->custom[k];
+			size_t n = 0;
+
+			for (w = 0; w < RG_PRIV_WORDS; w++) {
+				uint64_t m = c->grants[w];
+
+				for (; m; m &= m - 1)
+					privs[n++] =
+					    (uint32_t)(w * RG_BITSET_WORD_BITS +
+					               (size_t)__builtin_ctzll(
+					                   m));
+			}
+			if (rg_dir_custom_role_allowed(ss->svc, c->id, privs, n,
+			                               msg,
+			                               sizeof(msg)) == RG_OK)
+				continue;
+			memset(c->grants, 0, sizeof(c->grants));
+			rg_log(ctx, RG_LOG_WARNING,
+			       "directory %s: %s; it grants nothing",
+			       d->location, msg);
+		}
+	}
+}
+
 int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
                 struct rg_snapshot **out, char *err, size_t errlen)
 {
@@ -898,6 +940,7 @@ int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
 		       "directory %s: %zu entries name roles or privileges the "
 		       "policies no longer declare; they grant nothing",
 		       d->location, l.snap->dropped);
+	vet_custom_roles(d, ctx, l.snap);
 	*out = l.snap;
 out:
 	rg_dir_read_end(d);

@@ -996,6 +996,49 @@ static const struct op custom_omni24[] = {
 };
 /* clang-format on */
 
+/*
+ * A custom role the store holds but the plugin refuses now (made under an
+ * edition that had custom roles) grants nothing, and the load says so.
+ */
+START_TEST(test_custom_refused_at_load)
+{
+	static const struct op ops[] = {
+	    CUSTOM("helper", QUEUE),
+	    USER("ann"),
+	    ASSIGN("ann", "helper"),
+	    END,
+	};
+	static const char *const editions[] = {"enterprise", "community"};
+	char *policies =
+	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "rocketchat.ini");
+	size_t i;
+
+	env_setup();
+	for (i = 0; i < NELEMS(editions); i++) {
+		char *conf =
+		    tu_write(env.dir, "rolegate.conf", 0644,
+		             "[service rc]\nstack = required rocketchat "
+		             "policy=%s edition=%s\n",
+		             policies, editions[i]);
+		rg_decision d;
+
+		tu_close(&env);
+		open_on(conf);
+		free(conf);
+		if (i == 0)
+			build(env.ctx, "rc", ops);
+		tu_check(env.ctx, "rc", "ann", QUEUE, 0, &d);
+		ck_assert_msg(d.result == (i == 0 ? RG_ALLOW : RG_DENY),
+		              "%s: %s", editions[i], d.reason);
+		tu_check(env.ctx, "rc", "ann", QUEUE, RG_CHECK_NO_REASON, &d);
+		ck_assert_int_eq(d.result, i == 0 ? RG_ALLOW : RG_DENY);
+	}
+	ck_assert(tu_log_has(&env.log, "refuses custom role 'helper'"));
+	ck_assert(tu_log_has(&env.log, "it grants nothing"));
+	free(policies);
+}
+END_TEST
+
 static void custom_setup(void)
 {
 	shipped_setup();
@@ -1151,6 +1194,10 @@ static Suite *products_directory_suite(void)
 	tcase_add_loop_test(tc, test_custom_grants, 0,
 	                    (int)NELEMS(custom_grants));
 	tcase_add_test(tc, test_custom_delete);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("custom_load");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_custom_refused_at_load);
 	suite_add_tcase(s, tc);
 	return s;
 }
