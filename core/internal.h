@@ -240,6 +240,7 @@ struct rg_snap_service {
 	rg_intern custom_ix;
 	char **fact_keys; /* "kind\x1fname\x1fattr" */
 	char **fact_values;
+	uint32_t *fact_next; /* a marker's first fact, a fact's next one */
 	size_t nfacts, capfacts;
 	rg_intern fact_ix;
 	size_t kind_count[RG_FACT_KINDS];

@@ -30,6 +30,7 @@
 #define FACT_SEP      "\x1f"
 #define FACT_KEY_MAX  (3 * RG_ID_MAX + 3)
 #define ARRAY_MIN_CAP 16
+#define FACT_NONE     UINT32_MAX /* the end of a name's list of facts */
 
 /* The attribute keys a directory user carries, in this order. */
 enum user_attr {
@@ -111,6 +112,7 @@ static void service_free(struct rg_snap_service *ss)
 	free(ss->custom);
 	free(ss->fact_keys);
 	free(ss->fact_values);
+	free(ss->fact_next);
 	rg_intern_free(&ss->user_ix);
 	rg_intern_free(&ss->custom_ix);
 	rg_intern_free(&ss->fact_ix);
@@ -401,12 +403,18 @@ static int fact_insert(struct rg_snap_service *ss, const char *key,
 	rc = grow((void **)&ss->fact_keys, ss->nfacts, &ss->capfacts,
 	          sizeof(*ss->fact_keys));
 	if (rc == RG_OK) {
-		/* Values grow with keys: same capacity. */
+		/* Values and node links grow with keys: same capacity. */
 		char **nv =
 		    realloc(ss->fact_values, ss->capfacts * sizeof(*nv));
+		uint32_t *nn;
+
 		if (!nv)
 			return RG_ENOMEM;
 		ss->fact_values = nv;
+		nn = realloc(ss->fact_next, ss->capfacts * sizeof(*nn));
+		if (!nn)
+			return RG_ENOMEM;
+		ss->fact_next = nn;
 	}
 	if (rc != RG_OK)
 		return rc;
@@ -420,6 +428,7 @@ static int fact_insert(struct rg_snap_service *ss, const char *key,
 	}
 	ss->fact_keys[ss->nfacts] = kc;
 	ss->fact_values[ss->nfacts] = vc;
+	ss->fact_next[ss->nfacts] = FACT_NONE;
 	ss->nfacts++;
 	return RG_OK;
 }
@@ -431,6 +440,7 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 	struct rg_snap_service *ss = find_service(snap, service);
 	char key[FACT_KEY_MAX], marker[FACT_KEY_MAX];
 	int k = fact_kind(kind);
+	long m;
 	int rc;
 
 	if (!ss)
@@ -441,14 +451,22 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 		return RG_EINVAL;
 	if (rg_intern_get(&ss->fact_ix, key) >= 0)
 		return RG_EEXIST;
-	/* A marker "kind\x1fname\x1f" per name keeps the count exact. */
-	if (rg_intern_get(&ss->fact_ix, marker) < 0) {
+	/* A marker "kind\x1fname\x1f" per name keeps the count exact, and
+	 * heads the list of the name's facts (rg_fact_node()). */
+	m = rg_intern_get(&ss->fact_ix, marker);
+	if (m < 0) {
 		rc = fact_insert(ss, marker, "");
 		if (rc != RG_OK)
 			return rc;
+		m = (long)ss->nfacts - 1;
 		ss->kind_count[k]++;
 	}
-	return fact_insert(ss, key, value);
+	rc = fact_insert(ss, key, value);
+	if (rc != RG_OK)
+		return rc;
+	ss->fact_next[ss->nfacts - 1] = ss->fact_next[m];
+	ss->fact_next[m] = (uint32_t)(ss->nfacts - 1);
+	return RG_OK;
 }
 
 /* ---- sealing ------------------------------------------------------------ */
@@ -656,6 +674,37 @@ const char *rg_fact(const rg_plugin_request *req, const char *kind,
 		return NULL;
 	i = rg_intern_get(&ss->fact_ix, key);
 	return i < 0 ? NULL : ss->fact_values[i];
+}
+
+long rg_fact_node(const rg_plugin_request *req, const char *kind,
+                  const char *name)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	char marker[FACT_KEY_MAX];
+
+	if (!ss || !kind || !name ||
+	    !fact_key(marker, sizeof(marker), kind, name, ""))
+		return -1;
+	return rg_intern_get(&ss->fact_ix, marker);
+}
+
+const char *rg_fact_node_get(const rg_plugin_request *req, long node,
+                             const char *attr)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	uint32_t f;
+
+	if (!ss || node < 0 || (size_t)node >= ss->nfacts || !attr || !*attr)
+		return NULL;
+	/* A name has a handful of facts: compare each one's attribute, the
+	 * key's last part. */
+	for (f = ss->fact_next[node]; f != FACT_NONE; f = ss->fact_next[f]) {
+		const char *a = strrchr(ss->fact_keys[f], FACT_SEP[0]);
+
+		if (a && strcmp(a + 1, attr) == 0)
+			return ss->fact_values[f];
+	}
+	return NULL;
 }
 
 size_t rg_fact_count(const rg_plugin_request *req, const char *kind)

@@ -352,6 +352,17 @@ RG_EXTERN const char *rg_fact(const rg_plugin_request *req, const char *kind,
 RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req, const char *kind);
 
 /*
+ * Several attributes of one (kind, name) with one lookup: rg_fact_node()
+ * returns a handle for the name (-1 when the directory has no fact of it),
+ * valid during the call; rg_fact_node_get(req, node, attr) then gives what
+ * rg_fact(req, kind, name, attr) would.  Allocation- and lock-free.
+ */
+RG_EXTERN long rg_fact_node(const rg_plugin_request *req, const char *kind,
+                            const char *name);
+RG_EXTERN const char *rg_fact_node_get(const rg_plugin_request *req, long node,
+                                       const char *attr);
+
+/*
  * Every privilege `roles` hold effectively through req->handle's roles
  * (custom roles included), as a set of RG_PRIV_WORDS words in out: bit p is
  * set exactly when rg_effective(req, roles, p, ...) returns 1.  For

@@ -130,13 +130,15 @@ static enum rc_dept_lookup directory_department(const struct rc_org *org,
 	char buf[RG_ID_MAX];
 	const char *name = id_name(buf, id, len);
 	const char *max;
+	long node;
 
 	if (!name)
 		return RC_DEPT_UNKNOWN;
-	out->unit = rg_fact(org->req, FACT_DEPARTMENT, name, FACT_UNIT);
-	max = rg_fact(org->req, FACT_DEPARTMENT, name, FACT_MAX_CHATS);
-	if (!out->unit && !max &&
-	    !rg_fact(org->req, FACT_DEPARTMENT, name, FACT_NAME))
+	/* One lookup for the department, then its facts. */
+	node = rg_fact_node(org->req, FACT_DEPARTMENT, name);
+	out->unit = rg_fact_node_get(org->req, node, FACT_UNIT);
+	max = rg_fact_node_get(org->req, node, FACT_MAX_CHATS);
+	if (!out->unit && !max && !rg_fact_node_get(org->req, node, FACT_NAME))
 		return RC_DEPT_UNKNOWN;
 	out->known = 1;
 	if (max && !rc_parse_count(max, &out->max_chats)) {
