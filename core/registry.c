@@ -25,12 +25,20 @@ static void word_set(uint64_t *w, uint32_t i)
 	w[i / RG_BITSET_WORD_BITS] |= (uint64_t)1 << (i % RG_BITSET_WORD_BITS);
 }
 
-/* The lowest role in sub that set lacks, or -1. */
-static long roleset_first_missing(const rg_roleset *sub, const rg_roleset *set)
+/* The words of a role set that can hold r's declared roles. */
+static size_t declared_words(const rg_registry *r)
+{
+	return (r->nroles + RG_BITSET_WORD_BITS - 1) / RG_BITSET_WORD_BITS;
+}
+
+/* The lowest role in sub that set lacks, or -1; sub holds only declared
+ * roles, in its first nw words. */
+static long first_missing_in(const rg_roleset *sub, const rg_roleset *set,
+                             size_t nw)
 {
 	size_t i;
 
-	for (i = 0; i < RG_ROLE_WORDS; i++) {
+	for (i = 0; i < nw; i++) {
 		uint64_t m = sub->w[i] & ~set->w[i];
 		if (m)
 			return (long)(i * RG_BITSET_WORD_BITS +
@@ -333,25 +341,28 @@ int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 	const rg_registry *r = &h->svc->reg;
 	const struct rg_priv *p;
 	rg_roleset cand;
-	size_t w;
+	/* Prerequisites, requirements and grants name declared roles only
+	 * (custom roles are asked below): a service with 64 roles or fewer
+	 * needs one word of each set, not RG_ROLE_WORDS. */
+	size_t w, nw = declared_words(r);
 
 	out->role = out->blocked = out->missing = -1;
 	if (priv >= r->nprivs)
 		return 0;
 	p = &r->privs[priv];
 	/* Candidates: the subject's roles, of this plugin, that grant priv. */
-	for (w = 0; w < RG_ROLE_WORDS; w++)
+	for (w = 0; w < nw; w++)
 		cand.w[w] = roles->w[w] & h->own.w[w] & p->granted_by.w[w];
-	for (w = 0; w < RG_ROLE_WORDS; w++) {
+	for (w = 0; w < nw; w++) {
 		uint64_t m = cand.w[w];
 		while (m) {
 			uint32_t i = (uint32_t)(w * RG_BITSET_WORD_BITS +
 			                        (size_t)__builtin_ctzll(m));
 			long miss =
-			    roleset_first_missing(&r->roles[i].prereqs, roles);
+			    first_missing_in(&r->roles[i].prereqs, roles, nw);
 			if (miss < 0)
 				miss =
-				    roleset_first_missing(&p->requires, roles);
+				    first_missing_in(&p->requires, roles, nw);
 			if (miss < 0) {
 				out->role = (long)i;
 				out->blocked = out->missing = -1;
@@ -369,7 +380,7 @@ int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 	{
 		long c = rg_snapshot_custom_grant(req, roles, priv);
 		if (c >= 0) {
-			long miss = roleset_first_missing(&p->requires, roles);
+			long miss = first_missing_in(&p->requires, roles, nw);
 			if (miss < 0) {
 				out->role = c;
 				out->blocked = out->missing = -1;
