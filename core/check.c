@@ -54,8 +54,6 @@ static int attrs_valid(const rg_attr *attrs, size_t n)
 static int resolve_user(const struct rg_service *svc, const char *user,
                         struct rg_subject_view *sv, rg_decision *out)
 {
-	long u;
-
 	if (!sv->snap) {
 		rg_decision_deny(
 		    out, RG_ENOUSER,
@@ -64,17 +62,15 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 		    RG_ID_MAX, user);
 		return RG_ENOUSER;
 	}
-	u = sv->ss ? rg_intern_get(&sv->ss->user_ix, user) : -1;
-	if (u < 0) {
+	/* A user's attributes are the directory's, never the request's. */
+	if (!rg_snapshot_user(sv->ss, user, &sv->roles, sv->user_attrs,
+	                      &sv->nattrs)) {
 		rg_decision_deny(out, RG_ENOUSER,
 		                 "unknown user '%.*s' in service '%s'",
 		                 RG_ID_MAX, user, svc->name);
 		return RG_ENOUSER;
 	}
-	/* A user's attributes are the directory's, never the request's. */
-	sv->roles = sv->ss->users[u].roles;
-	sv->attrs = sv->ss->users[u].attrs;
-	sv->nattrs = sv->ss->users[u].nattrs;
+	sv->attrs = sv->user_attrs;
 	return RG_OK;
 }
 

@@ -245,6 +245,7 @@ struct rg_snap_service {
 	rg_intern fact_ix;
 	size_t kind_count[RG_FACT_KINDS];
 	struct rg_table table; /* see table.c */
+	size_t head_words;     /* role words in each sealed user's block */
 };
 
 struct rg_snapshot {
@@ -286,6 +287,11 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
  * attributes into cache too.  Each service is packed all or nothing: on
  * RG_ENOMEM the snapshot stays usable, partly packed. */
 int rg_snapshot_seal(struct rg_snapshot *snap);
+
+/* A user's roles and attributes (values snapshot-owned; attrs has room
+ * for RG_USER_ATTR_MAX): 1, or 0 when ss has no such user. */
+int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
+                     rg_roleset *roles, rg_attr *attrs, size_t *nattrs);
 
 /* ---- table.c: the decision table of a snapshot -------------------------- */
 
@@ -443,6 +449,7 @@ struct rg_subject_view {
 	rg_roleset roles;
 	const rg_attr *attrs; /* the user's (directory) or the request's */
 	size_t nattrs;
+	rg_attr user_attrs[RG_USER_ATTR_MAX]; /* a directory user's */
 };
 
 /* Resolves the subject (acquiring the snapshot); on failure fills out with

@@ -471,18 +471,63 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 
 /* ---- sealing ------------------------------------------------------------ */
 
-/* One block holding a copy of u's id and attribute values. */
-static char *pack_user(const struct rg_snap_user *u)
+/*
+ * A sealed user's block: what a check reads of the user, then its id (the
+ * user index's key) and attribute values, one allocation:
+ *
+ *   roles     head_words words: the role set's words that can be set
+ *   meta      HEAD_META bytes: the attribute count, then each attribute's
+ *             enum user_attr, in the order its value follows the id
+ *   id\0 value\0 value\0 ...
+ *
+ * A check by user id finds the id through the index and reads the rest
+ * around it: the user's record (216 bytes elsewhere) is not touched, which
+ * at 50,000 users saves cache misses on every check the stack decides.
+ */
+#define HEAD_META 16 /* count + RG_USER_ATTR_MAX keys, rounded to 8 */
+
+static size_t head_bytes(size_t head_words)
 {
-	size_t len = strlen(u->id) + 1, a;
+	return head_words * sizeof(uint64_t) + HEAD_META;
+}
+
+static unsigned char attr_index(const char *key)
+{
+	unsigned char k;
+
+	/* Keys are user_attr_keys' own pointers (user_attr_set()). */
+	for (k = 0; k < UA_COUNT; k++)
+		if (key == user_attr_keys[k])
+			break;
+	return k;
+}
+
+static char *pack_user(const struct rg_snap_user *u, size_t head_words)
+{
+	size_t head = head_bytes(head_words), a;
+	size_t len = head + strlen(u->id) + 1;
+	unsigned char *meta;
 	char *block, *p;
 
 	for (a = 0; a < u->nattrs; a++)
 		len += strlen(u->attrs[a].value) + 1;
+	/* malloc aligns for uint64_t: the role words start the block. */
 	block = malloc(len);
 	if (!block)
 		return NULL;
-	p = block;
+	memcpy(block, u->roles.w, head_words * sizeof(uint64_t));
+	meta = (unsigned char *)block + head_words * sizeof(uint64_t);
+	memset(meta, 0, HEAD_META);
+	meta[0] = (unsigned char)u->nattrs;
+	for (a = 0; a < u->nattrs; a++) {
+		meta[1 + a] = attr_index(u->attrs[a].key);
+		if (meta[1 + a] == UA_COUNT) {
+			/* Cannot happen; unsealed is slower, never wrong. */
+			free(block);
+			return NULL;
+		}
+	}
+	p = block + head;
 	memcpy(p, u->id, strlen(u->id) + 1);
 	p += strlen(u->id) + 1;
 	for (a = 0; a < u->nattrs; a++) {
@@ -494,9 +539,9 @@ static char *pack_user(const struct rg_snap_user *u)
 }
 
 /* Points u at its block (allocates nothing) and frees the loose strings. */
-static void adopt_block(struct rg_snap_user *u, char *block)
+static void adopt_block(struct rg_snap_user *u, char *block, size_t head)
 {
-	char *p = block;
+	char *p = block + head;
 	size_t a;
 
 	free(u->id);
@@ -510,8 +555,47 @@ static void adopt_block(struct rg_snap_user *u, char *block)
 	u->block = block;
 }
 
+int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
+                     rg_roleset *roles, rg_attr *attrs, size_t *nattrs)
+{
+	const struct rg_intern_slot *slot;
+	const unsigned char *meta;
+	const char *p;
+	size_t a;
+
+	slot = ss ? rg_intern_slot_get(&ss->user_ix, user) : NULL;
+	if (!slot)
+		return 0;
+	if (!ss->head_words) {
+		/* Not sealed (out of memory then): the record. */
+		const struct rg_snap_user *u = &ss->users[slot->val];
+
+		*roles = u->roles;
+		memcpy(attrs, u->attrs, u->nattrs * sizeof(*attrs));
+		*nattrs = u->nattrs;
+		return 1;
+	}
+	meta = (const unsigned char *)slot->key - HEAD_META;
+	memset(roles, 0, sizeof(*roles));
+	memcpy(roles->w, meta - ss->head_words * sizeof(uint64_t),
+	       ss->head_words * sizeof(uint64_t));
+	*nattrs = meta[0];
+	p = slot->key + strlen(slot->key) + 1;
+	for (a = 0; a < *nattrs; a++) {
+		attrs[a].key = user_attr_keys[meta[1 + a]];
+		attrs[a].value = p;
+		p += strlen(p) + 1;
+	}
+	return 1;
+}
+
 static int seal_service(struct rg_snap_service *ss)
 {
+	/* Declared roles, then the custom ones (snapshot indexes). */
+	size_t words =
+	    (ss->svc->reg.nroles + ss->ncustom + RG_BITSET_WORD_BITS - 1) /
+	    RG_BITSET_WORD_BITS;
+	size_t head = head_bytes(words ? words : 1);
 	char **blocks;
 	rg_intern ix;
 	size_t i;
@@ -526,10 +610,10 @@ static int seal_service(struct rg_snap_service *ss)
 	/* First everything that may fail, on the side. */
 	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
 		if (ss->users[i].block ||
-		    !(blocks[i] = pack_user(&ss->users[i])))
+		    !(blocks[i] = pack_user(&ss->users[i], words ? words : 1)))
 			rc = ss->users[i].block ? RG_EINVAL : RG_ENOMEM;
 	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
-		rc = rg_intern_put(&ix, blocks[i], (uint32_t)i);
+		rc = rg_intern_put(&ix, blocks[i] + head, (uint32_t)i);
 	if (rc != RG_OK) {
 		for (i = 0; i < ss->nusers; i++)
 			free(blocks[i]);
@@ -539,9 +623,10 @@ static int seal_service(struct rg_snap_service *ss)
 	}
 	/* Then the switch, which cannot fail. */
 	for (i = 0; i < ss->nusers; i++)
-		adopt_block(&ss->users[i], blocks[i]);
+		adopt_block(&ss->users[i], blocks[i], head);
 	rg_intern_free(&ss->user_ix);
 	ss->user_ix = ix;
+	ss->head_words = words ? words : 1;
 	free(blocks);
 	/* Last the decision table, on the finished users.  Without memory
 	 * for it every check is decided the slow way: still right. */
@@ -722,15 +807,13 @@ void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h)
 {
 	const struct rg_intern_slot *slot =
 	    rg_intern_slot_peek(&ss->user_ix, h);
-	const struct rg_snap_user *u;
 
-	if (!slot || slot->val >= ss->nusers)
+	if (!slot)
 		return;
-	u = &ss->users[slot->val];
+	/* The block: roles and attribute keys before the id, values after. */
+	if (ss->head_words)
+		__builtin_prefetch(slot->key - head_bytes(ss->head_words));
 	__builtin_prefetch(slot->key);
-	__builtin_prefetch(&u->roles);
-	__builtin_prefetch(&u->attrs[0]);
-	__builtin_prefetch(&u->attrs[RG_USER_ATTR_MAX - 1]);
 }
 
 const char *rg_request_role_id(const rg_plugin_request *req, long role)
