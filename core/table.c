@@ -300,7 +300,14 @@ int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
 	if (!ss || !ss->table.tabled)
 		return 0;
 	t = &ss->table;
-	for (i = (size_t)h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+	i = (size_t)h & (t->cap - 1);
+	/* The user's slot is the one line a check may wait for: ask for it,
+	 * and look the action up (cached) while it comes. */
+	__builtin_prefetch(slot_at(t, i));
+	priv = rg_intern_get(&ss->svc->reg.priv_ix, action);
+	if (priv < 0)
+		return 0;
+	for (;; i = (i + 1) & (t->cap - 1)) {
 		const char *id;
 
 		slot = slot_at(t, i);
@@ -310,9 +317,6 @@ int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
 		if (strcmp(id, user) == 0)
 			break;
 	}
-	priv = rg_intern_get(&ss->svc->reg.priv_ix, action);
-	if (priv < 0)
-		return 0;
 	words = (const uint64_t *)(const void *)slot;
 	*result = (words[(size_t)priv / RG_BITSET_WORD_BITS] >>
 	           ((size_t)priv % RG_BITSET_WORD_BITS)) &
