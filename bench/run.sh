@@ -13,7 +13,7 @@
 #
 # Environment (all optional): BENCH_SIZES (500,5000,50000), BENCH_CHECKS
 # (checks per thread and run, 1000000), BENCH_REPEATS (runs of each
-# in-process measurement, the fastest reported: 3), BENCH_BATCH (requests
+# in-process measurement, the fastest reported: 5), BENCH_BATCH (requests
 # per rg_check_batch() call in the batched runs: 64), BENCH_CASBIN_CHECKS
 # (4000), BENCH_CEDAR_CHECKS (10000), BENCH_HTTP_SECONDS (10), BENCH_SKIP
 # (words among peers http reload: parts to leave out), BENCH_SUBJECTS
@@ -29,7 +29,7 @@ bench=$builddir/bench
 work=$bench/work
 sizes=${BENCH_SIZES:-500,5000,50000}
 checks=${BENCH_CHECKS:-1000000}
-repeats=${BENCH_REPEATS:-3}
+repeats=${BENCH_REPEATS:-5}
 batch=${BENCH_BATCH:-64}
 casbin_checks=${BENCH_CASBIN_CHECKS:-4000}
 cedar_checks=${BENCH_CEDAR_CHECKS:-10000}
