@@ -230,6 +230,13 @@ struct rg_table {
 	int huge;             /* slots were allocated for huge pages */
 };
 
+/* Bump allocation of a snapshot's loose strings (snapshot.c). */
+struct rg_arena_chunk;
+struct rg_arena {
+	struct rg_arena_chunk *head;
+};
+void rg_arena_free(struct rg_arena *a);
+
 struct rg_snap_service {
 	const struct rg_service *svc;
 	struct rg_snap_user *users;
@@ -244,8 +251,9 @@ struct rg_snap_service {
 	size_t nfacts, capfacts;
 	rg_intern fact_ix;
 	size_t kind_count[RG_FACT_KINDS];
-	struct rg_table table; /* see table.c */
-	size_t head_words;     /* role words in each sealed user's block */
+	struct rg_table table;   /* see table.c */
+	size_t head_words;       /* role words in each sealed user's block */
+	struct rg_arena strings; /* users' loose strings until sealed */
 };
 
 struct rg_snapshot {
