@@ -1086,23 +1086,29 @@ static const struct depth_case {
      RG_DENY, "user.edit-roles", NULL},
 };
 
-START_TEST(test_depth)
+/* Checks case i of a depth table on ctx: result, reason, granting role. */
+static void run_depth_case(const rg_context *ctx, const struct depth_case *c,
+                           int i)
 {
-	const struct depth_case *c = &depth_cases[_i];
 	rg_decision d;
 
-	ck_assert_int_eq(check_attrs(shipped.ctx, c->service, c->subject,
-	                             c->action, c->attrs, &d),
-	                 RG_OK);
-	ck_assert_msg(d.result == c->want, "case %d %s %s [%s]: got %s (%s)",
-	              _i, c->subject, c->action, c->attrs ? c->attrs : "",
+	ck_assert_int_eq(
+	    check_attrs(ctx, c->service, c->subject, c->action, c->attrs, &d),
+	    RG_OK);
+	ck_assert_msg(d.result == c->want, "case %d %s %s [%s]: got %s (%s)", i,
+	              c->subject, c->action, c->attrs ? c->attrs : "",
 	              rg_result_name(d.result), d.reason);
 	if (c->reason)
 		ck_assert_msg(strstr(d.reason, c->reason),
-		              "case %d: reason '%s' lacks '%s'", _i, d.reason,
+		              "case %d: reason '%s' lacks '%s'", i, d.reason,
 		              c->reason);
 	if (c->role)
 		ck_assert_str_eq(d.role, c->role);
+}
+
+START_TEST(test_depth)
+{
+	run_depth_case(shipped.ctx, &depth_cases[_i], _i);
 }
 END_TEST
 
@@ -1249,22 +1255,8 @@ static const struct depth_case custom_cases[] = {
 
 START_TEST(test_custom_depth)
 {
-	const struct depth_case *c = &custom_cases[_i];
-	rg_decision d;
-
 	open_depth_policy();
-	ck_assert_int_eq(check_attrs(priv.ctx, c->service, c->subject,
-	                             c->action, c->attrs, &d),
-	                 RG_OK);
-	ck_assert_msg(d.result == c->want, "case %d %s %s [%s]: got %s (%s)",
-	              _i, c->subject, c->action, c->attrs ? c->attrs : "",
-	              rg_result_name(d.result), d.reason);
-	if (c->reason)
-		ck_assert_msg(strstr(d.reason, c->reason),
-		              "case %d: reason '%s' lacks '%s'", _i, d.reason,
-		              c->reason);
-	if (c->role)
-		ck_assert_str_eq(d.role, c->role);
+	run_depth_case(priv.ctx, &custom_cases[_i], _i);
 }
 END_TEST
 
