@@ -411,43 +411,30 @@ START_TEST(test_rbac_decision)
 }
 END_TEST
 
-START_TEST(test_rbac_unknown_role)
+/*
+ * Unknown ids deny with their own status: a role (viewer alone would be
+ * allowed, the unknown role still denies), an action, a service.
+ */
+static const struct {
+	const char *service, *roles, *action;
+	int status;
+} unknown_cases[] = {
+    {"helpdesk", "viewer,janitor", "ticket.view", RG_ENOROLE},
+    {"helpdesk", "admin,viewer", "ticket.burn", RG_ENOACTION},
+    {"sales", "viewer", "ticket.view", RG_ENOSERVICE},
+};
+
+START_TEST(test_rbac_unknown)
 {
 	rg_context *ctx = open_example();
 	rg_decision d;
 
-	/* viewer alone would be allowed: the unknown role still denies. */
-	ck_assert_int_eq(
-	    check(ctx, "helpdesk", "viewer,janitor", "ticket.view", &d),
-	    RG_ENOROLE);
+	ck_assert_int_eq(check(ctx, unknown_cases[_i].service,
+	                       unknown_cases[_i].roles,
+	                       unknown_cases[_i].action, &d),
+	                 unknown_cases[_i].status);
 	ck_assert_int_eq(d.result, RG_DENY);
-	ck_assert_int_eq(d.status, RG_ENOROLE);
-	rg_close(ctx);
-}
-END_TEST
-
-START_TEST(test_rbac_unknown_action)
-{
-	rg_context *ctx = open_example();
-	rg_decision d;
-
-	ck_assert_int_eq(
-	    check(ctx, "helpdesk", "admin,viewer", "ticket.burn", &d),
-	    RG_ENOACTION);
-	ck_assert_int_eq(d.result, RG_DENY);
-	ck_assert_int_eq(d.status, RG_ENOACTION);
-	rg_close(ctx);
-}
-END_TEST
-
-START_TEST(test_rbac_unknown_service)
-{
-	rg_context *ctx = open_example();
-	rg_decision d;
-
-	ck_assert_int_eq(check(ctx, "sales", "viewer", "ticket.view", &d),
-	                 RG_ENOSERVICE);
-	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_int_eq(d.status, unknown_cases[_i].status);
 	rg_close(ctx);
 }
 END_TEST
@@ -939,9 +926,9 @@ static Suite *plugins_suite(void)
 	tc = tcase_create("rbac");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_rbac_decision, 0, NELEMS(rbac_cases));
-	tcase_add_test(tc, test_rbac_unknown_role);
-	tcase_add_test(tc, test_rbac_unknown_action);
-	tcase_add_test(tc, test_rbac_unknown_service);
+	tcase_add_loop_test(
+	    tc, test_rbac_unknown, 0,
+	    (int)(sizeof(unknown_cases) / sizeof(unknown_cases[0])));
 	tcase_add_test(tc, test_rbac_registry);
 	tcase_add_test(tc, test_rbac_validate);
 	tcase_add_test(tc, test_rbac_empty_subject);
