@@ -219,21 +219,17 @@ static int table_check(const rg_context *ctx, const struct rg_service *svc,
                        const rg_request *req, unsigned flags, rg_decision *out)
 {
 	const struct rg_snapshot *snap;
+	const struct rg_snap_service *ss;
 	rg_result res;
 	unsigned slot;
 	int hit;
 
-	const struct rg_snap_service *ss;
-
-	/* The cheap conditions first: no snapshot is taken for the rest. */
-	if ((flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) !=
-	        RG_CHECK_NO_REASON ||
-	    req->nattrs || !req->subject.user || !ctx->dir)
+	/* The request first: no snapshot is taken for the rest. */
+	if (!ctx->dir || !rg_table_wants(req, flags))
 		return 0;
 	snap = rg_snapshot_acquire(ctx, &slot);
 	ss = rg_snapshot_service(snap, svc);
-	hit = rg_table_usable(ss, req, flags) &&
-	      rg_table_check(ss, req->subject.user, req->action, &res);
+	hit = rg_table_check(ss, req->subject.user, req->action, &res);
 	rg_snapshot_release(ctx, slot);
 	if (hit) {
 		out->result = res;

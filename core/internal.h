@@ -314,6 +314,9 @@ int rg_table_check(const struct rg_snap_service *ss, const char *user,
 /* Starts loading the memory a check of user reads (id, roles, attributes)
  * once its index slot is in the cache (rg_check_batch()). */
 void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h);
+/* 1 when a check of req with flags is one a table answers (a directory
+ * user, no request attributes, no reason, no trace). */
+int rg_table_wants(const rg_request *req, unsigned flags);
 /* 1 when the table of ss may answer req (asked with flags). */
 int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
                     unsigned flags);

@@ -272,13 +272,17 @@ void rg_table_free(struct rg_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int rg_table_wants(const rg_request *req, unsigned flags)
+{
+	return (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	           RG_CHECK_NO_REASON &&
+	       !req->nattrs && req->subject.user;
+}
+
 int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
                     unsigned flags)
 {
-	return ss && ss->table.tabled &&
-	       (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
-	           RG_CHECK_NO_REASON &&
-	       !req->nattrs && req->subject.user;
+	return ss && ss->table.tabled && rg_table_wants(req, flags);
 }
 
 void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h)
