@@ -66,11 +66,12 @@ static int decide(const rg_context *ctx, const rg_request *req, unsigned flags,
 {
 	int st;
 
-	/* A debug log wants rg_check()'s line for each decision. */
-	if (a->ss && a->tabled && ctx->log_level < RG_LOG_DEBUG &&
+	if (a->ss && a->tabled &&
 	    rg_table_check_hashed(a->ss, req->subject.user, a->h, req->action,
-	                          res))
+	                          res)) {
+		rg_table_log(ctx, req, *res); /* as rg_check() logs it */
 		return RG_OK;
+	}
 	st = rg_check(ctx, req, flags, d);
 	*res = st == RG_OK && d->result == RG_ALLOW ? RG_ALLOW : RG_DENY;
 	return st;

@@ -209,6 +209,15 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
 	return out->status;
 }
 
+void rg_table_log(const rg_context *ctx, const rg_request *req,
+                  rg_result result)
+{
+	if (ctx->log_level >= RG_LOG_DEBUG)
+		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (decision table)",
+		       req->service, req->subject.user, req->action,
+		       rg_result_name(result));
+}
+
 /*
  * The decision table (table.c): a directory user, no request attribute,
  * no reason and no trace wanted.  1 when it decided; 0 leaves the request
@@ -262,11 +271,7 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 		return RG_ENOSERVICE;
 	}
 	if (table_check(ctx, svc, req, flags, out)) {
-		if (ctx->log_level >= RG_LOG_DEBUG)
-			rg_log(ctx, RG_LOG_DEBUG,
-			       "%s %s %s: %s (decision table)", req->service,
-			       req->subject.user, req->action,
-			       rg_result_name(out->result));
+		rg_table_log(ctx, req, out->result);
 		return RG_OK;
 	}
 	rc = rg_subject_resolve(ctx, svc, &req->subject, &sv, out);

@@ -314,6 +314,9 @@ int rg_table_check(const struct rg_snap_service *ss, const char *user,
 /* Starts loading the memory a check of user reads (id, roles, attributes)
  * once its index slot is in the cache (rg_check_batch()). */
 void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h);
+/* The debug log line of a decision the table made (check.c). */
+void rg_table_log(const rg_context *ctx, const rg_request *req,
+                  rg_result result);
 /* 1 when a check of req with flags is one a table answers (a directory
  * user, no request attributes, no reason, no trace). */
 int rg_table_wants(const rg_request *req, unsigned flags);

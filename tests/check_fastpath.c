@@ -617,8 +617,7 @@ START_TEST(test_batch)
 	struct rng r = {SEED};
 	size_t i, f;
 
-	/* At debug level every decision is rg_check()'s (for its log line);
-	 * below it the batch answers from the table itself. */
+	/* At debug level and below it (each table answer logged or not). */
 	open_helpdesk(_i ? "debug" : "warning");
 	fill("helpdesk", &r);
 	for (i = 0; i < BATCH_N; i++) {
