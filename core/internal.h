@@ -227,7 +227,6 @@ struct rg_table {
 	size_t stride;        /* bytes per slot: privilege words, then id */
 	size_t words;         /* privilege words per slot */
 	size_t tabled;        /* users in the table */
-	int huge;             /* slots were allocated for huge pages */
 };
 
 /* Bump allocation of a snapshot's loose strings (snapshot.c). */

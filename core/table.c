@@ -186,7 +186,6 @@ static int table_alloc(struct rg_table *t)
 	if (bytes >= HUGE_BYTES && posix_memalign(&p, HUGE_BYTES, bytes) == 0) {
 		/* Advice only: without huge pages the table still works. */
 		(void)madvise(p, bytes, MADV_HUGEPAGE);
-		t->huge = 1;
 	} else {
 		p = malloc(bytes);
 	}
