@@ -70,8 +70,6 @@ static char *db_path; /* env.dir/state/db/directory.db */
 
 static char *config_text(long busy_ms)
 {
-	const char *pol = tu_getenv("ROLEGATE_POLICIES");
-
 	return tu_strdupf(
 	    "[rolegate]\n"
 	    "directory = %s\n"
@@ -81,12 +79,12 @@ static char *config_text(long busy_ms)
 	    "[service other]\nstack = required rbac policy=" POLICY "\n"
 	    "[service open]\nstack = required permit\n"
 	    "[service rocketchat]\nstack = required rocketchat "
-	    "policy=%s/rocketchat.ini edition=enterprise\n"
+	    "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise\n"
 	    "[service rocketchat-community]\nstack = required rocketchat "
-	    "policy=%s/rocketchat.ini edition=community\n"
+	    "policy=" TU_POLICIES "/rocketchat.ini edition=community\n"
 	    "[service omni24]\nstack = required omni24 "
-	    "policy=%s/omni24.ini\n",
-	    db_path, busy_ms, pol, pol, pol);
+	    "policy=" TU_POLICIES "/omni24.ini\n",
+	    db_path, busy_ms);
 }
 
 /* (Re)opens env.ctx on the configuration with a busy timeout. */

@@ -1162,21 +1162,17 @@ static void priv_teardown(void)
 /* Opens a service on a private policy and the shipped tenant. */
 static void open_depth_policy(void)
 {
-	char *tenant =
-	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "dynamics365-tenant.ini");
 	const rg_service *svc;
 	rg_entry_info e;
 
 	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
-	tu_open(&priv,
-	        "[service " SVC_2021 "]\n"
-	        "stack = required dynamics365 policy=" POLICY " tenant=%s\n",
-	        tenant);
+	tu_open(&priv, "[service " SVC_2021 "]\n"
+	               "stack = required dynamics365 policy=" POLICY
+	               " tenant=" TU_POLICIES "/dynamics365-tenant.ini\n");
 	svc = tu_service(priv.ctx, SVC_2021);
 	ck_assert_int_eq(rg_entry_at(svc, 0, &e), RG_OK);
 	ck_assert_msg(e.status == RG_OK, "private policy: %s%s", e.error,
 	              tu_diag_dump(priv.ctx));
-	free(tenant);
 }
 
 static const struct depth_case custom_cases[] = {
@@ -1565,21 +1561,20 @@ static const char *const custom_privs[ANSWERS_CUSTOM][2] = {
 
 static void answers_open(void)
 {
-	const char *pol = tu_getenv("ROLEGATE_POLICIES");
 	char *db = tu_join(priv.dir, ANSWERS_DB);
 	char *conf;
 	rg_options opts;
 	int rc;
 
-	conf = tu_write(
-	    priv.dir, "rolegate.conf", 0644,
-	    "[service " SVC_2021 "]\n"
-	    "stack = required dynamics365 policy=%s/dynamics365-2021.ini "
-	    "tenant=%s/dynamics365-tenant.ini\n"
-	    "[service " SVC_2019 "]\n"
-	    "stack = required dynamics365 policy=%s/dynamics365-2019.ini "
-	    "tenant=%s/dynamics365-tenant.ini\n",
-	    pol, pol, pol, pol);
+	conf = tu_write(priv.dir, "rolegate.conf", 0644,
+	                "[service " SVC_2021 "]\n"
+	                "stack = required dynamics365 policy=" TU_POLICIES
+	                "/dynamics365-2021.ini tenant=" TU_POLICIES
+	                "/dynamics365-tenant.ini\n"
+	                "[service " SVC_2019 "]\n"
+	                "stack = required dynamics365 policy=" TU_POLICIES
+	                "/dynamics365-2019.ini tenant=" TU_POLICIES
+	                "/dynamics365-tenant.ini\n");
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = conf;
 	opts.plugin_dir = priv.plugin_dir;

@@ -362,15 +362,13 @@ END_TEST
 /* Opens one service "helpdesk" of one rbac entry, logging at level. */
 static void open_helpdesk(const char *level)
 {
-	char *policy =
-	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
+	const char *policy = TU_POLICIES "/example-rbac.ini";
 
 	tu_add_plugins(&env, "rbac", NULL);
 	free(tu_write(env.dir, "rolegate.conf", 0644,
 	              "[rolegate]\ndirectory = %s\nlog_level = %s\n"
 	              "[service helpdesk]\nstack = required rbac policy=%s\n",
 	              dbpath, level, policy));
-	free(policy);
 	open_written();
 }
 
@@ -527,8 +525,7 @@ static void stack_lines(char *buf, size_t len, struct rng *r,
 START_TEST(test_stacks)
 {
 	struct rng r = {SEED};
-	char *policy =
-	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
+	const char *policy = TU_POLICIES "/example-rbac.ini";
 	char *text = NULL, line[4 * ERRLEN], name[ID_LEN];
 	size_t len = 0, i;
 	FILE *f = open_memstream(&text, &len);
@@ -547,7 +544,6 @@ START_TEST(test_stacks)
 	fclose(f);
 	free(tu_write(env.dir, "rolegate.conf", 0644, "%s", text));
 	free(text);
-	free(policy);
 	open_written();
 	for (i = 0; i < STACKS; i++) {
 		snprintf(name, sizeof(name), "s%zu", i);
@@ -565,8 +561,7 @@ START_TEST(test_not_tabled)
 {
 	static const char *const services[] = {"jump", "error", "nodirectory"};
 	struct rng r = {SEED};
-	char *policy =
-	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "example-rbac.ini");
+	const char *policy = TU_POLICIES "/example-rbac.ini";
 	size_t i;
 
 	tu_add_plugins(&env, "rbac", "fixed", NULL);
@@ -582,7 +577,6 @@ START_TEST(test_not_tabled)
 	              "[service nodirectory]\n"
 	              "stack = required rbac policy=%s\n",
 	              dbpath, policy, policy, policy));
-	free(policy);
 	open_written();
 	for (i = 0; i < 2; i++) {
 		fill(services[i], &r);

@@ -1009,8 +1009,6 @@ START_TEST(test_custom_refused_at_load)
 	    END,
 	};
 	static const char *const editions[] = {"enterprise", "community"};
-	char *policies =
-	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "rocketchat.ini");
 	size_t i;
 
 	env_setup();
@@ -1018,8 +1016,9 @@ START_TEST(test_custom_refused_at_load)
 		char *conf =
 		    tu_write(env.dir, "rolegate.conf", 0644,
 		             "[service rc]\nstack = required rocketchat "
-		             "policy=%s edition=%s\n",
-		             policies, editions[i]);
+		             "policy=" TU_POLICIES "/rocketchat.ini "
+		             "edition=%s\n",
+		             editions[i]);
 		rg_decision d;
 
 		tu_close(&env);
@@ -1035,7 +1034,6 @@ START_TEST(test_custom_refused_at_load)
 	}
 	ck_assert(tu_log_has(&env.log, "refuses custom role 'helper'"));
 	ck_assert(tu_log_has(&env.log, "it grants nothing"));
-	free(policies);
 }
 END_TEST
 

@@ -802,24 +802,18 @@ static const char nounits_tenant[] = "[tenant]\n"
                                      "[department support]\n"
                                      "max_chats = 2\n";
 
-/* The shipped policy, by absolute path, with a tenant of our own. */
+/* The shipped policy, outside the config's directory, with a tenant of our
+ * own beside the config. */
 static void open_nounits(void)
 {
-	char *policy =
-	    tu_join(tu_getenv("ROLEGATE_POLICIES"), "rocketchat.ini");
-	char *ent, *com;
-
 	free(tu_write(priv.dir, "nounits.ini", 0644, "%s", nounits_tenant));
-	ent = tu_strdupf("policy=%s edition=enterprise tenant=nounits.ini",
-	                 policy);
-	com = tu_strdupf("policy=%s edition=community", policy);
-	open_services(ent, com);
+	open_services("policy=" TU_POLICIES "/rocketchat.ini "
+	              "edition=enterprise tenant=nounits.ini",
+	              "policy=" TU_POLICIES
+	              "/rocketchat.ini edition=community");
 	ck_assert_msg(entry_status("rc") == RG_OK &&
 	                  entry_status("rc-community") == RG_OK,
 	              "entries failed:%s", tu_diag_dump(priv.ctx));
-	free(ent);
-	free(com);
-	free(policy);
 }
 
 /* clang-format off */

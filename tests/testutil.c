@@ -293,11 +293,12 @@ __attribute__((constructor)) static void tu_init(void)
 
 void tu_env_setup(struct tu_env *env)
 {
-	char *templ;
+	char *templ, *link;
 
 	/* Fail before creating anything when run outside make check. */
 	tu_getenv("ROLEGATE_TEST_PLUGINS");
 	tu_getenv("ROLEGATE_TEST_TESTPLUGINS");
+	tu_getenv("ROLEGATE_POLICIES");
 	memset(env, 0, sizeof(*env));
 	tu_log_init(&env->log);
 	templ = tu_strdupf("%s/rolegate-test.%ld.XXXXXX", tu_tmpdir(),
@@ -307,6 +308,10 @@ void tu_env_setup(struct tu_env *env)
 	ck_assert_int_eq(chmod(templ, TU_SAFE_MODE), 0);
 	env->plugin_dir = tu_mkdir(env->dir, "plugins", TU_SAFE_MODE);
 	env->config = tu_join(env->dir, "rolegate.conf");
+	link = tu_join(env->dir, TU_POLICIES);
+	ck_assert_msg(symlink(tu_getenv("ROLEGATE_POLICIES"), link) == 0,
+	              "symlink %s: %s", link, strerror(errno));
+	free(link);
 }
 
 void tu_close(struct tu_env *env)

@@ -90,7 +90,15 @@ int tu_log_has(struct tu_log *log, const char *needle);
 
 /* ---- Contexts ---------------------------------------------------------- */
 
-/* Creates the private directory and its empty plugin directory. */
+/*
+ * The shipped policies, relative to env->dir (a link made by tu_env_setup).
+ * Config lines name them through it: a line holds at most 198 characters,
+ * and an absolute path in the build tree can be longer than a line allows.
+ */
+#define TU_POLICIES "policies"
+
+/* Creates the private directory, its empty plugin directory and the link
+ * TU_POLICIES to the shipped policies. */
 void tu_env_setup(struct tu_env *env);
 /* Closes the context and removes the private directory. */
 void tu_env_teardown(struct tu_env *env);
