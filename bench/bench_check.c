@@ -108,6 +108,7 @@ struct opts {
 	const char *users;
 	const char *requests;
 	const char *service;
+	unsigned kinds; /* bits (1 << enum kind) of the requests kept; 0: all */
 	const char *tag;
 	unsigned long checks;
 	int threads;
@@ -364,9 +365,27 @@ static void request_fill(struct breq *r, char **f, const struct users *us,
 	}
 }
 
-/* Loads the mix, keeping only service's requests when service is set. */
+/* The bits of a comma-separated list of kinds ("rbac,prereq"). */
+static unsigned kinds_parse(const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	unsigned bits = 0;
+
+	if (!copy)
+		die("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		bits |= 1u << kind_parse(tok, "-K");
+	free(copy);
+	return bits;
+}
+
+/*
+ * Loads the mix, keeping only service's requests when service is set and
+ * only those of the kinds in the bits kinds when kinds is not 0.
+ */
 static void mix_load(struct mix *m, const char *path, const char *service,
-                     const struct users *us)
+                     unsigned kinds, const struct users *us)
 {
 	size_t i, len, cap = 0;
 	char *cur, *line;
@@ -383,6 +402,8 @@ static void mix_load(struct mix *m, const char *path, const char *service,
 			    FIELD_COUNT_REQ);
 		if (service && strcmp(f[0], service) != 0)
 			continue;
+		if (kinds && !(kinds & 1u << kind_parse(f[5], path)))
+			continue;
 		if (m->n == cap) {
 			cap = cap ? cap * 2 : 4096;
 			m->v = realloc(m->v, cap * sizeof(*m->v));
@@ -392,8 +413,8 @@ static void mix_load(struct mix *m, const char *path, const char *service,
 		request_fill(&m->v[m->n++], f, us, path);
 	}
 	if (m->n == 0)
-		die("%s: no requests%s%s", path, service ? " for " : "",
-		    service ? service : "");
+		die("%s: no requests%s%s%s", path, service ? " for " : "",
+		    service ? service : "", kinds ? " of those kinds" : "");
 	/* Only now: the array moved while it grew. */
 	for (i = 0; i < m->n; i++)
 		m->v[i].req.attrs = m->v[i].req.nattrs ? m->v[i].attrs : NULL;
@@ -804,7 +825,7 @@ static int cmd_run(const struct opts *o)
 	ctx = open_ctx(o, o->config, 0);
 	if (o->directory && !rg_directory_available(ctx))
 		die("%s: the directory is not available", o->directory);
-	mix_load(&m, o->requests, o->service, o->users ? &us : NULL);
+	mix_load(&m, o->requests, o->service, o->kinds, o->users ? &us : NULL);
 	result(o, "subjects", "%s", o->users ? "adhoc" : "directory");
 	verify(o, ctx, &m);
 	overhead = timer_overhead();
@@ -944,7 +965,7 @@ static int cmd_reload(const struct opts *o)
 	if (!o->swap_config)
 		die("reload needs -w SWAPCONFIG");
 	subjects_init(o, &us);
-	mix_load(&m, o->requests, NULL, o->users ? &us : NULL);
+	mix_load(&m, o->requests, NULL, 0, o->users ? &us : NULL);
 	memset(&r, 0, sizeof(r));
 	r.m = &m;
 	r.samples = calloc(RELOAD_SAMPLES, sizeof(*r.samples));
@@ -1013,8 +1034,10 @@ static void usage(void)
 	      "PLUGINDIR\n"
 	      "         [-d DB | -u USERS] [-r REQUESTS] [-n CHECKS] "
 	      "[-t THREADS] [-R REPEATS] [-b BATCH]\n"
-	      "         [-s SERVICE] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] "
-	      "[FILE...]\n",
+	      "         [-s SERVICE] [-K KIND[,KIND...]] [-w SWAPCONFIG] "
+	      "[-k SWAPS] [-T TAG] [FILE...]\n"
+	      "KIND is rbac, prereq or scope (the requests file's last "
+	      "column).\n",
 	      stderr);
 	exit(2);
 }
@@ -1033,7 +1056,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	o->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:k:R:T:b:")) != -1) {
+	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -1061,6 +1084,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 's':
 			o->service = optarg;
+			break;
+		case 'K':
+			o->kinds = kinds_parse(optarg);
 			break;
 		case 'R':
 			o->repeats = atoi(optarg);

@@ -177,6 +177,22 @@ class Report:
                      "{:,}".format(self.n), "")
             self.out(*table(["service", "checks/s", "p50 ns", "p99 ns",
                              "requests in its mix"], rows))
+        rows = []
+        for kind, what in (("unscoped", "no scope attribute (rbac, "
+                            "prerequisites): the decision table"),
+                           ("scoped", "a business unit, department, owner "
+                            "or chat count: the plugins")):
+            t = "c.%d.%s" % (self.n, kind)
+            if t + ".t1.checks_per_s" in r:
+                rows.append([what, r.get(t + ".requests", "-"),
+                             fmt(num(r, t + ".t1.checks_per_s")),
+                             fmt(num(r, t + ".t1.p50_ns")),
+                             fmt(num(r, t + ".b1.checks_per_s"))])
+        if rows:
+            self.out("", "By kind of request, %s agents, 1 thread (each "
+                     "kind alone):" % "{:,}".format(self.n), "")
+            self.out(*table(["requests", "in the mix", "checks/s",
+                             "p50 ns", "batches checks/s"], rows))
         for key, how in (("t1", "one rg_check() a request"),
                          ("b1", "rg_check_batch()")):
             big = num(r, "c.%d.%s.checks_per_s" % (self.n, key))

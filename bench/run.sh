@@ -173,6 +173,16 @@ for s in dynamics365 rocketchat omni24; do
 		-r "$work/tenant-$largest/requests.tsv" -n "$checks" \
 		-t 1 -s "$s" -T "c.$largest.$s"
 done
+# Where the time goes: the requests without a scope attribute (answered
+# from the decision table) and the scoped ones, each alone.
+echo "   by kind of request, $largest agents, 1 thread:"
+for k in unscoped:rbac,prereq scoped:scope; do
+	# shellcheck disable=SC2046
+	run "$check" run -p "$plugins" $(tenant_args "$largest") \
+		-r "$work/tenant-$largest/requests.tsv" -n "$checks" \
+		-t 1 -b "$batch" -R "$repeats" -K "${k#*:}" \
+		-T "c.$largest.${k%%:*}"
+done
 
 if ! skipped reload; then
 	section "reload: swap a policy while a thread keeps checking"
