@@ -63,8 +63,9 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 		return RG_ENOUSER;
 	}
 	/* A user's attributes are the directory's, never the request's. */
-	if (!rg_snapshot_user(sv->ss, user, &sv->roles, sv->user_attrs,
-	                      &sv->nattrs)) {
+	sv->user = rg_snapshot_user(sv->ss, user, &sv->roles, sv->user_attrs,
+	                            &sv->nattrs);
+	if (sv->user < 0) {
 		rg_decision_deny(out, RG_ENOUSER,
 		                 "unknown user '%.*s' in service '%s'",
 		                 RG_ID_MAX, user, svc->name);
@@ -130,6 +131,7 @@ int rg_subject_resolve(const struct rg_context *ctx,
 
 	sv->snap = rg_snapshot_acquire(ctx, &sv->slot);
 	sv->ss = rg_snapshot_service(sv->snap, svc);
+	sv->user = -1;
 	sv->attrs = subject->attrs;
 	sv->nattrs = subject->nattrs;
 	if (subject->user && subject->user[0]) {
@@ -182,6 +184,7 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
                   const rg_roleset *roles, unsigned flags, rg_decision *out)
 {
 	rg_plugin_request preq;
+	struct rg_req_view rv;
 	long action;
 	int rc;
 
@@ -204,7 +207,10 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
 	preq.nsubject_attrs = sv->nattrs;
 	preq.attrs = req->attrs;
 	preq.nattrs = req->nattrs;
-	preq.view = sv->ss;
+	rv.ss = sv->ss;
+	/* The user's prepared data holds for its own roles only. */
+	rv.user = roles == &sv->roles ? sv->user : -1;
+	preq.view = &rv;
 	rg_stack_run(svc, &preq, flags, out);
 	return out->status;
 }
@@ -292,6 +298,7 @@ int rg_subject_roles(const rg_context *ctx, const char *service,
 {
 	const struct rg_service *svc;
 	struct rg_subject_view sv;
+	struct rg_req_view rv;
 	rg_plugin_request preq;
 	rg_decision d;
 	size_t pos = 0, w;
@@ -307,7 +314,9 @@ int rg_subject_roles(const rg_context *ctx, const char *service,
 	if (rc != RG_OK)
 		return rc;
 	memset(&preq, 0, sizeof(preq));
-	preq.view = sv.ss;
+	rv.ss = sv.ss;
+	rv.user = sv.user;
+	preq.view = &rv;
 	/* Any stack entry resolves ids: they are the service's. */
 	preq.handle = svc->nentries ? svc->entries[0] : NULL;
 	for (w = 0; preq.handle && w < RG_ROLE_WORDS && rc == RG_OK; w++) {
@@ -349,6 +358,7 @@ int rg_validate(const rg_context *ctx, const char *service,
 {
 	const struct rg_service *svc;
 	struct rg_subject_view sv;
+	struct rg_req_view rv;
 	rg_plugin_request preq;
 	rg_decision d;
 	size_t i;
@@ -372,7 +382,9 @@ int rg_validate(const rg_context *ctx, const char *service,
 	preq.action = -1;
 	preq.subject_attrs = sv.attrs;
 	preq.nsubject_attrs = sv.nattrs;
-	preq.view = sv.ss;
+	rv.ss = sv.ss;
+	rv.user = sv.user;
+	preq.view = &rv;
 	rc = RG_OK;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];

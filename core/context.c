@@ -90,6 +90,7 @@ int rg_service_add_entry(struct rg_service *svc, const char *control_text,
 	for (i = 0; i < argc; i++)
 		if (!(h->argv[i] = rg_strdup(argv[i])))
 			goto nomem;
+	h->entry = svc->nentries;
 	if (rg_ptr_push((void ***)&svc->entries, &svc->nentries,
 	                &svc->capentries, h) != RG_OK)
 		goto nomem;

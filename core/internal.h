@@ -250,8 +250,9 @@ struct rg_snap_service {
 	size_t nfacts, capfacts;
 	rg_intern fact_ix;
 	size_t kind_count[RG_FACT_KINDS];
-	struct rg_table table;   /* see table.c */
-	size_t head_words;       /* role words in each sealed user's block */
+	struct rg_table table; /* see table.c */
+	void **prepared;       /* per stack entry: view_prepare()'s, or NULL */
+	size_t head_words;     /* role words in each sealed user's block */
 	struct rg_arena strings; /* users' loose strings until sealed */
 };
 
@@ -296,9 +297,10 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 int rg_snapshot_seal(struct rg_snapshot *snap);
 
 /* A user's roles and attributes (values snapshot-owned; attrs has room
- * for RG_USER_ATTR_MAX): 1, or 0 when ss has no such user. */
-int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
-                     rg_roleset *roles, rg_attr *attrs, size_t *nattrs);
+ * for RG_USER_ATTR_MAX): its index among ss's users, or -1 when ss has no
+ * such user. */
+long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
+                      rg_roleset *roles, rg_attr *attrs, size_t *nattrs);
 
 /* ---- table.c: the decision table of a snapshot -------------------------- */
 
@@ -354,6 +356,7 @@ long rg_snapshot_role(const struct rg_snap_service *ss,
 
 struct rg_plugin_handle {
 	struct rg_service *svc;
+	size_t entry; /* index in svc->entries, and in a snapshot's prepared */
 	char *name;
 	char *control_text;
 	rg_control control;
@@ -455,10 +458,21 @@ struct rg_dir;
  * A resolved subject: its roles and attributes, and the directory snapshot
  * they come from (held until rg_subject_release()).
  */
+/*
+ * What rg_plugin_request.view points to: the snapshot's part for the
+ * service and the subject's index among its users (-1: not one of them, or
+ * not with its own roles and attributes).
+ */
+struct rg_req_view {
+	const struct rg_snap_service *ss;
+	long user;
+};
+
 struct rg_subject_view {
 	const struct rg_snapshot *snap;
 	unsigned slot;
 	const struct rg_snap_service *ss; /* the service's part, or NULL */
+	long user; /* the directory user's index in ss, or -1 */
 	rg_roleset roles;
 	const rg_attr *attrs; /* the user's (directory) or the request's */
 	size_t nattrs;

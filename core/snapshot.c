@@ -89,10 +89,14 @@ struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
 	return snap;
 }
 
+static void prepared_free(struct rg_snap_service *ss);
+
 static void service_free(struct rg_snap_service *ss)
 {
 	size_t i;
 
+	/* The plugins' first: what they made may point into the rest. */
+	prepared_free(ss);
 	/* Loose strings are the arena's; blocks are each user's own. */
 	for (i = 0; i < ss->nusers; i++)
 		free(ss->users[i].block);
@@ -608,8 +612,8 @@ static void adopt_block(struct rg_snap_user *u, char *block, size_t head)
 	u->block = block;
 }
 
-int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
-                     rg_roleset *roles, rg_attr *attrs, size_t *nattrs)
+long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
+                      rg_roleset *roles, rg_attr *attrs, size_t *nattrs)
 {
 	const struct rg_intern_slot *slot;
 	const unsigned char *meta;
@@ -618,7 +622,7 @@ int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
 
 	slot = ss ? rg_intern_slot_get(&ss->user_ix, user) : NULL;
 	if (!slot)
-		return 0;
+		return -1;
 	if (!ss->head_words) {
 		/* Not sealed (out of memory then): the record. */
 		const struct rg_snap_user *u = &ss->users[slot->val];
@@ -626,7 +630,7 @@ int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
 		*roles = u->roles;
 		memcpy(attrs, u->attrs, u->nattrs * sizeof(*attrs));
 		*nattrs = u->nattrs;
-		return 1;
+		return (long)slot->val;
 	}
 	meta = (const unsigned char *)slot->key - HEAD_META;
 	memset(roles, 0, sizeof(*roles));
@@ -639,7 +643,7 @@ int rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
 		attrs[a].value = p;
 		p += strlen(p) + 1;
 	}
-	return 1;
+	return (long)slot->val;
 }
 
 static int seal_service(struct rg_snap_service *ss)
@@ -683,10 +687,67 @@ static int seal_service(struct rg_snap_service *ss)
 	free(blocks);
 	/* Nothing points at the loose strings any more. */
 	rg_arena_free(&ss->strings);
-	/* Last the decision table, on the finished users.  Without memory
-	 * for it every check is decided the slow way: still right. */
-	rg_table_build(ss);
 	return RG_OK;
+}
+
+/* The entries whose plugin prepares snapshots (view_prepare, ABI 1.3). */
+static int prepares(const struct rg_plugin_handle *h)
+{
+	return h->opened && h->status == RG_OK &&
+	       RG_ABI_MINOR(h->vt->abi_version) >= 3 && h->vt->view_prepare &&
+	       h->vt->view_release;
+}
+
+/* Lets each entry's plugin prepare what it reads of ss on every check.  A
+ * failure costs that entry its preparation, never a check's answer. */
+static void prepare_service(struct rg_snap_service *ss)
+{
+	const struct rg_service *svc = ss->svc;
+	struct rg_req_view rv = {ss, -1};
+	rg_plugin_request preq;
+	size_t i;
+
+	if (!svc->nentries)
+		return;
+	ss->prepared = calloc(svc->nentries, sizeof(*ss->prepared));
+	if (!ss->prepared)
+		return;
+	memset(&preq, 0, sizeof(preq));
+	preq.service = svc->name;
+	preq.action = -1;
+	preq.view = &rv;
+	for (i = 0; i < svc->nentries; i++) {
+		const struct rg_plugin_handle *h = svc->entries[i];
+		void *p = NULL;
+		int rc;
+
+		if (!prepares(h))
+			continue;
+		preq.handle = h;
+		rc = h->vt->view_prepare(h->state, &preq, &p);
+		if (rc == RG_OK) {
+			ss->prepared[i] = p;
+			continue;
+		}
+		if (p)
+			h->vt->view_release(h->state, p);
+		rg_plugin_log(h, RG_LOG_WARNING,
+		              "preparing the directory snapshot failed (%s); "
+		              "checks are decided without",
+		              rg_strerror(rc));
+	}
+}
+
+static void prepared_free(struct rg_snap_service *ss)
+{
+	size_t i;
+
+	for (i = 0; ss->prepared && i < ss->svc->nentries; i++)
+		if (ss->prepared[i])
+			ss->svc->entries[i]->vt->view_release(
+			    ss->svc->entries[i]->state, ss->prepared[i]);
+	free(ss->prepared);
+	ss->prepared = NULL;
 }
 
 int rg_snapshot_seal(struct rg_snapshot *snap)
@@ -695,9 +756,17 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 	int rc;
 
 	for (i = 0; i < snap->nservices; i++) {
-		rc = seal_service(&snap->services[i]);
+		struct rg_snap_service *ss = &snap->services[i];
+
+		rc = seal_service(ss);
 		if (rc != RG_OK)
 			return rc;
+		prepare_service(ss);
+		/* Last the decision table, on the finished users (and with
+		 * what the plugins prepared).  Without memory for it every
+		 * check is decided the slow way: still right. */
+		if (ss->nusers)
+			rg_table_build(ss);
 	}
 	return RG_OK;
 }
@@ -799,7 +868,54 @@ const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
 
 static const struct rg_snap_service *req_view(const rg_plugin_request *req)
 {
-	return req ? (const struct rg_snap_service *)req->view : NULL;
+	const struct rg_req_view *rv = req ? req->view : NULL;
+
+	return rv ? rv->ss : NULL;
+}
+
+const void *rg_request_prepared(const rg_plugin_request *req)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_plugin_handle *h = req ? req->handle : NULL;
+
+	if (!ss || !ss->prepared || !h || h->svc != ss->svc)
+		return NULL;
+	return ss->prepared[h->entry];
+}
+
+long rg_request_user_index(const rg_plugin_request *req)
+{
+	const struct rg_req_view *rv = req ? req->view : NULL;
+
+	return rv && rv->ss ? rv->user : -1;
+}
+
+size_t rg_view_user_count(const rg_plugin_request *req)
+{
+	const struct rg_snap_service *ss = req_view(req);
+
+	return ss ? ss->nusers : 0;
+}
+
+int rg_view_user(const rg_plugin_request *req, size_t i, rg_plugin_request *out)
+{
+	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_user *u;
+
+	if (!ss || !out || i >= ss->nusers)
+		return RG_EINVAL;
+	u = &ss->users[i];
+	memset(out, 0, sizeof(*out));
+	out->handle = req->handle;
+	out->service = req->service;
+	out->user = u->id;
+	out->roles = &u->roles;
+	out->action = -1;
+	out->subject_attrs = u->attrs;
+	out->nsubject_attrs = u->nattrs;
+	/* The same snapshot, with no user index (view_prepare() has i). */
+	out->view = req->view;
+	return RG_OK;
 }
 
 const char *rg_fact(const rg_plugin_request *req, const char *kind,

@@ -120,9 +120,11 @@ static uint64_t declared(const struct rg_service *svc, size_t w)
  * RG_OK, or the first entry's error (a plugin that cannot answer, or that
  * both allows and denies one privilege).
  */
-static int compile_user(const struct rg_snap_service *ss,
-                        const struct rg_snap_user *u, uint64_t *words, size_t n)
+static int compile_user(const struct rg_snap_service *ss, size_t user,
+                        uint64_t *words, size_t n)
 {
+	const struct rg_snap_user *u = &ss->users[user];
+	struct rg_req_view rv = {ss, (long)user};
 	const struct rg_service *svc = ss->svc;
 	struct stack_bits b[RG_PRIV_WORDS];
 	uint64_t allow[RG_PRIV_WORDS], deny[RG_PRIV_WORDS];
@@ -138,7 +140,7 @@ static int compile_user(const struct rg_snap_service *ss,
 	preq.action = -1;
 	preq.subject_attrs = u->attrs;
 	preq.nsubject_attrs = u->nattrs;
-	preq.view = ss;
+	preq.view = &rv;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
 		const rg_control *c = &h->control;
@@ -255,7 +257,7 @@ void rg_table_build(struct rg_snap_service *ss)
 		if (len >= idmax)
 			continue; /* the slow way */
 		slot = slot_for(t, u->id);
-		if (compile_user(ss, u, (uint64_t *)(void *)slot, t->words) !=
+		if (compile_user(ss, i, (uint64_t *)(void *)slot, t->words) !=
 		    RG_OK) {
 			memset(slot, 0, t->stride);
 			continue;

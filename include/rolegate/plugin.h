@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          2
+#define RG_PLUGIN_ABI_MINOR          3
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -194,6 +194,37 @@ struct rg_plugin {
 	 */
 	int (*subject_answers)(const void *state, const rg_plugin_request *req,
 	                       uint64_t *allow, uint64_t *deny);
+
+	/*
+	 * (1.3) Works out once per directory snapshot what decide() would
+	 * otherwise work out from the snapshot on every check: its own index
+	 * of the directory's units or departments, each user's attributes
+	 * checked once.  The core calls it while it builds a snapshot, after
+	 * the users are in place and before any check reads the snapshot,
+	 * once per stack entry that opened, with handle, service and view set
+	 * (no subject, action -1); rg_view_user_count() and rg_view_user()
+	 * read the users.  Put what it made in *prepared (NULL: nothing).
+	 * While that snapshot is in use, rg_request_prepared() gives it to
+	 * decide() and subject_answers(), and rg_request_user_index() the
+	 * subject's index among the users.
+	 *
+	 * It must follow from the plugin's state and the snapshot alone, and
+	 * decide() must answer with it exactly as without it: ad-hoc subjects,
+	 * an explain that tries other roles and a snapshot whose preparation
+	 * failed have none.  Return RG_OK, or an error: the core logs it and
+	 * decide() works without.  Called from one thread at a time, never
+	 * during open() or close(); same state rules as decide().  NULL: not
+	 * supported.
+	 */
+	int (*view_prepare)(const void *state, const rg_plugin_request *req,
+	                    void **prepared);
+
+	/*
+	 * (1.3) Frees what view_prepare() put in *prepared (never NULL here)
+	 * when its snapshot goes, which is always before close().  Required
+	 * with view_prepare.
+	 */
+	void (*view_release)(const void *state, void *prepared);
 };
 
 /* ---- Helpers the core offers plugins ---------------------------------- */
@@ -386,6 +417,35 @@ RG_EXTERN rg_result rg_decide_rbac(const rg_plugin_request *req,
  */
 RG_EXTERN int rg_answers_rbac(const rg_plugin_request *req, uint64_t *allow,
                               uint64_t *deny);
+
+/* ---- Prepared snapshots (1.3) ------------------------------------------- */
+
+/*
+ * What req->handle's view_prepare() made for the snapshot req reads, or NULL
+ * (no directory, no view_prepare, or its preparation failed).  Owned by the
+ * plugin; valid during the call.  Allocation- and lock-free.
+ */
+RG_EXTERN const void *rg_request_prepared(const rg_plugin_request *req);
+
+/*
+ * The subject's index among the snapshot's users (0 to rg_view_user_count()
+ * - 1) when req's subject is that directory user with its own roles and
+ * attributes, else -1 (an ad-hoc subject; explain trying other roles).
+ * Allocation- and lock-free.
+ */
+RG_EXTERN long rg_request_user_index(const rg_plugin_request *req);
+
+/* The number of users of req's service in the snapshot req reads. */
+RG_EXTERN size_t rg_view_user_count(const rg_plugin_request *req);
+
+/*
+ * For view_prepare(): fills *out as decide() would get user i (< the count)
+ * without an action: req's handle, service and view; the user's id, roles
+ * and attributes (snapshot-owned, valid while the snapshot is); action -1.
+ * RG_OK, or RG_EINVAL when i is out of range.
+ */
+RG_EXTERN int rg_view_user(const rg_plugin_request *req, size_t i,
+                           rg_plugin_request *out);
 
 /* Appends one problem to a validation (ids are copied). */
 RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,
