@@ -732,7 +732,7 @@ static void prepare_service(struct rg_snap_service *ss)
 		if (p)
 			h->vt->view_release(h->state, p);
 		rg_plugin_log(h, RG_LOG_WARNING,
-		              "preparing the directory snapshot failed (%s); "
+		              "preparing the directory snapshot failed: %s; "
 		              "checks are decided without",
 		              rg_strerror(rc));
 	}

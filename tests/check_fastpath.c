@@ -594,6 +594,128 @@ START_TEST(test_not_tabled)
 }
 END_TEST
 
+/* How many logged lines contain needle. */
+static size_t log_count(const char *needle)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < env.log.n; i++)
+		n += strstr(env.log.lines[i], needle) != NULL;
+	return n;
+}
+
+/*
+ * Prepared snapshots (ABI 1.3), through the fixed plugin's result=prepared,
+ * which allows exactly a directory user found at its own index among the
+ * users its view_prepare() saw.  "prep" stacks it under rbac, so it must
+ * answer as "ref" (rbac and a fixed allow: the same roles, so the same
+ * users) both ways, the table's and the stack's; "prepfail" fails its
+ * preparation, which the core must
+ * release and do without: everything denied.  An ad-hoc subject has no
+ * user index; every snapshot prepared is released by the close.
+ */
+START_TEST(test_prepared)
+{
+	static const char *const services[] = {"ref", "prep", "prepfail"};
+	const char *policy = TU_POLICIES "/example-rbac.ini";
+	const rg_service *ref;
+	size_t i, u, p, nprivs, allowed = 0;
+	char id[ID_LEN], some_id[ID_LEN] = "", some_priv[ID_LEN] = "";
+	rg_decision d;
+
+	tu_add_plugins(&env, "rbac", "fixed", NULL);
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[rolegate]\ndirectory = %s\nlog_level = info\n"
+	              "[service ref]\n"
+	              "stack = required rbac policy=%s\n"
+	              "stack = required fixed result=allow\n"
+	              "[service prep]\n"
+	              "stack = required rbac policy=%s\n"
+	              "stack = required fixed result=prepared\n"
+	              "[service prepfail]\n"
+	              "stack = required rbac policy=%s\n"
+	              "stack = required fixed result=prepared fail_prepare\n",
+	              dbpath, policy, policy, policy));
+	open_written();
+	for (i = 0; i < NELEMS(services); i++) {
+		struct rng r = {SEED}; /* the same users in each service */
+
+		fill(services[i], &r);
+	}
+	ck_assert_msg(log_count("prepared 60 users") > 0,
+	              "view_prepare() saw every user");
+	ck_assert(tu_log_has(&env.log, "preparing the directory snapshot "
+	                               "failed: plugin failed; checks are "
+	                               "decided without"));
+	ref = tu_service(env.ctx, "ref");
+	nprivs = rg_privilege_count(ref);
+	for (u = 0; u < USERS; u++) {
+		snprintf(id, sizeof(id), "u-%02zu", u);
+		for (p = 0; p < nprivs; p++) {
+			static const unsigned flag_sets[] = {
+			    0, RG_CHECK_NO_REASON};
+			rg_privilege_info pi;
+			rg_decision want;
+			size_t f;
+
+			rg_privilege_at(ref, p, &pi);
+			tu_check(env.ctx, "ref", id, pi.id, 0, &want);
+			if (want.result == RG_ALLOW && !allowed++) {
+				snprintf(some_id, sizeof(some_id), "%s", id);
+				snprintf(some_priv, sizeof(some_priv), "%s",
+				         pi.id);
+			}
+			for (f = 0; f < NELEMS(flag_sets); f++) {
+				tu_check(env.ctx, "prep", id, pi.id,
+				         flag_sets[f], &d);
+				ck_assert_msg(d.result == want.result,
+				              "prep %s %s: %s (%s), ref %s", id,
+				              pi.id, rg_result_name(d.result),
+				              d.reason,
+				              rg_result_name(want.result));
+				tu_check(env.ctx, "prepfail", id, pi.id,
+				         flag_sets[f], &d);
+				ck_assert_int_eq(d.result, RG_DENY);
+			}
+		}
+	}
+	/* Without it, "prep" would have answered nothing like "ref". */
+	ck_assert_uint_gt(allowed, 0);
+	/* A user rbac allows: the fixed entry's reason decides. */
+	tu_check(env.ctx, "prepfail", some_id, some_priv, 0, &d);
+	ck_assert_msg(strstr(d.reason, "nothing prepared"), "%s", d.reason);
+	/* Explain tries roles the user does not hold: not the user's own,
+	 * so no prepared data of the user may vouch for them.  Without
+	 * the fixed entry a fix exists; with it none does. */
+	{
+		static rg_explanation ex;
+		rg_request req;
+		int found = 0;
+
+		for (u = 0; u < USERS && !found; u++) {
+			snprintf(id, sizeof(id), "u-%02zu", u);
+			tu_request(&req, "ref", id, some_priv);
+			ck_assert_int_eq(rg_explain(env.ctx, &req, &ex), RG_OK);
+			found = ex.decision.result == RG_DENY &&
+			        ex.nsuggestions > 0;
+		}
+		ck_assert_msg(found, "no user of ref could be fixed");
+		tu_request(&req, "prep", id, some_priv);
+		ck_assert_int_eq(rg_explain(env.ctx, &req, &ex), RG_OK);
+		ck_assert_int_eq(ex.decision.result, RG_DENY);
+		ck_assert_uint_eq(ex.nsuggestions, 0);
+	}
+	/* An ad-hoc subject reads the snapshot but is no directory user. */
+	tu_check(env.ctx, "prep", "@viewer", "ticket.view", 0, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_msg(strstr(d.reason, "no user index"), "%s", d.reason);
+	/* Every prepared snapshot is released, the last ones by the close. */
+	tu_close(&env);
+	ck_assert_uint_gt(log_count("released 60 users"), 0);
+	ck_assert_uint_eq(log_count("prepared "), log_count("released "));
+}
+END_TEST
+
 /*
  * rg_check_batch() answers each request as rg_check() does: table hits,
  * requests with attributes (the stack), unknown users, actions and
@@ -675,6 +797,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_table_follows_directory);
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_not_tabled);
+	tcase_add_test(tc, test_prepared);
 	tcase_add_loop_test(tc, test_batch, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

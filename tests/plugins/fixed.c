@@ -1,7 +1,8 @@
 /*
  * fixed.c - a test-only plugin that answers one fixed result.
  *
- *   stack = CONTROL fixed result=allow|deny|abstain|error|invalid [tag=TEXT]
+ *   stack = CONTROL fixed result=allow|deny|abstain|error|invalid|prepared
+ *                 [tag=TEXT] [fail_prepare]
  *
  * It lets the stack tests drive every control against every result.  With
  * result=error it answers RG_ERROR with status RG_EPLUGIN; result=invalid
@@ -9,12 +10,20 @@
  * error.  tag goes into the reason, so a test can tell which entry of a
  * stack the decision came from.
  *
+ * result=prepared tests prepared snapshots (ABI 1.3): view_prepare() keeps
+ * the ids of the snapshot's users, and the entry allows exactly a directory
+ * user found at its own index there (rg_request_user_index()); anything
+ * else is denied: no prepared data, index -1, another user at the index.
+ * fail_prepare makes view_prepare() fail after it made everything, which
+ * the core must release and do without.  Both log what they did at info.
+ *
  * It declares the privilege "fixed.test" and the role "tester", so that a
  * request from "@tester" for "fixed.test" reaches the stack (the core
  * rejects unknown roles and actions before any plugin is asked).  Several
  * fixed entries in one service share them.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <rolegate/plugin.h>
 
@@ -32,15 +41,24 @@ enum fixed_choice {
 	FIXED_ABSTAIN = RG_ABSTAIN,
 	FIXED_ERROR = RG_ERROR,
 	FIXED_INVALID,
+	FIXED_PREPARED,
 };
 
 static const char *const fixed_results[] = {
-    "allow", "deny", "abstain", "error", "invalid", NULL,
+    "allow", "deny", "abstain", "error", "invalid", "prepared", NULL,
 };
 
 struct fixed_state {
 	int choice;
 	const char *tag; /* handle-owned, or NULL */
+	int fail_prepare;
+	const rg_plugin_handle *h; /* for the log, open to close */
+};
+
+/* What result=prepared keeps of a snapshot: its users' ids, in order. */
+struct fixed_prepared {
+	size_t n;
+	char **ids;
 };
 
 static int fixed_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
@@ -55,6 +73,11 @@ static int fixed_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
 	        .dest = &st->choice,
 	    },
 	    {.name = "tag", .type = RG_ARG_STRING, .dest = &st->tag},
+	    {
+	        .name = "fail_prepare",
+	        .type = RG_ARG_BOOL,
+	        .dest = &st->fail_prepare,
+	    },
 	    {.name = NULL},
 	};
 
@@ -76,6 +99,7 @@ static int fixed_open(rg_plugin_handle *h, int argc, char *const argv[],
 		free(st);
 		return rc;
 	}
+	st->h = h;
 	*state = st;
 	return RG_OK;
 }
@@ -97,14 +121,40 @@ static int fixed_declare(void *state, rg_plugin_handle *h)
 	return rc == RG_EEXIST ? RG_OK : rc;
 }
 
+/* 1 when req's subject is the directory user view_prepare() saw at its
+ * index; why not in *why. */
+static int fixed_prepared_user(const rg_plugin_request *req, const char **why)
+{
+	const struct fixed_prepared *p = rg_request_prepared(req);
+	long u = rg_request_user_index(req);
+
+	*why = "nothing prepared";
+	if (!p)
+		return 0;
+	*why = "no user index";
+	if (u < 0)
+		return 0;
+	*why = "another user at the index";
+	if ((size_t)u >= p->n || !req->user || strcmp(p->ids[u], req->user))
+		return 0;
+	*why = "the user at its index";
+	return 1;
+}
+
 static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
                               rg_plugin_answer *ans)
 {
 	const struct fixed_state *st = state;
-	const char *tag = st->tag ? st->tag : "-";
+	const char *tag = st->tag ? st->tag : "-", *why;
 
 	rg_answer(ans, "fixed %s [%s]", fixed_results[st->choice], tag);
 	switch (st->choice) {
+	case FIXED_PREPARED: {
+		int ok = fixed_prepared_user(req, &why);
+
+		rg_answer(ans, "fixed prepared [%s]: %s", tag, why);
+		return ok ? RG_ALLOW : RG_DENY;
+	}
 	case FIXED_ERROR:
 		ans->status = RG_EPLUGIN;
 		return RG_ERROR;
@@ -121,10 +171,14 @@ static int fixed_answers(const void *state, const rg_plugin_request *req,
                          uint64_t *allow, uint64_t *deny)
 {
 	const struct fixed_state *st = state;
+	const char *why;
 	uint64_t *set;
 	size_t w;
 
 	switch (st->choice) {
+	case FIXED_PREPARED:
+		set = fixed_prepared_user(req, &why) ? allow : deny;
+		break;
 	case FIXED_ALLOW:
 		set = allow;
 		break;
@@ -141,6 +195,50 @@ static int fixed_answers(const void *state, const rg_plugin_request *req,
 	return RG_OK;
 }
 
+static void fixed_release(const void *state, void *prepared)
+{
+	const struct fixed_state *st = state;
+	struct fixed_prepared *p = prepared;
+	size_t i;
+
+	rg_plugin_log(st->h, RG_LOG_INFO, "released %zu users", p->n);
+	for (i = 0; p->ids && i < p->n; i++)
+		free(p->ids[i]);
+	free(p->ids);
+	free(p);
+}
+
+/* Keeps every user's id; made whole before it may fail on purpose. */
+static int fixed_prepare(const void *state, const rg_plugin_request *req,
+                         void **prepared)
+{
+	const struct fixed_state *st = state;
+	struct fixed_prepared *p;
+	rg_plugin_request u;
+	size_t i;
+
+	if (st->choice != FIXED_PREPARED)
+		return RG_OK;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return RG_ENOMEM;
+	*prepared = p;
+	p->n = rg_view_user_count(req);
+	p->ids = calloc(p->n ? p->n : 1, sizeof(*p->ids));
+	if (!p->ids)
+		return RG_ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		if (rg_view_user(req, i, &u) != RG_OK || !u.user ||
+		    !(p->ids[i] = strdup(u.user)))
+			return RG_ENOMEM;
+	}
+	/* Past the last user there is none. */
+	if (rg_view_user(req, p->n, &u) != RG_EINVAL)
+		return RG_EPLUGIN;
+	rg_plugin_log(st->h, RG_LOG_INFO, "prepared %zu users", p->n);
+	return st->fail_prepare ? RG_EPLUGIN : RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "fixed",
@@ -152,4 +250,6 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .decide = fixed_decide,
     .validate = NULL,
     .subject_answers = fixed_answers,
+    .view_prepare = fixed_prepare,
+    .view_release = fixed_release,
 };
