@@ -1717,6 +1717,261 @@ START_TEST(test_answers_match_decide)
 }
 END_TEST
 
+/* ---- Prepared snapshots answer as unprepared ones (ABI 1.3) ------------ */
+
+/*
+ * A directory user checked without a reason is decided from what the plugin
+ * prepared for the snapshot (view_prepare()); the same subject given ad hoc
+ * (its roles and attributes in the request) has nothing prepared, and a
+ * check with a reason goes the unprepared way too.  For every user of every
+ * role combination of the private depth policy (every depth, includes,
+ * prerequisites, a custom role), every privilege and every target (each
+ * unit, one that does not exist, none; with and without an owner), all four
+ * must agree: result, status and return code, and with a reason the reason,
+ * role and missing role.  Then after a user and a unit move.
+ *
+ * Variants: 0 the directory's tree (a unit no user lies under, "lonely",
+ * is one the prepared index cannot hold); 1 the tenant file only; 2 no
+ * tree at all.
+ */
+
+#define PREP_DB     "prepared.db"
+#define PREP_ROLES  6
+#define PREP_USERS  (1u << PREP_ROLES)
+#define PREP_UNITS  7
+#define PREP_HOMES  6 /* the units users are put in: not "lonely" */
+#define PREP_CUSTOM "cr-both"
+
+static const char *const prep_roles[PREP_ROLES] = {"base", "own", "tree",
+                                                   "unit", "org", "mixed"};
+static const char *const prep_units[PREP_UNITS] = {
+    "contoso", "sales", "support", "emea", "americas", "emea-north", "lonely"};
+static const char *const prep_parents[PREP_UNITS] = {
+    NULL, "contoso", "contoso", "support", "support", "emea", "sales"};
+static const char *const prep_privs[] = {"user.view", "user.edit"};
+/* Targets besides the units: none, and a unit no tree has. */
+static const char *const prep_extra_targets[] = {NULL, "atlantis"};
+
+/* Each user's unit as the directory has it, kept in step with moves. */
+static const char *prep_user_bu[PREP_USERS];
+
+static void prep_open(int variant)
+{
+	char *db = tu_join(priv.dir, PREP_DB);
+	char *conf;
+	rg_options opts;
+	int rc;
+
+	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
+	conf = tu_write(priv.dir, "rolegate.conf", 0644,
+	                "[service " SVC_2021 "]\n"
+	                "stack = required dynamics365 policy=" POLICY "%s\n",
+	                variant < 2 ? " tenant=" TU_POLICIES
+	                              "/dynamics365-tenant.ini"
+	                            : "");
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	opts.plugin_dir = priv.plugin_dir;
+	opts.directory = db;
+	opts.flags = RG_OPEN_NO_WATCH;
+	opts.log = tu_log_fn;
+	opts.log_user = &priv.log;
+	opts.log_level = RG_LOG_WARNING;
+	rc = rg_open(&priv.ctx, &opts, priv.errbuf, sizeof(priv.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open: %s", priv.errbuf);
+	ck_assert_msg(rg_directory_available(priv.ctx), "no directory");
+	free(conf);
+	free(db);
+}
+
+static void prep_build(int with_units)
+{
+	const char *cr_privs[] = {"user.view", "user.edit"};
+	char err[1024] = "";
+	rg_txn *txn = NULL;
+	unsigned m, r;
+	size_t i;
+
+	ck_assert_int_eq(rg_txn_begin(priv.ctx, SVC_2021, "check_dynamics365",
+	                              "prepared", &txn, err, sizeof(err)),
+	                 RG_OK);
+	for (i = 0; with_units && i < PREP_UNITS; i++)
+		answers_ok(
+		    txn, rg_org_add(txn, "bu", prep_units[i], prep_parents[i]),
+		    prep_units[i]);
+	answers_ok(txn,
+	           rg_custom_role_create(txn, PREP_CUSTOM, NULL, NULL, cr_privs,
+	                                 NELEMS(cr_privs)),
+	           PREP_CUSTOM);
+	for (m = 0; m < PREP_USERS; m++) {
+		char id[ANSWERS_USER_ID];
+
+		snprintf(id, sizeof(id), "u%u", m);
+		answers_ok(txn, rg_user_add(txn, id, NULL), id);
+		prep_user_bu[m] = NULL;
+		/* Every seventh user has no unit. */
+		if (with_units && m % 7) {
+			prep_user_bu[m] = prep_units[m % PREP_HOMES];
+			answers_ok(
+			    txn,
+			    rg_user_set(txn, id, RG_USER_BU, prep_user_bu[m]),
+			    id);
+		}
+		for (r = 0; r < PREP_ROLES; r++)
+			if (m & (1u << r))
+				answers_ok(
+				    txn,
+				    rg_role_assign(txn, id, prep_roles[r], 0),
+				    prep_roles[r]);
+		if (m % 5 == 0)
+			answers_ok(txn, rg_role_assign(txn, id, PREP_CUSTOM, 0),
+			           id);
+	}
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+/* One question four ways: directory user and ad hoc, quiet and not. */
+static void prep_compare(unsigned m, const char *action, const rg_attr *attrs,
+                         size_t nattrs)
+{
+	const unsigned flags[2] = {0, RG_CHECK_NO_REASON};
+	char id[ANSWERS_USER_ID], roles[1024];
+	rg_request dreq, areq;
+	rg_attr sattrs[2];
+	size_t f, ns = 0;
+
+	snprintf(id, sizeof(id), "u%u", m);
+	memset(&dreq, 0, sizeof(dreq));
+	dreq.service = SVC_2021;
+	dreq.subject.user = id;
+	dreq.action = action;
+	dreq.attrs = attrs;
+	dreq.nattrs = nattrs;
+	ck_assert_int_eq(rg_subject_roles(priv.ctx, SVC_2021, &dreq.subject,
+	                                  roles, sizeof(roles)),
+	                 RG_OK);
+	/* Ad hoc: the user's roles and attributes, its id as subject.id. */
+	sattrs[ns].key = "id";
+	sattrs[ns++].value = id;
+	if (prep_user_bu[m]) {
+		sattrs[ns].key = "bu";
+		sattrs[ns++].value = prep_user_bu[m];
+	}
+	areq = dreq;
+	areq.subject.user = NULL;
+	areq.subject.roles = roles;
+	areq.subject.attrs = sattrs;
+	areq.subject.nattrs = ns;
+	for (f = 0; f < NELEMS(flags); f++) {
+		rg_decision d, a;
+		int rd, ra;
+
+		memset(&d, 0, sizeof(d));
+		memset(&a, 0, sizeof(a));
+		rd = rg_check(priv.ctx, &dreq, flags[f], &d);
+		ra = rg_check(priv.ctx, &areq, flags[f], &a);
+		ck_assert_msg(
+		    rd == ra && d.result == a.result && d.status == a.status,
+		    "%s [%s] %s %s=%s%s flags %u: directory %s/%s, "
+		    "ad hoc %s/%s (%s)",
+		    id, roles, action, nattrs ? attrs[0].key : "-",
+		    nattrs ? attrs[0].value : "-", nattrs > 1 ? " +owner" : "",
+		    flags[f], rg_result_name(d.result),
+		    rg_status_name(d.status), rg_result_name(a.result),
+		    rg_status_name(a.status), a.reason);
+		/* Without a reason the core may leave role and missing
+		 * empty, but what it reports must still agree. */
+		ck_assert_str_eq(d.role, a.role);
+		ck_assert_str_eq(d.missing, a.missing);
+		if (!(flags[f] & RG_CHECK_NO_REASON))
+			ck_assert_str_eq(d.reason, a.reason);
+	}
+}
+
+/* Every user, privilege and target, with no owner, the user's, another's. */
+static void prep_compare_all(void)
+{
+	const char *targets[PREP_UNITS + NELEMS(prep_extra_targets)];
+	size_t nt = 0, t, p, o, n;
+	unsigned m;
+
+	for (t = 0; t < PREP_UNITS; t++)
+		targets[nt++] = prep_units[t];
+	for (t = 0; t < NELEMS(prep_extra_targets); t++)
+		targets[nt++] = prep_extra_targets[t];
+	for (m = 0; m < PREP_USERS; m++) {
+		char id[ANSWERS_USER_ID];
+
+		snprintf(id, sizeof(id), "u%u", m);
+		for (p = 0; p < NELEMS(prep_privs); p++)
+			for (t = 0; t < nt; t++)
+				for (o = 0; o < 3; o++) {
+					rg_attr attrs[2];
+
+					n = 0;
+					if (targets[t]) {
+						attrs[n].key = "bu";
+						attrs[n++].value = targets[t];
+					}
+					if (o) {
+						attrs[n].key = "owner";
+						attrs[n++].value =
+						    o == 1 ? id : "someone";
+					}
+					prep_compare(m, prep_privs[p], attrs,
+					             n);
+				}
+	}
+}
+
+/* u4 holds "tree" alone: user.view at parent-child depth. */
+static rg_result prep_quiet(const char *user, const char *bu)
+{
+	rg_attr a = {"bu", bu};
+	rg_request req;
+	rg_decision d;
+
+	memset(&req, 0, sizeof(req));
+	req.service = SVC_2021;
+	req.subject.user = user;
+	req.action = "user.view";
+	req.attrs = &a;
+	req.nattrs = 1;
+	rg_check(priv.ctx, &req, RG_CHECK_NO_REASON, &d);
+	return d.result;
+}
+
+START_TEST(test_prepared_matches_adhoc)
+{
+	char err[1024] = "";
+	rg_txn *txn = NULL;
+
+	prep_open(_i);
+	prep_build(_i == 0);
+	prep_compare_all();
+	if (_i != 0)
+		return;
+	/* u4 in americas reaches nothing under emea, emea under support. */
+	ck_assert_str_eq(prep_user_bu[4], "americas");
+	ck_assert_int_eq(prep_quiet("u4", "emea-north"), RG_DENY);
+	ck_assert_int_eq(prep_quiet("u4", "americas"), RG_ALLOW);
+	/* Moves: a user to another unit, a unit to another parent. */
+	ck_assert_int_eq(rg_txn_begin(priv.ctx, SVC_2021, "check_dynamics365",
+	                              "moves", &txn, err, sizeof(err)),
+	                 RG_OK);
+	answers_ok(txn, rg_user_set(txn, "u4", RG_USER_BU, "sales"), "u4");
+	prep_user_bu[4] = "sales";
+	answers_ok(txn, rg_org_set(txn, "bu", "emea", "parent", "sales"),
+	           "emea");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	/* The new snapshot's answers, not the old one's. */
+	ck_assert_int_eq(prep_quiet("u4", "emea-north"), RG_ALLOW);
+	ck_assert_int_eq(prep_quiet("u4", "lonely"), RG_ALLOW);
+	ck_assert_int_eq(prep_quiet("u4", "americas"), RG_DENY);
+	prep_compare_all();
+}
+END_TEST
+
 static Suite *dynamics365_suite(void)
 {
 	Suite *s = suite_create("dynamics365");
@@ -1773,6 +2028,7 @@ static Suite *dynamics365_suite(void)
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_answers_match_decide, 0,
 	                    (int)NELEMS(versions));
+	tcase_add_loop_test(tc, test_prepared_matches_adhoc, 0, 3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-policy");

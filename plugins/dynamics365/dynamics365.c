@@ -582,6 +582,26 @@ static int d365_scope_may_allow(const struct d365_target *t,
 }
 
 /*
+ * The last step of d365_quiet_decide(), the lookups: a named unit must be
+ * one of the tree in use, and at parent-child depth the target must lie
+ * within the subject's unit.
+ */
+static rg_result d365_quiet_units(const struct d365_state *st,
+                                  const rg_plugin_request *req,
+                                  struct d365_target *t, enum d365_depth depth,
+                                  rg_plugin_answer *ans)
+{
+	if (d365_check_units(st, req, t, ans) != RG_ALLOW)
+		return RG_DENY;
+	if (t->bu && depth == D365_DEPTH_PARENT_CHILD)
+		return d365_bus_within(&t->bus, &t->subject_unit, &t->unit) ==
+		               D365_WITHIN
+		           ? RG_ALLOW
+		           : RG_DENY;
+	return RG_ALLOW;
+}
+
+/*
  * d365_target_decide() when no reason is wanted: the same result and
  * status, with the checks that need no lookup first, so that a target the
  * depth rules out (another unit at business-unit depth, someone else's
@@ -609,21 +629,139 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 		if (!d365_scope_may_allow(&t, depth))
 			return RG_DENY;
 	}
-	/* Last the lookups: a named unit must be one of the tree in use. */
-	if (d365_check_units(st, req, &t, ans) != RG_ALLOW)
+	return d365_quiet_units(st, req, &t, depth, ans);
+}
+
+/* ---- decide on a prepared snapshot (ABI 1.3) --------------------------- */
+
+/*
+ * d365_read_attrs() for a directory user: the subject's attributes were
+ * read when the snapshot was prepared, only the request's are read here.
+ */
+static void d365_prep_attrs(const rg_plugin_request *req,
+                            const struct d365_prep_user *pu,
+                            struct d365_target *t)
+{
+	int have_bu = 0, have_owner = 0;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < req->nattrs; i++) {
+		const rg_attr *a = &req->attrs[i];
+
+		if (!have_bu && d365_key_is(a->key, ATTR_BU)) {
+			t->bu = a->value;
+			have_bu = 1;
+		} else if (!have_owner && d365_key_is(a->key, ATTR_OWNER)) {
+			t->owner = a->value;
+			have_owner = 1;
+		}
+	}
+	t->subject_bu = pu->bu;
+	t->id = pu->id;
+	t->self = req->user ? req->user : t->id;
+}
+
+/*
+ * The target unit and, at parent-child depth, whether it lies within the
+ * subject's, from the prepared tree.  A unit the index does not hold, or
+ * cannot place exactly, is looked up in the snapshot as before: the index
+ * holds only the directory units its users lie under.
+ */
+static rg_result d365_prep_units(const struct d365_state *st,
+                                 const struct d365_prep *p,
+                                 const struct d365_prep_user *pu,
+                                 const rg_plugin_request *req,
+                                 struct d365_target *t, enum d365_depth depth,
+                                 rg_plugin_answer *ans)
+{
+	enum d365_within within;
+	long unit;
+
+	if (t->subject_bu && pu->unknown)
 		return RG_DENY;
-	if (t.bu && depth == D365_DEPTH_PARENT_CHILD)
-		return d365_bus_within(&t.bus, &t.subject_unit, &t.unit) ==
-		               D365_WITHIN
-		           ? RG_ALLOW
-		           : RG_DENY;
-	return RG_ALLOW;
+	if (!t->bu)
+		return RG_ALLOW;
+	/* Here t->subject_bu is set: d365_prep_quiet() denied without. */
+	if (strcmp(t->bu, t->subject_bu) == 0)
+		unit = pu->unit;
+	else
+		unit = d365_prep_find(p, t->bu);
+	if (unit < 0)
+		return p->complete ? RG_DENY
+		                   : d365_quiet_units(st, req, t, depth, ans);
+	if (depth != D365_DEPTH_PARENT_CHILD)
+		return RG_ALLOW;
+	within = d365_prep_within(p, pu->unit, unit);
+	if (within == D365_BROKEN)
+		return d365_quiet_units(st, req, t, depth, ans);
+	return within == D365_WITHIN ? RG_ALLOW : RG_DENY;
+}
+
+/*
+ * d365_rbac() and d365_quiet_decide() for a directory user of a prepared
+ * snapshot: the same steps in the same order, so the same result, status,
+ * role and missing role, with what depends on the snapshot alone read from
+ * what was prepared (the class's answers, the user's unit, the index).
+ */
+static rg_result d365_prep_quiet(const struct d365_state *st,
+                                 const struct d365_prep *p,
+                                 const struct d365_prep_user *pu,
+                                 const rg_plugin_request *req,
+                                 rg_plugin_answer *ans)
+{
+	const struct d365_prep_answer *a =
+	    &p->answers[(size_t)pu->cls * p->nprivs + (size_t)req->action];
+	enum d365_depth depth = D365_DEPTH_ORGANIZATION;
+	struct d365_target t;
+
+	if (!a->held) {
+		if (a->blocked >= 0) {
+			ans->role = a->blocked;
+			ans->missing = a->missing;
+		}
+		return RG_DENY;
+	}
+	ans->role = a->role;
+	d365_prep_attrs(req, pu, &t);
+	if (pu->empty || (t.bu && !*t.bu) || (t.owner && !*t.owner) ||
+	    (t.bu && !t.subject_bu))
+		return RG_DENY;
+	if (t.bu || t.owner) {
+		if (!a->has_depth)
+			return d365_target_decide(st, req, ans); /* its error */
+		depth = (enum d365_depth)a->depth;
+		ans->role = a->depth_role;
+		if (!d365_scope_may_allow(&t, depth))
+			return RG_DENY;
+	}
+	return d365_prep_units(st, p, pu, req, &t, depth, ans);
+}
+
+/*
+ * The prepared user decide() may use, or NULL: only a directory user
+ * checked with its own roles and attributes, for a privilege the class
+ * answers were worked out for.
+ */
+static const struct d365_prep_user *d365_prep_user(const struct d365_prep *p,
+                                                   const rg_plugin_request *req)
+{
+	long i;
+
+	if (!p || req->action < 0 || (size_t)req->action >= p->nprivs)
+		return NULL;
+	i = rg_request_user_index(req);
+	if (i < 0 || (size_t)i >= p->nusers)
+		return NULL;
+	return &p->users[i];
 }
 
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,
                              rg_plugin_answer *ans)
 {
 	const struct d365_state *st = state;
+	const struct d365_prep *p;
+	const struct d365_prep_user *pu;
 	rg_result res;
 
 	if (!st || !st->loaded) {
@@ -631,6 +769,14 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		rg_answer(ans, "policy %s was not loaded",
 		          st ? st->policy : "(none)");
 		return RG_ERROR;
+	}
+	/* With a reason wanted, formatting costs more than the lookups: the
+	 * prepared snapshot serves quiet checks only. */
+	if (d365_quiet(ans)) {
+		p = rg_request_prepared(req);
+		pu = d365_prep_user(p, req);
+		if (pu)
+			return d365_prep_quiet(st, p, pu, req, ans);
 	}
 	res = d365_rbac(req, ans);
 	if (res != RG_ALLOW)
@@ -656,9 +802,12 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
                                 uint64_t *allow, uint64_t *deny)
 {
 	const struct d365_state *st = state;
+	const struct d365_prep *p;
 	rg_plugin_answer ans;
 	struct d365_target t;
 	size_t w;
+	long i;
+	int ok;
 
 	/* decide() would answer ERROR: no table for this subject. */
 	if (!st || !st->loaded)
@@ -671,7 +820,15 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 	ans.status = RG_OK;
 	ans.reason[0] = '\0';
 	ans.flags = RG_ANSWER_QUIET;
-	if (d365_read_target(st, req, &t, &ans) == RG_ALLOW)
+	p = rg_request_prepared(req);
+	i = p ? rg_request_user_index(req) : -1;
+	if (i >= 0 && (size_t)i < p->nusers)
+		/* Checked once already: the same test as d365_read_target()
+		 * without request attributes. */
+		ok = !p->users[i].empty && !p->users[i].unknown;
+	else
+		ok = d365_read_target(st, req, &t, &ans) == RG_ALLOW;
+	if (ok)
 		rg_effective_set(req, req->roles, allow);
 	else
 		memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
@@ -679,6 +836,32 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 	for (w = 0; w < RG_PRIV_WORDS; w++)
 		deny[w] = ~allow[w];
 	return RG_OK;
+}
+
+/* ---- view_prepare, view_release (ABI 1.3) -------------------------------- */
+
+static int d365_view_prepare(const void *state, const rg_plugin_request *req,
+                             void **prepared)
+{
+	const struct d365_state *st = state;
+	struct d365_prep *p = NULL;
+	int rc;
+
+	*prepared = NULL;
+	/* decide() answers ERROR without a policy: nothing to prepare. */
+	if (!st || !st->loaded)
+		return RG_OK;
+	rc = d365_prep_build(req, st->have_tree ? &st->tree : NULL, &st->depths,
+	                     &p);
+	if (rc == RG_OK)
+		*prepared = p;
+	return rc;
+}
+
+static void d365_view_release(const void *state, void *prepared)
+{
+	(void)state;
+	d365_prep_free(prepared);
 }
 
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
@@ -694,4 +877,6 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .validate = NULL,
     .custom_role = NULL,
     .subject_answers = d365_subject_answers,
+    .view_prepare = d365_view_prepare,
+    .view_release = d365_view_release,
 };

@@ -198,4 +198,90 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
                     const rg_roleset *roles, uint32_t priv, long held,
                     enum d365_depth *depth, long *role);
 
+/* ---- A prepared directory snapshot (prepare.c, ABI 1.3) ----------------- */
+
+/*
+ * One business unit of the tree in use, as prepared.  The directory's tree
+ * is known only from the units its users belong to and their ancestors
+ * (a plugin cannot list facts), so a unit missing here may still be one of
+ * the directory's: the caller then asks the snapshot as before.
+ */
+struct d365_prep_unit {
+	char *name;
+	char *parent_name; /* "" for a root; read while preparing */
+	long parent; /* index, -1 for a root, -2 for a parent that is no unit */
+	/* Reaches a root within the walk's bound (directory_within()): only
+	 * then does the interval answer exactly what the walk would. */
+	int ok;
+	/* Pre-order interval among the ok units: u lies within t exactly
+	 * when t.pre <= u.pre < t.end. */
+	uint32_t pre, end;
+};
+
+/*
+ * What decide() reads of one directory user, read and checked once: the
+ * subject attributes d365_read_attrs() would find, whether they deny on
+ * their own, the user's unit and its role-set class.
+ */
+struct d365_prep_user {
+	const char *bu; /* subject attribute bu (snapshot-owned), or NULL */
+	const char *id; /* subject attribute id (snapshot-owned), or NULL */
+	int empty;      /* subject.bu or subject.id is empty: step 4 denies */
+	int unknown;    /* subject.bu is no unit of the tree in use */
+	long unit;      /* index among the prepared units, or -1 */
+	uint32_t cls;   /* index among the role-set classes */
+};
+
+/*
+ * Step 1 and 2 for one role-set class and one privilege: rg_effective()'s
+ * answer for the whole set, and d365_held_depth()'s when it is held.
+ */
+struct d365_prep_answer {
+	int32_t role, blocked, missing; /* as rg_grant_info */
+	int32_t depth_role;             /* d365_held_depth()'s role */
+	uint8_t held;                   /* rg_effective() answered 1 */
+	uint8_t has_depth;              /* d365_held_depth() answered 1 */
+	uint8_t depth;                  /* enum d365_depth, when has_depth */
+};
+
+struct d365_prep {
+	enum d365_bu_source source; /* the tree d365_bus_find() would use */
+	struct d365_prep_unit *units;
+	size_t nunits, capunits;
+	/* Open addressing: unit index + 1, 0 for an empty slot. */
+	uint32_t *slots;
+	size_t nslots; /* a power of two */
+	/* Every unit of the tree in use is in units (tenant file, or none):
+	 * a name not found is no unit. */
+	int complete;
+	struct d365_prep_user *users;
+	size_t nusers;
+	/* Per class, per privilege below nprivs: answers[cls * nprivs + p]. */
+	struct d365_prep_answer *answers;
+	rg_roleset *classes;
+	size_t nclasses, capclasses;
+	uint32_t nprivs;
+};
+
+/*
+ * Builds *out for the snapshot req reads (view_prepare()).  RG_OK, or an
+ * error with nothing allocated.
+ */
+int d365_prep_build(const rg_plugin_request *req, const struct d365_tree *tree,
+                    const struct d365_depths *depths, struct d365_prep **out);
+
+void d365_prep_free(struct d365_prep *p);
+
+/* Index of the unit named name among p's units, or -1. */
+long d365_prep_find(const struct d365_prep *p, const char *name);
+
+/*
+ * Whether unit lies within top (both indexes from d365_prep_find()), when
+ * the prepared tree can tell exactly: D365_WITHIN or D365_OUTSIDE.
+ * D365_BROKEN: it cannot (unit does not reach a root within the bound);
+ * ask d365_bus_within().
+ */
+enum d365_within d365_prep_within(const struct d365_prep *p, long top,
+                                  long unit);
+
 #endif /* D365_DYNAMICS365_H */

@@ -1,0 +1,515 @@
+/*
+ * prepare.c - what a directory snapshot gives every check, worked out once
+ * per snapshot (view_prepare(), ABI 1.3).
+ *
+ * On every scoped check the unprepared path looks the subject's unit and
+ * the target unit up by name in the snapshot's facts, walks the tree from
+ * one to the other, reads the subject's attributes and works the depth out
+ * from the roles.  All of it depends on the snapshot alone, so here it is
+ * done once: an index of the tree in use (name -> unit, with a pre-order
+ * interval so that "within" is two compares), each directory user's
+ * attributes checked and its unit found, and per distinct role set the
+ * answers of rg_effective() and d365_held_depth() for every privilege.
+ *
+ * The directory's tree cannot be listed, only looked up, so the index holds
+ * the units of the users and their ancestors.  A unit the walk could not
+ * settle exactly (a parent that is no unit, or a root further than the
+ * walk's bound) is kept but marked, and decide() asks the snapshot for it
+ * as before.  Anything in doubt goes the unprepared way.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dynamics365.h"
+
+#define FACT_BU         "bu"
+#define FACT_PARENT     "parent"
+#define SUBJECT_ATTR_BU "bu"
+#define SUBJECT_ATTR_ID "id"
+
+#define PARENT_ROOT   (-1L)
+#define PARENT_BROKEN (-2L)
+
+/* FNV-1a: names are short; nothing here is on the decision path's hot
+ * side except d365_prep_find(), one pass over the name. */
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t hash_roles(const rg_roleset *r)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t w;
+
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		h = (h ^ r->w[w]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+/* The smallest power of two of at least twice n (load at most 1/2). */
+static size_t table_size(size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	return size;
+}
+
+long d365_prep_find(const struct d365_prep *p, const char *name)
+{
+	size_t mask, i;
+
+	if (!name || !p->nslots)
+		return -1;
+	mask = p->nslots - 1;
+	for (i = (size_t)hash_str(name) & mask; p->slots[i]; i = (i + 1) & mask)
+		if (strcmp(p->units[p->slots[i] - 1].name, name) == 0)
+			return (long)p->slots[i] - 1;
+	return -1;
+}
+
+/* Rebuilds the slots for every unit; called when they would fill up. */
+static int units_rehash(struct d365_prep *p, size_t want)
+{
+	size_t nslots = table_size(want), mask = nslots - 1, u, i;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return RG_ENOMEM;
+	for (u = 0; u < p->nunits; u++) {
+		i = (size_t)hash_str(p->units[u].name) & mask;
+		while (slots[i])
+			i = (i + 1) & mask;
+		slots[i] = (uint32_t)u + 1;
+	}
+	free(p->slots);
+	p->slots = slots;
+	p->nslots = nslots;
+	return RG_OK;
+}
+
+/* Appends a unit not in the index yet; *out gets its index. */
+static int units_add(struct d365_prep *p, const char *name, const char *parent,
+                     long *out)
+{
+	struct d365_prep_unit *u;
+	int rc;
+
+	if (p->nunits == p->capunits) {
+		size_t cap = p->capunits ? 2 * p->capunits : 16;
+		void *v = realloc(p->units, cap * sizeof(*p->units));
+
+		if (!v)
+			return RG_ENOMEM;
+		p->units = v;
+		p->capunits = cap;
+	}
+	u = &p->units[p->nunits];
+	memset(u, 0, sizeof(*u));
+	u->name = strdup(name);
+	u->parent_name = strdup(parent ? parent : "");
+	if (!u->name || !u->parent_name) {
+		free(u->name);
+		free(u->parent_name);
+		return RG_ENOMEM;
+	}
+	u->parent = PARENT_BROKEN;
+	p->nunits++;
+	/* Keep the load at most one half. */
+	if (2 * p->nunits > p->nslots) {
+		rc = units_rehash(p, p->nunits);
+		if (rc != RG_OK) {
+			p->nunits--;
+			free(u->name);
+			free(u->parent_name);
+			return rc;
+		}
+	} else {
+		size_t mask = p->nslots - 1;
+		size_t i = (size_t)hash_str(name) & mask;
+
+		while (p->slots[i])
+			i = (i + 1) & mask;
+		p->slots[i] = (uint32_t)p->nunits;
+	}
+	*out = (long)p->nunits - 1;
+	return RG_OK;
+}
+
+/*
+ * The index of a directory unit, added (with its parent's name) when the
+ * directory has it; -1 in *out when it is no unit, as d365_bus_find()
+ * would find.
+ */
+static int directory_unit(struct d365_prep *p, const rg_plugin_request *req,
+                          const char *name, long *out)
+{
+	const char *parent;
+
+	*out = d365_prep_find(p, name);
+	if (*out >= 0)
+		return RG_OK;
+	parent = rg_fact(req, FACT_BU, name, FACT_PARENT);
+	if (!parent)
+		return RG_OK;
+	return units_add(p, name, parent, out);
+}
+
+/* Every ancestor of the units found so far; the array grows as it goes. */
+static int directory_ancestors(struct d365_prep *p,
+                               const rg_plugin_request *req)
+{
+	size_t i;
+	long parent;
+	int rc;
+
+	for (i = 0; i < p->nunits; i++) {
+		/* Its own allocation: units_add() moves the array, not
+		 * the name. */
+		const char *pname = p->units[i].parent_name;
+
+		if (!*pname)
+			continue;
+		rc = directory_unit(p, req, pname, &parent);
+		if (rc != RG_OK)
+			return rc;
+	}
+	for (i = 0; i < p->nunits; i++) {
+		const char *pname = p->units[i].parent_name;
+
+		p->units[i].parent =
+		    *pname ? d365_prep_find(p, pname) : PARENT_ROOT;
+		if (p->units[i].parent == -1 && *pname)
+			p->units[i].parent = PARENT_BROKEN;
+	}
+	return RG_OK;
+}
+
+/*
+ * ok when the walk of directory_within() from the unit reaches a root
+ * within its bound: at step s it compares unit s of the chain and reads
+ * its parent, and stops at a root, so a root D steps up is seen when
+ * D <= bound.
+ */
+static void directory_settle(struct d365_prep *p, size_t bound)
+{
+	size_t i, d;
+
+	for (i = 0; i < p->nunits; i++) {
+		long cur = (long)i;
+
+		p->units[i].ok = 0;
+		for (d = 0; d <= bound; d++) {
+			long parent = p->units[cur].parent;
+
+			if (parent == PARENT_ROOT) {
+				p->units[i].ok = 1;
+				break;
+			}
+			if (parent < 0)
+				break;
+			cur = parent;
+		}
+	}
+}
+
+/*
+ * Pre-order intervals over the ok units.  A parent of an ok unit is ok (it
+ * is one step nearer its root), so the ok units form a forest and every
+ * ancestor of an ok unit has an interval.
+ */
+static int units_intervals(struct d365_prep *p)
+{
+	size_t n = p->nunits, i, top = 0;
+	uint32_t *first = calloc(n + 1, sizeof(*first));
+	uint32_t *kids = malloc((n ? n : 1) * sizeof(*kids));
+	uint32_t *stack = malloc((n ? n : 1) * sizeof(*stack));
+	uint32_t *next = malloc((n ? n : 1) * sizeof(*next));
+	uint32_t counter = 0;
+	int rc = RG_ENOMEM;
+
+	if (!first || !kids || !stack || !next)
+		goto out;
+	/* Children by parent, counting sort: first[p]..first[p + 1]. */
+	for (i = 0; i < n; i++)
+		if (p->units[i].ok && p->units[i].parent >= 0)
+			first[p->units[i].parent + 1]++;
+	for (i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	for (i = 0; i < n; i++)
+		next[i] = first[i];
+	for (i = 0; i < n; i++)
+		if (p->units[i].ok && p->units[i].parent >= 0)
+			kids[next[p->units[i].parent]++] = (uint32_t)i;
+	for (i = 0; i < n; i++)
+		next[i] = first[i];
+	for (i = 0; i < n; i++) {
+		if (!p->units[i].ok || p->units[i].parent != PARENT_ROOT)
+			continue;
+		p->units[i].pre = counter++;
+		stack[top++] = (uint32_t)i;
+		while (top) {
+			uint32_t u = stack[top - 1];
+
+			if (next[u] < first[u + 1]) {
+				uint32_t k = kids[next[u]++];
+
+				p->units[k].pre = counter++;
+				stack[top++] = k;
+			} else {
+				p->units[u].end = counter;
+				top--;
+			}
+		}
+	}
+	rc = RG_OK;
+out:
+	free(first);
+	free(kids);
+	free(stack);
+	free(next);
+	return rc;
+}
+
+enum d365_within d365_prep_within(const struct d365_prep *p, long top,
+                                  long unit)
+{
+	const struct d365_prep_unit *t, *u;
+
+	if (top < 0 || unit < 0 || (size_t)top >= p->nunits ||
+	    (size_t)unit >= p->nunits)
+		return D365_BROKEN;
+	t = &p->units[top];
+	u = &p->units[unit];
+	if (!u->ok)
+		return D365_BROKEN;
+	/* An ancestor of an ok unit is ok: a top that is not lies outside. */
+	if (t->ok && t->pre <= u->pre && u->pre < t->end)
+		return D365_WITHIN;
+	return D365_OUTSIDE;
+}
+
+/* The tenant file's tree: complete and checked when it was read. */
+static int tenant_units(struct d365_prep *p, const struct d365_tree *tree)
+{
+	size_t i;
+	long idx;
+	int rc;
+
+	for (i = 0; i < tree->nunits; i++) {
+		rc = units_add(p, tree->units[i].name,
+		               tree->units[i].parent_name, &idx);
+		if (rc != RG_OK)
+			return rc;
+	}
+	/* Added in the tree's order: the indexes are the tree's. */
+	for (i = 0; i < tree->nunits; i++) {
+		p->units[i].parent = tree->units[i].parent >= 0
+		                         ? tree->units[i].parent
+		                         : PARENT_ROOT;
+		/* d365_tree_within() walks more steps than the tree is
+		 * deep, and the tree reaches its root (tree_check_cycles). */
+		p->units[i].ok = 1;
+	}
+	return RG_OK;
+}
+
+/* The subject attributes as d365_read_attrs() reads them: first wins. */
+static void user_attrs(const rg_plugin_request *u, struct d365_prep_user *pu)
+{
+	int have_bu = 0, have_id = 0;
+	size_t i;
+
+	for (i = 0; i < u->nsubject_attrs; i++) {
+		const rg_attr *a = &u->subject_attrs[i];
+
+		if (!a->key)
+			continue;
+		if (!have_bu && strcmp(a->key, SUBJECT_ATTR_BU) == 0) {
+			pu->bu = a->value;
+			have_bu = 1;
+		} else if (!have_id && strcmp(a->key, SUBJECT_ATTR_ID) == 0) {
+			pu->id = a->value;
+			have_id = 1;
+		}
+	}
+}
+
+/* The role-set class of roles, added when new; *out its index. */
+static int class_of(struct d365_prep *p, uint32_t *slots, size_t nslots,
+                    const rg_roleset *roles, uint32_t *out)
+{
+	size_t mask = nslots - 1, i;
+
+	for (i = (size_t)hash_roles(roles) & mask; slots[i];
+	     i = (i + 1) & mask) {
+		if (memcmp(&p->classes[slots[i] - 1], roles, sizeof(*roles)) ==
+		    0) {
+			*out = slots[i] - 1;
+			return RG_OK;
+		}
+	}
+	/* At most one class per user: classes was sized for them all. */
+	p->classes[p->nclasses] = *roles;
+	slots[i] = (uint32_t)++p->nclasses;
+	*out = slots[i] - 1;
+	return RG_OK;
+}
+
+/* Each user's attributes, unit and class. */
+static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
+{
+	size_t nslots = table_size(p->nusers), i;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	rg_plugin_request u;
+	int rc = RG_ENOMEM;
+
+	p->classes = malloc((p->nusers ? p->nusers : 1) * sizeof(*p->classes));
+	if (!slots || !p->classes)
+		goto out;
+	for (i = 0; i < p->nusers; i++) {
+		struct d365_prep_user *pu = &p->users[i];
+
+		rc = rg_view_user(req, i, &u);
+		if (rc != RG_OK)
+			goto out;
+		user_attrs(&u, pu);
+		pu->unit = -1;
+		pu->empty = (pu->bu && !*pu->bu) || (pu->id && !*pu->id);
+		if (pu->bu && *pu->bu) {
+			if (p->source == D365_BU_DIRECTORY)
+				rc = directory_unit(p, req, pu->bu, &pu->unit);
+			else
+				pu->unit = d365_prep_find(p, pu->bu);
+			if (rc != RG_OK)
+				goto out;
+			pu->unknown = pu->unit < 0;
+		}
+		rc = class_of(p, slots, nslots, u.roles, &pu->cls);
+		if (rc != RG_OK)
+			goto out;
+	}
+	rc = RG_OK;
+out:
+	free(slots);
+	return rc;
+}
+
+/* Steps 1 and 2 for every class and privilege, as decide() asks them. */
+static int prep_answers(struct d365_prep *p, const rg_plugin_request *req,
+                        const struct d365_depths *depths)
+{
+	size_t c;
+	uint32_t priv;
+
+	while (p->nprivs < RG_MAX_PRIVILEGES &&
+	       rg_privilege_id(req->handle, p->nprivs))
+		p->nprivs++;
+	if (!p->nclasses || !p->nprivs)
+		return RG_OK;
+	p->answers = calloc(p->nclasses * p->nprivs, sizeof(*p->answers));
+	if (!p->answers)
+		return RG_ENOMEM;
+	for (c = 0; c < p->nclasses; c++) {
+		const rg_roleset *roles = &p->classes[c];
+
+		for (priv = 0; priv < p->nprivs; priv++) {
+			struct d365_prep_answer *a =
+			    &p->answers[c * p->nprivs + priv];
+			enum d365_depth depth = D365_DEPTH_USER;
+			rg_grant_info g;
+			long role = -1;
+
+			a->held = (uint8_t)rg_effective(req, roles, priv, &g);
+			a->role = (int32_t)g.role;
+			a->blocked = (int32_t)g.blocked;
+			a->missing = (int32_t)g.missing;
+			if (!a->held)
+				continue;
+			a->has_depth = (uint8_t)d365_held_depth(
+			    req, depths, roles, priv, g.role, &depth, &role);
+			a->depth = (uint8_t)depth;
+			a->depth_role = (int32_t)role;
+		}
+	}
+	return RG_OK;
+}
+
+/* Which tree d365_bus_find() would use: the directory's if it has units. */
+static void prep_source(struct d365_prep *p, const rg_plugin_request *req,
+                        const struct d365_tree *tree)
+{
+	if (rg_fact_count(req, FACT_BU) > 0)
+		p->source = D365_BU_DIRECTORY;
+	else if (tree)
+		p->source = D365_BU_TENANT;
+	else
+		p->source = D365_BU_NONE;
+}
+
+int d365_prep_build(const rg_plugin_request *req, const struct d365_tree *tree,
+                    const struct d365_depths *depths, struct d365_prep **out)
+{
+	struct d365_prep *p = calloc(1, sizeof(*p));
+	size_t count, bound;
+	int rc = RG_ENOMEM;
+
+	*out = NULL;
+	if (!p)
+		return RG_ENOMEM;
+	prep_source(p, req, tree);
+	p->complete = p->source != D365_BU_DIRECTORY;
+	rc = units_rehash(p, 0);
+	if (rc == RG_OK && p->source == D365_BU_TENANT)
+		rc = tenant_units(p, tree);
+	if (rc != RG_OK)
+		goto out;
+	p->nusers = rg_view_user_count(req);
+	p->users = calloc(p->nusers ? p->nusers : 1, sizeof(*p->users));
+	rc = p->users ? prep_users(p, req) : RG_ENOMEM;
+	if (rc != RG_OK)
+		goto out;
+	if (p->source == D365_BU_DIRECTORY) {
+		rc = directory_ancestors(p, req);
+		if (rc != RG_OK)
+			goto out;
+		/* directory_within()'s bound. */
+		count = rg_fact_count(req, FACT_BU);
+		bound = count < D365_BU_DEPTH_MAX ? count : D365_BU_DEPTH_MAX;
+		directory_settle(p, bound);
+	}
+	rc = units_intervals(p);
+	if (rc == RG_OK)
+		rc = prep_answers(p, req, depths);
+out:
+	if (rc != RG_OK) {
+		d365_prep_free(p);
+		return rc;
+	}
+	*out = p;
+	return RG_OK;
+}
+
+void d365_prep_free(struct d365_prep *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nunits; i++) {
+		free(p->units[i].name);
+		free(p->units[i].parent_name);
+	}
+	free(p->units);
+	free(p->slots);
+	free(p->users);
+	free(p->answers);
+	free(p->classes);
+	free(p);
+}
