@@ -1480,6 +1480,493 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* ---- Prepared snapshots ------------------------------------------------ */
+
+/*
+ * For a directory user, decide() reads the organisation and the user's
+ * attributes from what view_prepare() worked out once per snapshot; for
+ * the same subject given ad hoc (the user's roles and attributes passed
+ * in the request) it reads them the slow way, on every check.  Both must
+ * answer alike: every user (each combination of the roles below, with
+ * statuses, limits and memberships the slow path accepts or refuses),
+ * every privilege, every department as department= (in a unit or not,
+ * with or without a limit, with a limit the plugin refuses, with no
+ * agent, unknown, malformed, none), open_chats around the limits, with
+ * and without reasons, and again after the directory changes.
+ *
+ * Three services cover the three sources of the organisation: "rc" the
+ * directory's, "rc-tenant" the tenant file's (the directory has no unit
+ * or department of it), "rc-bare" none (no tenant file either).
+ */
+#define PREP_DB       "prepared.db"
+#define PREP_TENANT   "prep-tenant.ini"
+#define PREP_CUSTOM   "watcher"
+#define PREP_BAD      "2000000" /* the directory stores it; too large here */
+#define PREP_NVARIANT 2
+#define PREP_ATTRS    8
+#define PREP_TEXT     512
+
+static const char prep_tenant[] = "[tenant]\n"
+                                  "max_chats = 4\n"
+                                  "[unit emea]\n"
+                                  "name = EMEA\n"
+                                  "[unit apac]\n"
+                                  "name = APAC\n"
+                                  "[department sales]\n"
+                                  "name = Sales\n"
+                                  "unit = emea\n"
+                                  "max_chats = 2\n"
+                                  "[department kiosk]\n"
+                                  "name = Kiosk\n"
+                                  "[department tokyo]\n"
+                                  "name = Tokyo\n"
+                                  "unit = apac\n";
+
+/* Bit i of a user's role mask is prep_roles[i]. */
+static const char *const prep_roles[] = {
+    "admin",     "livechat-manager", "livechat-agent", "livechat-monitor",
+    PREP_CUSTOM,
+};
+#define PREP_NROLES NELEMS(prep_roles)
+#define PREP_USERS  ((1u << PREP_NROLES) * PREP_NVARIANT)
+
+/* Requested departments: the directory's, the tenant file's, others. */
+static const char *const prep_depts[] = {
+    NULL,   "sales", "support", "billing", "lobby",   "vip",
+    "huge", "ghost", "kiosk",   "tokyo",   "nowhere", "bad id",
+};
+
+static const char *const prep_open[] = {NULL, "0", "1", "2", "3", "4", "x"};
+
+/* The services; rc-tenant is Community when community is set. */
+static void prep_open_services(int community)
+{
+	tu_open(&priv,
+	        "[rolegate]\ndirectory = %s/" PREP_DB "\n"
+	        "[service rc]\nstack = required rocketchat policy=" TU_POLICIES
+	        "/rocketchat.ini edition=enterprise tenant=" PREP_TENANT "\n"
+	        "[service rc-tenant]\nstack = required rocketchat "
+	        "policy=" TU_POLICIES "/rocketchat.ini edition=%s "
+	        "tenant=" PREP_TENANT "\n"
+	        "[service rc-bare]\nstack = required rocketchat "
+	        "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise\n",
+	        priv.dir, community ? "community" : "enterprise");
+	ck_assert_msg(rg_diagnostic_count(priv.ctx) == 0, "%s",
+	              tu_diag_dump(priv.ctx));
+}
+
+/* The directory's organisation of rc (the others have none). */
+static void prep_org(void)
+{
+	rg_txn *txn = table_begin("rc");
+
+	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "emea", NULL), "emea");
+	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "americas", NULL), "am");
+	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "apac", NULL), "apac");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "sales", "emea"),
+	           "sales");
+	table_must(
+	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "sales", "max_chats", "2"),
+	    "sales limit");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "support", "emea"),
+	           "support");
+	table_must(txn,
+	           rg_org_add(txn, RG_ORG_DEPARTMENT, "billing", "americas"),
+	           "billing");
+	table_must(
+	    txn,
+	    rg_org_set(txn, RG_ORG_DEPARTMENT, "billing", "max_chats", "0"),
+	    "billing limit");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "lobby", NULL),
+	           "lobby");
+	table_must(
+	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "lobby", "max_chats", "4"),
+	    "lobby limit");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "vip", NULL), "vip");
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "huge", "americas"),
+	           "huge");
+	table_must(
+	    txn,
+	    rg_org_set(txn, RG_ORG_DEPARTMENT, "huge", "max_chats", PREP_BAD),
+	    "huge limit");
+	/* No user is an agent of ghost. */
+	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "ghost", "emea"),
+	           "ghost");
+	table_must(
+	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "ghost", "max_chats", "1"),
+	    "ghost limit");
+	table_must(txn, rg_setting_set(txn, "default_max_chats", "3"),
+	           "default_max_chats");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+/* The custom role, made while the service is Enterprise. */
+static void prep_custom(const char *service)
+{
+	static const char *const granted[] = {QUEUE, TAKE, ANALYTICS};
+	rg_txn *txn = table_begin(service);
+
+	table_must(txn,
+	           rg_custom_role_create(txn, PREP_CUSTOM, "Watcher", "test",
+	                                 granted, NELEMS(granted)),
+	           "custom role");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+/* User u: the roles of its mask, attributes derived from u. */
+static void prep_user(rg_txn *txn, unsigned u, int members)
+{
+	static const char *const status[] = {NULL, "available", "unavailable"};
+	static const char *const max[] = {NULL, "0", "1", "3", PREP_BAD};
+	static const char *const depts[][3] = {
+	    {NULL},
+	    {"sales"},
+	    {"lobby", "support"},
+	    {"huge"},
+	    {"billing", "sales", "vip"},
+	    {"vip"},
+	};
+	static const char *const units[][2] = {
+	    {NULL}, {"emea"}, {"americas", "apac"}, {"apac"}};
+	const unsigned mask = u % (1u << PREP_NROLES);
+	char id[RG_ID_MAX];
+	size_t i;
+
+	snprintf(id, sizeof(id), "p-%03u", u);
+	table_must(txn, rg_user_add(txn, id, NULL), id);
+	for (i = 0; i < PREP_NROLES; i++)
+		if (mask & (1u << i))
+			table_must(txn,
+			           rg_role_assign(txn, id, prep_roles[i], 0),
+			           prep_roles[i]);
+	if (status[u % NELEMS(status)])
+		table_must(txn,
+		           rg_user_set(txn, id, RG_USER_STATUS,
+		                       status[u % NELEMS(status)]),
+		           "status");
+	if (max[(u / 3) % NELEMS(max)])
+		table_must(txn,
+		           rg_user_set(txn, id, RG_USER_MAX_CHATS,
+		                       max[(u / 3) % NELEMS(max)]),
+		           "max_chats");
+	if (!members)
+		return;
+	for (i = 0; i < 3 && depts[(u / 2) % NELEMS(depts)][i]; i++)
+		table_must(txn,
+		           rg_member_add(txn, id, RG_ORG_DEPARTMENT,
+		                         depts[(u / 2) % NELEMS(depts)][i]),
+		           "department");
+	for (i = 0; i < 2 && units[(u / 5) % NELEMS(units)][i]; i++)
+		table_must(txn,
+		           rg_member_add(txn, id, RG_ORG_UNIT,
+		                         units[(u / 5) % NELEMS(units)][i]),
+		           "unit");
+}
+
+static void prep_fill(const char *service, int members)
+{
+	rg_txn *txn = table_begin(service);
+	unsigned u;
+
+	for (u = 0; u < PREP_USERS; u++)
+		prep_user(txn, u, members);
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+/* A directory user as an ad-hoc subject: its roles and attributes. */
+struct prep_subject {
+	char roles[PREP_TEXT];
+	char text[PREP_ATTRS][PREP_TEXT];
+	rg_attr attrs[PREP_ATTRS];
+	size_t nattrs;
+};
+
+static void prep_put(struct prep_subject *s, const char *key, const char *value)
+{
+	/* The directory leaves an empty attribute out. */
+	if (!value || !*value)
+		return;
+	ck_assert_uint_lt(s->nattrs, PREP_ATTRS);
+	snprintf(s->text[s->nattrs], PREP_TEXT, "%s", value);
+	s->attrs[s->nattrs].key = key;
+	s->attrs[s->nattrs].value = s->text[s->nattrs];
+	s->nattrs++;
+}
+
+static int prep_user_fn(void *user, const rg_user_info *u)
+{
+	struct prep_subject *s = user;
+	char max[32] = "";
+
+	if (u->max_chats >= 0)
+		snprintf(max, sizeof(max), "%ld", u->max_chats);
+	/* In the order and with the keys the directory gives plugins. */
+	prep_put(s, "id", u->id);
+	prep_put(s, "name", u->name);
+	prep_put(s, "bu", u->bu);
+	prep_put(s, "status", u->status);
+	prep_put(s, "max_chats", max);
+	prep_put(s, "departments", u->departments);
+	prep_put(s, "units", u->units);
+	return 0;
+}
+
+static void prep_subject(const char *service, const char *id,
+                         struct prep_subject *s)
+{
+	rg_subject subj = {.user = id};
+
+	memset(s, 0, sizeof(*s));
+	ck_assert_int_eq(rg_user_get(priv.ctx, service, id, prep_user_fn, s),
+	                 RG_OK);
+	ck_assert_int_eq(rg_subject_roles(priv.ctx, service, &subj, s->roles,
+	                                  sizeof(s->roles)),
+	                 RG_OK);
+}
+
+/*
+ * The one part of a reason that names the subject: a directory user's
+ * limit is "the agent 'ID' (directory max_chats)", an ad-hoc subject's
+ * "the agent (subject attribute max_chats)".
+ */
+static void prep_normalise(char *reason, const char *id)
+{
+	char from[RG_REASON_MAX], *p;
+	static const char to[] = "the agent (subject attribute max_chats)";
+
+	snprintf(from, sizeof(from), "the agent '%s' (directory max_chats)",
+	         id);
+	p = strstr(reason, from);
+	if (!p)
+		return;
+	memmove(p + strlen(to), p + strlen(from), strlen(p + strlen(from)) + 1);
+	memcpy(p, to, strlen(to));
+}
+
+/* One request of user id, directly and ad hoc, with and without reasons. */
+static size_t prep_compare_one(const char *service, const char *id,
+                               const struct prep_subject *s,
+                               const char *priv_id, const rg_attr *attrs,
+                               size_t nattrs)
+{
+	static const unsigned flags[] = {0, RG_CHECK_NO_REASON};
+	size_t f, allowed = 0;
+
+	for (f = 0; f < NELEMS(flags); f++) {
+		rg_decision dir, adhoc;
+		rg_request req;
+		int s1, s2;
+
+		memset(&req, 0, sizeof(req));
+		req.service = service;
+		req.action = priv_id;
+		req.attrs = attrs;
+		req.nattrs = nattrs;
+		req.subject.user = id;
+		s1 = rg_check(priv.ctx, &req, flags[f], &dir);
+		req.subject.user = NULL;
+		req.subject.roles = s->roles;
+		req.subject.attrs = s->attrs;
+		req.subject.nattrs = s->nattrs;
+		s2 = rg_check(priv.ctx, &req, flags[f], &adhoc);
+		ck_assert_msg(s1 == s2 && dir.result == adhoc.result &&
+		                  dir.status == adhoc.status,
+		              "%s %s (%s) %s %s%s flags %u: directory user %s "
+		              "(%s), ad hoc %s (%s)",
+		              service, id, s->roles, priv_id,
+		              nattrs ? attrs[0].value : "",
+		              nattrs > 1 ? " +open_chats" : "", flags[f],
+		              rg_result_name(dir.result), dir.reason,
+		              rg_result_name(adhoc.result), adhoc.reason);
+		if (flags[f] == 0) {
+			prep_normalise(dir.reason, id);
+			ck_assert_msg(
+			    !strcmp(dir.reason, adhoc.reason) &&
+			        !strcmp(dir.role, adhoc.role),
+			    "%s %s %s %s: reasons differ:\n  "
+			    "directory: %s (%s)\n  ad hoc:    %s (%s)",
+			    service, id, priv_id, nattrs ? attrs[0].value : "",
+			    dir.reason, dir.role, adhoc.reason, adhoc.role);
+		}
+		allowed += dir.result == RG_ALLOW;
+	}
+	return allowed;
+}
+
+/* Every department (and none), with open_chats for take-inquiry. */
+static size_t prep_compare_priv(const char *service, const char *id,
+                                const struct prep_subject *s,
+                                const char *priv_id, size_t *checks)
+{
+	size_t d, o, allowed = 0;
+	int take = !strcmp(priv_id, TAKE);
+
+	for (d = 0; d < NELEMS(prep_depts); d++) {
+		for (o = 0; o < (take ? NELEMS(prep_open) : 1); o++) {
+			rg_attr attrs[2];
+			size_t n = 0;
+
+			if (prep_depts[d]) {
+				attrs[n].key = "department";
+				attrs[n++].value = prep_depts[d];
+			}
+			if (prep_open[o]) {
+				attrs[n].key = "open_chats";
+				attrs[n++].value = prep_open[o];
+			}
+			allowed +=
+			    prep_compare_one(service, id, s, priv_id, attrs, n);
+			*checks += 2;
+		}
+	}
+	return allowed;
+}
+
+static void prep_compare(const char *service)
+{
+	const rg_service *svc = tu_service(priv.ctx, service);
+	size_t p, nprivs = rg_privilege_count(svc), allowed = 0, checks = 0;
+	unsigned u;
+
+	for (u = 0; u < PREP_USERS; u++) {
+		struct prep_subject s;
+		char id[RG_ID_MAX];
+
+		snprintf(id, sizeof(id), "p-%03u", u);
+		prep_subject(service, id, &s);
+		for (p = 0; p < nprivs; p++) {
+			rg_privilege_info pi;
+
+			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
+			allowed +=
+			    prep_compare_priv(service, id, &s, pi.id, &checks);
+		}
+	}
+	/* Neither all denials nor all grants. */
+	ck_assert_uint_gt(allowed, checks / 20);
+	ck_assert_uint_lt(allowed, checks);
+}
+
+/* One check of a directory user, with reasons. */
+static rg_result prep_check(const char *id, const char *priv_id,
+                            const char *dept)
+{
+	rg_attr attr = {"department", dept};
+	rg_decision d;
+	rg_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.service = "rc";
+	req.action = priv_id;
+	req.subject.user = id;
+	req.attrs = &attr;
+	req.nattrs = 1;
+	rg_check(priv.ctx, &req, RG_CHECK_NO_REASON, &d);
+	return d.result;
+}
+
+/*
+ * The directory changes: a department moves to another unit, limits
+ * change, a user leaves one department for another; the next snapshot's
+ * preparation must see it.  Explicitly for two users, then for all.
+ */
+static void prep_change(void)
+{
+	rg_txn *txn = table_begin("rc");
+	unsigned u;
+
+	table_must(txn, rg_user_add(txn, "mon-emea", NULL), "mon-emea");
+	table_must(txn, rg_role_assign(txn, "mon-emea", "livechat-monitor", 0),
+	           "monitor");
+	table_must(txn, rg_member_add(txn, "mon-emea", RG_ORG_UNIT, "emea"),
+	           "unit");
+	table_must(txn, rg_user_add(txn, "agt-sales", NULL), "agt-sales");
+	table_must(txn, rg_role_assign(txn, "agt-sales", "livechat-agent", 0),
+	           "agent");
+	table_must(txn,
+	           rg_member_add(txn, "agt-sales", RG_ORG_DEPARTMENT, "sales"),
+	           "department");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	ck_assert_int_eq(prep_check("mon-emea", ANALYTICS, "sales"), RG_ALLOW);
+	ck_assert_int_eq(prep_check("agt-sales", QUEUE, "sales"), RG_ALLOW);
+	ck_assert_int_eq(prep_check("agt-sales", QUEUE, "vip"), RG_DENY);
+
+	txn = table_begin("rc");
+	table_must(
+	    txn,
+	    rg_org_set(txn, RG_ORG_DEPARTMENT, "sales", "unit", "americas"),
+	    "move sales");
+	table_must(txn,
+	           rg_org_set(txn, RG_ORG_DEPARTMENT, "lobby", "unit", "emea"),
+	           "move lobby");
+	table_must(txn,
+	           rg_org_set(txn, RG_ORG_DEPARTMENT, "vip", "max_chats", "1"),
+	           "vip limit");
+	table_must(
+	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "huge", "max_chats", NULL),
+	    "huge limit");
+	table_must(txn, rg_setting_set(txn, "default_max_chats", PREP_BAD),
+	           "default_max_chats");
+	table_must(
+	    txn, rg_member_remove(txn, "agt-sales", RG_ORG_DEPARTMENT, "sales"),
+	    "leave sales");
+	table_must(txn,
+	           rg_member_add(txn, "agt-sales", RG_ORG_DEPARTMENT, "vip"),
+	           "join vip");
+	for (u = 0; u < PREP_USERS; u += 3) {
+		char id[RG_ID_MAX];
+
+		snprintf(id, sizeof(id), "p-%03u", u);
+		table_must(txn,
+		           rg_member_add(txn, id, RG_ORG_DEPARTMENT, "ghost"),
+		           "join ghost");
+		table_must(txn,
+		           rg_user_set(txn, id, RG_USER_STATUS, "available"),
+		           "status");
+	}
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	ck_assert_int_eq(prep_check("mon-emea", ANALYTICS, "sales"), RG_DENY);
+	ck_assert_int_eq(prep_check("mon-emea", ANALYTICS, "lobby"), RG_ALLOW);
+	ck_assert_int_eq(prep_check("agt-sales", QUEUE, "sales"), RG_DENY);
+	ck_assert_int_eq(prep_check("agt-sales", QUEUE, "vip"), RG_ALLOW);
+}
+
+static void prep_setup_directory(void)
+{
+	free(tu_write(priv.dir, PREP_TENANT, 0644, "%s", prep_tenant));
+	/* Custom roles are made while every service is Enterprise. */
+	prep_open_services(0);
+	prep_org();
+	prep_custom("rc");
+	prep_custom("rc-tenant");
+	prep_custom("rc-bare");
+	prep_fill("rc", 1);
+	prep_fill("rc-tenant", 0);
+	prep_fill("rc-bare", 0);
+}
+
+static const char *const prep_services[] = {"rc", "rc-tenant", "rc-bare"};
+
+START_TEST(test_prepared)
+{
+	prep_setup_directory();
+	prep_compare(prep_services[_i]);
+	if (_i == 0) {
+		prep_change();
+		prep_compare("rc");
+	}
+}
+END_TEST
+
+/* rc-tenant in the Community edition, which ignores the custom role. */
+START_TEST(test_prepared_community)
+{
+	prep_setup_directory();
+	prep_open_services(1);
+	prep_compare("rc-tenant");
+}
+END_TEST
+
 /* ---- The suite --------------------------------------------------------- */
 
 static Suite *rocketchat_suite(void)
@@ -1549,6 +2036,14 @@ static Suite *rocketchat_suite(void)
 	tc = tcase_create("table");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_test(tc, test_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prepared");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	/* Some 200,000 checks a service: slow under sanitizers. */
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_prepared, 0, (int)NELEMS(prep_services));
+	tcase_add_test(tc, test_prepared_community);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-args");

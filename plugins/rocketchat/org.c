@@ -34,6 +34,16 @@ void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
 	org->source = RC_ORG_NONE;
 }
 
+void rc_org_init_resolved(struct rc_org *org, const rg_plugin_request *req,
+                          const struct rc_tenant *tenant,
+                          enum rc_org_source source, size_t units)
+{
+	rc_org_init(org, req, tenant);
+	org->source = source;
+	org->units = units;
+	org->resolved = 1;
+}
+
 /*
  * Works the source out, once per decision: the directory when it has a
  * unit (then its departments need no count) or a department.

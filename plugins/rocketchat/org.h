@@ -60,6 +60,14 @@ enum rc_dept_lookup {
 void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
                  const struct rc_tenant *tenant);
 
+/*
+ * Starts with the source already known, as a prepared snapshot found it
+ * (the same snapshot and tenant: resolve() would find the same).
+ */
+void rc_org_init_resolved(struct rc_org *org, const rg_plugin_request *req,
+                          const struct rc_tenant *tenant,
+                          enum rc_org_source source, size_t units);
+
 /* "the directory", "the tenant file" or "no tenant file", for reasons. */
 const char *rc_org_source_name(struct rc_org *org);
 

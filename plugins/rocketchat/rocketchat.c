@@ -89,6 +89,7 @@
  *	them in its decision table for checks that want no reason.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,6 +554,9 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 
 /* ---- Attributes -------------------------------------------------------- */
 
+struct rc_prepared;
+struct rc_puser;
+
 /* The attributes a decision may consult, read once and checked once. */
 struct rc_attrs {
 	struct rc_org org;      /* where units and departments come from */
@@ -564,6 +568,15 @@ struct rc_attrs {
 	long max_chats;          /* 0 when not given */
 	const char *units;       /* subject's units, or NULL */
 	const char *departments; /* subject's departments, or NULL */
+	/*
+	 * Read from a prepared snapshot (pu not NULL): the subject's lists
+	 * as indexes, so that membership tests compare integers.  dept_ix
+	 * and unit_ix are the request department's and its unit's indexes
+	 * in prep, -1 when prep has no such name (then no list names it).
+	 */
+	const struct rc_prepared *prep;
+	const struct rc_puser *pu;
+	long dept_ix, unit_ix;
 };
 
 /* The attributes the plugin reads, request and subject. */
@@ -888,9 +901,9 @@ static int rc_read_status(struct rc_attrs *a, const char *status,
  * order, so that the reason names the first bad one.  Attributes the
  * plugin does not know are left to other plugins.
  */
-static int rc_read_attrs(const struct rocketchat *st,
-                         const rg_plugin_request *req, struct rc_attrs *a,
-                         rg_plugin_answer *ans)
+static int rc_read_attrs_slow(const struct rocketchat *st,
+                              const rg_plugin_request *req, struct rc_attrs *a,
+                              rg_plugin_answer *ans)
 {
 	const char *rq[RQ_COUNT], *sj[SJ_COUNT];
 
@@ -925,6 +938,549 @@ static int rc_read_attrs(const struct rocketchat *st,
 	return 1;
 }
 
+/* ---- Prepared snapshots (ABI 1.3) -------------------------------------- */
+
+/*
+ * rc_read_attrs_slow() works out on every check what depends only on the
+ * snapshot: where the organisation comes from, the department's unit and
+ * limit (string-keyed fact lookups), and the directory user's own
+ * attributes, checked anew each time.  view_prepare() works them out once
+ * per snapshot:
+ *   - the names of the departments the users are agents of (and, with a
+ *     tenant file, all of its departments), each looked up in the source
+ *     once, in a table of our own keyed by the name;
+ *   - the units those departments belong to and the users' units, so that
+ *     a department's unit and a monitor's units compare as indexes;
+ *   - each user's attributes, checked as the slow path checks them, with
+ *     its lists as indexes.
+ * Anything the prepared data does not answer outright (a bad attribute, a
+ * department no user names, a bad limit) goes to the slow path, which then
+ * gives the answer and the reason it always gave: the prepared path only
+ * ever answers what the slow path would have found valid.
+ */
+
+/* Names (departments or units) interned once; index i is v[i]. */
+struct rc_name {
+	char *id;
+	size_t len;
+	uint64_t hash;
+};
+
+struct rc_names {
+	struct rc_name *v;
+	size_t n, cap;
+	uint32_t *slots; /* index + 1, 0 when free; nslots a power of two */
+	size_t nslots;
+};
+
+/* What a department named in the snapshot is to the prepared path. */
+enum rc_pdept_kind {
+	RC_PDEPT_FOUND,  /* the source has it: unit and limit below */
+	RC_PDEPT_MEMBER, /* the source has not: known to its agents only */
+	RC_PDEPT_SLOW,   /* its limit is bad: the slow path reports it */
+};
+
+struct rc_pdept {
+	enum rc_pdept_kind kind;
+	long unit;      /* index in units, -1: in no unit */
+	long max_chats; /* 0: not set */
+};
+
+/*
+ * One directory user.  fast is 0 when an attribute is bad (or the user
+ * has no id): the slow path then answers, with its reason.  Its
+ * departments and units are pool[first ..], departments first.
+ */
+struct rc_puser {
+	int fast;
+	int available;
+	long max_chats;
+	const char *status, *units, *departments; /* snapshot-owned */
+	size_t first, ndepts, nunits;
+};
+
+struct rc_prepared {
+	enum rc_org_source source;
+	size_t org_units; /* what rc_org_has_units() counts */
+	int default_ok;   /* the default limit is a count: below */
+	long default_limit;
+	int default_from_directory;
+	struct rc_names depts;
+	struct rc_pdept *dinfo; /* depts.n, once every name is in */
+	struct rc_names units;
+	struct rc_puser *users;
+	size_t nusers;
+	uint32_t *pool;
+	size_t npool, cappool;
+};
+
+#define RC_NAMES_MIN 64
+
+/* FNV-1a: the names are short ids, and it needs no state. */
+static uint64_t rc_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void rc_names_free(struct rc_names *ns)
+{
+	size_t i;
+
+	for (i = 0; i < ns->n; i++)
+		free(ns->v[i].id);
+	free(ns->v);
+	free(ns->slots);
+	memset(ns, 0, sizeof(*ns));
+}
+
+/* The index of the name, or -1.  Allocation-free: decisions call it. */
+static long rc_names_find(const struct rc_names *ns, const char *id, size_t len,
+                          uint64_t hash)
+{
+	size_t mask = ns->nslots - 1, i;
+
+	if (!ns->nslots)
+		return -1;
+	for (i = (size_t)hash & mask; ns->slots[i]; i = (i + 1) & mask) {
+		const struct rc_name *n = &ns->v[ns->slots[i] - 1];
+
+		if (n->hash == hash && n->len == len && !memcmp(n->id, id, len))
+			return (long)ns->slots[i] - 1;
+	}
+	return -1;
+}
+
+/* Puts index i, of the given hash, in the first free slot of its probe. */
+static void rc_names_place(uint32_t *slots, size_t nslots, uint64_t hash,
+                           size_t i)
+{
+	size_t j = (size_t)hash & (nslots - 1);
+
+	while (slots[j])
+		j = (j + 1) & (nslots - 1);
+	slots[j] = (uint32_t)(i + 1);
+}
+
+/* Doubles the slots (or makes the first ones) and re-places every name. */
+static int rc_names_grow(struct rc_names *ns)
+{
+	size_t nslots = ns->nslots ? ns->nslots * 2 : RC_NAMES_MIN, i;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return RG_ENOMEM;
+	for (i = 0; i < ns->n; i++)
+		rc_names_place(slots, nslots, ns->v[i].hash, i);
+	free(ns->slots);
+	ns->slots = slots;
+	ns->nslots = nslots;
+	return RG_OK;
+}
+
+/* Interns the len bytes at id: *out gets its index.  RG_OK or an error. */
+static int rc_names_add(struct rc_names *ns, const char *id, size_t len,
+                        long *out)
+{
+	uint64_t hash = rc_hash(id, len);
+	struct rc_name *n;
+	int rc;
+
+	*out = rc_names_find(ns, id, len, hash);
+	if (*out >= 0)
+		return RG_OK;
+	if (ns->n >= UINT32_MAX - 1)
+		return RG_ELIMIT;
+	/* At most half full, so that probes stay short. */
+	if (2 * (ns->n + 1) > ns->nslots) {
+		rc = rc_names_grow(ns);
+		if (rc != RG_OK)
+			return rc;
+	}
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : RC_NAMES_MIN;
+		struct rc_name *v = realloc(ns->v, cap * sizeof(*v));
+
+		if (!v)
+			return RG_ENOMEM;
+		ns->v = v;
+		ns->cap = cap;
+	}
+	n = &ns->v[ns->n];
+	n->id = malloc(len + 1);
+	if (!n->id)
+		return RG_ENOMEM;
+	memcpy(n->id, id, len);
+	n->id[len] = '\0';
+	n->len = len;
+	n->hash = hash;
+	rc_names_place(ns->slots, ns->nslots, hash, ns->n);
+	*out = (long)ns->n++;
+	return RG_OK;
+}
+
+static int rc_pool_add(struct rc_prepared *p, long ix)
+{
+	if (p->npool == p->cappool) {
+		size_t cap = p->cappool ? p->cappool * 2 : RC_NAMES_MIN;
+		uint32_t *pool = realloc(p->pool, cap * sizeof(*pool));
+
+		if (!pool)
+			return RG_ENOMEM;
+		p->pool = pool;
+		p->cappool = cap;
+	}
+	p->pool[p->npool++] = (uint32_t)ix;
+	return RG_OK;
+}
+
+/* 1 when pool[first .. first + n) holds index ix. */
+static int rc_pool_has(const struct rc_prepared *p, size_t first, size_t n,
+                       long ix)
+{
+	size_t i;
+
+	if (ix < 0)
+		return 0;
+	for (i = first; i < first + n; i++)
+		if (p->pool[i] == (uint32_t)ix)
+			return 1;
+	return 0;
+}
+
+static void rc_prepared_free(struct rc_prepared *p)
+{
+	if (!p)
+		return;
+	rc_names_free(&p->depts);
+	rc_names_free(&p->units);
+	free(p->dinfo);
+	free(p->users);
+	free(p->pool);
+	free(p);
+}
+
+/*
+ * The source and default limit, as rc_org_init() and resolve() find them
+ * on every decision: they depend on the snapshot and the tenant alone.
+ */
+static void rc_prepare_org(const struct rocketchat *st,
+                           const rg_plugin_request *req, struct rc_prepared *p)
+{
+	struct rc_org org;
+	const char *bad = NULL;
+
+	rc_org_init(&org, req, &st->tenant);
+	rc_org_checked(&org); /* resolves source and units */
+	p->source = org.source;
+	p->org_units = org.units;
+	p->default_ok = rc_org_default_limit(&org, &p->default_limit,
+	                                     &p->default_from_directory, &bad);
+}
+
+/*
+ * Interns the items of a list rc_list_ids_valid() accepted and appends
+ * their indexes to the pool; *count gets how many.
+ */
+static int rc_prepare_list(struct rc_prepared *p, struct rc_names *ns,
+                           const char *list, size_t *count)
+{
+	const char *cur = rc_list_begin(list), *item;
+	size_t len;
+	long ix;
+	int rc;
+
+	*count = 0;
+	while (rc_list_next(&cur, &item, &len)) {
+		rc = rc_names_add(ns, item, len, &ix);
+		if (rc == RG_OK)
+			rc = rc_pool_add(p, ix);
+		if (rc != RG_OK)
+			return rc;
+		(*count)++;
+	}
+	return RG_OK;
+}
+
+/*
+ * Checks user u's attributes as rc_read_attrs_slow() checks a directory
+ * user's (its lists are ids; the directory's memberships need no lookup),
+ * and keeps them.  A user with a bad one stays slow, so that the slow
+ * path reports it with its reason.  RG_OK, or an allocation error.
+ */
+static int rc_prepare_user(struct rc_prepared *p, const rg_plugin_request *u,
+                           struct rc_puser *pu)
+{
+	rg_plugin_answer quiet = {
+	    .role = -1, .missing = -1, .flags = RG_ANSWER_QUIET};
+	const char *sj[SJ_COUNT];
+	struct rc_attrs a;
+	int rc;
+
+	memset(pu, 0, sizeof(*pu));
+	memset(&a, 0, sizeof(a));
+	rc_gather(u->subject_attrs, u->nsubject_attrs, rc_subject_keys,
+	          SJ_COUNT, rc_subject_slot, sj);
+	if (!u->user || !rc_read_status(&a, sj[SJ_STATUS], &quiet))
+		return RG_OK;
+	if (sj[SJ_MAX_CHATS] &&
+	    !rc_parse_count(sj[SJ_MAX_CHATS], &pu->max_chats))
+		return RG_OK;
+	if ((sj[SJ_UNITS] && !rc_list_ids_valid(sj[SJ_UNITS])) ||
+	    (sj[SJ_DEPARTMENTS] && !rc_list_ids_valid(sj[SJ_DEPARTMENTS])))
+		return RG_OK;
+	pu->first = p->npool;
+	rc = rc_prepare_list(p, &p->depts, sj[SJ_DEPARTMENTS], &pu->ndepts);
+	if (rc == RG_OK)
+		rc = rc_prepare_list(p, &p->units, sj[SJ_UNITS], &pu->nunits);
+	if (rc != RG_OK)
+		return rc;
+	pu->status = a.status;
+	pu->available = a.available;
+	pu->units = sj[SJ_UNITS];
+	pu->departments = sj[SJ_DEPARTMENTS];
+	pu->fast = 1;
+	return RG_OK;
+}
+
+static int rc_prepare_users(const struct rocketchat *st,
+                            const rg_plugin_request *req, struct rc_prepared *p)
+{
+	size_t i, n = rg_view_user_count(req);
+	long ix;
+	int rc;
+
+	/* A tenant file's departments can all be listed: a request naming
+	 * one no user is an agent of then needs no slow lookup. */
+	for (i = 0; p->source == RC_ORG_TENANT && i < st->tenant.ndepartments;
+	     i++) {
+		const char *id = st->tenant.departments[i].id;
+
+		rc = rc_names_add(&p->depts, id, strlen(id), &ix);
+		if (rc != RG_OK)
+			return rc;
+	}
+	p->users = calloc(n ? n : 1, sizeof(*p->users));
+	if (!p->users)
+		return RG_ENOMEM;
+	p->nusers = n;
+	for (i = 0; i < n; i++) {
+		rg_plugin_request u;
+
+		/* A user the core cannot give stays slow (zeroed). */
+		if (rg_view_user(req, i, &u) != RG_OK)
+			continue;
+		rc = rc_prepare_user(p, &u, &p->users[i]);
+		if (rc != RG_OK)
+			return rc;
+	}
+	return RG_OK;
+}
+
+/*
+ * Looks every interned department up in the source, as
+ * rc_read_department() would on each request naming it, and interns
+ * their units.
+ */
+static int rc_prepare_depts(const struct rocketchat *st,
+                            const rg_plugin_request *req, struct rc_prepared *p)
+{
+	struct rc_org org;
+	size_t i;
+	int rc;
+
+	p->dinfo = calloc(p->depts.n ? p->depts.n : 1, sizeof(*p->dinfo));
+	if (!p->dinfo)
+		return RG_ENOMEM;
+	rc_org_init(&org, req, &st->tenant);
+	for (i = 0; i < p->depts.n; i++) {
+		const struct rc_name *n = &p->depts.v[i];
+		struct rc_pdept *pd = &p->dinfo[i];
+		const char *bad = NULL;
+		struct rc_dept d;
+
+		pd->unit = -1;
+		switch (rc_org_department(&org, n->id, n->len, &d, &bad)) {
+		case RC_DEPT_FOUND:
+			pd->kind = RC_PDEPT_FOUND;
+			pd->max_chats = d.max_chats;
+			if (!d.unit)
+				break;
+			rc = rc_names_add(&p->units, d.unit, strlen(d.unit),
+			                  &pd->unit);
+			if (rc != RG_OK)
+				return rc;
+			break;
+		case RC_DEPT_UNKNOWN:
+			pd->kind = RC_PDEPT_MEMBER;
+			break;
+		case RC_DEPT_BAD:
+			pd->kind = RC_PDEPT_SLOW;
+			break;
+		}
+	}
+	return RG_OK;
+}
+
+static int rc_view_prepare(const void *state, const rg_plugin_request *req,
+                           void **prepared)
+{
+	const struct rocketchat *st = state;
+	struct rc_prepared *p;
+	int rc;
+
+	*prepared = NULL;
+	/* Without its policy decide() only errs: nothing to prepare. */
+	if (!st->loaded)
+		return RG_OK;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return RG_ENOMEM;
+	rc_prepare_org(st, req, p);
+	rc = rc_prepare_users(st, req, p);
+	if (rc != RG_OK)
+		goto out;
+	/* Last: the users named the departments to look up. */
+	rc = rc_prepare_depts(st, req, p);
+out:
+	if (rc != RG_OK) {
+		rc_prepared_free(p);
+		return rc;
+	}
+	*prepared = p;
+	return RG_OK;
+}
+
+static void rc_view_release(const void *state, void *prepared)
+{
+	(void)state;
+	rc_prepared_free(prepared);
+}
+
+/*
+ * The request's department from the prepared table, as
+ * rc_read_department() finds it.  0 when the slow path must tell: a bad
+ * id, a department no user names (the source is then asked), a bad
+ * limit, or one the source does not have and the subject is no agent of
+ * (an error, whose reason the slow path gives).
+ */
+static int rc_prepared_department(const struct rc_prepared *p,
+                                  const struct rc_puser *pu, const char *d,
+                                  struct rc_attrs *a)
+{
+	size_t len = rc_id_len(d);
+	const struct rc_pdept *pd;
+
+	if (!len)
+		return 0;
+	a->department = d;
+	a->dept_ix = rc_names_find(&p->depts, d, len, rc_hash(d, len));
+	if (p->source == RC_ORG_NONE) {
+		/* Nothing to check against: in no unit (rc_org_department()).
+		 */
+		a->dept.known = 1;
+		return 1;
+	}
+	if (a->dept_ix < 0)
+		return 0;
+	pd = &p->dinfo[a->dept_ix];
+	switch (pd->kind) {
+	case RC_PDEPT_FOUND:
+		a->dept.known = 1;
+		a->dept.max_chats = pd->max_chats;
+		a->unit_ix = pd->unit;
+		if (pd->unit >= 0)
+			a->dept.unit = p->units.v[pd->unit].id;
+		return 1;
+	case RC_PDEPT_MEMBER:
+		/* Known to its agents only, in no unit and with no limit. */
+		return rc_pool_has(p, pu->first, pu->ndepts, a->dept_ix);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * rc_read_attrs_slow() for a directory user of a prepared snapshot: the
+ * request's attributes are read as there, the subject's come checked.
+ * Returns 1, or 0 when the slow path must read them (it then answers as
+ * it always did).
+ */
+static int rc_read_prepared(const struct rocketchat *st,
+                            const rg_plugin_request *req,
+                            const struct rc_prepared *p,
+                            const struct rc_puser *pu, struct rc_attrs *a)
+{
+	const char *rq[RQ_COUNT];
+
+	memset(a, 0, sizeof(*a));
+	a->open_chats = -1;
+	a->dept_ix = a->unit_ix = -1;
+	rc_org_init_resolved(&a->org, req, &st->tenant, p->source,
+	                     p->org_units);
+	rc_gather(req->attrs, req->nattrs, rc_request_keys, RQ_COUNT,
+	          rc_request_slot, rq);
+	if (rq[RQ_DEPARTMENT] &&
+	    !rc_prepared_department(p, pu, rq[RQ_DEPARTMENT], a))
+		return 0;
+	if (rq[RQ_OPEN_CHATS] &&
+	    !rc_parse_count(rq[RQ_OPEN_CHATS], &a->open_chats))
+		return 0;
+	a->status = pu->status;
+	a->available = pu->available;
+	a->max_chats = pu->max_chats;
+	a->units = pu->units;
+	a->departments = pu->departments;
+	a->prep = p;
+	a->pu = pu;
+	return 1;
+}
+
+/*
+ * Reads and checks the attributes: from the prepared snapshot when the
+ * subject is one of its users with its own roles (the core says so with
+ * the user's index), else, or when in doubt, the slow way.
+ */
+static int rc_read_attrs(const struct rocketchat *st,
+                         const rg_plugin_request *req, struct rc_attrs *a,
+                         rg_plugin_answer *ans)
+{
+	const struct rc_prepared *p = rg_request_prepared(req);
+	long i;
+
+	if (p && req->user) {
+		i = rg_request_user_index(req);
+		if (i >= 0 && (size_t)i < p->nusers && p->users[i].fast &&
+		    rc_read_prepared(st, req, p, &p->users[i], a))
+			return 1;
+	}
+	return rc_read_attrs_slow(st, req, a, ans);
+}
+
+/* 1 when the subject is an agent of the request's department. */
+static int rc_agent_of(const struct rc_attrs *a)
+{
+	if (a->pu)
+		return rc_pool_has(a->prep, a->pu->first, a->pu->ndepts,
+		                   a->dept_ix);
+	return rc_list_has(a->departments, a->department);
+}
+
+/* 1 when the subject monitors the unit of the request's department. */
+static int rc_monitor_of(const struct rc_attrs *a)
+{
+	if (a->pu)
+		return rc_pool_has(a->prep, a->pu->first + a->pu->ndepts,
+		                   a->pu->nunits, a->unit_ix);
+	return rc_list_has(a->units, a->dept.unit);
+}
+
 /* ---- Department scope -------------------------------------------------- */
 
 /* What a granting role's rule says of the request's department. */
@@ -957,9 +1513,9 @@ static enum rc_rule rc_monitor_rule(struct rc_attrs *a)
 {
 	if (!rc_org_has_units(&a->org))
 		return RC_RULE_NO_UNITS;
-	if (rc_list_has(a->departments, a->department))
+	if (rc_agent_of(a))
 		return RC_RULE_MONITOR_AGENT;
-	if (a->dept.unit && rc_list_has(a->units, a->dept.unit))
+	if (a->dept.unit && rc_monitor_of(a))
 		return RC_RULE_MONITOR_UNIT;
 	return a->dept.unit ? RC_RULE_OTHER_UNIT : RC_RULE_NO_UNIT;
 }
@@ -975,9 +1531,7 @@ static enum rc_rule rc_role_rule(const struct rocketchat *st,
 		return rc_monitor_rule(a);
 	if (req->action != st->queue)
 		return RC_RULE_UNLIMITED;
-	return rc_list_has(a->departments, a->department)
-	           ? RC_RULE_QUEUE_AGENT
-	           : RC_RULE_QUEUE_HIDDEN;
+	return rc_agent_of(a) ? RC_RULE_QUEUE_AGENT : RC_RULE_QUEUE_HIDDEN;
 }
 
 /* Puts the reason of role r's rule into ans (not called when quiet). */
@@ -1261,6 +1815,21 @@ struct rc_limit {
 	const char *bad;    /* RC_LIMIT_BAD_DEFAULT: its text */
 };
 
+/*
+ * The default limit as prepared, into *out: 1, or 0 when the slow path
+ * must tell (nothing prepared, or the directory's setting is not a count,
+ * whose text the reason quotes).
+ */
+static int rc_prepared_default(const struct rc_attrs *a, struct rc_limit *out)
+{
+	if (!a->prep || !a->prep->default_ok)
+		return 0;
+	out->limit = a->prep->default_limit;
+	out->from_directory = a->prep->default_from_directory;
+	out->source = out->limit > 0 ? RC_LIMIT_DEFAULT : RC_LIMIT_NONE;
+	return 1;
+}
+
 static void rc_chat_limit(const struct rc_attrs *a, struct rc_limit *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1274,6 +1843,8 @@ static void rc_chat_limit(const struct rc_attrs *a, struct rc_limit *out)
 		out->limit = a->max_chats;
 		return;
 	}
+	if (rc_prepared_default(a, out))
+		return;
 	if (!rc_org_default_limit(&a->org, &out->limit, &out->from_directory,
 	                          &out->bad)) {
 		out->source = RC_LIMIT_BAD_DEFAULT;
@@ -1607,4 +2178,6 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .validate = NULL,
     .custom_role = rc_custom_role,
     .subject_answers = rc_subject_answers,
+    .view_prepare = rc_view_prepare,
+    .view_release = rc_view_release,
 };
