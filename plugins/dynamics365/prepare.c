@@ -341,7 +341,17 @@ static void user_attrs(const rg_plugin_request *u, struct d365_prep_user *pu)
 	}
 }
 
-/* The role-set class of roles, added when new; *out its index. */
+/*
+ * The most distinct role sets answered ahead.  Answers take classes x
+ * privileges x 20 bytes: a tenant has a few dozen sets, and a directory
+ * where nearly every user holds a set of its own (up to one per user) would
+ * otherwise cost tens of MiB and a long load.  Past it preparing fails, and
+ * checks are decided without (the core logs it).
+ */
+#define D365_PREP_CLASSES_MAX 4096
+
+/* The role-set class of roles, added when new; *out its index.  RG_ELIMIT
+ * past D365_PREP_CLASSES_MAX. */
 static int class_of(struct d365_prep *p, uint32_t *slots, size_t nslots,
                     const rg_roleset *roles, uint32_t *out)
 {
@@ -355,7 +365,9 @@ static int class_of(struct d365_prep *p, uint32_t *slots, size_t nslots,
 			return RG_OK;
 		}
 	}
-	/* At most one class per user: classes was sized for them all. */
+	/* classes has room for one per user, up to the most kept. */
+	if (p->nclasses >= D365_PREP_CLASSES_MAX)
+		return RG_ELIMIT;
 	p->classes[p->nclasses] = *roles;
 	slots[i] = (uint32_t)++p->nclasses;
 	*out = slots[i] - 1;
@@ -366,11 +378,13 @@ static int class_of(struct d365_prep *p, uint32_t *slots, size_t nslots,
 static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 {
 	size_t nslots = table_size(p->nusers), i;
+	size_t room = p->nusers < D365_PREP_CLASSES_MAX ? p->nusers
+	                                                : D365_PREP_CLASSES_MAX;
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 	rg_plugin_request u;
 	int rc = RG_ENOMEM;
 
-	p->classes = malloc((p->nusers ? p->nusers : 1) * sizeof(*p->classes));
+	p->classes = malloc((room ? room : 1) * sizeof(*p->classes));
 	if (!slots || !p->classes)
 		goto out;
 	for (i = 0; i < p->nusers; i++) {
