@@ -635,14 +635,14 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 /* ---- decide on a prepared snapshot (ABI 1.3) --------------------------- */
 
 /*
- * d365_read_attrs() for a directory user: the subject's attributes were
- * read when the snapshot was prepared, only the request's are read here.
+ * d365_read_attrs() for a directory user, the same *t: its subject
+ * attributes are the directory's (rg_request_user_index()), which the core
+ * has just read, so they are read here rather than kept per user.  Stops
+ * once subject.bu and subject.id are found.
  */
-static void d365_prep_attrs(const rg_plugin_request *req,
-                            const struct d365_prep_user *pu,
-                            struct d365_target *t)
+static void d365_prep_attrs(const rg_plugin_request *req, struct d365_target *t)
 {
-	int have_bu = 0, have_owner = 0;
+	int have_bu = 0, have_owner = 0, have_sbu = 0, have_id = 0;
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
@@ -657,8 +657,17 @@ static void d365_prep_attrs(const rg_plugin_request *req,
 			have_owner = 1;
 		}
 	}
-	t->subject_bu = pu->bu;
-	t->id = pu->id;
+	for (i = 0; i < req->nsubject_attrs && !(have_sbu && have_id); i++) {
+		const rg_attr *a = &req->subject_attrs[i];
+
+		if (!have_sbu && d365_key_is(a->key, SUBJECT_ATTR_BU)) {
+			t->subject_bu = a->value;
+			have_sbu = 1;
+		} else if (!have_id && d365_key_is(a->key, SUBJECT_ATTR_ID)) {
+			t->id = a->value;
+			have_id = 1;
+		}
+	}
 	t->self = req->user ? req->user : t->id;
 }
 
@@ -684,7 +693,7 @@ static rg_result d365_prep_units(const struct d365_state *st,
 		return RG_ALLOW;
 	/* Here t->subject_bu is set: d365_prep_quiet() denied without. */
 	if (strcmp(t->bu, t->subject_bu) == 0)
-		unit = pu->unit;
+		unit = (long)pu->unit;
 	else
 		unit = d365_prep_find(p, t->bu);
 	if (unit < 0)
@@ -723,7 +732,8 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 		return RG_DENY;
 	}
 	ans->role = a->role;
-	d365_prep_attrs(req, pu, &t);
+	/* pu->empty and pu->unknown speak of the same subject values. */
+	d365_prep_attrs(req, &t);
 	if (pu->empty || (t.bu && !*t.bu) || (t.owner && !*t.owner) ||
 	    (t.bu && !t.subject_bu))
 		return RG_DENY;

@@ -101,6 +101,9 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 	struct d365_prep_unit *u;
 	int rc;
 
+	/* A user's unit is an int32_t (struct d365_prep_user). */
+	if (p->nunits >= INT32_MAX)
+		return RG_ELIMIT;
 	if (p->nunits == p->capunits) {
 		size_t cap = p->capunits ? 2 * p->capunits : 16;
 		void *v = realloc(p->units, cap * sizeof(*p->units));
@@ -321,21 +324,23 @@ static int tenant_units(struct d365_prep *p, const struct d365_tree *tree)
 }
 
 /* The subject attributes as d365_read_attrs() reads them: first wins. */
-static void user_attrs(const rg_plugin_request *u, struct d365_prep_user *pu)
+static void user_attrs(const rg_plugin_request *u, const char **bu,
+                       const char **id)
 {
 	int have_bu = 0, have_id = 0;
 	size_t i;
 
+	*bu = *id = NULL;
 	for (i = 0; i < u->nsubject_attrs; i++) {
 		const rg_attr *a = &u->subject_attrs[i];
 
 		if (!a->key)
 			continue;
 		if (!have_bu && strcmp(a->key, SUBJECT_ATTR_BU) == 0) {
-			pu->bu = a->value;
+			*bu = a->value;
 			have_bu = 1;
 		} else if (!have_id && strcmp(a->key, SUBJECT_ATTR_ID) == 0) {
-			pu->id = a->value;
+			*id = a->value;
 			have_id = 1;
 		}
 	}
@@ -349,6 +354,10 @@ static void user_attrs(const rg_plugin_request *u, struct d365_prep_user *pu)
  * checks are decided without (the core logs it).
  */
 #define D365_PREP_CLASSES_MAX 4096
+
+/* A class index fits struct d365_prep_user's 24-bit cls. */
+typedef char
+    d365_prep_classes_fit[D365_PREP_CLASSES_MAX <= (1L << 24) ? 1 : -1];
 
 /* The role-set class of roles, added when new; *out its index.  RG_ELIMIT
  * past D365_PREP_CLASSES_MAX. */
@@ -389,25 +398,29 @@ static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 		goto out;
 	for (i = 0; i < p->nusers; i++) {
 		struct d365_prep_user *pu = &p->users[i];
+		const char *bu, *id;
+		long unit = -1;
+		uint32_t cls;
 
 		rc = rg_view_user(req, i, &u);
 		if (rc != RG_OK)
 			goto out;
-		user_attrs(&u, pu);
-		pu->unit = -1;
-		pu->empty = (pu->bu && !*pu->bu) || (pu->id && !*pu->id);
-		if (pu->bu && *pu->bu) {
+		user_attrs(&u, &bu, &id);
+		pu->empty = (bu && !*bu) || (id && !*id);
+		if (bu && *bu) {
 			if (p->source == D365_BU_DIRECTORY)
-				rc = directory_unit(p, req, pu->bu, &pu->unit);
+				rc = directory_unit(p, req, bu, &unit);
 			else
-				pu->unit = d365_prep_find(p, pu->bu);
+				unit = d365_prep_find(p, bu);
 			if (rc != RG_OK)
 				goto out;
-			pu->unknown = pu->unit < 0;
+			pu->unknown = unit < 0;
 		}
-		rc = class_of(p, slots, nslots, u.roles, &pu->cls);
+		pu->unit = (int32_t)unit;
+		rc = class_of(p, slots, nslots, u.roles, &cls);
 		if (rc != RG_OK)
 			goto out;
+		pu->cls = cls;
 	}
 	rc = RG_OK;
 out:
