@@ -987,17 +987,44 @@ struct rc_pdept {
 };
 
 /*
- * One directory user.  fast is 0 when an attribute is bad (or the user
- * has no id): the slow path then answers, with its reason.  Its
- * departments and units are pool[first ..], departments first.
+ * One directory user, in 8 bytes: a check reads one user's record among
+ * many (tens of thousands), so that eight share a cache line and the
+ * array stays small next to the directory the core reads in the same
+ * check.  What the record leaves out comes from the request: its status
+ * is one of two words, and its lists' text, for reasons only, is in the
+ * subject's attributes (the user's, the core has just read them).
+ *
+ * bits holds the flags below and max_chats (at most RC_COUNT_MAX, which
+ * fits the bits from RC_PU_MAX_SHIFT).  RC_PU_FAST is 0 when an attribute
+ * is bad (or the user has no id): the slow path then answers, with its
+ * reason.  A zeroed record is slow.
+ *
+ * Its departments then units are, with RC_PU_INLINE, at.ix[] (at most
+ * two memberships in all, each index below 65,536: nearly every user),
+ * their counts in bits; else pool[at.first] counts the departments,
+ * pool[at.first + 1] the units, and the indexes follow.
  */
 struct rc_puser {
-	int fast;
-	int available;
-	long max_chats;
-	const char *status, *units, *departments; /* snapshot-owned */
-	size_t first, ndepts, nunits;
+	uint32_t bits;
+	union {
+		uint16_t ix[2];
+		uint32_t first;
+	} at;
 };
+
+#define RC_PU_FAST         0x1u
+#define RC_PU_STATUS       0x2u /* status is given */
+#define RC_PU_AVAILABLE    0x4u /* and is available */
+#define RC_PU_INLINE       0x8u
+#define RC_PU_NDEPTS_SHIFT 4 /* inline counts, 0 to 2 */
+#define RC_PU_NUNITS_SHIFT 6
+#define RC_PU_COUNT_MASK   0x3u
+#define RC_PU_INLINE_MAX   2
+#define RC_PU_MAX_SHIFT    8
+#define RC_PU_MAX_CHATS    (UINT32_MAX >> RC_PU_MAX_SHIFT)
+
+/* The user's departments or units, for rc_puser_has(). */
+enum rc_plist { RC_PLIST_DEPTS, RC_PLIST_UNITS };
 
 struct rc_prepared {
 	enum rc_org_source source;
@@ -1140,16 +1167,31 @@ static int rc_pool_add(struct rc_prepared *p, long ix)
 	return RG_OK;
 }
 
-/* 1 when pool[first .. first + n) holds index ix. */
-static int rc_pool_has(const struct rc_prepared *p, size_t first, size_t n,
-                       long ix)
+/* 1 when the user's list (departments or units) holds index ix. */
+static int rc_puser_has(const struct rc_prepared *p, const struct rc_puser *pu,
+                        enum rc_plist which, long ix)
 {
-	size_t i;
+	const uint32_t *v;
+	size_t nd, i, from, n;
 
 	if (ix < 0)
 		return 0;
-	for (i = first; i < first + n; i++)
-		if (p->pool[i] == (uint32_t)ix)
+	if (pu->bits & RC_PU_INLINE) {
+		nd = (pu->bits >> RC_PU_NDEPTS_SHIFT) & RC_PU_COUNT_MASK;
+		from = which == RC_PLIST_UNITS ? nd : 0;
+		n = which == RC_PLIST_UNITS
+		        ? (pu->bits >> RC_PU_NUNITS_SHIFT) & RC_PU_COUNT_MASK
+		        : nd;
+		for (i = from; i < from + n; i++)
+			if (pu->at.ix[i] == ix)
+				return 1;
+		return 0;
+	}
+	v = p->pool + pu->at.first;
+	from = 2 + (which == RC_PLIST_UNITS ? v[0] : 0);
+	n = which == RC_PLIST_UNITS ? v[1] : v[0];
+	for (i = from; i < from + n; i++)
+		if (v[i] == (uint32_t)ix)
 			return 1;
 	return 0;
 }
@@ -1189,7 +1231,7 @@ static void rc_prepare_org(const struct rocketchat *st,
  * their indexes to the pool; *count gets how many.
  */
 static int rc_prepare_list(struct rc_prepared *p, struct rc_names *ns,
-                           const char *list, size_t *count)
+                           const char *list, uint32_t *count)
 {
 	const char *cur = rc_list_begin(list), *item;
 	size_t len;
@@ -1209,6 +1251,29 @@ static int rc_prepare_list(struct rc_prepared *p, struct rc_names *ns,
 }
 
 /*
+ * Moves the user's lists, pool[first ..] as rc_prepare_user() put them,
+ * into its record when they fit, and gives their room back: 1 when it
+ * did.
+ */
+static int rc_prepare_inline(struct rc_prepared *p, struct rc_puser *pu,
+                             size_t first)
+{
+	uint32_t nd = p->pool[first], nu = p->pool[first + 1], i;
+
+	if (nd + nu > RC_PU_INLINE_MAX)
+		return 0;
+	for (i = 0; i < nd + nu; i++)
+		if (p->pool[first + 2 + i] > UINT16_MAX)
+			return 0;
+	for (i = 0; i < nd + nu; i++)
+		pu->at.ix[i] = (uint16_t)p->pool[first + 2 + i];
+	pu->bits |=
+	    RC_PU_INLINE | nd << RC_PU_NDEPTS_SHIFT | nu << RC_PU_NUNITS_SHIFT;
+	p->npool = first;
+	return 1;
+}
+
+/*
  * Checks user u's attributes as rc_read_attrs_slow() checks a directory
  * user's (its lists are ids; the directory's memberships need no lookup),
  * and keeps them.  A user with a bad one stays slow, so that the slow
@@ -1221,6 +1286,9 @@ static int rc_prepare_user(struct rc_prepared *p, const rg_plugin_request *u,
 	    .role = -1, .missing = -1, .flags = RG_ANSWER_QUIET};
 	const char *sj[SJ_COUNT];
 	struct rc_attrs a;
+	long max_chats = 0;
+	size_t first = p->npool;
+	uint32_t nd, nu;
 	int rc;
 
 	memset(pu, 0, sizeof(*pu));
@@ -1229,23 +1297,36 @@ static int rc_prepare_user(struct rc_prepared *p, const rg_plugin_request *u,
 	          SJ_COUNT, rc_subject_slot, sj);
 	if (!u->user || !rc_read_status(&a, sj[SJ_STATUS], &quiet))
 		return RG_OK;
+	/* A count fits its bits (RC_COUNT_MAX does); should it not, slow. */
 	if (sj[SJ_MAX_CHATS] &&
-	    !rc_parse_count(sj[SJ_MAX_CHATS], &pu->max_chats))
+	    (!rc_parse_count(sj[SJ_MAX_CHATS], &max_chats) ||
+	     max_chats > (long)RC_PU_MAX_CHATS))
 		return RG_OK;
 	if ((sj[SJ_UNITS] && !rc_list_ids_valid(sj[SJ_UNITS])) ||
 	    (sj[SJ_DEPARTMENTS] && !rc_list_ids_valid(sj[SJ_DEPARTMENTS])))
 		return RG_OK;
-	pu->first = p->npool;
-	rc = rc_prepare_list(p, &p->depts, sj[SJ_DEPARTMENTS], &pu->ndepts);
+	/* at.first is 32 bits: a pool beyond them leaves the user slow. */
+	if ((uint64_t)first > UINT32_MAX)
+		return RG_OK;
+	/* The two counts first, filled in once the lists are in. */
+	rc = rc_pool_add(p, 0);
 	if (rc == RG_OK)
-		rc = rc_prepare_list(p, &p->units, sj[SJ_UNITS], &pu->nunits);
+		rc = rc_pool_add(p, 0);
+	if (rc == RG_OK)
+		rc = rc_prepare_list(p, &p->depts, sj[SJ_DEPARTMENTS], &nd);
+	if (rc == RG_OK)
+		rc = rc_prepare_list(p, &p->units, sj[SJ_UNITS], &nu);
 	if (rc != RG_OK)
 		return rc;
-	pu->status = a.status;
-	pu->available = a.available;
-	pu->units = sj[SJ_UNITS];
-	pu->departments = sj[SJ_DEPARTMENTS];
-	pu->fast = 1;
+	p->pool[first] = nd;
+	p->pool[first + 1] = nu;
+	if (!rc_prepare_inline(p, pu, first))
+		pu->at.first = (uint32_t)first;
+	pu->bits |= (uint32_t)max_chats << RC_PU_MAX_SHIFT | RC_PU_FAST;
+	if (a.status)
+		pu->bits |= RC_PU_STATUS;
+	if (a.available)
+		pu->bits |= RC_PU_AVAILABLE;
 	return RG_OK;
 }
 
@@ -1400,7 +1481,7 @@ static int rc_prepared_department(const struct rc_prepared *p,
 		return 1;
 	case RC_PDEPT_MEMBER:
 		/* Known to its agents only, in no unit and with no limit. */
-		return rc_pool_has(p, pu->first, pu->ndepts, a->dept_ix);
+		return rc_puser_has(p, pu, RC_PLIST_DEPTS, a->dept_ix);
 	default:
 		return 0;
 	}
@@ -1415,9 +1496,10 @@ static int rc_prepared_department(const struct rc_prepared *p,
 static int rc_read_prepared(const struct rocketchat *st,
                             const rg_plugin_request *req,
                             const struct rc_prepared *p,
-                            const struct rc_puser *pu, struct rc_attrs *a)
+                            const struct rc_puser *pu, struct rc_attrs *a,
+                            const rg_plugin_answer *ans)
 {
-	const char *rq[RQ_COUNT];
+	const char *rq[RQ_COUNT], *sj[SJ_COUNT];
 
 	memset(a, 0, sizeof(*a));
 	a->open_chats = -1;
@@ -1432,11 +1514,20 @@ static int rc_read_prepared(const struct rocketchat *st,
 	if (rq[RQ_OPEN_CHATS] &&
 	    !rc_parse_count(rq[RQ_OPEN_CHATS], &a->open_chats))
 		return 0;
-	a->status = pu->status;
-	a->available = pu->available;
-	a->max_chats = pu->max_chats;
-	a->units = pu->units;
-	a->departments = pu->departments;
+	/* A fast user's status was one of the two words, as its bits say. */
+	if (pu->bits & RC_PU_STATUS)
+		a->status = pu->bits & RC_PU_AVAILABLE ? RC_STATUS_AVAILABLE
+		                                       : RC_STATUS_UNAVAILABLE;
+	a->available = !!(pu->bits & RC_PU_AVAILABLE);
+	a->max_chats = (long)(pu->bits >> RC_PU_MAX_SHIFT);
+	/* The lists' text only shows in reasons: the subject's attributes
+	 * are the user's, which view_prepare() read. */
+	if (!(ans->flags & RG_ANSWER_QUIET)) {
+		rc_gather(req->subject_attrs, req->nsubject_attrs,
+		          rc_subject_keys, SJ_COUNT, rc_subject_slot, sj);
+		a->units = sj[SJ_UNITS];
+		a->departments = sj[SJ_DEPARTMENTS];
+	}
 	a->prep = p;
 	a->pu = pu;
 	return 1;
@@ -1456,8 +1547,9 @@ static int rc_read_attrs(const struct rocketchat *st,
 
 	if (p && req->user) {
 		i = rg_request_user_index(req);
-		if (i >= 0 && (size_t)i < p->nusers && p->users[i].fast &&
-		    rc_read_prepared(st, req, p, &p->users[i], a))
+		if (i >= 0 && (size_t)i < p->nusers &&
+		    (p->users[i].bits & RC_PU_FAST) &&
+		    rc_read_prepared(st, req, p, &p->users[i], a, ans))
 			return 1;
 	}
 	return rc_read_attrs_slow(st, req, a, ans);
@@ -1467,8 +1559,7 @@ static int rc_read_attrs(const struct rocketchat *st,
 static int rc_agent_of(const struct rc_attrs *a)
 {
 	if (a->pu)
-		return rc_pool_has(a->prep, a->pu->first, a->pu->ndepts,
-		                   a->dept_ix);
+		return rc_puser_has(a->prep, a->pu, RC_PLIST_DEPTS, a->dept_ix);
 	return rc_list_has(a->departments, a->department);
 }
 
@@ -1476,8 +1567,7 @@ static int rc_agent_of(const struct rc_attrs *a)
 static int rc_monitor_of(const struct rc_attrs *a)
 {
 	if (a->pu)
-		return rc_pool_has(a->prep, a->pu->first + a->pu->ndepts,
-		                   a->pu->nunits, a->unit_ix);
+		return rc_puser_has(a->prep, a->pu, RC_PLIST_UNITS, a->unit_ix);
 	return rc_list_has(a->units, a->dept.unit);
 }
 
