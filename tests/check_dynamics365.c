@@ -1559,12 +1559,32 @@ static const char *const custom_privs[ANSWERS_CUSTOM][2] = {
     {"user.view", "workstream.view"},
     {"user.edit-roles", "workspace.access"}};
 
+/* Opens priv.ctx on conf (written by the caller) and a directory db in
+ * priv.dir, logging warnings (debug would log every check); frees both. */
+static void priv_open_directory(char *conf, char *db)
+{
+	rg_options opts;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	opts.plugin_dir = priv.plugin_dir;
+	opts.directory = db;
+	opts.flags = RG_OPEN_NO_WATCH;
+	opts.log = tu_log_fn;
+	opts.log_user = &priv.log;
+	opts.log_level = RG_LOG_WARNING;
+	rc = rg_open(&priv.ctx, &opts, priv.errbuf, sizeof(priv.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open: %s", priv.errbuf);
+	ck_assert_msg(rg_directory_available(priv.ctx), "no directory");
+	free(conf);
+	free(db);
+}
+
 static void answers_open(void)
 {
 	char *db = tu_join(priv.dir, ANSWERS_DB);
 	char *conf;
-	rg_options opts;
-	int rc;
 
 	conf = tu_write(priv.dir, "rolegate.conf", 0644,
 	                "[service " SVC_2021 "]\n"
@@ -1575,20 +1595,7 @@ static void answers_open(void)
 	                "stack = required dynamics365 policy=" TU_POLICIES
 	                "/dynamics365-2019.ini tenant=" TU_POLICIES
 	                "/dynamics365-tenant.ini\n");
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = conf;
-	opts.plugin_dir = priv.plugin_dir;
-	opts.directory = db;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &priv.log;
-	/* Not debug: that logs every check. */
-	opts.log_level = RG_LOG_WARNING;
-	rc = rg_open(&priv.ctx, &opts, priv.errbuf, sizeof(priv.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open: %s", priv.errbuf);
-	ck_assert_msg(rg_directory_available(priv.ctx), "no directory");
-	free(conf);
-	free(db);
+	priv_open_directory(conf, db);
 }
 
 static void answers_ok(rg_txn *txn, int rc, const char *what)
@@ -1759,8 +1766,6 @@ static void prep_open(int variant)
 {
 	char *db = tu_join(priv.dir, PREP_DB);
 	char *conf;
-	rg_options opts;
-	int rc;
 
 	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
 	conf = tu_write(priv.dir, "rolegate.conf", 0644,
@@ -1769,19 +1774,7 @@ static void prep_open(int variant)
 	                variant < 2 ? " tenant=" TU_POLICIES
 	                              "/dynamics365-tenant.ini"
 	                            : "");
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = conf;
-	opts.plugin_dir = priv.plugin_dir;
-	opts.directory = db;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &priv.log;
-	opts.log_level = RG_LOG_WARNING;
-	rc = rg_open(&priv.ctx, &opts, priv.errbuf, sizeof(priv.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open: %s", priv.errbuf);
-	ck_assert_msg(rg_directory_available(priv.ctx), "no directory");
-	free(conf);
-	free(db);
+	priv_open_directory(conf, db);
 }
 
 static void prep_build(int with_units)

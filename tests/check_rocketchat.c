@@ -1345,6 +1345,20 @@ static void table_must(rg_txn *txn, int rc, const char *what)
 	              rg_txn_error(txn));
 }
 
+/* Adds user id holding role_ids[i] for each bit i of mask (n roles). */
+static void user_with_roles(rg_txn *txn, const char *id,
+                            const char *const *role_ids, size_t n,
+                            unsigned mask)
+{
+	size_t i;
+
+	table_must(txn, rg_user_add(txn, id, NULL), id);
+	for (i = 0; i < n; i++)
+		if (mask & (1u << i))
+			table_must(txn, rg_role_assign(txn, id, role_ids[i], 0),
+			           role_ids[i]);
+}
+
 /* Both services on one directory; both Enterprise when community is 0. */
 static void table_open(int community)
 {
@@ -1388,15 +1402,9 @@ static void table_user(rg_txn *txn, unsigned u)
 	static const char *const max[TABLE_NMAX] = {NULL, "0", "3"};
 	static const char *const depts[TABLE_NDEPTS] = {NULL, "sales", "lobby"};
 	char id[RG_ID_MAX];
-	size_t i;
 
 	snprintf(id, sizeof(id), "u-%03u", u);
-	table_must(txn, rg_user_add(txn, id, NULL), id);
-	for (i = 0; i < TABLE_NROLES; i++)
-		if (u & (1u << i))
-			table_must(txn,
-			           rg_role_assign(txn, id, table_roles[i], 0),
-			           table_roles[i]);
+	user_with_roles(txn, id, table_roles, TABLE_NROLES, u);
 	if (status[u % TABLE_NSTATUS])
 		table_must(txn,
 		           rg_user_set(txn, id, RG_USER_STATUS,
@@ -1633,12 +1641,7 @@ static void prep_user(rg_txn *txn, unsigned u, int members)
 	size_t i;
 
 	snprintf(id, sizeof(id), "p-%03u", u);
-	table_must(txn, rg_user_add(txn, id, NULL), id);
-	for (i = 0; i < PREP_NROLES; i++)
-		if (mask & (1u << i))
-			table_must(txn,
-			           rg_role_assign(txn, id, prep_roles[i], 0),
-			           prep_roles[i]);
+	user_with_roles(txn, id, prep_roles, PREP_NROLES, mask);
 	if (status[u % NELEMS(status)])
 		table_must(txn,
 		           rg_user_set(txn, id, RG_USER_STATUS,

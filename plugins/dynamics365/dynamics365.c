@@ -253,7 +253,7 @@ static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
 			have_owner = 1;
 		}
 	}
-	for (i = 0; i < req->nsubject_attrs; i++) {
+	for (i = 0; i < req->nsubject_attrs && !(have_sbu && have_id); i++) {
 		const rg_attr *a = &req->subject_attrs[i];
 
 		if (!have_sbu && d365_key_is(a->key, SUBJECT_ATTR_BU)) {
@@ -637,38 +637,12 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 /*
  * d365_read_attrs() for a directory user, the same *t: its subject
  * attributes are the directory's (rg_request_user_index()), which the core
- * has just read, so they are read here rather than kept per user.  Stops
- * once subject.bu and subject.id are found.
+ * has just read, so they are read here rather than kept per user.
  */
 static void d365_prep_attrs(const rg_plugin_request *req, struct d365_target *t)
 {
-	int have_bu = 0, have_owner = 0, have_sbu = 0, have_id = 0;
-	size_t i;
-
 	memset(t, 0, sizeof(*t));
-	for (i = 0; i < req->nattrs; i++) {
-		const rg_attr *a = &req->attrs[i];
-
-		if (!have_bu && d365_key_is(a->key, ATTR_BU)) {
-			t->bu = a->value;
-			have_bu = 1;
-		} else if (!have_owner && d365_key_is(a->key, ATTR_OWNER)) {
-			t->owner = a->value;
-			have_owner = 1;
-		}
-	}
-	for (i = 0; i < req->nsubject_attrs && !(have_sbu && have_id); i++) {
-		const rg_attr *a = &req->subject_attrs[i];
-
-		if (!have_sbu && d365_key_is(a->key, SUBJECT_ATTR_BU)) {
-			t->subject_bu = a->value;
-			have_sbu = 1;
-		} else if (!have_id && d365_key_is(a->key, SUBJECT_ATTR_ID)) {
-			t->id = a->value;
-			have_id = 1;
-		}
-	}
-	t->self = req->user ? req->user : t->id;
+	d365_read_attrs(req, t);
 }
 
 /*
