@@ -1965,6 +1965,50 @@ START_TEST(test_prepared_matches_adhoc)
 }
 END_TEST
 
+/*
+ * More distinct role sets than the plugin prepares answers for (4,096):
+ * PREP_MANY custom roles, held alone and in every pair by as many extra
+ * users.  Preparing fails, the core logs it, and every check is decided
+ * the unprepared way: the same answers as ad hoc.
+ */
+#define PREP_MANY 91 /* 91 + 91 * 90 / 2 = 4,186 distinct sets */
+START_TEST(test_prepared_too_many_role_sets)
+{
+	const char *granted[] = {"user.view"};
+	char err[1024] = "", id[ANSWERS_USER_ID], cr[ANSWERS_USER_ID];
+	rg_txn *txn = NULL;
+	unsigned i, j, n = 0;
+
+	prep_open(0);
+	prep_build(1);
+	ck_assert_int_eq(rg_txn_begin(priv.ctx, SVC_2021, "check_dynamics365",
+	                              "many", &txn, err, sizeof(err)),
+	                 RG_OK);
+	for (i = 0; i < PREP_MANY; i++) {
+		snprintf(cr, sizeof(cr), "cx-%02u", i);
+		answers_ok(
+		    txn, rg_custom_role_create(txn, cr, NULL, NULL, granted, 1),
+		    cr);
+	}
+	for (i = 0; i < PREP_MANY; i++)
+		for (j = i; j < PREP_MANY; j++) {
+			snprintf(id, sizeof(id), "x%04u", n++);
+			answers_ok(txn, rg_user_add(txn, id, NULL), id);
+			snprintf(cr, sizeof(cr), "cx-%02u", i);
+			answers_ok(txn, rg_role_assign(txn, id, cr, 0), cr);
+			snprintf(cr, sizeof(cr), "cx-%02u", j);
+			if (j != i)
+				answers_ok(txn, rg_role_assign(txn, id, cr, 0),
+				           cr);
+		}
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	ck_assert_msg(tu_log_has(&priv.log, "preparing the directory snapshot "
+	                                    "failed"),
+	              "the plugin prepared %u role sets", n);
+	prep_compare_all();
+}
+END_TEST
+
 static Suite *dynamics365_suite(void)
 {
 	Suite *s = suite_create("dynamics365");
@@ -2022,6 +2066,7 @@ static Suite *dynamics365_suite(void)
 	tcase_add_loop_test(tc, test_answers_match_decide, 0,
 	                    (int)NELEMS(versions));
 	tcase_add_loop_test(tc, test_prepared_matches_adhoc, 0, 3);
+	tcase_add_test(tc, test_prepared_too_many_role_sets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-policy");
