@@ -462,6 +462,7 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 	const rg_plugin_handle *h = req->handle;
 	const rg_registry *r = &h->svc->reg;
 	rg_grant_info g;
+	int quiet;
 
 	if (req->action < 0) {
 		ans->status = RG_ENOACTION;
@@ -469,16 +470,23 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 		          req->action_id ? req->action_id : "");
 		return RG_DENY;
 	}
+	/* Quiet: the same decision, role and missing role, but no role id
+	 * looked up for a reason nobody reads (checks on a gateway's path). */
+	quiet = (ans->flags & RG_ANSWER_QUIET) != 0;
 	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
 		ans->role = g.role;
-		rg_answer(ans, "%s grants %s", rg_request_role_id(req, g.role),
-		          req->action_id);
+		if (!quiet)
+			rg_answer(ans, "%s grants %s",
+			          rg_request_role_id(req, g.role),
+			          req->action_id);
 		return RG_ALLOW;
 	}
 	if (g.blocked >= 0) {
 		const struct rg_priv *p = &r->privs[req->action];
 		ans->role = g.blocked;
 		ans->missing = g.missing;
+		if (quiet)
+			return RG_DENY;
 		if (rg_roleset_has(&p->requires, (uint32_t)g.missing) &&
 		    ((size_t)g.blocked >= r->nroles ||
 		     !rg_roleset_has(&r->roles[g.blocked].prereqs,
@@ -499,7 +507,9 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 			          rg_request_role_id(req, g.missing));
 		return RG_DENY;
 	}
-	rg_answer(ans, "no role of the subject grants %s", req->action_id);
+	if (!quiet)
+		rg_answer(ans, "no role of the subject grants %s",
+		          req->action_id);
 	return RG_DENY;
 }
 

@@ -406,7 +406,8 @@ RG_EXTERN void rg_effective_set(const rg_plugin_request *req,
  * The generic decision of a role-based plugin: ALLOW when rg_effective(),
  * else DENY, with a reason naming the granting role, or the missing
  * prerequisite, or "no role grants".  Plugins with scope rules call it
- * first and refine.
+ * first and refine.  With RG_ANSWER_QUIET it sets the same role and missing
+ * role but formats no reason (no role id is looked up).
  */
 RG_EXTERN rg_result rg_decide_rbac(const rg_plugin_request *req,
                                    rg_plugin_answer *ans);

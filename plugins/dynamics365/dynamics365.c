@@ -521,28 +521,6 @@ static rg_result d365_scope(const struct d365_state *st,
 	return d365_scope_unit(t, depth, &g, ans);
 }
 
-/*
- * Step 1, rg_decide_rbac().  Without a reason wanted, its one question to
- * the core (rg_effective()) is asked directly: same decision, role and
- * missing role, no formatting.
- */
-static rg_result d365_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
-{
-	rg_grant_info g;
-
-	if (!d365_quiet(ans) || req->action < 0)
-		return rg_decide_rbac(req, ans);
-	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
-		ans->role = g.role;
-		return RG_ALLOW;
-	}
-	if (g.blocked >= 0) {
-		ans->role = g.blocked;
-		ans->missing = g.missing;
-	}
-	return RG_DENY;
-}
-
 /* Steps 2 to 4, once rg_decide_rbac() allowed: attributes, then scope. */
 static rg_result d365_target_decide(const struct d365_state *st,
                                     const rg_plugin_request *req,
@@ -682,7 +660,7 @@ static rg_result d365_prep_units(const struct d365_state *st,
 }
 
 /*
- * d365_rbac() and d365_quiet_decide() for a directory user of a prepared
+ * rg_decide_rbac() and d365_quiet_decide() for a directory user of a prepared
  * snapshot: the same steps in the same order, so the same result, status,
  * role and missing role, with what depends on the snapshot alone read from
  * what was prepared (the class's answers, the user's unit, the index).
@@ -762,7 +740,7 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		if (pu)
 			return d365_prep_quiet(st, p, pu, req, ans);
 	}
-	res = d365_rbac(req, ans);
+	res = rg_decide_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
 	if (d365_quiet(ans))

@@ -2078,29 +2078,6 @@ static long rc_drop_custom(const struct rocketchat *st,
 	return (long)rc_next(&custom, 0);
 }
 
-/*
- * rg_decide_rbac() without its reason, for quiet answers: the same
- * decision, role and missing prerequisite, but no role id looked up for a
- * reason nobody reads.
- */
-static rg_result rc_decide_rbac(const rg_plugin_request *req,
-                                rg_plugin_answer *ans)
-{
-	rg_grant_info g;
-
-	if (!(ans->flags & RG_ANSWER_QUIET) || req->action < 0)
-		return rg_decide_rbac(req, ans);
-	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
-		ans->role = g.role;
-		return RG_ALLOW;
-	}
-	if (g.blocked >= 0) {
-		ans->role = g.blocked;
-		ans->missing = g.missing;
-	}
-	return RG_DENY;
-}
-
 static rg_result rc_decide_roles(const struct rocketchat *st,
                                  const rg_plugin_request *req,
                                  rg_plugin_answer *ans)
@@ -2110,7 +2087,7 @@ static rg_result rc_decide_roles(const struct rocketchat *st,
 
 	if (!rc_read_attrs(st, req, &a, ans))
 		return RG_DENY;
-	res = rc_decide_rbac(req, ans);
+	res = rg_decide_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
 	if (a.department) {
