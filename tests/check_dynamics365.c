@@ -1687,40 +1687,15 @@ START_TEST(test_answers_match_decide)
 	const struct version *v = versions[_i];
 	int with_units = v == &v2021;
 	const rg_service *svc;
-	size_t nusers, nprivs, u, p;
+	size_t nusers;
 
 	answers_open();
 	answers_build(v->service, with_units);
 	svc = tu_service(priv.ctx, v->service);
 	nusers = (size_t)1 << rg_role_count(svc);
-	nprivs = rg_privilege_count(svc);
 	/* Every user answered in bulk: the comparison below is the table's. */
 	ck_assert_uint_eq(rg_directory_tabled(priv.ctx, svc), nusers);
-	for (u = 0; u < nusers; u++) {
-		char id[ANSWERS_USER_ID];
-
-		snprintf(id, sizeof(id), "u%zu", u);
-		for (p = 0; p < nprivs; p++) {
-			rg_privilege_info pi;
-			rg_decision slow, fast;
-			int rs, rf;
-
-			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
-			rs =
-			    tu_check(priv.ctx, v->service, id, pi.id, 0, &slow);
-			rf = tu_check(priv.ctx, v->service, id, pi.id,
-			              RG_CHECK_NO_REASON, &fast);
-			ck_assert_msg(rs == rf && slow.result == fast.result &&
-			                  slow.status == fast.status,
-			              "%s %s %s: with a reason %s/%s (%s), "
-			              "without %s/%s",
-			              v->label, id, pi.id,
-			              rg_result_name(slow.result),
-			              rg_status_name(slow.status), slow.reason,
-			              rg_result_name(fast.result),
-			              rg_status_name(fast.status));
-		}
-	}
+	tu_table_agrees(priv.ctx, v->service, "u", 0, nusers);
 }
 END_TEST
 

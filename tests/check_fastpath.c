@@ -281,30 +281,9 @@ static void add_users(const char *service, struct rng *r)
 static size_t compare_service(const char *service)
 {
 	const rg_service *svc = tu_service(env.ctx, service);
-	size_t u, p, n = 0, nprivs = rg_privilege_count(svc);
-	char id[ID_LEN];
+	size_t nprivs = rg_privilege_count(svc);
 
-	for (u = 0; u < USERS; u++) {
-		snprintf(id, sizeof(id), "u-%02zu", u);
-		for (p = 0; p < nprivs; p++) {
-			rg_privilege_info pi;
-			rg_decision slow, fast;
-			int s1, s2;
-
-			rg_privilege_at(svc, p, &pi);
-			s1 = tu_check(env.ctx, service, id, pi.id, 0, &slow);
-			s2 = tu_check(env.ctx, service, id, pi.id,
-			              RG_CHECK_NO_REASON, &fast);
-			ck_assert_msg(
-			    s1 == s2 && slow.result == fast.result,
-			    "%s %s %s: the stack says %s (%s: %s), "
-			    "the table %s (%s)",
-			    service, id, pi.id, rg_result_name(slow.result),
-			    rg_status_name(s1), slow.reason,
-			    rg_result_name(fast.result), rg_status_name(s2));
-			n++;
-		}
-	}
+	tu_table_agrees(env.ctx, service, "u-", 2, USERS);
 	/* What the table does not hold goes the slow way, and fails closed. */
 	{
 		rg_decision d;
@@ -322,7 +301,7 @@ static size_t compare_service(const char *service)
 			ck_assert_int_eq(d.result, RG_DENY);
 		}
 	}
-	return n;
+	return USERS * nprivs;
 }
 
 static void fill(const char *service, struct rng *r)

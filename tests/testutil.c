@@ -447,6 +447,40 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
 	return rc;
 }
 
+size_t tu_table_agrees(const rg_context *ctx, const char *service,
+                       const char *prefix, int width, size_t nusers)
+{
+	const rg_service *svc = tu_service(ctx, service);
+	size_t u, p, nprivs = rg_privilege_count(svc), allowed = 0;
+
+	for (u = 0; u < nusers; u++) {
+		char id[RG_ID_MAX];
+
+		snprintf(id, sizeof(id), "%s%0*zu", prefix, width, u);
+		for (p = 0; p < nprivs; p++) {
+			rg_privilege_info pi;
+			rg_decision slow, fast;
+			int s1, s2;
+
+			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
+			s1 = tu_check(ctx, service, id, pi.id, 0, &slow);
+			s2 = tu_check(ctx, service, id, pi.id,
+			              RG_CHECK_NO_REASON, &fast);
+			ck_assert_msg(
+			    s1 == s2 && slow.result == fast.result &&
+			        slow.status == fast.status,
+			    "%s %s %s: the stack says %s/%s (%s), the "
+			    "table %s/%s",
+			    service, id, pi.id, rg_result_name(slow.result),
+			    rg_status_name(slow.status), slow.reason,
+			    rg_result_name(fast.result),
+			    rg_status_name(fast.status));
+			allowed += fast.result == RG_ALLOW;
+		}
+	}
+	return allowed;
+}
+
 void tu_open_shipped(struct tu_env *env)
 {
 	rg_options opts;

@@ -148,6 +148,16 @@ void tu_request(rg_request *req, const char *service, const char *subject,
 int tu_check(const rg_context *ctx, const char *service, const char *subject,
              const char *action, unsigned flags, rg_decision *out);
 
+/*
+ * Asks each directory user PREFIX<i> (i < nusers, zero-padded to width
+ * digits; 0: no padding) of service every privilege twice: with a reason,
+ * which the stack decides, and with RG_CHECK_NO_REASON, which the decision
+ * table answers.  The returned statuses, the results and the decisions'
+ * statuses must agree.  Returns how many of the answers were ALLOW.
+ */
+size_t tu_table_agrees(const rg_context *ctx, const char *service,
+                       const char *prefix, int width, size_t nusers);
+
 /* Sets env up and opens the shipped rolegate.conf with the build tree's
  * plugins, without a directory; fails the test when it does not open. */
 void tu_open_shipped(struct tu_env *env);
