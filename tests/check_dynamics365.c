@@ -1563,20 +1563,7 @@ static const char *const custom_privs[ANSWERS_CUSTOM][2] = {
  * priv.dir, logging warnings (debug would log every check); frees both. */
 static void priv_open_directory(char *conf, char *db)
 {
-	rg_options opts;
-	int rc;
-
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = conf;
-	opts.plugin_dir = priv.plugin_dir;
-	opts.directory = db;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &priv.log;
-	opts.log_level = RG_LOG_WARNING;
-	rc = rg_open(&priv.ctx, &opts, priv.errbuf, sizeof(priv.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open: %s", priv.errbuf);
-	ck_assert_msg(rg_directory_available(priv.ctx), "no directory");
+	tu_open_directory(&priv, conf, priv.plugin_dir, db, RG_LOG_WARNING);
 	free(conf);
 	free(db);
 }

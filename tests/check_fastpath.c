@@ -61,19 +61,7 @@ static char *dbpath;
 
 static void open_config(const char *config, const char *plugin_dir)
 {
-	rg_options opts;
-	int rc;
-
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = config;
-	opts.plugin_dir = plugin_dir;
-	opts.directory = dbpath;
-	/* Commits refresh the snapshot themselves: no watcher thread. */
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &env.log;
-	rc = rg_open(&env.ctx, &opts, env.errbuf, sizeof(env.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", config, env.errbuf);
+	tu_open_directory(&env, config, plugin_dir, dbpath, 0);
 	/* The first problem only: Check's messages are short. */
 	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0,
 	              "%s has %zu problems, first: %s", config,

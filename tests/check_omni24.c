@@ -918,7 +918,6 @@ static void dir_setup(void)
 {
 	char *conf, *db;
 	char err[RG_REASON_MAX] = "";
-	rg_options opts;
 	rg_txn *txn = NULL;
 	unsigned u;
 	size_t i;
@@ -927,15 +926,8 @@ static void dir_setup(void)
 	tu_env_setup(&dir);
 	conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
 	db = tu_join(dir.dir, "directory.db");
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = conf;
-	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
-	opts.directory = db;
-	opts.flags = RG_OPEN_NO_WATCH; /* commits refresh the snapshot */
-	opts.log = tu_log_fn;
-	opts.log_user = &dir.log;
-	rc = rg_open(&dir.ctx, &opts, dir.errbuf, sizeof(dir.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", conf, dir.errbuf);
+	tu_open_directory(&dir, conf, tu_getenv("ROLEGATE_TEST_PLUGINS"), db,
+	                  0);
 	rc = rg_txn_begin(dir.ctx, SERVICE, "check_omni24", "check_omni24",
 	                  &txn, err, sizeof(err));
 	ck_assert_msg(rc == RG_OK, "rg_txn_begin: %s", err);

@@ -173,19 +173,8 @@ static char *dbpath;
 /* Opens config on the built plugins and the test's own directory. */
 static void open_on(const char *config)
 {
-	rg_options opts;
-	int rc;
-
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = config;
-	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
-	opts.directory = dbpath;
-	/* Commits refresh the snapshot themselves: no watcher thread. */
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &env.log;
-	rc = rg_open(&env.ctx, &opts, env.errbuf, sizeof(env.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", config, env.errbuf);
+	tu_open_directory(&env, config, tu_getenv("ROLEGATE_TEST_PLUGINS"),
+	                  dbpath, 0);
 }
 
 static void env_setup(void)

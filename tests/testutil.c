@@ -447,6 +447,26 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
 	return rc;
 }
 
+void tu_open_directory(struct tu_env *env, const char *config,
+                       const char *plugin_dir, const char *db, int level)
+{
+	rg_options opts;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = config;
+	opts.plugin_dir = plugin_dir;
+	opts.directory = db;
+	opts.flags = RG_OPEN_NO_WATCH;
+	opts.log = tu_log_fn;
+	opts.log_user = &env->log;
+	opts.log_level = level;
+	rc = rg_open(&env->ctx, &opts, env->errbuf, sizeof(env->errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open %s: %s", config, env->errbuf);
+	ck_assert_msg(rg_directory_available(env->ctx), "%s: no directory %s",
+	              config, db);
+}
+
 size_t tu_table_agrees(const rg_context *ctx, const char *service,
                        const char *prefix, int width, size_t nusers)
 {

@@ -158,6 +158,15 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
 size_t tu_table_agrees(const rg_context *ctx, const char *service,
                        const char *prefix, int width, size_t nusers);
 
+/*
+ * Opens env->ctx on config with a directory db and plugin_dir, the log
+ * collector at level (0: the config's), and no watcher thread (commits
+ * refresh the snapshot themselves; Check forks).  Fails the test unless it
+ * opens with its directory.
+ */
+void tu_open_directory(struct tu_env *env, const char *config,
+                       const char *plugin_dir, const char *db, int level);
+
 /* Sets env up and opens the shipped rolegate.conf with the build tree's
  * plugins, without a directory; fails the test when it does not open. */
 void tu_open_shipped(struct tu_env *env);
