@@ -8,9 +8,10 @@
  * slot of request i + AHEAD is prefetched, and for request i + AHEAD/2
  * (whose slot has arrived meanwhile) the user's id, roles and attributes
  * the slot points at; by the time a request's turn comes its memory is in
- * the cache.  Each request is then decided by
- * the table (the user's hash reused) or by rg_check() itself, so a batch
- * answers exactly what single calls would.
+ * the cache.  Each request is then decided by the table (the user's hash
+ * reused) or by the stack as rg_check() decides it, given the service, the
+ * snapshot and the hash found ahead (rg_check_known()): a batch answers
+ * exactly what single calls would, without looking anything up twice.
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 
 /* What stage 1 worked out for a request, kept until its turn. */
 struct ahead {
+	const struct rg_service *svc;
 	const struct rg_snap_service *ss; /* NULL: not a directory user's */
 	uint64_t h;                       /* rg_hash_str() of the user */
 	int tabled;                       /* the table may answer it */
@@ -34,13 +36,11 @@ struct ahead {
 static void fetch_slot(const rg_context *ctx, const struct rg_snapshot *snap,
                        const rg_request *req, unsigned flags, struct ahead *a)
 {
-	const struct rg_service *svc;
-
 	a->ss = NULL;
 	if (!snap || !req->service || !req->subject.user || !req->action)
 		return;
-	svc = rg_service_find(ctx, req->service);
-	a->ss = svc ? rg_snapshot_service(snap, svc) : NULL;
+	a->svc = rg_service_find(ctx, req->service);
+	a->ss = a->svc ? rg_snapshot_service(snap, a->svc) : NULL;
 	if (!a->ss)
 		return;
 	a->h = rg_hash_str(req->subject.user);
@@ -60,10 +60,14 @@ static void fetch_user(const struct ahead *a)
 }
 
 /* Stage 3: the decision, from the table when it can (with the hash already
- * worked out), else as rg_check() makes it. */
-static int decide(const rg_context *ctx, const rg_request *req, unsigned flags,
-                  const struct ahead *a, rg_decision *d, rg_result *res)
+ * worked out), else by the stack as rg_check() has it made, with the
+ * service, snapshot and hash stage 1 found (a request stage 1 did not
+ * resolve goes to rg_check() whole). */
+static int decide(const rg_context *ctx, const struct rg_snapshot *snap,
+                  const rg_request *req, unsigned flags, const struct ahead *a,
+                  rg_decision *d, rg_result *res)
 {
+	struct rg_check_known known;
 	int st;
 
 	if (a->ss && a->tabled &&
@@ -72,7 +76,14 @@ static int decide(const rg_context *ctx, const rg_request *req, unsigned flags,
 		rg_table_log(ctx, req, *res); /* as rg_check() logs it */
 		return RG_OK;
 	}
-	st = rg_check(ctx, req, flags, d);
+	if (a->ss) {
+		/* rg_check() would ask the table again, for the same miss. */
+		known.snap = snap;
+		known.user_hash = a->h;
+		st = rg_check_known(ctx, a->svc, req, flags, &known, d);
+	} else {
+		st = rg_check(ctx, req, flags, d);
+	}
 	*res = st == RG_OK && d->result == RG_ALLOW ? RG_ALLOW : RG_DENY;
 	return st;
 }
@@ -113,7 +124,7 @@ int rg_check_batch(const rg_context *ctx, const rg_request *reqs, size_t n,
 			           &ring[i % BATCH_AHEAD]);
 		if (i + BATCH_AHEAD / 2 < n)
 			fetch_user(&ring[(i + BATCH_AHEAD / 2) % BATCH_AHEAD]);
-		st = decide(ctx, &reqs[i], flags, &cur, &d, &results[i]);
+		st = decide(ctx, snap, &reqs[i], flags, &cur, &d, &results[i]);
 		if (statuses)
 			statuses[i] = st;
 	}

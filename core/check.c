@@ -50,9 +50,11 @@ static int attrs_valid(const rg_attr *attrs, size_t n)
 	return 1;
 }
 
-/* Resolves a user through the snapshot. */
+/* Resolves a user through the snapshot; h is its hash when the caller
+ * has it already (NULL: worked out here). */
 static int resolve_user(const struct rg_service *svc, const char *user,
-                        struct rg_subject_view *sv, rg_decision *out)
+                        const uint64_t *h, struct rg_subject_view *sv,
+                        rg_decision *out)
 {
 	if (!sv->snap) {
 		rg_decision_deny(
@@ -63,8 +65,8 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 		return RG_ENOUSER;
 	}
 	/* A user's attributes are the directory's, never the request's. */
-	sv->user = rg_snapshot_user(sv->ss, user, &sv->roles, sv->user_attrs,
-	                            &sv->nattrs);
+	sv->user = rg_snapshot_user(sv->ss, user, h ? *h : rg_hash_str(user),
+	                            &sv->roles, sv->user_attrs, &sv->nattrs);
 	if (sv->user < 0) {
 		rg_decision_deny(out, RG_ENOUSER,
 		                 "unknown user '%.*s' in service '%s'",
@@ -117,25 +119,30 @@ static int resolve_roles(const struct rg_service *svc, const char *list,
 void rg_subject_release(const struct rg_context *ctx,
                         struct rg_subject_view *sv)
 {
-	if (sv->snap)
+	if (sv->snap && !sv->held)
 		rg_snapshot_release(ctx, sv->slot);
 	sv->snap = NULL;
 	sv->ss = NULL;
 }
 
-int rg_subject_resolve(const struct rg_context *ctx,
-                       const struct rg_service *svc, const rg_subject *subject,
-                       struct rg_subject_view *sv, rg_decision *out)
+/* rg_subject_resolve(), with what the caller knows (NULL: nothing). */
+static int subject_resolve_in(const struct rg_context *ctx,
+                              const struct rg_service *svc,
+                              const rg_subject *subject,
+                              const struct rg_check_known *known,
+                              struct rg_subject_view *sv, rg_decision *out)
 {
 	int rc;
 
-	sv->snap = rg_snapshot_acquire(ctx, &sv->slot);
+	sv->held = known != NULL;
+	sv->snap = known ? known->snap : rg_snapshot_acquire(ctx, &sv->slot);
 	sv->ss = rg_snapshot_service(sv->snap, svc);
 	sv->user = -1;
 	sv->attrs = subject->attrs;
 	sv->nattrs = subject->nattrs;
 	if (subject->user && subject->user[0]) {
-		rc = resolve_user(svc, subject->user, sv, out);
+		rc = resolve_user(svc, subject->user,
+		                  known ? &known->user_hash : NULL, sv, out);
 	} else if (subject->user) {
 		rg_decision_deny(out, RG_EINVAL, "the request's user is empty");
 		rc = RG_EINVAL;
@@ -155,6 +162,13 @@ int rg_subject_resolve(const struct rg_context *ctx,
 	if (rc != RG_OK)
 		rg_subject_release(ctx, sv);
 	return rc;
+}
+
+int rg_subject_resolve(const struct rg_context *ctx,
+                       const struct rg_service *svc, const rg_subject *subject,
+                       struct rg_subject_view *sv, rg_decision *out)
+{
+	return subject_resolve_in(ctx, svc, subject, NULL, sv, out);
 }
 
 /* Resolves the action: its index, or -1 when the service declares none. */
@@ -253,13 +267,40 @@ static int table_check(const rg_context *ctx, const struct rg_service *svc,
 	return hit;
 }
 
+/* The stack's decision (what the table does not decide), logged. */
+static int check_stack(const rg_context *ctx, const struct rg_service *svc,
+                       const rg_request *req, unsigned flags,
+                       const struct rg_check_known *known, rg_decision *out)
+{
+	struct rg_subject_view sv;
+	int rc;
+
+	rc = subject_resolve_in(ctx, svc, &req->subject, known, &sv, out);
+	if (rc != RG_OK)
+		return rc;
+	rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
+	rg_subject_release(ctx, &sv);
+	if (ctx->log_level >= RG_LOG_DEBUG)
+		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
+		       req->subject.user ? req->subject.user
+		                         : req->subject.roles,
+		       req->action, rg_result_name(out->result), out->reason);
+	return rc;
+}
+
+int rg_check_known(const rg_context *ctx, const struct rg_service *svc,
+                   const rg_request *req, unsigned flags,
+                   const struct rg_check_known *known, rg_decision *out)
+{
+	decision_reset(out);
+	return check_stack(ctx, svc, req, flags, known, out);
+}
+
 int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
              rg_decision *out)
 {
 	const struct rg_service *svc;
-	struct rg_subject_view sv;
 	rg_decision scratch;
-	int rc;
 
 	if (!out)
 		out = &scratch;
@@ -280,17 +321,7 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 		rg_table_log(ctx, req, out->result);
 		return RG_OK;
 	}
-	rc = rg_subject_resolve(ctx, svc, &req->subject, &sv, out);
-	if (rc != RG_OK)
-		return rc;
-	rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
-	rg_subject_release(ctx, &sv);
-	if (ctx->log_level >= RG_LOG_DEBUG)
-		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
-		       req->subject.user ? req->subject.user
-		                         : req->subject.roles,
-		       req->action, rg_result_name(out->result), out->reason);
-	return rc;
+	return check_stack(ctx, svc, req, flags, NULL, out);
 }
 
 int rg_subject_roles(const rg_context *ctx, const char *service,

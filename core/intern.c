@@ -134,24 +134,33 @@ int rg_intern_put(rg_intern *t, const char *key, uint32_t val)
 	return RG_OK;
 }
 
-const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
-                                                const char *key)
+/* The slot of key, whose hash is h, in a table with slots. */
+static inline const struct rg_intern_slot *probe(const rg_intern *t,
+                                                 const char *key, uint64_t h)
 {
-	uint32_t tag;
-	uint64_t h;
-	size_t i;
+	uint32_t tag = hash_tag(h);
+	size_t i = h & (t->cap - 1);
 
-	if (!t->cap || !key)
-		return NULL;
-	h = rg_hash_str(key);
-	tag = hash_tag(h);
-	i = h & (t->cap - 1);
 	while (t->slots[i].key) {
 		if (t->slots[i].tag == tag && strcmp(t->slots[i].key, key) == 0)
 			return &t->slots[i];
 		i = (i + 1) & (t->cap - 1);
 	}
 	return NULL;
+}
+
+const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
+                                                const char *key)
+{
+	if (!t->cap || !key)
+		return NULL;
+	return probe(t, key, rg_hash_str(key));
+}
+
+const struct rg_intern_slot *
+rg_intern_slot_get_hashed(const rg_intern *t, const char *key, uint64_t h)
+{
+	return t->cap && key ? probe(t, key, h) : NULL;
 }
 
 void rg_intern_prefetch(const rg_intern *t, uint64_t h)
@@ -174,7 +183,10 @@ const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t, uint64_t h)
 
 long rg_intern_get(const rg_intern *t, const char *key)
 {
-	const struct rg_intern_slot *slot = rg_intern_slot_get(t, key);
+	const struct rg_intern_slot *slot;
 
+	if (!t->cap || !key)
+		return -1;
+	slot = probe(t, key, rg_hash_str(key));
 	return slot ? (long)slot->val : -1;
 }

@@ -79,6 +79,9 @@ const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t,
 /* The slot holding key (its key pointer is the one put), or NULL. */
 const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
                                                 const char *key);
+/* The same, for a key whose rg_hash_str() is h. */
+const struct rg_intern_slot *
+rg_intern_slot_get_hashed(const rg_intern *t, const char *key, uint64_t h);
 
 /* ---- registry.c -------------------------------------------------------- */
 
@@ -296,11 +299,12 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
  * RG_ENOMEM the snapshot stays usable, partly packed. */
 int rg_snapshot_seal(struct rg_snapshot *snap);
 
-/* A user's roles and attributes (values snapshot-owned; attrs has room
- * for RG_USER_ATTR_MAX): its index among ss's users, or -1 when ss has no
- * such user. */
+/* The roles and attributes of user, whose rg_hash_str() is h (values
+ * snapshot-owned; attrs has room for RG_USER_ATTR_MAX): its index among
+ * ss's users, or -1 when ss has no such user. */
 long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
-                      rg_roleset *roles, rg_attr *attrs, size_t *nattrs);
+                      uint64_t h, rg_roleset *roles, rg_attr *attrs,
+                      size_t *nattrs);
 
 /* ---- table.c: the decision table of a snapshot -------------------------- */
 
@@ -471,6 +475,7 @@ struct rg_req_view {
 struct rg_subject_view {
 	const struct rg_snapshot *snap;
 	unsigned slot;
+	int held; /* acquired by the caller, who releases it: not ours */
 	const struct rg_snap_service *ss; /* the service's part, or NULL */
 	long user; /* the directory user's index in ss, or -1 */
 	rg_roleset roles;
@@ -486,6 +491,21 @@ int rg_subject_resolve(const struct rg_context *ctx,
                        struct rg_subject_view *sv, rg_decision *out);
 void rg_subject_release(const struct rg_context *ctx,
                         struct rg_subject_view *sv);
+
+/* What rg_check_batch() already holds for a request when it has it decided:
+ * the snapshot (acquired for the whole batch) and the user's hash. */
+struct rg_check_known {
+	const struct rg_snapshot *snap;
+	uint64_t user_hash; /* rg_hash_str(subject.user) */
+};
+
+/* rg_check() of a request of service svc whose user (not NULL) is a
+ * directory user's id to resolve, the decision table having been asked
+ * already: with the snapshot and hash of known, nothing is looked up or
+ * acquired twice.  The same decision, status and log line as rg_check(). */
+int rg_check_known(const struct rg_context *ctx, const struct rg_service *svc,
+                   const rg_request *req, unsigned flags,
+                   const struct rg_check_known *known, rg_decision *out);
 /* Runs a request for a resolved subject, with `roles` in place of its own
  * (explain adds roles).  Allocation-free. */
 int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,

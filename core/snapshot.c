@@ -613,14 +613,15 @@ static void adopt_block(struct rg_snap_user *u, char *block, size_t head)
 }
 
 long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
-                      rg_roleset *roles, rg_attr *attrs, size_t *nattrs)
+                      uint64_t h, rg_roleset *roles, rg_attr *attrs,
+                      size_t *nattrs)
 {
 	const struct rg_intern_slot *slot;
 	const unsigned char *meta;
 	const char *p;
 	size_t a;
 
-	slot = ss ? rg_intern_slot_get(&ss->user_ix, user) : NULL;
+	slot = ss ? rg_intern_slot_get_hashed(&ss->user_ix, user, h) : NULL;
 	if (!slot)
 		return -1;
 	if (!ss->head_words) {

@@ -718,9 +718,12 @@ START_TEST(test_batch)
 	}
 	memset(&reqs[BATCH_N - 1], 0, sizeof(reqs[0])); /* incomplete */
 	for (f = 0; f < NELEMS(flag_sets); f++) {
+		size_t first = env.log.n, logged;
+
 		ck_assert_int_eq(rg_check_batch(env.ctx, reqs, BATCH_N,
 		                                flag_sets[f], res, st),
 		                 RG_OK);
+		logged = env.log.n - first;
 		for (i = 0; i < BATCH_N; i++) {
 			rg_decision d;
 			int one = rg_check(env.ctx, &reqs[i], flag_sets[f], &d);
@@ -731,6 +734,16 @@ START_TEST(test_batch)
 			    rg_result_name(res[i]), rg_status_name(st[i]),
 			    rg_result_name(d.result), rg_status_name(one));
 		}
+		/* The batch logs what the single calls log, in order: at
+		 * debug level a line for each request decided, table's or
+		 * stack's, with its reason (not for an unknown service or
+		 * user, whose status says it). */
+		ck_assert_uint_eq(env.log.n - first, 2 * logged);
+		for (i = 0; i < logged; i++)
+			ck_assert_str_eq(env.log.lines[first + i],
+			                 env.log.lines[first + logged + i]);
+		if (_i)
+			ck_assert_uint_gt(logged, BATCH_N / 2);
 	}
 	/* Without statuses, and bad arguments: everything denied. */
 	ck_assert_int_eq(
