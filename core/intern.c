@@ -5,8 +5,10 @@
  * half full, a word-at-a-time hash.  Each slot holds the key pointer, the value
  * and the high half of the key's hash: a probe that would miss is settled by
  * the tag, within the slot's cache line, without touching the key string.
- * Tables are built while a context (or a snapshot) is built and only read
- * afterwards, so lookups need no lock and allocate nothing.
+ * A table of a few keys is also kept as a list, which rg_intern_get()
+ * searches without hashing.  Tables are built while a context (or a snapshot)
+ * is built and only read afterwards, so lookups need no lock and allocate
+ * nothing.
  */
 #include "config.h"
 
@@ -84,7 +86,68 @@ void rg_intern_init(rg_intern *t)
 void rg_intern_free(rg_intern *t)
 {
 	free(t->slots);
+	free(t->small);
 	rg_intern_init(t);
+}
+
+/* The first and the last (up to) 8 bytes of the n at s, each as a word. */
+static void head_tail(const char *s, size_t n, uint64_t *head, uint64_t *tail)
+{
+	if (n >= WORD_BYTES) {
+		memcpy(head, s, WORD_BYTES);
+		memcpy(tail, s + n - WORD_BYTES, WORD_BYTES);
+	} else {
+		*head = *tail = load_tail(s, n);
+	}
+}
+
+/*
+ * A small table (a context's few services, say) is searched without a
+ * hash: a hash costs more than comparing a handful of lengths and words.
+ * Equal lengths, first words and last words are equal keys up to 16 bytes;
+ * a longer key also compares what lies between.
+ */
+static long small_get(const rg_intern *t, const char *key)
+{
+	size_t n = strlen(key), i;
+	uint64_t head, tail;
+
+	head_tail(key, n, &head, &tail);
+	for (i = 0; i < t->count; i++) {
+		const struct rg_intern_small *e = &t->small[i];
+
+		if (e->len == n && e->head == head && e->tail == tail &&
+		    (n <= 2 * WORD_BYTES ||
+		     memcmp(e->key + WORD_BYTES, key + WORD_BYTES,
+		            n - 2 * WORD_BYTES) == 0))
+			return (long)e->val;
+	}
+	return -1;
+}
+
+/* Keeps the small list of t as it is to be with key added (before). */
+static int small_add(rg_intern *t, const char *key, uint32_t val)
+{
+	struct rg_intern_small *e;
+
+	if (t->count + 1 > RG_INTERN_SMALL_MAX) {
+		free(t->small);
+		t->small = NULL;
+		return RG_OK;
+	}
+	if (!t->small) {
+		if (t->count)
+			return RG_OK; /* not kept from the start: the slots */
+		t->small = calloc(RG_INTERN_SMALL_MAX, sizeof(*t->small));
+		if (!t->small)
+			return RG_ENOMEM;
+	}
+	e = &t->small[t->count];
+	e->key = key;
+	e->len = (uint32_t)strlen(key);
+	e->val = val;
+	head_tail(key, e->len, &e->head, &e->tail);
+	return RG_OK;
 }
 
 static void insert_slot(struct rg_intern_slot *slots, size_t cap,
@@ -129,6 +192,9 @@ int rg_intern_put(rg_intern *t, const char *key, uint32_t val)
 		if (rc != RG_OK)
 			return rc;
 	}
+	rc = small_add(t, key, val);
+	if (rc != RG_OK)
+		return rc;
 	insert_slot(t->slots, t->cap, key, val);
 	t->count++;
 	return RG_OK;
@@ -187,6 +253,8 @@ long rg_intern_get(const rg_intern *t, const char *key)
 
 	if (!t->cap || !key)
 		return -1;
+	if (t->small)
+		return small_get(t, key);
 	slot = probe(t, key, rg_hash_str(key));
 	return slot ? (long)slot->val : -1;
 }

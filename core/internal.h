@@ -58,11 +58,25 @@ struct rg_intern_slot {
 	uint32_t val;
 };
 
+/* A key of a small table, as rg_intern_get() compares it without hashing. */
+struct rg_intern_small {
+	uint64_t head;   /* its first bytes (up to 8) as one word */
+	uint64_t tail;   /* its last bytes (up to 8) as one word */
+	const char *key; /* the slot's */
+	uint32_t len;
+	uint32_t val;
+};
+
 typedef struct rg_intern {
 	struct rg_intern_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
+	/* While count <= RG_INTERN_SMALL_MAX, every key again, in order of
+	 * insertion (NULL once there are more: the slots alone). */
+	struct rg_intern_small *small;
 } rg_intern;
+
+#define RG_INTERN_SMALL_MAX 8
 
 void rg_intern_init(rg_intern *t);
 void rg_intern_free(rg_intern *t);

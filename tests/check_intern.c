@@ -1,0 +1,216 @@
+/*
+ * check_intern.c - the id tables of the core (core/intern.c), built into
+ * this test from their source: they are internal to the library.
+ *
+ * A table of up to RG_INTERN_SMALL_MAX keys is searched as a list of
+ * lengths and first and last words, a larger one by hash; both must find
+ * exactly the keys put, whatever they share.  The keys here are made to
+ * share as much as the list compares: one length, the first 8 bytes, the
+ * last 8 bytes, everything but one byte in the middle.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define KEY_MAX   48  /* bytes of the longest key, terminator included */
+#define NKEYS     160 /* keys of the universe below */
+
+/* Every key of the tests, and strings no table holds (the misses). */
+static char keys[NKEYS][KEY_MAX];
+static size_t nkeys;
+
+static void add_key(const char *fmt, size_t len, char fill, size_t at,
+                    char mark)
+{
+	char *k = keys[nkeys];
+
+	ck_assert_uint_lt(nkeys, NKEYS);
+	ck_assert_uint_lt(len, KEY_MAX);
+	memset(k, fill, len);
+	k[len] = '\0';
+	if (fmt)
+		memcpy(k, fmt, strlen(fmt) < len ? strlen(fmt) : len);
+	if (at < len)
+		k[at] = mark;
+	nkeys++;
+}
+
+/*
+ * The universe: for every length from 0 to 40, a key of that length;
+ * keys that differ in one byte only, at the start, in the middle (beyond
+ * both words when longer than 16) and at the end; and a prefix of each
+ * (which is another length).
+ */
+static void make_keys(void)
+{
+	size_t len;
+
+	nkeys = 0;
+	for (len = 0; len <= 40; len++) {
+		add_key("dynamics365", len, 'x', KEY_MAX, 0);
+		if (len >= 1)
+			add_key("dynamics365", len, 'x', 0, 'D');
+		if (len >= 3)
+			add_key("dynamics365", len, 'x', len / 2, '#');
+		if (len >= 2)
+			add_key("dynamics365", len, 'x', len - 1, 'z');
+	}
+	ck_assert_uint_le(nkeys, NKEYS);
+}
+
+/* The index of k among the first n keys put, or -1. */
+static long expected(size_t n, const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(keys[i], k) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Puts keys in the order given by step (coprime with nkeys) until n. */
+static size_t order(size_t i)
+{
+	return (i * 37) % nkeys;
+}
+
+/*
+ * For every size from 0 to all the keys: the table of the first keys
+ * (taken in a mixed order, so that neighbours are not alike) finds each
+ * of them at its value, and none of the others, by rg_intern_get() and by
+ * rg_intern_slot_get(); each key looked up through a copy of its own
+ * (another pointer) as well.
+ */
+START_TEST(test_find_exactly_the_keys_put)
+{
+	char copy[KEY_MAX];
+	size_t n, i;
+
+	make_keys();
+	for (n = 0; n <= nkeys; n++) {
+		const char *put[NKEYS];
+		rg_intern t;
+
+		rg_intern_init(&t);
+		for (i = 0; i < n; i++) {
+			put[i] = keys[order(i)];
+			ck_assert_int_eq(rg_intern_put(&t, put[i], (uint32_t)i),
+			                 RG_OK);
+		}
+		ck_assert_uint_eq(t.count, n);
+		/* The list is kept while the table is small, and only then. */
+		if (n && n <= RG_INTERN_SMALL_MAX)
+			ck_assert_ptr_nonnull(t.small);
+		else
+			ck_assert_ptr_null(t.small);
+		for (i = 0; i < nkeys; i++) {
+			const struct rg_intern_slot *slot;
+			long want = -1;
+			size_t j;
+
+			for (j = 0; j < n; j++)
+				if (strcmp(put[j], keys[i]) == 0)
+					want = (long)j;
+			strcpy(copy, keys[i]);
+			ck_assert_msg(
+			    rg_intern_get(&t, copy) == want,
+			    "table of %zu: '%s' found at %ld, not %ld", n,
+			    keys[i], rg_intern_get(&t, copy), want);
+			slot = rg_intern_slot_get(&t, copy);
+			if (want < 0) {
+				ck_assert_ptr_null(slot);
+				continue;
+			}
+			ck_assert_ptr_nonnull(slot);
+			ck_assert_uint_eq(slot->val, (uint32_t)want);
+			ck_assert_ptr_eq(slot->key, put[want]);
+			ck_assert_ptr_eq(rg_intern_slot_get_hashed(
+			                     &t, copy, rg_hash_str(copy)),
+			                 slot);
+		}
+		rg_intern_free(&t);
+	}
+}
+END_TEST
+
+/* A key put twice (the same text at another address) is refused, and the
+ * first value stays; in a small table and in a large one. */
+START_TEST(test_duplicate_refused)
+{
+	static const size_t sizes[] = {1, RG_INTERN_SMALL_MAX,
+	                               RG_INTERN_SMALL_MAX + 1, 64};
+	char copy[KEY_MAX];
+	size_t s, i;
+
+	make_keys();
+	for (s = 0; s < NELEMS(sizes); s++) {
+		rg_intern t;
+
+		rg_intern_init(&t);
+		for (i = 0; i < sizes[s]; i++)
+			ck_assert_int_eq(
+			    rg_intern_put(&t, keys[i], (uint32_t)i), RG_OK);
+		for (i = 0; i < sizes[s]; i++) {
+			strcpy(copy, keys[i]);
+			ck_assert_int_eq(rg_intern_put(&t, copy, 999u),
+			                 RG_EEXIST);
+			ck_assert_int_eq(rg_intern_get(&t, keys[i]), (long)i);
+			ck_assert_int_eq(expected(sizes[s], copy), (long)i);
+		}
+		ck_assert_uint_eq(t.count, sizes[s]);
+		rg_intern_free(&t);
+	}
+}
+END_TEST
+
+/* An empty table finds nothing; NULL keys find nothing, in either form. */
+START_TEST(test_empty_and_null)
+{
+	rg_intern t;
+
+	rg_intern_init(&t);
+	ck_assert_int_eq(rg_intern_get(&t, "a"), -1);
+	ck_assert_int_eq(rg_intern_get(&t, ""), -1);
+	ck_assert_ptr_null(rg_intern_slot_get(&t, "a"));
+	ck_assert_int_eq(rg_intern_put(&t, "", 7), RG_OK);
+	ck_assert_int_eq(rg_intern_get(&t, ""), 7);
+	ck_assert_int_eq(rg_intern_get(&t, NULL), -1);
+	ck_assert_ptr_null(rg_intern_slot_get(&t, NULL));
+	rg_intern_free(&t);
+	/* Freed, it is empty again and can be used anew. */
+	ck_assert_int_eq(rg_intern_get(&t, ""), -1);
+	ck_assert_int_eq(rg_intern_put(&t, "b", 1), RG_OK);
+	ck_assert_int_eq(rg_intern_get(&t, "b"), 1);
+	rg_intern_free(&t);
+}
+END_TEST
+
+static Suite *intern_suite(void)
+{
+	Suite *s = suite_create("intern");
+	TCase *tc = tcase_create("tables");
+
+	tcase_add_test(tc, test_find_exactly_the_keys_put);
+	tcase_add_test(tc, test_duplicate_refused);
+	tcase_add_test(tc, test_empty_and_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(intern_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
