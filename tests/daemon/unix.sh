@@ -2,8 +2,9 @@
 # unix.sh - rolegated serving its HTTP API on a Unix socket (listen_socket)
 # instead of address and port: the probes, /v1/check and /v1/authz with
 # users of the directory, the admin status, a reload that changes the
-# socket, the socket file's mode and removal, a stale socket left by a
-# killed daemon, a live one that is not stolen, and refused values.
+# socket, the socket file's mode and removal (also after a start that
+# fails later), a stale socket left by a killed daemon, a live one that is
+# not stolen, and refused values.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -125,6 +126,16 @@ RC=$?
 	fail "a second daemon: exit $RC: $(cat "$T/body")"
 http GET "$BASE/healthz"
 expect_code 200 "the first daemon still answers on its socket"
+# A start that fails after binding its socket (here: the admin socket is
+# taken) removes the socket it made.
+write_unix_config "$T/third.conf" "$S/other.sock"
+"$RGD" -c "$T/third.conf" >"$T/body" 2>&1
+RC=$?
+[ "$RC" -eq 1 ] && grep -q "admin_socket .*another process listens on it" "$T/body" &&
+	pass "a daemon on a taken admin socket: refused" ||
+	fail "a daemon on a taken admin socket: exit $RC: $(cat "$T/body")"
+[ ! -e "$S/other.sock" ] && pass "its listen_socket is removed again" ||
+	fail "a failed start left its listen_socket"
 
 # ---- Stop: the socket file goes ----
 stop_rolegated
