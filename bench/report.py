@@ -352,7 +352,12 @@ class Report:
                            ("nginx_auth", "nginx + auth_request to "
                                           "rolegated"),
                            ("nginx_nullauth", "nginx + auth_request to an "
-                                              "upstream doing nothing")):
+                                              "upstream doing nothing"),
+                           ("nginx_auth_unix", "nginx + auth_request to "
+                                               "rolegated, Unix socket"),
+                           ("nginx_nullauth_unix", "nginx + auth_request to "
+                                                   "an upstream doing "
+                                                   "nothing, Unix socket")):
             t = "http." + tag
             total = num(r, t + ".requests")
             non2xx = num(r, t + ".non2xx")
@@ -377,18 +382,35 @@ class Report:
         plain = num(r, "http.nginx_plain.requests_per_s")
         auth = num(r, "http.nginx_auth.requests_per_s")
         null = num(r, "http.nginx_nullauth.requests_per_s")
+        auth_unix = num(r, "http.nginx_auth_unix.requests_per_s")
+        null_unix = num(r, "http.nginx_nullauth_unix.requests_per_s")
         ratio = auth / plain if auth and plain else None
+        ratio_unix = auth_unix / plain if auth_unix and plain else None
         if null and plain and auth:
-            self.out("auth_request itself costs this nginx most of its "
-                     "throughput here: with an upstream that does no work "
-                     "at all it keeps %.0f %% of the plain figure; with "
-                     "rolegated it keeps %.0f %%, i.e. %.0f %% of that "
-                     "ceiling." % (100 * null / plain, 100 * auth / plain,
-                                   100 * auth / null), "")
+            text = ("auth_request itself costs this nginx most of its "
+                    "throughput here: with an upstream that does no work "
+                    "at all it keeps %.0f %% of the plain figure; with "
+                    "rolegated it keeps %.0f %%, i.e. %.0f %% of that "
+                    "ceiling." % (100 * null / plain, 100 * auth / plain,
+                                  100 * auth / null))
+            if null_unix and auth_unix:
+                text += ("  With the upstream on a Unix socket instead of "
+                         "loopback TCP (rolegated's `listen_socket`), the "
+                         "ceiling is %.0f %% and rolegated keeps %.0f %% of "
+                         "plain nginx, %.0f %% of that ceiling." % (
+                             100 * null_unix / plain,
+                             100 * auth_unix / plain,
+                             100 * auth_unix / null_unix))
+            self.out(text, "")
         self.targets.append((
             "nginx + auth_request / plain nginx", ">= 70 %",
             fmt(ratio * 100 if ratio else None, "{:.0f} %"), "",
             verdict(None if ratio is None else ratio >= TARGET_NGINX)))
+        if ratio_unix is not None:
+            self.targets.append((
+                "nginx + auth_request over a Unix socket / plain nginx "
+                "(informational)", "no target",
+                "%.0f %%" % (ratio_unix * 100), "", "-"))
 
     def render(self, m):
         r = self.r

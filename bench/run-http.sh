@@ -2,7 +2,9 @@
 # run-http.sh - the HTTP part of `make bench`: rolegated over loopback with
 # wrk (keep-alive), for GET /v1/authz and POST /v1/check, then nginx with
 # auth_request to rolegated against the same nginx without it, and against
-# the same nginx with auth_request to an upstream that does no work.
+# the same nginx with auth_request to an upstream that does no work; both
+# auth_request rows again with the upstream on a Unix socket (a second
+# rolegated with listen_socket, the no-work nginx listening on one too).
 #
 #   run-http.sh WORKDIR DIRECTORY_DB REQUESTS
 #
@@ -28,7 +30,12 @@ dir=$work/http
 dport=${BENCH_DAEMON_PORT:-18470}
 nport=${BENCH_NGINX_PORT:-18480}
 daemon_pid=
+unix_pid=
 nginx_conf=
+null_conf=
+# Unix socket paths have at most 107 bytes: the sockets go in $dir when it
+# is short enough, else in a directory of their own under /tmp.
+sockdir=
 
 say() { echo "http: $*"; }
 
@@ -37,19 +44,30 @@ cleanup() {
 		nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf" \
 			-s stop 2>/dev/null
 	fi
-	if [ -n "$daemon_pid" ]; then
-		kill "$daemon_pid" 2>/dev/null
-		wait "$daemon_pid" 2>/dev/null
+	if [ -n "$null_conf" ] && [ -f "$dir/nginx-nullauth-upstream.pid" ]
+	then
+		nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$null_conf" \
+			-s stop 2>/dev/null
 	fi
+	for pid in $daemon_pid $unix_pid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	daemon_pid=
+	unix_pid=
+	if [ -n "$sockdir" ] && [ "$sockdir" != "$dir" ]; then
+		rm -rf "$sockdir"
+	fi
 }
 trap cleanup EXIT INT TERM
 
-# Polls url until it answers, up to 10 s.
+# wait_http URL [CURL ARGS...]: polls URL until it answers, up to 10 s.
 wait_http() {
+	url=$1
+	shift
 	i=0
 	while [ $i -lt 100 ]; do
-		curl -s -o /dev/null "$1" && return 0
+		curl -s -o /dev/null "$@" "$url" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -96,19 +114,37 @@ fi
 rm -rf "$dir"
 mkdir -p "$dir/www" "$dir/tmp"
 echo ok >"$dir/www/index.html"
+if [ "${#dir}" -le 80 ]; then
+	sockdir=$dir
+else
+	sockdir=$(mktemp -d /tmp/rolegate-bench.XXXXXX)
+fi
+usock=$sockdir/rolegated.sock
+nullsock=$sockdir/nullauth.sock
 
 # The shipped configuration (policy paths made absolute) with a
-# [rolegated] section: loopback, no decision log, no admin socket.
+# [rolegated] section: loopback, no decision log, no admin socket.  The
+# second rolegated's is the same on a Unix socket.
 conf=$dir/rolegate.conf
+uconf=$dir/rolegate-unix.conf
 sed -e "s#policy=#policy=$srcdir/policies/#" \
 	-e "s#tenant=#tenant=$srcdir/policies/#" \
 	-e 's#^log_level = .*#log_level = err#' \
 	"$srcdir/policies/rolegate.conf" >"$conf"
+cp "$conf" "$uconf"
 cat >>"$conf" <<EOF
 
 [rolegated]
 address = 127.0.0.1
 port = $dport
+decision_log = off
+admin_socket = off
+authz_headers = yes
+EOF
+cat >>"$uconf" <<EOF
+
+[rolegated]
+listen_socket = $usock
 decision_log = off
 admin_socket = off
 authz_headers = yes
@@ -143,7 +179,8 @@ if ! command -v nginx >/dev/null 2>&1; then
 fi
 # The ceiling of auth_request on this machine: the same nginx asking an
 # upstream that does no work at all (a second nginx answering 200 at once),
-# in a process of its own as rolegated is.
+# in a process of its own as rolegated is; on loopback TCP and on a Unix
+# socket.
 null_conf=$dir/nginx-nullauth-upstream.conf
 nullport=$((nport + 1))
 cat >"$null_conf" <<EOF
@@ -159,23 +196,56 @@ http {
 	fastcgi_temp_path $dir/tmp/nfastcgi;
 	uwsgi_temp_path $dir/tmp/nuwsgi;
 	scgi_temp_path $dir/tmp/nscgi;
-	server { listen 127.0.0.1:$nullport; location / { return 200; } }
+	server {
+		listen 127.0.0.1:$nullport;
+		listen unix:$nullsock;
+		location / { return 200; }
+	}
 }
 EOF
 if ! nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$null_conf"; then
-	say "the no-work upstream did not start; its row is skipped"
+	say "the no-work upstream did not start; its rows are skipped"
 	null_conf=
 fi
-for nginx_name in plain auth nullauth; do
-	[ "$nginx_name" = nullauth ] && [ -z "$null_conf" ] && continue
+# The same rolegated on a Unix socket, for the auth_unix row; the one on
+# TCP stays up, idle meanwhile.
+say "starting a second rolegated on unix:$usock"
+# shellcheck disable=SC2086
+"$daemon" -c "$uconf" --plugin-dir "$builddir/plugins/.libs" --directory "$db" \
+	${ROLEGATED_ARGS:-} \
+	>"$dir/rolegated-unix.log" 2>&1 &
+unix_pid=$!
+if ! wait_http http://rolegated/healthz --unix-socket "$usock"; then
+	say "the rolegated on a Unix socket did not answer; its row is" \
+	    "skipped.  Its output:"
+	sed 's/^/    /' "$dir/rolegated-unix.log"
+	kill "$unix_pid" 2>/dev/null
+	wait "$unix_pid" 2>/dev/null
+	unix_pid=
+fi
+# Started as root, nginx would run its workers as nobody, who may not
+# connect to rolegated's socket (mode 0660): they run as the user running
+# this, as a gateway in rolegated's group would.
+nginx_user=
+[ "$(id -u)" -eq 0 ] && nginx_user="user $(id -un);"
+for nginx_name in plain auth nullauth auth_unix nullauth_unix; do
+	auth='auth_request /_rolegate;'
+	case $nginx_name in
+	plain) auth='' upstream=127.0.0.1:$dport ;;
+	auth) upstream=127.0.0.1:$dport ;;
+	nullauth) upstream=127.0.0.1:$nullport ;;
+	auth_unix) upstream=unix:$usock ;;
+	nullauth_unix) upstream=unix:$nullsock ;;
+	esac
+	case $nginx_name in
+	nullauth*) [ -n "$null_conf" ] || continue ;;
+	auth_unix) [ -n "$unix_pid" ] || continue ;;
+	esac
 	nginx_conf=$dir/nginx-$nginx_name.conf
-	auth=
-	upstream=$dport
-	[ "$nginx_name" != plain ] && auth='auth_request /_rolegate;'
-	[ "$nginx_name" = nullauth ] && upstream=$nullport
 	sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$nport#g" \
-		-e "s#@DPORT@#$upstream#g" -e "s#@NAME@#$nginx_name#g" \
+		-e "s#@UPSTREAM@#$upstream#g" -e "s#@NAME@#$nginx_name#g" \
 		-e "s#@AUTH@#$auth#g" -e "s#@WORKERS@#${BENCH_NGINX_WORKERS:-1}#g" \
+		-e "s#@USER@#$nginx_user#g" \
 		"$srcdir/bench/http/nginx.conf.in" >"$nginx_conf"
 	if ! nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf"; then
 		say "nginx did not start ($nginx_name); skipped"
@@ -193,4 +263,5 @@ for nginx_name in plain auth nullauth; do
 done
 if [ -n "$null_conf" ]; then
 	nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$null_conf" -s stop
+	null_conf=
 fi

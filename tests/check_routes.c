@@ -52,6 +52,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(rgd_conf_init(&c), RG_OK);
 	ck_assert_str_eq(c.s.address, "127.0.0.1");
 	ck_assert_uint_gt(c.s.port, 0);
+	ck_assert_ptr_null(c.s.listen_socket);
 	ck_assert_uint_gt(c.s.max_body, 0);
 	ck_assert_ptr_null(c.s.decision_log);
 	ck_assert_ptr_nonnull(c.s.admin_socket);
@@ -117,6 +118,11 @@ static const struct {
     {"rolegated", "request_timeout", "0", "1 to"},
     {"rolegated", "decision_log", "", "path"},
     {"rolegated", "admin_socket", "", "path or off"},
+    {"rolegated", "listen_socket", "", "absolute path or off"},
+    {"rolegated", "listen_socket", "http.sock", "absolute path"},
+    {"rolegated", "listen_socket", "./http.sock", "absolute path"},
+    {"rolegated", "listen_socket", "unix:/run/h.sock", "absolute path"},
+    {"rolegated", "listen_socket", "/run/rolegate/", "not of a directory"},
     {"rolegated", "admin_listen", "127.0.0.1", "ADDRESS:PORT"},
     {"rolegated", "admin_listen", "host:80", "ADDRESS:PORT"},
     {"rolegated", "admin_listen", "127.0.0.1:0", "ADDRESS:PORT"},
@@ -210,6 +216,49 @@ START_TEST(test_attr_capture)
 }
 END_TEST
 
+/* listen_socket: an absolute path, off, and the limit of sun_path. */
+START_TEST(test_listen_socket)
+{
+	char path[256], err[ERR_MAX];
+	struct rgd_conf c;
+
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "listen_socket",
+	                     "/run/rolegate/http.sock", err),
+	                 RG_OK);
+	ck_assert_str_eq(c.s.listen_socket, "/run/rolegate/http.sock");
+	rgd_conf_free(&c);
+
+	/* off is the default: TCP. */
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "listen_socket", "off", err),
+	                 RG_OK);
+	ck_assert_ptr_null(c.s.listen_socket);
+	rgd_conf_free(&c);
+
+	/* 107 bytes fit in sun_path (108 with the NUL); 108 do not. */
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[107] = '\0';
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "listen_socket", path, err),
+	                 RG_OK);
+	ck_assert_uint_eq(strlen(c.s.listen_socket), 107);
+	rgd_conf_free(&c);
+	path[107] = 'a';
+	path[108] = '\0';
+	rgd_conf_init(&c);
+	ck_assert_int_ne(key(&c, "rolegated", "listen_socket", path, err),
+	                 RG_OK);
+	ck_assert_msg(strstr(err, "108 bytes") && strstr(err, "at most 107") &&
+	                  strstr(err, "sun_path"),
+	              "message: %s", err);
+	/* A refused value leaves the setting off. */
+	ck_assert_ptr_null(c.s.listen_socket);
+	rgd_conf_free(&c);
+}
+END_TEST
+
 /* ---- Whole-file checks ----------------------------------------------------
  */
 
@@ -263,6 +312,69 @@ START_TEST(test_check_admin)
 	p.n = 0;
 	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 1);
 	ck_assert_ptr_nonnull(strstr(p.last, "not both"));
+	rgd_conf_free(&c);
+}
+END_TEST
+
+/* listen_socket replaces address and port, and is not the admin socket. */
+START_TEST(test_check_listen_socket)
+{
+	struct problems p = {0, 0, ""};
+	struct rgd_conf c;
+	char err[ERR_MAX], admin[256];
+
+	/* Alone: fine. */
+	rgd_conf_init(&c);
+	ck_assert_int_eq(rgd_conf_key(&c, "rolegated", "listen_socket",
+	                              "/run/h.sock", FILE_NAME, 3, err,
+	                              ERR_MAX),
+	                 RG_OK);
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 0);
+	/* With a port: the error is at listen_socket's line, names port's. */
+	ck_assert_int_eq(rgd_conf_key(&c, "rolegated", "port", "8470",
+	                              FILE_NAME, 5, err, ERR_MAX),
+	                 RG_OK);
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 1);
+	ck_assert_msg(strstr(p.last,
+	                     FILE_NAME ":3: listen_socket replaces "
+	                               "address and port: remove port (line "
+	                               "5)"),
+	              "message: %s", p.last);
+	/* With both. */
+	ck_assert_int_eq(rgd_conf_key(&c, "rolegated", "address", "::1",
+	                              FILE_NAME, 7, err, ERR_MAX),
+	                 RG_OK);
+	p.n = 0;
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 1);
+	ck_assert_msg(strstr(p.last, "remove address (line 7) and port (line "
+	                             "5)"),
+	              "message: %s", p.last);
+	rgd_conf_free(&c);
+
+	/* listen_socket = off with address and port: TCP, fine. */
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "listen_socket", "off", err),
+	                 RG_OK);
+	ck_assert_int_eq(key(&c, "rolegated", "port", "1", err), RG_OK);
+	p.n = 0;
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 0);
+	rgd_conf_free(&c);
+
+	/* The default admin socket's path is taken. */
+	rgd_conf_init(&c);
+	snprintf(admin, sizeof(admin), "%s", c.s.admin_socket);
+	ck_assert_int_eq(key(&c, "rolegated", "listen_socket", admin, err),
+	                 RG_OK);
+	p.n = 0;
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 1);
+	ck_assert_msg(strstr(p.last, "listen_socket is the admin socket's "
+	                             "path (the default admin_socket)"),
+	              "message: %s", p.last);
+	/* Not with the admin socket off. */
+	ck_assert_int_eq(key(&c, "rolegated", "admin_socket", "off", err),
+	                 RG_OK);
+	p.n = 0;
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 0);
 	rgd_conf_free(&c);
 }
 END_TEST
@@ -505,11 +617,13 @@ static Suite *routes_suite(void)
 	tcase_add_loop_test(tc, test_bad_key, 0, (int)NBAD);
 	tcase_add_test(tc, test_duplicate_keys);
 	tcase_add_test(tc, test_attr_capture);
+	tcase_add_test(tc, test_listen_socket);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");
 	tcase_add_test(tc, test_check_incomplete);
 	tcase_add_test(tc, test_check_admin);
+	tcase_add_test(tc, test_check_listen_socket);
 	tcase_add_test(tc, test_through_rg_open);
 	suite_add_tcase(s, tc);
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "rolegated-conf.h"
 
@@ -42,6 +43,9 @@
 
 /* Words meaning "no such thing" for a path setting. */
 #define OFF_WORD "off"
+
+/* The longest path a Unix socket can be bound to (sun_path, NUL ended). */
+#define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 const char *const rgd_conf_sections[] = {SECTION_SETTINGS, SECTION_ROUTE, NULL};
 
@@ -145,6 +149,7 @@ enum setting_type {
 	ST_SIZE,     /* bytes, with an optional k or M suffix */
 	ST_LOGFILE,  /* path, "-" or off */
 	ST_SOCKET,   /* path or off */
+	ST_LISTEN,   /* absolute path of a Unix socket, or off */
 	ST_PATH,     /* path */
 	ST_HOSTPORT, /* ADDR:PORT */
 	ST_BOOL,     /* yes|no|on|off|true|false|1|0 */
@@ -167,6 +172,7 @@ struct setting {
 static const struct setting settings[] = {
     SET("address", ST_ADDRESS, address, 0, 0),
     SET("port", ST_UINT, port, 0, 65535),
+    SET("listen_socket", ST_LISTEN, listen_socket, 0, 0),
     SET("threads", ST_UINT, threads, 0, 256),
     SET("max_body", ST_SIZE, max_body, 256, 64 * 1024 * 1024),
     SET("max_header", ST_SIZE, max_header, 4096, 1024 * 1024),
@@ -186,6 +192,10 @@ static const struct setting settings[] = {
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+_Static_assert(NSETTINGS <=
+                   sizeof(((struct rgd_conf *)0)->seen) / sizeof(unsigned),
+               "struct rgd_conf: seen[] has fewer slots than settings");
 
 int rgd_conf_init(struct rgd_conf *c)
 {
@@ -236,6 +246,7 @@ void rgd_conf_free(struct rgd_conf *c)
 	size_t i;
 
 	free(c->s.address);
+	free(c->s.listen_socket);
 	free(c->s.decision_log);
 	free(c->s.admin_socket);
 	free(c->s.admin_listen);
@@ -378,6 +389,42 @@ static int number_setting(const struct setting *st, const char *value,
 	return RG_OK;
 }
 
+/*
+ * listen_socket: an absolute path that fits in sun_path and names a file,
+ * or off.  Relative paths are refused rather than resolved: the gateway
+ * names the same path in its own configuration.
+ */
+static int listen_setting(const char *value, char **dst, char *err,
+                          size_t errlen)
+{
+	size_t len = strlen(value);
+
+	if (len == 0)
+		return fail(err, errlen, RG_ECONFIG,
+		            "listen_socket needs an absolute path or off");
+	if (strcmp(value, OFF_WORD) == 0) {
+		free(*dst);
+		*dst = NULL;
+		return RG_OK;
+	}
+	if (value[0] != '/')
+		return fail(err, errlen, RG_ECONFIG,
+		            "listen_socket = '%s': expected an absolute path "
+		            "(starting with '/') or off",
+		            value);
+	if (len > SUN_PATH_MAX)
+		return fail(err, errlen, RG_ECONFIG,
+		            "listen_socket: the path has %zu bytes; a Unix "
+		            "socket path has at most %zu (sun_path)",
+		            len, SUN_PATH_MAX);
+	if (value[len - 1] == '/')
+		return fail(err, errlen, RG_ECONFIG,
+		            "listen_socket = '%s': expected the path of a "
+		            "socket file, not of a directory",
+		            value);
+	return set_string(dst, strdup(value));
+}
+
 static int apply_setting(struct rgd_conf *c, const struct setting *st,
                          const char *value, const char *file, char *err,
                          size_t errlen)
@@ -420,6 +467,8 @@ static int apply_setting(struct rgd_conf *c, const struct setting *st,
 			return RG_OK;
 		}
 		return set_string(dst, resolve_path(file, value));
+	case ST_LISTEN:
+		return listen_setting(value, dst, err, errlen);
 	case ST_PATH:
 		if (!*value)
 			return fail(err, errlen, RG_ECONFIG, "%s needs a path",
@@ -487,11 +536,12 @@ static int settings_key(struct rgd_conf *c, const char *section,
 	}
 	return fail(err, errlen, RG_ECONFIG,
 	            "unknown key '%s' in [" SECTION_SETTINGS "]: expected "
-	            "address, port, threads, max_body, max_header, "
-	            "max_connections, request_timeout, max_batch, "
-	            "decision_log, decision_log_queue, log, admin_socket, "
-	            "admin_listen, admin_token_file, authz_headers, "
-	            "authz_roles_header or shutdown_timeout",
+	            "address, port, listen_socket, threads, max_body, "
+	            "max_header, max_connections, request_timeout, "
+	            "max_batch, decision_log, decision_log_queue, log, "
+	            "admin_socket, admin_listen, admin_token_file, "
+	            "authz_headers, authz_roles_header, authz_user_header "
+	            "or shutdown_timeout",
 	            key);
 }
 
@@ -932,6 +982,55 @@ static size_t route_check(const struct rgd_route *r, const rg_context *ctx,
 	return n;
 }
 
+/* The line of a [rolegated] key the file gives, or 0. */
+static unsigned setting_line(const struct rgd_conf *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].key, key) == 0)
+			return c->seen[i];
+	return 0;
+}
+
+/* listen_socket replaces address and port; it is not the admin socket. */
+static size_t listen_check(const struct rgd_conf *c, rgd_problem_fn fn,
+                           void *user)
+{
+	const struct rgd_settings *s = &c->s;
+	unsigned line = setting_line(c, "listen_socket");
+	unsigned address = setting_line(c, "address");
+	unsigned port = setting_line(c, "port");
+	size_t n = 0;
+
+	if (!s->listen_socket)
+		return 0;
+	if (address && port) {
+		problem(fn, user, 0, c->file, line,
+		        "listen_socket replaces address and port: remove "
+		        "address (line %u) and port (line %u), or "
+		        "listen_socket",
+		        address, port);
+		n++;
+	} else if (address || port) {
+		problem(fn, user, 0, c->file, line,
+		        "listen_socket replaces address and port: remove %s "
+		        "(line %u), or listen_socket",
+		        address ? "address" : "port", address ? address : port);
+		n++;
+	}
+	if (s->admin_socket && !s->admin_listen &&
+	    strcmp(s->admin_socket, s->listen_socket) == 0) {
+		problem(fn, user, 0, c->file, line,
+		        "listen_socket is the admin socket's path%s: choose "
+		        "another",
+		        s->admin_socket_set ? ""
+		                            : " (the default admin_socket)");
+		n++;
+	}
+	return n;
+}
+
 size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
                       rgd_problem_fn fn, void *user)
 {
@@ -951,7 +1050,7 @@ size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
 		        "give admin_socket or admin_listen, not both");
 		n++;
 	}
-	return n;
+	return n + listen_check(c, fn, user);
 }
 
 /* ---- Matching ------------------------------------------------------------ */

@@ -12,7 +12,8 @@
  *
  *   [rolegated]
  *   address = 127.0.0.1
- *   port = 8470
+ *   port = 8470                         ; or, instead of both:
+ *   listen_socket = /run/rolegate/http.sock
  *   ...
  *
  *   [route queue-agents]
@@ -50,6 +51,7 @@ enum rgd_log_target { RGD_LOG_STDERR, RGD_LOG_SYSLOG };
 struct rgd_settings {
 	char *address;               /* numeric IPv4 or IPv6 address */
 	unsigned port;               /* 0: any free port (logged) */
+	char *listen_socket;         /* Unix socket instead, or NULL (TCP) */
 	unsigned threads;            /* 0: one per online CPU */
 	size_t max_body;             /* bytes of a request body */
 	size_t max_header;           /* bytes of a connection's header memory */
@@ -140,8 +142,9 @@ typedef void (*rgd_problem_fn)(void *user, int warning, const char *msg);
 /*
  * What only the whole file can tell.  Errors: a route without a path,
  * service or action, a route naming a service the context does not have,
- * an admin listener without its token.  Warnings: a route naming an action
- * its service does not know (requests it matches are denied; policies of
+ * an admin listener without its token, listen_socket given with address or
+ * port, listen_socket on the admin socket's path.  Warnings: a route naming an
+ * action its service does not know (requests it matches are denied; policies of
  * another version may lack actions).  ctx may be NULL (then services and
  * actions are not checked).  Calls fn once per problem and returns how many
  * errors there were.

@@ -52,7 +52,7 @@ fi
 
 # ---- Admin on a Unix socket ----
 start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
-mode=$(stat -c %a "$T/admin.sock")
+mode=$(stat -c %a "$S/admin.sock")
 [ "$mode" = 600 ] && pass "the admin socket is mode 0600" ||
 	fail "the admin socket is mode $mode"
 
@@ -245,7 +245,7 @@ expect_body 'threads changed: restart rolegated to apply it' "reload: restart-on
 
 stop_rolegated
 [ "$RC" -eq 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit $RC"
-[ ! -e "$T/admin.sock" ] && pass "the admin socket is removed" ||
+[ ! -e "$S/admin.sock" ] && pass "the admin socket is removed" ||
 	fail "the admin socket is removed"
 
 # ---- Admin on TCP with a bearer token ----

@@ -29,6 +29,14 @@ if [ ! -x "$RGD" ]; then
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rolegated-test.XXXXXX")
+# Unix socket paths have at most 107 bytes, and TMPDIR may be long: the
+# sockets a test adds go in S, which is T when it is short enough, else a
+# directory of its own under /tmp.
+if [ "${#T}" -le 80 ]; then
+	S=$T
+else
+	S=$(mktemp -d /tmp/rgd.XXXXXX)
+fi
 PIDS=""
 PASSED=0
 FAILED=0
@@ -38,6 +46,7 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null || :
 	done
 	rm -rf "$T"
+	[ "$S" = "$T" ] || rm -rf "$S"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -163,7 +172,7 @@ directory = $T/directory.db
 [rolegated]
 port = 0
 threads = 2
-admin_socket = $T/admin.sock
+admin_socket = $S/admin.sock
 decision_log = $T/decisions.log
 authz_roles_header = yes
 shutdown_timeout = 5
@@ -180,6 +189,9 @@ EOF
 
 RGD_PID=""
 PORT=""
+# The public listener's Unix socket (listen_socket), or empty for TCP: http
+# then talks to it, and BASE is http://rolegated.
+UNIX_SOCKET=""
 
 # start_rolegated CONFIG [OPTIONS...]: starts it and waits until it is ready.
 start_rolegated() {
@@ -194,9 +206,15 @@ start_rolegated() {
 		sed 's/^/#   /' "$T/rgd.err"
 		return 1
 	fi
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/rgd.err" | head -n 1)
-	BASE="http://127.0.0.1:$PORT"
-	wait_for 10 curl -sf "$BASE/readyz"
+	UNIX_SOCKET=$(sed -n 's/.*listening on unix:\(.*\) ([0-9]* threads*)$/\1/p' "$T/rgd.err" | head -n 1)
+	if [ -n "$UNIX_SOCKET" ]; then
+		PORT=""
+		BASE="http://rolegated"
+	else
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/rgd.err" | head -n 1)
+		BASE="http://127.0.0.1:$PORT"
+	fi
+	wait_for 10 curl -sf ${UNIX_SOCKET:+--unix-socket} ${UNIX_SOCKET:+"$UNIX_SOCKET"} "$BASE/readyz"
 }
 
 # running PID: the process exists and is not a zombie.
@@ -220,13 +238,15 @@ stop_rolegated() {
 CODE=""
 
 # http METHOD URL [CURL ARGS...]: CODE gets the status, $T/body the body,
-# $T/headers the headers.
+# $T/headers the headers.  Over UNIX_SOCKET when it is set (a --unix-socket
+# among the arguments wins).
 http() {
 	method=$1
 	url=$2
 	shift 2
 	CODE=$(curl -s -m 10 -X "$method" -o "$T/body" -D "$T/headers" \
-		-w '%{http_code}' "$@" "$url") || CODE="curl failed"
+		-w '%{http_code}' ${UNIX_SOCKET:+--unix-socket} \
+		${UNIX_SOCKET:+"$UNIX_SOCKET"} "$@" "$url") || CODE="curl failed"
 }
 
 # post PATH JSON [CURL ARGS...]
@@ -241,10 +261,10 @@ post() {
 # admin METHOD PATH [JSON]: the admin API over its Unix socket.
 admin() {
 	if [ $# -ge 3 ]; then
-		http "$1" "http://admin$2" --unix-socket "$T/admin.sock" \
+		http "$1" "http://admin$2" --unix-socket "$S/admin.sock" \
 			--data-binary "$3"
 	else
-		http "$1" "http://admin$2" --unix-socket "$T/admin.sock"
+		http "$1" "http://admin$2" --unix-socket "$S/admin.sock"
 	fi
 }
 

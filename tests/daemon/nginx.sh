@@ -3,7 +3,8 @@
 # through auth_request: allowed, denied and anonymous requests of users of
 # each product come through as 200, 403 and 401; the route map turns URIs
 # into actions; the X-Rolegate-* answer headers reach the upstream; headers
-# a client makes up do not reach rolegated.
+# a client makes up do not reach rolegated.  The same through a second
+# rolegated on a Unix socket (listen_socket, proxy_pass http://unix:...).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +47,22 @@ admin POST /v1/admin/txn '{"service":"omni24","ops":[
  {"op":"user.add","id":"owen"},
  {"op":"assign","user":"owen","role":"account-owner"}]}'
 expect_code 200 "omni24 users"
+
+# A second rolegated on the same directory, serving on a Unix socket.
+USOCK="$S/http.sock"
+write_config "$T/unix.conf" 2021 "listen_socket = $USOCK"
+sed -i -e '/^port = 0$/d' -e 's|^admin_socket = .*|admin_socket = off|' \
+	-e "s|^decision_log = .*|decision_log = $T/decisions-unix.log|" \
+	"$T/unix.conf"
+"$RGD" -c "$T/unix.conf" >"$T/rgd-unix.out" 2>"$T/rgd-unix.err" &
+UNIX_PID=$!
+PIDS="$PIDS $UNIX_PID"
+if wait_for 20 curl -sf --unix-socket "$USOCK" http://rolegated/readyz; then
+	pass "a second rolegated serves on $USOCK"
+else
+	fail "a second rolegated on a Unix socket"
+	sed 's/^/#   /' "$T/rgd-unix.err"
+fi
 
 # ---- nginx: a gateway and its upstream, on loopback ports ----
 N="$T/nginx"
@@ -91,6 +108,57 @@ http {
 	}
 
 	include $N/example.conf;
+
+	# rolegated on its Unix socket, with reused connections.
+	upstream rolegated_unix {
+		server unix:$USOCK;
+		keepalive 8;
+	}
+
+	# A gateway asking the rolegated on the Unix socket.
+	server {
+		listen 127.0.0.1:$XPORT;
+
+		location / {
+			auth_request /_rolegate;
+			auth_request_set \$rg_user \$upstream_http_x_rolegate_user;
+			auth_request_set \$rg_id \$upstream_http_x_rolegate_decision_id;
+			proxy_set_header X-Rolegate-User \$rg_user;
+			proxy_set_header X-Rolegate-Decision-Id \$rg_id;
+			proxy_pass http://127.0.0.1:$UPORT;
+		}
+
+		location /fixed/ {
+			auth_request /_rolegate_chat;
+			proxy_pass http://127.0.0.1:$UPORT;
+		}
+
+		# The socket named in proxy_pass: a connection per question.
+		location = /_rolegate {
+			internal;
+			proxy_pass http://unix:$USOCK:/v1/authz;
+			proxy_pass_request_body off;
+			proxy_pass_request_headers off;
+			proxy_set_header Content-Length "";
+			proxy_set_header X-Original-Method \$request_method;
+			proxy_set_header X-Original-URI \$request_uri;
+			proxy_set_header X-Rolegate-User \$http_x_test_user;
+		}
+
+		# Through the upstream block: kept-alive connections.
+		location = /_rolegate_chat {
+			internal;
+			proxy_pass http://rolegated_unix/v1/authz;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_pass_request_body off;
+			proxy_pass_request_headers off;
+			proxy_set_header Content-Length "";
+			proxy_set_header X-Rolegate-Service omni24;
+			proxy_set_header X-Rolegate-Action chat.handle;
+			proxy_set_header X-Rolegate-User \$http_x_test_user;
+		}
+	}
 
 	# The application: it echoes what the gateway passed on.
 	server {
@@ -168,8 +236,9 @@ for attempt in 1 2 3 4 5; do
 	GPORT=$(random_port)
 	UPORT=$(random_port)
 	EPORT=$(random_port)
-	[ "$GPORT" = "$UPORT" ] || [ "$EPORT" = "$UPORT" ] ||
-		[ "$EPORT" = "$GPORT" ] && continue
+	XPORT=$(random_port)
+	[ "$(printf '%s\n' "$GPORT" "$UPORT" "$EPORT" "$XPORT" | sort -u |
+		wc -l)" -eq 4 ] || continue
 	write_nginx_conf
 	# shellcheck disable=SC2086
 	"$NGINX" -p "$N" -c "$N/nginx.conf" $E -g 'daemon off;' \
@@ -291,6 +360,41 @@ expect_code 401 "example: a wrong password"
 http GET "$EX/omni/chats/7" -u olga:secret -H "X-Rolegate-User: owen"
 expect_header '^X-Echo-User: olga$' "example: a client's X-Rolegate-User is replaced"
 
+# ---- The gateway asking rolegated on its Unix socket ----
+XW="http://127.0.0.1:$XPORT"
+http GET "$XW/omni/chats/7" -H "X-Test-User: olga"
+expect_code 200 "unix: olga (agent) handles chats"
+expect_body 'upstream ok' "unix: the upstream answered"
+expect_header '^X-Echo-User: olga$' "unix: the user reaches the upstream"
+expect_header '^X-Echo-Decision-Id: [0-9a-f]{16}$' "unix: the decision id reaches the upstream"
+uid=$(header_value X-Echo-Decision-Id)
+http POST "$XW/omni/billing" -H "X-Test-User: olga"
+expect_code 403 "unix: olga cannot manage billing"
+http POST "$XW/omni/billing" -H "X-Test-User: owen"
+expect_code 200 "unix: owen (account owner) manages billing"
+http GET "$XW/d365/queues/support" -H "X-Test-User: alice"
+expect_code 200 "unix: alice (agent) views a queue"
+http POST "$XW/d365/queues/support/agents" -H "X-Test-User: alice"
+expect_code 403 "unix: alice cannot add queue agents"
+http GET "$XW/omni/chats/7"
+expect_code 401 "unix: anonymous"
+for i in 1 2 3; do
+	http GET "$XW/fixed/anything" -H "X-Test-User: olga"
+	expect_code 200 "unix, kept-alive upstream: olga handles chats ($i)"
+done
+http GET "$XW/fixed/anything" -H "X-Test-User: quinn"
+expect_code 403 "unix, kept-alive upstream: an unknown user"
+sleep 0.2
+grep -q "\"id\":\"$uid\",\"endpoint\":\"authz\",\"service\":\"omni24\",\"user\":\"olga\"" \
+	"$T/decisions-unix.log" &&
+	pass "unix: the decision came from the rolegated on the socket" ||
+	fail "unix: decision $uid is not in the socket daemon's log"
+if grep -q "\"id\":\"$uid\"" "$T/decisions.log"; then
+	fail "unix: the TCP rolegated was asked instead"
+else
+	pass "unix: the TCP rolegated was not asked"
+fi
+
 # ---- What rolegated saw ----
 sleep 0.2
 grep -q "\"id\":\"$id\",\"endpoint\":\"authz\",\"service\":\"dynamics365\",\"user\":\"alice\",\"action\":\"queue.view\"" \
@@ -308,6 +412,13 @@ fi
 
 kill "$NGINX_PID" 2>/dev/null
 wait "$NGINX_PID" 2>/dev/null
+kill "$UNIX_PID" 2>/dev/null
+wait "$UNIX_PID"
+RC=$?
+[ "$RC" -eq 0 ] && pass "unix rolegated: SIGTERM, exit 0" ||
+	fail "unix rolegated: exit $RC"
+[ ! -e "$USOCK" ] && pass "unix rolegated: the socket is removed" ||
+	fail "unix rolegated: the socket is still there"
 stop_rolegated
 [ "$RC" -eq 0 ] && pass "rolegated: SIGTERM, exit 0" || fail "rolegated: exit $RC"
 finish

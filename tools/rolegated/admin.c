@@ -33,7 +33,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -55,9 +54,7 @@
 #define AUDIT_LIMIT     100
 #define AUDIT_LIMIT_MAX 100000
 #define NUMBER_MAX      32
-#define SOCKET_DIR_MODE 0750
 #define SOCKET_MODE     0600
-#define SOCKET_UMASK    0177
 
 enum admin_kind {
 	A_RELOAD = 1,
@@ -256,9 +253,14 @@ static enum MHD_Result reload(struct rgd *d, struct MHD_Connection *c)
 	             obj);
 }
 
+/*
+ * Where the public listener is: "listen_socket" (a path) on a Unix socket,
+ * with "address" and "port" null; on TCP "listen_socket" is null.
+ */
 static enum MHD_Result status(struct rgd *d, struct MHD_Connection *c,
                               struct rgd_gen *g)
 {
+	const char *sock = d->boot.listen_socket;
 	json_t *services = json_array();
 	size_t i;
 
@@ -266,16 +268,19 @@ static enum MHD_Result status(struct rgd *d, struct MHD_Connection *c,
 		json_array_append_new(services, json_string(g->names[i]));
 	return reply(
 	    d, c, RGD_HTTP_OK,
-	    json_pack(
-	        "{s:s s:s s:s s:I s:I s:o s:I s:{s:b s:s} s:s s:I}", "version",
-	        PACKAGE_VERSION, "librolegate", rg_version(), "config",
-	        rg_config_path(g->ctx), "generation", (json_int_t)g->number,
-	        "loaded_at", (json_int_t)g->loaded_at, "services", services,
-	        "routes", (json_int_t)g->conf.nroutes, "directory", "available",
-	        rg_directory_available(g->ctx), "location",
-	        rg_directory_location(g->ctx) ? rg_directory_location(g->ctx)
-	                                      : "",
-	        "address", d->boot.address, "port", (json_int_t)d->port));
+	    json_pack("{s:s s:s s:s s:I s:I s:o s:I s:{s:b s:s} s:s? s:o s:s?}",
+	              "version", PACKAGE_VERSION, "librolegate", rg_version(),
+	              "config", rg_config_path(g->ctx), "generation",
+	              (json_int_t)g->number, "loaded_at",
+	              (json_int_t)g->loaded_at, "services", services, "routes",
+	              (json_int_t)g->conf.nroutes, "directory", "available",
+	              rg_directory_available(g->ctx), "location",
+	              rg_directory_location(g->ctx)
+	                  ? rg_directory_location(g->ctx)
+	                  : "",
+	              "address", sock ? NULL : d->boot.address, "port",
+	              sock ? json_null() : json_integer((json_int_t)d->port),
+	              "listen_socket", sock));
 }
 
 /* ---- transactions
@@ -1047,73 +1052,11 @@ static int read_token(struct rgd *d, const char *path)
 	return d->admin_token ? RG_OK : RG_ENOMEM;
 }
 
-/* Creates the socket's directory when it is missing (one level). */
-static void socket_dir(const char *path)
-{
-	char *dir = strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, SOCKET_DIR_MODE) != 0 && errno != EEXIST)
-			errno = 0;
-	}
-	free(dir);
-}
-
-/*
- * A listening Unix socket at path, mode 0600.  A socket file left by a
- * process that died is replaced; one with a live listener is refused.
- */
-static int unix_listen(struct rgd *d, const char *path)
-{
-	struct sockaddr_un sun;
-	mode_t old;
-	int fd, probe, rc;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		rgd_log(&d->log, RG_LOG_ERR, "admin_socket %s: path too long",
-		        path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	socket_dir(path);
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0 &&
-	    connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		close(probe);
-		rgd_log(&d->log, RG_LOG_ERR,
-		        "admin_socket %s: another process listens on it", path);
-		return -1;
-	}
-	if (probe >= 0)
-		close(probe);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	/* Created 0600 from the start: no moment when others may connect. */
-	old = umask(SOCKET_UMASK);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc != 0 || chmod(path, SOCKET_MODE) != 0 ||
-	    listen(fd, ADMIN_BACKLOG) != 0)
-		goto fail;
-	return fd;
-fail:
-	rgd_log(&d->log, RG_LOG_ERR, "admin_socket %s: %s", path,
-	        strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 static struct MHD_Daemon *start_unix(struct rgd *d, const char *path)
 {
 	struct MHD_Daemon *daemon;
-	int fd = unix_listen(d, path);
+	int fd = rgd_unix_listen(d, "admin_socket", path, SOCKET_MODE,
+	                         ADMIN_BACKLOG);
 
 	if (fd < 0)
 		return NULL;

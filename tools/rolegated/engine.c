@@ -255,6 +255,8 @@ static void restart_warnings(const struct rgd_settings *boot,
 {
 	if (!same(boot->address, s->address) || boot->port != s->port)
 		warning(r, RESTART_FMT, "address or port");
+	if (!same(boot->listen_socket, s->listen_socket))
+		warning(r, RESTART_FMT, "listen_socket");
 	if (boot->threads != s->threads)
 		warning(r, RESTART_FMT, "threads");
 	if (boot->max_header != s->max_header ||
@@ -324,10 +326,12 @@ static int copy_str(char **dst, const char *src)
 int rgd_settings_copy(struct rgd_settings *dst, const struct rgd_settings *src)
 {
 	*dst = *src;
-	dst->address = dst->decision_log = dst->admin_socket = NULL;
+	dst->address = dst->listen_socket = NULL;
+	dst->decision_log = dst->admin_socket = NULL;
 	dst->admin_listen = dst->admin_token_file = NULL;
 	dst->authz_user_header = NULL;
 	if (copy_str(&dst->address, src->address) < 0 ||
+	    copy_str(&dst->listen_socket, src->listen_socket) < 0 ||
 	    copy_str(&dst->decision_log, src->decision_log) < 0 ||
 	    copy_str(&dst->admin_socket, src->admin_socket) < 0 ||
 	    copy_str(&dst->admin_listen, src->admin_listen) < 0 ||
@@ -342,6 +346,7 @@ int rgd_settings_copy(struct rgd_settings *dst, const struct rgd_settings *src)
 void rgd_settings_free(struct rgd_settings *s)
 {
 	free(s->address);
+	free(s->listen_socket);
 	free(s->decision_log);
 	free(s->admin_socket);
 	free(s->admin_listen);

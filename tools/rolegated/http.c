@@ -10,6 +10,10 @@
  *
  * URLs reach us as sent: the unescape callback keeps percent-escapes, so
  * that the route matcher decodes a forwarded path exactly once.
+ *
+ * The listener is TCP (address, port) or, with listen_socket, a Unix
+ * socket bound beforehand (rgd_http_bind) and handed to MHD; nothing on the
+ * request path looks at the client's address, so both serve alike.
  */
 #include "config.h"
 
@@ -32,6 +36,8 @@
 
 #define BODY_MIN_CAP 1024
 #define ERROR_MAX    512
+/* The public Unix socket: its owner and group may connect. */
+#define LISTEN_SOCKET_MODE 0660
 /* How often a stop looks at the requests in flight. */
 #define STOP_POLL_NS 10000000L
 #define NS_PER_S     1000000000L
@@ -487,6 +493,20 @@ static unsigned thread_count(const struct rgd_settings *s)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+int rgd_http_bind(struct rgd *d)
+{
+	const char *path = d->boot.listen_socket;
+
+	if (!path)
+		return RG_OK;
+	d->http_fd = rgd_unix_listen(d, "listen_socket", path,
+	                             LISTEN_SOCKET_MODE, SOMAXCONN);
+	if (d->http_fd < 0)
+		return RG_EIO;
+	d->http_sock = 1;
+	return RG_OK;
+}
+
 int rgd_http_start(struct rgd *d)
 {
 	const struct rgd_settings *s = &d->boot;
@@ -494,31 +514,59 @@ int rgd_http_start(struct rgd *d)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
 	union sockaddr_any addr;
-	int family = make_addr(s->address, s->port, &addr);
+	int family = AF_UNIX;
+	/* The one option that differs: where to listen. */
+	struct MHD_OptionItem where[] = {
+	    {MHD_OPTION_LISTEN_SOCKET, d->http_fd, NULL},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 
-	if (family < 0) {
-		rgd_log(&d->log, RG_LOG_ERR, "address %s: not an address",
-		        s->address);
-		return RG_ECONFIG;
+	if (s->listen_socket && d->http_fd < 0) {
+		rgd_log(&d->log, RG_LOG_ERR, "listen_socket %s: not bound",
+		        s->listen_socket);
+		return RG_EINTERNAL;
 	}
-	if (family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	if (!s->listen_socket) {
+		family = make_addr(s->address, s->port, &addr);
+		if (family < 0) {
+			rgd_log(&d->log, RG_LOG_ERR,
+			        "address %s: not an address", s->address);
+			return RG_ECONFIG;
+		}
+		if (family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+		where[0].option = MHD_OPTION_SOCK_ADDR;
+		where[0].value = 0;
+		where[0].ptr_value = &addr.sa;
+	}
 	d->http = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
-	    mhd_log, d, MHD_OPTION_SOCK_ADDR, &addr.sa,
-	    MHD_OPTION_THREAD_POOL_SIZE,
+	    mhd_log, d, MHD_OPTION_ARRAY, where, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)(threads > 1 ? threads : 0),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->request_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->max_header,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
+	if (!d->http && s->listen_socket) {
+		rgd_log(&d->log, RG_LOG_ERR, "listen_socket %s: cannot serve",
+		        s->listen_socket);
+		return RG_EIO;
+	}
 	if (!d->http) {
 		rgd_log(&d->log, RG_LOG_ERR,
 		        "cannot listen on %s port %u (in use, or not an "
 		        "address of this host?)",
 		        s->address, s->port);
 		return RG_EIO;
+	}
+	if (s->listen_socket) {
+		/* MHD owns it now (closed at quiesce or stop). */
+		d->http_fd = -1;
+		rgd_log(&d->log, RG_LOG_NOTICE,
+		        "listening on unix:%s (%u thread%s)", s->listen_socket,
+		        threads, threads == 1 ? "" : "s");
+		return RG_OK;
 	}
 	d->port = bound_port(d->http);
 	rgd_log(&d->log, RG_LOG_NOTICE, "listening on %s%s%s:%u (%u thread%s)",
@@ -528,14 +576,28 @@ int rgd_http_start(struct rgd *d)
 	return RG_OK;
 }
 
+/* Closes listen_socket if MHD never took it, and removes the file. */
+static void unbind(struct rgd *d)
+{
+	if (d->http_fd >= 0) {
+		close(d->http_fd);
+		d->http_fd = -1;
+	}
+	if (d->http_sock && d->boot.listen_socket)
+		unlink(d->boot.listen_socket);
+	d->http_sock = 0;
+}
+
 void rgd_http_stop(struct rgd *d, unsigned timeout_s)
 {
 	const struct timespec poll = {0, STOP_POLL_NS};
 	struct timespec start, now;
 	MHD_socket fd;
 
-	if (!d->http)
+	if (!d->http) {
+		unbind(d);
 		return;
+	}
 	atomic_store(&d->stopping, 1);
 	fd = MHD_quiesce_daemon(d->http);
 	if (fd != MHD_INVALID_SOCKET)
@@ -558,4 +620,5 @@ void rgd_http_stop(struct rgd *d, unsigned timeout_s)
 	}
 	MHD_stop_daemon(d->http);
 	d->http = NULL;
+	unbind(d);
 }

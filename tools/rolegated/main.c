@@ -5,10 +5,11 @@
  *             [-f | -d [--pid-file FILE]] [-t] [-v]
  *
  * Start: load the configuration (any problem refuses to start, naming
- * file:line), open the admin listener, the decision log and the public
- * listener.  Then the main thread waits for signals: SIGHUP reloads (and
- * reopens the decision log), SIGTERM and SIGINT stop: no new connections,
- * requests in flight finish (up to shutdown_timeout), exit 0.
+ * file:line), bind the public Unix socket (listen_socket) if any, open the
+ * admin listener, the decision log and the public listener.  Then the main
+ * thread waits for signals: SIGHUP reloads (and reopens the decision log),
+ * SIGTERM and SIGINT stop: no new connections, requests in flight finish (up to
+ * shutdown_timeout), exit 0.
  */
 #include "config.h"
 
@@ -302,7 +303,10 @@ static int start(struct rgd *d, const struct options *o)
 	} else {
 		rgd_log_use(&d->log, d->boot.log);
 	}
-	/* The admin socket first: it is bound under a temporary umask. */
+	/* Unix sockets first, before any listener's thread: they are bound
+	 * under a temporary umask. */
+	if (rgd_http_bind(d) != RG_OK)
+		return -1;
 	if (rgd_admin_start(d) != RG_OK)
 		return -1;
 	if (rgd_dlog_start(&d->dlog, d->boot.decision_log,
@@ -397,6 +401,7 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	d->config_path = o.config;
+	d->http_fd = -1;
 	/* As the rolegate tool: option, environment, then the build tree. */
 	d->plugin_dir =
 	    o.plugin_dir ? o.plugin_dir : getenv("ROLEGATE_PLUGIN_DIR");

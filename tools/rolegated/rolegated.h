@@ -11,6 +11,7 @@
  *   check.c   POST /v1/check and /v1/checks (JSON)
  *   authz.c   /v1/authz, the forward-auth endpoint of gateways
  *   admin.c   the admin listener: reload, directory transactions, reads
+ *   sock.c    binding the Unix sockets (admin, and listen_socket)
  *   decide.c  one decision: ids, timing, metrics, the decision log
  *   metrics.c counters and their Prometheus text
  *   dlog.c    the decision log: a bounded lock-free queue and its writer
@@ -306,7 +307,9 @@ struct rgd {
 	struct rgd_settings boot; /* the settings the listeners started with */
 	struct MHD_Daemon *http;
 	struct MHD_Daemon *admin;
-	unsigned port; /* the public listener's, once bound */
+	unsigned port; /* the public listener's, once bound (0 on Unix) */
+	int http_fd;   /* listen_socket bound, not yet handed to MHD; or -1 */
+	int http_sock; /* 1 once listen_socket is ours: removed at stop */
 	char *admin_token;
 	size_t admin_token_len;
 	atomic_int stopping;
@@ -397,8 +400,18 @@ void rgd_body_append(struct rgd_body *body, const char *data, size_t len);
 /* 1 when the request started more than seconds ago. */
 int rgd_body_expired(const struct rgd_body *body, unsigned seconds);
 
+/*
+ * Binds listen_socket when the settings name one (nothing for TCP), before
+ * any thread starts: see rgd_unix_listen().  Returns RG_OK or RG_EIO after
+ * logging why.
+ */
+int rgd_http_bind(struct rgd *d);
+/* Starts the public listener (on the socket bound before, if any). */
 int rgd_http_start(struct rgd *d);
-/* Stops accepting, waits for requests in flight (bounded), then stops. */
+/*
+ * Stops accepting, waits for requests in flight (bounded), then stops;
+ * removes listen_socket.  Safe when nothing or only the bind happened.
+ */
 void rgd_http_stop(struct rgd *d, unsigned timeout_s);
 
 /* ---- check.c ----------------------------------------------------------- */
@@ -412,6 +425,20 @@ enum MHD_Result rgd_check_answer(struct rgd *d, struct MHD_Connection *c,
 
 enum MHD_Result rgd_authz_answer(struct rgd *d, struct MHD_Connection *c,
                                  const char *url, const char *method);
+
+/* ---- sock.c ------------------------------------------------------------ */
+
+/*
+ * A listening Unix socket at path, created with mode (a temporary umask:
+ * call it before other threads start creating files), with backlog.  A
+ * missing parent directory is made (one level, mode 0750); a socket file
+ * left by a process that died is replaced; a socket another process
+ * listens on, or a file that is not a socket, is refused.  what names the
+ * setting in the log ("admin_socket").  Returns the descriptor (the
+ * caller's to close, and the file to unlink), or -1 after logging why.
+ */
+int rgd_unix_listen(struct rgd *d, const char *what, const char *path,
+                    unsigned mode, int backlog);
 
 /* ---- admin.c ----------------------------------------------------------- */
 
