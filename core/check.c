@@ -2,8 +2,8 @@
  * check.c - deciding requests and validating role sets.
  *
  * The decision path: look the service up, resolve the subject to a role
- * set and the action to a privilege index (all hash lookups into tables
- * built at open), then run the stack.  Nothing here allocates or locks, and
+ * set and the action to a privilege index (all lookups into tables built
+ * at open, intern.c's), then run the stack.  Nothing here allocates or locks, and
  * every failure is a deny with a status and a reason.
  */
 #include "config.h"
