@@ -3,8 +3,8 @@
  *
  * The decision path: look the service up, resolve the subject to a role
  * set and the action to a privilege index (all lookups into tables built
- * at open, intern.c's), then run the stack.  Nothing here allocates or locks, and
- * every failure is a deny with a status and a reason.
+ * at open, intern.c's), then run the stack.  Nothing here allocates or locks,
+ * and every failure is a deny with a status and a reason.
  */
 #include "config.h"
 
