@@ -273,6 +273,17 @@ authz() {
 	http GET "$BASE/v1/authz" "$@"
 }
 
+# Two omni24 users through the admin API: olga (agent) and owen
+# (account-owner).
+add_omni24_users() {
+	admin POST /v1/admin/txn '{"service":"omni24","ops":[
+ {"op":"user.add","id":"olga"},
+ {"op":"assign","user":"olga","role":"agent"},
+ {"op":"user.add","id":"owen"},
+ {"op":"assign","user":"owen","role":"account-owner"}]}'
+	expect_code 200 "omni24 users"
+}
+
 expect_code() {
 	if [ "$CODE" = "$1" ]; then
 		pass "$2: $1"

@@ -41,12 +41,7 @@ admin POST /v1/admin/txn '{"service":"rocketchat","ops":[
  {"op":"user.add","id":"agnes"},
  {"op":"assign","user":"agnes","role":"livechat-agent"}]}'
 expect_code 200 "rocketchat users"
-admin POST /v1/admin/txn '{"service":"omni24","ops":[
- {"op":"user.add","id":"olga"},
- {"op":"assign","user":"olga","role":"agent"},
- {"op":"user.add","id":"owen"},
- {"op":"assign","user":"owen","role":"account-owner"}]}'
-expect_code 200 "omni24 users"
+add_omni24_users
 
 # A second rolegated on the same directory, serving on a Unix socket.
 USOCK="$S/http.sock"
@@ -83,6 +78,25 @@ write_example() {
 		-e "s|upstream rolegated |upstream rolegated_example |" \
 		-e "s|http://rolegated/|http://rolegated_example/|" \
 		"$EXAMPLE" >"$N/example.conf"
+}
+
+# The header-only question (omni24 chat.handle), asked of upstream $1 from
+# a location of a gateway's server.
+chat_location() {
+	cat <<EOF
+		location = /_rolegate_chat {
+			internal;
+			proxy_pass http://$1/v1/authz;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_pass_request_body off;
+			proxy_pass_request_headers off;
+			proxy_set_header Content-Length "";
+			proxy_set_header X-Rolegate-Service omni24;
+			proxy_set_header X-Rolegate-Action chat.handle;
+			proxy_set_header X-Rolegate-User \$http_x_test_user;
+		}
+EOF
 }
 
 write_nginx_conf() {
@@ -146,18 +160,7 @@ http {
 		}
 
 		# Through the upstream block: kept-alive connections.
-		location = /_rolegate_chat {
-			internal;
-			proxy_pass http://rolegated_unix/v1/authz;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_pass_request_body off;
-			proxy_pass_request_headers off;
-			proxy_set_header Content-Length "";
-			proxy_set_header X-Rolegate-Service omni24;
-			proxy_set_header X-Rolegate-Action chat.handle;
-			proxy_set_header X-Rolegate-User \$http_x_test_user;
-		}
+$(chat_location rolegated_unix)
 	}
 
 	# The application: it echoes what the gateway passed on.
@@ -211,18 +214,7 @@ http {
 			proxy_set_header X-Rolegate-Roles \$http_x_test_roles;
 		}
 
-		location = /_rolegate_chat {
-			internal;
-			proxy_pass http://rolegated/v1/authz;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_pass_request_body off;
-			proxy_pass_request_headers off;
-			proxy_set_header Content-Length "";
-			proxy_set_header X-Rolegate-Service omni24;
-			proxy_set_header X-Rolegate-Action chat.handle;
-			proxy_set_header X-Rolegate-User \$http_x_test_user;
-		}
+$(chat_location rolegated)
 	}
 }
 EOF

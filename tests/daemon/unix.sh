@@ -57,12 +57,7 @@ http GET "$BASE/v1/nothing"
 expect_code 404 "an unknown endpoint"
 
 # Users of the directory, through the admin API.
-admin POST /v1/admin/txn '{"service":"omni24","ops":[
- {"op":"user.add","id":"olga"},
- {"op":"assign","user":"olga","role":"agent"},
- {"op":"user.add","id":"owen"},
- {"op":"assign","user":"owen","role":"account-owner"}]}'
-expect_code 200 "omni24 users"
+add_omni24_users
 
 # uri_authz USER METHOD URI: /v1/authz the way nginx asks.
 uri_authz() {
