@@ -216,15 +216,7 @@ static inline const struct rg_intern_slot *probe(const rg_intern *t,
 }
 
 const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
-                                                const char *key)
-{
-	if (!t->cap || !key)
-		return NULL;
-	return probe(t, key, rg_hash_str(key));
-}
-
-const struct rg_intern_slot *
-rg_intern_slot_get_hashed(const rg_intern *t, const char *key, uint64_t h)
+                                                const char *key, uint64_t h)
 {
 	return t->cap && key ? probe(t, key, h) : NULL;
 }

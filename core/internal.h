@@ -90,12 +90,10 @@ void rg_intern_prefetch(const rg_intern *t, uint64_t h);
  * prefetching only (it may be another key's). */
 const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t,
                                                  uint64_t h);
-/* The slot holding key (its key pointer is the one put), or NULL. */
+/* The slot holding key, whose rg_hash_str() is h (its key pointer is the
+ * one put), or NULL. */
 const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
-                                                const char *key);
-/* The same, for a key whose rg_hash_str() is h. */
-const struct rg_intern_slot *
-rg_intern_slot_get_hashed(const rg_intern *t, const char *key, uint64_t h);
+                                                const char *key, uint64_t h);
 
 /* ---- registry.c -------------------------------------------------------- */
 

@@ -621,7 +621,7 @@ long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
 	const char *p;
 	size_t a;
 
-	slot = ss ? rg_intern_slot_get_hashed(&ss->user_ix, user, h) : NULL;
+	slot = ss ? rg_intern_slot_get(&ss->user_ix, user, h) : NULL;
 	if (!slot)
 		return -1;
 	if (!ss->head_words) {
