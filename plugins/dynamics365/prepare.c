@@ -323,29 +323,6 @@ static int tenant_units(struct d365_prep *p, const struct d365_tree *tree)
 	return RG_OK;
 }
 
-/* The subject attributes as d365_read_attrs() reads them: first wins. */
-static void user_attrs(const rg_plugin_request *u, const char **bu,
-                       const char **id)
-{
-	int have_bu = 0, have_id = 0;
-	size_t i;
-
-	*bu = *id = NULL;
-	for (i = 0; i < u->nsubject_attrs; i++) {
-		const rg_attr *a = &u->subject_attrs[i];
-
-		if (!a->key)
-			continue;
-		if (!have_bu && strcmp(a->key, SUBJECT_ATTR_BU) == 0) {
-			*bu = a->value;
-			have_bu = 1;
-		} else if (!have_id && strcmp(a->key, SUBJECT_ATTR_ID) == 0) {
-			*id = a->value;
-			have_id = 1;
-		}
-	}
-}
-
 /*
  * The most distinct role sets answered ahead.  Answers take classes x
  * privileges x 20 bytes: a tenant has a few dozen sets, and a directory
@@ -405,7 +382,11 @@ static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 		rc = rg_view_user(req, i, &u);
 		if (rc != RG_OK)
 			goto out;
-		user_attrs(&u, &bu, &id);
+		/* As d365_read_attrs() reads them: the first of a key. */
+		bu = rg_attr_get(u.subject_attrs, u.nsubject_attrs,
+		                 SUBJECT_ATTR_BU);
+		id = rg_attr_get(u.subject_attrs, u.nsubject_attrs,
+		                 SUBJECT_ATTR_ID);
 		pu->empty = (bu && !*bu) || (id && !*id);
 		if (bu && *bu) {
 			if (p->source == D365_BU_DIRECTORY)
