@@ -74,20 +74,27 @@ long d365_prep_find(const struct d365_prep *p, const char *name)
 	return -1;
 }
 
-/* Rebuilds the slots for every unit; called when they would fill up. */
+/* Puts unit u, named name, in the first free slot of its probe. */
+static void units_place(uint32_t *slots, size_t nslots, const char *name,
+                        size_t u)
+{
+	size_t mask = nslots - 1, i = (size_t)hash_str(name) & mask;
+
+	while (slots[i])
+		i = (i + 1) & mask;
+	slots[i] = (uint32_t)u + 1;
+}
+
+/* Rebuilds the slots for every unit, with room for want units. */
 static int units_rehash(struct d365_prep *p, size_t want)
 {
-	size_t nslots = table_size(want), mask = nslots - 1, u, i;
+	size_t nslots = table_size(want), u;
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return RG_ENOMEM;
-	for (u = 0; u < p->nunits; u++) {
-		i = (size_t)hash_str(p->units[u].name) & mask;
-		while (slots[i])
-			i = (i + 1) & mask;
-		slots[i] = (uint32_t)u + 1;
-	}
+	for (u = 0; u < p->nunits; u++)
+		units_place(slots, nslots, p->units[u].name, u);
 	free(p->slots);
 	p->slots = slots;
 	p->nslots = nslots;
@@ -104,6 +111,12 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 	/* A user's unit is an int32_t (struct d365_prep_user). */
 	if (p->nunits >= INT32_MAX)
 		return RG_ELIMIT;
+	/* Keep the load at most one half. */
+	if (2 * (p->nunits + 1) > p->nslots) {
+		rc = units_rehash(p, p->nunits + 1);
+		if (rc != RG_OK)
+			return rc;
+	}
 	if (p->nunits == p->capunits) {
 		size_t cap = p->capunits ? 2 * p->capunits : 16;
 		void *v = realloc(p->units, cap * sizeof(*p->units));
@@ -123,25 +136,8 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 		return RG_ENOMEM;
 	}
 	u->parent = PARENT_BROKEN;
-	p->nunits++;
-	/* Keep the load at most one half. */
-	if (2 * p->nunits > p->nslots) {
-		rc = units_rehash(p, p->nunits);
-		if (rc != RG_OK) {
-			p->nunits--;
-			free(u->name);
-			free(u->parent_name);
-			return rc;
-		}
-	} else {
-		size_t mask = p->nslots - 1;
-		size_t i = (size_t)hash_str(name) & mask;
-
-		while (p->slots[i])
-			i = (i + 1) & mask;
-		p->slots[i] = (uint32_t)p->nunits;
-	}
-	*out = (long)p->nunits - 1;
+	units_place(p->slots, p->nslots, name, p->nunits);
+	*out = (long)p->nunits++;
 	return RG_OK;
 }
 
@@ -473,11 +469,11 @@ int d365_prep_build(const rg_plugin_request *req, const struct d365_tree *tree,
 		return RG_ENOMEM;
 	prep_source(p, req, tree);
 	p->complete = p->source != D365_BU_DIRECTORY;
-	rc = units_rehash(p, 0);
-	if (rc == RG_OK && p->source == D365_BU_TENANT)
+	if (p->source == D365_BU_TENANT) {
 		rc = tenant_units(p, tree);
-	if (rc != RG_OK)
-		goto out;
+		if (rc != RG_OK)
+			goto out;
+	}
 	p->nusers = rg_view_user_count(req);
 	p->users = calloc(p->nusers ? p->nusers : 1, sizeof(*p->users));
 	rc = p->users ? prep_users(p, req) : RG_ENOMEM;
