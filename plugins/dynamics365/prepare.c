@@ -160,7 +160,10 @@ static int directory_unit(struct d365_prep *p, const rg_plugin_request *req,
 	return units_add(p, name, parent, out);
 }
 
-/* Every ancestor of the units found so far; the array grows as it goes. */
+/*
+ * Every ancestor of the units found so far, and each unit's parent index;
+ * the array grows as it goes.
+ */
 static int directory_ancestors(struct d365_prep *p,
                                const rg_plugin_request *req)
 {
@@ -173,19 +176,14 @@ static int directory_ancestors(struct d365_prep *p,
 		 * the name. */
 		const char *pname = p->units[i].parent_name;
 
-		if (!*pname)
+		if (!*pname) {
+			p->units[i].parent = PARENT_ROOT;
 			continue;
+		}
 		rc = directory_unit(p, req, pname, &parent);
 		if (rc != RG_OK)
 			return rc;
-	}
-	for (i = 0; i < p->nunits; i++) {
-		const char *pname = p->units[i].parent_name;
-
-		p->units[i].parent =
-		    *pname ? d365_prep_find(p, pname) : PARENT_ROOT;
-		if (p->units[i].parent == -1 && *pname)
-			p->units[i].parent = PARENT_BROKEN;
+		p->units[i].parent = parent >= 0 ? parent : PARENT_BROKEN;
 	}
 	return RG_OK;
 }
