@@ -691,16 +691,15 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 }
 
 /*
- * The prepared user decide() may use, or NULL: only a directory user
- * checked with its own roles and attributes, for a privilege the class
- * answers were worked out for.
+ * The prepared record of req's subject, or NULL: only a directory user
+ * checked with its own roles and attributes has one.
  */
 static const struct d365_prep_user *d365_prep_user(const struct d365_prep *p,
                                                    const rg_plugin_request *req)
 {
 	long i;
 
-	if (!p || req->action < 0 || (size_t)req->action >= p->nprivs)
+	if (!p)
 		return NULL;
 	i = rg_request_user_index(req);
 	if (i < 0 || (size_t)i >= p->nusers)
@@ -723,11 +722,12 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		return RG_ERROR;
 	}
 	/* With a reason wanted, formatting costs more than the lookups: the
-	 * prepared snapshot serves quiet checks only. */
-	if (d365_quiet(ans)) {
+	 * prepared snapshot serves quiet checks only, of a privilege the
+	 * class answers were worked out for. */
+	if (d365_quiet(ans) && req->action >= 0) {
 		p = rg_request_prepared(req);
 		pu = d365_prep_user(p, req);
-		if (pu)
+		if (pu && (size_t)req->action < p->nprivs)
 			return d365_prep_quiet(st, p, pu, req, ans);
 	}
 	res = rg_decide_rbac(req, ans);
@@ -754,11 +754,10 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
                                 uint64_t *allow, uint64_t *deny)
 {
 	const struct d365_state *st = state;
-	const struct d365_prep *p;
+	const struct d365_prep_user *pu;
 	rg_plugin_answer ans;
 	struct d365_target t;
 	size_t w;
-	long i;
 	int ok;
 
 	/* decide() would answer ERROR: no table for this subject. */
@@ -772,12 +771,11 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 	ans.status = RG_OK;
 	ans.reason[0] = '\0';
 	ans.flags = RG_ANSWER_QUIET;
-	p = rg_request_prepared(req);
-	i = p ? rg_request_user_index(req) : -1;
-	if (i >= 0 && (size_t)i < p->nusers)
+	pu = d365_prep_user(rg_request_prepared(req), req);
+	if (pu)
 		/* Checked once already: the same test as d365_read_target()
 		 * without request attributes. */
-		ok = !p->users[i].empty && !p->users[i].unknown;
+		ok = !pu->empty && !pu->unknown;
 	else
 		ok = d365_read_target(st, req, &t, &ans) == RG_ALLOW;
 	if (ok)
