@@ -233,15 +233,16 @@ static int d365_key_is(const char *key, const char *name)
 }
 
 /*
- * Reads the attributes this plugin uses in one pass over each list.  As
- * with rg_attr_get(), the first attribute with a key is the one that
- * counts.
+ * Reads the attributes this plugin uses in one pass over each list into
+ * *t, the rest of which is cleared.  As with rg_attr_get(), the first
+ * attribute with a key is the one that counts.
  */
 static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
 {
 	int have_bu = 0, have_owner = 0, have_sbu = 0, have_id = 0;
 	size_t i;
 
+	memset(t, 0, sizeof(*t));
 	for (i = 0; i < req->nattrs; i++) {
 		const rg_attr *a = &req->attrs[i];
 
@@ -348,7 +349,6 @@ static rg_result d365_read_target(const struct d365_state *st,
                                   const rg_plugin_request *req,
                                   struct d365_target *t, rg_plugin_answer *ans)
 {
-	memset(t, 0, sizeof(*t));
 	d365_read_attrs(req, t);
 	if (d365_check_values(t, ans) != RG_ALLOW ||
 	    d365_check_units(st, req, t, ans) != RG_ALLOW)
@@ -594,7 +594,6 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 	struct d365_target t;
 	long role = -1;
 
-	memset(&t, 0, sizeof(t));
 	d365_read_attrs(req, &t);
 	if (d365_check_values(&t, ans) != RG_ALLOW || (t.bu && !t.subject_bu))
 		return RG_DENY;
@@ -611,17 +610,6 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 }
 
 /* ---- decide on a prepared snapshot (ABI 1.3) --------------------------- */
-
-/*
- * d365_read_attrs() for a directory user, the same *t: its subject
- * attributes are the directory's (rg_request_user_index()), which the core
- * has just read, so they are read here rather than kept per user.
- */
-static void d365_prep_attrs(const rg_plugin_request *req, struct d365_target *t)
-{
-	memset(t, 0, sizeof(*t));
-	d365_read_attrs(req, t);
-}
 
 /*
  * The target unit and, at parent-child depth, whether it lies within the
@@ -684,8 +672,10 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 		return RG_DENY;
 	}
 	ans->role = a->role;
-	/* pu->empty and pu->unknown speak of the same subject values. */
-	d365_prep_attrs(req, &t);
+	/* pu->empty and pu->unknown speak of the same subject values: for a
+	 * user with an index (rg_request_user_index()) the subject attributes
+	 * are the directory's, which the core has just read. */
+	d365_read_attrs(req, &t);
 	if (pu->empty || (t.bu && !*t.bu) || (t.owner && !*t.owner) ||
 	    (t.bu && !t.subject_bu))
 		return RG_DENY;
@@ -701,16 +691,15 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 }
 
 /*
- * The prepared user decide() may use, or NULL: only a directory user
- * checked with its own roles and attributes, for a privilege the class
- * answers were worked out for.
+ * The prepared record of req's subject, or NULL: only a directory user
+ * checked with its own roles and attributes has one.
  */
 static const struct d365_prep_user *d365_prep_user(const struct d365_prep *p,
                                                    const rg_plugin_request *req)
 {
 	long i;
 
-	if (!p || req->action < 0 || (size_t)req->action >= p->nprivs)
+	if (!p)
 		return NULL;
 	i = rg_request_user_index(req);
 	if (i < 0 || (size_t)i >= p->nusers)
@@ -733,11 +722,12 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		return RG_ERROR;
 	}
 	/* With a reason wanted, formatting costs more than the lookups: the
-	 * prepared snapshot serves quiet checks only. */
-	if (d365_quiet(ans)) {
+	 * prepared snapshot serves quiet checks only, of a privilege the
+	 * class answers were worked out for. */
+	if (d365_quiet(ans) && req->action >= 0) {
 		p = rg_request_prepared(req);
 		pu = d365_prep_user(p, req);
-		if (pu)
+		if (pu && (size_t)req->action < p->nprivs)
 			return d365_prep_quiet(st, p, pu, req, ans);
 	}
 	res = rg_decide_rbac(req, ans);
@@ -764,11 +754,10 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
                                 uint64_t *allow, uint64_t *deny)
 {
 	const struct d365_state *st = state;
-	const struct d365_prep *p;
+	const struct d365_prep_user *pu;
 	rg_plugin_answer ans;
 	struct d365_target t;
 	size_t w;
-	long i;
 	int ok;
 
 	/* decide() would answer ERROR: no table for this subject. */
@@ -782,12 +771,11 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 	ans.status = RG_OK;
 	ans.reason[0] = '\0';
 	ans.flags = RG_ANSWER_QUIET;
-	p = rg_request_prepared(req);
-	i = p ? rg_request_user_index(req) : -1;
-	if (i >= 0 && (size_t)i < p->nusers)
+	pu = d365_prep_user(rg_request_prepared(req), req);
+	if (pu)
 		/* Checked once already: the same test as d365_read_target()
 		 * without request attributes. */
-		ok = !p->users[i].empty && !p->users[i].unknown;
+		ok = !pu->empty && !pu->unknown;
 	else
 		ok = d365_read_target(st, req, &t, &ans) == RG_ALLOW;
 	if (ok)

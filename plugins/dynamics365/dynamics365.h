@@ -264,7 +264,7 @@ struct d365_prep {
 	/* Per class, per privilege below nprivs: answers[cls * nprivs + p]. */
 	struct d365_prep_answer *answers;
 	rg_roleset *classes;
-	size_t nclasses, capclasses;
+	size_t nclasses;
 	uint32_t nprivs;
 };
 

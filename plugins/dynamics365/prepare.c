@@ -74,20 +74,27 @@ long d365_prep_find(const struct d365_prep *p, const char *name)
 	return -1;
 }
 
-/* Rebuilds the slots for every unit; called when they would fill up. */
+/* Puts unit u, named name, in the first free slot of its probe. */
+static void units_place(uint32_t *slots, size_t nslots, const char *name,
+                        size_t u)
+{
+	size_t mask = nslots - 1, i = (size_t)hash_str(name) & mask;
+
+	while (slots[i])
+		i = (i + 1) & mask;
+	slots[i] = (uint32_t)u + 1;
+}
+
+/* Rebuilds the slots for every unit, with room for want units. */
 static int units_rehash(struct d365_prep *p, size_t want)
 {
-	size_t nslots = table_size(want), mask = nslots - 1, u, i;
+	size_t nslots = table_size(want), u;
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return RG_ENOMEM;
-	for (u = 0; u < p->nunits; u++) {
-		i = (size_t)hash_str(p->units[u].name) & mask;
-		while (slots[i])
-			i = (i + 1) & mask;
-		slots[i] = (uint32_t)u + 1;
-	}
+	for (u = 0; u < p->nunits; u++)
+		units_place(slots, nslots, p->units[u].name, u);
 	free(p->slots);
 	p->slots = slots;
 	p->nslots = nslots;
@@ -104,6 +111,12 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 	/* A user's unit is an int32_t (struct d365_prep_user). */
 	if (p->nunits >= INT32_MAX)
 		return RG_ELIMIT;
+	/* Keep the load at most one half. */
+	if (2 * (p->nunits + 1) > p->nslots) {
+		rc = units_rehash(p, p->nunits + 1);
+		if (rc != RG_OK)
+			return rc;
+	}
 	if (p->nunits == p->capunits) {
 		size_t cap = p->capunits ? 2 * p->capunits : 16;
 		void *v = realloc(p->units, cap * sizeof(*p->units));
@@ -123,25 +136,8 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 		return RG_ENOMEM;
 	}
 	u->parent = PARENT_BROKEN;
-	p->nunits++;
-	/* Keep the load at most one half. */
-	if (2 * p->nunits > p->nslots) {
-		rc = units_rehash(p, p->nunits);
-		if (rc != RG_OK) {
-			p->nunits--;
-			free(u->name);
-			free(u->parent_name);
-			return rc;
-		}
-	} else {
-		size_t mask = p->nslots - 1;
-		size_t i = (size_t)hash_str(name) & mask;
-
-		while (p->slots[i])
-			i = (i + 1) & mask;
-		p->slots[i] = (uint32_t)p->nunits;
-	}
-	*out = (long)p->nunits - 1;
+	units_place(p->slots, p->nslots, name, p->nunits);
+	*out = (long)p->nunits++;
 	return RG_OK;
 }
 
@@ -164,7 +160,10 @@ static int directory_unit(struct d365_prep *p, const rg_plugin_request *req,
 	return units_add(p, name, parent, out);
 }
 
-/* Every ancestor of the units found so far; the array grows as it goes. */
+/*
+ * Every ancestor of the units found so far, and each unit's parent index;
+ * the array grows as it goes.
+ */
 static int directory_ancestors(struct d365_prep *p,
                                const rg_plugin_request *req)
 {
@@ -177,19 +176,14 @@ static int directory_ancestors(struct d365_prep *p,
 		 * the name. */
 		const char *pname = p->units[i].parent_name;
 
-		if (!*pname)
+		if (!*pname) {
+			p->units[i].parent = PARENT_ROOT;
 			continue;
+		}
 		rc = directory_unit(p, req, pname, &parent);
 		if (rc != RG_OK)
 			return rc;
-	}
-	for (i = 0; i < p->nunits; i++) {
-		const char *pname = p->units[i].parent_name;
-
-		p->units[i].parent =
-		    *pname ? d365_prep_find(p, pname) : PARENT_ROOT;
-		if (p->units[i].parent == -1 && *pname)
-			p->units[i].parent = PARENT_BROKEN;
+		p->units[i].parent = parent >= 0 ? parent : PARENT_BROKEN;
 	}
 	return RG_OK;
 }
@@ -323,29 +317,6 @@ static int tenant_units(struct d365_prep *p, const struct d365_tree *tree)
 	return RG_OK;
 }
 
-/* The subject attributes as d365_read_attrs() reads them: first wins. */
-static void user_attrs(const rg_plugin_request *u, const char **bu,
-                       const char **id)
-{
-	int have_bu = 0, have_id = 0;
-	size_t i;
-
-	*bu = *id = NULL;
-	for (i = 0; i < u->nsubject_attrs; i++) {
-		const rg_attr *a = &u->subject_attrs[i];
-
-		if (!a->key)
-			continue;
-		if (!have_bu && strcmp(a->key, SUBJECT_ATTR_BU) == 0) {
-			*bu = a->value;
-			have_bu = 1;
-		} else if (!have_id && strcmp(a->key, SUBJECT_ATTR_ID) == 0) {
-			*id = a->value;
-			have_id = 1;
-		}
-	}
-}
-
 /*
  * The most distinct role sets answered ahead.  Answers take classes x
  * privileges x 20 bytes: a tenant has a few dozen sets, and a directory
@@ -405,7 +376,11 @@ static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 		rc = rg_view_user(req, i, &u);
 		if (rc != RG_OK)
 			goto out;
-		user_attrs(&u, &bu, &id);
+		/* As d365_read_attrs() reads them: the first of a key. */
+		bu = rg_attr_get(u.subject_attrs, u.nsubject_attrs,
+		                 SUBJECT_ATTR_BU);
+		id = rg_attr_get(u.subject_attrs, u.nsubject_attrs,
+		                 SUBJECT_ATTR_ID);
 		pu->empty = (bu && !*bu) || (id && !*id);
 		if (bu && *bu) {
 			if (p->source == D365_BU_DIRECTORY)
@@ -492,11 +467,11 @@ int d365_prep_build(const rg_plugin_request *req, const struct d365_tree *tree,
 		return RG_ENOMEM;
 	prep_source(p, req, tree);
 	p->complete = p->source != D365_BU_DIRECTORY;
-	rc = units_rehash(p, 0);
-	if (rc == RG_OK && p->source == D365_BU_TENANT)
+	if (p->source == D365_BU_TENANT) {
 		rc = tenant_units(p, tree);
-	if (rc != RG_OK)
-		goto out;
+		if (rc != RG_OK)
+			goto out;
+	}
 	p->nusers = rg_view_user_count(req);
 	p->users = calloc(p->nusers ? p->nusers : 1, sizeof(*p->users));
 	rc = p->users ? prep_users(p, req) : RG_ENOMEM;

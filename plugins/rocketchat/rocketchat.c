@@ -1379,7 +1379,8 @@ static int rc_prepare_depts(const struct rocketchat *st,
 	p->dinfo = calloc(p->depts.n ? p->depts.n : 1, sizeof(*p->dinfo));
 	if (!p->dinfo)
 		return RG_ENOMEM;
-	rc_org_init(&org, req, &st->tenant);
+	/* The source rc_prepare_org() found: no fact counted again. */
+	rc_org_init_resolved(&org, req, &st->tenant, p->source, p->org_units);
 	for (i = 0; i < p->depts.n; i++) {
 		const struct rc_name *n = &p->depts.v[i];
 		struct rc_pdept *pd = &p->dinfo[i];
