@@ -122,40 +122,32 @@ fi
 usock=$sockdir/rolegated.sock
 nullsock=$sockdir/nullauth.sock
 
-# The shipped configuration (policy paths made absolute) with a
-# [rolegated] section: loopback, no decision log, no admin socket.  The
-# second rolegated's is the same on a Unix socket.
-conf=$dir/rolegate.conf
-uconf=$dir/rolegate-unix.conf
-sed -e "s#policy=#policy=$srcdir/policies/#" \
-	-e "s#tenant=#tenant=$srcdir/policies/#" \
-	-e 's#^log_level = .*#log_level = err#' \
-	"$srcdir/policies/rolegate.conf" >"$conf"
-cp "$conf" "$uconf"
-cat >>"$conf" <<EOF
-
-[rolegated]
-address = 127.0.0.1
-port = $dport
-decision_log = off
-admin_socket = off
-authz_headers = yes
-EOF
-cat >>"$uconf" <<EOF
-
-[rolegated]
-listen_socket = $usock
-decision_log = off
-admin_socket = off
-authz_headers = yes
-EOF
+# start_daemon NAME LINE...: a rolegated in the background on the shipped
+# configuration (policy paths made absolute) with a [rolegated] section:
+# LINE... (where it listens), no decision log, no admin socket.  Written to
+# $dir/NAME.conf, its output in $dir/NAME.log, its pid in started.  Both
+# rolegateds start here: they differ only in where they listen.
+start_daemon() {
+	name=$1
+	shift
+	{
+		sed -e "s#policy=#policy=$srcdir/policies/#" \
+			-e "s#tenant=#tenant=$srcdir/policies/#" \
+			-e 's#^log_level = .*#log_level = err#' \
+			"$srcdir/policies/rolegate.conf"
+		printf '\n[rolegated]\n'
+		printf '%s\n' "$@" "decision_log = off" "admin_socket = off" \
+			"authz_headers = yes"
+	} >"$dir/$name.conf"
+	# shellcheck disable=SC2086
+	"$daemon" -c "$dir/$name.conf" --plugin-dir "$builddir/plugins/.libs" \
+		--directory "$db" ${ROLEGATED_ARGS:-} >"$dir/$name.log" 2>&1 &
+	started=$!
+}
 
 say "starting rolegated on 127.0.0.1:$dport"
-# shellcheck disable=SC2086
-"$daemon" -c "$conf" --plugin-dir "$builddir/plugins/.libs" --directory "$db" \
-	${ROLEGATED_ARGS:-} \
-	>"$dir/rolegated.log" 2>&1 &
-daemon_pid=$!
+start_daemon rolegated "address = 127.0.0.1" "port = $dport"
+daemon_pid=$started
 if ! wait_http "http://127.0.0.1:$dport/healthz"; then
 	say "rolegated did not answer on /healthz; its output:"
 	sed 's/^/    /' "$dir/rolegated.log"
@@ -210,11 +202,8 @@ fi
 # The same rolegated on a Unix socket, for the auth_unix row; the one on
 # TCP stays up, idle meanwhile.
 say "starting a second rolegated on unix:$usock"
-# shellcheck disable=SC2086
-"$daemon" -c "$uconf" --plugin-dir "$builddir/plugins/.libs" --directory "$db" \
-	${ROLEGATED_ARGS:-} \
-	>"$dir/rolegated-unix.log" 2>&1 &
-unix_pid=$!
+start_daemon rolegated-unix "listen_socket = $usock"
+unix_pid=$started
 if ! wait_http http://rolegated/healthz --unix-socket "$usock"; then
 	say "the rolegated on a Unix socket did not answer; its row is" \
 	    "skipped.  Its output:"

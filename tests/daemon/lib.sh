@@ -185,6 +185,16 @@ EOF
 	} >"$file"
 }
 
+# write_unix_config FILE SOCKET [EXTRA [rolegated] LINES...]: the test
+# configuration with listen_socket = SOCKET instead of a port.
+write_unix_config() {
+	file=$1
+	sock=$2
+	shift 2
+	write_config "$file" 2021 "listen_socket = $sock" "$@"
+	sed -i '/^port = 0$/d' "$file"
+}
+
 # ---- The daemon ----------------------------------------------------------
 
 RGD_PID=""
@@ -222,15 +232,21 @@ running() {
 	[ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" | grep -q '^Z'
 }
 
-# stop_rolegated [SIGNAL]: stops it (SIGTERM by default) and sets RC to its
-# exit status; a process still there after 15 s is killed (RC 137).
-stop_rolegated() {
-	kill "-${1:-TERM}" "$RGD_PID" 2>/dev/null || :
-	(sleep 15 && kill -9 "$RGD_PID") >/dev/null 2>&1 &
+# stop_pid PID [SIGNAL]: stops a daemon this shell started (SIGTERM by
+# default) and sets RC to its exit status; a process still there after 15 s
+# is killed (RC 137).
+stop_pid() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null || :
+	(sleep 15 && kill -9 "$1") >/dev/null 2>&1 &
 	killer=$!
-	wait "$RGD_PID" 2>/dev/null
+	wait "$1" 2>/dev/null
 	RC=$?
 	kill "$killer" 2>/dev/null || :
+}
+
+# stop_rolegated [SIGNAL]: stop_pid for the rolegated start_rolegated started.
+stop_rolegated() {
+	stop_pid "$RGD_PID" "$@"
 }
 
 # ---- HTTP -----------------------------------------------------------------

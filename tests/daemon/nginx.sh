@@ -45,8 +45,8 @@ add_omni24_users
 
 # A second rolegated on the same directory, serving on a Unix socket.
 USOCK="$S/http.sock"
-write_config "$T/unix.conf" 2021 "listen_socket = $USOCK"
-sed -i -e '/^port = 0$/d' -e 's|^admin_socket = .*|admin_socket = off|' \
+write_unix_config "$T/unix.conf" "$USOCK"
+sed -i -e 's|^admin_socket = .*|admin_socket = off|' \
 	-e "s|^decision_log = .*|decision_log = $T/decisions-unix.log|" \
 	"$T/unix.conf"
 "$RGD" -c "$T/unix.conf" >"$T/rgd-unix.out" 2>"$T/rgd-unix.err" &
@@ -404,9 +404,7 @@ fi
 
 kill "$NGINX_PID" 2>/dev/null
 wait "$NGINX_PID" 2>/dev/null
-kill "$UNIX_PID" 2>/dev/null
-wait "$UNIX_PID"
-RC=$?
+stop_pid "$UNIX_PID"
 [ "$RC" -eq 0 ] && pass "unix rolegated: SIGTERM, exit 0" ||
 	fail "unix rolegated: exit $RC"
 [ ! -e "$USOCK" ] && pass "unix rolegated: the socket is removed" ||

@@ -10,16 +10,6 @@ set -u
 
 SOCK="$S/http.sock"
 
-# write_unix_config FILE SOCKET [EXTRA [rolegated] LINES...]: the test
-# configuration with listen_socket instead of a port.
-write_unix_config() {
-	file=$1
-	sock=$2
-	shift 2
-	write_config "$file" 2021 "listen_socket = $sock" "$@"
-	sed -i '/^port = 0$/d' "$file"
-}
-
 write_unix_config "$T/rolegate.conf" "$SOCK"
 "$RGD" -c "$T/rolegate.conf" -t >"$T/body" 2>&1
 [ $? -eq 0 ] && pass "-t: a configuration with listen_socket is ok" ||
