@@ -6,7 +6,9 @@
  * lengths and first and last words, a larger one by hash; both must find
  * exactly the keys put, whatever they share.  The keys here are made to
  * share as much as the list compares: one length, the first 8 bytes, the
- * last 8 bytes, everything but one byte in the middle.
+ * last 8 bytes, everything but one byte in the middle.  The name tables
+ * plugins get (rg_names_*(), plugin.h, through the library) are these
+ * tables over copies of their own: the same keys, the same answers.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include <rolegate/plugin.h>
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define KEY_MAX   48  /* bytes of the longest key, terminator included */
@@ -193,6 +196,51 @@ START_TEST(test_empty_and_null)
 }
 END_TEST
 
+/*
+ * rg_names: every key of the universe added in a mixed order gets the
+ * next index (and the same one again when added twice, from a copy), is
+ * found at it through another pointer, and reads back as an equal copy of
+ * its own; strings no table holds are not found; bad arguments are refused.
+ */
+START_TEST(test_plugin_names)
+{
+	char copy[KEY_MAX];
+	rg_names *t;
+	size_t i;
+
+	make_keys();
+	t = rg_names_new();
+	ck_assert_ptr_nonnull(t);
+	for (i = 0; i < nkeys; i++) {
+		const char *k = keys[order(i)];
+
+		ck_assert_int_eq(rg_names_find(t, k), -1);
+		ck_assert_int_eq(rg_names_add(t, k), (long)i);
+		strcpy(copy, k);
+		ck_assert_int_eq(rg_names_add(t, copy), (long)i);
+		ck_assert_uint_eq(rg_names_count(t), i + 1);
+	}
+	for (i = 0; i < nkeys; i++) {
+		const char *k = keys[order(i)];
+
+		strcpy(copy, k);
+		ck_assert_int_eq(rg_names_find(t, copy), (long)i);
+		ck_assert_str_eq(rg_names_name(t, i), k);
+		ck_assert_ptr_ne(rg_names_name(t, i), k);
+	}
+	ck_assert_int_eq(rg_names_find(t, "dynamics365xx?"), -1);
+	ck_assert_ptr_null(rg_names_name(t, nkeys));
+	ck_assert_int_eq(rg_names_add(t, NULL), RG_EINVAL);
+	ck_assert_int_eq(rg_names_find(t, NULL), -1);
+	rg_names_free(t);
+	ck_assert_int_eq(rg_names_add(NULL, "a"), RG_EINVAL);
+	ck_assert_int_eq(rg_names_find(NULL, "a"), -1);
+	ck_assert_ptr_null(rg_names_name(NULL, 0));
+	ck_assert_uint_eq(rg_names_count(NULL), 0);
+	rg_names_free(NULL);
+}
+END_TEST
+
 static Suite *intern_suite(void)
 {
 	Suite *s = suite_create("intern");
@@ -201,6 +249,7 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_find_exactly_the_keys_put);
 	tcase_add_test(tc, test_duplicate_refused);
 	tcase_add_test(tc, test_empty_and_null);
+	tcase_add_test(tc, test_plugin_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -448,6 +448,27 @@ RG_EXTERN size_t rg_view_user_count(const rg_plugin_request *req);
 RG_EXTERN int rg_view_user(const rg_plugin_request *req, size_t i,
                            rg_plugin_request *out);
 
+/*
+ * Names to dense indexes, for what a plugin prepares (units, departments):
+ * the core's own id tables, so that a plugin need not write a hash table.
+ * rg_names_add() copies a name (the table owns the copy) and returns its
+ * index, 0, 1, ... in order of first addition (the same index when the
+ * name is there already), or a negative status (RG_ENOMEM, RG_EINVAL for a
+ * NULL name).  rg_names_find() returns a name's index or -1; with
+ * rg_names_name() (the copy, valid until rg_names_free()) and
+ * rg_names_count() it is allocation- and lock-free, and a table no longer
+ * added to may be read by any number of threads.  rg_names_free(NULL) is
+ * a no-op.
+ */
+typedef struct rg_names rg_names;
+
+RG_EXTERN rg_names *rg_names_new(void);
+RG_EXTERN long rg_names_add(rg_names *t, const char *name);
+RG_EXTERN long rg_names_find(const rg_names *t, const char *name);
+RG_EXTERN const char *rg_names_name(const rg_names *t, size_t i);
+RG_EXTERN size_t rg_names_count(const rg_names *t);
+RG_EXTERN void rg_names_free(rg_names *t);
+
 /* Appends one problem to a validation (ids are copied). */
 RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,
                                  const char *role, const char *missing);
