@@ -207,7 +207,7 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
  * the directory's: the caller then asks the snapshot as before.
  */
 struct d365_prep_unit {
-	char *name;
+	const char *name;  /* the copy in the prep's names */
 	char *parent_name; /* "" for a root; read while preparing */
 	long parent; /* index, -1 for a root, -2 for a parent that is no unit */
 	/* Reaches a root within the walk's bound (directory_within()): only
@@ -253,9 +253,7 @@ struct d365_prep {
 	enum d365_bu_source source; /* the tree d365_bus_find() would use */
 	struct d365_prep_unit *units;
 	size_t nunits, capunits;
-	/* Open addressing: unit index + 1, 0 for an empty slot. */
-	uint32_t *slots;
-	size_t nslots; /* a power of two */
+	rg_names *names; /* the units' names: name i is units[i]'s */
 	/* Every unit of the tree in use is in units (tenant file, or none):
 	 * a name not found is no unit. */
 	int complete;

@@ -30,17 +30,6 @@
 #define PARENT_ROOT   (-1L)
 #define PARENT_BROKEN (-2L)
 
-/* FNV-1a: names are short; nothing here is on the decision path's hot
- * side except d365_prep_find(), one pass over the name. */
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 static uint64_t hash_roles(const rg_roleset *r)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -63,42 +52,7 @@ static size_t table_size(size_t n)
 
 long d365_prep_find(const struct d365_prep *p, const char *name)
 {
-	size_t mask, i;
-
-	if (!name || !p->nslots)
-		return -1;
-	mask = p->nslots - 1;
-	for (i = (size_t)hash_str(name) & mask; p->slots[i]; i = (i + 1) & mask)
-		if (strcmp(p->units[p->slots[i] - 1].name, name) == 0)
-			return (long)p->slots[i] - 1;
-	return -1;
-}
-
-/* Puts unit u, named name, in the first free slot of its probe. */
-static void units_place(uint32_t *slots, size_t nslots, const char *name,
-                        size_t u)
-{
-	size_t mask = nslots - 1, i = (size_t)hash_str(name) & mask;
-
-	while (slots[i])
-		i = (i + 1) & mask;
-	slots[i] = (uint32_t)u + 1;
-}
-
-/* Rebuilds the slots for every unit, with room for want units. */
-static int units_rehash(struct d365_prep *p, size_t want)
-{
-	size_t nslots = table_size(want), u;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return RG_ENOMEM;
-	for (u = 0; u < p->nunits; u++)
-		units_place(slots, nslots, p->units[u].name, u);
-	free(p->slots);
-	p->slots = slots;
-	p->nslots = nslots;
-	return RG_OK;
+	return name ? rg_names_find(p->names, name) : -1;
 }
 
 /* Appends a unit not in the index yet; *out gets its index. */
@@ -106,17 +60,11 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
                      long *out)
 {
 	struct d365_prep_unit *u;
-	int rc;
+	long ix;
 
 	/* A user's unit is an int32_t (struct d365_prep_user). */
 	if (p->nunits >= INT32_MAX)
 		return RG_ELIMIT;
-	/* Keep the load at most one half. */
-	if (2 * (p->nunits + 1) > p->nslots) {
-		rc = units_rehash(p, p->nunits + 1);
-		if (rc != RG_OK)
-			return rc;
-	}
 	if (p->nunits == p->capunits) {
 		size_t cap = p->capunits ? 2 * p->capunits : 16;
 		void *v = realloc(p->units, cap * sizeof(*p->units));
@@ -128,15 +76,17 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 	}
 	u = &p->units[p->nunits];
 	memset(u, 0, sizeof(*u));
-	u->name = strdup(name);
 	u->parent_name = strdup(parent ? parent : "");
-	if (!u->name || !u->parent_name) {
-		free(u->name);
-		free(u->parent_name);
+	if (!u->parent_name)
 		return RG_ENOMEM;
+	/* Not in the table yet: it gets the next index, the unit's. */
+	ix = rg_names_add(p->names, name);
+	if (ix != (long)p->nunits) {
+		free(u->parent_name);
+		return ix < 0 ? (int)ix : RG_EINTERNAL;
 	}
+	u->name = rg_names_name(p->names, (size_t)ix);
 	u->parent = PARENT_BROKEN;
-	units_place(p->slots, p->nslots, name, p->nunits);
 	*out = (long)p->nunits++;
 	return RG_OK;
 }
@@ -465,6 +415,9 @@ int d365_prep_build(const rg_plugin_request *req, const struct d365_tree *tree,
 	*out = NULL;
 	if (!p)
 		return RG_ENOMEM;
+	p->names = rg_names_new();
+	if (!p->names)
+		goto out;
 	prep_source(p, req, tree);
 	p->complete = p->source != D365_BU_DIRECTORY;
 	if (p->source == D365_BU_TENANT) {
@@ -504,12 +457,10 @@ void d365_prep_free(struct d365_prep *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->nunits; i++) {
-		free(p->units[i].name);
+	for (i = 0; i < p->nunits; i++)
 		free(p->units[i].parent_name);
-	}
 	free(p->units);
-	free(p->slots);
+	rg_names_free(p->names);
 	free(p->users);
 	free(p->answers);
 	free(p->classes);

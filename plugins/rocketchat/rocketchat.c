@@ -959,20 +959,6 @@ static int rc_read_attrs_slow(const struct rocketchat *st,
  * ever answers what the slow path would have found valid.
  */
 
-/* Names (departments or units) interned once; index i is v[i]. */
-struct rc_name {
-	char *id;
-	size_t len;
-	uint64_t hash;
-};
-
-struct rc_names {
-	struct rc_name *v;
-	size_t n, cap;
-	uint32_t *slots; /* index + 1, 0 when free; nslots a power of two */
-	size_t nslots;
-};
-
 /* What a department named in the snapshot is to the prepared path. */
 enum rc_pdept_kind {
 	RC_PDEPT_FOUND,  /* the source has it: unit and limit below */
@@ -1032,130 +1018,35 @@ struct rc_prepared {
 	int default_ok;   /* the default limit is a count: below */
 	long default_limit;
 	int default_from_directory;
-	struct rc_names depts;
-	struct rc_pdept *dinfo; /* depts.n, once every name is in */
-	struct rc_names units;
+	rg_names *depts;        /* the core's name tables (plugin.h) */
+	struct rc_pdept *dinfo; /* one a department, once every name is in */
+	rg_names *units;
 	struct rc_puser *users;
 	size_t nusers;
 	uint32_t *pool;
 	size_t npool, cappool;
 };
 
-#define RC_NAMES_MIN 64
+#define RC_POOL_MIN 64
 
-/* FNV-1a: the names are short ids, and it needs no state. */
-static uint64_t rc_hash(const char *s, size_t len)
+/* Adds the len bytes at id, an id (shorter than RG_ID_MAX, as lists hold
+ * them), to ns: *ix gets its index.  RG_OK or an error. */
+static int rc_names_add(rg_names *ns, const char *id, size_t len, long *ix)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
+	char buf[RG_ID_MAX];
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static void rc_names_free(struct rc_names *ns)
-{
-	size_t i;
-
-	for (i = 0; i < ns->n; i++)
-		free(ns->v[i].id);
-	free(ns->v);
-	free(ns->slots);
-	memset(ns, 0, sizeof(*ns));
-}
-
-/* The index of the name, or -1.  Allocation-free: decisions call it. */
-static long rc_names_find(const struct rc_names *ns, const char *id, size_t len,
-                          uint64_t hash)
-{
-	size_t mask = ns->nslots - 1, i;
-
-	if (!ns->nslots)
-		return -1;
-	for (i = (size_t)hash & mask; ns->slots[i]; i = (i + 1) & mask) {
-		const struct rc_name *n = &ns->v[ns->slots[i] - 1];
-
-		if (n->hash == hash && n->len == len && !memcmp(n->id, id, len))
-			return (long)ns->slots[i] - 1;
-	}
-	return -1;
-}
-
-/* Puts index i, of the given hash, in the first free slot of its probe. */
-static void rc_names_place(uint32_t *slots, size_t nslots, uint64_t hash,
-                           size_t i)
-{
-	size_t j = (size_t)hash & (nslots - 1);
-
-	while (slots[j])
-		j = (j + 1) & (nslots - 1);
-	slots[j] = (uint32_t)(i + 1);
-}
-
-/* Doubles the slots (or makes the first ones) and re-places every name. */
-static int rc_names_grow(struct rc_names *ns)
-{
-	size_t nslots = ns->nslots ? ns->nslots * 2 : RC_NAMES_MIN, i;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return RG_ENOMEM;
-	for (i = 0; i < ns->n; i++)
-		rc_names_place(slots, nslots, ns->v[i].hash, i);
-	free(ns->slots);
-	ns->slots = slots;
-	ns->nslots = nslots;
-	return RG_OK;
-}
-
-/* Interns the len bytes at id: *out gets its index.  RG_OK or an error. */
-static int rc_names_add(struct rc_names *ns, const char *id, size_t len,
-                        long *out)
-{
-	uint64_t hash = rc_hash(id, len);
-	struct rc_name *n;
-	int rc;
-
-	*out = rc_names_find(ns, id, len, hash);
-	if (*out >= 0)
-		return RG_OK;
-	if (ns->n >= UINT32_MAX - 1)
+	if (len >= sizeof(buf))
 		return RG_ELIMIT;
-	/* At most half full, so that probes stay short. */
-	if (2 * (ns->n + 1) > ns->nslots) {
-		rc = rc_names_grow(ns);
-		if (rc != RG_OK)
-			return rc;
-	}
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : RC_NAMES_MIN;
-		struct rc_name *v = realloc(ns->v, cap * sizeof(*v));
-
-		if (!v)
-			return RG_ENOMEM;
-		ns->v = v;
-		ns->cap = cap;
-	}
-	n = &ns->v[ns->n];
-	n->id = malloc(len + 1);
-	if (!n->id)
-		return RG_ENOMEM;
-	memcpy(n->id, id, len);
-	n->id[len] = '\0';
-	n->len = len;
-	n->hash = hash;
-	rc_names_place(ns->slots, ns->nslots, hash, ns->n);
-	*out = (long)ns->n++;
-	return RG_OK;
+	memcpy(buf, id, len);
+	buf[len] = '\0';
+	*ix = rg_names_add(ns, buf);
+	return *ix < 0 ? (int)*ix : RG_OK;
 }
 
 static int rc_pool_add(struct rc_prepared *p, long ix)
 {
 	if (p->npool == p->cappool) {
-		size_t cap = p->cappool ? p->cappool * 2 : RC_NAMES_MIN;
+		size_t cap = p->cappool ? p->cappool * 2 : RC_POOL_MIN;
 		uint32_t *pool = realloc(p->pool, cap * sizeof(*pool));
 
 		if (!pool)
@@ -1200,8 +1091,8 @@ static void rc_prepared_free(struct rc_prepared *p)
 {
 	if (!p)
 		return;
-	rc_names_free(&p->depts);
-	rc_names_free(&p->units);
+	rg_names_free(p->depts);
+	rg_names_free(p->units);
 	free(p->dinfo);
 	free(p->users);
 	free(p->pool);
@@ -1230,7 +1121,7 @@ static void rc_prepare_org(const struct rocketchat *st,
  * Interns the items of a list rc_list_ids_valid() accepted and appends
  * their indexes to the pool; *count gets how many.
  */
-static int rc_prepare_list(struct rc_prepared *p, struct rc_names *ns,
+static int rc_prepare_list(struct rc_prepared *p, rg_names *ns,
                            const char *list, uint32_t *count)
 {
 	const char *cur = rc_list_begin(list), *item;
@@ -1313,9 +1204,9 @@ static int rc_prepare_user(struct rc_prepared *p, const rg_plugin_request *u,
 	if (rc == RG_OK)
 		rc = rc_pool_add(p, 0);
 	if (rc == RG_OK)
-		rc = rc_prepare_list(p, &p->depts, sj[SJ_DEPARTMENTS], &nd);
+		rc = rc_prepare_list(p, p->depts, sj[SJ_DEPARTMENTS], &nd);
 	if (rc == RG_OK)
-		rc = rc_prepare_list(p, &p->units, sj[SJ_UNITS], &nu);
+		rc = rc_prepare_list(p, p->units, sj[SJ_UNITS], &nu);
 	if (rc != RG_OK)
 		return rc;
 	p->pool[first] = nd;
@@ -1343,7 +1234,7 @@ static int rc_prepare_users(const struct rocketchat *st,
 	     i++) {
 		const char *id = st->tenant.departments[i].id;
 
-		rc = rc_names_add(&p->depts, id, strlen(id), &ix);
+		rc = rc_names_add(p->depts, id, strlen(id), &ix);
 		if (rc != RG_OK)
 			return rc;
 	}
@@ -1372,29 +1263,29 @@ static int rc_prepare_users(const struct rocketchat *st,
 static int rc_prepare_depts(const struct rocketchat *st,
                             const rg_plugin_request *req, struct rc_prepared *p)
 {
+	size_t n = rg_names_count(p->depts), i;
 	struct rc_org org;
-	size_t i;
 	int rc;
 
-	p->dinfo = calloc(p->depts.n ? p->depts.n : 1, sizeof(*p->dinfo));
+	p->dinfo = calloc(n ? n : 1, sizeof(*p->dinfo));
 	if (!p->dinfo)
 		return RG_ENOMEM;
 	/* The source rc_prepare_org() found: no fact counted again. */
 	rc_org_init_resolved(&org, req, &st->tenant, p->source, p->org_units);
-	for (i = 0; i < p->depts.n; i++) {
-		const struct rc_name *n = &p->depts.v[i];
+	for (i = 0; i < n; i++) {
+		const char *id = rg_names_name(p->depts, i);
 		struct rc_pdept *pd = &p->dinfo[i];
 		const char *bad = NULL;
 		struct rc_dept d;
 
 		pd->unit = -1;
-		switch (rc_org_department(&org, n->id, n->len, &d, &bad)) {
+		switch (rc_org_department(&org, id, strlen(id), &d, &bad)) {
 		case RC_DEPT_FOUND:
 			pd->kind = RC_PDEPT_FOUND;
 			pd->max_chats = d.max_chats;
 			if (!d.unit)
 				break;
-			rc = rc_names_add(&p->units, d.unit, strlen(d.unit),
+			rc = rc_names_add(p->units, d.unit, strlen(d.unit),
 			                  &pd->unit);
 			if (rc != RG_OK)
 				return rc;
@@ -1424,6 +1315,12 @@ static int rc_view_prepare(const void *state, const rg_plugin_request *req,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return RG_ENOMEM;
+	p->depts = rg_names_new();
+	p->units = rg_names_new();
+	if (!p->depts || !p->units) {
+		rc = RG_ENOMEM;
+		goto out;
+	}
 	rc_prepare_org(st, req, p);
 	rc = rc_prepare_users(st, req, p);
 	if (rc != RG_OK)
@@ -1462,7 +1359,7 @@ static int rc_prepared_department(const struct rc_prepared *p,
 	if (!len)
 		return 0;
 	a->department = d;
-	a->dept_ix = rc_names_find(&p->depts, d, len, rc_hash(d, len));
+	a->dept_ix = rg_names_find(p->depts, d);
 	if (p->source == RC_ORG_NONE) {
 		/* Nothing to check against: in no unit (rc_org_department()).
 		 */
@@ -1478,7 +1375,8 @@ static int rc_prepared_department(const struct rc_prepared *p,
 		a->dept.max_chats = pd->max_chats;
 		a->unit_ix = pd->unit;
 		if (pd->unit >= 0)
-			a->dept.unit = p->units.v[pd->unit].id;
+			a->dept.unit =
+			    rg_names_name(p->units, (size_t)pd->unit);
 		return 1;
 	case RC_PDEPT_MEMBER:
 		/* Known to its agents only, in no unit and with no limit. */
