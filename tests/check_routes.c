@@ -216,7 +216,8 @@ START_TEST(test_attr_capture)
 }
 END_TEST
 
-/* listen_socket: an absolute path, off, and the limit of sun_path. */
+/* listen_socket: an absolute path, off, and the limit of sun_path (which
+ * admin_socket has too). */
 START_TEST(test_listen_socket)
 {
 	char path[256], err[ERR_MAX];
@@ -255,6 +256,24 @@ START_TEST(test_listen_socket)
 	              "message: %s", err);
 	/* A refused value leaves the setting off. */
 	ck_assert_ptr_null(c.s.listen_socket);
+	rgd_conf_free(&c);
+
+	/* The admin socket has the same limit, said at the setting too;
+	 * a refused value leaves the default. */
+	rgd_conf_init(&c);
+	ck_assert_int_ne(key(&c, "rolegated", "admin_socket", path, err),
+	                 RG_OK);
+	ck_assert_msg(strstr(err, "admin_socket") && strstr(err, "108 bytes") &&
+	                  strstr(err, "at most 107"),
+	              "message: %s", err);
+	ck_assert_ptr_nonnull(c.s.admin_socket);
+	ck_assert_uint_le(strlen(c.s.admin_socket), 107);
+	rgd_conf_free(&c);
+	path[107] = '\0';
+	rgd_conf_init(&c);
+	ck_assert_msg(key(&c, "rolegated", "admin_socket", path, err) == RG_OK,
+	              "message: %s", err);
+	ck_assert_str_eq(c.s.admin_socket, path);
 	rgd_conf_free(&c);
 }
 END_TEST

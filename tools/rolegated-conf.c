@@ -389,6 +389,31 @@ static int number_setting(const struct setting *st, const char *value,
 	return RG_OK;
 }
 
+/* Refuses a socket path (of setting key) longer than sun_path holds. */
+static int socket_too_long(const char *key, size_t len, char *err,
+                           size_t errlen)
+{
+	return fail(
+	    err, errlen, RG_ECONFIG,
+	    "%s: the path has %zu bytes; a Unix socket path has at most "
+	    "%zu (sun_path)",
+	    key, len, SUN_PATH_MAX);
+}
+
+/* admin_socket: path (allocated, NULL when out of memory), resolved
+ * against the file, when it fits in sun_path. */
+static int admin_socket_setting(char **dst, char *path, char *err,
+                                size_t errlen)
+{
+	size_t len = path ? strlen(path) : 0;
+
+	if (len > SUN_PATH_MAX) {
+		free(path);
+		return socket_too_long("admin_socket", len, err, errlen);
+	}
+	return set_string(dst, path);
+}
+
 /*
  * listen_socket: an absolute path that fits in sun_path and names a file,
  * or off.  Relative paths are refused rather than resolved: the gateway
@@ -413,10 +438,7 @@ static int listen_setting(const char *value, char **dst, char *err,
 		            "(starting with '/') or off",
 		            value);
 	if (len > SUN_PATH_MAX)
-		return fail(err, errlen, RG_ECONFIG,
-		            "listen_socket: the path has %zu bytes; a Unix "
-		            "socket path has at most %zu (sun_path)",
-		            len, SUN_PATH_MAX);
+		return socket_too_long("listen_socket", len, err, errlen);
 	if (value[len - 1] == '/')
 		return fail(err, errlen, RG_ECONFIG,
 		            "listen_socket = '%s': expected the path of a "
@@ -466,7 +488,8 @@ static int apply_setting(struct rgd_conf *c, const struct setting *st,
 			*(char **)dst = NULL;
 			return RG_OK;
 		}
-		return set_string(dst, resolve_path(file, value));
+		return admin_socket_setting(dst, resolve_path(file, value), err,
+		                            errlen);
 	case ST_LISTEN:
 		return listen_setting(value, dst, err, errlen);
 	case ST_PATH:
