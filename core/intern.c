@@ -166,8 +166,16 @@ static void insert_slot(struct rg_intern_slot *slots, size_t cap,
 static int grow(rg_intern *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : INTERN_MIN_CAP;
-	struct rg_intern_slot *ns = calloc(ncap, sizeof(*ns));
+	struct rg_intern_slot *ns;
 	size_t i;
+
+	/* A large table (a directory's users) is probed at random by every
+	 * check: on huge pages, its slots cost no TLB miss. */
+	if (ncap > SIZE_MAX / sizeof(*ns))
+		return RG_ENOMEM;
+	ns = ncap * sizeof(*ns) >= RG_HUGE_BYTES
+	         ? rg_alloc_big(ncap * sizeof(*ns))
+	         : calloc(ncap, sizeof(*ns));
 
 	if (!ns)
 		return RG_ENOMEM;

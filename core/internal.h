@@ -48,6 +48,13 @@ int rg_name_valid(const char *s, size_t max);
 int rg_split_words(char *s, char **words, int max);
 /* Trims blanks at both ends, in place. */
 char *rg_trim(char *s);
+/* bytes of zeroed memory, aligned to a cache line, for a large table that
+ * checks read at random: on huge pages when it fills one (so that its
+ * reads cost no TLB miss), advice the kernel may ignore.  free() it. */
+void *rg_alloc_big(size_t bytes);
+
+#define RG_LINE_BYTES 64         /* a cache line on x86-64 and arm64 */
+#define RG_HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */
 
 /* ---- intern.c: string -> dense index, open addressing ------------------ */
 
@@ -218,7 +225,8 @@ struct rg_snap_user {
 	rg_roleset roles;
 	rg_attr attrs[RG_USER_ATTR_MAX]; /* values owned here */
 	size_t nattrs;
-	char *block; /* after rg_snapshot_seal(): id and values, together */
+	char *block; /* after rg_snapshot_seal(): id and values, together,
+	              * in the service's blocks */
 };
 
 struct rg_snap_custom {
@@ -268,6 +276,7 @@ struct rg_snap_service {
 	struct rg_table table; /* see table.c */
 	void **prepared;       /* per stack entry: view_prepare()'s, or NULL */
 	size_t head_words;     /* role words in each sealed user's block */
+	char *blocks;          /* the sealed users' blocks, one allocation */
 	struct rg_arena strings; /* users' loose strings until sealed */
 };
 

@@ -34,14 +34,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
-#define HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */
-#define STRIDE_MIN 16         /* bytes of the smallest slot */
-#define STRIDE_MAX 256        /* longer ids are decided the slow way */
-#define CAP_MIN    64         /* slots of the smallest table */
+#define STRIDE_MIN 16  /* bytes of the smallest slot */
+#define STRIDE_MAX 256 /* longer ids are decided the slow way */
+#define CAP_MIN    64  /* slots of the smallest table */
 /* At most 3/4 of the slots used: short probes, and a small table. */
 #define LOAD_NUM 4
 #define LOAD_DEN 3
@@ -182,20 +180,8 @@ static char *slot_id(const struct rg_table *t, unsigned char *slot)
 /* Allocates the slots, zeroed; on huge pages when they fill one. */
 static int table_alloc(struct rg_table *t)
 {
-	size_t bytes = t->cap * t->stride;
-	void *p = NULL;
-
-	if (bytes >= HUGE_BYTES && posix_memalign(&p, HUGE_BYTES, bytes) == 0) {
-		/* Advice only: without huge pages the table still works. */
-		(void)madvise(p, bytes, MADV_HUGEPAGE);
-	} else {
-		p = malloc(bytes);
-	}
-	if (!p)
-		return RG_ENOMEM;
-	memset(p, 0, bytes);
-	t->slots = p;
-	return RG_OK;
+	t->slots = rg_alloc_big(t->cap * t->stride);
+	return t->slots ? RG_OK : RG_ENOMEM;
 }
 
 /* The empty slot where id goes (ids are unique in a service). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -134,4 +135,18 @@ int rg_split_words(char *s, char **words, int max)
 		if (*s)
 			*s++ = '\0';
 	}
+}
+
+void *rg_alloc_big(size_t bytes)
+{
+	size_t align = bytes >= RG_HUGE_BYTES ? RG_HUGE_BYTES : RG_LINE_BYTES;
+	void *p = NULL;
+
+	if (posix_memalign(&p, align, bytes ? bytes : 1) != 0)
+		return NULL;
+	/* Advice only: without huge pages the table still works. */
+	if (align == RG_HUGE_BYTES)
+		(void)madvise(p, bytes, MADV_HUGEPAGE);
+	memset(p, 0, bytes);
+	return p;
 }

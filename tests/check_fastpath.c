@@ -684,6 +684,88 @@ START_TEST(test_prepared)
 END_TEST
 
 /*
+ * What the snapshot keeps of a directory user is what a plugin is handed
+ * (fixed result=match compares): every attribute, lists whole, for a user
+ * whose departments run past what an offset in its sealed block reaches
+ * (64 KiB: the units after them are found by walking) as for a plain one.
+ * A value that is not the user's is denied.
+ */
+#define WIDE_DEPTS 600 /* departments of the wide user */
+#define DEPT_NAME  110 /* bytes of each name, with its comma */
+START_TEST(test_subject_attrs)
+{
+	static char list[WIDE_DEPTS * DEPT_NAME];
+	static const struct {
+		const char *user, *key, *value;
+		rg_result want;
+	} cases[] = {
+	    {"wide", "units", "u1", RG_ALLOW},
+	    {"wide", "units", "u2", RG_DENY},
+	    {"wide", "status", "available", RG_ALLOW},
+	    {"wide", "departments", list, RG_ALLOW},
+	    {"wide", "departments", "d-000", RG_DENY},
+	    {"plain", "units", "u2", RG_ALLOW},
+	    {"plain", "units", "u1", RG_DENY},
+	    {"plain", "status", "available", RG_DENY},
+	};
+	char name[DEPT_NAME];
+	size_t i, f;
+	rg_txn *txn;
+
+	tu_add_plugins(&env, "fixed", NULL);
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[rolegate]\ndirectory = %s\n"
+	              "[service attrs]\n"
+	              "stack = required fixed result=match\n",
+	              dbpath));
+	open_written();
+	txn = begin("attrs");
+	must(txn, rg_org_add(txn, "unit", "u1", NULL), "unit", "u1");
+	must(txn, rg_org_add(txn, "unit", "u2", NULL), "unit", "u2");
+	must(txn, rg_user_add(txn, "wide", NULL), "user", "wide");
+	must(txn, rg_user_set(txn, "wide", "status", "available"), "status",
+	     "wide");
+	list[0] = '\0';
+	for (i = 0; i < WIDE_DEPTS; i++) {
+		snprintf(name, sizeof(name), "d-%03zu-", i);
+		memset(name + strlen(name), 'x',
+		       sizeof(name) - 1 - strlen(name));
+		name[sizeof(name) - 1] = '\0';
+		must(txn, rg_org_add(txn, "department", name, NULL),
+		     "department", name);
+		must(txn, rg_member_add(txn, "wide", "department", name),
+		     "department", name);
+		if (i)
+			strcat(list, ",");
+		strcat(list, name);
+	}
+	ck_assert_uint_gt(strlen(list), UINT16_MAX);
+	must(txn, rg_member_add(txn, "wide", "unit", "u1"), "unit", "wide");
+	must(txn, rg_user_add(txn, "plain", NULL), "user", "plain");
+	must(txn, rg_member_add(txn, "plain", "unit", "u2"), "unit", "plain");
+	commit(txn);
+	for (i = 0; i < NELEMS(cases); i++)
+		for (f = 0; f < 2; f++) {
+			rg_attr attr = {cases[i].key, cases[i].value};
+			rg_request req;
+			rg_decision d;
+
+			tu_request(&req, "attrs", cases[i].user, "fixed.test");
+			req.attrs = &attr;
+			req.nattrs = 1;
+			ck_assert_int_eq(rg_check(env.ctx, &req,
+			                          f ? RG_CHECK_NO_REASON : 0,
+			                          &d),
+			                 RG_OK);
+			ck_assert_msg(d.result == cases[i].want,
+			              "%s %s=%.20s: %s (%s)", cases[i].user,
+			              cases[i].key, cases[i].value,
+			              rg_result_name(d.result), d.reason);
+		}
+}
+END_TEST
+
+/*
  * rg_check_batch() answers each request as rg_check() does: table hits,
  * requests with attributes (the stack), unknown users, actions and
  * services, and an empty request; with and without reasons.
@@ -778,6 +860,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_not_tabled);
 	tcase_add_test(tc, test_prepared);
+	tcase_add_test(tc, test_subject_attrs);
 	tcase_add_loop_test(tc, test_batch, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

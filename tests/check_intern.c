@@ -23,6 +23,9 @@
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define KEY_MAX   48  /* bytes of the longest key, terminator included */
 #define NKEYS     160 /* keys of the universe below */
+/* Keys enough that the slots fill a huge page (allocated apart). */
+#define BIG_KEYS (RG_HUGE_BYTES / sizeof(struct rg_intern_slot) / 2 + 1)
+#define BIG_KEY  16 /* bytes of "u-" and a number, terminated */
 
 /* Every key of the tests, and strings no table holds (the misses). */
 static char keys[NKEYS][KEY_MAX];
@@ -197,6 +200,42 @@ START_TEST(test_empty_and_null)
 END_TEST
 
 /*
+ * A table as large as a directory's users (its slots on their own huge
+ * page, or pages): every key found at its value through a copy, by name
+ * and by slot, one step past the keys not found, and the table as good
+ * after it grew through every size.
+ */
+START_TEST(test_big_table)
+{
+	char(*big)[BIG_KEY] = calloc(BIG_KEYS, sizeof(*big));
+	char copy[BIG_KEY];
+	const struct rg_intern_slot *slot;
+	rg_intern t;
+	size_t i;
+
+	ck_assert_ptr_nonnull(big);
+	rg_intern_init(&t);
+	for (i = 0; i < BIG_KEYS; i++) {
+		snprintf(big[i], sizeof(big[i]), "u-%zu", i);
+		ck_assert_int_eq(rg_intern_put(&t, big[i], (uint32_t)i), RG_OK);
+	}
+	ck_assert_uint_ge(t.cap * sizeof(struct rg_intern_slot), RG_HUGE_BYTES);
+	for (i = 0; i < BIG_KEYS; i++) {
+		snprintf(copy, sizeof(copy), "u-%zu", i);
+		ck_assert_int_eq(rg_intern_get(&t, copy), (long)i);
+		slot = rg_intern_slot_get(&t, copy, rg_hash_str(copy));
+		ck_assert_ptr_nonnull(slot);
+		ck_assert_ptr_eq(slot->key, big[i]);
+	}
+	snprintf(copy, sizeof(copy), "u-%zu", (size_t)BIG_KEYS);
+	ck_assert_int_eq(rg_intern_get(&t, copy), -1);
+	ck_assert_int_eq(rg_intern_put(&t, big[0], 0), RG_EEXIST);
+	rg_intern_free(&t);
+	free(big);
+}
+END_TEST
+
+/*
  * rg_names: every key of the universe added in a mixed order gets the
  * next index (and the same one again when added twice, from a copy), is
  * found at it through another pointer, and reads back as an equal copy of
@@ -250,6 +289,7 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_duplicate_refused);
 	tcase_add_test(tc, test_empty_and_null);
 	tcase_add_test(tc, test_plugin_names);
+	tcase_add_test(tc, test_big_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,7 @@
  * fixed.c - a test-only plugin that answers one fixed result.
  *
  *   stack = CONTROL fixed result=allow|deny|abstain|error|invalid|prepared
- *                 [tag=TEXT] [fail_prepare]
+ *                 |match [tag=TEXT] [fail_prepare]
  *
  * It lets the stack tests drive every control against every result.  With
  * result=error it answers RG_ERROR with status RG_EPLUGIN; result=invalid
@@ -16,6 +16,11 @@
  * else is denied: no prepared data, index -1, another user at the index.
  * fail_prepare makes view_prepare() fail after it made everything, which
  * the core must release and do without.  Both log what they did at info.
+ *
+ * result=match shows a test the subject attributes the core hands a
+ * plugin: it allows exactly when the request has attributes and each is
+ * the subject's attribute of the same key, value for value (the reason
+ * names the first that differs).
  *
  * It declares the privilege "fixed.test" and the role "tester", so that a
  * request from "@tester" for "fixed.test" reaches the stack (the core
@@ -42,10 +47,11 @@ enum fixed_choice {
 	FIXED_ERROR = RG_ERROR,
 	FIXED_INVALID,
 	FIXED_PREPARED,
+	FIXED_MATCH,
 };
 
 static const char *const fixed_results[] = {
-    "allow", "deny", "abstain", "error", "invalid", "prepared", NULL,
+    "allow", "deny", "abstain", "error", "invalid", "prepared", "match", NULL,
 };
 
 struct fixed_state {
@@ -141,6 +147,24 @@ static int fixed_prepared_user(const rg_plugin_request *req, const char **why)
 	return 1;
 }
 
+/* 1 when req has attributes, each the subject's of its key; else the
+ * key of the first that is not in *why. */
+static int fixed_match(const rg_plugin_request *req, const char **why)
+{
+	size_t i;
+
+	*why = "no request attribute";
+	for (i = 0; i < req->nattrs; i++) {
+		const char *v = rg_attr_get(
+		    req->subject_attrs, req->nsubject_attrs, req->attrs[i].key);
+
+		*why = req->attrs[i].key;
+		if (!v || strcmp(v, req->attrs[i].value) != 0)
+			return 0;
+	}
+	return req->nattrs > 0;
+}
+
 static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
                               rg_plugin_answer *ans)
 {
@@ -155,6 +179,12 @@ static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
 		rg_answer(ans, "fixed prepared [%s]: %s", tag, why);
 		return ok ? RG_ALLOW : RG_DENY;
 	}
+	case FIXED_MATCH:
+		if (fixed_match(req, &why))
+			return RG_ALLOW;
+		rg_answer(ans, "fixed match [%s]: not the subject's %s", tag,
+		          why);
+		return RG_DENY;
 	case FIXED_ERROR:
 		ans->status = RG_EPLUGIN;
 		return RG_ERROR;
@@ -165,7 +195,8 @@ static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
 	}
 }
 
-/* Its one answer for every privilege, in bulk; error and invalid cannot
+/* Its one answer for every privilege, in bulk; error, invalid and match
+ * (which reads the request) cannot
  * be tabled (the core then asks decide() each time). */
 static int fixed_answers(const void *state, const rg_plugin_request *req,
                          uint64_t *allow, uint64_t *deny)
