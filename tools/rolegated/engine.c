@@ -157,6 +157,7 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 	n = rg_diagnostic_count(g->ctx);
 	for (i = 0; i < n; i++)
 		problem(r, "%s", rg_diagnostic(g->ctx, i));
+	r->nlogged = r->nproblems; /* the library logged each as found */
 	rgd_conf_check(&g->conf, g->ctx, conf_problem, r);
 	if (r->nproblems) {
 		r->status = RG_ECONFIG;
@@ -177,6 +178,17 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 	r->generation = g->number;
 	*out = g;
 	return RG_OK;
+}
+
+void rgd_report_log(struct rgd *d, const struct rgd_report *r)
+{
+	size_t i;
+
+	for (i = r->nlogged; i < r->nproblems && i < RGD_REPORT_MAX; i++)
+		rgd_log(&d->log, RG_LOG_ERR, "%s", r->problems[i]);
+	if (r->nproblems > RGD_REPORT_MAX)
+		rgd_log(&d->log, RG_LOG_ERR, "(%zu more problems)",
+		        r->nproblems - RGD_REPORT_MAX);
 }
 
 /* ---- publishing ------------------------------------------------------------
@@ -295,8 +307,7 @@ int rgd_engine_reload(struct rgd_engine *e, const char *why,
 		    why, d->config_path, r->nproblems,
 		    r->nproblems == 1 ? "" : "s",
 		    (unsigned long long)atomic_load(&d->metrics.generation));
-		for (i = 0; i < r->nproblems && i < RGD_REPORT_MAX; i++)
-			rgd_log(&d->log, RG_LOG_ERR, "%s", r->problems[i]);
+		rgd_report_log(d, r);
 		pthread_mutex_unlock(&e->lock);
 		return rc;
 	}

@@ -245,17 +245,6 @@ static uint64_t random_seed(void)
 	       ((uint64_t)getpid() << 16);
 }
 
-static void print_report(struct rgd *d, const struct rgd_report *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nproblems && i < RGD_REPORT_MAX; i++)
-		rgd_log(&d->log, RG_LOG_ERR, "%s", r->problems[i]);
-	if (r->nproblems > RGD_REPORT_MAX)
-		rgd_log(&d->log, RG_LOG_ERR, "(%zu more problems)",
-		        r->nproblems - RGD_REPORT_MAX);
-}
-
 /* Loads the first generation; -1 after saying why. */
 static int first_load(struct rgd *d, int test)
 {
@@ -269,7 +258,7 @@ static int first_load(struct rgd *d, int test)
 	}
 	rc = rgd_engine_load(&d->engine, &g, r);
 	if (rc != RG_OK) {
-		print_report(d, r);
+		rgd_report_log(d, r);
 		rgd_log(&d->log, RG_LOG_ERR, "%s: %zu problem%s: not starting",
 		        d->config_path, r->nproblems,
 		        r->nproblems == 1 ? "" : "s");

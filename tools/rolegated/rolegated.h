@@ -253,10 +253,15 @@ struct rgd_report {
 	int status; /* RG_OK, or why it failed */
 	uint64_t generation;
 	size_t nproblems; /* counted, at most RGD_REPORT_MAX kept */
+	size_t nlogged;   /* the first ones, which the library logged */
 	char problems[RGD_REPORT_MAX][RGD_REPORT_LINE];
 	size_t nwarnings;
 	char warnings[RGD_REPORT_MAX][RGD_REPORT_LINE];
 };
+
+/* Logs r's problems the library did not log as it found them (each is
+ * said once), and how many were left out past RGD_REPORT_MAX. */
+void rgd_report_log(struct rgd *d, const struct rgd_report *r);
 
 void rgd_engine_init(struct rgd_engine *e, struct rgd *d);
 /* Frees every generation; no request may be running. */
