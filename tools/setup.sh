@@ -38,14 +38,19 @@ deps() {
 
 build() {
 	flags="$*"
+	# The flags of the last build that finished: objects do not depend on
+	# the flags, so a build of the other kind (test's sanitizers, demo's
+	# plain one), or one that stopped half way, must be cleaned first.
 	stamp=".setup-configure-flags"
 	if [ ! -x configure ]; then autoreconf -fi; fi
 	if [ ! -f Makefile ] || [ "$(cat "$stamp" 2>/dev/null)" != "$flags" ]; then
+		rm -f "$stamp"
+		if [ -f Makefile ]; then make -s clean >/dev/null 2>&1 || :; fi
 		# shellcheck disable=SC2086
-		./configure -q $flags
-		echo "$flags" >"$stamp"
+		./configure -q $flags || return
 	fi
-	make -j"$(nproc)" -s
+	make -j"$(nproc)" -s || return
+	echo "$flags" >"$stamp"
 }
 
 demo() {
