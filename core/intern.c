@@ -170,13 +170,11 @@ static int grow(rg_intern *t)
 	size_t i;
 
 	/* A large table (a directory's users) is probed at random by every
-	 * check: on huge pages, its slots cost no TLB miss. */
+	 * check: rg_alloc_big() puts it on huge pages, where its slots cost no
+	 * TLB miss (a small one is just aligned to a cache line). */
 	if (ncap > SIZE_MAX / sizeof(*ns))
 		return RG_ENOMEM;
-	ns = ncap * sizeof(*ns) >= RG_HUGE_BYTES
-	         ? rg_alloc_big(ncap * sizeof(*ns))
-	         : calloc(ncap, sizeof(*ns));
-
+	ns = rg_alloc_big(ncap * sizeof(*ns));
 	if (!ns)
 		return RG_ENOMEM;
 	for (i = 0; i < t->cap; i++)
