@@ -86,8 +86,13 @@ static void break_service(struct conf_read *cr, struct rg_service *svc,
 	rg_diag(cr->ctx, cr->file, line, "%s", msg);
 	rg_control_broken(&broken);
 	if (rg_service_add_entry(svc, text, &broken, "(invalid)", 0, NULL, line,
-	                         RG_ECONFIG, msg) != RG_OK)
+	                         RG_ECONFIG, msg) != RG_OK) {
 		cr->failed_alloc = 1;
+		return;
+	}
+	svc->entries[svc->nentries - 1]->refused = 1;
+	if (!svc->refused)
+		svc->refused = svc->entries[svc->nentries - 1];
 }
 
 /* 1 when the application reads this section itself. */
@@ -413,6 +418,7 @@ static void on_syntax(void *user, unsigned line, const char *msg)
 int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen)
 {
 	struct conf_read cr;
+	size_t i;
 	int rc;
 
 	memset(&cr, 0, sizeof(cr));
@@ -431,5 +437,7 @@ int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen)
 	}
 	if (cr.failed_alloc)
 		return RG_ENOMEM;
+	for (i = 0; i < ctx->nservices; i++)
+		rg_stack_lint(ctx, ctx->services[i]);
 	return RG_OK;
 }

@@ -540,6 +540,9 @@ void rg_close(rg_context *ctx)
 	for (i = 0; i < ctx->ndiags; i++)
 		free(ctx->diags[i]);
 	free(ctx->diags);
+	for (i = 0; i < ctx->nwarns; i++)
+		free(ctx->warns[i]);
+	free(ctx->warns);
 	free(ctx->config_path);
 	free(ctx->config_dir);
 	free(ctx->plugin_dir);

@@ -154,6 +154,10 @@ void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
              const char *fmt, ...) RG_PRINTF(4, 5);
 void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
               const char *fmt, va_list ap) RG_PRINTF(4, 0);
+/* Logs at WARNING and keeps a warning "file:line: message": something that
+ * works, but probably not as its writer meant (rg_warning()). */
+void rg_warn(struct rg_context *ctx, const char *file, unsigned line,
+             const char *fmt, ...) RG_PRINTF(4, 5);
 /* Parses "err", "warning", ... ; -1 when unknown. */
 int rg_log_level_parse(const char *s);
 
@@ -191,6 +195,11 @@ typedef struct rg_control {
 	rg_action act[RG_RESULT_COUNT];
 	unsigned jump[RG_RESULT_COUNT];
 } rg_control;
+
+/* Reports what a service's controls say that their writer may not mean:
+ * jumps past the end of the stack (diagnostics), and tables that make a
+ * non-allow the stack's answer or an allow a failure (warnings). */
+void rg_stack_lint(struct rg_context *ctx, const struct rg_service *svc);
 
 /* Parses a control word or table; on error writes a message into err. */
 int rg_control_parse(const char *text, rg_control *out, char *err,
@@ -395,6 +404,7 @@ struct rg_plugin_handle {
 	char **argv; /* the line's arguments, until open */
 	int argc;
 	int status;  /* RG_OK, or why this entry always fails */
+	int refused; /* the line was refused: its service denies everything */
 	char *error; /* message when status != RG_OK */
 	rg_roleset own;
 	void **strings; /* handed out by rg_args_parse, freed at close */
@@ -410,6 +420,9 @@ struct rg_service {
 	unsigned line;
 	struct rg_plugin_handle **entries;
 	size_t nentries, capentries;
+	/* The first line of the service that was refused, or NULL: such a
+	 * service denies everything (see stack.c). */
+	const struct rg_plugin_handle *refused;
 	rg_registry reg;
 };
 
@@ -428,6 +441,8 @@ struct rg_context {
 	rg_intern service_ix;
 	char **diags;
 	size_t ndiags, capdiags;
+	char **warns;
+	size_t nwarns, capwarns;
 
 	/* The directory and its snapshots (see snapshot.c for the protocol). */
 	char *directory;         /* location, or NULL when none is configured */

@@ -61,8 +61,15 @@ void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
 	va_end(ap);
 }
 
-void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
-              const char *fmt, va_list ap)
+static void keep(struct rg_context *ctx, rg_log_level level, char ***list,
+                 size_t *n, size_t *cap, const char *file, unsigned line,
+                 const char *fmt, va_list ap) RG_PRINTF(8, 0);
+
+/* Formats "file:line: message", logs it at level and keeps it in a list of
+ * the context while it is being built. */
+static void keep(struct rg_context *ctx, rg_log_level level, char ***list,
+                 size_t *n, size_t *cap, const char *file, unsigned line,
+                 const char *fmt, va_list ap)
 {
 	char body[RG_MSG_MAX];
 	char *msg;
@@ -76,10 +83,16 @@ void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
 		msg = rg_strdup(body);
 	if (!msg)
 		return;
-	rg_log(ctx, RG_LOG_ERR, "%s", msg);
-	if (!ctx->building || rg_ptr_push((void ***)&ctx->diags, &ctx->ndiags,
-	                                  &ctx->capdiags, msg) != RG_OK)
+	rg_log(ctx, level, "%s", msg);
+	if (!ctx->building || rg_ptr_push((void ***)list, n, cap, msg) != RG_OK)
 		free(msg);
+}
+
+void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
+              const char *fmt, va_list ap)
+{
+	keep(ctx, RG_LOG_ERR, &ctx->diags, &ctx->ndiags, &ctx->capdiags, file,
+	     line, fmt, ap);
 }
 
 void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
@@ -92,6 +105,17 @@ void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
 	va_end(ap);
 }
 
+void rg_warn(struct rg_context *ctx, const char *file, unsigned line,
+             const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	keep(ctx, RG_LOG_WARNING, &ctx->warns, &ctx->nwarns, &ctx->capwarns,
+	     file, line, fmt, ap);
+	va_end(ap);
+}
+
 size_t rg_diagnostic_count(const rg_context *ctx)
 {
 	return ctx ? ctx->ndiags : 0;
@@ -100,4 +124,14 @@ size_t rg_diagnostic_count(const rg_context *ctx)
 const char *rg_diagnostic(const rg_context *ctx, size_t i)
 {
 	return ctx && i < ctx->ndiags ? ctx->diags[i] : NULL;
+}
+
+size_t rg_warning_count(const rg_context *ctx)
+{
+	return ctx ? ctx->nwarns : 0;
+}
+
+const char *rg_warning(const rg_context *ctx, size_t i)
+{
+	return ctx && i < ctx->nwarns ? ctx->warns[i] : NULL;
 }

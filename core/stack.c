@@ -10,12 +10,15 @@
  *   sufficient  [allow=done default=ignore]
  *   optional    [allow=ok   default=ignore]
  *
- * The stack starts undecided.  ok makes it positive unless an earlier entry
- * already made it negative; done is ok and then, if positive, stops; bad
- * makes it negative (the first failure is kept); die is bad and stops;
- * ignore does nothing; reset makes it undecided again; N is ok and skips the
- * next N entries.  Only a positive stack allows: an undecided one (an empty
- * stack, or every entry abstaining) denies.
+ * The actions follow libpam's _pam_dispatch_aux() as pam_acct_mgmt() runs
+ * it (PAM's own authorization question), with allow = PAM_SUCCESS, deny and
+ * error = failures, abstain = PAM_IGNORE and a plugin that did not load =
+ * PAM_MODULE_UNKNOWN: see apply().  tests/check_pam.c runs random stacks
+ * through the real libpam and through rolegate and requires the same
+ * answers.  Where rolegate differs it only denies more, and
+ * rolegate.conf(5) lists each difference: a service with a refused line
+ * denies everything, whatever comes before or after it (libpam lets a
+ * reset or an earlier done get past such a line).
  */
 #include "config.h"
 
@@ -290,58 +293,166 @@ static void trace_add(const rg_plugin_request *preq,
 }
 
 /*
- * The stack's impression and the answer that set it.  The answer is not
- * copied: the entry that set it wrote it into one of two buffers, and the
- * next entries write into the other (see rg_stack_run()).
+ * The stack's state, kept as libpam's _pam_dispatch_aux() keeps it for
+ * pam_acct_mgmt(): an impression (undecided, positive, negative) and a
+ * status, the answer the stack would give if it ended now.  The status is
+ * an entry's own result, or STATUS_FAIL (PAM_MUST_FAIL_CODE): nothing has
+ * answered yet, an abstention was counted as a failure, or a jump went past
+ * the end.  The stack allows only when it ends positive with an allow.
+ *
+ * The answer behind the status is not copied: the entry that set it wrote
+ * it into one of two buffers, and the next entries write into the other
+ * (see rg_stack_run()).
  */
+#define STATUS_FAIL (-1)
+
+enum fail_why {
+	WHY_NONE,    /* nothing allowed (or a reset forgot it) */
+	WHY_COUNTED, /* the control counted the entry's answer as a failure */
+	WHY_JUMP,    /* the entry's jump went past the end of the stack */
+};
+
 struct verdict {
 	enum impression imp;
-	const struct rg_plugin_handle *by; /* who set the impression */
-	rg_result res;
+	int status; /* an rg_result, or STATUS_FAIL */
+	enum fail_why why;
+	const struct rg_plugin_handle *by; /* who set the status, or NULL */
+	rg_result res;                     /* by's own answer */
 	const rg_plugin_answer *ans;
 };
 
-static void verdict_set(struct verdict *v, enum impression imp,
-                        const struct rg_plugin_handle *h, rg_result res,
-                        const rg_plugin_answer *ans)
+static void verdict_reset(struct verdict *v)
+{
+	v->imp = IMP_UNDECIDED;
+	v->status = STATUS_FAIL;
+	v->why = WHY_NONE;
+	v->by = NULL;
+	v->ans = NULL;
+}
+
+static void verdict_set(struct verdict *v, enum impression imp, int status,
+                        enum fail_why why, const struct rg_plugin_handle *h,
+                        rg_result res, const rg_plugin_answer *ans)
 {
 	v->imp = imp;
+	v->status = status;
+	v->why = why;
 	v->by = h;
 	v->res = res;
 	v->ans = ans;
 }
 
-/* Applies one entry's action; returns 1 when the stack stops here. */
-static int apply(struct verdict *v, const rg_control *c,
-                 const struct rg_plugin_handle *h, rg_result res,
-                 const rg_plugin_answer *ans, size_t *skip)
+/*
+ * Applies one entry's action, as _pam_dispatch_aux() does in the account
+ * phase; returns 1 when the stack stops here.  left is the number of
+ * entries after this one; *skip gets a jump's length.
+ *
+ *   ok, done  the entry's own answer becomes the status, unless the
+ *             impression is negative or an earlier ok kept a non-allow
+ *             (so [deny=ok] denies, and a later allow cannot undo it);
+ *             done then stops a positive stack
+ *   bad, die  the first failure is kept (an abstention counted as one is
+ *             no answer of its own); die then stops
+ *   reset     back to the start: undecided, nothing answered
+ *   N         skips the next N entries and changes nothing else (in
+ *             pam_acct_mgmt() a jump's side effect is ignore); a jump past
+ *             the end fails the stack
+ */
+static int apply(struct verdict *v, const struct rg_plugin_handle *h,
+                 rg_result res, const rg_plugin_answer *ans, size_t left,
+                 size_t *skip)
 {
+	const rg_control *c = &h->control;
 	rg_action act = c->act[res];
 
 	switch (act) {
 	case RG_ACT_IGNORE:
 		return 0;
 	case RG_ACT_RESET:
-		v->imp = IMP_UNDECIDED;
-		v->by = NULL;
+		verdict_reset(v);
 		return 0;
 	case RG_ACT_OK:
 	case RG_ACT_DONE:
-	case RG_ACT_JUMP:
-		if (v->imp == IMP_UNDECIDED)
-			verdict_set(v, IMP_POSITIVE, h, res, ans);
-		else if (v->imp == IMP_POSITIVE && act == RG_ACT_DONE)
-			verdict_set(v, IMP_POSITIVE, h, res, ans);
-		if (act == RG_ACT_JUMP)
-			*skip = c->jump[res];
+		if (v->imp == IMP_UNDECIDED ||
+		    (v->imp == IMP_POSITIVE && v->status == RG_ALLOW))
+			verdict_set(v, IMP_POSITIVE, (int)res, WHY_NONE, h, res,
+			            ans);
 		return act == RG_ACT_DONE && v->imp == IMP_POSITIVE;
 	case RG_ACT_BAD:
 	case RG_ACT_DIE:
 		if (v->imp != IMP_NEGATIVE)
-			verdict_set(v, IMP_NEGATIVE, h, res, ans);
+			verdict_set(v, IMP_NEGATIVE,
+			            res == RG_ABSTAIN ? STATUS_FAIL : (int)res,
+			            WHY_COUNTED, h, res, ans);
 		return act == RG_ACT_DIE;
+	case RG_ACT_JUMP:
+		if (c->jump[res] > left) {
+			verdict_set(v, IMP_NEGATIVE, STATUS_FAIL, WHY_JUMP, h,
+			            res, ans);
+			return 1;
+		}
+		*skip = c->jump[res];
+		return 0;
 	}
 	return 0;
+}
+
+/* "plugin: reason", by copies: this runs on every check with a reason. */
+static size_t reason_from(const struct verdict *v, rg_decision *out)
+{
+	size_t n = rg_strlcpy(out->reason, v->by->name, sizeof(out->reason));
+
+	if (n + 2 < sizeof(out->reason)) {
+		out->reason[n] = ':';
+		out->reason[n + 1] = ' ';
+		n += 2 + rg_strlcpy(out->reason + n + 2, v->ans->reason,
+		                    sizeof(out->reason) - n - 2);
+	}
+	return n < sizeof(out->reason) ? n : sizeof(out->reason) - 1;
+}
+
+/* Says why the entry's own answer was not the stack's, after its reason:
+ * an allow or an abstention counted as a failure, an abstention kept by ok,
+ * a jump past the end.  (A deny or an error is the stack's answer as it
+ * is.) */
+static void reason_note(const struct verdict *v, size_t n, rg_decision *out)
+{
+	const struct rg_plugin_handle *h = v->by;
+	const char *what = rg_result_name(v->res);
+
+	if (n >= sizeof(out->reason) - 1)
+		return;
+	if (v->why == WHY_JUMP)
+		snprintf(out->reason + n, sizeof(out->reason) - n,
+		         " (line %u: %s=%u jumps past the end of the stack)",
+		         h->line, what, h->control.jump[v->res]);
+	else if (v->why == WHY_COUNTED &&
+	         (v->res == RG_ALLOW || v->res == RG_ABSTAIN))
+		snprintf(out->reason + n, sizeof(out->reason) - n,
+		         " (line %u: its control counts %s as a failure)",
+		         h->line, what);
+	else if (v->res == RG_ABSTAIN)
+		snprintf(out->reason + n, sizeof(out->reason) - n,
+		         " (line %u: its control makes an abstention the "
+		         "stack's answer)",
+		         h->line);
+}
+
+/* A service with a refused line denies everything (rolegate.conf(5)). */
+static void finish_refused(const struct rg_service *svc, int quiet,
+                           rg_decision *out)
+{
+	const struct rg_plugin_handle *h = svc->refused;
+
+	out->result = RG_DENY;
+	out->status = h->status;
+	out->plugin = h->name;
+	out->role[0] = out->missing[0] = out->reason[0] = '\0';
+	if (!quiet)
+		snprintf(out->reason, sizeof(out->reason),
+		         "service '%s' denies everything: line %u was refused: "
+		         "%s",
+		         svc->name, h->line, h->error);
 }
 
 static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
@@ -349,15 +460,14 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
                    rg_decision *out)
 {
 	int quiet = (flags & RG_CHECK_NO_REASON) != 0;
+	int allow = v->imp == IMP_POSITIVE && v->status == RG_ALLOW;
 
-	if (v->imp == IMP_POSITIVE) {
-		out->result = RG_ALLOW;
-		out->status = RG_OK;
-	} else {
-		out->result = RG_DENY;
-		out->status =
-		    v->by && v->res == RG_ERROR ? v->ans->status : RG_OK;
+	if (svc->refused) {
+		finish_refused(svc, quiet, out);
+		return;
 	}
+	out->result = allow ? RG_ALLOW : RG_DENY;
+	out->status = v->status == RG_ERROR ? v->ans->status : RG_OK;
 	if (!v->by) {
 		out->plugin = NULL;
 		out->role[0] = out->missing[0] = '\0';
@@ -381,17 +491,7 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 	}
 	copy_role(preq, v->by, v->ans->role, out->role);
 	copy_role(preq, v->by, v->ans->missing, out->missing);
-	{
-		/* "plugin: reason", by copies: this runs on every check. */
-		size_t n =
-		    rg_strlcpy(out->reason, v->by->name, sizeof(out->reason));
-		if (n + 2 < sizeof(out->reason)) {
-			out->reason[n] = ':';
-			out->reason[n + 1] = ' ';
-			rg_strlcpy(out->reason + n + 2, v->ans->reason,
-			           sizeof(out->reason) - n - 2);
-		}
-	}
+	reason_note(v, reason_from(v, out), out);
 }
 
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
@@ -399,10 +499,11 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 {
 	/* Two answers: the verdict's, and the one the next entry writes. */
 	rg_plugin_answer ans[2];
-	struct verdict v = {IMP_UNDECIDED, NULL, RG_DENY, NULL};
+	struct verdict v;
 	size_t i, nrun = 0;
 	unsigned cur = 0;
 
+	verdict_reset(&v);
 	out->ntrace = 0;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
@@ -413,7 +514,7 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 		nrun++;
 		if (flags & RG_CHECK_TRACE)
 			trace_add(preq, h, res, a, out);
-		if (apply(&v, &h->control, h, res, a, &skip))
+		if (apply(&v, h, res, a, svc->nentries - i - 1, &skip))
 			break;
 		/* The verdict holds this answer now: write into the other. */
 		if (v.ans == a)
@@ -421,4 +522,100 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 		i += skip;
 	}
 	finish(svc, preq, &v, nrun, flags, out);
+}
+
+/* ---- lint ---------------------------------------------------------------- */
+
+/* Room for the "result=action" words a warning quotes. */
+#define QUOTE_MAX 64
+
+/* Appends "result=action" for each result in which to q. */
+static void quote(const rg_control *c, const int *which, char *q, size_t len)
+{
+	size_t pos = 0;
+	int r;
+
+	q[0] = '\0';
+	for (r = 0; r < RG_RESULT_COUNT && pos < len; r++) {
+		const char *act = "";
+		size_t i;
+
+		if (!which[r])
+			continue;
+		for (i = 0; i < COUNT(action_words); i++)
+			if (action_words[i].act == c->act[r])
+				act = action_words[i].word;
+		pos += (size_t)snprintf(q + pos, len - pos, "%s%s=%s",
+		                        pos ? " " : "", result_keys[r], act);
+	}
+}
+
+/* Warns about the results of h's table that ok or done makes the answer
+ * although they are not an allow, and an allow that counts as a failure. */
+static void lint_table(struct rg_context *ctx, const struct rg_plugin_handle *h)
+{
+	const rg_control *c = &h->control;
+	int keeps[RG_RESULT_COUNT] = {0}, fails[RG_RESULT_COUNT] = {0};
+	int r, nkeeps = 0, ignored = 0;
+	char q[QUOTE_MAX];
+
+	for (r = 0; r < RG_RESULT_COUNT; r++) {
+		rg_action a = c->act[r];
+
+		keeps[r] =
+		    r != RG_ALLOW && (a == RG_ACT_OK || a == RG_ACT_DONE);
+		nkeeps += keeps[r];
+		ignored += a == RG_ACT_IGNORE;
+	}
+	fails[RG_ALLOW] =
+	    c->act[RG_ALLOW] == RG_ACT_BAD || c->act[RG_ALLOW] == RG_ACT_DIE;
+	if (nkeeps) {
+		quote(c, keeps, q, sizeof(q));
+		rg_warn(ctx, h->file, h->line,
+		        "%s %s: %s makes that answer the stack's: the service "
+		        "denies (or fails, for error) even if a later entry "
+		        "allows; write bad or die to fail the stack, ignore to "
+		        "pass over",
+		        h->control_text, h->name, q);
+	}
+	if (fails[RG_ALLOW]) {
+		quote(c, fails, q, sizeof(q));
+		rg_warn(ctx, h->file, h->line,
+		        "%s %s: %s counts the plugin's allow as a failure (a "
+		        "result a table does not name is bad)",
+		        h->control_text, h->name, q);
+	}
+	if (ignored == RG_RESULT_COUNT)
+		rg_warn(ctx, h->file, h->line,
+		        "%s %s: ignores every answer: the entry never changes "
+		        "the decision",
+		        h->control_text, h->name);
+}
+
+void rg_stack_lint(struct rg_context *ctx, const struct rg_service *svc)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < svc->nentries; i++) {
+		const struct rg_plugin_handle *h = svc->entries[i];
+		size_t left = svc->nentries - i - 1;
+
+		if (h->refused || h->control_text[0] != '[')
+			continue; /* refused, or a shorthand: nothing odd */
+		for (r = 0; r < RG_RESULT_COUNT; r++)
+			if (h->control.act[r] == RG_ACT_JUMP &&
+			    h->control.jump[r] > left)
+				rg_diag(
+				    ctx, h->file, h->line,
+				    "%s %s: %s=%u jumps past the end of the "
+				    "stack of service %s (%zu entr%s "
+				    "follow%s): the service denies whenever "
+				    "the plugin answers %s",
+				    h->control_text, h->name, result_keys[r],
+				    h->control.jump[r], svc->name, left,
+				    left == 1 ? "y" : "ies",
+				    left == 1 ? "s" : "", result_keys[r]);
+		lint_table(ctx, h);
+	}
 }

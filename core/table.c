@@ -24,11 +24,12 @@
  * miss either).  A user whose id does not fit a slot is left out and
  * decided the slow way.
  *
- * A stack is tabled only when every entry can answer in bulk: it loaded,
- * its plugin has subject_answers, and its control jumps nowhere (a jump's
- * reach would differ per privilege).  A user is tabled only when every
- * entry answered without error; anyone else is decided the slow way, which
- * is always right.  So the table can only ever repeat what decide() says.
+ * A stack is tabled only when every entry can answer in bulk: it loaded
+ * and its plugin has subject_answers (and no line of the service was
+ * refused: such a service denies everything).  Jumps are followed per
+ * privilege.  A user is tabled only when every entry answered without
+ * error; anyone else is decided the slow way, which is always right.  So
+ * the table can only ever repeat what decide() says.
  */
 #include "config.h"
 
@@ -47,9 +48,9 @@
 /* How many privilege words a table of svc needs (0: it cannot have one). */
 static size_t table_words(const struct rg_service *svc)
 {
-	size_t i, r;
+	size_t i;
 
-	if (!svc->nentries || !svc->reg.nprivs)
+	if (!svc->nentries || !svc->reg.nprivs || svc->refused)
 		return 0;
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
@@ -58,48 +59,70 @@ static size_t table_words(const struct rg_service *svc)
 		    RG_ABI_MINOR(h->vt->abi_version) < 2 ||
 		    !h->vt->subject_answers)
 			return 0;
-		for (r = 0; r < RG_RESULT_COUNT; r++)
-			if (h->control.act[r] == RG_ACT_JUMP)
-				return 0;
 	}
 	return (svc->reg.nprivs + RG_BITSET_WORD_BITS - 1) /
 	       RG_BITSET_WORD_BITS;
 }
-/* The stack as it stands for every privilege at once (one word of each). */
+
+/*
+ * The stack as it stands for every privilege of one word at once: stack.c's
+ * verdict, one bit per privilege.  pos and neg are the impression (neither:
+ * undecided), ok that the status is an allow; a privilege is allowed when
+ * the stack ends with pos and ok.  A privilege stops at done, die or a jump
+ * past the end; one in the middle of a jump is away until the entry it
+ * lands on (arrive[]).
+ */
 struct stack_bits {
-	uint64_t pos;  /* positive impression */
-	uint64_t neg;  /* negative impression (neither: undecided) */
-	uint64_t stop; /* the stack stopped before this entry */
+	uint64_t pos;
+	uint64_t neg;
+	uint64_t ok;
+	uint64_t stop;
+	uint64_t away;
 };
 
-/* One action on the privileges m (stack.c's apply(), per bit). */
-static void apply_sets(struct stack_bits *b, rg_action act, uint64_t m)
+/* One action on the privileges m, whose entry answered allow when allowed
+ * is set (stack.c's apply(), per bit); left entries follow the entry. */
+static void apply_sets(struct stack_bits *b, const rg_control *c, rg_result res,
+                       uint64_t m, size_t left, uint64_t *arrive)
 {
-	m &= ~b->stop;
-	switch (act) {
+	uint64_t take;
+
+	switch (c->act[res]) {
 	case RG_ACT_IGNORE:
-	case RG_ACT_JUMP: /* never tabled */
 		break;
 	case RG_ACT_RESET:
 		b->pos &= ~m;
 		b->neg &= ~m;
+		b->ok &= ~m;
 		break;
 	case RG_ACT_OK:
-		b->pos |= m & ~b->neg;
-		break;
 	case RG_ACT_DONE:
-		/* ok, then stop where the impression is positive */
-		b->pos |= m & ~b->neg;
-		b->stop |= m & b->pos;
+		/* undecided, or positive with an allow kept */
+		take = m & ~b->neg & (~b->pos | b->ok);
+		b->pos |= take;
+		b->ok = res == RG_ALLOW ? b->ok | take : b->ok & ~take;
+		if (c->act[res] == RG_ACT_DONE)
+			b->stop |= m & b->pos;
 		break;
 	case RG_ACT_BAD:
-		b->neg |= m;
-		b->pos &= ~m;
-		break;
 	case RG_ACT_DIE:
-		b->neg |= m;
-		b->pos &= ~m;
-		b->stop |= m;
+		take = m & ~b->neg;
+		b->neg |= take;
+		b->pos &= ~take;
+		b->ok &= ~take;
+		if (c->act[res] == RG_ACT_DIE)
+			b->stop |= m;
+		break;
+	case RG_ACT_JUMP:
+		if (c->jump[res] > left) {
+			b->neg |= m;
+			b->pos &= ~m;
+			b->ok &= ~m;
+			b->stop |= m;
+		} else {
+			b->away |= m;
+			arrive[c->jump[res]] |= m;
+		}
 		break;
 	}
 }
@@ -114,16 +137,30 @@ static uint64_t declared(const struct rg_service *svc, size_t w)
 }
 
 /*
+ * The privileges of word w that reach entry i: those back from a jump
+ * that lands here join the ones still running.  arrive holds, per word, one
+ * mask per entry: the privileges whose jump lands there.
+ */
+static uint64_t reaching(struct stack_bits *b, const uint64_t *arrive,
+                         uint64_t mask)
+{
+	b->away &= ~*arrive;
+	return mask & ~b->stop & ~b->away;
+}
+
+/*
  * Works out what the stack allows user u, into words (n privilege words).
- * RG_OK, or the first entry's error (a plugin that cannot answer, or that
- * both allows and denies one privilege).
+ * arrive has room for n * (entries + 1) masks.  RG_OK, or the first entry's
+ * error (a plugin that cannot answer, or that both allows and denies one
+ * privilege).
  */
 static int compile_user(const struct rg_snap_service *ss, size_t user,
-                        uint64_t *words, size_t n)
+                        uint64_t *words, size_t n, uint64_t *arrive)
 {
 	const struct rg_snap_user *u = &ss->users[user];
 	struct rg_req_view rv = {ss, (long)user};
 	const struct rg_service *svc = ss->svc;
+	size_t ne = svc->nentries;
 	struct stack_bits b[RG_PRIV_WORDS];
 	uint64_t allow[RG_PRIV_WORDS], deny[RG_PRIV_WORDS];
 	rg_plugin_request preq;
@@ -131,6 +168,7 @@ static int compile_user(const struct rg_snap_service *ss, size_t user,
 	int rc;
 
 	memset(b, 0, sizeof(b));
+	memset(arrive, 0, n * (ne + 1) * sizeof(*arrive));
 	memset(&preq, 0, sizeof(preq));
 	preq.service = svc->name;
 	preq.user = u->id;
@@ -139,7 +177,7 @@ static int compile_user(const struct rg_snap_service *ss, size_t user,
 	preq.subject_attrs = u->attrs;
 	preq.nsubject_attrs = u->nattrs;
 	preq.view = &rv;
-	for (i = 0; i < svc->nentries; i++) {
+	for (i = 0; i < ne; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
 		const rg_control *c = &h->control;
 
@@ -150,19 +188,24 @@ static int compile_user(const struct rg_snap_service *ss, size_t user,
 		if (rc != RG_OK)
 			return rc < 0 ? rc : RG_EPLUGIN;
 		for (w = 0; w < n; w++) {
-			uint64_t mask = declared(svc, w);
+			uint64_t *land = arrive + w * (ne + 1);
+			uint64_t mask =
+			    reaching(&b[w], &land[i], declared(svc, w));
 			uint64_t a = allow[w] & mask, d = deny[w] & mask;
 
 			if (a & d)
 				return RG_EPLUGIN;
-			apply_sets(&b[w], c->act[RG_ALLOW], a);
-			apply_sets(&b[w], c->act[RG_DENY], d);
-			apply_sets(&b[w], c->act[RG_ABSTAIN], mask & ~(a | d));
+			/* A jump of N from entry i lands on i + 1 + N. */
+			land += i + 1;
+			apply_sets(&b[w], c, RG_ALLOW, a, ne - i - 1, land);
+			apply_sets(&b[w], c, RG_DENY, d, ne - i - 1, land);
+			apply_sets(&b[w], c, RG_ABSTAIN, mask & ~(a | d),
+			           ne - i - 1, land);
 		}
 	}
-	/* Only a positive stack allows (stack.c's finish()). */
+	/* Only a positive stack with an allow allows (stack.c's finish()). */
 	for (w = 0; w < n; w++)
-		words[w] = b[w].pos;
+		words[w] = b[w].pos & b[w].ok;
 	return RG_OK;
 }
 
@@ -220,6 +263,7 @@ static size_t stride_for(const struct rg_snap_service *ss, size_t words)
 void rg_table_build(struct rg_snap_service *ss)
 {
 	struct rg_table *t = &ss->table;
+	uint64_t *arrive;
 	size_t i, idmax;
 
 	memset(t, 0, sizeof(*t));
@@ -231,7 +275,9 @@ void rg_table_build(struct rg_snap_service *ss)
 	for (t->cap = CAP_MIN; t->cap * LOAD_DEN < ss->nusers * LOAD_NUM;
 	     t->cap *= 2)
 		;
-	if (table_alloc(t) != RG_OK) {
+	arrive = calloc(t->words * (ss->svc->nentries + 1), sizeof(*arrive));
+	if (!arrive || table_alloc(t) != RG_OK) {
+		free(arrive);
 		memset(t, 0, sizeof(*t));
 		return;
 	}
@@ -243,14 +289,15 @@ void rg_table_build(struct rg_snap_service *ss)
 		if (len >= idmax)
 			continue; /* the slow way */
 		slot = slot_for(t, u->id);
-		if (compile_user(ss, i, (uint64_t *)(void *)slot, t->words) !=
-		    RG_OK) {
+		if (compile_user(ss, i, (uint64_t *)(void *)slot, t->words,
+		                 arrive) != RG_OK) {
 			memset(slot, 0, t->stride);
 			continue;
 		}
 		memcpy(slot_id(t, slot), u->id, len + 1);
 		t->tabled++;
 	}
+	free(arrive);
 }
 
 void rg_table_free(struct rg_table *t)

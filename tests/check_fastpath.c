@@ -28,12 +28,12 @@
 #define ERRLEN     1024
 #define ID_LEN     64
 #define SEED       20261122u
-#define USERS      60 /* per service */
-#define ROLE_ODDS  4  /* each role with probability 1/ROLE_ODDS */
-#define CUSTOMS    3  /* custom roles tried per service */
-#define CUSTOM_MAX 4  /* privileges per custom role, at most */
-#define STACKS     60 /* random stacks in test_stacks */
-#define ENTRIES    4  /* entries per random stack, at most */
+#define USERS      60  /* per service */
+#define ROLE_ODDS  4   /* each role with probability 1/ROLE_ODDS */
+#define CUSTOMS    3   /* custom roles tried per service */
+#define CUSTOM_MAX 4   /* privileges per custom role, at most */
+#define STACKS     160 /* random stacks in test_stacks */
+#define ENTRIES    4   /* entries per random stack, at most */
 #define MAX_CHATS  6
 
 /* A small deterministic generator (xorshift32): the same users each run. */
@@ -411,7 +411,8 @@ END_TEST
 
 /*
  * Random stacks of rbac and fixed entries under every control word and
- * some tables: the bit-parallel stack of the table against stack.c's.
+ * random tables of every action (jumps included, some past the end): the
+ * bit-parallel stack of the table, and rg_check_batch(), against stack.c's.
  */
 static const char *const controls[] = {
     "required",
@@ -422,9 +423,55 @@ static const char *const controls[] = {
     "[deny=die abstain=ok default=bad]",
     "[allow=ok deny=ignore abstain=reset error=die]",
 };
-/* Entries besides the one rbac entry (a service declares its roles once). */
+/* Entries besides the one rbac entry (a service declares its roles once);
+ * the last answers error, which no table holds. */
 static const char *const fixed_entries[] = {
-    "fixed result=allow", "fixed result=deny", "fixed result=abstain"};
+    "fixed result=allow", "fixed result=deny", "fixed result=abstain",
+    "fixed result=error"};
+#define FIXED_ERROR_ENTRY 3
+/* One in CONTROL_WORD_ODDS controls is a word, the others random tables. */
+#define CONTROL_WORD_ODDS 3
+/* A jump of up to JUMP_MAX entries (some land past the end). */
+#define JUMP_MAX 3
+static const char *const table_actions[] = {"ok",     "done",  "bad", "die",
+                                            "ignore", "reset", "jump"};
+static const char *const table_keys[] = {"allow", "deny", "abstain", "error",
+                                         "default"};
+
+/* A random control into buf: a word, or a table naming some results.
+ * Returns how many jumps it holds. */
+static size_t random_control(struct rng *r, char *buf, size_t len)
+{
+	size_t k, pos = 0, jumps = 0;
+
+	if (rng_below(r, CONTROL_WORD_ODDS) == 0) {
+		snprintf(buf, len, "%s",
+		         controls[rng_below(r, NELEMS(controls))]);
+		return 0;
+	}
+	pos += (size_t)snprintf(buf + pos, len - pos, "[");
+	for (k = 0; k < NELEMS(table_keys) && pos < len; k++) {
+		const char *act;
+
+		if (rng_below(r, 2) && !(k == NELEMS(table_keys) - 1 &&
+		                         pos == 1)) /* never empty */
+			continue;
+		act = table_actions[rng_below(r, NELEMS(table_actions))];
+		jumps += strcmp(act, "jump") == 0;
+		if (strcmp(act, "jump") == 0)
+			pos +=
+			    (size_t)snprintf(buf + pos, len - pos, "%s%s=%zu",
+			                     pos > 1 ? " " : "", table_keys[k],
+			                     1 + rng_below(r, JUMP_MAX));
+		else
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s=%s",
+			                        pos > 1 ? " " : "",
+			                        table_keys[k], act);
+	}
+	if (pos < len)
+		snprintf(buf + pos, len - pos, "]");
+	return jumps;
+}
 
 /*
  * Stacks where the order of the rules matters, before the random ones.
@@ -468,25 +515,93 @@ static void tricky_lines(char *buf, size_t len, size_t k, const char *policy)
 		    tricky[k][i].plugin ? "" : policy);
 }
 
-/* Up to ENTRIES fixed entries, and rbac at a random place among them. */
+/* Up to ENTRIES fixed entries, and rbac at a random place among them;
+ * *errors tells whether one of them answers error, *jumps counts jumps. */
 static void stack_lines(char *buf, size_t len, struct rng *r,
-                        const char *policy)
+                        const char *policy, int *errors, size_t *jumps)
 {
 	size_t n = rng_below(r, ENTRIES + 1), at = rng_below(r, n + 1), i;
 	size_t pos = 0;
+	char control[ERRLEN];
 
+	*errors = 0;
 	for (i = 0; i <= n && pos < len; i++) {
-		const char *control = controls[rng_below(r, NELEMS(controls))];
+		size_t e = rng_below(r, NELEMS(fixed_entries));
 
-		if (i == at)
+		*jumps += random_control(r, control, sizeof(control));
+		if (i == at) {
 			pos += (size_t)snprintf(buf + pos, len - pos,
 			                        "stack = %s rbac policy=%s\n",
 			                        control, policy);
-		else
-			pos += (size_t)snprintf(
-			    buf + pos, len - pos, "stack = %s %s\n", control,
-			    fixed_entries[rng_below(r, NELEMS(fixed_entries))]);
+			continue;
+		}
+		*errors |= e == FIXED_ERROR_ENTRY;
+		pos += (size_t)snprintf(buf + pos, len - pos, "stack = %s %s\n",
+		                        control, fixed_entries[e]);
 	}
+}
+
+/* Every user's every privilege in one batch, with and without reasons:
+ * the same answers as single checks (table's or stack's). */
+static void compare_batch(const char *service)
+{
+	static const unsigned flag_sets[] = {0, RG_CHECK_NO_REASON};
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t nprivs = rg_privilege_count(svc), n = USERS * nprivs;
+	rg_request *reqs = calloc(n, sizeof(*reqs));
+	char(*ids)[ID_LEN] = calloc(USERS, sizeof(*ids));
+	rg_privilege_info *pi = calloc(nprivs, sizeof(*pi));
+	rg_result *res = calloc(n, sizeof(*res));
+	int *st = calloc(n, sizeof(*st));
+	size_t i, f;
+
+	ck_assert(reqs && ids && pi && res && st);
+	for (i = 0; i < nprivs; i++)
+		ck_assert_int_eq(rg_privilege_at(svc, i, &pi[i]), RG_OK);
+	for (i = 0; i < n; i++) {
+		snprintf(ids[i / nprivs], ID_LEN, "u-%02zu", i / nprivs);
+		tu_request(&reqs[i], service, ids[i / nprivs],
+		           pi[i % nprivs].id);
+	}
+	for (f = 0; f < NELEMS(flag_sets); f++) {
+		ck_assert_int_eq(
+		    rg_check_batch(env.ctx, reqs, n, flag_sets[f], res, st),
+		    RG_OK);
+		for (i = 0; i < n; i++) {
+			rg_decision d;
+			int one = rg_check(env.ctx, &reqs[i], 0, &d);
+
+			ck_assert_msg(st[i] == one && res[i] == d.result,
+			              "%s %s %s: batch %s (%s), single %s (%s: "
+			              "%s)",
+			              service, reqs[i].subject.user,
+			              reqs[i].action, rg_result_name(res[i]),
+			              rg_status_name(st[i]),
+			              rg_result_name(d.result),
+			              rg_status_name(one), d.reason);
+		}
+	}
+	free(reqs);
+	free(ids);
+	free(pi);
+	free(res);
+	free(st);
+}
+
+/* Opens the written config; the only problems allowed are those that
+ * contain allowed. */
+static void open_written_allowing(const char *allowed)
+{
+	size_t i, n;
+
+	free(env.config);
+	env.config = tu_join(env.dir, "rolegate.conf");
+	tu_open_directory(&env, env.config, env.plugin_dir, dbpath, 0);
+	n = rg_diagnostic_count(env.ctx);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(strstr(rg_diagnostic(env.ctx, i), allowed),
+		              "unexpected problem: %s",
+		              rg_diagnostic(env.ctx, i));
 }
 
 START_TEST(test_stacks)
@@ -494,7 +609,8 @@ START_TEST(test_stacks)
 	struct rng r = {SEED};
 	const char *policy = TU_POLICIES "/example-rbac.ini";
 	char *text = NULL, line[4 * ERRLEN], name[ID_LEN];
-	size_t len = 0, i;
+	int errors[STACKS] = {0};
+	size_t len = 0, i, jumps = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	ck_assert(f != NULL);
@@ -505,20 +621,27 @@ START_TEST(test_stacks)
 		if (i < NELEMS(tricky))
 			tricky_lines(line, sizeof(line), i, policy);
 		else
-			stack_lines(line, sizeof(line), &r, policy);
+			stack_lines(line, sizeof(line), &r, policy, &errors[i],
+			            &jumps);
 		fprintf(f, "[service s%zu]\n%s", i, line);
 	}
 	fclose(f);
 	free(tu_write(env.dir, "rolegate.conf", 0644, "%s", text));
 	free(text);
-	open_written();
+	/* A jump past the end is reported; the stack then fails on it. */
+	open_written_allowing("past the end");
+	/* The generator made some of each: jumps, past the end too. */
+	ck_assert_uint_gt(jumps, STACKS / 4);
+	ck_assert_uint_gt(rg_diagnostic_count(env.ctx), 0);
 	for (i = 0; i < STACKS; i++) {
 		snprintf(name, sizeof(name), "s%zu", i);
 		fill(name, &r);
+		/* A plugin that answers error cannot answer in bulk. */
 		ck_assert_uint_eq(
 		    rg_directory_tabled(env.ctx, tu_service(env.ctx, name)),
-		    USERS);
+		    errors[i] ? 0 : USERS);
 		compare_service(name);
+		compare_batch(name);
 	}
 }
 END_TEST
@@ -526,7 +649,8 @@ END_TEST
 /* Stacks the table cannot hold: decided the slow way, and right. */
 START_TEST(test_not_tabled)
 {
-	static const char *const services[] = {"jump", "error", "nodirectory"};
+	static const char *const services[] = {"refused", "error",
+	                                       "nodirectory"};
 	struct rng r = {SEED};
 	const char *policy = TU_POLICIES "/example-rbac.ini";
 	size_t i;
@@ -534,9 +658,8 @@ START_TEST(test_not_tabled)
 	tu_add_plugins(&env, "rbac", "fixed", NULL);
 	free(tu_write(env.dir, "rolegate.conf", 0644,
 	              "[rolegate]\ndirectory = %s\n"
-	              "[service jump]\n"
-	              "stack = [allow=1 default=ignore] fixed result=allow\n"
-	              "stack = required fixed result=deny\n"
+	              "[service refused]\n"
+	              "stack = [allow=ok nonsense] fixed result=allow\n"
 	              "stack = required rbac policy=%s\n"
 	              "[service error]\n"
 	              "stack = optional fixed result=error\n"
@@ -544,7 +667,7 @@ START_TEST(test_not_tabled)
 	              "[service nodirectory]\n"
 	              "stack = required rbac policy=%s\n",
 	              dbpath, policy, policy, policy));
-	open_written();
+	open_written_allowing("'nonsense'");
 	for (i = 0; i < 2; i++) {
 		fill(services[i], &r);
 		ck_assert_uint_eq(

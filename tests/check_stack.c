@@ -321,17 +321,78 @@ static const struct stack_case cases[] = {
      {0, 1, -1},
      NULL},
     /* Table form: actions are chosen by result. */
-    {"table deny=ok turns a deny into success",
-     {F("[deny=ok default=bad]", "deny")},
-     RG_ALLOW,
+    /* ok and done make the entry's OWN answer the stack's (libpam's
+     * _pam_dispatch_aux(), pam_acct_mgmt()): a deny stays a deny. */
+    {"table deny=ok makes the deny the stack's answer",
+     {FT("[deny=ok default=bad]", "deny", "a")},
+     RG_DENY,
      RG_OK,
      {0, -1},
-     NULL},
-    {"table abstain=ok turns an abstain into success",
-     {F("[abstain=ok default=bad]", "abstain")},
-     RG_ALLOW,
+     "[a]"},
+    {"table abstain=ok makes the abstention the stack's answer",
+     {FT("[abstain=ok default=bad]", "abstain", "a")},
+     RG_DENY,
      RG_OK,
      {0, -1},
+     "[a]"},
+    {"table error=ok makes the error the stack's answer",
+     {FT("[error=ok default=bad]", "error", "a")},
+     RG_DENY,
+     RG_EPLUGIN,
+     {0, -1},
+     "[a]"},
+    {"a deny kept by ok is not undone by a later allow",
+     {FT("[deny=ok default=bad]", "deny", "a"), F("required", "allow"),
+      F("sufficient", "allow")},
+     RG_DENY,
+     RG_OK,
+     {0, 1, 2, -1},
+     "[a]"},
+    {"an abstention kept by ok is not undone by a later allow",
+     {FT("[abstain=ok default=bad]", "abstain", "a"), F("required", "allow")},
+     RG_DENY,
+     RG_OK,
+     {0, 1, -1},
+     "[a]"},
+    {"done after a kept deny stops with the deny",
+     {FT("[deny=ok default=bad]", "deny", "a"),
+      F("[allow=done default=bad]", "allow"), F("required", "allow")},
+     RG_DENY,
+     RG_OK,
+     {0, 1, -1},
+     "[a]"},
+    {"error=done stops with the error",
+     {FT("[error=done default=bad]", "error", "a"), F("required", "allow")},
+     RG_DENY,
+     RG_EPLUGIN,
+     {0, -1},
+     "[a]"},
+    {"done after a failed required goes on and denies",
+     {FT("required", "deny", "a"), F("[default=done]", "allow"),
+      F("required", "allow")},
+     RG_DENY,
+     RG_OK,
+     {0, 1, 2, -1},
+     "[a]"},
+    {"die after ok denies",
+     {F("required", "allow"), FT("[allow=die default=ok]", "allow", "b"),
+      F("required", "allow")},
+     RG_DENY,
+     RG_OK,
+     {0, 1, -1},
+     "[b]"},
+    {"abstain=bad fails the stack",
+     {FT("[abstain=bad default=ok]", "abstain", "a"), F("required", "allow")},
+     RG_DENY,
+     RG_OK,
+     {0, 1, -1},
+     "[a]"},
+    {"reset forgets a kept deny",
+     {F("[deny=ok default=bad]", "deny"),
+      F("[allow=reset default=bad]", "allow"), F("required", "allow")},
+     RG_ALLOW,
+     RG_OK,
+     {0, 1, 2, -1},
      NULL},
     {"table allow=bad turns an allow into failure",
      {F("[allow=bad default=ok]", "allow")},
@@ -369,7 +430,8 @@ static const struct stack_case cases[] = {
      RG_OK,
      {0, -1},
      NULL},
-    /* Jumps: ok, then skip N entries. */
+    /* Jumps skip N entries and, as in pam_acct_mgmt(), change nothing
+     * else: the answer of the entry that jumps is not counted. */
     {"jump 1 skips the next entry",
      {F("[allow=1 default=bad]", "allow"), F("required", "deny"),
       F("required", "allow")},
@@ -384,13 +446,20 @@ static const struct stack_case cases[] = {
      RG_OK,
      {0, 3, -1},
      NULL},
-    {"jump to the end of the stack",
+    {"a jump to the end does not count the allow",
      {F("[allow=1 default=bad]", "allow"), F("required", "deny")},
-     RG_ALLOW,
+     RG_DENY,
      RG_OK,
      {0, -1},
      NULL},
-    {"jump on deny counts as ok",
+    {"a jump after an allow keeps it",
+     {F("required", "allow"), F("[allow=1 default=bad]", "allow"),
+      F("required", "deny")},
+     RG_ALLOW,
+     RG_OK,
+     {0, 1, -1},
+     NULL},
+    {"a jump on deny skips and does not keep the deny",
      {F("[deny=1 default=bad]", "deny"), F("required", "deny"),
       F("required", "allow")},
      RG_ALLOW,
@@ -532,6 +601,120 @@ START_TEST(test_repeatable)
 }
 END_TEST
 
+/* ---- Lines the stack cannot follow ------------------------------------ */
+
+/* Writes a one-service config with these stack lines; diagnostics allowed. */
+static void open_lines(const char *text)
+{
+	char *conf = tu_strdupf("[service %s]\n%s", SERVICE, text);
+
+	ck_assert_int_eq(tu_open_text(&env, env.plugin_dir, conf), RG_OK);
+	free(conf);
+}
+
+/* A jump past the end fails the stack (libpam: "bad jump in stack"), and
+ * the line is reported when the config is read. */
+START_TEST(test_jump_past_end)
+{
+	rg_decision d;
+
+	open_lines("stack = [allow=2 default=ignore] fixed result=allow tag=j\n"
+	           "stack = optional fixed result=allow\n");
+	ck_assert_int_ge(
+	    tu_diag_find(env.ctx, ":2:", "allow=2", "past the end", NULL), 0);
+	tu_check(env.ctx, SERVICE, SUBJECT, ACTION, RG_CHECK_TRACE, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_uint_eq(d.ntrace, 1);
+	ck_assert_msg(strstr(d.reason, "[j]") &&
+	                  strstr(d.reason, "past the end"),
+	              "reason: %s", d.reason);
+	/* A jump that lands exactly on the end is fine. */
+	open_lines("stack = required fixed result=allow\n"
+	           "stack = [allow=1 default=ignore] fixed result=allow\n"
+	           "stack = required fixed result=deny\n");
+	ck_assert_uint_eq(rg_diagnostic_count(env.ctx), 0);
+	tu_check(env.ctx, SERVICE, SUBJECT, ACTION, 0, &d);
+	ck_assert_int_eq(d.result, RG_ALLOW);
+}
+END_TEST
+
+/*
+ * A refused line keeps its service denying whatever comes before or after
+ * it: a reset after it (libpam would forget the failure) or a sufficient
+ * allow before it (libpam would stop there).  rolegate.conf(5), "Differences
+ * from Linux-PAM".
+ */
+START_TEST(test_refused_line_denies_everything)
+{
+	static const char *const stacks[] = {
+	    "stack = [allow=0] fixed result=allow\n"
+	    "stack = [default=reset] fixed result=allow\n"
+	    "stack = required fixed result=allow\n",
+	    "stack = sufficient fixed result=allow\n"
+	    "stack = [allow=ok bogus] fixed result=allow\n",
+	    "stack = required fixed result=allow\n"
+	    "stack = required\n",
+	};
+	size_t i;
+	rg_decision d;
+
+	for (i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++) {
+		open_lines(stacks[i]);
+		ck_assert_uint_ge(rg_diagnostic_count(env.ctx), 1);
+		tu_check(env.ctx, SERVICE, SUBJECT, ACTION, RG_CHECK_TRACE, &d);
+		ck_assert_msg(d.result == RG_DENY, "stack %zu allowed", i);
+		ck_assert_int_eq(d.status, RG_ECONFIG);
+		ck_assert_msg(strstr(d.reason, "denies everything") &&
+		                  strstr(d.reason, "was refused"),
+		              "stack %zu: %s", i, d.reason);
+		tu_check(env.ctx, SERVICE, SUBJECT, ACTION, RG_CHECK_NO_REASON,
+		         &d);
+		ck_assert_int_eq(d.result, RG_DENY);
+	}
+}
+END_TEST
+
+/* A plugin that does not load answers error (PAM's module_unknown): ok
+ * keeps that error, so the stack denies with the loader's status. */
+START_TEST(test_missing_plugin_default_ok)
+{
+	rg_decision d;
+
+	open_lines("stack = [default=ok] nosuch\n"
+	           "stack = optional fixed result=allow\n");
+	tu_check(env.ctx, SERVICE, SUBJECT, ACTION, 0, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_int_ne(d.status, RG_OK);
+	ck_assert_str_eq(d.plugin, "nosuch");
+}
+END_TEST
+
+/* Tables that say something their writer may not mean are warned about,
+ * naming the line; shorthands never are. */
+START_TEST(test_warnings)
+{
+	open_lines("stack = required fixed result=allow\n"
+	           "stack = [deny=ok allow=ok] fixed result=allow\n"
+	           "stack = [error=done allow=ok] fixed result=allow\n"
+	           "stack = [allow=bad default=ignore] fixed result=allow\n"
+	           "stack = [default=ignore] fixed result=allow\n"
+	           "stack = sufficient fixed result=allow\n");
+	ck_assert_uint_eq(rg_diagnostic_count(env.ctx), 0);
+	ck_assert_uint_eq(rg_warning_count(env.ctx), 4);
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 0), ":3: "));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 0), "deny=ok"));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 1), ":4: "));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 1), "error=done"));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 2), ":5: "));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 2), "allow=bad"));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 3), ":6: "));
+	ck_assert_ptr_nonnull(strstr(rg_warning(env.ctx, 3), "never changes"));
+	ck_assert_ptr_null(rg_warning(env.ctx, 4));
+	ck_assert_ptr_null(rg_warning(NULL, 0));
+	ck_assert_uint_eq(rg_warning_count(NULL), 0);
+}
+END_TEST
+
 static Suite *stack_suite(void)
 {
 	Suite *s = suite_create("stack");
@@ -554,6 +737,14 @@ static Suite *stack_suite(void)
 	tcase_add_test(tc, test_no_trace_without_flag);
 	tcase_add_test(tc, test_trace_is_bounded);
 	tcase_add_test(tc, test_repeatable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("refused");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_jump_past_end);
+	tcase_add_test(tc, test_refused_line_denies_everything);
+	tcase_add_test(tc, test_missing_plugin_default_ok);
+	tcase_add_test(tc, test_warnings);
 	suite_add_tcase(s, tc);
 	return s;
 }

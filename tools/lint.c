@@ -58,6 +58,17 @@ static void entry_problems(const rg_context *ctx, const rg_service *svc,
 	}
 }
 
+/* The context's warnings: lines that work, but maybe not as meant. */
+static json_t *warnings(const rg_context *ctx)
+{
+	json_t *list = json_array();
+	size_t i, n = rg_warning_count(ctx);
+
+	for (i = 0; list && i < n; i++)
+		json_array_append_new(list, cli_jstr(rg_warning(ctx, i), 0));
+	return list;
+}
+
 static json_t *collect(const rg_context *ctx, json_t *app_problems)
 {
 	json_t *problems = json_array();
@@ -77,32 +88,59 @@ static json_t *collect(const rg_context *ctx, json_t *app_problems)
 	}
 	if (problems && app_problems)
 		json_array_extend(problems, app_problems);
-	obj = json_pack(
-	    "{s:o s:b s:I s:I s:o}", "config", cli_jstr(rg_config_path(ctx), 0),
-	    "ok", json_array_size(problems) == 0, "services", (json_int_t)n,
-	    "plugins", (json_int_t)json_object_size(plugins), "problems",
-	    problems);
+	obj =
+	    json_pack("{s:o s:b s:I s:I s:o s:o}", "config",
+	              cli_jstr(rg_config_path(ctx), 0), "ok",
+	              json_array_size(problems) == 0, "services", (json_int_t)n,
+	              "plugins", (json_int_t)json_object_size(plugins),
+	              "problems", problems, "warnings", warnings(ctx));
 	json_decref(plugins);
 	return obj;
 }
 
+/* The length of the "file:line: " a message starts with, or 0. */
+static size_t position_end(const char *s)
+{
+	const char *p;
+
+	for (p = strchr(s, ':'); p; p = strchr(p + 1, ':')) {
+		size_t digits = strspn(p + 1, "0123456789");
+
+		if (digits && p[1 + digits] == ':' && p[2 + digits] == ' ')
+			return (size_t)(p - s) + digits + 3;
+	}
+	return 0;
+}
+
+/* Problems first, then warnings ("file:line: warning: ..."), then a
+ * summary line; warnings alone leave the configuration ok. */
 static void print_lint(const json_t *r)
 {
 	const char *config = json_string_value(json_object_get(r, "config"));
 	const json_t *problems = json_object_get(r, "problems");
-	size_t i, n = json_array_size(problems);
+	const json_t *warns = json_object_get(r, "warnings");
+	size_t i, n = json_array_size(problems), w = json_array_size(warns);
 
-	if (n == 0) {
+	for (i = 0; i < n; i++)
+		puts(json_string_value(json_array_get(problems, i)));
+	for (i = 0; i < w; i++) {
+		const char *s = json_string_value(json_array_get(warns, i));
+		size_t at = position_end(s);
+
+		/* "file:line: warning: message" */
+		printf("%.*swarning: %s\n", (int)at, s, s + at);
+	}
+	if (n == 0)
 		printf("%s: ok (%" JSON_INTEGER_FORMAT
-		       " services, %" JSON_INTEGER_FORMAT " plugins)\n",
+		       " services, %" JSON_INTEGER_FORMAT " plugins",
 		       config,
 		       json_integer_value(json_object_get(r, "services")),
 		       json_integer_value(json_object_get(r, "plugins")));
-		return;
-	}
-	for (i = 0; i < n; i++)
-		puts(json_string_value(json_array_get(problems, i)));
-	printf("%s: %zu problem%s\n", config, n, n == 1 ? "" : "s");
+	else
+		printf("%s: %zu problem%s", config, n, n == 1 ? "" : "s");
+	if (w)
+		printf(", %zu warning%s", w, w == 1 ? "" : "s");
+	puts(n == 0 ? ")" : "");
 }
 
 int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,

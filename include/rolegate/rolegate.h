@@ -219,8 +219,9 @@ typedef struct rg_options {
 } rg_options;
 
 /* rg_options.flags */
-#define RG_OPEN_NO_WATCH 0x1u /* no thread refreshing the directory snapshot   \
-	                       */
+#define RG_OPEN_NO_WATCH                                                       \
+	0x1u /* no thread refreshing the directory snapshot                    \
+	      */
 #define RG_OPEN_NO_DIRECTORY 0x2u /* do not open the directory at all */
 
 /*
@@ -253,6 +254,15 @@ RG_EXTERN const char *rg_plugin_dir(const rg_context *ctx);
  */
 RG_EXTERN size_t rg_diagnostic_count(const rg_context *ctx);
 RG_EXTERN const char *rg_diagnostic(const rg_context *ctx, size_t i);
+
+/*
+ * Warnings found while opening, each "file:line: message": lines that work,
+ * but probably not as their writer meant (a control table that makes a
+ * deny or an error the stack's answer, an allow a failure).  Count, then
+ * index; the string is context-owned.
+ */
+RG_EXTERN size_t rg_warning_count(const rg_context *ctx);
+RG_EXTERN const char *rg_warning(const rg_context *ctx, size_t i);
 
 /*
  * Decides a request.  Always fills *out (when out is not NULL); the result is
