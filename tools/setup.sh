@@ -16,7 +16,7 @@ cd "$top"
 
 DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
 libltdl-dev libinih-dev check libsqlite3-dev sqlite3 libmicrohttpd-dev
-libjansson-dev python3 nginx-light curl wrk"
+libjansson-dev python3 nginx-light curl wrk libpam0g-dev libpam-modules"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -74,7 +74,7 @@ deps) deps ;;
 demo) deps && build && demo ;;
 test)
 	deps
-	build --enable-werror --enable-sanitizers
+	build --enable-werror --enable-sanitizers --with-pam-tests
 	status=0
 	make -j"$(nproc)" check >/dev/null 2>&1 || status=$?
 	tools/test-summary.sh
