@@ -124,7 +124,7 @@ static const rg_argspec *find_spec(const rg_argspec *specs, const char *name,
 {
 	size_t i;
 
-	for (i = 0; specs[i].name && i < MAX_SPECS; i++)
+	for (i = 0; i < MAX_SPECS && specs[i].name; i++)
 		if (strlen(specs[i].name) == len &&
 		    strncmp(specs[i].name, name, len) == 0) {
 			*index = i;
@@ -164,7 +164,7 @@ int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
 		if (r != RG_OK)
 			rc = r;
 	}
-	for (k = 0; specs[k].name && k < MAX_SPECS; k++)
+	for (k = 0; k < MAX_SPECS && specs[k].name; k++)
 		if (specs[k].required && !seen[k]) {
 			rg_plugin_error(h, NULL, 0,
 			                "missing required argument %s=...",

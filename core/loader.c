@@ -144,7 +144,8 @@ static int load_locked(const char *path, const char *name, rg_module *m,
 		         "plugin '%s' (%s) has ABI version %u.%u, but this "
 		         "rolegate speaks ABI %u.%u",
 		         name, path, RG_ABI_MAJOR(v), RG_ABI_MINOR(v),
-		         RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR);
+		         (unsigned)RG_PLUGIN_ABI_MAJOR,
+		         (unsigned)RG_PLUGIN_ABI_MINOR);
 		return RG_EABI;
 	}
 	if (!m->vt->open || !m->vt->decide) {
