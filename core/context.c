@@ -113,6 +113,40 @@ static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
 	rg_diag(h->svc->ctx, h->file, h->line, "%s", msg);
 }
 
+/* Appends to err where the plugin directory came from, for a plugin that
+ * was not found there: the one directory searched (err names it), and why
+ * that one. */
+static void explain_plugin_dir(const rg_context *ctx, char *err, size_t len)
+{
+	size_t used = strlen(err);
+
+	if (used >= len)
+		return;
+	switch (ctx->plugin_dir_from) {
+	case RG_PLUGIN_DIR_CONFIG:
+		snprintf(err + used, len - used,
+		         " (the plugin directory set by plugin_dir at %s:%u)",
+		         ctx->config_path, ctx->plugin_dir_line);
+		break;
+	case RG_PLUGIN_DIR_OPTION:
+		snprintf(err + used, len - used, "%s",
+		         " (the plugin directory given to the program, by "
+		         "--plugin-dir or ROLEGATE_PLUGIN_DIR, say: it "
+		         "overrides the config's plugin_dir)");
+		break;
+	case RG_PLUGIN_DIR_DEFAULT:
+		snprintf(err + used, len - used, "%s",
+		         " (the program's default plugin directory, the build "
+		         "tree's say: the config sets no plugin_dir)");
+		break;
+	default:
+		snprintf(err + used, len - used, "%s",
+		         " (the installed plugin directory: the config sets "
+		         "no plugin_dir)");
+		break;
+	}
+}
+
 static void open_entry(struct rg_plugin_handle *h)
 {
 	struct rg_context *ctx = h->svc->ctx;
@@ -122,6 +156,8 @@ static void open_entry(struct rg_plugin_handle *h)
 	rc = rg_module_load(ctx->plugin_dir, h->name, &h->module, err,
 	                    sizeof(err));
 	if (rc != RG_OK) {
+		if (rc == RG_ENOENT)
+			explain_plugin_dir(ctx, err, sizeof(err));
 		fail_entry(h, rc, err);
 		return;
 	}
@@ -287,14 +323,25 @@ static int context_paths(rg_context *ctx, const rg_options *opts)
 	return RG_OK;
 }
 
-/* The plugin directory: the caller's, else the config's, else built in. */
+/*
+ * The plugin directory: the caller's, else the config's, else built in.
+ * With RG_OPEN_PLUGIN_DIR_DEFAULT the caller's comes after the config's:
+ * an uninstalled tool's build tree must not hide what the config says.
+ */
 static int choose_plugin_dir(rg_context *ctx, const rg_options *opts)
 {
-	if (opts->plugin_dir) {
+	int by_default = (opts->flags & RG_OPEN_PLUGIN_DIR_DEFAULT) != 0;
+
+	if (ctx->plugin_dir)
+		ctx->plugin_dir_from = RG_PLUGIN_DIR_CONFIG;
+	if (opts->plugin_dir && !(by_default && ctx->plugin_dir)) {
 		free(ctx->plugin_dir);
 		ctx->plugin_dir = rg_strdup(opts->plugin_dir);
+		ctx->plugin_dir_from =
+		    by_default ? RG_PLUGIN_DIR_DEFAULT : RG_PLUGIN_DIR_OPTION;
 	} else if (!ctx->plugin_dir) {
 		ctx->plugin_dir = rg_strdup(RG_PLUGINDIR);
+		ctx->plugin_dir_from = RG_PLUGIN_DIR_BUILTIN;
 	}
 	return ctx->plugin_dir ? RG_OK : RG_ENOMEM;
 }

@@ -388,6 +388,14 @@ long rg_snapshot_role(const struct rg_snap_service *ss,
 
 /* ---- context.c ---------------------------------------------------------- */
 
+/* Where a context's plugin directory came from (errors name it). */
+enum rg_plugin_dir_from {
+	RG_PLUGIN_DIR_BUILTIN,  /* the installed plugins: no one set one */
+	RG_PLUGIN_DIR_CONFIG,   /* the config's plugin_dir */
+	RG_PLUGIN_DIR_OPTION,   /* rg_options.plugin_dir, over the config's */
+	RG_PLUGIN_DIR_DEFAULT,  /* rg_options.plugin_dir as a default */
+};
+
 struct rg_plugin_handle {
 	struct rg_service *svc;
 	size_t entry; /* index in svc->entries, and in a snapshot's prepared */
@@ -431,6 +439,7 @@ struct rg_context {
 	char *config_dir;
 	char *plugin_dir;
 	unsigned plugin_dir_line; /* where the config set it, or 0 */
+	int plugin_dir_from;      /* an enum rg_plugin_dir_from */
 	rg_log_fn log;
 	void *log_user;
 	int log_level;

@@ -95,8 +95,8 @@ static int find_object(const char *dir, const char *name, char **out, char *err,
 		*out = path;
 		return RG_OK;
 	}
-	snprintf(err, errlen, "plugin '%s' not found: no %s/%s.so", name, dir,
-	         name);
+	snprintf(err, errlen, "plugin '%s' not found: no %s/%s.so or %s.la",
+	         name, dir, name, name);
 	return rc;
 }
 

@@ -28,6 +28,8 @@ enum cli_exit {
 struct cli {
 	const char *config;     /* configuration file to open */
 	const char *plugin_dir; /* NULL: the config's, else the built-in */
+	int plugin_dir_default; /* plugin_dir is the build tree's: the
+	                           config's plugin_dir wins over it */
 	const char *directory;  /* NULL: the config's directory */
 	int verbose;            /* -v count */
 	int quiet;              /* -q given */

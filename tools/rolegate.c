@@ -286,7 +286,8 @@ static void print_global_options(FILE *stream)
 	      "                        else " CLI_DEFAULT_CONFIG ")\n"
 	      "      --plugin-dir DIR  load plugins from DIR (default: "
 	      "$" CLI_ENV_PLUGIN_DIR ",\n"
-	      "                        else the config's plugin_dir)\n"
+	      "                        else the config's plugin_dir, else\n"
+	      "                        the build tree's or installed plugins)\n"
 	      "      --directory PATH  the directory database (default: "
 	      "$" CLI_ENV_DIRECTORY ",\n"
 	      "                        else the config's directory)\n"
@@ -470,6 +471,8 @@ int cli_open(struct cli *cli, rg_context **ctx)
 	opts.directory = cli->directory;
 	/* One command, then exit: nothing to watch for. */
 	opts.flags = RG_OPEN_NO_WATCH;
+	if (cli->plugin_dir_default)
+		opts.flags |= RG_OPEN_PLUGIN_DIR_DEFAULT;
 	opts.log = log_line;
 	opts.log_user = cli;
 	opts.log_level = log_level(cli);
@@ -761,8 +764,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli->config = CLI_DEFAULT_CONFIG;
 	if (!cli->plugin_dir)
 		cli->plugin_dir = env(CLI_ENV_PLUGIN_DIR);
-	if (!cli->plugin_dir)
+	if (!cli->plugin_dir) {
 		cli->plugin_dir = rg_tool_build_plugin_dir();
+		cli->plugin_dir_default = cli->plugin_dir != NULL;
+	}
 	if (!cli->directory)
 		cli->directory = env(CLI_ENV_DIRECTORY);
 	return cmd->run(cli, cmd, &args);

@@ -223,6 +223,12 @@ typedef struct rg_options {
 	0x1u /* no thread refreshing the directory snapshot                    \
 	      */
 #define RG_OPEN_NO_DIRECTORY 0x2u /* do not open the directory at all */
+/*
+ * rg_options.plugin_dir is only a default: the config's plugin_dir wins when
+ * the config sets one (an uninstalled tool's build-tree plugins, say).
+ * Without it, rg_options.plugin_dir overrides the config's.
+ */
+#define RG_OPEN_PLUGIN_DIR_DEFAULT 0x4u
 
 /*
  * Opens a context on a configuration file.
