@@ -162,6 +162,15 @@ static void open_entry(struct rg_plugin_handle *h)
 		return;
 	}
 	h->vt = rg_module_vtable(h->module);
+	/* Every log line, reason and diagnostic names the plugin as the
+	 * stack line does (its file name): say so when .name differs, or an
+	 * administrator would look for lines that never come. */
+	if (h->vt->name && strcmp(h->vt->name, h->name) != 0)
+		rg_warn(ctx, h->file, h->line,
+		        "plugin file '%s' calls itself '%s' (its .name): its "
+		        "log lines and reasons say '%s', the name on the "
+		        "stack line",
+		        h->name, h->vt->name, h->name);
 	rc = h->vt->open(h, h->argc, h->argv, &h->state);
 	free_argv(h);
 	if (rc != RG_OK) {

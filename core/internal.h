@@ -141,6 +141,11 @@ void rg_registry_free(rg_registry *r);
 /* Adds to *set the transitive prerequisites of every role in it. */
 void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set);
 
+/* ---- status.c ---------------------------------------------------------- */
+
+/* 1 when status is RG_OK or one of the RG_E* statuses (all negative). */
+int rg_status_known(int status);
+
 /* ---- log.c ------------------------------------------------------------- */
 
 struct rg_context;

@@ -160,6 +160,36 @@ START_TEST(test_entries_have_own_state)
 }
 END_TEST
 
+/*
+ * The name on the stack line (the file's) is the one log lines and reasons
+ * use; a plugin whose .name differs gets a warning naming both, and works.
+ */
+START_TEST(test_name_differs_from_file)
+{
+	char *src = tu_plugin_object("fixed");
+	char *so = tu_join(env.plugin_dir, "alias.so");
+	rg_decision d;
+	size_t i, n;
+	int warned = 0;
+
+	tu_copy(src, so, TU_SAFE_MODE);
+	open_stack("required alias result=allow", NULL);
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "diagnostics:%s",
+	              tu_diag_dump(env.ctx));
+	n = rg_warning_count(env.ctx);
+	for (i = 0; i < n; i++)
+		warned |= strstr(rg_warning(env.ctx, i), "'alias' calls itself "
+		                                         "'fixed'") != NULL;
+	ck_assert_msg(warned, "no warning naming alias and fixed");
+	ck_assert_int_eq(decide(&d), RG_ALLOW);
+	ck_assert_str_eq(d.plugin, "alias");
+	ck_assert_msg(strncmp(d.reason, "alias: ", strlen("alias: ")) == 0,
+	              "reason: %s", d.reason);
+	free(so);
+	free(src);
+}
+END_TEST
+
 /* Opens env.config as written, on another plugin directory. */
 static void open_on(const char *plugin_dir)
 {
@@ -358,6 +388,118 @@ START_TEST(test_unsafe_file)
 }
 END_TEST
 
+/* ---- Unsafe parents of the plugin directory ----------------------------- */
+
+/* A uid that is neither root nor us, for a parent owned by someone else. */
+#define OTHER_UID 65534
+
+enum parent_kind {
+	PARENT_MODE,  /* the parent gets `mode` */
+	PARENT_OWNER, /* the parent belongs to OTHER_UID */
+};
+
+struct parent_case {
+	const char *name;
+	enum parent_kind kind;
+	mode_t mode;
+	int refused; /* 1: the directory below it must not be used */
+};
+
+static const struct parent_case parent_cases[] = {
+    {"group-writable parent", PARENT_MODE, 0775, 1},
+    {"world-writable parent", PARENT_MODE, 0757, 1},
+    {"group-writable sticky parent", PARENT_MODE, 01775, 0},
+    {"world-writable sticky parent (as /tmp)", PARENT_MODE, 01777, 0},
+    {"safe parent", PARENT_MODE, 0755, 0},
+    {"parent owned by someone else", PARENT_OWNER, 0755, 1},
+};
+#define NPARENT (sizeof(parent_cases) / sizeof(parent_cases[0]))
+
+/* Makes ENV/up/plugins holding a safe fixed.so, and a config of one
+ * fixed entry; returns ENV/up (the caller frees it). */
+static char *make_nested_plugins(void)
+{
+	char *up = tu_mkdir(env.dir, "up", TU_SAFE_MODE);
+	char *dir = tu_mkdir(up, "plugins", TU_SAFE_MODE);
+	char *src = tu_plugin_object("fixed");
+	char *so = tu_join(dir, "fixed.so");
+
+	tu_copy(src, so, TU_SAFE_MODE);
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[service %s]\nstack = required fixed result=allow\n",
+	              SERVICE));
+	free(so);
+	free(src);
+	free(dir);
+	return up;
+}
+
+/*
+ * ENV/up/plugins holds a safe fixed.so, and up is made unsafe: a parent
+ * that others may rename or fill lets them swap the whole directory, so
+ * the loader refuses it, and names it; a sticky one only its owner's
+ * entries can be renamed in, so it is allowed (the plugins dir is ours).
+ */
+START_TEST(test_unsafe_parent)
+{
+	const struct parent_case *c = &parent_cases[_i];
+	char *up = make_nested_plugins();
+	char *dir = tu_join(up, "plugins");
+	rg_decision d;
+
+	if (c->kind == PARENT_OWNER && chown(up, OTHER_UID, (gid_t)-1) != 0) {
+		fprintf(stderr, "%s: cannot chown (%s): skipped\n", c->name,
+		        strerror(errno));
+		goto out;
+	}
+	ck_assert_int_eq(chmod(up, c->mode), 0);
+	open_on(dir);
+	decide(&d);
+	if (c->refused) {
+		assert_diag(up, c->kind == PARENT_OWNER ? "owned by uid"
+		                                        : "writable by group");
+		ck_assert_int_eq(assert_entry_failed(), RG_EPERM);
+		ck_assert_msg(d.result == RG_DENY, "%s: allowed", c->name);
+	} else {
+		ck_assert_msg(rg_diagnostic_count(env.ctx) == 0,
+		              "%s: diagnostics:%s", c->name,
+		              tu_diag_dump(env.ctx));
+		ck_assert_msg(d.result == RG_ALLOW, "%s: %s", c->name,
+		              d.reason);
+	}
+out:
+	/* The teardown removes the tree: give it back. */
+	chmod(up, TU_SAFE_MODE);
+	free(dir);
+	free(up);
+}
+END_TEST
+
+/* A symbolic link on the way is followed, and the target's parents are
+ * checked too: ENV/link -> ENV/up (group-writable)/... is refused. */
+START_TEST(test_unsafe_parent_through_link)
+{
+	char *up = make_nested_plugins();
+	char *link = tu_join(env.dir, "link");
+	char *via = tu_join(link, "plugins");
+	rg_decision d;
+
+	ck_assert_int_eq(symlink(up, link), 0);
+	open_on(via);
+	ck_assert_msg(decide(&d) == RG_ALLOW, "safe through a link: %s",
+	              d.reason);
+	tu_close(&env);
+	ck_assert_int_eq(chmod(up, 0775), 0);
+	open_on(via);
+	assert_diag(up, "writable by group");
+	ck_assert_int_eq(decide(&d), RG_DENY);
+	chmod(up, TU_SAFE_MODE);
+	free(via);
+	free(link);
+	free(up);
+}
+END_TEST
+
 /* ---- Bad objects -------------------------------------------------------- */
 
 START_TEST(test_wrong_abi)
@@ -514,6 +656,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_newer_minor_loads);
 	tcase_add_test(tc, test_entries_have_own_state);
 	tcase_add_test(tc, test_build_tree_la);
+	tcase_add_test(tc, test_name_differs_from_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
@@ -525,6 +668,8 @@ static Suite *loader_suite(void)
 	tc = tcase_create("unsafe");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_unsafe_file, 0, (int)NUNSAFE);
+	tcase_add_loop_test(tc, test_unsafe_parent, 0, (int)NPARENT);
+	tcase_add_test(tc, test_unsafe_parent_through_link);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("objects");
