@@ -101,7 +101,7 @@ nomem:
 }
 
 /* Marks an entry failed: it keeps its control and always answers ERROR. */
-static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
+static void set_failed(struct rg_plugin_handle *h, int status, const char *msg)
 {
 	char *copy = rg_strdup(msg);
 
@@ -110,7 +110,38 @@ static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
 		free(h->error);
 		h->error = copy;
 	}
+}
+
+/* set_failed(), and msg is the line's problem. */
+static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
+{
+	set_failed(h, status, msg);
 	rg_diag(h->svc->ctx, h->file, h->line, "%s", msg);
+}
+
+/*
+ * An entry whose open() or declare() failed (what names the step).  When
+ * the plugin reported problems itself (diagnostics from the first-th on),
+ * they are the problems, counted once each: the entry's error quotes the
+ * first, and no diagnostic of the core's is added to them.  Otherwise the
+ * core's message is the one problem.
+ */
+static void fail_step(struct rg_plugin_handle *h, int rc, const char *what,
+                      size_t first)
+{
+	struct rg_context *ctx = h->svc->ctx;
+	int status = rc < 0 && rg_status_known(rc) ? rc : RG_EPLUGIN;
+	char msg[RG_MSG_MAX];
+
+	if (ctx->ndiags <= first) {
+		snprintf(msg, sizeof(msg), "plugin '%s' failed to %s: %s",
+		         h->name, what, rg_strerror(rc));
+		fail_entry(h, status, msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "plugin '%s' failed to %s: %s", h->name,
+	         what, ctx->diags[first]);
+	set_failed(h, status, msg);
 }
 
 /* Appends to err where the plugin directory came from, for a plugin that
@@ -151,6 +182,7 @@ static void open_entry(struct rg_plugin_handle *h)
 {
 	struct rg_context *ctx = h->svc->ctx;
 	char err[RG_MSG_MAX];
+	size_t first;
 	int rc;
 
 	rc = rg_module_load(ctx->plugin_dir, h->name, &h->module, err,
@@ -171,24 +203,20 @@ static void open_entry(struct rg_plugin_handle *h)
 		        "log lines and reasons say '%s', the name on the "
 		        "stack line",
 		        h->name, h->vt->name, h->name);
+	first = ctx->ndiags;
 	rc = h->vt->open(h, h->argc, h->argv, &h->state);
 	free_argv(h);
 	if (rc != RG_OK) {
-		snprintf(err, sizeof(err), "plugin '%s' failed to open: %s",
-		         h->name, rg_strerror(rc));
-		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
+		fail_step(h, rc, "open", first);
 		return;
 	}
 	h->opened = 1;
 	if (!h->vt->declare)
 		return;
+	first = ctx->ndiags;
 	rc = h->vt->declare(h->state, h);
-	if (rc != RG_OK) {
-		snprintf(err, sizeof(err),
-		         "plugin '%s' failed to declare its roles: %s", h->name,
-		         rg_strerror(rc));
-		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
-	}
+	if (rc != RG_OK)
+		fail_step(h, rc, "declare its roles", first);
 }
 
 static void close_entry(struct rg_plugin_handle *h)
@@ -361,10 +389,14 @@ static void open_all(rg_context *ctx)
 
 	for (i = 0; i < ctx->nservices; i++) {
 		struct rg_service *svc = ctx->services[i];
+
+		/* What an entry reports is about its service only. */
+		ctx->diag_service = svc->name;
 		for (j = 0; j < svc->nentries; j++)
 			if (svc->entries[j]->status == RG_OK)
 				open_entry(svc->entries[j]);
 	}
+	ctx->diag_service = NULL;
 }
 
 /* ---- the directory ------------------------------------------------------ */
@@ -593,12 +625,18 @@ void rg_close(rg_context *ctx)
 		service_free(ctx->services[i - 1]);
 	free(ctx->services);
 	rg_intern_free(&ctx->service_ix);
-	for (i = 0; i < ctx->ndiags; i++)
+	for (i = 0; i < ctx->ndiags; i++) {
 		free(ctx->diags[i]);
+		free(ctx->diag_svcs[i]);
+	}
 	free(ctx->diags);
-	for (i = 0; i < ctx->nwarns; i++)
+	free(ctx->diag_svcs);
+	for (i = 0; i < ctx->nwarns; i++) {
 		free(ctx->warns[i]);
+		free(ctx->warn_svcs[i]);
+	}
 	free(ctx->warns);
+	free(ctx->warn_svcs);
 	free(ctx->config_path);
 	free(ctx->config_dir);
 	free(ctx->plugin_dir);

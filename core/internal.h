@@ -457,6 +457,12 @@ struct rg_context {
 	size_t ndiags, capdiags;
 	char **warns;
 	size_t nwarns, capwarns;
+	/* The service each diagnostic and warning is about (NULL: the whole
+	 * file), parallel to diags and warns, and while building the one
+	 * being read or opened now. */
+	char **diag_svcs, **warn_svcs;
+	size_t capdiag_svcs, capwarn_svcs;
+	const char *diag_service;
 
 	/* The directory and its snapshots (see snapshot.c for the protocol). */
 	char *directory;         /* location, or NULL when none is configured */

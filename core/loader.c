@@ -51,6 +51,15 @@ static int check_trust(const char *path, int want_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? RG_ENOENT : RG_EIO;
 	}
+	/* A link is named as such: "not a regular file" alone puzzles
+	 * whoever sees a plugin (the link's target) that looks right. */
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen,
+		         "%s is a symbolic link (%s are loaded only from %s)",
+		         path, want_dir ? "plugin directories" : "plugins",
+		         want_dir ? "real directories" : "regular files");
+		return RG_EPERM;
+	}
 	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s is not a %s", path,
 		         want_dir ? "directory" : "regular file");

@@ -378,7 +378,11 @@ START_TEST(test_unsafe_file)
 	make_unsafe(c, so);
 	open_stack("required fixed result=allow", NULL);
 	/* The diagnostic names the file (or, for the directory, its dir). */
-	assert_diag(c->kind == UNSAFE_DIR_MODE ? env.plugin_dir : so, NULL);
+	assert_diag(c->kind == UNSAFE_DIR_MODE ? env.plugin_dir : so,
+	            c->kind == UNSAFE_SYMLINK
+	                ? "is a symbolic link (plugins are loaded only from "
+	                  "regular files)"
+	                : NULL);
 	status = assert_entry_failed();
 	if (c->kind == UNSAFE_MODE || c->kind == UNSAFE_DIR_MODE)
 		ck_assert_msg(status == RG_EPERM, "%s: status %s", c->name,
@@ -540,6 +544,8 @@ END_TEST
 
 START_TEST(test_open_fails)
 {
+	rg_entry_info e;
+
 	tu_add_plugin(&env, "failopen");
 	open_stack("required failopen", DECLARER);
 	assert_diag("failopen", NULL);
@@ -547,6 +553,49 @@ START_TEST(test_open_fails)
 	assert_diag("failopen", "refusing to open (test)");
 	assert_entry_failed();
 	assert_denied("failed open");
+	/* One problem, counted once: the entry's error quotes it, and it is
+	 * the stack's service's. */
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 1, "diagnostics:%s",
+	              tu_diag_dump(env.ctx));
+	ck_assert_str_eq(rg_diagnostic_service(env.ctx, 0), SERVICE);
+	entry_at(0, &e);
+	ck_assert_ptr_nonnull(strstr(e.error, "failed to open"));
+	ck_assert_ptr_nonnull(strstr(e.error, "refusing to open (test)"));
+}
+END_TEST
+
+/* A problem of the whole file has no service; one in a section has its. */
+START_TEST(test_diagnostic_service)
+{
+	size_t i, n;
+	int global = 0, mine = 0;
+
+	tu_open(&env,
+	        "[rolegate]\nno_such_key = 1\n"
+	        "[service %s]\nstack = required nosuch\n"
+	        "[service t]\nstack = mandatory fixed result=allow\n",
+	        SERVICE);
+	n = rg_diagnostic_count(env.ctx);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++) {
+		const char *d = rg_diagnostic(env.ctx, i);
+		const char *svc = rg_diagnostic_service(env.ctx, i);
+
+		if (strstr(d, "no_such_key")) {
+			ck_assert_ptr_null(svc);
+			global = 1;
+		} else if (strstr(d, "nosuch")) {
+			ck_assert_str_eq(svc, SERVICE);
+			mine = 1;
+		} else {
+			ck_assert_msg(svc && strcmp(svc, "t") == 0, "%s: %s", d,
+			              svc ? svc : "(none)");
+		}
+	}
+	ck_assert(global && mine);
+	ck_assert_ptr_null(rg_diagnostic_service(env.ctx, n));
+	ck_assert_ptr_null(rg_diagnostic_service(NULL, 0));
+	ck_assert_ptr_null(rg_warning_service(env.ctx, 0));
 }
 END_TEST
 
@@ -678,6 +727,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_no_entry_symbol);
 	tcase_add_test(tc, test_open_fails);
 	tcase_add_test(tc, test_not_an_object);
+	tcase_add_test(tc, test_diagnostic_service);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("controls");

@@ -43,6 +43,12 @@ struct cli {
 	 */
 	json_t *log_capture;
 	/*
+	 * While not NULL, cli_open() shows only the open-time problems of this
+	 * service and of the whole file: a command about one service must not
+	 * bury its answer under every other service's problems.
+	 */
+	const char *only_service;
+	/*
 	 * While not NULL, cli_open() appends here (as strings) the problems
 	 * only the whole file shows in rolegated's sections (a route with no
 	 * path, naming an unknown service, ...): lint reports them.

@@ -271,6 +271,17 @@ RG_EXTERN size_t rg_warning_count(const rg_context *ctx);
 RG_EXTERN const char *rg_warning(const rg_context *ctx, size_t i);
 
 /*
+ * The service diagnostic (or warning) i is about: a line of its section, or
+ * a problem of one of its stack entries (loading, opening, its policy
+ * files).  NULL for a problem of the whole file (the [rolegate] section,
+ * an unknown section, the directory) and for i out of range.  A program
+ * that works on one service shows the problems of that service and the
+ * NULL ones.  Context-owned.
+ */
+RG_EXTERN const char *rg_diagnostic_service(const rg_context *ctx, size_t i);
+RG_EXTERN const char *rg_warning_service(const rg_context *ctx, size_t i);
+
+/*
  * Decides a request.  Always fills *out (when out is not NULL); the result is
  * RG_ALLOW or RG_DENY.  Returns RG_OK when the stack ran (whatever it
  * decided) or the error that forced a deny (unknown service, role, action,

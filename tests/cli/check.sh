@@ -126,7 +126,8 @@ expect_json 'isinstance(d["trace"], list) and len(d["trace"]) == 1' \
 rg check desk @viewer no.such.action
 expect_rc 2 "unknown action"
 expect_out '^deny' "unknown action: deny"
-expect_err 'unknown action' "unknown action: said on stderr"
+expect_err "check: action 'no\.such\.action' is not declared by any plugin of service 'desk' \(ENOACTION\)" \
+	"unknown action: the reason said on stderr"
 
 rg check --json desk @viewer no.such.action
 expect_rc 2 "unknown action --json"
