@@ -171,7 +171,7 @@ int rg_subject_resolve(const struct rg_context *ctx,
 	return subject_resolve_in(ctx, svc, subject, NULL, sv, out);
 }
 
-/* Resolves the action: its index, or -1 when the service declares none. */
+/* Resolves the action to the index of a privilege the service declares. */
 static int resolve_action(const struct rg_service *svc, const char *action,
                           long *idx, rg_decision *out)
 {
@@ -182,12 +182,15 @@ static int resolve_action(const struct rg_service *svc, const char *action,
 		                 RG_ID_MAX, action);
 		return RG_ENOACTION;
 	}
-	/* A service whose plugins declare no privileges (permit, deny) takes
-	 * any action; one that declares privileges knows all of its own. */
-	if (*idx < 0 && svc->reg.nprivs > 0) {
+	/* Fail closed: an action is known only when an entry of the stack
+	 * declared it.  A service whose plugins declare no privileges at all
+	 * (only permit or deny, say) therefore denies every action: a typo in
+	 * an action id must never reach a plugin that allows anything. */
+	if (*idx < 0) {
 		rg_decision_deny(out, RG_ENOACTION,
-		                 "unknown action '%s' in service '%s'", action,
-		                 svc->name);
+		                 "action '%s' is not declared by any plugin of "
+		                 "service '%s'",
+		                 action, svc->name);
 		return RG_ENOACTION;
 	}
 	return RG_OK;

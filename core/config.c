@@ -133,6 +133,7 @@ static int on_section(void *user, const char *name, unsigned line)
 
 	cr->svc = NULL;
 	cr->kind = SEC_IGNORED;
+	cr->ctx->diag_service = NULL; /* until a service's section opens */
 	if (strcmp(name, "rolegate") == 0) {
 		if (cr->settings_line)
 			rg_diag(cr->ctx, cr->file, line,
@@ -167,6 +168,8 @@ static int on_section(void *user, const char *name, unsigned line)
 		return RG_ECONFIG;
 	}
 	rc = rg_service_new(cr->ctx, id, cr->file, line, &cr->svc);
+	if (rc == RG_OK || rc == RG_EEXIST)
+		cr->ctx->diag_service = cr->svc->name;
 	if (rc == RG_EEXIST) {
 		/* Two definitions: neither is trusted. */
 		break_service(cr, cr->svc, line, "(duplicate service)",
@@ -435,9 +438,13 @@ int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen)
 			                         : "input/output error");
 		return rc;
 	}
+	ctx->diag_service = NULL;
 	if (cr.failed_alloc)
 		return RG_ENOMEM;
-	for (i = 0; i < ctx->nservices; i++)
+	for (i = 0; i < ctx->nservices; i++) {
+		ctx->diag_service = ctx->services[i]->name;
 		rg_stack_lint(ctx, ctx->services[i]);
+	}
+	ctx->diag_service = NULL;
 	return RG_OK;
 }

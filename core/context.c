@@ -101,7 +101,7 @@ nomem:
 }
 
 /* Marks an entry failed: it keeps its control and always answers ERROR. */
-static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
+static void set_failed(struct rg_plugin_handle *h, int status, const char *msg)
 {
 	char *copy = rg_strdup(msg);
 
@@ -110,40 +110,113 @@ static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
 		free(h->error);
 		h->error = copy;
 	}
+}
+
+/* set_failed(), and msg is the line's problem. */
+static void fail_entry(struct rg_plugin_handle *h, int status, const char *msg)
+{
+	set_failed(h, status, msg);
 	rg_diag(h->svc->ctx, h->file, h->line, "%s", msg);
+}
+
+/*
+ * An entry whose open() or declare() failed (what names the step).  When
+ * the plugin reported problems itself (diagnostics from the first-th on),
+ * they are the problems, counted once each: the entry's error quotes the
+ * first, and no diagnostic of the core's is added to them.  Otherwise the
+ * core's message is the one problem.
+ */
+static void fail_step(struct rg_plugin_handle *h, int rc, const char *what,
+                      size_t first)
+{
+	struct rg_context *ctx = h->svc->ctx;
+	int status = rc < 0 && rg_status_known(rc) ? rc : RG_EPLUGIN;
+	char msg[RG_MSG_MAX];
+
+	if (ctx->ndiags <= first) {
+		snprintf(msg, sizeof(msg), "plugin '%s' failed to %s: %s",
+		         h->name, what, rg_strerror(rc));
+		fail_entry(h, status, msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "plugin '%s' failed to %s: %s", h->name,
+	         what, ctx->diags[first]);
+	set_failed(h, status, msg);
+}
+
+/* Appends to err where the plugin directory came from, for a plugin that
+ * was not found there: the one directory searched (err names it), and why
+ * that one. */
+static void explain_plugin_dir(const rg_context *ctx, char *err, size_t len)
+{
+	size_t used = strlen(err);
+
+	if (used >= len)
+		return;
+	switch (ctx->plugin_dir_from) {
+	case RG_PLUGIN_DIR_CONFIG:
+		snprintf(err + used, len - used,
+		         " (the plugin directory set by plugin_dir at %s:%u)",
+		         ctx->config_path, ctx->plugin_dir_line);
+		break;
+	case RG_PLUGIN_DIR_OPTION:
+		snprintf(err + used, len - used, "%s",
+		         " (the plugin directory given to the program, by "
+		         "--plugin-dir or ROLEGATE_PLUGIN_DIR, say: it "
+		         "overrides the config's plugin_dir)");
+		break;
+	case RG_PLUGIN_DIR_DEFAULT:
+		snprintf(err + used, len - used, "%s",
+		         " (the program's default plugin directory, the build "
+		         "tree's say: the config sets no plugin_dir)");
+		break;
+	default:
+		snprintf(err + used, len - used, "%s",
+		         " (the installed plugin directory: the config sets "
+		         "no plugin_dir)");
+		break;
+	}
 }
 
 static void open_entry(struct rg_plugin_handle *h)
 {
 	struct rg_context *ctx = h->svc->ctx;
 	char err[RG_MSG_MAX];
+	size_t first;
 	int rc;
 
 	rc = rg_module_load(ctx->plugin_dir, h->name, &h->module, err,
 	                    sizeof(err));
 	if (rc != RG_OK) {
+		if (rc == RG_ENOENT)
+			explain_plugin_dir(ctx, err, sizeof(err));
 		fail_entry(h, rc, err);
 		return;
 	}
 	h->vt = rg_module_vtable(h->module);
+	/* Every log line, reason and diagnostic names the plugin as the
+	 * stack line does (its file name): say so when .name differs, or an
+	 * administrator would look for lines that never come. */
+	if (h->vt->name && strcmp(h->vt->name, h->name) != 0)
+		rg_warn(ctx, h->file, h->line,
+		        "plugin file '%s' calls itself '%s' (its .name): its "
+		        "log lines and reasons say '%s', the name on the "
+		        "stack line",
+		        h->name, h->vt->name, h->name);
+	first = ctx->ndiags;
 	rc = h->vt->open(h, h->argc, h->argv, &h->state);
 	free_argv(h);
 	if (rc != RG_OK) {
-		snprintf(err, sizeof(err), "plugin '%s' failed to open: %s",
-		         h->name, rg_strerror(rc));
-		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
+		fail_step(h, rc, "open", first);
 		return;
 	}
 	h->opened = 1;
 	if (!h->vt->declare)
 		return;
+	first = ctx->ndiags;
 	rc = h->vt->declare(h->state, h);
-	if (rc != RG_OK) {
-		snprintf(err, sizeof(err),
-		         "plugin '%s' failed to declare its roles: %s", h->name,
-		         rg_strerror(rc));
-		fail_entry(h, rc < 0 ? rc : RG_EPLUGIN, err);
-	}
+	if (rc != RG_OK)
+		fail_step(h, rc, "declare its roles", first);
 }
 
 static void close_entry(struct rg_plugin_handle *h)
@@ -287,14 +360,25 @@ static int context_paths(rg_context *ctx, const rg_options *opts)
 	return RG_OK;
 }
 
-/* The plugin directory: the caller's, else the config's, else built in. */
+/*
+ * The plugin directory: the caller's, else the config's, else built in.
+ * With RG_OPEN_PLUGIN_DIR_DEFAULT the caller's comes after the config's:
+ * an uninstalled tool's build tree must not hide what the config says.
+ */
 static int choose_plugin_dir(rg_context *ctx, const rg_options *opts)
 {
-	if (opts->plugin_dir) {
+	int by_default = (opts->flags & RG_OPEN_PLUGIN_DIR_DEFAULT) != 0;
+
+	if (ctx->plugin_dir)
+		ctx->plugin_dir_from = RG_PLUGIN_DIR_CONFIG;
+	if (opts->plugin_dir && !(by_default && ctx->plugin_dir)) {
 		free(ctx->plugin_dir);
 		ctx->plugin_dir = rg_strdup(opts->plugin_dir);
+		ctx->plugin_dir_from =
+		    by_default ? RG_PLUGIN_DIR_DEFAULT : RG_PLUGIN_DIR_OPTION;
 	} else if (!ctx->plugin_dir) {
 		ctx->plugin_dir = rg_strdup(RG_PLUGINDIR);
+		ctx->plugin_dir_from = RG_PLUGIN_DIR_BUILTIN;
 	}
 	return ctx->plugin_dir ? RG_OK : RG_ENOMEM;
 }
@@ -305,10 +389,14 @@ static void open_all(rg_context *ctx)
 
 	for (i = 0; i < ctx->nservices; i++) {
 		struct rg_service *svc = ctx->services[i];
+
+		/* What an entry reports is about its service only. */
+		ctx->diag_service = svc->name;
 		for (j = 0; j < svc->nentries; j++)
 			if (svc->entries[j]->status == RG_OK)
 				open_entry(svc->entries[j]);
 	}
+	ctx->diag_service = NULL;
 }
 
 /* ---- the directory ------------------------------------------------------ */
@@ -537,12 +625,18 @@ void rg_close(rg_context *ctx)
 		service_free(ctx->services[i - 1]);
 	free(ctx->services);
 	rg_intern_free(&ctx->service_ix);
-	for (i = 0; i < ctx->ndiags; i++)
+	for (i = 0; i < ctx->ndiags; i++) {
 		free(ctx->diags[i]);
+		free(ctx->diag_svcs[i]);
+	}
 	free(ctx->diags);
-	for (i = 0; i < ctx->nwarns; i++)
+	free(ctx->diag_svcs);
+	for (i = 0; i < ctx->nwarns; i++) {
 		free(ctx->warns[i]);
+		free(ctx->warn_svcs[i]);
+	}
 	free(ctx->warns);
+	free(ctx->warn_svcs);
 	free(ctx->config_path);
 	free(ctx->config_dir);
 	free(ctx->plugin_dir);

@@ -141,6 +141,11 @@ void rg_registry_free(rg_registry *r);
 /* Adds to *set the transitive prerequisites of every role in it. */
 void rg_registry_close_prereqs(const rg_registry *r, rg_roleset *set);
 
+/* ---- status.c ---------------------------------------------------------- */
+
+/* 1 when status is RG_OK or one of the RG_E* statuses (all negative). */
+int rg_status_known(int status);
+
 /* ---- log.c ------------------------------------------------------------- */
 
 struct rg_context;
@@ -388,6 +393,14 @@ long rg_snapshot_role(const struct rg_snap_service *ss,
 
 /* ---- context.c ---------------------------------------------------------- */
 
+/* Where a context's plugin directory came from (errors name it). */
+enum rg_plugin_dir_from {
+	RG_PLUGIN_DIR_BUILTIN,  /* the installed plugins: no one set one */
+	RG_PLUGIN_DIR_CONFIG,   /* the config's plugin_dir */
+	RG_PLUGIN_DIR_OPTION,   /* rg_options.plugin_dir, over the config's */
+	RG_PLUGIN_DIR_DEFAULT,  /* rg_options.plugin_dir as a default */
+};
+
 struct rg_plugin_handle {
 	struct rg_service *svc;
 	size_t entry; /* index in svc->entries, and in a snapshot's prepared */
@@ -431,6 +444,7 @@ struct rg_context {
 	char *config_dir;
 	char *plugin_dir;
 	unsigned plugin_dir_line; /* where the config set it, or 0 */
+	int plugin_dir_from;      /* an enum rg_plugin_dir_from */
 	rg_log_fn log;
 	void *log_user;
 	int log_level;
@@ -443,6 +457,12 @@ struct rg_context {
 	size_t ndiags, capdiags;
 	char **warns;
 	size_t nwarns, capwarns;
+	/* The service each diagnostic and warning is about (NULL: the whole
+	 * file), parallel to diags and warns, and while building the one
+	 * being read or opened now. */
+	char **diag_svcs, **warn_svcs;
+	size_t capdiag_svcs, capwarn_svcs;
+	const char *diag_service;
 
 	/* The directory and its snapshots (see snapshot.c for the protocol). */
 	char *directory;         /* location, or NULL when none is configured */

@@ -9,7 +9,9 @@
  * A plugin is found only in the configured plugin directory, by a validated
  * name, through an absolute path; the directory and the file must not be
  * writable by group or others, must be owned by root or by us, and the file
- * must be a regular file (not a symlink).
+ * must be a regular file (not a symlink).  Every directory above the plugin
+ * directory is checked too, as sudo checks the path to sudoers: whoever can
+ * rename a parent can swap the whole directory (see check_parents()).
  */
 #include "config.h"
 
@@ -34,6 +36,12 @@ struct rg_module {
 
 static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* 1 when st is owned by root or by the user we run as. */
+static int owned_by_us(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
 /* Checks ownership and mode of a file or directory we are about to trust. */
 static int check_trust(const char *path, int want_dir, char *err, size_t errlen)
 {
@@ -42,6 +50,15 @@ static int check_trust(const char *path, int want_dir, char *err, size_t errlen)
 	if (lstat(path, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return errno == ENOENT ? RG_ENOENT : RG_EIO;
+	}
+	/* A link is named as such: "not a regular file" alone puzzles
+	 * whoever sees a plugin (the link's target) that looks right. */
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen,
+		         "%s is a symbolic link (%s are loaded only from %s)",
+		         path, want_dir ? "plugin directories" : "plugins",
+		         want_dir ? "real directories" : "regular files");
+		return RG_EPERM;
 	}
 	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s is not a %s", path,
@@ -55,7 +72,7 @@ static int check_trust(const char *path, int want_dir, char *err, size_t errlen)
 		         path, (unsigned)(st.st_mode & 07777));
 		return RG_EPERM;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (!owned_by_us(&st)) {
 		snprintf(err, errlen,
 		         "%s is owned by uid %u, neither root nor us: refusing "
 		         "to load from it",
@@ -63,6 +80,87 @@ static int check_trust(const char *path, int want_dir, char *err, size_t errlen)
 		return RG_EPERM;
 	}
 	return RG_OK;
+}
+
+/*
+ * Checks one component above the plugin directory: owned by root or us,
+ * and, when a directory, not writable by group or others unless sticky.
+ * A sticky directory (/tmp) lets no one but an entry's owner rename or
+ * remove it, and the entry below it must itself be owned by root or us
+ * (the next component, or the plugin directory), so it cannot be swapped.
+ * A symbolic link's own mode means nothing; only its owner can repoint it.
+ */
+static int check_parent(const char *path, const char *dir, char *err,
+                        size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		snprintf(err, errlen, "%s (above plugin directory %s): %s",
+		         path, dir, strerror(errno));
+		return errno == ENOENT ? RG_ENOENT : RG_EIO;
+	}
+	if (!owned_by_us(&st)) {
+		snprintf(err, errlen,
+		         "%s, above plugin directory %s, is owned by uid %u, "
+		         "neither root nor us: refusing to load from it",
+		         path, dir, (unsigned)st.st_uid);
+		return RG_EPERM;
+	}
+	if (S_ISDIR(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen,
+		         "%s, above plugin directory %s, is writable by group "
+		         "or others and not sticky (mode %04o): refusing to "
+		         "load from it",
+		         path, dir, (unsigned)(st.st_mode & 07777));
+		return RG_EPERM;
+	}
+	return RG_OK;
+}
+
+/* Checks every component of the absolute path above its last one. */
+static int check_chain(const char *path, const char *dir, char *err,
+                       size_t errlen)
+{
+	char *copy = rg_strdup(path);
+	char *slash;
+	int rc;
+
+	if (!copy)
+		return RG_ENOMEM;
+	rc = check_parent("/", dir, err, errlen);
+	/* "/a/b/c": checks "/a" and "/a/b", cutting the copy at each '/'. */
+	for (slash = strchr(copy + 1, '/'); slash && rc == RG_OK;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (copy[0] && copy[strlen(copy) - 1] != '/')
+			rc = check_parent(copy, dir, err, errlen);
+		*slash = '/';
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * The directories above dir, both as written (a symbolic link on the way
+ * must be ours) and as resolved (where the links lead must be safe too).
+ */
+static int check_parents(const char *dir, char *err, size_t errlen)
+{
+	char *real;
+	int rc = check_chain(dir, dir, err, errlen);
+
+	if (rc != RG_OK)
+		return rc;
+	real = realpath(dir, NULL);
+	if (!real) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT ? RG_ENOENT : RG_EIO;
+	}
+	rc = check_chain(real, dir, err, errlen);
+	free(real);
+	return rc;
 }
 
 /*
@@ -95,8 +193,8 @@ static int find_object(const char *dir, const char *name, char **out, char *err,
 		*out = path;
 		return RG_OK;
 	}
-	snprintf(err, errlen, "plugin '%s' not found: no %s/%s.so", name, dir,
-	         name);
+	snprintf(err, errlen, "plugin '%s' not found: no %s/%s.so or %s.la",
+	         name, dir, name, name);
 	return rc;
 }
 
@@ -180,6 +278,8 @@ int rg_module_load(const char *dir, const char *name, rg_module **out,
 		return RG_EINVAL;
 	}
 	rc = check_trust(dir, 1, err, errlen);
+	if (rc == RG_OK)
+		rc = check_parents(dir, err, errlen);
 	if (rc != RG_OK)
 		return rc;
 	rc = find_object(dir, name, &path, err, errlen);

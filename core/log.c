@@ -61,14 +61,39 @@ void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
 	va_end(ap);
 }
 
-static void keep(struct rg_context *ctx, rg_log_level level, char ***list,
-                 size_t *n, size_t *cap, const char *file, unsigned line,
-                 const char *fmt, va_list ap) RG_PRINTF(8, 0);
+/* A list of kept messages: the strings, and the service of each. */
+struct kept {
+	char ***msgs, ***svcs;
+	size_t *n, *cap, *capsvcs;
+};
+
+static void keep(struct rg_context *ctx, rg_log_level level,
+                 const struct kept *k, const char *file, unsigned line,
+                 const char *fmt, va_list ap) RG_PRINTF(6, 0);
+
+/* Stores msg and the service being read or opened now (NULL: none). */
+static int keep_push(struct rg_context *ctx, const struct kept *k, char *msg)
+{
+	char *svc = NULL;
+	size_t nsvcs = *k->n;
+
+	if (ctx->diag_service) {
+		svc = rg_strdup(ctx->diag_service);
+		if (!svc)
+			return RG_ENOMEM;
+	}
+	if (rg_ptr_push((void ***)k->svcs, &nsvcs, k->capsvcs, svc) != RG_OK ||
+	    rg_ptr_push((void ***)k->msgs, k->n, k->cap, msg) != RG_OK) {
+		free(svc);
+		return RG_ENOMEM;
+	}
+	return RG_OK;
+}
 
 /* Formats "file:line: message", logs it at level and keeps it in a list of
  * the context while it is being built. */
-static void keep(struct rg_context *ctx, rg_log_level level, char ***list,
-                 size_t *n, size_t *cap, const char *file, unsigned line,
+static void keep(struct rg_context *ctx, rg_log_level level,
+                 const struct kept *k, const char *file, unsigned line,
                  const char *fmt, va_list ap)
 {
 	char body[RG_MSG_MAX];
@@ -84,15 +109,17 @@ static void keep(struct rg_context *ctx, rg_log_level level, char ***list,
 	if (!msg)
 		return;
 	rg_log(ctx, level, "%s", msg);
-	if (!ctx->building || rg_ptr_push((void ***)list, n, cap, msg) != RG_OK)
+	if (!ctx->building || keep_push(ctx, k, msg) != RG_OK)
 		free(msg);
 }
 
 void rg_vdiag(struct rg_context *ctx, const char *file, unsigned line,
               const char *fmt, va_list ap)
 {
-	keep(ctx, RG_LOG_ERR, &ctx->diags, &ctx->ndiags, &ctx->capdiags, file,
-	     line, fmt, ap);
+	const struct kept k = {&ctx->diags, &ctx->diag_svcs, &ctx->ndiags,
+	                       &ctx->capdiags, &ctx->capdiag_svcs};
+
+	keep(ctx, RG_LOG_ERR, &k, file, line, fmt, ap);
 }
 
 void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
@@ -108,11 +135,12 @@ void rg_diag(struct rg_context *ctx, const char *file, unsigned line,
 void rg_warn(struct rg_context *ctx, const char *file, unsigned line,
              const char *fmt, ...)
 {
+	const struct kept k = {&ctx->warns, &ctx->warn_svcs, &ctx->nwarns,
+	                       &ctx->capwarns, &ctx->capwarn_svcs};
 	va_list ap;
 
 	va_start(ap, fmt);
-	keep(ctx, RG_LOG_WARNING, &ctx->warns, &ctx->nwarns, &ctx->capwarns,
-	     file, line, fmt, ap);
+	keep(ctx, RG_LOG_WARNING, &k, file, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -134,4 +162,14 @@ size_t rg_warning_count(const rg_context *ctx)
 const char *rg_warning(const rg_context *ctx, size_t i)
 {
 	return ctx && i < ctx->nwarns ? ctx->warns[i] : NULL;
+}
+
+const char *rg_diagnostic_service(const rg_context *ctx, size_t i)
+{
+	return ctx && i < ctx->ndiags ? ctx->diag_svcs[i] : NULL;
+}
+
+const char *rg_warning_service(const rg_context *ctx, size_t i)
+{
+	return ctx && i < ctx->nwarns ? ctx->warn_svcs[i] : NULL;
 }

@@ -248,6 +248,23 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 		         "plugin returned an invalid result (%d)", (int)res);
 		return RG_ERROR;
 	}
+	/* Fail closed on a status outside the contract: a positive or
+	 * unknown one, or an error status with an allow or an abstain (the
+	 * plugin contradicts itself).  A deny stays a deny. */
+	if (!rg_status_known(ans->status)) {
+		snprintf(ans->reason, sizeof(ans->reason),
+		         "plugin answered %s with an invalid status (%d): "
+		         "taken as an error",
+		         rg_result_name(res), ans->status);
+		ans->status = RG_EPLUGIN;
+		return RG_ERROR;
+	}
+	if (ans->status != RG_OK && (res == RG_ALLOW || res == RG_ABSTAIN)) {
+		snprintf(ans->reason, sizeof(ans->reason),
+		         "plugin answered %s with status %s: taken as an error",
+		         rg_result_name(res), rg_status_name(ans->status));
+		return RG_ERROR;
+	}
 	if (res == RG_ERROR && ans->status == RG_OK)
 		ans->status = RG_EPLUGIN;
 	if (res != RG_ERROR)

@@ -25,6 +25,16 @@ const char *rg_strerror(int status)
 	return "unknown status";
 }
 
+int rg_status_known(int status)
+{
+	size_t i;
+
+	for (i = 0; i < STATUS_COUNT; i++)
+		if (status_table[i].value == status)
+			return 1;
+	return 0;
+}
+
 const char *rg_status_name(int status)
 {
 	size_t i;

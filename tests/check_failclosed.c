@@ -39,7 +39,9 @@
 	"stack = required nosuch\n"                                            \
 	"stack = optional fixed result=abstain\n"                              \
 	"stack = optional permit\n"                                            \
-	"[service empty]\n"
+	"[service empty]\n"                                                    \
+	"[service permit-only]\n"                                              \
+	"stack = required permit\n"
 
 static const char policy_text[] = "[policy]\n"
                                   "product = failclosed-test\n"
@@ -100,7 +102,10 @@ static const struct bad_request bad_requests[] = {
     {"unknown action", "s", "@reader", "doc.write", RG_ENOACTION, 0,
      "doc.write"},
     {"unknown action through permit", "perm", "@tester", "doc.write",
-     RG_ENOACTION, 0, NULL},
+     RG_ENOACTION, 0, "is not declared by any plugin of service 'perm'"},
+    /* permit declares nothing: no action is known, so none reaches it. */
+    {"any action through a stack that declares none", "permit-only", "@",
+     "doc.read", RG_ENOACTION, 0, "is not declared"},
     {"NULL action", "s", "@reader", NULL, RG_EINVAL, 0, NULL},
     {"empty action", "s", "@reader", "", RG_ENOACTION, RG_EINVAL, NULL},
     {"unknown role", "s", "@reader,ghost", "doc.read", RG_ENOROLE, 0, "ghost"},
@@ -141,11 +146,18 @@ static void assert_status(const char *name, int got, int want, int want2)
 START_TEST(test_bad_request)
 {
 	const struct bad_request *c = &bad_requests[_i];
+	rg_request req;
 	rg_decision d;
-	int rc;
+	rg_result res;
+	int rc, st;
 
 	rc = tu_check(env.ctx, c->service, c->subject, c->action,
 	              RG_CHECK_TRACE, &d);
+	/* A batch of one answers exactly as the single check. */
+	tu_request(&req, c->service, c->subject, c->action);
+	rg_check_batch(env.ctx, &req, 1, RG_CHECK_NO_REASON, &res, &st);
+	ck_assert_msg(res == d.result && st == rc, "%s: batch %s (%s)",
+	              c->name, rg_result_name(res), rg_status_name(st));
 	ck_assert_msg(d.result == RG_DENY, "%s: allowed (%s)", c->name,
 	              d.reason);
 	assert_status(c->name, d.status, c->status, c->status2);

@@ -35,6 +35,8 @@
 #define STACKS     160 /* random stacks in test_stacks */
 #define ENTRIES    4   /* entries per random stack, at most */
 #define MAX_CHATS  6
+/* A valid action id that no plugin of any test service declares. */
+#define UNDECLARED_ACTION "no.such.action"
 
 /* A small deterministic generator (xorshift32): the same users each run. */
 struct rng {
@@ -542,12 +544,15 @@ static void stack_lines(char *buf, size_t len, struct rng *r,
 }
 
 /* Every user's every privilege in one batch, with and without reasons:
- * the same answers as single checks (table's or stack's). */
+ * the same answers as single checks (table's or stack's).  Each user also
+ * asks for an action no plugin declared: denied (RG_ENOACTION) both ways,
+ * whatever the stack would answer for a known one. */
 static void compare_batch(const char *service)
 {
 	static const unsigned flag_sets[] = {0, RG_CHECK_NO_REASON};
 	const rg_service *svc = tu_service(env.ctx, service);
-	size_t nprivs = rg_privilege_count(svc), n = USERS * nprivs;
+	size_t nprivs = rg_privilege_count(svc), known = USERS * nprivs;
+	size_t n = known + USERS;
 	rg_request *reqs = calloc(n, sizeof(*reqs));
 	char(*ids)[ID_LEN] = calloc(USERS, sizeof(*ids));
 	rg_privilege_info *pi = calloc(nprivs, sizeof(*pi));
@@ -558,11 +563,13 @@ static void compare_batch(const char *service)
 	ck_assert(reqs && ids && pi && res && st);
 	for (i = 0; i < nprivs; i++)
 		ck_assert_int_eq(rg_privilege_at(svc, i, &pi[i]), RG_OK);
-	for (i = 0; i < n; i++) {
-		snprintf(ids[i / nprivs], ID_LEN, "u-%02zu", i / nprivs);
+	for (i = 0; i < USERS; i++)
+		snprintf(ids[i], ID_LEN, "u-%02zu", i);
+	for (i = 0; i < known; i++)
 		tu_request(&reqs[i], service, ids[i / nprivs],
 		           pi[i % nprivs].id);
-	}
+	for (i = known; i < n; i++)
+		tu_request(&reqs[i], service, ids[i - known], UNDECLARED_ACTION);
 	for (f = 0; f < NELEMS(flag_sets); f++) {
 		ck_assert_int_eq(
 		    rg_check_batch(env.ctx, reqs, n, flag_sets[f], res, st),
@@ -579,6 +586,11 @@ static void compare_batch(const char *service)
 			              rg_status_name(st[i]),
 			              rg_result_name(d.result),
 			              rg_status_name(one), d.reason);
+			if (i >= known)
+				ck_assert_msg(st[i] == RG_ENOACTION &&
+				                  res[i] == RG_DENY,
+				              "%s: an undeclared action: %s",
+				              service, d.reason);
 		}
 	}
 	free(reqs);

@@ -160,6 +160,36 @@ START_TEST(test_entries_have_own_state)
 }
 END_TEST
 
+/*
+ * The name on the stack line (the file's) is the one log lines and reasons
+ * use; a plugin whose .name differs gets a warning naming both, and works.
+ */
+START_TEST(test_name_differs_from_file)
+{
+	char *src = tu_plugin_object("fixed");
+	char *so = tu_join(env.plugin_dir, "alias.so");
+	rg_decision d;
+	size_t i, n;
+	int warned = 0;
+
+	tu_copy(src, so, TU_SAFE_MODE);
+	open_stack("required alias result=allow", NULL);
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "diagnostics:%s",
+	              tu_diag_dump(env.ctx));
+	n = rg_warning_count(env.ctx);
+	for (i = 0; i < n; i++)
+		warned |= strstr(rg_warning(env.ctx, i), "'alias' calls itself "
+		                                         "'fixed'") != NULL;
+	ck_assert_msg(warned, "no warning naming alias and fixed");
+	ck_assert_int_eq(decide(&d), RG_ALLOW);
+	ck_assert_str_eq(d.plugin, "alias");
+	ck_assert_msg(strncmp(d.reason, "alias: ", strlen("alias: ")) == 0,
+	              "reason: %s", d.reason);
+	free(so);
+	free(src);
+}
+END_TEST
+
 /* Opens env.config as written, on another plugin directory. */
 static void open_on(const char *plugin_dir)
 {
@@ -348,13 +378,129 @@ START_TEST(test_unsafe_file)
 	make_unsafe(c, so);
 	open_stack("required fixed result=allow", NULL);
 	/* The diagnostic names the file (or, for the directory, its dir). */
-	assert_diag(c->kind == UNSAFE_DIR_MODE ? env.plugin_dir : so, NULL);
+	assert_diag(c->kind == UNSAFE_DIR_MODE ? env.plugin_dir : so,
+	            c->kind == UNSAFE_SYMLINK
+	                ? "is a symbolic link (plugins are loaded only from "
+	                  "regular files)"
+	                : NULL);
 	status = assert_entry_failed();
 	if (c->kind == UNSAFE_MODE || c->kind == UNSAFE_DIR_MODE)
 		ck_assert_msg(status == RG_EPERM, "%s: status %s", c->name,
 		              rg_status_name(status));
 	assert_denied(c->name);
 	free(so);
+}
+END_TEST
+
+/* ---- Unsafe parents of the plugin directory ----------------------------- */
+
+/* A uid that is neither root nor us, for a parent owned by someone else. */
+#define OTHER_UID 65534
+
+enum parent_kind {
+	PARENT_MODE,  /* the parent gets `mode` */
+	PARENT_OWNER, /* the parent belongs to OTHER_UID */
+};
+
+struct parent_case {
+	const char *name;
+	enum parent_kind kind;
+	mode_t mode;
+	int refused; /* 1: the directory below it must not be used */
+};
+
+static const struct parent_case parent_cases[] = {
+    {"group-writable parent", PARENT_MODE, 0775, 1},
+    {"world-writable parent", PARENT_MODE, 0757, 1},
+    {"group-writable sticky parent", PARENT_MODE, 01775, 0},
+    {"world-writable sticky parent (as /tmp)", PARENT_MODE, 01777, 0},
+    {"safe parent", PARENT_MODE, 0755, 0},
+    {"parent owned by someone else", PARENT_OWNER, 0755, 1},
+};
+#define NPARENT (sizeof(parent_cases) / sizeof(parent_cases[0]))
+
+/* Makes ENV/up/plugins holding a safe fixed.so, and a config of one
+ * fixed entry; returns ENV/up (the caller frees it). */
+static char *make_nested_plugins(void)
+{
+	char *up = tu_mkdir(env.dir, "up", TU_SAFE_MODE);
+	char *dir = tu_mkdir(up, "plugins", TU_SAFE_MODE);
+	char *src = tu_plugin_object("fixed");
+	char *so = tu_join(dir, "fixed.so");
+
+	tu_copy(src, so, TU_SAFE_MODE);
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[service %s]\nstack = required fixed result=allow\n",
+	              SERVICE));
+	free(so);
+	free(src);
+	free(dir);
+	return up;
+}
+
+/*
+ * ENV/up/plugins holds a safe fixed.so, and up is made unsafe: a parent
+ * that others may rename or fill lets them swap the whole directory, so
+ * the loader refuses it, and names it; a sticky one only its owner's
+ * entries can be renamed in, so it is allowed (the plugins dir is ours).
+ */
+START_TEST(test_unsafe_parent)
+{
+	const struct parent_case *c = &parent_cases[_i];
+	char *up = make_nested_plugins();
+	char *dir = tu_join(up, "plugins");
+	rg_decision d;
+
+	if (c->kind == PARENT_OWNER && chown(up, OTHER_UID, (gid_t)-1) != 0) {
+		fprintf(stderr, "%s: cannot chown (%s): skipped\n", c->name,
+		        strerror(errno));
+		goto out;
+	}
+	ck_assert_int_eq(chmod(up, c->mode), 0);
+	open_on(dir);
+	decide(&d);
+	if (c->refused) {
+		assert_diag(up, c->kind == PARENT_OWNER ? "owned by uid"
+		                                        : "writable by group");
+		ck_assert_int_eq(assert_entry_failed(), RG_EPERM);
+		ck_assert_msg(d.result == RG_DENY, "%s: allowed", c->name);
+	} else {
+		ck_assert_msg(rg_diagnostic_count(env.ctx) == 0,
+		              "%s: diagnostics:%s", c->name,
+		              tu_diag_dump(env.ctx));
+		ck_assert_msg(d.result == RG_ALLOW, "%s: %s", c->name,
+		              d.reason);
+	}
+out:
+	/* The teardown removes the tree: give it back. */
+	chmod(up, TU_SAFE_MODE);
+	free(dir);
+	free(up);
+}
+END_TEST
+
+/* A symbolic link on the way is followed, and the target's parents are
+ * checked too: ENV/link -> ENV/up (group-writable)/... is refused. */
+START_TEST(test_unsafe_parent_through_link)
+{
+	char *up = make_nested_plugins();
+	char *link = tu_join(env.dir, "link");
+	char *via = tu_join(link, "plugins");
+	rg_decision d;
+
+	ck_assert_int_eq(symlink(up, link), 0);
+	open_on(via);
+	ck_assert_msg(decide(&d) == RG_ALLOW, "safe through a link: %s",
+	              d.reason);
+	tu_close(&env);
+	ck_assert_int_eq(chmod(up, 0775), 0);
+	open_on(via);
+	assert_diag(up, "writable by group");
+	ck_assert_int_eq(decide(&d), RG_DENY);
+	chmod(up, TU_SAFE_MODE);
+	free(via);
+	free(link);
+	free(up);
 }
 END_TEST
 
@@ -398,6 +544,8 @@ END_TEST
 
 START_TEST(test_open_fails)
 {
+	rg_entry_info e;
+
 	tu_add_plugin(&env, "failopen");
 	open_stack("required failopen", DECLARER);
 	assert_diag("failopen", NULL);
@@ -405,6 +553,49 @@ START_TEST(test_open_fails)
 	assert_diag("failopen", "refusing to open (test)");
 	assert_entry_failed();
 	assert_denied("failed open");
+	/* One problem, counted once: the entry's error quotes it, and it is
+	 * the stack's service's. */
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 1, "diagnostics:%s",
+	              tu_diag_dump(env.ctx));
+	ck_assert_str_eq(rg_diagnostic_service(env.ctx, 0), SERVICE);
+	entry_at(0, &e);
+	ck_assert_ptr_nonnull(strstr(e.error, "failed to open"));
+	ck_assert_ptr_nonnull(strstr(e.error, "refusing to open (test)"));
+}
+END_TEST
+
+/* A problem of the whole file has no service; one in a section has its. */
+START_TEST(test_diagnostic_service)
+{
+	size_t i, n;
+	int global = 0, mine = 0;
+
+	tu_open(&env,
+	        "[rolegate]\nno_such_key = 1\n"
+	        "[service %s]\nstack = required nosuch\n"
+	        "[service t]\nstack = mandatory fixed result=allow\n",
+	        SERVICE);
+	n = rg_diagnostic_count(env.ctx);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++) {
+		const char *d = rg_diagnostic(env.ctx, i);
+		const char *svc = rg_diagnostic_service(env.ctx, i);
+
+		if (strstr(d, "no_such_key")) {
+			ck_assert_ptr_null(svc);
+			global = 1;
+		} else if (strstr(d, "nosuch")) {
+			ck_assert_str_eq(svc, SERVICE);
+			mine = 1;
+		} else {
+			ck_assert_msg(svc && strcmp(svc, "t") == 0, "%s: %s", d,
+			              svc ? svc : "(none)");
+		}
+	}
+	ck_assert(global && mine);
+	ck_assert_ptr_null(rg_diagnostic_service(env.ctx, n));
+	ck_assert_ptr_null(rg_diagnostic_service(NULL, 0));
+	ck_assert_ptr_null(rg_warning_service(env.ctx, 0));
 }
 END_TEST
 
@@ -514,6 +705,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_newer_minor_loads);
 	tcase_add_test(tc, test_entries_have_own_state);
 	tcase_add_test(tc, test_build_tree_la);
+	tcase_add_test(tc, test_name_differs_from_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
@@ -525,6 +717,8 @@ static Suite *loader_suite(void)
 	tc = tcase_create("unsafe");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_unsafe_file, 0, (int)NUNSAFE);
+	tcase_add_loop_test(tc, test_unsafe_parent, 0, (int)NPARENT);
+	tcase_add_test(tc, test_unsafe_parent_through_link);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("objects");
@@ -533,6 +727,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, test_no_entry_symbol);
 	tcase_add_test(tc, test_open_fails);
 	tcase_add_test(tc, test_not_an_object);
+	tcase_add_test(tc, test_diagnostic_service);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("controls");

@@ -689,6 +689,58 @@ START_TEST(test_missing_plugin_default_ok)
 }
 END_TEST
 
+/* ---- A status outside the contract is an error -------------------------- */
+
+struct bad_status {
+	const char *line; /* the one entry: ok keeps its answer, error too */
+	int status;       /* the decision's status */
+	const char *needle;
+};
+
+static const struct bad_status bad_statuses[] = {
+    {"[default=ok] fixed result=allow status=1", RG_EPLUGIN,
+     "invalid status (1)"},
+    {"[default=ok] fixed result=allow status=2147483647", RG_EPLUGIN,
+     "invalid status"},
+    {"[default=ok] fixed result=allow status=-9999", RG_EPLUGIN,
+     "invalid status (-9999)"},
+    {"[default=ok] fixed result=error status=7", RG_EPLUGIN, "invalid status"},
+    {"[default=ok] fixed result=allow status=5", RG_EPLUGIN,
+     "invalid status (5)"},
+    {"[default=ok] fixed result=abstain status=3", RG_EPLUGIN,
+     "invalid status"},
+    /* A known error status with an allow: the plugin contradicts itself. */
+    {"[default=ok] fixed result=allow status=-8", RG_EPOLICY,
+     "with status EPOLICY"},
+    {"[default=ok] fixed result=deny status=4", RG_EPLUGIN, "invalid status"},
+};
+#define NBAD_STATUSES (sizeof(bad_statuses) / sizeof(bad_statuses[0]))
+
+/* A plugin whose ans->status is positive, unknown, or an error with an
+ * allow is taken as answering error (fail closed): the stack denies with
+ * the status, whatever the control, and the table agrees. */
+START_TEST(test_bad_status_is_error)
+{
+	const struct bad_status *c = &bad_statuses[_i];
+	const char *lines[] = {c->line};
+	rg_decision d;
+
+	ck_assert_int_eq(RG_EPOLICY, -8); /* as the table writes it */
+	open_stack(lines, 1);
+	tu_check(env.ctx, SERVICE, SUBJECT, ACTION, RG_CHECK_TRACE, &d);
+	ck_assert_msg(d.result == RG_DENY, "%s: allowed (%s)", c->line,
+	              d.reason);
+	ck_assert_msg(d.status == c->status, "%s: status %s", c->line,
+	              rg_status_name(d.status));
+	ck_assert_msg(strstr(d.reason, c->needle), "%s: reason '%s'", c->line,
+	              d.reason);
+	ck_assert_uint_eq(d.ntrace, 1);
+	ck_assert_int_eq(d.trace[0].result, RG_ERROR);
+	tu_check(env.ctx, SERVICE, SUBJECT, ACTION, RG_CHECK_NO_REASON, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
+}
+END_TEST
+
 /* Tables that say something their writer may not mean are warned about,
  * naming the line; shorthands never are. */
 START_TEST(test_warnings)
@@ -745,6 +797,8 @@ static Suite *stack_suite(void)
 	tcase_add_test(tc, test_refused_line_denies_everything);
 	tcase_add_test(tc, test_missing_plugin_default_ok);
 	tcase_add_test(tc, test_warnings);
+	tcase_add_loop_test(tc, test_bad_status_is_error, 0,
+	                    (int)NBAD_STATUSES);
 	suite_add_tcase(s, tc);
 	return s;
 }

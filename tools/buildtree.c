@@ -14,7 +14,9 @@
 /*
  * The build tree's plugins, when this executable is the one in the build
  * tree's tools/ (libtool runs it from tools/.libs/), so that an uninstalled
- * tree works without a plugin_dir in its config.  NULL otherwise.
+ * tree works without a plugin_dir in its config.  NULL otherwise.  Only a
+ * default (RG_OPEN_PLUGIN_DIR_DEFAULT): a config that sets plugin_dir gets
+ * its own, as the installed tool would load it.
  */
 const char *rg_tool_build_plugin_dir(void)
 {

@@ -226,12 +226,18 @@ static int run_decision(struct cli *cli, const struct cli_cmd *cmd,
 		cli_error("out of memory");
 		goto out;
 	}
+	cli->only_service = r.req.service;
 	if (cli_open(cli, &ctx) != CLI_EXIT_OK)
 		goto out;
 	status = decide(ctx, &r.req, detail != DETAIL_LINE, ex);
 	ret = exit_status(&ex->decision, status);
+	/* The reason says what failed (the loader's or the plugin's own
+	 * message for an entry that did not load); the status alone does
+	 * not. */
 	if (status != RG_OK)
-		cli_error("%s: %s (%s)", cmd->name, rg_strerror(status),
+		cli_error("%s: %s (%s)", cmd->name,
+		          ex->decision.reason[0] ? ex->decision.reason
+		                                 : rg_strerror(status),
 		          rg_status_name(status));
 	if (args->json)
 		ret =
@@ -318,6 +324,7 @@ int cli_cmd_validate(struct cli *cli, const struct cli_cmd *cmd,
 		cli_error("out of memory");
 		return CLI_EXIT_ERROR;
 	}
+	cli->only_service = service;
 	if (cli_subject_parse(&subject, word) < 0 ||
 	    cli_open(cli, &ctx) != CLI_EXIT_OK)
 		goto out;

@@ -28,6 +28,8 @@ enum cli_exit {
 struct cli {
 	const char *config;     /* configuration file to open */
 	const char *plugin_dir; /* NULL: the config's, else the built-in */
+	int plugin_dir_default; /* plugin_dir is the build tree's: the
+	                           config's plugin_dir wins over it */
 	const char *directory;  /* NULL: the config's directory */
 	int verbose;            /* -v count */
 	int quiet;              /* -q given */
@@ -40,6 +42,12 @@ struct cli {
 	 * rather than a warning or an error twice.
 	 */
 	json_t *log_capture;
+	/*
+	 * While not NULL, cli_open() shows only the open-time problems of this
+	 * service and of the whole file: a command about one service must not
+	 * bury its answer under every other service's problems.
+	 */
+	const char *only_service;
 	/*
 	 * While not NULL, cli_open() appends here (as strings) the problems
 	 * only the whole file shows in rolegated's sections (a route with no

@@ -286,7 +286,8 @@ static void print_global_options(FILE *stream)
 	      "                        else " CLI_DEFAULT_CONFIG ")\n"
 	      "      --plugin-dir DIR  load plugins from DIR (default: "
 	      "$" CLI_ENV_PLUGIN_DIR ",\n"
-	      "                        else the config's plugin_dir)\n"
+	      "                        else the config's plugin_dir, else\n"
+	      "                        the build tree's or installed plugins)\n"
 	      "      --directory PATH  the directory database (default: "
 	      "$" CLI_ENV_DIRECTORY ",\n"
 	      "                        else the config's directory)\n"
@@ -457,7 +458,44 @@ static void add_app_problem(void *user, int warning, const char *msg)
 		json_array_append_new(user, json_string(msg));
 }
 
-int cli_open(struct cli *cli, rg_context **ctx)
+/* 1 when msg is a problem (or warning) that ctx says is about a service
+ * other than only. */
+static int other_service_problem(const rg_context *ctx, const char *only,
+                                 const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < rg_diagnostic_count(ctx); i++)
+		if (strcmp(rg_diagnostic(ctx, i), msg) == 0)
+			return rg_diagnostic_service(ctx, i) &&
+			       strcmp(rg_diagnostic_service(ctx, i), only) != 0;
+	for (i = 0; i < rg_warning_count(ctx); i++)
+		if (strcmp(rg_warning(ctx, i), msg) == 0)
+			return rg_warning_service(ctx, i) &&
+			       strcmp(rg_warning_service(ctx, i), only) != 0;
+	return 0;
+}
+
+/* Prints the log lines kept while opening, but those about other services
+ * than cli->only_service (all of them when ctx is NULL). */
+static void print_open_log(const struct cli *cli, const rg_context *ctx,
+                           json_t *lines)
+{
+	size_t i;
+	json_t *line;
+
+	json_array_foreach(lines, i, line)
+	{
+		const char *msg = json_string_value(line);
+
+		if (ctx && other_service_problem(ctx, cli->only_service, msg))
+			continue;
+		fprintf(stderr, "%s: %s\n", CLI_NAME, msg);
+	}
+}
+
+/* Opens the context, every open-time line to the log. */
+static int cli_open_all(struct cli *cli, rg_context **ctx)
 {
 	char err[512] = "";
 	struct rgd_conf daemon_conf;
@@ -470,6 +508,8 @@ int cli_open(struct cli *cli, rg_context **ctx)
 	opts.directory = cli->directory;
 	/* One command, then exit: nothing to watch for. */
 	opts.flags = RG_OPEN_NO_WATCH;
+	if (cli->plugin_dir_default)
+		opts.flags |= RG_OPEN_PLUGIN_DIR_DEFAULT;
 	opts.log = log_line;
 	opts.log_user = cli;
 	opts.log_level = log_level(cli);
@@ -494,6 +534,23 @@ int cli_open(struct cli *cli, rg_context **ctx)
 	else
 		cli_error("%s: %s", cli->config, rg_strerror(rc));
 	return CLI_EXIT_ERROR;
+}
+
+int cli_open(struct cli *cli, rg_context **ctx)
+{
+	json_t *kept = cli->log_capture;
+	int ret;
+
+	/* Open-time lines are kept, then shown filtered. */
+	if (!cli->only_service || kept)
+		return cli_open_all(cli, ctx);
+	cli->log_capture = json_array();
+	ret = cli_open_all(cli, ctx);
+	if (cli->log_capture)
+		print_open_log(cli, *ctx, cli->log_capture);
+	json_decref(cli->log_capture);
+	cli->log_capture = NULL;
+	return ret;
 }
 
 /*
@@ -761,8 +818,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli->config = CLI_DEFAULT_CONFIG;
 	if (!cli->plugin_dir)
 		cli->plugin_dir = env(CLI_ENV_PLUGIN_DIR);
-	if (!cli->plugin_dir)
+	if (!cli->plugin_dir) {
 		cli->plugin_dir = rg_tool_build_plugin_dir();
+		cli->plugin_dir_default = cli->plugin_dir != NULL;
+	}
 	if (!cli->directory)
 		cli->directory = env(CLI_ENV_DIRECTORY);
 	return cmd->run(cli, cmd, &args);

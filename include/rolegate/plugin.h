@@ -105,7 +105,10 @@ typedef struct rg_plugin_request {
 typedef struct rg_plugin_answer {
 	long role;    /* the role that granted, or whose grant was blocked */
 	long missing; /* the missing role that blocked it */
-	int status;   /* with RG_ERROR: the error, else RG_OK */
+	int status;   /* with RG_ERROR: the error (a negative RG_E* status;
+	                 RG_OK becomes RG_EPLUGIN), else RG_OK.  A positive
+	                 or unknown status, or an error status with an allow
+	                 or abstain, makes the answer an error. */
 	char reason[RG_REASON_MAX];
 	unsigned flags; /* set by the core: RG_ANSWER_* */
 } rg_plugin_answer;
@@ -118,7 +121,8 @@ typedef struct rg_plugin_answer {
  */
 struct rg_plugin {
 	uint32_t abi_version;    /* RG_PLUGIN_ABI_VERSION when built */
-	const char *name;        /* the module name, also its log prefix */
+	const char *name;        /* the module name: use the file's (NAME.so);
+	                            logs and reasons use the stack line's */
 	const char *version;     /* the plugin's own version */
 	const char *description; /* one line */
 

@@ -223,6 +223,12 @@ typedef struct rg_options {
 	0x1u /* no thread refreshing the directory snapshot                    \
 	      */
 #define RG_OPEN_NO_DIRECTORY 0x2u /* do not open the directory at all */
+/*
+ * rg_options.plugin_dir is only a default: the config's plugin_dir wins when
+ * the config sets one (an uninstalled tool's build-tree plugins, say).
+ * Without it, rg_options.plugin_dir overrides the config's.
+ */
+#define RG_OPEN_PLUGIN_DIR_DEFAULT 0x4u
 
 /*
  * Opens a context on a configuration file.
@@ -263,6 +269,17 @@ RG_EXTERN const char *rg_diagnostic(const rg_context *ctx, size_t i);
  */
 RG_EXTERN size_t rg_warning_count(const rg_context *ctx);
 RG_EXTERN const char *rg_warning(const rg_context *ctx, size_t i);
+
+/*
+ * The service diagnostic (or warning) i is about: a line of its section, or
+ * a problem of one of its stack entries (loading, opening, its policy
+ * files).  NULL for a problem of the whole file (the [rolegate] section,
+ * an unknown section, the directory) and for i out of range.  A program
+ * that works on one service shows the problems of that service and the
+ * NULL ones.  Context-owned.
+ */
+RG_EXTERN const char *rg_diagnostic_service(const rg_context *ctx, size_t i);
+RG_EXTERN const char *rg_warning_service(const rg_context *ctx, size_t i);
 
 /*
  * Decides a request.  Always fills *out (when out is not NULL); the result is

@@ -126,7 +126,8 @@ expect_json 'isinstance(d["trace"], list) and len(d["trace"]) == 1' \
 rg check desk @viewer no.such.action
 expect_rc 2 "unknown action"
 expect_out '^deny' "unknown action: deny"
-expect_err 'unknown action' "unknown action: said on stderr"
+expect_err "check: action 'no\.such\.action' is not declared by any plugin of service 'desk' \(ENOACTION\)" \
+	"unknown action: the reason said on stderr"
 
 rg check --json desk @viewer no.such.action
 expect_rc 2 "unknown action --json"
@@ -185,5 +186,34 @@ if [ "$RC" -ne 0 ] && grep -q '^deny' "$T/out"; then
 else
 	fail "plugins missing: exit $RC"
 fi
+expect_err "given to the program, by --plugin-dir" \
+	"plugins missing: the error says where the directory came from"
+
+# The config's plugin_dir wins over the build tree's plugins (the tool under
+# test is the build tree's): its fixed plugin is only in the test plugins.
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+# fixed_conf FILE [DIR]: one service of the fixed plugin, plugin_dir = DIR.
+fixed_conf() {
+	{
+		if [ $# -gt 1 ]; then printf '[rolegate]\nplugin_dir = %s\n' "$2"; fi
+		printf '[service s]\nstack = required fixed result=allow\n'
+	} >"$1"
+}
+fixed_conf "$T/own-dir.conf" "$ROLEGATE_TEST_TESTPLUGINS"
+run -c "$T/own-dir.conf" check s @tester fixed.test
+expect_rc 0 "the config's plugin_dir is used by the build tree's tool"
+
+mkdir -p "$T/noplugins"
+fixed_conf "$T/no-plugins.conf" "$T/noplugins"
+run -c "$T/no-plugins.conf" check s @tester fixed.test
+expect_rc 2 "a plugin not in the config's plugin_dir"
+expect_err "plugin 'fixed' not found: no $T/noplugins/fixed\.so or fixed\.la \(the plugin directory set by plugin_dir at [^ ]*no-plugins\.conf:2\)" \
+	"not found: names the directory and the plugin_dir line"
+
+fixed_conf "$T/default-dir.conf"
+run -c "$T/default-dir.conf" check s @tester fixed.test
+expect_rc 2 "a plugin not among the build tree's plugins"
+expect_err "the program's default plugin directory.*sets no plugin_dir" \
+	"not found: says the config sets no plugin_dir"
 
 finish

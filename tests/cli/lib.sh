@@ -83,6 +83,15 @@ expect_err() {
 	fi
 }
 
+# expect_no_err REGEX WHAT: no stderr line matches.
+expect_no_err() {
+	if grep -Eq -- "$1" "$T/err"; then
+		fail "$2: stderr matches /$1/"
+	else
+		pass "$2"
+	fi
+}
+
 # expect_lines N WHAT: stdout has exactly N lines.
 expect_lines() {
 	n=$(wc -l <"$T/out")

@@ -116,4 +116,54 @@ run -c "$T/nonexistent.conf" lint
 expect_rc 2 "lint an unreadable config"
 expect_no_out . "unreadable: nothing on stdout"
 
+# ---- Each problem once; a command about one service shows only its own ----
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+cat >"$T/once.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_TESTPLUGINS
+[service a]
+stack = required fixed result=allow
+[service b]
+stack = optional fixed result=abstain
+stack = required nosuch
+stack = required fixed result=allow bogus=1
+stack = required failopen
+[service c]
+stack = optional fixed result=abstain
+stack = required fixed result=allow bogus=2
+CONF
+run -c "$T/once.conf" lint
+expect_rc 1 "lint: failed opens"
+expect_out "once\.conf: 4 problems$" "lint: one problem per failed line"
+for line in 7 8 9 12; do
+	expect_out "once\.conf:$line: " "lint: line $line reported"
+done
+expect_lines 5 "lint: four problems and the summary"
+
+run -c "$T/once.conf" check a @tester fixed.test
+expect_rc 0 "check a sound service of a broken file"
+if [ -s "$T/err" ]; then
+	fail "check a: other services' problems shown"
+else
+	pass "check a: no other service's problem shown"
+fi
+run -c "$T/once.conf" validate a @tester
+expect_rc 0 "validate a sound service of a broken file"
+expect_no_err "once\.conf:" "validate a: no other service's problem shown"
+
+# A problem of the whole file is shown for any service.
+sed 's/^plugin_dir/no_such_key = 1\nplugin_dir/' "$T/once.conf" >"$T/global.conf"
+run -c "$T/global.conf" check a @tester fixed.test
+expect_err "global\.conf:2: .*no_such_key" "check a: a problem of the whole file shown"
+expect_no_err "global\.conf:1[0-9]: " "check a: still no other service's problem"
+
+# A plugin that failed to open: its own message, not a bare status.
+run -c "$T/once.conf" check c @tester fixed.test
+expect_rc 2 "check: a plugin that failed to open"
+expect_err "once\.conf:12: fixed: unknown argument 'bogus=2'" \
+	"check c: the plugin's own message"
+expect_err "^rolegate: check: .*failed to open: .*unknown argument 'bogus=2' \(EINVAL\)$" \
+	"check c: the error line names the reason"
+expect_no_err "bogus=1" "check c: service b's problems not shown"
+
 finish

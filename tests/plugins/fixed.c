@@ -2,7 +2,7 @@
  * fixed.c - a test-only plugin that answers one fixed result.
  *
  *   stack = CONTROL fixed result=allow|deny|abstain|error|invalid|prepared
- *                 |match [tag=TEXT] [fail_prepare]
+ *                 |match [tag=TEXT] [fail_prepare] [status=N]
  *
  * It lets the stack tests drive every control against every result.  With
  * result=error it answers RG_ERROR with status RG_EPLUGIN; result=invalid
@@ -22,11 +22,18 @@
  * the subject's attribute of the same key, value for value (the reason
  * names the first that differs).
  *
+ * status=N (any int, 0 by default) is set as ans->status with whatever
+ * result it answers, so that a test can give the core a status outside the
+ * contract (positive, unknown, or an error with an allow): the core must
+ * take it as an error.  Such an entry answers nothing in bulk.
+ *
  * It declares the privilege "fixed.test" and the role "tester", so that a
  * request from "@tester" for "fixed.test" reaches the stack (the core
  * rejects unknown roles and actions before any plugin is asked).  Several
  * fixed entries in one service share them.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +65,8 @@ struct fixed_state {
 	int choice;
 	const char *tag; /* handle-owned, or NULL */
 	int fail_prepare;
+	const char *status_text;   /* handle-owned, or NULL */
+	int status;                /* set with every answer when not RG_OK */
 	const rg_plugin_handle *h; /* for the log, open to close */
 };
 
@@ -84,10 +93,26 @@ static int fixed_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
 	        .type = RG_ARG_BOOL,
 	        .dest = &st->fail_prepare,
 	    },
+	    {.name = "status", .type = RG_ARG_STRING, .dest = &st->status_text},
 	    {.name = NULL},
 	};
+	char *end;
+	long n;
+	int rc = rg_args_parse(h, argc, argv, specs);
 
-	return rg_args_parse(h, argc, argv, specs);
+	if (rc != RG_OK || !st->status_text)
+		return rc;
+	/* RG_ARG_INT takes no negative number: statuses are negative. */
+	errno = 0;
+	n = strtol(st->status_text, &end, 10);
+	if (errno || *end || !st->status_text[0] || n < INT_MIN ||
+	    n > INT_MAX) {
+		rg_plugin_error(h, NULL, 0, "status=%s: expected an integer",
+		                st->status_text);
+		return RG_EINVAL;
+	}
+	st->status = (int)n;
+	return RG_OK;
 }
 
 static int fixed_open(rg_plugin_handle *h, int argc, char *const argv[],
@@ -165,25 +190,24 @@ static int fixed_match(const rg_plugin_request *req, const char **why)
 	return req->nattrs > 0;
 }
 
-static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
-                              rg_plugin_answer *ans)
+/* decide()'s result, for the choice of st. */
+static rg_result fixed_result(const struct fixed_state *st,
+                              const rg_plugin_request *req,
+                              rg_plugin_answer *ans, const char *tag,
+                              const char **why)
 {
-	const struct fixed_state *st = state;
-	const char *tag = st->tag ? st->tag : "-", *why;
-
-	rg_answer(ans, "fixed %s [%s]", fixed_results[st->choice], tag);
 	switch (st->choice) {
 	case FIXED_PREPARED: {
-		int ok = fixed_prepared_user(req, &why);
+		int ok = fixed_prepared_user(req, why);
 
-		rg_answer(ans, "fixed prepared [%s]: %s", tag, why);
+		rg_answer(ans, "fixed prepared [%s]: %s", tag, *why);
 		return ok ? RG_ALLOW : RG_DENY;
 	}
 	case FIXED_MATCH:
-		if (fixed_match(req, &why))
+		if (fixed_match(req, why))
 			return RG_ALLOW;
 		rg_answer(ans, "fixed match [%s]: not the subject's %s", tag,
-		          why);
+		          *why);
 		return RG_DENY;
 	case FIXED_ERROR:
 		ans->status = RG_EPLUGIN;
@@ -195,6 +219,19 @@ static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
 	}
 }
 
+static rg_result fixed_decide(const void *state, const rg_plugin_request *req,
+                              rg_plugin_answer *ans)
+{
+	const struct fixed_state *st = state;
+	const char *tag = st->tag ? st->tag : "-", *why;
+	rg_result res;
+
+	rg_answer(ans, "fixed %s [%s]", fixed_results[st->choice], tag);
+	res = fixed_result(st, req, ans, tag, &why);
+	if (st->status != RG_OK)
+		ans->status = st->status;
+	return res;
+}
 /* Its one answer for every privilege, in bulk; error, invalid and match
  * (which reads the request) cannot
  * be tabled (the core then asks decide() each time). */
@@ -206,6 +243,9 @@ static int fixed_answers(const void *state, const rg_plugin_request *req,
 	uint64_t *set;
 	size_t w;
 
+	/* decide() must judge the status each time. */
+	if (st->status != RG_OK)
+		return RG_EPLUGIN;
 	switch (st->choice) {
 	case FIXED_PREPARED:
 		set = fixed_prepared_user(req, &why) ? allow : deny;

@@ -141,6 +141,8 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = d->config_path;
 	opts.plugin_dir = d->plugin_dir;
+	if (d->plugin_dir_default)
+		opts.flags |= RG_OPEN_PLUGIN_DIR_DEFAULT;
 	opts.directory = d->directory;
 	opts.app_sections = rgd_conf_sections;
 	opts.app_conf = rgd_conf_key;

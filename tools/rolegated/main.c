@@ -394,8 +394,10 @@ int main(int argc, char **argv)
 	/* As the rolegate tool: option, environment, then the build tree. */
 	d->plugin_dir =
 	    o.plugin_dir ? o.plugin_dir : getenv("ROLEGATE_PLUGIN_DIR");
-	if (!d->plugin_dir)
+	if (!d->plugin_dir) {
 		d->plugin_dir = rg_tool_build_plugin_dir();
+		d->plugin_dir_default = d->plugin_dir != NULL;
+	}
 	d->directory = o.directory ? o.directory : getenv("ROLEGATE_DIRECTORY");
 	d->id_seed = random_seed();
 	rgd_log_init(&d->log, o.verbose ? RG_LOG_DEBUG : RG_LOG_INFO);

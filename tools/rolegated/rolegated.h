@@ -304,6 +304,8 @@ long rgd_gen_service(const struct rgd_gen *g, const char *name);
 struct rgd {
 	const char *config_path;
 	const char *plugin_dir; /* --plugin-dir, or NULL */
+	int plugin_dir_default; /* plugin_dir is the build tree's: the
+	                           config's plugin_dir wins over it */
 	const char *directory;  /* --directory, or NULL */
 	struct rgd_log log;
 	struct rgd_metrics metrics;
