@@ -153,41 +153,13 @@ static const char SQL_READ_START[] = "SELECT count(*) FROM meta";
 
 /* ---- values ----------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong three-byte forms and UTF-16 surrogates. */
-	if (n == 3 &&
-	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (n == 4 &&
-	    ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
 /* Valid UTF-8 without control characters, and none of `banned`. */
 static int text_ok(const char *s, const char *banned)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = rg_utf8_len(p);
 		if (!n || *p < 0x20 || *p == 0x7f ||
 		    (*p < 0x80 && strchr(banned, *p)))
 			return 0;
