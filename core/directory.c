@@ -269,6 +269,8 @@ static void dir_message(const struct rg_dir *d, int rc, const char *reason,
 	else if (strncmp(reason, "read-only", strlen("read-only")) == 0)
 		snprintf(err, errlen, "directory %s is %s", d->location,
 		         reason);
+	else if (strncmp(reason, "is ", strlen("is ")) == 0)
+		snprintf(err, errlen, "directory %s %s", d->location, reason);
 	else
 		snprintf(err, errlen, "directory %s: %s", d->location, reason);
 }
@@ -487,7 +489,7 @@ int rg_dir_open(struct rg_context *ctx, const char *location,
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&d->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
-	rc = dir_attach(d, 0, err, errlen);
+	rc = dir_attach_named(d, 0, err, errlen);
 	if (rc != RG_OK) {
 		rg_dir_close(d);
 		return rc;

@@ -1309,11 +1309,25 @@ static int import_service(struct imp *im, json_t *so, size_t si)
 
 static int load_file(struct imp *im, const char *path, json_t **out)
 {
+	char why[RG_MSG_MAX];
 	json_error_t jerr;
 	size_t flags = JSON_REJECT_DUPLICATES;
+	int fd, rc;
 
-	*out = strcmp(path, "-") == 0 ? json_loadf(stdin, flags, &jerr)
-	                              : json_load_file(path, flags, &jerr);
+	*out = NULL;
+	if (strcmp(path, "-") == 0) {
+		*out = json_loadf(stdin, flags, &jerr);
+	} else {
+		/* Only a regular file, of a bounded size (see file.c). */
+		rc = rg_file_open(path, RG_FILE_MAX_IMPORT, &fd, why,
+		                  sizeof(why));
+		/* RG_EIO, as for any file that cannot be read. */
+		if (rc != RG_OK)
+			return bad(im, RG_EIO, NULL, "cannot read %s: %s",
+			           path, why);
+		*out = json_loadfd(fd, flags, &jerr);
+		close(fd);
+	}
 	if (*out)
 		return RG_OK;
 	return bad(im, RG_EIO, NULL, "%s:%d:%d: %s",

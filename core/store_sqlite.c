@@ -435,10 +435,16 @@ static int store_open(const char *location, unsigned flags, long busy_ms,
 	int oflags = SQLITE_OPEN_NOMUTEX, rc;
 
 	*out = NULL;
-	if (!(flags & RG_STORE_CREATE) && stat(location, &st) != 0 &&
-	    errno == ENOENT) {
-		rg_strlcpy(err, "no such file", errlen);
-		return RG_ENOENT;
+	if (stat(location, &st) != 0) {
+		if (errno == ENOENT && !(flags & RG_STORE_CREATE)) {
+			rg_strlcpy(err, "no such file", errlen);
+			return RG_ENOENT;
+		}
+	} else if (!S_ISREG(st.st_mode)) {
+		/* SQLite would block on a FIFO and misread a device. */
+		snprintf(err, errlen, "is %s, not a regular file",
+		         rg_file_kind(st.st_mode));
+		return RG_EREFUSED;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = rg_strdup(location))) {

@@ -723,6 +723,27 @@ RG_EXTERN size_t rg_escape(const char *s, unsigned flags, char *buf,
 /* rg_escape() into a string of its own, to free(); NULL: out of memory. */
 RG_EXTERN char *rg_escape_dup(const char *s, unsigned flags);
 
+/* ---- reading files ----------------------------------------------------- */
+
+/* The largest configuration, policy, tenant or token file read. */
+#define RG_FILE_MAX_TEXT ((size_t)64 << 20)
+/* The largest directory export rg_directory_import() reads. */
+#define RG_FILE_MAX_IMPORT ((size_t)1 << 30)
+
+/*
+ * Opens path for reading as rolegate opens every file it reads: only a
+ * regular file of at most max bytes, so that a FIFO (which would block
+ * the reader until a writer comes) or a device such as /dev/zero (which
+ * never ends) is refused at once.  The open itself never blocks and never
+ * takes a controlling terminal; the descriptor is close-on-exec and
+ * blocking again.  Returns RG_OK with *fd to close(); else *fd is -1 and
+ * RG_ENOENT (no such file), RG_EREFUSED (not a regular file), RG_ELIMIT
+ * (larger than max) or RG_EIO, and why (may be NULL) says what, without
+ * the path: "is a FIFO, not a regular file", "Permission denied", ...
+ */
+RG_EXTERN int rg_file_open(const char *path, size_t max, int *fd, char *why,
+                           size_t whylen);
+
 #ifdef __cplusplus
 }
 #endif
