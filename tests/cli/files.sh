@@ -133,4 +133,47 @@ trun -c "$T/dir.conf" --directory /dev/zero user add desk bob
 refused "user add: /dev/zero as the directory database"
 said 'is a character device' "the device database is named"
 
+# ---- export -o: only a regular file is replaced ------------------------------------
+run -c "$T/dir.conf" export
+cp "$T/out" "$T/stdout.json"
+run -c "$T/dir.conf" export -o /dev/null
+expect_rc 2 "export -o /dev/null"
+expect_err 'cannot write /dev/null: it is a character device' "a device target is named"
+[ -c /dev/null ] && pass "/dev/null is still a device" || fail "/dev/null is still a device"
+ln -s "$T/elsewhere.json" "$T/link.json"
+run -c "$T/dir.conf" export -o "$T/link.json"
+expect_rc 2 "export -o a symbolic link"
+expect_err 'it is a symbolic link' "a link target is named"
+[ -L "$T/link.json" ] && [ ! -e "$T/elsewhere.json" ] &&
+	pass "the link and its target are untouched" ||
+	fail "the link and its target are untouched"
+run -c "$T/dir.conf" export -o "$T/fifo"
+expect_rc 2 "export -o a FIFO"
+[ -p "$T/fifo" ] && pass "the FIFO stays a FIFO" || fail "the FIFO stays a FIFO"
+
+# The export gets the database's mode, its content is the export's.
+umask 022
+run -c "$T/dir.conf" export -o "$T/backup.json"
+expect_rc 0 "export -o a new file"
+mode() { stat -c %a "$1"; }
+[ "$(mode "$T/backup.json")" = "$(mode "$T/state/directory.db")" ] &&
+	pass "the export has the database's mode ($(mode "$T/backup.json"))" ||
+	fail "export mode $(mode "$T/backup.json"), database $(mode "$T/state/directory.db")"
+cmp -s "$T/backup.json" "$T/stdout.json" && pass "the file holds the export" ||
+	fail "the file holds the export"
+chmod 600 "$T/state/directory.db"
+echo old >"$T/backup.json"
+chmod 644 "$T/backup.json"
+run -c "$T/dir.conf" export -o "$T/backup.json"
+expect_rc 0 "export -o over an existing export"
+[ "$(mode "$T/backup.json")" = 600 ] && pass "a replaced export follows the database (600)" ||
+	fail "a replaced export has mode $(mode "$T/backup.json"), expected 600"
+cmp -s "$T/backup.json" "$T/stdout.json" && pass "the replaced file holds the export" ||
+	fail "the replaced file holds the export"
+if ls -A "$T" | grep -q 'export\.'; then
+	fail "no temporary file is left"
+else
+	pass "no temporary file is left"
+fi
+
 finish
