@@ -138,9 +138,7 @@ static const struct migration {
 
 #define SCHEMA_VERSION 1
 
-static const char SQL_META_TABLE[] =
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
-    "value TEXT NOT NULL)";
+static const char SQL_META_TABLE[] = RG_STORE_MARKER_SQL;
 static const char SQL_SCHEMA_READ[] =
     "SELECT value FROM meta WHERE key = 'schema_version'";
 static const char SQL_SCHEMA_WRITE[] =

@@ -176,4 +176,53 @@ else
 	pass "no temporary file is left"
 fi
 
+# ---- A database without the schema is no directory -----------------------------------
+# An emptied database must not verify, nor be given a new empty schema
+# (every user would vanish): every command refuses it, leaving it as it is.
+DB="$T/state/directory.db"
+run -c "$T/dir.conf" directory verify
+expect_rc 0 "verify a sound directory"
+: >"$DB"
+rm -f "$DB-wal" "$DB-shm"
+for cmd in "directory verify" "user list desk" "user add desk carol" "export"; do
+	# shellcheck disable=SC2086
+	run -c "$T/dir.conf" $cmd
+	if [ "$RC" -ne 0 ]; then pass "$cmd: an empty database fails (exit $RC)"; else
+		fail "$cmd: an empty database passes"; fi
+	expect_err "$DB is not a rolegate directory \(no schema\): empty file\?" \
+		"$cmd: says the database has no schema"
+	[ ! -s "$DB" ] && pass "$cmd: the empty file stays empty" ||
+		fail "$cmd: the empty file was written"
+done
+run -c "$T/dir.conf" check desk alice ticket.view
+[ "$RC" -ne 0 ] && pass "check a user of an empty database fails (exit $RC)" ||
+	fail "check a user of an empty database passes"
+expect_out '^deny' "check: the answer is deny"
+expect_err "$DB is not a rolegate directory \(no schema\)" "check: says why"
+
+if command -v sqlite3 >/dev/null 2>&1; then
+	rm -f "$DB"
+	sqlite3 "$DB" 'create table t(a)'
+	cp "$DB" "$T/foreign.db"
+	for cmd in "directory verify" "user add desk carol"; do
+		# shellcheck disable=SC2086
+		run -c "$T/dir.conf" $cmd
+		if [ "$RC" -ne 0 ]; then pass "$cmd: a foreign database fails"; else
+			fail "$cmd: a foreign database passes"; fi
+		expect_err 'is not a rolegate directory \(no schema\): a database of another application' \
+			"$cmd: says it is another application's"
+	done
+	cmp -s "$DB" "$T/foreign.db" && pass "the foreign database is unchanged" ||
+		fail "the foreign database is unchanged"
+else
+	echo "ok - a foreign database # SKIP sqlite3 not found"
+fi
+
+# A directory that does not exist yet is still created by its first change.
+rm -f "$DB" "$DB-wal" "$DB-shm"
+run -c "$T/dir.conf" user add desk dave
+expect_rc 0 "a missing database is created by the first change"
+run -c "$T/dir.conf" directory verify
+expect_rc 0 "and verifies"
+
 finish
