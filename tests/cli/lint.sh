@@ -122,8 +122,14 @@ expect_out 'bad-utf8\.conf:4: invalid plugin name' "not UTF-8: the problem, file
 expect_out 'bad-utf8\.conf: 1 problem$' "not UTF-8: summary line"
 run -c "$T/bad-utf8.conf" lint --json
 expect_rc 1 "lint --json with a byte that is not UTF-8"
-expect_json 'len(d["problems"]) == 1 and d["problems"][0].startswith(d["config"] + ":4: invalid plugin name") and "\ufffd" in d["problems"][0]' \
-	"not UTF-8: --json is valid and names the problem"
+expect_json 'len(d["problems"]) == 1 and d["problems"][0].startswith(d["config"] + ":4: invalid plugin name") and "\\xff" in d["problems"][0]' \
+	"not UTF-8: --json is valid and names the problem (the byte as \\xff)"
+# Text the library did not escape (the configuration's path) becomes U+FFFD.
+cp "$T/bad-utf8.conf" "$T/bad$(printf '\377').conf"
+run -c "$T/bad$(printf '\377').conf" lint --json
+expect_rc 1 "lint --json of a configuration whose name is not UTF-8"
+expect_json 'd["config"].endswith("bad\ufffd.conf") and len(d["problems"]) == 1' \
+	"a name that is not UTF-8: valid JSON, the byte as U+FFFD"
 
 run -c "$T/nonexistent.conf" lint
 expect_rc 2 "lint an unreadable config"
