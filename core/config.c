@@ -420,6 +420,7 @@ static void on_syntax(void *user, unsigned line, const char *msg)
 
 int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen)
 {
+	char why[RG_MSG_MAX];
 	struct conf_read cr;
 	size_t i;
 	int rc;
@@ -429,13 +430,11 @@ int rg_config_read(struct rg_context *ctx, char *errbuf, size_t errlen)
 	cr.file = ctx->config_path;
 	cr.kind = SEC_NONE;
 	rc = rg_ini_parse_path(ctx->config_path, on_section, on_key, on_syntax,
-	                       &cr);
-	if (rc == RG_ENOENT || rc == RG_EIO) {
+	                       &cr, why, sizeof(why));
+	if (rc != RG_OK && rc != RG_ECONFIG) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "%s: cannot read: %s",
-			         ctx->config_path,
-			         rc == RG_ENOENT ? "no such file"
-			                         : "input/output error");
+			         ctx->config_path, why);
 		return rc;
 	}
 	ctx->diag_service = NULL;

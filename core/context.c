@@ -496,14 +496,15 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 	rc = rg_dir_open(ctx, ctx->directory, &ctx->dir, err, sizeof(err));
 	if (rc != RG_OK) {
 		/* Users are then unknown: checks by user id deny. */
+		/* err names the location. */
 		if (explicit)
 			rg_diag(ctx, ctx->config_path, ctx->directory_line,
-			        "directory %s: %s", ctx->directory, err);
+			        "%s", err);
 		else
 			rg_log(ctx, RG_LOG_NOTICE,
-			       "no directory at %s (%s): checks by user id "
-			       "are denied",
-			       ctx->directory, err);
+			       "no directory (%s): checks by user id are "
+			       "denied",
+			       err);
 		ctx->dir = NULL;
 		return;
 	}

@@ -138,9 +138,7 @@ static const struct migration {
 
 #define SCHEMA_VERSION 1
 
-static const char SQL_META_TABLE[] =
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, "
-    "value TEXT NOT NULL)";
+static const char SQL_META_TABLE[] = RG_STORE_MARKER_SQL;
 static const char SQL_SCHEMA_READ[] =
     "SELECT value FROM meta WHERE key = 'schema_version'";
 static const char SQL_SCHEMA_WRITE[] =
@@ -153,41 +151,13 @@ static const char SQL_READ_START[] = "SELECT count(*) FROM meta";
 
 /* ---- values ----------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong three-byte forms and UTF-16 surrogates. */
-	if (n == 3 &&
-	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (n == 4 &&
-	    ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
 /* Valid UTF-8 without control characters, and none of `banned`. */
 static int text_ok(const char *s, const char *banned)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = utf8_len(p);
+		size_t n = rg_utf8_len(p);
 		if (!n || *p < 0x20 || *p == 0x7f ||
 		    (*p < 0x80 && strchr(banned, *p)))
 			return 0;
@@ -297,6 +267,8 @@ static void dir_message(const struct rg_dir *d, int rc, const char *reason,
 	else if (strncmp(reason, "read-only", strlen("read-only")) == 0)
 		snprintf(err, errlen, "directory %s is %s", d->location,
 		         reason);
+	else if (strncmp(reason, "is ", strlen("is ")) == 0)
+		snprintf(err, errlen, "directory %s %s", d->location, reason);
 	else
 		snprintf(err, errlen, "directory %s: %s", d->location, reason);
 }
@@ -515,7 +487,7 @@ int rg_dir_open(struct rg_context *ctx, const char *location,
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&d->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
-	rc = dir_attach(d, 0, err, errlen);
+	rc = dir_attach_named(d, 0, err, errlen);
 	if (rc != RG_OK) {
 		rg_dir_close(d);
 		return rc;

@@ -39,12 +39,24 @@ typedef struct rg_store rg_store;
 #define RG_STORE_CREATE   0x1u /* create the database when missing */
 #define RG_STORE_READONLY 0x2u /* never write */
 
+/* The table every rolegate directory has, from its first schema on; a
+ * store creates a new database with it, and the directory's schema and
+ * migrations go in later (see directory.c). */
+#define RG_STORE_MARKER "meta"
+#define RG_STORE_MARKER_SQL                                                    \
+	"CREATE TABLE IF NOT EXISTS " RG_STORE_MARKER                          \
+	" (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
 struct rg_store_ops {
 	const char *name; /* "sqlite" */
 	/*
 	 * Opens the store at location.  Without RG_STORE_CREATE a missing
-	 * database is RG_ENOENT.  busy_ms: how long a writer waits for
-	 * another one before RG_EBUSY.  On error err says why.
+	 * database is RG_ENOENT.  A database that exists but has no
+	 * RG_STORE_MARKER table (an empty file, another application's
+	 * database) is RG_ECONFIG, untouched.  A database it creates
+	 * appears whole, with that table: never as an empty file.  busy_ms: how long a writer waits
+	 * for another one before RG_EBUSY.  On error err says why, starting
+	 * with "is " when it is about what the location is.
 	 */
 	int (*open)(const char *location, unsigned flags, long busy_ms,
 	            rg_store **out, char *err, size_t errlen);

@@ -29,10 +29,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dirimpl.h"
@@ -41,6 +43,10 @@
 #define FORMAT_VERSION 1
 #define PROGRESS_EVERY 1000
 #define PATH_MAX_LEN   256
+/* The mode of an export when no database exists to copy it from: the
+ * directory lists who may do what, so not for everyone to read. */
+#define EXPORT_MODE      0640
+#define EXPORT_MODE_BITS 0666 /* of the database's mode, kept */
 
 /* ---- export ----------------------------------------------------------- */
 
@@ -339,13 +345,93 @@ static int emit_all(FILE *f, struct xservice *xs, size_t n)
 	return rc;
 }
 
+/* Says why path, when it exists, may not be replaced by an export. */
+static int check_target(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return RG_OK;
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		         strerror(errno));
+		return RG_EIO;
+	}
+	/* Never turn a device, a FIFO or a link's target into a file. */
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot write %s: it is %s, not a "
+		         "regular file", path, rg_file_kind(st.st_mode));
+		return RG_EREFUSED;
+	}
+	return RG_OK;
+}
+
+/* An export is as readable as the database it copies (EXPORT_MODE when
+ * there is none yet). */
+static mode_t export_mode(const char *database)
+{
+	struct stat st;
+
+	if (database && stat(database, &st) == 0 && S_ISREG(st.st_mode))
+		return st.st_mode & EXPORT_MODE_BITS;
+	return EXPORT_MODE;
+}
+
+/* Makes the rename durable: fsync() the directory holding path. */
+static int sync_parent(const char *path)
+{
+	char *dir = rg_dirname(path);
+	int fd, rc;
+
+	if (!dir)
+		return RG_ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return RG_EIO;
+	rc = fsync(fd) == 0 ? RG_OK : RG_EIO;
+	close(fd);
+	return rc;
+}
+
+/* Writes the export into a new, unique file beside path (O_EXCL, so
+ * never through a link someone left there); *tmp gets its name. */
+static int write_temp(const char *path, mode_t mode, struct xservice *xs,
+                      size_t n, char **tmp)
+{
+	char *dir = rg_dirname(path);
+	FILE *f;
+	int fd, rc;
+
+	*tmp = dir ? rg_asprintf("%s/.rolegate-export.XXXXXX", dir) : NULL;
+	free(dir);
+	if (!*tmp)
+		return RG_ENOMEM;
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		free(*tmp);
+		*tmp = NULL;
+		return RG_EIO;
+	}
+	f = fchmod(fd, mode) == 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		close(fd);
+		return RG_EIO;
+	}
+	rc = emit_all(f, xs, n);
+	if (rc == RG_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+		rc = RG_EIO;
+	if (fclose(f) != 0 && rc == RG_OK)
+		rc = RG_EIO;
+	return rc;
+}
+
 /* Writes to path through a temporary file renamed into place, so that a
  * failed export never leaves half a backup behind. */
-static int write_file(const char *path, struct xservice *xs, size_t n,
-                      char *err, size_t errlen)
+static int write_file(const char *path, const char *database,
+                      struct xservice *xs, size_t n, char *err, size_t errlen)
 {
-	char *tmp;
-	FILE *f;
+	char *tmp = NULL;
 	int rc;
 
 	if (strcmp(path, "-") == 0) {
@@ -358,27 +444,22 @@ static int write_file(const char *path, struct xservice *xs, size_t n,
 			                      : rg_strerror(rc));
 		return rc;
 	}
-	tmp = rg_asprintf("%s.tmp.%ld", path, (long)getpid());
-	if (!tmp)
-		return RG_ENOMEM;
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp,
-		         strerror(errno));
-		free(tmp);
-		return RG_EIO;
-	}
-	rc = emit_all(f, xs, n);
-	if (rc == RG_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-		rc = RG_EIO;
-	if (fclose(f) != 0 && rc == RG_OK)
-		rc = RG_EIO;
+	rc = check_target(path, err, errlen);
+	if (rc != RG_OK)
+		return rc;
+	rc = write_temp(path, export_mode(database), xs, n, &tmp);
 	if (rc == RG_OK && rename(tmp, path) != 0)
 		rc = RG_EIO;
+	if (rc == RG_OK) {
+		free(tmp);
+		tmp = NULL; /* it is path now */
+		rc = sync_parent(path);
+	}
 	if (rc != RG_OK) {
 		snprintf(err, errlen, "cannot write %s: %s", path,
 		         rc == RG_EIO ? strerror(errno) : rg_strerror(rc));
-		unlink(tmp);
+		if (tmp)
+			unlink(tmp);
 	}
 	free(tmp);
 	return rc;
@@ -422,7 +503,7 @@ int rg_directory_export(rg_context *ctx, const char *service, const char *path,
 	if (d)
 		rg_dir_read_end(d);
 	if (rc == RG_OK)
-		rc = write_file(path, xs, n, errbuf, errlen);
+		rc = write_file(path, ctx->directory, xs, n, errbuf, errlen);
 	for (i = 0; i < n; i++)
 		xservice_free(&xs[i]);
 	free(xs);
@@ -1309,11 +1390,25 @@ static int import_service(struct imp *im, json_t *so, size_t si)
 
 static int load_file(struct imp *im, const char *path, json_t **out)
 {
+	char why[RG_MSG_MAX];
 	json_error_t jerr;
 	size_t flags = JSON_REJECT_DUPLICATES;
+	int fd, rc;
 
-	*out = strcmp(path, "-") == 0 ? json_loadf(stdin, flags, &jerr)
-	                              : json_load_file(path, flags, &jerr);
+	*out = NULL;
+	if (strcmp(path, "-") == 0) {
+		*out = json_loadf(stdin, flags, &jerr);
+	} else {
+		/* Only a regular file, of a bounded size (see file.c). */
+		rc = rg_file_open(path, RG_FILE_MAX_IMPORT, &fd, why,
+		                  sizeof(why));
+		/* RG_EIO, as for any file that cannot be read. */
+		if (rc != RG_OK)
+			return bad(im, RG_EIO, NULL, "cannot read %s: %s",
+			           path, why);
+		*out = json_loadfd(fd, flags, &jerr);
+		close(fd);
+	}
 	if (*out)
 		return RG_OK;
 	return bad(im, RG_EIO, NULL, "%s:%d:%d: %s",

@@ -126,7 +126,8 @@ static int handler(void *user, const char *section, const char *name,
 }
 
 int rg_ini_parse_path(const char *path, rg_ini_section_fn section,
-                      rg_ini_key_fn key, rg_ini_error_fn err, void *user)
+                      rg_ini_key_fn key, rg_ini_error_fn err, void *user,
+                      char *why, size_t whylen)
 {
 	struct ini_reader r;
 	int rc;
@@ -136,16 +137,17 @@ int rg_ini_parse_path(const char *path, rg_ini_section_fn section,
 	r.key = key;
 	r.err = err;
 	r.user = user;
-	r.f = fopen(path, "r");
-	if (!r.f)
-		return errno == ENOENT ? RG_ENOENT : RG_EIO;
+	rc = rg_file_fopen(path, RG_FILE_MAX_TEXT, &r.f, why, whylen);
+	if (rc != RG_OK)
+		return rc;
 	rc = ini_parse_stream(reader, &r, handler, &r);
 	settle_previous(&r);
 	if (rc > 0 && !r.failed)
 		syntax_error(&r, (unsigned)rc, "syntax error");
-	if (rc == -1 || ferror(r.f))
+	if (rc == -1 || ferror(r.f)) {
+		rg_strlcpy(why, "input/output error", whylen);
 		rc = RG_EIO;
-	else if (rc != 0 || r.failed)
+	} else if (rc != 0 || r.failed)
 		rc = RG_ECONFIG;
 	fclose(r.f);
 	free(r.buf);
@@ -188,6 +190,7 @@ static void plugin_error(void *user, unsigned line, const char *msg)
 
 int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn, void *user)
 {
+	char why[RG_MSG_MAX];
 	struct plugin_ini p;
 	char *full;
 	int rc;
@@ -203,11 +206,9 @@ int rg_ini_read(rg_plugin_handle *h, const char *path, rg_ini_fn fn, void *user)
 	p.fn = fn;
 	p.user = user;
 	rc = rg_ini_parse_path(full, plugin_section, plugin_key, plugin_error,
-	                       &p);
-	if (rc == RG_ENOENT || rc == RG_EIO)
-		rg_plugin_error(h, NULL, 0, "cannot read %s: %s", full,
-		                rc == RG_ENOENT ? "no such file"
-		                                : "input/output error");
+	                       &p, why, sizeof(why));
+	if (rc != RG_OK && rc != RG_ECONFIG)
+		rg_plugin_error(h, NULL, 0, "cannot read %s: %s", full, why);
 	else if (rc == RG_ECONFIG)
 		rc = RG_EPOLICY;
 	free(full);

@@ -16,6 +16,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include <rolegate/plugin.h>
 #include <rolegate/rolegate.h>
@@ -52,9 +54,20 @@ char *rg_trim(char *s);
  * checks read at random: on huge pages when it fills one (so that its
  * reads cost no TLB miss), advice the kernel may ignore.  free() it. */
 void *rg_alloc_big(size_t bytes);
+/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid
+ * UTF-8 (a stray byte, an overlong form, a surrogate, past U+10FFFF). */
+size_t rg_utf8_len(const unsigned char *s);
 
 #define RG_LINE_BYTES 64         /* a cache line on x86-64 and arm64 */
 #define RG_HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */
+
+/* ---- file.c: opening what rolegate reads --------------------------------- */
+
+/* "a FIFO", "a directory", ... for a file's st_mode. */
+const char *rg_file_kind(mode_t mode);
+/* rg_file_open() as a stdio stream to fclose(); why must not be NULL. */
+int rg_file_fopen(const char *path, size_t max, FILE **out, char *why,
+                  size_t whylen);
 
 /* ---- intern.c: string -> dense index, open addressing ------------------ */
 
@@ -179,10 +192,13 @@ typedef void (*rg_ini_error_fn)(void *user, unsigned line, const char *msg);
 typedef int (*rg_ini_section_fn)(void *user, const char *section,
                                  unsigned line);
 
-/* Reads path; section may be NULL.  RG_OK; RG_ENOENT/RG_EIO (file unreadable,
- * errno kept); RG_ECONFIG when any syntax error or callback error occurred. */
+/* Reads path (through rg_file_open(), at most RG_FILE_MAX_TEXT bytes);
+ * section may be NULL.  RG_OK; RG_ECONFIG when any syntax error or
+ * callback error occurred; any other status when the file could not be
+ * read, and then why says why (without the path). */
 int rg_ini_parse_path(const char *path, rg_ini_section_fn section,
-                      rg_ini_key_fn key, rg_ini_error_fn err, void *user);
+                      rg_ini_key_fn key, rg_ini_error_fn err, void *user,
+                      char *why, size_t whylen);
 
 /* ---- stack.c ----------------------------------------------------------- */
 

@@ -39,11 +39,14 @@ int rg_log_level_parse(const char *s)
 void rg_vlog(const struct rg_context *ctx, rg_log_level level, const char *fmt,
              va_list ap)
 {
-	char msg[RG_MSG_MAX];
+	char raw[RG_MSG_MAX], msg[RG_MSG_MAX];
 
 	if (!ctx || (int)level > ctx->log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* Messages quote input (file lines, ids): no control character of
+	 * it may reach a terminal or a log viewer. */
+	rg_escape(raw, 0, msg, sizeof(msg));
 	if (ctx->log)
 		ctx->log(ctx->log_user, level, msg);
 	else
@@ -97,15 +100,18 @@ static void keep(struct rg_context *ctx, rg_log_level level,
                  const char *fmt, va_list ap)
 {
 	char body[RG_MSG_MAX];
-	char *msg;
+	char *raw, *msg;
 
 	vsnprintf(body, sizeof(body), fmt, ap);
 	if (file && line)
-		msg = rg_asprintf("%s:%u: %s", file, line, body);
+		raw = rg_asprintf("%s:%u: %s", file, line, body);
 	else if (file)
-		msg = rg_asprintf("%s: %s", file, body);
+		raw = rg_asprintf("%s: %s", file, body);
 	else
-		msg = rg_strdup(body);
+		raw = rg_strdup(body);
+	/* Kept escaped (see rg_vlog()): every reader prints them. */
+	msg = raw ? rg_escape_dup(raw, 0) : NULL;
+	free(raw);
 	if (!msg)
 		return;
 	rg_log(ctx, level, "%s", msg);

@@ -680,6 +680,7 @@ static void pload_free(struct pload *pl)
 int rg_policy_load(rg_plugin_handle *h, const char *path,
                    const rg_policy_hooks *hooks, void *user)
 {
+	char why[RG_MSG_MAX];
 	struct pload pl;
 	char *full;
 	int rc;
@@ -694,12 +695,12 @@ int rg_policy_load(rg_plugin_handle *h, const char *path,
 	pl.file = full;
 	pl.hooks = hooks;
 	pl.user = user;
-	rc = rg_ini_parse_path(full, on_section, on_key, on_syntax, &pl);
-	if (rc == RG_ENOENT || rc == RG_EIO) {
+	rc = rg_ini_parse_path(full, on_section, on_key, on_syntax, &pl, why,
+	                       sizeof(why));
+	if (rc != RG_OK && rc != RG_ECONFIG) {
 		/* Reported at the stack line that named the file. */
 		rg_plugin_error(h, NULL, 0, "cannot read policy %s: %s", full,
-		                rc == RG_ENOENT ? "no such file"
-		                                : "input/output error");
+		                why);
 		goto out;
 	}
 	check_header(&pl);

@@ -412,19 +412,82 @@ static int configure(rg_store *s, long busy_ms)
 	return rc == SQLITE_OK ? RG_OK : fail(s, rc);
 }
 
+/* Creates a database holding only the marker table in the file at tmp. */
+static int marker_db(const char *tmp)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(tmp, &db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	                         NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, RG_STORE_MARKER_SQL, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 /*
- * Creates a missing database file readable by its owner and group only
- * (it lists who may do what), before SQLite creates it with the umask's
- * mode; SQLite gives the WAL files the database file's mode.  An empty
- * file is an empty database.  A failure is left for SQLite to report.
+ * Creates a missing database readable by its owner and group only (it
+ * lists who may do what); SQLite gives the WAL files the database file's
+ * mode.  The database is made beside path with the marker table and then
+ * linked into place: nobody ever sees an empty file of ours, so an empty
+ * file is always a directory that lost its content (schema_present()).
+ * link() fails when another process created path first: its database
+ * serves.  A failure is left for SQLite to report.
  */
 static void precreate(const char *path)
 {
-	int fd =
-	    open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DB_FILE_MODE);
+	char *tmp = rg_asprintf("%s.new.XXXXXX", path);
+	int fd = tmp ? mkostemp(tmp, O_CLOEXEC) : -1;
 
-	if (fd >= 0)
+	if (fd < 0) {
+		free(tmp);
+		return;
+	}
+	if (fchmod(fd, DB_FILE_MODE) == 0 && close(fd) == 0 &&
+	    marker_db(tmp) == 0)
+		(void)link(tmp, path);
+	else
 		close(fd);
+	unlink(tmp);
+	free(tmp);
+}
+
+static int first_int(void *user, const rg_value *cols, size_t n);
+
+/*
+ * Refuses a database that exists but is no rolegate directory, before
+ * anything writes to it (switching to WAL would): an emptied file would
+ * otherwise be given a new, empty schema, and every user would vanish.
+ * Reading the schema reads the WAL too, so a new database whose pages
+ * are all still in the WAL is seen whole.
+ */
+static int schema_present(rg_store *s, off_t size, char *err, size_t errlen)
+{
+	static const char objects[] = "SELECT count(*) FROM sqlite_master";
+	static const char marker[] =
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	    "name = '" RG_STORE_MARKER "'";
+	long long nobjects = 0, nmarker = 0;
+	int rc;
+
+	rc = store_query(s, objects, NULL, 0, first_int, &nobjects);
+	if (rc == RG_OK)
+		rc = store_query(s, marker, NULL, 0, first_int, &nmarker);
+	/* A statement left open keeps a shared lock: before the switch to
+	 * WAL, that would stop every other connection's writes. */
+	cache_clear(s);
+	if (rc != RG_OK) {
+		rg_strlcpy(err, s->err, errlen);
+		return rc;
+	}
+	if (nmarker)
+		return RG_OK;
+	snprintf(err, errlen, "is not a rolegate directory (no schema): %s",
+	         size == 0 ? "empty file?"
+	         : nobjects ? "a database of another application?"
+	                    : "an empty database?");
+	return RG_ECONFIG;
 }
 
 static int store_open(const char *location, unsigned flags, long busy_ms,
@@ -432,13 +495,20 @@ static int store_open(const char *location, unsigned flags, long busy_ms,
 {
 	struct stat st;
 	rg_store *s;
-	int oflags = SQLITE_OPEN_NOMUTEX, rc;
+	int oflags = SQLITE_OPEN_NOMUTEX, rc, existed = 1;
 
 	*out = NULL;
-	if (!(flags & RG_STORE_CREATE) && stat(location, &st) != 0 &&
-	    errno == ENOENT) {
-		rg_strlcpy(err, "no such file", errlen);
-		return RG_ENOENT;
+	if (stat(location, &st) != 0) {
+		existed = 0;
+		if (errno == ENOENT && !(flags & RG_STORE_CREATE)) {
+			rg_strlcpy(err, "no such file", errlen);
+			return RG_ENOENT;
+		}
+	} else if (!S_ISREG(st.st_mode)) {
+		/* SQLite would block on a FIFO and misread a device. */
+		snprintf(err, errlen, "is %s, not a regular file",
+		         rg_file_kind(st.st_mode));
+		return RG_EREFUSED;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = rg_strdup(location))) {
@@ -449,14 +519,22 @@ static int store_open(const char *location, unsigned flags, long busy_ms,
 	if (flags & RG_STORE_READONLY)
 		oflags |= SQLITE_OPEN_READONLY;
 	else
-		oflags |= SQLITE_OPEN_READWRITE |
-		          (flags & RG_STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
-	if (flags & RG_STORE_CREATE)
+		oflags |= SQLITE_OPEN_READWRITE; /* precreate() creates */
+	if ((flags & RG_STORE_CREATE) && !existed)
 		precreate(location);
 	rc = sqlite3_open_v2(location, &s->db, oflags, NULL);
-	rc = rc == SQLITE_OK ? configure(s, busy_ms) : fail(s, rc);
+	rc = rc == SQLITE_OK ? RG_OK : fail(s, rc);
+	if (rc == RG_OK) {
+		/* Reading waits for writers as every other use does. */
+		sqlite3_busy_timeout(s->db, busy_ms > 0 ? (int)busy_ms : 0);
+		rc = schema_present(s, existed ? st.st_size : 0, s->err,
+		                    sizeof(s->err));
+	}
+	if (rc == RG_OK)
+		rc = configure(s, busy_ms);
 	if (rc != RG_OK) {
 		rg_strlcpy(err, s->err, errlen);
+		cache_clear(s); /* statements a check prepared */
 		sqlite3_close(s->db);
 		free(s->path);
 		free(s);

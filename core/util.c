@@ -150,3 +150,105 @@ void *rg_alloc_big(size_t bytes)
 	memset(p, 0, bytes);
 	return p;
 }
+
+size_t rg_utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong three-byte forms and UTF-16 surrogates. */
+	if (n == 3 &&
+	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+		return 0;
+	if (n == 4 &&
+	    ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* U+FFFD, the replacement character, in UTF-8. */
+#define REPLACEMENT     "\xef\xbf\xbd"
+#define REPLACEMENT_LEN (sizeof(REPLACEMENT) - 1)
+/* The two bytes of C1 controls (U+0080..U+009F) start with this one. */
+#define C1_LEAD 0xc2
+#define C1_LAST 0x9f
+#define DEL     0x7f
+
+/* 1 when the character of n bytes at p is one a terminal acts on. */
+static int is_control(const unsigned char *p, size_t n)
+{
+	if (n == 1)
+		return p[0] < 0x20 || p[0] == DEL;
+	return n == 2 && p[0] == C1_LEAD && p[1] <= C1_LAST;
+}
+
+/* Appends the n bytes at p to buf (of len) at *used when they fit whole;
+ * counts them in *total either way.  Returns 0 once something did not fit,
+ * so that the output is cut at a character, never inside one. */
+static int put(char *buf, size_t len, size_t *used, size_t *total,
+               const char *p, size_t n, int room)
+{
+	*total += n;
+	if (!room || *used + n >= len)
+		return 0;
+	memcpy(buf + *used, p, n);
+	*used += n;
+	return 1;
+}
+
+size_t rg_escape(const char *s, unsigned flags, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t used = 0, total = 0;
+	int room = len > 0;
+
+	while (*p) {
+		size_t n = rg_utf8_len(p);
+		char hex[sizeof("\\xff")];
+		unsigned i;
+
+		if (n && ((flags & RG_ESCAPE_UTF8) || !is_control(p, n))) {
+			room = put(buf, len, &used, &total, (const char *)p, n,
+			           room);
+			p += n;
+			continue;
+		}
+		if (!n && (flags & RG_ESCAPE_UTF8)) {
+			room = put(buf, len, &used, &total, REPLACEMENT,
+			           REPLACEMENT_LEN, room);
+			p++;
+			continue;
+		}
+		/* A control (each of its bytes) or a stray byte. */
+		for (i = 0; i < (n ? n : 1); i++, p++) {
+			snprintf(hex, sizeof(hex), "\\x%02x", *p);
+			room = put(buf, len, &used, &total, hex, strlen(hex),
+			           room);
+		}
+	}
+	if (len > 0)
+		buf[used] = '\0';
+	return total;
+}
+
+char *rg_escape_dup(const char *s, unsigned flags)
+{
+	size_t len = rg_escape(s, flags, NULL, 0) + 1;
+	char *out = malloc(len);
+
+	if (out)
+		rg_escape(s, flags, out, len);
+	return out;
+}

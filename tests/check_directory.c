@@ -1254,18 +1254,30 @@ END_TEST
 START_TEST(test_schema_empty_file)
 {
 	char *dir = tu_mkdir(env.dir, "state", 0755), *sub;
+	char *text = config_text(BUSY_MS), err[512];
+	rg_txn *t = NULL;
+	struct stat st;
 	int fd;
 
 	sub = tu_mkdir(dir, "db", 0755);
 	fd = creat(db_path, 0644);
 	ck_assert_int_ne(fd, -1);
 	close(fd);
-	/* An empty file is an empty database: migrated at open. */
-	open_busy(BUSY_MS);
-	ck_assert_int_eq(rg_directory_available(env.ctx), 1);
-	populate();
-	ck_assert(allowed("alice", "ticket.reply"));
-	ck_assert_int_eq(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
+	/* An empty file is a directory that lost its content, never one to
+	 * fill with a new, empty schema: refused, and left as it is. */
+	ck_assert_int_eq(tu_open_text(&env, env.plugin_dir, text), RG_OK);
+	free(text);
+	ck_assert_int_eq(rg_directory_available(env.ctx), 0);
+	ck_assert_msg(tu_diag_find(env.ctx, db_path,
+	                           "is not a rolegate directory (no schema)",
+	                           "empty file?", NULL) >= 0,
+	              "diagnostics:%s", tu_diag_dump(env.ctx));
+	ck_assert_int_ne(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
+	ck_assert_int_ne(rg_txn_begin(env.ctx, SVC, NULL, NULL, &t, err,
+	                              sizeof(err)),
+	                 RG_OK);
+	ck_assert_int_eq(stat(db_path, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
 	free(dir);
 	free(sub);
 }

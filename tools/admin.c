@@ -5,10 +5,14 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
+
+#define DIRECTORY_WORD     "directory "
+#define DIRECTORY_WORD_LEN ((ptrdiff_t)sizeof(DIRECTORY_WORD) - 1)
 
 static int report_failure(struct admin *a, int rc, const char *msg, int status);
 static int unavailable(struct admin *a);
@@ -130,12 +134,16 @@ static int unavailable(struct admin *a)
 	size_t i, n = rg_diagnostic_count(a->ctx);
 	const char *why = NULL;
 
+	/* The library's message names the location: "directory LOC is
+	 * ..." or "directory LOC: ...", after the config's file:line. */
 	for (i = 0; i < n && !why; i++) {
 		const char *d = rg_diagnostic(a->ctx, i);
 		const char *at = d && *where ? strstr(d, where) : NULL;
 
-		if (at && strstr(at, ": "))
-			why = strstr(at, ": ") + 2;
+		if (at && at - d >= DIRECTORY_WORD_LEN &&
+		    strncmp(at - DIRECTORY_WORD_LEN, DIRECTORY_WORD,
+		            DIRECTORY_WORD_LEN) == 0)
+			why = at - DIRECTORY_WORD_LEN;
 	}
 	if (why)
 		admin_refuse(a, RG_EIO, "%s", why);

@@ -62,12 +62,15 @@ static size_t suggestion_size(const rg_suggestion *s)
 
 static void print_decision(const rg_decision *d, int status)
 {
+	char safe[RG_ESCAPE_MAX(RG_REASON_MAX)];
 	const char *reason = d->reason;
 
 	if (!*reason)
 		reason =
 		    status != RG_OK ? rg_strerror(status) : "no reason given";
-	printf("%s: %s\n", rg_result_name(d->result), reason);
+	/* Reasons quote the request: a user id may hold anything. */
+	rg_escape(reason, 0, safe, sizeof(safe));
+	printf("%s: %s\n", rg_result_name(d->result), safe);
 }
 
 static void print_trace(const rg_decision *d)
@@ -80,8 +83,12 @@ static void print_trace(const rg_decision *d)
 		printf("  %s (%s, line %u): %s", or_unknown(t->plugin),
 		       or_unknown(t->control), t->line,
 		       rg_result_name(t->result));
-		if (t->reason[0])
-			printf(": %s", t->reason);
+		if (t->reason[0]) {
+			char safe[RG_ESCAPE_MAX(sizeof(t->reason))];
+
+			rg_escape(t->reason, 0, safe, sizeof(safe));
+			printf(": %s", safe);
+		}
 		putchar('\n');
 	}
 }

@@ -217,7 +217,10 @@ char *cli_actor(void);
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/* A JSON string, or null for NULL (and for "" when empty_is_null). */
+/*
+ * A JSON string, or null for NULL (and for "" when empty_is_null).  Bytes
+ * that are not valid UTF-8 become U+FFFD; null only when out of memory.
+ */
 json_t *cli_jstr(const char *s, int empty_is_null);
 
 /* A JSON array of strings from a NULL-terminated list (NULL: empty). */

@@ -112,19 +112,29 @@ static size_t position_end(const char *s)
 	return 0;
 }
 
+/* The string v holds, or fallback when it is not one. */
+static const char *text_or(const json_t *v, const char *fallback)
+{
+	const char *s = json_string_value(v);
+
+	return s ? s : fallback;
+}
+
 /* Problems first, then warnings ("file:line: warning: ..."), then a
  * summary line; warnings alone leave the configuration ok. */
 static void print_lint(const json_t *r)
 {
-	const char *config = json_string_value(json_object_get(r, "config"));
+	const char *config = text_or(json_object_get(r, "config"), "?");
 	const json_t *problems = json_object_get(r, "problems");
 	const json_t *warns = json_object_get(r, "warnings");
 	size_t i, n = json_array_size(problems), w = json_array_size(warns);
 
+	/* cli_jstr() gives null only when memory ran out. */
 	for (i = 0; i < n; i++)
-		puts(json_string_value(json_array_get(problems, i)));
+		puts(text_or(json_array_get(problems, i), "(out of memory)"));
 	for (i = 0; i < w; i++) {
-		const char *s = json_string_value(json_array_get(warns, i));
+		const char *s =
+		    text_or(json_array_get(warns, i), "(out of memory)");
 		size_t at = position_end(s);
 
 		/* "file:line: warning: message" */

@@ -32,6 +32,8 @@
 
 /* Width of the command column in --help. */
 #define HELP_NAME_WIDTH 18
+/* One message on stderr; longer ones are cut. */
+#define CLI_MSG_MAX 4096
 
 /*
  * Long-only options get values above any character; the options of
@@ -248,13 +250,27 @@ static int is_group(const char *word)
 	return 0;
 }
 
+/* Prints a message that may quote input with its control characters
+ * escaped (rg_escape()), so that none reaches the terminal. */
+static void print_escaped(FILE *stream, const char *fmt, va_list ap)
+    RG_PRINTF(2, 0);
+
+static void print_escaped(FILE *stream, const char *fmt, va_list ap)
+{
+	char raw[CLI_MSG_MAX], msg[CLI_MSG_MAX];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	rg_escape(raw, 0, msg, sizeof(msg));
+	fputs(msg, stream);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs(CLI_NAME ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_escaped(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -271,7 +287,7 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "%s: %s: ", CLI_NAME, cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_escaped(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	cli_usage(stderr, cmd);

@@ -361,12 +361,20 @@ char *cli_actor(void)
 
 json_t *cli_jstr(const char *s, int empty_is_null)
 {
+	char *valid;
 	json_t *j;
 
 	if (!s || (empty_is_null && !*s))
 		return json_null();
-	/* Invalid UTF-8 (a user's typo) must not make the output invalid. */
 	j = json_string(s);
+	if (j)
+		return j;
+	/* Invalid UTF-8 (a byte of a file, a user's typo) is still text
+	 * the reader must see: each stray byte becomes U+FFFD, as in
+	 * rolegated's answers.  Only out of memory gives null. */
+	valid = rg_escape_dup(s, RG_ESCAPE_UTF8);
+	j = valid ? json_string(valid) : NULL;
+	free(valid);
 	return j ? j : json_null();
 }
 

@@ -712,6 +712,55 @@ RG_EXTERN int rg_directory_import(rg_context *ctx, const char *path,
  */
 RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
 
+/* ---- printing what came from outside --------------------------------- */
+
+/*
+ * rg_escape() flag: only make s valid UTF-8, for a JSON encoder (which
+ * escapes control characters itself): each byte that is not part of a
+ * valid UTF-8 sequence becomes U+FFFD, everything else stays.
+ */
+#define RG_ESCAPE_UTF8 0x1u
+
+/* The most bytes rg_escape() writes for n bytes of input, with the NUL. */
+#define RG_ESCAPE_MAX(n) (4 * (n) + 1)
+
+/*
+ * Copies s (NULL: "") into buf of len bytes, always NUL-terminated when
+ * len > 0, in a form safe to print on a terminal or in a log line: each
+ * byte of a control character (C0, DEL, and the C1 controls U+0080 to
+ * U+009F) and each byte that is not part of valid UTF-8 becomes the four
+ * characters \xHH; printable UTF-8 stays as it is.  With RG_ESCAPE_UTF8,
+ * see above.  A result too long for buf is cut before a whole character.
+ * Returns the length of the whole result (as snprintf() does), at most
+ * RG_ESCAPE_MAX(strlen(s)) - 1.  Thread-safe, allocation-free.
+ */
+RG_EXTERN size_t rg_escape(const char *s, unsigned flags, char *buf,
+                           size_t len);
+
+/* rg_escape() into a string of its own, to free(); NULL: out of memory. */
+RG_EXTERN char *rg_escape_dup(const char *s, unsigned flags);
+
+/* ---- reading files ----------------------------------------------------- */
+
+/* The largest configuration, policy, tenant or token file read. */
+#define RG_FILE_MAX_TEXT ((size_t)64 << 20)
+/* The largest directory export rg_directory_import() reads. */
+#define RG_FILE_MAX_IMPORT ((size_t)1 << 30)
+
+/*
+ * Opens path for reading as rolegate opens every file it reads: only a
+ * regular file of at most max bytes, so that a FIFO (which would block
+ * the reader until a writer comes) or a device such as /dev/zero (which
+ * never ends) is refused at once.  The open itself never blocks and never
+ * takes a controlling terminal; the descriptor is close-on-exec and
+ * blocking again.  Returns RG_OK with *fd to close(); else *fd is -1 and
+ * RG_ENOENT (no such file), RG_EREFUSED (not a regular file), RG_ELIMIT
+ * (larger than max) or RG_EIO, and why (may be NULL) says what, without
+ * the path: "is a FIFO, not a regular file", "Permission denied", ...
+ */
+RG_EXTERN int rg_file_open(const char *path, size_t max, int *fd, char *why,
+                           size_t whylen);
+
 #ifdef __cplusplus
 }
 #endif

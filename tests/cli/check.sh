@@ -216,4 +216,35 @@ expect_rc 2 "a plugin not among the build tree's plugins"
 expect_err "the program's default plugin directory.*sets no plugin_dir" \
 	"not found: says the config sets no plugin_dir"
 
+# Control characters from input never reach the terminal: a configuration
+# line and a user id holding ESC sequences come out as \x1b.
+ESC=$(printf '\033')
+printf '[rolegate]\nplugin_dir = %s\n[service s]\nstack = required \033[2J\nbogus\033[31m = 1\n' \
+	"$ROLEGATE_TEST_PLUGINS" >"$T/esc.conf"
+# no_escape WHAT: neither stdout nor stderr holds the byte 0x1b.
+no_escape() {
+	if cat "$T/out" "$T/err" | od -An -c | grep -q '033'; then
+		fail "$1: an ESC byte reached the terminal"
+	else
+		pass "$1: no ESC byte printed"
+	fi
+}
+run -c "$T/esc.conf" check s "bo${ESC}[2Jb" view
+[ "$RC" -ne 0 ] && pass "check with ESC in the config and the user: fails" ||
+	fail "check with ESC in the config and the user: exit 0"
+no_escape "check"
+expect_out 'unknown user .bo\\x1b\[2Jb.' "check: the user id, escaped"
+expect_err 'esc\.conf:4: invalid plugin name .\\x1b\[2J.' "check: the config line, escaped"
+run -c "$T/esc.conf" check --explain s "bo${ESC}[2Jb" view
+no_escape "check --explain"
+run -c "$T/esc.conf" lint
+expect_rc 1 "lint with ESC in the config"
+no_escape "lint"
+expect_out 'unknown key .bogus\\x1b\[31m.' "lint: the key, escaped"
+rg check desk "x${ESC}]0;title$(printf '\007')" ticket.view
+no_escape "check of an OSC sequence as a user id"
+expect_out 'unknown user .x\\x1b\]0;title\\x07.' "OSC and BEL escaped"
+run -c "$T/esc.conf" roles "s${ESC}[2J"
+no_escape "an unknown service with ESC"
+
 finish

@@ -112,6 +112,25 @@ expect_rc 1 "lint a route with no path and an unknown service"
 expect_out 'routes\.conf:[0-9]+: \[route broken\] has no path' "route without a path: file:line"
 expect_out "unknown service 'nosuch'" "route naming an unknown service"
 
+# A byte that is not UTF-8 is a problem like any other, never a crash, and
+# --json stays valid JSON with the problem in it (the byte as U+FFFD).
+printf '[rolegate]\nplugin_dir = %s\n[service s]\nstack = required \377\n' \
+	"$ROLEGATE_TEST_PLUGINS" >"$T/bad-utf8.conf"
+run -c "$T/bad-utf8.conf" lint
+expect_rc 1 "lint a stack line with a byte that is not UTF-8"
+expect_out 'bad-utf8\.conf:4: invalid plugin name' "not UTF-8: the problem, file:line"
+expect_out 'bad-utf8\.conf: 1 problem$' "not UTF-8: summary line"
+run -c "$T/bad-utf8.conf" lint --json
+expect_rc 1 "lint --json with a byte that is not UTF-8"
+expect_json 'len(d["problems"]) == 1 and d["problems"][0].startswith(d["config"] + ":4: invalid plugin name") and "\\xff" in d["problems"][0]' \
+	"not UTF-8: --json is valid and names the problem (the byte as \\xff)"
+# Text the library did not escape (the configuration's path) becomes U+FFFD.
+cp "$T/bad-utf8.conf" "$T/bad$(printf '\377').conf"
+run -c "$T/bad$(printf '\377').conf" lint --json
+expect_rc 1 "lint --json of a configuration whose name is not UTF-8"
+expect_json 'd["config"].endswith("bad\ufffd.conf") and len(d["problems"]) == 1' \
+	"a name that is not UTF-8: valid JSON, the byte as U+FFFD"
+
 run -c "$T/nonexistent.conf" lint
 expect_rc 2 "lint an unreadable config"
 expect_no_out . "unreadable: nothing on stdout"

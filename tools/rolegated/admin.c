@@ -1013,17 +1013,19 @@ static void admin_log(void *cls, const char *fmt, va_list ap)
 /* Reads the bearer token: the file's first line, not readable by others. */
 static int read_token(struct rgd *d, const char *path)
 {
-	char buf[TOKEN_MAX + 2];
+	char buf[TOKEN_MAX + 2], why[MSG_MAX];
 	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd, rc;
 
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	/* A regular file only: a FIFO would block the daemon's start. */
+	rc = rg_file_open(path, RG_FILE_MAX_TEXT, &fd, why, sizeof(why));
+	if (rc != RG_OK || fstat(fd, &st) != 0) {
 		rgd_log(&d->log, RG_LOG_ERR, "admin_token_file %s: %s", path,
-		        strerror(errno));
+		        rc != RG_OK ? why : strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return RG_EIO;
+		return rc != RG_OK ? rc : RG_EIO;
 	}
 	if (st.st_mode & S_IROTH) {
 		close(fd);
