@@ -506,7 +506,16 @@ static const struct {
     {"GET", "/?q=1", "root", NULL},
     {"GET", "/anything/else", "public", NULL},
     {"POST", "/anything/else", "", NULL},
-    {"HEAD", "/x#frag", "public", NULL},
+    /* ';' in the query is the query's business. */
+    {"GET", "/x?a=1;b=2", "public", NULL},
+    /* A literal '%' (encoded once) and an encoded '#' are plain bytes. */
+    {"GET", "/x/100%25", "public", NULL},
+    {"GET", "/x/%25zz", "public", NULL},
+    {"GET", "/x/%23", "public", NULL},
+    /* Valid UTF-8, encoded or raw; dots inside a name. */
+    {"GET", "/x/%c3%a9t%C3%A9", "public", NULL},
+    {"GET", "/x/\xc3\xa9", "public", NULL},
+    {"GET", "/x/a.b/..a/a..", "public", NULL},
     /* An empty segment is refused, even where a capture would be. */
     {"POST", "/api/queues//agents", "!", NULL},
     /* Refused paths. */
@@ -524,17 +533,84 @@ static const struct {
     {"GET", "?x=/", "!", NULL},
 };
 
+/*
+ * Paths an upstream reads as another path, each one the catch-all route
+ * "public" would match if it were not refused; and a word the reason must
+ * hold.
+ */
+static const struct {
+	const char *uri, *says;
+} refused[] = {
+    /* Path parameters: Tomcat, Jetty and Spring drop ";..." so "..;" is
+     * ".." to them. */
+    {"/x/..;/api/admin", "';'"},
+    {"/x/..%3b/api/admin", "';'"},
+    {"/x/..%3B/api/admin", "';'"},
+    {"/x/%2e%2e;/api/admin", "';'"},
+    {"/x/%2e%2e%3b/api/admin", "';'"},
+    {"/x/.;/api/admin", "';'"},
+    {"/x/;/api/admin", "';'"},
+    {"/x/..;jsessionid=1/api/admin", "';'"},
+    {"/x/a;b", "';'"},
+    {"/x;a=1", "';'"},
+    /* Separators: raw or encoded backslash, encoded slash. */
+    {"/x/..\\api\\admin", "'\\'"},
+    {"/x/a%5Cb", "'\\'"},
+    {"/x/a%2Fb", "'/'"},
+    /* Double encoding: decoded once it still holds an escape. */
+    {"/x/%252e%252e/api/admin", "double"},
+    {"/x/%252F", "double"},
+    {"/x/%25%32%65", "double"},
+    /* Overlong and invalid UTF-8, encoded or raw. */
+    {"/x/%c0%ae%c0%ae/api/admin", "UTF-8"},
+    {"/x/%c0%af", "UTF-8"},
+    {"/x/%e0%80%ae", "UTF-8"},
+    {"/x/%f0%80%80%ae", "UTF-8"},
+    {"/x/%ed%a0%80", "UTF-8"},
+    {"/x/%ff", "UTF-8"},
+    {"/x/%c3", "UTF-8"},
+    {"/x/\xc0\xae\xc0\xae/api", "UTF-8"},
+    /* Control characters: some upstreams drop tabs and line breaks. */
+    {"/x/.%09./api/admin", "control"},
+    {"/x/a%0d%0ab", "control"},
+    {"/x/a%7f", "control"},
+    {"/x/a\tb", "control"},
+    /* Dot segments, trailing too, and what Windows trims to one. */
+    {"/x/api/admin/..", "'..'"},
+    {"/x/api/admin/.", "'..'"},
+    {"/x/api/admin/%2e", "'..'"},
+    {"/x/api/admin/%2E%2e", "'..'"},
+    {"/x/.../api", "'..'"},
+    {"/x/..%20/api", "'..'"},
+    {"/x/.%20./api", "'..'"},
+    {"/x/%20", "'..'"},
+    /* Fragments: never sent by a client, read apart by upstreams. */
+    {"/x#frag", "'#'"},
+    {"/x/y#/../../api/admin", "'#'"},
+    {"/x?q=#", "'#'"},
+};
+
+#define NREFUSED (sizeof(refused) / sizeof(refused[0]))
+
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* c with the map above, and a match buffer (to free()). */
+static struct rgd_match *map_loaded(struct rgd_conf *c)
+{
+	struct rgd_match *m = malloc(sizeof(*m));
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(c);
+	feed(c, map);
+	return m;
+}
 
 START_TEST(test_match)
 {
 	struct rgd_conf c;
-	struct rgd_match *m = malloc(sizeof(*m));
+	struct rgd_match *m = map_loaded(&c);
 	enum rgd_match_result r;
 
-	ck_assert_ptr_nonnull(m);
-	rgd_conf_init(&c);
-	feed(&c, map);
 	r = rgd_route_match(&c, cases[_i].method, cases[_i].uri, m);
 	if (strcmp(cases[_i].route, "!") == 0) {
 		ck_assert_msg(r == RGD_MATCH_BAD_PATH, "%s %s: result %d",
@@ -554,6 +630,24 @@ START_TEST(test_match)
 			ck_assert_str_eq(m->attrs[0].value, cases[_i].attr);
 		}
 	}
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_match_refused)
+{
+	struct rgd_conf c;
+	struct rgd_match *m = map_loaded(&c);
+	enum rgd_match_result r;
+
+	r = rgd_route_match(&c, "GET", refused[_i].uri, m);
+	ck_assert_msg(r == RGD_MATCH_BAD_PATH, "GET %s: result %d (route %s)",
+	              refused[_i].uri, (int)r, m->route ? m->route->name : "-");
+	ck_assert_ptr_null(m->route);
+	ck_assert_msg(m->why && strstr(m->why, refused[_i].says),
+	              "GET %s: reason '%s' lacks %s", refused[_i].uri,
+	              m->why ? m->why : "(none)", refused[_i].says);
 	rgd_conf_free(&c);
 	free(m);
 }
@@ -648,6 +742,7 @@ static Suite *routes_suite(void)
 
 	tc = tcase_create("match");
 	tcase_add_loop_test(tc, test_match, 0, (int)NCASES);
+	tcase_add_loop_test(tc, test_match_refused, 0, (int)NREFUSED);
 	tcase_add_test(tc, test_match_template);
 	tcase_add_test(tc, test_match_empty);
 	tcase_add_test(tc, test_match_long);

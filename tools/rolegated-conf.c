@@ -1095,6 +1095,97 @@ static int hex_value(char c)
 	return -1;
 }
 
+size_t rgd_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Why a path is refused: each names the upstreams that read it otherwise. */
+static const char WHY_ESCAPE[] = "malformed percent-encoding in path";
+static const char WHY_SEPARATOR[] =
+    "encoded '/' or a '\\' in path (read as a separator by some upstreams)";
+static const char WHY_PARAM[] =
+    "';' in path (Tomcat, Jetty and Spring drop path parameters, so "
+    "'..;' is '..' to them)";
+static const char WHY_CONTROL[] =
+    "control character in path (some upstreams cut at NUL or drop tabs and "
+    "line breaks)";
+static const char WHY_DOUBLE[] =
+    "double percent-encoding in path (an upstream decoding twice reads "
+    "another path)";
+static const char WHY_UTF8[] =
+    "invalid or overlong UTF-8 in path (old decoders read %c0%ae as '.')";
+static const char WHY_DOTS[] =
+    "'.' or '..' segment in path (also '...' or dots and blanks, which "
+    "Windows servers trim to one)";
+static const char WHY_FRAGMENT[] =
+    "'#' in the URI (upstreams disagree whether it ends the path)";
+
+/* A decoded byte no upstream may read differently from rolegated. */
+static const char *byte_refused(unsigned char c)
+{
+	if (c == '/' || c == '\\')
+		return WHY_SEPARATOR;
+	if (c == ';')
+		return WHY_PARAM;
+	if (c < 0x20 || c == 0x7f)
+		return WHY_CONTROL;
+	return NULL;
+}
+
+/*
+ * Why the decoded segment s (n bytes) is refused as a whole, or NULL: a
+ * percent-escape left after decoding (double encoding), invalid UTF-8
+ * (overlong forms included), or nothing but dots and blanks ('.', '..',
+ * '...', '.. '), which Windows servers trim to a dot segment.
+ */
+static const char *segment_refused(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, len, dots = 0;
+
+	for (i = 0; i < n; i += len) {
+		len = rgd_utf8_len(u + i, n - i);
+		if (!len)
+			return WHY_UTF8;
+		if (s[i] == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 &&
+		    hex_value(s[i + 2]) >= 0)
+			return WHY_DOUBLE;
+		dots += s[i] == '.' || s[i] == ' ';
+	}
+	if (n && dots == n)
+		return WHY_DOTS;
+	return NULL;
+}
+
 /*
  * Decodes one raw segment into out (room for len bytes: decoding never
  * grows).  Returns the decoded length, or -1 with *why set.
@@ -1112,24 +1203,19 @@ static long decode_segment(const char *raw, size_t len, char *out,
 			int lo = i + 2 < len ? hex_value(raw[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
-				*why = "malformed percent-encoding in path";
+				*why = WHY_ESCAPE;
 				return -1;
 			}
 			c = (char)(hi * 16 + lo);
 			i += 2;
 		}
-		if (c == '/' || c == '\\' || c == '\0') {
-			*why = "encoded '/', '\\' or NUL in path";
+		*why = byte_refused((unsigned char)c);
+		if (*why)
 			return -1;
-		}
 		out[n++] = c;
 	}
-	if ((n == 1 && out[0] == '.') ||
-	    (n == 2 && out[0] == '.' && out[1] == '.')) {
-		*why = "'.' or '..' segment in path";
-		return -1;
-	}
-	return (long)n;
+	*why = segment_refused(out, n);
+	return *why ? -1 : (long)n;
 }
 
 /*
@@ -1140,10 +1226,15 @@ static long decode_segment(const char *raw, size_t len, char *out,
 static long split_path(const char *uri, struct rgd_match *m,
                        struct segment *segs, size_t *used)
 {
-	size_t end = strcspn(uri, "?#");
+	size_t end = strcspn(uri, "?");
 	size_t pos = 0, n = 0;
 	const char *p = uri;
 
+	/* A client never sends a fragment; one that arrives is a trick. */
+	if (strchr(uri, '#')) {
+		m->why = WHY_FRAGMENT;
+		return -1;
+	}
 	if (end == 0 || uri[0] != '/') {
 		m->why = "the path does not start with '/'";
 		return -1;

@@ -174,13 +174,22 @@ struct rgd_match {
  * Finds the first route (config order) for method and uri (a path with an
  * optional query, as a client sent it).  The path is split at '/', each
  * segment percent-decoded and matched decoded, so that an encoded path
- * cannot slip past a route its decoded form would hit.  A path with an
- * empty segment ("//"), a "." or ".." segment, or a segment that decodes to
- * something holding '/', '\' or NUL is refused (RGD_MATCH_BAD_PATH): the
- * upstream might read it as another path.
+ * cannot slip past a route its decoded form would hit.  A path an upstream
+ * might read as another path is refused (RGD_MATCH_BAD_PATH, m->why says
+ * why): an empty segment ("//"); a segment of only dots and blanks (".",
+ * "..", "...", ".. "); a segment that decodes to something holding '/',
+ * '\', ';' (a path parameter), a control character, a percent-escape
+ * (double encoding) or invalid UTF-8 (overlong forms); a '#' anywhere.
  */
 enum rgd_match_result rgd_route_match(const struct rgd_conf *c,
                                       const char *method, const char *uri,
                                       struct rgd_match *m);
+
+/*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 when the
+ * bytes there are not one (overlong forms, surrogates and values past
+ * U+10FFFF are not).
+ */
+size_t rgd_utf8_len(const unsigned char *s, size_t n);
 
 #endif /* ROLEGATE_TOOLS_ROLEGATED_CONF_H */

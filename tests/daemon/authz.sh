@@ -137,6 +137,17 @@ authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats%2f..%2fbilling
 expect_code 403 "an encoded slash is refused"
 authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni//chats/1' -H "$AGENT"
 expect_code 403 "an empty segment is refused"
+# Tomcat, Jetty and Spring drop ";..." path parameters: "..;" is ".." there.
+for uri in '/omni/chats/..;/billing' '/omni/chats/..%3b/billing' \
+	'/omni/chats/%2e%2e;/billing' '/omni/chats/%2e%2e%3B/billing'; do
+	authz -H 'X-Original-Method: GET' -H "X-Original-URI: $uri" -H "$AGENT"
+	expect_code 403 "a path parameter dot-dot is refused: $uri"
+	expect_header "^X-Rolegate-Reason: ';' in path" "path parameter: reason ($uri)"
+done
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/%252e%252e/billing' -H "$AGENT"
+expect_code 403 "a double-encoded dot-dot is refused"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/%c0%ae%c0%ae/billing' -H "$AGENT"
+expect_code 403 "an overlong UTF-8 dot-dot is refused"
 authz -H 'X-Original-Method: POST' -H 'X-Original-URI: /d365/queues/vip/agents'
 expect_code 401 "route map: no user"
 
