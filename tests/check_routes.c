@@ -335,6 +335,116 @@ START_TEST(test_check_admin)
 }
 END_TEST
 
+/* admin_listen on an address that is not loopback: a warning (plain HTTP),
+ * not an error. */
+static const struct {
+	const char *listen;
+	int warns;
+} admin_addrs[] = {
+    {"127.0.0.1:9000", 0},
+    {"127.3.2.1:9000", 0},
+    {"[::1]:9000", 0},
+    {"[::ffff:127.0.0.1]:9000", 0},
+    {"0.0.0.0:9000", 1},
+    {"[::]:9000", 1},
+    {"10.0.0.1:9000", 1},
+    {"128.0.0.1:9000", 1},
+    {"[::ffff:10.0.0.1]:9000", 1},
+    {"[::2]:9000", 1},
+};
+
+#define NADMIN_ADDRS (sizeof(admin_addrs) / sizeof(admin_addrs[0]))
+
+START_TEST(test_check_admin_address)
+{
+	struct problems p = {0, 0, ""};
+	struct rgd_conf c;
+	char err[ERR_MAX];
+
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "admin_socket", "off", err),
+	                 RG_OK);
+	ck_assert_int_eq(key(&c, "rolegated", "admin_token_file", "/t", err),
+	                 RG_OK);
+	ck_assert_int_eq(
+	    key(&c, "rolegated", "admin_listen", admin_addrs[_i].listen, err),
+	    RG_OK);
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 0);
+	ck_assert_msg(p.warnings == (size_t)admin_addrs[_i].warns,
+	              "%s: %zu warnings (%s)", admin_addrs[_i].listen,
+	              p.warnings, p.last);
+	if (admin_addrs[_i].warns)
+		ck_assert_msg(strstr(p.last, "is not a loopback address") &&
+		                  strstr(p.last, "plain HTTP") &&
+		                  strstr(p.last, admin_addrs[_i].listen),
+		              "message: %s", p.last);
+	rgd_conf_free(&c);
+}
+END_TEST
+
+/* Admin tokens: what is refused, and why (never the token itself). */
+static const struct {
+	const char *token;
+	size_t len;
+	const char *says; /* NULL: accepted */
+} tokens[] = {
+    {"0123456789abcdef0123456789abcdef", 32, NULL},
+    {"Zq3-x_9.~+/=Ab7Kd2Lm8Np4Rs6Tv1Wy5", 33, NULL},
+    {"0123456789abcdef0123456789abcde", 31, "has 31 characters"},
+    {"", 0, "has 0 characters"},
+    {"                ", 16, "has 16 characters"},
+    {"                                ", 32, "a blank"},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 40, "1 different"},
+    {"abcabcabcabcabcabcabcabcabcabcabcabc", 36, "3 different"},
+    {"012345678012345678012345678012345678", 36, "9 different"},
+    {"0123456789abcdef\t0123456789abcdef", 33, "a blank"},
+    {"0123456789abcdef\0000123456789abcdef", 33, "at character 17"},
+    {"0123456789abcdef\x7f"
+     "0123456789abcdef",
+     33, "control"},
+    {"0123456789abcdef\xc3\xa9"
+     "0123456789abcdef",
+     34, "non-ASCII"},
+};
+
+#define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
+
+START_TEST(test_token_weak)
+{
+	char why[ERR_MAX] = "";
+	int rc =
+	    rgd_token_weak(tokens[_i].token, tokens[_i].len, why, sizeof(why));
+
+	if (!tokens[_i].says) {
+		ck_assert_msg(rc == RG_OK, "token %d refused: %s", _i, why);
+		return;
+	}
+	ck_assert_int_eq(rc, RG_ECONFIG);
+	ck_assert_msg(strstr(why, tokens[_i].says) != NULL,
+	              "token %d: message '%s' lacks '%s'", _i, why,
+	              tokens[_i].says);
+	ck_assert_msg(tokens[_i].len < 8 || !strstr(why, tokens[_i].token),
+	              "token %d: the message holds the token", _i);
+}
+END_TEST
+
+START_TEST(test_token_too_long)
+{
+	char *t = malloc(RGD_TOKEN_MAX + 2), why[ERR_MAX] = "";
+	size_t i;
+
+	ck_assert_ptr_nonnull(t);
+	for (i = 0; i < RGD_TOKEN_MAX + 1; i++)
+		t[i] = (char)('a' + i % 26);
+	ck_assert_int_eq(rgd_token_weak(t, RGD_TOKEN_MAX, why, sizeof(why)),
+	                 RG_OK);
+	ck_assert_int_eq(rgd_token_weak(t, RGD_TOKEN_MAX + 1, why, sizeof(why)),
+	                 RG_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(why, "needs 32 to"));
+	free(t);
+}
+END_TEST
+
 /* listen_socket replaces address and port, and is not the admin socket. */
 START_TEST(test_check_listen_socket)
 {
@@ -736,6 +846,9 @@ static Suite *routes_suite(void)
 	tc = tcase_create("check");
 	tcase_add_test(tc, test_check_incomplete);
 	tcase_add_test(tc, test_check_admin);
+	tcase_add_loop_test(tc, test_check_admin_address, 0, (int)NADMIN_ADDRS);
+	tcase_add_loop_test(tc, test_token_weak, 0, (int)NTOKENS);
+	tcase_add_test(tc, test_token_too_long);
 	tcase_add_test(tc, test_check_listen_socket);
 	tcase_add_test(tc, test_through_rg_open);
 	suite_add_tcase(s, tc);

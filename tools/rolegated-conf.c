@@ -41,6 +41,16 @@
 #define DEFAULT_USER_HEADER      "X-Rolegate-User"
 #define HEADER_NAME_MAX          64
 
+/*
+ * An admin bearer token: long and varied enough that guessing it is
+ * hopeless, and printable ASCII without blanks (RFC 6750 carries it in a
+ * header; a blank or control character is a file written wrong).
+ */
+#define TOKEN_MIN          32
+#define TOKEN_DISTINCT_MIN 10
+#define TOKEN_CHAR_FIRST   0x21 /* '!' */
+#define TOKEN_CHAR_LAST    0x7e /* '~' */
+
 /* Words meaning "no such thing" for a path setting. */
 #define OFF_WORD "off"
 
@@ -322,27 +332,35 @@ static int address_valid(const char *s)
 	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* The host part of "ADDR:PORT" or "[ADDR6]:PORT" into host (size bytes),
+ * without brackets; -1 when there is none or it does not fit. */
+static int hostport_host(const char *s, char *host, size_t size)
+{
+	const char *colon = strrchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : 0;
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0 || len >= size)
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	return 0;
+}
+
 /* "ADDR:PORT" or "[ADDR6]:PORT" with a port from 1 to 65535. */
 static int hostport_valid(const char *s)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(s, ':');
 	unsigned long port;
-	size_t len;
 
 	if (!colon || parse_ulong(colon + 1, &port) < 0 || port == 0 ||
 	    port > 65535)
 		return 0;
-	len = (size_t)(colon - s);
-	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
-		s++;
-		len -= 2;
-	}
-	if (len == 0 || len >= sizeof(host))
-		return 0;
-	memcpy(host, s, len);
-	host[len] = '\0';
-	return address_valid(host);
+	return hostport_host(s, host, sizeof(host)) == 0 && address_valid(host);
 }
 
 static int header_valid(const char *s)
@@ -1054,25 +1072,98 @@ static size_t listen_check(const struct rgd_conf *c, rgd_problem_fn fn,
 	return n;
 }
 
-size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
-                      rgd_problem_fn fn, void *user)
+/* Whether the host of "ADDR:PORT" or "[ADDR6]:PORT" is a loopback one:
+ * 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+static int hostport_loopback(const char *hostport)
+{
+	static const unsigned char v4_net = 127;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                         0, 0, 0, 0, 0xff, 0xff};
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (hostport_host(hostport, host, sizeof(host)) < 0)
+		return 0;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == v4_net;
+	if (inet_pton(AF_INET6, host, a) != 1)
+		return 0;
+	if (memcmp(a, mapped, sizeof(mapped)) == 0)
+		return a[sizeof(mapped)] == v4_net;
+	return memcmp(a, &in6addr_loopback, sizeof(a)) == 0;
+}
+
+/* The admin API on TCP: a token, not with a socket, and loopback only
+ * (it is plain HTTP: the bearer token travels in clear). */
+static size_t admin_check(const struct rgd_conf *c, rgd_problem_fn fn,
+                          void *user)
 {
 	const struct rgd_settings *s = &c->s;
-	size_t i, n = 0;
+	unsigned line = setting_line(c, "admin_listen");
+	size_t n = 0;
 
-	for (i = 0; i < c->nroutes; i++)
-		n += route_check(&c->routes[i], ctx, fn, user);
-	if (s->admin_listen && !s->admin_token_file) {
+	if (!s->admin_listen)
+		return 0;
+	if (!s->admin_token_file) {
 		problem(fn, user, 0, c->file, s->line,
 		        "admin_listen needs admin_token_file: the admin API "
 		        "is not served on TCP without a token");
 		n++;
 	}
-	if (s->admin_listen && s->admin_socket && s->admin_socket_set) {
+	if (s->admin_socket && s->admin_socket_set) {
 		problem(fn, user, 0, c->file, s->line,
 		        "give admin_socket or admin_listen, not both");
 		n++;
 	}
+	if (!hostport_loopback(s->admin_listen))
+		problem(fn, user, 1, c->file, line,
+		        "admin_listen = %s is not a loopback address: the "
+		        "admin API is plain HTTP and its bearer token travels "
+		        "in clear; listen on loopback behind a TLS proxy, or "
+		        "use admin_socket",
+		        s->admin_listen);
+	return n;
+}
+
+int rgd_token_weak(const char *token, size_t len, char *why, size_t whylen)
+{
+	unsigned char seen[UCHAR_MAX + 1] = {0};
+	size_t i, distinct = 0;
+
+	if (len < TOKEN_MIN || len > RGD_TOKEN_MAX)
+		return fail(why, whylen, RG_ECONFIG,
+		            "the token has %zu characters on its first line; "
+		            "it needs %d to %d",
+		            len, TOKEN_MIN, RGD_TOKEN_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)token[i];
+
+		if (ch < TOKEN_CHAR_FIRST || ch > TOKEN_CHAR_LAST)
+			return fail(why, whylen, RG_ECONFIG,
+			            "the token holds a blank, a control "
+			            "character or a non-ASCII byte (at "
+			            "character %zu): printable ASCII only",
+			            i + 1);
+		distinct += !seen[ch];
+		seen[ch] = 1;
+	}
+	if (distinct < TOKEN_DISTINCT_MIN)
+		return fail(why, whylen, RG_ECONFIG,
+		            "the token has %zu different characters, fewer "
+		            "than %d: too easy to guess (make one with "
+		            "openssl rand -hex 32)",
+		            distinct, TOKEN_DISTINCT_MIN);
+	return RG_OK;
+}
+
+size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
+                      rgd_problem_fn fn, void *user)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nroutes; i++)
+		n += route_check(&c->routes[i], ctx, fn, user);
+	n += admin_check(c, fn, user);
 	return n + listen_check(c, fn, user);
 }
 

@@ -40,6 +40,9 @@ extern const char *const rgd_conf_sections[];
 #define RGD_ROUTE_METHODS_MAX  8  /* methods a route names */
 #define RGD_NAME_MAX           64 /* route, capture and attribute names */
 
+/* The longest admin bearer token (rgd_token_weak()). */
+#define RGD_TOKEN_MAX 4096
+
 /* Limits of a request path the matcher accepts. */
 #define RGD_PATH_SEGMENTS_MAX 64
 #define RGD_MATCH_BUF_SIZE    4096 /* decoded path and attribute values */
@@ -145,12 +148,21 @@ typedef void (*rgd_problem_fn)(void *user, int warning, const char *msg);
  * an admin listener without its token, listen_socket given with address or
  * port, listen_socket on the admin socket's path.  Warnings: a route naming an
  * action its service does not know (requests it matches are denied; policies of
- * another version may lack actions).  ctx may be NULL (then services and
- * actions are not checked).  Calls fn once per problem and returns how many
- * errors there were.
+ * another version may lack actions), an admin listener on an address that is
+ * not loopback (plain HTTP: the token travels in clear).  ctx may be NULL (then
+ * services and actions are not checked).  Calls fn once per problem and returns
+ * how many errors there were.
  */
 size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
                       rgd_problem_fn fn, void *user);
+
+/*
+ * Whether an admin bearer token (len bytes, its file's first line) is too
+ * weak to use: too short or long, a byte outside printable ASCII (blanks and
+ * control characters), or too few different characters.  Returns RG_OK, or
+ * RG_ECONFIG with what is wrong in why (never the token itself).
+ */
+int rgd_token_weak(const char *token, size_t len, char *why, size_t whylen);
 
 /* ---- Matching ------------------------------------------------------------ */
 
