@@ -157,6 +157,9 @@ static const struct {
     {"route r", "attr", "a={b", "{NAME}"},
     {"route r", "attr", "a=b}", "without '{'"},
     {"route r", "attr", "a={b c}", "{NAME}"},
+    {"route r", "require", "", "require needs NAME"},
+    {"route r", "require", " , ", "require needs NAME"},
+    {"route r", "require", "dept=x", "attribute names"},
     {"route r", "target", "x", "unknown key 'target'"},
 };
 
@@ -784,6 +787,44 @@ START_TEST(test_match_template)
 }
 END_TEST
 
+/* require = ...: a matched request without the attribute (or with an
+ * empty value) is refused, naming the route and the attribute. */
+START_TEST(test_match_require)
+{
+	static const char *const lines[] = {
+	    "route any|path|/a/{x}",
+	    "route any|service|s",
+	    "route any|action|a",
+	    "route any|attr|from_path={x}",
+	    "route any|require|department, from_path",
+	    NULL};
+	rg_attr attrs[3] = {{"bu", "x"}, {"department", ""}, {NULL, NULL}};
+	struct rgd_match *m = malloc(sizeof(*m));
+	struct rgd_conf c;
+	const char *why;
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(&c);
+	feed(&c, lines);
+	ck_assert_uint_eq(c.routes[0].nrequire, 2);
+	ck_assert_int_eq(rgd_route_match(&c, "GET", "/a/1", m), RGD_MATCH_OK);
+	/* Only the route's attribute: department missing. */
+	why = rgd_route_missing(m->route, m->attrs, m->nattrs, m);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_str_eq(why, "route any requires attribute department");
+	/* Empty is missing too. */
+	attrs[2] = m->attrs[0];
+	ck_assert_ptr_nonnull(rgd_route_missing(m->route, attrs, 3, m));
+	attrs[1].value = "sales";
+	ck_assert_ptr_null(rgd_route_missing(m->route, attrs, 3, m));
+	/* The path's attribute is required too. */
+	ck_assert_str_eq(rgd_route_missing(m->route, attrs, 2, m),
+	                 "route any requires attribute from_path");
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
 /* No routes at all: nothing matches (fail closed). */
 START_TEST(test_match_empty)
 {
@@ -857,6 +898,7 @@ static Suite *routes_suite(void)
 	tcase_add_loop_test(tc, test_match, 0, (int)NCASES);
 	tcase_add_loop_test(tc, test_match_refused, 0, (int)NREFUSED);
 	tcase_add_test(tc, test_match_template);
+	tcase_add_test(tc, test_match_require);
 	tcase_add_test(tc, test_match_empty);
 	tcase_add_test(tc, test_match_long);
 	suite_add_tcase(s, tc);

@@ -249,6 +249,8 @@ static void route_free(struct rgd_route *r)
 		free(r->attrs[i].key);
 		free(r->attrs[i].tmpl);
 	}
+	for (i = 0; i < r->nrequire; i++)
+		free(r->require[i]);
 }
 
 void rgd_conf_free(struct rgd_conf *c)
@@ -738,6 +740,44 @@ static int route_attr(struct rgd_route *r, const char *value, unsigned line,
 	return RG_OK;
 }
 
+/* require = NAME[, NAME ...]: attributes a matched request must have. */
+static int route_require(struct rgd_route *r, const char *value, unsigned line,
+                         char *err, size_t errlen)
+{
+	const char *p = value;
+	size_t before = r->nrequire;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+		if (len == 0)
+			break;
+		if (!id_valid(p, len))
+			return fail(err, errlen, RG_ECONFIG,
+			            "require '%.*s': expected attribute names "
+			            "of letters, digits, '_', '-' or '.'",
+			            (int)len, p);
+		if (r->nrequire == RGD_ROUTE_ATTRS_MAX)
+			return fail(err, errlen, RG_ECONFIG,
+			            "route %s: too many required attributes "
+			            "(at most %d)",
+			            r->name, RGD_ROUTE_ATTRS_MAX);
+		r->require[r->nrequire] = strndup(p, len);
+		if (!r->require[r->nrequire])
+			return RG_ENOMEM;
+		r->nrequire++;
+		p += len;
+	}
+	if (r->nrequire == before)
+		return fail(err, errlen, RG_ECONFIG,
+		            "require needs NAME [, NAME ...]");
+	if (!r->require_line)
+		r->require_line = line;
+	return RG_OK;
+}
+
 static int route_method(struct rgd_route *r, const char *value, char *err,
                         size_t errlen)
 {
@@ -915,9 +955,11 @@ static int route_key_apply(struct rgd_route *r, const char *key,
 	}
 	if (strcmp(key, "attr") == 0)
 		return route_attr(r, value, line, err, errlen);
+	if (strcmp(key, "require") == 0)
+		return route_require(r, value, line, err, errlen);
 	return fail(err, errlen, RG_ECONFIG,
 	            "unknown key '%s' in [route %s]: expected method, path, "
-	            "service, action or attr",
+	            "service, action, attr or require",
 	            key, r->name);
 }
 
@@ -1471,4 +1513,24 @@ enum rgd_match_result rgd_route_match(const struct rgd_conf *c,
 		return RGD_MATCH_OK;
 	}
 	return RGD_MATCH_NONE;
+}
+
+const char *rgd_route_missing(const struct rgd_route *r, const rg_attr *attrs,
+                              size_t nattrs, struct rgd_match *m)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nrequire; i++) {
+		for (j = 0; j < nattrs; j++)
+			if (attrs[j].key && attrs[j].value && *attrs[j].value &&
+			    strcmp(attrs[j].key, r->require[i]) == 0)
+				break;
+		if (j == nattrs) {
+			snprintf(m->reason, sizeof(m->reason),
+			         "route %s requires attribute %s", r->name,
+			         r->require[i]);
+			return m->reason;
+		}
+	}
+	return NULL;
 }

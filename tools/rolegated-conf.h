@@ -23,6 +23,7 @@
  *   service = dynamics365
  *   action = queue.add-agent
  *   attr = queue={queue}                ; repeatable
+ *   require = department                ; attributes a request must have
  */
 #ifndef ROLEGATE_TOOLS_ROLEGATED_CONF_H
 #define ROLEGATE_TOOLS_ROLEGATED_CONF_H
@@ -109,6 +110,10 @@ struct rgd_route {
 	size_t nattrs;
 	unsigned method_line, path_line, service_line, action_line;
 	int broken; /* a key of it was refused: it never matches */
+	/* Attributes a request must carry (from attr or headers). */
+	char *require[RGD_ROUTE_ATTRS_MAX];
+	size_t nrequire;
+	unsigned require_line;
 };
 
 /* Everything read from the sections, for one rg_open(). */
@@ -178,6 +183,7 @@ struct rgd_match {
 	rg_attr attrs[RGD_ROUTE_ATTRS_MAX];
 	size_t nattrs;
 	const char *why; /* for RGD_MATCH_BAD_PATH: a static message */
+	char reason[RGD_NAME_MAX * 2 + 32]; /* rgd_route_missing()'s */
 	/* Decoded segments, then attribute values; attrs point in here. */
 	char buf[RGD_MATCH_BUF_SIZE];
 };
@@ -196,6 +202,15 @@ struct rgd_match {
 enum rgd_match_result rgd_route_match(const struct rgd_conf *c,
                                       const char *method, const char *uri,
                                       struct rgd_match *m);
+
+/*
+ * Whether a request the route r matched lacks an attribute r requires
+ * (require = ...): attrs are all of its attributes (the route's and those
+ * from headers); an empty value is missing.  Returns NULL when none is
+ * missing, else "route NAME requires attribute KEY" in m->reason.
+ */
+const char *rgd_route_missing(const struct rgd_route *r, const rg_attr *attrs,
+                              size_t nattrs, struct rgd_match *m);
 
 /*
  * Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 when the

@@ -121,6 +121,23 @@ expect_code 200 "nginx: the department comes from the path"
 authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/departments/billing/analytics' \
 	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: sales'
 expect_code 403 "a header cannot override the route's attribute"
+# A route that requires an attribute: without it (or empty), 403 saying so;
+# with it, decided as before.
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea'
+expect_code 403 "a route's required attribute missing"
+expect_header '^X-Rolegate-Reason: route rc-analytics-any requires attribute department' \
+	"required attribute missing: reason"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department;'
+expect_code 403 "a route's required attribute empty"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: sales'
+expect_code 200 "a route's required attribute from a header: allowed"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: billing'
+expect_code 403 "a route's required attribute from a header: another unit denied"
+expect_header '^X-Rolegate-Reason: rocketchat' "another unit: the plugin's reason"
 authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' \
 	-H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/1' -H 'X-Rolegate-Roles: livechat-manager'
 expect_code 200 "X-Forwarded-* comes before X-Original-*"
