@@ -1032,11 +1032,27 @@ static void problem(rgd_problem_fn fn, void *user, int warning,
 	fn(user, warning, msg);
 }
 
+/* Whether r builds (attr) or requires (require) the attribute key. */
+static int route_sets(const struct rgd_route *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nattrs; i++)
+		if (strcmp(r->attrs[i].key, key) == 0)
+			return 1;
+	for (i = 0; i < r->nrequire; i++)
+		if (strcmp(r->require[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 static size_t route_check(const struct rgd_route *r, const rg_context *ctx,
                           rgd_problem_fn fn, void *user)
 {
 	const rg_service *svc;
+	const char *scope;
 	size_t n = 0;
+	long priv;
 
 	if (!r->path) {
 		problem(fn, user, 0, r->file, r->line, "[route %s] has no path",
@@ -1057,11 +1073,19 @@ static size_t route_check(const struct rgd_route *r, const rg_context *ctx,
 		        r->service);
 		return n + 1;
 	}
-	if (rg_privilege_find(svc, r->action) < 0)
+	priv = rg_privilege_find(svc, r->action);
+	if (priv < 0)
 		problem(fn, user, 1, r->file, r->action_line,
 		        "[route %s]: service %s has no action '%s': requests "
 		        "the route matches are denied",
 		        r->name, r->service, r->action);
+	scope = priv < 0 ? NULL : rg_privilege_scope(svc, (size_t)priv);
+	if (scope && !route_sets(r, scope))
+		problem(fn, user, 1, r->file, r->action_line,
+		        "[route %s]: %s is scoped by attribute %s, which the "
+		        "route neither builds (attr) nor requires (require): "
+		        "a request without it is decided unscoped",
+		        r->name, r->action, scope);
 	return n;
 }
 

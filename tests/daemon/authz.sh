@@ -11,6 +11,26 @@ start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
 AGENT="X-Rolegate-Roles: agent"
 SUP="X-Rolegate-Roles: basic-user,omnichannel-supervisor"
 
+# A route to a privilege the department scopes that neither builds nor
+# requires one: a warning in rolegated's check (-t) and in rolegate lint;
+# not for the routes that do (rc-analytics, rc-analytics-any).
+write_config "$T/scoped.conf" 2021 "[route rc-queue]" "method = GET" \
+	"path = /rc/queue" "service = rocketchat" "action = view-livechat-queue"
+scoped='\[route rc-queue\]: view-livechat-queue is scoped by attribute department'
+"$RGD" -t -c "$T/scoped.conf" >"$T/check.out" 2>&1
+check_rc=$?
+[ "$check_rc" -eq 0 ] && grep -q "warning: .*$scoped" "$T/check.out" &&
+	pass "rolegated -t: a route to a scoped privilege without its attribute" ||
+	fail "rolegated -t: exit $check_rc, $(cat "$T/check.out")"
+"$top_builddir/tools/rolegate" -c "$T/scoped.conf" lint >"$T/lint.out" 2>&1
+lint_rc=$?
+[ "$lint_rc" -eq 0 ] && grep -q "warning: $scoped" "$T/lint.out" &&
+	pass "lint: a route to a scoped privilege without its attribute" ||
+	fail "lint: exit $lint_rc, $(cat "$T/lint.out")"
+! grep -q 'route rc-analytics' "$T/lint.out" &&
+	pass "lint: routes that build or require the scope: no warning" ||
+	fail "lint: $(cat "$T/lint.out")"
+
 # ---- The question in headers ----
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
 expect_code 200 "headers: an allowed action"
