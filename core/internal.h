@@ -137,6 +137,7 @@ struct rg_priv {
 	rg_roleset requires;            /* roles needed besides a grant */
 	uint32_t *req_list;
 	size_t nreq;
+	char *scope; /* the request attribute that scopes it, or NULL */
 };
 
 typedef struct rg_registry {

@@ -68,6 +68,7 @@ void rg_registry_free(rg_registry *r)
 		free(r->privs[i].id);
 		free(r->privs[i].description);
 		free(r->privs[i].req_list);
+		free(r->privs[i].scope);
 	}
 	free(r->roles);
 	free(r->privs);
@@ -288,6 +289,23 @@ int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv, uint32_t role)
 	rg_roleset_add(&p->requires, role);
 	word_set(r->with_requires, priv);
 	return push_index(&p->req_list, &p->nreq, role);
+}
+
+int rg_declare_scope(rg_plugin_handle *h, uint32_t priv, const char *attribute)
+{
+	rg_registry *r;
+	struct rg_priv *p;
+
+	if (!building(h) || !rg_id_valid(attribute))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	if (priv >= r->nprivs)
+		return RG_EINVAL;
+	p = &r->privs[priv];
+	if (p->scope)
+		return strcmp(p->scope, attribute) == 0 ? RG_OK : RG_EEXIST;
+	p->scope = rg_strdup(attribute);
+	return p->scope ? RG_OK : RG_ENOMEM;
 }
 
 /* ---- lookups for plugins ----------------------------------------------- */
@@ -644,4 +662,11 @@ const char *rg_privilege_requires(const rg_service *svc, size_t i, size_t j)
 	if (!svc || i >= svc->reg.nprivs || j >= svc->reg.privs[i].nreq)
 		return NULL;
 	return svc->reg.roles[svc->reg.privs[i].req_list[j]].id;
+}
+
+const char *rg_privilege_scope(const rg_service *svc, size_t i)
+{
+	if (!svc || i >= svc->reg.nprivs)
+		return NULL;
+	return svc->reg.privs[i].scope;
 }

@@ -194,6 +194,11 @@ START_TEST(test_privilege_registry)
 	ck_assert_msg(info.description && *info.description,
 	              "privilege %s has no description", privs[_i].id);
 	ck_assert_uint_eq(info.nrequires, 0);
+	/* scope = own: the owner scopes it (rg_privilege_scope()). */
+	if (strstr(privs[_i].id, "-own"))
+		ck_assert_str_eq(rg_privilege_scope(svc, (size_t)idx), "owner");
+	else
+		ck_assert_ptr_null(rg_privilege_scope(svc, (size_t)idx));
 }
 END_TEST
 

@@ -331,6 +331,39 @@ START_TEST(test_privilege_registry)
 END_TEST
 
 /*
+ * Loop: privilege _i / 2 in edition _i % 2.  The department scopes what a
+ * monitor holds (Enterprise), the queue and taking a chat; nothing else.
+ */
+START_TEST(test_privilege_scope)
+{
+	const struct priv_row *row = &privs[_i / 2];
+	int community = _i % 2;
+	const rg_service *svc =
+	    tu_service(shipped.ctx, community ? SVC_COM : SVC_ENT);
+	long idx = rg_privilege_find(svc, row->id);
+	const char *scope;
+	int want;
+
+	if (idx < 0)
+		return;
+	want = strcmp(row->id, "view-livechat-queue") == 0 ||
+	       strcmp(row->id, "take-inquiry") == 0 ||
+	       (!community && (row->holders & MONITOR));
+	scope = rg_privilege_scope(svc, (size_t)idx);
+	if (want)
+		ck_assert_msg(scope && strcmp(scope, "department") == 0,
+		              "%s: scope %s, want department", row->id,
+		              scope ? scope : "(none)");
+	else
+		ck_assert_msg(scope == NULL, "%s: scope %s, want none", row->id,
+		              scope);
+	/* Out of range and no service: none. */
+	ck_assert_ptr_null(rg_privilege_scope(svc, rg_privilege_count(svc)));
+	ck_assert_ptr_null(rg_privilege_scope(NULL, 0));
+}
+END_TEST
+
+/*
  * Loop: privilege, role and edition.  take-inquiry needs an available agent
  * with room for a chat, so every check says so; the attributes are valid
  * and change nothing for the other permissions.
@@ -1961,6 +1994,7 @@ static Suite *rocketchat_suite(void)
 	tcase_add_test(tc, test_enterprise_count);
 	tcase_add_loop_test(tc, test_role_registry, 0, NROLES * 2);
 	tcase_add_loop_test(tc, test_privilege_registry, 0, (int)NPRIVS * 2);
+	tcase_add_loop_test(tc, test_privilege_scope, 0, (int)NPRIVS * 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("matrix");

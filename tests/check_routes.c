@@ -157,6 +157,9 @@ static const struct {
     {"route r", "attr", "a={b", "{NAME}"},
     {"route r", "attr", "a=b}", "without '{'"},
     {"route r", "attr", "a={b c}", "{NAME}"},
+    {"route r", "require", "", "require needs NAME"},
+    {"route r", "require", " , ", "require needs NAME"},
+    {"route r", "require", "dept=x", "attribute names"},
     {"route r", "target", "x", "unknown key 'target'"},
 };
 
@@ -335,6 +338,116 @@ START_TEST(test_check_admin)
 }
 END_TEST
 
+/* admin_listen on an address that is not loopback: a warning (plain HTTP),
+ * not an error. */
+static const struct {
+	const char *listen;
+	int warns;
+} admin_addrs[] = {
+    {"127.0.0.1:9000", 0},
+    {"127.3.2.1:9000", 0},
+    {"[::1]:9000", 0},
+    {"[::ffff:127.0.0.1]:9000", 0},
+    {"0.0.0.0:9000", 1},
+    {"[::]:9000", 1},
+    {"10.0.0.1:9000", 1},
+    {"128.0.0.1:9000", 1},
+    {"[::ffff:10.0.0.1]:9000", 1},
+    {"[::2]:9000", 1},
+};
+
+#define NADMIN_ADDRS (sizeof(admin_addrs) / sizeof(admin_addrs[0]))
+
+START_TEST(test_check_admin_address)
+{
+	struct problems p = {0, 0, ""};
+	struct rgd_conf c;
+	char err[ERR_MAX];
+
+	rgd_conf_init(&c);
+	ck_assert_int_eq(key(&c, "rolegated", "admin_socket", "off", err),
+	                 RG_OK);
+	ck_assert_int_eq(key(&c, "rolegated", "admin_token_file", "/t", err),
+	                 RG_OK);
+	ck_assert_int_eq(
+	    key(&c, "rolegated", "admin_listen", admin_addrs[_i].listen, err),
+	    RG_OK);
+	ck_assert_uint_eq(rgd_conf_check(&c, NULL, collect, &p), 0);
+	ck_assert_msg(p.warnings == (size_t)admin_addrs[_i].warns,
+	              "%s: %zu warnings (%s)", admin_addrs[_i].listen,
+	              p.warnings, p.last);
+	if (admin_addrs[_i].warns)
+		ck_assert_msg(strstr(p.last, "is not a loopback address") &&
+		                  strstr(p.last, "plain HTTP") &&
+		                  strstr(p.last, admin_addrs[_i].listen),
+		              "message: %s", p.last);
+	rgd_conf_free(&c);
+}
+END_TEST
+
+/* Admin tokens: what is refused, and why (never the token itself). */
+static const struct {
+	const char *token;
+	size_t len;
+	const char *says; /* NULL: accepted */
+} tokens[] = {
+    {"0123456789abcdef0123456789abcdef", 32, NULL},
+    {"Zq3-x_9.~+/=Ab7Kd2Lm8Np4Rs6Tv1Wy5", 33, NULL},
+    {"0123456789abcdef0123456789abcde", 31, "has 31 characters"},
+    {"", 0, "has 0 characters"},
+    {"                ", 16, "has 16 characters"},
+    {"                                ", 32, "a blank"},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 40, "1 different"},
+    {"abcabcabcabcabcabcabcabcabcabcabcabc", 36, "3 different"},
+    {"012345678012345678012345678012345678", 36, "9 different"},
+    {"0123456789abcdef\t0123456789abcdef", 33, "a blank"},
+    {"0123456789abcdef\0000123456789abcdef", 33, "at character 17"},
+    {"0123456789abcdef\x7f"
+     "0123456789abcdef",
+     33, "control"},
+    {"0123456789abcdef\xc3\xa9"
+     "0123456789abcdef",
+     34, "non-ASCII"},
+};
+
+#define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
+
+START_TEST(test_token_weak)
+{
+	char why[ERR_MAX] = "";
+	int rc =
+	    rgd_token_weak(tokens[_i].token, tokens[_i].len, why, sizeof(why));
+
+	if (!tokens[_i].says) {
+		ck_assert_msg(rc == RG_OK, "token %d refused: %s", _i, why);
+		return;
+	}
+	ck_assert_int_eq(rc, RG_ECONFIG);
+	ck_assert_msg(strstr(why, tokens[_i].says) != NULL,
+	              "token %d: message '%s' lacks '%s'", _i, why,
+	              tokens[_i].says);
+	ck_assert_msg(tokens[_i].len < 8 || !strstr(why, tokens[_i].token),
+	              "token %d: the message holds the token", _i);
+}
+END_TEST
+
+START_TEST(test_token_too_long)
+{
+	char *t = malloc(RGD_TOKEN_MAX + 2), why[ERR_MAX] = "";
+	size_t i;
+
+	ck_assert_ptr_nonnull(t);
+	for (i = 0; i < RGD_TOKEN_MAX + 1; i++)
+		t[i] = (char)('a' + i % 26);
+	ck_assert_int_eq(rgd_token_weak(t, RGD_TOKEN_MAX, why, sizeof(why)),
+	                 RG_OK);
+	ck_assert_int_eq(rgd_token_weak(t, RGD_TOKEN_MAX + 1, why, sizeof(why)),
+	                 RG_ECONFIG);
+	ck_assert_ptr_nonnull(strstr(why, "needs 32 to"));
+	free(t);
+}
+END_TEST
+
 /* listen_socket replaces address and port, and is not the admin socket. */
 START_TEST(test_check_listen_socket)
 {
@@ -506,7 +619,16 @@ static const struct {
     {"GET", "/?q=1", "root", NULL},
     {"GET", "/anything/else", "public", NULL},
     {"POST", "/anything/else", "", NULL},
-    {"HEAD", "/x#frag", "public", NULL},
+    /* ';' in the query is the query's business. */
+    {"GET", "/x?a=1;b=2", "public", NULL},
+    /* A literal '%' (encoded once) and an encoded '#' are plain bytes. */
+    {"GET", "/x/100%25", "public", NULL},
+    {"GET", "/x/%25zz", "public", NULL},
+    {"GET", "/x/%23", "public", NULL},
+    /* Valid UTF-8, encoded or raw; dots inside a name. */
+    {"GET", "/x/%c3%a9t%C3%A9", "public", NULL},
+    {"GET", "/x/\xc3\xa9", "public", NULL},
+    {"GET", "/x/a.b/..a/a..", "public", NULL},
     /* An empty segment is refused, even where a capture would be. */
     {"POST", "/api/queues//agents", "!", NULL},
     /* Refused paths. */
@@ -524,17 +646,84 @@ static const struct {
     {"GET", "?x=/", "!", NULL},
 };
 
+/*
+ * Paths an upstream reads as another path, each one the catch-all route
+ * "public" would match if it were not refused; and a word the reason must
+ * hold.
+ */
+static const struct {
+	const char *uri, *says;
+} refused[] = {
+    /* Path parameters: Tomcat, Jetty and Spring drop ";..." so "..;" is
+     * ".." to them. */
+    {"/x/..;/api/admin", "';'"},
+    {"/x/..%3b/api/admin", "';'"},
+    {"/x/..%3B/api/admin", "';'"},
+    {"/x/%2e%2e;/api/admin", "';'"},
+    {"/x/%2e%2e%3b/api/admin", "';'"},
+    {"/x/.;/api/admin", "';'"},
+    {"/x/;/api/admin", "';'"},
+    {"/x/..;jsessionid=1/api/admin", "';'"},
+    {"/x/a;b", "';'"},
+    {"/x;a=1", "';'"},
+    /* Separators: raw or encoded backslash, encoded slash. */
+    {"/x/..\\api\\admin", "'\\'"},
+    {"/x/a%5Cb", "'\\'"},
+    {"/x/a%2Fb", "'/'"},
+    /* Double encoding: decoded once it still holds an escape. */
+    {"/x/%252e%252e/api/admin", "double"},
+    {"/x/%252F", "double"},
+    {"/x/%25%32%65", "double"},
+    /* Overlong and invalid UTF-8, encoded or raw. */
+    {"/x/%c0%ae%c0%ae/api/admin", "UTF-8"},
+    {"/x/%c0%af", "UTF-8"},
+    {"/x/%e0%80%ae", "UTF-8"},
+    {"/x/%f0%80%80%ae", "UTF-8"},
+    {"/x/%ed%a0%80", "UTF-8"},
+    {"/x/%ff", "UTF-8"},
+    {"/x/%c3", "UTF-8"},
+    {"/x/\xc0\xae\xc0\xae/api", "UTF-8"},
+    /* Control characters: some upstreams drop tabs and line breaks. */
+    {"/x/.%09./api/admin", "control"},
+    {"/x/a%0d%0ab", "control"},
+    {"/x/a%7f", "control"},
+    {"/x/a\tb", "control"},
+    /* Dot segments, trailing too, and what Windows trims to one. */
+    {"/x/api/admin/..", "'..'"},
+    {"/x/api/admin/.", "'..'"},
+    {"/x/api/admin/%2e", "'..'"},
+    {"/x/api/admin/%2E%2e", "'..'"},
+    {"/x/.../api", "'..'"},
+    {"/x/..%20/api", "'..'"},
+    {"/x/.%20./api", "'..'"},
+    {"/x/%20", "'..'"},
+    /* Fragments: never sent by a client, read apart by upstreams. */
+    {"/x#frag", "'#'"},
+    {"/x/y#/../../api/admin", "'#'"},
+    {"/x?q=#", "'#'"},
+};
+
+#define NREFUSED (sizeof(refused) / sizeof(refused[0]))
+
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* c with the map above, and a match buffer (to free()). */
+static struct rgd_match *map_loaded(struct rgd_conf *c)
+{
+	struct rgd_match *m = malloc(sizeof(*m));
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(c);
+	feed(c, map);
+	return m;
+}
 
 START_TEST(test_match)
 {
 	struct rgd_conf c;
-	struct rgd_match *m = malloc(sizeof(*m));
+	struct rgd_match *m = map_loaded(&c);
 	enum rgd_match_result r;
 
-	ck_assert_ptr_nonnull(m);
-	rgd_conf_init(&c);
-	feed(&c, map);
 	r = rgd_route_match(&c, cases[_i].method, cases[_i].uri, m);
 	if (strcmp(cases[_i].route, "!") == 0) {
 		ck_assert_msg(r == RGD_MATCH_BAD_PATH, "%s %s: result %d",
@@ -559,6 +748,24 @@ START_TEST(test_match)
 }
 END_TEST
 
+START_TEST(test_match_refused)
+{
+	struct rgd_conf c;
+	struct rgd_match *m = map_loaded(&c);
+	enum rgd_match_result r;
+
+	r = rgd_route_match(&c, "GET", refused[_i].uri, m);
+	ck_assert_msg(r == RGD_MATCH_BAD_PATH, "GET %s: result %d (route %s)",
+	              refused[_i].uri, (int)r, m->route ? m->route->name : "-");
+	ck_assert_ptr_null(m->route);
+	ck_assert_msg(m->why && strstr(m->why, refused[_i].says),
+	              "GET %s: reason '%s' lacks %s", refused[_i].uri,
+	              m->why ? m->why : "(none)", refused[_i].says);
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
 START_TEST(test_match_template)
 {
 	struct rgd_conf c;
@@ -575,6 +782,44 @@ START_TEST(test_match_template)
 	ck_assert_str_eq(m->attrs[1].value, "q-vip-x");
 	ck_assert_str_eq(m->route->service, "dynamics365");
 	ck_assert_str_eq(m->route->action, "queue.add-agent");
+	rgd_conf_free(&c);
+	free(m);
+}
+END_TEST
+
+/* require = ...: a matched request without the attribute (or with an
+ * empty value) is refused, naming the route and the attribute. */
+START_TEST(test_match_require)
+{
+	static const char *const lines[] = {
+	    "route any|path|/a/{x}",
+	    "route any|service|s",
+	    "route any|action|a",
+	    "route any|attr|from_path={x}",
+	    "route any|require|department, from_path",
+	    NULL};
+	rg_attr attrs[3] = {{"bu", "x"}, {"department", ""}, {NULL, NULL}};
+	struct rgd_match *m = malloc(sizeof(*m));
+	struct rgd_conf c;
+	const char *why;
+
+	ck_assert_ptr_nonnull(m);
+	rgd_conf_init(&c);
+	feed(&c, lines);
+	ck_assert_uint_eq(c.routes[0].nrequire, 2);
+	ck_assert_int_eq(rgd_route_match(&c, "GET", "/a/1", m), RGD_MATCH_OK);
+	/* Only the route's attribute: department missing. */
+	why = rgd_route_missing(m->route, m->attrs, m->nattrs, m);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_str_eq(why, "route any requires attribute department");
+	/* Empty is missing too. */
+	attrs[2] = m->attrs[0];
+	ck_assert_ptr_nonnull(rgd_route_missing(m->route, attrs, 3, m));
+	attrs[1].value = "sales";
+	ck_assert_ptr_null(rgd_route_missing(m->route, attrs, 3, m));
+	/* The path's attribute is required too. */
+	ck_assert_str_eq(rgd_route_missing(m->route, attrs, 2, m),
+	                 "route any requires attribute from_path");
 	rgd_conf_free(&c);
 	free(m);
 }
@@ -642,13 +887,18 @@ static Suite *routes_suite(void)
 	tc = tcase_create("check");
 	tcase_add_test(tc, test_check_incomplete);
 	tcase_add_test(tc, test_check_admin);
+	tcase_add_loop_test(tc, test_check_admin_address, 0, (int)NADMIN_ADDRS);
+	tcase_add_loop_test(tc, test_token_weak, 0, (int)NTOKENS);
+	tcase_add_test(tc, test_token_too_long);
 	tcase_add_test(tc, test_check_listen_socket);
 	tcase_add_test(tc, test_through_rg_open);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");
 	tcase_add_loop_test(tc, test_match, 0, (int)NCASES);
+	tcase_add_loop_test(tc, test_match_refused, 0, (int)NREFUSED);
 	tcase_add_test(tc, test_match_template);
+	tcase_add_test(tc, test_match_require);
 	tcase_add_test(tc, test_match_empty);
 	tcase_add_test(tc, test_match_long);
 	suite_add_tcase(s, tc);

@@ -54,6 +54,8 @@ struct cli {
 	 * path, naming an unknown service, ...): lint reports them.
 	 */
 	json_t *app_problems;
+	/* Likewise, its warnings (an admin API off loopback, ...). */
+	json_t *app_warnings;
 };
 
 /*

@@ -58,18 +58,22 @@ static void entry_problems(const rg_context *ctx, const rg_service *svc,
 	}
 }
 
-/* The context's warnings: lines that work, but maybe not as meant. */
-static json_t *warnings(const rg_context *ctx)
+/* The context's warnings: lines that work, but maybe not as meant; then
+ * those of rolegated's sections (app_warnings, may be NULL). */
+static json_t *warnings(const rg_context *ctx, json_t *app_warnings)
 {
 	json_t *list = json_array();
 	size_t i, n = rg_warning_count(ctx);
 
 	for (i = 0; list && i < n; i++)
 		json_array_append_new(list, cli_jstr(rg_warning(ctx, i), 0));
+	if (list && app_warnings)
+		json_array_extend(list, app_warnings);
 	return list;
 }
 
-static json_t *collect(const rg_context *ctx, json_t *app_problems)
+static json_t *collect(const rg_context *ctx, json_t *app_problems,
+                       json_t *app_warnings)
 {
 	json_t *problems = json_array();
 	json_t *plugins = json_object();
@@ -88,12 +92,12 @@ static json_t *collect(const rg_context *ctx, json_t *app_problems)
 	}
 	if (problems && app_problems)
 		json_array_extend(problems, app_problems);
-	obj =
-	    json_pack("{s:o s:b s:I s:I s:o s:o}", "config",
-	              cli_jstr(rg_config_path(ctx), 0), "ok",
-	              json_array_size(problems) == 0, "services", (json_int_t)n,
-	              "plugins", (json_int_t)json_object_size(plugins),
-	              "problems", problems, "warnings", warnings(ctx));
+	obj = json_pack("{s:o s:b s:I s:I s:o s:o}", "config",
+	                cli_jstr(rg_config_path(ctx), 0), "ok",
+	                json_array_size(problems) == 0, "services",
+	                (json_int_t)n, "plugins",
+	                (json_int_t)json_object_size(plugins), "problems",
+	                problems, "warnings", warnings(ctx, app_warnings));
 	json_decref(plugins);
 	return obj;
 }
@@ -153,6 +157,14 @@ static void print_lint(const json_t *r)
 	puts(n == 0 ? ")" : "");
 }
 
+/* Ends the collection of rolegated's problems and warnings. */
+static void app_lists_drop(struct cli *cli)
+{
+	json_decref(cli->app_problems);
+	json_decref(cli->app_warnings);
+	cli->app_problems = cli->app_warnings = NULL;
+}
+
 int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
                  const struct cli_args *args)
 {
@@ -163,15 +175,14 @@ int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
 	/* Every problem is printed below; logging it too says it twice. */
 	cli->silent = !cli->verbose;
 	cli->app_problems = json_array();
+	cli->app_warnings = json_array();
 	if (cli_open(cli, &ctx) != CLI_EXIT_OK) {
-		json_decref(cli->app_problems);
-		cli->app_problems = NULL;
+		app_lists_drop(cli);
 		return CLI_EXIT_ERROR;
 	}
-	r = collect(ctx, cli->app_problems);
+	r = collect(ctx, cli->app_problems, cli->app_warnings);
 	rg_close(ctx);
-	json_decref(cli->app_problems);
-	cli->app_problems = NULL;
+	app_lists_drop(cli);
 	if (!r) {
 		cli_error("out of memory");
 		return CLI_EXIT_ERROR;

@@ -470,8 +470,11 @@ static void log_line(void *user, rg_log_level level, const char *msg)
 /* An error in rolegated's sections, for lint (warnings are not problems). */
 static void add_app_problem(void *user, int warning, const char *msg)
 {
-	if (!warning)
-		json_array_append_new(user, json_string(msg));
+	struct cli *cli = user;
+	json_t *list = warning ? cli->app_warnings : cli->app_problems;
+
+	if (list)
+		json_array_append_new(list, json_string(msg));
 }
 
 /* 1 when msg is a problem (or warning) that ctx says is about a service
@@ -539,8 +542,7 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	opts.app_user = &daemon_conf;
 	rc = rg_open(ctx, &opts, err, sizeof(err));
 	if (rc == RG_OK && *ctx && cli->app_problems)
-		rgd_conf_check(&daemon_conf, *ctx, add_app_problem,
-		               cli->app_problems);
+		rgd_conf_check(&daemon_conf, *ctx, add_app_problem, cli);
 	rgd_conf_free(&daemon_conf);
 	if (rc == RG_OK && *ctx)
 		return CLI_EXIT_OK;

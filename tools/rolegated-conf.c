@@ -41,6 +41,16 @@
 #define DEFAULT_USER_HEADER      "X-Rolegate-User"
 #define HEADER_NAME_MAX          64
 
+/*
+ * An admin bearer token: long and varied enough that guessing it is
+ * hopeless, and printable ASCII without blanks (RFC 6750 carries it in a
+ * header; a blank or control character is a file written wrong).
+ */
+#define TOKEN_MIN          32
+#define TOKEN_DISTINCT_MIN 10
+#define TOKEN_CHAR_FIRST   0x21 /* '!' */
+#define TOKEN_CHAR_LAST    0x7e /* '~' */
+
 /* Words meaning "no such thing" for a path setting. */
 #define OFF_WORD "off"
 
@@ -239,6 +249,8 @@ static void route_free(struct rgd_route *r)
 		free(r->attrs[i].key);
 		free(r->attrs[i].tmpl);
 	}
+	for (i = 0; i < r->nrequire; i++)
+		free(r->require[i]);
 }
 
 void rgd_conf_free(struct rgd_conf *c)
@@ -322,27 +334,35 @@ static int address_valid(const char *s)
 	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* The host part of "ADDR:PORT" or "[ADDR6]:PORT" into host (size bytes),
+ * without brackets; -1 when there is none or it does not fit. */
+static int hostport_host(const char *s, char *host, size_t size)
+{
+	const char *colon = strrchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : 0;
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0 || len >= size)
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	return 0;
+}
+
 /* "ADDR:PORT" or "[ADDR6]:PORT" with a port from 1 to 65535. */
 static int hostport_valid(const char *s)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(s, ':');
 	unsigned long port;
-	size_t len;
 
 	if (!colon || parse_ulong(colon + 1, &port) < 0 || port == 0 ||
 	    port > 65535)
 		return 0;
-	len = (size_t)(colon - s);
-	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
-		s++;
-		len -= 2;
-	}
-	if (len == 0 || len >= sizeof(host))
-		return 0;
-	memcpy(host, s, len);
-	host[len] = '\0';
-	return address_valid(host);
+	return hostport_host(s, host, sizeof(host)) == 0 && address_valid(host);
 }
 
 static int header_valid(const char *s)
@@ -720,6 +740,44 @@ static int route_attr(struct rgd_route *r, const char *value, unsigned line,
 	return RG_OK;
 }
 
+/* require = NAME[, NAME ...]: attributes a matched request must have. */
+static int route_require(struct rgd_route *r, const char *value, unsigned line,
+                         char *err, size_t errlen)
+{
+	const char *p = value;
+	size_t before = r->nrequire;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+		if (len == 0)
+			break;
+		if (!id_valid(p, len))
+			return fail(err, errlen, RG_ECONFIG,
+			            "require '%.*s': expected attribute names "
+			            "of letters, digits, '_', '-' or '.'",
+			            (int)len, p);
+		if (r->nrequire == RGD_ROUTE_ATTRS_MAX)
+			return fail(err, errlen, RG_ECONFIG,
+			            "route %s: too many required attributes "
+			            "(at most %d)",
+			            r->name, RGD_ROUTE_ATTRS_MAX);
+		r->require[r->nrequire] = strndup(p, len);
+		if (!r->require[r->nrequire])
+			return RG_ENOMEM;
+		r->nrequire++;
+		p += len;
+	}
+	if (r->nrequire == before)
+		return fail(err, errlen, RG_ECONFIG,
+		            "require needs NAME [, NAME ...]");
+	if (!r->require_line)
+		r->require_line = line;
+	return RG_OK;
+}
+
 static int route_method(struct rgd_route *r, const char *value, char *err,
                         size_t errlen)
 {
@@ -897,9 +955,11 @@ static int route_key_apply(struct rgd_route *r, const char *key,
 	}
 	if (strcmp(key, "attr") == 0)
 		return route_attr(r, value, line, err, errlen);
+	if (strcmp(key, "require") == 0)
+		return route_require(r, value, line, err, errlen);
 	return fail(err, errlen, RG_ECONFIG,
 	            "unknown key '%s' in [route %s]: expected method, path, "
-	            "service, action or attr",
+	            "service, action, attr or require",
 	            key, r->name);
 }
 
@@ -972,11 +1032,27 @@ static void problem(rgd_problem_fn fn, void *user, int warning,
 	fn(user, warning, msg);
 }
 
+/* Whether r builds (attr) or requires (require) the attribute key. */
+static int route_sets(const struct rgd_route *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nattrs; i++)
+		if (strcmp(r->attrs[i].key, key) == 0)
+			return 1;
+	for (i = 0; i < r->nrequire; i++)
+		if (strcmp(r->require[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 static size_t route_check(const struct rgd_route *r, const rg_context *ctx,
                           rgd_problem_fn fn, void *user)
 {
 	const rg_service *svc;
+	const char *scope;
 	size_t n = 0;
+	long priv;
 
 	if (!r->path) {
 		problem(fn, user, 0, r->file, r->line, "[route %s] has no path",
@@ -997,11 +1073,19 @@ static size_t route_check(const struct rgd_route *r, const rg_context *ctx,
 		        r->service);
 		return n + 1;
 	}
-	if (rg_privilege_find(svc, r->action) < 0)
+	priv = rg_privilege_find(svc, r->action);
+	if (priv < 0)
 		problem(fn, user, 1, r->file, r->action_line,
 		        "[route %s]: service %s has no action '%s': requests "
 		        "the route matches are denied",
 		        r->name, r->service, r->action);
+	scope = priv < 0 ? NULL : rg_privilege_scope(svc, (size_t)priv);
+	if (scope && !route_sets(r, scope))
+		problem(fn, user, 1, r->file, r->action_line,
+		        "[route %s]: %s is scoped by attribute %s, which the "
+		        "route neither builds (attr) nor requires (require): "
+		        "a request without it is decided unscoped",
+		        r->name, r->action, scope);
 	return n;
 }
 
@@ -1054,25 +1138,98 @@ static size_t listen_check(const struct rgd_conf *c, rgd_problem_fn fn,
 	return n;
 }
 
-size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
-                      rgd_problem_fn fn, void *user)
+/* Whether the host of "ADDR:PORT" or "[ADDR6]:PORT" is a loopback one:
+ * 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+static int hostport_loopback(const char *hostport)
+{
+	static const unsigned char v4_net = 127;
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                         0, 0, 0, 0, 0xff, 0xff};
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (hostport_host(hostport, host, sizeof(host)) < 0)
+		return 0;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == v4_net;
+	if (inet_pton(AF_INET6, host, a) != 1)
+		return 0;
+	if (memcmp(a, mapped, sizeof(mapped)) == 0)
+		return a[sizeof(mapped)] == v4_net;
+	return memcmp(a, &in6addr_loopback, sizeof(a)) == 0;
+}
+
+/* The admin API on TCP: a token, not with a socket, and loopback only
+ * (it is plain HTTP: the bearer token travels in clear). */
+static size_t admin_check(const struct rgd_conf *c, rgd_problem_fn fn,
+                          void *user)
 {
 	const struct rgd_settings *s = &c->s;
-	size_t i, n = 0;
+	unsigned line = setting_line(c, "admin_listen");
+	size_t n = 0;
 
-	for (i = 0; i < c->nroutes; i++)
-		n += route_check(&c->routes[i], ctx, fn, user);
-	if (s->admin_listen && !s->admin_token_file) {
+	if (!s->admin_listen)
+		return 0;
+	if (!s->admin_token_file) {
 		problem(fn, user, 0, c->file, s->line,
 		        "admin_listen needs admin_token_file: the admin API "
 		        "is not served on TCP without a token");
 		n++;
 	}
-	if (s->admin_listen && s->admin_socket && s->admin_socket_set) {
+	if (s->admin_socket && s->admin_socket_set) {
 		problem(fn, user, 0, c->file, s->line,
 		        "give admin_socket or admin_listen, not both");
 		n++;
 	}
+	if (!hostport_loopback(s->admin_listen))
+		problem(fn, user, 1, c->file, line,
+		        "admin_listen = %s is not a loopback address: the "
+		        "admin API is plain HTTP and its bearer token travels "
+		        "in clear; listen on loopback behind a TLS proxy, or "
+		        "use admin_socket",
+		        s->admin_listen);
+	return n;
+}
+
+int rgd_token_weak(const char *token, size_t len, char *why, size_t whylen)
+{
+	unsigned char seen[UCHAR_MAX + 1] = {0};
+	size_t i, distinct = 0;
+
+	if (len < TOKEN_MIN || len > RGD_TOKEN_MAX)
+		return fail(why, whylen, RG_ECONFIG,
+		            "the token has %zu characters on its first line; "
+		            "it needs %d to %d",
+		            len, TOKEN_MIN, RGD_TOKEN_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)token[i];
+
+		if (ch < TOKEN_CHAR_FIRST || ch > TOKEN_CHAR_LAST)
+			return fail(why, whylen, RG_ECONFIG,
+			            "the token holds a blank, a control "
+			            "character or a non-ASCII byte (at "
+			            "character %zu): printable ASCII only",
+			            i + 1);
+		distinct += !seen[ch];
+		seen[ch] = 1;
+	}
+	if (distinct < TOKEN_DISTINCT_MIN)
+		return fail(why, whylen, RG_ECONFIG,
+		            "the token has %zu different characters, fewer "
+		            "than %d: too easy to guess (make one with "
+		            "openssl rand -hex 32)",
+		            distinct, TOKEN_DISTINCT_MIN);
+	return RG_OK;
+}
+
+size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
+                      rgd_problem_fn fn, void *user)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nroutes; i++)
+		n += route_check(&c->routes[i], ctx, fn, user);
+	n += admin_check(c, fn, user);
 	return n + listen_check(c, fn, user);
 }
 
@@ -1095,6 +1252,97 @@ static int hex_value(char c)
 	return -1;
 }
 
+size_t rgd_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Why a path is refused: each names the upstreams that read it otherwise. */
+static const char WHY_ESCAPE[] = "malformed percent-encoding in path";
+static const char WHY_SEPARATOR[] =
+    "encoded '/' or a '\\' in path (read as a separator by some upstreams)";
+static const char WHY_PARAM[] =
+    "';' in path (Tomcat, Jetty and Spring drop path parameters, so "
+    "'..;' is '..' to them)";
+static const char WHY_CONTROL[] =
+    "control character in path (some upstreams cut at NUL or drop tabs and "
+    "line breaks)";
+static const char WHY_DOUBLE[] =
+    "double percent-encoding in path (an upstream decoding twice reads "
+    "another path)";
+static const char WHY_UTF8[] =
+    "invalid or overlong UTF-8 in path (old decoders read %c0%ae as '.')";
+static const char WHY_DOTS[] =
+    "'.' or '..' segment in path (also '...' or dots and blanks, which "
+    "Windows servers trim to one)";
+static const char WHY_FRAGMENT[] =
+    "'#' in the URI (upstreams disagree whether it ends the path)";
+
+/* A decoded byte no upstream may read differently from rolegated. */
+static const char *byte_refused(unsigned char c)
+{
+	if (c == '/' || c == '\\')
+		return WHY_SEPARATOR;
+	if (c == ';')
+		return WHY_PARAM;
+	if (c < 0x20 || c == 0x7f)
+		return WHY_CONTROL;
+	return NULL;
+}
+
+/*
+ * Why the decoded segment s (n bytes) is refused as a whole, or NULL: a
+ * percent-escape left after decoding (double encoding), invalid UTF-8
+ * (overlong forms included), or nothing but dots and blanks ('.', '..',
+ * '...', '.. '), which Windows servers trim to a dot segment.
+ */
+static const char *segment_refused(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, len, dots = 0;
+
+	for (i = 0; i < n; i += len) {
+		len = rgd_utf8_len(u + i, n - i);
+		if (!len)
+			return WHY_UTF8;
+		if (s[i] == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 &&
+		    hex_value(s[i + 2]) >= 0)
+			return WHY_DOUBLE;
+		dots += s[i] == '.' || s[i] == ' ';
+	}
+	if (n && dots == n)
+		return WHY_DOTS;
+	return NULL;
+}
+
 /*
  * Decodes one raw segment into out (room for len bytes: decoding never
  * grows).  Returns the decoded length, or -1 with *why set.
@@ -1112,24 +1360,19 @@ static long decode_segment(const char *raw, size_t len, char *out,
 			int lo = i + 2 < len ? hex_value(raw[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
-				*why = "malformed percent-encoding in path";
+				*why = WHY_ESCAPE;
 				return -1;
 			}
 			c = (char)(hi * 16 + lo);
 			i += 2;
 		}
-		if (c == '/' || c == '\\' || c == '\0') {
-			*why = "encoded '/', '\\' or NUL in path";
+		*why = byte_refused((unsigned char)c);
+		if (*why)
 			return -1;
-		}
 		out[n++] = c;
 	}
-	if ((n == 1 && out[0] == '.') ||
-	    (n == 2 && out[0] == '.' && out[1] == '.')) {
-		*why = "'.' or '..' segment in path";
-		return -1;
-	}
-	return (long)n;
+	*why = segment_refused(out, n);
+	return *why ? -1 : (long)n;
 }
 
 /*
@@ -1140,10 +1383,15 @@ static long decode_segment(const char *raw, size_t len, char *out,
 static long split_path(const char *uri, struct rgd_match *m,
                        struct segment *segs, size_t *used)
 {
-	size_t end = strcspn(uri, "?#");
+	size_t end = strcspn(uri, "?");
 	size_t pos = 0, n = 0;
 	const char *p = uri;
 
+	/* A client never sends a fragment; one that arrives is a trick. */
+	if (strchr(uri, '#')) {
+		m->why = WHY_FRAGMENT;
+		return -1;
+	}
 	if (end == 0 || uri[0] != '/') {
 		m->why = "the path does not start with '/'";
 		return -1;
@@ -1289,4 +1537,24 @@ enum rgd_match_result rgd_route_match(const struct rgd_conf *c,
 		return RGD_MATCH_OK;
 	}
 	return RGD_MATCH_NONE;
+}
+
+const char *rgd_route_missing(const struct rgd_route *r, const rg_attr *attrs,
+                              size_t nattrs, struct rgd_match *m)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nrequire; i++) {
+		for (j = 0; j < nattrs; j++)
+			if (attrs[j].key && attrs[j].value && *attrs[j].value &&
+			    strcmp(attrs[j].key, r->require[i]) == 0)
+				break;
+		if (j == nattrs) {
+			snprintf(m->reason, sizeof(m->reason),
+			         "route %s requires attribute %s", r->name,
+			         r->require[i]);
+			return m->reason;
+		}
+	}
+	return NULL;
 }

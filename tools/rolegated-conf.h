@@ -23,6 +23,7 @@
  *   service = dynamics365
  *   action = queue.add-agent
  *   attr = queue={queue}                ; repeatable
+ *   require = department                ; attributes a request must have
  */
 #ifndef ROLEGATE_TOOLS_ROLEGATED_CONF_H
 #define ROLEGATE_TOOLS_ROLEGATED_CONF_H
@@ -39,6 +40,9 @@ extern const char *const rgd_conf_sections[];
 #define RGD_ROUTE_ATTRS_MAX    16 /* attributes a route builds */
 #define RGD_ROUTE_METHODS_MAX  8  /* methods a route names */
 #define RGD_NAME_MAX           64 /* route, capture and attribute names */
+
+/* The longest admin bearer token (rgd_token_weak()). */
+#define RGD_TOKEN_MAX 4096
 
 /* Limits of a request path the matcher accepts. */
 #define RGD_PATH_SEGMENTS_MAX 64
@@ -106,6 +110,10 @@ struct rgd_route {
 	size_t nattrs;
 	unsigned method_line, path_line, service_line, action_line;
 	int broken; /* a key of it was refused: it never matches */
+	/* Attributes a request must carry (from attr or headers). */
+	char *require[RGD_ROUTE_ATTRS_MAX];
+	size_t nrequire;
+	unsigned require_line;
 };
 
 /* Everything read from the sections, for one rg_open(). */
@@ -145,12 +153,21 @@ typedef void (*rgd_problem_fn)(void *user, int warning, const char *msg);
  * an admin listener without its token, listen_socket given with address or
  * port, listen_socket on the admin socket's path.  Warnings: a route naming an
  * action its service does not know (requests it matches are denied; policies of
- * another version may lack actions).  ctx may be NULL (then services and
- * actions are not checked).  Calls fn once per problem and returns how many
- * errors there were.
+ * another version may lack actions), an admin listener on an address that is
+ * not loopback (plain HTTP: the token travels in clear).  ctx may be NULL (then
+ * services and actions are not checked).  Calls fn once per problem and returns
+ * how many errors there were.
  */
 size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
                       rgd_problem_fn fn, void *user);
+
+/*
+ * Whether an admin bearer token (len bytes, its file's first line) is too
+ * weak to use: too short or long, a byte outside printable ASCII (blanks and
+ * control characters), or too few different characters.  Returns RG_OK, or
+ * RG_ECONFIG with what is wrong in why (never the token itself).
+ */
+int rgd_token_weak(const char *token, size_t len, char *why, size_t whylen);
 
 /* ---- Matching ------------------------------------------------------------ */
 
@@ -166,6 +183,7 @@ struct rgd_match {
 	rg_attr attrs[RGD_ROUTE_ATTRS_MAX];
 	size_t nattrs;
 	const char *why; /* for RGD_MATCH_BAD_PATH: a static message */
+	char reason[RGD_NAME_MAX * 2 + 32]; /* rgd_route_missing()'s */
 	/* Decoded segments, then attribute values; attrs point in here. */
 	char buf[RGD_MATCH_BUF_SIZE];
 };
@@ -174,13 +192,31 @@ struct rgd_match {
  * Finds the first route (config order) for method and uri (a path with an
  * optional query, as a client sent it).  The path is split at '/', each
  * segment percent-decoded and matched decoded, so that an encoded path
- * cannot slip past a route its decoded form would hit.  A path with an
- * empty segment ("//"), a "." or ".." segment, or a segment that decodes to
- * something holding '/', '\' or NUL is refused (RGD_MATCH_BAD_PATH): the
- * upstream might read it as another path.
+ * cannot slip past a route its decoded form would hit.  A path an upstream
+ * might read as another path is refused (RGD_MATCH_BAD_PATH, m->why says
+ * why): an empty segment ("//"); a segment of only dots and blanks (".",
+ * "..", "...", ".. "); a segment that decodes to something holding '/',
+ * '\', ';' (a path parameter), a control character, a percent-escape
+ * (double encoding) or invalid UTF-8 (overlong forms); a '#' anywhere.
  */
 enum rgd_match_result rgd_route_match(const struct rgd_conf *c,
                                       const char *method, const char *uri,
                                       struct rgd_match *m);
+
+/*
+ * Whether a request the route r matched lacks an attribute r requires
+ * (require = ...): attrs are all of its attributes (the route's and those
+ * from headers); an empty value is missing.  Returns NULL when none is
+ * missing, else "route NAME requires attribute KEY" in m->reason.
+ */
+const char *rgd_route_missing(const struct rgd_route *r, const rg_attr *attrs,
+                              size_t nattrs, struct rgd_match *m);
+
+/*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 when the
+ * bytes there are not one (overlong forms, surrogates and values past
+ * U+10FFFF are not).
+ */
+size_t rgd_utf8_len(const unsigned char *s, size_t n);
 
 #endif /* ROLEGATE_TOOLS_ROLEGATED_CONF_H */

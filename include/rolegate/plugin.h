@@ -366,6 +366,18 @@ RG_EXTERN int rg_effective(const rg_plugin_request *req,
 RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
                                          long role);
 
+/*
+ * Privilege `priv` is scoped by the request attribute `attribute`
+ * (e.g. a Rocket.Chat monitor's view-livechat-analytics by "department"):
+ * asked without it, the privilege reaches further than one scope.  Tools
+ * read it (rg_privilege_scope()) to warn about questions that leave it out;
+ * decisions do not change.  RG_OK when declared (or declared the same
+ * already), RG_EEXIST when scoped by another attribute, RG_EINVAL for an
+ * unknown privilege or a bad id.  Only while declaring (init/declare).
+ */
+RG_EXTERN int rg_declare_scope(rg_plugin_handle *h, uint32_t priv,
+                               const char *attribute);
+
 /* ---- Directory facts ---------------------------------------------------- */
 
 /*

@@ -370,6 +370,9 @@ RG_EXTERN long rg_privilege_find(const rg_service *svc, const char *id);
 /* The j-th role a privilege requires besides its grant; NULL past the end. */
 RG_EXTERN const char *rg_privilege_requires(const rg_service *svc, size_t i,
                                             size_t j);
+/* The request attribute privilege i is scoped by (rg_declare_scope()), or
+ * NULL when none or i is out of range.  Context-owned. */
+RG_EXTERN const char *rg_privilege_scope(const rg_service *svc, size_t i);
 
 /* A loaded stack entry, for `rolegate plugins`; strings context-owned. */
 typedef struct rg_entry_info {

@@ -500,10 +500,15 @@ static int omni24_role_key(void *user, const char *section, const char *key,
 
 /* ---- Checks once everything is declared -------------------------------- */
 
-/* Copies the marks into the state's privilege-indexed tables. */
-static void marks_apply(struct omni24_load *ld)
+/*
+ * Copies the marks into the state's privilege-indexed tables, and declares
+ * the owner as the scope of a scope = own privilege (asked without one, it
+ * is only "held at all").
+ */
+static int marks_apply(struct omni24_load *ld)
 {
 	size_t i;
+	int rc;
 
 	for (i = 0; i < ld->nmarks; i++) {
 		long p = rg_find_privilege(ld->h, ld->marks[i].id);
@@ -513,7 +518,19 @@ static void marks_apply(struct omni24_load *ld)
 			continue;
 		ld->st->category[p] = (signed char)ld->marks[i].category;
 		ld->st->own[p] = (unsigned char)ld->marks[i].own;
+		if (!ld->marks[i].own)
+			continue;
+		rc = rg_declare_scope(ld->h, (uint32_t)p, OMNI24_ATTR_OWNER);
+		if (rc != RG_OK) {
+			rg_plugin_error(
+			    ld->h, NULL, 0,
+			    "privilege %s: cannot declare its scope: "
+			    "%s",
+			    ld->marks[i].id, rg_strerror(rc));
+			return rc;
+		}
 	}
+	return RG_OK;
 }
 
 static int is_category(const struct omni24 *st, long p)
@@ -854,7 +871,9 @@ static int omni24_declare(void *state, rg_plugin_handle *h)
 	rc = rg_policy_load(h, st->policy, &hooks, &ld);
 	if (rc != RG_OK)
 		goto out;
-	marks_apply(&ld);
+	rc = marks_apply(&ld);
+	if (rc != RG_OK)
+		goto out;
 	rc = rg_ini_read(h, st->policy, omni24_role_key, &ld);
 	if (rc != RG_OK)
 		goto out;

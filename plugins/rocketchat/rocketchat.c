@@ -515,6 +515,28 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 	return RG_OK;
 }
 
+/*
+ * Declares which privileges the department scopes: every one a monitor
+ * holds (a monitor asked without a department is not held to its units),
+ * and the queue and taking a chat (agents see their departments' only).
+ */
+static int rc_declare_scopes(const struct rocketchat *st, rg_plugin_handle *h)
+{
+	size_t p;
+	int rc = RG_OK;
+
+	for (p = 0; rc == RG_OK && p < st->nprivs; p++)
+		if ((long)p == st->queue || (long)p == st->take ||
+		    (st->monitor >= 0 &&
+		     rg_roleset_has(&st->granted_by[p], (uint32_t)st->monitor)))
+			rc = rg_declare_scope(h, (uint32_t)p,
+			                      RC_ATTR_DEPARTMENT);
+	if (rc != RG_OK)
+		rg_plugin_error(h, NULL, 0, "cannot declare scopes: %s",
+		                rg_strerror(rc));
+	return rc;
+}
+
 static int rc_declare(void *state, rg_plugin_handle *h)
 {
 	struct rocketchat *st = state;
@@ -544,6 +566,8 @@ static int rc_declare(void *state, rg_plugin_handle *h)
 		rc = rc_resolve_ids(st, h);
 	if (rc == RG_OK)
 		rc = rc_index_grants(st, h);
+	if (rc == RG_OK)
+		rc = rc_declare_scopes(st, h);
 	for (i = 0; i < rd.nmarks; i++)
 		free(rd.marks[i].id);
 	free(rd.marks);

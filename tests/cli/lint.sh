@@ -131,6 +131,29 @@ expect_rc 1 "lint --json of a configuration whose name is not UTF-8"
 expect_json 'd["config"].endswith("bad\ufffd.conf") and len(d["problems"]) == 1' \
 	"a name that is not UTF-8: valid JSON, the byte as U+FFFD"
 
+# The admin API off loopback: plain HTTP, a warning (the file stays ok).
+cat >"$T/admintcp.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_PLUGINS
+[service desk]
+stack = required permit
+[rolegated]
+admin_socket = off
+admin_listen = 0.0.0.0:9000
+admin_token_file = $T/token
+CONF
+run -c "$T/admintcp.conf" lint
+expect_rc 0 "lint the admin API on 0.0.0.0: ok"
+expect_out 'admintcp\.conf:7: warning: admin_listen = 0\.0\.0\.0:9000 is not a loopback address: the admin API is plain HTTP' \
+	"admin API on 0.0.0.0: warning with file:line"
+expect_out 'ok \(1 services, 1 plugins, 1 warning\)$' "admin API on 0.0.0.0: counted"
+run -c "$T/admintcp.conf" lint --json
+expect_json 'd["ok"] is True and len(d["warnings"]) == 1 and "plain HTTP" in d["warnings"][0]' \
+	"lint --json: the admin warning"
+sed -i 's/^admin_listen = .*/admin_listen = [::1]:9000/' "$T/admintcp.conf"
+run -c "$T/admintcp.conf" lint
+expect_no_out 'warning' "admin API on [::1]: no warning"
+
 run -c "$T/nonexistent.conf" lint
 expect_rc 2 "lint an unreadable config"
 expect_no_out . "unreadable: nothing on stdout"

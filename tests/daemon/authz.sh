@@ -11,6 +11,26 @@ start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
 AGENT="X-Rolegate-Roles: agent"
 SUP="X-Rolegate-Roles: basic-user,omnichannel-supervisor"
 
+# A route to a privilege the department scopes that neither builds nor
+# requires one: a warning in rolegated's check (-t) and in rolegate lint;
+# not for the routes that do (rc-analytics, rc-analytics-any).
+write_config "$T/scoped.conf" 2021 "[route rc-queue]" "method = GET" \
+	"path = /rc/queue" "service = rocketchat" "action = view-livechat-queue"
+scoped='\[route rc-queue\]: view-livechat-queue is scoped by attribute department'
+"$RGD" -t -c "$T/scoped.conf" >"$T/check.out" 2>&1
+check_rc=$?
+[ "$check_rc" -eq 0 ] && grep -q "warning: .*$scoped" "$T/check.out" &&
+	pass "rolegated -t: a route to a scoped privilege without its attribute" ||
+	fail "rolegated -t: exit $check_rc, $(cat "$T/check.out")"
+"$top_builddir/tools/rolegate" -c "$T/scoped.conf" lint >"$T/lint.out" 2>&1
+lint_rc=$?
+[ "$lint_rc" -eq 0 ] && grep -q "warning: $scoped" "$T/lint.out" &&
+	pass "lint: a route to a scoped privilege without its attribute" ||
+	fail "lint: exit $lint_rc, $(cat "$T/lint.out")"
+! grep -q 'route rc-analytics' "$T/lint.out" &&
+	pass "lint: routes that build or require the scope: no warning" ||
+	fail "lint: $(cat "$T/lint.out")"
+
 # ---- The question in headers ----
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
 expect_code 200 "headers: an allowed action"
@@ -121,6 +141,23 @@ expect_code 200 "nginx: the department comes from the path"
 authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/departments/billing/analytics' \
 	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: sales'
 expect_code 403 "a header cannot override the route's attribute"
+# A route that requires an attribute: without it (or empty), 403 saying so;
+# with it, decided as before.
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea'
+expect_code 403 "a route's required attribute missing"
+expect_header '^X-Rolegate-Reason: route rc-analytics-any requires attribute department' \
+	"required attribute missing: reason"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department;'
+expect_code 403 "a route's required attribute empty"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: sales'
+expect_code 200 "a route's required attribute from a header: allowed"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
+	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: billing'
+expect_code 403 "a route's required attribute from a header: another unit denied"
+expect_header '^X-Rolegate-Reason: rocketchat' "another unit: the plugin's reason"
 authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' \
 	-H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/1' -H 'X-Rolegate-Roles: livechat-manager'
 expect_code 200 "X-Forwarded-* comes before X-Original-*"
@@ -137,6 +174,17 @@ authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats%2f..%2fbilling
 expect_code 403 "an encoded slash is refused"
 authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni//chats/1' -H "$AGENT"
 expect_code 403 "an empty segment is refused"
+# Tomcat, Jetty and Spring drop ";..." path parameters: "..;" is ".." there.
+for uri in '/omni/chats/..;/billing' '/omni/chats/..%3b/billing' \
+	'/omni/chats/%2e%2e;/billing' '/omni/chats/%2e%2e%3B/billing'; do
+	authz -H 'X-Original-Method: GET' -H "X-Original-URI: $uri" -H "$AGENT"
+	expect_code 403 "a path parameter dot-dot is refused: $uri"
+	expect_header "^X-Rolegate-Reason: ';' in path" "path parameter: reason ($uri)"
+done
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/%252e%252e/billing' -H "$AGENT"
+expect_code 403 "a double-encoded dot-dot is refused"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/%c0%ae%c0%ae/billing' -H "$AGENT"
+expect_code 403 "an overlong UTF-8 dot-dot is refused"
 authz -H 'X-Original-Method: POST' -H 'X-Original-URI: /d365/queues/vip/agents'
 expect_code 401 "route map: no user"
 

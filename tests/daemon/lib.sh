@@ -137,6 +137,13 @@ service = rocketchat
 action = view-livechat-analytics
 attr = department={department}
 
+[route rc-analytics-any]
+method = GET
+path = /rc/analytics
+service = rocketchat
+action = view-livechat-analytics
+require = department
+
 [route rc-units]
 method = POST
 path = /rc/units

@@ -46,8 +46,6 @@
 #define ADMIN_BODY_MAX  (4 * 1024 * 1024)
 #define ADMIN_OPS_MAX   10000
 #define ADMIN_BACKLOG   16
-#define TOKEN_MIN       16
-#define TOKEN_MAX       4096
 #define MSG_MAX         1024
 #define COMMAND_MAX     2048
 #define ACTOR_MAX       256
@@ -1010,13 +1008,18 @@ static void admin_log(void *cls, const char *fmt, va_list ap)
 	rgd_log(&d->log, RG_LOG_WARNING, "admin: %s", msg);
 }
 
-/* Reads the bearer token: the file's first line, not readable by others. */
+/*
+ * Reads the bearer token: the file's first line, not readable by others,
+ * and not weak (rgd_token_weak()).  A NUL inside the line counts as a
+ * control character, not as its end.
+ */
 static int read_token(struct rgd *d, const char *path)
 {
-	char buf[TOKEN_MAX + 2], why[MSG_MAX];
+	char buf[RGD_TOKEN_MAX + 2], why[MSG_MAX];
 	struct stat st;
 	ssize_t n;
-	int fd, rc;
+	size_t len = 0;
+	int rc, fd = -1;
 
 	/* A regular file only: a FIFO would block the daemon's start. */
 	rc = rg_file_open(path, RG_FILE_MAX_TEXT, &fd, why, sizeof(why));
@@ -1039,17 +1042,17 @@ static int read_token(struct rgd *d, const char *path)
 	close(fd);
 	if (n < 0)
 		n = 0;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (strlen(buf) < TOKEN_MIN || strlen(buf) > TOKEN_MAX) {
-		rgd_log(&d->log, RG_LOG_ERR,
-		        "admin_token_file %s: the token must have %d to %d "
-		        "characters on its first line",
-		        path, TOKEN_MIN, TOKEN_MAX);
-		return RG_ECONFIG;
+	while (len < (size_t)n && buf[len] != '\n' && buf[len] != '\r')
+		len++;
+	rc = rgd_token_weak(buf, len, why, sizeof(why));
+	if (rc != RG_OK) {
+		memset(buf, 0, sizeof(buf));
+		rgd_log(&d->log, RG_LOG_ERR, "admin_token_file %s: %s", path,
+		        why);
+		return rc;
 	}
-	d->admin_token = strdup(buf);
-	d->admin_token_len = strlen(buf);
+	d->admin_token = strndup(buf, len);
+	d->admin_token_len = len;
 	memset(buf, 0, sizeof(buf));
 	return d->admin_token ? RG_OK : RG_ENOMEM;
 }

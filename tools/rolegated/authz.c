@@ -303,7 +303,9 @@ static int route(const struct rgd_gen *g, struct authz *a, const char *url,
 		attrs[m->nattrs + i] = a->attrs[i];
 	req->attrs = attrs;
 	req->nattrs = m->nattrs + a->nattrs;
-	return 0;
+	/* A route to a scoped privilege must not be asked unscoped. */
+	*why = rgd_route_missing(m->route, attrs, req->nattrs, m);
+	return *why ? -1 : 0;
 }
 
 static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,

@@ -142,48 +142,11 @@ void rgd_json_close(struct rgd_buf *b, char bracket)
 	rgd_buf_put(b, &bracket, 1);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (n bytes left), or 0 when the
- * bytes there are not one.
- */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* The escaped form of the character at s into out; returns its length. */
 static size_t escape_one(const unsigned char *s, size_t n, char out[8],
                          size_t *used)
 {
-	size_t len = utf8_len(s, n);
+	size_t len = rgd_utf8_len(s, n);
 
 	*used = len ? len : 1;
 	if (!len) {
