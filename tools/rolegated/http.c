@@ -8,6 +8,9 @@
  * Content-Length first), max_connections the open connections,
  * request_timeout both an idle connection and a slow body (408).
  *
+ * Every request's headers are checked byte by byte (rawhead.c) before
+ * anything reads one: a NUL or a control character gets 400.
+ *
  * URLs reach us as sent: the unescape callback keeps percent-escapes, so
  * that the route matcher decodes a forwarded path exactly once.
  *
@@ -114,16 +117,15 @@ enum MHD_Result rgd_respond_json(struct rgd *d, struct MHD_Connection *c,
 	return rgd_queue(d, c, status, r);
 }
 
-enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
-                                  unsigned status, const char *fmt, ...)
+/* A JSON error answer; reason: also say it in X-Rolegate-Reason. */
+static enum MHD_Result error_answer(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *msg,
+                                    int reason)
 {
-	char msg[ERROR_MAX], out[ERROR_MAX * 2];
+	char out[ERROR_MAX * 2];
+	struct MHD_Response *r;
 	struct rgd_buf b;
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (status >= RGD_HTTP_BAD_REQUEST && status < RGD_HTTP_INTERNAL)
 		atomic_fetch_add_explicit(&d->metrics.bad_requests, 1,
 		                          memory_order_relaxed);
@@ -132,7 +134,36 @@ enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
 	rgd_json_key(&b, "error");
 	rgd_json_strn(&b, msg, sizeof(out) / 2);
 	rgd_json_close(&b, '}');
-	return rgd_respond_json(d, c, status, &b);
+	if (!reason)
+		return rgd_respond_json(d, c, status, &b);
+	r = b.failed ? NULL : rgd_response(TYPE_JSON, b.p, b.len);
+	/* msg is printable ASCII: a refusal's reason shows bytes as \xNN. */
+	if (r && (MHD_add_response_header(r, "X-Rolegate-Decision", "deny") !=
+	              MHD_YES ||
+	          MHD_add_response_header(r, "X-Rolegate-Reason", msg) !=
+	              MHD_YES)) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	return rgd_queue(d, c, status, r);
+}
+
+enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
+                                  unsigned status, const char *fmt, ...)
+{
+	char msg[ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_answer(d, c, status, msg, 0);
+}
+
+enum MHD_Result rgd_respond_refusal(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *reason)
+{
+	return error_answer(d, c, status, reason, 1);
 }
 
 enum MHD_Result rgd_respond_method(struct rgd *d, struct MHD_Connection *c,
@@ -382,10 +413,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct rgd *d = cls;
 	struct rgd_body *b = *con_cls;
 
+	enum MHD_Result ret;
+	int refused;
+
 	if (!b) {
 		atomic_fetch_add_explicit(&d->metrics.in_flight, 1,
 		                          memory_order_relaxed);
-		return first_call(d, c, url, method, con_cls);
+		/* Before anything reads a header. */
+		ret = rgd_refuse_headers(d, c, url, method, version, &refused);
+		return refused ? ret : first_call(d, c, url, method, con_cls);
 	}
 	if (is_marker(b)) {
 		/* A body here is ignored (forward auth sends none). */

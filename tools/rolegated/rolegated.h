@@ -10,6 +10,7 @@
  *   http.c    the public listener: routing, bodies, limits, probes
  *   check.c   POST /v1/check and /v1/checks (JSON)
  *   authz.c   /v1/authz, the forward-auth endpoint of gateways
+ *   rawhead.c the request headers checked byte by byte, before use
  *   admin.c   the admin listener: reload, directory transactions, reads
  *   sock.c    binding the Unix sockets (admin, and listen_socket)
  *   decide.c  one decision: ids, timing, metrics, the decision log
@@ -393,6 +394,13 @@ enum MHD_Result rgd_respond_json(struct rgd *d, struct MHD_Connection *c,
 enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
                                   unsigned status, const char *fmt, ...)
     RG_PRINTF(4, 5);
+/*
+ * A refused request: a JSON error and the headers of a deny, with reason
+ * (printable ASCII, at most RGD_REFUSAL_MAX bytes) in X-Rolegate-Reason;
+ * counts a bad request for 4xx.
+ */
+enum MHD_Result rgd_respond_refusal(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *reason);
 /* 405 with an Allow header. */
 enum MHD_Result rgd_respond_method(struct rgd *d, struct MHD_Connection *c,
                                    const char *allow);
@@ -444,6 +452,28 @@ enum MHD_Result rgd_authz_answer(struct rgd *d, struct MHD_Connection *c,
  */
 int rgd_unix_listen(struct rgd *d, const char *what, const char *path,
                     unsigned mode, int backlog);
+
+/* ---- rawhead.c --------------------------------------------------------- */
+
+#define RGD_REFUSAL_MAX 320
+
+/*
+ * 1 when a request header cannot be read as the C string libmicrohttpd
+ * hands over (a NUL inside) or holds a control character (below 0x20 but
+ * the tab, or DEL); why (len bytes) then says which, in printable ASCII.
+ * url, method and version are the access handler's, unchanged.
+ */
+int rgd_headers_bad(struct MHD_Connection *c, const char *url,
+                    const char *method, const char *version, char *why,
+                    size_t len);
+/*
+ * Checks every header of a request, once, before anything reads one: a
+ * bad one is answered 400 (rgd_respond_refusal) and sets *refused, and
+ * the return is that of the answer; else *refused is 0 and MHD_YES.
+ */
+enum MHD_Result rgd_refuse_headers(struct rgd *d, struct MHD_Connection *c,
+                                   const char *url, const char *method,
+                                   const char *version, int *refused);
 
 /* ---- admin.c ----------------------------------------------------------- */
 
