@@ -11,6 +11,7 @@
  *   check.c   POST /v1/check and /v1/checks (JSON)
  *   authz.c   /v1/authz, the forward-auth endpoint of gateways
  *   rawhead.c the request headers checked byte by byte, before use
+ *   deadline.c absolute deadlines for headers and bodies of connections
  *   admin.c   the admin listener: reload, directory transactions, reads
  *   sock.c    binding the Unix sockets (admin, and listen_socket)
  *   decide.c  one decision: ids, timing, metrics, the decision log
@@ -298,6 +299,40 @@ void rgd_engine_release(struct rgd_engine *e, unsigned slot);
 /* The index of a service of g, or -1. */
 long rgd_gen_service(const struct rgd_gen *g, const char *name);
 
+/* ---- deadline.c -------------------------------------------------------- */
+
+/* Absolute deadlines of the public listener's connections. */
+struct rgd_deadlines {
+	pthread_mutex_t lock;  /* the list */
+	struct rgd_conn *head; /* open connections */
+	unsigned header_s;     /* header_timeout */
+	unsigned body_s;       /* body_timeout */
+	pthread_t thread;
+	int running;
+	atomic_int stop;
+	atomic_uint_fast64_t expired; /* connections shut down */
+};
+
+/* Where a connection's request is: what its deadline is for. */
+enum rgd_phase {
+	RGD_PHASE_HEADERS, /* header_timeout from now */
+	RGD_PHASE_BODY,    /* body_timeout from now */
+	RGD_PHASE_ANSWER   /* none: the request is in */
+};
+
+/* Starts the thread that enforces them; RG_OK or RG_EINTERNAL. */
+int rgd_deadlines_start(struct rgd_deadlines *dl, unsigned header_s,
+                        unsigned body_s);
+/* Stops it; the library must be stopped first.  Safe when not started. */
+void rgd_deadlines_stop(struct rgd_deadlines *dl);
+/* MHD_OPTION_NOTIFY_CONNECTION's callback; cls is the rgd_deadlines. */
+void rgd_deadlines_notify(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe);
+/* Sets c's deadline for phase, from now. */
+void rgd_deadline(struct rgd_deadlines *dl, struct MHD_Connection *c,
+                  enum rgd_phase phase);
+
 /* ---- the daemon -------------------------------------------------------- */
 
 #define RGD_ID_LEN 16
@@ -312,6 +347,7 @@ struct rgd {
 	struct rgd_engine engine;
 	struct rgd_settings boot; /* the settings the listeners started with */
 	struct MHD_Daemon *http;
+	struct rgd_deadlines deadlines; /* of http's connections */
 	struct MHD_Daemon *admin;
 	unsigned port; /* the public listener's, once bound (0 on Unix) */
 	int http_fd;   /* listen_socket bound, not yet handed to MHD; or -1 */
