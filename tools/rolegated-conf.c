@@ -34,6 +34,8 @@
 #define DEFAULT_MAX_HEADER       (32 * 1024)
 #define DEFAULT_MAX_CONNECTIONS  1024
 #define DEFAULT_REQUEST_TIMEOUT  10
+#define DEFAULT_HEADER_TIMEOUT   10
+#define DEFAULT_BODY_TIMEOUT     30
 #define DEFAULT_MAX_BATCH        100
 #define DEFAULT_LOG_QUEUE        4096
 #define DEFAULT_SHUTDOWN_TIMEOUT 10
@@ -199,6 +201,10 @@ static const struct setting settings[] = {
     SET("authz_roles_header", ST_BOOL, authz_roles_header, 0, 1),
     SET("authz_user_header", ST_HEADER, authz_user_header, 0, 0),
     SET("shutdown_timeout", ST_UINT, shutdown_timeout, 0, 3600),
+    SET("header_timeout", ST_UINT, header_timeout, 1, 3600),
+    SET("body_timeout", ST_UINT, body_timeout, 1, 3600),
+    SET("max_connections_per_address", ST_UINT, max_connections_per_address,
+        0, 1000000),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -220,6 +226,8 @@ int rgd_conf_init(struct rgd_conf *c)
 	s->max_header = DEFAULT_MAX_HEADER;
 	s->max_connections = DEFAULT_MAX_CONNECTIONS;
 	s->request_timeout = DEFAULT_REQUEST_TIMEOUT;
+	s->header_timeout = DEFAULT_HEADER_TIMEOUT;
+	s->body_timeout = DEFAULT_BODY_TIMEOUT;
 	s->max_batch = DEFAULT_MAX_BATCH;
 	s->decision_log_queue = DEFAULT_LOG_QUEUE;
 	s->log = RGD_LOG_STDERR;
@@ -583,8 +591,9 @@ static int settings_key(struct rgd_conf *c, const char *section,
 	            "max_header, max_connections, request_timeout, "
 	            "max_batch, decision_log, decision_log_queue, log, "
 	            "admin_socket, admin_listen, admin_token_file, "
-	            "authz_headers, authz_roles_header, authz_user_header "
-	            "or shutdown_timeout",
+	            "authz_headers, authz_roles_header, authz_user_header, "
+	            "shutdown_timeout, header_timeout, body_timeout or "
+	            "max_connections_per_address",
 	            key);
 }
 

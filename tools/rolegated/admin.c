@@ -946,7 +946,8 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c,
 {
 	struct rgd *d = cls;
 	struct rgd_body *b = *con_cls;
-	int e;
+	enum MHD_Result ret;
+	int e, refused;
 
 	if (b) {
 		if (*upload_size) {
@@ -961,6 +962,10 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c,
 			            ADMIN_BODY_MAX);
 		return dispatch(d, c, (enum admin_kind)b->kind, b);
 	}
+	/* Before anything reads a header, the token's included. */
+	ret = rgd_refuse_headers(d, c, url, method, version, &refused);
+	if (refused)
+		return ret;
 	if (d->boot.admin_listen && !token_ok(d, c)) {
 		struct MHD_Response *r = rgd_response(
 		    "application/json", "{\"error\":\"bearer token needed\"}",

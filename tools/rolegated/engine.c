@@ -278,6 +278,13 @@ static void restart_warnings(const struct rgd_settings *boot,
 	    boot->request_timeout != s->request_timeout)
 		warning(r, RESTART_FMT,
 		        "max_header, max_connections or request_timeout");
+	if (boot->header_timeout != s->header_timeout ||
+	    boot->body_timeout != s->body_timeout ||
+	    boot->max_connections_per_address !=
+	        s->max_connections_per_address)
+		warning(r, RESTART_FMT,
+		        "header_timeout, body_timeout or "
+		        "max_connections_per_address");
 	if (!same(boot->decision_log, s->decision_log) ||
 	    boot->decision_log_queue != s->decision_log_queue)
 		warning(r, RESTART_FMT, "decision_log or decision_log_queue");

@@ -5,8 +5,13 @@
  *
  * Limits: max_header bounds a connection's memory (headers included;
  * MHD answers 431 past it), max_body a request body (413, checked against
- * Content-Length first), max_connections the open connections,
- * request_timeout both an idle connection and a slow body (408).
+ * Content-Length first), max_connections the open connections and
+ * max_connections_per_address those of one client address,
+ * request_timeout an idle connection; header_timeout and body_timeout
+ * are absolute deadlines (deadline.c), a body done late gets 408.
+ *
+ * Every request's headers are checked byte by byte (rawhead.c) before
+ * anything reads one: a NUL or a control character gets 400.
  *
  * URLs reach us as sent: the unescape callback keeps percent-escapes, so
  * that the route matcher decodes a forwarded path exactly once.
@@ -114,16 +119,15 @@ enum MHD_Result rgd_respond_json(struct rgd *d, struct MHD_Connection *c,
 	return rgd_queue(d, c, status, r);
 }
 
-enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
-                                  unsigned status, const char *fmt, ...)
+/* A JSON error answer; reason: also say it in X-Rolegate-Reason. */
+static enum MHD_Result error_answer(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *msg,
+                                    int reason)
 {
-	char msg[ERROR_MAX], out[ERROR_MAX * 2];
+	char out[ERROR_MAX * 2];
+	struct MHD_Response *r;
 	struct rgd_buf b;
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (status >= RGD_HTTP_BAD_REQUEST && status < RGD_HTTP_INTERNAL)
 		atomic_fetch_add_explicit(&d->metrics.bad_requests, 1,
 		                          memory_order_relaxed);
@@ -132,7 +136,36 @@ enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
 	rgd_json_key(&b, "error");
 	rgd_json_strn(&b, msg, sizeof(out) / 2);
 	rgd_json_close(&b, '}');
-	return rgd_respond_json(d, c, status, &b);
+	if (!reason)
+		return rgd_respond_json(d, c, status, &b);
+	r = b.failed ? NULL : rgd_response(TYPE_JSON, b.p, b.len);
+	/* msg is printable ASCII: a refusal's reason shows bytes as \xNN. */
+	if (r && (MHD_add_response_header(r, "X-Rolegate-Decision", "deny") !=
+	              MHD_YES ||
+	          MHD_add_response_header(r, "X-Rolegate-Reason", msg) !=
+	              MHD_YES)) {
+		MHD_destroy_response(r);
+		r = NULL;
+	}
+	return rgd_queue(d, c, status, r);
+}
+
+enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
+                                  unsigned status, const char *fmt, ...)
+{
+	char msg[ERROR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_answer(d, c, status, msg, 0);
+}
+
+enum MHD_Result rgd_respond_refusal(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *reason)
+{
+	return error_answer(d, c, status, reason, 1);
 }
 
 enum MHD_Result rgd_respond_method(struct rgd *d, struct MHD_Connection *c,
@@ -382,9 +415,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct rgd *d = cls;
 	struct rgd_body *b = *con_cls;
 
+	enum MHD_Result ret;
+	int refused;
+
 	if (!b) {
 		atomic_fetch_add_explicit(&d->metrics.in_flight, 1,
 		                          memory_order_relaxed);
+		/* Before anything reads a header. */
+		ret = rgd_refuse_headers(d, c, url, method, version, &refused);
+		if (refused)
+			return ret;
+		rgd_deadline(&d->deadlines, c, RGD_PHASE_BODY);
 		return first_call(d, c, url, method, con_cls);
 	}
 	if (is_marker(b)) {
@@ -393,6 +434,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			*upload_size = 0;
 			return MHD_YES;
 		}
+		rgd_deadline(&d->deadlines, c, RGD_PHASE_ANSWER);
 		return answer(d, c, (enum endpoint)((const char *)b - markers),
 		              url, method);
 	}
@@ -401,15 +443,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	rgd_deadline(&d->deadlines, c, RGD_PHASE_ANSWER);
 	if (b->too_large)
 		return rgd_respond_error(d, c, RGD_HTTP_TOO_LARGE,
 		                         "request body too large (at most "
 		                         "%zu bytes)",
 		                         b->max);
-	if (rgd_body_expired(b, d->boot.request_timeout))
+	if (rgd_body_expired(b, d->boot.body_timeout))
 		return rgd_respond_error(d, c, RGD_HTTP_REQUEST_TIMEOUT,
-		                         "request took longer than %u s",
-		                         d->boot.request_timeout);
+		                         "request body took longer than %u s",
+		                         d->boot.body_timeout);
 	return rgd_check_answer(d, c, b, b->kind == BODY_CHECKS);
 }
 
@@ -423,6 +466,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 	atomic_fetch_sub_explicit(&d->metrics.in_flight, 1,
 	                          memory_order_relaxed);
+	/* Kept alive: the next request's headers have their deadline. */
+	rgd_deadline(&d->deadlines, c, RGD_PHASE_HEADERS);
 }
 
 /* Keeps escapes as they are: the route matcher decodes, once. */
@@ -539,6 +584,11 @@ int rgd_http_start(struct rgd *d)
 		where[0].value = 0;
 		where[0].ptr_value = &addr.sa;
 	}
+	if (rgd_deadlines_start(&d->deadlines, s->header_timeout,
+	                        s->body_timeout) != RG_OK) {
+		rgd_log(&d->log, RG_LOG_ERR, "cannot start a thread");
+		return RG_EINTERNAL;
+	}
 	d->http = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, d, MHD_OPTION_ARRAY, where, MHD_OPTION_THREAD_POOL_SIZE,
@@ -547,7 +597,12 @@ int rgd_http_start(struct rgd *d)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->request_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->max_header,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+	    MHD_OPTION_NOTIFY_CONNECTION, rgd_deadlines_notify, &d->deadlines,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)s->max_connections_per_address,
 	    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
+	if (!d->http)
+		rgd_deadlines_stop(&d->deadlines);
 	if (!d->http && s->listen_socket) {
 		rgd_log(&d->log, RG_LOG_ERR, "listen_socket %s: cannot serve",
 		        s->listen_socket);
@@ -620,5 +675,6 @@ void rgd_http_stop(struct rgd *d, unsigned timeout_s)
 	}
 	MHD_stop_daemon(d->http);
 	d->http = NULL;
+	rgd_deadlines_stop(&d->deadlines);
 	unbind(d);
 }

@@ -10,6 +10,8 @@
  *   http.c    the public listener: routing, bodies, limits, probes
  *   check.c   POST /v1/check and /v1/checks (JSON)
  *   authz.c   /v1/authz, the forward-auth endpoint of gateways
+ *   rawhead.c the request headers checked byte by byte, before use
+ *   deadline.c absolute deadlines for headers and bodies of connections
  *   admin.c   the admin listener: reload, directory transactions, reads
  *   sock.c    binding the Unix sockets (admin, and listen_socket)
  *   decide.c  one decision: ids, timing, metrics, the decision log
@@ -297,6 +299,40 @@ void rgd_engine_release(struct rgd_engine *e, unsigned slot);
 /* The index of a service of g, or -1. */
 long rgd_gen_service(const struct rgd_gen *g, const char *name);
 
+/* ---- deadline.c -------------------------------------------------------- */
+
+/* Absolute deadlines of the public listener's connections. */
+struct rgd_deadlines {
+	pthread_mutex_t lock;  /* the list */
+	struct rgd_conn *head; /* open connections */
+	unsigned header_s;     /* header_timeout */
+	unsigned body_s;       /* body_timeout */
+	pthread_t thread;
+	int running;
+	atomic_int stop;
+	atomic_uint_fast64_t expired; /* connections shut down */
+};
+
+/* Where a connection's request is: what its deadline is for. */
+enum rgd_phase {
+	RGD_PHASE_HEADERS, /* header_timeout from now */
+	RGD_PHASE_BODY,    /* body_timeout from now */
+	RGD_PHASE_ANSWER   /* none: the request is in */
+};
+
+/* Starts the thread that enforces them; RG_OK or RG_EINTERNAL. */
+int rgd_deadlines_start(struct rgd_deadlines *dl, unsigned header_s,
+                        unsigned body_s);
+/* Stops it; the library must be stopped first.  Safe when not started. */
+void rgd_deadlines_stop(struct rgd_deadlines *dl);
+/* MHD_OPTION_NOTIFY_CONNECTION's callback; cls is the rgd_deadlines. */
+void rgd_deadlines_notify(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe);
+/* Sets c's deadline for phase, from now. */
+void rgd_deadline(struct rgd_deadlines *dl, struct MHD_Connection *c,
+                  enum rgd_phase phase);
+
 /* ---- the daemon -------------------------------------------------------- */
 
 #define RGD_ID_LEN 16
@@ -313,6 +349,7 @@ struct rgd {
 	struct rgd_engine engine;
 	struct rgd_settings boot; /* the settings the listeners started with */
 	struct MHD_Daemon *http;
+	struct rgd_deadlines deadlines; /* of http's connections */
 	struct MHD_Daemon *admin;
 	unsigned port; /* the public listener's, once bound (0 on Unix) */
 	int http_fd;   /* listen_socket bound, not yet handed to MHD; or -1 */
@@ -395,6 +432,13 @@ enum MHD_Result rgd_respond_json(struct rgd *d, struct MHD_Connection *c,
 enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
                                   unsigned status, const char *fmt, ...)
     RG_PRINTF(4, 5);
+/*
+ * A refused request: a JSON error and the headers of a deny, with reason
+ * (printable ASCII, at most RGD_REFUSAL_MAX bytes) in X-Rolegate-Reason;
+ * counts a bad request for 4xx.
+ */
+enum MHD_Result rgd_respond_refusal(struct rgd *d, struct MHD_Connection *c,
+                                    unsigned status, const char *reason);
 /* 405 with an Allow header. */
 enum MHD_Result rgd_respond_method(struct rgd *d, struct MHD_Connection *c,
                                    const char *allow);
@@ -446,6 +490,28 @@ enum MHD_Result rgd_authz_answer(struct rgd *d, struct MHD_Connection *c,
  */
 int rgd_unix_listen(struct rgd *d, const char *what, const char *path,
                     unsigned mode, int backlog);
+
+/* ---- rawhead.c --------------------------------------------------------- */
+
+#define RGD_REFUSAL_MAX 320
+
+/*
+ * 1 when a request header cannot be read as the C string libmicrohttpd
+ * hands over (a NUL inside) or holds a control character (below 0x20 but
+ * the tab, or DEL); why (len bytes) then says which, in printable ASCII.
+ * url, method and version are the access handler's, unchanged.
+ */
+int rgd_headers_bad(struct MHD_Connection *c, const char *url,
+                    const char *method, const char *version, char *why,
+                    size_t len);
+/*
+ * Checks every header of a request, once, before anything reads one: a
+ * bad one is answered 400 (rgd_respond_refusal) and sets *refused, and
+ * the return is that of the answer; else *refused is 0 and MHD_YES.
+ */
+enum MHD_Result rgd_refuse_headers(struct rgd *d, struct MHD_Connection *c,
+                                   const char *url, const char *method,
+                                   const char *version, int *refused);
 
 /* ---- admin.c ----------------------------------------------------------- */
 

@@ -1,0 +1,153 @@
+#!/bin/sh
+# headers.sh - request headers that cannot be read as the C strings
+# libmicrohttpd hands over (a NUL inside) or that hold control characters
+# are refused (400) on every endpoint, before anything decides on them;
+# clean requests are answered as before.  The requests are sent raw over a
+# socket, since curl will not send such bytes.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+command -v python3 >/dev/null 2>&1 || skip "python3 not found"
+
+write_config "$T/rolegate.conf"
+start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
+add_omni24_users
+
+# raw TARGET FORMAT [ARGS...]: sends printf FORMAT ARGS (\000 is a NUL) as
+# it is to TARGET (a port on 127.0.0.1, or a Unix socket path) and reads
+# the answer: CODE gets the status, $T/headers the status line and
+# headers, $T/body the body.
+cat >"$T/raw.py" <<'PY'
+import socket, sys
+target, hfile, bfile = sys.argv[1:4]
+data = sys.stdin.buffer.read()
+if target.isdigit():
+    s = socket.create_connection(("127.0.0.1", int(target)), timeout=10)
+else:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(target)
+s.sendall(data)
+got = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+except (socket.timeout, ConnectionResetError):
+    pass
+s.close()
+head, _, body = got.partition(b"\r\n\r\n")
+open(hfile, "wb").write(head)
+open(bfile, "wb").write(body)
+parts = head.split(b" ", 2)
+print(parts[1].decode() if len(parts) > 1 else "none")
+PY
+raw() {
+	target=$1
+	shift
+	# shellcheck disable=SC2059
+	printf "$@" >"$T/request"
+	CODE=$(python3 "$T/raw.py" "$target" "$T/headers" "$T/body" <"$T/request") ||
+		CODE="python failed"
+}
+
+# authz_raw HEADER-LINES: GET /v1/authz with those raw header lines (printf
+# escapes: \000 is a NUL).
+authz_raw() {
+	raw "$PORT" "GET /v1/authz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n$1\r\n"
+}
+
+# ---- Clean requests, raw, as before ----
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/billing\r\n'
+expect_code 200 "clean: an account owner on billing"
+authz_raw 'X-Rolegate-User: olga\r\nX-Original-URI: /omni/billing\r\n'
+expect_code 403 "clean: an agent on billing"
+authz_raw 'X-Rolegate-User: olga\r\nX-Original-URI: /omni/chats/x\r\nX-Note: a\tb\r\n'
+expect_code 200 "clean: a tab inside a value is allowed"
+
+# Blank space, bare line feeds and query strings are read as they were.
+authz_raw 'X-Rolegate-User:    owen\r\nX-Original-URI:\t/omni/billing\r\n'
+expect_code 200 "clean: blank space around values"
+raw "$PORT" 'GET /v1/authz HTTP/1.1\nHost: x\nConnection: close\nX-Rolegate-User: owen\nX-Original-URI: /omni/billing\n\n'
+expect_code 200 "clean: bare line feeds"
+raw "$PORT" 'GET /v1/authz/omni/chats/x?a=b+c&&d&e=%%20f HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Rolegate-User: olga\r\n\r\n'
+expect_code 200 "clean: a path with a query under /v1/authz"
+
+# ---- A NUL inside a value ----
+authz_raw 'X-Rolegate-User: owen\000olga\r\nX-Original-URI: /omni/billing\r\n'
+expect_code 400 "a NUL inside X-Rolegate-User"
+expect_header '^X-Rolegate-Reason: .*holds a NUL byte' "NUL: the reason says why"
+expect_header '^X-Rolegate-Decision: deny$' "NUL: a deny"
+expect_no_header '^X-Rolegate-User:' "NUL: no user echoed back"
+expect_body 'holds a NUL byte' "NUL: the reason in the body"
+
+authz_raw 'X-Rolegate-User: olga\r\nX-Original-URI: /omni/chats/x\000/../../billing\r\n'
+expect_code 400 "a NUL inside X-Original-URI"
+authz_raw 'X-Rolegate-User: olga\r\nX-Forwarded-Uri: /omni/chats/x\000/../../billing\r\n'
+expect_code 400 "a NUL inside X-Forwarded-Uri"
+authz_raw 'X-Rolegate-Roles: account-owner\000agent\r\nX-Original-URI: /omni/billing\r\n'
+expect_code 400 "a NUL inside X-Rolegate-Roles"
+# Any header, not only those rolegated reads: what a gateway made of it
+# cannot be known.
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/billing\r\nX-Other: a\000b\r\n'
+expect_code 400 "a NUL inside a header rolegated does not read"
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/billing\r\nX-Oth\000er: ab\r\n'
+case $CODE in
+200) fail "a NUL inside a header name: 200" ;;
+*) pass "a NUL inside a header name: $CODE, not 200" ;;
+esac
+
+raw "$PORT" 'GET /v1/authz/omni/chats/x\000/../../billing HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Rolegate-User: olga\r\n\r\n'
+case $CODE in
+200) fail "a NUL inside the request line: 200" ;;
+*) pass "a NUL inside the request line: $CODE, not 200" ;;
+esac
+raw "$PORT" 'GET /v1/authz/omni/chats/x?a=b\000/../../billing HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Rolegate-User: olga\r\n\r\n'
+case $CODE in
+200) fail "a NUL inside a query: 200" ;;
+*) pass "a NUL inside a query: $CODE, not 200" ;;
+esac
+
+# ---- Control characters ----
+authz_raw 'X-Rolegate-User: owen\033[2J\r\nX-Original-URI: /omni/billing\r\n'
+expect_code 400 "an ESC inside X-Rolegate-User"
+expect_header '^X-Rolegate-Reason: header X-Rolegate-User: its value holds a control character$' "ESC: the reason"
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/billing\001\r\n'
+expect_code 400 "a 0x01 inside X-Original-URI"
+authz_raw 'X-Rolegate-User: owen\177\r\nX-Original-URI: /omni/billing\r\n'
+expect_code 400 "a DEL inside X-Rolegate-User"
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/bil\rling\r\n'
+case $CODE in
+200) fail "a bare CR inside X-Original-URI: 200" ;;
+*) pass "a bare CR inside X-Original-URI: $CODE, not 200" ;;
+esac
+
+# ---- The other endpoints ----
+body='{"service":"omni24","action":"billing.manage","user":"owen"}'
+len=${#body}
+raw "$PORT" "POST /v1/check HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: $len\r\n\r\n%s" "$body"
+expect_code 200 "clean: /v1/check"
+raw "$PORT" "POST /v1/check HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\000x\r\nContent-Length: $len\r\n\r\n%s" "$body"
+expect_code 400 "/v1/check: a NUL inside a header"
+raw "$PORT" "POST /v1/check HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\0009\r\n\r\n%s" "$body"
+expect_code 400 "/v1/check: a NUL inside Content-Length"
+raw "$PORT" "POST /v1/checks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Trace: \033]0;x\007\r\nContent-Length: 2\r\n\r\n[]"
+expect_code 400 "/v1/checks: control characters in a header"
+raw "$PORT" "GET /healthz HTTP/1.1\r\nHost: x\000y\r\nConnection: close\r\n\r\n"
+expect_code 400 "/healthz: a NUL inside Host"
+
+raw "$S/admin.sock" "GET /v1/admin/status HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
+expect_code 200 "clean: the admin API"
+raw "$S/admin.sock" "GET /v1/admin/status HTTP/1.1\r\nHost: admin\r\nConnection: close\r\nX-Other: a\000b\r\n\r\n"
+expect_code 400 "the admin API: a NUL inside a header"
+raw "$S/admin.sock" "GET /v1/admin/status HTTP/1.1\r\nHost: admin\033\r\nConnection: close\r\n\r\n"
+expect_code 400 "the admin API: an ESC inside a header"
+
+# The daemon is still there and answers.
+authz -H 'X-Rolegate-User: owen' -H 'X-Original-URI: /omni/billing'
+expect_code 200 "after all that, a clean request"
+
+stop_rolegated
+finish
