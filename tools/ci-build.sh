@@ -1,21 +1,31 @@
 #!/bin/sh
-# ci-tsan.sh - build rolegate with ThreadSanitizer in a build directory of
-# its own and run the tests that use threads: the Check suites whose
-# checks run beside a reload, a directory writer or each other, and every
-# rolegated test (its worker pool, decision-log writer, directory watcher
-# and SIGHUP reloads).
+# ci-build.sh - a build of another kind in a build directory of its own,
+# and what runs in it:
 #
-# Usage: tools/ci-tsan.sh [BUILDDIR]   (default: _tsan in the source tree)
+#   tools/ci-build.sh tsan [DIR]   ThreadSanitizer (default DIR _tsan): the
+#       Check suites whose checks run beside a reload, a directory writer or
+#       each other, and every rolegated test (worker pool, decision-log
+#       writer, directory watcher, SIGHUP reloads).  Every report, from a
+#       test program or a rolegated a test started, is written under
+#       DIR/tsan-reports; none may be there at the end.
+#   tools/ci-build.sh fuzz [DIR]   clang and libFuzzer (default DIR _fuzz):
+#       make fuzz, FUZZ_SECONDS per target.
 #
 # The source tree may be configured in place already (tools/setup.sh test),
 # which configure refuses for a build elsewhere: then the build gets a
-# clean copy of the sources from `make distdir`.  Every ThreadSanitizer
-# report, from a test program or from a rolegated a test started, is
-# written under BUILDDIR/tsan-reports; none may be there at the end.
-# Results land in BUILDDIR/build/tests (tools/test-summary.sh reads them).
+# clean copy of the sources from `make distdir`.  Results land in
+# DIR/build/tests and DIR/build/fuzz (tools/test-summary.sh DIR/build).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-dir=${1:-$top/_tsan}
+kind=${1:-}
+case "$kind" in
+tsan | fuzz) ;;
+*)
+	echo "usage: $0 tsan|fuzz [DIR]" >&2
+	exit 2
+	;;
+esac
+dir=${2:-$top/_$kind}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -34,6 +44,11 @@ elif [ ! -x "$top/configure" ]; then
 	(cd "$top" && autoreconf -fi)
 fi
 cd "$dir/build"
+if [ "$kind" = fuzz ]; then
+	CC=${CC:-clang} "$src/configure" -q --enable-fuzzing
+	make -j"$jobs" -s
+	exec make -s fuzz
+fi
 "$src/configure" -q --enable-werror --enable-sanitizers=thread
 make -j"$jobs" -s
 
