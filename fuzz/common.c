@@ -23,6 +23,21 @@
 
 static char scratch[PATH_MAX_LEN];
 
+#ifdef RG_FUZZ_LIBFUZZER
+/*
+ * Plugins are never unloaded under libFuzzer: their coverage counters live
+ * in the plugin's mapping, which libFuzzer clears after every input (a
+ * closed plugin's would be a write to unmapped memory).  This dlclose()
+ * wins over libc's for libltdl, as the executable's exported symbols
+ * come first (configure exports it; -fvisibility=hidden would not).
+ */
+int dlclose(void *handle) __attribute__((visibility("default")));
+int dlclose(void *handle)
+{
+	return 0;
+}
+#endif
+
 static void remove_scratch(void)
 {
 	char cmd[PATH_MAX_LEN + 16];
