@@ -15,7 +15,7 @@ failed=0
 
 # Adds one build directory's results to passed and failed.
 summarize() {
-	for trs in $(find "$1/tests" -name '*.trs' 2>/dev/null | sort); do
+	for trs in $(find "$1/tests" "$1/fuzz" -name '*.trs' 2>/dev/null | sort); do
 		log=${trs%.trs}.log
 		res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
 		line=$(grep -E '^[0-9]+%: Checks: ' "$log" 2>/dev/null | tail -n 1)

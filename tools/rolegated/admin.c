@@ -277,7 +277,8 @@ static enum MHD_Result status(struct rgd *d, struct MHD_Connection *c,
 	                  ? rg_directory_location(g->ctx)
 	                  : "",
 	              "address", sock ? NULL : d->boot.address, "port",
-	              sock ? json_null() : json_integer((json_int_t)d->port),
+	              sock ? json_null()
+	                   : json_integer((json_int_t)atomic_load(&d->port)),
 	              "listen_socket", sock));
 }
 

@@ -351,7 +351,10 @@ struct rgd {
 	struct MHD_Daemon *http;
 	struct rgd_deadlines deadlines; /* of http's connections */
 	struct MHD_Daemon *admin;
-	unsigned port; /* the public listener's, once bound (0 on Unix) */
+	/* The public listener's, once bound (0 on Unix).  Atomic: the admin
+	 * listener starts first, and its status may read it while the main
+	 * thread binds the public one. */
+	atomic_uint port;
 	int http_fd;   /* listen_socket bound, not yet handed to MHD; or -1 */
 	int http_sock; /* 1 once listen_socket is ours: removed at stop */
 	char *admin_token;
