@@ -54,9 +54,9 @@ struct rg_store_ops {
 	 * database is RG_ENOENT.  A database that exists but has no
 	 * RG_STORE_MARKER table (an empty file, another application's
 	 * database) is RG_ECONFIG, untouched.  A database it creates
-	 * appears whole, with that table: never as an empty file.  busy_ms: how long a writer waits
-	 * for another one before RG_EBUSY.  On error err says why, starting
-	 * with "is " when it is about what the location is.
+	 * appears whole, with that table: never as an empty file.  busy_ms: how
+	 * long a writer waits for another one before RG_EBUSY.  On error err
+	 * says why, starting with "is " when it is about what the location is.
 	 */
 	int (*open)(const char *location, unsigned flags, long busy_ms,
 	            rg_store **out, char *err, size_t errlen);

@@ -359,8 +359,10 @@ static int check_target(const char *path, char *err, size_t errlen)
 	}
 	/* Never turn a device, a FIFO or a link's target into a file. */
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "cannot write %s: it is %s, not a "
-		         "regular file", path, rg_file_kind(st.st_mode));
+		snprintf(err, errlen,
+		         "cannot write %s: it is %s, not a "
+		         "regular file",
+		         path, rg_file_kind(st.st_mode));
 		return RG_EREFUSED;
 	}
 	return RG_OK;
@@ -1404,8 +1406,8 @@ static int load_file(struct imp *im, const char *path, json_t **out)
 		                  sizeof(why));
 		/* RG_EIO, as for any file that cannot be read. */
 		if (rc != RG_OK)
-			return bad(im, RG_EIO, NULL, "cannot read %s: %s",
-			           path, why);
+			return bad(im, RG_EIO, NULL, "cannot read %s: %s", path,
+			           why);
 		*out = json_loadfd(fd, flags, &jerr);
 		close(fd);
 	}

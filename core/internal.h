@@ -412,10 +412,10 @@ long rg_snapshot_role(const struct rg_snap_service *ss,
 
 /* Where a context's plugin directory came from (errors name it). */
 enum rg_plugin_dir_from {
-	RG_PLUGIN_DIR_BUILTIN,  /* the installed plugins: no one set one */
-	RG_PLUGIN_DIR_CONFIG,   /* the config's plugin_dir */
-	RG_PLUGIN_DIR_OPTION,   /* rg_options.plugin_dir, over the config's */
-	RG_PLUGIN_DIR_DEFAULT,  /* rg_options.plugin_dir as a default */
+	RG_PLUGIN_DIR_BUILTIN, /* the installed plugins: no one set one */
+	RG_PLUGIN_DIR_CONFIG,  /* the config's plugin_dir */
+	RG_PLUGIN_DIR_OPTION,  /* rg_options.plugin_dir, over the config's */
+	RG_PLUGIN_DIR_DEFAULT, /* rg_options.plugin_dir as a default */
 };
 
 struct rg_plugin_handle {

@@ -416,9 +416,8 @@ static int configure(rg_store *s, long busy_ms)
 static int marker_db(const char *tmp)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(tmp, &db,
-	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-	                         NULL);
+	int rc = sqlite3_open_v2(
+	    tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, RG_STORE_MARKER_SQL, NULL, NULL, NULL);
@@ -484,7 +483,7 @@ static int schema_present(rg_store *s, off_t size, char *err, size_t errlen)
 	if (nmarker)
 		return RG_OK;
 	snprintf(err, errlen, "is not a rolegate directory (no schema): %s",
-	         size == 0 ? "empty file?"
+	         size == 0  ? "empty file?"
 	         : nobjects ? "a database of another application?"
 	                    : "an empty database?");
 	return RG_ECONFIG;

@@ -1273,9 +1273,9 @@ START_TEST(test_schema_empty_file)
 	                           "empty file?", NULL) >= 0,
 	              "diagnostics:%s", tu_diag_dump(env.ctx));
 	ck_assert_int_ne(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
-	ck_assert_int_ne(rg_txn_begin(env.ctx, SVC, NULL, NULL, &t, err,
-	                              sizeof(err)),
-	                 RG_OK);
+	ck_assert_int_ne(
+	    rg_txn_begin(env.ctx, SVC, NULL, NULL, &t, err, sizeof(err)),
+	    RG_OK);
 	ck_assert_int_eq(stat(db_path, &st), 0);
 	ck_assert_int_eq(st.st_size, 0);
 	free(dir);

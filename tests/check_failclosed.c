@@ -156,8 +156,8 @@ START_TEST(test_bad_request)
 	/* A batch of one answers exactly as the single check. */
 	tu_request(&req, c->service, c->subject, c->action);
 	rg_check_batch(env.ctx, &req, 1, RG_CHECK_NO_REASON, &res, &st);
-	ck_assert_msg(res == d.result && st == rc, "%s: batch %s (%s)",
-	              c->name, rg_result_name(res), rg_status_name(st));
+	ck_assert_msg(res == d.result && st == rc, "%s: batch %s (%s)", c->name,
+	              rg_result_name(res), rg_status_name(st));
 	ck_assert_msg(d.result == RG_DENY, "%s: allowed (%s)", c->name,
 	              d.reason);
 	assert_status(c->name, d.status, c->status, c->status2);

@@ -569,7 +569,8 @@ static void compare_batch(const char *service)
 		tu_request(&reqs[i], service, ids[i / nprivs],
 		           pi[i % nprivs].id);
 	for (i = known; i < n; i++)
-		tu_request(&reqs[i], service, ids[i - known], UNDECLARED_ACTION);
+		tu_request(&reqs[i], service, ids[i - known],
+		           UNDECLARED_ACTION);
 	for (f = 0; f < NELEMS(flag_sets); f++) {
 		ck_assert_int_eq(
 		    rg_check_batch(env.ctx, reqs, n, flag_sets[f], res, st),

@@ -203,8 +203,8 @@ static const struct setting settings[] = {
     SET("shutdown_timeout", ST_UINT, shutdown_timeout, 0, 3600),
     SET("header_timeout", ST_UINT, header_timeout, 1, 3600),
     SET("body_timeout", ST_UINT, body_timeout, 1, 3600),
-    SET("max_connections_per_address", ST_UINT, max_connections_per_address,
-        0, 1000000),
+    SET("max_connections_per_address", ST_UINT, max_connections_per_address, 0,
+        1000000),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -74,8 +74,8 @@ struct rgd_settings {
 	char *authz_user_header;   /* the header naming the user */
 	unsigned shutdown_timeout; /* seconds to finish requests in flight */
 	unsigned line;             /* line of the first [rolegated] key */
-	unsigned header_timeout;   /* seconds until a request's headers are in */
-	unsigned body_timeout;     /* seconds from the headers to a full body */
+	unsigned header_timeout; /* seconds until a request's headers are in */
+	unsigned body_timeout;   /* seconds from the headers to a full body */
 	unsigned max_connections_per_address; /* 0: no limit */
 };
 

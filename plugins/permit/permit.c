@@ -6,8 +6,8 @@
  * It declares nothing, so it can only allow actions that another plugin of
  * the same service declared: the core denies an action that no entry of
  * the stack declared before any plugin is asked, and so a service of
- * permit alone denies everything.  Useful at the end of a stack whose earlier entries
- * already did the real checking, and in tests.  It takes no arguments.
+ * permit alone denies everything.  Useful at the end of a stack whose earlier
+ * entries already did the real checking, and in tests.  It takes no arguments.
  */
 #include <stddef.h>
 

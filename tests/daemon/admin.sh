@@ -20,7 +20,7 @@ RC=$?
 
 write_config "$T/rolegate.conf"
 "$RGD" -c "$T/rolegate.conf" -t >"$T/body" 2>&1
-[ $? -eq 0 ] && grep -q 'ok (5 services, 7 routes)' "$T/body" &&
+[ $? -eq 0 ] && grep -q 'ok (5 services, 8 routes)' "$T/body" &&
 	pass "-t: the test configuration is ok" || fail "-t: $(cat "$T/body")"
 
 # A configuration with problems does not start; each problem has file:line.

@@ -280,8 +280,7 @@ static void restart_warnings(const struct rgd_settings *boot,
 		        "max_header, max_connections or request_timeout");
 	if (boot->header_timeout != s->header_timeout ||
 	    boot->body_timeout != s->body_timeout ||
-	    boot->max_connections_per_address !=
-	        s->max_connections_per_address)
+	    boot->max_connections_per_address != s->max_connections_per_address)
 		warning(r, RESTART_FMT,
 		        "header_timeout, body_timeout or "
 		        "max_connections_per_address");

@@ -140,10 +140,10 @@ static enum MHD_Result error_answer(struct rgd *d, struct MHD_Connection *c,
 		return rgd_respond_json(d, c, status, &b);
 	r = b.failed ? NULL : rgd_response(TYPE_JSON, b.p, b.len);
 	/* msg is printable ASCII: a refusal's reason shows bytes as \xNN. */
-	if (r && (MHD_add_response_header(r, "X-Rolegate-Decision", "deny") !=
-	              MHD_YES ||
-	          MHD_add_response_header(r, "X-Rolegate-Reason", msg) !=
-	              MHD_YES)) {
+	if (r &&
+	    (MHD_add_response_header(r, "X-Rolegate-Decision", "deny") !=
+	         MHD_YES ||
+	     MHD_add_response_header(r, "X-Rolegate-Reason", msg) != MHD_YES)) {
 		MHD_destroy_response(r);
 		r = NULL;
 	}
