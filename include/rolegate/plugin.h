@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          3
+#define RG_PLUGIN_ABI_MINOR          4
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -367,7 +367,7 @@ RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
                                          long role);
 
 /*
- * Privilege `priv` is scoped by the request attribute `attribute`
+ * (1.4) Privilege `priv` is scoped by the request attribute `attribute`
  * (e.g. a Rocket.Chat monitor's view-livechat-analytics by "department"):
  * asked without it, the privilege reaches further than one scope.  Tools
  * read it (rg_privilege_scope()) to warn about questions that leave it out;
