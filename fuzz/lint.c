@@ -2,7 +2,8 @@
  * lint.c - fuzz target: `rolegate -c FILE lint --json` on a fuzzed
  * configuration, run in process (rolegate-main.c is the command's source
  * with its main() renamed).  Oracle: the output parses as a JSON object
- * with the lint report's members.
+ * with the lint report's members, and every problem and warning is a
+ * string (a problem printed as null once hid a crash).
  *
  * The input's relative policy paths resolve against the scratch directory;
  * the CLI finds the build tree's plugins as tools/rolegate does.
@@ -20,6 +21,20 @@
 #include "fuzz.h"
 
 int rolegate_main(int argc, char **argv);
+
+/* Each element of doc's array `key` (when there is one) is a string. */
+static void check_strings(json_t *doc, const char *key)
+{
+	json_t *a = json_object_get(doc, key), *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v))
+			fuzz_fail("lint --json: %s[%zu] is not a string", key,
+			          i);
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !json_is_array(json_object_get(doc, "problems")) ||
 	    !json_is_boolean(json_object_get(doc, "ok")))
 		fuzz_fail("lint --json: not a lint report");
+	check_strings(doc, "problems");
+	check_strings(doc, "warnings");
 	json_decref(doc);
 	return 0;
 }
