@@ -246,6 +246,20 @@ static int load_locked(const char *path, const char *name, rg_module *m,
 		         (unsigned)RG_PLUGIN_ABI_MINOR);
 		return RG_EABI;
 	}
+	/* A newer plugin may call helpers this library lacks, or count on a
+	 * member this core would never call (one that denies, say): running
+	 * it without them could allow what it means to deny. */
+	if (RG_ABI_MINOR(v) > RG_PLUGIN_ABI_MINOR) {
+		snprintf(err, errlen,
+		         "plugin '%s' (%s) has ABI version %u.%u, newer than "
+		         "this rolegate's ABI %u.%u: it may need calls this "
+		         "rolegate lacks; use a rolegate of ABI %u.%u or later",
+		         name, path, RG_ABI_MAJOR(v), RG_ABI_MINOR(v),
+		         (unsigned)RG_PLUGIN_ABI_MAJOR,
+		         (unsigned)RG_PLUGIN_ABI_MINOR, RG_ABI_MAJOR(v),
+		         RG_ABI_MINOR(v));
+		return RG_EABI;
+	}
 	if (!m->vt->open || !m->vt->decide) {
 		snprintf(err, errlen,
 		         "plugin '%s' (%s) lacks a required member (open or "
