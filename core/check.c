@@ -429,8 +429,7 @@ int rg_validate(const rg_context *ctx, const char *service,
 			break;
 		}
 		preq.handle = h;
-		rc = h->vt->validate ? h->vt->validate(h->state, &preq, out)
-		                     : rg_validate_prereqs(&preq, out);
+		rc = rg_call_validate(h, &preq, out);
 		if (rc != RG_OK)
 			break;
 	}

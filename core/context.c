@@ -193,38 +193,44 @@ static void open_entry(struct rg_plugin_handle *h)
 		fail_entry(h, rc, err);
 		return;
 	}
-	h->vt = rg_module_vtable(h->module);
+	rc = rg_vtable_init(h, rg_module_symbol(h->module), err, sizeof(err));
+	if (rc != RG_OK) {
+		fail_entry(h, rc, err);
+		rg_module_unload(h->module);
+		h->module = NULL;
+		return;
+	}
 	/* Every log line, reason and diagnostic names the plugin as the
 	 * stack line does (its file name): say so when .name differs, or an
 	 * administrator would look for lines that never come. */
-	if (h->vt->name && strcmp(h->vt->name, h->name) != 0)
+	if (h->vt.name && strcmp(h->vt.name, h->name) != 0)
 		rg_warn(ctx, h->file, h->line,
 		        "plugin file '%s' calls itself '%s' (its .name): its "
 		        "log lines and reasons say '%s', the name on the "
 		        "stack line",
-		        h->name, h->vt->name, h->name);
+		        h->name, h->vt.name, h->name);
 	first = ctx->ndiags;
-	rc = h->vt->open(h, h->argc, h->argv, &h->state);
+	rc = rg_call_open(h);
 	free_argv(h);
 	if (rc != RG_OK) {
 		fail_step(h, rc, "open", first);
 		return;
 	}
 	h->opened = 1;
-	if (!h->vt->declare)
-		return;
 	first = ctx->ndiags;
-	rc = h->vt->declare(h->state, h);
+	rc = rg_call_declare(h);
 	if (rc != RG_OK)
 		fail_step(h, rc, "declare its roles", first);
 }
 
 static void close_entry(struct rg_plugin_handle *h)
 {
-	if (h->opened && h->vt->close)
-		h->vt->close(h->state);
+	if (h->opened)
+		rg_call_close(h);
 	h->opened = 0;
 	h->state = NULL;
+	/* The table points into the object: nothing may call it now. */
+	memset(&h->vt, 0, sizeof(h->vt));
 	rg_module_unload(h->module);
 	h->module = NULL;
 }
@@ -327,10 +333,10 @@ int rg_entry_at(const rg_service *svc, size_t i, rg_entry_info *out)
 	out->path = h->module ? rg_module_path(h->module) : "";
 	out->file = h->file;
 	out->line = h->line;
-	out->abi_version = h->vt ? h->vt->abi_version : 0;
-	out->plugin_version = h->vt && h->vt->version ? h->vt->version : "";
-	out->description =
-	    h->vt && h->vt->description ? h->vt->description : "";
+	/* All zero (so "") for an entry that did not load. */
+	out->abi_version = h->vt.abi_version;
+	out->plugin_version = h->vt.version ? h->vt.version : "";
+	out->description = h->vt.description ? h->vt.description : "";
 	out->status = h->status;
 	out->error = h->error ? h->error : "";
 	return RG_OK;

@@ -1212,18 +1212,15 @@ int rg_dir_custom_role_allowed(const struct rg_service *svc, const char *id,
 		         svc->name);
 		return RG_EREFUSED;
 	}
-	if (h->status != RG_OK || !h->vt) {
+	if (h->status != RG_OK || !h->module) {
 		snprintf(msg, len,
 		         "plugin %s of service '%s' is not loaded: custom "
 		         "roles are refused",
 		         h->name, svc->name);
 		return RG_EREFUSED;
 	}
-	/* The hook exists since ABI 1.1; NULL accepts any declared set. */
-	if (RG_ABI_MINOR(h->vt->abi_version) < 1 || !h->vt->custom_role)
-		return RG_OK;
-	rc = h->vt->custom_role(h->state, h, id, privs, n, reason,
-	                        sizeof(reason));
+	/* A plugin without the hook accepts any declared set. */
+	rc = rg_call_custom_role(h, id, privs, n, reason, sizeof(reason));
 	if (rc == RG_OK)
 		return RG_OK;
 	reason[sizeof(reason) - 1] = '\0';

@@ -238,12 +238,13 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 /* ---- loader.c: every libltdl call ------------------------------------- */
 
 typedef struct rg_module rg_module;
-/* Loads NAME from dir.  On failure returns an error and writes a message
- * naming the plugin, the file and (for ABI) both versions into err. */
+/* Loads NAME from dir and finds its RG_PLUGIN_SYMBOL.  On failure returns
+ * an error and writes a message naming the plugin and the file into err. */
 int rg_module_load(const char *dir, const char *name, rg_module **out,
                    char *err, size_t errlen);
 void rg_module_unload(rg_module *m);
-const struct rg_plugin *rg_module_vtable(const rg_module *m);
+/* The plugin's RG_PLUGIN_SYMBOL, unread: for rg_vtable_init() only. */
+const void *rg_module_symbol(const rg_module *m);
 const char *rg_module_path(const rg_module *m);
 
 /* ---- snapshot.c: the immutable view of the directory -------------------- */
@@ -428,7 +429,11 @@ struct rg_plugin_handle {
 	unsigned line;
 	char *config_dir;
 	rg_module *module;
-	const struct rg_plugin *vt;
+	/* The core's full-size copy of the plugin's vtable (vtable.c): read
+	 * only through the rg_call_* functions, but for the data members
+	 * (abi_version, name, version, description).  All NULL until the
+	 * plugin loaded. */
+	struct rg_plugin vt;
 	void *state;
 	int opened;
 	char **argv; /* the line's arguments, until open */
@@ -506,6 +511,71 @@ struct rg_context {
 	pthread_cond_t watch_cond;
 	int stopping;
 };
+
+/* ---- vtable.c: the one door into every plugin --------------------------- */
+
+/*
+ * Checks the ABI version of the plugin's symbol (RG_EABI for another major
+ * or a newer minor, both versions named in err; RG_EPLUGIN without open or
+ * decide) and copies its table into h->vt, NULL for every member newer
+ * than the plugin's minor.  Nothing else reads the plugin's own table.
+ */
+int rg_vtable_init(struct rg_plugin_handle *h, const void *symbol, char *err,
+                   size_t errlen);
+
+/*
+ * The calls.  Each says what a NULL member means; an entry whose status is
+ * not RG_OK has an all-NULL table, so callers test the status first.
+ */
+
+/* open() with the line's arguments; NULL (never loaded): RG_EPLUGIN. */
+int rg_call_open(struct rg_plugin_handle *h);
+/* close(); NULL: open allocated nothing, nothing to free. */
+void rg_call_close(struct rg_plugin_handle *h);
+/* declare(); NULL: the plugin declares nothing (permit, deny), RG_OK. */
+int rg_call_declare(struct rg_plugin_handle *h);
+
+/* decide(); NULL (never loaded, or a table emptied by mistake): RG_ERROR
+ * with RG_EPLUGIN, which the stack counts as a failure.  Inline: a check
+ * pays no call for it, allocates nothing and takes no lock. */
+static inline rg_result rg_call_decide(const struct rg_plugin_handle *h,
+                                       const rg_plugin_request *req,
+                                       rg_plugin_answer *ans)
+{
+	if (!h->vt.decide) {
+		ans->status = RG_EPLUGIN;
+		return RG_ERROR;
+	}
+	return h->vt.decide(h->state, req, ans);
+}
+
+/* validate(); NULL: the core checks the declared prerequisites itself
+ * (rg_validate_prereqs()). */
+int rg_call_validate(const struct rg_plugin_handle *h,
+                     const rg_plugin_request *req, rg_validation *out);
+/* custom_role() (ABI 1.1); NULL: RG_OK, any custom role of declared
+ * privileges is accepted, as plugin.h says (the caller has checked that
+ * they are declared). */
+int rg_call_custom_role(const struct rg_plugin_handle *h, const char *id,
+                        const uint32_t *privs, size_t n, char *reason,
+                        size_t reason_size);
+/* 1 when the plugin has subject_answers() (ABI 1.2). */
+int rg_has_subject_answers(const struct rg_plugin_handle *h);
+/* subject_answers(); NULL: RG_ENOSYS, so the subject has no decision
+ * table and decide() answers each check. */
+int rg_call_subject_answers(const struct rg_plugin_handle *h,
+                            const rg_plugin_request *req, uint64_t *allow,
+                            uint64_t *deny);
+/* 1 when the plugin prepares snapshots: view_prepare() and view_release()
+ * (ABI 1.3; one without the other counts as neither). */
+int rg_has_view_prepare(const struct rg_plugin_handle *h);
+/* view_prepare(); *prepared is NULL unless it made something.  NULL: RG_OK
+ * and nothing prepared, decide() works without. */
+int rg_call_view_prepare(const struct rg_plugin_handle *h,
+                         const rg_plugin_request *req, void **prepared);
+/* view_release() of what view_prepare() made; a NULL prepared is nothing
+ * to free (and a NULL member never comes with something prepared). */
+void rg_call_view_release(const struct rg_plugin_handle *h, void *prepared);
 
 /* ---- config.c ----------------------------------------------------------- */
 

@@ -12,6 +12,9 @@
  * must be a regular file (not a symlink).  Every directory above the plugin
  * directory is checked too, as sudo checks the path to sudoers: whoever can
  * rename a parent can swap the whole directory (see check_parents()).
+ *
+ * The loader finds the plugin's symbol and never reads it: vtable.c checks
+ * its ABI version and copies its table.
  */
 #include "config.h"
 
@@ -31,7 +34,7 @@
 struct rg_module {
 	lt_dlhandle lt;
 	char *path;
-	const struct rg_plugin *vt;
+	const void *symbol; /* RG_PLUGIN_SYMBOL: vtable.c reads it */
 };
 
 static pthread_mutex_t ltdl_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -223,34 +226,16 @@ static int ltdl_open(const char *path, lt_dlhandle *out, char *err,
 static int load_locked(const char *path, const char *name, rg_module *m,
                        char *err, size_t errlen)
 {
-	uint32_t v;
 	int rc;
 
 	rc = ltdl_open(path, &m->lt, err, errlen);
 	if (rc != RG_OK)
 		return rc;
-	m->vt = (const struct rg_plugin *)lt_dlsym(m->lt, RG_PLUGIN_SYMBOL);
-	if (!m->vt) {
+	m->symbol = lt_dlsym(m->lt, RG_PLUGIN_SYMBOL);
+	if (!m->symbol) {
 		snprintf(err, errlen,
 		         "plugin '%s' (%s) does not export the symbol '%s'",
 		         name, path, RG_PLUGIN_SYMBOL);
-		return RG_EPLUGIN;
-	}
-	v = m->vt->abi_version;
-	if (RG_ABI_MAJOR(v) != RG_PLUGIN_ABI_MAJOR) {
-		snprintf(err, errlen,
-		         "plugin '%s' (%s) has ABI version %u.%u, but this "
-		         "rolegate speaks ABI %u.%u",
-		         name, path, RG_ABI_MAJOR(v), RG_ABI_MINOR(v),
-		         (unsigned)RG_PLUGIN_ABI_MAJOR,
-		         (unsigned)RG_PLUGIN_ABI_MINOR);
-		return RG_EABI;
-	}
-	if (!m->vt->open || !m->vt->decide) {
-		snprintf(err, errlen,
-		         "plugin '%s' (%s) lacks a required member (open or "
-		         "decide)",
-		         name, path);
 		return RG_EPLUGIN;
 	}
 	return RG_OK;
@@ -328,9 +313,9 @@ void rg_module_unload(rg_module *m)
 	free(m);
 }
 
-const struct rg_plugin *rg_module_vtable(const rg_module *m)
+const void *rg_module_symbol(const rg_module *m)
 {
-	return m->vt;
+	return m->symbol;
 }
 
 const char *rg_module_path(const rg_module *m)

@@ -742,12 +742,10 @@ static int seal_service(struct rg_snap_service *ss)
 	return RG_OK;
 }
 
-/* The entries whose plugin prepares snapshots (view_prepare, ABI 1.3). */
+/* The entries whose plugin prepares snapshots (view_prepare). */
 static int prepares(const struct rg_plugin_handle *h)
 {
-	return h->opened && h->status == RG_OK &&
-	       RG_ABI_MINOR(h->vt->abi_version) >= 3 && h->vt->view_prepare &&
-	       h->vt->view_release;
+	return h->opened && h->status == RG_OK && rg_has_view_prepare(h);
 }
 
 /* Lets each entry's plugin prepare what it reads of ss on every check.  A
@@ -776,13 +774,12 @@ static void prepare_service(struct rg_snap_service *ss)
 		if (!prepares(h))
 			continue;
 		preq.handle = h;
-		rc = h->vt->view_prepare(h->state, &preq, &p);
+		rc = rg_call_view_prepare(h, &preq, &p);
 		if (rc == RG_OK) {
 			ss->prepared[i] = p;
 			continue;
 		}
-		if (p)
-			h->vt->view_release(h->state, p);
+		rg_call_view_release(h, p);
 		rg_plugin_log(h, RG_LOG_WARNING,
 		              "preparing the directory snapshot failed: %s; "
 		              "checks are decided without",
@@ -795,9 +792,7 @@ static void prepared_free(struct rg_snap_service *ss)
 	size_t i;
 
 	for (i = 0; ss->prepared && i < ss->svc->nentries; i++)
-		if (ss->prepared[i])
-			ss->svc->entries[i]->vt->view_release(
-			    ss->svc->entries[i]->state, ss->prepared[i]);
+		rg_call_view_release(ss->svc->entries[i], ss->prepared[i]);
 	free(ss->prepared);
 	ss->prepared = NULL;
 }

@@ -241,7 +241,7 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 		return RG_ERROR;
 	}
 	local.handle = h;
-	res = h->vt->decide(h->state, &local, ans);
+	res = rg_call_decide(h, &local, ans);
 	if ((unsigned)res >= RG_RESULT_COUNT) {
 		ans->status = RG_EPLUGIN;
 		snprintf(ans->reason, sizeof(ans->reason),

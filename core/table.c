@@ -55,9 +55,7 @@ static size_t table_words(const struct rg_service *svc)
 	for (i = 0; i < svc->nentries; i++) {
 		const struct rg_plugin_handle *h = svc->entries[i];
 
-		if (h->status != RG_OK || !h->vt ||
-		    RG_ABI_MINOR(h->vt->abi_version) < 2 ||
-		    !h->vt->subject_answers)
+		if (h->status != RG_OK || !rg_has_subject_answers(h))
 			return 0;
 	}
 	return (svc->reg.nprivs + RG_BITSET_WORD_BITS - 1) /
@@ -184,7 +182,7 @@ static int compile_user(const struct rg_snap_service *ss, size_t user,
 		memset(allow, 0, sizeof(allow));
 		memset(deny, 0, sizeof(deny));
 		preq.handle = h;
-		rc = h->vt->subject_answers(h->state, &preq, allow, deny);
+		rc = rg_call_subject_answers(h, &preq, allow, deny);
 		if (rc != RG_OK)
 			return rc < 0 ? rc : RG_EPLUGIN;
 		for (w = 0; w < n; w++) {

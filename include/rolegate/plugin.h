@@ -5,7 +5,8 @@
  * exactly one data symbol, RG_PLUGIN_SYMBOL, of type `const struct rg_plugin`.
  * Everything else in the plugin is static.  The core:
  *
- *   1. loads the object and checks abi_version's major against its own;
+ *   1. loads the object and checks abi_version against its own: the same
+ *      major, and a minor no newer (else the plugin is refused);
  *   2. calls open() with the stack line's arguments;
  *   3. calls declare(), in which the plugin declares its product's roles and
  *      privileges (usually by reading a policy file with rg_policy_load());

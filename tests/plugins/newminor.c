@@ -1,13 +1,15 @@
 /*
  * newminor.c - a test-only plugin built against a newer minor ABI.
  *
- * Same major, minor + 5: the core must accept it (members it does not know
- * would come after the ones it reads) and use it.  It allows everything
- * and declares the privilege "newminor.test" so a request can reach it.
+ * Same major, minor + 5: the core must refuse it, as it refuses another
+ * major (it may call helpers, or count on members, the core lacks).  It
+ * allows everything and declares the privilege "newminor.test", so a core
+ * that used it would allow a request it should deny.
  */
 #include <rolegate/plugin.h>
 
-/* How far ahead of the core's minor version this plugin claims to be. */
+/* How far ahead of the core's minor version this plugin claims to be
+ * (tests/check_loader.c says so too). */
 #define NEWMINOR_AHEAD 5
 
 static int newminor_open(rg_plugin_handle *h, int argc, char *const argv[],
