@@ -18,7 +18,7 @@ for tool in clang-format cppcheck; do
 	fi
 done
 
-if [ -d .git ] && command -v git >/dev/null 2>&1; then
+if [ -e .git ] && command -v git >/dev/null 2>&1; then
 	files=$(git ls-files '*.c' '*.h')
 else
 	files=$(find core plugins include tools tests bench fuzz \
