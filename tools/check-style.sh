@@ -21,8 +21,10 @@ done
 if [ -e .git ] && command -v git >/dev/null 2>&1; then
 	files=$(git ls-files '*.c' '*.h')
 else
+	# A tarball: its files, less those configure makes from a .in.
 	files=$(find core plugins include tools tests bench fuzz \
-		-name '*.[ch]' 2>/dev/null | sort)
+		-name '*.[ch]' 2>/dev/null | sort |
+		while read -r f; do [ -e "$f.in" ] || echo "$f"; done)
 fi
 
 status=0
