@@ -314,13 +314,16 @@ static int section_attrs(const struct st_section *sec, rg_attr **out, size_t *n)
 	return 0;
 }
 
+/* Subjects are named per file: suites of different services may each
+ * have their own "agent". */
 static const struct st_subject *find_subject(const struct st_suite *s,
-                                             const char *name)
+                                             const char *file, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < s->nsubjects; i++)
-		if (strcmp(s->subjects[i].sec->name, name) == 0)
+		if (s->subjects[i].sec->file == file &&
+		    strcmp(s->subjects[i].sec->name, name) == 0)
 			return &s->subjects[i];
 	return NULL;
 }
@@ -333,7 +336,7 @@ static int add_subject(struct st_suite *s, const struct st_section *sec)
 	struct st_subject *subj;
 	char **list;
 
-	if (find_subject(s, sec->name))
+	if (find_subject(s, sec->file, sec->name))
 		return st_bad(sec->file, sec->line,
 		              "subject '%s' defined twice", sec->name);
 	if (!roles == !user)
@@ -420,7 +423,7 @@ static int add_test(struct st_suite *s, const struct st_section *sec)
 	c = new_case(s, sec, sec->line, strdup(sec->name));
 	if (!c)
 		return -1;
-	c->subject = find_subject(s, subject);
+	c->subject = find_subject(s, sec->file, subject);
 	if (!c->subject)
 		return st_bad(sec->file, find_kv(sec, "subject")->line,
 		              "unknown subject '%s'", subject);
@@ -511,7 +514,8 @@ static int expand_matrix(struct st_suite *s, const struct st_section *sec,
 	size_t i, j;
 
 	for (i = 0; subjects[i]; i++) {
-		const struct st_subject *subj = find_subject(s, subjects[i]);
+		const struct st_subject *subj =
+		    find_subject(s, sec->file, subjects[i]);
 
 		if (!subj)
 			return st_bad(sec->file, find_kv(sec, "subjects")->line,
@@ -565,7 +569,7 @@ static int add_matrix(struct st_suite *s, const struct st_section *sec)
 	return ret;
 }
 
-/* Subjects first: a test or matrix may name one from any file. */
+/* Subjects first: a test or matrix may name one defined below it. */
 static int expand(struct st_suite *s)
 {
 	size_t i;
