@@ -81,7 +81,7 @@ static int add_section(struct st_suite *s, char *text, const char *file,
 {
 	struct st_section *sec;
 	char *name = text + strcspn(text, " \t");
-	size_t wlen = (size_t)(name - text), i;
+	size_t wlen = (size_t)(name - text), i, j;
 
 	name = trim(name);
 	for (i = 0; i < NKINDS; i++)
@@ -99,6 +99,10 @@ static int add_section(struct st_suite *s, char *text, const char *file,
 	if (st_kinds[i].kind == ST_SUBJECT && name[strcspn(name, " \t,:")])
 		return st_bad(file, line, "a subject name is one word: '%s'",
 		              name);
+	for (j = 0; j < s->nsecs; j++)
+		if (st_kinds[i].kind == ST_SUITE && s->secs[j].file == file &&
+		    s->secs[j].kind == ST_SUITE)
+			return st_bad(file, line, "a second [suite] section");
 	if (grow((void **)&s->secs, s->nsecs, sizeof(*s->secs)) != 0)
 		return st_bad(file, line, "out of memory");
 	sec = &s->secs[s->nsecs];
@@ -114,7 +118,7 @@ static int add_section(struct st_suite *s, char *text, const char *file,
 }
 
 /* Keys each kind of section takes besides attr.KEY (NULL-terminated). */
-static const char *const suite_keys[] = {"service", NULL};
+static const char *const suite_keys[] = {"service", "fixture", NULL};
 static const char *const subject_keys[] = {"roles", "user", NULL};
 static const char *const test_keys[] = {
     "service", "subject", "action", "expect", "reason", "plugin", NULL};
@@ -360,17 +364,25 @@ static int add_subject(struct st_suite *s, const struct st_section *sec)
 	return section_attrs(sec, &subj->attrs, &subj->nattrs);
 }
 
-/* The file's [suite] service, or NULL. */
-static const char *default_service(const struct st_suite *s, const char *file)
+const struct st_kv *st_suite_key(const struct st_suite *s, const char *file,
+                                 const char *key)
 {
 	size_t i;
 	const struct st_kv *kv;
 
 	for (i = 0; i < s->nsecs; i++)
 		if (s->secs[i].kind == ST_SUITE && s->secs[i].file == file &&
-		    (kv = find_kv(&s->secs[i], "service")) != NULL)
-			return kv->value;
+		    (kv = find_kv(&s->secs[i], key)) != NULL)
+			return kv;
 	return NULL;
+}
+
+/* The file's [suite] service, or NULL. */
+static const char *default_service(const struct st_suite *s, const char *file)
+{
+	const struct st_kv *kv = st_suite_key(s, file, "service");
+
+	return kv ? kv->value : NULL;
 }
 
 /* A new case at the end of s->cases, named name; NULL after a message. */

@@ -8,8 +8,11 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <glob.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,10 @@
 #define ST_SUITE_GLOB "tests/*.ini"
 /* Room for a subject's roles, as rg_subject_roles() writes them. */
 #define ST_ROLES_MAX 4096
+/* The scratch directory of a fixture, under $TMPDIR. */
+#define ST_SCRATCH_TEMPLATE "rolegate-test.XXXXXX"
+#define ST_SCRATCH_DB       "directory.db"
+#define ST_FIXTURE_ACTOR    "rolegate test"
 
 /* The outcome of one case. */
 struct st_result {
@@ -29,10 +36,13 @@ struct st_result {
 	int passed; /* ran and matched every expectation */
 	rg_decision d;
 	char why[RG_REASON_MAX + 64]; /* the mismatch, for a failure */
+	char roles[ST_ROLES_MAX];     /* the subject's roles, for coverage */
+	char plugin[RG_ID_MAX];       /* d.plugin points here */
 };
 
 /* The run: the suite, its results, and the counts. */
 struct st_run {
+	struct cli *cli;
 	const rg_context *ctx;
 	struct st_suite suite;
 	struct st_result *results;
@@ -61,6 +71,24 @@ static int unknown_name(int status)
 	       status == RG_EINVAL;
 }
 
+/*
+ * The decision's names belong to the context, and a fixture's context is
+ * closed before the report: keep the deciding plugin's name in r, and
+ * drop the trace's names (coverage reads the trace's lines only).
+ */
+static void keep_names(struct st_result *r)
+{
+	size_t t;
+
+	snprintf(r->plugin, sizeof(r->plugin), "%s",
+	         r->d.plugin ? r->d.plugin : "");
+	r->d.plugin = r->d.plugin ? r->plugin : NULL;
+	for (t = 0; t < r->d.ntrace && t < RG_TRACE_MAX; t++) {
+		r->d.trace[t].plugin = NULL;
+		r->d.trace[t].control = NULL;
+	}
+}
+
 /* Decides case c into r; returns -1 (after a FILE:LINE message) when the
  * case cannot be asked. */
 static int run_case(const rg_context *ctx, const struct st_case *c,
@@ -83,6 +111,10 @@ static int run_case(const rg_context *ctx, const struct st_case *c,
 		return -1;
 	}
 	r->ran = 1;
+	keep_names(r);
+	if (rg_subject_roles(ctx, c->service, &req.subject, r->roles,
+	                     sizeof(r->roles)) != RG_OK)
+		r->roles[0] = '\0';
 	allowed = r->d.result == RG_ALLOW;
 	if (allowed != c->expect_allow)
 		snprintf(r->why, sizeof(r->why), "expected %s, got %s",
@@ -100,19 +132,123 @@ static int run_case(const rg_context *ctx, const struct st_case *c,
 	return 0;
 }
 
-static void run_all(struct st_run *run)
+/* Removes a scratch directory and the database files in it. */
+static void remove_scratch(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	while (d && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* The fixture's path: relative names resolve against the suite's folder. */
+static void fixture_path(const char *suite_file, const char *name, char *buf,
+                         size_t len)
+{
+	char *copy = strdup(suite_file);
+
+	if (name[0] == '/' || !copy)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%s/%s", dirname(copy), name);
+	free(copy);
+}
+
+/*
+ * Opens the configuration again on a scratch directory (in a new folder
+ * under $TMPDIR, scratch) holding only the fixture's data, so that a
+ * suite's users never depend on, nor touch, the real directory.
+ */
+static int open_fixture(struct cli *cli, const char *file,
+                        const struct st_kv *kv, char *scratch, size_t len,
+                        rg_context **ctx)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *saved = cli->directory;
+	char path[PATH_MAX], db[PATH_MAX], err[512] = "";
+	int rc;
+
+	*ctx = NULL;
+	fixture_path(file, kv->value, path, sizeof(path));
+	snprintf(scratch, len, "%s/" ST_SCRATCH_TEMPLATE,
+	         tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(scratch)) {
+		scratch[0] = '\0';
+		cli_error("%s:%u: fixture: no scratch directory: %s", file,
+		          kv->line, strerror(errno));
+		return -1;
+	}
+	snprintf(db, sizeof(db), "%s/" ST_SCRATCH_DB, scratch);
+	cli->directory = db;
+	rc = cli_open(cli, ctx);
+	cli->directory = saved;
+	if (rc != CLI_EXIT_OK)
+		return -1;
+	rc =
+	    rg_directory_import(*ctx, path, RG_IMPORT_REPLACE, ST_FIXTURE_ACTOR,
+	                        NULL, NULL, err, sizeof(err));
+	if (rc != RG_OK) {
+		cli_error("%s:%u: fixture %s: %s", file, kv->line, path,
+		          err[0] ? err : rg_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the cases of one suite file against ctx. */
+static void run_file(struct st_run *run, const char *file,
+                     const rg_context *ctx)
 {
 	size_t i;
 
 	for (i = 0; i < run->suite.ncases; i++) {
 		struct st_result *r = &run->results[i];
 
-		if (run_case(run->ctx, &run->suite.cases[i], r) != 0)
+		if (run->suite.cases[i].file != file)
+			continue;
+		if (!ctx || run_case(ctx, &run->suite.cases[i], r) != 0)
 			run->errors++;
 		else if (r->passed)
 			run->passed++;
 		else
 			run->failed++;
+	}
+}
+
+static void run_all(struct st_run *run)
+{
+	size_t f;
+
+	for (f = 0; f < run->suite.nfiles; f++) {
+		const char *file = run->suite.files[f];
+		const struct st_kv *kv =
+		    st_suite_key(&run->suite, file, "fixture");
+		char scratch[PATH_MAX] = "";
+		rg_context *own = NULL;
+
+		if (!kv) {
+			run_file(run, file, run->ctx);
+			continue;
+		}
+		/* A fixture that does not load fails each of its cases. */
+		if (open_fixture(run->cli, file, kv, scratch, sizeof(scratch),
+		                 &own) != 0) {
+			rg_close(own);
+			own = NULL;
+		}
+		run_file(run, file, own);
+		rg_close(own);
+		if (scratch[0])
+			remove_scratch(scratch);
 	}
 }
 
@@ -126,8 +262,6 @@ static int cell_asked(const struct st_run *run, const rg_service *svc,
 
 	for (i = 0; i < run->suite.ncases; i++) {
 		const struct st_case *c = &run->suite.cases[i];
-		char roles[ST_ROLES_MAX];
-		rg_request req;
 		char **list;
 		int has;
 
@@ -135,11 +269,7 @@ static int cell_asked(const struct st_run *run, const rg_service *svc,
 		    strcmp(c->service, rg_service_name(svc)) != 0 ||
 		    strcmp(c->action, priv) != 0)
 			continue;
-		case_request(c, &req);
-		if (rg_subject_roles(run->ctx, c->service, &req.subject, roles,
-		                     sizeof(roles)) != RG_OK)
-			continue;
-		list = cli_split(roles, "roles");
+		list = cli_split(run->results[i].roles, "roles");
 		has = list && cli_list_has((const char *const *)list, role);
 		cli_split_free(list);
 		if (has)
@@ -542,13 +672,14 @@ static int report(struct st_run *run, const struct cli_args *args)
 	return status;
 }
 
-static int run_suites(const rg_context *ctx, char *const *files, size_t n,
-                      const struct cli_args *args)
+static int run_suites(struct cli *cli, const rg_context *ctx,
+                      char *const *files, size_t n, const struct cli_args *args)
 {
 	struct st_run run;
 	int status = CLI_EXIT_ERROR;
 
 	memset(&run, 0, sizeof(run));
+	run.cli = cli;
 	run.ctx = ctx;
 	if (st_load(&run.suite, files, n) != 0)
 		goto out;
@@ -579,9 +710,10 @@ int cli_cmd_test(struct cli *cli, const struct cli_cmd *cmd,
 	if (!config_loads(ctx)) {
 		status = CLI_EXIT_LOAD;
 	} else if (args->argc > 0) {
-		status = run_suites(ctx, args->argv, (size_t)args->argc, args);
+		status =
+		    run_suites(cli, ctx, args->argv, (size_t)args->argc, args);
 	} else if (default_suites(ctx, &g) == 0) {
-		status = run_suites(ctx, g.gl_pathv, g.gl_pathc, args);
+		status = run_suites(cli, ctx, g.gl_pathv, g.gl_pathc, args);
 		globfree(&g);
 	} else {
 		status = CLI_EXIT_ERROR;

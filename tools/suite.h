@@ -76,4 +76,8 @@ struct st_suite {
 int st_load(struct st_suite *suite, char *const *files, size_t nfiles);
 void st_free(struct st_suite *suite);
 
+/* The [suite] section's key of file (a pointer of suite->files), or NULL. */
+const struct st_kv *st_suite_key(const struct st_suite *suite, const char *file,
+                                 const char *key);
+
 #endif /* ROLEGATE_TOOLS_SUITE_H */

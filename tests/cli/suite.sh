@@ -150,6 +150,61 @@ expect_json '(d["coverage"][0]["service"] == "omni24" and
 	{"role": "agent", "privilege": "chat.handle"} in d["coverage"][0]["uncovered_cells"] and
 	d["coverage"][0]["undecided_entries"] == [])' "--coverage --json"
 
+# ---- directory users from a fixture ---------------------------------------
+
+mkdir "$T/fx" "$T/tmp"
+cat >"$T/fx/users.json" <<'JSON'
+{"format": "rolegate-directory", "version": 1, "services": [
+ {"name": "omni24", "users": [
+  {"id": "alice", "name": "Alice", "roles": ["agent"]},
+  {"id": "olga", "name": "Olga", "roles": ["account-owner"]}]}]}
+JSON
+cat >"$T/fx/users.ini" <<'INI'
+[suite]
+service = omni24
+fixture = users.json
+
+[subject alice]
+user = alice
+
+[subject olga]
+user = olga
+
+[matrix users]
+subjects = alice olga
+actions = chat.handle billing.manage
+allow = alice:chat.handle olga:chat.handle olga:billing.manage
+
+[test alice edits her own profile]
+subject = alice
+action = profile.edit-own
+attr.owner = alice
+expect = allow
+INI
+TMPDIR="$T/tmp" tst --coverage "$T/fx/users.ini"
+expect_rc 0 "fixture users, relative to the suite"
+expect_out '^5 passed, 0 failed, 0 errors in 1 file$' "fixture: every case ran"
+expect_no_out '^uncovered: omni24: account-owner x billing.manage$' \
+	"fixture: a user's role counts for coverage"
+if [ -z "$(ls -A "$T/tmp")" ]; then
+	pass "fixture: the scratch directory is removed"
+else
+	fail "fixture: $(ls -A "$T/tmp") left behind"
+fi
+
+sed 's/^user = olga/user = oscar/' "$T/fx/users.ini" >"$T/fx/oscar.ini"
+tst "$T/fx/oscar.ini"
+expect_rc 2 "a user the fixture lacks"
+expect_err 'oscar.ini:[0-9]+: users/olga/chat.handle: cannot ask .*unknown user' \
+	"a user the fixture lacks: named"
+
+sed 's/^fixture = users.json/fixture = nosuch.json/' "$T/fx/users.ini" \
+	>"$T/fx/nofx.ini"
+tst "$T/fx/nofx.ini"
+expect_rc 2 "a missing fixture"
+expect_err 'nofx.ini:3: fixture .*nosuch.json' "a missing fixture: named"
+expect_out '^0 passed, 0 failed, 5 errors' "a missing fixture: nothing passes"
+
 # ---- malformed suites: exit 2 with FILE:LINE -------------------------------
 
 # bad_suite NAME REGEX: the suite in $T/bad.ini is refused naming REGEX.
