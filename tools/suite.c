@@ -439,9 +439,9 @@ static void print_failures(const struct st_run *run)
 
 		if (!r->ran || r->passed)
 			continue;
-		snprintf(line, sizeof(line), "%s:%u: FAIL %s: %s (%s: %s)",
-		         c->file, c->line, c->name, r->why,
-		         r->d.plugin ? r->d.plugin : "no plugin",
+		/* The reason starts with the deciding plugin's name. */
+		snprintf(line, sizeof(line), "%s:%u: FAIL %s: %s (%s)", c->file,
+		         c->line, c->name, r->why,
 		         r->d.reason[0] ? r->d.reason
 		                        : rg_strerror(r->d.status));
 		rg_escape(line, 0, safe, sizeof(safe));
