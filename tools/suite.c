@@ -89,6 +89,13 @@ static void keep_names(struct st_result *r)
 	}
 }
 
+/* Reports case c that could not be asked (r->why says why); -1. */
+static int case_error(const struct st_case *c, const struct st_result *r)
+{
+	cli_error("%s:%u: %s: %s", c->file, c->line, c->name, r->why);
+	return -1;
+}
+
 /* Decides case c into r; returns -1 (after a FILE:LINE message) when the
  * case cannot be asked. */
 static int run_case(const rg_context *ctx, const struct st_case *c,
@@ -99,16 +106,15 @@ static int run_case(const rg_context *ctx, const struct st_case *c,
 
 	case_request(c, &req);
 	if (!rg_service_find(ctx, c->service)) {
-		cli_error("%s:%u: %s: unknown service '%s'", c->file, c->line,
-		          c->name, c->service);
-		return -1;
+		snprintf(r->why, sizeof(r->why), "unknown service '%s'",
+		         c->service);
+		return case_error(c, r);
 	}
 	status = rg_check(ctx, &req, RG_CHECK_TRACE, &r->d);
 	if (unknown_name(status)) {
-		cli_error("%s:%u: %s: cannot ask %s of '%s': %s", c->file,
-		          c->line, c->name, c->action, c->subject->sec->name,
-		          rg_strerror(status));
-		return -1;
+		snprintf(r->why, sizeof(r->why), "cannot ask %s of '%s': %s",
+		         c->action, c->subject->sec->name, rg_strerror(status));
+		return case_error(c, r);
 	}
 	r->ran = 1;
 	keep_names(r);
@@ -215,6 +221,9 @@ static void run_file(struct st_run *run, const char *file,
 
 		if (run->suite.cases[i].file != file)
 			continue;
+		if (!ctx)
+			snprintf(r->why, sizeof(r->why),
+			         "the suite's fixture did not load");
 		if (!ctx || run_case(ctx, &run->suite.cases[i], r) != 0)
 			run->errors++;
 		else if (r->passed)
@@ -511,24 +520,44 @@ static void xml_put(FILE *fp, const char *s)
 }
 
 /* One <testsuite> per suite file. */
+static void junit_failure(FILE *fp, const struct st_case *c,
+                          const struct st_result *r)
+{
+	const char *tag = r->ran ? "failure" : "error";
+
+	fprintf(fp, ">\n      <%s message=\"", tag);
+	xml_put(fp, r->why);
+	fputs("\">", fp);
+	xml_put(fp, c->file);
+	fprintf(fp, ":%u: ", c->line);
+	xml_put(fp, r->why);
+	if (r->ran) {
+		fputs(": ", fp);
+		xml_put(fp, r->d.reason);
+	}
+	fprintf(fp, "</%s>\n    </testcase>\n", tag);
+}
+
 static void junit_file(const struct st_run *run, const char *file, FILE *fp)
 {
-	size_t i, tests = 0, failures = 0;
+	size_t i, tests = 0, failures = 0, errors = 0;
 
 	for (i = 0; i < run->suite.ncases; i++)
-		if (run->suite.cases[i].file == file && run->results[i].ran) {
+		if (run->suite.cases[i].file == file) {
 			tests++;
-			failures += !run->results[i].passed;
+			failures +=
+			    run->results[i].ran && !run->results[i].passed;
+			errors += !run->results[i].ran;
 		}
 	fputs("  <testsuite name=\"", fp);
 	xml_put(fp, file);
-	fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n", tests,
-	        failures);
+	fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n",
+	        tests, failures, errors);
 	for (i = 0; i < run->suite.ncases; i++) {
 		const struct st_case *c = &run->suite.cases[i];
 		const struct st_result *r = &run->results[i];
 
-		if (c->file != file || !r->ran)
+		if (c->file != file)
 			continue;
 		fputs("    <testcase classname=\"", fp);
 		xml_put(fp, c->service);
@@ -537,19 +566,10 @@ static void junit_file(const struct st_run *run, const char *file, FILE *fp)
 		fprintf(fp, "\" file=\"");
 		xml_put(fp, c->file);
 		fprintf(fp, "\" line=\"%u\"", c->line);
-		if (r->passed) {
+		if (r->passed)
 			fputs("/>\n", fp);
-			continue;
-		}
-		fputs(">\n      <failure message=\"", fp);
-		xml_put(fp, r->why);
-		fputs("\">", fp);
-		xml_put(fp, c->file);
-		fprintf(fp, ":%u: ", c->line);
-		xml_put(fp, r->why);
-		fputs(": ", fp);
-		xml_put(fp, r->d.reason);
-		fputs("</failure>\n    </testcase>\n", fp);
+		else
+			junit_failure(fp, c, r);
 	}
 	fputs("  </testsuite>\n", fp);
 }
@@ -574,8 +594,8 @@ static int write_junit(const struct st_run *run, const char *path)
 		fprintf(fp,
 		        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		        "<testsuites name=\"rolegate\" tests=\"%zu\" "
-		        "failures=\"%zu\" errors=\"0\">\n",
-		        run->passed + run->failed, run->failed);
+		        "failures=\"%zu\" errors=\"%zu\">\n",
+		        run->suite.ncases, run->failed, run->errors);
 		for (i = 0; i < run->suite.nfiles; i++)
 			junit_file(run, run->suite.files[i], fp);
 		fputs("</testsuites>\n", fp);

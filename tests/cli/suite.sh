@@ -200,10 +200,22 @@ expect_err 'oscar.ini:[0-9]+: users/olga/chat.handle: cannot ask .*unknown user'
 
 sed 's/^fixture = users.json/fixture = nosuch.json/' "$T/fx/users.ini" \
 	>"$T/fx/nofx.ini"
-tst "$T/fx/nofx.ini"
+tst --junit "$T/errors.xml" "$T/fx/nofx.ini"
 expect_rc 2 "a missing fixture"
 expect_err 'nofx.ini:3: fixture .*nosuch.json' "a missing fixture: named"
 expect_out '^0 passed, 0 failed, 5 errors' "a missing fixture: nothing passes"
+if python3 - "$T/errors.xml" >"$T/py" 2>&1 <<'PY'; then
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.get("tests") == "5" and root.get("errors") == "5", root.attrib
+assert root.get("failures") == "0", root.attrib
+assert len(root.findall("./testsuite/testcase/error")) == 5
+PY
+	pass "--junit: cases that could not be asked are errors"
+else
+	fail "--junit errors: $(cat "$T/py")"
+fi
 
 # ---- malformed suites: exit 2 with FILE:LINE -------------------------------
 
