@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "suite.h"
@@ -223,19 +224,42 @@ static int read_line(struct st_suite *s, char *raw, const char *file,
 	return add_section(s, trim(text + 1), file, line);
 }
 
+/*
+ * Opens a suite as rolegate opens every file it reads (a regular file of
+ * a bounded size: a FIFO or a device would block or never end).  NULL
+ * after a message.
+ */
+static FILE *open_suite(const char *file)
+{
+	char why[256] = "";
+	FILE *fp;
+	int fd;
+	int rc = rg_file_open(file, RG_FILE_MAX_TEXT, &fd, why, sizeof(why));
+
+	if (rc != RG_OK) {
+		cli_error("%s: cannot read: %s", file,
+		          why[0] ? why : rg_strerror(rc));
+		return NULL;
+	}
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		cli_error("%s: cannot read: %s", file, strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
 /* Reads one file; every bad line is reported, then -1. */
 static int read_file(struct st_suite *s, const char *file)
 {
-	FILE *fp = fopen(file, "r");
+	FILE *fp = open_suite(file);
 	char *buf = NULL;
 	size_t cap = 0;
 	unsigned line = 0;
 	int ret = 0;
 
-	if (!fp) {
-		cli_error("%s: cannot read: %s", file, strerror(errno));
+	if (!fp)
 		return -1;
-	}
 	while (getline(&buf, &cap, fp) != -1)
 		if (read_line(s, buf, file, ++line) != 0)
 			ret = -1;

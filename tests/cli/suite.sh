@@ -267,6 +267,11 @@ tst "$T/missing.ini"
 expect_rc 2 "a missing suite file"
 expect_err "missing.ini: cannot read" "a missing suite file: named"
 
+mkfifo "$T/fifo.ini"
+tst "$T/fifo.ini"
+expect_rc 2 "a FIFO is refused, not waited on"
+expect_err 'fifo.ini: cannot read: .*FIFO' "a FIFO: said so"
+
 mkdir "$T/nosuites"
 cp "$T/pol/rolegate.conf" "$T/pol/omni24.ini" "$T/pol"/dynamics365*.ini \
 	"$T/pol"/rocketchat*.ini "$T/nosuites/"
