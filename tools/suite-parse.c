@@ -101,9 +101,13 @@ static int add_section(struct st_suite *s, char *text, const char *file,
 		return st_bad(file, line, "a subject name is one word: '%s'",
 		              name);
 	for (j = 0; j < s->nsecs; j++)
-		if (st_kinds[i].kind == ST_SUITE && s->secs[j].file == file &&
-		    s->secs[j].kind == ST_SUITE)
-			return st_bad(file, line, "a second [suite] section");
+		if (s->secs[j].file == file &&
+		    s->secs[j].kind == st_kinds[i].kind &&
+		    strcmp(s->secs[j].name, name) == 0)
+			return st_bad(file, line,
+			              "[%s%s%s] given twice (line %u)",
+			              st_kinds[i].word, *name ? " " : "", name,
+			              s->secs[j].line);
 	if (grow((void **)&s->secs, s->nsecs, sizeof(*s->secs)) != 0)
 		return st_bad(file, line, "out of memory");
 	sec = &s->secs[s->nsecs];
@@ -217,11 +221,13 @@ static int read_line(struct st_suite *s, char *raw, const char *file,
 	if (!*text || *text == '#' || *text == ';')
 		return 0;
 	if (*text != '[')
-		return add_kv(s, text, file, line);
+		return s->skipping ? -1 : add_kv(s, text, file, line);
 	if (text[len - 1] != ']')
 		return st_bad(file, line, "a section header must end with ']'");
 	text[len - 1] = '\0';
-	return add_section(s, trim(text + 1), file, line);
+	/* The keys of a bad section are not checked against another's. */
+	s->skipping = add_section(s, trim(text + 1), file, line) != 0;
+	return s->skipping ? -1 : 0;
 }
 
 /*
@@ -645,6 +651,7 @@ int st_load(struct st_suite *s, char *const *files, size_t nfiles)
 			return -1;
 		}
 		s->nfiles++;
+		s->skipping = 0;
 		if (read_file(s, s->files[i]) != 0)
 			ret = -1;
 	}

@@ -66,6 +66,7 @@ struct st_suite {
 	size_t nsubjects;
 	struct st_case *cases;
 	size_t ncases;
+	int skipping; /* while reading the lines of a malformed section */
 };
 
 /*

@@ -257,6 +257,13 @@ bad_suite "matrix with an unknown subject" "bad.ini:5: unknown subject 'z'"
 printf '[rule x]\n' >"$T/bad.ini"
 bad_suite "unknown section" "bad.ini:1: unknown section"
 
+printf '[rule x]\nservice = omni24\n' >"$T/bad.ini"
+bad_suite "the keys of an unknown section" "bad.ini:1: unknown section"
+expect_no_err "bad.ini:2" "the keys of an unknown section: not reported again"
+
+printf '[subject a]\nroles = agent\n[test x]\nservice = omni24\nsubject = a\naction = chat.handle\nexpect = allow\n[test x]\n' >"$T/bad.ini"
+bad_suite "a test name given twice" "bad.ini:8: \\[test x\\] given twice \\(line 3\\)"
+
 printf '[test x]\nexpected = allow\n' >"$T/bad.ini"
 bad_suite "unknown key" "bad.ini:2: unknown key 'expected'"
 
