@@ -32,7 +32,7 @@ tst() {
 
 run -c "$pol/rolegate.conf" test
 expect_rc 0 "shipped suites pass"
-expect_out '^[0-9]+ passed, 0 failed, 0 errors in 3 files$' "summary line"
+expect_out '^[0-9]+ passed, 0 failed, 0 errors in 4 files$' "summary line"
 
 tst
 expect_rc 0 "found in tests/ beside the config"
@@ -46,7 +46,7 @@ expect_rc 1 "grant removed: tests failed"
 expect_out "^$T/pol/tests/omni24.ini:[0-9]+: FAIL core-roles/owner/billing.manage: expected allow, got deny" \
 	"the failing case named with file:line"
 expect_no_out 'FAIL core-roles/(admin|agent|nobody)/' "the other roles still pass"
-expect_out '^[0-9]+ passed, 1 failed, 0 errors in 3 files$' "one failure counted"
+expect_out '^[0-9]+ passed, 1 failed, 0 errors in 4 files$' "one failure counted"
 
 tst --json
 expect_rc 1 "--json: tests failed"
@@ -65,7 +65,7 @@ import xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 assert root.tag == "testsuites", root.tag
 suites = root.findall("testsuite")
-assert len(suites) == 3, len(suites)
+assert len(suites) == 4, len(suites)
 cases = root.findall("./testsuite/testcase")
 fails = root.findall("./testsuite/testcase/failure")
 assert int(root.get("tests")) == len(cases), (root.get("tests"), len(cases))
