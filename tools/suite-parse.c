@@ -391,7 +391,16 @@ static int add_subject(struct st_suite *s, const struct st_section *sec)
 		if (!subj->roles)
 			return st_bad(sec->file, sec->line, "out of memory");
 	}
-	return section_attrs(sec, &subj->attrs, &subj->nattrs);
+	if (section_attrs(sec, &subj->attrs, &subj->nattrs) != 0)
+		return -1;
+	/* A directory user's attributes are the directory's: the API reads
+	 * a subject's own attributes only for an ad-hoc subject. */
+	if (user && subj->nattrs)
+		return st_bad(sec->file, sec->line,
+		              "subject '%s': attr.* lines are for 'roles' "
+		              "subjects; a user's come from the directory",
+		              sec->name);
+	return 0;
 }
 
 const struct st_kv *st_suite_key(const struct st_suite *s, const char *file,

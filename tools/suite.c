@@ -63,7 +63,6 @@ static void case_request(const struct st_case *c, rg_request *req)
 	req->nattrs = c->nattrs;
 }
 
-
 /*
  * The decision's names belong to the context, and a fixture's context is
  * closed before the report: keep the deciding plugin's name in r, and

@@ -254,6 +254,9 @@ bad_suite "allow outside the matrix" "bad.ini:7: allow 'a:billing.manage' is not
 printf '[subject a]\nroles = agent\n[matrix m]\nservice = omni24\nsubjects = a z\nactions = chat.handle\n' >"$T/bad.ini"
 bad_suite "matrix with an unknown subject" "bad.ini:5: unknown subject 'z'"
 
+printf '[subject a]\nuser = alice\nattr.status = available\n[test x]\nservice = omni24\nsubject = a\naction = chat.handle\nexpect = deny\n' >"$T/bad.ini"
+bad_suite "attributes on a directory user" "bad.ini:1: subject 'a': attr.\\* lines are for 'roles' subjects"
+
 printf '[rule x]\n' >"$T/bad.ini"
 bad_suite "unknown section" "bad.ini:1: unknown section"
 
