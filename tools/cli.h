@@ -22,6 +22,7 @@ enum cli_exit {
 	CLI_EXIT_OK = 0,    /* allow; valid; success */
 	CLI_EXIT_NO = 1,    /* deny; invalid; problems found; no such role */
 	CLI_EXIT_ERROR = 2, /* usage error, unusable config, any error */
+	CLI_EXIT_LOAD = 3,  /* test: the config or a policy does not load */
 };
 
 /* Settings from the global options and the environment. */
@@ -78,6 +79,7 @@ enum cli_val {
 	CLI_VAL_SINCE,       /* --since */
 	CLI_VAL_UNTIL,       /* --until */
 	CLI_VAL_LIMIT,       /* --limit */
+	CLI_VAL_JUNIT,       /* --junit */
 	CLI_VAL_COUNT
 };
 
@@ -88,6 +90,9 @@ enum cli_val {
 #define CLI_OPT_REPLACE 0x8u /* --replace */
 #define CLI_OPT_VAL(v)  (0x100u << (v))
 
+/* --coverage */
+#define CLI_OPT_COVER 0x10u
+
 /* Parsed subcommand arguments. */
 struct cli_args {
 	int json;    /* --json */
@@ -95,6 +100,7 @@ struct cli_args {
 	int strict;  /* --strict */
 	int force;   /* --force */
 	int replace; /* --replace */
+	int cover;   /* --coverage */
 	/* Option values as given ("" is a value); NULL when not given. */
 	const char *val[CLI_VAL_COUNT];
 	int argc; /* positional arguments */
@@ -263,5 +269,7 @@ int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
                  const struct cli_args *args);
 int cli_cmd_services(struct cli *cli, const struct cli_cmd *cmd,
                      const struct cli_args *args);
+int cli_cmd_test(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
 
 #endif /* ROLEGATE_TOOLS_CLI_H */

@@ -95,6 +95,10 @@ static const struct cmd_option cmd_options[] = {
      "before TIME"},
     {"limit", 0, CLI_OPT_VAL(CLI_VAL_LIMIT), CLI_VAL_LIMIT, "N",
      "the newest N records"},
+    {"coverage", 0, CLI_OPT_COVER, -1, NULL,
+     "list the grants and stack entries no test exercised"},
+    {"junit", 0, CLI_OPT_VAL(CLI_VAL_JUNIT), CLI_VAL_JUNIT, "FILE",
+     "also write a JUnit XML report to FILE"},
 };
 
 #define NCMD_OPTIONS (sizeof(cmd_options) / sizeof(cmd_options[0]))
@@ -206,6 +210,25 @@ static const struct cli_cmd commands[] = {
         .min_args = 0,
         .max_args = 0,
         .run = cli_cmd_services,
+    },
+    {
+        .name = "test",
+        .usage = "[--json] [--coverage] [--junit FILE] [SUITE.ini ...]",
+        .summary = "run policy test suites against the configuration",
+        .help = "Without SUITE files, runs tests/*.ini beside the "
+                "configuration file.  Each\n"
+                "failing case is printed as FILE:LINE: FAIL NAME: why.  "
+                "Exit 0 when every\n"
+                "case passed, 1 when a case failed, 2 on a usage error "
+                "or a malformed suite\n"
+                "(an unknown subject, service, role, user or action "
+                "too), 3 when the\n"
+                "configuration or one of its policies does not load.  "
+                "See rolegate(1).\n",
+        .opts = CLI_OPT_COVER | CLI_OPT_VAL(CLI_VAL_JUNIT),
+        .min_args = 0,
+        .max_args = -1,
+        .run = cli_cmd_test,
     },
 };
 
@@ -334,7 +357,8 @@ static void print_help(FILE *stream)
 	fputc('\n', stream);
 	print_global_options(stream);
 	fputs("\nExit status: 0 allow/ok/done, 1 deny/problems found/"
-	      "refused, 2 error.\n",
+	      "refused, 2 error;\n"
+	      "test: 3 when the configuration or a policy does not load.\n",
 	      stream);
 }
 
@@ -675,6 +699,8 @@ static int command_option(const struct cli_cmd *cmd, int opt,
 		args->force = 1;
 	else if (o->bit == CLI_OPT_REPLACE)
 		args->replace = 1;
+	else if (o->bit == CLI_OPT_COVER)
+		args->cover = 1;
 	return 0;
 }
 
