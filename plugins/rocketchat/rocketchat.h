@@ -1,0 +1,229 @@
+/*
+ * rocketchat.h - internal interfaces of the rocketchat plugin, shared by
+ * its source files only.  Nothing here is exported: the build hides every
+ * symbol but the plugin's one export, rolegate_plugin (rocketchat.c).
+ *
+ *   rocketchat.c  arguments, open and close, decide() and the other hooks
+ *   policy.c      reading the policy file, declaring (declare())
+ *   attrs.c       the attributes a decision reads, slow or prepared
+ *   prepare.c     prepared directory snapshots (view_prepare(), ABI 1.3)
+ *   scope.c       the department rules and custom roles
+ *   inquiry.c     take-inquiry: status and chat limits
+ *   org.c         the organisation one decision sees (org.h)
+ *   tenant.c      the tenant file (tenant.h)
+ */
+#ifndef ROLEGATE_ROCKETCHAT_H
+#define ROLEGATE_ROCKETCHAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rolegate/plugin.h>
+
+#include "org.h"
+#include "tenant.h"
+
+/* Request attributes. */
+#define RC_ATTR_DEPARTMENT "department"
+#define RC_ATTR_OPEN_CHATS "open_chats"
+/* Subject attributes. */
+#define RC_SUBJ_DEPARTMENTS   "departments"
+#define RC_SUBJ_UNITS         "units"
+#define RC_SUBJ_STATUS        "status"
+#define RC_SUBJ_MAX_CHATS     "max_chats"
+#define RC_STATUS_AVAILABLE   "available"
+#define RC_STATUS_UNAVAILABLE "unavailable"
+
+/* Edition names, in the order of enum rc_edition (policy.c). */
+extern const char *const rc_editions[];
+
+enum rc_edition {
+	RC_EDITION_ENTERPRISE = 0,
+	RC_EDITION_COMMUNITY = 1,
+	RC_EDITION_ANY = -1, /* a section without an edition key */
+	RC_EDITION_BAD = -2, /* an edition key the key hook refuses */
+};
+
+/* The plugin's state, one per stack entry; read-only once declared. */
+struct rocketchat {
+	const char *policy;      /* absolute; owned by the handle */
+	const char *tenant_path; /* absolute or NULL; owned by the handle */
+	int edition;             /* enum rc_edition */
+	struct rc_tenant tenant;
+	int loaded;
+	/* Role indexes (monitor is -1 in Community), privilege indexes. */
+	long admin, manager, monitor, agent;
+	long queue, take;
+	/*
+	 * The service's roles and privileges once this plugin declared its
+	 * own, and for each of those privileges the plugin's roles granting
+	 * it.  Neither changes later: only a role's owner grants through it,
+	 * and roles declared later (other plugins', then custom roles) are
+	 * indexed after these.
+	 */
+	size_t nroles, nprivs;
+	size_t role_words;      /* words of a role set that nroles span */
+	rg_roleset *granted_by; /* nprivs sets */
+};
+
+/* ---- Reading the policy (policy.c) ------------------------------------- */
+
+/*
+ * The declare() hook: reads the policy, finds the ids the rules need and
+ * declares the scoped privileges.  Sets st->loaded when all went well.
+ */
+int rc_declare(void *state, rg_plugin_handle *h);
+
+/* ---- Prepared snapshots (prepare.c, ABI 1.3) --------------------------- */
+
+/* What a department named in the snapshot is to the prepared path. */
+enum rc_pdept_kind {
+	RC_PDEPT_FOUND,  /* the source has it: unit and limit below */
+	RC_PDEPT_MEMBER, /* the source has not: known to its agents only */
+	RC_PDEPT_SLOW,   /* its limit is bad: the slow path reports it */
+};
+
+struct rc_pdept {
+	enum rc_pdept_kind kind;
+	long unit;      /* index in units, -1: in no unit */
+	long max_chats; /* 0: not set */
+};
+
+/*
+ * One directory user, in 8 bytes: a check reads one user's record among
+ * many (tens of thousands), so that eight share a cache line and the
+ * array stays small next to the directory the core reads in the same
+ * check.  What the record leaves out comes from the request: its status
+ * is one of two words, and its lists' text, for reasons only, is in the
+ * subject's attributes (the user's, the core has just read them).
+ *
+ * bits holds the flags below and max_chats (at most RC_COUNT_MAX, which
+ * fits the bits from RC_PU_MAX_SHIFT).  RC_PU_FAST is 0 when an attribute
+ * is bad (or the user has no id): the slow path then answers, with its
+ * reason.  A zeroed record is slow.
+ *
+ * Its departments then units are, with RC_PU_INLINE, at.ix[] (at most
+ * two memberships in all, each index below 65,536: nearly every user),
+ * their counts in bits; else pool[at.first] counts the departments,
+ * pool[at.first + 1] the units, and the indexes follow.
+ */
+struct rc_puser {
+	uint32_t bits;
+	union {
+		uint16_t ix[2];
+		uint32_t first;
+	} at;
+};
+
+#define RC_PU_FAST         0x1u
+#define RC_PU_STATUS       0x2u /* status is given */
+#define RC_PU_AVAILABLE    0x4u /* and is available */
+#define RC_PU_INLINE       0x8u
+#define RC_PU_NDEPTS_SHIFT 4 /* inline counts, 0 to 2 */
+#define RC_PU_NUNITS_SHIFT 6
+#define RC_PU_COUNT_MASK   0x3u
+#define RC_PU_INLINE_MAX   2
+#define RC_PU_MAX_SHIFT    8
+#define RC_PU_MAX_CHATS    (UINT32_MAX >> RC_PU_MAX_SHIFT)
+
+struct rc_prepared {
+	enum rc_org_source source;
+	size_t org_units; /* what rc_org_has_units() counts */
+	int default_ok;   /* the default limit is a count: below */
+	long default_limit;
+	int default_from_directory;
+	rg_names *depts;        /* the core's name tables (plugin.h) */
+	struct rc_pdept *dinfo; /* one a department, once every name is in */
+	rg_names *units;
+	struct rc_puser *users;
+	size_t nusers;
+	uint32_t *pool;
+	size_t npool, cappool;
+};
+
+/* The view_prepare() and view_release() hooks. */
+int rc_view_prepare(const void *state, const rg_plugin_request *req,
+                    void **prepared);
+void rc_view_release(const void *state, void *prepared);
+
+/* ---- Attributes (attrs.c) ---------------------------------------------- */
+
+/* The attributes a decision may consult, read once and checked once. */
+struct rc_attrs {
+	struct rc_org org;      /* where units and departments come from */
+	const char *department; /* request department, or NULL */
+	struct rc_dept dept;    /* what the organisation says of it */
+	long open_chats;        /* -1 when not given */
+	const char *status;     /* NULL when not given */
+	int available;
+	long max_chats;          /* 0 when not given */
+	const char *units;       /* subject's units, or NULL */
+	const char *departments; /* subject's departments, or NULL */
+	/*
+	 * Read from a prepared snapshot (pu not NULL): the subject's lists
+	 * as indexes, so that membership tests compare integers.  dept_ix
+	 * and unit_ix are the request department's and its unit's indexes
+	 * in prep, -1 when prep has no such name (then no list names it).
+	 */
+	const struct rc_prepared *prep;
+	const struct rc_puser *pu;
+	long dept_ix, unit_ix;
+};
+
+/* The subject attributes the plugin reads (rc_gather_subject()). */
+enum { SJ_STATUS, SJ_MAX_CHATS, SJ_UNITS, SJ_DEPARTMENTS, SJ_COUNT };
+
+/*
+ * Reads and checks the attributes: from the prepared snapshot when the
+ * subject is one of its users with its own roles, else the slow way.
+ * Returns 1, or 0 with the reason in ans (a bad value denies).
+ */
+int rc_read_attrs(const struct rocketchat *st, const rg_plugin_request *req,
+                  struct rc_attrs *a, rg_plugin_answer *ans);
+
+/* The subject attributes of attrs, in one pass: out[SJ_*], NULL if absent. */
+void rc_gather_subject(const rg_attr *attrs, size_t n,
+                       const char *out[SJ_COUNT]);
+
+/* Reads subject attribute status (NULL: not given) into *a; 0 if bad. */
+int rc_read_status(struct rc_attrs *a, const char *status,
+                   rg_plugin_answer *ans);
+
+/* 1 when every item of the comma-separated list is an id. */
+int rc_list_ids_valid(const char *list);
+
+/* 1 when the subject is an agent of the request's department. */
+int rc_agent_of(const struct rc_attrs *a);
+
+/* 1 when the subject monitors the unit of the request's department. */
+int rc_monitor_of(const struct rc_attrs *a);
+
+/* ---- Department scope and custom roles (scope.c) ----------------------- */
+
+/*
+ * A request names a department: allowed when one of the subject's
+ * effectively granting roles may act on it (after rg_decide_rbac()
+ * allowed).
+ */
+rg_result rc_decide_department(const struct rocketchat *st,
+                               const rg_plugin_request *req, struct rc_attrs *a,
+                               rg_plugin_answer *ans);
+
+/*
+ * Takes the custom roles out of roles (the Community edition has none).
+ * Returns the first one taken out, or -1.
+ */
+long rc_drop_custom(const struct rocketchat *st, const rg_plugin_request *req,
+                    rg_roleset *roles);
+
+/* ---- take-inquiry (inquiry.c) ------------------------------------------ */
+
+/* take-inquiry needs status available and open chats below the limit. */
+rg_result rc_decide_take(const rg_plugin_request *req, struct rc_attrs *a,
+                         rg_plugin_answer *ans);
+
+/* take-inquiry without request attributes: allowed only when no limit
+ * applies (for the decision table). */
+int rc_take_allowed(struct rc_attrs *a);
+
+#endif /* ROLEGATE_ROCKETCHAT_H */
