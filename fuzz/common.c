@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #define EXERCISE_ROLES 24
 #define EXERCISE_PRIVS 96
 #define BATCH_MAX      (EXERCISE_PRIVS)
+/* The bytes of a path segment fuzz_risky() keeps: enough for "..". */
+#define SEGMENT_MAX 2048
 
 static char scratch[PATH_MAX_LEN];
 
@@ -212,4 +215,55 @@ void fuzz_exercise(const rg_context *ctx)
 
 	for (i = 0; i < n; i++)
 		exercise_service(ctx, rg_service_at(ctx, i));
+}
+
+/* The value of hex digit c, or -1. */
+static int hex(char c)
+{
+	if (!isxdigit((unsigned char)c))
+		return -1;
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* 1 when a decoded segment is ".", ".." or empty (and not the last). */
+static int dot_segment(const char *s, size_t n, int last)
+{
+	return (n == 1 && s[0] == '.') ||
+	       (n == 2 && s[0] == '.' && s[1] == '.') || (n == 0 && !last);
+}
+
+/* Written apart from rolegated's route matcher, so that the two can
+ * disagree (see fuzz.h). */
+int fuzz_risky(const char *uri)
+{
+	char seg[SEGMENT_MAX];
+	size_t n = strcspn(uri, "?"), i, len = 0;
+
+	if (strchr(uri, '#'))
+		return 1;
+	if (*uri != '/')
+		return 0;
+	for (i = 1; i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)uri[i] : '/';
+
+		if (c == '/') {
+			if (dot_segment(seg, len, i == n))
+				return 1;
+			len = 0;
+			continue;
+		}
+		if (c == '%' && i + 2 < n && hex(uri[i + 1]) >= 0 &&
+		    hex(uri[i + 2]) >= 0) {
+			c = (unsigned char)(hex(uri[i + 1]) * 16 +
+			                    hex(uri[i + 2]));
+			i += 2;
+			if (c == '/')
+				return 1;
+		}
+		if (c == ';' || c == '\\' || c < 0x20 || c == 0x7f)
+			return 1;
+		if (len < sizeof(seg))
+			seg[len++] = (char)c;
+	}
+	return 0;
 }

@@ -7,11 +7,10 @@
  * against the scratch directory, where the shipped policies are linked.
  * Each line of the input is also tried as a request path with each method:
  * a fuzzed path against fuzzed routes.  Oracle: a path an upstream may
- * read otherwise (risky()) never matches a route.
+ * read otherwise (fuzz_risky()) never matches a route.
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,61 +24,6 @@
 
 static void problem(void *user, int warning, const char *msg)
 {
-}
-
-/* The value of hex digit c, or -1. */
-static int hex(char c)
-{
-	if (!isxdigit((unsigned char)c))
-		return -1;
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-/* 1 when a decoded segment is ".", ".." or empty (and not the last). */
-static int dot_segment(const char *s, size_t n, int last)
-{
-	return (n == 1 && s[0] == '.') ||
-	       (n == 2 && s[0] == '.' && s[1] == '.') || (n == 0 && !last);
-}
-
-/*
- * 1 when an upstream may read the path of uri otherwise than rolegated: a
- * '#' anywhere; once percent-decoded, a ';' (path parameters, "..;"), a
- * '\' or an encoded '/', a control character, or a ".", ".." or empty
- * segment.  Written apart from the matcher so that the two can disagree.
- */
-static int risky(const char *uri)
-{
-	char seg[LINE_MAX_LEN];
-	size_t n = strcspn(uri, "?"), i, len = 0;
-
-	if (strchr(uri, '#'))
-		return 1;
-	if (*uri != '/')
-		return 0;
-	for (i = 1; i <= n; i++) {
-		unsigned char c = i < n ? (unsigned char)uri[i] : '/';
-
-		if (c == '/') {
-			if (dot_segment(seg, len, i == n))
-				return 1;
-			len = 0;
-			continue;
-		}
-		if (c == '%' && i + 2 < n && hex(uri[i + 1]) >= 0 &&
-		    hex(uri[i + 2]) >= 0) {
-			c = (unsigned char)(hex(uri[i + 1]) * 16 +
-			                    hex(uri[i + 2]));
-			i += 2;
-			if (c == '/')
-				return 1;
-		}
-		if (c == ';' || c == '\\' || c < 0x20 || c == 0x7f)
-			return 1;
-		if (len < sizeof(seg))
-			seg[len++] = (char)c;
-	}
-	return 0;
 }
 
 static void match_paths(const struct rgd_conf *c, const uint8_t *data,
@@ -108,7 +52,7 @@ static void match_paths(const struct rgd_conf *c, const uint8_t *data,
 				break;
 			if (rgd_route_match(c, methods[k], uri, &m) ==
 			        RGD_MATCH_OK &&
-			    risky(uri))
+			    fuzz_risky(uri))
 				fuzz_fail("route %s matched the risky path %s",
 				          m.route ? m.route->name : "?", uri);
 		}

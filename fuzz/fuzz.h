@@ -51,6 +51,15 @@ void fuzz_requests(const rg_service *svc, const char *user, const char *roles,
  * and batched, and aborts when the two answers differ. */
 void fuzz_exercise(const rg_context *ctx);
 
+/*
+ * 1 when an upstream may read the path of uri (a request target, its query
+ * after '?') otherwise than rolegated: a '#' anywhere; once
+ * percent-decoded, a ';' (path parameters, "..;"), a '\' or an encoded
+ * '/', a control character, or a ".", ".." or empty segment (those only when
+ * uri starts with '/').
+ */
+int fuzz_risky(const char *uri);
+
 /* Aborts with a message: the oracle of a target found a wrong answer. */
 void fuzz_fail(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));

@@ -245,64 +245,9 @@ static uint64_t random_seed(void)
 	       ((uint64_t)getpid() << 16);
 }
 
-/* Loads the first generation; -1 after saying why. */
-static int first_load(struct rgd *d, int test)
-{
-	struct rgd_report *r = calloc(1, sizeof(*r));
-	struct rgd_gen *g = NULL;
-	int rc;
-
-	if (!r) {
-		rgd_log(&d->log, RG_LOG_ERR, "out of memory");
-		return -1;
-	}
-	rc = rgd_engine_load(&d->engine, &g, r);
-	if (rc != RG_OK) {
-		rgd_report_log(d, r);
-		rgd_log(&d->log, RG_LOG_ERR, "%s: %zu problem%s: not starting",
-		        d->config_path, r->nproblems,
-		        r->nproblems == 1 ? "" : "s");
-		free(r);
-		return -1;
-	}
-	for (size_t i = 0; i < r->nwarnings && i < RGD_REPORT_MAX; i++)
-		rgd_log(&d->log, RG_LOG_WARNING, "%s", r->warnings[i]);
-	free(r);
-	if (test) {
-		printf("%s: ok (%zu services, %zu routes)\n", d->config_path,
-		       g->nservices, g->conf.nroutes);
-		rgd_gen_free(g);
-		return 1;
-	}
-	if (rgd_settings_copy(&d->boot, &g->conf.s) != RG_OK) {
-		rgd_log(&d->log, RG_LOG_ERR, "out of memory");
-		rgd_gen_free(g);
-		return -1;
-	}
-	rgd_engine_swap(&d->engine, g);
-	return 0;
-}
-
 static int start(struct rgd *d, const struct options *o)
 {
-	if (o->daemon && d->boot.log == RGD_LOG_STDERR) {
-		rgd_log(&d->log, RG_LOG_NOTICE,
-		        "detached: logging to syslog instead of stderr");
-		rgd_log_use(&d->log, RGD_LOG_SYSLOG);
-	} else {
-		rgd_log_use(&d->log, d->boot.log);
-	}
-	/* Unix sockets first, before any listener's thread: they are bound
-	 * under a temporary umask. */
-	if (rgd_http_bind(d) != RG_OK)
-		return -1;
-	if (rgd_admin_start(d) != RG_OK)
-		return -1;
-	if (rgd_dlog_start(&d->dlog, d->boot.decision_log,
-	                   d->boot.decision_log_queue, &d->metrics,
-	                   &d->log) != RG_OK)
-		return -1;
-	if (rgd_http_start(d) != RG_OK)
+	if (rgd_start(d, o->daemon) != 0)
 		return -1;
 	if (write_pid(o->pid_file) != 0) {
 		rgd_log(&d->log, RG_LOG_ERR, "pid file %s: %s", o->pid_file,
@@ -310,18 +255,6 @@ static int start(struct rgd *d, const struct options *o)
 		return -1;
 	}
 	return 0;
-}
-
-/* The shutdown timeout of the configuration serving now. */
-static unsigned shutdown_timeout(struct rgd *d)
-{
-	struct rgd_gen *g;
-	unsigned slot, t;
-
-	g = rgd_engine_acquire(&d->engine, &slot);
-	t = g ? g->conf.s.shutdown_timeout : d->boot.shutdown_timeout;
-	rgd_engine_release(&d->engine, slot);
-	return t;
 }
 
 /* Waits for signals until told to stop. */
@@ -354,10 +287,7 @@ static void run(struct rgd *d, const sigset_t *set)
 
 static void stop(struct rgd *d, const struct options *o, int started)
 {
-	rgd_http_stop(d, shutdown_timeout(d));
-	rgd_admin_stop(d);
-	rgd_dlog_stop(&d->dlog);
-	rgd_engine_free(&d->engine);
+	rgd_stop(d);
 	if (started && o->pid_file)
 		unlink(o->pid_file);
 }
@@ -383,14 +313,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (o.daemon && !o.test)
 		detach_fd = detach_begin();
-	d = calloc(1, sizeof(*d));
+	d = rgd_new(o.config, o.verbose ? RG_LOG_DEBUG : RG_LOG_INFO);
 	if (!d) {
 		fprintf(stderr, RGD_NAME ": out of memory\n");
 		detach_end(detach_fd, 0);
 		return EXIT_FAIL;
 	}
-	d->config_path = o.config;
-	d->http_fd = -1;
 	/* As the rolegate tool: option, environment, then the build tree. */
 	d->plugin_dir =
 	    o.plugin_dir ? o.plugin_dir : getenv("ROLEGATE_PLUGIN_DIR");
@@ -400,10 +328,7 @@ int main(int argc, char **argv)
 	}
 	d->directory = o.directory ? o.directory : getenv("ROLEGATE_DIRECTORY");
 	d->id_seed = random_seed();
-	rgd_log_init(&d->log, o.verbose ? RG_LOG_DEBUG : RG_LOG_INFO);
-	rgd_metrics_init(&d->metrics);
-	rgd_engine_init(&d->engine, d);
-	loaded = first_load(d, o.test);
+	loaded = rgd_first_load(d, o.test);
 	if (loaded > 0) {
 		status = EXIT_OK;
 	} else if (loaded == 0 && start(d, &o) == 0) {
@@ -420,8 +345,6 @@ int main(int argc, char **argv)
 	stop(d, &o, started);
 	if (status == EXIT_OK && !o.test)
 		rgd_log(&d->log, RG_LOG_NOTICE, "stopped");
-	rgd_settings_free(&d->boot);
-	rgd_metrics_free(&d->metrics);
-	free(d);
+	rgd_free(d);
 	return status;
 }

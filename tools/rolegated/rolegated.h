@@ -5,7 +5,9 @@
  * gateways and applications.  It uses the public application interface of
  * librolegate only.  The pieces:
  *
- *   main.c    options, signals, start and graceful stop
+ *   main.c    options, detaching, signals
+ *   daemon.c  the pieces made, started, stopped and freed (main.c's, and
+ *             the raw HTTP fuzz target's)
  *   engine.c  loaded configurations ("generations") and their hot swap
  *   http.c    the public listener: routing, bodies, limits, probes
  *   check.c   POST /v1/check and /v1/checks (JSON)
@@ -521,5 +523,35 @@ enum MHD_Result rgd_refuse_headers(struct rgd *d, struct MHD_Connection *c,
 /* Starts the admin listener the settings ask for (maybe none). */
 int rgd_admin_start(struct rgd *d);
 void rgd_admin_stop(struct rgd *d);
+
+/* ---- daemon.c ---------------------------------------------------------- */
+
+/*
+ * A daemon for the configuration at config_path (the caller's, kept until
+ * rgd_free()), logging at log_level (rg_log_level) to stderr, with its
+ * metrics and engine ready and nothing loaded or started.  The caller may
+ * then set plugin_dir, plugin_dir_default, directory and id_seed.  NULL
+ * when out of memory.
+ */
+struct rgd *rgd_new(const char *config_path, int log_level);
+/*
+ * Loads the first generation and makes it current: 0.  With test, prints
+ * what it found and keeps nothing: 1.  -1 after logging why it failed
+ * (every problem with file:line).
+ */
+int rgd_first_load(struct rgd *d, int test);
+/*
+ * Starts serving the first generation's settings: the public Unix socket,
+ * the admin listener, the decision log and the public listener (its TCP
+ * port in d->port).  detached: a stderr log goes to syslog instead.
+ * Returns 0, or -1 after logging why (rgd_stop() undoes what started).
+ */
+int rgd_start(struct rgd *d, int detached);
+/* Stops what rgd_start() started (requests in flight finish, bounded by
+ * shutdown_timeout) and frees every generation; safe after a failed or no
+ * start. */
+void rgd_stop(struct rgd *d);
+/* Frees a stopped daemon (NULL: nothing). */
+void rgd_free(struct rgd *d);
 
 #endif /* ROLEGATE_TOOLS_ROLEGATED_H */
