@@ -263,6 +263,16 @@ RG_EXTERN const char *rg_attr_get(const rg_attr *attrs, size_t n,
 /* 1 when item is one of the comma-separated values in list.  No allocation. */
 RG_EXTERN int rg_list_contains(const char *list, const char *item);
 
+/*
+ * (1.4) The plugin ABI version of the library the plugin is loaded into,
+ * RG_ABI_VERSION(major, minor): RG_PLUGIN_ABI_VERSION as the core was built.
+ * The core loads only plugins of its own major, so a plugin that can use
+ * something newer than the oldest core it supports asks this before it
+ * does.  (Calling it already needs a 1.4 library: the plugin's link records
+ * ROLEGATE_1.4, and an older library refuses to load it.)
+ */
+RG_EXTERN uint32_t rg_core_abi_version(void);
+
 /* ---- Arguments --------------------------------------------------------- */
 
 typedef enum rg_arg_type {
@@ -484,6 +494,19 @@ RG_EXTERN long rg_names_find(const rg_names *t, const char *name);
 RG_EXTERN const char *rg_names_name(const rg_names *t, size_t i);
 RG_EXTERN size_t rg_names_count(const rg_names *t);
 RG_EXTERN void rg_names_free(rg_names *t);
+
+/*
+ * (1.4) rg_view_user() for a struct that may grow: size is sizeof(*out) as
+ * the plugin was built.  The core writes exactly size bytes: the members it
+ * knows that fit, and zeroes for the members of a newer minor than its own
+ * (which mean "not set").  So rg_plugin_request can gain members in a later
+ * minor without the core writing past a plugin's smaller struct, or a plugin
+ * reading garbage from an older core.  RG_OK, or RG_EINVAL when i is out of
+ * range or size is less than the 1.3 layout (out is then left alone).
+ * rg_view_user() itself keeps filling the 1.3 layout only.
+ */
+RG_EXTERN int rg_view_user_sized(const rg_plugin_request *req, size_t i,
+                                 rg_plugin_request *out, size_t size);
 
 /* Appends one problem to a validation (ids are copied). */
 RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,
