@@ -364,6 +364,9 @@ RG_EXTERN unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role);
  *  blocked: when role is -1, a role of the subject that grants it but lacks
  *           a prerequisite, or -1;
  *  missing: the prerequisite `blocked` lacks (a role), or -1.
+ * The plugin allocates it and rg_effective() fills it: these three (1.0)
+ * members only.  A member appended in minor N will be written only for a
+ * plugin whose minor (req->handle's) is at least N, so the struct can grow.
  */
 typedef struct rg_grant_info {
 	long role;
