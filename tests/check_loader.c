@@ -127,6 +127,20 @@ START_TEST(test_loads_from_plugin_dir)
 }
 END_TEST
 
+/*
+ * rg_core_abi_version() (1.4) tells a plugin the core's ABI: the version
+ * this build's header has, of the major the loader accepts, 1.4 or later.
+ */
+START_TEST(test_core_abi_version)
+{
+	uint32_t v = rg_core_abi_version();
+
+	ck_assert_uint_eq(v, RG_PLUGIN_ABI_VERSION);
+	ck_assert_uint_eq(RG_ABI_MAJOR(v), RG_PLUGIN_ABI_MAJOR);
+	ck_assert_uint_ge(RG_ABI_MINOR(v), 4);
+}
+END_TEST
+
 /* One object, two entries: each keeps its own state. */
 START_TEST(test_entries_have_own_state)
 {
@@ -717,6 +731,7 @@ static Suite *loader_suite(void)
 	tc = tcase_create("good");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_loads_from_plugin_dir);
+	tcase_add_test(tc, test_core_abi_version);
 	tcase_add_test(tc, test_entries_have_own_state);
 	tcase_add_test(tc, test_build_tree_la);
 	tcase_add_test(tc, test_name_differs_from_file);

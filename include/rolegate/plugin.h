@@ -21,6 +21,13 @@
  * Versioning follows sudo's plugin API: abi_version is (major << 16) | minor.
  * The struct is append-only; a member added in minor N is read only when the
  * plugin's minor is at least N; a NULL member means "not supported".
+ *
+ * Each helper's comment starts with the minor that added it, "(1.N)", and
+ * the library exports it with the symbol version ROLEGATE_1.N: a plugin
+ * records the newest version it calls, and a library older than that
+ * refuses to load it ("version ROLEGATE_1.N not found").  A struct the
+ * plugin allocates and the core fills is filled through a size the plugin
+ * passes (rg_view_user_sized()), so that it can grow.
  */
 #ifndef ROLEGATE_PLUGIN_H
 #define ROLEGATE_PLUGIN_H
@@ -234,35 +241,47 @@ struct rg_plugin {
 
 /* ---- Helpers the core offers plugins ---------------------------------- */
 
-/* The plugin's name as configured, for messages; handle-owned. */
+/* (1.0) The plugin's name as configured, for messages; handle-owned. */
 RG_EXTERN const char *rg_plugin_name(const rg_plugin_handle *h);
 
-/* The directory of the config file that named this plugin; handle-owned. */
+/* (1.0) The directory of the config file that named this plugin;
+ * handle-owned. */
 RG_EXTERN const char *rg_plugin_config_dir(const rg_plugin_handle *h);
 
-/* Logs one line, prefixed with the plugin's name. */
+/* (1.0) Logs one line, prefixed with the plugin's name. */
 RG_EXTERN void rg_plugin_log(const rg_plugin_handle *h, rg_log_level level,
                              const char *fmt, ...) RG_PRINTF(3, 4);
 
 /*
- * Reports a problem found while opening: logs it and keeps it as a context
- * diagnostic "file:line: plugin: message".  file may be NULL (then the stack
- * line's position is used); line 0 omits the line.
+ * (1.0) Reports a problem found while opening: logs it and keeps it as a
+ * context diagnostic "file:line: plugin: message".  file may be NULL (then the
+ * stack line's position is used); line 0 omits the line.
  */
 RG_EXTERN void rg_plugin_error(rg_plugin_handle *h, const char *file,
                                unsigned line, const char *fmt, ...)
     RG_PRINTF(4, 5);
 
-/* Fills ans->reason, truncating to RG_REASON_MAX. */
+/* (1.0) Fills ans->reason, truncating to RG_REASON_MAX. */
 RG_EXTERN void rg_answer(rg_plugin_answer *ans, const char *fmt, ...)
     RG_PRINTF(2, 3);
 
-/* The value of key among attrs, or NULL.  Allocates nothing. */
+/* (1.0) The value of key among attrs, or NULL.  Allocates nothing. */
 RG_EXTERN const char *rg_attr_get(const rg_attr *attrs, size_t n,
                                   const char *key);
 
-/* 1 when item is one of the comma-separated values in list.  No allocation. */
+/* (1.0) 1 when item is one of the comma-separated values in list.  No
+ * allocation. */
 RG_EXTERN int rg_list_contains(const char *list, const char *item);
+
+/*
+ * (1.4) The plugin ABI version of the library the plugin is loaded into,
+ * RG_ABI_VERSION(major, minor): RG_PLUGIN_ABI_VERSION as the core was built.
+ * The core loads only plugins of its own major, so a plugin that can use
+ * something newer than the oldest core it supports asks this before it
+ * does.  (Calling it already needs a 1.4 library: the plugin's link records
+ * ROLEGATE_1.4, and an older library refuses to load it.)
+ */
+RG_EXTERN uint32_t rg_core_abi_version(void);
 
 /* ---- Arguments --------------------------------------------------------- */
 
@@ -284,10 +303,10 @@ typedef struct rg_argspec {
 } rg_argspec;
 
 /*
- * Parses argv against specs (terminated by a spec with name NULL).  Unknown,
- * repeated, malformed or missing arguments are reported with
- * rg_plugin_error() and make it return RG_EINVAL.  Strings stored through
- * dest are owned by the handle and valid until close.
+ * (1.0) Parses argv against specs (terminated by a spec with name NULL).
+ * Unknown, repeated, malformed or missing arguments are reported with
+ * rg_plugin_error() and make it return RG_EINVAL.  Strings stored through dest
+ * are owned by the handle and valid until close.
  */
 RG_EXTERN int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
                             const rg_argspec *specs);
@@ -295,48 +314,48 @@ RG_EXTERN int rg_args_parse(rg_plugin_handle *h, int argc, char *const argv[],
 /* ---- The registry ------------------------------------------------------ */
 
 /*
- * Declares a privilege; *out (may be NULL) gets its index.  A privilege id
- * already declared by another plugin of the service is shared (RG_OK); one
+ * (1.0) Declares a privilege; *out (may be NULL) gets its index.  A privilege
+ * id already declared by another plugin of the service is shared (RG_OK); one
  * this plugin declared already gives RG_EEXIST.  Ids: letters, digits and
  * "._-:", at most RG_ID_MAX - 1 bytes.
  */
 RG_EXTERN int rg_declare_privilege(rg_plugin_handle *h, const char *id,
                                    const char *description, uint32_t *out);
 
-/* Declares a role owned by this plugin; RG_EEXIST if the id is taken. */
+/* (1.0) Declares a role owned by this plugin; RG_EEXIST if the id is taken. */
 RG_EXTERN int rg_declare_role(rg_plugin_handle *h, const char *id,
                               const char *name, const char *description,
                               unsigned flags, uint32_t *out);
 
-/* Role `role` (this plugin's) grants privilege `priv`. */
+/* (1.0) Role `role` (this plugin's) grants privilege `priv`. */
 RG_EXTERN int rg_grant(rg_plugin_handle *h, uint32_t role, uint32_t priv);
 
-/* Role `role` requires role `prereq` to be effective. */
+/* (1.0) Role `role` requires role `prereq` to be effective. */
 RG_EXTERN int rg_require_role(rg_plugin_handle *h, uint32_t role,
                               uint32_t prereq);
 
-/* Privilege `priv` requires role `role` besides a grant.  Only the plugin
+/* (1.0) Privilege `priv` requires role `role` besides a grant.  Only the plugin
  * that declared the privilege first may (else RG_EREFUSED): a plugin may
  * work its decisions out ahead and must not have them changed under it. */
 RG_EXTERN int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv,
                                        uint32_t role);
 
-/* Index of a role or privilege id in this service, or -1. */
+/* (1.0) Index of a role or privilege id in this service, or -1. */
 RG_EXTERN long rg_find_role(const rg_plugin_handle *h, const char *id);
 RG_EXTERN long rg_find_privilege(const rg_plugin_handle *h, const char *id);
 
-/* Id of an index; NULL when out of range.  Context-owned. */
+/* (1.0) Id of an index; NULL when out of range.  Context-owned. */
 RG_EXTERN const char *rg_role_id(const rg_plugin_handle *h, uint32_t role);
 RG_EXTERN const char *rg_privilege_id(const rg_plugin_handle *h, uint32_t priv);
 
-/* The roles this plugin declared, as a set. */
+/* (1.0) The roles this plugin declared, as a set. */
 RG_EXTERN const rg_roleset *rg_own_roles(const rg_plugin_handle *h);
 
-/* 1 when role `role` directly grants `priv`. */
+/* (1.0) 1 when role `role` directly grants `priv`. */
 RG_EXTERN int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
                                     uint32_t priv);
 
-/* The RG_ROLE_* flags of a declared role (0 when out of range). */
+/* (1.1) The RG_ROLE_* flags of a declared role (0 when out of range). */
 RG_EXTERN unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role);
 
 /*
@@ -346,6 +365,9 @@ RG_EXTERN unsigned rg_role_flags(const rg_plugin_handle *h, uint32_t role);
  *  blocked: when role is -1, a role of the subject that grants it but lacks
  *           a prerequisite, or -1;
  *  missing: the prerequisite `blocked` lacks (a role), or -1.
+ * The plugin allocates it and rg_effective() fills it: these three (1.0)
+ * members only.  A member appended in minor N will be written only for a
+ * plugin whose minor (req->handle's) is at least N, so the struct can grow.
  */
 typedef struct rg_grant_info {
 	long role;
@@ -354,16 +376,16 @@ typedef struct rg_grant_info {
 } rg_grant_info;
 
 /*
- * Fills *out and returns 1 when `roles` (req->roles, or a set derived from
- * it) hold `priv` effectively through req->handle's roles, including the
- * custom roles an administrator created for the service, else 0.
- * Allocation- and lock-free.
+ * (1.0) Fills *out and returns 1 when `roles` (req->roles, or a set derived
+ * from it) hold `priv` effectively through req->handle's roles, including the
+ * custom roles an administrator created for the service, else 0.  Allocation-
+ * and lock-free.
  */
 RG_EXTERN int rg_effective(const rg_plugin_request *req,
                            const rg_roleset *roles, uint32_t priv,
                            rg_grant_info *out);
 
-/* Id of a role index of the request's service, custom roles included. */
+/* (1.1) Id of a role index of the request's service, custom roles included. */
 RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
                                          long role);
 
@@ -382,7 +404,7 @@ RG_EXTERN int rg_declare_scope(rg_plugin_handle *h, uint32_t priv,
 /* ---- Directory facts ---------------------------------------------------- */
 
 /*
- * Organisation data an administrator keeps in the directory, as facts
+ * (1.1) Organisation data an administrator keeps in the directory, as facts
  * (kind, name, attribute) -> value:
  *   ("bu", NAME, "parent")            parent business unit, "" for the root
  *   ("department", NAME, "name")      NAME (the department exists)
@@ -400,7 +422,7 @@ RG_EXTERN const char *rg_fact(const rg_plugin_request *req, const char *kind,
 RG_EXTERN size_t rg_fact_count(const rg_plugin_request *req, const char *kind);
 
 /*
- * Several attributes of one (kind, name) with one lookup: rg_fact_node()
+ * (1.3) Several attributes of one (kind, name) with one lookup: rg_fact_node()
  * returns a handle for the name (-1 when the directory has no fact of it),
  * valid during the call; rg_fact_node_get(req, node, attr) then gives what
  * rg_fact(req, kind, name, attr) would.  Allocation- and lock-free.
@@ -411,7 +433,7 @@ RG_EXTERN const char *rg_fact_node_get(const rg_plugin_request *req, long node,
                                        const char *attr);
 
 /*
- * Every privilege `roles` hold effectively through req->handle's roles
+ * (1.3) Every privilege `roles` hold effectively through req->handle's roles
  * (custom roles included), as a set of RG_PRIV_WORDS words in out: bit p is
  * set exactly when rg_effective(req, roles, p, ...) returns 1.  For
  * subject_answers().  Allocation- and lock-free.
@@ -420,7 +442,7 @@ RG_EXTERN void rg_effective_set(const rg_plugin_request *req,
                                 const rg_roleset *roles, uint64_t *out);
 
 /*
- * The generic decision of a role-based plugin: ALLOW when rg_effective(),
+ * (1.0) The generic decision of a role-based plugin: ALLOW when rg_effective(),
  * else DENY, with a reason naming the granting role, or the missing
  * prerequisite, or "no role grants".  Plugins with scope rules call it
  * first and refine.  With RG_ANSWER_QUIET it sets the same role and missing
@@ -430,8 +452,8 @@ RG_EXTERN rg_result rg_decide_rbac(const rg_plugin_request *req,
                                    rg_plugin_answer *ans);
 
 /*
- * rg_decide_rbac() for every privilege at once: the subject_answers() of a
- * plugin whose decide() is rg_decide_rbac().  Always RG_OK.
+ * (1.3) rg_decide_rbac() for every privilege at once: the subject_answers() of
+ * a plugin whose decide() is rg_decide_rbac().  Always RG_OK.
  */
 RG_EXTERN int rg_answers_rbac(const rg_plugin_request *req, uint64_t *allow,
                               uint64_t *deny);
@@ -439,34 +461,35 @@ RG_EXTERN int rg_answers_rbac(const rg_plugin_request *req, uint64_t *allow,
 /* ---- Prepared snapshots (1.3) ------------------------------------------- */
 
 /*
- * What req->handle's view_prepare() made for the snapshot req reads, or NULL
- * (no directory, no view_prepare, or its preparation failed).  Owned by the
- * plugin; valid during the call.  Allocation- and lock-free.
+ * (1.3) What req->handle's view_prepare() made for the snapshot req reads, or
+ * NULL (no directory, no view_prepare, or its preparation failed).  Owned by
+ * the plugin; valid during the call.  Allocation- and lock-free.
  */
 RG_EXTERN const void *rg_request_prepared(const rg_plugin_request *req);
 
 /*
- * The subject's index among the snapshot's users (0 to rg_view_user_count()
- * - 1) when req's subject is that directory user with its own roles and
- * attributes, else -1 (an ad-hoc subject; explain trying other roles).
- * Allocation- and lock-free.
+ * (1.3) The subject's index among the snapshot's users (0 to
+ * rg_view_user_count() - 1) when req's subject is that directory user with its
+ * own roles and attributes, else -1 (an ad-hoc subject; explain trying other
+ * roles).  Allocation- and lock-free.
  */
 RG_EXTERN long rg_request_user_index(const rg_plugin_request *req);
 
-/* The number of users of req's service in the snapshot req reads. */
+/* (1.3) The number of users of req's service in the snapshot req reads. */
 RG_EXTERN size_t rg_view_user_count(const rg_plugin_request *req);
 
 /*
- * For view_prepare(): fills *out as decide() would get user i (< the count)
- * without an action: req's handle, service and view; the user's id, roles
- * and attributes (snapshot-owned, valid while the snapshot is); action -1.
- * RG_OK, or RG_EINVAL when i is out of range.
+ * (1.3) For view_prepare(): fills *out as decide() would get user i (< the
+ * count) without an action: req's handle, service and view; the user's id,
+ * roles and attributes (snapshot-owned, valid while the snapshot is); action
+ * -1.  RG_OK, or RG_EINVAL when i is out of range.
  */
 RG_EXTERN int rg_view_user(const rg_plugin_request *req, size_t i,
                            rg_plugin_request *out);
 
 /*
- * Names to dense indexes, for what a plugin prepares (units, departments):
+ * (1.4: added inside 1.3, before symbols had versions.)  Names to dense
+ * indexes, for what a plugin prepares (units, departments):
  * the core's own id tables, so that a plugin need not write a hash table.
  * rg_names_add() copies a name (the table owns the copy) and returns its
  * index, 0, 1, ... in order of first addition (the same index when the
@@ -486,11 +509,24 @@ RG_EXTERN const char *rg_names_name(const rg_names *t, size_t i);
 RG_EXTERN size_t rg_names_count(const rg_names *t);
 RG_EXTERN void rg_names_free(rg_names *t);
 
-/* Appends one problem to a validation (ids are copied). */
+/*
+ * (1.4) rg_view_user() for a struct that may grow: size is sizeof(*out) as
+ * the plugin was built.  The core writes exactly size bytes: the members it
+ * knows that fit, and zeroes for the members of a newer minor than its own
+ * (which mean "not set").  So rg_plugin_request can gain members in a later
+ * minor without the core writing past a plugin's smaller struct, or a plugin
+ * reading garbage from an older core.  RG_OK, or RG_EINVAL when i is out of
+ * range or size is less than the 1.3 layout (out is then left alone).
+ * rg_view_user() itself keeps filling the 1.3 layout only.
+ */
+RG_EXTERN int rg_view_user_sized(const rg_plugin_request *req, size_t i,
+                                 rg_plugin_request *out, size_t size);
+
+/* (1.0) Appends one problem to a validation (ids are copied). */
 RG_EXTERN void rg_validation_add(rg_validation *v, const char *plugin,
                                  const char *role, const char *missing);
 
-/* Reports every unmet role and privilege prerequisite of req->roles. */
+/* (1.0) Reports every unmet role and privilege prerequisite of req->roles. */
 RG_EXTERN int rg_validate_prereqs(const rg_plugin_request *req,
                                   rg_validation *out);
 
@@ -511,8 +547,8 @@ typedef int (*rg_ini_fn)(void *user, const char *section, const char *key,
                          const char *value, const rg_ini_pos *pos);
 
 /*
- * Reads an INI file through the core's one parser.  path is relative to the
- * config's directory unless absolute.  Syntax errors are reported as
+ * (1.0) Reads an INI file through the core's one parser.  path is relative to
+ * the config's directory unless absolute.  Syntax errors are reported as
  * "file:line: ...".  Returns RG_OK when the file was read and every callback
  * succeeded, RG_ENOENT/RG_EIO when it could not be read, else RG_EPOLICY.
  */
@@ -577,8 +613,8 @@ typedef struct rg_policy_hooks {
 } rg_policy_hooks;
 
 /*
- * Reads a policy file and declares what it says.  hooks may be NULL.  Every
- * problem is reported; returns RG_OK or the first error's status.
+ * (1.0) Reads a policy file and declares what it says.  hooks may be NULL.
+ * Every problem is reported; returns RG_OK or the first error's status.
  */
 RG_EXTERN int rg_policy_load(rg_plugin_handle *h, const char *path,
                              const rg_policy_hooks *hooks, void *user);

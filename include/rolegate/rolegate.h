@@ -16,6 +16,9 @@
  *    taking a const rg_context * is safe to call from many threads at once,
  *    takes no lock and, on the decision path, allocates no memory.
  *  - Fail closed: whatever goes wrong, the decision is RG_DENY.
+ *  - Each function's comment starts with the plugin ABI minor that added
+ *    it, "(1.N)"; the library exports it with the symbol version
+ *    ROLEGATE_1.N (core/librolegate.map).
  */
 #ifndef ROLEGATE_ROLEGATE_H
 #define ROLEGATE_ROLEGATE_H
@@ -68,13 +71,14 @@ enum rg_status {
 #undef RG_STATUS_ENUM
 };
 
-/* Returns a static message for a status; never NULL ("unknown status"). */
+/* (1.0) Returns a static message for a status; never NULL ("unknown
+ * status"). */
 RG_EXTERN const char *rg_strerror(int status);
 
-/* Returns the symbolic name of a status ("ENOROLE"); never NULL. */
+/* (1.0) Returns the symbolic name of a status ("ENOROLE"); never NULL. */
 RG_EXTERN const char *rg_status_name(int status);
 
-/* Runtime library version, "MAJOR.MINOR.PATCH"; static storage. */
+/* (1.0) Runtime library version, "MAJOR.MINOR.PATCH"; static storage. */
 RG_EXTERN const char *rg_version(void);
 
 /*
@@ -90,7 +94,7 @@ typedef enum rg_result {
 } rg_result;
 #define RG_RESULT_COUNT 4
 
-/* "allow", "deny", "abstain", "error"; static storage. */
+/* (1.0) "allow", "deny", "abstain", "error"; static storage. */
 RG_EXTERN const char *rg_result_name(rg_result result);
 
 /* Log levels, in syslog order. */
@@ -102,7 +106,7 @@ typedef enum rg_log_level {
 	RG_LOG_DEBUG = 7,
 } rg_log_level;
 
-/* "err", "warning", ...; static storage. */
+/* (1.0) "err", "warning", ...; static storage. */
 RG_EXTERN const char *rg_log_level_name(rg_log_level level);
 
 /*
@@ -231,7 +235,7 @@ typedef struct rg_options {
 #define RG_OPEN_PLUGIN_DIR_DEFAULT 0x4u
 
 /*
- * Opens a context on a configuration file.
+ * (1.0) Opens a context on a configuration file.
  *
  * A configuration with bad lines still opens: every bad line becomes a stack
  * entry that always fails, and every problem is logged and kept as a
@@ -245,45 +249,45 @@ typedef struct rg_options {
 RG_EXTERN int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
                       size_t errlen);
 
-/* Closes a context and unloads its plugins.  NULL is a no-op. */
+/* (1.0) Closes a context and unloads its plugins.  NULL is a no-op. */
 RG_EXTERN void rg_close(rg_context *ctx);
 
-/* The configuration file the context was opened on; context-owned. */
+/* (1.0) The configuration file the context was opened on; context-owned. */
 RG_EXTERN const char *rg_config_path(const rg_context *ctx);
 
-/* The plugin directory the context loaded from; context-owned. */
+/* (1.0) The plugin directory the context loaded from; context-owned. */
 RG_EXTERN const char *rg_plugin_dir(const rg_context *ctx);
 
 /*
- * Problems found while opening, each "file:line: message".  Count, then
+ * (1.0) Problems found while opening, each "file:line: message".  Count, then
  * index 0..count-1; the string is context-owned.
  */
 RG_EXTERN size_t rg_diagnostic_count(const rg_context *ctx);
 RG_EXTERN const char *rg_diagnostic(const rg_context *ctx, size_t i);
 
 /*
- * Warnings found while opening, each "file:line: message": lines that work,
- * but probably not as their writer meant (a control table that makes a
- * deny or an error the stack's answer, an allow a failure).  Count, then
- * index; the string is context-owned.
+ * (1.4) Warnings found while opening, each "file:line: message": lines that
+ * work, but probably not as their writer meant (a control table that makes a
+ * deny or an error the stack's answer, an allow a failure).  Count, then index;
+ * the string is context-owned.
  */
 RG_EXTERN size_t rg_warning_count(const rg_context *ctx);
 RG_EXTERN const char *rg_warning(const rg_context *ctx, size_t i);
 
 /*
- * The service diagnostic (or warning) i is about: a line of its section, or
- * a problem of one of its stack entries (loading, opening, its policy
- * files).  NULL for a problem of the whole file (the [rolegate] section,
- * an unknown section, the directory) and for i out of range.  A program
- * that works on one service shows the problems of that service and the
- * NULL ones.  Context-owned.
+ * (1.4) The service diagnostic (or warning) i is about: a line of its section,
+ * or a problem of one of its stack entries (loading, opening, its policy
+ * files).  NULL for a problem of the whole file (the [rolegate] section, an
+ * unknown section, the directory) and for i out of range.  A program that works
+ * on one service shows the problems of that service and the NULL ones.
+ * Context-owned.
  */
 RG_EXTERN const char *rg_diagnostic_service(const rg_context *ctx, size_t i);
 RG_EXTERN const char *rg_warning_service(const rg_context *ctx, size_t i);
 
 /*
- * Decides a request.  Always fills *out (when out is not NULL); the result is
- * RG_ALLOW or RG_DENY.  Returns RG_OK when the stack ran (whatever it
+ * (1.0) Decides a request.  Always fills *out (when out is not NULL); the
+ * result is RG_ALLOW or RG_DENY.  Returns RG_OK when the stack ran (whatever it
  * decided) or the error that forced a deny (unknown service, role, action,
  * user; plugin failure).  Safe from many threads; allocates nothing.
  */
@@ -291,18 +295,18 @@ RG_EXTERN int rg_check(const rg_context *ctx, const rg_request *req,
                        unsigned flags, rg_decision *out);
 
 /*
- * Writes the subject's roles (declared and custom ids, comma-separated) into
- * buf, as the current directory snapshot has them: what a gateway passes
- * upstream.  Lock- and allocation-free.  Returns RG_OK, RG_ELIMIT when buf
- * is too small (buf then ends at a whole role), or the error resolving the
- * subject (RG_ENOSERVICE, RG_ENOUSER, RG_ENOROLE, RG_EINVAL).
+ * (1.2) Writes the subject's roles (declared and custom ids, comma-separated)
+ * into buf, as the current directory snapshot has them: what a gateway passes
+ * upstream.  Lock- and allocation-free.  Returns RG_OK, RG_ELIMIT when buf is
+ * too small (buf then ends at a whole role), or the error resolving the subject
+ * (RG_ENOSERVICE, RG_ENOUSER, RG_ENOROLE, RG_EINVAL).
  */
 RG_EXTERN int rg_subject_roles(const rg_context *ctx, const char *service,
                                const rg_subject *subject, char *buf,
                                size_t len);
 
 /*
- * Decides n requests in one call: results[i], and statuses[i] when
+ * (1.3) Decides n requests in one call: results[i], and statuses[i] when
  * statuses is not NULL, are exactly what rg_check(ctx, &reqs[i], flags,
  * ...) would give (flags may not include RG_CHECK_TRACE: there is no
  * decision to hold one).  For callers with many questions at once (a batch
@@ -317,13 +321,13 @@ RG_EXTERN int rg_check_batch(const rg_context *ctx, const rg_request *reqs,
                              size_t n, unsigned flags, rg_result *results,
                              int *statuses);
 
-/* Shorthand: 1 when rg_check() allows, 0 otherwise. */
+/* (1.0) Shorthand: 1 when rg_check() allows, 0 otherwise. */
 RG_EXTERN int rg_allowed(const rg_context *ctx, const rg_request *req);
 
-/* Services, in config order. */
+/* (1.0) Services, in config order. */
 RG_EXTERN size_t rg_service_count(const rg_context *ctx);
 RG_EXTERN const rg_service *rg_service_at(const rg_context *ctx, size_t i);
-/* NULL when there is no such service. */
+/* (1.0) NULL when there is no such service. */
 RG_EXTERN const rg_service *rg_service_find(const rg_context *ctx,
                                             const char *name);
 RG_EXTERN const char *rg_service_name(const rg_service *svc);
@@ -351,26 +355,27 @@ typedef struct rg_privilege_info {
 	size_t nrequires; /* roles the privilege needs besides a grant */
 } rg_privilege_info;
 
-/* Roles of a service, in declaration order. */
+/* (1.0) Roles of a service, in declaration order. */
 RG_EXTERN size_t rg_role_count(const rg_service *svc);
 RG_EXTERN int rg_role_at(const rg_service *svc, size_t i, rg_role_info *out);
-/* Index of a role id, or -1. */
+/* (1.0) Index of a role id, or -1. */
 RG_EXTERN long rg_role_find(const rg_service *svc, const char *id);
-/* The j-th prerequisite role id of role i; NULL past the end. */
+/* (1.0) The j-th prerequisite role id of role i; NULL past the end. */
 RG_EXTERN const char *rg_role_prereq(const rg_service *svc, size_t i, size_t j);
-/* 1 when role i grants privilege p (directly), else 0. */
+/* (1.0) 1 when role i grants privilege p (directly), else 0. */
 RG_EXTERN int rg_role_grants(const rg_service *svc, size_t i, size_t p);
 
-/* Privileges of a service, in declaration order. */
+/* (1.0) Privileges of a service, in declaration order. */
 RG_EXTERN size_t rg_privilege_count(const rg_service *svc);
 RG_EXTERN int rg_privilege_at(const rg_service *svc, size_t i,
                               rg_privilege_info *out);
-/* Index of a privilege id, or -1. */
+/* (1.0) Index of a privilege id, or -1. */
 RG_EXTERN long rg_privilege_find(const rg_service *svc, const char *id);
-/* The j-th role a privilege requires besides its grant; NULL past the end. */
+/* (1.0) The j-th role a privilege requires besides its grant; NULL past the
+ * end. */
 RG_EXTERN const char *rg_privilege_requires(const rg_service *svc, size_t i,
                                             size_t j);
-/* The request attribute privilege i is scoped by (rg_declare_scope()), or
+/* (1.4) The request attribute privilege i is scoped by (rg_declare_scope()), or
  * NULL when none or i is out of range.  Context-owned. */
 RG_EXTERN const char *rg_privilege_scope(const rg_service *svc, size_t i);
 
@@ -388,6 +393,7 @@ typedef struct rg_entry_info {
 	const char *error; /* why it failed, or "" */
 } rg_entry_info;
 
+/* (1.0) The stack entries of a service, in config order. */
 RG_EXTERN size_t rg_entry_count(const rg_service *svc);
 RG_EXTERN int rg_entry_at(const rg_service *svc, size_t i, rg_entry_info *out);
 
@@ -409,7 +415,7 @@ typedef struct rg_validation {
 } rg_validation;
 
 /*
- * Validates a subject's roles against every prerequisite the service's
+ * (1.0) Validates a subject's roles against every prerequisite the service's
  * plugins know.  Returns RG_OK when the validation ran (see out->ok) or an
  * error (unknown service, role or user).
  */
@@ -434,12 +440,12 @@ typedef struct rg_explanation {
 	rg_suggestion suggestions[RG_SUGGEST_MAX];
 } rg_explanation;
 
-/* Decides with a trace and, on deny, computes suggestions. */
+/* (1.0) Decides with a trace and, on deny, computes suggestions. */
 RG_EXTERN int rg_explain(const rg_context *ctx, const rg_request *req,
                          rg_explanation *out);
 
 /*
- * Calls fn once for each role of the service that grants the action (its
+ * (1.0) Calls fn once for each role of the service that grants the action (its
  * prerequisites are listed with rg_role_prereq(), and the action's own with
  * rg_privilege_requires()).  Stops early when fn returns non-zero.  Returns
  * RG_OK, RG_ENOSERVICE or RG_ENOACTION.
@@ -463,14 +469,15 @@ RG_EXTERN int rg_whocan(const rg_context *ctx, const char *service,
  * operation leaves the transaction usable for nothing but rg_txn_abort().
  * ====================================================================== */
 
-/* 1 when the context has a usable directory, else 0. */
+/* (1.1) 1 when the context has a usable directory, else 0. */
 RG_EXTERN int rg_directory_available(const rg_context *ctx);
 
-/* Where the directory lives (a path for SQLite); context-owned, may be "". */
+/* (1.1) Where the directory lives (a path for SQLite); context-owned, may be
+ * "". */
 RG_EXTERN const char *rg_directory_location(const rg_context *ctx);
 
 /*
- * Reloads the snapshot if the directory changed since it was taken.
+ * (1.1) Reloads the snapshot if the directory changed since it was taken.
  * Contexts opened without RG_OPEN_NO_WATCH also do this by themselves every
  * [rolegate] directory_refresh_ms.  Returns RG_OK or an error (the old
  * snapshot stays in use).  Safe to call from any thread.
@@ -478,7 +485,7 @@ RG_EXTERN const char *rg_directory_location(const rg_context *ctx);
 RG_EXTERN int rg_directory_refresh(rg_context *ctx);
 
 /*
- * How many directory users of svc the current snapshot's decision table
+ * (1.3) How many directory users of svc the current snapshot's decision table
  * holds: their checks without request attributes and with
  * RG_CHECK_NO_REASON are answered by a bit test, without running a plugin.
  * 0 when the service has no table (no directory, no user, or a stack entry
@@ -492,7 +499,7 @@ RG_EXTERN size_t rg_directory_tabled(const rg_context *ctx,
 typedef struct rg_txn rg_txn;
 
 /*
- * Starts a write transaction for `service`.  `command` is what the audit
+ * (1.1) Starts a write transaction for `service`.  `command` is what the audit
  * trail records (e.g. "rolegate assign dynamics365 alice basic-user"),
  * `actor` who ran it (may be NULL: "unknown").  Waits for other writers up to
  * the busy timeout, then fails with RG_EBUSY.  On error *out is NULL and
@@ -502,17 +509,17 @@ RG_EXTERN int rg_txn_begin(rg_context *ctx, const char *service,
                            const char *actor, const char *command, rg_txn **out,
                            char *errbuf, size_t errlen);
 
-/* Commits and refreshes the context's snapshot; frees txn either way. */
+/* (1.1) Commits and refreshes the context's snapshot; frees txn either way. */
 RG_EXTERN int rg_txn_commit(rg_txn *txn);
 
-/* Rolls back and frees txn.  NULL is a no-op. */
+/* (1.1) Rolls back and frees txn.  NULL is a no-op. */
 RG_EXTERN void rg_txn_abort(rg_txn *txn);
 
-/* The message of the last failed operation in txn ("" when none). */
+/* (1.1) The message of the last failed operation in txn ("" when none). */
 RG_EXTERN const char *rg_txn_error(const rg_txn *txn);
 
 /*
- * Warnings collected by the transaction's operations (e.g. an assignment
+ * (1.1) Warnings collected by the transaction's operations (e.g. an assignment
  * whose prerequisites the user lacks); txn-owned, count then index.
  */
 RG_EXTERN size_t rg_txn_warning_count(const rg_txn *txn);
@@ -524,14 +531,15 @@ RG_EXTERN const char *rg_txn_warning(const rg_txn *txn, size_t i);
 #define RG_USER_STATUS    "status"    /* available | unavailable */
 #define RG_USER_MAX_CHATS "max_chats" /* 0 = no limit of its own */
 
-/* Adds a user (RG_EEXIST if present).  name may be NULL (then the id). */
+/* (1.1) Adds a user (RG_EEXIST if present).  name may be NULL (then the id). */
 RG_EXTERN int rg_user_add(rg_txn *txn, const char *id, const char *name);
 
-/* Removes a user with its assignments and memberships (RG_ENOUSER). */
+/* (1.1) Removes a user with its assignments and memberships (RG_ENOUSER). */
 RG_EXTERN int rg_user_remove(rg_txn *txn, const char *id);
 
-/* Sets one attribute; value NULL clears it.  Validates the value (a bu must
- * exist, status must be available|unavailable, max_chats a number >= 0). */
+/* (1.1) Sets one attribute; value NULL clears it.  Validates the value (a bu
+ * must exist, status must be available|unavailable, max_chats a number >= 0).
+ * */
 RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
                           const char *value);
 
@@ -539,7 +547,7 @@ RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
 #define RG_ASSIGN_STRICT 0x1u /* refuse when prerequisites are missing */
 
 /*
- * Assigns a role (built-in or custom) to a user.  A role the user already
+ * (1.1) Assigns a role (built-in or custom) to a user.  A role the user already
  * holds is RG_EEXIST.  When the user lacks a prerequisite of the role, a
  * warning naming it is added to the transaction, or with RG_ASSIGN_STRICT
  * the assignment is refused (RG_EREFUSED).
@@ -547,7 +555,8 @@ RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
 RG_EXTERN int rg_role_assign(rg_txn *txn, const char *user, const char *role,
                              unsigned flags);
 
-/* Removes an assignment (RG_ENOENT when the user does not hold the role). */
+/* (1.1) Removes an assignment (RG_ENOENT when the user does not hold the
+ * role). */
 RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user, const char *role);
 
 /* Organisation kinds. */
@@ -556,43 +565,44 @@ RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user, const char *role);
 #define RG_ORG_UNIT       "unit"       /* Rocket.Chat unit of departments */
 
 /*
- * Adds an organisation entry.  For a bu, parent names its parent (NULL for
- * the root; only one root per service).  For a department, parent names its
+ * (1.1) Adds an organisation entry.  For a bu, parent names its parent (NULL
+ * for the root; only one root per service).  For a department, parent names its
  * unit (may be NULL).  For a unit, parent must be NULL.
  */
 RG_EXTERN int rg_org_add(rg_txn *txn, const char *kind, const char *name,
                          const char *parent);
 
-/* Removes an entry; refused (RG_EBUSY) while users or children use it. */
+/* (1.1) Removes an entry; refused (RG_EBUSY) while users or children use it. */
 RG_EXTERN int rg_org_remove(rg_txn *txn, const char *kind, const char *name);
 
 /*
- * Sets an attribute of an entry: a bu's "parent" (a move; cycles refused),
- * a department's "unit" and "max_chats".  value NULL clears it.
+ * (1.1) Sets an attribute of an entry: a bu's "parent" (a move; cycles
+ * refused), a department's "unit" and "max_chats".  value NULL clears it.
  */
 RG_EXTERN int rg_org_set(rg_txn *txn, const char *kind, const char *name,
                          const char *attr, const char *value);
 
-/* Memberships: a user in a department (agents) or a unit (monitors). */
+/* (1.1) Memberships: a user in a department (agents) or a unit (monitors). */
 RG_EXTERN int rg_member_add(rg_txn *txn, const char *user, const char *kind,
                             const char *name);
 RG_EXTERN int rg_member_remove(rg_txn *txn, const char *user, const char *kind,
                                const char *name);
 
-/* Service-wide settings, e.g. "default_max_chats". */
+/* (1.1) Service-wide settings, e.g. "default_max_chats". */
 RG_EXTERN int rg_setting_set(rg_txn *txn, const char *key, const char *value);
 
 /*
- * Creates a custom role granting the given privileges (ids of the service).
- * The service's plugins may refuse it (e.g. Community edition, a privilege
- * that custom roles may not hold): RG_EREFUSED with the plugin's reason.
+ * (1.1) Creates a custom role granting the given privileges (ids of the
+ * service).  The service's plugins may refuse it (e.g. Community edition, a
+ * privilege that custom roles may not hold): RG_EREFUSED with the plugin's
+ * reason.
  */
 RG_EXTERN int rg_custom_role_create(rg_txn *txn, const char *id,
                                     const char *name, const char *description,
                                     const char *const *privileges, size_t n);
 
 /*
- * Deletes a custom role.  Protected and built-in roles are refused
+ * (1.1) Deletes a custom role.  Protected and built-in roles are refused
  * (RG_EREFUSED).  A role still assigned is refused (RG_EBUSY, the message
  * gives the count) unless force is set; then *unassigned (may be NULL) gets
  * how many assignments were removed.
@@ -616,11 +626,11 @@ typedef struct rg_user_info {
 } rg_user_info;
 typedef int (*rg_user_fn)(void *user, const rg_user_info *u);
 
-/* Calls fn for each user of the service (all services when NULL), by id;
+/* (1.1) Calls fn for each user of the service (all services when NULL), by id;
  * stops when fn returns non-zero. */
 RG_EXTERN int rg_user_list(rg_context *ctx, const char *service, rg_user_fn fn,
                            void *user);
-/* Calls fn once for that user; RG_ENOUSER when unknown. */
+/* (1.1) Calls fn once for that user; RG_ENOUSER when unknown. */
 RG_EXTERN int rg_user_get(rg_context *ctx, const char *service, const char *id,
                           rg_user_fn fn, void *user);
 
@@ -630,7 +640,7 @@ typedef struct rg_org_info {
 	const char *name;
 	const char *parent; /* bu parent or department's unit, or NULL */
 	long max_chats;     /* departments: -1 when unset */
-	long members;       /* users in it (bu: users of the unit) */
+	long members;       /* (1.1) users in it (bu: users of the unit) */
 } rg_org_info;
 typedef int (*rg_org_fn)(void *user, const rg_org_info *o);
 RG_EXTERN int rg_org_list(rg_context *ctx, const char *service,
@@ -645,12 +655,13 @@ typedef struct rg_custom_role_info {
 	long assigned;          /* users holding it */
 } rg_custom_role_info;
 typedef int (*rg_custom_role_fn)(void *user, const rg_custom_role_info *r);
-/* id NULL: every custom role of the service. */
+/* (1.1) id NULL: every custom role of the service. */
 RG_EXTERN int rg_custom_role_list(rg_context *ctx, const char *service,
                                   const char *id, rg_custom_role_fn fn,
                                   void *user);
 
-/* Number of users holding a role (built-in or custom), or a negative error. */
+/* (1.1) Number of users holding a role (built-in or custom), or a negative
+ * error. */
 RG_EXTERN long rg_role_assigned_count(rg_context *ctx, const char *service,
                                       const char *role);
 
@@ -674,7 +685,7 @@ typedef struct rg_audit_filter {
 	const char *user;
 	const char *since; /* ISO 8601, inclusive */
 	const char *until; /* ISO 8601, exclusive */
-	long limit;        /* newest first when set */
+	long limit;        /* (1.1) newest first when set */
 } rg_audit_filter;
 RG_EXTERN int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
                             rg_audit_fn fn, void *user);
@@ -688,7 +699,7 @@ RG_EXTERN int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
 typedef int (*rg_progress_fn)(void *user, size_t done, size_t total);
 
 /*
- * Writes the directory of one service (all when NULL) as JSON to path
+ * (1.1) Writes the directory of one service (all when NULL) as JSON to path
  * ("-" for stdout).  The format is the one rg_directory_import() reads.
  */
 RG_EXTERN int rg_directory_export(rg_context *ctx, const char *service,
@@ -699,7 +710,7 @@ RG_EXTERN int rg_directory_export(rg_context *ctx, const char *service,
 #define RG_IMPORT_REPLACE 0x1u /* first delete the services' data */
 
 /*
- * Reads a JSON export and applies it in one transaction: all of it or
+ * (1.1) Reads a JSON export and applies it in one transaction: all of it or
  * nothing.  Every problem names the JSON path of the bad item
  * (services[0].users[12].roles[1]).  A restored backup (with
  * RG_IMPORT_REPLACE) equals the exported directory exactly.
@@ -710,7 +721,7 @@ RG_EXTERN int rg_directory_import(rg_context *ctx, const char *path,
                                   char *errbuf, size_t errlen);
 
 /*
- * Runs the database's integrity checks (SQLite: integrity_check and
+ * (1.1) Runs the database's integrity checks (SQLite: integrity_check and
  * foreign_key_check).  RG_OK when sound; else errbuf says what is wrong.
  */
 RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
@@ -728,7 +739,7 @@ RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
 #define RG_ESCAPE_MAX(n) (4 * (n) + 1)
 
 /*
- * Copies s (NULL: "") into buf of len bytes, always NUL-terminated when
+ * (1.4) Copies s (NULL: "") into buf of len bytes, always NUL-terminated when
  * len > 0, in a form safe to print on a terminal or in a log line: each
  * byte of a control character (C0, DEL, and the C1 controls U+0080 to
  * U+009F) and each byte that is not part of valid UTF-8 becomes the four
@@ -740,7 +751,8 @@ RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
 RG_EXTERN size_t rg_escape(const char *s, unsigned flags, char *buf,
                            size_t len);
 
-/* rg_escape() into a string of its own, to free(); NULL: out of memory. */
+/* (1.4) rg_escape() into a string of its own, to free(); NULL: out of
+ * memory. */
 RG_EXTERN char *rg_escape_dup(const char *s, unsigned flags);
 
 /* ---- reading files ----------------------------------------------------- */
@@ -751,7 +763,7 @@ RG_EXTERN char *rg_escape_dup(const char *s, unsigned flags);
 #define RG_FILE_MAX_IMPORT ((size_t)1 << 30)
 
 /*
- * Opens path for reading as rolegate opens every file it reads: only a
+ * (1.4) Opens path for reading as rolegate opens every file it reads: only a
  * regular file of at most max bytes, so that a FIFO (which would block
  * the reader until a writer comes) or a device such as /dev/zero (which
  * never ends) is refused at once.  The open itself never blocks and never

@@ -279,6 +279,44 @@ static void fixed_release(const void *state, void *prepared)
 	free(p);
 }
 
+/* Bytes past the struct rg_view_user_sized() fills: a newer plugin's. */
+#define FIXED_NEWER_BYTES 16
+/* What the bytes it must not touch hold before the call. */
+#define FIXED_FILL 0xa5
+
+/*
+ * rg_view_user_sized() (1.4) fills what rg_view_user() does for a struct of
+ * this build's size, zeroes what a larger (newer) struct has past it, and
+ * refuses a struct smaller than the 1.3 layout without writing to it.
+ */
+static int fixed_check_sized(const rg_plugin_request *req, size_t i,
+                             const rg_plugin_request *u)
+{
+	struct {
+		rg_plugin_request r;
+		unsigned char newer[FIXED_NEWER_BYTES];
+	} big;
+	rg_plugin_request small;
+	size_t k;
+
+	memset(&big, FIXED_FILL, sizeof(big));
+	if (rg_view_user_sized(req, i, &big.r, sizeof(big)) != RG_OK ||
+	    memcmp(&big.r, u, sizeof(*u)) != 0)
+		return RG_EPLUGIN;
+	for (k = 0; k < sizeof(big.newer); k++)
+		if (big.newer[k] != 0)
+			return RG_EPLUGIN;
+	memset(&small, FIXED_FILL, sizeof(small));
+	if (rg_view_user_sized(req, i, &small, sizeof(small) - 1) !=
+	        RG_EINVAL ||
+	    ((unsigned char *)&small)[0] != FIXED_FILL)
+		return RG_EPLUGIN;
+	if (rg_view_user_sized(req, i, &small, sizeof(small)) != RG_OK ||
+	    memcmp(&small, u, sizeof(*u)) != 0)
+		return RG_EPLUGIN;
+	return RG_OK;
+}
+
 /* Keeps every user's id; made whole before it may fail on purpose. */
 static int fixed_prepare(const void *state, const rg_plugin_request *req,
                          void **prepared)
@@ -302,9 +340,15 @@ static int fixed_prepare(const void *state, const rg_plugin_request *req,
 		if (rg_view_user(req, i, &u) != RG_OK || !u.user ||
 		    !(p->ids[i] = strdup(u.user)))
 			return RG_ENOMEM;
+		if (fixed_check_sized(req, i, &u) != RG_OK) {
+			rg_plugin_log(st->h, RG_LOG_ERR,
+			              "rg_view_user_sized() differs at %zu", i);
+			return RG_EPLUGIN;
+		}
 	}
 	/* Past the last user there is none. */
-	if (rg_view_user(req, p->n, &u) != RG_EINVAL)
+	if (rg_view_user(req, p->n, &u) != RG_EINVAL ||
+	    rg_view_user_sized(req, p->n, &u, sizeof(u)) != RG_EINVAL)
 		return RG_EPLUGIN;
 	rg_plugin_log(st->h, RG_LOG_INFO, "prepared %zu users", p->n);
 	return st->fail_prepare ? RG_EPLUGIN : RG_OK;

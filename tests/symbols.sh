@@ -1,0 +1,173 @@
+#!/bin/sh
+# symbols.sh - what librolegate exports is what core/librolegate.map and the
+# public headers say, each function in the version node of the ABI minor
+# that added it (as sudo's check_symbols compares libsudo_util with its
+# list):
+#  - every function the built library exports is in the map, with the node
+#    the map gives it (nm -D shows NAME@@ROLEGATE_1.N), and none is
+#    unversioned;
+#  - every function of the map is exported;
+#  - every function the headers declare (RG_EXTERN) is in the map, and the
+#    map names nothing the headers do not declare;
+#  - a plugin records the newest node it uses, so that an older library
+#    refuses it when it is loaded: rocketchat.so calls rg_declare_scope()
+#    and the test plugin fixed.so rg_view_user_sized() (1.4), and both need
+#    ROLEGATE_1.4; permit.so uses 1.0 helpers only and loads on a stand-in
+#    library of the older nodes, which refuses rocketchat.so.
+#
+# ROLEGATE_SYMBOLS_MAP and ROLEGATE_SYMBOLS_LIB name another map or library
+# (to see the test fail).  Skipped (77) without nm or readelf, or when
+# configure found no linker support for version scripts
+# (ROLEGATE_LD_VERSION_SCRIPT=no); the older-library check needs
+# a C compiler ($CC, else cc) and ldd.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
+
+for tool in nm readelf; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "1..0 # SKIP $tool not found"
+		exit 77
+	fi
+done
+
+if [ "${ROLEGATE_LD_VERSION_SCRIPT:-yes}" = no ]; then
+	echo "1..0 # SKIP the linker takes no version script (configure)"
+	exit 77
+fi
+
+# The pass/fail/finish helpers of the command-line tests.
+. "$top_srcdir/tests/cli/lib.sh"
+
+MAP=${ROLEGATE_SYMBOLS_MAP:-$top_srcdir/core/librolegate.map}
+LIB=${ROLEGATE_SYMBOLS_LIB:-}
+if [ -z "$LIB" ]; then
+	# The library itself, not the links to it.
+	for f in "$top_builddir"/.libs/librolegate.so.*; do
+		if [ -f "$f" ] && [ ! -L "$f" ]; then LIB=$f; fi
+	done
+fi
+if [ -z "$LIB" ] || [ ! -f "$LIB" ]; then
+	echo "not ok - librolegate.so is not built"
+	exit 1
+fi
+
+# "NAME NODE" for each function of the map, by name.
+sed -e 's,/\*.*\*/,,' "$MAP" | awk '
+	/^[[:space:]]*ROLEGATE_[0-9.]+[[:space:]]*\{/ {
+		node = $1; sub(/\{.*/, "", node); next
+	}
+	/^[[:space:]]*rg_[a-z0-9_]+;/ {
+		name = $1; sub(/;.*/, "", name); print name, node
+	}' | sort >"$T/map"
+
+# "NAME NODE" for each function the library exports (NODE "none" when it
+# has no version); the nodes themselves (type A) are not functions.
+nm -D --defined-only "$LIB" | awk '
+	$2 == "A" { next }
+	{
+		n = split($3, part, "@@")
+		print part[1], (n == 2 ? part[2] : "none")
+	}' | sort >"$T/lib"
+
+# The functions the public headers declare.
+cat "$top_srcdir/include/rolegate/rolegate.h" \
+	"$top_srcdir/include/rolegate/plugin.h" | tr '\n' ' ' |
+	grep -o 'RG_EXTERN[^;(]*(' | grep -o 'rg_[a-z0-9_]*($' | tr -d '(' |
+	sort -u >"$T/headers"
+
+# report WHAT FILE: one failure per line of FILE, or a pass.
+report() {
+	if [ -s "$2" ]; then
+		while IFS= read -r line; do fail "$1: $line"; done <"$2"
+	else
+		pass "$1"
+	fi
+}
+
+awk '$2 == "none"' "$T/lib" >"$T/bad"
+report "every exported symbol has a version" "$T/bad"
+
+cut -d' ' -f1 "$T/map" | uniq -d >"$T/bad"
+report "no function is in two nodes of the map" "$T/bad"
+
+comm -23 "$T/lib" "$T/map" >"$T/bad"
+report "every exported function is in the map, in its node" "$T/bad"
+
+comm -13 "$T/lib" "$T/map" >"$T/bad"
+report "every function of the map is exported, in its node" "$T/bad"
+
+cut -d' ' -f1 "$T/map" | sort -u >"$T/mapnames"
+comm -23 "$T/headers" "$T/mapnames" >"$T/bad"
+report "every function the headers declare is in the map" "$T/bad"
+
+comm -13 "$T/headers" "$T/mapnames" >"$T/bad"
+report "the map names only functions the headers declare" "$T/bad"
+
+# needs PLUGIN.so: the librolegate nodes the object file requires.
+needs() {
+	readelf -V "$1" 2>/dev/null | awk '
+		/File: / { lib = ($0 ~ /File: librolegate\./) }
+		lib && /Name: ROLEGATE_/ {
+			sub(/.*Name: /, ""); print $1
+		}' | sort
+}
+
+ROCKETCHAT=$ROLEGATE_TEST_PLUGINS/rocketchat.so
+PERMIT=$ROLEGATE_TEST_PLUGINS/permit.so
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+FIXED=$ROLEGATE_TEST_TESTPLUGINS/fixed.so
+if needs "$ROCKETCHAT" | grep -qx 'ROLEGATE_1\.4'; then
+	pass "rocketchat.so needs ROLEGATE_1.4 (rg_declare_scope)"
+else
+	fail "rocketchat.so does not need ROLEGATE_1.4: $(needs "$ROCKETCHAT")"
+fi
+if [ "$(needs "$PERMIT")" = ROLEGATE_1.0 ]; then
+	pass "permit.so needs ROLEGATE_1.0 only"
+else
+	fail "permit.so needs: $(needs "$PERMIT" | tr '\n' ' ')"
+fi
+if [ ! -f "$FIXED" ]; then
+	pass "# SKIP the test plugins are not built"
+elif needs "$FIXED" | grep -qx 'ROLEGATE_1\.4'; then
+	pass "fixed.so needs ROLEGATE_1.4 (rg_view_user_sized)"
+else
+	fail "fixed.so does not need ROLEGATE_1.4: $(needs "$FIXED")"
+fi
+
+# An older library refuses a newer plugin when it loads it: a stand-in
+# librolegate.so.1 with every node of the map but the newest (and no
+# functions) makes the dynamic linker name the missing node.
+CC=${CC:-cc}
+if ! command -v "$CC" >/dev/null 2>&1 || ! command -v ldd >/dev/null 2>&1; then
+	pass "# SKIP no C compiler or ldd for the older-library check"
+	finish
+fi
+sed -n 's/^\(ROLEGATE_[0-9.]*\)[[:space:]]*{.*/\1/p' "$MAP" >"$T/nodes"
+NEWEST=$(tail -n 1 "$T/nodes")
+awk 'NR == 1 { print $1 " { local: *; };"; prev = $1; next }
+	{ print $1 " { } " prev ";"; prev = $1 }' "$T/nodes" |
+	sed '$d' >"$T/old.map"
+mkdir "$T/old"
+echo 'int rg_stand_in;' >"$T/old.c"
+if ! "$CC" -shared -fPIC -o "$T/old/librolegate.so.1" \
+	-Wl,-soname,librolegate.so.1 -Wl,--version-script="$T/old.map" \
+	"$T/old.c" 2>"$T/err"; then
+	fail "building the older stand-in library"
+	finish
+fi
+LD_LIBRARY_PATH="$T/old" ldd "$ROCKETCHAT" >"$T/out" 2>&1
+if grep -q "version .$NEWEST' not found" "$T/out"; then
+	pass "a library without $NEWEST refuses rocketchat.so"
+else
+	fail "a library without $NEWEST loads rocketchat.so"
+fi
+LD_LIBRARY_PATH="$T/old" ldd "$PERMIT" >"$T/out" 2>&1
+if grep -q "not found" "$T/out"; then
+	fail "a library without $NEWEST refuses permit.so"
+else
+	pass "a library without $NEWEST still loads permit.so"
+fi
+: >"$T/out"
+
+finish
