@@ -111,6 +111,11 @@ case $CODE in
 esac
 
 # ---- Control characters ----
+# In the query too.
+for q in 'a=\001' 'a=\177' 'x\033[2J=1'; do
+	raw "$PORT" "GET /v1/authz?$q HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Rolegate-User: boss\r\nX-Original-URI: /omni/billing\r\n\r\n"
+	expect_code 400 "a control character in the query ($q)"
+done
 authz_raw 'X-Rolegate-User: owen\033[2J\r\nX-Original-URI: /omni/billing\r\n'
 expect_code 400 "an ESC inside X-Rolegate-User"
 expect_header '^X-Rolegate-Reason: header X-Rolegate-User: its value holds a control character$' "ESC: the reason"

@@ -70,18 +70,6 @@ static void account(struct scan *sc, const char *s, size_t len)
 		sc->visible += !is_blank((unsigned char)s[i]);
 }
 
-static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind,
-                                 const char *key, size_t key_size,
-                                 const char *value, size_t value_size)
-{
-	struct scan *sc = cls;
-
-	(void)kind;
-	account(sc, key, key_size);
-	account(sc, value, value_size);
-	return MHD_YES;
-}
-
 static int is_control(unsigned char ch)
 {
 	return (ch < CHAR_SPACE && ch != CHAR_TAB) || ch == CHAR_DEL;
@@ -123,6 +111,11 @@ static void show_name(const char *s, size_t len, char *out, size_t max)
 	out[o] = '\0';
 }
 
+/*
+ * Checks one name and value of the kind MHD hands over: a header, or a
+ * query argument (a raw control character in the request line is as
+ * meaningless there as in a header, and confuses logs the same way).
+ */
 static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind,
                                 const char *key, size_t key_size,
                                 const char *value, size_t value_size)
@@ -132,14 +125,15 @@ static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind,
 	const char *in_value = flaw(value, value_size);
 	char name[NAME_SHOWN * 4 + 1];
 
-	(void)kind;
 	account(sc, key, key_size);
 	account(sc, value, value_size);
 	if (!in_name && !in_value)
 		return MHD_YES;
 	show_name(key, key_size, name, sizeof(name));
-	snprintf(sc->why, sc->len, "header %s: its %s %s", name,
-	         in_name ? "name" : "value", in_name ? in_name : in_value);
+	snprintf(sc->why, sc->len, "%s %s: its %s %s",
+	         kind == MHD_GET_ARGUMENT_KIND ? "query argument" : "header",
+	         name, in_name ? "name" : "value",
+	         in_name ? in_name : in_value);
 	sc->bad = 1;
 	return MHD_NO;
 }
@@ -189,7 +183,7 @@ int rgd_headers_bad(struct MHD_Connection *c, const char *url,
 	find_block(&sc, c, method);
 	if (MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_one, &sc) <
 	        0 ||
-	    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, count_arg,
+	    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, scan_one,
 	                                &sc) < 0) {
 		snprintf(why, len, "the request headers cannot be read");
 		return 1;
