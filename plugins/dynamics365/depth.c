@@ -125,14 +125,6 @@ int d365_depths_index(struct d365_depths *d, const rg_plugin_handle *h)
 	return RG_OK;
 }
 
-enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
-                                uint32_t priv)
-{
-	const struct d365_depth_grant *g = depths_lookup(d, role, priv);
-
-	return g ? g->depth : D365_DEPTH_ORGANIZATION;
-}
-
 enum d365_depth d365_depths_custom(const struct d365_depths *d, uint32_t priv)
 {
 	enum d365_depth least = D365_DEPTH_ORGANIZATION;
@@ -151,8 +143,8 @@ static int is_custom(const struct d365_depths *d, uint32_t role)
 }
 
 /*
- * The depth at which role (declared or custom) grants priv, from the index:
- * d365_depths_get() without its walk over every qualified grant.
+ * The depth at which role (declared or custom) grants priv, from the
+ * per-privilege index rather than a walk over every qualified grant.
  */
 static enum d365_depth role_depth(const struct d365_depths *d, uint32_t role,
                                   uint32_t priv)

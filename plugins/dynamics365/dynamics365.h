@@ -174,10 +174,6 @@ int d365_depths_add(struct d365_depths *d, uint32_t role, uint32_t priv,
 
 void d365_depths_free(struct d365_depths *d);
 
-/* The depth at which role grants priv: organization unless qualified. */
-enum d365_depth d365_depths_get(const struct d365_depths *d, uint32_t role,
-                                uint32_t priv);
-
 /*
  * The depth at which a custom role (one an administrator created in the
  * directory, which carries no depth) holds priv: the least depth at which
