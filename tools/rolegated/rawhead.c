@@ -163,6 +163,13 @@ static int hidden_bytes(struct scan *sc, const char *url, const char *method,
 
 	if (!sc->lo)
 		return 0;
+	/*
+	 * The URL follows the method and its one separator: NULs after the
+	 * method ("GET\0\0 /x") hide no bytes but make a request line that
+	 * other readers split otherwise.
+	 */
+	if (url >= sc->lo && url < sc->hi && url != method + strlen(method) + 1)
+		return 1;
 	account(sc, method, strlen(method));
 	account(sc, url, strlen(url));
 	account(sc, version, strlen(version));
