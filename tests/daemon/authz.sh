@@ -64,6 +64,11 @@ write_config "$T/uri.conf" 2021 "authz_uri_from = X-Forwarded-Method"
 	grep -q "authz_uri_from = 'X-Forwarded-Method': expected" "$T/check.out" &&
 	pass "rolegated -t: a bad authz_uri_from is refused" ||
 	fail "rolegated -t: bad authz_uri_from: $(cat "$T/check.out")"
+"$top_builddir/tools/rolegate" -c "$T/uri.conf" lint >"$T/lint.out" 2>&1
+lint_rc=$?
+[ "$lint_rc" -ne 0 ] && grep -q "uri.conf:[0-9]*: .*authz_uri_from = 'X-Forwarded-Method': expected" "$T/lint.out" &&
+	pass "lint: a bad authz_uri_from is refused at file:line" ||
+	fail "lint: bad authz_uri_from: exit $lint_rc, $(cat "$T/lint.out")"
 
 # ---- The question in headers ----
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
