@@ -1,5 +1,5 @@
 /*
- * check.c - rolegate check, explain and validate.
+ * query.c - rolegate check, explain and validate.
  *
  * Fail closed: when the library reports an error the tool still prints a
  * deny, and exits 2 so that scripts can tell an error from a plain deny.

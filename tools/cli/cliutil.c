@@ -1,5 +1,5 @@
 /*
- * util.c - requests from command-line words, listings, JSON output.
+ * cliutil.c - requests from command-line words, listings, JSON output.
  */
 #include "config.h"
 

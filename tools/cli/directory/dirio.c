@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "dirverbs.h"
 
 #define MS_PER_S  1000L
 #define NS_PER_MS 1000000L

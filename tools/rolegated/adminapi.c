@@ -1,5 +1,5 @@
 /*
- * admin.c - the admin listener: reload, the directory's changes and reads.
+ * adminapi.c - the admin listener: reload, the directory's changes and reads.
  *
  * It is a listener of its own, never the public one: a Unix socket that
  * only its owner may use (mode 0600), or TCP with a bearer token read from

@@ -3,12 +3,12 @@
 #
 #   clang-format  every C file follows the committed .clang-format
 #   cppcheck      no finding of the classes below, except the ones listed
-#                 in tools/cppcheck.supp with the reason they are wrong
+#                 in tools/scripts/cppcheck.supp with the reason they are wrong
 #
 # Exits 0 when both are clean, 1 with the findings otherwise, and 77 when a
 # checker is not installed (CI installs both).  Run from anywhere.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 
 for tool in clang-format cppcheck; do
@@ -38,7 +38,7 @@ fi
 # shellcheck disable=SC2086
 if ! cppcheck -q --std=c11 --enable=warning,portability,performance \
 	--inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem \
-	--suppressions-list=tools/cppcheck.supp \
+	--suppressions-list=tools/scripts/cppcheck.supp \
 	-I include -I core -D__GNUC__ core plugins tools; then
 	echo "check-style: cppcheck: new findings above"
 	status=1

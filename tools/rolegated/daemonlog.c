@@ -1,5 +1,5 @@
 /*
- * log.c - rolegated's own log: one line per event on stderr or to syslog.
+ * daemonlog.c - rolegated's own log: one line per event on stderr or to syslog.
  *
  * Under systemd, stderr goes to the journal ($JOURNAL_STREAM is set): each
  * line then starts with the "<N>" priority prefix the journal understands,

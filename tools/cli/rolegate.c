@@ -20,7 +20,7 @@
 
 #include "buildtree.h"
 #include "cli.h"
-#include "rolegated-conf.h"
+#include "rgdconf.h"
 
 #ifndef RG_SYSCONFDIR
 #define RG_SYSCONFDIR "/etc/rolegate"

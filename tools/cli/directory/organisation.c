@@ -1,5 +1,5 @@
 /*
- * admin-org.c - organisation entries: rolegate department and unit
+ * organisation.c - organisation entries: rolegate department and unit
  * (Rocket.Chat) and bu (Dynamics 365 business units).
  */
 #include "config.h"
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
+#include "dirverbs.h"
 
 /* How deep a business-unit tree is printed; deeper means a broken tree. */
 #define BU_DEPTH_MAX 64

@@ -1,5 +1,5 @@
 /*
- * admin-commands.c - the table of the directory's commands.
+ * commands.c - the table of the directory's commands.
  *
  * Every command that changes the directory runs as one transaction and is
  * recorded in the audit trail with the command line and who ran it
@@ -10,7 +10,7 @@
  */
 #include "config.h"
 
-#include "admin.h"
+#include "dirverbs.h"
 
 #define V(x) CLI_OPT_VAL(CLI_VAL_##x)
 

@@ -1,5 +1,5 @@
 /*
- * admin-user.c - rolegate user add, edit, remove, show and list; assign and
+ * users.c - rolegate user add, edit, remove, show and list; assign and
  * unassign.
  */
 #include "config.h"
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
+#include "dirverbs.h"
 
 /* ---- user add, edit, remove -------------------------------------------- */
 

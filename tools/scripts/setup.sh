@@ -1,17 +1,17 @@
 #!/bin/sh
 # setup.sh - install what rolegate needs, build it, and run something.
 #
-#   tools/setup.sh demo    build, then lint the shipped config and answer a
+#   tools/scripts/setup.sh demo    build, then lint the shipped config and answer a
 #                          few real questions on the embedded defaults
-#   tools/setup.sh test    build with -Werror, ASan and UBSan, run every test,
+#   tools/scripts/setup.sh test    build with -Werror, ASan and UBSan, run every test,
 #                          and end with one "N passed, N failed" line
-#   tools/setup.sh deps    only install the Debian packages
+#   tools/scripts/setup.sh deps    only install the Debian packages
 #
 # Run as root, or as a user who may sudo (for apt-get).
 set -eu
 
 mode=${1:-demo}
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
 DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -78,7 +78,7 @@ test)
 	build --enable-werror --enable-sanitizers --with-pam-tests
 	status=0
 	make -j"$(nproc)" check >/dev/null 2>&1 || status=$?
-	tools/test-summary.sh
+	tools/scripts/test-summary.sh
 	exit $status
 	;;
 *)

@@ -1,12 +1,12 @@
 /*
- * admin-role.c - custom roles: rolegate role create, delete and show.
+ * roles.c - custom roles: rolegate role create, delete and show.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
+#include "dirverbs.h"
 
 /* ---- role create, delete, show ----------------------------------------- */
 

@@ -146,7 +146,7 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
  */
 int cli_open(struct cli *cli, rg_context **ctx);
 
-/* ---- util.c ------------------------------------------------------------ */
+/* ---- cliutil.c --------------------------------------------------------- */
 
 /* A request built from command-line words; owns its attribute arrays. */
 struct cli_request {
@@ -241,7 +241,7 @@ json_t *cli_jlist(const char *const *items);
  */
 int cli_json_print(json_t *obj, int status);
 
-/* ---- Commands of the directory (admin*.c, dirio.c) -------------------- */
+/* ---- Commands of the directory (directory/) ---------------------------- */
 
 /* The directory's commands, for rolegate.c's command lookup and help. */
 extern const struct cli_cmd cli_admin_commands[];

@@ -1,5 +1,5 @@
 /*
- * check.c - POST /v1/check and POST /v1/checks: decisions for applications,
+ * checkapi.c - POST /v1/check and POST /v1/checks: decisions for applications,
  * JSON in and out.
  *
  *   {"service": "dynamics365", "user": "alice" | "roles": [...] | "a,b",

@@ -2,21 +2,21 @@
 # ci-build.sh - a build of another kind in a build directory of its own,
 # and what runs in it:
 #
-#   tools/ci-build.sh tsan [DIR]   ThreadSanitizer (default DIR _tsan): the
+#   tools/scripts/ci-build.sh tsan [DIR]   ThreadSanitizer (default DIR _tsan): the
 #       Check suites whose checks run beside a reload, a directory writer or
 #       each other, and every rolegated test (worker pool, decision-log
 #       writer, directory watcher, SIGHUP reloads).  Every report, from a
 #       test program or a rolegated a test started, is written under
 #       DIR/tsan-reports; none may be there at the end.
-#   tools/ci-build.sh fuzz [DIR]   clang and libFuzzer (default DIR _fuzz):
+#   tools/scripts/ci-build.sh fuzz [DIR]   clang and libFuzzer (default DIR _fuzz):
 #       make fuzz, FUZZ_SECONDS per target.
 #
-# The source tree may be configured in place already (tools/setup.sh test),
+# The source tree may be configured in place already (tools/scripts/setup.sh test),
 # which configure refuses for a build elsewhere: then the build gets a
 # clean copy of the sources from `make distdir`.  Results land in
-# DIR/build/tests and DIR/build/fuzz (tools/test-summary.sh DIR/build).
+# DIR/build/tests and DIR/build/fuzz (tools/scripts/test-summary.sh DIR/build).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 kind=${1:-}
 case "$kind" in
 tsan | fuzz) ;;

@@ -1,5 +1,5 @@
 /*
- * admin.c - what the directory commands share: the transaction runner,
+ * dirverbs.c - what the directory commands share: the transaction runner,
  * messages and exit statuses, reading users, tables.
  */
 #include "config.h"
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
+#include "dirverbs.h"
 
 #define DIRECTORY_WORD     "directory "
 #define DIRECTORY_WORD_LEN ((ptrdiff_t)sizeof(DIRECTORY_WORD) - 1)

@@ -1,5 +1,5 @@
 /*
- * admin-livechat.c - the Rocket.Chat omnichannel workflows: rolegate
+ * livechat.c - the Rocket.Chat omnichannel workflows: rolegate
  * manager, agent, monitor and setting.
  *
  * As in Rocket.Chat's Administration > Omnichannel screens, adding a user
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
+#include "dirverbs.h"
 
 /* One of the three workflows. */
 struct workflow {

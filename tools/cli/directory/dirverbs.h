@@ -1,5 +1,5 @@
 /*
- * admin.h - what the directory commands of the rolegate tool share.
+ * dirverbs.h - what the directory commands of the rolegate tool share.
  *
  * A command that changes the directory runs one operation function inside
  * one transaction (admin_run): what it reads (rg_user_get() from inside the
@@ -8,8 +8,8 @@
  * together or not at all, and the audit trail records the command line as
  * typed and who ran it.
  */
-#ifndef ROLEGATE_TOOLS_ADMIN_H
-#define ROLEGATE_TOOLS_ADMIN_H
+#ifndef ROLEGATE_TOOLS_DIRVERBS_H
+#define ROLEGATE_TOOLS_DIRVERBS_H
 
 #include "cli.h"
 
@@ -201,4 +201,4 @@ int admin_cmd_directory_verify(struct cli *cli, const struct cli_cmd *cmd,
 int admin_cmd_directory_path(struct cli *cli, const struct cli_cmd *cmd,
                              const struct cli_args *args);
 
-#endif /* ROLEGATE_TOOLS_ADMIN_H */
+#endif /* ROLEGATE_TOOLS_DIRVERBS_H */
