@@ -428,6 +428,17 @@ static int socket_too_long(const char *key, size_t len, char *err,
 	    key, len, SUN_PATH_MAX);
 }
 
+int rgd_conf_default_admin_socket(struct rgd_conf *c, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return RG_ENOMEM;
+	free(c->s.admin_socket);
+	c->s.admin_socket = copy;
+	return RG_OK;
+}
+
 /* admin_socket: path (allocated, NULL when out of memory), resolved
  * against the file, when it fits in sun_path. */
 static int admin_socket_setting(char **dst, char *path, char *err,

@@ -129,6 +129,14 @@ struct rgd_conf {
 /* Sets the defaults.  Returns RG_OK or RG_ENOMEM. */
 int rgd_conf_init(struct rgd_conf *c);
 
+/*
+ * Replaces the built-in admin_socket default with path (copied), as the
+ * uninstalled programs of a build tree do (rg_tool_build_admin_socket()).
+ * Call it after rgd_conf_init() and before the configuration is read, so
+ * that a configured admin_socket still wins.  Returns RG_OK or RG_ENOMEM.
+ */
+int rgd_conf_default_admin_socket(struct rgd_conf *c, const char *path);
+
 /* Frees what c owns (not c).  Safe on a zeroed or half-filled c. */
 void rgd_conf_free(struct rgd_conf *c);
 

@@ -17,7 +17,7 @@ cd "$top"
 DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
 libltdl-dev libinih-dev check libsqlite3-dev sqlite3 libmicrohttpd-dev
 libjansson-dev python3 nginx-light curl wrk libpam0g-dev libpam-modules
-clang-format cppcheck"
+clang-format cppcheck systemd binutils"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
