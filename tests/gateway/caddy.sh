@@ -20,6 +20,7 @@ HASH=$("$CADDY" hash-password --plaintext secret) || {
 }
 
 EXAMPLE="$top_srcdir/doc/caddy/Caddyfile"
+expect_count "the example" "$EXAMPLE"
 write_caddy() {
 	sed -e "s|^http://app.example.com {.*|http://127.0.0.1:$GPORT {|" \
 		-e "s|^\\(\\t*\\)alice [^ ]* .*|\\1olga $HASH\\n\\1owen $HASH|" \

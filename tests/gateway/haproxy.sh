@@ -18,6 +18,7 @@ start_upstream
 H="$T/haproxy"
 mkdir -p "$H"
 EXAMPLE="$top_srcdir/doc/haproxy"
+expect_count "the example" "$EXAMPLE/haproxy.cfg"
 write_haproxy() {
 	sed -e "s|^local rolegated = \"http://127.0.0.1:8470/v1/authz\"|local rolegated = \"http://127.0.0.1:$PORT/v1/authz\"|" \
 		"$EXAMPLE/rolegate.lua" >"$H/rolegate.lua"

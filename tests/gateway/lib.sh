@@ -100,6 +100,17 @@ expect_marked() {
 	fi
 }
 
+# expect_count NAME EXAMPLE: "change the N lines marked" in EXAMPLE says
+# how many lines it marks "<-".
+expect_count() {
+	said=$(sed -n 's/.*[Cc]hange the \([a-z]*\) lines marked.*/\1/p' "$2")
+	marked=$(grep -c '# <-' "$2")
+	words="zero one two three four five six seven eight nine ten"
+	[ "$(echo "$words" | cut -d' ' -f$((marked + 1)))" = "$said" ] &&
+		pass "$1 says how many lines to change ($said)" ||
+		fail "$1 says '$said' lines, marks $marked"
+}
+
 # reached PATH: whether the application saw a request for PATH since the
 # last mark (upstream_mark).
 upstream_mark() {

@@ -8,13 +8,7 @@ set -u
 need_nginx
 
 EXAMPLE="$top_srcdir/doc/nginx/rolegate.conf"
-# "change the N lines marked" says how many lines are marked.
-said=$(sed -n 's/.*change the \([a-z]*\) lines marked.*/\1/p' "$EXAMPLE")
-marked=$(grep -c '# <-' "$EXAMPLE")
-words="zero one two three four five six seven eight nine ten"
-[ "$(echo "$words" | cut -d' ' -f$((marked + 1)))" = "$said" ] &&
-	pass "the example says how many lines to change ($said)" ||
-	fail "the example says '$said' lines, marks $marked"
+expect_count "the example" "$EXAMPLE"
 
 start_gateway_rolegated
 start_upstream
