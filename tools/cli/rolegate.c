@@ -569,6 +569,7 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	opts.app_sections = rgd_conf_sections;
 	opts.app_conf = rgd_conf_key;
 	opts.app_user = &daemon_conf;
+	opts.flags |= RG_OPEN_APP_SECTION_OPEN;
 	rc = rg_open(ctx, &opts, err, sizeof(err));
 	if (rc == RG_OK && *ctx && cli->app_problems)
 		rgd_conf_check(&daemon_conf, *ctx, add_app_problem, cli);

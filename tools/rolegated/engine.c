@@ -154,6 +154,8 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 	opts.app_sections = rgd_conf_sections;
 	opts.app_conf = rgd_conf_key;
 	opts.app_user = &g->conf;
+	/* An empty [route NAME] is an error, not a route that never was. */
+	opts.flags |= RG_OPEN_APP_SECTION_OPEN;
 	opts.log = rgd_log_lib;
 	opts.log_user = &d->log;
 	rc = rg_open(&g->ctx, &opts, err, sizeof(err));
