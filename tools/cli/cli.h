@@ -57,6 +57,8 @@ struct cli {
 	json_t *app_problems;
 	/* Likewise, its warnings (an admin API off loopback, ...). */
 	json_t *app_warnings;
+	/* RG_OPEN_* flags cli_open() adds (test: RG_OPEN_NO_DIRECTORY). */
+	unsigned open_flags;
 };
 
 /*

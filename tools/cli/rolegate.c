@@ -552,7 +552,7 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	opts.plugin_dir = cli->plugin_dir;
 	opts.directory = cli->directory;
 	/* One command, then exit: nothing to watch for. */
-	opts.flags = RG_OPEN_NO_WATCH;
+	opts.flags = RG_OPEN_NO_WATCH | cli->open_flags;
 	if (cli->plugin_dir_default)
 		opts.flags |= RG_OPEN_PLUGIN_DIR_DEFAULT;
 	opts.log = log_line;
