@@ -1,6 +1,6 @@
 /*
  * conf.c - fuzz target: rolegate.conf, with rolegated's [rolegated] and
- * [route NAME] sections read by the rolegated-conf parser, the whole-file
+ * [route NAME] sections read by rolegated's parser (rgdconf.c), the whole-file
  * checks, and the route matcher on paths taken from the input itself.
  *
  * The input is the configuration; its relative policy paths resolve
@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "rolegated-conf.h"
+#include "rgdconf.h"
+#include "routes.h"
 
 #define LINE_MAX_LEN 2048
 #define PATHS_MAX    64

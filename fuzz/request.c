@@ -1,17 +1,17 @@
 /*
  * request.c - fuzz target: rolegated's /v1/check and /v1/checks bodies
  * through the functions that parse and answer them (tools/rolegated/
- * check.c, built into this file), on the shipped services.
+ * checkapi.c, built into this file), on the shipped services.
  *
  * The first byte chooses the endpoint (bit 0: /v1/checks) and ?explain=1
- * (bit 1); the rest is the body.  What lies around check.c in the daemon
+ * (bit 1); the rest is the body.  What lies around checkapi.c in the daemon
  * is replaced here by small stand-ins: the engine's current generation,
  * the decision (rg_check, or rg_explain for explain) and the responses.
  * Oracles: every 200 answer is JSON that parses; every question decided is
  * decided the same by rg_check_batch(); a 200 is never given to a body
  * jansson cannot parse.
  */
-#include "../tools/rolegated/check.c"
+#include "../tools/rolegated/checkapi.c"
 
 #include "fuzz.h"
 
@@ -106,7 +106,7 @@ enum MHD_Result rgd_respond_error(struct rgd *d, struct MHD_Connection *c,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const explains[] = {NULL, "1", "0", "x"};
-	static struct rgd daemon; /* what check.c reads of it: the engine */
+	static struct rgd daemon; /* what checkapi.c reads of it: the engine */
 	struct rgd_body body;
 
 	if (size < 1)

@@ -2,4 +2,4 @@
  * fuzz target. */
 #define main rolegate_main
 int rolegate_main(int argc, char **argv);
-#include "../tools/rolegate.c"
+#include "../tools/cli/rolegate.c"

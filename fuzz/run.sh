@@ -8,7 +8,7 @@
 # corpus is never written); a crash is saved as fuzz/crashes/TARGET-*,
 # to be fixed and then added to fuzz/regress/TARGET/.  Each target's
 # outcome is one "ok"/"not ok" line in fuzz/TARGET.log, with a .trs
-# beside it that tools/test-summary.sh counts.  Exits non-zero when any
+# beside it that tools/scripts/test-summary.sh counts.  Exits non-zero when any
 # target crashed.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"

@@ -18,7 +18,7 @@
 
 #include "testutil.h"
 
-/* What the `fixed` test plugin declares: see tests/plugins/fixed.c. */
+/* What the `fixed` test plugin declares: see tests/fakes/fixed.c. */
 #define ACTION  "fixed.test"
 #define SUBJECT "@tester"
 /* A stack line that allows. */

@@ -26,7 +26,7 @@
 #define DECLARER "optional fixed result=abstain"
 /* The line of the first stack entry of open_stack()'s config. */
 #define FIRST_LINE 2
-/* How far tests/plugins/newminor.c's minor is ahead of the core's. */
+/* How far tests/fakes/newminor.c's minor is ahead of the core's. */
 #define NEWMINOR_AHEAD 5
 
 static struct tu_env env;

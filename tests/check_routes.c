@@ -13,7 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rolegated-conf.h"
+#include "rgdconf.h"
+#include "routes.h"
 
 #define FILE_NAME "/etc/rolegate/rolegate.conf"
 #define ERR_MAX   512

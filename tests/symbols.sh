@@ -115,7 +115,7 @@ needs() {
 
 ROCKETCHAT=$ROLEGATE_TEST_PLUGINS/rocketchat.so
 PERMIT=$ROLEGATE_TEST_PLUGINS/permit.so
-: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/fakes/.libs}"
 FIXED=$ROLEGATE_TEST_TESTPLUGINS/fixed.so
 if needs "$ROCKETCHAT" | grep -qx 'ROLEGATE_1\.4'; then
 	pass "rocketchat.so needs ROLEGATE_1.4 (rg_declare_scope)"

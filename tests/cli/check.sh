@@ -191,7 +191,7 @@ expect_err "given to the program, by --plugin-dir" \
 
 # The config's plugin_dir wins over the build tree's plugins (the tool under
 # test is the build tree's): its fixed plugin is only in the test plugins.
-: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/fakes/.libs}"
 # fixed_conf FILE [DIR]: one service of the fixed plugin, plugin_dir = DIR.
 fixed_conf() {
 	{

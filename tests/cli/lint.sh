@@ -159,7 +159,7 @@ expect_rc 2 "lint an unreadable config"
 expect_no_out . "unreadable: nothing on stdout"
 
 # ---- Each problem once; a command about one service shows only its own ----
-: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/fakes/.libs}"
 cat >"$T/once.conf" <<CONF
 [rolegate]
 plugin_dir = $ROLEGATE_TEST_TESTPLUGINS

@@ -7,7 +7,7 @@
 # the dangerous lines.  tests/check_pam.c runs the same stacks through libpam.
 set -eu
 . "$(dirname "$0")/lib.sh"
-: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/plugins/.libs}"
+: "${ROLEGATE_TEST_TESTPLUGINS:=$top_builddir/tests/fakes/.libs}"
 
 cat >"$T/stacks.conf" <<CONF
 [service a]

@@ -138,6 +138,13 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 		problem(r, "out of memory");
 		return RG_ENOMEM;
 	}
+	if (d->admin_socket_default &&
+	    rgd_conf_default_admin_socket(&g->conf, d->admin_socket_default) !=
+	        RG_OK) {
+		problem(r, "out of memory");
+		rgd_gen_free(g);
+		return RG_ENOMEM;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = d->config_path;
 	opts.plugin_dir = d->plugin_dir;

@@ -10,17 +10,19 @@
  *             the raw HTTP fuzz target's)
  *   engine.c  loaded configurations ("generations") and their hot swap
  *   http.c    the public listener: routing, bodies, limits, probes
- *   check.c   POST /v1/check and /v1/checks (JSON)
+ *   checkapi.c POST /v1/check and /v1/checks (JSON)
  *   authz.c   /v1/authz, the forward-auth endpoint of gateways
  *   rawhead.c the request headers checked byte by byte, before use
  *   deadline.c absolute deadlines for headers and bodies of connections
- *   admin.c   the admin listener: reload, directory transactions, reads
+ *   adminapi.c the admin listener: reload, directory transactions, reads
  *   sock.c    binding the Unix sockets (admin, and listen_socket)
  *   decide.c  one decision: ids, timing, metrics, the decision log
  *   metrics.c counters and their Prometheus text
  *   dlog.c    the decision log: a bounded lock-free queue and its writer
  *   buf.c     growable and fixed text buffers, JSON output
- *   log.c     the daemon's own log (stderr or syslog)
+ *   daemonlog.c the daemon's own log (stderr or syslog)
+ *   rgdconf.c [rolegated] and [route NAME]: parsing and checking
+ *   routes.c  the route matcher (both a library `rolegate lint` links too)
  *
  * Threads: libmicrohttpd's pool answers the public listener, one more
  * thread the admin listener, one writes the decision log, the main thread
@@ -41,7 +43,8 @@
 
 #include <rolegate/rolegate.h>
 
-#include "rolegated-conf.h"
+#include "rgdconf.h"
+#include "routes.h"
 
 #define RGD_NAME "rolegated"
 
@@ -61,7 +64,7 @@ enum rgd_http {
 	RGD_HTTP_UNAVAILABLE = 503,
 };
 
-/* ---- log.c ------------------------------------------------------------- */
+/* ---- daemonlog.c ------------------------------------------------------- */
 
 struct rgd_log {
 	enum rgd_log_target target;
@@ -345,6 +348,8 @@ struct rgd {
 	int plugin_dir_default; /* plugin_dir is the build tree's: the
 	                           config's plugin_dir wins over it */
 	const char *directory;  /* --directory, or NULL */
+	/* The build tree's admin socket, or NULL for the built-in default. */
+	const char *admin_socket_default;
 	struct rgd_log log;
 	struct rgd_metrics metrics;
 	struct rgd_dlog dlog;
@@ -470,7 +475,7 @@ int rgd_http_start(struct rgd *d);
  */
 void rgd_http_stop(struct rgd *d, unsigned timeout_s);
 
-/* ---- check.c ----------------------------------------------------------- */
+/* ---- checkapi.c -------------------------------------------------------- */
 
 enum MHD_Result rgd_check_answer(struct rgd *d, struct MHD_Connection *c,
                                  const struct rgd_body *body, int batch);
@@ -518,7 +523,7 @@ enum MHD_Result rgd_refuse_headers(struct rgd *d, struct MHD_Connection *c,
                                    const char *url, const char *method,
                                    const char *version, int *refused);
 
-/* ---- admin.c ----------------------------------------------------------- */
+/* ---- adminapi.c -------------------------------------------------------- */
 
 /* Starts the admin listener the settings ask for (maybe none). */
 int rgd_admin_start(struct rgd *d);

@@ -1,0 +1,275 @@
+/*
+ * cli.h - shared pieces of the rolegate command-line tool.
+ *
+ * The tool uses the public application interface only (<rolegate/rolegate.h>):
+ * everything it prints comes from what a context answers.  Each subcommand
+ * lives in its own file and has the signature of cli_run_fn.
+ */
+#ifndef ROLEGATE_TOOLS_CLI_H
+#define ROLEGATE_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <rolegate/rolegate.h>
+
+#define CLI_NAME "rolegate"
+
+/* Exit statuses, the same for every subcommand. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,    /* allow; valid; success */
+	CLI_EXIT_NO = 1,    /* deny; invalid; problems found; no such role */
+	CLI_EXIT_ERROR = 2, /* usage error, unusable config, any error */
+	CLI_EXIT_LOAD = 3,  /* test: the config or a policy does not load */
+};
+
+/* Settings from the global options and the environment. */
+struct cli {
+	const char *config;     /* configuration file to open */
+	const char *plugin_dir; /* NULL: the config's, else the built-in */
+	int plugin_dir_default; /* plugin_dir is the build tree's: the
+	                           config's plugin_dir wins over it */
+	const char *directory;  /* NULL: the config's directory */
+	int verbose;            /* -v count */
+	int quiet;              /* -q given */
+	int silent;             /* drop every library log line (lint) */
+	int argc;               /* the whole command line, for the audit */
+	char **argv;
+	/*
+	 * While not NULL, library log lines are appended here (as strings)
+	 * instead of printed: a directory command prints them itself, once,
+	 * rather than a warning or an error twice.
+	 */
+	json_t *log_capture;
+	/*
+	 * While not NULL, cli_open() shows only the open-time problems of this
+	 * service and of the whole file: a command about one service must not
+	 * bury its answer under every other service's problems.
+	 */
+	const char *only_service;
+	/*
+	 * While not NULL, cli_open() appends here (as strings) the problems
+	 * only the whole file shows in rolegated's sections (a route with no
+	 * path, naming an unknown service, ...): lint reports them.
+	 */
+	json_t *app_problems;
+	/* Likewise, its warnings (an admin API off loopback, ...). */
+	json_t *app_warnings;
+};
+
+/*
+ * Options that take a value, besides the global ones.  Each command says
+ * which it accepts with CLI_OPT_VAL(); the values land in cli_args.val.
+ */
+enum cli_val {
+	CLI_VAL_NAME,        /* --name */
+	CLI_VAL_BU,          /* --bu */
+	CLI_VAL_STATUS,      /* --status */
+	CLI_VAL_MAX_CHATS,   /* --max-chats */
+	CLI_VAL_DEPARTMENTS, /* --departments */
+	CLI_VAL_UNITS,       /* --units */
+	CLI_VAL_UNIT,        /* --unit */
+	CLI_VAL_PARENT,      /* --parent */
+	CLI_VAL_DESCRIPTION, /* --description */
+	CLI_VAL_OUTPUT,      /* -o, --output */
+	CLI_VAL_SERVICE,     /* --service */
+	CLI_VAL_USER,        /* --user */
+	CLI_VAL_SINCE,       /* --since */
+	CLI_VAL_UNTIL,       /* --until */
+	CLI_VAL_LIMIT,       /* --limit */
+	CLI_VAL_JUNIT,       /* --junit */
+	CLI_VAL_COUNT
+};
+
+/* Subcommand options a command accepts besides --json and --help. */
+#define CLI_OPT_EXPLAIN 0x1u
+#define CLI_OPT_STRICT  0x2u /* --strict */
+#define CLI_OPT_FORCE   0x4u /* --force */
+#define CLI_OPT_REPLACE 0x8u /* --replace */
+#define CLI_OPT_VAL(v)  (0x100u << (v))
+
+/* --coverage */
+#define CLI_OPT_COVER 0x10u
+
+/* Parsed subcommand arguments. */
+struct cli_args {
+	int json;    /* --json */
+	int explain; /* --explain */
+	int strict;  /* --strict */
+	int force;   /* --force */
+	int replace; /* --replace */
+	int cover;   /* --coverage */
+	/* Option values as given ("" is a value); NULL when not given. */
+	const char *val[CLI_VAL_COUNT];
+	int argc; /* positional arguments */
+	char **argv;
+};
+
+struct cli_cmd;
+
+typedef int (*cli_run_fn)(struct cli *cli, const struct cli_cmd *cmd,
+                          const struct cli_args *args);
+
+/* One subcommand.  A name of two words ("user add") is a command of a group. */
+struct cli_cmd {
+	const char *name;
+	const char *usage;   /* what follows the name in a usage line */
+	const char *summary; /* one line for --help */
+	const char *help;    /* more lines for `rolegate COMMAND --help` */
+	unsigned opts;       /* CLI_OPT_* */
+	int min_args;
+	int max_args; /* -1: unlimited */
+	cli_run_fn run;
+};
+
+/* ---- rolegate.c -------------------------------------------------------- */
+
+/* Prints "rolegate: message" on stderr. */
+void cli_error(const char *fmt, ...) RG_PRINTF(1, 2);
+
+/* Prints a command's usage line on stream. */
+void cli_usage(FILE *stream, const struct cli_cmd *cmd);
+
+/*
+ * Prints "rolegate: COMMAND: message" and the command's usage on stderr;
+ * returns CLI_EXIT_ERROR so that callers can `return cli_usage_error(...)`.
+ */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+    RG_PRINTF(2, 3);
+
+/*
+ * Opens the context the global options name.  Returns CLI_EXIT_OK with *ctx
+ * set, or prints why it could not and returns CLI_EXIT_ERROR.  The tool
+ * runs one command and exits, so no thread watches the directory.
+ */
+int cli_open(struct cli *cli, rg_context **ctx);
+
+/* ---- cliutil.c --------------------------------------------------------- */
+
+/* A request built from command-line words; owns its attribute arrays. */
+struct cli_request {
+	rg_request req;
+	const char *subject_arg; /* the SUBJECT word as given */
+	rg_attr *attrs;          /* request attributes */
+	rg_attr *subject_attrs;  /* "subject.*" attributes, prefix stripped */
+	char **keys;             /* copies of every key; freed at the end */
+	size_t nkeys;
+};
+
+/*
+ * Fills a subject from a SUBJECT word: a user id, or "@ROLE1,ROLE2" for an
+ * ad-hoc subject.  The subject points into word.  Returns 0, or -1 (with a
+ * message) when the word is empty.
+ */
+int cli_subject_parse(rg_subject *subject, const char *word);
+
+/*
+ * Builds a request from SERVICE SUBJECT ACTION [ATTR=VALUE ...].  Returns 0,
+ * or -1 with a message naming the malformed word (or on out of memory).
+ * Free with cli_request_free() either way.
+ */
+int cli_request_parse(struct cli_request *r, const struct cli_cmd *cmd,
+                      int argc, char **argv);
+void cli_request_free(struct cli_request *r);
+
+/*
+ * The service called name, or NULL after printing "unknown service".
+ */
+const rg_service *cli_service(const rg_context *ctx, const char *name);
+
+/* Role flag names, e.g. "protected, core", into buf; "" when none. */
+const char *cli_role_flags(unsigned flags, const char *sep, char *buf,
+                           size_t len);
+
+/* The prerequisites of role i as a NULL-terminated array to free(). */
+const char **cli_role_prereqs(const rg_service *svc, size_t i);
+
+/* The roles granting privilege p as a NULL-terminated array to free(). */
+const char **cli_granting_roles(const rg_service *svc, size_t p);
+
+/* The id of role i, or "?" when the service cannot say. */
+const char *cli_role_id(const rg_service *svc, size_t i);
+
+/* The id of privilege p, or "?". */
+const char *cli_privilege_id(const rg_service *svc, size_t p);
+
+/* Prints items joined by ", ", or empty when there are none. */
+void cli_print_list(const char *const *items, const char *empty);
+
+/* 1 when id is one of a NULL-terminated list of strings. */
+int cli_list_has(const char *const *items, const char *id);
+
+/* Number of strings in a NULL-terminated list (0 for NULL). */
+size_t cli_list_len(const char *const *items);
+
+/*
+ * Splits a comma-separated list ("a,b") into a NULL-terminated array to
+ * free() with cli_split_free(); "" is the empty list.  Returns NULL after
+ * printing why: out of memory, or an empty item ("a,,b") when what names
+ * the option (e.g. "--departments").
+ */
+char **cli_split(const char *list, const char *what);
+void cli_split_free(char **items);
+
+/*
+ * The command line as typed, for the audit trail: "rolegate" and every
+ * argument after the program name, joined by spaces and quoted for a POSIX
+ * shell where needed.  To free(); NULL when out of memory.
+ */
+char *cli_command_line(const struct cli *cli);
+
+/* Who runs the command: $SUDO_USER, else $USER, else the uid.  To free(). */
+char *cli_actor(void);
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/*
+ * A JSON string, or null for NULL (and for "" when empty_is_null).  Bytes
+ * that are not valid UTF-8 become U+FFFD; null only when out of memory.
+ */
+json_t *cli_jstr(const char *s, int empty_is_null);
+
+/* A JSON array of strings from a NULL-terminated list (NULL: empty). */
+json_t *cli_jlist(const char *const *items);
+
+/*
+ * Prints obj on stdout, one object, indented, and drops the reference.
+ * Returns status unless printing failed (NULL obj: out of memory), then
+ * CLI_EXIT_ERROR.
+ */
+int cli_json_print(json_t *obj, int status);
+
+/* ---- Commands of the directory (directory/) ---------------------------- */
+
+/* The directory's commands, for rolegate.c's command lookup and help. */
+extern const struct cli_cmd cli_admin_commands[];
+extern const size_t cli_admin_ncommands;
+
+/* ---- Subcommands ------------------------------------------------------- */
+
+int cli_cmd_check(struct cli *cli, const struct cli_cmd *cmd,
+                  const struct cli_args *args);
+int cli_cmd_explain(struct cli *cli, const struct cli_cmd *cmd,
+                    const struct cli_args *args);
+int cli_cmd_validate(struct cli *cli, const struct cli_cmd *cmd,
+                     const struct cli_args *args);
+int cli_cmd_roles(struct cli *cli, const struct cli_cmd *cmd,
+                  const struct cli_args *args);
+int cli_cmd_privileges(struct cli *cli, const struct cli_cmd *cmd,
+                       const struct cli_args *args);
+int cli_cmd_whocan(struct cli *cli, const struct cli_cmd *cmd,
+                   const struct cli_args *args);
+int cli_cmd_diff(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
+int cli_cmd_plugins(struct cli *cli, const struct cli_cmd *cmd,
+                    const struct cli_args *args);
+int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
+int cli_cmd_services(struct cli *cli, const struct cli_cmd *cmd,
+                     const struct cli_args *args);
+int cli_cmd_test(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
+
+#endif /* ROLEGATE_TOOLS_CLI_H */
