@@ -735,7 +735,8 @@ RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
  * departments, sites), their attributes, the users' attributes, the
  * service's settings and the role workflows of its CLI ("agent add").  A
  * service's vocabulary is the union of its stacked plugins' declarations;
- * two plugins declaring one name differently fail the service closed.
+ * a second entry declaring a name otherwise fails, as any entry whose
+ * declare() fails (a required one denies everything).
  */
 
 /* The type of an attribute's or setting's value. */
