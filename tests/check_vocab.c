@@ -139,7 +139,7 @@ START_TEST(test_union_of_plugins)
 	    "a guard's clearance, 1 to 5");
 	ck_assert_str_eq(info_of(svc, RG_VOCAB_ORG_ATTR, "site", "region").kind,
 	                 "site");
-	ck_assert_uint_eq(rg_vocab_count(svc), 8);
+	ck_assert_uint_eq(rg_vocab_count(svc), 9);
 }
 END_TEST
 
@@ -150,7 +150,7 @@ START_TEST(test_same_declaration_twice)
 
 	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "%s",
 	              tu_diag_dump(env.ctx));
-	ck_assert_uint_eq(rg_vocab_count(svc), 6);
+	ck_assert_uint_eq(rg_vocab_count(svc), 7);
 	ck_assert_int_eq(decide("@guard", "door.open"), 1);
 }
 END_TEST
@@ -207,7 +207,7 @@ START_TEST(test_listing_bounds)
 	const rg_service *svc = open_one("stack = required site\n");
 	rg_vocab_info in;
 
-	ck_assert_int_eq(rg_vocab_at(svc, 6, &in, sizeof(in)), RG_EINVAL);
+	ck_assert_int_eq(rg_vocab_at(svc, 7, &in, sizeof(in)), RG_EINVAL);
 	ck_assert_int_eq(rg_vocab_at(svc, 0, &in, sizeof(int)), RG_EINVAL);
 	ck_assert_int_eq(rg_vocab_at(svc, 0, NULL, sizeof(in)), RG_EINVAL);
 	ck_assert_int_eq(rg_vocab_at(NULL, 0, &in, sizeof(in)), RG_EINVAL);
@@ -220,7 +220,7 @@ START_TEST(test_listing_bounds)
 	ck_assert_int_eq(rg_vocab_at(svc, 0, &in, sizeof(in)), RG_OK);
 	ck_assert_str_eq(in.name, "site");
 	ck_assert_int_eq(in.what, RG_VOCAB_ORG_KIND);
-	ck_assert_int_eq(rg_vocab_at(svc, 5, &in, sizeof(in)), RG_OK);
+	ck_assert_int_eq(rg_vocab_at(svc, 6, &in, sizeof(in)), RG_OK);
 	ck_assert_int_eq(in.what, RG_VOCAB_WORKFLOW);
 	ck_assert_str_eq(in.role, "guard");
 }

@@ -54,21 +54,23 @@ expect_out '^setting +door_policy +one of open,closed; ' \
 	"the setting door_policy: an enum"
 expect_out '^workflow +guard +role guard, members of site, edits clearance' \
 	"the workflow guard"
-expect_lines 6 "six entries, nothing else"
+expect_out '^setting +opening_hour +integer >= 0; ' "the setting opening_hour"
+expect_lines 7 "seven entries, nothing else"
 
 rg vocabulary --json both
 expect_rc 0 "vocabulary --json of a service of two products"
 expect_json '[ (e["what"], e["name"], e["plugin"]) for e in d["vocabulary"] ] == [
 	("kind", "site", "site"), ("org-attr", "region", "site"),
 	("user-attr", "site", "site"), ("user-attr", "clearance", "site"),
-	("setting", "door_policy", "site"), ("workflow", "guard", "site"),
+	("setting", "door_policy", "site"), ("setting", "opening_hour", "site"),
+	("workflow", "guard", "site"),
 	("kind", "bu", "dynamics365"), ("user-attr", "bu", "dynamics365")]' \
 	"the union of both plugins' declarations, in order"
 expect_json '(d["vocabulary"][0]["parent"] == "site" and
 	d["vocabulary"][0]["members"] and not d["vocabulary"][0]["single_root"])' \
 	"the kind's shape in JSON"
-expect_json '(d["vocabulary"][6]["single_root"] and
-	d["vocabulary"][7]["type"] == "a bu")' "dynamics365's tree and reference"
+expect_json '(d["vocabulary"][7]["single_root"] and
+	d["vocabulary"][8]["type"] == "a bu")' "dynamics365's tree and reference"
 
 rg vocabulary nosuch
 expect_rc 2 "an unknown service"
@@ -76,6 +78,40 @@ expect_err "unknown service 'nosuch'" "the unknown service named"
 
 rg vocabulary
 expect_rc 2 "no service given"
+
+# Settings are checked against their declaration: its type, then the
+# plugin's validate hook; a refused value changes nothing.
+rg setting set campus door_policy open
+expect_rc 0 "a declared enum setting takes one of its values"
+rg setting set campus opening_hour 7
+expect_rc 0 "a declared integer setting its hook accepts"
+rg export campus
+cp "$T/out" "$T/before.json"
+rg setting set campus door_policy ajar
+expect_rc 1 "a value outside the enum is refused"
+expect_err "invalid setting door_policy: door_policy must be one of open,closed, not 'ajar'" \
+	"the refusal names the setting and its values"
+rg setting set campus opening_hour x
+expect_rc 1 "a value that is no integer is refused"
+expect_err "opening_hour must be an integer of at least 0, not 'x'" \
+	"the refusal names the type and its minimum"
+rg setting set campus opening_hour 24
+expect_rc 1 "a value the plugin's hook refuses is refused"
+expect_err "invalid setting opening_hour: opening_hour 24 is not an hour of the day" \
+	"the hook's own message"
+sed 's/"door_policy":"open"/"door_policy":"ajar"/' "$T/before.json" >"$T/bad.json"
+rg import --replace "$T/bad.json"
+expect_rc 2 "an import with a refused setting"
+expect_err "services\[0\]\.settings\.door_policy: door_policy must be one of open,closed" \
+	"the import names the JSON path"
+rg export campus
+if cmp -s "$T/before.json" "$T/out"; then
+	pass "refused settings changed nothing"
+else
+	fail "refused settings changed the directory"
+fi
+rg check campus @guard door.open
+expect_rc 0 "the service still answers"
 
 # Two entries of one service that disagree: the second fails, closed.
 cat >"$T/conflict.conf" <<CONF

@@ -12,6 +12,7 @@
  *   user attr "site"        a reference to a site
  *   user attr "clearance"   an integer >= 1, and (its validate hook) <= 5
  *   setting "door_policy"   open or closed
+ *   setting "opening_hour"  an integer >= 0, and (its validate hook) < 24
  *   workflow "guard"        role guard, members of sites, edits clearance
  * Its policy: privilege door.open, scoped by the request attribute "site";
  * role guard grants it, role visitor grants nothing.  A guard may open the
@@ -35,6 +36,7 @@
 #define SITE_GUARD     "guard"
 #define SITE_VISITOR   "visitor"
 #define CLEARANCE_MAX  5
+#define HOURS_PER_DAY  24
 #define SITE_DEPTH_MAX 64
 #define SITE_DECIMAL   10
 
@@ -112,6 +114,18 @@ static int site_clearance_ok(void *state, const char *value, char *err,
 	return 1;
 }
 
+/* The validate hook of "opening_hour": an hour of the day. */
+static int site_hour_ok(void *state, const char *value, char *err,
+                        size_t errlen)
+{
+	(void)state;
+	if (strtol(value, NULL, SITE_DECIMAL) < HOURS_PER_DAY)
+		return 0;
+	snprintf(err, errlen, "opening_hour %s is not an hour of the day",
+	         value);
+	return 1;
+}
+
 static int site_declare_kind(const struct site_state *st, rg_plugin_handle *h)
 {
 	rg_org_kind_spec kind = {
@@ -155,6 +169,13 @@ static int site_declare_user(const struct site_state *st, rg_plugin_handle *h)
 	    .values = st->bad == BAD_ENUM ? NULL : "open,closed",
 	    .help = "whether doors open outside hours",
 	};
+	rg_attr_spec hour = {
+	    .size = sizeof(hour),
+	    .type = RG_ATTR_INTEGER,
+	    .min = 0,
+	    .validate = site_hour_ok,
+	    .help = "the hour doors open, 0 to 23",
+	};
 	int rc = rg_declare_user_attr(
 	    h, st->bad == BAD_NAME ? "name" : SITE_ATTR, &site);
 
@@ -162,6 +183,8 @@ static int site_declare_user(const struct site_state *st, rg_plugin_handle *h)
 		rc = rg_declare_user_attr(h, SITE_CLEARANCE, &clearance);
 	if (rc == RG_OK)
 		rc = rg_declare_setting(h, "door_policy", &policy);
+	if (rc == RG_OK)
+		rc = rg_declare_setting(h, "opening_hour", &hour);
 	return rc;
 }
 
