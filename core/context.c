@@ -282,6 +282,7 @@ static void service_free(struct rg_service *svc)
 	for (i = svc->nentries; i > 0; i--)
 		close_entry(svc->entries[i - 1]);
 	rg_registry_free(&svc->reg);
+	rg_vocab_free(&svc->vocab);
 	for (i = 0; i < svc->nentries; i++)
 		rg_handle_free(svc->entries[i]);
 	free(svc->entries);

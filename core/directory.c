@@ -213,6 +213,18 @@ int rg_dir_count_parse(const char *s, long *out)
 	return 1;
 }
 
+int rg_dir_declared_check(const struct rg_service *svc, rg_vocab_what what,
+                          const char *kind, const char *name, const char *value,
+                          char *err, size_t errlen)
+{
+	const struct rg_vocab_entry *e =
+	    svc ? rg_vocab_lookup(&svc->vocab, what, kind, name) : NULL;
+
+	if (!e || !value)
+		return RG_OK;
+	return rg_vocab_value_check(e, value, err, errlen);
+}
+
 void rg_dir_now(char *buf, size_t len)
 {
 	struct timespec ts;
@@ -2201,6 +2213,7 @@ static const char *const count_settings[] = {"default_max_chats"};
 
 int rg_setting_set(rg_txn *txn, const char *key, const char *value)
 {
+	char msg[RG_MSG_MAX];
 	char *old = NULL;
 	long count;
 	size_t i;
@@ -2224,6 +2237,10 @@ int rg_setting_set(rg_txn *txn, const char *key, const char *value)
 			                   "invalid %s '%.*s': expected a "
 			                   "whole number >= 0",
 			                   key, RG_ID_MAX, value);
+	if (rg_dir_declared_check(txn->svc, RG_VOCAB_SETTING, NULL, key, value,
+	                          msg, sizeof(msg)) != RG_OK)
+		return rg_txn_fail(txn, RG_EINVAL, "invalid setting %s: %s",
+		                   key, msg);
 	rc = text_of(txn, SQL_SETTING_GET, key, &old, NULL);
 	if (rc == RG_OK)
 		rc = change(txn, value ? SQL_SETTING_PUT : SQL_SETTING_DELETE,

@@ -73,6 +73,17 @@ int rg_dir_text_valid(const char *s, size_t max, int allow_empty);
 int rg_dir_status_valid(const char *s);
 /* A decimal count >= 0; 1 when valid. */
 int rg_dir_count_parse(const char *s, long *out);
+/*
+ * Checks a value of a setting, user attribute or organisation attribute
+ * that svc's plugins declared (what, kind for an org attribute, name),
+ * through its declaration: its type and the plugin's validate hook
+ * (rg_vocab_value_check()).  RG_OK when the value passes or nothing is
+ * declared under that name (the directory's own checks still apply);
+ * RG_EINVAL with why in err.
+ */
+int rg_dir_declared_check(const struct rg_service *svc, rg_vocab_what what,
+                          const char *kind, const char *name, const char *value,
+                          char *err, size_t errlen);
 /* The current time, UTC ISO 8601 with milliseconds. */
 void rg_dir_now(char *buf, size_t len);
 

@@ -860,6 +860,7 @@ static int import_settings(struct imp *im, json_t *so, const char *base)
 {
 	char path[PATH_MAX_LEN];
 	json_t *settings = json_object_get(so, "settings"), *v;
+	char msg[RG_MSG_MAX];
 	const char *key;
 	long count;
 
@@ -885,6 +886,10 @@ static int import_settings(struct imp *im, json_t *so, const char *base)
 		    !rg_dir_count_parse(json_string_value(v), &count))
 			return bad(im, RG_EINVAL, path,
 			           "expected a whole number >= 0");
+		if (rg_dir_declared_check(im->svc, RG_VOCAB_SETTING, NULL, key,
+		                          json_string_value(v), msg,
+		                          sizeof(msg)) != RG_OK)
+			return bad(im, RG_EINVAL, path, "%s", msg);
 		if (fresh(im, SET_SETTING, key, path, "setting") != RG_OK ||
 		    set_add(&im->sets[SET_SETTING], key, NULL) != RG_OK ||
 		    imp_exec(im, SQL_I_SETTING, p, RG_NITEMS(p)) != RG_OK)

@@ -446,6 +446,44 @@ struct rg_plugin_handle {
 	size_t nstrings, capstrings;
 };
 
+/* ---- vocab.c: the directory vocabulary plugins declare ------------------ */
+
+/* One declaration; which members are set depends on what (rg_vocab_info). */
+struct rg_vocab_entry {
+	rg_vocab_what what;
+	char *name, *kind, *help;
+	char *parent, *parent_attr; /* RG_VOCAB_ORG_KIND */
+	unsigned flags;
+	rg_attr_type type;
+	char *values, *ref;
+	long min;
+	rg_value_check_fn validate;
+	char *role, *attrs; /* RG_VOCAB_WORKFLOW */
+	const struct rg_plugin_handle *owner;
+};
+
+typedef struct rg_vocab {
+	struct rg_vocab_entry *v;
+	size_t n, cap;
+} rg_vocab;
+
+void rg_vocab_free(rg_vocab *v);
+/* The entry of what, name (and kind for RG_VOCAB_ORG_ATTR), or NULL. */
+const struct rg_vocab_entry *rg_vocab_lookup(const rg_vocab *v,
+                                             rg_vocab_what what,
+                                             const char *kind,
+                                             const char *name);
+/*
+ * Checks value against e's type (enum, integer minimum) and then its
+ * plugin's validate hook, the one place a hook is called from: RG_OK, or
+ * RG_EINVAL with a message naming e in err.  A reference's target is the
+ * directory's to check.
+ */
+int rg_vocab_value_check(const struct rg_vocab_entry *e, const char *value,
+                         char *err, size_t errlen);
+/* A decimal long (a leading '-' allowed); 1 when s is one. */
+int rg_vocab_integer(const char *s, long *out);
+
 struct rg_service {
 	struct rg_context *ctx;
 	size_t index; /* in ctx->services, and in each snapshot's services */
@@ -459,6 +497,7 @@ struct rg_service {
 	 * service denies everything (see stack.c). */
 	const struct rg_plugin_handle *refused;
 	rg_registry reg;
+	rg_vocab vocab; /* what its directory holds (vocab.c) */
 };
 
 struct rg_context {
@@ -534,6 +573,9 @@ int rg_call_open(struct rg_plugin_handle *h);
 void rg_call_close(struct rg_plugin_handle *h);
 /* declare(); NULL: the plugin declares nothing (permit, deny), RG_OK. */
 int rg_call_declare(struct rg_plugin_handle *h);
+/* A validate hook h declared (rg_attr_spec): 0 accepts value; never NULL. */
+int rg_call_value_check(const struct rg_plugin_handle *h, rg_value_check_fn fn,
+                        const char *value, char *err, size_t errlen);
 
 /* decide(); NULL (never loaded, or a table emptied by mistake): RG_ERROR
  * with RG_EPLUGIN, which the stack counts as a failure.  Inline: a check

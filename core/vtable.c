@@ -121,6 +121,14 @@ int rg_call_declare(struct rg_plugin_handle *h)
 	return h->vt.declare ? h->vt.declare(h->state, h) : RG_OK;
 }
 
+int rg_call_value_check(const struct rg_plugin_handle *h, rg_value_check_fn fn,
+                        const char *value, char *err, size_t errlen)
+{
+	if (errlen)
+		err[0] = '\0';
+	return fn(h->state, value, err, errlen);
+}
+
 int rg_call_validate(const struct rg_plugin_handle *h,
                      const rg_plugin_request *req, rg_validation *out)
 {

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          4
+#define RG_PLUGIN_ABI_MINOR          5
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -400,6 +400,85 @@ RG_EXTERN const char *rg_request_role_id(const rg_plugin_request *req,
  */
 RG_EXTERN int rg_declare_scope(rg_plugin_handle *h, uint32_t priv,
                                const char *attribute);
+
+/*
+ * ---- The directory's vocabulary (1.5) ----
+ *
+ * What the directory keeps for the plugin's product, declared while
+ * declaring (init/declare) and read back by the core's directory, its CLI
+ * and daemon (rg_vocab_at() in <rolegate/rolegate.h>): the directory
+ * validates every value against these declarations, builds its facts
+ * (rg_fact()) from them, and the CLI makes its verbs of them.  Each spec
+ * starts with its size (sizeof as the plugin was built), so that it can
+ * grow; zero-initialise it.  Declaring what the service already holds, the
+ * same, is RG_OK (a plugin stacked twice); another plugin's different
+ * declaration of a name is RG_EEXIST, with a diagnostic naming both, and
+ * fails the entry (fail closed).  Names are ids (no blank, comma or
+ * control character, < RG_ID_MAX bytes).  RG_EINVAL for a bad name or
+ * spec, named in a diagnostic.
+ */
+
+/*
+ * Checks a value the directory is about to store, after the core checked
+ * its type: 0 to accept it, else non-zero with a message in err.  Called
+ * with the declaring entry's state, from the writing thread, inside its
+ * transaction: it must not call back into the directory.
+ */
+typedef int (*rg_value_check_fn)(void *state, const char *value, char *err,
+                                 size_t errlen);
+
+/* A kind of organisation entry. */
+typedef struct rg_org_kind_spec {
+	size_t size; /* sizeof(rg_org_kind_spec) */
+	/* The parent kind; NULL: none; the kind itself: a tree. */
+	const char *parent;
+	/* The parent as a fact and a CLI option ("unit" for a department in
+	 * a unit); NULL: "parent". */
+	const char *parent_attr;
+	unsigned flags;      /* RG_ORG_* of <rolegate/rolegate.h> */
+	const char *summary; /* one line for help texts */
+} rg_org_kind_spec;
+
+/* An attribute of an organisation entry or a user, or a setting. */
+typedef struct rg_attr_spec {
+	size_t size; /* sizeof(rg_attr_spec) */
+	rg_attr_type type;
+	const char *values;         /* RG_ATTR_ENUM: comma-separated */
+	long min;                   /* RG_ATTR_INTEGER */
+	const char *ref;            /* RG_ATTR_REF: the organisation kind */
+	rg_value_check_fn validate; /* may be NULL */
+	const char *help;           /* one line for help texts */
+} rg_attr_spec;
+
+/* A role workflow: `rolegate NOUN add|edit|remove SERVICE USER`. */
+typedef struct rg_workflow_spec {
+	size_t size;      /* sizeof(rg_workflow_spec) */
+	const char *role; /* the role it assigns and removes */
+	/* The membership kind it edits (RG_ORG_MEMBERS), or NULL. */
+	const char *kind;
+	const char *attrs;   /* user attributes it edits, comma-separated */
+	const char *summary; /* one line for help texts */
+} rg_workflow_spec;
+
+/* (1.5) Declares an organisation kind. */
+RG_EXTERN int rg_declare_org_kind(rg_plugin_handle *h, const char *kind,
+                                  const rg_org_kind_spec *spec);
+
+/* (1.5) Declares an attribute of the entries of kind (declared before). */
+RG_EXTERN int rg_declare_org_attr(rg_plugin_handle *h, const char *kind,
+                                  const char *name, const rg_attr_spec *spec);
+
+/* (1.5) Declares a user attribute ("name" is the core's own). */
+RG_EXTERN int rg_declare_user_attr(rg_plugin_handle *h, const char *name,
+                                   const rg_attr_spec *spec);
+
+/* (1.5) Declares a service-wide setting (a fact ("setting", key, "value")). */
+RG_EXTERN int rg_declare_setting(rg_plugin_handle *h, const char *key,
+                                 const rg_attr_spec *spec);
+
+/* (1.5) Declares a role workflow; its kind and attrs declared before. */
+RG_EXTERN int rg_declare_workflow(rg_plugin_handle *h, const char *noun,
+                                  const rg_workflow_spec *spec);
 
 /* ---- Directory facts ---------------------------------------------------- */
 

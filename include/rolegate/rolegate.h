@@ -733,6 +733,80 @@ RG_EXTERN int rg_directory_import(rg_context *ctx, const char *path,
  */
 RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
 
+/* ---- the directory's vocabulary ---------------------------------------- */
+
+/*
+ * What a service's directory holds besides users and roles is declared by
+ * its plugins (<rolegate/plugin.h>, rg_declare_org_kind() and the rest): the
+ * kinds of organisation entries (a tree of business units, units of
+ * departments, sites), their attributes, the users' attributes, the
+ * service's settings and the role workflows of its CLI ("agent add").  A
+ * service's vocabulary is the union of its stacked plugins' declarations;
+ * a second entry declaring a name otherwise fails, as any entry whose
+ * declare() fails (a required one denies everything).
+ */
+
+/* The type of an attribute's or setting's value. */
+typedef enum rg_attr_type {
+	RG_ATTR_TEXT = 1,    /* free text (valid UTF-8, no control character) */
+	RG_ATTR_ENUM = 2,    /* one of a list of values */
+	RG_ATTR_INTEGER = 3, /* a decimal integer no less than a minimum */
+	RG_ATTR_REF = 4,     /* the name of an organisation entry of a kind */
+} rg_attr_type;
+
+/* What a vocabulary entry declares. */
+typedef enum rg_vocab_what {
+	RG_VOCAB_ORG_KIND = 1,  /* a kind of organisation entry */
+	RG_VOCAB_ORG_ATTR = 2,  /* an attribute of the entries of one kind */
+	RG_VOCAB_USER_ATTR = 3, /* an attribute of a user */
+	RG_VOCAB_SETTING = 4,   /* a service-wide setting */
+	RG_VOCAB_WORKFLOW = 5,  /* a role workflow (noun add/edit/remove) */
+} rg_vocab_what;
+
+/* Flags of an organisation kind. */
+#define RG_ORG_SINGLE_ROOT     0x1u /* a tree with exactly one root */
+#define RG_ORG_PARENT_REQUIRED 0x2u /* every entry names a parent */
+#define RG_ORG_MEMBERS         0x4u /* users can be members */
+
+/* One vocabulary entry; strings are context-owned, NULL when not set. */
+typedef struct rg_vocab_info {
+	rg_vocab_what what;
+	const char *name;   /* the kind, attribute, setting key or noun */
+	const char *kind;   /* ORG_ATTR: its kind; WORKFLOW: membership kind */
+	const char *plugin; /* the plugin that declared it first */
+	const char *help;   /* one line for help texts, may be "" */
+	/* RG_VOCAB_ORG_KIND */
+	const char *parent;      /* the parent kind (itself: a tree) */
+	const char *parent_attr; /* its name as a fact and an option */
+	unsigned flags;          /* RG_ORG_* */
+	/* attributes and settings */
+	rg_attr_type type;
+	const char *values; /* RG_ATTR_ENUM: comma-separated */
+	long min;           /* RG_ATTR_INTEGER */
+	const char *ref;    /* RG_ATTR_REF: the kind it names */
+	/* RG_VOCAB_WORKFLOW */
+	const char *role;  /* the role the workflow assigns */
+	const char *attrs; /* user attributes it edits, comma-separated */
+} rg_vocab_info;
+
+/* (1.5) The number of entries of svc's vocabulary, in declaration order. */
+RG_EXTERN size_t rg_vocab_count(const rg_service *svc);
+
+/*
+ * (1.5) Fills entry i of svc's vocabulary into *out, of size bytes (the
+ * caller's sizeof(rg_vocab_info): a newer library writes no more).
+ * RG_OK, or RG_EINVAL when i is out of range or size too small.
+ */
+RG_EXTERN int rg_vocab_at(const rg_service *svc, size_t i, rg_vocab_info *out,
+                          size_t size);
+
+/*
+ * (1.5) The index of an entry: what it is, its name, and for RG_VOCAB_ORG_ATTR
+ * its kind (else kind is ignored).  -1 when svc declares none.
+ */
+RG_EXTERN long rg_vocab_find(const rg_service *svc, rg_vocab_what what,
+                             const char *kind, const char *name);
+
 /* ---- printing what came from outside --------------------------------- */
 
 /*

@@ -1,5 +1,6 @@
 /*
- * bu.c - where one decision reads the business-unit tree from.
+ * bu.c - where one decision reads the business-unit tree from, and its
+ * declaration in the directory.
  *
  * An administrator keeps the tree in the directory (rolegate bu add ...);
  * the snapshot hands it to the plugin as facts ("bu", NAME, "parent"), the
@@ -121,4 +122,26 @@ enum d365_within d365_bus_within(const struct d365_bus *b,
 	default:
 		return D365_OUTSIDE;
 	}
+}
+
+int d365_declare_vocab(rg_plugin_handle *h)
+{
+	const rg_org_kind_spec kind = {
+	    .size = sizeof(kind),
+	    .parent = FACT_BU,
+	    .parent_attr = FACT_PARENT,
+	    .flags = RG_ORG_SINGLE_ROOT,
+	    .summary = "a business unit: a tree with one root",
+	};
+	const rg_attr_spec attr = {
+	    .size = sizeof(attr),
+	    .type = RG_ATTR_REF,
+	    .ref = FACT_BU,
+	    .help = "the user's business unit",
+	};
+	int rc = rg_declare_org_kind(h, FACT_BU, &kind);
+
+	if (rc == RG_OK)
+		rc = rg_declare_user_attr(h, FACT_BU, &attr);
+	return rc;
 }

@@ -214,6 +214,8 @@ static int d365_declare(void *state, rg_plugin_handle *h)
 	if (rc == RG_OK)
 		rc = d365_depths_index(&st->depths, h);
 	if (rc == RG_OK)
+		rc = d365_declare_vocab(h);
+	if (rc == RG_OK)
 		st->loaded = 1;
 	return rc;
 }

@@ -95,6 +95,13 @@ enum d365_within {
  * one is settled by the first d365_bus_find(); source is meaningful after
  * it.
  */
+/*
+ * Declares what the directory keeps for Dynamics 365 (ABI 1.5): the
+ * business-unit tree (kind "bu", one root) and each user's unit (user
+ * attribute "bu", naming a unit of the tree).
+ */
+int d365_declare_vocab(rg_plugin_handle *h);
+
 void d365_bus_init(struct d365_bus *b, const rg_plugin_request *req,
                    const struct d365_tree *tree);
 

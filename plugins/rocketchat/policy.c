@@ -19,12 +19,9 @@
 #define RC_PRODUCT "rocketchat"
 
 /* The ids the plugin's rules name; the policy file must declare them. */
-#define RC_ROLE_ADMIN   "admin"
-#define RC_ROLE_MANAGER "livechat-manager"
-#define RC_ROLE_MONITOR "livechat-monitor"
-#define RC_ROLE_AGENT   "livechat-agent"
-#define RC_PRIV_QUEUE   "view-livechat-queue"
-#define RC_PRIV_TAKE    "take-inquiry"
+#define RC_ROLE_ADMIN "admin"
+#define RC_PRIV_QUEUE "view-livechat-queue"
+#define RC_PRIV_TAKE  "take-inquiry"
 
 /* The policy keys this plugin adds. */
 #define RC_KEY_EDITION "edition"
@@ -375,6 +372,8 @@ int rc_declare(void *state, rg_plugin_handle *h)
 		rc = rc_index_grants(st, h);
 	if (rc == RG_OK)
 		rc = rc_declare_scopes(st, h);
+	if (rc == RG_OK)
+		rc = rc_declare_vocab(h);
 	for (i = 0; i < rd.nmarks; i++)
 		free(rd.marks[i].id);
 	free(rd.marks);

@@ -74,6 +74,17 @@ struct rocketchat {
  */
 int rc_declare(void *state, rg_plugin_handle *h);
 
+/* The role ids of the livechat workflows. */
+#define RC_ROLE_MANAGER "livechat-manager"
+#define RC_ROLE_MONITOR "livechat-monitor"
+#define RC_ROLE_AGENT   "livechat-agent"
+
+/*
+ * Declares what the directory keeps for Rocket.Chat (vocab.c, ABI 1.5):
+ * units, departments, agents' status and limits, monitors, the workflows.
+ */
+int rc_declare_vocab(rg_plugin_handle *h);
+
 /* ---- Prepared snapshots (prepare.c, ABI 1.3) --------------------------- */
 
 /* What a department named in the snapshot is to the prepared path. */

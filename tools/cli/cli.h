@@ -261,6 +261,8 @@ int cli_cmd_roles(struct cli *cli, const struct cli_cmd *cmd,
                   const struct cli_args *args);
 int cli_cmd_privileges(struct cli *cli, const struct cli_cmd *cmd,
                        const struct cli_args *args);
+int cli_cmd_vocabulary(struct cli *cli, const struct cli_cmd *cmd,
+                       const struct cli_args *args);
 int cli_cmd_whocan(struct cli *cli, const struct cli_cmd *cmd,
                    const struct cli_args *args);
 int cli_cmd_diff(struct cli *cli, const struct cli_cmd *cmd,

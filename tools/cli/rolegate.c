@@ -163,6 +163,19 @@ static const struct cli_cmd commands[] = {
         .run = cli_cmd_privileges,
     },
     {
+        .name = "vocabulary",
+        .usage = "[--json] SERVICE",
+        .summary = "list what the service's directory holds, as its "
+                   "plugins declare it",
+        .help = "Organisation kinds and their attributes, user "
+                "attributes, settings and\n"
+                "role workflows, each with the plugin that declared "
+                "it.\n",
+        .min_args = 1,
+        .max_args = 1,
+        .run = cli_cmd_vocabulary,
+    },
+    {
         .name = "whocan",
         .usage = "[--json] SERVICE ACTION",
         .summary = "list the roles whose holders may do ACTION",

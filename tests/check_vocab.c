@@ -1,0 +1,255 @@
+/*
+ * check_vocab.c - the directory vocabulary plugins declare (ABI 1.5):
+ * what the shipped products and the test plugin "site" (a product the core
+ * knows nothing of) declare, as rg_vocab_at() lists it; a name two entries
+ * of one service declare alike is one entry, declared otherwise it fails
+ * the second entry closed with a diagnostic naming both; each kind of bad
+ * declaration is refused with its own diagnostic.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rolegate/plugin.h>
+
+#include "testutil.h"
+
+static struct tu_env env;
+
+static void setup(void)
+{
+	tu_env_setup(&env);
+	tu_add_plugins(&env, "site", "rocketchat", "dynamics365", NULL);
+}
+
+static void teardown(void)
+{
+	tu_env_teardown(&env);
+}
+
+static const rg_service *open_one(const char *stack)
+{
+	const rg_service *svc;
+
+	tu_open(&env, "[service s]\n%s", stack);
+	svc = rg_service_find(env.ctx, "s");
+	ck_assert_ptr_nonnull(svc);
+	return svc;
+}
+
+/* The entry what/kind/name, which must exist. */
+static rg_vocab_info info_of(const rg_service *svc, rg_vocab_what what,
+                             const char *kind, const char *name)
+{
+	rg_vocab_info in;
+	long i = rg_vocab_find(svc, what, kind, name);
+
+	ck_assert_msg(i >= 0, "%s is not declared", name);
+	ck_assert_int_eq(rg_vocab_at(svc, (size_t)i, &in, sizeof(in)), RG_OK);
+	ck_assert_int_eq(in.what, what);
+	ck_assert_str_eq(in.name, name);
+	return in;
+}
+
+static int decide(const char *subject, const char *action)
+{
+	rg_request req;
+
+	tu_request(&req, "s", subject, action);
+	return rg_allowed(env.ctx, &req);
+}
+
+START_TEST(test_rocketchat_vocabulary)
+{
+	const rg_service *svc =
+	    open_one("stack = required rocketchat policy=" TU_POLICIES
+	             "/rocketchat.ini edition=enterprise\n");
+	rg_vocab_info in;
+
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "%s",
+	              tu_diag_dump(env.ctx));
+	in = info_of(svc, RG_VOCAB_ORG_KIND, NULL, "unit");
+	ck_assert_ptr_null(in.parent);
+	ck_assert_uint_eq(in.flags, RG_ORG_MEMBERS);
+	ck_assert_str_eq(in.plugin, "rocketchat");
+	in = info_of(svc, RG_VOCAB_ORG_KIND, NULL, "department");
+	ck_assert_str_eq(in.parent, "unit");
+	ck_assert_str_eq(in.parent_attr, "unit");
+	in = info_of(svc, RG_VOCAB_ORG_ATTR, "department", "max_chats");
+	ck_assert_int_eq(in.type, RG_ATTR_INTEGER);
+	ck_assert_int_eq(in.min, 0);
+	in = info_of(svc, RG_VOCAB_USER_ATTR, NULL, "status");
+	ck_assert_int_eq(in.type, RG_ATTR_ENUM);
+	ck_assert_str_eq(in.values, "available,unavailable");
+	in = info_of(svc, RG_VOCAB_USER_ATTR, NULL, "max_chats");
+	ck_assert_int_eq(in.type, RG_ATTR_INTEGER);
+	in = info_of(svc, RG_VOCAB_SETTING, NULL, "default_max_chats");
+	ck_assert_int_eq(in.type, RG_ATTR_INTEGER);
+	in = info_of(svc, RG_VOCAB_WORKFLOW, NULL, "agent");
+	ck_assert_str_eq(in.role, "livechat-agent");
+	ck_assert_str_eq(in.kind, "department");
+	ck_assert_str_eq(in.attrs, "status,max_chats");
+	in = info_of(svc, RG_VOCAB_WORKFLOW, NULL, "monitor");
+	ck_assert_str_eq(in.role, "livechat-monitor");
+	ck_assert_str_eq(in.kind, "unit");
+	in = info_of(svc, RG_VOCAB_WORKFLOW, NULL, "manager");
+	ck_assert_ptr_null(in.kind);
+	ck_assert_int_eq(rg_vocab_find(svc, RG_VOCAB_ORG_KIND, NULL, "bu"), -1);
+	ck_assert_int_eq(
+	    rg_vocab_find(svc, RG_VOCAB_ORG_ATTR, "unit", "max_chats"), -1);
+}
+END_TEST
+
+START_TEST(test_dynamics_vocabulary)
+{
+	const rg_service *svc =
+	    open_one("stack = required dynamics365 policy=" TU_POLICIES
+	             "/dynamics365-2021.ini\n");
+	rg_vocab_info in;
+
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "%s",
+	              tu_diag_dump(env.ctx));
+	in = info_of(svc, RG_VOCAB_ORG_KIND, NULL, "bu");
+	ck_assert_str_eq(in.parent, "bu");
+	ck_assert_str_eq(in.parent_attr, "parent");
+	ck_assert_uint_eq(in.flags, RG_ORG_SINGLE_ROOT);
+	in = info_of(svc, RG_VOCAB_USER_ATTR, NULL, "bu");
+	ck_assert_int_eq(in.type, RG_ATTR_REF);
+	ck_assert_str_eq(in.ref, "bu");
+	ck_assert_uint_eq(rg_vocab_count(svc), 2);
+}
+END_TEST
+
+/* The union of two products' vocabularies in one service. */
+START_TEST(test_union_of_plugins)
+{
+	const rg_service *svc =
+	    open_one("stack = required site\n"
+	             "stack = required dynamics365 policy=" TU_POLICIES
+	             "/dynamics365-2021.ini\n");
+
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "%s",
+	              tu_diag_dump(env.ctx));
+	ck_assert_str_eq(info_of(svc, RG_VOCAB_ORG_KIND, NULL, "site").plugin,
+	                 "site");
+	ck_assert_str_eq(info_of(svc, RG_VOCAB_ORG_KIND, NULL, "bu").plugin,
+	                 "dynamics365");
+	ck_assert_str_eq(
+	    info_of(svc, RG_VOCAB_USER_ATTR, NULL, "clearance").help,
+	    "a guard's clearance, 1 to 5");
+	ck_assert_str_eq(info_of(svc, RG_VOCAB_ORG_ATTR, "site", "region").kind,
+	                 "site");
+	ck_assert_uint_eq(rg_vocab_count(svc), 9);
+}
+END_TEST
+
+START_TEST(test_same_declaration_twice)
+{
+	const rg_service *svc = open_one("stack = required site\n"
+	                                 "stack = optional site roles=no\n");
+
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "%s",
+	              tu_diag_dump(env.ctx));
+	ck_assert_uint_eq(rg_vocab_count(svc), 7);
+	ck_assert_int_eq(decide("@guard", "door.open"), 1);
+}
+END_TEST
+
+START_TEST(test_conflict_fails_closed)
+{
+	const rg_service *svc =
+	    open_one("stack = required site\n"
+	             "stack = required site variant=flat roles=no\n");
+
+	ck_assert_msg(tu_diag_find(env.ctx, "rolegate.conf:3",
+	                           "declares organisation kind 'site'",
+	                           "plugin 'site' (", "rolegate.conf:2",
+	                           "declared it otherwise", NULL) >= 0,
+	              "%s", tu_diag_dump(env.ctx));
+	/* The first declaration stands; the service denies everything. */
+	ck_assert_str_eq(info_of(svc, RG_VOCAB_ORG_KIND, NULL, "site").parent,
+	                 "site");
+	ck_assert_int_eq(decide("@guard", "door.open"), 0);
+}
+END_TEST
+
+static const struct bad_case {
+	const char *arg;
+	const char *diag;
+} bad_cases[] = {
+    {"enum", "setting 'door_policy': an enum needs values"},
+    {"ref", "user attribute 'site': it refers to an undeclared kind"},
+    {"size", "user attribute 'clearance': no spec, or too small"},
+    {"name", "user attribute 'name': the name is the core's own"},
+    {"flow", "workflow 'guard': its kind is not declared with members"},
+    {"attrkind", "organisation attribute 'region': its kind is not"},
+    {"type", "user attribute 'clearance': unknown type"},
+};
+#define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+START_TEST(test_bad_declaration)
+{
+	const struct bad_case *b = &bad_cases[_i];
+	char *line = tu_strdupf("stack = required site bad=%s\n", b->arg);
+
+	open_one(line);
+	free(line);
+	ck_assert_msg(tu_diag_find(env.ctx, "rolegate.conf:2",
+	                           "plugin 'site' declares", b->diag,
+	                           NULL) >= 0,
+	              "bad=%s: %s", b->arg, tu_diag_dump(env.ctx));
+	ck_assert_int_eq(decide("@guard", "door.open"), 0);
+}
+END_TEST
+
+START_TEST(test_listing_bounds)
+{
+	const rg_service *svc = open_one("stack = required site\n");
+	rg_vocab_info in;
+
+	ck_assert_int_eq(rg_vocab_at(svc, 7, &in, sizeof(in)), RG_EINVAL);
+	ck_assert_int_eq(rg_vocab_at(svc, 0, &in, sizeof(int)), RG_EINVAL);
+	ck_assert_int_eq(rg_vocab_at(svc, 0, NULL, sizeof(in)), RG_EINVAL);
+	ck_assert_int_eq(rg_vocab_at(NULL, 0, &in, sizeof(in)), RG_EINVAL);
+	ck_assert_uint_eq(rg_vocab_count(NULL), 0);
+	ck_assert_int_eq(rg_vocab_find(svc, RG_VOCAB_USER_ATTR, NULL, NULL),
+	                 -1);
+	ck_assert_int_eq(
+	    rg_vocab_find(svc, RG_VOCAB_ORG_ATTR, "nosuch", "region"), -1);
+	/* Declaration order. */
+	ck_assert_int_eq(rg_vocab_at(svc, 0, &in, sizeof(in)), RG_OK);
+	ck_assert_str_eq(in.name, "site");
+	ck_assert_int_eq(in.what, RG_VOCAB_ORG_KIND);
+	ck_assert_int_eq(rg_vocab_at(svc, 6, &in, sizeof(in)), RG_OK);
+	ck_assert_int_eq(in.what, RG_VOCAB_WORKFLOW);
+	ck_assert_str_eq(in.role, "guard");
+}
+END_TEST
+
+static Suite *vocab_suite(void)
+{
+	Suite *s = suite_create("vocab");
+	TCase *tc = tcase_create("declarations");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_rocketchat_vocabulary);
+	tcase_add_test(tc, test_dynamics_vocabulary);
+	tcase_add_test(tc, test_union_of_plugins);
+	tcase_add_test(tc, test_same_declaration_twice);
+	tcase_add_test(tc, test_conflict_fails_closed);
+	tcase_add_loop_test(tc, test_bad_declaration, 0, (int)NBAD);
+	tcase_add_test(tc, test_listing_bounds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(vocab_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
