@@ -149,13 +149,34 @@ static const struct priv_row {
 	/* A only, Mo only: not admin */
 	{ "view-agent-canned-responses", AGENT, E },
 	{ "save-department-canned-responses", MONITOR, E },
+	/*
+	 * Rocket.Chat 7.x.  Core table: apps/meteor/app/authorization/
+	 * server/constant/permissions.ts at commit
+	 * 7dd565531895bdf38d8db88adf6172125f76f444 (7.8.0-develop);
+	 * Enterprise table: apps/meteor/ee/app/livechat-enterprise/server/
+	 * permissions.ts (omnichannelEEPermissions) of the 7.x releases.
+	 */
+	{ "manage-email-inbox", ADMIN, 0 },
+	{ "manage-agent-extension-association", ADMIN, 0 },
+	{ "manage-voip-call-settings", MGR, 0 },
+	{ "manage-voip-contact-center-settings", MGR, 0 },
+	{ "view-agent-extension-association", MGR_AGENT, 0 },
+	{ "inbound-voip-calls", AGENT, 0 },
+	{ "spy-voip-calls", MGR_MONITOR, E },
+	{ "outbound-voip-calls", MGR, E },
+	{ "block-livechat-contact", ALL_LIVECHAT, E },
+	{ "unblock-livechat-contact", ALL_LIVECHAT, E },
+	{ "outbound.send-messages", ALL_LIVECHAT, E },
+	{ "outbound.can-assign-queues", MGR, E },
+	{ "outbound.can-assign-any-agent", MGR_MONITOR, E },
+	{ "outbound.can-assign-self-only", AGENT, E },
 	/* the plugin's action */
 	{ "take-inquiry", AGENT, 0 },
 };
 /* clang-format on */
 
 #define NPRIVS            NELEMS(privs)
-#define NENTERPRISE_PRIVS 15
+#define NENTERPRISE_PRIVS 23
 
 /* ---- Requests ---------------------------------------------------------- */
 
