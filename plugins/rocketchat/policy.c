@@ -23,6 +23,7 @@
 #define RC_ROLE_MANAGER "livechat-manager"
 #define RC_ROLE_MONITOR "livechat-monitor"
 #define RC_ROLE_AGENT   "livechat-agent"
+#define RC_ROLE_BOT     "bot"
 #define RC_PRIV_QUEUE   "view-livechat-queue"
 #define RC_PRIV_TAKE    "take-inquiry"
 
@@ -272,6 +273,7 @@ static int rc_resolve_ids(struct rocketchat *st, rg_plugin_handle *h)
 	st->manager = rg_find_role(h, RC_ROLE_MANAGER);
 	st->agent = rg_find_role(h, RC_ROLE_AGENT);
 	st->monitor = rg_find_role(h, RC_ROLE_MONITOR);
+	st->bot = rg_find_role(h, RC_ROLE_BOT); /* optional: no bot, no skip */
 	st->queue = rg_find_privilege(h, RC_PRIV_QUEUE);
 	st->take = rg_find_privilege(h, RC_PRIV_TAKE);
 	if (rc_need(h, st->policy, "role", RC_ROLE_ADMIN, st->admin) ||
