@@ -114,7 +114,8 @@ struct opts {
 	int threads;
 	int repeats;
 	int swaps;
-	size_t batch; /* > 0: rg_check_batch() of this many requests */
+	size_t batch;   /* > 0: rg_check_batch() of this many requests */
+	unsigned flags; /* instr: the rg_check() flags (-F reason: 0) */
 	char **files;
 	int nfiles;
 };
@@ -813,21 +814,41 @@ static void subjects_init(const struct opts *o, struct users *us)
 		users_load(us, o->users);
 }
 
+/* run and instr: the context, the subjects and the mix, its decisions
+ * verified (with reasons) against the generator's. */
+static rg_context *mix_open(const struct opts *o, struct users *us,
+                            struct mix *m)
+{
+	rg_context *ctx;
+
+	subjects_init(o, us);
+	ctx = open_ctx(o, o->config, 0);
+	if (o->directory && !rg_directory_available(ctx))
+		die("%s: the directory is not available", o->directory);
+	mix_load(m, o->requests, o->service, o->kinds, o->users ? us : NULL);
+	result(o, "subjects", "%s", o->users ? "adhoc" : "directory");
+	verify(o, ctx, m);
+	return ctx;
+}
+
+static void mix_close(rg_context *ctx, struct users *us, struct mix *m)
+{
+	rg_close(ctx);
+	free(m->v);
+	free(m->reqs);
+	free(m->buf);
+	free(us->v);
+	free(us->buf);
+}
+
 static int cmd_run(const struct opts *o)
 {
 	struct users us;
 	struct mix m;
-	rg_context *ctx;
+	rg_context *ctx = mix_open(o, &us, &m);
 	uint32_t overhead;
 	int t;
 
-	subjects_init(o, &us);
-	ctx = open_ctx(o, o->config, 0);
-	if (o->directory && !rg_directory_available(ctx))
-		die("%s: the directory is not available", o->directory);
-	mix_load(&m, o->requests, o->service, o->kinds, o->users ? &us : NULL);
-	result(o, "subjects", "%s", o->users ? "adhoc" : "directory");
-	verify(o, ctx, &m);
 	overhead = timer_overhead();
 	result(o, "timer_overhead_ns", "%u", overhead);
 	for (t = 1; t <= o->threads; t++)
@@ -835,12 +856,64 @@ static int cmd_run(const struct opts *o)
 	/* Then the same requests in batches, on one thread. */
 	if (o->batch)
 		measure(o, ctx, &m, 1, overhead, o->batch);
-	rg_close(ctx);
-	free(m.v);
-	free(m.reqs);
-	free(m.buf);
-	free(us.v);
-	free(us.buf);
+	mix_close(ctx, &us, &m);
+	return 0;
+}
+
+/* ---- instructions ----------------------------------------------------------
+ */
+
+/*
+ * o->checks checks on one thread with nothing else in the loop: no timer, no
+ * sample.  Under callgrind (--collect-atstart=no --toggle-collect=instr_loop)
+ * only this function is counted, so its instructions divided by the checks
+ * are one check's, plus the loop's few.  Unlike a rate, an instruction count
+ * does not move with the load of a shared machine.  Returns the allows, so
+ * that the compiler keeps every call.
+ */
+static __attribute__((noinline)) size_t instr_loop(rg_context *ctx,
+                                                   const struct mix *m,
+                                                   unsigned long checks,
+                                                   unsigned flags, size_t batch)
+{
+	rg_result res[MAX_BATCH];
+	size_t n = m->n, j = 0, allowed = 0, k;
+	unsigned long i = 0;
+	rg_decision d;
+
+	while (i < checks) {
+		size_t b = batch ? batch : 1;
+
+		if (b > n - j)
+			b = n - j; /* the mix wraps: no batch crosses its end */
+		if (b > checks - i)
+			b = (size_t)(checks - i);
+		if (batch) {
+			rg_check_batch(ctx, &m->reqs[j], b, flags, res, NULL);
+			for (k = 0; k < b; k++)
+				allowed += res[k] == RG_ALLOW;
+		} else {
+			rg_check(ctx, &m->v[j].req, flags, &d);
+			allowed += d.result == RG_ALLOW;
+		}
+		i += b;
+		j = (j + b) % n;
+	}
+	return allowed;
+}
+
+/* instr: the decisions are verified first (with reasons, outside the
+ * counted loop), then instr_loop() runs once. */
+static int cmd_instr(const struct opts *o)
+{
+	struct users us;
+	struct mix m;
+	rg_context *ctx = mix_open(o, &us, &m);
+	size_t allowed = instr_loop(ctx, &m, o->checks, o->flags, o->batch);
+
+	result(o, "instr.checks", "%lu", o->checks);
+	result(o, "instr.allowed", "%zu", allowed);
+	mix_close(ctx, &us, &m);
 	return 0;
 }
 
@@ -1030,14 +1103,16 @@ static const char *absolute(const char *path)
 
 static void usage(void)
 {
-	fputs("usage: bench_check import|startup|run|reload -c CONFIG -p "
+	fputs("usage: bench_check import|startup|run|instr|reload -c CONFIG -p "
 	      "PLUGINDIR\n"
 	      "         [-d DB | -u USERS] [-r REQUESTS] [-n CHECKS] "
 	      "[-t THREADS] [-R REPEATS] [-b BATCH]\n"
-	      "         [-s SERVICE] [-K KIND[,KIND...]] [-w SWAPCONFIG] "
-	      "[-k SWAPS] [-T TAG] [FILE...]\n"
+	      "         [-s SERVICE] [-K KIND[,KIND...]] [-F reason] "
+	      "[-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
 	      "KIND is rbac, prereq or scope (the requests file's last "
-	      "column).\n",
+	      "column).\n"
+	      "instr runs CHECKS checks in instr_loop() for callgrind; -F "
+	      "reason asks for reasons.\n",
 	      stderr);
 	exit(2);
 }
@@ -1052,11 +1127,13 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->swaps = DEFAULT_SWAPS;
 	o->repeats = 1;
 	o->tag = "bench";
+	o->flags = CHECK_FLAGS;
 	if (argc < 2)
 		usage();
 	o->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:")) != -1) {
+	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:")) !=
+	       -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -1100,6 +1177,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'b':
 			o->batch = strtoul(optarg, NULL, 10);
 			break;
+		case 'F':
+			if (strcmp(optarg, "reason") != 0)
+				usage();
+			o->flags = 0;
+			break;
 		default:
 			usage();
 		}
@@ -1131,6 +1213,8 @@ int main(int argc, char **argv)
 		usage();
 	if (strcmp(o.cmd, "run") == 0)
 		return cmd_run(&o);
+	if (strcmp(o.cmd, "instr") == 0)
+		return cmd_instr(&o);
 	if (strcmp(o.cmd, "reload") == 0)
 		return cmd_reload(&o);
 	usage();

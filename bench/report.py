@@ -216,6 +216,39 @@ class Report:
                         growth <= TARGET_GROWTH)))
         self.out("")
 
+    INSTR_PATHS = (
+        ("id", "by user id, no reason (a gateway's hot path)"),
+        ("id_reason", "by user id, with the reason (/v1/check, /v1/authz)"),
+        ("batch", "by user id through `rg_check_batch()`, no reason"),
+        ("roles", "roles and attributes in the request, no reason"),
+        ("roles_reason", "roles and attributes in the request, with the "
+         "reason"))
+
+    def instr(self):
+        """Instructions per check under callgrind, per path."""
+        r = self.r
+        rows = []
+        base = num(r, "c.instr.id.per_check")
+        for key, label in self.INSTR_PATHS:
+            v = num(r, "c.instr.%s.per_check" % key)
+            if v is None:
+                continue
+            rows.append([label, fmt(v),
+                         fmt(v / base, "{:.2f}x") if base else "-"])
+        if not rows:
+            return
+        self.out("## Instructions per check (callgrind)", "",
+                 "`bench_check instr` under `valgrind --tool=callgrind "
+                 "--toggle-collect=instr_loop`: only the loop of checks "
+                 "is counted (not start-up, not verification), divided by "
+                 "the checks (BENCH_INSTR_CHECKS), on the %s-agent mix.  "
+                 "Unlike a rate, a count does not move with the machine's "
+                 "load: compare these between commits." %
+                 "{:,}".format(self.n), "")
+        self.out(*table(["path", "instructions a check",
+                         "vs. by id without reason"], rows))
+        self.out("")
+
     def startup(self):
         r = self.r
         rows = []
@@ -449,6 +482,7 @@ def main():
     args = ap.parse_args()
     rep = Report(load(args.results), args)
     rep.inprocess()
+    rep.instr()
     rep.startup()
     rep.reload()
     rep.peers()

@@ -16,7 +16,8 @@
 # in-process measurement, the fastest reported: 5), BENCH_BATCH (requests
 # per rg_check_batch() call in the batched runs: 64), BENCH_CASBIN_CHECKS
 # (4000), BENCH_CEDAR_CHECKS (10000), BENCH_HTTP_SECONDS (10), BENCH_SKIP
-# (words among peers http reload: parts to leave out), BENCH_SUBJECTS
+# (words among peers http reload instr: parts to leave out),
+# BENCH_INSTR_CHECKS (checks counted under callgrind: 200000), BENCH_SUBJECTS
 # (adhoc: subjects with their roles and attributes in each request instead
 # of directory users).  make sets top_srcdir and top_builddir; by hand, run
 # it from a configured and built tree: top_srcdir=. top_builddir=.
@@ -183,6 +184,45 @@ for k in unscoped:rbac,prereq scoped:scope; do
 		-t 1 -b "$batch" -R "$repeats" -K "${k#*:}" \
 		-T "c.$largest.${k%%:*}"
 done
+
+# Instructions per check under callgrind: only instr_loop() is counted, so
+# start-up and verification are left out, and unlike a rate the count does
+# not move with the machine's load.  Paths: by user id without a reason (a
+# gateway's hot path), with a reason (what /v1/check and /v1/authz answer
+# with), through rg_check_batch(), and ad-hoc subjects (roles in the
+# request).
+instr_checks=${BENCH_INSTR_CHECKS:-200000}
+if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
+	section "instructions per check (callgrind, $instr_checks checks," 		"$largest agents)"
+	adhoc="-c $work/tenant-$largest/adhoc.conf -u $work/tenant-$largest/users.tsv"
+	for p in "id:" "id_reason:-F reason" "batch:-b $batch" \
+		"roles:ADHOC" "roles_reason:ADHOC -F reason"; do
+		name=${p%%:*}
+		args=${p#*:}
+		case $args in
+		ADHOC*) targs="$adhoc ${args#ADHOC}" ;;
+		*) targs="$(tenant_args "$largest") $args" ;;
+		esac
+		out=$work/callgrind.$name.out
+		rm -f "$out"
+		# shellcheck disable=SC2086
+		"$builddir/libtool" --mode=execute valgrind --tool=callgrind \
+			--collect-atstart=no --toggle-collect=instr_loop \
+			--callgrind-out-file="$out" "$check" instr -p "$plugins" \
+			$targs -r "$work/tenant-$largest/requests.tsv" \
+			-n "$instr_checks" -T "c.instr.$name" >>"$log" 2>&1
+		ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out" 2>/dev/null)
+		if [ -n "$ir" ]; then
+			per=$((ir / instr_checks))
+			echo "RESULT c.instr.$name.per_check $per" >>"$log"
+			printf '   %-13s %6d instructions a check\n' "$name" "$per"
+		else
+			echo "   $name: callgrind gave no count (see $log)"
+		fi
+	done
+else
+	echo "   (instructions per check: no valgrind, or BENCH_SKIP=instr)"
+fi
 
 if ! skipped reload; then
 	section "reload: swap a policy while a thread keeps checking"

@@ -148,6 +148,8 @@ static int on_section(void *user, const char *name, unsigned line)
 	if (app_section(cr, name)) {
 		rg_strlcpy(cr->app_section, name, sizeof(cr->app_section));
 		cr->kind = SEC_APP;
+		if (cr->ctx->opts->flags & RG_OPEN_APP_SECTION_OPEN)
+			return app_key(cr, NULL, NULL, line);
 		return RG_OK;
 	}
 	if (strncmp(name, "service", strlen("service")) != 0 ||

@@ -19,7 +19,10 @@
  *     character (but tab, CR and LF) is never answered 200;
  *   - /v1/authz asked about an original URI fuzz_risky() finds risky
  *     (X-Forwarded-Uri, else X-Original-URI, else the path under
- *     /v1/authz, as the gateways send it) is never answered 200;
+ *     /v1/authz, as the gateways send it) is never answered 200: the
+ *     daemon routes X-Original-URI only (authz_uri_from) and refuses a
+ *     request whose other sources differ, so whichever it is, the risky
+ *     URI is the one decided or the request is refused;
  *   - every 200 of /v1/authz carries X-Rolegate-Decision-Id.
  * Only the first request and its answer are judged: where a second
  * answer starts cannot be told without the first request's method.  The

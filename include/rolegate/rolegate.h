@@ -233,6 +233,13 @@ typedef struct rg_options {
  * Without it, rg_options.plugin_dir overrides the config's.
  */
 #define RG_OPEN_PLUGIN_DIR_DEFAULT 0x4u
+/*
+ * rg_options.app_conf is also called once as each of the application's
+ * sections opens, with key and value NULL and the section's line, so that
+ * the application can refuse a section with no keys at all (an empty
+ * [route NAME], say).  Without this flag it sees keys only.
+ */
+#define RG_OPEN_APP_SECTION_OPEN 0x8u
 
 /*
  * (1.0) Opens a context on a configuration file.

@@ -30,6 +30,7 @@ trap 'rm -rf "$T" "$STAGE"' EXIT
 if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" \
 	DESTDIR="$STAGE" install-libLTLIBRARIES install-rolegateincludeHEADERS \
 	install-nodist_rolegateincludeHEADERS install-pkgconfigDATA \
+	install-dist_pkgsysconfDATA install-dist_rbacpolicyDATA \
 	>"$T/install.log" 2>&1; then
 	pass "install the library, headers and rolegate.pc"
 else
@@ -38,6 +39,12 @@ else
 	finish
 fi
 PCDIR=$(find "$STAGE" -name rolegate.pc -exec dirname {} \; | head -n 1)
+# The rbac policy the README's and the guide's configs name, beside the
+# shipped rolegate.conf.
+CONFDIR=$(find "$STAGE" -name rolegate.conf -exec dirname {} \; | head -n 1)
+[ -n "$CONFDIR" ] && [ -f "$CONFDIR/example-rbac.ini" ] &&
+	pass "example-rbac.ini is installed beside rolegate.conf" ||
+	fail "example-rbac.ini is not installed beside rolegate.conf"
 PREFIX=$(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=prefix rolegate)
 # rolegate.pc names the prefix it was configured for; it is staged under
 # $STAGE, so that is the prefix here.
@@ -99,5 +106,31 @@ hd check --json helpdesk @agent report.export
 expect_rc 2 "the plugin's error: a deny with exit 2"
 expect_json 'd["decision"] == "deny" and d["status"] == "EPOLICY" and d["reason"] == "helpdesk: reports are switched off in this test"' \
 	"error: the plugin's status and message"
+
+# The guide's install command, as written, with install(1) replaced by a
+# stand-in that records where it would install: into the plugin directory
+# when pkg-config finds rolegate, nowhere (and a failure) when it cannot.
+mkdir "$T/bin"
+printf '#!/bin/sh\necho "$@" >>"%s"\n' "$T/installed" >"$T/bin/install"
+chmod 0755 "$T/bin/install"
+# The guide's sh block that names the plugin directory.
+awk '/^```sh$/ { b = ""; inb = 1; next }
+	/^```$/ { if (inb && b ~ /plugindir/) printf "%s", b; inb = 0; next }
+	inb { b = b $0 "\n" }' "$top_srcdir/doc/plugin-guide.md" >"$T/install.sh"
+grep -q 'install -m 0755 helpdesk.so' "$T/install.sh" ||
+	fail "the plugin guide's install command is where the test looks"
+rc=0
+(cd "$T" && PATH="$T/bin:$PATH" PKG_CONFIG_PATH=$PCDIR sh -e install.sh) ||
+	rc=$?
+[ "$rc" -eq 0 ] && grep -qx -- "-m 0755 helpdesk.so $(PKG_CONFIG_PATH=$PCDIR pkg-config --variable=plugindir rolegate)/" "$T/installed" &&
+	pass "the guide's install command: into plugindir" ||
+	fail "the guide's install command: exit $rc, $(cat "$T/installed" 2>/dev/null)"
+: >"$T/installed"
+rc=0
+(cd "$T" && PATH="$T/bin:$PATH" PKG_CONFIG_PATH=$T/none PKG_CONFIG_LIBDIR=$T/none \
+	sh -e install.sh) 2>/dev/null || rc=$?
+[ "$rc" -ne 0 ] && [ ! -s "$T/installed" ] &&
+	pass "the guide's install command: fails when pkg-config cannot find rolegate" ||
+	fail "the guide's install command without rolegate.pc: exit $rc, installs $(cat "$T/installed")"
 
 finish

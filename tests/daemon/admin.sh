@@ -366,4 +366,33 @@ admin GET /v1/admin/status
 expect_code 200 "the first daemon still answers"
 stop_rolegated INT
 [ "$RC" -eq 0 ] && pass "SIGINT: exit 0" || fail "SIGINT: exit $RC"
+
+# The uninstalled rolegated of a build tree, with no admin_socket in its
+# configuration, serves its admin API on rolegated.sock at the top of the
+# tree and says so (the installed default, under runstatedir, needs root).
+BUILD_SOCK=$(cd "$top_builddir" && pwd)/rolegated.sock
+write_config "$T/default.conf"
+sed -i '/^admin_socket/d' "$T/default.conf"
+if [ "${#BUILD_SOCK}" -gt 107 ]; then
+	start_rolegated "$T/default.conf" || fail "rolegated starts with the default admin socket"
+	grep -q "no admin API" "$T/rgd.err" &&
+		pass "a build tree too deep for a socket path: no admin API, said" ||
+		fail "a deep build tree: $(cat "$T/rgd.err")"
+	stop_rolegated
+elif [ -S "$BUILD_SOCK" ]; then
+	echo "ok - build tree admin socket # SKIP in use by another rolegated"
+else
+	start_rolegated "$T/default.conf" || fail "rolegated starts with the default admin socket"
+	grep -q "admin API on $BUILD_SOCK (mode 0600)" "$T/rgd.err" &&
+		pass "build tree: the admin socket's path is in the log" ||
+		fail "build tree: $(cat "$T/rgd.err")"
+	curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$BUILD_SOCK" \
+		-X POST http://localhost/v1/admin/reload >"$T/code" 2>&1
+	[ "$(cat "$T/code")" = 200 ] &&
+		pass "build tree: reload over its admin socket" ||
+		fail "build tree: reload over $BUILD_SOCK answered $(cat "$T/code")"
+	stop_rolegated
+	[ ! -e "$BUILD_SOCK" ] && pass "build tree: the socket is removed at exit" ||
+		fail "build tree: $BUILD_SOCK left behind"
+fi
 finish

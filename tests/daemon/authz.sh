@@ -7,6 +7,17 @@ set -u
 
 write_config "$T/rolegate.conf"
 start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
+add_omni24_users
+
+# reload_with WHAT [EXTRA [rolegated] LINES...]: the test configuration
+# with those lines, reloaded through the admin API.
+reload_with() {
+	what=$1
+	shift
+	write_config "$T/rolegate.conf" 2021 "$@"
+	admin POST /v1/admin/reload
+	expect_code 200 "reload with $what"
+}
 
 AGENT="X-Rolegate-Roles: agent"
 SUP="X-Rolegate-Roles: basic-user,omnichannel-supervisor"
@@ -31,6 +42,34 @@ lint_rc=$?
 	pass "lint: routes that build or require the scope: no warning" ||
 	fail "lint: $(cat "$T/lint.out")"
 
+# An empty [route NAME] (a section without keys, say its keys went to the
+# section after it) is an error naming file:line, not a route that never was.
+write_config "$T/empty.conf" 2021 "[route nothing]"
+line=$(grep -n '^\[route nothing\]$' "$T/empty.conf" | cut -d: -f1)
+"$RGD" -t -c "$T/empty.conf" >"$T/check.out" 2>&1
+check_rc=$?
+[ "$check_rc" -ne 0 ] &&
+	grep -q "empty.conf:$line: \[route nothing\] is empty" "$T/check.out" &&
+	pass "rolegated -t: an empty [route NAME] is an error at file:line" ||
+	fail "rolegated -t: empty route: exit $check_rc, $(cat "$T/check.out")"
+"$top_builddir/tools/rolegate" -c "$T/empty.conf" lint >"$T/lint.out" 2>&1
+lint_rc=$?
+[ "$lint_rc" -ne 0 ] &&
+	grep -q "empty.conf:$line: .*\[route nothing\] is empty" "$T/lint.out" &&
+	pass "lint: an empty [route NAME] is an error at file:line" ||
+	fail "lint: empty route: exit $lint_rc, $(cat "$T/lint.out")"
+write_config "$T/uri.conf" 2021 "authz_uri_from = X-Forwarded-Method"
+"$RGD" -t -c "$T/uri.conf" >"$T/check.out" 2>&1 &&
+	fail "rolegated -t: a bad authz_uri_from is accepted" ||
+	grep -q "authz_uri_from = 'X-Forwarded-Method': expected" "$T/check.out" &&
+	pass "rolegated -t: a bad authz_uri_from is refused" ||
+	fail "rolegated -t: bad authz_uri_from: $(cat "$T/check.out")"
+"$top_builddir/tools/rolegate" -c "$T/uri.conf" lint >"$T/lint.out" 2>&1
+lint_rc=$?
+[ "$lint_rc" -ne 0 ] && grep -q "uri.conf:[0-9]*: .*authz_uri_from = 'X-Forwarded-Method': expected" "$T/lint.out" &&
+	pass "lint: a bad authz_uri_from is refused at file:line" ||
+	fail "lint: bad authz_uri_from: exit $lint_rc, $(cat "$T/lint.out")"
+
 # ---- The question in headers ----
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
 expect_code 200 "headers: an allowed action"
@@ -49,10 +88,20 @@ authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: billing.manage' -H 
 expect_code 403 "headers: a denied action"
 expect_header '^X-Rolegate-Reason: omni24: no role of the subject grants billing.manage' "deny: reason header"
 expect_no_header '^X-Rolegate-Roles:' "deny: no roles header"
+expect_no_header '^WWW-Authenticate:' "deny: no challenge on 403"
+id403=$(header_value X-Rolegate-Decision-Id)
+expect_body "\"decision_id\":\"$id403\"" "403: the body has the decision id"
+expect_body '"reason":"omni24: no role of the subject grants billing.manage' \
+	"403: the body has the reason"
 
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle'
 expect_code 401 "headers: no user"
 expect_header '^X-Rolegate-Reason: no user$' "401 says why"
+expect_header '^WWW-Authenticate: Bearer realm="rolegated"$' "401 has a challenge"
+expect_header '^Content-Type: application/json' "401: a JSON body"
+id401=$(header_value X-Rolegate-Decision-Id)
+expect_body "{\"decision\":\"deny\",\"decision_id\":\"$id401\",\"status\":\"ENOUSER\",\"reason\":\"no user\"" \
+	"401: the body has the decision id and the reason"
 
 authz -H 'X-Rolegate-Service: nosuch' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
 expect_code 403 "headers: an unknown service"
@@ -106,6 +155,7 @@ expect_code 403 "an attribute given twice"
 set --
 
 # ---- The route map: Envoy (path under the prefix) ----
+reload_with "authz_uri_from = path (Envoy)" "authz_uri_from = path"
 http POST "$BASE/v1/authz/d365/queues/support/agents" -H "$SUP"
 expect_code 200 "envoy: POST queue agents as supervisor"
 expect_header '^X-Rolegate-Route: d365-queue-agents$' "envoy: the route is named"
@@ -126,12 +176,28 @@ http GET "$BASE/v1/authz/elsewhere" -H "$AGENT"
 expect_code 403 "envoy: an unmapped path"
 http GET "$BASE/v1/authz" -H "$AGENT"
 expect_code 403 "no URI at all: no route"
+http GET "$BASE/v1/authz/omni/chats/42" -H "$AGENT" -H 'X-Original-URI: /omni/billing'
+expect_code 403 "envoy: an X-Original-URI beside the path is refused"
+expect_header '^X-Rolegate-Reason: X-Original-URI conflicts with a path under /v1/authz \(authz_uri_from = path\)$' \
+	"envoy: a second source: reason"
 
-# ---- Traefik (X-Forwarded-*) and nginx (X-Original-*) ----
+# ---- Traefik (X-Forwarded-*) ----
+reload_with "authz_uri_from = X-Forwarded-Uri (Traefik)" "authz_uri_from = X-Forwarded-Uri"
 authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' -H 'X-Rolegate-Roles: livechat-manager'
 expect_code 200 "traefik: a manager manages units"
 authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' -H 'X-Rolegate-Roles: livechat-agent'
 expect_code 403 "traefik: an agent does not"
+authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' \
+	-H 'X-Original-Method: GET' -H 'X-Rolegate-Roles: livechat-manager'
+expect_code 403 "traefik: a second method header that differs is refused"
+expect_header '^X-Rolegate-Reason: X-Original-Method conflicts with X-Forwarded-Uri' \
+	"traefik: a second method header: reason"
+authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' \
+	-H 'X-Original-Method: POST' -H 'X-Original-URI: /rc/units' -H 'X-Rolegate-Roles: livechat-manager'
+expect_code 200 "traefik: a second source that says the same is no conflict"
+
+# ---- nginx (X-Original-*, the default) ----
+reload_with "the default authz_uri_from (nginx)"
 authz -H 'X-Original-Method: DELETE' -H 'X-Original-URI: /d365/queues/vip/agents' -H "$SUP"
 expect_code 200 "nginx: DELETE queue agents as supervisor"
 authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/departments/sales/analytics' \
@@ -158,9 +224,17 @@ authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /rc/analytics' \
 	-H "$MON" -H 'X-Rolegate-Subject-Units: emea' -H 'X-Rolegate-Attr-Department: billing'
 expect_code 403 "a route's required attribute from a header: another unit denied"
 expect_header '^X-Rolegate-Reason: rocketchat' "another unit: the plugin's reason"
+# Only the pinned source decides: a client's X-Forwarded-Uri beside the
+# gateway's X-Original-URI is refused, whatever route it names.
 authz -H 'X-Forwarded-Method: POST' -H 'X-Forwarded-Uri: /rc/units' \
 	-H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/1' -H 'X-Rolegate-Roles: livechat-manager'
-expect_code 200 "X-Forwarded-* comes before X-Original-*"
+expect_code 403 "X-Forwarded-* beside X-Original-* is refused"
+expect_header '^X-Rolegate-Reason: X-Forwarded-Uri conflicts with X-Original-URI \(authz_uri_from = X-Original-URI\)$' \
+	"a second source: reason"
+authz -H 'X-Forwarded-Uri: /omni/chats/1' -H 'X-Rolegate-Roles: agent'
+expect_code 403 "X-Forwarded-Uri alone is not read by default"
+http GET "$BASE/v1/authz/omni/chats/1" -H 'X-Rolegate-Roles: agent'
+expect_code 403 "a path under /v1/authz is not read by default"
 
 # Encoded and ambiguous paths.
 authz -H 'X-Original-Method: POST' -H 'X-Original-URI: /d365/%71ueues/vip/agents' -H "$SUP"
@@ -217,11 +291,31 @@ expect_code 403 "authz_headers = no: an unknown user"
 expect_header '^X-Rolegate-Route: omni-billing$' "X-Rolegate-Action ignored: the route decides"
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H "$AGENT"
 expect_code 401 "X-Rolegate-Roles ignored when authz_roles_header = no"
+# The issue's case: the gateway cannot drop client headers, so the route
+# map decides; a client's X-Forwarded-Uri must not pick the route.
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/billing' \
+	-H 'X-Forwarded-Method: GET' -H 'X-Forwarded-Uri: /omni/chats/1' -H 'X-Rolegate-User: olga'
+expect_code 403 "authz_headers = no: a client's X-Forwarded-Uri is refused"
+
+# ---- authz_reasons = no: a deny keeps its reason in the decision log ----
+reload_with "authz_reasons = no" "authz_reasons = no"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/billing' -H 'X-Rolegate-User: olga'
+expect_code 403 "authz_reasons = no: denied"
+expect_no_header '^X-Rolegate-Reason:' "authz_reasons = no: no reason header"
+expect_no_header '^X-Rolegate-Route:' "authz_reasons = no: no route header"
+expect_no_body 'reason' "authz_reasons = no: no reason in the body"
+hid=$(header_value X-Rolegate-Decision-Id)
+expect_body "\"decision_id\":\"$hid\"" "authz_reasons = no: the decision id is told"
+sleep 0.2
+grep "\"id\":\"$hid\"" "$T/decisions.log" | grep -q '"reason":"omni24: no role' &&
+	pass "authz_reasons = no: the reason is in the decision log" ||
+	fail "authz_reasons = no: the decision log lacks the reason"
+authz -H 'X-Original-Method: GET' -H 'X-Original-URI: /omni/chats/1' -H 'X-Rolegate-User: olga'
+expect_code 200 "authz_reasons = no: allowed"
+expect_header '^X-Rolegate-Reason: ' "authz_reasons = no: an allow still tells the gateway"
 
 # ---- The user from the header an authenticating proxy sets ----
-write_config "$T/rolegate.conf" 2021 "authz_user_header = X-Auth-Request-User"
-admin POST /v1/admin/reload
-expect_code 200 "reload with authz_user_header"
+reload_with "authz_user_header" "authz_user_header = X-Auth-Request-User"
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H 'X-Rolegate-User: nobody'
 expect_code 401 "X-Rolegate-User is not trusted any more"
 authz -H 'X-Rolegate-Service: omni24' -H 'X-Rolegate-Action: chat.handle' -H 'X-Auth-Request-User: nobody'

@@ -202,6 +202,35 @@ write_unix_config() {
 	sed -i '/^port = 0$/d' "$file"
 }
 
+# need_nginx: NGINX is an nginx with auth_request, or the test is skipped.
+need_nginx() {
+	NGINX=$(command -v nginx 2>/dev/null || :)
+	[ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
+	[ -n "$NGINX" ] || skip "nginx not found"
+	"$NGINX" -V 2>&1 | grep -q http_auth_request_module ||
+		skip "nginx lacks the auth_request module"
+}
+
+# nginx_prologue DIR: the start of a test nginx.conf up to the open http
+# block: one process, no user switch, everything under DIR.
+nginx_prologue() {
+	cat <<EOF
+# One process, no user switch: a test instance under a temporary prefix.
+master_process off;
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
+events { worker_connections 128; }
+http {
+	access_log $1/logs/access.log;
+	client_body_temp_path $1/tmp/body;
+	proxy_temp_path $1/tmp/proxy;
+	fastcgi_temp_path $1/tmp/fastcgi;
+	uwsgi_temp_path $1/tmp/uwsgi;
+	scgi_temp_path $1/tmp/scgi;
+EOF
+}
+
 # ---- The daemon ----------------------------------------------------------
 
 RGD_PID=""

@@ -8,11 +8,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-NGINX=$(command -v nginx 2>/dev/null || :)
-[ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
-[ -n "$NGINX" ] || skip "nginx not found"
-"$NGINX" -V 2>&1 | grep -q http_auth_request_module ||
-	skip "nginx lacks the auth_request module"
+need_nginx
 
 write_config "$T/rolegate.conf"
 start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
@@ -101,20 +97,9 @@ EOF
 
 write_nginx_conf() {
 	write_example
-	cat >"$N/nginx.conf" <<EOF
-# One process, no user switch: a test instance under a temporary prefix.
-master_process off;
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/logs/error.log warn;
-events { worker_connections 128; }
-http {
-	access_log $N/logs/access.log;
-	client_body_temp_path $N/tmp/body;
-	proxy_temp_path $N/tmp/proxy;
-	fastcgi_temp_path $N/tmp/fastcgi;
-	uwsgi_temp_path $N/tmp/uwsgi;
-	scgi_temp_path $N/tmp/scgi;
+	{
+		nginx_prologue "$N"
+		cat <<EOF
 
 	upstream rolegated {
 		server 127.0.0.1:$PORT;
@@ -218,6 +203,7 @@ $(chat_location rolegated)
 	}
 }
 EOF
+	} >"$N/nginx.conf"
 }
 
 # nginx before 1.19.5 has no -e: it then complains about its default log.

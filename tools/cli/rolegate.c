@@ -541,6 +541,8 @@ static void print_open_log(const struct cli *cli, const rg_context *ctx,
 static int cli_open_all(struct cli *cli, rg_context **ctx)
 {
 	char err[512] = "";
+	/* lint checks the admin socket the uninstalled rolegated would use. */
+	const char *build_sock = rg_tool_build_admin_socket();
 	struct rgd_conf daemon_conf;
 	rg_options opts;
 	int rc;
@@ -557,13 +559,17 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	opts.log_user = cli;
 	opts.log_level = log_level(cli);
 	/* rolegated's sections: checked (lint reports them), then dropped. */
-	if (rgd_conf_init(&daemon_conf) != RG_OK) {
+	if (rgd_conf_init(&daemon_conf) != RG_OK ||
+	    (build_sock && rgd_conf_default_admin_socket(
+	                       &daemon_conf, build_sock) != RG_OK)) {
+		rgd_conf_free(&daemon_conf);
 		cli_error("out of memory");
 		return CLI_EXIT_ERROR;
 	}
 	opts.app_sections = rgd_conf_sections;
 	opts.app_conf = rgd_conf_key;
 	opts.app_user = &daemon_conf;
+	opts.flags |= RG_OPEN_APP_SECTION_OPEN;
 	rc = rg_open(ctx, &opts, err, sizeof(err));
 	if (rc == RG_OK && *ctx && cli->app_problems)
 		rgd_conf_check(&daemon_conf, *ctx, add_app_problem, cli);

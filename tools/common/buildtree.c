@@ -1,7 +1,8 @@
 /*
  * buildtree.c - lets the uninstalled rolegate and rolegated find the build
  * tree's plugins, so that `tools/rolegate -c policies/rolegate.conf` works
- * from a built tree without installing anything.
+ * from a built tree without installing anything, and gives rolegated an
+ * admin socket there.
  */
 #include "config.h"
 
@@ -33,6 +34,16 @@ const char *rg_tool_build_plugin_dir(void)
 	    strncmp(exe + len, tools, sizeof(tools) - 1) != 0)
 		return NULL;
 	return RG_BUILD_PLUGINDIR;
+#else
+	return NULL;
+#endif
+}
+
+const char *rg_tool_build_admin_socket(void)
+{
+#if defined(RG_BUILDDIR)
+	return rg_tool_build_plugin_dir() ? RG_BUILDDIR "/rolegated.sock"
+	                                  : NULL;
 #else
 	return NULL;
 #endif

@@ -45,6 +45,11 @@
 #define AUTHZ_ATTRS_MAX 16
 #define ANSWER_MAX      1024
 #define ANSWER_CAP      200
+/*
+ * The challenge of a 401 (RFC 9110 11.6.1 wants one): the gateway in
+ * front authenticates; rolegated only says that nobody was named.
+ */
+#define AUTHZ_CHALLENGE "Bearer realm=\"rolegated\""
 
 /* ---- the question, from headers -------------------------------------- */
 
@@ -189,6 +194,7 @@ static int add_header(struct MHD_Response *r, const char *name,
 
 struct answer {
 	unsigned status;
+	int rc; /* the decision's status (RG_OK, RG_ENOUSER, ...) */
 	const rg_request *req;
 	const rg_decision *dec;
 	const char *reason;
@@ -197,31 +203,66 @@ struct answer {
 	char id[RGD_ID_LEN + 1];
 };
 
+/*
+ * A deny's body: {"decision":"deny","decision_id","status"[,"reason",
+ * "route"]} into out; the reason and route only when they may leave.
+ */
+static void deny_body(const struct answer *an, int tell, struct rgd_buf *b)
+{
+	rgd_json_open(b, '{');
+	rgd_json_key(b, "decision");
+	rgd_json_str(b, "deny");
+	rgd_json_key(b, "decision_id");
+	rgd_json_str(b, an->id);
+	rgd_json_key(b, "status");
+	rgd_json_str(b, rg_status_name(an->rc));
+	if (tell) {
+		rgd_json_key(b, "reason");
+		rgd_json_strn(b, an->reason, ANSWER_MAX / 2);
+		rgd_json_key(b, "route");
+		rgd_json_opt(b, an->route);
+	}
+	rgd_json_close(b, '}');
+}
+
 static enum MHD_Result respond(struct rgd *d, struct MHD_Connection *c,
-                               const struct answer *an)
+                               const struct answer *an, int tell)
 {
 	struct MHD_Response *r;
 	int allow = an->status == RGD_HTTP_OK;
+	char body[ANSWER_MAX];
+	struct rgd_buf b;
 
 	/*
-	 * The answer is in the headers and the status; the body is empty, so
+	 * An allow is all in the headers and the status, with no body, so
 	 * that nginx keeps its connection to us alive (it drops auth_request
-	 * connections whose answers carry a body).
+	 * connections whose answers carry a body).  A deny goes back to the
+	 * client, and says why in JSON too, for gateways that pass bodies.
+	 * Without authz_reasons, a deny's reason and route stay in the
+	 * decision log.
 	 */
-	r = rgd_response(TYPE_JSON, "", 0);
-	if (r && (add_header(r, "X-Rolegate-Decision", allow ? "allow" : "deny",
-	                     sizeof("allow")) < 0 ||
-	          add_header(r, "X-Rolegate-Decision-Id", an->id,
-	                     sizeof(an->id)) < 0 ||
-	          add_header(r, "X-Rolegate-Reason", an->reason,
-	                     REASON_HDR_MAX) < 0 ||
-	          (an->route && add_header(r, "X-Rolegate-Route", an->route,
-	                                   ANSWER_CAP) < 0) ||
-	          (allow && an->req && an->req->subject.user &&
-	           add_header(r, "X-Rolegate-User", an->req->subject.user,
-	                      RG_ID_MAX) < 0) ||
-	          (allow && add_header(r, "X-Rolegate-Roles", an->roles,
-	                               ROLES_HDR_MAX) < 0))) {
+	tell = tell || allow;
+	rgd_buf_init(&b, body, sizeof(body));
+	if (!allow)
+		deny_body(an, tell, &b);
+	r = b.failed ? NULL : rgd_response(TYPE_JSON, b.p ? b.p : "", b.len);
+	if (r &&
+	    (add_header(r, "X-Rolegate-Decision", allow ? "allow" : "deny",
+	                sizeof("allow")) < 0 ||
+	     add_header(r, "X-Rolegate-Decision-Id", an->id, sizeof(an->id)) <
+	         0 ||
+	     (tell && add_header(r, "X-Rolegate-Reason", an->reason,
+	                         REASON_HDR_MAX) < 0) ||
+	     (tell && an->route &&
+	      add_header(r, "X-Rolegate-Route", an->route, ANSWER_CAP) < 0) ||
+	     (an->status == RGD_HTTP_UNAUTHORIZED &&
+	      add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, AUTHZ_CHALLENGE,
+	                 sizeof(AUTHZ_CHALLENGE)) < 0) ||
+	     (allow && an->req && an->req->subject.user &&
+	      add_header(r, "X-Rolegate-User", an->req->subject.user,
+	                 RG_ID_MAX) < 0) ||
+	     (allow && add_header(r, "X-Rolegate-Roles", an->roles,
+	                          ROLES_HDR_MAX) < 0))) {
 		MHD_destroy_response(r);
 		r = NULL;
 	}
@@ -256,11 +297,82 @@ static enum MHD_Result early_deny(struct rgd *d, struct MHD_Connection *c,
 		req->subject.roles = "";
 	rgd_record(d, g, req, &dec, rg_status, 0, o, 0, an.id);
 	an.status = status;
+	an.rc = rg_status;
 	an.req = req;
 	an.dec = &dec;
 	an.reason = dec.reason;
 	an.route = o->route;
-	return respond(d, c, &an);
+	return respond(d, c, &an, g->conf.s.authz_reasons);
+}
+
+/* ---- the original method and URI -------------------------------------- */
+
+/* One place a gateway says what the client asked for. */
+struct source {
+	const char *method; /* NULL: this request's own method */
+	const char *uri;    /* NULL: not given */
+};
+
+/* How a reason names each source (enum rgd_uri_from's order). */
+static const char *const source_names[RGD_URI_COUNT] = {
+    "X-Original-URI", "X-Forwarded-Uri", "a path under " RGD_AUTHZ_PREFIX};
+static const char *const method_names[RGD_URI_COUNT] = {
+    "X-Original-Method", "X-Forwarded-Method", NULL};
+
+static struct source source_of(const struct authz *a, enum rgd_uri_from k,
+                               const char *path)
+{
+	struct source src = {NULL, NULL};
+
+	if (k == RGD_URI_ORIGINAL) {
+		src.method = a->orig_method;
+		src.uri = a->orig_uri;
+	} else if (k == RGD_URI_FORWARDED) {
+		src.method = a->fwd_method;
+		src.uri = a->fwd_uri;
+	} else if (*path) {
+		src.uri = path;
+	}
+	return src;
+}
+
+static int differs(const char *other, const char *pinned)
+{
+	return other && (!pinned || strcmp(other, pinned) != 0);
+}
+
+/*
+ * The method and URI from the source authz_uri_from pins.  Another source
+ * that says something else is refused (-1, the reason in buf): a client
+ * that adds X-Forwarded-Uri beside the gateway's X-Original-URI must not
+ * choose the route, and a gateway set up for another source is found out
+ * at its first request.
+ */
+static int original(const struct authz *a, const char *url, const char *method,
+                    struct source *out, char *buf, size_t len)
+{
+	static const size_t plen = sizeof(RGD_AUTHZ_PREFIX) - 1;
+	enum rgd_uri_from pin = a->s->authz_uri_from, k;
+	struct source other;
+
+	*out = source_of(a, pin, url + plen);
+	if (!out->method)
+		out->method = method;
+	for (k = 0; k < RGD_URI_COUNT; k++) {
+		if (k == pin)
+			continue;
+		other = source_of(a, k, url + plen);
+		if (differs(other.uri, out->uri) ||
+		    differs(other.method, out->method)) {
+			snprintf(buf, len,
+			         "%s conflicts with %s (authz_uri_from = %s)",
+			         differs(other.uri, out->uri) ? source_names[k]
+			                                      : method_names[k],
+			         source_names[pin], rgd_uri_from_word(pin));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Sets service, action and attributes from the route map. */
@@ -268,15 +380,16 @@ static int route(const struct rgd_gen *g, struct authz *a, const char *url,
                  const char *method, struct rgd_match *m, rg_request *req,
                  rg_attr *attrs, struct rgd_origin *o, const char **why)
 {
-	static const size_t plen = sizeof(RGD_AUTHZ_PREFIX) - 1;
-	const char *uri = a->fwd_uri ? a->fwd_uri : a->orig_uri;
-	const char *how = a->fwd_uri ? a->fwd_method : a->orig_method;
+	struct source src;
+	const char *uri, *how;
 	size_t i;
 
-	if (!uri && url[plen])
-		uri = url + plen;
-	if (!how)
-		how = method;
+	if (original(a, url, method, &src, m->reason, sizeof(m->reason)) < 0) {
+		*why = m->reason;
+		return -1;
+	}
+	uri = src.uri;
+	how = src.method;
 	o->method = how;
 	o->uri = uri;
 	if (!uri) {
@@ -362,6 +475,7 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 		                  RG_ENOACTION, why, &o);
 	memset(&an, 0, sizeof(an));
 	rc = rgd_decide(d, g, &req, 0, &ex, &o, an.id);
+	an.rc = rc;
 	an.req = &req;
 	an.dec = &ex.decision;
 	an.route = o.route;
@@ -379,7 +493,7 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 		an.status = rgd_engine_failure(rc) ? RGD_HTTP_INTERNAL
 		                                   : RGD_HTTP_FORBIDDEN;
 	}
-	return respond(d, c, &an);
+	return respond(d, c, &an, g->conf.s.authz_reasons);
 }
 
 enum MHD_Result rgd_authz_answer(struct rgd *d, struct MHD_Connection *c,

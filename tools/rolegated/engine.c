@@ -138,6 +138,13 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 		problem(r, "out of memory");
 		return RG_ENOMEM;
 	}
+	if (d->admin_socket_default &&
+	    rgd_conf_default_admin_socket(&g->conf, d->admin_socket_default) !=
+	        RG_OK) {
+		problem(r, "out of memory");
+		rgd_gen_free(g);
+		return RG_ENOMEM;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = d->config_path;
 	opts.plugin_dir = d->plugin_dir;
@@ -147,6 +154,8 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 	opts.app_sections = rgd_conf_sections;
 	opts.app_conf = rgd_conf_key;
 	opts.app_user = &g->conf;
+	/* An empty [route NAME] is an error, not a route that never was. */
+	opts.flags |= RG_OPEN_APP_SECTION_OPEN;
 	opts.log = rgd_log_lib;
 	opts.log_user = &d->log;
 	rc = rg_open(&g->ctx, &opts, err, sizeof(err));

@@ -326,6 +326,7 @@ int main(int argc, char **argv)
 		d->plugin_dir = rg_tool_build_plugin_dir();
 		d->plugin_dir_default = d->plugin_dir != NULL;
 	}
+	d->admin_socket_default = rg_tool_build_admin_socket();
 	d->directory = o.directory ? o.directory : getenv("ROLEGATE_DIRECTORY");
 	d->id_seed = random_seed();
 	loaded = rgd_first_load(d, o.test);

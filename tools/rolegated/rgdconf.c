@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 
 #include "rgdconf.h"
@@ -167,6 +168,7 @@ enum setting_type {
 	ST_BOOL,     /* yes|no|on|off|true|false|1|0 */
 	ST_LOG,      /* stderr|syslog */
 	ST_HEADER,   /* an HTTP header name */
+	ST_URI_FROM, /* X-Original-URI|X-Forwarded-Uri|path */
 };
 
 struct setting {
@@ -205,6 +207,8 @@ static const struct setting settings[] = {
     SET("body_timeout", ST_UINT, body_timeout, 1, 3600),
     SET("max_connections_per_address", ST_UINT, max_connections_per_address, 0,
         1000000),
+    SET("authz_uri_from", ST_URI_FROM, authz_uri_from, 0, 0),
+    SET("authz_reasons", ST_BOOL, authz_reasons, 0, 1),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -232,6 +236,8 @@ int rgd_conf_init(struct rgd_conf *c)
 	s->decision_log_queue = DEFAULT_LOG_QUEUE;
 	s->log = RGD_LOG_STDERR;
 	s->authz_headers = 1;
+	s->authz_reasons = 1;
+	s->authz_uri_from = RGD_URI_ORIGINAL;
 	s->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
 	if (!s->address || !s->admin_socket || !s->authz_user_header) {
 		rgd_conf_free(c);
@@ -428,6 +434,17 @@ static int socket_too_long(const char *key, size_t len, char *err,
 	    key, len, SUN_PATH_MAX);
 }
 
+int rgd_conf_default_admin_socket(struct rgd_conf *c, const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return RG_ENOMEM;
+	free(c->s.admin_socket);
+	c->s.admin_socket = copy;
+	return RG_OK;
+}
+
 /* admin_socket: path (allocated, NULL when out of memory), resolved
  * against the file, when it fits in sun_path. */
 static int admin_socket_setting(char **dst, char *path, char *err,
@@ -473,6 +490,31 @@ static int listen_setting(const char *value, char **dst, char *err,
 		            "socket file, not of a directory",
 		            value);
 	return set_string(dst, strdup(value));
+}
+
+/* The words authz_uri_from takes, in enum rgd_uri_from's order. */
+static const char *const uri_from_words[RGD_URI_COUNT] = {
+    "X-Original-URI", "X-Forwarded-Uri", "path"};
+
+const char *rgd_uri_from_word(enum rgd_uri_from k)
+{
+	return k < RGD_URI_COUNT ? uri_from_words[k] : "?";
+}
+
+static int uri_from_setting(const char *value, enum rgd_uri_from *dst,
+                            char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < RGD_URI_COUNT; i++)
+		if (strcasecmp(value, uri_from_words[i]) == 0) {
+			*dst = (enum rgd_uri_from)i;
+			return RG_OK;
+		}
+	return fail(err, errlen, RG_ECONFIG,
+	            "authz_uri_from = '%s': expected X-Original-URI (nginx), "
+	            "X-Forwarded-Uri (Traefik, Caddy) or path (Envoy)",
+	            value);
 }
 
 static int apply_setting(struct rgd_conf *c, const struct setting *st,
@@ -548,6 +590,8 @@ static int apply_setting(struct rgd_conf *c, const struct setting *st,
 			    "digits and '-', at most %d)",
 			    st->key, value, HEADER_NAME_MAX - 1);
 		return set_string(dst, strdup(value));
+	case ST_URI_FROM:
+		return uri_from_setting(value, dst, err, errlen);
 	case ST_LOG:
 		if (strcmp(value, "stderr") == 0)
 			c->s.log = RGD_LOG_STDERR;
@@ -592,8 +636,9 @@ static int settings_key(struct rgd_conf *c, const char *section,
 	            "max_batch, decision_log, decision_log_queue, log, "
 	            "admin_socket, admin_listen, admin_token_file, "
 	            "authz_headers, authz_roles_header, authz_user_header, "
-	            "shutdown_timeout, header_timeout, body_timeout or "
-	            "max_connections_per_address",
+	            "shutdown_timeout, header_timeout, body_timeout, "
+	            "max_connections_per_address, authz_uri_from or "
+	            "authz_reasons",
 	            key);
 }
 
@@ -971,13 +1016,12 @@ static int route_key_apply(struct rgd_route *r, const char *key,
 	            key, r->name);
 }
 
-static int route_key(struct rgd_conf *c, const char *section, const char *key,
-                     const char *value, const char *file, unsigned line,
-                     char *err, size_t errlen)
+/* The route of section [route NAME], added at line when it is new. */
+static int route_of(struct rgd_conf *c, const char *section, const char *file,
+                    unsigned line, char *err, size_t errlen,
+                    struct rgd_route **out)
 {
 	const char *name = section + strlen(SECTION_ROUTE);
-	struct rgd_route *r;
-	int rc;
 
 	name += strspn(name, " \t");
 	if (!id_valid(name, strlen(name)))
@@ -985,12 +1029,28 @@ static int route_key(struct rgd_conf *c, const char *section, const char *key,
 		            "[%s]: expected [route NAME] with a name of "
 		            "letters, digits, '_', '-' or '.'",
 		            section);
-	r = route_find(c, name);
-	if (!r) {
-		rc = route_add(c, name, file, line, &r);
-		if (rc != RG_OK)
-			return rc;
-	}
+	*out = route_find(c, name);
+	return *out ? RG_OK : route_add(c, name, file, line, out);
+}
+
+static int route_open(struct rgd_conf *c, const char *section, const char *file,
+                      unsigned line, char *err, size_t errlen)
+{
+	struct rgd_route *r;
+
+	return route_of(c, section, file, line, err, errlen, &r);
+}
+
+static int route_key(struct rgd_conf *c, const char *section, const char *key,
+                     const char *value, const char *file, unsigned line,
+                     char *err, size_t errlen)
+{
+	struct rgd_route *r;
+	int rc;
+
+	rc = route_of(c, section, file, line, err, errlen, &r);
+	if (rc != RG_OK)
+		return rc;
 	rc = route_key_apply(r, key, value, line, err, errlen);
 	/* A route with a bad line never matches (and rolegated refuses the
 	 * whole configuration anyway). */
@@ -1005,14 +1065,21 @@ int rgd_conf_key(void *user, const char *section, const char *key,
 {
 	struct rgd_conf *c = user;
 	size_t first = strcspn(section, " \t");
+	int is_route = first == strlen(SECTION_ROUTE) &&
+	               strncmp(section, SECTION_ROUTE, first) == 0;
 
 	if (!c->file && file) {
 		c->file = strdup(file);
 		if (!c->file)
 			return RG_ENOMEM;
 	}
-	if (first == strlen(SECTION_ROUTE) &&
-	    strncmp(section, SECTION_ROUTE, first) == 0)
+	/* A section opens (RG_OPEN_APP_SECTION_OPEN): a route exists from
+	 * its header on, so that rgd_conf_check() sees an empty one. */
+	if (!key)
+		return is_route
+		           ? route_open(c, section, file, line, err, errlen)
+		           : RG_OK;
+	if (is_route)
 		return route_key(c, section, key, value, file, line, err,
 		                 errlen);
 	return settings_key(c, section, key, value, file, line, err, errlen);
@@ -1062,6 +1129,14 @@ static size_t route_check(const struct rgd_route *r, const rg_context *ctx,
 	size_t n = 0;
 	long priv;
 
+	if (!r->path && !r->service && !r->action && !r->method_line &&
+	    !r->nattrs && !r->nrequire && !r->broken) {
+		problem(fn, user, 0, r->file, r->line,
+		        "[route %s] is empty: a route needs a path, a service "
+		        "and an action",
+		        r->name);
+		return 1;
+	}
 	if (!r->path) {
 		problem(fn, user, 0, r->file, r->line, "[route %s] has no path",
 		        r->name);

@@ -47,6 +47,22 @@ extern const char *const rgd_conf_sections[];
 /* Where a setting may come from, for the settings rolegated reads. */
 enum rgd_log_target { RGD_LOG_STDERR, RGD_LOG_SYSLOG };
 
+/*
+ * Where /v1/authz reads the original method and URI for the route map
+ * (authz_uri_from): one source only, so that a header a client adds
+ * beside the gateway's cannot choose the route.
+ */
+enum rgd_uri_from {
+	RGD_URI_ORIGINAL,  /* X-Original-Method, X-Original-URI (nginx) */
+	RGD_URI_FORWARDED, /* X-Forwarded-Method, X-Forwarded-Uri (Traefik,
+	                      Caddy) */
+	RGD_URI_PATH,      /* the method and the path under /v1/authz (Envoy) */
+	RGD_URI_COUNT
+};
+
+/* The word authz_uri_from takes for k ("X-Original-URI", ...). */
+const char *rgd_uri_from_word(enum rgd_uri_from k);
+
 /* [rolegated]; every member has a default (rgd_conf_init()). */
 struct rgd_settings {
 	char *address;               /* numeric IPv4 or IPv6 address */
@@ -73,6 +89,8 @@ struct rgd_settings {
 	unsigned header_timeout; /* seconds until a request's headers are in */
 	unsigned body_timeout;   /* seconds from the headers to a full body */
 	unsigned max_connections_per_address; /* 0: no limit */
+	enum rgd_uri_from authz_uri_from;     /* default RGD_URI_ORIGINAL */
+	int authz_reasons; /* a deny tells its reason and route (default) */
 };
 
 /* One segment of a path pattern. */
@@ -96,7 +114,8 @@ struct rgd_route_attr {
 struct rgd_route {
 	char *name;
 	char *file;
-	unsigned line; /* of its first key: sections themselves are not seen */
+	unsigned line; /* of its section (RG_OPEN_APP_SECTION_OPEN), else of
+	                 its first key */
 	char *methods[RGD_ROUTE_METHODS_MAX]; /* none: any method */
 	size_t nmethods;
 	char *path;
@@ -129,12 +148,23 @@ struct rgd_conf {
 /* Sets the defaults.  Returns RG_OK or RG_ENOMEM. */
 int rgd_conf_init(struct rgd_conf *c);
 
+/*
+ * Replaces the built-in admin_socket default with path (copied), as the
+ * uninstalled programs of a build tree do (rg_tool_build_admin_socket()).
+ * Call it after rgd_conf_init() and before the configuration is read, so
+ * that a configured admin_socket still wins.  Returns RG_OK or RG_ENOMEM.
+ */
+int rgd_conf_default_admin_socket(struct rgd_conf *c, const char *path);
+
 /* Frees what c owns (not c).  Safe on a zeroed or half-filled c. */
 void rgd_conf_free(struct rgd_conf *c);
 
 /*
  * The rg_conf_fn callback: user is a struct rgd_conf.  Returns RG_OK, or an
  * error with a message in err (the library makes it a file:line diagnostic).
+ * Open the context with RG_OPEN_APP_SECTION_OPEN: key NULL (a section
+ * opening) makes a [route NAME] exist even when it has no keys, which
+ * rgd_conf_check() then refuses.
  */
 int rgd_conf_key(void *user, const char *section, const char *key,
                  const char *value, const char *file, unsigned line, char *err,
@@ -147,15 +177,15 @@ int rgd_conf_key(void *user, const char *section, const char *key,
 typedef void (*rgd_problem_fn)(void *user, int warning, const char *msg);
 
 /*
- * What only the whole file can tell.  Errors: a route without a path,
- * service or action, a route naming a service the context does not have,
- * an admin listener without its token, listen_socket given with address or
- * port, listen_socket on the admin socket's path.  Warnings: a route naming an
- * action its service does not know (requests it matches are denied; policies of
- * another version may lack actions), an admin listener on an address that is
- * not loopback (plain HTTP: the token travels in clear).  ctx may be NULL (then
- * services and actions are not checked).  Calls fn once per problem and returns
- * how many errors there were.
+ * What only the whole file can tell.  Errors: an empty route, a route
+ * without a path, service or action, a route naming a service the context does
+ * not have, an admin listener without its token, listen_socket given with
+ * address or port, listen_socket on the admin socket's path.  Warnings: a route
+ * naming an action its service does not know (requests it matches are denied;
+ * policies of another version may lack actions), an admin listener on an
+ * address that is not loopback (plain HTTP: the token travels in clear).  ctx
+ * may be NULL (then services and actions are not checked).  Calls fn once per
+ * problem and returns how many errors there were.
  */
 size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
                       rgd_problem_fn fn, void *user);

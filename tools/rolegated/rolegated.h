@@ -348,6 +348,8 @@ struct rgd {
 	int plugin_dir_default; /* plugin_dir is the build tree's: the
 	                           config's plugin_dir wins over it */
 	const char *directory;  /* --directory, or NULL */
+	/* The build tree's admin socket, or NULL for the built-in default. */
+	const char *admin_socket_default;
 	struct rgd_log log;
 	struct rgd_metrics metrics;
 	struct rgd_dlog dlog;
