@@ -37,6 +37,7 @@ enum {
 	R_SUP,      /* omnichannel-supervisor */
 	R_AGENT,    /* omnichannel-agent */
 	R_CSR,      /* customer-service-representative (2021) */
+	R_CSM,      /* customer-service-manager, CSR Manager (2021) */
 	R_PTU,      /* productivity-tools-user */
 	R_PTA,      /* productivity-tools-administrator */
 	NROLES,
@@ -51,6 +52,7 @@ enum {
 #define SUP      (1u << R_SUP)
 #define AGENT    (1u << R_AGENT)
 #define CSR      (1u << R_CSR)
+#define CSM      (1u << R_CSM)
 #define PTU      (1u << R_PTU)
 #define PTA      (1u << R_PTA)
 #define ASG      (ADMIN | SUP | AGENT)
@@ -80,6 +82,7 @@ static const char *const role_ids[NROLES] = {
     [R_SUP] = "omnichannel-supervisor",
     [R_AGENT] = "omnichannel-agent",
     [R_CSR] = "customer-service-representative",
+    [R_CSM] = "customer-service-manager",
     [R_PTU] = "productivity-tools-user",
     [R_PTA] = "productivity-tools-administrator",
 };
@@ -94,6 +97,7 @@ static const char *const role_names[NROLES] = {
     [R_SUP] = "Omnichannel supervisor",
     [R_AGENT] = "Omnichannel agent",
     [R_CSR] = "Customer Service Representative",
+    [R_CSM] = "CSR Manager",
     [R_PTU] = "Productivity tools user",
     [R_PTA] = "Productivity tools administrator",
 };
@@ -112,10 +116,11 @@ static const struct version v2021 = {
             [R_SUP] = "basic-user",
             [R_AGENT] = "basic-user",
             [R_CSR] = "basic-user",
+            [R_CSM] = "basic-user",
             [R_PTU] = "basic-user",
             [R_PTA] = "basic-user",
         },
-    .nroles = 10,
+    .nroles = 11,
     .nprivs = 94,
 };
 
@@ -133,6 +138,7 @@ static const struct version v2019 = {
             [R_SUP] = "customer-service-app-access",
             [R_AGENT] = "customer-service-app-access",
             [R_CSR] = NULL,
+            [R_CSM] = NULL,
             [R_PTU] = "",
             [R_PTA] = "",
         },
@@ -245,17 +251,25 @@ static const struct priv_row {
     {"msdyn_macroconnector.read", PT, PT, NULL},
     {"msdyn_parameterdefinition.read", PT, PT, NULL},
     {"msdyn_macrosolutionconfiguration.read", PTA, PTA, NULL},
-    /* the workspace: app profile user (and the roles including it) and
-     * the case worker in 2021; customer service app access in 2019 */
-    {"workspace.access", APU | SUP | AGENT | CSR, CSAA, NULL},
-    /* cases, 2021 */
-    {"case.create", CSR, ABSENT, NULL},
-    {"case.read", CSR, ABSENT, NULL},
-    {"case.write", CSR, ABSENT, NULL},
-    {"case.append", CSR, ABSENT, NULL},
-    {"case.delete", CSR, ABSENT, NULL},
+    /*
+     * The workspace and app profiles: app profile user and the roles
+     * including it in 2021, which are, besides the Omnichannel agent and
+     * supervisor, Customer Service Representative and CSR Manager
+     * (Microsoft Learn, Customer Service, "Roles and privileges
+     * associated with experience profiles": "the privileges that pertain
+     * to the App Profile User role are added to the Customer Service
+     * Representative and CSR Manager roles out of the box"); customer
+     * service app access in 2019.
+     */
+    {"workspace.access", APU | SUP | AGENT | CSR | CSM, CSAA, NULL},
+    /* cases, 2021: the representative and the CSR Manager */
+    {"case.create", CSR | CSM, ABSENT, NULL},
+    {"case.read", CSR | CSM, ABSENT, NULL},
+    {"case.write", CSR | CSM, ABSENT, NULL},
+    {"case.append", CSR | CSM, ABSENT, NULL},
+    {"case.delete", CSR | CSM, ABSENT, NULL},
     /* app profiles, 2021: the administrator includes the manager */
-    {"app-profile.read", APU | APMA | ASG, ABSENT, NULL},
+    {"app-profile.read", APU | APMA | ASG | CSR | CSM, ABSENT, NULL},
     {"app-profile.create", APMA | ADMIN, ABSENT, NULL},
     {"app-profile.write", APMA | ADMIN, ABSENT, NULL},
     {"app-profile.delete", APMA | ADMIN, ABSENT, NULL},

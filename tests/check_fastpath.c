@@ -154,6 +154,9 @@ static void add_org(const char *service)
 		}
 		must(txn, rg_setting_set(txn, "default_max_chats", "3"),
 		     "setting", "default_max_chats");
+		/* Chat limits apply only while the waiting queue is on. */
+		must(txn, rg_setting_set(txn, "waiting_queue", "on"), "setting",
+		     "waiting_queue");
 	}
 	commit(txn);
 }

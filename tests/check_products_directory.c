@@ -41,6 +41,7 @@
 #define ANALYTICS "view-livechat-analytics"
 #define QUEUE     "view-livechat-queue"
 #define TAKE      "take-inquiry"
+#define ONLINE    "connection=online"
 
 /* ---- Building directory data ------------------------------------------- */
 
@@ -738,39 +739,57 @@ static const struct dcase rc_cases[] = {
 	  "(subject departments: none)" },
 	{ RC, "mgr", QUEUE, { "department=sales-apac" }, RG_ALLOW,
 	  "every department" },
-	/* take-inquiry: the department's limit first. */
-	{ RC, "agt-sa", TAKE, { "department=sales-apac", "open_chats=1" },
-	  RG_ALLOW, "1 open chats are below the limit of 2 set by department "
-	  "'sales-apac' (directory max_chats)" },
-	{ RC, "agt-sa", TAKE, { "department=sales-apac", "open_chats=2" },
-	  RG_DENY, "2 open chats reach the limit of 2 set by department "
-	  "'sales-apac'" },
-	{ RC, "agt-sa", TAKE, { "department=general", "open_chats=4" },
+	/*
+	 * take-inquiry (Rocket.Chat 7.x: the department's limit and the
+	 * agent's both apply, the waiting queue being on in the shipped
+	 * tenant file): the department's limit first.
+	 */
+	{ RC, "agt-sa", TAKE,
+	  { ONLINE, "department=sales-apac", "open_chats=1",
+	    "department_open_chats=1" },
+	  RG_ALLOW, "the department's 1 open chats are below its limit of 2" },
+	{ RC, "agt-sa", TAKE,
+	  { ONLINE, "department=sales-apac", "open_chats=1",
+	    "department_open_chats=2" },
+	  RG_DENY, "the department's 2 open chats reach the limit of 2 set by "
+	  "department 'sales-apac' (directory max_chats)" },
+	{ RC, "agt-sa", TAKE,
+	  { ONLINE, "department=general", "open_chats=0",
+	    "department_open_chats=4" },
 	  RG_DENY, "the limit of 4 set by department 'general'" },
 	/* No department limit: the agent's. */
-	{ RC, "agt-sa", TAKE, { "department=support-apac", "open_chats=4" },
+	{ RC, "agt-sa", TAKE,
+	  { ONLINE, "department=support-apac", "open_chats=4" },
 	  RG_ALLOW, "below the limit of 5 set by the agent 'agt-sa' "
 	  "(directory max_chats)" },
-	{ RC, "agt-sa", TAKE, { "department=support-apac", "open_chats=5" },
+	{ RC, "agt-sa", TAKE,
+	  { ONLINE, "department=support-apac", "open_chats=5" },
 	  RG_DENY, "5 open chats reach the limit of 5 set by the agent" },
 	{ RC, "agt-sa", TAKE,
-	  { "department=support-apac", "subject.max_chats=100",
+	  { ONLINE, "department=support-apac", "subject.max_chats=100",
 	    "open_chats=5" },
 	  RG_DENY, "limit of 5 set by the agent" },
-	{ RC, "agt-rl", TAKE, { "department=retail-latam", "open_chats=0" },
+	{ RC, "agt-rl", TAKE,
+	  { ONLINE, "department=retail-latam", "open_chats=0" },
 	  RG_ALLOW, "limit of 1 set by the agent 'agt-rl'" },
-	{ RC, "agt-rl", TAKE, { "department=retail-latam", "open_chats=1" },
+	{ RC, "agt-rl", TAKE,
+	  { ONLINE, "department=retail-latam", "open_chats=1" },
 	  RG_DENY, "1 open chats reach the limit of 1 set by the agent" },
 	/* Neither: the directory's default, over the tenant file's 5. */
-	{ RC, "agt-gen", TAKE, { "open_chats=5" }, RG_ALLOW,
+	{ RC, "agt-gen", TAKE, { ONLINE, "open_chats=5" }, RG_ALLOW,
 	  "below the limit of 6 set by the tenant default (directory "
 	  "setting default_max_chats)" },
-	{ RC, "agt-gen", TAKE, { "open_chats=6" }, RG_DENY,
+	{ RC, "agt-gen", TAKE, { ONLINE, "open_chats=6" }, RG_DENY,
 	  "6 open chats reach the limit of 6 set by the tenant default" },
-	{ RC, "agt-gen", TAKE, { "department=general", "open_chats=3" },
-	  RG_ALLOW, "limit of 4 set by department 'general'" },
-	{ RC, "agt-gen", TAKE, { NULL }, RG_DENY,
+	{ RC, "agt-gen", TAKE,
+	  { ONLINE, "department=general", "open_chats=3",
+	    "department_open_chats=3" },
+	  RG_ALLOW, "the department's 3 open chats are below its limit of 4" },
+	{ RC, "agt-gen", TAKE, { ONLINE }, RG_DENY,
 	  "open_chats is not given; the limit is 6" },
+	{ RC, "agt-gen", TAKE, { "open_chats=0" }, RG_DENY,
+	  "request attribute connection (online, away or offline) is not "
+	  "given" },
 	/* Status from the directory. */
 	{ RC, "agt-off", TAKE, { "open_chats=0" }, RG_DENY,
 	  "the agent's status is unavailable" },
@@ -785,7 +804,8 @@ static const struct dcase rc_cases[] = {
 	/* A department with neither unit nor limit, through its agent. */
 	{ RC, "agt-lobby", QUEUE, { "department=lobby" }, RG_ALLOW,
 	  "the queue of department 'lobby' is visible to its agents" },
-	{ RC, "agt-lobby", TAKE, { "department=lobby", "open_chats=2" },
+	{ RC, "agt-lobby", TAKE,
+	  { ONLINE, "department=lobby", "open_chats=2" },
 	  RG_ALLOW, "below the limit of 3 set by the agent 'agt-lobby'" },
 	{ RC, "agt-lobby", "view-l-room", { NULL }, RG_ALLOW,
 	  "livechat-agent grants view-l-room" },
@@ -794,14 +814,14 @@ static const struct dcase rc_cases[] = {
 	  "the queue of department 'lobby' is visible only to its agents" },
 	{ RC, "agt-sa", QUEUE, { "department=nowhere" }, RG_DENY,
 	  "department='nowhere' names a department the tenant does not have" },
-	/* The Community service has no directory data: its tenant file. */
+	/* The Community edition has no chat limits. */
 	{ RCC, "@livechat-agent", TAKE,
-	  { "subject.status=available", "department=sales", "open_chats=2" },
-	  RG_ALLOW, "limit of 3 set by department 'sales' (tenant file "
-	  "max_chats)" },
+	  { "subject.status=available", ONLINE, "department=sales",
+	    "open_chats=2" },
+	  RG_ALLOW, "the Community edition has no chat limits" },
 	{ RCC, "@livechat-agent", TAKE,
-	  { "subject.status=available", "open_chats=5" }, RG_DENY,
-	  "limit of 5 set by the tenant default ([tenant] max_chats)" },
+	  { "subject.status=available", ONLINE, "open_chats=5" }, RG_ALLOW,
+	  "the Community edition has no chat limits" },
 };
 /* clang-format on */
 
@@ -846,12 +866,14 @@ static const struct phase nounit_phases[] = {
 	    { RC, "mon", ANALYTICS, { "department=sales" }, RG_DENY,
 	      "department='sales' names a department the tenant does not "
 	      "have (the directory)" },
-	    { RC, "agt", TAKE, { "open_chats=4" }, RG_ALLOW,
+	    { RC, "agt", TAKE, { ONLINE, "open_chats=4" }, RG_ALLOW,
 	      "below the limit of 5 set by the tenant default ([tenant] "
 	      "max_chats)" },
-	    { RC, "agt", TAKE, { "open_chats=5" }, RG_DENY,
+	    { RC, "agt", TAKE, { ONLINE, "open_chats=5" }, RG_DENY,
 	      "limit of 5 set by the tenant default ([tenant] max_chats)" },
-	    { RC, "agt", TAKE, { "department=dept-a", "open_chats=3" },
+	    { RC, "agt", TAKE,
+	      { ONLINE, "department=dept-a", "open_chats=0",
+	        "department_open_chats=3" },
 	      RG_DENY, "limit of 3 set by department 'dept-a' (directory "
 	      "max_chats)" } },
 	  { { RC, "mon", ANALYTICS, { "department=dept-a" }, RG_DENY,
@@ -869,20 +891,24 @@ static const struct phase nounit_phases[] = {
 	      "in no unit" } } },
 	{ "a default of 0 is set: no default limit",
 	  { SETTING("default_max_chats", "0"), END },
-	  { { RC, "agt", TAKE, { "open_chats=100" }, RG_DENY,
+	  { { RC, "agt", TAKE, { ONLINE, "open_chats=100" }, RG_DENY,
 	      "limit of 5 set by the tenant default" } },
-	  { { RC, "agt", TAKE, { "open_chats=100" }, RG_ALLOW,
+	  { { RC, "agt", TAKE, { ONLINE, "open_chats=100" }, RG_ALLOW,
 	      "no chat limit is set" },
-	    { RC, "agt", TAKE, { "department=dept-a", "open_chats=3" },
+	    { RC, "agt", TAKE,
+	      { ONLINE, "department=dept-a", "open_chats=0",
+	        "department_open_chats=3" },
 	      RG_DENY, "limit of 3 set by department 'dept-a'" } } },
 	{ "the agent gets a limit, then the default another",
 	  { SET("agt", "max_chats", "2"),
 	    SETTING("default_max_chats", "7"), END },
-	  { { RC, "agt", TAKE, { "open_chats=2" }, RG_ALLOW,
+	  { { RC, "agt", TAKE, { ONLINE, "open_chats=2" }, RG_ALLOW,
 	      "no chat limit is set" } },
-	  { { RC, "agt", TAKE, { "open_chats=2" }, RG_DENY,
+	  { { RC, "agt", TAKE, { ONLINE, "open_chats=2" }, RG_DENY,
 	      "limit of 2 set by the agent 'agt'" },
-	    { RC, "agt", TAKE, { "department=dept-b", "open_chats=9" },
+	    { RC, "agt", TAKE,
+	      { ONLINE, "department=dept-b", "open_chats=0",
+	        "department_open_chats=9" },
 	      RG_DENY, "9 open chats reach the limit of 9 set by department "
 	      "'dept-b'" } } },
 };

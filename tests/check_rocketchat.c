@@ -149,13 +149,34 @@ static const struct priv_row {
 	/* A only, Mo only: not admin */
 	{ "view-agent-canned-responses", AGENT, E },
 	{ "save-department-canned-responses", MONITOR, E },
+	/*
+	 * Rocket.Chat 7.x.  Core table: apps/meteor/app/authorization/
+	 * server/constant/permissions.ts at commit
+	 * 7dd565531895bdf38d8db88adf6172125f76f444 (7.8.0-develop);
+	 * Enterprise table: apps/meteor/ee/app/livechat-enterprise/server/
+	 * permissions.ts (omnichannelEEPermissions) of the 7.x releases.
+	 */
+	{ "manage-email-inbox", ADMIN, 0 },
+	{ "manage-agent-extension-association", ADMIN, 0 },
+	{ "manage-voip-call-settings", MGR, 0 },
+	{ "manage-voip-contact-center-settings", MGR, 0 },
+	{ "view-agent-extension-association", MGR_AGENT, 0 },
+	{ "inbound-voip-calls", AGENT, 0 },
+	{ "spy-voip-calls", MGR_MONITOR, E },
+	{ "outbound-voip-calls", MGR, E },
+	{ "block-livechat-contact", ALL_LIVECHAT, E },
+	{ "unblock-livechat-contact", ALL_LIVECHAT, E },
+	{ "outbound.send-messages", ALL_LIVECHAT, E },
+	{ "outbound.can-assign-queues", MGR, E },
+	{ "outbound.can-assign-any-agent", MGR_MONITOR, E },
+	{ "outbound.can-assign-self-only", AGENT, E },
 	/* the plugin's action */
 	{ "take-inquiry", AGENT, 0 },
 };
 /* clang-format on */
 
 #define NPRIVS            NELEMS(privs)
-#define NENTERPRISE_PRIVS 15
+#define NENTERPRISE_PRIVS 23
 
 /* ---- Requests ---------------------------------------------------------- */
 
@@ -371,7 +392,8 @@ END_TEST
 START_TEST(test_matrix)
 {
 	static const char *const words[] = {"subject.status=available",
-	                                    "open_chats=0", NULL};
+	                                    "connection=online", "open_chats=0",
+	                                    NULL};
 	size_t i = (size_t)_i;
 	int community = (int)(i % 2);
 	const struct role_row *r = &roles[(i / 2) % NROLES];
@@ -412,7 +434,8 @@ END_TEST
 START_TEST(test_union)
 {
 	static const char *const words[] = {"subject.status=available",
-	                                    "open_chats=0", NULL};
+	                                    "connection=online", "open_chats=0",
+	                                    NULL};
 	rg_decision d;
 	size_t i;
 
@@ -659,67 +682,119 @@ END_TEST
 #define AVAIL "subject.status=available"
 
 /*
- * take-inquiry: status, then the limit: the department's if set (> 0),
- * else the agent's, else the tenant default (5 in the shipped tenant).
+ * take-inquiry, Rocket.Chat 7.x (the default rule), from the product's
+ * source: the Enterprise hook checkAgentBeforeTakeInquiry
+ * (apps/meteor/ee/app/livechat-enterprise/server/hooks/
+ * checkAgentBeforeTakeInquiry.ts) returns early unless
+ * Livechat_waiting_queue is on and skips bots, then
+ * isAgentWithinChatLimits (apps/meteor/ee/app/livechat-enterprise/server/
+ * lib/Helper.ts) requires the department's open chats below the
+ * department's limit AND the agent's open chats below the agent's own
+ * limit, else Livechat_maximum_chats_per_agent.  The agent must be
+ * available and online, or away while Livechat_enabled_when_agent_idle
+ * (default true, apps/meteor/server/settings/omnichannel.ts) is on.
+ * The shipped tenant turns the waiting queue on; its default limit is 5,
+ * sales' 3.
  */
+#define ONLINE "connection=online"
 /* clang-format off */
 static const struct rule_case take_cases[] = {
-	/* Status. */
-	{ SVC_ENT, AGT, TAKE, { "open_chats=0" }, RG_DENY,
+	/* Status and connection. */
+	{ SVC_ENT, AGT, TAKE, { ONLINE, "open_chats=0" }, RG_DENY,
 	  "subject attribute status is not given" },
-	{ SVC_ENT, AGT, TAKE, { "subject.status=unavailable", "open_chats=0" },
+	{ SVC_ENT, AGT, TAKE,
+	  { "subject.status=unavailable", ONLINE, "open_chats=0" },
 	  RG_DENY, "status is unavailable" },
-	{ SVC_COM, AGT, TAKE, { "subject.status=unavailable", "open_chats=0" },
+	{ SVC_COM, AGT, TAKE,
+	  { "subject.status=unavailable", ONLINE, "open_chats=0" },
 	  RG_DENY, "needs status available" },
-	/* Department limit (sales: 3) wins over the agent's and tenant's. */
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "open_chats=0" }, RG_DENY,
+	  "request attribute connection (online, away or offline) is not "
+	  "given" },
+	{ SVC_COM, AGT, TAKE, { AVAIL }, RG_DENY,
+	  "connection (online, away or offline) is not given" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "connection=offline", "open_chats=0" },
+	  RG_DENY, "the agent is offline" },
+	/* Away: accepted while accept_when_idle is on (its default). */
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "connection=away", "open_chats=0" },
+	  RG_ALLOW, "below the limit of 5" },
+	/* The issue's example: agent max 2, department sales max 3, 2 open
+	 * chats.  7.x denies (the agent's own limit), 6.x allows. */
 	{ SVC_ENT, AGT, TAKE,
-	  { AVAIL, "department=sales", "subject.max_chats=10",
-	    "open_chats=2" },
-	  RG_ALLOW, "below the limit of 3 set by department 'sales'" },
+	  { AVAIL, ONLINE, "department=sales", "subject.max_chats=2",
+	    "open_chats=2", "department_open_chats=2" },
+	  RG_DENY, "2 open chats reach the limit of 2 set by the agent" },
+	/* Both limits apply; the department's counts its own chats. */
 	{ SVC_ENT, AGT, TAKE,
-	  { AVAIL, "department=sales", "subject.max_chats=10",
-	    "open_chats=3" },
-	  RG_DENY, "3 open chats reach the limit of 3 set by department "
-		   "'sales'" },
-	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=sales", "open_chats=7" },
-	  RG_DENY, "limit of 3 set by department 'sales'" },
-	/* No department limit (support): the agent's. */
+	  { AVAIL, ONLINE, "department=sales", "subject.max_chats=10",
+	    "open_chats=2", "department_open_chats=2" },
+	  RG_ALLOW, "the department's 2 open chats are below its limit of "
+		    "3" },
 	{ SVC_ENT, AGT, TAKE,
-	  { AVAIL, "department=support", "subject.max_chats=2",
+	  { AVAIL, ONLINE, "department=sales", "subject.max_chats=10",
+	    "open_chats=2", "department_open_chats=3" },
+	  RG_DENY, "the department's 3 open chats reach the limit of 3 set "
+		   "by department 'sales'" },
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "open_chats=5",
+	    "department_open_chats=0" },
+	  RG_DENY, "5 open chats reach the limit of 5 set by the tenant "
+		   "default" },
+	/* A count a limit needs is missing: deny, never a guess. */
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "open_chats=0" },
+	  RG_DENY, "request attribute department_open_chats is not given; "
+		   "the department's limit is 3" },
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "department_open_chats=0" },
+	  RG_DENY, "open_chats is not given; the limit is 5" },
+	/* No department limit (support; billing's 0 is not set): the
+	 * department's count is not needed. */
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=support", "subject.max_chats=2",
 	    "open_chats=1" },
 	  RG_ALLOW, "limit of 2 set by the agent (subject attribute "
 		    "max_chats)" },
 	{ SVC_ENT, AGT, TAKE,
-	  { AVAIL, "department=support", "subject.max_chats=2",
-	    "open_chats=2" },
-	  RG_DENY, "limit of 2 set by the agent" },
-	/* Department max_chats = 0 is not set (billing): the agent's. */
-	{ SVC_ENT, AGT, TAKE,
-	  { AVAIL, "department=billing", "subject.max_chats=8",
-	    "open_chats=7" },
-	  RG_ALLOW, "limit of 8 set by the agent" },
-	{ SVC_ENT, AGT, TAKE, { AVAIL, "subject.max_chats=8", "open_chats=8" },
+	  { AVAIL, ONLINE, "department=billing", "subject.max_chats=8",
+	    "open_chats=8" },
 	  RG_DENY, "limit of 8 set by the agent" },
-	/* Neither: the tenant default (5). */
-	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=billing", "open_chats=4" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, ONLINE, "department=billing",
+	    "open_chats=4" },
 	  RG_ALLOW, "limit of 5 set by the tenant default" },
-	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=billing", "open_chats=5" },
+	{ SVC_ENT, AGT, TAKE, { AVAIL, ONLINE, "subject.max_chats=0",
+	    "open_chats=5" },
 	  RG_DENY, "5 open chats reach the limit of 5 set by the tenant "
 		   "default" },
-	{ SVC_ENT, AGT, TAKE, { AVAIL, "subject.max_chats=0", "open_chats=4" },
-	  RG_ALLOW, "tenant default" },
-	{ SVC_COM, AGT, TAKE, { AVAIL, "open_chats=5" }, RG_DENY,
-	  "tenant default" },
-	/* A limit applies but open_chats is not given. */
-	{ SVC_ENT, AGT, TAKE, { AVAIL }, RG_DENY,
+	{ SVC_ENT, AGT, TAKE, { AVAIL, ONLINE }, RG_DENY,
 	  "open_chats is not given; the limit is 5" },
-	{ SVC_ENT, AGT, TAKE, { AVAIL, "department=sales" }, RG_DENY,
-	  "the limit is 3, set by department 'sales'" },
+	/* A bot skips the limits. */
+	{ SVC_ENT, "@livechat-agent,bot", TAKE,
+	  { AVAIL, ONLINE, "department=sales", "open_chats=50",
+	    "department_open_chats=50" },
+	  RG_ALLOW, "a bot skips the chat limits" },
+	{ SVC_ENT, "@livechat-agent,bot", TAKE, { AVAIL, "open_chats=0" },
+	  RG_DENY, "connection" },
+	/* The Community edition has no chat limits. */
+	{ SVC_COM, AGT, TAKE, { AVAIL, ONLINE, "open_chats=50" }, RG_ALLOW,
+	  "the Community edition has no chat limits" },
+	{ SVC_COM, AGT, TAKE, { AVAIL, ONLINE, "department=sales" }, RG_ALLOW,
+	  "Community edition" },
+	/* Bad values of the new attributes. */
+	{ SVC_ENT, AGT, TAKE, { AVAIL, "connection=busy", "open_chats=0" },
+	  RG_DENY, "request attribute connection='busy': expected online, "
+		   "away or offline" },
+	{ SVC_ENT, AGT, TAKE,
+	  { AVAIL, ONLINE, "open_chats=0", "department_open_chats=x" },
+	  RG_DENY, "request attribute department_open_chats='x' is not a "
+		   "whole number" },
 	/* No role grants it but the agent. */
-	{ SVC_ENT, "@livechat-manager", TAKE, { AVAIL, "open_chats=0" },
+	{ SVC_ENT, "@livechat-manager", TAKE, { AVAIL, ONLINE, "open_chats=0" },
 	  RG_DENY, NULL },
-	{ SVC_ENT, "@admin", TAKE, { AVAIL, "open_chats=0" }, RG_DENY, NULL },
-	{ SVC_ENT, MON, TAKE, { AVAIL, "open_chats=0" }, RG_DENY, NULL },
+	{ SVC_ENT, "@admin", TAKE, { AVAIL, ONLINE, "open_chats=0" }, RG_DENY,
+	  NULL },
+	{ SVC_ENT, MON, TAKE, { AVAIL, ONLINE, "open_chats=0" }, RG_DENY,
+	  NULL },
 };
 /* clang-format on */
 
@@ -830,6 +905,7 @@ static void assert_fails_closed(const char *what)
 
 static const char nounits_tenant[] = "[tenant]\n"
                                      "max_chats = 0\n"
+                                     "waiting_queue = on\n"
                                      "[department sales]\n"
                                      "name = Sales\n"
                                      "[department support]\n"
@@ -867,12 +943,18 @@ static const struct rule_case nounits_cases[] = {
 	{ "rc", AGT, QUEUE, { "department=sales" }, RG_DENY,
 	  "visible only to its agents" },
 	/* Limits: department 2; tenant default 0 and no agent limit: none. */
-	{ "rc", AGT, TAKE, { AVAIL, "department=support", "open_chats=2" },
+	{ "rc", AGT, TAKE,
+	  { AVAIL, ONLINE, "department=support", "department_open_chats=2" },
 	  RG_DENY, "limit of 2 set by department 'support'" },
-	{ "rc", AGT, TAKE, { AVAIL, "department=sales", "open_chats=1000" },
+	{ "rc", AGT, TAKE,
+	  { AVAIL, ONLINE, "department=support", "department_open_chats=1" },
+	  RG_ALLOW, "no agent limit is set" },
+	{ "rc", AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "open_chats=1000" },
 	  RG_ALLOW, "no chat limit" },
-	{ "rc", AGT, TAKE, { AVAIL }, RG_ALLOW, "no chat limit" },
-	{ "rc", AGT, TAKE, { AVAIL, "subject.max_chats=3", "open_chats=3" },
+	{ "rc", AGT, TAKE, { AVAIL, ONLINE }, RG_ALLOW, "no chat limit" },
+	{ "rc", AGT, TAKE,
+	  { AVAIL, ONLINE, "subject.max_chats=3", "open_chats=3" },
 	  RG_DENY, "limit of 3 set by the agent" },
 	/* No tenant file: no units, departments unchecked, no default. */
 	{ "rc-community", AGT, QUEUE,
@@ -880,12 +962,14 @@ static const struct rule_case nounits_cases[] = {
 	  "the subject among them" },
 	{ "rc-community", AGT, QUEUE, { "department=anything" }, RG_DENY,
 	  "visible only to its agents" },
-	{ "rc-community", AGT, TAKE, { AVAIL, "department=anything" },
+	{ "rc-community", AGT, TAKE, { AVAIL, ONLINE, "department=anything" },
 	  RG_ALLOW, "no chat limit" },
+	/* The Community edition has no chat limits. */
 	{ "rc-community", AGT, TAKE,
-	  { AVAIL, "subject.max_chats=1", "open_chats=1" }, RG_DENY,
-	  "limit of 1 set by the agent" },
-	{ "rc-community", AGT, TAKE, { AVAIL, "department=bad id" }, RG_DENY,
+	  { AVAIL, ONLINE, "subject.max_chats=1", "open_chats=1" }, RG_ALLOW,
+	  "the Community edition has no chat limits" },
+	{ "rc-community", AGT, TAKE,
+	  { AVAIL, ONLINE, "department=bad id" }, RG_DENY,
 	  "not a department id" },
 };
 /* clang-format on */
@@ -894,6 +978,85 @@ START_TEST(test_nounits)
 {
 	open_nounits();
 	run_case(priv.ctx, &nounits_cases[_i], _i);
+}
+END_TEST
+
+/* ---- The 6.x rule, chosen in config ----------------------------------- */
+
+/*
+ * chat_limits=6 keeps Rocket.Chat 6.x's rule: the department's limit if
+ * set, else the agent's, else the workspace's (6.x
+ * getMaxNumberSimultaneousChat in the livechat-enterprise Helper); 7.x
+ * (the default, and chat_limits=7) applies the department's and the
+ * agent's both.  Both services read the shipped policy and tenant (the
+ * waiting queue on, sales' limit 3, default 5).
+ */
+static void open_rules(void)
+{
+	open_services("policy=" TU_POLICIES "/rocketchat.ini "
+	              "edition=enterprise tenant=" TU_POLICIES
+	              "/rocketchat-tenant.ini chat_limits=6",
+	              "policy=" TU_POLICIES "/rocketchat.ini "
+	              "edition=enterprise tenant=" TU_POLICIES
+	              "/rocketchat-tenant.ini chat_limits=7");
+	ck_assert_msg(entry_status("rc") == RG_OK &&
+	                  entry_status("rc-community") == RG_OK,
+	              "entries failed:%s", tu_diag_dump(priv.ctx));
+}
+
+#define RULE6 "rc"
+#define RULE7 "rc-community" /* Enterprise too, chat_limits=7 */
+
+/* clang-format off */
+static const struct rule_case rule_cases[] = {
+	/* The example: agent max 2, sales max 3, 2 open chats. */
+	{ RULE6, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "subject.max_chats=2",
+	    "open_chats=2", "department_open_chats=2" },
+	  RG_ALLOW, "2 open chats are below the limit of 3 set by department "
+		    "'sales'" },
+	{ RULE7, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "subject.max_chats=2",
+	    "open_chats=2", "department_open_chats=2" },
+	  RG_DENY, "2 open chats reach the limit of 2 set by the agent" },
+	/* 6.x reads open_chats against the department's limit alone. */
+	{ RULE6, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "subject.max_chats=10",
+	    "open_chats=3" },
+	  RG_DENY, "3 open chats reach the limit of 3 set by department "
+		   "'sales'" },
+	{ RULE6, AGT, TAKE,
+	  { AVAIL, ONLINE, "department=support", "subject.max_chats=2",
+	    "open_chats=1" },
+	  RG_ALLOW, "limit of 2 set by the agent" },
+	{ RULE6, AGT, TAKE, { AVAIL, ONLINE, "open_chats=5" }, RG_DENY,
+	  "limit of 5 set by the tenant default" },
+	/* Both rules: connection, bots and the edition alike. */
+	{ RULE6, AGT, TAKE, { AVAIL, "open_chats=0" }, RG_DENY,
+	  "connection" },
+	{ RULE6, "@livechat-agent,bot", TAKE,
+	  { AVAIL, ONLINE, "department=sales", "open_chats=9" }, RG_ALLOW,
+	  "a bot skips the chat limits" },
+};
+/* clang-format on */
+
+START_TEST(test_rules)
+{
+	open_rules();
+	run_case(priv.ctx, &rule_cases[_i], _i);
+}
+END_TEST
+
+/* A chat_limits= value that is neither 6 nor 7 fails the entry. */
+START_TEST(test_bad_rule)
+{
+	open_services("policy=" TU_POLICIES "/rocketchat.ini "
+	              "edition=enterprise chat_limits=8",
+	              "policy=" TU_POLICIES "/rocketchat.ini "
+	              "edition=community chat_limits=");
+	ck_assert_int_ne(entry_status("rc"), RG_OK);
+	ck_assert_int_ne(entry_status("rc-community"), RG_OK);
+	assert_fails_closed("chat_limits=8");
 }
 END_TEST
 
@@ -1526,6 +1689,7 @@ END_TEST
 #define PREP_TEXT     512
 
 static const char prep_tenant[] = "[tenant]\n"
+                                  "waiting_queue = on\n"
                                   "max_chats = 4\n"
                                   "[unit emea]\n"
                                   "name = EMEA\n"
@@ -1556,6 +1720,9 @@ static const char *const prep_depts[] = {
 };
 
 static const char *const prep_open[] = {NULL, "0", "1", "2", "3", "4", "x"};
+/* The agent's connection, cycled beside open_chats (one value bad). */
+static const char *const prep_conn[] = {"online",  "away",   NULL,
+                                        "offline", "online", "busy"};
 
 /* The services; rc-tenant is Community when community is set. */
 static void prep_open_services(int community)
@@ -1807,7 +1974,10 @@ static size_t prep_compare_one(const char *service, const char *id,
 	return allowed;
 }
 
-/* Every department (and none), with open_chats for take-inquiry. */
+/*
+ * Every department (and none), with open_chats for take-inquiry, and with
+ * it a connection and the department's open chats (the next count).
+ */
 static size_t prep_compare_priv(const char *service, const char *id,
                                 const struct prep_subject *s,
                                 const char *priv_id, size_t *checks)
@@ -1817,8 +1987,11 @@ static size_t prep_compare_priv(const char *service, const char *id,
 
 	for (d = 0; d < NELEMS(prep_depts); d++) {
 		for (o = 0; o < (take ? NELEMS(prep_open) : 1); o++) {
-			rg_attr attrs[2];
+			rg_attr attrs[4];
 			size_t n = 0;
+			const char *conn = prep_conn[o % NELEMS(prep_conn)];
+			const char *dopen =
+			    prep_open[(o + 1) % NELEMS(prep_open)];
 
 			if (prep_depts[d]) {
 				attrs[n].key = "department";
@@ -1827,6 +2000,14 @@ static size_t prep_compare_priv(const char *service, const char *id,
 			if (prep_open[o]) {
 				attrs[n].key = "open_chats";
 				attrs[n++].value = prep_open[o];
+			}
+			if (take && conn) {
+				attrs[n].key = "connection";
+				attrs[n++].value = conn;
+			}
+			if (take && dopen) {
+				attrs[n].key = "department_open_chats";
+				attrs[n++].value = dopen;
 			}
 			allowed +=
 			    prep_compare_one(service, id, s, priv_id, attrs, n);
@@ -2028,6 +2209,12 @@ static Suite *rocketchat_suite(void)
 	tc = tcase_create("no-units");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_nounits, 0, (int)NELEMS(nounits_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("chat-limit-rules");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_loop_test(tc, test_rules, 0, (int)NELEMS(rule_cases));
+	tcase_add_test(tc, test_bad_rule);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policy");

@@ -1,7 +1,8 @@
 /*
  * attrs.c - the attributes a decision consults, read once and checked once.
  *
- * Request: department, open_chats.  Subject: status, max_chats, units,
+ * Request: department, open_chats, department_open_chats, connection.
+ * Subject: status, max_chats, units,
  * departments.  The slow way reads them from the request's lists and
  * checks each against the organisation (org.h); for a directory user of a
  * prepared snapshot (prepare.c) the subject's come checked, their lists as
@@ -16,12 +17,24 @@
 #include "rocketchat.h"
 
 /* The request attributes the plugin reads (the subject's: rocketchat.h). */
-enum { RQ_DEPARTMENT, RQ_OPEN_CHATS, RQ_COUNT };
+enum {
+	RQ_DEPARTMENT,
+	RQ_OPEN_CHATS,
+	RQ_DEPT_OPEN_CHATS,
+	RQ_CONNECTION,
+	RQ_COUNT
+};
 
 static const char *const rc_request_keys[RQ_COUNT] = {
     [RQ_DEPARTMENT] = RC_ATTR_DEPARTMENT,
     [RQ_OPEN_CHATS] = RC_ATTR_OPEN_CHATS,
+    [RQ_DEPT_OPEN_CHATS] = RC_ATTR_DEPT_OPEN_CHATS,
+    [RQ_CONNECTION] = RC_ATTR_CONNECTION,
 };
+
+/* "department_open_chats" and "department" share their first letter. */
+#define RC_DEPT_PREFIX     RC_ATTR_DEPARTMENT "_"
+#define RC_DEPT_PREFIX_LEN (sizeof(RC_DEPT_PREFIX) - 1)
 
 static const char *const rc_subject_keys[SJ_COUNT] = {
     [SJ_STATUS] = RC_SUBJ_STATUS,
@@ -38,9 +51,13 @@ static int rc_request_slot(const char *key)
 {
 	switch (key[0]) {
 	case 'd':
-		return RQ_DEPARTMENT;
+		return strncmp(key, RC_DEPT_PREFIX, RC_DEPT_PREFIX_LEN)
+		           ? RQ_DEPARTMENT
+		           : RQ_DEPT_OPEN_CHATS;
 	case 'o':
 		return RQ_OPEN_CHATS;
+	case 'c':
+		return RQ_CONNECTION;
 	default:
 		return RC_NO_SLOT;
 	}
@@ -317,6 +334,42 @@ static int rc_read_department(const rg_plugin_request *req, struct rc_attrs *a,
 	return 0;
 }
 
+/* The agent's connection, as given; RC_CONN_UNKNOWN when not a word of it. */
+static enum rc_connection rc_parse_connection(const char *c)
+{
+	if (!strcmp(c, RC_CONNECTION_ONLINE))
+		return RC_CONN_ONLINE;
+	if (!strcmp(c, RC_CONNECTION_AWAY))
+		return RC_CONN_AWAY;
+	if (!strcmp(c, RC_CONNECTION_OFFLINE))
+		return RC_CONN_OFFLINE;
+	return RC_CONN_UNKNOWN;
+}
+
+/*
+ * The request's take-inquiry context: the department's open chats and the
+ * agent's connection, each checked (a bad value denies, named).
+ */
+static int rc_read_take_context(struct rc_attrs *a, const char *const *rq,
+                                rg_plugin_answer *ans)
+{
+	if (rq[RQ_DEPT_OPEN_CHATS] &&
+	    !rc_check_count("request", RC_ATTR_DEPT_OPEN_CHATS,
+	                    rq[RQ_DEPT_OPEN_CHATS], &a->dept_open_chats, ans))
+		return 0;
+	a->connection_text = rq[RQ_CONNECTION];
+	if (!rq[RQ_CONNECTION])
+		return 1;
+	a->connection = rc_parse_connection(rq[RQ_CONNECTION]);
+	if (a->connection != RC_CONN_UNKNOWN)
+		return 1;
+	rg_answer(ans,
+	          "request attribute connection='%s': expected online, away "
+	          "or offline",
+	          rq[RQ_CONNECTION]);
+	return 0;
+}
+
 int rc_read_status(struct rc_attrs *a, const char *status,
                    rg_plugin_answer *ans)
 {
@@ -350,7 +403,7 @@ static int rc_read_attrs_slow(const struct rocketchat *st,
 	const char *rq[RQ_COUNT], *sj[SJ_COUNT];
 
 	memset(a, 0, sizeof(*a));
-	a->open_chats = -1;
+	a->open_chats = a->dept_open_chats = -1;
 	rc_org_init(&a->org, req, &st->tenant);
 	rc_gather(req->attrs, req->nattrs, rc_request_keys, RQ_COUNT,
 	          rc_request_slot, rq);
@@ -364,6 +417,8 @@ static int rc_read_attrs_slow(const struct rocketchat *st,
 	if (rq[RQ_OPEN_CHATS] &&
 	    !rc_check_count("request", RC_ATTR_OPEN_CHATS, rq[RQ_OPEN_CHATS],
 	                    &a->open_chats, ans))
+		return 0;
+	if (!rc_read_take_context(a, rq, ans))
 		return 0;
 	if (!rc_read_status(a, sj[SJ_STATUS], ans))
 		return 0;
@@ -473,7 +528,7 @@ static int rc_read_prepared(const struct rocketchat *st,
 	const char *rq[RQ_COUNT], *sj[SJ_COUNT];
 
 	memset(a, 0, sizeof(*a));
-	a->open_chats = -1;
+	a->open_chats = a->dept_open_chats = -1;
 	a->dept_ix = a->unit_ix = -1;
 	rc_org_init_resolved(&a->org, req, &st->tenant, p->source,
 	                     p->org_units);
@@ -485,6 +540,15 @@ static int rc_read_prepared(const struct rocketchat *st,
 	if (rq[RQ_OPEN_CHATS] &&
 	    !rc_parse_count(rq[RQ_OPEN_CHATS], &a->open_chats))
 		return 0;
+	if (rq[RQ_DEPT_OPEN_CHATS] &&
+	    !rc_parse_count(rq[RQ_DEPT_OPEN_CHATS], &a->dept_open_chats))
+		return 0;
+	a->connection_text = rq[RQ_CONNECTION];
+	if (rq[RQ_CONNECTION]) {
+		a->connection = rc_parse_connection(rq[RQ_CONNECTION]);
+		if (a->connection == RC_CONN_UNKNOWN)
+			return 0; /* the slow path names it */
+	}
 	/* A fast user's status was one of the two words, as its bits say. */
 	if (pu->bits & RC_PU_STATUS)
 		a->status = pu->bits & RC_PU_AVAILABLE ? RC_STATUS_AVAILABLE
@@ -509,6 +573,16 @@ static int rc_read_prepared(const struct rocketchat *st,
  * subject is one of its users with its own roles (the core says so with
  * the user's index), else, or when in doubt, the slow way.
  */
+/* What take-inquiry needs of the plugin's state and the subject's roles. */
+static void rc_read_context(const struct rocketchat *st,
+                            const rg_plugin_request *req, struct rc_attrs *a)
+{
+	a->community = st->edition == RC_EDITION_COMMUNITY;
+	a->chat_rule = st->chat_rule;
+	a->bot = st->bot >= 0 && req->roles &&
+	         rg_roleset_has(req->roles, (uint32_t)st->bot);
+}
+
 int rc_read_attrs(const struct rocketchat *st, const rg_plugin_request *req,
                   struct rc_attrs *a, rg_plugin_answer *ans)
 {
@@ -519,10 +593,15 @@ int rc_read_attrs(const struct rocketchat *st, const rg_plugin_request *req,
 		i = rg_request_user_index(req);
 		if (i >= 0 && (size_t)i < p->nusers &&
 		    (p->users[i].bits & RC_PU_FAST) &&
-		    rc_read_prepared(st, req, p, &p->users[i], a, ans))
+		    rc_read_prepared(st, req, p, &p->users[i], a, ans)) {
+			rc_read_context(st, req, a);
 			return 1;
+		}
 	}
-	return rc_read_attrs_slow(st, req, a, ans);
+	if (!rc_read_attrs_slow(st, req, a, ans))
+		return 0;
+	rc_read_context(st, req, a);
+	return 1;
 }
 
 /* 1 when the subject is an agent of the request's department. */

@@ -1,7 +1,16 @@
 /*
- * inquiry.c - take-inquiry (taking a waiting chat): the agent's status,
- * the chat limit that applies and where it comes from (department, agent,
- * tenant default), and the reason that names them.
+ * inquiry.c - take-inquiry (taking a waiting chat): the agent's status and
+ * connection, whether chat limits apply at all (edition, waiting queue,
+ * bots), the limits of the configured rule and where they come from
+ * (department, agent, tenant default), and the reason that names them.
+ *
+ * Two rules, chosen by the stack argument chat_limits= (enum rc_chat_rule):
+ *   7 (Rocket.Chat 7.x, the default): the department's open chats below
+ *     its limit when set AND the agent's open chats below the agent's own
+ *     limit, else the workspace's (isAgentWithinChatLimits in the
+ *     livechat-enterprise Helper);
+ *   6 (Rocket.Chat 6.x): the agent's open chats below the department's
+ *     limit if set, else the agent's, else the workspace's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +19,9 @@
 
 #include "rocketchat.h"
 
-/* Where the applicable chat limit comes from. */
+const char *const rc_chat_rules[] = {"7", "6", NULL};
+
+/* Where a chat limit comes from. */
 enum rc_limit_source {
 	RC_LIMIT_DEPARTMENT,  /* the department's max_chats */
 	RC_LIMIT_AGENT,       /* the agent's max_chats */
@@ -24,6 +35,32 @@ struct rc_limit {
 	enum rc_limit_source source;
 	int from_directory; /* RC_LIMIT_DEFAULT: the directory's setting */
 	const char *bad;    /* RC_LIMIT_BAD_DEFAULT: its text */
+};
+
+/* What a take-inquiry decision found, first failing check first. */
+enum rc_take_verdict {
+	RC_TAKE_NO_STATUS,
+	RC_TAKE_UNAVAILABLE,
+	RC_TAKE_NO_CONNECTION,
+	RC_TAKE_OFFLINE,
+	RC_TAKE_AWAY,        /* away, and chats are not accepted when idle */
+	RC_TAKE_BAD_SETTING, /* a directory setting is neither on nor off */
+	RC_TAKE_NO_LIMITS,   /* allowed: no chat limit applies */
+	RC_TAKE_BAD_DEFAULT,
+	RC_TAKE_DEPT_MISSING, /* department_open_chats is needed, not given */
+	RC_TAKE_DEPT_REACHED,
+	RC_TAKE_AGENT_MISSING, /* open_chats is needed, not given */
+	RC_TAKE_AGENT_REACHED,
+	RC_TAKE_WITHIN, /* allowed: below every limit that applies */
+};
+
+struct rc_take {
+	enum rc_take_verdict verdict;
+	const char *why_none; /* RC_TAKE_NO_LIMITS */
+	const char *setting;  /* RC_TAKE_BAD_SETTING: its name and text */
+	const char *bad;
+	struct rc_limit dept;  /* rule 7: the department's; 0: none */
+	struct rc_limit agent; /* the agent's (rule 6: the one limit) */
 };
 
 /*
@@ -41,14 +78,10 @@ static int rc_prepared_default(const struct rc_attrs *a, struct rc_limit *out)
 	return 1;
 }
 
-static void rc_chat_limit(const struct rc_attrs *a, struct rc_limit *out)
+/* The agent's own limit, else the tenant default. */
+static void rc_agent_limit(const struct rc_attrs *a, struct rc_limit *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (a->department && a->dept.max_chats > 0) {
-		out->source = RC_LIMIT_DEPARTMENT;
-		out->limit = a->dept.max_chats;
-		return;
-	}
 	if (a->max_chats > 0) {
 		out->source = RC_LIMIT_AGENT;
 		out->limit = a->max_chats;
@@ -65,7 +98,18 @@ static void rc_chat_limit(const struct rc_attrs *a, struct rc_limit *out)
 	out->source = out->limit > 0 ? RC_LIMIT_DEFAULT : RC_LIMIT_NONE;
 }
 
-/* Where the limit comes from, for reasons. */
+/* The department's limit when the request names a department that has one. */
+static void rc_dept_limit(const struct rc_attrs *a, struct rc_limit *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->source = RC_LIMIT_NONE;
+	if (a->department && a->dept.max_chats > 0) {
+		out->source = RC_LIMIT_DEPARTMENT;
+		out->limit = a->dept.max_chats;
+	}
+}
+
+/* Where a limit comes from, for reasons. */
 static void rc_limit_source(const rg_plugin_request *req, struct rc_attrs *a,
                             const struct rc_limit *lim, char *src, size_t n)
 {
@@ -102,92 +146,283 @@ static void rc_limit_source(const rg_plugin_request *req, struct rc_attrs *a,
 	}
 }
 
-/* The reason of a take-inquiry decision (not called when quiet). */
-static void rc_take_reason(const rg_plugin_request *req, struct rc_attrs *a,
-                           const struct rc_limit *lim, rg_plugin_answer *ans)
+/*
+ * An on/off setting into *on; 0 (with t's verdict and what to quote set)
+ * when the directory's value is neither.
+ */
+static int rc_take_switch(const struct rc_attrs *a, const char *key,
+                          int tenant_on, int *on, struct rc_take *t)
 {
-	const char *rid = rg_request_role_id(req, ans->role);
-	char src[RG_REASON_MAX];
+	int from_directory;
 
-	if (!rid)
-		rid = "a role";
-	if (!a->status) {
-		rg_answer(ans,
-		          "%s grants take-inquiry, but it needs the agent's "
-		          "status: subject attribute status is not given",
-		          rid);
-		return;
+	if (rc_org_switch(&a->org, key, tenant_on, on, &from_directory,
+	                  &t->bad))
+		return 1;
+	t->verdict = RC_TAKE_BAD_SETTING;
+	t->setting = key;
+	return 0;
+}
+
+/*
+ * The agent may take a chat at all: available, and online or away while
+ * the workspace accepts chats when idle (Livechat_enabled_when_agent_idle,
+ * on by default).  0 with t's verdict set when not.
+ */
+static int rc_take_agent_ready(const struct rc_attrs *a, struct rc_take *t)
+{
+	int idle_ok = 1;
+
+	if (!a->status)
+		t->verdict = RC_TAKE_NO_STATUS;
+	else if (!a->available)
+		t->verdict = RC_TAKE_UNAVAILABLE;
+	else if (a->connection == RC_CONN_UNKNOWN)
+		t->verdict = RC_TAKE_NO_CONNECTION;
+	else if (a->connection == RC_CONN_OFFLINE)
+		t->verdict = RC_TAKE_OFFLINE;
+	else if (a->connection == RC_CONN_AWAY &&
+	         rc_take_switch(a, RC_SETTING_ACCEPT_IDLE,
+	                        !a->org.tenant->idle_refused, &idle_ok, t) &&
+	         !idle_ok)
+		t->verdict = RC_TAKE_AWAY;
+	else if (t->verdict != RC_TAKE_BAD_SETTING)
+		return 1;
+	return 0;
+}
+
+/*
+ * Whether chat limits apply: only in the Enterprise edition (the check is
+ * an Enterprise hook), only while the waiting queue is on, and not to a
+ * bot.  0 with t's verdict set when they do not (or a setting is bad).
+ */
+static int rc_take_limits_apply(const struct rc_attrs *a, struct rc_take *t)
+{
+	int queue = 0;
+
+	t->verdict = RC_TAKE_NO_LIMITS;
+	if (a->community) {
+		t->why_none = "the Community edition has no chat limits";
+		return 0;
 	}
-	if (!a->available) {
-		rg_answer(ans,
-		          "%s grants take-inquiry, but the agent's status is "
-		          "%s; taking a chat needs status available",
-		          rid, a->status);
-		return;
+	if (a->bot) {
+		t->why_none = "a bot skips the chat limits";
+		return 0;
 	}
-	rc_limit_source(req, a, lim, src, sizeof(src));
-	if (lim->limit < 0)
-		rg_answer(ans, "%s grants take-inquiry, but %s", rid, src);
-	else if (lim->limit == 0)
+	if (!rc_take_switch(a, RC_SETTING_WAITING_QUEUE,
+	                    a->org.tenant->waiting_queue, &queue, t))
+		return 0;
+	if (!queue) {
+		t->why_none = "chat limits apply only while the waiting queue "
+		              "(setting waiting_queue) is on";
+		return 0;
+	}
+	return 1;
+}
+
+/* The limits of the configured rule, against the request's counts. */
+static void rc_take_limits(const struct rc_attrs *a, struct rc_take *t)
+{
+	if (a->chat_rule == RC_CHAT_RULE_6) {
+		/* 6.x: one limit, the department's first. */
+		rc_dept_limit(a, &t->agent);
+		if (t->agent.limit == 0)
+			rc_agent_limit(a, &t->agent);
+	} else {
+		rc_dept_limit(a, &t->dept);
+		rc_agent_limit(a, &t->agent);
+	}
+	t->verdict = RC_TAKE_WITHIN;
+	if (t->dept.limit > 0 && a->dept_open_chats < 0)
+		t->verdict = RC_TAKE_DEPT_MISSING;
+	else if (t->dept.limit > 0 && a->dept_open_chats >= t->dept.limit)
+		t->verdict = RC_TAKE_DEPT_REACHED;
+	else if (t->agent.limit < 0)
+		t->verdict = RC_TAKE_BAD_DEFAULT;
+	else if (t->agent.limit > 0 && a->open_chats < 0)
+		t->verdict = RC_TAKE_AGENT_MISSING;
+	else if (t->agent.limit > 0 && a->open_chats >= t->agent.limit)
+		t->verdict = RC_TAKE_AGENT_REACHED;
+}
+
+static void rc_take_eval(const struct rc_attrs *a, struct rc_take *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!rc_take_agent_ready(a, t) || !rc_take_limits_apply(a, t))
+		return;
+	rc_take_limits(a, t);
+}
+
+static int rc_take_allows(const struct rc_take *t)
+{
+	return t->verdict == RC_TAKE_NO_LIMITS || t->verdict == RC_TAKE_WITHIN;
+}
+
+/* The reason when every check passed: the limits that applied. */
+static void rc_take_within_reason(const rg_plugin_request *req,
+                                  struct rc_attrs *a, const struct rc_take *t,
+                                  const char *rid, rg_plugin_answer *ans)
+{
+	char src[RG_REASON_MAX], dept[RG_REASON_MAX];
+
+	dept[0] = '\0';
+	if (t->dept.limit > 0)
+		snprintf(dept, sizeof(dept),
+		         "; the department's %ld open chats are below its "
+		         "limit of %ld",
+		         a->dept_open_chats, t->dept.limit);
+	rc_limit_source(req, a, &t->agent, src, sizeof(src));
+	if (t->agent.limit == 0 && !dept[0])
 		rg_answer(ans,
 		          "%s grants take-inquiry; the agent is available and "
 		          "no chat limit is set (department, agent and tenant "
 		          "set none)",
 		          rid);
-	else if (a->open_chats < 0)
+	else if (t->agent.limit == 0)
+		rg_answer(
+		    ans,
+		    "%s grants take-inquiry: the agent is available%s, "
+		    "and no agent limit is set (agent and tenant set none)",
+		    rid, dept);
+	else
+		rg_answer(
+		    ans,
+		    "%s grants take-inquiry: the agent is available and "
+		    "%ld open chats are below the limit of %ld set by %s%s",
+		    rid, a->open_chats, t->agent.limit, src, dept);
+}
+
+/* The reason when a limit denies, or a count it needs is missing. */
+static void rc_take_limit_reason(const rg_plugin_request *req,
+                                 struct rc_attrs *a, const struct rc_take *t,
+                                 const char *rid, rg_plugin_answer *ans)
+{
+	char src[RG_REASON_MAX];
+	const struct rc_limit *lim = t->verdict == RC_TAKE_DEPT_MISSING ||
+	                                     t->verdict == RC_TAKE_DEPT_REACHED
+	                                 ? &t->dept
+	                                 : &t->agent;
+
+	rc_limit_source(req, a, lim, src, sizeof(src));
+	switch (t->verdict) {
+	case RC_TAKE_BAD_DEFAULT:
+		rg_answer(ans, "%s grants take-inquiry, but %s", rid, src);
+		break;
+	case RC_TAKE_DEPT_MISSING:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but request attribute "
+		          "department_open_chats is not given; the "
+		          "department's limit is %ld, set by %s",
+		          rid, lim->limit, src);
+		break;
+	case RC_TAKE_DEPT_REACHED:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but the department's %ld "
+		          "open chats reach the limit of %ld set by %s",
+		          rid, a->dept_open_chats, lim->limit, src);
+		break;
+	case RC_TAKE_AGENT_MISSING:
 		rg_answer(ans,
 		          "%s grants take-inquiry, but request attribute "
 		          "open_chats is not given; the limit is %ld, set by "
 		          "%s",
 		          rid, lim->limit, src);
-	else if (a->open_chats >= lim->limit)
+		break;
+	default:
 		rg_answer(ans,
 		          "%s grants take-inquiry, but %ld open chats reach "
 		          "the limit of %ld set by %s",
 		          rid, a->open_chats, lim->limit, src);
-	else
-		rg_answer(ans,
-		          "%s grants take-inquiry: the agent is available and "
-		          "%ld open chats are below the limit of %ld set by %s",
-		          rid, a->open_chats, lim->limit, src);
+		break;
+	}
 }
 
-/* take-inquiry needs status available and open chats below the limit. */
-static rg_result rc_take_result(const struct rc_attrs *a,
-                                const struct rc_limit *lim)
+/* The reason of a take-inquiry decision (not called when quiet). */
+static void rc_take_reason(const rg_plugin_request *req, struct rc_attrs *a,
+                           const struct rc_take *t, rg_plugin_answer *ans)
 {
-	if (!a->status || !a->available || lim->limit < 0)
-		return RG_DENY;
-	if (lim->limit == 0)
-		return RG_ALLOW;
-	return a->open_chats >= 0 && a->open_chats < lim->limit ? RG_ALLOW
-	                                                        : RG_DENY;
+	const char *rid = rg_request_role_id(req, ans->role);
+
+	if (!rid)
+		rid = "a role";
+	switch (t->verdict) {
+	case RC_TAKE_NO_STATUS:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but it needs the agent's "
+		          "status: subject attribute status is not given",
+		          rid);
+		break;
+	case RC_TAKE_UNAVAILABLE:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but the agent's status is "
+		          "%s; taking a chat needs status available",
+		          rid, a->status);
+		break;
+	case RC_TAKE_NO_CONNECTION:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but it needs the agent's "
+		          "connection: request attribute connection (online, "
+		          "away or offline) is not given",
+		          rid);
+		break;
+	case RC_TAKE_OFFLINE:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but the agent is offline; "
+		          "taking a chat needs the agent online",
+		          rid);
+		break;
+	case RC_TAKE_AWAY:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but the agent is away and "
+		          "the workspace does not accept chats when idle "
+		          "(setting accept_when_idle is off)",
+		          rid);
+		break;
+	case RC_TAKE_BAD_SETTING:
+		rg_answer(ans,
+		          "%s grants take-inquiry, but the directory's setting "
+		          "%s '%s' is neither " RC_SETTING_ON
+		          " nor " RC_SETTING_OFF,
+		          rid, t->setting, t->bad);
+		break;
+	case RC_TAKE_NO_LIMITS:
+		rg_answer(ans,
+		          "%s grants take-inquiry: the agent is available and "
+		          "%s; no chat limit applies: %s",
+		          rid,
+		          a->connection == RC_CONN_AWAY ? "away (accepting "
+		                                          "chats when idle)"
+		                                        : "online",
+		          t->why_none);
+		break;
+	case RC_TAKE_WITHIN:
+		rc_take_within_reason(req, a, t, rid, ans);
+		break;
+	default:
+		rc_take_limit_reason(req, a, t, rid, ans);
+		break;
+	}
 }
 
 rg_result rc_decide_take(const rg_plugin_request *req, struct rc_attrs *a,
                          rg_plugin_answer *ans)
 {
-	struct rc_limit lim;
+	struct rc_take t;
 
-	memset(&lim, 0, sizeof(lim));
-	/* Without status available the limit is never consulted. */
-	if (a->status && a->available)
-		rc_chat_limit(a, &lim);
+	rc_take_eval(a, &t);
 	if (!(ans->flags & RG_ANSWER_QUIET))
-		rc_take_reason(req, a, &lim, ans);
-	return rc_take_result(a, &lim);
+		rc_take_reason(req, a, &t, ans);
+	return rc_take_allows(&t) ? RG_ALLOW : RG_DENY;
 }
 
 /*
  * take-inquiry without request attributes: rc_decide_take() with no
- * department and no open_chats, so allowed only when no limit applies.
+ * department, no counts and no connection, which the agent's readiness
+ * needs: never allowed (the decision table says so too).
  */
 int rc_take_allowed(struct rc_attrs *a)
 {
-	struct rc_limit lim;
+	struct rc_take t;
 
-	if (!a->status || !a->available)
-		return 0;
-	rc_chat_limit(a, &lim);
-	return rc_take_result(a, &lim) == RG_ALLOW;
+	rc_take_eval(a, &t);
+	return rc_take_allows(&t);
 }

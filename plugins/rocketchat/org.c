@@ -9,6 +9,7 @@
  *   ("department", ID, "max_chats")  its chat limit, when set
  *   ("department", ID, "name")       the department exists (when given)
  *   ("setting", "default_max_chats", "value")
+ *   ("setting", "waiting_queue", "value"), ("setting", "accept_when_idle", ...)
  * Fact lookups take NUL-terminated names; ids are shorter than RG_ID_MAX
  * (rc_valid_id()), so a stack buffer holds a copy when one is needed.
  */
@@ -196,6 +197,22 @@ int rc_org_default_limit(const struct rc_org *org, long *out,
 		return 1;
 	}
 	if (rc_parse_count(v, out))
+		return 1;
+	*bad = v;
+	return 0;
+}
+
+int rc_org_switch(const struct rc_org *org, const char *key, int tenant_on,
+                  int *on, int *from_directory, const char **bad)
+{
+	const char *v = rg_fact(org->req, FACT_SETTING, key, FACT_VALUE);
+
+	*from_directory = v != NULL;
+	if (!v) {
+		*on = tenant_on;
+		return 1;
+	}
+	if (rc_parse_switch(v, on))
 		return 1;
 	*bad = v;
 	return 0;

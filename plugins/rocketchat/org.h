@@ -100,4 +100,17 @@ enum rc_dept_lookup rc_org_department(struct rc_org *org, const char *id,
 int rc_org_default_limit(const struct rc_org *org, long *out,
                          int *from_directory, const char **bad);
 
+/* The workspace's on/off settings, named in doc/rocketchat.md. */
+#define RC_SETTING_WAITING_QUEUE "waiting_queue"
+#define RC_SETTING_ACCEPT_IDLE   "accept_when_idle"
+
+/*
+ * An on/off setting: the directory's ("setting", key, "value") when set,
+ * else tenant_on (the tenant file's, or the product's default).  Returns 1
+ * with *on and *from_directory set, or 0 when the directory's value is
+ * neither on nor off (*bad is then its text).
+ */
+int rc_org_switch(const struct rc_org *org, const char *key, int tenant_on,
+                  int *on, int *from_directory, const char **bad);
+
 #endif /* ROLEGATE_ROCKETCHAT_ORG_H */

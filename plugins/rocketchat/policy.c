@@ -20,6 +20,7 @@
 
 /* The ids the plugin's rules name; the policy file must declare them. */
 #define RC_ROLE_ADMIN "admin"
+#define RC_ROLE_BOT   "bot"
 #define RC_PRIV_QUEUE "view-livechat-queue"
 #define RC_PRIV_TAKE  "take-inquiry"
 
@@ -269,6 +270,7 @@ static int rc_resolve_ids(struct rocketchat *st, rg_plugin_handle *h)
 	st->manager = rg_find_role(h, RC_ROLE_MANAGER);
 	st->agent = rg_find_role(h, RC_ROLE_AGENT);
 	st->monitor = rg_find_role(h, RC_ROLE_MONITOR);
+	st->bot = rg_find_role(h, RC_ROLE_BOT); /* optional: no bot, no skip */
 	st->queue = rg_find_privilege(h, RC_PRIV_QUEUE);
 	st->take = rg_find_privilege(h, RC_PRIV_TAKE);
 	if (rc_need(h, st->policy, "role", RC_ROLE_ADMIN, st->admin) ||

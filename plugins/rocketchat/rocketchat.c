@@ -7,7 +7,7 @@
  *
  * SYNOPSIS
  *	stack = CONTROL rocketchat policy=PATH edition=enterprise|community
- *		[tenant=PATH]
+ *		[tenant=PATH] [chat_limits=7|6]
  *
  * ARGUMENTS
  *	policy=PATH	The policy file (required), in the common policy
@@ -27,6 +27,8 @@
  *			doc/rocketchat.md.  Without it (and without directory
  *			data) the tenant has no units, no known departments
  *			and no default limit.
+ *	chat_limits=R	7 (the default) or 6: the Rocket.Chat release whose
+ *			chat limit rule take-inquiry follows (DECISIONS).
  *
  * DIRECTORY
  *	Users, their roles, memberships and attributes, and the workspace's
@@ -71,9 +73,16 @@
  *	    agents only; the queue with no department is visible to all);
  *	  - any other role, for any other permission: on every department.
  *	take-inquiry (taking a waiting chat) also needs status available and
- *	open_chats below the limit: the department's max_chats when set
- *	(> 0), else the agent's max_chats, else the tenant's; 0 everywhere
- *	means no limit.  The reason names the limit and where it came from.
+ *	connection online (or away while the setting accept_when_idle is on,
+ *	its default).  Chat limits apply only in the Enterprise edition, while
+ *	the setting waiting_queue is on (off by default), and not to a bot.
+ *	Then, with chat_limits=7: the department's open chats
+ *	(department_open_chats) below its max_chats when set (> 0), and the
+ *	agent's (open_chats) below the agent's max_chats, else the tenant's;
+ *	with chat_limits=6: open_chats below the department's max_chats when
+ *	set, else the agent's, else the tenant's.  A count a limit needs and
+ *	the request lacks denies.  The reason names the limit and where it
+ *	came from.
  *
  * CUSTOM ROLES
  *	The custom_role hook refuses every custom role in the Community
@@ -127,6 +136,12 @@ static int rc_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
 	        .type = RG_ARG_PATH,
 	        .dest = &st->tenant_path,
 	    },
+	    {
+	        .name = "chat_limits",
+	        .type = RG_ARG_ENUM,
+	        .choices = rc_chat_rules,
+	        .dest = &st->chat_rule,
+	    },
 	    {.name = NULL},
 	};
 
@@ -144,7 +159,8 @@ static int rc_open(rg_plugin_handle *h, int argc, char *const argv[],
 		rg_plugin_error(h, NULL, 0, "out of memory");
 		return RG_ENOMEM;
 	}
-	st->admin = st->manager = st->monitor = st->agent = -1;
+	st->admin = st->manager = st->monitor = st->agent = st->bot = -1;
+	st->chat_rule = RC_CHAT_RULE_7;
 	st->queue = st->take = -1;
 	rc = rc_parse_args(h, argc, argv, st);
 	if (rc == RG_OK && st->tenant_path)

@@ -26,6 +26,13 @@
 /* Request attributes. */
 #define RC_ATTR_DEPARTMENT "department"
 #define RC_ATTR_OPEN_CHATS "open_chats"
+/* The department's open chats, for its limit (Rocket.Chat 7.x). */
+#define RC_ATTR_DEPT_OPEN_CHATS "department_open_chats"
+/* The agent's connection: online, away or offline. */
+#define RC_ATTR_CONNECTION    "connection"
+#define RC_CONNECTION_ONLINE  "online"
+#define RC_CONNECTION_AWAY    "away"
+#define RC_CONNECTION_OFFLINE "offline"
 /* Subject attributes. */
 #define RC_SUBJ_DEPARTMENTS   "departments"
 #define RC_SUBJ_UNITS         "units"
@@ -36,6 +43,27 @@
 
 /* Edition names, in the order of enum rc_edition (policy.c). */
 extern const char *const rc_editions[];
+
+/* The chat_limits= argument's choices, in the order of enum rc_chat_rule. */
+extern const char *const rc_chat_rules[];
+
+/*
+ * Which release's chat limit rule take-inquiry follows: Rocket.Chat 7.x
+ * (the department's limit and the agent's both apply) or 6.x (the
+ * department's limit if set, else the agent's, else the workspace's).
+ */
+enum rc_chat_rule {
+	RC_CHAT_RULE_7 = 0, /* the default */
+	RC_CHAT_RULE_6 = 1,
+};
+
+/* The agent's connection (request attribute connection). */
+enum rc_connection {
+	RC_CONN_UNKNOWN = 0, /* not given */
+	RC_CONN_ONLINE,
+	RC_CONN_AWAY,
+	RC_CONN_OFFLINE,
+};
 
 enum rc_edition {
 	RC_EDITION_ENTERPRISE = 0,
@@ -49,10 +77,12 @@ struct rocketchat {
 	const char *policy;      /* absolute; owned by the handle */
 	const char *tenant_path; /* absolute or NULL; owned by the handle */
 	int edition;             /* enum rc_edition */
+	int chat_rule;           /* enum rc_chat_rule */
 	struct rc_tenant tenant;
 	int loaded;
 	/* Role indexes (monitor is -1 in Community), privilege indexes. */
 	long admin, manager, monitor, agent;
+	long bot; /* -1 when the policy has no bot role */
 	long queue, take;
 	/*
 	 * The service's roles and privileges once this plugin declared its
@@ -165,7 +195,14 @@ struct rc_attrs {
 	const char *department; /* request department, or NULL */
 	struct rc_dept dept;    /* what the organisation says of it */
 	long open_chats;        /* -1 when not given */
-	const char *status;     /* NULL when not given */
+	long dept_open_chats;   /* -1 when not given */
+	enum rc_connection connection;
+	const char *connection_text; /* as given, or NULL */
+	/* From the plugin's state, for take-inquiry (rc_read_attrs()). */
+	int community;
+	int chat_rule;      /* enum rc_chat_rule */
+	int bot;            /* the subject holds the bot role */
+	const char *status; /* NULL when not given */
 	int available;
 	long max_chats;          /* 0 when not given */
 	const char *units;       /* subject's units, or NULL */
@@ -229,7 +266,12 @@ long rc_drop_custom(const struct rocketchat *st, const rg_plugin_request *req,
 
 /* ---- take-inquiry (inquiry.c) ------------------------------------------ */
 
-/* take-inquiry needs status available and open chats below the limit. */
+/*
+ * take-inquiry needs status available, the agent online (or away while
+ * the workspace accepts chats when idle), and, in the Enterprise edition
+ * with the waiting queue on and for an agent who is not a bot, open chats
+ * below the limits of the configured rule (enum rc_chat_rule).
+ */
 rg_result rc_decide_take(const rg_plugin_request *req, struct rc_attrs *a,
                          rg_plugin_answer *ans);
 

@@ -3,7 +3,8 @@
  *
  * The file (format in doc/rocketchat.md and policies/rocketchat-tenant.ini):
  *
- *   [tenant]            max_chats = N
+ *   [tenant]            max_chats = N, waiting_queue = on|off,
+ *                       accept_when_idle = on|off
  *   [unit ID]           name = TEXT
  *   [department ID]     name = TEXT, unit = ID, max_chats = N
  *
@@ -26,12 +27,16 @@
 #define KEY_NAME           "name"
 #define KEY_UNIT           "unit"
 #define KEY_MAX_CHATS      "max_chats"
+#define KEY_WAITING_QUEUE  "waiting_queue"
+#define KEY_ACCEPT_IDLE    "accept_when_idle"
 
 /* Keys seen in one section, to refuse a repeated key. */
 enum {
 	KEY_SEEN_NAME = 1u << 0,
 	KEY_SEEN_UNIT = 1u << 1,
 	KEY_SEEN_MAX_CHATS = 1u << 2,
+	KEY_SEEN_WAITING_QUEUE = 1u << 3,
+	KEY_SEEN_ACCEPT_IDLE = 1u << 4,
 };
 
 /* What kind of section the current key belongs to. */
@@ -88,6 +93,21 @@ int rc_parse_count(const char *s, long *out)
 	}
 	*out = v;
 	return 1;
+}
+
+int rc_parse_switch(const char *s, int *out)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, RC_SETTING_ON)) {
+		*out = 1;
+		return 1;
+	}
+	if (!strcmp(s, RC_SETTING_OFF)) {
+		*out = 0;
+		return 1;
+	}
+	return 0;
 }
 
 static int is_blank(char c)
@@ -361,13 +381,42 @@ static int name_value(struct parse *p, char **dest, const char *value,
 	return *dest ? RG_OK : oom(p);
 }
 
+static int switch_value(struct parse *p, const char *key, const char *value,
+                        const rg_ini_pos *pos, int *out)
+{
+	if (rc_parse_switch(value, out))
+		return RG_OK;
+	rg_plugin_error(p->h, pos->file, pos->line,
+	                "%s = '%s': expected " RC_SETTING_ON
+	                " or " RC_SETTING_OFF,
+	                key, value);
+	return RG_EPOLICY;
+}
+
 static int tenant_key(struct parse *p, const char *key, const char *value,
                       const rg_ini_pos *pos)
 {
+	int on = 0;
 	int rc;
 
+	if (!strcmp(key, KEY_WAITING_QUEUE)) {
+		rc = once(p, &p->tenant_keys, KEY_SEEN_WAITING_QUEUE, key, pos);
+		return rc == RG_OK ? switch_value(p, key, value, pos,
+		                                  &p->t->waiting_queue)
+		                   : rc;
+	}
+	if (!strcmp(key, KEY_ACCEPT_IDLE)) {
+		rc = once(p, &p->tenant_keys, KEY_SEEN_ACCEPT_IDLE, key, pos);
+		if (rc == RG_OK)
+			rc = switch_value(p, key, value, pos, &on);
+		p->t->idle_refused = !on;
+		return rc;
+	}
 	if (strcmp(key, KEY_MAX_CHATS))
-		return unknown_key(p, key, KEY_MAX_CHATS, pos);
+		return unknown_key(p, key,
+		                   "max_chats, waiting_queue or "
+		                   "accept_when_idle",
+		                   pos);
 	rc = once(p, &p->tenant_keys, KEY_SEEN_MAX_CHATS, key, pos);
 	if (rc == RG_OK)
 		rc = count_value(p, key, value, pos, &p->t->max_chats);

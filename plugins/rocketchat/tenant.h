@@ -39,6 +39,13 @@ struct rc_department {
 struct rc_tenant {
 	int loaded;     /* a tenant file was read */
 	long max_chats; /* the default per-agent limit; 0: none */
+	/*
+	 * Rocket.Chat's Livechat_waiting_queue (off unless the file turns
+	 * it on) and Livechat_enabled_when_agent_idle (on unless the file
+	 * turns it off): zero is the product's default for both.
+	 */
+	int waiting_queue;
+	int idle_refused;
 	struct rc_unit *units;
 	size_t nunits;
 	struct rc_department *departments;
@@ -63,6 +70,13 @@ const struct rc_department *rc_tenant_department(const struct rc_tenant *t,
 
 /* 1 when the len bytes at s are a valid id (letters, digits, "._-:"). */
 int rc_valid_id(const char *s, size_t len);
+
+/* The words of an on/off setting, in a tenant file or the directory. */
+#define RC_SETTING_ON  "on"
+#define RC_SETTING_OFF "off"
+
+/* Parses "on" (1) or "off" (0) into *out; returns 0 for anything else. */
+int rc_parse_switch(const char *s, int *out);
 
 /*
  * Parses a count: decimal digits only, at most RC_COUNT_MAX.  Returns 1

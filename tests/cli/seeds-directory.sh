@@ -67,19 +67,47 @@ rs check rocketchat ann view-livechat-queue department=support
 expect_rc 1 "004: not another department's queue"
 rs check rocketchat ann manage-livechat-agents
 expect_rc 1 "004: an agent manages nobody"
-rs check rocketchat ann take-inquiry open_chats=1
+rs check rocketchat ann take-inquiry connection=online open_chats=1
 expect_rc 0 "004: takes a chat below its own limit (2)"
-rs check rocketchat ann take-inquiry open_chats=2
+rs check rocketchat ann take-inquiry connection=online open_chats=2
 expect_rc 1 "004: not at its own limit"
 expect_out 'limit of 2' "004: the limit named"
-rs check rocketchat ann take-inquiry department=sales open_chats=2
-expect_rc 0 "004: the department's limit (3) comes first"
-rs check rocketchat ann take-inquiry department=sales open_chats=3
+rs check rocketchat ann take-inquiry open_chats=1
+expect_rc 1 "004: not without the agent's connection"
+expect_out 'connection' "004: the missing connection named"
+# Rocket.Chat 7.x: the department's limit (3) and the agent's own (2) both
+# apply (the 6.x rule let the department's replace the agent's).
+rs check rocketchat ann take-inquiry connection=online department=sales \
+	open_chats=2 department_open_chats=2
+expect_rc 1 "004: the agent's own limit applies beside the department's"
+rs check rocketchat ann take-inquiry connection=online department=sales \
+	open_chats=1 department_open_chats=2
+expect_rc 0 "004: below both limits"
+rs check rocketchat ann take-inquiry connection=online department=sales \
+	open_chats=1 department_open_chats=3
 expect_rc 1 "004: not at the department's limit"
+rs check rocketchat ann take-inquiry connection=online department=sales \
+	open_chats=1
+expect_rc 1 "004: not without the department's open chats"
+expect_out 'department_open_chats is not given' \
+	"004: the missing count named"
+
+# The waiting queue (on in the shipped tenant file): limits apply only
+# while it is on; the directory's setting overrides the file's.
+rs setting set rocketchat waiting_queue off
+expect_rc 0 "004: the waiting queue turned off"
+rs check rocketchat ann take-inquiry connection=online open_chats=9
+expect_rc 0 "004: no chat limits without the waiting queue"
+rs setting set rocketchat waiting_queue maybe
+rs check rocketchat ann take-inquiry connection=online open_chats=0
+expect_rc 1 "004: a bad waiting_queue setting denies"
+expect_out "waiting_queue 'maybe'" "004: the bad setting named"
+rs setting set rocketchat waiting_queue on
+expect_rc 0 "004: the waiting queue back on"
 
 rs agent edit --status unavailable rocketchat ann
 expect_rc 0 "004: edit agent: status"
-rs check rocketchat ann take-inquiry open_chats=0
+rs check rocketchat ann take-inquiry connection=online open_chats=0
 expect_rc 1 "004: an unavailable agent takes no chat"
 
 rs agent edit --status available --max-chats '' --departments support \
@@ -89,9 +117,9 @@ rs check rocketchat ann view-livechat-queue department=support
 expect_rc 0 "004: the new department's queue"
 rs check rocketchat ann view-livechat-queue department=sales
 expect_rc 1 "004: no longer the old one's"
-rs check rocketchat ann take-inquiry open_chats=4
+rs check rocketchat ann take-inquiry connection=online open_chats=4
 expect_rc 0 "004: the tenant default (5) applies"
-rs check rocketchat ann take-inquiry open_chats=5
+rs check rocketchat ann take-inquiry connection=online open_chats=5
 expect_rc 1 "004: at the tenant default"
 
 # Monitors, with units.
