@@ -614,15 +614,8 @@ static int route_add(struct rgd_conf *c, const char *name, const char *file,
 {
 	struct rgd_route *r;
 
-	if (c->nroutes == c->caproutes) {
-		size_t cap = c->caproutes ? c->caproutes * 2 : 8;
-		struct rgd_route *n = realloc(c->routes, cap * sizeof(*n));
-
-		if (!n)
-			return RG_ENOMEM;
-		c->routes = n;
-		c->caproutes = cap;
-	}
+	if (RG_GROW(c->routes, c->caproutes, c->nroutes + 1) != RG_OK)
+		return RG_ENOMEM;
 	r = &c->routes[c->nroutes];
 	memset(r, 0, sizeof(*r));
 	r->name = strdup(name);

@@ -64,6 +64,8 @@
 
 #include <rolegate/plugin.h>
 
+#include "private/rg_prim.h"
+
 /* Omni24's permission categories, as custom-role editors show them. */
 static const char *const omni24_categories[] = {
     "conversation", "knowledge", "assets", "task", "reports", "channels",
@@ -141,15 +143,8 @@ static void *vec_push(void **items, size_t *n, size_t *cap, size_t size)
 {
 	char *p;
 
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-
-		p = realloc(*items, ncap * size);
-		if (!p)
-			return NULL;
-		*items = p;
-		*cap = ncap;
-	}
+	if (rg_grow(items, cap, *n + 1, size) != RG_OK)
+		return NULL;
 	p = (char *)*items + *n * size;
 	memset(p, 0, size);
 	(*n)++;

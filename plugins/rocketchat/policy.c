@@ -14,6 +14,8 @@
 
 #include <rolegate/plugin.h>
 
+#include "private/rg_prim.h"
+
 #include "rocketchat.h"
 
 #define RC_PRODUCT "rocketchat"
@@ -129,15 +131,8 @@ static struct rc_mark *rc_add_mark(struct rc_reading *rd, rg_policy_kind kind,
 {
 	struct rc_mark *m;
 
-	if (rd->nmarks == rd->cap) {
-		size_t ncap = rd->cap ? rd->cap * 2 : 32;
-		struct rc_mark *n = realloc(rd->marks, ncap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		rd->marks = n;
-		rd->cap = ncap;
-	}
+	if (RG_GROW(rd->marks, rd->cap, rd->nmarks + 1) != RG_OK)
+		return NULL;
 	m = &rd->marks[rd->nmarks];
 	m->kind = kind;
 	m->edition = RC_EDITION_ANY;
