@@ -128,7 +128,7 @@ static const struct bad_case bad_cases[] = {
      "mandatory", "bad"},
     {"bad log level", "[rolegate]\nlog_level = loud\n" GOOD, 2, "loud", NULL},
 };
-#define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+#define NBAD RG_COUNTOF(bad_cases)
 
 START_TEST(test_bad_line)
 {

@@ -20,9 +20,8 @@
 #include "internal.h"
 #include <rolegate/plugin.h>
 
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define KEY_MAX   48  /* bytes of the longest key, terminator included */
-#define NKEYS     160 /* keys of the universe below */
+#define KEY_MAX 48  /* bytes of the longest key, terminator included */
+#define NKEYS   160 /* keys of the universe below */
 /* Keys enough that the slots fill a huge page (allocated apart). */
 #define BIG_KEYS (RG_HUGE_BYTES / sizeof(struct rg_intern_slot) / 2 + 1)
 #define BIG_KEY  16 /* bytes of "u-" and a number, terminated */
@@ -157,7 +156,7 @@ START_TEST(test_duplicate_refused)
 	size_t s, i;
 
 	make_keys();
-	for (s = 0; s < NELEMS(sizes); s++) {
+	for (s = 0; s < RG_COUNTOF(sizes); s++) {
 		rg_intern t;
 
 		rg_intern_init(&t);

@@ -163,7 +163,7 @@ static const struct {
     {"route r", "target", "x", "unknown key 'target'"},
 };
 
-#define NBAD (sizeof(bad) / sizeof(bad[0]))
+#define NBAD RG_COUNTOF(bad)
 
 START_TEST(test_bad_key)
 {
@@ -356,7 +356,7 @@ static const struct {
     {"[::2]:9000", 1},
 };
 
-#define NADMIN_ADDRS (sizeof(admin_addrs) / sizeof(admin_addrs[0]))
+#define NADMIN_ADDRS RG_COUNTOF(admin_addrs)
 
 START_TEST(test_check_admin_address)
 {
@@ -410,7 +410,7 @@ static const struct {
      34, "non-ASCII"},
 };
 
-#define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
+#define NTOKENS RG_COUNTOF(tokens)
 
 START_TEST(test_token_weak)
 {
@@ -703,9 +703,9 @@ static const struct {
     {"/x?q=#", "'#'"},
 };
 
-#define NREFUSED (sizeof(refused) / sizeof(refused[0]))
+#define NREFUSED RG_COUNTOF(refused)
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define NCASES RG_COUNTOF(cases)
 
 /* c with the map above, and a match buffer (to free()). */
 static struct rgd_match *map_loaded(struct rgd_conf *c)

@@ -20,6 +20,8 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 /* Mode of every private directory and copied plugin: safe for the loader. */
 #define TU_SAFE_MODE 0755
 

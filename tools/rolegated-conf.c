@@ -207,10 +207,9 @@ static const struct setting settings[] = {
         1000000),
 };
 
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+#define NSETTINGS RG_COUNTOF(settings)
 
-_Static_assert(NSETTINGS <=
-                   sizeof(((struct rgd_conf *)0)->seen) / sizeof(unsigned),
+_Static_assert(NSETTINGS <= RG_COUNTOF(((struct rgd_conf *)0)->seen),
                "struct rgd_conf: seen[] has fewer slots than settings");
 
 int rgd_conf_init(struct rgd_conf *c)
@@ -321,7 +320,7 @@ static int parse_bool(const char *value, int *out)
 	static const char *const no[] = {"no", "off", "false", "0"};
 	size_t i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(yes); i++) {
 		if (strcmp(value, yes[i]) == 0) {
 			*out = 1;
 			return 0;

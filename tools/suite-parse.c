@@ -64,7 +64,7 @@ static const struct {
     {"matrix", ST_MATRIX},
 };
 
-#define NKINDS (sizeof(st_kinds) / sizeof(st_kinds[0]))
+#define NKINDS RG_COUNTOF(st_kinds)
 
 /* Starts a section from the text between the brackets. */
 static int add_section(struct st_suite *s, char *text, const char *file,

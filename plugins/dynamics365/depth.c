@@ -20,7 +20,7 @@ static const char *const depth_names[] = {
     [D365_DEPTH_ORGANIZATION] = "organization",
 };
 
-#define DEPTH_COUNT (sizeof(depth_names) / sizeof(depth_names[0]))
+#define DEPTH_COUNT RG_COUNTOF(depth_names)
 
 const char *d365_depth_name(enum d365_depth depth)
 {

@@ -70,8 +70,7 @@
 static const char *const omni24_categories[] = {
     "conversation", "knowledge", "assets", "task", "reports", "channels",
 };
-#define OMNI24_NCATEGORIES                                                     \
-	(sizeof(omni24_categories) / sizeof(omni24_categories[0]))
+#define OMNI24_NCATEGORIES RG_COUNTOF(omni24_categories)
 
 /* category[] value of a privilege that belongs to no category. */
 #define OMNI24_NO_CATEGORY (-1)
@@ -400,7 +399,7 @@ static unsigned flags_parse(const char *value)
 	while (*p) {
 		size_t len = strcspn(p, OMNI24_SPACE);
 
-		for (i = 0; len && i < sizeof(words) / sizeof(words[0]); i++)
+		for (i = 0; len && i < RG_COUNTOF(words); i++)
 			if (strlen(words[i].word) == len &&
 			    strncmp(words[i].word, p, len) == 0)
 				flags |= words[i].flag;

@@ -101,7 +101,7 @@ static int rc_section_kind(const char *section, rg_policy_kind *kind,
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(kinds); i++) {
 		size_t len = strlen(kinds[i].word);
 
 		if (!strncmp(section, kinds[i].word, len)) {
