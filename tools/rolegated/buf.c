@@ -246,9 +246,3 @@ void rgd_json_int(struct rgd_buf *b, long long v)
 	separate(b);
 	rgd_buf_printf(b, "%lld", v);
 }
-
-void rgd_json_bool(struct rgd_buf *b, int v)
-{
-	separate(b);
-	rgd_buf_puts(b, v ? "true" : "false");
-}
