@@ -438,13 +438,4 @@ static Suite *failclosed_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(failclosed_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(failclosed_suite)

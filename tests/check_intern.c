@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include <rolegate/plugin.h>
+#include "testutil.h"
 
 #define KEY_MAX 48  /* bytes of the longest key, terminator included */
 #define NKEYS   160 /* keys of the universe below */
@@ -365,13 +366,4 @@ static Suite *intern_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(intern_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(intern_suite)

@@ -1097,13 +1097,4 @@ static Suite *omni24_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(omni24_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(omni24_suite)

@@ -20,6 +20,7 @@
 #include <rolegate/plugin.h>
 
 #include "private/rg_prim.h"
+#include "testutil.h"
 
 #define CONF_NAME         "test.conf"
 #define POLICY_NAME       "policy-under-test.ini"
@@ -953,13 +954,4 @@ static Suite *plugins_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(plugins_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN_MODE(plugins_suite, CK_ENV)

@@ -1189,13 +1189,4 @@ static Suite *products_directory_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(products_directory_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(products_directory_suite)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "rolegated-conf.h"
+#include "testutil.h"
 
 #define FILE_NAME "/etc/rolegate/rolegate.conf"
 #define ERR_MAX   512
@@ -905,13 +906,4 @@ static Suite *routes_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(routes_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(routes_suite)
