@@ -46,6 +46,8 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 /*
  * The directory is being added to the library: a library without it lacks
  * rg_directory_import().  A weak reference lets this program run on both,
@@ -474,7 +476,7 @@ static void remove_db(const char *path)
 	char name[4096];
 	size_t i;
 
-	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(suffixes); i++) {
 		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
 		if (unlink(name) != 0 && errno != ENOENT)
 			die("%s: %s", name, strerror(errno));

@@ -2504,17 +2504,12 @@ static int list_append(struct rg_dir_list *l, const char *item)
 {
 	size_t n = strlen(item), need = l->len + n + 2;
 
-	if (need > l->cap) {
-		size_t cap = l->cap ? l->cap : LIST_MIN_CAP;
-		char *s;
-		while (cap < need)
-			cap *= 2;
-		s = realloc(l->s, cap);
-		if (!s)
-			return RG_ENOMEM;
-		l->s = s;
-		l->cap = cap;
-	}
+	if (n > SIZE_MAX - 2 - l->len)
+		return RG_ENOMEM;
+	if (need < LIST_MIN_CAP)
+		need = LIST_MIN_CAP;
+	if (RG_GROW(l->s, l->cap, need) != RG_OK)
+		return RG_ENOMEM;
 	if (l->len)
 		l->s[l->len++] = ',';
 	memcpy(l->s + l->len, item, n + 1);
@@ -2537,14 +2532,8 @@ static int user_row(void *user, const rg_value *c, size_t n)
 	struct rg_dir_users *us = a->out;
 	struct rg_dir_user *u;
 
-	if (us->n == us->cap) {
-		size_t cap = us->cap ? us->cap * 2 : LIST_MIN_CAP;
-		struct rg_dir_user *v = realloc(us->v, cap * sizeof(*v));
-		if (!v)
-			goto nomem;
-		us->v = v;
-		us->cap = cap;
-	}
+	if (RG_GROW(us->v, us->cap, us->n + 1) != RG_OK)
+		goto nomem;
 	u = &us->v[us->n];
 	memset(u, 0, sizeof(*u));
 	u->service = rg_strdup(c[0].s);

@@ -29,7 +29,7 @@ static inline rg_value rg_val_int(long long i)
 
 #define RG_TEXT(x)   rg_val_text(x)
 #define RG_INT(x)    rg_val_int(x)
-#define RG_NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define RG_NITEMS(a) RG_COUNTOF(a) /* the old name, in files being edited */
 
 /* Longest display name and description, in bytes. */
 #define RG_DIR_NAME_MAX 256

@@ -552,21 +552,14 @@ static int set_has(const struct nameset *s, const char *name)
 /* Adds name (borrowed) with parent (borrowed, may be NULL). */
 static int set_add(struct nameset *s, const char *name, const char *parent)
 {
+	/* Names and parents share one capacity, counted once both grew. */
+	size_t cn = s->cap, cp = s->cap;
 	int rc;
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		const char **nm = realloc(s->names, cap * sizeof(*nm));
-		const char **pa;
-		if (!nm)
-			return RG_ENOMEM;
-		s->names = nm;
-		pa = realloc(s->parents, cap * sizeof(*pa));
-		if (!pa)
-			return RG_ENOMEM;
-		s->parents = pa;
-		s->cap = cap;
-	}
+	if (RG_GROW(s->names, cn, s->n + 1) != RG_OK ||
+	    RG_GROW(s->parents, cp, s->n + 1) != RG_OK)
+		return RG_ENOMEM;
+	s->cap = cn;
 	rc = rg_intern_put(&s->ix, name, (uint32_t)s->n);
 	if (rc != RG_OK)
 		return rc;

@@ -22,6 +22,8 @@
 #include <rolegate/plugin.h>
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 #define RG_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
 #define RG_MSG_MAX    1024 /* one log line or diagnostic */
 #define RG_CACHE_LINE 64
@@ -126,7 +128,7 @@ struct rg_role {
 	uint64_t grants[RG_PRIV_WORDS];
 	rg_roleset prereqs;
 	uint32_t *prereq_list; /* in declaration order, for listings */
-	size_t nprereq;
+	size_t nprereq, capprereq;
 };
 
 struct rg_priv {
@@ -136,7 +138,7 @@ struct rg_priv {
 	rg_roleset granted_by;          /* every role granting it */
 	rg_roleset requires;            /* roles needed besides a grant */
 	uint32_t *req_list;
-	size_t nreq;
+	size_t nreq, capreq;
 	char *scope; /* the request attribute that scopes it, or NULL */
 };
 

@@ -178,7 +178,7 @@ static int find_object(const char *dir, const char *name, char **out, char *err,
 	int rc = RG_ENOENT;
 
 	*out = NULL;
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(exts); i++) {
 		char *path = rg_asprintf("%s/%s%s", dir, name, exts[i]);
 		struct stat st;
 

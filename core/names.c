@@ -9,8 +9,6 @@
 
 #include "internal.h"
 
-#define NAMES_MIN_CAP 16
-
 struct rg_names {
 	rg_intern ix;
 	char **v; /* v[i]: the copy of name i, the index's key */
@@ -36,15 +34,8 @@ long rg_names_add(rg_names *t, const char *name)
 	i = rg_intern_get(&t->ix, name);
 	if (i >= 0)
 		return i;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : NAMES_MIN_CAP;
-		char **v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return RG_ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (RG_GROW(t->v, t->cap, t->n + 1) != RG_OK)
+		return RG_ENOMEM;
 	copy = rg_strdup(name);
 	if (!copy)
 		return RG_ENOMEM;

@@ -42,7 +42,7 @@ struct psection {
 	struct pkey *keys;
 	size_t nkeys, capkeys;
 	struct pgrant *grants;
-	size_t ngrants;
+	size_t ngrants, capgrants;
 	int visiting; /* include cycle detection */
 };
 
@@ -172,14 +172,8 @@ static int on_section(void *user, const char *name, unsigned line)
 		     kind_name(kind), id ? " " : "", id ? id : "", dup->line);
 		bad = 1;
 	}
-	if (pl->nsecs == pl->capsecs) {
-		size_t ncap = pl->capsecs ? pl->capsecs * 2 : 16;
-		struct psection *ns = realloc(pl->secs, ncap * sizeof(*ns));
-		if (!ns)
-			return RG_ENOMEM;
-		pl->secs = ns;
-		pl->capsecs = ncap;
-	}
+	if (RG_GROW(pl->secs, pl->capsecs, pl->nsecs + 1) != RG_OK)
+		return RG_ENOMEM;
 	s = &pl->secs[pl->nsecs++];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -207,14 +201,8 @@ static int store_key(struct pload *pl, struct psection *s, const char *key,
 {
 	struct pkey *k;
 
-	if (s->nkeys == s->capkeys) {
-		size_t ncap = s->capkeys ? s->capkeys * 2 : 8;
-		struct pkey *nk = realloc(s->keys, ncap * sizeof(*nk));
-		if (!nk)
-			return RG_ENOMEM;
-		s->keys = nk;
-		s->capkeys = ncap;
-	}
+	if (RG_GROW(s->keys, s->capkeys, s->nkeys + 1) != RG_OK)
+		return RG_ENOMEM;
 	k = &s->keys[s->nkeys];
 	k->key = rg_strdup(key);
 	k->value = rg_strdup(value);
@@ -536,12 +524,11 @@ static void add_grant(struct pload *pl, struct psection *s, char *word,
 			     s->id, word, s->grants[i].line);
 			return;
 		}
-	ng = realloc(s->grants, (s->ngrants + 1) * sizeof(*ng));
-	if (!ng) {
+	if (RG_GROW(s->grants, s->capgrants, s->ngrants + 1) != RG_OK) {
 		pl->failed = 1;
 		return;
 	}
-	s->grants = ng;
+	ng = s->grants;
 	ng[s->ngrants].priv = (uint32_t)priv;
 	ng[s->ngrants].qualifier = colon ? rg_strdup(colon + 1) : NULL;
 	ng[s->ngrants].line = line;

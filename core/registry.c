@@ -13,8 +13,6 @@
 
 #include "internal.h"
 
-#define ARRAY_MIN_CAP 16
-
 static int word_has(const uint64_t *w, uint32_t i)
 {
 	return (w[i / RG_BITSET_WORD_BITS] >> (i % RG_BITSET_WORD_BITS)) & 1u;
@@ -115,23 +113,6 @@ static int building(const rg_plugin_handle *h)
 	return h && h->svc && h->svc->ctx->building;
 }
 
-/* Makes room for one more element of an array of *cap elements. */
-static int grow_array(void **arr, size_t n, size_t *cap, size_t elem)
-{
-	size_t ncap;
-	void *na;
-
-	if (n < *cap)
-		return RG_OK;
-	ncap = *cap ? *cap * 2 : ARRAY_MIN_CAP;
-	na = realloc(*arr, ncap * elem);
-	if (!na)
-		return RG_ENOMEM;
-	*arr = na;
-	*cap = ncap;
-	return RG_OK;
-}
-
 int rg_declare_privilege(rg_plugin_handle *h, const char *id,
                          const char *description, uint32_t *out)
 {
@@ -152,8 +133,7 @@ int rg_declare_privilege(rg_plugin_handle *h, const char *id,
 	}
 	if (r->nprivs >= RG_MAX_PRIVILEGES)
 		return RG_ELIMIT;
-	rc = grow_array((void **)&r->privs, r->nprivs, &r->capprivs,
-	                sizeof(*r->privs));
+	rc = RG_GROW(r->privs, r->capprivs, r->nprivs + 1);
 	if (rc != RG_OK)
 		return rc;
 	p = &r->privs[r->nprivs];
@@ -195,8 +175,7 @@ int rg_declare_role(rg_plugin_handle *h, const char *id, const char *name,
 	}
 	if (r->nroles >= RG_MAX_ROLES)
 		return RG_ELIMIT;
-	rc = grow_array((void **)&r->roles, r->nroles, &r->caproles,
-	                sizeof(*r->roles));
+	rc = RG_GROW(r->roles, r->caproles, r->nroles + 1);
 	if (rc != RG_OK)
 		return rc;
 	role = &r->roles[r->nroles];
@@ -239,14 +218,11 @@ int rg_grant(rg_plugin_handle *h, uint32_t role, uint32_t priv)
 	return RG_OK;
 }
 
-static int push_index(uint32_t **list, size_t *n, uint32_t v)
+static int push_index(uint32_t **list, size_t *n, size_t *cap, uint32_t v)
 {
-	uint32_t *nl = realloc(*list, (*n + 1) * sizeof(*nl));
-
-	if (!nl)
+	if (RG_GROW(*list, *cap, *n + 1) != RG_OK)
 		return RG_ENOMEM;
-	nl[(*n)++] = v;
-	*list = nl;
+	(*list)[(*n)++] = v;
 	return RG_OK;
 }
 
@@ -266,7 +242,8 @@ int rg_require_role(rg_plugin_handle *h, uint32_t role, uint32_t prereq)
 	if (rg_roleset_has(&ro->prereqs, prereq))
 		return RG_EEXIST;
 	rg_roleset_add(&ro->prereqs, prereq);
-	return push_index(&ro->prereq_list, &ro->nprereq, prereq);
+	return push_index(&ro->prereq_list, &ro->nprereq, &ro->capprereq,
+	                  prereq);
 }
 
 int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv, uint32_t role)
@@ -288,7 +265,7 @@ int rg_require_for_privilege(rg_plugin_handle *h, uint32_t priv, uint32_t role)
 		return RG_EEXIST;
 	rg_roleset_add(&p->requires, role);
 	word_set(r->with_requires, priv);
-	return push_index(&p->req_list, &p->nreq, role);
+	return push_index(&p->req_list, &p->nreq, &p->capreq, role);
 }
 
 int rg_declare_scope(rg_plugin_handle *h, uint32_t priv, const char *attribute)

@@ -27,10 +27,9 @@
 
 #include "internal.h"
 
-#define FACT_SEP      "\x1f"
-#define FACT_KEY_MAX  (3 * RG_ID_MAX + 3)
-#define ARRAY_MIN_CAP 16
-#define FACT_NONE     UINT32_MAX /* the end of a name's list of facts */
+#define FACT_SEP     "\x1f"
+#define FACT_KEY_MAX (3 * RG_ID_MAX + 3)
+#define FACT_NONE    UINT32_MAX /* the end of a name's list of facts */
 
 /* The attribute keys a directory user carries, in this order. */
 enum user_attr {
@@ -140,22 +139,6 @@ static struct rg_snap_service *find_service(struct rg_snapshot *snap,
 	return NULL;
 }
 
-static int grow(void **arr, size_t n, size_t *cap, size_t elem)
-{
-	size_t ncap;
-	void *na;
-
-	if (n < *cap)
-		return RG_OK;
-	ncap = *cap ? *cap * 2 : ARRAY_MIN_CAP;
-	na = realloc(*arr, ncap * elem);
-	if (!na)
-		return RG_ENOMEM;
-	*arr = na;
-	*cap = ncap;
-	return RG_OK;
-}
-
 /*
  * The users' loose strings (ids, attribute values, joined lists) while a
  * snapshot is built: bump-allocated from chunks and freed all at once when
@@ -258,8 +241,7 @@ int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
 		return RG_OK;
 	if (rg_intern_get(&ss->user_ix, id) >= 0)
 		return RG_EEXIST;
-	rc = grow((void **)&ss->users, ss->nusers, &ss->capusers,
-	          sizeof(*ss->users));
+	rc = RG_GROW(ss->users, ss->capusers, ss->nusers + 1);
 	if (rc != RG_OK)
 		return rc;
 	u = &ss->users[ss->nusers];
@@ -311,8 +293,7 @@ int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
 		return RG_EEXIST;
 	if (svc->reg.nroles + ss->ncustom >= RG_MAX_ROLES)
 		return RG_ELIMIT;
-	rc = grow((void **)&ss->custom, ss->ncustom, &ss->capcustom,
-	          sizeof(*ss->custom));
+	rc = RG_GROW(ss->custom, ss->capcustom, ss->ncustom + 1);
 	if (rc != RG_OK)
 		return rc;
 	c = &ss->custom[ss->ncustom];
@@ -454,27 +435,16 @@ static int fact_key(char *buf, size_t len, const char *kind, const char *name,
 static int fact_insert(struct rg_snap_service *ss, const char *key,
                        const char *value)
 {
+	/* Values and node links grow with keys, to one capacity: it counts
+	 * only once all three have grown, so that none is ever smaller. */
+	size_t need = ss->nfacts + 1, ck = ss->capfacts, cv = ck, cn = ck;
 	char *kc, *vc;
-	int rc;
 
-	rc = grow((void **)&ss->fact_keys, ss->nfacts, &ss->capfacts,
-	          sizeof(*ss->fact_keys));
-	if (rc == RG_OK) {
-		/* Values and node links grow with keys: same capacity. */
-		char **nv =
-		    realloc(ss->fact_values, ss->capfacts * sizeof(*nv));
-		uint32_t *nn;
-
-		if (!nv)
-			return RG_ENOMEM;
-		ss->fact_values = nv;
-		nn = realloc(ss->fact_next, ss->capfacts * sizeof(*nn));
-		if (!nn)
-			return RG_ENOMEM;
-		ss->fact_next = nn;
-	}
-	if (rc != RG_OK)
-		return rc;
+	if (RG_GROW(ss->fact_keys, ck, need) != RG_OK ||
+	    RG_GROW(ss->fact_values, cv, need) != RG_OK ||
+	    RG_GROW(ss->fact_next, cn, need) != RG_OK)
+		return RG_ENOMEM;
+	ss->capfacts = ck;
 	kc = rg_strdup(key);
 	vc = rg_strdup(value ? value : "");
 	if (!kc || !vc ||

@@ -59,8 +59,6 @@ static const struct {
     {"bad", RG_ACT_BAD},       {"die", RG_ACT_DIE}, {"reset", RG_ACT_RESET},
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 void rg_control_broken(rg_control *out)
 {
 	int r;
@@ -76,7 +74,7 @@ static int parse_action(const char *s, rg_action *act, unsigned *jump)
 	char *end;
 	long n;
 
-	for (i = 0; i < COUNT(action_words); i++)
+	for (i = 0; i < RG_COUNTOF(action_words); i++)
 		if (strcmp(s, action_words[i].word) == 0) {
 			*act = action_words[i].act;
 			*jump = 0;
@@ -199,7 +197,7 @@ int rg_control_parse(const char *text, rg_control *out, char *err,
 	memset(out, 0, sizeof(*out));
 	if (text[0] == '[')
 		return parse_table(text, out, err, errlen);
-	for (i = 0; i < COUNT(shorthands); i++)
+	for (i = 0; i < RG_COUNTOF(shorthands); i++)
 		if (strcmp(text, shorthands[i].word) == 0) {
 			memcpy(out->act, shorthands[i].act, sizeof(out->act));
 			return RG_OK;
@@ -559,7 +557,7 @@ static void quote(const rg_control *c, const int *which, char *q, size_t len)
 
 		if (!which[r])
 			continue;
-		for (i = 0; i < COUNT(action_words); i++)
+		for (i = 0; i < RG_COUNTOF(action_words); i++)
 			if (action_words[i].act == c->act[r])
 				act = action_words[i].word;
 		pos += (size_t)snprintf(q + pos, len - pos, "%s%s=%s",

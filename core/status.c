@@ -13,7 +13,7 @@ static const struct {
 } status_table[] = {RG_STATUS_MAP(RG_STATUS_ROW)};
 #undef RG_STATUS_ROW
 
-#define STATUS_COUNT (sizeof(status_table) / sizeof(status_table[0]))
+#define STATUS_COUNT RG_COUNTOF(status_table)
 
 const char *rg_strerror(int status)
 {

@@ -48,14 +48,8 @@ size_t rg_strlcpy(char *dst, const char *src, size_t n)
 
 int rg_ptr_push(void ***arr, size_t *n, size_t *cap, void *p)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		void **na = realloc(*arr, ncap * sizeof(*na));
-		if (!na)
-			return RG_ENOMEM;
-		*arr = na;
-		*cap = ncap;
-	}
+	if (RG_GROW(*arr, *cap, *n + 1) != RG_OK)
+		return RG_ENOMEM;
 	(*arr)[(*n)++] = p;
 	return RG_OK;
 }

@@ -19,9 +19,7 @@
 
 #include "internal.h"
 
-#define VOCAB_MIN_CAP 8
-#define NITEMS(a)     (sizeof(a) / sizeof((a)[0]))
-#define DECIMAL_BASE  10
+#define DECIMAL_BASE 10
 
 /* The 1.5 size of each spec: the least a plugin may pass. */
 #define ORG_KIND_SPEC_1_5                                                      \
@@ -184,17 +182,9 @@ static int vocab_add(rg_plugin_handle *h, struct rg_vocab_entry *e)
 		rc = refuse(h, RG_EEXIST, what_names[e->what], e->name, why);
 		goto out;
 	}
-	if (v->n == v->cap) {
-		size_t ncap = v->cap ? v->cap * 2 : VOCAB_MIN_CAP;
-		struct rg_vocab_entry *nv = realloc(v->v, ncap * sizeof(*nv));
-
-		if (!nv) {
-			rc = RG_ENOMEM;
-			goto out;
-		}
-		v->v = nv;
-		v->cap = ncap;
-	}
+	rc = RG_GROW(v->v, v->cap, v->n + 1);
+	if (rc != RG_OK)
+		goto out;
 	e->owner = h;
 	v->v[v->n++] = *e;
 	return RG_OK;
@@ -237,7 +227,7 @@ static int parent_attr_valid(const char *name)
 {
 	return rg_id_valid(name) &&
 	       (strcmp(name, "parent") == 0 ||
-	        !reserved(reserved_org, NITEMS(reserved_org), name));
+	        !reserved(reserved_org, RG_COUNTOF(reserved_org), name));
 }
 
 int rg_declare_org_kind(rg_plugin_handle *h, const char *kind,
@@ -280,7 +270,7 @@ int rg_declare_org_kind(rg_plugin_handle *h, const char *kind,
 		             : NULL,
 		    s.summary ? s.summary : ""};
 
-		if (!dup_all(out, in, NITEMS(in))) {
+		if (!dup_all(out, in, RG_COUNTOF(in))) {
 			entry_free(&e);
 			return RG_ENOMEM;
 		}
@@ -335,7 +325,7 @@ static int attr_entry(rg_plugin_handle *h, rg_vocab_what what, const char *kind,
 		    name, kind, s.type == RG_ATTR_ENUM ? s.values : NULL,
 		    s.type == RG_ATTR_REF ? s.ref : NULL, s.help ? s.help : ""};
 
-		if (!dup_all(out, in, NITEMS(in))) {
+		if (!dup_all(out, in, RG_COUNTOF(in))) {
 			entry_free(e);
 			return RG_ENOMEM;
 		}
@@ -354,7 +344,7 @@ int rg_declare_org_attr(rg_plugin_handle *h, const char *kind, const char *name,
 		return refuse(h, RG_EINVAL, what_names[RG_VOCAB_ORG_ATTR], name,
 		              "its kind is not declared");
 	if (building(h) && name &&
-	    reserved(reserved_org, NITEMS(reserved_org), name))
+	    reserved(reserved_org, RG_COUNTOF(reserved_org), name))
 		return refuse(h, RG_EINVAL, what_names[RG_VOCAB_ORG_ATTR], name,
 		              "the name is the core's own");
 	rc = attr_entry(h, RG_VOCAB_ORG_ATTR, kind, name, spec, &e);
@@ -368,7 +358,7 @@ int rg_declare_user_attr(rg_plugin_handle *h, const char *name,
 	int rc;
 
 	if (building(h) && name &&
-	    reserved(reserved_user, NITEMS(reserved_user), name))
+	    reserved(reserved_user, RG_COUNTOF(reserved_user), name))
 		return refuse(h, RG_EINVAL, what_names[RG_VOCAB_USER_ATTR],
 		              name, "the name is the core's own");
 	rc = attr_entry(h, RG_VOCAB_USER_ATTR, NULL, name, spec, &e);
@@ -421,7 +411,7 @@ int rg_declare_workflow(rg_plugin_handle *h, const char *noun,
 		                          s.attrs ? s.attrs : "",
 		                          s.summary ? s.summary : ""};
 
-		if (!dup_all(out, in, NITEMS(in))) {
+		if (!dup_all(out, in, RG_COUNTOF(in))) {
 			entry_free(&e);
 			return RG_ENOMEM;
 		}

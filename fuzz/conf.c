@@ -46,7 +46,7 @@ static void match_paths(const struct rgd_conf *c, const uint8_t *data,
 		i++;
 		line[len] = '\0';
 		/* A path as a request line carries it: "= /x" also tried. */
-		for (k = 0; k < sizeof(methods) / sizeof(methods[0]); k++) {
+		for (k = 0; k < RG_COUNTOF(methods); k++) {
 			const char *uri = strchr(line, '/');
 
 			if (!uri)

@@ -16,6 +16,8 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 /* libFuzzer's entry point, which every target defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

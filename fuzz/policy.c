@@ -38,7 +38,7 @@ static const struct plugin_files *find(const char *plugin)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+	for (i = 0; i < RG_COUNTOF(files); i++)
 		if (strcmp(files[i].plugin, plugin) == 0)
 			return &files[i];
 	return NULL;

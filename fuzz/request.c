@@ -72,8 +72,8 @@ int rgd_decide(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
 void rgd_json_decision(struct rgd_buf *b, const rg_explanation *ex, int status,
                        int explain)
 {
-	rgd_json_key(b, "allowed");
-	rgd_json_bool(b, ex->decision.result == RG_ALLOW);
+	rgd_json_key(b, "decision");
+	rgd_json_str(b, rg_result_name(ex->decision.result));
 	rgd_json_key(b, "reason");
 	rgd_json_str(b, ex->decision.reason);
 }

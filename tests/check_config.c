@@ -128,7 +128,7 @@ static const struct bad_case bad_cases[] = {
      "mandatory", "bad"},
     {"bad log level", "[rolegate]\nlog_level = loud\n" GOOD, 2, "loud", NULL},
 };
-#define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+#define NBAD RG_COUNTOF(bad_cases)
 
 START_TEST(test_bad_line)
 {
@@ -439,13 +439,4 @@ static Suite *config_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(config_suite)

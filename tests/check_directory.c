@@ -36,7 +36,6 @@
 
 #include "testutil.h"
 
-#define NELEMS(a)     (sizeof(a) / sizeof((a)[0]))
 #define SVC           "helpdesk"
 #define POLICY        "helpdesk.ini"
 #define DB_SUBDIR     "state/db" /* created by the first transaction */
@@ -1182,7 +1181,7 @@ START_TEST(test_readonly)
 	tu_close(&env);
 	/* Readable by anyone, writable by no one (root aside: the child
 	 * drops to nobody). */
-	for (i = 0; i < NELEMS(suffixes); i++) {
+	for (i = 0; i < RG_COUNTOF(suffixes); i++) {
 		char *f = tu_strdupf("%s%s", db_path, suffixes[i]);
 		ck_assert_msg(chmod(f, 0444) == 0, "chmod %s", f);
 		free(f);
@@ -1970,7 +1969,7 @@ static Suite *directory_suite(void)
 
 	tc = tcase_create("bad-input");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_bad_input, 0, (int)NELEMS(bad_cases));
+	tcase_add_loop_test(tc, test_bad_input, 0, (int)RG_COUNTOF(bad_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("contexts");
@@ -2001,7 +2000,7 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_export_one_service);
 	tcase_add_test(tc, test_import_cancel);
-	tcase_add_loop_test(tc, test_import_bad, 0, (int)NELEMS(bad_files));
+	tcase_add_loop_test(tc, test_import_bad, 0, (int)RG_COUNTOF(bad_files));
 	tcase_add_test(tc, test_import_missing_file);
 	suite_add_tcase(s, tc);
 
@@ -2014,13 +2013,4 @@ static Suite *directory_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(directory_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(directory_suite)

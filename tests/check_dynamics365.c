@@ -20,11 +20,9 @@
 
 #include "testutil.h"
 
-#define SVC_2021  "dynamics365"
-#define SVC_2019  "dynamics365-2019"
-#define PLUGIN    "dynamics365"
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
+#define SVC_2021 "dynamics365"
+#define SVC_2019 "dynamics365-2019"
+#define PLUGIN   "dynamics365"
 /* ---- The role model -------------------------------------------------- */
 
 enum {
@@ -276,7 +274,7 @@ static const struct priv_row {
     {"app-profile.assign", APMA | ADMIN, ABSENT, NULL},
 };
 
-#define NPRIVS NELEMS(privs)
+#define NPRIVS RG_COUNTOF(privs)
 
 static unsigned holders(const struct version *v, const struct priv_row *p)
 {
@@ -1770,7 +1768,7 @@ static void prep_build(int with_units)
 		    prep_units[i]);
 	answers_ok(txn,
 	           rg_custom_role_create(txn, PREP_CUSTOM, NULL, NULL, cr_privs,
-	                                 NELEMS(cr_privs)),
+	                                 RG_COUNTOF(cr_privs)),
 	           PREP_CUSTOM);
 	for (m = 0; m < PREP_USERS; m++) {
 		char id[ANSWERS_USER_ID];
@@ -1831,7 +1829,7 @@ static void prep_compare(unsigned m, const char *action, const rg_attr *attrs,
 	areq.subject.roles = roles;
 	areq.subject.attrs = sattrs;
 	areq.subject.nattrs = ns;
-	for (f = 0; f < NELEMS(flags); f++) {
+	for (f = 0; f < RG_COUNTOF(flags); f++) {
 		rg_decision d, a;
 		int rd, ra;
 
@@ -1860,19 +1858,19 @@ static void prep_compare(unsigned m, const char *action, const rg_attr *attrs,
 /* Every user, privilege and target, with no owner, the user's, another's. */
 static void prep_compare_all(void)
 {
-	const char *targets[PREP_UNITS + NELEMS(prep_extra_targets)];
+	const char *targets[PREP_UNITS + RG_COUNTOF(prep_extra_targets)];
 	size_t nt = 0, t, p, o, n;
 	unsigned m;
 
 	for (t = 0; t < PREP_UNITS; t++)
 		targets[nt++] = prep_units[t];
-	for (t = 0; t < NELEMS(prep_extra_targets); t++)
+	for (t = 0; t < RG_COUNTOF(prep_extra_targets); t++)
 		targets[nt++] = prep_extra_targets[t];
 	for (m = 0; m < PREP_USERS; m++) {
 		char id[ANSWERS_USER_ID];
 
 		snprintf(id, sizeof(id), "u%u", m);
-		for (p = 0; p < NELEMS(prep_privs); p++)
+		for (p = 0; p < RG_COUNTOF(prep_privs); p++)
 			for (t = 0; t < nt; t++)
 				for (o = 0; o < 3; o++) {
 					rg_attr attrs[2];
@@ -1994,7 +1992,8 @@ static Suite *dynamics365_suite(void)
 
 	tc = tcase_create("registry");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_shipped_loads, 0, (int)NELEMS(versions));
+	tcase_add_loop_test(tc, test_shipped_loads, 0,
+	                    (int)RG_COUNTOF(versions));
 	tcase_add_test(tc, test_table_counts);
 	tcase_add_loop_test(tc, test_role_registry, 0, 2 * NROLES);
 	tcase_add_loop_test(tc, test_privilege_registry, 0, 2 * (int)NPRIVS);
@@ -2006,41 +2005,44 @@ static Suite *dynamics365_suite(void)
 	tcase_add_loop_test(tc, test_matrix_2021, 0, n2021);
 	tcase_add_loop_test(tc, test_matrix_2019, 0, n2019);
 	tcase_add_loop_test(tc, test_whocan, 0, 2 * (int)NPRIVS);
-	tcase_add_loop_test(tc, test_combo, 0, (int)NELEMS(combo_cases));
+	tcase_add_loop_test(tc, test_combo, 0, (int)RG_COUNTOF(combo_cases));
 	tcase_add_test(tc, test_unknown_ids);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prerequisites");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
 	tcase_add_loop_test(tc, test_prereq_missing, 0,
-	                    (int)NELEMS(prereq_cases));
-	tcase_add_loop_test(tc, test_prereq_met, 0, (int)NELEMS(prereq_cases));
-	tcase_add_loop_test(tc, test_validate, 0, (int)NELEMS(validate_cases));
+	                    (int)RG_COUNTOF(prereq_cases));
+	tcase_add_loop_test(tc, test_prereq_met, 0,
+	                    (int)RG_COUNTOF(prereq_cases));
+	tcase_add_loop_test(tc, test_validate, 0,
+	                    (int)RG_COUNTOF(validate_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("workspace");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_explain, 0, (int)NELEMS(explain_cases));
+	tcase_add_loop_test(tc, test_explain, 0,
+	                    (int)RG_COUNTOF(explain_cases));
 	tcase_add_loop_test(tc, test_explain_fixes_work, 0,
-	                    (int)NELEMS(explain_cases));
+	                    (int)RG_COUNTOF(explain_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("depth");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_depth, 0, (int)NELEMS(depth_cases));
+	tcase_add_loop_test(tc, test_depth, 0, (int)RG_COUNTOF(depth_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("custom-depth");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_custom_depth, 0,
-	                    (int)NELEMS(custom_cases));
+	                    (int)RG_COUNTOF(custom_cases));
 	tcase_add_test(tc, test_no_tenant);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("subject-answers");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_answers_match_decide, 0,
-	                    (int)NELEMS(versions));
+	                    (int)RG_COUNTOF(versions));
 	tcase_add_loop_test(tc, test_prepared_matches_adhoc, 0, 3);
 	tcase_add_test(tc, test_prepared_too_many_role_sets);
 	suite_add_tcase(s, tc);
@@ -2048,30 +2050,22 @@ static Suite *dynamics365_suite(void)
 	tc = tcase_create("bad-policy");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_test(tc, test_base_policy_ok);
-	tcase_add_loop_test(tc, test_bad_policy, 0, (int)NELEMS(bad_cases));
+	tcase_add_loop_test(tc, test_bad_policy, 0, (int)RG_COUNTOF(bad_cases));
 	tcase_add_test(tc, test_wrong_product);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-tenant");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
-	tcase_add_loop_test(tc, test_bad_tenant, 0, (int)NELEMS(bad_tenants));
+	tcase_add_loop_test(tc, test_bad_tenant, 0,
+	                    (int)RG_COUNTOF(bad_tenants));
 	tcase_add_test(tc, test_tenant_any_order);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-args");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
-	tcase_add_loop_test(tc, test_bad_args, 0, (int)NELEMS(bad_args));
+	tcase_add_loop_test(tc, test_bad_args, 0, (int)RG_COUNTOF(bad_args));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(dynamics365_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(dynamics365_suite)

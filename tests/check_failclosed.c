@@ -130,7 +130,7 @@ static const struct bad_request bad_requests[] = {
     {"empty service stack", "empty", "@tester", "fixed.test", ANY_ERROR, RG_OK,
      NULL},
 };
-#define NBAD (sizeof(bad_requests) / sizeof(bad_requests[0]))
+#define NBAD RG_COUNTOF(bad_requests)
 
 static void assert_status(const char *name, int got, int want, int want2)
 {
@@ -228,7 +228,7 @@ static const struct bad_attrs bad_attrs[] = {
     {"subject attribute with a NULL key", NULL, null_key, 0, 1},
     {"subject attribute with a NULL value", NULL, null_value, 0, 1},
 };
-#define NBAD_ATTRS (sizeof(bad_attrs) / sizeof(bad_attrs[0]))
+#define NBAD_ATTRS RG_COUNTOF(bad_attrs)
 
 START_TEST(test_null_attrs)
 {
@@ -318,7 +318,7 @@ static const struct thread_request thread_requests[] = {
     {"nosuch", "@tester", "fixed.test", RG_DENY},
     {"s", "alice", "doc.read", RG_DENY},
 };
-#define NTHREAD_REQUESTS (sizeof(thread_requests) / sizeof(thread_requests[0]))
+#define NTHREAD_REQUESTS RG_COUNTOF(thread_requests)
 
 struct thread_arg {
 	const rg_context *ctx;
@@ -438,13 +438,4 @@ static Suite *failclosed_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(failclosed_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(failclosed_suite)

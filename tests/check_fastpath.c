@@ -24,7 +24,6 @@
 
 #include "testutil.h"
 
-#define NELEMS(a)  (sizeof(a) / sizeof((a)[0]))
 #define ERRLEN     1024
 #define ID_LEN     64
 #define SEED       20261122u
@@ -134,14 +133,14 @@ static void add_org(const char *service)
 	size_t i;
 
 	if (strncmp(service, "dynamics365", strlen("dynamics365")) == 0)
-		for (i = 0; i < NELEMS(bus); i++)
+		for (i = 0; i < RG_COUNTOF(bus); i++)
 			must(txn, rg_org_add(txn, "bu", bus[i], bu_parent[i]),
 			     "bu", bus[i]);
 	if (strncmp(service, "rocketchat", strlen("rocketchat")) == 0) {
-		for (i = 0; i < NELEMS(units); i++)
+		for (i = 0; i < RG_COUNTOF(units); i++)
 			must(txn, rg_org_add(txn, "unit", units[i], NULL),
 			     "unit", units[i]);
-		for (i = 0; i < NELEMS(depts); i++) {
+		for (i = 0; i < RG_COUNTOF(depts); i++) {
 			must(txn,
 			     rg_org_add(txn, "department", depts[i],
 			                dept_unit[i]),
@@ -207,26 +206,27 @@ static void add_attrs(rg_txn *txn, const char *service, const char *id,
 	if (strncmp(service, "dynamics365", strlen("dynamics365")) == 0 &&
 	    rng_below(r, ROLE_ODDS))
 		must(txn,
-		     rg_user_set(txn, id, "bu", bus[rng_below(r, NELEMS(bus))]),
+		     rg_user_set(txn, id, "bu",
+		                 bus[rng_below(r, RG_COUNTOF(bus))]),
 		     "bu", id);
 	if (strncmp(service, "rocketchat", strlen("rocketchat")) != 0)
 		return;
 	if (rng_below(r, ROLE_ODDS))
 		must(txn,
 		     rg_user_set(txn, id, "status",
-		                 status[rng_below(r, NELEMS(status))]),
+		                 status[rng_below(r, RG_COUNTOF(status))]),
 		     "status", id);
 	if (rng_below(r, 2)) {
 		snprintf(max, sizeof(max), "%zu", rng_below(r, MAX_CHATS));
 		must(txn, rg_user_set(txn, id, "max_chats", max), "max_chats",
 		     id);
 	}
-	for (i = 0; i < NELEMS(depts); i++)
+	for (i = 0; i < RG_COUNTOF(depts); i++)
 		if (!rng_below(r, ROLE_ODDS))
 			must(txn,
 			     rg_member_add(txn, id, "department", depts[i]),
 			     "department", id);
-	for (i = 0; i < NELEMS(units); i++)
+	for (i = 0; i < RG_COUNTOF(units); i++)
 		if (!rng_below(r, ROLE_ODDS))
 			must(txn, rg_member_add(txn, id, "unit", units[i]),
 			     "unit", id);
@@ -318,7 +318,7 @@ START_TEST(test_products)
 
 	open_config(conf, tu_getenv("ROLEGATE_TEST_PLUGINS"));
 	free(conf);
-	for (i = 0; i < NELEMS(services); i++) {
+	for (i = 0; i < RG_COUNTOF(services); i++) {
 		fill(services[i], &r);
 		/* Every product plugin answers in bulk: all users tabled. */
 		ck_assert_uint_eq(
@@ -327,7 +327,7 @@ START_TEST(test_products)
 		    USERS);
 		n += compare_service(services[i]);
 	}
-	ck_assert_uint_gt(n, USERS * NELEMS(services));
+	ck_assert_uint_gt(n, USERS * RG_COUNTOF(services));
 }
 END_TEST
 
@@ -398,7 +398,7 @@ START_TEST(test_table_follows_directory)
 	size_t i;
 
 	open_helpdesk("debug");
-	for (i = 0; i < NELEMS(steps); i++) {
+	for (i = 0; i < RG_COUNTOF(steps); i++) {
 		rg_txn *txn = begin("helpdesk");
 		rg_decision d;
 
@@ -451,17 +451,17 @@ static size_t random_control(struct rng *r, char *buf, size_t len)
 
 	if (rng_below(r, CONTROL_WORD_ODDS) == 0) {
 		snprintf(buf, len, "%s",
-		         controls[rng_below(r, NELEMS(controls))]);
+		         controls[rng_below(r, RG_COUNTOF(controls))]);
 		return 0;
 	}
 	pos += (size_t)snprintf(buf + pos, len - pos, "[");
-	for (k = 0; k < NELEMS(table_keys) && pos < len; k++) {
+	for (k = 0; k < RG_COUNTOF(table_keys) && pos < len; k++) {
 		const char *act;
 
-		if (rng_below(r, 2) && !(k == NELEMS(table_keys) - 1 &&
+		if (rng_below(r, 2) && !(k == RG_COUNTOF(table_keys) - 1 &&
 		                         pos == 1)) /* never empty */
 			continue;
-		act = table_actions[rng_below(r, NELEMS(table_actions))];
+		act = table_actions[rng_below(r, RG_COUNTOF(table_actions))];
 		jumps += strcmp(act, "jump") == 0;
 		if (strcmp(act, "jump") == 0)
 			pos +=
@@ -531,7 +531,7 @@ static void stack_lines(char *buf, size_t len, struct rng *r,
 
 	*errors = 0;
 	for (i = 0; i <= n && pos < len; i++) {
-		size_t e = rng_below(r, NELEMS(fixed_entries));
+		size_t e = rng_below(r, RG_COUNTOF(fixed_entries));
 
 		*jumps += random_control(r, control, sizeof(control));
 		if (i == at) {
@@ -574,7 +574,7 @@ static void compare_batch(const char *service)
 	for (i = known; i < n; i++)
 		tu_request(&reqs[i], service, ids[i - known],
 		           UNDECLARED_ACTION);
-	for (f = 0; f < NELEMS(flag_sets); f++) {
+	for (f = 0; f < RG_COUNTOF(flag_sets); f++) {
 		ck_assert_int_eq(
 		    rg_check_batch(env.ctx, reqs, n, flag_sets[f], res, st),
 		    RG_OK);
@@ -634,7 +634,7 @@ START_TEST(test_stacks)
 	fprintf(f, "[rolegate]\ndirectory = %s\n", dbpath);
 	/* Every stack has an rbac entry, so that the users have roles. */
 	for (i = 0; i < STACKS; i++) {
-		if (i < NELEMS(tricky))
+		if (i < RG_COUNTOF(tricky))
 			tricky_lines(line, sizeof(line), i, policy);
 		else
 			stack_lines(line, sizeof(line), &r, policy, &errors[i],
@@ -743,7 +743,7 @@ START_TEST(test_prepared)
 	              "stack = required fixed result=prepared fail_prepare\n",
 	              dbpath, policy, policy, policy));
 	open_written();
-	for (i = 0; i < NELEMS(services); i++) {
+	for (i = 0; i < RG_COUNTOF(services); i++) {
 		struct rng r = {SEED}; /* the same users in each service */
 
 		fill(services[i], &r);
@@ -771,7 +771,7 @@ START_TEST(test_prepared)
 				snprintf(some_priv, sizeof(some_priv), "%s",
 				         pi.id);
 			}
-			for (f = 0; f < NELEMS(flag_sets); f++) {
+			for (f = 0; f < RG_COUNTOF(flag_sets); f++) {
 				tu_check(env.ctx, "prep", id, pi.id,
 				         flag_sets[f], &d);
 				ck_assert_msg(d.result == want.result,
@@ -883,7 +883,7 @@ START_TEST(test_subject_attrs)
 	must(txn, rg_user_add(txn, "plain", NULL), "user", "plain");
 	must(txn, rg_member_add(txn, "plain", "unit", "u2"), "unit", "plain");
 	commit(txn);
-	for (i = 0; i < NELEMS(cases); i++)
+	for (i = 0; i < RG_COUNTOF(cases); i++)
 		for (f = 0; f < 2; f++) {
 			rg_attr attr = {cases[i].key, cases[i].value};
 			rg_request req;
@@ -931,14 +931,14 @@ START_TEST(test_batch)
 
 		snprintf(ids[i], ID_LEN, "u-%02zu", i % (USERS + 2));
 		tu_request(&reqs[i], i % 17 ? "helpdesk" : "nosuch", ids[i],
-		           actions[i % NELEMS(actions)]);
+		           actions[i % RG_COUNTOF(actions)]);
 		if (i % 5 == 0) {
 			reqs[i].attrs = &attr;
 			reqs[i].nattrs = 1;
 		}
 	}
 	memset(&reqs[BATCH_N - 1], 0, sizeof(reqs[0])); /* incomplete */
-	for (f = 0; f < NELEMS(flag_sets); f++) {
+	for (f = 0; f < RG_COUNTOF(flag_sets); f++) {
 		size_t first = env.log.n, logged;
 
 		ck_assert_int_eq(rg_check_batch(env.ctx, reqs, BATCH_N,
@@ -1005,13 +1005,4 @@ static Suite *fastpath_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(fastpath_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(fastpath_suite)

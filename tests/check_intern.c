@@ -19,10 +19,10 @@
 
 #include "internal.h"
 #include <rolegate/plugin.h>
+#include "testutil.h"
 
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define KEY_MAX   48  /* bytes of the longest key, terminator included */
-#define NKEYS     160 /* keys of the universe below */
+#define KEY_MAX 48  /* bytes of the longest key, terminator included */
+#define NKEYS   160 /* keys of the universe below */
 /* Keys enough that the slots fill a huge page (allocated apart). */
 #define BIG_KEYS (RG_HUGE_BYTES / sizeof(struct rg_intern_slot) / 2 + 1)
 #define BIG_KEY  16 /* bytes of "u-" and a number, terminated */
@@ -157,7 +157,7 @@ START_TEST(test_duplicate_refused)
 	size_t s, i;
 
 	make_keys();
-	for (s = 0; s < NELEMS(sizes); s++) {
+	for (s = 0; s < RG_COUNTOF(sizes); s++) {
 		rg_intern t;
 
 		rg_intern_init(&t);
@@ -280,6 +280,73 @@ START_TEST(test_plugin_names)
 }
 END_TEST
 
+/* ---- rg_grow() (include/private/rg_prim.h) ----------------------------- */
+
+START_TEST(test_grow_doubles_and_keeps)
+{
+	int *v = NULL;
+	size_t cap = 0, i;
+
+	ck_assert_int_eq(RG_GROW(v, cap, 1), RG_OK);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(cap, RG_GROW_MIN);
+	for (i = 0; i < cap; i++)
+		v[i] = (int)i;
+	/* Room enough already: nothing moves. */
+	ck_assert_int_eq(RG_GROW(v, cap, RG_GROW_MIN), RG_OK);
+	ck_assert_uint_eq(cap, RG_GROW_MIN);
+	ck_assert_int_eq(RG_GROW(v, cap, RG_GROW_MIN + 1), RG_OK);
+	ck_assert_uint_eq(cap, 2 * RG_GROW_MIN);
+	/* Far past the double: the first power of two times the start. */
+	ck_assert_int_eq(RG_GROW(v, cap, 100 * RG_GROW_MIN), RG_OK);
+	ck_assert_uint_eq(cap, 128 * RG_GROW_MIN);
+	for (i = 0; i < RG_GROW_MIN; i++)
+		ck_assert_int_eq(v[i], (int)i);
+	v[cap - 1] = 1; /* all of it is ours (ASan) */
+	free(v);
+}
+END_TEST
+
+START_TEST(test_grow_refuses_overflow)
+{
+	char *p = malloc(1);
+	void *was = p;
+	size_t cap = 1;
+
+	ck_assert_ptr_nonnull(p);
+	/* The element count fits, its bytes do not. */
+	ck_assert_int_eq(rg_grow((void **)&p, &cap, SIZE_MAX / 4, 8),
+	                 RG_ENOMEM);
+	ck_assert_ptr_eq(p, was);
+	ck_assert_uint_eq(cap, 1);
+	/* Doubling the capacity itself would wrap. */
+	cap = SIZE_MAX / 2 + 1;
+	ck_assert_int_eq(rg_grow((void **)&p, &cap, cap + 1, 1), RG_ENOMEM);
+	ck_assert_uint_eq(cap, SIZE_MAX / 2 + 1);
+	cap = 1;
+	ck_assert_int_eq(rg_grow((void **)&p, &cap, SIZE_MAX, 1), RG_ENOMEM);
+	ck_assert_ptr_eq(p, was);
+	ck_assert_uint_eq(cap, 1);
+	free(p);
+}
+END_TEST
+
+/* A growth site of the core: a full array whose doubled size in bytes
+ * wraps is refused, not shrunk and written past. */
+START_TEST(test_ptr_push_refuses_overflow)
+{
+	void **arr = malloc(sizeof(*arr));
+	void *was = arr;
+	size_t n = SIZE_MAX / sizeof(*arr) / 2 + 1, cap = n;
+
+	ck_assert_ptr_nonnull(arr);
+	ck_assert_int_eq(rg_ptr_push(&arr, &n, &cap, NULL), RG_ENOMEM);
+	ck_assert_ptr_eq(arr, was);
+	ck_assert_uint_eq(n, cap);
+	free(arr);
+}
+END_TEST
+
 static Suite *intern_suite(void)
 {
 	Suite *s = suite_create("intern");
@@ -291,16 +358,12 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_plugin_names);
 	tcase_add_test(tc, test_big_table);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("grow");
+	tcase_add_test(tc, test_grow_doubles_and_keeps);
+	tcase_add_test(tc, test_grow_refuses_overflow);
+	tcase_add_test(tc, test_ptr_push_refuses_overflow);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(intern_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(intern_suite)

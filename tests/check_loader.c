@@ -259,7 +259,7 @@ static const char *const bad_names[] = {
     "../fixed", "sub/fixed", "fixed.so", "/fixed", "fixed.x",
     "..",       "fi$xed",    "fixed\\x", "fixed~",
 };
-#define NBAD_NAMES (sizeof(bad_names) / sizeof(bad_names[0]))
+#define NBAD_NAMES RG_COUNTOF(bad_names)
 
 static void plant_reachable_files(void)
 {
@@ -272,7 +272,7 @@ static void plant_reachable_files(void)
 	size_t i;
 	char *p;
 
-	for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(planted); i++) {
 		p = tu_join(env.plugin_dir, planted[i]);
 		tu_copy(src, p, TU_SAFE_MODE);
 		free(p);
@@ -335,7 +335,7 @@ static const struct unsafe_case unsafe_cases[] = {
     {"directory", UNSAFE_DIRECTORY, 0},
     {"fifo", UNSAFE_FIFO, 0},
 };
-#define NUNSAFE (sizeof(unsafe_cases) / sizeof(unsafe_cases[0]))
+#define NUNSAFE RG_COUNTOF(unsafe_cases)
 
 static void make_unsafe(const struct unsafe_case *c, const char *so)
 {
@@ -415,7 +415,7 @@ static const struct parent_case parent_cases[] = {
     {"safe parent", PARENT_MODE, 0755, 0},
     {"parent owned by someone else", PARENT_OWNER, 0755, 1},
 };
-#define NPARENT (sizeof(parent_cases) / sizeof(parent_cases[0]))
+#define NPARENT RG_COUNTOF(parent_cases)
 
 /* Makes ENV/up/plugins holding a safe fixed.so, and a config of one
  * fixed entry; returns ENV/up (the caller frees it). */
@@ -649,7 +649,7 @@ END_TEST
 static const char *const failing[] = {
     "nosuch", "wrongabi", "newminor", "nosym", "failopen",
 };
-#define NFAILING (sizeof(failing) / sizeof(failing[0]))
+#define NFAILING RG_COUNTOF(failing)
 
 static const char *const fail_controls[] = {
     "required",
@@ -657,7 +657,7 @@ static const char *const fail_controls[] = {
     "sufficient",
     "optional",
 };
-#define NFAIL_CONTROLS (sizeof(fail_controls) / sizeof(fail_controls[0]))
+#define NFAIL_CONTROLS RG_COUNTOF(fail_controls)
 
 /*
  * CONTROL BAD, then required fixed result=allow: a required or requisite
@@ -772,13 +772,4 @@ static Suite *loader_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(loader_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(loader_suite)

@@ -21,8 +21,6 @@
 #define BAD_POLICY "bad.ini"
 #define CONF_BAD                                                               \
 	"[service omni24]\nstack = required omni24 policy=" BAD_POLICY "\n"
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 /* ---- The grant matrix: every privilege against every role -------------- */
 
 /* Roles of the shipped policy, in declaration order. */
@@ -103,7 +101,7 @@ static const struct priv_row {
     {"channels.manage-facebook", CORE_ADMINS, "channels"},
 };
 
-#define NPRIVS          NELEMS(privs)
+#define NPRIVS          RG_COUNTOF(privs)
 #define NCATEGORY_PRIVS 22
 
 /* ---- Fixture: the shipped configuration -------------------------------- */
@@ -498,7 +496,7 @@ START_TEST(test_combination)
 
 	combo_subject(mask, subject, sizeof(subject));
 	for (p = 0; p < NPRIVS; p++)
-		for (o = 0; o <= NELEMS(owners); o++) {
+		for (o = 0; o <= RG_COUNTOF(owners); o++) {
 			unsigned held = privs[p].holders & mask;
 			int other = o == 2 && own_scope(privs[p].id);
 			rg_decision d;
@@ -868,7 +866,7 @@ static const struct dir_custom {
     {"desk", {"reports.inbox", "conversation.update"}},
 };
 
-#define NCUSTOMS NELEMS(dir_customs)
+#define NCUSTOMS RG_COUNTOF(dir_customs)
 /* One user for each combination of shipped roles and custom roles. */
 #define NDIR_USERS ((1u << NROLES) << NCUSTOMS)
 
@@ -941,7 +939,7 @@ static void dir_setup(void)
 		           rg_custom_role_create(
 		               txn, dir_customs[i].id, dir_customs[i].id,
 		               "test role", dir_customs[i].privileges,
-		               NELEMS(dir_customs[i].privileges)),
+		               RG_COUNTOF(dir_customs[i].privileges)),
 		           dir_customs[i].id);
 	for (u = 0; u < NDIR_USERS; u++)
 		dir_add_user(txn, u);
@@ -977,7 +975,7 @@ START_TEST(test_directory_user)
 	dir_user_roles((unsigned)_i, adhoc, sizeof(adhoc));
 	self_attr.value = id;
 	for (p = 0; p < NPRIVS; p++)
-		for (o = 0; o <= NELEMS(owners); o++) {
+		for (o = 0; o <= RG_COUNTOF(owners); o++) {
 			rg_attr owner = o ? owners[o - 1] : owners[0];
 			rg_decision by_id, by_roles;
 
@@ -1053,7 +1051,7 @@ static Suite *omni24_suite(void)
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
 	tcase_add_loop_test(tc, test_matrix, 0, (int)(NPRIVS * NROLES));
 	tcase_add_loop_test(tc, test_whocan, 0, (int)NPRIVS);
-	tcase_add_loop_test(tc, test_combo, 0, (int)NELEMS(combo_cases));
+	tcase_add_loop_test(tc, test_combo, 0, (int)RG_COUNTOF(combo_cases));
 	tcase_add_test(tc, test_unknown_ids);
 	suite_add_tcase(s, tc);
 
@@ -1065,14 +1063,14 @@ static Suite *omni24_suite(void)
 
 	tc = tcase_create("own-record");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_own, 0, (int)NELEMS(own_cases));
+	tcase_add_loop_test(tc, test_own, 0, (int)RG_COUNTOF(own_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-policy");
 	tcase_add_checked_fixture(tc, bad_setup, bad_teardown);
 	tcase_add_test(tc, test_base_policy_ok);
-	tcase_add_loop_test(tc, test_bad_policy, 0, (int)NELEMS(bad_cases));
-	tcase_add_loop_test(tc, test_bad_file, 0, (int)NELEMS(bad_files));
+	tcase_add_loop_test(tc, test_bad_policy, 0, (int)RG_COUNTOF(bad_cases));
+	tcase_add_loop_test(tc, test_bad_file, 0, (int)RG_COUNTOF(bad_files));
 	tcase_add_test(tc, test_custom_roles_ok);
 	tcase_add_test(tc, test_custom_include_chain);
 	suite_add_tcase(s, tc);
@@ -1084,7 +1082,7 @@ static Suite *omni24_suite(void)
 
 	tc = tcase_create("prerequisites");
 	tcase_add_checked_fixture(tc, bad_setup, bad_teardown);
-	tcase_add_loop_test(tc, test_prereq, 0, (int)NELEMS(prereq_cases));
+	tcase_add_loop_test(tc, test_prereq, 0, (int)RG_COUNTOF(prereq_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("directory");
@@ -1094,18 +1092,9 @@ static Suite *omni24_suite(void)
 
 	tc = tcase_create("bad-args");
 	tcase_add_checked_fixture(tc, bad_setup, bad_teardown);
-	tcase_add_loop_test(tc, test_bad_args, 0, (int)NELEMS(bad_args));
+	tcase_add_loop_test(tc, test_bad_args, 0, (int)RG_COUNTOF(bad_args));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(omni24_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(omni24_suite)

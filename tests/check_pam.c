@@ -44,7 +44,6 @@
 
 #include "testutil.h"
 
-#define NELEMS(a)    (sizeof(a) / sizeof((a)[0]))
 #define SEED         20261203u
 #define ROUNDS       4    /* random rounds, each one config and one PAM dir */
 #define PER_ROUND    1000 /* random stacks a round */
@@ -110,7 +109,7 @@ static const char *pam_key(const char *key, size_t len)
 	            {"default", "default"}};
 	size_t i;
 
-	for (i = 0; i < NELEMS(keys); i++)
+	for (i = 0; i < RG_COUNTOF(keys); i++)
 		if (strlen(keys[i].rg) == len &&
 		    strncmp(key, keys[i].rg, len) == 0)
 			return keys[i].pam;
@@ -403,10 +402,10 @@ static const struct stack edges[] = {
 
 START_TEST(test_edges)
 {
-	struct stack copy[NELEMS(edges)];
+	struct stack copy[RG_COUNTOF(edges)];
 
 	memcpy(copy, edges, sizeof(edges));
-	ck_assert_uint_eq(run_stacks(copy, NELEMS(copy)), 0);
+	ck_assert_uint_eq(run_stacks(copy, RG_COUNTOF(copy)), 0);
 }
 END_TEST
 
@@ -434,13 +433,13 @@ static void random_table(struct rng *r, char *out, size_t len)
 	size_t k, pos = 0;
 
 	pos += (size_t)snprintf(out, len, "[");
-	for (k = 0; k < NELEMS(keys) && pos < len; k++) {
+	for (k = 0; k < RG_COUNTOF(keys) && pos < len; k++) {
 		const char *act;
 
 		/* Each key with odds 1/2; the last when none was chosen. */
-		if (rng_below(r, 2) && !(k == NELEMS(keys) - 1 && pos == 1))
+		if (rng_below(r, 2) && !(k == RG_COUNTOF(keys) - 1 && pos == 1))
 			continue;
-		act = actions[rng_below(r, NELEMS(actions))];
+		act = actions[rng_below(r, RG_COUNTOF(actions))];
 		if (strcmp(act, "N") == 0)
 			pos +=
 			    (size_t)snprintf(out + pos, len - pos, "%s%s=%zu",
@@ -465,14 +464,14 @@ static void random_entry(struct rng *r, struct entry *e)
 	e->refused = 0;
 	e->answer = rng_below(r, MISSING_ODDS) == 0
 	                ? ANS_MISSING
-	                : (enum answer)rng_below(r, NELEMS(rg_results));
+	                : (enum answer)rng_below(r, RG_COUNTOF(rg_results));
 	if (rng_below(r, REFUSE_ODDS) == 0) {
 		snprintf(e->control, TEXT_MAX, "%s",
-		         refused[rng_below(r, NELEMS(refused))]);
+		         refused[rng_below(r, RG_COUNTOF(refused))]);
 		e->refused = 1;
 	} else if (rng_below(r, WORD_ODDS) == 0) {
 		snprintf(e->control, TEXT_MAX, "%s",
-		         words[rng_below(r, NELEMS(words))]);
+		         words[rng_below(r, RG_COUNTOF(words))]);
 	} else {
 		random_table(r, e->control, TEXT_MAX);
 	}
@@ -533,13 +532,4 @@ static Suite *pam_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(pam_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(pam_suite)

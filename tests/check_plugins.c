@@ -19,6 +19,9 @@
 
 #include <rolegate/plugin.h>
 
+#include "private/rg_prim.h"
+#include "testutil.h"
+
 #define CONF_NAME         "test.conf"
 #define POLICY_NAME       "policy-under-test.ini"
 #define EXAMPLE_POLICY    "example-rbac.ini"
@@ -616,8 +619,7 @@ static void *worker_run(void *arg)
 
 	for (i = 0; i < CHECKS_PER_THREAD; i++) {
 		const struct decision_case *c =
-		    &rbac_cases[i %
-		                (sizeof(rbac_cases) / sizeof(rbac_cases[0]))];
+		    &rbac_cases[i % RG_COUNTOF(rbac_cases)];
 
 		check(w->ctx, "helpdesk", c->roles, c->action, &d);
 		w->wrong += d.result != c->result;
@@ -907,8 +909,6 @@ START_TEST(test_exports_one_symbol)
 }
 END_TEST
 
-#define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static Suite *plugins_suite(void)
 {
 	Suite *s = suite_create("plugins");
@@ -920,15 +920,15 @@ static Suite *plugins_suite(void)
 	tcase_add_test(tc, test_permit_cannot_allow_undeclared);
 	tcase_add_test(tc, test_deny_denies);
 	tcase_add_test(tc, test_deny_requisite_stops);
-	tcase_add_loop_test(tc, test_entry_info, 0, NELEMS(shipped));
+	tcase_add_loop_test(tc, test_entry_info, 0, (int)RG_COUNTOF(shipped));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rbac");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_rbac_decision, 0, NELEMS(rbac_cases));
-	tcase_add_loop_test(
-	    tc, test_rbac_unknown, 0,
-	    (int)(sizeof(unknown_cases) / sizeof(unknown_cases[0])));
+	tcase_add_loop_test(tc, test_rbac_decision, 0,
+	                    (int)RG_COUNTOF(rbac_cases));
+	tcase_add_loop_test(tc, test_rbac_unknown, 0,
+	                    (int)RG_COUNTOF(unknown_cases));
 	tcase_add_test(tc, test_rbac_registry);
 	tcase_add_test(tc, test_rbac_validate);
 	tcase_add_test(tc, test_rbac_empty_subject);
@@ -939,25 +939,19 @@ static Suite *plugins_suite(void)
 
 	tc = tcase_create("bad-config");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_bad_arguments, 0, NELEMS(bad_entries));
+	tcase_add_loop_test(tc, test_bad_arguments, 0,
+	                    (int)RG_COUNTOF(bad_entries));
 	tcase_add_test(tc, test_good_policy_baseline);
-	tcase_add_loop_test(tc, test_bad_policy, 0, NELEMS(bad_policies));
+	tcase_add_loop_test(tc, test_bad_policy, 0,
+	                    (int)RG_COUNTOF(bad_policies));
 	tcase_add_test(tc, test_missing_policy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exports");
-	tcase_add_loop_test(tc, test_exports_one_symbol, 0, NELEMS(shipped));
+	tcase_add_loop_test(tc, test_exports_one_symbol, 0,
+	                    (int)RG_COUNTOF(shipped));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(plugins_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN_MODE(plugins_suite, CK_ENV)

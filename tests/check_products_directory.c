@@ -24,7 +24,6 @@
 
 #include "testutil.h"
 
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_WORDS 8
 #define MAX_PRIVS 8
 #define MAX_OPS   8
@@ -497,7 +496,7 @@ static const struct phase d365_first_units[] = {
 
 START_TEST(test_d365_first_units)
 {
-	run_phases(D365, d365_first_units, NELEMS(d365_first_units));
+	run_phases(D365, d365_first_units, RG_COUNTOF(d365_first_units));
 }
 END_TEST
 
@@ -592,7 +591,7 @@ static const struct phase moves[] = {
 
 START_TEST(test_d365_moves)
 {
-	run_phases(D365, moves, NELEMS(moves));
+	run_phases(D365, moves, RG_COUNTOF(moves));
 }
 END_TEST
 
@@ -608,7 +607,7 @@ START_TEST(test_d365_cycle_refused)
 
 	ck_assert_msg(rc != RG_OK, "a cycle was accepted");
 	rg_txn_abort(txn);
-	run_cases(still, NELEMS(still), "after the refused cycle");
+	run_cases(still, RG_COUNTOF(still), "after the refused cycle");
 }
 END_TEST
 
@@ -918,7 +917,7 @@ START_TEST(test_rc_nounits)
 {
 	shipped_setup();
 	build(env.ctx, RC, nounits);
-	run_phases(RC, nounit_phases, NELEMS(nounit_phases));
+	run_phases(RC, nounit_phases, RG_COUNTOF(nounit_phases));
 }
 END_TEST
 
@@ -1027,7 +1026,7 @@ START_TEST(test_custom_refused_at_load)
 	size_t i;
 
 	env_setup();
-	for (i = 0; i < NELEMS(editions); i++) {
+	for (i = 0; i < RG_COUNTOF(editions); i++) {
 		char *conf =
 		    tu_write(env.dir, "rolegate.conf", 0644,
 		             "[service rc]\nstack = required rocketchat "
@@ -1142,7 +1141,7 @@ START_TEST(test_custom_delete)
 	ck_assert_msg(strstr(rg_txn_error(txn), "still assigned"),
 	              "error '%s' lacks 'still assigned'", rg_txn_error(txn));
 	rg_txn_abort(txn);
-	run_cases(delete_refused, NELEMS(delete_refused),
+	run_cases(delete_refused, RG_COUNTOF(delete_refused),
 	          "after the refused delete");
 
 	txn = begin(env.ctx, OMNI24);
@@ -1157,7 +1156,7 @@ START_TEST(test_custom_delete)
 	              rg_txn_error(txn));
 	ck_assert_uint_eq(unassigned, 2);
 	commit(txn);
-	run_cases(delete_forced, NELEMS(delete_forced),
+	run_cases(delete_forced, RG_COUNTOF(delete_forced),
 	          "after the forced delete");
 }
 END_TEST
@@ -1171,7 +1170,7 @@ static Suite *products_directory_suite(void)
 
 	tc = tcase_create("dynamics365_tree");
 	tcase_add_checked_fixture(tc, d365_setup, teardown);
-	tcase_add_loop_test(tc, test_d365_tree, 0, (int)NELEMS(d365_cases));
+	tcase_add_loop_test(tc, test_d365_tree, 0, (int)RG_COUNTOF(d365_cases));
 	tcase_add_test(tc, test_d365_unknown_user);
 	suite_add_tcase(s, tc);
 
@@ -1188,7 +1187,8 @@ static Suite *products_directory_suite(void)
 
 	tc = tcase_create("rocketchat_directory");
 	tcase_add_checked_fixture(tc, rc_setup, teardown);
-	tcase_add_loop_test(tc, test_rc_directory, 0, (int)NELEMS(rc_cases));
+	tcase_add_loop_test(tc, test_rc_directory, 0,
+	                    (int)RG_COUNTOF(rc_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rocketchat_nounits");
@@ -1199,13 +1199,13 @@ static Suite *products_directory_suite(void)
 	tc = tcase_create("custom_role_create");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_loop_test(tc, test_custom_create, 0,
-	                    (int)NELEMS(custom_cases));
+	                    (int)RG_COUNTOF(custom_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("custom_role_grants");
 	tcase_add_checked_fixture(tc, custom_setup, teardown);
 	tcase_add_loop_test(tc, test_custom_grants, 0,
-	                    (int)NELEMS(custom_grants));
+	                    (int)RG_COUNTOF(custom_grants));
 	tcase_add_test(tc, test_custom_delete);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("custom_load");
@@ -1215,13 +1215,4 @@ static Suite *products_directory_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(products_directory_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(products_directory_suite)

@@ -82,7 +82,7 @@ static const struct role_row roles[] = {
     {"root", "Root", "", RG_ROLE_PROTECTED, NULL},
     {"super", "Super editor", "", 0, NULL},
 };
-#define NROLES (sizeof(roles) / sizeof(roles[0]))
+#define NROLES RG_COUNTOF(roles)
 
 struct priv_row {
 	const char *id, *description;
@@ -94,7 +94,7 @@ static const struct priv_row privs[] = {
     {"ticket.edit", "Edit tickets", NULL},
     {"admin.config", "Configure the service", "root"},
 };
-#define NPRIVS (sizeof(privs) / sizeof(privs[0]))
+#define NPRIVS RG_COUNTOF(privs)
 
 /* grants[role][priv]: direct grants, included ones counted. */
 static const int grants[NROLES][NPRIVS] = {
@@ -234,7 +234,7 @@ static const struct check_row checks[] = {
     {"@admin,base,root", "admin.config", RG_ALLOW, "admin", NULL},
     {"@root", "admin.config", RG_DENY, NULL, NULL},
 };
-#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+#define NCHECKS RG_COUNTOF(checks)
 
 START_TEST(test_check)
 {
@@ -366,7 +366,7 @@ static const struct whocan_row whocan_rows[] = {
      * privilege itself) is listed by rg_role_prereq/rg_privilege_requires. */
     {"admin.config", {0, 0, 0, 1, 0, 0}},
 };
-#define NWHOCAN (sizeof(whocan_rows) / sizeof(whocan_rows[0]))
+#define NWHOCAN RG_COUNTOF(whocan_rows)
 
 START_TEST(test_whocan)
 {
@@ -672,7 +672,7 @@ static const struct policy_error policy_errors[] = {
     {"qualifier without a hook", PHEAD PPRIV "[role r]\ngrant = p.x:own\n", 6,
      NULL},
 };
-#define NPOLICY_ERRORS (sizeof(policy_errors) / sizeof(policy_errors[0]))
+#define NPOLICY_ERRORS RG_COUNTOF(policy_errors)
 
 START_TEST(test_policy_error)
 {
@@ -770,13 +770,4 @@ static Suite *registry_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(registry_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(registry_suite)

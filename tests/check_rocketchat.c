@@ -30,7 +30,6 @@
 #define PLUGIN     "rocketchat"
 #define BAD_POLICY "bad.ini"
 #define BAD_TENANT "tenant.ini"
-#define NELEMS(a)  (sizeof(a) / sizeof((a)[0]))
 #define MAX_ATTRS  8
 
 /* ---- The grant matrix -------------------------------------------------- */
@@ -175,7 +174,7 @@ static const struct priv_row {
 };
 /* clang-format on */
 
-#define NPRIVS            NELEMS(privs)
+#define NPRIVS            RG_COUNTOF(privs)
 #define NENTERPRISE_PRIVS 23
 
 /* ---- Requests ---------------------------------------------------------- */
@@ -255,7 +254,7 @@ START_TEST(test_shipped_loads)
 	static const char *const names[] = {SVC_ENT, SVC_COM};
 	size_t i;
 
-	for (i = 0; i < NELEMS(names); i++) {
+	for (i = 0; i < RG_COUNTOF(names); i++) {
 		const rg_service *svc = tu_service(shipped.ctx, names[i]);
 		rg_entry_info e;
 
@@ -1241,7 +1240,7 @@ START_TEST(test_custom_prereqs)
 	open_services(ARGS_ENT, ARGS_COM);
 	ck_assert_msg(entry_status("rc") == RG_OK, "prereqs:%s",
 	              tu_diag_dump(priv.ctx));
-	for (i = 0; i < NELEMS(prereq_cases); i++)
+	for (i = 0; i < RG_COUNTOF(prereq_cases); i++)
 		run_case(priv.ctx, &prereq_cases[i], (int)i);
 	free(policy);
 }
@@ -1520,7 +1519,7 @@ static const char *const table_roles[] = {
     "admin",    "livechat-manager", "livechat-agent", "livechat-monitor",
     "regional", "shadow",           TABLE_CUSTOM,
 };
-#define TABLE_NROLES NELEMS(table_roles)
+#define TABLE_NROLES RG_COUNTOF(table_roles)
 #define TABLE_USERS  (1u << TABLE_NROLES)
 
 static rg_txn *table_begin(const char *service)
@@ -1585,7 +1584,7 @@ static void table_org(const char *service, const char *default_max)
 	           "default_max_chats");
 	table_must(txn,
 	           rg_custom_role_create(txn, TABLE_CUSTOM, "Watcher", "test",
-	                                 granted, NELEMS(granted)),
+	                                 granted, RG_COUNTOF(granted)),
 	           "custom role");
 	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
 }
@@ -1710,7 +1709,7 @@ static const char *const prep_roles[] = {
     "admin",     "livechat-manager", "livechat-agent", "livechat-monitor",
     PREP_CUSTOM,
 };
-#define PREP_NROLES NELEMS(prep_roles)
+#define PREP_NROLES RG_COUNTOF(prep_roles)
 #define PREP_USERS  ((1u << PREP_NROLES) * PREP_NVARIANT)
 
 /* Requested departments: the directory's, the tenant file's, others. */
@@ -1794,7 +1793,7 @@ static void prep_custom(const char *service)
 
 	table_must(txn,
 	           rg_custom_role_create(txn, PREP_CUSTOM, "Watcher", "test",
-	                                 granted, NELEMS(granted)),
+	                                 granted, RG_COUNTOF(granted)),
 	           "custom role");
 	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
 }
@@ -1820,27 +1819,27 @@ static void prep_user(rg_txn *txn, unsigned u, int members)
 
 	snprintf(id, sizeof(id), "p-%03u", u);
 	user_with_roles(txn, id, prep_roles, PREP_NROLES, mask);
-	if (status[u % NELEMS(status)])
+	if (status[u % RG_COUNTOF(status)])
 		table_must(txn,
 		           rg_user_set(txn, id, RG_USER_STATUS,
-		                       status[u % NELEMS(status)]),
+		                       status[u % RG_COUNTOF(status)]),
 		           "status");
-	if (max[(u / 3) % NELEMS(max)])
+	if (max[(u / 3) % RG_COUNTOF(max)])
 		table_must(txn,
 		           rg_user_set(txn, id, RG_USER_MAX_CHATS,
-		                       max[(u / 3) % NELEMS(max)]),
+		                       max[(u / 3) % RG_COUNTOF(max)]),
 		           "max_chats");
 	if (!members)
 		return;
-	for (i = 0; i < 3 && depts[(u / 2) % NELEMS(depts)][i]; i++)
+	for (i = 0; i < 3 && depts[(u / 2) % RG_COUNTOF(depts)][i]; i++)
 		table_must(txn,
 		           rg_member_add(txn, id, RG_ORG_DEPARTMENT,
-		                         depts[(u / 2) % NELEMS(depts)][i]),
+		                         depts[(u / 2) % RG_COUNTOF(depts)][i]),
 		           "department");
-	for (i = 0; i < 2 && units[(u / 5) % NELEMS(units)][i]; i++)
+	for (i = 0; i < 2 && units[(u / 5) % RG_COUNTOF(units)][i]; i++)
 		table_must(txn,
 		           rg_member_add(txn, id, RG_ORG_UNIT,
-		                         units[(u / 5) % NELEMS(units)][i]),
+		                         units[(u / 5) % RG_COUNTOF(units)][i]),
 		           "unit");
 }
 
@@ -1933,7 +1932,7 @@ static size_t prep_compare_one(const char *service, const char *id,
 	static const unsigned flags[] = {0, RG_CHECK_NO_REASON};
 	size_t f, allowed = 0;
 
-	for (f = 0; f < NELEMS(flags); f++) {
+	for (f = 0; f < RG_COUNTOF(flags); f++) {
 		rg_decision dir, adhoc;
 		rg_request req;
 		int s1, s2;
@@ -1985,13 +1984,13 @@ static size_t prep_compare_priv(const char *service, const char *id,
 	size_t d, o, allowed = 0;
 	int take = !strcmp(priv_id, TAKE);
 
-	for (d = 0; d < NELEMS(prep_depts); d++) {
-		for (o = 0; o < (take ? NELEMS(prep_open) : 1); o++) {
+	for (d = 0; d < RG_COUNTOF(prep_depts); d++) {
+		for (o = 0; o < (take ? RG_COUNTOF(prep_open) : 1); o++) {
 			rg_attr attrs[4];
 			size_t n = 0;
-			const char *conn = prep_conn[o % NELEMS(prep_conn)];
+			const char *conn = prep_conn[o % RG_COUNTOF(prep_conn)];
 			const char *dopen =
-			    prep_open[(o + 1) % NELEMS(prep_open)];
+			    prep_open[(o + 1) % RG_COUNTOF(prep_open)];
 
 			if (prep_depts[d]) {
 				attrs[n].key = "department";
@@ -2188,32 +2187,35 @@ static Suite *rocketchat_suite(void)
 
 	tc = tcase_create("monitor-units");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_monitor, 0, (int)NELEMS(monitor_cases));
+	tcase_add_loop_test(tc, test_monitor, 0,
+	                    (int)RG_COUNTOF(monitor_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("queue");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_queue, 0, (int)NELEMS(queue_cases));
+	tcase_add_loop_test(tc, test_queue, 0, (int)RG_COUNTOF(queue_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("take-inquiry");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_take, 0, (int)NELEMS(take_cases));
+	tcase_add_loop_test(tc, test_take, 0, (int)RG_COUNTOF(take_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-attributes");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_bad_attrs, 0, (int)NELEMS(bad_attr_cases));
+	tcase_add_loop_test(tc, test_bad_attrs, 0,
+	                    (int)RG_COUNTOF(bad_attr_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no-units");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
-	tcase_add_loop_test(tc, test_nounits, 0, (int)NELEMS(nounits_cases));
+	tcase_add_loop_test(tc, test_nounits, 0,
+	                    (int)RG_COUNTOF(nounits_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("chat-limit-rules");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
-	tcase_add_loop_test(tc, test_rules, 0, (int)NELEMS(rule_cases));
+	tcase_add_loop_test(tc, test_rules, 0, (int)RG_COUNTOF(rule_cases));
 	tcase_add_test(tc, test_bad_rule);
 	suite_add_tcase(s, tc);
 
@@ -2223,16 +2225,17 @@ static Suite *rocketchat_suite(void)
 	tcase_add_test(tc, test_custom_role);
 	tcase_add_test(tc, test_custom_prereqs);
 	tcase_add_loop_test(tc, test_bad_policy, 0,
-	                    (int)NELEMS(bad_policy_cases));
+	                    (int)RG_COUNTOF(bad_policy_cases));
 	tcase_add_loop_test(tc, test_bad_policy_file, 0,
-	                    (int)NELEMS(bad_policy_files));
-	tcase_add_loop_test(tc, test_missing_id, 0, (int)NELEMS(missing_cases));
+	                    (int)RG_COUNTOF(bad_policy_files));
+	tcase_add_loop_test(tc, test_missing_id, 0,
+	                    (int)RG_COUNTOF(missing_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-tenant");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_bad_tenant, 0,
-	                    (int)NELEMS(bad_tenant_cases));
+	                    (int)RG_COUNTOF(bad_tenant_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("table");
@@ -2244,25 +2247,17 @@ static Suite *rocketchat_suite(void)
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	/* Some 200,000 checks a service: slow under sanitizers. */
 	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, test_prepared, 0, (int)NELEMS(prep_services));
+	tcase_add_loop_test(tc, test_prepared, 0,
+	                    (int)RG_COUNTOF(prep_services));
 	tcase_add_test(tc, test_prepared_community);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-args");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
-	tcase_add_loop_test(tc, test_bad_args, 0, (int)NELEMS(bad_args));
+	tcase_add_loop_test(tc, test_bad_args, 0, (int)RG_COUNTOF(bad_args));
 	suite_add_tcase(s, tc);
 
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(rocketchat_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(rocketchat_suite)

@@ -15,6 +15,7 @@
 
 #include "rgdconf.h"
 #include "routes.h"
+#include "testutil.h"
 
 #define FILE_NAME "/etc/rolegate/rolegate.conf"
 #define ERR_MAX   512
@@ -164,7 +165,7 @@ static const struct {
     {"route r", "target", "x", "unknown key 'target'"},
 };
 
-#define NBAD (sizeof(bad) / sizeof(bad[0]))
+#define NBAD RG_COUNTOF(bad)
 
 START_TEST(test_bad_key)
 {
@@ -357,7 +358,7 @@ static const struct {
     {"[::2]:9000", 1},
 };
 
-#define NADMIN_ADDRS (sizeof(admin_addrs) / sizeof(admin_addrs[0]))
+#define NADMIN_ADDRS RG_COUNTOF(admin_addrs)
 
 START_TEST(test_check_admin_address)
 {
@@ -411,7 +412,7 @@ static const struct {
      34, "non-ASCII"},
 };
 
-#define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
+#define NTOKENS RG_COUNTOF(tokens)
 
 START_TEST(test_token_weak)
 {
@@ -704,9 +705,9 @@ static const struct {
     {"/x?q=#", "'#'"},
 };
 
-#define NREFUSED (sizeof(refused) / sizeof(refused[0]))
+#define NREFUSED RG_COUNTOF(refused)
 
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define NCASES RG_COUNTOF(cases)
 
 /* c with the map above, and a match buffer (to free()). */
 static struct rgd_match *map_loaded(struct rgd_conf *c)
@@ -906,13 +907,4 @@ static Suite *routes_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(routes_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(routes_suite)

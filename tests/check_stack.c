@@ -125,7 +125,7 @@ static const char *const controls[] = {
     "[allow=done default=ignore]",
     "[allow=ok default=ignore]",
 };
-#define NCONTROLS (sizeof(controls) / sizeof(controls[0]))
+#define NCONTROLS RG_COUNTOF(controls)
 /* Controls whose failure is a "bad" (they force a deny on error). */
 #define CONTROL_FAILS_STACK(c) ((c) % 4 < 2)
 
@@ -495,7 +495,7 @@ static const struct stack_case cases[] = {
      {0, 1, 2, -1},
      NULL},
 };
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
+#define NCASES RG_COUNTOF(cases)
 
 START_TEST(test_stack_case)
 {
@@ -658,7 +658,7 @@ START_TEST(test_refused_line_denies_everything)
 	size_t i;
 	rg_decision d;
 
-	for (i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(stacks); i++) {
 		open_lines(stacks[i]);
 		ck_assert_uint_ge(rg_diagnostic_count(env.ctx), 1);
 		tu_check(env.ctx, SERVICE, SUBJECT, ACTION, RG_CHECK_TRACE, &d);
@@ -714,7 +714,7 @@ static const struct bad_status bad_statuses[] = {
      "with status EPOLICY"},
     {"[default=ok] fixed result=deny status=4", RG_EPLUGIN, "invalid status"},
 };
-#define NBAD_STATUSES (sizeof(bad_statuses) / sizeof(bad_statuses[0]))
+#define NBAD_STATUSES RG_COUNTOF(bad_statuses)
 
 /* A plugin whose ans->status is positive, unknown, or an error with an
  * allow is taken as answering error (fail closed): the stack denies with
@@ -803,13 +803,4 @@ static Suite *stack_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(stack_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+RG_CHECK_MAIN(stack_suite)

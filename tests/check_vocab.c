@@ -185,7 +185,7 @@ static const struct bad_case {
     {"attrkind", "organisation attribute 'region': its kind is not"},
     {"type", "user attribute 'clearance': unknown type"},
 };
-#define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+#define NBAD RG_COUNTOF(bad_cases)
 
 START_TEST(test_bad_declaration)
 {

@@ -153,7 +153,7 @@ char *tu_plugin_object(const char *name)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(dirs); i++) {
 		char *path = tu_strdupf("%s/%s.so", tu_getenv(dirs[i]), name);
 
 		if (access(path, R_OK) == 0)

@@ -20,6 +20,8 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 /* Mode of every private directory and copied plugin: safe for the loader. */
 #define TU_SAFE_MODE 0755
 
@@ -173,5 +175,26 @@ void tu_open_shipped(struct tu_env *env);
 
 /* The service NAME of ctx; fails the test, with the diagnostics, if none. */
 const rg_service *tu_service(const rg_context *ctx, const char *name);
+
+/* ---- main() ------------------------------------------------------------ */
+
+/*
+ * The main() of a suite: runs the Suite *suite_fn(void) returns, in the
+ * given print mode (CK_NORMAL, or CK_ENV to let CK_VERBOSITY choose), and
+ * exits non-zero when any test failed.  Needs <check.h> and <stdlib.h>.
+ */
+#define RG_CHECK_MAIN_MODE(suite_fn, mode)                                     \
+	int main(void)                                                         \
+	{                                                                      \
+		SRunner *sr = srunner_create(suite_fn());                      \
+		int failed;                                                    \
+                                                                               \
+		srunner_run_all(sr, (mode));                                   \
+		failed = srunner_ntests_failed(sr);                            \
+		srunner_free(sr);                                              \
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS;                   \
+	}
+
+#define RG_CHECK_MAIN(suite_fn) RG_CHECK_MAIN_MODE(suite_fn, CK_NORMAL)
 
 #endif /* ROLEGATE_TESTUTIL_H */

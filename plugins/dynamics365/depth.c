@@ -11,6 +11,8 @@
 
 #include "dynamics365.h"
 
+#include "private/rg_prim.h"
+
 static const char *const depth_names[] = {
     [D365_DEPTH_USER] = "user",
     [D365_DEPTH_BUSINESS_UNIT] = "business-unit",
@@ -18,7 +20,7 @@ static const char *const depth_names[] = {
     [D365_DEPTH_ORGANIZATION] = "organization",
 };
 
-#define DEPTH_COUNT (sizeof(depth_names) / sizeof(depth_names[0]))
+#define DEPTH_COUNT RG_COUNTOF(depth_names)
 
 const char *d365_depth_name(enum d365_depth depth)
 {
@@ -61,15 +63,8 @@ int d365_depths_add(struct d365_depths *d, uint32_t role, uint32_t priv,
 			g->depth = depth;
 		return RG_OK;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 16;
-		void *v = realloc(d->v, cap * sizeof(*d->v));
-
-		if (!v)
-			return RG_ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
+	if (RG_GROW(d->v, d->cap, d->n + 1) != RG_OK)
+		return RG_ENOMEM;
 	d->v[d->n].role = role;
 	d->v[d->n].priv = priv;
 	d->v[d->n].depth = depth;

@@ -22,6 +22,8 @@
 
 #include "dynamics365.h"
 
+#include "private/rg_prim.h"
+
 #define FACT_BU         "bu"
 #define FACT_PARENT     "parent"
 #define SUBJECT_ATTR_BU "bu"
@@ -65,15 +67,8 @@ static int units_add(struct d365_prep *p, const char *name, const char *parent,
 	/* A user's unit is an int32_t (struct d365_prep_user). */
 	if (p->nunits >= INT32_MAX)
 		return RG_ELIMIT;
-	if (p->nunits == p->capunits) {
-		size_t cap = p->capunits ? 2 * p->capunits : 16;
-		void *v = realloc(p->units, cap * sizeof(*p->units));
-
-		if (!v)
-			return RG_ENOMEM;
-		p->units = v;
-		p->capunits = cap;
-	}
+	if (RG_GROW(p->units, p->capunits, p->nunits + 1) != RG_OK)
+		return RG_ENOMEM;
 	u = &p->units[p->nunits];
 	memset(u, 0, sizeof(*u));
 	u->parent_name = strdup(parent ? parent : "");

@@ -21,6 +21,8 @@
 
 #include "dynamics365.h"
 
+#include "private/rg_prim.h"
+
 #define SECTION_TENANT "tenant"
 #define SECTION_UNITS  "business-units"
 
@@ -62,15 +64,8 @@ static int tree_push(struct d365_tree *t, const char *name, const char *parent,
 {
 	struct d365_unit *u;
 
-	if (t->nunits == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		void *v = realloc(t->units, cap * sizeof(*t->units));
-
-		if (!v)
-			return RG_ENOMEM;
-		t->units = v;
-		t->cap = cap;
-	}
+	if (RG_GROW(t->units, t->cap, t->nunits + 1) != RG_OK)
+		return RG_ENOMEM;
 	u = &t->units[t->nunits];
 	memset(u, 0, sizeof(*u));
 	u->name = strdup(name);

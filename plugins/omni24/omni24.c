@@ -64,12 +64,13 @@
 
 #include <rolegate/plugin.h>
 
+#include "private/rg_prim.h"
+
 /* Omni24's permission categories, as custom-role editors show them. */
 static const char *const omni24_categories[] = {
     "conversation", "knowledge", "assets", "task", "reports", "channels",
 };
-#define OMNI24_NCATEGORIES                                                     \
-	(sizeof(omni24_categories) / sizeof(omni24_categories[0]))
+#define OMNI24_NCATEGORIES RG_COUNTOF(omni24_categories)
 
 /* category[] value of a privilege that belongs to no category. */
 #define OMNI24_NO_CATEGORY (-1)
@@ -141,15 +142,8 @@ static void *vec_push(void **items, size_t *n, size_t *cap, size_t size)
 {
 	char *p;
 
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-
-		p = realloc(*items, ncap * size);
-		if (!p)
-			return NULL;
-		*items = p;
-		*cap = ncap;
-	}
+	if (rg_grow(items, cap, *n + 1, size) != RG_OK)
+		return NULL;
 	p = (char *)*items + *n * size;
 	memset(p, 0, size);
 	(*n)++;
@@ -405,7 +399,7 @@ static unsigned flags_parse(const char *value)
 	while (*p) {
 		size_t len = strcspn(p, OMNI24_SPACE);
 
-		for (i = 0; len && i < sizeof(words) / sizeof(words[0]); i++)
+		for (i = 0; len && i < RG_COUNTOF(words); i++)
 			if (strlen(words[i].word) == len &&
 			    strncmp(words[i].word, p, len) == 0)
 				flags |= words[i].flag;

@@ -14,6 +14,8 @@
 
 #include <rolegate/plugin.h>
 
+#include "private/rg_prim.h"
+
 #include "rocketchat.h"
 
 #define RC_PRODUCT "rocketchat"
@@ -97,7 +99,7 @@ static int rc_section_kind(const char *section, rg_policy_kind *kind,
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(kinds); i++) {
 		size_t len = strlen(kinds[i].word);
 
 		if (!strncmp(section, kinds[i].word, len)) {
@@ -127,15 +129,8 @@ static struct rc_mark *rc_add_mark(struct rc_reading *rd, rg_policy_kind kind,
 {
 	struct rc_mark *m;
 
-	if (rd->nmarks == rd->cap) {
-		size_t ncap = rd->cap ? rd->cap * 2 : 32;
-		struct rc_mark *n = realloc(rd->marks, ncap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		rd->marks = n;
-		rd->cap = ncap;
-	}
+	if (RG_GROW(rd->marks, rd->cap, rd->nmarks + 1) != RG_OK)
+		return NULL;
 	m = &rd->marks[rd->nmarks];
 	m->kind = kind;
 	m->edition = RC_EDITION_ANY;

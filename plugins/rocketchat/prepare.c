@@ -25,9 +25,9 @@
 
 #include <rolegate/plugin.h>
 
-#include "rocketchat.h"
+#include "private/rg_prim.h"
 
-#define RC_POOL_MIN 64
+#include "rocketchat.h"
 
 /* Adds the len bytes at id, an id (shorter than RG_ID_MAX, as lists hold
  * them), to ns: *ix gets its index.  RG_OK or an error. */
@@ -45,15 +45,8 @@ static int rc_names_add(rg_names *ns, const char *id, size_t len, long *ix)
 
 static int rc_pool_add(struct rc_prepared *p, long ix)
 {
-	if (p->npool == p->cappool) {
-		size_t cap = p->cappool ? p->cappool * 2 : RC_POOL_MIN;
-		uint32_t *pool = realloc(p->pool, cap * sizeof(*pool));
-
-		if (!pool)
-			return RG_ENOMEM;
-		p->pool = pool;
-		p->cappool = cap;
-	}
+	if (RG_GROW(p->pool, p->cappool, p->npool + 1) != RG_OK)
+		return RG_ENOMEM;
 	p->pool[p->npool++] = (uint32_t)ix;
 	return RG_OK;
 }

@@ -21,6 +21,8 @@
 
 #include "tenant.h"
 
+#include "private/rg_prim.h"
+
 #define SECTION_TENANT     "tenant"
 #define SECTION_UNIT       "unit"
 #define SECTION_DEPARTMENT "department"
@@ -229,15 +231,8 @@ static int add_unit(struct parse *p, const char *id)
 {
 	struct rc_tenant *t = p->t;
 
-	if (t->nunits == p->ucap) {
-		size_t ncap = p->ucap ? p->ucap * 2 : 8;
-		struct rc_unit *n = realloc(t->units, ncap * sizeof(*n));
-
-		if (!n)
-			return oom(p);
-		t->units = n;
-		p->ucap = ncap;
-	}
+	if (RG_GROW(t->units, p->ucap, t->nunits + 1) != RG_OK)
+		return oom(p);
 	memset(&t->units[t->nunits], 0, sizeof(*t->units));
 	t->units[t->nunits].id = strdup(id);
 	if (!t->units[t->nunits].id)
@@ -251,16 +246,8 @@ static int add_department(struct parse *p, const char *id)
 {
 	struct rc_tenant *t = p->t;
 
-	if (t->ndepartments == p->dcap) {
-		size_t ncap = p->dcap ? p->dcap * 2 : 8;
-		struct rc_department *n =
-		    realloc(t->departments, ncap * sizeof(*n));
-
-		if (!n)
-			return oom(p);
-		t->departments = n;
-		p->dcap = ncap;
-	}
+	if (RG_GROW(t->departments, p->dcap, t->ndepartments + 1) != RG_OK)
+		return oom(p);
 	memset(&t->departments[t->ndepartments], 0, sizeof(*t->departments));
 	t->departments[t->ndepartments].id = strdup(id);
 	if (!t->departments[t->ndepartments].id)

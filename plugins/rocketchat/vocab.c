@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "private/rg_prim.h"
 #include "rocketchat.h"
 
 #define RC_KIND_UNIT       "unit"
@@ -96,7 +97,7 @@ static int rc_declare_workflows(rg_plugin_handle *h)
 	size_t i;
 	int rc = RG_OK;
 
-	for (i = 0; rc == RG_OK && i < sizeof(nouns) / sizeof(nouns[0]); i++)
+	for (i = 0; rc == RG_OK && i < RG_COUNTOF(nouns); i++)
 		rc = rg_declare_workflow(h, nouns[i], &flows[i]);
 	return rc;
 }

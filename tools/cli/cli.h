@@ -15,6 +15,8 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 #define CLI_NAME "rolegate"
 
 /* Exit statuses, the same for every subcommand. */

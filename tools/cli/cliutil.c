@@ -148,7 +148,7 @@ const char *cli_role_flags(unsigned flags, const char *sep, char *buf,
 	if (len == 0)
 		return "";
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(role_flags) / sizeof(role_flags[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(role_flags); i++) {
 		int n;
 
 		if (!(flags & role_flags[i].flag))
@@ -349,7 +349,7 @@ char *cli_actor(void)
 	char uid[32];
 	size_t i;
 
-	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(vars); i++) {
 		const char *value = getenv(vars[i]);
 
 		if (value && *value)

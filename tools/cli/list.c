@@ -350,14 +350,12 @@ static const char **role_needs(const rg_service *svc, size_t role,
 {
 	const char **prereqs = cli_role_prereqs(svc, role);
 	const char *id = cli_role_id(svc, role);
-	size_t n = cli_list_len(prereqs), i;
-	const char **all;
+	size_t n = cli_list_len(prereqs), cap = n + 1, i;
+	const char **all = prereqs;
 
 	if (!prereqs)
 		return NULL;
-	all = realloc(prereqs,
-	              (n + cli_list_len(action_requires) + 1) * sizeof(*all));
-	if (!all) {
+	if (RG_GROW(all, cap, n + cli_list_len(action_requires) + 1) != RG_OK) {
 		free(prereqs);
 		return NULL;
 	}

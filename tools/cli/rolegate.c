@@ -101,7 +101,7 @@ static const struct cmd_option cmd_options[] = {
      "also write a JUnit XML report to FILE"},
 };
 
-#define NCMD_OPTIONS (sizeof(cmd_options) / sizeof(cmd_options[0]))
+#define NCMD_OPTIONS RG_COUNTOF(cmd_options)
 
 static const struct cli_cmd commands[] = {
     {
@@ -245,7 +245,7 @@ static const struct cli_cmd commands[] = {
     },
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS RG_COUNTOF(commands)
 
 /* Both tables as one sequence: the query commands, then the directory's. */
 static size_t command_count(void)
@@ -630,7 +630,7 @@ static const struct option global_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
 };
 
-#define NGLOBAL_OPTIONS (sizeof(global_longopts) / sizeof(global_longopts[0]))
+#define NGLOBAL_OPTIONS RG_COUNTOF(global_longopts)
 
 /* getopt's table: the global options, the commands' and the end mark. */
 struct longopts {

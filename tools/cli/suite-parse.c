@@ -54,16 +54,6 @@ static char *trim(char *s)
 	return s;
 }
 
-static int grow(void **array, size_t n, size_t size)
-{
-	void *p = realloc(*array, (n + 1) * size);
-
-	if (!p)
-		return -1;
-	*array = p;
-	return 0;
-}
-
 static const struct {
 	const char *word;
 	enum st_kind kind;
@@ -74,7 +64,7 @@ static const struct {
     {"matrix", ST_MATRIX},
 };
 
-#define NKINDS (sizeof(st_kinds) / sizeof(st_kinds[0]))
+#define NKINDS RG_COUNTOF(st_kinds)
 
 /* Starts a section from the text between the brackets. */
 static int add_section(struct st_suite *s, char *text, const char *file,
@@ -108,7 +98,7 @@ static int add_section(struct st_suite *s, char *text, const char *file,
 			              "[%s%s%s] given twice (line %u)",
 			              st_kinds[i].word, *name ? " " : "", name,
 			              s->secs[j].line);
-	if (grow((void **)&s->secs, s->nsecs, sizeof(*s->secs)) != 0)
+	if (RG_GROW(s->secs, s->capsecs, s->nsecs + 1) != RG_OK)
 		return st_bad(file, line, "out of memory");
 	sec = &s->secs[s->nsecs];
 	memset(sec, 0, sizeof(*sec));
@@ -200,7 +190,7 @@ static int add_kv(struct st_suite *s, char *text, const char *file,
 	if (!*value && strcmp(key, "allow") != 0 && strcmp(key, "roles") != 0 &&
 	    !is_attr_key(key))
 		return st_bad(file, line, "'%s' needs a value", key);
-	if (grow((void **)&sec->kv, sec->nkv, sizeof(*sec->kv)) != 0)
+	if (RG_GROW(sec->kv, sec->capkv, sec->nkv + 1) != RG_OK)
 		return st_bad(file, line, "out of memory");
 	kv = &sec->kv[sec->nkv];
 	kv->line = line;
@@ -332,14 +322,14 @@ static char *join(char **list, char sep)
 /* The attr.KEY lines of a section as an array (pointing into it). */
 static int section_attrs(const struct st_section *sec, rg_attr **out, size_t *n)
 {
-	size_t i;
+	size_t i, cap = 0;
 
 	*out = NULL;
 	*n = 0;
 	for (i = 0; i < sec->nkv; i++) {
 		if (!is_attr_key(sec->kv[i].key))
 			continue;
-		if (grow((void **)out, *n, sizeof(**out)) != 0)
+		if (RG_GROW(*out, cap, *n + 1) != RG_OK)
 			return st_bad(sec->file, sec->kv[i].line,
 			              "out of memory");
 		(*out)[*n].key = sec->kv[i].key + strlen(ST_ATTR_PREFIX);
@@ -377,7 +367,7 @@ static int add_subject(struct st_suite *s, const struct st_section *sec)
 		return st_bad(sec->file, sec->line,
 		              "subject '%s' needs either 'roles' or 'user'",
 		              sec->name);
-	if (grow((void **)&s->subjects, s->nsubjects, sizeof(*s->subjects)))
+	if (RG_GROW(s->subjects, s->capsubjects, s->nsubjects + 1))
 		return st_bad(sec->file, sec->line, "out of memory");
 	subj = &s->subjects[s->nsubjects++];
 	memset(subj, 0, sizeof(*subj));
@@ -431,7 +421,7 @@ static struct st_case *new_case(struct st_suite *s,
 {
 	struct st_case *c;
 
-	if (!name || grow((void **)&s->cases, s->ncases, sizeof(*s->cases))) {
+	if (!name || RG_GROW(s->cases, s->capcases, s->ncases + 1)) {
 		free(name);
 		st_bad(sec->file, line, "out of memory");
 		return NULL;

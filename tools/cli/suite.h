@@ -29,7 +29,7 @@ struct st_section {
 	const char *file;
 	unsigned line;
 	struct st_kv *kv;
-	size_t nkv;
+	size_t nkv, capkv;
 };
 
 /* A named subject: roles (comma-separated, owned) or a directory user. */
@@ -61,11 +61,11 @@ struct st_suite {
 	char **files; /* owned */
 	size_t nfiles;
 	struct st_section *secs;
-	size_t nsecs;
+	size_t nsecs, capsecs;
 	struct st_subject *subjects;
-	size_t nsubjects;
+	size_t nsubjects, capsubjects;
 	struct st_case *cases;
-	size_t ncases;
+	size_t ncases, capcases;
 	int skipping; /* while reading the lines of a malformed section */
 };
 

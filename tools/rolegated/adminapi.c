@@ -74,7 +74,7 @@ static const struct {
     {"audit", A_AUDIT, 0},
 };
 
-#define NENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
+#define NENDPOINTS RG_COUNTOF(endpoints)
 
 /* ---- answers --------------------------------------------------------------
  */
@@ -429,7 +429,7 @@ static const struct op_def ops[] = {
     {"role.delete", "id:s|force:b", op_role_delete},
 };
 
-#define NOPS (sizeof(ops) / sizeof(ops[0]))
+#define NOPS RG_COUNTOF(ops)
 
 static const struct op_def *find_op(const char *name)
 {

@@ -43,27 +43,24 @@ void rgd_buf_free(struct rgd_buf *b)
 /* Room for n more bytes and a NUL; 0 when there is none. */
 static int reserve(struct rgd_buf *b, size_t n)
 {
-	size_t cap;
-	char *p;
+	size_t need;
 
 	if (b->failed)
 		return 0;
-	if (b->len + n + 1 <= b->cap)
+	if (n > SIZE_MAX - 1 - b->len) {
+		b->failed = 1;
+		return 0;
+	}
+	need = b->len + n + 1;
+	if (need <= b->cap)
 		return 1;
-	if (b->fixed) {
+	/* From BUF_MIN_CAP, where most answers fit whole. */
+	if (need < BUF_MIN_CAP)
+		need = BUF_MIN_CAP;
+	if (b->fixed || RG_GROW(b->p, b->cap, need) != RG_OK) {
 		b->failed = 1;
 		return 0;
 	}
-	cap = b->cap ? b->cap : BUF_MIN_CAP;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->failed = 1;
-		return 0;
-	}
-	b->p = p;
-	b->cap = cap;
 	return 1;
 }
 
@@ -248,10 +245,4 @@ void rgd_json_int(struct rgd_buf *b, long long v)
 {
 	separate(b);
 	rgd_buf_printf(b, "%lld", v);
-}
-
-void rgd_json_bool(struct rgd_buf *b, int v)
-{
-	separate(b);
-	rgd_buf_puts(b, v ? "true" : "false");
 }

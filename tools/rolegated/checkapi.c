@@ -155,10 +155,10 @@ static int known_fields(json_t *obj, char *err, const char *where)
 
 	json_object_foreach(obj, key, v)
 	{
-		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		for (i = 0; i < RG_COUNTOF(fields); i++)
 			if (strcmp(key, fields[i]) == 0)
 				break;
-		if (i == sizeof(fields) / sizeof(fields[0]))
+		if (i == RG_COUNTOF(fields))
 			return bad(err, where,
 			           "unknown field '%s' (expected service, "
 			           "user, roles, action, attributes, "

@@ -217,8 +217,7 @@ void rgd_body_free(struct rgd_body *b)
 
 void rgd_body_append(struct rgd_body *b, const char *data, size_t len)
 {
-	size_t cap;
-	char *p;
+	size_t need;
 
 	if (b->too_large)
 		return;
@@ -230,17 +229,14 @@ void rgd_body_append(struct rgd_body *b, const char *data, size_t len)
 		b->len = b->cap = 0;
 		return;
 	}
-	if (b->len + len + 1 > b->cap) {
-		cap = b->cap ? b->cap : BODY_MIN_CAP;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (!p) {
-			b->too_large = 1;
-			return;
-		}
-		b->data = p;
-		b->cap = cap;
+	/* len <= max - b->len (above): no overflow.  From BODY_MIN_CAP,
+	 * where most bodies fit whole. */
+	need = b->len + len + 1;
+	if (need < BODY_MIN_CAP)
+		need = BODY_MIN_CAP;
+	if (RG_GROW(b->data, b->cap, need) != RG_OK) {
+		b->too_large = 1;
+		return;
 	}
 	memcpy(b->data + b->len, data, len);
 	b->len += len;

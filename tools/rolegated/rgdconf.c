@@ -211,10 +211,9 @@ static const struct setting settings[] = {
     SET("authz_reasons", ST_BOOL, authz_reasons, 0, 1),
 };
 
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+#define NSETTINGS RG_COUNTOF(settings)
 
-_Static_assert(NSETTINGS <=
-                   sizeof(((struct rgd_conf *)0)->seen) / sizeof(unsigned),
+_Static_assert(NSETTINGS <= RG_COUNTOF(((struct rgd_conf *)0)->seen),
                "struct rgd_conf: seen[] has fewer slots than settings");
 
 int rgd_conf_init(struct rgd_conf *c)
@@ -327,7 +326,7 @@ static int parse_bool(const char *value, int *out)
 	static const char *const no[] = {"no", "off", "false", "0"};
 	size_t i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < RG_COUNTOF(yes); i++) {
 		if (strcmp(value, yes[i]) == 0) {
 			*out = 1;
 			return 0;
@@ -659,15 +658,8 @@ static int route_add(struct rgd_conf *c, const char *name, const char *file,
 {
 	struct rgd_route *r;
 
-	if (c->nroutes == c->caproutes) {
-		size_t cap = c->caproutes ? c->caproutes * 2 : 8;
-		struct rgd_route *n = realloc(c->routes, cap * sizeof(*n));
-
-		if (!n)
-			return RG_ENOMEM;
-		c->routes = n;
-		c->caproutes = cap;
-	}
+	if (RG_GROW(c->routes, c->caproutes, c->nroutes + 1) != RG_OK)
+		return RG_ENOMEM;
 	r = &c->routes[c->nroutes];
 	memset(r, 0, sizeof(*r));
 	r->name = strdup(name);

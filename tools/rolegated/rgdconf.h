@@ -32,6 +32,8 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_prim.h"
+
 /* The first words of the sections rgd_conf_key() reads (NULL-terminated). */
 extern const char *const rgd_conf_sections[];
 

@@ -117,7 +117,6 @@ void rgd_json_strn(struct rgd_buf *b, const char *s, size_t max);
 /* A string, or null for NULL and "". */
 void rgd_json_opt(struct rgd_buf *b, const char *s);
 void rgd_json_int(struct rgd_buf *b, long long v);
-void rgd_json_bool(struct rgd_buf *b, int v);
 
 /* ---- metrics.c --------------------------------------------------------- */
 

@@ -347,5 +347,4 @@ const struct cli_cmd cli_admin_commands[] = {
     },
 };
 
-const size_t cli_admin_ncommands =
-    sizeof(cli_admin_commands) / sizeof(cli_admin_commands[0]);
+const size_t cli_admin_ncommands = RG_COUNTOF(cli_admin_commands);

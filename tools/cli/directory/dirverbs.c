@@ -486,8 +486,8 @@ void admin_print_table(const json_t *rows, const char *const *keys,
 	char cell[CELL_MAX];
 	size_t i, c, width[TABLE_COLS_MAX] = {0};
 
-	if (ncols > sizeof(width) / sizeof(width[0]))
-		ncols = sizeof(width) / sizeof(width[0]);
+	if (ncols > RG_COUNTOF(width))
+		ncols = RG_COUNTOF(width);
 	for (c = 0; c < ncols; c++)
 		width[c] = strlen(headings[c]);
 	for (i = 0; i < json_array_size(rows); i++)

@@ -180,8 +180,7 @@ int admin_cmd_department_list(struct cli *cli, const struct cli_cmd *cmd,
 		                               a.service, "departments", rows),
 		                     CLI_EXIT_OK);
 	else if (rows)
-		admin_print_table(rows, keys, headings,
-		                  sizeof(keys) / sizeof(keys[0]));
+		admin_print_table(rows, keys, headings, RG_COUNTOF(keys));
 out:
 	json_decref(arr);
 	json_decref(rows);
@@ -286,8 +285,7 @@ int admin_cmd_unit_list(struct cli *cli, const struct cli_cmd *cmd,
 		    json_pack("{s:s s:O}", "service", a.service, "units", rows),
 		    CLI_EXIT_OK);
 	else if (rows)
-		admin_print_table(rows, keys, headings,
-		                  sizeof(keys) / sizeof(keys[0]));
+		admin_print_table(rows, keys, headings, RG_COUNTOF(keys));
 out:
 	json_decref(units);
 	json_decref(departments);

@@ -22,7 +22,7 @@ static const struct {
     {CLI_VAL_MAX_CHATS, RG_USER_MAX_CHATS},
 };
 
-#define NUSER_ATTRS (sizeof(user_attrs) / sizeof(user_attrs[0]))
+#define NUSER_ATTRS RG_COUNTOF(user_attrs)
 
 /* Sets one attribute from its option; "" clears it. */
 static int set_user_attr(struct admin *a, const char *id, const char *attr,
@@ -305,7 +305,7 @@ int admin_cmd_user_list(struct cli *cli, const struct cli_cmd *cmd,
 		    CLI_EXIT_OK);
 		goto out;
 	}
-	admin_print_table(arr, keys, headings, sizeof(keys) / sizeof(keys[0]));
+	admin_print_table(arr, keys, headings, RG_COUNTOF(keys));
 out:
 	json_decref(arr);
 	admin_close(&a);
