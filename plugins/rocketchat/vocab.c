@@ -53,6 +53,30 @@ static int rc_declare_kinds(rg_plugin_handle *h)
 	return rc;
 }
 
+/* The Rocket.Chat 7.x settings take-inquiry reads (doc/rocketchat.md):
+ * Livechat_waiting_queue and Livechat_enabled_when_agent_idle. */
+static int rc_declare_switches(rg_plugin_handle *h)
+{
+	const rg_attr_spec queue = {
+	    .size = sizeof(queue),
+	    .type = RG_ATTR_ENUM,
+	    .values = RC_SETTING_ON "," RC_SETTING_OFF,
+	    .help = "the waiting queue (Enterprise): chat limits apply only "
+	            "while it is on",
+	};
+	const rg_attr_spec idle = {
+	    .size = sizeof(idle),
+	    .type = RG_ATTR_ENUM,
+	    .values = RC_SETTING_ON "," RC_SETTING_OFF,
+	    .help = "an agent who is away may still take chats",
+	};
+	int rc = rg_declare_setting(h, RC_SETTING_WAITING_QUEUE, &queue);
+
+	if (rc == RG_OK)
+		rc = rg_declare_setting(h, RC_SETTING_ACCEPT_IDLE, &idle);
+	return rc;
+}
+
 static int rc_declare_user(rg_plugin_handle *h)
 {
 	const rg_attr_spec status = {
@@ -79,6 +103,8 @@ static int rc_declare_user(rg_plugin_handle *h)
 		rc = rg_declare_user_attr(h, RC_ATTR_MAX_CHATS, &limit);
 	if (rc == RG_OK)
 		rc = rg_declare_setting(h, RC_SETTING_MAX, &deflimit);
+	if (rc == RG_OK)
+		rc = rc_declare_switches(h);
 	return rc;
 }
 

@@ -69,17 +69,21 @@ rg check dyn alice user.view bu=emea
 expect_rc 1 "alice's depth stops at her unit (the tree came through)"
 rg check dyn alice user.view bu=nowhere
 expect_rc 1 "an unknown business unit is denied"
-rg check rc ann take-inquiry open_chats=1
+# Chat limits apply only while the waiting queue is on (Rocket.Chat 7.x;
+# the v1 schema had no such setting, so it is set after the comparisons).
+rg setting set rc waiting_queue on
+expect_rc 0 "the migrated directory takes a new setting"
+rg check rc ann take-inquiry connection=online open_chats=1
 expect_rc 0 "ann takes a chat below her own limit (2)"
-rg check rc ann take-inquiry open_chats=2
+rg check rc ann take-inquiry connection=online open_chats=2
 expect_rc 1 "ann's own limit came through"
-rg check rc ann take-inquiry department=sales open_chats=2
+rg check rc ann take-inquiry connection=online department=sales open_chats=1 department_open_chats=2
 expect_rc 0 "the department's limit (3) came through"
-rg check rc ann take-inquiry department=sales open_chats=3
+rg check rc ann take-inquiry connection=online department=sales open_chats=1 department_open_chats=3
 expect_rc 1 "not at the department's limit"
 rg check rc ann view-livechat-queue department=support
 expect_rc 0 "ann's department memberships came through"
-rg check rc ben take-inquiry open_chats=0
+rg check rc ben take-inquiry connection=online open_chats=0
 expect_rc 1 "ben's status (unavailable) came through"
 rg check rc mo view-livechat-queue department=sales
 expect_rc 0 "mo monitors the unit emea, which holds sales"
@@ -89,6 +93,9 @@ rg check o24 uma reports.inbox
 expect_rc 0 "uma holds the custom role reporter"
 rg check o24 vic reports.inbox
 expect_rc 1 "vic was unassigned reporter"
+
+rg setting set rc waiting_queue ""
+expect_rc 0 "the new setting is cleared again"
 
 # Once migrated, it stays so: a second open changes nothing.
 rg export
