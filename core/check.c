@@ -33,7 +33,7 @@ void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
 	out->result = RG_DENY;
 	out->status = status;
 	va_start(ap, fmt);
-	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	rg_vformat(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
 }
 
@@ -77,7 +77,8 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 	return RG_OK;
 }
 
-/* Resolves "a,b,c": declared roles, then the directory's custom roles. */
+/* Resolves "a,b,c": declared roles, then the directory's custom roles.
+ * Each name is looked up where it lies in the list: no copy, no strlen. */
 static int resolve_roles(const struct rg_service *svc, const char *list,
                          struct rg_subject_view *sv, rg_decision *out)
 {
@@ -87,30 +88,28 @@ static int resolve_roles(const struct rg_service *svc, const char *list,
 	if (!*p)
 		return RG_OK; /* the empty set: a subject with no role */
 	for (;;) {
-		char id[RG_ID_MAX];
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *end = p;
 		long idx;
 
+		while (*end && *end != ',')
+			end++;
 		/* "a,", ",a" and "a,,b" name an empty role: refuse. */
-		if (len == 0 || len >= sizeof(id)) {
-			rg_decision_deny(out, RG_ENOROLE,
-			                 "unknown role '%.*s' in service '%s'",
-			                 RG_ID_MAX, len ? p : "(empty role id)",
-			                 svc->name);
+		if (end == p || end - p >= RG_ID_MAX) {
+			rg_decision_deny(
+			    out, RG_ENOROLE,
+			    "unknown role '%.*s' in service '%s'", RG_ID_MAX,
+			    end > p ? p : "(empty role id)", svc->name);
 			return RG_ENOROLE;
 		}
-		memcpy(id, p, len);
-		id[len] = '\0';
-		idx = rg_snapshot_role(sv->ss, svc, id);
+		idx = rg_snapshot_role_n(sv->ss, svc, p, (size_t)(end - p));
 		if (idx < 0) {
 			rg_decision_deny(out, RG_ENOROLE,
-			                 "unknown role '%s' in service '%s'",
-			                 id, svc->name);
+			                 "unknown role '%.*s' in service '%s'",
+			                 (int)(end - p), p, svc->name);
 			return RG_ENOROLE;
 		}
 		rg_roleset_add(&sv->roles, (uint32_t)idx);
-		if (!end)
+		if (!*end)
 			return RG_OK;
 		p = end + 1;
 	}
