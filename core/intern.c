@@ -60,12 +60,7 @@ static uint64_t load_tail(const char *p, size_t n)
  * check.  The length is mixed in first, which keeps apart the strings the
  * overlapping tail loads could otherwise confuse.
  */
-uint64_t rg_hash_str(const char *s)
-{
-	return rg_hash_mem(s, strlen(s));
-}
-
-uint64_t rg_hash_mem(const char *s, size_t n)
+static inline uint64_t hash_mem(const char *s, size_t n)
 {
 	size_t i = 0;
 	uint64_t h = (uint64_t)n * MIX_K2, w;
@@ -76,6 +71,17 @@ uint64_t rg_hash_mem(const char *s, size_t n)
 		h ^= h >> MIX_SHIFT;
 	}
 	return mix(h ^ load_tail(s + i, n - i));
+}
+
+/* Both inline the one body: the table's path hashes twice a check. */
+uint64_t rg_hash_str(const char *s)
+{
+	return hash_mem(s, strlen(s));
+}
+
+uint64_t rg_hash_mem(const char *s, size_t n)
+{
+	return hash_mem(s, n);
 }
 
 static uint32_t hash_tag(uint64_t h)
@@ -299,6 +305,6 @@ long rg_intern_getn(const rg_intern *t, const char *key, size_t n)
 		return -1;
 	if (t->small)
 		return small_get(t, key, n);
-	slot = probe_n(t, key, n, rg_hash_mem(key, n));
+	slot = probe_n(t, key, n, hash_mem(key, n));
 	return slot ? (long)slot->val : -1;
 }
