@@ -77,8 +77,7 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 	return RG_OK;
 }
 
-/* Resolves "a,b,c": declared roles, then the directory's custom roles.
- * Each name is looked up where it lies in the list: no copy, no strlen. */
+/* Resolves "a,b,c": declared roles, then the directory's custom roles. */
 static int resolve_roles(const struct rg_service *svc, const char *list,
                          struct rg_subject_view *sv, rg_decision *out)
 {
@@ -88,28 +87,30 @@ static int resolve_roles(const struct rg_service *svc, const char *list,
 	if (!*p)
 		return RG_OK; /* the empty set: a subject with no role */
 	for (;;) {
-		const char *end = p;
+		char id[RG_ID_MAX];
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
 		long idx;
 
-		while (*end && *end != ',')
-			end++;
 		/* "a,", ",a" and "a,,b" name an empty role: refuse. */
-		if (end == p || end - p >= RG_ID_MAX) {
-			rg_decision_deny(
-			    out, RG_ENOROLE,
-			    "unknown role '%.*s' in service '%s'", RG_ID_MAX,
-			    end > p ? p : "(empty role id)", svc->name);
-			return RG_ENOROLE;
-		}
-		idx = rg_snapshot_role_n(sv->ss, svc, p, (size_t)(end - p));
-		if (idx < 0) {
+		if (len == 0 || len >= sizeof(id)) {
 			rg_decision_deny(out, RG_ENOROLE,
 			                 "unknown role '%.*s' in service '%s'",
-			                 (int)(end - p), p, svc->name);
+			                 RG_ID_MAX, len ? p : "(empty role id)",
+			                 svc->name);
+			return RG_ENOROLE;
+		}
+		memcpy(id, p, len);
+		id[len] = '\0';
+		idx = rg_snapshot_role(sv->ss, svc, id);
+		if (idx < 0) {
+			rg_decision_deny(out, RG_ENOROLE,
+			                 "unknown role '%s' in service '%s'",
+			                 id, svc->name);
 			return RG_ENOROLE;
 		}
 		rg_roleset_add(&sv->roles, (uint32_t)idx);
-		if (!*end)
+		if (!end)
 			return RG_OK;
 		p = end + 1;
 	}

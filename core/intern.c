@@ -60,9 +60,9 @@ static uint64_t load_tail(const char *p, size_t n)
  * check.  The length is mixed in first, which keeps apart the strings the
  * overlapping tail loads could otherwise confuse.
  */
-static inline uint64_t hash_mem(const char *s, size_t n)
+uint64_t rg_hash_str(const char *s)
 {
-	size_t i = 0;
+	size_t n = strlen(s), i = 0;
 	uint64_t h = (uint64_t)n * MIX_K2, w;
 
 	for (; i + WORD_BYTES < n; i += WORD_BYTES) {
@@ -71,17 +71,6 @@ static inline uint64_t hash_mem(const char *s, size_t n)
 		h ^= h >> MIX_SHIFT;
 	}
 	return mix(h ^ load_tail(s + i, n - i));
-}
-
-/* Both inline the one body: the table's path hashes twice a check. */
-uint64_t rg_hash_str(const char *s)
-{
-	return hash_mem(s, strlen(s));
-}
-
-uint64_t rg_hash_mem(const char *s, size_t n)
-{
-	return hash_mem(s, n);
 }
 
 static uint32_t hash_tag(uint64_t h)
@@ -118,10 +107,10 @@ static void head_tail(const char *s, size_t n, uint64_t *head, uint64_t *tail)
  * Equal lengths, first words and last words are equal keys up to 16 bytes;
  * a longer key also compares what lies between.
  */
-static long small_get(const rg_intern *t, const char *key, size_t n)
+static long small_get(const rg_intern *t, const char *key)
 {
+	size_t n = strlen(key), i;
 	uint64_t head, tail;
-	size_t i;
 
 	head_tail(key, n, &head, &tail);
 	for (i = 0; i < t->count; i++) {
@@ -263,48 +252,7 @@ long rg_intern_get(const rg_intern *t, const char *key)
 	if (!t->cap || !key)
 		return -1;
 	if (t->small)
-		return small_get(t, key, strlen(key));
+		return small_get(t, key);
 	slot = probe(t, key, rg_hash_str(key));
-	return slot ? (long)slot->val : -1;
-}
-
-/* 1 when the string k is the n bytes at key (no NUL among them): byte by
- * byte, which stops at k's end and costs less than strncmp() on ids. */
-static int same_n(const char *k, const char *key, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (k[i] != key[i])
-			return 0;
-	return k[n] == '\0';
-}
-
-/* The slot of the n bytes at key (no NUL among them), whose hash is h. */
-static const struct rg_intern_slot *probe_n(const rg_intern *t, const char *key,
-                                            size_t n, uint64_t h)
-{
-	uint32_t tag = hash_tag(h);
-	size_t i = h & (t->cap - 1);
-
-	while (t->slots[i].key) {
-		const char *k = t->slots[i].key;
-
-		if (t->slots[i].tag == tag && same_n(k, key, n))
-			return &t->slots[i];
-		i = (i + 1) & (t->cap - 1);
-	}
-	return NULL;
-}
-
-long rg_intern_getn(const rg_intern *t, const char *key, size_t n)
-{
-	const struct rg_intern_slot *slot;
-
-	if (!t->cap || !key)
-		return -1;
-	if (t->small)
-		return small_get(t, key, n);
-	slot = probe_n(t, key, n, hash_mem(key, n));
 	return slot ? (long)slot->val : -1;
 }

@@ -114,9 +114,6 @@ void rg_intern_free(rg_intern *t);
 int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
 /* The value, or -1.  Read-only, allocation-free. */
 long rg_intern_get(const rg_intern *t, const char *key);
-/* rg_intern_get() of the n bytes at key (no NUL among them), which need
- * not be terminated: a name inside a longer string. */
-long rg_intern_getn(const rg_intern *t, const char *key, size_t n);
 /* Starts loading the slot where a lookup of a key of hash h begins. */
 void rg_intern_prefetch(const rg_intern *t, uint64_t h);
 /* The first slot whose tag matches hash h, without reading any key: for
@@ -401,8 +398,6 @@ int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
                           uint64_t h, const char *action, rg_result *result);
 /* A 64-bit hash of s (intern.c's). */
 uint64_t rg_hash_str(const char *s);
-/* rg_hash_str() of the n bytes at s (no NUL among them). */
-uint64_t rg_hash_mem(const char *s, size_t n);
 
 /* Lock-free readers: acquire returns the current snapshot (never NULL
  * while a directory is open, NULL when there is none) and the slot to
@@ -423,9 +418,6 @@ long rg_snapshot_custom_grant(const rg_plugin_request *req,
 /* Resolves a role id in a service: base registry, then custom roles. */
 long rg_snapshot_role(const struct rg_snap_service *ss,
                       const struct rg_service *svc, const char *id);
-/* rg_snapshot_role() of the n bytes at id (a name inside a list). */
-long rg_snapshot_role_n(const struct rg_snap_service *ss,
-                        const struct rg_service *svc, const char *id, size_t n);
 
 /* ---- context.c ---------------------------------------------------------- */
 

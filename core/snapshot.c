@@ -359,17 +359,11 @@ int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
 long rg_snapshot_role(const struct rg_snap_service *ss,
                       const struct rg_service *svc, const char *id)
 {
-	return rg_snapshot_role_n(ss, svc, id, strlen(id));
-}
-
-long rg_snapshot_role_n(const struct rg_snap_service *ss,
-                        const struct rg_service *svc, const char *id, size_t n)
-{
-	long r = rg_intern_getn(&svc->reg.role_ix, id, n);
+	long r = rg_intern_get(&svc->reg.role_ix, id);
 
 	if (r >= 0 || !ss)
 		return r;
-	r = rg_intern_getn(&ss->custom_ix, id, n);
+	r = rg_intern_get(&ss->custom_ix, id);
 	return r < 0 ? -1 : (long)svc->reg.nroles + r;
 }
 
