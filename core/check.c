@@ -33,7 +33,7 @@ void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
 	out->result = RG_DENY;
 	out->status = status;
 	va_start(ap, fmt);
-	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	rg_vformat(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
 }
 

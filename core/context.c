@@ -718,7 +718,7 @@ void rg_answer(rg_plugin_answer *ans, const char *fmt, ...)
 	if (ans->flags & RG_ANSWER_QUIET)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(ans->reason, sizeof(ans->reason), fmt, ap);
+	rg_vformat(ans->reason, sizeof(ans->reason), fmt, ap);
 	va_end(ap);
 }
 

@@ -38,6 +38,16 @@ char *rg_strndup(const char *s, size_t n);
 char *rg_asprintf(const char *fmt, ...) RG_PRINTF(1, 2);
 /* Copies src into dst of size n, always terminated; returns strlen(src). */
 size_t rg_strlcpy(char *dst, const char *src, size_t n);
+/*
+ * vsnprintf() for the reasons a check writes, several times cheaper: %s,
+ * %.*s, %d, %u, %ld, %lu, %zu and %% are formatted here, byte for byte as
+ * vsnprintf() would; any other conversion (or a NULL string) hands the
+ * whole text to vsnprintf().  Allocates nothing; returns what vsnprintf()
+ * returns.
+ */
+int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap);
+/* rg_vformat() with the arguments given here. */
+int rg_format(char *buf, size_t size, const char *fmt, ...) RG_PRINTF(3, 4);
 /* Appends p to an array of pointers; returns RG_OK or RG_ENOMEM. */
 int rg_ptr_push(void ***arr, size_t *n, size_t *cap, void *p);
 /* Directory part of path ("." when none); allocated. */

@@ -242,25 +242,26 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 	res = rg_call_decide(h, &local, ans);
 	if ((unsigned)res >= RG_RESULT_COUNT) {
 		ans->status = RG_EPLUGIN;
-		snprintf(ans->reason, sizeof(ans->reason),
-		         "plugin returned an invalid result (%d)", (int)res);
+		rg_format(ans->reason, sizeof(ans->reason),
+		          "plugin returned an invalid result (%d)", (int)res);
 		return RG_ERROR;
 	}
 	/* Fail closed on a status outside the contract: a positive or
 	 * unknown one, or an error status with an allow or an abstain (the
 	 * plugin contradicts itself).  A deny stays a deny. */
 	if (!rg_status_known(ans->status)) {
-		snprintf(ans->reason, sizeof(ans->reason),
-		         "plugin answered %s with an invalid status (%d): "
-		         "taken as an error",
-		         rg_result_name(res), ans->status);
+		rg_format(ans->reason, sizeof(ans->reason),
+		          "plugin answered %s with an invalid status (%d): "
+		          "taken as an error",
+		          rg_result_name(res), ans->status);
 		ans->status = RG_EPLUGIN;
 		return RG_ERROR;
 	}
 	if (ans->status != RG_OK && (res == RG_ALLOW || res == RG_ABSTAIN)) {
-		snprintf(ans->reason, sizeof(ans->reason),
-		         "plugin answered %s with status %s: taken as an error",
-		         rg_result_name(res), rg_status_name(ans->status));
+		rg_format(
+		    ans->reason, sizeof(ans->reason),
+		    "plugin answered %s with status %s: taken as an error",
+		    rg_result_name(res), rg_status_name(ans->status));
 		return RG_ERROR;
 	}
 	if (res == RG_ERROR && ans->status == RG_OK)
@@ -268,8 +269,8 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 	if (res != RG_ERROR)
 		ans->status = RG_OK;
 	if (!ans->reason[0] && !(ans->flags & RG_ANSWER_QUIET))
-		snprintf(ans->reason, sizeof(ans->reason), "plugin answered %s",
-		         rg_result_name(res));
+		rg_format(ans->reason, sizeof(ans->reason),
+		          "plugin answered %s", rg_result_name(res));
 	return res;
 }
 
@@ -438,19 +439,19 @@ static void reason_note(const struct verdict *v, size_t n, rg_decision *out)
 	if (n >= sizeof(out->reason) - 1)
 		return;
 	if (v->why == WHY_JUMP)
-		snprintf(out->reason + n, sizeof(out->reason) - n,
-		         " (line %u: %s=%u jumps past the end of the stack)",
-		         h->line, what, h->control.jump[v->res]);
+		rg_format(out->reason + n, sizeof(out->reason) - n,
+		          " (line %u: %s=%u jumps past the end of the stack)",
+		          h->line, what, h->control.jump[v->res]);
 	else if (v->why == WHY_COUNTED &&
 	         (v->res == RG_ALLOW || v->res == RG_ABSTAIN))
-		snprintf(out->reason + n, sizeof(out->reason) - n,
-		         " (line %u: its control counts %s as a failure)",
-		         h->line, what);
+		rg_format(out->reason + n, sizeof(out->reason) - n,
+		          " (line %u: its control counts %s as a failure)",
+		          h->line, what);
 	else if (v->res == RG_ABSTAIN)
-		snprintf(out->reason + n, sizeof(out->reason) - n,
-		         " (line %u: its control makes an abstention the "
-		         "stack's answer)",
-		         h->line);
+		rg_format(out->reason + n, sizeof(out->reason) - n,
+		          " (line %u: its control makes an abstention the "
+		          "stack's answer)",
+		          h->line);
 }
 
 /* A service with a refused line denies everything (rolegate.conf(5)). */
@@ -464,10 +465,11 @@ static void finish_refused(const struct rg_service *svc, int quiet,
 	out->plugin = h->name;
 	out->role[0] = out->missing[0] = out->reason[0] = '\0';
 	if (!quiet)
-		snprintf(out->reason, sizeof(out->reason),
-		         "service '%s' denies everything: line %u was refused: "
-		         "%s",
-		         svc->name, h->line, h->error);
+		rg_format(
+		    out->reason, sizeof(out->reason),
+		    "service '%s' denies everything: line %u was refused: "
+		    "%s",
+		    svc->name, h->line, h->error);
 }
 
 static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
@@ -489,13 +491,14 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 		if (quiet)
 			out->reason[0] = '\0';
 		else if (svc->nentries == 0)
-			snprintf(out->reason, sizeof(out->reason),
-			         "service '%s' has an empty stack", svc->name);
+			rg_format(out->reason, sizeof(out->reason),
+			          "service '%s' has an empty stack", svc->name);
 		else
-			snprintf(out->reason, sizeof(out->reason),
-			         "no entry of service '%s' allowed the request "
-			         "(%zu ran)",
-			         svc->name, nrun);
+			rg_format(
+			    out->reason, sizeof(out->reason),
+			    "no entry of service '%s' allowed the request "
+			    "(%zu ran)",
+			    svc->name, nrun);
 		return;
 	}
 	out->plugin = v->by->name;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,4 +246,141 @@ char *rg_escape_dup(const char *s, unsigned flags)
 	if (out)
 		rg_escape(s, flags, out, len);
 	return out;
+}
+
+/* ---- rg_vformat ---------------------------------------------------------- */
+
+/* Room for a 64-bit number in decimal, its sign included. */
+#define FORMAT_DIGITS 24
+#define DECIMAL       10
+
+/* The text written so far; len counts what vsnprintf() would have written,
+ * even past the end of the buffer. */
+struct fmt_out {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void fmt_put(struct fmt_out *o, const char *s, size_t n)
+{
+	if (o->len + 1 < o->size) {
+		size_t room = o->size - 1 - o->len;
+
+		memcpy(o->buf + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
+static void fmt_number(struct fmt_out *o, unsigned long long mag, int neg)
+{
+	char digits[FORMAT_DIGITS];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + mag % DECIMAL);
+		mag /= DECIMAL;
+	} while (mag);
+	if (neg)
+		digits[--i] = '-';
+	fmt_put(o, digits + i, sizeof(digits) - i);
+}
+
+static void fmt_signed(struct fmt_out *o, long long v)
+{
+	/* The magnitude in unsigned arithmetic: LLONG_MIN has no positive. */
+	unsigned long long mag = (unsigned long long)v;
+
+	fmt_number(o, v < 0 ? 0 - mag : mag, v < 0);
+}
+
+/* Formats the conversion at *fmt (after its '%'); 0 when it is none of
+ * ours and vsnprintf() must do the whole text. */
+static int fmt_conversion(struct fmt_out *o, const char **fmt, va_list *ap)
+{
+	const char *f = *fmt, *s;
+	int prec = -1;
+
+	if (f[0] == '.' && f[1] == '*') {
+		prec = va_arg(*ap, int);
+		f += 2;
+		if (*f != 's')
+			return 0;
+	}
+	switch (*f) {
+	case '%':
+		fmt_put(o, "%", 1);
+		break;
+	case 's':
+		s = va_arg(*ap, const char *);
+		if (!s)
+			return 0; /* glibc's "(null)" and its rules */
+		fmt_put(o, s, prec < 0 ? strlen(s) : strnlen(s, (size_t)prec));
+		break;
+	case 'd':
+		fmt_signed(o, va_arg(*ap, int));
+		break;
+	case 'u':
+		fmt_number(o, va_arg(*ap, unsigned), 0);
+		break;
+	case 'l':
+		if (f[1] == 'd')
+			fmt_signed(o, va_arg(*ap, long));
+		else if (f[1] == 'u')
+			fmt_number(o, va_arg(*ap, unsigned long), 0);
+		else
+			return 0;
+		f++;
+		break;
+	case 'z':
+		if (f[1] != 'u')
+			return 0;
+		fmt_number(o, va_arg(*ap, size_t), 0);
+		f++;
+		break;
+	default:
+		return 0;
+	}
+	*fmt = f + 1;
+	return 1;
+}
+
+int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct fmt_out o = {buf, size, 0};
+	const char *f = fmt;
+	va_list mine;
+	int rc;
+
+	va_copy(mine, ap);
+	while (*f) {
+		const char *pct = strchr(f, '%');
+		size_t n = pct ? (size_t)(pct - f) : strlen(f);
+
+		fmt_put(&o, f, n);
+		if (!pct)
+			break;
+		f = pct + 1;
+		if (!fmt_conversion(&o, &f, &mine)) {
+			va_end(mine);
+			return vsnprintf(buf, size, fmt, ap);
+		}
+	}
+	va_end(mine);
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	/* vsnprintf() returns an int: so do we, for a text that fits one. */
+	rc = o.len > (size_t)INT_MAX ? -1 : (int)o.len;
+	return rc;
+}
+
+int rg_format(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = rg_vformat(buf, size, fmt, ap);
+	va_end(ap);
+	return rc;
 }

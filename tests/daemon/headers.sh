@@ -2,8 +2,9 @@
 # headers.sh - request headers that cannot be read as the C strings
 # libmicrohttpd hands over (a NUL inside) or that hold control characters
 # are refused (400) on every endpoint, before anything decides on them;
-# clean requests are answered as before.  The requests are sent raw over a
-# socket, since curl will not send such bytes.
+# clean requests are answered as before; a header block larger than
+# max_header gets 431, one of max_header bytes an answer.  The requests are
+# sent raw over a socket, since curl will not send such bytes.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -153,6 +154,35 @@ expect_code 400 "the admin API: an ESC inside a header"
 # The daemon is still there and answers.
 authz -H 'X-Rolegate-User: owen' -H 'X-Original-URI: /omni/billing'
 expect_code 200 "after all that, a clean request"
+
+# ---- The header block's limit (max_header) ----
+# block N: GET /healthz with a header block (request line, headers and the
+# empty line that ends them) of exactly N bytes; 62 are not the padding.
+block() {
+	pad=$(head -c $(($1 - 62)) /dev/zero | tr '\0' p)
+	raw "$PORT" "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: %s\r\n\r\n" "$pad"
+}
+# limits MAX: a block of MAX bytes is answered, one more byte is refused
+# with 431, and so is one far past the connection's memory.
+limits() {
+	block "$1"
+	expect_code 200 "a header block of max_header ($1) bytes"
+	block $(($1 + 1))
+	expect_code 431 "a header block of max_header + 1 bytes"
+	expect_body "at most $1 bytes" "431 names the limit"
+	block $(($1 * 3))
+	expect_code 431 "a header block of 3 x max_header bytes"
+	authz -H 'X-Rolegate-User: owen' -H 'X-Original-URI: /omni/billing'
+	expect_code 200 "after a block too large, a clean request"
+}
+limits 8192 # the default
+stop_rolegated
+write_config "$T/rolegate.conf" 2021 "max_header = 4096"
+start_rolegated "$T/rolegate.conf" || {
+	fail "rolegated starts with max_header = 4096"
+	finish
+}
+limits 4096
 
 stop_rolegated
 finish

@@ -3,10 +3,10 @@
  * epoll, the routing of requests, bodies and their limits, the probes and
  * /metrics, and a graceful stop.
  *
- * Limits: max_header bounds a connection's memory (headers included;
- * MHD answers 431 past it), max_body a request body (413, checked against
- * Content-Length first), max_connections the open connections and
- * max_connections_per_address those of one client address,
+ * Limits: max_header bounds a request's header block (request line and
+ * headers; 431 past it, see POOL_HEADROOM), max_body a request body (413,
+ * checked against Content-Length first), max_connections the open
+ * connections and max_connections_per_address those of one client address,
  * request_timeout an idle connection; header_timeout and body_timeout
  * are absolute deadlines (deadline.c), a body done late gets 408.
  *
@@ -43,6 +43,17 @@
 #define ERROR_MAX    512
 /* The public Unix socket: its owner and group may connect. */
 #define LISTEN_SOCKET_MODE 0660
+/*
+ * A connection's memory pool holds the request's header block (read in
+ * place: MHD keeps the names and values there) and, beside it, MHD's
+ * record of each header and the answer's status line and headers.  It is
+ * max_header for the block plus this much for the rest, so that a block of
+ * max_header bytes is still answered; not more, since MHD zeroes the whole
+ * pool at every request of a connection, and a larger pool costs CPU on
+ * every request.
+ */
+#define POOL_HEADROOM (4 * 1024)
+
 /* How often a stop looks at the requests in flight. */
 #define STOP_POLL_NS 10000000L
 #define NS_PER_S     1000000000L
@@ -403,6 +414,20 @@ static enum MHD_Result answer(struct rgd *d, struct MHD_Connection *c,
 	                               "not ready\n");
 }
 
+/*
+ * 1 when the request's header block (request line, headers and the empty
+ * line that ends them, as received) is larger than max_header.  MHD's
+ * own limit is the pool's, POOL_HEADROOM more: this makes max_header the
+ * limit a client sees, whatever room MHD had left.
+ */
+static int headers_too_large(const struct rgd *d, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+
+	return info && info->header_size > d->boot.max_header;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -417,6 +442,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (!b) {
 		atomic_fetch_add_explicit(&d->metrics.in_flight, 1,
 		                          memory_order_relaxed);
+		if (headers_too_large(d, c))
+			return rgd_respond_error(
+			    d, c, RGD_HTTP_HEADERS_TOO_LARGE,
+			    "request header block too large (at most %zu "
+			    "bytes)",
+			    d->boot.max_header);
 		/* Before anything reads a header. */
 		ret = rgd_refuse_headers(d, c, url, method, version, &refused);
 		if (refused)
@@ -554,6 +585,7 @@ int rgd_http_start(struct rgd *d)
 	unsigned threads = thread_count(s);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_USE_ITC | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	size_t pool = s->max_header + POOL_HEADROOM;
 	union sockaddr_any addr;
 	int family = AF_UNIX;
 	/* The one option that differs: where to listen. */
@@ -591,7 +623,7 @@ int rgd_http_start(struct rgd *d)
 	    (unsigned int)(threads > 1 ? threads : 0),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->request_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->max_header,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
 	    MHD_OPTION_NOTIFY_CONNECTION, rgd_deadlines_notify, &d->deadlines,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,

@@ -32,7 +32,7 @@
 #define DEFAULT_ADDRESS          "127.0.0.1"
 #define DEFAULT_PORT             8470
 #define DEFAULT_MAX_BODY         (64 * 1024)
-#define DEFAULT_MAX_HEADER       (32 * 1024)
+#define DEFAULT_MAX_HEADER       (8 * 1024)
 #define DEFAULT_MAX_CONNECTIONS  1024
 #define DEFAULT_REQUEST_TIMEOUT  10
 #define DEFAULT_HEADER_TIMEOUT   10
