@@ -1092,6 +1092,7 @@ static const char base_policy[] = "[policy]\n"
 
 static const char base_tenant[] = "[tenant]\n"
                                   "max_chats = 4\n"
+                                  "waiting_queue = on\n"
                                   "[unit emea]\n"
                                   "name = EMEA\n"
                                   "[department sales]\n"
@@ -1136,7 +1137,8 @@ START_TEST(test_base_ok)
 	      &d);
 	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
 	check(priv.ctx, "rc", AGT, TAKE,
-	      (const char *const[]){AVAIL, "department=sales", "open_chats=2",
+	      (const char *const[]){AVAIL, ONLINE, "department=sales",
+	                            "open_chats=1", "department_open_chats=2",
 	                            NULL},
 	      &d);
 	ck_assert_msg(d.result == RG_DENY && strstr(d.reason, "'sales'"), "%s",
