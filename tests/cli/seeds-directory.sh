@@ -98,10 +98,13 @@ rs setting set rocketchat waiting_queue off
 expect_rc 0 "004: the waiting queue turned off"
 rs check rocketchat ann take-inquiry connection=online open_chats=9
 expect_rc 0 "004: no chat limits without the waiting queue"
+# The plugin declares waiting_queue as on|off: a bad value is refused
+# when set, naming it, and nothing is stored (the queue stays off).
 rs setting set rocketchat waiting_queue maybe
-rs check rocketchat ann take-inquiry connection=online open_chats=0
-expect_rc 1 "004: a bad waiting_queue setting denies"
-expect_out "waiting_queue 'maybe'" "004: the bad setting named"
+expect_rc 1 "004: a bad waiting_queue setting is refused"
+expect_err "not 'maybe'" "004: the bad setting named"
+rs check rocketchat ann take-inquiry connection=online open_chats=9
+expect_rc 0 "004: the refused value changed nothing (no limits, queue off)"
 rs setting set rocketchat waiting_queue on
 expect_rc 0 "004: the waiting queue back on"
 
