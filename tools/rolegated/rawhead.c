@@ -187,6 +187,12 @@ int rgd_headers_bad(struct MHD_Connection *c, const char *url,
 	memset(&sc, 0, sizeof(sc));
 	sc.why = why;
 	sc.len = len;
+	/* The method is in the request line too: "G\x01 /v1/authz" must not
+	 * be decided as if it were a plain request. */
+	if (method && flaw(method, strlen(method))) {
+		snprintf(why, len, "the method holds a control character");
+		return 1;
+	}
 	find_block(&sc, c, method);
 	if (MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_one, &sc) <
 	        0 ||
