@@ -16,9 +16,6 @@
 
 #define MAX_SPECS 64
 
-static const char *const true_words[] = {"yes", "true", "1", "on", NULL};
-static const char *const false_words[] = {"no", "false", "0", "off", NULL};
-
 static int word_index(const char *const *list, const char *s)
 {
 	int i;
@@ -45,6 +42,7 @@ static const char *keep(rg_plugin_handle *h, char *s)
 static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
                      const char *value)
 {
+	int b;
 	const char *kept;
 	char *end;
 	long n;
@@ -63,12 +61,10 @@ static int set_value(rg_plugin_handle *h, const rg_argspec *spec,
 		*(const char **)spec->dest = kept;
 		return RG_OK;
 	case RG_ARG_BOOL:
-		if (!value || word_index(true_words, value) >= 0) {
-			*(int *)spec->dest = 1;
-			return RG_OK;
-		}
-		if (word_index(false_words, value) >= 0) {
-			*(int *)spec->dest = 0;
+		/* A bare flag (no value) means yes. */
+		b = value ? rg_bool_word(value) : 1;
+		if (b >= 0) {
+			*(int *)spec->dest = b;
 			return RG_OK;
 		}
 		rg_plugin_error(h, NULL, 0,

@@ -66,9 +66,6 @@ char *rg_trim(char *s);
  * checks read at random: on huge pages when it fills one (so that its
  * reads cost no TLB miss), advice the kernel may ignore.  free() it. */
 void *rg_alloc_big(size_t bytes);
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid
- * UTF-8 (a stray byte, an overlong form, a surrogate, past U+10FFFF). */
-size_t rg_utf8_len(const unsigned char *s);
 
 #define RG_LINE_BYTES 64         /* a cache line on x86-64 and arm64 */
 #define RG_HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */

@@ -146,33 +146,6 @@ void *rg_alloc_big(size_t bytes)
 	return p;
 }
 
-size_t rg_utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong three-byte forms and UTF-16 surrogates. */
-	if (n == 3 &&
-	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (n == 4 &&
-	    ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
 /* U+FFFD, the replacement character, in UTF-8. */
 #define REPLACEMENT     "\xef\xbf\xbd"
 #define REPLACEMENT_LEN (sizeof(REPLACEMENT) - 1)

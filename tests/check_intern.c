@@ -347,6 +347,70 @@ START_TEST(test_ptr_push_refuses_overflow)
 }
 END_TEST
 
+/* ---- rg_utf8_char(), rg_bool_word() (include/private/rg_prim.h) -------- */
+
+/* RFC 3629, section 4 (the syntax of UTF-8) and its overlong and
+ * surrogate exclusions; avail is the bytes the caller lets it read. */
+static const struct utf8_case {
+	const char *bytes;
+	size_t avail;
+	size_t want;
+} utf8_cases[] = {
+    {"a", 1, 1},
+    {"", 1, 1}, /* NUL is a character of one byte */
+    {"\x7f", 1, 1},
+    {"\xc3\xa9", 2, 2},         /* U+00E9 */
+    {"\xdf\xbf", 2, 2},         /* U+07FF */
+    {"\xe0\xa0\x80", 3, 3},     /* U+0800, the first of three */
+    {"\xef\xbf\xbd", 3, 3},     /* U+FFFD */
+    {"\xf0\x90\x80\x80", 4, 4}, /* U+10000 */
+    {"\xf4\x8f\xbf\xbf", 4, 4}, /* U+10FFFF, the last */
+    {"\x80", 1, 0},             /* a stray continuation */
+    {"\xc0\xae", 2, 0},         /* overlong '.' */
+    {"\xc1\xbf", 2, 0},         /* overlong DEL */
+    {"\xe0\x80\xae", 3, 0},     /* overlong three-byte '.' */
+    {"\xf0\x80\x80\xae", 4, 0}, /* overlong four-byte '.' */
+    {"\xed\xa0\x80", 3, 0},     /* U+D800, a surrogate */
+    {"\xed\xbf\xbf", 3, 0},     /* U+DFFF */
+    {"\xf4\x90\x80\x80", 4, 0}, /* U+110000, past the last */
+    {"\xf5\x80\x80\x80", 4, 0}, /* a lead byte past 0xf4 */
+    {"\xff", 1, 0},
+    {"\xc3", 1, 0},            /* cut by the end of a string */
+    {"\xe2\x82", SIZE_MAX, 0}, /* cut by a NUL: nothing past it */
+    {"\xe2\x82\xac", 2, 0},    /* cut by avail */
+    {"\xe2\x82\xac", 3, 3},    /* the euro sign, whole */
+    {"a", 0, 0},               /* nothing to read */
+};
+
+START_TEST(test_utf8_char)
+{
+	const struct utf8_case *c = &utf8_cases[_i];
+
+	ck_assert_msg(rg_utf8_char((const unsigned char *)c->bytes, c->avail) ==
+	                  c->want,
+	              "case %d: want %zu", _i, c->want);
+	if (c->avail == strlen(c->bytes) || c->avail == SIZE_MAX)
+		ck_assert_uint_eq(rg_utf8_len((const unsigned char *)c->bytes),
+		                  c->want);
+}
+END_TEST
+
+static const struct bool_case {
+	const char *word;
+	int want;
+} bool_cases[] = {
+    {"yes", 1},   {"true", 1},  {"on", 1}, {"1", 1},    {"no", 0},
+    {"false", 0}, {"off", 0},   {"0", 0},  {"Yes", -1}, {"", -1},
+    {"2", -1},    {"yes ", -1}, {"y", -1}, {NULL, -1},
+};
+
+START_TEST(test_bool_word)
+{
+	ck_assert_int_eq(rg_bool_word(bool_cases[_i].word),
+	                 bool_cases[_i].want);
+}
+END_TEST
+
 static Suite *intern_suite(void)
 {
 	Suite *s = suite_create("intern");
@@ -362,6 +426,10 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_grow_doubles_and_keeps);
 	tcase_add_test(tc, test_grow_refuses_overflow);
 	tcase_add_test(tc, test_ptr_push_refuses_overflow);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("words");
+	tcase_add_loop_test(tc, test_utf8_char, 0, (int)RG_COUNTOF(utf8_cases));
+	tcase_add_loop_test(tc, test_bool_word, 0, (int)RG_COUNTOF(bool_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -143,7 +143,7 @@ void rgd_json_close(struct rgd_buf *b, char bracket)
 static size_t escape_one(const unsigned char *s, size_t n, char out[8],
                          size_t *used)
 {
-	size_t len = rgd_utf8_len(s, n);
+	size_t len = rg_utf8_char(s, n);
 
 	*used = len ? len : 1;
 	if (!len) {

@@ -322,21 +322,12 @@ static int parse_size(const char *value, unsigned long *out)
 
 static int parse_bool(const char *value, int *out)
 {
-	static const char *const yes[] = {"yes", "on", "true", "1"};
-	static const char *const no[] = {"no", "off", "false", "0"};
-	size_t i;
+	int b = rg_bool_word(value);
 
-	for (i = 0; i < RG_COUNTOF(yes); i++) {
-		if (strcmp(value, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcmp(value, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
+	if (b < 0)
+		return -1;
+	*out = b;
+	return 0;
 }
 
 static int address_valid(const char *s)

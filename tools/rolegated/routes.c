@@ -30,39 +30,6 @@ static int hex_value(char c)
 	return -1;
 }
 
-size_t rgd_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Why a path is refused: each names the upstreams that read it otherwise. */
 static const char WHY_ESCAPE[] = "malformed percent-encoding in path";
 static const char WHY_SEPARATOR[] =
@@ -108,7 +75,7 @@ static const char *segment_refused(const char *s, size_t n)
 	size_t i, len, dots = 0;
 
 	for (i = 0; i < n; i += len) {
-		len = rgd_utf8_len(u + i, n - i);
+		len = rg_utf8_char(u + i, n - i);
 		if (!len)
 			return WHY_UTF8;
 		if (s[i] == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 &&

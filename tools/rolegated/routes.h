@@ -57,11 +57,4 @@ enum rgd_match_result rgd_route_match(const struct rgd_conf *c,
 const char *rgd_route_missing(const struct rgd_route *r, const rg_attr *attrs,
                               size_t nattrs, struct rgd_match *m);
 
-/*
- * Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 when the
- * bytes there are not one (overlong forms, surrogates and values past
- * U+10FFFF are not).
- */
-size_t rgd_utf8_len(const unsigned char *s, size_t n);
-
 #endif /* ROLEGATE_TOOLS_ROUTES_H */
