@@ -62,6 +62,9 @@ int rg_name_valid(const char *s, size_t max);
 int rg_split_words(char *s, char **words, int max);
 /* Trims blanks at both ends, in place. */
 char *rg_trim(char *s);
+/* 1 when s is 1 to max - 1 bytes of valid UTF-8 with no control character
+ * (C0, DEL or C1): text a terminal shows as it is. */
+int rg_text_valid(const char *s, size_t max);
 /* bytes of zeroed memory, aligned to a cache line, for a large table that
  * checks read at random: on huge pages when it fills one (so that its
  * reads cost no TLB miss), advice the kernel may ignore.  free() it. */
@@ -146,7 +149,9 @@ struct rg_priv {
 	rg_roleset requires;            /* roles needed besides a grant */
 	uint32_t *req_list;
 	size_t nreq, capreq;
-	char *scope; /* the request attribute that scopes it, or NULL */
+	char *scope;  /* the request attribute that scopes it, or NULL */
+	char **notes; /* what the product checks besides roles (1.6) */
+	size_t nnotes, capnotes;
 };
 
 typedef struct rg_registry {

@@ -59,12 +59,13 @@ struct pload {
 
 static const char *const role_keys[] = {
     "name", "description", "flags", "requires", "include", "grant", NULL};
-static const char *const priv_keys[] = {"description", "requires", NULL};
+static const char *const priv_keys[] = {"description", "requires", "note",
+                                        NULL};
 static const char *const header_keys[] = {"product", "version", "description",
                                           NULL};
 /* Keys that may appear more than once in a section (values accumulate). */
 static const char *const repeatable_keys[] = {"requires", "include", "grant",
-                                              NULL};
+                                              "note", NULL};
 
 static void perr(struct pload *pl, unsigned line, const char *fmt, ...)
     RG_PRINTF(3, 4);
@@ -461,6 +462,27 @@ static void add_priv_prereq(struct pload *pl, struct psection *s, char *id,
 		     id, rg_strerror(rc));
 }
 
+/* Each `note = TEXT` of a [privilege] section, whole lines in order. */
+static void add_priv_notes(struct pload *pl, struct psection *s)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nkeys; i++) {
+		if (strcmp(s->keys[i].key, "note") != 0)
+			continue;
+		rc = rg_declare_note(pl->h, s->idx, s->keys[i].value);
+		if (rc == RG_EINVAL)
+			perr(pl, s->keys[i].line,
+			     "[privilege %s] note: expected one line of text "
+			     "(UTF-8, no control character, under %d bytes)",
+			     s->id, RG_NOTE_MAX);
+		else if (rc != RG_OK)
+			perr(pl, s->keys[i].line, "[privilege %s] note: %s",
+			     s->id, rg_strerror(rc));
+	}
+}
+
 static int apply_grant(struct pload *pl, struct psection *s, uint32_t priv,
                        const char *qualifier, unsigned line)
 {
@@ -632,6 +654,7 @@ static void link_all(struct pload *pl)
 			for_each_word(pl, s, "grant", add_grant);
 		} else if (s->kind == RG_POLICY_PRIVILEGE) {
 			for_each_word(pl, s, "requires", add_priv_prereq);
+			add_priv_notes(pl, s);
 		}
 	}
 	/* Includes last: they copy the grants made above. */

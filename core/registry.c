@@ -54,7 +54,7 @@ void rg_registry_init(rg_registry *r)
 
 void rg_registry_free(rg_registry *r)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < r->nroles; i++) {
 		free(r->roles[i].id);
@@ -67,6 +67,9 @@ void rg_registry_free(rg_registry *r)
 		free(r->privs[i].description);
 		free(r->privs[i].req_list);
 		free(r->privs[i].scope);
+		for (j = 0; j < r->privs[i].nnotes; j++)
+			free(r->privs[i].notes[j]);
+		free(r->privs[i].notes);
 	}
 	free(r->roles);
 	free(r->privs);
@@ -283,6 +286,33 @@ int rg_declare_scope(rg_plugin_handle *h, uint32_t priv, const char *attribute)
 		return strcmp(p->scope, attribute) == 0 ? RG_OK : RG_EEXIST;
 	p->scope = rg_strdup(attribute);
 	return p->scope ? RG_OK : RG_ENOMEM;
+}
+
+int rg_declare_note(rg_plugin_handle *h, uint32_t priv, const char *text)
+{
+	rg_registry *r;
+	struct rg_priv *p;
+	char *copy;
+	size_t i;
+	int rc;
+
+	if (!building(h) || !rg_text_valid(text, RG_NOTE_MAX))
+		return RG_EINVAL;
+	r = handle_reg(h);
+	if (priv >= r->nprivs)
+		return RG_EINVAL;
+	p = &r->privs[priv];
+	/* The same note again (a plugin stacked twice) is kept once. */
+	for (i = 0; i < p->nnotes; i++)
+		if (strcmp(p->notes[i], text) == 0)
+			return RG_OK;
+	copy = rg_strdup(text);
+	if (!copy)
+		return RG_ENOMEM;
+	rc = rg_ptr_push((void ***)&p->notes, &p->nnotes, &p->capnotes, copy);
+	if (rc != RG_OK)
+		free(copy);
+	return rc;
 }
 
 /* ---- lookups for plugins ----------------------------------------------- */
@@ -646,4 +676,11 @@ const char *rg_privilege_scope(const rg_service *svc, size_t i)
 	if (!svc || i >= svc->reg.nprivs)
 		return NULL;
 	return svc->reg.privs[i].scope;
+}
+
+const char *rg_privilege_note(const rg_service *svc, size_t i, size_t j)
+{
+	if (!svc || i >= svc->reg.nprivs || j >= svc->reg.privs[i].nnotes)
+		return NULL;
+	return svc->reg.privs[i].notes[j];
 }

@@ -162,6 +162,21 @@ static int is_control(const unsigned char *p, size_t n)
 	return n == 2 && p[0] == C1_LEAD && p[1] <= C1_LAST;
 }
 
+int rg_text_valid(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	if (!s || !*s)
+		return 0;
+	for (; *p; p += n) {
+		n = rg_utf8_len(p);
+		if (!n || is_control(p, n))
+			return 0;
+	}
+	return (size_t)(p - (const unsigned char *)s) < max;
+}
+
 /* Appends the n bytes at p to buf (of len) at *used when they fit whole;
  * counts them in *total either way.  Returns 0 once something did not fit,
  * so that the output is cut at a character, never inside one. */

@@ -671,6 +671,13 @@ static const struct policy_error policy_errors[] = {
     {"unknown flag", PHEAD PPRIV "[role r]\nflags = sparkly\n", 6, "sparkly"},
     {"qualifier without a hook", PHEAD PPRIV "[role r]\ngrant = p.x:own\n", 6,
      NULL},
+    {"empty note", PHEAD PPRIV "note =\n", 5, "[privilege p.x] note"},
+    {"note with a control character", PHEAD PPRIV "note = a\x1b[2Jb\n", 5,
+     "[privilege p.x] note"},
+    {"note with bad UTF-8", PHEAD PPRIV "note = caf\xc3\n", 5,
+     "[privilege p.x] note"},
+    {"note on a role", PHEAD PPRIV "[role r]\nnote = roles are not all\n", 6,
+     "note"},
 };
 #define NPOLICY_ERRORS RG_COUNTOF(policy_errors)
 
@@ -697,6 +704,66 @@ START_TEST(test_policy_error)
 	tu_check(env.ctx, "good", "@base,viewer", "ticket.view", 0, &d);
 	ck_assert_int_eq(d.result, RG_ALLOW);
 	free(prefix);
+	free(path);
+}
+END_TEST
+
+/* ---- Notes on privileges (1.6) ------------------------------------------ */
+
+/* rg_declare_note() through a policy file: notes in order, a repeated one
+ * kept once, none on other privileges; the longest that fits is kept and
+ * one byte more is an error naming its line. */
+START_TEST(test_privilege_notes)
+{
+	char fits[RG_NOTE_MAX], over[RG_NOTE_MAX + 1];
+	char *path;
+	const rg_service *s;
+	long p, q;
+	rg_decision d;
+
+	memset(fits, 'n', sizeof(fits) - 1);
+	fits[sizeof(fits) - 1] = '\0';
+	memset(over, 'o', sizeof(over) - 1);
+	over[sizeof(over) - 1] = '\0';
+	path = tu_write(env.dir, "notes.policy", 0644,
+	                PHEAD PPRIV "note = licence first\n"
+	                            "note = then the app profile\n"
+	                            "note = licence first\n"
+	                            "note = %s\n"
+	                            "[privilege p.y]\n"
+	                            "[role r]\ngrant = p.x p.y\n",
+	                fits);
+	free(path);
+	tu_open(&env,
+	        "[service n]\nstack = required rbac policy=notes.policy\n");
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "diagnostics:%s",
+	              tu_diag_dump(env.ctx));
+	s = rg_service_find(env.ctx, "n");
+	p = rg_privilege_find(s, "p.x");
+	q = rg_privilege_find(s, "p.y");
+	ck_assert_int_ge(p, 0);
+	ck_assert_int_ge(q, 0);
+	ck_assert_str_eq(rg_privilege_note(s, (size_t)p, 0), "licence first");
+	ck_assert_str_eq(rg_privilege_note(s, (size_t)p, 1),
+	                 "then the app profile");
+	ck_assert_str_eq(rg_privilege_note(s, (size_t)p, 2), fits);
+	ck_assert_ptr_null(rg_privilege_note(s, (size_t)p, 3));
+	ck_assert_ptr_null(rg_privilege_note(s, (size_t)q, 0));
+	ck_assert_ptr_null(rg_privilege_note(s, rg_privilege_count(s), 0));
+	ck_assert_ptr_null(rg_privilege_note(NULL, 0, 0));
+	/* Notes do not change decisions. */
+	tu_check(env.ctx, "n", "@r", "p.x", 0, &d);
+	ck_assert_int_eq(d.result, RG_ALLOW);
+
+	path = tu_write(env.dir, "over.policy", 0644, PHEAD PPRIV "note = %s\n",
+	                over);
+	tu_open(&env,
+	        "[service o]\nstack = required rbac policy=over.policy\n");
+	ck_assert_msg(tu_diag_find(env.ctx, "over.policy:5: ",
+	                           "[privilege p.x] note", NULL) >= 0,
+	              "diagnostics:%s", tu_diag_dump(env.ctx));
+	tu_check(env.ctx, "o", "@r", "p.x", 0, &d);
+	ck_assert_int_eq(d.result, RG_DENY);
 	free(path);
 }
 END_TEST
@@ -766,6 +833,11 @@ static Suite *registry_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_policy_error, 0, (int)NPOLICY_ERRORS);
 	tcase_add_test(tc, test_missing_policy);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("notes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_privilege_notes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -385,6 +385,13 @@ RG_EXTERN const char *rg_privilege_requires(const rg_service *svc, size_t i,
 /* (1.4) The request attribute privilege i is scoped by (rg_declare_scope()), or
  * NULL when none or i is out of range.  Context-owned. */
 RG_EXTERN const char *rg_privilege_scope(const rg_service *svc, size_t i);
+/* The longest note on a privilege, in bytes with its NUL. */
+#define RG_NOTE_MAX 160
+/* (1.6) The j-th note on privilege i (rg_declare_note(): what the product
+ * checks besides roles), or NULL past the end or when i is out of range.
+ * Context-owned, valid until rg_close() or a reload. */
+RG_EXTERN const char *rg_privilege_note(const rg_service *svc, size_t i,
+                                        size_t j);
 
 /* A loaded stack entry, for `rolegate plugins`; strings context-owned. */
 typedef struct rg_entry_info {

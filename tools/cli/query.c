@@ -113,6 +113,41 @@ static void print_suggestions(const rg_explanation *ex)
 	}
 }
 
+/*
+ * What the product checks besides roles for the action (the plugins'
+ * rg_declare_note()): shown with every explanation, allowed or denied,
+ * since roles that allow do not make the product allow.  NULL-safe: a
+ * service or action rolegate does not know has no notes.
+ */
+static const char *action_note(const rg_context *ctx, const rg_request *req,
+                               size_t j)
+{
+	const rg_service *svc = ctx ? rg_service_find(ctx, req->service) : NULL;
+	long p = svc ? rg_privilege_find(svc, req->action) : -1;
+
+	return p < 0 ? NULL : rg_privilege_note(svc, (size_t)p, j);
+}
+
+static void print_notes(const rg_context *ctx, const rg_request *req)
+{
+	const char *note;
+	size_t j;
+
+	for (j = 0; (note = action_note(ctx, req, j)) != NULL; j++)
+		printf("  note: %s\n", note);
+}
+
+static json_t *notes_json(const rg_context *ctx, const rg_request *req)
+{
+	json_t *arr = json_array();
+	const char *note;
+	size_t j;
+
+	for (j = 0; arr && (note = action_note(ctx, req, j)) != NULL; j++)
+		json_array_append_new(arr, cli_jstr(note, 0));
+	return arr;
+}
+
 static void print_plain(const rg_explanation *ex, int status,
                         enum detail detail)
 {
@@ -181,7 +216,7 @@ static json_t *attrs_json(const rg_attr *attrs, size_t n)
 	return obj;
 }
 
-static json_t *decision_json(const struct cli_request *r,
+static json_t *decision_json(const rg_context *ctx, const struct cli_request *r,
                              const rg_explanation *ex, int status,
                              enum detail detail)
 {
@@ -205,6 +240,7 @@ static json_t *decision_json(const struct cli_request *r,
 	if (obj && detail != DETAIL_LINE) {
 		json_object_set_new(obj, "trace", trace_json(d));
 		json_object_set_new(obj, "suggestions", suggestions_json(ex));
+		json_object_set_new(obj, "notes", notes_json(ctx, &r->req));
 	}
 	return obj;
 }
@@ -247,10 +283,12 @@ static int run_decision(struct cli *cli, const struct cli_cmd *cmd,
 		                                 : rg_strerror(status),
 		          rg_status_name(status));
 	if (args->json)
-		ret =
-		    cli_json_print(decision_json(&r, ex, status, detail), ret);
+		ret = cli_json_print(decision_json(ctx, &r, ex, status, detail),
+		                     ret);
 	else
 		print_plain(ex, status, detail);
+	if (!args->json && detail != DETAIL_LINE)
+		print_notes(ctx, &r.req);
 out:
 	rg_close(ctx);
 	free(ex);
