@@ -735,6 +735,7 @@ static int prepare(struct sync *s, const struct sync_adapter **ad)
 	const struct cli_args *args = s->a->args;
 	const char *url = args->val[CLI_VAL_FROM];
 	char *end;
+	int rc;
 
 	*ad = find_adapter(s->a->svc);
 	if (!*ad)
@@ -760,12 +761,11 @@ static int prepare(struct sync *s, const struct sync_adapter **ad)
 	s->desired = json_object();
 	if (!s->map || !s->desired)
 		return sync_fail(s, RG_ENOMEM, "out of memory");
-	if (args->val[CLI_VAL_MAP] &&
-	    map_load(s, args->val[CLI_VAL_MAP]) != RG_OK)
-		return RG_EINVAL;
-	if (url)
-		return (*ad)->auth(s, args->val[CLI_VAL_TOKEN_FILE]);
-	return RG_OK;
+	rc = args->val[CLI_VAL_MAP] ? map_load(s, args->val[CLI_VAL_MAP])
+	                            : RG_OK;
+	if (rc == RG_OK && url)
+		rc = (*ad)->auth(s, args->val[CLI_VAL_TOKEN_FILE]);
+	return rc;
 }
 
 static int run_sync(struct sync *s)
@@ -779,7 +779,10 @@ static int run_sync(struct sync *s)
 		rc = ad->fetch(s);
 	if (rc != RG_OK) {
 		admin_refuse(s->a, rc, "%s", s->src.err);
-		return admin_fail(s->a, rc);
+		ret = admin_fail(s->a, rc);
+		/* Only a role the service does not know is "refused" (1):
+		 * an unreadable source or option is an error (2). */
+		return rc == RG_ENOROLE ? ret : CLI_EXIT_ERROR;
 	}
 	rc = plan_make(s, &p);
 	if (rc != RG_OK)
