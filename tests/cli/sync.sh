@@ -56,6 +56,9 @@ rg user add rc zed
 rg user add rc alice --name "Alice Martin"
 rg assign rc alice livechat-agent
 expect_rc 0 "setup"
+rg unit add rc old
+rg department add rc legacy --unit old
+expect_rc 0 "setup: entries absent upstream"
 
 # ---- dry run, apply, again ----------------------------------------------
 snapshot before
@@ -71,6 +74,8 @@ expect_out '^~ carol units: \+north$' "dry run: a unit's monitors"
 expect_out '^~ carol status: - -> unavailable$' "dry run: not-available is unavailable"
 expect_out '^kept user zed \(absent upstream; --prune removes\)$' \
 	"dry run: an absent user is kept"
+expect_out '^kept department legacy \(absent upstream; --prune removes\)$' \
+	"dry run: an absent department is kept"
 unchanged "dry run"
 
 rg sync --from-dir "$FIX" rc
@@ -95,8 +100,8 @@ unchanged "second sync"
 
 rg sync --json --prune --from-dir "$FIX" rc
 expect_rc 0 "prune"
-expect_json 'd["changes"] == ["- user zed"] and d["kept"] == []' \
-	"prune: removes the absent user only"
+expect_json 'd["changes"] == ["- user zed", "- department legacy", "- unit old"] and d["kept"] == []' \
+	"prune: removes what is absent, a department before its unit"
 rg user show rc zed
 expect_rc 1 "prune: zed is gone"
 

@@ -465,13 +465,14 @@ static void diff_user(struct plan *p, const char *id, json_t *want, json_t *cur)
 	json_decref(head);
 }
 
-/* The object's keys, sorted, so that the lines come in a stable order. */
+/* The object's keys, NULL-terminated, to free(): sorted (the lines come in
+ * a stable order) or in insertion order. */
 static int cmp_str(const void *x, const void *y)
 {
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-static const char **sorted_keys(json_t *obj)
+static const char **keys_of(json_t *obj, int sorted)
 {
 	const char **keys = calloc(json_object_size(obj) + 1, sizeof(*keys));
 	const char *k;
@@ -481,8 +482,14 @@ static const char **sorted_keys(json_t *obj)
 	if (!keys)
 		return NULL;
 	json_object_foreach(obj, k, v) keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	if (sorted)
+		qsort(keys, n, sizeof(*keys), cmp_str);
 	return keys;
+}
+
+static const char **sorted_keys(json_t *obj)
+{
+	return keys_of(obj, 1);
 }
 
 /* Users and entries the directory has and upstream has not. */
@@ -491,7 +498,8 @@ static void diff_absent(struct sync *s, struct plan *p, json_t *want,
 {
 	json_t *kinds = json_object_get(cur, "orgs");
 	const char **users = sorted_keys(json_object_get(cur, "users"));
-	const char **kindv = sorted_keys(kinds);
+	/* In the adapter's order, parents first (units, then departments). */
+	const char **kindv = keys_of(json_object_get(want, "orgs"), 0);
 	size_t i, k;
 
 	for (i = 0; users && users[i]; i++) {
@@ -510,7 +518,7 @@ static void diff_absent(struct sync *s, struct plan *p, json_t *want,
 		        json_pack("[s s]", "user.remove", users[i]));
 	}
 	/* Children before their parents: departments before units. */
-	for (k = json_object_size(kinds); kindv && k-- > 0;) {
+	for (k = kindv ? cli_list_len(kindv) : 0; k-- > 0;) {
 		json_t *kind = json_object_get(kinds, kindv[k]);
 		const char **names = sorted_keys(kind);
 
