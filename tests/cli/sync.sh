@@ -169,6 +169,11 @@ rm "$T/api/livechat.users.agent.offset-2.json.status"
 rg sync --from "http://rocketchat.example.com" rc
 expect_rc 2 "plain http to another machine"
 expect_err 'only https:// URLs' "plain http: refused before any request"
+rg sync --from "https://admin:hunter2@rocketchat.example.com" rc
+expect_rc 2 "credentials in the URL"
+expect_err 'without credentials in them' "credentials in the URL: refused"
+rg sync --from "http://127.0.0.1.example.com" rc
+expect_rc 2 "a host that only starts like 127.0.0.1"
 
 # ---- bad answers ---------------------------------------------------------
 sed 's/"livechat-manager"/"sales-lead"/' "$FIX/users.list.offset-0.json" \

@@ -240,13 +240,13 @@ static json_t *count_json(long n)
 static int read_user(void *user, const rg_user_info *info)
 {
 	json_t *users = user;
-	json_t *u = json_pack("{s:s s:{s:o s:o} s:o s:{s:o s:o}}", "name",
-	                      info->name ? info->name : info->id, "attrs",
-	                      RG_USER_STATUS, cli_jstr(info->status, 1),
-	                      RG_USER_MAX_CHATS, count_json(info->max_chats),
-	                      "roles", split_json(info->roles), "members",
-	                      KIND_DEPARTMENT, split_json(info->departments),
-	                      KIND_UNIT, split_json(info->units));
+	json_t *u = json_pack(
+	    "{s:s s:{s:o s:o s:o} s:o s:{s:o s:o}}", "name",
+	    info->name ? info->name : info->id, "attrs", RG_USER_STATUS,
+	    cli_jstr(info->status, 1), RG_USER_MAX_CHATS,
+	    count_json(info->max_chats), RG_USER_BU, cli_jstr(info->bu, 1),
+	    "roles", split_json(info->roles), "members", KIND_DEPARTMENT,
+	    split_json(info->departments), KIND_UNIT, split_json(info->units));
 
 	return !u || json_object_set_new(users, info->id, u) != 0;
 }
@@ -722,8 +722,12 @@ static int url_allowed(const char *url)
 {
 	static const char *const local[] = {"http://127.0.0.1",
 	                                    "http://localhost", "http://[::1]"};
-	size_t i;
+	size_t i, host = strcspn(url, "/") + 2;
 
+	/* user:password@ would be recorded in the audit trail. */
+	if (strlen(url) > host &&
+	    strcspn(url + host, "/@") < strcspn(url + host, "/"))
+		return 0;
 	if (strncmp(url, "https://", strlen("https://")) == 0)
 		return url[strlen("https://")] != '\0';
 	for (i = 0; i < RG_COUNTOF(local); i++) {
@@ -755,7 +759,8 @@ static int prepare(struct sync *s, const struct sync_adapter **ad)
 		return sync_fail(
 		    s, RG_EINVAL,
 		    "--from %s: only https:// URLs (http:// only to "
-		    "127.0.0.1, localhost or [::1])",
+		    "127.0.0.1, localhost or [::1]), without credentials "
+		    "in them",
 		    url);
 	if (url) {
 		s->src.url = end = strdup(url);
