@@ -74,6 +74,9 @@ expect_out '^~ carol units: \+north$' "dry run: a unit's monitors"
 expect_out '^~ carol status: - -> unavailable$' "dry run: not-available is unavailable"
 expect_out '^kept user zed \(absent upstream; --prune removes\)$' \
 	"dry run: an absent user is kept"
+expect_out '^~ setting waiting_queue: - -> on$' "dry run: a boolean setting"
+expect_out '^~ setting default_max_chats: - -> 3$' "dry run: a count setting"
+expect_out '^~ setting accept_when_idle: - -> off$' "dry run: false is off"
 expect_out '^kept department legacy \(absent upstream; --prune removes\)$' \
 	"dry run: an absent department is kept"
 unchanged "dry run"
@@ -202,6 +205,16 @@ expect_rc 2 "malformed JSON"
 expect_err 'livechat\.department\.offset-0\.json:1: malformed JSON' \
 	"malformed JSON: names the file and line"
 unchanged "malformed JSON"
+
+cp "$FIX/livechat.department.offset-0.json" "$T/api/"
+printf '{"_id": "Livechat_waiting_queue", "value": "yes", "success": true}' \
+	>"$T/api/settings.Livechat_waiting_queue.json"
+rg sync --from-dir "$T/api" rc
+expect_rc 2 "a setting that is not a boolean"
+expect_err 'settings/Livechat_waiting_queue: value is not true or false' \
+	"a setting that is not a boolean: names the setting"
+unchanged "a setting that is not a boolean"
+cp "$FIX/settings.Livechat_waiting_queue.json" "$T/api/"
 
 rm "$T/api/livechat.department.offset-0.json"
 rg sync --from-dir "$T/api" rc

@@ -366,6 +366,30 @@ static json_t *answer_items(struct sync *s, json_t *page, const char *where,
 	return NULL;
 }
 
+int sync_get(struct sync *s, const char *path, json_t **out)
+{
+	char where[LOCATION_MAX];
+	json_t *ok;
+	int rc = locate(s, path, 0, 0, where, sizeof(where));
+
+	*out = NULL;
+	if (rc == RG_OK)
+		rc = s->src.dir ? file_get(s, where, out)
+		                : http_get(s, where, out);
+	if (rc != RG_OK)
+		return rc;
+	ok = json_object_get(*out, "success");
+	if (!json_is_object(*out))
+		rc = sync_fail(s, RG_EINVAL, "%s: not a JSON object", where);
+	else if (ok && !json_is_true(ok))
+		rc = sync_fail(s, RG_EIO, "%s: success is false", where);
+	if (rc != RG_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Calls fn for each item of one page. */
 static int each_item(struct sync *s, json_t *items, const char *where,
                      const char *key, sync_item_fn fn, void *data)

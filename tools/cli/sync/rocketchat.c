@@ -14,6 +14,7 @@
  *                                          parentId (its unit),
  *                                          maxNumberSimultaneousChat
  *   livechat/department/ID/agents   paged  agents[]: username
+ *   settings/ID                            value (the livechat settings)
  * Product role names are the plugin's role ids unless the --map file says
  * otherwise.
  */
@@ -288,9 +289,45 @@ static int each_members(struct sync *s, json_t *ids, const char *base,
 	return rc;
 }
 
+/* The livechat settings the plugin declares, and Rocket.Chat's ids. */
+static const struct rc_setting {
+	const char *key; /* the directory's */
+	const char *id;  /* Rocket.Chat's */
+	int boolean;     /* true/false is on/off; else a count */
+} rc_settings[] = {
+    {"default_max_chats", "Livechat_maximum_chats_per_agent", 0},
+    {"waiting_queue", "Livechat_waiting_queue", 1},
+    {"accept_when_idle", "Livechat_enabled_when_agent_idle", 1},
+};
+
+/* Reads one setting (GET settings/ID) when the service declares it. */
+static int read_setting(struct sync *s, const struct rc_setting *set)
+{
+	char path[PATH_MAX_LEN], limit[COUNT_MAX];
+	json_t *ans = NULL, *v;
+	int rc;
+
+	if (rg_vocab_find(s->a->svc, RG_VOCAB_SETTING, NULL, set->key) < 0)
+		return RG_OK;
+	snprintf(path, sizeof(path), "settings/%s", set->id);
+	rc = sync_get(s, path, &ans);
+	v = json_object_get(ans, "value");
+	if (rc == RG_OK && set->boolean && json_is_boolean(v))
+		sync_setting(s, set->key, json_is_true(v) ? "on" : "off");
+	else if (rc == RG_OK && set->boolean)
+		rc = sync_fail(s, RG_EINVAL, "%s: value is not true or false",
+		               path);
+	else if (rc == RG_OK &&
+	         (rc = count_text(s, v, path, "value", limit)) == RG_OK)
+		sync_setting(s, set->key, *limit ? limit : "0");
+	json_decref(ans);
+	return rc;
+}
+
 static int rc_fetch(struct sync *s)
 {
 	struct rc_state st = {json_object(), json_object()};
+	size_t i;
 	int rc = st.units && st.depts
 	             ? RG_OK
 	             : sync_fail(s, RG_ENOMEM, "out of memory");
@@ -314,6 +351,8 @@ static int rc_fetch(struct sync *s)
 	if (rc == RG_OK)
 		rc = each_members(s, st.depts, "livechat/department", "agents",
 		                  "agents", 1, KIND_DEPARTMENT);
+	for (i = 0; rc == RG_OK && i < RG_COUNTOF(rc_settings); i++)
+		rc = read_setting(s, &rc_settings[i]);
 	json_decref(st.units);
 	json_decref(st.depts);
 	return rc;

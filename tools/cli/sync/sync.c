@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sync.h"
 
@@ -133,6 +134,12 @@ json_t *sync_org(struct sync *s, const char *kind, const char *name)
 		json_object_set_new(kinds, name, o);
 	}
 	return o;
+}
+
+void sync_setting(struct sync *s, const char *key, const char *value)
+{
+	json_object_set_new(member(s->desired, "settings", 0), key,
+	                    json_string(value));
 }
 
 void sync_add_unique(json_t *obj, const char *key, const char *value)
@@ -285,6 +292,45 @@ static int read_current(struct sync *s, json_t **out)
 		json_decref(cur);
 	*out = rc == RG_OK ? cur : NULL;
 	return rc;
+}
+
+/* Room for the name of the temporary export. */
+#define TMP_NAME_MAX 4096
+
+/*
+ * The service's settings as the directory has them.  The public interface
+ * reads them only in an export: written to a private temporary file and
+ * read back, before the transaction (an export inside it would wait for
+ * it).
+ */
+static int read_settings(struct sync *s)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char path[TMP_NAME_MAX], err[ADMIN_MSG_MAX] = "";
+	json_t *all = NULL;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/rolegate-sync.XXXXXX",
+	         tmpdir && *tmpdir ? tmpdir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return sync_fail(s, RG_EIO,
+		                 "%s: cannot create a temporary file", path);
+	close(fd);
+	rc = rg_directory_export(s->a->ctx, s->a->service, path, err,
+	                         sizeof(err));
+	if (rc == RG_OK)
+		all = json_load_file(path, 0, NULL);
+	unlink(path);
+	if (rc != RG_OK)
+		return sync_fail(
+		    s, rc, "cannot read the directory's settings: %s", err);
+	s->settings = json_incref(json_object_get(
+	    json_array_get(json_object_get(all, "services"), 0), "settings"));
+	json_decref(all);
+	if (!s->settings)
+		s->settings = json_object();
+	return s->settings ? RG_OK : sync_fail(s, RG_ENOMEM, "out of memory");
 }
 
 /* ---- the difference --------------------------------------------------- */
@@ -588,6 +634,17 @@ static int plan_make(struct sync *s, struct plan *p)
 			             names[i]));
 		free(names);
 	}
+	json_object_foreach(json_object_get(s->desired, "settings"), kind, v)
+	{
+		json_t *old = json_object_get(s->settings, kind);
+
+		if (same(old, v))
+			continue;
+		plan_line(p, "~ setting %s: %s -> %s", kind, shown(old),
+		          shown(v));
+		plan_op(p, PH_ORG_ADD,
+		        json_pack("[s s O]", "setting", kind, v));
+	}
 	ids = sorted_keys(json_object_get(s->desired, "users"));
 	for (i = 0; ids && ids[i]; i++)
 		diff_user(
@@ -626,6 +683,8 @@ static int apply_op(rg_txn *txn, const json_t *op)
 		                  arg(op, 3));
 	if (strcmp(name, "org.remove") == 0)
 		return rg_org_remove(txn, arg(op, 1), arg(op, 2));
+	if (strcmp(name, "setting") == 0)
+		return rg_setting_set(txn, arg(op, 1), arg(op, 2));
 	if (strcmp(name, "user.add") == 0)
 		return rg_user_add(txn, arg(op, 1), arg(op, 2));
 	if (strcmp(name, "user.set") == 0)
@@ -790,6 +849,8 @@ static int run_sync(struct sync *s)
 	rc = prepare(s, &ad);
 	if (rc == RG_OK)
 		rc = ad->fetch(s);
+	if (rc == RG_OK && json_object_get(s->desired, "settings"))
+		rc = read_settings(s);
 	if (rc != RG_OK) {
 		admin_refuse(s->a, rc, "%s", s->src.err);
 		ret = admin_fail(s->a, rc);
@@ -832,6 +893,7 @@ int cli_cmd_sync(struct cli *cli, const struct cli_cmd *cmd,
 	sync_src_free(&s.src);
 	json_decref(s.map);
 	json_decref(s.desired);
+	json_decref(s.settings);
 	free(s.map_path);
 	admin_close(&a);
 	return ret;

@@ -14,7 +14,8 @@
  *                   "roles": [ROLE, ...],
  *                   "members": {KIND: [NAME, ...], ...}}, ...},
  *    "orgs": {KIND: {NAME: {"parent": NAME|null,
- *                           "attrs": {ATTR: TEXT|null, ...}}, ...}, ...}}
+ *                           "attrs": {ATTR: TEXT|null, ...}}, ...}, ...},
+ *    "settings": {KEY: TEXT, ...}}
  * with the plugin's ids (roles already mapped and checked).  Only the
  * attributes, member kinds and organisation kinds an adapter names are
  * compared; the directory's other data is left alone.
@@ -41,9 +42,10 @@ struct sync_src {
 struct sync {
 	struct admin *a;
 	struct sync_src src;
-	json_t *map;     /* product role -> plugin id ("" ignores it) */
-	char *map_path;  /* where the map came from, for messages */
-	json_t *desired; /* the state the adapter built */
+	json_t *map;      /* product role -> plugin id ("" ignores it) */
+	char *map_path;   /* where the map came from, for messages */
+	json_t *desired;  /* the state the adapter built */
+	json_t *settings; /* the directory's settings, before the transaction */
 };
 
 /*
@@ -77,6 +79,12 @@ extern const struct sync_adapter sync_rocketchat;
  */
 int sync_each(struct sync *s, const char *path, const char *key, int paged,
               sync_item_fn fn, void *data);
+
+/*
+ * Reads the one answer of the API path (not paged) into *out, to
+ * json_decref(); the file PATH.json from a folder.
+ */
+int sync_get(struct sync *s, const char *path, json_t **out);
 
 /* Sets s->src.err (and returns rc): "WHERE: message". */
 int sync_fail(struct sync *s, int rc, const char *fmt, ...) RG_PRINTF(3, 4);
@@ -116,6 +124,9 @@ void sync_kind(struct sync *s, const char *kind);
 
 /* The desired entry of kind called name (created when new). */
 json_t *sync_org(struct sync *s, const char *kind, const char *name);
+
+/* Sets the desired value of a service setting. */
+void sync_setting(struct sync *s, const char *key, const char *value);
 
 /* Appends value to the array member key of obj, once. */
 void sync_add_unique(json_t *obj, const char *key, const char *value);
