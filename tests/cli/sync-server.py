@@ -7,12 +7,14 @@ Serves GET /api/v1/PATH[?offset=N&...] from DIR/PATH.offset-N.json (or
 DIR/PATH.json without an offset), the path's slashes as dots: the names
 `rolegate sync --from-dir` reads.  A request without the header
 X-Auth-Token: TOKEN gets Rocket.Chat's documented 401 answer; a file NAME
-next to NAME.status (holding an HTTP status) is answered with that status.
+next to NAME.status (holding an HTTP status) is answered with that status,
+one next to NAME.delay (seconds) only after that long.
 Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
 """
 import http.server
 import os
 import sys
+import time
 import urllib.parse
 
 PREFIX = "/api/v1/"
@@ -21,11 +23,14 @@ UNAUTHORIZED = b'{"status": "error", "message": "You must be logged in to do thi
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def answer(self, status, body):
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client was killed: sync.sh does that on purpose
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
@@ -38,6 +43,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "offset" in query:
             name += ".offset-" + query["offset"][0]
         path = os.path.join(self.server.dir, name + ".json")
+        if os.path.exists(path + ".delay"):
+            with open(path + ".delay") as f:
+                time.sleep(float(f.read().strip()))
         if os.path.exists(path + ".status"):
             with open(path + ".status") as f:
                 return self.answer(int(f.read().strip()), b'{"success": false}')
@@ -51,7 +59,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.dir, srv.token = sys.argv[1], sys.argv[2]
     with open(sys.argv[3] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))

@@ -169,6 +169,18 @@ expect_err 'livechat/users/agent\?offset=2.*HTTP status 500' \
 unchanged "server: a 500 on page 2"
 rm "$T/api/livechat.users.agent.offset-2.json.status"
 
+# Killed (kill -9) while it reads page 2: nothing is applied.
+echo 5 >"$T/api/livechat.users.agent.offset-2.json.delay"
+snapshot before
+ROLEGATE_SYNC_AUTH_TOKEN=secret-token-1 "$RG" -c "$T/rolegate.conf" sync \
+	--prune --from "$URL" rc >"$T/out" 2>"$T/err" &
+VICTIM=$!
+sleep 1
+kill -9 $VICTIM
+wait $VICTIM 2>/dev/null || :
+unchanged "killed while reading"
+rm "$T/api/livechat.users.agent.offset-2.json.delay"
+
 rg sync --from "http://rocketchat.example.com" rc
 expect_rc 2 "plain http to another machine"
 expect_err 'only https:// URLs' "plain http: refused before any request"
