@@ -84,6 +84,10 @@ enum cli_val {
 	CLI_VAL_UNTIL,       /* --until */
 	CLI_VAL_LIMIT,       /* --limit */
 	CLI_VAL_JUNIT,       /* --junit */
+	CLI_VAL_FROM,        /* --from (sync) */
+	CLI_VAL_FROM_DIR,    /* --from-dir */
+	CLI_VAL_MAP,         /* --map */
+	CLI_VAL_TOKEN_FILE,  /* --token-file */
 	CLI_VAL_COUNT
 };
 
@@ -96,6 +100,9 @@ enum cli_val {
 
 /* --coverage */
 #define CLI_OPT_COVER 0x10u
+/* --dry-run and --prune (sync) */
+#define CLI_OPT_DRY_RUN 0x20u
+#define CLI_OPT_PRUNE   0x40u
 
 /* Parsed subcommand arguments. */
 struct cli_args {
@@ -105,6 +112,8 @@ struct cli_args {
 	int force;   /* --force */
 	int replace; /* --replace */
 	int cover;   /* --coverage */
+	int dry_run; /* --dry-run */
+	int prune;   /* --prune */
 	/* Option values as given ("" is a value); NULL when not given. */
 	const char *val[CLI_VAL_COUNT];
 	int argc; /* positional arguments */
@@ -224,6 +233,9 @@ void cli_split_free(char **items);
  */
 char *cli_command_line(const struct cli *cli);
 
+/* s without leading and trailing white space, in place. */
+char *cli_trim(char *s);
+
 /* Who runs the command: $SUDO_USER, else $USER, else the uid.  To free(). */
 char *cli_actor(void);
 
@@ -276,6 +288,9 @@ int cli_cmd_lint(struct cli *cli, const struct cli_cmd *cmd,
 int cli_cmd_services(struct cli *cli, const struct cli_cmd *cmd,
                      const struct cli_args *args);
 int cli_cmd_test(struct cli *cli, const struct cli_cmd *cmd,
+                 const struct cli_args *args);
+/* sync/sync.c */
+int cli_cmd_sync(struct cli *cli, const struct cli_cmd *cmd,
                  const struct cli_args *args);
 
 #endif /* ROLEGATE_TOOLS_CLI_H */

@@ -99,6 +99,18 @@ static const struct cmd_option cmd_options[] = {
      "list the grants and stack entries no test exercised"},
     {"junit", 0, CLI_OPT_VAL(CLI_VAL_JUNIT), CLI_VAL_JUNIT, "FILE",
      "also write a JUnit XML report to FILE"},
+    {"from", 0, CLI_OPT_VAL(CLI_VAL_FROM), CLI_VAL_FROM, "URL",
+     "read the product's API at URL"},
+    {"from-dir", 0, CLI_OPT_VAL(CLI_VAL_FROM_DIR), CLI_VAL_FROM_DIR, "DIR",
+     "read the API's answers saved in DIR"},
+    {"dry-run", 0, CLI_OPT_DRY_RUN, -1, NULL,
+     "print what would change, change nothing"},
+    {"prune", 0, CLI_OPT_PRUNE, -1, NULL,
+     "also remove what is absent upstream"},
+    {"map", 0, CLI_OPT_VAL(CLI_VAL_MAP), CLI_VAL_MAP, "FILE",
+     "product role names to role ids ([roles] in FILE)"},
+    {"token-file", 0, CLI_OPT_VAL(CLI_VAL_TOKEN_FILE), CLI_VAL_TOKEN_FILE,
+     "FILE", "authentication headers, one 'Name: value' a line"},
 };
 
 #define NCMD_OPTIONS RG_COUNTOF(cmd_options)
@@ -242,6 +254,30 @@ static const struct cli_cmd commands[] = {
         .min_args = 0,
         .max_args = -1,
         .run = cli_cmd_test,
+    },
+    {
+        .name = "sync",
+        .usage = "[--json] [--dry-run] [--prune] [--map FILE] "
+                 "(--from URL | --from-dir DIR) SERVICE",
+        .summary = "make the directory match the product's users and "
+                   "roles",
+        .help = "Reads the product's REST API (or its answers saved "
+                "in DIR), prints what\n"
+                "would change and, unless --dry-run, applies it in one "
+                "transaction: all\n"
+                "or nothing.  Users absent upstream are kept unless "
+                "--prune.  With --from, the\n"
+                "credentials come from ROLEGATE_SYNC_AUTH_TOKEN and "
+                "ROLEGATE_SYNC_USER_ID\n"
+                "or --token-file.  Exit 0 done, 1 refused (an unknown "
+                "role upstream), 2 on\n"
+                "any other error.  See rolegate(1).\n",
+        .opts = CLI_OPT_DRY_RUN | CLI_OPT_PRUNE | CLI_OPT_VAL(CLI_VAL_FROM) |
+                CLI_OPT_VAL(CLI_VAL_FROM_DIR) | CLI_OPT_VAL(CLI_VAL_MAP) |
+                CLI_OPT_VAL(CLI_VAL_TOKEN_FILE),
+        .min_args = 1,
+        .max_args = 1,
+        .run = cli_cmd_sync,
     },
 };
 
@@ -720,6 +756,10 @@ static int command_option(const struct cli_cmd *cmd, int opt,
 		args->replace = 1;
 	else if (o->bit == CLI_OPT_COVER)
 		args->cover = 1;
+	else if (o->bit == CLI_OPT_DRY_RUN)
+		args->dry_run = 1;
+	else if (o->bit == CLI_OPT_PRUNE)
+		args->prune = 1;
 	return 0;
 }
 

@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,19 +40,6 @@ static int st_bad(const char *file, unsigned line, const char *fmt, ...)
 	return -1;
 }
 
-/* s without leading and trailing white space, in place. */
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 static const struct {
 	const char *word;
 	enum st_kind kind;
@@ -74,7 +60,7 @@ static int add_section(struct st_suite *s, char *text, const char *file,
 	char *name = text + strcspn(text, " \t");
 	size_t wlen = (size_t)(name - text), i, j;
 
-	name = trim(name);
+	name = cli_trim(name);
 	for (i = 0; i < NKINDS; i++)
 		if (strlen(st_kinds[i].word) == wlen &&
 		    strncmp(text, st_kinds[i].word, wlen) == 0)
@@ -178,8 +164,8 @@ static int add_kv(struct st_suite *s, char *text, const char *file,
 	if (!sec || sec->file != file)
 		return st_bad(file, line, "a key before any section");
 	*eq = '\0';
-	key = trim(text);
-	value = trim(eq + 1);
+	key = cli_trim(text);
+	value = cli_trim(eq + 1);
 	if (!is_attr_key(key) && !cli_list_has(keys_of(sec->kind), key))
 		return st_bad(file, line, "unknown key '%s' in [%s%s%s]", key,
 		              kind_word(sec->kind), *sec->name ? " " : "",
@@ -205,7 +191,7 @@ static int add_kv(struct st_suite *s, char *text, const char *file,
 static int read_line(struct st_suite *s, char *raw, const char *file,
                      unsigned line)
 {
-	char *text = trim(raw);
+	char *text = cli_trim(raw);
 	size_t len = strlen(text);
 
 	if (!*text || *text == '#' || *text == ';')
@@ -216,7 +202,7 @@ static int read_line(struct st_suite *s, char *raw, const char *file,
 		return st_bad(file, line, "a section header must end with ']'");
 	text[len - 1] = '\0';
 	/* The keys of a bad section are not checked against another's. */
-	s->skipping = add_section(s, trim(text + 1), file, line) != 0;
+	s->skipping = add_section(s, cli_trim(text + 1), file, line) != 0;
 	return s->skipping ? -1 : 0;
 }
 

@@ -1,0 +1,455 @@
+/*
+ * fetch.c - reading a product's REST API for `rolegate sync`: over HTTPS
+ * with libcurl (TLS verified, timeouts, a size cap, paging), or the same
+ * answers saved in a folder.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "sync.h"
+
+/* The API's path below the base URL. */
+#define API_PREFIX "/api/v1/"
+/* Items asked for per page; the server may answer with fewer. */
+#define PAGE_COUNT 100
+/* Pages of one endpoint at most: a server that never ends is an error. */
+#define PAGES_MAX 10000
+/* Seconds to connect, and for a whole request. */
+#define CONNECT_TIMEOUT_S 10L
+#define REQUEST_TIMEOUT_S 60L
+/* The largest answer read (one page). */
+#define ANSWER_MAX ((size_t)16 << 20)
+/* Room for a URL or a file name. */
+#define LOCATION_MAX 2048
+/* The longest token file. */
+#define TOKEN_FILE_MAX ((size_t)64 << 10)
+/* Permission bits a token file must not have (group and others). */
+#define TOKEN_FILE_PRIVATE 077u
+/* The HTTP statuses the messages explain. */
+#define HTTP_OK           200L
+#define HTTP_UNAUTHORIZED 401L
+#define HTTP_FORBIDDEN    403L
+
+int sync_fail(struct sync *s, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->src.err, sizeof(s->src.err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sync_header(struct sync *s, const char *name, const char *value)
+{
+	size_t len = strlen(name) + strlen(value) + 3;
+	char *grown;
+
+	if (strpbrk(value, "\r\n") || !*value)
+		return sync_fail(s, RG_EINVAL,
+		                 "%s: an empty value or a line "
+		                 "break",
+		                 name);
+	grown = realloc((char *)s->src.headers, s->src.headers_len + len);
+	if (!grown)
+		return sync_fail(s, RG_ENOMEM, "out of memory");
+	snprintf(grown + s->src.headers_len, len, "%s: %s", name, value);
+	s->src.headers = grown;
+	s->src.headers_len += len;
+	return RG_OK;
+}
+
+/* Reads the whole of fd (at most max bytes) into a string to free(). */
+static char *read_all(int fd, size_t max)
+{
+	char *buf = malloc(max + 1);
+	size_t used = 0;
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	while (used < max && (n = read(fd, buf + used, max - used)) > 0)
+		used += (size_t)n;
+	buf[used] = '\0';
+	return buf;
+}
+
+/* Adds the header of one "Name: value" line of the token file. */
+static int token_line(struct sync *s, const char *path, unsigned lineno,
+                      char *line)
+{
+	char *colon = strchr(line, ':');
+	char *value;
+
+	while (isspace((unsigned char)*line))
+		line++;
+	if (!*line || *line == '#')
+		return RG_OK;
+	if (!colon)
+		return sync_fail(s, RG_EINVAL,
+		                 "%s:%u: not a 'Name: value' line", path,
+		                 lineno);
+	*colon = '\0';
+	value = colon + 1;
+	while (isspace((unsigned char)*value))
+		value++;
+	/* The value itself is never printed: it is the secret. */
+	if (sync_header(s, line, value) != RG_OK)
+		return sync_fail(s, RG_EINVAL, "%s:%u: %s has no value", path,
+		                 lineno, line);
+	return RG_OK;
+}
+
+int sync_token_file(struct sync *s, const char *path)
+{
+	char why[SYNC_MSG_MAX] = "";
+	struct stat st;
+	char *text, *line, *next;
+	unsigned lineno = 0;
+	int fd, rc;
+
+	rc = rg_file_open(path, TOKEN_FILE_MAX, &fd, why, sizeof(why));
+	if (rc != RG_OK)
+		return sync_fail(s, rc, "%s: %s", path, why);
+	if (fstat(fd, &st) != 0 || (st.st_mode & TOKEN_FILE_PRIVATE)) {
+		close(fd);
+		return sync_fail(s, RG_EREFUSED,
+		                 "%s: others may read it (chmod 600 it)", path);
+	}
+	text = read_all(fd, TOKEN_FILE_MAX);
+	close(fd);
+	if (!text)
+		return sync_fail(s, RG_ENOMEM, "out of memory");
+	for (line = text; line && rc == RG_OK; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		rc = token_line(s, path, ++lineno, line);
+	}
+	free(text);
+	return rc;
+}
+
+void sync_src_free(struct sync_src *src)
+{
+	if (src->curl)
+		curl_easy_cleanup(src->curl);
+	free((char *)src->headers);
+	memset(src, 0, sizeof(*src));
+}
+
+/* ---- over HTTP ---------------------------------------------------------- */
+
+struct answer {
+	char *data;
+	size_t len;
+	int too_big;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
+{
+	struct answer *ans = user;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (n > ANSWER_MAX - ans->len) {
+		ans->too_big = 1;
+		return 0; /* ends the transfer with an error */
+	}
+	grown = realloc(ans->data, ans->len + n + 1);
+	if (!grown)
+		return 0;
+	memcpy(grown + ans->len, ptr, n);
+	ans->len += n;
+	grown[ans->len] = '\0';
+	ans->data = grown;
+	return n;
+}
+
+/* The request's headers as a libcurl list, or NULL when out of memory. */
+static struct curl_slist *header_list(const struct sync_src *src)
+{
+	struct curl_slist *list = curl_slist_append(NULL, "Accept: "
+	                                                  "application/json");
+	size_t at;
+
+	for (at = 0; list && at < src->headers_len;
+	     at += strlen(src->headers + at) + 1) {
+		struct curl_slist *more =
+		    curl_slist_append(list, src->headers + at);
+
+		if (!more) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = more;
+	}
+	return list;
+}
+
+/* Sets the options every request uses; CURLE_OK or the first failure. */
+static CURLcode setup(CURL *c, struct answer *ans, struct curl_slist *hdrs)
+{
+	CURLcode rc = CURLE_OK;
+
+	/* https always; http is refused unless the URL was checked to be
+	 * this machine's (url_allowed()); never a redirect elsewhere. */
+#define SET(opt, val)                                                          \
+	if (rc == CURLE_OK)                                                    \
+	rc = curl_easy_setopt(c, opt, val)
+	SET(CURLOPT_PROTOCOLS_STR, "https,http");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+	SET(CURLOPT_TIMEOUT, REQUEST_TIMEOUT_S);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ANSWER_MAX);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_WRITEFUNCTION, on_data);
+	SET(CURLOPT_WRITEDATA, ans);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_USERAGENT, "rolegate-sync/" PACKAGE_VERSION);
+#undef SET
+	return rc;
+}
+
+/* What a failed answer says about itself ("message" or "error"), or "". */
+static const char *server_says(const char *body)
+{
+	static const char *const keys[] = {"message", "error"};
+	json_t *obj = body ? json_loads(body, 0, NULL) : NULL;
+	static char said[SYNC_MSG_MAX / 2];
+	size_t i;
+
+	said[0] = '\0';
+	for (i = 0; i < RG_COUNTOF(keys) && !said[0]; i++) {
+		const char *v =
+		    json_string_value(json_object_get(obj, keys[i]));
+
+		if (v)
+			rg_escape(v, 0, said, sizeof(said));
+	}
+	json_decref(obj);
+	return said;
+}
+
+/* GETs url into *out (parsed); the messages name url. */
+static int http_get(struct sync *s, const char *url, json_t **out)
+{
+	struct answer ans = {NULL, 0, 0};
+	struct curl_slist *hdrs = header_list(&s->src);
+	json_error_t jerr;
+	long status = 0;
+	CURLcode crc;
+	int rc = RG_EIO;
+
+	if (!s->src.curl)
+		s->src.curl = curl_easy_init();
+	if (!hdrs || !s->src.curl) {
+		curl_slist_free_all(hdrs);
+		return sync_fail(s, RG_ENOMEM, "out of memory");
+	}
+	curl_easy_reset(s->src.curl);
+	crc = setup(s->src.curl, &ans, hdrs);
+	if (crc == CURLE_OK)
+		crc = curl_easy_setopt(s->src.curl, CURLOPT_URL, url);
+	if (crc == CURLE_OK)
+		crc = curl_easy_perform(s->src.curl);
+	curl_easy_getinfo(s->src.curl, CURLINFO_RESPONSE_CODE, &status);
+	if (crc != CURLE_OK)
+		sync_fail(s, RG_EIO, "GET %s: %s", url,
+		          ans.too_big ? "the answer is too large"
+		                      : curl_easy_strerror(crc));
+	else if (status == HTTP_UNAUTHORIZED)
+		sync_fail(s, RG_EIO,
+		          "GET %s: 401 Unauthorized: the token is expired or "
+		          "wrong (the server says: %s)",
+		          url, server_says(ans.data));
+	else if (status == HTTP_FORBIDDEN)
+		sync_fail(s, RG_EIO,
+		          "GET %s: 403 Forbidden: the token's user lacks a "
+		          "permission (the server says: %s)",
+		          url, server_says(ans.data));
+	else if (status != HTTP_OK)
+		sync_fail(s, RG_EIO, "GET %s: HTTP status %ld", url, status);
+	else if (!(*out = json_loadb(ans.data ? ans.data : "", ans.len,
+	                             JSON_REJECT_DUPLICATES, &jerr)))
+		sync_fail(s, RG_EINVAL, "GET %s: malformed JSON at line %d: %s",
+		          url, jerr.line, jerr.text);
+	else
+		rc = RG_OK;
+	curl_slist_free_all(hdrs);
+	free(ans.data);
+	return rc;
+}
+
+/* ---- from a folder ------------------------------------------------------ */
+
+static int file_get(struct sync *s, const char *path, json_t **out)
+{
+	char why[SYNC_MSG_MAX] = "";
+	json_error_t jerr;
+	char *text;
+	int fd, rc;
+
+	rc = rg_file_open(path, ANSWER_MAX, &fd, why, sizeof(why));
+	if (rc != RG_OK)
+		return sync_fail(s, rc, "%s: %s", path, why);
+	text = read_all(fd, ANSWER_MAX);
+	close(fd);
+	if (!text)
+		return sync_fail(s, RG_ENOMEM, "out of memory");
+	*out = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!*out)
+		return sync_fail(s, RG_EINVAL, "%s:%d: malformed JSON: %s",
+		                 path, jerr.line, jerr.text);
+	return RG_OK;
+}
+
+/* ---- paging ------------------------------------------------------------- */
+
+/* Where the page at offset of path is: a URL or a file name. */
+static int locate(struct sync *s, const char *path, int paged, long offset,
+                  char *buf, size_t len)
+{
+	int n;
+
+	if (s->src.dir) {
+		char name[LOCATION_MAX], *p;
+
+		snprintf(name, sizeof(name), "%s", path);
+		for (p = name; *p; p++)
+			if (*p == '/')
+				*p = '.';
+		if (paged)
+			n = snprintf(buf, len, "%s/%s.offset-%ld.json",
+			             s->src.dir, name, offset);
+		else
+			n = snprintf(buf, len, "%s/%s.json", s->src.dir, name);
+	} else if (paged) {
+		n = snprintf(buf, len, "%s" API_PREFIX "%s?offset=%ld&count=%d",
+		             s->src.url, path, offset, PAGE_COUNT);
+	} else {
+		n = snprintf(buf, len, "%s" API_PREFIX "%s", s->src.url, path);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return sync_fail(s, RG_ELIMIT, "%s: the location is too long",
+		                 path);
+	return RG_OK;
+}
+
+/* Checks an answer's "success" and returns its array key, or NULL. */
+static json_t *answer_items(struct sync *s, json_t *page, const char *where,
+                            const char *key)
+{
+	json_t *items = json_object_get(page, key);
+	json_t *ok = json_object_get(page, "success");
+
+	if (!json_is_object(page))
+		sync_fail(s, RG_EINVAL, "%s: not a JSON object", where);
+	else if (ok && !json_is_true(ok))
+		sync_fail(s, RG_EIO, "%s: success is false", where);
+	else if (!json_is_array(items))
+		sync_fail(s, RG_EINVAL, "%s: %s is not an array", where, key);
+	else
+		return items;
+	return NULL;
+}
+
+int sync_get(struct sync *s, const char *path, json_t **out)
+{
+	char where[LOCATION_MAX];
+	json_t *ok;
+	int rc = locate(s, path, 0, 0, where, sizeof(where));
+
+	*out = NULL;
+	if (rc == RG_OK)
+		rc = s->src.dir ? file_get(s, where, out)
+		                : http_get(s, where, out);
+	if (rc != RG_OK)
+		return rc;
+	ok = json_object_get(*out, "success");
+	if (!json_is_object(*out))
+		rc = sync_fail(s, RG_EINVAL, "%s: not a JSON object", where);
+	else if (ok && !json_is_true(ok))
+		rc = sync_fail(s, RG_EIO, "%s: success is false", where);
+	if (rc != RG_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Calls fn for each item of one page. */
+static int each_item(struct sync *s, json_t *items, const char *where,
+                     const char *key, sync_item_fn fn, void *data)
+{
+	char at[SYNC_MSG_MAX];
+	size_t i;
+	int rc = RG_OK;
+
+	for (i = 0; rc == RG_OK && i < json_array_size(items); i++) {
+		snprintf(at, sizeof(at), "%s: %s[%zu]", where, key, i);
+		rc = fn(s, json_array_get(items, i), at, data);
+	}
+	return rc;
+}
+
+/* The page's "total", or -1 after saying why. */
+static long page_total(struct sync *s, const json_t *page, const char *where)
+{
+	json_t *total = json_object_get(page, "total");
+
+	if (!json_is_integer(total) || json_integer_value(total) < 0) {
+		sync_fail(s, RG_EINVAL, "%s: total is not a count", where);
+		return -1;
+	}
+	return (long)json_integer_value(total);
+}
+
+int sync_each(struct sync *s, const char *path, const char *key, int paged,
+              sync_item_fn fn, void *data)
+{
+	char where[LOCATION_MAX];
+	long offset = 0, total;
+	int rc, pages = 0;
+
+	do {
+		json_t *page = NULL, *items;
+
+		rc = locate(s, path, paged, offset, where, sizeof(where));
+		if (rc == RG_OK)
+			rc = s->src.dir ? file_get(s, where, &page)
+			                : http_get(s, where, &page);
+		if (rc != RG_OK)
+			return rc;
+		items = answer_items(s, page, where, key);
+		total = items && paged ? page_total(s, page, where) : 0;
+		rc = !items || total < 0
+		         ? RG_EINVAL
+		         : each_item(s, items, where, key, fn, data);
+		offset += (long)json_array_size(items);
+		/* An empty page before the total is a server that changed
+		 * under us: the list would be incomplete. */
+		if (rc == RG_OK && paged && offset < total &&
+		    !json_array_size(items))
+			rc = sync_fail(s, RG_EIO,
+			               "%s: an empty page before total %ld",
+			               where, total);
+		json_decref(page);
+		if (rc == RG_OK && ++pages >= PAGES_MAX)
+			rc = sync_fail(s, RG_ELIMIT, "%s: more than %d pages",
+			               path, PAGES_MAX);
+	} while (rc == RG_OK && paged && offset < total);
+	return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * sync.h - `rolegate sync SERVICE`: the directory from the product itself.
+ *
+ * The generic part (sync.c, fetch.c) reads the product's REST API (or the
+ * same JSON saved in a folder), lets the product's adapter build the state
+ * the directory should have, compares it with the directory and applies the
+ * difference in one transaction.  An adapter knows one product's endpoints
+ * and fields only: a second product is one more file and one more line in
+ * sync_adapters[] (sync.c).
+ *
+ * The desired state is a JSON object:
+ *   {"users": {ID: {"name": TEXT,
+ *                   "attrs": {ATTR: TEXT|null, ...},
+ *                   "roles": [ROLE, ...],
+ *                   "members": {KIND: [NAME, ...], ...}}, ...},
+ *    "orgs": {KIND: {NAME: {"parent": NAME|null,
+ *                           "attrs": {ATTR: TEXT|null, ...}}, ...}, ...},
+ *    "settings": {KEY: TEXT, ...}}
+ * with the plugin's ids (roles already mapped and checked).  Only the
+ * attributes, member kinds and organisation kinds an adapter names are
+ * compared; the directory's other data is left alone.
+ */
+#ifndef ROLEGATE_TOOLS_SYNC_H
+#define ROLEGATE_TOOLS_SYNC_H
+
+#include "directory/dirverbs.h"
+
+/* Room for a message naming an endpoint or file and a field. */
+#define SYNC_MSG_MAX 1024
+
+/* Where the product's answers come from: its API, or a folder of them. */
+struct sync_src {
+	const char *url;     /* base URL (https://chat.example.com), or NULL */
+	const char *dir;     /* folder of saved answers, or NULL */
+	const char *headers; /* NUL-separated "Name: value" lines, for url */
+	size_t headers_len;
+	void *curl; /* the libcurl handle, while fetching */
+	char err[SYNC_MSG_MAX];
+};
+
+/* One sync at work: the command, the source, the role map, the result. */
+struct sync {
+	struct admin *a;
+	struct sync_src src;
+	json_t *map;      /* product role -> plugin id ("" ignores it) */
+	char *map_path;   /* where the map came from, for messages */
+	json_t *desired;  /* the state the adapter built */
+	json_t *settings; /* the directory's settings, before the transaction */
+};
+
+/*
+ * Called for each item of an answer's array; where names the endpoint or
+ * file, page and index ("users.list.offset-0.json: users[3]").  Returns
+ * RG_OK to go on, else the failure (with s->src.err set).
+ */
+typedef int (*sync_item_fn)(struct sync *s, json_t *item, const char *where,
+                            void *data);
+
+/* A product the tool can sync from. */
+struct sync_adapter {
+	const char *plugin; /* the plugin a service stacks for it */
+	const char *doc;    /* where its API is documented */
+	/* Authentication headers from the environment or the token file. */
+	int (*auth)(struct sync *s, const char *token_file);
+	/* Builds s->desired from the source; RG_OK or the failure (src.err). */
+	int (*fetch)(struct sync *s);
+};
+
+extern const struct sync_adapter sync_rocketchat;
+
+/* ---- fetch.c ----------------------------------------------------------- */
+
+/*
+ * Calls fn for each item of the array key of the answers of the API path
+ * (e.g. "livechat/users/agent", below /api/v1/).  paged: the endpoint
+ * pages with offset/count/total, and every page is read.  From a folder,
+ * each answer is the file PATH.offset-N.json (paged) or PATH.json, with
+ * the path's slashes as dots.  Any failure names the URL or the file.
+ */
+int sync_each(struct sync *s, const char *path, const char *key, int paged,
+              sync_item_fn fn, void *data);
+
+/*
+ * Reads the one answer of the API path (not paged) into *out, to
+ * json_decref(); the file PATH.json from a folder.
+ */
+int sync_get(struct sync *s, const char *path, json_t **out);
+
+/* Sets s->src.err (and returns rc): "WHERE: message". */
+int sync_fail(struct sync *s, int rc, const char *fmt, ...) RG_PRINTF(3, 4);
+
+/* Adds a header line ("X-Auth-Token: ...") for the requests. */
+int sync_header(struct sync *s, const char *name, const char *value);
+
+/*
+ * Reads "Name: value" lines from a token file that only its owner may read
+ * (else refused) and adds each as a header; blank lines and # comments are
+ * skipped.
+ */
+int sync_token_file(struct sync *s, const char *path);
+
+void sync_src_free(struct sync_src *src);
+
+/* ---- sync.c: helpers for adapters --------------------------------------- */
+
+/* A string member of obj, or NULL after sync_fail() naming where.key. */
+const char *sync_str(struct sync *s, const json_t *obj, const char *key,
+                     const char *where);
+
+/*
+ * The plugin's id for a product role (via the map, else the same name), or
+ * NULL when the map says to ignore it.  *rc is RG_ENOROLE (with the
+ * message naming where, the user and the role) when the service has no
+ * such role.
+ */
+const char *sync_role(struct sync *s, const char *role, const char *user,
+                      const char *where, int *rc);
+
+/* The desired user id (created empty with name id when new). */
+json_t *sync_user(struct sync *s, const char *id);
+
+/* Says that the directory's entries of kind are compared (created empty). */
+void sync_kind(struct sync *s, const char *kind);
+
+/* The desired entry of kind called name (created when new). */
+json_t *sync_org(struct sync *s, const char *kind, const char *name);
+
+/* Sets the desired value of a service setting. */
+void sync_setting(struct sync *s, const char *key, const char *value);
+
+/* Appends value to the array member key of obj, once. */
+void sync_add_unique(json_t *obj, const char *key, const char *value);
+
+#endif /* ROLEGATE_TOOLS_SYNC_H */
