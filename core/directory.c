@@ -3027,6 +3027,59 @@ int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
 	return RG_OK;
 }
 
+static const char *const SQL_AUDIT_READ[] = {
+    [RG_AUDIT_READ_SEQ] = "SELECT seq, at, actor, command, service, user_id, "
+                          "what, before, after FROM audit WHERE seq = ?1",
+    [RG_AUDIT_READ_UNDOS] = "SELECT seq, at, actor, command, service, "
+                            "user_id, what, before, after FROM audit WHERE "
+                            "what = 'undo' AND service = ?1 ORDER BY seq",
+    [RG_AUDIT_READ_LAST] = "SELECT seq, at, actor, command, service, "
+                           "user_id, what, before, after FROM audit ORDER "
+                           "BY seq DESC LIMIT 1",
+};
+
+struct audit_rows {
+	rg_audit_fn fn;
+	void *user;
+};
+
+static const char *audit_cell(const rg_value *c)
+{
+	return c->type == RG_VAL_TEXT && c->s ? c->s : "";
+}
+
+static int audit_row(void *user, const rg_value *c, size_t n)
+{
+	struct audit_rows *ar = user;
+	rg_audit_info a;
+
+	(void)n;
+	a.seq = c[0].type == RG_VAL_INT ? c[0].i : -1;
+	a.at = audit_cell(&c[1]);
+	a.actor = audit_cell(&c[2]);
+	a.command = audit_cell(&c[3]);
+	a.service = audit_cell(&c[4]);
+	a.user = audit_cell(&c[5]);
+	a.what = audit_cell(&c[6]);
+	a.before = audit_cell(&c[7]);
+	a.after = audit_cell(&c[8]);
+	return ar->fn(ar->user, &a);
+}
+
+int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
+                      rg_audit_fn fn, void *user)
+{
+	struct audit_rows ar = {fn, user};
+	rg_value p[1];
+
+	p[0] = which == RG_AUDIT_READ_UNDOS
+	           ? RG_TEXT(txn->svc ? txn->svc->name : "")
+	           : RG_INT(seq);
+	return rg_txn_query(txn, SQL_AUDIT_READ[which], p,
+	                    which == RG_AUDIT_READ_LAST ? 0 : 1, audit_row,
+	                    &ar);
+}
+
 /* ---- checks ----------------------------------------------------------- */
 
 /* Compares every user's copy of its lists with their tables. */

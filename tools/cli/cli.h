@@ -84,6 +84,7 @@ enum cli_val {
 	CLI_VAL_UNTIL,       /* --until */
 	CLI_VAL_LIMIT,       /* --limit */
 	CLI_VAL_JUNIT,       /* --junit */
+	CLI_VAL_UNDO,        /* --undo */
 	CLI_VAL_COUNT
 };
 

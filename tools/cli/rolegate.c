@@ -62,7 +62,8 @@ static const struct cmd_option cmd_options[] = {
     {"strict", 0, CLI_OPT_STRICT, -1, NULL,
      "refuse a role whose prerequisites the user lacks"},
     {"force", 0, CLI_OPT_FORCE, -1, NULL,
-     "unassign the role from its holders first"},
+     "role delete: unassign the role from its holders first; audit "
+     "--undo: undo though changed since"},
     {"replace", 0, CLI_OPT_REPLACE, -1, NULL,
      "first delete the data of the file's services"},
     {"name", 0, CLI_OPT_VAL(CLI_VAL_NAME), CLI_VAL_NAME, "NAME",
@@ -99,6 +100,8 @@ static const struct cmd_option cmd_options[] = {
      "list the grants and stack entries no test exercised"},
     {"junit", 0, CLI_OPT_VAL(CLI_VAL_JUNIT), CLI_VAL_JUNIT, "FILE",
      "also write a JUnit XML report to FILE"},
+    {"undo", 0, CLI_OPT_VAL(CLI_VAL_UNDO), CLI_VAL_UNDO, "SEQ",
+     "revert the change record SEQ recorded (itself audited)"},
 };
 
 #define NCMD_OPTIONS RG_COUNTOF(cmd_options)
