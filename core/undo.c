@@ -104,6 +104,7 @@ struct undo {
 	unsigned flags;
 	long long seq;
 	int found;
+	int damaged; /* before or after is not JSON null or an object */
 	/* the record, as read */
 	char *what, *service, *user;
 	json_t *before, *after;
@@ -139,12 +140,19 @@ static int op_fail(struct undo *u, int rc)
 
 /* ---- reading the record ----------------------------------------------- */
 
-static json_t *parse(const char *text)
+/* A recorded state: NULL for JSON null; *bad set when text is neither
+ * null nor an object (a damaged record must not read as "absent"). */
+static json_t *parse(const char *text, int *bad)
 {
 	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
 
 	if (j && json_is_null(j)) {
 		json_decref(j);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*bad = 1;
 		return NULL;
 	}
 	return j;
@@ -158,8 +166,8 @@ static int got_record(void *user, const rg_audit_info *a)
 	u->what = rg_strdup(a->what);
 	u->service = rg_strdup(a->service);
 	u->user = rg_strdup(a->user);
-	u->before = parse(a->before);
-	u->after = parse(a->after);
+	u->before = parse(a->before, &u->damaged);
+	u->after = parse(a->after, &u->damaged);
 	return 1;
 }
 
@@ -167,7 +175,8 @@ static int got_record(void *user, const rg_audit_info *a)
 static int got_undo(void *user, const rg_audit_info *a)
 {
 	struct undo *u = user;
-	json_t *b = parse(a->before);
+	int bad = 0;
+	json_t *b = parse(a->before, &bad);
 	json_t *n = json_object_get(b, "undo");
 
 	if (json_is_integer(n) && json_integer_value(n) == u->seq)
@@ -751,6 +760,11 @@ static int prepare(struct undo *u)
 		return fail(u, RG_ENOENT, "no audit record %lld", u->seq);
 	if (!u->what || !u->service || !u->user)
 		return fail(u, RG_ENOMEM, "out of memory");
+	if (u->damaged)
+		return fail(u, RG_EIO,
+		            "audit record %lld: its before or after is not a "
+		            "JSON object or null",
+		            u->seq);
 	u->txn->svc = rg_service_find(u->txn->ctx, u->service);
 	if (!u->txn->svc)
 		return fail(u, RG_ENOSERVICE,

@@ -1533,6 +1533,19 @@ START_TEST(test_audit_undo)
 	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, NULL));
 	commit(t);
 
+	/* A damaged record never reads as "absent": bob stays. */
+	q = seqs_of("user.add", "bob");
+	{
+		char *sql = tu_strdupf("UPDATE audit SET after = 'nonsense' "
+		                       "WHERE seq = %lld",
+		                       q.v[0]);
+		sql_run(sql);
+		free(sql);
+	}
+	ck_assert_int_eq(undo(q.v[0], RG_UNDO_FORCE, NULL, err), RG_EIO);
+	ck_assert_msg(strstr(err, "not a JSON object"), "%s", err);
+	ck_assert_int_eq(get_user(env.ctx, SVC, "bob").calls, 1);
+
 	/* An operation's refusal: a role created, now assigned. */
 	q = seqs_of("custom-role.create", NULL);
 	ck_assert_int_eq(undo(q.v[0], 0, NULL, err), RG_EBUSY);
