@@ -137,6 +137,10 @@ int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
  */
 int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
                         char *err, size_t errlen);
+/* An organisation entry (kind bu, unit or department) or, for kind
+ * "custom-role", a custom role of txn->svc as the export writes it (a new
+ * reference), for the audit trail; NULL when absent or out of memory. */
+json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name);
 /*
  * Asks the service's product plugin whether custom role id may grant privs
  * (indexes): RG_OK, else RG_EREFUSED with the reason in msg.

@@ -72,6 +72,7 @@ struct xservice {
 	json_t *settings;
 	json_t *bus, *units, *depts, *customs;
 	struct rg_dir_users users;
+	int no_users; /* read everything but the users */
 };
 
 struct xrows {
@@ -197,7 +198,7 @@ static int xservice_read(struct rg_dir *d, struct xservice *xs, char *err,
 	if (rc == RG_OK)
 		rc = xquery(d, xs->name, SQL_X_GRANTS, xrow_grant, xs->customs,
 		            NULL, err, errlen);
-	if (rc == RG_OK)
+	if (rc == RG_OK && !xs->no_users)
 		rc = rg_dir_users_read(d, xs->name, NULL, &xs->users, err,
 		                       errlen);
 	if (rc == RG_ENOMEM)
@@ -368,6 +369,37 @@ int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
 	}
 	xservice_free(&xs);
 	return rc;
+}
+
+json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name)
+{
+	struct xservice xs = {0};
+	char err[RG_MSG_MAX];
+	const char *key = "name";
+	json_t *arr = NULL, *item = NULL;
+	size_t i;
+
+	xs.name = txn->svc->name;
+	xs.no_users = 1;
+	if (xservice_read(txn->dir, &xs, err, sizeof(err)) == RG_OK) {
+		if (strcmp(kind, RG_ORG_BU) == 0)
+			arr = xs.bus;
+		else if (strcmp(kind, RG_ORG_UNIT) == 0)
+			arr = xs.units;
+		else if (strcmp(kind, RG_ORG_DEPARTMENT) == 0)
+			arr = xs.depts;
+		else
+			arr = xs.customs, key = "id";
+	}
+	for (i = 0; !item && i < json_array_size(arr); i++) {
+		json_t *o = json_array_get(arr, i);
+		const char *id = json_string_value(json_object_get(o, key));
+
+		if (id && strcmp(id, name) == 0)
+			item = json_deep_copy(o);
+	}
+	xservice_free(&xs);
+	return item;
 }
 
 static int emit_all(FILE *f, struct xservice *xs, size_t n)

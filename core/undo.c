@@ -67,6 +67,7 @@ static const struct undo_kind {
     {"import.unit", SUBJ_UNIT, SHAPE_FULL},
     {"import.department", SUBJ_DEPT, SHAPE_FULL},
     {"custom-role.create", SUBJ_CUSTOM, SHAPE_FULL},
+    {"custom-role.delete", SUBJ_CUSTOM, SHAPE_FULL},
     {"import.custom-role", SUBJ_CUSTOM, SHAPE_FULL},
     {"setting.set", SUBJ_SETTING, SHAPE_FULL},
     {"import.setting", SUBJ_SETTING, SHAPE_FULL},
@@ -185,6 +186,16 @@ static int got_undo(void *user, const rg_audit_info *a)
 	return u->undone_by != 0;
 }
 
+/* A custom role's recorded state is enough to create it again: it has
+ * its privileges, and no holders were taken from it (not named). */
+static int role_whole(json_t *state)
+{
+	json_t *n = json_object_get(state, "unassigned");
+
+	return !state || (json_is_array(json_object_get(state, "privileges")) &&
+	                  (!n || json_integer_value(n) == 0));
+}
+
 /* The record as undone: an undo record stands for the record it undid. */
 static int effective(struct undo *u)
 {
@@ -215,6 +226,11 @@ static int effective(struct undo *u)
 		            "audit record %lld is an import's summary: undo "
 		            "its items (the import.* records before it) one "
 		            "by one",
+		            u->seq);
+	if (u->kind && u->kind->subj == SUBJ_CUSTOM && !role_whole(u->eb))
+		return fail(u, RG_EREFUSED,
+		            "audit record %lld: the role's privileges or its "
+		            "holders (a forced delete) are not recorded",
 		            u->seq);
 	if (!u->kind)
 		return fail(u, RG_EREFUSED,

@@ -1575,6 +1575,33 @@ START_TEST(test_audit_undo)
 	ck_assert_str_eq(a, b);
 	ck_assert(allowed("alice", "ticket.reply"));
 	ck_assert_int_eq(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
+	free(b);
+
+	/* An entry and a custom role removed by hand come back whole. */
+	t = begin();
+	OK(t, rg_org_add(t, RG_ORG_BU, "east", "root"));
+	OK(t, rg_custom_role_create(t, "writer", "Writer", "Writes",
+	                            (const char *const[]){"ticket.reply"}, 1));
+	commit(t);
+	free(a);
+	a = export_text(env.ctx, "a.json");
+	t = begin();
+	OK(t, rg_org_remove(t, RG_ORG_BU, "east"));
+	OK(t, rg_custom_role_delete(t, "writer", 0, NULL));
+	commit(t);
+	q = seqs_of("org.remove", NULL);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_OK);
+	q = seqs_of("custom-role.delete", NULL);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_OK);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	/* A forced delete took the role from bob: not named, refused. */
+	t = begin();
+	OK(t, rg_custom_role_delete(t, "reader", 1, NULL));
+	commit(t);
+	q = seqs_of("custom-role.delete", NULL);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_EREFUSED);
+	ck_assert_msg(strstr(err, "holders"), "%s", err);
 	free(a);
 	free(b);
 	free(file);
