@@ -1197,6 +1197,21 @@ int rg_txn_audit(rg_txn *txn, const char *user, const char *what,
 	return rc;
 }
 
+/* An entry as the export writes it, with its kind (org entries), for a
+ * record of its removal; failing that, its kind and name (or id). */
+static json_t *audit_entry(rg_txn *txn, const char *kind, const char *name)
+{
+	int custom = strcmp(kind, "custom-role") == 0;
+	json_t *e = rg_dir_entry_json(txn, kind, name);
+
+	if (e && !custom)
+		json_object_set_new(e, "kind", json_string(kind));
+	return e ? e
+	         : (custom
+	                ? json_pack("{s:s}", "id", name)
+	                : json_pack("{s:s, s:s}", "kind", kind, "name", name));
+}
+
 /* The service's product plugin: the first entry that declared roles. */
 static const struct rg_plugin_handle *role_owner(const struct rg_service *svc)
 {
@@ -1960,6 +1975,7 @@ int rg_org_remove(rg_txn *txn, const char *kind, const char *name)
 	    [ORG_UNIT] = SQL_UNIT_DELETE,
 	};
 	enum org_kind k;
+	json_t *before = NULL;
 	int rc = txn_usable(txn);
 
 	if (rc == RG_OK)
@@ -1970,12 +1986,14 @@ int rg_org_remove(rg_txn *txn, const char *kind, const char *name)
 		rc = need_org(txn, k, name);
 	if (rc == RG_OK)
 		rc = org_in_use(txn, k, name);
+	/* The whole entry, so that an undo can bring it back. */
+	if (rc == RG_OK)
+		before = audit_entry(txn, kind, name);
 	if (rc == RG_OK)
 		rc = change(txn, delete_sql[k], name, NULL, NULL, 1);
 	if (rc == RG_OK)
-		rc = rg_txn_audit(
-		    txn, NULL, "org.remove",
-		    json_pack("{s:s, s:s}", "kind", kind, "name", name), NULL);
+		return rg_txn_audit(txn, NULL, "org.remove", before, NULL);
+	json_decref(before);
 	return rc;
 }
 
@@ -2404,6 +2422,7 @@ int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
                           size_t *unassigned)
 {
 	long long assigned = 0, exists = 0, removed = 0;
+	json_t *before = NULL;
 	long r;
 	int rc = txn_usable(txn);
 
@@ -2438,16 +2457,24 @@ int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
 		                   "custom role '%s' is still assigned to %lld "
 		                   "user%s; use --force",
 		                   id, assigned, assigned == 1 ? "" : "s");
+	if (rc == RG_OK) {
+		before = audit_entry(txn, "custom-role", id);
+		if (!before)
+			rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	}
 	if (rc == RG_OK && assigned)
 		rc = unassign_all(txn, id, &removed);
 	/* Its privileges go with it (ON DELETE CASCADE). */
 	if (rc == RG_OK)
 		rc = change(txn, SQL_CUSTOM_DELETE, id, NULL, NULL, 1);
-	if (rc == RG_OK)
-		rc = rg_txn_audit(txn, NULL, "custom-role.delete",
-		                  json_pack("{s:s, s:I}", "id", id,
-		                            "unassigned", (json_int_t)removed),
-		                  NULL);
+	if (rc == RG_OK) {
+		json_object_set_new(before, "unassigned",
+		                    json_integer((json_int_t)removed));
+		rc =
+		    rg_txn_audit(txn, NULL, "custom-role.delete", before, NULL);
+		before = NULL;
+	}
+	json_decref(before);
 	if (rc == RG_OK && unassigned)
 		*unassigned = (size_t)removed;
 	return rc;
@@ -3025,6 +3052,59 @@ int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
 	}
 	json_decref(r.v);
 	return RG_OK;
+}
+
+static const char *const SQL_AUDIT_READ[] = {
+    [RG_AUDIT_READ_SEQ] = "SELECT seq, at, actor, command, service, user_id, "
+                          "what, before, after FROM audit WHERE seq = ?1",
+    [RG_AUDIT_READ_UNDOS] = "SELECT seq, at, actor, command, service, "
+                            "user_id, what, before, after FROM audit WHERE "
+                            "what = 'undo' AND service = ?1 ORDER BY seq",
+    [RG_AUDIT_READ_LAST] = "SELECT seq, at, actor, command, service, "
+                           "user_id, what, before, after FROM audit ORDER "
+                           "BY seq DESC LIMIT 1",
+};
+
+struct audit_rows {
+	rg_audit_fn fn;
+	void *user;
+};
+
+static const char *audit_cell(const rg_value *c)
+{
+	return c->type == RG_VAL_TEXT && c->s ? c->s : "";
+}
+
+static int audit_row(void *user, const rg_value *c, size_t n)
+{
+	struct audit_rows *ar = user;
+	rg_audit_info a;
+
+	(void)n;
+	a.seq = c[0].type == RG_VAL_INT ? c[0].i : -1;
+	a.at = audit_cell(&c[1]);
+	a.actor = audit_cell(&c[2]);
+	a.command = audit_cell(&c[3]);
+	a.service = audit_cell(&c[4]);
+	a.user = audit_cell(&c[5]);
+	a.what = audit_cell(&c[6]);
+	a.before = audit_cell(&c[7]);
+	a.after = audit_cell(&c[8]);
+	return ar->fn(ar->user, &a);
+}
+
+int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
+                      rg_audit_fn fn, void *user)
+{
+	struct audit_rows ar = {fn, user};
+	rg_value p[1];
+
+	p[0] = which == RG_AUDIT_READ_UNDOS
+	           ? RG_TEXT(txn->svc ? txn->svc->name : "")
+	           : RG_INT(seq);
+	return rg_txn_query(txn, SQL_AUDIT_READ[which], p,
+	                    which == RG_AUDIT_READ_LAST ? 0 : 1, audit_row,
+	                    &ar);
 }
 
 /* ---- checks ----------------------------------------------------------- */

@@ -120,6 +120,27 @@ int rg_txn_query(rg_txn *txn, const char *sql, const rg_value *params, size_t n,
  * JSON null). */
 int rg_txn_audit(rg_txn *txn, const char *user, const char *what,
                  json_t *before, json_t *after);
+/* What rg_txn_audit_read() reads. */
+enum rg_audit_read {
+	RG_AUDIT_READ_SEQ,   /* the record seq (any service) */
+	RG_AUDIT_READ_UNDOS, /* every "undo" record of txn->svc, oldest first */
+	RG_AUDIT_READ_LAST,  /* the newest record */
+};
+/* Audit records, read inside txn (it sees its own rows). */
+int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
+                      rg_audit_fn fn, void *user);
+/*
+ * One service's data as the export's service object (dirjson.c): "name",
+ * "settings", "business_units", "units", "departments", "custom_roles" and
+ * "users", each list sorted as an export sorts it.  Inside a transaction
+ * it sees the transaction's changes.  *out is the caller's (json_decref).
+ */
+int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
+                        char *err, size_t errlen);
+/* An organisation entry (kind bu, unit or department) or, for kind
+ * "custom-role", a custom role of txn->svc as the export writes it (a new
+ * reference), for the audit trail; NULL when absent or out of memory. */
+json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name);
 /*
  * Asks the service's product plugin whether custom role id may grant privs
  * (indexes): RG_OK, else RG_EREFUSED with the reason in msg.

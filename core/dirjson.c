@@ -72,6 +72,7 @@ struct xservice {
 	json_t *settings;
 	json_t *bus, *units, *depts, *customs;
 	struct rg_dir_users users;
+	int no_users; /* read everything but the users */
 };
 
 struct xrows {
@@ -197,7 +198,7 @@ static int xservice_read(struct rg_dir *d, struct xservice *xs, char *err,
 	if (rc == RG_OK)
 		rc = xquery(d, xs->name, SQL_X_GRANTS, xrow_grant, xs->customs,
 		            NULL, err, errlen);
-	if (rc == RG_OK)
+	if (rc == RG_OK && !xs->no_users)
 		rc = rg_dir_users_read(d, xs->name, NULL, &xs->users, err,
 		                       errlen);
 	if (rc == RG_ENOMEM)
@@ -326,6 +327,79 @@ static int emit_service(FILE *f, struct xservice *xs, int last)
 	free(name);
 	free(settings);
 	return rc;
+}
+
+/* The users as an array of export user objects. */
+static json_t *users_json(const struct rg_dir_users *us)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < us->n; i++)
+		if (json_array_append_new(a, user_json(&us->v[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
+                        char *err, size_t errlen)
+{
+	struct xservice xs = {0};
+	json_t *users = NULL;
+	int rc;
+
+	*out = NULL;
+	xs.name = service;
+	rc = xservice_read(d, &xs, err, errlen);
+	if (rc == RG_OK) {
+		users = users_json(&xs.users);
+		*out = users ? json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:o}",
+		                         "name", service, "settings",
+		                         xs.settings, "business_units", xs.bus,
+		                         "units", xs.units, "departments",
+		                         xs.depts, "custom_roles", xs.customs,
+		                         "users", users)
+		             : NULL;
+		if (!*out) {
+			rc = RG_ENOMEM;
+			rg_strlcpy(err, "out of memory", errlen);
+		}
+	}
+	xservice_free(&xs);
+	return rc;
+}
+
+json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name)
+{
+	struct xservice xs = {0};
+	char err[RG_MSG_MAX];
+	const char *key = "name";
+	json_t *arr = NULL, *item = NULL;
+	size_t i;
+
+	xs.name = txn->svc->name;
+	xs.no_users = 1;
+	if (xservice_read(txn->dir, &xs, err, sizeof(err)) == RG_OK) {
+		if (strcmp(kind, RG_ORG_BU) == 0)
+			arr = xs.bus;
+		else if (strcmp(kind, RG_ORG_UNIT) == 0)
+			arr = xs.units;
+		else if (strcmp(kind, RG_ORG_DEPARTMENT) == 0)
+			arr = xs.depts;
+		else
+			arr = xs.customs, key = "id";
+	}
+	for (i = 0; !item && i < json_array_size(arr); i++) {
+		json_t *o = json_array_get(arr, i);
+		const char *id = json_string_value(json_object_get(o, key));
+
+		if (id && strcmp(id, name) == 0)
+			item = json_deep_copy(o);
+	}
+	xservice_free(&xs);
+	return item;
 }
 
 static int emit_all(FILE *f, struct xservice *xs, size_t n)
@@ -611,6 +685,7 @@ struct imp {
 	struct nameset sets[SET_KINDS];
 	/* Counts for the audit row of the current service. */
 	size_t nusers, nassign, nmembers;
+	json_t *old; /* the current service's data before the import */
 	int rc;
 	char err[RG_MSG_MAX];
 };
@@ -845,7 +920,8 @@ static int fresh(struct imp *im, enum set_kind k, const char *name,
 		           name, im->svc->name,
 		           im->flags & RG_IMPORT_REPLACE
 		               ? ""
-		               : " (import with replace to overwrite)");
+		               : " (import --replace replaces the "
+		                 "service's data)");
 	return RG_OK;
 }
 
@@ -1348,6 +1424,126 @@ static int import_users(struct imp *im, json_t *so, const char *base)
 	return RG_OK;
 }
 
+/* The current service's data as the transaction sees it. */
+static int service_state(struct imp *im, json_t **out)
+{
+	char err[RG_MSG_MAX];
+	int rc;
+
+	json_decref(*out);
+	rc = rg_dir_service_json(im->txn->dir, im->svc->name, out, err,
+	                         sizeof(err));
+	return rc == RG_OK ? RG_OK : bad(im, rc, NULL, "%s", err);
+}
+
+/* One audit row of an item the import added, changed or removed. */
+static int item_audit(struct imp *im, const char *what, const char *user,
+                      json_t *before, json_t *after)
+{
+	int rc;
+
+	if (before && after && json_equal(before, after))
+		return RG_OK;
+	rc = rg_txn_audit(im->txn, user, what, json_incref(before),
+	                  json_incref(after));
+	return rc == RG_OK ? RG_OK
+	                   : bad(im, rc, NULL, "%s", rg_txn_error(im->txn));
+}
+
+/* The parts of a service object, with their items' audit names. */
+static const struct part {
+	const char *key;  /* in the service object */
+	const char *id;   /* the item's key member */
+	const char *what; /* its audit rows */
+} parts[] = {
+    {"business_units", "name", "import.bu"},
+    {"units", "name", "import.unit"},
+    {"departments", "name", "import.department"},
+    {"custom_roles", "id", "import.custom-role"},
+    {"users", "id", "import.user"},
+};
+
+/* Both lists are sorted by their items' ids (byte order): one merge. */
+static int part_audit(struct imp *im, const struct part *pt, json_t *old,
+                      json_t *cur)
+{
+	size_t i = 0, j = 0, n = json_array_size(old), m = json_array_size(cur);
+	int rc = RG_OK;
+
+	while (rc == RG_OK && (i < n || j < m)) {
+		json_t *a = json_array_get(old, i), *b = json_array_get(cur, j);
+		const char *ka = json_string_value(json_object_get(a, pt->id));
+		const char *kb = json_string_value(json_object_get(b, pt->id));
+		int c = !ka ? 1 : (!kb ? -1 : strcmp(ka, kb));
+		int is_user = strcmp(pt->key, "users") == 0;
+
+		if (c < 0)
+			b = NULL, i++;
+		else if (c > 0)
+			a = NULL, j++;
+		else
+			i++, j++;
+		rc = item_audit(im, pt->what,
+		                is_user ? (c > 0 ? kb : ka) : NULL, a, b);
+	}
+	return rc;
+}
+
+/* A setting as an item: {"key", "value"} (value NULL: none). */
+static json_t *setting_item(const char *key, json_t *value)
+{
+	return value ? json_pack("{s:s, s:O}", "key", key, "value", value)
+	             : NULL;
+}
+
+static int setting_audit(struct imp *im, const char *key, json_t *old,
+                         json_t *cur)
+{
+	json_t *a = setting_item(key, json_object_get(old, key));
+	json_t *b = setting_item(key, json_object_get(cur, key));
+	int rc = item_audit(im, "import.setting", NULL, a, b);
+
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+/*
+ * An audit row per item the import added, changed or removed, before
+ * and after as the export writes it, so that each can be seen and undone
+ * (rg_audit_undo()).  Unchanged items (a backup restored over itself)
+ * write none.
+ */
+static int changes_audit(struct imp *im)
+{
+	json_t *cur = NULL, *os, *cs, *v;
+	const char *key;
+	size_t k;
+	int rc;
+
+	if (service_state(im, &cur) != RG_OK)
+		return im->rc;
+	os = json_object_get(im->old, "settings");
+	cs = json_object_get(cur, "settings");
+	rc = RG_OK;
+	json_object_foreach(os, key, v)
+	{
+		if (rc == RG_OK)
+			rc = setting_audit(im, key, os, cs);
+	}
+	json_object_foreach(cs, key, v)
+	{
+		if (rc == RG_OK && !json_object_get(os, key))
+			rc = setting_audit(im, key, os, cs);
+	}
+	for (k = 0; rc == RG_OK && k < RG_NITEMS(parts); k++)
+		rc = part_audit(im, &parts[k],
+		                json_object_get(im->old, parts[k].key),
+		                json_object_get(cur, parts[k].key));
+	json_decref(cur);
+	return rc;
+}
+
 static int service_audit(struct imp *im)
 {
 	json_t *after = json_pack(
@@ -1378,10 +1574,11 @@ static int import_service(struct imp *im, json_t *so, size_t si)
 	    im->ctx, json_string_value(json_object_get(so, "name")));
 	im->txn->svc = im->svc;
 	im->nusers = im->nassign = im->nmembers = 0;
-	if (only_keys(im, so, base, svc_keys) || service_prepare(im) ||
-	    import_settings(im, so, base) || import_bus(im, so, base) ||
-	    import_units(im, so, base) || import_depts(im, so, base) ||
-	    import_customs(im, so, base) || import_users(im, so, base))
+	if (only_keys(im, so, base, svc_keys) || service_state(im, &im->old) ||
+	    service_prepare(im) || import_settings(im, so, base) ||
+	    import_bus(im, so, base) || import_units(im, so, base) ||
+	    import_depts(im, so, base) || import_customs(im, so, base) ||
+	    import_users(im, so, base) || changes_audit(im))
 		return im->rc;
 	return service_audit(im);
 }
@@ -1393,6 +1590,7 @@ static int load_file(struct imp *im, const char *path, json_t **out)
 	char why[RG_MSG_MAX];
 	json_error_t jerr;
 	size_t flags = JSON_REJECT_DUPLICATES;
+	FILE *f;
 	int fd, rc;
 
 	*out = NULL;
@@ -1406,8 +1604,16 @@ static int load_file(struct imp *im, const char *path, json_t **out)
 		if (rc != RG_OK)
 			return bad(im, RG_EIO, NULL, "cannot read %s: %s", path,
 			           why);
-		*out = json_loadfd(fd, flags, &jerr);
-		close(fd);
+		/* Buffered: json_loadfd() reads one byte per read(2), which
+		 * for a 50,000-user file is seconds of system time. */
+		f = fdopen(fd, "r");
+		if (!f) {
+			close(fd);
+			return bad(im, RG_EIO, NULL, "cannot read %s: %s", path,
+			           strerror(errno));
+		}
+		*out = json_loadf(f, flags, &jerr);
+		fclose(f);
 	}
 	if (*out)
 		return RG_OK;
@@ -1475,7 +1681,7 @@ static int check_header(struct imp *im, json_t *root, json_t **services)
 }
 
 static int import_all(struct imp *im, json_t *services, const char *path,
-                      const char *actor)
+                      const char *actor, const char *as)
 {
 	char err[RG_MSG_MAX];
 	char *command;
@@ -1483,8 +1689,9 @@ static int import_all(struct imp *im, json_t *services, const char *path,
 	int rc;
 
 	command =
-	    rg_asprintf("import %s%s", path,
-	                im->flags & RG_IMPORT_REPLACE ? " --replace" : "");
+	    as ? rg_strdup(as)
+	       : rg_asprintf("import %s%s", path,
+	                     im->flags & RG_IMPORT_REPLACE ? " --replace" : "");
 	if (!command)
 		return nomem(im);
 	rc = rg_dir_txn_begin(im->ctx, NULL, actor, command, &im->txn, err,
@@ -1511,6 +1718,15 @@ int rg_directory_import(rg_context *ctx, const char *path, unsigned flags,
                         const char *actor, rg_progress_fn progress_fn,
                         void *puser, char *errbuf, size_t errlen)
 {
+	return rg_directory_import_as(ctx, path, flags, actor, NULL,
+	                              progress_fn, puser, errbuf, errlen);
+}
+
+int rg_directory_import_as(rg_context *ctx, const char *path, unsigned flags,
+                           const char *actor, const char *command,
+                           rg_progress_fn progress_fn, void *puser,
+                           char *errbuf, size_t errlen)
+{
 	struct imp im;
 	json_t *root = NULL, *services = NULL;
 	int k;
@@ -1531,9 +1747,10 @@ int rg_directory_import(rg_context *ctx, const char *path, unsigned flags,
 		set_init(&im.sets[k]);
 	if (load_file(&im, path, &root) == RG_OK &&
 	    check_header(&im, root, &services) == RG_OK)
-		import_all(&im, services, path, actor);
+		import_all(&im, services, path, actor, command);
 	for (k = 0; k < SET_KINDS; k++)
 		set_free(&im.sets[k]);
+	json_decref(im.old);
 	json_decref(root);
 	if (errbuf && im.rc != RG_OK)
 		rg_strlcpy(errbuf, im.err, errlen);

@@ -150,7 +150,7 @@ struct rg_priv {
 	uint32_t *req_list;
 	size_t nreq, capreq;
 	char *scope;  /* the request attribute that scopes it, or NULL */
-	char **notes; /* what the product checks besides roles (1.6) */
+	char **notes; /* what the product checks besides roles (1.5) */
 	size_t nnotes, capnotes;
 };
 

@@ -1434,6 +1434,180 @@ START_TEST(test_audit)
 }
 END_TEST
 
+/* The audit records of one kind, oldest first. */
+struct seqs {
+	const char *what; /* a prefix of what */
+	const char *user; /* NULL: any */
+	long long v[32];
+	int n;
+};
+
+static int seq_line(void *user, const rg_audit_info *a)
+{
+	struct seqs *q = user;
+
+	if (strncmp(a->what, q->what, strlen(q->what)) == 0 &&
+	    (!q->user || strcmp(a->user, q->user) == 0) && q->n < 32)
+		q->v[q->n++] = a->seq;
+	return 0;
+}
+
+static struct seqs seqs_of(const char *what, const char *user)
+{
+	struct seqs q = {what, user, {0}, 0};
+
+	ck_assert_int_eq(rg_audit_list(env.ctx, NULL, seq_line, &q), RG_OK);
+	return q;
+}
+
+static int undo(long long seq, unsigned flags, long long *done, char *err)
+{
+	return rg_audit_undo(env.ctx, seq, flags, "undoer", NULL, done, err,
+	                     512);
+}
+
+START_TEST(test_audit_undo)
+{
+	static const char keep_carol[] =
+	    "{\"format\": \"rolegate-directory\", \"version\": 1, "
+	    "\"services\": [{\"name\": \"helpdesk\", \"users\": "
+	    "[{\"id\": \"carol\", \"name\": \"Carol\"}]}]}";
+	char *a, *b, *file, err[512];
+	struct seqs q;
+	long long done = -1;
+	rg_txn *t;
+	int i, rc;
+
+	populate();
+	a = export_text(env.ctx, "a.json");
+
+	/* A user removed by hand (the record lists roles as text). */
+	t = begin();
+	OK(t, rg_user_remove(t, "alice"));
+	commit(t);
+	q = seqs_of("user.remove", "alice");
+	ck_assert_int_eq(q.n, 1);
+	rc = undo(q.v[0], 0, &done, err);
+	ck_assert_msg(rc == RG_OK, "undo: %s: %s", rg_status_name(rc), err);
+	ck_assert_int_gt(done, q.v[0]);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	free(b);
+	ck_assert(allowed("alice", "ticket.reply"));
+	/* Audited: its steps, then the undo naming the record. */
+	ck_assert_int_eq(seqs_of("undo", "alice").n, 1);
+	ck_assert_int_eq(seqs_of("undo", "alice").v[0], done);
+	ck_assert_int_eq(seqs_of("user.add", "alice").n, 2);
+	/* Once only; nothing changes. */
+	ck_assert_int_eq(undo(q.v[0], 0, &done, err), RG_EREFUSED);
+	ck_assert_msg(strstr(err, "undone already"), "%s", err);
+	ck_assert_int_eq(done, 0);
+
+	/* Bad arguments and unknown records. */
+	ck_assert_int_eq(rg_audit_undo(NULL, 1, 0, NULL, NULL, NULL, NULL, 0),
+	                 RG_EINVAL);
+	ck_assert_int_eq(undo(0, 0, NULL, err), RG_EINVAL);
+	ck_assert_int_eq(undo(-1, 0, NULL, err), RG_EINVAL);
+	ck_assert_int_eq(undo(1, 0x80u, NULL, err), RG_EINVAL);
+	ck_assert_int_eq(undo(999999, 0, NULL, err), RG_ENOENT);
+
+	/* Stale: refused unless forced. */
+	t = begin();
+	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, "available"));
+	commit(t);
+	t = begin();
+	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, "unavailable"));
+	commit(t);
+	q = seqs_of("user.set", "carol");
+	ck_assert_int_eq(q.n, 2);
+	ck_assert_int_eq(undo(q.v[0], 0, NULL, err), RG_EREFUSED);
+	ck_assert_msg(strstr(err, "changed since"), "%s", err);
+	ck_assert_str_eq(get_user(env.ctx, SVC, "carol").status, "unavailable");
+	ck_assert_int_eq(undo(q.v[0], RG_UNDO_FORCE, NULL, err), RG_OK);
+	ck_assert_str_eq(get_user(env.ctx, SVC, "carol").status, "");
+	/* The undo undone (a redo). */
+	q = seqs_of("undo", "carol");
+	ck_assert_int_eq(undo(q.v[0], 0, NULL, err), RG_OK);
+	ck_assert_str_eq(get_user(env.ctx, SVC, "carol").status, "available");
+	t = begin();
+	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, NULL));
+	commit(t);
+
+	/* A damaged record never reads as "absent": bob stays. */
+	q = seqs_of("user.add", "bob");
+	{
+		char *sql = tu_strdupf("UPDATE audit SET after = 'nonsense' "
+		                       "WHERE seq = %lld",
+		                       q.v[0]);
+		sql_run(sql);
+		free(sql);
+	}
+	ck_assert_int_eq(undo(q.v[0], RG_UNDO_FORCE, NULL, err), RG_EIO);
+	ck_assert_msg(strstr(err, "not a JSON object"), "%s", err);
+	ck_assert_int_eq(get_user(env.ctx, SVC, "bob").calls, 1);
+
+	/* An operation's refusal: a role created, now assigned. */
+	q = seqs_of("custom-role.create", NULL);
+	ck_assert_int_eq(undo(q.v[0], 0, NULL, err), RG_EBUSY);
+
+	/* import --replace: each item removed, undone in turn. */
+	file = tu_write(env.dir, "carol.json", 0644, "%s", keep_carol);
+	rc = rg_directory_import(env.ctx, file, RG_IMPORT_REPLACE, "restorer",
+	                         NULL, NULL, err, sizeof(err));
+	ck_assert_msg(rc == RG_OK, "import: %s: %s", rg_status_name(rc), err);
+	ck_assert_int_eq(seqs_of("import.user", "carol").n, 0);
+	q = seqs_of("import.user", "alice");
+	ck_assert_int_eq(q.n, 1);
+	/* alice's business unit is gone too: refused, nothing done. */
+	ck_assert_int_ne(undo(q.v[0], 0, NULL, err), RG_OK);
+	ck_assert_int_eq(user_count(env.ctx, SVC), 1);
+	/* 2 bu, unit, 2 departments, role, 2 users, and the summary. */
+	q = seqs_of("import", NULL);
+	ck_assert_int_eq(q.n, 9);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_EREFUSED);
+	ck_assert_msg(strstr(err, "summary"), "%s", err);
+	for (i = 0; i + 1 < q.n; i++) {
+		rc = undo(q.v[i], 0, NULL, err);
+		ck_assert_msg(rc == RG_OK, "undo %lld: %s: %s", q.v[i],
+		              rg_status_name(rc), err);
+	}
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	ck_assert(allowed("alice", "ticket.reply"));
+	ck_assert_int_eq(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
+	free(b);
+
+	/* An entry and a custom role removed by hand come back whole. */
+	t = begin();
+	OK(t, rg_org_add(t, RG_ORG_BU, "east", "root"));
+	OK(t, rg_custom_role_create(t, "writer", "Writer", "Writes",
+	                            (const char *const[]){"ticket.reply"}, 1));
+	commit(t);
+	free(a);
+	a = export_text(env.ctx, "a.json");
+	t = begin();
+	OK(t, rg_org_remove(t, RG_ORG_BU, "east"));
+	OK(t, rg_custom_role_delete(t, "writer", 0, NULL));
+	commit(t);
+	q = seqs_of("org.remove", NULL);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_OK);
+	q = seqs_of("custom-role.delete", NULL);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_OK);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	/* A forced delete took the role from bob: not named, refused. */
+	t = begin();
+	OK(t, rg_custom_role_delete(t, "reader", 1, NULL));
+	commit(t);
+	q = seqs_of("custom-role.delete", NULL);
+	ck_assert_int_eq(undo(q.v[q.n - 1], 0, NULL, err), RG_EREFUSED);
+	ck_assert_msg(strstr(err, "holders"), "%s", err);
+	free(a);
+	free(b);
+	free(file);
+}
+END_TEST
+
 START_TEST(test_audit_since_until)
 {
 	struct audit_rows all, r;
@@ -1993,6 +2167,7 @@ static Suite *directory_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_audit);
 	tcase_add_test(tc, test_audit_since_until);
+	tcase_add_test(tc, test_audit_undo);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

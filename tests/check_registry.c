@@ -708,7 +708,7 @@ START_TEST(test_policy_error)
 }
 END_TEST
 
-/* ---- Notes on privileges (1.6) ------------------------------------------ */
+/* ---- Notes on privileges (1.5) ------------------------------------------ */
 
 /* rg_declare_note() through a policy file: notes in order, a repeated one
  * kept once, none on other privileges; the longest that fits is kept and

@@ -139,7 +139,7 @@ fi
 # librolegate.so.1 with the map's nodes up to the one before the newest
 # that rocketchat.so needs (and no functions) makes the dynamic linker
 # name the missing node.  (The map may have newer nodes that no shipped
-# plugin calls, e.g. ROLEGATE_1.6's, which only tools use.)
+# plugin calls.)
 CC=${CC:-cc}
 if ! command -v "$CC" >/dev/null 2>&1 || ! command -v ldd >/dev/null 2>&1; then
 	pass "# SKIP no C compiler or ldd for the older-library check"

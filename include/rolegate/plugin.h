@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          6
+#define RG_PLUGIN_ABI_MINOR          5
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -402,7 +402,7 @@ RG_EXTERN int rg_declare_scope(rg_plugin_handle *h, uint32_t priv,
                                const char *attribute);
 
 /*
- * (1.6) A note on privilege `priv`: something the product checks besides
+ * (1.5) A note on privilege `priv`: something the product checks besides
  * roles, which rolegate cannot see (a licence, an app's role association,
  * an assignment to an app profile), so that `rolegate explain` does not let
  * an administrator think roles are all.  text is one line of UTF-8 without

@@ -387,7 +387,7 @@ RG_EXTERN const char *rg_privilege_requires(const rg_service *svc, size_t i,
 RG_EXTERN const char *rg_privilege_scope(const rg_service *svc, size_t i);
 /* The longest note on a privilege, in bytes with its NUL. */
 #define RG_NOTE_MAX 160
-/* (1.6) The j-th note on privilege i (rg_declare_note(): what the product
+/* (1.5) The j-th note on privilege i (rg_declare_note(): what the product
  * checks besides roles), or NULL past the end or when i is out of range.
  * Context-owned, valid until rg_close() or a reload. */
 RG_EXTERN const char *rg_privilege_note(const rg_service *svc, size_t i,
@@ -704,6 +704,30 @@ typedef struct rg_audit_filter {
 RG_EXTERN int rg_audit_list(rg_context *ctx, const rg_audit_filter *filter,
                             rg_audit_fn fn, void *user);
 
+/* rg_audit_undo() flag: undo even when the state changed since. */
+#define RG_UNDO_FORCE 0x1u
+
+/*
+ * (1.5) Reverts the change audit record seq recorded, in a transaction of
+ * its own on the record's service, through the operations above (which
+ * validate and audit each step as any change), ending with a record of
+ * its own: what "undo", before {"undo": seq, "what", "state": the record's
+ * after}, after the same with the record's before.  That record is undone
+ * like any other (a redo).  Refused, with nothing changed and why in
+ * errbuf: no such record (RG_ENOENT); a record undone already, or whose
+ * user, entry, role or setting is no longer as the record left it
+ * (RG_EREFUSED; RG_UNDO_FORCE undoes it anyway); a record that holds too
+ * little to be undone, as an import's summary (RG_EREFUSED: its items,
+ * the "import.*" records, are undone one by one); an operation's refusal
+ * (its status).
+ * `command` is what the audit trail records (NULL: "audit --undo SEQ"),
+ * `actor` who ran it (may be NULL).  *undo_seq (may be NULL) gets the new
+ * record's seq, 0 on failure.
+ */
+RG_EXTERN int rg_audit_undo(rg_context *ctx, long long seq, unsigned flags,
+                            const char *actor, const char *command,
+                            long long *undo_seq, char *errbuf, size_t errlen);
+
 /* ---- import and export ------------------------------------------------- */
 
 /*
@@ -739,6 +763,22 @@ RG_EXTERN int rg_directory_import(rg_context *ctx, const char *path,
  * foreign_key_check).  RG_OK when sound; else errbuf says what is wrong.
  */
 RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
+
+/*
+ * (1.5) rg_directory_import() with the command the audit trail records
+ * (e.g. the command line that ran it; NULL: "import PATH [--replace]").
+ * Every import records, besides a summary (what "import": the counts),
+ * one audit record per setting, organisation entry, custom role and user
+ * it added, changed or removed ("import.setting", "import.bu",
+ * "import.unit", "import.department", "import.custom-role",
+ * "import.user"), before and after as the export writes the item (null:
+ * absent), so that rg_audit_undo() can bring each back.
+ */
+RG_EXTERN int rg_directory_import_as(rg_context *ctx, const char *path,
+                                     unsigned flags, const char *actor,
+                                     const char *command,
+                                     rg_progress_fn progress, void *puser,
+                                     char *errbuf, size_t errlen);
 
 /* ---- the directory's vocabulary ---------------------------------------- */
 

@@ -193,6 +193,38 @@ expect_code 404 "users of an unknown service"
 admin GET '/v1/admin/audit?limit=0'
 expect_code 400 "audit: a bad limit"
 
+# ---- Undo: one audit record reverted, itself audited ----
+admin GET '/v1/admin/audit?service=omni24&user=olga&limit=100'
+seq=$(grep -o '"seq":[0-9]*,[^{]*"what":"assign","before":null,"after":{"role":"agent"}' "$T/body" |
+	sed 's/^"seq":\([0-9]*\),.*/\1/' | head -1)
+if [ -n "$seq" ]; then pass "undo: the record of olga's agent role"; else fail "undo: no record of olga's agent role"; seq=0; fi
+admin POST /v1/admin/audit/undo "{\"seq\":$seq,\"actor\":\"test\"}"
+expect_code 200 "undo: olga's agent role"
+expect_body "\"undone\":$seq," "undo: the record undone"
+admin GET '/v1/admin/users?service=omni24&id=olga'
+expect_body '"roles":[]' "undo: olga no longer holds agent"
+admin GET '/v1/admin/audit?service=omni24&user=olga&limit=1'
+expect_body "\"what\":\"undo\",\"before\":{\"undo\":$seq," "undo: audited as an undo naming the record"
+expect_body '"actor":"test (via rolegated' "undo: the actor"
+admin POST /v1/admin/audit/undo "{\"seq\":$seq}"
+expect_code 409 "undo: a second undo is refused"
+expect_body 'undone already' "undo: the refusal says why"
+admin POST /v1/admin/audit/undo '{"seq":999999}'
+expect_code 404 "undo: an unknown record"
+admin POST /v1/admin/audit/undo '{"seq":"1"}'
+expect_code 400 "undo: a bad seq"
+admin POST /v1/admin/audit/undo '{"seq":1,"what":1}'
+expect_code 400 "undo: an unknown field"
+admin GET /v1/admin/audit/undo
+expect_code 405 "undo: GET"
+# The undo undone (a redo): olga holds agent again, as the tests below need.
+admin GET '/v1/admin/audit?service=omni24&user=olga&limit=1'
+useq=$(grep -o '"seq":[0-9]*' "$T/body" | sed 's/"seq"://' | head -1)
+admin POST /v1/admin/audit/undo "{\"seq\":${useq:-0}}"
+expect_code 200 "undo: the undo undone"
+admin GET '/v1/admin/users?service=omni24&id=olga'
+expect_body '"roles":["agent"]' "undo: olga holds agent again"
+
 # Changes by another process (the rolegate tool) reach the running daemon.
 if [ -x "$RG" ] && "$RG" --help 2>/dev/null | grep -q assign; then
 	"$RG" -q -c "$T/rolegate.conf" user add omni24 carl >"$T/body" 2>&1 &&

@@ -88,6 +88,7 @@ enum cli_val {
 	CLI_VAL_FROM_DIR,    /* --from-dir */
 	CLI_VAL_MAP,         /* --map */
 	CLI_VAL_TOKEN_FILE,  /* --token-file */
+	CLI_VAL_UNDO,        /* --undo */
 	CLI_VAL_COUNT
 };
 

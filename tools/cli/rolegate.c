@@ -62,7 +62,8 @@ static const struct cmd_option cmd_options[] = {
     {"strict", 0, CLI_OPT_STRICT, -1, NULL,
      "refuse a role whose prerequisites the user lacks"},
     {"force", 0, CLI_OPT_FORCE, -1, NULL,
-     "unassign the role from its holders first"},
+     "role delete: unassign the role from its holders first; audit "
+     "--undo: undo though changed since"},
     {"replace", 0, CLI_OPT_REPLACE, -1, NULL,
      "first delete the data of the file's services"},
     {"name", 0, CLI_OPT_VAL(CLI_VAL_NAME), CLI_VAL_NAME, "NAME",
@@ -111,6 +112,8 @@ static const struct cmd_option cmd_options[] = {
      "product role names to role ids ([roles] in FILE)"},
     {"token-file", 0, CLI_OPT_VAL(CLI_VAL_TOKEN_FILE), CLI_VAL_TOKEN_FILE,
      "FILE", "authentication headers, one 'Name: value' a line"},
+    {"undo", 0, CLI_OPT_VAL(CLI_VAL_UNDO), CLI_VAL_UNDO, "SEQ",
+     "revert the change record SEQ recorded (itself audited)"},
 };
 
 #define NCMD_OPTIONS RG_COUNTOF(cmd_options)

@@ -15,6 +15,9 @@
  *                                             units
  *   GET  /v1/admin/roles?service=S[&id=R]     custom roles
  *   GET  /v1/admin/audit?[service=S&user=U&since=T&until=T&limit=N]
+ *   POST /v1/admin/audit/undo                 revert one audit record:
+ *                                             {"seq": N, "force": false,
+ *                                             "actor": "who"}
  *
  * A transaction is {"service": S, "actor": "who" (optional), "ops": [...]}
  * with operations named after the library's calls (user.add, assign, ...).
@@ -62,6 +65,7 @@ enum admin_kind {
 	A_ORG,
 	A_ROLES,
 	A_AUDIT,
+	A_UNDO,
 };
 
 static const struct {
@@ -69,9 +73,9 @@ static const struct {
 	enum admin_kind kind;
 	int post;
 } endpoints[] = {
-    {"reload", A_RELOAD, 1}, {"txn", A_TXN, 1}, {"status", A_STATUS, 0},
-    {"users", A_USERS, 0},   {"org", A_ORG, 0}, {"roles", A_ROLES, 0},
-    {"audit", A_AUDIT, 0},
+    {"reload", A_RELOAD, 1}, {"txn", A_TXN, 1},         {"status", A_STATUS, 0},
+    {"users", A_USERS, 0},   {"org", A_ORG, 0},         {"roles", A_ROLES, 0},
+    {"audit", A_AUDIT, 0},   {"audit/undo", A_UNDO, 1},
 };
 
 #define NENDPOINTS RG_COUNTOF(endpoints)
@@ -667,28 +671,56 @@ static enum MHD_Result run_txn(struct rgd *d, struct MHD_Connection *c,
 	                       results, "warnings", warnings));
 }
 
+/* The first member of doc not in allowed (NULL-terminated), or NULL. */
+static const char *unknown_field(json_t *doc, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(doc, key, v)
+	{
+		for (i = 0; allowed[i] && strcmp(key, allowed[i]); i++)
+			;
+		if (!allowed[i])
+			return key;
+	}
+	return NULL;
+}
+
+/* Who the audit trail names: the request's "actor", and the peer. */
+static void actor_of(struct rgd *d, struct MHD_Connection *c, const char *who,
+                     char *actor, size_t len)
+{
+	char peer[ACTOR_MAX];
+
+	peer_name(d, c, peer, sizeof(peer));
+	if (who && *who)
+		snprintf(actor, len, "%s (via " RGD_NAME ", %s)", who, peer);
+	else
+		snprintf(actor, len, "%s (via " RGD_NAME ")", peer);
+}
+
 static enum MHD_Result txn(struct rgd *d, struct MHD_Connection *c,
                            struct rgd_gen *g, json_t *doc)
 {
-	char msg[MSG_MAX], peer[ACTOR_MAX], actor[2 * ACTOR_MAX];
+	static const char *const txn_fields[] = {"service", "ops", "actor",
+	                                         NULL};
+	char msg[MSG_MAX], actor[2 * ACTOR_MAX];
 	const struct op_def **defs;
 	const char *service, *who, *key;
 	enum MHD_Result ret;
-	json_t *list, *v;
+	json_t *list;
 	size_t i, n;
 
 	if (!json_is_object(doc))
 		return fail(d, c, RGD_HTTP_BAD_REQUEST,
 		            "expected {\"service\": ..., \"ops\": [...]}");
-	json_object_foreach(doc, key, v)
-	{
-		if (strcmp(key, "service") && strcmp(key, "ops") &&
-		    strcmp(key, "actor"))
-			return fail(d, c, RGD_HTTP_BAD_REQUEST,
-			            "unknown field '%s' (expected service, "
-			            "actor, ops)",
-			            key);
-	}
+	key = unknown_field(doc, txn_fields);
+	if (key)
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "unknown field '%s' (expected service, actor, ops)",
+		            key);
 	service = str(doc, "service");
 	list = json_object_get(doc, "ops");
 	who = str(doc, "actor");
@@ -721,15 +753,57 @@ static enum MHD_Result txn(struct rgd *d, struct MHD_Connection *c,
 			                       "error", msg, "index",
 			                       (json_int_t)i));
 		}
-	peer_name(d, c, peer, sizeof(peer));
-	if (who && *who)
-		snprintf(actor, sizeof(actor), "%s (via " RGD_NAME ", %s)", who,
-		         peer);
-	else
-		snprintf(actor, sizeof(actor), "%s (via " RGD_NAME ")", peer);
+	actor_of(d, c, who, actor, sizeof(actor));
 	ret = run_txn(d, c, g, service, actor, list, defs);
 	free(defs);
 	return ret;
+}
+
+/* POST /v1/admin/audit/undo: rg_audit_undo(), refused as the CLI's. */
+static enum MHD_Result undo(struct rgd *d, struct MHD_Connection *c,
+                            struct rgd_gen *g, json_t *doc)
+{
+	static const char *const undo_fields[] = {"seq", "force", "actor",
+	                                          NULL};
+	char err[MSG_MAX] = "", actor[2 * ACTOR_MAX], command[COMMAND_MAX];
+	json_t *seq = json_object_get(doc, "seq");
+	json_t *force = json_object_get(doc, "force");
+	const char *who = str(doc, "actor"), *key;
+	long long done = 0;
+	int rc;
+
+	if (!json_is_object(doc))
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "expected {\"seq\": N, \"force\": false}");
+	key = unknown_field(doc, undo_fields);
+	if (key)
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "unknown field '%s' (expected seq, force, actor)",
+		            key);
+	if (!json_is_integer(seq) || json_integer_value(seq) <= 0)
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "field 'seq': expected a record number > 0");
+	if (force && !json_is_boolean(force))
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "field 'force': expected true or false");
+	if (json_object_get(doc, "actor") && !who)
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "field 'actor': expected a string");
+	actor_of(d, c, who, actor, sizeof(actor));
+	snprintf(command, sizeof(command),
+	         RGD_NAME " admin: audit undo %" JSON_INTEGER_FORMAT "%s",
+	         json_integer_value(seq), json_is_true(force) ? " force" : "");
+	rc = rg_audit_undo(g->ctx, (long long)json_integer_value(seq),
+	                   json_is_true(force) ? RG_UNDO_FORCE : 0u, actor,
+	                   command, &done, err, sizeof(err));
+	if (rc != RG_OK)
+		return txn_fail(d, c, rc, -1, NULL,
+		                err[0] ? err : rg_strerror(rc));
+	rgd_log(&d->log, RG_LOG_INFO, "admin: %s: %s", actor, command);
+	return reply(d, c, RGD_HTTP_OK,
+	             json_pack("{s:b s:I s:I}", "ok", 1, "undone",
+	                       json_integer_value(seq), "record",
+	                       (json_int_t)done));
 }
 
 /* ---- reads
@@ -917,6 +991,7 @@ static enum MHD_Result dispatch(struct rgd *d, struct MHD_Connection *c,
 		ret = status(d, c, g);
 		break;
 	case A_TXN:
+	case A_UNDO:
 		doc = body && body->len
 		          ? json_loadb(body->data, body->len,
 		                       JSON_REJECT_DUPLICATES, &jerr)
@@ -928,6 +1003,8 @@ static enum MHD_Result dispatch(struct rgd *d, struct MHD_Connection *c,
 			         body && body->len ? jerr.line : 1,
 			         body && body->len ? jerr.column : 0,
 			         body && body->len ? jerr.text : "empty body");
+		else if (kind == A_UNDO)
+			ret = undo(d, c, g, doc);
 		else
 			ret = txn(d, c, g, doc);
 		json_decref(doc);

@@ -300,7 +300,11 @@ const struct cli_cmd cli_admin_commands[] = {
         .usage = "[--json] [--replace] FILE",
         .summary = "apply a JSON export, all of it or nothing",
         .help = "With --replace the services in FILE are first emptied "
-                "(a restore).  Progress\ngoes to standard error.\n",
+                "(a restore).  Progress\ngoes to standard error.  The "
+                "audit trail gets one import.* record per\nuser, "
+                "organisation entry, custom role and setting added, "
+                "changed or\nremoved, before and after (rolegate audit "
+                "--undo brings one back).\n",
         .opts = CLI_OPT_REPLACE,
         .min_args = 1,
         .max_args = 1,
@@ -318,12 +322,19 @@ const struct cli_cmd cli_admin_commands[] = {
     {
         .name = "audit",
         .usage = "[--json] [--service SERVICE] [--user USER] [--since TIME] "
-                 "[--until TIME] [--limit N]",
-        .summary = "show the audit trail of directory changes",
+                 "[--until TIME] [--limit N] | [--json] [--force] --undo "
+                 "SEQ",
+        .summary = "show the audit trail of directory changes, or undo one",
         .help = "TIME is UTC, YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z]; --since "
                 "is inclusive,\n--until exclusive.  --limit shows the "
-                "newest N records.\n",
-        .opts = V(SERVICE) | V(USER) | V(SINCE) | V(UNTIL) | V(LIMIT),
+                "newest N records.\n--undo SEQ reverts what record SEQ "
+                "changed, in a transaction audited\nas \"undo\"; refused "
+                "(exit 1) when that changed since, unless --force,\nand "
+                "when the record was undone already.  An import records "
+                "one\nimport.* record per item it added, changed or "
+                "removed: undo those.\n",
+        .opts = V(SERVICE) | V(USER) | V(SINCE) | V(UNTIL) | V(LIMIT) |
+                V(UNDO) | CLI_OPT_FORCE,
         .min_args = 0,
         .max_args = 0,
         .run = admin_cmd_audit,

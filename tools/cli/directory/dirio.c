@@ -94,7 +94,7 @@ int admin_cmd_import(struct cli *cli, const struct cli_cmd *cmd,
 	const char *path = args->argv[0];
 	struct progress p = {0};
 	char err[ADMIN_MSG_MAX] = "";
-	char *actor = NULL;
+	char *actor = NULL, *command = NULL;
 	struct admin a;
 	long took_ms;
 	int ret, rc;
@@ -113,9 +113,14 @@ int admin_cmd_import(struct cli *cli, const struct cli_cmd *cmd,
 		fprintf(stderr, "import: reading %s\n", path);
 		fflush(stderr);
 	}
-	rc = rg_directory_import(a.ctx, path,
-	                         args->replace ? RG_IMPORT_REPLACE : 0u, actor,
-	                         import_progress, &p, err, sizeof(err));
+	command = cli_command_line(cli);
+	if (!command) {
+		ret = admin_fail(&a, RG_ENOMEM);
+		goto out;
+	}
+	rc = rg_directory_import_as(
+	    a.ctx, path, args->replace ? RG_IMPORT_REPLACE : 0u, actor, command,
+	    import_progress, &p, err, sizeof(err));
 	took_ms = now_ms() - p.start_ms;
 	if (p.drawn)
 		fputc('\n', stderr);
@@ -139,6 +144,7 @@ int admin_cmd_import(struct cli *cli, const struct cli_cmd *cmd,
 		       p.total == 1 ? "" : "s", (double)took_ms / MS_PER_S);
 out:
 	free(actor);
+	free(command);
 	admin_close(&a);
 	return ret;
 }
@@ -329,6 +335,61 @@ static int audit_filter(const struct cli_cmd *cmd, const struct cli_args *args,
 	return 0;
 }
 
+/* The record number of --undo: a whole number > 0, else 0. */
+static long long undo_seq(const char *s)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	return errno || end == s || *end || n <= 0 ? 0 : n;
+}
+
+/* rolegate audit --undo SEQ [--force]. */
+static int audit_undo(struct cli *cli, const struct cli_cmd *cmd,
+                      const struct cli_args *args)
+{
+	long long seq = undo_seq(args->val[CLI_VAL_UNDO]), done = 0;
+	char *actor = NULL, *command = NULL;
+	struct admin a;
+	int ret, rc;
+
+	if (!seq)
+		return cli_usage_error(cmd,
+		                       "bad record '%s': expected a number > 0",
+		                       args->val[CLI_VAL_UNDO]);
+	if (args->val[CLI_VAL_SERVICE] || args->val[CLI_VAL_USER] ||
+	    args->val[CLI_VAL_SINCE] || args->val[CLI_VAL_UNTIL] ||
+	    args->val[CLI_VAL_LIMIT])
+		return cli_usage_error(cmd, "--undo takes no filter option");
+	ret = admin_open(&a, cli, cmd, args, NULL);
+	if (ret != CLI_EXIT_OK)
+		goto out;
+	actor = cli_actor();
+	command = cli_command_line(cli);
+	rc = actor && command
+	         ? rg_audit_undo(a.ctx, seq, args->force ? RG_UNDO_FORCE : 0u,
+	                         actor, command, &done, a.err, sizeof(a.err))
+	         : RG_ENOMEM;
+	if (rc != RG_OK) {
+		ret = admin_fail(&a, rc);
+		goto out;
+	}
+	if (args->json)
+		ret = cli_json_print(json_pack("{s:b s:I s:I}", "ok", 1,
+		                               "undone", (json_int_t)seq,
+		                               "record", (json_int_t)done),
+		                     CLI_EXIT_OK);
+	else
+		printf("undid audit record %lld (record %lld)\n", seq, done);
+out:
+	free(actor);
+	free(command);
+	admin_close(&a);
+	return ret;
+}
+
 int admin_cmd_audit(struct cli *cli, const struct cli_cmd *cmd,
                     const struct cli_args *args)
 {
@@ -337,6 +398,10 @@ int admin_cmd_audit(struct cli *cli, const struct cli_cmd *cmd,
 	struct admin a;
 	int ret, rc;
 
+	if (args->val[CLI_VAL_UNDO])
+		return audit_undo(cli, cmd, args);
+	if (args->force)
+		return cli_usage_error(cmd, "--force goes with --undo");
 	if (audit_filter(cmd, args, &f) < 0)
 		return CLI_EXIT_ERROR;
 	ret = admin_open(&a, cli, cmd, args, f.service);
