@@ -348,14 +348,14 @@ const char *admin_value(const char *option)
 	return option && *option ? option : NULL;
 }
 
-int admin_need_role(struct admin *a, const char *role)
+int admin_need_role(struct admin *a, const char *role, const char *noun)
 {
 	if (rg_role_find(a->svc, role) >= 0)
 		return RG_OK;
 	return admin_refuse(a, RG_ENOROLE,
-	                    "service '%s' has no role %s (the livechat "
-	                    "workflows need it)",
-	                    a->service, role);
+	                    "service '%s' has no role %s (the %s workflow "
+	                    "needs it)",
+	                    a->service, role, noun);
 }
 
 /* ---- reading users ----------------------------------------------------- */
@@ -424,6 +424,34 @@ void admin_user_free(struct admin_user *u)
 	cli_split_free(u->departments);
 	cli_split_free(u->units);
 	memset(u, 0, sizeof(*u));
+}
+
+/*
+ * What rg_user_info carries besides id, name and roles, by the name the
+ * declarations give it: these two functions are the only place that knows
+ * its members.
+ */
+char **admin_user_members(const struct admin_user *u, const char *kind)
+{
+	if (strcmp(kind, RG_ORG_DEPARTMENT) == 0)
+		return u->departments;
+	if (strcmp(kind, RG_ORG_UNIT) == 0)
+		return u->units;
+	return NULL;
+}
+
+const char *admin_user_attr(const struct admin_user *u, const char *attr,
+                            char *buf, size_t len)
+{
+	if (strcmp(attr, RG_USER_BU) == 0)
+		return u->bu;
+	if (strcmp(attr, RG_USER_STATUS) == 0)
+		return u->status;
+	if (strcmp(attr, RG_USER_MAX_CHATS) == 0 && u->max_chats >= 0) {
+		snprintf(buf, len, "%ld", u->max_chats);
+		return buf;
+	}
+	return NULL;
 }
 
 int admin_user_has(const struct admin_user *u, const char *role)

@@ -11,99 +11,78 @@
 
 /* ---- user add, edit, remove -------------------------------------------- */
 
-/* The user attributes an option sets, in the order they are applied. */
-static const struct {
-	enum cli_val val;
-	const char *attr;
-} user_attrs[] = {
-    {CLI_VAL_NAME, RG_USER_NAME},
-    {CLI_VAL_BU, RG_USER_BU},
-    {CLI_VAL_STATUS, RG_USER_STATUS},
-    {CLI_VAL_MAX_CHATS, RG_USER_MAX_CHATS},
+/* user add and user edit: the service's user attributes as options. */
+struct user_change {
+	const char *id;
+	struct gen_verb g;
 };
 
-#define NUSER_ATTRS RG_COUNTOF(user_attrs)
-
-/* Sets one attribute from its option; "" clears it. */
-static int set_user_attr(struct admin *a, const char *id, const char *attr,
-                         const char *option)
+/* Opens the service, takes the attribute options and runs op. */
+static int run_user_change(struct cli *cli, const struct cli_cmd *cmd,
+                           const struct cli_args *args, admin_op op,
+                           int need_one)
 {
-	const char *value = admin_value(option);
-	int rc = rg_user_set(a->txn, id, attr, value);
+	struct user_change *c = calloc(1, sizeof(*c));
+	char opts[GEN_WORD_MAX * GEN_OPTS_MAX];
+	struct admin a;
+	int ret, rc;
 
-	if (rc != RG_OK)
-		return rc;
-	if (value)
-		admin_note(a, "set %s of %s to %s", attr, id, value);
-	else
-		admin_note(a, "cleared %s of %s", attr, id);
-	return RG_OK;
-}
-
-int admin_set_user_attrs(struct admin *a, const char *id, int skip_name)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < NUSER_ATTRS; i++) {
-		const char *option = a->args->val[user_attrs[i].val];
-
-		if (!option || (skip_name && user_attrs[i].val == CLI_VAL_NAME))
-			continue;
-		rc = set_user_attr(a, id, user_attrs[i].attr, option);
-		if (rc != RG_OK)
-			return rc;
+	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
+	if (ret != CLI_EXIT_OK || !c) {
+		ret = c ? ret : admin_fail(&a, RG_ENOMEM);
+		goto out;
 	}
-	return RG_OK;
+	c->id = args->argv[1];
+	gen_user_opts(&c->g, a.svc);
+	rc = gen_take(&a, &c->g, cmd->name);
+	if (rc != RG_OK) {
+		ret = admin_fail(&a, rc);
+	} else if (need_one && !gen_any(&c->g) && !args->val[CLI_VAL_NAME]) {
+		gen_options_text(&c->g, opts, sizeof(opts));
+		ret = cli_usage_error(cmd, "nothing to change: give --name%s%s",
+		                      *opts ? " or " : "", opts);
+	} else {
+		ret = admin_run(&a, op, c);
+	}
+out:
+	free(c);
+	admin_close(&a);
+	return ret;
 }
 
 static int user_add_op(struct admin *a, void *data)
 {
-	const char *id = data;
+	const struct user_change *c = data;
 	const char *name = admin_value(a->args->val[CLI_VAL_NAME]);
-	int rc = rg_user_add(a->txn, id, name);
+	int rc = rg_user_add(a->txn, c->id, name);
 
 	if (rc != RG_OK)
 		return rc;
-	admin_note(a, "added user %s", id);
-	return admin_set_user_attrs(a, id, 1);
+	admin_note(a, "added user %s", c->id);
+	return admin_set_user_attrs(a, &c->g, c->id);
 }
 
 int admin_cmd_user_add(struct cli *cli, const struct cli_cmd *cmd,
                        const struct cli_args *args)
 {
-	struct admin a;
-	int ret;
-
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		ret = admin_run(&a, user_add_op, args->argv[1]);
-	admin_close(&a);
-	return ret;
+	return run_user_change(cli, cmd, args, user_add_op, 0);
 }
 
 static int user_edit_op(struct admin *a, void *data)
 {
-	return admin_set_user_attrs(a, data, 0);
+	const struct user_change *c = data;
+	const char *name = a->args->val[CLI_VAL_NAME];
+	int rc = RG_OK;
+
+	if (name)
+		rc = admin_set_user_attr(a, c->id, RG_USER_NAME, name);
+	return rc == RG_OK ? admin_set_user_attrs(a, &c->g, c->id) : rc;
 }
 
 int admin_cmd_user_edit(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args)
 {
-	struct admin a;
-	size_t i;
-	int ret, any = 0;
-
-	for (i = 0; i < NUSER_ATTRS; i++)
-		any |= args->val[user_attrs[i].val] != NULL;
-	if (!any)
-		return cli_usage_error(cmd, "nothing to change: give --name, "
-		                            "--bu, --status or --max-chats");
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		ret = admin_run(&a, user_edit_op, args->argv[1]);
-	admin_close(&a);
-	return ret;
+	return run_user_change(cli, cmd, args, user_edit_op, 1);
 }
 
 static int user_remove_op(struct admin *a, void *data)
