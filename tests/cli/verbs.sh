@@ -210,6 +210,14 @@ else
 	unchanged "site add refused by the store"
 fi
 
+# ---- user show and user list: the service's attributes and memberships ----
+rg user list campus
+expect_rc 0 "user list of the test product"
+expect_out '^USER +NAME +SITE +CLEARANCE +ROLES +SITES$' \
+	"user list: the declared attributes and memberships as columns"
+rg user list dyn
+expect_out '^USER +NAME +BU +ROLES$' "user list dyn: its attribute only"
+
 # ---- Forms of options -------------------------------------------------------
 rg unit add rc emea
 expect_rc 0 "unit add"
@@ -241,6 +249,14 @@ expect_err 'nothing to change: give --parent$' "the options named"
 
 rg agent add --departments sales --status available --max-chats 2 rc ann
 expect_rc 0 "agent add"
+rg user show rc ann
+expect_out '^status: available$' "user show: a declared attribute"
+expect_out '^max chats: 2$' "user show: its name in words"
+expect_out '^departments: sales$' "user show: the memberships of a workflow"
+expect_out '^units: -$' "user show: a kind with members, none"
+expect_no_out '^business unit:' "user show: no other service's attribute"
+rg user show dyn nobody
+expect_rc 1 "user show: unknown user"
 rg manager add rc mia
 rg agent list rc
 expect_rc 0 "agent list"

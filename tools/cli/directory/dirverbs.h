@@ -184,6 +184,19 @@ struct admin_user {
 	char **units;
 };
 
+/* Copies info into *u: RG_OK or RG_ENOMEM (then *u is empty). */
+int admin_user_copy(struct admin_user *u, const rg_user_info *info);
+
+/*
+ * The members rg_user_info has besides id, name and roles, as JSON (the
+ * user show and user list objects keep them as the library gives them).
+ */
+json_t *admin_user_fields(const struct admin_user *u);
+
+/* An entry's attribute from rg_org_info, as JSON (null when unset or not
+ * carried there). */
+json_t *admin_org_attr(const rg_org_info *o, const char *attr);
+
 /* The user's memberships of kind (NULL-terminated; NULL when none). */
 char **admin_user_members(const struct admin_user *u, const char *kind);
 

@@ -19,13 +19,6 @@
  * members. */
 #define LIST_COLS_MAX 16
 
-/*
- * rg_org_info carries one attribute besides the parent, under this name;
- * the others are not readable through it yet (they are stored, checked
- * and exported all the same).
- */
-#define INFO_ATTR_MAX_CHATS "max_chats"
-
 static int is_tree(const rg_vocab_info *kind)
 {
 	return kind->parent && strcmp(kind->parent, kind->name) == 0;
@@ -173,14 +166,6 @@ static int lists_valid(const struct gen_verb *g)
 
 /* ---- list -------------------------------------------------------------- */
 
-/* An attribute's value from what rg_org_info carries. */
-static json_t *attr_json(const rg_org_info *o, const char *attr)
-{
-	if (strcmp(attr, INFO_ATTR_MAX_CHATS) == 0 && o->max_chats >= 0)
-		return json_integer(o->max_chats);
-	return json_null();
-}
-
 /* Each entry as {"name", "parent", "members", "attrs": {...}}: the
  * attributes of the kind's declaration, in its order. */
 struct org_collect {
@@ -197,7 +182,7 @@ static int collect_org(void *user, const rg_org_info *o)
 
 	for (i = 0; attrs && i < c->nattrs; i++)
 		json_object_set_new(attrs, c->attrs[i].name,
-		                    attr_json(o, c->attrs[i].name));
+		                    admin_org_attr(o, c->attrs[i].name));
 	return json_array_append_new(
 	           c->arr,
 	           json_pack("{s:o s:o s:I s:o}", "name", cli_jstr(o->name, 0),

@@ -109,21 +109,95 @@ int admin_cmd_user_remove(struct cli *cli, const struct cli_cmd *cmd,
 
 /* ---- user show, list --------------------------------------------------- */
 
+/* id, name, roles and the rest of what the library has (service: when
+ * not NULL, first). */
 static json_t *user_json(const struct admin_user *u, const char *service)
 {
-	return json_pack(
-	    "{s:o s:o s:o s:o s:o s:o s:o s:o s:o}", "service",
-	    cli_jstr(service, 0), "id", cli_jstr(u->id, 0), "name",
-	    cli_jstr(u->name, 0), "roles", admin_jlist(u->roles), "bu",
-	    cli_jstr(u->bu, 1), "status", cli_jstr(u->status, 1), "max_chats",
-	    u->max_chats >= 0 ? json_integer(u->max_chats) : json_null(),
-	    "departments", admin_jlist(u->departments), "units",
-	    admin_jlist(u->units));
+	json_t *obj = service
+	                  ? json_pack("{s:o}", "service", cli_jstr(service, 0))
+	                  : json_object();
+	json_t *rest = admin_user_fields(u);
+
+	if (obj && rest) {
+		json_object_set_new(obj, "id", cli_jstr(u->id, 0));
+		json_object_set_new(obj, "name", cli_jstr(u->name, 0));
+		json_object_set_new(obj, "roles", admin_jlist(u->roles));
+		json_object_update(obj, rest);
+	}
+	json_decref(rest);
+	return obj;
 }
 
-static const char *or_dash(const char *s)
+/* What a user of a service has besides its roles, as its plugins
+ * declare it: the user attributes, then the kinds users are members of
+ * (those of the workflows first, in their order). */
+struct user_view {
+	const char *attr[GEN_OPTS_MAX];
+	char attr_label[GEN_OPTS_MAX][GEN_WORD_MAX];
+	size_t nattrs;
+	const char *kind[GEN_OPTS_MAX];
+	char kind_label[GEN_OPTS_MAX][GEN_WORD_MAX];
+	/* the key of rg_user_info's list of them: the kind's plural */
+	char kind_key[GEN_OPTS_MAX][GEN_WORD_MAX];
+	size_t nkinds;
+};
+
+static void view_kind(struct user_view *v, const rg_vocab_info *kind)
 {
-	return s && *s ? s : "-";
+	char plural[GEN_WORD_MAX];
+	size_t i;
+
+	for (i = 0; i < v->nkinds; i++)
+		if (strcmp(v->kind[i], kind->name) == 0)
+			return;
+	if (v->nkinds >= GEN_OPTS_MAX)
+		return;
+	gen_plural(kind->noun, plural, sizeof(plural));
+	snprintf(v->kind_label[v->nkinds], sizeof(v->kind_label[0]), "%s",
+	         plural);
+	gen_plural(kind->name, v->kind_key[v->nkinds], sizeof(v->kind_key[0]));
+	v->kind[v->nkinds++] = kind->name;
+}
+
+static void view_attr(struct user_view *v, const rg_service *svc,
+                      const rg_vocab_info *attr)
+{
+	rg_vocab_info ref;
+	char *label;
+
+	if (v->nattrs >= GEN_OPTS_MAX)
+		return;
+	label = v->attr_label[v->nattrs];
+	if (attr->type == RG_ATTR_REF && gen_kind(svc, attr->ref, &ref))
+		snprintf(label, GEN_WORD_MAX, "%s", ref.noun);
+	else
+		gen_key(attr->name, label, GEN_WORD_MAX);
+	/* "max_chats" reads "max chats" */
+	for (; *label; label++)
+		if (*label == '_')
+			*label = ' ';
+	v->attr[v->nattrs++] = attr->name;
+}
+
+static void user_view(struct user_view *v, const rg_service *svc)
+{
+	size_t i, n = rg_vocab_count(svc);
+	rg_vocab_info in, kind;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_USER_ATTR)
+			view_attr(v, svc, &in);
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_WORKFLOW && in.kind &&
+		    gen_kind(svc, in.kind, &kind))
+			view_kind(v, &kind);
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_ORG_KIND && (in.flags & RG_ORG_MEMBERS))
+			view_kind(v, &in);
 }
 
 static void print_field_list(const char *label, char **items)
@@ -133,18 +207,24 @@ static void print_field_list(const char *label, char **items)
 	putchar('\n');
 }
 
-static void print_user(const struct admin_user *u, const char *service)
+static void print_user(const struct admin_user *u, const char *service,
+                       const struct user_view *v)
 {
+	char buf[GEN_WORD_MAX];
+	size_t i;
+
 	printf("user: %s\nname: %s\nservice: %s\n", u->id, u->name, service);
 	print_field_list("roles", u->roles);
-	printf("business unit: %s\nstatus: %s\n", or_dash(u->bu),
-	       or_dash(u->status));
-	if (u->max_chats >= 0)
-		printf("max chats: %ld\n", u->max_chats);
-	else
-		puts("max chats: -");
-	print_field_list("departments", u->departments);
-	print_field_list("units", u->units);
+	for (i = 0; i < v->nattrs; i++) {
+		const char *value =
+		    admin_user_attr(u, v->attr[i], buf, sizeof(buf));
+
+		printf("%s: %s\n", v->attr_label[i],
+		       value && *value ? value : "-");
+	}
+	for (i = 0; i < v->nkinds; i++)
+		print_field_list(v->kind_label[i],
+		                 admin_user_members(u, v->kind[i]));
 }
 
 /* The user's unmet prerequisites, as a JSON array; NULL on error. */
@@ -221,7 +301,13 @@ int admin_cmd_user_show(struct cli *cli, const struct cli_cmd *cmd,
 			              "missing", missing));
 		ret = cli_json_print(obj, CLI_EXIT_OK);
 	} else {
-		print_user(&u, a.service);
+		struct user_view *v = calloc(1, sizeof(*v));
+
+		if (v)
+			user_view(v, a.svc);
+		if (v)
+			print_user(&u, a.service, v);
+		free(v);
 		print_prerequisites(id, missing, status);
 	}
 	admin_user_free(&u);
@@ -234,38 +320,62 @@ out:
 static int collect_user(void *user, const rg_user_info *info)
 {
 	json_t *arr = user;
-	json_t *roles, *departments, *units;
-	char **r = admin_split(info->roles);
-	char **d = admin_split(info->departments);
-	char **n = admin_split(info->units);
+	struct admin_user u;
+	int rc = admin_user_copy(&u, info);
 
-	roles = admin_jlist(r);
-	departments = admin_jlist(d);
-	units = admin_jlist(n);
-	cli_split_free(r);
-	cli_split_free(d);
-	cli_split_free(n);
-	return json_array_append_new(
-	           arr,
-	           json_pack(
-	               "{s:o s:o s:o s:o s:o s:o s:o s:o}", "id",
-	               cli_jstr(info->id, 0), "name", cli_jstr(info->name, 0),
-	               "roles", roles, "bu", cli_jstr(info->bu, 1), "status",
-	               cli_jstr(info->status, 1), "max_chats",
-	               info->max_chats >= 0 ? json_integer(info->max_chats)
-	                                    : json_null(),
-	               "departments", departments, "units", units)) != 0;
+	if (rc != RG_OK)
+		return 1;
+	rc = json_array_append_new(arr, user_json(&u, NULL));
+	admin_user_free(&u);
+	return rc != 0;
+}
+
+/* The columns of user list: id, name, the declared attributes, roles,
+ * the memberships. */
+static size_t user_columns(const struct user_view *v, const char **keys,
+                           char (*heads)[GEN_WORD_MAX], size_t max)
+{
+	size_t i, n = 0;
+
+	keys[n] = "id";
+	gen_heading("user", heads[n++], GEN_WORD_MAX);
+	keys[n] = "name";
+	gen_heading("name", heads[n++], GEN_WORD_MAX);
+	for (i = 0; i < v->nattrs && n + 1 < max; i++) {
+		keys[n] = v->attr[i];
+		gen_heading(v->attr[i], heads[n++], GEN_WORD_MAX);
+	}
+	keys[n] = "roles";
+	gen_heading("roles", heads[n++], GEN_WORD_MAX);
+	for (i = 0; i < v->nkinds && n < max; i++) {
+		keys[n] = v->kind_key[i];
+		gen_heading(v->kind_key[i], heads[n++], GEN_WORD_MAX);
+	}
+	return n;
+}
+
+static void print_users(const json_t *arr, const rg_service *svc)
+{
+	struct user_view *v = calloc(1, sizeof(*v));
+	const char *keys[2 * GEN_OPTS_MAX + 3];
+	const char *headp[RG_COUNTOF(keys)];
+	char(*heads)[GEN_WORD_MAX] = calloc(RG_COUNTOF(keys), GEN_WORD_MAX);
+	size_t i, n = 0;
+
+	if (v && heads) {
+		user_view(v, svc);
+		n = user_columns(v, keys, heads, RG_COUNTOF(keys));
+		for (i = 0; i < n; i++)
+			headp[i] = heads[i];
+		admin_print_table(arr, keys, headp, n);
+	}
+	free(heads);
+	free(v);
 }
 
 int admin_cmd_user_list(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args)
 {
-	static const char *const keys[] = {"id",          "name",      "bu",
-	                                   "status",      "max_chats", "roles",
-	                                   "departments", "units"};
-	static const char *const headings[] = {"USER",        "NAME", "BU",
-	                                       "STATUS",      "MAX",  "ROLES",
-	                                       "DEPARTMENTS", "UNITS"};
 	struct admin a;
 	json_t *arr = json_array();
 	int ret, rc;
@@ -284,7 +394,7 @@ int admin_cmd_user_list(struct cli *cli, const struct cli_cmd *cmd,
 		    CLI_EXIT_OK);
 		goto out;
 	}
-	admin_print_table(arr, keys, headings, RG_COUNTOF(keys));
+	print_users(arr, a.svc);
 out:
 	json_decref(arr);
 	admin_close(&a);
