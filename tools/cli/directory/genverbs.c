@@ -23,6 +23,8 @@
 
 /* Room for a usage line, a summary or a help text made here. */
 #define GEN_TEXT_MAX 1024
+/* The longest line of a help paragraph. */
+#define HELP_WIDTH 76
 
 /* The verbs a kind or a workflow may have, in the order help lists them. */
 static const char *const gen_verbs[] = {"add", "edit", "remove", "list",
@@ -558,6 +560,23 @@ static const char *usage_tail(const struct gen_verb *g)
 	                                         : "SERVICE NAME";
 }
 
+/* Breaks text into lines of at most HELP_WIDTH columns, in place, at
+ * blanks. */
+static void wrap(char *text)
+{
+	char *line = text, *blank = NULL, *at;
+
+	for (at = text; *at; at++) {
+		if (*at == ' ')
+			blank = at;
+		if (at - line >= HELP_WIDTH && blank) {
+			*blank = '\n';
+			line = blank + 1;
+			blank = NULL;
+		}
+	}
+}
+
 /* Prints the help of g as svc declares it. */
 static void print_gen_help(const struct cli_cmd *cmd, const struct gen_verb *g,
                            const rg_service *svc)
@@ -570,6 +589,7 @@ static void print_gen_help(const struct cli_cmd *cmd, const struct gen_verb *g,
 	verb_summary(g, svc, summary, sizeof(summary));
 	rg_escape(g->what.help, 0, decl, sizeof(decl));
 	decl[0] = (char)toupper((unsigned char)decl[0]);
+	wrap(decl);
 	snprintf(help, sizeof(help),
 	         "%s%sAs service %s declares it (plugin %s).\n", decl,
 	         *decl ? ".\n" : "", rg_service_name(svc), g->what.plugin);
