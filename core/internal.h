@@ -467,6 +467,7 @@ struct rg_vocab_entry {
 	rg_vocab_what what;
 	char *name, *kind, *help;
 	char *parent, *parent_attr; /* RG_VOCAB_ORG_KIND */
+	char *noun;                 /* RG_VOCAB_ORG_KIND, never NULL */
 	unsigned flags;
 	rg_attr_type type;
 	char *values, *ref;

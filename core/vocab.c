@@ -51,6 +51,7 @@ static void entry_free(struct rg_vocab_entry *e)
 	free(e->help);
 	free(e->parent);
 	free(e->parent_attr);
+	free(e->noun);
 	free(e->values);
 	free(e->ref);
 	free(e->role);
@@ -156,10 +157,11 @@ static int same_entry(const struct rg_vocab_entry *a,
 	return a->what == b->what && same_text(a->name, b->name) &&
 	       same_text(a->kind, b->kind) && same_text(a->parent, b->parent) &&
 	       same_text(a->parent_attr, b->parent_attr) &&
-	       a->flags == b->flags && a->type == b->type &&
-	       same_text(a->values, b->values) && a->min == b->min &&
-	       same_text(a->ref, b->ref) && same_text(a->role, b->role) &&
-	       same_text(a->attrs, b->attrs) && a->validate == b->validate;
+	       same_text(a->noun, b->noun) && a->flags == b->flags &&
+	       a->type == b->type && same_text(a->values, b->values) &&
+	       a->min == b->min && same_text(a->ref, b->ref) &&
+	       same_text(a->role, b->role) && same_text(a->attrs, b->attrs) &&
+	       a->validate == b->validate;
 }
 
 /* Keeps e (its strings are taken), or checks it against the one there. */
@@ -263,12 +265,13 @@ int rg_declare_org_kind(rg_plugin_handle *h, const char *kind,
 		return refuse(h, RG_EINVAL, what, kind, "bad parent_attr");
 	e.flags = s.flags;
 	{
-		char **out[] = {&e.name, &e.parent, &e.parent_attr, &e.help};
+		char **out[] = {&e.name, &e.parent, &e.parent_attr, &e.help,
+		                &e.noun};
 		const char *const in[] = {
 		    kind, s.parent,
 		    s.parent ? (s.parent_attr ? s.parent_attr : "parent")
 		             : NULL,
-		    s.summary ? s.summary : ""};
+		    s.summary ? s.summary : "", s.noun ? s.noun : kind};
 
 		if (!dup_all(out, in, RG_COUNTOF(in))) {
 			entry_free(&e);
@@ -513,6 +516,7 @@ int rg_vocab_at(const rg_service *svc, size_t i, rg_vocab_info *out,
 	info.ref = e->ref;
 	info.role = e->role;
 	info.attrs = e->attrs;
+	info.noun = e->noun;
 	memcpy(out, &info, size < sizeof(info) ? size : sizeof(info));
 	return RG_OK;
 }

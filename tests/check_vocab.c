@@ -75,6 +75,8 @@ START_TEST(test_rocketchat_vocabulary)
 	in = info_of(svc, RG_VOCAB_ORG_KIND, NULL, "department");
 	ck_assert_str_eq(in.parent, "unit");
 	ck_assert_str_eq(in.parent_attr, "unit");
+	/* No noun declared: the kind's own name. */
+	ck_assert_str_eq(in.noun, "department");
 	in = info_of(svc, RG_VOCAB_ORG_ATTR, "department", "max_chats");
 	ck_assert_int_eq(in.type, RG_ATTR_INTEGER);
 	ck_assert_int_eq(in.min, 0);
@@ -113,6 +115,8 @@ START_TEST(test_dynamics_vocabulary)
 	ck_assert_str_eq(in.parent, "bu");
 	ck_assert_str_eq(in.parent_attr, "parent");
 	ck_assert_uint_eq(in.flags, RG_ORG_SINGLE_ROOT);
+	/* The word the CLI's messages use for an entry. */
+	ck_assert_str_eq(in.noun, "business unit");
 	in = info_of(svc, RG_VOCAB_USER_ATTR, NULL, "bu");
 	ck_assert_int_eq(in.type, RG_ATTR_REF);
 	ck_assert_str_eq(in.ref, "bu");

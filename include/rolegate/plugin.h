@@ -450,6 +450,9 @@ typedef struct rg_org_kind_spec {
 	const char *parent_attr;
 	unsigned flags;      /* RG_ORG_* of <rolegate/rolegate.h> */
 	const char *summary; /* one line for help texts */
+	/* (1.5) An entry's name in words, for messages ("business unit");
+	 * NULL: the kind itself. */
+	const char *noun;
 } rg_org_kind_spec;
 
 /* An attribute of an organisation entry or a user, or a setting. */

@@ -834,6 +834,9 @@ typedef struct rg_vocab_info {
 	/* RG_VOCAB_WORKFLOW */
 	const char *role;  /* the role the workflow assigns */
 	const char *attrs; /* user attributes it edits, comma-separated */
+	/* RG_VOCAB_ORG_KIND: an entry's name in words ("business unit"),
+	 * the kind itself when its plugin gave none */
+	const char *noun;
 } rg_vocab_info;
 
 /* (1.5) The number of entries of svc's vocabulary, in declaration order. */

@@ -132,6 +132,7 @@ int d365_declare_vocab(rg_plugin_handle *h)
 	    .parent_attr = FACT_PARENT,
 	    .flags = RG_ORG_SINGLE_ROOT,
 	    .summary = "a business unit: a tree with one root",
+	    .noun = "business unit",
 	};
 	const rg_attr_spec attr = {
 	    .size = sizeof(attr),

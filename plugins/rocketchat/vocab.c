@@ -113,11 +113,14 @@ static int rc_declare_workflows(rg_plugin_handle *h)
 	const rg_workflow_spec flows[] = {
 	    {sizeof(rg_workflow_spec), RC_ROLE_AGENT, RC_KIND_DEPARTMENT,
 	     RC_ATTR_STATUS "," RC_ATTR_MAX_CHATS,
-	     "livechat agents: their departments, status and chat limit"},
+	     "omnichannel agents (Administration > Omnichannel > Agents): "
+	     "the departments they serve, their status and chat limit"},
 	    {sizeof(rg_workflow_spec), RC_ROLE_MANAGER, NULL, NULL,
-	     "livechat managers"},
+	     "omnichannel managers (Administration > Omnichannel > "
+	     "Managers)"},
 	    {sizeof(rg_workflow_spec), RC_ROLE_MONITOR, RC_KIND_UNIT, NULL,
-	     "livechat monitors and the units they monitor"},
+	     "omnichannel monitors (Enterprise): they act only on the "
+	     "departments of the units they monitor"},
 	};
 	const char *const nouns[] = {"agent", "manager", "monitor"};
 	size_t i;

@@ -62,7 +62,7 @@ unchanged() {
 }
 
 # ---- Help and usage --------------------------------------------------------
-run --help
+rg --help
 for cmd in "user add" "assign" "agent edit" "department list" "bu move" \
 	"role delete" "import" "export" "audit" "directory verify"; do
 	expect_out "^  $cmd " "--help lists $cmd"
@@ -73,7 +73,7 @@ expect_rc 0 "user --help"
 expect_out '^Usage: rolegate .*user add ' "user --help: user add"
 expect_out '^Usage: rolegate .*user list ' "user --help: user list"
 
-run help agent edit
+rg help agent edit
 expect_rc 0 "help agent edit"
 expect_out -- '--departments A,B' "agent edit help documents --departments"
 

@@ -37,6 +37,7 @@ struct cli {
 	int verbose;            /* -v count */
 	int quiet;              /* -q given */
 	int silent;             /* drop every library log line (lint) */
+	int quiet_open;         /* cli_open_quiet(): no message either */
 	int argc;               /* the whole command line, for the audit */
 	char **argv;
 	/*
@@ -69,13 +70,6 @@ struct cli {
  */
 enum cli_val {
 	CLI_VAL_NAME,        /* --name */
-	CLI_VAL_BU,          /* --bu */
-	CLI_VAL_STATUS,      /* --status */
-	CLI_VAL_MAX_CHATS,   /* --max-chats */
-	CLI_VAL_DEPARTMENTS, /* --departments */
-	CLI_VAL_UNITS,       /* --units */
-	CLI_VAL_UNIT,        /* --unit */
-	CLI_VAL_PARENT,      /* --parent */
 	CLI_VAL_DESCRIPTION, /* --description */
 	CLI_VAL_OUTPUT,      /* -o, --output */
 	CLI_VAL_SERVICE,     /* --service */
@@ -105,6 +99,20 @@ enum cli_val {
 #define CLI_OPT_DRY_RUN 0x20u
 #define CLI_OPT_PRUNE   0x40u
 
+/*
+ * --NAME VALUE options that the service's plugins declare (a user
+ * attribute, an organisation kind's parent or attribute, a workflow's
+ * memberships): any long option that is not one of the tool's own lands
+ * in cli_args.dyn, and the command checks it against the declarations.
+ */
+#define CLI_OPT_DYNAMIC 0x20u
+
+/* One option of a CLI_OPT_DYNAMIC command: --name value. */
+struct cli_dynopt {
+	char *name;        /* without the dashes; owned */
+	const char *value; /* as given ("" is a value) */
+};
+
 /* Parsed subcommand arguments. */
 struct cli_args {
 	int json;    /* --json */
@@ -119,6 +127,12 @@ struct cli_args {
 	const char *val[CLI_VAL_COUNT];
 	int argc; /* positional arguments */
 	char **argv;
+	/* CLI_OPT_DYNAMIC: the options the tool does not know itself, in
+	 * the order given. */
+	struct cli_dynopt *dyn;
+	size_t ndyn;
+	char **words; /* the words getopt saw, when rebuilt; owned */
+	int help;     /* --help given */
 };
 
 struct cli_cmd;
@@ -136,6 +150,10 @@ struct cli_cmd {
 	int min_args;
 	int max_args; /* -1: unlimited */
 	cli_run_fn run;
+	/* Prints `COMMAND --help` itself, from the declarations of the
+	 * service named (or of the first that has the command); NULL: the
+	 * table's texts. */
+	cli_run_fn help_fn;
 };
 
 /* ---- rolegate.c -------------------------------------------------------- */
@@ -153,12 +171,59 @@ void cli_usage(FILE *stream, const struct cli_cmd *cmd);
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     RG_PRINTF(2, 3);
 
+/* Prints one line of a command's option help. */
+void cli_print_option(const char *short_name, const char *name, const char *arg,
+                      const char *help);
+
+/* What cli_print_command_help() prints after the command's own options. */
+typedef void (*cli_help_extra_fn)(void *user);
+
+/*
+ * Prints `COMMAND --help`: usage, summary, help, the options (with extra's
+ * lines after the table's, when extra is not NULL) and the global options.
+ */
+void cli_print_command_help(const struct cli_cmd *cmd, cli_help_extra_fn extra,
+                            void *user);
+
+/*
+ * Opens the context the global options name for a help text: no
+ * directory, no log line.  CLI_EXIT_OK with *ctx set, else CLI_EXIT_ERROR
+ * (nothing printed).
+ */
+int cli_open_quiet(struct cli *cli, rg_context **ctx);
+
 /*
  * Opens the context the global options name.  Returns CLI_EXIT_OK with *ctx
  * set, or prints why it could not and returns CLI_EXIT_ERROR.  The tool
  * runs one command and exits, so no thread watches the directory.
  */
 int cli_open(struct cli *cli, rg_context **ctx);
+
+/*
+ * 1 when --name (len bytes of it) is an option the tool handles itself for
+ * cmd: a global one, --json, --help, one of cmd's, or a flag (refused as
+ * unknown where cmd does not take it); *has_value says whether it takes a
+ * value.
+ */
+int cli_known_option(const struct cli_cmd *cmd, const char *name, size_t len,
+                     int *has_value);
+
+/* ---- dynopts.c --------------------------------------------------------- */
+
+/*
+ * For a CLI_OPT_DYNAMIC command: moves every --NAME VALUE (or
+ * --NAME=VALUE) that is not cli_known_option() from *argv into args->dyn,
+ * and points *argv at the words left (args->words).  Returns 0, or -1
+ * after a usage error (an option without its value, out of memory).
+ */
+int cli_dynamic_split(const struct cli_cmd *cmd, int *argc, char ***argv,
+                      struct cli_args *args);
+
+/* The value of --name in args->dyn (the last given), or NULL. */
+const char *cli_dynamic_get(const struct cli_args *args, const char *name);
+
+/* Frees what cli_dynamic_split() allocated. */
+void cli_args_free(struct cli_args *args);
 
 /* ---- cliutil.c --------------------------------------------------------- */
 
@@ -263,6 +328,33 @@ int cli_json_print(json_t *obj, int status);
 /* The directory's commands, for rolegate.c's command lookup and help. */
 extern const struct cli_cmd cli_admin_commands[];
 extern const size_t cli_admin_ncommands;
+
+/* Room for the name of a generated command ("department add"). */
+#define CLI_GEN_NAME_MAX 160
+
+/*
+ * The verbs made of the services' declarations: `KIND add|edit|remove|list|
+ * move` for an organisation kind, `NOUN add|edit|remove|list` for a role
+ * workflow.  When verb is one of them, fills *cmd (its name in name, of
+ * len bytes) with a command that looks noun up in the declarations of the
+ * service it names, and returns 1; else 0.
+ */
+int cli_generated_command(const char *noun, const char *verb,
+                          struct cli_cmd *cmd, char *name, size_t len);
+
+/*
+ * Prints the usage line of each verb the configuration's services have for
+ * noun (as the first service with that verb declares it) on stream.
+ * Returns 1 when there was one, else 0 (nothing printed).
+ */
+int cli_noun_help(struct cli *cli, const char *noun, FILE *stream);
+
+/*
+ * Prints the generated verbs of the configuration's services for
+ * `rolegate --help` (one line each, the first service's texts), or how to
+ * find them when the configuration does not open.
+ */
+void cli_print_generated(struct cli *cli, FILE *stream, int width);
 
 /* ---- Subcommands ------------------------------------------------------- */
 

@@ -68,20 +68,6 @@ static const struct cmd_option cmd_options[] = {
      "first delete the data of the file's services"},
     {"name", 0, CLI_OPT_VAL(CLI_VAL_NAME), CLI_VAL_NAME, "NAME",
      "display name"},
-    {"bu", 0, CLI_OPT_VAL(CLI_VAL_BU), CLI_VAL_BU, "UNIT",
-     "business unit ('' clears it)"},
-    {"status", 0, CLI_OPT_VAL(CLI_VAL_STATUS), CLI_VAL_STATUS, "STATUS",
-     "available or unavailable"},
-    {"max-chats", 0, CLI_OPT_VAL(CLI_VAL_MAX_CHATS), CLI_VAL_MAX_CHATS, "N",
-     "simultaneous chats (0: no limit; '' clears)"},
-    {"departments", 0, CLI_OPT_VAL(CLI_VAL_DEPARTMENTS), CLI_VAL_DEPARTMENTS,
-     "A,B", "departments, comma-separated ('' for none)"},
-    {"units", 0, CLI_OPT_VAL(CLI_VAL_UNITS), CLI_VAL_UNITS, "A,B",
-     "units, comma-separated"},
-    {"unit", 0, CLI_OPT_VAL(CLI_VAL_UNIT), CLI_VAL_UNIT, "UNIT",
-     "the unit it belongs to ('' for none)"},
-    {"parent", 0, CLI_OPT_VAL(CLI_VAL_PARENT), CLI_VAL_PARENT, "UNIT",
-     "parent business unit (none: the root)"},
     {"description", 0, CLI_OPT_VAL(CLI_VAL_DESCRIPTION), CLI_VAL_DESCRIPTION,
      "TEXT", "description"},
     {"output", 'o', CLI_OPT_VAL(CLI_VAL_OUTPUT), CLI_VAL_OUTPUT, "FILE",
@@ -389,7 +375,7 @@ static void print_global_options(FILE *stream)
 	      stream);
 }
 
-static void print_help(FILE *stream)
+static void print_help(struct cli *cli, FILE *stream)
 {
 	size_t i;
 
@@ -406,6 +392,7 @@ static void print_help(FILE *stream)
 		fprintf(stream, "  %-*s %s\n", HELP_NAME_WIDTH,
 		        command_at(i)->name, command_at(i)->summary);
 	}
+	cli_print_generated(cli, stream, HELP_NAME_WIDTH);
 	fputc('\n', stream);
 	print_global_options(stream);
 	fputs("\nExit status: 0 allow/ok/done, 1 deny/problems found/"
@@ -423,9 +410,8 @@ static void print_short_usage(void)
 	        CLI_NAME, CLI_NAME);
 }
 
-/* One line of a command's option help. */
-static void print_option(const char *short_name, const char *name,
-                         const char *arg, const char *help)
+void cli_print_option(const char *short_name, const char *name, const char *arg,
+                      const char *help)
 {
 	char left[64];
 
@@ -435,7 +421,8 @@ static void print_option(const char *short_name, const char *name,
 	printf("  %-22s %s\n", left, help);
 }
 
-static void print_command_help(const struct cli_cmd *cmd)
+void cli_print_command_help(const struct cli_cmd *cmd, cli_help_extra_fn extra,
+                            void *user)
 {
 	size_t i;
 
@@ -444,16 +431,18 @@ static void print_command_help(const struct cli_cmd *cmd)
 	if (cmd->help)
 		printf("%s\n", cmd->help);
 	fputs("Options:\n", stdout);
-	print_option(NULL, "json", NULL, "print one JSON object");
+	cli_print_option(NULL, "json", NULL, "print one JSON object");
 	for (i = 0; i < NCMD_OPTIONS; i++) {
 		const struct cmd_option *o = &cmd_options[i];
 		char s[] = {'-', (char)o->short_name, '\0'};
 
 		if (cmd->opts & o->bit)
-			print_option(o->short_name ? s : NULL, o->name, o->arg,
-			             o->help);
+			cli_print_option(o->short_name ? s : NULL, o->name,
+			                 o->arg, o->help);
 	}
-	print_option("-h", "help", NULL, "show this help");
+	if (extra)
+		extra(user);
+	cli_print_option("-h", "help", NULL, "show this help");
 	putchar('\n');
 	print_global_options(stdout);
 }
@@ -629,11 +618,28 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	if (rc == RG_OK && *ctx)
 		return CLI_EXIT_OK;
 	*ctx = NULL;
+	if (cli->quiet_open)
+		return CLI_EXIT_ERROR;
 	if (err[0])
 		cli_error("%s", err);
 	else
 		cli_error("%s: %s", cli->config, rg_strerror(rc));
 	return CLI_EXIT_ERROR;
+}
+
+int cli_open_quiet(struct cli *cli, rg_context **ctx)
+{
+	struct cli saved = *cli;
+	int ret;
+
+	cli->silent = 1;
+	cli->quiet_open = 1;
+	cli->app_problems = NULL;
+	cli->app_warnings = NULL;
+	cli->open_flags |= RG_OPEN_NO_DIRECTORY;
+	ret = cli_open_all(cli, ctx);
+	*cli = saved;
+	return ret;
 }
 
 int cli_open(struct cli *cli, rg_context **ctx)
@@ -725,7 +731,31 @@ static const char *bad_option(char **argv)
 	return word ? word : unknown;
 }
 
-enum parse_result { PARSE_RUN, PARSE_EXIT_OK, PARSE_EXIT_ERROR };
+enum parse_result { PARSE_RUN, PARSE_EXIT_OK, PARSE_EXIT_ERROR, PARSE_HELP };
+
+int cli_known_option(const struct cli_cmd *cmd, const char *name, size_t len,
+                     int *has_value)
+{
+	size_t i;
+
+	for (i = 0; i < NGLOBAL_OPTIONS; i++)
+		if (strlen(global_longopts[i].name) == len &&
+		    strncmp(global_longopts[i].name, name, len) == 0) {
+			*has_value = global_longopts[i].has_arg != no_argument;
+			return 1;
+		}
+	for (i = 0; i < NCMD_OPTIONS; i++) {
+		const struct cmd_option *o = &cmd_options[i];
+
+		if (strlen(o->name) != len || strncmp(o->name, name, len) != 0)
+			continue;
+		*has_value = o->val >= 0;
+		/* A flag is the tool's even where cmd does not take it: it
+		 * is refused as the unknown option it is. */
+		return (cmd->opts & o->bit) || o->val < 0;
+	}
+	return 0;
+}
 
 /*
  * Applies a command option: returns 0, -1 when opt is none of cmd_options[],
@@ -775,6 +805,9 @@ static enum parse_result parse_command(struct cli *cli,
 
 	build_longopts(&longopts);
 	memset(args, 0, sizeof(*args));
+	if ((cmd->opts & CLI_OPT_DYNAMIC) &&
+	    cli_dynamic_split(cmd, &argc, &argv, args) != 0)
+		return PARSE_EXIT_ERROR;
 	optind = 0; /* glibc: start over on a new argv */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:vqho:", longopts.o, NULL)) !=
@@ -790,8 +823,10 @@ static enum parse_result parse_command(struct cli *cli,
 			return PARSE_EXIT_ERROR;
 		switch (opt) {
 		case 'h':
-			print_command_help(cmd);
-			return PARSE_EXIT_OK;
+			/* After the other words: a generated verb's help
+			 * needs the service named. */
+			args->help = 1;
+			break;
 		case OPT_JSON:
 			args->json = 1;
 			break;
@@ -807,6 +842,8 @@ static enum parse_result parse_command(struct cli *cli,
 	}
 	args->argc = argc - optind;
 	args->argv = argv + optind;
+	if (args->help)
+		return PARSE_HELP;
 	if (args->argc < cmd->min_args) {
 		cli_usage_error(cmd, "missing arguments");
 		return PARSE_EXIT_ERROR;
@@ -824,7 +861,7 @@ static enum parse_result parse_global(struct cli *cli, int argc, char **argv,
                                       int *index)
 {
 	struct longopts longopts;
-	int opt;
+	int opt, help = 0;
 
 	build_longopts(&longopts);
 	opterr = 0;
@@ -835,8 +872,10 @@ static enum parse_result parse_global(struct cli *cli, int argc, char **argv,
 			continue;
 		switch (opt) {
 		case 'h':
-			print_help(stdout);
-			return PARSE_EXIT_OK;
+			/* After -c and the rest: the help lists the verbs
+			 * of the configuration's services. */
+			help = 1;
+			continue;
 		case 'V':
 			print_version();
 			return PARSE_EXIT_OK;
@@ -852,72 +891,13 @@ static enum parse_result parse_global(struct cli *cli, int argc, char **argv,
 		return PARSE_EXIT_ERROR;
 	}
 	*index = optind;
-	return PARSE_RUN;
+	return help ? PARSE_HELP : PARSE_RUN;
 }
 
-/* `rolegate help [COMMAND]`, for those who type it. */
-static int help_command(int argc, char **argv)
+/* Where the configuration, plugins and directory come from, unless the
+ * options said. */
+static void apply_defaults(struct cli *cli)
 {
-	const struct cli_cmd *cmd;
-	int nwords;
-
-	if (argc < 2) {
-		print_help(stdout);
-		return CLI_EXIT_OK;
-	}
-	cmd = find_command(argc - 1, argv + 1, &nwords);
-	if (!cmd && is_group(argv[1]) && argc == 2) {
-		print_group_help(stdout, argv[1]);
-		return CLI_EXIT_OK;
-	}
-	if (!cmd) {
-		cli_error("unknown command '%s'", argv[1]);
-		return CLI_EXIT_ERROR;
-	}
-	print_command_help(cmd);
-	return CLI_EXIT_OK;
-}
-
-static int run(struct cli *cli, int argc, char **argv)
-{
-	const struct cli_cmd *cmd;
-	struct cli_args args;
-	int index = 0, nwords = 0;
-
-	switch (parse_global(cli, argc, argv, &index)) {
-	case PARSE_EXIT_OK:
-		return CLI_EXIT_OK;
-	case PARSE_EXIT_ERROR:
-		return CLI_EXIT_ERROR;
-	case PARSE_RUN:
-		break;
-	}
-	if (index >= argc) {
-		cli_error("no command given");
-		print_short_usage();
-		return CLI_EXIT_ERROR;
-	}
-	if (strcmp(argv[index], "help") == 0)
-		return help_command(argc - index, argv + index);
-	cmd = find_command(argc - index, argv + index, &nwords);
-	if (!cmd && is_group(argv[index]))
-		return group_error(argv[index],
-		                   index + 1 < argc ? argv[index + 1] : NULL);
-	if (!cmd) {
-		cli_error("unknown command '%s'", argv[index]);
-		print_short_usage();
-		return CLI_EXIT_ERROR;
-	}
-	/* getopt sees the command's last word as the program name. */
-	index += nwords - 1;
-	switch (parse_command(cli, cmd, argc - index, argv + index, &args)) {
-	case PARSE_EXIT_OK:
-		return CLI_EXIT_OK;
-	case PARSE_EXIT_ERROR:
-		return CLI_EXIT_ERROR;
-	case PARSE_RUN:
-		break;
-	}
 	if (!cli->config)
 		cli->config = env(CLI_ENV_CONFIG);
 	if (!cli->config)
@@ -930,7 +910,160 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if (!cli->directory)
 		cli->directory = env(CLI_ENV_DIRECTORY);
-	return cmd->run(cli, cmd, &args);
+}
+
+/* `COMMAND --help`: a generated verb's from the declarations. */
+static int command_help(struct cli *cli, const struct cli_cmd *cmd,
+                        const struct cli_args *args)
+{
+	if (cmd->help_fn)
+		return cmd->help_fn(cli, cmd, args);
+	cli_print_command_help(cmd, NULL, NULL);
+	return CLI_EXIT_OK;
+}
+
+/* A generated verb: the words at argv, when they make one. */
+struct generated {
+	struct cli_cmd cmd;
+	char name[CLI_GEN_NAME_MAX];
+};
+
+/*
+ * The command named by the words at argv: one of the tables', else a verb
+ * generated from the declarations (in *gen).  NULL when there is none.
+ */
+static const struct cli_cmd *lookup(int argc, char **argv, int *nwords,
+                                    struct generated *gen)
+{
+	const struct cli_cmd *cmd = find_command(argc, argv, nwords);
+
+	if (cmd || is_group(argv[0]) || argc < 2)
+		return cmd;
+	if (!cli_generated_command(argv[0], argv[1], &gen->cmd, gen->name,
+	                           sizeof(gen->name)))
+		return NULL;
+	*nwords = 2;
+	return &gen->cmd;
+}
+
+/* `rolegate help [COMMAND [SERVICE]]`, for those who type it. */
+static int help_command(struct cli *cli, int argc, char **argv)
+{
+	struct cli_args args;
+	struct generated gen;
+	const struct cli_cmd *cmd;
+	int nwords;
+
+	apply_defaults(cli);
+	if (argc < 2) {
+		print_help(cli, stdout);
+		return CLI_EXIT_OK;
+	}
+	cmd = lookup(argc - 1, argv + 1, &nwords, &gen);
+	if (!cmd && is_group(argv[1]) && argc == 2) {
+		print_group_help(stdout, argv[1]);
+		return CLI_EXIT_OK;
+	}
+	if (!cmd) {
+		cli_error("unknown command '%s'", argv[1]);
+		return CLI_EXIT_ERROR;
+	}
+	memset(&args, 0, sizeof(args));
+	args.argc = argc - 1 - nwords;
+	args.argv = argv + 1 + nwords;
+	return command_help(cli, cmd, &args);
+}
+
+/* Parses the command's words and runs it (or prints its help). */
+static int run_command(struct cli *cli, const struct cli_cmd *cmd, int argc,
+                       char **argv)
+{
+	struct cli_args args;
+	enum parse_result r = parse_command(cli, cmd, argc, argv, &args);
+	int ret = r == PARSE_EXIT_OK ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+
+	if (r == PARSE_RUN || r == PARSE_HELP) {
+		apply_defaults(cli);
+		ret = r == PARSE_HELP ? command_help(cli, cmd, &args)
+		                      : cmd->run(cli, cmd, &args);
+	}
+	cli_args_free(&args);
+	return ret;
+}
+
+/*
+ * After a word the services declare (a kind or a workflow) without one of
+ * its verbs: says what there is, as group_error() does, and returns 1 with
+ * the exit status in *ret; 0 when no service declares word.
+ */
+static int noun_error(struct cli *cli, const char *noun, const char *word,
+                      int *ret)
+{
+	int help =
+	    word && (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0);
+
+	char *usage = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int found;
+
+	if (word && !help)
+		return 0;
+	apply_defaults(cli);
+	/* Kept until it is known whether there is anything to say. */
+	mem = open_memstream(&usage, &len);
+	found = mem && cli_noun_help(cli, noun, mem);
+	if (mem)
+		fclose(mem);
+	if (found && !help)
+		cli_error("%s: missing verb", noun);
+	if (found)
+		fputs(usage, help ? stdout : stderr);
+	free(usage);
+	*ret = help ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	return found;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+	struct generated gen;
+	int index = 0, nwords = 0, ret;
+
+	switch (parse_global(cli, argc, argv, &index)) {
+	case PARSE_EXIT_OK:
+		return CLI_EXIT_OK;
+	case PARSE_EXIT_ERROR:
+		return CLI_EXIT_ERROR;
+	case PARSE_HELP:
+		apply_defaults(cli);
+		print_help(cli, stdout);
+		return CLI_EXIT_OK;
+	case PARSE_RUN:
+		break;
+	}
+	if (index >= argc) {
+		cli_error("no command given");
+		print_short_usage();
+		return CLI_EXIT_ERROR;
+	}
+	if (strcmp(argv[index], "help") == 0)
+		return help_command(cli, argc - index, argv + index);
+	cmd = lookup(argc - index, argv + index, &nwords, &gen);
+	if (!cmd && is_group(argv[index]))
+		return group_error(argv[index],
+		                   index + 1 < argc ? argv[index + 1] : NULL);
+	if (!cmd && noun_error(cli, argv[index],
+	                       index + 1 < argc ? argv[index + 1] : NULL, &ret))
+		return ret;
+	if (!cmd) {
+		cli_error("unknown command '%s'", argv[index]);
+		print_short_usage();
+		return CLI_EXIT_ERROR;
+	}
+	/* getopt sees the command's last word as the program name. */
+	index += nwords - 1;
+	return run_command(cli, cmd, argc - index, argv + index);
 }
 
 int main(int argc, char **argv)

@@ -115,6 +115,7 @@ static json_t *entry_json(const rg_vocab_info *in)
 	if (in->kind)
 		json_object_set_new(o, "kind", cli_jstr(in->kind, 0));
 	if (in->what == RG_VOCAB_ORG_KIND) {
+		json_object_set_new(o, "noun", cli_jstr(in->noun, 1));
 		json_object_set_new(o, "parent", cli_jstr(in->parent, 1));
 		json_object_set_new(o, "parent_attr",
 		                    cli_jstr(in->parent_attr, 1));

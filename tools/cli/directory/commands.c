@@ -14,33 +14,35 @@
 
 #define V(x) CLI_OPT_VAL(CLI_VAL_##x)
 
-/* The options of user add and user edit. */
-#define USER_OPTS (V(NAME) | V(BU) | V(STATUS) | V(MAX_CHATS))
+/* The options of user add and user edit: --name and the service's user
+ * attributes. */
+#define USER_OPTS (V(NAME) | CLI_OPT_DYNAMIC)
 
 const struct cli_cmd cli_admin_commands[] = {
     {
         .name = "user add",
-        .usage = "[--json] [--name NAME] [--bu UNIT] [--status STATUS] "
-                 "[--max-chats N] SERVICE USER",
+        .usage = "[--json] [--name NAME] [--ATTR VALUE]... SERVICE USER",
         .summary = "add a user to a service's directory",
-        .help = "STATUS is available or unavailable; N a number >= 0 "
-                "(0: no limit of its\nown).  A business unit must exist "
-                "(bu add).\n",
+        .help = "--ATTR VALUE sets a user attribute the service's plugins "
+                "declare (rolegate\nvocabulary SERVICE; `rolegate user "
+                "add --help SERVICE` lists them).\n",
         .opts = USER_OPTS,
         .min_args = 2,
         .max_args = 2,
         .run = admin_cmd_user_add,
+        .help_fn = admin_help_user,
     },
     {
         .name = "user edit",
-        .usage = "[--json] [--name NAME] [--bu UNIT] [--status STATUS] "
-                 "[--max-chats N] SERVICE USER",
+        .usage = "[--json] [--name NAME] [--ATTR VALUE]... SERVICE USER",
         .summary = "change a user's attributes",
-        .help = "An empty value ('') clears the attribute.\n",
+        .help = "--ATTR VALUE sets a user attribute the service's plugins "
+                "declare; an empty\nvalue ('') clears it.\n",
         .opts = USER_OPTS,
         .min_args = 2,
         .max_args = 2,
         .run = admin_cmd_user_edit,
+        .help_fn = admin_help_user,
     },
     {
         .name = "user remove",
@@ -53,7 +55,7 @@ const struct cli_cmd cli_admin_commands[] = {
     {
         .name = "user show",
         .usage = "[--json] SERVICE USER",
-        .summary = "show a user: roles, unit, status, memberships",
+        .summary = "show a user: roles, attributes, memberships",
         .help = "Also checks the user's roles against every prerequisite "
                 "and prints a\nwarning line for each one missing.\n",
         .min_args = 2,
@@ -89,179 +91,14 @@ const struct cli_cmd cli_admin_commands[] = {
         .run = admin_cmd_unassign,
     },
     {
-        .name = "manager add",
-        .usage = "[--json] SERVICE USER",
-        .summary = "make a user a Rocket.Chat omnichannel manager",
-        .help = "Assigns livechat-manager, adding the user when the "
-                "directory does not\nknow it yet.\n",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_manager_add,
-    },
-    {
-        .name = "manager remove",
-        .usage = "[--json] SERVICE USER",
-        .summary = "take livechat-manager from a user",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_manager_remove,
-    },
-    {
-        .name = "agent add",
-        .usage = "[--json] [--departments A,B] [--status STATUS] "
-                 "[--max-chats N] SERVICE USER",
-        .summary = "make a user an omnichannel agent",
-        .help = "Assigns livechat-agent (adding the user when needed) and "
-                "adds it to the\ndepartments.\n",
-        .opts = V(DEPARTMENTS) | V(STATUS) | V(MAX_CHATS),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_agent_add,
-    },
-    {
-        .name = "agent edit",
-        .usage = "[--json] [--departments A,B] [--status STATUS] "
-                 "[--max-chats N] SERVICE USER",
-        .summary = "change an agent's departments, status or chat limit",
-        .help = "--departments replaces the agent's departments ('' for "
-                "none).\n",
-        .opts = V(DEPARTMENTS) | V(STATUS) | V(MAX_CHATS),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_agent_edit,
-    },
-    {
-        .name = "agent remove",
-        .usage = "[--json] SERVICE USER",
-        .summary = "take livechat-agent and its departments from a user",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_agent_remove,
-    },
-    {
-        .name = "monitor add",
-        .usage = "[--json] [--units A,B] SERVICE USER",
-        .summary = "make a user an omnichannel monitor of units",
-        .help = "Assigns livechat-monitor (adding the user when needed) "
-                "and adds it to the\nunits.  A monitor sees only the "
-                "departments of its units.\n",
-        .opts = V(UNITS),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_monitor_add,
-    },
-    {
-        .name = "monitor remove",
-        .usage = "[--json] SERVICE USER",
-        .summary = "take livechat-monitor and its units from a user",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_monitor_remove,
-    },
-    {
-        .name = "department add",
-        .usage = "[--json] [--unit UNIT] [--max-chats N] SERVICE NAME",
-        .summary = "add an omnichannel department",
-        .help = "--max-chats N > 0 limits its agents' simultaneous "
-                "chats.\n",
-        .opts = V(UNIT) | V(MAX_CHATS),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_department_add,
-    },
-    {
-        .name = "department edit",
-        .usage = "[--json] [--unit UNIT] [--max-chats N] SERVICE NAME",
-        .summary = "change a department's unit or chat limit",
-        .help = "An empty value ('') clears it.\n",
-        .opts = V(UNIT) | V(MAX_CHATS),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_department_edit,
-    },
-    {
-        .name = "department remove",
-        .usage = "[--json] SERVICE NAME",
-        .summary = "remove a department",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_department_remove,
-    },
-    {
-        .name = "department list",
-        .usage = "[--json] SERVICE",
-        .summary = "list departments with unit, chat limit and agents",
-        .min_args = 1,
-        .max_args = 1,
-        .run = admin_cmd_department_list,
-    },
-    {
-        .name = "unit add",
-        .usage = "[--json] [--departments A,B] SERVICE NAME",
-        .summary = "add a unit, optionally moving departments into it",
-        .opts = V(DEPARTMENTS),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_unit_add,
-    },
-    {
-        .name = "unit remove",
-        .usage = "[--json] SERVICE NAME",
-        .summary = "remove a unit",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_unit_remove,
-    },
-    {
-        .name = "unit list",
-        .usage = "[--json] SERVICE",
-        .summary = "list units with their departments and monitors",
-        .min_args = 1,
-        .max_args = 1,
-        .run = admin_cmd_unit_list,
-    },
-    {
         .name = "setting set",
         .usage = "[--json] SERVICE KEY VALUE",
-        .summary = "set a service setting (default_max_chats)",
-        .help = "An empty VALUE ('') clears the setting.\n",
+        .summary = "set a setting the service's plugins declare",
+        .help = "An empty VALUE ('') clears the setting.  rolegate "
+                "vocabulary SERVICE lists\nthe settings.\n",
         .min_args = 3,
         .max_args = 3,
         .run = admin_cmd_setting_set,
-    },
-    {
-        .name = "bu add",
-        .usage = "[--json] [--parent UNIT] SERVICE NAME",
-        .summary = "add a business unit (the root without --parent)",
-        .opts = V(PARENT),
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_bu_add,
-    },
-    {
-        .name = "bu move",
-        .usage = "[--json] SERVICE NAME PARENT",
-        .summary = "move a business unit under another",
-        .help = "A move that would make a cycle is refused.\n",
-        .min_args = 3,
-        .max_args = 3,
-        .run = admin_cmd_bu_move,
-    },
-    {
-        .name = "bu remove",
-        .usage = "[--json] SERVICE NAME",
-        .summary = "remove a business unit without children or users",
-        .min_args = 2,
-        .max_args = 2,
-        .run = admin_cmd_bu_remove,
-    },
-    {
-        .name = "bu list",
-        .usage = "[--json] SERVICE",
-        .summary = "print the business-unit tree",
-        .min_args = 1,
-        .max_args = 1,
-        .run = admin_cmd_bu_list,
     },
     {
         .name = "role create",

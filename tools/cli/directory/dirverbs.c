@@ -348,14 +348,14 @@ const char *admin_value(const char *option)
 	return option && *option ? option : NULL;
 }
 
-int admin_need_role(struct admin *a, const char *role)
+int admin_need_role(struct admin *a, const char *role, const char *noun)
 {
 	if (rg_role_find(a->svc, role) >= 0)
 		return RG_OK;
 	return admin_refuse(a, RG_ENOROLE,
-	                    "service '%s' has no role %s (the livechat "
-	                    "workflows need it)",
-	                    a->service, role);
+	                    "service '%s' has no role %s (the %s workflow "
+	                    "needs it)",
+	                    a->service, role, noun);
 }
 
 /* ---- reading users ----------------------------------------------------- */
@@ -378,8 +378,14 @@ char **admin_split(const char *list)
 static int copy_user(void *user, const rg_user_info *info)
 {
 	struct user_copy *c = user;
-	struct admin_user *u = c->u;
 
+	c->rc = admin_user_copy(c->u, info);
+	return 1;
+}
+
+int admin_user_copy(struct admin_user *u, const rg_user_info *info)
+{
+	memset(u, 0, sizeof(*u));
 	u->id = strdup(info->id);
 	u->name = dup_or_null(info->name ? info->name : info->id);
 	u->bu = dup_or_null(info->bu);
@@ -390,9 +396,11 @@ static int copy_user(void *user, const rg_user_info *info)
 	u->units = admin_split(info->units);
 	if (!u->id || !u->name || (info->bu && !u->bu) ||
 	    (info->status && !u->status) || !u->roles || !u->departments ||
-	    !u->units)
-		c->rc = RG_ENOMEM;
-	return 1;
+	    !u->units) {
+		admin_user_free(u);
+		return RG_ENOMEM;
+	}
+	return RG_OK;
 }
 
 int admin_user_get(struct admin *a, const char *id, struct admin_user *u)
@@ -424,6 +432,59 @@ void admin_user_free(struct admin_user *u)
 	cli_split_free(u->departments);
 	cli_split_free(u->units);
 	memset(u, 0, sizeof(*u));
+}
+
+/*
+ * What rg_user_info and rg_org_info carry besides ids, names, parents and
+ * roles, by the names the declarations give it: the functions from here
+ * to admin_user_fields() are the only place that knows their members,
+ * until those structs are generic.
+ */
+char **admin_user_members(const struct admin_user *u, const char *kind)
+{
+	if (strcmp(kind, RG_ORG_DEPARTMENT) == 0)
+		return u->departments;
+	if (strcmp(kind, RG_ORG_UNIT) == 0)
+		return u->units;
+	return NULL;
+}
+
+const char *admin_user_attr(const struct admin_user *u, const char *attr,
+                            char *buf, size_t len)
+{
+	if (strcmp(attr, RG_USER_BU) == 0)
+		return u->bu;
+	if (strcmp(attr, RG_USER_STATUS) == 0)
+		return u->status;
+	if (strcmp(attr, RG_USER_MAX_CHATS) == 0 && u->max_chats >= 0) {
+		snprintf(buf, len, "%ld", u->max_chats);
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * rg_org_info carries one attribute besides the parent, under this name;
+ * the others are not readable through it yet (they are stored, checked
+ * and exported all the same).
+ */
+#define INFO_ATTR_MAX_CHATS "max_chats"
+
+json_t *admin_org_attr(const rg_org_info *o, const char *attr)
+{
+	if (strcmp(attr, INFO_ATTR_MAX_CHATS) == 0 && o->max_chats >= 0)
+		return json_integer(o->max_chats);
+	return json_null();
+}
+
+json_t *admin_user_fields(const struct admin_user *u)
+{
+	return json_pack("{s:o s:o s:o s:o s:o}", "bu", cli_jstr(u->bu, 1),
+	                 "status", cli_jstr(u->status, 1), "max_chats",
+	                 u->max_chats >= 0 ? json_integer(u->max_chats)
+	                                   : json_null(),
+	                 "departments", admin_jlist(u->departments), "units",
+	                 admin_jlist(u->units));
 }
 
 int admin_user_has(const struct admin_user *u, const char *role)

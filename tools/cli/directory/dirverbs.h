@@ -13,11 +13,6 @@
 
 #include "cli.h"
 
-/* The Rocket.Chat roles that the manager, agent and monitor workflows use. */
-#define ADMIN_ROLE_MANAGER "livechat-manager"
-#define ADMIN_ROLE_AGENT   "livechat-agent"
-#define ADMIN_ROLE_MONITOR "livechat-monitor"
-
 /* Room for a message the tool makes up itself. */
 #define ADMIN_MSG_MAX 512
 
@@ -83,11 +78,99 @@ int admin_exit(int rc);
 void admin_print_table(const json_t *rows, const char *const *keys,
                        const char *const *headings, size_t ncols);
 
+/* ---- verbs generated from the declarations (genverbs.c) -------------- */
+
+/* What an option of a generated verb sets. */
+enum gen_role {
+	GEN_PARENT,    /* --PARENT_ATTR P: the entry's parent */
+	GEN_ORG_ATTR,  /* --ATTR V: an attribute of the entry */
+	GEN_CHILDREN,  /* --KINDS A,B: entries of a child kind moved into it */
+	GEN_MEMBERS,   /* --KINDS A,B: the user's memberships */
+	GEN_USER_ATTR, /* --ATTR V: an attribute of the user */
+};
+
+/* Options of one generated verb at most. */
+#define GEN_OPTS_MAX 32
+/* Room for a word made of a declared name ("departments", "max-chats"). */
+#define GEN_WORD_MAX (2 * RG_ID_MAX)
+
+struct gen_opt {
+	enum gen_role role;
+	char option[GEN_WORD_MAX]; /* without the dashes: "max-chats" */
+	/* The attribute's declaration, or the kind's (parent, children,
+	 * memberships); its strings are the context's. */
+	rg_vocab_info decl;
+	/* The word for the entries it names ("unit", "business unit"). */
+	char noun[GEN_WORD_MAX];
+	const char *value; /* as given, or NULL */
+};
+
+/* A verb of a kind or a workflow as one service declares it. */
+struct gen_verb {
+	const char *verb;   /* "add", ..., or NULL (user add/edit) */
+	rg_vocab_info what; /* the kind or the workflow */
+	struct gen_opt opt[GEN_OPTS_MAX];
+	size_t nopt;
+};
+
 /*
- * Applies the user attribute options given (--name unless skip_name,
- * --bu, --status, --max-chats; "" clears) to user id inside a->txn.
+ * Resolves `noun verb` in svc's declarations into *g: RG_OK; RG_ENOENT
+ * when svc declares no kind or workflow noun; RG_EINVAL when that has no
+ * such verb (move: trees only; edit: something to edit).
  */
-int admin_set_user_attrs(struct admin *a, const char *id, int skip_name);
+int gen_resolve(struct gen_verb *g, const rg_service *svc, const char *noun,
+                const char *verb);
+
+/* *g gets svc's user attributes as options (user add, user edit). */
+void gen_user_opts(struct gen_verb *g, const rg_service *svc);
+
+/*
+ * Takes the values of a->args->dyn into g's options; an option g does not
+ * have is refused (a->err names it, the command and the service, and the
+ * options there are): RG_OK or RG_ENOENT.
+ */
+int gen_take(struct admin *a, struct gen_verb *g, const char *what);
+
+/* The option of role and declared name (NULL: the first of role). */
+const struct gen_opt *gen_find(const struct gen_verb *g, enum gen_role role,
+                               const char *name);
+
+/* 1 when any option was given. */
+int gen_any(const struct gen_verb *g);
+
+/* "--unit or --max-chats": g's options, for "nothing to change". */
+void gen_options_text(const struct gen_verb *g, char *buf, size_t len);
+
+/* The plural of an English word: "departments", "business units". */
+void gen_plural(const char *word, char *buf, size_t len);
+
+/* A word for JSON keys and headings: "business units" -> "business_units"
+ * (heading: "BUSINESS UNITS", with a space for "_"). */
+void gen_key(const char *word, char *buf, size_t len);
+void gen_heading(const char *word, char *buf, size_t len);
+
+/* "a" or "an", for word. */
+const char *gen_article(const char *word);
+
+/* The declaration of kind in svc: 1 found, else 0. */
+int gen_kind(const rg_service *svc, const char *kind, rg_vocab_info *out);
+
+/* What a kind's members are called, singular: the noun of the workflow
+ * whose memberships they are, else "member" (RG_ORG_MEMBERS) or "user". */
+const char *gen_member_word(const rg_service *svc, const rg_vocab_info *kind);
+
+/* Sets (option "": clears) one attribute of user id inside a->txn. */
+int admin_set_user_attr(struct admin *a, const char *id, const char *attr,
+                        const char *option);
+
+/* Applies the user attribute options of g given, in order, to user id
+ * inside a->txn ("" clears). */
+int admin_set_user_attrs(struct admin *a, const struct gen_verb *g,
+                         const char *id);
+
+/* The generated verbs at work (organisation.c, workflows.c). */
+int admin_org_run(struct admin *a, const struct gen_verb *g);
+int admin_workflow_run(struct admin *a, const struct gen_verb *g);
 
 /* A user as the directory has it; every string owned. */
 struct admin_user {
@@ -100,6 +183,26 @@ struct admin_user {
 	char **departments;
 	char **units;
 };
+
+/* Copies info into *u: RG_OK or RG_ENOMEM (then *u is empty). */
+int admin_user_copy(struct admin_user *u, const rg_user_info *info);
+
+/*
+ * The members rg_user_info has besides id, name and roles, as JSON (the
+ * user show and user list objects keep them as the library gives them).
+ */
+json_t *admin_user_fields(const struct admin_user *u);
+
+/* An entry's attribute from rg_org_info, as JSON (null when unset or not
+ * carried there). */
+json_t *admin_org_attr(const rg_org_info *o, const char *attr);
+
+/* The user's memberships of kind (NULL-terminated; NULL when none). */
+char **admin_user_members(const struct admin_user *u, const char *kind);
+
+/* The user's attribute (a number in buf of len bytes), or NULL. */
+const char *admin_user_attr(const struct admin_user *u, const char *attr,
+                            char *buf, size_t len);
 
 /* Splits a comma-separated list from the library (never with empty items). */
 char **admin_split(const char *list);
@@ -119,10 +222,10 @@ void admin_user_free(struct admin_user *u);
 int admin_user_has(const struct admin_user *u, const char *role);
 
 /*
- * Checks that a->svc declares role; else refuses, saying that the command
- * is for services that have it.  Returns RG_OK or RG_ENOROLE.
+ * Checks that a->svc declares role; else refuses, saying that the workflow
+ * called noun needs it.  Returns RG_OK or RG_ENOROLE.
  */
-int admin_need_role(struct admin *a, const char *role);
+int admin_need_role(struct admin *a, const char *role, const char *noun);
 
 /* A user's or an entry's attribute value from an option: "" clears it. */
 const char *admin_value(const char *option);
@@ -150,45 +253,14 @@ int admin_cmd_role_delete(struct cli *cli, const struct cli_cmd *cmd,
 int admin_cmd_role_show(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args);
 
-int admin_cmd_manager_add(struct cli *cli, const struct cli_cmd *cmd,
-                          const struct cli_args *args);
-int admin_cmd_manager_remove(struct cli *cli, const struct cli_cmd *cmd,
-                             const struct cli_args *args);
-int admin_cmd_agent_add(struct cli *cli, const struct cli_cmd *cmd,
-                        const struct cli_args *args);
-int admin_cmd_agent_edit(struct cli *cli, const struct cli_cmd *cmd,
-                         const struct cli_args *args);
-int admin_cmd_agent_remove(struct cli *cli, const struct cli_cmd *cmd,
-                           const struct cli_args *args);
-int admin_cmd_monitor_add(struct cli *cli, const struct cli_cmd *cmd,
-                          const struct cli_args *args);
-int admin_cmd_monitor_remove(struct cli *cli, const struct cli_cmd *cmd,
-                             const struct cli_args *args);
 int admin_cmd_setting_set(struct cli *cli, const struct cli_cmd *cmd,
                           const struct cli_args *args);
-
-int admin_cmd_department_add(struct cli *cli, const struct cli_cmd *cmd,
-                             const struct cli_args *args);
-int admin_cmd_department_edit(struct cli *cli, const struct cli_cmd *cmd,
-                              const struct cli_args *args);
-int admin_cmd_department_remove(struct cli *cli, const struct cli_cmd *cmd,
-                                const struct cli_args *args);
-int admin_cmd_department_list(struct cli *cli, const struct cli_cmd *cmd,
-                              const struct cli_args *args);
-int admin_cmd_unit_add(struct cli *cli, const struct cli_cmd *cmd,
-                       const struct cli_args *args);
-int admin_cmd_unit_remove(struct cli *cli, const struct cli_cmd *cmd,
-                          const struct cli_args *args);
-int admin_cmd_unit_list(struct cli *cli, const struct cli_cmd *cmd,
+int admin_cmd_generated(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args);
-int admin_cmd_bu_add(struct cli *cli, const struct cli_cmd *cmd,
-                     const struct cli_args *args);
-int admin_cmd_bu_move(struct cli *cli, const struct cli_cmd *cmd,
-                      const struct cli_args *args);
-int admin_cmd_bu_remove(struct cli *cli, const struct cli_cmd *cmd,
-                        const struct cli_args *args);
-int admin_cmd_bu_list(struct cli *cli, const struct cli_cmd *cmd,
-                      const struct cli_args *args);
+int admin_help_generated(struct cli *cli, const struct cli_cmd *cmd,
+                         const struct cli_args *args);
+int admin_help_user(struct cli *cli, const struct cli_cmd *cmd,
+                    const struct cli_args *args);
 
 int admin_cmd_import(struct cli *cli, const struct cli_cmd *cmd,
                      const struct cli_args *args);

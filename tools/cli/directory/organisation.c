@@ -1,6 +1,10 @@
 /*
- * organisation.c - organisation entries: rolegate department and unit
- * (Rocket.Chat) and bu (Dynamics 365 business units).
+ * organisation.c - the organisation verbs of every declared kind:
+ * rolegate KIND add, edit, remove, list and (for a tree) move.
+ *
+ * What a kind is comes from its declaration (genverbs.c): its parent kind
+ * and the option naming it, its attributes, the kinds whose parent it is,
+ * and the word for its entries in messages ("business unit").
  */
 #include "config.h"
 
@@ -9,8 +13,16 @@
 
 #include "dirverbs.h"
 
-/* How deep a business-unit tree is printed; deeper means a broken tree. */
-#define BU_DEPTH_MAX 64
+/* How deep a tree is printed; deeper means a broken tree. */
+#define TREE_DEPTH_MAX 64
+/* Columns of a listing at most: name, parent, attributes, children,
+ * members. */
+#define LIST_COLS_MAX 16
+
+static int is_tree(const rg_vocab_info *kind)
+{
+	return kind->parent && strcmp(kind->parent, kind->name) == 0;
+}
 
 /* Sets one attribute of an entry from an option ("" clears it). */
 static int org_set(struct admin *a, const char *kind, const char *name,
@@ -28,395 +40,407 @@ static int org_set(struct admin *a, const char *kind, const char *name,
 	return RG_OK;
 }
 
-static int org_remove_op(struct admin *a, void *data)
+/* Sets the attributes (and with parent, the parent) given in g. */
+static int set_given(struct admin *a, const struct gen_verb *g,
+                     const char *name, int parent)
 {
-	const char *kind = data;
-	const char *name = a->args->argv[1];
-	int rc = rg_org_remove(a->txn, kind, name);
-
-	if (rc == RG_OK)
-		admin_note(a, "removed %s %s", kind, name);
-	return rc;
-}
-
-/* Runs op on the service named by the first argument. */
-static int run_org(struct cli *cli, const struct cli_cmd *cmd,
-                   const struct cli_args *args, admin_op op, void *data)
-{
-	struct admin a;
-	int ret;
-
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		ret = admin_run(&a, op, data);
-	admin_close(&a);
-	return ret;
-}
-
-/* Collects every entry of a kind as JSON objects. */
-static int collect_org(void *user, const rg_org_info *o)
-{
-	json_t *arr = user;
-
-	return json_array_append_new(
-	           arr,
-	           json_pack("{s:o s:o s:o s:I}", "name", cli_jstr(o->name, 0),
-	                     "parent", cli_jstr(o->parent, 1), "max_chats",
-	                     o->max_chats >= 0 ? json_integer(o->max_chats)
-	                                       : json_null(),
-	                     "members", (json_int_t)o->members)) != 0;
-}
-
-/* The entries of one kind of a->service, or NULL after saying why. */
-static json_t *org_entries(struct admin *a, const char *kind, int *ret)
-{
-	json_t *arr = json_array();
-	int rc;
-
-	if (!arr) {
-		cli_error("out of memory");
-		*ret = CLI_EXIT_ERROR;
-		return NULL;
-	}
-	rc = rg_org_list(a->ctx, a->service, kind, collect_org, arr);
-	if (rc != RG_OK) {
-		json_decref(arr);
-		*ret = admin_fail(a, rc);
-		return NULL;
-	}
-	return arr;
-}
-
-/* ---- department -------------------------------------------------------- */
-
-static int department_add_op(struct admin *a, void *data)
-{
-	const char *name = a->args->argv[1];
-	const char *unit = admin_value(a->args->val[CLI_VAL_UNIT]);
-	const char *max_chats = a->args->val[CLI_VAL_MAX_CHATS];
-	int rc;
-
-	(void)data;
-	rc = rg_org_add(a->txn, RG_ORG_DEPARTMENT, name, unit);
-	if (rc != RG_OK)
-		return rc;
-	if (unit)
-		admin_note(a, "added department %s in unit %s", name, unit);
-	else
-		admin_note(a, "added department %s", name);
-	if (max_chats)
-		return org_set(a, RG_ORG_DEPARTMENT, name, "max_chats",
-		               max_chats);
-	return RG_OK;
-}
-
-int admin_cmd_department_add(struct cli *cli, const struct cli_cmd *cmd,
-                             const struct cli_args *args)
-{
-	return run_org(cli, cmd, args, department_add_op, NULL);
-}
-
-static int department_edit_op(struct admin *a, void *data)
-{
-	const char *name = a->args->argv[1];
-	const char *unit = a->args->val[CLI_VAL_UNIT];
-	const char *max_chats = a->args->val[CLI_VAL_MAX_CHATS];
+	size_t i;
 	int rc = RG_OK;
 
-	(void)data;
-	if (unit)
-		rc = org_set(a, RG_ORG_DEPARTMENT, name, "unit", unit);
-	if (rc == RG_OK && max_chats)
-		rc =
-		    org_set(a, RG_ORG_DEPARTMENT, name, "max_chats", max_chats);
+	for (i = 0; rc == RG_OK && i < g->nopt; i++) {
+		const struct gen_opt *o = &g->opt[i];
+
+		if (!o->value)
+			continue;
+		if (o->role == GEN_ORG_ATTR)
+			rc = org_set(a, g->what.name, name, o->decl.name,
+			             o->value);
+		else if (o->role == GEN_PARENT && parent)
+			rc = org_set(a, g->what.name, name, g->what.parent_attr,
+			             o->value);
+	}
 	return rc;
 }
 
-int admin_cmd_department_edit(struct cli *cli, const struct cli_cmd *cmd,
-                              const struct cli_args *args)
+/* Moves the entries of a child kind listed in o into name. */
+static int adopt(struct admin *a, const struct gen_opt *o, const char *name)
 {
-	if (!args->val[CLI_VAL_UNIT] && !args->val[CLI_VAL_MAX_CHATS])
-		return cli_usage_error(cmd, "nothing to change: give --unit "
-		                            "or --max-chats");
-	return run_org(cli, cmd, args, department_edit_op, NULL);
-}
-
-int admin_cmd_department_remove(struct cli *cli, const struct cli_cmd *cmd,
-                                const struct cli_args *args)
-{
-	return run_org(cli, cmd, args, org_remove_op, RG_ORG_DEPARTMENT);
-}
-
-int admin_cmd_department_list(struct cli *cli, const struct cli_cmd *cmd,
-                              const struct cli_args *args)
-{
-	static const char *const keys[] = {"name", "unit", "max_chats",
-	                                   "agents"};
-	static const char *const headings[] = {"DEPARTMENT", "UNIT",
-	                                       "MAX CHATS", "AGENTS"};
-	json_t *arr = NULL, *rows = NULL;
-	struct admin a;
+	char **children = cli_split(o->value, o->option);
 	size_t i;
-	int ret;
+	int rc = children ? RG_OK : RG_EINVAL;
 
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		arr = org_entries(&a, RG_ORG_DEPARTMENT, &ret);
-	if (!arr)
-		goto out;
-	rows = json_array();
-	for (i = 0; rows && i < json_array_size(arr); i++) {
-		const json_t *o = json_array_get(arr, i);
-
-		json_array_append_new(
-		    rows, json_pack("{s:O s:O s:O s:O}", "name",
-		                    json_object_get(o, "name"), "unit",
-		                    json_object_get(o, "parent"), "max_chats",
-		                    json_object_get(o, "max_chats"), "agents",
-		                    json_object_get(o, "members")));
-	}
-	if (args->json)
-		ret = cli_json_print(json_pack("{s:s s:O}", "service",
-		                               a.service, "departments", rows),
-		                     CLI_EXIT_OK);
-	else if (rows)
-		admin_print_table(rows, keys, headings, RG_COUNTOF(keys));
-out:
-	json_decref(arr);
-	json_decref(rows);
-	admin_close(&a);
-	return ret;
+	for (i = 0; children && rc == RG_OK && children[i]; i++)
+		rc = org_set(a, o->decl.name, children[i], o->decl.parent_attr,
+		             name);
+	cli_split_free(children);
+	return rc;
 }
 
-/* ---- unit -------------------------------------------------------------- */
-
-static int unit_add_op(struct admin *a, void *data)
+static void note_added(struct admin *a, const rg_vocab_info *k,
+                       const char *name, const char *parent)
 {
-	char **departments = data;
-	const char *name = a->args->argv[1];
-	size_t i;
-	int rc;
+	rg_vocab_info pk;
 
-	rc = rg_org_add(a->txn, RG_ORG_UNIT, name, NULL);
-	if (rc != RG_OK)
-		return rc;
-	admin_note(a, "added unit %s", name);
-	for (i = 0; departments && departments[i]; i++) {
-		rc =
-		    org_set(a, RG_ORG_DEPARTMENT, departments[i], "unit", name);
-		if (rc != RG_OK)
-			return rc;
-	}
-	return RG_OK;
-}
-
-int admin_cmd_unit_add(struct cli *cli, const struct cli_cmd *cmd,
-                       const struct cli_args *args)
-{
-	char **departments = NULL;
-	int ret;
-
-	if (args->val[CLI_VAL_DEPARTMENTS]) {
-		departments =
-		    cli_split(args->val[CLI_VAL_DEPARTMENTS], "--departments");
-		if (!departments)
-			return CLI_EXIT_ERROR;
-	}
-	ret = run_org(cli, cmd, args, unit_add_op, departments);
-	cli_split_free(departments);
-	return ret;
-}
-
-int admin_cmd_unit_remove(struct cli *cli, const struct cli_cmd *cmd,
-                          const struct cli_args *args)
-{
-	return run_org(cli, cmd, args, org_remove_op, RG_ORG_UNIT);
-}
-
-/* The names of the departments in unit, as a JSON array. */
-static json_t *unit_departments(const json_t *departments, const char *unit)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr && i < json_array_size(departments); i++) {
-		const json_t *d = json_array_get(departments, i);
-		const char *parent =
-		    json_string_value(json_object_get(d, "parent"));
-
-		if (parent && strcmp(parent, unit) == 0)
-			json_array_append(arr, json_object_get(d, "name"));
-	}
-	return arr;
-}
-
-int admin_cmd_unit_list(struct cli *cli, const struct cli_cmd *cmd,
-                        const struct cli_args *args)
-{
-	static const char *const keys[] = {"name", "departments", "monitors"};
-	static const char *const headings[] = {"UNIT", "DEPARTMENTS",
-	                                       "MONITORS"};
-	json_t *units = NULL, *departments = NULL, *rows = NULL;
-	struct admin a;
-	size_t i;
-	int ret;
-
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		units = org_entries(&a, RG_ORG_UNIT, &ret);
-	if (units)
-		departments = org_entries(&a, RG_ORG_DEPARTMENT, &ret);
-	if (!departments)
-		goto out;
-	rows = json_array();
-	for (i = 0; rows && i < json_array_size(units); i++) {
-		const json_t *u = json_array_get(units, i);
-		const char *name =
-		    json_string_value(json_object_get(u, "name"));
-
-		json_array_append_new(
-		    rows, json_pack("{s:O s:o s:O}", "name",
-		                    json_object_get(u, "name"), "departments",
-		                    unit_departments(departments, name),
-		                    "monitors", json_object_get(u, "members")));
-	}
-	if (args->json)
-		ret = cli_json_print(
-		    json_pack("{s:s s:O}", "service", a.service, "units", rows),
-		    CLI_EXIT_OK);
-	else if (rows)
-		admin_print_table(rows, keys, headings, RG_COUNTOF(keys));
-out:
-	json_decref(units);
-	json_decref(departments);
-	json_decref(rows);
-	admin_close(&a);
-	return ret;
-}
-
-/* ---- bu ---------------------------------------------------------------- */
-
-static int bu_add_op(struct admin *a, void *data)
-{
-	const char *name = a->args->argv[1];
-	const char *parent = admin_value(a->args->val[CLI_VAL_PARENT]);
-	int rc;
-
-	(void)data;
-	rc = rg_org_add(a->txn, RG_ORG_BU, name, parent);
-	if (rc != RG_OK)
-		return rc;
-	if (parent)
-		admin_note(a, "added business unit %s under %s", name, parent);
+	if (is_tree(k) && parent)
+		admin_note(a, "added %s %s under %s", k->noun, name, parent);
+	else if (is_tree(k))
+		admin_note(a, "added %s %s (%s root)", k->noun, name,
+		           k->flags & RG_ORG_SINGLE_ROOT ? "the" : "a");
+	else if (parent)
+		admin_note(a, "added %s %s in %s %s", k->noun, name,
+		           gen_kind(a->svc, k->parent, &pk) ? pk.noun
+		                                            : k->parent,
+		           parent);
 	else
-		admin_note(a, "added business unit %s (the root)", name);
-	return RG_OK;
+		admin_note(a, "added %s %s", k->noun, name);
 }
 
-int admin_cmd_bu_add(struct cli *cli, const struct cli_cmd *cmd,
-                     const struct cli_args *args)
+static int org_add_op(struct admin *a, void *data)
 {
-	return run_org(cli, cmd, args, bu_add_op, NULL);
+	const struct gen_verb *g = data;
+	const char *name = a->args->argv[1];
+	const struct gen_opt *p = gen_find(g, GEN_PARENT, NULL);
+	const char *parent = p ? admin_value(p->value) : NULL;
+	size_t i;
+	int rc;
+
+	rc = rg_org_add(a->txn, g->what.name, name, parent);
+	if (rc != RG_OK)
+		return rc;
+	note_added(a, &g->what, name, parent);
+	rc = set_given(a, g, name, 0);
+	for (i = 0; rc == RG_OK && i < g->nopt; i++)
+		if (g->opt[i].role == GEN_CHILDREN && g->opt[i].value)
+			rc = adopt(a, &g->opt[i], name);
+	return rc;
 }
 
-static int bu_move_op(struct admin *a, void *data)
+static int org_edit_op(struct admin *a, void *data)
 {
+	return set_given(a, data, a->args->argv[1], 1);
+}
+
+static int org_remove_op(struct admin *a, void *data)
+{
+	const struct gen_verb *g = data;
+	const char *name = a->args->argv[1];
+	int rc = rg_org_remove(a->txn, g->what.name, name);
+
+	if (rc == RG_OK)
+		admin_note(a, "removed %s %s", g->what.name, name);
+	return rc;
+}
+
+static int org_move_op(struct admin *a, void *data)
+{
+	const struct gen_verb *g = data;
 	const char *name = a->args->argv[1];
 	const char *parent = a->args->argv[2];
 	int rc;
 
-	(void)data;
-	rc = rg_org_set(a->txn, RG_ORG_BU, name, "parent", parent);
+	rc =
+	    rg_org_set(a->txn, g->what.name, name, g->what.parent_attr, parent);
 	if (rc == RG_OK)
-		admin_note(a, "moved business unit %s under %s", name, parent);
+		admin_note(a, "moved %s %s under %s", g->what.noun, name,
+		           parent);
 	return rc;
 }
 
-int admin_cmd_bu_move(struct cli *cli, const struct cli_cmd *cmd,
-                      const struct cli_args *args)
+/* 1 when every list option given splits (else cli_split said why). */
+static int lists_valid(const struct gen_verb *g)
 {
-	if (!*args->argv[2])
-		return cli_usage_error(cmd, "empty parent: a business unit "
-		                            "moves under another one");
-	return run_org(cli, cmd, args, bu_move_op, NULL);
+	size_t i;
+
+	for (i = 0; i < g->nopt; i++) {
+		char **items;
+
+		if (g->opt[i].role != GEN_CHILDREN || !g->opt[i].value)
+			continue;
+		items = cli_split(g->opt[i].value, g->opt[i].option);
+		if (!items)
+			return 0;
+		cli_split_free(items);
+	}
+	return 1;
 }
 
-int admin_cmd_bu_remove(struct cli *cli, const struct cli_cmd *cmd,
-                        const struct cli_args *args)
+/* ---- list -------------------------------------------------------------- */
+
+/* Each entry as {"name", "parent", "members", "attrs": {...}}: the
+ * attributes of the kind's declaration, in its order. */
+struct org_collect {
+	json_t *arr;
+	const rg_vocab_info *attrs;
+	size_t nattrs;
+};
+
+static int collect_org(void *user, const rg_org_info *o)
 {
-	return run_org(cli, cmd, args, org_remove_op, RG_ORG_BU);
+	const struct org_collect *c = user;
+	json_t *attrs = json_object();
+	size_t i;
+
+	for (i = 0; attrs && i < c->nattrs; i++)
+		json_object_set_new(attrs, c->attrs[i].name,
+		                    admin_org_attr(o, c->attrs[i].name));
+	return json_array_append_new(
+	           c->arr,
+	           json_pack("{s:o s:o s:I s:o}", "name", cli_jstr(o->name, 0),
+	                     "parent", cli_jstr(o->parent, 1), "members",
+	                     (json_int_t)o->members, "attrs", attrs)) != 0;
+}
+
+/* The org attributes of kind, in declaration order. */
+static size_t kind_attrs(const rg_service *svc, const char *kind,
+                         rg_vocab_info *out, size_t max)
+{
+	size_t i, k = 0, n = rg_vocab_count(svc);
+
+	for (i = 0; i < n && k < max; i++)
+		if (rg_vocab_at(svc, i, &out[k], sizeof(out[k])) == RG_OK &&
+		    out[k].what == RG_VOCAB_ORG_ATTR &&
+		    strcmp(out[k].kind, kind) == 0)
+			k++;
+	return k;
+}
+
+/* The entries of kind in a->service, or NULL after saying why. */
+static json_t *org_entries(struct admin *a, const char *kind, int *ret)
+{
+	rg_vocab_info attrs[LIST_COLS_MAX];
+	struct org_collect c = {json_array(), attrs, 0};
+	int rc;
+
+	if (!c.arr) {
+		cli_error("out of memory");
+		*ret = CLI_EXIT_ERROR;
+		return NULL;
+	}
+	c.nattrs = kind_attrs(a->svc, kind, attrs, LIST_COLS_MAX);
+	rc = rg_org_list(a->ctx, a->service, kind, collect_org, &c);
+	if (rc != RG_OK) {
+		json_decref(c.arr);
+		*ret = admin_fail(a, rc);
+		return NULL;
+	}
+	return c.arr;
+}
+
+/* The names of the entries of arr whose parent is parent. */
+static json_t *children_of(const json_t *arr, const char *parent)
+{
+	json_t *names = json_array();
+	size_t i;
+
+	for (i = 0; names && i < json_array_size(arr); i++) {
+		const json_t *e = json_array_get(arr, i);
+		const char *p = json_string_value(json_object_get(e, "parent"));
+
+		if (p && strcmp(p, parent) == 0)
+			json_array_append(names, json_object_get(e, "name"));
+	}
+	return names;
+}
+
+/* One listing: its columns (key and heading) and rows. */
+struct listing {
+	const char *keys[LIST_COLS_MAX];
+	const char *heads[LIST_COLS_MAX];
+	char text[LIST_COLS_MAX][2][GEN_WORD_MAX]; /* their storage */
+	size_t ncols;
+	json_t *rows;
+};
+
+static void add_col(struct listing *l, const char *key, const char *heading)
+{
+	if (l->ncols >= LIST_COLS_MAX)
+		return;
+	gen_key(key, l->text[l->ncols][0], sizeof(l->text[0][0]));
+	gen_heading(heading, l->text[l->ncols][1], sizeof(l->text[0][1]));
+	l->keys[l->ncols] = l->text[l->ncols][0];
+	l->heads[l->ncols] = l->text[l->ncols][1];
+	l->ncols++;
+}
+
+/* The kinds whose parent is kind (not kind itself), and their entries. */
+struct child_kinds {
+	rg_vocab_info kind[LIST_COLS_MAX];
+	json_t *entries[LIST_COLS_MAX];
+	size_t n;
+};
+
+static int read_children(struct admin *a, const rg_vocab_info *kind,
+                         struct child_kinds *c, int *ret)
+{
+	size_t i, n = rg_vocab_count(a->svc);
+	rg_vocab_info in;
+
+	for (i = 0; i < n && c->n < LIST_COLS_MAX; i++) {
+		if (rg_vocab_at(a->svc, i, &in, sizeof(in)) != RG_OK ||
+		    in.what != RG_VOCAB_ORG_KIND || !in.parent ||
+		    strcmp(in.parent, kind->name) != 0 ||
+		    strcmp(in.name, kind->name) == 0)
+			continue;
+		c->kind[c->n] = in;
+		c->entries[c->n] = org_entries(a, in.name, ret);
+		if (!c->entries[c->n])
+			return -1;
+		c->n++;
+	}
+	return 0;
+}
+
+/* Builds the listing's columns and rows from the entries read. */
+static void build_listing(struct admin *a, const rg_vocab_info *kind,
+                          const json_t *entries, const struct child_kinds *c,
+                          struct listing *l)
+{
+	rg_vocab_info attrs[LIST_COLS_MAX];
+	char word[GEN_WORD_MAX];
+	size_t i, j;
+	size_t nattrs = kind_attrs(a->svc, kind->name, attrs, LIST_COLS_MAX);
+
+	add_col(l, "name", kind->noun);
+	if (kind->parent)
+		add_col(l, kind->parent_attr, kind->parent_attr);
+	for (j = 0; j < nattrs; j++)
+		add_col(l, attrs[j].name, attrs[j].name);
+	for (j = 0; j < c->n; j++) {
+		gen_plural(c->kind[j].noun, word, sizeof(word));
+		add_col(l, word, word);
+	}
+	gen_plural(gen_member_word(a->svc, kind), word, sizeof(word));
+	add_col(l, word, word);
+	for (i = 0; l->rows && i < json_array_size(entries); i++) {
+		const json_t *e = json_array_get(entries, i);
+		const char *name =
+		    json_string_value(json_object_get(e, "name"));
+		const json_t *values = json_object_get(e, "attrs");
+		json_t *row = json_object();
+		size_t col = 0;
+
+		json_object_set(row, l->keys[col++],
+		                json_object_get(e, "name"));
+		if (kind->parent)
+			json_object_set(row, l->keys[col++],
+			                json_object_get(e, "parent"));
+		for (j = 0; j < nattrs; j++)
+			json_object_set(row, l->keys[col++],
+			                json_object_get(values, attrs[j].name));
+		for (j = 0; j < c->n; j++)
+			json_object_set_new(row, l->keys[col++],
+			                    children_of(c->entries[j], name));
+		json_object_set(row, l->keys[col],
+		                json_object_get(e, "members"));
+		json_array_append_new(l->rows, row);
+	}
 }
 
 /* 1 when entry's parent is parent (NULL: a root). */
-static int child_of(const json_t *entry, const char *parent)
+static int child_of(const json_t *entry, const char *key, const char *parent)
 {
-	const char *p = json_string_value(json_object_get(entry, "parent"));
+	const char *p = json_string_value(json_object_get(entry, key));
 
 	if (!parent)
 		return p == NULL;
 	return p && strcmp(p, parent) == 0;
 }
 
-/* Prints the units under parent, indented by depth. */
-static void print_bu_tree(const json_t *units, const char *parent, int depth)
+/* Prints a tree's entries under parent, indented by depth. */
+static void print_tree(const struct listing *l, const char *member,
+                       const char *parent, int depth)
 {
+	const char *count_key = l->keys[l->ncols - 1];
 	size_t i;
 
-	if (depth >= BU_DEPTH_MAX)
+	if (depth >= TREE_DEPTH_MAX)
 		return;
-	for (i = 0; i < json_array_size(units); i++) {
-		const json_t *u = json_array_get(units, i);
+	for (i = 0; i < json_array_size(l->rows); i++) {
+		const json_t *u = json_array_get(l->rows, i);
 		const char *name =
 		    json_string_value(json_object_get(u, "name"));
-		json_int_t users =
-		    json_integer_value(json_object_get(u, "members"));
+		json_int_t n =
+		    json_integer_value(json_object_get(u, count_key));
 
-		if (!child_of(u, parent))
+		if (!child_of(u, l->keys[1], parent))
 			continue;
 		printf("%*s%s", depth * 2, "", name);
-		if (users)
-			printf(" (%" JSON_INTEGER_FORMAT " user%s)", users,
-			       users == 1 ? "" : "s");
+		if (n)
+			printf(" (%" JSON_INTEGER_FORMAT " %s%s)", n, member,
+			       n == 1 ? "" : "s");
 		putchar('\n');
-		print_bu_tree(units, name, depth + 1);
+		print_tree(l, member, name, depth + 1);
 	}
 }
 
-int admin_cmd_bu_list(struct cli *cli, const struct cli_cmd *cmd,
-                      const struct cli_args *args)
+static int org_list(struct admin *a, const rg_vocab_info *kind)
 {
-	json_t *units = NULL, *rows = NULL;
-	struct admin a;
+	struct child_kinds c;
+	struct listing *l = calloc(1, sizeof(*l));
+	char plural[GEN_WORD_MAX], key[GEN_WORD_MAX];
+	json_t *entries = NULL;
 	size_t i;
-	int ret;
+	int ret = CLI_EXIT_OK;
 
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		units = org_entries(&a, RG_ORG_BU, &ret);
-	if (!units)
+	memset(&c, 0, sizeof(c));
+	if (!l)
+		return admin_fail(a, RG_ENOMEM);
+	entries = org_entries(a, kind->name, &ret);
+	if (!entries || read_children(a, kind, &c, &ret) != 0)
 		goto out;
-	if (!args->json) {
-		if (json_array_size(units) == 0)
-			puts("no business units");
-		print_bu_tree(units, NULL, 0);
-		goto out;
+	l->rows = json_array();
+	build_listing(a, kind, entries, &c, l);
+	gen_plural(kind->noun, plural, sizeof(plural));
+	gen_key(plural, key, sizeof(key));
+	if (a->args->json) {
+		ret = cli_json_print(
+		    json_pack("{s:s s:O}", "service", a->service, key, l->rows),
+		    CLI_EXIT_OK);
+	} else if (is_tree(kind)) {
+		if (json_array_size(l->rows) == 0)
+			printf("no %s\n", plural);
+		print_tree(l, gen_member_word(a->svc, kind), NULL, 0);
+	} else {
+		admin_print_table(l->rows, l->keys, l->heads, l->ncols);
 	}
-	rows = json_array();
-	for (i = 0; rows && i < json_array_size(units); i++) {
-		const json_t *u = json_array_get(units, i);
-
-		json_array_append_new(
-		    rows, json_pack("{s:O s:O s:O}", "name",
-		                    json_object_get(u, "name"), "parent",
-		                    json_object_get(u, "parent"), "users",
-		                    json_object_get(u, "members")));
-	}
-	ret = cli_json_print(json_pack("{s:s s:O}", "service", a.service,
-	                               "business_units", rows),
-	                     CLI_EXIT_OK);
 out:
-	json_decref(units);
-	json_decref(rows);
-	admin_close(&a);
+	for (i = 0; i < c.n; i++)
+		json_decref(c.entries[i]);
+	json_decref(entries);
+	json_decref(l->rows);
+	free(l);
 	return ret;
+}
+
+/* ---- the verbs ----------------------------------------------------------- */
+
+int admin_org_run(struct admin *a, const struct gen_verb *g)
+{
+	const char *verb = g->verb;
+	char opts[GEN_WORD_MAX * GEN_OPTS_MAX];
+
+	if (strcmp(verb, "list") == 0)
+		return org_list(a, &g->what);
+	if (strcmp(verb, "remove") == 0)
+		return admin_run(a, org_remove_op, (void *)g);
+	if (strcmp(verb, "move") == 0) {
+		if (!*a->args->argv[2])
+			return cli_usage_error(
+			    a->cmd,
+			    "empty parent: %s %s moves under "
+			    "another one",
+			    gen_article(g->what.noun), g->what.noun);
+		return admin_run(a, org_move_op, (void *)g);
+	}
+	if (strcmp(verb, "edit") == 0) {
+		if (!gen_any(g)) {
+			gen_options_text(g, opts, sizeof(opts));
+			return cli_usage_error(
+			    a->cmd, "nothing to change: give %s", opts);
+		}
+		return admin_run(a, org_edit_op, (void *)g);
+	}
+	if (!lists_valid(g))
+		return CLI_EXIT_ERROR;
+	return admin_run(a, org_add_op, (void *)g);
 }

@@ -11,99 +11,78 @@
 
 /* ---- user add, edit, remove -------------------------------------------- */
 
-/* The user attributes an option sets, in the order they are applied. */
-static const struct {
-	enum cli_val val;
-	const char *attr;
-} user_attrs[] = {
-    {CLI_VAL_NAME, RG_USER_NAME},
-    {CLI_VAL_BU, RG_USER_BU},
-    {CLI_VAL_STATUS, RG_USER_STATUS},
-    {CLI_VAL_MAX_CHATS, RG_USER_MAX_CHATS},
+/* user add and user edit: the service's user attributes as options. */
+struct user_change {
+	const char *id;
+	struct gen_verb g;
 };
 
-#define NUSER_ATTRS RG_COUNTOF(user_attrs)
-
-/* Sets one attribute from its option; "" clears it. */
-static int set_user_attr(struct admin *a, const char *id, const char *attr,
-                         const char *option)
+/* Opens the service, takes the attribute options and runs op. */
+static int run_user_change(struct cli *cli, const struct cli_cmd *cmd,
+                           const struct cli_args *args, admin_op op,
+                           int need_one)
 {
-	const char *value = admin_value(option);
-	int rc = rg_user_set(a->txn, id, attr, value);
+	struct user_change *c = calloc(1, sizeof(*c));
+	char opts[GEN_WORD_MAX * GEN_OPTS_MAX];
+	struct admin a;
+	int ret, rc;
 
-	if (rc != RG_OK)
-		return rc;
-	if (value)
-		admin_note(a, "set %s of %s to %s", attr, id, value);
-	else
-		admin_note(a, "cleared %s of %s", attr, id);
-	return RG_OK;
-}
-
-int admin_set_user_attrs(struct admin *a, const char *id, int skip_name)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < NUSER_ATTRS; i++) {
-		const char *option = a->args->val[user_attrs[i].val];
-
-		if (!option || (skip_name && user_attrs[i].val == CLI_VAL_NAME))
-			continue;
-		rc = set_user_attr(a, id, user_attrs[i].attr, option);
-		if (rc != RG_OK)
-			return rc;
+	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
+	if (ret != CLI_EXIT_OK || !c) {
+		ret = c ? ret : admin_fail(&a, RG_ENOMEM);
+		goto out;
 	}
-	return RG_OK;
+	c->id = args->argv[1];
+	gen_user_opts(&c->g, a.svc);
+	rc = gen_take(&a, &c->g, cmd->name);
+	if (rc != RG_OK) {
+		ret = admin_fail(&a, rc);
+	} else if (need_one && !gen_any(&c->g) && !args->val[CLI_VAL_NAME]) {
+		gen_options_text(&c->g, opts, sizeof(opts));
+		ret = cli_usage_error(cmd, "nothing to change: give --name%s%s",
+		                      *opts ? " or " : "", opts);
+	} else {
+		ret = admin_run(&a, op, c);
+	}
+out:
+	free(c);
+	admin_close(&a);
+	return ret;
 }
 
 static int user_add_op(struct admin *a, void *data)
 {
-	const char *id = data;
+	const struct user_change *c = data;
 	const char *name = admin_value(a->args->val[CLI_VAL_NAME]);
-	int rc = rg_user_add(a->txn, id, name);
+	int rc = rg_user_add(a->txn, c->id, name);
 
 	if (rc != RG_OK)
 		return rc;
-	admin_note(a, "added user %s", id);
-	return admin_set_user_attrs(a, id, 1);
+	admin_note(a, "added user %s", c->id);
+	return admin_set_user_attrs(a, &c->g, c->id);
 }
 
 int admin_cmd_user_add(struct cli *cli, const struct cli_cmd *cmd,
                        const struct cli_args *args)
 {
-	struct admin a;
-	int ret;
-
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		ret = admin_run(&a, user_add_op, args->argv[1]);
-	admin_close(&a);
-	return ret;
+	return run_user_change(cli, cmd, args, user_add_op, 0);
 }
 
 static int user_edit_op(struct admin *a, void *data)
 {
-	return admin_set_user_attrs(a, data, 0);
+	const struct user_change *c = data;
+	const char *name = a->args->val[CLI_VAL_NAME];
+	int rc = RG_OK;
+
+	if (name)
+		rc = admin_set_user_attr(a, c->id, RG_USER_NAME, name);
+	return rc == RG_OK ? admin_set_user_attrs(a, &c->g, c->id) : rc;
 }
 
 int admin_cmd_user_edit(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args)
 {
-	struct admin a;
-	size_t i;
-	int ret, any = 0;
-
-	for (i = 0; i < NUSER_ATTRS; i++)
-		any |= args->val[user_attrs[i].val] != NULL;
-	if (!any)
-		return cli_usage_error(cmd, "nothing to change: give --name, "
-		                            "--bu, --status or --max-chats");
-	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret == CLI_EXIT_OK)
-		ret = admin_run(&a, user_edit_op, args->argv[1]);
-	admin_close(&a);
-	return ret;
+	return run_user_change(cli, cmd, args, user_edit_op, 1);
 }
 
 static int user_remove_op(struct admin *a, void *data)
@@ -130,21 +109,95 @@ int admin_cmd_user_remove(struct cli *cli, const struct cli_cmd *cmd,
 
 /* ---- user show, list --------------------------------------------------- */
 
+/* id, name, roles and the rest of what the library has (service: when
+ * not NULL, first). */
 static json_t *user_json(const struct admin_user *u, const char *service)
 {
-	return json_pack(
-	    "{s:o s:o s:o s:o s:o s:o s:o s:o s:o}", "service",
-	    cli_jstr(service, 0), "id", cli_jstr(u->id, 0), "name",
-	    cli_jstr(u->name, 0), "roles", admin_jlist(u->roles), "bu",
-	    cli_jstr(u->bu, 1), "status", cli_jstr(u->status, 1), "max_chats",
-	    u->max_chats >= 0 ? json_integer(u->max_chats) : json_null(),
-	    "departments", admin_jlist(u->departments), "units",
-	    admin_jlist(u->units));
+	json_t *obj = service
+	                  ? json_pack("{s:o}", "service", cli_jstr(service, 0))
+	                  : json_object();
+	json_t *rest = admin_user_fields(u);
+
+	if (obj && rest) {
+		json_object_set_new(obj, "id", cli_jstr(u->id, 0));
+		json_object_set_new(obj, "name", cli_jstr(u->name, 0));
+		json_object_set_new(obj, "roles", admin_jlist(u->roles));
+		json_object_update(obj, rest);
+	}
+	json_decref(rest);
+	return obj;
 }
 
-static const char *or_dash(const char *s)
+/* What a user of a service has besides its roles, as its plugins
+ * declare it: the user attributes, then the kinds users are members of
+ * (those of the workflows first, in their order). */
+struct user_view {
+	const char *attr[GEN_OPTS_MAX];
+	char attr_label[GEN_OPTS_MAX][GEN_WORD_MAX];
+	size_t nattrs;
+	const char *kind[GEN_OPTS_MAX];
+	char kind_label[GEN_OPTS_MAX][GEN_WORD_MAX];
+	/* the key of rg_user_info's list of them: the kind's plural */
+	char kind_key[GEN_OPTS_MAX][GEN_WORD_MAX];
+	size_t nkinds;
+};
+
+static void view_kind(struct user_view *v, const rg_vocab_info *kind)
 {
-	return s && *s ? s : "-";
+	char plural[GEN_WORD_MAX];
+	size_t i;
+
+	for (i = 0; i < v->nkinds; i++)
+		if (strcmp(v->kind[i], kind->name) == 0)
+			return;
+	if (v->nkinds >= GEN_OPTS_MAX)
+		return;
+	gen_plural(kind->noun, plural, sizeof(plural));
+	snprintf(v->kind_label[v->nkinds], sizeof(v->kind_label[0]), "%s",
+	         plural);
+	gen_plural(kind->name, v->kind_key[v->nkinds], sizeof(v->kind_key[0]));
+	v->kind[v->nkinds++] = kind->name;
+}
+
+static void view_attr(struct user_view *v, const rg_service *svc,
+                      const rg_vocab_info *attr)
+{
+	rg_vocab_info ref;
+	char *label;
+
+	if (v->nattrs >= GEN_OPTS_MAX)
+		return;
+	label = v->attr_label[v->nattrs];
+	if (attr->type == RG_ATTR_REF && gen_kind(svc, attr->ref, &ref))
+		snprintf(label, GEN_WORD_MAX, "%s", ref.noun);
+	else
+		gen_key(attr->name, label, GEN_WORD_MAX);
+	/* "max_chats" reads "max chats" */
+	for (; *label; label++)
+		if (*label == '_')
+			*label = ' ';
+	v->attr[v->nattrs++] = attr->name;
+}
+
+static void user_view(struct user_view *v, const rg_service *svc)
+{
+	size_t i, n = rg_vocab_count(svc);
+	rg_vocab_info in, kind;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_USER_ATTR)
+			view_attr(v, svc, &in);
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_WORKFLOW && in.kind &&
+		    gen_kind(svc, in.kind, &kind))
+			view_kind(v, &kind);
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_ORG_KIND && (in.flags & RG_ORG_MEMBERS))
+			view_kind(v, &in);
 }
 
 static void print_field_list(const char *label, char **items)
@@ -154,18 +207,24 @@ static void print_field_list(const char *label, char **items)
 	putchar('\n');
 }
 
-static void print_user(const struct admin_user *u, const char *service)
+static void print_user(const struct admin_user *u, const char *service,
+                       const struct user_view *v)
 {
+	char buf[GEN_WORD_MAX];
+	size_t i;
+
 	printf("user: %s\nname: %s\nservice: %s\n", u->id, u->name, service);
 	print_field_list("roles", u->roles);
-	printf("business unit: %s\nstatus: %s\n", or_dash(u->bu),
-	       or_dash(u->status));
-	if (u->max_chats >= 0)
-		printf("max chats: %ld\n", u->max_chats);
-	else
-		puts("max chats: -");
-	print_field_list("departments", u->departments);
-	print_field_list("units", u->units);
+	for (i = 0; i < v->nattrs; i++) {
+		const char *value =
+		    admin_user_attr(u, v->attr[i], buf, sizeof(buf));
+
+		printf("%s: %s\n", v->attr_label[i],
+		       value && *value ? value : "-");
+	}
+	for (i = 0; i < v->nkinds; i++)
+		print_field_list(v->kind_label[i],
+		                 admin_user_members(u, v->kind[i]));
 }
 
 /* The user's unmet prerequisites, as a JSON array; NULL on error. */
@@ -242,7 +301,13 @@ int admin_cmd_user_show(struct cli *cli, const struct cli_cmd *cmd,
 			              "missing", missing));
 		ret = cli_json_print(obj, CLI_EXIT_OK);
 	} else {
-		print_user(&u, a.service);
+		struct user_view *v = calloc(1, sizeof(*v));
+
+		if (v)
+			user_view(v, a.svc);
+		if (v)
+			print_user(&u, a.service, v);
+		free(v);
 		print_prerequisites(id, missing, status);
 	}
 	admin_user_free(&u);
@@ -255,38 +320,62 @@ out:
 static int collect_user(void *user, const rg_user_info *info)
 {
 	json_t *arr = user;
-	json_t *roles, *departments, *units;
-	char **r = admin_split(info->roles);
-	char **d = admin_split(info->departments);
-	char **n = admin_split(info->units);
+	struct admin_user u;
+	int rc = admin_user_copy(&u, info);
 
-	roles = admin_jlist(r);
-	departments = admin_jlist(d);
-	units = admin_jlist(n);
-	cli_split_free(r);
-	cli_split_free(d);
-	cli_split_free(n);
-	return json_array_append_new(
-	           arr,
-	           json_pack(
-	               "{s:o s:o s:o s:o s:o s:o s:o s:o}", "id",
-	               cli_jstr(info->id, 0), "name", cli_jstr(info->name, 0),
-	               "roles", roles, "bu", cli_jstr(info->bu, 1), "status",
-	               cli_jstr(info->status, 1), "max_chats",
-	               info->max_chats >= 0 ? json_integer(info->max_chats)
-	                                    : json_null(),
-	               "departments", departments, "units", units)) != 0;
+	if (rc != RG_OK)
+		return 1;
+	rc = json_array_append_new(arr, user_json(&u, NULL));
+	admin_user_free(&u);
+	return rc != 0;
+}
+
+/* The columns of user list: id, name, the declared attributes, roles,
+ * the memberships. */
+static size_t user_columns(const struct user_view *v, const char **keys,
+                           char (*heads)[GEN_WORD_MAX], size_t max)
+{
+	size_t i, n = 0;
+
+	keys[n] = "id";
+	gen_heading("user", heads[n++], GEN_WORD_MAX);
+	keys[n] = "name";
+	gen_heading("name", heads[n++], GEN_WORD_MAX);
+	for (i = 0; i < v->nattrs && n + 1 < max; i++) {
+		keys[n] = v->attr[i];
+		gen_heading(v->attr[i], heads[n++], GEN_WORD_MAX);
+	}
+	keys[n] = "roles";
+	gen_heading("roles", heads[n++], GEN_WORD_MAX);
+	for (i = 0; i < v->nkinds && n < max; i++) {
+		keys[n] = v->kind_key[i];
+		gen_heading(v->kind_key[i], heads[n++], GEN_WORD_MAX);
+	}
+	return n;
+}
+
+static void print_users(const json_t *arr, const rg_service *svc)
+{
+	struct user_view *v = calloc(1, sizeof(*v));
+	const char *keys[2 * GEN_OPTS_MAX + 3];
+	const char *headp[RG_COUNTOF(keys)];
+	char(*heads)[GEN_WORD_MAX] = calloc(RG_COUNTOF(keys), GEN_WORD_MAX);
+	size_t i, n = 0;
+
+	if (v && heads) {
+		user_view(v, svc);
+		n = user_columns(v, keys, heads, RG_COUNTOF(keys));
+		for (i = 0; i < n; i++)
+			headp[i] = heads[i];
+		admin_print_table(arr, keys, headp, n);
+	}
+	free(heads);
+	free(v);
 }
 
 int admin_cmd_user_list(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args)
 {
-	static const char *const keys[] = {"id",          "name",      "bu",
-	                                   "status",      "max_chats", "roles",
-	                                   "departments", "units"};
-	static const char *const headings[] = {"USER",        "NAME", "BU",
-	                                       "STATUS",      "MAX",  "ROLES",
-	                                       "DEPARTMENTS", "UNITS"};
 	struct admin a;
 	json_t *arr = json_array();
 	int ret, rc;
@@ -305,7 +394,7 @@ int admin_cmd_user_list(struct cli *cli, const struct cli_cmd *cmd,
 		    CLI_EXIT_OK);
 		goto out;
 	}
-	admin_print_table(arr, keys, headings, RG_COUNTOF(keys));
+	print_users(arr, a.svc);
 out:
 	json_decref(arr);
 	admin_close(&a);
