@@ -136,18 +136,19 @@ else
 fi
 
 # An older library refuses a newer plugin when it loads it: a stand-in
-# librolegate.so.1 with every node of the map but the newest (and no
-# functions) makes the dynamic linker name the missing node.
+# librolegate.so.1 with every node of the map older than the newest one
+# rocketchat.so needs (and no functions) makes the dynamic linker name the
+# missing node.
 CC=${CC:-cc}
 if ! command -v "$CC" >/dev/null 2>&1 || ! command -v ldd >/dev/null 2>&1; then
 	pass "# SKIP no C compiler or ldd for the older-library check"
 	finish
 fi
 sed -n 's/^\(ROLEGATE_[0-9.]*\)[[:space:]]*{.*/\1/p' "$MAP" >"$T/nodes"
-NEWEST=$(tail -n 1 "$T/nodes")
-awk 'NR == 1 { print $1 " { local: *; };"; prev = $1; next }
-	{ print $1 " { } " prev ";"; prev = $1 }' "$T/nodes" |
-	sed '$d' >"$T/old.map"
+NEWEST=$(needs "$ROCKETCHAT" | sort -V | tail -n 1)
+awk -v stop="$NEWEST" '$1 == stop { exit }
+	NR == 1 { print $1 " { local: *; };"; prev = $1; next }
+	{ print $1 " { } " prev ";"; prev = $1 }' "$T/nodes" >"$T/old.map"
 mkdir "$T/old"
 echo 'int rg_stand_in;' >"$T/old.c"
 if ! "$CC" -shared -fPIC -o "$T/old/librolegate.so.1" \
