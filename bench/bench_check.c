@@ -118,6 +118,7 @@ struct opts {
 	int swaps;
 	size_t batch;   /* > 0: rg_check_batch() of this many requests */
 	unsigned flags; /* instr: the rg_check() flags (-F reason: 0) */
+	int target;     /* instr -H: rg_check_target(), resolved once */
 	char **files;
 	int nfiles;
 };
@@ -873,10 +874,43 @@ static int cmd_run(const struct opts *o)
  * does not move with the load of a shared machine.  Returns the allows, so
  * that the compiler keeps every call.
  */
-static __attribute__((noinline)) size_t instr_loop(rg_context *ctx,
-                                                   const struct mix *m,
-                                                   unsigned long checks,
-                                                   unsigned flags, size_t batch)
+/* A request's service and action resolved once, and its user's length
+ * (instr -H: what a gateway knows before it asks). */
+struct resolved {
+	rg_target *t; /* NULL: asked through rg_check() */
+	size_t len;
+};
+
+/* One check of request j: by its target when it has one. */
+static rg_result check_one(rg_context *ctx, const struct mix *m,
+                           const struct resolved *rs, size_t j, unsigned flags,
+                           rg_decision *d)
+{
+	const rg_request *req = &m->v[j].req;
+
+	if (rs && rs[j].t) {
+		const char *user = req->subject.user;
+
+		rg_check_target(ctx, rs[j].t, user, rs[j].len,
+		                rg_user_hash(user, rs[j].len), req->attrs,
+		                req->nattrs, flags, d);
+	} else {
+		rg_check(ctx, req, flags, d);
+	}
+	return d->result;
+}
+
+/*
+ * o->checks checks on one thread with nothing else in the loop: no timer, no
+ * sample.  Under callgrind (--collect-atstart=no --toggle-collect=instr_loop)
+ * only this function is counted, so its instructions divided by the checks
+ * are one check's, plus the loop's few.  Unlike a rate, an instruction count
+ * does not move with the load of a shared machine.  Returns the allows, so
+ * that the compiler keeps every call.
+ */
+static __attribute__((noinline)) size_t
+instr_loop(rg_context *ctx, const struct mix *m, unsigned long checks,
+           unsigned flags, size_t batch, const struct resolved *rs)
 {
 	rg_result res[MAX_BATCH];
 	size_t n = m->n, j = 0, allowed = 0, k;
@@ -895,13 +929,51 @@ static __attribute__((noinline)) size_t instr_loop(rg_context *ctx,
 			for (k = 0; k < b; k++)
 				allowed += res[k] == RG_ALLOW;
 		} else {
-			rg_check(ctx, &m->v[j].req, flags, &d);
-			allowed += d.result == RG_ALLOW;
+			allowed +=
+			    check_one(ctx, m, rs, j, flags, &d) == RG_ALLOW;
 		}
 		i += b;
 		j = (j + b) % n;
 	}
 	return allowed;
+}
+
+/* instr -H: each request's target (by user id only), and its answers
+ * compared with rg_check()'s before anything is counted. */
+static struct resolved *resolve_mix(rg_context *ctx, const struct mix *m)
+{
+	struct resolved *rs = calloc(m->n, sizeof(*rs));
+	size_t i, differ = 0;
+
+	if (!rs)
+		die("out of memory");
+	for (i = 0; i < m->n; i++) {
+		const rg_request *req = &m->v[i].req;
+		rg_decision a, b;
+
+		if (!req->subject.user ||
+		    rg_target_resolve(ctx, req->service, req->action,
+		                      &rs[i].t) != RG_OK)
+			continue;
+		rs[i].len = strlen(req->subject.user);
+		check_one(ctx, m, rs, i, 0, &a);
+		rg_check(ctx, req, 0, &b);
+		differ += a.result != b.result || a.status != b.status;
+	}
+	if (differ)
+		die("rg_check_target() differs from rg_check() on %zu "
+		    "requests",
+		    differ);
+	return rs;
+}
+
+static void resolved_free(struct resolved *rs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; rs && i < n; i++)
+		rg_target_free(rs[i].t);
+	free(rs);
 }
 
 /* instr: the decisions are verified first (with reasons, outside the
@@ -911,10 +983,12 @@ static int cmd_instr(const struct opts *o)
 	struct users us;
 	struct mix m;
 	rg_context *ctx = mix_open(o, &us, &m);
-	size_t allowed = instr_loop(ctx, &m, o->checks, o->flags, o->batch);
+	struct resolved *rs = o->target ? resolve_mix(ctx, &m) : NULL;
+	size_t allowed = instr_loop(ctx, &m, o->checks, o->flags, o->batch, rs);
 
 	result(o, "instr.checks", "%lu", o->checks);
 	result(o, "instr.allowed", "%zu", allowed);
+	resolved_free(rs, m.n);
 	mix_close(ctx, &us, &m);
 	return 0;
 }
@@ -1110,11 +1184,11 @@ static void usage(void)
 	      "         [-d DB | -u USERS] [-r REQUESTS] [-n CHECKS] "
 	      "[-t THREADS] [-R REPEATS] [-b BATCH]\n"
 	      "         [-s SERVICE] [-K KIND[,KIND...]] [-F reason] "
-	      "[-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
+	      "[-H] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
 	      "KIND is rbac, prereq or scope (the requests file's last "
 	      "column).\n"
 	      "instr runs CHECKS checks in instr_loop() for callgrind; -F "
-	      "reason asks for reasons.\n",
+	      "reason asks for reasons, -H asks through rg_check_target().\n",
 	      stderr);
 	exit(2);
 }
@@ -1134,7 +1208,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	o->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:")) !=
+	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:H")) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -1178,6 +1252,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'b':
 			o->batch = strtoul(optarg, NULL, 10);
+			break;
+		case 'H':
+			o->target = 1;
 			break;
 		case 'F':
 			if (strcmp(optarg, "reason") != 0)

@@ -220,6 +220,10 @@ class Report:
         ("id", "by user id, no reason (a gateway's hot path)"),
         ("id_reason", "by user id, with the reason (/v1/check, /v1/authz)"),
         ("batch", "by user id through `rg_check_batch()`, no reason"),
+        ("target", "by user id through `rg_check_target()` (service and "
+         "action resolved once), no reason"),
+        ("target_reason", "by user id through `rg_check_target()`, with "
+         "the reason"),
         ("roles", "roles and attributes in the request, no reason"),
         ("roles_reason", "roles and attributes in the request, with the "
          "reason"))

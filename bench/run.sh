@@ -189,13 +189,15 @@ done
 # start-up and verification are left out, and unlike a rate the count does
 # not move with the machine's load.  Paths: by user id without a reason (a
 # gateway's hot path), with a reason (what /v1/check and /v1/authz answer
-# with), through rg_check_batch(), and ad-hoc subjects (roles in the
-# request).
+# with), through rg_check_batch(), through rg_check_target() (service and
+# action resolved once, the user by length), and ad-hoc subjects (roles in
+# the request).
 instr_checks=${BENCH_INSTR_CHECKS:-200000}
 if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 	section "instructions per check (callgrind, $instr_checks checks," 		"$largest agents)"
 	adhoc="-c $work/tenant-$largest/adhoc.conf -u $work/tenant-$largest/users.tsv"
 	for p in "id:" "id_reason:-F reason" "batch:-b $batch" \
+		"target:-H" "target_reason:-H -F reason" \
 		"roles:ADHOC" "roles_reason:ADHOC -F reason"; do
 		name=${p%%:*}
 		args=${p#*:}

@@ -28,6 +28,7 @@
 struct ahead {
 	const struct rg_service *svc;
 	const struct rg_snap_service *ss; /* NULL: not a directory user's */
+	size_t len;                       /* strlen() of the user */
 	uint64_t h;                       /* rg_hash_str() of the user */
 	int tabled;                       /* the table may answer it */
 };
@@ -43,7 +44,8 @@ static void fetch_slot(const rg_context *ctx, const struct rg_snapshot *snap,
 	a->ss = a->svc ? rg_snapshot_service(snap, a->svc) : NULL;
 	if (!a->ss)
 		return;
-	a->h = rg_hash_str(req->subject.user);
+	a->len = strlen(req->subject.user);
+	a->h = rg_hash_mem(req->subject.user, a->len);
 	a->tabled = rg_table_usable(a->ss, req, flags);
 	if (a->tabled)
 		rg_table_prefetch(a->ss, a->h);
@@ -71,8 +73,8 @@ static int decide(const rg_context *ctx, const struct rg_snapshot *snap,
 	int st;
 
 	if (a->ss && a->tabled &&
-	    rg_table_check_hashed(a->ss, req->subject.user, a->h, req->action,
-	                          res)) {
+	    rg_table_check_hashed(a->ss, req->subject.user, a->len, a->h,
+	                          req->action, res)) {
 		rg_table_log(ctx, req, *res); /* as rg_check() logs it */
 		return RG_OK;
 	}
@@ -80,6 +82,8 @@ static int decide(const rg_context *ctx, const struct rg_snapshot *snap,
 		/* rg_check() would ask the table again, for the same miss. */
 		known.snap = snap;
 		known.user_hash = a->h;
+		known.slot = NULL;
+		known.priv = -1;
 		st = rg_check_known(ctx, a->svc, req, flags, &known, d);
 	} else {
 		st = rg_check(ctx, req, flags, d);

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -50,11 +51,11 @@ static int attrs_valid(const rg_attr *attrs, size_t n)
 	return 1;
 }
 
-/* Resolves a user through the snapshot; h is its hash when the caller
- * has it already (NULL: worked out here). */
+/* Resolves a user through the snapshot, with what the caller found of it
+ * already (known: its hash, perhaps its index slot; NULL: nothing). */
 static int resolve_user(const struct rg_service *svc, const char *user,
-                        const uint64_t *h, struct rg_subject_view *sv,
-                        rg_decision *out)
+                        const struct rg_check_known *known,
+                        struct rg_subject_view *sv, rg_decision *out)
 {
 	if (!sv->snap) {
 		rg_decision_deny(
@@ -65,8 +66,13 @@ static int resolve_user(const struct rg_service *svc, const char *user,
 		return RG_ENOUSER;
 	}
 	/* A user's attributes are the directory's, never the request's. */
-	sv->user = rg_snapshot_user(sv->ss, user, h ? *h : rg_hash_str(user),
-	                            &sv->roles, sv->user_attrs, &sv->nattrs);
+	if (known && known->slot && sv->ss)
+		sv->user = rg_snapshot_user_at(sv->ss, known->slot, &sv->roles,
+		                               sv->user_attrs, &sv->nattrs);
+	else
+		sv->user = rg_snapshot_user(
+		    sv->ss, user, known ? known->user_hash : rg_hash_str(user),
+		    &sv->roles, sv->user_attrs, &sv->nattrs);
 	if (sv->user < 0) {
 		rg_decision_deny(out, RG_ENOUSER,
 		                 "unknown user '%.*s' in service '%s'",
@@ -141,8 +147,7 @@ static int subject_resolve_in(const struct rg_context *ctx,
 	sv->attrs = subject->attrs;
 	sv->nattrs = subject->nattrs;
 	if (subject->user && subject->user[0]) {
-		rc = resolve_user(svc, subject->user,
-		                  known ? &known->user_hash : NULL, sv, out);
+		rc = resolve_user(svc, subject->user, known, sv, out);
 	} else if (subject->user) {
 		rg_decision_deny(out, RG_EINVAL, "the request's user is empty");
 		rc = RG_EINVAL;
@@ -196,19 +201,15 @@ static int resolve_action(const struct rg_service *svc, const char *action,
 	return RG_OK;
 }
 
-int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
-                  const rg_request *req, const struct rg_subject_view *sv,
-                  const rg_roleset *roles, unsigned flags, rg_decision *out)
+/* rg_check_view() of the privilege action, resolved already. */
+static int check_view_priv(const struct rg_service *svc, const rg_request *req,
+                           const struct rg_subject_view *sv,
+                           const rg_roleset *roles, long action, unsigned flags,
+                           rg_decision *out)
 {
 	rg_plugin_request preq;
 	struct rg_req_view rv;
-	long action;
-	int rc;
 
-	decision_reset(out);
-	rc = resolve_action(svc, req->action, &action, out);
-	if (rc != RG_OK)
-		return rc;
 	if (!attrs_valid(req->attrs, req->nattrs)) {
 		rg_decision_deny(out, RG_EINVAL,
 		                 "a request attribute has no key or no value");
@@ -230,6 +231,20 @@ int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
 	preq.view = &rv;
 	rg_stack_run(svc, &preq, flags, out);
 	return out->status;
+}
+
+int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
+                  const rg_request *req, const struct rg_subject_view *sv,
+                  const rg_roleset *roles, unsigned flags, rg_decision *out)
+{
+	long action;
+	int rc;
+
+	decision_reset(out);
+	rc = resolve_action(svc, req->action, &action, out);
+	if (rc != RG_OK)
+		return rc;
+	return check_view_priv(svc, req, sv, roles, action, flags, out);
 }
 
 void rg_table_log(const rg_context *ctx, const rg_request *req,
@@ -281,7 +296,13 @@ static int check_stack(const rg_context *ctx, const struct rg_service *svc,
 	rc = subject_resolve_in(ctx, svc, &req->subject, known, &sv, out);
 	if (rc != RG_OK)
 		return rc;
-	rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
+	if (known && known->priv >= 0) {
+		decision_reset(out);
+		rc = check_view_priv(svc, req, &sv, &sv.roles, known->priv,
+		                     flags, out);
+	} else {
+		rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
+	}
 	rg_subject_release(ctx, &sv);
 	if (ctx->log_level >= RG_LOG_DEBUG)
 		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
@@ -435,5 +456,151 @@ int rg_validate(const rg_context *ctx, const char *service,
 	}
 	rg_subject_release(ctx, &sv);
 	out->ok = rc == RG_OK && out->nmissing == 0;
+	return rc;
+}
+
+/* ---- resolved once (rg_target) ------------------------------------------ */
+
+struct rg_target {
+	const struct rg_context *ctx;
+	uint64_t ctx_id; /* ctx->id when resolved: a context at the same
+	                  * address later has another */
+	const struct rg_service *svc;
+	long priv; /* the action's privilege index in svc */
+};
+
+int rg_target_resolve(const rg_context *ctx, const char *service,
+                      const char *action, rg_target **out)
+{
+	const struct rg_service *svc;
+	rg_target *t;
+	long priv;
+
+	if (out)
+		*out = NULL;
+	if (!ctx || !service || !action || !out)
+		return RG_EINVAL;
+	svc = rg_service_find(ctx, service);
+	if (!svc)
+		return RG_ENOSERVICE;
+	/* Declared or nothing, as rg_check() has it (resolve_action()). */
+	priv = rg_intern_get(&svc->reg.priv_ix, action);
+	if (priv < 0)
+		return RG_ENOACTION;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return RG_ENOMEM;
+	t->ctx = ctx;
+	t->ctx_id = ctx->id;
+	t->svc = svc;
+	t->priv = priv;
+	*out = t;
+	return RG_OK;
+}
+
+void rg_target_free(rg_target *t)
+{
+	free(t);
+}
+
+uint64_t rg_user_hash(const char *user, size_t len)
+{
+	return user ? rg_hash_mem(user, len) : 0;
+}
+
+/* The checks on what rg_check_target() was given; RG_OK or a deny. */
+static int target_args(const rg_context *ctx, const rg_target *t,
+                       const char *user, size_t len, rg_decision *out)
+{
+	if (!ctx || !t || t->ctx != ctx || t->ctx_id != ctx->id) {
+		rg_decision_deny(out, RG_EINVAL,
+		                 "the target was not resolved on this context");
+		return RG_EINVAL;
+	}
+	/* A NUL inside would compare equal to a shorter id: refuse it. */
+	if (!user || !len || memchr(user, '\0', len)) {
+		rg_decision_deny(out, RG_EINVAL,
+		                 "the request's user is empty or not text");
+		return RG_EINVAL;
+	}
+	if (!ctx->dir) {
+		rg_decision_deny(
+		    out, RG_ENOUSER,
+		    "unknown user '%.*s': there is no directory of users",
+		    (int)(len < RG_ID_MAX ? len : RG_ID_MAX), user);
+		return RG_ENOUSER;
+	}
+	return RG_OK;
+}
+
+/* The request rg_check() would have been given, for the stack and logs. */
+static void target_request(const rg_target *t, const char *user,
+                           const rg_attr *attrs, size_t nattrs, rg_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->service = t->svc->name;
+	req->subject.user = user;
+	req->action = t->svc->reg.privs[t->priv].id;
+	req->attrs = attrs;
+	req->nattrs = nattrs;
+}
+
+/* rg_check_target() once the arguments are good, on the snapshot snap. */
+static int target_check(const rg_context *ctx, const rg_target *t,
+                        const struct rg_snapshot *snap, const char *user,
+                        size_t len, uint64_t hash, const rg_attr *attrs,
+                        size_t nattrs, unsigned flags, rg_decision *out)
+{
+	const struct rg_snap_service *ss = rg_snapshot_service(snap, t->svc);
+	struct rg_check_known known = {snap, hash, NULL, t->priv};
+	const char *id = NULL;
+	rg_request req;
+	rg_result res;
+
+	if (ss && !nattrs &&
+	    (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	        RG_CHECK_NO_REASON)
+		id = rg_table_lookup(ss, user, len, hash, t->priv, &res);
+	if (id) {
+		out->result = res;
+		out->status = RG_OK;
+		target_request(t, id, attrs, nattrs, &req);
+		rg_table_log(ctx, &req, res);
+		return RG_OK;
+	}
+	known.slot =
+	    ss ? rg_intern_slot_get_len(&ss->user_ix, user, len, hash) : NULL;
+	if (!known.slot) {
+		rg_decision_deny(out, RG_ENOUSER,
+		                 "unknown user '%.*s' in service '%s'",
+		                 (int)(len < RG_ID_MAX ? len : RG_ID_MAX), user,
+		                 t->svc->name);
+		return RG_ENOUSER;
+	}
+	/* The snapshot's copy of the id: terminated, and as long as the
+	 * check holds the snapshot. */
+	target_request(t, known.slot->key, attrs, nattrs, &req);
+	return check_stack(ctx, t->svc, &req, flags, &known, out);
+}
+
+int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
+                    size_t len, uint64_t hash, const rg_attr *attrs,
+                    size_t nattrs, unsigned flags, rg_decision *out)
+{
+	const struct rg_snapshot *snap;
+	rg_decision scratch;
+	unsigned slot;
+	int rc;
+
+	if (!out)
+		out = &scratch;
+	decision_reset(out);
+	rc = target_args(ctx, t, user, len, out);
+	if (rc != RG_OK)
+		return rc;
+	snap = rg_snapshot_acquire(ctx, &slot);
+	rc = target_check(ctx, t, snap, user, len, hash, attrs, nattrs, flags,
+	                  out);
+	rg_snapshot_release(ctx, slot);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "directory.h"
@@ -555,9 +556,25 @@ const char *rg_directory_location(const rg_context *ctx)
 
 /* ---- opening and closing ------------------------------------------------- */
 
+/* A number no other context of this process is likely to have: random,
+ * else the clock and the address (rg_target's check, not a secret). */
+static uint64_t context_id(const rg_context *ctx)
+{
+	struct timespec ts;
+	uint64_t id;
+
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) == (ssize_t)sizeof(id))
+		return id;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+	       (uint64_t)(uintptr_t)ctx;
+}
+
 static void context_init(rg_context *ctx, const rg_options *opts)
 {
 	unsigned i;
+
+	ctx->id = context_id(ctx);
 
 	ctx->log = opts->log;
 	ctx->log_user = opts->log_user;

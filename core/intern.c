@@ -60,10 +60,10 @@ static uint64_t load_tail(const char *p, size_t n)
  * check.  The length is mixed in first, which keeps apart the strings the
  * overlapping tail loads could otherwise confuse.
  */
-uint64_t rg_hash_str(const char *s)
+static inline uint64_t hash_mem(const char *s, size_t n)
 {
-	size_t n = strlen(s), i = 0;
 	uint64_t h = (uint64_t)n * MIX_K2, w;
+	size_t i = 0;
 
 	for (; i + WORD_BYTES < n; i += WORD_BYTES) {
 		memcpy(&w, s + i, WORD_BYTES);
@@ -71,6 +71,16 @@ uint64_t rg_hash_str(const char *s)
 		h ^= h >> MIX_SHIFT;
 	}
 	return mix(h ^ load_tail(s + i, n - i));
+}
+
+uint64_t rg_hash_str(const char *s)
+{
+	return hash_mem(s, strlen(s));
+}
+
+uint64_t rg_hash_mem(const char *s, size_t n)
+{
+	return hash_mem(s, n);
 }
 
 static uint32_t hash_tag(uint64_t h)
@@ -225,6 +235,26 @@ const struct rg_intern_slot *rg_intern_slot_get(const rg_intern *t,
                                                 const char *key, uint64_t h)
 {
 	return t->cap && key ? probe(t, key, h) : NULL;
+}
+
+const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
+                                                    const char *key, size_t len,
+                                                    uint64_t h)
+{
+	uint32_t tag = hash_tag(h);
+	size_t i;
+
+	if (!t->cap || !key)
+		return NULL;
+	/* strncmp, not memcmp: it stops at the end of a shorter slot key,
+	 * and key holds no NUL (the caller's promise), so equal bytes and a
+	 * terminator after them are the same string. */
+	for (i = h & (t->cap - 1); t->slots[i].key; i = (i + 1) & (t->cap - 1))
+		if (t->slots[i].tag == tag &&
+		    strncmp(t->slots[i].key, key, len) == 0 &&
+		    t->slots[i].key[len] == '\0')
+			return &t->slots[i];
+	return NULL;
 }
 
 void rg_intern_prefetch(const rg_intern *t, uint64_t h)

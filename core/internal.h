@@ -116,6 +116,11 @@ void rg_intern_free(rg_intern *t);
 int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
 /* The value, or -1.  Read-only, allocation-free. */
 long rg_intern_get(const rg_intern *t, const char *key);
+/* rg_intern_slot_get() of the len bytes at key (no NUL among them, no
+ * terminator needed), whose rg_hash_mem() is h. */
+const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
+                                                    const char *key, size_t len,
+                                                    uint64_t h);
 /* Starts loading the slot where a lookup of a key of hash h begins. */
 void rg_intern_prefetch(const rg_intern *t, uint64_t h);
 /* The first slot whose tag matches hash h, without reading any key: for
@@ -372,6 +377,11 @@ int rg_snapshot_seal(struct rg_snapshot *snap);
 long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
                       uint64_t h, rg_roleset *roles, rg_attr *attrs,
                       size_t *nattrs);
+/* rg_snapshot_user() of the user whose index slot (in ss->user_ix) the
+ * caller found already. */
+long rg_snapshot_user_at(const struct rg_snap_service *ss,
+                         const struct rg_intern_slot *slot, rg_roleset *roles,
+                         rg_attr *attrs, size_t *nattrs);
 
 /* ---- table.c: the decision table of a snapshot -------------------------- */
 
@@ -397,11 +407,22 @@ int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
                     unsigned flags);
 /* Starts loading the slot of the user of hash h (rg_check_batch()). */
 void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h);
-/* rg_table_check() for a user whose rg_hash_str() is h. */
+/* rg_table_check() for a user of len bytes whose rg_hash_mem() is h. */
 int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
-                          uint64_t h, const char *action, rg_result *result);
+                          size_t len, uint64_t h, const char *action,
+                          rg_result *result);
+/* The table's answer for privilege priv (-1: none) and the user of the len
+ * bytes at user (no NUL among them), whose rg_hash_mem() is h: its slot's
+ * copy of the id (NUL-terminated, snapshot-owned) and *result, or NULL
+ * when the table does not hold the user (decide the slow way). */
+const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
+                            size_t len, uint64_t h, long priv,
+                            rg_result *result);
 /* A 64-bit hash of s (intern.c's). */
 uint64_t rg_hash_str(const char *s);
+/* The same hash of the n bytes at s: rg_hash_mem(s, strlen(s)) is
+ * rg_hash_str(s). */
+uint64_t rg_hash_mem(const char *s, size_t n);
 
 /* Lock-free readers: acquire returns the current snapshot (never NULL
  * while a directory is open, NULL when there is none) and the slot to
@@ -547,6 +568,10 @@ struct rg_context {
 	long refresh_ms;
 	long busy_timeout_ms;
 	struct rg_dir *dir; /* NULL when there is no directory */
+	/* Random at rg_open(): an rg_target names its context by address and
+	 * this, so that a context opened later at the same address refuses
+	 * the targets of the one closed before. */
+	uint64_t id;
 	pthread_mutex_t publish_lock;
 	pthread_mutex_t refresh_lock;
 	struct rg_snap_slot {
@@ -697,6 +722,9 @@ void rg_subject_release(const struct rg_context *ctx,
 struct rg_check_known {
 	const struct rg_snapshot *snap;
 	uint64_t user_hash; /* rg_hash_str(subject.user) */
+	/* The user's slot in the service's user index (NULL: look it up). */
+	const struct rg_intern_slot *slot;
+	long priv; /* the action's privilege index (-1: look it up) */
 };
 
 /* rg_check() of a request of service svc whose user (not NULL) is a

@@ -617,18 +617,14 @@ static void adopt_block(struct rg_snap_user *u, char *block, size_t head)
 	u->block = block;
 }
 
-long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
-                      uint64_t h, rg_roleset *roles, rg_attr *attrs,
-                      size_t *nattrs)
+long rg_snapshot_user_at(const struct rg_snap_service *ss,
+                         const struct rg_intern_slot *slot, rg_roleset *roles,
+                         rg_attr *attrs, size_t *nattrs)
 {
-	const struct rg_intern_slot *slot;
 	const unsigned char *meta;
 	const char *p;
 	size_t a;
 
-	slot = ss ? rg_intern_slot_get(&ss->user_ix, user, h) : NULL;
-	if (!slot)
-		return -1;
 	if (!ss->head_words) {
 		/* Not sealed (out of memory then): the record. */
 		const struct rg_snap_user *u = &ss->users[slot->val];
@@ -657,6 +653,18 @@ long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
 		attrs[a].value = p + strlen(p) + 1;
 	}
 	return (long)slot->val;
+}
+
+long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
+                      uint64_t h, rg_roleset *roles, rg_attr *attrs,
+                      size_t *nattrs)
+{
+	const struct rg_intern_slot *slot;
+
+	slot = ss ? rg_intern_slot_get(&ss->user_ix, user, h) : NULL;
+	if (!slot)
+		return -1;
+	return rg_snapshot_user_at(ss, slot, roles, attrs, nattrs);
 }
 
 static int seal_service(struct rg_snap_service *ss)

@@ -324,33 +324,28 @@ void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h)
 	__builtin_prefetch(slot_at(t, (size_t)h & (t->cap - 1)));
 }
 
-int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
-                          uint64_t h, const char *action, rg_result *result)
+const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
+                            size_t len, uint64_t h, long priv,
+                            rg_result *result)
 {
-	const struct rg_table *t;
+	const struct rg_table *t = &ss->table;
 	const uint64_t *words;
 	unsigned char *slot;
+	const char *id;
 	size_t i;
-	long priv;
 
-	if (!ss || !ss->table.tabled)
-		return 0;
-	t = &ss->table;
-	i = (size_t)h & (t->cap - 1);
-	/* The user's slot is the one line a check may wait for: ask for it,
-	 * and look the action up (cached) while it comes. */
-	__builtin_prefetch(slot_at(t, i));
-	priv = rg_intern_get(&ss->svc->reg.priv_ix, action);
-	if (priv < 0)
-		return 0;
-	for (;; i = (i + 1) & (t->cap - 1)) {
-		const char *id;
-
+	/* An id as long as a slot's room was left out of the table. */
+	if (!t->tabled || priv < 0 ||
+	    len >= t->stride - t->words * sizeof(uint64_t))
+		return NULL;
+	for (i = (size_t)h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
 		slot = slot_at(t, i);
 		id = slot_id(t, slot);
 		if (!*id)
-			return 0; /* not tabled: the slow way */
-		if (strcmp(id, user) == 0)
+			return NULL; /* not tabled: the slow way */
+		/* The slot is zeroed past its id and user holds no NUL:
+		 * equal bytes and a terminator after them are one id. */
+		if (memcmp(id, user, len) == 0 && id[len] == '\0')
 			break;
 	}
 	words = (const uint64_t *)(const void *)slot;
@@ -359,15 +354,36 @@ int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
 	                  1u
 	              ? RG_ALLOW
 	              : RG_DENY;
-	return 1;
+	return id;
+}
+
+int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
+                          size_t len, uint64_t h, const char *action,
+                          rg_result *result)
+{
+	const struct rg_table *t;
+	long priv;
+
+	if (!ss || !ss->table.tabled)
+		return 0;
+	t = &ss->table;
+	/* The user's slot is the one line a check may wait for: ask for it,
+	 * and look the action up (cached) while it comes. */
+	__builtin_prefetch(slot_at(t, (size_t)h & (t->cap - 1)));
+	priv = rg_intern_get(&ss->svc->reg.priv_ix, action);
+	return rg_table_lookup(ss, user, len, h, priv, result) != NULL;
 }
 
 int rg_table_check(const struct rg_snap_service *ss, const char *user,
                    const char *action, rg_result *result)
 {
-	return ss && ss->table.tabled &&
-	       rg_table_check_hashed(ss, user, rg_hash_str(user), action,
-	                             result);
+	size_t len;
+
+	if (!ss || !ss->table.tabled)
+		return 0;
+	len = strlen(user);
+	return rg_table_check_hashed(ss, user, len, rg_hash_mem(user, len),
+	                             action, result);
 }
 
 size_t rg_directory_tabled(const rg_context *ctx, const rg_service *svc)

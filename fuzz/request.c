@@ -50,8 +50,8 @@ void rgd_engine_release(struct rgd_engine *e, unsigned slot)
 }
 
 int rgd_decide(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
-               int explain, rg_explanation *ex, const struct rgd_origin *o,
-               char id[RGD_ID_LEN + 1])
+               const rg_target *t, int explain, rg_explanation *ex,
+               const struct rgd_origin *o, char id[RGD_ID_LEN + 1])
 {
 	rg_result batch;
 	int st, bst;

@@ -306,6 +306,11 @@ static void fill(const char *service, struct rng *r)
 /* ---- Tests -----------------------------------------------------------------
  */
 
+static size_t targets_agree(const char *service);
+static void target_agrees(const rg_target *t, const char *service,
+                          const char *user, const char *action,
+                          const rg_attr *attrs, size_t nattrs, unsigned flags);
+
 /* The shipped services: every product plugin, both versions and editions. */
 START_TEST(test_products)
 {
@@ -326,6 +331,8 @@ START_TEST(test_products)
 		                        tu_service(env.ctx, services[i])),
 		    USERS);
 		n += compare_service(services[i]);
+		/* ... and rg_check_target() answers as rg_check(). */
+		n += targets_agree(services[i]);
 	}
 	ck_assert_uint_gt(n, USERS * RG_COUNTOF(services));
 }
@@ -384,7 +391,8 @@ static int step_apply(rg_txn *txn, const struct step *st)
 	}
 }
 
-/* A change to the directory is in the next snapshot's table. */
+/* A change to the directory is in the next snapshot's table, and a
+ * target resolved before it answers from that snapshot. */
 START_TEST(test_table_follows_directory)
 {
 	/* agent requires viewer: granted, then blocked when viewer goes. */
@@ -395,9 +403,17 @@ START_TEST(test_table_follows_directory)
 	    {STEP_UNASSIGN, "viewer", "ticket.reply", RG_OK, RG_DENY},
 	    {STEP_REMOVE, NULL, "ticket.view", RG_ENOUSER, RG_DENY},
 	};
+	rg_target *view = NULL, *reply = NULL;
 	size_t i;
 
 	open_helpdesk("debug");
+	/* Resolved before every change: a target follows the snapshots. */
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "helpdesk", "ticket.view", &view),
+	    RG_OK);
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "helpdesk", "ticket.reply", &reply),
+	    RG_OK);
 	for (i = 0; i < RG_COUNTOF(steps); i++) {
 		rg_txn *txn = begin("helpdesk");
 		rg_decision d;
@@ -410,7 +426,13 @@ START_TEST(test_table_follows_directory)
 		                 steps[i].status);
 		ck_assert_msg(d.result == steps[i].want, "step %zu: %s", i,
 		              rg_result_name(d.result));
+		target_agrees(
+		    strcmp(steps[i].action, "ticket.view") == 0 ? view : reply,
+		    "helpdesk", "ann", steps[i].action, NULL, 0,
+		    RG_CHECK_NO_REASON);
 	}
+	rg_target_free(view);
+	rg_target_free(reply);
 }
 END_TEST
 
@@ -987,6 +1009,188 @@ START_TEST(test_batch)
 }
 END_TEST
 
+/* ---- Resolved once (rg_target) ------------------------------------------ */
+
+/* Asks rg_check() and rg_check_target() the same and requires the same
+ * result, status and reason.  The user is handed to rg_check_target() by
+ * length, followed by bytes that are not part of it. */
+static void target_agrees(const rg_target *t, const char *service,
+                          const char *user, const char *action,
+                          const rg_attr *attrs, size_t nattrs, unsigned flags)
+{
+	char slice[ID_LEN + 8];
+	size_t len = strlen(user);
+	rg_decision want, got;
+	rg_request req;
+	int a, b;
+
+	tu_request(&req, service, user, action);
+	req.attrs = attrs;
+	req.nattrs = nattrs;
+	a = rg_check(env.ctx, &req, flags, &want);
+	memcpy(slice, user, len);
+	memcpy(slice + len, "-tail", sizeof("-tail"));
+	b = rg_check_target(env.ctx, t, slice, len, rg_user_hash(slice, len),
+	                    attrs, nattrs, flags, &got);
+	ck_assert_msg(a == b && want.result == got.result,
+	              "%s %s %s flags %u: rg_check %s (%s), target %s (%s)",
+	              service, user, action, flags, rg_result_name(want.result),
+	              rg_status_name(a), rg_result_name(got.result),
+	              rg_status_name(b));
+	ck_assert_str_eq(want.reason, got.reason);
+	ck_assert_uint_eq(want.ntrace, got.ntrace);
+}
+
+/* Every user (and two unknown ones) and every privilege of service, with
+ * and without a reason, trace and attributes.  Returns the checks. */
+static size_t targets_agree(const char *service)
+{
+	static const unsigned flag_sets[] = {0, RG_CHECK_NO_REASON,
+	                                     RG_CHECK_TRACE};
+	static const rg_attr attr = {"bu", "north"};
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t p, u, f, n = 0;
+	char id[ID_LEN];
+
+	for (p = 0; p < rg_privilege_count(svc); p++) {
+		rg_privilege_info pi;
+		rg_target *t = NULL;
+
+		rg_privilege_at(svc, p, &pi);
+		ck_assert_int_eq(rg_target_resolve(env.ctx, service, pi.id, &t),
+		                 RG_OK);
+		for (u = 0; u < USERS + 2; u++)
+			for (f = 0; f < RG_COUNTOF(flag_sets); f++) {
+				snprintf(id, sizeof(id), "u-%02zu", u);
+				target_agrees(t, service, id, pi.id, NULL, 0,
+				              flag_sets[f]);
+				target_agrees(t, service, id, pi.id, &attr, 1,
+				              flag_sets[f]);
+				n += 2;
+			}
+		rg_target_free(t);
+	}
+	return n;
+}
+
+/* Checks t with user as given and requires a deny with status. */
+static void target_denies(const rg_context *ctx, const rg_target *t,
+                          const char *user, size_t len, uint64_t hash,
+                          int status)
+{
+	rg_decision d;
+
+	d.result = RG_ALLOW;
+	ck_assert_int_eq(rg_check_target(ctx, t, user, len, hash, NULL, 0,
+	                                 RG_CHECK_NO_REASON, &d),
+	                 status);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_str_ne(d.reason, "");
+}
+
+/* Each user asked with another's hash: denied as unknown, or answered as
+ * with the right hash. */
+static void wrong_hash(const rg_target *t, unsigned flags)
+{
+	char id[ID_LEN], other[ID_LEN];
+	rg_decision right, d;
+	size_t u;
+	int want, st;
+
+	for (u = 0; u < USERS; u++) {
+		snprintf(id, sizeof(id), "u-%02zu", u);
+		snprintf(other, sizeof(other), "u-%02zu", (u + 1) % USERS);
+		want = rg_check_target(env.ctx, t, id, strlen(id),
+		                       rg_user_hash(id, strlen(id)), NULL, 0,
+		                       flags, &right);
+		st = rg_check_target(env.ctx, t, id, strlen(id),
+		                     rg_user_hash(other, strlen(other)), NULL,
+		                     0, flags, &d);
+		if (st == RG_ENOUSER) {
+			ck_assert_int_eq(d.result, RG_DENY);
+			continue;
+		}
+		ck_assert_int_eq(st, want);
+		ck_assert_int_eq(d.result, right.result);
+	}
+}
+
+/* Bad arguments, a wrong hash and a target of another context (a
+ * configuration reloaded into a new context) deny, never answer. */
+START_TEST(test_target_refuses)
+{
+	struct rng r = {SEED};
+	rg_target *t = NULL, *stale = NULL;
+	rg_attr bad = {"bu", NULL};
+	rg_decision d;
+
+	open_helpdesk("warning");
+	fill("helpdesk", &r);
+	/* Resolving: what rg_check() would refuse on every request. */
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "nosuch", "ticket.view", &t),
+	    RG_ENOSERVICE);
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "helpdesk", UNDECLARED_ACTION, &t),
+	    RG_ENOACTION);
+	ck_assert_int_eq(rg_target_resolve(NULL, "helpdesk", "ticket.view", &t),
+	                 RG_EINVAL);
+	ck_assert_int_eq(rg_target_resolve(env.ctx, NULL, "ticket.view", &t),
+	                 RG_EINVAL);
+	ck_assert_int_eq(rg_target_resolve(env.ctx, "helpdesk", NULL, &t),
+	                 RG_EINVAL);
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "helpdesk", "ticket.view", NULL),
+	    RG_EINVAL);
+	rg_target_free(NULL);
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "helpdesk", "ticket.view", &t), RG_OK);
+	/* A user every check allows, to show that each refusal is one. */
+	ck_assert_int_eq(rg_check_target(env.ctx, t, "u-00", 4,
+	                                 rg_user_hash("u-00", 4), NULL, 0, 0,
+	                                 &d),
+	                 RG_OK);
+	target_denies(env.ctx, NULL, "u-00", 4, rg_user_hash("u-00", 4),
+	              RG_EINVAL);
+	target_denies(NULL, t, "u-00", 4, rg_user_hash("u-00", 4), RG_EINVAL);
+	target_denies(env.ctx, t, NULL, 4, 0, RG_EINVAL);
+	target_denies(env.ctx, t, "u-00", 0, rg_user_hash("u-00", 0),
+	              RG_EINVAL);
+	/* "u-0" and a NUL: not the user "u-0", nor "u-00". */
+	target_denies(env.ctx, t, "u-0\0", 4, rg_user_hash("u-0\0", 4),
+	              RG_EINVAL);
+	/* A wrong hash finds nobody, or the user itself (the table's probe
+	 * may walk on to its slot): never another user's answer. */
+	wrong_hash(t, 0);
+	wrong_hash(t, RG_CHECK_NO_REASON);
+	/* A prefix of a user is not the user. */
+	target_denies(env.ctx, t, "u-00", 3, rg_user_hash("u-00", 3),
+	              RG_ENOUSER);
+	/* An attribute without a value, as rg_check() has it. */
+	ck_assert_int_eq(rg_check_target(env.ctx, t, "u-00", 4,
+	                                 rg_user_hash("u-00", 4), &bad, 1, 0,
+	                                 &d),
+	                 RG_EINVAL);
+	ck_assert_int_eq(d.result, RG_DENY);
+	ck_assert_int_eq(rg_check_target(env.ctx, t, "u-00", 4,
+	                                 rg_user_hash("u-00", 4), NULL, 0, 0,
+	                                 NULL),
+	                 RG_OK);
+	/* The configuration opened again: the old target is refused by the
+	 * new context, whether or not it landed at the old address. */
+	ck_assert_int_eq(
+	    rg_target_resolve(env.ctx, "helpdesk", "ticket.view", &stale),
+	    RG_OK);
+	tu_close(&env);
+	open_written();
+	target_denies(env.ctx, stale, "u-00", 4, rg_user_hash("u-00", 4),
+	              RG_EINVAL);
+	rg_target_free(stale);
+	rg_target_free(t);
+}
+END_TEST
+
 static Suite *fastpath_suite(void)
 {
 	Suite *s = suite_create("fastpath");
@@ -1001,6 +1205,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_prepared);
 	tcase_add_test(tc, test_subject_attrs);
 	tcase_add_loop_test(tc, test_batch, 0, 2);
+	tcase_add_test(tc, test_target_refuses);
 	suite_add_tcase(s, tc);
 	return s;
 }

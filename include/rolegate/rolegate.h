@@ -331,6 +331,64 @@ RG_EXTERN int rg_check_batch(const rg_context *ctx, const rg_request *reqs,
 /* (1.0) Shorthand: 1 when rg_check() allows, 0 otherwise. */
 RG_EXTERN int rg_allowed(const rg_context *ctx, const rg_request *req);
 
+/*
+ * Asking many questions: resolved once.  A caller that asks the same
+ * service and action again and again (a gateway's route, rolegated's)
+ * resolves them once into a target, and then asks by user without the
+ * lookups of names a check by rg_check() makes each time; the user may be
+ * given by length (a slice of a header, no terminator needed) and with its
+ * hash worked out once (rg_user_hash()).
+ *
+ * A service and an action belong to the configuration, which a context
+ * never changes: a target stays right across every directory refresh (the
+ * users, their roles and custom roles are read from the snapshot current
+ * at each check).  A new configuration is a new context, whose checks need
+ * targets of its own: a target names its context by address and by a
+ * number drawn at rg_open(), compared on each check, and a check with a
+ * target of another context is denied (RG_EINVAL), never answered.
+ */
+typedef struct rg_target rg_target;
+
+/*
+ * (1.5) Resolves service and action of ctx into *out, a new target the
+ * caller owns: free it with rg_target_free() before rg_close(ctx).  The
+ * strings are read during the call only.  A target is immutable: any
+ * number of threads may check with one at once.  Returns RG_OK, RG_EINVAL
+ * (a NULL argument), RG_ENOSERVICE, RG_ENOACTION (no plugin of the service
+ * declares the action: every check of it would deny) or RG_ENOMEM; *out is
+ * NULL on failure.
+ */
+RG_EXTERN int rg_target_resolve(const rg_context *ctx, const char *service,
+                                const char *action, rg_target **out);
+
+/* (1.5) Frees a target.  NULL is a no-op. */
+RG_EXTERN void rg_target_free(rg_target *t);
+
+/*
+ * (1.5) The hash rg_check_target() wants for the len bytes at user: work
+ * it out once for a user asked about many times.  The value is this
+ * library's and may change with its version: never store it.  0 for a
+ * NULL user.
+ */
+RG_EXTERN uint64_t rg_user_hash(const char *user, size_t len);
+
+/*
+ * (1.5) rg_check() of the target's service and action for the directory
+ * user of the len bytes at user (not NUL-terminated; a NUL among them is
+ * refused), whose rg_user_hash() is hash, with the request attributes
+ * attrs (nattrs of them; may be NULL when 0).  Fills *out (when not NULL)
+ * and returns what rg_check() would for the same request: the same result,
+ * status and reason, from the decision table when flags ask no reason and
+ * there are no attributes.  A wrong hash may find no user (a deny,
+ * RG_ENOUSER), never another user's answer.  Denies with RG_EINVAL a NULL
+ * or foreign target and an empty user.  Everything is read during the call
+ * only.  Safe from many threads; allocates nothing.
+ */
+RG_EXTERN int rg_check_target(const rg_context *ctx, const rg_target *t,
+                              const char *user, size_t len, uint64_t hash,
+                              const rg_attr *attrs, size_t nattrs,
+                              unsigned flags, rg_decision *out);
+
 /* (1.0) Services, in config order. */
 RG_EXTERN size_t rg_service_count(const rg_context *ctx);
 RG_EXTERN const rg_service *rg_service_at(const rg_context *ctx, size_t i);

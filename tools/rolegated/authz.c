@@ -428,6 +428,7 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 	char roles_buf[ROLES_HDR_MAX];
 	rg_attr attrs[RGD_ROUTE_ATTRS_MAX + AUTHZ_ATTRS_MAX];
 	struct rgd_origin o = {"authz", NULL, NULL, NULL};
+	const rg_target *target = NULL;
 	struct rgd_match m;
 	rg_explanation ex;
 	struct answer an;
@@ -466,6 +467,8 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 			      "X-Rolegate-Service";
 	} else if (route(g, a, url, method, &m, &req, attrs, &o, &why) < 0) {
 		req.service = req.action = NULL;
+	} else {
+		target = g->targets[m.route - g->conf.routes];
 	}
 	if (!req.subject.user && !req.subject.roles)
 		return early_deny(d, c, g, &req, RGD_HTTP_UNAUTHORIZED,
@@ -474,7 +477,7 @@ static enum MHD_Result decide(struct rgd *d, struct MHD_Connection *c,
 		return early_deny(d, c, g, &req, RGD_HTTP_FORBIDDEN,
 		                  RG_ENOACTION, why, &o);
 	memset(&an, 0, sizeof(an));
-	rc = rgd_decide(d, g, &req, 0, &ex, &o, an.id);
+	rc = rgd_decide(d, g, &req, target, 0, &ex, &o, an.id);
 	an.rc = rc;
 	an.req = &req;
 	an.dec = &ex.decision;

@@ -223,7 +223,7 @@ static int answer_item(struct rgd *d, const struct rgd_gen *g,
 {
 	const struct rgd_origin o = {"check", NULL, NULL, NULL};
 	char id[RGD_ID_LEN + 1];
-	int rc = rgd_decide(d, g, &it->req, explain, ex, &o, id);
+	int rc = rgd_decide(d, g, &it->req, NULL, explain, ex, &o, id);
 
 	rgd_json_open(b, '{');
 	rgd_json_key(b, "decision_id");

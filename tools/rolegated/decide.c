@@ -177,9 +177,24 @@ void rgd_record(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
 	log_decision(d, req, dec, status, o, id, ns);
 }
 
+/* rg_check() of req, or rg_check_target() when t resolved its service and
+ * action and req names a user: the same answer without their lookups. */
+static int check(const struct rgd_gen *g, const rg_request *req,
+                 const rg_target *t, rg_decision *dec)
+{
+	const char *user = req->subject.user;
+	size_t len;
+
+	if (!t || !user || !*user)
+		return rg_check(g->ctx, req, 0, dec);
+	len = strlen(user);
+	return rg_check_target(g->ctx, t, user, len, rg_user_hash(user, len),
+	                       req->attrs, req->nattrs, 0, dec);
+}
+
 int rgd_decide(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
-               int explain, rg_explanation *ex, const struct rgd_origin *o,
-               char id[RGD_ID_LEN + 1])
+               const rg_target *t, int explain, rg_explanation *ex,
+               const struct rgd_origin *o, char id[RGD_ID_LEN + 1])
 {
 	rg_decision *dec = &ex->decision;
 	struct timespec t0, t1;
@@ -190,7 +205,7 @@ int rgd_decide(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
 	if (explain)
 		rc = rg_explain(g->ctx, req, ex);
 	else
-		rc = rg_check(g->ctx, req, 0, dec);
+		rc = check(g, req, t, dec);
 	if (rc == RG_OK)
 		rc = dec->status;
 	if (rc != RG_OK || dec->result != RG_ALLOW)

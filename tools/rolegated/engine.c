@@ -48,8 +48,13 @@ void rgd_engine_free(struct rgd_engine *e)
 
 void rgd_gen_free(struct rgd_gen *g)
 {
+	size_t i;
+
 	if (!g)
 		return;
+	for (i = 0; g->targets && i < g->conf.nroutes; i++)
+		rg_target_free(g->targets[i]);
+	free(g->targets);
 	rg_close(g->ctx);
 	rgd_conf_free(&g->conf);
 	free(g->names);
@@ -119,6 +124,31 @@ static int index_services(struct rgd *d, struct rgd_gen *g)
 	return RG_OK;
 }
 
+/* Resolves each route's service and action once, for every request it
+ * matches.  One that does not resolve stays NULL: rg_check() then denies
+ * its requests with the reason (an unknown service or action). */
+static int resolve_routes(struct rgd_gen *g)
+{
+	size_t i;
+
+	g->targets =
+	    calloc(g->conf.nroutes ? g->conf.nroutes : 1, sizeof(*g->targets));
+	if (!g->targets)
+		return RG_ENOMEM;
+	for (i = 0; i < g->conf.nroutes; i++) {
+		const struct rgd_route *r = &g->conf.routes[i];
+		int rc;
+
+		if (r->broken || !r->service || !r->action)
+			continue;
+		rc = rg_target_resolve(g->ctx, r->service, r->action,
+		                       &g->targets[i]);
+		if (rc == RG_ENOMEM)
+			return rc;
+	}
+	return RG_OK;
+}
+
 int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
                     struct rgd_report *r)
 {
@@ -176,6 +206,8 @@ int rgd_engine_load(struct rgd_engine *e, struct rgd_gen **out,
 		return RG_ECONFIG;
 	}
 	rc = index_services(d, g);
+	if (rc == RG_OK)
+		rc = resolve_routes(g);
 	if (rc != RG_OK) {
 		problem(r, "out of memory");
 		r->status = rc;

@@ -235,6 +235,10 @@ struct rgd_gen {
 	size_t nservices;
 	const char **names; /* service names, context-owned */
 	unsigned *slots;    /* metrics slot of each service */
+	/* Per route of conf, its service and action resolved once at load
+	 * (NULL: they do not resolve, and rg_check() says why on each
+	 * request); freed with the generation, before its context. */
+	rg_target **targets;
 };
 
 struct rgd_slot {
@@ -390,12 +394,14 @@ struct rgd_origin {
 
 /*
  * Decides req on g (rg_explain() when ex is wanted, else rg_check() into
- * ex->decision), forces a deny on any error, counts it, logs it and sets
- * id.  Returns RG_OK or the error that forced the deny.
+ * ex->decision, or rg_check_target() with t, req's service and action
+ * resolved, when req names a user), forces a deny on any error, counts
+ * it, logs it and sets id.  Returns RG_OK or the error that forced the
+ * deny.
  */
 int rgd_decide(struct rgd *d, const struct rgd_gen *g, const rg_request *req,
-               int explain, rg_explanation *ex, const struct rgd_origin *o,
-               char id[RGD_ID_LEN + 1]);
+               const rg_target *t, int explain, rg_explanation *ex,
+               const struct rgd_origin *o, char id[RGD_ID_LEN + 1]);
 
 /*
  * Counts a decision made (or refused early) by the caller, logs it and sets
