@@ -88,7 +88,7 @@ rg user show rc carol
 expect_out 'livechat-monitor' "apply: carol is a monitor"
 expect_out 'north' "apply: of north"
 rg user list rc
-expect_out '^bob +Bob Stone +- +available +5 +livechat-agent,user +sales ' \
+expect_out '^bob +Bob Stone +available +5 +livechat-agent,user +sales ' \
 	"apply: bob as upstream has him"
 expect_out '^alice .* livechat-manager,user ' "apply: alice's roles as upstream"
 expect_out '^zed ' "apply: zed kept without --prune"
@@ -133,7 +133,7 @@ expect_out '^~ dan status: - -> available$' "server: page 2 of the agents read"
 expect_no_out 'secret-token' "server: the token is not printed"
 expect_no_err 'secret-token' "server: the token is not printed on stderr"
 rg --directory "$DB2" user list rc
-expect_out '^dan +Dan Okafor +- +available +2 ' "server: dan as upstream has him"
+expect_out '^dan +Dan Okafor +available +2 ' "server: dan as upstream has him"
 
 snapshot before "$DB2"
 ROLEGATE_SYNC_AUTH_TOKEN=expired rg --directory "$DB2" sync --prune --from "$URL" rc
