@@ -50,6 +50,11 @@ struct scan {
 	int outside;    /* a string not in the block */
 };
 
+/* The NULs libmicrohttpd leaves after a value: its CR LF, and the empty
+ * line's too after the last one. */
+#define NUL_END_OF_LINE  2
+#define NUL_END_OF_BLOCK 4
+
 static int is_blank(unsigned char ch)
 {
 	return ch == ' ' || ch == CHAR_TAB;
@@ -90,6 +95,27 @@ static const char *flaw(const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * libmicrohttpd ends a header's value where it finds a NUL, and writes a
+ * NUL of its own over the line's CR and LF: "a: boss\0\0\r\n" is handed
+ * over as "boss", and the NULs the client sent are neither in the value
+ * nor counted as hidden bytes (hidden_bytes() skips NULs).  After a value
+ * there are then more NULs than the two of its line end (four when the
+ * empty line ending the block follows).  1 when there are.
+ */
+static int nul_tail(const struct scan *sc, const char *value, size_t len)
+{
+	const char *p;
+	size_t run = 0;
+
+	if (!value || !sc->lo || value < sc->lo || value > sc->hi ||
+	    len > (size_t)(sc->hi - value))
+		return 0;
+	for (p = value + len; p < sc->hi && *p == '\0'; p++)
+		run++;
+	return run > (p == sc->hi ? NUL_END_OF_BLOCK : NUL_END_OF_LINE);
+}
+
 /* A header name for a message: printable ASCII, others as \xNN. */
 static void show_name(const char *s, size_t len, char *out, size_t max)
 {
@@ -127,6 +153,9 @@ static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind,
 
 	account(sc, key, key_size);
 	account(sc, value, value_size);
+	if (!in_value && kind == MHD_HEADER_KIND &&
+	    nul_tail(sc, value, value_size))
+		in_value = "ends in a NUL byte";
 	if (!in_name && !in_value)
 		return MHD_YES;
 	show_name(key, key_size, name, sizeof(name));
