@@ -119,31 +119,45 @@ static void print_suggestions(const rg_explanation *ex)
  * since roles that allow do not make the product allow.  NULL-safe: a
  * service or action rolegate does not know has no notes.
  */
-static const char *action_note(const rg_context *ctx, const rg_request *req,
-                               size_t j)
-{
-	const rg_service *svc = ctx ? rg_service_find(ctx, req->service) : NULL;
-	long p = svc ? rg_privilege_find(svc, req->action) : -1;
+struct notes {
+	const rg_service *svc;
+	long priv; /* -1: no notes */
+};
 
-	return p < 0 ? NULL : rg_privilege_note(svc, (size_t)p, j);
+/* The service and privilege of the request, found once for its notes. */
+static struct notes notes_of(const rg_context *ctx, const rg_request *req)
+{
+	struct notes n;
+
+	n.svc = ctx ? rg_service_find(ctx, req->service) : NULL;
+	n.priv = n.svc ? rg_privilege_find(n.svc, req->action) : -1;
+	return n;
+}
+
+static const char *note_at(const struct notes *n, size_t j)
+{
+	return n->priv < 0 ? NULL
+	                   : rg_privilege_note(n->svc, (size_t)n->priv, j);
 }
 
 static void print_notes(const rg_context *ctx, const rg_request *req)
 {
+	struct notes n = notes_of(ctx, req);
 	const char *note;
 	size_t j;
 
-	for (j = 0; (note = action_note(ctx, req, j)) != NULL; j++)
+	for (j = 0; (note = note_at(&n, j)) != NULL; j++)
 		printf("  note: %s\n", note);
 }
 
 static json_t *notes_json(const rg_context *ctx, const rg_request *req)
 {
+	struct notes n = notes_of(ctx, req);
 	json_t *arr = json_array();
 	const char *note;
 	size_t j;
 
-	for (j = 0; arr && (note = action_note(ctx, req, j)) != NULL; j++)
+	for (j = 0; arr && (note = note_at(&n, j)) != NULL; j++)
 		json_array_append_new(arr, cli_jstr(note, 0));
 	return arr;
 }
