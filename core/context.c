@@ -15,7 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "directory.h"
+#include "directory/directory.h"
 #include "internal.h"
 
 #ifndef RG_STATEDIR
@@ -441,7 +441,7 @@ int rg_directory_refresh(rg_context *ctx)
 		goto out; /* nothing changed */
 	}
 	rg_snapshot_release(ctx, slot);
-	rc = rg_dir_load(ctx->dir, ctx, &snap, err, sizeof(err));
+	rc = rg_snapshot_load(ctx, ctx->dir, &snap, err, sizeof(err));
 	if (rc != RG_OK) {
 		rg_log(ctx, RG_LOG_ERR,
 		       "directory %s: %s; the previous snapshot stays in use",

@@ -286,13 +286,17 @@ struct rg_snap_custom {
 	const struct rg_plugin_handle *owner;
 };
 
-enum rg_fact_kind {
-	RG_FACT_BU,
-	RG_FACT_DEPARTMENT,
-	RG_FACT_UNIT,
-	RG_FACT_SETTING,
-	RG_FACT_KINDS
+/* An organisation kind (or "setting") of a snapshot's facts, and how many
+ * names of it there are: kinds are whatever the directory holds, so that a
+ * plugin's own kinds need nothing here. */
+struct rg_snap_kind {
+	char *name;
+	size_t count;
 };
+
+/* User attribute keys a service may have: a sealed user's block names each
+ * attribute by its index in one byte (snapshot.c). */
+#define RG_SNAP_KEYS_MAX 255
 
 /* A snapshot service's decision table (table.c). */
 struct rg_table {
@@ -323,7 +327,10 @@ struct rg_snap_service {
 	uint32_t *fact_next; /* a marker's first fact, a fact's next one */
 	size_t nfacts, capfacts;
 	rg_intern fact_ix;
-	size_t kind_count[RG_FACT_KINDS];
+	struct rg_snap_kind *kinds; /* in the order first seen */
+	size_t nkinds, capkinds;
+	char **attr_keys; /* the users' attribute keys, each once */
+	size_t nattr_keys, capattr_keys;
 	struct rg_table table; /* see table.c */
 	void **prepared;       /* per stack entry: view_prepare()'s, or NULL */
 	size_t head_words;     /* role words in each sealed user's block */
@@ -344,10 +351,14 @@ struct rg_snapshot {
 struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
                                     uint64_t version);
 void rg_snapshot_free(struct rg_snapshot *snap);
-/* Values may be NULL (unset); max_chats is the decimal text. */
+/*
+ * A user and the attributes decisions read: any keys, each once (at most
+ * RG_USER_ATTR_MAX; RG_ELIMIT past it).  A NULL or empty value leaves the
+ * attribute unset.  Lists (a user's memberships) are one attribute whose
+ * value is comma-separated.
+ */
 int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
-                         const char *id, const char *name, const char *bu,
-                         const char *status, const char *max_chats);
+                         const char *id, const rg_attr *attrs, size_t n);
 /* Custom roles: declare every custom role before assigning any. */
 int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
                                 const char *id);
@@ -357,13 +368,16 @@ int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
  * forgetting a role can only take privileges away. */
 int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
                                const char *user, const char *role);
-/* kind "department" or "unit": appended to the user's list attribute. */
-int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
-                               const char *user, const char *kind,
-                               const char *name);
+/* A fact of an organisation entry: kind is any word ("setting" too). */
 int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
                          const char *kind, const char *name, const char *attr,
                          const char *value);
+
+/* Builds a snapshot of every service's data from the directory d
+ * (snapload.c); err says why not. */
+struct rg_dir;
+int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
+                     struct rg_snapshot **out, char *err, size_t errlen);
 
 /* Packs each user's id and attribute values into one block and rebuilds
  * the user index on them, so that a lookup's key compare brings the
@@ -641,6 +655,14 @@ int rg_call_validate(const struct rg_plugin_handle *h,
 int rg_call_custom_role(const struct rg_plugin_handle *h, const char *id,
                         const uint32_t *privs, size_t n, char *reason,
                         size_t reason_size);
+/*
+ * Asks the service's product plugin (its first entry that declares roles)
+ * whether custom role id may grant privs (indexes): RG_OK, else
+ * RG_EREFUSED with the reason in msg.
+ */
+int rg_custom_role_allowed(const struct rg_service *svc, const char *id,
+                           const uint32_t *privs, size_t n, char *msg,
+                           size_t len);
 /* 1 when the plugin has subject_answers() (ABI 1.2). */
 int rg_has_subject_answers(const struct rg_plugin_handle *h);
 /* subject_answers(); NULL: RG_ENOSYS, so the subject has no decision
@@ -678,7 +700,7 @@ int rg_service_add_entry(struct rg_service *svc, const char *control_text,
                          int argc, char *const argv[], unsigned line,
                          int status, const char *err);
 
-/* ---- directory.c: the directory's store (see core/directory.h) ---------- */
+/* ---- the directory's store (see core/directory/directory.h) ------------ */
 struct rg_dir;
 
 /* ---- check.c ------------------------------------------------------------ */

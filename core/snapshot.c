@@ -31,34 +31,8 @@
 #define FACT_KEY_MAX (3 * RG_ID_MAX + 3)
 #define FACT_NONE    UINT32_MAX /* the end of a name's list of facts */
 
-/* The attribute keys a directory user carries, in this order. */
-enum user_attr {
-	UA_ID,
-	UA_NAME,
-	UA_BU,
-	UA_STATUS,
-	UA_MAX_CHATS,
-	UA_DEPARTMENTS,
-	UA_UNITS,
-	UA_COUNT
-};
-
-static const char *const user_attr_keys[UA_COUNT] = {
-    [UA_ID] = "id",
-    [UA_NAME] = "name",
-    [UA_BU] = "bu",
-    [UA_STATUS] = "status",
-    [UA_MAX_CHATS] = "max_chats",
-    [UA_DEPARTMENTS] = "departments",
-    [UA_UNITS] = "units",
-};
-
-static const char *const fact_kind_names[RG_FACT_KINDS] = {
-    [RG_FACT_BU] = "bu",
-    [RG_FACT_DEPARTMENT] = "department",
-    [RG_FACT_UNIT] = "unit",
-    [RG_FACT_SETTING] = "setting",
-};
+/* The attribute every directory user has: its id. */
+static const char USER_ID_KEY[] = "id";
 
 /* ---- building ------------------------------------------------------------ */
 
@@ -105,6 +79,12 @@ static void service_free(struct rg_snap_service *ss)
 		free(ss->fact_keys[i]);
 		free(ss->fact_values[i]);
 	}
+	for (i = 0; i < ss->nkinds; i++)
+		free(ss->kinds[i].name);
+	for (i = 0; i < ss->nattr_keys; i++)
+		free(ss->attr_keys[i]);
+	free(ss->kinds);
+	free(ss->attr_keys);
 	free(ss->users);
 	free(ss->custom);
 	free(ss->fact_keys);
@@ -198,43 +178,75 @@ void rg_arena_free(struct rg_arena *a)
 	}
 }
 
-/* Sets attribute k of u to value, owned by the arena already. */
-static void user_attr_put(struct rg_snap_user *u, enum user_attr k,
-                          const char *value)
+/*
+ * The service's copy of an attribute key, added when new: users' attributes
+ * point at it, so that a sealed block can name each by its index (one byte)
+ * and a check gets the key without a copy.  NULL when out of memory or past
+ * RG_SNAP_KEYS_MAX keys.
+ */
+static const char *attr_key(struct rg_snap_service *ss, const char *key)
+{
+	char *copy;
+	size_t i;
+
+	for (i = 0; i < ss->nattr_keys; i++)
+		if (strcmp(ss->attr_keys[i], key) == 0)
+			return ss->attr_keys[i];
+	if (ss->nattr_keys >= RG_SNAP_KEYS_MAX ||
+	    RG_GROW(ss->attr_keys, ss->capattr_keys, ss->nattr_keys + 1) !=
+	        RG_OK ||
+	    !(copy = rg_strdup(key)))
+		return NULL;
+	ss->attr_keys[ss->nattr_keys++] = copy;
+	return copy;
+}
+
+/* Sets attribute key of u (the service's copy) to value, owned by the
+ * arena already. */
+static int user_attr_put(struct rg_snap_user *u, const char *key,
+                         const char *value)
 {
 	size_t i;
 
 	for (i = 0; i < u->nattrs; i++)
-		if (strcmp(u->attrs[i].key, user_attr_keys[k]) == 0) {
-			u->attrs[i].value = value;
-			return;
-		}
-	u->attrs[u->nattrs].key = user_attr_keys[k];
+		if (u->attrs[i].key == key)
+			return RG_EEXIST;
+	if (u->nattrs >= RG_USER_ATTR_MAX)
+		return RG_ELIMIT;
+	u->attrs[u->nattrs].key = key;
 	u->attrs[u->nattrs].value = value;
 	u->nattrs++;
+	return RG_OK;
 }
 
-/* Sets attribute k of u to a copy of value (NULL or "" leaves it unset). */
+/* Sets attribute key of u to a copy of value (NULL or "" leaves it unset). */
 static int user_attr_set(struct rg_snap_service *ss, struct rg_snap_user *u,
-                         enum user_attr k, const char *value)
+                         const char *key, const char *value)
 {
+	const char *k;
 	char *copy;
 
 	if (!value || !*value)
 		return RG_OK;
+	if (!key || !*key)
+		return RG_EINVAL;
+	k = attr_key(ss, key);
+	if (!k)
+		return ss->nattr_keys >= RG_SNAP_KEYS_MAX ? RG_ELIMIT
+		                                          : RG_ENOMEM;
 	copy = arena_join(&ss->strings, NULL, value);
 	if (!copy)
 		return RG_ENOMEM;
-	user_attr_put(u, k, copy);
-	return RG_OK;
+	return user_attr_put(u, k, copy);
 }
 
 int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
-                         const char *id, const char *name, const char *bu,
-                         const char *status, const char *max_chats)
+                         const char *id, const rg_attr *attrs, size_t n)
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	struct rg_snap_user *u;
+	const char *idkey;
+	size_t i;
 	int rc;
 
 	if (!ss)
@@ -248,16 +260,12 @@ int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
 	memset(u, 0, sizeof(*u));
 	/* The id and its attribute share one copy, in the arena. */
 	u->id = arena_join(&ss->strings, NULL, id);
-	if (!u->id)
+	idkey = attr_key(ss, USER_ID_KEY);
+	if (!u->id || !idkey)
 		return RG_ENOMEM;
-	user_attr_put(u, UA_ID, u->id);
-	rc = user_attr_set(ss, u, UA_NAME, name);
-	if (rc == RG_OK)
-		rc = user_attr_set(ss, u, UA_BU, bu);
-	if (rc == RG_OK)
-		rc = user_attr_set(ss, u, UA_STATUS, status);
-	if (rc == RG_OK)
-		rc = user_attr_set(ss, u, UA_MAX_CHATS, max_chats);
+	rc = user_attr_put(u, idkey, u->id);
+	for (i = 0; i < n && rc == RG_OK; i++)
+		rc = user_attr_set(ss, u, attrs[i].key, attrs[i].value);
 	if (rc == RG_OK)
 		rc = rg_intern_put(&ss->user_ix, u->id, (uint32_t)ss->nusers);
 	if (rc != RG_OK)
@@ -368,51 +376,25 @@ int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
 	return RG_OK;
 }
 
-int rg_snapshot_add_membership(struct rg_snapshot *snap, const char *service,
-                               const char *user, const char *kind,
-                               const char *name)
+/* The kind's count of names, added when new; NULL when out of memory. */
+static struct rg_snap_kind *snap_kind(struct rg_snap_service *ss,
+                                      const char *kind)
 {
-	struct rg_snap_service *ss = find_service(snap, service);
-	enum user_attr k;
-	struct rg_snap_user *u;
-	const char *old = NULL;
-	char *joined;
+	struct rg_snap_kind *k;
 	size_t i;
-	long ui;
 
-	if (!ss)
-		return RG_OK;
-	if (strcmp(kind, "department") == 0)
-		k = UA_DEPARTMENTS;
-	else if (strcmp(kind, "unit") == 0)
-		k = UA_UNITS;
-	else
-		return RG_EINVAL;
-	ui = rg_intern_get(&ss->user_ix, user);
-	if (ui < 0)
-		return RG_ENOUSER;
-	u = &ss->users[ui];
-	for (i = 0; i < u->nattrs; i++)
-		if (strcmp(u->attrs[i].key, user_attr_keys[k]) == 0)
-			old = u->attrs[i].value;
-	joined = arena_join(&ss->strings, old, name);
-	if (!joined)
-		return RG_ENOMEM;
-	user_attr_put(u, k, joined);
-	return RG_OK;
-}
-
-static int fact_kind(const char *kind)
-{
-	int k;
-
-	/* The first letter tells the kinds apart: one strcmp, not four
-	 * (plugins ask on every check). */
-	for (k = 0; k < RG_FACT_KINDS; k++)
-		if (kind[0] == fact_kind_names[k][0] &&
-		    strcmp(kind, fact_kind_names[k]) == 0)
-			return k;
-	return -1;
+	for (i = 0; i < ss->nkinds; i++)
+		if (strcmp(ss->kinds[i].name, kind) == 0)
+			return &ss->kinds[i];
+	if (RG_GROW(ss->kinds, ss->capkinds, ss->nkinds + 1) != RG_OK)
+		return NULL;
+	k = &ss->kinds[ss->nkinds];
+	k->name = rg_strdup(kind);
+	if (!k->name)
+		return NULL;
+	k->count = 0;
+	ss->nkinds++;
+	return k;
 }
 
 /* Builds "kind\x1fname\x1fattr" into buf; 0 when it does not fit.  On
@@ -466,14 +448,14 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 {
 	struct rg_snap_service *ss = find_service(snap, service);
 	char key[FACT_KEY_MAX], marker[FACT_KEY_MAX];
-	int k = fact_kind(kind);
+	struct rg_snap_kind *k;
 	long m;
 	int rc;
 
 	if (!ss)
 		return RG_OK;
-	if (k < 0 || !attr || !*attr ||
-	    !fact_key(key, sizeof(key), kind, name, attr) ||
+	if (!kind || !*kind || strchr(kind, FACT_SEP[0]) || !name || !attr ||
+	    !*attr || !fact_key(key, sizeof(key), kind, name, attr) ||
 	    !fact_key(marker, sizeof(marker), kind, name, ""))
 		return RG_EINVAL;
 	if (rg_intern_get(&ss->fact_ix, key) >= 0)
@@ -482,11 +464,14 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
 	 * heads the list of the name's facts (rg_fact_node()). */
 	m = rg_intern_get(&ss->fact_ix, marker);
 	if (m < 0) {
+		k = snap_kind(ss, kind);
+		if (!k)
+			return RG_ENOMEM;
 		rc = fact_insert(ss, marker, "");
 		if (rc != RG_OK)
 			return rc;
 		m = (long)ss->nfacts - 1;
-		ss->kind_count[k]++;
+		k->count++;
 	}
 	rc = fact_insert(ss, key, value);
 	if (rc != RG_OK)
@@ -531,15 +516,16 @@ static size_t head_bytes(size_t head_words)
 	return head_words * sizeof(uint64_t) + HEAD_META;
 }
 
-static unsigned char attr_index(const char *key)
+/* The index of key among the service's keys: users' attributes point at
+ * the service's copies (attr_key()).  RG_SNAP_KEYS_MAX when not found. */
+static size_t attr_index(const struct rg_snap_service *ss, const char *key)
 {
-	unsigned char k;
+	size_t k;
 
-	/* Keys are user_attr_keys' own pointers (user_attr_set()). */
-	for (k = 0; k < UA_COUNT; k++)
-		if (key == user_attr_keys[k])
+	for (k = 0; k < ss->nattr_keys; k++)
+		if (key == ss->attr_keys[k])
 			break;
-	return k;
+	return k < ss->nattr_keys ? k : RG_SNAP_KEYS_MAX;
 }
 
 /* The bytes of u's block. */
@@ -570,7 +556,8 @@ static size_t block_place(const struct rg_snap_user *u, size_t head, size_t pos)
 }
 
 /* Writes u's block at block (block_len() bytes, aligned for uint64_t). */
-static int pack_user(const struct rg_snap_user *u, size_t head_words,
+static int pack_user(const struct rg_snap_service *ss,
+                     const struct rg_snap_user *u, size_t head_words,
                      char *block)
 {
 	size_t head = head_bytes(head_words), a;
@@ -582,9 +569,11 @@ static int pack_user(const struct rg_snap_user *u, size_t head_words,
 	memset(meta, 0, HEAD_META);
 	meta[0] = (unsigned char)u->nattrs;
 	for (a = 0; a < u->nattrs; a++) {
-		meta[1 + a] = attr_index(u->attrs[a].key);
-		if (meta[1 + a] == UA_COUNT)
+		size_t k = attr_index(ss, u->attrs[a].key);
+
+		if (k >= RG_SNAP_KEYS_MAX)
 			return RG_EINVAL; /* cannot happen */
+		meta[1 + a] = (unsigned char)k;
 	}
 	p = block + head;
 	memcpy(p, u->id, strlen(u->id) + 1);
@@ -643,7 +632,7 @@ long rg_snapshot_user_at(const struct rg_snap_service *ss,
 		uint16_t o;
 
 		memcpy(&o, meta + META_OFFS + a * sizeof(o), sizeof(o));
-		attrs[a].key = user_attr_keys[meta[1 + a]];
+		attrs[a].key = ss->attr_keys[meta[1 + a]];
 		if (o != OFF_FAR) {
 			attrs[a].value = slot->key + o;
 			continue;
@@ -698,7 +687,7 @@ static int seal_service(struct rg_snap_service *ss)
 	if (!buf)
 		rc = RG_ENOMEM;
 	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
-		rc = pack_user(&ss->users[i], head_words, buf + at[i]);
+		rc = pack_user(ss, &ss->users[i], head_words, buf + at[i]);
 	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
 		rc = rg_intern_put(&ix, buf + at[i] + head, (uint32_t)i);
 	if (rc != RG_OK) {
@@ -991,12 +980,14 @@ const char *rg_fact_node_get(const rg_plugin_request *req, long node,
 size_t rg_fact_count(const rg_plugin_request *req, const char *kind)
 {
 	const struct rg_snap_service *ss = req_view(req);
-	int k;
+	size_t k;
 
 	if (!ss || !kind)
 		return 0;
-	k = fact_kind(kind);
-	return k < 0 ? 0 : ss->kind_count[k];
+	for (k = 0; k < ss->nkinds; k++)
+		if (strcmp(ss->kinds[k].name, kind) == 0)
+			return ss->kinds[k].count;
+	return 0;
 }
 
 void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h)

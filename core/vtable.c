@@ -179,3 +179,49 @@ void rg_call_view_release(const struct rg_plugin_handle *h, void *prepared)
 	if (prepared && h->vt.view_release)
 		h->vt.view_release(h->state, prepared);
 }
+
+/* ---- asked of a service's plugins -------------------------------------- */
+
+/* The service's product plugin: the first entry that declared roles. */
+static const struct rg_plugin_handle *role_owner(const struct rg_service *svc)
+{
+	size_t i, w;
+
+	for (i = 0; i < svc->nentries; i++)
+		for (w = 0; w < RG_ROLE_WORDS; w++)
+			if (svc->entries[i]->own.w[w])
+				return svc->entries[i];
+	return NULL;
+}
+
+int rg_custom_role_allowed(const struct rg_service *svc, const char *id,
+                           const uint32_t *privs, size_t n, char *msg,
+                           size_t len)
+{
+	const struct rg_plugin_handle *h = role_owner(svc);
+	char reason[RG_REASON_MAX] = "";
+	int rc;
+
+	if (!h) {
+		snprintf(msg, len,
+		         "service '%s' has no plugin that declares roles: a "
+		         "custom role would grant nothing",
+		         svc->name);
+		return RG_EREFUSED;
+	}
+	if (h->status != RG_OK || !h->module) {
+		snprintf(msg, len,
+		         "plugin %s of service '%s' is not loaded: custom "
+		         "roles are refused",
+		         h->name, svc->name);
+		return RG_EREFUSED;
+	}
+	/* A plugin without the hook accepts any declared set. */
+	rc = rg_call_custom_role(h, id, privs, n, reason, sizeof(reason));
+	if (rc == RG_OK)
+		return RG_OK;
+	reason[sizeof(reason) - 1] = '\0';
+	snprintf(msg, len, "%s refuses custom role '%s': %s", h->name, id,
+	         reason[0] ? reason : rg_strerror(rc));
+	return RG_EREFUSED;
+}

@@ -1,11 +1,11 @@
 /*
  * directory.h - the directory's store, behind a small interface.
  *
- * The directory logic (core/directory.c: schema, migrations, transactions,
- * audit, reads, snapshots; core/dirjson.c: import and export) speaks SQL
- * through struct rg_store_ops only, so that a networked database can be
- * added later beside SQLite (core/store_sqlite.c) for deployments where
- * several gateways share one directory.  SQL is kept to what SQLite and
+ * The directory logic (directory.c: schema, migrations, transactions,
+ * audit, reads, the rows of a snapshot; dirjson.c: import and export;
+ * undo.c) speaks SQL through struct rg_store_ops only, so that a networked
+ * database can be added later beside SQLite (store_sqlite.c) for deployments
+ * where several gateways share one directory.  SQL is kept to what SQLite and
  * PostgreSQL both accept; parameters are written ?1, ?2, ... and a backend
  * rewrites them if it must.
  */
@@ -95,8 +95,34 @@ int rg_dir_open(struct rg_context *ctx, const char *location,
 void rg_dir_close(struct rg_dir *d);
 /* A version that changes with every committed change; 0 when empty. */
 int rg_dir_version(struct rg_dir *d, uint64_t *out);
-/* Builds a snapshot of every service's data (rg_snapshot_* builder). */
-int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
-                struct rg_snapshot **out, char *err, size_t errlen);
+/*
+ * Where the rows of a snapshot go: the engine builds its snapshot from them
+ * (core/snapload.c), so that the store never calls into the engine.  Each
+ * callback returns 0 to go on, non-zero to stop reading.  The strings are
+ * valid during the call only.  Custom roles and their privileges come
+ * before the users who hold them.
+ */
+struct rg_dir_sink {
+	int (*custom_role)(void *user, const char *service, const char *id);
+	int (*grant)(void *user, const char *service, const char *role,
+	             const char *privilege);
+	/* A user's attributes (NULL values: unset) and its roles,
+	 * comma-separated (NULL or "": none). */
+	int (*user)(void *user, const char *service, const char *id,
+	            const rg_attr *attrs, size_t n, const char *roles);
+	/* A fact of an organisation entry or a setting (kind "setting"). */
+	int (*fact)(void *user, const char *service, const char *kind,
+	            const char *name, const char *attr, const char *value);
+};
+
+/*
+ * Reads every service's committed data in one read transaction, handing
+ * each row to sink; *version is the directory's version of what was read.
+ * RG_EINTERNAL when the sink stopped it.
+ */
+int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
+                     void *user, uint64_t *version, char *err, size_t errlen);
+/* Where the directory is, for messages; owned by d. */
+const char *rg_dir_location(const struct rg_dir *d);
 
 #endif /* ROLEGATE_DIRECTORY_H */

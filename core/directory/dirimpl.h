@@ -1,7 +1,7 @@
 /*
- * dirimpl.h - what core/directory.c shares with core/dirjson.c: the
+ * dirimpl.h - what directory.c shares with dirjson.c and undo.c: the
  * directory handle, transactions, validation of values, and the users as
- * the database holds them.  Nothing here is seen outside those two files.
+ * the database holds them.  Nothing here is seen outside core/directory/.
  */
 #ifndef ROLEGATE_DIRIMPL_H
 #define ROLEGATE_DIRIMPL_H
@@ -141,13 +141,6 @@ int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
  * "custom-role", a custom role of txn->svc as the export writes it (a new
  * reference), for the audit trail; NULL when absent or out of memory. */
 json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name);
-/*
- * Asks the service's product plugin whether custom role id may grant privs
- * (indexes): RG_OK, else RG_EREFUSED with the reason in msg.
- */
-int rg_dir_custom_role_allowed(const struct rg_service *svc, const char *id,
-                               const uint32_t *privs, size_t n, char *msg,
-                               size_t len);
 
 /* ---- users as the database holds them --------------------------------- */
 

@@ -7,8 +7,9 @@
  *  - struct rg_dir, the context's handle: one store connection behind one
  *    mutex, and the database's location (it may not exist yet: then the
  *    directory is empty, and the first transaction creates it);
- *  - snapshots: rg_dir_load() reads everything in one read transaction and
- *    builds the immutable view that checks use;
+ *  - the rows of a snapshot: rg_dir_read_rows() reads everything in one
+ *    read transaction and hands each row to the engine's sink, which
+ *    builds the immutable view that checks use (core/snapload.c);
  *  - transactions: every change is validated against the context's
  *    registry and the database, and writes an audit row;
  *  - the reads behind rg_user_list() and friends.
@@ -655,11 +656,11 @@ static const char SQL_LOAD_UNITS[] = "SELECT service, name FROM unit";
 static const char SQL_LOAD_SETTINGS[] =
     "SELECT service, key, value FROM setting";
 
+/* A snapshot read in progress: the rows go to the engine's sink. */
 struct load {
-	struct rg_snapshot *snap;
-	const struct rg_context *ctx;
-	int rc;
-	const char *what;
+	const struct rg_dir_sink *sink;
+	void *user;
+	int stop; /* the sink said to stop */
 };
 
 /* Text of a column, or NULL. */
@@ -677,146 +678,97 @@ static const char *col_count(const rg_value *c, char *buf, size_t len)
 	return buf;
 }
 
-/* Keeps going past what a stale row can do: it only takes access away. */
-static int load_status(struct load *l, int rc, const char *what)
+/* Records the sink's answer: non-zero stops the read. */
+static int load_sent(struct load *l, int stop)
 {
-	if (rc == RG_OK || rc == RG_ENOUSER || rc == RG_ENOROLE ||
-	    rc == RG_EEXIST || rc == RG_ELIMIT) {
-		if (rc != RG_OK) {
-			l->snap->dropped++;
-			rg_log(l->ctx, RG_LOG_WARNING,
-			       "directory: %s left out of the snapshot: %s",
-			       what, rg_strerror(rc));
-		}
-		return 0;
-	}
-	l->rc = rc;
-	l->what = what;
-	return 1;
+	l->stop = l->stop || stop;
+	return l->stop;
 }
 
-/* Assigns each role of a comma-separated list. */
-static int load_roles(struct load *l, const char *service, const char *user,
-                      const char *list)
-{
-	char role[RG_ID_MAX];
-	int rc = RG_OK;
+/* The columns of SQL_LOAD_USERS that are attributes, after service, id;
+ * the membership lists are comma-separated and sorted already: each is one
+ * attribute. */
+static const char *const load_user_keys[] = {
+    "name", RG_USER_BU,    RG_USER_STATUS, RG_USER_MAX_CHATS,
+    NULL,   "departments", "units",
+};
+#define LOAD_USER_FIRST 2 /* the first attribute column */
+#define LOAD_USER_ROLES 6 /* the roles column (not an attribute) */
 
-	while (list && *list && rc == RG_OK) {
-		const char *end = strchr(list, ',');
-		size_t len = end ? (size_t)(end - list) : strlen(list);
-		if (len >= sizeof(role)) {
-			rc = RG_ENOROLE;
-			break;
-		}
-		memcpy(role, list, len);
-		role[len] = '\0';
-		rc = rg_snapshot_add_assignment(l->snap, service, user, role);
-		list = end ? end + 1 : NULL;
-	}
-	return rc;
-}
-
-/* A user with its roles and memberships.  The membership lists are
- * already comma-separated and sorted: each goes in as one item. */
 static int load_user(void *user, const rg_value *c, size_t n)
 {
 	struct load *l = user;
 	char mc[DECIMAL_MAX];
-	const char *depts = col_text(&c[7]), *units = col_text(&c[8]);
-	int rc;
+	rg_attr attrs[RG_NITEMS(load_user_keys)];
+	size_t i, na = 0;
 
-	rc = rg_snapshot_add_user(l->snap, c[0].s, c[1].s, col_text(&c[2]),
-	                          col_text(&c[3]), col_text(&c[4]),
-	                          col_count(&c[5], mc, sizeof(mc)));
-	if (load_status(l, rc, "a user") || rc != RG_OK)
-		return l->rc != RG_OK;
-	rc = load_roles(l, c[0].s, c[1].s, col_text(&c[6]));
-	if (load_status(l, rc, "a role assignment"))
-		return 1;
-	if (depts && *depts &&
-	    load_status(l,
-	                rg_snapshot_add_membership(l->snap, c[0].s, c[1].s,
-	                                           RG_ORG_DEPARTMENT, depts),
-	                "a department membership"))
-		return 1;
-	if (units && *units &&
-	    load_status(l,
-	                rg_snapshot_add_membership(l->snap, c[0].s, c[1].s,
-	                                           RG_ORG_UNIT, units),
-	                "a unit membership"))
-		return 1;
-	return 0;
+	for (i = 0; i < RG_NITEMS(load_user_keys); i++) {
+		const rg_value *v = &c[LOAD_USER_FIRST + i];
+
+		if (!load_user_keys[i])
+			continue;
+		attrs[na].key = load_user_keys[i];
+		attrs[na].value = v->type == RG_VAL_INT
+		                      ? col_count(v, mc, sizeof(mc))
+		                      : col_text(v);
+		na++;
+	}
+	return load_sent(l, l->sink->user(l->user, c[0].s, c[1].s, attrs, na,
+	                                  col_text(&c[LOAD_USER_ROLES])));
 }
 
 static int load_custom(void *user, const rg_value *c, size_t n)
 {
 	struct load *l = user;
 
-	return load_status(l,
-	                   rg_snapshot_add_custom_role(l->snap, c[0].s, c[1].s),
-	                   "a custom role");
+	return load_sent(l, l->sink->custom_role(l->user, c[0].s, c[1].s));
 }
 
 static int load_grant(void *user, const rg_value *c, size_t n)
 {
 	struct load *l = user;
 
-	return load_status(
-	    l, rg_snapshot_add_custom_grant(l->snap, c[0].s, c[1].s, c[2].s),
-	    "a custom role's privilege");
+	return load_sent(l, l->sink->grant(l->user, c[0].s, c[1].s, c[2].s));
+}
+
+static int load_fact(struct load *l, const char *service, const char *kind,
+                     const char *name, const char *attr, const char *value)
+{
+	return load_sent(
+	    l, l->sink->fact(l->user, service, kind, name, attr, value));
 }
 
 static int load_bu(void *user, const rg_value *c, size_t n)
 {
-	struct load *l = user;
 	const char *parent = col_text(&c[2]);
 
-	return load_status(l,
-	                   rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_BU,
-	                                        c[1].s, "parent",
-	                                        parent ? parent : ""),
-	                   "a business unit");
+	return load_fact(user, c[0].s, RG_ORG_BU, c[1].s, "parent",
+	                 parent ? parent : "");
 }
 
 static int load_dept(void *user, const rg_value *c, size_t n)
 {
-	struct load *l = user;
 	char mc[DECIMAL_MAX];
 	const char *unit = col_text(&c[2]);
 	const char *max = col_count(&c[3], mc, sizeof(mc));
-	int rc;
 
 	/* Every department exists as a fact, with or without a unit. */
-	rc = rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_DEPARTMENT, c[1].s,
-	                          "name", c[1].s);
-	if (rc == RG_OK && unit)
-		rc = rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_DEPARTMENT,
-		                          c[1].s, "unit", unit);
-	if (rc == RG_OK && max)
-		rc = rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_DEPARTMENT,
-		                          c[1].s, "max_chats", max);
-	return load_status(l, rc, "a department");
+	return load_fact(user, c[0].s, RG_ORG_DEPARTMENT, c[1].s, "name",
+	                 c[1].s) ||
+	       (unit && load_fact(user, c[0].s, RG_ORG_DEPARTMENT, c[1].s,
+	                          "unit", unit)) ||
+	       (max && load_fact(user, c[0].s, RG_ORG_DEPARTMENT, c[1].s,
+	                         "max_chats", max));
 }
 
 static int load_unit(void *user, const rg_value *c, size_t n)
 {
-	struct load *l = user;
-
-	return load_status(l,
-	                   rg_snapshot_add_fact(l->snap, c[0].s, RG_ORG_UNIT,
-	                                        c[1].s, "name", c[1].s),
-	                   "a unit");
+	return load_fact(user, c[0].s, RG_ORG_UNIT, c[1].s, "name", c[1].s);
 }
 
 static int load_setting(void *user, const rg_value *c, size_t n)
 {
-	struct load *l = user;
-
-	return load_status(l,
-	                   rg_snapshot_add_fact(l->snap, c[0].s, "setting",
-	                                        c[1].s, "value", c[2].s),
-	                   "a setting");
+	return load_fact(user, c[0].s, "setting", c[1].s, "value", c[2].s);
 }
 
 /* Every query of a snapshot, in dependency order: custom roles before
@@ -831,57 +783,14 @@ static const struct load_step {
     {SQL_LOAD_SETTINGS, load_setting},
 };
 
-/*
- * Asks each custom role of the snapshot again whether its plugin accepts
- * it, as at creation: the store may hold roles made under another
- * configuration (an edition without custom roles, a plugin whose rules
- * changed) or written around rolegate.  A refused role grants nothing
- * (fail closed) and is logged.
- */
-static void vet_custom_roles(struct rg_dir *d, const struct rg_context *ctx,
-                             struct rg_snapshot *snap)
+int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
+                     void *user, uint64_t *version, char *err, size_t errlen)
 {
-	uint32_t privs[RG_MAX_PRIVILEGES];
-	char msg[RG_MSG_MAX];
-	size_t i, k, w;
-
-	for (i = 0; i < snap->nservices; i++) {
-		struct rg_snap_service *ss = &snap->services[i];
-
-		for (k = 0; k < ss->ncustom; k++) {
-			struct rg_snap_custom *c = &ss->custom[k];
-			size_t n = 0;
-
-			for (w = 0; w < RG_PRIV_WORDS; w++) {
-				uint64_t m = c->grants[w];
-
-				for (; m; m &= m - 1)
-					privs[n++] =
-					    (uint32_t)(w * RG_BITSET_WORD_BITS +
-					               (size_t)__builtin_ctzll(
-					                   m));
-			}
-			if (rg_dir_custom_role_allowed(ss->svc, c->id, privs, n,
-			                               msg,
-			                               sizeof(msg)) == RG_OK)
-				continue;
-			memset(c->grants, 0, sizeof(c->grants));
-			rg_log(ctx, RG_LOG_WARNING,
-			       "directory %s: %s; it grants nothing",
-			       d->location, msg);
-		}
-	}
-}
-
-int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
-                struct rg_snapshot **out, char *err, size_t errlen)
-{
-	struct load l = {0};
-	uint64_t version = 0;
+	struct load l = {sink, user, 0};
 	size_t i;
 	int rc;
 
-	*out = NULL;
+	*version = 0;
 	rc = dir_read_begin(d, err, errlen);
 	if (rc != RG_OK)
 		return rc;
@@ -893,42 +802,27 @@ int rg_dir_load(struct rg_dir *d, const struct rg_context *ctx,
 	/* The version first, in the same read transaction as the data: a
 	 * snapshot never claims a version newer than what it holds. */
 	if (d->store) {
-		rc = d->ops->version(d->store, &version);
+		rc = d->ops->version(d->store, version);
 		if (rc != RG_OK) {
 			store_message(d, d->store, rc, err, errlen);
 			goto out;
 		}
 	}
-	l.ctx = ctx;
-	l.snap = rg_snapshot_new(ctx, version);
-	if (!l.snap) {
-		rc = RG_ENOMEM;
-		rg_strlcpy(err, "out of memory", errlen);
-		goto out;
-	}
-	for (i = 0; i < RG_NITEMS(load_steps) && rc == RG_OK; i++) {
+	for (i = 0; i < RG_NITEMS(load_steps) && rc == RG_OK && !l.stop; i++)
 		rc = rg_dir_query(d, load_steps[i].sql, NULL, 0,
 		                  load_steps[i].fn, &l, err, errlen);
-		if (rc == RG_OK && l.rc != RG_OK) {
-			rc = l.rc;
-			snprintf(err, errlen, "reading %s: %s", l.what,
-			         rg_strerror(rc));
-		}
+	if (rc == RG_OK && l.stop) {
+		rg_strlcpy(err, "stopped by its reader", errlen);
+		rc = RG_EINTERNAL;
 	}
-	if (rc != RG_OK) {
-		rg_snapshot_free(l.snap);
-		goto out;
-	}
-	if (l.snap->dropped)
-		rg_log(ctx, RG_LOG_WARNING,
-		       "directory %s: %zu entries name roles or privileges the "
-		       "policies no longer declare; they grant nothing",
-		       d->location, l.snap->dropped);
-	vet_custom_roles(d, ctx, l.snap);
-	*out = l.snap;
 out:
 	rg_dir_read_end(d);
 	return rc;
+}
+
+const char *rg_dir_location(const struct rg_dir *d)
+{
+	return d->location;
 }
 
 /* ---- transactions ----------------------------------------------------- */
@@ -1210,50 +1104,6 @@ static json_t *audit_entry(rg_txn *txn, const char *kind, const char *name)
 	         : (custom
 	                ? json_pack("{s:s}", "id", name)
 	                : json_pack("{s:s, s:s}", "kind", kind, "name", name));
-}
-
-/* The service's product plugin: the first entry that declared roles. */
-static const struct rg_plugin_handle *role_owner(const struct rg_service *svc)
-{
-	size_t i, w;
-
-	for (i = 0; i < svc->nentries; i++)
-		for (w = 0; w < RG_ROLE_WORDS; w++)
-			if (svc->entries[i]->own.w[w])
-				return svc->entries[i];
-	return NULL;
-}
-
-int rg_dir_custom_role_allowed(const struct rg_service *svc, const char *id,
-                               const uint32_t *privs, size_t n, char *msg,
-                               size_t len)
-{
-	const struct rg_plugin_handle *h = role_owner(svc);
-	char reason[RG_REASON_MAX] = "";
-	int rc;
-
-	if (!h) {
-		snprintf(msg, len,
-		         "service '%s' has no plugin that declares roles: a "
-		         "custom role would grant nothing",
-		         svc->name);
-		return RG_EREFUSED;
-	}
-	if (h->status != RG_OK || !h->module) {
-		snprintf(msg, len,
-		         "plugin %s of service '%s' is not loaded: custom "
-		         "roles are refused",
-		         h->name, svc->name);
-		return RG_EREFUSED;
-	}
-	/* A plugin without the hook accepts any declared set. */
-	rc = rg_call_custom_role(h, id, privs, n, reason, sizeof(reason));
-	if (rc == RG_OK)
-		return RG_OK;
-	reason[sizeof(reason) - 1] = '\0';
-	snprintf(msg, len, "%s refuses custom role '%s': %s", h->name, id,
-	         reason[0] ? reason : rg_strerror(rc));
-	return RG_EREFUSED;
 }
 
 /* ---- operations: common checks ---------------------------------------- */
@@ -2395,8 +2245,8 @@ int rg_custom_role_create(rg_txn *txn, const char *id, const char *name,
 	name = name ? name : id;
 	description = description ? description : "";
 	rc = custom_check(txn, id, name, description, privileges, n, idx);
-	if (rc == RG_OK && rg_dir_custom_role_allowed(txn->svc, id, idx, n, msg,
-	                                              sizeof(msg)) != RG_OK)
+	if (rc == RG_OK && rg_custom_role_allowed(txn->svc, id, idx, n, msg,
+	                                          sizeof(msg)) != RG_OK)
 		rc = rg_txn_fail(txn, RG_EREFUSED, "%s", msg);
 	if (rc == RG_OK)
 		rc = change(txn, SQL_CUSTOM_INSERT, id, name, description, 3);

@@ -1164,7 +1164,7 @@ static int custom_privs(struct imp *im, json_t *o, const char *id,
 		if (imp_exec(im, SQL_I_GRANT, p, RG_NITEMS(p)))
 			return im->rc;
 	}
-	rc = rg_dir_custom_role_allowed(im->svc, id, idx, n, msg, sizeof(msg));
+	rc = rg_custom_role_allowed(im->svc, id, idx, n, msg, sizeof(msg));
 	return rc == RG_OK ? RG_OK : bad(im, rc, path, "%s", msg);
 }
 
