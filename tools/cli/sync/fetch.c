@@ -245,9 +245,12 @@ static const char *server_says(const char *body)
 	return said;
 }
 
-/* GETs url into *out (parsed); the messages name url. */
-static int http_get(struct sync *s, const char *url, json_t **out)
+/* GETs url into *out (parsed); the messages name it name ("GET url" when
+ * NULL). */
+static int http_get(struct sync *s, const char *url, const char *name,
+                    json_t **out)
 {
+	char what[LOCATION_MAX];
 	struct answer ans = {NULL, 0, 0};
 	struct curl_slist *hdrs = header_list(&s->src);
 	json_error_t jerr;
@@ -261,6 +264,8 @@ static int http_get(struct sync *s, const char *url, json_t **out)
 		curl_slist_free_all(hdrs);
 		return sync_fail(s, RG_ENOMEM, "out of memory");
 	}
+	snprintf(what, sizeof(what), "%s%s", name ? "" : "GET ",
+	         name ? name : url);
 	curl_easy_reset(s->src.curl);
 	crc = setup(s->src.curl, &ans, hdrs);
 	if (crc == CURLE_OK)
@@ -269,30 +274,34 @@ static int http_get(struct sync *s, const char *url, json_t **out)
 		crc = curl_easy_perform(s->src.curl);
 	curl_easy_getinfo(s->src.curl, CURLINFO_RESPONSE_CODE, &status);
 	if (crc != CURLE_OK)
-		sync_fail(s, RG_EIO, "GET %s: %s", url,
+		sync_fail(s, RG_EIO, "%s: %s", what,
 		          ans.too_big ? "the answer is too large"
 		                      : curl_easy_strerror(crc));
 	else if (status == HTTP_UNAUTHORIZED && *server_says(ans.data))
 		sync_fail(s, RG_EIO,
-		          "GET %s: 401 Unauthorized: the token is expired or "
+		          "%s: 401 Unauthorized: the token is expired or "
 		          "wrong (the server says: %s)",
-		          url, server_says(ans.data));
+		          what, server_says(ans.data));
 	else if (status == HTTP_UNAUTHORIZED) /* Dataverse says nothing */
 		sync_fail(s, RG_EIO,
-		          "GET %s: 401 Unauthorized: the token is expired or "
+		          "%s: 401 Unauthorized: the token is expired or "
 		          "wrong",
-		          url);
+		          what);
 	else if (status == HTTP_FORBIDDEN)
 		sync_fail(s, RG_EIO,
-		          "GET %s: 403 Forbidden: the token's user lacks a "
+		          "%s: 403 Forbidden: the token's user lacks a "
 		          "permission (the server says: %s)",
-		          url, server_says(ans.data));
+		          what, server_says(ans.data));
+	else if (status != HTTP_OK && *server_says(ans.data))
+		sync_fail(s, RG_EIO,
+		          "%s: HTTP status %ld (the server says: %s)", what,
+		          status, server_says(ans.data));
 	else if (status != HTTP_OK)
-		sync_fail(s, RG_EIO, "GET %s: HTTP status %ld", url, status);
+		sync_fail(s, RG_EIO, "%s: HTTP status %ld", what, status);
 	else if (!(*out = json_loadb(ans.data ? ans.data : "", ans.len,
 	                             JSON_REJECT_DUPLICATES, &jerr)))
-		sync_fail(s, RG_EINVAL, "GET %s: malformed JSON at line %d: %s",
-		          url, jerr.line, jerr.text);
+		sync_fail(s, RG_EINVAL, "%s: malformed JSON at line %d: %s",
+		          what, jerr.line, jerr.text);
 	else
 		rc = RG_OK;
 	curl_slist_free_all(hdrs);
@@ -370,10 +379,13 @@ static int locate(struct sync *s, const char *path, int paged, long offset,
 	return RG_OK;
 }
 
-/* Reads the answer at where: a file of the folder, or a URL. */
-static int get_at(struct sync *s, const char *where, json_t **out)
+/* Reads the answer at where: a file of the folder, or a URL (named as
+ * name in messages, "GET where" when NULL). */
+static int get_at(struct sync *s, const char *where, const char *name,
+                  json_t **out)
 {
-	return s->src.dir ? file_get(s, where, out) : http_get(s, where, out);
+	return s->src.dir ? file_get(s, where, out)
+	                  : http_get(s, where, name, out);
 }
 
 /* Checks an answer's "success" and returns its array key, or NULL. */
@@ -402,7 +414,7 @@ int sync_get(struct sync *s, const char *path, json_t **out)
 
 	*out = NULL;
 	if (rc == RG_OK)
-		rc = get_at(s, where, out);
+		rc = get_at(s, where, NULL, out);
 	if (rc != RG_OK)
 		return rc;
 	ok = json_object_get(*out, "success");
@@ -456,7 +468,7 @@ int sync_each(struct sync *s, const char *path, const char *key, int paged,
 
 		rc = locate(s, path, paged, offset, where, sizeof(where));
 		if (rc == RG_OK)
-			rc = get_at(s, where, &page);
+			rc = get_at(s, where, NULL, &page);
 		if (rc != RG_OK)
 			return rc;
 		items = answer_items(s, page, where, key);
@@ -525,8 +537,8 @@ static int next_location(struct sync *s, const json_t *page, const char *where,
 	base = strlen(s->src.url);
 	if (strncmp(url, s->src.url, base) != 0 || url[base] != '/')
 		return sync_fail(s, RG_EINVAL,
-		                 "%s: " NEXT_LINK " '%s' is not below %s",
-		                 where, url, s->src.url);
+		                 "%s: " NEXT_LINK " is not below %s: '%s'",
+		                 where, s->src.url, url);
 	if (strlen(url) >= len)
 		return sync_fail(s, RG_ELIMIT, "%s: " NEXT_LINK " is too long",
 		                 where);
@@ -536,8 +548,8 @@ static int next_location(struct sync *s, const json_t *page, const char *where,
 
 /*
  * What the messages call page n at where: the file, or the endpoint and
- * the page's number (a next link is too long to leave room for the field
- * in a message; a failed request names it whole).
+ * the page's number (a next link, with its paging cookie, would leave no
+ * room in a message for what went wrong).
  */
 static void page_label(const struct sync *s, const char *path, int n,
                        const char *where, char *buf, size_t len)
@@ -553,16 +565,18 @@ int sync_each_linked(struct sync *s, const char *path, const char *query,
                      const char *key, sync_item_fn fn, void *data)
 {
 	char where[LOCATION_MAX], next[LOCATION_MAX], label[LOCATION_MAX];
+	char request[LOCATION_MAX];
 	int rc, n = 0;
 
 	rc = first_location(s, path, query, where, sizeof(where));
 	while (rc == RG_OK && where[0]) {
 		json_t *page = NULL, *items;
 
-		rc = get_at(s, where, &page);
+		page_label(s, path, n, where, label, sizeof(label));
+		snprintf(request, sizeof(request), "GET %s", label);
+		rc = get_at(s, where, request, &page);
 		if (rc != RG_OK)
 			break;
-		page_label(s, path, n, where, label, sizeof(label));
 		items = answer_items(s, page, label, key);
 		rc = items ? each_item(s, items, label, key, fn, data)
 		           : RG_EINVAL;
