@@ -171,6 +171,24 @@ expect_err 'businessunits\.page-0\.json: value\[1\]: _parentbusinessunitid_value
 unchanged "a unit's unknown parent"
 cp "$FIX/businessunits.page-0.json" "$T/api/"
 
+sed 's|"fullname": "Bob Stone",|&\n      "systemuserroles_association@odata.nextLink": "https://contoso.crm.dynamics.com/api/data/v9.2/systemusers(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a02)/systemuserroles_association?$select=name,roleid\&$skiptoken=2",|' \
+	"$FIX/systemusers.page-0.json" >"$T/api/systemusers.page-0.json"
+rg sync --from-dir "$T/api" d365
+expect_rc 2 "a user's roles paged apart"
+expect_err "systemusers\\.page-0\\.json: value\\[1\\]: user 'bob@contoso\\.com' has more roles than one answer holds" \
+	"a user's roles paged apart: refused rather than taking roles away"
+unchanged "a user's roles paged apart"
+cp "$FIX/systemusers.page-0.json" "$T/api/"
+
+sed 's/"name": "Sales"/"name": "Contoso"/' \
+	"$FIX/businessunits.page-1.json" >"$T/api/businessunits.page-1.json"
+rg sync --from-dir "$T/api" d365
+expect_rc 2 "two units of one name"
+expect_err "businessunits\\.page-1\\.json: value\\[1\\]: a second business unit named 'Contoso'" \
+	"two units of one name: the file, the unit and the name"
+unchanged "two units of one name"
+cp "$FIX/businessunits.page-1.json" "$T/api/"
+
 # ---- through the server ----------------------------------------------------
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "# SKIP: python3 not found for the server tests"
