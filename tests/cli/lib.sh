@@ -121,6 +121,78 @@ sys.exit(0 if eval(sys.argv[2]) else 1)
 	fi
 }
 
+# same_files A B WHAT: the two files are byte-identical (else their diff).
+same_files() {
+	if cmp -s "$1" "$2"; then
+		pass "$3"
+	else
+		fail "$3: the files differ"
+		diff "$1" "$2" | sed 's/^/#   /' | head -20
+	fi
+}
+
+# expect_stdout FILE WHAT: stdout is exactly the contents of FILE.
+expect_stdout() {
+	same_files "$1" "$T/out" "$2"
+}
+
+# snapshot NAME [DB]: the directory (or DB) exported to $T/NAME.json.
+snapshot() {
+	if [ $# -gt 1 ]; then
+		"$RG" -c "$T/rolegate.conf" --directory "$2" export >"$T/$1.json"
+	else
+		"$RG" -c "$T/rolegate.conf" export >"$T/$1.json"
+	fi
+}
+
+# unchanged WHAT [DB]: the directory equals the "before" snapshot.
+unchanged() {
+	what=$1
+	shift
+	snapshot after "$@"
+	same_files "$T/before.json" "$T/after.json" "$what: nothing changed"
+}
+
+# directory_setup PLUGIN SERVICE ARGS: a configuration with a directory and
+# SERVICE stacking PLUGIN ARGS, the shipped policies as $T/policies, and no
+# directory, actor or sync credentials from the caller; skipped (77) when
+# PLUGIN is not built.
+directory_setup() {
+	ln -s "${ROLEGATE_POLICIES:-${top_srcdir:-$top_builddir}/policies}" \
+		"$T/policies"
+	if [ ! -f "$ROLEGATE_TEST_PLUGINS/$1.so" ]; then
+		echo "# SKIP: the $1 plugin is not built"
+		exit 77
+	fi
+	unset ROLEGATE_DIRECTORY SUDO_USER ROLEGATE_SYNC_AUTH_TOKEN \
+		ROLEGATE_SYNC_USER_ID
+	USER=tester
+	export USER
+	cat >"$T/rolegate.conf" <<CONF
+[rolegate]
+plugin_dir = $ROLEGATE_TEST_PLUGINS
+directory = $T/state/directory.db
+
+[service $2]
+stack = required $1 $3
+CONF
+}
+
+# sync_server DIR TOKEN: tests/cli/sync-server.py serving DIR, stopped on
+# exit; SRV is its process and URL its address once it listens.
+sync_server() {
+	python3 "${top_srcdir:-$top_builddir}/tests/cli/sync-server.py" \
+		"$1" "$2" "$T/port" &
+	SRV=$!
+	trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
+	i=0
+	while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	URL="http://127.0.0.1:$(cat "$T/port")"
+}
+
 finish() {
 	echo "# $PASSED passed, $FAILED failed"
 	if [ "$FAILED" -ne 0 ]; then

@@ -9,47 +9,7 @@ set -eu
 
 SRC=${top_srcdir:-$top_builddir}
 FIX="$SRC/tests/data/sync/rocketchat"
-SERVER="$SRC/tests/cli/sync-server.py"
-ln -s "${ROLEGATE_POLICIES:-$SRC/policies}" "$T/policies"
-if [ ! -f "$ROLEGATE_TEST_PLUGINS/rocketchat.so" ]; then
-	echo "# SKIP: the rocketchat plugin is not built"
-	exit 77
-fi
-unset ROLEGATE_DIRECTORY SUDO_USER ROLEGATE_SYNC_AUTH_TOKEN \
-	ROLEGATE_SYNC_USER_ID
-USER=tester
-export USER
-
-cat >"$T/rolegate.conf" <<CONF
-[rolegate]
-plugin_dir = $ROLEGATE_TEST_PLUGINS
-directory = $T/state/directory.db
-
-[service rc]
-stack = required rocketchat policy=policies/rocketchat.ini edition=enterprise
-CONF
-
-# snapshot NAME [DB]: the directory (or DB) exported to $T/NAME.json.
-snapshot() {
-	if [ $# -gt 1 ]; then
-		"$RG" -c "$T/rolegate.conf" --directory "$2" export >"$T/$1.json"
-	else
-		"$RG" -c "$T/rolegate.conf" export >"$T/$1.json"
-	fi
-}
-
-# unchanged WHAT [DB]: the directory equals the "before" snapshot.
-unchanged() {
-	what=$1
-	shift
-	snapshot after "$@"
-	if cmp -s "$T/before.json" "$T/after.json"; then
-		pass "$what: nothing changed"
-	else
-		fail "$what: the directory changed"
-		diff "$T/before.json" "$T/after.json" | sed 's/^/#   /' | head -20
-	fi
-}
+directory_setup rocketchat rc "policy=policies/rocketchat.ini edition=enterprise"
 
 # A user absent upstream, and alice with a role upstream takes away.
 rg user add rc zed
@@ -115,15 +75,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 cp -R "$FIX" "$T/api"
 chmod -R u+w "$T/api"
-python3 "$SERVER" "$T/api" secret-token-1 "$T/port" &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-URL="http://127.0.0.1:$(cat "$T/port")"
+sync_server "$T/api" secret-token-1
 DB2="$T/state/second.db"
 export ROLEGATE_SYNC_USER_ID=aK2rT9pWq3
 

@@ -10,28 +10,12 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-ln -s "${ROLEGATE_POLICIES:-${top_srcdir:-$top_builddir}/policies}" "$T/policies"
-if [ ! -f "$ROLEGATE_TEST_PLUGINS/rocketchat.so" ]; then
-	echo "# SKIP: the rocketchat plugin is not built"
-	exit 77
-fi
+directory_setup rocketchat rc \
+	"policy=policies/rocketchat.ini edition=enterprise"
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "# SKIP: python3 not found"
 	exit 77
 fi
-
-unset ROLEGATE_DIRECTORY SUDO_USER
-USER=tester
-export USER
-
-cat >"$T/rolegate.conf" <<CONF
-[rolegate]
-plugin_dir = $ROLEGATE_TEST_PLUGINS
-directory = $T/state/directory.db
-
-[service rc]
-stack = required rocketchat policy=policies/rocketchat.ini edition=enterprise
-CONF
 
 snapshot() {
 	"$RG" -c "$T/rolegate.conf" export >"$T/$1.json" 2>"$T/export.err"
@@ -39,12 +23,7 @@ snapshot() {
 
 # same A B WHAT: two snapshots are byte-identical.
 same() {
-	if cmp -s "$T/$1.json" "$T/$2.json"; then
-		pass "$3"
-	else
-		fail "$3"
-		diff "$T/$1.json" "$T/$2.json" | sed 's/^/#   /' | head -20
-	fi
+	same_files "$T/$1.json" "$T/$2.json" "$3"
 }
 
 # audit_json: the whole trail to $T/audit.json.

@@ -254,13 +254,18 @@ static const struct cli_cmd commands[] = {
                 "in DIR), prints what\n"
                 "would change and, unless --dry-run, applies it in one "
                 "transaction: all\n"
-                "or nothing.  Users absent upstream are kept unless "
-                "--prune.  With --from, the\n"
-                "credentials come from ROLEGATE_SYNC_AUTH_TOKEN and "
-                "ROLEGATE_SYNC_USER_ID\n"
-                "or --token-file.  Exit 0 done, 1 refused (an unknown "
-                "role upstream), 2 on\n"
-                "any other error.  See rolegate(1).\n",
+                "or nothing.  Products: Rocket.Chat (plugin rocketchat; "
+                "URL the server) and\n"
+                "Dynamics 365 (plugin dynamics365; URL the Web API "
+                "root, .../api/data/v9.2).\n"
+                "Users absent upstream (or disabled) are kept unless "
+                "--prune.  With --from,\n"
+                "the credentials come from ROLEGATE_SYNC_AUTH_TOKEN "
+                "(and, for Rocket.Chat,\n"
+                "ROLEGATE_SYNC_USER_ID) or --token-file.  Exit 0 done, "
+                "1 refused (an unknown\n"
+                "role upstream), 2 on any other error.  See "
+                "rolegate(1).\n",
         .opts = CLI_OPT_DRY_RUN | CLI_OPT_PRUNE | CLI_OPT_VAL(CLI_VAL_FROM) |
                 CLI_OPT_VAL(CLI_VAL_FROM_DIR) | CLI_OPT_VAL(CLI_VAL_MAP) |
                 CLI_OPT_VAL(CLI_VAL_TOKEN_FILE),

@@ -16,19 +16,20 @@
 
 #include "sync.h"
 
-/* The API's path below the base URL. */
-#define API_PREFIX "/api/v1/"
 /* Items asked for per page; the server may answer with fewer. */
 #define PAGE_COUNT 100
 /* Pages of one endpoint at most: a server that never ends is an error. */
 #define PAGES_MAX 10000
+/* Where an OData answer says that another page follows. */
+#define NEXT_LINK "@odata.nextLink"
 /* Seconds to connect, and for a whole request. */
 #define CONNECT_TIMEOUT_S 10L
 #define REQUEST_TIMEOUT_S 60L
 /* The largest answer read (one page). */
 #define ANSWER_MAX ((size_t)16 << 20)
-/* Room for a URL or a file name. */
-#define LOCATION_MAX 2048
+/* Room for a URL or a file name (Dataverse's next links carry a paging
+ * cookie of several hundred bytes). */
+#define LOCATION_MAX 8192
 /* The longest token file. */
 #define TOKEN_FILE_MAX ((size_t)64 << 10)
 /* Permission bits a token file must not have (group and others). */
@@ -232,19 +233,24 @@ static const char *server_says(const char *body)
 
 	said[0] = '\0';
 	for (i = 0; i < RG_COUNTOF(keys) && !said[0]; i++) {
-		const char *v =
-		    json_string_value(json_object_get(obj, keys[i]));
+		json_t *v = json_object_get(obj, keys[i]);
 
-		if (v)
-			rg_escape(v, 0, said, sizeof(said));
+		/* OData nests it: {"error": {"code": ..., "message": ...}}. */
+		if (json_is_object(v))
+			v = json_object_get(v, "message");
+		if (json_is_string(v))
+			rg_escape(json_string_value(v), 0, said, sizeof(said));
 	}
 	json_decref(obj);
 	return said;
 }
 
-/* GETs url into *out (parsed); the messages name url. */
-static int http_get(struct sync *s, const char *url, json_t **out)
+/* GETs url into *out (parsed); the messages name it name ("GET url" when
+ * NULL). */
+static int http_get(struct sync *s, const char *url, const char *name,
+                    json_t **out)
 {
+	char what[LOCATION_MAX];
 	struct answer ans = {NULL, 0, 0};
 	struct curl_slist *hdrs = header_list(&s->src);
 	json_error_t jerr;
@@ -258,6 +264,8 @@ static int http_get(struct sync *s, const char *url, json_t **out)
 		curl_slist_free_all(hdrs);
 		return sync_fail(s, RG_ENOMEM, "out of memory");
 	}
+	snprintf(what, sizeof(what), "%s%s", name ? "" : "GET ",
+	         name ? name : url);
 	curl_easy_reset(s->src.curl);
 	crc = setup(s->src.curl, &ans, hdrs);
 	if (crc == CURLE_OK)
@@ -266,25 +274,34 @@ static int http_get(struct sync *s, const char *url, json_t **out)
 		crc = curl_easy_perform(s->src.curl);
 	curl_easy_getinfo(s->src.curl, CURLINFO_RESPONSE_CODE, &status);
 	if (crc != CURLE_OK)
-		sync_fail(s, RG_EIO, "GET %s: %s", url,
+		sync_fail(s, RG_EIO, "%s: %s", what,
 		          ans.too_big ? "the answer is too large"
 		                      : curl_easy_strerror(crc));
-	else if (status == HTTP_UNAUTHORIZED)
+	else if (status == HTTP_UNAUTHORIZED && *server_says(ans.data))
 		sync_fail(s, RG_EIO,
-		          "GET %s: 401 Unauthorized: the token is expired or "
+		          "%s: 401 Unauthorized: the token is expired or "
 		          "wrong (the server says: %s)",
-		          url, server_says(ans.data));
+		          what, server_says(ans.data));
+	else if (status == HTTP_UNAUTHORIZED) /* Dataverse says nothing */
+		sync_fail(s, RG_EIO,
+		          "%s: 401 Unauthorized: the token is expired or "
+		          "wrong",
+		          what);
 	else if (status == HTTP_FORBIDDEN)
 		sync_fail(s, RG_EIO,
-		          "GET %s: 403 Forbidden: the token's user lacks a "
+		          "%s: 403 Forbidden: the token's user lacks a "
 		          "permission (the server says: %s)",
-		          url, server_says(ans.data));
+		          what, server_says(ans.data));
+	else if (status != HTTP_OK && *server_says(ans.data))
+		sync_fail(s, RG_EIO,
+		          "%s: HTTP status %ld (the server says: %s)", what,
+		          status, server_says(ans.data));
 	else if (status != HTTP_OK)
-		sync_fail(s, RG_EIO, "GET %s: HTTP status %ld", url, status);
+		sync_fail(s, RG_EIO, "%s: HTTP status %ld", what, status);
 	else if (!(*out = json_loadb(ans.data ? ans.data : "", ans.len,
 	                             JSON_REJECT_DUPLICATES, &jerr)))
-		sync_fail(s, RG_EINVAL, "GET %s: malformed JSON at line %d: %s",
-		          url, jerr.line, jerr.text);
+		sync_fail(s, RG_EINVAL, "%s: malformed JSON at line %d: %s",
+		          what, jerr.line, jerr.text);
 	else
 		rc = RG_OK;
 	curl_slist_free_all(hdrs);
@@ -318,34 +335,57 @@ static int file_get(struct sync *s, const char *path, json_t **out)
 
 /* ---- paging ------------------------------------------------------------- */
 
-/* Where the page at offset of path is: a URL or a file name. */
-static int locate(struct sync *s, const char *path, int paged, long offset,
-                  char *buf, size_t len)
+/* The file of an answer in the folder: the path with its slashes as
+ * dots, then suffix (".json", ".offset-0.json"). */
+static int file_location(struct sync *s, const char *path, const char *suffix,
+                         char *buf, size_t len)
 {
+	char name[LOCATION_MAX], *p;
 	int n;
 
-	if (s->src.dir) {
-		char name[LOCATION_MAX], *p;
-
-		snprintf(name, sizeof(name), "%s", path);
-		for (p = name; *p; p++)
-			if (*p == '/')
-				*p = '.';
-		if (paged)
-			n = snprintf(buf, len, "%s/%s.offset-%ld.json",
-			             s->src.dir, name, offset);
-		else
-			n = snprintf(buf, len, "%s/%s.json", s->src.dir, name);
-	} else if (paged) {
-		n = snprintf(buf, len, "%s" API_PREFIX "%s?offset=%ld&count=%d",
-		             s->src.url, path, offset, PAGE_COUNT);
-	} else {
-		n = snprintf(buf, len, "%s" API_PREFIX "%s", s->src.url, path);
-	}
+	snprintf(name, sizeof(name), "%s", path);
+	for (p = name; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	n = snprintf(buf, len, "%s/%s%s", s->src.dir, name, suffix);
 	if (n < 0 || (size_t)n >= len)
 		return sync_fail(s, RG_ELIMIT, "%s: the location is too long",
 		                 path);
 	return RG_OK;
+}
+
+/* Where the page at offset of path is: a URL or a file name. */
+static int locate(struct sync *s, const char *path, int paged, long offset,
+                  char *buf, size_t len)
+{
+	char suffix[LOCATION_MAX];
+	int n;
+
+	if (s->src.dir) {
+		if (paged)
+			snprintf(suffix, sizeof(suffix), ".offset-%ld.json",
+			         offset);
+		return file_location(s, path, paged ? suffix : ".json", buf,
+		                     len);
+	}
+	if (paged)
+		n = snprintf(buf, len, "%s%s%s?offset=%ld&count=%d", s->src.url,
+		             s->src.api, path, offset, PAGE_COUNT);
+	else
+		n = snprintf(buf, len, "%s%s%s", s->src.url, s->src.api, path);
+	if (n < 0 || (size_t)n >= len)
+		return sync_fail(s, RG_ELIMIT, "%s: the location is too long",
+		                 path);
+	return RG_OK;
+}
+
+/* Reads the answer at where: a file of the folder, or a URL (named as
+ * name in messages, "GET where" when NULL). */
+static int get_at(struct sync *s, const char *where, const char *name,
+                  json_t **out)
+{
+	return s->src.dir ? file_get(s, where, out)
+	                  : http_get(s, where, name, out);
 }
 
 /* Checks an answer's "success" and returns its array key, or NULL. */
@@ -374,8 +414,7 @@ int sync_get(struct sync *s, const char *path, json_t **out)
 
 	*out = NULL;
 	if (rc == RG_OK)
-		rc = s->src.dir ? file_get(s, where, out)
-		                : http_get(s, where, out);
+		rc = get_at(s, where, NULL, out);
 	if (rc != RG_OK)
 		return rc;
 	ok = json_object_get(*out, "success");
@@ -429,8 +468,7 @@ int sync_each(struct sync *s, const char *path, const char *key, int paged,
 
 		rc = locate(s, path, paged, offset, where, sizeof(where));
 		if (rc == RG_OK)
-			rc = s->src.dir ? file_get(s, where, &page)
-			                : http_get(s, where, &page);
+			rc = get_at(s, where, NULL, &page);
 		if (rc != RG_OK)
 			return rc;
 		items = answer_items(s, page, where, key);
@@ -451,5 +489,105 @@ int sync_each(struct sync *s, const char *path, const char *key, int paged,
 			rc = sync_fail(s, RG_ELIMIT, "%s: more than %d pages",
 			               path, PAGES_MAX);
 	} while (rc == RG_OK && paged && offset < total);
+	return rc;
+}
+
+/* ---- paging by link (OData) --------------------------------------------- */
+
+/* Where page n of an OData endpoint is: its file, or for page 0 the URL
+ * (later pages' URLs are the answers' next links). */
+static int first_location(struct sync *s, const char *path, const char *query,
+                          char *buf, size_t len)
+{
+	int n;
+
+	if (s->src.dir)
+		return file_location(s, path, ".page-0.json", buf, len);
+	n = snprintf(buf, len, "%s%s%s?%s", s->src.url, s->src.api, path,
+	             query);
+	if (n < 0 || (size_t)n >= len)
+		return sync_fail(s, RG_ELIMIT, "%s: the location is too long",
+		                 path);
+	return RG_OK;
+}
+
+/*
+ * The location of the page after page (number n, at where) into buf: ""
+ * when it is the last.  A next link must lie below the base URL: it is
+ * sent the token.
+ */
+static int next_location(struct sync *s, const json_t *page, const char *where,
+                         const char *path, int n, char *buf, size_t len)
+{
+	const json_t *link = json_object_get(page, NEXT_LINK);
+	const char *url = json_string_value(link);
+	char suffix[LOCATION_MAX];
+	size_t base;
+
+	buf[0] = '\0';
+	if (!link)
+		return RG_OK;
+	if (!url || !*url)
+		return sync_fail(s, RG_EINVAL, "%s: " NEXT_LINK " is not a URL",
+		                 where);
+	if (s->src.dir) {
+		snprintf(suffix, sizeof(suffix), ".page-%d.json", n + 1);
+		return file_location(s, path, suffix, buf, len);
+	}
+	base = strlen(s->src.url);
+	if (strncmp(url, s->src.url, base) != 0 || url[base] != '/')
+		return sync_fail(s, RG_EINVAL,
+		                 "%s: " NEXT_LINK " is not below %s: '%s'",
+		                 where, s->src.url, url);
+	if (strlen(url) >= len)
+		return sync_fail(s, RG_ELIMIT, "%s: " NEXT_LINK " is too long",
+		                 where);
+	snprintf(buf, len, "%s", url);
+	return RG_OK;
+}
+
+/*
+ * What the messages call page n at where: the file, or the endpoint and
+ * the page's number (a next link, with its paging cookie, would leave no
+ * room in a message for what went wrong).
+ */
+static void page_label(const struct sync *s, const char *path, int n,
+                       const char *where, char *buf, size_t len)
+{
+	if (s->src.dir)
+		snprintf(buf, len, "%s", where);
+	else
+		snprintf(buf, len, "%s%s%s page %d", s->src.url, s->src.api,
+		         path, n + 1);
+}
+
+int sync_each_linked(struct sync *s, const char *path, const char *query,
+                     const char *key, sync_item_fn fn, void *data)
+{
+	char where[LOCATION_MAX], next[LOCATION_MAX], label[LOCATION_MAX];
+	char request[LOCATION_MAX];
+	int rc, n = 0;
+
+	rc = first_location(s, path, query, where, sizeof(where));
+	while (rc == RG_OK && where[0]) {
+		json_t *page = NULL, *items;
+
+		page_label(s, path, n, where, label, sizeof(label));
+		snprintf(request, sizeof(request), "GET %s", label);
+		rc = get_at(s, where, request, &page);
+		if (rc != RG_OK)
+			break;
+		items = answer_items(s, page, label, key);
+		rc = items ? each_item(s, items, label, key, fn, data)
+		           : RG_EINVAL;
+		if (rc == RG_OK)
+			rc = next_location(s, page, label, path, n, next,
+			                   sizeof(next));
+		json_decref(page);
+		if (rc == RG_OK && ++n >= PAGES_MAX)
+			rc = sync_fail(s, RG_ELIMIT, "%s: more than %d pages",
+			               path, PAGES_MAX);
+		memcpy(where, next, sizeof(where));
+	}
 	return rc;
 }

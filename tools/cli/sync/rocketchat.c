@@ -147,16 +147,14 @@ static int on_user(struct sync *s, json_t *item, const char *where, void *data)
 	json_array_foreach(roles, i, v)
 	{
 		char at[SYNC_MSG_MAX];
-		const char *role = json_string_value(v), *mapped;
+		const char *role = json_string_value(v);
 
 		snprintf(at, sizeof(at), "%s.roles[%zu]", where, i);
 		if (!role)
 			return sync_fail(s, RG_EINVAL, "%s: not a string", at);
-		mapped = sync_role(s, role, id, at, &rc);
+		rc = sync_add_role(s, u, role, id, at);
 		if (rc != RG_OK)
 			return rc;
-		if (mapped)
-			sync_add_unique(u, "roles", mapped);
 	}
 	return RG_OK;
 }
@@ -361,6 +359,7 @@ static int rc_fetch(struct sync *s)
 const struct sync_adapter sync_rocketchat = {
     .plugin = "rocketchat",
     .doc = "https://developer.rocket.chat/apidocs",
+    .api = "/api/v1/",
     .auth = rc_auth,
     .fetch = rc_fetch,
 };

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sync.h"
@@ -16,6 +17,7 @@
 /* The products the tool can sync from. */
 static const struct sync_adapter *const sync_adapters[] = {
     &sync_rocketchat,
+    &sync_dataverse,
 };
 
 /* Organisation and member kinds rg_user_info reports memberships of. */
@@ -76,13 +78,32 @@ static int role_known(struct sync *s, const char *id)
 	return found;
 }
 
+/* The built-in role whose display name is name, ignoring case, or NULL. */
+static const char *role_by_name(const rg_service *svc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rg_role_count(svc); i++) {
+		rg_role_info r;
+
+		if (rg_role_at(svc, i, &r) == RG_OK && r.name &&
+		    strcasecmp(r.name, name) == 0)
+			return r.id;
+	}
+	return NULL;
+}
+
 const char *sync_role(struct sync *s, const char *role, const char *user,
                       const char *where, int *rc)
 {
 	json_t *mapped = json_object_get(s->map, role);
 	const char *id = mapped ? json_string_value(mapped) : role;
+	const char *named =
+	    !mapped && s->ad->role_names ? role_by_name(s->a->svc, role) : NULL;
 
 	*rc = RG_OK;
+	if (named)
+		return named;
 	if (!*id)
 		return NULL; /* the map says to leave it out */
 	if (role_known(s, id))
@@ -92,6 +113,17 @@ const char *sync_role(struct sync *s, const char *role, const char *user,
 	                "does not know (map it in a --map file's [roles])",
 	                where, user, role, s->a->service);
 	return NULL;
+}
+
+int sync_add_role(struct sync *s, json_t *u, const char *role, const char *user,
+                  const char *where)
+{
+	int rc;
+	const char *id = sync_role(s, role, user, where, &rc);
+
+	if (id)
+		sync_add_unique(u, "roles", id);
+	return rc;
 }
 
 /* obj's member key, created as an empty object or array when absent. */
@@ -364,17 +396,32 @@ static void plan_line(struct plan *p, const char *fmt, ...)
 	json_array_append_new(p->lines, cli_jstr(line, 0));
 }
 
+/* 1 with kind's declaration in *vi, else 0 (a kind no plugin declares). */
+static int kind_info(struct sync *s, const char *kind, rg_vocab_info *vi)
+{
+	long i = rg_vocab_find(s->a->svc, RG_VOCAB_ORG_KIND, NULL, kind);
+
+	return i >= 0 &&
+	       rg_vocab_at(s->a->svc, (size_t)i, vi, sizeof(*vi)) == RG_OK;
+}
+
 /* The attribute naming an entry's parent ("unit" of a department). */
 static const char *parent_attr(struct sync *s, const char *kind)
 {
 	rg_vocab_info vi;
-	long i = rg_vocab_find(s->a->svc, RG_VOCAB_ORG_KIND, NULL, kind);
 
-	if (i < 0 ||
-	    rg_vocab_at(s->a->svc, (size_t)i, &vi, sizeof(vi)) != RG_OK ||
-	    !vi.parent_attr)
+	if (!kind_info(s, kind, &vi) || !vi.parent_attr)
 		return "parent";
 	return vi.parent_attr;
+}
+
+/* 1 when kind's entries have parents of the same kind: a tree (bu). */
+static int is_tree(struct sync *s, const char *kind)
+{
+	rg_vocab_info vi;
+
+	return kind_info(s, kind, &vi) && vi.parent &&
+	       strcmp(vi.parent, kind) == 0;
 }
 
 /* The changes of attrs from cur to want, of an entry or a user (what). */
@@ -538,6 +585,74 @@ static const char **sorted_keys(json_t *obj)
 	return keys_of(obj, 1);
 }
 
+/* A name of a tree's entries with its depth, for tree_sort(). */
+struct ranked {
+	const char *name;
+	size_t depth;
+	int reverse;
+};
+
+/* Shallow first (deep first when reverse), then by name. */
+static int cmp_ranked(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+
+	if (a->depth != b->depth)
+		return (a->depth < b->depth) == !a->reverse ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* How many of name's ancestors entries holds ({NAME: {"parent": ...}});
+ * a cycle stops at the number of entries. */
+static size_t depth_in(json_t *entries, const char *name)
+{
+	size_t depth = 0, max = json_object_size(entries);
+	const char *p = name;
+
+	while (depth < max) {
+		p = json_string_value(
+		    json_object_get(json_object_get(entries, p), "parent"));
+		if (!p || !json_object_get(entries, p))
+			break;
+		depth++;
+	}
+	return depth;
+}
+
+/*
+ * Orders the names of a tree's entries so that a parent comes before its
+ * children (reverse: after them): an entry is added under a parent that
+ * exists, and removed before its parent.  Left in name order when out of
+ * memory.
+ */
+static void tree_sort(const char **names, json_t *entries, int reverse)
+{
+	size_t i, n = cli_list_len(names);
+	struct ranked *r = calloc(n + 1, sizeof(*r));
+
+	if (!r)
+		return;
+	for (i = 0; i < n; i++)
+		r[i] = (struct ranked){names[i], depth_in(entries, names[i]),
+		                       reverse};
+	qsort(r, n, sizeof(*r), cmp_ranked);
+	for (i = 0; i < n; i++)
+		names[i] = r[i].name;
+	free(r);
+}
+
+/* The names of a kind's entries in the order to add them (reverse: to
+ * remove them), NULL-terminated, to free(). */
+static const char **entry_order(struct sync *s, const char *kind,
+                                json_t *entries, int reverse)
+{
+	const char **names = sorted_keys(entries);
+
+	if (names && is_tree(s, kind))
+		tree_sort(names, entries, reverse);
+	return names;
+}
+
 /* Users and entries the directory has and upstream has not. */
 static void diff_absent(struct sync *s, struct plan *p, json_t *want,
                         json_t *cur)
@@ -566,7 +681,7 @@ static void diff_absent(struct sync *s, struct plan *p, json_t *want,
 	/* Children before their parents: departments before units. */
 	for (k = kindv ? cli_list_len(kindv) : 0; k-- > 0;) {
 		json_t *kind = json_object_get(kinds, kindv[k]);
-		const char **names = sorted_keys(kind);
+		const char **names = entry_order(s, kindv[k], kind, 1);
 
 		for (i = 0; names && names[i]; i++) {
 			if (json_object_get(
@@ -623,7 +738,7 @@ static int plan_make(struct sync *s, struct plan *p)
 		return rc;
 	json_object_foreach(kinds, kind, v)
 	{
-		const char **names = sorted_keys(v);
+		const char **names = entry_order(s, kind, v, 0);
 
 		for (i = 0; names && names[i]; i++)
 			diff_org(s, p, kind, names[i],
@@ -808,11 +923,11 @@ static int prepare(struct sync *s, const struct sync_adapter **ad)
 	char *end;
 	int rc;
 
-	*ad = find_adapter(s->a->svc);
+	*ad = s->ad = find_adapter(s->a->svc);
 	if (!*ad)
 		return sync_fail(s, RG_EINVAL,
 		                 "service '%s' stacks no plugin rolegate can "
-		                 "sync from (rocketchat)",
+		                 "sync from (rocketchat, dynamics365)",
 		                 s->a->service);
 	if (url && !url_allowed(url))
 		return sync_fail(
@@ -828,6 +943,7 @@ static int prepare(struct sync *s, const struct sync_adapter **ad)
 		for (end += strlen(end); end > s->src.url && end[-1] == '/';)
 			*--end = '\0';
 	}
+	s->src.api = (*ad)->api;
 	s->src.dir = args->val[CLI_VAL_FROM_DIR];
 	s->map = json_object();
 	s->desired = json_object();

@@ -31,6 +31,7 @@
 /* Where the product's answers come from: its API, or a folder of them. */
 struct sync_src {
 	const char *url;     /* base URL (https://chat.example.com), or NULL */
+	const char *api;     /* the API's path below url ("/api/v1/") */
 	const char *dir;     /* folder of saved answers, or NULL */
 	const char *headers; /* NUL-separated "Name: value" lines, for url */
 	size_t headers_len;
@@ -41,6 +42,7 @@ struct sync_src {
 /* One sync at work: the command, the source, the role map, the result. */
 struct sync {
 	struct admin *a;
+	const struct sync_adapter *ad;
 	struct sync_src src;
 	json_t *map;      /* product role -> plugin id ("" ignores it) */
 	char *map_path;   /* where the map came from, for messages */
@@ -60,6 +62,10 @@ typedef int (*sync_item_fn)(struct sync *s, json_t *item, const char *where,
 struct sync_adapter {
 	const char *plugin; /* the plugin a service stacks for it */
 	const char *doc;    /* where its API is documented */
+	const char *api;    /* the API's path below --from's URL, "/"-ended */
+	/* 1: product roles go by the plugin roles' display names (matched
+	 * ignoring case); 0: by their ids. */
+	int role_names;
 	/* Authentication headers from the environment or the token file. */
 	int (*auth)(struct sync *s, const char *token_file);
 	/* Builds s->desired from the source; RG_OK or the failure (src.err). */
@@ -67,18 +73,29 @@ struct sync_adapter {
 };
 
 extern const struct sync_adapter sync_rocketchat;
+extern const struct sync_adapter sync_dataverse;
 
 /* ---- fetch.c ----------------------------------------------------------- */
 
 /*
  * Calls fn for each item of the array key of the answers of the API path
- * (e.g. "livechat/users/agent", below /api/v1/).  paged: the endpoint
+ * (e.g. "livechat/users/agent", below the adapter's api).  paged: the endpoint
  * pages with offset/count/total, and every page is read.  From a folder,
  * each answer is the file PATH.offset-N.json (paged) or PATH.json, with
  * the path's slashes as dots.  Any failure names the URL or the file.
  */
 int sync_each(struct sync *s, const char *path, const char *key, int paged,
               sync_item_fn fn, void *data);
+
+/*
+ * The same for an OData endpoint (Dataverse), which pages by link: GET
+ * PATH?QUERY, then each answer's "@odata.nextLink" (an absolute URL, which
+ * must lie below the base URL: the token goes nowhere else) until an
+ * answer has none.  From a folder, the answers are PATH.page-0.json, and
+ * after a page with a next link PATH.page-N.json with the next N.
+ */
+int sync_each_linked(struct sync *s, const char *path, const char *query,
+                     const char *key, sync_item_fn fn, void *data);
 
 /*
  * Reads the one answer of the API path (not paged) into *out, to
@@ -108,13 +125,19 @@ const char *sync_str(struct sync *s, const json_t *obj, const char *key,
                      const char *where);
 
 /*
- * The plugin's id for a product role (via the map, else the same name), or
+ * The plugin's id for a product role (via the map, else the role of that
+ * display name when the adapter says role_names, else the same name), or
  * NULL when the map says to ignore it.  *rc is RG_ENOROLE (with the
  * message naming where, the user and the role) when the service has no
  * such role.
  */
 const char *sync_role(struct sync *s, const char *role, const char *user,
                       const char *where, int *rc);
+
+/* Adds the plugin's id for a product role (sync_role()) to the desired
+ * user u; RG_OK, or sync_role()'s failure. */
+int sync_add_role(struct sync *s, json_t *u, const char *role, const char *user,
+                  const char *where);
 
 /* The desired user id (created empty with name id when new). */
 json_t *sync_user(struct sync *s, const char *id);
