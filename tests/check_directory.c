@@ -1315,6 +1315,17 @@ START_TEST(test_verify_finds_damage)
 	ck_assert_int_eq(rg_directory_verify(env.ctx, err, sizeof(err)),
 	                 RG_EIO);
 	ck_assert_msg(strstr(err, "carol") != NULL, "%s", err);
+	/* A user's copy of its attributes out of step with its rows. */
+	sql_run("UPDATE users SET roles = '' WHERE id = 'carol';"
+	        "UPDATE users SET attrs = 'status=available' WHERE "
+	        "id = 'carol'");
+	ck_assert_int_eq(rg_directory_verify(env.ctx, err, sizeof(err)),
+	                 RG_EIO);
+	ck_assert_msg(strstr(err, "user 'carol'") != NULL &&
+	                  strstr(err, "attributes") != NULL,
+	              "%s", err);
+	sql_run("UPDATE users SET attrs = '' WHERE id = 'carol'");
+	ck_assert_int_eq(rg_directory_verify(env.ctx, err, sizeof(err)), RG_OK);
 	/* A row whose parent is gone (foreign keys off for the damage). */
 	sql_run(
 	    "UPDATE users SET roles = '' WHERE id = 'carol';"

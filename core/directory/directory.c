@@ -46,16 +46,23 @@
 /*
  * Every table is keyed by service.  Roles are not a table: built-in ones
  * come from the plugins' policies, so assignments name roles by id and
- * stay valid when a policy is reloaded.  Memberships have a table per
- * kind so that foreign keys hold.  The SQL is what SQLite and PostgreSQL
- * both accept.
+ * stay valid when a policy is reloaded.  The SQL is what SQLite and
+ * PostgreSQL both accept (the migrations are SQLite's only).
  *
- * users.roles, users.departments and users.units repeat the user's rows
- * of assignment, department_member and unit_member, sorted and joined
- * with commas.  Every transaction that changes those rows rewrites them
- * (list_sync()), and rg_directory_verify() compares both.  They exist for
- * speed: a snapshot of 50,000 users is then one scan of one table instead
- * of four, which is most of its cost.
+ * The schema knows no product: an organisation entry is a row of org with
+ * its kind (a plugin's word: "bu", "department", "site"), its attributes
+ * (a parent, a limit) rows of org_attr; a user's attributes are rows of
+ * user_attr, its memberships rows of member.  What a kind, an attribute or
+ * a value may be is what the service's plugins declare (core/vocab.c).
+ *
+ * users.roles, users.attrs and users.members repeat the user's rows of
+ * assignment, user_attr and member (see rg_dir_pairs_join()): roles sorted
+ * and joined with commas; attributes as "key=value" pairs and memberships
+ * as "kind=name,name" pairs, sorted by key or kind and joined with
+ * RG_DIR_PAIR_SEP.  Every transaction that changes those rows rewrites
+ * them (user_sync()), and rg_directory_verify() compares both.  They exist
+ * for speed: a snapshot of 50,000 users is then one scan of one table
+ * instead of four, which is most of its cost.
  */
 static const char *const schema_v1[] = {
     "CREATE TABLE setting (service TEXT NOT NULL, key TEXT NOT NULL, "
@@ -128,6 +135,92 @@ static const char *const schema_v1[] = {
     NULL,
 };
 
+/*
+ * Version 2: the generic tables.  The first release's tables named the
+ * shipped products' organisation (bu, unit, department and the users'
+ * bu, status, max_chats columns); their rows become org, org_attr,
+ * user_attr and member rows under the same words, which the plugins
+ * declare.  users and assignment are rebuilt (SQLite cannot drop a column
+ * that a foreign key names): the new tables are filled, the old ones
+ * dropped children first (so no ON DELETE CASCADE reaches a row that is
+ * kept), and the new ones renamed, which rewrites the references to them.
+ */
+static const char *const schema_v2[] = {
+    "CREATE TABLE org (service TEXT NOT NULL, kind TEXT NOT NULL, "
+    "name TEXT NOT NULL, PRIMARY KEY (service, kind, name))",
+    "CREATE TABLE org_attr (service TEXT NOT NULL, kind TEXT NOT NULL, "
+    "name TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (service, kind, name, key), "
+    "FOREIGN KEY (service, kind, name) REFERENCES org (service, kind, name) "
+    "ON DELETE CASCADE)",
+    "CREATE INDEX org_attr_value ON org_attr (service, key, value)",
+
+    "CREATE TABLE users_v2 (service TEXT NOT NULL, id TEXT NOT NULL, "
+    "name TEXT NOT NULL, roles TEXT NOT NULL DEFAULT '', "
+    "attrs TEXT NOT NULL DEFAULT '', members TEXT NOT NULL DEFAULT '', "
+    "PRIMARY KEY (service, id))",
+    "CREATE TABLE user_attr (service TEXT NOT NULL, user_id TEXT NOT NULL, "
+    "key TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (service, user_id, key), "
+    "FOREIGN KEY (service, user_id) REFERENCES users_v2 (service, id) "
+    "ON DELETE CASCADE)",
+    "CREATE INDEX user_attr_value ON user_attr (service, key, value)",
+    "CREATE TABLE member (service TEXT NOT NULL, user_id TEXT NOT NULL, "
+    "kind TEXT NOT NULL, name TEXT NOT NULL, "
+    "PRIMARY KEY (service, user_id, kind, name), "
+    "FOREIGN KEY (service, user_id) REFERENCES users_v2 (service, id) "
+    "ON DELETE CASCADE, "
+    "FOREIGN KEY (service, kind, name) REFERENCES org (service, kind, name))",
+    "CREATE INDEX member_org ON member (service, kind, name)",
+    "CREATE TABLE assignment_v2 (service TEXT NOT NULL, "
+    "user_id TEXT NOT NULL, role TEXT NOT NULL, "
+    "PRIMARY KEY (service, user_id, role), "
+    "FOREIGN KEY (service, user_id) REFERENCES users_v2 (service, id) "
+    "ON DELETE CASCADE)",
+
+    "INSERT INTO org SELECT service, 'bu', name FROM bu",
+    "INSERT INTO org_attr SELECT service, 'bu', name, 'parent', parent "
+    "FROM bu WHERE parent IS NOT NULL",
+    "INSERT INTO org SELECT service, 'unit', name FROM unit",
+    "INSERT INTO org SELECT service, 'department', name FROM department",
+    "INSERT INTO org_attr SELECT service, 'department', name, 'unit', unit "
+    "FROM department WHERE unit IS NOT NULL",
+    "INSERT INTO org_attr SELECT service, 'department', name, 'max_chats', "
+    "CAST(max_chats AS TEXT) FROM department WHERE max_chats IS NOT NULL",
+    /* The pairs sorted by key (bu, max_chats, status; department, unit)
+     * and joined with RG_DIR_PAIR_SEP, char(31). */
+    "INSERT INTO users_v2 SELECT service, id, name, roles, "
+    "substr(coalesce(char(31) || 'bu=' || bu, '') || "
+    "coalesce(char(31) || 'max_chats=' || max_chats, '') || "
+    "coalesce(char(31) || 'status=' || status, ''), 2), "
+    "substr(CASE WHEN departments <> '' THEN char(31) || 'department=' || "
+    "departments ELSE '' END || CASE WHEN units <> '' THEN char(31) || "
+    "'unit=' || units ELSE '' END, 2) FROM users",
+    "INSERT INTO user_attr SELECT service, id, 'bu', bu FROM users "
+    "WHERE bu IS NOT NULL",
+    "INSERT INTO user_attr SELECT service, id, 'max_chats', "
+    "CAST(max_chats AS TEXT) FROM users WHERE max_chats IS NOT NULL",
+    "INSERT INTO user_attr SELECT service, id, 'status', status FROM users "
+    "WHERE status IS NOT NULL",
+    "INSERT INTO member SELECT service, user_id, 'department', department "
+    "FROM department_member",
+    "INSERT INTO member SELECT service, user_id, 'unit', unit "
+    "FROM unit_member",
+    "INSERT INTO assignment_v2 SELECT service, user_id, role FROM assignment",
+
+    "DROP TABLE department_member",
+    "DROP TABLE unit_member",
+    "DROP TABLE assignment",
+    "DROP TABLE users",
+    "DROP TABLE department",
+    "DROP TABLE unit",
+    "DROP TABLE bu",
+    "ALTER TABLE users_v2 RENAME TO users",
+    "ALTER TABLE assignment_v2 RENAME TO assignment",
+    "CREATE INDEX assignment_role ON assignment (service, role)",
+    NULL,
+};
+
 /* Forward migrations, oldest first: steps[] of `version` bring a database
  * of version - 1 to version.  Append only. */
 static const struct migration {
@@ -135,9 +228,10 @@ static const struct migration {
 	const char *const *steps;
 } migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char SQL_META_TABLE[] = RG_STORE_MARKER_SQL;
 static const char SQL_SCHEMA_READ[] =
@@ -644,24 +738,20 @@ int rg_dir_query(struct rg_dir *d, const char *sql, const rg_value *params,
 /* ---- snapshots -------------------------------------------------------- */
 
 static const char SQL_LOAD_USERS[] =
-    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
-    "units FROM users";
+    "SELECT service, id, name, roles, attrs, members FROM users";
 static const char SQL_LOAD_CUSTOM[] = "SELECT service, id FROM custom_role";
 static const char SQL_LOAD_GRANTS[] =
     "SELECT service, role, privilege FROM custom_grant";
-static const char SQL_LOAD_BU[] = "SELECT service, name, parent FROM bu";
-static const char SQL_LOAD_DEPTS[] =
-    "SELECT service, name, unit, max_chats FROM department";
-static const char SQL_LOAD_UNITS[] = "SELECT service, name FROM unit";
+static const char SQL_LOAD_ORG[] = "SELECT service, kind, name FROM org";
+static const char SQL_LOAD_ORG_ATTRS[] =
+    "SELECT service, kind, name, key, value FROM org_attr";
+/* A root business unit's parent is a fact too: "" (plugin.h). */
+static const char SQL_LOAD_ROOTS[] =
+    "SELECT o.service, o.kind, o.name FROM org o WHERE o.kind = 'bu' AND "
+    "NOT EXISTS (SELECT 1 FROM org_attr a WHERE a.service = o.service AND "
+    "a.kind = o.kind AND a.name = o.name AND a.key = 'parent')";
 static const char SQL_LOAD_SETTINGS[] =
     "SELECT service, key, value FROM setting";
-
-/* A snapshot read in progress: the rows go to the engine's sink. */
-struct load {
-	const struct rg_dir_sink *sink;
-	void *user;
-	int stop; /* the sink said to stop */
-};
 
 /* Text of a column, or NULL. */
 static const char *col_text(const rg_value *c)
@@ -669,14 +759,17 @@ static const char *col_text(const rg_value *c)
 	return c->type == RG_VAL_TEXT ? c->s : NULL;
 }
 
-/* A count column as decimal text into buf, or NULL when unset. */
-static const char *col_count(const rg_value *c, char *buf, size_t len)
-{
-	if (c->type != RG_VAL_INT)
-		return NULL;
-	snprintf(buf, len, "%lld", c->i);
-	return buf;
-}
+/* A snapshot read in progress: the rows go to the engine's sink. */
+struct load {
+	const struct rg_dir_sink *sink;
+	void *user;
+	int stop;    /* the sink said to stop */
+	int rc;      /* a failure of the store's own */
+	char *buf;   /* a user's attributes and memberships, split in place */
+	size_t cap;  /* of buf */
+	char *names; /* the membership attributes' names ("departments") */
+	size_t namecap;
+};
 
 /* Records the sink's answer: non-zero stops the read. */
 static int load_sent(struct load *l, int stop)
@@ -685,36 +778,92 @@ static int load_sent(struct load *l, int stop)
 	return l->stop;
 }
 
-/* The columns of SQL_LOAD_USERS that are attributes, after service, id;
- * the membership lists are comma-separated and sorted already: each is one
- * attribute. */
-static const char *const load_user_keys[] = {
-    "name", RG_USER_BU,    RG_USER_STATUS, RG_USER_MAX_CHATS,
-    NULL,   "departments", "units",
-};
-#define LOAD_USER_FIRST 2 /* the first attribute column */
-#define LOAD_USER_ROLES 6 /* the roles column (not an attribute) */
+/*
+ * Splits the pairs "key=value" of text (copied into l->buf at *used) into
+ * attrs[*n...]; a membership's key becomes its kind's plural ("sites" of
+ * kind "site"), the subject attribute plugins read.  RG_ELIMIT when they
+ * do not fit.
+ */
+static int load_pairs(struct load *l, const char *text, int members,
+                      size_t *used, size_t *nnames, rg_attr *attrs, size_t *n,
+                      size_t max)
+{
+	char *p = l->buf + *used, *end;
+	size_t len = strlen(text);
 
+	memcpy(p, text, len + 1);
+	*used += len + 1;
+	while (*p) {
+		char *eq;
+
+		end = strchr(p, RG_DIR_PAIR_SEP);
+		if (end)
+			*end = '\0';
+		eq = strchr(p, '=');
+		if (!eq || *n >= max)
+			return eq ? RG_ELIMIT : RG_EIO;
+		*eq = '\0';
+		attrs[*n].key = p;
+		attrs[*n].value = eq + 1;
+		if (members) {
+			char *name = l->names + *nnames;
+			size_t k = strlen(p);
+
+			memcpy(name, p, k);
+			memcpy(name + k, "s", 2);
+			*nnames += k + 2;
+			attrs[*n].key = name;
+		}
+		(*n)++;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return RG_OK;
+}
+
+/* Room in l for a user's two texts, split. */
+static int load_room(struct load *l, const char *attrs, const char *members)
+{
+	size_t need = strlen(attrs) + strlen(members) + 2;
+	size_t names = strlen(members) + (RG_USER_ATTR_MAX + 1) * 2 + 1;
+
+	return RG_GROW(l->buf, l->cap, need) == RG_OK &&
+	               RG_GROW(l->names, l->namecap, names) == RG_OK
+	           ? RG_OK
+	           : RG_ENOMEM;
+}
+
+/* A user with its attributes and roles.  Its attributes and memberships
+ * are the users row's copies: one row per user. */
 static int load_user(void *user, const rg_value *c, size_t n)
 {
 	struct load *l = user;
-	char mc[DECIMAL_MAX];
-	rg_attr attrs[RG_NITEMS(load_user_keys)];
-	size_t i, na = 0;
+	const char *attrs = col_text(&c[4]), *members = col_text(&c[5]);
+	rg_attr a[RG_USER_ATTR_MAX + 1]; /* one more: too many is refused */
+	size_t na = 1, used = 0, nnames = 0;
+	int rc;
 
-	for (i = 0; i < RG_NITEMS(load_user_keys); i++) {
-		const rg_value *v = &c[LOAD_USER_FIRST + i];
-
-		if (!load_user_keys[i])
-			continue;
-		attrs[na].key = load_user_keys[i];
-		attrs[na].value = v->type == RG_VAL_INT
-		                      ? col_count(v, mc, sizeof(mc))
-		                      : col_text(v);
-		na++;
+	a[0].key = RG_USER_NAME;
+	a[0].value = col_text(&c[2]);
+	attrs = attrs ? attrs : "";
+	members = members ? members : "";
+	rc = load_room(l, attrs, members);
+	if (rc == RG_OK)
+		rc = load_pairs(l, attrs, 0, &used, &nnames, a, &na,
+		                RG_NITEMS(a));
+	if (rc == RG_OK)
+		rc = load_pairs(l, members, 1, &used, &nnames, a, &na,
+		                RG_NITEMS(a));
+	/* Too many attributes are the engine's to refuse (RG_ELIMIT): it
+	 * leaves the user out rather than decide on part of it. */
+	if (rc != RG_OK && rc != RG_ELIMIT) {
+		l->stop = 1;
+		l->rc = rc;
+		return 1;
 	}
-	return load_sent(l, l->sink->user(l->user, c[0].s, c[1].s, attrs, na,
-	                                  col_text(&c[LOAD_USER_ROLES])));
+	return load_sent(
+	    l, l->sink->user(l->user, c[0].s, c[1].s, a, na, col_text(&c[3])));
 }
 
 static int load_custom(void *user, const rg_value *c, size_t n)
@@ -738,32 +887,20 @@ static int load_fact(struct load *l, const char *service, const char *kind,
 	    l, l->sink->fact(l->user, service, kind, name, attr, value));
 }
 
-static int load_bu(void *user, const rg_value *c, size_t n)
+/* Every entry exists as a fact: ("KIND", NAME, "name") = NAME. */
+static int load_org(void *user, const rg_value *c, size_t n)
 {
-	const char *parent = col_text(&c[2]);
-
-	return load_fact(user, c[0].s, RG_ORG_BU, c[1].s, "parent",
-	                 parent ? parent : "");
+	return load_fact(user, c[0].s, c[1].s, c[2].s, RG_USER_NAME, c[2].s);
 }
 
-static int load_dept(void *user, const rg_value *c, size_t n)
+static int load_org_attr(void *user, const rg_value *c, size_t n)
 {
-	char mc[DECIMAL_MAX];
-	const char *unit = col_text(&c[2]);
-	const char *max = col_count(&c[3], mc, sizeof(mc));
-
-	/* Every department exists as a fact, with or without a unit. */
-	return load_fact(user, c[0].s, RG_ORG_DEPARTMENT, c[1].s, "name",
-	                 c[1].s) ||
-	       (unit && load_fact(user, c[0].s, RG_ORG_DEPARTMENT, c[1].s,
-	                          "unit", unit)) ||
-	       (max && load_fact(user, c[0].s, RG_ORG_DEPARTMENT, c[1].s,
-	                         "max_chats", max));
+	return load_fact(user, c[0].s, c[1].s, c[2].s, c[3].s, c[4].s);
 }
 
-static int load_unit(void *user, const rg_value *c, size_t n)
+static int load_root(void *user, const rg_value *c, size_t n)
 {
-	return load_fact(user, c[0].s, RG_ORG_UNIT, c[1].s, "name", c[1].s);
+	return load_fact(user, c[0].s, c[1].s, c[2].s, "parent", "");
 }
 
 static int load_setting(void *user, const rg_value *c, size_t n)
@@ -777,16 +914,16 @@ static const struct load_step {
 	const char *sql;
 	rg_row_fn fn;
 } load_steps[] = {
-    {SQL_LOAD_CUSTOM, load_custom},    {SQL_LOAD_GRANTS, load_grant},
-    {SQL_LOAD_USERS, load_user},       {SQL_LOAD_BU, load_bu},
-    {SQL_LOAD_DEPTS, load_dept},       {SQL_LOAD_UNITS, load_unit},
+    {SQL_LOAD_CUSTOM, load_custom},      {SQL_LOAD_GRANTS, load_grant},
+    {SQL_LOAD_USERS, load_user},         {SQL_LOAD_ORG, load_org},
+    {SQL_LOAD_ORG_ATTRS, load_org_attr}, {SQL_LOAD_ROOTS, load_root},
     {SQL_LOAD_SETTINGS, load_setting},
 };
 
 int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
                      void *user, uint64_t *version, char *err, size_t errlen)
 {
-	struct load l = {sink, user, 0};
+	struct load l = {sink, user, 0, RG_OK, NULL, 0, NULL, 0};
 	size_t i;
 	int rc;
 
@@ -811,10 +948,17 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
 	for (i = 0; i < RG_NITEMS(load_steps) && rc == RG_OK && !l.stop; i++)
 		rc = rg_dir_query(d, load_steps[i].sql, NULL, 0,
 		                  load_steps[i].fn, &l, err, errlen);
-	if (rc == RG_OK && l.stop) {
+	if (rc == RG_OK && l.rc != RG_OK) {
+		rc = l.rc;
+		snprintf(err, errlen, "a user's attributes: %s",
+		         rc == RG_ENOMEM ? "out of memory"
+		                         : "damaged (see directory verify)");
+	} else if (rc == RG_OK && l.stop) {
 		rg_strlcpy(err, "stopped by its reader", errlen);
 		rc = RG_EINTERNAL;
 	}
+	free(l.buf);
+	free(l.names);
 out:
 	rg_dir_read_end(d);
 	return rc;
@@ -1182,17 +1326,14 @@ enum org_kind { ORG_BU, ORG_DEPARTMENT, ORG_UNIT, ORG_KINDS };
 static const struct org_desc {
 	const char *kind;
 	const char *label; /* in messages */
-	const char *exists_sql;
 } org_desc[ORG_KINDS] = {
-    [ORG_BU] = {RG_ORG_BU, "business unit",
-                "SELECT count(*) FROM bu WHERE service = ?1 AND name = ?2"},
-    [ORG_DEPARTMENT] = {RG_ORG_DEPARTMENT, "department",
-                        "SELECT count(*) FROM department WHERE service = "
-                        "?1 AND name = ?2"},
-    [ORG_UNIT] = {RG_ORG_UNIT, "unit",
-                  "SELECT count(*) FROM unit WHERE service = ?1 AND name "
-                  "= ?2"},
+    [ORG_BU] = {RG_ORG_BU, "business unit"},
+    [ORG_DEPARTMENT] = {RG_ORG_DEPARTMENT, "department"},
+    [ORG_UNIT] = {RG_ORG_UNIT, "unit"},
 };
+
+static const char SQL_ORG_EXISTS[] =
+    "SELECT count(*) FROM org WHERE service = ?1 AND kind = ?2 AND name = ?3";
 
 static int org_kind(rg_txn *txn, const char *kind, enum org_kind *out)
 {
@@ -1215,7 +1356,7 @@ static int org_exists(rg_txn *txn, enum org_kind k, const char *name,
                       int *found)
 {
 	long long n;
-	int rc = count_of(txn, org_desc[k].exists_sql, name, NULL, &n);
+	int rc = count_of(txn, SQL_ORG_EXISTS, org_desc[k].kind, name, &n);
 
 	*found = n > 0;
 	return rc;
@@ -1318,23 +1459,57 @@ int rg_user_remove(rg_txn *txn, const char *id)
 	return rc;
 }
 
-/* The attributes rg_user_set() takes. */
-static const struct user_attr {
-	const char *attr;
-	const char *get_sql;
-	const char *set_sql;
-} user_attrs[] = {
-    {RG_USER_NAME, "SELECT name FROM users WHERE service = ?1 AND id = ?2",
-     "UPDATE users SET name = ?3 WHERE service = ?1 AND id = ?2"},
-    {RG_USER_BU, "SELECT bu FROM users WHERE service = ?1 AND id = ?2",
-     "UPDATE users SET bu = ?3 WHERE service = ?1 AND id = ?2"},
-    {RG_USER_STATUS, "SELECT status FROM users WHERE service = ?1 AND id = ?2",
-     "UPDATE users SET status = ?3 WHERE service = ?1 AND id = ?2"},
-    {RG_USER_MAX_CHATS,
-     "SELECT CAST(max_chats AS TEXT) FROM users WHERE service = ?1 AND "
-     "id = ?2",
-     "UPDATE users SET max_chats = ?3 WHERE service = ?1 AND id = ?2"},
+/* The attributes rg_user_set() takes: the name is the users row's own,
+ * the others rows of user_attr. */
+static const char *const user_attrs[] = {
+    RG_USER_NAME,
+    RG_USER_BU,
+    RG_USER_STATUS,
+    RG_USER_MAX_CHATS,
 };
+
+static const char SQL_USER_NAME_GET[] =
+    "SELECT name FROM users WHERE service = ?1 AND id = ?2";
+static const char SQL_USER_NAME_SET[] =
+    "UPDATE users SET name = ?3 WHERE service = ?1 AND id = ?2";
+static const char SQL_USER_ATTR_GET[] =
+    "SELECT value FROM user_attr WHERE service = ?1 AND user_id = ?2 AND "
+    "key = ?3";
+static const char SQL_USER_ATTR_PUT[] =
+    "INSERT INTO user_attr (service, user_id, key, value) VALUES "
+    "(?1, ?2, ?3, ?4) ON CONFLICT (service, user_id, key) DO UPDATE SET "
+    "value = excluded.value";
+static const char SQL_USER_ATTR_DELETE[] =
+    "DELETE FROM user_attr WHERE service = ?1 AND user_id = ?2 AND key = ?3";
+
+/* Reads attribute attr of user id (*old, allocated, NULL when unset) and
+ * sets it to value (NULL: unset), keeping the user's copy in step. */
+static int user_attr_swap(rg_txn *txn, const char *id, const char *attr,
+                          const char *value, char **old)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(id), RG_TEXT(attr),
+	                RG_TEXT(value)};
+	struct text_cell c = {0};
+	int name = strcmp(attr, RG_USER_NAME) == 0;
+	int rc;
+
+	if (name) {
+		p[2] = RG_TEXT(value);
+		rc = rg_txn_query(txn, SQL_USER_NAME_GET, p, 2, row_text, &c);
+	} else {
+		rc = rg_txn_query(txn, SQL_USER_ATTR_GET, p, 3, row_text, &c);
+	}
+	if (rc == RG_OK && c.nomem)
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	*old = c.s;
+	if (rc != RG_OK)
+		return rc;
+	if (name)
+		return rg_txn_exec(txn, SQL_USER_NAME_SET, p, 3, NULL);
+	rc = rg_txn_exec(txn, value ? SQL_USER_ATTR_PUT : SQL_USER_ATTR_DELETE,
+	                 p, value ? 4 : 3, NULL);
+	return rc == RG_OK ? rg_dir_user_sync(txn, id) : rc;
+}
 
 /* Validates a user attribute's new value (NULL clears, except name). */
 static int user_value_check(rg_txn *txn, const char *id, const char *attr,
@@ -1369,8 +1544,8 @@ static int user_value_check(rg_txn *txn, const char *id, const char *attr,
 int rg_user_set(rg_txn *txn, const char *id, const char *attr,
                 const char *value)
 {
-	const struct user_attr *ua = NULL;
-	char *old = NULL;
+	const char *ua = NULL;
+	char *old = NULL, buf[DECIMAL_MAX];
 	long count = 0;
 	size_t i;
 	int rc = txn_usable(txn);
@@ -1378,8 +1553,8 @@ int rg_user_set(rg_txn *txn, const char *id, const char *attr,
 	if (rc != RG_OK)
 		return rc;
 	for (i = 0; attr && i < RG_NITEMS(user_attrs); i++)
-		if (strcmp(attr, user_attrs[i].attr) == 0)
-			ua = &user_attrs[i];
+		if (strcmp(attr, user_attrs[i]) == 0)
+			ua = user_attrs[i];
 	if (!ua)
 		return rg_txn_fail(txn, RG_EINVAL,
 		                   "unknown user attribute '%.*s': expected "
@@ -1389,17 +1564,15 @@ int rg_user_set(rg_txn *txn, const char *id, const char *attr,
 	if (rc == RG_OK)
 		rc = user_value_check(txn, id, attr, value, &count);
 	/* Clearing the display name makes it the id again. */
-	if (rc == RG_OK && !value && ua == &user_attrs[0])
+	if (rc == RG_OK && !value && ua == user_attrs[0])
 		value = id;
-	if (rc == RG_OK)
-		rc = text_of(txn, ua->get_sql, id, &old, NULL);
-	if (rc == RG_OK) {
-		rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(id),
-		                RG_TEXT(value)};
-		if (value && strcmp(attr, RG_USER_MAX_CHATS) == 0)
-			p[2] = RG_INT(count);
-		rc = rg_txn_exec(txn, ua->set_sql, p, RG_NITEMS(p), NULL);
+	/* A count is kept as its plain decimal text ("007" is "7"). */
+	if (rc == RG_OK && value && strcmp(attr, RG_USER_MAX_CHATS) == 0) {
+		snprintf(buf, sizeof(buf), "%ld", count);
+		value = buf;
 	}
+	if (rc == RG_OK)
+		rc = user_attr_swap(txn, id, ua, value, &old);
 	if (rc == RG_OK)
 		rc = rg_txn_audit(txn, id, "user.set",
 		                  json_pack("{s:s?}", attr, old),
@@ -1452,61 +1625,180 @@ static void rows_free(struct role_rows *r)
 	free(r->ids);
 }
 
-/* The lists a user row repeats (see the schema). */
-enum user_list { LIST_ROLES, LIST_DEPARTMENTS, LIST_UNITS };
+/* ---- the users' copies of their rows ----------------------------------- */
 
-static const struct {
-	const char *read_sql, *write_sql;
-} list_sync_sql[] = {
-    [LIST_ROLES] = {SQL_USER_ROLES, "UPDATE users SET roles = ?3 WHERE "
-                                    "service = ?1 AND id = ?2"},
-    [LIST_DEPARTMENTS] = {"SELECT department FROM department_member WHERE "
-                          "service = ?1 AND user_id = ?2 ORDER BY "
-                          "department",
-                          "UPDATE users SET departments = ?3 WHERE "
-                          "service = ?1 AND id = ?2"},
-    [LIST_UNITS] = {"SELECT unit FROM unit_member WHERE service = ?1 AND "
-                    "user_id = ?2 ORDER BY unit",
-                    "UPDATE users SET units = ?3 WHERE service = ?1 AND "
-                    "id = ?2"},
+static int pair_cmp(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return strcmp(x[0], y[0]);
+}
+
+char *rg_dir_pairs_join(const char *const *keys, const char *const *values,
+                        size_t n)
+{
+	const char **pairs = calloc(n ? 2 * n : 1, sizeof(*pairs));
+	size_t i, m = 0, len = 0;
+	char *s = NULL, *p;
+
+	if (!pairs)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (!values[i])
+			continue;
+		pairs[2 * m] = keys[i];
+		pairs[2 * m + 1] = values[i];
+		len += strlen(keys[i]) + strlen(values[i]) + 2;
+		m++;
+	}
+	qsort(pairs, m, 2 * sizeof(*pairs), pair_cmp);
+	s = malloc(len + 1);
+	for (p = s, i = 0; s && i < m; i++) {
+		size_t k = strlen(pairs[2 * i]), v = strlen(pairs[2 * i + 1]);
+
+		if (i)
+			*p++ = RG_DIR_PAIR_SEP;
+		memcpy(p, pairs[2 * i], k);
+		p[k] = '=';
+		memcpy(p + k + 1, pairs[2 * i + 1], v);
+		p += k + 1 + v;
+	}
+	if (s)
+		*p = '\0';
+	free(pairs);
+	return s;
+}
+
+const char *rg_dir_pairs_get(const char *pairs, const char *key, char *buf,
+                             size_t len)
+{
+	size_t klen = strlen(key);
+
+	while (pairs && *pairs) {
+		const char *end = strchr(pairs, RG_DIR_PAIR_SEP);
+		size_t n = end ? (size_t)(end - pairs) : strlen(pairs);
+
+		if (n > klen && pairs[klen] == '=' &&
+		    strncmp(pairs, key, klen) == 0) {
+			if (n - klen - 1 >= len)
+				return NULL;
+			memcpy(buf, pairs + klen + 1, n - klen - 1);
+			buf[n - klen - 1] = '\0';
+			return buf;
+		}
+		pairs = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Rows (key, value) collected in order. */
+struct pair_rows {
+	struct role_rows keys, values;
 };
 
+static int row_pair(void *user, const rg_value *cols, size_t n)
+{
+	struct pair_rows *r = user;
+
+	return row_collect(&r->keys, cols, 1) ||
+	       row_collect(&r->values, cols + 1, 1);
+}
+
 /* Joins rows with commas; "" when there is none.  Allocated. */
-static char *rows_join(const struct role_rows *r)
+static char *rows_join(char *const *ids, size_t n)
 {
 	size_t i, len = 0;
 	char *s;
 
-	for (i = 0; i < r->n; i++)
-		len += strlen(r->ids[i]) + 1;
+	for (i = 0; i < n; i++)
+		len += strlen(ids[i]) + 1;
 	s = calloc(1, len + 1);
-	for (i = 0; s && i < r->n; i++) {
+	for (i = 0; s && i < n; i++) {
 		if (i)
 			strcat(s, ",");
-		strcat(s, r->ids[i]);
+		strcat(s, ids[i]);
 	}
 	return s;
 }
 
-/* Rewrites the user's copy of list k from its table. */
-static int list_sync(rg_txn *txn, const char *user, enum user_list k)
+static const char SQL_USER_ATTRS[] =
+    "SELECT key, value FROM user_attr WHERE service = ?1 AND user_id = ?2 "
+    "ORDER BY key";
+static const char SQL_USER_MEMBERS[] =
+    "SELECT kind, name FROM member WHERE service = ?1 AND user_id = ?2 "
+    "ORDER BY kind, name";
+static const char SQL_USER_COPIES[] =
+    "UPDATE users SET roles = ?3, attrs = ?4, members = ?5 WHERE "
+    "service = ?1 AND id = ?2";
+
+/* users.members of the rows (kind, name), sorted by kind then name:
+ * "kind=a,b" per kind.  Allocated. */
+static char *members_join(const struct pair_rows *m)
 {
-	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(user), RG_TEXT(NULL)};
-	struct role_rows rows = {0};
-	char *joined = NULL;
+	const char **kinds = calloc(m->keys.n + 1, sizeof(*kinds));
+	char **lists = calloc(m->keys.n + 1, sizeof(*lists));
+	size_t i, first, nk = 0;
+	char *s = NULL;
+
+	if (!kinds || !lists)
+		goto out;
+	for (first = 0; first < m->keys.n; first = i) {
+		for (i = first; i < m->keys.n &&
+		                strcmp(m->keys.ids[i], m->keys.ids[first]) == 0;
+		     i++)
+			;
+		kinds[nk] = m->keys.ids[first];
+		lists[nk] = rows_join(m->values.ids + first, i - first);
+		if (!lists[nk++])
+			goto out;
+	}
+	s = rg_dir_pairs_join(kinds, (const char *const *)lists, nk);
+out:
+	for (i = 0; lists && i < nk; i++)
+		free(lists[i]);
+	free(lists);
+	free(kinds);
+	return s;
+}
+
+int rg_dir_user_sync(rg_txn *txn, const char *user)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(user), RG_TEXT(NULL),
+	                RG_TEXT(NULL), RG_TEXT(NULL)};
+	struct role_rows roles = {0};
+	struct pair_rows attrs = {{0}, {0}}, members = {{0}, {0}};
+	char *r = NULL, *a = NULL, *m = NULL;
 	int rc;
 
-	rc = rg_txn_query(txn, list_sync_sql[k].read_sql, p, 2, row_collect,
-	                  &rows);
-	if (rc == RG_OK && (rows.nomem || !(joined = rows_join(&rows))))
+	rc = rg_txn_query(txn, SQL_USER_ROLES, p, 2, row_collect, &roles);
+	if (rc == RG_OK)
+		rc = rg_txn_query(txn, SQL_USER_ATTRS, p, 2, row_pair, &attrs);
+	if (rc == RG_OK)
+		rc = rg_txn_query(txn, SQL_USER_MEMBERS, p, 2, row_pair,
+		                  &members);
+	if (rc == RG_OK &&
+	    (roles.nomem || attrs.keys.nomem || attrs.values.nomem ||
+	     members.keys.nomem || members.values.nomem ||
+	     !(r = rows_join(roles.ids, roles.n)) ||
+	     !(a = rg_dir_pairs_join((const char *const *)attrs.keys.ids,
+	                             (const char *const *)attrs.values.ids,
+	                             attrs.keys.n)) ||
+	     !(m = members_join(&members))))
 		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
 	if (rc == RG_OK) {
-		p[2] = RG_TEXT(joined);
-		rc = rg_txn_exec(txn, list_sync_sql[k].write_sql, p,
-		                 RG_NITEMS(p), NULL);
+		p[2] = RG_TEXT(r);
+		p[3] = RG_TEXT(a);
+		p[4] = RG_TEXT(m);
+		rc = rg_txn_exec(txn, SQL_USER_COPIES, p, RG_NITEMS(p), NULL);
 	}
-	free(joined);
-	rows_free(&rows);
+	free(r);
+	free(a);
+	free(m);
+	rows_free(&roles);
+	rows_free(&attrs.keys);
+	rows_free(&attrs.values);
+	rows_free(&members.keys);
+	rows_free(&members.values);
 	return rc;
 }
 
@@ -1589,7 +1881,7 @@ int rg_role_assign(rg_txn *txn, const char *user, const char *role,
 	if (rc == RG_OK)
 		rc = change(txn, SQL_ASSIGN_INSERT, user, role, NULL, 2);
 	if (rc == RG_OK)
-		rc = list_sync(txn, user, LIST_ROLES);
+		rc = rg_dir_user_sync(txn, user);
 	if (rc == RG_OK)
 		rc = rg_txn_audit(txn, user, "assign", NULL,
 		                  json_pack("{s:s}", "role", role));
@@ -1649,7 +1941,7 @@ int rg_role_unassign(rg_txn *txn, const char *user, const char *role)
 	if (rc == RG_OK)
 		rc = change(txn, SQL_ASSIGN_DELETE, user, role, NULL, 2);
 	if (rc == RG_OK)
-		rc = list_sync(txn, user, LIST_ROLES);
+		rc = rg_dir_user_sync(txn, user);
 	if (rc == RG_OK)
 		rc = warn_dependents(txn, user, role);
 	if (rc == RG_OK)
@@ -1660,46 +1952,85 @@ int rg_role_unassign(rg_txn *txn, const char *user, const char *role)
 
 /* ---- organisation ----------------------------------------------------- */
 
+/* The entries' rows (org) and their attributes (org_attr); the shipped
+ * kinds' words stand in the SQL until what a kind is comes from the
+ * plugins' declarations alone. */
+static const char SQL_ORG_INSERT[] =
+    "INSERT INTO org (service, kind, name) VALUES (?1, ?2, ?3)";
+static const char SQL_ORG_DELETE[] =
+    "DELETE FROM org WHERE service = ?1 AND kind = ?2 AND name = ?3";
+static const char SQL_ORG_ATTR_GET[] =
+    "SELECT value FROM org_attr WHERE service = ?1 AND kind = ?2 AND "
+    "name = ?3 AND key = ?4";
+static const char SQL_ORG_ATTR_PUT[] =
+    "INSERT INTO org_attr (service, kind, name, key, value) VALUES "
+    "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (service, kind, name, key) DO UPDATE "
+    "SET value = excluded.value";
+static const char SQL_ORG_ATTR_DELETE[] =
+    "DELETE FROM org_attr WHERE service = ?1 AND kind = ?2 AND name = ?3 "
+    "AND key = ?4";
 static const char SQL_BU_ROOT[] =
-    "SELECT name FROM bu WHERE service = ?1 AND parent IS NULL "
-    "AND name <> ?2 ORDER BY name";
+    "SELECT o.name FROM org o WHERE o.service = ?1 AND o.kind = 'bu' AND "
+    "o.name <> ?2 AND NOT EXISTS (SELECT 1 FROM org_attr a WHERE "
+    "a.service = o.service AND a.kind = o.kind AND a.name = o.name AND "
+    "a.key = 'parent') ORDER BY o.name";
 static const char SQL_BU_PARENT[] =
-    "SELECT parent FROM bu WHERE service = ?1 AND name = ?2";
-static const char SQL_BU_COUNT[] = "SELECT count(*) FROM bu WHERE service = ?1";
-static const char SQL_BU_INSERT[] =
-    "INSERT INTO bu (service, name, parent) VALUES (?1, ?2, ?3)";
-static const char SQL_BU_SET_PARENT[] =
-    "UPDATE bu SET parent = ?3 WHERE service = ?1 AND name = ?2";
-static const char SQL_BU_DELETE[] =
-    "DELETE FROM bu WHERE service = ?1 AND name = ?2";
+    "SELECT value FROM org_attr WHERE service = ?1 AND kind = 'bu' AND "
+    "name = ?2 AND key = 'parent'";
+static const char SQL_BU_COUNT[] =
+    "SELECT count(*) FROM org WHERE service = ?1 AND kind = 'bu'";
 static const char SQL_BU_CHILDREN[] =
-    "SELECT count(*) FROM bu WHERE service = ?1 AND parent = ?2";
+    "SELECT count(*) FROM org_attr WHERE service = ?1 AND kind = 'bu' AND "
+    "key = 'parent' AND value = ?2";
 static const char SQL_BU_USERS[] =
-    "SELECT count(*) FROM users WHERE service = ?1 AND bu = ?2";
-static const char SQL_UNIT_INSERT[] =
-    "INSERT INTO unit (service, name) VALUES (?1, ?2)";
-static const char SQL_UNIT_DELETE[] =
-    "DELETE FROM unit WHERE service = ?1 AND name = ?2";
+    "SELECT count(*) FROM user_attr WHERE service = ?1 AND key = 'bu' AND "
+    "value = ?2";
 static const char SQL_UNIT_DEPTS[] =
-    "SELECT count(*) FROM department WHERE service = ?1 AND unit = ?2";
+    "SELECT count(*) FROM org_attr WHERE service = ?1 AND "
+    "kind = 'department' AND key = 'unit' AND value = ?2";
 static const char SQL_UNIT_MONITORS[] =
-    "SELECT count(*) FROM unit_member WHERE service = ?1 AND unit = ?2";
-static const char SQL_DEPT_INSERT[] =
-    "INSERT INTO department (service, name, unit) VALUES (?1, ?2, ?3)";
-static const char SQL_DEPT_DELETE[] =
-    "DELETE FROM department WHERE service = ?1 AND name = ?2";
+    "SELECT count(*) FROM member WHERE service = ?1 AND kind = 'unit' AND "
+    "name = ?2";
 static const char SQL_DEPT_AGENTS[] =
-    "SELECT count(*) FROM department_member WHERE service = ?1 AND "
-    "department = ?2";
-static const char SQL_DEPT_UNIT[] =
-    "SELECT unit FROM department WHERE service = ?1 AND name = ?2";
-static const char SQL_DEPT_MAX[] =
-    "SELECT CAST(max_chats AS TEXT) FROM department WHERE service = ?1 "
-    "AND name = ?2";
-static const char SQL_DEPT_SET_UNIT[] =
-    "UPDATE department SET unit = ?3 WHERE service = ?1 AND name = ?2";
-static const char SQL_DEPT_SET_MAX[] = "UPDATE department SET max_chats = ?3 "
-                                       "WHERE service = ?1 AND name = ?2";
+    "SELECT count(*) FROM member WHERE service = ?1 AND "
+    "kind = 'department' AND name = ?2";
+
+/* Adds the entry's row. */
+static int org_insert(rg_txn *txn, const char *kind, const char *name)
+{
+	return change(txn, SQL_ORG_INSERT, kind, name, NULL, 2);
+}
+
+/* The entry's attribute key, or NULL (*out, allocated). */
+static int org_attr_get(rg_txn *txn, const char *kind, const char *name,
+                        const char *key, char **out)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(kind), RG_TEXT(name),
+	                RG_TEXT(key)};
+	struct text_cell c = {0};
+	int rc;
+
+	*out = NULL;
+	rc = rg_txn_query(txn, SQL_ORG_ATTR_GET, p, RG_NITEMS(p), row_text, &c);
+	if (rc == RG_OK && c.nomem)
+		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
+	if (rc == RG_OK)
+		*out = c.s;
+	else
+		free(c.s);
+	return rc;
+}
+
+/* Sets the entry's attribute key to value; NULL removes it. */
+static int org_attr_put(rg_txn *txn, const char *kind, const char *name,
+                        const char *key, const char *value)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(kind), RG_TEXT(name),
+	                RG_TEXT(key), RG_TEXT(value)};
+
+	return rg_txn_exec(txn, value ? SQL_ORG_ATTR_PUT : SQL_ORG_ATTR_DELETE,
+	                   p, value ? 5 : 4, NULL);
+}
 
 /* The service's root business unit other than `except`, or NULL. */
 static int other_root(rg_txn *txn, const char *except, char **root)
@@ -1725,7 +2056,9 @@ static int bu_add(rg_txn *txn, const char *name, const char *parent)
 		free(root);
 	}
 	if (rc == RG_OK)
-		rc = change(txn, SQL_BU_INSERT, name, parent, NULL, 2);
+		rc = org_insert(txn, RG_ORG_BU, name);
+	if (rc == RG_OK && parent)
+		rc = org_attr_put(txn, RG_ORG_BU, name, "parent", parent);
 	return rc;
 }
 
@@ -1740,12 +2073,16 @@ static int org_add_checked(rg_txn *txn, enum org_kind k, const char *name,
 			return rg_txn_fail(txn, RG_EINVAL,
 			                   "a unit has no parent (got '%.*s')",
 			                   RG_ID_MAX, parent);
-		return change(txn, SQL_UNIT_INSERT, name, NULL, NULL, 1);
+		return org_insert(txn, RG_ORG_UNIT, name);
 	case ORG_DEPARTMENT:
 	default:
 		if (parent && need_org(txn, ORG_UNIT, parent) != RG_OK)
 			return txn->status;
-		return change(txn, SQL_DEPT_INSERT, name, parent, NULL, 2);
+		if (org_insert(txn, RG_ORG_DEPARTMENT, name) != RG_OK)
+			return txn->status;
+		return parent ? org_attr_put(txn, RG_ORG_DEPARTMENT, name,
+		                             RG_ORG_UNIT, parent)
+		              : RG_OK;
 	}
 }
 
@@ -1819,11 +2156,6 @@ static int org_in_use(rg_txn *txn, enum org_kind k, const char *name)
 
 int rg_org_remove(rg_txn *txn, const char *kind, const char *name)
 {
-	static const char *const delete_sql[ORG_KINDS] = {
-	    [ORG_BU] = SQL_BU_DELETE,
-	    [ORG_DEPARTMENT] = SQL_DEPT_DELETE,
-	    [ORG_UNIT] = SQL_UNIT_DELETE,
-	};
 	enum org_kind k;
 	json_t *before = NULL;
 	int rc = txn_usable(txn);
@@ -1840,7 +2172,8 @@ int rg_org_remove(rg_txn *txn, const char *kind, const char *name)
 	if (rc == RG_OK)
 		before = audit_entry(txn, kind, name);
 	if (rc == RG_OK)
-		rc = change(txn, delete_sql[k], name, NULL, NULL, 1);
+		rc = change(txn, SQL_ORG_DELETE, org_desc[k].kind, name, NULL,
+		            2);
 	if (rc == RG_OK)
 		return rg_txn_audit(txn, NULL, "org.remove", before, NULL);
 	json_decref(before);
@@ -1897,23 +2230,24 @@ static int bu_set_parent(rg_txn *txn, const char *name, const char *value,
 		free(root);
 	}
 	if (rc == RG_OK)
-		rc = change(txn, SQL_BU_SET_PARENT, name, value, NULL, 2);
+		rc = org_attr_put(txn, RG_ORG_BU, name, "parent", value);
 	return rc;
 }
 
 static int dept_set(rg_txn *txn, const char *name, const char *attr,
                     const char *value, char **old)
 {
-	long count;
+	char buf[DECIMAL_MAX];
+	long count = 0;
 	int rc;
 
 	if (strcmp(attr, "unit") == 0) {
-		rc = text_of(txn, SQL_DEPT_UNIT, name, old, NULL);
+		rc = org_attr_get(txn, RG_ORG_DEPARTMENT, name, attr, old);
 		if (rc == RG_OK && value)
 			rc = need_org(txn, ORG_UNIT, value);
 		if (rc == RG_OK)
-			rc = change(txn, SQL_DEPT_SET_UNIT, name, value, NULL,
-			            2);
+			rc = org_attr_put(txn, RG_ORG_DEPARTMENT, name, attr,
+			                  value);
 		return rc;
 	}
 	if (strcmp(attr, "max_chats") != 0)
@@ -1926,12 +2260,13 @@ static int dept_set(rg_txn *txn, const char *name, const char *attr,
 		                   "invalid max_chats '%.*s' for department "
 		                   "'%s': expected a whole number >= 0",
 		                   RG_ID_MAX, value, name);
-	rc = text_of(txn, SQL_DEPT_MAX, name, old, NULL);
-	if (rc == RG_OK) {
-		rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(name),
-		                value ? RG_INT(count) : RG_TEXT(NULL)};
-		rc = rg_txn_exec(txn, SQL_DEPT_SET_MAX, p, RG_NITEMS(p), NULL);
-	}
+	rc = org_attr_get(txn, RG_ORG_DEPARTMENT, name, attr, old);
+	/* Stored as the number's plain decimal text ("007" is "7"). */
+	if (value)
+		snprintf(buf, sizeof(buf), "%ld", count);
+	if (rc == RG_OK)
+		rc = org_attr_put(txn, RG_ORG_DEPARTMENT, name, attr,
+		                  value ? buf : NULL);
 	return rc;
 }
 
@@ -1971,28 +2306,15 @@ int rg_org_set(rg_txn *txn, const char *kind, const char *name,
 
 /* ---- memberships ------------------------------------------------------ */
 
-static const struct member_desc {
-	const char *exists_sql;
-	const char *insert_sql;
-	const char *delete_sql;
-	enum user_list list;
-} member_desc[ORG_KINDS] = {
-    [ORG_DEPARTMENT] = {"SELECT count(*) FROM department_member WHERE "
-                        "service = ?1 AND user_id = ?2 AND department = "
-                        "?3",
-                        "INSERT INTO department_member (service, user_id, "
-                        "department) VALUES (?1, ?2, ?3)",
-                        "DELETE FROM department_member WHERE service = ?1 "
-                        "AND user_id = ?2 AND department = ?3",
-                        LIST_DEPARTMENTS},
-    [ORG_UNIT] = {"SELECT count(*) FROM unit_member WHERE service = ?1 "
-                  "AND user_id = ?2 AND unit = ?3",
-                  "INSERT INTO unit_member (service, user_id, unit) VALUES "
-                  "(?1, ?2, ?3)",
-                  "DELETE FROM unit_member WHERE service = ?1 AND user_id "
-                  "= ?2 AND unit = ?3",
-                  LIST_UNITS},
-};
+static const char SQL_MEMBER_EXISTS[] =
+    "SELECT count(*) FROM member WHERE service = ?1 AND user_id = ?2 AND "
+    "kind = ?3 AND name = ?4";
+static const char SQL_MEMBER_INSERT[] =
+    "INSERT INTO member (service, user_id, kind, name) VALUES "
+    "(?1, ?2, ?3, ?4)";
+static const char SQL_MEMBER_DELETE[] =
+    "DELETE FROM member WHERE service = ?1 AND user_id = ?2 AND kind = ?3 "
+    "AND name = ?4";
 
 /* Common checks of a membership change; *is_member on success. */
 static int member_prepare(rg_txn *txn, const char *user, const char *kind,
@@ -2014,8 +2336,12 @@ static int member_prepare(rg_txn *txn, const char *user, const char *kind,
 		                 org_desc[*k].label);
 	if (rc == RG_OK)
 		rc = need_org(txn, *k, name);
-	if (rc == RG_OK)
-		rc = count_of(txn, member_desc[*k].exists_sql, user, name, &n);
+	if (rc == RG_OK) {
+		rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(user),
+		                RG_TEXT(org_desc[*k].kind), RG_TEXT(name)};
+		rc = rg_txn_query(txn, SQL_MEMBER_EXISTS, p, RG_NITEMS(p),
+		                  row_count, &n);
+	}
 	*is_member = n > 0;
 	return rc;
 }
@@ -2032,10 +2358,10 @@ int rg_member_add(rg_txn *txn, const char *user, const char *kind,
 		                 "%s is already a member of %s '%s'", user,
 		                 org_desc[k].label, name);
 	if (rc == RG_OK)
-		rc =
-		    change(txn, member_desc[k].insert_sql, user, name, NULL, 2);
+		rc = change(txn, SQL_MEMBER_INSERT, user, org_desc[k].kind,
+		            name, 3);
 	if (rc == RG_OK)
-		rc = list_sync(txn, user, member_desc[k].list);
+		rc = rg_dir_user_sync(txn, user);
 	if (rc == RG_OK)
 		rc = rg_txn_audit(
 		    txn, user, "member.add", NULL,
@@ -2055,10 +2381,10 @@ int rg_member_remove(rg_txn *txn, const char *user, const char *kind,
 		    rg_txn_fail(txn, RG_ENOENT, "%s is not a member of %s '%s'",
 		                user, org_desc[k].label, name);
 	if (rc == RG_OK)
-		rc =
-		    change(txn, member_desc[k].delete_sql, user, name, NULL, 2);
+		rc = change(txn, SQL_MEMBER_DELETE, user, org_desc[k].kind,
+		            name, 3);
 	if (rc == RG_OK)
-		rc = list_sync(txn, user, member_desc[k].list);
+		rc = rg_dir_user_sync(txn, user);
 	if (rc == RG_OK)
 		rc = rg_txn_audit(
 		    txn, user, "member.remove",
@@ -2157,7 +2483,7 @@ static int unassign_all(rg_txn *txn, const char *role, long long *removed)
 		rc = rg_txn_exec(txn, SQL_ROLE_UNASSIGN_ALL, p, RG_NITEMS(p),
 		                 removed);
 	for (i = 0; rc == RG_OK && i < holders.n; i++)
-		rc = list_sync(txn, holders.ids[i], LIST_ROLES);
+		rc = rg_dir_user_sync(txn, holders.ids[i]);
 	rows_free(&holders);
 	return rc;
 }
@@ -2338,12 +2664,12 @@ struct user_sql {
 };
 
 static const struct user_sql users_sql = {
-    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
-    "units FROM users ORDER BY service, id",
-    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
-    "units FROM users WHERE service = ?1 ORDER BY service, id",
-    "SELECT service, id, name, bu, status, max_chats, roles, departments, "
-    "units FROM users WHERE service = ?1 AND id = ?2",
+    "SELECT service, id, name, roles, attrs, members FROM users "
+    "ORDER BY service, id",
+    "SELECT service, id, name, roles, attrs, members FROM users "
+    "WHERE service = ?1 ORDER BY service, id",
+    "SELECT service, id, name, roles, attrs, members FROM users "
+    "WHERE service = ?1 AND id = ?2",
 };
 
 /* The lists from their own tables (for rg_directory_verify()), each
@@ -2355,19 +2681,26 @@ static const struct user_sql list_sql[3] = {
      "ORDER BY service, user_id, role",
      "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
      "AND user_id = ?2 ORDER BY role"},
-    {"SELECT service, user_id, department FROM department_member "
-     "ORDER BY service, user_id, department",
-     "SELECT service, user_id, department FROM department_member WHERE "
-     "service = ?1 ORDER BY service, user_id, department",
-     "SELECT service, user_id, department FROM department_member WHERE "
-     "service = ?1 AND user_id = ?2 ORDER BY department"},
-    {"SELECT service, user_id, unit FROM unit_member "
-     "ORDER BY service, user_id, unit",
-     "SELECT service, user_id, unit FROM unit_member WHERE service = ?1 "
-     "ORDER BY service, user_id, unit",
-     "SELECT service, user_id, unit FROM unit_member WHERE service = ?1 "
-     "AND user_id = ?2 ORDER BY unit"},
+    {"SELECT service, user_id, name FROM member WHERE kind = 'department' "
+     "ORDER BY service, user_id, name",
+     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
+     "kind = 'department' ORDER BY service, user_id, name",
+     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
+     "user_id = ?2 AND kind = 'department' ORDER BY name"},
+    {"SELECT service, user_id, name FROM member WHERE kind = 'unit' "
+     "ORDER BY service, user_id, name",
+     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
+     "kind = 'unit' ORDER BY service, user_id, name",
+     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
+     "user_id = ?2 AND kind = 'unit' ORDER BY name"},
 };
+
+/* The users' attributes from user_attr (for rg_directory_verify()), in
+ * the users' order, each user's sorted by key as their copy is. */
+static const char SQL_VERIFY_ATTRS[] =
+    "SELECT u.service, u.id, u.attrs, a.key, a.value FROM users u "
+    "LEFT JOIN user_attr a ON a.service = u.service AND a.user_id = u.id "
+    "ORDER BY u.service, u.id, a.key";
 
 struct users_acc {
 	struct rg_dir_users *out;
@@ -2375,6 +2708,8 @@ struct users_acc {
 	size_t list;     /* which list the rows go to */
 	size_t pos;      /* merge cursor into out->v */
 	int rc;
+	char *scratch; /* a membership list, while it is copied */
+	size_t scratchcap;
 };
 
 static int list_append(struct rg_dir_list *l, const char *item)
@@ -2403,6 +2738,38 @@ static int list_set(struct rg_dir_list *l, const char *text)
 	return l->s ? RG_OK : RG_ENOMEM;
 }
 
+/* The user's attributes of its users.attrs copy. */
+static int user_attrs_split(struct rg_dir_user *u, const char *pairs)
+{
+	char buf[RG_DIR_NAME_MAX];
+	const char *v;
+
+	u->max_chats = -1;
+	v = rg_dir_pairs_get(pairs, RG_USER_BU, buf, sizeof(buf));
+	if (v && !(u->bu = rg_strdup(v)))
+		return RG_ENOMEM;
+	v = rg_dir_pairs_get(pairs, RG_USER_STATUS, buf, sizeof(buf));
+	if (v && !(u->status = rg_strdup(v)))
+		return RG_ENOMEM;
+	v = rg_dir_pairs_get(pairs, RG_USER_MAX_CHATS, buf, sizeof(buf));
+	if (v && !rg_dir_count_parse(v, &u->max_chats))
+		u->max_chats = -1;
+	return RG_OK;
+}
+
+/* The list of the names of kind in a users.members copy ("" when none). */
+static int list_from_pairs(struct rg_dir_list *l, const char *pairs,
+                           const char *kind, struct users_acc *a)
+{
+	size_t need = pairs ? strlen(pairs) + 1 : 1;
+
+	if (RG_GROW(a->scratch, a->scratchcap, need) != RG_OK)
+		return RG_ENOMEM;
+	if (!rg_dir_pairs_get(pairs, kind, a->scratch, a->scratchcap))
+		a->scratch[0] = '\0';
+	return list_set(l, a->scratch);
+}
+
 static int user_row(void *user, const rg_value *c, size_t n)
 {
 	struct users_acc *a = user;
@@ -2416,16 +2783,15 @@ static int user_row(void *user, const rg_value *c, size_t n)
 	u->service = rg_strdup(c[0].s);
 	u->id = rg_strdup(c[1].s);
 	u->name = rg_strdup(c[2].s);
-	u->bu = rg_strdup(col_text(&c[3]));
-	u->status = rg_strdup(col_text(&c[4]));
-	u->max_chats = c[5].type == RG_VAL_INT ? (long)c[5].i : -1;
 	us->n++; /* counted now so that a failure frees it */
-	if (!u->service || !u->id || !u->name || (col_text(&c[3]) && !u->bu) ||
-	    (col_text(&c[4]) && !u->status))
+	if (!u->service || !u->id || !u->name ||
+	    user_attrs_split(u, col_text(&c[4])) != RG_OK)
 		goto nomem;
-	if (!a->from_tables && (list_set(&u->roles, col_text(&c[6])) ||
-	                        list_set(&u->departments, col_text(&c[7])) ||
-	                        list_set(&u->units, col_text(&c[8]))))
+	if (!a->from_tables &&
+	    (list_set(&u->roles, col_text(&c[3])) ||
+	     list_from_pairs(&u->departments, col_text(&c[5]),
+	                     RG_ORG_DEPARTMENT, a) ||
+	     list_from_pairs(&u->units, col_text(&c[5]), RG_ORG_UNIT, a)))
 		goto nomem;
 	return 0;
 nomem:
@@ -2493,7 +2859,7 @@ static int users_read(struct rg_dir *d, const char *service, const char *id,
 {
 	rg_value p[] = {RG_TEXT(service), RG_TEXT(id)};
 	size_t np = id ? 2 : (service ? 1 : 0), k;
-	struct users_acc a = {out, from_tables, 0, 0, RG_OK};
+	struct users_acc a = {out, from_tables, 0, 0, RG_OK, NULL, 0};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2511,6 +2877,7 @@ static int users_read(struct rg_dir *d, const char *service, const char *id,
 		rc = a.rc;
 	if (rc == RG_OK)
 		rc = lists_finish(out);
+	free(a.scratch);
 	if (rc == RG_ENOMEM)
 		rg_strlcpy(err, "out of memory", errlen);
 	if (rc != RG_OK)
@@ -2694,20 +3061,32 @@ static long cell_i(json_t *row, size_t i)
 }
 
 /* Every kind's listing: service, name, parent, max_chats, members. */
+/* An entry's attribute, inside a query over org o. */
+#define ORG_ATTR_OF(key)                                                       \
+	"(SELECT a.value FROM org_attr a WHERE a.service = o.service AND "     \
+	"a.kind = o.kind AND a.name = o.name AND a.key = '" key "')"
+/* How many users are members of entry o. */
+#define ORG_MEMBERS_OF                                                         \
+	"(SELECT count(*) FROM member m WHERE m.service = o.service AND "      \
+	"m.kind = o.kind AND m.name = o.name)"
+#define ORG_OF_KIND(kind)                                                      \
+	" FROM org o WHERE o.kind = '" kind "' AND (?1 IS NULL OR "            \
+	"o.service = ?1) ORDER BY o.service, o.name"
+
+/* Per kind: service, name, parent, max_chats, members. */
 static const char *const org_list_sql[ORG_KINDS] = {
-    [ORG_BU] = "SELECT b.service, b.name, b.parent, NULL, "
-               "(SELECT count(*) FROM users u WHERE u.service = b.service "
-               "AND u.bu = b.name) FROM bu b WHERE ?1 IS NULL OR "
-               "b.service = ?1 ORDER BY b.service, b.name",
-    [ORG_DEPARTMENT] =
-        "SELECT d.service, d.name, d.unit, d.max_chats, "
-        "(SELECT count(*) FROM department_member m WHERE m.service = "
-        "d.service AND m.department = d.name) FROM department d WHERE "
-        "?1 IS NULL OR d.service = ?1 ORDER BY d.service, d.name",
-    [ORG_UNIT] = "SELECT n.service, n.name, NULL, NULL, "
-                 "(SELECT count(*) FROM unit_member m WHERE m.service = "
-                 "n.service AND m.unit = n.name) FROM unit n WHERE ?1 IS "
-                 "NULL OR n.service = ?1 ORDER BY n.service, n.name",
+    [ORG_BU] = "SELECT o.service, o.name, " ORG_ATTR_OF(
+        "parent") ", NULL, "
+                  "(SELECT count(*) FROM user_attr u WHERE u.service = "
+                  "o.service AND u.key = 'bu' AND u.value = "
+                  "o.name)" ORG_OF_KIND("bu"),
+    [ORG_DEPARTMENT] = "SELECT o.service, o.name, " ORG_ATTR_OF(
+        "unit") ", "
+                "CAST(" ORG_ATTR_OF("max_chats") " AS INTEGER), " ORG_MEMBERS_OF
+                    ORG_OF_KIND("department"),
+    [ORG_UNIT] =
+        "SELECT o.service, o.name, NULL, NULL, " ORG_MEMBERS_OF ORG_OF_KIND(
+            "unit"),
 };
 
 int rg_org_list(rg_context *ctx, const char *service, const char *kind,
@@ -2995,6 +3374,154 @@ static int lists_check(struct rg_dir *d, char *err, size_t errlen)
 	return rc;
 }
 
+/* A user's attributes as user_attr holds them, against its copy. */
+struct attrs_acc {
+	struct rg_dir *d;
+	char *service, *id, *copy; /* the user being gathered */
+	const char **keys, **values;
+	char **owned; /* the row texts, 2 per row */
+	size_t n, cap, ncap, ocap;
+	int rc;
+	char *err;
+	size_t errlen;
+};
+
+static void attrs_reset(struct attrs_acc *a)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * a->n; i++)
+		free(a->owned[i]);
+	free(a->service);
+	free(a->id);
+	free(a->copy);
+	a->service = a->id = a->copy = NULL;
+	a->n = 0;
+}
+
+/* Compares the user gathered so far with its copy. */
+static int attrs_compare(struct attrs_acc *a)
+{
+	char *want;
+
+	if (!a->id)
+		return 0;
+	want = rg_dir_pairs_join(a->keys, a->values, a->n);
+	if (!want) {
+		a->rc = RG_ENOMEM;
+		return 1;
+	}
+	if (strcmp(want, a->copy) != 0) {
+		snprintf(a->err, a->errlen,
+		         "directory %s: user '%s' of service '%s' lists "
+		         "attributes other than its rows of user_attr",
+		         a->d->location, a->id, a->service);
+		a->rc = RG_EIO;
+	}
+	free(want);
+	return a->rc != RG_OK;
+}
+
+static int attrs_row(void *user, const rg_value *c, size_t n)
+{
+	struct attrs_acc *a = user;
+
+	if (!a->id || strcmp(a->service, c[0].s) || strcmp(a->id, c[1].s)) {
+		if (attrs_compare(a))
+			return 1;
+		attrs_reset(a);
+		a->service = rg_strdup(c[0].s);
+		a->id = rg_strdup(c[1].s);
+		a->copy = rg_strdup(c[2].s ? c[2].s : "");
+		if (!a->service || !a->id || !a->copy)
+			goto nomem;
+	}
+	if (c[3].type != RG_VAL_TEXT)
+		return 0; /* a user without attributes */
+	if (RG_GROW(a->keys, a->cap, a->n + 1) != RG_OK ||
+	    RG_GROW(a->values, a->ncap, a->n + 1) != RG_OK ||
+	    RG_GROW(a->owned, a->ocap, 2 * a->n + 2) != RG_OK)
+		goto nomem;
+	a->owned[2 * a->n] = rg_strdup(c[3].s);
+	a->owned[2 * a->n + 1] = rg_strdup(c[4].s);
+	a->keys[a->n] = a->owned[2 * a->n];
+	a->values[a->n] = a->owned[2 * a->n + 1];
+	a->n++;
+	if (!a->keys[a->n - 1] || !a->values[a->n - 1])
+		goto nomem;
+	return 0;
+nomem:
+	a->rc = RG_ENOMEM;
+	return 1;
+}
+
+/* Compares every user's copy of its attributes with user_attr. */
+static int attrs_check(struct rg_dir *d, char *err, size_t errlen)
+{
+	struct attrs_acc a = {0};
+	int rc;
+
+	a.d = d;
+	a.rc = RG_OK;
+	a.err = err;
+	a.errlen = errlen;
+	rc = rg_dir_query(d, SQL_VERIFY_ATTRS, NULL, 0, attrs_row, &a, err,
+	                  errlen);
+	if (rc == RG_OK && a.rc == RG_OK)
+		attrs_compare(&a);
+	if (rc == RG_OK)
+		rc = a.rc;
+	if (rc == RG_ENOMEM)
+		rg_strlcpy(err, "out of memory", errlen);
+	attrs_reset(&a);
+	free(a.keys);
+	free(a.values);
+	free(a.owned);
+	return rc;
+}
+
+/* References the schema cannot hold as foreign keys, for they are values:
+ * a parent, a department's unit, a user's business unit. */
+static const char SQL_VERIFY_REFS[] =
+    "SELECT a.service, a.kind, a.name, a.key, a.value FROM org_attr a "
+    "WHERE (a.key = 'parent' AND NOT EXISTS (SELECT 1 FROM org o WHERE "
+    "o.service = a.service AND o.kind = a.kind AND o.name = a.value)) OR "
+    "(a.kind = 'department' AND a.key = 'unit' AND NOT EXISTS (SELECT 1 "
+    "FROM org o WHERE o.service = a.service AND o.kind = 'unit' AND "
+    "o.name = a.value)) UNION ALL "
+    "SELECT u.service, 'user', u.user_id, u.key, u.value FROM user_attr u "
+    "WHERE u.key = 'bu' AND NOT EXISTS (SELECT 1 FROM org o WHERE "
+    "o.service = u.service AND o.kind = 'bu' AND o.name = u.value) LIMIT 1";
+
+struct ref_acc {
+	struct rg_dir *d;
+	char *err;
+	size_t errlen;
+	int found;
+};
+
+static int ref_row(void *user, const rg_value *c, size_t n)
+{
+	struct ref_acc *r = user;
+
+	snprintf(r->err, r->errlen,
+	         "directory %s: a broken reference (no foreign key holds "
+	         "it): %s '%s' of service '%s' names %s '%s', which does not "
+	         "exist",
+	         r->d->location, c[1].s, c[2].s, c[0].s, c[3].s, c[4].s);
+	r->found = 1;
+	return 1;
+}
+
+static int refs_check(struct rg_dir *d, char *err, size_t errlen)
+{
+	struct ref_acc r = {d, err, errlen, 0};
+	int rc =
+	    rg_dir_query(d, SQL_VERIFY_REFS, NULL, 0, ref_row, &r, err, errlen);
+
+	return rc == RG_OK && r.found ? RG_EIO : rc;
+}
+
 int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen)
 {
 	char scratch[RG_MSG_MAX], msg[RG_MSG_MAX];
@@ -3017,8 +3544,12 @@ int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen)
 		if (rc != RG_OK)
 			snprintf(errbuf, errlen, "directory %s: %s",
 			         d->location, msg);
-		else
+		if (rc == RG_OK)
 			rc = lists_check(d, errbuf, errlen);
+		if (rc == RG_OK)
+			rc = attrs_check(d, errbuf, errlen);
+		if (rc == RG_OK)
+			rc = refs_check(d, errbuf, errlen);
 	}
 	rg_dir_read_end(d);
 	return rc;

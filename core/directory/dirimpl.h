@@ -142,6 +142,28 @@ int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
  * reference), for the audit trail; NULL when absent or out of memory. */
 json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name);
 
+/* ---- the users' copies of their rows (see the schema) ------------------ */
+
+/* Between the pairs of users.attrs ("key=value") and users.members
+ * ("kind=name,name"): a control character, which no key, name or value
+ * may hold (rg_dir_text_valid()). */
+#define RG_DIR_PAIR_SEP '\x1f'
+
+/*
+ * The pairs "keys[i]=values[i]" (a NULL value is left out), sorted by key
+ * and joined with RG_DIR_PAIR_SEP: allocated, "" when there is none; NULL
+ * when out of memory.
+ */
+char *rg_dir_pairs_join(const char *const *keys, const char *const *values,
+                        size_t n);
+/* The value of key among pairs, copied into buf; NULL when absent (or
+ * longer than buf). */
+const char *rg_dir_pairs_get(const char *pairs, const char *key, char *buf,
+                             size_t len);
+/* Rewrites users.roles, users.attrs and users.members of user from its
+ * rows of assignment, user_attr and member. */
+int rg_dir_user_sync(rg_txn *txn, const char *user);
+
 /* ---- users as the database holds them --------------------------------- */
 
 struct rg_dir_list {

@@ -47,18 +47,31 @@
  * directory lists who may do what, so not for everyone to read. */
 #define EXPORT_MODE      0640
 #define EXPORT_MODE_BITS 0666 /* of the database's mode, kept */
+#define DECIMAL_MAX      32   /* a long in decimal, with room to spare */
 
 /* ---- export ----------------------------------------------------------- */
 
 static const char SQL_X_SETTINGS[] =
     "SELECT key, value FROM setting WHERE service = ?1 ORDER BY key";
+/* The organisation is rows of org with their attributes in org_attr
+ * (see the schema in directory.c); the format keeps the first release's
+ * shape, so each attribute is a column here, NULL when the row is absent.
+ * A department's max_chats is decimal text in org_attr and an integer in
+ * the export. */
 static const char SQL_X_BU[] =
-    "SELECT name, parent FROM bu WHERE service = ?1 ORDER BY name";
-static const char SQL_X_UNITS[] =
-    "SELECT name FROM unit WHERE service = ?1 ORDER BY name";
+    "SELECT o.name, p.value FROM org o LEFT JOIN org_attr p "
+    "ON p.service = o.service AND p.kind = o.kind AND p.name = o.name "
+    "AND p.key = 'parent' WHERE o.service = ?1 AND o.kind = 'bu' "
+    "ORDER BY o.name";
+static const char SQL_X_UNITS[] = "SELECT name FROM org WHERE service = ?1 "
+                                  "AND kind = 'unit' ORDER BY name";
 static const char SQL_X_DEPTS[] =
-    "SELECT name, unit, max_chats FROM department WHERE service = ?1 "
-    "ORDER BY name";
+    "SELECT o.name, u.value, CAST(m.value AS INTEGER) FROM org o "
+    "LEFT JOIN org_attr u ON u.service = o.service AND u.kind = o.kind "
+    "AND u.name = o.name AND u.key = 'unit' "
+    "LEFT JOIN org_attr m ON m.service = o.service AND m.kind = o.kind "
+    "AND m.name = o.name AND m.key = 'max_chats' "
+    "WHERE o.service = ?1 AND o.kind = 'department' ORDER BY o.name";
 static const char SQL_X_CUSTOM[] =
     "SELECT id, name, description FROM custom_role WHERE service = ?1 "
     "ORDER BY id";
@@ -820,14 +833,15 @@ static const char *const svc_keys[] = {"name",  "settings",    "business_units",
                                        "units", "departments", "custom_roles",
                                        "users", NULL};
 
+/* Children before the rows their foreign keys name: a user's rows before
+ * the user, memberships and attributes before the organisation. */
 static const char *const SQL_I_DEL[] = {
     "DELETE FROM assignment WHERE service = ?1",
-    "DELETE FROM department_member WHERE service = ?1",
-    "DELETE FROM unit_member WHERE service = ?1",
+    "DELETE FROM member WHERE service = ?1",
+    "DELETE FROM user_attr WHERE service = ?1",
     "DELETE FROM users WHERE service = ?1",
-    "DELETE FROM department WHERE service = ?1",
-    "DELETE FROM unit WHERE service = ?1",
-    "DELETE FROM bu WHERE service = ?1",
+    "DELETE FROM org_attr WHERE service = ?1",
+    "DELETE FROM org WHERE service = ?1",
     "DELETE FROM custom_grant WHERE service = ?1",
     "DELETE FROM custom_role WHERE service = ?1",
     "DELETE FROM setting WHERE service = ?1",
@@ -836,9 +850,10 @@ static const char *const SQL_I_DEL[] = {
 /* What the database already holds, per set: (name[, parent]). */
 static const char *const SQL_I_EXISTING[SET_KINDS] = {
     [SET_SETTING] = "SELECT key FROM setting WHERE service = ?1",
-    [SET_BU] = "SELECT name, parent FROM bu WHERE service = ?1",
-    [SET_UNIT] = "SELECT name FROM unit WHERE service = ?1",
-    [SET_DEPT] = "SELECT name FROM department WHERE service = ?1",
+    [SET_BU] = SQL_X_BU,
+    [SET_UNIT] = SQL_X_UNITS,
+    [SET_DEPT] = "SELECT name FROM org WHERE service = ?1 "
+                 "AND kind = 'department'",
     [SET_CUSTOM] = "SELECT id FROM custom_role WHERE service = ?1",
     [SET_USER] = "SELECT id FROM users WHERE service = ?1",
 };
@@ -846,30 +861,49 @@ static const char *const SQL_I_EXISTING[SET_KINDS] = {
 static const char SQL_I_SETTING[] =
     "INSERT INTO setting (service, key, value) VALUES (?1, ?2, ?3)";
 static const char SQL_I_BU[] =
-    "INSERT INTO bu (service, name, parent) VALUES (?1, ?2, NULL)";
+    "INSERT INTO org (service, kind, name) VALUES (?1, 'bu', ?2)";
 static const char SQL_I_BU_PARENT[] =
-    "UPDATE bu SET parent = ?3 WHERE service = ?1 AND name = ?2";
+    "INSERT INTO org_attr (service, kind, name, key, value) "
+    "VALUES (?1, 'bu', ?2, 'parent', ?3)";
 static const char SQL_I_UNIT[] =
-    "INSERT INTO unit (service, name) VALUES (?1, ?2)";
+    "INSERT INTO org (service, kind, name) VALUES (?1, 'unit', ?2)";
 static const char SQL_I_DEPT[] =
-    "INSERT INTO department (service, name, unit, max_chats) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO org (service, kind, name) VALUES (?1, 'department', ?2)";
+static const char SQL_I_DEPT_UNIT[] =
+    "INSERT INTO org_attr (service, kind, name, key, value) "
+    "VALUES (?1, 'department', ?2, 'unit', ?3)";
+static const char SQL_I_DEPT_MAX[] =
+    "INSERT INTO org_attr (service, kind, name, key, value) "
+    "VALUES (?1, 'department', ?2, 'max_chats', ?3)";
 static const char SQL_I_CUSTOM[] =
     "INSERT INTO custom_role (service, id, name, description) "
     "VALUES (?1, ?2, ?3, ?4)";
 static const char SQL_I_GRANT[] =
     "INSERT INTO custom_grant (service, role, privilege) "
     "VALUES (?1, ?2, ?3)";
+/* users.roles, attrs and members repeat the user's other rows, written
+ * here rather than by rg_dir_user_sync(), which reads them back: an
+ * import of 50,000 users would pay that read for each. */
 static const char SQL_I_USER[] =
-    "INSERT INTO users (service, id, name, bu, status, max_chats, roles, "
-    "departments, units) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO users (service, id, name, roles, attrs, members) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_I_USER_BU[] =
+    "INSERT INTO user_attr (service, user_id, key, value) "
+    "VALUES (?1, ?2, 'bu', ?3)";
+static const char SQL_I_USER_MAX[] =
+    "INSERT INTO user_attr (service, user_id, key, value) "
+    "VALUES (?1, ?2, 'max_chats', ?3)";
+static const char SQL_I_USER_STATUS[] =
+    "INSERT INTO user_attr (service, user_id, key, value) "
+    "VALUES (?1, ?2, 'status', ?3)";
 static const char SQL_I_ASSIGN[] =
     "INSERT INTO assignment (service, user_id, role) VALUES (?1, ?2, ?3)";
 static const char SQL_I_DEPT_MEMBER[] =
-    "INSERT INTO department_member (service, user_id, department) "
-    "VALUES (?1, ?2, ?3)";
+    "INSERT INTO member (service, user_id, kind, name) "
+    "VALUES (?1, ?2, 'department', ?3)";
 static const char SQL_I_UNIT_MEMBER[] =
-    "INSERT INTO unit_member (service, user_id, unit) VALUES (?1, ?2, ?3)";
+    "INSERT INTO member (service, user_id, kind, name) "
+    "VALUES (?1, ?2, 'unit', ?3)";
 
 static int existing_row(void *user, const rg_value *c, size_t n)
 {
@@ -1087,6 +1121,26 @@ static int import_units(struct imp *im, json_t *so, const char *base)
 	return RG_OK;
 }
 
+/* A department's row of org, and of org_attr its unit and max_chats
+ * (max < 0: none) when set. */
+static int dept_write(struct imp *im, const char *name, const char *unit,
+                      long max)
+{
+	char max_text[DECIMAL_MAX];
+	rg_value p[] = {RG_TEXT(im->svc->name), RG_TEXT(name), RG_TEXT(unit)};
+
+	/* The entry binds service and name; each attribute its value too. */
+	if (imp_exec(im, SQL_I_DEPT, p, RG_NITEMS(p) - 1))
+		return im->rc;
+	if (unit && imp_exec(im, SQL_I_DEPT_UNIT, p, RG_NITEMS(p)))
+		return im->rc;
+	if (max < 0)
+		return RG_OK;
+	snprintf(max_text, sizeof(max_text), "%ld", max);
+	p[2] = RG_TEXT(max_text);
+	return imp_exec(im, SQL_I_DEPT_MAX, p, RG_NITEMS(p));
+}
+
 static int import_depts(struct imp *im, json_t *so, const char *base)
 {
 	static const char *const keys[] = {"name", "unit", "max_chats", NULL};
@@ -1099,7 +1153,6 @@ static int import_depts(struct imp *im, json_t *so, const char *base)
 	if (get_array(im, so, "departments", base, &arr) != RG_OK)
 		return im->rc;
 	for (i = 0; i < json_array_size(arr); i++) {
-		rg_value p[4];
 		if (!(o = item_obj(im, arr, i, base, "departments", path)) ||
 		    only_keys(im, o, path, keys) ||
 		    get_str(im, o, "name", path, 1, &name) ||
@@ -1116,11 +1169,7 @@ static int import_depts(struct imp *im, json_t *so, const char *base)
 		if (fresh(im, SET_DEPT, name, path, "department") ||
 		    set_add(&im->sets[SET_DEPT], name, NULL) != RG_OK)
 			return im->rc ? im->rc : nomem(im);
-		p[0] = RG_TEXT(im->svc->name);
-		p[1] = RG_TEXT(name);
-		p[2] = RG_TEXT(unit);
-		p[3] = max < 0 ? RG_TEXT(NULL) : RG_INT(max);
-		if (imp_exec(im, SQL_I_DEPT, p, RG_NITEMS(p)))
+		if (dept_write(im, name, unit, max))
 			return im->rc;
 	}
 	return RG_OK;
@@ -1362,44 +1411,105 @@ static int progress(struct imp *im, int last)
 	return RG_OK;
 }
 
-/* One user: validated whole, then written. */
-static int import_user(struct imp *im, json_t *o, const char *path)
-{
-	struct ulist lists[] = {
-	    {"roles", SET_CUSTOM, SQL_I_ASSIGN, NULL, 0, NULL},
-	    {"departments", SET_DEPT, SQL_I_DEPT_MEMBER, NULL, 0, NULL},
-	    {"units", SET_UNIT, SQL_I_UNIT_MEMBER, NULL, 0, NULL},
-	};
-	const char *id = NULL, *name = NULL, *bu = NULL, *status = NULL;
-	long max = -1;
-	size_t k;
+/* A user's attributes: their keys in users.attrs and the statements
+ * writing their rows, by index. */
+enum uattr { UATTR_BU, UATTR_MAX, UATTR_STATUS, UATTRS };
+static const char *const uattr_keys[UATTRS] = {
+    [UATTR_BU] = RG_USER_BU,
+    [UATTR_MAX] = RG_USER_MAX_CHATS,
+    [UATTR_STATUS] = RG_USER_STATUS,
+};
+static const char *const uattr_sql[UATTRS] = {
+    [UATTR_BU] = SQL_I_USER_BU,
+    [UATTR_MAX] = SQL_I_USER_MAX,
+    [UATTR_STATUS] = SQL_I_USER_STATUS,
+};
 
-	if (user_fields(im, o, path, &id, &name, &bu, &status, &max) ||
-	    ulist_read(im, o, path, &lists[0]) ||
-	    ulist_read(im, o, path, &lists[1]) ||
-	    ulist_read(im, o, path, &lists[2]))
-		goto out;
-	if (set_add(&im->sets[SET_USER], id, NULL) != RG_OK) {
+/* A user's lists, in the order import_user() reads them. */
+enum { ULIST_ROLES, ULIST_DEPTS, ULIST_UNITS, ULISTS };
+
+/* The users row, with its copies of the attributes (vals by enum uattr,
+ * NULL when unset) and of the lists, joined as rg_dir_user_sync() would. */
+static int user_row(struct imp *im, const char *id, const char *name,
+                    const char *const *vals, const struct ulist *lists)
+{
+	static const char *const kinds[] = {RG_ORG_DEPARTMENT, RG_ORG_UNIT};
+	/* A kind with no names is left out of the pairs. */
+	const char *names[] = {
+	    lists[ULIST_DEPTS].n ? lists[ULIST_DEPTS].joined : NULL,
+	    lists[ULIST_UNITS].n ? lists[ULIST_UNITS].joined : NULL,
+	};
+	char *attrs = rg_dir_pairs_join(uattr_keys, vals, UATTRS);
+	char *members = rg_dir_pairs_join(kinds, names, RG_NITEMS(names));
+
+	if (!attrs || !members) {
 		nomem(im);
 		goto out;
 	}
 	{
-		rg_value p[] = {RG_TEXT(im->svc->name),
-		                RG_TEXT(id),
-		                RG_TEXT(name),
-		                RG_TEXT(bu),
-		                RG_TEXT(status),
-		                max < 0 ? RG_TEXT(NULL) : RG_INT(max),
-		                RG_TEXT(lists[0].joined),
-		                RG_TEXT(lists[1].joined),
-		                RG_TEXT(lists[2].joined)};
-		if (imp_exec(im, SQL_I_USER, p, RG_NITEMS(p)))
-			goto out;
+		rg_value p[] = {
+		    RG_TEXT(im->svc->name), RG_TEXT(id),
+		    RG_TEXT(name),          RG_TEXT(lists[ULIST_ROLES].joined),
+		    RG_TEXT(attrs),         RG_TEXT(members)};
+		imp_exec(im, SQL_I_USER, p, RG_NITEMS(p));
 	}
-	for (k = 0; k < RG_NITEMS(lists) && im->rc == RG_OK; k++)
+out:
+	free(attrs);
+	free(members);
+	return im->rc;
+}
+
+/* The rows of user_attr of the attributes set. */
+static int user_attrs_write(struct imp *im, const char *id,
+                            const char *const *vals)
+{
+	size_t i;
+
+	for (i = 0; i < UATTRS; i++) {
+		rg_value p[] = {RG_TEXT(im->svc->name), RG_TEXT(id),
+		                RG_TEXT(vals[i])};
+		if (vals[i] && imp_exec(im, uattr_sql[i], p, RG_NITEMS(p)))
+			return im->rc;
+	}
+	return RG_OK;
+}
+
+/* One user: validated whole, then written. */
+static int import_user(struct imp *im, json_t *o, const char *path)
+{
+	struct ulist lists[ULISTS] = {
+	    [ULIST_ROLES] = {"roles", SET_CUSTOM, SQL_I_ASSIGN, NULL, 0, NULL},
+	    [ULIST_DEPTS] = {"departments", SET_DEPT, SQL_I_DEPT_MEMBER, NULL,
+	                     0, NULL},
+	    [ULIST_UNITS] = {"units", SET_UNIT, SQL_I_UNIT_MEMBER, NULL, 0,
+	                     NULL},
+	};
+	const char *id = NULL, *name = NULL, *vals[UATTRS] = {NULL};
+	char max_text[DECIMAL_MAX];
+	long max = -1;
+	size_t k;
+
+	if (user_fields(im, o, path, &id, &name, &vals[UATTR_BU],
+	                &vals[UATTR_STATUS], &max))
+		goto out;
+	for (k = 0; k < ULISTS; k++)
+		if (ulist_read(im, o, path, &lists[k]))
+			goto out;
+	if (max >= 0) {
+		snprintf(max_text, sizeof(max_text), "%ld", max);
+		vals[UATTR_MAX] = max_text;
+	}
+	if (set_add(&im->sets[SET_USER], id, NULL) != RG_OK) {
+		nomem(im);
+		goto out;
+	}
+	if (user_row(im, id, name, vals, lists) ||
+	    user_attrs_write(im, id, vals))
+		goto out;
+	for (k = 0; k < ULISTS && im->rc == RG_OK; k++)
 		ulist_write(im, id, &lists[k]);
 out:
-	for (k = 0; k < RG_NITEMS(lists); k++)
+	for (k = 0; k < ULISTS; k++)
 		ulist_free(&lists[k]);
 	return im->rc;
 }

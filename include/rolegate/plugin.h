@@ -500,13 +500,17 @@ RG_EXTERN int rg_declare_workflow(rg_plugin_handle *h, const char *noun,
 
 /*
  * (1.1) Organisation data an administrator keeps in the directory, as facts
- * (kind, name, attribute) -> value:
+ * (kind, name, attribute) -> value, for every kind the service's plugins
+ * declare (rg_declare_org_kind()):
+ *   (KIND, NAME, "name")              NAME: every entry has it (it exists)
+ *   (KIND, NAME, ATTR)                each attribute the entry has, or
+ *                                     absent (a department's "unit",
+ *                                     "max_chats"; a site's "region")
  *   ("bu", NAME, "parent")            parent business unit, "" for the root
- *   ("department", NAME, "name")      NAME (the department exists)
- *   ("department", NAME, "unit")      the unit it belongs to, or absent
- *   ("department", NAME, "max_chats") its chat limit, or absent
- *   ("unit", NAME, "name")            NAME (the unit exists)
  *   ("setting", KEY, "value")         e.g. KEY default_max_chats
+ * A directory user's memberships reach the request as one subject
+ * attribute per kind, named the kind followed by "s" ("departments",
+ * "units", "sites"): the names, comma-separated.
  * rg_fact() returns the value (snapshot-owned, valid during the call) or
  * NULL.  rg_fact_count() counts the names of a kind; 0 means the directory
  * holds none (a plugin may then use a tenant file of its own).

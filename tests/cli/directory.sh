@@ -650,12 +650,13 @@ expect_rc 0 "directory verify"
 expect_out "^$DB: ok\$" "verify: ok"
 
 # A row pointing at nothing, behind the library's back: business units
-# whose parent is gone.  What verify's foreign-key check is for.
+# whose parent is gone.  What verify's reference check is for.
 python3 - "$T/copy.db" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("PRAGMA foreign_keys = OFF")
-c.execute("DELETE FROM bu WHERE service = 'dyn' AND name = 'contoso'")
+c.execute("DELETE FROM org WHERE service = 'dyn' AND kind = 'bu' "
+          "AND name = 'contoso'")
 c.commit()
 PY
 rg --directory "$T/copy.db" directory verify
