@@ -43,6 +43,7 @@
 
 #include <jansson.h>
 
+#include "jsontext.h"
 #include "rolegated.h"
 
 #define ADMIN_PREFIX    "/v1/admin/"
@@ -809,22 +810,6 @@ static enum MHD_Result undo(struct rgd *d, struct MHD_Connection *c,
 /* ---- reads
  * ---------------------------------------------------------------------- */
 
-static json_t *split_list(const char *s)
-{
-	json_t *arr = json_array();
-
-	while (arr && s && *s) {
-		size_t len = strcspn(s, ",");
-
-		if (len)
-			json_array_append_new(arr, json_stringn(s, len));
-		s += len;
-		if (*s == ',')
-			s++;
-	}
-	return arr;
-}
-
 static json_t *nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -833,14 +818,15 @@ static json_t *nullable(const char *s)
 static int add_user(void *user, const rg_user_info *u)
 {
 	json_array_append_new(
-	    user,
-	    json_pack(
-	        "{s:s s:s s:s s:o s:o s:o s:o s:o s:o}", "service", u->service,
-	        "id", u->id, "name", u->name ? u->name : u->id, "bu",
-	        nullable(u->bu), "status", nullable(u->status), "max_chats",
-	        u->max_chats < 0 ? json_null() : json_integer(u->max_chats),
-	        "roles", split_list(u->roles), "departments",
-	        split_list(u->departments), "units", split_list(u->units)));
+	    user, json_pack("{s:s s:s s:s s:o s:o s:o s:o s:o s:o}", "service",
+	                    u->service, "id", u->id, "name",
+	                    u->name ? u->name : u->id, "bu", nullable(u->bu),
+	                    "status", nullable(u->status), "max_chats",
+	                    u->max_chats < 0 ? json_null()
+	                                     : json_integer(u->max_chats),
+	                    "roles", rg_tool_jsplit(u->roles), "departments",
+	                    rg_tool_jsplit(u->departments), "units",
+	                    rg_tool_jsplit(u->units)));
 	return 0;
 }
 
@@ -862,8 +848,8 @@ static int add_role(void *user, const rg_custom_role_info *r)
 	    user, json_pack("{s:s s:s s:s s:s s:o s:I}", "service", r->service,
 	                    "id", r->id, "name", r->name ? r->name : r->id,
 	                    "description", r->description ? r->description : "",
-	                    "privileges", split_list(r->privileges), "assigned",
-	                    (json_int_t)r->assigned));
+	                    "privileges", rg_tool_jsplit(r->privileges),
+	                    "assigned", (json_int_t)r->assigned));
 	return 0;
 }
 

@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "sync.h"
+#include "adapter.h"
 
 /* Items asked for per page; the server may answer with fewer. */
 #define PAGE_COUNT 100
