@@ -119,6 +119,9 @@ static int index_services(struct rgd *d, struct rgd_gen *g)
 
 		g->names[i] = svc ? rg_service_name(svc) : "";
 		g->slots[i] = rgd_metrics_slot(&d->metrics, g->names[i]);
+		if (rgd_conf_sync(&g->conf, g->names[i]) &&
+		    g->slots[i] < RGD_SLOT_OTHER)
+			rgd_metrics_sync_configured(&d->metrics, g->slots[i]);
 	}
 	g->nservices = n;
 	return RG_OK;

@@ -14,6 +14,7 @@
 
 #include "adapter.h"
 #include "jsontext.h"
+#include "rgdconf.h"
 
 /* The products the tool can sync from. */
 static const struct sync_adapter *const sync_adapters[] = {
@@ -876,34 +877,12 @@ static const struct sync_adapter *find_adapter(const rg_service *svc)
 	return NULL;
 }
 
-int rgsync_url_allowed(const char *url)
-{
-	static const char *const local[] = {"http://127.0.0.1",
-	                                    "http://localhost", "http://[::1]"};
-	size_t i, host = strcspn(url, "/") + 2;
-
-	/* user:password@ would be recorded in the audit trail. */
-	if (strlen(url) > host &&
-	    strcspn(url + host, "/@") < strcspn(url + host, "/"))
-		return 0;
-	if (strncmp(url, "https://", strlen("https://")) == 0)
-		return url[strlen("https://")] != '\0';
-	for (i = 0; i < RG_COUNTOF(local); i++) {
-		size_t n = strlen(local[i]);
-
-		if (strncmp(url, local[i], n) == 0 &&
-		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
-			return 1;
-	}
-	return 0;
-}
-
 /* The base URL without its trailing slashes, into s->src.url. */
 static int take_url(struct sync *s, const struct rgsync_req *req)
 {
 	char *end;
 
-	if (!rgsync_url_allowed(req->url))
+	if (!rgd_url_allowed(req->url))
 		return sync_fail(
 		    s, RG_EINVAL,
 		    "%s %s: only https:// URLs (http:// only to "
@@ -1080,4 +1059,11 @@ int rgsync_run(const struct rgsync_req *req, const char *actor,
 		json_array_clear(res->kept);
 	}
 	return rc;
+}
+
+const char *rgsync_product(const rg_service *svc)
+{
+	const struct sync_adapter *ad = find_adapter(svc);
+
+	return ad ? ad->plugin : NULL;
 }

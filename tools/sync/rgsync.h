@@ -87,11 +87,8 @@ int rgsync_run(const struct rgsync_req *req, const char *actor,
 void rgsync_result_init(struct rgsync_result *res);
 void rgsync_result_free(struct rgsync_result *res);
 
-/*
- * 1 when url may be synced from: https, or http to this machine only (a
- * test server, or a tunnel the administrator set up), without credentials
- * in it: a token never crosses a network in the clear.
- */
-int rgsync_url_allowed(const char *url);
+/* The product a service stacks the plugin of and the engine can sync
+ * from ("rocketchat", "dynamics365"), or NULL. */
+const char *rgsync_product(const rg_service *svc);
 
 #endif /* ROLEGATE_TOOLS_RGSYNC_H */
