@@ -110,6 +110,14 @@ n=$(wc -l <"$T/bad.conf")
 	pass "a sync of an unknown service: refused with file:line" ||
 	fail "a sync of an unknown service: $(cat "$T/body")"
 
+# rolegate lint reads [sync] with rolegated's parser.
+sync_config "$T/bad.conf" "interval = -1"
+n=$(wc -l <"$T/bad.conf")
+"$RG" -c "$T/bad.conf" lint >"$T/body" 2>&1
+[ $? -eq 1 ] && grep -qF "bad.conf:$n: interval = '-1'" "$T/body" &&
+	pass "rolegate lint: a bad [sync] line with file:line" ||
+	fail "rolegate lint: $(cat "$T/body")"
+
 # ---- POST /v1/admin/sync ----------------------------------------------------
 sync_config "$T/rolegate.conf"
 start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
@@ -220,6 +228,35 @@ rg audit --user bob --limit 1
 grep -q 'rolegated (periodic sync)' "$T/out" &&
 	pass "periodic: the audit names the periodic sync" ||
 	fail "periodic: audit $(cat "$T/out")"
+
+# A periodic run failing: logged, counted, nothing changed, still serving.
+# failures N: at least N periodic runs failed.
+failures() {
+	n=$(curl -s "$BASE/metrics" |
+		sed -n 's/^rolegated_sync_failures_total{service="rocketchat"} //p')
+	[ "${n:-0}" -ge "$1" ]
+}
+echo 500 >"$T/api/livechat.users.agent.offset-2.json.status"
+wait_for 15 failures 1 && pass "periodic: a failing run is counted" ||
+	fail "periodic: no failure counted"
+# From now on every run fails: bob, removed, must stay away.
+rg user remove rocketchat bob
+wait_for 15 failures 3 && pass "periodic: failing runs go on" ||
+	fail "periodic: failing runs stopped"
+grep -q 'sync rocketchat: .*livechat/users/agent?offset=2.*HTTP status 500' "$T/rgd.err" &&
+	pass "periodic: the failure is logged with the endpoint" ||
+	fail "periodic: the failure is not logged"
+if rg user show rocketchat bob; then
+	fail "periodic: a failing run changed the directory"
+else
+	pass "periodic: a failing run changes nothing"
+fi
+expect_metric 'rolegated_sync_last_result{service="rocketchat"} 0' \
+	"periodic: the last result is failed"
+post /v1/check '{"service":"rocketchat","user":"alice","action":"view-l-room"}'
+expect_code 200 "periodic: decisions go on"
+rm "$T/api/livechat.users.agent.offset-2.json.status"
+
 stop_rolegated
 [ "$RC" -eq 0 ] && pass "periodic: stops cleanly" || fail "periodic: exit $RC"
 

@@ -101,21 +101,31 @@ static void maybe_run(struct rgd *d, struct rgd_gen *g,
 	*due = (int64_t)time(NULL) + y->interval;
 }
 
-/* One look at the syncs of the generation serving. */
+/*
+ * One look at the syncs of the generation serving.  A service whose
+ * periodic sync a reload removed starts over: were it added again, its
+ * first run would come one interval after that, not at once.
+ */
 static void tick(struct rgd *d)
 {
 	unsigned slot;
 	struct rgd_gen *g = rgd_engine_acquire(&d->engine, &slot);
+	int periodic[RGD_METRIC_SERVICES] = {0};
 	size_t i;
 
 	for (i = 0; g && i < g->conf.nsyncs; i++) {
 		const struct rgd_sync *y = &g->conf.syncs[i];
 		long s = rgd_gen_service(g, y->service);
 
-		if (y->interval && s >= 0 && g->slots[s] < RGD_SLOT_OTHER)
-			maybe_run(d, g, y, &d->syncer.due[g->slots[s]]);
+		if (!y->interval || s < 0 || g->slots[s] >= RGD_SLOT_OTHER)
+			continue;
+		periodic[g->slots[s]] = 1;
+		maybe_run(d, g, y, &d->syncer.due[g->slots[s]]);
 	}
 	rgd_engine_release(&d->engine, slot);
+	for (i = 0; i < RGD_METRIC_SERVICES; i++)
+		if (!periodic[i])
+			d->syncer.due[i] = 0;
 }
 
 /* 1 when told to stop, after waiting up to a tick for it. */
