@@ -186,9 +186,17 @@ expect_no_body 'wrong-token' "a wrong token: the token is not told"
 unchanged "a wrong token"
 token secret-token-1
 
-expect_metric 'rolegated_sync_runs_total{service="rocketchat"} 4' \
+# This side's files failing is not the product's: 500, nothing changed.
+chmod 644 "$T/token"
+admin POST /v1/admin/sync '{"service":"rocketchat"}'
+expect_code 500 "a token file others may read"
+expect_body 'chmod 600' "a token file others may read: says how to fix it"
+unchanged "a token file others may read"
+chmod 600 "$T/token"
+
+expect_metric 'rolegated_sync_runs_total{service="rocketchat"} 5' \
 	"metrics: applied syncs counted (not the dry run)"
-expect_metric 'rolegated_sync_failures_total{service="rocketchat"} 2' \
+expect_metric 'rolegated_sync_failures_total{service="rocketchat"} 3' \
 	"metrics: failures counted"
 expect_metric 'rolegated_sync_last_result{service="rocketchat"} 0' \
 	"metrics: the last sync failed"

@@ -849,14 +849,15 @@ static int bool_field(json_t *doc, const char *key, int *out)
 
 /* The HTTP status of a failed sync: the product's API failing (or
  * answering what cannot be used) is a bad gateway; the directory's own
- * refusals are as for a transaction. */
+ * refusals are as for a transaction; this side's files (the map, the
+ * token file) failing is an internal error. */
 static unsigned sync_status(int rc, const struct rgsync_result *res)
 {
-	if (rc == RG_ENOMEM || rc == RG_EINTERNAL)
-		return RGD_HTTP_INTERNAL;
-	if (res->applied || rc == RG_EBUSY)
+	if (res->stage == RGSYNC_FETCH)
+		return RGD_HTTP_BAD_GATEWAY;
+	if (res->stage == RGSYNC_DIRECTORY && rc != RG_ENOMEM)
 		return status_of(rc);
-	return RGD_HTTP_BAD_GATEWAY;
+	return RGD_HTTP_INTERNAL;
 }
 
 /* The [sync SERVICE] a request names, or NULL after answering why not. */

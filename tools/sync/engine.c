@@ -945,11 +945,16 @@ int rgsync_open(struct sync **out, const struct rgsync_req *req,
 	s->ctx = req->ctx;
 	s->service = req->service;
 	s->prune = req->prune;
+	res->stage = RGSYNC_PREPARE;
 	rc = prepare(s, req);
-	if (rc == RG_OK)
+	if (rc == RG_OK) {
+		res->stage = RGSYNC_FETCH;
 		rc = s->ad->fetch(s);
-	if (rc == RG_OK && json_object_get(s->desired, "settings"))
+	}
+	if (rc == RG_OK && json_object_get(s->desired, "settings")) {
+		res->stage = RGSYNC_DIRECTORY;
 		rc = read_settings(s);
+	}
 	if (rc != RG_OK)
 		snprintf(res->err, sizeof(res->err), "%s",
 		         s->src.err[0] ? s->src.err : rg_strerror(rc));
@@ -1047,8 +1052,10 @@ int rgsync_run(const struct rgsync_req *req, const char *actor,
 		return RG_ENOMEM;
 	}
 	rc = rgsync_open(&s, req, res);
-	if (rc == RG_OK)
+	if (rc == RG_OK) {
+		res->stage = RGSYNC_DIRECTORY;
 		rc = rgsync_plan(s, res);
+	}
 	if (rc != RG_OK && !res->err[0])
 		snprintf(res->err, sizeof(res->err), "%s", rg_strerror(rc));
 	if (rc == RG_OK && !req->dry_run && json_array_size(res->changes))

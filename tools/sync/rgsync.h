@@ -41,8 +41,16 @@ struct rgsync_req {
 	int dry_run;            /* rgsync_run(): plan only */
 };
 
+/* How far a sync got: where a failure comes from. */
+enum rgsync_stage {
+	RGSYNC_PREPARE,   /* the service, the map, the token file */
+	RGSYNC_FETCH,     /* the product's API or folder */
+	RGSYNC_DIRECTORY, /* reading or changing the directory */
+};
+
 /* What a sync found or did. */
 struct rgsync_result {
+	enum rgsync_stage stage;
 	json_t *changes;        /* one line per change ("+ user bob (Bob)") */
 	json_t *kept;           /* what prune would remove, one line each */
 	json_t *warnings;       /* the transaction's, when one committed */
