@@ -154,17 +154,22 @@ expect_code 200 "again"
 expect_json 'd["changes"] == []' "again: nothing to change"
 
 # ---- refusals -----------------------------------------------------------------
-admin POST /v1/admin/sync '{"service":"nope"}'
-expect_code 404 "an unknown service"
-expect_body "unknown service 'nope'" "an unknown service: said so"
-admin POST /v1/admin/sync '{"service":"omni24"}'
-expect_code 400 "a service without [sync]"
-expect_body "service 'omni24' has no [sync omni24] section" "no sync configured: said so"
-admin POST /v1/admin/sync '{"service":"rocketchat","from":"http://127.0.0.1:1"}'
-expect_code 400 "a source in the request"
-expect_body "unknown field 'from'" "a source in the request: refused"
-admin POST /v1/admin/sync '{"service":"rocketchat","dry_run":"yes"}'
-expect_code 400 "dry_run not a boolean"
+# refused BODY CODE MESSAGE WHAT: POST /v1/admin/sync BODY answers CODE
+# with MESSAGE, and changes nothing.
+refused() {
+	snapshot before
+	admin POST /v1/admin/sync "$1"
+	expect_code "$2" "$4"
+	expect_body "$3" "$4: said so"
+	unchanged "$4"
+}
+refused '{"service":"nope"}' 404 "unknown service 'nope'" "an unknown service"
+refused '{"service":"omni24"}' 400 \
+	"service 'omni24' has no [sync omni24] section" "no sync configured"
+refused '{"service":"rocketchat","from":"http://127.0.0.1:1"}' 400 \
+	"unknown field 'from'" "a source in the request"
+refused '{"service":"rocketchat","dry_run":"yes"}' 400 \
+	"expected true or false" "dry_run not a boolean"
 
 # ---- the product failing: nothing changes ---------------------------------------
 rg user remove rocketchat bob
