@@ -273,4 +273,24 @@ rm "$T/api/livechat.users.agent.offset-2.json.status"
 stop_rolegated
 [ "$RC" -eq 0 ] && pass "periodic: stops cleanly" || fail "periodic: exit $RC"
 
+# ---- a slow product: a reload and a stop do not wait for it ------------------
+echo 30 >"$T/api/livechat.users.agent.offset-2.json.delay"
+start_rolegated "$T/rolegate.conf" || { fail "rolegated starts (slow)"; finish; }
+sleep 4 # the first run starts after 2 s at most, and hangs on page 2
+t0=$(date +%s)
+admin POST /v1/admin/reload
+expect_code 200 "slow: a reload during a sync"
+[ $(($(date +%s) - t0)) -lt 10 ] && pass "slow: the reload does not wait for the server" ||
+	fail "slow: the reload took $(($(date +%s) - t0)) s"
+grep -q 'sync rocketchat: .*livechat/users/agent?offset=2[^ ]*: cancelled (stopping or reloading)' "$T/rgd.err" &&
+	pass "slow: the sync is cancelled and says so" ||
+	{ fail "slow: no cancel logged"; sed 's/^/#   /' "$T/rgd.err" | tail -n 15; }
+sleep 3 # the next run hangs on page 2 too
+t0=$(date +%s)
+stop_rolegated
+[ "$RC" -eq 0 ] && [ $(($(date +%s) - t0)) -lt 10 ] &&
+	pass "slow: a stop does not wait for the server" ||
+	fail "slow: stop exit $RC after $(($(date +%s) - t0)) s"
+rm "$T/api/livechat.users.agent.offset-2.json.delay"
+
 finish

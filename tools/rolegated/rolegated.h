@@ -372,7 +372,11 @@ struct rgd_syncer {
 	pthread_cond_t wake; /* signalled to stop */
 	pthread_t thread;
 	int running;
-	int stop;                         /* under wait_lock */
+	int stop; /* under wait_lock */
+	/* Non-zero while stopping or swapping in a reload: a request to the
+	 * product in flight is aborted, so that neither waits for a slow
+	 * server (the sync fails, changing nothing). */
+	atomic_int cancel;
 	int64_t due[RGD_METRIC_SERVICES]; /* per metrics slot; 0: not yet */
 };
 
@@ -390,6 +394,8 @@ void rgd_syncer_free(struct rgd_syncer *y);
 int rgd_syncer_start(struct rgd *d);
 /* Stops it, after the sync running (if any) ends.  Safe when not started. */
 void rgd_syncer_stop(struct rgd *d);
+/* Cancels the sync running (if any) while on; for a reload's swap. */
+void rgd_syncer_cancel(struct rgd_syncer *y, int on);
 
 /*
  * Runs the sync y configures on g's context (waiting for any other sync

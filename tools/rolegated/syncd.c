@@ -8,8 +8,9 @@
  * each sync whose time has come, on the generation serving then; its first
  * run comes one interval after the daemon starts (or after the reload that
  * configures it), the next one interval after the previous ended.  A sync
- * pins its generation while it runs, like any admin request, so that a
- * reload waits for it; the decision path never waits for a sync.
+ * pins its generation while it runs, like any admin request: a reload's
+ * swap and a stop cancel a request to the product in flight rather than
+ * wait for a slow server.  The decision path never waits for a sync.
  */
 #include "config.h"
 
@@ -56,6 +57,7 @@ int rgd_sync_run(struct rgd *d, struct rgd_gen *g, const struct rgd_sync *y,
 	    .url_word = "from",
 	    .prune = ask->prune,
 	    .dry_run = ask->dry_run,
+	    .cancel = &d->syncer.cancel,
 	};
 	long i = rgd_gen_service(g, y->service);
 	int rc;
@@ -165,12 +167,18 @@ int rgd_syncer_start(struct rgd *d)
 	return RG_OK;
 }
 
+void rgd_syncer_cancel(struct rgd_syncer *y, int on)
+{
+	atomic_store(&y->cancel, on);
+}
+
 void rgd_syncer_stop(struct rgd *d)
 {
 	struct rgd_syncer *y = &d->syncer;
 
 	if (!y->running)
 		return;
+	rgd_syncer_cancel(y, 1);
 	pthread_mutex_lock(&y->wait_lock);
 	y->stop = 1;
 	pthread_cond_signal(&y->wake);

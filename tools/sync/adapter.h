@@ -33,7 +33,8 @@ struct sync_src {
 	const char *dir;     /* folder of saved answers, or NULL */
 	const char *headers; /* NUL-separated "Name: value" lines, for url */
 	size_t headers_len;
-	void *curl; /* the libcurl handle, while fetching */
+	void *curl;               /* the libcurl handle, while fetching */
+	const atomic_int *cancel; /* non-zero aborts a request, or NULL */
 	char err[SYNC_MSG_MAX];
 };
 

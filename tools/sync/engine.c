@@ -921,6 +921,7 @@ static int prepare(struct sync *s, const struct rgsync_req *req)
 		return rc;
 	s->src.api = s->ad->api;
 	s->src.dir = req->dir;
+	s->src.cancel = req->cancel;
 	s->map = json_object();
 	s->desired = json_object();
 	if (!s->map || !s->desired)

@@ -18,6 +18,7 @@
 #ifndef ROLEGATE_TOOLS_RGSYNC_H
 #define ROLEGATE_TOOLS_RGSYNC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -39,6 +40,10 @@ struct rgsync_req {
 	                           ("--from"); NULL: "the URL" */
 	int prune;              /* remove what upstream no longer has */
 	int dry_run;            /* rgsync_run(): plan only */
+	/* Set non-zero (by another thread) to abort a request to the
+	 * product in flight: the sync then fails, changing nothing.  NULL:
+	 * never. */
+	const atomic_int *cancel;
 };
 
 /* How far a sync got: where a failure comes from. */
