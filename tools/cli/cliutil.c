@@ -3,12 +3,12 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "jsontext.h"
 
 #define SUBJECT_ROLES_MARK  '@'
 #define SUBJECT_ATTR_PREFIX "subject."
@@ -362,21 +362,7 @@ char *cli_actor(void)
 
 json_t *cli_jstr(const char *s, int empty_is_null)
 {
-	char *valid;
-	json_t *j;
-
-	if (!s || (empty_is_null && !*s))
-		return json_null();
-	j = json_string(s);
-	if (j)
-		return j;
-	/* Invalid UTF-8 (a byte of a file, a user's typo) is still text
-	 * the reader must see: each stray byte becomes U+FFFD, as in
-	 * rolegated's answers.  Only out of memory gives null. */
-	valid = rg_escape_dup(s, RG_ESCAPE_UTF8);
-	j = valid ? json_string(valid) : NULL;
-	free(valid);
-	return j ? j : json_null();
+	return rg_tool_jstr(s, empty_is_null);
 }
 
 json_t *cli_jlist(const char *const *items)
@@ -409,12 +395,5 @@ int cli_json_print(json_t *obj, int status)
 
 char *cli_trim(char *s)
 {
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
+	return rg_tool_trim(s);
 }

@@ -18,6 +18,10 @@
  *   POST /v1/admin/audit/undo                 revert one audit record:
  *                                             {"seq": N, "force": false,
  *                                             "actor": "who"}
+ *   POST /v1/admin/sync                       the directory from the
+ *                                             product ([sync SERVICE]):
+ *                                             {"service": S, "dry_run":
+ *                                             false, "prune": false}
  *
  * A transaction is {"service": S, "actor": "who" (optional), "ops": [...]}
  * with operations named after the library's calls (user.add, assign, ...).
@@ -43,6 +47,8 @@
 
 #include <jansson.h>
 
+#include "jsontext.h"
+#include "rgsync.h"
 #include "rolegated.h"
 
 #define ADMIN_PREFIX    "/v1/admin/"
@@ -66,6 +72,7 @@ enum admin_kind {
 	A_ROLES,
 	A_AUDIT,
 	A_UNDO,
+	A_SYNC,
 };
 
 static const struct {
@@ -75,7 +82,7 @@ static const struct {
 } endpoints[] = {
     {"reload", A_RELOAD, 1}, {"txn", A_TXN, 1},         {"status", A_STATUS, 0},
     {"users", A_USERS, 0},   {"org", A_ORG, 0},         {"roles", A_ROLES, 0},
-    {"audit", A_AUDIT, 0},   {"audit/undo", A_UNDO, 1},
+    {"audit", A_AUDIT, 0},   {"audit/undo", A_UNDO, 1}, {"sync", A_SYNC, 1},
 };
 
 #define NENDPOINTS RG_COUNTOF(endpoints)
@@ -701,6 +708,30 @@ static void actor_of(struct rgd *d, struct MHD_Connection *c, const char *who,
 		snprintf(actor, len, "%s (via " RGD_NAME ")", peer);
 }
 
+/*
+ * The request's "service" (required) and "actor" (optional, into *who):
+ * the service, or NULL after answering why not (*ret).
+ */
+static const char *service_field(struct rgd *d, struct MHD_Connection *c,
+                                 json_t *doc, const char **who,
+                                 enum MHD_Result *ret)
+{
+	const char *service = str(doc, "service");
+
+	*who = str(doc, "actor");
+	if (!service || !*service) {
+		*ret = fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "missing field 'service' (a string)");
+		return NULL;
+	}
+	if (json_object_get(doc, "actor") && !*who) {
+		*ret = fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "field 'actor': expected a string");
+		return NULL;
+	}
+	return service;
+}
+
 static enum MHD_Result txn(struct rgd *d, struct MHD_Connection *c,
                            struct rgd_gen *g, json_t *doc)
 {
@@ -721,15 +752,10 @@ static enum MHD_Result txn(struct rgd *d, struct MHD_Connection *c,
 		return fail(d, c, RGD_HTTP_BAD_REQUEST,
 		            "unknown field '%s' (expected service, actor, ops)",
 		            key);
-	service = str(doc, "service");
 	list = json_object_get(doc, "ops");
-	who = str(doc, "actor");
-	if (!service || !*service)
-		return fail(d, c, RGD_HTTP_BAD_REQUEST,
-		            "missing field 'service' (a string)");
-	if (json_object_get(doc, "actor") && !who)
-		return fail(d, c, RGD_HTTP_BAD_REQUEST,
-		            "field 'actor': expected a string");
+	service = service_field(d, c, doc, &who, &ret);
+	if (!service)
+		return ret;
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return fail(d, c, RGD_HTTP_BAD_REQUEST,
 		            "field 'ops': expected a non-empty array of "
@@ -806,24 +832,124 @@ static enum MHD_Result undo(struct rgd *d, struct MHD_Connection *c,
 	                       (json_int_t)done));
 }
 
+/* ---- sync ---------------------------------------------------------------- */
+
+/* A boolean member of doc, *out unchanged when absent; -1 when not one. */
+static int bool_field(json_t *doc, const char *key, int *out)
+{
+	json_t *v = json_object_get(doc, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return -1;
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* The HTTP status of a failed sync: the product's API failing (or
+ * answering what cannot be used) is a bad gateway; the directory's own
+ * refusals are as for a transaction; this side's files (the map, the
+ * token file) failing is an internal error. */
+static unsigned sync_status(int rc, const struct rgsync_result *res)
+{
+	if (res->stage == RGSYNC_FETCH)
+		return RGD_HTTP_BAD_GATEWAY;
+	if (res->stage == RGSYNC_DIRECTORY && rc != RG_ENOMEM)
+		return status_of(rc);
+	return RGD_HTTP_INTERNAL;
+}
+
+/* The [sync SERVICE] a request names, or NULL after answering why not. */
+static const struct rgd_sync *sync_of(struct rgd *d, struct MHD_Connection *c,
+                                      struct rgd_gen *g, const char *service,
+                                      enum MHD_Result *ret)
+{
+	const struct rgd_sync *y;
+	long i = rgd_gen_service(g, service);
+
+	if (i < 0) {
+		*ret = fail(d, c, RGD_HTTP_NOT_FOUND, "unknown service '%s'",
+		            service);
+		return NULL;
+	}
+	y = rgd_conf_sync(&g->conf, service);
+	if (!y)
+		*ret = fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "service '%s' has no [sync %s] section in %s",
+		            service, service, d->config_path);
+	else if (!rgsync_product(rg_service_find(g->ctx, service))) {
+		*ret = fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "service '%s' stacks no plugin rolegate can sync "
+		            "from (rocketchat, dynamics365)",
+		            service);
+		y = NULL;
+	}
+	return y;
+}
+
+/* POST /v1/admin/sync: the directory of a service from its product, as
+ * [sync SERVICE] says where from (never the request: an admin API must
+ * not send the daemon's token to a URL a client chooses). */
+static enum MHD_Result sync_req(struct rgd *d, struct MHD_Connection *c,
+                                struct rgd_gen *g, json_t *doc)
+{
+	static const char *const sync_fields[] = {"service", "dry_run", "prune",
+	                                          "actor", NULL};
+	char actor[2 * ACTOR_MAX], command[COMMAND_MAX];
+	struct rgd_sync_ask ask = {0, 0, actor, command};
+	const char *service, *who;
+	const struct rgd_sync *y;
+	struct rgsync_result res;
+	enum MHD_Result ret = MHD_NO;
+	const char *key;
+	int rc;
+
+	if (!json_is_object(doc))
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "expected {\"service\": ..., \"dry_run\": false, "
+		            "\"prune\": false}");
+	key = unknown_field(doc, sync_fields);
+	if (key)
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "unknown field '%s' (expected service, dry_run, "
+		            "prune, actor)",
+		            key);
+	service = service_field(d, c, doc, &who, &ret);
+	if (!service)
+		return ret;
+	y = sync_of(d, c, g, service, &ret);
+	if (!y)
+		return ret;
+	ask.prune = y->prune;
+	if (bool_field(doc, "dry_run", &ask.dry_run) < 0 ||
+	    bool_field(doc, "prune", &ask.prune) < 0)
+		return fail(d, c, RGD_HTTP_BAD_REQUEST,
+		            "fields 'dry_run' and 'prune': expected true or "
+		            "false");
+	actor_of(d, c, who, actor, sizeof(actor));
+	snprintf(command, sizeof(command), RGD_NAME " admin: sync %s%s%s",
+	         service, ask.dry_run ? " dry-run" : "",
+	         ask.prune ? " prune" : "");
+	rc = rgd_sync_run(d, g, y, &ask, &res);
+	if (rc != RG_OK)
+		ret = reply(d, c, sync_status(rc, &res),
+		            json_pack("{s:b s:s s:s s:s}", "ok", 0, "service",
+		                      service, "status", rg_status_name(rc),
+		                      "error", res.err));
+	else
+		ret = reply(d, c, RGD_HTTP_OK,
+		            json_pack("{s:b s:s s:s s:b s:O s:O s:O}", "ok", 1,
+		                      "command", "sync", "service", service,
+		                      "dry_run", ask.dry_run, "changes",
+		                      res.changes, "kept", res.kept, "warnings",
+		                      res.warnings));
+	rgsync_result_free(&res);
+	return ret;
+}
+
 /* ---- reads
  * ---------------------------------------------------------------------- */
-
-static json_t *split_list(const char *s)
-{
-	json_t *arr = json_array();
-
-	while (arr && s && *s) {
-		size_t len = strcspn(s, ",");
-
-		if (len)
-			json_array_append_new(arr, json_stringn(s, len));
-		s += len;
-		if (*s == ',')
-			s++;
-	}
-	return arr;
-}
 
 static json_t *nullable(const char *s)
 {
@@ -833,14 +959,15 @@ static json_t *nullable(const char *s)
 static int add_user(void *user, const rg_user_info *u)
 {
 	json_array_append_new(
-	    user,
-	    json_pack(
-	        "{s:s s:s s:s s:o s:o s:o s:o s:o s:o}", "service", u->service,
-	        "id", u->id, "name", u->name ? u->name : u->id, "bu",
-	        nullable(u->bu), "status", nullable(u->status), "max_chats",
-	        u->max_chats < 0 ? json_null() : json_integer(u->max_chats),
-	        "roles", split_list(u->roles), "departments",
-	        split_list(u->departments), "units", split_list(u->units)));
+	    user, json_pack("{s:s s:s s:s s:o s:o s:o s:o s:o s:o}", "service",
+	                    u->service, "id", u->id, "name",
+	                    u->name ? u->name : u->id, "bu", nullable(u->bu),
+	                    "status", nullable(u->status), "max_chats",
+	                    u->max_chats < 0 ? json_null()
+	                                     : json_integer(u->max_chats),
+	                    "roles", rg_tool_jsplit(u->roles), "departments",
+	                    rg_tool_jsplit(u->departments), "units",
+	                    rg_tool_jsplit(u->units)));
 	return 0;
 }
 
@@ -862,8 +989,8 @@ static int add_role(void *user, const rg_custom_role_info *r)
 	    user, json_pack("{s:s s:s s:s s:s s:o s:I}", "service", r->service,
 	                    "id", r->id, "name", r->name ? r->name : r->id,
 	                    "description", r->description ? r->description : "",
-	                    "privileges", split_list(r->privileges), "assigned",
-	                    (json_int_t)r->assigned));
+	                    "privileges", rg_tool_jsplit(r->privileges),
+	                    "assigned", (json_int_t)r->assigned));
 	return 0;
 }
 
@@ -992,6 +1119,7 @@ static enum MHD_Result dispatch(struct rgd *d, struct MHD_Connection *c,
 		break;
 	case A_TXN:
 	case A_UNDO:
+	case A_SYNC:
 		doc = body && body->len
 		          ? json_loadb(body->data, body->len,
 		                       JSON_REJECT_DUPLICATES, &jerr)
@@ -1005,6 +1133,8 @@ static enum MHD_Result dispatch(struct rgd *d, struct MHD_Connection *c,
 			         body && body->len ? jerr.text : "empty body");
 		else if (kind == A_UNDO)
 			ret = undo(d, c, g, doc);
+		else if (kind == A_SYNC)
+			ret = sync_req(d, c, g, doc);
 		else
 			ret = txn(d, c, g, doc);
 		json_decref(doc);

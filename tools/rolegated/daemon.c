@@ -22,6 +22,7 @@ struct rgd *rgd_new(const char *config_path, int log_level)
 	rgd_log_init(&d->log, log_level);
 	rgd_metrics_init(&d->metrics);
 	rgd_engine_init(&d->engine, d);
+	rgd_syncer_init(&d->syncer);
 	return d;
 }
 
@@ -83,6 +84,8 @@ int rgd_start(struct rgd *d, int detached)
 		return -1;
 	if (rgd_http_start(d) != RG_OK)
 		return -1;
+	if (rgd_syncer_start(d) != RG_OK)
+		return -1;
 	return 0;
 }
 
@@ -100,6 +103,8 @@ static unsigned shutdown_timeout(struct rgd *d)
 
 void rgd_stop(struct rgd *d)
 {
+	/* First: a sync in progress pins a generation until it ends. */
+	rgd_syncer_stop(d);
 	rgd_http_stop(d, shutdown_timeout(d));
 	rgd_admin_stop(d);
 	rgd_dlog_stop(&d->dlog);
@@ -112,5 +117,6 @@ void rgd_free(struct rgd *d)
 		return;
 	rgd_settings_free(&d->boot);
 	rgd_metrics_free(&d->metrics);
+	rgd_syncer_free(&d->syncer);
 	free(d);
 }

@@ -119,6 +119,9 @@ static int index_services(struct rgd *d, struct rgd_gen *g)
 
 		g->names[i] = svc ? rg_service_name(svc) : "";
 		g->slots[i] = rgd_metrics_slot(&d->metrics, g->names[i]);
+		if (rgd_conf_sync(&g->conf, g->names[i]) &&
+		    g->slots[i] < RGD_SLOT_OTHER)
+			rgd_metrics_sync_configured(&d->metrics, g->slots[i]);
 	}
 	g->nservices = n;
 	return RG_OK;
@@ -361,7 +364,12 @@ int rgd_engine_reload(struct rgd_engine *e, const char *why,
 		return rc;
 	}
 	restart_warnings(&d->boot, &g->conf.s, r);
+	/* The swap waits for the old generation's users: a sync on it
+	 * gives up its request to the product rather than keep the reload
+	 * (and the signal thread) waiting on a slow server. */
+	rgd_syncer_cancel(&d->syncer, 1);
 	rgd_engine_swap(e, g);
+	rgd_syncer_cancel(&d->syncer, 0);
 	atomic_fetch_add(&d->metrics.reloads_ok, 1);
 	rgd_log(&d->log, RG_LOG_NOTICE,
 	        "reload (%s): generation %llu serving (%zu services, %zu "

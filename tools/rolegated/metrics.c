@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,33 @@ void rgd_metrics_decision(struct rgd_metrics *m, unsigned slot, int allow,
 		b++;
 	atomic_fetch_add_explicit(&m->latency[b], 1, RELAXED);
 	atomic_fetch_add_explicit(&m->latency_ns, ns, RELAXED);
+}
+
+void rgd_metrics_sync_configured(struct rgd_metrics *m, unsigned slot)
+{
+	pthread_mutex_lock(&m->lock);
+	m->syncs[slot].configured = 1;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void rgd_metrics_sync(struct rgd_metrics *m, unsigned slot, int ok,
+                      size_t changes, int64_t when)
+{
+	struct rgd_sync_stat *st;
+
+	if (slot >= RGD_SLOT_OTHER)
+		return;
+	pthread_mutex_lock(&m->lock);
+	st = &m->syncs[slot];
+	st->configured = 1;
+	st->runs++;
+	st->failures += !ok;
+	st->last_run = when;
+	st->last_ok = ok;
+	st->last_changes = ok ? changes : 0;
+	if (ok)
+		st->last_success = when;
+	pthread_mutex_unlock(&m->lock);
 }
 
 void rgd_metrics_response(struct rgd_metrics *m, unsigned http_status)
@@ -197,6 +225,74 @@ static void gauge(struct rgd_buf *b, const char *name, const char *help,
 	rgd_buf_printf(b, "%s %" PRId64 "\n", name, v);
 }
 
+/* One value per service with a sync configured: the member at offset of
+ * its struct rgd_sync_stat (uint64_t, or int64_t/int when is). */
+enum stat_type { STAT_U64, STAT_I64, STAT_INT };
+
+struct sync_series {
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t offset;
+	enum stat_type is;
+};
+
+static const struct sync_series sync_series[] = {
+    {"rolegated_sync_runs_total", "counter",
+     "Syncs applied (periodic and POST /v1/admin/sync), by service.",
+     offsetof(struct rgd_sync_stat, runs), STAT_U64},
+    {"rolegated_sync_failures_total", "counter",
+     "Syncs that failed and changed nothing, by service.",
+     offsetof(struct rgd_sync_stat, failures), STAT_U64},
+    {"rolegated_sync_last_run_timestamp_seconds", "gauge",
+     "When the last sync ended (0: none yet).",
+     offsetof(struct rgd_sync_stat, last_run), STAT_I64},
+    {"rolegated_sync_last_success_timestamp_seconds", "gauge",
+     "When the last successful sync ended (0: none yet).",
+     offsetof(struct rgd_sync_stat, last_success), STAT_I64},
+    {"rolegated_sync_last_result", "gauge",
+     "1 when the last sync succeeded, else 0.",
+     offsetof(struct rgd_sync_stat, last_ok), STAT_INT},
+    {"rolegated_sync_last_changes", "gauge", "Changes the last sync applied.",
+     offsetof(struct rgd_sync_stat, last_changes), STAT_U64},
+};
+
+static int64_t stat_value(const struct rgd_sync_stat *st,
+                          const struct sync_series *s)
+{
+	const char *p = (const char *)st + s->offset;
+
+	if (s->is == STAT_INT)
+		return *(const int *)p;
+	if (s->is == STAT_I64)
+		return *(const int64_t *)p;
+	return (int64_t) * (const uint64_t *)p;
+}
+
+static void syncs(struct rgd_metrics *m, struct rgd_buf *b)
+{
+	size_t i, k;
+
+	pthread_mutex_lock(&m->lock);
+	for (k = 0; k < RG_COUNTOF(sync_series); k++) {
+		int any = 0;
+
+		for (i = 0; i < m->nservices; i++) {
+			if (!m->syncs[i].configured)
+				continue;
+			if (!any++)
+				header(b, sync_series[k].name,
+				       sync_series[k].type,
+				       sync_series[k].help);
+			rgd_buf_printf(
+			    b, "%s{service=\"%s\"} %" PRId64 "\n",
+			    sync_series[k].name, m->services[i],
+			    stat_value(&m->syncs[i], &sync_series[k]));
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b)
 {
 	header(b, "rolegated_build_info", "gauge", "Versions, as labels.");
@@ -241,4 +337,5 @@ void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b)
 	      ready);
 	gauge(b, "rolegated_start_time_seconds", "When the process started.",
 	      m->start_time);
+	syncs(m, b);
 }

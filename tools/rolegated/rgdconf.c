@@ -28,6 +28,7 @@
 
 #define SECTION_SETTINGS "rolegated"
 #define SECTION_ROUTE    "route"
+#define SECTION_SYNC     "sync"
 
 #define DEFAULT_ADDRESS          "127.0.0.1"
 #define DEFAULT_PORT             8470
@@ -60,7 +61,8 @@
 /* The longest path a Unix socket can be bound to (sun_path, NUL ended). */
 #define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
-const char *const rgd_conf_sections[] = {SECTION_SETTINGS, SECTION_ROUTE, NULL};
+const char *const rgd_conf_sections[] = {SECTION_SETTINGS, SECTION_ROUTE,
+                                         SECTION_SYNC, NULL};
 
 /* ---- small helpers --------------------------------------------------- */
 
@@ -245,6 +247,15 @@ int rgd_conf_init(struct rgd_conf *c)
 	return RG_OK;
 }
 
+static void sync_free(struct rgd_sync *y)
+{
+	free(y->service);
+	free(y->file);
+	free(y->from);
+	free(y->token_file);
+	free(y->map);
+}
+
 static void route_free(struct rgd_route *r)
 {
 	size_t i;
@@ -281,6 +292,9 @@ void rgd_conf_free(struct rgd_conf *c)
 	for (i = 0; i < c->nroutes; i++)
 		route_free(&c->routes[i]);
 	free(c->routes);
+	for (i = 0; i < c->nsyncs; i++)
+		sync_free(&c->syncs[i]);
+	free(c->syncs);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1042,20 +1056,176 @@ static int route_key(struct rgd_conf *c, const char *section, const char *key,
 	return rc;
 }
 
+/* ---- [sync SERVICE] ------------------------------------------------------ */
+
+int rgd_url_allowed(const char *url)
+{
+	static const char *const local[] = {"http://127.0.0.1",
+	                                    "http://localhost", "http://[::1]"};
+	size_t i, host = strcspn(url, "/") + 2;
+
+	/* user:password@ would be recorded in the audit trail. */
+	if (strlen(url) > host &&
+	    strcspn(url + host, "/@") < strcspn(url + host, "/"))
+		return 0;
+	if (strncmp(url, "https://", strlen("https://")) == 0)
+		return url[strlen("https://")] != '\0';
+	for (i = 0; i < RG_COUNTOF(local); i++) {
+		size_t n = strlen(local[i]);
+
+		if (strncmp(url, local[i], n) == 0 &&
+		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+const struct rgd_sync *rgd_conf_sync(const struct rgd_conf *c,
+                                     const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsyncs; i++)
+		if (strcmp(c->syncs[i].service, service) == 0)
+			return &c->syncs[i];
+	return NULL;
+}
+
+/* The keys of [sync SERVICE], in the order of struct rgd_sync's seen[]. */
+static const char *const sync_keys[] = {"from", "token_file", "map", "interval",
+                                        "prune"};
+
+_Static_assert(RG_COUNTOF(sync_keys) ==
+                   RG_COUNTOF(((struct rgd_sync *)0)->seen),
+               "struct rgd_sync: seen[] has a slot per key");
+
+enum sync_key { SK_FROM, SK_TOKEN_FILE, SK_MAP, SK_INTERVAL, SK_PRUNE };
+
+static int sync_number(struct rgd_sync *y, const char *value, char *err,
+                       size_t errlen)
+{
+	unsigned long n;
+
+	if (parse_ulong(value, &n) < 0 || n > RGD_SYNC_INTERVAL_MAX)
+		return fail(err, errlen, RG_ECONFIG,
+		            "interval = '%s': expected seconds from 0 (no "
+		            "periodic sync) to %u",
+		            value, RGD_SYNC_INTERVAL_MAX);
+	y->interval = (unsigned)n;
+	return RG_OK;
+}
+
+static int sync_key_apply(struct rgd_sync *y, enum sync_key k,
+                          const char *value, const char *file, char *err,
+                          size_t errlen)
+{
+	switch (k) {
+	case SK_FROM:
+		if (!rgd_url_allowed(value))
+			return fail(err, errlen, RG_ECONFIG,
+			            "from = '%s': expected an https:// URL "
+			            "(http:// only to 127.0.0.1, localhost or "
+			            "[::1]) without credentials in it",
+			            value);
+		return set_string(&y->from, strdup(value));
+	case SK_TOKEN_FILE:
+	case SK_MAP:
+		if (!*value)
+			return fail(err, errlen, RG_ECONFIG, "%s needs a path",
+			            sync_keys[k]);
+		return set_string(k == SK_MAP ? &y->map : &y->token_file,
+		                  resolve_path(file, value));
+	case SK_INTERVAL:
+		return sync_number(y, value, err, errlen);
+	case SK_PRUNE:
+		if (parse_bool(value, &y->prune) < 0)
+			return fail(err, errlen, RG_ECONFIG,
+			            "prune = '%s': expected yes or no", value);
+		return RG_OK;
+	}
+	return RG_EINTERNAL;
+}
+
+/* The [sync SERVICE] of section, added at line when it is new. */
+static int sync_of(struct rgd_conf *c, const char *section, const char *file,
+                   unsigned line, char *err, size_t errlen,
+                   struct rgd_sync **out)
+{
+	const char *name = section + strlen(SECTION_SYNC);
+	struct rgd_sync *y;
+
+	name += strspn(name, " \t");
+	if (!id_valid(name, strlen(name)))
+		return fail(err, errlen, RG_ECONFIG,
+		            "[%s]: expected [sync SERVICE] with a service id",
+		            section);
+	*out = (struct rgd_sync *)rgd_conf_sync(c, name);
+	if (*out)
+		return RG_OK;
+	if (RG_GROW(c->syncs, c->capsyncs, c->nsyncs + 1) != RG_OK)
+		return RG_ENOMEM;
+	y = &c->syncs[c->nsyncs];
+	memset(y, 0, sizeof(*y));
+	y->service = strdup(name);
+	y->file = dup_str(file);
+	y->line = line;
+	if (!y->service || (file && !y->file)) {
+		sync_free(y);
+		return RG_ENOMEM;
+	}
+	c->nsyncs++;
+	*out = y;
+	return RG_OK;
+}
+
+static int sync_key(struct rgd_conf *c, const char *section, const char *key,
+                    const char *value, const char *file, unsigned line,
+                    char *err, size_t errlen)
+{
+	struct rgd_sync *y;
+	size_t k;
+	int rc = sync_of(c, section, file, line, err, errlen, &y);
+
+	if (rc != RG_OK || !key)
+		return rc;
+	for (k = 0; k < RG_COUNTOF(sync_keys); k++)
+		if (strcmp(key, sync_keys[k]) == 0)
+			break;
+	if (k == RG_COUNTOF(sync_keys))
+		return fail(err, errlen, RG_ECONFIG,
+		            "unknown key '%s' in [sync %s]: expected from, "
+		            "token_file, map, interval or prune",
+		            key, y->service);
+	rc = once(&y->seen[k], key, line, err, errlen);
+	return rc == RG_OK ? sync_key_apply(y, (enum sync_key)k, value, file,
+	                                    err, errlen)
+	                   : rc;
+}
+
+/* 1 when section's first word is word. */
+static int section_is(const char *section, const char *word)
+{
+	size_t first = strcspn(section, " \t");
+
+	return first == strlen(word) && strncmp(section, word, first) == 0;
+}
+
 int rgd_conf_key(void *user, const char *section, const char *key,
                  const char *value, const char *file, unsigned line, char *err,
                  size_t errlen)
 {
 	struct rgd_conf *c = user;
-	size_t first = strcspn(section, " \t");
-	int is_route = first == strlen(SECTION_ROUTE) &&
-	               strncmp(section, SECTION_ROUTE, first) == 0;
+	int is_route = section_is(section, SECTION_ROUTE);
 
 	if (!c->file && file) {
 		c->file = strdup(file);
 		if (!c->file)
 			return RG_ENOMEM;
 	}
+	/* A [sync SERVICE] exists from its header on too. */
+	if (section_is(section, SECTION_SYNC))
+		return sync_key(c, section, key, value, file, line, err,
+		                errlen);
 	/* A section opens (RG_OPEN_APP_SECTION_OPEN): a route exists from
 	 * its header on, so that rgd_conf_check() sees an empty one. */
 	if (!key)
@@ -1288,6 +1458,27 @@ int rgd_token_weak(const char *token, size_t len, char *why, size_t whylen)
 	return RG_OK;
 }
 
+/* A sync needs its source and token (rolegated reads no token from its
+ * environment), and a service the configuration has. */
+static size_t sync_check(const struct rgd_sync *y, const rg_context *ctx,
+                         rgd_problem_fn fn, void *user)
+{
+	if (!y->from || !y->token_file) {
+		problem(fn, user, 0, y->file, y->line,
+		        "[sync %s] needs from (the product's URL) and "
+		        "token_file",
+		        y->service);
+		return 1;
+	}
+	if (ctx && !rg_service_find(ctx, y->service)) {
+		problem(fn, user, 0, y->file, y->line,
+		        "[sync %s]: unknown service '%s'", y->service,
+		        y->service);
+		return 1;
+	}
+	return 0;
+}
+
 size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
                       rgd_problem_fn fn, void *user)
 {
@@ -1295,6 +1486,8 @@ size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
 
 	for (i = 0; i < c->nroutes; i++)
 		n += route_check(&c->routes[i], ctx, fn, user);
+	for (i = 0; i < c->nsyncs; i++)
+		n += sync_check(&c->syncs[i], ctx, fn, user);
 	n += admin_check(c, fn, user);
 	return n + listen_check(c, fn, user);
 }

@@ -24,6 +24,13 @@
  *   action = queue.add-agent
  *   attr = queue={queue}                ; repeatable
  *   require = department                ; attributes a request must have
+ *
+ *   [sync rc]                           ; the directory of service rc
+ *   from = https://chat.example.com     ; from the product's API
+ *   token_file = /etc/rolegate/rc.token ; its "Name: value" headers
+ *   map = rc-roles.ini                  ; product roles -> role ids
+ *   interval = 3600                     ; seconds; 0 (default): on request
+ *   prune = no                          ; remove what upstream lost
  */
 #ifndef ROLEGATE_TOOLS_RGDCONF_H
 #define ROLEGATE_TOOLS_RGDCONF_H
@@ -136,6 +143,25 @@ struct rgd_route {
 	unsigned require_line;
 };
 
+/* [sync SERVICE]: where POST /v1/admin/sync and the periodic sync read
+ * the service's directory from. */
+struct rgd_sync {
+	char *service;
+	char *file;
+	unsigned line;     /* of its section, else of its first key */
+	char *from;        /* the product's base URL */
+	char *token_file;  /* absolute */
+	char *map;         /* absolute, or NULL */
+	unsigned interval; /* seconds between periodic syncs; 0: none */
+	int prune;
+	/* Lines of its keys, to refuse duplicates: from, token_file, map,
+	 * interval, prune. */
+	unsigned seen[5];
+};
+
+/* The longest interval between periodic syncs: a week. */
+#define RGD_SYNC_INTERVAL_MAX (7u * 24 * 3600)
+
 /* Everything read from the sections, for one rg_open(). */
 struct rgd_conf {
 	struct rgd_settings s;
@@ -143,6 +169,9 @@ struct rgd_conf {
 	struct rgd_route *routes; /* in config order */
 	size_t nroutes;
 	size_t caproutes;
+	struct rgd_sync *syncs; /* in config order */
+	size_t nsyncs;
+	size_t capsyncs;
 	/* Lines of the [rolegated] keys seen, to refuse duplicates. */
 	unsigned seen[32];
 };
@@ -182,7 +211,9 @@ typedef void (*rgd_problem_fn)(void *user, int warning, const char *msg);
  * What only the whole file can tell.  Errors: an empty route, a route
  * without a path, service or action, a route naming a service the context does
  * not have, an admin listener without its token, listen_socket given with
- * address or port, listen_socket on the admin socket's path.  Warnings: a route
+ * address or port, listen_socket on the admin socket's path, a [sync
+ * SERVICE] without from or token_file or naming a service the context
+ * does not have.  Warnings: a route
  * naming an action its service does not know (requests it matches are denied;
  * policies of another version may lack actions), an admin listener on an
  * address that is not loopback (plain HTTP: the token travels in clear).  ctx
@@ -199,6 +230,18 @@ size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
  * RG_ECONFIG with what is wrong in why (never the token itself).
  */
 int rgd_token_weak(const char *token, size_t len, char *why, size_t whylen);
+
+/* The [sync SERVICE] of service, or NULL. */
+const struct rgd_sync *rgd_conf_sync(const struct rgd_conf *c,
+                                     const char *service);
+
+/*
+ * 1 when url may be synced from: https, or http to this machine only (a
+ * test server, or a tunnel the administrator set up), without credentials
+ * in it: a token never crosses a network in the clear.  The sync engine
+ * (rgsync.h) and [sync SERVICE]'s from share the rule.
+ */
+int rgd_url_allowed(const char *url);
 
 /*
  * The index of the capture named name (len bytes) in r's path, or -1.

@@ -62,6 +62,7 @@ enum rgd_http {
 	RGD_HTTP_UNPROCESSABLE = 422,
 	RGD_HTTP_HEADERS_TOO_LARGE = 431,
 	RGD_HTTP_INTERNAL = 500,
+	RGD_HTTP_BAD_GATEWAY = 502,
 	RGD_HTTP_UNAVAILABLE = 503,
 };
 
@@ -144,6 +145,17 @@ enum rgd_code_slot {
 	RGD_NCODES
 };
 
+/* The syncs of one service ([sync SERVICE]): applied ones, not dry runs. */
+struct rgd_sync_stat {
+	int configured; /* a loaded configuration had [sync SERVICE] */
+	uint64_t runs;
+	uint64_t failures;
+	int64_t last_run;     /* Unix time, 0: never */
+	int64_t last_success; /* Unix time, 0: never */
+	int last_ok;
+	uint64_t last_changes; /* changes the last run applied */
+};
+
 struct rgd_metrics {
 	/* Service names: appended at loads (under the lock), never removed,
 	 * so that a slot keeps its meaning across reloads. */
@@ -165,6 +177,7 @@ struct rgd_metrics {
 	atomic_int_fast64_t reload_time; /* last successful load, Unix time */
 	atomic_long in_flight;           /* requests being answered */
 	int64_t start_time;
+	struct rgd_sync_stat syncs[RGD_METRIC_SERVICES]; /* under lock */
 };
 
 void rgd_metrics_init(struct rgd_metrics *m);
@@ -174,6 +187,11 @@ unsigned rgd_metrics_slot(struct rgd_metrics *m, const char *service);
 void rgd_metrics_decision(struct rgd_metrics *m, unsigned slot, int allow,
                           int error, uint64_t ns);
 void rgd_metrics_response(struct rgd_metrics *m, unsigned http_status);
+/* Says that the service of slot has a sync configured (shown from now). */
+void rgd_metrics_sync_configured(struct rgd_metrics *m, unsigned slot);
+/* Counts one applied sync of the service of slot, ending at when. */
+void rgd_metrics_sync(struct rgd_metrics *m, unsigned slot, int ok,
+                      size_t changes, int64_t when);
 /* The Prometheus text exposition; ready: 1 when serving. */
 void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b);
 
@@ -342,6 +360,51 @@ void rgd_deadlines_notify(void *cls, struct MHD_Connection *c,
 void rgd_deadline(struct rgd_deadlines *dl, struct MHD_Connection *c,
                   enum rgd_phase phase);
 
+/* ---- syncd.c ----------------------------------------------------------- */
+
+struct rgsync_result;
+
+/* The periodic syncs' thread, and the lock that keeps syncs one at a time
+ * (periodic and POST /v1/admin/sync alike). */
+struct rgd_syncer {
+	pthread_mutex_t run_lock; /* held while a sync runs */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wake; /* signalled to stop */
+	pthread_t thread;
+	int running;
+	int stop; /* under wait_lock */
+	/* Non-zero while stopping or swapping in a reload: a request to the
+	 * product in flight is aborted, so that neither waits for a slow
+	 * server (the sync fails, changing nothing). */
+	atomic_int cancel;
+	int64_t due[RGD_METRIC_SERVICES]; /* per metrics slot; 0: not yet */
+};
+
+/* What one sync is asked to do. */
+struct rgd_sync_ask {
+	int dry_run;
+	int prune;
+	const char *actor;   /* for the audit trail */
+	const char *command; /* likewise */
+};
+
+void rgd_syncer_init(struct rgd_syncer *y);
+void rgd_syncer_free(struct rgd_syncer *y);
+/* Starts the periodic syncs' thread: RG_OK or RG_EINTERNAL (logged). */
+int rgd_syncer_start(struct rgd *d);
+/* Stops it, after the sync running (if any) ends.  Safe when not started. */
+void rgd_syncer_stop(struct rgd *d);
+/* Cancels the sync running (if any) while on; for a reload's swap. */
+void rgd_syncer_cancel(struct rgd_syncer *y, int on);
+
+/*
+ * Runs the sync y configures on g's context (waiting for any other sync
+ * to end), counts it in the metrics unless a dry run, and logs it.
+ * res as rgsync_run() leaves it.
+ */
+int rgd_sync_run(struct rgd *d, struct rgd_gen *g, const struct rgd_sync *y,
+                 const struct rgd_sync_ask *ask, struct rgsync_result *res);
+
 /* ---- the daemon -------------------------------------------------------- */
 
 #define RGD_ID_LEN 16
@@ -358,6 +421,7 @@ struct rgd {
 	struct rgd_metrics metrics;
 	struct rgd_dlog dlog;
 	struct rgd_engine engine;
+	struct rgd_syncer syncer;
 	struct rgd_settings boot; /* the settings the listeners started with */
 	struct MHD_Daemon *http;
 	struct rgd_deadlines deadlines; /* of http's connections */

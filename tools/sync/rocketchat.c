@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync.h"
+#include "adapter.h"
 
 #define ENV_TOKEN   "ROLEGATE_SYNC_AUTH_TOKEN"
 #define ENV_USER_ID "ROLEGATE_SYNC_USER_ID"
@@ -305,7 +305,7 @@ static int read_setting(struct sync *s, const struct rc_setting *set)
 	json_t *ans = NULL, *v;
 	int rc;
 
-	if (rg_vocab_find(s->a->svc, RG_VOCAB_SETTING, NULL, set->key) < 0)
+	if (rg_vocab_find(s->svc, RG_VOCAB_SETTING, NULL, set->key) < 0)
 		return RG_OK;
 	snprintf(path, sizeof(path), "settings/%s", set->id);
 	rc = sync_get(s, path, &ans);

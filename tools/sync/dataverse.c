@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync.h"
+#include "adapter.h"
 
 #define ENV_TOKEN "ROLEGATE_SYNC_AUTH_TOKEN"
 #define HDR_AUTH  "Authorization"

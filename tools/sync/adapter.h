@@ -1,12 +1,12 @@
 /*
- * sync.h - `rolegate sync SERVICE`: the directory from the product itself.
+ * adapter.h - inside the sync engine (rgsync.h): what adapters share.
  *
- * The generic part (sync.c, fetch.c) reads the product's REST API (or the
+ * The generic part (engine.c, fetch.c) reads the product's REST API (or the
  * same JSON saved in a folder), lets the product's adapter build the state
  * the directory should have, compares it with the directory and applies the
  * difference in one transaction.  An adapter knows one product's endpoints
  * and fields only: a second product is one more file and one more line in
- * sync_adapters[] (sync.c).
+ * sync_adapters[] (engine.c).
  *
  * The desired state is a JSON object:
  *   {"users": {ID: {"name": TEXT,
@@ -20,13 +20,11 @@
  * attributes, member kinds and organisation kinds an adapter names are
  * compared; the directory's other data is left alone.
  */
-#ifndef ROLEGATE_TOOLS_SYNC_H
-#define ROLEGATE_TOOLS_SYNC_H
+#ifndef ROLEGATE_TOOLS_SYNC_ADAPTER_H
+#define ROLEGATE_TOOLS_SYNC_ADAPTER_H
 
-#include "directory/dirverbs.h"
-
-/* Room for a message naming an endpoint or file and a field. */
-#define SYNC_MSG_MAX 1024
+#include "private/rg_prim.h"
+#include "rgsync.h"
 
 /* Where the product's answers come from: its API, or a folder of them. */
 struct sync_src {
@@ -35,13 +33,17 @@ struct sync_src {
 	const char *dir;     /* folder of saved answers, or NULL */
 	const char *headers; /* NUL-separated "Name: value" lines, for url */
 	size_t headers_len;
-	void *curl; /* the libcurl handle, while fetching */
+	void *curl;               /* the libcurl handle, while fetching */
+	const atomic_int *cancel; /* non-zero aborts a request, or NULL */
 	char err[SYNC_MSG_MAX];
 };
 
 /* One sync at work: the command, the source, the role map, the result. */
 struct sync {
-	struct admin *a;
+	rg_context *ctx;
+	const rg_service *svc;
+	const char *service;
+	int prune; /* absent upstream: removed, else kept */
 	const struct sync_adapter *ad;
 	struct sync_src src;
 	json_t *map;      /* product role -> plugin id ("" ignores it) */
@@ -154,4 +156,4 @@ void sync_setting(struct sync *s, const char *key, const char *value);
 /* Appends value to the array member key of obj, once. */
 void sync_add_unique(json_t *obj, const char *key, const char *value);
 
-#endif /* ROLEGATE_TOOLS_SYNC_H */
+#endif /* ROLEGATE_TOOLS_SYNC_ADAPTER_H */

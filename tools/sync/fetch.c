@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "sync.h"
+#include "adapter.h"
 
 /* Items asked for per page; the server may answer with fewer. */
 #define PAGE_COUNT 100
@@ -197,8 +197,20 @@ static struct curl_slist *header_list(const struct sync_src *src)
 	return list;
 }
 
+/* libcurl's progress callback: non-zero aborts the transfer. */
+static int on_progress(void *cancel, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load((const atomic_int *)cancel) != 0;
+}
+
 /* Sets the options every request uses; CURLE_OK or the first failure. */
-static CURLcode setup(CURL *c, struct answer *ans, struct curl_slist *hdrs)
+static CURLcode setup(CURL *c, struct answer *ans, struct curl_slist *hdrs,
+                      const atomic_int *cancel)
 {
 	CURLcode rc = CURLE_OK;
 
@@ -219,16 +231,25 @@ static CURLcode setup(CURL *c, struct answer *ans, struct curl_slist *hdrs)
 	SET(CURLOPT_WRITEDATA, ans);
 	SET(CURLOPT_HTTPHEADER, hdrs);
 	SET(CURLOPT_USERAGENT, "rolegate-sync/" PACKAGE_VERSION);
+	/* A daemon stopping or reloading does not wait for a slow server. */
+	if (cancel) {
+		SET(CURLOPT_NOPROGRESS, 0L);
+		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+		SET(CURLOPT_XFERINFODATA, (void *)cancel);
+	}
 #undef SET
 	return rc;
 }
 
-/* What a failed answer says about itself ("message" or "error"), or "". */
-static const char *server_says(const char *body)
+/* Room for what a failed answer says about itself. */
+#define SAID_MAX (SYNC_MSG_MAX / 2)
+
+/* What a failed answer says about itself ("message" or "error"), or "",
+ * into said (SAID_MAX bytes: several syncs may run at once). */
+static const char *server_says(const char *body, char *said)
 {
 	static const char *const keys[] = {"message", "error"};
 	json_t *obj = body ? json_loads(body, 0, NULL) : NULL;
-	static char said[SYNC_MSG_MAX / 2];
 	size_t i;
 
 	said[0] = '\0';
@@ -239,7 +260,7 @@ static const char *server_says(const char *body)
 		if (json_is_object(v))
 			v = json_object_get(v, "message");
 		if (json_is_string(v))
-			rg_escape(json_string_value(v), 0, said, sizeof(said));
+			rg_escape(json_string_value(v), 0, said, SAID_MAX);
 	}
 	json_decref(obj);
 	return said;
@@ -250,7 +271,7 @@ static const char *server_says(const char *body)
 static int http_get(struct sync *s, const char *url, const char *name,
                     json_t **out)
 {
-	char what[LOCATION_MAX];
+	char what[LOCATION_MAX], said[SAID_MAX];
 	struct answer ans = {NULL, 0, 0};
 	struct curl_slist *hdrs = header_list(&s->src);
 	json_error_t jerr;
@@ -267,21 +288,24 @@ static int http_get(struct sync *s, const char *url, const char *name,
 	snprintf(what, sizeof(what), "%s%s", name ? "" : "GET ",
 	         name ? name : url);
 	curl_easy_reset(s->src.curl);
-	crc = setup(s->src.curl, &ans, hdrs);
+	crc = setup(s->src.curl, &ans, hdrs, s->src.cancel);
 	if (crc == CURLE_OK)
 		crc = curl_easy_setopt(s->src.curl, CURLOPT_URL, url);
 	if (crc == CURLE_OK)
 		crc = curl_easy_perform(s->src.curl);
 	curl_easy_getinfo(s->src.curl, CURLINFO_RESPONSE_CODE, &status);
-	if (crc != CURLE_OK)
+	if (crc == CURLE_ABORTED_BY_CALLBACK)
+		sync_fail(s, RG_EIO, "%s: cancelled (stopping or reloading)",
+		          what);
+	else if (crc != CURLE_OK)
 		sync_fail(s, RG_EIO, "%s: %s", what,
 		          ans.too_big ? "the answer is too large"
 		                      : curl_easy_strerror(crc));
-	else if (status == HTTP_UNAUTHORIZED && *server_says(ans.data))
+	else if (status == HTTP_UNAUTHORIZED && *server_says(ans.data, said))
 		sync_fail(s, RG_EIO,
 		          "%s: 401 Unauthorized: the token is expired or "
 		          "wrong (the server says: %s)",
-		          what, server_says(ans.data));
+		          what, server_says(ans.data, said));
 	else if (status == HTTP_UNAUTHORIZED) /* Dataverse says nothing */
 		sync_fail(s, RG_EIO,
 		          "%s: 401 Unauthorized: the token is expired or "
@@ -291,11 +315,11 @@ static int http_get(struct sync *s, const char *url, const char *name,
 		sync_fail(s, RG_EIO,
 		          "%s: 403 Forbidden: the token's user lacks a "
 		          "permission (the server says: %s)",
-		          what, server_says(ans.data));
-	else if (status != HTTP_OK && *server_says(ans.data))
+		          what, server_says(ans.data, said));
+	else if (status != HTTP_OK && *server_says(ans.data, said))
 		sync_fail(s, RG_EIO,
 		          "%s: HTTP status %ld (the server says: %s)", what,
-		          status, server_says(ans.data));
+		          status, server_says(ans.data, said));
 	else if (status != HTTP_OK)
 		sync_fail(s, RG_EIO, "%s: HTTP status %ld", what, status);
 	else if (!(*out = json_loadb(ans.data ? ans.data : "", ans.len,
