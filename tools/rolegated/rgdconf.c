@@ -1154,6 +1154,7 @@ static int sync_of(struct rgd_conf *c, const char *section, const char *file,
 	const char *name = section + strlen(SECTION_SYNC);
 	struct rgd_sync *y;
 
+	*out = NULL;
 	name += strspn(name, " \t");
 	if (!id_valid(name, strlen(name)))
 		return fail(err, errlen, RG_ECONFIG,
@@ -1182,7 +1183,7 @@ static int sync_key(struct rgd_conf *c, const char *section, const char *key,
                     const char *value, const char *file, unsigned line,
                     char *err, size_t errlen)
 {
-	struct rgd_sync *y;
+	struct rgd_sync *y = NULL;
 	size_t k;
 	int rc = sync_of(c, section, file, line, err, errlen, &y);
 

@@ -32,7 +32,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 TSAN_TESTS="tests/check_directory tests/check_failclosed tests/check_plugins
 tests/check_fastpath tests/daemon/api.sh tests/daemon/authz.sh
-tests/daemon/admin.sh tests/daemon/reload.sh tests/daemon/unix.sh"
+tests/daemon/admin.sh tests/daemon/reload.sh tests/daemon/unix.sh
+tests/daemon/sync.sh"
 
 rm -rf "$dir/build" "$dir/src" "$dir/tsan-reports"
 mkdir -p "$dir/build" "$dir/tsan-reports"
