@@ -143,6 +143,15 @@ raw "$PORT" "POST /v1/checks HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Trace
 expect_code 400 "/v1/checks: control characters in a header"
 raw "$PORT" "GET /healthz HTTP/1.1\r\nHost: x\000y\r\nConnection: close\r\n\r\n"
 expect_code 400 "/healthz: a NUL inside Host"
+# NULs between the path and the version hide no byte but make a request
+# line other readers split otherwise (found by the http fuzz target).
+raw "$PORT" "GET /healthz\000\000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+expect_code 400 "/healthz: NULs before the version"
+raw "$PORT" "GET /healthz?a=b\000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+expect_code 400 "/healthz: a NUL after the query"
+# What libmicrohttpd's split of a query leaves is no NUL of the client's.
+raw "$PORT" "GET /healthz?a=&b&c=d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+expect_code 200 "/healthz: a query with an empty value and a bare key"
 
 raw "$S/admin.sock" "GET /v1/admin/status HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"
 expect_code 200 "clean: the admin API"

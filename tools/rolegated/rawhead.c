@@ -46,14 +46,17 @@ struct scan {
 	int bad;
 	/* The header block, when it is checked; else both NULL. */
 	const char *lo, *hi;
-	size_t visible; /* non-blank bytes of the strings handed over */
-	int outside;    /* a string not in the block */
+	size_t visible;  /* non-blank bytes of the strings handed over */
+	int outside;     /* a string not in the block */
+	size_t arg_nuls; /* the NULs the query's split leaves (query_nuls()) */
 };
 
 /* The NULs libmicrohttpd leaves after a value: its CR LF, and the empty
  * line's too after the last one. */
 #define NUL_END_OF_LINE  2
 #define NUL_END_OF_BLOCK 4
+/* The NULs it writes over the request line's two spaces. */
+#define REQUEST_LINE_NULS 2
 
 static int is_blank(unsigned char ch)
 {
@@ -153,6 +156,9 @@ static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind,
 
 	account(sc, key, key_size);
 	account(sc, value, value_size);
+	/* Its '?' or '&', and its '=' when it has a value. */
+	if (kind == MHD_GET_ARGUMENT_KIND)
+		sc->arg_nuls += 1 + (value != NULL);
 	if (!in_value && kind == MHD_HEADER_KIND &&
 	    nul_tail(sc, value, value_size))
 		in_value = "ends in a NUL byte";
@@ -183,6 +189,27 @@ static void find_block(struct scan *sc, struct MHD_Connection *c,
 	sc->hi = method + info->header_size;
 }
 
+/*
+ * 1 when the request line holds more NULs than libmicrohttpd's split of it
+ * leaves: one after the method, one before the version, and per query
+ * argument one for its '?' or '&' and one for its '='.  A client's NULs
+ * there hide no byte ("GET /readyz\0\0 HTTP/1.1" is read as /readyz) but
+ * make a line other readers take otherwise.  An empty query ("/x?") or a
+ * trailing '&' counts as a NUL too, and is refused with it: rare enough.
+ */
+static int line_nuls(const struct scan *sc, const char *method,
+                     const char *version)
+{
+	size_t nuls = 0;
+	const char *p;
+
+	if (!version || version < sc->lo || version > sc->hi)
+		return 0;
+	for (p = method; p < version; p++)
+		nuls += *p == '\0';
+	return nuls > REQUEST_LINE_NULS + sc->arg_nuls;
+}
+
 /* 1 when the block holds bytes no string handed over covers. */
 static int hidden_bytes(struct scan *sc, const char *url, const char *method,
                         const char *version)
@@ -198,6 +225,8 @@ static int hidden_bytes(struct scan *sc, const char *url, const char *method,
 	 * other readers split otherwise.
 	 */
 	if (url >= sc->lo && url < sc->hi && url != method + strlen(method) + 1)
+		return 1;
+	if (line_nuls(sc, method, version))
 		return 1;
 	account(sc, method, strlen(method));
 	account(sc, url, strlen(url));
