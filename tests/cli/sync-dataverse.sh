@@ -3,9 +3,11 @@
 # API: from saved answers (--from-dir) and through a local stand-in server
 # (--from) that checks the bearer token and the OData headers.  Dry run,
 # apply, a second sync changing nothing, --prune, disabled users, units and
-# users over several pages (next links), --map, and every failure changing
-# nothing: an unknown role, a missing or malformed page, a wrong field, a
-# wrong token, a server error on page 3, a next link to another host.
+# users over several pages (next links), a user's roles paged apart and
+# merged, --map, and every failure changing nothing: an unknown role, a
+# missing or malformed page, a missing roles page, a wrong field, a wrong
+# token, a server error on page 3 or on a roles page, a next link to
+# another host.
 # Skipped (77) until the dynamics365 plugin is built.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -171,13 +173,39 @@ expect_err 'businessunits\.page-0\.json: value\[1\]: _parentbusinessunitid_value
 unchanged "a unit's unknown parent"
 cp "$FIX/businessunits.page-0.json" "$T/api/"
 
-sed 's|"fullname": "Bob Stone",|&\n      "systemuserroles_association@odata.nextLink": "https://contoso.crm.dynamics.com/api/data/v9.2/systemusers(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a02)/systemuserroles_association?$select=name,roleid\&$skiptoken=2",|' \
+# bob's roles paged apart: the rest are read from his own collection.
+BOB_ROLES='systemusers(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a02).systemuserroles_association.page-1.json'
+sed 's|"fullname": "Bob Stone",|&\n      "systemuserroles_association@odata.nextLink": "https://contoso.crm.dynamics.com/api/data/v9.2/systemusers(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a02)/systemuserroles_association?$select=name,roleid\&$skiptoken=%3Ccookie%20pagenumber=%222%22%20istracking=%22False%22%20/%3E",|' \
 	"$FIX/systemusers.page-0.json" >"$T/api/systemusers.page-0.json"
-rg sync --from-dir "$T/api" d365
-expect_rc 2 "a user's roles paged apart"
-expect_err "systemusers\\.page-0\\.json: value\\[1\\]: user 'bob@contoso\\.com' has more roles than one answer holds" \
-	"a user's roles paged apart: refused rather than taking roles away"
+cat >"$T/api/$BOB_ROLES" <<'JSON'
+{
+  "@odata.context": "https://contoso.crm.dynamics.com/api/data/v9.2/$metadata#roles(name,roleid)",
+  "value": [
+    {"name": "Omnichannel Agent", "roleid": "7c2e1a40-5b1d-4c8e-a1f0-000000000102"},
+    {"name": "Basic User", "roleid": "7c2e1a40-5b1d-4c8e-a1f0-000000000101"}
+  ]
+}
+JSON
+echo '~ bob@contoso.com roles: +omnichannel-agent' >"$T/changes"
+snapshot before
+rg sync --dry-run --from-dir "$T/api" d365
+expect_rc 0 "a user's roles paged apart"
+expect_stdout "$T/changes" \
+	"a user's roles paged apart: the roles of both answers, merged"
 unchanged "a user's roles paged apart"
+
+sed -i 's/"Omnichannel Agent"/"Delegate"/' "$T/api/$BOB_ROLES"
+rg sync --dry-run --from-dir "$T/api" d365
+expect_rc 1 "an unknown role on a roles page"
+expect_err "systemusers\\(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a02\\)\\.systemuserroles_association\\.page-1\\.json: value\\[0\\]: user 'bob@contoso\\.com' holds role 'Delegate', which service 'd365' does not know" \
+	"an unknown role on a roles page: the file, the JSON path, the user"
+
+rm "$T/api/$BOB_ROLES"
+rg sync --from-dir "$T/api" d365
+expect_rc 2 "a user's roles page missing"
+expect_err "systemusers\\(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a02\\)\\.systemuserroles_association\\.page-1\\.json" \
+	"a user's roles page missing: names the file"
+unchanged "a user's roles page missing"
 cp "$FIX/systemusers.page-0.json" "$T/api/"
 
 sed 's/"name": "Sales"/"name": "Contoso"/' \
@@ -204,6 +232,8 @@ expect_out '^\+ bu EMEA Support \(parent Customer Service\)$' \
 	"server: the second page of units (a next link)"
 expect_out '^~ erin@contoso\.com roles: \+basic-user \+customer-service-representative$' \
 	"server: the third page of users (two next links)"
+expect_out '^~ carol@contoso\.com roles: \+basic-user \+omnichannel-administrator \+system-administrator$' \
+	"server: carol's roles, one inline and two pages of her own"
 expect_no_out 'dan@contoso' "server: disabled dan is not synced"
 expect_no_out 'secret-token' "server: the token is not printed"
 expect_no_err 'secret-token' "server: the token is not printed on stderr"
@@ -252,5 +282,23 @@ expect_rc 2 "server: a next link to another host"
 expect_err "systemusers page 1: @odata\\.nextLink is not below http://127\\.0\\.0\\.1:[0-9]+/api/data/v9\\.2: 'https://elsewhere\\.example\\.com/" \
 	"server: a next link to another host is refused"
 unchanged "server: a next link to another host"
+cp "$FIX/systemusers.page-0.json" "$T/api/"
+
+sed 's|https://contoso\.crm\.dynamics\.com/api/data/v9\.2/systemusers(|https://elsewhere.example.com/api/data/v9.2/systemusers(|' \
+	"$FIX/systemusers.page-1.json" >"$T/api/systemusers.page-1.json"
+ROLEGATE_SYNC_AUTH_TOKEN=secret-token-1 rg sync --from "$API" d365
+expect_rc 2 "server: a user's roles link to another host"
+expect_err "systemusers page 2: value\\[0\\]: systemuserroles_association@odata\\.nextLink is not below http://127\\.0\\.0\\.1:[0-9]+/api/data/v9\\.2: 'https://elsewhere\\.example\\.com/" \
+	"server: a user's roles link to another host is refused"
+unchanged "server: a user's roles link to another host"
+cp "$FIX/systemusers.page-1.json" "$T/api/"
+
+echo 500 >"$T/api/systemusers(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a03).systemuserroles_association.page-2.json.status"
+ROLEGATE_SYNC_AUTH_TOKEN=secret-token-1 rg sync --from "$API" d365
+expect_rc 2 "server: a 500 on a user's roles page"
+expect_err 'GET http://127\.0\.0\.1:[0-9]+/api/data/v9\.2/systemusers\(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a03\)/systemuserroles_association page 3: HTTP status 500$' \
+	"server: the failing roles page is named"
+unchanged "server: a 500 on a user's roles page"
+rm "$T/api/systemusers(1e6b3a52-8f0c-4d17-b2a4-5c9d0e1f2a03).systemuserroles_association.page-2.json.status"
 
 finish

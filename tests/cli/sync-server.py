@@ -9,11 +9,13 @@ slashes as dots: the names `rolegate sync --from-dir` reads.  A request
 without the header X-Auth-Token: TOKEN gets Rocket.Chat's documented 401
 answer.
 
-Dataverse (sync-dataverse.sh): serves GET /api/data/v9.2/SET?... from
-DIR/SET.page-N.json, N being the page number of the $skiptoken's paging
-cookie less one (page 0 without a $skiptoken).  The saved answers' next
-links name the made-up organisation DATAVERSE_ORG: the server answers with
-its own address instead, so that they lead back to it.  A request without
+Dataverse (sync-dataverse.sh): serves GET /api/data/v9.2/PATH?... from
+DIR/PATH.page-N.json, the path's slashes as dots (an entity set, or a
+record's collection: systemusers(ID)/systemuserroles_association), N being
+the page number of the $skiptoken's paging cookie less one (page 0 without
+a $skiptoken).  The saved answers' next links name the made-up
+organisation DATAVERSE_ORG: the server answers with its own address
+instead, so that they lead back to it.  A request without
 Authorization: Bearer TOKEN gets Dataverse's 401 (no body); one without
 the OData-MaxVersion, OData-Version and Prefer: odata.maxpagesize headers
 a 400 with an OData error.
@@ -79,7 +81,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         page = 0
         if "$skiptoken" in query:
             page = int(PAGE_NUMBER.search(query["$skiptoken"][0]).group(1)) - 1
-        name = url.path[len(DATAVERSE_PREFIX):] + ".page-%d.json" % page
+        name = url.path[len(DATAVERSE_PREFIX):].replace("/", ".")
+        name += ".page-%d.json" % page
         self.reply_file(os.path.join(self.server.dir, name), rewrite=True)
 
     def do_GET(self):

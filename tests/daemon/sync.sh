@@ -1,8 +1,9 @@
 #!/bin/sh
 # sync.sh - rolegated's syncs ([sync SERVICE]): POST /v1/admin/sync (dry
 # run, apply, refusals, an upstream failing changing nothing), a periodic
-# sync with no request at all and its /metrics, and bad [sync] lines
-# refused with file:line.  The product is tests/cli/sync-server.py replaying
+# sync with no request at all and its /metrics, the syncs in
+# GET /v1/admin/status and in rolegated -t, and bad [sync] lines refused
+# with file:line.  The product is tests/cli/sync-server.py replaying
 # the saved Rocket.Chat answers.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -118,9 +119,45 @@ n=$(wc -l <"$T/bad.conf")
 	pass "rolegate lint: a bad [sync] line with file:line" ||
 	fail "rolegate lint: $(cat "$T/body")"
 
+# ---- -t lists the syncs ------------------------------------------------------
+# expect_test CONF SYNC-LINE WHAT: rolegated -t on CONF prints the ok line
+# and then exactly SYNC-LINE.
+expect_test() {
+	"$RGD" -c "$1" -t >"$T/body" 2>"$T/err"
+	RC=$?
+	printf '%s: ok (5 services, 8 routes)\n%s\n' "$1" "$2" >"$T/expected"
+	if [ "$RC" -eq 0 ] && cmp -s "$T/expected" "$T/body"; then
+		pass "$3"
+	else
+		fail "$3: exit $RC"
+		diff "$T/expected" "$T/body" | sed 's/^/#   /'
+	fi
+}
+sync_config "$T/rolegate.conf"
+expect_test "$T/rolegate.conf" \
+	"[sync rocketchat] from = $URL, token_file = $T/token, map = (none), interval = 0 (on request only), prune = no" \
+	"-t: the sync's source, token file, no map, on request only"
+printf '[roles]\nlivechat-agent = livechat-agent\n' >"$T/map.ini"
+sync_config "$T/every.conf" "map = map.ini" "interval = 60" "prune = yes"
+expect_test "$T/every.conf" \
+	"[sync rocketchat] from = $URL, token_file = $T/token, map = $T/map.ini, interval = 60, prune = yes" \
+	"-t: the map (absolute), the interval, prune"
+grep -q 'secret-token' "$T/body" && fail "-t: the token is printed" ||
+	pass "-t: the token is not printed"
+
 # ---- POST /v1/admin/sync ----------------------------------------------------
 sync_config "$T/rolegate.conf"
 start_rolegated "$T/rolegate.conf" || { fail "rolegated starts"; finish; }
+
+# The status's syncs: the section, and no run yet.
+SYNC_CONF='d["syncs"][0]["service"] == "rocketchat" and d["syncs"][0]["from"] == "'"$URL"'" and d["syncs"][0]["token_file"] == "'"$T/token"'" and d["syncs"][0]["map"] is None and d["syncs"][0]["interval"] == 0 and d["syncs"][0]["prune"] is False'
+admin GET /v1/admin/status
+expect_code 200 "status"
+expect_json "len(d[\"syncs\"]) == 1 and $SYNC_CONF" \
+	"status: the sync's source, token file, map, interval and prune"
+expect_json '{k: d["syncs"][0][k] for k in ("runs", "failures", "last_run", "last_success", "last_ok", "last_changes")} == {"runs": 0, "failures": 0, "last_run": None, "last_success": None, "last_ok": None, "last_changes": 0}' \
+	"status: no run yet"
+expect_no_body 'secret-token' "status: the token is not told"
 
 post /v1/check '{"service":"rocketchat","user":"bob","action":"view-l-room"}'
 expect_body '"decision":"deny"' "before the sync: bob is unknown"
@@ -136,10 +173,17 @@ expect_json 'd["kept"] == [] and d["warnings"] == []' "dry run: nothing kept"
 cp "$T/body" "$T/plan.json"
 unchanged "dry run"
 
+T0=$(date +%s)
 admin POST /v1/admin/sync '{"service":"rocketchat","actor":"ops"}'
 expect_code 200 "apply"
 expect_json 'd["dry_run"] is False and d["changes"] == json.load(open("'"$T"'/plan.json"))["changes"]' \
 	"apply: the changes of the plan"
+admin GET /v1/admin/status
+expect_json "$SYNC_CONF" "status after a sync: the same section"
+expect_json 'd["syncs"][0]["runs"] == 1 and d["syncs"][0]["failures"] == 0 and d["syncs"][0]["last_ok"] is True and d["syncs"][0]["last_changes"] == len(json.load(open("'"$T"'/plan.json"))["changes"])' \
+	"status after a sync: one run, ok, the plan's changes (not the dry run)"
+expect_json 'd["syncs"][0]["last_run"] == d["syncs"][0]["last_success"] and '"$T0"' <= d["syncs"][0]["last_run"] <= '"$(date +%s)" \
+	"status after a sync: when it ended"
 rg user show rocketchat bob
 grep -q 'livechat-agent' "$T/out" && pass "apply: bob is in the directory" ||
 	fail "apply: $(cat "$T/out")"
@@ -205,6 +249,12 @@ expect_metric 'rolegated_sync_failures_total{service="rocketchat"} 3' \
 	"metrics: failures counted"
 expect_metric 'rolegated_sync_last_result{service="rocketchat"} 0' \
 	"metrics: the last sync failed"
+admin GET /v1/admin/status
+expect_json 'd["syncs"][0]["runs"] == 5 and d["syncs"][0]["failures"] == 3 and d["syncs"][0]["last_ok"] is False and d["syncs"][0]["last_changes"] == 0' \
+	"status after failures: as /metrics counts them"
+expect_json 'd["syncs"][0]["last_success"] is not None and d["syncs"][0]["last_success"] <= d["syncs"][0]["last_run"]' \
+	"status after failures: the last success kept"
+expect_no_body 'wrong-token' "status after failures: no token told"
 stop_rolegated
 
 # ---- periodic ------------------------------------------------------------------

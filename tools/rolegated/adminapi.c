@@ -8,7 +8,7 @@
  * reload or a read.
  *
  *   POST /v1/admin/reload                     load the configuration again
- *   GET  /v1/admin/status                     what is serving
+ *   GET  /v1/admin/status                     what is serving, the syncs
  *   POST /v1/admin/txn                        operations in one transaction
  *   GET  /v1/admin/users?service=S[&id=U]     users with roles, memberships
  *   GET  /v1/admin/org?service=S[&kind=K]     business units, departments,
@@ -262,6 +262,48 @@ static enum MHD_Result reload(struct rgd *d, struct MHD_Connection *c)
 	             obj);
 }
 
+/* A Unix time, or null for 0 (never). */
+static json_t *time_or_null(int64_t t)
+{
+	return t ? json_integer((json_int_t)t) : json_null();
+}
+
+/*
+ * One [sync SERVICE] of g: where it reads from and how often, and its
+ * last run as /metrics counts it.  The token file's path, never what it
+ * holds: the status is for whoever may read the admin API, and the
+ * product's credentials stay with the daemon.
+ */
+static json_t *sync_entry(struct rgd *d, const struct rgd_gen *g,
+                          const struct rgd_sync *y)
+{
+	long i = rgd_gen_service(g, y->service);
+	struct rgd_sync_stat st;
+
+	rgd_metrics_sync_get(&d->metrics, i >= 0 ? g->slots[i] : RGD_SLOT_OTHER,
+	                     &st);
+	return json_pack(
+	    "{s:s s:s s:s s:s? s:I s:b s:I s:I s:o s:o s:o s:I}", "service",
+	    y->service, "from", y->from, "token_file", y->token_file, "map",
+	    y->map, "interval", (json_int_t)y->interval, "prune", y->prune,
+	    "runs", (json_int_t)st.runs, "failures", (json_int_t)st.failures,
+	    "last_run", time_or_null(st.last_run), "last_success",
+	    time_or_null(st.last_success), "last_ok",
+	    st.last_run ? json_boolean(st.last_ok) : json_null(),
+	    "last_changes", (json_int_t)st.last_changes);
+}
+
+/* The [sync SERVICE] sections of g, in configuration order. */
+static json_t *sync_entries(struct rgd *d, const struct rgd_gen *g)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr && i < g->conf.nsyncs; i++)
+		json_array_append_new(arr, sync_entry(d, g, &g->conf.syncs[i]));
+	return arr;
+}
+
 /*
  * Where the public listener is: "listen_socket" (a path) on a Unix socket,
  * with "address" and "port" null; on TCP "listen_socket" is null.
@@ -277,7 +319,8 @@ static enum MHD_Result status(struct rgd *d, struct MHD_Connection *c,
 		json_array_append_new(services, json_string(g->names[i]));
 	return reply(
 	    d, c, RGD_HTTP_OK,
-	    json_pack("{s:s s:s s:s s:I s:I s:o s:I s:{s:b s:s} s:s? s:o s:s?}",
+	    json_pack("{s:s s:s s:s s:I s:I s:o s:I s:{s:b s:s} s:s? s:o s:s? "
+	              "s:o}",
 	              "version", PACKAGE_VERSION, "librolegate", rg_version(),
 	              "config", rg_config_path(g->ctx), "generation",
 	              (json_int_t)g->number, "loaded_at",
@@ -290,7 +333,7 @@ static enum MHD_Result status(struct rgd *d, struct MHD_Connection *c,
 	              "address", sock ? NULL : d->boot.address, "port",
 	              sock ? json_null()
 	                   : json_integer((json_int_t)atomic_load(&d->port)),
-	              "listen_socket", sock));
+	              "listen_socket", sock, "syncs", sync_entries(d, g)));
 }
 
 /* ---- transactions

@@ -26,6 +26,27 @@ struct rgd *rgd_new(const char *config_path, int log_level)
 	return d;
 }
 
+/*
+ * What -t says of each [sync SERVICE] beyond "ok": where it reads from and
+ * how often, so that a check before a deploy shows what the daemon would
+ * sync (the token file's path only: its content is the secret).
+ */
+static void print_syncs(const struct rgd_conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsyncs; i++) {
+		const struct rgd_sync *y = &c->syncs[i];
+
+		printf("[sync %s] from = %s, token_file = %s, map = %s, "
+		       "interval = %u%s, prune = %s\n",
+		       y->service, y->from, y->token_file,
+		       y->map ? y->map : "(none)", y->interval,
+		       y->interval ? "" : " (on request only)",
+		       y->prune ? "yes" : "no");
+	}
+}
+
 int rgd_first_load(struct rgd *d, int test)
 {
 	struct rgd_report *r = calloc(1, sizeof(*r));
@@ -51,6 +72,7 @@ int rgd_first_load(struct rgd *d, int test)
 	if (test) {
 		printf("%s: ok (%zu services, %zu routes)\n", d->config_path,
 		       g->nservices, g->conf.nroutes);
+		print_syncs(&g->conf);
 		rgd_gen_free(g);
 		return 1;
 	}

@@ -115,6 +115,17 @@ void rgd_metrics_sync(struct rgd_metrics *m, unsigned slot, int ok,
 	pthread_mutex_unlock(&m->lock);
 }
 
+void rgd_metrics_sync_get(struct rgd_metrics *m, unsigned slot,
+                          struct rgd_sync_stat *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (slot >= RGD_SLOT_OTHER)
+		return;
+	pthread_mutex_lock(&m->lock);
+	*out = m->syncs[slot];
+	pthread_mutex_unlock(&m->lock);
+}
+
 void rgd_metrics_response(struct rgd_metrics *m, unsigned http_status)
 {
 	size_t i;

@@ -192,6 +192,10 @@ void rgd_metrics_sync_configured(struct rgd_metrics *m, unsigned slot);
 /* Counts one applied sync of the service of slot, ending at when. */
 void rgd_metrics_sync(struct rgd_metrics *m, unsigned slot, int ok,
                       size_t changes, int64_t when);
+/* A copy of the sync counters of the service of slot (all zero for
+ * RGD_SLOT_OTHER), taken under the lock: one run's values together. */
+void rgd_metrics_sync_get(struct rgd_metrics *m, unsigned slot,
+                          struct rgd_sync_stat *out);
 /* The Prometheus text exposition; ready: 1 when serving. */
 void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b);
 

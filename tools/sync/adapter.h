@@ -100,6 +100,21 @@ int sync_each_linked(struct sync *s, const char *path, const char *query,
                      const char *key, sync_item_fn fn, void *data);
 
 /*
+ * The rest of an expanded collection (OData's $expand of a collection-
+ * valued navigation property nav, e.g. a user's roles) that came paged
+ * apart: when item has "NAV@odata.nextLink", calls fn for each item of
+ * the "value" of the answer at that link, then of each next link's, by
+ * the rules of sync_each_linked(); RG_OK at once when it has none.  path
+ * is the collection's own ("systemusers(ID)/systemuserroles_association"):
+ * the messages name it, and from a folder the answers are
+ * PATH.page-1.json, PATH.page-2.json, ... (page 0 being the part that
+ * came inline), the path's slashes as dots.  where names item.
+ */
+int sync_each_expanded(struct sync *s, const json_t *item, const char *where,
+                       const char *nav, const char *path, sync_item_fn fn,
+                       void *data);
+
+/*
  * Reads the one answer of the API path (not paged) into *out, to
  * json_decref(); the file PATH.json from a folder.
  */

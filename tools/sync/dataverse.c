@@ -16,8 +16,12 @@
  * absent upstream, so kept, or removed by --prune.  A security role maps
  * to the plugin role of the same display name, ignoring case ("Omnichannel
  * Agent" is omnichannel-agent), unless the --map file names it; any other
- * name must be a role id of the service.  Teams, and the roles users hold
- * through them, are not read: the directory has no teams yet.
+ * name must be a role id of the service.  A user with more roles than the
+ * expanded page holds comes with systemuserroles_association@odata.nextLink
+ * (systemusers(ID)/systemuserroles_association?...): its pages are read
+ * too, by the rules of every next link, and the roles merged.  Teams, and
+ * the roles users hold through them, are not read: the directory has no
+ * teams yet.
  */
 #include "config.h"
 
@@ -41,8 +45,10 @@
 	"_businessunitid_value"                                                \
 	"&$expand=systemuserroles_association($select=name,roleid)"
 #define ROLES "systemuserroles_association"
-/* Said of a user whose roles did not all come inline. */
+/* Where a user's roles go on when they did not all come inline. */
 #define ROLES_NEXT ROLES "@odata.nextLink"
+/* What a systemuserid is made of. */
+#define GUID_CHARS "0123456789abcdefABCDEF-"
 
 /* What the business units say, for the users. */
 struct dv_state {
@@ -166,11 +172,56 @@ static int bu_parents(struct sync *s, struct dv_state *st)
 	return RG_OK;
 }
 
-/* Adds the user's security roles to u. */
+/* A user whose security roles are read, for on_role(). */
+struct dv_user {
+	json_t *u;
+	const char *id;
+};
+
+/* One security role of a user, inline or from a page of its own. */
+static int on_role(struct sync *s, json_t *item, const char *where, void *data)
+{
+	const struct dv_user *du = data;
+	const char *role = sync_str(s, item, "name", where);
+
+	return role ? sync_add_role(s, du->u, role, du->id, where) : RG_EINVAL;
+}
+
+/*
+ * The path of the user's roles collection, systemusers(ID)/ROLES: what
+ * its next link reads, and from a folder the name of its files, which is
+ * why ID must be a GUID (no dots or slashes).
+ */
+static int roles_path(struct sync *s, const json_t *item, const char *where,
+                      char *buf, size_t len)
+{
+	const char *guid = sync_str(s, item, "systemuserid", where);
+	int n;
+
+	if (!guid)
+		return RG_EINVAL;
+	if (!*guid || strspn(guid, GUID_CHARS) != strlen(guid))
+		return sync_fail(s, RG_EINVAL,
+		                 "%s: systemuserid '%s' is not a GUID", where,
+		                 guid);
+	n = snprintf(buf, len, PATH_USERS "(%s)/" ROLES, guid);
+	if (n < 0 || (size_t)n >= len)
+		return sync_fail(s, RG_ELIMIT, "%s: systemuserid is too long",
+		                 where);
+	return RG_OK;
+}
+
+/*
+ * Adds the user's security roles to u: those that came inline, then,
+ * when the user has more than a page holds, the pages of ROLES_NEXT (all
+ * of them: a partial list would take roles away).
+ */
 static int user_roles(struct sync *s, json_t *u, const json_t *item,
                       const char *id, const char *where)
 {
 	json_t *roles = json_object_get(item, ROLES);
+	struct dv_user du = {u, id};
+	char at[SYNC_MSG_MAX], path[SYNC_MSG_MAX];
 	size_t i;
 	int rc = RG_OK;
 
@@ -178,22 +229,16 @@ static int user_roles(struct sync *s, json_t *u, const json_t *item,
 		return sync_fail(s, RG_EINVAL,
 		                 "%s: " ROLES " is missing or not an array",
 		                 where);
-	/* A partial list would take roles away. */
-	if (json_object_get(item, ROLES_NEXT))
-		return sync_fail(s, RG_EIO,
-		                 "%s: user '%s' has more roles than one answer "
-		                 "holds (" ROLES_NEXT ")",
-		                 where, id);
 	for (i = 0; rc == RG_OK && i < json_array_size(roles); i++) {
-		json_t *v = json_array_get(roles, i);
-		char at[SYNC_MSG_MAX];
-		const char *role;
-
 		snprintf(at, sizeof(at), "%s." ROLES "[%zu]", where, i);
-		role = sync_str(s, v, "name", at);
-		rc = role ? sync_add_role(s, u, role, id, at) : RG_EINVAL;
+		rc = on_role(s, json_array_get(roles, i), at, &du);
 	}
-	return rc;
+	if (rc != RG_OK || !json_object_get(item, ROLES_NEXT))
+		return rc;
+	rc = roles_path(s, item, where, path, sizeof(path));
+	return rc == RG_OK ? sync_each_expanded(s, item, where, ROLES, path,
+	                                        on_role, &du)
+	                   : rc;
 }
 
 /* The user's id: domainname, else systemuserid. */

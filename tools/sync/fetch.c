@@ -536,17 +536,43 @@ static int first_location(struct sync *s, const char *path, const char *query,
 }
 
 /*
+ * Checks that a next link lies below the base URL (it is sent the token)
+ * and copies it into buf.
+ */
+static int link_location(struct sync *s, const char *url, const char *what,
+                         const char *where, char *buf, size_t len)
+{
+	size_t base = strlen(s->src.url);
+
+	if (strncmp(url, s->src.url, base) != 0 || url[base] != '/')
+		return sync_fail(s, RG_EINVAL, "%s: %s is not below %s: '%s'",
+		                 where, what, s->src.url, url);
+	if (strlen(url) >= len)
+		return sync_fail(s, RG_ELIMIT, "%s: %s is too long", where,
+		                 what);
+	snprintf(buf, len, "%s", url);
+	return RG_OK;
+}
+
+/* The file of page n of path in the folder. */
+static int page_file(struct sync *s, const char *path, int n, char *buf,
+                     size_t len)
+{
+	char suffix[LOCATION_MAX];
+
+	snprintf(suffix, sizeof(suffix), ".page-%d.json", n);
+	return file_location(s, path, suffix, buf, len);
+}
+
+/*
  * The location of the page after page (number n, at where) into buf: ""
- * when it is the last.  A next link must lie below the base URL: it is
- * sent the token.
+ * when it is the last.
  */
 static int next_location(struct sync *s, const json_t *page, const char *where,
                          const char *path, int n, char *buf, size_t len)
 {
 	const json_t *link = json_object_get(page, NEXT_LINK);
 	const char *url = json_string_value(link);
-	char suffix[LOCATION_MAX];
-	size_t base;
 
 	buf[0] = '\0';
 	if (!link)
@@ -554,20 +580,9 @@ static int next_location(struct sync *s, const json_t *page, const char *where,
 	if (!url || !*url)
 		return sync_fail(s, RG_EINVAL, "%s: " NEXT_LINK " is not a URL",
 		                 where);
-	if (s->src.dir) {
-		snprintf(suffix, sizeof(suffix), ".page-%d.json", n + 1);
-		return file_location(s, path, suffix, buf, len);
-	}
-	base = strlen(s->src.url);
-	if (strncmp(url, s->src.url, base) != 0 || url[base] != '/')
-		return sync_fail(s, RG_EINVAL,
-		                 "%s: " NEXT_LINK " is not below %s: '%s'",
-		                 where, s->src.url, url);
-	if (strlen(url) >= len)
-		return sync_fail(s, RG_ELIMIT, "%s: " NEXT_LINK " is too long",
-		                 where);
-	snprintf(buf, len, "%s", url);
-	return RG_OK;
+	if (s->src.dir)
+		return page_file(s, path, n + 1, buf, len);
+	return link_location(s, url, NEXT_LINK, where, buf, len);
 }
 
 /*
@@ -585,14 +600,13 @@ static void page_label(const struct sync *s, const char *path, int n,
 		         path, n + 1);
 }
 
-int sync_each_linked(struct sync *s, const char *path, const char *query,
-                     const char *key, sync_item_fn fn, void *data)
+/* Reads page n of path at where, and each page after it by next link. */
+static int follow_links(struct sync *s, const char *path, int n, char *where,
+                        const char *key, sync_item_fn fn, void *data)
 {
-	char where[LOCATION_MAX], next[LOCATION_MAX], label[LOCATION_MAX];
-	char request[LOCATION_MAX];
-	int rc, n = 0;
+	char next[LOCATION_MAX], label[LOCATION_MAX], request[LOCATION_MAX];
+	int rc = RG_OK;
 
-	rc = first_location(s, path, query, where, sizeof(where));
 	while (rc == RG_OK && where[0]) {
 		json_t *page = NULL, *items;
 
@@ -611,7 +625,41 @@ int sync_each_linked(struct sync *s, const char *path, const char *query,
 		if (rc == RG_OK && ++n >= PAGES_MAX)
 			rc = sync_fail(s, RG_ELIMIT, "%s: more than %d pages",
 			               path, PAGES_MAX);
-		memcpy(where, next, sizeof(where));
+		memcpy(where, next, LOCATION_MAX);
 	}
 	return rc;
+}
+
+int sync_each_linked(struct sync *s, const char *path, const char *query,
+                     const char *key, sync_item_fn fn, void *data)
+{
+	char where[LOCATION_MAX];
+	int rc = first_location(s, path, query, where, sizeof(where));
+
+	return rc == RG_OK ? follow_links(s, path, 0, where, key, fn, data)
+	                   : rc;
+}
+
+int sync_each_expanded(struct sync *s, const json_t *item, const char *where,
+                       const char *nav, const char *path, sync_item_fn fn,
+                       void *data)
+{
+	char member[SYNC_MSG_MAX], at[LOCATION_MAX];
+	const json_t *link;
+	const char *url;
+	int rc;
+
+	snprintf(member, sizeof(member), "%s" NEXT_LINK, nav);
+	link = json_object_get(item, member);
+	url = json_string_value(link);
+	if (!link)
+		return RG_OK;
+	if (!url || !*url)
+		return sync_fail(s, RG_EINVAL, "%s: %s is not a URL", where,
+		                 member);
+	/* The collection's page 0 is the part that came inline. */
+	rc = s->src.dir ? page_file(s, path, 1, at, sizeof(at))
+	                : link_location(s, url, member, where, at, sizeof(at));
+	return rc == RG_OK ? follow_links(s, path, 1, at, "value", fn, data)
+	                   : rc;
 }
