@@ -341,15 +341,16 @@ static size_t line_end(const uint8_t *p, size_t size, size_t i, size_t *next)
 /*
  * The length of the first request's header block: up to its first empty
  * line, lines ending in CRLF, LF or a lone CR (which libmicrohttpd 0.9.75
- * also ends a line at).  The earliest end any reading could give, so that
- * what it holds is certainly in the header block.
+ * also ends a line at), a line that starts with a NUL counting as empty
+ * (it reads lines as C strings).  The earliest end any reading could give,
+ * so that what it holds is certainly in the header block.
  */
 static size_t head_length(const uint8_t *p, size_t size)
 {
 	size_t i = 0, next;
 
 	while (i < size) {
-		if (line_end(p, size, i, &next) == i)
+		if (line_end(p, size, i, &next) == i || p[i] == '\0')
 			return i;
 		i = next;
 	}

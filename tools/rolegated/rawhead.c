@@ -114,8 +114,11 @@ static int nul_tail(const struct scan *sc, const char *value, size_t len)
 	if (!value || !sc->lo || value < sc->lo || value > sc->hi ||
 	    len > (size_t)(sc->hi - value))
 		return 0;
-	for (p = value + len; p < sc->hi && *p == '\0'; p++)
-		run++;
+	/* Blanks between them hide nothing but do not end the run:
+	 * "x\0\0\t\n" holds three NULs, two of them the client's. */
+	for (p = value + len;
+	     p < sc->hi && (*p == '\0' || is_blank((unsigned char)*p)); p++)
+		run += *p == '\0';
 	return run > (p == sc->hi ? NUL_END_OF_BLOCK : NUL_END_OF_LINE);
 }
 
