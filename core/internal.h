@@ -60,8 +60,6 @@ int rg_id_valid(const char *id);
 int rg_name_valid(const char *s, size_t max);
 /* Splits s in place on blanks; returns count (<= max) or -1 when more. */
 int rg_split_words(char *s, char **words, int max);
-/* Trims blanks at both ends, in place. */
-char *rg_trim(char *s);
 /* 1 when s is 1 to max - 1 bytes of valid UTF-8 with no control character
  * (C0, DEL or C1): text a terminal shows as it is. */
 int rg_text_valid(const char *s, size_t max);

@@ -101,18 +101,6 @@ int rg_name_valid(const char *s, size_t max)
 	return n <= max;
 }
 
-char *rg_trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 int rg_split_words(char *s, char **words, int max)
 {
 	int n = 0;

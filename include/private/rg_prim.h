@@ -17,6 +17,21 @@
 
 #include <rolegate/rolegate.h>
 
+/* s without the blanks around it (cut in place): the core's config and
+ * policy lines and the tools' map and token files alike. */
+static inline char *rg_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		s++;
+	end = s + strlen(s);
+	while (end > s &&
+	       (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
+		*--end = '\0';
+	return s;
+}
+
 /* The number of elements of an array (not of a pointer). */
 #define RG_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 

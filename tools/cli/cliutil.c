@@ -395,5 +395,5 @@ int cli_json_print(json_t *obj, int status)
 
 char *cli_trim(char *s)
 {
-	return rg_tool_trim(s);
+	return rg_trim(s);
 }

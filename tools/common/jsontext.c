@@ -40,15 +40,3 @@ json_t *rg_tool_jsplit(const char *list)
 	}
 	return arr;
 }
-
-char *rg_tool_trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}

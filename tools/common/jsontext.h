@@ -18,7 +18,4 @@ json_t *rg_tool_jstr(const char *s, int empty_is_null);
  * skipped); NULL is an empty list. */
 json_t *rg_tool_jsplit(const char *list);
 
-/* s without the blanks around it (cut in place). */
-char *rg_tool_trim(char *s);
-
 #endif /* ROLEGATE_TOOLS_JSONTEXT_H */

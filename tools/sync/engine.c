@@ -209,7 +209,7 @@ static int map_line(struct sync *s, char *line, unsigned lineno, int *in_roles)
 {
 	char *eq, *key, *value;
 
-	line = rg_tool_trim(line);
+	line = rg_trim(line);
 	if (!*line || *line == '#' || *line == ';')
 		return RG_OK;
 	if (*line == '[') {
@@ -228,8 +228,8 @@ static int map_line(struct sync *s, char *line, unsigned lineno, int *in_roles)
 		                 "in [roles]",
 		                 s->map_path, lineno);
 	*eq = '\0';
-	key = rg_tool_trim(line);
-	value = rg_tool_trim(eq + 1);
+	key = rg_trim(line);
+	value = rg_trim(eq + 1);
 	if (!*key || json_object_get(s->map, key))
 		return sync_fail(s, RG_EINVAL, "%s:%u: %s '%s'", s->map_path,
 		                 lineno,
