@@ -1694,6 +1694,84 @@ const char *rg_dir_pairs_get(const char *pairs, const char *key, char *buf,
 	return NULL;
 }
 
+int rg_dir_pairs_split(const char *text, struct rg_dir_pairs *out)
+{
+	size_t n = 1, i;
+	char *p;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || !*text)
+		return RG_OK;
+	for (p = strchr(text, RG_DIR_PAIR_SEP); p;
+	     p = strchr(p + 1, RG_DIR_PAIR_SEP))
+		n++;
+	out->buf = rg_strdup(text);
+	out->keys = calloc(n, sizeof(*out->keys));
+	out->values = calloc(n, sizeof(*out->values));
+	if (!out->buf || !out->keys || !out->values) {
+		rg_dir_pairs_free(out);
+		return RG_ENOMEM;
+	}
+	for (p = out->buf, i = 0; p && i < n; i++) {
+		char *end = strchr(p, RG_DIR_PAIR_SEP), *eq;
+
+		if (end)
+			*end = '\0';
+		eq = strchr(p, '=');
+		/* A pair without '=' is damage verify reports: left out. */
+		if (eq) {
+			*eq = '\0';
+			out->keys[out->n] = p;
+			out->values[out->n++] = eq + 1;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return RG_OK;
+}
+
+void rg_dir_pairs_free(struct rg_dir_pairs *p)
+{
+	free(p->buf);
+	free(p->keys);
+	free(p->values);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *rg_dir_pairs_find(const char *const *keys,
+                              const char *const *values, size_t n,
+                              const char *key)
+{
+	size_t i;
+
+	for (i = 0; key && i < n; i++)
+		if (strcmp(keys[i], key) == 0)
+			return values[i];
+	return NULL;
+}
+
+const char *rg_user_info_attr(const rg_user_info *u, const char *key)
+{
+	return u ? rg_dir_pairs_find(u->attr_keys, u->attr_values, u->nattrs,
+	                             key)
+	         : NULL;
+}
+
+const char *rg_user_info_members(const rg_user_info *u, const char *kind)
+{
+	const char *v = u ? rg_dir_pairs_find(u->member_kinds, u->member_names,
+	                                      u->nmembers, kind)
+	                  : NULL;
+
+	return v ? v : "";
+}
+
+const char *rg_org_info_attr(const rg_org_info *o, const char *key)
+{
+	return o ? rg_dir_pairs_find(o->attr_keys, o->attr_values, o->nattrs,
+	                             key)
+	         : NULL;
+}
+
 /* Rows (key, value) collected in order. */
 struct pair_rows {
 	struct role_rows keys, values;
@@ -2788,7 +2866,9 @@ static int user_row(void *user, const rg_value *c, size_t n)
 	u->name = rg_strdup(c[2].s);
 	us->n++; /* counted now so that a failure frees it */
 	if (!u->service || !u->id || !u->name ||
-	    user_attrs_split(u, col_text(&c[4])) != RG_OK)
+	    user_attrs_split(u, col_text(&c[4])) != RG_OK ||
+	    rg_dir_pairs_split(col_text(&c[4]), &u->attrs) != RG_OK ||
+	    rg_dir_pairs_split(col_text(&c[5]), &u->members) != RG_OK)
 		goto nomem;
 	if (!a->from_tables &&
 	    (list_set(&u->roles, col_text(&c[3])) ||
@@ -2908,6 +2988,8 @@ void rg_dir_users_free(struct rg_dir_users *us)
 		free(u->roles.s);
 		free(u->departments.s);
 		free(u->units.s);
+		rg_dir_pairs_free(&u->attrs);
+		rg_dir_pairs_free(&u->members);
 	}
 	free(us->v);
 	memset(us, 0, sizeof(*us));
@@ -2944,6 +3026,12 @@ static int users_call(const struct rg_dir_users *us, rg_user_fn fn, void *user)
 		    .roles = u->roles.s,
 		    .departments = u->departments.s,
 		    .units = u->units.s,
+		    .nattrs = u->attrs.n,
+		    .attr_keys = u->attrs.keys,
+		    .attr_values = u->attrs.values,
+		    .nmembers = u->members.n,
+		    .member_kinds = u->members.keys,
+		    .member_names = u->members.values,
 		};
 		if (fn(user, &info))
 			break;

@@ -171,6 +171,22 @@ struct rg_dir_list {
 	size_t len, cap;
 };
 
+/* Pairs of a users row's copy, split: keys[i] has values[i]; both point
+ * into buf. */
+struct rg_dir_pairs {
+	char *buf;
+	const char **keys, **values;
+	size_t n;
+};
+
+/* Splits a pairs text (rg_dir_pairs_join()) into *out; RG_ENOMEM. */
+int rg_dir_pairs_split(const char *text, struct rg_dir_pairs *out);
+void rg_dir_pairs_free(struct rg_dir_pairs *p);
+/* The value of key among p, or NULL (p's keys are sorted). */
+const char *rg_dir_pairs_find(const char *const *keys,
+                              const char *const *values, size_t n,
+                              const char *key);
+
 struct rg_dir_user {
 	char *service;
 	char *id;
@@ -179,6 +195,7 @@ struct rg_dir_user {
 	char *status;                                 /* or NULL */
 	long max_chats;                               /* -1 when unset */
 	struct rg_dir_list roles, departments, units; /* sorted */
+	struct rg_dir_pairs attrs, members; /* users.attrs, users.members */
 };
 
 struct rg_dir_users {

@@ -695,8 +695,28 @@ typedef struct rg_user_info {
 	const char *roles;  /* "" when none */
 	const char *departments;
 	const char *units;
+	/* (1.5) Its attributes but the name, as the service's plugins
+	 * declare them (rg_vocab_at()), sorted by key: attr_keys[i] has
+	 * the value attr_values[i]. */
+	size_t nattrs;
+	const char *const *attr_keys;
+	const char *const *attr_values;
+	/* (1.5) Its memberships, sorted by kind: it is a member of the
+	 * entries member_names[i] (comma-separated, sorted) of the
+	 * organisation kind member_kinds[i]; kinds without one are left
+	 * out. */
+	size_t nmembers;
+	const char *const *member_kinds;
+	const char *const *member_names;
 } rg_user_info;
 typedef int (*rg_user_fn)(void *user, const rg_user_info *u);
+
+/* (1.5) The value of u's attribute key (u-owned), or NULL when unset. */
+RG_EXTERN const char *rg_user_info_attr(const rg_user_info *u, const char *key);
+/* (1.5) The entries of kind u is a member of, comma-separated (u-owned);
+ * "" when none. */
+RG_EXTERN const char *rg_user_info_members(const rg_user_info *u,
+                                           const char *kind);
 
 /* (1.1) Calls fn for each user of the service (all services when NULL), by id;
  * stops when fn returns non-zero. */
@@ -713,8 +733,17 @@ typedef struct rg_org_info {
 	const char *parent; /* bu parent or department's unit, or NULL */
 	long max_chats;     /* departments: -1 when unset */
 	long members;       /* (1.1) users in it (bu: users of the unit) */
+	/* (1.5) Its attributes, its parent's included (under the kind's
+	 * parent attribute), sorted by key: attr_keys[i] has the value
+	 * attr_values[i]. */
+	size_t nattrs;
+	const char *const *attr_keys;
+	const char *const *attr_values;
 } rg_org_info;
 typedef int (*rg_org_fn)(void *user, const rg_org_info *o);
+
+/* (1.5) The value of o's attribute key (o-owned), or NULL when unset. */
+RG_EXTERN const char *rg_org_info_attr(const rg_org_info *o, const char *key);
 RG_EXTERN int rg_org_list(rg_context *ctx, const char *service,
                           const char *kind, rg_org_fn fn, void *user);
 
