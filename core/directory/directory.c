@@ -2270,25 +2270,19 @@ static const struct user_sql users_sql = {
 
 /* The lists from their own tables (for rg_directory_verify()), each
  * sorted by (service, user, item) like the users. */
-static const struct user_sql list_sql[3] = {
+static const struct user_sql list_sql[2] = {
     {"SELECT service, user_id, role FROM assignment "
      "ORDER BY service, user_id, role",
      "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
      "ORDER BY service, user_id, role",
      "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
      "AND user_id = ?2 ORDER BY role"},
-    {"SELECT service, user_id, name FROM member WHERE kind = 'department' "
-     "ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "kind = 'department' ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "user_id = ?2 AND kind = 'department' ORDER BY name"},
-    {"SELECT service, user_id, name FROM member WHERE kind = 'unit' "
-     "ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "kind = 'unit' ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "user_id = ?2 AND kind = 'unit' ORDER BY name"},
+    {"SELECT service, user_id, name, kind FROM member "
+     "ORDER BY service, user_id, kind, name",
+     "SELECT service, user_id, name, kind FROM member WHERE service = ?1 "
+     "ORDER BY service, user_id, kind, name",
+     "SELECT service, user_id, name, kind FROM member WHERE service = ?1 "
+     "AND user_id = ?2 ORDER BY kind, name"},
 };
 
 /* The users' attributes from user_attr (for rg_directory_verify()), in
@@ -2306,6 +2300,8 @@ struct users_acc {
 	int rc;
 	char *scratch; /* a membership list, while it is copied */
 	size_t scratchcap;
+	const struct rg_dir_user *last; /* the last membership's user */
+	char lastkind[RG_ID_MAX];       /* and kind */
 };
 
 static int list_append(struct rg_dir_list *l, const char *item)
@@ -2387,6 +2383,7 @@ static int user_row(void *user, const rg_value *c, size_t n)
 		goto nomem;
 	if (!a->from_tables &&
 	    (list_set(&u->roles, col_text(&c[3])) ||
+	     list_set(&u->memtext, col_text(&c[5])) ||
 	     list_from_pairs(&u->departments, col_text(&c[5]),
 	                     RG_ORG_DEPARTMENT, a) ||
 	     list_from_pairs(&u->units, col_text(&c[5]), RG_ORG_UNIT, a)))
@@ -2405,7 +2402,29 @@ static int user_cmp(const struct rg_dir_user *u, const char *service,
 	return c ? c : strcmp(u->id, id);
 }
 
-/* A list row (service, user, item): merged into the sorted users. */
+/* A membership row of u, appended to its text as users.members has it:
+ * "kind=a,b" per kind, the kinds apart by RG_DIR_PAIR_SEP. */
+static int members_append(struct users_acc *a, struct rg_dir_user *u,
+                          const char *kind, const char *name)
+{
+	struct rg_dir_list *l = &u->memtext;
+	char sep[] = {RG_DIR_PAIR_SEP, '\0'};
+	size_t n = strlen(kind) + strlen(name) + 2;
+
+	if (a->last == u && strcmp(a->lastkind, kind) == 0)
+		return list_append(l, name);
+	if (RG_GROW(l->s, l->cap, l->len + n + 1) != RG_OK)
+		return RG_ENOMEM;
+	/* list_append() joins with commas: a new kind starts its own run. */
+	l->len += (size_t)snprintf(l->s + l->len, l->cap - l->len, "%s%s=%s",
+	                           l->len ? sep : "", kind, name);
+	a->last = u;
+	rg_strlcpy(a->lastkind, kind, sizeof(a->lastkind));
+	return RG_OK;
+}
+
+/* A list row (service, user, item[, kind]): merged into the sorted
+ * users. */
 static int list_row(void *user, const rg_value *c, size_t n)
 {
 	struct users_acc *a = user;
@@ -2418,13 +2437,13 @@ static int list_row(void *user, const rg_value *c, size_t n)
 	if (a->pos == us->n || user_cmp(&us->v[a->pos], c[0].s, c[1].s) != 0)
 		return 0; /* no such user: cannot happen with the keys */
 	u = &us->v[a->pos];
-	l = a->list == 0 ? &u->roles
-	                 : (a->list == 1 ? &u->departments : &u->units);
-	if (list_append(l, c[2].s) != RG_OK) {
-		a->rc = RG_ENOMEM;
-		return 1;
+	if (a->list == 0) {
+		l = &u->roles;
+		a->rc = list_append(l, c[2].s);
+	} else {
+		a->rc = members_append(a, u, c[3].s, c[2].s);
 	}
-	return 0;
+	return a->rc != RG_OK;
 }
 
 /* Gives every list a string, "" when empty. */
@@ -2434,10 +2453,11 @@ static int lists_finish(struct rg_dir_users *us)
 	size_t i, k;
 
 	for (i = 0; i < us->n; i++)
-		for (k = 0; k < 3; k++) {
-			l = k == 0 ? &us->v[i].roles
-			           : (k == 1 ? &us->v[i].departments
-			                     : &us->v[i].units);
+		for (k = 0; k < 4; k++) {
+			l = k == 0   ? &us->v[i].roles
+			    : k == 1 ? &us->v[i].departments
+			    : k == 2 ? &us->v[i].units
+			             : &us->v[i].memtext;
 			if (!l->s && !(l->s = calloc(1, 1)))
 				return RG_ENOMEM;
 		}
@@ -2457,7 +2477,7 @@ static int users_read(struct rg_dir *d, const char *service, const char *id,
 {
 	rg_value p[] = {RG_TEXT(service), RG_TEXT(id)};
 	size_t np = id ? 2 : (service ? 1 : 0), k;
-	struct users_acc a = {out, from_tables, 0, 0, RG_OK, NULL, 0};
+	struct users_acc a = {out, from_tables, 0, 0, RG_OK, NULL, 0, NULL, ""};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2503,6 +2523,7 @@ void rg_dir_users_free(struct rg_dir_users *us)
 		free(u->roles.s);
 		free(u->departments.s);
 		free(u->units.s);
+		free(u->memtext.s);
 		rg_dir_pairs_free(&u->attrs);
 		rg_dir_pairs_free(&u->members);
 	}
@@ -3060,6 +3081,16 @@ int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
 /* ---- checks ----------------------------------------------------------- */
 
 /* Compares every user's copy of its lists with their tables. */
+/* Pairs text shown in a message: the separators as ';' (in place). */
+static const char *pairs_shown(char *text)
+{
+	char *p;
+
+	for (p = text; (p = strchr(p, RG_DIR_PAIR_SEP)); p++)
+		*p = ';';
+	return text;
+}
+
 static int lists_check(struct rg_dir *d, char *err, size_t errlen)
 {
 	struct rg_dir_users copy, tables;
@@ -3077,16 +3108,15 @@ static int lists_check(struct rg_dir *d, char *err, size_t errlen)
 	for (i = 0; i < copy.n && i < tables.n && rc == RG_OK; i++) {
 		const struct rg_dir_user *a = &copy.v[i], *b = &tables.v[i];
 		if (strcmp(a->roles.s, b->roles.s) ||
-		    strcmp(a->departments.s, b->departments.s) ||
-		    strcmp(a->units.s, b->units.s)) {
+		    strcmp(a->memtext.s, b->memtext.s)) {
 			snprintf(err, errlen,
 			         "directory %s: user '%s' of service '%s' "
-			         "lists roles '%s', departments '%s', units "
-			         "'%s', but the assignments and memberships "
-			         "say '%s', '%s', '%s'",
+			         "lists roles '%s' and memberships '%s', but "
+			         "the assignments and memberships say '%s' and "
+			         "'%s'",
 			         d->location, a->id, a->service, a->roles.s,
-			         a->departments.s, a->units.s, b->roles.s,
-			         b->departments.s, b->units.s);
+			         pairs_shown(a->memtext.s), b->roles.s,
+			         pairs_shown(b->memtext.s));
 			rc = RG_EIO;
 		}
 	}

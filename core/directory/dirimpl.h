@@ -263,6 +263,7 @@ struct rg_dir_user {
 	long max_chats;                               /* -1 when unset */
 	struct rg_dir_list roles, departments, units; /* sorted */
 	struct rg_dir_pairs attrs, members; /* users.attrs, users.members */
+	struct rg_dir_list memtext;         /* users.members as text */
 };
 
 struct rg_dir_users {
