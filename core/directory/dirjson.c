@@ -1730,8 +1730,10 @@ static int import_org(struct imp *im, json_t *so, const char *base)
 	for (i = 0; i < im->nkinds; i++)
 		if (org_attrs(im, &im->kinds[i]))
 			return im->rc;
+	/* A tree the file adds nothing to stays as the directory has it. */
 	for (i = 0; i < im->nkinds; i++)
-		if (rg_dir_kind_is_tree(im->kinds[i].decl) &&
+		if (im->kinds[i].arr &&
+		    rg_dir_kind_is_tree(im->kinds[i].decl) &&
 		    tree_check(im, &im->kinds[i]))
 			return im->rc;
 	return RG_OK;
