@@ -75,6 +75,7 @@ static char *config_text(long busy_ms)
 	    "directory_refresh_ms = 3600000\n"
 	    "directory_busy_timeout_ms = %ld\n"
 	    "[service helpdesk]\nstack = required rbac policy=" POLICY "\n"
+	    "stack = optional orgs\n"
 	    "[service other]\nstack = required rbac policy=" POLICY "\n"
 	    "[service open]\nstack = required permit\n"
 	    "[service rocketchat]\nstack = required rocketchat "
@@ -124,7 +125,8 @@ static void setup(void)
 	char *pol;
 
 	tu_env_setup(&env);
-	tu_add_plugins(&env, "rbac", "permit", "rocketchat", "omni24", NULL);
+	tu_add_plugins(&env, "rbac", "permit", "rocketchat", "omni24", "orgs",
+	               NULL);
 	pol = tu_write(env.dir, POLICY, 0644, "%s", policy_text);
 	free(pol);
 	db_path = tu_strdupf("%s/" DB_SUBDIR "/" DB_FILE, env.dir);
@@ -305,19 +307,19 @@ static void populate(void)
 	static const char *const reader_privs[] = {"ticket.view"};
 	rg_txn *t = begin();
 
-	OK(t, rg_org_add(t, RG_ORG_BU, "root", NULL));
-	OK(t, rg_org_add(t, RG_ORG_BU, "sales", "root"));
-	OK(t, rg_org_add(t, RG_ORG_UNIT, "u1", NULL));
-	OK(t, rg_org_add(t, RG_ORG_DEPARTMENT, "d1", "u1"));
-	OK(t, rg_org_add(t, RG_ORG_DEPARTMENT, "d2", NULL));
+	OK(t, rg_org_add(t, "bu", "root", NULL));
+	OK(t, rg_org_add(t, "bu", "sales", "root"));
+	OK(t, rg_org_add(t, "unit", "u1", NULL));
+	OK(t, rg_org_add(t, "department", "d1", "u1"));
+	OK(t, rg_org_add(t, "department", "d2", NULL));
 	OK(t, rg_user_add(t, "alice", "Alice Liddell"));
 	OK(t, rg_user_add(t, "bob", NULL));
 	OK(t, rg_user_add(t, "carol", "Carol"));
 	OK(t, rg_role_assign(t, "alice", "viewer", 0));
 	OK(t, rg_role_assign(t, "alice", "agent", RG_ASSIGN_STRICT));
-	OK(t, rg_user_set(t, "alice", RG_USER_BU, "sales"));
-	OK(t, rg_member_add(t, "alice", RG_ORG_DEPARTMENT, "d1"));
-	OK(t, rg_member_add(t, "alice", RG_ORG_UNIT, "u1"));
+	OK(t, rg_user_set(t, "alice", "bu", "sales"));
+	OK(t, rg_member_add(t, "alice", "department", "d1"));
+	OK(t, rg_member_add(t, "alice", "unit", "u1"));
 	OK(t, rg_custom_role_create(t, "reader", "Reader", "Reads tickets",
 	                            reader_privs, 1));
 	OK(t, rg_role_assign(t, "bob", "reader", 0));
@@ -434,9 +436,9 @@ START_TEST(test_users)
 
 	t = begin();
 	OK(t, rg_user_set(t, "bob", RG_USER_NAME, "Robert"));
-	OK(t, rg_user_set(t, "bob", RG_USER_STATUS, "available"));
-	OK(t, rg_user_set(t, "bob", RG_USER_MAX_CHATS, "4"));
-	OK(t, rg_user_set(t, "bob", RG_USER_BU, "root"));
+	OK(t, rg_user_set(t, "bob", "status", "available"));
+	OK(t, rg_user_set(t, "bob", "max_chats", "4"));
+	OK(t, rg_user_set(t, "bob", "bu", "root"));
 	commit(t);
 	u = get_user(env.ctx, SVC, "bob");
 	ck_assert_str_eq(u.name, "Robert");
@@ -447,9 +449,9 @@ START_TEST(test_users)
 	/* NULL clears; a cleared name is the id again. */
 	t = begin();
 	OK(t, rg_user_set(t, "bob", RG_USER_NAME, NULL));
-	OK(t, rg_user_set(t, "bob", RG_USER_STATUS, NULL));
-	OK(t, rg_user_set(t, "bob", RG_USER_MAX_CHATS, NULL));
-	OK(t, rg_user_set(t, "bob", RG_USER_BU, NULL));
+	OK(t, rg_user_set(t, "bob", "status", NULL));
+	OK(t, rg_user_set(t, "bob", "max_chats", NULL));
+	OK(t, rg_user_set(t, "bob", "bu", NULL));
 	commit(t);
 	u = get_user(env.ctx, SVC, "bob");
 	ck_assert_str_eq(u.name, "bob");
@@ -549,27 +551,27 @@ START_TEST(test_org)
 
 	populate();
 	t = begin();
-	OK(t, rg_org_add(t, RG_ORG_BU, "east", "sales"));
+	OK(t, rg_org_add(t, "bu", "east", "sales"));
 	/* A move within the tree, then back. */
-	OK(t, rg_org_set(t, RG_ORG_BU, "east", "parent", "root"));
-	OK(t, rg_org_set(t, RG_ORG_DEPARTMENT, "d2", "unit", "u1"));
-	OK(t, rg_org_set(t, RG_ORG_DEPARTMENT, "d2", "max_chats", "3"));
-	OK(t, rg_org_set(t, RG_ORG_DEPARTMENT, "d1", "unit", NULL));
-	OK(t, rg_org_add(t, RG_ORG_UNIT, "u2", NULL));
-	OK(t, rg_member_add(t, "bob", RG_ORG_DEPARTMENT, "d1"));
-	OK(t, rg_member_add(t, "bob", RG_ORG_DEPARTMENT, "d2"));
-	OK(t, rg_member_remove(t, "alice", RG_ORG_UNIT, "u1"));
+	OK(t, rg_org_set(t, "bu", "east", "parent", "root"));
+	OK(t, rg_org_set(t, "department", "d2", "unit", "u1"));
+	OK(t, rg_org_set(t, "department", "d2", "max_chats", "3"));
+	OK(t, rg_org_set(t, "department", "d1", "unit", NULL));
+	OK(t, rg_org_add(t, "unit", "u2", NULL));
+	OK(t, rg_member_add(t, "bob", "department", "d1"));
+	OK(t, rg_member_add(t, "bob", "department", "d2"));
+	OK(t, rg_member_remove(t, "alice", "unit", "u1"));
 	commit(t);
 	ck_assert_str_eq(get_user(env.ctx, SVC, "bob").departments, "d1,d2");
 	ck_assert_str_eq(get_user(env.ctx, SVC, "alice").units, "");
 
 	/* Removal once unused; a root with no children may go too. */
 	t = begin();
-	OK(t, rg_org_remove(t, RG_ORG_BU, "east"));
-	OK(t, rg_org_remove(t, RG_ORG_UNIT, "u2"));
-	OK(t, rg_member_remove(t, "bob", RG_ORG_DEPARTMENT, "d1"));
-	OK(t, rg_member_remove(t, "alice", RG_ORG_DEPARTMENT, "d1"));
-	OK(t, rg_org_remove(t, RG_ORG_DEPARTMENT, "d1"));
+	OK(t, rg_org_remove(t, "bu", "east"));
+	OK(t, rg_org_remove(t, "unit", "u2"));
+	OK(t, rg_member_remove(t, "bob", "department", "d1"));
+	OK(t, rg_member_remove(t, "alice", "department", "d1"));
+	OK(t, rg_org_remove(t, "department", "d1"));
 	commit(t);
 	ck_assert_int_eq(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
 }
@@ -598,7 +600,7 @@ START_TEST(test_org_list)
 
 	populate();
 	t = begin();
-	OK(t, rg_org_set(t, RG_ORG_DEPARTMENT, "d2", "max_chats", "5"));
+	OK(t, rg_org_set(t, "department", "d2", "max_chats", "5"));
 	commit(t);
 	ck_assert_int_eq(rg_org_list(env.ctx, SVC, NULL, org_line, &l), RG_OK);
 	ck_assert_str_eq(l.text, "helpdesk bu root - -1 0\n"
@@ -607,7 +609,7 @@ START_TEST(test_org_list)
 	                         "helpdesk department d2 - 5 0\n"
 	                         "helpdesk unit u1 - -1 1\n");
 	l.text[0] = '\0';
-	ck_assert_int_eq(rg_org_list(env.ctx, SVC, RG_ORG_UNIT, org_line, &l),
+	ck_assert_int_eq(rg_org_list(env.ctx, SVC, "unit", org_line, &l),
 	                 RG_OK);
 	ck_assert_str_eq(l.text, "helpdesk unit u1 - -1 1\n");
 	ck_assert_int_eq(rg_org_list(env.ctx, SVC, "team", org_line, &l),
@@ -819,13 +821,13 @@ static const struct bad_case {
      "unknown user 'nobody'"},
     {OP_USER_SET, "alice", "colour", "red", NULL, RG_EINVAL,
      "unknown user attribute 'colour'"},
-    {OP_USER_SET, "alice", RG_USER_STATUS, "busy", NULL, RG_EINVAL,
+    {OP_USER_SET, "alice", "status", "busy", NULL, RG_EINVAL,
      "invalid status 'busy'"},
-    {OP_USER_SET, "alice", RG_USER_MAX_CHATS, "-1", NULL, RG_EINVAL,
+    {OP_USER_SET, "alice", "max_chats", "-1", NULL, RG_EINVAL,
      "invalid max_chats '-1'"},
-    {OP_USER_SET, "alice", RG_USER_MAX_CHATS, "3x", NULL, RG_EINVAL,
+    {OP_USER_SET, "alice", "max_chats", "3x", NULL, RG_EINVAL,
      "invalid max_chats"},
-    {OP_USER_SET, "alice", RG_USER_BU, "nowhere", NULL, RG_ENOENT,
+    {OP_USER_SET, "alice", "bu", "nowhere", NULL, RG_ENOENT,
      "unknown business unit 'nowhere'"},
     {OP_ASSIGN, "alice", "agent", NULL, NULL, RG_EEXIST,
      "alice already holds agent"},
@@ -840,60 +842,59 @@ static const struct bad_case {
     {OP_UNASSIGN, "carol", "ghost", NULL, NULL, RG_ENOROLE,
      "unknown role 'ghost'"},
     {OP_UNASSIGN, "nobody", "agent", NULL, NULL, RG_ENOUSER, "unknown user"},
-    {OP_ORG_ADD, RG_ORG_BU, "top", NULL, NULL, RG_EREFUSED,
+    {OP_ORG_ADD, "bu", "top", NULL, NULL, RG_EREFUSED,
      "already has a root business unit ('root')"},
-    {OP_ORG_ADD, RG_ORG_BU, "x", "nowhere", NULL, RG_ENOENT,
+    {OP_ORG_ADD, "bu", "x", "nowhere", NULL, RG_ENOENT,
      "unknown business unit 'nowhere'"},
-    {OP_ORG_ADD, RG_ORG_BU, "sales", "root", NULL, RG_EEXIST,
+    {OP_ORG_ADD, "bu", "sales", "root", NULL, RG_EEXIST,
      "business unit 'sales' already exists"},
-    {OP_ORG_ADD, RG_ORG_BU, "a,b", "root", NULL, RG_EINVAL,
+    {OP_ORG_ADD, "bu", "a,b", "root", NULL, RG_EINVAL,
      "invalid business unit name"},
-    {OP_ORG_ADD, RG_ORG_UNIT, "u2", "u1", NULL, RG_EINVAL,
-     "a unit has no parent"},
-    {OP_ORG_ADD, RG_ORG_UNIT, "u1", NULL, NULL, RG_EEXIST,
+    {OP_ORG_ADD, "unit", "u2", "u1", NULL, RG_EINVAL, "a unit has no parent"},
+    {OP_ORG_ADD, "unit", "u1", NULL, NULL, RG_EEXIST,
      "unit 'u1' already exists"},
-    {OP_ORG_ADD, RG_ORG_DEPARTMENT, "d3", "nounit", NULL, RG_ENOENT,
+    {OP_ORG_ADD, "department", "d3", "nounit", NULL, RG_ENOENT,
      "unknown unit 'nounit'"},
     {OP_ORG_ADD, "team", "t", NULL, NULL, RG_EINVAL,
      "unknown organisation kind 'team'"},
-    {OP_ORG_REMOVE, RG_ORG_BU, "root", NULL, NULL, RG_EBUSY,
+    {OP_ORG_REMOVE, "bu", "root", NULL, NULL, RG_EBUSY,
      "business unit 'root' is in use: it has 1 child business unit"},
-    {OP_ORG_REMOVE, RG_ORG_BU, "sales", NULL, NULL, RG_EBUSY,
+    {OP_ORG_REMOVE, "bu", "sales", NULL, NULL, RG_EBUSY,
      "business unit 'sales' is in use: it has 1 user"},
-    {OP_ORG_REMOVE, RG_ORG_DEPARTMENT, "d1", NULL, NULL, RG_EBUSY,
+    {OP_ORG_REMOVE, "department", "d1", NULL, NULL, RG_EBUSY,
      "department 'd1' is in use: it has 1 agent"},
-    {OP_ORG_REMOVE, RG_ORG_UNIT, "u1", NULL, NULL, RG_EBUSY,
+    {OP_ORG_REMOVE, "unit", "u1", NULL, NULL, RG_EBUSY,
      "unit 'u1' is in use: it has 1 department and 1 monitor"},
-    {OP_ORG_REMOVE, RG_ORG_UNIT, "nounit", NULL, NULL, RG_ENOENT,
+    {OP_ORG_REMOVE, "unit", "nounit", NULL, NULL, RG_ENOENT,
      "unknown unit 'nounit'"},
-    {OP_ORG_SET, RG_ORG_BU, "root", "parent", "sales", RG_EREFUSED,
+    {OP_ORG_SET, "bu", "root", "parent", "sales", RG_EREFUSED,
      "would make a cycle"},
-    {OP_ORG_SET, RG_ORG_BU, "sales", "parent", "sales", RG_EREFUSED,
+    {OP_ORG_SET, "bu", "sales", "parent", "sales", RG_EREFUSED,
      "would make a cycle"},
-    {OP_ORG_SET, RG_ORG_BU, "sales", "parent", NULL, RG_EREFUSED,
+    {OP_ORG_SET, "bu", "sales", "parent", NULL, RG_EREFUSED,
      "already has a root business unit ('root')"},
-    {OP_ORG_SET, RG_ORG_BU, "sales", "colour", "x", RG_EINVAL,
+    {OP_ORG_SET, "bu", "sales", "colour", "x", RG_EINVAL,
      "unknown business unit attribute 'colour'"},
-    {OP_ORG_SET, RG_ORG_BU, "nowhere", "parent", "root", RG_ENOENT,
+    {OP_ORG_SET, "bu", "nowhere", "parent", "root", RG_ENOENT,
      "unknown business unit 'nowhere'"},
-    {OP_ORG_SET, RG_ORG_DEPARTMENT, "d1", "max_chats", "x", RG_EINVAL,
+    {OP_ORG_SET, "department", "d1", "max_chats", "x", RG_EINVAL,
      "invalid max_chats 'x'"},
-    {OP_ORG_SET, RG_ORG_DEPARTMENT, "d1", "unit", "nounit", RG_ENOENT,
+    {OP_ORG_SET, "department", "d1", "unit", "nounit", RG_ENOENT,
      "unknown unit 'nounit'"},
-    {OP_ORG_SET, RG_ORG_UNIT, "u1", "parent", "x", RG_EINVAL,
+    {OP_ORG_SET, "unit", "u1", "parent", "x", RG_EINVAL,
      "unknown unit attribute 'parent'"},
-    {OP_MEMBER_ADD, "alice", RG_ORG_DEPARTMENT, "d1", NULL, RG_EEXIST,
+    {OP_MEMBER_ADD, "alice", "department", "d1", NULL, RG_EEXIST,
      "alice is already a member of department 'd1'"},
-    {OP_MEMBER_ADD, "alice", RG_ORG_DEPARTMENT, "nodept", NULL, RG_ENOENT,
+    {OP_MEMBER_ADD, "alice", "department", "nodept", NULL, RG_ENOENT,
      "unknown department 'nodept'"},
-    {OP_MEMBER_ADD, "alice", RG_ORG_BU, "root", NULL, RG_EINVAL,
+    {OP_MEMBER_ADD, "alice", "bu", "root", NULL, RG_EINVAL,
      "not a member of a business unit"},
-    {OP_MEMBER_ADD, "nobody", RG_ORG_UNIT, "u1", NULL, RG_ENOUSER,
+    {OP_MEMBER_ADD, "nobody", "unit", "u1", NULL, RG_ENOUSER,
      "unknown user 'nobody'"},
-    {OP_MEMBER_REMOVE, "bob", RG_ORG_UNIT, "u1", NULL, RG_ENOENT,
+    {OP_MEMBER_REMOVE, "bob", "unit", "u1", NULL, RG_ENOENT,
      "bob is not a member of unit 'u1'"},
     {OP_SETTING, "default_max_chats", "many", NULL, NULL, RG_EINVAL,
-     "invalid default_max_chats 'many'"},
+     "default_max_chats must be an integer of at least 0, not 'many'"},
     {OP_SETTING, "bad key", "1", NULL, NULL, RG_EINVAL, "invalid setting name"},
     {OP_CUSTOM_CREATE, "viewer", "kb.view", NULL, NULL, RG_EEXIST,
      "role 'viewer' is a built-in role"},
@@ -1373,7 +1374,7 @@ START_TEST(test_audit)
 	                 RG_OK);
 	OK(t, rg_user_add(t, "alice", "Alice"));
 	OK(t, rg_role_assign(t, "alice", "viewer", 0));
-	OK(t, rg_user_set(t, "alice", RG_USER_STATUS, "available"));
+	OK(t, rg_user_set(t, "alice", "status", "available"));
 	commit(t);
 	t = begin_on(env.ctx, "other");
 	OK(t, rg_user_add(t, "bob", NULL));
@@ -1400,9 +1401,8 @@ START_TEST(test_audit)
 	ck_assert_ptr_nonnull(
 	    strstr(r.lines[4],
 	           "|alice|user.remove|{\"id\":\"alice\",\"name\":\"Alice\","
-	           "\"bu\":null,\"status\":\"available\",\"max_chats\":null,"
-	           "\"roles\":\"viewer\",\"departments\":\"\",\"units\":\"\"}|"
-	           "null"));
+	           "\"roles\":\"viewer\",\"attrs\":{\"status\":"
+	           "\"available\"},\"members\":{}}|null"));
 	/* UTC, ISO 8601, milliseconds; never decreasing. */
 	for (i = 0; i < 5; i++) {
 		ck_assert_uint_eq(strlen(r.at[i]), 24);
@@ -1524,10 +1524,10 @@ START_TEST(test_audit_undo)
 
 	/* Stale: refused unless forced. */
 	t = begin();
-	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, "available"));
+	OK(t, rg_user_set(t, "carol", "status", "available"));
 	commit(t);
 	t = begin();
-	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, "unavailable"));
+	OK(t, rg_user_set(t, "carol", "status", "unavailable"));
 	commit(t);
 	q = seqs_of("user.set", "carol");
 	ck_assert_int_eq(q.n, 2);
@@ -1541,7 +1541,7 @@ START_TEST(test_audit_undo)
 	ck_assert_int_eq(undo(q.v[0], 0, NULL, err), RG_OK);
 	ck_assert_str_eq(get_user(env.ctx, SVC, "carol").status, "available");
 	t = begin();
-	OK(t, rg_user_set(t, "carol", RG_USER_STATUS, NULL));
+	OK(t, rg_user_set(t, "carol", "status", NULL));
 	commit(t);
 
 	/* A damaged record never reads as "absent": bob stays. */
@@ -1590,14 +1590,14 @@ START_TEST(test_audit_undo)
 
 	/* An entry and a custom role removed by hand come back whole. */
 	t = begin();
-	OK(t, rg_org_add(t, RG_ORG_BU, "east", "root"));
+	OK(t, rg_org_add(t, "bu", "east", "root"));
 	OK(t, rg_custom_role_create(t, "writer", "Writer", "Writes",
 	                            (const char *const[]){"ticket.reply"}, 1));
 	commit(t);
 	free(a);
 	a = export_text(env.ctx, "a.json");
 	t = begin();
-	OK(t, rg_org_remove(t, RG_ORG_BU, "east"));
+	OK(t, rg_org_remove(t, "bu", "east"));
 	OK(t, rg_custom_role_delete(t, "writer", 0, NULL));
 	commit(t);
 	q = seqs_of("org.remove", NULL);
@@ -1659,11 +1659,11 @@ static void populate_more(void)
 	populate();
 	t = begin();
 	OK(t, rg_setting_set(t, "default_max_chats", "3"));
-	OK(t, rg_user_set(t, "alice", RG_USER_STATUS, "available"));
-	OK(t, rg_user_set(t, "alice", RG_USER_MAX_CHATS, "2"));
+	OK(t, rg_user_set(t, "alice", "status", "available"));
+	OK(t, rg_user_set(t, "alice", "max_chats", "2"));
 	OK(t, rg_user_set(t, "carol", RG_USER_NAME, "Carol \"C\" Ünal"));
-	OK(t, rg_org_add(t, RG_ORG_BU, "a-first", "sales"));
-	OK(t, rg_org_set(t, RG_ORG_DEPARTMENT, "d2", "max_chats", "0"));
+	OK(t, rg_org_add(t, "bu", "a-first", "sales"));
+	OK(t, rg_org_set(t, "department", "d2", "max_chats", "0"));
 	OK(t,
 	   rg_custom_role_create(t, "analyst", "Analyst", "reports", privs, 1));
 	OK(t, rg_role_assign(t, "carol", "analyst", 0));

@@ -40,6 +40,7 @@
 #define NS_PER_S     1000000000L
 #define DECIMAL_MAX  32 /* a long in decimal, with room to spare */
 #define LIST_MIN_CAP 32
+#define DECIMAL_BASE 10
 
 /* ---- the schema ------------------------------------------------------- */
 
@@ -1238,9 +1239,7 @@ int rg_txn_audit(rg_txn *txn, const char *user, const char *what,
 	return rc;
 }
 
-/* An entry as the export writes it, with its kind (org entries), for a
- * record of its removal; failing that, its kind and name (or id). */
-static json_t *audit_entry(rg_txn *txn, const char *kind, const char *name)
+json_t *rg_dir_audit_entry(rg_txn *txn, const char *kind, const char *name)
 {
 	int custom = strcmp(kind, "custom-role") == 0;
 	json_t *e = rg_dir_entry_json(txn, kind, name);
@@ -1255,12 +1254,18 @@ static json_t *audit_entry(rg_txn *txn, const char *kind, const char *name)
 
 /* ---- operations: common checks ---------------------------------------- */
 
-/* RG_OK when txn may take another operation. */
-static int txn_usable(rg_txn *txn)
+int rg_dir_txn_usable(rg_txn *txn)
 {
 	if (!txn)
 		return RG_EINVAL;
 	return txn->status;
+}
+
+int rg_dir_count(rg_txn *txn, const char *sql, const rg_value *p, size_t n,
+                 long long *out)
+{
+	*out = 0;
+	return rg_txn_query(txn, sql, p, n, row_count, out);
 }
 
 /* count(*) of sql with (service[, a[, b]]): as many as are not NULL. */
@@ -1269,19 +1274,17 @@ static int count_of(rg_txn *txn, const char *sql, const char *a, const char *b,
 {
 	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(a), RG_TEXT(b)};
 
-	*out = 0;
-	return rg_txn_query(txn, sql, p, b ? 3 : (a ? 2 : 1), row_count, out);
+	return rg_dir_count(txn, sql, p, b ? 3 : (a ? 2 : 1), out);
 }
 
-/* The text of sql with (service, a): *found 0 when there is no row. */
-static int text_of(rg_txn *txn, const char *sql, const char *a, char **out,
-                   int *found)
+int rg_dir_text(rg_txn *txn, const char *sql, const rg_value *p, size_t n,
+                char **out, int *found)
 {
-	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(a)};
 	struct text_cell c = {0};
 	int rc;
 
-	rc = rg_txn_query(txn, sql, p, RG_NITEMS(p), row_text, &c);
+	*out = NULL;
+	rc = rg_txn_query(txn, sql, p, n, row_text, &c);
 	if (rc == RG_OK && c.nomem)
 		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
 	if (rc != RG_OK) {
@@ -1292,6 +1295,15 @@ static int text_of(rg_txn *txn, const char *sql, const char *a, char **out,
 	if (found)
 		*found = c.found;
 	return RG_OK;
+}
+
+/* The text of sql with (service, a): *found 0 when there is no row. */
+static int text_of(rg_txn *txn, const char *sql, const char *a, char **out,
+                   int *found)
+{
+	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(a)};
+
+	return rg_dir_text(txn, sql, p, RG_NITEMS(p), out, found);
 }
 
 /* Runs sql with (service, a[, b[, c]]) and counts the operation. */
@@ -1307,8 +1319,7 @@ static int change(rg_txn *txn, const char *sql, const char *a, const char *b,
 static const char SQL_USER_EXISTS[] =
     "SELECT count(*) FROM users WHERE service = ?1 AND id = ?2";
 
-/* RG_OK when user exists, else the txn fails with RG_ENOUSER. */
-static int need_user(rg_txn *txn, const char *user)
+int rg_dir_need_user(rg_txn *txn, const char *user)
 {
 	long long n;
 	int rc;
@@ -1323,60 +1334,6 @@ static int need_user(rg_txn *txn, const char *user)
 	return rc;
 }
 
-/* The organisation kinds: their table, and what they are called. */
-enum org_kind { ORG_BU, ORG_DEPARTMENT, ORG_UNIT, ORG_KINDS };
-
-static const struct org_desc {
-	const char *kind;
-	const char *label; /* in messages */
-} org_desc[ORG_KINDS] = {
-    [ORG_BU] = {RG_ORG_BU, "business unit"},
-    [ORG_DEPARTMENT] = {RG_ORG_DEPARTMENT, "department"},
-    [ORG_UNIT] = {RG_ORG_UNIT, "unit"},
-};
-
-static const char SQL_ORG_EXISTS[] =
-    "SELECT count(*) FROM org WHERE service = ?1 AND kind = ?2 AND name = ?3";
-
-static int org_kind(rg_txn *txn, const char *kind, enum org_kind *out)
-{
-	int k;
-
-	for (k = 0; k < ORG_KINDS; k++)
-		if (kind && strcmp(kind, org_desc[k].kind) == 0) {
-			*out = (enum org_kind)k;
-			return RG_OK;
-		}
-	return rg_txn_fail(txn, RG_EINVAL,
-	                   "unknown organisation kind '%.*s': expected bu, "
-	                   "department or unit",
-	                   RG_ID_MAX, kind ? kind : "(none)");
-}
-
-/* 1 when the entry exists; the txn fails (RG_ENOENT) when it must and
- * does not. */
-static int org_exists(rg_txn *txn, enum org_kind k, const char *name,
-                      int *found)
-{
-	long long n;
-	int rc = count_of(txn, SQL_ORG_EXISTS, org_desc[k].kind, name, &n);
-
-	*found = n > 0;
-	return rc;
-}
-
-static int need_org(rg_txn *txn, enum org_kind k, const char *name)
-{
-	int found, rc;
-
-	rc = org_exists(txn, k, name, &found);
-	if (rc == RG_OK && !found)
-		rc = rg_txn_fail(
-		    txn, RG_ENOENT, "unknown %s '%.*s' in service '%s'",
-		    org_desc[k].label, RG_ID_MAX, name, txn->svc->name);
-	return rc;
-}
-
 /* ---- users ------------------------------------------------------------ */
 
 static const char SQL_USER_INSERT[] =
@@ -1387,7 +1344,7 @@ static const char SQL_USER_DELETE[] =
 int rg_user_add(rg_txn *txn, const char *id, const char *name)
 {
 	long long n;
-	int rc = txn_usable(txn);
+	int rc = rg_dir_txn_usable(txn);
 
 	if (rc != RG_OK)
 		return rc;
@@ -1418,7 +1375,24 @@ int rg_user_add(rg_txn *txn, const char *id, const char *name)
 	return rc;
 }
 
-/* A user's record as JSON (for the audit trail), or NULL. */
+/* Pairs as a JSON object of strings, or NULL. */
+static json_t *pairs_json(const struct rg_dir_pairs *p)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < p->n; i++)
+		if (json_object_set_new(o, p->keys[i],
+		                        json_string(p->values[i]))) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* A user's record as JSON (for the audit trail), or NULL: its id, name,
+ * roles (comma-separated), attributes and memberships (per kind,
+ * comma-separated). */
 static json_t *user_json(rg_txn *txn, const char *id)
 {
 	struct rg_dir_users us = {0};
@@ -1431,12 +1405,9 @@ static json_t *user_json(rg_txn *txn, const char *id)
 	    us.n != 1)
 		goto out;
 	u = &us.v[0];
-	j = json_pack(
-	    "{s:s, s:s, s:s?, s:s?, s:o, s:s, s:s, s:s}", "id", u->id, "name",
-	    u->name, "bu", u->bu, "status", u->status, "max_chats",
-	    u->max_chats < 0 ? json_null() : json_integer(u->max_chats),
-	    "roles", u->roles.s, "departments", u->departments.s, "units",
-	    u->units.s);
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", u->id, "name", u->name,
+	              "roles", u->roles.s, "attrs", pairs_json(&u->attrs),
+	              "members", pairs_json(&u->members));
 out:
 	rg_dir_users_free(&us);
 	return j;
@@ -1445,10 +1416,10 @@ out:
 int rg_user_remove(rg_txn *txn, const char *id)
 {
 	json_t *before;
-	int rc = txn_usable(txn);
+	int rc = rg_dir_txn_usable(txn);
 
 	if (rc == RG_OK)
-		rc = need_user(txn, id);
+		rc = rg_dir_need_user(txn, id);
 	if (rc != RG_OK)
 		return rc;
 	before = user_json(txn, id);
@@ -1461,15 +1432,6 @@ int rg_user_remove(rg_txn *txn, const char *id)
 	json_decref(before);
 	return rc;
 }
-
-/* The attributes rg_user_set() takes: the name is the users row's own,
- * the others rows of user_attr. */
-static const char *const user_attrs[] = {
-    RG_USER_NAME,
-    RG_USER_BU,
-    RG_USER_STATUS,
-    RG_USER_MAX_CHATS,
-};
 
 static const char SQL_USER_NAME_GET[] =
     "SELECT name FROM users WHERE service = ?1 AND id = ?2";
@@ -1514,11 +1476,16 @@ static int user_attr_swap(rg_txn *txn, const char *id, const char *attr,
 	return rc == RG_OK ? rg_dir_user_sync(txn, id) : rc;
 }
 
-/* Validates a user attribute's new value (NULL clears, except name). */
-static int user_value_check(rg_txn *txn, const char *id, const char *attr,
-                            const char *value, long *count)
+/* Validates a user attribute's new value (NULL clears, except name)
+ * through its declaration; *stored gets the text to store. */
+static int user_value_check(rg_txn *txn, const char *id,
+                            const struct rg_vocab_entry *a, const char *value,
+                            char *buf, size_t len, const char **stored)
 {
-	if (strcmp(attr, RG_USER_NAME) == 0) {
+	char msg[RG_MSG_MAX];
+
+	*stored = value;
+	if (!a) {
 		if (value && !rg_dir_text_valid(value, RG_DIR_NAME_MAX, 0))
 			return rg_txn_fail(txn, RG_EINVAL,
 			                   "invalid name for user '%s': 1 to "
@@ -1528,58 +1495,60 @@ static int user_value_check(rg_txn *txn, const char *id, const char *attr,
 	}
 	if (!value)
 		return RG_OK;
-	if (strcmp(attr, RG_USER_BU) == 0)
-		return need_org(txn, ORG_BU, value);
-	if (strcmp(attr, RG_USER_STATUS) == 0 && !rg_dir_status_valid(value))
+	if (rg_dir_value_check(a, value, buf, len, stored, msg, sizeof(msg)) !=
+	    RG_OK)
 		return rg_txn_fail(txn, RG_EINVAL,
-		                   "invalid status '%.*s' for user '%s': "
-		                   "expected available or unavailable",
-		                   RG_ID_MAX, value, id);
-	if (strcmp(attr, RG_USER_MAX_CHATS) == 0 &&
-	    !rg_dir_count_parse(value, count))
-		return rg_txn_fail(txn, RG_EINVAL,
-		                   "invalid max_chats '%.*s' for user '%s': "
-		                   "expected a whole number >= 0",
-		                   RG_ID_MAX, value, id);
+		                   "invalid %s '%.*s' for user '%s': %s",
+		                   a->name, RG_ID_MAX, value, id, msg);
+	if (a->type == RG_ATTR_REF)
+		return rg_dir_need_org(txn, rg_dir_kind(txn->svc, a->ref),
+		                       value);
 	return RG_OK;
+}
+
+/* The txn fails naming the attributes the service's users have. */
+static int user_attr_unknown(rg_txn *txn, const char *attr)
+{
+	char names[RG_MSG_MAX];
+
+	rg_dir_vocab_names(txn->svc, RG_VOCAB_USER_ATTR, NULL, names,
+	                   sizeof(names));
+	return rg_txn_fail(
+	    txn, RG_EINVAL, "unknown user attribute '%.*s': expected %s%s%s",
+	    RG_ID_MAX, attr ? attr : "(none)", RG_USER_NAME,
+	    *names ? (strchr(names, ' ') ? ", " : " or ") : "", names);
 }
 
 int rg_user_set(rg_txn *txn, const char *id, const char *attr,
                 const char *value)
 {
-	const char *ua = NULL;
+	const struct rg_vocab_entry *a = NULL;
+	const char *stored = NULL;
 	char *old = NULL, buf[DECIMAL_MAX];
-	long count = 0;
-	size_t i;
-	int rc = txn_usable(txn);
+	int rc = rg_dir_txn_usable(txn), name;
 
 	if (rc != RG_OK)
 		return rc;
-	for (i = 0; attr && i < RG_NITEMS(user_attrs); i++)
-		if (strcmp(attr, user_attrs[i]) == 0)
-			ua = user_attrs[i];
-	if (!ua)
-		return rg_txn_fail(txn, RG_EINVAL,
-		                   "unknown user attribute '%.*s': expected "
-		                   "name, bu, status or max_chats",
-		                   RG_ID_MAX, attr ? attr : "(none)");
-	rc = need_user(txn, id);
+	name = attr && strcmp(attr, RG_USER_NAME) == 0;
+	if (!name)
+		a = rg_vocab_lookup(&txn->svc->vocab, RG_VOCAB_USER_ATTR, NULL,
+		                    attr);
+	if (!name && !a)
+		return user_attr_unknown(txn, attr);
+	rc = rg_dir_need_user(txn, id);
 	if (rc == RG_OK)
-		rc = user_value_check(txn, id, attr, value, &count);
+		rc = user_value_check(txn, id, a, value, buf, sizeof(buf),
+		                      &stored);
 	/* Clearing the display name makes it the id again. */
-	if (rc == RG_OK && !value && ua == user_attrs[0])
-		value = id;
-	/* A count is kept as its plain decimal text ("007" is "7"). */
-	if (rc == RG_OK && value && strcmp(attr, RG_USER_MAX_CHATS) == 0) {
-		snprintf(buf, sizeof(buf), "%ld", count);
-		value = buf;
-	}
+	if (rc == RG_OK && !value && name)
+		stored = id;
 	if (rc == RG_OK)
-		rc = user_attr_swap(txn, id, ua, value, &old);
+		rc = user_attr_swap(txn, id, name ? RG_USER_NAME : a->name,
+		                    stored, &old);
 	if (rc == RG_OK)
 		rc = rg_txn_audit(txn, id, "user.set",
 		                  json_pack("{s:s?}", attr, old),
-		                  json_pack("{s:s?}", attr, value));
+		                  json_pack("{s:s?}", attr, stored));
 	free(old);
 	return rc;
 }
@@ -1938,10 +1907,10 @@ static int check_prereqs(rg_txn *txn, const char *user, const char *role,
 int rg_role_assign(rg_txn *txn, const char *user, const char *role,
                    unsigned flags)
 {
-	int rc = txn_usable(txn), known, held;
+	int rc = rg_dir_txn_usable(txn), known, held;
 
 	if (rc == RG_OK)
-		rc = need_user(txn, user);
+		rc = rg_dir_need_user(txn, user);
 	if (rc != RG_OK)
 		return rc;
 	if (!role || !rg_id_valid(role))
@@ -1999,10 +1968,10 @@ static int warn_dependents(rg_txn *txn, const char *user, const char *role)
 
 int rg_role_unassign(rg_txn *txn, const char *user, const char *role)
 {
-	int rc = txn_usable(txn), held = 0, known;
+	int rc = rg_dir_txn_usable(txn), held = 0, known;
 
 	if (rc == RG_OK)
-		rc = need_user(txn, user);
+		rc = rg_dir_need_user(txn, user);
 	if (rc == RG_OK && !role)
 		rc = rg_txn_fail(txn, RG_ENOROLE, "no role given");
 	if (rc == RG_OK)
@@ -2031,448 +2000,6 @@ int rg_role_unassign(rg_txn *txn, const char *user, const char *role)
 	return rc;
 }
 
-/* ---- organisation ----------------------------------------------------- */
-
-/* The entries' rows (org) and their attributes (org_attr); the shipped
- * kinds' words stand in the SQL until what a kind is comes from the
- * plugins' declarations alone. */
-static const char SQL_ORG_INSERT[] =
-    "INSERT INTO org (service, kind, name) VALUES (?1, ?2, ?3)";
-static const char SQL_ORG_DELETE[] =
-    "DELETE FROM org WHERE service = ?1 AND kind = ?2 AND name = ?3";
-static const char SQL_ORG_ATTR_GET[] =
-    "SELECT value FROM org_attr WHERE service = ?1 AND kind = ?2 AND "
-    "name = ?3 AND key = ?4";
-static const char SQL_ORG_ATTR_PUT[] =
-    "INSERT INTO org_attr (service, kind, name, key, value) VALUES "
-    "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (service, kind, name, key) DO UPDATE "
-    "SET value = excluded.value";
-static const char SQL_ORG_ATTR_DELETE[] =
-    "DELETE FROM org_attr WHERE service = ?1 AND kind = ?2 AND name = ?3 "
-    "AND key = ?4";
-static const char SQL_BU_ROOT[] =
-    "SELECT o.name FROM org o WHERE o.service = ?1 AND o.kind = 'bu' AND "
-    "o.name <> ?2 AND NOT EXISTS (SELECT 1 FROM org_attr a WHERE "
-    "a.service = o.service AND a.kind = o.kind AND a.name = o.name AND "
-    "a.key = 'parent') ORDER BY o.name";
-static const char SQL_BU_PARENT[] =
-    "SELECT value FROM org_attr WHERE service = ?1 AND kind = 'bu' AND "
-    "name = ?2 AND key = 'parent'";
-static const char SQL_BU_COUNT[] =
-    "SELECT count(*) FROM org WHERE service = ?1 AND kind = 'bu'";
-static const char SQL_BU_CHILDREN[] =
-    "SELECT count(*) FROM org_attr WHERE service = ?1 AND kind = 'bu' AND "
-    "key = 'parent' AND value = ?2";
-static const char SQL_BU_USERS[] =
-    "SELECT count(*) FROM user_attr WHERE service = ?1 AND key = 'bu' AND "
-    "value = ?2";
-static const char SQL_UNIT_DEPTS[] =
-    "SELECT count(*) FROM org_attr WHERE service = ?1 AND "
-    "kind = 'department' AND key = 'unit' AND value = ?2";
-static const char SQL_UNIT_MONITORS[] =
-    "SELECT count(*) FROM member WHERE service = ?1 AND kind = 'unit' AND "
-    "name = ?2";
-static const char SQL_DEPT_AGENTS[] =
-    "SELECT count(*) FROM member WHERE service = ?1 AND "
-    "kind = 'department' AND name = ?2";
-
-/* Adds the entry's row. */
-static int org_insert(rg_txn *txn, const char *kind, const char *name)
-{
-	return change(txn, SQL_ORG_INSERT, kind, name, NULL, 2);
-}
-
-/* The entry's attribute key, or NULL (*out, allocated). */
-static int org_attr_get(rg_txn *txn, const char *kind, const char *name,
-                        const char *key, char **out)
-{
-	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(kind), RG_TEXT(name),
-	                RG_TEXT(key)};
-	struct text_cell c = {0};
-	int rc;
-
-	*out = NULL;
-	rc = rg_txn_query(txn, SQL_ORG_ATTR_GET, p, RG_NITEMS(p), row_text, &c);
-	if (rc == RG_OK && c.nomem)
-		rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
-	if (rc == RG_OK)
-		*out = c.s;
-	else
-		free(c.s);
-	return rc;
-}
-
-/* Sets the entry's attribute key to value; NULL removes it. */
-static int org_attr_put(rg_txn *txn, const char *kind, const char *name,
-                        const char *key, const char *value)
-{
-	rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(kind), RG_TEXT(name),
-	                RG_TEXT(key), RG_TEXT(value)};
-
-	return rg_txn_exec(txn, value ? SQL_ORG_ATTR_PUT : SQL_ORG_ATTR_DELETE,
-	                   p, value ? 5 : 4, NULL);
-}
-
-/* The service's root business unit other than `except`, or NULL. */
-static int other_root(rg_txn *txn, const char *except, char **root)
-{
-	return text_of(txn, SQL_BU_ROOT, except ? except : "", root, NULL);
-}
-
-static int bu_add(rg_txn *txn, const char *name, const char *parent)
-{
-	char *root = NULL;
-	int rc = RG_OK;
-
-	if (parent) {
-		rc = need_org(txn, ORG_BU, parent);
-	} else {
-		rc = other_root(txn, NULL, &root);
-		if (rc == RG_OK && root)
-			rc = rg_txn_fail(txn, RG_EREFUSED,
-			                 "service '%s' already has a root "
-			                 "business unit ('%s'): give '%s' a "
-			                 "parent",
-			                 txn->svc->name, root, name);
-		free(root);
-	}
-	if (rc == RG_OK)
-		rc = org_insert(txn, RG_ORG_BU, name);
-	if (rc == RG_OK && parent)
-		rc = org_attr_put(txn, RG_ORG_BU, name, "parent", parent);
-	return rc;
-}
-
-static int org_add_checked(rg_txn *txn, enum org_kind k, const char *name,
-                           const char *parent)
-{
-	switch (k) {
-	case ORG_BU:
-		return bu_add(txn, name, parent);
-	case ORG_UNIT:
-		if (parent)
-			return rg_txn_fail(txn, RG_EINVAL,
-			                   "a unit has no parent (got '%.*s')",
-			                   RG_ID_MAX, parent);
-		return org_insert(txn, RG_ORG_UNIT, name);
-	case ORG_DEPARTMENT:
-	default:
-		if (parent && need_org(txn, ORG_UNIT, parent) != RG_OK)
-			return txn->status;
-		if (org_insert(txn, RG_ORG_DEPARTMENT, name) != RG_OK)
-			return txn->status;
-		return parent ? org_attr_put(txn, RG_ORG_DEPARTMENT, name,
-		                             RG_ORG_UNIT, parent)
-		              : RG_OK;
-	}
-}
-
-int rg_org_add(rg_txn *txn, const char *kind, const char *name,
-               const char *parent)
-{
-	enum org_kind k;
-	int rc = txn_usable(txn), found;
-
-	if (rc == RG_OK)
-		rc = org_kind(txn, kind, &k);
-	if (rc != RG_OK)
-		return rc;
-	if (!rg_dir_org_name_valid(name))
-		return rg_txn_fail(txn, RG_EINVAL,
-		                   "invalid %s name '%.*s': 1 to %d bytes of "
-		                   "text without commas or blanks at either "
-		                   "end",
-		                   org_desc[k].label, RG_ID_MAX,
-		                   name ? name : "", RG_ID_MAX - 1);
-	rc = org_exists(txn, k, name, &found);
-	if (rc == RG_OK && found)
-		rc = rg_txn_fail(txn, RG_EEXIST,
-		                 "%s '%s' already exists in service '%s'",
-		                 org_desc[k].label, name, txn->svc->name);
-	if (rc == RG_OK)
-		rc = org_add_checked(txn, k, name, parent);
-	if (rc == RG_OK)
-		rc = rg_txn_audit(txn, NULL, "org.add", NULL,
-		                  json_pack("{s:s, s:s, s:s?}", "kind", kind,
-		                            "name", name, "parent", parent));
-	return rc;
-}
-
-/* Refuses to remove an entry still in use, with the counts. */
-static int org_in_use(rg_txn *txn, enum org_kind k, const char *name)
-{
-	/* Per kind, up to two uses: a query and its noun (one, many). */
-	static const struct {
-		const char *sql;
-		const char *one, *many;
-	} uses[ORG_KINDS][2] = {
-	    [ORG_BU] = {{SQL_BU_CHILDREN, "child business unit",
-	                 "child business units"},
-	                {SQL_BU_USERS, "user", "users"}},
-	    [ORG_DEPARTMENT] = {{SQL_DEPT_AGENTS, "agent", "agents"},
-	                        {NULL, NULL, NULL}},
-	    [ORG_UNIT] = {{SQL_UNIT_DEPTS, "department", "departments"},
-	                  {SQL_UNIT_MONITORS, "monitor", "monitors"}},
-	};
-	char msg[RG_MSG_MAX] = "";
-	long long n;
-	size_t i, len = 0;
-	int rc = RG_OK;
-
-	for (i = 0; i < 2 && rc == RG_OK; i++) {
-		if (!uses[k][i].sql)
-			continue;
-		rc = count_of(txn, uses[k][i].sql, name, NULL, &n);
-		if (rc == RG_OK && n && len < sizeof(msg))
-			len += (size_t)snprintf(
-			    msg + len, sizeof(msg) - len, "%s%lld %s",
-			    len ? " and " : "", n,
-			    n == 1 ? uses[k][i].one : uses[k][i].many);
-	}
-	if (rc == RG_OK && len)
-		rc = rg_txn_fail(txn, RG_EBUSY, "%s '%s' is in use: it has %s",
-		                 org_desc[k].label, name, msg);
-	return rc;
-}
-
-int rg_org_remove(rg_txn *txn, const char *kind, const char *name)
-{
-	enum org_kind k;
-	json_t *before = NULL;
-	int rc = txn_usable(txn);
-
-	if (rc == RG_OK)
-		rc = org_kind(txn, kind, &k);
-	if (rc == RG_OK && !name)
-		rc = rg_txn_fail(txn, RG_EINVAL, "no name given");
-	if (rc == RG_OK)
-		rc = need_org(txn, k, name);
-	if (rc == RG_OK)
-		rc = org_in_use(txn, k, name);
-	/* The whole entry, so that an undo can bring it back. */
-	if (rc == RG_OK)
-		before = audit_entry(txn, kind, name);
-	if (rc == RG_OK)
-		rc = change(txn, SQL_ORG_DELETE, org_desc[k].kind, name, NULL,
-		            2);
-	if (rc == RG_OK)
-		return rg_txn_audit(txn, NULL, "org.remove", before, NULL);
-	json_decref(before);
-	return rc;
-}
-
-/* Refuses a move of bu under parent that would close a cycle. */
-static int bu_cycle_check(rg_txn *txn, const char *bu, const char *parent)
-{
-	char *cur = rg_strdup(parent), *next;
-	long long limit = 0;
-	int rc, found;
-
-	if (!cur)
-		return rg_txn_fail(txn, RG_ENOMEM, "out of memory");
-	/* A damaged table could loop: never walk more steps than units. */
-	rc = count_of(txn, SQL_BU_COUNT, NULL, NULL, &limit);
-	while (rc == RG_OK && cur && limit-- >= 0) {
-		if (strcmp(cur, bu) == 0) {
-			rc = rg_txn_fail(txn, RG_EREFUSED,
-			                 "moving business unit '%s' under '%s' "
-			                 "would make a cycle ('%s' is '%s' "
-			                 "itself or below it)",
-			                 bu, parent, parent, bu);
-			break;
-		}
-		next = NULL;
-		rc = text_of(txn, SQL_BU_PARENT, cur, &next, &found);
-		free(cur);
-		cur = next;
-	}
-	free(cur);
-	return rc;
-}
-
-static int bu_set_parent(rg_txn *txn, const char *name, const char *value,
-                         char **old)
-{
-	char *root = NULL;
-	int rc;
-
-	rc = text_of(txn, SQL_BU_PARENT, name, old, NULL);
-	if (rc == RG_OK && value) {
-		rc = need_org(txn, ORG_BU, value);
-		if (rc == RG_OK)
-			rc = bu_cycle_check(txn, name, value);
-	} else if (rc == RG_OK) {
-		rc = other_root(txn, name, &root);
-		if (rc == RG_OK && root)
-			rc = rg_txn_fail(txn, RG_EREFUSED,
-			                 "service '%s' already has a root "
-			                 "business unit ('%s')",
-			                 txn->svc->name, root);
-		free(root);
-	}
-	if (rc == RG_OK)
-		rc = org_attr_put(txn, RG_ORG_BU, name, "parent", value);
-	return rc;
-}
-
-static int dept_set(rg_txn *txn, const char *name, const char *attr,
-                    const char *value, char **old)
-{
-	char buf[DECIMAL_MAX];
-	long count = 0;
-	int rc;
-
-	if (strcmp(attr, "unit") == 0) {
-		rc = org_attr_get(txn, RG_ORG_DEPARTMENT, name, attr, old);
-		if (rc == RG_OK && value)
-			rc = need_org(txn, ORG_UNIT, value);
-		if (rc == RG_OK)
-			rc = org_attr_put(txn, RG_ORG_DEPARTMENT, name, attr,
-			                  value);
-		return rc;
-	}
-	if (strcmp(attr, "max_chats") != 0)
-		return rg_txn_fail(txn, RG_EINVAL,
-		                   "unknown department attribute '%.*s': "
-		                   "expected unit or max_chats",
-		                   RG_ID_MAX, attr);
-	if (value && !rg_dir_count_parse(value, &count))
-		return rg_txn_fail(txn, RG_EINVAL,
-		                   "invalid max_chats '%.*s' for department "
-		                   "'%s': expected a whole number >= 0",
-		                   RG_ID_MAX, value, name);
-	rc = org_attr_get(txn, RG_ORG_DEPARTMENT, name, attr, old);
-	/* Stored as the number's plain decimal text ("007" is "7"). */
-	if (value)
-		snprintf(buf, sizeof(buf), "%ld", count);
-	if (rc == RG_OK)
-		rc = org_attr_put(txn, RG_ORG_DEPARTMENT, name, attr,
-		                  value ? buf : NULL);
-	return rc;
-}
-
-int rg_org_set(rg_txn *txn, const char *kind, const char *name,
-               const char *attr, const char *value)
-{
-	enum org_kind k;
-	char *old = NULL;
-	int rc = txn_usable(txn);
-
-	if (rc == RG_OK)
-		rc = org_kind(txn, kind, &k);
-	if (rc == RG_OK && (!name || !attr))
-		rc = rg_txn_fail(txn, RG_EINVAL, "no name or attribute given");
-	if (rc == RG_OK)
-		rc = need_org(txn, k, name);
-	if (rc != RG_OK)
-		return rc;
-	if (k == ORG_BU && strcmp(attr, "parent") == 0)
-		rc = bu_set_parent(txn, name, value, &old);
-	else if (k == ORG_DEPARTMENT)
-		rc = dept_set(txn, name, attr, value, &old);
-	else
-		rc = rg_txn_fail(
-		    txn, RG_EINVAL, "unknown %s attribute '%.*s'%s",
-		    org_desc[k].label, RG_ID_MAX, attr,
-		    k == ORG_BU ? ": expected parent" : ": a unit has none");
-	if (rc == RG_OK)
-		rc = rg_txn_audit(txn, NULL, "org.set",
-		                  json_pack("{s:s, s:s, s:s?}", "kind", kind,
-		                            "name", name, attr, old),
-		                  json_pack("{s:s, s:s, s:s?}", "kind", kind,
-		                            "name", name, attr, value));
-	free(old);
-	return rc;
-}
-
-/* ---- memberships ------------------------------------------------------ */
-
-static const char SQL_MEMBER_EXISTS[] =
-    "SELECT count(*) FROM member WHERE service = ?1 AND user_id = ?2 AND "
-    "kind = ?3 AND name = ?4";
-static const char SQL_MEMBER_INSERT[] =
-    "INSERT INTO member (service, user_id, kind, name) VALUES "
-    "(?1, ?2, ?3, ?4)";
-static const char SQL_MEMBER_DELETE[] =
-    "DELETE FROM member WHERE service = ?1 AND user_id = ?2 AND kind = ?3 "
-    "AND name = ?4";
-
-/* Common checks of a membership change; *is_member on success. */
-static int member_prepare(rg_txn *txn, const char *user, const char *kind,
-                          const char *name, enum org_kind *k, int *is_member)
-{
-	long long n = 0;
-	int rc = txn_usable(txn);
-
-	if (rc == RG_OK)
-		rc = need_user(txn, user);
-	if (rc == RG_OK)
-		rc = org_kind(txn, kind, k);
-	if (rc == RG_OK && *k == ORG_BU)
-		rc = rg_txn_fail(txn, RG_EINVAL,
-		                 "a user is not a member of a business unit: "
-		                 "set the user's bu instead");
-	if (rc == RG_OK && !name)
-		rc = rg_txn_fail(txn, RG_EINVAL, "no %s given",
-		                 org_desc[*k].label);
-	if (rc == RG_OK)
-		rc = need_org(txn, *k, name);
-	if (rc == RG_OK) {
-		rg_value p[] = {RG_TEXT(txn->svc->name), RG_TEXT(user),
-		                RG_TEXT(org_desc[*k].kind), RG_TEXT(name)};
-		rc = rg_txn_query(txn, SQL_MEMBER_EXISTS, p, RG_NITEMS(p),
-		                  row_count, &n);
-	}
-	*is_member = n > 0;
-	return rc;
-}
-
-int rg_member_add(rg_txn *txn, const char *user, const char *kind,
-                  const char *name)
-{
-	enum org_kind k = ORG_BU;
-	int rc, member;
-
-	rc = member_prepare(txn, user, kind, name, &k, &member);
-	if (rc == RG_OK && member)
-		rc = rg_txn_fail(txn, RG_EEXIST,
-		                 "%s is already a member of %s '%s'", user,
-		                 org_desc[k].label, name);
-	if (rc == RG_OK)
-		rc = change(txn, SQL_MEMBER_INSERT, user, org_desc[k].kind,
-		            name, 3);
-	if (rc == RG_OK)
-		rc = rg_dir_user_sync(txn, user);
-	if (rc == RG_OK)
-		rc = rg_txn_audit(
-		    txn, user, "member.add", NULL,
-		    json_pack("{s:s, s:s}", "kind", kind, "name", name));
-	return rc;
-}
-
-int rg_member_remove(rg_txn *txn, const char *user, const char *kind,
-                     const char *name)
-{
-	enum org_kind k = ORG_BU;
-	int rc, member;
-
-	rc = member_prepare(txn, user, kind, name, &k, &member);
-	if (rc == RG_OK && !member)
-		rc =
-		    rg_txn_fail(txn, RG_ENOENT, "%s is not a member of %s '%s'",
-		                user, org_desc[k].label, name);
-	if (rc == RG_OK)
-		rc = change(txn, SQL_MEMBER_DELETE, user, org_desc[k].kind,
-		            name, 3);
-	if (rc == RG_OK)
-		rc = rg_dir_user_sync(txn, user);
-	if (rc == RG_OK)
-		rc = rg_txn_audit(
-		    txn, user, "member.remove",
-		    json_pack("{s:s, s:s}", "kind", kind, "name", name), NULL);
-	return rc;
-}
-
 /* ---- settings --------------------------------------------------------- */
 
 static const char SQL_SETTING_GET[] =
@@ -2483,16 +2010,11 @@ static const char SQL_SETTING_PUT[] =
 static const char SQL_SETTING_DELETE[] =
     "DELETE FROM setting WHERE service = ?1 AND key = ?2";
 
-/* Settings the core knows the type of: a count. */
-static const char *const count_settings[] = {"default_max_chats"};
-
 int rg_setting_set(rg_txn *txn, const char *key, const char *value)
 {
 	char msg[RG_MSG_MAX];
 	char *old = NULL;
-	long count;
-	size_t i;
-	int rc = txn_usable(txn);
+	int rc = rg_dir_txn_usable(txn);
 
 	if (rc != RG_OK)
 		return rc;
@@ -2505,13 +2027,6 @@ int rg_setting_set(rg_txn *txn, const char *key, const char *value)
 		                   "invalid value for setting '%s': at most "
 		                   "%d bytes of text",
 		                   key, RG_DIR_TEXT_MAX - 1);
-	for (i = 0; value && i < RG_NITEMS(count_settings); i++)
-		if (strcmp(key, count_settings[i]) == 0 &&
-		    !rg_dir_count_parse(value, &count))
-			return rg_txn_fail(txn, RG_EINVAL,
-			                   "invalid %s '%.*s': expected a "
-			                   "whole number >= 0",
-			                   key, RG_ID_MAX, value);
 	if (rg_dir_declared_check(txn->svc, RG_VOCAB_SETTING, NULL, key, value,
 	                          msg, sizeof(msg)) != RG_OK)
 		return rg_txn_fail(txn, RG_EINVAL, "invalid setting %s: %s",
@@ -2635,7 +2150,7 @@ int rg_custom_role_create(rg_txn *txn, const char *id, const char *name,
 	uint32_t *idx = NULL;
 	json_t *list = NULL;
 	size_t i;
-	int rc = txn_usable(txn);
+	int rc = rg_dir_txn_usable(txn);
 
 	if (rc != RG_OK)
 		return rc;
@@ -2681,7 +2196,7 @@ int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
 	long long assigned = 0, exists = 0, removed = 0;
 	json_t *before = NULL;
 	long r;
-	int rc = txn_usable(txn);
+	int rc = rg_dir_txn_usable(txn);
 
 	if (unassigned)
 		*unassigned = 0;
@@ -2715,7 +2230,7 @@ int rg_custom_role_delete(rg_txn *txn, const char *id, int force,
 		                   "user%s; use --force",
 		                   id, assigned, assigned == 1 ? "" : "s");
 	if (rc == RG_OK) {
-		before = audit_entry(txn, "custom-role", id);
+		before = rg_dir_audit_entry(txn, "custom-role", id);
 		if (!before)
 			rc = rg_txn_fail(txn, RG_ENOMEM, "out of memory");
 	}
@@ -2755,25 +2270,19 @@ static const struct user_sql users_sql = {
 
 /* The lists from their own tables (for rg_directory_verify()), each
  * sorted by (service, user, item) like the users. */
-static const struct user_sql list_sql[3] = {
+static const struct user_sql list_sql[2] = {
     {"SELECT service, user_id, role FROM assignment "
      "ORDER BY service, user_id, role",
      "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
      "ORDER BY service, user_id, role",
      "SELECT service, user_id, role FROM assignment WHERE service = ?1 "
      "AND user_id = ?2 ORDER BY role"},
-    {"SELECT service, user_id, name FROM member WHERE kind = 'department' "
-     "ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "kind = 'department' ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "user_id = ?2 AND kind = 'department' ORDER BY name"},
-    {"SELECT service, user_id, name FROM member WHERE kind = 'unit' "
-     "ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "kind = 'unit' ORDER BY service, user_id, name",
-     "SELECT service, user_id, name FROM member WHERE service = ?1 AND "
-     "user_id = ?2 AND kind = 'unit' ORDER BY name"},
+    {"SELECT service, user_id, name, kind FROM member "
+     "ORDER BY service, user_id, kind, name",
+     "SELECT service, user_id, name, kind FROM member WHERE service = ?1 "
+     "ORDER BY service, user_id, kind, name",
+     "SELECT service, user_id, name, kind FROM member WHERE service = ?1 "
+     "AND user_id = ?2 ORDER BY kind, name"},
 };
 
 /* The users' attributes from user_attr (for rg_directory_verify()), in
@@ -2791,6 +2300,8 @@ struct users_acc {
 	int rc;
 	char *scratch; /* a membership list, while it is copied */
 	size_t scratchcap;
+	const struct rg_dir_user *last; /* the last membership's user */
+	char lastkind[RG_ID_MAX];       /* and kind */
 };
 
 static int list_append(struct rg_dir_list *l, const char *item)
@@ -2872,6 +2383,7 @@ static int user_row(void *user, const rg_value *c, size_t n)
 		goto nomem;
 	if (!a->from_tables &&
 	    (list_set(&u->roles, col_text(&c[3])) ||
+	     list_set(&u->memtext, col_text(&c[5])) ||
 	     list_from_pairs(&u->departments, col_text(&c[5]),
 	                     RG_ORG_DEPARTMENT, a) ||
 	     list_from_pairs(&u->units, col_text(&c[5]), RG_ORG_UNIT, a)))
@@ -2890,7 +2402,29 @@ static int user_cmp(const struct rg_dir_user *u, const char *service,
 	return c ? c : strcmp(u->id, id);
 }
 
-/* A list row (service, user, item): merged into the sorted users. */
+/* A membership row of u, appended to its text as users.members has it:
+ * "kind=a,b" per kind, the kinds apart by RG_DIR_PAIR_SEP. */
+static int members_append(struct users_acc *a, struct rg_dir_user *u,
+                          const char *kind, const char *name)
+{
+	struct rg_dir_list *l = &u->memtext;
+	char sep[] = {RG_DIR_PAIR_SEP, '\0'};
+	size_t n = strlen(kind) + strlen(name) + 2;
+
+	if (a->last == u && strcmp(a->lastkind, kind) == 0)
+		return list_append(l, name);
+	if (RG_GROW(l->s, l->cap, l->len + n + 1) != RG_OK)
+		return RG_ENOMEM;
+	/* list_append() joins with commas: a new kind starts its own run. */
+	l->len += (size_t)snprintf(l->s + l->len, l->cap - l->len, "%s%s=%s",
+	                           l->len ? sep : "", kind, name);
+	a->last = u;
+	rg_strlcpy(a->lastkind, kind, sizeof(a->lastkind));
+	return RG_OK;
+}
+
+/* A list row (service, user, item[, kind]): merged into the sorted
+ * users. */
 static int list_row(void *user, const rg_value *c, size_t n)
 {
 	struct users_acc *a = user;
@@ -2903,13 +2437,13 @@ static int list_row(void *user, const rg_value *c, size_t n)
 	if (a->pos == us->n || user_cmp(&us->v[a->pos], c[0].s, c[1].s) != 0)
 		return 0; /* no such user: cannot happen with the keys */
 	u = &us->v[a->pos];
-	l = a->list == 0 ? &u->roles
-	                 : (a->list == 1 ? &u->departments : &u->units);
-	if (list_append(l, c[2].s) != RG_OK) {
-		a->rc = RG_ENOMEM;
-		return 1;
+	if (a->list == 0) {
+		l = &u->roles;
+		a->rc = list_append(l, c[2].s);
+	} else {
+		a->rc = members_append(a, u, c[3].s, c[2].s);
 	}
-	return 0;
+	return a->rc != RG_OK;
 }
 
 /* Gives every list a string, "" when empty. */
@@ -2919,10 +2453,11 @@ static int lists_finish(struct rg_dir_users *us)
 	size_t i, k;
 
 	for (i = 0; i < us->n; i++)
-		for (k = 0; k < 3; k++) {
-			l = k == 0 ? &us->v[i].roles
-			           : (k == 1 ? &us->v[i].departments
-			                     : &us->v[i].units);
+		for (k = 0; k < 4; k++) {
+			l = k == 0   ? &us->v[i].roles
+			    : k == 1 ? &us->v[i].departments
+			    : k == 2 ? &us->v[i].units
+			             : &us->v[i].memtext;
 			if (!l->s && !(l->s = calloc(1, 1)))
 				return RG_ENOMEM;
 		}
@@ -2942,7 +2477,7 @@ static int users_read(struct rg_dir *d, const char *service, const char *id,
 {
 	rg_value p[] = {RG_TEXT(service), RG_TEXT(id)};
 	size_t np = id ? 2 : (service ? 1 : 0), k;
-	struct users_acc a = {out, from_tables, 0, 0, RG_OK, NULL, 0};
+	struct users_acc a = {out, from_tables, 0, 0, RG_OK, NULL, 0, NULL, ""};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2988,6 +2523,7 @@ void rg_dir_users_free(struct rg_dir_users *us)
 		free(u->roles.s);
 		free(u->departments.s);
 		free(u->units.s);
+		free(u->memtext.s);
 		rg_dir_pairs_free(&u->attrs);
 		rg_dir_pairs_free(&u->members);
 	}
@@ -3151,71 +2687,186 @@ static long cell_i(json_t *row, size_t i)
 	return json_is_integer(c) ? (long)json_integer_value(c) : -1;
 }
 
-/* Every kind's listing: service, name, parent, max_chats, members. */
-/* An entry's attribute, inside a query over org o. */
-#define ORG_ATTR_OF(key)                                                       \
-	"(SELECT a.value FROM org_attr a WHERE a.service = o.service AND "     \
-	"a.kind = o.kind AND a.name = o.name AND a.key = '" key "')"
-/* How many users are members of entry o. */
-#define ORG_MEMBERS_OF                                                         \
-	"(SELECT count(*) FROM member m WHERE m.service = o.service AND "      \
-	"m.kind = o.kind AND m.name = o.name)"
-#define ORG_OF_KIND(kind)                                                      \
-	" FROM org o WHERE o.kind = '" kind "' AND (?1 IS NULL OR "            \
-	"o.service = ?1) ORDER BY o.service, o.name"
+/* A kind's entries with the users in them: members, and users whose
+ * attribute (one of the keys ",a,b," of ?3) names the entry. */
+static const char SQL_ORG_LIST[] =
+    "SELECT o.name, (SELECT count(*) FROM member m WHERE m.service = "
+    "o.service AND m.kind = o.kind AND m.name = o.name) + (SELECT count(*) "
+    "FROM user_attr u WHERE u.service = o.service AND u.value = o.name AND "
+    "instr(?3, ',' || u.key || ',') > 0) FROM org o WHERE o.service = ?1 "
+    "AND o.kind = ?2 ORDER BY o.name";
+static const char SQL_ORG_LIST_ATTRS[] =
+    "SELECT name, key, value FROM org_attr WHERE service = ?1 AND kind = ?2 "
+    "ORDER BY name, key";
 
-/* Per kind: service, name, parent, max_chats, members. */
-static const char *const org_list_sql[ORG_KINDS] = {
-    [ORG_BU] = "SELECT o.service, o.name, " ORG_ATTR_OF(
-        "parent") ", NULL, "
-                  "(SELECT count(*) FROM user_attr u WHERE u.service = "
-                  "o.service AND u.key = 'bu' AND u.value = "
-                  "o.name)" ORG_OF_KIND("bu"),
-    [ORG_DEPARTMENT] = "SELECT o.service, o.name, " ORG_ATTR_OF(
-        "unit") ", "
-                "CAST(" ORG_ATTR_OF("max_chats") " AS INTEGER), " ORG_MEMBERS_OF
-                    ORG_OF_KIND("department"),
-    [ORG_UNIT] =
-        "SELECT o.service, o.name, NULL, NULL, " ORG_MEMBERS_OF ORG_OF_KIND(
-            "unit"),
+/* The user attributes of svc that reference kind, as ",a,b,". */
+static void ref_keys(const struct rg_service *svc, const char *kind, char *buf,
+                     size_t len)
+{
+	size_t i, used;
+
+	rg_strlcpy(buf, ",", len);
+	for (i = 0; i < svc->vocab.n; i++) {
+		const struct rg_vocab_entry *e = &svc->vocab.v[i];
+
+		used = strlen(buf);
+		if (e->what == RG_VOCAB_USER_ATTR && e->type == RG_ATTR_REF &&
+		    e->ref && strcmp(e->ref, kind) == 0 && used < len)
+			snprintf(buf + used, len - used, "%s,", e->name);
+	}
+}
+
+/* One kind's entries and their attributes, read in one read
+ * transaction. */
+struct org_rows {
+	struct rows entries, attrs;
+	const char **keys, **values; /* of the entry being called */
 };
+
+static int org_rows_read(rg_context *ctx, const struct rg_service *svc,
+                         const char *kind, struct org_rows *r)
+{
+	char refs[RG_MSG_MAX], err[RG_MSG_MAX] = "";
+	rg_value p[] = {RG_TEXT(svc->name), RG_TEXT(kind), RG_TEXT(refs)};
+	struct rg_dir *d;
+	int rc;
+
+	ref_keys(svc, kind, refs, sizeof(refs));
+	r->entries.rc = r->attrs.rc = RG_OK;
+	r->entries.v = json_array();
+	r->attrs.v = json_array();
+	if (!r->entries.v || !r->attrs.v)
+		return RG_ENOMEM;
+	rc = rg_dir_read_begin(ctx, &d, err, sizeof(err));
+	if (rc != RG_OK)
+		return read_failed(ctx, rc, err);
+	rc = rg_dir_query(d, SQL_ORG_LIST, p, RG_COUNTOF(p), rows_add,
+	                  &r->entries, err, sizeof(err));
+	if (rc == RG_OK)
+		rc = rg_dir_query(d, SQL_ORG_LIST_ATTRS, p, 2, rows_add,
+		                  &r->attrs, err, sizeof(err));
+	rg_dir_read_end(d);
+	if (rc == RG_OK)
+		rc = r->entries.rc != RG_OK ? r->entries.rc : r->attrs.rc;
+	return read_failed(ctx, rc, err);
+}
+
+static void org_rows_free(struct org_rows *r)
+{
+	json_decref(r->entries.v);
+	json_decref(r->attrs.v);
+	free(r->keys);
+	free(r->values);
+}
+
+/* Calls fn for each entry of r; *stop when fn asked to. */
+static int org_rows_call(const struct rg_service *svc,
+                         const struct rg_vocab_entry *k, struct org_rows *r,
+                         rg_org_fn fn, void *user, int *stop)
+{
+	size_t na = json_array_size(r->attrs.v), at = 0, i;
+	const char *pkey = rg_dir_parent_key(k);
+
+	r->keys = calloc(na + 1, sizeof(*r->keys));
+	r->values = calloc(na + 1, sizeof(*r->values));
+	if (!r->keys || !r->values)
+		return RG_ENOMEM;
+	for (i = 0; !*stop && i < json_array_size(r->entries.v); i++) {
+		json_t *row = json_array_get(r->entries.v, i);
+		rg_org_info o = {.service = svc->name,
+		                 .kind = k->name,
+		                 .name = cell_s(row, 0),
+		                 .members = cell_i(row, 1)};
+		const char *max;
+
+		/* Both lists are sorted by name: the entry's attributes are
+		 * the run of rows with its name. */
+		while (at < na &&
+		       strcmp(cell_s(json_array_get(r->attrs.v, at), 0),
+		              o.name) < 0)
+			at++;
+		for (; at < na &&
+		       strcmp(cell_s(json_array_get(r->attrs.v, at), 0),
+		              o.name) == 0;
+		     at++, o.nattrs++) {
+			r->keys[o.nattrs] =
+			    cell_s(json_array_get(r->attrs.v, at), 1);
+			r->values[o.nattrs] =
+			    cell_s(json_array_get(r->attrs.v, at), 2);
+		}
+		o.attr_keys = r->keys;
+		o.attr_values = r->values;
+		o.parent = pkey ? rg_org_info_attr(&o, pkey) : NULL;
+		max = rg_org_info_attr(&o, "max_chats");
+		o.max_chats = max ? strtol(max, NULL, DECIMAL_BASE) : -1;
+		*stop = fn(user, &o);
+	}
+	return RG_OK;
+}
+
+/* The kind of svc after `after` (NULL: the first) by name, or NULL. */
+static const struct rg_vocab_entry *kind_next(const struct rg_service *svc,
+                                              const char *after)
+{
+	const struct rg_vocab_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < svc->vocab.n; i++) {
+		const struct rg_vocab_entry *e = &svc->vocab.v[i];
+
+		if (e->what == RG_VOCAB_ORG_KIND &&
+		    (!after || strcmp(e->name, after) > 0) &&
+		    (!best || strcmp(e->name, best->name) < 0))
+			best = e;
+	}
+	return best;
+}
+
+/* Lists the entries of the kinds of svc (only `kind` when not NULL), the
+ * kinds by name as the entries are. */
+static int org_list_service(rg_context *ctx, const struct rg_service *svc,
+                            const char *kind, rg_org_fn fn, void *user,
+                            int *stop)
+{
+	const struct rg_vocab_entry *k;
+	int rc = RG_OK;
+
+	for (k = kind_next(svc, NULL); k && rc == RG_OK && !*stop;
+	     k = kind_next(svc, k->name)) {
+		struct org_rows r = {{NULL, RG_OK}, {NULL, RG_OK}, NULL, NULL};
+
+		if (kind && strcmp(kind, k->name) != 0)
+			continue;
+		rc = org_rows_read(ctx, svc, k->name, &r);
+		if (rc == RG_OK)
+			rc = org_rows_call(svc, k, &r, fn, user, stop);
+		org_rows_free(&r);
+	}
+	return rc;
+}
 
 int rg_org_list(rg_context *ctx, const char *service, const char *kind,
                 rg_org_fn fn, void *user)
 {
-	rg_value p[] = {RG_TEXT(service)};
-	int k, stop = 0, rc = RG_OK;
+	const struct rg_service *one = NULL;
+	size_t i;
+	int stop = 0, rc = RG_OK, declared = 0;
 
 	if (!ctx || !fn)
 		return RG_EINVAL;
-	if (!service_known(ctx, service))
+	if (service && !(one = rg_service_find(ctx, service)))
 		return RG_ENOSERVICE;
-	if (kind && strcmp(kind, RG_ORG_BU) &&
-	    strcmp(kind, RG_ORG_DEPARTMENT) && strcmp(kind, RG_ORG_UNIT))
-		return RG_EINVAL;
-	for (k = 0; k < ORG_KINDS && !stop && rc == RG_OK; k++) {
-		struct rows r;
-		size_t i;
-		if (kind && strcmp(kind, org_desc[k].kind) != 0)
+	for (i = 0; i < ctx->nservices; i++) {
+		const struct rg_service *svc = ctx->services[i];
+
+		if ((one && svc != one) || (kind && !rg_dir_kind(svc, kind)))
 			continue;
-		rc = rows_read(ctx, org_list_sql[k], p, RG_NITEMS(p), &r);
-		for (i = 0; rc == RG_OK && !stop && i < json_array_size(r.v);
-		     i++) {
-			json_t *row = json_array_get(r.v, i);
-			rg_org_info o = {
-			    .service = cell_s(row, 0),
-			    .kind = org_desc[k].kind,
-			    .name = cell_s(row, 1),
-			    .parent = cell_s(row, 2),
-			    .max_chats = cell_i(row, 3),
-			    .members = cell_i(row, 4),
-			};
-			stop = fn(user, &o);
-		}
-		if (rc == RG_OK)
-			json_decref(r.v);
+		declared = 1;
+		if (rc == RG_OK && !stop)
+			rc = org_list_service(ctx, svc, kind, fn, user, &stop);
 	}
-	return rc;
+	/* A kind no service declares is not a kind. */
+	return kind && !declared ? RG_EINVAL : rc;
 }
 
 static const char SQL_CUSTOM_LIST[] =
@@ -3430,6 +3081,16 @@ int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
 /* ---- checks ----------------------------------------------------------- */
 
 /* Compares every user's copy of its lists with their tables. */
+/* Pairs text shown in a message: the separators as ';' (in place). */
+static const char *pairs_shown(char *text)
+{
+	char *p;
+
+	for (p = text; (p = strchr(p, RG_DIR_PAIR_SEP)); p++)
+		*p = ';';
+	return text;
+}
+
 static int lists_check(struct rg_dir *d, char *err, size_t errlen)
 {
 	struct rg_dir_users copy, tables;
@@ -3447,16 +3108,15 @@ static int lists_check(struct rg_dir *d, char *err, size_t errlen)
 	for (i = 0; i < copy.n && i < tables.n && rc == RG_OK; i++) {
 		const struct rg_dir_user *a = &copy.v[i], *b = &tables.v[i];
 		if (strcmp(a->roles.s, b->roles.s) ||
-		    strcmp(a->departments.s, b->departments.s) ||
-		    strcmp(a->units.s, b->units.s)) {
+		    strcmp(a->memtext.s, b->memtext.s)) {
 			snprintf(err, errlen,
 			         "directory %s: user '%s' of service '%s' "
-			         "lists roles '%s', departments '%s', units "
-			         "'%s', but the assignments and memberships "
-			         "say '%s', '%s', '%s'",
+			         "lists roles '%s' and memberships '%s', but "
+			         "the assignments and memberships say '%s' and "
+			         "'%s'",
 			         d->location, a->id, a->service, a->roles.s,
-			         a->departments.s, a->units.s, b->roles.s,
-			         b->departments.s, b->units.s);
+			         pairs_shown(a->memtext.s), b->roles.s,
+			         pairs_shown(b->memtext.s));
 			rc = RG_EIO;
 		}
 	}

@@ -84,6 +84,35 @@ int rg_dir_count_parse(const char *s, long *out);
 int rg_dir_declared_check(const struct rg_service *svc, rg_vocab_what what,
                           const char *kind, const char *name, const char *value,
                           char *err, size_t errlen);
+/*
+ * The service's vocabulary, as the directory reads it (org.c).  A kind the
+ * service does not declare has no entry: the directory refuses it.
+ */
+/* The declaration of organisation kind `kind`, or NULL. */
+const struct rg_vocab_entry *rg_dir_kind(const struct rg_service *svc,
+                                         const char *kind);
+/* The attribute an entry of kind e keeps its parent under ("parent",
+ * "unit"), or NULL when the kind has no parent kind. */
+const char *rg_dir_parent_key(const struct rg_vocab_entry *e);
+/* 1 when kind e is a tree (its parent kind is itself). */
+int rg_dir_kind_is_tree(const struct rg_vocab_entry *e);
+/*
+ * Checks value (not NULL) of the declared attribute or setting e as the
+ * directory stores it: its type (an enum's values, an integer's minimum),
+ * then the plugin's validate hook.  *stored gets the text to store: value,
+ * or an integer's plain decimal text in buf ("007" is "7").  RG_EINVAL
+ * with what was expected in err ("expected a whole number >= 0",
+ * "expected available or unavailable", or the hook's message).  A
+ * reference's target is the caller's to look up.
+ */
+int rg_dir_value_check(const struct rg_vocab_entry *e, const char *value,
+                       char *buf, size_t buflen, const char **stored, char *err,
+                       size_t errlen);
+/* The names of svc's declarations of `what` (of kind, for organisation
+ * attributes) as "a, b or c" in buf; "" when there is none. */
+void rg_dir_vocab_names(const struct rg_service *svc, rg_vocab_what what,
+                        const char *kind, char *buf, size_t len);
+
 /* The current time, UTC ISO 8601 with milliseconds. */
 void rg_dir_now(char *buf, size_t len);
 
@@ -120,6 +149,24 @@ int rg_txn_query(rg_txn *txn, const char *sql, const rg_value *params, size_t n,
  * JSON null). */
 int rg_txn_audit(rg_txn *txn, const char *user, const char *what,
                  json_t *before, json_t *after);
+/* RG_OK when txn may take another operation: its status. */
+int rg_dir_txn_usable(rg_txn *txn);
+/* count(*) of sql with its n parameters p, into *out. */
+int rg_dir_count(rg_txn *txn, const char *sql, const rg_value *p, size_t n,
+                 long long *out);
+/* The text of sql's first cell (*out, allocated; NULL for a NULL cell or
+ * no row; *found, when not NULL, 0 when there is no row). */
+int rg_dir_text(rg_txn *txn, const char *sql, const rg_value *p, size_t n,
+                char **out, int *found);
+/* RG_OK when user exists in txn->svc, else the txn fails (RG_ENOUSER). */
+int rg_dir_need_user(rg_txn *txn, const char *user);
+/* RG_OK when entry name of kind k exists, else the txn fails (RG_ENOENT)
+ * naming it in the kind's words (org.c). */
+int rg_dir_need_org(rg_txn *txn, const struct rg_vocab_entry *k,
+                    const char *name);
+/* An entry as the export writes it, with its kind (organisation entries),
+ * for a record of its removal; failing that, its kind and name (or id). */
+json_t *rg_dir_audit_entry(rg_txn *txn, const char *kind, const char *name);
 /* What rg_txn_audit_read() reads. */
 enum rg_audit_read {
 	RG_AUDIT_READ_SEQ,   /* the record seq (any service) */
@@ -196,6 +243,7 @@ struct rg_dir_user {
 	long max_chats;                               /* -1 when unset */
 	struct rg_dir_list roles, departments, units; /* sorted */
 	struct rg_dir_pairs attrs, members; /* users.attrs, users.members */
+	struct rg_dir_list memtext;         /* users.members as text */
 };
 
 struct rg_dir_users {
