@@ -45,6 +45,7 @@
 #define NOBODY_ID     65534
 #define MODE_DB_DIR   0750 /* what the first transaction creates */
 #define MODE_DB_FILE  0640 /* the database file: owner and group */
+#define DECIMAL       10
 
 /* The helpdesk: viewer <- agent <- supervisor, admin (protected). */
 static const char policy_text[] =
@@ -203,19 +204,23 @@ struct user_copy {
 static int copy_user(void *user, const rg_user_info *u)
 {
 	struct user_copy *c = user;
+	const char *bu = rg_user_info_attr(u, "bu");
+	const char *status = rg_user_info_attr(u, "status");
+	const char *max = rg_user_info_attr(u, "max_chats");
 
 	c->calls++;
 	snprintf(c->id, sizeof(c->id), "%s", u->id);
 	snprintf(c->name, sizeof(c->name), "%s", u->name);
-	c->has_bu = u->bu != NULL;
-	c->has_status = u->status != NULL;
-	snprintf(c->bu, sizeof(c->bu), "%s", u->bu ? u->bu : "");
-	snprintf(c->status, sizeof(c->status), "%s",
-	         u->status ? u->status : "");
-	c->max_chats = u->max_chats;
+	c->has_bu = bu != NULL;
+	c->has_status = status != NULL;
+	snprintf(c->bu, sizeof(c->bu), "%s", bu ? bu : "");
+	snprintf(c->status, sizeof(c->status), "%s", status ? status : "");
+	c->max_chats = max ? strtol(max, NULL, DECIMAL) : -1;
 	snprintf(c->roles, sizeof(c->roles), "%s", u->roles);
-	snprintf(c->departments, sizeof(c->departments), "%s", u->departments);
-	snprintf(c->units, sizeof(c->units), "%s", u->units);
+	snprintf(c->departments, sizeof(c->departments), "%s",
+	         rg_user_info_members(u, "department"));
+	snprintf(c->units, sizeof(c->units), "%s",
+	         rg_user_info_members(u, "unit"));
 	return 0;
 }
 
@@ -577,6 +582,14 @@ START_TEST(test_org)
 }
 END_TEST
 
+/* An entry's max_chats as a number, -1 when unset. */
+static long max_of(const rg_org_info *o)
+{
+	const char *v = rg_org_info_attr(o, "max_chats");
+
+	return v ? strtol(v, NULL, DECIMAL) : -1;
+}
+
 /* What rg_org_list() reported, one line per entry. */
 struct org_lines {
 	char text[2048];
@@ -589,7 +602,7 @@ static int org_line(void *user, const rg_org_info *o)
 
 	snprintf(l->text + len, sizeof(l->text) - len, "%s %s %s %s %ld %ld\n",
 	         o->service, o->kind, o->name, o->parent ? o->parent : "-",
-	         o->max_chats, o->members);
+	         max_of(o), o->members);
 	return 0;
 }
 

@@ -1644,7 +1644,7 @@ static size_t answers_users(rg_txn *txn, const rg_service *svc, int with_units)
 		/* Every fourth user has no unit, to measure nothing from. */
 		if (with_units && m % ANSWERS_UNITS)
 			answers_ok(txn,
-			           rg_user_set(txn, id, RG_USER_BU,
+			           rg_user_set(txn, id, "bu",
 			                       answer_units[m % ANSWERS_UNITS]),
 			           id);
 		for (r = 0; r < nroles; r++) {
@@ -1779,10 +1779,9 @@ static void prep_build(int with_units)
 		/* Every seventh user has no unit. */
 		if (with_units && m % 7) {
 			prep_user_bu[m] = prep_units[m % PREP_HOMES];
-			answers_ok(
-			    txn,
-			    rg_user_set(txn, id, RG_USER_BU, prep_user_bu[m]),
-			    id);
+			answers_ok(txn,
+			           rg_user_set(txn, id, "bu", prep_user_bu[m]),
+			           id);
 		}
 		for (r = 0; r < PREP_ROLES; r++)
 			if (m & (1u << r))
@@ -1926,7 +1925,7 @@ START_TEST(test_prepared_matches_adhoc)
 	ck_assert_int_eq(rg_txn_begin(priv.ctx, SVC_2021, "check_dynamics365",
 	                              "moves", &txn, err, sizeof(err)),
 	                 RG_OK);
-	answers_ok(txn, rg_user_set(txn, "u4", RG_USER_BU, "sales"), "u4");
+	answers_ok(txn, rg_user_set(txn, "u4", "bu", "sales"), "u4");
 	prep_user_bu[4] = "sales";
 	answers_ok(txn, rg_org_set(txn, "bu", "emea", "parent", "sales"),
 	           "emea");

@@ -1574,14 +1574,13 @@ static void table_org(const char *service, const char *default_max)
 	static const char *const granted[] = {QUEUE, TAKE, ANALYTICS};
 	rg_txn *txn = table_begin(service);
 
-	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "emea", NULL), "unit");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "sales", "emea"),
+	table_must(txn, rg_org_add(txn, "unit", "emea", NULL), "unit");
+	table_must(txn, rg_org_add(txn, "department", "sales", "emea"),
 	           "sales");
-	table_must(
-	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "sales", "max_chats", "2"),
-	    "sales limit");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "lobby", NULL),
-	           "lobby");
+	table_must(txn,
+	           rg_org_set(txn, "department", "sales", "max_chats", "2"),
+	           "sales limit");
+	table_must(txn, rg_org_add(txn, "department", "lobby", NULL), "lobby");
 	table_must(txn, rg_setting_set(txn, "default_max_chats", default_max),
 	           "default_max_chats");
 	table_must(txn,
@@ -1603,23 +1602,22 @@ static void table_user(rg_txn *txn, unsigned u)
 	snprintf(id, sizeof(id), "u-%03u", u);
 	user_with_roles(txn, id, table_roles, TABLE_NROLES, u);
 	if (status[u % TABLE_NSTATUS])
-		table_must(txn,
-		           rg_user_set(txn, id, RG_USER_STATUS,
-		                       status[u % TABLE_NSTATUS]),
-		           "status");
+		table_must(
+		    txn,
+		    rg_user_set(txn, id, "status", status[u % TABLE_NSTATUS]),
+		    "status");
 	if (max[(u / TABLE_NSTATUS) % TABLE_NMAX])
 		table_must(txn,
-		           rg_user_set(txn, id, RG_USER_MAX_CHATS,
+		           rg_user_set(txn, id, "max_chats",
 		                       max[(u / TABLE_NSTATUS) % TABLE_NMAX]),
 		           "max_chats");
 	if (depts[u % TABLE_NDEPTS])
 		table_must(txn,
-		           rg_member_add(txn, id, RG_ORG_DEPARTMENT,
+		           rg_member_add(txn, id, "department",
 		                         depts[u % TABLE_NDEPTS]),
 		           "department");
 	if (u % 2)
-		table_must(txn, rg_member_add(txn, id, RG_ORG_UNIT, "emea"),
-		           "unit");
+		table_must(txn, rg_member_add(txn, id, "unit", "emea"), "unit");
 }
 
 static void table_fill(const char *service, const char *default_max)
@@ -1747,41 +1745,37 @@ static void prep_org(void)
 {
 	rg_txn *txn = table_begin("rc");
 
-	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "emea", NULL), "emea");
-	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "americas", NULL), "am");
-	table_must(txn, rg_org_add(txn, RG_ORG_UNIT, "apac", NULL), "apac");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "sales", "emea"),
+	table_must(txn, rg_org_add(txn, "unit", "emea", NULL), "emea");
+	table_must(txn, rg_org_add(txn, "unit", "americas", NULL), "am");
+	table_must(txn, rg_org_add(txn, "unit", "apac", NULL), "apac");
+	table_must(txn, rg_org_add(txn, "department", "sales", "emea"),
 	           "sales");
-	table_must(
-	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "sales", "max_chats", "2"),
-	    "sales limit");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "support", "emea"),
-	           "support");
 	table_must(txn,
-	           rg_org_add(txn, RG_ORG_DEPARTMENT, "billing", "americas"),
+	           rg_org_set(txn, "department", "sales", "max_chats", "2"),
+	           "sales limit");
+	table_must(txn, rg_org_add(txn, "department", "support", "emea"),
+	           "support");
+	table_must(txn, rg_org_add(txn, "department", "billing", "americas"),
 	           "billing");
-	table_must(
-	    txn,
-	    rg_org_set(txn, RG_ORG_DEPARTMENT, "billing", "max_chats", "0"),
-	    "billing limit");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "lobby", NULL),
-	           "lobby");
-	table_must(
-	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "lobby", "max_chats", "4"),
-	    "lobby limit");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "vip", NULL), "vip");
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "huge", "americas"),
+	table_must(txn,
+	           rg_org_set(txn, "department", "billing", "max_chats", "0"),
+	           "billing limit");
+	table_must(txn, rg_org_add(txn, "department", "lobby", NULL), "lobby");
+	table_must(txn,
+	           rg_org_set(txn, "department", "lobby", "max_chats", "4"),
+	           "lobby limit");
+	table_must(txn, rg_org_add(txn, "department", "vip", NULL), "vip");
+	table_must(txn, rg_org_add(txn, "department", "huge", "americas"),
 	           "huge");
-	table_must(
-	    txn,
-	    rg_org_set(txn, RG_ORG_DEPARTMENT, "huge", "max_chats", PREP_BAD),
-	    "huge limit");
+	table_must(txn,
+	           rg_org_set(txn, "department", "huge", "max_chats", PREP_BAD),
+	           "huge limit");
 	/* No user is an agent of ghost. */
-	table_must(txn, rg_org_add(txn, RG_ORG_DEPARTMENT, "ghost", "emea"),
+	table_must(txn, rg_org_add(txn, "department", "ghost", "emea"),
 	           "ghost");
-	table_must(
-	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "ghost", "max_chats", "1"),
-	    "ghost limit");
+	table_must(txn,
+	           rg_org_set(txn, "department", "ghost", "max_chats", "1"),
+	           "ghost limit");
 	table_must(txn, rg_setting_set(txn, "default_max_chats", "3"),
 	           "default_max_chats");
 	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
@@ -1823,24 +1817,24 @@ static void prep_user(rg_txn *txn, unsigned u, int members)
 	user_with_roles(txn, id, prep_roles, PREP_NROLES, mask);
 	if (status[u % RG_COUNTOF(status)])
 		table_must(txn,
-		           rg_user_set(txn, id, RG_USER_STATUS,
+		           rg_user_set(txn, id, "status",
 		                       status[u % RG_COUNTOF(status)]),
 		           "status");
 	if (max[(u / 3) % RG_COUNTOF(max)])
 		table_must(txn,
-		           rg_user_set(txn, id, RG_USER_MAX_CHATS,
+		           rg_user_set(txn, id, "max_chats",
 		                       max[(u / 3) % RG_COUNTOF(max)]),
 		           "max_chats");
 	if (!members)
 		return;
 	for (i = 0; i < 3 && depts[(u / 2) % RG_COUNTOF(depts)][i]; i++)
 		table_must(txn,
-		           rg_member_add(txn, id, RG_ORG_DEPARTMENT,
+		           rg_member_add(txn, id, "department",
 		                         depts[(u / 2) % RG_COUNTOF(depts)][i]),
 		           "department");
 	for (i = 0; i < 2 && units[(u / 5) % RG_COUNTOF(units)][i]; i++)
 		table_must(txn,
-		           rg_member_add(txn, id, RG_ORG_UNIT,
+		           rg_member_add(txn, id, "unit",
 		                         units[(u / 5) % RG_COUNTOF(units)][i]),
 		           "unit");
 }
@@ -1878,18 +1872,16 @@ static void prep_put(struct prep_subject *s, const char *key, const char *value)
 static int prep_user_fn(void *user, const rg_user_info *u)
 {
 	struct prep_subject *s = user;
-	char max[32] = "";
 
-	if (u->max_chats >= 0)
-		snprintf(max, sizeof(max), "%ld", u->max_chats);
-	/* In the order and with the keys the directory gives plugins. */
+	/* In the order and with the keys the directory gives plugins:
+	 * memberships as the kind followed by "s". */
 	prep_put(s, "id", u->id);
 	prep_put(s, "name", u->name);
-	prep_put(s, "bu", u->bu);
-	prep_put(s, "status", u->status);
-	prep_put(s, "max_chats", max);
-	prep_put(s, "departments", u->departments);
-	prep_put(s, "units", u->units);
+	prep_put(s, "bu", rg_user_info_attr(u, "bu"));
+	prep_put(s, "status", rg_user_info_attr(u, "status"));
+	prep_put(s, "max_chats", rg_user_info_attr(u, "max_chats"));
+	prep_put(s, "departments", rg_user_info_members(u, "department"));
+	prep_put(s, "units", rg_user_info_members(u, "unit"));
 	return 0;
 }
 
@@ -2074,13 +2066,11 @@ static void prep_change(void)
 	table_must(txn, rg_user_add(txn, "mon-emea", NULL), "mon-emea");
 	table_must(txn, rg_role_assign(txn, "mon-emea", "livechat-monitor", 0),
 	           "monitor");
-	table_must(txn, rg_member_add(txn, "mon-emea", RG_ORG_UNIT, "emea"),
-	           "unit");
+	table_must(txn, rg_member_add(txn, "mon-emea", "unit", "emea"), "unit");
 	table_must(txn, rg_user_add(txn, "agt-sales", NULL), "agt-sales");
 	table_must(txn, rg_role_assign(txn, "agt-sales", "livechat-agent", 0),
 	           "agent");
-	table_must(txn,
-	           rg_member_add(txn, "agt-sales", RG_ORG_DEPARTMENT, "sales"),
+	table_must(txn, rg_member_add(txn, "agt-sales", "department", "sales"),
 	           "department");
 	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
 	ck_assert_int_eq(prep_check("mon-emea", ANALYTICS, "sales"), RG_ALLOW);
@@ -2088,36 +2078,30 @@ static void prep_change(void)
 	ck_assert_int_eq(prep_check("agt-sales", QUEUE, "vip"), RG_DENY);
 
 	txn = table_begin("rc");
-	table_must(
-	    txn,
-	    rg_org_set(txn, RG_ORG_DEPARTMENT, "sales", "unit", "americas"),
-	    "move sales");
 	table_must(txn,
-	           rg_org_set(txn, RG_ORG_DEPARTMENT, "lobby", "unit", "emea"),
+	           rg_org_set(txn, "department", "sales", "unit", "americas"),
+	           "move sales");
+	table_must(txn, rg_org_set(txn, "department", "lobby", "unit", "emea"),
 	           "move lobby");
-	table_must(txn,
-	           rg_org_set(txn, RG_ORG_DEPARTMENT, "vip", "max_chats", "1"),
+	table_must(txn, rg_org_set(txn, "department", "vip", "max_chats", "1"),
 	           "vip limit");
-	table_must(
-	    txn, rg_org_set(txn, RG_ORG_DEPARTMENT, "huge", "max_chats", NULL),
-	    "huge limit");
+	table_must(txn,
+	           rg_org_set(txn, "department", "huge", "max_chats", NULL),
+	           "huge limit");
 	table_must(txn, rg_setting_set(txn, "default_max_chats", PREP_BAD),
 	           "default_max_chats");
-	table_must(
-	    txn, rg_member_remove(txn, "agt-sales", RG_ORG_DEPARTMENT, "sales"),
-	    "leave sales");
 	table_must(txn,
-	           rg_member_add(txn, "agt-sales", RG_ORG_DEPARTMENT, "vip"),
+	           rg_member_remove(txn, "agt-sales", "department", "sales"),
+	           "leave sales");
+	table_must(txn, rg_member_add(txn, "agt-sales", "department", "vip"),
 	           "join vip");
 	for (u = 0; u < PREP_USERS; u += 3) {
 		char id[RG_ID_MAX];
 
 		snprintf(id, sizeof(id), "p-%03u", u);
-		table_must(txn,
-		           rg_member_add(txn, id, RG_ORG_DEPARTMENT, "ghost"),
+		table_must(txn, rg_member_add(txn, id, "department", "ghost"),
 		           "join ghost");
-		table_must(txn,
-		           rg_user_set(txn, id, RG_USER_STATUS, "available"),
+		table_must(txn, rg_user_set(txn, id, "status", "available"),
 		           "status");
 	}
 	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);

@@ -136,7 +136,7 @@ else
 fi
 
 # An older library refuses a newer plugin when it loads it: a stand-in
-# librolegate.so.1 with the map's nodes up to the one before the newest
+# librolegate.so.N with the map's nodes up to the one before the newest
 # that rocketchat.so needs (and no functions) makes the dynamic linker
 # name the missing node.  (The map may have newer nodes that no shipped
 # plugin calls.)
@@ -160,8 +160,11 @@ awk 'NR == 1 { print $1 " { local: *; };"; prev = $1; next }
 	sed '$d' >"$T/old.map"
 mkdir "$T/old"
 echo 'int rg_stand_in;' >"$T/old.c"
-if ! "$CC" -shared -fPIC -o "$T/old/librolegate.so.1" \
-	-Wl,-soname,librolegate.so.1 -Wl,--version-script="$T/old.map" \
+# The stand-in takes the library's soname, whatever -version-info made it.
+SONAME=$(objdump -p "$LIB" 2>/dev/null | awk '$1 == "SONAME" { print $2 }')
+: "${SONAME:=librolegate.so.3}"
+if ! "$CC" -shared -fPIC -o "$T/old/$SONAME" \
+	-Wl,-soname,"$SONAME" -Wl,--version-script="$T/old.map" \
 	"$T/old.c" 2>"$T/err"; then
 	fail "building the older stand-in library"
 	finish

@@ -2330,38 +2330,6 @@ static int list_set(struct rg_dir_list *l, const char *text)
 	return l->s ? RG_OK : RG_ENOMEM;
 }
 
-/* The user's attributes of its users.attrs copy. */
-static int user_attrs_split(struct rg_dir_user *u, const char *pairs)
-{
-	char buf[RG_DIR_NAME_MAX];
-	const char *v;
-
-	u->max_chats = -1;
-	v = rg_dir_pairs_get(pairs, RG_USER_BU, buf, sizeof(buf));
-	if (v && !(u->bu = rg_strdup(v)))
-		return RG_ENOMEM;
-	v = rg_dir_pairs_get(pairs, RG_USER_STATUS, buf, sizeof(buf));
-	if (v && !(u->status = rg_strdup(v)))
-		return RG_ENOMEM;
-	v = rg_dir_pairs_get(pairs, RG_USER_MAX_CHATS, buf, sizeof(buf));
-	if (v && !rg_dir_count_parse(v, &u->max_chats))
-		u->max_chats = -1;
-	return RG_OK;
-}
-
-/* The list of the names of kind in a users.members copy ("" when none). */
-static int list_from_pairs(struct rg_dir_list *l, const char *pairs,
-                           const char *kind, struct users_acc *a)
-{
-	size_t need = pairs ? strlen(pairs) + 1 : 1;
-
-	if (RG_GROW(a->scratch, a->scratchcap, need) != RG_OK)
-		return RG_ENOMEM;
-	if (!rg_dir_pairs_get(pairs, kind, a->scratch, a->scratchcap))
-		a->scratch[0] = '\0';
-	return list_set(l, a->scratch);
-}
-
 static int user_row(void *user, const rg_value *c, size_t n)
 {
 	struct users_acc *a = user;
@@ -2377,16 +2345,11 @@ static int user_row(void *user, const rg_value *c, size_t n)
 	u->name = rg_strdup(c[2].s);
 	us->n++; /* counted now so that a failure frees it */
 	if (!u->service || !u->id || !u->name ||
-	    user_attrs_split(u, col_text(&c[4])) != RG_OK ||
 	    rg_dir_pairs_split(col_text(&c[4]), &u->attrs) != RG_OK ||
 	    rg_dir_pairs_split(col_text(&c[5]), &u->members) != RG_OK)
 		goto nomem;
-	if (!a->from_tables &&
-	    (list_set(&u->roles, col_text(&c[3])) ||
-	     list_set(&u->memtext, col_text(&c[5])) ||
-	     list_from_pairs(&u->departments, col_text(&c[5]),
-	                     RG_ORG_DEPARTMENT, a) ||
-	     list_from_pairs(&u->units, col_text(&c[5]), RG_ORG_UNIT, a)))
+	if (!a->from_tables && (list_set(&u->roles, col_text(&c[3])) ||
+	                        list_set(&u->memtext, col_text(&c[5]))))
 		goto nomem;
 	return 0;
 nomem:
@@ -2453,11 +2416,8 @@ static int lists_finish(struct rg_dir_users *us)
 	size_t i, k;
 
 	for (i = 0; i < us->n; i++)
-		for (k = 0; k < 4; k++) {
-			l = k == 0   ? &us->v[i].roles
-			    : k == 1 ? &us->v[i].departments
-			    : k == 2 ? &us->v[i].units
-			             : &us->v[i].memtext;
+		for (k = 0; k < 2; k++) {
+			l = k == 0 ? &us->v[i].roles : &us->v[i].memtext;
 			if (!l->s && !(l->s = calloc(1, 1)))
 				return RG_ENOMEM;
 		}
@@ -2518,11 +2478,7 @@ void rg_dir_users_free(struct rg_dir_users *us)
 		free(u->service);
 		free(u->id);
 		free(u->name);
-		free(u->bu);
-		free(u->status);
 		free(u->roles.s);
-		free(u->departments.s);
-		free(u->units.s);
 		free(u->memtext.s);
 		rg_dir_pairs_free(&u->attrs);
 		rg_dir_pairs_free(&u->members);
@@ -2556,12 +2512,7 @@ static int users_call(const struct rg_dir_users *us, rg_user_fn fn, void *user)
 		    .service = u->service,
 		    .id = u->id,
 		    .name = u->name,
-		    .bu = u->bu,
-		    .status = u->status,
-		    .max_chats = u->max_chats,
 		    .roles = u->roles.s,
-		    .departments = u->departments.s,
-		    .units = u->units.s,
 		    .nattrs = u->attrs.n,
 		    .attr_keys = u->attrs.keys,
 		    .attr_values = u->attrs.values,
@@ -2687,14 +2638,14 @@ static long cell_i(json_t *row, size_t i)
 	return json_is_integer(c) ? (long)json_integer_value(c) : -1;
 }
 
-/* A kind's entries with the users in them: members, and users whose
- * attribute (one of the keys ",a,b," of ?3) names the entry. */
+/* A kind's entries with the users in them, each once: members, and
+ * users whose attribute (one of the keys ",a,b," of ?3) names the entry. */
 static const char SQL_ORG_LIST[] =
-    "SELECT o.name, (SELECT count(*) FROM member m WHERE m.service = "
-    "o.service AND m.kind = o.kind AND m.name = o.name) + (SELECT count(*) "
-    "FROM user_attr u WHERE u.service = o.service AND u.value = o.name AND "
-    "instr(?3, ',' || u.key || ',') > 0) FROM org o WHERE o.service = ?1 "
-    "AND o.kind = ?2 ORDER BY o.name";
+    "SELECT o.name, (SELECT count(*) FROM (SELECT m.user_id FROM member m "
+    "WHERE m.service = o.service AND m.kind = o.kind AND m.name = o.name "
+    "UNION SELECT u.user_id FROM user_attr u WHERE u.service = o.service "
+    "AND u.value = o.name AND instr(?3, ',' || u.key || ',') > 0)) "
+    "FROM org o WHERE o.service = ?1 AND o.kind = ?2 ORDER BY o.name";
 static const char SQL_ORG_LIST_ATTRS[] =
     "SELECT name, key, value FROM org_attr WHERE service = ?1 AND kind = ?2 "
     "ORDER BY name, key";
@@ -2777,7 +2728,6 @@ static int org_rows_call(const struct rg_service *svc,
 		                 .kind = k->name,
 		                 .name = cell_s(row, 0),
 		                 .members = cell_i(row, 1)};
-		const char *max;
 
 		/* Both lists are sorted by name: the entry's attributes are
 		 * the run of rows with its name. */
@@ -2797,8 +2747,6 @@ static int org_rows_call(const struct rg_service *svc,
 		o.attr_keys = r->keys;
 		o.attr_values = r->values;
 		o.parent = pkey ? rg_org_info_attr(&o, pkey) : NULL;
-		max = rg_org_info_attr(&o, "max_chats");
-		o.max_chats = max ? strtol(max, NULL, DECIMAL_BASE) : -1;
 		*stop = fn(user, &o);
 	}
 	return RG_OK;

@@ -258,10 +258,7 @@ struct rg_dir_user {
 	char *service;
 	char *id;
 	char *name;
-	char *bu;                                     /* or NULL */
-	char *status;                                 /* or NULL */
-	long max_chats;                               /* -1 when unset */
-	struct rg_dir_list roles, departments, units; /* sorted */
+	struct rg_dir_list roles;           /* sorted */
 	struct rg_dir_pairs attrs, members; /* users.attrs, users.members */
 	struct rg_dir_list memtext;         /* users.members as text */
 };

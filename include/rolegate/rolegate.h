@@ -124,8 +124,9 @@ typedef struct rg_attr {
 /*
  * Who asks.  Either user (an id in the service's directory) or roles (an
  * ad-hoc subject: comma-separated role ids and nothing else).  attrs are the
- * subject's own attributes for an ad-hoc subject (bu, departments, units,
- * status, max_chats), given without the "subject." prefix.  All owned by
+ * subject's own attributes for an ad-hoc subject (what a directory user
+ * would have: the attributes its plugins declare, a kind's memberships as
+ * KIND + "s"), given without the "subject." prefix.  All owned by
  * the caller, read only during the call.
  */
 typedef struct rg_subject {
@@ -572,7 +573,7 @@ typedef struct rg_txn rg_txn;
 
 /*
  * (1.1) Starts a write transaction for `service`.  `command` is what the audit
- * trail records (e.g. "rolegate assign dynamics365 alice basic-user"),
+ * trail records (e.g. "rolegate assign campus alice guard"),
  * `actor` who ran it (may be NULL: "unknown").  Waits for other writers up to
  * the busy timeout, then fails with RG_EBUSY.  On error *out is NULL and
  * errbuf says why.
@@ -597,11 +598,9 @@ RG_EXTERN const char *rg_txn_error(const rg_txn *txn);
 RG_EXTERN size_t rg_txn_warning_count(const rg_txn *txn);
 RG_EXTERN const char *rg_txn_warning(const rg_txn *txn, size_t i);
 
-/* User attributes that rg_user_set() accepts. */
-#define RG_USER_NAME      "name"      /* display name */
-#define RG_USER_BU        "bu"        /* Dynamics business unit */
-#define RG_USER_STATUS    "status"    /* available | unavailable */
-#define RG_USER_MAX_CHATS "max_chats" /* 0 = no limit of its own */
+/* The user attribute every user has, the core's own: its display name.
+ * The others are what the service's plugins declare. */
+#define RG_USER_NAME "name"
 
 /* (1.1) Adds a user (RG_EEXIST if present).  name may be NULL (then the id). */
 RG_EXTERN int rg_user_add(rg_txn *txn, const char *id, const char *name);
@@ -632,11 +631,6 @@ RG_EXTERN int rg_role_assign(rg_txn *txn, const char *user, const char *role,
 /* (1.1) Removes an assignment (RG_ENOENT when the user does not hold the
  * role). */
 RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user, const char *role);
-
-/* Organisation kinds. */
-#define RG_ORG_BU         "bu"         /* business unit: a tree, one root */
-#define RG_ORG_DEPARTMENT "department" /* Rocket.Chat department */
-#define RG_ORG_UNIT       "unit"       /* Rocket.Chat unit of departments */
 
 /*
  * (1.1) Adds an organisation entry of a kind the service's plugins declare
@@ -699,15 +693,11 @@ typedef struct rg_user_info {
 	const char *service;
 	const char *id;
 	const char *name;
-	const char *bu;     /* or NULL */
-	const char *status; /* or NULL */
-	long max_chats;     /* -1 when unset */
-	const char *roles;  /* "" when none */
-	const char *departments;
-	const char *units;
+	const char *roles; /* "" when none */
 	/* (1.5) Its attributes but the name, as the service's plugins
 	 * declare them (rg_vocab_at()), sorted by key: attr_keys[i] has
-	 * the value attr_values[i]. */
+	 * the value attr_values[i].  (Before 1.5 the struct had members
+	 * for the shipped products' attributes instead.) */
 	size_t nattrs;
 	const char *const *attr_keys;
 	const char *const *attr_values;
@@ -740,9 +730,10 @@ typedef struct rg_org_info {
 	const char *service;
 	const char *kind;
 	const char *name;
-	const char *parent; /* bu parent or department's unit, or NULL */
-	long max_chats;     /* departments: -1 when unset */
-	long members;       /* (1.1) users in it (bu: users of the unit) */
+	const char *parent; /* its parent (the kind's parent_attr), or NULL */
+	/* (1.1) Users in it: its members, and users whose attribute
+	 * references it (a user's site). */
+	long members;
 	/* (1.5) Its attributes, its parent's included (under the kind's
 	 * parent attribute), sorted by key: attr_keys[i] has the value
 	 * attr_values[i]. */
@@ -883,9 +874,9 @@ RG_EXTERN int rg_directory_import_as(rg_context *ctx, const char *path,
 /*
  * What a service's directory holds besides users and roles is declared by
  * its plugins (<rolegate/plugin.h>, rg_declare_org_kind() and the rest): the
- * kinds of organisation entries (a tree of business units, units of
- * departments, sites), their attributes, the users' attributes, the
- * service's settings and the role workflows of its CLI ("agent add").  A
+ * kinds of organisation entries (a tree of sites, teams in a site),
+ * their attributes, the users' attributes, the
+ * service's settings and the role workflows of its CLI ("guard add").  A
  * service's vocabulary is the union of its stacked plugins' declarations;
  * a second entry declaring a name otherwise fails, as any entry whose
  * declare() fails (a required one denies everything).
@@ -932,7 +923,7 @@ typedef struct rg_vocab_info {
 	/* RG_VOCAB_WORKFLOW */
 	const char *role;  /* the role the workflow assigns */
 	const char *attrs; /* user attributes it edits, comma-separated */
-	/* RG_VOCAB_ORG_KIND: an entry's name in words ("business unit"),
+	/* RG_VOCAB_ORG_KIND: an entry's name in words ("site office"),
 	 * the kind itself when its plugin gave none */
 	const char *noun;
 } rg_vocab_info;
