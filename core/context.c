@@ -517,8 +517,8 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 		return;
 	}
 	/* Readers must always find a snapshot: start from an empty one. */
-	ctx->slots[0].snap = rg_snapshot_new(ctx, 0);
-	if (!ctx->slots[0].snap) {
+	rg_pub_init(&ctx->snap, rg_snapshot_new(ctx, 0));
+	if (!rg_pub_peek(&ctx->snap)) {
 		rg_dir_close(ctx->dir);
 		ctx->dir = NULL;
 		return;
@@ -572,8 +572,6 @@ static uint64_t context_id(const rg_context *ctx)
 
 static void context_init(rg_context *ctx, const rg_options *opts)
 {
-	unsigned i;
-
 	ctx->id = context_id(ctx);
 
 	ctx->log = opts->log;
@@ -588,11 +586,7 @@ static void context_init(rg_context *ctx, const rg_options *opts)
 	pthread_mutex_init(&ctx->refresh_lock, NULL);
 	pthread_mutex_init(&ctx->watch_lock, NULL);
 	pthread_cond_init(&ctx->watch_cond, NULL);
-	atomic_init(&ctx->cur, 0);
-	for (i = 0; i < RG_READER_STRIPES; i++) {
-		atomic_init(&ctx->slots[0].readers[i].n, 0);
-		atomic_init(&ctx->slots[1].readers[i].n, 0);
-	}
+	rg_pub_init(&ctx->snap, NULL);
 }
 
 int rg_open(rg_context **out, const rg_options *opts, char *errbuf,

@@ -23,13 +23,11 @@
 #include <rolegate/rolegate.h>
 
 #include "private/rg_prim.h"
+#include "private/rg_pub.h"
 
 #define RG_ROLE_WORDS (RG_MAX_ROLES / RG_BITSET_WORD_BITS)
 #define RG_MSG_MAX    1024 /* one log line or diagnostic */
 #define RG_CACHE_LINE 64
-/* Reader counters per snapshot slot: threads checking at once count on
- * lines of their own instead of taking one line back and forth. */
-#define RG_READER_STRIPES 16
 
 /* ---- util.c ------------------------------------------------------------ */
 
@@ -436,15 +434,16 @@ uint64_t rg_hash_str(const char *s);
  * rg_hash_str(s). */
 uint64_t rg_hash_mem(const char *s, size_t n);
 
-/* Lock-free readers: acquire returns the current snapshot (never NULL
- * while a directory is open, NULL when there is none) and the slot to
- * release. */
+/* Lock-free readers (rg_pub.h): acquire returns the current snapshot
+ * (never NULL while a directory is open, NULL when there is none) and a
+ * token for release; a read is short (a publish waits for it). */
 const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
-                                              unsigned *slot);
-void rg_snapshot_release(const struct rg_context *ctx, unsigned slot);
-/* Installs snap as current; frees the one it retires.  Writers only. */
+                                              unsigned *token);
+void rg_snapshot_release(const struct rg_context *ctx, unsigned token);
+/* Installs snap as current and frees the one it retires once no reader
+ * holds it.  Writers only, never inside a read. */
 void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap);
-/* Frees both slots (at close, when no reader is left). */
+/* Frees the current snapshot (at close, when no reader is left). */
 void rg_snapshot_clear(struct rg_context *ctx);
 /* The service's part of a snapshot, or NULL. */
 const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
@@ -586,15 +585,8 @@ struct rg_context {
 	uint64_t id;
 	pthread_mutex_t publish_lock;
 	pthread_mutex_t refresh_lock;
-	struct rg_snap_slot {
-		struct rg_snapshot *snap;
-		/* Readers count in one stripe each, by thread (snapshot.c). */
-		struct rg_reader_stripe {
-			atomic_ulong n;
-			char pad[RG_CACHE_LINE - sizeof(atomic_ulong)];
-		} readers[RG_READER_STRIPES];
-	} slots[2];
-	atomic_uint cur;
+	/* The current snapshot (a struct rg_snapshot), read lock-free. */
+	struct rg_pub snap;
 	/* The refresh thread. */
 	pthread_t watcher;
 	int watching;

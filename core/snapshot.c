@@ -8,13 +8,11 @@
  * It is built whole from the directory, then published; it is never
  * changed after that.
  *
- * Publishing uses two slots, each with a reader count (striped by thread),
- * and an index of the current slot.  A reader increments the current slot's
- * count, then checks that the slot is still current (else it steps back and
- * retries): from then on the slot's snapshot cannot be freed under it.  A
- * writer (one at a time) fills the other slot, after waiting until no reader is
- * left in it, and then makes it current.  Readers never block and never
- * allocate; at most three snapshots exist at once.
+ * Publishing is read-copy-update (include/private/rg_pub.h): a reader
+ * enters a read and loads the pointer, a writer swaps it and frees the
+ * snapshot it replaced after a grace period.  Readers never block, never
+ * allocate and write no shared line; at most two snapshots exist at once,
+ * and a third while one is built.
  */
 #include "config.h"
 
@@ -787,85 +785,38 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 
 /* ---- publishing ---------------------------------------------------------- */
 
-/*
- * The calling thread's stripe.  pthread_self() is the address of the
- * thread's control block, at the top of its own stack: threads differ in
- * the bits above a page, which a multiply spreads over the stripe index.
- * Two threads may share a stripe; that costs speed, never correctness.
- */
-#define STRIPE_MUL   0x9e3779b97f4a7c15ull
-#define STRIPE_SHIFT 12
-static unsigned reader_stripe(void)
-{
-	uint64_t t = (uint64_t)(uintptr_t)pthread_self() >> STRIPE_SHIFT;
-
-	return (unsigned)((t * STRIPE_MUL) >> 32) % RG_READER_STRIPES;
-}
-
 const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
-                                              unsigned *slot)
+                                              unsigned *token)
 {
-	/* The counters are the context's only mutable members: atomics. */
+	/* The publication is the context's only mutable member. */
 	struct rg_context *c = (struct rg_context *)ctx;
-	unsigned k = reader_stripe();
 
-	if (!ctx->dir)
-		return NULL;
-	for (;;) {
-		unsigned i = atomic_load(&c->cur);
-		atomic_fetch_add(&c->slots[i].readers[k].n, 1);
-		if (atomic_load(&c->cur) == i) {
-			*slot = i * RG_READER_STRIPES + k;
-			return c->slots[i].snap;
-		}
-		atomic_fetch_sub(&c->slots[i].readers[k].n, 1);
-	}
+	*token = ctx->dir != NULL;
+	return *token ? rg_pub_enter(&c->snap) : NULL;
 }
 
-void rg_snapshot_release(const struct rg_context *ctx, unsigned slot)
+void rg_snapshot_release(const struct rg_context *ctx, unsigned token)
 {
 	struct rg_context *c = (struct rg_context *)ctx;
 
-	atomic_fetch_sub(&c->slots[slot / RG_READER_STRIPES]
-	                      .readers[slot % RG_READER_STRIPES]
-	                      .n,
-	                 1);
-}
-
-/* 1 while any reader is in slot i. */
-static int slot_busy(const struct rg_context *ctx, unsigned i)
-{
-	struct rg_context *c = (struct rg_context *)ctx;
-	unsigned k;
-
-	for (k = 0; k < RG_READER_STRIPES; k++)
-		if (atomic_load(&c->slots[i].readers[k].n) != 0)
-			return 1;
-	return 0;
+	if (token)
+		rg_pub_leave(&c->snap);
 }
 
 void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap)
 {
 	struct rg_snapshot *retired;
-	unsigned next;
 
 	pthread_mutex_lock(&ctx->publish_lock);
-	next = 1u - atomic_load(&ctx->cur);
-	/* Readers still in the other slot hold the snapshot before last. */
-	while (slot_busy(ctx, next))
-		sched_yield();
-	retired = ctx->slots[next].snap;
-	ctx->slots[next].snap = snap;
-	atomic_store(&ctx->cur, next);
+	retired = rg_pub_swap(&ctx->snap, snap);
 	pthread_mutex_unlock(&ctx->publish_lock);
 	rg_snapshot_free(retired);
 }
 
 void rg_snapshot_clear(struct rg_context *ctx)
 {
-	rg_snapshot_free(ctx->slots[0].snap);
-	rg_snapshot_free(ctx->slots[1].snap);
-	ctx->slots[0].snap = ctx->slots[1].snap = NULL;
+	rg_snapshot_free(rg_pub_peek(&ctx->snap));
+	rg_pub_init(&ctx->snap, NULL);
 }
 
 const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,

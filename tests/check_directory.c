@@ -1619,6 +1619,62 @@ START_TEST(test_audit_undo)
 }
 END_TEST
 
+/* Rewrites record seq as the first release wrote it. */
+static void record_as(long long seq, const char *what, const char *before)
+{
+	char *sql = tu_strdupf("UPDATE audit SET what = '%s', before = '%s' "
+	                       "WHERE seq = %lld",
+	                       what, before, seq);
+
+	sql_run(sql);
+	free(sql);
+}
+
+/* Records of the first release, in databases since: still undone. */
+START_TEST(test_audit_undo_legacy)
+{
+	char *a, *b, err[512];
+	struct seqs q;
+	rg_txn *t;
+	int rc;
+
+	populate();
+	t = begin();
+	OK(t, rg_org_add(t, "bu", "east", "root"));
+	commit(t);
+	a = export_text(env.ctx, "a.json");
+	t = begin();
+	OK(t, rg_user_remove(t, "alice"));
+	OK(t, rg_org_remove(t, "bu", "east"));
+	OK(t, rg_org_remove(t, "department", "d2"));
+	commit(t);
+	/* A user with the shipped products' keys, lists as text. */
+	q = seqs_of("user.remove", "alice");
+	record_as(q.v[0], "user.remove",
+	          "{\"id\":\"alice\",\"name\":\"Alice Liddell\",\"bu\":"
+	          "\"sales\",\"status\":null,\"max_chats\":null,\"roles\":"
+	          "\"agent,viewer\",\"departments\":\"d1\",\"units\":\"u1\"}");
+	/* Entries of the first release's import: the kind in the what. */
+	q = seqs_of("org.remove", NULL);
+	ck_assert_int_eq(q.n, 2);
+	record_as(q.v[0], "import.bu",
+	          "{\"name\":\"east\",\"parent\":\"root\"}");
+	record_as(q.v[1], "import.department",
+	          "{\"name\":\"d2\",\"unit\":null,\"max_chats\":null}");
+	rc = undo(q.v[1], 0, NULL, err);
+	ck_assert_msg(rc == RG_OK, "undo: %s: %s", rg_status_name(rc), err);
+	rc = undo(q.v[0], 0, NULL, err);
+	ck_assert_msg(rc == RG_OK, "undo: %s: %s", rg_status_name(rc), err);
+	rc = undo(seqs_of("user.remove", "alice").v[0], 0, NULL, err);
+	ck_assert_msg(rc == RG_OK, "undo: %s: %s", rg_status_name(rc), err);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	ck_assert(allowed("alice", "ticket.reply"));
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_audit_since_until)
 {
 	struct audit_rows all, r;
@@ -1753,10 +1809,10 @@ START_TEST(test_export_one_service)
 	ck_assert_ptr_nonnull(strstr(text, "\"name\": \"other\""));
 	ck_assert_ptr_null(strstr(text, "\"name\": \"helpdesk\""));
 	ck_assert_ptr_nonnull(strstr(text, "{\"id\":\"zoe\",\"name\":\"zoe\","
-	                                   "\"bu\":null,\"status\":null,"
-	                                   "\"max_chats\":null,\"roles\":"
-	                                   "[\"admin\"],\"departments\":[],"
-	                                   "\"units\":[]}"));
+	                                   "\"attrs\":{},\"roles\":"
+	                                   "[\"admin\"],\"members\":{}}"));
+	/* A service that declares no kind has no entries to list. */
+	ck_assert_ptr_nonnull(strstr(text, "\"org\": {},\n"));
 	ck_assert_int_eq(
 	    rg_directory_export(env.ctx, "nosuch", path, err, sizeof(err)),
 	    RG_ENOSERVICE);
@@ -1803,6 +1859,9 @@ END_TEST
 	    "\"departments\":[{\"name\":\"d1\",\"unit\":\"u1\","               \
 	    "\"max_chats\":null}],"
 #define TAIL "]}"
+/* Version 2, and a service whose plugins declare no organisation. */
+#define HEAD2     FORMAT "\"version\":2,\"services\":["
+#define SVC_OTHER "{\"name\":\"other\","
 
 /* A bad import file, the status and the text its error must contain. */
 static const struct bad_file {
@@ -1815,27 +1874,32 @@ static const struct bad_file {
      RG_ENOROLE, "services[0].users[0].roles[1]: unknown role 'ghost'"},
     {HEAD SVC_OPEN ORG "\"users\":[{\"id\":\"a\"},{\"id\":\"b\","
                        "\"bu\":\"nowhere\"}]}" TAIL,
-     RG_ENOENT, "services[0].users[1]: unknown business unit 'nowhere'"},
+     RG_ENOENT, "services[0].users[1].bu: unknown business unit 'nowhere'"},
     {HEAD SVC_OPEN ORG "\"users\":[{\"id\":\"a\",\"departments\":"
                        "[\"d9\"]}]}" TAIL,
      RG_ENOENT, "services[0].users[0].departments[0]: unknown department"},
     {HEAD SVC_OPEN ORG "\"users\":[{\"id\":\"a\",\"units\":[\"u1\","
                        "\"u1\"]}]}" TAIL,
-     RG_EINVAL, "services[0].users[0]: 'u1' is listed twice"},
+     RG_EINVAL, "services[0].users[0].units: 'u1' is listed twice"},
     {HEAD SVC_OPEN ORG "\"users\":[{\"id\":\"a\"},{\"id\":\"a\"}]}" TAIL,
      RG_EEXIST, "services[0].users[1]: user 'a' already exists"},
     {HEAD SVC_OPEN "\"users\":[{\"id\":\"a\",\"max_chats\":-1}]}" TAIL,
-     RG_EINVAL, "services[0].users[0]: \"max_chats\" must be"},
+     RG_EINVAL,
+     "services[0].users[0].max_chats: invalid max_chats '-1': expected a "
+     "whole number >= 0"},
     {HEAD SVC_OPEN "\"users\":[{\"id\":\"a\",\"max_chats\":\"2\"}]}" TAIL,
-     RG_EINVAL, "services[0].users[0]: \"max_chats\" must be"},
+     RG_EINVAL, "services[0].users[0].max_chats: expected a whole number"},
     {HEAD SVC_OPEN "\"users\":[{\"id\":\"a\",\"status\":\"busy\"}]}" TAIL,
-     RG_EINVAL, "services[0].users[0]: invalid status 'busy'"},
+     RG_EINVAL,
+     "services[0].users[0].status: invalid status 'busy': expected "
+     "available or unavailable"},
     {HEAD SVC_OPEN "\"users\":[{\"id\":\"a b\"}]}" TAIL, RG_EINVAL,
      "services[0].users[0]: invalid user id"},
     {HEAD SVC_OPEN "\"users\":[{\"name\":\"x\"}]}" TAIL, RG_EINVAL,
      "services[0].users[0]: \"id\" is required"},
     {HEAD SVC_OPEN "\"users\":[{\"id\":\"a\",\"colour\":1}]}" TAIL, RG_EINVAL,
-     "services[0].users[0]: unknown key 'colour'"},
+     "services[0].users[0].colour: service 'helpdesk' declares no user "
+     "attribute 'colour'"},
     {HEAD SVC_OPEN "\"users\":[42]}" TAIL, RG_EINVAL,
      "services[0].users[0]: expected an object"},
     {HEAD SVC_OPEN "\"users\":{}}" TAIL, RG_EINVAL,
@@ -1863,9 +1927,11 @@ static const struct bad_file {
      "services[0].business_units[0].parent: unknown business "
      "unit 'zz'"},
     {HEAD SVC_OPEN "\"departments\":[{\"name\":\"d\",\"unit\":\"zz\"}]}" TAIL,
-     RG_ENOENT, "services[0].departments[0]: unknown unit 'zz'"},
+     RG_ENOENT, "services[0].departments[0].unit: unknown unit 'zz'"},
     {HEAD SVC_OPEN "\"settings\":{\"default_max_chats\":\"x\"}}" TAIL,
-     RG_EINVAL, "services[0].settings.default_max_chats: expected a whole"},
+     RG_EINVAL,
+     "services[0].settings.default_max_chats: default_max_chats must be "
+     "an integer"},
     {HEAD SVC_OPEN "\"settings\":{\"k\":3}}" TAIL, RG_EINVAL,
      "services[0].settings.k: expected a string"},
     {HEAD "{\"name\":\"helpdesk\"},{\"name\":\"nosuch\"},{\"name\":"
@@ -1879,8 +1945,8 @@ static const struct bad_file {
      "services[0]: \"name\" is required"},
     {"{\"format\":\"something\",\"version\":1,\"services\":[]}", RG_EIO,
      "format: not a rolegate directory export"},
-    {"{\"format\":\"rolegate-directory\",\"version\":2,\"services\":[]}",
-     RG_ENOSYS, "version: unsupported version"},
+    {"{\"format\":\"rolegate-directory\",\"version\":3,\"services\":[]}",
+     RG_ENOSYS, "version: unsupported version (this rolegate reads 1 and 2)"},
     {"{\"format\":\"rolegate-directory\",\"version\":1,\"services\":{}}",
      RG_EINVAL, "services: expected an array"},
     {"{\"format\":\"rolegate-directory\",\"version\":1,\"services\":[],"
@@ -1890,6 +1956,65 @@ static const struct bad_file {
      "\"services\": [\n",
      RG_EIO, "bad.json:4:"},
     {"[]", RG_EIO, "not a rolegate directory export"},
+    /* Version 2: what the service does not declare, named. */
+    {HEAD2 SVC_OPEN "\"org\":{\"site\":[{\"name\":\"x\"}]}}" TAIL, RG_EINVAL,
+     "services[0].org.site: service 'helpdesk' declares no organisation "
+     "kind 'site' (it declares bu, unit or department)"},
+    {HEAD2 SVC_OPEN "\"org\":{\"department\":[{\"name\":\"d\","
+                    "\"colour\":\"red\"}]}}" TAIL,
+     RG_EINVAL,
+     "services[0].org.department[0].colour: service 'helpdesk' declares "
+     "no attribute 'colour' of a department (it declares max_chats)"},
+    {HEAD2 SVC_OPEN "\"org\":{\"department\":[{\"name\":\"d\","
+                    "\"max_chats\":\"3\"}]}}" TAIL,
+     RG_EINVAL, "services[0].org.department[0].max_chats: expected a whole"},
+    {HEAD2 SVC_OPEN "\"org\":{\"department\":[{\"name\":\"d\","
+                    "\"unit\":\"u9\"}],\"unit\":[{\"name\":\"u1\"}]}}" TAIL,
+     RG_ENOENT, "services[0].org.department[0].unit: unknown unit 'u9'"},
+    {HEAD2 SVC_OPEN "\"org\":{\"bu\":[{\"name\":\"r\",\"parent\":null},"
+                    "{\"name\":\"a\",\"parent\":\"b\"},{\"name\":\"b\","
+                    "\"parent\":\"a\"}]}}" TAIL,
+     RG_EREFUSED,
+     "services[0].org.bu[1]: business unit 'a' is its own ancestor"},
+    {HEAD2 SVC_OPEN "\"users\":[{\"id\":\"a\",\"attrs\":{\"site\":"
+                    "\"x\"}}]}" TAIL,
+     RG_EINVAL,
+     "services[0].users[0].attrs.site: service 'helpdesk' declares no "
+     "user attribute 'site' (it declares bu, status or max_chats)"},
+    {HEAD2 SVC_OPEN "\"users\":[{\"id\":\"a\",\"attrs\":{\"max_chats\":"
+                    "\"2\"}}]}" TAIL,
+     RG_EINVAL, "services[0].users[0].attrs.max_chats: expected a whole"},
+    {HEAD2 SVC_OPEN "\"users\":[{\"id\":\"a\",\"members\":{\"site\":"
+                    "[\"x\"]}}]}" TAIL,
+     RG_EINVAL,
+     "services[0].users[0].members.site: service 'helpdesk' declares no "
+     "organisation kind 'site'"},
+    {HEAD2 SVC_OPEN "\"org\":{\"bu\":[{\"name\":\"r\",\"parent\":null}]},"
+                    "\"users\":[{\"id\":\"a\",\"members\":{\"bu\":"
+                    "[\"r\"]}}]}" TAIL,
+     RG_EINVAL,
+     "services[0].users[0].members.bu: a user is not a member of a "
+     "business unit"},
+    {HEAD2 SVC_OPEN "\"users\":[{\"id\":\"a\",\"bu\":null}]}" TAIL, RG_EINVAL,
+     "services[0].users[0]: unknown key 'bu'"},
+    {HEAD2 SVC_OPEN "\"business_units\":[]}" TAIL, RG_EINVAL,
+     "services[0]: unknown key 'business_units'"},
+    /* Version 1: a section or user key the service does not declare
+     * only when it holds nothing. */
+    {HEAD SVC_OTHER "\"business_units\":[{\"name\":\"x\","
+                    "\"parent\":null}]}" TAIL,
+     RG_EINVAL,
+     "services[0].business_units: service 'other' declares no "
+     "organisation kind whose section is 'business_units' (it declares "
+     "none)"},
+    {HEAD SVC_OTHER "\"users\":[{\"id\":\"a\",\"bu\":\"x\"}]}" TAIL, RG_EINVAL,
+     "services[0].users[0].bu: service 'other' declares no user "
+     "attribute 'bu'"},
+    {HEAD SVC_OTHER "\"users\":[{\"id\":\"a\",\"departments\":"
+                    "[\"d\"]}]}" TAIL,
+     RG_EINVAL,
+     "services[0].users[0].departments: service 'other' declares no user "
+     "attribute or organisation kind for 'departments'"},
 };
 
 START_TEST(test_import_bad)
@@ -1927,6 +2052,135 @@ START_TEST(test_import_missing_file)
 	                         NULL, err, sizeof(err));
 	ck_assert_int_eq(rc, RG_EIO);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/x.json"));
+}
+END_TEST
+
+/* The same directory in both versions: version 1 with every key for
+ * every service (nothing where "other" declares nothing), version 2 with
+ * the kinds in another order than their declarations (a department
+ * before the unit it names). */
+static const char dir_v1[] =
+    "{\"format\":\"rolegate-directory\",\"version\":1,\"services\":["
+    "{\"name\":\"helpdesk\",\"settings\":{},\"business_units\":["
+    "{\"name\":\"root\",\"parent\":null},{\"name\":\"sales\","
+    "\"parent\":\"root\"}],\"units\":[{\"name\":\"u1\"}],"
+    "\"departments\":[{\"name\":\"d1\",\"unit\":\"u1\",\"max_chats\":4}],"
+    "\"custom_roles\":[],\"users\":[{\"id\":\"a\",\"name\":\"A\","
+    "\"bu\":\"sales\",\"status\":\"available\",\"max_chats\":2,"
+    "\"roles\":[\"viewer\"],\"departments\":[\"d1\"],\"units\":[]}]},"
+    "{\"name\":\"other\",\"settings\":{},\"business_units\":[],"
+    "\"units\":[],\"departments\":[],\"custom_roles\":[],\"users\":["
+    "{\"id\":\"z\",\"name\":\"z\",\"bu\":null,\"status\":null,"
+    "\"max_chats\":null,\"roles\":[],\"departments\":[],\"units\":[]}]}]}";
+static const char dir_v2[] =
+    "{\"format\":\"rolegate-directory\",\"version\":2,\"services\":["
+    "{\"name\":\"helpdesk\",\"org\":{\"department\":[{\"name\":\"d1\","
+    "\"unit\":\"u1\",\"max_chats\":4}],\"unit\":[{\"name\":\"u1\"}],"
+    "\"bu\":[{\"name\":\"sales\",\"parent\":\"root\"},{\"name\":\"root\"}]},"
+    "\"users\":[{\"id\":\"a\",\"name\":\"A\",\"attrs\":{\"status\":"
+    "\"available\",\"bu\":\"sales\",\"max_chats\":2},\"roles\":"
+    "[\"viewer\"],\"members\":{\"department\":[\"d1\"],\"unit\":[]}}]},"
+    "{\"name\":\"other\",\"users\":[{\"id\":\"z\"}]}]}";
+
+/* Imports text with replace; RG_OK expected. */
+static void import_text(const char *name, const char *text)
+{
+	char *path = tu_write(env.dir, name, 0644, "%s", text), err[512];
+	int rc = rg_directory_import(env.ctx, path, RG_IMPORT_REPLACE, NULL,
+	                             NULL, NULL, err, sizeof(err));
+
+	ck_assert_msg(rc == RG_OK, "import %s: %s: %s", name,
+	              rg_status_name(rc), err);
+	free(path);
+}
+
+START_TEST(test_import_versions)
+{
+	char *a, *b;
+
+	import_text("v1.json", dir_v1);
+	a = export_text(env.ctx, "a.json");
+	ck_assert_ptr_nonnull(strstr(a, "\"version\": 2,\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(a, "      \"org\": {\n"
+	              "        \"bu\": [\n"
+	              "          {\"name\":\"root\",\"parent\":null},\n"
+	              "          {\"name\":\"sales\",\"parent\":\"root\"}\n"
+	              "        ],\n"
+	              "        \"unit\": [\n"
+	              "          {\"name\":\"u1\"}\n"
+	              "        ],\n"
+	              "        \"department\": [\n"
+	              "          {\"name\":\"d1\",\"unit\":\"u1\","
+	              "\"max_chats\":4}\n"
+	              "        ]\n"
+	              "      },\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(a, "{\"id\":\"a\",\"name\":\"A\",\"attrs\":{\"bu\":"
+	              "\"sales\",\"max_chats\":2,\"status\":\"available\"},"
+	              "\"roles\":[\"viewer\"],\"members\":{\"department\":"
+	              "[\"d1\"]}}"));
+	ck_assert_ptr_nonnull(
+	    strstr(a, "{\"id\":\"z\",\"name\":\"z\",\"attrs\":{},\"roles\":"
+	              "[],\"members\":{}}"));
+	ck_assert(allowed("a", "ticket.view"));
+	/* Version 2, in any order, is the same directory. */
+	import_text("v2.json", dir_v2);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	free(b);
+	/* And its own export, imported back. */
+	import_text("a.json", a);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* Rows of a kind and attributes no plugin declares (its plugin left the
+ * configuration): exported all the same, refused by an import. */
+START_TEST(test_export_undeclared)
+{
+	char *a, *b, *path, err[512];
+	int rc, audits;
+
+	import_text("v1.json", dir_v1);
+	sql_run("INSERT INTO org VALUES ('helpdesk', 'site', 'north');"
+	        "INSERT INTO org_attr VALUES ('helpdesk', 'site', 'north', "
+	        "'region', 'eu');"
+	        "INSERT INTO org_attr VALUES ('helpdesk', 'department', 'd1', "
+	        "'colour', 'red');"
+	        "INSERT INTO user_attr VALUES ('helpdesk', 'a', 'site', "
+	        "'north');"
+	        "UPDATE users SET attrs = 'bu=sales' || char(31) || "
+	        "'max_chats=2' || char(31) || 'site=north' || char(31) || "
+	        "'status=available' WHERE id = 'a';");
+	a = export_text(env.ctx, "a.json");
+	ck_assert_ptr_nonnull(
+	    strstr(a, "        \"department\": [\n"
+	              "          {\"name\":\"d1\",\"unit\":\"u1\","
+	              "\"max_chats\":4,\"colour\":\"red\"}\n"
+	              "        ],\n"
+	              "        \"site\": [\n"
+	              "          {\"name\":\"north\",\"region\":\"eu\"}\n"
+	              "        ]\n"));
+	ck_assert_ptr_nonnull(strstr(a, "\"max_chats\":2,\"site\":\"north\","));
+	audits = audit_count();
+	path = tu_join(env.dir, "a.json");
+	rc = rg_directory_import(env.ctx, path, RG_IMPORT_REPLACE, NULL, NULL,
+	                         NULL, err, sizeof(err));
+	ck_assert_int_eq(rc, RG_EINVAL);
+	ck_assert_msg(strstr(err, "services[0].org.site: service 'helpdesk' "
+	                          "declares no organisation kind 'site'"),
+	              "%s", err);
+	b = export_text(env.ctx, "b.json");
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(audit_count(), audits);
+	free(a);
+	free(b);
+	free(path);
 }
 END_TEST
 
@@ -2179,6 +2433,7 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_audit);
 	tcase_add_test(tc, test_audit_since_until);
 	tcase_add_test(tc, test_audit_undo);
+	tcase_add_test(tc, test_audit_undo_legacy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
@@ -2188,6 +2443,8 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_import_cancel);
 	tcase_add_loop_test(tc, test_import_bad, 0, (int)RG_COUNTOF(bad_files));
 	tcase_add_test(tc, test_import_missing_file);
+	tcase_add_test(tc, test_import_versions);
+	tcase_add_test(tc, test_export_undeclared);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");

@@ -978,11 +978,13 @@ START_TEST(test_subject_attrs)
 	size_t i, f;
 	rg_txn *txn;
 
-	tu_add_plugins(&env, "fixed", NULL);
+	/* orgs declares the units, departments and status it stores. */
+	tu_add_plugins(&env, "fixed", "orgs", NULL);
 	free(tu_write(env.dir, "rolegate.conf", 0644,
 	              "[rolegate]\ndirectory = %s\n"
 	              "[service attrs]\n"
-	              "stack = required fixed result=match\n",
+	              "stack = required fixed result=match\n"
+	              "stack = optional orgs\n",
 	              dbpath));
 	open_written();
 	txn = begin("attrs");

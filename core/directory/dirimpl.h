@@ -178,16 +178,36 @@ int rg_txn_audit_read(rg_txn *txn, enum rg_audit_read which, long long seq,
                       rg_audit_fn fn, void *user);
 /*
  * One service's data as the export's service object (dirjson.c): "name",
- * "settings", "business_units", "units", "departments", "custom_roles" and
- * "users", each list sorted as an export sorts it.  Inside a transaction
- * it sees the transaction's changes.  *out is the caller's (json_decref).
+ * "settings", "org", "custom_roles" and "users", each list sorted as an
+ * export sorts it.  Inside a transaction it sees the transaction's
+ * changes.  *out is the caller's (json_decref).
  */
 int rg_dir_service_json(struct rg_dir *d, const char *service, json_t **out,
                         char *err, size_t errlen);
-/* An organisation entry (kind bu, unit or department) or, for kind
- * "custom-role", a custom role of txn->svc as the export writes it (a new
- * reference), for the audit trail; NULL when absent or out of memory. */
+/* An organisation entry of kind or, for kind "custom-role", a custom role
+ * of txn->svc as the export writes it (a new reference), for the audit
+ * trail; NULL when absent or out of memory. */
 json_t *rg_dir_entry_json(rg_txn *txn, const char *kind, const char *name);
+
+/* ---- values as the export writes them (dirjson.c) ---------------------- */
+
+/* The text of a value as the export writes it, for decl (may be NULL: an
+ * attribute no plugin declares): a number for an INTEGER declaration, a
+ * string otherwise, null for NULL.  A new reference (NULL: no memory). */
+json_t *rg_dir_value_json(const struct rg_vocab_entry *decl, const char *text);
+/* A string's text, or a number's in buf; NULL for anything else. */
+const char *rg_dir_scalar_text(json_t *v, char *buf, size_t len);
+/* A copy of object o with its keys sorted (byte order), or NULL. */
+json_t *rg_dir_json_sorted(json_t *o);
+/*
+ * An organisation entry of kind as the export writes it, from its name
+ * and attrs (key -> text or number; null or absent: unset): "name", the
+ * parent attribute when svc declares kind with a parent kind, each
+ * attribute svc declares for kind (null when unset), then any other of
+ * attrs that is set, sorted.  A new reference, NULL when out of memory.
+ */
+json_t *rg_dir_entry_shape(const struct rg_service *svc, const char *kind,
+                           const char *name, json_t *attrs);
 
 /* ---- the users' copies of their rows (see the schema) ------------------ */
 

@@ -443,11 +443,15 @@ static void precreate(const char *path)
 		free(tmp);
 		return;
 	}
-	if (fchmod(fd, DB_FILE_MODE) == 0 && close(fd) == 0 &&
-	    marker_db(tmp) == 0)
-		(void)link(tmp, path);
-	else
+	if (fchmod(fd, DB_FILE_MODE) != 0) {
 		close(fd);
+	} else if (close(fd) == 0 && marker_db(tmp) == 0) {
+		/* EEXIST: another process's database serves; any other
+		 * failure is left for SQLite to report. */
+		int linked = link(tmp, path);
+
+		(void)linked;
+	}
 	unlink(tmp);
 	free(tmp);
 }

@@ -33,9 +33,7 @@
 /* What a record is about. */
 enum subject {
 	SUBJ_USER,
-	SUBJ_BU,
-	SUBJ_UNIT,
-	SUBJ_DEPT,
+	SUBJ_ORG, /* an organisation entry: the record says its kind */
 	SUBJ_CUSTOM,
 	SUBJ_SETTING,
 };
@@ -47,9 +45,11 @@ enum shape {
 	SHAPE_MEMBER, /* one item of a user's list: {...} -> null or back */
 };
 
+#define IMPORT_PREFIX "import."
+
 static const struct undo_kind {
 	const char *what;
-	enum subject subj; /* SUBJ_BU: the record's "kind" says which */
+	enum subject subj;
 	enum shape shape;
 } undo_kinds[] = {
     {"user.add", SUBJ_USER, SHAPE_FULL},
@@ -60,45 +60,35 @@ static const struct undo_kind {
     {"unassign", SUBJ_USER, SHAPE_MEMBER},
     {"member.add", SUBJ_USER, SHAPE_MEMBER},
     {"member.remove", SUBJ_USER, SHAPE_MEMBER},
-    {"org.add", SUBJ_BU, SHAPE_FULL},
-    {"org.remove", SUBJ_BU, SHAPE_FULL},
-    {"org.set", SUBJ_BU, SHAPE_ATTR},
-    {"import.bu", SUBJ_BU, SHAPE_FULL},
-    {"import.unit", SUBJ_UNIT, SHAPE_FULL},
-    {"import.department", SUBJ_DEPT, SHAPE_FULL},
+    {"org.add", SUBJ_ORG, SHAPE_FULL},
+    {"org.remove", SUBJ_ORG, SHAPE_FULL},
+    {"org.set", SUBJ_ORG, SHAPE_ATTR},
+    {"import.org", SUBJ_ORG, SHAPE_FULL},
     {"custom-role.create", SUBJ_CUSTOM, SHAPE_FULL},
     {"custom-role.delete", SUBJ_CUSTOM, SHAPE_FULL},
     {"import.custom-role", SUBJ_CUSTOM, SHAPE_FULL},
     {"setting.set", SUBJ_SETTING, SHAPE_FULL},
     {"import.setting", SUBJ_SETTING, SHAPE_FULL},
 };
+/* The first release's import named an entry's kind in its what
+ * ("import.department") and not in the entry. */
+static const struct undo_kind import_kind = {IMPORT_PREFIX, SUBJ_ORG,
+                                             SHAPE_FULL};
 
 /* Where each subject's items are in a service object, and their key. */
 static const struct subj_desc {
-	const char *part; /* NULL: settings */
+	const char *part; /* NULL: settings; SUBJ_ORG: in "org", by kind */
 	const char *id;
-	const char *kind; /* for rg_org_*() */
 } subj_desc[] = {
-    [SUBJ_USER] = {"users", "id", NULL},
-    [SUBJ_BU] = {"business_units", "name", RG_ORG_BU},
-    [SUBJ_UNIT] = {"units", "name", RG_ORG_UNIT},
-    [SUBJ_DEPT] = {"departments", "name", RG_ORG_DEPARTMENT},
-    [SUBJ_CUSTOM] = {"custom_roles", "id", NULL},
-    [SUBJ_SETTING] = {NULL, "key", NULL},
+    [SUBJ_USER] = {"users", "id"},
+    [SUBJ_ORG] = {"org", "name"},
+    [SUBJ_CUSTOM] = {"custom_roles", "id"},
+    [SUBJ_SETTING] = {NULL, "key"},
 };
 
-/* A user's attributes, as rg_user_set() names them. */
-static const char *const user_attrs[] = {RG_USER_NAME, RG_USER_BU,
-                                         RG_USER_STATUS, RG_USER_MAX_CHATS};
-/* A user's lists, and the membership kind behind each (NULL: roles). */
-static const struct {
-	const char *list;
-	const char *kind;
-} user_lists[] = {
-    {"roles", NULL},
-    {"departments", RG_ORG_DEPARTMENT},
-    {"units", RG_ORG_UNIT},
-};
+/* A user's own members in a state, beside its attributes. */
+static const char *const user_own[] = {"id", "name", "roles", "attrs",
+                                       "members"};
 
 struct undo {
 	rg_txn *txn;
@@ -114,8 +104,9 @@ struct undo {
 	json_t *eb, *ea; /* borrowed from before/after */
 	const struct undo_kind *kind;
 	enum subject subj;
-	const char *key; /* the item's id or name (borrowed) */
-	json_t *state;   /* the service's data now */
+	const char *key;      /* the item's id or name (borrowed) */
+	const char *org_kind; /* SUBJ_ORG: the entry's kind (borrowed) */
+	json_t *state;        /* the service's data now */
 	long long undone_by;
 	char err[RG_MSG_MAX];
 };
@@ -196,11 +187,25 @@ static int role_whole(json_t *state)
 	                  (!n || json_integer_value(n) == 0));
 }
 
+/* The kind of the record: its what, or the first release's import of an
+ * entry, "import.KIND". */
+static const struct undo_kind *kind_of(struct undo *u)
+{
+	size_t i, len = strlen(IMPORT_PREFIX);
+
+	for (i = 0; i < RG_COUNTOF(undo_kinds); i++)
+		if (strcmp(u->ewhat, undo_kinds[i].what) == 0)
+			return &undo_kinds[i];
+	if (strncmp(u->ewhat, IMPORT_PREFIX, len) == 0 && u->ewhat[len]) {
+		u->org_kind = u->ewhat + len;
+		return &import_kind;
+	}
+	return NULL;
+}
+
 /* The record as undone: an undo record stands for the record it undid. */
 static int effective(struct undo *u)
 {
-	size_t i;
-
 	u->ewhat = u->what;
 	u->eb = u->before;
 	u->ea = u->after;
@@ -218,15 +223,13 @@ static int effective(struct undo *u)
 		if (json_is_null(u->ea))
 			u->ea = NULL;
 	}
-	for (i = 0; i < RG_NITEMS(undo_kinds); i++)
-		if (strcmp(u->ewhat, undo_kinds[i].what) == 0)
-			u->kind = &undo_kinds[i];
 	if (strcmp(u->ewhat, "import") == 0)
 		return fail(u, RG_EREFUSED,
 		            "audit record %lld is an import's summary: undo "
 		            "its items (the import.* records before it) one "
 		            "by one",
 		            u->seq);
+	u->kind = kind_of(u);
 	if (u->kind && u->kind->subj == SUBJ_CUSTOM && !role_whole(u->eb))
 		return fail(u, RG_EREFUSED,
 		            "audit record %lld: the role's privileges or its "
@@ -244,7 +247,6 @@ static int effective(struct undo *u)
 static int subject_of(struct undo *u)
 {
 	json_t *any = u->ea ? u->ea : u->eb;
-	const char *kind;
 
 	u->subj = u->kind->subj;
 	if (u->subj == SUBJ_USER) {
@@ -254,16 +256,11 @@ static int subject_of(struct undo *u)
 		           : fail(u, RG_EIO, "audit record %lld names no user",
 		                  u->seq);
 	}
-	if (u->subj == SUBJ_BU && strncmp(u->ewhat, "org.", 4) == 0) {
-		kind = json_string_value(json_object_get(any, "kind"));
-		if (kind && strcmp(kind, RG_ORG_UNIT) == 0)
-			u->subj = SUBJ_UNIT;
-		else if (kind && strcmp(kind, RG_ORG_DEPARTMENT) == 0)
-			u->subj = SUBJ_DEPT;
-		else if (!kind || strcmp(kind, RG_ORG_BU) != 0)
-			return fail(u, RG_EIO,
-			            "audit record %lld: unknown kind", u->seq);
-	}
+	if (u->subj == SUBJ_ORG && !u->org_kind)
+		u->org_kind = json_string_value(json_object_get(any, "kind"));
+	if (u->subj == SUBJ_ORG && !u->org_kind)
+		return fail(u, RG_EIO, "audit record %lld names no kind",
+		            u->seq);
 	u->key = json_string_value(json_object_get(any, subj_desc[u->subj].id));
 	if (!u->key)
 		return fail(u, RG_EIO, "audit record %lld names no %s", u->seq,
@@ -273,7 +270,8 @@ static int subject_of(struct undo *u)
 
 /* ---- states: the export's objects ------------------------------------- */
 
-/* The item of the subject in the service now (borrowed), or NULL. */
+/* The item of the subject in the service now (a new reference), or
+ * NULL. */
 static json_t *current(struct undo *u)
 {
 	const struct subj_desc *sd = &subj_desc[u->subj];
@@ -288,6 +286,8 @@ static json_t *current(struct undo *u)
 		             : NULL;
 	}
 	arr = json_object_get(u->state, sd->part);
+	if (u->subj == SUBJ_ORG)
+		arr = json_object_get(arr, u->org_kind);
 	for (i = 0; i < json_array_size(arr); i++) {
 		json_t *o = json_array_get(arr, i);
 		const char *k = json_string_value(json_object_get(o, sd->id));
@@ -337,53 +337,148 @@ static json_t *member(json_t *o, const char *key)
 	return v ? json_incref(v) : json_null();
 }
 
-/* A count given as a number or a decimal string, or null. */
-static json_t *count_norm(json_t *v)
+/* 1 when v holds nothing: absent, null, "" or []. */
+static int blank(json_t *v)
 {
-	long n;
-
-	if (json_is_string(v) && rg_dir_count_parse(json_string_value(v), &n))
-		return json_integer(n);
-	return json_is_integer(v) ? json_incref(v) : json_null();
+	return !v || json_is_null(v) ||
+	       (json_is_string(v) && !*json_string_value(v)) ||
+	       (json_is_array(v) && json_array_size(v) == 0);
 }
 
-/*
- * A recorded state as the export writes the item: what older records
- * left out is unset (a user added has no roles yet), lists are sorted
- * arrays.  NULL stays NULL.
- */
-static json_t *norm(enum subject s, json_t *o)
+/* Sets user attribute key of attrs to v as the export writes it; an
+ * unset value (null) is left out.  0, or -1 when out of memory. */
+static int user_attr_put(struct undo *u, json_t *attrs, const char *key,
+                         json_t *v)
 {
-	const char *name;
+	const struct rg_vocab_entry *a =
+	    rg_vocab_lookup(&u->txn->svc->vocab, RG_VOCAB_USER_ATTR, NULL, key);
+	char buf[DECIMAL_MAX];
+	const char *text = rg_dir_scalar_text(v, buf, sizeof(buf));
 
+	if (!text)
+		return 0;
+	return json_object_set_new(attrs, key, rg_dir_value_json(a, text));
+}
+
+/* Sets the memberships of kind in members to the list v ("a,b" or an
+ * array), left out when empty. */
+static int user_members_put(json_t *members, const char *kind, json_t *v)
+{
+	json_t *l = list_norm(v);
+
+	if (l && json_array_size(l) == 0) {
+		json_decref(l);
+		return 0;
+	}
+	return json_object_set_new(members, kind, l);
+}
+
+/* A key of the first release's user state, beside id, name and roles: a
+ * declared attribute, KIND + "s" for memberships, or what it holds. */
+static int user_legacy_key(struct undo *u, json_t *attrs, json_t *members,
+                           const char *key, json_t *v)
+{
+	const struct rg_service *svc = u->txn->svc;
+	char kind[RG_ID_MAX];
+	size_t len = strlen(key);
+	int plural = len > 1 && len < sizeof(kind) && key[len - 1] == 's';
+
+	if (blank(v))
+		return 0;
+	if (plural) {
+		memcpy(kind, key, len - 1);
+		kind[len - 1] = '\0';
+	}
+	if (rg_vocab_lookup(&svc->vocab, RG_VOCAB_USER_ATTR, NULL, key) ||
+	    (!json_is_array(v) && !(plural && rg_dir_kind(svc, kind))))
+		return user_attr_put(u, attrs, key, v);
+	return user_members_put(members, plural ? kind : key, v);
+}
+
+/* The attributes and memberships of a recorded user state, in either
+ * shape: {"attrs": {}, "members": {}}, or the first release's own keys
+ * ("bu", "max_chats", "departments"). */
+static int user_parts(struct undo *u, json_t *o, json_t *attrs, json_t *members)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc = 0;
+
+	json_object_foreach(json_object_get(o, "attrs"), key, v)
+	{
+		if (rc == 0)
+			rc = user_attr_put(u, attrs, key, v);
+	}
+	json_object_foreach(json_object_get(o, "members"), key, v)
+	{
+		if (rc == 0)
+			rc = user_members_put(members, key, v);
+	}
+	json_object_foreach(o, key, v)
+	{
+		for (i = 0; i < RG_COUNTOF(user_own); i++)
+			if (strcmp(key, user_own[i]) == 0)
+				break;
+		if (rc == 0 && i == RG_COUNTOF(user_own))
+			rc = user_legacy_key(u, attrs, members, key, v);
+	}
+	return rc;
+}
+
+/* A recorded user as the export writes it: what older records left out
+ * is unset (a user added has no roles yet), lists are sorted arrays. */
+static json_t *user_norm(struct undo *u, json_t *o)
+{
+	const char *id = json_string_value(json_object_get(o, "id"));
+	const char *name = json_string_value(json_object_get(o, "name"));
+	json_t *attrs = json_object(), *members = json_object(), *out = NULL;
+
+	if (attrs && members && user_parts(u, o, attrs, members) == 0)
+		out = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", id, "name",
+		                name ? name : id, "attrs",
+		                rg_dir_json_sorted(attrs), "roles",
+		                list_norm(json_object_get(o, "roles")),
+		                "members", rg_dir_json_sorted(members));
+	json_decref(attrs);
+	json_decref(members);
+	return out;
+}
+
+/* A recorded entry as the export writes it: its "kind" left out, and
+ * org.add's "parent" under the attribute the kind keeps its parent
+ * under ("unit"). */
+static json_t *entry_norm(struct undo *u, json_t *o)
+{
+	const struct rg_vocab_entry *k = rg_dir_kind(u->txn->svc, u->org_kind);
+	const char *pkey = k ? rg_dir_parent_key(k) : NULL;
+	const char *name = json_string_value(json_object_get(o, "name"));
+	json_t *attrs = name ? json_copy(o) : NULL, *out;
+
+	if (!attrs)
+		return NULL;
+	json_object_del(attrs, "kind");
+	if (pkey && strcmp(pkey, "parent") != 0) {
+		if (!json_object_get(attrs, pkey))
+			json_object_set(attrs, pkey,
+			                json_object_get(attrs, "parent"));
+		json_object_del(attrs, "parent");
+	}
+	out = rg_dir_entry_shape(u->txn->svc, u->org_kind, name, attrs);
+	json_decref(attrs);
+	return out;
+}
+
+/* A recorded state as the export writes the item.  NULL stays NULL. */
+static json_t *norm(struct undo *u, json_t *o)
+{
 	if (!o)
 		return NULL;
-	switch (s) {
+	switch (u->subj) {
 	case SUBJ_USER:
-		name = json_string_value(json_object_get(o, "name"));
-		return json_pack(
-		    "{s:O, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-		    json_object_get(o, "id"), "name",
-		    name ? name : json_string_value(json_object_get(o, "id")),
-		    "bu", member(o, "bu"), "status", member(o, "status"),
-		    "max_chats", count_norm(json_object_get(o, "max_chats")),
-		    "roles", list_norm(json_object_get(o, "roles")),
-		    "departments", list_norm(json_object_get(o, "departments")),
-		    "units", list_norm(json_object_get(o, "units")));
-	case SUBJ_BU:
-		return json_pack("{s:O, s:o}", "name",
-		                 json_object_get(o, "name"), "parent",
-		                 member(o, "parent"));
-	case SUBJ_UNIT:
-		return json_pack("{s:O}", "name", json_object_get(o, "name"));
-	case SUBJ_DEPT:
-		/* org.add records a department's unit as its parent. */
-		return json_pack(
-		    "{s:O, s:o, s:o}", "name", json_object_get(o, "name"),
-		    "unit",
-		    json_object_get(o, "unit") ? member(o, "unit")
-		                               : member(o, "parent"),
-		    "max_chats", count_norm(json_object_get(o, "max_chats")));
+		return user_norm(u, o);
+	case SUBJ_ORG:
+		return entry_norm(u, o);
 	case SUBJ_CUSTOM:
 		return json_pack("{s:O, s:o, s:o, s:o}", "id",
 		                 json_object_get(o, "id"), "name",
@@ -402,17 +497,10 @@ static json_t *norm(enum subject s, json_t *o)
 
 /* ---- what the record changed, and what it should be ------------------- */
 
-/* Text of a scalar member (a count in decimal), or NULL. */
+/* Text of a scalar member (a number in decimal), or NULL. */
 static const char *text_of(json_t *o, const char *key, char *buf, size_t len)
 {
-	json_t *v = json_object_get(o, key);
-
-	if (json_is_integer(v)) {
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
-		         json_integer_value(v));
-		return buf;
-	}
-	return json_string_value(v);
+	return rg_dir_scalar_text(json_object_get(o, key), buf, len);
 }
 
 static int same_text(const char *a, const char *b)
@@ -435,6 +523,30 @@ static const char *attr_of(json_t *o)
 	return NULL;
 }
 
+/* The object of a state holding attribute attr: a user's "attrs" (its
+ * name is its own), an entry itself. */
+static json_t *holder(const struct undo *u, json_t *state, const char *attr)
+{
+	return u->subj == SUBJ_USER && strcmp(attr, RG_USER_NAME) != 0
+	           ? json_object_get(state, "attrs")
+	           : state;
+}
+
+/* now with attr set to v (null: unset), as the export writes it. */
+static json_t *with_attr(struct undo *u, json_t *now, const char *attr,
+                         json_t *v)
+{
+	json_t *copy = json_deep_copy(now), *h = holder(u, copy, attr), *t;
+
+	if (h && (!v || json_is_null(v)))
+		json_object_del(h, attr);
+	else if (h)
+		json_object_set(h, attr, v);
+	t = h ? norm(u, copy) : NULL;
+	json_decref(copy);
+	return t;
+}
+
 /* SHAPE_ATTR: now's attribute must be the record's after; the target is
  * now with the record's before. */
 static int plan_attr(struct undo *u, json_t *now, json_t **target)
@@ -447,7 +559,7 @@ static int plan_attr(struct undo *u, json_t *now, json_t **target)
 		return fail(u, RG_EREFUSED,
 		            "audit record %lld: '%s' is gone since", u->seq,
 		            u->key);
-	is = text_of(now, attr, bn, sizeof(bn));
+	is = text_of(holder(u, now, attr), attr, bn, sizeof(bn));
 	left = text_of(u->ea, attr, ba, sizeof(ba));
 	if (!(u->flags & RG_UNDO_FORCE) && !same_text(is, left))
 		return fail(u, RG_EREFUSED,
@@ -456,14 +568,40 @@ static int plan_attr(struct undo *u, json_t *now, json_t **target)
 		            "--force undoes it anyway)",
 		            u->seq, attr, u->key, is ? is : "(unset)",
 		            left ? left : "(unset)");
-	*target = json_deep_copy(now);
-	if (!*target)
-		return fail(u, RG_ENOMEM, "out of memory");
-	json_object_set_new(*target, attr,
-	                    strcmp(attr, "max_chats") == 0
-	                        ? count_norm(json_object_get(u->eb, attr))
-	                        : member(u->eb, attr));
-	return RG_OK;
+	*target = with_attr(u, now, attr, json_object_get(u->eb, attr));
+	return *target ? RG_OK : fail(u, RG_ENOMEM, "out of memory");
+}
+
+/* A user's list in a state: its roles, or its memberships of kind. */
+static json_t *user_list(json_t *state, const char *kind)
+{
+	return kind ? json_object_get(json_object_get(state, "members"), kind)
+	            : json_object_get(state, "roles");
+}
+
+/* now with its list of kind (NULL: roles) set to l. */
+static json_t *with_list(struct undo *u, json_t *now, const char *kind,
+                         json_t *l)
+{
+	json_t *copy = json_deep_copy(now), *t = NULL;
+
+	if (copy &&
+	    !json_object_set(kind ? json_object_get(copy, "members") : copy,
+	                     kind ? kind : "roles", l))
+		t = norm(u, copy);
+	json_decref(copy);
+	return t;
+}
+
+static int in_list(json_t *list, const char *item)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		if (strcmp(json_string_value(json_array_get(list, i)), item) ==
+		    0)
+			return 1;
+	return 0;
 }
 
 /* SHAPE_MEMBER: a role or membership the record gave (after) or took
@@ -474,21 +612,15 @@ static int plan_member(struct undo *u, json_t *now, json_t **target)
 	const char *kind = json_string_value(json_object_get(rec, "kind"));
 	const char *item =
 	    json_string_value(json_object_get(rec, kind ? "name" : "role"));
-	const char *lkey = !kind                            ? "roles"
-	                   : strcmp(kind, RG_ORG_UNIT) == 0 ? "units"
-	                                                    : "departments";
-	int has = 0, gave = u->ea != NULL;
+	int has, gave = u->ea != NULL;
 	size_t i;
 
 	if (!item || !now)
 		return fail(u, RG_EREFUSED,
 		            "audit record %lld: user '%s' is gone since",
 		            u->seq, u->key);
-	list = json_object_get(now, lkey);
-	for (i = 0; i < json_array_size(list); i++)
-		if (strcmp(json_string_value(json_array_get(list, i)), item) ==
-		    0)
-			has = 1;
+	list = user_list(now, kind);
+	has = in_list(list, item);
 	if (has != gave && !(u->flags & RG_UNDO_FORCE))
 		return fail(u, RG_EREFUSED,
 		            "audit record %lld: user '%s' %s '%s' now "
@@ -501,21 +633,16 @@ static int plan_member(struct undo *u, json_t *now, json_t **target)
 			json_array_append(fresh, json_array_get(list, i));
 	if (fresh && !gave)
 		json_array_append_new(fresh, json_string(item));
-	*target = fresh ? json_deep_copy(now) : NULL;
-	if (!*target) {
-		json_decref(fresh);
-		return fail(u, RG_ENOMEM, "out of memory");
-	}
-	json_object_set_new(*target, lkey, list_norm(fresh));
+	*target = fresh ? with_list(u, now, kind, fresh) : NULL;
 	json_decref(fresh);
-	return RG_OK;
+	return *target ? RG_OK : fail(u, RG_ENOMEM, "out of memory");
 }
 
 /* SHAPE_FULL: now must equal the record's after; the target is its
  * before. */
 static int plan_full(struct undo *u, json_t *now, json_t **target)
 {
-	json_t *want = norm(u->subj, u->ea);
+	json_t *want = norm(u, u->ea);
 	int same = want ? now && json_equal(now, want) : !now;
 	char *text;
 
@@ -530,7 +657,7 @@ static int plan_full(struct undo *u, json_t *now, json_t **target)
 		free(text);
 		return RG_EREFUSED;
 	}
-	*target = norm(u->subj, u->eb);
+	*target = norm(u, u->eb);
 	if (u->eb && !*target)
 		return fail(u, RG_ENOMEM, "out of memory");
 	return RG_OK;
@@ -538,69 +665,99 @@ static int plan_full(struct undo *u, json_t *now, json_t **target)
 
 /* ---- getting there through the operations ------------------------------ */
 
-/* Sets now's scalar attributes to the target's. */
-static int user_attrs_apply(struct undo *u, json_t *now, json_t *t)
+/* Sets each attribute of have to want's (have's own first, then those
+ * only want has), through set(u, key, value). */
+static int attrs_apply(struct undo *u, json_t *have, json_t *want,
+                       int (*set)(struct undo *u, const char *key,
+                                  const char *value))
 {
 	char b1[DECIMAL_MAX], b2[DECIMAL_MAX];
-	size_t i;
+	const char *key;
+	json_t *v;
 	int rc = RG_OK;
 
-	for (i = 0; rc == RG_OK && i < RG_NITEMS(user_attrs); i++) {
-		const char *want = text_of(t, user_attrs[i], b1, sizeof(b1));
-		if (!same_text(text_of(now, user_attrs[i], b2, sizeof(b2)),
-		               want))
-			rc = rg_user_set(u->txn, u->key, user_attrs[i], want);
+	json_object_foreach(have, key, v)
+	{
+		const char *to = text_of(want, key, b1, sizeof(b1));
+
+		if (rc == RG_OK &&
+		    !same_text(text_of(have, key, b2, sizeof(b2)), to))
+			rc = set(u, key, to);
+	}
+	json_object_foreach(want, key, v)
+	{
+		const char *to = text_of(want, key, b1, sizeof(b1));
+
+		if (rc == RG_OK && !json_object_get(have, key) && to)
+			rc = set(u, key, to);
 	}
 	return rc;
 }
 
-static int in_list(json_t *list, const char *item)
+static int user_attr_set(struct undo *u, const char *key, const char *value)
 {
-	size_t i;
-
-	for (i = 0; i < json_array_size(list); i++)
-		if (strcmp(json_string_value(json_array_get(list, i)), item) ==
-		    0)
-			return 1;
-	return 0;
+	return rg_user_set(u->txn, u->key, key, value);
 }
 
-/* Removes what the target lacks, then adds what it has. */
+/* Removes what want lacks from have, then adds what it has: roles (kind
+ * NULL) or memberships of kind. */
+static int list_apply(struct undo *u, json_t *have, json_t *want,
+                      const char *kind)
+{
+	size_t i;
+	int rc = RG_OK;
+
+	for (i = 0; rc == RG_OK && i < json_array_size(have); i++) {
+		const char *x = json_string_value(json_array_get(have, i));
+		if (in_list(want, x))
+			continue;
+		rc = kind ? rg_member_remove(u->txn, u->key, kind, x)
+		          : rg_role_unassign(u->txn, u->key, x);
+	}
+	for (i = 0; rc == RG_OK && i < json_array_size(want); i++) {
+		const char *x = json_string_value(json_array_get(want, i));
+		if (in_list(have, x))
+			continue;
+		rc = kind ? rg_member_add(u->txn, u->key, kind, x)
+		          : rg_role_assign(u->txn, u->key, x, 0);
+	}
+	return rc;
+}
+
+/* The roles, then the memberships of each kind now has or t has. */
 static int user_lists_apply(struct undo *u, json_t *now, json_t *t)
 {
-	size_t k, i;
-	int rc = RG_OK;
+	json_t *have = json_object_get(now, "members");
+	json_t *want = json_object_get(t, "members"), *v;
+	const char *kind;
+	int rc = list_apply(u, json_object_get(now, "roles"),
+	                    json_object_get(t, "roles"), NULL);
 
-	for (k = 0; rc == RG_OK && k < RG_NITEMS(user_lists); k++) {
-		json_t *have = json_object_get(now, user_lists[k].list);
-		json_t *want = json_object_get(t, user_lists[k].list);
-		const char *kind = user_lists[k].kind;
-
-		for (i = 0; rc == RG_OK && i < json_array_size(have); i++) {
-			const char *x =
-			    json_string_value(json_array_get(have, i));
-			if (in_list(want, x))
-				continue;
-			rc = kind ? rg_member_remove(u->txn, u->key, kind, x)
-			          : rg_role_unassign(u->txn, u->key, x);
-		}
-		for (i = 0; rc == RG_OK && i < json_array_size(want); i++) {
-			const char *x =
-			    json_string_value(json_array_get(want, i));
-			if (in_list(have, x))
-				continue;
-			rc = kind ? rg_member_add(u->txn, u->key, kind, x)
-			          : rg_role_assign(u->txn, u->key, x, 0);
-		}
+	json_object_foreach(have, kind, v)
+	{
+		if (rc == RG_OK)
+			rc =
+			    list_apply(u, v, json_object_get(want, kind), kind);
+	}
+	json_object_foreach(want, kind, v)
+	{
+		if (rc == RG_OK && !json_object_get(have, kind))
+			rc = list_apply(u, NULL, v, kind);
 	}
 	return rc;
 }
 
-/* Brings the user's attributes and lists from now to t. */
+/* Brings the user's name, attributes and lists from now to t. */
 static int user_change(struct undo *u, json_t *now, json_t *t)
 {
-	int rc = user_attrs_apply(u, now, t);
+	const char *name = json_string_value(json_object_get(t, "name"));
+	int rc = RG_OK;
 
+	if (!same_text(json_string_value(json_object_get(now, "name")), name))
+		rc = rg_user_set(u->txn, u->key, RG_USER_NAME, name);
+	if (rc == RG_OK)
+		rc = attrs_apply(u, json_object_get(now, "attrs"),
+		                 json_object_get(t, "attrs"), user_attr_set);
 	return rc == RG_OK ? user_lists_apply(u, now, t) : rc;
 }
 
@@ -620,7 +777,7 @@ static int user_apply(struct undo *u, json_t *now, json_t *t)
 	/* A new user: only id and name, nothing else yet. */
 	bare = json_pack("{s:s, s:O}", "id", u->key, "name",
 	                 json_object_get(t, "name"));
-	start = norm(SUBJ_USER, bare);
+	start = bare ? norm(u, bare) : NULL;
 	rc = start ? user_change(u, start, t)
 	           : fail(u, RG_ENOMEM, "out of memory");
 	json_decref(bare);
@@ -628,48 +785,43 @@ static int user_apply(struct undo *u, json_t *now, json_t *t)
 	return rc;
 }
 
-/* An organisation entry's attribute: parent (bu), unit and max_chats
- * (department). */
-static int org_attr_apply(struct undo *u, const char *kind, json_t *now,
-                          json_t *t, const char *attr)
+static int org_attr_set(struct undo *u, const char *key, const char *value)
 {
-	char b1[DECIMAL_MAX], b2[DECIMAL_MAX];
-	const char *want = text_of(t, attr, b1, sizeof(b1));
-
-	if (same_text(text_of(now, attr, b2, sizeof(b2)), want))
-		return RG_OK;
-	return rg_org_set(u->txn, kind, u->key, attr, want);
+	return rg_org_set(u->txn, u->org_kind, u->key, key, value);
 }
 
+/* Adds the entry with t's parent; *now gets it as it is then. */
+static int org_add_bare(struct undo *u, json_t *t, json_t **now)
+{
+	const struct rg_vocab_entry *k = rg_dir_kind(u->txn->svc, u->org_kind);
+	const char *pkey = k ? rg_dir_parent_key(k) : NULL;
+	const char *parent =
+	    pkey ? json_string_value(json_object_get(t, pkey)) : NULL;
+	json_t *bare;
+	int rc = rg_org_add(u->txn, u->org_kind, u->key, parent);
+
+	if (rc != RG_OK)
+		return rc;
+	bare = json_pack("{s:s, s:s?}", "name", u->key, pkey ? pkey : "parent",
+	                 parent);
+	*now = bare ? norm(u, bare) : NULL;
+	json_decref(bare);
+	return *now ? RG_OK : fail(u, RG_ENOMEM, "out of memory");
+}
+
+/* Added with its parent, then given its attributes. */
 static int org_apply(struct undo *u, json_t *now, json_t *t)
 {
-	const char *kind = subj_desc[u->subj].kind;
 	int rc = RG_OK;
 
 	if (!t)
-		return now ? rg_org_remove(u->txn, kind, u->key) : RG_OK;
-	if (!now) {
-		/* Added bare, then given its attributes below. */
-		rc = rg_org_add(
-		    u->txn, kind, u->key,
-		    u->subj == SUBJ_BU
-		        ? json_string_value(json_object_get(t, "parent"))
-		        : NULL);
-		now = json_pack("{s:s}", "name", u->key);
-		if (!now)
-			return fail(u, RG_ENOMEM, "out of memory");
-		if (u->subj == SUBJ_BU)
-			json_object_set(now, "parent",
-			                json_object_get(t, "parent"));
-	} else {
+		return now ? rg_org_remove(u->txn, u->org_kind, u->key) : RG_OK;
+	if (now)
 		json_incref(now);
-	}
-	if (rc == RG_OK && u->subj == SUBJ_BU)
-		rc = org_attr_apply(u, kind, now, t, "parent");
-	if (rc == RG_OK && u->subj == SUBJ_DEPT)
-		rc = org_attr_apply(u, kind, now, t, "unit");
-	if (rc == RG_OK && u->subj == SUBJ_DEPT)
-		rc = org_attr_apply(u, kind, now, t, "max_chats");
+	else
+		rc = org_add_bare(u, t, &now);
+	if (rc == RG_OK)
+		rc = attrs_apply(u, now, t, org_attr_set);
 	json_decref(now);
 	return rc;
 }
@@ -720,9 +872,7 @@ static int apply(struct undo *u, json_t *now, json_t *t)
 	case SUBJ_USER:
 		rc = user_apply(u, now, t);
 		break;
-	case SUBJ_BU:
-	case SUBJ_UNIT:
-	case SUBJ_DEPT:
+	case SUBJ_ORG:
 		rc = org_apply(u, now, t);
 		break;
 	case SUBJ_CUSTOM:
@@ -813,7 +963,7 @@ static int run(struct undo *u, long long *undo_seq)
 	if (rc != RG_OK)
 		return rc;
 	cur = current(u);
-	now = norm(u->subj, cur);
+	now = norm(u, cur);
 	json_decref(cur);
 	switch (u->kind->shape) {
 	case SHAPE_ATTR:

@@ -2,7 +2,10 @@
 # migrate.sh - a directory made by an older release opens with this one and
 # loses nothing: tests/data/directory-v1.db (schema version 1, made by
 # tests/data/make-directory-v1.sh with that release's CLI) is migrated on
-# open, and its export and audit trail equal what that release wrote.
+# open, its export is what that release exported (directory-v1.json, in
+# format version 1) in this release's format (directory-v1-export-v2.json),
+# and its audit trail equals what that release wrote.  The old export
+# still imports, giving the same directory.
 # Skipped (77) until the product plugins are built.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +54,8 @@ same() {
 
 rg export
 expect_rc 0 "export of the old directory"
-same "$DATA/directory-v1.json" "the export equals the old release's"
+same "$DATA/directory-v1-export-v2.json" \
+	"the export has the old release's data, in format version 2"
 
 rg audit --json
 expect_rc 0 "audit of the old directory"
@@ -99,7 +103,16 @@ expect_rc 0 "the new setting is cleared again"
 
 # Once migrated, it stays so: a second open changes nothing.
 rg export
-same "$DATA/directory-v1.json" "a second open exports the same"
+same "$DATA/directory-v1-export-v2.json" "a second open exports the same"
+
+# The old release's export (format version 1) restores the same directory.
+rg import --replace "$DATA/directory-v1.json"
+expect_rc 0 "import --replace of the old release's export"
+rg export
+same "$DATA/directory-v1-export-v2.json" \
+	"the old export imported exports as the migrated directory"
+rg directory verify
+expect_rc 0 "the imported directory verifies"
 
 # The migrated directory still takes changes and exports them.
 rg department add --unit emea --max-chats 4 rc chat

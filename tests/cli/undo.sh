@@ -62,7 +62,8 @@ s["users"] = [u for u in s["users"] if u["id"] != "alice"]
 for u in s["users"]:
     if u["id"] == "bob":
         u["name"] = "Robert"
-s["departments"] = [x for x in s["departments"] if x["name"] != "support"]
+s["org"]["department"] = [x for x in s["org"]["department"]
+                          if x["name"] != "support"]
 s["settings"] = {}
 json.dump(d, open(sys.argv[2], "w"), indent=1)
 PY
@@ -97,20 +98,20 @@ expect_audit 'rec[("import.user", "alice")]["before"] == user["alice"] and rec[(
 	"a removed user: its whole state before, null after"
 expect_audit 'rec[("import.user", "bob")]["before"] == user["bob"] and rec[("import.user", "bob")]["after"]["name"] == "Robert"' \
 	"a changed user: before and after"
-expect_audit 'rec[("import.department", "support")]["before"] == {"name": "support", "unit": "north", "max_chats": None}' \
-	"a removed department"
+expect_audit 'rec[("import.org", "support")]["before"] == {"name": "support", "unit": "north", "max_chats": None, "kind": "department"}' \
+	"a removed department, with its kind"
 expect_audit 'rec[("import.setting", "default_max_chats")]["before"] == {"key": "default_max_chats", "value": "4"}' \
 	"a removed setting"
-expect_audit 'not any(r["what"].startswith("import.") and r["user"] not in ("alice", "bob") and r["what"] not in ("import.department", "import.setting") for r in rs)' \
+expect_audit 'not any(r["what"].startswith("import.") and r["user"] not in ("alice", "bob") and r["what"] not in ("import.org", "import.setting") for r in rs)' \
 	"unchanged items write no record"
 expect_audit 'all(r["command"].startswith("rolegate -c ") and r["command"].endswith(" import --replace " + sys.argv[1].replace("audit.json", "small.json")) for r in rs if r["what"].startswith("import"))' \
 	"the command as typed"
 rg audit --user alice
-expect_out '^  before: \{"id":"alice","name":"Alice A",.*"roles":\["livechat-agent"\],"departments":\["sales","support"\]' \
+expect_out '^  before: \{"id":"alice","name":"Alice A","attrs":\{"max_chats":3\},"roles":\["livechat-agent"\],"members":\{"department":\["sales","support"\]\}\}' \
 	"audit shows the removed user's state"
 
 # ---- Undo, in the order that makes the backup whole again ----------------
-dept=$(seq_of 'r["what"] == "import.department"')
+dept=$(seq_of 'r["what"] == "import.org"')
 setting=$(seq_of 'r["what"] == "import.setting"')
 alice=$(seq_of 'r["what"] == "import.user" and r["user"] == "alice"')
 bob=$(seq_of 'r["what"] == "import.user" and r["user"] == "bob"')
@@ -196,8 +197,8 @@ python3 - "$T/full.json" "$T/bob.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["services"][0]
-for k in ("business_units", "units", "departments", "custom_roles"):
-    s[k] = []
+s["org"] = {}
+s["custom_roles"] = []
 s["settings"] = {}
 s["users"] = [{"id": "bob", "name": "bob", "roles": []}]
 json.dump(d, open(sys.argv[2], "w"))

@@ -4,8 +4,9 @@
 # generic organisation tables) with data of all three products, written
 # through the rolegate CLI of that release.  tests/cli/migrate.sh opens a
 # copy with the current code and compares its export with
-# directory-v1.json, the export that release wrote, and its audit trail
-# with directory-v1-audit.json.
+# directory-v1-export-v2.json (what directory-v1.json, the export that
+# release wrote in format version 1, holds, in format version 2), and its
+# audit trail with directory-v1-audit.json.
 #
 # Usage: make-directory-v1.sh ROLEGATE PLUGIN_DIR POLICY_DIR OUT_DIR
 # Kept for the record: rerunning it with a newer rolegate makes a newer

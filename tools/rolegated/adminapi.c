@@ -1145,17 +1145,15 @@ static enum MHD_Result dispatch(struct rgd *d, struct MHD_Connection *c,
 	struct rgd_gen *g;
 	json_error_t jerr;
 	json_t *doc;
-	unsigned slot;
 
-	/* A reload waits for pinned generations: never pin one here. */
+	/* A reload waits for every read: never read or pin one here. */
 	if (kind == A_RELOAD)
 		return reload(d, c);
-	g = rgd_engine_acquire(&d->engine, &slot);
-	if (!g) {
-		rgd_engine_release(&d->engine, slot);
+	/* Pinned, not read: a write's commit waits for every read. */
+	g = rgd_engine_pin(&d->engine);
+	if (!g)
 		return fail(d, c, RGD_HTTP_UNAVAILABLE,
 		            "no configuration loaded yet");
-	}
 	switch (kind) {
 	case A_STATUS:
 		ret = status(d, c, g);
@@ -1186,7 +1184,7 @@ static enum MHD_Result dispatch(struct rgd *d, struct MHD_Connection *c,
 		ret = read_list(d, c, g, kind);
 		break;
 	}
-	rgd_engine_release(&d->engine, slot);
+	rgd_engine_unpin(&d->engine, g);
 	return ret;
 }
 

@@ -3,15 +3,15 @@
  * while requests keep coming.
  *
  * A generation is one rg_context with the [rolegated] settings and routes
- * read along with it.  Publishing follows core/snapshot.c: two slots, each
- * with a reader count, and the index of the current one.  A request adds
- * itself to the current slot's count, then checks that the slot is still
- * current (else it steps back and retries): from then on the generation in
- * that slot cannot be freed under it.  A swap (one at a time, under the
- * lock) puts the new generation in the other slot, makes it current, waits
- * until no request is left in the old slot and frees the old generation.
- * Requests never block and never allocate for this; requests in flight
- * finish on the generation they started on.
+ * read along with it.  It is published as the library publishes its
+ * snapshots (include/private/rg_pub.h): a request reads the current
+ * generation inside a read, which costs no atomic operation, and a swap
+ * replaces it and waits for a grace period.  What holds a generation for
+ * long (an admin call that writes the directory, whose commit publishes a
+ * snapshot and so waits for a grace period itself; a sync that talks to a
+ * product) pins it instead: a reference taken inside a read.  The
+ * publication holds one reference; the last to let go frees it.  Requests
+ * in flight finish on the generation they started on.
  */
 #include "config.h"
 
@@ -25,24 +25,18 @@
 
 #define RESTART_FMT "%s changed: restart rolegated to apply it"
 
-/* How long a swap sleeps between looks at a slot's reader count. */
-#define DRAIN_SLEEP_NS 100000L
-
 void rgd_engine_init(struct rgd_engine *e, struct rgd *d)
 {
 	memset(e, 0, sizeof(*e));
-	atomic_init(&e->cur, 0);
-	atomic_init(&e->slots[0].readers, 0);
-	atomic_init(&e->slots[1].readers, 0);
+	rg_pub_init(&e->pub, NULL);
 	pthread_mutex_init(&e->lock, NULL);
 	e->d = d;
 }
 
 void rgd_engine_free(struct rgd_engine *e)
 {
-	rgd_gen_free(e->slots[0].gen);
-	rgd_gen_free(e->slots[1].gen);
-	e->slots[0].gen = e->slots[1].gen = NULL;
+	rgd_engine_unpin(e, rg_pub_peek(&e->pub));
+	rg_pub_init(&e->pub, NULL);
 	pthread_mutex_destroy(&e->lock);
 }
 
@@ -240,50 +234,51 @@ void rgd_report_log(struct rgd *d, const struct rgd_report *r)
 /* ---- publishing ------------------------------------------------------------
  */
 
-struct rgd_gen *rgd_engine_acquire(struct rgd_engine *e, unsigned *slot)
+struct rgd_gen *rgd_engine_acquire(struct rgd_engine *e, unsigned *token)
 {
-	for (;;) {
-		unsigned i = atomic_load(&e->cur);
-
-		atomic_fetch_add(&e->slots[i].readers, 1);
-		if (atomic_load(&e->cur) == i) {
-			*slot = i;
-			return e->slots[i].gen;
-		}
-		atomic_fetch_sub(&e->slots[i].readers, 1);
-	}
+	*token = 1;
+	return rg_pub_enter(&e->pub);
 }
 
-void rgd_engine_release(struct rgd_engine *e, unsigned slot)
+void rgd_engine_release(struct rgd_engine *e, unsigned token)
 {
-	atomic_fetch_sub(&e->slots[slot].readers, 1);
+	if (token)
+		rg_pub_leave(&e->pub);
 }
 
-static void drain(struct rgd_slot *s)
+struct rgd_gen *rgd_engine_pin(struct rgd_engine *e)
 {
-	const struct timespec pause = {0, DRAIN_SLEEP_NS};
+	struct rgd_gen *g = rg_pub_enter(&e->pub);
 
-	while (atomic_load(&s->readers) != 0)
-		nanosleep(&pause, NULL);
+	/* Inside the read, the publication's reference is still held. */
+	if (g)
+		atomic_fetch_add(&g->pins, 1);
+	rg_pub_leave(&e->pub);
+	return g;
+}
+
+void rgd_engine_unpin(struct rgd_engine *e, struct rgd_gen *g)
+{
+	(void)e;
+	if (g && atomic_fetch_sub(&g->pins, 1) == 1)
+		rgd_gen_free(g);
 }
 
 void rgd_engine_swap(struct rgd_engine *e, struct rgd_gen *g)
 {
-	unsigned old = atomic_load(&e->cur), next = 1u - old;
-	struct rgd_gen *prev = e->slots[old].gen;
 	struct rgd_metrics *m = &e->d->metrics;
+	struct rgd_gen *prev;
 
-	/* Only requests that are about to step back can be in it. */
-	drain(&e->slots[next]);
-	e->slots[next].gen = g;
-	atomic_store(&e->cur, next);
+	atomic_init(&g->pins, 1); /* the publication's */
+	prev = rg_pub_swap(&e->pub, g);
 	atomic_store(&m->generation, g->number);
 	atomic_store(&m->reload_time, g->loaded_at);
-	if (!prev)
-		return;
-	drain(&e->slots[old]);
-	e->slots[old].gen = NULL;
-	rgd_gen_free(prev);
+	/* No request reads prev any more: only pins may still hold it.  A
+	 * sync on it gives up its request to the product: its
+	 * configuration is replaced. */
+	if (prev)
+		atomic_store(&prev->cancel, 1);
+	rgd_engine_unpin(e, prev);
 }
 
 long rgd_gen_service(const struct rgd_gen *g, const char *name)
@@ -364,12 +359,7 @@ int rgd_engine_reload(struct rgd_engine *e, const char *why,
 		return rc;
 	}
 	restart_warnings(&d->boot, &g->conf.s, r);
-	/* The swap waits for the old generation's users: a sync on it
-	 * gives up its request to the product rather than keep the reload
-	 * (and the signal thread) waiting on a slow server. */
-	rgd_syncer_cancel(&d->syncer, 1);
 	rgd_engine_swap(e, g);
-	rgd_syncer_cancel(&d->syncer, 0);
 	atomic_fetch_add(&d->metrics.reloads_ok, 1);
 	rgd_log(&d->log, RG_LOG_NOTICE,
 	        "reload (%s): generation %llu serving (%zu services, %zu "

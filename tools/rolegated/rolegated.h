@@ -43,6 +43,7 @@
 
 #include <rolegate/rolegate.h>
 
+#include "private/rg_pub.h"
 #include "rgdconf.h"
 #include "routes.h"
 
@@ -257,22 +258,22 @@ struct rgd_gen {
 	size_t nservices;
 	const char **names; /* service names, context-owned */
 	unsigned *slots;    /* metrics slot of each service */
+	/* References: the publication's while current, and each pin. */
+	atomic_uint pins;
+	/* Set once it is replaced or rolegated stops: a sync's request to
+	 * the product in flight on it is aborted, so that neither waits for
+	 * a slow server (the sync fails, changing nothing). */
+	atomic_int cancel;
 	/* Per route of conf, its service and action resolved once at load
 	 * (NULL: they do not resolve, and rg_check() says why on each
 	 * request); freed with the generation, before its context. */
 	rg_target **targets;
 };
 
-struct rgd_slot {
-	atomic_uint readers;
-	struct rgd_gen *gen;
-};
-
 struct rgd;
 
 struct rgd_engine {
-	struct rgd_slot slots[2];
-	atomic_uint cur;
+	struct rg_pub pub;    /* the generation serving (engine.c) */
 	pthread_mutex_t lock; /* one load or swap at a time */
 	uint64_t loaded;      /* generations loaded so far */
 	struct rgd *d;
@@ -321,11 +322,20 @@ int rgd_engine_reload(struct rgd_engine *e, const char *why,
                       struct rgd_report *r);
 
 /*
- * Pins the current generation (NULL before the first load); release it
- * with the slot it returned.  Lock-free: never blocks.
+ * Reads the current generation (NULL before the first load) until
+ * rgd_engine_release() with the token it returned: a short read, with no
+ * atomic operation, that must not write the directory (a commit waits for
+ * every read to end).  Never blocks.
  */
-struct rgd_gen *rgd_engine_acquire(struct rgd_engine *e, unsigned *slot);
-void rgd_engine_release(struct rgd_engine *e, unsigned slot);
+struct rgd_gen *rgd_engine_acquire(struct rgd_engine *e, unsigned *token);
+void rgd_engine_release(struct rgd_engine *e, unsigned token);
+/*
+ * Pins the current generation (NULL before the first load) for as long as
+ * it takes, until rgd_engine_unpin(): admin calls and syncs.  Never
+ * blocks; the last unpin of a replaced generation frees it.
+ */
+struct rgd_gen *rgd_engine_pin(struct rgd_engine *e);
+void rgd_engine_unpin(struct rgd_engine *e, struct rgd_gen *g);
 
 /* The index of a service of g, or -1. */
 long rgd_gen_service(const struct rgd_gen *g, const char *name);
@@ -376,11 +386,7 @@ struct rgd_syncer {
 	pthread_cond_t wake; /* signalled to stop */
 	pthread_t thread;
 	int running;
-	int stop; /* under wait_lock */
-	/* Non-zero while stopping or swapping in a reload: a request to the
-	 * product in flight is aborted, so that neither waits for a slow
-	 * server (the sync fails, changing nothing). */
-	atomic_int cancel;
+	int stop;                         /* under wait_lock */
 	int64_t due[RGD_METRIC_SERVICES]; /* per metrics slot; 0: not yet */
 };
 
@@ -398,8 +404,6 @@ void rgd_syncer_free(struct rgd_syncer *y);
 int rgd_syncer_start(struct rgd *d);
 /* Stops it, after the sync running (if any) ends.  Safe when not started. */
 void rgd_syncer_stop(struct rgd *d);
-/* Cancels the sync running (if any) while on; for a reload's swap. */
-void rgd_syncer_cancel(struct rgd_syncer *y, int on);
 
 /*
  * Runs the sync y configures on g's context (waiting for any other sync

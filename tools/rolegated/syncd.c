@@ -8,9 +8,10 @@
  * each sync whose time has come, on the generation serving then; its first
  * run comes one interval after the daemon starts (or after the reload that
  * configures it), the next one interval after the previous ended.  A sync
- * pins its generation while it runs, like any admin request: a reload's
- * swap and a stop cancel a request to the product in flight rather than
- * wait for a slow server.  The decision path never waits for a sync.
+ * pins its generation while it runs, like any admin request (engine.c):
+ * a reload and a stop cancel a request to the product in flight, since
+ * its configuration is going away.  The decision path never waits for a
+ * sync.
  */
 #include "config.h"
 
@@ -57,7 +58,7 @@ int rgd_sync_run(struct rgd *d, struct rgd_gen *g, const struct rgd_sync *y,
 	    .url_word = "from",
 	    .prune = ask->prune,
 	    .dry_run = ask->dry_run,
-	    .cancel = &d->syncer.cancel,
+	    .cancel = &g->cancel,
 	};
 	long i = rgd_gen_service(g, y->service);
 	int rc;
@@ -110,8 +111,8 @@ static void maybe_run(struct rgd *d, struct rgd_gen *g,
  */
 static void tick(struct rgd *d)
 {
-	unsigned slot;
-	struct rgd_gen *g = rgd_engine_acquire(&d->engine, &slot);
+	/* Pinned: a sync writes the directory and talks to a product. */
+	struct rgd_gen *g = rgd_engine_pin(&d->engine);
 	int periodic[RGD_METRIC_SERVICES] = {0};
 	size_t i;
 
@@ -124,7 +125,7 @@ static void tick(struct rgd *d)
 		periodic[g->slots[s]] = 1;
 		maybe_run(d, g, y, &d->syncer.due[g->slots[s]]);
 	}
-	rgd_engine_release(&d->engine, slot);
+	rgd_engine_unpin(&d->engine, g);
 	for (i = 0; i < RGD_METRIC_SERVICES; i++)
 		if (!periodic[i])
 			d->syncer.due[i] = 0;
@@ -167,18 +168,19 @@ int rgd_syncer_start(struct rgd *d)
 	return RG_OK;
 }
 
-void rgd_syncer_cancel(struct rgd_syncer *y, int on)
-{
-	atomic_store(&y->cancel, on);
-}
-
 void rgd_syncer_stop(struct rgd *d)
 {
 	struct rgd_syncer *y = &d->syncer;
 
+	struct rgd_gen *g;
+
 	if (!y->running)
 		return;
-	rgd_syncer_cancel(y, 1);
+	/* Older generations were cancelled when they were replaced. */
+	g = rgd_engine_pin(&d->engine);
+	if (g)
+		atomic_store(&g->cancel, 1);
+	rgd_engine_unpin(&d->engine, g);
 	pthread_mutex_lock(&y->wait_lock);
 	y->stop = 1;
 	pthread_cond_signal(&y->wake);

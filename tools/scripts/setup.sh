@@ -16,7 +16,7 @@ cd "$top"
 
 DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
 libltdl-dev libinih-dev check libsqlite3-dev sqlite3 libmicrohttpd-dev
-libjansson-dev libcurl4-openssl-dev python3 nginx-light caddy haproxy curl wrk libpam0g-dev
+libjansson-dev liburcu-dev libcurl4-openssl-dev python3 nginx-light caddy haproxy curl wrk libpam0g-dev
 libpam-modules clang-format cppcheck systemd binutils"
 
 as_root() {
