@@ -609,9 +609,11 @@ RG_EXTERN int rg_user_add(rg_txn *txn, const char *id, const char *name);
 /* (1.1) Removes a user with its assignments and memberships (RG_ENOUSER). */
 RG_EXTERN int rg_user_remove(rg_txn *txn, const char *id);
 
-/* (1.1) Sets one attribute; value NULL clears it.  Validates the value (a bu
- * must exist, status must be available|unavailable, max_chats a number >= 0).
- * */
+/* (1.1) Sets one attribute: RG_USER_NAME, or one the service's plugins
+ * declare (rg_vocab_at(), RG_VOCAB_USER_ATTR); value NULL clears it.
+ * Validates the value by its declaration (an enum's values, an integer's
+ * minimum, a reference to an existing entry, the plugin's own check); an
+ * integer is stored as its plain decimal text.  Undeclared: RG_EINVAL. */
 RG_EXTERN int rg_user_set(rg_txn *txn, const char *id, const char *attr,
                           const char *value);
 
@@ -637,30 +639,38 @@ RG_EXTERN int rg_role_unassign(rg_txn *txn, const char *user, const char *role);
 #define RG_ORG_UNIT       "unit"       /* Rocket.Chat unit of departments */
 
 /*
- * (1.1) Adds an organisation entry.  For a bu, parent names its parent (NULL
- * for the root; only one root per service).  For a department, parent names its
- * unit (may be NULL).  For a unit, parent must be NULL.
+ * (1.1) Adds an organisation entry of a kind the service's plugins declare
+ * (RG_VOCAB_ORG_KIND).  parent names an entry of the kind's parent kind
+ * (NULL: none; refused where the kind has no parent kind, or requires one
+ * (RG_ORG_PARENT_REQUIRED), or is a tree with a single root that has one
+ * already (RG_ORG_SINGLE_ROOT)).
  */
 RG_EXTERN int rg_org_add(rg_txn *txn, const char *kind, const char *name,
                          const char *parent);
 
-/* (1.1) Removes an entry; refused (RG_EBUSY) while users or children use it. */
+/* (1.1) Removes an entry; refused (RG_EBUSY) while entries (its children,
+ * references to it), users' attributes or members use it, with the counts. */
 RG_EXTERN int rg_org_remove(rg_txn *txn, const char *kind, const char *name);
 
 /*
- * (1.1) Sets an attribute of an entry: a bu's "parent" (a move; cycles
- * refused), a department's "unit" and "max_chats".  value NULL clears it.
+ * (1.1) Sets an attribute of an entry: its parent, under the kind's parent
+ * attribute (rg_vocab_info.parent_attr: a move; a cycle in a tree, or a
+ * second root of a single-root kind, refused), or an attribute the
+ * service's plugins declare for the kind, validated as rg_user_set()
+ * validates.  value NULL clears it.
  */
 RG_EXTERN int rg_org_set(rg_txn *txn, const char *kind, const char *name,
                          const char *attr, const char *value);
 
-/* (1.1) Memberships: a user in a department (agents) or a unit (monitors). */
+/* (1.1) Memberships: a user in an entry of a kind whose declaration lets
+ * users be members (RG_ORG_MEMBERS). */
 RG_EXTERN int rg_member_add(rg_txn *txn, const char *user, const char *kind,
                             const char *name);
 RG_EXTERN int rg_member_remove(rg_txn *txn, const char *user, const char *kind,
                                const char *name);
 
-/* (1.1) Service-wide settings, e.g. "default_max_chats". */
+/* (1.1) Service-wide settings; one the service's plugins declare
+ * (RG_VOCAB_SETTING) is validated by its declaration. */
 RG_EXTERN int rg_setting_set(rg_txn *txn, const char *key, const char *value);
 
 /*
@@ -856,10 +866,11 @@ RG_EXTERN int rg_directory_verify(rg_context *ctx, char *errbuf, size_t errlen);
  * (e.g. the command line that ran it; NULL: "import PATH [--replace]").
  * Every import records, besides a summary (what "import": the counts),
  * one audit record per setting, organisation entry, custom role and user
- * it added, changed or removed ("import.setting", "import.bu",
- * "import.unit", "import.department", "import.custom-role",
- * "import.user"), before and after as the export writes the item (null:
- * absent), so that rg_audit_undo() can bring each back.
+ * it added, changed or removed ("import.setting", "import.org" with
+ * the entry's kind in the item, "import.custom-role", "import.user";
+ * records of an earlier release, "import.bu" and the like, still undo), before
+ * and after as the export writes the item (null: absent), so that
+ * rg_audit_undo() can bring each back.
  */
 RG_EXTERN int rg_directory_import_as(rg_context *ctx, const char *path,
                                      unsigned flags, const char *actor,

@@ -11,8 +11,7 @@
  *   GET  /v1/admin/status                     what is serving, the syncs
  *   POST /v1/admin/txn                        operations in one transaction
  *   GET  /v1/admin/users?service=S[&id=U]     users with roles, memberships
- *   GET  /v1/admin/org?service=S[&kind=K]     business units, departments,
- *                                             units
+ *   GET  /v1/admin/org?service=S[&kind=K]     organisation entries
  *   GET  /v1/admin/roles?service=S[&id=R]     custom roles
  *   GET  /v1/admin/audit?[service=S&user=U&since=T&until=T&limit=N]
  *   POST /v1/admin/audit/undo                 revert one audit record:
@@ -47,6 +46,7 @@
 
 #include <jansson.h>
 
+#include "dirview.h"
 #include "jsontext.h"
 #include "rgsync.h"
 #include "rolegated.h"
@@ -999,31 +999,50 @@ static json_t *nullable(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* A read of users or entries: the array of them, and the members every
+ * one of them has (rg_tool_view_context()). */
+struct dir_read {
+	json_t *arr;
+	const rg_context *ctx;
+	struct rg_tool_view *view;
+};
+
+/* Appends obj to r's array; 0, as a listing goes on. */
+static int add_read(const struct dir_read *r, json_t *obj, int ok)
+{
+	if (ok)
+		json_array_append_new(r->arr, obj);
+	else
+		json_decref(obj);
+	return 0;
+}
+
 static int add_user(void *user, const rg_user_info *u)
 {
-	json_array_append_new(
-	    user, json_pack("{s:s s:s s:s s:o s:o s:o s:o s:o s:o}", "service",
-	                    u->service, "id", u->id, "name",
-	                    u->name ? u->name : u->id, "bu", nullable(u->bu),
-	                    "status", nullable(u->status), "max_chats",
-	                    u->max_chats < 0 ? json_null()
-	                                     : json_integer(u->max_chats),
-	                    "roles", rg_tool_jsplit(u->roles), "departments",
-	                    rg_tool_jsplit(u->departments), "units",
-	                    rg_tool_jsplit(u->units)));
-	return 0;
+	const struct dir_read *r = user;
+	const rg_service *svc = rg_service_find(r->ctx, u->service);
+	json_t *obj = json_pack("{s:s s:s s:s}", "service", u->service, "id",
+	                        u->id, "name", u->name ? u->name : u->id);
+	int ok =
+	    obj && rg_tool_user_attrs(obj, r->view, svc, u) == RG_OK &&
+	    json_object_set_new(obj, "roles", rg_tool_jsplit(u->roles)) == 0 &&
+	    rg_tool_user_members(obj, r->view, u) == RG_OK;
+
+	return add_read(r, obj, ok);
 }
 
 static int add_org(void *user, const rg_org_info *o)
 {
-	json_array_append_new(
-	    user, json_pack("{s:s s:s s:s s:o s:o s:I}", "service", o->service,
-	                    "kind", o->kind, "name", o->name, "parent",
-	                    nullable(o->parent), "max_chats",
-	                    o->max_chats < 0 ? json_null()
-	                                     : json_integer(o->max_chats),
-	                    "members", (json_int_t)o->members));
-	return 0;
+	const struct dir_read *r = user;
+	const rg_service *svc = rg_service_find(r->ctx, o->service);
+	json_t *obj =
+	    json_pack("{s:s s:s s:s s:o}", "service", o->service, "kind",
+	              o->kind, "name", o->name, "parent", nullable(o->parent));
+	int ok = obj && rg_tool_org_attrs(obj, r->view, svc, o) == RG_OK &&
+	         json_object_set_new(obj, "members",
+	                             json_integer((json_int_t)o->members)) == 0;
+
+	return add_read(r, obj, ok);
 }
 
 static int add_role(void *user, const rg_custom_role_info *r)
@@ -1062,6 +1081,28 @@ static const char *arg(struct MHD_Connection *c, const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* GET users (one, with id) or org entries (of org_kind, or every kind)
+ * into arr. */
+static int read_dir(struct rgd_gen *g, enum admin_kind kind,
+                    const char *service, const char *id, const char *org_kind,
+                    json_t *arr)
+{
+	struct dir_read r = {arr, g->ctx, calloc(1, sizeof(*r.view))};
+	int rc;
+
+	if (!r.view)
+		return RG_ENOMEM;
+	rg_tool_view_context(r.view, g->ctx);
+	if (kind == A_ORG)
+		rc = rg_org_list(g->ctx, service, org_kind, add_org, &r);
+	else if (id)
+		rc = rg_user_get(g->ctx, service, id, add_user, &r);
+	else
+		rc = rg_user_list(g->ctx, service, add_user, &r);
+	free(r.view);
+	return rc;
+}
+
 static enum MHD_Result read_list(struct rgd *d, struct MHD_Connection *c,
                                  struct rgd_gen *g, enum admin_kind kind)
 {
@@ -1088,11 +1129,8 @@ static enum MHD_Result read_list(struct rgd *d, struct MHD_Connection *c,
 	}
 	switch (kind) {
 	case A_USERS:
-		rc = id ? rg_user_get(g->ctx, service, id, add_user, arr)
-		        : rg_user_list(g->ctx, service, add_user, arr);
-		break;
 	case A_ORG:
-		rc = rg_org_list(g->ctx, service, arg(c, "kind"), add_org, arr);
+		rc = read_dir(g, kind, service, id, arg(c, "kind"), arr);
 		break;
 	case A_ROLES:
 		rc = rg_custom_role_list(g->ctx, service, id, add_role, arr);

@@ -50,6 +50,11 @@
 /* What a systemuserid is made of. */
 #define GUID_CHARS "0123456789abcdefABCDEF-"
 
+/* What the dynamics365 plugin declares: the kind of the business units,
+ * and the user attribute naming a user's. */
+#define KIND_BU "bu"
+#define ATTR_BU "bu"
+
 /* What the business units say, for the users. */
 struct dv_state {
 	json_t *bus;   /* businessunitid -> {name, parent (id), where} */
@@ -163,7 +168,7 @@ static int bu_parents(struct sync *s, struct dv_state *st)
 			    "business unit of " PATH_BUS,
 			    json_string_value(json_object_get(bu, "where")),
 			    parent);
-		e = sync_org(s, RG_ORG_BU,
+		e = sync_org(s, KIND_BU,
 		             json_string_value(json_object_get(bu, "name")));
 		json_object_set_new(e, "parent",
 		                    p ? json_copy(json_object_get(p, "name"))
@@ -293,7 +298,7 @@ static int on_user(struct sync *s, json_t *item, const char *where, void *data)
 	u = sync_user(s, id);
 	if (name && *name)
 		json_object_set_new(u, "name", json_string(name));
-	json_object_set_new(json_object_get(u, "attrs"), RG_USER_BU,
+	json_object_set_new(json_object_get(u, "attrs"), ATTR_BU,
 	                    json_string(bu));
 	return user_roles(s, u, item, id, where);
 }
@@ -305,7 +310,7 @@ static int dv_fetch(struct sync *s)
 	                            : sync_fail(s, RG_ENOMEM, "out of memory");
 
 	/* The units are compared even when upstream has none. */
-	sync_kind(s, RG_ORG_BU);
+	sync_kind(s, KIND_BU);
 	if (rc == RG_OK)
 		rc = sync_each_linked(s, PATH_BUS, QUERY_BUS, "value", on_bu,
 		                      &st);

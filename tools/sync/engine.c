@@ -22,10 +22,6 @@ static const struct sync_adapter *const sync_adapters[] = {
     &sync_dataverse,
 };
 
-/* Organisation and member kinds rg_user_info reports memberships of. */
-#define KIND_DEPARTMENT "department"
-#define KIND_UNIT       "unit"
-
 /* The phases the changes are applied in, so that each finds what it
  * needs: entries before their members, a role before the memberships
  * that may need it, members out before an entry goes. */
@@ -270,28 +266,37 @@ static int map_load(struct sync *s, const char *path)
 
 /* ---- the directory as it is ---------------------------------------------- */
 
-/* A count as the text rg_user_set() takes, or null when unset (-1). */
-static json_t *count_json(long n)
+/*
+ * The directory's state has every attribute of a user or an entry as its
+ * text, and every membership: the adapters' wants name those they sync,
+ * and only those are compared.
+ */
+static json_t *pairs_json(const char *const *keys, const char *const *values,
+                          size_t n, int split)
 {
-	char buf[32];
+	json_t *obj = json_object();
+	size_t i;
 
-	if (n < 0)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%ld", n);
-	return json_string(buf);
+	for (i = 0; obj && i < n; i++)
+		if (json_object_set_new(obj, keys[i],
+		                        split ? rg_tool_jsplit(values[i])
+		                              : rg_tool_jstr(values[i], 1))) {
+			json_decref(obj);
+			return NULL;
+		}
+	return obj;
 }
 
 static int read_user(void *user, const rg_user_info *info)
 {
 	json_t *users = user;
 	json_t *u = json_pack(
-	    "{s:s s:{s:o s:o s:o} s:o s:{s:o s:o}}", "name",
-	    info->name ? info->name : info->id, "attrs", RG_USER_STATUS,
-	    rg_tool_jstr(info->status, 1), RG_USER_MAX_CHATS,
-	    count_json(info->max_chats), RG_USER_BU, rg_tool_jstr(info->bu, 1),
-	    "roles", rg_tool_jsplit(info->roles), "members", KIND_DEPARTMENT,
-	    rg_tool_jsplit(info->departments), KIND_UNIT,
-	    rg_tool_jsplit(info->units));
+	    "{s:s s:o s:o s:o}", "name", info->name ? info->name : info->id,
+	    "attrs",
+	    pairs_json(info->attr_keys, info->attr_values, info->nattrs, 0),
+	    "roles", rg_tool_jsplit(info->roles), "members",
+	    pairs_json(info->member_kinds, info->member_names, info->nmembers,
+	               1));
 
 	return !u || json_object_set_new(users, info->id, u) != 0;
 }
@@ -299,9 +304,9 @@ static int read_user(void *user, const rg_user_info *info)
 static int read_org(void *user, const rg_org_info *o)
 {
 	json_t *kind = user;
-	json_t *e =
-	    json_pack("{s:o s:{s:o}}", "parent", rg_tool_jstr(o->parent, 1),
-	              "attrs", "max_chats", count_json(o->max_chats));
+	json_t *e = json_pack(
+	    "{s:o s:o}", "parent", rg_tool_jstr(o->parent, 1), "attrs",
+	    pairs_json(o->attr_keys, o->attr_values, o->nattrs, 0));
 
 	return !e || json_object_set_new(kind, o->name, e) != 0;
 }

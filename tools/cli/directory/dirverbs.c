@@ -383,24 +383,80 @@ static int copy_user(void *user, const rg_user_info *info)
 	return 1;
 }
 
+/* The n strings of v copied into *out (NULL when n is 0); on RG_ENOMEM
+ * those not copied are NULL, for strv_free(). */
+static int strv_copy(const char *const *v, size_t n, const char *const **out)
+{
+	char **c = n ? calloc(n, sizeof(*c)) : NULL;
+	size_t i;
+
+	*out = (const char *const *)c;
+	if (n && !c)
+		return RG_ENOMEM;
+	for (i = 0; i < n; i++)
+		if (!(c[i] = strdup(v[i])))
+			return RG_ENOMEM;
+	return RG_OK;
+}
+
+static void strv_free(const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free((void *)v[i]);
+	free((void *)v);
+}
+
+/* The copy's attribute and membership arrays, the memberships split. */
+static int copy_pairs(struct admin_user *u, const rg_user_info *info)
+{
+	rg_user_info *c = &u->info;
+	size_t i;
+	int rc;
+
+	c->nattrs = info->nattrs;
+	c->nmembers = info->nmembers;
+	rc = strv_copy(info->attr_keys, info->nattrs, &c->attr_keys);
+	if (rc == RG_OK)
+		rc =
+		    strv_copy(info->attr_values, info->nattrs, &c->attr_values);
+	if (rc == RG_OK)
+		rc = strv_copy(info->member_kinds, info->nmembers,
+		               &c->member_kinds);
+	if (rc == RG_OK)
+		rc = strv_copy(info->member_names, info->nmembers,
+		               &c->member_names);
+	if (rc == RG_OK && info->nmembers &&
+	    !(u->members = calloc(info->nmembers, sizeof(*u->members))))
+		rc = RG_ENOMEM;
+	for (i = 0; rc == RG_OK && i < info->nmembers; i++)
+		if (!(u->members[i] = admin_split(c->member_names[i])))
+			rc = RG_ENOMEM;
+	return rc;
+}
+
 int admin_user_copy(struct admin_user *u, const rg_user_info *info)
 {
+	rg_user_info *c = &u->info;
+	char *service = dup_or_null(info->service);
+	char *id = strdup(info->id);
+	char *name = strdup(info->name ? info->name : info->id);
+	char *roles = strdup(info->roles ? info->roles : "");
+	int rc;
+
 	memset(u, 0, sizeof(*u));
-	u->id = strdup(info->id);
-	u->name = dup_or_null(info->name ? info->name : info->id);
-	u->bu = dup_or_null(info->bu);
-	u->status = dup_or_null(info->status);
-	u->max_chats = info->max_chats;
-	u->roles = admin_split(info->roles);
-	u->departments = admin_split(info->departments);
-	u->units = admin_split(info->units);
-	if (!u->id || !u->name || (info->bu && !u->bu) ||
-	    (info->status && !u->status) || !u->roles || !u->departments ||
-	    !u->units) {
+	c->service = service;
+	c->id = id;
+	c->name = name;
+	c->roles = roles;
+	u->roles = admin_split(roles);
+	rc = (info->service && !service) || !id || !name || !roles || !u->roles
+	         ? RG_ENOMEM
+	         : copy_pairs(u, info);
+	if (rc != RG_OK)
 		admin_user_free(u);
-		return RG_ENOMEM;
-	}
-	return RG_OK;
+	return rc;
 }
 
 int admin_user_get(struct admin *a, const char *id, struct admin_user *u)
@@ -410,7 +466,7 @@ int admin_user_get(struct admin *a, const char *id, struct admin_user *u)
 
 	memset(u, 0, sizeof(*u));
 	rc = rg_user_get(a->ctx, a->service, id, copy_user, &c);
-	if (rc == RG_OK && !u->id && c.rc == RG_OK)
+	if (rc == RG_OK && !u->info.id && c.rc == RG_OK)
 		rc = RG_ENOUSER;
 	if (rc == RG_OK)
 		rc = c.rc;
@@ -424,67 +480,37 @@ int admin_user_get(struct admin *a, const char *id, struct admin_user *u)
 
 void admin_user_free(struct admin_user *u)
 {
-	free(u->id);
-	free(u->name);
-	free(u->bu);
-	free(u->status);
+	rg_user_info *c = &u->info;
+	size_t i;
+
+	free((void *)c->service);
+	free((void *)c->id);
+	free((void *)c->name);
+	free((void *)c->roles);
+	strv_free(c->attr_keys, c->nattrs);
+	strv_free(c->attr_values, c->nattrs);
+	strv_free(c->member_kinds, c->nmembers);
+	strv_free(c->member_names, c->nmembers);
+	for (i = 0; u->members && i < c->nmembers; i++)
+		cli_split_free(u->members[i]);
+	free(u->members);
 	cli_split_free(u->roles);
-	cli_split_free(u->departments);
-	cli_split_free(u->units);
 	memset(u, 0, sizeof(*u));
 }
 
-/*
- * What rg_user_info and rg_org_info carry besides ids, names, parents and
- * roles, by the names the declarations give it: the functions from here
- * to admin_user_fields() are the only place that knows their members,
- * until those structs are generic.
- */
 char **admin_user_members(const struct admin_user *u, const char *kind)
 {
-	if (strcmp(kind, RG_ORG_DEPARTMENT) == 0)
-		return u->departments;
-	if (strcmp(kind, RG_ORG_UNIT) == 0)
-		return u->units;
+	size_t i;
+
+	for (i = 0; u->members && i < u->info.nmembers; i++)
+		if (strcmp(u->info.member_kinds[i], kind) == 0)
+			return u->members[i];
 	return NULL;
 }
 
-const char *admin_user_attr(const struct admin_user *u, const char *attr,
-                            char *buf, size_t len)
+const char *admin_user_attr(const struct admin_user *u, const char *attr)
 {
-	if (strcmp(attr, RG_USER_BU) == 0)
-		return u->bu;
-	if (strcmp(attr, RG_USER_STATUS) == 0)
-		return u->status;
-	if (strcmp(attr, RG_USER_MAX_CHATS) == 0 && u->max_chats >= 0) {
-		snprintf(buf, len, "%ld", u->max_chats);
-		return buf;
-	}
-	return NULL;
-}
-
-/*
- * rg_org_info carries one attribute besides the parent, under this name;
- * the others are not readable through it yet (they are stored, checked
- * and exported all the same).
- */
-#define INFO_ATTR_MAX_CHATS "max_chats"
-
-json_t *admin_org_attr(const rg_org_info *o, const char *attr)
-{
-	if (strcmp(attr, INFO_ATTR_MAX_CHATS) == 0 && o->max_chats >= 0)
-		return json_integer(o->max_chats);
-	return json_null();
-}
-
-json_t *admin_user_fields(const struct admin_user *u)
-{
-	return json_pack("{s:o s:o s:o s:o s:o}", "bu", cli_jstr(u->bu, 1),
-	                 "status", cli_jstr(u->status, 1), "max_chats",
-	                 u->max_chats >= 0 ? json_integer(u->max_chats)
-	                                   : json_null(),
-	                 "departments", admin_jlist(u->departments), "units",
-	                 admin_jlist(u->units));
+	return rg_user_info_attr(&u->info, attr);
 }
 
 int admin_user_has(const struct admin_user *u, const char *role)

@@ -12,6 +12,7 @@
 #define ROLEGATE_TOOLS_DIRVERBS_H
 
 #include "cli.h"
+#include "dirview.h"
 
 /* Room for a message the tool makes up itself. */
 #define ADMIN_MSG_MAX 512
@@ -141,9 +142,6 @@ int gen_any(const struct gen_verb *g);
 /* "--unit or --max-chats": g's options, for "nothing to change". */
 void gen_options_text(const struct gen_verb *g, char *buf, size_t len);
 
-/* The plural of an English word: "departments", "business units". */
-void gen_plural(const char *word, char *buf, size_t len);
-
 /* A word for JSON keys and headings: "business units" -> "business_units"
  * (heading: "BUSINESS UNITS", with a space for "_"). */
 void gen_key(const char *word, char *buf, size_t len);
@@ -180,37 +178,25 @@ int admin_set_user_attrs(struct admin *a, const struct gen_verb *g,
 int admin_org_run(struct admin *a, const struct gen_verb *g);
 int admin_workflow_run(struct admin *a, const struct gen_verb *g);
 
-/* A user as the directory has it; every string owned. */
+/*
+ * A user as the directory has it: the library's view of it copied, every
+ * string and array of info owned, so that rg_user_info_attr() and
+ * rg_user_info_members() read the copy as they read the original.
+ */
 struct admin_user {
-	char *id;
-	char *name;
-	char *bu;       /* or NULL */
-	char *status;   /* or NULL */
-	long max_chats; /* -1 when unset */
-	char **roles;   /* NULL-terminated, possibly empty */
-	char **departments;
-	char **units;
+	rg_user_info info;
+	char **roles;    /* info.roles split, NULL-terminated */
+	char ***members; /* info.member_names[i] split, NULL-terminated */
 };
 
 /* Copies info into *u: RG_OK or RG_ENOMEM (then *u is empty). */
 int admin_user_copy(struct admin_user *u, const rg_user_info *info);
 
-/*
- * The members rg_user_info has besides id, name and roles, as JSON (the
- * user show and user list objects keep them as the library gives them).
- */
-json_t *admin_user_fields(const struct admin_user *u);
-
-/* An entry's attribute from rg_org_info, as JSON (null when unset or not
- * carried there). */
-json_t *admin_org_attr(const rg_org_info *o, const char *attr);
-
 /* The user's memberships of kind (NULL-terminated; NULL when none). */
 char **admin_user_members(const struct admin_user *u, const char *kind);
 
-/* The user's attribute (a number in buf of len bytes), or NULL. */
-const char *admin_user_attr(const struct admin_user *u, const char *attr,
-                            char *buf, size_t len);
+/* The user's attribute, or NULL when unset. */
+const char *admin_user_attr(const struct admin_user *u, const char *attr);
 
 /* Splits a comma-separated list from the library (never with empty items). */
 char **admin_split(const char *list);

@@ -32,26 +32,6 @@ static const char *const gen_verbs[] = {"add", "edit", "remove", "list",
 
 /* ---- words ----------------------------------------------------------- */
 
-static int ends_with(const char *word, const char *end)
-{
-	size_t n = strlen(word), m = strlen(end);
-
-	return n >= m && strcmp(word + n - m, end) == 0;
-}
-
-void gen_plural(const char *word, char *buf, size_t len)
-{
-	size_t n = strlen(word);
-
-	if (n > 1 && word[n - 1] == 'y' && !strchr("aeiou", word[n - 2]))
-		snprintf(buf, len, "%.*sies", (int)(n - 1), word);
-	else if (ends_with(word, "s") || ends_with(word, "x") ||
-	         ends_with(word, "ch") || ends_with(word, "sh"))
-		snprintf(buf, len, "%ses", word);
-	else
-		snprintf(buf, len, "%ss", word);
-}
-
 /* word with from replaced by to, and (upper) in capitals. */
 static void map_word(const char *word, char from, char to, int upper, char *buf,
                      size_t len)
@@ -151,7 +131,7 @@ static void add_list_opt(struct gen_verb *g, enum gen_role role,
 {
 	char plural[GEN_WORD_MAX];
 
-	gen_plural(kind->name, plural, sizeof(plural));
+	rg_tool_plural(kind->name, plural, sizeof(plural));
 	add_opt(g, role, plural, kind);
 }
 
@@ -475,7 +455,7 @@ static void verb_summary(const struct gen_verb *g, const rg_service *svc,
 
 	gen_options_text(g, opts, sizeof(opts));
 	if (w->what == RG_VOCAB_WORKFLOW) {
-		gen_plural(w->kind ? w->kind : "", plural, sizeof(plural));
+		rg_tool_plural(w->kind ? w->kind : "", plural, sizeof(plural));
 		if (strcmp(v, "add") == 0)
 			snprintf(buf, len, "make a user %s %s (assigns %s)",
 			         gen_article(w->name), w->name, w->role);
@@ -491,7 +471,7 @@ static void verb_summary(const struct gen_verb *g, const rg_service *svc,
 			         w->role);
 		return;
 	}
-	gen_plural(w->noun, plural, sizeof(plural));
+	rg_tool_plural(w->noun, plural, sizeof(plural));
 	if (strcmp(v, "add") == 0)
 		snprintf(buf, len, "add %s %s", gen_article(w->noun), w->noun);
 	else if (strcmp(v, "edit") == 0)
@@ -530,7 +510,7 @@ static void opt_help(const struct gen_opt *o, char *buf, size_t len)
 	char plural[GEN_WORD_MAX], help[GEN_TEXT_MAX];
 
 	rg_escape(d->help, 0, help, sizeof(help));
-	gen_plural(o->noun, plural, sizeof(plural));
+	rg_tool_plural(o->noun, plural, sizeof(plural));
 	switch (o->role) {
 	case GEN_PARENT:
 		if (strcmp(d->parent, d->name) == 0)

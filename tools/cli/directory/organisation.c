@@ -181,8 +181,10 @@ static int collect_org(void *user, const rg_org_info *o)
 	size_t i;
 
 	for (i = 0; attrs && i < c->nattrs; i++)
-		json_object_set_new(attrs, c->attrs[i].name,
-		                    admin_org_attr(o, c->attrs[i].name));
+		json_object_set_new(
+		    attrs, c->attrs[i].name,
+		    rg_tool_value_json(&c->attrs[i],
+		                       rg_org_info_attr(o, c->attrs[i].name)));
 	return json_array_append_new(
 	           c->arr,
 	           json_pack("{s:o s:o s:I s:o}", "name", cli_jstr(o->name, 0),
@@ -306,10 +308,10 @@ static void build_listing(struct admin *a, const rg_vocab_info *kind,
 	for (j = 0; j < nattrs; j++)
 		add_col(l, attrs[j].name, attrs[j].name);
 	for (j = 0; j < c->n; j++) {
-		gen_plural(c->kind[j].noun, word, sizeof(word));
+		rg_tool_plural(c->kind[j].noun, word, sizeof(word));
 		add_col(l, word, word);
 	}
-	gen_plural(gen_member_word(a->svc, kind), word, sizeof(word));
+	rg_tool_plural(gen_member_word(a->svc, kind), word, sizeof(word));
 	add_col(l, word, word);
 	for (i = 0; l->rows && i < json_array_size(entries); i++) {
 		const json_t *e = json_array_get(entries, i);
@@ -390,7 +392,7 @@ static int org_list(struct admin *a, const rg_vocab_info *kind)
 		goto out;
 	l->rows = json_array();
 	build_listing(a, kind, entries, &c, l);
-	gen_plural(kind->noun, plural, sizeof(plural));
+	rg_tool_plural(kind->noun, plural, sizeof(plural));
 	gen_key(plural, key, sizeof(key));
 	if (a->args->json) {
 		ret = cli_json_print(

@@ -177,65 +177,58 @@ int admin_cmd_user_remove(struct cli *cli, const struct cli_cmd *cmd,
 
 /* ---- user show, list --------------------------------------------------- */
 
-/* id, name, roles and the rest of what the library has (service: when
- * not NULL, first). */
-static json_t *user_json(const struct admin_user *u, const char *service)
+/*
+ * id, name and roles (service: when not NULL, first), then the attributes
+ * and memberships of view: rg_tool_view_context()'s, so that every user
+ * has the same members whatever its service; typed as svc declares them.
+ */
+static json_t *user_json(const struct admin_user *u, const char *service,
+                         const rg_service *svc, const struct rg_tool_view *view)
 {
 	json_t *obj = service
 	                  ? json_pack("{s:o}", "service", cli_jstr(service, 0))
 	                  : json_object();
-	json_t *rest = admin_user_fields(u);
 
-	if (obj && rest) {
-		json_object_set_new(obj, "id", cli_jstr(u->id, 0));
-		json_object_set_new(obj, "name", cli_jstr(u->name, 0));
-		json_object_set_new(obj, "roles", admin_jlist(u->roles));
-		json_object_update(obj, rest);
+	if (!obj)
+		return NULL;
+	if (json_object_set_new(obj, "id", cli_jstr(u->info.id, 0)) ||
+	    json_object_set_new(obj, "name", cli_jstr(u->info.name, 0)) ||
+	    json_object_set_new(obj, "roles", admin_jlist(u->roles)) ||
+	    rg_tool_user_attrs(obj, view, svc, &u->info) != RG_OK ||
+	    rg_tool_user_members(obj, view, &u->info) != RG_OK) {
+		json_decref(obj);
+		return NULL;
 	}
-	json_decref(rest);
 	return obj;
 }
 
-/* What a user of a service has besides its roles, as its plugins
- * declare it: the user attributes, then the kinds users are members of
- * (those of the workflows first, in their order). */
-struct user_view {
-	const char *attr[GEN_OPTS_MAX];
-	char attr_label[GEN_OPTS_MAX][GEN_WORD_MAX];
-	size_t nattrs;
-	const char *kind[GEN_OPTS_MAX];
-	char kind_label[GEN_OPTS_MAX][GEN_WORD_MAX];
-	/* the key of rg_user_info's list of them: the kind's plural */
-	char kind_key[GEN_OPTS_MAX][GEN_WORD_MAX];
-	size_t nkinds;
-};
-
-static void view_kind(struct user_view *v, const rg_vocab_info *kind)
+/* The view of every service of a->ctx, or NULL after saying why. */
+static struct rg_tool_view *context_view(struct admin *a, int *ret)
 {
-	char plural[GEN_WORD_MAX];
-	size_t i;
+	struct rg_tool_view *view = calloc(1, sizeof(*view));
 
-	for (i = 0; i < v->nkinds; i++)
-		if (strcmp(v->kind[i], kind->name) == 0)
-			return;
-	if (v->nkinds >= GEN_OPTS_MAX)
-		return;
-	gen_plural(kind->noun, plural, sizeof(plural));
-	snprintf(v->kind_label[v->nkinds], sizeof(v->kind_label[0]), "%s",
-	         plural);
-	gen_plural(kind->name, v->kind_key[v->nkinds], sizeof(v->kind_key[0]));
-	v->kind[v->nkinds++] = kind->name;
+	if (view)
+		rg_tool_view_context(view, a->ctx);
+	else
+		*ret = admin_fail(a, RG_ENOMEM);
+	return view;
 }
 
-static void view_attr(struct user_view *v, const rg_service *svc,
-                      const rg_vocab_info *attr)
+/* What a user of a service has besides its roles, as its plugins
+ * declare it (rg_tool_view_service()), with the words the text shows:
+ * an attribute's label, a kind's noun in the plural. */
+struct user_view {
+	struct rg_tool_view fields;
+	char attr_label[RG_TOOL_VIEW_MAX][GEN_WORD_MAX];
+	char kind_label[RG_TOOL_VIEW_MAX][GEN_WORD_MAX];
+};
+
+/* An attribute's label: the noun of the kind it names, else its name. */
+static void attr_label(char *label, const rg_service *svc,
+                       const rg_vocab_info *attr)
 {
 	rg_vocab_info ref;
-	char *label;
 
-	if (v->nattrs >= GEN_OPTS_MAX)
-		return;
-	label = v->attr_label[v->nattrs];
 	if (attr->type == RG_ATTR_REF && gen_kind(svc, attr->ref, &ref))
 		snprintf(label, GEN_WORD_MAX, "%s", ref.noun);
 	else
@@ -244,28 +237,18 @@ static void view_attr(struct user_view *v, const rg_service *svc,
 	for (; *label; label++)
 		if (*label == '_')
 			*label = ' ';
-	v->attr[v->nattrs++] = attr->name;
 }
 
 static void user_view(struct user_view *v, const rg_service *svc)
 {
-	size_t i, n = rg_vocab_count(svc);
-	rg_vocab_info in, kind;
+	size_t i;
 
-	memset(v, 0, sizeof(*v));
-	for (i = 0; i < n; i++)
-		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
-		    in.what == RG_VOCAB_USER_ATTR)
-			view_attr(v, svc, &in);
-	for (i = 0; i < n; i++)
-		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
-		    in.what == RG_VOCAB_WORKFLOW && in.kind &&
-		    gen_kind(svc, in.kind, &kind))
-			view_kind(v, &kind);
-	for (i = 0; i < n; i++)
-		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
-		    in.what == RG_VOCAB_ORG_KIND && (in.flags & RG_ORG_MEMBERS))
-			view_kind(v, &in);
+	rg_tool_view_service(&v->fields, svc);
+	for (i = 0; i < v->fields.nattrs; i++)
+		attr_label(v->attr_label[i], svc, &v->fields.attr[i].decl);
+	for (i = 0; i < v->fields.nkinds; i++)
+		rg_tool_plural(v->fields.kind[i].decl.noun, v->kind_label[i],
+		               sizeof(v->kind_label[i]));
 }
 
 static void print_field_list(const char *label, char **items)
@@ -278,21 +261,22 @@ static void print_field_list(const char *label, char **items)
 static void print_user(const struct admin_user *u, const char *service,
                        const struct user_view *v)
 {
-	char buf[GEN_WORD_MAX];
 	size_t i;
 
-	printf("user: %s\nname: %s\nservice: %s\n", u->id, u->name, service);
+	printf("user: %s\nname: %s\nservice: %s\n", u->info.id, u->info.name,
+	       service);
 	print_field_list("roles", u->roles);
-	for (i = 0; i < v->nattrs; i++) {
+	for (i = 0; i < v->fields.nattrs; i++) {
 		const char *value =
-		    admin_user_attr(u, v->attr[i], buf, sizeof(buf));
+		    admin_user_attr(u, v->fields.attr[i].decl.name);
 
 		printf("%s: %s\n", v->attr_label[i],
 		       value && *value ? value : "-");
 	}
-	for (i = 0; i < v->nkinds; i++)
-		print_field_list(v->kind_label[i],
-		                 admin_user_members(u, v->kind[i]));
+	for (i = 0; i < v->fields.nkinds; i++)
+		print_field_list(
+		    v->kind_label[i],
+		    admin_user_members(u, v->fields.kind[i].decl.name));
 }
 
 /* The user's unmet prerequisites, as a JSON array; NULL on error. */
@@ -339,13 +323,35 @@ static void print_prerequisites(const char *id, const json_t *missing,
 	}
 }
 
+/* user show --json: the user with its prerequisites. */
+static int show_json(struct admin *a, const struct admin_user *u,
+                     json_t *missing, int status)
+{
+	int ret = CLI_EXIT_OK;
+	struct rg_tool_view *view = context_view(a, &ret);
+	json_t *obj;
+
+	if (!view)
+		return ret;
+	obj = user_json(u, a->service, a->svc, view);
+	free(view);
+	if (obj)
+		json_object_set_new(
+		    obj, "prerequisites",
+		    json_pack("{s:b s:s s:O}", "ok",
+		              status == RG_OK && json_array_size(missing) == 0,
+		              "status", rg_status_name(status), "missing",
+		              missing));
+	return cli_json_print(obj, CLI_EXIT_OK);
+}
+
 int admin_cmd_user_show(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args)
 {
 	const char *id = args->argv[1];
 	struct admin_user u;
 	struct admin a;
-	json_t *missing = NULL, *obj;
+	json_t *missing = NULL;
 	int ret, rc, status;
 
 	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
@@ -358,16 +364,7 @@ int admin_cmd_user_show(struct cli *cli, const struct cli_cmd *cmd,
 	}
 	missing = prerequisites(&a, id, &status);
 	if (args->json) {
-		obj = user_json(&u, a.service);
-		if (obj)
-			json_object_set_new(
-			    obj, "prerequisites",
-			    json_pack("{s:b s:s s:O}", "ok",
-			              status == RG_OK &&
-			                  json_array_size(missing) == 0,
-			              "status", rg_status_name(status),
-			              "missing", missing));
-		ret = cli_json_print(obj, CLI_EXIT_OK);
+		ret = show_json(&a, &u, missing, status);
 	} else {
 		struct user_view *v = calloc(1, sizeof(*v));
 
@@ -385,15 +382,23 @@ out:
 	return ret;
 }
 
+/* user list: each user as JSON, with every user's members (view). */
+struct user_rows {
+	json_t *arr;
+	const rg_service *svc;
+	const struct rg_tool_view *view;
+};
+
 static int collect_user(void *user, const rg_user_info *info)
 {
-	json_t *arr = user;
+	const struct user_rows *rows = user;
 	struct admin_user u;
 	int rc = admin_user_copy(&u, info);
 
 	if (rc != RG_OK)
 		return 1;
-	rc = json_array_append_new(arr, user_json(&u, NULL));
+	rc = json_array_append_new(rows->arr,
+	                           user_json(&u, NULL, rows->svc, rows->view));
 	admin_user_free(&u);
 	return rc != 0;
 }
@@ -409,15 +414,17 @@ static size_t user_columns(const struct user_view *v, const char **keys,
 	gen_heading("user", heads[n++], GEN_WORD_MAX);
 	keys[n] = "name";
 	gen_heading("name", heads[n++], GEN_WORD_MAX);
-	for (i = 0; i < v->nattrs && n + 1 < max; i++) {
-		keys[n] = v->attr[i];
-		gen_heading(v->attr[i], heads[n++], GEN_WORD_MAX);
+	for (i = 0; i < v->fields.nattrs && n + 1 < max; i++) {
+		keys[n] = v->fields.attr[i].key;
+		gen_heading(keys[n], heads[n], GEN_WORD_MAX);
+		n++;
 	}
 	keys[n] = "roles";
 	gen_heading("roles", heads[n++], GEN_WORD_MAX);
-	for (i = 0; i < v->nkinds && n < max; i++) {
-		keys[n] = v->kind_key[i];
-		gen_heading(v->kind_key[i], heads[n++], GEN_WORD_MAX);
+	for (i = 0; i < v->fields.nkinds && n < max; i++) {
+		keys[n] = v->fields.kind[i].key;
+		gen_heading(keys[n], heads[n], GEN_WORD_MAX);
+		n++;
 	}
 	return n;
 }
@@ -425,7 +432,7 @@ static size_t user_columns(const struct user_view *v, const char **keys,
 static void print_users(const json_t *arr, const rg_service *svc)
 {
 	struct user_view *v = calloc(1, sizeof(*v));
-	const char *keys[2 * GEN_OPTS_MAX + 3];
+	const char *keys[2 * RG_TOOL_VIEW_MAX + 3];
 	const char *headp[RG_COUNTOF(keys)];
 	char(*heads)[GEN_WORD_MAX] = calloc(RG_COUNTOF(keys), GEN_WORD_MAX);
 	size_t i, n = 0;
@@ -444,27 +451,34 @@ static void print_users(const json_t *arr, const rg_service *svc)
 int admin_cmd_user_list(struct cli *cli, const struct cli_cmd *cmd,
                         const struct cli_args *args)
 {
+	struct user_rows rows = {json_array(), NULL, NULL};
+	struct rg_tool_view *view = NULL;
 	struct admin a;
-	json_t *arr = json_array();
 	int ret, rc;
 
 	ret = admin_open(&a, cli, cmd, args, args->argv[0]);
-	if (ret != CLI_EXIT_OK || !arr)
+	if (ret != CLI_EXIT_OK || !rows.arr)
 		goto out;
-	rc = rg_user_list(a.ctx, a.service, collect_user, arr);
+	view = context_view(&a, &ret);
+	if (!view)
+		goto out;
+	rows.svc = a.svc;
+	rows.view = view;
+	rc = rg_user_list(a.ctx, a.service, collect_user, &rows);
 	if (rc != RG_OK) {
 		ret = admin_fail(&a, rc);
 		goto out;
 	}
 	if (args->json) {
-		ret = cli_json_print(
-		    json_pack("{s:s s:O}", "service", a.service, "users", arr),
-		    CLI_EXIT_OK);
+		ret = cli_json_print(json_pack("{s:s s:O}", "service",
+		                               a.service, "users", rows.arr),
+		                     CLI_EXIT_OK);
 		goto out;
 	}
-	print_users(arr, a.svc);
+	print_users(rows.arr, a.svc);
 out:
-	json_decref(arr);
+	free(view);
+	json_decref(rows.arr);
 	admin_close(&a);
 	return ret;
 }

@@ -14,8 +14,6 @@
 
 #include "dirverbs.h"
 
-#define DECIMAL 10
-
 enum wf_action { WF_ADD, WF_EDIT, WF_REMOVE };
 
 /* A workflow command, and what it read inside its transaction. */
@@ -153,23 +151,11 @@ struct wf_list {
 	int rc;
 };
 
-/* An attribute's value: an integer as a number, null when unset. */
-static json_t *attr_json(const struct gen_opt *o, const char *value)
-{
-	char *end = NULL;
-	long long n = value ? strtoll(value, &end, DECIMAL) : 0;
-
-	if (value && o->decl.type == RG_ATTR_INTEGER && *value && !*end)
-		return json_integer((json_int_t)n);
-	return cli_jstr(value, 1);
-}
-
 /* One row: id, name, the memberships, the attributes. */
 static json_t *wf_row(const struct wf_list *l, const struct admin_user *u)
 {
-	char buf[GEN_WORD_MAX];
-	json_t *row = json_pack("{s:o s:o}", "id", cli_jstr(u->id, 0), "name",
-	                        cli_jstr(u->name, 0));
+	json_t *row = json_pack("{s:o s:o}", "id", cli_jstr(u->info.id, 0),
+	                        "name", cli_jstr(u->info.name, 0));
 	size_t i;
 
 	for (i = 0; row && i < l->g->nopt; i++) {
@@ -182,8 +168,8 @@ static json_t *wf_row(const struct wf_list *l, const struct admin_user *u)
 		else
 			json_object_set_new(
 			    row, o->decl.name,
-			    attr_json(o, admin_user_attr(u, o->decl.name, buf,
-			                                 sizeof(buf))));
+			    rg_tool_value_json(
+			        &o->decl, admin_user_attr(u, o->decl.name)));
 	}
 	return row;
 }
@@ -220,7 +206,7 @@ static int wf_list_columns(struct admin *a, const struct gen_verb *g)
 		json_decref(l.rows);
 		return admin_fail(a, rc);
 	}
-	gen_plural(g->what.name, plural, sizeof(plural));
+	rg_tool_plural(g->what.name, plural, sizeof(plural));
 	if (a->args->json) {
 		gen_key(plural, heads[0], sizeof(heads[0]));
 		ret = cli_json_print(json_pack("{s:s s:s s:O}", "service",
