@@ -1982,6 +1982,509 @@ START_TEST(test_prepared_too_many_role_sets)
 }
 END_TEST
 
+/* ---- Owner teams (Dataverse) ------------------------------------------- */
+
+/*
+ * A user holds the security roles of the owner teams it is a member of,
+ * besides its own: "A user's privileges can come from their individual
+ * security roles, those of the teams that they're part of or the ones they
+ * inherit" (Microsoft Learn, Power Platform admin, "Manage teams":
+ * learn.microsoft.com/power-platform/admin/manage-teams).  A team belongs
+ * to one business unit and may have members of other units (same page);
+ * for records owned by users and teams, "the access levels refer to where
+ * the security principals are defined within a potential hierarchy of
+ * business units" and "each security principal is associated with a
+ * single business unit" ("Security concepts for developers",
+ * learn.microsoft.com/power-apps/developer/data-platform/security-concepts):
+ * a team's role at business-unit or parent-child depth reaches from the
+ * team's unit, not the member's.  At user (Basic) depth a team's role
+ * reaches the records the team owns and, with the role's default "Direct
+ * User (Basic) access level and Team privileges" inheritance, the member's
+ * own ("Security roles and privileges",
+ * learn.microsoft.com/power-platform/admin/security-roles-privileges).
+ * Privileges are cumulative over all of them (same page), so a team's
+ * role meets a prerequisite of the user's own and the other way round.
+ *
+ * Two services on one directory: the shipped 2021 policy, and the private
+ * depth policy (roles own, tree, unit, base ...) for every depth.
+ */
+#define TEAMS_DB  "teams.db"
+#define SVC_DEPTH "dynamics365-depth"
+
+static const char *const team_units[] = {"contoso", "sales",    "support",
+                                         "emea",    "americas", "emea-north"};
+static const char *const team_unit_parents[] = {NULL,      "contoso", "contoso",
+                                                "support", "support", "emea"};
+
+static const struct team_row {
+	const char *service, *name, *bu, *roles;
+} team_rows[] = {
+    {SVC_2021, "support-sup", "support", "basic-user,omnichannel-supervisor"},
+    /* no basic-user: its members need their own */
+    {SVC_2021, "emea-agents", "emea", "omnichannel-agent"},
+    {SVC_2021, "base", "sales", "basic-user"},
+    {SVC_DEPTH, "t-tree", "support", "tree"},
+    {SVC_DEPTH, "t-own", "emea", "own"},
+    /* unit requires base */
+    {SVC_DEPTH, "t-unit", "americas", "unit"},
+};
+
+static const struct team_user {
+	const char *service, *id, *bu, *roles, *teams;
+} team_users[] = {
+    {SVC_2021, "ana", "sales", "basic-user", "support-sup"},
+    {SVC_2021, "ben", "sales", "basic-user,omnichannel-supervisor",
+     "emea-agents"},
+    {SVC_2021, "cid", "sales", "", "emea-agents"},
+    {SVC_2021, "dee", "emea", "omnichannel-agent", "base"},
+    {SVC_2021, "eve", "sales", "basic-user,omnichannel-supervisor", ""},
+    {SVC_DEPTH, "pat", "sales", "", "t-tree"},
+    {SVC_DEPTH, "olga", "sales", "", "t-own"},
+    {SVC_DEPTH, "ulf", "sales", "base", "t-unit"},
+    {SVC_DEPTH, "vic", "emea", "own", "t-tree,t-unit"},
+    {SVC_DEPTH, "max", "sales", "base", "t-own,t-tree,t-unit"},
+};
+
+static void teams_open(void)
+{
+	char *db = tu_join(priv.dir, TEAMS_DB);
+	char *conf;
+
+	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
+	conf = tu_write(priv.dir, "rolegate.conf", 0644,
+	                "[service " SVC_2021 "]\n"
+	                "stack = required dynamics365 policy=" TU_POLICIES
+	                "/dynamics365-2021.ini\n"
+	                "[service " SVC_DEPTH "]\n"
+	                "stack = required dynamics365 policy=" POLICY "\n");
+	priv_open_directory(conf, db);
+}
+
+static rg_txn *teams_begin(const char *service)
+{
+	char err[1024] = "";
+	rg_txn *txn = NULL;
+
+	ck_assert_msg(rg_txn_begin(priv.ctx, service, "check_dynamics365",
+	                           "teams", &txn, err, sizeof(err)) == RG_OK,
+	              "rg_txn_begin: %s", err);
+	return txn;
+}
+
+/* Assigns each role of a comma-separated list. */
+static void teams_assign(rg_txn *txn, const char *id, const char *roles)
+{
+	char buf[256], *r, *save;
+
+	snprintf(buf, sizeof(buf), "%s", roles);
+	for (r = strtok_r(buf, ",", &save); r; r = strtok_r(NULL, ",", &save))
+		answers_ok(txn, rg_role_assign(txn, id, r, 0), r);
+}
+
+/* Adds a user to each team of a comma-separated list. */
+static void teams_join(rg_txn *txn, const char *id, const char *teams)
+{
+	char buf[256], *t, *save;
+
+	snprintf(buf, sizeof(buf), "%s", teams);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		answers_ok(txn, rg_member_add(txn, id, "team", t), t);
+}
+
+static void teams_build_service(const char *service)
+{
+	rg_txn *txn = teams_begin(service);
+	size_t i;
+
+	for (i = 0; i < RG_COUNTOF(team_units); i++)
+		answers_ok(
+		    txn,
+		    rg_org_add(txn, "bu", team_units[i], team_unit_parents[i]),
+		    team_units[i]);
+	for (i = 0; i < RG_COUNTOF(team_rows); i++) {
+		const struct team_row *r = &team_rows[i];
+
+		if (strcmp(r->service, service) != 0)
+			continue;
+		answers_ok(txn, rg_org_add(txn, "team", r->name, r->bu),
+		           r->name);
+		answers_ok(txn,
+		           rg_org_set(txn, "team", r->name, "roles", r->roles),
+		           r->roles);
+	}
+	for (i = 0; i < RG_COUNTOF(team_users); i++) {
+		const struct team_user *u = &team_users[i];
+
+		if (strcmp(u->service, service) != 0)
+			continue;
+		answers_ok(txn, rg_user_add(txn, u->id, NULL), u->id);
+		answers_ok(txn, rg_user_set(txn, u->id, "bu", u->bu), u->bu);
+		teams_assign(txn, u->id, u->roles);
+		teams_join(txn, u->id, u->teams);
+	}
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+}
+
+static void teams_build(void)
+{
+	teams_open();
+	teams_build_service(SVC_2021);
+	teams_build_service(SVC_DEPTH);
+}
+
+#define SUP_TEAM "omnichannel-supervisor (through team 'support-sup')"
+/* The supervisor's own grant, measured from its own unit, sales. */
+#define SUP_SALES                                                              \
+	"omnichannel-supervisor grants user.view at business-unit depth; "     \
+	"target unit 'sales' is within 'sales'"
+#define SUP_SUPPORT                                                            \
+	"omnichannel-supervisor grants user.view at business-unit depth; "     \
+	"target unit 'support' is outside 'sales'"
+#define TREE_TEAM "tree (through team 't-tree')"
+#define OWN_TEAM  "own (through team 't-own')"
+#define UNIT_TEAM "unit (through team 't-unit')"
+
+static const struct depth_case team_cases[] = {
+    /* A team's role grants, and the reason says through which team. */
+    {SVC_2021, "ana", "queue.view", NULL, RG_ALLOW,
+     SUP_TEAM " grants queue.view", "omnichannel-supervisor"},
+    /* A team of another unit: business-unit depth from the team's unit;
+     * the member's own unit is not the team's. */
+    {SVC_2021, "ana", "user.edit-queue-assignment", "bu=support", RG_ALLOW,
+     SUP_TEAM " grants user.edit-queue-assignment at business-unit depth; "
+              "target unit 'support' is within 'support'",
+     "omnichannel-supervisor"},
+    {SVC_2021, "ana", "user.edit-queue-assignment", "bu=sales", RG_DENY,
+     SUP_TEAM " grants user.edit-queue-assignment at business-unit depth; "
+              "target unit 'sales' is outside 'support'",
+     "omnichannel-supervisor"},
+    {SVC_2021, "ana", "user.edit-queue-assignment", "bu=emea", RG_DENY,
+     "target unit 'emea' is outside 'support'", NULL},
+    /* Own roles from the own unit, a team's from the team's: either. */
+    {SVC_2021, "ben", "user.view", "bu=sales", RG_ALLOW, SUP_SALES,
+     "omnichannel-supervisor"},
+    {SVC_2021, "ben", "user.view", "bu=emea", RG_ALLOW,
+     "omnichannel-agent (through team 'emea-agents') grants user.view at "
+     "business-unit depth; target unit 'emea' is within 'emea'",
+     "omnichannel-agent"},
+    {SVC_2021, "ben", "user.view", "bu=support", RG_DENY, SUP_SUPPORT, NULL},
+    {SVC_2021, "ben", "user.edit-queue-assignment", "bu=emea", RG_DENY,
+     "'emea' is outside 'sales'", "omnichannel-supervisor"},
+    /* Prerequisites over all the roles: a team's role lacking one ... */
+    {SVC_2021, "cid", "user.view", NULL, RG_DENY,
+     "omnichannel-agent requires role basic-user, which the subject lacks "
+     "(omnichannel-agent through team 'emea-agents')",
+     "omnichannel-agent"},
+    /* ... and a team's role meeting the user's own role's. */
+    {SVC_2021, "dee", "user.view", "bu=emea", RG_ALLOW,
+     "omnichannel-agent grants user.view at business-unit depth; target "
+     "unit 'emea' is within 'emea'",
+     "omnichannel-agent"},
+    {SVC_2021, "dee", "user.view", "bu=sales", RG_DENY, "outside 'emea'", NULL},
+    /* No teams: as before. */
+    {SVC_2021, "eve", "user.view", "bu=sales", RG_ALLOW, SUP_SALES,
+     "omnichannel-supervisor"},
+    {SVC_2021, "eve", "user.view", "bu=support", RG_DENY, SUP_SUPPORT, NULL},
+    /* Parent-child depth through a team: below the team's unit. */
+    {SVC_DEPTH, "pat", "user.view", "bu=emea-north", RG_ALLOW,
+     TREE_TEAM " grants user.view at parent-child depth; target unit "
+               "'emea-north' is within 'support'",
+     "tree"},
+    {SVC_DEPTH, "pat", "user.view", "bu=support", RG_ALLOW, NULL, NULL},
+    {SVC_DEPTH, "pat", "user.view", "bu=sales", RG_DENY,
+     TREE_TEAM " grants user.view at parent-child depth; target unit "
+               "'sales' is outside 'support'",
+     NULL},
+    {SVC_DEPTH, "pat", "user.view", "bu=contoso", RG_DENY, "outside", NULL},
+    {SVC_DEPTH, "pat", "user.edit", "bu=support", RG_DENY,
+     "no role of the subject grants user.edit", NULL},
+    /* User (Basic) depth through a team: the team's records, in the
+     * team's unit, and the member's own. */
+    {SVC_DEPTH, "olga", "user.view", "owner=olga", RG_ALLOW,
+     OWN_TEAM " grants user.view at user depth; 'olga' owns the record", "own"},
+    {SVC_DEPTH, "olga", "user.view", "owner_team=t-own", RG_ALLOW,
+     OWN_TEAM " grants user.view at user depth; team 't-own' owns the "
+              "record",
+     "own"},
+    {SVC_DEPTH, "olga", "user.view", "owner_team=t-own bu=emea", RG_ALLOW, NULL,
+     NULL},
+    {SVC_DEPTH, "olga", "user.view", "owner_team=t-own bu=sales", RG_DENY,
+     "target unit 'sales' is not the team's unit 'emea'", NULL},
+    {SVC_DEPTH, "olga", "user.view", "owner_team=t-tree", RG_DENY,
+     "team 't-tree' owns the record, not the granting team 't-own'", NULL},
+    {SVC_DEPTH, "olga", "user.view", "owner=bob", RG_DENY,
+     "owner 'bob' is not the subject 'olga'", NULL},
+    {SVC_DEPTH, "olga", "user.view", "owner=olga owner_team=t-own", RG_DENY,
+     "both name the record's owner", NULL},
+    {SVC_DEPTH, "olga", "user.view", "owner_team=", RG_DENY,
+     "attribute owner_team is empty", NULL},
+    /* A team's role whose prerequisite the member holds itself. */
+    {SVC_DEPTH, "ulf", "user.view", "bu=americas", RG_ALLOW,
+     UNIT_TEAM " grants user.view at business-unit depth; target unit "
+               "'americas' is within 'americas'",
+     "unit"},
+    {SVC_DEPTH, "ulf", "user.view", "bu=sales", RG_DENY, "outside 'americas'",
+     NULL},
+    {SVC_DEPTH, "ulf", "user.edit", "bu=americas", RG_ALLOW, "parent-child",
+     "unit"},
+    {SVC_DEPTH, "ulf", "user.edit", "bu=emea", RG_DENY, "outside", NULL},
+    /* Without base, t-unit's role adds nothing; t-tree's reaches. */
+    {SVC_DEPTH, "vic", "user.view", "bu=americas", RG_ALLOW, TREE_TEAM, "tree"},
+    {SVC_DEPTH, "vic", "user.edit", "bu=americas", RG_DENY,
+     "own grants user.edit at user depth: only the subject's own records",
+     "own"},
+    /* Several teams: any that reaches allows; else the deepest says. */
+    {SVC_DEPTH, "max", "user.view", "owner_team=t-own bu=emea", RG_ALLOW,
+     OWN_TEAM, "own"},
+    {SVC_DEPTH, "max", "user.view", "bu=americas", RG_ALLOW, TREE_TEAM, "tree"},
+    {SVC_DEPTH, "max", "user.view", "bu=sales", RG_DENY,
+     TREE_TEAM " grants user.view at parent-child depth; target unit "
+               "'sales' is outside 'support'",
+     "tree"},
+    /* An ad-hoc subject has no teams, whatever its attributes say. */
+    {SVC_DEPTH, "@own", "user.view",
+     "subject.id=olga subject.teams=t-own owner_team=t-own", RG_DENY,
+     "team 't-own' owns the record, not the subject", NULL},
+};
+
+START_TEST(test_team_depth)
+{
+	teams_build();
+	run_depth_case(priv.ctx, &team_cases[_i], _i);
+}
+END_TEST
+
+/* Expects rc and an error naming want from a refused change. */
+static void teams_refused(rg_txn *txn, int rc, int want_rc, const char *want)
+{
+	ck_assert_msg(rc == want_rc, "got %s, expected %s: %s",
+	              rg_status_name(rc), rg_status_name(want_rc),
+	              rg_txn_error(txn));
+	ck_assert_msg(strstr(rg_txn_error(txn), want), "'%s' lacks '%s'",
+	              rg_txn_error(txn), want);
+	rg_txn_abort(txn);
+}
+
+/*
+ * A team holds the policy's roles: an unknown id, a role of the other
+ * policy version and a custom role are refused, as is a list with an
+ * empty item.  A team needs a unit of the directory.
+ */
+static const struct team_refusal {
+	const char *roles;
+	const char *want;
+} team_refusals[] = {
+    {"nosuch", "'nosuch' is not a role of the Dynamics 365 policy"},
+    {"basic-user,customer-service-app-access",
+     "'customer-service-app-access' is not a role"},
+    {"basic-user,cr-team", "'cr-team' is not a role"},
+    {"basic-user,,omnichannel-agent", "expected role ids separated"},
+    {"Basic-User", "'Basic-User' is not a role"},
+};
+
+START_TEST(test_team_roles_refused)
+{
+	const struct team_refusal *c = &team_refusals[_i];
+	const char *granted[] = {"queue.view"};
+	rg_txn *txn;
+
+	teams_build();
+	txn = teams_begin(SVC_2021);
+	answers_ok(
+	    txn, rg_custom_role_create(txn, "cr-team", NULL, NULL, granted, 1),
+	    "cr-team");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	txn = teams_begin(SVC_2021);
+	teams_refused(txn, rg_org_set(txn, "team", "base", "roles", c->roles),
+	              RG_EINVAL, c->want);
+	txn = teams_begin(SVC_2021);
+	teams_refused(txn, rg_org_add(txn, "team", "nowhere", NULL), RG_EINVAL,
+	              "needs a bu");
+	txn = teams_begin(SVC_2021);
+	teams_refused(txn, rg_org_add(txn, "team", "lost", "atlantis"),
+	              RG_ENOENT, "unknown business unit 'atlantis'");
+}
+END_TEST
+
+/* A team with members, or a unit with a team, cannot be removed. */
+START_TEST(test_team_remove_in_use)
+{
+	rg_txn *txn;
+	rg_decision d;
+
+	teams_build();
+	txn = teams_begin(SVC_2021);
+	teams_refused(txn, rg_org_remove(txn, "team", "support-sup"), RG_EBUSY,
+	              "team 'support-sup' is in use: it has 1 member");
+	txn = teams_begin(SVC_2021);
+	teams_refused(txn, rg_org_remove(txn, "bu", "emea"), RG_EBUSY,
+	              "1 team");
+	/* Without its member it goes, and with it the roles it gave. */
+	txn = teams_begin(SVC_2021);
+	answers_ok(txn, rg_member_remove(txn, "ana", "team", "support-sup"),
+	           "ana");
+	answers_ok(txn, rg_org_remove(txn, "team", "support-sup"),
+	           "support-sup");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	check_attrs(priv.ctx, SVC_2021, "ana", "queue.view", NULL, &d);
+	ck_assert_msg(d.result == RG_DENY, "%s", d.reason);
+}
+END_TEST
+
+/* A change to a team applies to the next check: its unit, its roles. */
+START_TEST(test_team_changes)
+{
+	rg_txn *txn;
+	rg_decision d;
+
+	teams_build();
+	txn = teams_begin(SVC_2021);
+	answers_ok(txn, rg_org_set(txn, "team", "support-sup", "bu", "sales"),
+	           "move");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	check_attrs(priv.ctx, SVC_2021, "ana", "user.edit-queue-assignment",
+	            "bu=sales", &d);
+	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
+	txn = teams_begin(SVC_2021);
+	answers_ok(txn,
+	           rg_org_set(txn, "team", "support-sup", "roles",
+	                      "basic-user,omnichannel-agent"),
+	           "roles");
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	check_attrs(priv.ctx, SVC_2021, "ana", "user.edit-queue-assignment",
+	            "bu=sales", &d);
+	ck_assert_msg(d.result == RG_DENY, "%s", d.reason);
+	check_attrs(priv.ctx, SVC_2021, "ana", "user.view", "bu=sales", &d);
+	ck_assert_msg(d.result == RG_ALLOW, "%s", d.reason);
+}
+END_TEST
+
+/* explain names the team a role came through, and fixes what lacks. */
+START_TEST(test_team_explain)
+{
+	static rg_explanation ex;
+	rg_attr bu = {"bu", "sales"};
+	rg_request req;
+	size_t i;
+	int found = 0;
+
+	teams_build();
+	tu_request(&req, SVC_2021, "ana", "user.edit-queue-assignment");
+	req.attrs = &bu;
+	req.nattrs = 1;
+	ck_assert_int_eq(rg_explain(priv.ctx, &req, &ex), RG_OK);
+	ck_assert_int_eq(ex.decision.result, RG_DENY);
+	ck_assert_msg(strstr(ex.decision.reason, "through team 'support-sup'"),
+	              "%s", ex.decision.reason);
+	tu_request(&req, SVC_2021, "cid", "user.view");
+	ck_assert_int_eq(rg_explain(priv.ctx, &req, &ex), RG_OK);
+	ck_assert_msg(strstr(ex.decision.reason, "through team 'emea-agents'"),
+	              "%s", ex.decision.reason);
+	for (i = 0; i < ex.nsuggestions && i < RG_SUGGEST_MAX; i++)
+		found |= ex.suggestions[i].nroles == 1 &&
+		         strcmp(ex.suggestions[i].roles[0], "basic-user") == 0;
+	ck_assert_msg(found, "basic-user is not among the fixes");
+}
+END_TEST
+
+/* validate judges prerequisites over the user's and its teams' roles. */
+START_TEST(test_team_validate)
+{
+	rg_subject subject = {.user = "cid"};
+	rg_validation v;
+
+	teams_build();
+	ck_assert_int_eq(rg_validate(priv.ctx, SVC_2021, &subject, &v), RG_OK);
+	ck_assert_int_eq(v.ok, 0);
+	ck_assert_uint_eq(v.nmissing, 1);
+	ck_assert_str_eq(v.missing[0].role, "omnichannel-agent");
+	ck_assert_str_eq(v.missing[0].missing, "basic-user");
+	subject.user = "dee";
+	ck_assert_int_eq(rg_validate(priv.ctx, SVC_2021, &subject, &v), RG_OK);
+	ck_assert_msg(v.ok, "dee: %s lacks %s", v.missing[0].role,
+	              v.missing[0].missing);
+}
+END_TEST
+
+/* One question with and without a reason: the same result and status. */
+static void team_agrees(const struct team_user *u, const char *action,
+                        const rg_attr *attrs, size_t nattrs)
+{
+	rg_decision with;
+	rg_request req;
+
+	tu_request(&req, u->service, u->id, action);
+	req.attrs = attrs;
+	req.nattrs = nattrs;
+	tu_quiet_agrees(priv.ctx, &req, &with);
+}
+
+/* Every target of one user and privilege: each unit, none, one no tree
+ * has; no owner, the user, each team, someone else. */
+static void team_agrees_all(const struct team_user *u, const char *action)
+{
+	/* none, the user, each team, someone else */
+	const char *owners[RG_COUNTOF(team_rows) + 3] = {NULL, u->id};
+	const char *keys[RG_COUNTOF(owners)] = {NULL, "owner"};
+	size_t no = 2, t, o, n, i;
+
+	for (i = 0; i < RG_COUNTOF(team_rows); i++) {
+		keys[no] = "owner_team";
+		owners[no++] = team_rows[i].name;
+	}
+	keys[no] = "owner";
+	owners[no++] = "someone";
+	for (t = 0; t <= RG_COUNTOF(team_units) + 1; t++)
+		for (o = 0; o < no; o++) {
+			rg_attr attrs[2];
+
+			n = 0;
+			if (t < RG_COUNTOF(team_units)) {
+				attrs[n].key = "bu";
+				attrs[n++].value = team_units[t];
+			} else if (t == RG_COUNTOF(team_units)) {
+				attrs[n].key = "bu";
+				attrs[n++].value = "atlantis";
+			}
+			if (owners[o]) {
+				attrs[n].key = keys[o];
+				attrs[n++].value = owners[o];
+			}
+			team_agrees(u, action, attrs, n);
+		}
+}
+
+/*
+ * The decision table (no target, no reason) and the prepared snapshot
+ * answer members of teams as decide() does with a reason: every user,
+ * every privilege of its service, every target.
+ */
+START_TEST(test_team_fastpath)
+{
+	size_t i, p, tabled = 0;
+
+	teams_build();
+	for (i = 0; i < RG_COUNTOF(team_users); i++) {
+		const struct team_user *u = &team_users[i];
+		const rg_service *svc = tu_service(priv.ctx, u->service);
+
+		for (p = 0; p < rg_privilege_count(svc); p++) {
+			rg_privilege_info pi;
+
+			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
+			team_agrees(u, pi.id, NULL, 0);
+			if (strncmp(pi.id, "user.", strlen("user.")) == 0)
+				team_agrees_all(u, pi.id);
+		}
+	}
+	/* Every user answered from the table, teams or not. */
+	tabled += rg_directory_tabled(priv.ctx, tu_service(priv.ctx, SVC_2021));
+	tabled +=
+	    rg_directory_tabled(priv.ctx, tu_service(priv.ctx, SVC_DEPTH));
+	ck_assert_uint_eq(tabled, RG_COUNTOF(team_users));
+}
+END_TEST
+
 static Suite *dynamics365_suite(void)
 {
 	Suite *s = suite_create("dynamics365");
@@ -2063,6 +2566,19 @@ static Suite *dynamics365_suite(void)
 	tc = tcase_create("bad-args");
 	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
 	tcase_add_loop_test(tc, test_bad_args, 0, (int)RG_COUNTOF(bad_args));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("teams");
+	tcase_add_checked_fixture(tc, priv_setup, priv_teardown);
+	tcase_add_loop_test(tc, test_team_depth, 0,
+	                    (int)RG_COUNTOF(team_cases));
+	tcase_add_loop_test(tc, test_team_roles_refused, 0,
+	                    (int)RG_COUNTOF(team_refusals));
+	tcase_add_test(tc, test_team_remove_in_use);
+	tcase_add_test(tc, test_team_changes);
+	tcase_add_test(tc, test_team_explain);
+	tcase_add_test(tc, test_team_validate);
+	tcase_add_test(tc, test_team_fastpath);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -126,13 +126,22 @@ static const char *const units[] = {"apac", "emea"};
 static const char *const depts[] = {"sales", "support", "retail", "lobby"};
 static const char *const dept_unit[] = {"apac", "apac", "emea", NULL};
 static const char *const dept_max[] = {"2", NULL, "4", NULL};
+/* Dynamics 365 owner teams: a user holds their roles, at depths measured
+ * from the team's unit. */
+static const char *const teams[] = {"t-org", "t-north", "t-ne"};
+static const char *const team_bu[] = {"org", "north", "north-east"};
+
+static int is_dynamics(const char *service)
+{
+	return strncmp(service, "dynamics365", strlen("dynamics365")) == 0;
+}
 
 static void add_org(const char *service)
 {
 	rg_txn *txn = begin(service);
 	size_t i;
 
-	if (strncmp(service, "dynamics365", strlen("dynamics365")) == 0)
+	if (is_dynamics(service))
 		for (i = 0; i < RG_COUNTOF(bus); i++)
 			must(txn, rg_org_add(txn, "bu", bus[i], bu_parent[i]),
 			     "bu", bus[i]);
@@ -156,6 +165,36 @@ static void add_org(const char *service)
 		/* Chat limits apply only while the waiting queue is on. */
 		must(txn, rg_setting_set(txn, "waiting_queue", "on"), "setting",
 		     "waiting_queue");
+	}
+	commit(txn);
+}
+
+/* The owner teams (Dynamics 365), each with random roles of the policy. */
+static void add_teams(const char *service, struct rng *r)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t i, k, nroles = rg_role_count(svc);
+	rg_txn *txn = begin(service);
+
+	for (i = 0; i < RG_COUNTOF(teams); i++) {
+		char roles[ERRLEN] = "";
+
+		must(txn, rg_org_add(txn, "team", teams[i], team_bu[i]), "team",
+		     teams[i]);
+		for (k = 0; k < nroles; k++) {
+			rg_role_info ri;
+
+			if (rng_below(r, ROLE_ODDS))
+				continue;
+			rg_role_at(svc, k, &ri);
+			if (*roles)
+				strcat(roles, ",");
+			strcat(roles, ri.id);
+		}
+		if (*roles)
+			must(txn,
+			     rg_org_set(txn, "team", teams[i], "roles", roles),
+			     "roles", teams[i]);
 	}
 	commit(txn);
 }
@@ -203,12 +242,15 @@ static void add_attrs(rg_txn *txn, const char *service, const char *id,
 	char max[ID_LEN];
 	size_t i;
 
-	if (strncmp(service, "dynamics365", strlen("dynamics365")) == 0 &&
-	    rng_below(r, ROLE_ODDS))
+	if (is_dynamics(service) && rng_below(r, ROLE_ODDS))
 		must(txn,
 		     rg_user_set(txn, id, "bu",
 		                 bus[rng_below(r, RG_COUNTOF(bus))]),
 		     "bu", id);
+	for (i = 0; is_dynamics(service) && i < RG_COUNTOF(teams); i++)
+		if (!rng_below(r, ROLE_ODDS))
+			must(txn, rg_member_add(txn, id, "team", teams[i]),
+			     "team", id);
 	if (strncmp(service, "rocketchat", strlen("rocketchat")) != 0)
 		return;
 	if (rng_below(r, ROLE_ODDS))
@@ -297,9 +339,70 @@ static size_t compare_service(const char *service)
 	return USERS * nprivs;
 }
 
+/* One Dynamics 365 question both ways; 1 when the reason names a team. */
+static int depth_agrees(const char *service, const char *id, const char *action,
+                        const rg_attr *attrs, size_t n)
+{
+	rg_decision with;
+	rg_request req;
+
+	tu_request(&req, service, id, action);
+	req.attrs = attrs;
+	req.nattrs = n;
+	tu_quiet_agrees(env.ctx, &req, &with);
+	return strstr(with.reason, "through team") != NULL;
+}
+
+/*
+ * Dynamics 365: every user and privilege on user records, every target
+ * unit (and none), with no owner, the user, a team, someone else: the
+ * prepared snapshot agrees with decide(), teams or not, and some answers
+ * come through a team.  Returns the checks.
+ */
+static size_t depths_agree(const char *service)
+{
+	static const char *const keys[] = {NULL, "owner", "owner_team",
+	                                   "owner"};
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t p, u, b, o, n = 0, through = 0;
+	char id[ID_LEN];
+
+	for (p = 0; p < rg_privilege_count(svc); p++) {
+		rg_privilege_info pi;
+
+		rg_privilege_at(svc, p, &pi);
+		if (strncmp(pi.id, "user.", strlen("user.")) != 0)
+			continue;
+		for (u = 0; u < USERS * (RG_COUNTOF(bus) + 1); u++)
+			for (o = 0; o < RG_COUNTOF(keys); o++) {
+				const char *owner[] = {
+				    NULL, id, teams[u % RG_COUNTOF(teams)],
+				    "someone"};
+				rg_attr attrs[2] = {{"bu", NULL},
+				                    {keys[o], NULL}};
+
+				b = u % (RG_COUNTOF(bus) + 1);
+				snprintf(id, sizeof(id), "u-%02zu",
+				         u / (RG_COUNTOF(bus) + 1));
+				attrs[0].value =
+				    b < RG_COUNTOF(bus) ? bus[b] : NULL;
+				attrs[1].value = owner[o];
+				/* no unit: the owner alone */
+				through += (size_t)depth_agrees(
+				    service, id, pi.id, attrs + !attrs[0].value,
+				    !!attrs[0].value + !!keys[o]);
+				n++;
+			}
+	}
+	ck_assert_uint_gt(through, 0);
+	return n;
+}
+
 static void fill(const char *service, struct rng *r)
 {
 	add_org(service);
+	if (is_dynamics(service))
+		add_teams(service, r);
 	add_users(service, r);
 }
 
@@ -333,6 +436,8 @@ START_TEST(test_products)
 		n += compare_service(services[i]);
 		/* ... and rg_check_target() answers as rg_check(). */
 		n += targets_agree(services[i]);
+		if (is_dynamics(services[i]))
+			n += depths_agree(services[i]);
 	}
 	ck_assert_uint_gt(n, USERS * RG_COUNTOF(services));
 }

@@ -120,7 +120,15 @@ START_TEST(test_dynamics_vocabulary)
 	in = info_of(svc, RG_VOCAB_USER_ATTR, NULL, "bu");
 	ck_assert_int_eq(in.type, RG_ATTR_REF);
 	ck_assert_str_eq(in.ref, "bu");
-	ck_assert_uint_eq(rg_vocab_count(svc), 2);
+	/* Owner teams: each in a business unit, with members and roles. */
+	in = info_of(svc, RG_VOCAB_ORG_KIND, NULL, "team");
+	ck_assert_str_eq(in.parent, "bu");
+	ck_assert_str_eq(in.parent_attr, "bu");
+	ck_assert_uint_eq(in.flags, RG_ORG_PARENT_REQUIRED | RG_ORG_MEMBERS);
+	ck_assert_str_eq(in.noun, "team");
+	in = info_of(svc, RG_VOCAB_ORG_ATTR, "team", "roles");
+	ck_assert_int_eq(in.type, RG_ATTR_TEXT);
+	ck_assert_uint_eq(rg_vocab_count(svc), 4);
 }
 END_TEST
 
@@ -143,7 +151,7 @@ START_TEST(test_union_of_plugins)
 	    "a guard's clearance, 1 to 5");
 	ck_assert_str_eq(info_of(svc, RG_VOCAB_ORG_ATTR, "site", "region").kind,
 	                 "site");
-	ck_assert_uint_eq(rg_vocab_count(svc), 9);
+	ck_assert_uint_eq(rg_vocab_count(svc), 11);
 }
 END_TEST
 

@@ -501,6 +501,25 @@ size_t tu_table_agrees(const rg_context *ctx, const char *service,
 	return allowed;
 }
 
+void tu_quiet_agrees(const rg_context *ctx, const rg_request *req,
+                     rg_decision *with)
+{
+	const rg_attr *last = req->nattrs ? &req->attrs[req->nattrs - 1] : NULL;
+	rg_decision without;
+	int a = rg_check(ctx, req, 0, with);
+	int b = rg_check(ctx, req, RG_CHECK_NO_REASON, &without);
+
+	ck_assert_msg(a == b && with->result == without.result &&
+	                  with->status == without.status,
+	              "%s %s %s (%zu attributes, the last %s=%s): with a "
+	              "reason %s/%s (%s), without %s/%s",
+	              req->service, req->subject.user ? req->subject.user : "-",
+	              req->action, req->nattrs, last ? last->key : "-",
+	              last ? last->value : "-", rg_result_name(with->result),
+	              rg_status_name(a), with->reason,
+	              rg_result_name(without.result), rg_status_name(b));
+}
+
 void tu_open_shipped(struct tu_env *env)
 {
 	rg_options opts;

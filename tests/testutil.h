@@ -151,6 +151,15 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
              const char *action, unsigned flags, rg_decision *out);
 
 /*
+ * Asks req twice, with a reason (the stack decides) and with
+ * RG_CHECK_NO_REASON (the decision table or a prepared snapshot may): the
+ * returned statuses, the results and the decisions' statuses must agree.
+ * *with gets the answer with a reason.
+ */
+void tu_quiet_agrees(const rg_context *ctx, const rg_request *req,
+                     rg_decision *with);
+
+/*
  * Asks each directory user PREFIX<i> (i < nusers, zero-padded to width
  * digits; 0: no padding) of service every privilege twice: with a reason,
  * which the stack decides, and with RG_CHECK_NO_REASON, which the decision

@@ -25,6 +25,15 @@
  *   (so never further than the narrowest built-in grant), and the reason
  *   names it.
  *
+ * OWNER TEAMS
+ *   The directory's kind "team" (team.c): an owner team in a business
+ *   unit, with the policy's roles.  A directory user holds the roles of
+ *   its teams (subject attribute "teams") besides its own: step 1 is
+ *   decided on all of them, steps 2 and 3 per source, the user's own roles
+ *   measured from its unit and each team's from the team's unit; the
+ *   first source that reaches the target allows.  Reasons name the team
+ *   ("ROLE (through team 'T') grants ...").  Ad-hoc subjects have no teams.
+ *
  * DECISION
  *   1. A privilege is held when one of the subject's roles grants it (the
  *      policy's grant and include lines) and that role's prerequisites
@@ -46,21 +55,23 @@
  *      Request attribute owner=USER names the record's owner; at depth user
  *      only one's own records are reachable: owner must be the requesting
  *      user (or, for an ad-hoc subject, subject attribute id), and a named
- *      bu must be the subject's unit.
+ *      bu must be the subject's unit.  owner_team=TEAM names a team as the
+ *      owner instead: at depth user only a role held through that team
+ *      reaches it (and a named bu must be the team's unit).
  *   4. Fail closed: an unknown business unit (bu or subject bu), a target
  *      unit with no subject unit, an owner that cannot be compared, an
  *      empty value, a directory tree too deep to walk: deny, with a reason
  *      naming the attribute or the unit.
  *
  * VALIDATION
- *   The core reports every unmet role and privilege prerequisite declared
- *   by the policy (no plugin-specific rules).
+ *   Every unmet role and privilege prerequisite declared by the policy,
+ *   of the subject's roles and its teams' roles, judged on all of them.
  *
  * SUBJECT ANSWERS (ABI 1.2)
  *   For the core's decision table, a directory user's answers to every
  *   request without attributes: step 1 for every privilege at once
- *   (rg_effective_set()), unless the user's own attributes deny (step 4),
- *   which they do whatever the privilege.
+ *   (rg_effective_set()) of its roles and its teams', unless the user's
+ *   own attributes deny (step 4), which they do whatever the privilege.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,19 +86,9 @@
 /* Attribute names, request side and subject side. */
 #define ATTR_BU         "bu"
 #define ATTR_OWNER      "owner"
+#define ATTR_OWNER_TEAM "owner_team"
 #define SUBJECT_ATTR_BU "bu"
 #define SUBJECT_ATTR_ID "id"
-
-/* One stack entry's state; read-only once declare() returned. */
-struct d365_state {
-	rg_plugin_handle *h; /* valid from open to close */
-	const char *policy;  /* absolute, owned by the handle */
-	const char *tenant;  /* absolute or NULL, owned by the handle */
-	int have_tree;
-	struct d365_tree tree;
-	struct d365_depths depths;
-	int loaded; /* declare() succeeded */
-};
 
 /*
  * What a request targets, each attribute read once, and its units looked up
@@ -98,6 +99,8 @@ struct d365_target {
 	const char *bu;            /* target unit name, or NULL */
 	const char *subject_bu;    /* the subject's unit, or NULL */
 	const char *owner;         /* record owner, or NULL */
+	int owner_team;            /* owner is a team's name (owner_team=) */
+	int two_owners;            /* both owner= and owner_team= given */
 	const char *id;            /* subject attribute id, or NULL */
 	const char *self;          /* the subject's user id, or NULL */
 	struct d365_unit_ref unit; /* bu in the tree */
@@ -106,8 +109,19 @@ struct d365_target {
 
 /* Who granted the privilege, for reasons; formatted only when wanted. */
 struct d365_grant {
-	const char *role; /* the granting role's id */
+	const char *role; /* the granting role's id, and its team if any */
 	const char *action;
+};
+
+/*
+ * Where one source of the subject's roles measures depth from, and whose
+ * records are its own: the subject's own roles from the subject's unit, an
+ * owner team's from the team's unit.
+ */
+struct d365_origin {
+	const char *team; /* NULL: the subject's own roles */
+	const char *bu;   /* the unit depth is measured from, or NULL */
+	const struct d365_unit_ref *unit; /* bu in the tree in use */
 };
 
 /* ---- open, close, declare --------------------------------------------- */
@@ -216,6 +230,8 @@ static int d365_declare(void *state, rg_plugin_handle *h)
 	if (rc == RG_OK)
 		rc = d365_declare_vocab(h);
 	if (rc == RG_OK)
+		rc = d365_declare_teams(h);
+	if (rc == RG_OK)
 		st->loaded = 1;
 	return rc;
 }
@@ -242,6 +258,7 @@ static int d365_key_is(const char *key, const char *name)
 static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
 {
 	int have_bu = 0, have_owner = 0, have_sbu = 0, have_id = 0;
+	const char *team = NULL;
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
@@ -254,7 +271,15 @@ static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
 		} else if (!have_owner && d365_key_is(a->key, ATTR_OWNER)) {
 			t->owner = a->value;
 			have_owner = 1;
+		} else if (!team && d365_key_is(a->key, ATTR_OWNER_TEAM)) {
+			team = a->value;
 		}
+	}
+	/* A record has one owner, a user or a team. */
+	t->two_owners = have_owner && team;
+	if (team && !have_owner) {
+		t->owner = team;
+		t->owner_team = 1;
 	}
 	for (i = 0; i < req->nsubject_attrs && !(have_sbu && have_id); i++) {
 		const rg_attr *a = &req->subject_attrs[i];
@@ -318,10 +343,16 @@ static rg_result d365_unit(const struct d365_state *st, struct d365_bus *bus,
 static rg_result d365_check_values(const struct d365_target *t,
                                    rg_plugin_answer *ans)
 {
+	if (t->two_owners) {
+		rg_answer(ans, "attributes owner and owner_team both name the "
+		               "record's owner: give one");
+		return RG_DENY;
+	}
 	if (d365_nonempty("subject.bu", t->subject_bu, ans) != RG_ALLOW ||
 	    d365_nonempty("subject.id", t->id, ans) != RG_ALLOW ||
 	    d365_nonempty(ATTR_BU, t->bu, ans) != RG_ALLOW ||
-	    d365_nonempty(ATTR_OWNER, t->owner, ans) != RG_ALLOW)
+	    d365_nonempty(t->owner_team ? ATTR_OWNER_TEAM : ATTR_OWNER,
+	                  t->owner, ans) != RG_ALLOW)
 		return RG_DENY;
 	return RG_ALLOW;
 }
@@ -346,8 +377,8 @@ static rg_result d365_check_units(const struct d365_state *st,
 	return d365_unit(st, &t->bus, ATTR_BU, t->bu, &t->unit, ans);
 }
 
-/* Reads and checks the target attributes; deny on any bad value. */
-static rg_result d365_read_target(const struct d365_state *st,
+/* Reads the target attributes and checks their values and units. */
+static rg_result d365_read_values(const struct d365_state *st,
                                   const rg_plugin_request *req,
                                   struct d365_target *t, rg_plugin_answer *ans)
 {
@@ -355,6 +386,13 @@ static rg_result d365_read_target(const struct d365_state *st,
 	if (d365_check_values(t, ans) != RG_ALLOW ||
 	    d365_check_units(st, req, t, ans) != RG_ALLOW)
 		return RG_DENY;
+	return RG_ALLOW;
+}
+
+/* A target unit needs the subject's unit to be measured from. */
+static rg_result d365_need_subject_bu(const struct d365_target *t,
+                                      rg_plugin_answer *ans)
+{
 	if (t->bu && !t->subject_bu) {
 		rg_answer(ans,
 		          "attribute bu names unit '%s' but the subject has "
@@ -365,11 +403,80 @@ static rg_result d365_read_target(const struct d365_state *st,
 	return RG_ALLOW;
 }
 
-/* Depth user: only the subject's own records, in its own unit. */
+/* Reads and checks the target attributes; deny on any bad value. */
+static rg_result d365_read_target(const struct d365_state *st,
+                                  const rg_plugin_request *req,
+                                  struct d365_target *t, rg_plugin_answer *ans)
+{
+	if (d365_read_values(st, req, t, ans) != RG_ALLOW)
+		return RG_DENY;
+	return d365_need_subject_bu(t, ans);
+}
+
+/* The origin of the subject's own roles: its unit. */
+static struct d365_origin d365_own_origin(const struct d365_target *t)
+{
+	struct d365_origin o = {NULL, t->subject_bu, &t->subject_unit};
+
+	return o;
+}
+
+static int d365_same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* The record is the subject's own (owner=, the subject's id). */
+static int d365_owns_self(const struct d365_target *t)
+{
+	return !t->owner_team && d365_same(t->owner, t->self);
+}
+
+/* The record is owned by the origin's team (owner_team=). */
+static int d365_owns_team(const struct d365_target *t,
+                          const struct d365_origin *o)
+{
+	return t->owner_team && d365_same(t->owner, o->team);
+}
+
+/* Whose record it is not, at user depth. */
+static rg_result d365_scope_not_owner(const struct d365_target *t,
+                                      const struct d365_origin *o,
+                                      const struct d365_grant *g,
+                                      rg_plugin_answer *ans)
+{
+	if (t->owner_team)
+		rg_answer(ans,
+		          "%s grants %s at user depth; team '%s' owns the "
+		          "record, not %s%s%s",
+		          g->role, g->action, t->owner,
+		          o->team ? "the granting team '" : "the subject",
+		          o->team ? o->team : "", o->team ? "'" : "");
+	else if (!t->self)
+		rg_answer(ans,
+		          "%s grants %s at user depth: the subject has no user "
+		          "id (subject.id) to compare with owner '%s'",
+		          g->role, g->action, t->owner);
+	else
+		rg_answer(ans,
+		          "%s grants %s at user depth; owner '%s' is not the "
+		          "subject '%s'",
+		          g->role, g->action, t->owner, t->self);
+	return RG_DENY;
+}
+
+/*
+ * Depth user: only the subject's own records, in its own unit; through a
+ * team, also the team's records, in the team's unit.
+ */
 static rg_result d365_scope_user(const struct d365_target *t,
+                                 const struct d365_origin *o,
                                  const struct d365_grant *g,
                                  rg_plugin_answer *ans)
 {
+	int own = d365_owns_self(t);
+	const char *unit = own ? t->subject_bu : o->bu;
+
 	if (!t->owner) {
 		rg_answer(ans,
 		          "%s grants %s at user depth: only the subject's own "
@@ -377,44 +484,33 @@ static rg_result d365_scope_user(const struct d365_target *t,
 		          g->role, g->action);
 		return RG_DENY;
 	}
-	if (!t->self) {
-		rg_answer(ans,
-		          "%s grants %s at user depth: the subject has no user "
-		          "id (subject.id) to compare with owner '%s'",
-		          g->role, g->action, t->owner);
-		return RG_DENY;
-	}
-	if (strcmp(t->owner, t->self) != 0) {
-		rg_answer(ans,
-		          "%s grants %s at user depth; owner '%s' is not the "
-		          "subject '%s'",
-		          g->role, g->action, t->owner, t->self);
-		return RG_DENY;
-	}
-	if (t->bu && strcmp(t->bu, t->subject_bu) != 0) {
+	if (!own && !d365_owns_team(t, o))
+		return d365_scope_not_owner(t, o, g, ans);
+	if (t->bu && !d365_same(t->bu, unit)) {
 		rg_answer(ans,
 		          "%s grants %s at user depth; target unit '%s' is not "
-		          "the subject's unit '%s'",
-		          g->role, g->action, t->bu, t->subject_bu);
+		          "the %s unit '%s'",
+		          g->role, g->action, t->bu,
+		          own ? "subject's" : "team's", unit ? unit : "");
 		return RG_DENY;
 	}
-	rg_answer(ans, "%s grants %s at user depth; '%s' owns the record",
-	          g->role, g->action, t->self);
+	rg_answer(ans, "%s grants %s at user depth; %s'%s' owns the record",
+	          g->role, g->action, own ? "" : "team ", t->owner);
 	return RG_ALLOW;
 }
 
-/* Is the target unit within depth (greater than user) of the subject's? */
+/* Is the target unit within depth (greater than user) of the origin's? */
 static enum d365_within d365_unit_within(const struct d365_target *t,
+                                         const struct d365_origin *o,
                                          enum d365_depth depth)
 {
 	switch (depth) {
 	case D365_DEPTH_ORGANIZATION:
 		return D365_WITHIN;
 	case D365_DEPTH_PARENT_CHILD:
-		return d365_bus_within(&t->bus, &t->subject_unit, &t->unit);
+		return d365_bus_within(&t->bus, o->unit, &t->unit);
 	case D365_DEPTH_BUSINESS_UNIT:
-		return strcmp(t->bu, t->subject_bu) == 0 ? D365_WITHIN
-		                                         : D365_OUTSIDE;
+		return d365_same(t->bu, o->bu) ? D365_WITHIN : D365_OUTSIDE;
 	default:
 		return D365_OUTSIDE;
 	}
@@ -422,13 +518,16 @@ static enum d365_within d365_unit_within(const struct d365_target *t,
 
 /* Only an owner is named: a record of one's own, or anywhere. */
 static rg_result d365_scope_owner(const struct d365_target *t,
+                                  const struct d365_origin *o,
                                   enum d365_depth depth,
                                   const struct d365_grant *g,
                                   rg_plugin_answer *ans)
 {
-	if (t->self && strcmp(t->owner, t->self) == 0) {
-		rg_answer(ans, "%s grants %s at %s depth; '%s' owns the record",
-		          g->role, g->action, d365_depth_name(depth), t->self);
+	if (d365_owns_self(t) || d365_owns_team(t, o)) {
+		rg_answer(ans,
+		          "%s grants %s at %s depth; %s'%s' owns the record",
+		          g->role, g->action, d365_depth_name(depth),
+		          t->owner_team ? "team " : "", t->owner);
 		return RG_ALLOW;
 	}
 	if (depth == D365_DEPTH_ORGANIZATION) {
@@ -444,6 +543,7 @@ static rg_result d365_scope_owner(const struct d365_target *t,
 }
 
 static rg_result d365_scope_unit(const struct d365_target *t,
+                                 const struct d365_origin *o,
                                  enum d365_depth depth,
                                  const struct d365_grant *g,
                                  rg_plugin_answer *ans)
@@ -451,10 +551,11 @@ static rg_result d365_scope_unit(const struct d365_target *t,
 	enum d365_within within;
 	int quiet = d365_quiet(ans);
 	const char *dname = quiet ? NULL : d365_depth_name(depth);
+	const char *from = o->bu ? o->bu : "";
 
 	if (!t->bu)
-		return d365_scope_owner(t, depth, g, ans);
-	within = d365_unit_within(t, depth);
+		return d365_scope_owner(t, o, depth, g, ans);
+	within = d365_unit_within(t, o, depth);
 	if (quiet)
 		return within == D365_WITHIN ? RG_ALLOW : RG_DENY;
 	if (within == D365_BROKEN) {
@@ -470,7 +571,7 @@ static rg_result d365_scope_unit(const struct d365_target *t,
 		    ans,
 		    "%s grants %s at %s depth; target unit '%s' is outside "
 		    "'%s'",
-		    g->role, g->action, dname, t->bu, t->subject_bu);
+		    g->role, g->action, dname, t->bu, from);
 		return RG_DENY;
 	}
 	if (depth == D365_DEPTH_ORGANIZATION)
@@ -484,8 +585,20 @@ static rg_result d365_scope_unit(const struct d365_target *t,
 		    ans,
 		    "%s grants %s at %s depth; target unit '%s' is within "
 		    "'%s'",
-		    g->role, g->action, dname, t->bu, t->subject_bu);
+		    g->role, g->action, dname, t->bu, from);
 	return RG_ALLOW;
+}
+
+/* Step 3 for one source held at depth: is the target within it? */
+static rg_result d365_scope_at(const struct d365_target *t,
+                               const struct d365_origin *o,
+                               enum d365_depth depth,
+                               const struct d365_grant *g,
+                               rg_plugin_answer *ans)
+{
+	if (depth == D365_DEPTH_USER)
+		return d365_scope_user(t, o, g, ans);
+	return d365_scope_unit(t, o, depth, g, ans);
 }
 
 /*
@@ -496,6 +609,7 @@ static rg_result d365_scope(const struct d365_state *st,
                             const rg_plugin_request *req, long held,
                             const struct d365_target *t, rg_plugin_answer *ans)
 {
+	struct d365_origin o = d365_own_origin(t);
 	enum d365_depth depth;
 	/* The role's id costs a lookup: only for a reason. */
 	struct d365_grant g = {"a role", req->action_id};
@@ -518,9 +632,7 @@ static rg_result d365_scope(const struct d365_state *st,
 		if (rid)
 			g.role = rid;
 	}
-	if (depth == D365_DEPTH_USER)
-		return d365_scope_user(t, &g, ans);
-	return d365_scope_unit(t, depth, &g, ans);
+	return d365_scope_at(t, &o, depth, &g, ans);
 }
 
 /* Steps 2 to 4, once rg_decide_rbac() allowed: attributes, then scope. */
@@ -542,22 +654,24 @@ static rg_result d365_target_decide(const struct d365_state *st,
 
 /*
  * What the target asks that needs no lookup in the tree, for a privilege
- * held at depth: 0 when the scope denies whatever the tree says.  The rest
- * (named units known, and at parent-child depth below the subject's) is
- * d365_quiet_decide()'s.  The same rules as d365_scope_user() and
- * d365_scope_unit().
+ * held at depth from origin o: 0 when the scope denies whatever the tree
+ * says.  The rest (named units known, and at parent-child depth below the
+ * origin's) is d365_quiet_decide()'s.  The same rules as d365_scope_user()
+ * and d365_scope_unit().
  */
 static int d365_scope_may_allow(const struct d365_target *t,
+                                const struct d365_origin *o,
                                 enum d365_depth depth)
 {
-	int own = t->owner && t->self && strcmp(t->owner, t->self) == 0;
+	int own = d365_owns_self(t), team = d365_owns_team(t, o);
 
 	if (depth == D365_DEPTH_USER)
-		return own && (!t->bu || strcmp(t->bu, t->subject_bu) == 0);
+		return (own && (!t->bu || d365_same(t->bu, t->subject_bu))) ||
+		       (team && (!t->bu || d365_same(t->bu, o->bu)));
 	if (!t->bu)
-		return own || depth == D365_DEPTH_ORGANIZATION;
+		return own || team || depth == D365_DEPTH_ORGANIZATION;
 	if (depth == D365_DEPTH_BUSINESS_UNIT)
-		return strcmp(t->bu, t->subject_bu) == 0;
+		return d365_same(t->bu, o->bu);
 	return 1; /* organization: anywhere; parent-child: see the tree */
 }
 
@@ -596,6 +710,8 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 	struct d365_target t;
 	long role = -1;
 
+	struct d365_origin o;
+
 	d365_read_attrs(req, &t);
 	if (d365_check_values(&t, ans) != RG_ALLOW || (t.bu && !t.subject_bu))
 		return RG_DENY;
@@ -605,10 +721,215 @@ static rg_result d365_quiet_decide(const struct d365_state *st,
 		                     &role))
 			return d365_target_decide(st, req, ans); /* its error */
 		ans->role = role;
-		if (!d365_scope_may_allow(&t, depth))
+		o = d365_own_origin(&t);
+		if (!d365_scope_may_allow(&t, &o, depth))
 			return RG_DENY;
 	}
 	return d365_quiet_units(st, req, &t, depth, ans);
+}
+
+/* ---- decide for a member of owner teams -------------------------------- */
+
+/*
+ * A directory user in owner teams holds the teams' roles besides its own
+ * (Dataverse: "A user's privileges can come from their individual security
+ * roles, those of the teams that they're part of").  Each role keeps its
+ * source: a privilege held through a team is measured from the team's
+ * unit, and the target is allowed when any source reaches it.
+ */
+struct d365_subject {
+	rg_plugin_request req; /* roles: all */
+	const rg_roleset *own; /* the subject's own roles */
+	const char *teams;     /* its teams, comma-separated */
+	rg_roleset all;        /* own and every team's */
+};
+
+/* One source of the subject's roles: its own, or one team's. */
+struct d365_source {
+	struct d365_team team;     /* name "" for the subject's own roles */
+	struct d365_unit_ref unit; /* the team's unit in the tree */
+	enum d365_depth depth;     /* step 2's answer for the source */
+	long role;
+};
+
+static void d365_subject_init(struct d365_subject *sub,
+                              const rg_plugin_request *req, const char *teams)
+{
+	sub->req = *req;
+	sub->own = req->roles;
+	sub->teams = teams;
+	d365_subject_roles(req, teams, &sub->all);
+	sub->req.roles = &sub->all;
+}
+
+/* Names the team step 1's role came through, in its reason. */
+static void d365_name_team(const struct d365_subject *sub, rg_result res,
+                           rg_plugin_answer *ans)
+{
+	char was[RG_REASON_MAX];
+	struct d365_team team;
+	const char *rid;
+
+	if (d365_quiet(ans) ||
+	    !d365_team_of(&sub->req, sub->own, sub->teams, ans->role, &team))
+		return;
+	rid = rg_request_role_id(&sub->req, ans->role);
+	if (res == RG_ALLOW) {
+		rg_answer(ans, "%s (through team '%s') grants %s", rid,
+		          team.name, sub->req.action_id);
+		return;
+	}
+	snprintf(was, sizeof(was), "%s", ans->reason);
+	rg_answer(ans, "%s (%s through team '%s')", was, rid, team.name);
+}
+
+/*
+ * The roles of set that grant priv, or may: a custom role (only the core
+ * knows what it grants) counts in.
+ */
+static void d365_granters(const rg_plugin_request *req,
+                          const struct d365_depths *d, const rg_roleset *set,
+                          uint32_t priv, rg_roleset *out)
+{
+	size_t w;
+
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++) {
+		uint64_t m = set->w[w] & d->declared.w[w];
+
+		out->w[w] = set->w[w] & ~d->declared.w[w];
+		for (; m; m &= m - 1) {
+			uint32_t r = (uint32_t)(w * RG_BITSET_WORD_BITS +
+			                        (size_t)__builtin_ctzll(m));
+
+			if (rg_role_has_privilege(req->handle, r, priv))
+				rg_roleset_add(out, r);
+		}
+	}
+}
+
+/*
+ * Step 2 for one source: the depth at which its roles hold the privilege,
+ * every prerequisite judged on all the subject's roles (a team's role may
+ * need the user's own basic-user, and the other way round).  So the
+ * other sources' roles that grant it are taken out and the rest stay.
+ * 1 when the source holds it.  A role taken out that another source's
+ * role needed as a prerequisite can only make the answer narrower, never
+ * wider (as in d365_held_depth()).
+ */
+static int d365_source_held(const struct d365_state *st,
+                            const struct d365_subject *sub,
+                            struct d365_source *s)
+{
+	uint32_t priv = (uint32_t)sub->req.action;
+	rg_roleset others, foreign, set;
+	rg_grant_info gi;
+	size_t w;
+
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		others.w[w] = sub->all.w[w] & ~s->team.roles.w[w];
+	d365_granters(&sub->req, &st->depths, &others, priv, &foreign);
+	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
+		set.w[w] = sub->all.w[w] & ~foreign.w[w];
+	if (!rg_effective(&sub->req, &set, priv, &gi))
+		return 0;
+	return d365_held_depth(&sub->req, &st->depths, &set, priv, gi.role,
+	                       &s->depth, &s->role);
+}
+
+/* Step 3 for one source: from its origin, the subject's or the team's. */
+static rg_result d365_source_scope(const struct d365_subject *sub,
+                                   struct d365_target *t, struct d365_source *s,
+                                   rg_plugin_answer *ans)
+{
+	char label[2 * RG_ID_MAX + sizeof(" (through team '')")];
+	struct d365_grant g = {"a role", sub->req.action_id};
+	struct d365_origin o = d365_own_origin(t);
+	const char *rid;
+
+	ans->role = s->role;
+	if (s->team.name[0]) {
+		o.team = s->team.name;
+		o.bu = s->team.bu;
+		o.unit = &s->unit;
+		if (t->bu && s->depth == D365_DEPTH_PARENT_CHILD)
+			d365_bus_find(&t->bus, o.bu, &s->unit);
+	} else if (d365_need_subject_bu(t, ans) != RG_ALLOW) {
+		return RG_DENY;
+	}
+	if (!d365_quiet(ans)) {
+		rid = rg_request_role_id(&sub->req, s->role);
+		if (rid)
+			g.role = rid;
+		if (o.team) {
+			snprintf(label, sizeof(label), "%s (through team '%s')",
+			         g.role, o.team);
+			g.role = label;
+		}
+	}
+	return d365_scope_at(t, &o, s->depth, &g, ans);
+}
+
+/*
+ * Steps 2 and 3 over every source, the subject's own roles first: the
+ * first that reaches the target allows.  Otherwise the deny is the one of
+ * the deepest source.
+ */
+static rg_result d365_sources_decide(const struct d365_state *st,
+                                     const struct d365_subject *sub,
+                                     struct d365_target *t,
+                                     rg_plugin_answer *ans)
+{
+	struct d365_source s, best;
+	const char *rest = sub->teams;
+	int have_best = 0, more = 1;
+	rg_result res;
+
+	memset(&s, 0, sizeof(s));
+	memset(&best, 0, sizeof(best));
+	s.team.roles = *sub->own;
+	for (; more; more = d365_team_next(&sub->req, &rest, &s.team)) {
+		if (!d365_source_held(st, sub, &s))
+			continue;
+		res = d365_source_scope(sub, t, &s, ans);
+		if (res != RG_DENY)
+			return res;
+		if (!have_best || s.depth > best.depth) {
+			best = s;
+			have_best = 1;
+		}
+	}
+	if (!have_best) {
+		/* rg_effective() said it is held: no source says so. */
+		ans->status = RG_EINTERNAL;
+		rg_answer(ans, "%s: cannot find the depth it is held at",
+		          sub->req.action_id);
+		return RG_ERROR;
+	}
+	if (d365_quiet(ans)) {
+		ans->role = best.role;
+		return RG_DENY;
+	}
+	return d365_source_scope(sub, t, &best, ans);
+}
+
+/* decide() for a directory user in owner teams, with a reason or not. */
+static rg_result d365_teams_decide(const struct d365_state *st,
+                                   const rg_plugin_request *req,
+                                   const char *teams, rg_plugin_answer *ans)
+{
+	struct d365_subject sub;
+	struct d365_target t;
+	rg_result res;
+
+	d365_subject_init(&sub, req, teams);
+	res = rg_decide_rbac(&sub.req, ans);
+	d365_name_team(&sub, res, ans);
+	if (res != RG_ALLOW)
+		return res;
+	res = d365_read_values(st, &sub.req, &t, ans);
+	if (res != RG_ALLOW || (!t.bu && !t.owner))
+		return res;
+	return d365_sources_decide(st, &sub, &t, ans);
 }
 
 /* ---- decide on a prepared snapshot (ABI 1.3) --------------------------- */
@@ -665,6 +986,7 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 	    &p->answers[(size_t)pu->cls * p->nprivs + (size_t)req->action];
 	enum d365_depth depth = D365_DEPTH_ORGANIZATION;
 	struct d365_target t;
+	struct d365_origin o;
 
 	if (!a->held) {
 		if (a->blocked >= 0) {
@@ -678,15 +1000,19 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 	 * user with an index (rg_request_user_index()) the subject attributes
 	 * are the directory's, which the core has just read. */
 	d365_read_attrs(req, &t);
+	/* A team's roles measure from the team's unit: not prepared. */
+	if (pu->teams && (t.bu || t.owner || t.two_owners))
+		return d365_teams_decide(st, req, d365_subject_teams(req), ans);
 	if (pu->empty || (t.bu && !*t.bu) || (t.owner && !*t.owner) ||
-	    (t.bu && !t.subject_bu))
+	    t.two_owners || (t.bu && !t.subject_bu))
 		return RG_DENY;
 	if (t.bu || t.owner) {
 		if (!a->has_depth)
 			return d365_target_decide(st, req, ans); /* its error */
 		depth = (enum d365_depth)a->depth;
 		ans->role = a->depth_role;
-		if (!d365_scope_may_allow(&t, depth))
+		o = d365_own_origin(&t);
+		if (!d365_scope_may_allow(&t, &o, depth))
 			return RG_DENY;
 	}
 	return d365_prep_units(st, p, pu, req, &t, depth, ans);
@@ -715,6 +1041,7 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 	const struct d365_state *st = state;
 	const struct d365_prep *p;
 	const struct d365_prep_user *pu;
+	const char *teams;
 	rg_result res;
 
 	if (!st || !st->loaded) {
@@ -732,6 +1059,9 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		if (pu && (size_t)req->action < p->nprivs)
 			return d365_prep_quiet(st, p, pu, req, ans);
 	}
+	teams = d365_subject_teams(req);
+	if (teams)
+		return d365_teams_decide(st, req, teams, ans);
 	res = rg_decide_rbac(req, ans);
 	if (res != RG_ALLOW)
 		return res;
@@ -757,8 +1087,10 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 {
 	const struct d365_state *st = state;
 	const struct d365_prep_user *pu;
+	const char *teams = d365_subject_teams(req);
 	rg_plugin_answer ans;
 	struct d365_target t;
+	rg_roleset all;
 	size_t w;
 	int ok;
 
@@ -780,14 +1112,40 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 		ok = !pu->empty && !pu->unknown;
 	else
 		ok = d365_read_target(st, req, &t, &ans) == RG_ALLOW;
-	if (ok)
+	/* A team's roles count as the subject's own without a target. */
+	if (ok && teams) {
+		d365_subject_roles(req, teams, &all);
+		rg_effective_set(req, &all, allow);
+	} else if (ok) {
 		rg_effective_set(req, req->roles, allow);
-	else
+	} else
 		memset(allow, 0, RG_PRIV_WORDS * sizeof(*allow));
 	/* What decide() does not allow it denies: it never abstains. */
 	for (w = 0; w < RG_PRIV_WORDS; w++)
 		deny[w] = ~allow[w];
 	return RG_OK;
+}
+
+/* ---- validate ----------------------------------------------------------- */
+
+/*
+ * Every unmet prerequisite of the subject's roles and its teams' roles,
+ * judged on all of them: a prerequisite is met by a role held either way.
+ */
+static int d365_validate(const void *state, const rg_plugin_request *req,
+                         rg_validation *out)
+{
+	const char *teams = d365_subject_teams(req);
+	rg_plugin_request all_req;
+	rg_roleset all;
+
+	(void)state;
+	if (!teams)
+		return rg_validate_prereqs(req, out);
+	all_req = *req;
+	d365_subject_roles(req, teams, &all);
+	all_req.roles = &all;
+	return rg_validate_prereqs(&all_req, out);
 }
 
 /* ---- view_prepare, view_release (ABI 1.3) -------------------------------- */
@@ -826,7 +1184,7 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .close = d365_close,
     .declare = d365_declare,
     .decide = d365_decide,
-    .validate = NULL,
+    .validate = d365_validate,
     .custom_role = NULL,
     .subject_answers = d365_subject_answers,
     .view_prepare = d365_view_prepare,

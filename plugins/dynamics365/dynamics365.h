@@ -201,6 +201,64 @@ int d365_held_depth(const rg_plugin_request *req, const struct d365_depths *d,
                     const rg_roleset *roles, uint32_t priv, long held,
                     enum d365_depth *depth, long *role);
 
+/* ---- The plugin's state (dynamics365.c) ------------------------------- */
+
+/* One stack entry's state; read-only once declare() returned. */
+struct d365_state {
+	rg_plugin_handle *h; /* valid from open to close */
+	const char *policy;  /* absolute, owned by the handle */
+	const char *tenant;  /* absolute or NULL, owned by the handle */
+	int have_tree;
+	struct d365_tree tree;
+	struct d365_depths depths;
+	int loaded; /* declare() succeeded */
+};
+
+/* ---- Owner teams (team.c) ---------------------------------------------- */
+
+/*
+ * One owner team as the directory has it: facts ("team", NAME, "bu") and
+ * ("team", NAME, "roles").  roles holds the team's roles this plugin
+ * declared; bu is NULL for a name the directory does not have.
+ */
+struct d365_team {
+	char name[RG_ID_MAX];
+	const char *bu;
+	rg_roleset roles;
+};
+
+/*
+ * Declares the kind "team" (in a business unit, with members) and its
+ * attribute "roles" (the policy's role ids, comma-separated), ABI 1.5.
+ * The core calls the attribute's check with the entry's state, a
+ * struct d365_state.
+ */
+int d365_declare_teams(rg_plugin_handle *h);
+
+/*
+ * The subject's teams (subject attribute "teams", comma-separated), or
+ * NULL: none, or an ad-hoc subject, which has no teams.
+ */
+const char *d365_subject_teams(const rg_plugin_request *req);
+
+/*
+ * Reads the next team of the list *rest into *team and advances *rest:
+ * 1, or 0 at the end.  Allocation-free.
+ */
+int d365_team_next(const rg_plugin_request *req, const char **rest,
+                   struct d365_team *team);
+
+/* *all: the subject's own roles and those of each of its teams. */
+void d365_subject_roles(const rg_plugin_request *req, const char *teams,
+                        rg_roleset *all);
+
+/*
+ * The first of teams holding role, into *team: 1, or 0 when none does or
+ * the subject holds the role itself (own: its own roles).
+ */
+int d365_team_of(const rg_plugin_request *req, const rg_roleset *own,
+                 const char *teams, long role, struct d365_team *team);
+
 /* ---- A prepared directory snapshot (prepare.c, ABI 1.3) ----------------- */
 
 /*
@@ -238,6 +296,9 @@ struct d365_prep_user {
 	uint32_t empty : 1;
 	/* subject.bu is no unit of the tree in use */
 	uint32_t unknown : 1;
+	/* a member of owner teams: cls is the class of its roles with the
+	 * teams' roles, and a target is decided unprepared */
+	uint32_t teams : 1;
 };
 
 /*

@@ -314,7 +314,8 @@ static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 		goto out;
 	for (i = 0; i < p->nusers; i++) {
 		struct d365_prep_user *pu = &p->users[i];
-		const char *bu, *id;
+		const char *bu, *id, *teams;
+		rg_roleset all;
 		long unit = -1;
 		uint32_t cls;
 
@@ -337,7 +338,12 @@ static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 			pu->unknown = unit < 0;
 		}
 		pu->unit = (int32_t)unit;
-		rc = class_of(p, slots, nslots, u.roles, &cls);
+		/* Step 1 holds the teams' roles as the user's own. */
+		teams = d365_subject_teams(&u);
+		pu->teams = teams != NULL;
+		if (teams)
+			d365_subject_roles(&u, teams, &all);
+		rc = class_of(p, slots, nslots, teams ? &all : u.roles, &cls);
 		if (rc != RG_OK)
 			goto out;
 		pu->cls = cls;

@@ -70,14 +70,14 @@ expect_rc 0 "apply"
 expect_stdout "$T/changes" "apply: says what it did and what it kept"
 
 cat >"$T/users" <<'OUT'
-USER                                  NAME          BU                ROLES
-6d8f2a10-3b4c-4e5f-9a01-b2c3d4e5f607  INTEGRATION   Contoso           -
-alice@contoso.com                     Alice Martin  Americas Support  basic-user,omnichannel-agent
-bob@contoso.com                       Bob Stone     EMEA Support      basic-user,omnichannel-supervisor
-carol@contoso.com                     Carol Diaz    Customer Service  basic-user,omnichannel-administrator,system-administrator
-dan@contoso.com                       Dan Okafor    -                 basic-user,omnichannel-agent
-erin@contoso.com                      Erin Walsh    Sales             basic-user,customer-service-representative
-zed                                   zed           -                 -
+USER                                  NAME          BU                ROLES                                                      TEAMS
+6d8f2a10-3b4c-4e5f-9a01-b2c3d4e5f607  INTEGRATION   Contoso           -                                                          -
+alice@contoso.com                     Alice Martin  Americas Support  basic-user,omnichannel-agent                               -
+bob@contoso.com                       Bob Stone     EMEA Support      basic-user,omnichannel-supervisor                          -
+carol@contoso.com                     Carol Diaz    Customer Service  basic-user,omnichannel-administrator,system-administrator  -
+dan@contoso.com                       Dan Okafor    -                 basic-user,omnichannel-agent                               -
+erin@contoso.com                      Erin Walsh    Sales             basic-user,customer-service-representative                 -
+zed                                   zed           -                 -                                                          -
 OUT
 rg user list d365
 expect_stdout "$T/users" "apply: the users as Dataverse has them"
@@ -238,7 +238,7 @@ expect_no_out 'dan@contoso' "server: disabled dan is not synced"
 expect_no_out 'secret-token' "server: the token is not printed"
 expect_no_err 'secret-token' "server: the token is not printed on stderr"
 rg --directory "$DB2" user list d365
-expect_out '^erin@contoso\.com +Erin Walsh +Sales +basic-user,customer-service-representative$' \
+expect_out '^erin@contoso\.com +Erin Walsh +Sales +basic-user,customer-service-representative +-$' \
 	"server: erin as Dataverse has her"
 
 snapshot before "$DB2"

@@ -269,7 +269,8 @@ expect_rc 0 "user list of the test product"
 expect_out '^USER +NAME +SITE +CLEARANCE +ROLES +SITES$' \
 	"user list: the declared attributes and memberships as columns"
 rg user list dyn
-expect_out '^USER +NAME +BU +ROLES$' "user list dyn: its attribute only"
+expect_out '^USER +NAME +BU +ROLES +TEAMS$' \
+	"user list dyn: its attribute and its owner teams only"
 
 # ---- Forms of options -------------------------------------------------------
 rg unit add rc emea

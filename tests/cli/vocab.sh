@@ -64,7 +64,8 @@ expect_json '[ (e["what"], e["name"], e["plugin"]) for e in d["vocabulary"] ] ==
 	("user-attr", "site", "site"), ("user-attr", "clearance", "site"),
 	("setting", "door_policy", "site"), ("setting", "opening_hour", "site"),
 	("workflow", "guard", "site"),
-	("kind", "bu", "dynamics365"), ("user-attr", "bu", "dynamics365")]' \
+	("kind", "bu", "dynamics365"), ("user-attr", "bu", "dynamics365"),
+	("kind", "team", "dynamics365"), ("org-attr", "roles", "dynamics365")]' \
 	"the union of both plugins' declarations, in order"
 expect_json '(d["vocabulary"][0]["parent"] == "site" and
 	d["vocabulary"][0]["members"] and not d["vocabulary"][0]["single_root"])' \

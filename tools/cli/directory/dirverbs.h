@@ -161,6 +161,14 @@ const char *gen_member_word(const rg_service *svc, const rg_vocab_info *kind);
 int admin_set_user_attr(struct admin *a, const char *id, const char *attr,
                         const char *option);
 
+/*
+ * Adds user to each entry of kind in want it is not in (cur) yet; with
+ * replace, first removes it from those of cur not in want, so that its
+ * memberships of kind are exactly want.  Inside a->txn.
+ */
+int admin_set_members(struct admin *a, const char *user, const char *kind,
+                      char **cur, char **want, int replace);
+
 /* Applies the user attribute options of g given, in order, to user id
  * inside a->txn ("" clears). */
 int admin_set_user_attrs(struct admin *a, const struct gen_verb *g,

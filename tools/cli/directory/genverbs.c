@@ -85,7 +85,8 @@ static int is_tree(const rg_vocab_info *kind)
 	return kind->parent && strcmp(kind->parent, kind->name) == 0;
 }
 
-const char *gen_member_word(const rg_service *svc, const rg_vocab_info *kind)
+/* The role workflow that edits the members of kind, or NULL. */
+static const char *kind_workflow(const rg_service *svc, const char *kind)
 {
 	size_t i, n = rg_vocab_count(svc);
 	rg_vocab_info in;
@@ -93,8 +94,17 @@ const char *gen_member_word(const rg_service *svc, const rg_vocab_info *kind)
 	for (i = 0; i < n; i++)
 		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
 		    in.what == RG_VOCAB_WORKFLOW && in.kind &&
-		    strcmp(in.kind, kind->name) == 0)
+		    strcmp(in.kind, kind) == 0)
 			return in.name;
+	return NULL;
+}
+
+const char *gen_member_word(const rg_service *svc, const rg_vocab_info *kind)
+{
+	const char *flow = kind_workflow(svc, kind->name);
+
+	if (flow)
+		return flow;
 	return kind->flags & RG_ORG_MEMBERS ? "member" : "user";
 }
 
@@ -181,6 +191,13 @@ void gen_user_opts(struct gen_verb *g, const rg_service *svc)
 		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
 		    in.what == RG_VOCAB_USER_ATTR)
 			add_opt(g, GEN_USER_ATTR, in.name, &in);
+	/* Memberships no role workflow edits (a workflow's go with its
+	 * role: an agent's departments): the user's own to change. */
+	for (i = 0; i < n; i++)
+		if (rg_vocab_at(svc, i, &in, sizeof(in)) == RG_OK &&
+		    in.what == RG_VOCAB_ORG_KIND &&
+		    (in.flags & RG_ORG_MEMBERS) && !kind_workflow(svc, in.name))
+			add_list_opt(g, GEN_MEMBERS, &in);
 }
 
 /* 1 when the entry g->what has verb. */
@@ -296,6 +313,40 @@ int admin_set_user_attr(struct admin *a, const char *id, const char *attr,
 		admin_note(a, "set %s of %s to %s", attr, id, value);
 	else
 		admin_note(a, "cleared %s of %s", attr, id);
+	return RG_OK;
+}
+
+/* Adds (add) or removes one membership, saying so. */
+static int member_change(struct admin *a, const char *user, const char *kind,
+                         const char *name, int add)
+{
+	int rc = add ? rg_member_add(a->txn, user, kind, name)
+	             : rg_member_remove(a->txn, user, kind, name);
+
+	if (rc == RG_OK)
+		admin_note(a, "%s %s %s %s %s", add ? "added" : "removed", user,
+		           add ? "to" : "from", kind, name);
+	return rc;
+}
+
+int admin_set_members(struct admin *a, const char *user, const char *kind,
+                      char **cur, char **want, int replace)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; replace && cur && cur[i]; i++)
+		if (!cli_list_has((const char *const *)want, cur[i])) {
+			rc = member_change(a, user, kind, cur[i], 0);
+			if (rc != RG_OK)
+				return rc;
+		}
+	for (i = 0; want && want[i]; i++)
+		if (!cli_list_has((const char *const *)cur, want[i])) {
+			rc = member_change(a, user, kind, want[i], 1);
+			if (rc != RG_OK)
+				return rc;
+		}
 	return RG_OK;
 }
 
@@ -464,6 +515,9 @@ static void opt_help(const struct gen_opt *o, char *buf, size_t len)
 	case GEN_PARENT:
 		if (strcmp(d->parent, d->name) == 0)
 			snprintf(buf, len, "the parent %s (none: a root)",
+			         o->noun);
+		else if (d->flags & RG_ORG_PARENT_REQUIRED)
+			snprintf(buf, len, "the %s it is in (required)",
 			         o->noun);
 		else
 			snprintf(buf, len, "the %s it is in ('' for none)",

@@ -11,7 +11,8 @@
 
 /* ---- user add, edit, remove -------------------------------------------- */
 
-/* user add and user edit: the service's user attributes as options. */
+/* user add and user edit: the service's user attributes, and the
+ * memberships no workflow edits, as options. */
 struct user_change {
 	const char *id;
 	struct gen_verb g;
@@ -50,6 +51,70 @@ out:
 	return ret;
 }
 
+/* Copies the memberships of one kind out of a user's record. */
+struct user_kind {
+	const char *kind;
+	char **names;
+};
+
+static int copy_members(void *user, const rg_user_info *info)
+{
+	struct user_kind *k = user;
+
+	k->names = admin_split(rg_user_info_members(info, k->kind));
+	return 0;
+}
+
+/* The user's memberships of kind now, into *out (free with
+ * cli_split_free()). */
+static int user_members(struct admin *a, const char *id, const char *kind,
+                        char ***out)
+{
+	struct user_kind k = {kind, NULL};
+	int rc = rg_user_get(a->ctx, a->service, id, copy_members, &k);
+
+	*out = k.names;
+	if (rc == RG_ENOUSER)
+		return admin_refuse(a, rc, "unknown user '%s' in service '%s'",
+		                    id, a->service);
+	if (rc == RG_OK && !k.names)
+		rc = RG_ENOMEM;
+	return rc;
+}
+
+/*
+ * The membership options given (user add; user edit with replace: the
+ * entries given replace the user's memberships of their kind).
+ */
+static int user_set_members(struct admin *a, const struct user_change *c,
+                            int replace)
+{
+	char **cur, **want;
+	size_t i;
+	int rc = RG_OK;
+
+	for (i = 0; rc == RG_OK && i < c->g.nopt; i++) {
+		const struct gen_opt *o = &c->g.opt[i];
+
+		if (o->role != GEN_MEMBERS || !o->value)
+			continue;
+		cur = NULL;
+		/* cli_split() says why a list does not split. */
+		want = cli_split(o->value, o->option);
+		if (!want)
+			rc = admin_refuse(a, RG_EINVAL, "--%s: not changed",
+			                  o->option);
+		else if (replace)
+			rc = user_members(a, c->id, o->decl.name, &cur);
+		if (rc == RG_OK)
+			rc = admin_set_members(a, c->id, o->decl.name, cur,
+			                       want, replace);
+		cli_split_free(cur);
+		cli_split_free(want);
+	}
+	return rc;
+}
+
 static int user_add_op(struct admin *a, void *data)
 {
 	const struct user_change *c = data;
@@ -59,7 +124,8 @@ static int user_add_op(struct admin *a, void *data)
 	if (rc != RG_OK)
 		return rc;
 	admin_note(a, "added user %s", c->id);
-	return admin_set_user_attrs(a, &c->g, c->id);
+	rc = admin_set_user_attrs(a, &c->g, c->id);
+	return rc == RG_OK ? user_set_members(a, c, 0) : rc;
 }
 
 int admin_cmd_user_add(struct cli *cli, const struct cli_cmd *cmd,
@@ -76,7 +142,9 @@ static int user_edit_op(struct admin *a, void *data)
 
 	if (name)
 		rc = admin_set_user_attr(a, c->id, RG_USER_NAME, name);
-	return rc == RG_OK ? admin_set_user_attrs(a, &c->g, c->id) : rc;
+	if (rc == RG_OK)
+		rc = admin_set_user_attrs(a, &c->g, c->id);
+	return rc == RG_OK ? user_set_members(a, c, 1) : rc;
 }
 
 int admin_cmd_user_edit(struct cli *cli, const struct cli_cmd *cmd,

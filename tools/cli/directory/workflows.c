@@ -35,56 +35,14 @@ static char **current_members(const struct wf_state *st)
 	return admin_user_members(&st->u, st->wf->kind);
 }
 
-static int has(char **list, const char *item)
-{
-	return cli_list_has((const char *const *)list, item);
-}
-
-static int member_add(struct admin *a, const struct wf_state *st,
-                      const char *name)
-{
-	int rc = rg_member_add(a->txn, st->user, st->wf->kind, name);
-
-	if (rc == RG_OK)
-		admin_note(a, "added %s to %s %s", st->user, st->wf->kind,
-		           name);
-	return rc;
-}
-
-static int member_remove(struct admin *a, const struct wf_state *st,
-                         const char *name)
-{
-	int rc = rg_member_remove(a->txn, st->user, st->wf->kind, name);
-
-	if (rc == RG_OK)
-		admin_note(a, "removed %s from %s %s", st->user, st->wf->kind,
-		           name);
-	return rc;
-}
-
 /*
  * Adds the user to each of st->want it is not in yet; with replace, first
  * removes it from the others, so that its memberships are exactly st->want.
  */
 static int set_members(struct admin *a, const struct wf_state *st, int replace)
 {
-	char **cur = current_members(st);
-	size_t i;
-	int rc;
-
-	for (i = 0; replace && cur && cur[i]; i++)
-		if (!has(st->want, cur[i])) {
-			rc = member_remove(a, st, cur[i]);
-			if (rc != RG_OK)
-				return rc;
-		}
-	for (i = 0; st->want && st->want[i]; i++)
-		if (!has(cur, st->want[i])) {
-			rc = member_add(a, st, st->want[i]);
-			if (rc != RG_OK)
-				return rc;
-		}
-	return RG_OK;
+	return admin_set_members(a, st->user, st->wf->kind, current_members(st),
+	                         st->want, replace);
 }
 
 static int wf_add_op(struct admin *a, void *data)
@@ -126,20 +84,15 @@ static int wf_edit_op(struct admin *a, void *data)
 static int wf_remove_op(struct admin *a, void *data)
 {
 	struct wf_state *st = data;
-	char **cur = current_members(st);
-	size_t i;
 	int rc;
 
 	rc = rg_role_unassign(a->txn, st->user, st->wf->role);
 	if (rc != RG_OK)
 		return rc;
 	admin_note(a, "unassigned %s from %s", st->wf->role, st->user);
-	for (i = 0; cur && cur[i]; i++) {
-		rc = member_remove(a, st, cur[i]);
-		if (rc != RG_OK)
-			return rc;
-	}
-	return RG_OK;
+	/* Every membership of the kind goes: none is wanted. */
+	return admin_set_members(a, st->user, st->wf->kind, current_members(st),
+	                         NULL, 1);
 }
 
 /*
