@@ -14,6 +14,8 @@
 
 #include "testutil.h"
 
+#define RG_MSG_LEN 256
+
 static struct tu_env env;
 
 static void setup(void)
@@ -214,6 +216,96 @@ START_TEST(test_bad_declaration)
 }
 END_TEST
 
+/* Commits one change or fails the test with the transaction's error. */
+static void must(rg_txn *txn, int rc)
+{
+	ck_assert_msg(rc == RG_OK, "%s: %s", rg_status_name(rc),
+	              rg_txn_error(txn));
+}
+
+static rg_txn *begin_campus(void)
+{
+	rg_txn *txn = NULL;
+	char err[RG_MSG_LEN];
+
+	ck_assert_int_eq(rg_txn_begin(env.ctx, "campus", "test", "test", &txn,
+	                              err, sizeof(err)),
+	                 RG_OK);
+	return txn;
+}
+
+/* Asks whether user may open the doors of site (NULL: no site). */
+static rg_result door(const char *user, const char *site)
+{
+	const rg_attr at = {"site", site};
+	rg_request req;
+	rg_decision d;
+
+	tu_request(&req, "campus", user, "door.open");
+	req.attrs = site ? &at : NULL;
+	req.nattrs = site ? 1 : 0;
+	tu_quiet_agrees(env.ctx, &req, &d);
+	return d.result;
+}
+
+/*
+ * The product the core knows nothing of, through the directory: its own
+ * kind, attributes and memberships are stored as it declared them
+ * (core/directory/org.c reads nothing else), reach its decide() as facts
+ * ("site", NAME, "parent") and subject attributes, and its users are
+ * answered by the decision table as by the stack.
+ */
+START_TEST(test_site_directory)
+{
+	char *db = tu_join(env.dir, "directory.db");
+	char *conf = tu_write(env.dir, "rolegate.conf", 0644,
+	                      "[rolegate]\ndirectory = %s\n"
+	                      "[service campus]\nstack = required site\n",
+	                      db);
+	const rg_service *svc;
+	rg_txn *txn = NULL;
+
+	tu_open_directory(&env, conf, env.plugin_dir, db, 0);
+	svc = rg_service_find(env.ctx, "campus");
+	ck_assert_ptr_nonnull(svc);
+	txn = begin_campus();
+	must(txn, rg_org_add(txn, "site", "north", NULL));
+	must(txn, rg_org_add(txn, "site", "hall", "north"));
+	must(txn, rg_org_add(txn, "site", "south", NULL));
+	must(txn, rg_org_set(txn, "site", "north", "region", "eu"));
+	must(txn, rg_user_add(txn, "gil", NULL));
+	must(txn, rg_user_set(txn, "gil", "site", "north"));
+	must(txn, rg_user_set(txn, "gil", "clearance", "3"));
+	must(txn, rg_member_add(txn, "gil", "site", "hall"));
+	must(txn, rg_role_assign(txn, "gil", "guard", 0));
+	must(txn, rg_user_add(txn, "vic", NULL));
+	must(txn, rg_role_assign(txn, "vic", "visitor", 0));
+	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
+	/* What its declarations refuse, the store refuses: the plugin's
+	 * hook, a cycle in its tree. */
+	txn = begin_campus();
+	ck_assert_int_eq(rg_user_set(txn, "gil", "clearance", "9"), RG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(rg_txn_error(txn), "above 5"));
+	rg_txn_abort(txn);
+	txn = begin_campus();
+	ck_assert_int_eq(rg_org_set(txn, "site", "north", "parent", "hall"),
+	                 RG_EREFUSED);
+	rg_txn_abort(txn);
+	/* Facts: a guard of north opens north and the hall below it. */
+	ck_assert_int_eq(door("gil", "north"), RG_ALLOW);
+	ck_assert_int_eq(door("gil", "hall"), RG_ALLOW);
+	ck_assert_int_eq(door("gil", "south"), RG_DENY);
+	ck_assert_int_eq(door("gil", "mars"), RG_DENY);
+	ck_assert_int_eq(door("vic", "north"), RG_DENY);
+	/* The fast path: both users in the table, agreeing with the stack. */
+	ck_assert_uint_eq(rg_directory_tabled(env.ctx, svc), 2);
+	ck_assert_int_eq(door("gil", NULL), RG_ALLOW);
+	ck_assert_int_eq(door("vic", NULL), RG_DENY);
+	free(conf);
+	free(db);
+}
+END_TEST
+
 START_TEST(test_listing_bounds)
 {
 	const rg_service *svc = open_one("stack = required site\n");
@@ -251,6 +343,7 @@ static Suite *vocab_suite(void)
 	tcase_add_test(tc, test_conflict_fails_closed);
 	tcase_add_loop_test(tc, test_bad_declaration, 0, (int)NBAD);
 	tcase_add_test(tc, test_listing_bounds);
+	tcase_add_test(tc, test_site_directory);
 	suite_add_tcase(s, tc);
 	return s;
 }

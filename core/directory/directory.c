@@ -749,11 +749,13 @@ static const char SQL_LOAD_GRANTS[] =
 static const char SQL_LOAD_ORG[] = "SELECT service, kind, name FROM org";
 static const char SQL_LOAD_ORG_ATTRS[] =
     "SELECT service, kind, name, key, value FROM org_attr";
-/* A root business unit's parent is a fact too: "" (plugin.h). */
+/* A root of a tree kind (?2 of service ?1, its parent kept under ?3) has
+ * its parent as a fact too: "" (plugin.h). */
 static const char SQL_LOAD_ROOTS[] =
-    "SELECT o.service, o.kind, o.name FROM org o WHERE o.kind = 'bu' AND "
-    "NOT EXISTS (SELECT 1 FROM org_attr a WHERE a.service = o.service AND "
-    "a.kind = o.kind AND a.name = o.name AND a.key = 'parent')";
+    "SELECT o.service, o.kind, o.name FROM org o WHERE o.service = ?1 AND "
+    "o.kind = ?2 AND NOT EXISTS (SELECT 1 FROM org_attr a WHERE "
+    "a.service = o.service AND a.kind = o.kind AND a.name = o.name AND "
+    "a.key = ?3)";
 static const char SQL_LOAD_SETTINGS[] =
     "SELECT service, key, value FROM setting";
 
@@ -773,6 +775,7 @@ struct load {
 	size_t cap;  /* of buf */
 	char *names; /* the membership attributes' names ("departments") */
 	size_t namecap;
+	const char *root_key; /* the parent key of the roots being read */
 };
 
 /* Records the sink's answer: non-zero stops the read. */
@@ -904,7 +907,9 @@ static int load_org_attr(void *user, const rg_value *c, size_t n)
 
 static int load_root(void *user, const rg_value *c, size_t n)
 {
-	return load_fact(user, c[0].s, c[1].s, c[2].s, "parent", "");
+	struct load *l = user;
+
+	return load_fact(l, c[0].s, c[1].s, c[2].s, l->root_key, "");
 }
 
 static int load_setting(void *user, const rg_value *c, size_t n)
@@ -920,14 +925,42 @@ static const struct load_step {
 } load_steps[] = {
     {SQL_LOAD_CUSTOM, load_custom},      {SQL_LOAD_GRANTS, load_grant},
     {SQL_LOAD_USERS, load_user},         {SQL_LOAD_ORG, load_org},
-    {SQL_LOAD_ORG_ATTRS, load_org_attr}, {SQL_LOAD_ROOTS, load_root},
-    {SQL_LOAD_SETTINGS, load_setting},
+    {SQL_LOAD_ORG_ATTRS, load_org_attr}, {SQL_LOAD_SETTINGS, load_setting},
 };
+
+/* The roots of every tree kind the services declare (the vocabulary says
+ * which kinds are trees, and under which key their parent is kept). */
+static int load_roots(struct rg_dir *d, struct load *l, char *err,
+                      size_t errlen)
+{
+	const struct rg_context *ctx = d->ctx;
+	size_t i, k;
+	int rc = RG_OK;
+
+	for (i = 0; i < ctx->nservices && rc == RG_OK && !l->stop; i++) {
+		const struct rg_service *svc = ctx->services[i];
+
+		for (k = 0; k < svc->vocab.n && rc == RG_OK && !l->stop; k++) {
+			const struct rg_vocab_entry *e = &svc->vocab.v[k];
+			rg_value p[] = {RG_TEXT(svc->name), RG_TEXT(e->name),
+			                RG_TEXT(NULL)};
+
+			if (e->what != RG_VOCAB_ORG_KIND ||
+			    !rg_dir_kind_is_tree(e))
+				continue;
+			l->root_key = rg_dir_parent_key(e);
+			p[2] = RG_TEXT(l->root_key);
+			rc = rg_dir_query(d, SQL_LOAD_ROOTS, p, RG_COUNTOF(p),
+			                  load_root, l, err, errlen);
+		}
+	}
+	return rc;
+}
 
 int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
                      void *user, uint64_t *version, char *err, size_t errlen)
 {
-	struct load l = {sink, user, 0, RG_OK, NULL, 0, NULL, 0};
+	struct load l = {sink, user, 0, RG_OK, NULL, 0, NULL, 0, NULL};
 	size_t i;
 	int rc;
 
@@ -952,6 +985,8 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
 	for (i = 0; i < RG_NITEMS(load_steps) && rc == RG_OK && !l.stop; i++)
 		rc = rg_dir_query(d, load_steps[i].sql, NULL, 0,
 		                  load_steps[i].fn, &l, err, errlen);
+	if (rc == RG_OK && !l.stop)
+		rc = load_roots(d, &l, err, errlen);
 	if (rc == RG_OK && l.rc != RG_OK) {
 		rc = l.rc;
 		snprintf(err, errlen, "a user's attributes: %s",
