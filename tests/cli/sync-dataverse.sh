@@ -7,7 +7,9 @@
 # merged, --map, and every failure changing nothing: an unknown role, a
 # missing or malformed page, a missing roles page, a wrong field, a wrong
 # token, a server error on page 3 or on a roles page, a next link to
-# another host.
+# another host.  Owner teams with their unit, members (paged) and roles,
+# an access team left out with a notice, a team's unknown role, and a team
+# gone upstream, removed only by --prune.
 # Skipped (77) until the dynamics365 plugin is built.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -34,11 +36,14 @@ cat >"$T/changes" <<'OUT'
 + bu Sales (parent Contoso)
 + bu Americas Support (parent Customer Service)
 + bu EMEA Support (parent Customer Service)
++ team Escalations (bu Customer Service)
+~ team Escalations roles: - -> omnichannel-supervisor
 + user 6d8f2a10-3b4c-4e5f-9a01-b2c3d4e5f607 (INTEGRATION)
 ~ 6d8f2a10-3b4c-4e5f-9a01-b2c3d4e5f607 bu: - -> Contoso
 ~ alice@contoso.com name: Alice M. -> Alice Martin
 ~ alice@contoso.com bu: Contoso -> Americas Support
 ~ alice@contoso.com roles: +omnichannel-agent -omnichannel-supervisor
+~ alice@contoso.com teams: +Escalations
 + user bob@contoso.com (Bob Stone)
 ~ bob@contoso.com bu: - -> EMEA Support
 ~ bob@contoso.com roles: +basic-user +omnichannel-supervisor
@@ -48,6 +53,7 @@ cat >"$T/changes" <<'OUT'
 + user erin@contoso.com (Erin Walsh)
 ~ erin@contoso.com bu: - -> Sales
 ~ erin@contoso.com roles: +basic-user +customer-service-representative
+~ erin@contoso.com teams: +Escalations
 kept user dan@contoso.com (absent upstream; --prune removes)
 kept user zed (absent upstream; --prune removes)
 kept bu Old Region (absent upstream; --prune removes)
@@ -62,21 +68,25 @@ unchanged "dry run"
 
 rg sync --json --dry-run --from-dir "$FIX" d365
 expect_rc 0 "dry run, JSON"
-expect_json 'd["dry_run"] and len(d["changes"]) == 18 and d["kept"][0] == "kept user dan@contoso.com (absent upstream; --prune removes)"' \
+expect_json 'd["dry_run"] and len(d["changes"]) == 22 and d["kept"][0] == "kept user dan@contoso.com (absent upstream; --prune removes)"' \
 	"dry run, JSON: the changes and what is kept"
+expect_json 'len(d["notices"]) == 1 and "Case CAS-01042 access" in d["notices"][0] and "teamtype 1" in d["notices"][0]' \
+	"dry run, JSON: the access team in the notices"
 
 rg sync --from-dir "$FIX" d365
 expect_rc 0 "apply"
 expect_stdout "$T/changes" "apply: says what it did and what it kept"
+expect_err "teams\\.page-0\\.json: value\\[0\\]: team 'Case CAS-01042 access' left out: teamtype 1 is not an owner team \\(0\\)" \
+	"apply: an access team is left out, with a notice"
 
 cat >"$T/users" <<'OUT'
 USER                                  NAME          BU                ROLES                                                      TEAMS
 6d8f2a10-3b4c-4e5f-9a01-b2c3d4e5f607  INTEGRATION   Contoso           -                                                          -
-alice@contoso.com                     Alice Martin  Americas Support  basic-user,omnichannel-agent                               -
+alice@contoso.com                     Alice Martin  Americas Support  basic-user,omnichannel-agent                               Escalations
 bob@contoso.com                       Bob Stone     EMEA Support      basic-user,omnichannel-supervisor                          -
 carol@contoso.com                     Carol Diaz    Customer Service  basic-user,omnichannel-administrator,system-administrator  -
 dan@contoso.com                       Dan Okafor    -                 basic-user,omnichannel-agent                               -
-erin@contoso.com                      Erin Walsh    Sales             basic-user,customer-service-representative                 -
+erin@contoso.com                      Erin Walsh    Sales             basic-user,customer-service-representative                 Escalations
 zed                                   zed           -                 -                                                          -
 OUT
 rg user list d365
@@ -95,6 +105,15 @@ rg audit --user bob@contoso.com --limit 1
 expect_out 'command: rolegate .*sync --from-dir' "apply: the audit names the command"
 rg check d365 bob@contoso.com user.edit-queue-assignment bu="EMEA Support"
 expect_rc 0 "apply: a synced supervisor decides in its synced unit"
+# erin holds Basic User and Customer Service Representative herself: the
+# supervisor's privilege comes from the owner team she is a member of.
+rg check d365 erin@contoso.com queue.add-agent
+expect_rc 0 "apply: a synced team's role grants its member"
+expect_out "omnichannel-supervisor \\(through team 'Escalations'\\) grants queue\\.add-agent" \
+	"apply: through the team only"
+rg team list d365
+expect_out 'Escalations' "apply: the owner team"
+expect_no_out 'CAS-01042' "apply: not the access team"
 
 snapshot before
 rg sync --from-dir "$FIX" d365
@@ -132,7 +151,9 @@ expect_out '^~ alice@contoso\.com roles: \+omnichannel-supervisor -omnichannel-a
 	"--map: overrides the default map"
 expect_out '^~ dan@contoso\.com roles: \+omnichannel-supervisor$' \
 	"--map: an empty id leaves Delegate out"
-expect_lines 4 "--map: nothing else changes"
+expect_out '^~ dan@contoso\.com teams: \+Escalations$' \
+	"--map: enabled dan joins his team"
+expect_lines 5 "--map: nothing else changes"
 printf '[roles]\nDelegate = no-such-role\n' >"$T/map.ini"
 rg sync --dry-run --map "$T/map.ini" --from-dir "$T/api" d365
 expect_rc 1 "a map to an unknown role"
@@ -217,6 +238,43 @@ expect_err "businessunits\\.page-1\\.json: value\\[1\\]: a second business unit 
 unchanged "two units of one name"
 cp "$FIX/businessunits.page-1.json" "$T/api/"
 
+# A team's role the service does not know: refused as a user's is.
+TEAM_ROLES='teams(5f3c9e20-7a1b-4c2d-8e3f-000000000201).teamroles_association.page-0.json'
+sed 's/"Omnichannel Supervisor"/"Delegate"/' "$FIX/$TEAM_ROLES" \
+	>"$T/api/$TEAM_ROLES"
+snapshot before
+rg sync --from-dir "$T/api" d365
+expect_rc 1 "a team's unknown role"
+expect_err "teams\\(5f3c9e20-7a1b-4c2d-8e3f-000000000201\\)\\.teamroles_association\\.page-0\\.json: value\\[0\\]: team 'Escalations' holds role 'Delegate', which service 'd365' does not know" \
+	"a team's unknown role: the file, the JSON path, the team, the role"
+unchanged "a team's unknown role"
+printf '[roles]\nDelegate =\n' >"$T/map.ini"
+rg sync --dry-run --map "$T/map.ini" --from-dir "$T/api" d365
+expect_rc 0 "a team's role mapped away"
+expect_out '^~ team Escalations roles: omnichannel-supervisor -> -$' \
+	"a team's role mapped away: the map leaves it out"
+cp "$FIX/$TEAM_ROLES" "$T/api/"
+
+# A team gone upstream: its members leave it; the team is kept unless
+# --prune.
+printf '{"value": []}\n' >"$T/api/teams.page-1.json"
+rg sync --from-dir "$T/api" d365
+expect_rc 0 "a team gone upstream"
+expect_out '^~ alice@contoso\.com teams: -Escalations$' \
+	"a team gone upstream: its members leave it"
+expect_out '^kept team Escalations \(absent upstream; --prune removes\)$' \
+	"a team gone upstream: kept without --prune"
+rg team list d365
+expect_out 'Escalations' "a team gone upstream: still there"
+rg sync --prune --from-dir "$T/api" d365
+expect_rc 0 "a team gone upstream, --prune"
+expect_out '^- team Escalations$' "a team gone upstream: --prune removes it"
+rg team list d365
+expect_no_out 'Escalations' "a team gone upstream: gone after --prune"
+rg check d365 erin@contoso.com queue.add-agent
+expect_rc 1 "without the team, its role no longer grants erin"
+cp "$FIX/teams.page-1.json" "$T/api/"
+
 # ---- through the server ----------------------------------------------------
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "# SKIP: python3 not found for the server tests"
@@ -234,11 +292,13 @@ expect_out '^~ erin@contoso\.com roles: \+basic-user \+customer-service-represen
 	"server: the third page of users (two next links)"
 expect_out '^~ carol@contoso\.com roles: \+basic-user \+omnichannel-administrator \+system-administrator$' \
 	"server: carol's roles, one inline and two pages of her own"
+expect_out '^~ erin@contoso\.com teams: \+Escalations$' \
+	"server: a team's second page of members (a next link)"
 expect_no_out 'dan@contoso' "server: disabled dan is not synced"
 expect_no_out 'secret-token' "server: the token is not printed"
 expect_no_err 'secret-token' "server: the token is not printed on stderr"
 rg --directory "$DB2" user list d365
-expect_out '^erin@contoso\.com +Erin Walsh +Sales +basic-user,customer-service-representative +-$' \
+expect_out '^erin@contoso\.com +Erin Walsh +Sales +basic-user,customer-service-representative +Escalations$' \
 	"server: erin as Dataverse has her"
 
 snapshot before "$DB2"

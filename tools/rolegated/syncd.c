@@ -46,6 +46,17 @@ void rgd_syncer_free(struct rgd_syncer *y)
 	pthread_cond_destroy(&y->wake);
 }
 
+/* What the product has that the directory does not model, left out. */
+static void log_notices(struct rgd *d, const char *service,
+                        const json_t *notices)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(notices); i++)
+		rgd_log(&d->log, RG_LOG_NOTICE, "sync %s: %s", service,
+		        json_string_value(json_array_get(notices, i)));
+}
+
 int rgd_sync_run(struct rgd *d, struct rgd_gen *g, const struct rgd_sync *y,
                  const struct rgd_sync_ask *ask, struct rgsync_result *res)
 {
@@ -66,6 +77,7 @@ int rgd_sync_run(struct rgd *d, struct rgd_gen *g, const struct rgd_sync *y,
 	pthread_mutex_lock(&d->syncer.run_lock);
 	rc = rgsync_run(&req, ask->actor, ask->command, res);
 	pthread_mutex_unlock(&d->syncer.run_lock);
+	log_notices(d, y->service, res->notices);
 	if (!ask->dry_run && i >= 0)
 		rgd_metrics_sync(&d->metrics, g->slots[i], rc == RG_OK,
 		                 res->applied ? json_array_size(res->changes)

@@ -50,6 +50,7 @@ struct sync {
 	char *map_path;   /* where the map came from, for messages */
 	json_t *desired;  /* the state the adapter built */
 	json_t *settings; /* the directory's settings, before the transaction */
+	json_t *notices;  /* the result's: what the adapter left out */
 };
 
 /*
@@ -151,6 +152,11 @@ const char *sync_str(struct sync *s, const json_t *obj, const char *key,
 const char *sync_role(struct sync *s, const char *role, const char *user,
                       const char *where, int *rc);
 
+/* The same for a role held by another holder than a user: holder names
+ * it in the message ("team 'Sales'"). */
+const char *sync_role_of(struct sync *s, const char *role, const char *holder,
+                         const char *where, int *rc);
+
 /* Adds the plugin's id for a product role (sync_role()) to the desired
  * user u; RG_OK, or sync_role()'s failure. */
 int sync_add_role(struct sync *s, json_t *u, const char *role, const char *user,
@@ -167,6 +173,10 @@ json_t *sync_org(struct sync *s, const char *kind, const char *name);
 
 /* Sets the desired value of a service setting. */
 void sync_setting(struct sync *s, const char *key, const char *value);
+
+/* Says what upstream has that the directory does not model and the sync
+ * left out: one line of the result's notices. */
+void sync_notice(struct sync *s, const char *fmt, ...) RG_PRINTF(2, 3);
 
 /* Appends value to the array member key of obj, once. */
 void sync_add_unique(json_t *obj, const char *key, const char *value);

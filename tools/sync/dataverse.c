@@ -19,9 +19,18 @@
  * name must be a role id of the service.  A user with more roles than the
  * expanded page holds comes with systemuserroles_association@odata.nextLink
  * (systemusers(ID)/systemuserroles_association?...): its pages are read
- * too, by the rules of every next link, and the roles merged.  Teams, and
- * the roles users hold through them, are not read: the directory has no
- * teams yet.
+ * too, by the rules of every next link, and the roles merged.
+ *
+ * Owner teams, each with its business unit, members and security roles:
+ *   teams          value[]: teamid, name, teamtype,
+ *                           _businessunitid_value
+ *   teams(ID)/teammembership_association   value[]: systemuserid
+ *   teams(ID)/teamroles_association        value[]: roleid, name
+ * all three paged by @odata.nextLink.  Only owner teams (teamtype 0) hold
+ * roles their members get: access teams (1) share records and Microsoft
+ * Entra group teams (2, 3) take their members from the group, neither of
+ * which the plugin models, so they are left out with a notice.  A team's
+ * roles map as a user's do; a disabled member is left out as the user is.
  */
 #include "config.h"
 
@@ -46,19 +55,34 @@
 	"&$expand=systemuserroles_association($select=name,roleid)"
 #define ROLES "systemuserroles_association"
 /* Where a user's roles go on when they did not all come inline. */
-#define ROLES_NEXT ROLES "@odata.nextLink"
-/* What a systemuserid is made of. */
+#define ROLES_NEXT    ROLES "@odata.nextLink"
+#define PATH_TEAMS    "teams"
+#define QUERY_TEAMS   "$select=teamid,name,teamtype,_businessunitid_value"
+#define TEAM_MEMBERS  "teammembership_association"
+#define QUERY_MEMBERS "$select=systemuserid"
+#define TEAM_ROLES    "teamroles_association"
+#define QUERY_ROLES   "$select=roleid,name"
+/* The teamtype of an owner team, the only type the plugin models. */
+#define TEAMTYPE_OWNER 0
+/* What a systemuserid or teamid is made of. */
 #define GUID_CHARS "0123456789abcdefABCDEF-"
 
 /* What the dynamics365 plugin declares: the kind of the business units,
  * and the user attribute naming a user's. */
 #define KIND_BU "bu"
 #define ATTR_BU "bu"
+/* The kind of the owner teams (their unit is their parent), and their
+ * attribute of comma-separated role ids. */
+#define KIND_TEAM  "team"
+#define ATTR_ROLES "roles"
+#define ROLES_SEP  ","
 
 /* What the business units say, for the users. */
 struct dv_state {
 	json_t *bus;   /* businessunitid -> {name, parent (id), where} */
 	json_t *names; /* name -> businessunitid: a name only once */
+	json_t *uids;  /* systemuserid -> user id, null when disabled */
+	json_t *teams; /* teamid -> name, of the owner teams */
 };
 
 /* The headers the Web API wants besides the token (and Accept, which
@@ -193,26 +217,26 @@ static int on_role(struct sync *s, json_t *item, const char *where, void *data)
 }
 
 /*
- * The path of the user's roles collection, systemusers(ID)/ROLES: what
- * its next link reads, and from a folder the name of its files, which is
- * why ID must be a GUID (no dots or slashes).
+ * The path of a row's collection, SET(ID)/NAV, ID the row's key member:
+ * what its next link reads, and from a folder the name of its files,
+ * which is why ID must be a GUID (no dots or slashes).
  */
-static int roles_path(struct sync *s, const json_t *item, const char *where,
-                      char *buf, size_t len)
+static int nav_path(struct sync *s, const json_t *item, const char *key,
+                    const char *set, const char *nav, const char *where,
+                    char *buf, size_t len)
 {
-	const char *guid = sync_str(s, item, "systemuserid", where);
+	const char *guid = sync_str(s, item, key, where);
 	int n;
 
 	if (!guid)
 		return RG_EINVAL;
 	if (!*guid || strspn(guid, GUID_CHARS) != strlen(guid))
-		return sync_fail(s, RG_EINVAL,
-		                 "%s: systemuserid '%s' is not a GUID", where,
-		                 guid);
-	n = snprintf(buf, len, PATH_USERS "(%s)/" ROLES, guid);
+		return sync_fail(s, RG_EINVAL, "%s: %s '%s' is not a GUID",
+		                 where, key, guid);
+	n = snprintf(buf, len, "%s(%s)/%s", set, guid, nav);
 	if (n < 0 || (size_t)n >= len)
-		return sync_fail(s, RG_ELIMIT, "%s: systemuserid is too long",
-		                 where);
+		return sync_fail(s, RG_ELIMIT, "%s: %s is too long", where,
+		                 key);
 	return RG_OK;
 }
 
@@ -240,7 +264,8 @@ static int user_roles(struct sync *s, json_t *u, const json_t *item,
 	}
 	if (rc != RG_OK || !json_object_get(item, ROLES_NEXT))
 		return rc;
-	rc = roles_path(s, item, where, path, sizeof(path));
+	rc = nav_path(s, item, "systemuserid", PATH_USERS, ROLES, where, path,
+	              sizeof(path));
 	return rc == RG_OK ? sync_each_expanded(s, item, where, ROLES, path,
 	                                        on_role, &du)
 	                   : rc;
@@ -258,9 +283,10 @@ static const char *user_id(struct sync *s, const json_t *item,
 	return id && *id ? id : sync_str(s, item, "systemuserid", where);
 }
 
-/* The name of the user's business unit, which businessunits listed. */
-static const char *user_bu(struct sync *s, const struct dv_state *st,
-                           const json_t *item, const char *where)
+/* The name of the business unit of a user or team, which businessunits
+ * listed. */
+static const char *row_bu(struct sync *s, const struct dv_state *st,
+                          const json_t *item, const char *where)
 {
 	const char *id = sync_str(s, item, "_businessunitid_value", where);
 	const json_t *bu = id ? json_object_get(st->bus, id) : NULL;
@@ -273,8 +299,21 @@ static const char *user_bu(struct sync *s, const struct dv_state *st,
 	return bu ? json_string_value(json_object_get(bu, "name")) : NULL;
 }
 
+/* Remembers which user a systemuserid is (null: disabled), for teams. */
+static int known_uid(struct sync *s, struct dv_state *st, const json_t *item,
+                     const char *id, const char *where)
+{
+	const char *guid = sync_str(s, item, "systemuserid", where);
+
+	if (!guid)
+		return RG_EINVAL;
+	json_object_set_new(st->uids, guid, id ? json_string(id) : json_null());
+	return RG_OK;
+}
+
 static int on_user(struct sync *s, json_t *item, const char *where, void *data)
 {
+	struct dv_state *st = data;
 	const json_t *disabled = json_object_get(item, "isdisabled");
 	const char *id, *bu, *name;
 	json_t *u;
@@ -285,10 +324,10 @@ static int on_user(struct sync *s, json_t *item, const char *where, void *data)
 		                 "%s: isdisabled is missing or not true or "
 		                 "false",
 		                 where);
-	if (json_is_true(disabled))
-		return RG_OK; /* absent upstream: kept, or --prune removes */
+	if (json_is_true(disabled)) /* absent upstream: kept, or pruned */
+		return known_uid(s, st, item, NULL, where);
 	id = user_id(s, item, where);
-	bu = id ? user_bu(s, data, item, where) : NULL;
+	bu = id ? row_bu(s, st, item, where) : NULL;
 	name = bu ? str_or_null(s, item, "fullname", where, &rc) : NULL;
 	if (!bu || rc != RG_OK)
 		return RG_EINVAL;
@@ -300,14 +339,215 @@ static int on_user(struct sync *s, json_t *item, const char *where, void *data)
 		json_object_set_new(u, "name", json_string(name));
 	json_object_set_new(json_object_get(u, "attrs"), ATTR_BU,
 	                    json_string(bu));
-	return user_roles(s, u, item, id, where);
+	/* Teams are compared for every user: one left upstream goes. */
+	json_object_set_new(json_object_get(u, "members"), KIND_TEAM,
+	                    json_array());
+	rc = known_uid(s, st, item, id, where);
+	return rc == RG_OK ? user_roles(s, u, item, id, where) : rc;
+}
+
+/* A team being read: its name, and its roles as they are found. */
+struct dv_team {
+	const struct dv_state *st;
+	const char *name;
+	json_t *roles; /* the plugin's role ids */
+};
+
+/* A team's teamtype, or -1 after sync_fail(). */
+static json_int_t team_type(struct sync *s, const json_t *item,
+                            const char *where)
+{
+	const json_t *v = json_object_get(item, "teamtype");
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		return json_integer_value(v);
+	sync_fail(s, RG_EINVAL, "%s: teamtype is missing or not a number",
+	          where);
+	return -1;
+}
+
+static int on_team(struct sync *s, json_t *item, const char *where, void *data)
+{
+	struct dv_state *st = data;
+	const char *name = sync_str(s, item, "name", where);
+	json_int_t type = name ? team_type(s, item, where) : -1;
+	const char *id = type >= 0 ? sync_str(s, item, "teamid", where) : NULL;
+	const char *bu;
+	json_t *teams;
+
+	if (!id)
+		return RG_EINVAL;
+	if (type != TEAMTYPE_OWNER) {
+		sync_notice(
+		    s,
+		    "%s: team '%s' left out: teamtype %" JSON_INTEGER_FORMAT
+		    " is not an owner team (0), the only type "
+		    "rolegate models",
+		    where, name, type);
+		return RG_OK;
+	}
+	bu = row_bu(s, st, item, where);
+	if (!bu)
+		return RG_EINVAL;
+	teams = json_object_get(json_object_get(s->desired, "orgs"), KIND_TEAM);
+	if (json_object_get(teams, name))
+		return sync_fail(s, RG_EINVAL,
+		                 "%s: a second team named '%s' (the directory "
+		                 "knows teams by name)",
+		                 where, name);
+	json_object_set_new(sync_org(s, KIND_TEAM, name), "parent",
+	                    json_string(bu));
+	json_object_set_new(st->teams, id, json_string(name));
+	return RG_OK;
+}
+
+/* One member of a team: an enabled user joins it, a disabled one is left
+ * out as the user is. */
+static int on_member(struct sync *s, json_t *item, const char *where,
+                     void *data)
+{
+	const struct dv_team *t = data;
+	const char *guid = sync_str(s, item, "systemuserid", where);
+	const json_t *id = guid ? json_object_get(t->st->uids, guid) : NULL;
+
+	if (!guid)
+		return RG_EINVAL;
+	if (!id)
+		return sync_fail(
+		    s, RG_EINVAL,
+		    "%s: systemuserid %s is not a user of " PATH_USERS, where,
+		    guid);
+	if (json_is_string(id))
+		sync_add_unique(
+		    json_object_get(sync_user(s, json_string_value(id)),
+		                    "members"),
+		    KIND_TEAM, t->name);
+	return RG_OK;
+}
+
+/* One security role of a team, mapped as a user's are. */
+static int on_team_role(struct sync *s, json_t *item, const char *where,
+                        void *data)
+{
+	struct dv_team *t = data;
+	const char *role = sync_str(s, item, "name", where);
+	char holder[SYNC_MSG_MAX];
+	const char *id;
+	int rc;
+
+	if (!role)
+		return RG_EINVAL;
+	snprintf(holder, sizeof(holder), "team '%s'", t->name);
+	id = sync_role_of(s, role, holder, where, &rc);
+	if (id)
+		sync_add_unique(t->roles, ATTR_ROLES, id);
+	return rc;
+}
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The team's roles as the directory keeps them: sorted, so that the
+ * order upstream answers in changes nothing; null when it has none, NULL
+ * when out of memory. */
+static json_t *roles_text(const json_t *ids)
+{
+	size_t i, n = json_array_size(ids), len = 0;
+	const char **v = n ? calloc(n, sizeof(*v)) : NULL;
+	char *text = NULL;
+	json_t *out = NULL;
+
+	if (!n)
+		return json_null();
+	if (!v)
+		goto out;
+	for (i = 0; i < n; i++) {
+		v[i] = json_string_value(json_array_get(ids, i));
+		len += strlen(v[i]) + 1;
+	}
+	qsort(v, n, sizeof(*v), by_text);
+	text = calloc(1, len);
+	if (!text)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (i)
+			strcat(text, ROLES_SEP);
+		strcat(text, v[i]);
+	}
+	out = json_string(text);
+out:
+	free(text);
+	free(v);
+	return out;
+}
+
+/* Calls fn for each row of the owner team's collection teams(ID)/NAV. */
+static int team_each(struct sync *s, const json_t *row, const char *nav,
+                     const char *query, sync_item_fn fn, struct dv_team *t)
+{
+	char path[SYNC_MSG_MAX];
+	int rc = nav_path(s, row, "teamid", PATH_TEAMS, nav, PATH_TEAMS, path,
+	                  sizeof(path));
+
+	return rc == RG_OK ? sync_each_linked(s, path, query, "value", fn, t)
+	                   : rc;
+}
+
+/* Reads the members and the roles of the owner team id called name. */
+static int team_details(struct sync *s, const struct dv_state *st,
+                        const char *id, const char *name)
+{
+	struct dv_team t = {st, name, json_object()};
+	json_t *row = json_pack("{s:s}", "teamid", id), *text;
+	int rc =
+	    t.roles && row ? RG_OK : sync_fail(s, RG_ENOMEM, "out of memory");
+
+	if (rc == RG_OK)
+		rc = team_each(s, row, TEAM_MEMBERS, QUERY_MEMBERS, on_member,
+		               &t);
+	if (rc == RG_OK)
+		rc = team_each(s, row, TEAM_ROLES, QUERY_ROLES, on_team_role,
+		               &t);
+	text = rc == RG_OK ? roles_text(json_object_get(t.roles, ATTR_ROLES))
+	                   : NULL;
+	if (text)
+		json_object_set_new(
+		    json_object_get(sync_org(s, KIND_TEAM, name), "attrs"),
+		    ATTR_ROLES, text);
+	else if (rc == RG_OK)
+		rc = sync_fail(s, RG_ENOMEM, "out of memory");
+	json_decref(row);
+	json_decref(t.roles);
+	return rc;
+}
+
+/* The owner teams, once the users are known (their members). */
+static int dv_teams(struct sync *s, struct dv_state *st)
+{
+	const char *id;
+	json_t *name;
+	int rc;
+
+	/* The teams are compared even when upstream has none. */
+	sync_kind(s, KIND_TEAM);
+	rc = sync_each_linked(s, PATH_TEAMS, QUERY_TEAMS, "value", on_team, st);
+	json_object_foreach(st->teams, id, name)
+	{
+		if (rc == RG_OK)
+			rc = team_details(s, st, id, json_string_value(name));
+	}
+	return rc;
 }
 
 static int dv_fetch(struct sync *s)
 {
-	struct dv_state st = {json_object(), json_object()};
-	int rc = st.bus && st.names ? RG_OK
-	                            : sync_fail(s, RG_ENOMEM, "out of memory");
+	struct dv_state st = {json_object(), json_object(), json_object(),
+	                      json_object()};
+	int rc = st.bus && st.names && st.uids && st.teams
+	             ? RG_OK
+	             : sync_fail(s, RG_ENOMEM, "out of memory");
 
 	/* The units are compared even when upstream has none. */
 	sync_kind(s, KIND_BU);
@@ -319,8 +559,12 @@ static int dv_fetch(struct sync *s)
 	if (rc == RG_OK)
 		rc = sync_each_linked(s, PATH_USERS, QUERY_USERS, "value",
 		                      on_user, &st);
+	if (rc == RG_OK)
+		rc = dv_teams(s, &st);
 	json_decref(st.bus);
 	json_decref(st.names);
+	json_decref(st.uids);
+	json_decref(st.teams);
 	return rc;
 }
 

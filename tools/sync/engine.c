@@ -104,8 +104,8 @@ static const char *role_by_name(const rg_service *svc, const char *name)
 	return NULL;
 }
 
-const char *sync_role(struct sync *s, const char *role, const char *user,
-                      const char *where, int *rc)
+const char *sync_role_of(struct sync *s, const char *role, const char *holder,
+                         const char *where, int *rc)
 {
 	json_t *mapped = json_object_get(s->map, role);
 	const char *id = mapped ? json_string_value(mapped) : role;
@@ -120,10 +120,19 @@ const char *sync_role(struct sync *s, const char *role, const char *user,
 	if (role_known(s, id))
 		return id;
 	*rc = sync_fail(s, RG_ENOROLE,
-	                "%s: user '%s' holds role '%s', which service '%s' "
-	                "does not know (map it in a --map file's [roles])",
-	                where, user, role, s->service);
+	                "%s: %s holds role '%s', which service '%s' does not "
+	                "know (map it in a --map file's [roles])",
+	                where, holder, role, s->service);
 	return NULL;
+}
+
+const char *sync_role(struct sync *s, const char *role, const char *user,
+                      const char *where, int *rc)
+{
+	char holder[SYNC_MSG_MAX];
+
+	snprintf(holder, sizeof(holder), "user '%s'", user);
+	return sync_role_of(s, role, holder, where, rc);
 }
 
 int sync_add_role(struct sync *s, json_t *u, const char *role, const char *user,
@@ -183,6 +192,17 @@ void sync_setting(struct sync *s, const char *key, const char *value)
 {
 	json_object_set_new(member(s->desired, "settings", 0), key,
 	                    json_string(value));
+}
+
+void sync_notice(struct sync *s, const char *fmt, ...)
+{
+	char line[SYNC_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	json_array_append_new(s->notices, json_string(line));
 }
 
 void sync_add_unique(json_t *obj, const char *key, const char *value)
@@ -951,6 +971,7 @@ int rgsync_open(struct sync **out, const struct rgsync_req *req,
 	s->ctx = req->ctx;
 	s->service = req->service;
 	s->prune = req->prune;
+	s->notices = res->notices;
 	res->stage = RGSYNC_PREPARE;
 	rc = prepare(s, req);
 	if (rc == RG_OK) {
@@ -988,6 +1009,7 @@ void rgsync_result_init(struct rgsync_result *res)
 	res->changes = json_array();
 	res->kept = json_array();
 	res->warnings = json_array();
+	res->notices = json_array();
 }
 
 void rgsync_result_free(struct rgsync_result *res)
@@ -995,6 +1017,7 @@ void rgsync_result_free(struct rgsync_result *res)
 	json_decref(res->changes);
 	json_decref(res->kept);
 	json_decref(res->warnings);
+	json_decref(res->notices);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -1053,7 +1076,7 @@ int rgsync_run(const struct rgsync_req *req, const char *actor,
 	int rc;
 
 	rgsync_result_init(res);
-	if (!res->changes || !res->kept || !res->warnings) {
+	if (!res->changes || !res->kept || !res->warnings || !res->notices) {
 		snprintf(res->err, sizeof(res->err), "out of memory");
 		return RG_ENOMEM;
 	}

@@ -59,6 +59,7 @@ struct rgsync_result {
 	json_t *changes;        /* one line per change ("+ user bob (Bob)") */
 	json_t *kept;           /* what prune would remove, one line each */
 	json_t *warnings;       /* the transaction's, when one committed */
+	json_t *notices;        /* what upstream has that was left out */
 	int applied;            /* 1 when the changes were committed */
 	char err[SYNC_MSG_MAX]; /* why it failed: the endpoint, file, field */
 };

@@ -36,6 +36,17 @@ static int apply_all(struct admin *a, void *data)
 	return rc;
 }
 
+/* What upstream has that the directory does not model: on stderr, so
+ * that the plan on stdout stays the list of changes. */
+static void print_notices(const json_t *notices)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(notices); i++)
+		fprintf(stderr, "rolegate: sync: notice: %s\n",
+		        json_string_value(json_array_get(notices, i)));
+}
+
 static void print_kept(const json_t *kept)
 {
 	size_t i;
@@ -52,10 +63,11 @@ static int print_plan(struct sync_cmd *c)
 
 	if (a->args->json)
 		return cli_json_print(
-		    json_pack("{s:b s:s s:s s:b s:O s:O s:[]}", "ok", 1,
+		    json_pack("{s:b s:s s:s s:b s:O s:O s:[] s:O}", "ok", 1,
 		              "command", a->cmd->name, "service", a->service,
 		              "dry_run", a->args->dry_run, "changes",
-		              c->res.changes, "kept", c->res.kept, "warnings"),
+		              c->res.changes, "kept", c->res.kept, "warnings",
+		              "notices", c->res.notices),
 		    CLI_EXIT_OK);
 	for (i = 0; i < json_array_size(c->res.changes); i++)
 		puts(json_string_value(json_array_get(c->res.changes, i)));
@@ -90,6 +102,9 @@ static int run_sync(struct sync_cmd *c)
 		 * an unreadable source or option is an error (2). */
 		return rc == RG_ENOROLE ? ret : CLI_EXIT_ERROR;
 	}
+	json_object_set(c->a->extra, "notices", c->res.notices);
+	if (!args->json)
+		print_notices(c->res.notices);
 	rc = rgsync_plan(c->s, &c->res);
 	if (rc != RG_OK)
 		ret = admin_fail(c->a, rc);
