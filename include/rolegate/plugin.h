@@ -506,7 +506,9 @@ RG_EXTERN int rg_declare_workflow(rg_plugin_handle *h, const char *noun,
  *   (KIND, NAME, ATTR)                each attribute the entry has, or
  *                                     absent (a department's "unit",
  *                                     "max_chats"; a site's "region")
- *   ("bu", NAME, "parent")            parent business unit, "" for the root
+ *   (KIND, NAME, PARENT_ATTR)         of a tree kind (its parent is itself):
+ *                                     the parent, "" for a root ("bu" and
+ *                                     "parent": a business unit's)
  *   ("setting", KEY, "value")         e.g. KEY default_max_chats
  * A directory user's memberships reach the request as one subject
  * attribute per kind, named the kind followed by "s" ("departments",
