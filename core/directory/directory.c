@@ -291,12 +291,6 @@ int rg_dir_org_name_valid(const char *name)
 	       text_ok(name, ",");
 }
 
-int rg_dir_status_valid(const char *s)
-{
-	return s &&
-	       (strcmp(s, "available") == 0 || strcmp(s, "unavailable") == 0);
-}
-
 int rg_dir_count_parse(const char *s, long *out)
 {
 	char *end;
@@ -1546,12 +1540,12 @@ static int user_attr_unknown(rg_txn *txn, const char *attr)
 {
 	char names[RG_MSG_MAX];
 
-	rg_dir_vocab_names(txn->svc, RG_VOCAB_USER_ATTR, NULL, names,
-	                   sizeof(names));
-	return rg_txn_fail(
-	    txn, RG_EINVAL, "unknown user attribute '%.*s': expected %s%s%s",
-	    RG_ID_MAX, attr ? attr : "(none)", RG_USER_NAME,
-	    *names ? (strchr(names, ' ') ? ", " : " or ") : "", names);
+	/* The name is the core's own: it leads the list. */
+	rg_dir_vocab_names(txn->svc, RG_VOCAB_USER_ATTR, NULL, RG_USER_NAME,
+	                   names, sizeof(names));
+	return rg_txn_fail(txn, RG_EINVAL,
+	                   "unknown user attribute '%.*s': expected %s",
+	                   RG_ID_MAX, attr ? attr : "(none)", names);
 }
 
 int rg_user_set(rg_txn *txn, const char *id, const char *attr,
@@ -1674,28 +1668,6 @@ char *rg_dir_pairs_join(const char *const *keys, const char *const *values,
 		*p = '\0';
 	free(pairs);
 	return s;
-}
-
-const char *rg_dir_pairs_get(const char *pairs, const char *key, char *buf,
-                             size_t len)
-{
-	size_t klen = strlen(key);
-
-	while (pairs && *pairs) {
-		const char *end = strchr(pairs, RG_DIR_PAIR_SEP);
-		size_t n = end ? (size_t)(end - pairs) : strlen(pairs);
-
-		if (n > klen && pairs[klen] == '=' &&
-		    strncmp(pairs, key, klen) == 0) {
-			if (n - klen - 1 >= len)
-				return NULL;
-			memcpy(buf, pairs + klen + 1, n - klen - 1);
-			buf[n - klen - 1] = '\0';
-			return buf;
-		}
-		pairs = end ? end + 1 : NULL;
-	}
-	return NULL;
 }
 
 int rg_dir_pairs_split(const char *text, struct rg_dir_pairs *out)

@@ -69,8 +69,6 @@ int rg_dir_org_name_valid(const char *name);
 /* Free text: valid UTF-8 without control characters, < max bytes
  * (empty allowed when allow_empty). */
 int rg_dir_text_valid(const char *s, size_t max, int allow_empty);
-/* "available" or "unavailable". */
-int rg_dir_status_valid(const char *s);
 /* A decimal count >= 0; 1 when valid. */
 int rg_dir_count_parse(const char *s, long *out);
 /*
@@ -109,9 +107,11 @@ int rg_dir_value_check(const struct rg_vocab_entry *e, const char *value,
                        char *buf, size_t buflen, const char **stored, char *err,
                        size_t errlen);
 /* The names of svc's declarations of `what` (of kind, for organisation
- * attributes) as "a, b or c" in buf; "" when there is none. */
+ * attributes), after first (when not NULL), as "a, b or c" in buf; ""
+ * when there is none. */
 void rg_dir_vocab_names(const struct rg_service *svc, rg_vocab_what what,
-                        const char *kind, char *buf, size_t len);
+                        const char *kind, const char *first, char *buf,
+                        size_t len);
 
 /* The current time, UTC ISO 8601 with milliseconds. */
 void rg_dir_now(char *buf, size_t len);
@@ -223,10 +223,6 @@ json_t *rg_dir_entry_shape(const struct rg_service *svc, const char *kind,
  */
 char *rg_dir_pairs_join(const char *const *keys, const char *const *values,
                         size_t n);
-/* The value of key among pairs, copied into buf; NULL when absent (or
- * longer than buf). */
-const char *rg_dir_pairs_get(const char *pairs, const char *key, char *buf,
-                             size_t len);
 /* Rewrites users.roles, users.attrs and users.members of user from its
  * rows of assignment, user_attr and member. */
 int rg_dir_user_sync(rg_txn *txn, const char *user);

@@ -1116,7 +1116,7 @@ static const char *declared_hint(const struct imp *im, rg_vocab_what what,
 {
 	char names[RG_MSG_MAX];
 
-	rg_dir_vocab_names(im->svc, what, kind, names, sizeof(names));
+	rg_dir_vocab_names(im->svc, what, kind, NULL, names, sizeof(names));
 	snprintf(buf, len, " (it declares %s)", *names ? names : "none");
 	return buf;
 }

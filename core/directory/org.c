@@ -66,14 +66,17 @@ static int names_match(const struct rg_vocab_entry *e, rg_vocab_what what,
 }
 
 void rg_dir_vocab_names(const struct rg_service *svc, rg_vocab_what what,
-                        const char *kind, char *buf, size_t len)
+                        const char *kind, const char *first, char *buf,
+                        size_t len)
 {
-	size_t i, n = 0, k = 0, used = 0;
+	size_t i, n = first != NULL, k = 0, used = 0;
 
 	if (len)
 		buf[0] = '\0';
 	for (i = 0; svc && i < svc->vocab.n; i++)
 		n += (size_t)names_match(&svc->vocab.v[i], what, kind);
+	if (first)
+		names_add(buf, len, &used, first, k++, n);
 	for (i = 0; svc && i < svc->vocab.n; i++)
 		if (names_match(&svc->vocab.v[i], what, kind))
 			names_add(buf, len, &used, svc->vocab.v[i].name, k++,
@@ -181,7 +184,7 @@ static int org_kind(rg_txn *txn, const char *kind,
 	*out = rg_dir_kind(txn->svc, kind);
 	if (*out)
 		return RG_OK;
-	rg_dir_vocab_names(txn->svc, RG_VOCAB_ORG_KIND, NULL, names,
+	rg_dir_vocab_names(txn->svc, RG_VOCAB_ORG_KIND, NULL, NULL, names,
 	                   sizeof(names));
 	if (!*names)
 		return rg_txn_fail(txn, RG_EINVAL,
@@ -560,17 +563,11 @@ static int attr_set(rg_txn *txn, const struct rg_vocab_entry *k,
 static int attr_unknown(rg_txn *txn, const struct rg_vocab_entry *k,
                         const char *attr)
 {
-	char names[RG_MSG_MAX], all[RG_MSG_MAX];
-	const char *parent = rg_dir_parent_key(k);
+	char all[RG_MSG_MAX];
 
-	rg_dir_vocab_names(txn->svc, RG_VOCAB_ORG_ATTR, k->name, names,
-	                   sizeof(names));
-	if (parent)
-		snprintf(all, sizeof(all), "%s%s%s", parent,
-		         *names ? (strchr(names, ' ') ? ", " : " or ") : "",
-		         names);
-	else
-		rg_strlcpy(all, names, sizeof(all));
+	/* The parent is kept as an attribute too: it leads the list. */
+	rg_dir_vocab_names(txn->svc, RG_VOCAB_ORG_ATTR, k->name,
+	                   rg_dir_parent_key(k), all, sizeof(all));
 	if (!*all)
 		return rg_txn_fail(txn, RG_EINVAL,
 		                   "unknown %s attribute '%.*s': a %s has none",
