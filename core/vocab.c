@@ -41,8 +41,13 @@ static const char *const what_names[] = {
 
 /* Names the core keeps itself: a user's id, name and roles, an entry's
  * name, parent and members. */
-static const char *const reserved_user[] = {"id", "name", "roles"};
-static const char *const reserved_org[] = {"id", "name", "parent", "members"};
+/* The keys the core writes beside declared attributes, in the admin API's
+ * and export's JSON objects of a user or an entry: an attribute of that
+ * name would collide with them. */
+static const char *const reserved_user[] = {"id", "name", "roles", "members",
+                                            "service"};
+static const char *const reserved_org[] = {"id",      "name", "parent",
+                                           "members", "kind", "service"};
 
 static void entry_free(struct rg_vocab_entry *e)
 {

@@ -198,6 +198,8 @@ static const struct bad_case {
     {"flow", "workflow 'guard': its kind is not declared with members"},
     {"attrkind", "organisation attribute 'region': its kind is not"},
     {"type", "user attribute 'clearance': unknown type"},
+    {"orgname", "organisation attribute 'kind': the name is the core's own"},
+    {"usersvc", "user attribute 'service': the name is the core's own"},
 };
 #define NBAD RG_COUNTOF(bad_cases)
 

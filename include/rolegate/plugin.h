@@ -480,11 +480,13 @@ typedef struct rg_workflow_spec {
 RG_EXTERN int rg_declare_org_kind(rg_plugin_handle *h, const char *kind,
                                   const rg_org_kind_spec *spec);
 
-/* (1.5) Declares an attribute of the entries of kind (declared before). */
+/* (1.5) Declares an attribute of the entries of kind (declared before).
+ * id, name, parent, members, kind and service are the core's own. */
 RG_EXTERN int rg_declare_org_attr(rg_plugin_handle *h, const char *kind,
                                   const char *name, const rg_attr_spec *spec);
 
-/* (1.5) Declares a user attribute ("name" is the core's own). */
+/* (1.5) Declares a user attribute (id, name, roles, members and service
+ * are the core's own). */
 RG_EXTERN int rg_declare_user_attr(rg_plugin_handle *h, const char *name,
                                    const rg_attr_spec *spec);
 

@@ -42,7 +42,8 @@
 
 static const char *const site_variants[] = {"tree", "flat", NULL};
 static const char *const site_bads[] = {
-    "none", "enum", "ref", "size", "name", "flow", "attrkind", "type", NULL,
+    "none",     "enum", "ref",     "size",    "name", "flow",
+    "attrkind", "type", "orgname", "usersvc", NULL,
 };
 
 enum site_bad {
@@ -54,6 +55,8 @@ enum site_bad {
 	BAD_FLOW,     /* a workflow on a kind without members */
 	BAD_ATTRKIND, /* an attribute of an undeclared kind */
 	BAD_TYPE,     /* an unknown attribute type */
+	BAD_ORGNAME,  /* the entry attribute "kind", the core's own */
+	BAD_USERSVC,  /* the user attribute "service", the core's own */
 };
 
 struct site_state {
@@ -143,9 +146,20 @@ static int site_declare_kind(const struct site_state *st, rg_plugin_handle *h)
 
 	if (rc == RG_OK)
 		rc = rg_declare_org_attr(
-		    h, st->bad == BAD_ATTRKIND ? "campus" : SITE_KIND, "region",
-		    &region);
+		    h, st->bad == BAD_ATTRKIND ? "campus" : SITE_KIND,
+		    st->bad == BAD_ORGNAME ? "kind" : "region", &region);
 	return rc;
+}
+
+/* The name of the user attribute that says where a user works: the
+ * core's own names when asked to declare it badly. */
+static const char *site_user_attr(const struct site_state *st)
+{
+	if (st->bad == BAD_NAME)
+		return "name";
+	if (st->bad == BAD_USERSVC)
+		return "service";
+	return SITE_ATTR;
 }
 
 static int site_declare_user(const struct site_state *st, rg_plugin_handle *h)
@@ -176,8 +190,7 @@ static int site_declare_user(const struct site_state *st, rg_plugin_handle *h)
 	    .validate = site_hour_ok,
 	    .help = "the hour doors open, 0 to 23",
 	};
-	int rc = rg_declare_user_attr(
-	    h, st->bad == BAD_NAME ? "name" : SITE_ATTR, &site);
+	int rc = rg_declare_user_attr(h, site_user_attr(st), &site);
 
 	if (rc == RG_OK)
 		rc = rg_declare_user_attr(h, SITE_CLEARANCE, &clearance);
