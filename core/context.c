@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -432,7 +433,7 @@ int rg_directory_refresh(rg_context *ctx)
 	if (!ctx || !ctx->dir)
 		return RG_ENOSYS;
 	pthread_mutex_lock(&ctx->refresh_lock);
-	rc = rg_dir_version(ctx->dir, &version);
+	rc = ctx->dirops->version(ctx->dir, &version);
 	if (rc != RG_OK)
 		goto out;
 	cur = rg_snapshot_acquire(ctx, &slot);
@@ -488,6 +489,17 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
+/* Closes the directory, if open, and unloads the store library. */
+static void close_store(rg_context *ctx)
+{
+	if (ctx->dir)
+		ctx->dirops->close(ctx->dir);
+	ctx->dir = NULL;
+	ctx->dirops = NULL;
+	rg_module_unload(ctx->store);
+	ctx->store = NULL;
+}
+
 static void open_directory(rg_context *ctx, const rg_options *opts)
 {
 	char err[RG_MSG_MAX];
@@ -501,7 +513,19 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 	ctx->directory = loc;
 	if (!ctx->directory)
 		return;
-	rc = rg_dir_open(ctx, ctx->directory, &ctx->dir, err, sizeof(err));
+	/* A program that only decides does not load the store for a
+	 * default directory that is not there (one that links the store
+	 * opens it, to create it with its first change). */
+	if (!explicit && !rg_store_linked() && access(ctx->directory, F_OK)) {
+		rg_log(ctx, RG_LOG_INFO,
+		       "no directory at %s: checks by user id are denied",
+		       ctx->directory);
+		return;
+	}
+	rc = rg_store_load(&ctx->store, &ctx->dirops, err, sizeof(err));
+	if (rc == RG_OK)
+		rc = ctx->dirops->open(ctx, ctx->directory, &ctx->dir, err,
+		                       sizeof(err));
 	if (rc != RG_OK) {
 		/* Users are then unknown: checks by user id deny. */
 		/* err names the location. */
@@ -513,14 +537,13 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 			       "no directory (%s): checks by user id are "
 			       "denied",
 			       err);
-		ctx->dir = NULL;
+		close_store(ctx);
 		return;
 	}
 	/* Readers must always find a snapshot: start from an empty one. */
 	rg_pub_init(&ctx->snap, rg_snapshot_new(ctx, 0));
 	if (!rg_pub_peek(&ctx->snap)) {
-		rg_dir_close(ctx->dir);
-		ctx->dir = NULL;
+		close_store(ctx);
 		return;
 	}
 	rg_directory_refresh(ctx);
@@ -539,8 +562,7 @@ static void close_directory(rg_context *ctx)
 		pthread_join(ctx->watcher, NULL);
 		ctx->watching = 0;
 	}
-	rg_dir_close(ctx->dir);
-	ctx->dir = NULL;
+	close_store(ctx);
 	rg_snapshot_clear(ctx);
 }
 

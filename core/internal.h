@@ -20,6 +20,13 @@
 #include <sys/types.h>
 
 #include <rolegate/plugin.h>
+
+/*
+ * An engine helper that librolegate-directory calls: exported, in the
+ * ROLEGATE_PRIVATE node of core/librolegate.map, and declared in no public
+ * header.  Only the store, built from the same tree, may use it.
+ */
+#define RG_PRIVATE RG_EXTERN
 #include <rolegate/rolegate.h>
 
 #include "private/rg_prim.h"
@@ -72,7 +79,7 @@ void *rg_alloc_big(size_t bytes);
 /* ---- file.c: opening what rolegate reads --------------------------------- */
 
 /* "a FIFO", "a directory", ... for a file's st_mode. */
-const char *rg_file_kind(mode_t mode);
+RG_PRIVATE const char *rg_file_kind(mode_t mode);
 /* rg_file_open() as a stdio stream to fclose(); why must not be NULL. */
 int rg_file_fopen(const char *path, size_t max, FILE **out, char *why,
                   size_t whylen);
@@ -178,8 +185,8 @@ int rg_status_known(int status);
 /* ---- log.c ------------------------------------------------------------- */
 
 struct rg_context;
-void rg_log(const struct rg_context *ctx, rg_log_level level, const char *fmt,
-            ...) RG_PRINTF(3, 4);
+RG_PRIVATE void rg_log(const struct rg_context *ctx, rg_log_level level,
+                       const char *fmt, ...) RG_PRINTF(3, 4);
 void rg_vlog(const struct rg_context *ctx, rg_log_level level, const char *fmt,
              va_list ap) RG_PRINTF(3, 0);
 /* Logs at ERR and keeps a diagnostic "file:line: message" (file may be
@@ -261,6 +268,14 @@ void rg_module_unload(rg_module *m);
 /* The plugin's RG_PLUGIN_SYMBOL, unread: for rg_vtable_init() only. */
 const void *rg_module_symbol(const rg_module *m);
 const char *rg_module_path(const rg_module *m);
+/* Loads librolegate-directory, the store, and gives its table (struct
+ * rg_dir_ops in directory/directory.h), checked to be of this build.  On
+ * failure returns an error and writes why into err. */
+struct rg_dir_ops;
+/* 1 when the process has the store already: the program links it. */
+int rg_store_linked(void);
+int rg_store_load(rg_module **out, const struct rg_dir_ops **ops, char *err,
+                  size_t errlen);
 
 /* ---- snapshot.c: the immutable view of the directory -------------------- */
 
@@ -516,20 +531,21 @@ typedef struct rg_vocab {
 
 void rg_vocab_free(rg_vocab *v);
 /* The entry of what, name (and kind for RG_VOCAB_ORG_ATTR), or NULL. */
-const struct rg_vocab_entry *rg_vocab_lookup(const rg_vocab *v,
-                                             rg_vocab_what what,
-                                             const char *kind,
-                                             const char *name);
+RG_PRIVATE const struct rg_vocab_entry *rg_vocab_lookup(const rg_vocab *v,
+                                                        rg_vocab_what what,
+                                                        const char *kind,
+                                                        const char *name);
 /*
  * Checks value against e's type (enum, integer minimum) and then its
  * plugin's validate hook, the one place a hook is called from: RG_OK, or
  * RG_EINVAL with a message naming e in err.  A reference's target is the
  * directory's to check.
  */
-int rg_vocab_value_check(const struct rg_vocab_entry *e, const char *value,
-                         char *err, size_t errlen);
+RG_PRIVATE int rg_vocab_value_check(const struct rg_vocab_entry *e,
+                                    const char *value, char *err,
+                                    size_t errlen);
 /* A decimal long (a leading '-' allowed); 1 when s is one. */
-int rg_vocab_integer(const char *s, long *out);
+RG_PRIVATE int rg_vocab_integer(const char *s, long *out);
 
 struct rg_service {
 	struct rg_context *ctx;
@@ -579,6 +595,9 @@ struct rg_context {
 	long refresh_ms;
 	long busy_timeout_ms;
 	struct rg_dir *dir; /* NULL when there is no directory */
+	/* The store library dir comes from, and its table (with dir). */
+	rg_module *store;
+	const struct rg_dir_ops *dirops;
 	/* Random at rg_open(): an rg_target names its context by address and
 	 * this, so that a context opened later at the same address refuses
 	 * the targets of the one closed before. */
@@ -650,9 +669,9 @@ int rg_call_custom_role(const struct rg_plugin_handle *h, const char *id,
  * whether custom role id may grant privs (indexes): RG_OK, else
  * RG_EREFUSED with the reason in msg.
  */
-int rg_custom_role_allowed(const struct rg_service *svc, const char *id,
-                           const uint32_t *privs, size_t n, char *msg,
-                           size_t len);
+RG_PRIVATE int rg_custom_role_allowed(const struct rg_service *svc,
+                                      const char *id, const uint32_t *privs,
+                                      size_t n, char *msg, size_t len);
 /* 1 when the plugin has subject_answers() (ABI 1.2). */
 int rg_has_subject_answers(const struct rg_plugin_handle *h);
 /* subject_answers(); NULL: RG_ENOSYS, so the subject has no decision

@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <ltdl.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "directory/directory.h"
 #include "internal.h"
 
 #define PLUGIN_NAME_MAX 64
@@ -223,28 +225,63 @@ static int ltdl_open(const char *path, lt_dlhandle *out, char *err,
 	return rc;
 }
 
-static int load_locked(const char *path, const char *name, rg_module *m,
-                       char *err, size_t errlen)
+static int load_locked(const char *path, const char *what, const char *symbol,
+                       rg_module *m, char *err, size_t errlen)
 {
 	int rc;
 
 	rc = ltdl_open(path, &m->lt, err, errlen);
 	if (rc != RG_OK)
 		return rc;
-	m->symbol = lt_dlsym(m->lt, RG_PLUGIN_SYMBOL);
+	m->symbol = lt_dlsym(m->lt, symbol);
 	if (!m->symbol) {
-		snprintf(err, errlen,
-		         "plugin '%s' (%s) does not export the symbol '%s'",
-		         name, path, RG_PLUGIN_SYMBOL);
+		snprintf(err, errlen, "%s (%s) does not export the symbol '%s'",
+		         what, path, symbol);
 		return RG_EPLUGIN;
 	}
+	return RG_OK;
+}
+
+/* Opens path under the lock and finds symbol in it; what names the object
+ * in messages.  On success *out owns path. */
+static int load_object(char *path, const char *what, const char *symbol,
+                       rg_module **out, char *err, size_t errlen)
+{
+	rg_module *m = calloc(1, sizeof(*m));
+	int rc;
+
+	*out = NULL;
+	if (!m) {
+		free(path);
+		return RG_ENOMEM;
+	}
+	pthread_mutex_lock(&ltdl_lock);
+	if (lt_dlinit() != 0) {
+		snprintf(err, errlen, "cannot initialise libltdl: %s",
+		         lt_dlerror());
+		rc = RG_EPLUGIN;
+	} else {
+		rc = load_locked(path, what, symbol, m, err, errlen);
+		if (rc != RG_OK && m->lt)
+			lt_dlclose(m->lt);
+		if (rc != RG_OK)
+			lt_dlexit();
+	}
+	pthread_mutex_unlock(&ltdl_lock);
+	if (rc != RG_OK) {
+		free(path);
+		free(m);
+		return rc;
+	}
+	m->path = path;
+	*out = m;
 	return RG_OK;
 }
 
 int rg_module_load(const char *dir, const char *name, rg_module **out,
                    char *err, size_t errlen)
 {
-	rg_module *m = NULL;
+	char what[PLUGIN_NAME_MAX + sizeof("plugin ''")];
 	char *path = NULL;
 	int rc;
 
@@ -270,34 +307,79 @@ int rg_module_load(const char *dir, const char *name, rg_module **out,
 	rc = find_object(dir, name, &path, err, errlen);
 	if (rc != RG_OK)
 		return rc;
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		rc = RG_ENOMEM;
-		goto out;
+	snprintf(what, sizeof(what), "plugin '%s'", name);
+	return load_object(path, what, RG_PLUGIN_SYMBOL, out, err, errlen);
+}
+
+/* Any object of librolegate: dladdr() names the file it is in. */
+static const char self_marker;
+
+/*
+ * Where the store library is: beside librolegate (the same libdir once
+ * installed, the same .libs in a build tree), else its soname, which the
+ * dynamic linker's search path resolves as it resolved librolegate.  Unlike
+ * a plugin it is not checked for trust: it is trusted exactly as much as
+ * the library loading it, which comes from the same place.
+ */
+static char *store_path(void)
+{
+	Dl_info info;
+	char *dir, *path;
+	struct stat st;
+
+	if (!dladdr(&self_marker, &info) || !info.dli_fname ||
+	    info.dli_fname[0] != '/')
+		return rg_strdup(RG_STORE_LIB);
+	dir = rg_dirname(info.dli_fname);
+	path = dir ? rg_asprintf("%s/%s", dir, RG_STORE_LIB) : NULL;
+	free(dir);
+	if (path && stat(path, &st) != 0) {
+		free(path);
+		path = NULL;
 	}
-	pthread_mutex_lock(&ltdl_lock);
-	if (lt_dlinit() != 0) {
-		snprintf(err, errlen, "cannot initialise libltdl: %s",
-		         lt_dlerror());
-		rc = RG_EPLUGIN;
-	} else {
-		rc = load_locked(path, name, m, err, errlen);
-		if (rc != RG_OK && m->lt)
-			lt_dlclose(m->lt);
-		if (rc != RG_OK)
-			lt_dlexit();
-	}
-	pthread_mutex_unlock(&ltdl_lock);
+	return path ? path : rg_strdup(RG_STORE_LIB);
+}
+
+int rg_store_linked(void)
+{
+	/* RTLD_NOLOAD: a handle only if the process already has it, by its
+	 * soname, from its own link line or an earlier load. */
+	void *h = dlopen(RG_STORE_LIB, RTLD_LAZY | RTLD_NOLOAD);
+
+	if (!h)
+		return 0;
+	dlclose(h);
+	return 1;
+}
+
+int rg_store_load(rg_module **out, const struct rg_dir_ops **ops, char *err,
+                  size_t errlen)
+{
+	const struct rg_dir_ops *o;
+	char *path = store_path();
+	int rc;
+
+	*out = NULL;
+	*ops = NULL;
+	if (!path)
+		return RG_ENOMEM;
+	rc = load_object(path, "the directory store library", RG_DIR_OPS_SYMBOL,
+	                 out, err, errlen);
 	if (rc != RG_OK)
-		goto out;
-	m->path = path;
-	path = NULL;
-	*out = m;
-	m = NULL;
-out:
-	free(path);
-	free(m);
-	return rc;
+		return rc;
+	o = (*out)->symbol;
+	if (!o->build || strcmp(o->build, RG_DIR_OPS_BUILD) != 0) {
+		snprintf(err, errlen,
+		         "%s is from build %s, librolegate from build %s: "
+		         "install both from one build",
+		         (*out)->path, o->build ? o->build : "(none)",
+		         RG_DIR_OPS_BUILD);
+		rg_module_unload(*out);
+		*out = NULL;
+		return RG_EABI;
+	}
+	*ops = o;
+	return RG_OK;
 }
 
 void rg_module_unload(rg_module *m)

@@ -170,7 +170,7 @@ int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
 		rg_strlcpy(err, "out of memory", errlen);
 		return RG_ENOMEM;
 	}
-	rc = rg_dir_read_rows(d, &build_sink, &b, &version, err, errlen);
+	rc = ctx->dirops->read_rows(d, &build_sink, &b, &version, err, errlen);
 	if (b.rc != RG_OK) {
 		rc = b.rc;
 		snprintf(err, errlen, "reading %s: %s", b.what,
@@ -185,8 +185,8 @@ int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
 		rg_log(ctx, RG_LOG_WARNING,
 		       "directory %s: %zu entries name roles or privileges the "
 		       "policies no longer declare; they grant nothing",
-		       rg_dir_location(d), b.snap->dropped);
-	vet_custom_roles(ctx, b.snap, rg_dir_location(d));
+		       ctx->dirops->location(d), b.snap->dropped);
+	vet_custom_roles(ctx, b.snap, ctx->dirops->location(d));
 	*out = b.snap;
 	return RG_OK;
 }

@@ -1,14 +1,18 @@
 #!/bin/sh
-# symbols.sh - what librolegate exports is what core/librolegate.map and the
+# symbols.sh - what librolegate and librolegate-directory export is what
+# core/librolegate.map, core/directory/librolegate-directory.map and the
 # public headers say, each function in the version node of the ABI minor
 # that added it (as sudo's check_symbols compares libsudo_util with its
 # list):
-#  - every function the built library exports is in the map, with the node
+#  - every function a built library exports is in its map, with the node
 #    the map gives it (nm -D shows NAME@@ROLEGATE_1.N), and none is
 #    unversioned;
-#  - every function of the map is exported;
-#  - every function the headers declare (RG_EXTERN) is in the map, and the
-#    map names nothing the headers do not declare;
+#  - every function of a map is exported;
+#  - every function the headers declare (RG_EXTERN) is in a map, and the
+#    maps name nothing the headers do not declare, but for their private
+#    nodes (ROLEGATE_PRIVATE), which no header declares and no plugin
+#    needs;
+#  - librolegate needs neither SQLite, jansson nor the store;
 #  - a plugin records the newest node it uses, so that an older library
 #    refuses it when it is loaded: rocketchat.so calls rg_declare_scope()
 #    and the test plugin fixed.so rg_view_user_sized() (1.4), and both need
@@ -39,36 +43,46 @@ fi
 # The pass/fail/finish helpers of the command-line tests.
 . "$top_srcdir/tests/cli/lib.sh"
 
+# built NAME: the library NAME.so.N itself, not the links to it.
+built() {
+	for f in "$top_builddir"/.libs/"$1".so.*; do
+		if [ -f "$f" ] && [ ! -L "$f" ]; then echo "$f"; fi
+	done | tail -n 1
+}
 MAP=${ROLEGATE_SYMBOLS_MAP:-$top_srcdir/core/librolegate.map}
-LIB=${ROLEGATE_SYMBOLS_LIB:-}
-if [ -z "$LIB" ]; then
-	# The library itself, not the links to it.
-	for f in "$top_builddir"/.libs/librolegate.so.*; do
-		if [ -f "$f" ] && [ ! -L "$f" ]; then LIB=$f; fi
-	done
-fi
-if [ -z "$LIB" ] || [ ! -f "$LIB" ]; then
-	echo "not ok - librolegate.so is not built"
-	exit 1
-fi
+LIB=${ROLEGATE_SYMBOLS_LIB:-$(built librolegate)}
+STORE_MAP=$top_srcdir/core/directory/librolegate-directory.map
+STORE_LIB=$(built librolegate-directory)
+for f in "$LIB" "$STORE_LIB"; do
+	if [ -z "$f" ] || [ ! -f "$f" ]; then
+		echo "not ok - librolegate.so or librolegate-directory.so is not built"
+		exit 1
+	fi
+done
 
-# "NAME NODE" for each function of the map, by name.
-sed -e 's,/\*.*\*/,,' "$MAP" | awk '
-	/^[[:space:]]*ROLEGATE_[0-9.]+[[:space:]]*\{/ {
+# map_names MAP: "NAME NODE" for each function of the map, by name; the
+# private node (ROLEGATE_PRIVATE) is a node like the others.
+map_names() {
+	sed -e 's,/\*.*\*/,,' "$1" | awk '
+	/^[[:space:]]*ROLEGATE_([0-9.]+|PRIVATE)[[:space:]]*\{/ {
 		node = $1; sub(/\{.*/, "", node); next
 	}
 	/^[[:space:]]*rg_[a-z0-9_]+;/ {
 		name = $1; sub(/;.*/, "", name); print name, node
-	}' | sort >"$T/map"
+	}' | sort
+}
 
-# "NAME NODE" for each function the library exports (NODE "none" when it
-# has no version); the nodes themselves (type A) are not functions.
-nm -D --defined-only "$LIB" | awk '
+# exported LIB: "NAME NODE" for each function the library exports (NODE
+# "none" when it has no version); the nodes themselves (type A) are not
+# functions.
+exported() {
+	nm -D --defined-only "$1" | awk '
 	$2 == "A" { next }
 	{
 		n = split($3, part, "@@")
 		print part[1], (n == 2 ? part[2] : "none")
-	}' | sort >"$T/lib"
+	}' | sort
+}
 
 # The functions the public headers declare.
 cat "$top_srcdir/include/rolegate/rolegate.h" \
@@ -85,24 +99,40 @@ report() {
 	fi
 }
 
-awk '$2 == "none"' "$T/lib" >"$T/bad"
-report "every exported symbol has a version" "$T/bad"
+# compare NAME MAP LIB: the library exports its map, each in its node.
+compare() {
+	map_names "$2" >"$T/map"
+	exported "$3" >"$T/lib"
+	awk '$2 == "none"' "$T/lib" >"$T/bad"
+	report "$1: every exported symbol has a version" "$T/bad"
+	comm -23 "$T/lib" "$T/map" >"$T/bad"
+	report "$1: every exported function is in the map, in its node" "$T/bad"
+	comm -13 "$T/lib" "$T/map" >"$T/bad"
+	report "$1: every function of the map is exported, in its node" "$T/bad"
+	cat "$T/map" >>"$T/all"
+}
+: >"$T/all"
+compare librolegate "$MAP" "$LIB"
+compare librolegate-directory "$STORE_MAP" "$STORE_LIB"
 
-cut -d' ' -f1 "$T/map" | uniq -d >"$T/bad"
-report "no function is in two nodes of the map" "$T/bad"
+cut -d' ' -f1 "$T/all" | sort | uniq -d >"$T/bad"
+report "no function is in two nodes of the maps" "$T/bad"
 
-comm -23 "$T/lib" "$T/map" >"$T/bad"
-report "every exported function is in the map, in its node" "$T/bad"
-
-comm -13 "$T/lib" "$T/map" >"$T/bad"
-report "every function of the map is exported, in its node" "$T/bad"
-
-cut -d' ' -f1 "$T/map" | sort -u >"$T/mapnames"
+awk '$2 != "ROLEGATE_PRIVATE" { print $1 }' "$T/all" | sort -u >"$T/mapnames"
 comm -23 "$T/headers" "$T/mapnames" >"$T/bad"
-report "every function the headers declare is in the map" "$T/bad"
+report "every function the headers declare is in a map" "$T/bad"
 
 comm -13 "$T/headers" "$T/mapnames" >"$T/bad"
-report "the map names only functions the headers declare" "$T/bad"
+report "the maps name only functions the headers declare" "$T/bad"
+
+awk '$2 == "ROLEGATE_PRIVATE" { print $1 }' "$T/all" | sort -u >"$T/private"
+comm -12 "$T/headers" "$T/private" >"$T/bad"
+report "no public header declares a private function" "$T/bad"
+
+# A program that only decides links librolegate and nothing of the store.
+readelf -d "$LIB" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+	grep -E '^(libsqlite3|libjansson|librolegate-directory)\.' >"$T/bad"
+report "librolegate needs neither SQLite, jansson nor the store" "$T/bad"
 
 # needs PLUGIN.so: the librolegate nodes the object file requires.
 needs() {
@@ -112,6 +142,16 @@ needs() {
 			sub(/.*Name: /, ""); print $1
 		}' | sort
 }
+
+# No plugin calls the engine's private helpers.
+: >"$T/bad"
+for plugin in "$ROLEGATE_TEST_PLUGINS"/*.so; do
+	[ -f "$plugin" ] || continue
+	if needs "$plugin" | grep -qx ROLEGATE_PRIVATE; then
+		basename "$plugin" >>"$T/bad"
+	fi
+done
+report "no plugin needs ROLEGATE_PRIVATE" "$T/bad"
 
 ROCKETCHAT=$ROLEGATE_TEST_PLUGINS/rocketchat.so
 PERMIT=$ROLEGATE_TEST_PLUGINS/permit.so

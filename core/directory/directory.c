@@ -1002,6 +1002,13 @@ const char *rg_dir_location(const struct rg_dir *d)
 	return d->location;
 }
 
+/* What the engine calls (see struct rg_dir_ops): the one symbol of this
+ * library's private version node. */
+RG_EXTERN const struct rg_dir_ops rg_directory_ops = {
+    RG_DIR_OPS_BUILD, rg_dir_open,      rg_dir_close,
+    rg_dir_version,   rg_dir_read_rows, rg_dir_location,
+};
+
 /* ---- transactions ----------------------------------------------------- */
 
 int rg_dir_txn_begin(struct rg_context *ctx, const struct rg_service *svc,

@@ -125,4 +125,34 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
 /* Where the directory is, for messages; owned by d. */
 const char *rg_dir_location(const struct rg_dir *d);
 
+/*
+ * What the engine calls of the store.  The store is its own library,
+ * librolegate-directory, which links SQLite and jansson; librolegate does
+ * not link it, so that a program that only decides needs neither.  A
+ * context whose configuration names a directory loads it on demand
+ * (core/loader.c) and calls it through this table only; programs that
+ * administer the directory link it themselves.  The table is exported as
+ * RG_DIR_OPS_SYMBOL, in the library's private version node.
+ *
+ * Both libraries read struct rg_context, so they must come from the same
+ * build: build holds the package version and RG_DIR_OPS_LAYOUT, and the
+ * engine refuses a table whose build is not its own.  Bump the layout when
+ * this table or struct rg_context changes between releases of one version.
+ */
+#define RG_DIR_OPS_SYMBOL "rg_directory_ops"
+#define RG_DIR_OPS_LAYOUT "1"
+#define RG_DIR_OPS_BUILD  PACKAGE_VERSION "/" RG_DIR_OPS_LAYOUT
+
+struct rg_dir_ops {
+	const char *build; /* RG_DIR_OPS_BUILD of the store's build */
+	int (*open)(struct rg_context *ctx, const char *location,
+	            struct rg_dir **out, char *err, size_t errlen);
+	void (*close)(struct rg_dir *d);
+	int (*version)(struct rg_dir *d, uint64_t *out);
+	int (*read_rows)(struct rg_dir *d, const struct rg_dir_sink *sink,
+	                 void *user, uint64_t *version, char *err,
+	                 size_t errlen);
+	const char *(*location)(const struct rg_dir *d);
+};
+
 #endif /* ROLEGATE_DIRECTORY_H */
