@@ -48,13 +48,6 @@
 
 #include "private/rg_prim.h"
 
-/*
- * The directory is being added to the library: a library without it lacks
- * rg_directory_import().  A weak reference lets this program run on both,
- * falling back to ad-hoc subjects (-u) when the symbol is missing.
- */
-#pragma weak rg_directory_import
-
 #define SAMPLE_EVERY      16 /* a power of two: one timed check in 16 */
 #define MAX_ATTRS         8
 #define MAX_THREADS       16
@@ -491,12 +484,6 @@ static int cmd_import(const struct opts *o)
 	char err[1024];
 	int i, rc = 0;
 
-	if (!rg_directory_import) {
-		printf("import: this librolegate has no directory "
-		       "(rg_directory_import is missing)\n");
-		result(o, "import_available", "0");
-		return 3;
-	}
 	if (!o->directory || o->nfiles == 0)
 		die("import needs -d DB and files");
 	remove_db(o->directory);
@@ -1274,9 +1261,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	if (o->threads < 1 || o->threads > MAX_THREADS || o->checks == 0 ||
 	    o->swaps < 1 || o->repeats < 1 || o->batch > MAX_BATCH)
 		usage();
-	if (strcmp(o->cmd, "import") != 0 && o->directory &&
-	    !rg_directory_import)
-		die("this librolegate has no directory: use -u USERS");
 }
 
 int main(int argc, char **argv)
