@@ -82,6 +82,40 @@ def machine(srcdir):
             .strftime("%Y-%m-%d %H:%M UTC")}
 
 
+HISTORY_HEAD = "version\tcommit"
+
+
+def version_key(v):
+    """Sorts "0.10.0" after "0.9.1"."""
+    return [int(p) if p.isdigit() else p for p in v.replace("-", ".")
+            .split(".")]
+
+
+def read_history(path):
+    """{version: [commit, count, ...]} from the history file, if any."""
+    rows = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("#") or line.startswith(HISTORY_HEAD):
+                    continue
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) > 2:
+                    rows[parts[0]] = parts[1:]
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def write_history(path, keys, rows):
+    with open(path, "w") as f:
+        f.write("# Instructions per check under callgrind, one row per "
+                "release (written by bench/report.py)\n")
+        f.write("\t".join([HISTORY_HEAD] + keys) + "\n")
+        for v in sorted(rows, key=version_key):
+            f.write("\t".join([v] + rows[v]) + "\n")
+
+
 def table(head, rows):
     out = ["| " + " | ".join(head) + " |",
            "|" + "|".join("---" for _ in head) + "|"]
@@ -251,6 +285,27 @@ class Report:
                  "{:,}".format(self.n), "")
         self.out(*table(["path", "instructions a check",
                          "vs. by id without reason"], rows))
+        self.out("")
+        self.instr_history()
+
+    def instr_history(self):
+        """The counts per release: bench/instr-history.tsv keeps one row
+        per version, which this run replaces for its own version (a
+        release's row is the last run before it was tagged)."""
+        path = self.a.history
+        keys = [k for k, _ in self.INSTR_PATHS]
+        now = {k: num(self.r, "c.instr.%s.per_check" % k) for k in keys}
+        if not path or not self.a.version or now["id"] is None:
+            return
+        rows = read_history(path)
+        rows[self.a.version] = [self.a.commit or "unknown"] + [
+            "-" if now[k] is None else "%d" % now[k] for k in keys]
+        write_history(path, keys, rows)
+        self.out("### Instructions per check, by release", "",
+                 "From bench/instr-history.tsv (one row per version, "
+                 "replaced by each run of that version).", "")
+        self.out(*table(["version", "commit"] + keys,
+                        [[v] + rows[v] for v in sorted(rows, key=version_key)]))
         self.out("")
 
     def startup(self):
@@ -483,7 +538,12 @@ def main():
     ap.add_argument("--largest", type=int, required=True)
     ap.add_argument("--checks", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--history", help="the per-release instruction counts")
+    ap.add_argument("--version", help="the version measured")
+    ap.add_argument("--commit", help="the commit measured")
     args = ap.parse_args()
+    m = machine(args.srcdir)
+    args.commit = args.commit or m["commit"]
     rep = Report(load(args.results), args)
     rep.inprocess()
     rep.instr()
@@ -491,7 +551,7 @@ def main():
     rep.reload()
     rep.peers()
     rep.http()
-    text = rep.render(machine(args.srcdir))
+    text = rep.render(m)
     with open(args.out, "w") as f:
         f.write(text)
     print(text)

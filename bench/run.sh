@@ -288,6 +288,9 @@ echo "RESULT run.seconds $(($(date +%s) - t_begin))" >>"$log"
 echo "RESULT machine.load_end $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" \
 	>>"$log"
 grep '^RESULT ' "$log" >"$work/results.txt"
+version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' \
+	"$builddir/config.h")
 python3 "$srcdir/bench/report.py" --results "$work/results.txt" \
 	--srcdir "$srcdir" --largest "$largest" --sizes "$sizes" \
-	--checks "$checks" --out "$bench/results.md"
+	--checks "$checks" --out "$bench/results.md" \
+	--history "$srcdir/bench/instr-history.tsv" --version "$version"
