@@ -320,14 +320,27 @@ int rg_check_known(const rg_context *ctx, const struct rg_service *svc,
 	return check_stack(ctx, svc, req, flags, known, out);
 }
 
+/*
+ * rg_check() for a caller that wants no decision, into one of our own: in
+ * a frame of its own, so that every other check's frame stays small (a
+ * decision is larger than a page, and the compiler probes a frame that
+ * large page by page on every call).
+ */
+static __attribute__((noinline)) int
+check_scratch(const rg_context *ctx, const rg_request *req, unsigned flags)
+{
+	rg_decision scratch;
+
+	return rg_check(ctx, req, flags, &scratch);
+}
+
 int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
              rg_decision *out)
 {
 	const struct rg_service *svc;
-	rg_decision scratch;
 
 	if (!out)
-		out = &scratch;
+		return check_scratch(ctx, req, flags);
 	decision_reset(out);
 	if (!ctx || !req || !req->service || !req->action) {
 		rg_decision_deny(out, RG_EINVAL,
@@ -583,17 +596,29 @@ static int target_check(const rg_context *ctx, const rg_target *t,
 	return check_stack(ctx, t->svc, &req, flags, &known, out);
 }
 
+/* rg_check_target() into a decision of our own (see check_scratch()). */
+static __attribute__((noinline)) int
+target_scratch(const rg_context *ctx, const rg_target *t, const char *user,
+               size_t len, uint64_t hash, const rg_attr *attrs, size_t nattrs,
+               unsigned flags)
+{
+	rg_decision scratch;
+
+	return rg_check_target(ctx, t, user, len, hash, attrs, nattrs, flags,
+	                       &scratch);
+}
+
 int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
                     size_t len, uint64_t hash, const rg_attr *attrs,
                     size_t nattrs, unsigned flags, rg_decision *out)
 {
 	const struct rg_snapshot *snap;
-	rg_decision scratch;
 	unsigned slot;
 	int rc;
 
 	if (!out)
-		out = &scratch;
+		return target_scratch(ctx, t, user, len, hash, attrs, nattrs,
+		                      flags);
 	decision_reset(out);
 	rc = target_args(ctx, t, user, len, out);
 	if (rc != RG_OK)

@@ -283,6 +283,7 @@ long rg_intern_get(const rg_intern *t, const char *key)
 		return -1;
 	if (t->small)
 		return small_get(t, key);
-	slot = probe(t, key, rg_hash_str(key));
+	/* Hashed in place: every check looks its action up here. */
+	slot = probe(t, key, hash_mem(key, strlen(key)));
 	return slot ? (long)slot->val : -1;
 }

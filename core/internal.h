@@ -53,6 +53,13 @@ size_t rg_strlcpy(char *dst, const char *src, size_t n);
 int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap);
 /* rg_vformat() with the arguments given here. */
 int rg_format(char *buf, size_t size, const char *fmt, ...) RG_PRINTF(3, 4);
+/*
+ * The n strings of parts one after the other into buf (NULL: "(null)"),
+ * exactly as rg_format(buf, size, "%s%s...") would write them, without a
+ * format to parse: for the reasons every check with a reason writes.
+ * Returns the length of the whole text, truncated or not.
+ */
+size_t rg_concat(char *buf, size_t size, const char *const *parts, size_t n);
 /* Appends p to an array of pointers; returns RG_OK or RG_ENOMEM. */
 int rg_ptr_push(void ***arr, size_t *n, size_t *cap, void *p);
 /* Directory part of path ("." when none); allocated. */
@@ -463,6 +470,10 @@ void rg_snapshot_clear(struct rg_context *ctx);
 /* The service's part of a snapshot, or NULL. */
 const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
                                                   const struct rg_service *svc);
+/* The id of role index role of service svc: a declared role's, else a
+ * custom role's of ss (which may be NULL); NULL when there is none. */
+const char *rg_snapshot_role_id(const struct rg_service *svc,
+                                const struct rg_snap_service *ss, long role);
 /* A custom role in roles that grants priv for req's plugin, or -1. */
 long rg_snapshot_custom_grant(const rg_plugin_request *req,
                               const rg_roleset *roles, uint32_t priv);

@@ -482,6 +482,19 @@ void rg_effective_set(const rg_plugin_request *req, const rg_roleset *roles,
 	}
 }
 
+/*
+ * "%s grants %s" of role, put together without parsing a format:
+ * formatting was most of rg_decide_rbac()'s cost with a reason.
+ */
+static void grants_reason(const rg_plugin_request *req, long role,
+                          rg_plugin_answer *ans)
+{
+	const char *why[] = {rg_request_role_id(req, role), " grants ",
+	                     req->action_id};
+
+	rg_concat(ans->reason, sizeof(ans->reason), why, RG_COUNTOF(why));
+}
+
 rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 {
 	const rg_plugin_handle *h = req->handle;
@@ -501,9 +514,7 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 	if (rg_effective(req, req->roles, (uint32_t)req->action, &g)) {
 		ans->role = g.role;
 		if (!quiet)
-			rg_answer(ans, "%s grants %s",
-			          rg_request_role_id(req, g.role),
-			          req->action_id);
+			grants_reason(req, g.role, ans);
 		return RG_ALLOW;
 	}
 	if (g.blocked >= 0) {
@@ -532,9 +543,13 @@ rg_result rg_decide_rbac(const rg_plugin_request *req, rg_plugin_answer *ans)
 			          rg_request_role_id(req, g.missing));
 		return RG_DENY;
 	}
-	if (!quiet)
-		rg_answer(ans, "no role of the subject grants %s",
-		          req->action_id);
+	if (!quiet) {
+		const char *why[] = {"no role of the subject grants ",
+		                     req->action_id};
+
+		rg_concat(ans->reason, sizeof(ans->reason), why,
+		          RG_COUNTOF(why));
+	}
 	return RG_DENY;
 }
 

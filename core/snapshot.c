@@ -954,19 +954,25 @@ void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h)
 	__builtin_prefetch(slot->key);
 }
 
-const char *rg_request_role_id(const rg_plugin_request *req, long role)
+const char *rg_snapshot_role_id(const struct rg_service *svc,
+                                const struct rg_snap_service *ss, long role)
 {
-	const struct rg_snap_service *ss = req_view(req);
-	const rg_registry *r;
+	const rg_registry *r = &svc->reg;
 
-	if (!req || !req->handle || role < 0)
+	if (role < 0)
 		return NULL;
-	r = &req->handle->svc->reg;
 	if ((size_t)role < r->nroles)
 		return r->roles[role].id;
 	if (ss && (size_t)role - r->nroles < ss->ncustom)
 		return ss->custom[(size_t)role - r->nroles].id;
 	return NULL;
+}
+
+const char *rg_request_role_id(const rg_plugin_request *req, long role)
+{
+	if (!req || !req->handle)
+		return NULL;
+	return rg_snapshot_role_id(req->handle->svc, req_view(req), role);
 }
 
 /* A custom role of the subject that grants priv, for this plugin, or -1. */

@@ -223,12 +223,12 @@ static void answer_init(rg_plugin_answer *ans, unsigned flags)
 	                 : 0;
 }
 
-/* Runs one entry; an entry that failed to load always answers ERROR. */
+/* Runs one entry (preq->handle is h's); an entry that failed to load
+ * always answers ERROR. */
 static rg_result run_entry(const struct rg_plugin_handle *h,
                            const rg_plugin_request *preq, unsigned flags,
                            rg_plugin_answer *ans)
 {
-	rg_plugin_request local = *preq;
 	rg_result res;
 
 	answer_init(ans, flags);
@@ -238,8 +238,7 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 		           sizeof(ans->reason));
 		return RG_ERROR;
 	}
-	local.handle = h;
-	res = rg_call_decide(h, &local, ans);
+	res = rg_call_decide(h, preq, ans);
 	if ((unsigned)res >= RG_RESULT_COUNT) {
 		ans->status = RG_EPLUGIN;
 		rg_format(ans->reason, sizeof(ans->reason),
@@ -274,15 +273,15 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 	return res;
 }
 
-/* Copies the id of a role index (custom roles included) of the request. */
+/* Copies the id of a role index (custom roles included) of the request:
+ * rg_request_role_id() of h's, without a copy of the request to make it
+ * h's (every check with a reason copies two roles). */
 static void copy_role(const rg_plugin_request *preq,
                       const struct rg_plugin_handle *h, long idx, char *dst)
 {
-	rg_plugin_request local = *preq;
-	const char *id;
+	const struct rg_req_view *rv = preq->view;
+	const char *id = rg_snapshot_role_id(h->svc, rv ? rv->ss : NULL, idx);
 
-	local.handle = h;
-	id = rg_request_role_id(&local, idx);
 	if (id)
 		rg_strlcpy(dst, id, RG_ID_MAX);
 	else
@@ -517,9 +516,12 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 {
 	/* Two answers: the verdict's, and the one the next entry writes. */
 	rg_plugin_answer ans[2];
+	/* The request as each entry sees it: its own handle. */
+	rg_plugin_request local = *preq;
 	struct verdict v;
 	size_t i, nrun = 0;
 	unsigned cur = 0;
+	rg_result res;
 
 	verdict_reset(&v);
 	out->ntrace = 0;
@@ -527,7 +529,9 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 		const struct rg_plugin_handle *h = svc->entries[i];
 		rg_plugin_answer *a = &ans[cur];
 		size_t skip = 0;
-		rg_result res = run_entry(h, preq, flags, a);
+
+		local.handle = h;
+		res = run_entry(h, &local, flags, a);
 
 		nrun++;
 		if (flags & RG_CHECK_TRACE)

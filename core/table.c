@@ -324,6 +324,29 @@ void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h)
 	__builtin_prefetch(slot_at(t, (size_t)h & (t->cap - 1)));
 }
 
+/*
+ * Whether the slot's id is the len bytes at user (which hold no NUL).  The
+ * slot is zeroed past its id and has room for more than len bytes (the
+ * caller checked), so equal bytes and a terminator after them are one id.
+ * An id of one to two words (most: "agent-11313") is compared as its first
+ * and its last word, loaded in place, without a call: every check of the
+ * table makes this comparison once or more.
+ */
+static int slot_is(const char *id, const char *user, size_t len)
+{
+	uint64_t a, b;
+
+	if (len < sizeof(a) || len > 2 * sizeof(a))
+		return memcmp(id, user, len) == 0 && id[len] == '\0';
+	memcpy(&a, user, sizeof(a));
+	memcpy(&b, id, sizeof(b));
+	if (a != b)
+		return 0;
+	memcpy(&a, user + len - sizeof(a), sizeof(a));
+	memcpy(&b, id + len - sizeof(b), sizeof(b));
+	return a == b && id[len] == '\0';
+}
+
 const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
                             size_t len, uint64_t h, long priv,
                             rg_result *result)
@@ -343,9 +366,7 @@ const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
 		id = slot_id(t, slot);
 		if (!*id)
 			return NULL; /* not tabled: the slow way */
-		/* The slot is zeroed past its id and user holds no NUL:
-		 * equal bytes and a terminator after them are one id. */
-		if (memcmp(id, user, len) == 0 && id[len] == '\0')
+		if (slot_is(id, user, len))
 			break;
 	}
 	words = (const uint64_t *)(const void *)slot;

@@ -350,6 +350,23 @@ int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
 	return rc;
 }
 
+size_t rg_concat(char *buf, size_t size, const char *const *parts, size_t n)
+{
+	struct fmt_out o = {buf, size, 0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		/* What vsnprintf() prints for a NULL %s, as rg_vformat()
+		 * would have it printed. */
+		const char *s = parts[i] ? parts[i] : "(null)";
+
+		fmt_put(&o, s, strlen(s));
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	return o.len;
+}
+
 int rg_format(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,6 +10,9 @@
  * with a reason (the stack, one plugin call at a time) and without (the
  * table), and requires the same result and status.  rg_directory_tabled()
  * proves the table was there to answer, and the debug log that it did.
+ * The product plugins' short ways for a prepared user asked with a reason
+ * are held to what an ad-hoc subject of the same roles and attributes
+ * gets, reason and all.
  *
  * Environment (set by make check): ROLEGATE_POLICIES, ROLEGATE_TEST_PLUGINS,
  * ROLEGATE_TEST_TESTPLUGINS.
@@ -34,6 +37,7 @@
 #define STACKS     160 /* random stacks in test_stacks */
 #define ENTRIES    4   /* entries per random stack, at most */
 #define MAX_CHATS  6
+#define USER_ATTRS 16 /* attributes and memberships of a user, at most */
 /* A valid action id that no plugin of any test service declares. */
 #define UNDECLARED_ACTION "no.such.action"
 
@@ -339,6 +343,114 @@ static size_t compare_service(const char *service)
 	return USERS * nprivs;
 }
 
+/* A directory user as an ad-hoc subject: its roles, its attributes and
+ * its memberships as KIND + "s", in storage of the caller's. */
+struct adhoc {
+	char roles[ERRLEN];
+	char keys[USER_ATTRS][ID_LEN];
+	char values[USER_ATTRS][ERRLEN];
+	rg_attr attrs[USER_ATTRS];
+	size_t n;
+};
+
+static void adhoc_put(struct adhoc *a, const char *key, const char *suffix,
+                      const char *value)
+{
+	ck_assert_uint_lt(a->n, USER_ATTRS);
+	snprintf(a->keys[a->n], ID_LEN, "%s%s", key, suffix);
+	snprintf(a->values[a->n], ERRLEN, "%s", value);
+	a->attrs[a->n].key = a->keys[a->n];
+	a->attrs[a->n].value = a->values[a->n];
+	a->n++;
+}
+
+static int adhoc_fill(void *user, const rg_user_info *u)
+{
+	struct adhoc *a = user;
+	size_t i;
+
+	for (i = 0; i < u->nattrs; i++)
+		adhoc_put(a, u->attr_keys[i], "", u->attr_values[i]);
+	for (i = 0; i < u->nmembers; i++)
+		adhoc_put(a, u->member_kinds[i], "s", u->member_names[i]);
+	return 0;
+}
+
+/* A Dynamics 365 owner team's member: its teams' roles reach a directory
+ * user through the organisation, and the role its reason names may be
+ * another than an ad-hoc subject's.  Such a user never takes the short
+ * way (d365_prep_plain()), which is what the comparison is for. */
+static int adhoc_teams(const struct adhoc *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->keys[i], "teams") == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every user of service asked every privilege with a reason, without
+ * request attributes, as itself (a directory user, whose plugins may
+ * answer from what they prepared of the snapshot) and as an ad-hoc subject
+ * of the same roles and attributes (which nothing was prepared for): the
+ * same result, status, role, missing role and reason, byte for byte.  So
+ * a plugin's short way for a prepared user with a reason says what its
+ * whole decision says.  Returns the checks.
+ */
+static size_t adhoc_agrees(const char *service)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t u, p, nprivs = rg_privilege_count(svc), n = 0;
+	char id[ID_LEN];
+
+	for (u = 0; u < USERS; u++) {
+		static struct adhoc a;
+		rg_subject who = {NULL, NULL, NULL, 0};
+
+		memset(&a, 0, sizeof(a));
+		snprintf(id, sizeof(id), "u-%02zu", u);
+		who.user = id;
+		ck_assert_int_eq(rg_subject_roles(env.ctx, service, &who,
+		                                  a.roles, sizeof(a.roles)),
+		                 RG_OK);
+		ck_assert_int_eq(
+		    rg_user_get(env.ctx, service, id, adhoc_fill, &a), RG_OK);
+		if (adhoc_teams(&a))
+			continue;
+		for (p = 0; p < nprivs; p++) {
+			static rg_decision mine, adhoc;
+			rg_privilege_info pi;
+			rg_request req;
+			int s1, s2;
+
+			rg_privilege_at(svc, p, &pi);
+			tu_request(&req, service, id, pi.id);
+			s1 = rg_check(env.ctx, &req, 0, &mine);
+			req.subject.user = NULL;
+			req.subject.roles = a.roles;
+			req.subject.attrs = a.attrs;
+			req.subject.nattrs = a.n;
+			s2 = rg_check(env.ctx, &req, 0, &adhoc);
+			ck_assert_msg(
+			    s1 == s2 && mine.result == adhoc.result &&
+			        strcmp(mine.reason, adhoc.reason) == 0 &&
+			        strcmp(mine.role, adhoc.role) == 0 &&
+			        strcmp(mine.missing, adhoc.missing) == 0,
+			    "%s %s %s: as the user %s/%s (%s), ad hoc "
+			    "%s/%s (%s), roles %s",
+			    service, id, pi.id, rg_result_name(mine.result),
+			    rg_status_name(s1), mine.reason,
+			    rg_result_name(adhoc.result), rg_status_name(s2),
+			    adhoc.reason, a.roles);
+			n++;
+		}
+	}
+	ck_assert_uint_gt(n, 0);
+	return n;
+}
+
 /* One Dynamics 365 question both ways; 1 when the reason names a team. */
 static int depth_agrees(const char *service, const char *id, const char *action,
                         const rg_attr *attrs, size_t n)
@@ -434,6 +546,7 @@ START_TEST(test_products)
 		                        tu_service(env.ctx, services[i])),
 		    USERS);
 		n += compare_service(services[i]);
+		n += adhoc_agrees(services[i]);
 		/* ... and rg_check_target() answers as rg_check(). */
 		n += targets_agree(services[i]);
 		if (is_dynamics(services[i]))
@@ -1280,10 +1393,23 @@ START_TEST(test_target_refuses)
 	                                 &d),
 	                 RG_EINVAL);
 	ck_assert_int_eq(d.result, RG_DENY);
+	/* No decision wanted: the same statuses, both ways. */
 	ck_assert_int_eq(rg_check_target(env.ctx, t, "u-00", 4,
 	                                 rg_user_hash("u-00", 4), NULL, 0, 0,
 	                                 NULL),
 	                 RG_OK);
+	ck_assert_int_eq(rg_check_target(env.ctx, t, "nobody", 6,
+	                                 rg_user_hash("nobody", 6), NULL, 0, 0,
+	                                 NULL),
+	                 RG_ENOUSER);
+	{
+		rg_request req;
+
+		tu_request(&req, "helpdesk", "u-00", "ticket.view");
+		ck_assert_int_eq(rg_check(env.ctx, &req, 0, NULL), RG_OK);
+		req.subject.user = "nobody";
+		ck_assert_int_eq(rg_check(env.ctx, &req, 0, NULL), RG_ENOUSER);
+	}
 	/* The configuration opened again: the old target is refused by the
 	 * new context, whether or not it landed at the old address. */
 	ck_assert_int_eq(

@@ -411,6 +411,41 @@ START_TEST(test_bool_word)
 }
 END_TEST
 
+/*
+ * rg_concat() writes what snprintf() of "%s%s%s" writes, NULL parts as
+ * glibc's "(null)", at every buffer size from none to more than enough:
+ * the reasons of rg_decide_rbac() must stay byte for byte what they were.
+ */
+START_TEST(test_concat_is_snprintf)
+{
+	const char *parts[] = {"omnichannel-agent", " grants ", NULL};
+	const char *want_full = "omnichannel-agent grants (null)";
+	char got[64], want[64];
+	size_t size, n;
+
+	for (size = 0; size <= strlen(want_full) + 2; size++) {
+		memset(got, 'x', sizeof(got));
+		memset(want, 'x', sizeof(want));
+		n = rg_concat(size ? got : NULL, size, parts,
+		              RG_COUNTOF(parts));
+		snprintf(size ? want : NULL, size, "%s", want_full);
+		ck_assert_uint_eq(n, strlen(want_full));
+		ck_assert_msg(memcmp(got, want, sizeof(got)) == 0,
+		              "size %zu: '%.*s'", size, (int)size, got);
+	}
+	/* No part: the empty string. */
+	memset(got, 'x', sizeof(got));
+	ck_assert_uint_eq(rg_concat(got, sizeof(got), parts, 0), 0);
+	ck_assert_str_eq(got, "");
+	/* Empty parts add nothing. */
+	parts[0] = "";
+	parts[2] = "deny";
+	ck_assert_uint_eq(rg_concat(got, sizeof(got), parts, RG_COUNTOF(parts)),
+	                  strlen(" grants deny"));
+	ck_assert_str_eq(got, " grants deny");
+}
+END_TEST
+
 static Suite *intern_suite(void)
 {
 	Suite *s = suite_create("intern");
@@ -430,6 +465,7 @@ static Suite *intern_suite(void)
 	tc = tcase_create("words");
 	tcase_add_loop_test(tc, test_utf8_char, 0, (int)RG_COUNTOF(utf8_cases));
 	tcase_add_loop_test(tc, test_bool_word, 0, (int)RG_COUNTOF(bool_cases));
+	tcase_add_test(tc, test_concat_is_snprintf);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1035,6 +1035,21 @@ static const struct d365_prep_user *d365_prep_user(const struct d365_prep *p,
 	return &p->users[i];
 }
 
+/*
+ * 1 when decide() of req is rg_decide_rbac()'s answer, reason and all: no
+ * request attribute (so no target: steps 2 to 4 deny only for a bad subject
+ * value, and say nothing otherwise), no owner team (whose roles step 1 would
+ * hold), and subject values that view_prepare() found good (the test of
+ * d365_read_target() without request attributes, which
+ * d365_subject_answers() counts on too).  Such a check with a reason then
+ * costs no attribute read and no unit lookup.
+ */
+static int d365_prep_plain(const struct d365_prep_user *pu,
+                           const rg_plugin_request *req)
+{
+	return !req->nattrs && !pu->teams && !pu->empty && !pu->unknown;
+}
+
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,
                              rg_plugin_answer *ans)
 {
@@ -1050,14 +1065,16 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		          st ? st->policy : "(none)");
 		return RG_ERROR;
 	}
-	/* With a reason wanted, formatting costs more than the lookups: the
-	 * prepared snapshot serves quiet checks only, of a privilege the
-	 * class answers were worked out for. */
-	if (d365_quiet(ans) && req->action >= 0) {
+	/* The prepared snapshot serves quiet checks of a privilege the class
+	 * answers were worked out for, and checks with a reason that name no
+	 * target (d365_prep_plain()). */
+	if (req->action >= 0) {
 		p = rg_request_prepared(req);
 		pu = d365_prep_user(p, req);
-		if (pu && (size_t)req->action < p->nprivs)
+		if (pu && d365_quiet(ans) && (size_t)req->action < p->nprivs)
 			return d365_prep_quiet(st, p, pu, req, ans);
+		if (pu && !d365_quiet(ans) && d365_prep_plain(pu, req))
+			return rg_decide_rbac(req, ans);
 	}
 	teams = d365_subject_teams(req);
 	if (teams)

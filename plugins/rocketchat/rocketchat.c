@@ -186,6 +186,27 @@ static void rc_close(void *state)
 
 /* ---- Deciding ---------------------------------------------------------- */
 
+/*
+ * 1 when rc_decide_roles() of req is rg_decide_rbac()'s answer, reason and
+ * all: a prepared user whose attributes view_prepare() found good
+ * (RC_PU_FAST: rc_read_attrs() then reads them without fail), no request
+ * attribute (so no department to scope) and an action other than
+ * take-inquiry (which looks at status and limits).  Such a check, with a
+ * reason above all, then reads no attribute.
+ */
+static int rc_plain(const struct rocketchat *st, const rg_plugin_request *req)
+{
+	const struct rc_prepared *p;
+	long i;
+
+	if (req->nattrs || !req->user || req->action == st->take)
+		return 0;
+	p = rg_request_prepared(req);
+	i = rg_request_user_index(req);
+	return p && i >= 0 && (size_t)i < p->nusers &&
+	       (p->users[i].bits & RC_PU_FAST);
+}
+
 static rg_result rc_decide_roles(const struct rocketchat *st,
                                  const rg_plugin_request *req,
                                  rg_plugin_answer *ans)
@@ -193,6 +214,8 @@ static rg_result rc_decide_roles(const struct rocketchat *st,
 	struct rc_attrs a;
 	rg_result res;
 
+	if (rc_plain(st, req))
+		return rg_decide_rbac(req, ans);
 	if (!rc_read_attrs(st, req, &a, ans))
 		return RG_DENY;
 	res = rg_decide_rbac(req, ans);
