@@ -205,7 +205,11 @@ static int path_setting(struct conf_read *cr, const char *key,
 	}
 	*seen = line;
 	free(*dst);
-	*dst = rg_path_join(cr->ctx->config_dir, value);
+	/* A PostgreSQL directory is a connection string, not a path. */
+	if (dst == &cr->ctx->directory && rg_location_is_pg(value))
+		*dst = rg_strdup(value);
+	else
+		*dst = rg_path_join(cr->ctx->config_dir, value);
 	return *dst ? RG_OK : RG_ENOMEM;
 }
 

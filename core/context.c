@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -27,6 +28,10 @@
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
 #define MS_PER_S                1000
 #define NS_PER_MS               1000000L
+/* The watcher's pause after the store could not be reached, doubling up
+ * to the most: reconnecting is tried that often. */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
 
 #ifndef RG_PLUGINDIR
 #define RG_PLUGINDIR "/usr/local/lib/rolegate"
@@ -421,6 +426,29 @@ static char *directory_location(const rg_context *ctx, const rg_options *opts)
 	                   DIRECTORY_FILE);
 }
 
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * MS_PER_S + ts.tv_nsec / NS_PER_MS;
+}
+
+/* ms from now on the clock of pthread_cond_timedwait(). */
+static struct timespec deadline(long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / MS_PER_S;
+	until.tv_nsec += (ms % MS_PER_S) * NS_PER_MS;
+	if (until.tv_nsec >= MS_PER_S * NS_PER_MS) {
+		until.tv_sec++;
+		until.tv_nsec -= MS_PER_S * NS_PER_MS;
+	}
+	return until;
+}
+
 int rg_directory_refresh(rg_context *ctx)
 {
 	struct rg_snapshot *snap = NULL;
@@ -439,6 +467,7 @@ int rg_directory_refresh(rg_context *ctx)
 	cur = rg_snapshot_acquire(ctx, &slot);
 	if (cur && cur->version == version) {
 		rg_snapshot_release(ctx, slot);
+		atomic_store(&ctx->fresh_ms, monotonic_ms());
 		goto out; /* nothing changed */
 	}
 	rg_snapshot_release(ctx, slot);
@@ -446,37 +475,95 @@ int rg_directory_refresh(rg_context *ctx)
 	if (rc != RG_OK) {
 		rg_log(ctx, RG_LOG_ERR,
 		       "directory %s: %s; the previous snapshot stays in use",
-		       ctx->directory, err);
+		       ctx->directory_shown, err);
 		goto out;
 	}
 	/* An unsealed snapshot is as correct, only slower to read. */
 	if (rg_snapshot_seal(snap) != RG_OK)
 		rg_log(ctx, RG_LOG_WARNING,
 		       "directory %s: out of memory packing the snapshot",
-		       ctx->directory);
+		       ctx->directory_shown);
 	rg_snapshot_publish(ctx, snap);
+	atomic_store(&ctx->fresh_ms, monotonic_ms());
 	rg_log(ctx, RG_LOG_INFO, "directory %s: snapshot %llu loaded",
-	       ctx->directory, (unsigned long long)version);
+	       ctx->directory_shown, (unsigned long long)version);
 out:
 	pthread_mutex_unlock(&ctx->refresh_lock);
 	return rc;
+}
+
+long long rg_directory_age_ms(const rg_context *ctx)
+{
+	long long at;
+
+	if (!ctx || !ctx->dir)
+		return -1;
+	at = atomic_load(&ctx->fresh_ms);
+	return at ? monotonic_ms() - at : -1;
+}
+
+/* The watcher of a store that announces changes: waits for them, reads
+ * the version on each (and every refresh_ms regardless, in case one was
+ * lost), and backs off while the store cannot be reached. */
+static void watch_pushed(rg_context *ctx)
+{
+	long backoff = 0;
+	int down = 0;
+
+	for (;;) {
+		int r;
+
+		pthread_mutex_lock(&ctx->watch_lock);
+		if (!ctx->stopping && backoff) {
+			struct timespec until = deadline(backoff);
+			pthread_cond_timedwait(&ctx->watch_cond,
+			                       &ctx->watch_lock, &until);
+		}
+		r = ctx->stopping;
+		pthread_mutex_unlock(&ctx->watch_lock);
+		if (r)
+			return;
+		r = ctx->dirops->wait(ctx->dir, ctx->watch_wake,
+		                      ctx->refresh_ms);
+		if (r < 0) {
+			if (!down)
+				rg_log(ctx, RG_LOG_WARNING,
+				       "directory %s cannot be reached: checks "
+				       "answer from the last snapshot until it "
+				       "can",
+				       ctx->directory_shown);
+			down = 1;
+			backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+			if (backoff > BACKOFF_MAX_MS)
+				backoff = BACKOFF_MAX_MS;
+			/* The snapshot's age tells how stale it may be. */
+			rg_directory_refresh(ctx);
+			continue;
+		}
+		if (down)
+			rg_log(ctx, RG_LOG_NOTICE,
+			       "directory %s reached again: catching up",
+			       ctx->directory_shown);
+		down = 0;
+		backoff = 0;
+		/* Announced, or refresh_ms passed: one cheap version read. */
+		if (rg_directory_refresh(ctx) != RG_OK)
+			backoff = BACKOFF_MIN_MS;
+	}
 }
 
 static void *watch_main(void *arg)
 {
 	rg_context *ctx = arg;
 
+	if (ctx->watch_wake >= 0) {
+		watch_pushed(ctx);
+		return NULL;
+	}
 	pthread_mutex_lock(&ctx->watch_lock);
 	while (!ctx->stopping) {
-		struct timespec until;
+		struct timespec until = deadline(ctx->refresh_ms);
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += ctx->refresh_ms / MS_PER_S;
-		until.tv_nsec += (ctx->refresh_ms % MS_PER_S) * NS_PER_MS;
-		if (until.tv_nsec >= MS_PER_S * NS_PER_MS) {
-			until.tv_sec++;
-			until.tv_nsec -= MS_PER_S * NS_PER_MS;
-		}
 		pthread_cond_timedwait(&ctx->watch_cond, &ctx->watch_lock,
 		                       &until);
 		if (ctx->stopping)
@@ -513,6 +600,9 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 	ctx->directory = loc;
 	if (!ctx->directory)
 		return;
+	ctx->directory_shown = rg_location_redact(ctx->directory);
+	if (!ctx->directory_shown)
+		return;
 	/* A program that only decides does not load the store for a
 	 * default directory that is not there (one that links the store
 	 * opens it, to create it with its first change). */
@@ -546,9 +636,16 @@ static void open_directory(rg_context *ctx, const rg_options *opts)
 		close_store(ctx);
 		return;
 	}
-	rg_directory_refresh(ctx);
+	/* A store that announces changes is waited on, listening before
+	 * the first read so that no change falls between; the eventfd lets
+	 * rg_close() interrupt the wait. */
 	if (!(opts->flags & RG_OPEN_NO_WATCH) &&
-	    pthread_create(&ctx->watcher, NULL, watch_main, ctx) == 0)
+	    ctx->dirops->wait(ctx->dir, -1, 0) != RG_ENOSYS)
+		ctx->watch_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	rg_directory_refresh(ctx);
+	if (opts->flags & RG_OPEN_NO_WATCH)
+		return;
+	if (pthread_create(&ctx->watcher, NULL, watch_main, ctx) == 0)
 		ctx->watching = 1;
 }
 
@@ -559,9 +656,15 @@ static void close_directory(rg_context *ctx)
 		ctx->stopping = 1;
 		pthread_cond_signal(&ctx->watch_cond);
 		pthread_mutex_unlock(&ctx->watch_lock);
+		if (ctx->watch_wake >= 0 &&
+		    eventfd_write(ctx->watch_wake, 1) != 0)
+			rg_log(ctx, RG_LOG_ERR, "cannot wake the watcher");
 		pthread_join(ctx->watcher, NULL);
 		ctx->watching = 0;
 	}
+	if (ctx->watch_wake >= 0)
+		close(ctx->watch_wake);
+	ctx->watch_wake = -1;
 	close_store(ctx);
 	rg_snapshot_clear(ctx);
 }
@@ -573,7 +676,7 @@ int rg_directory_available(const rg_context *ctx)
 
 const char *rg_directory_location(const rg_context *ctx)
 {
-	return ctx && ctx->directory ? ctx->directory : "";
+	return ctx && ctx->directory_shown ? ctx->directory_shown : "";
 }
 
 /* ---- opening and closing ------------------------------------------------- */
@@ -600,6 +703,7 @@ static void context_init(rg_context *ctx, const rg_options *opts)
 	ctx->log_user = opts->log_user;
 	ctx->log_level = DEFAULT_LOG_LEVEL;
 	ctx->refresh_ms = DEFAULT_REFRESH_MS;
+	ctx->watch_wake = -1;
 	ctx->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
 	ctx->building = 1;
 	ctx->opts = opts;
@@ -682,6 +786,7 @@ void rg_close(rg_context *ctx)
 	free(ctx->config_dir);
 	free(ctx->plugin_dir);
 	free(ctx->directory);
+	free(ctx->directory_shown);
 	free(ctx->state_dir);
 	pthread_mutex_destroy(&ctx->publish_lock);
 	pthread_mutex_destroy(&ctx->refresh_lock);

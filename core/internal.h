@@ -66,6 +66,18 @@ int rg_ptr_push(void ***arr, size_t *n, size_t *cap, void *p);
 char *rg_dirname(const char *path);
 /* path if absolute, else dir/path; allocated. */
 char *rg_path_join(const char *dir, const char *path);
+/*
+ * 1 when a directory location names a PostgreSQL database: a libpq URI
+ * (postgresql:// or postgres://) or key=value pairs (it starts with a
+ * word and '=').  Anything else is the path of an SQLite file.
+ */
+int rg_location_is_pg(const char *loc);
+/*
+ * loc as messages and listings show it: a PostgreSQL location's password
+ * (the URI's user:password@, a password= pair or parameter) is replaced
+ * by "***"; a path is itself.  Allocated (NULL: no memory).
+ */
+char *rg_location_redact(const char *loc);
 /* 1 when id is a valid identifier: [A-Za-z0-9._:-]+, < RG_ID_MAX bytes. */
 int rg_id_valid(const char *id);
 /* 1 when s has only letters, digits, '-' and '_' and is non-empty. */
@@ -601,6 +613,7 @@ struct rg_context {
 
 	/* The directory and its snapshots (see snapshot.c for the protocol). */
 	char *directory;         /* location, or NULL when none is configured */
+	char *directory_shown;   /* directory without a password (messages) */
 	unsigned directory_line; /* where the config set it, or 0 */
 	char *state_dir;
 	long refresh_ms;
@@ -623,6 +636,11 @@ struct rg_context {
 	pthread_mutex_t watch_lock;
 	pthread_cond_t watch_cond;
 	int stopping;
+	/* Wakes a watcher waiting in the store's wait (an eventfd), or -1. */
+	int watch_wake;
+	/* CLOCK_MONOTONIC ms when the snapshot was last known current: the
+	 * last refresh that read the directory's version (0: never). */
+	_Atomic long long fresh_ms;
 };
 
 /* ---- vtable.c: the one door into every plugin --------------------------- */

@@ -73,6 +73,110 @@ char *rg_path_join(const char *dir, const char *path)
 	return rg_asprintf("%s/%s", dir, path);
 }
 
+#define PG_URI       "postgresql://"
+#define PG_URI_SHORT "postgres://"
+#define PG_PASSWORD  "password"
+#define REDACTED     "***"
+
+int rg_location_is_pg(const char *loc)
+{
+	size_t n;
+
+	if (!loc)
+		return 0;
+	if (strncmp(loc, PG_URI, strlen(PG_URI)) == 0 ||
+	    strncmp(loc, PG_URI_SHORT, strlen(PG_URI_SHORT)) == 0)
+		return 1;
+	for (n = 0; isalnum((unsigned char)loc[n]) || loc[n] == '_'; n++)
+		;
+	while (n > 0 && (loc[n] == ' ' || loc[n] == '\t'))
+		n++;
+	return n > 0 && loc[n] == '=';
+}
+
+/* Appends n bytes of s to the buffer at *w (room is the caller's). */
+static void emit(char **w, const char *s, size_t n)
+{
+	memcpy(*w, s, n);
+	*w += n;
+}
+
+/*
+ * The end of the value starting at v in a key=value string: a quoted one
+ * ends after its closing quote (backslash escapes), a bare one at a blank.
+ */
+static const char *kv_value_end(const char *v)
+{
+	if (*v != '\'')
+		return v + strcspn(v, " \t");
+	for (v++; *v && *v != '\''; v++)
+		if (*v == '\\' && v[1])
+			v++;
+	return *v ? v + 1 : v;
+}
+
+/* A URI's userinfo password (user:password@host) redacted into *w;
+ * returns where copying goes on. */
+static const char *uri_userinfo(const char *loc, char **w)
+{
+	const char *start = strstr(loc, "://") + strlen("://");
+	size_t auth = strcspn(start, "/?");
+	const char *at = memchr(start, '@', auth), *colon;
+
+	emit(w, loc, (size_t)(start - loc));
+	if (!at)
+		return start;
+	colon = memchr(start, ':', (size_t)(at - start));
+	if (!colon)
+		return start;
+	emit(w, start, (size_t)(colon + 1 - start));
+	emit(w, REDACTED, strlen(REDACTED));
+	return at;
+}
+
+char *rg_location_redact(const char *loc)
+{
+	size_t plen = strlen(PG_PASSWORD);
+	const char *r;
+	char *out, *w;
+	int uri;
+
+	if (!rg_location_is_pg(loc))
+		return rg_strdup(loc);
+	/* A redacted text is never longer than the original plus the
+	 * marks that replace empty passwords. */
+	out = malloc(strlen(loc) * 2 + sizeof(REDACTED) * 4 + 1);
+	if (!out)
+		return NULL;
+	w = out;
+	uri = strstr(loc, "://") != NULL;
+	r = uri ? uri_userinfo(loc, &w) : loc;
+	while (*r) {
+		/* password= at a boundary: the start, a blank, ? or &. */
+		int boundary = r == loc || strchr(" \t?&", r[-1]);
+		const char *eq = r + plen;
+
+		if (boundary && strncmp(r, PG_PASSWORD, plen) == 0) {
+			while (*eq == ' ' || *eq == '\t')
+				eq++;
+			if (*eq == '=') {
+				const char *v = eq + 1, *end;
+				while (!uri && (*v == ' ' || *v == '\t'))
+					v++;
+				end = uri ? v + strcspn(v, "&#")
+				          : kv_value_end(v);
+				emit(&w, r, (size_t)(v - r));
+				emit(&w, REDACTED, strlen(REDACTED));
+				r = end;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return out;
+}
+
 int rg_id_valid(const char *id)
 {
 	size_t n = 0;

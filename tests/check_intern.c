@@ -446,6 +446,48 @@ START_TEST(test_concat_is_snprintf)
 }
 END_TEST
 
+/* Which directory locations are PostgreSQL's, and what messages show of
+ * them: never the password. */
+static const struct {
+	const char *loc;
+	int pg;
+	const char *shown;
+} location_cases[] = {
+    {"/var/lib/rolegate/directory.db", 0, "/var/lib/rolegate/directory.db"},
+    {"state/directory.db", 0, "state/directory.db"},
+    /* A file may have '=' in its name, but not after a first word. */
+    {"./a=b.db", 0, "./a=b.db"},
+    {"/srv/password=x.db", 0, "/srv/password=x.db"},
+    {"", 0, ""},
+    {"postgresql://rg@db1/rolegate", 1, "postgresql://rg@db1/rolegate"},
+    {"postgres://db1/rolegate", 1, "postgres://db1/rolegate"},
+    {"postgresql://rg:s3cret@db1:5432/rolegate?sslmode=require", 1,
+     "postgresql://rg:***@db1:5432/rolegate?sslmode=require"},
+    {"postgresql://rg@db1/rolegate?password=s3cret&sslmode=verify-full", 1,
+     "postgresql://rg@db1/rolegate?password=***&sslmode=verify-full"},
+    {"host=db1,db2 dbname=rolegate target_session_attrs=read-write", 1,
+     "host=db1,db2 dbname=rolegate target_session_attrs=read-write"},
+    {"host=db1 password=s3cret user=rg", 1, "host=db1 password=*** user=rg"},
+    {"dbname = rolegate password = 'a b\\' c' user=rg", 1,
+     "dbname = rolegate password = *** user=rg"},
+    {"password=", 1, "password=***"},
+    /* A key that ends in "password" is not one. */
+    {"host=x oldpassword=y", 1, "host=x oldpassword=y"},
+};
+
+START_TEST(test_location)
+{
+	char *shown;
+
+	ck_assert_int_eq(rg_location_is_pg(location_cases[_i].loc),
+	                 location_cases[_i].pg);
+	shown = rg_location_redact(location_cases[_i].loc);
+	ck_assert_ptr_nonnull(shown);
+	ck_assert_str_eq(shown, location_cases[_i].shown);
+	free(shown);
+}
+END_TEST
+
 static Suite *intern_suite(void)
 {
 	Suite *s = suite_create("intern");
@@ -466,6 +508,8 @@ static Suite *intern_suite(void)
 	tcase_add_loop_test(tc, test_utf8_char, 0, (int)RG_COUNTOF(utf8_cases));
 	tcase_add_loop_test(tc, test_bool_word, 0, (int)RG_COUNTOF(bool_cases));
 	tcase_add_test(tc, test_concat_is_snprintf);
+	tcase_add_loop_test(tc, test_location, 0,
+	                    (int)RG_COUNTOF(location_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

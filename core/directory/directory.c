@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,10 @@
  * Every table is keyed by service.  Roles are not a table: built-in ones
  * come from the plugins' policies, so assignments name roles by id and
  * stay valid when a policy is reloaded.  The SQL is what SQLite and
- * PostgreSQL both accept (the migrations are SQLite's only).
+ * PostgreSQL both accept.  Migrations 1 and 2 are SQLite's only: a
+ * PostgreSQL directory starts at version 2 with the same tables in its
+ * words (store_pg.c).  Every later migration runs on both, so its SQL
+ * must be what both accept.
  *
  * The schema knows no product: an organisation entry is a row of org with
  * its kind (a plugin's word: "bu", "department", "site"), its attributes
@@ -419,6 +423,10 @@ static int migrate_steps(struct rg_dir *d, rg_store *s, long from)
 	size_t m, i;
 	int rc = RG_OK;
 
+	/* A store that creates its databases at a later version (with its
+	 * own words for the tables) migrates from there. */
+	if (from < d->ops->base_schema_version)
+		from = d->ops->base_schema_version;
 	for (m = 0; m < RG_NITEMS(migrations) && rc == RG_OK; m++) {
 		if (migrations[m].version <= from)
 			continue;
@@ -533,12 +541,12 @@ static int dir_attach(struct rg_dir *d, int create, char *why, size_t len)
 
 	if (d->store)
 		return RG_OK;
-	if (create) {
+	if (create && d->ops == &rg_store_sqlite) {
 		rc = make_parents(d, why, len);
 		if (rc != RG_OK)
 			return rc;
 	}
-	rc = d->ops->open(d->location, create ? RG_STORE_CREATE : 0, d->busy_ms,
+	rc = d->ops->open(d->target, create ? RG_STORE_CREATE : 0, d->busy_ms,
 	                  &s, why, len);
 	if (rc == RG_ENOENT && !create)
 		return RG_OK;
@@ -580,13 +588,16 @@ int rg_dir_open(struct rg_context *ctx, const char *location,
 		return RG_EINVAL;
 	}
 	d = calloc(1, sizeof(*d));
-	if (!d || !(d->location = rg_strdup(location))) {
+	if (!d || !(d->target = rg_strdup(location)) ||
+	    !(d->location = rg_location_redact(location))) {
+		if (d)
+			free(d->target);
 		free(d);
 		rg_strlcpy(err, "out of memory", errlen);
 		return RG_ENOMEM;
 	}
 	d->ctx = ctx;
-	d->ops = &rg_store_sqlite;
+	d->ops = rg_location_is_pg(location) ? &rg_store_pg : &rg_store_sqlite;
 	d->busy_ms = ctx->busy_timeout_ms;
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
@@ -609,6 +620,7 @@ void rg_dir_close(struct rg_dir *d)
 		d->ops->close(d->store);
 	pthread_mutex_destroy(&d->lock);
 	free(d->location);
+	free(d->target);
 	free(d);
 }
 
@@ -1002,11 +1014,33 @@ const char *rg_dir_location(const struct rg_dir *d)
 	return d->location;
 }
 
+int rg_dir_wait(struct rg_dir *d, int wake_fd, long timeout_ms)
+{
+	/* Only the watching thread calls it, and a store's wait uses a
+	 * connection of its own: no mutex, so that waiting never holds up
+	 * a writer.  The store is attached once and stays. */
+	struct pollfd wake = {.fd = wake_fd, .events = POLLIN, .revents = 0};
+	rg_store *s;
+
+	if (!d->ops->wait)
+		return RG_ENOSYS;
+	pthread_mutex_lock(&d->lock);
+	s = d->store;
+	pthread_mutex_unlock(&d->lock);
+	if (s)
+		return d->ops->wait(s, wake_fd, timeout_ms);
+	/* Not created yet: read the version every timeout until it is. */
+	if (poll(&wake, wake_fd >= 0 ? 1 : 0, (int)timeout_ms) < 0 &&
+	    errno != EINTR)
+		return RG_EIO;
+	return 1;
+}
+
 /* What the engine calls (see struct rg_dir_ops): the one symbol of this
  * library's private version node. */
 RG_EXTERN const struct rg_dir_ops rg_directory_ops = {
-    RG_DIR_OPS_BUILD, rg_dir_open,      rg_dir_close,
-    rg_dir_version,   rg_dir_read_rows, rg_dir_location,
+    RG_DIR_OPS_BUILD, rg_dir_open,     rg_dir_close, rg_dir_version,
+    rg_dir_read_rows, rg_dir_location, rg_dir_wait,
 };
 
 /* ---- transactions ----------------------------------------------------- */
@@ -2658,7 +2692,7 @@ static const char SQL_ORG_LIST[] =
     "SELECT o.name, (SELECT count(*) FROM (SELECT m.user_id FROM member m "
     "WHERE m.service = o.service AND m.kind = o.kind AND m.name = o.name "
     "UNION SELECT u.user_id FROM user_attr u WHERE u.service = o.service "
-    "AND u.value = o.name AND instr(?3, ',' || u.key || ',') > 0)) "
+    "AND u.value = o.name AND instr(?3, ',' || u.key || ',') > 0) AS holders) "
     "FROM org o WHERE o.service = ?1 AND o.kind = ?2 ORDER BY o.name";
 static const char SQL_ORG_LIST_ATTRS[] =
     "SELECT name, key, value FROM org_attr WHERE service = ?1 AND kind = ?2 "

@@ -77,9 +77,42 @@ struct rg_store_ops {
 	int (*verify)(rg_store *s, char *err, size_t errlen);
 	/* The backend's message for the last error. */
 	const char *(*errmsg)(rg_store *s);
+	/*
+	 * Waits up to timeout_ms for another process's commit, or for
+	 * wake_fd (-1: none) to become readable.  1 when the version should
+	 * be read again now (a change was announced, or the store could
+	 * have missed announcements), 0 otherwise, a negative status when
+	 * the store cannot be reached (the caller backs off).  Called by one
+	 * thread, without the directory's mutex.  NULL: the store announces
+	 * nothing, and its version is polled.
+	 */
+	int (*wait)(rg_store *s, int wake_fd, long timeout_ms);
+	/* A database this store creates starts at this schema version with
+	 * the tables it gives (0: at none, through every migration). */
+	int base_schema_version;
 };
 
+/*
+ * The home slot of a statement cache of size entries (a power of two) for
+ * the SQL at this address: the stores keep their prepared statements by
+ * the address of the directory's constant SQL.  Fibonacci hashing; the
+ * low bits of an address are alignment.
+ */
+static inline size_t rg_store_slot(const char *sql, size_t size)
+{
+	return (size_t)((((uintptr_t)sql >> 3) * 0x9e3779b97f4a7c15ull) >> 32) &
+	       (size - 1);
+}
+
 extern const struct rg_store_ops rg_store_sqlite;
+/* Over PostgreSQL (store_pg.c), for a location rg_location_is_pg(). */
+extern const struct rg_store_ops rg_store_pg;
+/* The channel of a PostgreSQL directory's announcements of commits; the
+ * payload is the directory's schema. */
+#define RG_PG_CHANNEL "rolegate_directory"
+/* The schema version a PostgreSQL directory starts at (directory.c's
+ * version 2, the generic tables). */
+#define RG_PG_BASE_VERSION 2
 
 /* ---- what context.c uses --------------------------------------------- */
 
@@ -124,6 +157,9 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
                      void *user, uint64_t *version, char *err, size_t errlen);
 /* Where the directory is, for messages; owned by d. */
 const char *rg_dir_location(const struct rg_dir *d);
+/* The store's wait (see struct rg_store_ops); RG_ENOSYS when it announces
+ * nothing. */
+int rg_dir_wait(struct rg_dir *d, int wake_fd, long timeout_ms);
 
 /*
  * What the engine calls of the store.  The store is its own library,
@@ -140,7 +176,7 @@ const char *rg_dir_location(const struct rg_dir *d);
  * this table or struct rg_context changes between releases of one version.
  */
 #define RG_DIR_OPS_SYMBOL "rg_directory_ops"
-#define RG_DIR_OPS_LAYOUT "1"
+#define RG_DIR_OPS_LAYOUT "2"
 #define RG_DIR_OPS_BUILD  PACKAGE_VERSION "/" RG_DIR_OPS_LAYOUT
 
 struct rg_dir_ops {
@@ -153,6 +189,7 @@ struct rg_dir_ops {
 	                 void *user, uint64_t *version, char *err,
 	                 size_t errlen);
 	const char *(*location)(const struct rg_dir *d);
+	int (*wait)(struct rg_dir *d, int wake_fd, long timeout_ms);
 };
 
 #endif /* ROLEGATE_DIRECTORY_H */

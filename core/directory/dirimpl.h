@@ -41,7 +41,8 @@ struct rg_dir {
 	rg_store *store; /* NULL while the database does not exist */
 	/* Recursive: a thread inside a transaction may read through it. */
 	pthread_mutex_t lock;
-	char *location;
+	char *location; /* for messages: without a password */
+	char *target;   /* what the store opens */
 	long busy_ms;
 	int in_txn; /* a write transaction is open (under lock) */
 };

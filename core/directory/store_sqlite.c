@@ -150,14 +150,6 @@ static int fail(rg_store *s, int rc)
 
 /* ---- the statement cache ---------------------------------------------- */
 
-static size_t slot_of(const char *sql)
-{
-	/* Fibonacci hashing of the address; the low bits are alignment. */
-	return (size_t)((((uintptr_t)sql >> 3) * 0x9e3779b97f4a7c15ull) >>
-	                (64 - 7)) &
-	       (STMT_CACHE_SIZE - 1);
-}
-
 /*
  * A statement for sql, ready to bind: cached when possible.  *owned is set
  * when the caller must finalize it (the cached one is in use by an outer
@@ -166,7 +158,7 @@ static size_t slot_of(const char *sql)
 static int stmt_get(rg_store *s, const char *sql, sqlite3_stmt **out,
                     int *owned)
 {
-	size_t home = slot_of(sql), i;
+	size_t home = rg_store_slot(sql, STMT_CACHE_SIZE), i;
 	struct stmt_slot *slot = NULL;
 	int nested = 0, rc;
 

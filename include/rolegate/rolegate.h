@@ -530,8 +530,10 @@ RG_EXTERN int rg_whocan(const rg_context *ctx, const char *service,
 /* ======================================================================
  * The directory: users, role assignments, organisation and custom roles.
  *
- * Each installation has one directory (an SQLite database by default, path
- * in rolegate.conf: [rolegate] directory = PATH, else state_dir/directory.db).
+ * Each installation has one directory: an SQLite database by default (path
+ * in rolegate.conf: [rolegate] directory = PATH, else
+ * state_dir/directory.db), or a PostgreSQL database shared by several hosts
+ * (directory = postgresql://... or a libpq key=value string).
  * Its data is per service.  Checks by user id read an immutable in-memory
  * snapshot of it; a change committed by anyone (this process or another)
  * replaces the snapshot atomically, so a check never blocks and never sees a
@@ -545,7 +547,8 @@ RG_EXTERN int rg_whocan(const rg_context *ctx, const char *service,
 /* (1.1) 1 when the context has a usable directory, else 0. */
 RG_EXTERN int rg_directory_available(const rg_context *ctx);
 
-/* (1.1) Where the directory lives (a path for SQLite); context-owned, may be
+/* (1.1) Where the directory lives (a path for SQLite, the connection string
+ * for PostgreSQL with any password shown as ***); context-owned, may be
  * "". */
 RG_EXTERN const char *rg_directory_location(const rg_context *ctx);
 
@@ -556,6 +559,16 @@ RG_EXTERN const char *rg_directory_location(const rg_context *ctx);
  * snapshot stays in use).  Safe to call from any thread.
  */
 RG_EXTERN int rg_directory_refresh(rg_context *ctx);
+
+/*
+ * (1.5) Milliseconds since the snapshot was last known to be current: since
+ * the last refresh (the watcher's or rg_directory_refresh()) that reached
+ * the directory and read its version.  Grows while the directory cannot
+ * be reached (checks still answer from the last snapshot); a gateway
+ * reports it and stops calling itself ready past a limit.  -1 without a
+ * directory, or before the directory was ever read.
+ */
+RG_EXTERN long long rg_directory_age_ms(const rg_context *ctx);
 
 /*
  * (1.3) How many directory users of svc the current snapshot's decision table
