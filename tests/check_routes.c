@@ -62,6 +62,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.s.authz_roles_header, 0);
 	ck_assert_str_eq(c.s.authz_user_header, "X-Rolegate-User");
 	ck_assert_uint_eq(c.nroutes, 0);
+	ck_assert_uint_eq(c.s.directory_max_age, 30);
 	rgd_conf_free(&c);
 }
 END_TEST
@@ -82,6 +83,7 @@ START_TEST(test_settings)
 	    "rolegated|authz_headers|off",
 	    "rolegated|log|syslog",
 	    "rolegated|authz_user_header|X-Auth-Request-User",
+	    "rolegated|directory_max_age|0",
 	    NULL};
 	struct rgd_conf c;
 
@@ -100,6 +102,7 @@ START_TEST(test_settings)
 	ck_assert_int_eq(c.s.authz_headers, 0);
 	ck_assert_int_eq(c.s.log, RGD_LOG_SYSLOG);
 	ck_assert_str_eq(c.s.authz_user_header, "X-Auth-Request-User");
+	ck_assert_uint_eq(c.s.directory_max_age, 0);
 	rgd_conf_free(&c);
 }
 END_TEST
@@ -118,6 +121,8 @@ static const struct {
     {"rolegated", "max_body", "1G", "bytes"},
     {"rolegated", "max_header", "100", "4096"},
     {"rolegated", "request_timeout", "0", "1 to"},
+    {"rolegated", "directory_max_age", "86401", "0 to 86400"},
+    {"rolegated", "directory_max_age", "2s", "whole number"},
     {"rolegated", "decision_log", "", "path"},
     {"rolegated", "admin_socket", "", "path or off"},
     {"rolegated", "listen_socket", "", "absolute path or off"},

@@ -185,8 +185,18 @@ http GET "$BASE/healthz"
 expect_code 200 "healthz"
 http GET "$BASE/readyz"
 expect_code 200 "readyz once loaded"
+expect_body 'ready' "readyz says ready"
 http GET "$BASE/metrics"
 expect_code 200 "metrics"
+expect_body 'rolegated_ready 1' "metrics: ready"
+# The SQLite directory is read every directory_refresh_ms (1 s): its
+# snapshot stays far younger than directory_max_age (30 s by default).
+age=$(sed -n 's/^rolegated_directory_age_seconds \([0-9.]*\)$/\1/p' "$T/body")
+if [ -n "$age" ] && awk -v a="$age" 'BEGIN { exit !(a >= 0 && a < 30) }'; then
+	pass "metrics: the directory snapshot's age ($age s)"
+else
+	fail "metrics: the directory snapshot's age: '$age'"
+fi
 expect_header '^Content-Type: text/plain; version=0.0.4' "Prometheus content type"
 expect_body 'rolegated_decisions_total{service="omni24",decision="allow"}' "decisions by service and result"
 expect_body 'rolegated_decisions_total{service="",decision="deny"}' "unknown services share one series"

@@ -57,6 +57,7 @@
 /* How often a stop looks at the requests in flight. */
 #define STOP_POLL_NS 10000000L
 #define NS_PER_S     1000000000L
+#define MS_PER_S     1000
 
 enum body_kind { BODY_CHECK = 1, BODY_CHECKS };
 
@@ -271,25 +272,52 @@ static int is_get(const char *method)
 	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
-static int ready(struct rgd *d)
+/*
+ * Whether rolegated is ready, and what the probes and /metrics say of the
+ * directory: a configuration serves, no stop has begun, and the snapshot
+ * checks answer from was confirmed current within directory_max_age (a
+ * replica whose directory is out of reach keeps answering from its last
+ * snapshot, but a load balancer should prefer one that is not).
+ */
+struct readiness {
+	int ready;
+	int has_dir;         /* the configuration serving has a directory */
+	long long age_ms;    /* rg_directory_age_ms(), -1: never read */
+	unsigned max_age;    /* directory_max_age, seconds; 0: no limit */
+	int directory_stale; /* not ready because of the directory only */
+};
+
+static void readiness(struct rgd *d, struct readiness *r)
 {
 	struct rgd_gen *g;
 	unsigned slot;
-	int ok;
 
+	memset(r, 0, sizeof(*r));
+	r->age_ms = -1;
 	g = rgd_engine_acquire(&d->engine, &slot);
-	ok = g != NULL && !atomic_load(&d->stopping);
+	r->ready = g != NULL && !atomic_load(&d->stopping);
+	if (g && rg_directory_available(g->ctx)) {
+		r->has_dir = 1;
+		r->age_ms = rg_directory_age_ms(g->ctx);
+		r->max_age = g->conf.s.directory_max_age;
+	}
 	rgd_engine_release(&d->engine, slot);
-	return ok;
+	if (r->ready && r->has_dir && r->max_age &&
+	    (r->age_ms < 0 || r->age_ms > (long long)r->max_age * MS_PER_S)) {
+		r->ready = 0;
+		r->directory_stale = 1;
+	}
 }
 
 static enum MHD_Result metrics(struct rgd *d, struct MHD_Connection *c)
 {
 	struct MHD_Response *r;
+	struct readiness rd;
 	struct rgd_buf b;
 
+	readiness(d, &rd);
 	rgd_buf_init(&b, NULL, 0);
-	rgd_metrics_render(&d->metrics, ready(d), &b);
+	rgd_metrics_render(&d->metrics, rd.ready, rd.age_ms, &b);
 	if (b.failed || !b.p) {
 		rgd_buf_free(&b);
 		return rgd_queue(d, c, RGD_HTTP_INTERNAL, NULL);
@@ -303,6 +331,31 @@ static enum MHD_Result metrics(struct rgd *d, struct MHD_Connection *c)
 		r = NULL;
 	}
 	return rgd_queue(d, c, RGD_HTTP_OK, r);
+}
+
+/* GET /readyz: 200 "ready", else 503 saying why when it is the
+ * directory. */
+static enum MHD_Result ready_probe(struct rgd *d, struct MHD_Connection *c)
+{
+	char text[ERROR_MAX];
+	struct readiness rd;
+
+	readiness(d, &rd);
+	if (rd.ready)
+		return respond_text(d, c, RGD_HTTP_OK, TYPE_TEXT, "ready\n");
+	if (!rd.directory_stale)
+		return respond_text(d, c, RGD_HTTP_UNAVAILABLE, TYPE_TEXT,
+		                    "not ready\n");
+	if (rd.age_ms < 0)
+		snprintf(text, sizeof(text),
+		         "not ready: the directory has not been read yet: "
+		         "the directory cannot be reached\n");
+	else
+		snprintf(text, sizeof(text),
+		         "not ready: the directory snapshot is %.1f s old "
+		         "(limit %u s): the directory cannot be reached\n",
+		         (double)rd.age_ms / MS_PER_S, rd.max_age);
+	return respond_text(d, c, RGD_HTTP_UNAVAILABLE, TYPE_TEXT, text);
 }
 
 /* The body limit of the configuration serving now. */
@@ -409,9 +462,7 @@ static enum MHD_Result answer(struct rgd *d, struct MHD_Connection *c,
 		return respond_text(d, c, RGD_HTTP_OK, TYPE_TEXT, "ok\n");
 	if (e == EP_METRICS)
 		return metrics(d, c);
-	return ready(d) ? respond_text(d, c, RGD_HTTP_OK, TYPE_TEXT, "ready\n")
-	                : respond_text(d, c, RGD_HTTP_UNAVAILABLE, TYPE_TEXT,
-	                               "not ready\n");
+	return ready_probe(d, c);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include "rolegated.h"
 
 #define NS_PER_S 1000000000.0
+#define MS_PER_S 1000.0
 
 /* Upper bounds of the latency buckets, in nanoseconds. */
 static const uint64_t bucket_ns[RGD_LATENCY_BUCKETS] = {
@@ -304,7 +305,8 @@ static void syncs(struct rgd_metrics *m, struct rgd_buf *b)
 	pthread_mutex_unlock(&m->lock);
 }
 
-void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b)
+void rgd_metrics_render(struct rgd_metrics *m, int ready, long long dir_age_ms,
+                        struct rgd_buf *b)
 {
 	header(b, "rolegated_build_info", "gauge", "Versions, as labels.");
 	rgd_buf_printf(b,
@@ -344,8 +346,18 @@ void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b)
 	        get(&m->log_write_errors));
 	gauge(b, "rolegated_requests_in_flight", "Requests being answered.",
 	      atomic_load_explicit(&m->in_flight, RELAXED));
-	gauge(b, "rolegated_ready", "1 when a configuration is serving.",
+	gauge(b, "rolegated_ready",
+	      "1 when a configuration is serving and its directory snapshot "
+	      "is within directory_max_age.",
 	      ready);
+	/* Absent without a directory, or before its first read. */
+	if (dir_age_ms >= 0) {
+		header(b, "rolegated_directory_age_seconds", "gauge",
+		       "Seconds since the directory snapshot was last known "
+		       "current.");
+		rgd_buf_printf(b, "rolegated_directory_age_seconds %.3f\n",
+		               (double)dir_age_ms / MS_PER_S);
+	}
 	gauge(b, "rolegated_start_time_seconds", "When the process started.",
 	      m->start_time);
 	syncs(m, b);

@@ -45,6 +45,11 @@
 #define DEFAULT_USER_HEADER      "X-Rolegate-User"
 #define HEADER_NAME_MAX          64
 
+/* Thirty directory_refresh_ms periods at the library's default: a server
+ * restart or a fail-over passes unnoticed, an outage does not. */
+#define DEFAULT_DIRECTORY_MAX_AGE 30
+#define DIRECTORY_MAX_AGE_MAX     (24u * 3600)
+
 /*
  * An admin bearer token: long and varied enough that guessing it is
  * hopeless, and printable ASCII without blanks (RFC 6750 carries it in a
@@ -211,6 +216,8 @@ static const struct setting settings[] = {
         1000000),
     SET("authz_uri_from", ST_URI_FROM, authz_uri_from, 0, 0),
     SET("authz_reasons", ST_BOOL, authz_reasons, 0, 1),
+    SET("directory_max_age", ST_UINT, directory_max_age, 0,
+        DIRECTORY_MAX_AGE_MAX),
 };
 
 #define NSETTINGS RG_COUNTOF(settings)
@@ -240,6 +247,7 @@ int rgd_conf_init(struct rgd_conf *c)
 	s->authz_reasons = 1;
 	s->authz_uri_from = RGD_URI_ORIGINAL;
 	s->shutdown_timeout = DEFAULT_SHUTDOWN_TIMEOUT;
+	s->directory_max_age = DEFAULT_DIRECTORY_MAX_AGE;
 	if (!s->address || !s->admin_socket || !s->authz_user_header) {
 		rgd_conf_free(c);
 		return RG_ENOMEM;
@@ -641,8 +649,8 @@ static int settings_key(struct rgd_conf *c, const char *section,
 	            "admin_socket, admin_listen, admin_token_file, "
 	            "authz_headers, authz_roles_header, authz_user_header, "
 	            "shutdown_timeout, header_timeout, body_timeout, "
-	            "max_connections_per_address, authz_uri_from or "
-	            "authz_reasons",
+	            "max_connections_per_address, authz_uri_from, "
+	            "authz_reasons or directory_max_age",
 	            key);
 }
 

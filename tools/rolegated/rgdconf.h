@@ -100,6 +100,9 @@ struct rgd_settings {
 	unsigned max_connections_per_address; /* 0: no limit */
 	enum rgd_uri_from authz_uri_from;     /* default RGD_URI_ORIGINAL */
 	int authz_reasons; /* a deny tells its reason and route (default) */
+	/* Seconds the directory snapshot may go unconfirmed before /readyz
+	 * says 503 (rg_directory_age_ms()); 0: never. */
+	unsigned directory_max_age;
 };
 
 /* One segment of a path pattern. */

@@ -197,8 +197,10 @@ void rgd_metrics_sync(struct rgd_metrics *m, unsigned slot, int ok,
  * RGD_SLOT_OTHER), taken under the lock: one run's values together. */
 void rgd_metrics_sync_get(struct rgd_metrics *m, unsigned slot,
                           struct rgd_sync_stat *out);
-/* The Prometheus text exposition; ready: 1 when serving. */
-void rgd_metrics_render(struct rgd_metrics *m, int ready, struct rgd_buf *b);
+/* The Prometheus text exposition; ready: 1 when serving; dir_age_ms: the
+ * directory snapshot's age (rg_directory_age_ms()), -1 for none. */
+void rgd_metrics_render(struct rgd_metrics *m, int ready, long long dir_age_ms,
+                        struct rgd_buf *b);
 
 /* ---- dlog.c ------------------------------------------------------------ */
 
