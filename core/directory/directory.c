@@ -42,6 +42,8 @@
 #define DECIMAL_MAX  32 /* a long in decimal, with room to spare */
 #define LIST_MIN_CAP 32
 #define DECIMAL_BASE 10
+/* How often a watcher tries a shared database it has not reached yet. */
+#define ATTACH_RETRY_MS 1000
 
 /* ---- the schema ------------------------------------------------------- */
 
@@ -604,6 +606,15 @@ int rg_dir_open(struct rg_context *ctx, const char *location,
 	pthread_mutex_init(&d->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 	rc = dir_attach_named(d, 0, err, errlen);
+	/* A shared database that cannot be reached now may be soon (a
+	 * replica started before its database): every use tries again,
+	 * and until one succeeds there is no snapshot, so checks by user
+	 * id deny and rg_directory_age_ms() says so. */
+	if (rc == RG_EIO && d->ops->wait) {
+		rg_log(ctx, RG_LOG_WARNING, "%s; trying again on every use",
+		       err);
+		rc = RG_OK;
+	}
 	if (rc != RG_OK) {
 		rg_dir_close(d);
 		return rc;
@@ -1029,7 +1040,9 @@ int rg_dir_wait(struct rg_dir *d, int wake_fd, long timeout_ms)
 	pthread_mutex_unlock(&d->lock);
 	if (s)
 		return d->ops->wait(s, wake_fd, timeout_ms);
-	/* Not created yet: read the version every timeout until it is. */
+	/* Not reached or not created yet: try again soon. */
+	if (timeout_ms > ATTACH_RETRY_MS)
+		timeout_ms = ATTACH_RETRY_MS;
 	if (poll(&wake, wake_fd >= 0 ? 1 : 0, (int)timeout_ms) < 0 &&
 	    errno != EINTR)
 		return RG_EIO;

@@ -205,7 +205,7 @@ static void copy_message(char *dst, size_t len, const char *msg)
 	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
 		dst[--n] = '\0';
 	for (n = 0; dst[n]; n++)
-		if (dst[n] == '\n')
+		if (dst[n] == '\n' || dst[n] == '\t')
 			dst[n] = ' ';
 }
 
