@@ -26,8 +26,9 @@ export USER
 
 # rs ARG...: the shipped services, the test's directory.  The plugins are
 # found from the build tree, as a user of an uninstalled tree finds them.
+DB=$(test_directory "$T/directory.db")
 rs() {
-	run -c "$conf" --directory "$T/directory.db" "$@"
+	run -c "$conf" --directory "$DB" "$@"
 }
 
 # ---- Seed 004: Rocket.Chat omnichannel managers, agents, monitors ----------
