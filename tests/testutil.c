@@ -507,6 +507,24 @@ static char *tu_pg_schema(const char *name)
 	return tu_strdupf("%s", line);
 }
 
+void tu_pg_sql(const char *location, const char *sql)
+{
+	/* Through the environment: neither string is quoted for a shell. */
+	static const char cmd[] =
+	    ". \"$ROLEGATE_TEST_PG/env\" && \"$PG_BINDIR/psql\" -X -q "
+	    "-v ON_ERROR_STOP=1 -d \"$TU_PG_LOCATION\" -c \"$TU_PG_SQL\" >&2";
+	int status;
+
+	ck_assert_msg(tu_pg(), "tu_pg_sql without ROLEGATE_TEST_PG");
+	ck_assert_int_eq(setenv("TU_PG_LOCATION", location, 1), 0);
+	ck_assert_int_eq(setenv("TU_PG_SQL", sql, 1), 0);
+	status = system(cmd);
+	ck_assert_msg(status == 0, "psql %s: %s: status %d", location, sql,
+	              status);
+	unsetenv("TU_PG_LOCATION");
+	unsetenv("TU_PG_SQL");
+}
+
 const char *tu_directory_location(const char *path)
 {
 	char prog[TU_PG_PROG_MAX + 1], *name;

@@ -182,6 +182,12 @@ int tu_pg(void);
  */
 const char *tu_directory_location(const char *path);
 
+/*
+ * Runs sql in the directory at location (one of tu_directory_location()'s
+ * schemas) with psql, behind the store's back; fails the test on an error.
+ */
+void tu_pg_sql(const char *location, const char *sql);
+
 /* Says that test is skipped against PostgreSQL, and why (when tu_pg()). */
 void tu_pg_skip(const char *test, const char *why);
 
