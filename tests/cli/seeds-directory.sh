@@ -264,7 +264,7 @@ expect_rc 1 "003: the role is gone"
 
 # ---- Every change is in the audit trail -------------------------------------
 rs audit --json
-expect_json 'all(r["actor"] == "seed-admin" for r in d["records"]) and {"manager", "agent", "monitor", "assign", "role"} <= {r["command"].split()[5] for r in d["records"]}' \
+expect_json 'all(r["actor"] == "seed-admin" for r in d["records"]) and {"manager", "agent", "monitor", "assign", "role"} <= {__import__("shlex").split(r["command"])[5] for r in d["records"]}' \
 	"the audit trail has every workflow"
 rs directory verify
 expect_rc 0 "the directory is sound"
