@@ -308,6 +308,51 @@ class Report:
                         [[v] + rows[v] for v in sorted(rows, key=version_key)]))
         self.out("")
 
+    def scaleout(self):
+        r = self.r
+        if "s.pg.import_s" not in r:
+            return
+        n = "{:,}".format(self.n)
+
+        def num(key, spec="{:,.0f}"):
+            return fmt(float(r[key]), spec) if key in r else "-"
+
+        pg = startup_stats(r, "s.pg.startup")
+        sq = startup_stats(r, "s.sqlite.startup")
+        self.out("## Scale-out: one PostgreSQL directory for many "
+                 "gateways", "",
+                 "The %s-agent tenant (three products) in PostgreSQL %s "
+                 "(a throw-away server on a Unix socket, no fsync) beside "
+                 "SQLite; doc/scale-out.md says how it works." % (
+                     n, r.get("s.pg.server", "")), "")
+        self.out(*table(
+            ["", "SQLite", "PostgreSQL"],
+            [["import, one transaction (s)",
+              num("c.%d.import_s" % self.n, "{:.1f}"),
+              num("s.pg.import_s", "{:.1f}")],
+             ["open + snapshot load (ms, median of %d)" % (
+                 pg["n"] if pg else 0),
+              fmt(sq["open"] if sq else None, "{:.0f}"),
+              fmt(pg["open"] if pg else None, "{:.0f}")],
+             ["checks per second, one thread",
+              num("s.sqlite.t1.checks_per_s"),
+              num("s.pg.t1.checks_per_s")]]))
+        self.out("")
+        if "s.prop.p50_ms" in r:
+            self.out("A change made with `rolegate` reaches %s rolegated "
+                     "replicas (announced by NOTIFY, each replica reloads "
+                     "its snapshot): %s samples, p50 %s ms, p99 %s ms, worst "
+                     "%s ms; %s later than 5 s." % (
+                         r.get("s.prop.replicas", "?"),
+                         r.get("s.prop.samples", "?"),
+                         r["s.prop.p50_ms"], r["s.prop.p99_ms"],
+                         r.get("s.prop.max_ms", "?"),
+                         r.get("s.prop.late", "?")), "")
+            self.targets.append((
+                "a change reaches every replica (p99)", "< 1 s",
+                "%s ms" % r["s.prop.p99_ms"], "",
+                verdict(float(r["s.prop.p99_ms"]) < 1000)))
+
     def startup(self):
         r = self.r
         rows = []
@@ -549,6 +594,7 @@ def main():
     rep.instr()
     rep.startup()
     rep.reload()
+    rep.scaleout()
     rep.peers()
     rep.http()
     text = rep.render(m)

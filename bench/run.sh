@@ -5,7 +5,9 @@
 #   1. bench/gen-tenant.py: tenants of 500, 5,000 and 50,000 agents per
 #      shipped product, their directory import files and a request mix;
 #   2. bench/bench_check: the C API in-process (import, start-up and
-#      memory, checks per second on 1 and 2 threads with p50/p99, reload);
+#      memory, checks per second on 1 and 2 threads with p50/p99, reload),
+#      then bench/run-scaleout.sh: the largest tenant in PostgreSQL
+#      (import, load, rates, a change's propagation to three rolegated);
 #   3. the peers on the same tenant and requests: node-casbin and Cedar,
 #      installed under bench/node_modules by npm;
 #   4. bench/run-http.sh: rolegated with wrk, nginx with auth_request;
@@ -16,7 +18,7 @@
 # in-process measurement, the fastest reported: 5), BENCH_BATCH (requests
 # per rg_check_batch() call in the batched runs: 64), BENCH_CASBIN_CHECKS
 # (4000), BENCH_CEDAR_CHECKS (10000), BENCH_HTTP_SECONDS (10), BENCH_SKIP
-# (words among peers http reload instr: parts to leave out),
+# (words among peers http reload instr scaleout: parts to leave out),
 # BENCH_INSTR_CHECKS (checks counted under callgrind: 200000), BENCH_SUBJECTS
 # (adhoc: subjects with their roles and attributes in each request instead
 # of directory users).  make sets top_srcdir and top_builddir; by hand, run
@@ -237,6 +239,12 @@ if ! skipped reload; then
 	run "$check" reload -p "$plugins" $(tenant_args "$largest") \
 		-w "$swap" -r "$work/tenant-$largest/requests.tsv" \
 		-T "c.reload.$largest"
+fi
+
+if ! skipped scaleout && [ "$subjects" = directory ]; then
+	section "scale-out: the $largest-agent tenant in PostgreSQL beside SQLite"
+	run bash "$srcdir/bench/run-scaleout.sh" "$work" "$conf" "$plugins" \
+		"$work/tenant-$largest" "$work/db/tenant-$largest.db"
 fi
 
 # ---- 3. peers ---------------------------------------------------------------

@@ -471,7 +471,10 @@ int rg_directory_refresh(rg_context *ctx)
 		goto out; /* nothing changed */
 	}
 	rg_snapshot_release(ctx, slot);
-	rc = rg_snapshot_load(ctx, ctx->dir, &snap, err, sizeof(err));
+	/* Only this thread publishes (refresh_lock): the current snapshot
+	 * stays alive while the next one shares its unchanged services. */
+	rc = rg_snapshot_load(ctx, ctx->dir, rg_pub_peek(&ctx->snap), &snap,
+	                      err, sizeof(err));
 	if (rc != RG_OK) {
 		rg_log(ctx, RG_LOG_ERR,
 		       "directory %s: %s; the previous snapshot stays in use",

@@ -366,6 +366,14 @@ struct rg_snap_service {
 	size_t head_words;     /* role words in each sealed user's block */
 	char *blocks;          /* the sealed users' blocks, one allocation */
 	struct rg_arena strings; /* users' loose strings until sealed */
+	/* A digest of the directory rows it was built from (snapload.c):
+	 * a service whose rows did not change is not built again, its parts
+	 * are shared by the next snapshot. */
+	uint64_t digest;
+	int sealed;
+	/* The snapshots holding these parts (all but this struct, which
+	 * each snapshot copies): the last one frees them. */
+	_Atomic unsigned long *refs;
 };
 
 struct rg_snapshot {
@@ -403,11 +411,21 @@ int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
                          const char *kind, const char *name, const char *attr,
                          const char *value);
 
-/* Builds a snapshot of every service's data from the directory d
- * (snapload.c); err says why not. */
+/*
+ * Builds a snapshot of every service's data from the directory d
+ * (snapload.c); err says why not.  base (may be NULL) is the snapshot it
+ * replaces: a service whose rows are what base's was built from is shared
+ * with base instead of being built again.  The caller must be the only
+ * one publishing (base stays alive throughout).
+ */
 struct rg_dir;
 int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
-                     struct rg_snapshot **out, char *err, size_t errlen);
+                     const struct rg_snapshot *base, struct rg_snapshot **out,
+                     char *err, size_t errlen);
+/* Makes service i of snap (built empty) the one of from: its parts are
+ * shared, and freed with the last snapshot that holds them. */
+void rg_snapshot_share(struct rg_snapshot *snap, size_t i,
+                       const struct rg_snapshot *from);
 
 /* Packs each user's id and attribute values into one block and rebuilds
  * the user index on them, so that a lookup's key compare brings the

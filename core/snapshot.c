@@ -56,6 +56,13 @@ struct rg_snapshot *rg_snapshot_new(const struct rg_context *ctx,
 		rg_intern_init(&ss->user_ix);
 		rg_intern_init(&ss->custom_ix);
 		rg_intern_init(&ss->fact_ix);
+		ss->refs = malloc(sizeof(*ss->refs));
+		if (!ss->refs) {
+			snap->nservices = i;
+			rg_snapshot_free(snap);
+			return NULL;
+		}
+		atomic_init(ss->refs, 1);
 	}
 	return snap;
 }
@@ -66,6 +73,11 @@ static void service_free(struct rg_snap_service *ss)
 {
 	size_t i;
 
+	/* Shared with another snapshot: that one frees the parts. */
+	if (ss->refs && atomic_fetch_sub(ss->refs, 1) > 1)
+		return;
+	free(ss->refs);
+	ss->refs = NULL;
 	/* The plugins' first: what they made may point into the rest. */
 	prepared_free(ss);
 	/* Loose strings are the arena's; sealed ones the blocks'. */
@@ -104,6 +116,16 @@ void rg_snapshot_free(struct rg_snapshot *snap)
 		service_free(&snap->services[i]);
 	free(snap->services);
 	free(snap);
+}
+
+void rg_snapshot_share(struct rg_snapshot *snap, size_t i,
+                       const struct rg_snapshot *from)
+{
+	struct rg_snap_service *ss = &snap->services[i];
+
+	service_free(ss);
+	*ss = from->services[i];
+	atomic_fetch_add(ss->refs, 1);
 }
 
 static struct rg_snap_service *find_service(struct rg_snapshot *snap,
@@ -770,6 +792,9 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 	for (i = 0; i < snap->nservices; i++) {
 		struct rg_snap_service *ss = &snap->services[i];
 
+		/* One shared with the snapshot before is finished. */
+		if (ss->sealed)
+			continue;
 		rc = seal_service(ss);
 		if (rc != RG_OK)
 			return rc;
@@ -779,6 +804,7 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 		 * check is decided the slow way: still right. */
 		if (ss->nusers)
 			rg_table_build(ss);
+		ss->sealed = 1;
 	}
 	return RG_OK;
 }

@@ -64,7 +64,8 @@ static const char policy_text[] =
     "requires = viewer\ngrant = user.manage\n";
 
 static struct tu_env env;
-static char *db_path; /* env.dir/state/db/directory.db */
+/* env.dir/state/db/directory.db, or a schema's location (tu_pg()) */
+static char *db_path;
 
 /* ---- setup ------------------------------------------------------------ */
 
@@ -121,6 +122,16 @@ static rg_context *open_other(void)
 	return ctx;
 }
 
+/* The location of a directory at the SQLite path env.dir/rel. */
+static char *at_path(const char *rel)
+{
+	char *path = tu_join(env.dir, rel);
+	char *loc = tu_strdupf("%s", tu_directory_location(path));
+
+	free(path);
+	return loc;
+}
+
 static void setup(void)
 {
 	char *pol;
@@ -130,7 +141,7 @@ static void setup(void)
 	               NULL);
 	pol = tu_write(env.dir, POLICY, 0644, "%s", policy_text);
 	free(pol);
-	db_path = tu_strdupf("%s/" DB_SUBDIR "/" DB_FILE, env.dir);
+	db_path = at_path(DB_SUBDIR "/" DB_FILE);
 	open_busy(BUSY_MS);
 }
 
@@ -347,8 +358,10 @@ START_TEST(test_missing_is_empty)
 	ck_assert_int_eq(status, RG_ENOUSER);
 	ck_assert_int_eq(rg_directory_refresh(env.ctx), RG_OK);
 	ck_assert_int_eq(rg_directory_verify(env.ctx, NULL, 0), RG_OK);
-	ck_assert_int_eq(stat(db_path, &st), -1);
-	ck_assert_int_eq(errno, ENOENT);
+	if (!tu_pg()) { /* a schema exists from the start */
+		ck_assert_int_eq(stat(db_path, &st), -1);
+		ck_assert_int_eq(errno, ENOENT);
+	}
 }
 END_TEST
 
@@ -1228,11 +1241,16 @@ END_TEST
 
 /* ---- schema ----------------------------------------------------------- */
 
+/* Runs sql behind the store's back: SQL both stores' schemas take. */
 static void sql_run(const char *sql)
 {
 	sqlite3 *db;
 	char *msg = NULL;
 
+	if (tu_pg()) {
+		tu_pg_sql(db_path, sql);
+		return;
+	}
 	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
 	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
 	              "%s: %s", sql, msg ? msg : "?");
@@ -1786,7 +1804,7 @@ START_TEST(test_round_trip)
 	/* Into an empty directory elsewhere, without replace. */
 	tu_close(&env);
 	free(db_path);
-	db_path = tu_strdupf("%s/elsewhere/" DB_FILE, env.dir);
+	db_path = at_path("elsewhere/" DB_FILE);
 	open_busy(BUSY_MS);
 	fresh = env.ctx;
 	rc = rg_directory_import(fresh, path, 0, NULL, NULL, NULL, err,
@@ -2399,7 +2417,8 @@ static Suite *directory_suite(void)
 	tc = tcase_create("create");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_missing_is_empty);
-	tcase_add_test(tc, test_first_txn_creates);
+	TU_ADD_SQLITE_TEST(tc, test_first_txn_creates,
+	                   "the modes of the SQLite file and its folder");
 	tcase_add_test(tc, test_begin_bad_args);
 	tcase_add_test(tc, test_no_directory);
 	suite_add_tcase(s, tc);
@@ -2430,15 +2449,18 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_created_elsewhere);
 	tcase_add_test(tc, test_locked);
 	tcase_add_test(tc, test_locked_same_context);
-	tcase_add_test(tc, test_readonly);
+	TU_ADD_SQLITE_TEST(tc, test_readonly,
+	                   "a read-only SQLite file (chmod)");
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("schema");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_schema_too_new);
-	tcase_add_test(tc, test_schema_empty_file);
-	tcase_add_test(tc, test_schema_not_a_database);
-	tcase_add_test(tc, test_verify_finds_damage);
+	TU_ADD_SQLITE_TEST(tc, test_schema_empty_file, "an empty SQLite file");
+	TU_ADD_SQLITE_TEST(tc, test_schema_not_a_database,
+	                   "a file that is no SQLite database");
+	TU_ADD_SQLITE_TEST(tc, test_verify_finds_damage,
+	                   "the damage needs SQLite's PRAGMA foreign_keys");
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("audit");
@@ -2446,7 +2468,8 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_audit);
 	tcase_add_test(tc, test_audit_since_until);
 	tcase_add_test(tc, test_audit_undo);
-	tcase_add_test(tc, test_audit_undo_legacy);
+	TU_ADD_SQLITE_TEST(tc, test_audit_undo_legacy,
+	                   "first-release records exist in SQLite files only");
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
@@ -2457,7 +2480,8 @@ static Suite *directory_suite(void)
 	tcase_add_loop_test(tc, test_import_bad, 0, (int)RG_COUNTOF(bad_files));
 	tcase_add_test(tc, test_import_missing_file);
 	tcase_add_test(tc, test_import_versions);
-	tcase_add_test(tc, test_export_undeclared);
+	TU_ADD_SQLITE_TEST(tc, test_export_undeclared,
+	                   "its rows are written in SQLite's dialect (char())");
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");

@@ -1,7 +1,8 @@
 /*
  * testutil.c - helpers shared by the check_*.c unit tests; see testutil.h.
  */
-#define _GNU_SOURCE /* nftw's FTW_DEPTH and FTW_PHYS, vasprintf */
+/* nftw's FTW_DEPTH and FTW_PHYS, vasprintf, program_invocation_short_name */
+#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <check.h>
@@ -447,12 +448,119 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
 	return rc;
 }
 
+/* ---- PostgreSQL ---------------------------------------------------------- */
+
+/*
+ * The schemas made for this process, by the SQLite path they stand for:
+ * a test that opens the same path twice gets the same directory.  Check
+ * forks each test, so each test has its own list (and its own schemas).
+ */
+#define TU_PG_DIRS 16
+/* A schema's name: PostgreSQL's limit, and the part of a program's name. */
+#define TU_PG_NAME_MAX 63
+#define TU_PG_PROG_MAX 20
+/* The name libtool gives the program it wraps: lt-check_directory. */
+#define TU_LT_PREFIX "lt-"
+static struct {
+	char *path, *location;
+} tu_pg_dirs[TU_PG_DIRS];
+static size_t tu_pg_ndirs;
+
+int tu_pg(void)
+{
+	const char *v = getenv("ROLEGATE_TEST_PG");
+
+	return v && *v;
+}
+
+void tu_pg_skip(const char *test, const char *why)
+{
+	if (!tu_pg())
+		return;
+	printf("# SKIP %s against PostgreSQL: %s\n", test, why);
+	/* Before Check forks: a child must not print it again. */
+	fflush(stdout);
+}
+
+/* A fresh schema NAME on the server: its location, allocated. */
+static char *tu_pg_schema(const char *name)
+{
+	/* The shell expands the variables; only NAME is ours, [a-z0-9_]. */
+	char *cmd = tu_strdupf("sh \"$top_srcdir/tests/pg/pgserver.sh\" schema "
+	                       "\"$ROLEGATE_TEST_PG\" %s",
+	                       name);
+	char line[1024] = "";
+	size_t n = 0;
+	FILE *p;
+	int status;
+
+	tu_getenv("top_srcdir");
+	p = popen(cmd, "r");
+	ck_assert_msg(p != NULL, "%s: %s", cmd, strerror(errno));
+	if (fgets(line, sizeof(line), p))
+		n = strlen(line);
+	status = pclose(p);
+	ck_assert_msg(status == 0 && n > 1 && line[n - 1] == '\n',
+	              "%s: status %d, '%s'", cmd, status, line);
+	line[n - 1] = '\0';
+	free(cmd);
+	return tu_strdupf("%s", line);
+}
+
+void tu_pg_sql(const char *location, const char *sql)
+{
+	/* Through the environment: neither string is quoted for a shell. */
+	static const char cmd[] =
+	    ". \"$ROLEGATE_TEST_PG/env\" && \"$PG_BINDIR/psql\" -X -q "
+	    "-v ON_ERROR_STOP=1 -d \"$TU_PG_LOCATION\" -c \"$TU_PG_SQL\" >&2";
+	int status;
+
+	ck_assert_msg(tu_pg(), "tu_pg_sql without ROLEGATE_TEST_PG");
+	ck_assert_int_eq(setenv("TU_PG_LOCATION", location, 1), 0);
+	ck_assert_int_eq(setenv("TU_PG_SQL", sql, 1), 0);
+	status = system(cmd);
+	ck_assert_msg(status == 0, "psql %s: %s: status %d", location, sql,
+	              status);
+	unsetenv("TU_PG_LOCATION");
+	unsetenv("TU_PG_SQL");
+}
+
+const char *tu_directory_location(const char *path)
+{
+	char prog[TU_PG_PROG_MAX + 1], *name;
+	size_t i;
+
+	if (!tu_pg())
+		return path;
+	for (i = 0; i < tu_pg_ndirs; i++)
+		if (strcmp(tu_pg_dirs[i].path, path) == 0)
+			return tu_pg_dirs[i].location;
+	ck_assert_msg(tu_pg_ndirs < TU_PG_DIRS, "more than %d directories",
+	              TU_PG_DIRS);
+	snprintf(prog, sizeof(prog), "%s", program_invocation_short_name);
+	if (strncmp(prog, TU_LT_PREFIX, strlen(TU_LT_PREFIX)) == 0)
+		memmove(prog, prog + strlen(TU_LT_PREFIX),
+		        strlen(prog) - strlen(TU_LT_PREFIX) + 1);
+	for (i = 0; prog[i]; i++)
+		if (!((prog[i] >= 'a' && prog[i] <= 'z') ||
+		      (prog[i] >= '0' && prog[i] <= '9')))
+			prog[i] = '_';
+	name = tu_strdupf("t_%s_%ld_%ld_%zu", prog, (long)tu_main_pid,
+	                  (long)getpid(), tu_pg_ndirs);
+	ck_assert_msg(strlen(name) <= TU_PG_NAME_MAX, "%s: too long", name);
+	tu_pg_dirs[tu_pg_ndirs].path = tu_strdupf("%s", path);
+	tu_pg_dirs[tu_pg_ndirs].location = tu_pg_schema(name);
+	free(name);
+	return tu_pg_dirs[tu_pg_ndirs++].location;
+}
+
 void tu_open_directory(struct tu_env *env, const char *config,
                        const char *plugin_dir, const char *db, int level)
 {
 	rg_options opts;
 	int rc;
 
+	db = tu_directory_location(db);
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = config;
 	opts.plugin_dir = plugin_dir;

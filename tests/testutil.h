@@ -170,7 +170,43 @@ size_t tu_table_agrees(const rg_context *ctx, const char *service,
                        const char *prefix, int width, size_t nusers);
 
 /*
- * Opens env->ctx on config with a directory db and plugin_dir, the log
+ * 1 when the directory tests run against PostgreSQL: ROLEGATE_TEST_PG names
+ * a server of tests/pg/pgserver.sh (tests/pg/suites.sh sets it).
+ */
+int tu_pg(void);
+
+/*
+ * The location of a test's directory at the SQLite file path: path itself;
+ * or, tu_pg(), the location of a fresh empty schema of that server (kept by
+ * testutil), the same one each time the test asks for the same path.
+ */
+const char *tu_directory_location(const char *path);
+
+/*
+ * Runs sql in the directory at location (one of tu_directory_location()'s
+ * schemas) with psql, behind the store's back; fails the test on an error.
+ */
+void tu_pg_sql(const char *location, const char *sql);
+
+/* Says that test is skipped against PostgreSQL, and why (when tu_pg()). */
+void tu_pg_skip(const char *test, const char *why);
+
+/*
+ * Adds test fn to tc, unless the directory is PostgreSQL's: for a test of
+ * the SQLite file itself (its modes, its bytes, SQL behind the store's
+ * back), which says why.  Needs <check.h>.
+ */
+#define TU_ADD_SQLITE_TEST(tc, fn, why)                                        \
+	do {                                                                   \
+		if (tu_pg())                                                   \
+			tu_pg_skip(#fn, (why));                                \
+		else                                                           \
+			tcase_add_test((tc), fn);                              \
+	} while (0)
+
+/*
+ * Opens env->ctx on config with a directory db (tu_directory_location()
+ * of it) and plugin_dir, the log
  * collector at level (0: the config's), and no watcher thread (commits
  * refresh the snapshot themselves; Check forks).  Fails the test unless it
  * opens with its directory.

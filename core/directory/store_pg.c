@@ -26,8 +26,8 @@
  *  - text sorts by bytes: every text column is COLLATE "C";
  *  - the version: a counter row bumped by every commit, with a random
  *    epoch chosen when the row is created, as store_sqlite.c keeps;
- *  - parameters are sent untyped, as text, and the server infers their
- *    types from where they are used, as SQLite's dynamic types allow.
+ *  - parameters are sent as text or bigint, as the directory gives them
+ *    (a NULL as text: every column is text but the audit's sequence).
  * Every commit also sends a notification on RG_PG_CHANNEL whose payload is
  * the schema's name: the listeners of that schema re-read the version.
  */
@@ -72,6 +72,7 @@
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
+#define OID_TEXT 25
 
 /* SQLSTATEs mapped to statuses. */
 #define SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
@@ -190,6 +191,8 @@ struct rg_store {
 	int stale;     /* the statement cache may name unprepared statements */
 	size_t queued;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
+	/* The types of the statement's parameters being sent. */
+	Oid types[MAX_PARAMS];
 	char err[RG_MSG_MAX];
 };
 
@@ -522,12 +525,12 @@ static int send_pipelined(rg_store *s, const char *name, const char *text,
 	if (!s->pipelined && !PQenterPipelineMode(s->conn))
 		return fail(s, NULL);
 	s->pipelined = 1;
-	if (fresh && !PQsendPrepare(s->conn, name, text, n, NULL))
+	if (fresh && !PQsendPrepare(s->conn, name, text, n, s->types))
 		return fail(s, NULL);
 	ok = name[0]
 	         ? PQsendQueryPrepared(s->conn, name, n, values, NULL, NULL, 0)
-	         : PQsendQueryParams(s->conn, text, n, NULL, values, NULL, NULL,
-	                             0);
+	         : PQsendQueryParams(s->conn, text, n, s->types, values, NULL,
+	                             NULL, 0);
 	if (!ok)
 		return fail(s, NULL);
 	if (++s->queued >= PIPELINE_MAX) {
@@ -549,7 +552,7 @@ static int send_now(rg_store *s, const char *name, const char *text, int fresh,
 	int rc = RG_OK;
 
 	if (fresh) {
-		res = PQprepare(s->conn, name, text, n, NULL);
+		res = PQprepare(s->conn, name, text, n, s->types);
 		st = PQresultStatus(res);
 		if (st != PGRES_COMMAND_OK) {
 			rc = fail(s, res);
@@ -559,9 +562,9 @@ static int send_now(rg_store *s, const char *name, const char *text, int fresh,
 		}
 		PQclear(res);
 	}
-	res = name[0]
-	          ? PQexecPrepared(s->conn, name, n, values, NULL, NULL, 0)
-	          : PQexecParams(s->conn, text, n, NULL, values, NULL, NULL, 0);
+	res = name[0] ? PQexecPrepared(s->conn, name, n, values, NULL, NULL, 0)
+	              : PQexecParams(s->conn, text, n, s->types, values, NULL,
+	                             NULL, 0);
 	st = PQresultStatus(res);
 	if (st == PGRES_TUPLES_OK) {
 		if (fn)
@@ -606,7 +609,11 @@ static int run(rg_store *s, const char *sql, const rg_value *params, size_t n,
 	}
 	if (rc != RG_OK)
 		return rc;
+	/* Typed: "?1 IS NULL OR service = ?1" leaves an untyped parameter
+	 * nothing to be inferred from at its first use.  A NULL is text,
+	 * which every column it is compared with or stored in is. */
 	for (i = 0; i < n; i++) {
+		s->types[i] = OID_TEXT;
 		switch (params[i].type) {
 		case RG_VAL_NULL:
 			values[i] = NULL;
@@ -615,6 +622,7 @@ static int run(rg_store *s, const char *sql, const rg_value *params, size_t n,
 			snprintf(digits[i], sizeof(digits[i]), "%lld",
 			         params[i].i);
 			values[i] = digits[i];
+			s->types[i] = OID_INT8;
 			break;
 		case RG_VAL_TEXT:
 			values[i] = params[i].s;

@@ -153,10 +153,32 @@ unchanged() {
 	same_files "$T/before.json" "$T/after.json" "$what: nothing changed"
 }
 
-# directory_setup PLUGIN SERVICE ARGS: a configuration with a directory and
-# SERVICE stacking PLUGIN ARGS, the shipped policies as $T/policies, and no
-# directory, actor or sync credentials from the caller; skipped (77) when
-# PLUGIN is not built.
+# on_pg: true when the directories of this run are PostgreSQL schemas
+# (ROLEGATE_TEST_PG names a server of tests/pg/pgserver.sh, as
+# tests/pg/suites.sh sets it); a case about the SQLite file itself is
+# skipped then.
+on_pg() {
+	[ -n "${ROLEGATE_TEST_PG:-}" ]
+}
+
+# test_directory PATH: the location of a test's directory: PATH, a SQLite
+# file; or, on_pg, a fresh empty schema named after the script, its
+# process and PATH (call it once for each PATH).
+test_directory() {
+	if ! on_pg; then
+		echo "$1"
+		return 0
+	fi
+	script=$(basename "$0" .sh | tr -c 'a-z0-9\n' '_')
+	sum=$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)
+	sh "${top_srcdir:-$top_builddir}/tests/pg/pgserver.sh" schema \
+		"$ROLEGATE_TEST_PG" "t_${script}_$$_$sum"
+}
+
+# directory_setup PLUGIN SERVICE ARGS: a configuration with a directory
+# (DB, its location: see test_directory) and SERVICE stacking PLUGIN ARGS,
+# the shipped policies as $T/policies, and no directory, actor or sync
+# credentials from the caller; skipped (77) when PLUGIN is not built.
 directory_setup() {
 	ln -s "${ROLEGATE_POLICIES:-${top_srcdir:-$top_builddir}/policies}" \
 		"$T/policies"
@@ -168,10 +190,11 @@ directory_setup() {
 		ROLEGATE_SYNC_USER_ID
 	USER=tester
 	export USER
+	DB=$(test_directory "$T/state/directory.db")
 	cat >"$T/rolegate.conf" <<CONF
 [rolegate]
 plugin_dir = $ROLEGATE_TEST_PLUGINS
-directory = $T/state/directory.db
+directory = $DB
 
 [service $2]
 stack = required $1 $3

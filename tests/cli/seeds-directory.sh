@@ -26,8 +26,9 @@ export USER
 
 # rs ARG...: the shipped services, the test's directory.  The plugins are
 # found from the build tree, as a user of an uninstalled tree finds them.
+DB=$(test_directory "$T/directory.db")
 rs() {
-	run -c "$conf" --directory "$T/directory.db" "$@"
+	run -c "$conf" --directory "$DB" "$@"
 }
 
 # ---- Seed 004: Rocket.Chat omnichannel managers, agents, monitors ----------
@@ -263,7 +264,7 @@ expect_rc 1 "003: the role is gone"
 
 # ---- Every change is in the audit trail -------------------------------------
 rs audit --json
-expect_json 'all(r["actor"] == "seed-admin" for r in d["records"]) and {"manager", "agent", "monitor", "assign", "role"} <= {r["command"].split()[5] for r in d["records"]}' \
+expect_json 'all(r["actor"] == "seed-admin" for r in d["records"]) and {"manager", "agent", "monitor", "assign", "role"} <= {__import__("shlex").split(r["command"])[5] for r in d["records"]}' \
 	"the audit trail has every workflow"
 rs directory verify
 expect_rc 0 "the directory is sound"

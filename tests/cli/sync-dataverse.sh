@@ -282,7 +282,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 sync_server "$T/api" secret-token-1
 API="$URL/api/data/v9.2"
-DB2="$T/state/second.db"
+DB2=$(test_directory "$T/state/second.db")
 
 ROLEGATE_SYNC_AUTH_TOKEN=secret-token-1 rg --directory "$DB2" sync --from "$API" d365
 expect_rc 0 "server: apply"

@@ -76,7 +76,8 @@ fi
 cp -R "$FIX" "$T/api"
 chmod -R u+w "$T/api"
 sync_server "$T/api" secret-token-1
-DB2="$T/state/second.db"
+DB2=$(test_directory "$T/state/second.db")
+DB3=$(test_directory "$T/state/third.db")
 export ROLEGATE_SYNC_USER_ID=aK2rT9pWq3
 
 ROLEGATE_SYNC_AUTH_TOKEN=secret-token-1 rg --directory "$DB2" sync --from "$URL" rc
@@ -95,18 +96,18 @@ expect_err '401 Unauthorized: the token is expired or wrong .*You must be logged
 expect_err 'users\.list' "server: names the endpoint"
 unchanged "server: an expired token" "$DB2"
 
-rg --directory "$T/state/third.db" sync --from "$URL" rc
+rg --directory "$DB3" sync --from "$URL" rc
 expect_rc 2 "server: no credentials"
 expect_err 'set ROLEGATE_SYNC_AUTH_TOKEN and ROLEGATE_SYNC_USER_ID' \
 	"server: no credentials says where they come from"
 
 printf 'X-Auth-Token: secret-token-1\nX-User-Id: aK2rT9pWq3\n' >"$T/token"
 chmod 644 "$T/token"
-rg --directory "$T/state/third.db" sync --dry-run --token-file "$T/token" --from "$URL" rc
+rg --directory "$DB3" sync --dry-run --token-file "$T/token" --from "$URL" rc
 expect_rc 2 "token file: others may read it"
 expect_err 'chmod 600' "token file: says how to fix it"
 chmod 600 "$T/token"
-ROLEGATE_SYNC_AUTH_TOKEN=wrong rg --directory "$T/state/third.db" sync --dry-run \
+ROLEGATE_SYNC_AUTH_TOKEN=wrong rg --directory "$DB3" sync --dry-run \
 	--token-file "$T/token" --from "$URL" rc
 expect_rc 0 "token file: its headers are sent"
 

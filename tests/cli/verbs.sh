@@ -29,10 +29,11 @@ ln -s "${ROLEGATE_POLICIES:-${top_srcdir:-$top_builddir}/policies}" \
 unset ROLEGATE_DIRECTORY SUDO_USER
 USER=tester
 export USER
+DB=$(test_directory "$T/directory.db")
 cat >"$T/rolegate.conf" <<CONF
 [rolegate]
 plugin_dir = $T/plugins
-directory = $T/directory.db
+directory = $DB
 
 [service campus]
 stack = required site

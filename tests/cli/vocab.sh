@@ -37,7 +37,8 @@ stack = required dynamics365 policy=policies/dynamics365-2021.ini
 stack = required dynamics365 policy=policies/dynamics365-2021.ini
 CONF
 cd "$T"
-rg() { run -c rolegate.conf --directory "$T/directory.db" "$@"; }
+DB=$(test_directory "$T/directory.db")
+rg() { run -c rolegate.conf --directory "$DB" "$@"; }
 
 run --help
 expect_out '^  vocabulary ' "--help lists vocabulary"
@@ -123,11 +124,11 @@ plugin_dir = $T/plugins
 stack = required site
 stack = required site variant=flat roles=no
 CONF
-run -c conflict.conf --directory "$T/directory.db" lint
+run -c conflict.conf --directory "$DB" lint
 expect_rc 1 "lint: a conflicting declaration is a problem"
 expect_out "conflict.conf:6: plugin 'site' declares organisation kind 'site': plugin 'site' \\(conflict.conf:5\\) declared it otherwise" \
 	"lint names both declarations"
-run -c conflict.conf --directory "$T/directory.db" check campus @guard door.open
+run -c conflict.conf --directory "$DB" check campus @guard door.open
 expect_rc 2 "a service with a conflicting declaration denies (an error)"
 expect_out "^deny: site: plugin 'site' failed to declare its roles: .*declared it otherwise" \
 	"the denial says why"

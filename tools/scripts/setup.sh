@@ -17,7 +17,7 @@ cd "$top"
 DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
 libltdl-dev libinih-dev check libsqlite3-dev sqlite3 libmicrohttpd-dev
 libjansson-dev liburcu-dev libcurl4-openssl-dev python3 nginx-light caddy haproxy curl wrk libpam0g-dev
-libpam-modules clang-format cppcheck systemd binutils"
+libpam-modules clang-format cppcheck systemd binutils postgresql libpq-dev"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -32,9 +32,10 @@ deps() {
 	[ -z "$missing" ] && return 0
 	echo "setup: installing:$missing"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-	# The gateways (nginx, caddy, haproxy) are for the tests, which run
-	# them on ports of their own: their packages must not start them as
-	# services (port 80).  A policy-rc.d that says no, for the install.
+	# The gateways (nginx, caddy, haproxy) and PostgreSQL are for the
+	# tests, which run them on ports and sockets of their own: their
+	# packages must not start them as services (port 80, 5432).  A
+	# policy-rc.d that says no, for the install.
 	policy=""
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		policy=/usr/sbin/policy-rc.d
