@@ -24,10 +24,10 @@
  */
 struct build {
 	const struct rg_context *ctx;
-	struct rg_snapshot *snap; /* NULL: digests only */
-	int rc;                   /* the failure that stopped it */
-	const char *what;         /* what it was reading then */
-	uint64_t *digest;         /* per service of ctx */
+	struct rg_snapshot *snap;  /* NULL: digests only */
+	int rc;                    /* the failure that stopped it */
+	const char *what;          /* what it was reading then */
+	uint64_t *digest;          /* per service of ctx */
 	const unsigned char *skip; /* per service: do not build (or NULL) */
 };
 
