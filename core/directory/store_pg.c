@@ -862,13 +862,22 @@ static int store_commit(rg_store *s)
 static int store_rollback(rg_store *s)
 {
 	int keep = drain(s); /* the answers are read; their failure is known */
+	PGresult *res;
+	int rc;
 
 	(void)keep;
 	s->in_txn = 0;
 	if (PQstatus(s->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		return RG_OK; /* nothing open, or gone with the connection */
-	return simple(s, SQL_ROLLBACK);
+	/* Sent as it is, not through run(): after a failure the session is
+	 * in an aborted transaction, where only its end runs, and run()
+	 * would first forget the prepared statements (stale), which fails
+	 * there and left the transaction open. */
+	res = PQexec(s->conn, SQL_ROLLBACK);
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RG_OK : fail(s, res);
+	PQclear(res);
+	return rc;
 }
 
 /* ---- version, checks and waiting --------------------------------------- */
