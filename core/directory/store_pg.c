@@ -720,6 +720,9 @@ static int schema_state(rg_store *s, char *err, size_t errlen)
 	long long counts[2] = {0, 0};
 	int rc;
 
+	/* Asked again when another process made the tables first. */
+	free(s->schema);
+	s->schema = NULL;
 	rc = store_query(s, SQL_SCHEMA, NULL, 0, first_text, &s->schema);
 	if (rc == RG_OK && !s->schema) {
 		snprintf(err, errlen,
