@@ -71,7 +71,8 @@ static const char *const kind_names[KIND_COUNT] = {"rbac", "prereq", "scope"};
 
 /*
  * Timed checks ask as a gateway's hot path does: the result only, no reason
- * text (RG_CHECK_NO_REASON).  verify() asks with reasons.
+ * text (RG_CHECK_NO_REASON), unless run or instr is given -F reason.
+ * verify() asks with reasons.
  */
 #ifndef CHECK_FLAGS
 #define CHECK_FLAGS RG_CHECK_NO_REASON
@@ -110,7 +111,7 @@ struct opts {
 	int repeats;
 	int swaps;
 	size_t batch;   /* > 0: rg_check_batch() of this many requests */
-	unsigned flags; /* instr: the rg_check() flags (-F reason: 0) */
+	unsigned flags; /* run, instr: the rg_check() flags (-F reason: 0) */
 	int target;     /* instr -H: rg_check_target(), resolved once */
 	char **files;
 	int nfiles;
@@ -593,6 +594,7 @@ static void verify(const struct opts *o, const rg_context *ctx,
 struct worker {
 	const rg_context *ctx;
 	size_t batch;
+	unsigned flags; /* the rg_check() flags (-F reason: 0) */
 	const struct mix *m;
 	size_t start;
 	unsigned long checks;
@@ -622,8 +624,7 @@ static void *batch_main(struct worker *w, size_t j)
 		if (b > w->checks - i)
 			b = (size_t)(w->checks - i);
 		t0 = now_ns();
-		rg_check_batch(w->ctx, &w->m->reqs[j], b, CHECK_FLAGS, res,
-		               NULL);
+		rg_check_batch(w->ctx, &w->m->reqs[j], b, w->flags, res, NULL);
 		if ((i / w->batch) % SAMPLE_EVERY == 0)
 			w->samples[w->nsamples++] =
 			    (uint32_t)((now_ns() - t0) / b);
@@ -651,10 +652,10 @@ static void *worker_main(void *arg)
 		if ((i & (SAMPLE_EVERY - 1)) == 0) {
 			uint64_t t0 = now_ns();
 
-			rg_check(w->ctx, &v[j].req, CHECK_FLAGS, &d);
+			rg_check(w->ctx, &v[j].req, w->flags, &d);
 			w->samples[w->nsamples++] = (uint32_t)(now_ns() - t0);
 		} else {
-			rg_check(w->ctx, &v[j].req, CHECK_FLAGS, &d);
+			rg_check(w->ctx, &v[j].req, w->flags, &d);
 		}
 		w->allowed += d.result == RG_ALLOW;
 		if (++j == n)
@@ -724,6 +725,7 @@ static struct figures throughput(const struct opts *o, const rg_context *ctx,
 		w[i].start = m->n / (size_t)nthreads * (size_t)i;
 		w[i].checks = o->checks;
 		w[i].batch = batch;
+		w[i].flags = o->flags;
 		w[i].samples = all + per * (size_t)i;
 		w[i].barrier = &barrier;
 		if (pthread_create(&th[i], NULL, worker_main, &w[i]) != 0)
@@ -1174,8 +1176,9 @@ static void usage(void)
 	      "[-H] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
 	      "KIND is rbac, prereq or scope (the requests file's last "
 	      "column).\n"
-	      "instr runs CHECKS checks in instr_loop() for callgrind; -F "
-	      "reason asks for reasons, -H asks through rg_check_target().\n",
+	      "instr runs CHECKS checks in instr_loop() for callgrind; -H "
+	      "asks through rg_check_target().\n"
+	      "-F reason asks run and instr checks for reasons.\n",
 	      stderr);
 	exit(2);
 }

@@ -7,13 +7,14 @@
 
 Starts REPLICAS rolegated processes on CONF, each on a Unix socket of its
 own under DIR, all on the directory LOC (a shared PostgreSQL directory).
-Then CHANGES times: assigns or takes away a role of one probe user with the
-rolegate CLI and asks every replica the same question (POST /v1/check) until
+Then CHANGES times: assigns or takes away a role of one probe user through
+the first replica's admin API (POST /v1/admin/txn on its admin socket; with
+--via cli, with the rolegate CLI) and asks every replica the same question (POST /v1/check) until
 its answer follows the change.  One sample is the time from the change's
 audit record (written in its transaction, just before the commit) to a
-replica's first answer that follows it, on this host's clock: the CLI
-itself returns only after loading its own snapshot again, by which time
-the replicas may long have theirs.  Prints the median, the 99th percentile
+replica's first answer that follows it, on this host's clock: whoever made
+the change returns only after loading its own snapshot again, by which
+time the other replicas may long have theirs.  Prints the median, the 99th percentile
 and the worst as RESULT lines, and exits non-zero if a replica did not
 follow within --timeout seconds.
 """
@@ -48,19 +49,36 @@ class UnixHTTP(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
+def request(sock, method, path, body=None):
+    """The JSON answer of method path on the Unix socket sock, or None."""
+    try:
+        c = UnixHTTP(sock)
+        c.request(method, path, body, {"Content-Type": "application/json"})
+        data = c.getresponse().read()
+        c.close()
+        return json.loads(data)
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+
+
 def decision(sock):
     """The replica's decision for the probe ("allow"/"deny"), or None."""
     body = json.dumps({"service": SERVICE, "user": USER, "action": ACTION})
-    try:
-        c = UnixHTTP(sock)
-        c.request("POST", "/v1/check", body,
-                  {"Content-Type": "application/json"})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return json.loads(data).get("decision")
-    except (OSError, ValueError, http.client.HTTPException):
-        return None
+    answer = request(sock, "POST", "/v1/check", body)
+    return answer.get("decision") if answer else None
+
+
+def change(a, admin, op):
+    """op ("assign" or "unassign") of the toggled role, by a.via."""
+    if a.via == "cli":
+        cli(a, op, SERVICE, USER, TOGGLED_ROLE)
+        return
+    body = json.dumps({"service": SERVICE, "actor": "propagation.py",
+                       "ops": [{"op": op, "user": USER,
+                                "role": TOGGLED_ROLE}]})
+    answer = request(admin, "POST", "/v1/admin/txn", body)
+    if not answer or answer.get("error"):
+        sys.exit("propagation: the admin API refused %s: %s" % (op, answer))
 
 
 def cli(a, *args):
@@ -69,13 +87,10 @@ def cli(a, *args):
                    stdout=subprocess.DEVNULL)
 
 
-def last_change_at(a):
+def last_change_at(admin):
     """When the newest audit record was written (seconds since the epoch)."""
-    out = subprocess.run([a.rolegate, "-c", a.config, "--plugin-dir",
-                          a.plugins, "--directory", a.directory, "audit",
-                          "--json", "--limit", "1"], check=True,
-                         stdout=subprocess.PIPE).stdout
-    at = json.loads(out)["records"][0]["at"]
+    answer = request(admin, "GET", "/v1/admin/audit?limit=1")
+    at = answer["audit"][0]["at"]
     return datetime.datetime.strptime(
         at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
             tzinfo=datetime.timezone.utc).timestamp()
@@ -83,6 +98,7 @@ def last_change_at(a):
 
 def start(a, i):
     sock = os.path.join(a.work, "replica%d.sock" % i)
+    admin = os.path.join(a.work, "replica%d.admin" % i)
     # Beside links to CONF's policies, which it names relative to itself.
     conf = os.path.join(a.work, "replica%d.conf" % i)
     src = os.path.dirname(os.path.abspath(a.config))
@@ -94,13 +110,13 @@ def start(a, i):
         text = f.read()
     with open(conf, "w") as f:
         f.write(text)
-        f.write("\n[rolegated]\nlisten_socket = %s\nadmin_socket = off\n"
-                "threads = 1\n" % sock)
+        f.write("\n[rolegated]\nlisten_socket = %s\nadmin_socket = %s\n"
+                "threads = 1\n" % (sock, admin))
     log = open(os.path.join(a.work, "replica%d.log" % i), "w")
     p = subprocess.Popen([a.rolegated, "-c", conf, "--plugin-dir",
                           a.plugins, "--directory", a.directory],
                          stdout=log, stderr=log)
-    return p, sock
+    return p, sock, admin
 
 
 def pct(samples, q):
@@ -120,6 +136,9 @@ def main():
     ap.add_argument("--changes", type=int, default=50)
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--tag", default="s.prop")
+    ap.add_argument("--via", choices=("admin", "cli"), default="admin",
+                    help="make the changes through the first replica's "
+                    "admin API (default) or with the CLI")
     a = ap.parse_args()
     a.plugins = os.path.abspath(a.plugins)
     os.makedirs(a.work, exist_ok=True)
@@ -134,7 +153,8 @@ def main():
     samples, late = [], 0
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        for _, sock in replicas:
+        admin = replicas[0][2]
+        for _, sock, _ in replicas:
             while decision(sock) != "deny":
                 if time.monotonic() > deadline:
                     sys.exit("propagation: a replica did not start")
@@ -142,13 +162,13 @@ def main():
         want = "deny"
         for n in range(a.changes):
             if want == "deny":
-                cli(a, "assign", SERVICE, USER, TOGGLED_ROLE)
+                change(a, admin, "assign")
                 want = "allow"
             else:
-                cli(a, "unassign", SERVICE, USER, TOGGLED_ROLE)
+                change(a, admin, "unassign")
                 want = "deny"
             t0 = time.monotonic()
-            pending = [s for _, s in replicas]
+            pending = [s for _, s, _ in replicas]
             seen = []
             while pending:
                 if time.monotonic() - t0 > a.timeout:
@@ -159,12 +179,12 @@ def main():
                         seen.append(time.time())
                         pending.remove(s)
                 time.sleep(POLL_S)
-            at = last_change_at(a)
+            at = last_change_at(admin)
             samples += [(t - at) * 1000.0 for t in seen]
     finally:
-        for p, _ in replicas:
+        for p, _, _ in replicas:
             p.terminate()
-        for p, _ in replicas:
+        for p, _, _ in replicas:
             p.wait()
     if samples:
         print("RESULT %s.samples %d" % (a.tag, len(samples)))

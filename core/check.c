@@ -256,24 +256,127 @@ void rg_table_log(const rg_context *ctx, const rg_request *req,
 		       rg_result_name(result));
 }
 
+/* What the debug log adds to a decision the table gave with a reason. */
+#define TABLE_LOG " (decision table)"
+
+/* The debug log line of a decision with its reason; by is TABLE_LOG when
+ * the table gave it, else "". */
+static void check_log(const rg_context *ctx, const rg_request *req,
+                      const rg_decision *out, const char *by)
+{
+	if (ctx->log_level >= RG_LOG_DEBUG)
+		rg_log(
+		    ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)%s", req->service,
+		    req->subject.user ? req->subject.user : req->subject.roles,
+		    req->action, rg_result_name(out->result), out->reason, by);
+}
+
+/* 1 when a check with flags of a directory user, without request
+ * attributes, may be answered from the table with a reason. */
+static int rbac_wants(const rg_context *ctx, const char *user, size_t nattrs,
+                      unsigned flags)
+{
+	return ctx->dir && user && !nattrs &&
+	       !(flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE));
+}
+
 /*
- * The decision table (table.c): a directory user, no request attribute,
- * no reason and no trace wanted.  1 when it decided; 0 leaves the request
- * to the stack, which decides everything else (and anything the table
- * does not know) itself.
+ * A check with a reason of the user of len bytes at user (hash h) and
+ * privilege priv (action_id), on ss, when the table says that the user's
+ * one stack entry answers it as rg_decide_rbac() (table.c): that answer,
+ * through the entry's control, as rg_stack_run() would give it, the
+ * subject read from the snapshot's record and no plugin called.  The
+ * snapshot's copy of the user's id when it decided; NULL leaves the check
+ * to the stack, out reset.  A decision other than the table's is never
+ * given: the stack decides it (fail closed).
+ */
+static const char *rbac_check(const struct rg_snap_service *ss,
+                              const char *user, size_t len, uint64_t h,
+                              long priv, const char *action_id, unsigned flags,
+                              rg_decision *out)
+{
+	const struct rg_snap_user *u;
+	rg_plugin_request preq;
+	struct rg_req_view rv;
+	rg_result res;
+	long i;
+
+	if (!ss || !rg_table_rbac(ss, user, len, h, priv, &res, &i) || i < 0)
+		return NULL;
+	u = &ss->users[i];
+	preq.handle = ss->svc->entries[0];
+	preq.service = ss->svc->name;
+	preq.user = u->id;
+	preq.roles = &u->roles;
+	preq.action = priv;
+	preq.action_id = action_id;
+	preq.subject_attrs = u->attrs;
+	preq.nsubject_attrs = u->nattrs;
+	preq.attrs = NULL;
+	preq.nattrs = 0;
+	rv.ss = ss;
+	rv.user = i;
+	preq.view = &rv;
+	rg_stack_rbac(ss->svc, &preq, flags, out);
+	if (out->result == res && out->status == RG_OK)
+		return u->id;
+	decision_reset(out);
+	return NULL;
+}
+
+/*
+ * rbac_check() of rg_check()'s request (no trace, a reason wanted: the
+ * caller checked), on ss (NULL: none), its user of len bytes and hash h,
+ * and the privilege priv (-1: look the action up), logged.  1 when it
+ * decided.
+ */
+static int rbac_request(const rg_context *ctx, const struct rg_snap_service *ss,
+                        const rg_request *req, size_t len, uint64_t h,
+                        long priv, unsigned flags, rg_decision *out)
+{
+	if (!ss || !ss->table.rbac)
+		return 0;
+	if (priv < 0)
+		priv = rg_intern_get(&ss->svc->reg.priv_ix, req->action);
+	if (!rbac_check(ss, req->subject.user, len, h, priv, req->action, flags,
+	                out))
+		return 0;
+	check_log(ctx, req, out, TABLE_LOG);
+	return 1;
+}
+
+/*
+ * The decision table (table.c): a directory user, no request attribute
+ * and no trace wanted; without a reason, or with one the table can give
+ * (rbac_check()).  1 when it decided; 0 leaves the request to the stack,
+ * which decides everything else (and anything the table does not know)
+ * itself.
  */
 static int table_check(const rg_context *ctx, const struct rg_service *svc,
                        const rg_request *req, unsigned flags, rg_decision *out)
 {
 	const struct rg_snapshot *snap;
 	const struct rg_snap_service *ss;
+	const char *user = req->subject.user;
 	rg_result res;
 	unsigned slot;
+	size_t len;
 	int hit;
 
 	/* The request first: no snapshot is taken for the rest. */
-	if (!ctx->dir || !rg_table_wants(req, flags))
+	if (!ctx->dir)
 		return 0;
+	if (!rg_table_wants(req, flags)) {
+		if (!rbac_wants(ctx, user, req->nattrs, flags))
+			return 0;
+		snap = rg_snapshot_acquire(ctx, &slot);
+		ss = rg_snapshot_service(snap, svc);
+		len = strlen(user);
+		hit = rbac_request(ctx, ss, req, len, rg_hash_mem(user, len),
+		                   -1, flags, out);
+		rg_snapshot_release(ctx, slot);
+		return hit;
+	}
 	snap = rg_snapshot_acquire(ctx, &slot);
 	ss = rg_snapshot_service(snap, svc);
 	hit = rg_table_check(ss, req->subject.user, req->action, &res);
@@ -281,6 +384,7 @@ static int table_check(const rg_context *ctx, const struct rg_service *svc,
 	if (hit) {
 		out->result = res;
 		out->status = RG_OK;
+		rg_table_log(ctx, req, res);
 	}
 	return hit;
 }
@@ -304,11 +408,7 @@ static int check_stack(const rg_context *ctx, const struct rg_service *svc,
 		rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
 	}
 	rg_subject_release(ctx, &sv);
-	if (ctx->log_level >= RG_LOG_DEBUG)
-		rg_log(ctx, RG_LOG_DEBUG, "%s %s %s: %s (%s)", req->service,
-		       req->subject.user ? req->subject.user
-		                         : req->subject.roles,
-		       req->action, rg_result_name(out->result), out->reason);
+	check_log(ctx, req, out, "");
 	return rc;
 }
 
@@ -317,6 +417,13 @@ int rg_check_known(const rg_context *ctx, const struct rg_service *svc,
                    const struct rg_check_known *known, rg_decision *out)
 {
 	decision_reset(out);
+	/* As rg_check() would: a reason from the table when it has one. */
+	if (rbac_wants(ctx, req->subject.user, req->nattrs, flags) &&
+	    req->action &&
+	    rbac_request(ctx, rg_snapshot_service(known->snap, svc), req,
+	                 strlen(req->subject.user), known->user_hash,
+	                 known->priv, flags, out))
+		return RG_OK;
 	return check_stack(ctx, svc, req, flags, known, out);
 }
 
@@ -354,10 +461,8 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 		                 RG_ID_MAX, req->service);
 		return RG_ENOSERVICE;
 	}
-	if (table_check(ctx, svc, req, flags, out)) {
-		rg_table_log(ctx, req, out->result);
+	if (table_check(ctx, svc, req, flags, out))
 		return RG_OK;
-	}
 	return check_stack(ctx, svc, req, flags, NULL, out);
 }
 
@@ -577,8 +682,20 @@ static int target_check(const rg_context *ctx, const rg_target *t,
 	if (id) {
 		out->result = res;
 		out->status = RG_OK;
-		target_request(t, id, attrs, nattrs, &req);
-		rg_table_log(ctx, &req, res);
+		if (ctx->log_level >= RG_LOG_DEBUG) {
+			target_request(t, id, attrs, nattrs, &req);
+			rg_table_log(ctx, &req, res);
+		}
+		return RG_OK;
+	}
+	if (rbac_wants(ctx, user, nattrs, flags) && ss && ss->table.rbac)
+		id = rbac_check(ss, user, len, hash, t->priv,
+		                t->svc->reg.privs[t->priv].id, flags, out);
+	if (id) {
+		if (ctx->log_level >= RG_LOG_DEBUG) {
+			target_request(t, id, attrs, nattrs, &req);
+			check_log(ctx, &req, out, TABLE_LOG);
+		}
 		return RG_OK;
 	}
 	known.slot =

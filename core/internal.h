@@ -275,6 +275,11 @@ struct rg_service;
  * reason, role, missing, trace when wanted).  Allocation-free. */
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
                   unsigned flags, rg_decision *out);
+/* rg_stack_run() of a stack of one entry, preq->handle, whose decide()
+ * answers preq as rg_decide_rbac() does: that answer, without a call into
+ * the plugin, through the same controls.  No trace. */
+void rg_stack_rbac(const struct rg_service *svc, const rg_plugin_request *preq,
+                   unsigned flags, rg_decision *out);
 
 /* ---- loader.c: every libltdl call ------------------------------------- */
 
@@ -335,6 +340,12 @@ struct rg_table {
 	size_t stride;        /* bytes per slot: privilege words, then id */
 	size_t words;         /* privilege words per slot */
 	size_t tabled;        /* users in the table */
+	/* Per slot, when the stack is one entry with subject_rbac (ABI
+	 * 1.5), else NULL: the user's index among the snapshot's users, and
+	 * words bits, set where the entry's decision with a reason is
+	 * rg_decide_rbac()'s (rg_table_rbac()). */
+	uint32_t *users;
+	uint64_t *rbac;
 };
 
 /* Bump allocation of a snapshot's loose strings (snapshot.c). */
@@ -480,6 +491,12 @@ int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
 const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
                             size_t len, uint64_t h, long priv,
                             rg_result *result);
+/* rg_table_lookup(), and in *user the index among ss's users of one whose
+ * decision of priv with a reason is rg_decide_rbac()'s of its one stack
+ * entry (rg_stack_rbac()), else -1. */
+const char *rg_table_rbac(const struct rg_snap_service *ss, const char *user,
+                          size_t len, uint64_t h, long priv, rg_result *result,
+                          long *index);
 /* A 64-bit hash of s (intern.c's). */
 uint64_t rg_hash_str(const char *s);
 /* The same hash of the n bytes at s: rg_hash_mem(s, strlen(s)) is
@@ -726,6 +743,12 @@ int rg_has_subject_answers(const struct rg_plugin_handle *h);
 int rg_call_subject_answers(const struct rg_plugin_handle *h,
                             const rg_plugin_request *req, uint64_t *allow,
                             uint64_t *deny);
+/* 1 when the plugin has subject_rbac() (ABI 1.5). */
+int rg_has_subject_rbac(const struct rg_plugin_handle *h);
+/* subject_rbac(); NULL: RG_ENOSYS, so no privilege of the subject is
+ * answered with a reason from the decision table: decide() answers. */
+int rg_call_subject_rbac(const struct rg_plugin_handle *h,
+                         const rg_plugin_request *req, uint64_t *rbac);
 /* 1 when the plugin prepares snapshots: view_prepare() and view_release()
  * (ABI 1.3; one without the other counts as neither). */
 int rg_has_view_prepare(const struct rg_plugin_handle *h);

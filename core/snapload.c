@@ -296,6 +296,7 @@ int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
 	unsigned char *skip = calloc(nsvc, 1);
 	struct build b = {ctx, NULL, RG_OK, NULL, digest, NULL};
 	uint64_t version;
+	size_t shared = 0;
 	int rc = RG_ENOMEM, partial;
 
 	*out = NULL;
@@ -322,12 +323,19 @@ again:
 			goto again;
 		}
 	for (i = 0; i < ctx->nservices; i++) {
-		if (partial && skip[i])
+		if (partial && skip[i]) {
 			rg_snapshot_share(b.snap, i, base);
-		else
+			shared++;
+		} else {
 			b.snap->services[i].digest = digest[i];
+		}
 	}
 	b.snap->version = version;
+	rg_log(ctx, RG_LOG_INFO,
+	       "directory %s: snapshot %llu: %zu of %zu services built, %zu "
+	       "unchanged",
+	       ctx->dirops->location(d), (unsigned long long)version,
+	       ctx->nservices - shared, ctx->nservices, shared);
 	if (b.snap->dropped)
 		rg_log(ctx, RG_LOG_WARNING,
 		       "directory %s: %zu entries name roles or privileges the "

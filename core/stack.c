@@ -224,10 +224,11 @@ static void answer_init(rg_plugin_answer *ans, unsigned flags)
 }
 
 /* Runs one entry (preq->handle is h's); an entry that failed to load
- * always answers ERROR. */
+ * always answers ERROR.  With rbac, the entry's answer is taken to be
+ * rg_decide_rbac()'s, and the plugin is not called (rg_stack_rbac()). */
 static rg_result run_entry(const struct rg_plugin_handle *h,
                            const rg_plugin_request *preq, unsigned flags,
-                           rg_plugin_answer *ans)
+                           int rbac, rg_plugin_answer *ans)
 {
 	rg_result res;
 
@@ -238,7 +239,7 @@ static rg_result run_entry(const struct rg_plugin_handle *h,
 		           sizeof(ans->reason));
 		return RG_ERROR;
 	}
-	res = rg_call_decide(h, preq, ans);
+	res = rbac ? rg_decide_rbac(preq, ans) : rg_call_decide(h, preq, ans);
 	if ((unsigned)res >= RG_RESULT_COUNT) {
 		ans->status = RG_EPLUGIN;
 		rg_format(ans->reason, sizeof(ans->reason),
@@ -511,8 +512,13 @@ static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
 	reason_note(v, reason_from(v, out), out);
 }
 
-void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
-                  unsigned flags, rg_decision *out)
+/* rg_stack_run(), or with rbac rg_stack_rbac() in full: one body, in
+ * which each step is inlined (a copy of it would call them), at the cost
+ * of a test of rbac per entry. */
+static __attribute__((noinline)) void stack_run(const struct rg_service *svc,
+                                                const rg_plugin_request *preq,
+                                                unsigned flags, int rbac,
+                                                rg_decision *out)
 {
 	/* Two answers: the verdict's, and the one the next entry writes. */
 	rg_plugin_answer ans[2];
@@ -531,7 +537,7 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 		size_t skip = 0;
 
 		local.handle = h;
-		res = run_entry(h, &local, flags, a);
+		res = run_entry(h, &local, flags, rbac, a);
 
 		nrun++;
 		if (flags & RG_CHECK_TRACE)
@@ -544,6 +550,92 @@ void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
 		i += skip;
 	}
 	finish(svc, preq, &v, nrun, flags, out);
+}
+
+void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
+                  unsigned flags, rg_decision *out)
+{
+	stack_run(svc, preq, flags, 0, out);
+}
+
+/* Whether the entry's control makes its answer res the stack's as it is:
+ * apply() then makes the verdict that answer, and finish() writes
+ * "plugin: reason" with no note and status RG_OK. */
+static int control_keeps(const rg_control *c, rg_result res)
+{
+	rg_action act = c->act[res];
+
+	if (act == RG_ACT_OK || act == RG_ACT_DONE)
+		return 1;
+	return res == RG_DENY && (act == RG_ACT_BAD || act == RG_ACT_DIE);
+}
+
+/*
+ * rg_stack_rbac()'s usual case, written straight into out: a role grants
+ * the privilege (or no role of the subject does), the entry's control
+ * keeps that answer, and the reason fits.  Then rg_decide_rbac()'s answer
+ * through apply() and finish() is exactly this: the entry's result, its
+ * name, the granting role and "plugin: ROLE grants ACTION" or "plugin: no
+ * role of the subject grants ACTION".  0 for anything else (a grant a
+ * missing role blocks, another control, a reason that would be cut),
+ * with out untouched.
+ */
+static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
+{
+	static const char grants[] = " grants ";
+	static const char none[] = "no role of the subject grants ";
+	const struct rg_plugin_handle *h = preq->handle;
+	const struct rg_req_view *rv = preq->view;
+	const char *role = NULL;
+	size_t nlen, rlen, alen, pos;
+	rg_grant_info g;
+	rg_result res;
+
+	if (rg_effective(preq, preq->roles, (uint32_t)preq->action, &g)) {
+		role = rg_snapshot_role_id(h->svc, rv ? rv->ss : NULL, g.role);
+		if (!role)
+			return 0;
+		res = RG_ALLOW;
+	} else if (g.blocked < 0) {
+		res = RG_DENY;
+	} else {
+		return 0;
+	}
+	if (!control_keeps(&h->control, res))
+		return 0;
+	nlen = strlen(h->name);
+	alen = strlen(preq->action_id);
+	rlen = role ? strlen(role) : 0;
+	if (rlen >= sizeof(out->role) ||
+	    nlen + 2 + (role ? rlen + sizeof(grants) : sizeof(none)) + alen >
+	        sizeof(out->reason))
+		return 0;
+	out->result = res;
+	out->status = RG_OK;
+	out->plugin = h->name;
+	memcpy(out->role, role ? role : "", rlen + 1);
+	out->missing[0] = '\0';
+	out->ntrace = 0;
+	memcpy(out->reason, h->name, nlen);
+	memcpy(out->reason + nlen, ": ", 2);
+	pos = nlen + 2;
+	if (role) {
+		memcpy(out->reason + pos, role, rlen);
+		memcpy(out->reason + pos + rlen, grants, sizeof(grants) - 1);
+		pos += rlen + sizeof(grants) - 1;
+	} else {
+		memcpy(out->reason + pos, none, sizeof(none) - 1);
+		pos += sizeof(none) - 1;
+	}
+	memcpy(out->reason + pos, preq->action_id, alen + 1);
+	return 1;
+}
+
+void rg_stack_rbac(const struct rg_service *svc, const rg_plugin_request *preq,
+                   unsigned flags, rg_decision *out)
+{
+	if (!rbac_short(preq, out))
+		stack_run(svc, preq, flags, 1, out);
 }
 
 /* ---- lint ---------------------------------------------------------------- */

@@ -153,7 +153,8 @@ static uint64_t reaching(struct stack_bits *b, const uint64_t *arrive,
  * privilege).
  */
 static int compile_user(const struct rg_snap_service *ss, size_t user,
-                        uint64_t *words, size_t n, uint64_t *arrive)
+                        uint64_t *words, size_t n, uint64_t *arrive,
+                        uint64_t *rbac)
 {
 	const struct rg_snap_user *u = &ss->users[user];
 	struct rg_req_view rv = {ss, (long)user};
@@ -204,6 +205,16 @@ static int compile_user(const struct rg_snap_service *ss, size_t user,
 	/* Only a positive stack with an allow allows (stack.c's finish()). */
 	for (w = 0; w < n; w++)
 		words[w] = b[w].pos & b[w].ok;
+	/* The one entry's privileges that rg_decide_rbac() answers (preq is
+	 * its request still); an error marks none. */
+	if (rbac) {
+		memset(allow, 0, sizeof(allow));
+		if (rg_call_subject_rbac(svc->entries[0], &preq, allow) !=
+		    RG_OK)
+			memset(allow, 0, sizeof(allow));
+		for (w = 0; w < n; w++)
+			rbac[w] = allow[w] & declared(svc, w);
+	}
 	return RG_OK;
 }
 
@@ -258,6 +269,31 @@ static size_t stride_for(const struct rg_snap_service *ss, size_t words)
 	return stride;
 }
 
+/*
+ * Whether a check of svc with a reason may be answered from the table and
+ * rg_decide_rbac() (rg_stack_rbac()): a stack of one entry, whose plugin
+ * says for which users and privileges that is its decide()'s answer.  The
+ * controls need no test: rg_stack_rbac() applies the entry's.
+ */
+static int table_rbac(const struct rg_service *svc)
+{
+	return svc->nentries == 1 && rg_has_subject_rbac(svc->entries[0]);
+}
+
+/* Allocates the per-slot user indexes and rbac bits, zeroed. */
+static int rbac_alloc(struct rg_table *t)
+{
+	t->users = calloc(t->cap, sizeof(*t->users));
+	t->rbac = calloc(t->cap * t->words, sizeof(*t->rbac));
+	if (t->users && t->rbac)
+		return RG_OK;
+	free(t->users);
+	free(t->rbac);
+	t->users = NULL;
+	t->rbac = NULL;
+	return RG_ENOMEM;
+}
+
 void rg_table_build(struct rg_snap_service *ss)
 {
 	struct rg_table *t = &ss->table;
@@ -276,22 +312,32 @@ void rg_table_build(struct rg_snap_service *ss)
 	arrive = calloc(t->words * (ss->svc->nentries + 1), sizeof(*arrive));
 	if (!arrive || table_alloc(t) != RG_OK) {
 		free(arrive);
-		memset(t, 0, sizeof(*t));
+		rg_table_free(t);
 		return;
 	}
+	/* Without them, checks with a reason take the stack: no harm. */
+	if (table_rbac(ss->svc))
+		(void)rbac_alloc(t);
 	for (i = 0; i < ss->nusers; i++) {
 		const struct rg_snap_user *u = &ss->users[i];
-		size_t len = strlen(u->id);
+		size_t len = strlen(u->id), k;
 		unsigned char *slot;
 
 		if (len >= idmax)
 			continue; /* the slow way */
 		slot = slot_for(t, u->id);
-		if (compile_user(ss, i, (uint64_t *)(void *)slot, t->words,
-		                 arrive) != RG_OK) {
+		k = (size_t)(slot - t->slots) / t->stride;
+		if (compile_user(
+		        ss, i, (uint64_t *)(void *)slot, t->words, arrive,
+		        t->rbac ? t->rbac + k * t->words : NULL) != RG_OK) {
 			memset(slot, 0, t->stride);
+			if (t->rbac)
+				memset(t->rbac + k * t->words, 0,
+				       t->words * sizeof(*t->rbac));
 			continue;
 		}
+		if (t->users)
+			t->users[k] = (uint32_t)i;
 		memcpy(slot_id(t, slot), u->id, len + 1);
 		t->tabled++;
 	}
@@ -301,6 +347,8 @@ void rg_table_build(struct rg_snap_service *ss)
 void rg_table_free(struct rg_table *t)
 {
 	free(t->slots);
+	free(t->users);
+	free(t->rbac);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -347,12 +395,19 @@ static int slot_is(const char *id, const char *user, size_t len)
 	return a == b && id[len] == '\0';
 }
 
-const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
-                            size_t len, uint64_t h, long priv,
-                            rg_result *result)
+/* Bit priv of words. */
+static int bit_of(const uint64_t *words, long priv)
 {
-	const struct rg_table *t = &ss->table;
-	const uint64_t *words;
+	return (words[(size_t)priv / RG_BITSET_WORD_BITS] >>
+	        ((size_t)priv % RG_BITSET_WORD_BITS)) &
+	       1u;
+}
+
+/* rg_table_lookup(), and the slot's index in *at. */
+static inline const char *table_find(const struct rg_table *t, const char *user,
+                                     size_t len, uint64_t h, long priv,
+                                     rg_result *result, size_t *at)
+{
 	unsigned char *slot;
 	const char *id;
 	size_t i;
@@ -369,12 +424,35 @@ const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
 		if (slot_is(id, user, len))
 			break;
 	}
-	words = (const uint64_t *)(const void *)slot;
-	*result = (words[(size_t)priv / RG_BITSET_WORD_BITS] >>
-	           ((size_t)priv % RG_BITSET_WORD_BITS)) &
-	                  1u
-	              ? RG_ALLOW
-	              : RG_DENY;
+	*result = bit_of((const uint64_t *)(const void *)slot, priv) ? RG_ALLOW
+	                                                             : RG_DENY;
+	*at = i;
+	return id;
+}
+
+const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
+                            size_t len, uint64_t h, long priv,
+                            rg_result *result)
+{
+	size_t at;
+
+	return table_find(&ss->table, user, len, h, priv, result, &at);
+}
+
+const char *rg_table_rbac(const struct rg_snap_service *ss, const char *user,
+                          size_t len, uint64_t h, long priv, rg_result *result,
+                          long *index)
+{
+	const struct rg_table *t = &ss->table;
+	const char *id;
+	size_t at;
+
+	*index = -1;
+	if (!t->rbac)
+		return NULL;
+	id = table_find(t, user, len, h, priv, result, &at);
+	if (id && bit_of(t->rbac + at * t->words, priv))
+		*index = (long)t->users[at];
 	return id;
 }
 

@@ -30,6 +30,7 @@
 #define MINOR_CUSTOM_ROLE     1
 #define MINOR_SUBJECT_ANSWERS 2
 #define MINOR_VIEW_PREPARE    3
+#define MINOR_SUBJECT_RBAC    5
 
 /* Copies what the plugin's minor version says its struct holds. */
 static void copy_table(const struct rg_plugin *p, struct rg_plugin *out)
@@ -56,6 +57,8 @@ static void copy_table(const struct rg_plugin *p, struct rg_plugin *out)
 		out->view_prepare = p->view_prepare;
 		out->view_release = p->view_release;
 	}
+	if (minor >= MINOR_SUBJECT_RBAC)
+		out->subject_rbac = p->subject_rbac;
 }
 
 int rg_vtable_init(struct rg_plugin_handle *h, const void *symbol, char *err,
@@ -158,6 +161,19 @@ int rg_call_subject_answers(const struct rg_plugin_handle *h,
 	if (!h->vt.subject_answers)
 		return RG_ENOSYS;
 	return h->vt.subject_answers(h->state, req, allow, deny);
+}
+
+int rg_has_subject_rbac(const struct rg_plugin_handle *h)
+{
+	return h->vt.subject_rbac != NULL;
+}
+
+int rg_call_subject_rbac(const struct rg_plugin_handle *h,
+                         const rg_plugin_request *req, uint64_t *rbac)
+{
+	if (!h->vt.subject_rbac)
+		return RG_ENOSYS;
+	return h->vt.subject_rbac(h->state, req, rbac);
 }
 
 int rg_has_view_prepare(const struct rg_plugin_handle *h)

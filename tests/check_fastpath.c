@@ -451,6 +451,72 @@ static size_t adhoc_agrees(const char *service)
 	return n;
 }
 
+/* Requires got, decided as asked, to be want field by field. */
+static void decision_same(const char *how, const rg_request *req, int a,
+                          const rg_decision *want, int b,
+                          const rg_decision *got)
+{
+	ck_assert_msg(a == b && want->result == got->result &&
+	                  want->status == got->status &&
+	                  (want->plugin == got->plugin ||
+	                   (want->plugin && got->plugin &&
+	                    strcmp(want->plugin, got->plugin) == 0)) &&
+	                  strcmp(want->role, got->role) == 0 &&
+	                  strcmp(want->missing, got->missing) == 0 &&
+	                  strcmp(want->reason, got->reason) == 0,
+	              "%s %s %s, %s: the stack %s/%s %s [%s/%s] (%s), "
+	              "asked %s/%s %s [%s/%s] (%s)",
+	              req->service, req->subject.user, req->action, how,
+	              rg_result_name(want->result), rg_status_name(a),
+	              want->plugin ? want->plugin : "-", want->role,
+	              want->missing, want->reason, rg_result_name(got->result),
+	              rg_status_name(b), got->plugin ? got->plugin : "-",
+	              got->role, got->missing, got->reason);
+}
+
+/*
+ * Every user of service (ids prefix and two digits) asked every privilege
+ * with a reason and without request attributes, through rg_check() and
+ * rg_check_target(), which may answer from the decision table and
+ * rg_decide_rbac() (ABI 1.5, subject_rbac), against the whole stack (a
+ * trace always runs it): the same result, status, plugin, role, missing
+ * role and reason, byte for byte.  Returns the checks.
+ */
+static size_t rbac_agrees(const char *service)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t u, p, nprivs = rg_privilege_count(svc), n = 0;
+	char id[ID_LEN];
+
+	for (p = 0; p < nprivs; p++) {
+		rg_privilege_info pi;
+		rg_target *t = NULL;
+
+		rg_privilege_at(svc, p, &pi);
+		ck_assert_int_eq(rg_target_resolve(env.ctx, service, pi.id, &t),
+		                 RG_OK);
+		for (u = 0; u < USERS; u++) {
+			static rg_decision want, got;
+			rg_request req;
+			int a, b;
+
+			snprintf(id, sizeof(id), "u-%02zu", u);
+			tu_request(&req, service, id, pi.id);
+			a = rg_check(env.ctx, &req, RG_CHECK_TRACE, &want);
+			b = rg_check(env.ctx, &req, 0, &got);
+			decision_same("rg_check", &req, a, &want, b, &got);
+			b = rg_check_target(env.ctx, t, id, strlen(id),
+			                    rg_user_hash(id, strlen(id)), NULL,
+			                    0, 0, &got);
+			decision_same("rg_check_target", &req, a, &want, b,
+			              &got);
+			n += 2;
+		}
+		rg_target_free(t);
+	}
+	return n;
+}
+
 /* One Dynamics 365 question both ways; 1 when the reason names a team. */
 static int depth_agrees(const char *service, const char *id, const char *action,
                         const rg_attr *attrs, size_t n)
@@ -547,6 +613,7 @@ START_TEST(test_products)
 		    USERS);
 		n += compare_service(services[i]);
 		n += adhoc_agrees(services[i]);
+		n += rbac_agrees(services[i]);
 		/* ... and rg_check_target() answers as rg_check(). */
 		n += targets_agree(services[i]);
 		if (is_dynamics(services[i]))
@@ -949,6 +1016,55 @@ static size_t log_count(const char *needle)
 		n += strstr(env.log.lines[i], needle) != NULL;
 	return n;
 }
+
+/*
+ * A check with a reason of a stack of one rbac entry is answered from the
+ * table and rg_decide_rbac(), under any control, as the whole stack would
+ * answer it: the entry's answer kept, counted as a failure, ignored, reset
+ * or jumping past the end; grants, prerequisites a user lacks, and no
+ * grant.  The debug log shows that the table answered.
+ */
+START_TEST(test_rbac_reasons)
+{
+	static const char *const one_entry[] = {
+	    "required",
+	    "requisite",
+	    "sufficient",
+	    "optional",
+	    "[allow=ok deny=ignore default=bad]",
+	    "[allow=done deny=ok default=bad]",
+	    "[allow=bad deny=die default=bad]",
+	    "[allow=reset deny=ok default=bad]",
+	    "[allow=1 deny=2 default=bad]",
+	};
+	const char *policy = TU_POLICIES "/example-rbac.ini";
+	size_t i, n = 0, before;
+
+	tu_add_plugins(&env, "rbac", NULL);
+	for (i = 0; i < RG_COUNTOF(one_entry); i++) {
+		struct rng r = {SEED};
+
+		free(tu_write(env.dir, "rolegate.conf", 0644,
+		              "[rolegate]\ndirectory = %s\nlog_level = debug\n"
+		              "[service helpdesk]\nstack = %s rbac "
+		              "policy=%s\n",
+		              dbpath, one_entry[i], policy));
+		free(env.config);
+		env.config = tu_join(env.dir, "rolegate.conf");
+		/* Lint warns of some controls: meant here. */
+		tu_open_directory(&env, env.config, env.plugin_dir, dbpath, 0);
+		if (i == 0)
+			fill("helpdesk", &r);
+		before = log_count(") (decision table)");
+		n += rbac_agrees("helpdesk");
+		ck_assert_msg(log_count(") (decision table)") > before,
+		              "%s: no check with a reason took the table",
+		              one_entry[i]);
+		tu_close(&env);
+	}
+	ck_assert_uint_gt(n, 0);
+}
+END_TEST
 
 /*
  * Prepared snapshots (ABI 1.3), through the fixed plugin's result=prepared,
@@ -1432,6 +1548,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_products);
 	tcase_add_test(tc, test_rbac_tabled);
+	tcase_add_test(tc, test_rbac_reasons);
 	tcase_add_test(tc, test_table_follows_directory);
 	tcase_add_test(tc, test_stacks);
 	tcase_add_test(tc, test_not_tabled);

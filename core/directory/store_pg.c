@@ -159,9 +159,10 @@ static const char SQL_NOTIFY[] =
 static const char SQL_SCHEMA[] = "SELECT current_schema()";
 /* What the current schema holds: its tables, and the marker among them. */
 static const char SQL_TABLES[] =
-    "SELECT count(*), count(*) FILTER (WHERE table_name = '" RG_STORE_MARKER
-    "') FROM information_schema.tables WHERE table_schema = "
-    "current_schema()";
+    "SELECT count(*), count(*) FILTER (WHERE c.relname = '" RG_STORE_MARKER
+    "') FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON "
+    "n.oid = c.relnamespace WHERE n.nspname = current_schema() AND "
+    "c.relkind IN ('r', 'p', 'v')";
 static const char SQL_BEGIN[] = "BEGIN";
 static const char SQL_READ_BEGIN[] =
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -177,6 +178,7 @@ struct stmt_slot {
 	const char *key; /* the caller's SQL text: its address is the key */
 	char *sql;       /* a copy, compared when the address matches */
 	char *text;      /* rewritten for the server */
+	int prepared;    /* the server has it (else it ran once, unnamed) */
 };
 
 struct rg_store {
@@ -408,15 +410,16 @@ static void cache_clear(rg_store *s)
 		s->cache[i].key = NULL;
 		s->cache[i].sql = NULL;
 		s->cache[i].text = NULL;
+		s->cache[i].prepared = 0;
 	}
 	s->stale = 0;
 }
 
 /*
  * The name of the server's prepared statement for sql, in *name; *fresh is
- * set when it must be prepared first (*text then holds the rewritten SQL,
- * owned by the cache).  0 in *name when the cache has no room: run it
- * unprepared.
+ * set when it must be prepared first.  *text holds the rewritten SQL,
+ * owned by the cache.  "" in *name: run it unnamed (the cache has no room,
+ * or this is its first use).
  */
 static int stmt_find(rg_store *s, const char *sql, char *name, size_t len,
                      const char **text, int *fresh)
@@ -434,6 +437,8 @@ static int stmt_find(rg_store *s, const char *sql, char *name, size_t len,
 		if (slot->key == sql && strcmp(slot->sql, sql) == 0) {
 			snprintf(name, len, STMT_PREFIX "%zu", k);
 			*text = slot->text;
+			*fresh = !slot->prepared;
+			slot->prepared = 1;
 			return RG_OK;
 		}
 		if (!slot->key)
@@ -449,9 +454,11 @@ static int stmt_find(rg_store *s, const char *sql, char *name, size_t len,
 		return RG_ENOMEM;
 	}
 	slot->key = sql;
-	snprintf(name, len, STMT_PREFIX "%zu", (size_t)(slot - s->cache));
+	slot->prepared = 0;
+	/* Prepared at its second use: a short run (the CLI) uses most of
+	 * its statements once, and preparing would double the round trips
+	 * of each.  Until then it runs unnamed. */
 	*text = slot->text;
-	*fresh = 1;
 	return RG_OK;
 }
 
@@ -587,7 +594,7 @@ static int run(rg_store *s, const char *sql, const rg_value *params, size_t n,
 	char digits[MAX_PARAMS][DECIMAL_MAX];
 	const char *values[MAX_PARAMS];
 	char name[sizeof(STMT_PREFIX) + DECIMAL_MAX];
-	const char *text;
+	const char *text = NULL;
 	char *own = NULL;
 	size_t i;
 	int rc, fresh;
@@ -599,11 +606,12 @@ static int run(rg_store *s, const char *sql, const rg_value *params, size_t n,
 		return RG_EINTERNAL;
 	}
 	rc = conn_ready(s);
-	if (rc == RG_OK && s->stale && !s->in_txn)
+	if (rc == RG_OK && s->stale && !s->in_txn &&
+	    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 		rc = forget_prepared(s);
 	if (rc == RG_OK)
 		rc = stmt_find(s, sql, name, sizeof(name), &text, &fresh);
-	if (rc == RG_OK && !name[0]) {
+	if (rc == RG_OK && !text) {
 		rc = rewrite(s, sql, &own);
 		text = own;
 	}
@@ -720,7 +728,6 @@ static int schema_state(rg_store *s, char *err, size_t errlen)
 	long long counts[2] = {0, 0};
 	int rc;
 
-	/* Asked again when another process made the tables first. */
 	free(s->schema);
 	s->schema = NULL;
 	rc = store_query(s, SQL_SCHEMA, NULL, 0, first_text, &s->schema);
@@ -865,21 +872,20 @@ static int store_commit(rg_store *s)
 static int store_rollback(rg_store *s)
 {
 	int keep = drain(s); /* the answers are read; their failure is known */
-	PGresult *res;
-	int rc;
+
+	int rc = RG_OK;
 
 	(void)keep;
 	s->in_txn = 0;
-	if (PQstatus(s->conn) != CONNECTION_OK ||
-	    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
-		return RG_OK; /* nothing open, or gone with the connection */
-	/* Sent as it is, not through run(): after a failure the session is
-	 * in an aborted transaction, where only its end runs, and run()
-	 * would first forget the prepared statements (stale), which fails
-	 * there and left the transaction open. */
-	res = PQexec(s->conn, SQL_ROLLBACK);
-	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RG_OK : fail(s, res);
-	PQclear(res);
+	if (PQstatus(s->conn) != CONNECTION_OK)
+		return RG_OK; /* gone with the connection */
+	/* Unprepared, and before anything else: in an aborted transaction
+	 * the server refuses every other statement. */
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		rc =
+		    send_now(s, "", SQL_ROLLBACK, 0, 0, NULL, NULL, NULL, NULL);
+	if (rc == RG_OK && s->stale)
+		rc = forget_prepared(s);
 	return rc;
 }
 

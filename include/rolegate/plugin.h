@@ -237,6 +237,31 @@ struct rg_plugin {
 	 * with view_prepare.
 	 */
 	void (*view_release)(const void *state, void *prepared);
+
+	/*
+	 * (1.5) Which privileges decide() answers for one subject exactly as
+	 * rg_decide_rbac() does, when asked with a reason and without request
+	 * attributes: the same result, status, role, missing role and reason,
+	 * byte for byte.  Set bit p of rbac for each such privilege p (the
+	 * array has RG_PRIV_WORDS words, zeroed by the core; bits of
+	 * privileges the service does not declare are ignored).  req is what
+	 * subject_answers() gets, and may be read the same way: a prepared
+	 * directory user is the usual case (rg_request_prepared(),
+	 * rg_request_user_index()).
+	 *
+	 * The core calls it while it builds a directory snapshot, once per
+	 * directory user, when the service's stack is this one entry and it
+	 * has subject_answers.  A later check of that user and a marked
+	 * privilege, with a reason, no request attribute and no trace, is
+	 * then answered from the decision table and rg_decide_rbac() run by
+	 * the core, without decide(): so a bit may be set only where that is
+	 * decide()'s own answer, and the same rules as for subject_answers()
+	 * hold.  A bit left clear costs nothing but speed.  Return RG_OK, or
+	 * an error: no privilege of that subject is taken this way.  NULL:
+	 * none is.
+	 */
+	int (*subject_rbac)(const void *state, const rg_plugin_request *req,
+	                    uint64_t *rbac);
 };
 
 /* ---- Helpers the core offers plugins ---------------------------------- */

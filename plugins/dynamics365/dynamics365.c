@@ -1143,6 +1143,26 @@ static int d365_subject_answers(const void *state, const rg_plugin_request *req,
 	return RG_OK;
 }
 
+/*
+ * The privileges whose decide() with a reason is rg_decide_rbac()'s (ABI
+ * 1.5): all of them, for a prepared user d365_prep_plain() lets through
+ * without request attributes (d365_decide() then returns rg_decide_rbac()
+ * at once); none for anyone else.
+ */
+static int d365_subject_rbac(const void *state, const rg_plugin_request *req,
+                             uint64_t *rbac)
+{
+	const struct d365_state *st = state;
+	const struct d365_prep_user *pu;
+
+	if (!st || !st->loaded)
+		return RG_EPOLICY;
+	pu = d365_prep_user(rg_request_prepared(req), req);
+	if (pu && d365_prep_plain(pu, req))
+		memset(rbac, 0xff, RG_PRIV_WORDS * sizeof(*rbac));
+	return RG_OK;
+}
+
 /* ---- validate ----------------------------------------------------------- */
 
 /*
@@ -1206,4 +1226,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .subject_answers = d365_subject_answers,
     .view_prepare = d365_view_prepare,
     .view_release = d365_view_release,
+    .subject_rbac = d365_subject_rbac,
 };

@@ -1136,6 +1136,35 @@ static int omni24_subject_answers(const void *state,
 	return RG_OK;
 }
 
+/*
+ * The subject_rbac hook (ABI 1.5): the privileges whose decide() with a
+ * reason is rg_decide_rbac()'s for this subject.  An exact one is answered
+ * from the tables as rg_decide_rbac() would answer it (see
+ * omni24_decide()), any other through rg_decide_rbac() itself; only a
+ * grant of a scope = own privilege or of a category permission says more
+ * (decide_granted()).  So every privilege the subject does not hold is
+ * one, and every held one that is neither.
+ */
+static int omni24_subject_rbac(const void *state, const rg_plugin_request *req,
+                               uint64_t *rbac)
+{
+	const struct omni24 *st = state;
+	uint64_t held[RG_PRIV_WORDS];
+	size_t p;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	rg_effective_set(req, req->roles, held);
+	for (p = 0; p < st->t.nprivs; p++)
+		if (!((held[p / RG_BITSET_WORD_BITS] >>
+		       (p % RG_BITSET_WORD_BITS)) &
+		      1u) ||
+		    (!st->own[p] && !is_category(st, (long)p)))
+			rbac[p / RG_BITSET_WORD_BITS] |=
+			    (uint64_t)1 << (p % RG_BITSET_WORD_BITS);
+	return RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "omni24",
@@ -1148,4 +1177,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .validate = NULL,
     .custom_role = omni24_custom_role,
     .subject_answers = omni24_subject_answers,
+    .subject_rbac = omni24_subject_rbac,
 };

@@ -16,6 +16,7 @@
  * answer of rg_decide_rbac().
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <rolegate/plugin.h>
 
@@ -173,6 +174,23 @@ static int rbac_answers(const void *state, const rg_plugin_request *req,
 	return rg_answers_rbac(req, allow, deny);
 }
 
+/*
+ * subject_rbac: decide() is rg_decide_rbac() for every privilege, so the
+ * core may give any check of a directory user with a reason itself; not
+ * while the policy failed to load (decide() reports that).
+ */
+static int rbac_plain(const void *state, const rg_plugin_request *req,
+                      uint64_t *rbac)
+{
+	const struct rbac_state *st = state;
+
+	(void)req;
+	if (!st->loaded)
+		return RG_EPOLICY;
+	memset(rbac, 0xff, RG_PRIV_WORDS * sizeof(*rbac));
+	return RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "rbac",
@@ -185,4 +203,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .validate = NULL,
     .custom_role = NULL,
     .subject_answers = rbac_answers,
+    .subject_rbac = rbac_plain,
 };

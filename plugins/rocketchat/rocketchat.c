@@ -186,6 +186,20 @@ static void rc_close(void *state)
 
 /* ---- Deciding ---------------------------------------------------------- */
 
+/* rc_plain() but for the action: the user and the request attributes. */
+static inline int rc_plain_user(const rg_plugin_request *req)
+{
+	const struct rc_prepared *p;
+	long i;
+
+	if (req->nattrs || !req->user)
+		return 0;
+	p = rg_request_prepared(req);
+	i = rg_request_user_index(req);
+	return p && i >= 0 && (size_t)i < p->nusers &&
+	       (p->users[i].bits & RC_PU_FAST);
+}
+
 /*
  * 1 when rc_decide_roles() of req is rg_decide_rbac()'s answer, reason and
  * all: a prepared user whose attributes view_prepare() found good
@@ -196,15 +210,7 @@ static void rc_close(void *state)
  */
 static int rc_plain(const struct rocketchat *st, const rg_plugin_request *req)
 {
-	const struct rc_prepared *p;
-	long i;
-
-	if (req->nattrs || !req->user || req->action == st->take)
-		return 0;
-	p = rg_request_prepared(req);
-	i = rg_request_user_index(req);
-	return p && i >= 0 && (size_t)i < p->nusers &&
-	       (p->users[i].bits & RC_PU_FAST);
+	return req->action != st->take && rc_plain_user(req);
 }
 
 static rg_result rc_decide_roles(const struct rocketchat *st,
@@ -349,6 +355,37 @@ static int rc_custom_role(const void *state, const rg_plugin_handle *h,
 	return RG_OK;
 }
 
+/*
+ * The privileges whose decide() with a reason is rg_decide_rbac()'s (ABI
+ * 1.5), for the core to answer itself, for a user rc_plain() lets through
+ * (unless the Community edition drops a custom role of the user:
+ * rc_decide() then decides on fewer roles, and may say so): every one but
+ * take-inquiry, and take-inquiry too when the user does not hold it
+ * (rc_decide_roles() then returns rg_decide_rbac()'s deny before it looks
+ * at status and limits, which it reads without fail for such a user).
+ */
+static int rc_subject_rbac(const void *state, const rg_plugin_request *req,
+                           uint64_t *rbac)
+{
+	const struct rocketchat *st = state;
+	rg_roleset declared = *req->roles;
+	uint64_t held[RG_PRIV_WORDS];
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	if (!rc_plain_user(req) || (st->edition == RC_EDITION_COMMUNITY &&
+	                            rc_drop_custom(st, req, &declared) >= 0))
+		return RG_OK;
+	memset(rbac, 0xff, RG_PRIV_WORDS * sizeof(*rbac));
+	if (st->take < 0)
+		return RG_OK;
+	rg_effective_set(req, req->roles, held);
+	rbac[st->take / RG_BITSET_WORD_BITS] &=
+	    ~(held[st->take / RG_BITSET_WORD_BITS] &
+	      ((uint64_t)1 << (st->take % RG_BITSET_WORD_BITS)));
+	return RG_OK;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "rocketchat",
@@ -362,6 +399,7 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .validate = NULL,
     .custom_role = rc_custom_role,
     .subject_answers = rc_subject_answers,
+    .subject_rbac = rc_subject_rbac,
     .view_prepare = rc_view_prepare,
     .view_release = rc_view_release,
 };
