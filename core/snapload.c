@@ -275,6 +275,12 @@ static int unchanged(const struct rg_context *ctx, struct rg_dir *d,
 
 	if (!base || base->nservices != ctx->nservices || !ctx->nservices)
 		return 0;
+	/* Only a built (sealed) service can be shared: without one (the
+	 * empty snapshot a context starts from), the read would be wasted. */
+	for (i = 0; i < ctx->nservices && !base->services[i].sealed; i++)
+		;
+	if (i == ctx->nservices)
+		return 0;
 	if (read_pass(ctx, d, &b, &version, err, errlen) != RG_OK)
 		return 0; /* the build's read reports it */
 	for (i = 0; i < ctx->nservices; i++) {
