@@ -450,7 +450,7 @@ START_TEST(test_table_counts)
 END_TEST
 
 /* Loop index: role (_i % NROLES) of version (_i / NROLES). */
-START_TEST(test_role_registry)
+START_ROW_TEST(test_role_registry, 2 * NROLES)
 {
 	const struct version *v = versions[(size_t)_i / NROLES];
 	int r = _i % NROLES;
@@ -482,7 +482,7 @@ START_TEST(test_role_registry)
 END_TEST
 
 /* Loop index: privilege (_i / 2) of version (_i % 2). */
-START_TEST(test_privilege_registry)
+START_ROW_TEST(test_privilege_registry, 2 * NPRIVS)
 {
 	const struct version *v = versions[_i % 2];
 	const struct priv_row *p = &privs[(size_t)_i / 2];
@@ -593,13 +593,13 @@ static void matrix_case(const struct version *v, int _i)
 	}
 }
 
-START_TEST(test_matrix_2021)
+START_ROW_TEST(test_matrix_2021, (NPRIVS * v2021.nroles))
 {
 	matrix_case(&v2021, _i);
 }
 END_TEST
 
-START_TEST(test_matrix_2019)
+START_ROW_TEST(test_matrix_2019, (NPRIVS * v2019.nroles))
 {
 	matrix_case(&v2019, _i);
 }
@@ -620,7 +620,7 @@ static int whocan_collect(void *user, const rg_service *svc, size_t role)
 	return 0;
 }
 
-START_TEST(test_whocan)
+START_ROW_TEST(test_whocan, 2 * NPRIVS)
 {
 	const struct version *v = versions[_i % 2];
 	const struct priv_row *p = &privs[(size_t)_i / 2];
@@ -2488,8 +2488,6 @@ END_TEST
 static Suite *dynamics365_suite(void)
 {
 	Suite *s = suite_create("dynamics365");
-	int n2021 = (int)(NPRIVS * v2021.nroles);
-	int n2019 = (int)(NPRIVS * v2019.nroles);
 	TCase *tc;
 
 	tc = tcase_create("registry");
@@ -2497,16 +2495,16 @@ static Suite *dynamics365_suite(void)
 	tcase_add_loop_test(tc, test_shipped_loads, 0,
 	                    (int)RG_COUNTOF(versions));
 	tcase_add_test(tc, test_table_counts);
-	tcase_add_loop_test(tc, test_role_registry, 0, 2 * NROLES);
-	tcase_add_loop_test(tc, test_privilege_registry, 0, 2 * (int)NPRIVS);
+	tu_add_row_test(tc, test_role_registry);
+	tu_add_row_test(tc, test_privilege_registry);
 	suite_add_tcase(s, tc);
 
 	/* One context for the whole matrix: opened once, before the forks. */
 	tc = tcase_create("matrix");
 	tcase_add_unchecked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_matrix_2021, 0, n2021);
-	tcase_add_loop_test(tc, test_matrix_2019, 0, n2019);
-	tcase_add_loop_test(tc, test_whocan, 0, 2 * (int)NPRIVS);
+	tu_add_row_test(tc, test_matrix_2021);
+	tu_add_row_test(tc, test_matrix_2019);
+	tu_add_row_test(tc, test_whocan);
 	tcase_add_loop_test(tc, test_combo, 0, (int)RG_COUNTOF(combo_cases));
 	tcase_add_test(tc, test_unknown_ids);
 	suite_add_tcase(s, tc);

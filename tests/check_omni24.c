@@ -201,7 +201,7 @@ START_TEST(test_privilege_registry)
 END_TEST
 
 /* Loop index _i: privilege _i / NROLES against role _i % NROLES. */
-START_TEST(test_matrix)
+START_ROW_TEST(test_matrix, (NPRIVS * NROLES))
 {
 	const struct priv_row *p = &privs[(size_t)_i / NROLES];
 	const struct role_row *r = &roles[(size_t)_i % NROLES];
@@ -485,7 +485,7 @@ static const char *granting_role(const rg_service *svc, unsigned held)
  * Loop index _i: one combination of the shipped roles, against every
  * privilege with no owner, the subject's own record and another's.
  */
-START_TEST(test_combination)
+START_ROW_TEST(test_combination, 1 << NROLES)
 {
 	const rg_service *svc = omni24_service(shipped.ctx);
 	const unsigned mask = (unsigned)_i;
@@ -1049,7 +1049,7 @@ static Suite *omni24_suite(void)
 
 	tc = tcase_create("matrix");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_matrix, 0, (int)(NPRIVS * NROLES));
+	tu_add_row_test(tc, test_matrix);
 	tcase_add_loop_test(tc, test_whocan, 0, (int)NPRIVS);
 	tcase_add_loop_test(tc, test_combo, 0, (int)RG_COUNTOF(combo_cases));
 	tcase_add_test(tc, test_unknown_ids);
@@ -1077,7 +1077,7 @@ static Suite *omni24_suite(void)
 
 	tc = tcase_create("quiet");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_combination, 0, 1 << NROLES);
+	tu_add_row_test(tc, test_combination);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prerequisites");

@@ -289,7 +289,7 @@ START_TEST(test_enterprise_count)
 END_TEST
 
 /* Loop: role _i / 2 in edition _i % 2 (0 Enterprise, 1 Community). */
-START_TEST(test_role_registry)
+START_ROW_TEST(test_role_registry, NROLES * 2)
 {
 	const struct role_row *row = &roles[_i / 2];
 	int community = _i % 2;
@@ -316,7 +316,7 @@ START_TEST(test_role_registry)
 END_TEST
 
 /* Loop: privilege _i / 2 in edition _i % 2. */
-START_TEST(test_privilege_registry)
+START_ROW_TEST(test_privilege_registry, NPRIVS * 2)
 {
 	const struct priv_row *row = &privs[_i / 2];
 	int community = _i % 2;
@@ -354,7 +354,7 @@ END_TEST
  * Loop: privilege _i / 2 in edition _i % 2.  The department scopes what a
  * monitor holds (Enterprise), the queue and taking a chat; nothing else.
  */
-START_TEST(test_privilege_scope)
+START_ROW_TEST(test_privilege_scope, NPRIVS * 2)
 {
 	const struct priv_row *row = &privs[_i / 2];
 	int community = _i % 2;
@@ -388,7 +388,7 @@ END_TEST
  * with room for a chat, so every check says so; the attributes are valid
  * and change nothing for the other permissions.
  */
-START_TEST(test_matrix)
+START_ROW_TEST(test_matrix, (NPRIVS * NROLES * 2))
 {
 	static const char *const words[] = {"subject.status=available",
 	                                    "connection=online", "open_chats=0",
@@ -491,7 +491,7 @@ static int whocan_collect(void *user, const rg_service *svc, size_t role)
 	return 0;
 }
 
-START_TEST(test_whocan)
+START_ROW_TEST(test_whocan, NPRIVS)
 {
 	const struct priv_row *p = &privs[_i];
 	unsigned mask = 0;
@@ -2158,17 +2158,17 @@ static Suite *rocketchat_suite(void)
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
 	tcase_add_test(tc, test_shipped_loads);
 	tcase_add_test(tc, test_enterprise_count);
-	tcase_add_loop_test(tc, test_role_registry, 0, NROLES * 2);
-	tcase_add_loop_test(tc, test_privilege_registry, 0, (int)NPRIVS * 2);
-	tcase_add_loop_test(tc, test_privilege_scope, 0, (int)NPRIVS * 2);
+	tu_add_row_test(tc, test_role_registry);
+	tu_add_row_test(tc, test_privilege_registry);
+	tu_add_row_test(tc, test_privilege_scope);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("matrix");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
-	tcase_add_loop_test(tc, test_matrix, 0, (int)(NPRIVS * NROLES * 2));
+	tu_add_row_test(tc, test_matrix);
 	tcase_add_test(tc, test_union);
 	tcase_add_test(tc, test_unknown_ids);
-	tcase_add_loop_test(tc, test_whocan, 0, (int)NPRIVS);
+	tu_add_row_test(tc, test_whocan);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("monitor-units");

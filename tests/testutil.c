@@ -655,3 +655,17 @@ const rg_service *tu_service(const rg_context *ctx, const char *name)
 	ck_assert_msg(svc, "no service %s%s", name, tu_diag_dump(ctx));
 	return svc;
 }
+
+void tu_rows(void (*row)(int), int chunk, int nrows)
+{
+	int i = chunk * TU_ROWS;
+	int end = i + TU_ROWS < nrows ? i + TU_ROWS : nrows;
+
+	for (; i < end; i++)
+		row(i);
+}
+
+int tu_row_chunks(int nrows)
+{
+	return (nrows + TU_ROWS - 1) / TU_ROWS;
+}

@@ -221,6 +221,44 @@ void tu_open_shipped(struct tu_env *env);
 /* The service NAME of ctx; fails the test, with the diagnostics, if none. */
 const rg_service *tu_service(const rg_context *ctx, const char *name);
 
+/* ---- Tables, row by row ------------------------------------------------ */
+
+/*
+ * A table tested row by row, TU_ROWS rows to a forked test.  Under the
+ * sanitizers each forked test costs tens of milliseconds (the fork, and
+ * LeakSanitizer's scan as the child exits), far more than a row, and a
+ * product's grant matrix has about 2,000 rows: one test per row spent
+ * most of make check's time in forks.  A row's failure stops its chunk,
+ * so each row's messages name the row.
+ *
+ * START_ROW_TEST(name, nrows) opens the body of row _i (0 <= _i < nrows),
+ * as START_TEST does; tu_add_row_test(tc, name) adds the tests that cover
+ * every row.  nrows is evaluated when the tests run.  Needs <check.h>.
+ */
+#define TU_ROWS 64
+
+/* Runs row(first..) for chunk's TU_ROWS rows below nrows. */
+void tu_rows(void (*row)(int), int chunk, int nrows);
+
+/* How many chunks of TU_ROWS cover nrows rows. */
+int tu_row_chunks(int nrows);
+
+#define START_ROW_TEST(name, nrows)                                            \
+	static int name##_nrows(void)                                          \
+	{                                                                      \
+		return (int)(nrows);                                           \
+	}                                                                      \
+	static void name##_row(int _i);                                        \
+	START_TEST(name)                                                       \
+	{                                                                      \
+		tu_rows(name##_row, _i, name##_nrows());                       \
+	}                                                                      \
+	END_TEST                                                               \
+	static void name##_row(int _i)
+
+#define tu_add_row_test(tc, name)                                              \
+	tcase_add_loop_test((tc), name, 0, tu_row_chunks(name##_nrows()))
+
 /* ---- main() ------------------------------------------------------------ */
 
 /*

@@ -7,8 +7,12 @@
 # stops the server on the way out.  One line per suite:
 # "ok - cli/verbs.sh against PostgreSQL", its output indented below when it
 # fails.  Skipped (77) only when PostgreSQL's server programs are not
-# installed.  PG_SUITES chooses the suites (names as below); a suite that
-# skips itself (77) is said so.
+# installed.  A suite that skips itself (77) is said so.
+#
+# Usage: suites.sh [LIST].  LIST is a file of suite names (as below; # starts
+# a comment), one of tests/pg/*.pgsuite, which make check runs side by side;
+# without it, every suite below.  When PG_SUITES is set, only the suites
+# also named in it run.
 #
 # Not in the list: cli/files.sh and cli/migrate.sh, whose directory cases
 # are all about the SQLite file (a FIFO or a device as the database, the
@@ -28,7 +32,25 @@ export top_srcdir top_builddir ROLEGATE_TEST_PLUGINS ROLEGATE_TEST_TESTPLUGINS \
 ALL_SUITES="cli/verbs.sh cli/vocab.sh cli/seeds-directory.sh cli/directory.sh
 cli/teams.sh cli/undo.sh cli/sync.sh cli/sync-dataverse.sh cli/faults.sh
 check_directory check_products_directory"
-PG_SUITES=${PG_SUITES:-$ALL_SUITES}
+if [ $# -gt 0 ]; then
+	LIST=$(sed 's/#.*//' "$1") || exit 1
+else
+	LIST=$ALL_SUITES
+fi
+# only_wanted: the names of LIST that PG_SUITES (when set) names too.
+only_wanted() {
+	wanted=" $(printf '%s' "${PG_SUITES-$LIST}" | tr '\n\t' '  ') "
+	for s in $LIST; do
+		case "$wanted" in
+		*" $s "*) echo "$s" ;;
+		esac
+	done
+}
+LIST=$(only_wanted)
+if [ -z "$LIST" ]; then
+	echo "1..0 # SKIP PG_SUITES names none of ${1:-the suites}"
+	exit 77
+fi
 
 PGS="$top_srcdir/tests/pg/pgserver.sh"
 if ! sh "$PGS" bindir >/dev/null; then
@@ -75,7 +97,7 @@ suite_path() {
 
 failed=0
 n=0
-for s in $PG_SUITES; do
+for s in $LIST; do
 	n=$((n + 1))
 	path=$(suite_path "$s")
 	if [ ! -e "$path" ]; then
