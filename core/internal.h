@@ -377,10 +377,10 @@ struct rg_snap_service {
 	size_t head_words;     /* role words in each sealed user's block */
 	char *blocks;          /* the sealed users' blocks, one allocation */
 	struct rg_arena strings; /* users' loose strings until sealed */
-	/* A digest of the directory rows it was built from (snapload.c):
-	 * a service whose rows did not change is not built again, its parts
-	 * are shared by the next snapshot. */
-	uint64_t digest;
+	/* The directory's stamp of the rows it was built from (0: none,
+	 * snapload.c): a service whose rows did not change since is not read
+	 * or built again, its parts are shared by the next snapshot. */
+	uint64_t stamp;
 	int sealed;
 	/* The snapshots holding these parts (all but this struct, which
 	 * each snapshot copies): the last one frees them. */
@@ -390,6 +390,7 @@ struct rg_snap_service {
 struct rg_snapshot {
 	uint64_t version; /* the directory's, when it was read */
 	size_t nservices; /* parallel to ctx->services */
+	int stamped;      /* read from a store that keeps stamps */
 	struct rg_snap_service *services;
 	size_t dropped; /* assignments of roles no longer known */
 };

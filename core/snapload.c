@@ -17,56 +17,30 @@
 #include "internal.h"
 
 /*
- * A snapshot being built.  Every row a service is given goes into its
- * digest (FNV-1a over the row's strings), built or not: a service whose
- * digest is what the previous snapshot's was is shared with it, not built
- * again (rg_snapshot_load()).
+ * A snapshot being built.  A service whose stamp (the store's random mark
+ * of the last change to its rows, see struct rg_dir_sink) is the one the
+ * previous snapshot was built at is shared with it, not read or built
+ * again: a change to one service of 168,000 users costs that service.
  */
 struct build {
 	const struct rg_context *ctx;
-	struct rg_snapshot *snap;  /* NULL: digests only */
-	int rc;                    /* the failure that stopped it */
-	const char *what;          /* what it was reading then */
-	uint64_t *digest;          /* per service of ctx */
-	const unsigned char *skip; /* per service: do not build (or NULL) */
+	struct rg_snapshot *snap;
+	const struct rg_snapshot *base; /* to share with, or NULL */
+	int rc;                         /* the failure that stopped it */
+	const char *what;               /* what it was reading then */
+	uint64_t *stamp;                /* per service of ctx, 0: none */
+	unsigned char *shared;          /* per service: base's, not read */
+	int stamped;                    /* the store keeps stamps */
 };
 
-#define DIGEST_BASIS 0xcbf29ce484222325ull
-#define DIGEST_PRIME 0x100000001b3ull
-
-/* Folds s, and a terminator so that ("ab", "c") is not ("a", "bc"), into
- * *h; NULL differs from "". */
-static void digest_str(uint64_t *h, const char *s)
-{
-	uint64_t x = *h;
-
-	if (s)
-		for (; *s; s++)
-			x = (x ^ (unsigned char)*s) * DIGEST_PRIME;
-	x = (x ^ (s ? 0u : 1u)) * DIGEST_PRIME;
-	*h = (x ^ 0xffu) * DIGEST_PRIME;
-}
-
-/*
- * Starts a row of the service named service (tag: which kind of row):
- * folds the tag in its digest.  1 when the row is to be built, 0 when it
- * is skipped (or the context has no such service: the row decides
- * nothing here).  *h gets the digest to fold the row's strings into.
- */
-static int row_begin(struct build *b, const char *service, int tag,
-                     uint64_t **h)
+/* The context's service a row names, or NULL when it has none (the row
+ * decides nothing here) or shares it with base (it is not read). */
+static const char *row_service(struct build *b, const char *service)
 {
 	const struct rg_service *svc = rg_service_find(b->ctx, service);
 
-	*h = NULL;
-	if (!svc)
-		return 0;
-	*h = &b->digest[svc->index];
-	**h = (**h ^ (uint64_t)tag) * DIGEST_PRIME;
-	return b->snap && !(b->skip && b->skip[svc->index]);
+	return svc && !b->shared[svc->index] ? service : NULL;
 }
-
-enum { ROW_CUSTOM = 1, ROW_GRANT, ROW_USER, ROW_FACT };
 
 /* Keeps going past what a stale row can do: it only takes access away.
  * Non-zero (stop) on any other failure. */
@@ -113,19 +87,9 @@ static int sink_user(void *user, const char *service, const char *id,
                      const rg_attr *attrs, size_t n, const char *roles)
 {
 	struct build *b = user;
-	uint64_t *h = NULL;
-	size_t i;
-	int rc, build = row_begin(b, service, ROW_USER, &h);
+	int rc;
 
-	if (!h)
-		return 0;
-	digest_str(h, id);
-	for (i = 0; i < n; i++) {
-		digest_str(h, attrs[i].key);
-		digest_str(h, attrs[i].value);
-	}
-	digest_str(h, roles);
-	if (!build)
+	if (!row_service(b, service))
 		return 0;
 	rc = rg_snapshot_add_user(b->snap, service, id, attrs, n);
 
@@ -139,12 +103,8 @@ static int sink_user(void *user, const char *service, const char *id,
 static int sink_custom_role(void *user, const char *service, const char *id)
 {
 	struct build *b = user;
-	uint64_t *h = NULL;
-	int build = row_begin(b, service, ROW_CUSTOM, &h);
 
-	if (h)
-		digest_str(h, id);
-	if (!build)
+	if (!row_service(b, service))
 		return 0;
 	return build_status(b,
 	                    rg_snapshot_add_custom_role(b->snap, service, id),
@@ -155,14 +115,8 @@ static int sink_grant(void *user, const char *service, const char *role,
                       const char *privilege)
 {
 	struct build *b = user;
-	uint64_t *h = NULL;
-	int build = row_begin(b, service, ROW_GRANT, &h);
 
-	if (h) {
-		digest_str(h, role);
-		digest_str(h, privilege);
-	}
-	if (!build)
+	if (!row_service(b, service))
 		return 0;
 	return build_status(
 	    b, rg_snapshot_add_custom_grant(b->snap, service, role, privilege),
@@ -173,16 +127,8 @@ static int sink_fact(void *user, const char *service, const char *kind,
                      const char *name, const char *attr, const char *value)
 {
 	struct build *b = user;
-	uint64_t *h = NULL;
-	int build = row_begin(b, service, ROW_FACT, &h);
 
-	if (h) {
-		digest_str(h, kind);
-		digest_str(h, name);
-		digest_str(h, attr);
-		digest_str(h, value);
-	}
-	if (!build)
+	if (!row_service(b, service))
 		return 0;
 	return build_status(
 	    b, rg_snapshot_add_fact(b->snap, service, kind, name, attr, value),
@@ -190,11 +136,44 @@ static int sink_fact(void *user, const char *service, const char *kind,
 	                                 : "an organisation entry");
 }
 
+static int sink_stamp(void *user, const char *service, uint64_t stamp)
+{
+	struct build *b = user;
+	const struct rg_service *svc = rg_service_find(b->ctx, service);
+
+	if (svc)
+		b->stamp[svc->index] = stamp;
+	return 0;
+}
+
+/* Whether service must be read: unless base holds it built from the same
+ * stamp (0 for both: no rows then or now, since a store that keeps stamps
+ * stamps every service that has rows), and every one when base was built
+ * without stamps. */
+static int sink_wants(void *user, const char *service)
+{
+	struct build *b = user;
+	const struct rg_service *svc = rg_service_find(b->ctx, service);
+	const struct rg_snap_service *old;
+	size_t i;
+
+	b->stamped = 1;
+	if (!svc)
+		return 1;
+	i = svc->index;
+	old = b->base ? &b->base->services[i] : NULL;
+	b->shared[i] = old && b->base->stamped && old->sealed &&
+	               old->svc == svc && old->stamp == b->stamp[i];
+	return !b->shared[i];
+}
+
 static const struct rg_dir_sink build_sink = {
     .custom_role = sink_custom_role,
     .grant = sink_grant,
     .user = sink_user,
     .fact = sink_fact,
+    .stamp = sink_stamp,
+    .wants = sink_wants,
 };
 
 /*
@@ -240,102 +219,42 @@ static void vet_custom_roles(const struct rg_context *ctx,
 	}
 }
 
-/* One read of the directory through b; err says why it failed. */
-static int read_pass(const struct rg_context *ctx, struct rg_dir *d,
-                     struct build *b, uint64_t *version, char *err,
-                     size_t errlen)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < ctx->nservices; i++)
-		b->digest[i] = DIGEST_BASIS;
-	b->rc = RG_OK;
-	rc = ctx->dirops->read_rows(d, &build_sink, b, version, err, errlen);
-	if (b->rc != RG_OK) {
-		rc = b->rc;
-		snprintf(err, errlen, "reading %s: %s", b->what,
-		         rg_strerror(rc));
-	}
-	return rc;
-}
-
-/*
- * Which services of base the directory still holds unchanged: one read
- * without building, by the digests of its rows.  0 when none (or base is
- * of no use): build everything.
- */
-static int unchanged(const struct rg_context *ctx, struct rg_dir *d,
-                     const struct rg_snapshot *base, uint64_t *digest,
-                     unsigned char *skip, char *err, size_t errlen)
-{
-	struct build b = {ctx, NULL, RG_OK, NULL, digest, NULL};
-	uint64_t version;
-	size_t i, n = 0;
-
-	if (!base || base->nservices != ctx->nservices || !ctx->nservices)
-		return 0;
-	/* Only a built (sealed) service can be shared: without one (the
-	 * empty snapshot a context starts from), the read would be wasted. */
-	for (i = 0; i < ctx->nservices && !base->services[i].sealed; i++)
-		;
-	if (i == ctx->nservices)
-		return 0;
-	if (read_pass(ctx, d, &b, &version, err, errlen) != RG_OK)
-		return 0; /* the build's read reports it */
-	for (i = 0; i < ctx->nservices; i++) {
-		const struct rg_snap_service *old = &base->services[i];
-
-		skip[i] = old->sealed && old->svc == ctx->services[i] &&
-		          old->digest == digest[i];
-		n += skip[i];
-	}
-	return n > 0;
-}
-
 int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
                      const struct rg_snapshot *base, struct rg_snapshot **out,
                      char *err, size_t errlen)
 {
-	size_t nsvc = ctx->nservices ? ctx->nservices : 1, i;
-	uint64_t *digest = calloc(nsvc, sizeof(*digest));
-	unsigned char *skip = calloc(nsvc, 1);
-	struct build b = {ctx, NULL, RG_OK, NULL, digest, NULL};
+	size_t nsvc = ctx->nservices ? ctx->nservices : 1, i, shared = 0;
+	struct build b = {ctx, NULL, NULL, RG_OK, NULL, NULL, NULL, 0};
 	uint64_t version;
-	size_t shared = 0;
-	int rc = RG_ENOMEM, partial;
+	int rc = RG_ENOMEM;
 
 	*out = NULL;
 	rg_strlcpy(err, "out of memory", errlen);
-	if (!digest || !skip)
-		goto out;
-	partial = unchanged(ctx, d, base, digest, skip, err, errlen);
-again:
+	/* Only a snapshot of this context's services can share them. */
+	if (base && base->nservices == ctx->nservices)
+		b.base = base;
+	b.stamp = calloc(nsvc, sizeof(*b.stamp));
+	b.shared = calloc(nsvc, 1);
 	/* The version is known only once read: the snapshot takes it then. */
-	rg_snapshot_free(b.snap);
 	b.snap = rg_snapshot_new(ctx, 0);
-	b.skip = partial ? skip : NULL;
-	rc = RG_ENOMEM;
-	if (!b.snap)
+	if (!b.stamp || !b.shared || !b.snap)
 		goto out;
-	rc = read_pass(ctx, d, &b, &version, err, errlen);
+	rc = ctx->dirops->read_rows(d, &build_sink, &b, &version, err, errlen);
+	if (rc == RG_OK && b.rc != RG_OK) {
+		rc = b.rc;
+		snprintf(err, errlen, "reading %s: %s", b.what,
+		         rg_strerror(rc));
+	}
 	if (rc != RG_OK)
 		goto out;
-	/* A service skipped must still be what base holds in this read
-	 * (a commit between the two reads): else build it all. */
-	for (i = 0; partial && i < ctx->nservices; i++)
-		if (skip[i] && digest[i] != base->services[i].digest) {
-			partial = 0;
-			goto again;
-		}
 	for (i = 0; i < ctx->nservices; i++) {
-		if (partial && skip[i]) {
+		if (b.shared[i]) {
 			rg_snapshot_share(b.snap, i, base);
 			shared++;
-		} else {
-			b.snap->services[i].digest = digest[i];
 		}
+		b.snap->services[i].stamp = b.stamp[i];
 	}
+	b.snap->stamped = b.stamped;
 	b.snap->version = version;
 	rg_log(ctx, RG_LOG_INFO,
 	       "directory %s: snapshot %llu: %zu of %zu services built, %zu "
@@ -352,7 +271,7 @@ again:
 	b.snap = NULL;
 out:
 	rg_snapshot_free(b.snap);
-	free(digest);
-	free(skip);
+	free(b.stamp);
+	free(b.shared);
 	return rc;
 }

@@ -2415,12 +2415,63 @@ END_TEST
  * contexts frees what is shared exactly once: the sanitizer build would
  * report a leak or a double free).
  */
-START_TEST(test_unchanged_services_shared)
+/* A second context on env's directory (refreshed by hand), logging to
+ * log at the level that says what each snapshot built. */
+static rg_context *open_watch(struct tu_log *log)
 {
 	rg_options opts;
-	struct tu_log log;
 	rg_context *watch = NULL;
 	char err[512];
+
+	tu_log_init(log);
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = env.config;
+	opts.plugin_dir = env.plugin_dir;
+	opts.flags = RG_OPEN_NO_WATCH;
+	opts.log = tu_log_fn;
+	opts.log_user = log;
+	opts.log_level = RG_LOG_INFO;
+	ck_assert_msg(rg_open(&watch, &opts, err, sizeof(err)) == RG_OK,
+	              "rg_open: %s", err);
+	/* The first snapshot has nothing to share. */
+	ck_assert_msg(tu_log_has(log, "6 of 6 services built, 0 unchanged"),
+	              "first load");
+	return watch;
+}
+
+/* Refreshes watch and checks how many of its 6 services were built. */
+static void refresh_builds(rg_context *watch, struct tu_log *log, int built,
+                           const char *why)
+{
+	char want[64];
+
+	tu_log_free(log);
+	tu_log_init(log);
+	ck_assert_int_eq(rg_directory_refresh(watch), RG_OK);
+	snprintf(want, sizeof(want), "%d of 6 services built, %d unchanged",
+	         built, 6 - built);
+	ck_assert_msg(tu_log_has(log, want), "%s: not \"%s\"", why, want);
+}
+
+/* A change to the service "other" through the directory: it moves the
+ * version, so that a refresh reads the stamps again. */
+static void touch_other_on(rg_context *ctx, const char *user)
+{
+	rg_txn *t = begin_on(ctx, "other");
+
+	OK(t, rg_user_add(t, user, NULL));
+	commit(t);
+}
+
+static void touch_other(const char *user)
+{
+	touch_other_on(env.ctx, user);
+}
+
+START_TEST(test_unchanged_services_shared)
+{
+	struct tu_log log;
+	rg_context *watch;
 	int j;
 
 	populate();
@@ -2433,19 +2484,7 @@ START_TEST(test_unchanged_services_shared)
 		OK(t, rg_role_assign(t, "olga", "viewer", 0));
 		commit(t);
 	}
-	tu_log_init(&log);
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = env.config;
-	opts.plugin_dir = env.plugin_dir;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &log;
-	opts.log_level = RG_LOG_INFO;
-	ck_assert_msg(rg_open(&watch, &opts, err, sizeof(err)) == RG_OK,
-	              "rg_open: %s", err);
-	/* The first snapshot has nothing to share. */
-	ck_assert_msg(tu_log_has(&log, "6 of 6 services built, 0 unchanged"),
-	              "first load");
+	watch = open_watch(&log);
 	for (j = 0; j < 4; j++) {
 		const char *svc = j % 2 ? "other" : SVC;
 		rg_txn *t = begin_on(env.ctx, svc);
@@ -2455,12 +2494,7 @@ START_TEST(test_unchanged_services_shared)
 		else
 			OK(t, rg_role_assign(t, "carol", "agent", 0));
 		commit(t);
-		tu_log_free(&log);
-		tu_log_init(&log);
-		ck_assert_int_eq(rg_directory_refresh(watch), RG_OK);
-		ck_assert_msg(tu_log_has(&log, "1 of 6 services built, 5 "
-		                               "unchanged"),
-		              "change %d: one service built", j);
+		refresh_builds(watch, &log, 1, "a change to one service");
 		/* The changed service and the shared ones both answer. */
 		ck_assert(allowed_on(watch, SVC, "carol", "ticket.reply",
 		                     NULL) == (j % 2 == 0));
@@ -2481,6 +2515,78 @@ START_TEST(test_unchanged_services_shared)
 		    !allowed_on(watch, "other", "olga", "ticket.reply", NULL));
 	}
 	rg_close(watch);
+	tu_log_free(&log);
+}
+END_TEST
+
+/*
+ * The stamps are kept by the database's triggers: a change made with SQL
+ * behind the directory's back is seen at the next refresh that reads the
+ * directory (one that a commit moved the version for), and so is a second
+ * such change to the same service, which a stamp taken from the version
+ * counter (unmoved by SQL) would give the same stamp as the first.
+ */
+START_TEST(test_stamps_catch_sql)
+{
+	struct tu_log log;
+	rg_context *watch;
+
+	populate();
+	touch_other("olga");
+	watch = open_watch(&log);
+	ck_assert(allowed_on(watch, SVC, "bob", "ticket.view", NULL));
+
+	sql_run("UPDATE users SET roles = '' WHERE service = '" SVC
+	        "' AND id = 'bob'");
+	touch_other("oscar");
+	refresh_builds(watch, &log, 2, "SQL to " SVC ", a verb to other");
+	ck_assert(!allowed_on(watch, SVC, "bob", "ticket.view", NULL));
+
+	sql_run("UPDATE users SET roles = 'reader' WHERE service = '" SVC
+	        "' AND id = 'bob'");
+	touch_other("otto");
+	refresh_builds(watch, &log, 2, "SQL to " SVC " again");
+	ck_assert(allowed_on(watch, SVC, "bob", "ticket.view", NULL));
+
+	touch_other("oona");
+	refresh_builds(watch, &log, 1, "a verb to other only");
+	ck_assert(allowed_on(watch, SVC, "bob", "ticket.view", NULL));
+	rg_close(watch);
+	tu_log_free(&log);
+}
+END_TEST
+
+/*
+ * A SQLite directory written by a build without stamps (the table and two
+ * triggers gone): a snapshot read from it shares nothing later.  The next
+ * commit makes what is missing and stamps every service that has rows;
+ * from then on, only what changes is built.
+ */
+START_TEST(test_stamps_missing)
+{
+	struct tu_log log, wlog;
+	rg_context *watch, *writer;
+
+	populate();
+	touch_other("olga");
+	sql_run("DROP TABLE service_stamp;"
+	        "DROP TRIGGER stamp_users_insert;"
+	        "DROP TRIGGER stamp_users_update;");
+	watch = open_watch(&log);
+	sql_run("UPDATE users SET roles = '' WHERE service = '" SVC
+	        "' AND id = 'bob'");
+	/* A connection of this build that has not written yet. */
+	writer = open_watch(&wlog);
+	touch_other_on(writer, "oscar");
+	refresh_builds(watch, &log, 6, "stamps made after the snapshot");
+	ck_assert(!allowed_on(watch, SVC, "bob", "ticket.view", NULL));
+	touch_other_on(writer, "otto");
+	refresh_builds(watch, &log, 1, "stamped");
+	ck_assert(!allowed_on(watch, SVC, "bob", "ticket.view", NULL));
+	ck_assert(allowed_on(watch, SVC, "alice", "ticket.view", NULL));
+	rg_close(writer);
+	rg_close(watch);
+	tu_log_free(&wlog);
 	tu_log_free(&log);
 }
 END_TEST
@@ -2568,6 +2674,9 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_two_writers_busy);
 	tcase_add_test(tc, test_checks_during_commits);
 	tcase_add_test(tc, test_unchanged_services_shared);
+	tcase_add_test(tc, test_stamps_catch_sql);
+	TU_ADD_SQLITE_TEST(tc, test_stamps_missing,
+	                   "a SQLite file written before the stamps");
 	suite_add_tcase(s, tc);
 	return s;
 }

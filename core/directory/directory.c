@@ -758,14 +758,14 @@ int rg_dir_query(struct rg_dir *d, const char *sql, const rg_value *params,
 
 /* ---- snapshots -------------------------------------------------------- */
 
-static const char SQL_LOAD_USERS[] =
-    "SELECT service, id, name, roles, attrs, members FROM users";
-static const char SQL_LOAD_CUSTOM[] = "SELECT service, id FROM custom_role";
-static const char SQL_LOAD_GRANTS[] =
-    "SELECT service, role, privilege FROM custom_grant";
-static const char SQL_LOAD_ORG[] = "SELECT service, kind, name FROM org";
-static const char SQL_LOAD_ORG_ATTRS[] =
-    "SELECT service, kind, name, key, value FROM org_attr";
+/* What a snapshot reads of every service, or (LOAD_OF) of service ?1. */
+#define LOAD_USERS     "SELECT service, id, name, roles, attrs, members FROM users"
+#define LOAD_CUSTOM    "SELECT service, id FROM custom_role"
+#define LOAD_GRANTS    "SELECT service, role, privilege FROM custom_grant"
+#define LOAD_ORG       "SELECT service, kind, name FROM org"
+#define LOAD_ORG_ATTRS "SELECT service, kind, name, key, value FROM org_attr"
+#define LOAD_SETTINGS  "SELECT service, key, value FROM setting"
+#define LOAD_OF(sql)   sql " WHERE service = ?1"
 /* A root of a tree kind (?2 of service ?1, its parent kept under ?3) has
  * its parent as a fact too: "" (plugin.h). */
 static const char SQL_LOAD_ROOTS[] =
@@ -773,8 +773,7 @@ static const char SQL_LOAD_ROOTS[] =
     "o.kind = ?2 AND NOT EXISTS (SELECT 1 FROM org_attr a WHERE "
     "a.service = o.service AND a.kind = o.kind AND a.name = o.name AND "
     "a.key = ?3)";
-static const char SQL_LOAD_SETTINGS[] =
-    "SELECT service, key, value FROM setting";
+static const char SQL_LOAD_STAMPS[] = "SELECT service, n FROM service_stamp";
 
 /* Text of a column, or NULL. */
 static const char *col_text(const rg_value *c)
@@ -937,18 +936,91 @@ static int load_setting(void *user, const rg_value *c, size_t n)
 /* Every query of a snapshot, in dependency order: custom roles before
  * the users who hold them. */
 static const struct load_step {
-	const char *sql;
+	const char *sql;    /* of every service */
+	const char *sql_of; /* of one */
 	rg_row_fn fn;
 } load_steps[] = {
-    {SQL_LOAD_CUSTOM, load_custom},      {SQL_LOAD_GRANTS, load_grant},
-    {SQL_LOAD_USERS, load_user},         {SQL_LOAD_ORG, load_org},
-    {SQL_LOAD_ORG_ATTRS, load_org_attr}, {SQL_LOAD_SETTINGS, load_setting},
+    {LOAD_CUSTOM, LOAD_OF(LOAD_CUSTOM), load_custom},
+    {LOAD_GRANTS, LOAD_OF(LOAD_GRANTS), load_grant},
+    {LOAD_USERS, LOAD_OF(LOAD_USERS), load_user},
+    {LOAD_ORG, LOAD_OF(LOAD_ORG), load_org},
+    {LOAD_ORG_ATTRS, LOAD_OF(LOAD_ORG_ATTRS), load_org_attr},
+    {LOAD_SETTINGS, LOAD_OF(LOAD_SETTINGS), load_setting},
 };
+
+static int load_stamp(void *user, const rg_value *c, size_t n)
+{
+	struct load *l = user;
+
+	if (n != 2 || c[0].type != RG_VAL_TEXT || c[1].type != RG_VAL_INT) {
+		l->stop = 1;
+		l->rc = RG_EIO;
+		return 1;
+	}
+	return load_sent(l, l->sink->stamp(l->user, c[0].s, (uint64_t)c[1].i));
+}
+
+/*
+ * The stamps, to the sink, and which services it wants (want[i] for the
+ * context's service i); *all when every one.  Every service when the
+ * store keeps no stamps, or the sink does not ask.
+ */
+static int load_wanted(struct rg_dir *d, struct load *l, unsigned char *want,
+                       int *all, char *err, size_t errlen)
+{
+	const struct rg_context *ctx = d->ctx;
+	long long exists = 0;
+	size_t i;
+	int rc = RG_OK;
+
+	*all = 1;
+	memset(want, 1, ctx->nservices);
+	if (!l->sink->stamp || !l->sink->wants || !d->store)
+		return RG_OK;
+	rc = rg_dir_query(d, d->ops->stamps_exist, NULL, 0, row_count, &exists,
+	                  err, errlen);
+	if (rc == RG_OK && exists)
+		rc = rg_dir_query(d, SQL_LOAD_STAMPS, NULL, 0, load_stamp, l,
+		                  err, errlen);
+	if (rc != RG_OK || !exists)
+		return rc;
+	for (i = 0; i < ctx->nservices && !l->stop; i++) {
+		want[i] = l->sink->wants(l->user, ctx->services[i]->name) != 0;
+		*all = *all && want[i];
+	}
+	return RG_OK;
+}
+
+/* The rows of the services wanted: every table at once when all are. */
+static int load_services(struct rg_dir *d, struct load *l,
+                         const unsigned char *want, int all, char *err,
+                         size_t errlen)
+{
+	const struct rg_context *ctx = d->ctx;
+	size_t i, k;
+	int rc = RG_OK;
+
+	for (k = 0; all && k < RG_NITEMS(load_steps) && rc == RG_OK && !l->stop;
+	     k++)
+		rc = rg_dir_query(d, load_steps[k].sql, NULL, 0,
+		                  load_steps[k].fn, l, err, errlen);
+	for (i = 0; !all && i < ctx->nservices && rc == RG_OK; i++) {
+		rg_value p[] = {RG_TEXT(ctx->services[i]->name)};
+
+		for (k = 0; want[i] && k < RG_NITEMS(load_steps) &&
+		            rc == RG_OK && !l->stop;
+		     k++)
+			rc = rg_dir_query(d, load_steps[k].sql_of, p,
+			                  RG_COUNTOF(p), load_steps[k].fn, l,
+			                  err, errlen);
+	}
+	return rc;
+}
 
 /* The roots of every tree kind the services declare (the vocabulary says
  * which kinds are trees, and under which key their parent is kept). */
-static int load_roots(struct rg_dir *d, struct load *l, char *err,
-                      size_t errlen)
+static int load_roots(struct rg_dir *d, struct load *l,
+                      const unsigned char *want, char *err, size_t errlen)
 {
 	const struct rg_context *ctx = d->ctx;
 	size_t i, k;
@@ -957,7 +1029,9 @@ static int load_roots(struct rg_dir *d, struct load *l, char *err,
 	for (i = 0; i < ctx->nservices && rc == RG_OK && !l->stop; i++) {
 		const struct rg_service *svc = ctx->services[i];
 
-		for (k = 0; k < svc->vocab.n && rc == RG_OK && !l->stop; k++) {
+		for (k = 0;
+		     want[i] && k < svc->vocab.n && rc == RG_OK && !l->stop;
+		     k++) {
 			const struct rg_vocab_entry *e = &svc->vocab.v[k];
 			rg_value p[] = {RG_TEXT(svc->name), RG_TEXT(e->name),
 			                RG_TEXT(NULL)};
@@ -978,13 +1052,19 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
                      void *user, uint64_t *version, char *err, size_t errlen)
 {
 	struct load l = {sink, user, 0, RG_OK, NULL, 0, NULL, 0, NULL};
-	size_t i;
-	int rc;
+	unsigned char *want = malloc(d->ctx->nservices + 1);
+	int rc, all;
 
 	*version = 0;
+	if (!want) {
+		rg_strlcpy(err, "out of memory", errlen);
+		return RG_ENOMEM;
+	}
 	rc = dir_read_begin(d, err, errlen);
-	if (rc != RG_OK)
+	if (rc != RG_OK) {
+		free(want);
 		return rc;
+	}
 	if (d->in_txn) {
 		rg_strlcpy(err, "a transaction of this thread is open", errlen);
 		rc = RG_EBUSY;
@@ -999,14 +1079,15 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
 			goto out;
 		}
 	}
-	for (i = 0; i < RG_NITEMS(load_steps) && rc == RG_OK && !l.stop; i++)
-		rc = rg_dir_query(d, load_steps[i].sql, NULL, 0,
-		                  load_steps[i].fn, &l, err, errlen);
+	if (rc == RG_OK)
+		rc = load_wanted(d, &l, want, &all, err, errlen);
 	if (rc == RG_OK && !l.stop)
-		rc = load_roots(d, &l, err, errlen);
+		rc = load_services(d, &l, want, all, err, errlen);
+	if (rc == RG_OK && !l.stop)
+		rc = load_roots(d, &l, want, err, errlen);
 	if (rc == RG_OK && l.rc != RG_OK) {
 		rc = l.rc;
-		snprintf(err, errlen, "a user's attributes: %s",
+		snprintf(err, errlen, "a user's attributes or a stamp: %s",
 		         rc == RG_ENOMEM ? "out of memory"
 		                         : "damaged (see directory verify)");
 	} else if (rc == RG_OK && l.stop) {
@@ -1017,6 +1098,7 @@ int rg_dir_read_rows(struct rg_dir *d, const struct rg_dir_sink *sink,
 	free(l.names);
 out:
 	rg_dir_read_end(d);
+	free(want);
 	return rc;
 }
 

@@ -87,6 +87,17 @@ struct rg_store_ops {
 	 * nothing, and its version is polled.
 	 */
 	int (*wait)(rg_store *s, int wake_fd, long timeout_ms);
+	/*
+	 * The stamps: a table service_stamp (service TEXT, n INT) that
+	 * triggers of the database keep, giving the service of every row
+	 * changed in a table a snapshot reads (RG_STORE_STAMPED_TABLES) a
+	 * new random stamp, the same for a transaction's rows or not.
+	 * Triggers, so that no change is missed, whoever makes it: the
+	 * directory's verbs or SQL behind its back.  A query of one 0-or-1
+	 * column: whether the table exists (not in a database of an older
+	 * build that was not written since).
+	 */
+	const char *stamps_exist;
 	/* A database this store creates starts at this schema version with
 	 * the tables it gives (0: at none, through every migration). */
 	int base_schema_version;
@@ -103,6 +114,22 @@ static inline size_t rg_store_slot(const char *sql, size_t size)
 	return (size_t)((((uintptr_t)sql >> 3) * 0x9e3779b97f4a7c15ull) >> 32) &
 	       (size - 1);
 }
+
+/* A store's version: the random epoch of the database (below 2^31) above
+ * its commit counter. */
+#define RG_STORE_EPOCH_SHIFT  32
+#define RG_STORE_COUNTER_MASK 0xffffffffull
+
+static inline uint64_t rg_store_version_pack(long long epoch, long long n)
+{
+	return ((uint64_t)epoch << RG_STORE_EPOCH_SHIFT) |
+	       ((uint64_t)n & RG_STORE_COUNTER_MASK);
+}
+
+/* The tables a snapshot reads, which the stores' triggers stamp. */
+#define RG_STORE_STAMPED_TABLES(X)                                             \
+	X("users")                                                             \
+	X("custom_role") X("custom_grant") X("org") X("org_attr") X("setting")
 
 extern const struct rg_store_ops rg_store_sqlite;
 /* Over PostgreSQL (store_pg.c), for a location rg_location_is_pg(). */
@@ -146,6 +173,17 @@ struct rg_dir_sink {
 	/* A fact of an organisation entry or a setting (kind "setting"). */
 	int (*fact)(void *user, const char *service, const char *kind,
 	            const char *name, const char *attr, const char *value);
+	/*
+	 * Both optional (NULL: every row of every service is read).  Before
+	 * any row, in the same read transaction: stamp() with each stamp the
+	 * store keeps (a random mark of the last change to one of the
+	 * service's rows, see struct rg_store_ops), then wants() for each
+	 * service of the context: its rows are read only when it answers
+	 * non-zero.  Neither is called when the store keeps no stamps: then
+	 * every row is read.
+	 */
+	int (*stamp)(void *user, const char *service, uint64_t stamp);
+	int (*wants)(void *user, const char *service);
 };
 
 /*
@@ -176,7 +214,7 @@ int rg_dir_wait(struct rg_dir *d, int wake_fd, long timeout_ms);
  * this table or struct rg_context changes between releases of one version.
  */
 #define RG_DIR_OPS_SYMBOL "rg_directory_ops"
-#define RG_DIR_OPS_LAYOUT "2"
+#define RG_DIR_OPS_LAYOUT "3"
 #define RG_DIR_OPS_BUILD  PACKAGE_VERSION "/" RG_DIR_OPS_LAYOUT
 
 struct rg_dir_ops {

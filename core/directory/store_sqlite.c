@@ -22,6 +22,13 @@
  * epoch chosen when the row is created (a database deleted and created
  * again does not repeat old versions).  data_version only tells whether
  * the counter must be read again.
+ *
+ * The stamps (struct rg_store_ops): a table service_stamp, with triggers
+ * on every table a snapshot reads that give a changed row's service a new
+ * random stamp.  A connection's first commit makes them
+ * when they are missing (the directory's tables exist by then) and stamps
+ * every service that has rows, since the rows before them were never
+ * stamped.
  */
 #include "config.h"
 
@@ -45,11 +52,9 @@
 #define MAX_COLUMNS 32
 /* integrity_check messages kept in an error. */
 #define VERIFY_MAX_MESSAGES 5
-#define EPOCH_SHIFT         32
 #define WAL_RETRY_MS        10
 #define DB_FILE_MODE        0640
 #define WAL_SIZE_LIMIT      "4194304" /* bytes */
-#define COUNTER_MASK        0xffffffffull
 
 static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
@@ -68,6 +73,40 @@ static const char SQL_VERSION_READ[] =
 static const char SQL_VERSION_EXISTS[] =
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
     "name = 'store_version'";
+static const char SQL_STAMP_EXISTS[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+    "name = 'service_stamp'";
+static const char SQL_STAMP_TRIGGERS_EXIST[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+    "name LIKE 'stamp\\_%' ESCAPE '\\'";
+/* A fresh random stamp at each changed row: whoever changes it, even in a
+ * transaction that does not move the version, leaves a stamp no snapshot
+ * was built at.  Odd, since 0 means none.  An upsert, not INSERT OR
+ * REPLACE, whose conflict clause the statement that fires the trigger
+ * would override with its own. */
+#define STAMP_WITH(row)                                                        \
+	"INSERT INTO service_stamp (service, n) VALUES (" row                  \
+	".service, random() | 1) ON CONFLICT (service) DO UPDATE SET n = "     \
+	"excluded.n;"
+#define STAMP_TRIGGERS(t)                                                      \
+	"CREATE TRIGGER IF NOT EXISTS stamp_" t "_insert AFTER INSERT ON " t   \
+	" BEGIN " STAMP_WITH("NEW") " END",                                    \
+	    "CREATE TRIGGER IF NOT EXISTS stamp_" t                            \
+	    "_update AFTER UPDATE ON " t " BEGIN " STAMP_WITH("OLD")           \
+	        STAMP_WITH("NEW") " END",                                      \
+	    "CREATE TRIGGER IF NOT EXISTS stamp_" t                            \
+	    "_delete AFTER DELETE ON " t " BEGIN " STAMP_WITH("OLD") " END",
+/* Every service with rows, as of now (when the triggers are made). */
+#define STAMP_ALL(t)                                                           \
+	"INSERT OR REPLACE INTO service_stamp (service, n) SELECT DISTINCT "   \
+	"service, random() | 1 FROM " t,
+#define STAMP_COUNT3(t)      +3
+#define STAMP_TRIGGERS_COUNT (0 RG_STORE_STAMPED_TABLES(STAMP_COUNT3))
+static const char *const sql_stamps[] = {
+    "CREATE TABLE IF NOT EXISTS service_stamp (service TEXT PRIMARY KEY, "
+    "n INTEGER NOT NULL)",
+    RG_STORE_STAMPED_TABLES(STAMP_TRIGGERS) RG_STORE_STAMPED_TABLES(STAMP_ALL)
+        NULL};
 
 struct stmt_slot {
 	const char *key; /* the caller's SQL text: its address is the key */
@@ -79,6 +118,7 @@ struct rg_store {
 	char *path;
 	int readonly;
 	int version_table; /* store_version exists (checked in a write) */
+	int stamped;       /* the stamps' triggers exist (checked at commit) */
 	int version_valid; /* cached version is current */
 	uint64_t version;
 	long long data_version;
@@ -578,9 +618,29 @@ static int store_begin(rg_store *s)
 	return RG_OK;
 }
 
+/* Makes the stamps' table and triggers when any is missing. */
+static int stamps_ready(rg_store *s)
+{
+	long long n = 0;
+	size_t i;
+	int rc;
+
+	if (s->stamped)
+		return RG_OK;
+	rc = store_query(s, SQL_STAMP_TRIGGERS_EXIST, NULL, 0, first_int, &n);
+	for (i = 0; rc == RG_OK && n != STAMP_TRIGGERS_COUNT && sql_stamps[i];
+	     i++)
+		rc = store_exec(s, sql_stamps[i], NULL, 0, NULL);
+	s->stamped = rc == RG_OK;
+	return rc;
+}
+
 static int store_commit(rg_store *s)
 {
-	int rc = store_exec(s, SQL_VERSION_BUMP, NULL, 0, NULL);
+	int rc = stamps_ready(s);
+
+	if (rc == RG_OK)
+		rc = store_exec(s, SQL_VERSION_BUMP, NULL, 0, NULL);
 
 	if (rc == RG_OK)
 		rc = store_exec(s, SQL_COMMIT, NULL, 0, NULL);
@@ -612,8 +672,7 @@ static int version_row(void *user, const rg_value *cols, size_t n)
 	uint64_t *out = user;
 
 	if (n == 2)
-		*out = ((uint64_t)cols[0].i << EPOCH_SHIFT) |
-		       ((uint64_t)cols[1].i & COUNTER_MASK);
+		*out = rg_store_version_pack(cols[0].i, cols[1].i);
 	return 1;
 }
 
@@ -717,4 +776,5 @@ const struct rg_store_ops rg_store_sqlite = {
     .version = store_version,
     .verify = store_verify,
     .errmsg = store_errmsg,
+    .stamps_exist = SQL_STAMP_EXISTS,
 };
