@@ -486,22 +486,27 @@ def decide_rocketchat(t, u, action, a, grants):
         if not ok:
             return "deny"
     if action == "take-inquiry":
-        if u.get("status") != "available":
+        # Rocket.Chat 7.x: an agent takes a chat when available and
+        # connected (away depends on a setting; the bench says online).
+        if u.get("status") != "available" or a.get("connection") != "online":
             return "deny"
-        limit = chat_limit(t, u, dept)
-        if limit and ("open_chats" not in a or
-                      int(a["open_chats"]) >= limit):
-            return "deny"
+        dept_limit, agent_limit = chat_limits(t, u, dept)
+        for limit, key in ((dept_limit, "department_open_chats"),
+                           (agent_limit, "open_chats")):
+            if limit and (key not in a or int(a[key]) >= limit):
+                return "deny"
     return "allow"
 
 
-def chat_limit(t, u, dept):
+def chat_limits(t, u, dept):
+    """Rocket.Chat 7.x's two limits (0: none): the department's open chats
+    below its max_chats when set, and the agent's below its own, else the
+    workspace's (isAgentWithinChatLimits)."""
     d = t.dept.get(dept) if dept else None
-    if d and d["max_chats"]:
-        return d["max_chats"]
-    if u.get("max_chats"):
-        return u["max_chats"]
-    return int(t.settings.get("default_max_chats", "0"))
+    dept_limit = d["max_chats"] if d and d["max_chats"] else 0
+    agent_limit = u.get("max_chats") or \
+        int(t.settings.get("default_max_chats", "0"))
+    return dept_limit, agent_limit
 
 
 # ---- the request mix ------------------------------------------------------------
@@ -564,11 +569,16 @@ def scoped_rocketchat(rng, t, u, want_deny):
             dept = other_department(rng, t, u["departments"]) \
                 if want_deny else own
             return "view-livechat-queue", [("department", dept)]
-        limit = chat_limit(t, u, own) or DEFAULT_MAX_CHATS
-        open_chats = limit + rng.randrange(2) if want_deny \
-            else rng.randrange(limit)
+        dept_limit, agent_limit = chat_limits(t, u, own)
+        counts = []
+        for limit in (dept_limit or DEFAULT_MAX_CHATS,
+                      agent_limit or DEFAULT_MAX_CHATS):
+            counts.append(limit + rng.randrange(2) if want_deny
+                          else rng.randrange(limit))
         return "take-inquiry", [("department", own),
-                                ("open_chats", str(open_chats))]
+                                ("department_open_chats", str(counts[0])),
+                                ("open_chats", str(counts[1])),
+                                ("connection", "online")]
     if u["class"] == "supervisor":
         action = rng.choice(("view-livechat-analytics",
                              "view-livechat-current-chats",
@@ -605,9 +615,11 @@ def gen_requests(rng, model, tenants, n):
             req = (rng.choice(pool or allp), [])
         action, attrs = req
         if action in STATEFUL_ACTIONS and not attrs:
-            # A gateway asking take-inquiry says how many chats are open.
-            limit = chat_limit(t, u, None) or DEFAULT_MAX_CHATS
-            attrs = [("open_chats", str(rng.randrange(limit + 2)))]
+            # A gateway asking take-inquiry says how many chats are open
+            # and the agent's connection.
+            limit = chat_limits(t, u, None)[1] or DEFAULT_MAX_CHATS
+            attrs = [("open_chats", str(rng.randrange(limit + 2))),
+                     ("connection", "online")]
         expect = decide(model, t, u, action, attrs)
         _, blocked = granting(model, svc, u, action)
         if attrs or action in STATEFUL_ACTIONS:
