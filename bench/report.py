@@ -339,7 +339,8 @@ class Report:
               num("s.pg.t1.checks_per_s")]]))
         self.out("")
         if "s.prop.p50_ms" in r:
-            self.out("A change made with `rolegate` reaches %s rolegated "
+            self.out("A change made through the first replica's admin "
+                     "API reaches %s rolegated "
                      "replicas (announced by NOTIFY, each replica reloads "
                      "its snapshot): %s samples, p50 %s ms, p99 %s ms, worst "
                      "%s ms; %s later than 5 s." % (

@@ -11,8 +11,8 @@
 #   - runs the tenant's requests on one thread on each: the rates must be
 #     the same, as a check never reads the database;
 #   - bench/propagation.py: three rolegated on the PostgreSQL directory,
-#     50 changes made with the CLI, the time until each replica answers
-#     the new decision (p50, p99).
+#     50 changes made through the first replica's admin API, the time
+#     until each replica answers the new decision (p50, p99).
 # Every figure is a RESULT line on standard output (tags s.*).  Needs the
 # PostgreSQL server programs (Debian's postgresql): without them it says
 # so and exits 0.  BENCH_CHECKS and BENCH_REPEATS as bench/run.sh's.
@@ -41,8 +41,9 @@ mkdir -p "$pg"
 sh "$pgserver" start "$pg" >/dev/null || exit 1
 trap 'sh "$pgserver" stop "$pg" >/dev/null 2>&1' EXIT
 loc=$(sh "$pgserver" schema "$pg" bench) || exit 1
+# "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the version.
 echo "RESULT s.pg.server $("$(sh "$pgserver" bindir)/postgres" --version |
-	sed 's/.* //')"
+	sed 's/^[^)]*) *\([^ ]*\).*/\1/')"
 
 "$check" import -c "$conf" -p "$plugins" -d "$loc" -T s.pg \
 	"$tenant"/directory-*.json || exit 1
