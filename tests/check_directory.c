@@ -2591,6 +2591,44 @@ START_TEST(test_stamps_missing)
 }
 END_TEST
 
+/*
+ * PostgreSQL: a transaction's stamp is kept in a setting local to it.  A
+ * value of that setting given to the whole role (or a session) must not
+ * make two transactions share a stamp: the second change would be missed.
+ */
+START_TEST(test_stamps_role_setting)
+{
+	struct tu_log log, wlog;
+	rg_context *watch, *writer;
+	int j;
+
+	populate();
+	watch = open_watch(&log);
+	sql_run("ALTER ROLE CURRENT_USER SET rolegate.stamp = '7'");
+	writer = open_watch(&wlog); /* a session that has the setting */
+	for (j = 0; j < 2; j++) {
+		rg_txn *t = begin_on(writer, SVC);
+
+		if (j == 0) {
+			OK(t, rg_role_assign(t, "carol", "viewer", 0));
+			OK(t, rg_role_assign(t, "carol", "agent", 0));
+		} else {
+			OK(t, rg_role_unassign(t, "carol", "agent"));
+		}
+		commit(t);
+		refresh_builds(watch, &log, 1, "a change by the session");
+		ck_assert_msg(allowed_on(watch, SVC, "carol", "ticket.reply",
+		                         NULL) == (j == 0),
+		              "change %d not seen", j);
+	}
+	sql_run("ALTER ROLE CURRENT_USER RESET rolegate.stamp");
+	rg_close(writer);
+	rg_close(watch);
+	tu_log_free(&wlog);
+	tu_log_free(&log);
+}
+END_TEST
+
 /* ---- the suite -------------------------------------------------------- */
 
 static Suite *directory_suite(void)
@@ -2677,6 +2715,8 @@ static Suite *directory_suite(void)
 	tcase_add_test(tc, test_stamps_catch_sql);
 	TU_ADD_SQLITE_TEST(tc, test_stamps_missing,
 	                   "a SQLite file written before the stamps");
+	if (tu_pg()) /* a setting of PostgreSQL's triggers */
+		tcase_add_test(tc, test_stamps_role_setting);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -167,15 +167,22 @@ static const char SQL_STAMP_TABLE[] =
 	"INSERT INTO service_stamp AS s (service, n) VALUES (" row             \
 	".service, st) ON CONFLICT (service) DO UPDATE SET n = EXCLUDED.n "    \
 	"WHERE s.n <> EXCLUDED.n; "
+/* The setting holds "xid:stamp", and a stamp serves only its own
+ * transaction: a value set for a whole session or role (SET, ALTER ROLE)
+ * cannot make two transactions share one. */
 static const char SQL_STAMP_FUNCTION[] =
     "CREATE FUNCTION stamp_service() RETURNS trigger LANGUAGE plpgsql AS $f$ "
-    "DECLARE st bigint := nullif(current_setting('rolegate.stamp', true), "
-    "'')::bigint; "
+    "DECLARE "
+    "xid text := pg_current_xact_id()::text; "
+    "cur text := current_setting('rolegate.stamp', true); "
+    "st bigint; "
     "BEGIN "
-    "IF st IS NULL THEN "
+    "IF cur LIKE xid || ':%' THEN "
+    "st := substr(cur, length(xid) + 2)::bigint; "
+    "ELSE "
     "st := ('x' || substr(md5(random()::text || clock_timestamp()::text || "
-    "pg_current_xact_id()::text), 1, 15))::bit(60)::bigint * 2 + 1; "
-    "PERFORM set_config('rolegate.stamp', st::text, true); "
+    "xid), 1, 15))::bit(60)::bigint * 2 + 1; "
+    "PERFORM set_config('rolegate.stamp', xid || ':' || st, true); "
     "END IF; "
     "IF TG_OP <> 'INSERT' THEN " STAMP_WITH(
         "OLD") "END IF; "
