@@ -961,6 +961,39 @@ static int load_stamp(void *user, const rg_value *c, size_t n)
 }
 
 /*
+ * Whether every table the steps read is one the stores stamp: a table
+ * added to the steps but not to RG_STORE_STAMPED_TABLES would have its
+ * changes missed, so then no service is ever shared (every reload reads
+ * everything; the sharing tests fail and point here).
+ */
+static int steps_stamped(void)
+{
+#define STAMPED_NAME(t) t,
+	static const char *const stamped[] = {
+	    RG_STORE_STAMPED_TABLES(STAMPED_NAME) NULL};
+#undef STAMPED_NAME
+	static const char from[] = " FROM ";
+	size_t k, i;
+
+	for (k = 0; k < RG_NITEMS(load_steps); k++) {
+		const char *t = strstr(load_steps[k].sql, from);
+		size_t len;
+
+		if (!t)
+			return 0;
+		t += sizeof(from) - 1;
+		len = strcspn(t, " ");
+		for (i = 0; stamped[i] && (strlen(stamped[i]) != len ||
+		                           strncmp(stamped[i], t, len) != 0);
+		     i++)
+			;
+		if (!stamped[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * The stamps, to the sink, and which services it wants (want[i] for the
  * context's service i); *all when every one.  Every service when the
  * store keeps no stamps, or the sink does not ask.
@@ -975,7 +1008,7 @@ static int load_wanted(struct rg_dir *d, struct load *l, unsigned char *want,
 
 	*all = 1;
 	memset(want, 1, ctx->nservices);
-	if (!l->sink->stamp || !l->sink->wants || !d->store)
+	if (!l->sink->stamp || !l->sink->wants || !d->store || !steps_stamped())
 		return RG_OK;
 	rc = rg_dir_query(d, d->ops->stamps_exist, NULL, 0, row_count, &exists,
 	                  err, errlen);
