@@ -758,14 +758,12 @@ int rg_dir_query(struct rg_dir *d, const char *sql, const rg_value *params,
 
 /* ---- snapshots -------------------------------------------------------- */
 
-/* What a snapshot reads of every service, or (LOAD_OF) of service ?1. */
-#define LOAD_USERS     "SELECT service, id, name, roles, attrs, members FROM users"
-#define LOAD_CUSTOM    "SELECT service, id FROM custom_role"
-#define LOAD_GRANTS    "SELECT service, role, privilege FROM custom_grant"
-#define LOAD_ORG       "SELECT service, kind, name FROM org"
-#define LOAD_ORG_ATTRS "SELECT service, kind, name, key, value FROM org_attr"
-#define LOAD_SETTINGS  "SELECT service, key, value FROM setting"
-#define LOAD_OF(sql)   sql " WHERE service = ?1"
+/* What a snapshot reads of table, of every service or of service ?1. */
+#define LOAD_STEP(table, columns, fn)                                          \
+	{                                                                      \
+		table, "SELECT " columns " FROM " table,                       \
+		    "SELECT " columns " FROM " table " WHERE service = ?1", fn \
+	}
 /* A root of a tree kind (?2 of service ?1, its parent kept under ?3) has
  * its parent as a fact too: "" (plugin.h). */
 static const char SQL_LOAD_ROOTS[] =
@@ -936,16 +934,17 @@ static int load_setting(void *user, const rg_value *c, size_t n)
 /* Every query of a snapshot, in dependency order: custom roles before
  * the users who hold them. */
 static const struct load_step {
+	const char *table;
 	const char *sql;    /* of every service */
 	const char *sql_of; /* of one */
 	rg_row_fn fn;
 } load_steps[] = {
-    {LOAD_CUSTOM, LOAD_OF(LOAD_CUSTOM), load_custom},
-    {LOAD_GRANTS, LOAD_OF(LOAD_GRANTS), load_grant},
-    {LOAD_USERS, LOAD_OF(LOAD_USERS), load_user},
-    {LOAD_ORG, LOAD_OF(LOAD_ORG), load_org},
-    {LOAD_ORG_ATTRS, LOAD_OF(LOAD_ORG_ATTRS), load_org_attr},
-    {LOAD_SETTINGS, LOAD_OF(LOAD_SETTINGS), load_setting},
+    LOAD_STEP("custom_role", "service, id", load_custom),
+    LOAD_STEP("custom_grant", "service, role, privilege", load_grant),
+    LOAD_STEP("users", "service, id, name, roles, attrs, members", load_user),
+    LOAD_STEP("org", "service, kind, name", load_org),
+    LOAD_STEP("org_attr", "service, kind, name, key, value", load_org_attr),
+    LOAD_STEP("setting", "service, key, value", load_setting),
 };
 
 static int load_stamp(void *user, const rg_value *c, size_t n)
@@ -972,20 +971,11 @@ static int steps_stamped(void)
 	static const char *const stamped[] = {
 	    RG_STORE_STAMPED_TABLES(STAMPED_NAME) NULL};
 #undef STAMPED_NAME
-	static const char from[] = " FROM ";
 	size_t k, i;
 
 	for (k = 0; k < RG_NITEMS(load_steps); k++) {
-		const char *t = strstr(load_steps[k].sql, from);
-		size_t len;
-
-		if (!t)
-			return 0;
-		t += sizeof(from) - 1;
-		len = strcspn(t, " ");
-		for (i = 0; stamped[i] && (strlen(stamped[i]) != len ||
-		                           strncmp(stamped[i], t, len) != 0);
-		     i++)
+		for (i = 0;
+		     stamped[i] && strcmp(stamped[i], load_steps[k].table); i++)
 			;
 		if (!stamped[i])
 			return 0;

@@ -167,6 +167,8 @@ static const char SQL_STAMP_TABLE[] =
 	"INSERT INTO service_stamp AS s (service, n) VALUES (" row             \
 	".service, st) ON CONFLICT (service) DO UPDATE SET n = EXCLUDED.n "    \
 	"WHERE s.n <> EXCLUDED.n; "
+#define STAMP_OLD STAMP_WITH("OLD")
+#define STAMP_NEW STAMP_WITH("NEW")
 /* The setting holds "xid:stamp", and a stamp serves only its own
  * transaction: a value set for a whole session or role (SET, ALTER ROLE)
  * cannot make two transactions share one. */
@@ -184,11 +186,9 @@ static const char SQL_STAMP_FUNCTION[] =
     "xid), 1, 15))::bit(60)::bigint * 2 + 1; "
     "PERFORM set_config('rolegate.stamp', xid || ':' || st, true); "
     "END IF; "
-    "IF TG_OP <> 'INSERT' THEN " STAMP_WITH(
-        "OLD") "END IF; "
-               "IF TG_OP <> 'DELETE' THEN " STAMP_WITH(
-                   "NEW") "END IF; "
-                          "RETURN NULL; END $f$";
+    "IF TG_OP <> 'INSERT' THEN " STAMP_OLD "END IF; "
+    "IF TG_OP <> 'DELETE' THEN " STAMP_NEW "END IF; "
+    "RETURN NULL; END $f$";
 #define STAMP_TRIGGER(t)                                                       \
 	"CREATE TRIGGER stamp_" t " AFTER INSERT OR UPDATE OR DELETE ON " t    \
 	" FOR EACH ROW EXECUTE FUNCTION stamp_service()",

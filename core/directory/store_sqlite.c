@@ -25,10 +25,9 @@
  *
  * The stamps (struct rg_store_ops): a table service_stamp, with triggers
  * on every table a snapshot reads that give a changed row's service a new
- * random stamp.  A connection's first commit makes them
- * when they are missing (the directory's tables exist by then) and stamps
- * every service that has rows, since the rows before them were never
- * stamped.
+ * random stamp.  A connection's first commit makes them when they are
+ * missing (the directory's tables exist by then) and stamps every service
+ * that has rows, since the rows before them were never stamped.
  */
 #include "config.h"
 
