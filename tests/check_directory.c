@@ -103,6 +103,20 @@ static rg_context *open_busy(long busy_ms)
 	return env.ctx;
 }
 
+/* Options to open env's configuration and plugins with flags, logging to
+ * log at level (0: the configuration's). */
+static void env_options(rg_options *opts, unsigned flags, struct tu_log *log,
+                        int level)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->config_path = env.config;
+	opts->plugin_dir = env.plugin_dir;
+	opts->flags = flags;
+	opts->log = tu_log_fn;
+	opts->log_user = log;
+	opts->log_level = level;
+}
+
 /* Another context on the same files, as another process would have. */
 static rg_context *open_other(void)
 {
@@ -111,12 +125,7 @@ static rg_context *open_other(void)
 	char err[512];
 	int rc;
 
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = env.config;
-	opts.plugin_dir = env.plugin_dir;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = &env.log;
+	env_options(&opts, RG_OPEN_NO_WATCH, &env.log, 0);
 	rc = rg_open(&ctx, &opts, err, sizeof(err));
 	ck_assert_msg(rc == RG_OK, "rg_open: %s", err);
 	return ctx;
@@ -416,12 +425,7 @@ START_TEST(test_no_directory)
 	char err[512];
 	rg_txn *t = NULL;
 
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = env.config;
-	opts.plugin_dir = env.plugin_dir;
-	opts.flags = RG_OPEN_NO_DIRECTORY;
-	opts.log = tu_log_fn;
-	opts.log_user = &env.log;
+	env_options(&opts, RG_OPEN_NO_DIRECTORY, &env.log, 0);
 	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_OK);
 	ck_assert_int_eq(rg_directory_available(ctx), 0);
 	ck_assert_int_eq(
@@ -1167,13 +1171,7 @@ static int readonly_child(int fd)
 	if (geteuid() == 0 &&
 	    (setgid(NOBODY_ID) != 0 || setuid(NOBODY_ID) != 0))
 		return 10;
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = env.config;
-	opts.plugin_dir = env.plugin_dir;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log_level = RG_LOG_ERR;
-	opts.log = tu_log_fn;
-	opts.log_user = &env.log;
+	env_options(&opts, RG_OPEN_NO_WATCH, &env.log, RG_LOG_ERR);
 	if (rg_open(&ctx, &opts, err, sizeof(err)) != RG_OK)
 		return 11;
 	/* Reading works; the snapshot holds the users. */
@@ -2424,13 +2422,7 @@ static rg_context *open_watch(struct tu_log *log)
 	char err[512];
 
 	tu_log_init(log);
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = env.config;
-	opts.plugin_dir = env.plugin_dir;
-	opts.flags = RG_OPEN_NO_WATCH;
-	opts.log = tu_log_fn;
-	opts.log_user = log;
-	opts.log_level = RG_LOG_INFO;
+	env_options(&opts, RG_OPEN_NO_WATCH, log, RG_LOG_INFO);
 	ck_assert_msg(rg_open(&watch, &opts, err, sizeof(err)) == RG_OK,
 	              "rg_open: %s", err);
 	/* The first snapshot has nothing to share. */
