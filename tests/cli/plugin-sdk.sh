@@ -26,8 +26,12 @@ STAGE=$(mktemp -d "$top_builddir/tests/sdk-stage.XXXXXX")
 trap 'rm -rf "$T" "$STAGE"' EXIT
 
 # Only what a plugin author gets: the library, headers and pkg-config file.
-# The test runs inside `make check`: its job server is not ours.
+# The test runs inside `make check`: its job server is not ours.  Only
+# librolegate: installing librolegate-directory, which links it, makes
+# libtool relink it in the build tree, moving the library the other tests
+# are running aside meanwhile ("cannot open shared object file").
 if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" \
+	lib_LTLIBRARIES=librolegate.la \
 	DESTDIR="$STAGE" install-libLTLIBRARIES install-rolegateincludeHEADERS \
 	install-nodist_rolegateincludeHEADERS install-pkgconfigDATA \
 	install-dist_pkgsysconfDATA install-dist_rbacpolicyDATA \
