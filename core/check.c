@@ -635,8 +635,7 @@ static int target_args(const rg_context *ctx, const rg_target *t,
 		                 "the target was not resolved on this context");
 		return RG_EINVAL;
 	}
-	/* A NUL inside would compare equal to a shorter id: refuse it. */
-	if (!user || !len || memchr(user, '\0', len)) {
+	if (!user || !len) {
 		rg_decision_deny(out, RG_EINVAL,
 		                 "the request's user is empty or not text");
 		return RG_EINVAL;
@@ -663,31 +662,21 @@ static void target_request(const rg_target *t, const char *user,
 	req->nattrs = nattrs;
 }
 
-/* rg_check_target() once the arguments are good, on the snapshot snap. */
-static int target_check(const rg_context *ctx, const rg_target *t,
-                        const struct rg_snapshot *snap, const char *user,
-                        size_t len, uint64_t hash, const rg_attr *attrs,
-                        size_t nattrs, unsigned flags, rg_decision *out)
+/* rg_check_target() once the arguments are good, on the snapshot snap
+ * (ss: its part of the target's service), when the table did not answer
+ * without a reason: in a frame of its own, so that the table's fast path
+ * (rg_check_target()) stays small. */
+static __attribute__((noinline)) int
+target_slow(const rg_context *ctx, const rg_target *t,
+            const struct rg_snapshot *snap, const struct rg_snap_service *ss,
+            const char *user, size_t len, uint64_t hash, const rg_attr *attrs,
+            size_t nattrs, unsigned flags, rg_decision *out)
 {
-	const struct rg_snap_service *ss = rg_snapshot_service(snap, t->svc);
 	struct rg_check_known known = {snap, hash, NULL, t->priv};
 	const char *id = NULL;
 	rg_request req;
-	rg_result res;
 
-	if (ss && !nattrs &&
-	    (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
-	        RG_CHECK_NO_REASON)
-		id = rg_table_lookup(ss, user, len, hash, t->priv, &res);
-	if (id) {
-		out->result = res;
-		out->status = RG_OK;
-		if (ctx->log_level >= RG_LOG_DEBUG) {
-			target_request(t, id, attrs, nattrs, &req);
-			rg_table_log(ctx, &req, res);
-		}
-		return RG_OK;
-	}
+	/* The table's comparison refuses bytes with a NUL on its own. */
 	if (rbac_wants(ctx, user, nattrs, flags) && ss && ss->table.rbac)
 		id = rbac_check(ss, user, len, hash, t->priv,
 		                t->svc->reg.privs[t->priv].id, flags, out);
@@ -697,6 +686,12 @@ static int target_check(const rg_context *ctx, const rg_target *t,
 			check_log(ctx, &req, out, TABLE_LOG);
 		}
 		return RG_OK;
+	}
+	/* The index's would take a NUL inside for the end of a shorter id. */
+	if (memchr(user, '\0', len)) {
+		rg_decision_deny(out, RG_EINVAL,
+		                 "the request's user is empty or not text");
+		return RG_EINVAL;
 	}
 	known.slot =
 	    ss ? rg_intern_slot_get_len(&ss->user_ix, user, len, hash) : NULL;
@@ -711,6 +706,18 @@ static int target_check(const rg_context *ctx, const rg_target *t,
 	 * check holds the snapshot. */
 	target_request(t, known.slot->key, attrs, nattrs, &req);
 	return check_stack(ctx, t->svc, &req, flags, &known, out);
+}
+
+/* The debug log line of a decision the table made for t (rare: out of
+ * rg_check_target()'s frame). */
+static __attribute__((noinline)) void
+target_table_log(const rg_context *ctx, const rg_target *t, const char *id,
+                 const rg_attr *attrs, size_t nattrs, rg_result res)
+{
+	rg_request req;
+
+	target_request(t, id, attrs, nattrs, &req);
+	rg_table_log(ctx, &req, res);
 }
 
 /* rg_check_target() into a decision of our own (see check_scratch()). */
@@ -730,6 +737,9 @@ int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
                     size_t nattrs, unsigned flags, rg_decision *out)
 {
 	const struct rg_snapshot *snap;
+	const struct rg_snap_service *ss;
+	const char *id = NULL;
+	rg_result res;
 	unsigned slot;
 	int rc;
 
@@ -741,8 +751,21 @@ int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
 	if (rc != RG_OK)
 		return rc;
 	snap = rg_snapshot_acquire(ctx, &slot);
-	rc = target_check(ctx, t, snap, user, len, hash, attrs, nattrs, flags,
-	                  out);
+	ss = rg_snapshot_service(snap, t->svc);
+	/* A gateway's hot path: no reason, no attribute, the table. */
+	if (ss && !nattrs &&
+	    (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	        RG_CHECK_NO_REASON)
+		id = rg_table_lookup(ss, user, len, hash, t->priv, &res);
+	if (id) {
+		out->result = res;
+		out->status = RG_OK;
+		if (ctx->log_level >= RG_LOG_DEBUG)
+			target_table_log(ctx, t, id, attrs, nattrs, res);
+	} else {
+		rc = target_slow(ctx, t, snap, ss, user, len, hash, attrs,
+		                 nattrs, flags, out);
+	}
 	rg_snapshot_release(ctx, slot);
 	return rc;
 }

@@ -486,9 +486,10 @@ int rg_table_check_hashed(const struct rg_snap_service *ss, const char *user,
                           size_t len, uint64_t h, const char *action,
                           rg_result *result);
 /* The table's answer for privilege priv (-1: none) and the user of the len
- * bytes at user (no NUL among them), whose rg_hash_mem() is h: its slot's
- * copy of the id (NUL-terminated, snapshot-owned) and *result, or NULL
- * when the table does not hold the user (decide the slow way). */
+ * bytes at user, whose rg_hash_mem() is h: its slot's copy of the id
+ * (NUL-terminated, snapshot-owned) and *result, or NULL when the table does
+ * not hold the user (decide the slow way).  Bytes with a NUL among them
+ * are never an id: NULL (the caller need not look for one first). */
 const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
                             size_t len, uint64_t h, long priv,
                             rg_result *result);

@@ -373,26 +373,31 @@ void rg_table_prefetch(const struct rg_snap_service *ss, uint64_t h)
 }
 
 /*
- * Whether the slot's id is the len bytes at user (which hold no NUL).  The
- * slot is zeroed past its id and has room for more than len bytes (the
- * caller checked), so equal bytes and a terminator after them are one id.
- * An id of one to two words (most: "agent-11313") is compared as its first
- * and its last word, loaded in place, without a call: every check of the
- * table makes this comparison once or more.
+ * Whether the slot's id is the len (> 0) bytes at user.  The slot is
+ * zeroed past its id and has room for more than len bytes (the caller
+ * checked).  An id holds no NUL, so a last byte that is not NUL and a
+ * terminator after it make the id exactly len bytes long, and bytes equal
+ * to it hold no NUL either: user "a\0\0" (len 3) is not the id "a".  The
+ * caller need not scan user for a NUL first.  An id of one to two words
+ * (most: "agent-11313") is compared as its first and its last word, loaded
+ * in place, without a call: every check of the table makes this comparison
+ * once or more.
  */
 static int slot_is(const char *id, const char *user, size_t len)
 {
 	uint64_t a, b;
 
+	if (id[len] != '\0' || id[len - 1] == '\0')
+		return 0;
 	if (len < sizeof(a) || len > 2 * sizeof(a))
-		return memcmp(id, user, len) == 0 && id[len] == '\0';
+		return memcmp(id, user, len) == 0;
 	memcpy(&a, user, sizeof(a));
 	memcpy(&b, id, sizeof(b));
 	if (a != b)
 		return 0;
 	memcpy(&a, user + len - sizeof(a), sizeof(a));
 	memcpy(&b, id + len - sizeof(b), sizeof(b));
-	return a == b && id[len] == '\0';
+	return a == b;
 }
 
 /* Bit priv of words. */
@@ -413,7 +418,7 @@ static inline const char *table_find(const struct rg_table *t, const char *user,
 	size_t i;
 
 	/* An id as long as a slot's room was left out of the table. */
-	if (!t->tabled || priv < 0 ||
+	if (!t->tabled || priv < 0 || !len ||
 	    len >= t->stride - t->words * sizeof(uint64_t))
 		return NULL;
 	for (i = (size_t)h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {

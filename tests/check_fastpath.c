@@ -1414,14 +1414,19 @@ static void target_denies(const rg_context *ctx, const rg_target *t,
                           const char *user, size_t len, uint64_t hash,
                           int status)
 {
+	/* Without a reason the table answers first; with one, not. */
+	static const unsigned flags[] = {RG_CHECK_NO_REASON, 0};
 	rg_decision d;
+	size_t i;
 
-	d.result = RG_ALLOW;
-	ck_assert_int_eq(rg_check_target(ctx, t, user, len, hash, NULL, 0,
-	                                 RG_CHECK_NO_REASON, &d),
-	                 status);
-	ck_assert_int_eq(d.result, RG_DENY);
-	ck_assert_str_ne(d.reason, "");
+	for (i = 0; i < RG_COUNTOF(flags); i++) {
+		d.result = RG_ALLOW;
+		ck_assert_int_eq(rg_check_target(ctx, t, user, len, hash, NULL,
+		                                 0, flags[i], &d),
+		                 status);
+		ck_assert_int_eq(d.result, RG_DENY);
+		ck_assert_str_ne(d.reason, "");
+	}
 }
 
 /* Each user asked with another's hash: denied as unknown, or answered as
@@ -1495,6 +1500,13 @@ START_TEST(test_target_refuses)
 	              RG_EINVAL);
 	/* "u-0" and a NUL: not the user "u-0", nor "u-00". */
 	target_denies(env.ctx, t, "u-0\0", 4, rg_user_hash("u-0\0", 4),
+	              RG_EINVAL);
+	/* A user and NULs after it, with the user's own hash so that the
+	 * probe reaches its slot: not the user, though the slot holds the
+	 * same bytes and zeros past them (under a word, then two words). */
+	target_denies(env.ctx, t, "u-00\0", 5, rg_user_hash("u-00", 4),
+	              RG_EINVAL);
+	target_denies(env.ctx, t, "u-00\0\0\0\0\0", 9, rg_user_hash("u-00", 4),
 	              RG_EINVAL);
 	/* A wrong hash finds nobody, or the user itself (the table's probe
 	 * may walk on to its slot): never another user's answer. */
