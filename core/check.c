@@ -664,7 +664,7 @@ static void target_request(const rg_target *t, const char *user,
 
 /* rg_check_target() once the arguments are good, on the snapshot snap
  * (ss: its part of the target's service), when the table did not answer
- * without a reason: in a frame of its own, so that the table's fast path
+ * (target_table()): in a frame of its own, so that the table's fast path
  * (rg_check_target()) stays small. */
 static __attribute__((noinline)) int
 target_slow(const rg_context *ctx, const rg_target *t,
@@ -673,21 +673,10 @@ target_slow(const rg_context *ctx, const rg_target *t,
             size_t nattrs, unsigned flags, rg_decision *out)
 {
 	struct rg_check_known known = {snap, hash, NULL, t->priv};
-	const char *id = NULL;
 	rg_request req;
 
-	/* The table's comparison refuses bytes with a NUL on its own. */
-	if (rbac_wants(ctx, user, nattrs, flags) && ss && ss->table.rbac)
-		id = rbac_check(ss, user, len, hash, t->priv,
-		                t->svc->reg.privs[t->priv].id, flags, out);
-	if (id) {
-		if (ctx->log_level >= RG_LOG_DEBUG) {
-			target_request(t, id, attrs, nattrs, &req);
-			check_log(ctx, &req, out, TABLE_LOG);
-		}
-		return RG_OK;
-	}
-	/* The index's would take a NUL inside for the end of a shorter id. */
+	/* The index's would take a NUL inside for the end of a shorter id
+	 * (the table's comparison refuses one on its own). */
 	if (memchr(user, '\0', len)) {
 		rg_decision_deny(out, RG_EINVAL,
 		                 "the request's user is empty or not text");
@@ -708,16 +697,47 @@ target_slow(const rg_context *ctx, const rg_target *t,
 	return check_stack(ctx, t->svc, &req, flags, &known, out);
 }
 
-/* The debug log line of a decision the table made for t (rare: out of
- * rg_check_target()'s frame). */
+/* The debug log line of a decision the table made for t, with its reason
+ * when reason is set (rare: out of rg_check_target()'s frame). */
 static __attribute__((noinline)) void
 target_table_log(const rg_context *ctx, const rg_target *t, const char *id,
-                 const rg_attr *attrs, size_t nattrs, rg_result res)
+                 const rg_attr *attrs, size_t nattrs, int reason,
+                 const rg_decision *out)
 {
 	rg_request req;
 
 	target_request(t, id, attrs, nattrs, &req);
-	rg_table_log(ctx, &req, res);
+	if (reason)
+		check_log(ctx, &req, out, TABLE_LOG);
+	else
+		rg_table_log(ctx, &req, out->result);
+}
+
+/* The table's answer of rg_check_target(), without a reason or with one
+ * (rbac_check()): the user's id in the snapshot, or NULL, out reset. */
+static const char *target_table(const rg_context *ctx, const rg_target *t,
+                                const struct rg_snap_service *ss,
+                                const char *user, size_t len, uint64_t hash,
+                                size_t nattrs, unsigned flags, rg_decision *out)
+{
+	const char *id;
+	rg_result res;
+
+	if (!ss || nattrs)
+		return NULL;
+	if ((flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	    RG_CHECK_NO_REASON) {
+		id = rg_table_lookup(ss, user, len, hash, t->priv, &res);
+		if (id) {
+			out->result = res;
+			out->status = RG_OK;
+		}
+		return id;
+	}
+	if (!rbac_wants(ctx, user, nattrs, flags) || !ss->table.rbac)
+		return NULL;
+	return rbac_check(ss, user, len, hash, t->priv,
+	                  t->svc->reg.privs[t->priv].id, flags, out);
 }
 
 /* rg_check_target() into a decision of our own (see check_scratch()). */
@@ -738,8 +758,7 @@ int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
 {
 	const struct rg_snapshot *snap;
 	const struct rg_snap_service *ss;
-	const char *id = NULL;
-	rg_result res;
+	const char *id;
 	unsigned slot;
 	int rc;
 
@@ -752,16 +771,12 @@ int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
 		return rc;
 	snap = rg_snapshot_acquire(ctx, &slot);
 	ss = rg_snapshot_service(snap, t->svc);
-	/* A gateway's hot path: no reason, no attribute, the table. */
-	if (ss && !nattrs &&
-	    (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
-	        RG_CHECK_NO_REASON)
-		id = rg_table_lookup(ss, user, len, hash, t->priv, &res);
+	/* A gateway's hot path: no attribute, the table. */
+	id = target_table(ctx, t, ss, user, len, hash, nattrs, flags, out);
 	if (id) {
-		out->result = res;
-		out->status = RG_OK;
 		if (ctx->log_level >= RG_LOG_DEBUG)
-			target_table_log(ctx, t, id, attrs, nattrs, res);
+			target_table_log(ctx, t, id, attrs, nattrs,
+			                 !(flags & RG_CHECK_NO_REASON), out);
 	} else {
 		rc = target_slow(ctx, t, snap, ss, user, len, hash, attrs,
 		                 nattrs, flags, out);

@@ -93,6 +93,7 @@ int rg_service_add_entry(struct rg_service *svc, const char *control_text,
 	if (!h->name || !h->control_text || !h->file || !h->config_dir ||
 	    !h->error || (argc && !h->argv))
 		goto nomem;
+	h->name_len = strlen(h->name);
 	h->argc = argc;
 	for (i = 0; i < argc; i++)
 		if (!(h->argv[i] = rg_strdup(argv[i])))

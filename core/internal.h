@@ -170,6 +170,7 @@ struct rg_role {
 
 struct rg_priv {
 	char *id;
+	size_t id_len; /* strlen(id): for the reasons the table writes */
 	char *description;
 	struct rg_plugin_handle *owner; /* the first declarer */
 	rg_roleset granted_by;          /* every role granting it */
@@ -544,6 +545,7 @@ struct rg_plugin_handle {
 	struct rg_service *svc;
 	size_t entry; /* index in svc->entries, and in a snapshot's prepared */
 	char *name;
+	size_t name_len; /* strlen(name): for the reasons the table writes */
 	char *control_text;
 	rg_control control;
 	char *file;

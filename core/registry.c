@@ -146,6 +146,7 @@ int rg_declare_privilege(rg_plugin_handle *h, const char *id,
 	p->owner = h;
 	if (!p->id || !p->description)
 		goto nomem;
+	p->id_len = strlen(p->id);
 	rc = rg_intern_put(&r->priv_ix, p->id, (uint32_t)r->nprivs);
 	if (rc != RG_OK)
 		goto nomem;

@@ -586,11 +586,17 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 	static const char none[] = "no role of the subject grants ";
 	const struct rg_plugin_handle *h = preq->handle;
 	const struct rg_req_view *rv = preq->view;
+	const struct rg_priv *p;
 	const char *role = NULL;
 	size_t nlen, rlen, alen, pos;
 	rg_grant_info g;
 	rg_result res;
 
+	if (preq->action < 0 || (size_t)preq->action >= h->svc->reg.nprivs)
+		return 0;
+	/* The declared id: the same bytes as the request's, its length
+	 * known. */
+	p = &h->svc->reg.privs[preq->action];
 	if (rg_effective(preq, preq->roles, (uint32_t)preq->action, &g)) {
 		role = rg_snapshot_role_id(h->svc, rv ? rv->ss : NULL, g.role);
 		if (!role)
@@ -603,8 +609,8 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 	}
 	if (!control_keeps(&h->control, res))
 		return 0;
-	nlen = strlen(h->name);
-	alen = strlen(preq->action_id);
+	nlen = h->name_len;
+	alen = p->id_len;
 	rlen = role ? strlen(role) : 0;
 	if (rlen >= sizeof(out->role) ||
 	    nlen + 2 + (role ? rlen + sizeof(grants) : sizeof(none)) + alen >
@@ -627,7 +633,7 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 		memcpy(out->reason + pos, none, sizeof(none) - 1);
 		pos += sizeof(none) - 1;
 	}
-	memcpy(out->reason + pos, preq->action_id, alen + 1);
+	memcpy(out->reason + pos, p->id, alen + 1);
 	return 1;
 }
 

@@ -22,8 +22,11 @@
  * is a few loads away.  _LGPL_SOURCE stays undefined: nothing else of
  * liburcu is inlined.
  *
- * Under ThreadSanitizer the library's functions are called instead, so
- * that TSan sees neither half of a grace period.  What it must see instead
+ * Under the sanitizers the library's functions are called instead.
+ * UBSan stops on the inline read: liburcu allocates its reader records
+ * less aligned than their type declares, which its own uninstrumented
+ * code does not notice.  And ThreadSanitizer must see neither half of a
+ * grace period.  What it must see instead
  * is the order a grace period makes: every reader's leave before the
  * writer's return from the wait.  Under ThreadSanitizer each leave
  * releases, and the end of each wait acquires, the publication's address.
@@ -54,12 +57,18 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 #define RG_PUB_HB_RELEASE(p) __tsan_release((void *)(p))
 #define RG_PUB_HB_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define RG_PUB_HB_RELEASE(p) ((void)(p))
+#define RG_PUB_HB_ACQUIRE(p) ((void)(p))
+#endif
+
+/* RG_SANITIZED: configure's, for a build with sanitizers. */
+#if defined(RG_PUB_TSAN) || defined(RG_SANITIZED) ||                           \
+    defined(__SANITIZE_ADDRESS__)
 #define RG_PUB_READ_LOCK()   urcu_bp_read_lock()
 #define RG_PUB_READ_UNLOCK() urcu_bp_read_unlock()
 #else
 #include <urcu/static/urcu-bp.h>
-#define RG_PUB_HB_RELEASE(p) ((void)(p))
-#define RG_PUB_HB_ACQUIRE(p) ((void)(p))
 #define RG_PUB_READ_LOCK()   _urcu_bp_read_lock()
 #define RG_PUB_READ_UNLOCK() _urcu_bp_read_unlock()
 #endif
