@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +448,73 @@ START_TEST(test_concat_is_snprintf)
 }
 END_TEST
 
+/*
+ * rg_format() writes what snprintf() writes, at every buffer size from
+ * none to more than enough: pieces of every length around the word
+ * sizes its short copies use (0 to 17 bytes and longer), strings with a
+ * precision, numbers, and a conversion of glibc's alone ("%x").
+ */
+#define FORMAT_BUF 160
+
+static void format_matches(const char *fmt, ...) RG_PRINTF(1, 2);
+static void format_matches(const char *fmt, ...)
+{
+	char got[FORMAT_BUF], want[FORMAT_BUF];
+	va_list ap, aq;
+	size_t size;
+	int n, m;
+
+	for (size = 0; size <= sizeof(got); size++) {
+		memset(got, 'x', sizeof(got));
+		memset(want, 'x', sizeof(want));
+		va_start(ap, fmt);
+		va_copy(aq, ap);
+		n = rg_vformat(size ? got : NULL, size, fmt, ap);
+		m = vsnprintf(size ? want : NULL, size, fmt, aq);
+		va_end(aq);
+		va_end(ap);
+		ck_assert_int_eq(n, m);
+		ck_assert_msg(memcmp(got, want, sizeof(got)) == 0,
+		              "'%s' at size %zu: '%.*s', not '%.*s'", fmt, size,
+		              (int)size, got, (int)size, want);
+	}
+}
+
+START_TEST(test_format_is_snprintf)
+{
+	static const char *const words[] = {
+	    "",
+	    "a",
+	    "ab",
+	    "abc",
+	    "abcd",
+	    "abcde",
+	    "abcdefg",
+	    "abcdefgh",
+	    "abcdefghi",
+	    "abcdefghijklmno",
+	    "abcdefghijklmnop",
+	    "abcdefghijklmnopq",
+	    "a much longer piece of text than a word"};
+	size_t i, j;
+
+	for (i = 0; i < RG_COUNTOF(words); i++) {
+		for (j = 0; j < RG_COUNTOF(words); j++)
+			format_matches("%s grants %s on '%s'", words[i],
+			               words[j],
+			               words[(i + j) % RG_COUNTOF(words)]);
+		format_matches("%s", words[i]);
+		format_matches("%.*s|%.*s", 3, words[i], 20, words[i]);
+	}
+	format_matches("plain text with no conversion at all");
+	format_matches("%s", "");
+	format_matches("%d %u %ld %lu %zu %% %s", -42, 7u, -1234567890123L,
+	               18446744073709551615UL, (size_t)99, "end");
+	format_matches("%d", INT_MIN);
+	format_matches("hex %x and %s", 255u, "after");
+}
+END_TEST
+
 /* Which directory locations are PostgreSQL's, and what messages show of
  * them: never the password. */
 static const struct {
@@ -508,6 +577,7 @@ static Suite *intern_suite(void)
 	tcase_add_loop_test(tc, test_utf8_char, 0, (int)RG_COUNTOF(utf8_cases));
 	tcase_add_loop_test(tc, test_bool_word, 0, (int)RG_COUNTOF(bool_cases));
 	tcase_add_test(tc, test_concat_is_snprintf);
+	tcase_add_test(tc, test_format_is_snprintf);
 	tcase_add_loop_test(tc, test_location, 0,
 	                    (int)RG_COUNTOF(location_cases));
 	suite_add_tcase(s, tc);
