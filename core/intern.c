@@ -257,6 +257,15 @@ const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
 	return NULL;
 }
 
+long rg_intern_get_len(const rg_intern *t, const char *key, size_t len,
+                       uint64_t h)
+{
+	const struct rg_intern_slot *slot =
+	    rg_intern_slot_get_len(t, key, len, h);
+
+	return slot ? (long)slot->val : -1;
+}
+
 void rg_intern_prefetch(const rg_intern *t, uint64_t h)
 {
 	if (t->cap)

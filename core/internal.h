@@ -143,6 +143,11 @@ long rg_intern_get(const rg_intern *t, const char *key);
 const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
                                                     const char *key, size_t len,
                                                     uint64_t h);
+/* rg_intern_get() of the len bytes at key (no NUL among them), whose
+ * rg_hash_mem() is h: a key cut from a longer string, hashed once for
+ * several tables. */
+long rg_intern_get_len(const rg_intern *t, const char *key, size_t len,
+                       uint64_t h);
 /* Starts loading the slot where a lookup of a key of hash h begins. */
 void rg_intern_prefetch(const rg_intern *t, uint64_t h);
 /* The first slot whose tag matches hash h, without reading any key: for
@@ -530,6 +535,11 @@ long rg_snapshot_custom_grant(const rg_plugin_request *req,
 /* Resolves a role id in a service: base registry, then custom roles. */
 long rg_snapshot_role(const struct rg_snap_service *ss,
                       const struct rg_service *svc, const char *id);
+/* rg_snapshot_role() of the len bytes at id (no NUL among them), hashed
+ * once for both tables. */
+long rg_snapshot_role_len(const struct rg_snap_service *ss,
+                          const struct rg_service *svc, const char *id,
+                          size_t len);
 
 /* ---- context.c ---------------------------------------------------------- */
 
