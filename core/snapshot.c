@@ -365,17 +365,6 @@ int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
 	return RG_OK;
 }
 
-long rg_snapshot_role(const struct rg_snap_service *ss,
-                      const struct rg_service *svc, const char *id)
-{
-	long r = rg_intern_get(&svc->reg.role_ix, id);
-
-	if (r >= 0 || !ss)
-		return r;
-	r = rg_intern_get(&ss->custom_ix, id);
-	return r < 0 ? -1 : (long)svc->reg.nroles + r;
-}
-
 long rg_snapshot_role_len(const struct rg_snap_service *ss,
                           const struct rg_service *svc, const char *id,
                           size_t len)
@@ -387,6 +376,12 @@ long rg_snapshot_role_len(const struct rg_snap_service *ss,
 		return r;
 	r = rg_intern_get_len(&ss->custom_ix, id, len, h);
 	return r < 0 ? -1 : (long)svc->reg.nroles + r;
+}
+
+long rg_snapshot_role(const struct rg_snap_service *ss,
+                      const struct rg_service *svc, const char *id)
+{
+	return id ? rg_snapshot_role_len(ss, svc, id, strlen(id)) : -1;
 }
 
 int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
