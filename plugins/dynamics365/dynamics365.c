@@ -542,22 +542,16 @@ static rg_result d365_scope_owner(const struct d365_target *t,
 	return RG_DENY;
 }
 
-static rg_result d365_scope_unit(const struct d365_target *t,
-                                 const struct d365_origin *o,
-                                 enum d365_depth depth,
-                                 const struct d365_grant *g,
-                                 rg_plugin_answer *ans)
+/* Step 3's answer at a depth above user, once the target unit's place is
+ * known (within): the reason names the rule and both units. */
+static rg_result
+d365_unit_answer(const struct d365_target *t, const struct d365_origin *o,
+                 enum d365_depth depth, enum d365_within within,
+                 const struct d365_grant *g, rg_plugin_answer *ans)
 {
-	enum d365_within within;
-	int quiet = d365_quiet(ans);
-	const char *dname = quiet ? NULL : d365_depth_name(depth);
+	const char *dname = d365_depth_name(depth);
 	const char *from = o->bu ? o->bu : "";
 
-	if (!t->bu)
-		return d365_scope_owner(t, o, depth, g, ans);
-	within = d365_unit_within(t, o, depth);
-	if (quiet)
-		return within == D365_WITHIN ? RG_ALLOW : RG_DENY;
 	if (within == D365_BROKEN) {
 		rg_answer(ans,
 		          "%s grants %s at %s depth; unit '%s' does not reach "
@@ -587,6 +581,22 @@ static rg_result d365_scope_unit(const struct d365_target *t,
 		    "'%s'",
 		    g->role, g->action, dname, t->bu, from);
 	return RG_ALLOW;
+}
+
+static rg_result d365_scope_unit(const struct d365_target *t,
+                                 const struct d365_origin *o,
+                                 enum d365_depth depth,
+                                 const struct d365_grant *g,
+                                 rg_plugin_answer *ans)
+{
+	enum d365_within within;
+
+	if (!t->bu)
+		return d365_scope_owner(t, o, depth, g, ans);
+	within = d365_unit_within(t, o, depth);
+	if (d365_quiet(ans))
+		return within == D365_WITHIN ? RG_ALLOW : RG_DENY;
+	return d365_unit_answer(t, o, depth, within, g, ans);
 }
 
 /* Step 3 for one source held at depth: is the target within it? */
@@ -1050,6 +1060,83 @@ static int d365_prep_plain(const struct d365_prep_user *pu,
 	return !req->nattrs && !pu->teams && !pu->empty && !pu->unknown;
 }
 
+/*
+ * The target unit (t->bu) of a prepared user's request in the index, or -1
+ * when the index does not hold it (the unprepared way looks it up).
+ */
+static long d365_prep_unit(const struct d365_prep *p,
+                           const struct d365_prep_user *pu,
+                           const struct d365_target *t)
+{
+	if (pu->unit < 0)
+		return -1;
+	if (strcmp(t->bu, t->subject_bu) == 0)
+		return (long)pu->unit;
+	return d365_prep_find(p, t->bu);
+}
+
+/*
+ * d365_decide() with a reason, for a directory user of a prepared snapshot
+ * and a target: rg_decide_rbac() allowed (its reason is always replaced)
+ * and d365_target_decide()'s steps 2 to 4 as they go when every value is
+ * good, with the units, the depth and its role read from what was prepared
+ * and no lookup in the snapshot's facts.  1 with the answer in *res and
+ * ans, the same result, role and reason; 0 with ans untouched for anything
+ * else (a refused privilege, a bad or unknown value, a team), which the
+ * unprepared way decides and names.  test_prepared_matches_adhoc compares
+ * every such answer with the unprepared one.
+ */
+static int d365_prep_reason(const struct d365_prep *p,
+                            const struct d365_prep_user *pu,
+                            const rg_plugin_request *req, rg_plugin_answer *ans,
+                            rg_result *res)
+{
+	const struct d365_prep_answer *a;
+	enum d365_within within = D365_WITHIN;
+	struct d365_target t;
+	struct d365_origin o;
+	struct d365_grant g;
+	enum d365_depth depth;
+	const char *rid;
+	long unit;
+
+	if ((size_t)req->action >= p->nprivs || pu->teams || pu->empty ||
+	    pu->unknown)
+		return 0;
+	a = &p->answers[(size_t)pu->cls * p->nprivs + (size_t)req->action];
+	if (!a->held || !a->has_depth)
+		return 0;
+	d365_read_attrs(req, &t);
+	if ((!t.bu && !t.owner) || t.two_owners || (t.owner && !*t.owner) ||
+	    (t.bu && (!*t.bu || !t.subject_bu)))
+		return 0;
+	depth = (enum d365_depth)a->depth;
+	o = d365_own_origin(&t);
+	if (t.bu) {
+		/* A known unit, placed as d365_unit_within() would. */
+		unit = d365_prep_unit(p, pu, &t);
+		if (unit < 0)
+			return 0;
+		if (depth == D365_DEPTH_PARENT_CHILD)
+			within = d365_prep_within(p, pu->unit, unit);
+		else if (depth != D365_DEPTH_USER)
+			within = d365_unit_within(&t, &o, depth);
+		if (within == D365_BROKEN)
+			return 0;
+	}
+	ans->role = a->depth_role;
+	rid = rg_request_role_id(req, a->depth_role);
+	g.role = rid ? rid : "a role";
+	g.action = req->action_id;
+	if (depth == D365_DEPTH_USER)
+		*res = d365_scope_user(&t, &o, &g, ans);
+	else if (!t.bu)
+		*res = d365_scope_owner(&t, &o, depth, &g, ans);
+	else
+		*res = d365_unit_answer(&t, &o, depth, within, &g, ans);
+	return 1;
+}
+
 static rg_result d365_decide(const void *state, const rg_plugin_request *req,
                              rg_plugin_answer *ans)
 {
@@ -1075,6 +1162,9 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 			return d365_prep_quiet(st, p, pu, req, ans);
 		if (pu && !d365_quiet(ans) && d365_prep_plain(pu, req))
 			return rg_decide_rbac(req, ans);
+		if (pu && !d365_quiet(ans) &&
+		    d365_prep_reason(p, pu, req, ans, &res))
+			return res;
 	}
 	teams = d365_subject_teams(req);
 	if (teams)
