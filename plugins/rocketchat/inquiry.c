@@ -109,39 +109,60 @@ static void rc_dept_limit(const struct rc_attrs *a, struct rc_limit *out)
 	}
 }
 
-/* Where a limit comes from, for reasons. */
+/* Where a limit comes from, for reasons: three pieces of text, so that
+ * rg_answer() writes it with the rest ("%s%s%s") and no text is formatted
+ * twice on the way. */
+#define RC_SOURCE_PARTS 3
+
+struct rc_source {
+	const char *part[RC_SOURCE_PARTS];
+	char bad[RG_REASON_MAX]; /* RC_LIMIT_BAD_DEFAULT's text */
+};
+
+static void rc_source_set(struct rc_source *s, const char *a, const char *b,
+                          const char *c)
+{
+	s->part[0] = a;
+	s->part[1] = b;
+	s->part[2] = c;
+}
+
 static void rc_limit_source(const rg_plugin_request *req, struct rc_attrs *a,
-                            const struct rc_limit *lim, char *src, size_t n)
+                            const struct rc_limit *lim, struct rc_source *s)
 {
 	switch (lim->source) {
 	case RC_LIMIT_DEPARTMENT:
-		snprintf(src, n, "department '%s' (%s max_chats)",
-		         a->department,
-		         rc_org_from_directory(&a->org) ? "directory"
-		                                        : "tenant file");
+		rc_source_set(s, "department '", a->department,
+		              rc_org_from_directory(&a->org)
+		                  ? "' (directory max_chats)"
+		                  : "' (tenant file max_chats)");
 		break;
 	case RC_LIMIT_AGENT:
 		if (req->user)
-			snprintf(src, n, "the agent '%s' (directory max_chats)",
-			         req->user);
+			rc_source_set(s, "the agent '", req->user,
+			              "' (directory max_chats)");
 		else
-			snprintf(src, n,
-			         "the agent (subject attribute max_chats)");
+			rc_source_set(s,
+			              "the agent (subject attribute max_chats)",
+			              "", "");
 		break;
 	case RC_LIMIT_BAD_DEFAULT:
-		snprintf(src, n,
+		/* An error's reason: the one with a number to print. */
+		snprintf(s->bad, sizeof(s->bad),
 		         "the directory's setting default_max_chats '%s' is "
 		         "not a whole number from 0 to %ld",
 		         lim->bad, RC_COUNT_MAX);
+		rc_source_set(s, s->bad, "", "");
 		break;
 	case RC_LIMIT_DEFAULT:
-		snprintf(src, n, "the tenant default (%s)",
-		         lim->from_directory
-		             ? "directory setting default_max_chats"
-		             : "[tenant] max_chats");
+		rc_source_set(s, "the tenant default (",
+		              lim->from_directory
+		                  ? "directory setting default_max_chats"
+		                  : "[tenant] max_chats",
+		              ")");
 		break;
 	case RC_LIMIT_NONE:
-		snprintf(src, n, "no one");
+		rc_source_set(s, "no one", "", "");
 		break;
 	}
 }
@@ -262,33 +283,43 @@ static void rc_take_within_reason(const rg_plugin_request *req,
                                   struct rc_attrs *a, const struct rc_take *t,
                                   const char *rid, rg_plugin_answer *ans)
 {
-	char src[RG_REASON_MAX], dept[RG_REASON_MAX];
+	struct rc_source src;
 
-	dept[0] = '\0';
-	if (t->dept.limit > 0)
-		snprintf(dept, sizeof(dept),
-		         "; the department's %ld open chats are below its "
-		         "limit of %ld",
-		         a->dept_open_chats, t->dept.limit);
-	rc_limit_source(req, a, &t->agent, src, sizeof(src));
-	if (t->agent.limit == 0 && !dept[0])
+	if (t->agent.limit == 0 && t->dept.limit <= 0) {
 		rg_answer(ans,
 		          "%s grants take-inquiry; the agent is available and "
 		          "no chat limit is set (department, agent and tenant "
 		          "set none)",
 		          rid);
-	else if (t->agent.limit == 0)
+		return;
+	}
+	if (t->agent.limit == 0) {
 		rg_answer(
 		    ans,
-		    "%s grants take-inquiry: the agent is available%s, "
-		    "and no agent limit is set (agent and tenant set none)",
-		    rid, dept);
+		    "%s grants take-inquiry: the agent is available; the "
+		    "department's %ld open chats are below its limit of "
+		    "%ld, and no agent limit is set (agent and tenant set "
+		    "none)",
+		    rid, a->dept_open_chats, t->dept.limit);
+		return;
+	}
+	rc_limit_source(req, a, &t->agent, &src);
+	if (t->dept.limit > 0)
+		rg_answer(ans,
+		          "%s grants take-inquiry: the agent is available and "
+		          "%ld open chats are below the limit of %ld set by "
+		          "%s%s%s; the department's %ld open chats are below "
+		          "its limit of %ld",
+		          rid, a->open_chats, t->agent.limit, src.part[0],
+		          src.part[1], src.part[2], a->dept_open_chats,
+		          t->dept.limit);
 	else
-		rg_answer(
-		    ans,
-		    "%s grants take-inquiry: the agent is available and "
-		    "%ld open chats are below the limit of %ld set by %s%s",
-		    rid, a->open_chats, t->agent.limit, src, dept);
+		rg_answer(ans,
+		          "%s grants take-inquiry: the agent is available and "
+		          "%ld open chats are below the limit of %ld set by "
+		          "%s%s%s",
+		          rid, a->open_chats, t->agent.limit, src.part[0],
+		          src.part[1], src.part[2]);
 }
 
 /* The reason when a limit denies, or a count it needs is missing. */
@@ -296,42 +327,47 @@ static void rc_take_limit_reason(const rg_plugin_request *req,
                                  struct rc_attrs *a, const struct rc_take *t,
                                  const char *rid, rg_plugin_answer *ans)
 {
-	char src[RG_REASON_MAX];
+	struct rc_source src;
 	const struct rc_limit *lim = t->verdict == RC_TAKE_DEPT_MISSING ||
 	                                     t->verdict == RC_TAKE_DEPT_REACHED
 	                                 ? &t->dept
 	                                 : &t->agent;
 
-	rc_limit_source(req, a, lim, src, sizeof(src));
+	rc_limit_source(req, a, lim, &src);
 	switch (t->verdict) {
 	case RC_TAKE_BAD_DEFAULT:
-		rg_answer(ans, "%s grants take-inquiry, but %s", rid, src);
+		rg_answer(ans, "%s grants take-inquiry, but %s%s%s", rid,
+		          src.part[0], src.part[1], src.part[2]);
 		break;
 	case RC_TAKE_DEPT_MISSING:
 		rg_answer(ans,
 		          "%s grants take-inquiry, but request attribute "
 		          "department_open_chats is not given; the "
-		          "department's limit is %ld, set by %s",
-		          rid, lim->limit, src);
+		          "department's limit is %ld, set by %s%s%s",
+		          rid, lim->limit, src.part[0], src.part[1],
+		          src.part[2]);
 		break;
 	case RC_TAKE_DEPT_REACHED:
 		rg_answer(ans,
 		          "%s grants take-inquiry, but the department's %ld "
-		          "open chats reach the limit of %ld set by %s",
-		          rid, a->dept_open_chats, lim->limit, src);
+		          "open chats reach the limit of %ld set by %s%s%s",
+		          rid, a->dept_open_chats, lim->limit, src.part[0],
+		          src.part[1], src.part[2]);
 		break;
 	case RC_TAKE_AGENT_MISSING:
 		rg_answer(ans,
 		          "%s grants take-inquiry, but request attribute "
 		          "open_chats is not given; the limit is %ld, set by "
-		          "%s",
-		          rid, lim->limit, src);
+		          "%s%s%s",
+		          rid, lim->limit, src.part[0], src.part[1],
+		          src.part[2]);
 		break;
 	default:
 		rg_answer(ans,
 		          "%s grants take-inquiry, but %ld open chats reach "
-		          "the limit of %ld set by %s",
-		          rid, a->open_chats, lim->limit, src);
+		          "the limit of %ld set by %s%s%s",
+		          rid, a->open_chats, lim->limit, src.part[0],
+		          src.part[1], src.part[2]);
 		break;
 	}
 }
