@@ -152,51 +152,38 @@ int rc_list_next(const char **cursor, const char **item, size_t *len)
 
 /* ---- Lookups ----------------------------------------------------------- */
 
-struct key {
-	const char *id;
-	size_t len;
-};
-
-/* strcmp of a counted key against a terminated id. */
-static int key_cmp(const struct key *k, const char *id)
+/*
+ * The index of the len bytes at id in ix, or -1.  A piece of a list is
+ * copied to be a name: a request's department already ends where it does.
+ */
+static long find_id(const rg_names *ix, const char *id, size_t len)
 {
-	int c = strncmp(k->id, id, k->len);
+	char buf[RG_ID_MAX];
 
-	if (c)
-		return c;
-	return id[k->len] ? -1 : 0;
-}
-
-static int unit_key_cmp(const void *k, const void *e)
-{
-	return key_cmp(k, ((const struct rc_unit *)e)->id);
-}
-
-static int dept_key_cmp(const void *k, const void *e)
-{
-	return key_cmp(k, ((const struct rc_department *)e)->id);
+	if (!ix || !id || len >= RG_ID_MAX)
+		return -1;
+	if (id[len] != '\0') {
+		memcpy(buf, id, len);
+		buf[len] = '\0';
+		id = buf;
+	}
+	return rg_names_find(ix, id);
 }
 
 const struct rc_unit *rc_tenant_unit(const struct rc_tenant *t, const char *id,
                                      size_t len)
 {
-	struct key k = {id, len};
+	long i = find_id(t->unit_ix, id, len);
 
-	if (!t->nunits)
-		return NULL;
-	return bsearch(&k, t->units, t->nunits, sizeof(*t->units),
-	               unit_key_cmp);
+	return i < 0 ? NULL : &t->units[i];
 }
 
 const struct rc_department *rc_tenant_department(const struct rc_tenant *t,
                                                  const char *id, size_t len)
 {
-	struct key k = {id, len};
+	long i = find_id(t->dept_ix, id, len);
 
-	if (!t->ndepartments)
-		return NULL;
-	return bsearch(&k, t->departments, t->ndepartments,
-	               sizeof(*t->departments), dept_key_cmp);
+	return i < 0 ? NULL : &t->departments[i];
 }
 
 /* ---- Reading ----------------------------------------------------------- */
@@ -497,15 +484,41 @@ static int dept_cmp(const void *a, const void *b)
 	              ((const struct rc_department *)b)->id);
 }
 
-/* Sorts both arrays and points each department at its unit. */
+/* Adds id, the i-th of its array, to the index *ix (made on first use).
+ * The ids are distinct (a section appears once), so its name is i. */
+static int index_id(rg_names **ix, const char *id, size_t i)
+{
+	long got;
+
+	if (!*ix)
+		*ix = rg_names_new();
+	if (!*ix)
+		return RG_ENOMEM;
+	got = rg_names_add(*ix, id);
+	if (got < 0)
+		return (int)got;
+	return got == (long)i ? RG_OK : RG_EINTERNAL;
+}
+
+/* Sorts both arrays, indexes them and points each department at its
+ * unit. */
 static int resolve(struct parse *p)
 {
 	struct rc_tenant *t = p->t;
-	int rc = RG_OK;
+	int rc;
 	size_t i;
 
 	if (t->nunits)
 		qsort(t->units, t->nunits, sizeof(*t->units), unit_cmp);
+	if (t->ndepartments)
+		qsort(t->departments, t->ndepartments, sizeof(*t->departments),
+		      dept_cmp);
+	for (i = 0, rc = RG_OK; i < t->nunits && rc == RG_OK; i++)
+		rc = index_id(&t->unit_ix, t->units[i].id, i);
+	for (i = 0; i < t->ndepartments && rc == RG_OK; i++)
+		rc = index_id(&t->dept_ix, t->departments[i].id, i);
+	if (rc != RG_OK)
+		return rc == RG_ENOMEM ? oom(p) : rc;
 	for (i = 0; i < t->ndepartments; i++) {
 		struct rc_department *d = &t->departments[i];
 
@@ -522,9 +535,6 @@ static int resolve(struct parse *p)
 		free(d->unit_ref);
 		d->unit_ref = NULL;
 	}
-	if (t->ndepartments)
-		qsort(t->departments, t->ndepartments, sizeof(*t->departments),
-		      dept_cmp);
 	return rc;
 }
 
@@ -543,6 +553,8 @@ void rc_tenant_free(struct rc_tenant *t)
 	}
 	free(t->units);
 	free(t->departments);
+	rg_names_free(t->unit_ix);
+	rg_names_free(t->dept_ix);
 	memset(t, 0, sizeof(*t));
 }
 

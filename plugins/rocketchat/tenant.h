@@ -50,6 +50,10 @@ struct rc_tenant {
 	size_t nunits;
 	struct rc_department *departments;
 	size_t ndepartments;
+	/* The ids' indexes: name i is units[i]'s (departments[i]'s) id.  A
+	 * check looks up each department of a subject's list. */
+	rg_names *unit_ix;
+	rg_names *dept_ix;
 };
 
 /*
