@@ -698,6 +698,14 @@ END_TEST
 #define ONLINE "connection=online"
 /* clang-format off */
 static const struct rule_case take_cases[] = {
+	/* No role grants it: that reason stands, although the department
+	 * and take-inquiry steps, which would replace it, are not run. */
+	{ SVC_ENT, MON, TAKE,
+	  { AVAIL, ONLINE, "department=sales", "subject.units=emea",
+	    "open_chats=0" },
+	  RG_DENY, "no role of the subject grants take-inquiry" },
+	{ SVC_ENT, AGT, ANALYTICS, { "department=sales" }, RG_DENY,
+	  "no role of the subject grants view-livechat-analytics" },
 	/* Status and connection. */
 	{ SVC_ENT, AGT, TAKE, { ONLINE, "open_chats=0" }, RG_DENY,
 	  "subject attribute status is not given" },

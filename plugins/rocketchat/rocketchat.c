@@ -213,26 +213,65 @@ static int rc_plain(const struct rocketchat *st, const rg_plugin_request *req)
 	return req->action != st->take && rc_plain_user(req);
 }
 
+/* A step of rc_decide_roles(). */
+typedef rg_result rc_step(const struct rocketchat *st,
+                          const rg_plugin_request *req, struct rc_attrs *a,
+                          rg_plugin_answer *ans);
+
+static rg_result rc_step_rbac(const struct rocketchat *st,
+                              const rg_plugin_request *req, struct rc_attrs *a,
+                              rg_plugin_answer *ans)
+{
+	(void)st;
+	(void)a;
+	return rg_decide_rbac(req, ans);
+}
+
+/*
+ * Runs step; when a later step follows an allow (replaced), that step's
+ * reason replaces this one's, so this one is asked without a reason, and
+ * again with it only when it does not allow (its answer is then the
+ * last).  Each step gives the same result and role either way.
+ */
+static rg_result rc_run_step(rc_step *step, int replaced,
+                             const struct rocketchat *st,
+                             const rg_plugin_request *req, struct rc_attrs *a,
+                             rg_plugin_answer *ans)
+{
+	const unsigned flags = ans->flags;
+	rg_result res;
+
+	if (!replaced || (flags & RG_ANSWER_QUIET))
+		return step(st, req, a, ans);
+	ans->flags = flags | RG_ANSWER_QUIET;
+	res = step(st, req, a, ans);
+	ans->flags = flags;
+	if (res == RG_ALLOW)
+		return res;
+	return step(st, req, a, ans);
+}
+
 static rg_result rc_decide_roles(const struct rocketchat *st,
                                  const rg_plugin_request *req,
                                  rg_plugin_answer *ans)
 {
 	struct rc_attrs a;
 	rg_result res;
+	int take = req->action == st->take;
 
 	if (rc_plain(st, req))
 		return rg_decide_rbac(req, ans);
 	if (!rc_read_attrs(st, req, &a, ans))
 		return RG_DENY;
-	res = rg_decide_rbac(req, ans);
+	res = rc_run_step(rc_step_rbac, a.department || take, st, req, &a, ans);
 	if (res != RG_ALLOW)
 		return res;
 	if (a.department) {
-		res = rc_decide_department(st, req, &a, ans);
+		res = rc_run_step(rc_decide_department, take, st, req, &a, ans);
 		if (res != RG_ALLOW)
 			return res;
 	}
-	if (req->action == st->take)
+	if (take)
 		return rc_decide_take(req, &a, ans);
 	return RG_ALLOW;
 }
