@@ -590,6 +590,28 @@ static const struct rule_case monitor_cases[] = {
 	{ SVC_ENT, MON, "view-livechat-queue",
 	  { "department=billing", "subject.units=emea" }, RG_DENY, "'americas'" },
 	{ SVC_ENT, MON, "view-livechat-queue", { NULL }, RG_ALLOW, NULL },
+	/* An ad hoc subject's lists name what the tenant file has, each
+	 * item a valid id; the first bad item is the one named. */
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units= americas , emea" }, RG_ALLOW,
+	  "'emea'" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units=emea,atlantis,bad/id" },
+	  RG_DENY, "names unit 'atlantis', which the tenant does not have "
+		   "(the tenant file)" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units=emea,bad/id,atlantis" },
+	  RG_DENY, "subject attribute units='emea,bad/id,atlantis' is not a "
+		   "comma-separated list of unit ids" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units=emea",
+	    "subject.departments=sales,nowhere" },
+	  RG_DENY, "names department 'nowhere', which the tenant does not "
+		   "have" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units=emea",
+	    "subject.departments=sales,no where" },
+	  RG_DENY, "is not a comma-separated list of department ids" },
 	/* Admin or manager besides: not restricted. */
 	{ SVC_ENT, "@livechat-monitor,livechat-manager", ANALYTICS,
 	  { "department=billing", "subject.units=emea" }, RG_ALLOW,

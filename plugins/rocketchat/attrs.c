@@ -255,6 +255,13 @@ static int rc_check_list(const rg_plugin_request *req, struct rc_org *org,
 	while (rc_list_next(&cur, &item, &len)) {
 		int known;
 
+		/* An id the tenant file has is valid: the file's ids were
+		 * checked when it was read (a directory's names were not). */
+		if (org->source == RC_ORG_TENANT &&
+		    (units ? rc_tenant_unit(org->tenant, item, len) != NULL
+		           : rc_tenant_department(org->tenant, item, len) !=
+		                 NULL))
+			continue;
 		if (!rc_valid_id(item, len)) {
 			rg_answer(ans,
 			          "subject attribute %s='%s' is not a "
