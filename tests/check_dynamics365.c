@@ -1701,11 +1701,11 @@ END_TEST
 /* ---- Prepared snapshots answer as unprepared ones (ABI 1.3) ------------ */
 
 /*
- * A directory user checked without a reason is decided from what the plugin
- * prepared for the snapshot (view_prepare()); the same subject given ad hoc
- * (its roles and attributes in the request) has nothing prepared, and a
- * check with a reason goes the unprepared way too.  For every user of every
- * role combination of the private depth policy (every depth, includes,
+ * A directory user is decided from what the plugin prepared for the
+ * snapshot (view_prepare()), without a reason and, when every value is good,
+ * with one (d365_prep_reason()); the same subject given ad hoc (its roles
+ * and attributes in the request) has nothing prepared.  For every user of
+ * every role combination of the private depth policy (every depth, includes,
  * prerequisites, a custom role), every privilege and every target (each
  * unit, one that does not exist, none; with and without an owner), all four
  * must agree: result, status and return code, and with a reason the reason,

@@ -1153,8 +1153,9 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 		return RG_ERROR;
 	}
 	/* The prepared snapshot serves quiet checks of a privilege the class
-	 * answers were worked out for, and checks with a reason that name no
-	 * target (d365_prep_plain()). */
+	 * answers were worked out for, checks with a reason that name no
+	 * target (d365_prep_plain()), and those with a target whose values
+	 * are all good (d365_prep_reason()). */
 	if (req->action >= 0) {
 		p = rg_request_prepared(req);
 		pu = d365_prep_user(p, req);
