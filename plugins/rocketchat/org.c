@@ -96,22 +96,6 @@ int rc_org_has_units(struct rc_org *org)
 	return org->units > 0;
 }
 
-/*
- * The len bytes at id as a NUL-terminated name: id itself when it ends
- * there (a request's department), else a copy in buf; NULL when it does
- * not fit.
- */
-static const char *id_name(char buf[RG_ID_MAX], const char *id, size_t len)
-{
-	if (len >= RG_ID_MAX)
-		return NULL;
-	if (id[len] == '\0')
-		return id;
-	memcpy(buf, id, len);
-	buf[len] = '\0';
-	return buf;
-}
-
 int rc_org_unit(struct rc_org *org, const char *id, size_t len)
 {
 	char buf[RG_ID_MAX];
@@ -120,7 +104,7 @@ int rc_org_unit(struct rc_org *org, const char *id, size_t len)
 	resolve(org);
 	switch (org->source) {
 	case RC_ORG_DIRECTORY:
-		name = id_name(buf, id, len);
+		name = rc_id_name(buf, id, len);
 		return name && rg_fact(org->req, FACT_UNIT, name, FACT_NAME);
 	case RC_ORG_TENANT:
 		return rc_tenant_unit(org->tenant, id, len) != NULL;
@@ -139,7 +123,7 @@ static enum rc_dept_lookup directory_department(const struct rc_org *org,
                                                 const char **bad)
 {
 	char buf[RG_ID_MAX];
-	const char *name = id_name(buf, id, len);
+	const char *name = rc_id_name(buf, id, len);
 	const char *max;
 	long node;
 

@@ -152,22 +152,27 @@ int rc_list_next(const char **cursor, const char **item, size_t *len)
 
 /* ---- Lookups ----------------------------------------------------------- */
 
-/*
- * The index of the len bytes at id in ix, or -1.  A piece of a list is
- * copied to be a name: a request's department already ends where it does.
- */
+const char *rc_id_name(char buf[RG_ID_MAX], const char *id, size_t len)
+{
+	if (len >= RG_ID_MAX)
+		return NULL;
+	if (id[len] == '\0')
+		return id;
+	memcpy(buf, id, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The index of the len bytes at id in ix, or -1. */
 static long find_id(const rg_names *ix, const char *id, size_t len)
 {
 	char buf[RG_ID_MAX];
+	const char *name;
 
-	if (!ix || !id || len >= RG_ID_MAX)
+	if (!ix || !id)
 		return -1;
-	if (id[len] != '\0') {
-		memcpy(buf, id, len);
-		buf[len] = '\0';
-		id = buf;
-	}
-	return rg_names_find(ix, id);
+	name = rc_id_name(buf, id, len);
+	return name ? rg_names_find(ix, name) : -1;
 }
 
 const struct rc_unit *rc_tenant_unit(const struct rc_tenant *t, const char *id,

@@ -72,6 +72,13 @@ const struct rc_unit *rc_tenant_unit(const struct rc_tenant *t, const char *id,
 const struct rc_department *rc_tenant_department(const struct rc_tenant *t,
                                                  const char *id, size_t len);
 
+/*
+ * The len bytes at id (a piece of a longer string) as a NUL-terminated
+ * name: id itself when it ends there (a request's department), else a copy
+ * in buf; NULL when it does not fit.
+ */
+const char *rc_id_name(char buf[RG_ID_MAX], const char *id, size_t len);
+
 /* 1 when the len bytes at s are a valid id (letters, digits, "._-:"). */
 int rc_valid_id(const char *s, size_t len);
 
