@@ -944,6 +944,34 @@ static rg_result d365_teams_decide(const struct d365_state *st,
 
 /* ---- decide on a prepared snapshot (ABI 1.3) --------------------------- */
 
+/* The class answer of a prepared user for req's privilege. */
+static const struct d365_prep_answer *
+d365_prep_answer(const struct d365_prep *p, const struct d365_prep_user *pu,
+                 const rg_plugin_request *req)
+{
+	return &p->answers[(size_t)pu->cls * p->nprivs + (size_t)req->action];
+}
+
+/* Values that steps 2 and 4 refuse whatever the tree says: an empty one,
+ * two owners, a target unit with no subject unit to measure from. */
+static int d365_prep_bad_values(const struct d365_prep_user *pu,
+                                const struct d365_target *t)
+{
+	return pu->empty || (t->bu && !*t->bu) || (t->owner && !*t->owner) ||
+	       t->two_owners || (t->bu && !t->subject_bu);
+}
+
+/* The target unit (t->bu, with t->subject_bu set) in the index, or -1 when
+ * the index does not hold it. */
+static long d365_prep_unit(const struct d365_prep *p,
+                           const struct d365_prep_user *pu,
+                           const struct d365_target *t)
+{
+	if (strcmp(t->bu, t->subject_bu) == 0)
+		return (long)pu->unit;
+	return d365_prep_find(p, t->bu);
+}
+
 /*
  * The target unit and, at parent-child depth, whether it lies within the
  * subject's, from the prepared tree.  A unit the index does not hold, or
@@ -965,10 +993,7 @@ static rg_result d365_prep_units(const struct d365_state *st,
 	if (!t->bu)
 		return RG_ALLOW;
 	/* Here t->subject_bu is set: d365_prep_quiet() denied without. */
-	if (strcmp(t->bu, t->subject_bu) == 0)
-		unit = (long)pu->unit;
-	else
-		unit = d365_prep_find(p, t->bu);
+	unit = d365_prep_unit(p, pu, t);
 	if (unit < 0)
 		return p->complete ? RG_DENY
 		                   : d365_quiet_units(st, req, t, depth, ans);
@@ -992,8 +1017,7 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
                                  const rg_plugin_request *req,
                                  rg_plugin_answer *ans)
 {
-	const struct d365_prep_answer *a =
-	    &p->answers[(size_t)pu->cls * p->nprivs + (size_t)req->action];
+	const struct d365_prep_answer *a = d365_prep_answer(p, pu, req);
 	enum d365_depth depth = D365_DEPTH_ORGANIZATION;
 	struct d365_target t;
 	struct d365_origin o;
@@ -1013,8 +1037,7 @@ static rg_result d365_prep_quiet(const struct d365_state *st,
 	/* A team's roles measure from the team's unit: not prepared. */
 	if (pu->teams && (t.bu || t.owner || t.two_owners))
 		return d365_teams_decide(st, req, d365_subject_teams(req), ans);
-	if (pu->empty || (t.bu && !*t.bu) || (t.owner && !*t.owner) ||
-	    t.two_owners || (t.bu && !t.subject_bu))
+	if (d365_prep_bad_values(pu, &t))
 		return RG_DENY;
 	if (t.bu || t.owner) {
 		if (!a->has_depth)
@@ -1061,21 +1084,6 @@ static int d365_prep_plain(const struct d365_prep_user *pu,
 }
 
 /*
- * The target unit (t->bu) of a prepared user's request in the index, or -1
- * when the index does not hold it (the unprepared way looks it up).
- */
-static long d365_prep_unit(const struct d365_prep *p,
-                           const struct d365_prep_user *pu,
-                           const struct d365_target *t)
-{
-	if (pu->unit < 0)
-		return -1;
-	if (strcmp(t->bu, t->subject_bu) == 0)
-		return (long)pu->unit;
-	return d365_prep_find(p, t->bu);
-}
-
-/*
  * d365_decide() with a reason, for a directory user of a prepared snapshot
  * and a target: rg_decide_rbac() allowed (its reason is always replaced)
  * and d365_target_decide()'s steps 2 to 4 as they go when every value is
@@ -1100,21 +1108,19 @@ static int d365_prep_reason(const struct d365_prep *p,
 	const char *rid;
 	long unit;
 
-	if ((size_t)req->action >= p->nprivs || pu->teams || pu->empty ||
-	    pu->unknown)
+	if ((size_t)req->action >= p->nprivs || pu->teams || pu->unknown)
 		return 0;
-	a = &p->answers[(size_t)pu->cls * p->nprivs + (size_t)req->action];
+	a = d365_prep_answer(p, pu, req);
 	if (!a->held || !a->has_depth)
 		return 0;
 	d365_read_attrs(req, &t);
-	if ((!t.bu && !t.owner) || t.two_owners || (t.owner && !*t.owner) ||
-	    (t.bu && (!*t.bu || !t.subject_bu)))
+	if ((!t.bu && !t.owner) || d365_prep_bad_values(pu, &t))
 		return 0;
 	depth = (enum d365_depth)a->depth;
 	o = d365_own_origin(&t);
 	if (t.bu) {
 		/* A known unit, placed as d365_unit_within() would. */
-		unit = d365_prep_unit(p, pu, &t);
+		unit = pu->unit < 0 ? -1 : d365_prep_unit(p, pu, &t);
 		if (unit < 0)
 			return 0;
 		if (depth == D365_DEPTH_PARENT_CHILD)
