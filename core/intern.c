@@ -5,10 +5,10 @@
  * half full, a word-at-a-time hash.  Each slot holds the key pointer, the value
  * and the high half of the key's hash: a probe that would miss is settled by
  * the tag, within the slot's cache line, without touching the key string.
- * A table of a few keys is also kept as a list, which rg_intern_get()
- * searches without hashing.  Tables are built while a context (or a snapshot)
- * is built and only read afterwards, so lookups need no lock and allocate
- * nothing.
+ * A table of a few keys also has a word index, which rg_intern_get()
+ * searches without hashing the key or calling strcmp().  Tables are built while
+ * a context (or a snapshot) is built and only read afterwards, so lookups need
+ * no lock and allocate nothing.
  */
 #include "config.h"
 
@@ -96,7 +96,7 @@ void rg_intern_init(rg_intern *t)
 void rg_intern_free(rg_intern *t)
 {
 	free(t->slots);
-	free(t->small);
+	free(t->words);
 	rg_intern_init(t);
 }
 
@@ -112,51 +112,167 @@ static void head_tail(const char *s, size_t n, uint64_t *head, uint64_t *tail)
 }
 
 /*
- * A small table (a context's few services, say) is searched without a
- * hash: a hash costs more than comparing a handful of lengths and words.
- * Equal lengths, first words and last words are equal keys up to 16 bytes;
- * a longer key also compares what lies between.
+ * Keys equal in length and in their first and last words: equal when
+ * they are, except for the bytes between the words of a key longer than
+ * two words, compared here a word at a time.  Both keys hold n bytes, so
+ * no load reads past either; the last load overlaps the one before it.
  */
-static long small_get(const rg_intern *t, const char *key)
+static int mid_equal(const char *a, const char *b, size_t n)
 {
-	size_t n = strlen(key), i;
+	uint64_t x, y;
+	size_t i;
+
+	if (n <= 2 * WORD_BYTES)
+		return 1;
+	for (i = WORD_BYTES; i + 2 * WORD_BYTES < n; i += WORD_BYTES) {
+		memcpy(&x, a + i, WORD_BYTES);
+		memcpy(&y, b + i, WORD_BYTES);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + n - 2 * WORD_BYTES, WORD_BYTES);
+	memcpy(&y, b + n - 2 * WORD_BYTES, WORD_BYTES);
+	return x == y;
+}
+
+/*
+ * Where the n bytes at key, whose first and last words these are, start
+ * in a hashed word index of cap entries: from the words, with the second
+ * word of a key longer than two (ids such as "region-03-team-01" differ
+ * there), and not from a hash of the whole key, which would cost more
+ * than the comparison it saves (ids are short).  The top bits of a
+ * product depend on every bit of what was multiplied: they are the
+ * index.  Keys that share all three words share a place and are told
+ * apart by comparing; a word index holds at most RG_INTERN_WORDS_MAX.
+ */
+static size_t word_pos(const char *key, size_t n, uint64_t head, uint64_t tail,
+                       size_t cap)
+{
+	uint64_t h, mid = 0;
+
+	if (n > 2 * WORD_BYTES)
+		memcpy(&mid, key + WORD_BYTES, WORD_BYTES);
+	h = (head ^ (tail << 1 | tail >> 63) ^ n) * MIX_K1;
+	h = (h ^ mid) * MIX_K2;
+	return (size_t)(h >> (8 * sizeof(h) - (unsigned)__builtin_ctzll(cap)));
+}
+
+/* Whether entry e holds the n bytes at key, whose words these are. */
+static int word_is(const struct rg_intern_word *e, const char *key, size_t n,
+                   uint64_t head, uint64_t tail)
+{
+	return e->len == n && e->head == head && e->tail == tail &&
+	       mid_equal(e->key, key, n);
+}
+
+/*
+ * A table of few keys (a context's services, a service's roles and
+ * privileges) is searched by its word index: an entry holds a key's
+ * length and its first and last words, which settle a comparison without
+ * calling strcmp() (ids are short, and every check looks up its action and
+ * service here, and each role that a request names).  Up to
+ * RG_INTERN_SMALL_MAX keys, the index is a list in order of insertion
+ * (wcap 0): comparing a handful of entries costs less than finding where
+ * one would be; beyond, word_pos() places a key.
+ */
+static long words_get(const rg_intern *t, const char *key, size_t n)
+{
 	uint64_t head, tail;
+	size_t i;
 
 	head_tail(key, n, &head, &tail);
-	for (i = 0; i < t->count; i++) {
-		const struct rg_intern_small *e = &t->small[i];
-
-		if (e->len == n && e->head == head && e->tail == tail &&
-		    (n <= 2 * WORD_BYTES ||
-		     memcmp(e->key + WORD_BYTES, key + WORD_BYTES,
-		            n - 2 * WORD_BYTES) == 0))
-			return (long)e->val;
+	if (!t->wcap) {
+		for (i = 0; i < t->count; i++)
+			if (word_is(&t->words[i], key, n, head, tail))
+				return (long)t->words[i].val;
+		return -1;
 	}
+	for (i = word_pos(key, n, head, tail, t->wcap); t->words[i].key;
+	     i = (i + 1) & (t->wcap - 1))
+		if (word_is(&t->words[i], key, n, head, tail))
+			return (long)t->words[i].val;
 	return -1;
 }
 
-/* Keeps the small list of t as it is to be with key added (before). */
-static int small_add(rg_intern *t, const char *key, uint32_t val)
+/* Sets *e to the key of len bytes and its value. */
+static void word_set(struct rg_intern_word *e, const char *key, uint32_t len,
+                     uint32_t val)
 {
-	struct rg_intern_small *e;
+	head_tail(key, len, &e->head, &e->tail);
+	e->key = key;
+	e->len = len;
+	e->val = val;
+}
 
-	if (t->count + 1 > RG_INTERN_SMALL_MAX) {
-		free(t->small);
-		t->small = NULL;
+/* Puts e into the hashed index words of cap entries. */
+static void word_insert(struct rg_intern_word *words, size_t cap,
+                        const struct rg_intern_word *e)
+{
+	size_t i = word_pos(e->key, e->len, e->head, e->tail, cap);
+
+	while (words[i].key)
+		i = (i + 1) & (cap - 1);
+	words[i] = *e;
+}
+
+/* Makes the index of t a hashed one of ncap entries (from a list, or a
+ * smaller hashed index). */
+static int words_rehash(rg_intern *t, size_t ncap)
+{
+	size_t n = t->wcap ? t->wcap : t->count, i;
+	struct rg_intern_word *nw = calloc(ncap, sizeof(*nw));
+
+	if (!nw)
+		return RG_ENOMEM;
+	for (i = 0; i < n; i++)
+		if (t->words[i].key)
+			word_insert(nw, ncap, &t->words[i]);
+	free(t->words);
+	t->words = nw;
+	t->wcap = ncap;
+	return RG_OK;
+}
+
+/*
+ * Keeps the word index of t as it is to be with key added (before): a
+ * list while it is small, then hashed and at most half full, and dropped
+ * once the table has more keys than RG_INTERN_WORDS_MAX (a directory's
+ * users: the slots alone, which take half the memory).
+ */
+static int words_add(rg_intern *t, const char *key, uint32_t val)
+{
+	size_t len = strlen(key), n = t->count + 1;
+	struct rg_intern_word e;
+	int rc;
+
+	if (n > RG_INTERN_WORDS_MAX || len > UINT32_MAX) {
+		free(t->words);
+		t->words = NULL;
+		t->wcap = 0;
 		return RG_OK;
 	}
-	if (!t->small) {
-		if (t->count)
-			return RG_OK; /* not kept from the start: the slots */
-		t->small = calloc(RG_INTERN_SMALL_MAX, sizeof(*t->small));
-		if (!t->small)
-			return RG_ENOMEM;
+	if (!t->words && t->count)
+		return RG_OK; /* dropped already: the slots */
+	word_set(&e, key, (uint32_t)len, val);
+	if (n <= RG_INTERN_SMALL_MAX) {
+		if (!t->words) {
+			t->words = calloc(RG_INTERN_SMALL_MAX, sizeof(e));
+			if (!t->words)
+				return RG_ENOMEM;
+		}
+		t->words[t->count] = e;
+		return RG_OK;
 	}
-	e = &t->small[t->count];
-	e->key = key;
-	e->len = (uint32_t)strlen(key);
-	e->val = val;
-	head_tail(key, e->len, &e->head, &e->tail);
+	if (n * 2 > t->wcap) {
+		size_t ncap = t->wcap ? t->wcap * 2 : INTERN_MIN_CAP;
+
+		while (ncap < n * 2)
+			ncap *= 2; /* from a list of RG_INTERN_SMALL_MAX */
+		rc = words_rehash(t, ncap);
+		if (rc != RG_OK)
+			return rc;
+	}
+	word_insert(t->words, t->wcap, &e);
 	return RG_OK;
 }
 
@@ -208,7 +324,7 @@ int rg_intern_put(rg_intern *t, const char *key, uint32_t val)
 		if (rc != RG_OK)
 			return rc;
 	}
-	rc = small_add(t, key, val);
+	rc = words_add(t, key, val);
 	if (rc != RG_OK)
 		return rc;
 	insert_slot(t->slots, t->cap, key, val);
@@ -257,12 +373,15 @@ const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
 	return NULL;
 }
 
-long rg_intern_get_len(const rg_intern *t, const char *key, size_t len,
-                       uint64_t h)
+long rg_intern_get_len(const rg_intern *t, const char *key, size_t len)
 {
-	const struct rg_intern_slot *slot =
-	    rg_intern_slot_get_len(t, key, len, h);
+	const struct rg_intern_slot *slot;
 
+	if (!t->cap || !key)
+		return -1;
+	if (t->words)
+		return words_get(t, key, len);
+	slot = rg_intern_slot_get_len(t, key, len, hash_mem(key, len));
 	return slot ? (long)slot->val : -1;
 }
 
@@ -290,8 +409,8 @@ long rg_intern_get(const rg_intern *t, const char *key)
 
 	if (!t->cap || !key)
 		return -1;
-	if (t->small)
-		return small_get(t, key);
+	if (t->words)
+		return words_get(t, key, strlen(key));
 	/* Hashed in place: every check looks its action up here. */
 	slot = probe(t, key, hash_mem(key, strlen(key)));
 	return slot ? (long)slot->val : -1;

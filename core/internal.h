@@ -112,11 +112,11 @@ struct rg_intern_slot {
 	uint32_t val;
 };
 
-/* A key of a small table, as rg_intern_get() compares it without hashing. */
-struct rg_intern_small {
+/* An entry of a table's word index, as rg_intern_get() compares it. */
+struct rg_intern_word {
 	uint64_t head;   /* its first bytes (up to 8) as one word */
 	uint64_t tail;   /* its last bytes (up to 8) as one word */
-	const char *key; /* the slot's */
+	const char *key; /* the slot's; NULL: an empty entry */
 	uint32_t len;
 	uint32_t val;
 };
@@ -125,12 +125,18 @@ typedef struct rg_intern {
 	struct rg_intern_slot *slots;
 	size_t cap; /* power of two */
 	size_t count;
-	/* While count <= RG_INTERN_SMALL_MAX, every key again, in order of
-	 * insertion (NULL once there are more: the slots alone). */
-	struct rg_intern_small *small;
+	/* While count <= RG_INTERN_WORDS_MAX, every key again, by length and
+	 * first and last words: up to RG_INTERN_SMALL_MAX keys a list in
+	 * order of insertion (wcap 0), then hashed into wcap entries (a power
+	 * of two, at least twice count); NULL once there are more keys: the
+	 * slots alone. */
+	struct rg_intern_word *words;
+	size_t wcap;
 } rg_intern;
 
 #define RG_INTERN_SMALL_MAX 8
+/* Services, roles and privileges: a policy declares fewer than this. */
+#define RG_INTERN_WORDS_MAX 128
 
 void rg_intern_init(rg_intern *t);
 void rg_intern_free(rg_intern *t);
@@ -143,11 +149,9 @@ long rg_intern_get(const rg_intern *t, const char *key);
 const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
                                                     const char *key, size_t len,
                                                     uint64_t h);
-/* rg_intern_get() of the len bytes at key (no NUL among them), whose
- * rg_hash_mem() is h: a key cut from a longer string, hashed once for
- * several tables. */
-long rg_intern_get_len(const rg_intern *t, const char *key, size_t len,
-                       uint64_t h);
+/* rg_intern_get() of the len bytes at key (no NUL among them): a key cut
+ * from a longer string, looked up where it lies. */
+long rg_intern_get_len(const rg_intern *t, const char *key, size_t len);
 /* Starts loading the slot where a lookup of a key of hash h begins. */
 void rg_intern_prefetch(const rg_intern *t, uint64_t h);
 /* The first slot whose tag matches hash h, without reading any key: for

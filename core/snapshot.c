@@ -369,12 +369,11 @@ long rg_snapshot_role_len(const struct rg_snap_service *ss,
                           const struct rg_service *svc, const char *id,
                           size_t len)
 {
-	uint64_t h = rg_hash_mem(id, len);
-	long r = rg_intern_get_len(&svc->reg.role_ix, id, len, h);
+	long r = rg_intern_get_len(&svc->reg.role_ix, id, len);
 
 	if (r >= 0 || !ss)
 		return r;
-	r = rg_intern_get_len(&ss->custom_ix, id, len, h);
+	r = rg_intern_get_len(&ss->custom_ix, id, len);
 	return r < 0 ? -1 : (long)svc->reg.nroles + r;
 }
 

@@ -2,10 +2,11 @@
  * check_intern.c - the id tables of the core (core/intern.c), built into
  * this test from their source: they are internal to the library.
  *
- * A table of up to RG_INTERN_SMALL_MAX keys is searched as a list of
- * lengths and first and last words, a larger one by hash; both must find
+ * A table of up to RG_INTERN_WORDS_MAX keys is searched by an index of
+ * lengths and first and last words (a list up to RG_INTERN_SMALL_MAX,
+ * then hashed by them), a larger one by a hash of the whole key; both must find
  * exactly the keys put, whatever they share.  The keys here are made to
- * share as much as the list compares: one length, the first 8 bytes, the
+ * share as much as the index compares: one length, the first 8 bytes, the
  * last 8 bytes, everything but one byte in the middle.  The name tables
  * plugins get (rg_names_*(), plugin.h, through the library) are these
  * tables over copies of their own: the same keys, the same answers.
@@ -24,7 +25,7 @@
 #include "testutil.h"
 
 #define KEY_MAX 48  /* bytes of the longest key, terminator included */
-#define NKEYS   160 /* keys of the universe below */
+#define NKEYS   220 /* keys of the universe below */
 /* Keys enough that the slots fill a huge page (allocated apart). */
 #define BIG_KEYS (RG_HUGE_BYTES / sizeof(struct rg_intern_slot) / 2 + 1)
 #define BIG_KEY  16 /* bytes of "u-" and a number, terminated */
@@ -52,8 +53,9 @@ static void add_key(const char *fmt, size_t len, char fill, size_t at,
 /*
  * The universe: for every length from 0 to 40, a key of that length;
  * keys that differ in one byte only, at the start, in the middle (beyond
- * both words when longer than 16) and at the end; and a prefix of each
- * (which is another length).
+ * both words when longer than 16, and there just after the first word and
+ * just before the last) and at the end; and a prefix of each (which is
+ * another length).
  */
 static void make_keys(void)
 {
@@ -68,8 +70,16 @@ static void make_keys(void)
 			add_key("dynamics365", len, 'x', len / 2, '#');
 		if (len >= 2)
 			add_key("dynamics365", len, 'x', len - 1, 'z');
+		/* Beyond two words: the first byte after the first word,
+		 * and the last before the last word. */
+		if (len > 16)
+			add_key("dynamics365", len, 'x', 8, '@');
+		if (len > 17)
+			add_key("dynamics365", len, 'x', len - 9, '%');
 	}
 	ck_assert_uint_le(nkeys, NKEYS);
+	/* Enough that tables of both kinds are built from them. */
+	ck_assert_uint_gt(nkeys, RG_INTERN_WORDS_MAX);
 }
 
 /* The index of k among the first n keys put, or -1. */
@@ -98,7 +108,7 @@ static size_t order(size_t i)
  */
 START_TEST(test_find_exactly_the_keys_put)
 {
-	char copy[KEY_MAX];
+	char copy[KEY_MAX], cut[KEY_MAX + sizeof("xz,role")];
 	size_t n, i;
 
 	make_keys();
@@ -113,11 +123,16 @@ START_TEST(test_find_exactly_the_keys_put)
 			                 RG_OK);
 		}
 		ck_assert_uint_eq(t.count, n);
-		/* The list is kept while the table is small, and only then. */
-		if (n && n <= RG_INTERN_SMALL_MAX)
-			ck_assert_ptr_nonnull(t.small);
+		/* The index is kept while the table is small, and only then:
+		 * a list up to RG_INTERN_SMALL_MAX keys, then hashed. */
+		if (n && n <= RG_INTERN_WORDS_MAX)
+			ck_assert_ptr_nonnull(t.words);
 		else
-			ck_assert_ptr_null(t.small);
+			ck_assert_ptr_null(t.words);
+		if (n > RG_INTERN_SMALL_MAX && n <= RG_INTERN_WORDS_MAX)
+			ck_assert_uint_ge(t.wcap, 2 * n);
+		else
+			ck_assert_uint_eq(t.wcap, 0);
 		for (i = 0; i < nkeys; i++) {
 			const struct rg_intern_slot *slot;
 			long want = -1;
@@ -131,6 +146,16 @@ START_TEST(test_find_exactly_the_keys_put)
 			    rg_intern_get(&t, copy) == want,
 			    "table of %zu: '%s' found at %ld, not %ld", n,
 			    keys[i], rg_intern_get(&t, copy), want);
+			/* By length, cut from a longer string: what follows
+			 * the key (a byte any key may have) is not read. */
+			strcpy(cut, keys[i]);
+			strcat(cut, "xz,role");
+			ck_assert_msg(
+			    rg_intern_get_len(&t, cut, strlen(keys[i])) == want,
+			    "table of %zu: '%s' by length found at %ld, not "
+			    "%ld",
+			    n, keys[i],
+			    rg_intern_get_len(&t, cut, strlen(keys[i])), want);
 			slot = rg_intern_slot_get(&t, copy, rg_hash_str(copy));
 			if (want < 0) {
 				ck_assert_ptr_null(slot);
@@ -153,8 +178,9 @@ END_TEST
  * first value stays; in a small table and in a large one. */
 START_TEST(test_duplicate_refused)
 {
-	static const size_t sizes[] = {1, RG_INTERN_SMALL_MAX,
-	                               RG_INTERN_SMALL_MAX + 1, 64};
+	static const size_t sizes[] = {
+	    1,  RG_INTERN_SMALL_MAX, RG_INTERN_SMALL_MAX + 1,
+	    64, RG_INTERN_WORDS_MAX, RG_INTERN_WORDS_MAX + 1};
 	char copy[KEY_MAX];
 	size_t s, i;
 
