@@ -112,18 +112,16 @@ static void head_tail(const char *s, size_t n, uint64_t *head, uint64_t *tail)
 }
 
 /*
- * Keys equal in length and in their first and last words: equal when
- * they are, except for the bytes between the words of a key longer than
- * two words, compared here a word at a time.  Both keys hold n bytes, so
- * no load reads past either; the last load overlaps the one before it.
+ * Keys of n bytes, more than two words, equal in their first and last
+ * words: equal when the bytes between are, compared here a word at a
+ * time.  Both keys hold n bytes, so no load reads past either; the last
+ * load overlaps the one before it.
  */
 static int mid_equal(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y;
 	size_t i;
 
-	if (n <= 2 * WORD_BYTES)
-		return 1;
 	for (i = WORD_BYTES; i + 2 * WORD_BYTES < n; i += WORD_BYTES) {
 		memcpy(&x, a + i, WORD_BYTES);
 		memcpy(&y, b + i, WORD_BYTES);
@@ -161,8 +159,9 @@ static size_t word_pos(const char *key, size_t n, uint64_t head, uint64_t tail,
 static int word_is(const struct rg_intern_word *e, const char *key, size_t n,
                    uint64_t head, uint64_t tail)
 {
+	/* Up to two words, the words are the whole key. */
 	return e->len == n && e->head == head && e->tail == tail &&
-	       mid_equal(e->key, key, n);
+	       (n <= 2 * WORD_BYTES || mid_equal(e->key, key, n));
 }
 
 /*
