@@ -29,9 +29,12 @@ struct d365_tree {
 	char *name;      /* display name, or NULL */
 	char *root_name; /* as read from [tenant] root */
 	unsigned root_line;
-	struct d365_unit *units;
+	struct d365_unit *units; /* sorted by name */
 	size_t nunits, cap;
 	long root;
+	/* The units' names, each at its index in units: a request's unit is
+	 * found by hash, not by bsearch() and its strcmp() calls. */
+	rg_names *ix;
 };
 
 /*

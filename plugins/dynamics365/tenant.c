@@ -165,21 +165,26 @@ static int unit_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int unit_key_cmp(const void *key, const void *elem)
-{
-	const struct d365_unit *u = elem;
-
-	return strcmp(key, u->name);
-}
-
 long d365_tree_find(const struct d365_tree *t, const char *name)
 {
-	const struct d365_unit *u;
+	return name && t->ix ? rg_names_find(t->ix, name) : -1;
+}
 
-	if (!name || !t->nunits)
-		return -1;
-	u = bsearch(name, t->units, t->nunits, sizeof(*t->units), unit_key_cmp);
-	return u ? (long)(u - t->units) : -1;
+/* Indexes the units' names, each at its place in the sorted array.  They
+ * are distinct (tree_check_duplicates()), so only memory can fail. */
+static int tree_index(rg_plugin_handle *h, const char *path,
+                      struct d365_tree *t)
+{
+	size_t i;
+
+	t->ix = rg_names_new();
+	for (i = 0; t->ix && i < t->nunits; i++)
+		if (rg_names_add(t->ix, t->units[i].name) != (long)i)
+			break;
+	if (t->ix && i == t->nunits)
+		return RG_OK;
+	rg_plugin_error(h, path, 0, "out of memory");
+	return RG_ENOMEM;
 }
 
 /* Sorted, so duplicates are neighbours; each is reported at its line. */
@@ -278,6 +283,8 @@ static int tree_finish(rg_plugin_handle *h, const char *path,
 	qsort(t->units, t->nunits, sizeof(*t->units), unit_cmp);
 	rc = tree_check_duplicates(h, path, t);
 	if (rc == RG_OK)
+		rc = tree_index(h, path, t);
+	if (rc == RG_OK)
 		rc = tree_resolve_parents(h, path, t);
 	if (rc == RG_OK)
 		rc = tree_check_cycles(h, path, t);
@@ -311,6 +318,7 @@ void d365_tree_free(struct d365_tree *t)
 	free(t->units);
 	free(t->name);
 	free(t->root_name);
+	rg_names_free(t->ix);
 	memset(t, 0, sizeof(*t));
 	t->root = -1;
 }
