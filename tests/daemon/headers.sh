@@ -111,6 +111,21 @@ case $CODE in
 *) pass "a NUL inside a query: $CODE, not 200" ;;
 esac
 
+# A NUL, blanks, then a bare line feed (one NUL of its own): two NULs, as
+# many as a CR LF leaves, but the blank between them shows the first to be
+# the client's (found by the http fuzz target, on /readyz).
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/billing\000 \t\nX-Note: a\r\n'
+expect_code 400 "a NUL and blanks before a bare line feed"
+raw "$PORT" "GET /readyz HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /omni/chat\000 \t\nConnection: close\r\n\r\n"
+expect_code 400 "/readyz: a NUL and blanks before a bare line feed"
+raw "$PORT" "GET /readyz HTTP/1.1\r\nHost: x\r\nX-Note: a\000\t\r\nConnection: close\r\n\r\n"
+expect_code 400 "/readyz: a NUL and a tab before a line end"
+# Blanks that end a value are the value's: clean.
+authz_raw 'X-Rolegate-User: owen\r\nX-Original-URI: /omni/billing\r\nX-Note: a \t\r\n'
+expect_code 200 "clean: blanks at the end of a value"
+raw "$PORT" "GET /readyz HTTP/1.1\r\nHost: x\r\nX-Note: a \t\nConnection: close\r\n\r\n"
+expect_code 200 "clean: blanks at the end of a value, a bare line feed"
+
 # ---- Control characters ----
 # In the query too.
 for q in 'a=\001' 'a=\177' 'x\033[2J=1'; do

@@ -104,21 +104,33 @@ static const char *flaw(const char *s, size_t len)
  * over as "boss", and the NULs the client sent are neither in the value
  * nor counted as hidden bytes (hidden_bytes() skips NULs).  After a value
  * there are then more NULs than the two of its line end (four when the
- * empty line ending the block follows).  1 when there are.
+ * empty line ending the block follows).  A blank after a NUL and before
+ * another shows one too, whatever their count: the value's own blanks
+ * come before its line end ("x \t\r\n"), so in "x\0 \t\n" (a bare line
+ * feed, one NUL of its own) the first NUL is the client's.  1 when the
+ * value is followed by a NUL of the client's.
  */
 static int nul_tail(const struct scan *sc, const char *value, size_t len)
 {
 	const char *p;
 	size_t run = 0;
+	int blank_after_nul = 0;
 
 	if (!value || !sc->lo || value < sc->lo || value > sc->hi ||
 	    len > (size_t)(sc->hi - value))
 		return 0;
-	/* Blanks between them hide nothing but do not end the run:
-	 * "x\0\0\t\n" holds three NULs, two of them the client's. */
+	/* The run of NULs and blanks after the value: "x\0\0\t\n" holds
+	 * three NULs, two of them the client's. */
 	for (p = value + len;
-	     p < sc->hi && (*p == '\0' || is_blank((unsigned char)*p)); p++)
-		run += *p == '\0';
+	     p < sc->hi && (*p == '\0' || is_blank((unsigned char)*p)); p++) {
+		if (*p != '\0') {
+			blank_after_nul |= run > 0;
+			continue;
+		}
+		if (blank_after_nul)
+			return 1;
+		run++;
+	}
 	return run > (p == sc->hi ? NUL_END_OF_BLOCK : NUL_END_OF_LINE);
 }
 
