@@ -135,7 +135,8 @@ typedef struct rg_intern {
 } rg_intern;
 
 #define RG_INTERN_SMALL_MAX 8
-/* Services, roles and privileges: a policy declares fewer than this. */
+/* A context's services, and a service's roles and privileges in the
+ * shipped policies (94 at most); a larger table has the slots alone. */
 #define RG_INTERN_WORDS_MAX 128
 
 void rg_intern_init(rg_intern *t);
