@@ -404,13 +404,5 @@ const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t, uint64_t h)
 
 long rg_intern_get(const rg_intern *t, const char *key)
 {
-	const struct rg_intern_slot *slot;
-
-	if (!t->cap || !key)
-		return -1;
-	if (t->words)
-		return words_get(t, key, strlen(key));
-	/* Hashed in place: every check looks its action up here. */
-	slot = probe(t, key, hash_mem(key, strlen(key)));
-	return slot ? (long)slot->val : -1;
+	return key ? rg_intern_get_len(t, key, strlen(key)) : -1;
 }
