@@ -226,9 +226,9 @@ static void answer_init(rg_plugin_answer *ans, unsigned flags)
 /* Runs one entry (preq->handle is h's); an entry that failed to load
  * always answers ERROR.  With rbac, the entry's answer is taken to be
  * rg_decide_rbac()'s, and the plugin is not called (rg_stack_rbac()). */
-static rg_result run_entry(const struct rg_plugin_handle *h,
-                           const rg_plugin_request *preq, unsigned flags,
-                           int rbac, rg_plugin_answer *ans)
+static inline __attribute__((always_inline)) rg_result
+run_entry(const struct rg_plugin_handle *h, const rg_plugin_request *preq,
+          unsigned flags, int rbac, rg_plugin_answer *ans)
 {
 	rg_result res;
 
@@ -374,9 +374,9 @@ static void verdict_set(struct verdict *v, enum impression imp, int status,
  *             pam_acct_mgmt() a jump's side effect is ignore); a jump past
  *             the end fails the stack
  */
-static int apply(struct verdict *v, const struct rg_plugin_handle *h,
-                 rg_result res, const rg_plugin_answer *ans, size_t left,
-                 size_t *skip)
+static inline __attribute__((always_inline)) int
+apply(struct verdict *v, const struct rg_plugin_handle *h, rg_result res,
+      const rg_plugin_answer *ans, size_t left, size_t *skip)
 {
 	const rg_control *c = &h->control;
 	rg_action act = c->act[res];
@@ -472,9 +472,9 @@ static void finish_refused(const struct rg_service *svc, int quiet,
 		    svc->name, h->line, h->error);
 }
 
-static void finish(const struct rg_service *svc, const rg_plugin_request *preq,
-                   const struct verdict *v, size_t nrun, unsigned flags,
-                   rg_decision *out)
+static inline __attribute__((always_inline)) void
+finish(const struct rg_service *svc, const rg_plugin_request *preq,
+       const struct verdict *v, size_t nrun, unsigned flags, rg_decision *out)
 {
 	int quiet = (flags & RG_CHECK_NO_REASON) != 0;
 	int allow = v->imp == IMP_POSITIVE && v->status == RG_ALLOW;
@@ -552,10 +552,48 @@ static __attribute__((noinline)) void stack_run(const struct rg_service *svc,
 	finish(svc, preq, &v, nrun, flags, out);
 }
 
+/*
+ * stack_run() of a stack of one entry, untraced: what most services are
+ * (every shipped policy).  The same run_entry(), apply() and finish(), on
+ * one answer and a verdict that starts undecided, without the loop's two
+ * buffers and its bookkeeping.  Those three are always inlined: called out
+ * of line from here they cost 60 instructions of the 84 this saves on each
+ * check that the decision table leaves to the stack.
+ */
+static inline __attribute__((always_inline)) void
+stack_one(const struct rg_service *svc, const rg_plugin_request *preq,
+          unsigned flags, int rbac, rg_decision *out)
+{
+	const struct rg_plugin_handle *h = svc->entries[0];
+	rg_plugin_request local = *preq;
+	rg_plugin_answer ans;
+	struct verdict v;
+	size_t skip = 0;
+	rg_result res;
+
+	local.handle = h;
+	res = run_entry(h, &local, flags, rbac, &ans);
+	verdict_reset(&v);
+	apply(&v, h, res, &ans, 0, &skip);
+	out->ntrace = 0;
+	finish(svc, preq, &v, 1, flags, out);
+}
+
+/* stack_one() when it answers as stack_run() would, else stack_run(). */
+static inline __attribute__((always_inline)) void
+stack_any(const struct rg_service *svc, const rg_plugin_request *preq,
+          unsigned flags, int rbac, rg_decision *out)
+{
+	if (svc->nentries == 1 && !(flags & RG_CHECK_TRACE))
+		stack_one(svc, preq, flags, rbac, out);
+	else
+		stack_run(svc, preq, flags, rbac, out);
+}
+
 void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
                   unsigned flags, rg_decision *out)
 {
-	stack_run(svc, preq, flags, 0, out);
+	stack_any(svc, preq, flags, 0, out);
 }
 
 /* Whether the entry's control makes its answer res the stack's as it is:
@@ -641,7 +679,7 @@ void rg_stack_rbac(const struct rg_service *svc, const rg_plugin_request *preq,
                    unsigned flags, rg_decision *out)
 {
 	if (!rbac_short(preq, out))
-		stack_run(svc, preq, flags, 1, out);
+		stack_any(svc, preq, flags, 1, out);
 }
 
 /* ---- lint ---------------------------------------------------------------- */

@@ -741,6 +741,91 @@ START_TEST(test_bad_status_is_error)
 }
 END_TEST
 
+/* ---- One entry without a trace: the same answer as with one ------------ */
+
+/*
+ * A stack of one entry asked without a trace runs apart from the loop that
+ * a trace (or a longer stack) runs (stack.c: stack_one()).  Each line is a
+ * whole stack; with and without a reason, the decision must be the loop's
+ * in every field.  The lines cover each action a control can take on each
+ * result, statuses outside the contract, a jump past the end and an entry
+ * that did not load.
+ */
+static const char *const one_lines[] = {
+    "required fixed result=allow tag=one",
+    "required fixed result=deny tag=one",
+    "required fixed result=abstain tag=one",
+    "required fixed result=error tag=one",
+    "required fixed result=invalid tag=one",
+    "requisite fixed result=error tag=one",
+    "sufficient fixed result=allow tag=one",
+    "sufficient fixed result=deny tag=one",
+    "optional fixed result=abstain tag=one",
+    "[default=ok] fixed result=abstain tag=one",
+    "[default=ok] fixed result=error tag=one",
+    "[default=done] fixed result=deny tag=one",
+    "[default=die] fixed result=allow tag=one",
+    "[allow=bad default=ok] fixed result=allow tag=one",
+    "[abstain=bad default=ok] fixed result=abstain tag=one",
+    "[default=reset] fixed result=allow tag=one",
+    "[default=ignore] fixed result=allow tag=one",
+    "[allow=1 default=ok] fixed result=allow tag=one",
+    "[default=ok] fixed result=allow status=1",
+    "[default=ok] fixed result=allow status=-8",
+    "[default=ok] fixed result=deny status=-8",
+    "[default=ok] nosuch",
+    "required nosuch",
+};
+#define NONE_LINES RG_COUNTOF(one_lines)
+
+static void assert_same_decision(const char *line, unsigned flags,
+                                 const rg_decision *a, int rca,
+                                 const rg_decision *b, int rcb)
+{
+	ck_assert_msg(
+	    a->result == b->result && a->status == b->status && rca == rcb,
+	    "%s (flags %u): %s/%s/%d untraced, %s/%s/%d traced", line, flags,
+	    rg_result_name(a->result), rg_status_name(a->status), rca,
+	    rg_result_name(b->result), rg_status_name(b->status), rcb);
+	ck_assert_msg((a->plugin == NULL) == (b->plugin == NULL), "%s: plugin",
+	              line);
+	if (a->plugin)
+		ck_assert_str_eq(a->plugin, b->plugin);
+	ck_assert_str_eq(a->role, b->role);
+	ck_assert_str_eq(a->missing, b->missing);
+	ck_assert_msg(strcmp(a->reason, b->reason) == 0,
+	              "%s (flags %u): reason '%s' untraced, '%s' traced", line,
+	              flags, a->reason, b->reason);
+	ck_assert_uint_eq(a->ntrace, 0);
+}
+
+START_TEST(test_one_entry_untraced)
+{
+	static const unsigned flags[] = {0, RG_CHECK_NO_REASON};
+	char *text = tu_strdupf("stack = %s\n", one_lines[_i]);
+	rg_decision a, b;
+	size_t f;
+
+	open_lines(text);
+	for (f = 0; f < RG_COUNTOF(flags); f++) {
+		int rca =
+		    tu_check(env.ctx, SERVICE, SUBJECT, ACTION, flags[f], &a);
+		int rcb = tu_check(env.ctx, SERVICE, SUBJECT, ACTION,
+		                   flags[f] | RG_CHECK_TRACE, &b);
+
+		/* A service that refused a line runs no entry. */
+		ck_assert_uint_le(b.ntrace, 1);
+		assert_same_decision(one_lines[_i], flags[f], &a, rca, &b, rcb);
+		if (!flags[f])
+			ck_assert_msg(a.reason[0], "%s: no reason",
+			              one_lines[_i]);
+	}
+	/* Only an allow that required or sufficient keeps allows. */
+	ck_assert_int_eq(a.result, _i == 0 || _i == 6 ? RG_ALLOW : RG_DENY);
+	free(text);
+}
+END_TEST
+
 /* Tables that say something their writer may not mean are warned about,
  * naming the line; shorthands never are. */
 START_TEST(test_warnings)
@@ -797,6 +882,7 @@ static Suite *stack_suite(void)
 	tcase_add_test(tc, test_refused_line_denies_everything);
 	tcase_add_test(tc, test_missing_plugin_default_ok);
 	tcase_add_test(tc, test_warnings);
+	tcase_add_loop_test(tc, test_one_entry_untraced, 0, (int)NONE_LINES);
 	tcase_add_loop_test(tc, test_bad_status_is_error, 0,
 	                    (int)NBAD_STATUSES);
 	suite_add_tcase(s, tc);
