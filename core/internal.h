@@ -283,13 +283,15 @@ void rg_control_broken(rg_control *out);
 
 struct rg_service;
 /* Runs the stack of svc on a resolved request; fills out (result, plugin,
- * reason, role, missing, trace when wanted).  Allocation-free. */
-void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
+ * reason, role, missing, trace when wanted).  Allocation-free.  preq is the
+ * caller's scratch: each entry is asked with preq->handle set to its own,
+ * so that no copy of the request is made per check. */
+void rg_stack_run(const struct rg_service *svc, rg_plugin_request *preq,
                   unsigned flags, rg_decision *out);
 /* rg_stack_run() of a stack of one entry, preq->handle, whose decide()
  * answers preq as rg_decide_rbac() does: that answer, without a call into
  * the plugin, through the same controls.  No trace. */
-void rg_stack_rbac(const struct rg_service *svc, const rg_plugin_request *preq,
+void rg_stack_rbac(const struct rg_service *svc, rg_plugin_request *preq,
                    unsigned flags, rg_decision *out);
 
 /* ---- loader.c: every libltdl call ------------------------------------- */

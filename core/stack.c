@@ -516,14 +516,12 @@ finish(const struct rg_service *svc, const rg_plugin_request *preq,
  * which each step is inlined (a copy of it would call them), at the cost
  * of a test of rbac per entry. */
 static __attribute__((noinline)) void stack_run(const struct rg_service *svc,
-                                                const rg_plugin_request *preq,
+                                                rg_plugin_request *preq,
                                                 unsigned flags, int rbac,
                                                 rg_decision *out)
 {
 	/* Two answers: the verdict's, and the one the next entry writes. */
 	rg_plugin_answer ans[2];
-	/* The request as each entry sees it: its own handle. */
-	rg_plugin_request local = *preq;
 	struct verdict v;
 	size_t i, nrun = 0;
 	unsigned cur = 0;
@@ -536,8 +534,9 @@ static __attribute__((noinline)) void stack_run(const struct rg_service *svc,
 		rg_plugin_answer *a = &ans[cur];
 		size_t skip = 0;
 
-		local.handle = h;
-		res = run_entry(h, &local, flags, rbac, a);
+		/* The request as each entry sees it: its own handle. */
+		preq->handle = h;
+		res = run_entry(h, preq, flags, rbac, a);
 
 		nrun++;
 		if (flags & RG_CHECK_TRACE)
@@ -561,18 +560,17 @@ static __attribute__((noinline)) void stack_run(const struct rg_service *svc,
  * check that the decision table leaves to the stack.
  */
 static inline __attribute__((always_inline)) void
-stack_one(const struct rg_service *svc, const rg_plugin_request *preq,
-          unsigned flags, int rbac, rg_decision *out)
+stack_one(const struct rg_service *svc, rg_plugin_request *preq, unsigned flags,
+          int rbac, rg_decision *out)
 {
 	const struct rg_plugin_handle *h = svc->entries[0];
-	rg_plugin_request local = *preq;
 	rg_plugin_answer ans;
 	struct verdict v;
 	size_t skip = 0;
 	rg_result res;
 
-	local.handle = h;
-	res = run_entry(h, &local, flags, rbac, &ans);
+	preq->handle = h;
+	res = run_entry(h, preq, flags, rbac, &ans);
 	verdict_reset(&v);
 	apply(&v, h, res, &ans, 0, &skip);
 	out->ntrace = 0;
@@ -581,8 +579,8 @@ stack_one(const struct rg_service *svc, const rg_plugin_request *preq,
 
 /* stack_one() when it answers as stack_run() would, else stack_run(). */
 static inline __attribute__((always_inline)) void
-stack_any(const struct rg_service *svc, const rg_plugin_request *preq,
-          unsigned flags, int rbac, rg_decision *out)
+stack_any(const struct rg_service *svc, rg_plugin_request *preq, unsigned flags,
+          int rbac, rg_decision *out)
 {
 	if (svc->nentries == 1 && !(flags & RG_CHECK_TRACE))
 		stack_one(svc, preq, flags, rbac, out);
@@ -590,7 +588,7 @@ stack_any(const struct rg_service *svc, const rg_plugin_request *preq,
 		stack_run(svc, preq, flags, rbac, out);
 }
 
-void rg_stack_run(const struct rg_service *svc, const rg_plugin_request *preq,
+void rg_stack_run(const struct rg_service *svc, rg_plugin_request *preq,
                   unsigned flags, rg_decision *out)
 {
 	stack_any(svc, preq, flags, 0, out);
@@ -675,7 +673,7 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 	return 1;
 }
 
-void rg_stack_rbac(const struct rg_service *svc, const rg_plugin_request *preq,
+void rg_stack_rbac(const struct rg_service *svc, rg_plugin_request *preq,
                    unsigned flags, rg_decision *out)
 {
 	if (!rbac_short(preq, out))
