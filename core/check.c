@@ -231,18 +231,26 @@ static int check_view_priv(const struct rg_service *svc, const rg_request *req,
 	return out->status;
 }
 
-int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
-                  const rg_request *req, const struct rg_subject_view *sv,
-                  const rg_roleset *roles, unsigned flags, rg_decision *out)
+/* rg_check_view() into out, reset already. */
+static int check_view(const struct rg_service *svc, const rg_request *req,
+                      const struct rg_subject_view *sv, const rg_roleset *roles,
+                      unsigned flags, rg_decision *out)
 {
 	long action;
 	int rc;
 
-	decision_reset(out);
 	rc = resolve_action(svc, req->action, &action, out);
 	if (rc != RG_OK)
 		return rc;
 	return check_view_priv(svc, req, sv, roles, action, flags, out);
+}
+
+int rg_check_view(const struct rg_context *ctx, const struct rg_service *svc,
+                  const rg_request *req, const struct rg_subject_view *sv,
+                  const rg_roleset *roles, unsigned flags, rg_decision *out)
+{
+	decision_reset(out);
+	return check_view(svc, req, sv, roles, flags, out);
 }
 
 void rg_table_log(const rg_context *ctx, const rg_request *req,
@@ -387,7 +395,9 @@ static int table_check(const rg_context *ctx, const struct rg_service *svc,
 	return hit;
 }
 
-/* The stack's decision (what the table does not decide), logged. */
+/* The stack's decision (what the table does not decide), logged.  Each
+ * caller has reset out (decision_reset()), and a table that did not decide
+ * left it so: it is not reset again on every check. */
 static int check_stack(const rg_context *ctx, const struct rg_service *svc,
                        const rg_request *req, unsigned flags,
                        const struct rg_check_known *known, rg_decision *out)
@@ -398,13 +408,11 @@ static int check_stack(const rg_context *ctx, const struct rg_service *svc,
 	rc = subject_resolve_in(ctx, svc, &req->subject, known, &sv, out);
 	if (rc != RG_OK)
 		return rc;
-	if (known && known->priv >= 0) {
-		decision_reset(out);
+	if (known && known->priv >= 0)
 		rc = check_view_priv(svc, req, &sv, &sv.roles, known->priv,
 		                     flags, out);
-	} else {
-		rc = rg_check_view(ctx, svc, req, &sv, &sv.roles, flags, out);
-	}
+	else
+		rc = check_view(svc, req, &sv, &sv.roles, flags, out);
 	rg_subject_release(ctx, &sv);
 	check_log(ctx, req, out, "");
 	return rc;
