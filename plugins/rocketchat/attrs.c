@@ -487,13 +487,15 @@ static int rc_prepared_department(const struct rc_prepared *p,
                                   const struct rc_puser *pu, const char *d,
                                   struct rc_attrs *a)
 {
-	size_t len = rc_id_len(d);
 	const struct rc_pdept *pd;
 
-	if (!len)
+	/* Every name in p->depts is an id (view_prepare() takes ids only),
+	 * so one found there needs no check of its characters: only another
+	 * value is read byte by byte. */
+	a->dept_ix = rg_names_find(p->depts, d);
+	if (a->dept_ix < 0 && !rc_id_len(d))
 		return 0;
 	a->department = d;
-	a->dept_ix = rg_names_find(p->depts, d);
 	if (p->source == RC_ORG_NONE) {
 		/* Nothing to check against: in no unit (rc_org_department()).
 		 */
