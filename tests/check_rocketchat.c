@@ -1808,6 +1808,12 @@ static void prep_org(void)
 	           "ghost limit");
 	table_must(txn, rg_setting_set(txn, "default_max_chats", "3"),
 	           "default_max_chats");
+	/* The on/off settings from the directory, not the defaults: an
+	 * away agent is refused, and the limits apply. */
+	table_must(txn, rg_setting_set(txn, "accept_when_idle", "off"),
+	           "accept_when_idle");
+	table_must(txn, rg_setting_set(txn, "waiting_queue", "on"),
+	           "waiting_queue");
 	ck_assert_int_eq(rg_txn_commit(txn), RG_OK);
 }
 
@@ -2120,6 +2126,11 @@ static void prep_change(void)
 	           "huge limit");
 	table_must(txn, rg_setting_set(txn, "default_max_chats", PREP_BAD),
 	           "default_max_chats");
+	/* Both switches turned over: the next snapshot prepares them anew. */
+	table_must(txn, rg_setting_set(txn, "accept_when_idle", "on"),
+	           "accept_when_idle");
+	table_must(txn, rg_setting_set(txn, "waiting_queue", "off"),
+	           "waiting_queue");
 	table_must(txn,
 	           rg_member_remove(txn, "agt-sales", "department", "sales"),
 	           "leave sales");

@@ -171,16 +171,20 @@ static void rc_limit_source(const rg_plugin_request *req, struct rc_attrs *a,
  * An on/off setting into *on; 0 (with t's verdict and what to quote set)
  * when the directory's value is neither.
  */
-static int rc_take_switch(const struct rc_attrs *a, const char *key,
-                          int tenant_on, int *on, struct rc_take *t)
+static int rc_take_switch(const struct rc_attrs *a, enum rc_switch sw, int *on,
+                          struct rc_take *t)
 {
 	int from_directory;
 
-	if (rc_org_switch(&a->org, key, tenant_on, on, &from_directory,
-	                  &t->bad))
+	/* Prepared with the snapshot, unless bad (its text is quoted). */
+	if (a->prep && a->prep->sw[sw].ok) {
+		*on = a->prep->sw[sw].on;
+		return 1;
+	}
+	if (rc_org_switch(&a->org, sw, on, &from_directory, &t->bad))
 		return 1;
 	t->verdict = RC_TAKE_BAD_SETTING;
-	t->setting = key;
+	t->setting = rc_switch_key(sw);
 	return 0;
 }
 
@@ -202,8 +206,7 @@ static int rc_take_agent_ready(const struct rc_attrs *a, struct rc_take *t)
 	else if (a->connection == RC_CONN_OFFLINE)
 		t->verdict = RC_TAKE_OFFLINE;
 	else if (a->connection == RC_CONN_AWAY &&
-	         rc_take_switch(a, RC_SETTING_ACCEPT_IDLE,
-	                        !a->org.tenant->idle_refused, &idle_ok, t) &&
+	         rc_take_switch(a, RC_SWITCH_ACCEPT_IDLE, &idle_ok, t) &&
 	         !idle_ok)
 		t->verdict = RC_TAKE_AWAY;
 	else if (t->verdict != RC_TAKE_BAD_SETTING)
@@ -229,8 +232,7 @@ static int rc_take_limits_apply(const struct rc_attrs *a, struct rc_take *t)
 		t->why_none = "a bot skips the chat limits";
 		return 0;
 	}
-	if (!rc_take_switch(a, RC_SETTING_WAITING_QUEUE,
-	                    a->org.tenant->waiting_queue, &queue, t))
+	if (!rc_take_switch(a, RC_SWITCH_WAITING_QUEUE, &queue, t))
 		return 0;
 	if (!queue) {
 		t->why_none = "chat limits apply only while the waiting queue "

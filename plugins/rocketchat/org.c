@@ -186,14 +186,28 @@ int rc_org_default_limit(const struct rc_org *org, long *out,
 	return 0;
 }
 
-int rc_org_switch(const struct rc_org *org, const char *key, int tenant_on,
-                  int *on, int *from_directory, const char **bad)
+const char *rc_switch_key(enum rc_switch sw)
 {
-	const char *v = rg_fact(org->req, FACT_SETTING, key, FACT_VALUE);
+	return sw == RC_SWITCH_ACCEPT_IDLE ? RC_SETTING_ACCEPT_IDLE
+	                                   : RC_SETTING_WAITING_QUEUE;
+}
+
+/* The tenant file's value of sw, or the product's default. */
+static int tenant_switch(const struct rc_tenant *t, enum rc_switch sw)
+{
+	return sw == RC_SWITCH_ACCEPT_IDLE ? !t->idle_refused
+	                                   : t->waiting_queue;
+}
+
+int rc_org_switch(const struct rc_org *org, enum rc_switch sw, int *on,
+                  int *from_directory, const char **bad)
+{
+	const char *v =
+	    rg_fact(org->req, FACT_SETTING, rc_switch_key(sw), FACT_VALUE);
 
 	*from_directory = v != NULL;
 	if (!v) {
-		*on = tenant_on;
+		*on = tenant_switch(org->tenant, sw);
 		return 1;
 	}
 	if (rc_parse_switch(v, on))

@@ -104,13 +104,23 @@ int rc_org_default_limit(const struct rc_org *org, long *out,
 #define RC_SETTING_WAITING_QUEUE "waiting_queue"
 #define RC_SETTING_ACCEPT_IDLE   "accept_when_idle"
 
+/* The on/off settings take-inquiry reads. */
+enum rc_switch {
+	RC_SWITCH_ACCEPT_IDLE,   /* RC_SETTING_ACCEPT_IDLE */
+	RC_SWITCH_WAITING_QUEUE, /* RC_SETTING_WAITING_QUEUE */
+	RC_SWITCH_COUNT
+};
+
+/* The setting's key: RC_SETTING_ACCEPT_IDLE or RC_SETTING_WAITING_QUEUE. */
+const char *rc_switch_key(enum rc_switch sw);
+
 /*
  * An on/off setting: the directory's ("setting", key, "value") when set,
- * else tenant_on (the tenant file's, or the product's default).  Returns 1
- * with *on and *from_directory set, or 0 when the directory's value is
- * neither on nor off (*bad is then its text).
+ * else the tenant file's (or the product's default).  Returns 1 with *on
+ * and *from_directory set, or 0 when the directory's value is neither on
+ * nor off (*bad is then its text).
  */
-int rc_org_switch(const struct rc_org *org, const char *key, int tenant_on,
-                  int *on, int *from_directory, const char **bad);
+int rc_org_switch(const struct rc_org *org, enum rc_switch sw, int *on,
+                  int *from_directory, const char **bad);
 
 #endif /* ROLEGATE_ROCKETCHAT_ORG_H */

@@ -64,14 +64,16 @@ static void rc_prepared_free(struct rc_prepared *p)
 }
 
 /*
- * The source and default limit, as rc_org_init() and resolve() find them
- * on every decision: they depend on the snapshot and the tenant alone.
+ * The source, the default limit and the on/off settings, as rc_org_init(),
+ * resolve() and take-inquiry find them on every decision: they depend on
+ * the snapshot and the tenant alone.
  */
 static void rc_prepare_org(const struct rocketchat *st,
                            const rg_plugin_request *req, struct rc_prepared *p)
 {
 	struct rc_org org;
 	const char *bad = NULL;
+	int from_directory, sw;
 
 	rc_org_init(&org, req, &st->tenant);
 	rc_org_checked(&org); /* resolves source and units */
@@ -79,6 +81,10 @@ static void rc_prepare_org(const struct rocketchat *st,
 	p->org_units = org.units;
 	p->default_ok = rc_org_default_limit(&org, &p->default_limit,
 	                                     &p->default_from_directory, &bad);
+	for (sw = 0; sw < RC_SWITCH_COUNT; sw++)
+		p->sw[sw].ok =
+		    rc_org_switch(&org, (enum rc_switch)sw, &p->sw[sw].on,
+		                  &from_directory, &bad);
 }
 
 /*

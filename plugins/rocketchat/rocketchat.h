@@ -173,6 +173,11 @@ struct rc_prepared {
 	int default_ok;   /* the default limit is a count: below */
 	long default_limit;
 	int default_from_directory;
+	/* The on/off settings, as rc_org_switch() reads them; ok is 0 when
+	 * the directory's value is neither (the slow path quotes it). */
+	struct {
+		int ok, on;
+	} sw[RC_SWITCH_COUNT];
 	rg_names *depts;        /* the core's name tables (plugin.h) */
 	struct rc_pdept *dinfo; /* one a department, once every name is in */
 	rg_names *units;
