@@ -1161,8 +1161,10 @@ static rg_result d365_decide(const void *state, const rg_plugin_request *req,
 	/* The prepared snapshot serves quiet checks of a privilege the class
 	 * answers were worked out for, checks with a reason that name no
 	 * target (d365_prep_plain()), and those with a target whose values
-	 * are all good (d365_prep_reason()). */
-	if (req->action >= 0) {
+	 * are all good (d365_prep_reason()).  Only a directory user has a
+	 * prepared record (d365_prep_user()): a subject given by its roles
+	 * does not ask for the snapshot's. */
+	if (req->action >= 0 && req->user) {
 		p = rg_request_prepared(req);
 		pu = d365_prep_user(p, req);
 		if (pu && d365_quiet(ans) && (size_t)req->action < p->nprivs)

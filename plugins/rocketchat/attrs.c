@@ -595,10 +595,13 @@ static void rc_read_context(const struct rocketchat *st,
 int rc_read_attrs(const struct rocketchat *st, const rg_plugin_request *req,
                   struct rc_attrs *a, rg_plugin_answer *ans)
 {
-	const struct rc_prepared *p = rg_request_prepared(req);
+	const struct rc_prepared *p;
 	long i;
 
-	if (p && req->user) {
+	/* Only a directory user has a prepared record: a subject given by
+	 * its roles does not ask for the snapshot's. */
+	p = req->user ? rg_request_prepared(req) : NULL;
+	if (p) {
 		i = rg_request_user_index(req);
 		if (i >= 0 && (size_t)i < p->nusers &&
 		    (p->users[i].bits & RC_PU_FAST) &&
