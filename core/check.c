@@ -352,6 +352,41 @@ static int rbac_request(const rg_context *ctx, const struct rg_snap_service *ss,
 }
 
 /*
+ * The scopes the plugin compiled (table.c, ABI 1.6) for a check of a
+ * directory user with one request attribute and no reason or trace: 1 when
+ * they decided (out set, logged); 0 leaves the request to the stack.  Out
+ * of table_check()'s frame: the table's own path stays small.
+ */
+static __attribute__((noinline)) int scope_check(const rg_context *ctx,
+                                                 const struct rg_service *svc,
+                                                 const rg_request *req,
+                                                 rg_decision *out)
+{
+	const struct rg_snapshot *snap;
+	const struct rg_snap_service *ss;
+	const char *user = req->subject.user;
+	size_t len = strlen(user);
+	rg_result res;
+	unsigned slot;
+	const char *id = NULL;
+
+	snap = rg_snapshot_acquire(ctx, &slot);
+	ss = rg_snapshot_service(snap, svc);
+	if (ss && ss->table.spans)
+		id = rg_table_scope(
+		    ss, user, len, rg_hash_mem(user, len),
+		    rg_intern_get(&svc->reg.priv_ix, req->action), req->attrs,
+		    &res);
+	rg_snapshot_release(ctx, slot);
+	if (!id)
+		return 0;
+	out->result = res;
+	out->status = RG_OK;
+	rg_table_log(ctx, req, res);
+	return 1;
+}
+
+/*
  * The decision table (table.c): a directory user, no request attribute
  * and no trace wanted; without a reason, or with one the table can give
  * (rbac_check()).  1 when it decided; 0 leaves the request to the stack,
@@ -372,6 +407,8 @@ static int table_check(const rg_context *ctx, const struct rg_service *svc,
 	/* The request first: no snapshot is taken for the rest. */
 	if (!ctx->dir)
 		return 0;
+	if (rg_table_scope_wants(req, flags))
+		return scope_check(ctx, svc, req, out);
 	if (!rg_table_wants(req, flags)) {
 		if (!rbac_wants(ctx, user, req->nattrs, flags))
 			return 0;
@@ -724,23 +761,28 @@ target_table_log(const rg_context *ctx, const rg_target *t, const char *id,
 static const char *target_table(const rg_context *ctx, const rg_target *t,
                                 const struct rg_snap_service *ss,
                                 const char *user, size_t len, uint64_t hash,
-                                size_t nattrs, unsigned flags, rg_decision *out)
+                                const rg_attr *attrs, size_t nattrs,
+                                unsigned flags, rg_decision *out)
 {
 	const char *id;
 	rg_result res;
 
-	if (!ss || nattrs)
+	if (!ss || nattrs > 1)
 		return NULL;
 	if ((flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
 	    RG_CHECK_NO_REASON) {
-		id = rg_table_lookup(ss, user, len, hash, t->priv, &res);
+		/* One attribute: what the plugin compiled (ABI 1.6). */
+		id = nattrs
+		         ? rg_table_scope(ss, user, len, hash, t->priv, attrs,
+		                          &res)
+		         : rg_table_lookup(ss, user, len, hash, t->priv, &res);
 		if (id) {
 			out->result = res;
 			out->status = RG_OK;
 		}
 		return id;
 	}
-	if (!rbac_wants(ctx, user, nattrs, flags) || !ss->table.rbac)
+	if (nattrs || !rbac_wants(ctx, user, nattrs, flags) || !ss->table.rbac)
 		return NULL;
 	return rbac_check(ss, user, len, hash, t->priv,
 	                  t->svc->reg.privs[t->priv].id, flags, out);
@@ -778,7 +820,8 @@ int rg_check_target(const rg_context *ctx, const rg_target *t, const char *user,
 	snap = rg_snapshot_acquire(ctx, &slot);
 	ss = rg_snapshot_service(snap, t->svc);
 	/* A gateway's hot path: no attribute, the table. */
-	id = target_table(ctx, t, ss, user, len, hash, nattrs, flags, out);
+	id = target_table(ctx, t, ss, user, len, hash, attrs, nattrs, flags,
+	                  out);
 	if (id) {
 		if (ctx->log_level >= RG_LOG_DEBUG)
 			target_table_log(ctx, t, id, attrs, nattrs,

@@ -347,6 +347,28 @@ struct rg_snap_kind {
 #define RG_SNAP_KEYS_MAX 255
 
 /* A snapshot service's decision table (table.c). */
+/* Compiled scopes (subject_scopes(), ABI 1.6): the limits per service, so
+ * that a rule indexes them in a byte. */
+#define RG_SCOPE_KEYS  8
+#define RG_SCOPE_NAMES 8
+
+/* One scope of a tabled user: privilege priv, attribute keys[key], an
+ * rg_scope_form, and for RG_SCOPE_WITHIN names[names] and [lo, hi). */
+struct rg_scope_rule {
+	uint16_t priv;
+	uint8_t key;
+	uint8_t form;
+	uint8_t names;
+	uint32_t lo;
+	uint32_t hi;
+};
+
+/* A slot's scopes: rules[first .. first + n). */
+struct rg_scope_span {
+	uint32_t first;
+	uint32_t n;
+};
+
 struct rg_table {
 	unsigned char *slots; /* cap slots of stride bytes; NULL: none */
 	size_t cap;           /* a power of two */
@@ -359,6 +381,16 @@ struct rg_table {
 	 * rg_decide_rbac()'s (rg_table_rbac()). */
 	uint32_t *users;
 	uint64_t *rbac;
+	/* When the stack is one entry with subject_scopes (ABI 1.6), else
+	 * NULL: per slot, the user's scopes (rg_table_scope()). */
+	struct rg_scope_span *spans;
+	struct rg_scope_rule *rules;
+	size_t nrules, rules_cap;
+	char *keys[RG_SCOPE_KEYS];             /* the attribute keys, copied */
+	const rg_names *names[RG_SCOPE_NAMES]; /* the plugin's, snapshot-long */
+	/* What the stack makes of the entry's ALLOW and of its DENY. */
+	uint64_t fin_allow[RG_PRIV_WORDS];
+	uint64_t fin_deny[RG_PRIV_WORDS];
 };
 
 /* Bump allocation of a snapshot's loose strings (snapshot.c). */
@@ -512,6 +544,16 @@ const char *rg_table_lookup(const struct rg_snap_service *ss, const char *user,
 const char *rg_table_rbac(const struct rg_snap_service *ss, const char *user,
                           size_t len, uint64_t h, long priv, rg_result *result,
                           long *index);
+/* The table's answer for privilege priv of the user (as rg_table_lookup())
+ * asked with the one request attribute attr and no reason, from the scopes
+ * its plugin compiled (ABI 1.6): the slot's id and *result, or NULL when
+ * none says (decide the slow way). */
+const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
+                           size_t len, uint64_t h, long priv,
+                           const rg_attr *attr, rg_result *result);
+/* 1 when a check of req with flags is one rg_table_scope() may answer (a
+ * directory user, one request attribute, no reason, no trace). */
+int rg_table_scope_wants(const rg_request *req, unsigned flags);
 /* A 64-bit hash of s (intern.c's). */
 uint64_t rg_hash_str(const char *s);
 /* The same hash of the n bytes at s: rg_hash_mem(s, strlen(s)) is
@@ -770,6 +812,12 @@ int rg_has_subject_rbac(const struct rg_plugin_handle *h);
  * answered with a reason from the decision table: decide() answers. */
 int rg_call_subject_rbac(const struct rg_plugin_handle *h,
                          const rg_plugin_request *req, uint64_t *rbac);
+/* 1 when the plugin has subject_scopes() (ABI 1.6). */
+int rg_has_subject_scopes(const struct rg_plugin_handle *h);
+/* subject_scopes(); NULL: RG_ENOSYS, so the subject has no compiled scope
+ * and decide() answers every check with a request attribute. */
+int rg_call_subject_scopes(const struct rg_plugin_handle *h,
+                           const rg_plugin_request *req, rg_scopes *out);
 /* 1 when the plugin prepares snapshots: view_prepare() and view_release()
  * (ABI 1.3; one without the other counts as neither). */
 int rg_has_view_prepare(const struct rg_plugin_handle *h);

@@ -154,7 +154,7 @@ static uint64_t reaching(struct stack_bits *b, const uint64_t *arrive,
  */
 static int compile_user(const struct rg_snap_service *ss, size_t user,
                         uint64_t *words, size_t n, uint64_t *arrive,
-                        uint64_t *rbac)
+                        uint64_t *rbac, struct rg_scopes *scopes)
 {
 	const struct rg_snap_user *u = &ss->users[user];
 	struct rg_req_view rv = {ss, (long)user};
@@ -215,6 +215,9 @@ static int compile_user(const struct rg_snap_service *ss, size_t user,
 		for (w = 0; w < n; w++)
 			rbac[w] = allow[w] & declared(svc, w);
 	}
+	/* Its scopes (the table drops them when this fails). */
+	if (scopes)
+		return rg_call_subject_scopes(svc->entries[0], &preq, scopes);
 	return RG_OK;
 }
 
@@ -294,9 +297,172 @@ static int rbac_alloc(struct rg_table *t)
 	return RG_ENOMEM;
 }
 
+/* ---- Compiled scopes (subject_scopes(), ABI 1.6) ------------------------ */
+
+/* What rg_scope_add() adds to: the table and the subject's first rule. */
+struct rg_scopes {
+	struct rg_table *t;
+	const struct rg_service *svc;
+	size_t first;
+};
+
+/*
+ * Whether the table may hold scopes for svc: a stack of one entry with
+ * subject_scopes.  The entry's ALLOW or DENY then makes the stack's answer
+ * alone, which scope_finals() works out once.
+ */
+static int table_scopes(const struct rg_service *svc)
+{
+	return svc->nentries == 1 && rg_has_subject_scopes(svc->entries[0]);
+}
+
+/* What the stack of one entry makes of its answer res, for every
+ * privilege (n words), into out: as compile_user() does it. */
+static void scope_final(const struct rg_service *svc, rg_result res,
+                        uint64_t *out, size_t n)
+{
+	const rg_control *c = &svc->entries[0]->control;
+	uint64_t land[2];
+	size_t w;
+
+	for (w = 0; w < n; w++) {
+		struct stack_bits b;
+
+		memset(&b, 0, sizeof(b));
+		memset(land, 0, sizeof(land));
+		apply_sets(&b, c, res, reaching(&b, &land[0], declared(svc, w)),
+		           0, &land[1]);
+		out[w] = b.pos & b.ok;
+	}
+}
+
+/* Allocates the per-slot spans and works out the finals. */
+static int scopes_alloc(struct rg_table *t, const struct rg_service *svc)
+{
+	t->spans = calloc(t->cap, sizeof(*t->spans));
+	if (!t->spans)
+		return RG_ENOMEM;
+	scope_final(svc, RG_ALLOW, t->fin_allow, t->words);
+	scope_final(svc, RG_DENY, t->fin_deny, t->words);
+	return RG_OK;
+}
+
+static void scopes_free(struct rg_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < RG_SCOPE_KEYS; i++)
+		free(t->keys[i]);
+	free(t->spans);
+	free(t->rules);
+}
+
+/* The index of key among t's keys, added when new; negative: a status. */
+static long scope_key(struct rg_table *t, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < RG_SCOPE_KEYS && t->keys[i]; i++)
+		if (strcmp(t->keys[i], key) == 0)
+			return (long)i;
+	if (i == RG_SCOPE_KEYS)
+		return RG_ELIMIT;
+	t->keys[i] = strdup(key);
+	return t->keys[i] ? (long)i : RG_ENOMEM;
+}
+
+/* The index of names among t's, added when new; negative: a status. */
+static long scope_names(struct rg_table *t, const rg_names *names)
+{
+	size_t i;
+
+	for (i = 0; i < RG_SCOPE_NAMES && t->names[i]; i++)
+		if (t->names[i] == names)
+			return (long)i;
+	if (i == RG_SCOPE_NAMES)
+		return RG_ELIMIT;
+	t->names[i] = names;
+	return (long)i;
+}
+
+/* Whether r may join the subject's rules: the same form as every other
+ * of its (priv, key), and for WITHIN the same names. */
+static int scope_fits(const struct rg_scopes *out,
+                      const struct rg_scope_rule *r)
+{
+	const struct rg_table *t = out->t;
+	size_t i;
+
+	for (i = out->first; i < t->nrules; i++) {
+		const struct rg_scope_rule *o = &t->rules[i];
+
+		if (o->priv != r->priv || o->key != r->key)
+			continue;
+		if (o->form != r->form || o->names != r->names)
+			return 0;
+	}
+	return 1;
+}
+
+static int scope_push(struct rg_table *t, const struct rg_scope_rule *r)
+{
+	if (t->nrules == t->rules_cap) {
+		size_t cap = t->rules_cap ? t->rules_cap * 2 : CAP_MIN;
+		struct rg_scope_rule *v;
+
+		/* A span's first and n are 32 bits. */
+		if (cap > UINT32_MAX)
+			return RG_ELIMIT;
+		v = realloc(t->rules, cap * sizeof(*v));
+		if (!v)
+			return RG_ENOMEM;
+		t->rules = v;
+		t->rules_cap = cap;
+	}
+	t->rules[t->nrules++] = *r;
+	return RG_OK;
+}
+
+int rg_scope_add(rg_scopes *out, long priv, const char *key, rg_scope_form form,
+                 const rg_names *names, size_t lo, size_t hi)
+{
+	struct rg_scope_rule r;
+	long k, nm = 0;
+
+	if (!out || priv < 0 || (size_t)priv >= out->svc->reg.nprivs || !key ||
+	    !*key || strlen(key) > RG_ID_MAX)
+		return RG_EINVAL;
+	if (form != RG_SCOPE_AS_WITHOUT && form != RG_SCOPE_SELF &&
+	    form != RG_SCOPE_WITHIN)
+		return RG_EINVAL;
+	if (form == RG_SCOPE_WITHIN) {
+		if (!names || lo > hi || hi > UINT32_MAX)
+			return RG_EINVAL;
+		nm = scope_names(out->t, names);
+		if (nm < 0)
+			return (int)nm;
+	} else {
+		lo = hi = 0;
+	}
+	k = scope_key(out->t, key);
+	if (k < 0)
+		return (int)k;
+	memset(&r, 0, sizeof(r));
+	r.priv = (uint16_t)priv;
+	r.key = (uint8_t)k;
+	r.form = (uint8_t)form;
+	r.names = (uint8_t)nm;
+	r.lo = (uint32_t)lo;
+	r.hi = (uint32_t)hi;
+	if (!scope_fits(out, &r))
+		return RG_EINVAL;
+	return scope_push(out->t, &r);
+}
+
 void rg_table_build(struct rg_snap_service *ss)
 {
 	struct rg_table *t = &ss->table;
+	struct rg_scopes scopes;
 	uint64_t *arrive;
 	size_t i, idmax;
 
@@ -315,9 +481,14 @@ void rg_table_build(struct rg_snap_service *ss)
 		rg_table_free(t);
 		return;
 	}
-	/* Without them, checks with a reason take the stack: no harm. */
+	/* Without them, checks with a reason or an attribute take the
+	 * stack: no harm. */
 	if (table_rbac(ss->svc))
 		(void)rbac_alloc(t);
+	scopes.t = t;
+	scopes.svc = ss->svc;
+	if (table_scopes(ss->svc))
+		(void)scopes_alloc(t, ss->svc);
 	for (i = 0; i < ss->nusers; i++) {
 		const struct rg_snap_user *u = &ss->users[i];
 		size_t len = strlen(u->id), k;
@@ -327,14 +498,21 @@ void rg_table_build(struct rg_snap_service *ss)
 			continue; /* the slow way */
 		slot = slot_for(t, u->id);
 		k = (size_t)(slot - t->slots) / t->stride;
-		if (compile_user(
-		        ss, i, (uint64_t *)(void *)slot, t->words, arrive,
-		        t->rbac ? t->rbac + k * t->words : NULL) != RG_OK) {
+		scopes.first = t->nrules;
+		if (compile_user(ss, i, (uint64_t *)(void *)slot, t->words,
+		                 arrive,
+		                 t->rbac ? t->rbac + k * t->words : NULL,
+		                 t->spans ? &scopes : NULL) != RG_OK) {
 			memset(slot, 0, t->stride);
 			if (t->rbac)
 				memset(t->rbac + k * t->words, 0,
 				       t->words * sizeof(*t->rbac));
+			t->nrules = scopes.first;
 			continue;
+		}
+		if (t->spans) {
+			t->spans[k].first = (uint32_t)scopes.first;
+			t->spans[k].n = (uint32_t)(t->nrules - scopes.first);
 		}
 		if (t->users)
 			t->users[k] = (uint32_t)i;
@@ -349,6 +527,7 @@ void rg_table_free(struct rg_table *t)
 	free(t->slots);
 	free(t->users);
 	free(t->rbac);
+	scopes_free(t);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -458,6 +637,72 @@ const char *rg_table_rbac(const struct rg_snap_service *ss, const char *user,
 	id = table_find(t, user, len, h, priv, result, &at);
 	if (id && bit_of(t->rbac + at * t->words, priv))
 		*index = (long)t->users[at];
+	return id;
+}
+
+int rg_table_scope_wants(const rg_request *req, unsigned flags)
+{
+	return (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	           RG_CHECK_NO_REASON &&
+	       req->nattrs == 1 && req->subject.user;
+}
+
+/* Whether value v is within one of the WITHIN rules of first's (priv,
+ * key) among [first, end): 1, 0, or -1 when names do not hold v. */
+static int scope_within(const struct rg_table *t,
+                        const struct rg_scope_rule *first,
+                        const struct rg_scope_rule *end, const char *v)
+{
+	const struct rg_scope_rule *r;
+	long i = rg_names_find(t->names[first->names], v);
+
+	if (i < 0)
+		return -1;
+	for (r = first; r < end; r++)
+		if (r->priv == first->priv && r->key == first->key &&
+		    (uint32_t)i >= r->lo && (uint32_t)i < r->hi)
+			return 1;
+	return 0;
+}
+
+const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
+                           size_t len, uint64_t h, long priv,
+                           const rg_attr *attr, rg_result *result)
+{
+	const struct rg_table *t = &ss->table;
+	const struct rg_scope_rule *r, *end;
+	const char *id;
+	rg_result plain;
+	size_t at;
+	int in;
+
+	if (!t->spans || !attr->key || !attr->value)
+		return NULL;
+	id = table_find(t, user, len, h, priv, &plain, &at);
+	if (!id)
+		return NULL;
+	r = t->rules + t->spans[at].first;
+	end = r + t->spans[at].n;
+	for (; r < end; r++)
+		if (r->priv == priv && strcmp(t->keys[r->key], attr->key) == 0)
+			break;
+	if (r == end)
+		return NULL;
+	switch (r->form) {
+	case RG_SCOPE_AS_WITHOUT:
+		*result = plain;
+		return id;
+	case RG_SCOPE_SELF:
+		in = strcmp(attr->value, id) == 0;
+		break;
+	default:
+		in = scope_within(t, r, end, attr->value);
+		if (in < 0)
+			return NULL;
+		break;
+	}
+	*result =
+	    bit_of(in ? t->fin_allow : t->fin_deny, priv) ? RG_ALLOW : RG_DENY;
 	return id;
 }
 

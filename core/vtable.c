@@ -31,6 +31,7 @@
 #define MINOR_SUBJECT_ANSWERS 2
 #define MINOR_VIEW_PREPARE    3
 #define MINOR_SUBJECT_RBAC    5
+#define MINOR_SUBJECT_SCOPES  6
 
 /* Copies what the plugin's minor version says its struct holds. */
 static void copy_table(const struct rg_plugin *p, struct rg_plugin *out)
@@ -59,6 +60,8 @@ static void copy_table(const struct rg_plugin *p, struct rg_plugin *out)
 	}
 	if (minor >= MINOR_SUBJECT_RBAC)
 		out->subject_rbac = p->subject_rbac;
+	if (minor >= MINOR_SUBJECT_SCOPES)
+		out->subject_scopes = p->subject_scopes;
 }
 
 int rg_vtable_init(struct rg_plugin_handle *h, const void *symbol, char *err,
@@ -174,6 +177,19 @@ int rg_call_subject_rbac(const struct rg_plugin_handle *h,
 	if (!h->vt.subject_rbac)
 		return RG_ENOSYS;
 	return h->vt.subject_rbac(h->state, req, rbac);
+}
+
+int rg_has_subject_scopes(const struct rg_plugin_handle *h)
+{
+	return h->vt.subject_scopes != NULL;
+}
+
+int rg_call_subject_scopes(const struct rg_plugin_handle *h,
+                           const rg_plugin_request *req, rg_scopes *out)
+{
+	if (!h->vt.subject_scopes)
+		return RG_ENOSYS;
+	return h->vt.subject_scopes(h->state, req, out);
 }
 
 int rg_has_view_prepare(const struct rg_plugin_handle *h)

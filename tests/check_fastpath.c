@@ -474,6 +474,18 @@ static void decision_same(const char *how, const rg_request *req, int a,
 	              got->role, got->missing, got->reason);
 }
 
+/* Privilege p of svc (named service) into *pi, resolved: free it. */
+static rg_target *priv_target(const rg_service *svc, const char *service,
+                              size_t p, rg_privilege_info *pi)
+{
+	rg_target *t = NULL;
+
+	rg_privilege_at(svc, p, pi);
+	ck_assert_int_eq(rg_target_resolve(env.ctx, service, pi->id, &t),
+	                 RG_OK);
+	return t;
+}
+
 /*
  * Every user of service (ids prefix and two digits) asked every privilege
  * with a reason and without request attributes, through rg_check() and
@@ -490,11 +502,8 @@ static size_t rbac_agrees(const char *service)
 
 	for (p = 0; p < nprivs; p++) {
 		rg_privilege_info pi;
-		rg_target *t = NULL;
+		rg_target *t = priv_target(svc, service, p, &pi);
 
-		rg_privilege_at(svc, p, &pi);
-		ck_assert_int_eq(rg_target_resolve(env.ctx, service, pi.id, &t),
-		                 RG_OK);
 		for (u = 0; u < USERS; u++) {
 			static rg_decision want, got;
 			rg_request req;
@@ -1017,6 +1026,21 @@ static size_t log_count(const char *needle)
 	return n;
 }
 
+/* Opens one service of one stack entry, module args under control,
+ * logging at debug (config lint warns of some controls: meant here). */
+static void open_one_entry(const char *service, const char *control,
+                           const char *module, const char *args,
+                           const char *plugin_dir)
+{
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[rolegate]\ndirectory = %s\nlog_level = debug\n"
+	              "[service %s]\nstack = %s %s %s\n",
+	              dbpath, service, control, module, args));
+	free(env.config);
+	env.config = tu_join(env.dir, "rolegate.conf");
+	tu_open_directory(&env, env.config, plugin_dir, dbpath, 0);
+}
+
 /*
  * A check with a reason of a stack of one rbac entry is answered from the
  * table and rg_decide_rbac(), under any control, as the whole stack would
@@ -1037,22 +1061,15 @@ START_TEST(test_rbac_reasons)
 	    "[allow=reset deny=ok default=bad]",
 	    "[allow=1 deny=2 default=bad]",
 	};
-	const char *policy = TU_POLICIES "/example-rbac.ini";
+	const char *args = "policy=" TU_POLICIES "/example-rbac.ini";
 	size_t i, n = 0, before;
 
 	tu_add_plugins(&env, "rbac", NULL);
 	for (i = 0; i < RG_COUNTOF(one_entry); i++) {
 		struct rng r = {SEED};
 
-		free(tu_write(env.dir, "rolegate.conf", 0644,
-		              "[rolegate]\ndirectory = %s\nlog_level = debug\n"
-		              "[service helpdesk]\nstack = %s rbac "
-		              "policy=%s\n",
-		              dbpath, one_entry[i], policy));
-		free(env.config);
-		env.config = tu_join(env.dir, "rolegate.conf");
-		/* Lint warns of some controls: meant here. */
-		tu_open_directory(&env, env.config, env.plugin_dir, dbpath, 0);
+		open_one_entry("helpdesk", one_entry[i], "rbac", args,
+		               env.plugin_dir);
 		if (i == 0)
 			fill("helpdesk", &r);
 		before = log_count(") (decision table)");
@@ -1390,11 +1407,8 @@ static size_t targets_agree(const char *service)
 
 	for (p = 0; p < rg_privilege_count(svc); p++) {
 		rg_privilege_info pi;
-		rg_target *t = NULL;
+		rg_target *t = priv_target(svc, service, p, &pi);
 
-		rg_privilege_at(svc, p, &pi);
-		ck_assert_int_eq(rg_target_resolve(env.ctx, service, pi.id, &t),
-		                 RG_OK);
 		for (u = 0; u < USERS + 2; u++)
 			for (f = 0; f < RG_COUNTOF(flag_sets); f++) {
 				snprintf(id, sizeof(id), "u-%02zu", u);
@@ -1552,6 +1566,153 @@ START_TEST(test_target_refuses)
 }
 END_TEST
 
+/* ---- Compiled scopes (subject_scopes(), ABI 1.6) ------------------------ */
+
+/* How many debug lines say the decision table answered without a reason. */
+static size_t scope_log_count(void)
+{
+	return log_count(": allow (decision table)") +
+	       log_count(": deny (decision table)");
+}
+
+/* The values every scoped check of user u is asked with: its own id and
+ * others, near misses, the organisation's names, nothing and the empty
+ * string.  Storage in buf; returns the count. */
+static size_t scope_values(size_t u, char (*buf)[ID_LEN], const char **v)
+{
+	size_t n = 0, i;
+
+	snprintf(buf[0], ID_LEN, "u-%02zu", u);
+	snprintf(buf[1], ID_LEN, "u-%02zu", (u + 1) % USERS);
+	snprintf(buf[2], ID_LEN, "u-%02zux", u);
+	snprintf(buf[3], ID_LEN, "u-%zu", u / 10);
+	for (i = 0; i < 4; i++)
+		v[n++] = buf[i];
+	v[n++] = "";
+	v[n++] = "nobody";
+	for (i = 0; i < RG_COUNTOF(bus); i++)
+		v[n++] = bus[i];
+	for (i = 0; i < RG_COUNTOF(depts); i++)
+		v[n++] = depts[i];
+	for (i = 0; i < RG_COUNTOF(units); i++)
+		v[n++] = units[i];
+	return n;
+}
+
+#define SCOPE_VALUES                                                           \
+	(6 + RG_COUNTOF(bus) + RG_COUNTOF(depts) + RG_COUNTOF(units))
+
+/* One check of one attribute three ways: the whole stack (a trace always
+ * runs it), rg_check() and rg_check_target() without a reason, which may
+ * answer from the compiled scopes: the same status and result. */
+static void scope_agrees(const rg_target *t, const char *service,
+                         const char *id, const char *action, const rg_attr *a)
+{
+	rg_decision want, got;
+	rg_request req;
+	int st, st2;
+
+	tu_request(&req, service, id, action);
+	req.attrs = a;
+	req.nattrs = 1;
+	st =
+	    rg_check(env.ctx, &req, RG_CHECK_NO_REASON | RG_CHECK_TRACE, &want);
+	st2 = rg_check(env.ctx, &req, RG_CHECK_NO_REASON, &got);
+	ck_assert_msg(st == st2 && want.result == got.result &&
+	                  want.status == got.status,
+	              "%s %s %s %s=%s: the stack %s/%s, rg_check() %s/%s",
+	              service, id, action, a->key, a->value,
+	              rg_result_name(want.result), rg_status_name(st),
+	              rg_result_name(got.result), rg_status_name(st2));
+	st2 = rg_check_target(env.ctx, t, id, strlen(id),
+	                      rg_user_hash(id, strlen(id)), a, 1,
+	                      RG_CHECK_NO_REASON, &got);
+	ck_assert_msg(st == st2 && want.result == got.result,
+	              "%s %s %s %s=%s: the stack %s/%s, target %s/%s", service,
+	              id, action, a->key, a->value, rg_result_name(want.result),
+	              rg_status_name(st), rg_result_name(got.result),
+	              rg_status_name(st2));
+}
+
+/*
+ * Every step-th user of service, every privilege, each of keys with every
+ * value of scope_values(): the compiled answer is the stack's.  Returns the
+ * checks the table answered (from the debug log).
+ */
+static size_t scopes_agree(const char *service, const char *const *keys,
+                           size_t nkeys, size_t step)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t p, u, k, i, n, before = scope_log_count();
+	char buf[4][ID_LEN], id[ID_LEN];
+	const char *v[SCOPE_VALUES];
+
+	for (p = 0; p < rg_privilege_count(svc); p++) {
+		rg_privilege_info pi;
+		rg_target *t = priv_target(svc, service, p, &pi);
+
+		for (u = 0; u < USERS; u += step) {
+			snprintf(id, sizeof(id), "u-%02zu", u);
+			n = scope_values(u, buf, v);
+			for (k = 0; k < nkeys; k++)
+				for (i = 0; i < n; i++) {
+					rg_attr a = {keys[k], v[i]};
+
+					scope_agrees(t, service, id, pi.id, &a);
+				}
+		}
+		rg_target_free(t);
+	}
+	return scope_log_count() - before;
+}
+
+/*
+ * Checks of one request attribute without a reason, answered from what the
+ * product plugins compiled for each user (subject_scopes(), ABI 1.6) and
+ * the table, under controls that keep, invert, ignore or jump past the
+ * entry's answer: always the whole stack's answer.  The debug log shows
+ * that the table answered some.
+ */
+START_TEST(test_scopes)
+{
+	static const char *const scope_controls[] = {
+	    "required",
+	    "[allow=bad deny=ok default=bad]",
+	    "[allow=ignore deny=ok default=bad]",
+	    "[allow=1 deny=done default=bad]",
+	};
+	static const struct {
+		const char *service;
+		const char *module;
+		const char *args;
+		const char *keys[2];
+	} products[] = {
+	    {"omni24",
+	     "omni24",
+	     "policy=" TU_POLICIES "/omni24.ini",
+	     {"owner", "x"}},
+	};
+	size_t c, i, got;
+
+	for (c = 0; c < RG_COUNTOF(scope_controls); c++)
+		for (i = 0; i < RG_COUNTOF(products); i++) {
+			struct rng r = {SEED};
+
+			open_one_entry(products[i].service, scope_controls[c],
+			               products[i].module, products[i].args,
+			               tu_getenv("ROLEGATE_TEST_PLUGINS"));
+			if (c == 0)
+				fill(products[i].service, &r);
+			got = scopes_agree(
+			    products[i].service, products[i].keys,
+			    RG_COUNTOF(products[i].keys), c == 0 ? 1 : 3);
+			ck_assert_msg(got > 0, "%s under %s: no scope compiled",
+			              products[i].service, scope_controls[c]);
+			tu_close(&env);
+		}
+}
+END_TEST
+
 static Suite *fastpath_suite(void)
 {
 	Suite *s = suite_create("fastpath");
@@ -1568,6 +1729,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_subject_attrs);
 	tcase_add_loop_test(tc, test_batch, 0, 2);
 	tcase_add_test(tc, test_target_refuses);
+	tcase_add_test(tc, test_scopes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          5
+#define RG_PLUGIN_ABI_MINOR          6
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -85,6 +85,10 @@ static inline void rg_roleset_add(rg_roleset *s, uint32_t i)
 
 /* The core's side of one stack entry; opaque, valid from open to close. */
 typedef struct rg_plugin_handle rg_plugin_handle;
+
+/* (1.6) What subject_scopes() adds to (rg_scope_add()); core-owned, valid
+ * during the call. */
+typedef struct rg_scopes rg_scopes;
 
 /*
  * One request as a plugin sees it.  Everything is owned by the core and valid
@@ -262,6 +266,28 @@ struct rg_plugin {
 	 */
 	int (*subject_rbac)(const void *state, const rg_plugin_request *req,
 	                    uint64_t *rbac);
+
+	/*
+	 * (1.6) How decide() answers one subject's requests that carry
+	 * exactly one attribute, when no reason is wanted: for each
+	 * privilege and attribute key it can say so for, one or more
+	 * rg_scope_add() calls on out (see rg_scope_form).  req is what
+	 * subject_answers() gets, and may be read the same way: a prepared
+	 * directory user is the usual case.
+	 *
+	 * The core calls it while it builds a directory snapshot, once per
+	 * directory user it tables, when the service's stack is this one
+	 * entry.  A later check of that user, a privilege and one request
+	 * attribute that a call describes, without a reason or trace, is
+	 * then answered by the core from what was added here and the
+	 * decision table, without decide(): so a scope may be added only
+	 * where it is decide()'s own answer, by the same rules as for
+	 * subject_answers().  What is not added costs nothing but speed.
+	 * Return RG_OK, or an error: nothing added for that subject is used.
+	 * NULL: no scope is compiled.
+	 */
+	int (*subject_scopes)(const void *state, const rg_plugin_request *req,
+	                      rg_scopes *out);
 };
 
 /* ---- Helpers the core offers plugins ---------------------------------- */
@@ -636,6 +662,42 @@ RG_EXTERN long rg_names_find(const rg_names *t, const char *name);
 RG_EXTERN const char *rg_names_name(const rg_names *t, size_t i);
 RG_EXTERN size_t rg_names_count(const rg_names *t);
 RG_EXTERN void rg_names_free(rg_names *t);
+
+/* ---- Scoped answers (1.6) ---------------------------------------------- */
+
+/*
+ * (1.6) What decide() answers for privilege priv when the request's only
+ * attribute is key, with a value v (not NULL), no reason is wanted, and
+ * the subject is the one subject_scopes() was asked about:
+ */
+typedef enum rg_scope_form {
+	/* Whatever v: the answer without the attribute, which
+	 * subject_answers() gave. */
+	RG_SCOPE_AS_WITHOUT,
+	/* ALLOW when v is the subject's user id, byte for byte; else DENY
+	 * (the empty string and every other value included). */
+	RG_SCOPE_SELF,
+	/* When v is name i of names (rg_names_find()): ALLOW when lo <= i <
+	 * hi for one of the WITHIN scopes added for (priv, key), else DENY.
+	 * A value names does not hold is left to decide(). */
+	RG_SCOPE_WITHIN,
+} rg_scope_form;
+
+/*
+ * (1.6) Adds one scope in subject_scopes(): privilege priv (an index of the
+ * service), request attribute key (copied), form, and for RG_SCOPE_WITHIN
+ * the interval [lo, hi) of names' indexes (names: the plugin's, as long as
+ * the snapshot: what view_prepare() made; ignored by the other forms).
+ * Every scope of one (priv, key) must have the same form, and WITHIN ones
+ * the same names; the answers it stands for have status RG_OK.  RG_OK;
+ * RG_EINVAL for a bad argument or a form that contradicts an earlier one,
+ * RG_ELIMIT past the core's limits (a few keys and name tables per
+ * service), RG_ENOMEM: return it from subject_scopes(), and nothing of
+ * that subject is used.
+ */
+RG_EXTERN int rg_scope_add(rg_scopes *out, long priv, const char *key,
+                           rg_scope_form form, const rg_names *names, size_t lo,
+                           size_t hi);
 
 /*
  * (1.4) rg_view_user() for a struct that may grow: size is sizeof(*out) as

@@ -1108,6 +1108,20 @@ static void answers_exact(const struct omni24_tables *t,
 	}
 }
 
+/* ORs into held every privilege the subject holds: the tables' when every
+ * privilege is exact and the subject holds Omni24 roles only, else the
+ * core's rg_effective_set(). */
+static void held_set(const struct omni24 *st, const rg_plugin_request *req,
+                     uint64_t *held)
+{
+	const struct omni24_tables *t = &st->t;
+
+	if (t->any_inexact || has_other_roles(t, req->roles))
+		rg_effective_set(req, req->roles, held);
+	else
+		answers_exact(t, req->roles, held);
+}
+
 /*
  * The subject_answers hook: decide() without request attributes, for
  * every privilege at once.  Without an owner, a scope = own privilege is
@@ -1121,15 +1135,11 @@ static int omni24_subject_answers(const void *state,
                                   uint64_t *restrict deny)
 {
 	const struct omni24 *st = state;
-	const struct omni24_tables *t = &st->t;
 	size_t w;
 
 	if (!st->loaded)
 		return RG_EPOLICY;
-	if (t->any_inexact || has_other_roles(t, req->roles))
-		rg_effective_set(req, req->roles, allow);
-	else
-		answers_exact(t, req->roles, allow);
+	held_set(st, req, allow);
 	/* decide() never abstains: what it does not allow, it denies. */
 	for (w = 0; w < RG_PRIV_WORDS; w++)
 		deny[w] = ~allow[w];
@@ -1165,6 +1175,38 @@ static int omni24_subject_rbac(const void *state, const rg_plugin_request *req,
 	return RG_OK;
 }
 
+/*
+ * The subject_scopes hook (ABI 1.6): a request naming an owner of a scope =
+ * own privilege.  decide() allows a held one exactly when the owner is the
+ * subject's id (decide_own(): an empty owner, or anyone else's, is
+ * denied), and denies one not held whatever the owner, as it does without
+ * one.  Every other attribute and privilege is left to decide().
+ */
+static int omni24_subject_scopes(const void *state,
+                                 const rg_plugin_request *req, rg_scopes *out)
+{
+	const struct omni24 *st = state;
+	uint64_t held[RG_PRIV_WORDS];
+	size_t p;
+	int rc = RG_OK;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	/* The owner is compared with the user's id: a directory user. */
+	if (!req->user)
+		return RG_OK;
+	memset(held, 0, sizeof(held));
+	held_set(st, req, held);
+	for (p = 0; p < st->t.nprivs && rc == RG_OK; p++)
+		if (st->own[p])
+			rc =
+			    rg_scope_add(out, (long)p, OMNI24_ATTR_OWNER,
+			                 bit_has(held, p) ? RG_SCOPE_SELF
+			                                  : RG_SCOPE_AS_WITHOUT,
+			                 NULL, 0, 0);
+	return rc;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "omni24",
@@ -1178,4 +1220,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .custom_role = omni24_custom_role,
     .subject_answers = omni24_subject_answers,
     .subject_rbac = omni24_subject_rbac,
+    .subject_scopes = omni24_subject_scopes,
 };
