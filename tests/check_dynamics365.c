@@ -1129,35 +1129,6 @@ END_TEST
 #define POLICY "p.ini"
 #define TENANT "t.ini"
 
-static const char depth_policy[] =
-    "[policy]\n"
-    "product = dynamics365\n"
-    "version = test\n"
-    "[privilege user.view]\n"
-    "description = View users\n"
-    "[privilege user.edit]\n"
-    "description = Edit users\n"
-    "[role base]\n"
-    "name = Base\n"
-    "[role own]\n"
-    "name = Own records\n"
-    "grant = user.view:user user.edit:user\n"
-    "[role tree]\n"
-    "name = Unit and below\n"
-    "grant = user.view:parent-child\n"
-    "[role unit]\n"
-    "name = Unit\n"
-    "requires = base\n"
-    "grant = user.view:business-unit user.edit:parent-child\n"
-    "[role org]\n"
-    "name = Organization\n"
-    "requires = base\n"
-    "grant = user.view\n"
-    "[role mixed]\n"
-    "name = Mixed\n"
-    "include = own\n"
-    "grant = user.view:organization\n";
-
 static struct tu_env priv;
 
 static void priv_setup(void)
@@ -1177,7 +1148,7 @@ static void open_depth_policy(void)
 	const rg_service *svc;
 	rg_entry_info e;
 
-	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
+	free(tu_write(priv.dir, POLICY, 0644, "%s", tu_d365_depth_policy));
 	tu_open(&priv, "[service " SVC_2021 "]\n"
 	               "stack = required dynamics365 policy=" POLICY
 	               " tenant=" TU_POLICIES "/dynamics365-tenant.ini\n");
@@ -1273,7 +1244,7 @@ START_TEST(test_no_tenant)
 {
 	rg_decision d;
 
-	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
+	free(tu_write(priv.dir, POLICY, 0644, "%s", tu_d365_depth_policy));
 	tu_open(&priv, "[service " SVC_2021 "]\n"
 	               "stack = required dynamics365 policy=" POLICY "\n");
 	check_attrs(priv.ctx, SVC_2021, "@org,base", "user.view", NULL, &d);
@@ -1741,7 +1712,7 @@ static void prep_open(int variant)
 	char *db = tu_join(priv.dir, PREP_DB);
 	char *conf;
 
-	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
+	free(tu_write(priv.dir, POLICY, 0644, "%s", tu_d365_depth_policy));
 	conf = tu_write(priv.dir, "rolegate.conf", 0644,
 	                "[service " SVC_2021 "]\n"
 	                "stack = required dynamics365 policy=" POLICY "%s\n",
@@ -2050,7 +2021,7 @@ static void teams_open(void)
 	char *db = tu_join(priv.dir, TEAMS_DB);
 	char *conf;
 
-	free(tu_write(priv.dir, POLICY, 0644, "%s", depth_policy));
+	free(tu_write(priv.dir, POLICY, 0644, "%s", tu_d365_depth_policy));
 	conf = tu_write(priv.dir, "rolegate.conf", 0644,
 	                "[service " SVC_2021 "]\n"
 	                "stack = required dynamics365 policy=" TU_POLICIES

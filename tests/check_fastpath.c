@@ -1691,9 +1691,20 @@ START_TEST(test_scopes)
 	     "omni24",
 	     "policy=" TU_POLICIES "/omni24.ini",
 	     {"owner", "x"}},
+	    /* The directory's tree (no tenant file), which fill() makes. */
+	    {"dynamics365",
+	     "dynamics365",
+	     "policy=" TU_POLICIES "/dynamics365-2021.ini",
+	     {"bu", "x"}},
+	    /* Every depth, parent-child included (no shipped role has). */
+	    {"dynamics365-depths",
+	     "dynamics365",
+	     "policy=depths.ini",
+	     {"bu", "x"}},
 	};
 	size_t c, i, got;
 
+	free(tu_write(env.dir, "depths.ini", 0644, "%s", tu_d365_depth_policy));
 	for (c = 0; c < RG_COUNTOF(scope_controls); c++)
 		for (i = 0; i < RG_COUNTOF(products); i++) {
 			struct rng r = {SEED};

@@ -669,3 +669,33 @@ int tu_row_chunks(int nrows)
 {
 	return (nrows + TU_ROWS - 1) / TU_ROWS;
 }
+
+/* See testutil.h. */
+const char tu_d365_depth_policy[] =
+    "[policy]\n"
+    "product = dynamics365\n"
+    "version = test\n"
+    "[privilege user.view]\n"
+    "description = View users\n"
+    "[privilege user.edit]\n"
+    "description = Edit users\n"
+    "[role base]\n"
+    "name = Base\n"
+    "[role own]\n"
+    "name = Own records\n"
+    "grant = user.view:user user.edit:user\n"
+    "[role tree]\n"
+    "name = Unit and below\n"
+    "grant = user.view:parent-child\n"
+    "[role unit]\n"
+    "name = Unit\n"
+    "requires = base\n"
+    "grant = user.view:business-unit user.edit:parent-child\n"
+    "[role org]\n"
+    "name = Organization\n"
+    "requires = base\n"
+    "grant = user.view\n"
+    "[role mixed]\n"
+    "name = Mixed\n"
+    "include = own\n"
+    "grant = user.view:organization\n";

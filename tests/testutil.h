@@ -280,4 +280,11 @@ int tu_row_chunks(int nrows);
 
 #define RG_CHECK_MAIN(suite_fn) RG_CHECK_MAIN_MODE(suite_fn, CK_NORMAL)
 
+/*
+ * A Dynamics 365 policy granting user.view and user.edit at every depth
+ * (user, business-unit, parent-child, organization), with a prerequisite
+ * and an include: no shipped role grants at parent-child depth.
+ */
+extern const char tu_d365_depth_policy[];
+
 #endif /* ROLEGATE_TESTUTIL_H */

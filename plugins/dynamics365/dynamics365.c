@@ -1262,6 +1262,84 @@ static int d365_subject_rbac(const void *state, const rg_plugin_request *req,
 	return RG_OK;
 }
 
+/* ---- subject_scopes (ABI 1.6) ------------------------------------------ */
+
+/*
+ * The units of the pre-order index (d365_prep.by_pre) within depth of the
+ * subject's unit (index unit, which is ok), as [*lo, *hi): what
+ * d365_prep_quiet() allows of a target unit that index holds.  User depth
+ * needs an owner, so it allows none; business-unit depth the subject's
+ * unit; parent-child its subtree; organization every unit.
+ */
+static void d365_scope_span(const struct d365_prep *p, long unit,
+                            enum d365_depth depth, size_t *lo, size_t *hi)
+{
+	const struct d365_prep_unit *u = &p->units[unit];
+
+	*lo = *hi = 0;
+	switch (depth) {
+	case D365_DEPTH_BUSINESS_UNIT:
+		*lo = u->pre;
+		*hi = (size_t)u->pre + 1;
+		break;
+	case D365_DEPTH_PARENT_CHILD:
+		*lo = u->pre;
+		*hi = u->end;
+		break;
+	case D365_DEPTH_ORGANIZATION:
+		*hi = rg_names_count(p->by_pre);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Requests naming a target unit (bu=) and nothing else, compiled for a
+ * prepared directory user (ABI 1.6): d365_prep_quiet() step by step.  A
+ * privilege not held is denied whatever the unit; one held at a depth
+ * allows the units d365_scope_span() gives and denies every other unit
+ * of the index.  A unit the index lacks, a user in owner teams or with
+ * subject values decide() refuses, and a held privilege without a depth
+ * (an error) are left to decide().
+ */
+static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
+                               rg_scopes *out)
+{
+	const struct d365_state *st = state;
+	const struct d365_prep *p;
+	const struct d365_prep_user *pu;
+	struct d365_target t;
+	size_t priv, lo, hi;
+	int rc = RG_OK;
+
+	if (!st || !st->loaded)
+		return RG_EPOLICY;
+	p = rg_request_prepared(req);
+	pu = d365_prep_user(p, req);
+	if (!pu || !p->by_pre || pu->teams || pu->empty || pu->unknown ||
+	    pu->unit < 0 || !p->units[pu->unit].ok || d365_subject_teams(req))
+		return RG_OK;
+	d365_read_attrs(req, &t);
+	if (!t.subject_bu)
+		return RG_OK;
+	for (priv = 0; priv < p->nprivs && rc == RG_OK; priv++) {
+		const struct d365_prep_answer *a =
+		    &p->answers[(size_t)pu->cls * p->nprivs + priv];
+
+		if (a->held && !a->has_depth)
+			continue;
+		if (a->held)
+			d365_scope_span(p, pu->unit, (enum d365_depth)a->depth,
+			                &lo, &hi);
+		else
+			lo = hi = 0;
+		rc = rg_scope_add(out, (long)priv, ATTR_BU, RG_SCOPE_WITHIN,
+		                  p->by_pre, lo, hi);
+	}
+	return rc;
+}
+
 /* ---- validate ----------------------------------------------------------- */
 
 /*
@@ -1326,4 +1404,5 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .view_prepare = d365_view_prepare,
     .view_release = d365_view_release,
     .subject_rbac = d365_subject_rbac,
+    .subject_scopes = d365_subject_scopes,
 };

@@ -321,6 +321,9 @@ struct d365_prep {
 	struct d365_prep_unit *units;
 	size_t nunits, capunits;
 	rg_names *names; /* the units' names: name i is units[i]'s */
+	/* The ok units' names in pre-order: name i is the unit whose pre is
+	 * i, so that "within" is an interval of indexes (subject_scopes()). */
+	rg_names *by_pre;
 	/* Every unit of the tree in use is in units (tenant file, or none):
 	 * a name not found is no unit. */
 	int complete;

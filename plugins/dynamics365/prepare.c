@@ -219,6 +219,46 @@ out:
 	return rc;
 }
 
+/* The ok units' names in pre-order (p->by_pre), after units_intervals(). */
+static int units_by_pre(struct d365_prep *p)
+{
+	size_t i, n = 0;
+	long *order = malloc((p->nunits ? p->nunits : 1) * sizeof(*order));
+	int rc = RG_ENOMEM;
+
+	p->by_pre = rg_names_new();
+	if (!order || !p->by_pre)
+		goto out;
+	for (i = 0; i < p->nunits; i++)
+		order[i] = -1;
+	for (i = 0; i < p->nunits; i++)
+		if (p->units[i].ok) {
+			order[p->units[i].pre] = (long)i;
+			n++;
+		}
+	rc = RG_OK;
+	for (i = 0; i < n; i++) {
+		long ix = order[i] < 0 ? -1
+		                       : rg_names_add(p->by_pre,
+		                                      p->units[order[i]].name);
+
+		if (ix == RG_ENOMEM) {
+			rc = RG_ENOMEM;
+			goto out;
+		}
+		/* Every pre below the count is one ok unit's: if not, no
+		 * scope is compiled, and decide() answers as before. */
+		if (ix != (long)i) {
+			rg_names_free(p->by_pre);
+			p->by_pre = NULL;
+			break;
+		}
+	}
+out:
+	free(order);
+	return rc;
+}
+
 enum d365_within d365_prep_within(const struct d365_prep *p, long top,
                                   long unit)
 {
@@ -442,6 +482,8 @@ int d365_prep_build(const rg_plugin_request *req, const struct d365_tree *tree,
 	}
 	rc = units_intervals(p);
 	if (rc == RG_OK)
+		rc = units_by_pre(p);
+	if (rc == RG_OK)
 		rc = prep_answers(p, req, depths);
 out:
 	if (rc != RG_OK) {
@@ -462,6 +504,7 @@ void d365_prep_free(struct d365_prep *p)
 		free(p->units[i].parent_name);
 	free(p->units);
 	rg_names_free(p->names);
+	rg_names_free(p->by_pre);
 	free(p->users);
 	free(p->answers);
 	free(p->classes);
