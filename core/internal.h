@@ -353,17 +353,20 @@ struct rg_snap_kind {
 #define RG_SCOPE_NAMES 8
 
 /* One scope of a tabled user: privilege priv, attribute keys[key], an
- * rg_scope_form, and for RG_SCOPE_WITHIN names[names] and [lo, hi). */
+ * rg_scope_form, and for RG_SCOPE_WITHIN names[names] and [lo, hi).  No
+ * padding (pad is zero): users' lists are compared as bytes. */
 struct rg_scope_rule {
 	uint16_t priv;
 	uint8_t key;
 	uint8_t form;
 	uint8_t names;
+	uint8_t pad[3];
 	uint32_t lo;
 	uint32_t hi;
 };
 
-/* A slot's scopes: rules[first .. first + n). */
+/* A slot's scopes: rules[first .. first + n), sorted by privilege and key;
+ * users with the same list share one. */
 struct rg_scope_span {
 	uint32_t first;
 	uint32_t n;

@@ -459,9 +459,72 @@ int rg_scope_add(rg_scopes *out, long priv, const char *key, rg_scope_form form,
 	return scope_push(out->t, &r);
 }
 
+/* Orders rules[first, nrules) by privilege, then key: a plugin adds them
+ * in privilege order, so this insertion sort is one pass. */
+static void scopes_sort(struct rg_table *t, size_t first)
+{
+	size_t i, j;
+
+	for (i = first + 1; i < t->nrules; i++) {
+		struct rg_scope_rule r = t->rules[i];
+
+		for (j = i; j > first && (t->rules[j - 1].priv > r.priv ||
+		                          (t->rules[j - 1].priv == r.priv &&
+		                           t->rules[j - 1].key > r.key));
+		     j--)
+			t->rules[j] = t->rules[j - 1];
+		t->rules[j] = r;
+	}
+}
+
+/*
+ * The lists made so far, by content, while the table is built: users of one
+ * role set and one unit get the same list, and each is kept once (a
+ * product's scopes cover every privilege, so one list per user would be
+ * thousands of bytes per user).
+ */
+struct scope_lists {
+	struct rg_scope_span *v; /* cap entries; n == 0: empty */
+	size_t cap;
+};
+
+static int lists_init(struct scope_lists *l, size_t nusers)
+{
+	for (l->cap = CAP_MIN; l->cap < nusers * 2; l->cap *= 2)
+		;
+	l->v = calloc(l->cap, sizeof(*l->v));
+	return l->v ? RG_OK : RG_ENOMEM;
+}
+
+/*
+ * The span of the user's list, rules[first, nrules): an earlier equal
+ * list's (the user's copy is dropped), else its own, remembered.
+ */
+static struct rg_scope_span lists_share(struct scope_lists *l,
+                                        struct rg_table *t, size_t first)
+{
+	struct rg_scope_span me = {(uint32_t)first,
+	                           (uint32_t)(t->nrules - first)};
+	size_t bytes = me.n * sizeof(*t->rules), i;
+
+	if (!me.n || !l->v)
+		return me;
+	i = (size_t)rg_hash_mem((const char *)&t->rules[first], bytes) &
+	    (l->cap - 1);
+	for (; l->v[i].n; i = (i + 1) & (l->cap - 1))
+		if (l->v[i].n == me.n && memcmp(&t->rules[l->v[i].first],
+		                                &t->rules[first], bytes) == 0) {
+			t->nrules = first;
+			return l->v[i];
+		}
+	l->v[i] = me;
+	return me;
+}
+
 void rg_table_build(struct rg_snap_service *ss)
 {
 	struct rg_table *t = &ss->table;
+	struct scope_lists lists = {NULL, 0};
 	struct rg_scopes scopes;
 	uint64_t *arrive;
 	size_t i, idmax;
@@ -487,8 +550,9 @@ void rg_table_build(struct rg_snap_service *ss)
 		(void)rbac_alloc(t);
 	scopes.t = t;
 	scopes.svc = ss->svc;
-	if (table_scopes(ss->svc))
-		(void)scopes_alloc(t, ss->svc);
+	/* Without the lists, each user keeps its own: no harm. */
+	if (table_scopes(ss->svc) && scopes_alloc(t, ss->svc) == RG_OK)
+		(void)lists_init(&lists, ss->nusers);
 	for (i = 0; i < ss->nusers; i++) {
 		const struct rg_snap_user *u = &ss->users[i];
 		size_t len = strlen(u->id), k;
@@ -511,14 +575,15 @@ void rg_table_build(struct rg_snap_service *ss)
 			continue;
 		}
 		if (t->spans) {
-			t->spans[k].first = (uint32_t)scopes.first;
-			t->spans[k].n = (uint32_t)(t->nrules - scopes.first);
+			scopes_sort(t, scopes.first);
+			t->spans[k] = lists_share(&lists, t, scopes.first);
 		}
 		if (t->users)
 			t->users[k] = (uint32_t)i;
 		memcpy(slot_id(t, slot), u->id, len + 1);
 		t->tabled++;
 	}
+	free(lists.v);
 	free(arrive);
 }
 
@@ -648,7 +713,8 @@ int rg_table_scope_wants(const rg_request *req, unsigned flags)
 }
 
 /* Whether value v is within one of the WITHIN rules of first's (priv,
- * key) among [first, end): 1, 0, or -1 when names do not hold v. */
+ * key), which follow it before end: 1, 0, or -1 when names do not hold
+ * v. */
 static int scope_within(const struct rg_table *t,
                         const struct rg_scope_rule *first,
                         const struct rg_scope_rule *end, const char *v)
@@ -658,11 +724,36 @@ static int scope_within(const struct rg_table *t,
 
 	if (i < 0)
 		return -1;
-	for (r = first; r < end; r++)
-		if (r->priv == first->priv && r->key == first->key &&
-		    (uint32_t)i >= r->lo && (uint32_t)i < r->hi)
+	/* Sorted: the rules of one (priv, key) are together. */
+	for (r = first;
+	     r < end && r->priv == first->priv && r->key == first->key; r++)
+		if ((uint32_t)i >= r->lo && (uint32_t)i < r->hi)
 			return 1;
 	return 0;
+}
+
+/* The first of the n rules at v (sorted) whose privilege is priv or
+ * later. */
+static const struct rg_scope_rule *scope_first(const struct rg_scope_rule *v,
+                                               size_t n, long priv)
+{
+	size_t p = (size_t)priv;
+
+	/* A list of one rule per privilege, all of them in order (a product
+	 * that scopes every privilege) is indexed directly. */
+	if (p < n && v[p].priv == p && (!p || v[p - 1].priv < p))
+		return v + p;
+	while (n) {
+		size_t half = n / 2;
+
+		if (v[half].priv < priv) {
+			v += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return v;
 }
 
 const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
@@ -681,12 +772,12 @@ const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
 	id = table_find(t, user, len, h, priv, &plain, &at);
 	if (!id)
 		return NULL;
-	r = t->rules + t->spans[at].first;
-	end = r + t->spans[at].n;
-	for (; r < end; r++)
-		if (r->priv == priv && strcmp(t->keys[r->key], attr->key) == 0)
+	r = scope_first(t->rules + t->spans[at].first, t->spans[at].n, priv);
+	end = t->rules + t->spans[at].first + t->spans[at].n;
+	for (; r < end && r->priv == priv; r++)
+		if (strcmp(t->keys[r->key], attr->key) == 0)
 			break;
-	if (r == end)
+	if (r == end || r->priv != priv)
 		return NULL;
 	switch (r->form) {
 	case RG_SCOPE_AS_WITHOUT:
