@@ -1701,6 +1701,15 @@ START_TEST(test_scopes)
 	     "dynamics365",
 	     "policy=depths.ini",
 	     {"bu", "x"}},
+	    /* The directory's organisation, which fill() makes. */
+	    {"rocketchat",
+	     "rocketchat",
+	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
+	     {"department", "x"}},
+	    {"rocketchat-community",
+	     "rocketchat",
+	     "policy=" TU_POLICIES "/rocketchat.ini edition=community",
+	     {"department", "x"}},
 	};
 	size_t c, i, got;
 

@@ -444,10 +444,36 @@ static int rc_read_attrs_slow(const struct rocketchat *st,
 
 /* ---- Read from a prepared snapshot ------------------------------------- */
 
-/* The user's departments or units, for rc_puser_has(). */
-enum rc_plist { RC_PLIST_DEPTS, RC_PLIST_UNITS };
+size_t rc_puser_count(const struct rc_prepared *p, const struct rc_puser *pu,
+                      enum rc_plist which)
+{
+	const uint32_t *v;
 
-/* 1 when the user's list (departments or units) holds index ix. */
+	if (pu->bits & RC_PU_INLINE)
+		return which == RC_PLIST_UNITS
+		           ? (pu->bits >> RC_PU_NUNITS_SHIFT) & RC_PU_COUNT_MASK
+		           : (pu->bits >> RC_PU_NDEPTS_SHIFT) &
+		                 RC_PU_COUNT_MASK;
+	v = p->pool + pu->at.first;
+	return which == RC_PLIST_UNITS ? v[1] : v[0];
+}
+
+long rc_puser_item(const struct rc_prepared *p, const struct rc_puser *pu,
+                   enum rc_plist which, size_t k)
+{
+	const uint32_t *v;
+	size_t nd;
+
+	if (pu->bits & RC_PU_INLINE) {
+		nd = (pu->bits >> RC_PU_NDEPTS_SHIFT) & RC_PU_COUNT_MASK;
+		return pu->at.ix[(which == RC_PLIST_UNITS ? nd : 0) + k];
+	}
+	v = p->pool + pu->at.first;
+	return (long)v[2 + (which == RC_PLIST_UNITS ? v[0] : 0) + k];
+}
+
+/* 1 when the user's list (departments or units) holds index ix: inline
+ * here, since every scoped check of a prepared user asks it. */
 static int rc_puser_has(const struct rc_prepared *p, const struct rc_puser *pu,
                         enum rc_plist which, long ix)
 {

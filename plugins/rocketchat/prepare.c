@@ -58,6 +58,10 @@ static void rc_prepared_free(struct rc_prepared *p)
 	rg_names_free(p->depts);
 	rg_names_free(p->units);
 	free(p->dinfo);
+	rg_names_free(p->found);
+	free(p->found_dept);
+	free(p->dept_found);
+	free(p->unit_first);
 	free(p->users);
 	free(p->pool);
 	free(p);
@@ -270,6 +274,55 @@ static int rc_prepare_depts(const struct rocketchat *st,
 	return RG_OK;
 }
 
+/* Fills p->found and its maps from dinfo (see struct rc_prepared). */
+static int rc_prepare_found(struct rc_prepared *p)
+{
+	size_t nd = rg_names_count(p->depts), nu = rg_names_count(p->units);
+	size_t i, u, f = 0;
+	size_t *at;
+
+	p->found = rg_names_new();
+	p->found_dept = calloc(nd ? nd : 1, sizeof(*p->found_dept));
+	p->dept_found = calloc(nd ? nd : 1, sizeof(*p->dept_found));
+	/* One more unit: the departments in no unit, last. */
+	p->unit_first = calloc(nu + 2, sizeof(*p->unit_first));
+	at = calloc(nu + 2, sizeof(*at));
+	if (!p->found || !p->found_dept || !p->dept_found || !p->unit_first ||
+	    !at) {
+		free(at);
+		return RG_ENOMEM;
+	}
+	/* Counting sort by unit: unit_first[u + 1] counts unit u's. */
+	for (i = 0; i < nd; i++) {
+		p->dept_found[i] = -1;
+		if (p->dinfo[i].kind == RC_PDEPT_FOUND)
+			p->unit_first[(p->dinfo[i].unit < 0
+			                   ? nu
+			                   : (size_t)p->dinfo[i].unit) +
+			              1]++;
+	}
+	for (u = 0; u <= nu; u++) {
+		p->unit_first[u + 1] += p->unit_first[u];
+		at[u] = p->unit_first[u];
+	}
+	for (i = 0; i < nd; i++)
+		if (p->dinfo[i].kind == RC_PDEPT_FOUND) {
+			u = p->dinfo[i].unit < 0 ? nu
+			                         : (size_t)p->dinfo[i].unit;
+			p->found_dept[at[u]] = (long)i;
+			p->dept_found[i] = (long)at[u]++;
+			f++;
+		}
+	free(at);
+	for (i = 0; i < f; i++)
+		if (rg_names_add(
+		        p->found,
+		        rg_names_name(p->depts, (size_t)p->found_dept[i])) !=
+		    (long)i)
+			return RG_ENOMEM;
+	return RG_OK;
+}
+
 int rc_view_prepare(const void *state, const rg_plugin_request *req,
                     void **prepared)
 {
@@ -296,6 +349,11 @@ int rc_view_prepare(const void *state, const rg_plugin_request *req,
 		goto out;
 	/* Last: the users named the departments to look up. */
 	rc = rc_prepare_depts(st, req, p);
+	/* Without it no scope is compiled, and decide() answers as ever. */
+	if (rc == RG_OK && rc_prepare_found(p) != RG_OK) {
+		rg_names_free(p->found);
+		p->found = NULL;
+	}
 out:
 	if (rc != RG_OK) {
 		rc_prepared_free(p);

@@ -425,6 +425,111 @@ static int rc_subject_rbac(const void *state, const rg_plugin_request *req,
 	return RG_OK;
 }
 
+/* ---- Compiled scopes (ABI 1.6) ----------------------------------------- */
+
+/*
+ * Adds privilege priv's departments (rules, rc_department_rules()) for the
+ * prepared user pu: intervals of p->found, where a unit's departments are
+ * one; an empty one when none, so that every department the source has is
+ * denied.
+ */
+static int rc_scope_depts(const struct rc_prepared *p,
+                          const struct rc_puser *pu, unsigned rules, long priv,
+                          rg_scopes *out)
+{
+	size_t nd = rg_names_count(p->depts), nu = rg_names_count(p->units);
+	size_t k, n, lo = 0, hi = 0;
+	int rc = RG_OK, any = 0;
+	long ix;
+
+	if (rules & RC_DEPTS_EVERY)
+		return rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
+		                    RG_SCOPE_WITHIN, p->found, 0,
+		                    rg_names_count(p->found));
+	n = rules & RC_DEPTS_AGENT ? rc_puser_count(p, pu, RC_PLIST_DEPTS) : 0;
+	for (k = 0; k < n && rc == RG_OK; k++) {
+		ix = rc_puser_item(p, pu, RC_PLIST_DEPTS, k);
+		if (ix < 0 || (size_t)ix >= nd || p->dept_found[ix] < 0)
+			continue;
+		lo = (size_t)p->dept_found[ix];
+		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
+		                  RG_SCOPE_WITHIN, p->found, lo, lo + 1);
+		any = 1;
+	}
+	n = rules & RC_DEPTS_UNITS ? rc_puser_count(p, pu, RC_PLIST_UNITS) : 0;
+	for (k = 0; k < n && rc == RG_OK; k++) {
+		ix = rc_puser_item(p, pu, RC_PLIST_UNITS, k);
+		if (ix < 0 || (size_t)ix >= nu)
+			continue;
+		lo = p->unit_first[ix];
+		hi = p->unit_first[ix + 1];
+		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
+		                  RG_SCOPE_WITHIN, p->found, lo, hi);
+		any = 1;
+	}
+	if (rc == RG_OK && !any)
+		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
+		                  RG_SCOPE_WITHIN, p->found, 0, 0);
+	return rc;
+}
+
+/*
+ * Requests whose only attribute is a department the source has, compiled
+ * for a prepared user whose attributes view_prepare() found good (ABI
+ * 1.6): rc_decide() step by step.  The Community edition's roles lose
+ * their custom roles; a privilege rg_decide_rbac() does not allow is
+ * denied on every department, one it allows is allowed where
+ * rc_department_rules() says.  take-inquiry (status and limits), a
+ * department the source lacks, and an organisation with no source are
+ * left to decide().
+ */
+static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
+                             rg_scopes *out)
+{
+	const struct rocketchat *st = state;
+	const struct rc_prepared *p;
+	const struct rc_puser *pu;
+	rg_plugin_request sub = *req;
+	rg_roleset roles = *req->roles;
+	rg_plugin_answer ans;
+	size_t priv;
+	long i;
+	int rc = RG_OK;
+	rg_result res;
+
+	if (!st->loaded)
+		return RG_EPOLICY;
+	if (!rc_plain_user(req))
+		return RG_OK;
+	p = rg_request_prepared(req);
+	i = rg_request_user_index(req);
+	pu = &p->users[i];
+	if (!p->found || p->source == RC_ORG_NONE)
+		return RG_OK;
+	if (st->edition == RC_EDITION_COMMUNITY)
+		rc_drop_custom(st, req, &roles);
+	sub.roles = &roles;
+	for (priv = 0; priv < st->nprivs && rc == RG_OK; priv++) {
+		if ((long)priv == st->take)
+			continue;
+		sub.action = (long)priv;
+		sub.action_id = rg_privilege_id(req->handle, (uint32_t)priv);
+		ans.role = ans.missing = -1;
+		ans.status = RG_OK;
+		ans.reason[0] = '\0';
+		ans.flags = RG_ANSWER_QUIET;
+		res = rg_decide_rbac(&sub, &ans);
+		if (res == RG_ALLOW)
+			rc = rc_scope_depts(
+			    p, pu,
+			    rc_department_rules(st, &sub, p->org_units > 0),
+			    (long)priv, out);
+		else if (res == RG_DENY)
+			rc = rc_scope_depts(p, pu, 0, (long)priv, out);
+	}
+	return rc;
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "rocketchat",
@@ -439,6 +544,7 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .custom_role = rc_custom_role,
     .subject_answers = rc_subject_answers,
     .subject_rbac = rc_subject_rbac,
+    .subject_scopes = rc_subject_scopes,
     .view_prepare = rc_view_prepare,
     .view_release = rc_view_release,
 };

@@ -181,11 +181,29 @@ struct rc_prepared {
 	rg_names *depts;        /* the core's name tables (plugin.h) */
 	struct rc_pdept *dinfo; /* one a department, once every name is in */
 	rg_names *units;
+	/* The departments the source has (RC_PDEPT_FOUND), ordered by unit
+	 * (those in no unit last): found_dept[f] is found's name f's index
+	 * in depts, dept_found[d] the other way (-1: not found), and the
+	 * departments of unit u are found's [unit_first[u], unit_first[u +
+	 * 1]).  For subject_scopes(): a unit is an interval.  NULL when it
+	 * could not be made (no scope is compiled). */
+	rg_names *found;
+	long *found_dept, *dept_found;
+	size_t *unit_first;
 	struct rc_puser *users;
 	size_t nusers;
 	uint32_t *pool;
 	size_t npool, cappool;
 };
+
+/* The user's departments or units (indexes in depts, units). */
+enum rc_plist { RC_PLIST_DEPTS, RC_PLIST_UNITS };
+
+/* How many indexes the user's list which holds, and the k-th of them. */
+size_t rc_puser_count(const struct rc_prepared *p, const struct rc_puser *pu,
+                      enum rc_plist which);
+long rc_puser_item(const struct rc_prepared *p, const struct rc_puser *pu,
+                   enum rc_plist which, size_t k);
 
 /* The view_prepare() and view_release() hooks. */
 int rc_view_prepare(const void *state, const rg_plugin_request *req,
@@ -258,6 +276,20 @@ int rc_monitor_of(const struct rc_attrs *a);
  * effectively granting roles may act on it (after rg_decide_rbac()
  * allowed).
  */
+/* What rc_department_rules() finds: the departments allowed. */
+#define RC_DEPTS_EVERY 0x1u /* every one */
+#define RC_DEPTS_AGENT 0x2u /* the subject's own */
+#define RC_DEPTS_UNITS 0x4u /* those in the subject's units */
+
+/*
+ * What rc_decide_department() allows req's subject (its action held, as
+ * rg_decide_rbac() says) for every department the source has at once:
+ * the union of its effectively granting roles' rules, RC_DEPTS_* (0:
+ * none).  has_units: the organisation has units.
+ */
+unsigned rc_department_rules(const struct rocketchat *st,
+                             const rg_plugin_request *req, int has_units);
+
 rg_result rc_decide_department(const struct rocketchat *st,
                                const rg_plugin_request *req, struct rc_attrs *a,
                                rg_plugin_answer *ans);

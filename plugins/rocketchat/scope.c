@@ -324,6 +324,37 @@ rg_result rc_decide_department(const struct rocketchat *st,
 	return RG_DENY;
 }
 
+unsigned rc_department_rules(const struct rocketchat *st,
+                             const rg_plugin_request *req, int has_units)
+{
+	rg_roleset granting;
+	unsigned out = 0;
+	int many = rc_granting(st, req, &granting);
+	uint32_t r;
+
+	/* rc_decide_department()'s loop, each role's rule (rc_role_rule())
+	 * for every department: the first allowing role allows. */
+	for (r = rc_next(&granting, 0); r < RG_MAX_ROLES;
+	     r = rc_next(&granting, r + 1)) {
+		if (many && !rc_effective(req, &granting, r))
+			continue;
+		if ((long)r == st->admin || (long)r == st->manager)
+			return RC_DEPTS_EVERY;
+		if ((long)r == st->monitor) {
+			/* RC_RULE_NO_UNITS, or agent of it or monitor of
+			 * its unit. */
+			if (!has_units)
+				return RC_DEPTS_EVERY;
+			out |= RC_DEPTS_AGENT | RC_DEPTS_UNITS;
+		} else if (req->action != st->queue) {
+			return RC_DEPTS_EVERY; /* RC_RULE_UNLIMITED */
+		} else {
+			out |= RC_DEPTS_AGENT; /* RC_RULE_QUEUE_AGENT */
+		}
+	}
+	return out;
+}
+
 /*
  * The Community edition has no custom roles: it refuses to create them,
  * and takes out any it finds on a subject (say, created while the service
