@@ -385,25 +385,6 @@ static long scope_names(struct rg_table *t, const rg_names *names)
 	return (long)i;
 }
 
-/* Whether r may join the subject's rules: the same form as every other
- * of its (priv, key), and for WITHIN the same names. */
-static int scope_fits(const struct rg_scopes *out,
-                      const struct rg_scope_rule *r)
-{
-	const struct rg_table *t = out->t;
-	size_t i;
-
-	for (i = out->first; i < t->nrules; i++) {
-		const struct rg_scope_rule *o = &t->rules[i];
-
-		if (o->priv != r->priv || o->key != r->key)
-			continue;
-		if (o->form != r->form || o->names != r->names)
-			return 0;
-	}
-	return 1;
-}
-
 static int scope_push(struct rg_table *t, const struct rg_scope_rule *r)
 {
 	if (t->nrules == t->rules_cap) {
@@ -454,8 +435,6 @@ int rg_scope_add(rg_scopes *out, long priv, const char *key, rg_scope_form form,
 	r.names = (uint8_t)nm;
 	r.lo = (uint32_t)lo;
 	r.hi = (uint32_t)hi;
-	if (!scope_fits(out, &r))
-		return RG_EINVAL;
 	return scope_push(out->t, &r);
 }
 
@@ -475,6 +454,22 @@ static void scopes_sort(struct rg_table *t, size_t first)
 			t->rules[j] = t->rules[j - 1];
 		t->rules[j] = r;
 	}
+}
+
+/* Whether the sorted rules[first, nrules) agree: every rule of one (priv,
+ * key) has the same form, and WITHIN ones the same names (plugin.h). */
+static int scopes_agree(const struct rg_table *t, size_t first)
+{
+	size_t i;
+
+	for (i = first + 1; i < t->nrules; i++) {
+		const struct rg_scope_rule *a = &t->rules[i - 1], *b = a + 1;
+
+		if (a->priv == b->priv && a->key == b->key &&
+		    (a->form != b->form || a->names != b->names))
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -576,6 +571,10 @@ void rg_table_build(struct rg_snap_service *ss)
 		}
 		if (t->spans) {
 			scopes_sort(t, scopes.first);
+			/* A plugin that contradicts itself: none of its
+			 * scopes of this user is used. */
+			if (!scopes_agree(t, scopes.first))
+				t->nrules = scopes.first;
 			t->spans[k] = lists_share(&lists, t, scopes.first);
 		}
 		if (t->users)

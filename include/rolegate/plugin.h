@@ -689,9 +689,9 @@ typedef enum rg_scope_form {
  * the interval [lo, hi) of names' indexes (names: the plugin's, as long as
  * the snapshot: what view_prepare() made; ignored by the other forms).
  * Every scope of one (priv, key) must have the same form, and WITHIN ones
- * the same names; the answers it stands for have status RG_OK.  RG_OK;
- * RG_EINVAL for a bad argument or a form that contradicts an earlier one,
- * RG_ELIMIT past the core's limits (a few keys and name tables per
+ * the same names (else none of the subject's scopes is used); the answers
+ * it stands for have status RG_OK.  RG_OK; RG_EINVAL for a bad argument,
+ * RG_ELIMIT past the core's limits (eight keys and eight name tables per
  * service), RG_ENOMEM: return it from subject_scopes(), and nothing of
  * that subject is used.
  */

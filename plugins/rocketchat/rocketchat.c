@@ -478,10 +478,10 @@ static int rc_scope_depts(const struct rc_prepared *p,
  * for a prepared user whose attributes view_prepare() found good (ABI
  * 1.6): rc_decide() step by step.  The Community edition's roles lose
  * their custom roles; a privilege rg_decide_rbac() does not allow is
- * denied on every department, one it allows is allowed where
- * rc_department_rules() says.  take-inquiry (status and limits), a
- * department the source lacks, and an organisation with no source are
- * left to decide().
+ * denied on every department, one it allows (rg_effective_set()) is
+ * allowed where rc_department_rules() says.  take-inquiry (status and
+ * limits), a department the source lacks, and an organisation with no
+ * source are left to decide().
  */
 static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
                              rg_scopes *out)
@@ -491,11 +491,10 @@ static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
 	const struct rc_puser *pu;
 	rg_plugin_request sub = *req;
 	rg_roleset roles = *req->roles;
-	rg_plugin_answer ans;
+	uint64_t held[RG_PRIV_WORDS];
 	size_t priv;
 	long i;
 	int rc = RG_OK;
-	rg_result res;
 
 	if (!st->loaded)
 		return RG_EPOLICY;
@@ -509,23 +508,22 @@ static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
 	if (st->edition == RC_EDITION_COMMUNITY)
 		rc_drop_custom(st, req, &roles);
 	sub.roles = &roles;
+	/* rg_decide_rbac() allows exactly what rg_effective() holds. */
+	memset(held, 0, sizeof(held));
+	rg_effective_set(&sub, sub.roles, held);
 	for (priv = 0; priv < st->nprivs && rc == RG_OK; priv++) {
 		if ((long)priv == st->take)
 			continue;
 		sub.action = (long)priv;
 		sub.action_id = rg_privilege_id(req->handle, (uint32_t)priv);
-		ans.role = ans.missing = -1;
-		ans.status = RG_OK;
-		ans.reason[0] = '\0';
-		ans.flags = RG_ANSWER_QUIET;
-		res = rg_decide_rbac(&sub, &ans);
-		if (res == RG_ALLOW)
-			rc = rc_scope_depts(
-			    p, pu,
-			    rc_department_rules(st, &sub, p->org_units > 0),
-			    (long)priv, out);
-		else if (res == RG_DENY)
-			rc = rc_scope_depts(p, pu, 0, (long)priv, out);
+		rc = rc_scope_depts(
+		    p, pu,
+		    (held[priv / RG_BITSET_WORD_BITS] >>
+		     (priv % RG_BITSET_WORD_BITS)) &
+		            1u
+		        ? rc_department_rules(st, &sub, p->org_units > 0)
+		        : 0,
+		    (long)priv, out);
 	}
 	return rc;
 }
