@@ -1733,6 +1733,61 @@ START_TEST(test_scopes)
 }
 END_TEST
 
+/* Every user of the one-entry service "svc" (of module args; filled
+ * first when first is set) asked fixed.test with owner= each user's id and
+ * another's: allowed, as the stack allows.  Returns how many the table
+ * answered. */
+static size_t scopes_fixed(const char *args, int first)
+{
+	size_t u, before;
+	char id[ID_LEN], other[ID_LEN];
+	struct rng r = {SEED};
+
+	open_one_entry("svc", "required", "fixed", args, env.plugin_dir);
+	if (first)
+		fill("svc", &r);
+	ck_assert_uint_eq(
+	    rg_directory_tabled(env.ctx, tu_service(env.ctx, "svc")), USERS);
+	before = scope_log_count();
+	for (u = 0; u < USERS; u++) {
+		rg_attr a = {"owner", id};
+		rg_decision d;
+		rg_request req;
+
+		snprintf(id, sizeof(id), "u-%02zu", u);
+		snprintf(other, sizeof(other), "u-%02zu", (u + 1) % USERS);
+		tu_request(&req, "svc", id, "fixed.test");
+		req.attrs = &a;
+		req.nattrs = 1;
+		ck_assert_int_eq(
+		    rg_check(env.ctx, &req, RG_CHECK_NO_REASON, &d), RG_OK);
+		ck_assert_int_eq(d.result, RG_ALLOW);
+		a.value = other;
+		ck_assert_int_eq(
+		    rg_check(env.ctx, &req, RG_CHECK_NO_REASON, &d), RG_OK);
+		ck_assert_int_eq(d.result, RG_ALLOW);
+	}
+	before = scope_log_count() - before;
+	tu_close(&env);
+	return before;
+}
+
+/*
+ * rg_scope_add() refuses bad arguments and a ninth key (the fixed plugin
+ * fails the user otherwise, and then it is not tabled), and keeps the good
+ * scope it was given; two forms of one privilege and key drop the user's
+ * scopes, whose first (SELF) would have denied another's record.
+ */
+START_TEST(test_scope_refusals)
+{
+	tu_add_plugins(&env, "fixed", NULL);
+	ck_assert_uint_eq(scopes_fixed("result=allow scopes=bad", 1),
+	                  2 * USERS);
+	ck_assert_uint_eq(scopes_fixed("result=allow scopes=contradict", 0), 0);
+	ck_assert_uint_eq(scopes_fixed("result=allow", 0), 0);
+}
+END_TEST
+
 static Suite *fastpath_suite(void)
 {
 	Suite *s = suite_create("fastpath");
@@ -1750,6 +1805,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_loop_test(tc, test_batch, 0, 2);
 	tcase_add_test(tc, test_target_refuses);
 	tcase_add_test(tc, test_scopes);
+	tcase_add_test(tc, test_scope_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

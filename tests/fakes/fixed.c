@@ -27,6 +27,14 @@
  * contract (positive, unknown, or an error with an allow): the core must
  * take it as an error.  Such an entry answers nothing in bulk.
  *
+ * scopes=bad|contradict (ABI 1.6) adds subject_scopes for result=allow,
+ * whose decide() allows whatever the attributes.  bad calls rg_scope_add()
+ * with each kind of bad argument, and fails (no table for the user) unless
+ * each is refused as plugin.h says; then it compiles "owner" as without
+ * it, which is decide()'s answer.  contradict adds SELF and then AS_WITHOUT
+ * for "owner": the core must drop both, or it would deny owners decide()
+ * allows.
+ *
  * It declares the privilege "fixed.test" and the role "tester", so that a
  * request from "@tester" for "fixed.test" reaches the stack (the core
  * rejects unknown roles and actions before any plugin is asked).  Several
@@ -61,10 +69,17 @@ static const char *const fixed_results[] = {
     "allow", "deny", "abstain", "error", "invalid", "prepared", "match", NULL,
 };
 
+/* What subject_scopes does (scopes=). */
+enum fixed_scopes { FIXED_SCOPES_NONE, FIXED_SCOPES_BAD, FIXED_SCOPES_CONTRA };
+
+static const char *const fixed_scope_modes[] = {"none", "bad", "contradict",
+                                                NULL};
+
 struct fixed_state {
 	int choice;
 	const char *tag; /* handle-owned, or NULL */
 	int fail_prepare;
+	int scopes;                /* enum fixed_scopes */
 	const char *status_text;   /* handle-owned, or NULL */
 	int status;                /* set with every answer when not RG_OK */
 	const rg_plugin_handle *h; /* for the log, open to close */
@@ -94,6 +109,12 @@ static int fixed_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
 	        .dest = &st->fail_prepare,
 	    },
 	    {.name = "status", .type = RG_ARG_STRING, .dest = &st->status_text},
+	    {
+	        .name = "scopes",
+	        .type = RG_ARG_ENUM,
+	        .choices = fixed_scope_modes,
+	        .dest = &st->scopes,
+	    },
 	    {.name = NULL},
 	};
 	char *end;
@@ -354,6 +375,80 @@ static int fixed_prepare(const void *state, const rg_plugin_request *req,
 	return st->fail_prepare ? RG_EPLUGIN : RG_OK;
 }
 
+/* The index of fixed.test in req's service, or -1. */
+static long fixed_priv(const rg_plugin_request *req)
+{
+	const char *id;
+	long i;
+
+	for (i = 0; (id = rg_privilege_id(req->handle, (uint32_t)i)); i++)
+		if (strcmp(id, FIXED_ACTION) == 0)
+			return i;
+	return -1;
+}
+
+/* rg_scope_add() refuses each bad call as plugin.h says: 1 when it did. */
+static int fixed_scopes_refused(rg_scopes *out, long p)
+{
+	char key[RG_ID_MAX + 2], many[] = "k0";
+	int ok = 1, rc = RG_OK;
+	rg_names *names = rg_names_new();
+
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	ok &= rg_scope_add(NULL, p, "owner", RG_SCOPE_SELF, NULL, 0, 0) ==
+	      RG_EINVAL;
+	ok &= rg_scope_add(out, -1, "owner", RG_SCOPE_SELF, NULL, 0, 0) ==
+	      RG_EINVAL;
+	ok &= rg_scope_add(out, RG_MAX_PRIVILEGES, "owner", RG_SCOPE_SELF, NULL,
+	                   0, 0) == RG_EINVAL;
+	ok &=
+	    rg_scope_add(out, p, NULL, RG_SCOPE_SELF, NULL, 0, 0) == RG_EINVAL;
+	ok &= rg_scope_add(out, p, "", RG_SCOPE_SELF, NULL, 0, 0) == RG_EINVAL;
+	ok &= rg_scope_add(out, p, key, RG_SCOPE_SELF, NULL, 0, 0) == RG_EINVAL;
+	ok &= rg_scope_add(out, p, "owner", (rg_scope_form)99, NULL, 0, 0) ==
+	      RG_EINVAL;
+	ok &= rg_scope_add(out, p, "owner", RG_SCOPE_WITHIN, NULL, 0, 1) ==
+	      RG_EINVAL;
+	ok &= rg_scope_add(out, p, "owner", RG_SCOPE_WITHIN, names, 2, 1) ==
+	      RG_EINVAL;
+	/* Eight keys a service at most ("owner" is the first). */
+	for (many[1] = '0'; many[1] < '9' && rc == RG_OK; many[1]++)
+		rc =
+		    rg_scope_add(out, p, many, RG_SCOPE_AS_WITHOUT, NULL, 0, 0);
+	ok &= rc == RG_ELIMIT && many[1] == '8';
+	rg_names_free(names);
+	return ok;
+}
+
+/* scopes=: see the top of the file. */
+static int fixed_scopes(const void *state, const rg_plugin_request *req,
+                        rg_scopes *out)
+{
+	const struct fixed_state *st = state;
+	long p = fixed_priv(req);
+	int rc;
+
+	if (st->choice != FIXED_ALLOW || p < 0)
+		return RG_OK;
+	switch (st->scopes) {
+	case FIXED_SCOPES_BAD:
+		rc = rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT, NULL, 0,
+		                  0);
+		if (rc == RG_OK && !fixed_scopes_refused(out, p))
+			rc = RG_EPLUGIN;
+		return rc;
+	case FIXED_SCOPES_CONTRA:
+		rc = rg_scope_add(out, p, "owner", RG_SCOPE_SELF, NULL, 0, 0);
+		if (rc == RG_OK)
+			rc = rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT,
+			                  NULL, 0, 0);
+		return rc;
+	default:
+		return RG_OK;
+	}
+}
+
 RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .abi_version = RG_PLUGIN_ABI_VERSION,
     .name = "fixed",
@@ -366,5 +461,6 @@ RG_PLUGIN_EXPORT const struct rg_plugin rolegate_plugin = {
     .validate = NULL,
     .subject_answers = fixed_answers,
     .view_prepare = fixed_prepare,
+    .subject_scopes = fixed_scopes,
     .view_release = fixed_release,
 };
