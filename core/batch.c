@@ -31,6 +31,7 @@ struct ahead {
 	size_t len;                       /* strlen() of the user */
 	uint64_t h;                       /* rg_hash_str() of the user */
 	int tabled;                       /* the table may answer it */
+	int scoped; /* the table's compiled scopes may (rg_table_scope()) */
 };
 
 /* Stage 1: the line req's check reads first (its table or index slot). */
@@ -47,7 +48,9 @@ static void fetch_slot(const rg_context *ctx, const struct rg_snapshot *snap,
 	a->len = strlen(req->subject.user);
 	a->h = rg_hash_mem(req->subject.user, a->len);
 	a->tabled = rg_table_usable(a->ss, req, flags);
-	if (a->tabled)
+	a->scoped = !a->tabled && a->ss->table.spans &&
+	            rg_table_scope_wants(req, flags);
+	if (a->tabled || a->scoped)
 		rg_table_prefetch(a->ss, a->h);
 	else
 		rg_intern_prefetch(&a->ss->user_ix, a->h);
@@ -76,6 +79,13 @@ static int decide(const rg_context *ctx, const struct rg_snapshot *snap,
 	    rg_table_check_hashed(a->ss, req->subject.user, a->len, a->h,
 	                          req->action, res)) {
 		rg_table_log(ctx, req, *res); /* as rg_check() logs it */
+		return RG_OK;
+	}
+	if (a->ss && a->scoped &&
+	    rg_table_scope(a->ss, req->subject.user, a->len, a->h,
+	                   rg_intern_get(&a->svc->reg.priv_ix, req->action),
+	                   req->attrs, res)) {
+		rg_table_log(ctx, req, *res);
 		return RG_OK;
 	}
 	if (a->ss) {

@@ -1602,14 +1602,16 @@ static size_t scope_values(size_t u, char (*buf)[ID_LEN], const char **v)
 #define SCOPE_VALUES                                                           \
 	(6 + RG_COUNTOF(bus) + RG_COUNTOF(depts) + RG_COUNTOF(units))
 
-/* One check of one attribute three ways: the whole stack (a trace always
- * runs it), rg_check() and rg_check_target() without a reason, which may
- * answer from the compiled scopes: the same status and result. */
+/* One check of one attribute four ways: the whole stack (a trace always
+ * runs it), rg_check(), rg_check_batch() and rg_check_target() without a
+ * reason, which may answer from the compiled scopes: the same status and
+ * result. */
 static void scope_agrees(const rg_target *t, const char *service,
                          const char *id, const char *action, const rg_attr *a)
 {
 	rg_decision want, got;
 	rg_request req;
+	rg_result res;
 	int st, st2;
 
 	tu_request(&req, service, id, action);
@@ -1624,6 +1626,14 @@ static void scope_agrees(const rg_target *t, const char *service,
 	              service, id, action, a->key, a->value,
 	              rg_result_name(want.result), rg_status_name(st),
 	              rg_result_name(got.result), rg_status_name(st2));
+	ck_assert_int_eq(
+	    rg_check_batch(env.ctx, &req, 1, RG_CHECK_NO_REASON, &res, &st2),
+	    RG_OK);
+	ck_assert_msg(st == st2 && want.result == res,
+	              "%s %s %s %s=%s: the stack %s/%s, batch %s/%s", service,
+	              id, action, a->key, a->value, rg_result_name(want.result),
+	              rg_status_name(st), rg_result_name(res),
+	              rg_status_name(st2));
 	st2 = rg_check_target(env.ctx, t, id, strlen(id),
 	                      rg_user_hash(id, strlen(id)), a, 1,
 	                      RG_CHECK_NO_REASON, &got);
