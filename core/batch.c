@@ -52,7 +52,9 @@ static void fetch_slot(const rg_context *ctx, const struct rg_snapshot *snap,
 	            rg_table_scope_wants(req, flags);
 	if (a->tabled || a->scoped)
 		rg_table_prefetch(a->ss, a->h);
-	else
+	/* A scoped check its rules do not answer goes to the stack, whose
+	 * user block stage 2 fetches through the index slot. */
+	if (!a->tabled)
 		rg_intern_prefetch(&a->ss->user_ix, a->h);
 }
 
