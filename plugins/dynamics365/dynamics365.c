@@ -1296,7 +1296,8 @@ static void d365_scope_span(const struct d365_prep *p, long unit,
 
 /*
  * Requests naming a target unit (bu=) and nothing else, compiled for a
- * prepared directory user (ABI 1.6): d365_prep_quiet() step by step.  A
+ * prepared directory user (ABI 1.6), for the privileges some role holds at
+ * a depth: d365_prep_quiet() step by step.  A
  * privilege not held is denied whatever the unit; one held at a depth
  * allows the units d365_scope_span() gives and denies every other unit
  * of the index.  A unit the index lacks, a user in owner teams or with
@@ -1309,8 +1310,9 @@ static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
 	const struct d365_state *st = state;
 	const struct d365_prep *p;
 	const struct d365_prep_user *pu;
+	uint64_t qualified[RG_PRIV_WORDS];
 	struct d365_target t;
-	size_t priv, lo, hi;
+	size_t priv, lo, hi, i;
 	int rc = RG_OK;
 
 	if (!st || !st->loaded)
@@ -1323,9 +1325,22 @@ static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
 	d365_read_attrs(req, &t);
 	if (!t.subject_bu)
 		return RG_OK;
+	/* Only privileges some role holds at a depth: a rule a user for
+	 * each (the rest, organization-wide, are left to decide()). */
+	memset(qualified, 0, sizeof(qualified));
+	for (i = 0; i < st->depths.n; i++)
+		if (st->depths.v[i].priv < RG_MAX_PRIVILEGES)
+			qualified[st->depths.v[i].priv / RG_BITSET_WORD_BITS] |=
+			    (uint64_t)1
+			    << (st->depths.v[i].priv % RG_BITSET_WORD_BITS);
 	for (priv = 0; priv < p->nprivs && rc == RG_OK; priv++) {
 		const struct d365_prep_answer *a =
 		    &p->answers[(size_t)pu->cls * p->nprivs + priv];
+
+		if (!((qualified[priv / RG_BITSET_WORD_BITS] >>
+		       (priv % RG_BITSET_WORD_BITS)) &
+		      1u))
+			continue;
 
 		if (a->held && !a->has_depth)
 			continue;

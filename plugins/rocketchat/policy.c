@@ -316,20 +316,21 @@ static int rc_index_grants(struct rocketchat *st, rg_plugin_handle *h)
 	return RG_OK;
 }
 
-/*
- * Declares which privileges the department scopes: every one a monitor
- * holds (a monitor asked without a department is not held to its units),
- * and the queue and taking a chat (agents see their departments' only).
- */
+int rc_dept_scoped(const struct rocketchat *st, size_t p)
+{
+	return (long)p == st->queue || (long)p == st->take ||
+	       (st->monitor >= 0 && p < st->nprivs &&
+	        rg_roleset_has(&st->granted_by[p], (uint32_t)st->monitor));
+}
+
+/* Declares which privileges the department scopes (rc_dept_scoped()). */
 static int rc_declare_scopes(const struct rocketchat *st, rg_plugin_handle *h)
 {
 	size_t p;
 	int rc = RG_OK;
 
 	for (p = 0; rc == RG_OK && p < st->nprivs; p++)
-		if ((long)p == st->queue || (long)p == st->take ||
-		    (st->monitor >= 0 &&
-		     rg_roleset_has(&st->granted_by[p], (uint32_t)st->monitor)))
+		if (rc_dept_scoped(st, p))
 			rc = rg_declare_scope(h, (uint32_t)p,
 			                      RC_ATTR_DEPARTMENT);
 	if (rc != RG_OK)

@@ -479,9 +479,10 @@ static int rc_scope_depts(const struct rc_prepared *p,
  * 1.6): rc_decide() step by step.  The Community edition's roles lose
  * their custom roles; a privilege rg_decide_rbac() does not allow is
  * denied on every department, one it allows (rg_effective_set()) is
- * allowed where rc_department_rules() says.  take-inquiry (status and
- * limits), a department the source lacks, and an organisation with no
- * source are left to decide().
+ * allowed where rc_department_rules() says.  Only the privileges the
+ * department scopes are compiled (rc_dept_scoped()): one rule a user for
+ * each, not for all.  take-inquiry (status and limits), a department the
+ * source lacks, and an organisation with no source are left to decide().
  */
 static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
                              rg_scopes *out)
@@ -512,7 +513,9 @@ static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
 	memset(held, 0, sizeof(held));
 	rg_effective_set(&sub, sub.roles, held);
 	for (priv = 0; priv < st->nprivs && rc == RG_OK; priv++) {
-		if ((long)priv == st->take)
+		/* The others' answers do not change with the department
+		 * (decide() still answers them with one). */
+		if ((long)priv == st->take || !rc_dept_scoped(st, priv))
 			continue;
 		sub.action = (long)priv;
 		sub.action_id = rg_privilege_id(req->handle, (uint32_t)priv);

@@ -276,6 +276,14 @@ int rc_monitor_of(const struct rc_attrs *a);
  * effectively granting roles may act on it (after rg_decide_rbac()
  * allowed).
  */
+/*
+ * 1 when the department scopes privilege p: every one a monitor holds (a
+ * monitor asked without a department is not held to its units), the queue
+ * and taking a chat (agents see their departments' only).  For any other
+ * a department changes no answer of a declared role.
+ */
+int rc_dept_scoped(const struct rocketchat *st, size_t p);
+
 /* What rc_department_rules() finds: the departments allowed. */
 #define RC_DEPTS_EVERY 0x1u /* every one */
 #define RC_DEPTS_AGENT 0x2u /* the subject's own */
