@@ -299,11 +299,42 @@ static int rbac_alloc(struct rg_table *t)
 
 /* ---- Compiled scopes (subject_scopes(), ABI 1.6) ------------------------ */
 
-/* What rg_scope_add() adds to: the table and the subject's first rule. */
+/*
+ * The memos of one build (rg_scope_memo()): open addressing, len 0 an
+ * empty slot, each memo's bytes at `at` in bytes, and the span its
+ * subject got.  Sized for one memo a user, so it never grows.
+ */
+struct scope_memo {
+	size_t at;
+	uint32_t len;
+	struct rg_scope_span span;
+};
+
+struct scope_memos {
+	struct scope_memo *v;
+	size_t cap;
+	unsigned char *bytes;
+	size_t nbytes, bytes_cap;
+};
+
+/* Where the subject stands with rg_scope_memo(). */
+enum scope_memo_state {
+	MEMO_UNASKED, /* not called: the subject's rules are its own */
+	MEMO_MISS,    /* called, new: keep the rules under it (pending) */
+	MEMO_HIT,     /* called, known: hit is the subject's span */
+};
+
+/* What rg_scope_add() adds to: the table, the subject's first rule, and
+ * its memo. */
 struct rg_scopes {
 	struct rg_table *t;
 	const struct rg_service *svc;
 	size_t first;
+	struct scope_memos *memos; /* NULL: none kept */
+	enum scope_memo_state memo;
+	size_t slot; /* MEMO_MISS: the empty slot, its bytes at nbytes */
+	uint32_t len;
+	struct rg_scope_span hit;
 };
 
 /*
@@ -357,7 +388,10 @@ static void scopes_free(struct rg_table *t)
 	free(t->rules);
 }
 
-/* The index of key among t's keys, added when new; negative: a status. */
+/*
+ * The index of key among t's keys, added when new; negative: a status.
+ * Only a new key's length is measured: one equal to a kept key fits.
+ */
 static long scope_key(struct rg_table *t, const char *key)
 {
 	size_t i;
@@ -365,6 +399,8 @@ static long scope_key(struct rg_table *t, const char *key)
 	for (i = 0; i < RG_SCOPE_KEYS && t->keys[i]; i++)
 		if (strcmp(t->keys[i], key) == 0)
 			return (long)i;
+	if (!*key || strnlen(key, RG_ID_MAX + 1) > RG_ID_MAX)
+		return RG_EINVAL;
 	if (i == RG_SCOPE_KEYS)
 		return RG_ELIMIT;
 	t->keys[i] = strdup(key);
@@ -387,19 +423,11 @@ static long scope_names(struct rg_table *t, const rg_names *names)
 
 static int scope_push(struct rg_table *t, const struct rg_scope_rule *r)
 {
-	if (t->nrules == t->rules_cap) {
-		size_t cap = t->rules_cap ? t->rules_cap * 2 : CAP_MIN;
-		struct rg_scope_rule *v;
-
-		/* A span's first and n are 32 bits. */
-		if (cap > UINT32_MAX)
-			return RG_ELIMIT;
-		v = realloc(t->rules, cap * sizeof(*v));
-		if (!v)
-			return RG_ENOMEM;
-		t->rules = v;
-		t->rules_cap = cap;
-	}
+	/* A span's first and n are 32 bits. */
+	if (t->nrules >= UINT32_MAX)
+		return RG_ELIMIT;
+	if (RG_GROW(t->rules, t->rules_cap, t->nrules + 1) != RG_OK)
+		return RG_ENOMEM;
 	t->rules[t->nrules++] = *r;
 	return RG_OK;
 }
@@ -410,8 +438,9 @@ int rg_scope_add(rg_scopes *out, long priv, const char *key, rg_scope_form form,
 	struct rg_scope_rule r;
 	long k, nm = 0;
 
-	if (!out || priv < 0 || (size_t)priv >= out->svc->reg.nprivs || !key ||
-	    !*key || strlen(key) > RG_ID_MAX)
+	/* After a memo's hit the subject's rules are another's. */
+	if (!out || out->memo == MEMO_HIT || priv < 0 ||
+	    (size_t)priv >= out->svc->reg.nprivs || !key)
 		return RG_EINVAL;
 	if (form != RG_SCOPE_AS_WITHOUT && form != RG_SCOPE_SELF &&
 	    form != RG_SCOPE_WITHIN)
@@ -516,10 +545,79 @@ static struct rg_scope_span lists_share(struct scope_lists *l,
 	return me;
 }
 
+static int memos_init(struct scope_memos *m, size_t nusers)
+{
+	for (m->cap = CAP_MIN; m->cap < nusers * 2; m->cap *= 2)
+		;
+	m->v = calloc(m->cap, sizeof(*m->v));
+	return m->v ? RG_OK : RG_ENOMEM;
+}
+
+static void memos_free(struct scope_memos *m)
+{
+	free(m->v);
+	free(m->bytes);
+}
+
+int rg_scope_memo(rg_scopes *out, const void *memo, size_t len)
+{
+	struct scope_memos *m;
+	size_t i;
+
+	if (!out || !memo || !len || len > RG_SCOPE_MEMO_MAX ||
+	    out->memo != MEMO_UNASKED || out->t->nrules != out->first)
+		return RG_EINVAL;
+	m = out->memos;
+	if (!m)
+		return 0; /* nothing is kept: the subject adds its own */
+	i = (size_t)rg_hash_mem(memo, len) & (m->cap - 1);
+	for (; m->v[i].len; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].len == len &&
+		    memcmp(m->bytes + m->v[i].at, memo, len) == 0) {
+			out->memo = MEMO_HIT;
+			out->hit = m->v[i].span;
+			return 1;
+		}
+	if (RG_GROW(m->bytes, m->bytes_cap, m->nbytes + len) != RG_OK)
+		return RG_ENOMEM;
+	memcpy(m->bytes + m->nbytes, memo, len);
+	out->memo = MEMO_MISS;
+	out->slot = i;
+	out->len = (uint32_t)len;
+	return 0;
+}
+
+/* The subject's span: a memo's hit, else its own rules sorted, checked
+ * and shared; a new memo is kept with it. */
+static struct rg_scope_span scopes_end(struct rg_scopes *s,
+                                       struct scope_lists *lists)
+{
+	struct rg_table *t = s->t;
+	struct scope_memos *m = s->memos;
+	struct rg_scope_span span;
+
+	if (s->memo == MEMO_HIT)
+		return s->hit;
+	scopes_sort(t, s->first);
+	/* A plugin that contradicts itself: none of its scopes of this
+	 * user is used. */
+	if (!scopes_agree(t, s->first))
+		t->nrules = s->first;
+	span = lists_share(lists, t, s->first);
+	if (s->memo == MEMO_MISS) {
+		m->v[s->slot].at = m->nbytes;
+		m->v[s->slot].len = s->len;
+		m->v[s->slot].span = span;
+		m->nbytes += s->len;
+	}
+	return span;
+}
+
 void rg_table_build(struct rg_snap_service *ss)
 {
 	struct rg_table *t = &ss->table;
 	struct scope_lists lists = {NULL, 0};
+	struct scope_memos memos;
 	struct rg_scopes scopes;
 	uint64_t *arrive;
 	size_t i, idmax;
@@ -543,11 +641,17 @@ void rg_table_build(struct rg_snap_service *ss)
 	 * stack: no harm. */
 	if (table_rbac(ss->svc))
 		(void)rbac_alloc(t);
+	memset(&scopes, 0, sizeof(scopes));
+	memset(&memos, 0, sizeof(memos));
 	scopes.t = t;
 	scopes.svc = ss->svc;
-	/* Without the lists, each user keeps its own: no harm. */
-	if (table_scopes(ss->svc) && scopes_alloc(t, ss->svc) == RG_OK)
+	/* Without the lists, each user keeps its own, and without the
+	 * memos each user adds its own: no harm. */
+	if (table_scopes(ss->svc) && scopes_alloc(t, ss->svc) == RG_OK) {
 		(void)lists_init(&lists, ss->nusers);
+		if (memos_init(&memos, ss->nusers) == RG_OK)
+			scopes.memos = &memos;
+	}
 	for (i = 0; i < ss->nusers; i++) {
 		const struct rg_snap_user *u = &ss->users[i];
 		size_t len = strlen(u->id), k;
@@ -558,6 +662,7 @@ void rg_table_build(struct rg_snap_service *ss)
 		slot = slot_for(t, u->id);
 		k = (size_t)(slot - t->slots) / t->stride;
 		scopes.first = t->nrules;
+		scopes.memo = MEMO_UNASKED;
 		if (compile_user(ss, i, (uint64_t *)(void *)slot, t->words,
 		                 arrive,
 		                 t->rbac ? t->rbac + k * t->words : NULL,
@@ -569,20 +674,15 @@ void rg_table_build(struct rg_snap_service *ss)
 			t->nrules = scopes.first;
 			continue;
 		}
-		if (t->spans) {
-			scopes_sort(t, scopes.first);
-			/* A plugin that contradicts itself: none of its
-			 * scopes of this user is used. */
-			if (!scopes_agree(t, scopes.first))
-				t->nrules = scopes.first;
-			t->spans[k] = lists_share(&lists, t, scopes.first);
-		}
+		if (t->spans)
+			t->spans[k] = scopes_end(&scopes, &lists);
 		if (t->users)
 			t->users[k] = (uint32_t)i;
 		memcpy(slot_id(t, slot), u->id, len + 1);
 		t->tabled++;
 	}
 	free(lists.v);
+	memos_free(&memos);
 	free(arrive);
 }
 

@@ -32,6 +32,7 @@
 #define SEED       20261122u
 #define USERS      60  /* per service */
 #define ROLE_ODDS  4   /* each role with probability 1/ROLE_ODDS */
+#define ROLES_MAX  64  /* roles a product has, at most */
 #define CUSTOMS    3   /* custom roles tried per service */
 #define CUSTOM_MAX 4   /* privileges per custom role, at most */
 #define STACKS     160 /* random stacks in test_stacks */
@@ -278,8 +279,13 @@ static void add_attrs(rg_txn *txn, const char *service, const char *id,
 			     "unit", id);
 }
 
-/* USERS users "u-NN" with random roles (prerequisites met or not),
- * custom roles and attributes. */
+/*
+ * USERS users "u-NN" with random roles (prerequisites met or not), custom
+ * roles and attributes.  Each odd user holds the roles of u-00 or of the
+ * user before (in turn) and no custom role, with attributes of its own:
+ * what a plugin compiles once per role set must still follow each user's
+ * attributes.
+ */
 static void add_users(const char *service, struct rng *r)
 {
 	const rg_service *svc = tu_service(env.ctx, service);
@@ -287,19 +293,29 @@ static void add_users(const char *service, struct rng *r)
 	size_t ncustom = add_customs(service, r, customs);
 	size_t u, i, nroles = rg_role_count(svc);
 	rg_txn *txn = begin(service);
+	unsigned char first[ROLES_MAX], held[ROLES_MAX];
 
+	ck_assert_uint_le(nroles, ROLES_MAX);
 	for (u = 0; u < USERS; u++) {
+		int same = u % 2 == 1;
+
 		snprintf(id, sizeof(id), "u-%02zu", u);
 		must(txn, rg_user_add(txn, id, NULL), "user", id);
 		for (i = 0; i < nroles; i++) {
 			rg_role_info ri;
 
-			if (rng_below(r, ROLE_ODDS))
+			if (!same)
+				held[i] = rng_below(r, ROLE_ODDS) == 0;
+			else if (u % 4 == 1)
+				held[i] = first[i];
+			if (u == 0)
+				first[i] = held[i];
+			if (!held[i])
 				continue;
 			rg_role_at(svc, i, &ri);
 			must(txn, rg_role_assign(txn, id, ri.id, 0), ri.id, id);
 		}
-		for (i = 0; i < ncustom; i++)
+		for (i = 0; i < ncustom && !same; i++)
 			if (!rng_below(r, ROLE_ODDS))
 				must(txn,
 				     rg_role_assign(txn, id, customs[i], 0),
@@ -1677,6 +1693,37 @@ static size_t scopes_agree(const char *service, const char *const *keys,
 }
 
 /*
+ * u-00 made again with one custom role holding every privilege, and
+ * nothing else: a service filled as Enterprise and opened as Community
+ * must not count it (Rocket.Chat Community drops custom roles).
+ */
+static void custom_only(const char *service)
+{
+	const rg_service *svc = tu_service(env.ctx, service);
+	size_t n = rg_privilege_count(svc), i;
+	const char **privs = calloc(n ? n : 1, sizeof(*privs));
+	rg_txn *txn = begin(service);
+
+	ck_assert_ptr_nonnull(privs);
+	for (i = 0; i < n; i++) {
+		rg_privilege_info pi;
+
+		rg_privilege_at(svc, i, &pi);
+		privs[i] = pi.id;
+	}
+	must(txn,
+	     rg_custom_role_create(txn, "custom-all", "custom-all", "a test",
+	                           privs, n),
+	     "custom role", "custom-all");
+	must(txn, rg_user_remove(txn, "u-00"), "remove", "u-00");
+	must(txn, rg_user_add(txn, "u-00", NULL), "user", "u-00");
+	must(txn, rg_role_assign(txn, "u-00", "custom-all", 0), "custom-all",
+	     "u-00");
+	commit(txn);
+	free(privs);
+}
+
+/*
  * Checks of one request attribute without a reason, answered from what the
  * product plugins compiled for each user (subject_scopes(), ABI 1.6) and
  * the table, under controls that keep, invert, ignore or jump past the
@@ -1696,42 +1743,59 @@ START_TEST(test_scopes)
 		const char *module;
 		const char *args;
 		const char *keys[2];
+		const char *fill_args; /* filled under these; NULL: args */
 	} products[] = {
 	    {"omni24",
 	     "omni24",
 	     "policy=" TU_POLICIES "/omni24.ini",
-	     {"owner", "x"}},
+	     {"owner", "x"},
+	     NULL},
 	    /* The directory's tree (no tenant file), which fill() makes. */
 	    {"dynamics365",
 	     "dynamics365",
 	     "policy=" TU_POLICIES "/dynamics365-2021.ini",
-	     {"bu", "x"}},
+	     {"bu", "x"},
+	     NULL},
 	    /* Every depth, parent-child included (no shipped role has). */
 	    {"dynamics365-depths",
 	     "dynamics365",
 	     "policy=depths.ini",
-	     {"bu", "x"}},
+	     {"bu", "x"},
+	     NULL},
 	    /* The directory's organisation, which fill() makes. */
 	    {"rocketchat",
 	     "rocketchat",
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
-	     {"department", "x"}},
+	     {"department", "x"},
+	     NULL},
+	    /* Filled as Enterprise, so that its users hold custom roles,
+	     * which the Community edition drops. */
 	    {"rocketchat-community",
 	     "rocketchat",
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=community",
-	     {"department", "x"}},
+	     {"department", "x"},
+	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise"},
 	};
 	size_t c, i, got;
 
 	free(tu_write(env.dir, "depths.ini", 0644, "%s", tu_d365_depth_policy));
 	for (c = 0; c < RG_COUNTOF(scope_controls); c++)
 		for (i = 0; i < RG_COUNTOF(products); i++) {
+			const char *dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
 			struct rng r = {SEED};
 
+			if (c == 0 && products[i].fill_args) {
+				open_one_entry(products[i].service, "required",
+				               products[i].module,
+				               products[i].fill_args, dir);
+				fill(products[i].service, &r);
+				custom_only(products[i].service);
+				tu_close(&env);
+			}
 			open_one_entry(products[i].service, scope_controls[c],
 			               products[i].module, products[i].args,
-			               tu_getenv("ROLEGATE_TEST_PLUGINS"));
-			if (c == 0)
+			               dir);
+			if (c == 0 && !products[i].fill_args)
 				fill(products[i].service, &r);
 			got = scopes_agree(
 			    products[i].service, products[i].keys,

@@ -699,6 +699,30 @@ RG_EXTERN int rg_scope_add(rg_scopes *out, long priv, const char *key,
                            rg_scope_form form, const rg_names *names, size_t lo,
                            size_t hi);
 
+/* The longest memo rg_scope_memo() takes, in bytes. */
+#define RG_SCOPE_MEMO_MAX 256
+
+/*
+ * (1.6) In subject_scopes(), before any rg_scope_add() for the subject:
+ * says that its scopes depend on nothing but the len bytes at memo (1 to
+ * RG_SCOPE_MEMO_MAX, compared byte for byte, copied), so that every
+ * subject of the same build (one service's table of one snapshot) giving
+ * the same memo has the same scopes.  A tenant's users fall in a few
+ * thousand such kinds (role set, unit), and the core then keeps one list
+ * per kind while the plugin works out each kind once.
+ *
+ * Returns 1 when an earlier subject of the build gave that memo and
+ * subject_scopes() returned RG_OK for it: this subject gets its scopes,
+ * and subject_scopes() returns RG_OK adding none (rg_scope_add() is
+ * refused, RG_EINVAL).  0 when none did: add the subject's scopes; they
+ * are kept under the memo when subject_scopes() returns RG_OK.  RG_EINVAL
+ * for a bad argument, a second call for one subject, or a call after
+ * rg_scope_add(); RG_ENOMEM: return it, and nothing of the subject is
+ * used.  A memo that leaves out something the scopes depend on gives a
+ * subject another's scopes: as wrong as a wrong rg_scope_add().
+ */
+RG_EXTERN int rg_scope_memo(rg_scopes *out, const void *memo, size_t len);
+
 /*
  * (1.4) rg_view_user() for a struct that may grow: size is sizeof(*out) as
  * the plugin was built.  The core writes exactly size bytes: the members it

@@ -104,6 +104,13 @@ int d365_depths_index(struct d365_depths *d, const rg_plugin_handle *h)
 	d->declared = *own;
 	for (p = 0; p < npriv; p++)
 		d->priv[p].custom = d365_depths_custom(d, p);
+	memset(d->qualified, 0, sizeof(d->qualified));
+	for (i = 0; i < d->n; i++) {
+		p = d->v[i].priv;
+		if (p < RG_MAX_PRIVILEGES)
+			d->qualified[p / RG_BITSET_WORD_BITS] |=
+			    (uint64_t)1 << (p % RG_BITSET_WORD_BITS);
+	}
 	for (i = 0; i < d->n; i++)
 		for (want = 0; want <= D365_DEPTH_ORGANIZATION; want++)
 			if ((int)d->v[i].depth < want)

@@ -1310,9 +1310,9 @@ static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
 	const struct d365_state *st = state;
 	const struct d365_prep *p;
 	const struct d365_prep_user *pu;
-	uint64_t qualified[RG_PRIV_WORDS];
 	struct d365_target t;
-	size_t priv, lo, hi, i;
+	uint32_t memo[2];
+	size_t priv, lo, hi;
 	int rc = RG_OK;
 
 	if (!st || !st->loaded)
@@ -1325,19 +1325,21 @@ static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
 	d365_read_attrs(req, &t);
 	if (!t.subject_bu)
 		return RG_OK;
-	/* Only privileges some role holds at a depth: a rule a user for
-	 * each (the rest, organization-wide, are left to decide()). */
-	memset(qualified, 0, sizeof(qualified));
-	for (i = 0; i < st->depths.n; i++)
-		if (st->depths.v[i].priv < RG_MAX_PRIVILEGES)
-			qualified[st->depths.v[i].priv / RG_BITSET_WORD_BITS] |=
-			    (uint64_t)1
-			    << (st->depths.v[i].priv % RG_BITSET_WORD_BITS);
+	/* The rules depend on the class and the unit alone. */
+	memo[0] = pu->cls;
+	memo[1] = (uint32_t)pu->unit;
+	rc = rg_scope_memo(out, memo, sizeof(memo));
+	if (rc != 0)
+		return rc < 0 ? rc : RG_OK;
 	for (priv = 0; priv < p->nprivs && rc == RG_OK; priv++) {
 		const struct d365_prep_answer *a =
 		    &p->answers[(size_t)pu->cls * p->nprivs + priv];
 
-		if (!((qualified[priv / RG_BITSET_WORD_BITS] >>
+		/* Only privileges some role holds at a depth: a rule a
+		 * user for each (the rest, organization-wide, are left to
+		 * decide()). */
+		if (priv >= st->depths.npriv ||
+		    !((st->depths.qualified[priv / RG_BITSET_WORD_BITS] >>
 		       (priv % RG_BITSET_WORD_BITS)) &
 		      1u))
 			continue;

@@ -166,6 +166,8 @@ struct d365_depths {
 	struct d365_priv_depths *priv; /* indexed by privilege, npriv long */
 	uint32_t npriv;
 	rg_roleset declared; /* the roles the policy declared (not custom) */
+	/* The privileges some grant qualifies (the bits below npriv). */
+	uint64_t qualified[RG_PRIV_WORDS];
 };
 
 /*

@@ -22,6 +22,7 @@
 
 #include "dynamics365.h"
 
+#include "private/rg_classes.h"
 #include "private/rg_prim.h"
 
 #define FACT_BU         "bu"
@@ -31,26 +32,6 @@
 
 #define PARENT_ROOT   (-1L)
 #define PARENT_BROKEN (-2L)
-
-static uint64_t hash_roles(const rg_roleset *r)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t w;
-
-	for (w = 0; w < RG_MAX_ROLES / RG_BITSET_WORD_BITS; w++)
-		h = (h ^ r->w[w]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
-}
-
-/* The smallest power of two of at least twice n (load at most 1/2). */
-static size_t table_size(size_t n)
-{
-	size_t size = 16;
-
-	while (size < 2 * n)
-		size *= 2;
-	return size;
-}
 
 long d365_prep_find(const struct d365_prep *p, const char *name)
 {
@@ -315,49 +296,25 @@ static int tenant_units(struct d365_prep *p, const struct d365_tree *tree)
 typedef char
     d365_prep_classes_fit[D365_PREP_CLASSES_MAX <= (1L << 24) ? 1 : -1];
 
-/* The role-set class of roles, added when new; *out its index.  RG_ELIMIT
- * past D365_PREP_CLASSES_MAX. */
-static int class_of(struct d365_prep *p, uint32_t *slots, size_t nslots,
-                    const rg_roleset *roles, uint32_t *out)
-{
-	size_t mask = nslots - 1, i;
-
-	for (i = (size_t)hash_roles(roles) & mask; slots[i];
-	     i = (i + 1) & mask) {
-		if (memcmp(&p->classes[slots[i] - 1], roles, sizeof(*roles)) ==
-		    0) {
-			*out = slots[i] - 1;
-			return RG_OK;
-		}
-	}
-	/* classes has room for one per user, up to the most kept. */
-	if (p->nclasses >= D365_PREP_CLASSES_MAX)
-		return RG_ELIMIT;
-	p->classes[p->nclasses] = *roles;
-	slots[i] = (uint32_t)++p->nclasses;
-	*out = slots[i] - 1;
-	return RG_OK;
-}
-
 /* Each user's attributes, unit and class. */
 static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 {
-	size_t nslots = table_size(p->nusers), i;
-	size_t room = p->nusers < D365_PREP_CLASSES_MAX ? p->nusers
-	                                                : D365_PREP_CLASSES_MAX;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	struct rg_classes c;
 	rg_plugin_request u;
-	int rc = RG_ENOMEM;
+	size_t i;
+	int rc = rg_classes_init(&c, p->nusers, D365_PREP_CLASSES_MAX);
 
-	p->classes = malloc((room ? room : 1) * sizeof(*p->classes));
-	if (!slots || !p->classes)
-		goto out;
+	if (rc != RG_OK)
+		return rc;
+	/* Its sets are the classes, whatever happens below. */
+	p->classes = c.sets;
 	for (i = 0; i < p->nusers; i++) {
 		struct d365_prep_user *pu = &p->users[i];
 		const char *bu, *id, *teams;
 		rg_roleset all;
 		long unit = -1;
 		uint32_t cls;
+		int fresh;
 
 		rc = rg_view_user(req, i, &u);
 		if (rc != RG_OK)
@@ -383,14 +340,15 @@ static int prep_users(struct d365_prep *p, const rg_plugin_request *req)
 		pu->teams = teams != NULL;
 		if (teams)
 			d365_subject_roles(&u, teams, &all);
-		rc = class_of(p, slots, nslots, teams ? &all : u.roles, &cls);
+		rc = rg_class_of(&c, teams ? &all : u.roles, &cls, &fresh);
 		if (rc != RG_OK)
 			goto out;
+		p->nclasses = c.n;
 		pu->cls = cls;
 	}
 	rc = RG_OK;
 out:
-	free(slots);
+	rg_classes_done(&c);
 	return rc;
 }
 

@@ -444,60 +444,24 @@ static int rc_read_attrs_slow(const struct rocketchat *st,
 
 /* ---- Read from a prepared snapshot ------------------------------------- */
 
-size_t rc_puser_count(const struct rc_prepared *p, const struct rc_puser *pu,
-                      enum rc_plist which)
-{
-	const uint32_t *v;
-
-	if (pu->bits & RC_PU_INLINE)
-		return which == RC_PLIST_UNITS
-		           ? (pu->bits >> RC_PU_NUNITS_SHIFT) & RC_PU_COUNT_MASK
-		           : (pu->bits >> RC_PU_NDEPTS_SHIFT) &
-		                 RC_PU_COUNT_MASK;
-	v = p->pool + pu->at.first;
-	return which == RC_PLIST_UNITS ? v[1] : v[0];
-}
-
-long rc_puser_item(const struct rc_prepared *p, const struct rc_puser *pu,
-                   enum rc_plist which, size_t k)
-{
-	const uint32_t *v;
-	size_t nd;
-
-	if (pu->bits & RC_PU_INLINE) {
-		nd = (pu->bits >> RC_PU_NDEPTS_SHIFT) & RC_PU_COUNT_MASK;
-		return pu->at.ix[(which == RC_PLIST_UNITS ? nd : 0) + k];
-	}
-	v = p->pool + pu->at.first;
-	return (long)v[2 + (which == RC_PLIST_UNITS ? v[0] : 0) + k];
-}
-
-/* 1 when the user's list (departments or units) holds index ix: inline
- * here, since every scoped check of a prepared user asks it. */
+/* 1 when the user's list (departments or units) holds index ix. */
 static int rc_puser_has(const struct rc_prepared *p, const struct rc_puser *pu,
                         enum rc_plist which, long ix)
 {
-	const uint32_t *v;
-	size_t nd, i, from, n;
+	struct rc_pspan s = rc_puser_span(p, pu, which);
+	size_t i;
 
 	if (ix < 0)
 		return 0;
-	if (pu->bits & RC_PU_INLINE) {
-		nd = (pu->bits >> RC_PU_NDEPTS_SHIFT) & RC_PU_COUNT_MASK;
-		from = which == RC_PLIST_UNITS ? nd : 0;
-		n = which == RC_PLIST_UNITS
-		        ? (pu->bits >> RC_PU_NUNITS_SHIFT) & RC_PU_COUNT_MASK
-		        : nd;
-		for (i = from; i < from + n; i++)
-			if (pu->at.ix[i] == ix)
+	/* Two loops, not rc_pspan_at(): no test of the kind per index. */
+	if (s.ix16) {
+		for (i = 0; i < s.n; i++)
+			if (s.ix16[i] == ix)
 				return 1;
 		return 0;
 	}
-	v = p->pool + pu->at.first;
-	from = 2 + (which == RC_PLIST_UNITS ? v[0] : 0);
-	n = which == RC_PLIST_UNITS ? v[1] : v[0];
-	for (i = from; i < from + n; i++)
-		if (v[i] == (uint32_t)ix)
+	for (i = 0; i < s.n; i++)
+		if (s.ix32[i] == (uint64_t)ix)
 			return 1;
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <rolegate/plugin.h>
 
+#include "private/rg_classes.h"
 #include "private/rg_prim.h"
 
 #include "rocketchat.h"
@@ -64,6 +65,10 @@ static void rc_prepared_free(struct rc_prepared *p)
 	free(p->unit_first);
 	free(p->users);
 	free(p->pool);
+	free(p->scoped);
+	free(p->cls);
+	free(p->class_held);
+	free(p->class_rules);
 	free(p);
 }
 
@@ -323,6 +328,95 @@ static int rc_prepare_found(struct rc_prepared *p)
 	return RG_OK;
 }
 
+/* The privileges subject_scopes() compiles (struct rc_prepared). */
+static int rc_prepare_scoped(const struct rocketchat *st, struct rc_prepared *p)
+{
+	size_t priv;
+
+	p->scoped = calloc(st->nprivs ? st->nprivs : 1, sizeof(*p->scoped));
+	if (!p->scoped)
+		return RG_ENOMEM;
+	/* The others' answers do not change with the department (decide()
+	 * still answers them with one); take-inquiry's also depend on the
+	 * status and limits. */
+	for (priv = 0; priv < st->nprivs; priv++)
+		if ((long)priv != st->take && rc_dept_scoped(st, priv))
+			p->scoped[p->nscoped++] = (uint32_t)priv;
+	return RG_OK;
+}
+
+/*
+ * Each user's role-set class, and each class's held privileges and, with
+ * rules, department rules (rc_class_rules(), asked with the class's first
+ * user): they depend on the roles alone, and a tenant has a few dozen
+ * sets, so this is done per set, not per user.
+ */
+static int rc_prepare_classes(const struct rocketchat *st,
+                              const rg_plugin_request *req,
+                              struct rc_prepared *p, int rules)
+{
+	struct rg_classes c;
+	rg_plugin_request u;
+	uint32_t *first = NULL;
+	size_t i;
+	int rc = rc_prepare_scoped(st, p);
+
+	if (rc == RG_OK)
+		rc = rg_classes_init(&c, p->nusers, p->nusers);
+	if (rc != RG_OK)
+		return rc;
+	p->cls = malloc((p->nusers ? p->nusers : 1) * sizeof(*p->cls));
+	first = malloc((p->nusers ? p->nusers : 1) * sizeof(*first));
+	rc = RG_ENOMEM;
+	if (!p->cls || !first)
+		goto out;
+	for (i = 0; i < p->nusers; i++) {
+		rg_roleset roles;
+		int fresh;
+
+		/* A user the core cannot give is compiled by no rule. */
+		p->cls[i] = RC_NO_CLASS;
+		if (rg_view_user(req, i, &u) != RG_OK)
+			continue;
+		roles = *u.roles;
+		if (st->edition == RC_EDITION_COMMUNITY)
+			rc_drop_custom(st, &u, &roles);
+		rc = rg_class_of(&c, &roles, &p->cls[i], &fresh);
+		if (rc != RG_OK)
+			goto out;
+		if (fresh)
+			first[p->cls[i]] = (uint32_t)i;
+	}
+	rc = RG_ENOMEM;
+	p->class_held = calloc(c.n ? c.n : 1, sizeof(*p->class_held));
+	if (rules)
+		p->class_rules =
+		    calloc(c.n && p->nscoped ? c.n * p->nscoped : 1,
+		           sizeof(*p->class_rules));
+	if (!p->class_held || (rules && !p->class_rules))
+		goto out;
+	for (i = 0; i < c.n; i++) {
+		rc = rg_view_user(req, first[i], &u);
+		if (rc != RG_OK)
+			goto out;
+		rc_class_rules(st, &u, &c.sets[i], p->org_units > 0, p->scoped,
+		               p->nscoped, p->class_held[i],
+		               rules ? p->class_rules + i * p->nscoped : NULL);
+	}
+	rc = RG_OK;
+out:
+	if (rc != RG_OK) {
+		free(p->class_held);
+		free(p->class_rules);
+		p->class_held = NULL;
+		p->class_rules = NULL;
+	}
+	rg_classes_done(&c);
+	free(c.sets);
+	free(first);
+	return rc;
+}
+
 int rc_view_prepare(const void *state, const rg_plugin_request *req,
                     void **prepared)
 {
@@ -354,6 +448,11 @@ int rc_view_prepare(const void *state, const rg_plugin_request *req,
 		rg_names_free(p->found);
 		p->found = NULL;
 	}
+	/* Likewise: without the classes, each user's is worked out, and
+	 * no scope is compiled. */
+	if (rc == RG_OK)
+		(void)rc_prepare_classes(st, req, p,
+		                         p->found && p->source != RC_ORG_NONE);
 out:
 	if (rc != RG_OK) {
 		rc_prepared_free(p);

@@ -314,6 +314,22 @@ static rg_result rc_decide(const void *state, const rg_plugin_request *req,
 /* ---- A subject's answers, for the core's decision table ---------------- */
 
 /*
+ * What view_prepare() worked out as rg_effective_set() of req's roles (the
+ * Community edition's without custom ones) for a user of its snapshot, or
+ * NULL: work it out.
+ */
+static const uint64_t *rc_class_held(const rg_plugin_request *req)
+{
+	const struct rc_prepared *p = rg_request_prepared(req);
+	long i = rg_request_user_index(req);
+
+	if (!p || !p->class_held || i < 0 || (size_t)i >= p->nusers ||
+	    p->cls[i] == RC_NO_CLASS)
+		return NULL;
+	return p->class_held[p->cls[i]];
+}
+
+/*
  * The answers decide() gives this subject for every privilege without
  * request attributes, following rc_decide() and rc_decide_roles() with no
  * department: the attributes are read and checked once (a bad one denies
@@ -345,7 +361,12 @@ static int rc_subject_answers(const void *state, const rg_plugin_request *req,
 	ans.reason[0] = '\0';
 	ans.flags = RG_ANSWER_QUIET;
 	if (rc_read_attrs(st, &sub, &a, &ans)) {
-		rg_effective_set(&sub, sub.roles, allow);
+		const uint64_t *held = rc_class_held(req);
+
+		if (held)
+			memcpy(allow, held, RG_PRIV_WORDS * sizeof(*allow));
+		else
+			rg_effective_set(&sub, sub.roles, allow);
 		if (st->take >= 0 &&
 		    ((allow[st->take / RG_BITSET_WORD_BITS] >>
 		      (st->take % RG_BITSET_WORD_BITS)) &
@@ -409,6 +430,7 @@ static int rc_subject_rbac(const void *state, const rg_plugin_request *req,
 	const struct rocketchat *st = state;
 	rg_roleset declared = *req->roles;
 	uint64_t held[RG_PRIV_WORDS];
+	const uint64_t *h;
 
 	if (!st->loaded)
 		return RG_EPOLICY;
@@ -418,9 +440,14 @@ static int rc_subject_rbac(const void *state, const rg_plugin_request *req,
 	memset(rbac, 0xff, RG_PRIV_WORDS * sizeof(*rbac));
 	if (st->take < 0)
 		return RG_OK;
-	rg_effective_set(req, req->roles, held);
+	/* No custom role was dropped: the class's roles are req's. */
+	h = rc_class_held(req);
+	if (!h) {
+		rg_effective_set(req, req->roles, held);
+		h = held;
+	}
 	rbac[st->take / RG_BITSET_WORD_BITS] &=
-	    ~(held[st->take / RG_BITSET_WORD_BITS] &
+	    ~(h[st->take / RG_BITSET_WORD_BITS] &
 	      ((uint64_t)1 << (st->take % RG_BITSET_WORD_BITS)));
 	return RG_OK;
 }
@@ -438,7 +465,8 @@ static int rc_scope_depts(const struct rc_prepared *p,
                           rg_scopes *out)
 {
 	size_t nd = rg_names_count(p->depts), nu = rg_names_count(p->units);
-	size_t k, n, lo = 0, hi = 0;
+	struct rc_pspan s;
+	size_t k, lo;
 	int rc = RG_OK, any = 0;
 	long ix;
 
@@ -446,9 +474,9 @@ static int rc_scope_depts(const struct rc_prepared *p,
 		return rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
 		                    RG_SCOPE_WITHIN, p->found, 0,
 		                    rg_names_count(p->found));
-	n = rules & RC_DEPTS_AGENT ? rc_puser_count(p, pu, RC_PLIST_DEPTS) : 0;
-	for (k = 0; k < n && rc == RG_OK; k++) {
-		ix = rc_puser_item(p, pu, RC_PLIST_DEPTS, k);
+	s = rc_puser_span(p, pu, RC_PLIST_DEPTS);
+	for (k = 0; rules & RC_DEPTS_AGENT && k < s.n && rc == RG_OK; k++) {
+		ix = rc_pspan_at(s, k);
 		if (ix < 0 || (size_t)ix >= nd || p->dept_found[ix] < 0)
 			continue;
 		lo = (size_t)p->dept_found[ix];
@@ -456,15 +484,14 @@ static int rc_scope_depts(const struct rc_prepared *p,
 		                  RG_SCOPE_WITHIN, p->found, lo, lo + 1);
 		any = 1;
 	}
-	n = rules & RC_DEPTS_UNITS ? rc_puser_count(p, pu, RC_PLIST_UNITS) : 0;
-	for (k = 0; k < n && rc == RG_OK; k++) {
-		ix = rc_puser_item(p, pu, RC_PLIST_UNITS, k);
+	s = rc_puser_span(p, pu, RC_PLIST_UNITS);
+	for (k = 0; rules & RC_DEPTS_UNITS && k < s.n && rc == RG_OK; k++) {
+		ix = rc_pspan_at(s, k);
 		if (ix < 0 || (size_t)ix >= nu)
 			continue;
-		lo = p->unit_first[ix];
-		hi = p->unit_first[ix + 1];
 		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
-		                  RG_SCOPE_WITHIN, p->found, lo, hi);
+		                  RG_SCOPE_WITHIN, p->found, p->unit_first[ix],
+		                  p->unit_first[ix + 1]);
 		any = 1;
 	}
 	if (rc == RG_OK && !any)
@@ -473,27 +500,55 @@ static int rc_scope_depts(const struct rc_prepared *p,
 	return rc;
 }
 
+/* The most indexes a memo holds: a user with more adds its own rules. */
+#define RC_MEMO_IX ((RG_SCOPE_MEMO_MAX / sizeof(uint32_t)) - 3)
+
+/*
+ * rg_scope_memo() of what a user's rules depend on besides the snapshot:
+ * its class, departments and units.  1: an earlier user's rules are its
+ * own; 0: add them; negative: a status.
+ */
+static int rc_scopes_memo(const struct rc_prepared *p,
+                          const struct rc_puser *pu, uint32_t cls,
+                          rg_scopes *out)
+{
+	struct rc_pspan d = rc_puser_span(p, pu, RC_PLIST_DEPTS);
+	struct rc_pspan u = rc_puser_span(p, pu, RC_PLIST_UNITS);
+	uint32_t memo[RG_SCOPE_MEMO_MAX / sizeof(uint32_t)];
+	size_t n = 0, k;
+
+	if (d.n + u.n > RC_MEMO_IX)
+		return 0;
+	memo[n++] = cls;
+	memo[n++] = (uint32_t)d.n;
+	for (k = 0; k < d.n; k++)
+		memo[n++] = (uint32_t)rc_pspan_at(d, k);
+	memo[n++] = (uint32_t)u.n;
+	for (k = 0; k < u.n; k++)
+		memo[n++] = (uint32_t)rc_pspan_at(u, k);
+	return rg_scope_memo(out, memo, n * sizeof(*memo));
+}
+
 /*
  * Requests whose only attribute is a department the source has, compiled
  * for a prepared user whose attributes view_prepare() found good (ABI
- * 1.6): rc_decide() step by step.  The Community edition's roles lose
- * their custom roles; a privilege rg_decide_rbac() does not allow is
- * denied on every department, one it allows (rg_effective_set()) is
- * allowed where rc_department_rules() says.  Only the privileges the
- * department scopes are compiled (rc_dept_scoped()): one rule a user for
- * each, not for all.  take-inquiry (status and limits), a department the
- * source lacks, and an organisation with no source are left to decide().
+ * 1.6): rc_decide() step by step, with what view_prepare() worked out
+ * for the user's role-set class (rc_class_rules()): a privilege
+ * rg_decide_rbac() does not allow is denied on every department, one it
+ * allows is allowed where rc_department_rules() says.  Only the
+ * privileges the department scopes are compiled (rc_dept_scoped()): one
+ * rule a user for each, not for all, and once for all the users of one
+ * class, departments and units (rc_scopes_memo()).  take-inquiry (status
+ * and limits), a department the source lacks, and an organisation with
+ * no source are left to decide().
  */
 static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
                              rg_scopes *out)
 {
 	const struct rocketchat *st = state;
 	const struct rc_prepared *p;
-	const struct rc_puser *pu;
-	rg_plugin_request sub = *req;
-	rg_roleset roles = *req->roles;
-	uint64_t held[RG_PRIV_WORDS];
-	size_t priv;
+	const unsigned char *rules;
+	size_t k;
 	long i;
 	int rc = RG_OK;
 
@@ -503,31 +558,16 @@ static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
 		return RG_OK;
 	p = rg_request_prepared(req);
 	i = rg_request_user_index(req);
-	pu = &p->users[i];
-	if (!p->found || p->source == RC_ORG_NONE)
+	if (!p->found || p->source == RC_ORG_NONE || !p->class_rules ||
+	    p->cls[i] == RC_NO_CLASS)
 		return RG_OK;
-	if (st->edition == RC_EDITION_COMMUNITY)
-		rc_drop_custom(st, req, &roles);
-	sub.roles = &roles;
-	/* rg_decide_rbac() allows exactly what rg_effective() holds. */
-	memset(held, 0, sizeof(held));
-	rg_effective_set(&sub, sub.roles, held);
-	for (priv = 0; priv < st->nprivs && rc == RG_OK; priv++) {
-		/* The others' answers do not change with the department
-		 * (decide() still answers them with one). */
-		if ((long)priv == st->take || !rc_dept_scoped(st, priv))
-			continue;
-		sub.action = (long)priv;
-		sub.action_id = rg_privilege_id(req->handle, (uint32_t)priv);
-		rc = rc_scope_depts(
-		    p, pu,
-		    (held[priv / RG_BITSET_WORD_BITS] >>
-		     (priv % RG_BITSET_WORD_BITS)) &
-		            1u
-		        ? rc_department_rules(st, &sub, p->org_units > 0)
-		        : 0,
-		    (long)priv, out);
-	}
+	rc = rc_scopes_memo(p, &p->users[i], p->cls[i], out);
+	if (rc != 0)
+		return rc < 0 ? rc : RG_OK;
+	rules = p->class_rules + (size_t)p->cls[i] * p->nscoped;
+	for (k = 0; k < p->nscoped && rc == RG_OK; k++)
+		rc = rc_scope_depts(p, &p->users[i], rules[k],
+		                    (long)p->scoped[k], out);
 	return rc;
 }
 

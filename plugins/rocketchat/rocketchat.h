@@ -194,16 +194,66 @@ struct rc_prepared {
 	size_t nusers;
 	uint32_t *pool;
 	size_t npool, cappool;
+	/*
+	 * Each user's role-set class (cls, RC_NO_CLASS: none; the Community
+	 * edition's without its custom roles), and per class what
+	 * rg_effective_set() holds (class_held, for the decision table).
+	 * For subject_scopes(), made with found: the privileges it compiles
+	 * (scoped, rc_dept_scoped() but take-inquiry), and per class and
+	 * such privilege what rc_department_rules() allows, 0 where
+	 * rg_decide_rbac() denies: class_rules[cls * nscoped + k].  NULL:
+	 * not made (worked out per user, or no scope compiled).
+	 */
+	uint32_t *scoped;
+	size_t nscoped;
+	uint32_t *cls;
+	uint64_t (*class_held)[RG_PRIV_WORDS];
+	unsigned char *class_rules;
 };
+
+#define RC_NO_CLASS UINT32_MAX
 
 /* The user's departments or units (indexes in depts, units). */
 enum rc_plist { RC_PLIST_DEPTS, RC_PLIST_UNITS };
 
-/* How many indexes the user's list which holds, and the k-th of them. */
-size_t rc_puser_count(const struct rc_prepared *p, const struct rc_puser *pu,
-                      enum rc_plist which);
-long rc_puser_item(const struct rc_prepared *p, const struct rc_puser *pu,
-                   enum rc_plist which, size_t k);
+/* Where a user's list lies: n indexes from ix16 (kept in the user) or
+ * from ix32 (in the pool); the other pointer is NULL. */
+struct rc_pspan {
+	const uint16_t *ix16;
+	const uint32_t *ix32;
+	size_t n;
+};
+
+/* The one reading of struct rc_puser's lists: inline, since every scoped
+ * check of a prepared user asks it. */
+static inline struct rc_pspan rc_puser_span(const struct rc_prepared *p,
+                                            const struct rc_puser *pu,
+                                            enum rc_plist which)
+{
+	struct rc_pspan s = {NULL, NULL, 0};
+	const uint32_t *v;
+	size_t nd;
+
+	if (pu->bits & RC_PU_INLINE) {
+		nd = (pu->bits >> RC_PU_NDEPTS_SHIFT) & RC_PU_COUNT_MASK;
+		s.ix16 = pu->at.ix + (which == RC_PLIST_UNITS ? nd : 0);
+		s.n = which == RC_PLIST_UNITS
+		          ? (pu->bits >> RC_PU_NUNITS_SHIFT) & RC_PU_COUNT_MASK
+		          : nd;
+		return s;
+	}
+	/* In the pool: the two counts, then the departments, the units. */
+	v = p->pool + pu->at.first;
+	s.ix32 = v + 2 + (which == RC_PLIST_UNITS ? v[0] : 0);
+	s.n = which == RC_PLIST_UNITS ? v[1] : v[0];
+	return s;
+}
+
+/* The k-th index of a span (k < s.n). */
+static inline long rc_pspan_at(struct rc_pspan s, size_t k)
+{
+	return s.ix16 ? (long)s.ix16[k] : (long)s.ix32[k];
+}
 
 /* The view_prepare() and view_release() hooks. */
 int rc_view_prepare(const void *state, const rg_plugin_request *req,
@@ -297,6 +347,18 @@ int rc_dept_scoped(const struct rocketchat *st, size_t p);
  */
 unsigned rc_department_rules(const struct rocketchat *st,
                              const rg_plugin_request *req, int has_units);
+
+/*
+ * Per class (struct rc_prepared), for a subject holding roles, asked as
+ * req (a user of the snapshot): rg_effective_set() into held
+ * (RG_PRIV_WORDS words), and unless out is NULL, for each of the n
+ * privileges scoped, what rc_department_rules() allows into out[k]; 0
+ * where rg_decide_rbac() denies.  has_units: the organisation has units.
+ */
+void rc_class_rules(const struct rocketchat *st, const rg_plugin_request *req,
+                    const rg_roleset *roles, int has_units,
+                    const uint32_t *scoped, size_t n, uint64_t *held,
+                    unsigned char *out);
 
 rg_result rc_decide_department(const struct rocketchat *st,
                                const rg_plugin_request *req, struct rc_attrs *a,

@@ -355,6 +355,33 @@ unsigned rc_department_rules(const struct rocketchat *st,
 	return out;
 }
 
+void rc_class_rules(const struct rocketchat *st, const rg_plugin_request *req,
+                    const rg_roleset *roles, int has_units,
+                    const uint32_t *scoped, size_t n, uint64_t *held,
+                    unsigned char *out)
+{
+	rg_plugin_request sub = *req;
+	size_t k;
+
+	sub.roles = roles;
+	/* rg_decide_rbac() allows exactly what rg_effective() holds. */
+	memset(held, 0, RG_PRIV_WORDS * sizeof(*held));
+	rg_effective_set(&sub, roles, held);
+	for (k = 0; out && k < n; k++) {
+		uint32_t priv = scoped[k];
+
+		out[k] = 0;
+		if (!((held[priv / RG_BITSET_WORD_BITS] >>
+		       (priv % RG_BITSET_WORD_BITS)) &
+		      1u))
+			continue;
+		sub.action = (long)priv;
+		sub.action_id = rg_privilege_id(req->handle, priv);
+		out[k] =
+		    (unsigned char)rc_department_rules(st, &sub, has_units);
+	}
+}
+
 /*
  * The Community edition has no custom roles: it refuses to create them,
  * and takes out any it finds on a subject (say, created while the service

@@ -28,12 +28,13 @@
  * take it as an error.  Such an entry answers nothing in bulk.
  *
  * scopes=bad|contradict (ABI 1.6) adds subject_scopes for result=allow,
- * whose decide() allows whatever the attributes.  bad calls rg_scope_add()
- * with each kind of bad argument, and fails (no table for the user) unless
- * each is refused as plugin.h says; then it compiles "owner" as without
- * it, which is decide()'s answer.  contradict adds SELF and then AS_WITHOUT
- * for "owner": the core must drop both, or it would deny owners decide()
- * allows.
+ * whose decide() allows whatever the attributes.  bad calls rg_scope_memo()
+ * and rg_scope_add() with each kind of bad argument and at the wrong
+ * times, and fails (no table for the user) unless each is refused as
+ * plugin.h says; then it compiles "owner" as without it, which is
+ * decide()'s answer, once per memo (every even user gives the same). contradict
+ * adds SELF and then AS_WITHOUT for "owner": the core must drop both, or it
+ * would deny owners decide() allows.
  *
  * It declares the privilege "fixed.test" and the role "tester", so that a
  * request from "@tester" for "fixed.test" reaches the stack (the core
@@ -421,18 +422,59 @@ static int fixed_scopes_refused(rg_scopes *out, long p)
 	return ok;
 }
 
+/*
+ * rg_scope_memo() refuses each bad call, then takes the one memo every
+ * even user gives: 1 when it did as plugin.h says, *hit whether an
+ * earlier user gave it.  An odd user gives none, but one after its first
+ * rule, which must be refused.
+ */
+static int fixed_memo_refused(rg_scopes *out, const rg_plugin_request *req,
+                              long p, int *hit)
+{
+	static const char memo[] = "fixed";
+	char big[RG_SCOPE_MEMO_MAX + 1];
+	int ok = 1, rc;
+
+	memset(big, 'm', sizeof(big));
+	*hit = 0;
+	ok &= rg_scope_memo(NULL, memo, sizeof(memo)) == RG_EINVAL;
+	ok &= rg_scope_memo(out, NULL, sizeof(memo)) == RG_EINVAL;
+	ok &= rg_scope_memo(out, memo, 0) == RG_EINVAL;
+	ok &= rg_scope_memo(out, big, sizeof(big)) == RG_EINVAL;
+	if (rg_request_user_index(req) % 2) {
+		ok &= rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT, NULL,
+		                   0, 0) == RG_OK;
+		return ok &&
+		       rg_scope_memo(out, memo, sizeof(memo)) == RG_EINVAL;
+	}
+	rc = rg_scope_memo(out, memo, sizeof(memo));
+	ok &= rc == 0 || rc == 1;
+	*hit = rc == 1;
+	/* Asked once a user. */
+	ok &= rg_scope_memo(out, memo, sizeof(memo)) == RG_EINVAL;
+	/* After a hit the rules are another user's. */
+	if (*hit)
+		ok &= rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT, NULL,
+		                   0, 0) == RG_EINVAL;
+	return ok;
+}
+
 /* scopes=: see the top of the file. */
 static int fixed_scopes(const void *state, const rg_plugin_request *req,
                         rg_scopes *out)
 {
 	const struct fixed_state *st = state;
 	long p = fixed_priv(req);
-	int rc;
+	int rc, hit;
 
 	if (st->choice != FIXED_ALLOW || p < 0)
 		return RG_OK;
 	switch (st->scopes) {
 	case FIXED_SCOPES_BAD:
+		if (!fixed_memo_refused(out, req, p, &hit))
+			return RG_EPLUGIN;
+		if (hit)
+			return RG_OK;
 		rc = rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT, NULL, 0,
 		                  0);
 		if (rc == RG_OK && !fixed_scopes_refused(out, p))
