@@ -320,6 +320,7 @@ struct scope_memos {
 /* Where the subject stands with rg_scope_memo(). */
 enum scope_memo_state {
 	MEMO_UNASKED, /* not called: the subject's rules are its own */
+	MEMO_ASKED,   /* called, nothing kept (no memos): the same */
 	MEMO_MISS,    /* called, new: keep the rules under it (pending) */
 	MEMO_HIT,     /* called, known: hit is the subject's span */
 };
@@ -568,8 +569,10 @@ int rg_scope_memo(rg_scopes *out, const void *memo, size_t len)
 	    out->memo != MEMO_UNASKED || out->t->nrules != out->first)
 		return RG_EINVAL;
 	m = out->memos;
-	if (!m)
-		return 0; /* nothing is kept: the subject adds its own */
+	if (!m) {
+		out->memo = MEMO_ASKED; /* the subject adds its own */
+		return 0;
+	}
 	i = (size_t)rg_hash_mem(memo, len) & (m->cap - 1);
 	for (; m->v[i].len; i = (i + 1) & (m->cap - 1))
 		if (m->v[i].len == len &&

@@ -325,6 +325,9 @@ static int rc_prepare_found(struct rc_prepared *p)
 		        rg_names_name(p->depts, (size_t)p->found_dept[i])) !=
 		    (long)i)
 			return RG_ENOMEM;
+	p->ndepts = nd;
+	p->nunits = nu;
+	p->nfound = f;
 	return RG_OK;
 }
 

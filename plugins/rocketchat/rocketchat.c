@@ -464,7 +464,6 @@ static int rc_scope_depts(const struct rc_prepared *p,
                           const struct rc_puser *pu, unsigned rules, long priv,
                           rg_scopes *out)
 {
-	size_t nd = rg_names_count(p->depts), nu = rg_names_count(p->units);
 	struct rc_pspan s;
 	size_t k, lo;
 	int rc = RG_OK, any = 0;
@@ -472,12 +471,11 @@ static int rc_scope_depts(const struct rc_prepared *p,
 
 	if (rules & RC_DEPTS_EVERY)
 		return rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
-		                    RG_SCOPE_WITHIN, p->found, 0,
-		                    rg_names_count(p->found));
+		                    RG_SCOPE_WITHIN, p->found, 0, p->nfound);
 	s = rc_puser_span(p, pu, RC_PLIST_DEPTS);
 	for (k = 0; rules & RC_DEPTS_AGENT && k < s.n && rc == RG_OK; k++) {
 		ix = rc_pspan_at(s, k);
-		if (ix < 0 || (size_t)ix >= nd || p->dept_found[ix] < 0)
+		if (ix < 0 || (size_t)ix >= p->ndepts || p->dept_found[ix] < 0)
 			continue;
 		lo = (size_t)p->dept_found[ix];
 		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
@@ -487,7 +485,7 @@ static int rc_scope_depts(const struct rc_prepared *p,
 	s = rc_puser_span(p, pu, RC_PLIST_UNITS);
 	for (k = 0; rules & RC_DEPTS_UNITS && k < s.n && rc == RG_OK; k++) {
 		ix = rc_pspan_at(s, k);
-		if (ix < 0 || (size_t)ix >= nu)
+		if (ix < 0 || (size_t)ix >= p->nunits)
 			continue;
 		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
 		                  RG_SCOPE_WITHIN, p->found, p->unit_first[ix],

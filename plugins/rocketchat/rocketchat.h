@@ -190,6 +190,7 @@ struct rc_prepared {
 	rg_names *found;
 	long *found_dept, *dept_found;
 	size_t *unit_first;
+	size_t ndepts, nunits, nfound; /* the three tables' counts, then */
 	struct rc_puser *users;
 	size_t nusers;
 	uint32_t *pool;
