@@ -75,6 +75,7 @@ static int decide(const rg_context *ctx, const struct rg_snapshot *snap,
                   rg_decision *d, rg_result *res)
 {
 	struct rg_check_known known;
+	long priv = -1; /* looked up once, for the scopes and the stack */
 	int st;
 
 	if (a->ss && a->tabled &&
@@ -83,19 +84,20 @@ static int decide(const rg_context *ctx, const struct rg_snapshot *snap,
 		rg_table_log(ctx, req, *res); /* as rg_check() logs it */
 		return RG_OK;
 	}
-	if (a->ss && a->scoped &&
-	    rg_table_scope(a->ss, req->subject.user, a->len, a->h,
-	                   rg_intern_get(&a->svc->reg.priv_ix, req->action),
-	                   req->attrs, res)) {
-		rg_table_log(ctx, req, *res);
-		return RG_OK;
+	if (a->ss && a->scoped) {
+		priv = rg_intern_get(&a->svc->reg.priv_ix, req->action);
+		if (rg_table_scope(a->ss, req->subject.user, a->len, a->h, priv,
+		                   req->attrs, res)) {
+			rg_table_log(ctx, req, *res);
+			return RG_OK;
+		}
 	}
 	if (a->ss) {
 		/* rg_check() would ask the table again, for the same miss. */
 		known.snap = snap;
 		known.user_hash = a->h;
 		known.slot = NULL;
-		known.priv = -1;
+		known.priv = priv;
 		st = rg_check_known(ctx, a->svc, req, flags, &known, d);
 	} else {
 		st = rg_check(ctx, req, flags, d);
