@@ -839,6 +839,12 @@ static int scope_within(const struct rg_table *t,
 static const struct rg_scope_rule *scope_first(const struct rg_scope_rule *v,
                                                size_t n, long priv)
 {
+	size_t p = (size_t)priv;
+
+	/* A list of one rule per privilege, all of them in order (a product
+	 * that scopes every privilege) is indexed directly. */
+	if (p < n && v[p].priv == p && (!p || v[p - 1].priv < p))
+		return v + p;
 	while (n) {
 		size_t half = n / 2;
 
