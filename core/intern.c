@@ -18,7 +18,11 @@
 #include "internal.h"
 
 #define INTERN_MIN_CAP 16
-#define WORD_BYTES     8
+/* 64 - log2(INTERN_MIN_CAP) */
+#define INTERN_MIN_SHIFT 60
+/* The bits of a slot's tag: the top half of its key's hash. */
+#define TAG_BITS   32
+#define WORD_BYTES 8
 /* Multipliers of MurmurHash3's 64-bit finalizer: good avalanche, cheap. */
 #define MIX_K1    0xff51afd7ed558ccdull
 #define MIX_K2    0xc4ceb9fe1a85ec53ull
@@ -85,7 +89,7 @@ uint64_t rg_hash_mem(const char *s, size_t n)
 
 static uint32_t hash_tag(uint64_t h)
 {
-	return (uint32_t)(h >> 32);
+	return (uint32_t)(h >> TAG_BITS);
 }
 
 void rg_intern_init(rg_intern *t)
@@ -238,9 +242,9 @@ static int words_rehash(rg_intern *t, size_t ncap)
  * once the table has more keys than RG_INTERN_WORDS_MAX (a directory's
  * users: the slots alone, which take half the memory).
  */
-static int words_add(rg_intern *t, const char *key, uint32_t val)
+static int words_add(rg_intern *t, const char *key, size_t len, uint32_t val)
 {
-	size_t len = strlen(key), n = t->count + 1;
+	size_t n = t->count + 1;
 	struct rg_intern_word e;
 	int rc;
 
@@ -275,60 +279,98 @@ static int words_add(rg_intern *t, const char *key, uint32_t val)
 	return RG_OK;
 }
 
-static void insert_slot(struct rg_intern_slot *slots, size_t cap,
-                        const char *key, uint32_t val)
+/* Where a key of hash h starts its probe: the top bits of the hash, so
+ * that a slot's tag (the top half) alone places it again when the table
+ * grows, without reading or hashing its key. */
+static inline size_t home(const rg_intern *t, uint64_t h)
 {
-	uint64_t h = rg_hash_str(key);
-	size_t i = h & (cap - 1);
-
-	while (slots[i].key)
-		i = (i + 1) & (cap - 1);
-	slots[i].key = key;
-	slots[i].tag = hash_tag(h);
-	slots[i].val = val;
+	return (size_t)(h >> t->shift);
 }
 
 static int grow(rg_intern *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : INTERN_MIN_CAP;
 	struct rg_intern_slot *ns;
-	size_t i;
+	unsigned nshift = t->cap ? t->shift - 1 : INTERN_MIN_SHIFT;
+	size_t i, j;
 
 	/* A large table (a directory's users) is probed at random by every
 	 * check: rg_alloc_big() puts it on huge pages, where its slots cost no
-	 * TLB miss (a small one is just aligned to a cache line). */
-	if (ncap > SIZE_MAX / sizeof(*ns))
+	 * TLB miss (a small one is just aligned to a cache line).  A home
+	 * past the tag's 32 bits could not be found from the tag. */
+	if (nshift < TAG_BITS || ncap > SIZE_MAX / sizeof(*ns))
 		return RG_ENOMEM;
 	ns = rg_alloc_big(ncap * sizeof(*ns));
 	if (!ns)
 		return RG_ENOMEM;
-	for (i = 0; i < t->cap; i++)
-		if (t->slots[i].key)
-			insert_slot(ns, ncap, t->slots[i].key, t->slots[i].val);
+	for (i = 0; i < t->cap; i++) {
+		if (!t->slots[i].key)
+			continue;
+		j = (size_t)(((uint64_t)t->slots[i].tag << TAG_BITS) >> nshift);
+		while (ns[j].key)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = t->slots[i];
+	}
 	free(t->slots);
 	t->slots = ns;
 	t->cap = ncap;
+	t->shift = nshift;
 	return RG_OK;
 }
 
-int rg_intern_put(rg_intern *t, const char *key, uint32_t val)
+/*
+ * Where the len bytes at key (no NUL among them), of hash h, are in a table
+ * with slots: their slot, or else the first empty one of their probe, which
+ * is where they go (no key is ever removed, so a key not met before it is
+ * not in the table).  strncmp, not memcmp: it stops at the end of a shorter
+ * slot key, and key holds no NUL, so equal bytes and a terminator after
+ * them are the same string.
+ */
+static inline size_t probe_len(const rg_intern *t, const char *key, size_t len,
+                               uint64_t h)
 {
+	uint32_t tag = hash_tag(h);
+	size_t i;
+
+	for (i = home(t, h); t->slots[i].key; i = (i + 1) & (t->cap - 1))
+		if (t->slots[i].tag == tag &&
+		    strncmp(t->slots[i].key, key, len) == 0 &&
+		    t->slots[i].key[len] == '\0')
+			break;
+	return i;
+}
+
+int rg_intern_put_hashed(rg_intern *t, const char *key, size_t len, uint64_t h,
+                         uint32_t val)
+{
+	size_t i;
 	int rc;
 
-	if (rg_intern_get(t, key) >= 0)
-		return RG_EEXIST;
-	/* Keep the load factor at or below one half: probes stay short. */
+	/* Keep the load factor at or below one half: probes stay short.
+	 * (A key already in grows the table a step early: harmless.) */
 	if ((t->count + 1) * 2 > t->cap) {
 		rc = grow(t);
 		if (rc != RG_OK)
 			return rc;
 	}
-	rc = words_add(t, key, val);
+	i = probe_len(t, key, len, h);
+	if (t->slots[i].key)
+		return RG_EEXIST;
+	rc = words_add(t, key, len, val);
 	if (rc != RG_OK)
 		return rc;
-	insert_slot(t->slots, t->cap, key, val);
+	t->slots[i].key = key;
+	t->slots[i].tag = hash_tag(h);
+	t->slots[i].val = val;
 	t->count++;
 	return RG_OK;
+}
+
+int rg_intern_put(rg_intern *t, const char *key, uint32_t val)
+{
+	size_t len = strlen(key);
+
+	return rg_intern_put_hashed(t, key, len, hash_mem(key, len), val);
 }
 
 /* The slot of key, whose hash is h, in a table with slots. */
@@ -336,7 +378,7 @@ static inline const struct rg_intern_slot *probe(const rg_intern *t,
                                                  const char *key, uint64_t h)
 {
 	uint32_t tag = hash_tag(h);
-	size_t i = h & (t->cap - 1);
+	size_t i = home(t, h);
 
 	while (t->slots[i].key) {
 		if (t->slots[i].tag == tag && strcmp(t->slots[i].key, key) == 0)
@@ -356,20 +398,12 @@ const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
                                                     const char *key, size_t len,
                                                     uint64_t h)
 {
-	uint32_t tag = hash_tag(h);
 	size_t i;
 
 	if (!t->cap || !key)
 		return NULL;
-	/* strncmp, not memcmp: it stops at the end of a shorter slot key,
-	 * and key holds no NUL (the caller's promise), so equal bytes and a
-	 * terminator after them are the same string. */
-	for (i = h & (t->cap - 1); t->slots[i].key; i = (i + 1) & (t->cap - 1))
-		if (t->slots[i].tag == tag &&
-		    strncmp(t->slots[i].key, key, len) == 0 &&
-		    t->slots[i].key[len] == '\0')
-			return &t->slots[i];
-	return NULL;
+	i = probe_len(t, key, len, h);
+	return t->slots[i].key ? &t->slots[i] : NULL;
 }
 
 long rg_intern_get_len(const rg_intern *t, const char *key, size_t len)
@@ -384,10 +418,44 @@ long rg_intern_get_len(const rg_intern *t, const char *key, size_t len)
 	return slot ? (long)slot->val : -1;
 }
 
+int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
+                    const char *(*key_of)(void *arg, uint32_t val), void *arg)
+{
+	size_t i, wn = src->wcap ? src->wcap : src->count;
+
+	rg_intern_init(dst);
+	if (!src->cap)
+		return RG_OK;
+	/* Equal strings hash alike: every key keeps its place. */
+	dst->slots = rg_alloc_big(src->cap * sizeof(*dst->slots));
+	if (src->words)
+		dst->words = calloc(src->wcap ? src->wcap : RG_INTERN_SMALL_MAX,
+		                    sizeof(*dst->words));
+	if (!dst->slots || (src->words && !dst->words)) {
+		rg_intern_free(dst);
+		return RG_ENOMEM;
+	}
+	for (i = 0; i < src->cap; i++) {
+		dst->slots[i] = src->slots[i];
+		if (src->slots[i].key)
+			dst->slots[i].key = key_of(arg, src->slots[i].val);
+	}
+	for (i = 0; src->words && i < wn; i++) {
+		dst->words[i] = src->words[i];
+		if (src->words[i].key)
+			dst->words[i].key = key_of(arg, src->words[i].val);
+	}
+	dst->cap = src->cap;
+	dst->shift = src->shift;
+	dst->count = src->count;
+	dst->wcap = src->wcap;
+	return RG_OK;
+}
+
 void rg_intern_prefetch(const rg_intern *t, uint64_t h)
 {
 	if (t->cap)
-		__builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+		__builtin_prefetch(&t->slots[home(t, h)]);
 }
 
 const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t, uint64_t h)
@@ -396,7 +464,7 @@ const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t, uint64_t h)
 
 	if (!t->cap)
 		return NULL;
-	for (i = h & (t->cap - 1); t->slots[i].key; i = (i + 1) & (t->cap - 1))
+	for (i = home(t, h); t->slots[i].key; i = (i + 1) & (t->cap - 1))
 		if (t->slots[i].tag == hash_tag(h))
 			return &t->slots[i];
 	return NULL;

@@ -91,6 +91,9 @@ int rg_text_valid(const char *s, size_t max);
  * checks read at random: on huge pages when it fills one (so that its
  * reads cost no TLB miss), advice the kernel may ignore.  free() it. */
 void *rg_alloc_big(size_t bytes);
+/* rg_alloc_big() without the zeroing: for a caller that writes every byte
+ * (zeroing megabytes it then overwrites was a visible part of a load). */
+void *rg_alloc_big_raw(size_t bytes);
 
 #define RG_LINE_BYTES 64         /* a cache line on x86-64 and arm64 */
 #define RG_HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */
@@ -123,7 +126,8 @@ struct rg_intern_word {
 
 typedef struct rg_intern {
 	struct rg_intern_slot *slots;
-	size_t cap; /* power of two */
+	size_t cap;     /* power of two, at most 2^32 */
+	unsigned shift; /* 64 - log2(cap): a key's home is its hash >> shift */
 	size_t count;
 	/* While count <= RG_INTERN_WORDS_MAX, every key again, by length and
 	 * first and last words: up to RG_INTERN_SMALL_MAX keys a list in
@@ -143,6 +147,16 @@ void rg_intern_init(rg_intern *t);
 void rg_intern_free(rg_intern *t);
 /* RG_OK, RG_EEXIST (existing value left) or RG_ENOMEM. */
 int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
+/* dst (not initialised) as a copy of src in which the key of each value val
+ * is key_of(arg, val), a string equal to src's key (the copy is not
+ * checked): keys moved without hashing them again.  RG_OK or RG_ENOMEM
+ * (dst empty). */
+int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
+                    const char *(*key_of)(void *arg, uint32_t val), void *arg);
+/* rg_intern_put() of key (len bytes and a NUL), whose rg_hash_mem() is h:
+ * for a caller that has both already. */
+int rg_intern_put_hashed(rg_intern *t, const char *key, size_t len, uint64_t h,
+                         uint32_t val);
 /* The value, or -1.  Read-only, allocation-free. */
 long rg_intern_get(const rg_intern *t, const char *key);
 /* rg_intern_slot_get() of the len bytes at key (no NUL among them, no
@@ -420,6 +434,7 @@ struct rg_snap_service {
 	size_t nkinds, capkinds;
 	char **attr_keys; /* the users' attribute keys, each once */
 	size_t nattr_keys, capattr_keys;
+	size_t attr_next; /* where attr_key() looks first, while building */
 	struct rg_table table; /* see table.c */
 	void **prepared;       /* per stack entry: view_prepare()'s, or NULL */
 	size_t head_words;     /* role words in each sealed user's block */
@@ -453,19 +468,25 @@ void rg_snapshot_free(struct rg_snapshot *snap);
  * A user and the attributes decisions read: any keys, each once (at most
  * RG_USER_ATTR_MAX; RG_ELIMIT past it).  A NULL or empty value leaves the
  * attribute unset.  Lists (a user's memberships) are one attribute whose
- * value is comma-separated.
+ * value is comma-separated.  *index is where the user was put, for its
+ * roles (SIZE_MAX when it was not: an error, or a service the snapshot
+ * does not hold, which is RG_OK).
  */
-int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
-                         const char *id, const rg_attr *attrs, size_t n);
+int rg_snapshot_add_user(struct rg_snapshot *snap, const struct rg_service *svc,
+                         const char *id, const rg_attr *attrs, size_t n,
+                         size_t *index);
 /* Custom roles: declare every custom role before assigning any. */
 int rg_snapshot_add_custom_role(struct rg_snapshot *snap, const char *service,
                                 const char *id);
 int rg_snapshot_add_custom_grant(struct rg_snapshot *snap, const char *service,
                                  const char *role, const char *privilege);
-/* An unknown role is counted in snap->dropped and otherwise ignored:
- * forgetting a role can only take privileges away. */
-int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
-                               const char *user, const char *role);
+/* Assigns the role of len bytes at role (no NUL needed: cut from a list)
+ * to the user that rg_snapshot_add_user() put at index user.  An unknown
+ * role is counted in snap->dropped and otherwise ignored: forgetting a
+ * role can only take privileges away. */
+int rg_snapshot_add_assignment(struct rg_snapshot *snap,
+                               const struct rg_service *svc, size_t user,
+                               const char *role, size_t len);
 /* A fact of an organisation entry: kind is any word ("setting" too). */
 int rg_snapshot_add_fact(struct rg_snapshot *snap, const char *service,
                          const char *kind, const char *name, const char *attr,

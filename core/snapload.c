@@ -35,11 +35,16 @@ struct build {
 
 /* The context's service a row names, or NULL when it has none (the row
  * decides nothing here) or shares it with base (it is not read). */
-static const char *row_service(struct build *b, const char *service)
+static const struct rg_service *row_svc(struct build *b, const char *service)
 {
 	const struct rg_service *svc = rg_service_find(b->ctx, service);
 
-	return svc && !b->shared[svc->index] ? service : NULL;
+	return svc && !b->shared[svc->index] ? svc : NULL;
+}
+
+static const char *row_service(struct build *b, const char *service)
+{
+	return row_svc(b, service) ? service : NULL;
 }
 
 /* Keeps going past what a stale row can do: it only takes access away.
@@ -61,23 +66,23 @@ static int build_status(struct build *b, int rc, const char *what)
 	return 1;
 }
 
-/* Assigns each role of a comma-separated list. */
-static int build_roles(struct build *b, const char *service, const char *user,
+/* Assigns each role of a comma-separated list to the user at index u, each
+ * looked up where it lies in the list. */
+static int build_roles(struct build *b, const struct rg_service *svc, size_t u,
                        const char *list)
 {
-	char role[RG_ID_MAX];
 	int rc = RG_OK;
 
 	while (list && *list && rc == RG_OK) {
 		const char *end = strchr(list, ',');
 		size_t len = end ? (size_t)(end - list) : strlen(list);
-		if (len >= sizeof(role)) {
+
+		/* As long a role as a copy of it could hold, as before. */
+		if (len >= RG_ID_MAX) {
 			rc = RG_ENOROLE;
 			break;
 		}
-		memcpy(role, list, len);
-		role[len] = '\0';
-		rc = rg_snapshot_add_assignment(b->snap, service, user, role);
+		rc = rg_snapshot_add_assignment(b->snap, svc, u, list, len);
 		list = end ? end + 1 : NULL;
 	}
 	return rc;
@@ -87,16 +92,18 @@ static int sink_user(void *user, const char *service, const char *id,
                      const rg_attr *attrs, size_t n, const char *roles)
 {
 	struct build *b = user;
+	const struct rg_service *svc = row_svc(b, service);
+	size_t u;
 	int rc;
 
-	if (!row_service(b, service))
+	if (!svc)
 		return 0;
-	rc = rg_snapshot_add_user(b->snap, service, id, attrs, n);
+	rc = rg_snapshot_add_user(b->snap, svc, id, attrs, n, &u);
 
 	/* A user left out takes its roles with it. */
-	if (build_status(b, rc, "a user") || rc != RG_OK)
+	if (build_status(b, rc, "a user") || rc != RG_OK || u == SIZE_MAX)
 		return b->rc != RG_OK;
-	return build_status(b, build_roles(b, service, id, roles),
+	return build_status(b, build_roles(b, svc, u, roles),
 	                    "a role assignment");
 }
 

@@ -206,12 +206,21 @@ void rg_arena_free(struct rg_arena *a)
  */
 static const char *attr_key(struct rg_snap_service *ss, const char *key)
 {
+	size_t i, k, n = ss->nattr_keys;
 	char *copy;
-	size_t i;
 
-	for (i = 0; i < ss->nattr_keys; i++)
-		if (strcmp(ss->attr_keys[i], key) == 0)
-			return ss->attr_keys[i];
+	/* From the key after the last one found: a directory gives each
+	 * user's attributes in the same order, so the first compare finds
+	 * it (this runs for every attribute of every user). */
+	for (i = 0; i < n; i++) {
+		k = ss->attr_next + i; /* attr_next <= n: no division */
+		if (k >= n)
+			k -= n;
+		if (strcmp(ss->attr_keys[k], key) == 0) {
+			ss->attr_next = k + 1;
+			return ss->attr_keys[k];
+		}
+	}
 	if (ss->nattr_keys >= RG_SNAP_KEYS_MAX ||
 	    RG_GROW(ss->attr_keys, ss->capattr_keys, ss->nattr_keys + 1) !=
 	        RG_OK ||
@@ -260,18 +269,35 @@ static int user_attr_set(struct rg_snap_service *ss, struct rg_snap_user *u,
 	return user_attr_put(u, k, copy);
 }
 
-int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
-                         const char *id, const rg_attr *attrs, size_t n)
+/* The snapshot's part for svc (its index in the context), or NULL when it
+ * has none. */
+static struct rg_snap_service *service_of(struct rg_snapshot *snap,
+                                          const struct rg_service *svc)
 {
-	struct rg_snap_service *ss = find_service(snap, service);
+	if (!svc || svc->index >= snap->nservices ||
+	    snap->services[svc->index].svc != svc)
+		return NULL;
+	return &snap->services[svc->index];
+}
+
+int rg_snapshot_add_user(struct rg_snapshot *snap, const struct rg_service *svc,
+                         const char *id, const rg_attr *attrs, size_t n,
+                         size_t *index)
+{
+	struct rg_snap_service *ss = service_of(snap, svc);
 	struct rg_snap_user *u;
 	const char *idkey;
-	size_t i;
+	size_t i, len;
+	uint64_t h;
 	int rc;
 
+	*index = SIZE_MAX;
 	if (!ss)
 		return RG_OK;
-	if (rg_intern_get(&ss->user_ix, id) >= 0)
+	/* Hashed once: the lookup here and the put below. */
+	len = strlen(id);
+	h = rg_hash_mem(id, len);
+	if (rg_intern_slot_get_len(&ss->user_ix, id, len, h))
 		return RG_EEXIST;
 	rc = RG_GROW(ss->users, ss->capusers, ss->nusers + 1);
 	if (rc != RG_OK)
@@ -287,10 +313,11 @@ int rg_snapshot_add_user(struct rg_snapshot *snap, const char *service,
 	for (i = 0; i < n && rc == RG_OK; i++)
 		rc = user_attr_set(ss, u, attrs[i].key, attrs[i].value);
 	if (rc == RG_OK)
-		rc = rg_intern_put(&ss->user_ix, u->id, (uint32_t)ss->nusers);
+		rc = rg_intern_put_hashed(&ss->user_ix, u->id, len, h,
+		                          (uint32_t)ss->nusers);
 	if (rc != RG_OK)
 		return rc; /* the arena keeps what was copied */
-	ss->nusers++;
+	*index = ss->nusers++;
 	return RG_OK;
 }
 
@@ -383,23 +410,23 @@ long rg_snapshot_role(const struct rg_snap_service *ss,
 	return id ? rg_snapshot_role_len(ss, svc, id, strlen(id)) : -1;
 }
 
-int rg_snapshot_add_assignment(struct rg_snapshot *snap, const char *service,
-                               const char *user, const char *role)
+int rg_snapshot_add_assignment(struct rg_snapshot *snap,
+                               const struct rg_service *svc, size_t user,
+                               const char *role, size_t len)
 {
-	struct rg_snap_service *ss = find_service(snap, service);
-	long u, r;
+	struct rg_snap_service *ss = service_of(snap, svc);
+	long r;
 
 	if (!ss)
 		return RG_OK;
-	u = rg_intern_get(&ss->user_ix, user);
-	if (u < 0)
+	if (user >= ss->nusers)
 		return RG_ENOUSER;
-	r = rg_snapshot_role(ss, ss->svc, role);
+	r = rg_snapshot_role_len(ss, ss->svc, role, len);
 	if (r < 0) {
 		snap->dropped++;
 		return RG_OK;
 	}
-	rg_roleset_add(&ss->users[u].roles, (uint32_t)r);
+	rg_roleset_add(&ss->users[user].roles, (uint32_t)r);
 	return RG_OK;
 }
 
@@ -582,10 +609,11 @@ static size_t block_place(const struct rg_snap_user *u, size_t head, size_t pos)
 	return pos;
 }
 
-/* Writes u's block at block (block_len() bytes, aligned for uint64_t). */
+/* Writes u's block at block (block_len() bytes, aligned for uint64_t), and
+ * where it ends to *end. */
 static int pack_user(const struct rg_snap_service *ss,
                      const struct rg_snap_user *u, size_t head_words,
-                     char *block)
+                     char *block, char **end)
 {
 	size_t head = head_bytes(head_words), a;
 	unsigned char *meta;
@@ -603,8 +631,9 @@ static int pack_user(const struct rg_snap_service *ss,
 		meta[1 + a] = (unsigned char)k;
 	}
 	p = block + head;
-	memcpy(p, u->id, strlen(u->id) + 1);
-	p += strlen(u->id) + 1;
+	a = strlen(u->id) + 1;
+	memcpy(p, u->id, a);
+	p += a;
 	for (a = 0; a < u->nattrs; a++) {
 		size_t n = strlen(u->attrs[a].value) + 1;
 		size_t off = (size_t)(p - (block + head));
@@ -614,6 +643,7 @@ static int pack_user(const struct rg_snap_service *ss,
 		memcpy(p, u->attrs[a].value, n);
 		p += n;
 	}
+	*end = p;
 	return RG_OK;
 }
 
@@ -683,6 +713,20 @@ long rg_snapshot_user(const struct rg_snap_service *ss, const char *user,
 	return rg_snapshot_user_at(ss, slot, roles, attrs, nattrs);
 }
 
+/* The sealed users' ids: user i's is at base + at[i] + head. */
+struct sealed_ids {
+	char *base;
+	const size_t *at;
+	size_t head;
+};
+
+static const char *sealed_id(void *arg, uint32_t i)
+{
+	const struct sealed_ids *ids = arg;
+
+	return ids->base + ids->at[i] + ids->head;
+}
+
 static int seal_service(struct rg_snap_service *ss)
 {
 	/* Declared roles, then the custom ones (snapshot indexes). */
@@ -692,7 +736,7 @@ static int seal_service(struct rg_snap_service *ss)
 	size_t head_words = words ? words : 1;
 	size_t head = head_bytes(head_words), total = 0;
 	size_t *at;
-	char *buf = NULL;
+	char *buf = NULL, *end;
 	rg_intern ix;
 	size_t i;
 	int rc = RG_OK;
@@ -709,14 +753,21 @@ static int seal_service(struct rg_snap_service *ss)
 		at[i] = block_place(&ss->users[i], head, total);
 		total = at[i] + block_len(&ss->users[i], head);
 	}
-	/* First everything that may fail, on the side. */
-	buf = rg_alloc_big(total);
+	/* First everything that may fail, on the side.  Every block is
+	 * written whole; only the padding before each is zeroed. */
+	buf = rg_alloc_big_raw(total);
 	if (!buf)
 		rc = RG_ENOMEM;
-	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
-		rc = pack_user(ss, &ss->users[i], head_words, buf + at[i]);
-	for (i = 0; i < ss->nusers && rc == RG_OK; i++)
-		rc = rg_intern_put(&ix, buf + at[i] + head, (uint32_t)i);
+	for (i = 0, end = buf; i < ss->nusers && rc == RG_OK; i++) {
+		memset(end, 0, (size_t)(buf + at[i] - end));
+		rc =
+		    pack_user(ss, &ss->users[i], head_words, buf + at[i], &end);
+	}
+	if (rc == RG_OK) {
+		struct sealed_ids ids = {buf, at, head};
+
+		rc = rg_intern_rekey(&ix, &ss->user_ix, sealed_id, &ids);
+	}
 	if (rc != RG_OK) {
 		free(buf);
 		rg_intern_free(&ix);

@@ -224,7 +224,7 @@ int rg_split_words(char *s, char **words, int max)
 	}
 }
 
-void *rg_alloc_big(size_t bytes)
+void *rg_alloc_big_raw(size_t bytes)
 {
 	size_t align = bytes >= RG_HUGE_BYTES ? RG_HUGE_BYTES : RG_LINE_BYTES;
 	void *p = NULL;
@@ -234,7 +234,15 @@ void *rg_alloc_big(size_t bytes)
 	/* Advice only: without huge pages the table still works. */
 	if (align == RG_HUGE_BYTES)
 		(void)madvise(p, bytes, MADV_HUGEPAGE);
-	memset(p, 0, bytes);
+	return p;
+}
+
+void *rg_alloc_big(size_t bytes)
+{
+	void *p = rg_alloc_big_raw(bytes);
+
+	if (p)
+		memset(p, 0, bytes);
 	return p;
 }
 

@@ -205,6 +205,75 @@ START_TEST(test_duplicate_refused)
 }
 END_TEST
 
+/* rg_intern_rekey()'s key_of: the copy of key val in the array at arg. */
+static const char *copied_key(void *arg, uint32_t val)
+{
+	char(*copies)[KEY_MAX] = arg;
+
+	return copies[val];
+}
+
+/*
+ * A table moved to copies of its keys (rg_intern_rekey(), as a sealed
+ * snapshot does): at every size (a list of words, hashed words, slots
+ * alone) the copy finds each key at its value, its slot holding the
+ * copy's pointer, and nothing else; and it grows on like any table.
+ */
+START_TEST(test_rekey_finds_the_copies)
+{
+	static char copies[NKEYS][KEY_MAX];
+	char probe[KEY_MAX];
+	size_t n, i;
+
+	make_keys();
+	for (n = 0; n <= nkeys; n++) {
+		rg_intern t, r;
+
+		rg_intern_init(&t);
+		for (i = 0; i < n; i++) {
+			strcpy(copies[i], keys[order(i)]);
+			ck_assert_int_eq(
+			    rg_intern_put(&t, keys[order(i)], (uint32_t)i),
+			    RG_OK);
+		}
+		ck_assert_int_eq(rg_intern_rekey(&r, &t, copied_key, copies),
+		                 RG_OK);
+		rg_intern_free(&t); /* the copy owns nothing of t's */
+		ck_assert_uint_eq(r.count, n);
+		for (i = 0; i < nkeys; i++) {
+			const struct rg_intern_slot *slot;
+			long want = -1;
+			size_t j;
+
+			for (j = 0; j < n; j++)
+				if (strcmp(copies[j], keys[i]) == 0)
+					want = (long)j;
+			strcpy(probe, keys[i]);
+			ck_assert_int_eq(rg_intern_get(&r, probe), want);
+			slot =
+			    rg_intern_slot_get(&r, probe, rg_hash_str(probe));
+			if (want < 0) {
+				ck_assert_ptr_null(slot);
+				continue;
+			}
+			ck_assert_ptr_nonnull(slot);
+			ck_assert_ptr_eq(slot->key, copies[want]);
+			ck_assert_int_eq(rg_intern_put(&r, probe, 0),
+			                 RG_EEXIST);
+		}
+		/* It grows on: the keys not in it yet go in and are found. */
+		for (i = 0; i < nkeys; i++)
+			if (rg_intern_get(&r, keys[i]) < 0)
+				ck_assert_int_eq(
+				    rg_intern_put(&r, keys[i], 999u), RG_OK);
+		ck_assert_uint_eq(r.count, nkeys);
+		for (i = 0; i < nkeys; i++)
+			ck_assert_int_ge(rg_intern_get(&r, keys[i]), 0);
+		rg_intern_free(&r);
+	}
+}
+END_TEST
+
 /* An empty table finds nothing; NULL keys find nothing, in either form. */
 START_TEST(test_empty_and_null)
 {
@@ -258,6 +327,21 @@ START_TEST(test_big_table)
 	snprintf(copy, sizeof(copy), "u-%zu", (size_t)BIG_KEYS);
 	ck_assert_int_eq(rg_intern_get(&t, copy), -1);
 	ck_assert_int_eq(rg_intern_put(&t, big[0], 0), RG_EEXIST);
+	/* Grown from slots' tags alone: a copy of every key is still refused
+	 * (found where a lookup finds it), by name and by its hash. */
+	for (i = 0; i < BIG_KEYS; i++) {
+		snprintf(copy, sizeof(copy), "u-%zu", i);
+		ck_assert_int_eq(rg_intern_put(&t, copy, 0), RG_EEXIST);
+		ck_assert_int_eq(rg_intern_put_hashed(&t, copy, strlen(copy),
+		                                      rg_hash_str(copy), 0),
+		                 RG_EEXIST);
+	}
+	ck_assert_uint_eq(t.count, BIG_KEYS);
+	snprintf(copy, sizeof(copy), "u-%zu", (size_t)BIG_KEYS);
+	ck_assert_int_eq(
+	    rg_intern_put_hashed(&t, copy, strlen(copy), rg_hash_str(copy), 7),
+	    RG_OK);
+	ck_assert_int_eq(rg_intern_get(&t, copy), 7);
 	rg_intern_free(&t);
 	free(big);
 }
@@ -590,6 +674,7 @@ static Suite *intern_suite(void)
 
 	tcase_add_test(tc, test_find_exactly_the_keys_put);
 	tcase_add_test(tc, test_duplicate_refused);
+	tcase_add_test(tc, test_rekey_finds_the_copies);
 	tcase_add_test(tc, test_empty_and_null);
 	tcase_add_test(tc, test_plugin_names);
 	tcase_add_test(tc, test_big_table);
