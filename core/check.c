@@ -352,41 +352,6 @@ static int rbac_request(const rg_context *ctx, const struct rg_snap_service *ss,
 }
 
 /*
- * The scopes the plugin compiled (table.c, ABI 1.6) for a check of a
- * directory user with one request attribute and no reason or trace: 1 when
- * they decided (out set, logged); 0 leaves the request to the stack.  Out
- * of table_check()'s frame: the table's own path stays small.
- */
-static __attribute__((noinline)) int scope_check(const rg_context *ctx,
-                                                 const struct rg_service *svc,
-                                                 const rg_request *req,
-                                                 rg_decision *out)
-{
-	const struct rg_snapshot *snap;
-	const struct rg_snap_service *ss;
-	const char *user = req->subject.user;
-	size_t len = strlen(user);
-	rg_result res;
-	unsigned slot;
-	const char *id = NULL;
-
-	snap = rg_snapshot_acquire(ctx, &slot);
-	ss = rg_snapshot_service(snap, svc);
-	if (ss && ss->table.spans)
-		id = rg_table_scope(
-		    ss, user, len, rg_hash_mem(user, len),
-		    rg_intern_get(&svc->reg.priv_ix, req->action), req->attrs,
-		    &res);
-	rg_snapshot_release(ctx, slot);
-	if (!id)
-		return 0;
-	out->result = res;
-	out->status = RG_OK;
-	rg_table_log(ctx, req, res);
-	return 1;
-}
-
-/*
  * The decision table (table.c): a directory user, no request attribute
  * and no trace wanted; without a reason, or with one the table can give
  * (rbac_check()).  1 when it decided; 0 leaves the request to the stack,
@@ -407,8 +372,6 @@ static int table_check(const rg_context *ctx, const struct rg_service *svc,
 	/* The request first: no snapshot is taken for the rest. */
 	if (!ctx->dir)
 		return 0;
-	if (rg_table_scope_wants(req, flags))
-		return scope_check(ctx, svc, req, out);
 	if (!rg_table_wants(req, flags)) {
 		if (!rbac_wants(ctx, user, req->nattrs, flags))
 			return 0;
@@ -452,6 +415,47 @@ static int check_stack(const rg_context *ctx, const struct rg_service *svc,
 		rc = check_view(svc, req, &sv, &sv.roles, flags, out);
 	rg_subject_release(ctx, &sv);
 	check_log(ctx, req, out, "");
+	return rc;
+}
+
+/*
+ * A check of a directory user with one request attribute and no reason or
+ * trace (rg_table_scope_wants()): by the scopes the plugin compiled
+ * (table.c, ABI 1.6) when they decide, else by the stack, as
+ * rg_check_known() with the snapshot taken, the user hashed and the action
+ * looked up once for both.  rg_check()'s status.  Out of rg_check()'s
+ * frame: the table's own path stays small.
+ */
+static __attribute__((noinline)) int
+scope_check(const rg_context *ctx, const struct rg_service *svc,
+            const rg_request *req, unsigned flags, rg_decision *out)
+{
+	struct rg_check_known known;
+	const struct rg_snap_service *ss;
+	const char *user = req->subject.user;
+	size_t len = strlen(user);
+	rg_result res;
+	unsigned slot;
+	const char *id = NULL;
+	int rc;
+
+	known.snap = rg_snapshot_acquire(ctx, &slot);
+	known.user_hash = rg_hash_mem(user, len);
+	known.slot = NULL;
+	known.priv = rg_intern_get(&svc->reg.priv_ix, req->action);
+	ss = rg_snapshot_service(known.snap, svc);
+	if (ss && ss->table.spans)
+		id = rg_table_scope(ss, user, len, known.user_hash, known.priv,
+		                    req->attrs, &res);
+	if (id) {
+		rg_snapshot_release(ctx, slot);
+		out->result = res;
+		out->status = RG_OK;
+		rg_table_log(ctx, req, res);
+		return RG_OK;
+	}
+	rc = check_stack(ctx, svc, req, flags, &known, out);
+	rg_snapshot_release(ctx, slot);
 	return rc;
 }
 
@@ -504,6 +508,8 @@ int rg_check(const rg_context *ctx, const rg_request *req, unsigned flags,
 		                 RG_ID_MAX, req->service);
 		return RG_ENOSERVICE;
 	}
+	if (ctx->dir && rg_table_scope_wants(req, flags))
+		return scope_check(ctx, svc, req, flags, out);
 	if (table_check(ctx, svc, req, flags, out))
 		return RG_OK;
 	return check_stack(ctx, svc, req, flags, NULL, out);
