@@ -506,6 +506,11 @@ long long rg_directory_age_ms(const rg_context *ctx)
 	return at ? monotonic_ms() - at : -1;
 }
 
+long rg_directory_refresh_ms(const rg_context *ctx)
+{
+	return ctx && ctx->dir ? ctx->refresh_ms : -1;
+}
+
 /* The watcher of a store that announces changes: waits for them, reads
  * the version on each (and every refresh_ms regardless, in case one was
  * lost), and backs off while the store cannot be reached. */

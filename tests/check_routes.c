@@ -8,6 +8,7 @@
  * match a route its decoded form would not, and no match means deny.
  */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,6 +575,82 @@ START_TEST(test_through_rg_open)
 }
 END_TEST
 
+/* A context on a fresh SQLite directory in dir refreshed every refresh_ms,
+ * with [rolegated] directory_max_age = max_age (0: the key left out) on
+ * line 5; the problems rgd_conf_check() reports go to p. */
+static void freshness(const char *dir, long refresh_ms, unsigned max_age,
+                      struct problems *p)
+{
+	char path[PATH_MAX], err[ERR_MAX] = "";
+	const char *const sections[] = {"rolegated", "route", NULL};
+	struct rgd_conf c;
+	rg_context *ctx = NULL;
+	rg_options o;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/rolegate.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+	        "[rolegate]\n"                  /* 1 */
+	        "directory = %s/directory.db\n" /* 2 */
+	        "directory_refresh_ms = %ld\n"  /* 3 */
+	        "%s%u\n",                       /* 4, 5 */
+	        dir, refresh_ms,
+	        max_age ? "[rolegated]\ndirectory_max_age = " : "# ", max_age);
+	ck_assert_int_eq(fclose(f), 0);
+	rgd_conf_init(&c);
+	memset(&o, 0, sizeof(o));
+	o.config_path = path;
+	o.flags = RG_OPEN_NO_WATCH;
+	o.app_sections = sections;
+	o.app_conf = rgd_conf_key;
+	o.app_user = &c;
+	o.log = quiet;
+	ck_assert_msg(rg_open(&ctx, &o, err, sizeof(err)) == RG_OK, "%s", err);
+	ck_assert_int_eq(rg_directory_available(ctx), 1);
+	ck_assert_int_eq(rg_directory_refresh_ms(ctx), refresh_ms);
+	memset(p, 0, sizeof(*p));
+	ck_assert_uint_eq(rgd_conf_check(&c, ctx, collect, p), 0);
+	rg_close(ctx);
+	rgd_conf_free(&c);
+	unlink(path);
+}
+
+/*
+ * directory_max_age no longer than the library's refresh interval is
+ * warned about at its line (readiness would flap with the directory
+ * reachable); longer, or 0 (no limit), is not; the default (30 s) against
+ * the default interval (1 s) is not.
+ */
+START_TEST(test_check_max_age_vs_refresh)
+{
+	char dir[] = "/tmp/rolegate-maxage.XXXXXX", db[PATH_MAX];
+	struct problems p;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	freshness(dir, 60000, 60, &p);
+	ck_assert_uint_eq(p.warnings, 1);
+	ck_assert_msg(strstr(p.last, ":5: directory_max_age = 60 s is not "
+	                             "longer than the directory's "
+	                             "directory_refresh_ms = 60000") != NULL,
+	              "%s", p.last);
+	freshness(dir, 120000, 30, &p);
+	ck_assert_uint_eq(p.warnings, 1);
+	ck_assert_ptr_nonnull(strstr(p.last, "directory_max_age = 30 s"));
+	freshness(dir, 60000, 61, &p);
+	ck_assert_uint_eq(p.n, 0);
+	freshness(dir, 1000, 0, &p); /* the default 30 s */
+	ck_assert_uint_eq(p.n, 0);
+	freshness(dir, 3600000, 0, &p); /* default 30 s < an hour: warned */
+	ck_assert_uint_eq(p.warnings, 1);
+	ck_assert_ptr_nonnull(strstr(p.last, ":0: directory_max_age = 30 s"));
+	snprintf(db, sizeof(db), "%s/directory.db", dir);
+	unlink(db);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- Matching -------------------------------------------------------------
  */
 
@@ -899,6 +976,7 @@ static Suite *routes_suite(void)
 	tcase_add_test(tc, test_token_too_long);
 	tcase_add_test(tc, test_check_listen_socket);
 	tcase_add_test(tc, test_through_rg_open);
+	tcase_add_test(tc, test_check_max_age_vs_refresh);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");

@@ -571,6 +571,14 @@ RG_EXTERN int rg_directory_refresh(rg_context *ctx);
 RG_EXTERN long long rg_directory_age_ms(const rg_context *ctx);
 
 /*
+ * (1.6) [rolegate] directory_refresh_ms of ctx: how often the context
+ * confirms its snapshot current by itself (unless opened with
+ * RG_OPEN_NO_WATCH), and so how old rg_directory_age_ms() grows between
+ * two confirmations.  -1 without a directory.
+ */
+RG_EXTERN long rg_directory_refresh_ms(const rg_context *ctx);
+
+/*
  * (1.3) How many directory users of svc the current snapshot's decision table
  * holds: their checks without request attributes and with
  * RG_CHECK_NO_REASON are answered by a bit test, without running a plugin.

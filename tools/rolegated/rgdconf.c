@@ -49,6 +49,8 @@
  * restart or a fail-over passes unnoticed, an outage does not. */
 #define DEFAULT_DIRECTORY_MAX_AGE 30
 #define DIRECTORY_MAX_AGE_MAX     (24u * 3600)
+/* directory_max_age is in seconds, directory_refresh_ms in milliseconds. */
+#define MS_PER_S 1000LL
 
 /*
  * An admin bearer token: long and varied enough that guessing it is
@@ -1488,10 +1490,33 @@ static size_t sync_check(const struct rgd_sync *y, const rg_context *ctx,
 	return 0;
 }
 
+/*
+ * A warning when directory_max_age is no longer than the library's refresh
+ * interval: the snapshot's age grows to that interval between two
+ * confirmations, so /readyz would answer 503 now and then with the
+ * directory reachable, and a load balancer drain a healthy replica.
+ */
+static void freshness_check(const struct rgd_conf *c, const rg_context *ctx,
+                            rgd_problem_fn fn, void *user)
+{
+	long refresh = ctx ? rg_directory_refresh_ms(ctx) : -1;
+	unsigned max_age = c->s.directory_max_age;
+
+	if (refresh < 0 || !max_age || max_age * MS_PER_S > (long long)refresh)
+		return;
+	problem(fn, user, 1, c->file, setting_line(c, "directory_max_age"),
+	        "directory_max_age = %u s is not longer than the directory's "
+	        "directory_refresh_ms = %ld: /readyz would answer 503 between "
+	        "two refreshes although the directory is reachable",
+	        max_age, refresh);
+}
+
 size_t rgd_conf_check(const struct rgd_conf *c, const rg_context *ctx,
                       rgd_problem_fn fn, void *user)
 {
 	size_t i, n = 0;
+
+	freshness_check(c, ctx, fn, user);
 
 	for (i = 0; i < c->nroutes; i++)
 		n += route_check(&c->routes[i], ctx, fn, user);
