@@ -23,6 +23,9 @@
 /* The bits of a slot's tag: the top half of its key's hash. */
 #define TAG_BITS   32
 #define WORD_BYTES 8
+
+_Static_assert((1ull << (64 - INTERN_MIN_SHIFT)) == INTERN_MIN_CAP,
+               "INTERN_MIN_SHIFT is 64 - log2(INTERN_MIN_CAP)");
 /* Multipliers of MurmurHash3's 64-bit finalizer: good avalanche, cheap. */
 #define MIX_K1    0xff51afd7ed558ccdull
 #define MIX_K2    0xc4ceb9fe1a85ec53ull
