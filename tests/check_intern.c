@@ -99,6 +99,18 @@ static size_t order(size_t i)
 	return (i * 37) % nkeys;
 }
 
+/* The value of key k in a table of the first n keys put in order(): the
+ * j with keys[order(j)] equal to k, or -1. */
+static long ordered_index(size_t n, const char *k)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (strcmp(keys[order(j)], k) == 0)
+			return (long)j;
+	return -1;
+}
+
 /*
  * For every size from 0 to all the keys: the table of the first keys
  * (taken in a mixed order, so that neighbours are not alike) finds each
@@ -135,12 +147,8 @@ START_TEST(test_find_exactly_the_keys_put)
 			ck_assert_uint_eq(t.wcap, 0);
 		for (i = 0; i < nkeys; i++) {
 			const struct rg_intern_slot *slot;
-			long want = -1;
-			size_t j;
+			long want = ordered_index(n, keys[i]);
 
-			for (j = 0; j < n; j++)
-				if (strcmp(put[j], keys[i]) == 0)
-					want = (long)j;
 			strcpy(copy, keys[i]);
 			ck_assert_msg(
 			    rg_intern_get(&t, copy) == want,
@@ -242,12 +250,8 @@ START_TEST(test_rekey_finds_the_copies)
 		ck_assert_uint_eq(r.count, n);
 		for (i = 0; i < nkeys; i++) {
 			const struct rg_intern_slot *slot;
-			long want = -1;
-			size_t j;
+			long want = ordered_index(n, keys[i]);
 
-			for (j = 0; j < n; j++)
-				if (strcmp(copies[j], keys[i]) == 0)
-					want = (long)j;
 			strcpy(probe, keys[i]);
 			ck_assert_int_eq(rg_intern_get(&r, probe), want);
 			slot =
