@@ -35,16 +35,12 @@ struct build {
 
 /* The context's service a row names, or NULL when it has none (the row
  * decides nothing here) or shares it with base (it is not read). */
-static const struct rg_service *row_svc(struct build *b, const char *service)
+static const struct rg_service *row_service(struct build *b,
+                                            const char *service)
 {
 	const struct rg_service *svc = rg_service_find(b->ctx, service);
 
 	return svc && !b->shared[svc->index] ? svc : NULL;
-}
-
-static const char *row_service(struct build *b, const char *service)
-{
-	return row_svc(b, service) ? service : NULL;
 }
 
 /* Keeps going past what a stale row can do: it only takes access away.
@@ -92,7 +88,7 @@ static int sink_user(void *user, const char *service, const char *id,
                      const rg_attr *attrs, size_t n, const char *roles)
 {
 	struct build *b = user;
-	const struct rg_service *svc = row_svc(b, service);
+	const struct rg_service *svc = row_service(b, service);
 	size_t u;
 	int rc;
 
