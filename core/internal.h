@@ -584,12 +584,8 @@ uint64_t rg_hash_str(const char *s);
  * rg_hash_str(s). */
 uint64_t rg_hash_mem(const char *s, size_t n);
 
-/* Lock-free readers (rg_pub.h): acquire returns the current snapshot
- * (never NULL while a directory is open, NULL when there is none) and a
- * token for release; a read is short (a publish waits for it). */
-const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
-                                              unsigned *token);
-void rg_snapshot_release(const struct rg_context *ctx, unsigned token);
+/* Lock-free readers: rg_snapshot_acquire() and rg_snapshot_release(),
+ * inline below struct rg_context. */
 /* Installs snap as current and frees the one it retires once no reader
  * holds it.  Writers only, never inside a read. */
 void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap);
@@ -764,6 +760,28 @@ struct rg_context {
 	 * last refresh that read the directory's version (0: never). */
 	_Atomic long long fresh_ms;
 };
+
+/*
+ * Lock-free readers (rg_pub.h): acquire returns the current snapshot (never
+ * NULL while a directory is open, NULL when there is none) and a token for
+ * release; a read is short (a publish waits for it).  Inline: every check
+ * takes one, and a call cost a check more than the read itself.  The
+ * publication is the context's only member a reader writes (its own
+ * thread's counter, inside liburcu).
+ */
+static inline const struct rg_snapshot *
+rg_snapshot_acquire(const struct rg_context *ctx, unsigned *token)
+{
+	*token = ctx->dir != NULL;
+	return *token ? rg_pub_enter((struct rg_pub *)&ctx->snap) : NULL;
+}
+
+static inline void rg_snapshot_release(const struct rg_context *ctx,
+                                       unsigned token)
+{
+	if (token)
+		rg_pub_leave((struct rg_pub *)&ctx->snap);
+}
 
 /* ---- vtable.c: the one door into every plugin --------------------------- */
 

@@ -869,24 +869,6 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 
 /* ---- publishing ---------------------------------------------------------- */
 
-const struct rg_snapshot *rg_snapshot_acquire(const struct rg_context *ctx,
-                                              unsigned *token)
-{
-	/* The publication is the context's only mutable member. */
-	struct rg_context *c = (struct rg_context *)ctx;
-
-	*token = ctx->dir != NULL;
-	return *token ? rg_pub_enter(&c->snap) : NULL;
-}
-
-void rg_snapshot_release(const struct rg_context *ctx, unsigned token)
-{
-	struct rg_context *c = (struct rg_context *)ctx;
-
-	if (token)
-		rg_pub_leave(&c->snap);
-}
-
 void rg_snapshot_publish(struct rg_context *ctx, struct rg_snapshot *snap)
 {
 	struct rg_snapshot *retired;
