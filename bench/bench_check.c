@@ -113,6 +113,7 @@ struct opts {
 	size_t batch;   /* > 0: rg_check_batch() of this many requests */
 	unsigned flags; /* run, instr: the rg_check() flags (-F reason: 0) */
 	int target;     /* instr -H: rg_check_target(), resolved once */
+	int stub;       /* instr -S: the loop alone (see stub_check()) */
 	char **files;
 	int nfiles;
 };
@@ -855,14 +856,6 @@ static int cmd_run(const struct opts *o)
 /* ---- instructions ----------------------------------------------------------
  */
 
-/*
- * o->checks checks on one thread with nothing else in the loop: no timer, no
- * sample.  Under callgrind (--collect-atstart=no --toggle-collect=instr_loop)
- * only this function is counted, so its instructions divided by the checks
- * are one check's, plus the loop's few.  Unlike a rate, an instruction count
- * does not move with the load of a shared machine.  Returns the allows, so
- * that the compiler keeps every call.
- */
 /* A request's service and action resolved once, and its user's length
  * (instr -H: what a gateway knows before it asks). */
 struct resolved {
@@ -871,37 +864,112 @@ struct resolved {
 };
 
 /* One check of request j: by its target when it has one. */
-static rg_result check_one(rg_context *ctx, const struct mix *m,
-                           const struct resolved *rs, size_t j, unsigned flags,
-                           rg_decision *d)
+/*
+ * instr -S: stand-ins for the library's calls, with their signatures, that
+ * do nothing.  The loop that calls them instead is the same loop, with the
+ * same arguments made ready and the same calls, so its count is what the
+ * measurement itself costs a check; the library's share of a path is that
+ * path's count less this one.  noipa: the compiler must neither inline
+ * them nor trim their arguments, which would make the loop look cheaper
+ * than it is.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define STUB __attribute__((noipa))
+#else
+#define STUB __attribute__((noinline, used))
+#endif
+
+STUB static int stub_check(const rg_context *ctx, const rg_request *req,
+                           unsigned flags, rg_decision *out)
+{
+	(void)ctx, (void)req, (void)flags;
+	out->result = RG_DENY;
+	return RG_OK;
+}
+
+STUB static uint64_t stub_hash(const char *user, size_t len)
+{
+	(void)user;
+	return len;
+}
+
+STUB static int stub_target(const rg_context *ctx, const rg_target *t,
+                            const char *user, size_t len, uint64_t hash,
+                            const rg_attr *attrs, size_t nattrs, unsigned flags,
+                            rg_decision *out)
+{
+	(void)ctx, (void)t, (void)user, (void)len, (void)hash, (void)attrs;
+	(void)nattrs, (void)flags;
+	out->result = RG_DENY;
+	return RG_OK;
+}
+
+/* Leaves res as it was: the real call's writes are the library's work. */
+STUB static int stub_batch(const rg_context *ctx, const rg_request *reqs,
+                           size_t n, unsigned flags, rg_result *res,
+                           int *statuses)
+{
+	(void)ctx, (void)reqs, (void)n, (void)flags, (void)res, (void)statuses;
+	return RG_OK;
+}
+
+/* One check of the mix's request j, or (stub, a constant) the same calls
+ * of the stand-ins: inlined into check_one() and check_one_stub(), so that
+ * each is the code it would be alone. */
+static inline __attribute__((always_inline)) rg_result
+ask(rg_context *ctx, const struct mix *m, const struct resolved *rs, size_t j,
+    unsigned flags, const int stub, rg_decision *d)
 {
 	const rg_request *req = &m->v[j].req;
 
 	if (rs && rs[j].t) {
 		const char *user = req->subject.user;
 
-		rg_check_target(ctx, rs[j].t, user, rs[j].len,
-		                rg_user_hash(user, rs[j].len), req->attrs,
-		                req->nattrs, flags, d);
+		if (stub)
+			stub_target(ctx, rs[j].t, user, rs[j].len,
+			            stub_hash(user, rs[j].len), req->attrs,
+			            req->nattrs, flags, d);
+		else
+			rg_check_target(ctx, rs[j].t, user, rs[j].len,
+			                rg_user_hash(user, rs[j].len),
+			                req->attrs, req->nattrs, flags, d);
+	} else if (stub) {
+		stub_check(ctx, req, flags, d);
 	} else {
 		rg_check(ctx, req, flags, d);
 	}
 	return d->result;
 }
 
+static __attribute__((noinline)) rg_result
+check_one(rg_context *ctx, const struct mix *m, const struct resolved *rs,
+          size_t j, unsigned flags, rg_decision *d)
+{
+	return ask(ctx, m, rs, j, flags, 0, d);
+}
+
+static __attribute__((noinline)) rg_result
+check_one_stub(rg_context *ctx, const struct mix *m, const struct resolved *rs,
+               size_t j, unsigned flags, rg_decision *d)
+{
+	return ask(ctx, m, rs, j, flags, 1, d);
+}
+
 /*
  * o->checks checks on one thread with nothing else in the loop: no timer, no
- * sample.  Under callgrind (--collect-atstart=no --toggle-collect=instr_loop)
- * only this function is counted, so its instructions divided by the checks
- * are one check's, plus the loop's few.  Unlike a rate, an instruction count
- * does not move with the load of a shared machine.  Returns the allows, so
- * that the compiler keeps every call.
+ * sample, and (stub, a constant) the stand-ins' calls instead of the
+ * library's.  Inlined into instr_loop() and instr_loop_stub(): under
+ * callgrind (--collect-atstart=no --toggle-collect='instr_loop*') only
+ * those are counted, so their instructions divided by the checks are one
+ * check's, plus the loop's few, or the loop's alone.  Unlike a rate, an
+ * instruction count does not move with the load of a shared machine.
+ * Returns the allows, so that the compiler keeps every call.
  */
-static __attribute__((noinline)) size_t
-instr_loop(rg_context *ctx, const struct mix *m, unsigned long checks,
-           unsigned flags, size_t batch, const struct resolved *rs)
+static inline __attribute__((always_inline)) size_t
+loop(rg_context *ctx, const struct mix *m, unsigned long checks, unsigned flags,
+     size_t batch, const struct resolved *rs, const int stub)
 {
-	rg_result res[MAX_BATCH];
+	rg_result res[MAX_BATCH] = {RG_DENY}; /* stub_batch() writes none */
 	size_t n = m->n, j = 0, allowed = 0, k;
 	unsigned long i = 0;
 	rg_decision d;
@@ -914,9 +982,17 @@ instr_loop(rg_context *ctx, const struct mix *m, unsigned long checks,
 		if (b > checks - i)
 			b = (size_t)(checks - i);
 		if (batch) {
-			rg_check_batch(ctx, &m->reqs[j], b, flags, res, NULL);
+			if (stub)
+				stub_batch(ctx, &m->reqs[j], b, flags, res,
+				           NULL);
+			else
+				rg_check_batch(ctx, &m->reqs[j], b, flags, res,
+				               NULL);
 			for (k = 0; k < b; k++)
 				allowed += res[k] == RG_ALLOW;
+		} else if (stub) {
+			allowed += check_one_stub(ctx, m, rs, j, flags, &d) ==
+			           RG_ALLOW;
 		} else {
 			allowed +=
 			    check_one(ctx, m, rs, j, flags, &d) == RG_ALLOW;
@@ -925,6 +1001,20 @@ instr_loop(rg_context *ctx, const struct mix *m, unsigned long checks,
 		j = (j + b) % n;
 	}
 	return allowed;
+}
+
+static __attribute__((noinline)) size_t
+instr_loop(rg_context *ctx, const struct mix *m, unsigned long checks,
+           unsigned flags, size_t batch, const struct resolved *rs)
+{
+	return loop(ctx, m, checks, flags, batch, rs, 0);
+}
+
+static __attribute__((noinline)) size_t
+instr_loop_stub(rg_context *ctx, const struct mix *m, unsigned long checks,
+                unsigned flags, size_t batch, const struct resolved *rs)
+{
+	return loop(ctx, m, checks, flags, batch, rs, 1);
 }
 
 /* instr -H: each request's target (by user id only), and its answers
@@ -973,7 +1063,10 @@ static int cmd_instr(const struct opts *o)
 	struct mix m;
 	rg_context *ctx = mix_open(o, &us, &m);
 	struct resolved *rs = o->target ? resolve_mix(ctx, &m) : NULL;
-	size_t allowed = instr_loop(ctx, &m, o->checks, o->flags, o->batch, rs);
+	size_t allowed =
+	    o->stub
+	        ? instr_loop_stub(ctx, &m, o->checks, o->flags, o->batch, rs)
+	        : instr_loop(ctx, &m, o->checks, o->flags, o->batch, rs);
 
 	result(o, "instr.checks", "%lu", o->checks);
 	result(o, "instr.allowed", "%zu", allowed);
@@ -1173,11 +1266,13 @@ static void usage(void)
 	      "         [-d DB | -u USERS] [-r REQUESTS] [-n CHECKS] "
 	      "[-t THREADS] [-R REPEATS] [-b BATCH]\n"
 	      "         [-s SERVICE] [-K KIND[,KIND...]] [-F reason] "
-	      "[-H] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
+	      "[-H] [-S] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
 	      "KIND is rbac, prereq or scope (the requests file's last "
 	      "column).\n"
 	      "instr runs CHECKS checks in instr_loop() for callgrind; -H "
-	      "asks through rg_check_target().\n"
+	      "asks through rg_check_target(); -S calls stand-ins that do "
+	      "nothing\n"
+	      "instead of the library (the loop's own count).\n"
 	      "-F reason asks run and instr checks for reasons.\n",
 	      stderr);
 	exit(2);
@@ -1198,7 +1293,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	o->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:H")) !=
+	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:HS")) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -1245,6 +1340,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'H':
 			o->target = 1;
+			break;
+		case 'S':
+			o->stub = 1;
 			break;
 		case 'F':
 			if (strcmp(optarg, "reason") != 0)

@@ -262,29 +262,53 @@ class Report:
         ("roles_reason", "roles and attributes in the request, with the "
          "reason"))
 
+    # The loop run (bench_check instr -S) whose calls have each path's
+    # shape: what the measurement costs a check, outside the library.
+    INSTR_LOOPS = {"batch": "loop_batch", "target": "loop_target",
+                   "target_reason": "loop_target"}
+
+    def instr_library(self, key):
+        """A path's count less its loop's, or None."""
+        v = num(self.r, "c.instr.%s.per_check" % key)
+        loop = num(self.r, "c.instr.%s.per_check" %
+                   self.INSTR_LOOPS.get(key, "loop"))
+        return None if v is None or loop is None else v - loop
+
     def instr(self):
         """Instructions per check under callgrind, per path."""
         r = self.r
         rows = []
         base = num(r, "c.instr.id.per_check")
+        lib_base = self.instr_library("id")
         for key, label in self.INSTR_PATHS:
             v = num(r, "c.instr.%s.per_check" % key)
             if v is None:
                 continue
+            lib = self.instr_library(key)
             rows.append([label, fmt(v),
-                         fmt(v / base, "{:.2f}x") if base else "-"])
+                         fmt(v / base, "{:.2f}x") if base else "-",
+                         fmt(lib), fmt(lib / lib_base, "{:.2f}x")
+                         if lib is not None and lib_base else "-"])
         if not rows:
             return
+        loops = ", ".join("%s %s" % (k, fmt(num(r, "c.instr.%s.per_check"
+                                                 % k)))
+                          for k in ("loop", "loop_batch", "loop_target")
+                          if num(r, "c.instr.%s.per_check" % k) is not None)
         self.out("## Instructions per check (callgrind)", "",
                  "`bench_check instr` under `valgrind --tool=callgrind "
-                 "--toggle-collect=instr_loop`: only the loop of checks "
+                 "--toggle-collect='instr_loop*'`: only the loop of checks "
                  "is counted (not start-up, not verification), divided by "
                  "the checks (BENCH_INSTR_CHECKS), on the %s-agent mix.  "
                  "Unlike a rate, a count does not move with the machine's "
-                 "load: compare these between commits." %
-                 "{:,}".format(self.n), "")
+                 "load: compare these between commits.  The loop's own "
+                 "share (`instr -S`: the same loop calling stand-ins that "
+                 "do nothing; %s) is subtracted in the last two "
+                 "columns: the library's instructions." %
+                 ("{:,}".format(self.n), loops or "not measured"), "")
         self.out(*table(["path", "instructions a check",
-                         "vs. by id without reason"], rows))
+                         "vs. by id without reason", "in the library",
+                         "vs. by id, in the library"], rows))
         self.out("")
         self.instr_history()
 

@@ -187,20 +187,23 @@ for k in unscoped:rbac,prereq scoped:scope; do
 		-T "c.$largest.${k%%:*}"
 done
 
-# Instructions per check under callgrind: only instr_loop() is counted, so
-# start-up and verification are left out, and unlike a rate the count does
-# not move with the machine's load.  Paths: by user id without a reason (a
+# Instructions per check under callgrind: only instr_loop() (or
+# instr_loop_stub()) is counted, so start-up and verification are left out,
+# and unlike a rate the count does not move with the machine's load.  Paths: by user id without a reason (a
 # gateway's hot path), with a reason (what /v1/check and /v1/authz answer
 # with), through rg_check_batch(), through rg_check_target() (service and
 # action resolved once, the user by length), and ad-hoc subjects (roles in
-# the request).
+# the request).  The loop_* runs (-S) call stand-ins that do nothing in
+# place of the library, one per shape of call: what the loop itself costs,
+# which the report subtracts to give the library's share.
 instr_checks=${BENCH_INSTR_CHECKS:-200000}
 if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 	section "instructions per check (callgrind, $instr_checks checks," 		"$largest agents)"
 	adhoc="-c $work/tenant-$largest/adhoc.conf -u $work/tenant-$largest/users.tsv"
 	for p in "id:" "id_reason:-F reason" "batch:-b $batch" \
 		"target:-H" "target_reason:-H -F reason" \
-		"roles:ADHOC" "roles_reason:ADHOC -F reason"; do
+		"roles:ADHOC" "roles_reason:ADHOC -F reason" \
+		"loop:-S" "loop_batch:-S -b $batch" "loop_target:-S -H"; do
 		name=${p%%:*}
 		args=${p#*:}
 		case $args in
@@ -211,7 +214,7 @@ if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 		rm -f "$out"
 		# shellcheck disable=SC2086
 		"$builddir/libtool" --mode=execute valgrind --tool=callgrind \
-			--collect-atstart=no --toggle-collect=instr_loop \
+			--collect-atstart=no --toggle-collect='instr_loop*' \
 			--callgrind-out-file="$out" "$check" instr -p "$plugins" \
 			$targs -r "$work/tenant-$largest/requests.tsv" \
 			-n "$instr_checks" -T "c.instr.$name" >>"$log" 2>&1
