@@ -260,12 +260,18 @@ class Report:
          "the reason"),
         ("roles", "roles and attributes in the request, no reason"),
         ("roles_reason", "roles and attributes in the request, with the "
-         "reason"))
+         "reason"),
+        ("target_rbac", "through `rg_check_target()`, no reason: the "
+         "rbac kind alone (no attribute, the decision table's)"),
+        ("target_scope", "through `rg_check_target()`, no reason: the "
+         "scope kind alone (attributes)"))
 
     # The loop run (bench_check instr -S) whose calls have each path's
     # shape: what the measurement costs a check, outside the library.
     INSTR_LOOPS = {"batch": "loop_batch", "target": "loop_target",
-                   "target_reason": "loop_target"}
+                   "target_reason": "loop_target",
+                   "target_rbac": "loop_target",
+                   "target_scope": "loop_target"}
 
     def instr_library(self, key):
         """A path's count less its loop's, or None."""
@@ -328,8 +334,11 @@ class Report:
         self.out("### Instructions per check, by release", "",
                  "From bench/instr-history.tsv (one row per version, "
                  "replaced by each run of that version).", "")
+        # A row from before a path was measured lacks its column.
+        width = 1 + len(keys)
         self.out(*table(["version", "commit"] + keys,
-                        [[v] + rows[v] for v in sorted(rows, key=version_key)]))
+                        [[v] + rows[v] + ["-"] * (width - len(rows[v]))
+                         for v in sorted(rows, key=version_key)]))
         self.out("")
 
     def scaleout(self):

@@ -193,9 +193,11 @@ done
 # gateway's hot path), with a reason (what /v1/check and /v1/authz answer
 # with), through rg_check_batch(), through rg_check_target() (service and
 # action resolved once, the user by length), and ad-hoc subjects (roles in
-# the request).  The loop_* runs (-S) call stand-ins that do nothing in
-# place of the library, one per shape of call: what the loop itself costs,
-# which the report subtracts to give the library's share.
+# the request); and through rg_check_target() two kinds of request alone
+# (-K: rbac, no attribute, which the decision table answers; scope, one or
+# more attributes).  The loop_* runs (-S) call stand-ins that do nothing
+# in place of the library, one per shape of call: what the loop itself
+# costs, which the report subtracts to give the library's share.
 instr_checks=${BENCH_INSTR_CHECKS:-200000}
 if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 	section "instructions per check (callgrind, $instr_checks checks," 		"$largest agents)"
@@ -203,6 +205,7 @@ if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 	for p in "id:" "id_reason:-F reason" "batch:-b $batch" \
 		"target:-H" "target_reason:-H -F reason" \
 		"roles:ADHOC" "roles_reason:ADHOC -F reason" \
+		"target_rbac:-H -K rbac" "target_scope:-H -K scope" \
 		"loop:-S" "loop_batch:-S -b $batch" "loop_target:-S -H"; do
 		name=${p%%:*}
 		args=${p#*:}
