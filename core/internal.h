@@ -765,9 +765,9 @@ struct rg_context {
  * Lock-free readers (rg_pub.h): acquire returns the current snapshot (never
  * NULL while a directory is open, NULL when there is none) and a token for
  * release; a read is short (a publish waits for it).  Inline: every check
- * takes one, and a call cost a check more than the read itself.  The
- * publication is the context's only member a reader writes (its own
- * thread's counter, inside liburcu).
+ * takes one, and a call cost a check more than the read itself.  The casts
+ * are rg_pub's signature: a reader writes nothing of the context, only its
+ * own thread's counter inside liburcu.
  */
 static inline const struct rg_snapshot *
 rg_snapshot_acquire(const struct rg_context *ctx, unsigned *token)
