@@ -409,16 +409,27 @@ const struct rg_intern_slot *rg_intern_slot_get_len(const rg_intern *t,
 	return t->slots[i].key ? &t->slots[i] : NULL;
 }
 
+/*
+ * rg_intern_get_len() of a hashed table (no word index), in one frame: a
+ * scoped check looks its request's unit or department up here
+ * (rg_names_find()), and through rg_intern_slot_get_len() that lookup cost
+ * more than the rest of the check's table work.  Out of line, so that the
+ * word index's lookups (a check's action and service) keep their short
+ * frame.
+ */
+static __attribute__((noinline)) long get_hashed(const rg_intern *t,
+                                                 const char *key, size_t len)
+{
+	size_t i = probe_len(t, key, len, hash_mem(key, len));
+
+	return t->slots[i].key ? (long)t->slots[i].val : -1;
+}
+
 long rg_intern_get_len(const rg_intern *t, const char *key, size_t len)
 {
-	const struct rg_intern_slot *slot;
-
 	if (!t->cap || !key)
 		return -1;
-	if (t->words)
-		return words_get(t, key, len);
-	slot = rg_intern_slot_get_len(t, key, len, hash_mem(key, len));
-	return slot ? (long)slot->val : -1;
+	return t->words ? words_get(t, key, len) : get_hashed(t, key, len);
 }
 
 int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
@@ -473,33 +484,7 @@ const struct rg_intern_slot *rg_intern_slot_peek(const rg_intern *t, uint64_t h)
 	return NULL;
 }
 
-/*
- * rg_intern_get_len(t, key, n) of a terminated key of a hashed table (not a
- * word index): compared with strcmp(), which needs no test of the slot's
- * key past n.  A scoped check looks up its request's unit or department
- * here (rg_names_find()), and four calls deep that lookup cost more than
- * the rest of the check's table work.  Out of line, so that the word
- * index's lookups (a check's action and service) keep their short frame.
- */
-static __attribute__((noinline)) long get_terminated(const rg_intern *t,
-                                                     const char *key, size_t n)
-{
-	uint64_t h = hash_mem(key, n);
-	uint32_t tag = hash_tag(h);
-	size_t i;
-
-	for (i = home(t, h); t->slots[i].key; i = (i + 1) & (t->cap - 1))
-		if (t->slots[i].tag == tag && strcmp(t->slots[i].key, key) == 0)
-			return (long)t->slots[i].val;
-	return -1;
-}
-
 long rg_intern_get(const rg_intern *t, const char *key)
 {
-	size_t n;
-
-	if (!t->cap || !key)
-		return -1;
-	n = strlen(key);
-	return t->words ? words_get(t, key, n) : get_terminated(t, key, n);
+	return key ? rg_intern_get_len(t, key, strlen(key)) : -1;
 }
