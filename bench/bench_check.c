@@ -863,7 +863,6 @@ struct resolved {
 	size_t len;
 };
 
-/* One check of request j: by its target when it has one. */
 /*
  * instr -S: stand-ins for the library's calls, with their signatures, that
  * do nothing.  The loop that calls them instead is the same loop, with the
@@ -913,9 +912,10 @@ STUB static int stub_batch(const rg_context *ctx, const rg_request *reqs,
 	return RG_OK;
 }
 
-/* One check of the mix's request j, or (stub, a constant) the same calls
- * of the stand-ins: inlined into check_one() and check_one_stub(), so that
- * each is the code it would be alone. */
+/* One check of the mix's request j (by its target when it has one), or
+ * (stub, a constant) the same calls of the stand-ins: inlined into
+ * check_one() and check_one_stub(), so that each is the code it would be
+ * alone. */
 static inline __attribute__((always_inline)) rg_result
 ask(rg_context *ctx, const struct mix *m, const struct resolved *rs, size_t j,
     unsigned flags, const int stub, rg_decision *d)
@@ -969,7 +969,7 @@ static inline __attribute__((always_inline)) size_t
 loop(rg_context *ctx, const struct mix *m, unsigned long checks, unsigned flags,
      size_t batch, const struct resolved *rs, const int stub)
 {
-	rg_result res[MAX_BATCH] = {RG_DENY}; /* stub_batch() writes none */
+	rg_result res[MAX_BATCH] = {0}; /* zeroed: stub_batch() writes none */
 	size_t n = m->n, j = 0, allowed = 0, k;
 	unsigned long i = 0;
 	rg_decision d;
