@@ -459,6 +459,58 @@ scope_check(const rg_context *ctx, const struct rg_service *svc,
 	return rc;
 }
 
+/*
+ * The compiled scope's answer with its reason (ABI 1.7) of a check of the
+ * user of len bytes at user (hash h), privilege priv and one request
+ * attribute, on ss: the user's id in the snapshot when it wrote out, else
+ * NULL with out untouched.
+ */
+static const char *scope_why(const struct rg_snap_service *ss, const char *user,
+                             size_t len, uint64_t h, long priv,
+                             const rg_attr *attr, rg_decision *out)
+{
+	const struct rg_scope_why *why;
+	const char *id, *text;
+	rg_result res;
+
+	if (!ss || !ss->table.nwhys)
+		return NULL;
+	id =
+	    rg_table_scope_why(ss, user, len, h, priv, attr, &res, &why, &text);
+	if (!id ||
+	    !rg_stack_scope(ss->svc, ss, res, why, text, id, attr->value, out))
+		return NULL;
+	return id;
+}
+
+/*
+ * scope_check() of a check with a reason (rg_table_scope_why_wants()): by
+ * the reasons the plugin compiled with its scopes (ABI 1.7) when they
+ * decide, else by the stack.  Out of rg_check()'s frame, as scope_check().
+ */
+static __attribute__((noinline)) int
+scope_why_check(const rg_context *ctx, const struct rg_service *svc,
+                const rg_request *req, unsigned flags, rg_decision *out)
+{
+	struct rg_check_known known;
+	const char *user = req->subject.user;
+	size_t len = strlen(user);
+	unsigned slot;
+	int rc = RG_OK;
+
+	known.snap = rg_snapshot_acquire(ctx, &slot);
+	known.user_hash = rg_hash_mem(user, len);
+	known.slot = NULL;
+	known.priv = rg_intern_get(&svc->reg.priv_ix, req->action);
+	if (scope_why(rg_snapshot_service(known.snap, svc), user, len,
+	              known.user_hash, known.priv, req->attrs, out))
+		check_log(ctx, req, out, TABLE_LOG);
+	else
+		rc = check_stack(ctx, svc, req, flags, &known, out);
+	rg_snapshot_release(ctx, slot);
+	return rc;
+}
+
 int rg_check_known(const rg_context *ctx, const struct rg_service *svc,
                    const rg_request *req, unsigned flags,
                    const struct rg_check_known *known, rg_decision *out)
@@ -471,6 +523,13 @@ int rg_check_known(const rg_context *ctx, const struct rg_service *svc,
 	                 strlen(req->subject.user), known->user_hash,
 	                 known->priv, flags, out))
 		return RG_OK;
+	if (ctx->dir && rg_table_scope_why_wants(req, flags) &&
+	    scope_why(rg_snapshot_service(known->snap, svc), req->subject.user,
+	              strlen(req->subject.user), known->user_hash, known->priv,
+	              req->attrs, out)) {
+		check_log(ctx, req, out, TABLE_LOG);
+		return RG_OK;
+	}
 	return check_stack(ctx, svc, req, flags, known, out);
 }
 
@@ -518,6 +577,8 @@ __attribute__((flatten)) int rg_check(const rg_context *ctx,
 	}
 	if (ctx->dir && rg_table_scope_wants(req, flags))
 		return scope_check(ctx, svc, req, flags, out);
+	if (ctx->dir && rg_table_scope_why_wants(req, flags))
+		return scope_why_check(ctx, svc, req, flags, out);
 	if (table_check(ctx, svc, req, flags, out))
 		return RG_OK;
 	return check_stack(ctx, svc, req, flags, NULL, out);
@@ -796,6 +857,8 @@ static const char *target_table(const rg_context *ctx, const rg_target *t,
 		}
 		return id;
 	}
+	if (nattrs == 1 && !(flags & RG_CHECK_TRACE) && ctx->dir && user)
+		return scope_why(ss, user, len, hash, t->priv, attrs, out);
 	if (nattrs || !rbac_wants(ctx, user, nattrs, flags) || !ss->table.rbac)
 		return NULL;
 	return rbac_check(ss, user, len, hash, t->priv,

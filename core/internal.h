@@ -51,6 +51,22 @@ size_t rg_strlcpy(char *dst, const char *src, size_t n);
  * returns.
  */
 int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap);
+/* Where rg_vformat_marks() met a stand-in: its offset in the text and
+ * which of the marks it was. */
+struct rg_fmt_mark {
+	size_t at;
+	unsigned kind;
+};
+/*
+ * rg_vformat(), but a %s whose argument is marks[k] (by address) writes
+ * nothing: its offset and k are kept in at, which has room for *nat, and
+ * *nat is set to how many there were.  -1 for a conversion rg_vformat()
+ * leaves to vsnprintf(), a stand-in with a precision, or more stand-ins
+ * than room (nothing of buf is then to be used).
+ */
+int rg_vformat_marks(char *buf, size_t size, const char *fmt, va_list ap,
+                     const char *const *marks, size_t nmarks,
+                     struct rg_fmt_mark *at, size_t *nat);
 /* rg_vformat() with the arguments given here. */
 int rg_format(char *buf, size_t size, const char *fmt, ...) RG_PRINTF(3, 4);
 /*
@@ -307,6 +323,19 @@ void rg_stack_run(const struct rg_service *svc, rg_plugin_request *preq,
  * the plugin, through the same controls.  No trace. */
 void rg_stack_rbac(const struct rg_service *svc, rg_plugin_request *preq,
                    unsigned flags, rg_decision *out);
+struct rg_snap_service;
+struct rg_scope_why;
+/*
+ * What the stack of svc's one entry makes of its answer res with the
+ * reason why (text: its text) of a compiled scope, for the directory user
+ * id of ss and the request attribute's value: rg_stack_run()'s decision,
+ * written into out, when the entry's control keeps res and the reason is
+ * not cut.  1 when it wrote it; 0 with out untouched (the stack decides).
+ */
+int rg_stack_scope(const struct rg_service *svc,
+                   const struct rg_snap_service *ss, rg_result res,
+                   const struct rg_scope_why *why, const char *text,
+                   const char *id, const char *value, rg_decision *out);
 
 /* ---- loader.c: every libltdl call ------------------------------------- */
 
@@ -377,6 +406,19 @@ struct rg_scope_rule {
 	uint8_t pad[3];
 	uint32_t lo;
 	uint32_t hi;
+	/* The reasons of its ALLOW and DENY (rg_scope_reason(), ABI 1.7):
+	 * an index of the table's whys plus one; 0: none. */
+	uint32_t why[2];
+};
+
+/* A compiled scope's reason: role, and text with stand-ins taken out. */
+struct rg_scope_why {
+	int32_t role;  /* a role index; -1: none */
+	uint32_t text; /* offset in the table's why_text */
+	uint16_t len;  /* bytes of text */
+	uint8_t nmarks;
+	uint8_t kind[RG_SCOPE_MARKS_MAX]; /* rg_scope_mark of each stand-in */
+	uint16_t at[RG_SCOPE_MARKS_MAX];  /* its offset in text, ascending */
 };
 
 /* A slot's scopes: rules[first .. first + n), sorted by privilege and key;
@@ -405,6 +447,11 @@ struct rg_table {
 	size_t nrules, rules_cap;
 	char *keys[RG_SCOPE_KEYS];             /* the attribute keys, copied */
 	const rg_names *names[RG_SCOPE_NAMES]; /* the plugin's, snapshot-long */
+	/* The rules' reasons, each kept once, and their texts. */
+	struct rg_scope_why *whys;
+	size_t nwhys, whys_cap;
+	char *why_text;
+	size_t why_len, why_text_cap;
 	/* What the stack makes of the entry's ALLOW and of its DENY. */
 	uint64_t fin_allow[RG_PRIV_WORDS];
 	uint64_t fin_deny[RG_PRIV_WORDS];
@@ -578,6 +625,22 @@ const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
 /* 1 when a check of req with flags is one rg_table_scope() may answer (a
  * directory user, one request attribute, no reason, no trace). */
 int rg_table_scope_wants(const rg_request *req, unsigned flags);
+/*
+ * rg_table_scope() for a check with a reason (ABI 1.7): the one entry's own
+ * answer in *result (the stack's may differ: rg_stack_scope() tells), and
+ * the reason the plugin gave for it in *why, its text in *text.  The
+ * user's id in the table, or NULL: no scope, or no reason for the answer
+ * (an empty value has none).
+ */
+const char *rg_table_scope_why(const struct rg_snap_service *ss,
+                               const char *user, size_t len, uint64_t h,
+                               long priv, const rg_attr *attr,
+                               rg_result *result,
+                               const struct rg_scope_why **why,
+                               const char **text);
+/* 1 when a check of req with flags is one rg_table_scope_why() may
+ * answer (a directory user, one request attribute, a reason, no trace). */
+int rg_table_scope_why_wants(const rg_request *req, unsigned flags);
 /* A 64-bit hash of s (intern.c's). */
 uint64_t rg_hash_str(const char *s);
 /* The same hash of the n bytes at s: rg_hash_mem(s, strlen(s)) is

@@ -606,6 +606,19 @@ static int control_keeps(const rg_control *c, rg_result res)
 	return res == RG_DENY && (act == RG_ACT_BAD || act == RG_ACT_DIE);
 }
 
+/* The one entry h's answer res as the stack's, the role (rlen bytes; NULL:
+ * none) its own: all of out but the reason. */
+static void entry_answer(const struct rg_plugin_handle *h, rg_result res,
+                         const char *role, size_t rlen, rg_decision *out)
+{
+	out->result = res;
+	out->status = RG_OK;
+	out->plugin = h->name;
+	memcpy(out->role, role ? role : "", rlen + 1);
+	out->missing[0] = '\0';
+	out->ntrace = 0;
+}
+
 /*
  * rg_stack_rbac()'s usual case, written straight into out: a role grants
  * the privilege (or no role of the subject does), the entry's control
@@ -652,12 +665,7 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 	    nlen + 2 + (role ? rlen + sizeof(grants) : sizeof(none)) + alen >
 	        sizeof(out->reason))
 		return 0;
-	out->result = res;
-	out->status = RG_OK;
-	out->plugin = h->name;
-	memcpy(out->role, role ? role : "", rlen + 1);
-	out->missing[0] = '\0';
-	out->ntrace = 0;
+	entry_answer(h, res, role, rlen, out);
 	memcpy(out->reason, h->name, nlen);
 	memcpy(out->reason + nlen, ": ", 2);
 	pos = nlen + 2;
@@ -678,6 +686,63 @@ void rg_stack_rbac(const struct rg_service *svc, rg_plugin_request *preq,
 {
 	if (!rbac_short(preq, out))
 		stack_any(svc, preq, flags, 1, out);
+}
+
+/* The bytes the stand-ins of why stand for: the value or the user's id. */
+static const char *scope_mark_text(const struct rg_scope_why *why, size_t k,
+                                   const char *id, const char *value,
+                                   size_t *len)
+{
+	const char *s = why->kind[k] == RG_SCOPE_MARK_USER ? id : value;
+
+	*len = strlen(s);
+	return s;
+}
+
+int rg_stack_scope(const struct rg_service *svc,
+                   const struct rg_snap_service *ss, rg_result res,
+                   const struct rg_scope_why *why, const char *text,
+                   const char *id, const char *value, rg_decision *out)
+{
+	const struct rg_plugin_handle *h = svc->entries[0];
+	const char *role = NULL, *s;
+	size_t rlen = 0, total, pos, from, k, n;
+
+	/* As rbac_short(): then apply() and finish() give the entry's
+	 * answer as "plugin: reason", with no note. */
+	if (!control_keeps(&h->control, res))
+		return 0;
+	if (why->role >= 0) {
+		role = rg_snapshot_role_id(svc, ss, why->role);
+		if (!role)
+			return 0;
+		rlen = strlen(role);
+		if (rlen >= sizeof(out->role))
+			return 0;
+	}
+	total = h->name_len + 2 + why->len;
+	for (k = 0; k < why->nmarks; k++) {
+		(void)scope_mark_text(why, k, id, value, &n);
+		total += n;
+	}
+	/* A reason decide() would have cut: the stack cuts it. */
+	if (total >= sizeof(out->reason))
+		return 0;
+	memcpy(out->reason, h->name, h->name_len);
+	memcpy(out->reason + h->name_len, ": ", 2);
+	pos = h->name_len + 2;
+	for (k = 0, from = 0; k < why->nmarks; k++) {
+		memcpy(out->reason + pos, text + from, why->at[k] - from);
+		pos += why->at[k] - from;
+		from = why->at[k];
+		s = scope_mark_text(why, k, id, value, &n);
+		memcpy(out->reason + pos, s, n);
+		pos += n;
+	}
+	memcpy(out->reason + pos, text + from, why->len - from);
+	out->reason[pos + why->len - from] = '\0';
+	entry_answer(h, res, role, rlen, out);
+	return 1;
 }
 
 /* ---- lint ---------------------------------------------------------------- */

@@ -325,11 +325,20 @@ enum scope_memo_state {
 	MEMO_HIT,     /* called, known: hit is the subject's span */
 };
 
+/* The reasons of one build, each kept once (rg_scope_reason()): open
+ * addressing over the table's whys, an index plus one, 0 an empty slot. */
+struct scope_why_set {
+	uint32_t *v;
+	size_t cap;
+};
+
 /* What rg_scope_add() adds to: the table, the subject's first rule, and
  * its memo. */
 struct rg_scopes {
 	struct rg_table *t;
 	const struct rg_service *svc;
+	const struct rg_snap_service *ss;
+	struct scope_why_set whys;
 	size_t first;
 	struct scope_memos *memos; /* NULL: none kept */
 	enum scope_memo_state memo;
@@ -387,6 +396,8 @@ static void scopes_free(struct rg_table *t)
 		free(t->keys[i]);
 	free(t->spans);
 	free(t->rules);
+	free(t->whys);
+	free(t->why_text);
 }
 
 /*
@@ -466,6 +477,150 @@ int rg_scope_add(rg_scopes *out, long priv, const char *key, rg_scope_form form,
 	r.lo = (uint32_t)lo;
 	r.hi = (uint32_t)hi;
 	return scope_push(out->t, &r);
+}
+
+/* ---- Reasons of compiled scopes (rg_scope_reason(), ABI 1.7) ----------- */
+
+/* The stand-ins, told apart by their addresses; the text is for a reader
+ * of a reason written with one by mistake. */
+static const char mark_value[] = "(the attribute's value)";
+static const char mark_user[] = "(the user's id)";
+static const char *const scope_marks[] = {
+    [RG_SCOPE_MARK_VALUE] = mark_value,
+    [RG_SCOPE_MARK_USER] = mark_user,
+};
+
+const char *rg_scope_marker(rg_scope_mark m)
+{
+	if ((unsigned)m >= RG_COUNTOF(scope_marks))
+		return NULL;
+	return scope_marks[m];
+}
+
+/* Whether why w of t is role, and text (len bytes) with marks. */
+static int why_is(const struct rg_table *t, const struct rg_scope_why *w,
+                  const struct rg_scope_why *want, const char *text)
+{
+	return w->role == want->role && w->len == want->len &&
+	       w->nmarks == want->nmarks &&
+	       memcmp(w->kind, want->kind, sizeof(w->kind)) == 0 &&
+	       memcmp(w->at, want->at, sizeof(w->at)) == 0 &&
+	       memcmp(t->why_text + w->text, text, w->len) == 0;
+}
+
+static uint64_t why_hash(const struct rg_scope_why *w, const char *text)
+{
+	uint64_t h = rg_hash_mem(text, w->len);
+
+	h ^= rg_hash_mem((const char *)w->at, sizeof(w->at));
+	return h ^ ((uint64_t)(uint32_t)w->role << 8 | w->nmarks);
+}
+
+/* Doubles the set when it is half full: a rehash of every why. */
+static int why_set_grow(struct scope_why_set *set, const struct rg_table *t)
+{
+	size_t cap = set->cap ? set->cap * 2 : CAP_MIN, i;
+	uint32_t *v;
+
+	if (t->nwhys * 2 < set->cap)
+		return RG_OK;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return RG_ENOMEM;
+	for (i = 0; i < t->nwhys; i++) {
+		const struct rg_scope_why *w = &t->whys[i];
+		size_t k =
+		    (size_t)why_hash(w, t->why_text + w->text) & (cap - 1);
+
+		while (v[k])
+			k = (k + 1) & (cap - 1);
+		v[k] = (uint32_t)(i + 1);
+	}
+	free(set->v);
+	set->v = v;
+	set->cap = cap;
+	return RG_OK;
+}
+
+/* The index plus one of a why equal to want with text, added when new;
+ * 0 when out of memory or past the table's limits. */
+static uint32_t why_keep(struct scope_why_set *set, struct rg_table *t,
+                         struct rg_scope_why *want, const char *text)
+{
+	size_t k;
+
+	if (t->nwhys >= UINT32_MAX - 1 ||
+	    t->why_len > UINT32_MAX - RG_REASON_MAX ||
+	    why_set_grow(set, t) != RG_OK)
+		return 0;
+	k = (size_t)why_hash(want, text) & (set->cap - 1);
+	for (; set->v[k]; k = (k + 1) & (set->cap - 1))
+		if (why_is(t, &t->whys[set->v[k] - 1], want, text))
+			return set->v[k];
+	if (RG_GROW(t->whys, t->whys_cap, t->nwhys + 1) != RG_OK ||
+	    RG_GROW(t->why_text, t->why_text_cap, t->why_len + want->len) !=
+	        RG_OK)
+		return 0;
+	memcpy(t->why_text + t->why_len, text, want->len);
+	want->text = (uint32_t)t->why_len;
+	t->why_len += want->len;
+	t->whys[t->nwhys++] = *want;
+	set->v[k] = (uint32_t)t->nwhys;
+	return set->v[k];
+}
+
+/* Whether role is -1 or a role of the subject's service and snapshot. */
+static int why_role_ok(const struct rg_scopes *out, long role)
+{
+	size_t n = out->svc->reg.nroles + (out->ss ? out->ss->ncustom : 0);
+
+	return role == -1 || (role >= 0 && (size_t)role < n &&
+	                      (size_t)role <= (size_t)INT32_MAX);
+}
+
+int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
+                    ...)
+{
+	struct rg_fmt_mark at[RG_SCOPE_MARKS_MAX];
+	struct rg_scope_why w;
+	char text[RG_REASON_MAX];
+	struct rg_scope_rule *r;
+	size_t nat = RG_SCOPE_MARKS_MAX, i;
+	uint32_t kept;
+	va_list ap;
+	int n;
+
+	if (!out || !fmt || out->memo == MEMO_HIT ||
+	    out->t->nrules == out->first ||
+	    (res != RG_ALLOW && res != RG_DENY) || !why_role_ok(out, role))
+		return RG_EINVAL;
+	r = &out->t->rules[out->t->nrules - 1];
+	if (r->form == RG_SCOPE_AS_WITHOUT)
+		return RG_EINVAL;
+	va_start(ap, fmt);
+	n = rg_vformat_marks(text, sizeof(text), fmt, ap, scope_marks,
+	                     RG_COUNTOF(scope_marks), at, &nat);
+	va_end(ap);
+	if (n < 0)
+		return RG_EINVAL;
+	/* decide() would cut it: the check asks decide(). */
+	if ((size_t)n >= sizeof(text)) {
+		r->why[res == RG_ALLOW ? 0 : 1] = 0;
+		return RG_OK;
+	}
+	memset(&w, 0, sizeof(w));
+	w.role = (int32_t)role;
+	w.len = (uint16_t)n;
+	w.nmarks = (uint8_t)nat;
+	for (i = 0; i < nat; i++) {
+		w.kind[i] = (uint8_t)at[i].kind;
+		w.at[i] = (uint16_t)at[i].at;
+	}
+	kept = why_keep(&out->whys, out->t, &w, text);
+	if (!kept)
+		return RG_ENOMEM;
+	r->why[res == RG_ALLOW ? 0 : 1] = kept;
+	return RG_OK;
 }
 
 /* Orders rules[first, nrules) by privilege, then key: a plugin adds them
@@ -648,6 +803,7 @@ void rg_table_build(struct rg_snap_service *ss)
 	memset(&memos, 0, sizeof(memos));
 	scopes.t = t;
 	scopes.svc = ss->svc;
+	scopes.ss = ss;
 	/* Without the lists, each user keeps its own, and without the
 	 * memos each user adds its own: no harm. */
 	if (table_scopes(ss->svc) && scopes_alloc(t, ss->svc) == RG_OK) {
@@ -686,6 +842,7 @@ void rg_table_build(struct rg_snap_service *ss)
 	}
 	free(lists.v);
 	memos_free(&memos);
+	free(scopes.whys.v);
 	free(arrive);
 }
 
@@ -814,6 +971,21 @@ int rg_table_scope_wants(const rg_request *req, unsigned flags)
 	       req->nattrs == 1 && req->subject.user;
 }
 
+/* The WITHIN rule of first's (priv, key) whose interval holds name i: the
+ * first added (sorting kept their order); NULL when none does. */
+static const struct rg_scope_rule *
+scope_holding(const struct rg_scope_rule *first,
+              const struct rg_scope_rule *end, long i)
+{
+	const struct rg_scope_rule *r;
+
+	for (r = first;
+	     r < end && r->priv == first->priv && r->key == first->key; r++)
+		if ((uint32_t)i >= r->lo && (uint32_t)i < r->hi)
+			return r;
+	return NULL;
+}
+
 /* Whether value v is within one of the WITHIN rules of first's (priv,
  * key), which follow it before end: 1, 0, or -1 when names do not hold
  * v. */
@@ -821,17 +993,11 @@ static int scope_within(const struct rg_table *t,
                         const struct rg_scope_rule *first,
                         const struct rg_scope_rule *end, const char *v)
 {
-	const struct rg_scope_rule *r;
 	long i = rg_names_find(t->names[first->names], v);
 
 	if (i < 0)
 		return -1;
-	/* Sorted: the rules of one (priv, key) are together. */
-	for (r = first;
-	     r < end && r->priv == first->priv && r->key == first->key; r++)
-		if ((uint32_t)i >= r->lo && (uint32_t)i < r->hi)
-			return 1;
-	return 0;
+	return scope_holding(first, end, i) != NULL;
 }
 
 /* The first of the n rules at v (sorted) whose privilege is priv or
@@ -858,6 +1024,37 @@ static const struct rg_scope_rule *scope_first(const struct rg_scope_rule *v,
 	return v;
 }
 
+/* The first rule of (priv, key) in slot at's list, or NULL; *end is set
+ * past the list. */
+static const struct rg_scope_rule *scope_rule(const struct rg_table *t,
+                                              size_t at, long priv,
+                                              const char *key,
+                                              const struct rg_scope_rule **end)
+{
+	const struct rg_scope_rule *r;
+
+	r = scope_first(t->rules + t->spans[at].first, t->spans[at].n, priv);
+	*end = t->rules + t->spans[at].first + t->spans[at].n;
+	for (; r < *end && r->priv == priv; r++)
+		if (strcmp(t->keys[r->key], key) == 0)
+			return r;
+	return NULL;
+}
+
+/* scope_rule() of the user of len bytes at user (hash h): NULL when the
+ * table or the user's list has none; else *id is the user's id in the
+ * table and *plain its answer without the attribute. */
+static const struct rg_scope_rule *
+scope_find(const struct rg_table *t, const char *user, size_t len, uint64_t h,
+           long priv, const char *key, rg_result *plain, const char **id,
+           const struct rg_scope_rule **end)
+{
+	size_t at;
+
+	*id = table_find(t, user, len, h, priv, plain, &at);
+	return *id ? scope_rule(t, at, priv, key, end) : NULL;
+}
+
 const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
                            size_t len, uint64_t h, long priv,
                            const rg_attr *attr, rg_result *result)
@@ -866,20 +1063,12 @@ const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
 	const struct rg_scope_rule *r, *end;
 	const char *id;
 	rg_result plain;
-	size_t at;
 	int in;
 
 	if (!t->spans || !attr->key || !attr->value)
 		return NULL;
-	id = table_find(t, user, len, h, priv, &plain, &at);
-	if (!id)
-		return NULL;
-	r = scope_first(t->rules + t->spans[at].first, t->spans[at].n, priv);
-	end = t->rules + t->spans[at].first + t->spans[at].n;
-	for (; r < end && r->priv == priv; r++)
-		if (strcmp(t->keys[r->key], attr->key) == 0)
-			break;
-	if (r == end || r->priv != priv)
+	r = scope_find(t, user, len, h, priv, attr->key, &plain, &id, &end);
+	if (!r)
 		return NULL;
 	switch (r->form) {
 	case RG_SCOPE_AS_WITHOUT:
@@ -896,6 +1085,56 @@ const char *rg_table_scope(const struct rg_snap_service *ss, const char *user,
 	}
 	*result =
 	    bit_of(in ? t->fin_allow : t->fin_deny, priv) ? RG_ALLOW : RG_DENY;
+	return id;
+}
+
+int rg_table_scope_why_wants(const rg_request *req, unsigned flags)
+{
+	return !(flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) &&
+	       req->nattrs == 1 && req->subject.user;
+}
+
+const char *rg_table_scope_why(const struct rg_snap_service *ss,
+                               const char *user, size_t len, uint64_t h,
+                               long priv, const rg_attr *attr,
+                               rg_result *result,
+                               const struct rg_scope_why **why,
+                               const char **text)
+{
+	const struct rg_table *t = &ss->table;
+	const struct rg_scope_rule *r, *in, *end;
+	const char *id;
+	rg_result plain;
+	uint32_t w;
+	long i;
+
+	/* decide() answers the empty value (plugin.h). */
+	if (!t->nwhys || !attr->key || !attr->value || !*attr->value)
+		return NULL;
+	r = scope_find(t, user, len, h, priv, attr->key, &plain, &id, &end);
+	if (!r)
+		return NULL;
+	switch (r->form) {
+	case RG_SCOPE_SELF:
+		*result = strcmp(attr->value, id) == 0 ? RG_ALLOW : RG_DENY;
+		w = r->why[*result == RG_ALLOW ? 0 : 1];
+		break;
+	case RG_SCOPE_WITHIN:
+		i = rg_names_find(t->names[r->names], attr->value);
+		if (i < 0)
+			return NULL;
+		in = scope_holding(r, end, i);
+		*result = in ? RG_ALLOW : RG_DENY;
+		/* A value outside: the first rule's DENY (plugin.h). */
+		w = in ? in->why[0] : r->why[1];
+		break;
+	default:
+		return NULL;
+	}
+	if (!w)
+		return NULL;
+	*why = &t->whys[w - 1];
+	*text = t->why_text + (*why)->text;
 	return id;
 }
 

@@ -348,6 +348,12 @@ struct fmt_out {
 	char *buf;
 	size_t size;
 	size_t len;
+	/* rg_vformat_marks() only (else nmarks 0): the stand-ins, and where
+	 * each one met was (nat of room for maxat). */
+	const char *const *marks;
+	size_t nmarks;
+	struct rg_fmt_mark *at;
+	size_t nat, maxat;
 };
 
 static void fmt_put(struct fmt_out *o, const char *s, size_t n)
@@ -382,10 +388,31 @@ static void fmt_signed(struct fmt_out *o, long long v)
 	fmt_number(o, v < 0 ? 0 - mag : mag, v < 0);
 }
 
+/* 1 when s is a stand-in of o: its place is kept, and nothing written.
+ * -1 when it is one that cannot be kept (a precision, no room left). */
+static int fmt_mark(struct fmt_out *o, const char *s, int prec)
+{
+	size_t k;
+
+	for (k = 0; k < o->nmarks; k++)
+		if (s == o->marks[k])
+			break;
+	if (k == o->nmarks)
+		return 0;
+	if (prec >= 0 || o->nat == o->maxat)
+		return -1;
+	o->at[o->nat].at = o->len;
+	o->at[o->nat].kind = (unsigned)k;
+	o->nat++;
+	return 1;
+}
+
 /* Formats the conversion at *fmt (after its '%'); 0 when it is none of
  * ours and vsnprintf() must do the whole text. */
 static int fmt_conversion(struct fmt_out *o, const char **fmt, va_list *ap)
 {
+	int mark;
+
 	const char *f = *fmt, *s;
 	int prec = -1;
 
@@ -403,7 +430,13 @@ static int fmt_conversion(struct fmt_out *o, const char **fmt, va_list *ap)
 		s = va_arg(*ap, const char *);
 		if (!s)
 			return 0; /* glibc's "(null)" and its rules */
-		fmt_put(o, s, prec < 0 ? strlen(s) : strnlen(s, (size_t)prec));
+		mark = o->nmarks ? fmt_mark(o, s, prec) : 0;
+		if (mark < 0)
+			return 0;
+		if (!mark)
+			fmt_put(o, s,
+			        prec < 0 ? strlen(s)
+			                 : strnlen(s, (size_t)prec));
 		break;
 	case 'd':
 		fmt_signed(o, va_arg(*ap, int));
@@ -433,38 +466,59 @@ static int fmt_conversion(struct fmt_out *o, const char **fmt, va_list *ap)
 	return 1;
 }
 
-int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+/* Formats fmt into o (terminated when it has room); 0 at a conversion that
+ * is none of ours. */
+static int fmt_run(struct fmt_out *o, const char *fmt, va_list ap)
 {
-	struct fmt_out o = {buf, size, 0};
 	const char *f = fmt;
 	va_list mine;
-	int rc;
+	int ok = 1;
 
 	va_copy(mine, ap);
 	while (*f) {
 		const char *pct = strchr(f, '%');
 		size_t n = pct ? (size_t)(pct - f) : strlen(f);
 
-		fmt_put(&o, f, n);
+		fmt_put(o, f, n);
 		if (!pct)
 			break;
 		f = pct + 1;
-		if (!fmt_conversion(&o, &f, &mine)) {
-			va_end(mine);
-			return vsnprintf(buf, size, fmt, ap);
+		if (!fmt_conversion(o, &f, &mine)) {
+			ok = 0;
+			break;
 		}
 	}
 	va_end(mine);
-	if (size)
-		buf[o.len < size ? o.len : size - 1] = '\0';
+	if (ok && o->size)
+		o->buf[o->len < o->size ? o->len : o->size - 1] = '\0';
+	return ok;
+}
+
+int rg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct fmt_out o = {buf, size, 0, NULL, 0, NULL, 0, 0};
+
+	if (!fmt_run(&o, fmt, ap))
+		return vsnprintf(buf, size, fmt, ap);
 	/* vsnprintf() returns an int: so do we, for a text that fits one. */
-	rc = o.len > (size_t)INT_MAX ? -1 : (int)o.len;
-	return rc;
+	return o.len > (size_t)INT_MAX ? -1 : (int)o.len;
+}
+
+int rg_vformat_marks(char *buf, size_t size, const char *fmt, va_list ap,
+                     const char *const *marks, size_t nmarks,
+                     struct rg_fmt_mark *at, size_t *nat)
+{
+	struct fmt_out o = {buf, size, 0, marks, nmarks, at, 0, *nat};
+
+	if (!fmt_run(&o, fmt, ap) || o.len > (size_t)INT_MAX)
+		return -1;
+	*nat = o.nat;
+	return (int)o.len;
 }
 
 size_t rg_concat(char *buf, size_t size, const char *const *parts, size_t n)
 {
-	struct fmt_out o = {buf, size, 0};
+	struct fmt_out o = {buf, size, 0, NULL, 0, NULL, 0, 0};
 	size_t i;
 
 	for (i = 0; i < n; i++) {

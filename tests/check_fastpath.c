@@ -1628,10 +1628,36 @@ static size_t scope_values(size_t u, char (*buf)[ID_LEN], const char **v)
 #define SCOPE_VALUES                                                           \
 	(6 + RG_COUNTOF(bus) + RG_COUNTOF(depts) + RG_COUNTOF(units))
 
+/* How many debug lines say the decision table answered with a reason
+ * (check.c's "...: allow (reason) (decision table)"). */
+static size_t scope_why_log_count(void)
+{
+	return log_count(") (decision table)");
+}
+
+/* One check of one attribute with a reason, by rg_check() and
+ * rg_check_target(), which may answer from the reasons compiled with the
+ * scopes (ABI 1.7): the whole stack's decision (a trace always runs it),
+ * field by field, reason and all. */
+static void scope_why_agrees(const rg_target *t, const rg_request *req)
+{
+	const char *id = req->subject.user;
+	rg_decision want, got;
+	int st, st2;
+
+	st = rg_check(env.ctx, req, RG_CHECK_TRACE, &want);
+	st2 = rg_check(env.ctx, req, 0, &got);
+	decision_same("with a reason", req, st, &want, st2, &got);
+	st2 = rg_check_target(env.ctx, t, id, strlen(id),
+	                      rg_user_hash(id, strlen(id)), req->attrs, 1, 0,
+	                      &got);
+	decision_same("target, with a reason", req, st, &want, st2, &got);
+}
+
 /* One check of one attribute four ways: the whole stack (a trace always
  * runs it), rg_check(), rg_check_batch() and rg_check_target() without a
  * reason, which may answer from the compiled scopes: the same status and
- * result. */
+ * result.  Then the same with a reason (scope_why_agrees()). */
 static void scope_agrees(const rg_target *t, const char *service,
                          const char *id, const char *action, const rg_attr *a)
 {
@@ -1643,6 +1669,7 @@ static void scope_agrees(const rg_target *t, const char *service,
 	tu_request(&req, service, id, action);
 	req.attrs = a;
 	req.nattrs = 1;
+	scope_why_agrees(t, &req);
 	st =
 	    rg_check(env.ctx, &req, RG_CHECK_NO_REASON | RG_CHECK_TRACE, &want);
 	st2 = rg_check(env.ctx, &req, RG_CHECK_NO_REASON, &got);
@@ -1672,14 +1699,16 @@ static void scope_agrees(const rg_target *t, const char *service,
 
 /*
  * Every step-th user of service, every privilege, each of keys with every
- * value of scope_values(): the compiled answer is the stack's.  Returns the
- * checks the table answered (from the debug log).
+ * value of scope_values(): the compiled answer is the stack's, with a
+ * reason and without.  Returns the checks the table answered without a
+ * reason (from the debug log); *why gets those it answered with one.
  */
 static size_t scopes_agree(const char *service, const char *const *keys,
-                           size_t nkeys, size_t step)
+                           size_t nkeys, size_t step, size_t *why)
 {
 	const rg_service *svc = tu_service(env.ctx, service);
 	size_t p, u, k, i, n, before = scope_log_count();
+	size_t why_before = scope_why_log_count();
 	char buf[4][ID_LEN], id[ID_LEN];
 	const char *v[SCOPE_VALUES];
 
@@ -1699,6 +1728,7 @@ static size_t scopes_agree(const char *service, const char *const *keys,
 		}
 		rg_target_free(t);
 	}
+	*why = scope_why_log_count() - why_before;
 	return scope_log_count() - before;
 }
 
@@ -1754,39 +1784,45 @@ START_TEST(test_scopes)
 		const char *args;
 		const char *keys[2];
 		const char *fill_args; /* filled under these; NULL: args */
+		int why;               /* its scopes have reasons (ABI 1.7) */
 	} products[] = {
 	    {"omni24",
 	     "omni24",
 	     "policy=" TU_POLICIES "/omni24.ini",
 	     {"owner", "x"},
-	     NULL},
+	     NULL,
+	     1},
 	    /* The directory's tree (no tenant file), which fill() makes. */
 	    {"dynamics365",
 	     "dynamics365",
 	     "policy=" TU_POLICIES "/dynamics365-2021.ini",
 	     {"bu", "x"},
-	     NULL},
+	     NULL,
+	     0},
 	    /* Every depth, parent-child included (no shipped role has). */
 	    {"dynamics365-depths",
 	     "dynamics365",
 	     "policy=depths.ini",
 	     {"bu", "x"},
-	     NULL},
+	     NULL,
+	     0},
 	    /* The directory's organisation, which fill() makes. */
 	    {"rocketchat",
 	     "rocketchat",
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
 	     {"department", "x"},
-	     NULL},
+	     NULL,
+	     0},
 	    /* Filled as Enterprise, so that its users hold custom roles,
 	     * which the Community edition drops. */
 	    {"rocketchat-community",
 	     "rocketchat",
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=community",
 	     {"department", "x"},
-	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise"},
+	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
+	     0},
 	};
-	size_t c, i, got;
+	size_t c, i, got, why;
 
 	free(tu_write(env.dir, "depths.ini", 0644, "%s", tu_d365_depth_policy));
 	for (c = 0; c < RG_COUNTOF(scope_controls); c++)
@@ -1810,8 +1846,12 @@ START_TEST(test_scopes)
 			got = scopes_agree(
 			    products[i].service, products[i].keys,
 			    RG_COUNTOF(products[i].keys),
-			    c == 0 ? SCOPE_FIRST_STEP : SCOPE_STEP);
+			    c == 0 ? SCOPE_FIRST_STEP : SCOPE_STEP, &why);
 			ck_assert_msg(got > 0, "%s under %s: no scope compiled",
+			              products[i].service, scope_controls[c]);
+			/* Each control keeps the entry's deny at least. */
+			ck_assert_msg(!products[i].why || why > 0,
+			              "%s under %s: no reason compiled",
 			              products[i].service, scope_controls[c]);
 			tu_close(&env);
 		}

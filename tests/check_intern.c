@@ -629,6 +629,75 @@ START_TEST(test_format_is_snprintf)
 }
 END_TEST
 
+/* rg_vformat_marks() of fmt with the marks below: its count (-1 refused),
+ * the text in buf and the marks met in at (*nat: room, then count). */
+static const char mark_a[] = "A", mark_b[] = "B";
+static const char *const marks[] = {mark_a, mark_b};
+
+static int format_marks(char *buf, size_t size, struct rg_fmt_mark *at,
+                        size_t *nat, const char *fmt, ...) RG_PRINTF(5, 6);
+static int format_marks(char *buf, size_t size, struct rg_fmt_mark *at,
+                        size_t *nat, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = rg_vformat_marks(buf, size, fmt, ap, marks, RG_COUNTOF(marks), at,
+	                     nat);
+	va_end(ap);
+	return n;
+}
+
+/*
+ * rg_vformat_marks() writes what rg_format() writes, but for the stand-ins
+ * (compiled scopes' reasons, ABI 1.7): each is left out, and its place and
+ * kind kept, in order.  A string equal to a stand-in but another pointer
+ * is text.  Refused: a stand-in with a precision, more stand-ins than
+ * room, and a conversion rg_format() leaves to vsnprintf().
+ */
+START_TEST(test_format_marks)
+{
+	struct rg_fmt_mark at[3];
+	char buf[FORMAT_BUF], want[FORMAT_BUF];
+	char copy_a[] = "A";
+	size_t nat = RG_COUNTOF(at);
+	int n;
+
+	n = format_marks(buf, sizeof(buf), at, &nat,
+	                 "%s grants %s on '%s' (%s)", "role", mark_b, mark_a,
+	                 copy_a);
+	ck_assert_int_eq(n, (int)strlen("role grants  on '' (A)"));
+	ck_assert_str_eq(buf, "role grants  on '' (A)");
+	ck_assert_uint_eq(nat, 2);
+	ck_assert_uint_eq(at[0].at, strlen("role grants "));
+	ck_assert_uint_eq(at[0].kind, 1);
+	ck_assert_uint_eq(at[1].at, strlen("role grants  on '"));
+	ck_assert_uint_eq(at[1].kind, 0);
+
+	/* No stand-in: rg_format()'s text. */
+	nat = RG_COUNTOF(at);
+	n = format_marks(buf, sizeof(buf), at, &nat, "%d %zu %.*s %% %s", -3,
+	                 (size_t)4, 2, "abc", "end");
+	rg_format(want, sizeof(want), "%d %zu %.*s %% %s", -3, (size_t)4, 2,
+	          "abc", "end");
+	ck_assert_int_eq(n, (int)strlen(want));
+	ck_assert_str_eq(buf, want);
+	ck_assert_uint_eq(nat, 0);
+
+	nat = RG_COUNTOF(at);
+	ck_assert_int_eq(
+	    format_marks(buf, sizeof(buf), at, &nat, "%.*s", 1, mark_a), -1);
+	nat = 1;
+	ck_assert_int_eq(
+	    format_marks(buf, sizeof(buf), at, &nat, "%s%s", mark_a, mark_b),
+	    -1);
+	nat = RG_COUNTOF(at);
+	ck_assert_int_eq(
+	    format_marks(buf, sizeof(buf), at, &nat, "%x %s", 1u, mark_a), -1);
+}
+END_TEST
+
 /* Which directory locations are PostgreSQL's, and what messages show of
  * them: never the password. */
 static const struct {
@@ -693,6 +762,7 @@ static Suite *intern_suite(void)
 	tcase_add_loop_test(tc, test_bool_word, 0, (int)RG_COUNTOF(bool_cases));
 	tcase_add_test(tc, test_concat_is_snprintf);
 	tcase_add_test(tc, test_format_is_snprintf);
+	tcase_add_test(tc, test_format_marks);
 	tcase_add_loop_test(tc, test_location, 0,
 	                    (int)RG_COUNTOF(location_cases));
 	suite_add_tcase(s, tc);

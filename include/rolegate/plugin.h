@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          6
+#define RG_PLUGIN_ABI_MINOR          7
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -722,6 +722,55 @@ RG_EXTERN int rg_scope_add(rg_scopes *out, long priv, const char *key,
  * subject another's scopes: as wrong as a wrong rg_scope_add().
  */
 RG_EXTERN int rg_scope_memo(rg_scopes *out, const void *memo, size_t len);
+
+/* (1.7) What a stand-in of rg_scope_marker() stands for in a reason. */
+typedef enum rg_scope_mark {
+	RG_SCOPE_MARK_VALUE, /* the request attribute's value */
+	RG_SCOPE_MARK_USER,  /* the subject's user id */
+} rg_scope_mark;
+
+/*
+ * (1.7) The stand-in to pass rg_scope_reason() for a %s where decide()
+ * passes rg_answer() the request attribute's value or the subject's user
+ * id: a string of the core's (the same pointer on every call, recognised
+ * by its address).  NULL for another m.
+ */
+RG_EXTERN const char *rg_scope_marker(rg_scope_mark m);
+
+/* At most this many stand-ins in one reason. */
+#define RG_SCOPE_MARKS_MAX 4
+
+/*
+ * (1.7) Right after an rg_scope_add() of RG_SCOPE_SELF or RG_SCOPE_WITHIN
+ * in subject_scopes(): how decide() answers, asked with a reason, the
+ * checks for which that scope stands for res (RG_ALLOW or RG_DENY): ans->role
+ * set to role (a role index; -1: none), ans->missing left -1, status
+ * RG_OK, and rg_answer(ans, fmt, ...) called with these arguments, but for
+ * rg_scope_marker() in place of the attribute's value and the user's id.
+ * A later check of that user, privilege and attribute with a reason and no
+ * trace, whose answer the scope gives as res, is then answered by the core
+ * from the table, without decide(): its reason "plugin: " and the text,
+ * each stand-in replaced by the request's value or the user's id.  So give
+ * one only where that is decide()'s own answer for every value the scope
+ * answers res, byte for byte, and depend on nothing the memo leaves out
+ * (rg_scope_memo()); what is not given costs nothing but speed.
+ *
+ * Which values (the empty string is never one: decide() answers it): for
+ * RG_SCOPE_SELF, ALLOW is the user's id and DENY every other value.  For
+ * RG_SCOPE_WITHIN, ALLOW is
+ * a value in this scope's interval when no scope of the same (priv, key)
+ * added before it holds the value too, and DENY a value names holds
+ * outside every interval of (priv, key): the DENY of the first scope of
+ * (priv, key) counts, a later one's is ignored.  A second reason for the
+ * same res of one scope replaces the first.
+ *
+ * fmt takes %s (a stand-in only as a plain %s), %.*s, %d, %u, %ld, %lu, %zu
+ * and %%, at most RG_SCOPE_MARKS_MAX stand-ins.  RG_OK; RG_EINVAL for a bad
+ * argument, no scope just added, an RG_SCOPE_AS_WITHOUT scope or another
+ * conversion; RG_ENOMEM: return it, and nothing of the subject is used.
+ */
+RG_EXTERN int rg_scope_reason(rg_scopes *out, rg_result res, long role,
+                              const char *fmt, ...) RG_PRINTF(4, 5);
 
 /*
  * (1.4) rg_view_user() for a struct that may grow: size is sizeof(*out) as

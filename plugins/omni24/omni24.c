@@ -935,6 +935,13 @@ static enum own_verdict own_judge(const rg_plugin_request *req,
 	return strcmp(*owner, *self) == 0 ? OWN_SELF : OWN_OTHER;
 }
 
+/* The reasons of a named owner, which subject_scopes() gives the core too
+ * (role, action, owner, and the subject's id for another's record). */
+static const char own_other_fmt[] = "%s grants %s on the subject's own record "
+                                    "only; owner '%s' is not the subject '%s'";
+static const char own_self_fmt[] =
+    "%s grants %s on the subject's own record ('%s')";
+
 static void own_reason(const rg_plugin_request *req, enum own_verdict v,
                        const char *owner, const char *self,
                        rg_plugin_answer *ans)
@@ -960,15 +967,11 @@ static void own_reason(const rg_plugin_request *req, enum own_verdict v,
 		          role, req->action_id, owner);
 		break;
 	case OWN_OTHER:
-		rg_answer(ans,
-		          "%s grants %s on the subject's own record only; "
-		          "owner '%s' is not the subject '%s'",
-		          role, req->action_id, owner, self);
+		rg_answer(ans, own_other_fmt, role, req->action_id, owner,
+		          self);
 		break;
 	case OWN_SELF:
-		rg_answer(ans,
-		          "%s grants %s on the subject's own record ('%s')",
-		          role, req->action_id, self);
+		rg_answer(ans, own_self_fmt, role, req->action_id, self);
 		break;
 	}
 }
@@ -1182,6 +1185,52 @@ static int omni24_subject_rbac(const void *state, const rg_plugin_request *req,
  * denied), and denies one not held whatever the owner, as it does without
  * one.  Every other attribute and privilege is left to decide().
  */
+/*
+ * The role decide() names (ans->role) for held privilege p of a directory
+ * user: granting_role()'s for an exact privilege it finds one for, else
+ * rg_decide_rbac()'s (decide_general()), which is rg_effective()'s.  -1
+ * when neither has one.
+ */
+static long own_granting(const struct omni24 *st, const rg_plugin_request *req,
+                         size_t p)
+{
+	rg_grant_info g;
+	long role = -1;
+
+	if (p < st->t.nprivs && !bit_has(st->t.inexact, p))
+		role = granting_role(&st->t, req->roles, p);
+	if (role >= 0)
+		return role;
+	return rg_effective(req, req->roles, (uint32_t)p, &g) ? g.role : -1;
+}
+
+/*
+ * The reasons of a held own-scope privilege p's SELF scope (ABI 1.7), as
+ * decide_own() gives them: own_self_fmt for the subject's id, own_other_fmt
+ * for anyone else's (an empty owner the core leaves to decide()).
+ */
+static int own_scope_reasons(const struct omni24 *st,
+                             const rg_plugin_request *req, size_t p,
+                             rg_scopes *out)
+{
+	const char *value = rg_scope_marker(RG_SCOPE_MARK_VALUE);
+	const char *self = rg_scope_marker(RG_SCOPE_MARK_USER);
+	const char *action = rg_privilege_id(req->handle, (uint32_t)p);
+	long role = own_granting(st, req, p);
+	const char *name;
+	int rc;
+
+	if (role < 0 || !action)
+		return RG_OK;
+	name = role_name(req, role);
+	rc = rg_scope_reason(out, RG_ALLOW, role, own_self_fmt, name, action,
+	                     self);
+	if (rc == RG_OK)
+		rc = rg_scope_reason(out, RG_DENY, role, own_other_fmt, name,
+		                     action, value, self);
+	return rc;
+}
+
 static int omni24_subject_scopes(const void *state,
                                  const rg_plugin_request *req, rg_scopes *out)
 {
@@ -1197,13 +1246,16 @@ static int omni24_subject_scopes(const void *state,
 		return RG_OK;
 	memset(held, 0, sizeof(held));
 	held_set(st, req, held);
-	for (p = 0; p < st->t.nprivs && rc == RG_OK; p++)
-		if (st->own[p])
-			rc =
-			    rg_scope_add(out, (long)p, OMNI24_ATTR_OWNER,
-			                 bit_has(held, p) ? RG_SCOPE_SELF
-			                                  : RG_SCOPE_AS_WITHOUT,
-			                 NULL, 0, 0);
+	for (p = 0; p < st->t.nprivs && rc == RG_OK; p++) {
+		if (!st->own[p])
+			continue;
+		rc = rg_scope_add(out, (long)p, OMNI24_ATTR_OWNER,
+		                  bit_has(held, p) ? RG_SCOPE_SELF
+		                                   : RG_SCOPE_AS_WITHOUT,
+		                  NULL, 0, 0);
+		if (rc == RG_OK && bit_has(held, p))
+			rc = own_scope_reasons(st, req, p, out);
+	}
 	return rc;
 }
 

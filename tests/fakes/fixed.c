@@ -32,7 +32,8 @@
  * and rg_scope_add() with each kind of bad argument and at the wrong
  * times, and fails (no table for the user) unless each is refused as
  * plugin.h says; then it compiles "owner" as without it, which is
- * decide()'s answer, once per memo (every even user gives the same). contradict
+ * decide()'s answer, once per memo (every even user gives the same), and
+ * rg_scope_reason() (ABI 1.7) must refuse each reason it gives.  contradict
  * adds SELF and then AS_WITHOUT for "owner": the core must drop both, or it
  * would deny owners decide() allows.
  *
@@ -413,6 +414,15 @@ static int fixed_scopes_refused(rg_scopes *out, long p)
 	      RG_EINVAL;
 	ok &= rg_scope_add(out, p, "owner", RG_SCOPE_WITHIN, names, 2, 1) ==
 	      RG_EINVAL;
+	/* A reason (ABI 1.7): none for a scope "as without", nor with a
+	 * bad argument. */
+	ok &= rg_scope_reason(out, RG_ALLOW, -1, "%s", "x") == RG_EINVAL;
+	ok &= rg_scope_reason(NULL, RG_ALLOW, -1, "x") == RG_EINVAL;
+	ok &= rg_scope_reason(out, RG_ABSTAIN, -1, "x") == RG_EINVAL;
+	ok &= rg_scope_reason(out, RG_DENY, -1, NULL) == RG_EINVAL;
+	ok &= rg_scope_marker((rg_scope_mark)99) == NULL;
+	ok &= rg_scope_marker(RG_SCOPE_MARK_VALUE) !=
+	      rg_scope_marker(RG_SCOPE_MARK_USER);
 	/* Eight keys a service at most ("owner" is the first). */
 	for (many[1] = '0'; many[1] < '9' && rc == RG_OK; many[1]++)
 		rc =
@@ -437,6 +447,8 @@ static int fixed_memo_refused(rg_scopes *out, const rg_plugin_request *req,
 
 	memset(big, 'm', sizeof(big));
 	*hit = 0;
+	/* No scope added yet: no reason. */
+	ok &= rg_scope_reason(out, RG_ALLOW, -1, "x") == RG_EINVAL;
 	ok &= rg_scope_memo(NULL, memo, sizeof(memo)) == RG_EINVAL;
 	ok &= rg_scope_memo(out, NULL, sizeof(memo)) == RG_EINVAL;
 	ok &= rg_scope_memo(out, memo, 0) == RG_EINVAL;
@@ -455,7 +467,8 @@ static int fixed_memo_refused(rg_scopes *out, const rg_plugin_request *req,
 	/* After a hit the rules are another user's. */
 	if (*hit)
 		ok &= rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT, NULL,
-		                   0, 0) == RG_EINVAL;
+		                   0, 0) == RG_EINVAL &&
+		      rg_scope_reason(out, RG_ALLOW, -1, "x") == RG_EINVAL;
 	return ok;
 }
 
