@@ -484,31 +484,34 @@ static const char *scope_why(const struct rg_snap_service *ss, const char *user,
 }
 
 /*
- * scope_check() of a check with a reason (rg_table_scope_why_wants()): by
- * the reasons the plugin compiled with its scopes (ABI 1.7) when they
- * decide, else by the stack.  Out of rg_check()'s frame, as scope_check().
+ * A check with a reason (rg_table_scope_why_wants()) by the reasons the
+ * plugin compiled with its scopes (ABI 1.7), logged: 1 when they decided.
+ * 0 leaves out untouched, and the check to rg_check()'s own path, where
+ * the stack is inlined (this frame's copy of it would be a second one).
+ * Out of rg_check()'s frame, as scope_check().
  */
 static __attribute__((noinline)) int
 scope_why_check(const rg_context *ctx, const struct rg_service *svc,
-                const rg_request *req, unsigned flags, rg_decision *out)
+                const rg_request *req, rg_decision *out)
 {
-	struct rg_check_known known;
+	const struct rg_snap_service *ss;
 	const char *user = req->subject.user;
-	size_t len = strlen(user);
 	unsigned slot;
-	int rc = RG_OK;
+	size_t len;
+	int hit = 0;
 
-	known.snap = rg_snapshot_acquire(ctx, &slot);
-	known.user_hash = rg_hash_mem(user, len);
-	known.slot = NULL;
-	known.priv = rg_intern_get(&svc->reg.priv_ix, req->action);
-	if (scope_why(rg_snapshot_service(known.snap, svc), user, len,
-	              known.user_hash, known.priv, req->attrs, out))
-		check_log(ctx, req, out, TABLE_LOG);
-	else
-		rc = check_stack(ctx, svc, req, flags, &known, out);
+	ss = rg_snapshot_service(rg_snapshot_acquire(ctx, &slot), svc);
+	/* A service without reasons (most stacks) pays only the read. */
+	if (ss && ss->table.nwhys) {
+		len = strlen(user);
+		hit = scope_why(ss, user, len, rg_hash_mem(user, len),
+		                rg_intern_get(&svc->reg.priv_ix, req->action),
+		                req->attrs, out) != NULL;
+	}
 	rg_snapshot_release(ctx, slot);
-	return rc;
+	if (hit)
+		check_log(ctx, req, out, TABLE_LOG);
+	return hit;
 }
 
 int rg_check_known(const rg_context *ctx, const struct rg_service *svc,
@@ -577,8 +580,9 @@ __attribute__((flatten)) int rg_check(const rg_context *ctx,
 	}
 	if (ctx->dir && rg_table_scope_wants(req, flags))
 		return scope_check(ctx, svc, req, flags, out);
-	if (ctx->dir && rg_table_scope_why_wants(req, flags))
-		return scope_why_check(ctx, svc, req, flags, out);
+	if (ctx->dir && rg_table_scope_why_wants(req, flags) &&
+	    scope_why_check(ctx, svc, req, out))
+		return RG_OK;
 	if (table_check(ctx, svc, req, flags, out))
 		return RG_OK;
 	return check_stack(ctx, svc, req, flags, NULL, out);

@@ -1025,11 +1025,11 @@ static const struct rg_scope_rule *scope_first(const struct rg_scope_rule *v,
 }
 
 /* The first rule of (priv, key) in slot at's list, or NULL; *end is set
- * past the list. */
-static const struct rg_scope_rule *scope_rule(const struct rg_table *t,
-                                              size_t at, long priv,
-                                              const char *key,
-                                              const struct rg_scope_rule **end)
+ * past the list.  Inlined (with scope_find()) into each of its two callers,
+ * as it was into rg_table_scope() alone: a call cost a scoped check 7 %. */
+static inline __attribute__((always_inline)) const struct rg_scope_rule *
+scope_rule(const struct rg_table *t, size_t at, long priv, const char *key,
+           const struct rg_scope_rule **end)
 {
 	const struct rg_scope_rule *r;
 
@@ -1044,7 +1044,7 @@ static const struct rg_scope_rule *scope_rule(const struct rg_table *t,
 /* scope_rule() of the user of len bytes at user (hash h): NULL when the
  * table or the user's list has none; else *id is the user's id in the
  * table and *plain its answer without the attribute. */
-static const struct rg_scope_rule *
+static inline __attribute__((always_inline)) const struct rg_scope_rule *
 scope_find(const struct rg_table *t, const char *user, size_t len, uint64_t h,
            long priv, const char *key, rg_result *plain, const char **id,
            const struct rg_scope_rule **end)
