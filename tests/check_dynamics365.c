@@ -1543,12 +1543,18 @@ static const char *const custom_privs[ANSWERS_CUSTOM][2] = {
     {"user.edit-roles", "workspace.access"}};
 
 /* Opens priv.ctx on conf (written by the caller) and a directory db in
- * priv.dir, logging warnings (debug would log every check); frees both. */
-static void priv_open_directory(char *conf, char *db)
+ * priv.dir, logging at level; frees both. */
+static void priv_open_directory_at(char *conf, char *db, int level)
 {
-	tu_open_directory(&priv, conf, priv.plugin_dir, db, RG_LOG_WARNING);
+	tu_open_directory(&priv, conf, priv.plugin_dir, db, level);
 	free(conf);
 	free(db);
+}
+
+/* The same logging warnings: debug would log every check. */
+static void priv_open_directory(char *conf, char *db)
+{
+	priv_open_directory_at(conf, db, RG_LOG_WARNING);
 }
 
 static void answers_open(void)
@@ -1707,7 +1713,7 @@ static const char *const prep_extra_targets[] = {NULL, "atlantis"};
 /* Each user's unit as the directory has it, kept in step with moves. */
 static const char *prep_user_bu[PREP_USERS];
 
-static void prep_open(int variant)
+static void prep_open_at(int variant, int level)
 {
 	char *db = tu_join(priv.dir, PREP_DB);
 	char *conf;
@@ -1719,7 +1725,12 @@ static void prep_open(int variant)
 	                variant < 2 ? " tenant=" TU_POLICIES
 	                              "/dynamics365-tenant.ini"
 	                            : "");
-	priv_open_directory(conf, db);
+	priv_open_directory_at(conf, db, level);
+}
+
+static void prep_open(int variant)
+{
+	prep_open_at(variant, RG_LOG_WARNING);
 }
 
 static void prep_build(int with_units)
@@ -1950,6 +1961,101 @@ START_TEST(test_prepared_too_many_role_sets)
 	                                    "failed"),
 	              "the plugin prepared %u role sets", n);
 	prep_compare_all();
+}
+END_TEST
+
+/* ---- Reasons from compiled scopes (ABI 1.7) ----------------------------- */
+
+/*
+ * A prepared user's check naming only a target unit, with a reason and no
+ * trace, may be answered by the core from the scopes subject_scopes()
+ * compiled and the reasons it gave with them (rg_scope_reason()); a trace
+ * always runs the plugin.  For every user of prep_build(), both privileges
+ * and every target (each unit, "lonely" which no user lies under,
+ * "atlantis" which no tree has), the two must agree byte for byte: result,
+ * status, role, missing role and reason.  The debug log shows which
+ * checks the table gave: one of each reason the plugin gives, and none
+ * that names a missing prerequisite.  The directory's tree (variant 0 of
+ * test_prepared_matches_adhoc): the only one its users have units of.
+ */
+
+/* How many logged lines say the table gave a decision with its reason. */
+static size_t scope_reasons_logged(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < priv.log.n; i++)
+		n += strstr(priv.log.lines[i], ") (decision table)") != NULL;
+	return n;
+}
+
+/* One check of user m with a reason both ways; 1 when the table gave it. */
+static int scope_reason_agrees(unsigned m, const char *action, const char *bu)
+{
+	rg_attr a = {"bu", bu};
+	char id[ANSWERS_USER_ID];
+	rg_decision d, t;
+	rg_request req;
+	size_t before;
+	int rd, rt;
+
+	snprintf(id, sizeof(id), "u%u", m);
+	memset(&req, 0, sizeof(req));
+	req.service = SVC_2021;
+	req.subject.user = id;
+	req.action = action;
+	req.attrs = &a;
+	req.nattrs = 1;
+	memset(&d, 0, sizeof(d));
+	memset(&t, 0, sizeof(t));
+	rt = rg_check(priv.ctx, &req, RG_CHECK_TRACE, &t);
+	before = scope_reasons_logged();
+	rd = rg_check(priv.ctx, &req, 0, &d);
+	ck_assert_msg(
+	    rd == rt && d.result == t.result && d.status == t.status,
+	    "%s %s bu=%s: %s/%s (%s), the stack %s/%s (%s)", id, action, bu,
+	    rg_result_name(d.result), rg_status_name(d.status), d.reason,
+	    rg_result_name(t.result), rg_status_name(t.status), t.reason);
+	ck_assert_str_eq(d.reason, t.reason);
+	ck_assert_str_eq(d.role, t.role);
+	ck_assert_str_eq(d.missing, t.missing);
+	return scope_reasons_logged() > before;
+}
+
+/* Users of prep_build(): the roles of the bits, the unit of m % PREP_HOMES. */
+#define U_OWN   2u  /* own: user depth, "support" */
+#define U_TREE  4u  /* tree: user.view parent-child, "americas" */
+#define U_UNIT  9u  /* base, unit: user.view business-unit, "emea" */
+#define U_ORG   16u /* org without base: a missing prerequisite */
+#define U_MIXED 32u /* mixed: user.view organization, "support" */
+
+START_TEST(test_scope_reasons)
+{
+	size_t p, t, tabled = 0;
+	unsigned m;
+
+	prep_open_at(0, RG_LOG_DEBUG);
+	prep_build(1);
+	for (m = 0; m < PREP_USERS; m++)
+		for (p = 0; p < RG_COUNTOF(prep_privs); p++)
+			for (t = 0; t < PREP_UNITS + 1; t++)
+				tabled += (size_t)scope_reason_agrees(
+				    m, prep_privs[p],
+				    t < PREP_UNITS ? prep_units[t]
+				                   : "atlantis");
+	ck_assert_uint_gt(tabled, 0);
+	/* Within, outside, in the organization, user depth, not held. */
+	ck_assert(scope_reason_agrees(U_TREE, "user.view", "americas"));
+	ck_assert(scope_reason_agrees(U_TREE, "user.view", "emea"));
+	ck_assert(scope_reason_agrees(U_UNIT, "user.view", "emea"));
+	ck_assert(scope_reason_agrees(U_UNIT, "user.view", "sales"));
+	ck_assert(scope_reason_agrees(U_MIXED, "user.view", "emea"));
+	ck_assert(scope_reason_agrees(U_OWN, "user.view", "support"));
+	ck_assert(scope_reason_agrees(U_TREE, "user.edit", "sales"));
+	/* A missing prerequisite is decide()'s to name. */
+	ck_assert(!scope_reason_agrees(U_ORG, "user.view", "sales"));
+	/* No unit of any tree: left to decide(). */
+	ck_assert(!scope_reason_agrees(U_TREE, "user.view", "atlantis"));
 }
 END_TEST
 
@@ -2516,6 +2622,7 @@ static Suite *dynamics365_suite(void)
 	                    (int)RG_COUNTOF(versions));
 	tcase_add_loop_test(tc, test_prepared_matches_adhoc, 0, 3);
 	tcase_add_test(tc, test_prepared_too_many_role_sets);
+	tcase_add_test(tc, test_scope_reasons);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-policy");

@@ -466,6 +466,27 @@ static rg_result d365_scope_not_owner(const struct d365_target *t,
 }
 
 /*
+ * Step 3's sentences that a request naming only a target unit (bu=) can
+ * get, each with the granting role, the privilege and then as shown.
+ * decide() formats them, and subject_scopes() hands the same text to the
+ * core (rg_scope_reason()), which answers such checks from its table: one
+ * copy, so the two cannot drift apart.
+ */
+/* Depth user, no owner named. */
+static const char d365_fmt_no_owner[] =
+    "%s grants %s at user depth: only the subject's own records; the "
+    "request names no owner";
+/* Depth, target unit, the origin's unit. */
+static const char d365_fmt_within[] =
+    "%s grants %s at %s depth; target unit '%s' is within '%s'";
+static const char d365_fmt_outside[] =
+    "%s grants %s at %s depth; target unit '%s' is outside '%s'";
+/* Target unit. */
+static const char d365_fmt_in_org[] =
+    "%s grants %s at organization depth; target unit '%s' is in the "
+    "organization";
+
+/*
  * Depth user: only the subject's own records, in its own unit; through a
  * team, also the team's records, in the team's unit.
  */
@@ -478,10 +499,7 @@ static rg_result d365_scope_user(const struct d365_target *t,
 	const char *unit = own ? t->subject_bu : o->bu;
 
 	if (!t->owner) {
-		rg_answer(ans,
-		          "%s grants %s at user depth: only the subject's own "
-		          "records; the request names no owner",
-		          g->role, g->action);
+		rg_answer(ans, d365_fmt_no_owner, g->role, g->action);
 		return RG_DENY;
 	}
 	if (!own && !d365_owns_team(t, o))
@@ -561,25 +579,15 @@ d365_unit_answer(const struct d365_target *t, const struct d365_origin *o,
 		return RG_DENY;
 	}
 	if (within != D365_WITHIN) {
-		rg_answer(
-		    ans,
-		    "%s grants %s at %s depth; target unit '%s' is outside "
-		    "'%s'",
-		    g->role, g->action, dname, t->bu, from);
+		rg_answer(ans, d365_fmt_outside, g->role, g->action, dname,
+		          t->bu, from);
 		return RG_DENY;
 	}
 	if (depth == D365_DEPTH_ORGANIZATION)
-		rg_answer(
-		    ans,
-		    "%s grants %s at organization depth; target unit '%s' "
-		    "is in the organization",
-		    g->role, g->action, t->bu);
+		rg_answer(ans, d365_fmt_in_org, g->role, g->action, t->bu);
 	else
-		rg_answer(
-		    ans,
-		    "%s grants %s at %s depth; target unit '%s' is within "
-		    "'%s'",
-		    g->role, g->action, dname, t->bu, from);
+		rg_answer(ans, d365_fmt_within, g->role, g->action, dname,
+		          t->bu, from);
 	return RG_ALLOW;
 }
 
@@ -1084,6 +1092,22 @@ static int d365_prep_plain(const struct d365_prep_user *pu,
 }
 
 /*
+ * The grant a prepared answer with a target cites: role, the one
+ * d365_held_depth() found (its id; "a role" when the request cannot name
+ * it), and action, the privilege's id.  d365_prep_reason() and
+ * d365_scope_reasons() both ask it here, so that a table's reason names
+ * the role decide()'s does.
+ */
+static struct d365_grant d365_prep_grant(const rg_plugin_request *req,
+                                         long role, const char *action)
+{
+	const char *rid = rg_request_role_id(req, role);
+	struct d365_grant g = {rid ? rid : "a role", action};
+
+	return g;
+}
+
+/*
  * d365_decide() with a reason, for a directory user of a prepared snapshot
  * and a target: rg_decide_rbac() allowed (its reason is always replaced)
  * and d365_target_decide()'s steps 2 to 4 as they go when every value is
@@ -1105,7 +1129,6 @@ static int d365_prep_reason(const struct d365_prep *p,
 	struct d365_origin o;
 	struct d365_grant g;
 	enum d365_depth depth;
-	const char *rid;
 	long unit;
 
 	if ((size_t)req->action >= p->nprivs || pu->teams || pu->unknown)
@@ -1131,9 +1154,7 @@ static int d365_prep_reason(const struct d365_prep *p,
 			return 0;
 	}
 	ans->role = a->depth_role;
-	rid = rg_request_role_id(req, a->depth_role);
-	g.role = rid ? rid : "a role";
-	g.action = req->action_id;
+	g = d365_prep_grant(req, a->depth_role, req->action_id);
 	if (depth == D365_DEPTH_USER)
 		*res = d365_scope_user(&t, &o, &g, ans);
 	else if (!t.bu)
@@ -1295,6 +1316,84 @@ static void d365_scope_span(const struct d365_prep *p, long unit,
 }
 
 /*
+ * The reason of a privilege the subject does not hold (ABI 1.7): decide()
+ * asked with a reason goes past d365_prep_reason() (not held) to
+ * rg_decide_rbac(), which denies whatever the unit.  So it is asked here,
+ * for the subject's roles (its class) and the privilege.  None when it
+ * names a missing prerequisite (it sets ans->missing, which a scope's
+ * reason leaves -1) or answers otherwise than a plain deny.
+ */
+static int d365_scope_refused(const rg_plugin_request *req, uint32_t priv,
+                              rg_scopes *out)
+{
+	rg_plugin_request preq = *req;
+	rg_plugin_answer ans;
+
+	preq.action = (long)priv;
+	/* The id the core interned the request's action under: the same
+	 * bytes as decide()'s req->action_id. */
+	preq.action_id = rg_privilege_id(req->handle, priv);
+	if (!preq.action_id)
+		return RG_OK;
+	ans.role = ans.missing = -1;
+	ans.status = RG_OK;
+	ans.reason[0] = '\0';
+	ans.flags = 0;
+	if (rg_decide_rbac(&preq, &ans) != RG_DENY || ans.status != RG_OK ||
+	    ans.missing >= 0 || !ans.reason[0])
+		return RG_OK;
+	return rg_scope_reason(out, RG_DENY, ans.role, "%s", ans.reason);
+}
+
+/*
+ * The reasons of the scope d365_subject_scopes() just added for priv (ABI
+ * 1.7), a = the class's answer for it.  A unit of by_pre is one
+ * d365_prep_reason() answers, whatever the unit: the subject passed every
+ * test it makes (no teams, its unit known and ok, its values good), and a
+ * by_pre unit is a prepared, ok unit, so it is found and placed without
+ * D365_BROKEN.  Its answer cites a->depth_role at a->depth, and the text
+ * differs by the unit only where the target unit is printed: the value's
+ * stand-in.  The origin is the subject's unit, by name (the memo's unit).
+ * User depth denies every unit for want of an owner; organization depth
+ * allows all of them, so it has no deny to explain.
+ */
+static int d365_scope_reasons(const struct d365_prep *p,
+                              const struct d365_prep_user *pu,
+                              const rg_plugin_request *req,
+                              const struct d365_prep_answer *a, uint32_t priv,
+                              rg_scopes *out)
+{
+	const char *value = rg_scope_marker(RG_SCOPE_MARK_VALUE);
+	const char *from = p->units[pu->unit].name;
+	enum d365_depth depth = (enum d365_depth)a->depth;
+	const char *dname = d365_depth_name(depth);
+	struct d365_grant g;
+	long role = a->depth_role;
+	int rc;
+
+	if (!a->held)
+		return d365_scope_refused(req, priv, out);
+	g = d365_prep_grant(req, role, rg_privilege_id(req->handle, priv));
+	if (!value || !g.action)
+		return RG_OK;
+	switch (depth) {
+	case D365_DEPTH_USER:
+		return rg_scope_reason(out, RG_DENY, role, d365_fmt_no_owner,
+		                       g.role, g.action);
+	case D365_DEPTH_ORGANIZATION:
+		return rg_scope_reason(out, RG_ALLOW, role, d365_fmt_in_org,
+		                       g.role, g.action, value);
+	default:
+		rc = rg_scope_reason(out, RG_ALLOW, role, d365_fmt_within,
+		                     g.role, g.action, dname, value, from);
+		if (rc != RG_OK)
+			return rc;
+		return rg_scope_reason(out, RG_DENY, role, d365_fmt_outside,
+		                       g.role, g.action, dname, value, from);
+	}
+}
+
+/*
  * Requests naming a target unit (bu=) and nothing else, compiled for a
  * prepared directory user (ABI 1.6), for the privileges some role holds at
  * a depth: d365_prep_quiet() step by step.  A
@@ -1302,7 +1401,9 @@ static void d365_scope_span(const struct d365_prep *p, long unit,
  * allows the units d365_scope_span() gives and denies every other unit
  * of the index.  A unit the index lacks, a user in owner teams or with
  * subject values decide() refuses, and a held privilege without a depth
- * (an error) are left to decide().
+ * (an error) are left to decide().  Each scope comes with decide()'s
+ * reasons (d365_scope_reasons(), ABI 1.7), so that checks with a reason
+ * are answered from the table too.
  */
 static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
                                rg_scopes *out)
@@ -1353,6 +1454,9 @@ static int d365_subject_scopes(const void *state, const rg_plugin_request *req,
 			lo = hi = 0;
 		rc = rg_scope_add(out, (long)priv, ATTR_BU, RG_SCOPE_WITHIN,
 		                  p->by_pre, lo, hi);
+		if (rc == RG_OK)
+			rc = d365_scope_reasons(p, pu, req, a, (uint32_t)priv,
+			                        out);
 	}
 	return rc;
 }
