@@ -1798,21 +1798,21 @@ START_TEST(test_scopes)
 	     "policy=" TU_POLICIES "/dynamics365-2021.ini",
 	     {"bu", "x"},
 	     NULL,
-	     0},
+	     1},
 	    /* Every depth, parent-child included (no shipped role has). */
 	    {"dynamics365-depths",
 	     "dynamics365",
 	     "policy=depths.ini",
 	     {"bu", "x"},
 	     NULL,
-	     0},
+	     1},
 	    /* The directory's organisation, which fill() makes. */
 	    {"rocketchat",
 	     "rocketchat",
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
 	     {"department", "x"},
 	     NULL,
-	     0},
+	     1},
 	    /* Filled as Enterprise, so that its users hold custom roles,
 	     * which the Community edition drops. */
 	    {"rocketchat-community",
@@ -1820,7 +1820,7 @@ START_TEST(test_scopes)
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=community",
 	     {"department", "x"},
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
-	     0},
+	     1},
 	};
 	size_t c, i, got, why;
 
