@@ -1812,7 +1812,7 @@ START_TEST(test_scopes)
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
 	     {"department", "x"},
 	     NULL,
-	     1},
+	     0},
 	    /* Filled as Enterprise, so that its users hold custom roles,
 	     * which the Community edition drops. */
 	    {"rocketchat-community",
@@ -1820,7 +1820,7 @@ START_TEST(test_scopes)
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=community",
 	     {"department", "x"},
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
-	     1},
+	     0},
 	};
 	size_t c, i, got, why;
 
