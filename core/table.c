@@ -1033,6 +1033,9 @@ scope_rule(const struct rg_table *t, size_t at, long priv, const char *key,
 {
 	const struct rg_scope_rule *r;
 
+	/* An empty list: the table may have no rules at all (NULL). */
+	if (!t->spans[at].n)
+		return NULL;
 	r = scope_first(t->rules + t->spans[at].first, t->spans[at].n, priv);
 	*end = t->rules + t->spans[at].first + t->spans[at].n;
 	for (; r < *end && r->priv == priv; r++)
