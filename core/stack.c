@@ -688,25 +688,19 @@ void rg_stack_rbac(const struct rg_service *svc, rg_plugin_request *preq,
 		stack_any(svc, preq, flags, 1, out);
 }
 
-/* The bytes the stand-ins of why stand for: the value or the user's id. */
-static const char *scope_mark_text(const struct rg_scope_why *why, size_t k,
-                                   const char *id, const char *value,
-                                   size_t *len)
-{
-	const char *s = why->kind[k] == RG_SCOPE_MARK_USER ? id : value;
-
-	*len = strlen(s);
-	return s;
-}
-
 int rg_stack_scope(const struct rg_service *svc,
                    const struct rg_snap_service *ss, rg_result res,
                    const struct rg_scope_why *why, const char *text,
                    const char *id, const char *value, rg_decision *out)
 {
 	const struct rg_plugin_handle *h = svc->entries[0];
-	const char *role = NULL, *s;
-	size_t rlen = 0, total, pos, from, k, n;
+	const char *role = NULL;
+	/* What a stand-in stands for (rg_scope_mark), each measured once. */
+	const char *fill[] = {
+	    [RG_SCOPE_MARK_VALUE] = value, [RG_SCOPE_MARK_USER] = id};
+	size_t fill_len[] = {[RG_SCOPE_MARK_VALUE] = strlen(value),
+	                     [RG_SCOPE_MARK_USER] = strlen(id)};
+	size_t rlen = 0, total, pos, from, k, m;
 
 	/* As rbac_short(): then apply() and finish() give the entry's
 	 * answer as "plugin: reason", with no note. */
@@ -721,10 +715,8 @@ int rg_stack_scope(const struct rg_service *svc,
 			return 0;
 	}
 	total = h->name_len + 2 + why->len;
-	for (k = 0; k < why->nmarks; k++) {
-		(void)scope_mark_text(why, k, id, value, &n);
-		total += n;
-	}
+	for (k = 0; k < why->nmarks; k++)
+		total += fill_len[why->kind[k]];
 	/* A reason decide() would have cut: the stack cuts it. */
 	if (total >= sizeof(out->reason))
 		return 0;
@@ -735,9 +727,9 @@ int rg_stack_scope(const struct rg_service *svc,
 		memcpy(out->reason + pos, text + from, why->at[k] - from);
 		pos += why->at[k] - from;
 		from = why->at[k];
-		s = scope_mark_text(why, k, id, value, &n);
-		memcpy(out->reason + pos, s, n);
-		pos += n;
+		m = why->kind[k];
+		memcpy(out->reason + pos, fill[m], fill_len[m]);
+		pos += fill_len[m];
 	}
 	memcpy(out->reason + pos, text + from, why->len - from);
 	out->reason[pos + why->len - from] = '\0';
