@@ -612,6 +612,30 @@ static const struct rule_case monitor_cases[] = {
 	  { "department=sales", "subject.units=emea",
 	    "subject.departments=sales,no where" },
 	  RG_DENY, "is not a comma-separated list of department ids" },
+	/* An empty item, wherever it is, is no id: the one-pass check of
+	 * a list the tenant file has all of must refuse it too. */
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments=sales," }, RG_DENY,
+	  "subject attribute departments='sales,' is not a comma-separated "
+	  "list of department ids" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments=,sales" }, RG_DENY,
+	  "is not a comma-separated list of department ids" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments=sales, ,support" },
+	  RG_DENY, "is not a comma-separated list of department ids" },
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.units=emea,,americas" }, RG_DENY,
+	  "is not a comma-separated list of unit ids" },
+	/* Blanks only: no item at all, so none is refused. */
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments= \t ",
+	    "subject.units=emea" },
+	  RG_ALLOW, "'emea'" },
+	/* A prefix of a known id is not that id. */
+	{ SVC_ENT, MON, ANALYTICS,
+	  { "department=sales", "subject.departments=sale" }, RG_DENY,
+	  "names department 'sale', which the tenant does not have" },
 	/* Admin or manager besides: not restricted. */
 	{ SVC_ENT, "@livechat-monitor,livechat-manager", ANALYTICS,
 	  { "department=billing", "subject.units=emea" }, RG_ALLOW,
