@@ -912,6 +912,121 @@ START_TEST(test_bad_attrs)
 }
 END_TEST
 
+/*
+ * An ad-hoc subject's lists, made at random from the tenant's ids, other
+ * words, blanks and commas, against what the lists mean (tenant.c): split
+ * at commas, each item trimmed of blanks and tabs, a list of blanks
+ * naming none.  A list whose every item the tenant file has is good; any
+ * other is refused, named.  The plugin checks a list the tenant has all of
+ * in one pass and any other item by item: both must agree with this.
+ */
+#define LIST_ROUNDS 600
+#define LIST_PARTS  5
+
+/* One step of a fixed xorshift: the same lists on every run. */
+static uint32_t list_rand(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Whether the tenant file (policies/rocketchat-tenant.ini) has the len
+ * bytes at s as a unit (units) or a department. */
+static int list_known(const char *s, size_t len, int units)
+{
+	static const char *const depts[] = {"sales", "support", "billing",
+	                                    "onboarding"};
+	static const char *const unit_ids[] = {"emea", "americas"};
+	const char *const *v = units ? unit_ids : depts;
+	size_t n = units ? RG_COUNTOF(unit_ids) : RG_COUNTOF(depts), i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]) == len && !memcmp(v[i], s, len))
+			return 1;
+	return 0;
+}
+
+/* What the list means: 1 when every item is known (or there is none). */
+static int list_good(const char *list, int units)
+{
+	const char *s = list, *item, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return 1;
+	for (s = list;; s++) {
+		item = s;
+		while (*s && *s != ',')
+			s++;
+		end = s;
+		while (item < end && (*item == ' ' || *item == '\t'))
+			item++;
+		while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (!list_known(item, (size_t)(end - item), units))
+			return 0;
+		if (!*s)
+			return 1;
+	}
+}
+
+static void list_make(char *buf, size_t size, uint32_t *x)
+{
+	static const char *const parts[] = {
+	    "sales",    "support", "billing", "onboarding", "emea",
+	    "americas", "sale",    "salesx",  "no where",   "",
+	    " ",        "\t",      "bad/id"};
+	static const char *const seps[] = {",", " ,", ", ", ",,", "\t,"};
+	size_t n = 1 + list_rand(x) % LIST_PARTS, i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *p = parts[list_rand(x) % RG_COUNTOF(parts)];
+		const char *sep =
+		    i ? seps[list_rand(x) % RG_COUNTOF(seps)] : "";
+		int w = snprintf(buf + len, size - len, "%s%s", sep, p);
+
+		ck_assert(w >= 0 && (size_t)w < size - len);
+		len += (size_t)w;
+	}
+}
+
+START_TEST(test_list_forms)
+{
+	uint32_t x = 0x9e3779b9u;
+	char list[RG_REASON_MAX / 2], word[RG_REASON_MAX];
+	int round;
+
+	for (round = 0; round < LIST_ROUNDS; round++) {
+		int units = round % 2;
+		const char *words[] = {"department=billing", word, NULL};
+		rg_decision d;
+		int good;
+
+		list_make(list, sizeof(list), &x);
+		good = list_good(list, units);
+		snprintf(word, sizeof(word), "subject.%s=%s",
+		         units ? "units" : "departments", list);
+		ck_assert_int_eq(check(shipped.ctx, SVC_ENT,
+		                       "@livechat-manager", QUEUE, words, &d),
+		                 RG_OK);
+		ck_assert_msg(d.result == (good ? RG_ALLOW : RG_DENY),
+		              "'%s': got %s (%s)", word,
+		              rg_result_name(d.result), d.reason);
+		if (!good)
+			ck_assert_msg(
+			    strstr(d.reason, units ? "subject "
+			                             "attribute units"
+			                           : "subject attribute "
+			                             "departments"),
+			    "'%s': reason '%s'", word, d.reason);
+	}
+}
+END_TEST
+
 /* ---- Private configurations -------------------------------------------- */
 
 static struct tu_env priv;
@@ -2256,6 +2371,7 @@ static Suite *rocketchat_suite(void)
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
 	tcase_add_loop_test(tc, test_bad_attrs, 0,
 	                    (int)RG_COUNTOF(bad_attr_cases));
+	tcase_add_test(tc, test_list_forms);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("no-units");
