@@ -23,6 +23,8 @@ TARGET_HTTP_P99_MS = 5.0
 TARGET_NGINX = 0.70          # nginx + auth_request / plain nginx
 TARGET_LOAD_MS = 200.0       # a 50,000-agent directory loads in
 TARGET_RSS_MIB = 64.0        # and the process stays under
+TARGET_INSTR = 250.0         # instructions a check by user id, in the library
+TARGET_INSTR_RATIO = 2.0     # with a reason, or the roles path, at most
 
 PRODUCTS = ("dynamics365", "rocketchat", "omni24")
 
@@ -273,6 +275,12 @@ class Report:
                    "target_rbac": "loop_target",
                    "target_scope": "loop_target"}
 
+    # The path each path is compared with in the last column: a reason
+    # with the same call without one, the roles path with the by-id one
+    # (what the targets ask).
+    INSTR_BASE = {"id_reason": "id", "target_reason": "target",
+                  "roles": "id", "roles_reason": "roles"}
+
     def instr_library(self, key):
         """A path's count less its loop's, or None."""
         v = num(self.r, "c.instr.%s.per_check" % key)
@@ -294,9 +302,11 @@ class Report:
             rows.append([label, fmt(v),
                          fmt(v / base, "{:.2f}x") if base else "-",
                          fmt(lib), fmt(lib / lib_base, "{:.2f}x")
-                         if lib is not None and lib_base else "-"])
+                         if lib is not None and lib_base else "-",
+                         self.instr_vs_base(key, lib)])
         if not rows:
             return
+        self.instr_targets(lib_base)
         loops = ", ".join("%s %s" % (k, fmt(num(r, "c.instr.%s.per_check"
                                                  % k)))
                           for k in ("loop", "loop_batch", "loop_target")
@@ -309,14 +319,45 @@ class Report:
                  "Unlike a rate, a count does not move with the machine's "
                  "load: compare these between commits.  The loop's own "
                  "share (`instr -S`: the same loop calling stand-ins that "
-                 "do nothing; %s) is subtracted in the last two "
+                 "do nothing; %s) is subtracted in the last three "
                  "columns: the library's instructions." %
                  ("{:,}".format(self.n), loops or "not measured"), "")
         self.out(*table(["path", "instructions a check",
                          "vs. by id without reason", "in the library",
-                         "vs. by id, in the library"], rows))
+                         "vs. by id, in the library",
+                         "vs. its base path, in the library"], rows))
+        self.out("", "A path's base path (last column): the same call "
+                 "without the reason for a reason, the by-id path for "
+                 "the roles path; the targets above compare these.")
         self.out("")
         self.instr_history()
+
+    def instr_vs_base(self, key, lib):
+        """A path's library count over its base path's, or "-"."""
+        base = self.instr_library(self.INSTR_BASE.get(key, ""))
+        if key not in self.INSTR_BASE or lib is None or not base:
+            return "-"
+        return fmt(lib / base, "{:.2f}x")
+
+    def instr_targets(self, lib_id):
+        """The instruction counts' targets: by user id, in the library,
+        and the reason and roles paths against it."""
+        self.targets.append((
+            "instructions a check by user id, no reason, in the library "
+            "(`rg_check()`, the mix)", "<= %d" % TARGET_INSTR,
+            fmt(lib_id), fmt(lib_id / TARGET_INSTR if lib_id else None,
+                             "{:.2f}x of target"),
+            verdict(None if lib_id is None else lib_id <= TARGET_INSTR)))
+        for key, what in (("id_reason", "with the reason"),
+                          ("roles", "roles in the request")):
+            lib = self.instr_library(key)
+            ratio = lib / lib_id if lib is not None and lib_id else None
+            self.targets.append((
+                "instructions a check, %s / by user id, in the library" %
+                what, "<= %.0fx" % TARGET_INSTR_RATIO,
+                fmt(ratio, "{:.2f}x"), "",
+                verdict(None if ratio is None else
+                        ratio <= TARGET_INSTR_RATIO)))
 
     def instr_history(self):
         """The counts per release: bench/instr-history.tsv keeps one row
