@@ -117,54 +117,14 @@ void rc_gather_subject(const rg_attr *attrs, size_t n,
 	rc_gather(attrs, n, rc_subject_keys, SJ_COUNT, rc_subject_slot, out);
 }
 
-static int rc_is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/*
- * The list's first cursor for rc_item(), or NULL when it has no item: NULL
- * or blank (what rc_list_begin() says).
- */
-static const char *rc_items(const char *list)
-{
-	const char *s = list;
-
-	if (!s)
-		return NULL;
-	while (rc_is_blank(*s))
-		s++;
-	return *s ? s : NULL;
-}
-
-/*
- * The item at *cur, as rc_list_next() gives it (blanks trimmed; it may be
- * empty), in *item, and its length; *cur moves past it and its comma, to
- * NULL after the last.  Inlined: one pass over the text, no call.
- */
-static inline size_t rc_item(const char **cur, const char **item)
-{
-	const char *s = *cur, *end;
-
-	while (rc_is_blank(*s))
-		s++;
-	*item = s;
-	while (*s && *s != ',')
-		s++;
-	end = s;
-	while (end > *item && rc_is_blank(end[-1]))
-		end--;
-	*cur = *s ? s + 1 : NULL;
-	return (size_t)(end - *item);
-}
-
 /* 1 when the comma-separated list holds the id (of length idlen). */
 static int rc_list_has_n(const char *list, const char *id, size_t idlen)
 {
-	const char *cur = rc_items(list), *item;
+	const char *cur = rc_list_begin(list), *item;
+	size_t len;
 
-	while (cur)
-		if (rc_item(&cur, &item) == idlen && !memcmp(item, id, idlen))
+	while (rc_list_next(&cur, &item, &len))
+		if (len == idlen && !memcmp(item, id, idlen))
 			return 1;
 	return 0;
 }
@@ -215,21 +175,21 @@ int rc_list_ids_valid(const char *list)
 {
 	const char *s = list;
 
-	while (rc_is_blank(*s))
+	while (rc_list_blank(*s))
 		s++;
 	if (*s == '\0')
 		return 1; /* blank: no item at all */
 	for (;;) {
 		const char *item;
 
-		while (rc_is_blank(*s))
+		while (rc_list_blank(*s))
 			s++;
 		item = s;
 		while (rc_id_char(*s))
 			s++;
 		if (s == item || (size_t)(s - item) >= RG_ID_MAX)
 			return 0;
-		while (rc_is_blank(*s))
+		while (rc_list_blank(*s))
 			s++;
 		if (*s == '\0')
 			return 1;
@@ -237,28 +197,6 @@ int rc_list_ids_valid(const char *list)
 			return 0;
 		s++;
 	}
-}
-
-/*
- * 1 when the tenant file has every item of the list (its units', or its
- * departments'), the items as rc_list_begin() and rc_list_next() give
- * them: an ad-hoc subject's usual lists, checked in one pass over the
- * text, each item looked up where it lies.  0 leaves the list to
- * rc_check_list()'s item-by-item check, which names the first bad item.
- */
-static int rc_tenant_has_all(const struct rc_tenant *t, const char *list,
-                             int units)
-{
-	const char *cur = rc_items(list), *item;
-	size_t len;
-
-	while (cur) {
-		len = rc_item(&cur, &item);
-		if (units ? !rc_tenant_unit(t, item, len)
-		          : !rc_tenant_department(t, item, len))
-			return 0;
-	}
-	return 1; /* a blank list: no item at all */
 }
 
 /*
@@ -285,11 +223,6 @@ static int rc_check_list(const rg_plugin_request *req, struct rc_org *org,
 		          attr, list, what);
 		return 0;
 	}
-	/* The tenant file's ids were checked when it was read: a list of
-	 * them is good (a directory's names were not). */
-	if (org->source == RC_ORG_TENANT &&
-	    rc_tenant_has_all(org->tenant, list, units))
-		return 1;
 	/* Item by item, so that the first bad item is the one reported. */
 	cur = rc_list_begin(list);
 	while (rc_list_next(&cur, &item, &len)) {

@@ -112,44 +112,6 @@ int rc_parse_switch(const char *s, int *out)
 	return 0;
 }
 
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-const char *rc_list_begin(const char *list)
-{
-	const char *s = list;
-
-	if (!s)
-		return NULL;
-	while (is_blank(*s))
-		s++;
-	return *s ? list : NULL;
-}
-
-int rc_list_next(const char **cursor, const char **item, size_t *len)
-{
-	const char *s = *cursor;
-	const char *end;
-	const char *last;
-
-	if (!s)
-		return 0;
-	end = strchr(s, ',');
-	if (!end)
-		end = s + strlen(s);
-	while (s < end && is_blank(*s))
-		s++;
-	last = end;
-	while (last > s && is_blank(last[-1]))
-		last--;
-	*item = s;
-	*len = (size_t)(last - s);
-	*cursor = *end == ',' ? end + 1 : NULL;
-	return 1;
-}
-
 /* ---- Lookups ----------------------------------------------------------- */
 
 const char *rc_id_name(char buf[RG_ID_MAX], const char *id, size_t len)
@@ -277,7 +239,7 @@ static int enter_section(struct parse *p, const char *section,
 	}
 	kind_len = strcspn(section, " \t");
 	id = section + kind_len;
-	while (is_blank(*id))
+	while (rc_list_blank(*id))
 		id++;
 	if (kind_len == strlen(SECTION_UNIT) &&
 	    !strncmp(section, SECTION_UNIT, kind_len))

@@ -101,9 +101,45 @@ int rc_parse_count(const char *s, long *out);
  * when it is NULL or blank (no items).  rc_list_next() then returns 1 and
  * sets *item and *len to the next item, blanks around it trimmed, or 0 at the
  * end.  An empty item (",," or a trailing ",") comes back with len 0 so
- * that callers can refuse it.  Nothing is allocated.
+ * that callers can refuse it.  Nothing is allocated.  Inline, in one pass
+ * over the text: every check of an ad-hoc subject walks its lists, and two
+ * calls with a strchr() and a strlen() per item were a visible part of
+ * such a check.  rc_list_blank() is what is trimmed.
  */
-const char *rc_list_begin(const char *list);
-int rc_list_next(const char **cursor, const char **item, size_t *len);
+static inline int rc_list_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline const char *rc_list_begin(const char *list)
+{
+	const char *s = list;
+
+	if (!s)
+		return NULL;
+	while (rc_list_blank(*s))
+		s++;
+	return *s ? list : NULL;
+}
+
+static inline int rc_list_next(const char **cursor, const char **item,
+                               size_t *len)
+{
+	const char *s = *cursor, *end;
+
+	if (!s)
+		return 0;
+	while (rc_list_blank(*s))
+		s++;
+	*item = s;
+	while (*s && *s != ',')
+		s++;
+	end = s;
+	while (end > *item && rc_list_blank(end[-1]))
+		end--;
+	*len = (size_t)(end - *item);
+	*cursor = *s == ',' ? s + 1 : NULL;
+	return 1;
+}
 
 #endif /* ROLEGATE_ROCKETCHAT_TENANT_H */
