@@ -334,10 +334,10 @@ class Report:
 
     def instr_vs_base(self, key, lib):
         """A path's library count over its base path's, or "-"."""
-        base = self.instr_library(self.INSTR_BASE.get(key, ""))
-        if key not in self.INSTR_BASE or lib is None or not base:
+        if key not in self.INSTR_BASE or lib is None:
             return "-"
-        return fmt(lib / base, "{:.2f}x")
+        base = self.instr_library(self.INSTR_BASE[key])
+        return fmt(lib / base, "{:.2f}x") if base else "-"
 
     def instr_targets(self, lib_id):
         """The instruction counts' targets: by user id, in the library,
