@@ -52,6 +52,15 @@ long rg_names_find(const rg_names *t, const char *name)
 	return t ? rg_intern_get(&t->ix, name) : -1;
 }
 
+long rg_names_find_len(const rg_names *t, const char *name, size_t len)
+{
+	/* No name holds a NUL, and the intern table's compare relies on
+	 * that: bytes holding one name nothing. */
+	if (!t || !name || memchr(name, '\0', len))
+		return -1;
+	return rg_intern_get_len(&t->ix, name, len);
+}
+
 const char *rg_names_name(const rg_names *t, size_t i)
 {
 	return t && i < t->n ? t->v[i] : NULL;

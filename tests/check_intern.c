@@ -396,6 +396,53 @@ START_TEST(test_plugin_names)
 }
 END_TEST
 
+/*
+ * rg_names_find_len(): each key, cut from a longer text (no terminator
+ * where it ends), is found at its index, in a table of each kind (a short
+ * list, the word index, the slots alone); the same bytes and the next
+ * name what that longer string names; bytes holding a NUL name nothing.
+ */
+START_TEST(test_names_find_len)
+{
+	static const size_t sizes[] = {RG_INTERN_SMALL_MAX, RG_INTERN_WORDS_MAX,
+	                               NKEYS};
+	char text[KEY_MAX + 2];
+	rg_names *t;
+	size_t i, n = 0, s;
+
+	make_keys();
+	t = rg_names_new();
+	ck_assert_ptr_nonnull(t);
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (; n < sizes[s] && n < nkeys; n++)
+			ck_assert_int_eq(rg_names_add(t, keys[n]),
+			                 expected(n + 1, keys[n]));
+		for (i = 0; i < nkeys; i++) {
+			size_t len = strlen(keys[i]);
+
+			memcpy(text, keys[i], len);
+			text[len] = 'D';
+			text[len + 1] = '\0';
+			ck_assert_int_eq(rg_names_find_len(t, text, len),
+			                 expected(n, keys[i]));
+			ck_assert_int_eq(rg_names_find_len(t, text, len + 1),
+			                 expected(n, text));
+			/* The key and a NUL, then a byte: the key is a name,
+			 * and its bytes compare equal up to the NUL. */
+			text[len] = '\0';
+			text[len + 1] = 'D';
+			ck_assert_int_eq(rg_names_find_len(t, text, len + 1),
+			                 -1);
+			ck_assert_int_eq(rg_names_find_len(t, text, len + 2),
+			                 -1);
+		}
+	}
+	ck_assert_int_eq(rg_names_find_len(t, NULL, 0), -1);
+	rg_names_free(t);
+	ck_assert_int_eq(rg_names_find_len(NULL, "a", 1), -1);
+}
+END_TEST
+
 /* ---- rg_grow() (include/private/rg_prim.h) ----------------------------- */
 
 START_TEST(test_grow_doubles_and_keeps)
@@ -750,6 +797,7 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_rekey_finds_the_copies);
 	tcase_add_test(tc, test_empty_and_null);
 	tcase_add_test(tc, test_plugin_names);
+	tcase_add_test(tc, test_names_find_len);
 	tcase_add_test(tc, test_big_table);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("grow");

@@ -663,6 +663,14 @@ RG_EXTERN const char *rg_names_name(const rg_names *t, size_t i);
 RG_EXTERN size_t rg_names_count(const rg_names *t);
 RG_EXTERN void rg_names_free(rg_names *t);
 
+/*
+ * (1.7) rg_names_find() of the len bytes at name, which need no
+ * terminator: an item cut from a list, looked up where it lies, without a
+ * copy.  Bytes holding a NUL name nothing (-1).  Allocation- and lock-free.
+ */
+RG_EXTERN long rg_names_find_len(const rg_names *t, const char *name,
+                                 size_t len);
+
 /* ---- Scoped answers (1.6) ---------------------------------------------- */
 
 /*

@@ -128,13 +128,10 @@ const char *rc_id_name(char buf[RG_ID_MAX], const char *id, size_t len)
 /* The index of the len bytes at id in ix, or -1. */
 static long find_id(const rg_names *ix, const char *id, size_t len)
 {
-	char buf[RG_ID_MAX];
-	const char *name;
-
-	if (!ix || !id)
+	/* Where it lies in its list: no copy, no length measured again. */
+	if (!ix || !id || len >= RG_ID_MAX)
 		return -1;
-	name = rc_id_name(buf, id, len);
-	return name ? rg_names_find(ix, name) : -1;
+	return rg_names_find_len(ix, id, len);
 }
 
 const struct rc_unit *rc_tenant_unit(const struct rc_tenant *t, const char *id,
