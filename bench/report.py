@@ -602,17 +602,18 @@ class Report:
             text = ("auth_request itself costs this nginx most of its "
                     "throughput here: with an upstream that does no work "
                     "at all it keeps %.0f %% of the plain figure; with "
-                    "rolegated it keeps %.0f %%, i.e. %.0f %% of that "
-                    "ceiling." % (100 * null / plain, 100 * auth / plain,
-                                  100 * auth / null))
+                    "rolegated it keeps %.0f %%, i.e. %s." % (
+                        100 * null / plain, 100 * auth / plain,
+                        self.of_ceiling("nginx_auth", "nginx_nullauth")))
             if null_unix and auth_unix:
                 text += ("  With the upstream on a Unix socket instead of "
                          "loopback TCP (rolegated's `listen_socket`), the "
                          "ceiling is %.0f %% and rolegated keeps %.0f %% of "
-                         "plain nginx, %.0f %% of that ceiling." % (
+                         "plain nginx, %s." % (
                              100 * null_unix / plain,
                              100 * auth_unix / plain,
-                             100 * auth_unix / null_unix))
+                             self.of_ceiling("nginx_auth_unix",
+                                             "nginx_nullauth_unix")))
             self.out(text, "")
         self.targets.append((
             "nginx + auth_request / plain nginx", ">= 70 %",
@@ -623,6 +624,27 @@ class Report:
                 "nginx + auth_request over a Unix socket / plain nginx "
                 "(informational)", "no target",
                 "%.0f %%" % (ratio_unix * 100), "", "-"))
+
+    def of_ceiling(self, auth, null):
+        """rolegated's share of the no-work ceiling, as text: the median
+        of the rounds' ratios, each round's two runs seconds apart
+        (run-http.sh), with every round's; else the two rows' figures."""
+        r = self.r
+        a = [float(x) for x in r.get("http.%s.runs" % auth, "").split(",")
+             if x]
+        n = [float(x) for x in r.get("http.%s.runs" % null, "").split(",")
+             if x]
+        if a and len(a) == len(n) and all(n):
+            ratios = sorted(x / y for x, y in zip(a, n))
+            mid = ratios[(len(ratios) - 1) // 2]
+            return "%.0f %% of that ceiling (the median of %d rounds, " \
+                "each beside its ceiling: %s)" % (
+                    100 * mid, len(ratios), ", ".join(
+                        "%.0f %%" % (100 * x / y) for x, y in zip(a, n)))
+        rate = num(r, "http.%s.requests_per_s" % auth)
+        ceil = num(r, "http.%s.requests_per_s" % null)
+        return "%.0f %% of that ceiling" % (100 * rate / ceil) \
+            if rate and ceil else "- of that ceiling"
 
     def render(self, m):
         r = self.r

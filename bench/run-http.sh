@@ -9,7 +9,10 @@
 #   run-http.sh WORKDIR DIRECTORY_DB REQUESTS
 #
 # Environment: top_srcdir, top_builddir (set by make), BENCH_HTTP_SECONDS
-# (per measurement, default 10), BENCH_HTTP_CONNECTIONS (default 64),
+# (per measurement, default 10), BENCH_HTTP_ROUNDS (auth_request rows and
+# their ceilings measured in turn this many times, default 3) and
+# BENCH_HTTP_ROUND_SECONDS (per measurement there, default 5),
+# BENCH_HTTP_CONNECTIONS (default 64),
 # BENCH_HTTP_THREADS (wrk threads, default 2), BENCH_NGINX_WORKERS
 # (default 1), ROLEGATED_ARGS (more arguments for rolegated).
 #
@@ -217,7 +220,12 @@ fi
 # this, as a gateway in rolegated's group would.
 nginx_user=
 [ "$(id -u)" -eq 0 ] && nginx_user="user $(id -un);"
-for nginx_name in plain auth nullauth auth_unix nullauth_unix; do
+
+# nginx_run NAME TAG: one measurement, under TAG, of nginx as NAME (plain,
+# auth, nullauth, auth_unix or nullauth_unix); non-zero when NAME cannot
+# run here (its upstream did not start) or nginx did not.
+nginx_run() {
+	nginx_name=$1
 	auth='auth_request /_rolegate;'
 	case $nginx_name in
 	plain) auth='' upstream=127.0.0.1:$dport ;;
@@ -227,8 +235,8 @@ for nginx_name in plain auth nullauth auth_unix nullauth_unix; do
 	nullauth_unix) upstream=unix:$nullsock ;;
 	esac
 	case $nginx_name in
-	nullauth*) [ -n "$null_conf" ] || continue ;;
-	auth_unix) [ -n "$unix_pid" ] || continue ;;
+	nullauth*) [ -n "$null_conf" ] || return 1 ;;
+	auth_unix) [ -n "$unix_pid" ] || return 1 ;;
 	esac
 	nginx_conf=$dir/nginx-$nginx_name.conf
 	sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$nport#g" \
@@ -239,16 +247,66 @@ for nginx_name in plain auth nullauth auth_unix nullauth_unix; do
 	if ! nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf"; then
 		say "nginx did not start ($nginx_name); skipped"
 		nginx_conf=
-		continue
+		return 1
 	fi
 	if wait_http "http://127.0.0.1:$nport/"; then
-		run_wrk "nginx_$nginx_name" "$srcdir/bench/http/authz.lua" \
+		run_wrk "$2" "$srcdir/bench/http/authz.lua" \
 			"http://127.0.0.1:$nport/"
 	fi
 	nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$nginx_conf" -s stop
 	# Let the port go before the next server binds it.
 	sleep 0.5
 	nginx_conf=
+}
+
+# A row's figures, from the round of median rate, under the row's own tag,
+# and its rate in every round ("http.TAG.runs", in the order of the
+# rounds).  The median round, not the mean of each figure: its p50, p99
+# and counts are one run's.
+nginx_rounds_result() {
+	tag=$1
+	runs=
+	k=1
+	while [ "$k" -le "$rounds" ]; do
+		rate=$(sed -n "s/^RESULT http.$tag.round$k.requests_per_s //p" \
+			"$dir/wrk-$tag.round$k.out" 2>/dev/null)
+		[ -n "$rate" ] && runs="$runs${runs:+,}$rate"
+		k=$((k + 1))
+	done
+	[ -n "$runs" ] || return 0
+	echo "RESULT http.$tag.runs $runs"
+	median=$(echo "$runs" | tr , '\n' | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	k=1
+	while [ "$k" -le "$rounds" ]; do
+		out=$dir/wrk-$tag.round$k.out
+		if grep -q "^RESULT http.$tag.round$k.requests_per_s $median\$" \
+			"$out" 2>/dev/null; then
+			sed -n "s/^RESULT http.$tag.round$k\./RESULT http.$tag./p" \
+				"$out"
+			return 0
+		fi
+		k=$((k + 1))
+	done
+}
+
+nginx_run plain nginx_plain
+# Each auth_request row beside its ceiling, in rounds: this machine's load
+# moves from minute to minute, and one run of each, minutes apart, once
+# put the same rolegated at 99 % and at 85 % of its ceiling.  The report
+# takes the ratio round by round (each pair a few seconds apart) and
+# gives their median.
+rounds=${BENCH_HTTP_ROUNDS:-3}
+secs=${BENCH_HTTP_ROUND_SECONDS:-5}
+k=1
+while [ "$k" -le "$rounds" ]; do
+	for name in auth nullauth auth_unix nullauth_unix; do
+		nginx_run "$name" "nginx_$name.round$k"
+	done
+	k=$((k + 1))
+done
+for name in auth nullauth auth_unix nullauth_unix; do
+	nginx_rounds_result "nginx_$name"
 done
 if [ -n "$null_conf" ]; then
 	nginx -p "$dir" -e "$dir/nginx-startup.log" -c "$null_conf" -s stop

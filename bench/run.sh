@@ -17,7 +17,8 @@
 # (checks per thread and run, 1000000), BENCH_REPEATS (runs of each
 # in-process measurement, the fastest reported: 5), BENCH_BATCH (requests
 # per rg_check_batch() call in the batched runs: 64), BENCH_CASBIN_CHECKS
-# (4000), BENCH_CEDAR_CHECKS (10000), BENCH_HTTP_SECONDS (10), BENCH_SKIP
+# (4000), BENCH_CEDAR_CHECKS (10000), BENCH_HTTP_SECONDS (10),
+# BENCH_HTTP_ROUNDS (3), BENCH_HTTP_ROUND_SECONDS (5), BENCH_SKIP
 # (words among peers http reload instr scaleout: parts to leave out),
 # BENCH_INSTR_CHECKS (checks counted under callgrind: 200000), BENCH_SUBJECTS
 # (adhoc: subjects with their roles and attributes in each request instead
