@@ -265,29 +265,21 @@ nginx_run() {
 # and counts are one run's.
 nginx_rounds_result() {
 	tag=$1
-	runs=
+	rates=$dir/rates-$tag
+	: >"$rates"
 	k=1
 	while [ "$k" -le "$rounds" ]; do
 		rate=$(sed -n "s/^RESULT http.$tag.round$k.requests_per_s //p" \
 			"$dir/wrk-$tag.round$k.out" 2>/dev/null)
-		[ -n "$rate" ] && runs="$runs${runs:+,}$rate"
+		[ -n "$rate" ] && echo "$rate $k" >>"$rates"
 		k=$((k + 1))
 	done
-	[ -n "$runs" ] || return 0
-	echo "RESULT http.$tag.runs $runs"
-	median=$(echo "$runs" | tr , '\n' | sort -n |
-		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	k=1
-	while [ "$k" -le "$rounds" ]; do
-		out=$dir/wrk-$tag.round$k.out
-		if grep -q "^RESULT http.$tag.round$k.requests_per_s $median\$" \
-			"$out" 2>/dev/null; then
-			sed -n "s/^RESULT http.$tag.round$k\./RESULT http.$tag./p" \
-				"$out"
-			return 0
-		fi
-		k=$((k + 1))
-	done
+	[ -s "$rates" ] || return 0
+	echo "RESULT http.$tag.runs $(cut -d' ' -f1 "$rates" | paste -sd, -)"
+	k=$(sort -n "$rates" |
+		awk '{ k[NR] = $2 } END { print k[int((NR + 1) / 2)] }')
+	sed -n "s/^RESULT http.$tag.round$k\./RESULT http.$tag./p" \
+		"$dir/wrk-$tag.round$k.out"
 }
 
 nginx_run plain nginx_plain
