@@ -110,9 +110,25 @@ void *rg_alloc_big(size_t bytes);
 /* rg_alloc_big() without the zeroing: for a caller that writes every byte
  * (zeroing megabytes it then overwrites was a visible part of a load). */
 void *rg_alloc_big_raw(size_t bytes);
+/* rg_grow() for an array a snapshot build fills to megabytes: from
+ * RG_MAP_BYTES on, mapped memory (from a huge page on, on huge pages).
+ * Grow it only so, and free it with rg_free_big() of its capacity's bytes
+ * (cap * elem), which tells how it was allocated. */
+int rg_grow_big(void **p, size_t *cap, size_t need, size_t elem);
+void rg_free_big(void *p, size_t bytes);
+/* calloc() of what a snapshot build needs for a while, mapped as
+ * rg_grow_big() maps: free it with rg_free_big() of n * elem. */
+void *rg_calloc_big(size_t n, size_t elem);
+#define RG_GROW_BIG(arr, cap, need)                                            \
+	rg_grow_big((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+#define RG_FREE_BIG(arr, cap) rg_free_big((arr), (cap) * sizeof(*(arr)))
 
 #define RG_LINE_BYTES 64         /* a cache line on x86-64 and arm64 */
 #define RG_HUGE_BYTES (2u << 20) /* a huge page on x86-64 and arm64 */
+#define RG_PAGE_BYTES 4096u      /* a page; mmap() rounds to the real one */
+/* Where glibc maps a block instead of taking it from its heap (its
+ * default M_MMAP_THRESHOLD): rg_grow_big() maps its arrays from there. */
+#define RG_MAP_BYTES (128u << 10)
 
 /* ---- file.c: opening what rolegate reads --------------------------------- */
 

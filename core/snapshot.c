@@ -95,7 +95,7 @@ static void service_free(struct rg_snap_service *ss)
 		free(ss->attr_keys[i]);
 	free(ss->kinds);
 	free(ss->attr_keys);
-	free(ss->users);
+	RG_FREE_BIG(ss->users, ss->capusers);
 	free(ss->custom);
 	free(ss->fact_keys);
 	free(ss->fact_values);
@@ -299,7 +299,7 @@ int rg_snapshot_add_user(struct rg_snapshot *snap, const struct rg_service *svc,
 	h = rg_hash_mem(id, len);
 	if (rg_intern_slot_get_len(&ss->user_ix, id, len, h))
 		return RG_EEXIST;
-	rc = RG_GROW(ss->users, ss->capusers, ss->nusers + 1);
+	rc = RG_GROW_BIG(ss->users, ss->capusers, ss->nusers + 1);
 	if (rc != RG_OK)
 		return rc;
 	u = &ss->users[ss->nusers];
@@ -745,7 +745,7 @@ static int seal_service(struct rg_snap_service *ss)
 		return RG_OK;
 	if (ss->blocks)
 		return RG_EINVAL; /* sealed already */
-	at = calloc(ss->nusers, sizeof(*at));
+	at = rg_calloc_big(ss->nusers, sizeof(*at));
 	if (!at)
 		return RG_ENOMEM;
 	rg_intern_init(&ix);
@@ -771,7 +771,7 @@ static int seal_service(struct rg_snap_service *ss)
 	if (rc != RG_OK) {
 		free(buf);
 		rg_intern_free(&ix);
-		free(at);
+		RG_FREE_BIG(at, ss->nusers);
 		return rc;
 	}
 	/* Then the switch, which cannot fail. */
@@ -781,7 +781,7 @@ static int seal_service(struct rg_snap_service *ss)
 	ss->user_ix = ix;
 	ss->head_words = head_words;
 	ss->blocks = buf;
-	free(at);
+	RG_FREE_BIG(at, ss->nusers);
 	/* Nothing points at the loose strings any more. */
 	rg_arena_free(&ss->strings);
 	return RG_OK;

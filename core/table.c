@@ -395,7 +395,7 @@ static void scopes_free(struct rg_table *t)
 	for (i = 0; i < RG_SCOPE_KEYS; i++)
 		free(t->keys[i]);
 	free(t->spans);
-	free(t->rules);
+	RG_FREE_BIG(t->rules, t->rules_cap);
 	free(t->whys);
 	free(t->why_text);
 }
@@ -438,7 +438,7 @@ static int scope_push(struct rg_table *t, const struct rg_scope_rule *r)
 	/* A span's first and n are 32 bits. */
 	if (t->nrules >= UINT32_MAX)
 		return RG_ELIMIT;
-	if (RG_GROW(t->rules, t->rules_cap, t->nrules + 1) != RG_OK)
+	if (RG_GROW_BIG(t->rules, t->rules_cap, t->nrules + 1) != RG_OK)
 		return RG_ENOMEM;
 	t->rules[t->nrules++] = *r;
 	return RG_OK;
@@ -672,7 +672,7 @@ static int lists_init(struct scope_lists *l, size_t nusers)
 {
 	for (l->cap = CAP_MIN; l->cap < nusers * 2; l->cap *= 2)
 		;
-	l->v = calloc(l->cap, sizeof(*l->v));
+	l->v = rg_calloc_big(l->cap, sizeof(*l->v));
 	return l->v ? RG_OK : RG_ENOMEM;
 }
 
@@ -705,14 +705,14 @@ static int memos_init(struct scope_memos *m, size_t nusers)
 {
 	for (m->cap = CAP_MIN; m->cap < nusers * 2; m->cap *= 2)
 		;
-	m->v = calloc(m->cap, sizeof(*m->v));
+	m->v = rg_calloc_big(m->cap, sizeof(*m->v));
 	return m->v ? RG_OK : RG_ENOMEM;
 }
 
 static void memos_free(struct scope_memos *m)
 {
-	free(m->v);
-	free(m->bytes);
+	RG_FREE_BIG(m->v, m->cap);
+	RG_FREE_BIG(m->bytes, m->bytes_cap);
 }
 
 int rg_scope_memo(rg_scopes *out, const void *memo, size_t len)
@@ -736,7 +736,7 @@ int rg_scope_memo(rg_scopes *out, const void *memo, size_t len)
 			out->hit = m->v[i].span;
 			return 1;
 		}
-	if (RG_GROW(m->bytes, m->bytes_cap, m->nbytes + len) != RG_OK)
+	if (RG_GROW_BIG(m->bytes, m->bytes_cap, m->nbytes + len) != RG_OK)
 		return RG_ENOMEM;
 	memcpy(m->bytes + m->nbytes, memo, len);
 	out->memo = MEMO_MISS;
@@ -840,7 +840,7 @@ void rg_table_build(struct rg_snap_service *ss)
 		memcpy(slot_id(t, slot), u->id, len + 1);
 		t->tabled++;
 	}
-	free(lists.v);
+	RG_FREE_BIG(lists.v, lists.cap);
 	memos_free(&memos);
 	free(scopes.whys.v);
 	free(arrive);

@@ -16,6 +16,7 @@
 #include <check.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +495,76 @@ START_TEST(test_grow_refuses_overflow)
 }
 END_TEST
 
+/* ---- rg_grow_big(), rg_calloc_big() (core/util.c) ---------------------- */
+
+/* Grown one element at a time past RG_MAP_BYTES and a huge page: every
+ * element kept at each move, the capacity the doubling's, and (outside a
+ * sanitizer build, which keeps malloc()) the huge array on a huge page's
+ * boundary, which is what makes it a few faults. */
+START_TEST(test_grow_big_keeps)
+{
+	const size_t n = 3 * RG_HUGE_BYTES / sizeof(uint32_t);
+	uint32_t *v = NULL;
+	size_t cap = 0, i, j, moves = 0;
+	void *was = NULL;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(RG_GROW_BIG(v, cap, i + 1), RG_OK);
+		if (v != was) {
+			for (j = 0; j < i; j++)
+				ck_assert_uint_eq(v[j], (uint32_t)j * 7u);
+			was = v;
+			moves++;
+		}
+		v[i] = (uint32_t)i * 7u;
+	}
+	ck_assert_uint_ge(moves, 2);
+	ck_assert_uint_eq(cap, 4 * RG_HUGE_BYTES / sizeof(uint32_t));
+	for (i = 0; i < n; i++)
+		ck_assert_uint_eq(v[i], (uint32_t)i * 7u);
+#ifndef RG_SANITIZED
+	ck_assert_uint_eq((uintptr_t)v % RG_HUGE_BYTES, 0);
+#endif
+	v[cap - 1] = 1; /* the whole capacity is ours */
+	RG_FREE_BIG(v, cap);
+	rg_free_big(NULL, RG_HUGE_BYTES); /* NULL: nothing */
+}
+END_TEST
+
+/* Zeroed at each size: from malloc(), mapped, on huge pages. */
+START_TEST(test_calloc_big_zeroed)
+{
+	const size_t sizes[] = {24, RG_MAP_BYTES, RG_HUGE_BYTES + 8};
+	size_t k, i;
+
+	for (k = 0; k < RG_COUNTOF(sizes); k++) {
+		unsigned char *p = rg_calloc_big(sizes[k], 1);
+
+		ck_assert_ptr_nonnull(p);
+		for (i = 0; i < sizes[k]; i++)
+			ck_assert_uint_eq(p[i], 0);
+		memset(p, 0xa5, sizes[k]);
+		rg_free_big(p, sizes[k]);
+	}
+	/* Bytes that do not fit a size_t: refused. */
+	ck_assert_ptr_null(rg_calloc_big(SIZE_MAX / 2, 4));
+}
+END_TEST
+
+START_TEST(test_grow_big_refuses_overflow)
+{
+	char *p = NULL;
+	size_t cap = 0;
+
+	ck_assert_int_eq(RG_GROW_BIG(p, cap, 1), RG_OK);
+	ck_assert_int_eq(rg_grow_big((void **)&p, &cap, SIZE_MAX / 4, 8),
+	                 RG_ENOMEM);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(cap, RG_GROW_MIN);
+	RG_FREE_BIG(p, cap);
+}
+END_TEST
+
 /* A growth site of the core: a full array whose doubled size in bytes
  * wraps is refused, not shrunk and written past. */
 START_TEST(test_ptr_push_refuses_overflow)
@@ -804,6 +875,9 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_grow_doubles_and_keeps);
 	tcase_add_test(tc, test_grow_refuses_overflow);
 	tcase_add_test(tc, test_ptr_push_refuses_overflow);
+	tcase_add_test(tc, test_grow_big_keeps);
+	tcase_add_test(tc, test_calloc_big_zeroed);
+	tcase_add_test(tc, test_grow_big_refuses_overflow);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("words");
 	tcase_add_loop_test(tc, test_utf8_char, 0, (int)RG_COUNTOF(utf8_cases));

@@ -45,6 +45,27 @@ static inline char *rg_trim(char *s)
  * realloc fails or the new size would not fit a size_t; then *p and *cap
  * are unchanged and *p still owns the old elements.
  */
+/*
+ * The capacity an array of cap elements of elem bytes grows to for need
+ * (see rg_grow()), into *ncap: RG_OK, or RG_ENOMEM when its size would not
+ * fit a size_t.
+ */
+static inline int rg_grow_capacity(size_t cap, size_t need, size_t elem,
+                                   size_t *ncap)
+{
+	size_t n = cap ? cap : RG_GROW_MIN;
+
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return RG_ENOMEM;
+		n *= 2;
+	}
+	if (elem && n > SIZE_MAX / elem)
+		return RG_ENOMEM;
+	*ncap = n;
+	return RG_OK;
+}
+
 static inline int rg_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;
@@ -52,13 +73,7 @@ static inline int rg_grow(void **p, size_t *cap, size_t need, size_t elem)
 
 	if (need <= *cap)
 		return RG_OK;
-	ncap = *cap ? *cap : RG_GROW_MIN;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2)
-			return RG_ENOMEM;
-		ncap *= 2;
-	}
-	if (elem && ncap > SIZE_MAX / elem)
+	if (rg_grow_capacity(*cap, need, elem, &ncap) != RG_OK)
 		return RG_ENOMEM;
 	np = realloc(*p, ncap * elem);
 	if (!np)
