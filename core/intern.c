@@ -102,7 +102,7 @@ void rg_intern_init(rg_intern *t)
 
 void rg_intern_free(rg_intern *t)
 {
-	free(t->slots);
+	RG_FREE_BIG(t->slots, t->cap);
 	free(t->words);
 	rg_intern_init(t);
 }
@@ -314,7 +314,7 @@ static int grow(rg_intern *t)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = t->slots[i];
 	}
-	free(t->slots);
+	RG_FREE_BIG(t->slots, t->cap);
 	t->slots = ns;
 	t->cap = ncap;
 	t->shift = nshift;
@@ -442,6 +442,8 @@ int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
 		return RG_OK;
 	/* Equal strings hash alike: every key keeps its place. */
 	dst->slots = rg_alloc_big(src->cap * sizeof(*dst->slots));
+	/* The slots' capacity goes with them: rg_intern_free() needs it. */
+	dst->cap = dst->slots ? src->cap : 0;
 	if (src->words)
 		dst->words = calloc(src->wcap ? src->wcap : RG_INTERN_SMALL_MAX,
 		                    sizeof(*dst->words));
@@ -459,7 +461,6 @@ int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
 		if (src->words[i].key)
 			dst->words[i].key = key_of(arg, src->words[i].val);
 	}
-	dst->cap = src->cap;
 	dst->shift = src->shift;
 	dst->count = src->count;
 	dst->wcap = src->wcap;

@@ -105,10 +105,12 @@ int rg_split_words(char *s, char **words, int max);
 int rg_text_valid(const char *s, size_t max);
 /* bytes of zeroed memory, aligned to a cache line, for a large table that
  * checks read at random: on huge pages when it fills one (so that its
- * reads cost no TLB miss), advice the kernel may ignore.  free() it. */
+ * reads cost no TLB miss), advice the kernel may ignore; mapped as
+ * rg_grow_big() maps.  Free it with rg_free_big(p, bytes). */
 void *rg_alloc_big(size_t bytes);
 /* rg_alloc_big() without the zeroing: for a caller that writes every byte
- * (zeroing megabytes it then overwrites was a visible part of a load). */
+ * (zeroing megabytes it then overwrites was a visible part of a load).
+ * Free it with rg_free_big(p, bytes). */
 void *rg_alloc_big_raw(size_t bytes);
 /* rg_grow() for an array a snapshot build fills to megabytes: from
  * RG_MAP_BYTES on, mapped memory (from a huge page on, on huge pages).
@@ -502,6 +504,7 @@ struct rg_snap_service {
 	void **prepared;       /* per stack entry: view_prepare()'s, or NULL */
 	size_t head_words;     /* role words in each sealed user's block */
 	char *blocks;          /* the sealed users' blocks, one allocation */
+	size_t blocks_len;     /* its bytes, for rg_free_big() */
 	struct rg_arena strings; /* users' loose strings until sealed */
 	/* The directory's stamp of the rows it was built from (0: none,
 	 * snapload.c): a service whose rows did not change since is not read

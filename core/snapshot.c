@@ -81,7 +81,7 @@ static void service_free(struct rg_snap_service *ss)
 	/* The plugins' first: what they made may point into the rest. */
 	prepared_free(ss);
 	/* Loose strings are the arena's; sealed ones the blocks'. */
-	free(ss->blocks);
+	rg_free_big(ss->blocks, ss->blocks_len);
 	rg_arena_free(&ss->strings);
 	for (i = 0; i < ss->ncustom; i++)
 		free(ss->custom[i].id);
@@ -151,21 +151,36 @@ struct rg_arena_chunk {
 	char data[];
 };
 
-#define ARENA_CHUNK (64u * 1024u)
+/* A chunk's bytes, header included: the first's, then each twice the one
+ * before up to a huge page (rg_calloc_big() maps them from 128 KiB on, a
+ * large load's strings on a few huge pages instead of a thousand 4 KiB
+ * ones; a small service's stay one small chunk). */
+#define ARENA_FIRST (64u * 1024u)
+#define ARENA_MAX   RG_HUGE_BYTES
+
+static size_t chunk_bytes(const struct rg_arena_chunk *c)
+{
+	return sizeof(*c) + c->cap;
+}
 
 static char *arena_alloc(struct rg_arena *a, size_t n)
 {
 	struct rg_arena_chunk *c = a->head;
+	size_t bytes;
 
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + cap);
+		bytes = c ? chunk_bytes(c) * 2 : ARENA_FIRST;
+		if (bytes > ARENA_MAX)
+			bytes = ARENA_MAX;
+		if (n > bytes - sizeof(*c))
+			bytes =
+			    sizeof(*c) + n; /* a string longer than a chunk */
+		c = rg_calloc_big(1, bytes);
 		if (!c)
 			return NULL;
 		c->next = a->head;
 		c->used = 0;
-		c->cap = cap;
+		c->cap = bytes - sizeof(*c);
 		a->head = c;
 	}
 	c->used += n;
@@ -193,7 +208,7 @@ void rg_arena_free(struct rg_arena *a)
 	while (a->head) {
 		struct rg_arena_chunk *next = a->head->next;
 
-		free(a->head);
+		rg_free_big(a->head, chunk_bytes(a->head));
 		a->head = next;
 	}
 }
@@ -769,7 +784,7 @@ static int seal_service(struct rg_snap_service *ss)
 		rc = rg_intern_rekey(&ix, &ss->user_ix, sealed_id, &ids);
 	}
 	if (rc != RG_OK) {
-		free(buf);
+		rg_free_big(buf, total);
 		rg_intern_free(&ix);
 		RG_FREE_BIG(at, ss->nusers);
 		return rc;
@@ -781,6 +796,7 @@ static int seal_service(struct rg_snap_service *ss)
 	ss->user_ix = ix;
 	ss->head_words = head_words;
 	ss->blocks = buf;
+	ss->blocks_len = total;
 	RG_FREE_BIG(at, ss->nusers);
 	/* Nothing points at the loose strings any more. */
 	rg_arena_free(&ss->strings);

@@ -848,7 +848,7 @@ void rg_table_build(struct rg_snap_service *ss)
 
 void rg_table_free(struct rg_table *t)
 {
-	free(t->slots);
+	rg_free_big(t->slots, t->cap * t->stride);
 	free(t->users);
 	free(t->rbac);
 	scopes_free(t);

@@ -224,19 +224,6 @@ int rg_split_words(char *s, char **words, int max)
 	}
 }
 
-void *rg_alloc_big_raw(size_t bytes)
-{
-	size_t align = bytes >= RG_HUGE_BYTES ? RG_HUGE_BYTES : RG_LINE_BYTES;
-	void *p = NULL;
-
-	if (posix_memalign(&p, align, bytes ? bytes : 1) != 0)
-		return NULL;
-	/* Advice only: without huge pages the table still works. */
-	if (align == RG_HUGE_BYTES)
-		(void)madvise(p, bytes, MADV_HUGEPAGE);
-	return p;
-}
-
 /* Where rg_grow_big() starts to map: sanitizer builds keep the arrays on
  * malloc(), where AddressSanitizer sees a write past their end. */
 #ifdef RG_SANITIZED
@@ -345,11 +332,28 @@ int rg_grow_big(void **p, size_t *cap, size_t need, size_t elem)
 	return RG_OK;
 }
 
+void *rg_alloc_big_raw(size_t bytes)
+{
+	size_t align = bytes >= RG_HUGE_BYTES ? RG_HUGE_BYTES : RG_LINE_BYTES;
+	void *p = NULL;
+
+	if (bytes >= MAP_FROM)
+		return big_map(bytes);
+	/* A sanitizer build's, or a small one. */
+	if (posix_memalign(&p, align, bytes ? bytes : 1) != 0)
+		return NULL;
+	/* Advice only: without huge pages the table still works. */
+	if (align == RG_HUGE_BYTES)
+		(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
 void *rg_alloc_big(size_t bytes)
 {
 	void *p = rg_alloc_big_raw(bytes);
 
-	if (p)
+	/* Mapped memory comes zeroed: no page is touched before its use. */
+	if (p && bytes < MAP_FROM)
 		memset(p, 0, bytes);
 	return p;
 }

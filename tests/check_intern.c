@@ -531,20 +531,29 @@ START_TEST(test_grow_big_keeps)
 }
 END_TEST
 
-/* Zeroed at each size: from malloc(), mapped, on huge pages. */
+/* Zeroed at each size, by both: from malloc(), mapped, on huge pages (and
+ * rg_alloc_big()'s aligned to a cache line, or a huge page from one). */
 START_TEST(test_calloc_big_zeroed)
 {
 	const size_t sizes[] = {24, RG_MAP_BYTES, RG_HUGE_BYTES + 8};
 	size_t k, i;
 
-	for (k = 0; k < RG_COUNTOF(sizes); k++) {
-		unsigned char *p = rg_calloc_big(sizes[k], 1);
+	for (k = 0; k < 2 * RG_COUNTOF(sizes); k++) {
+		size_t n = sizes[k % RG_COUNTOF(sizes)];
+		int alloc = k >= RG_COUNTOF(sizes);
+		unsigned char *p =
+		    alloc ? rg_alloc_big(n) : rg_calloc_big(n, 1);
 
 		ck_assert_ptr_nonnull(p);
-		for (i = 0; i < sizes[k]; i++)
+		if (alloc)
+			ck_assert_uint_eq((uintptr_t)p % (n >= RG_HUGE_BYTES
+			                                      ? RG_HUGE_BYTES
+			                                      : RG_LINE_BYTES),
+			                  0);
+		for (i = 0; i < n; i++)
 			ck_assert_uint_eq(p[i], 0);
-		memset(p, 0xa5, sizes[k]);
-		rg_free_big(p, sizes[k]);
+		memset(p, 0xa5, n);
+		rg_free_big(p, n);
 	}
 	/* Bytes that do not fit a size_t: refused. */
 	ck_assert_ptr_null(rg_calloc_big(SIZE_MAX / 2, 4));
