@@ -6,7 +6,8 @@
  * and the high half of the key's hash: a probe that would miss is settled by
  * the tag, within the slot's cache line, without touching the key string.
  * A table of a few keys also has a word index, which rg_intern_get()
- * searches without hashing the key or calling strcmp().  Tables are built while
+ * searches without hashing the key or calling strcmp(); so has a table of
+ * names of any size (rg_intern_keep_words()).  Tables are built while
  * a context (or a snapshot) is built and only read afterwards, so lookups need
  * no lock and allocate nothing.
  */
@@ -98,6 +99,11 @@ static uint32_t hash_tag(uint64_t h)
 void rg_intern_init(rg_intern *t)
 {
 	memset(t, 0, sizeof(*t));
+}
+
+void rg_intern_keep_words(rg_intern *t)
+{
+	t->words_max = SIZE_MAX;
 }
 
 void rg_intern_free(rg_intern *t)
@@ -248,10 +254,11 @@ static int words_rehash(rg_intern *t, size_t ncap)
 static int words_add(rg_intern *t, const char *key, size_t len, uint32_t val)
 {
 	size_t n = t->count + 1;
+	size_t max = t->words_max ? t->words_max : RG_INTERN_WORDS_MAX;
 	struct rg_intern_word e;
 	int rc;
 
-	if (n > RG_INTERN_WORDS_MAX || len > UINT32_MAX) {
+	if (n > max || len > UINT32_MAX) {
 		free(t->words);
 		t->words = NULL;
 		t->wcap = 0;
@@ -464,6 +471,7 @@ int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
 	dst->shift = src->shift;
 	dst->count = src->count;
 	dst->wcap = src->wcap;
+	dst->words_max = src->words_max;
 	return RG_OK;
 }
 

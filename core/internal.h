@@ -170,6 +170,9 @@ typedef struct rg_intern {
 	 * slots alone. */
 	struct rg_intern_word *words;
 	size_t wcap;
+	/* Keys past which the word index is dropped: 0 for
+	 * RG_INTERN_WORDS_MAX (rg_intern_keep_words() lifts it). */
+	size_t words_max;
 } rg_intern;
 
 #define RG_INTERN_SMALL_MAX 8
@@ -179,6 +182,11 @@ typedef struct rg_intern {
 
 void rg_intern_init(rg_intern *t);
 void rg_intern_free(rg_intern *t);
+/* Keeps the word index of t (empty) whatever its size: for a table of
+ * names a check looks up by text (a plugin's departments or business
+ * units, a few thousand), where a probe of the index costs half of hashing
+ * the key and comparing it with strncmp().  32 bytes a key, twice over. */
+void rg_intern_keep_words(rg_intern *t);
 /* RG_OK, RG_EEXIST (existing value left) or RG_ENOMEM. */
 int rg_intern_put(rg_intern *t, const char *key, uint32_t val);
 /* dst (not initialised) as a copy of src in which the key of each value val

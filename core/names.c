@@ -19,8 +19,10 @@ rg_names *rg_names_new(void)
 {
 	rg_names *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		rg_intern_init(&t->ix);
+		rg_intern_keep_words(&t->ix);
+	}
 	return t;
 }
 
@@ -54,9 +56,12 @@ long rg_names_find(const rg_names *t, const char *name)
 
 long rg_names_find_len(const rg_names *t, const char *name, size_t len)
 {
-	/* No name holds a NUL, and the intern table's compare relies on
-	 * that: bytes holding one name nothing. */
-	if (!t || !name || memchr(name, '\0', len))
+	if (!t || !name)
+		return -1;
+	/* No name holds a NUL.  The word index (rg_intern_keep_words())
+	 * compares every byte, so a NUL fails to match there on its own;
+	 * strncmp(), over the slots, would stop at one. */
+	if (!t->ix.words && memchr(name, '\0', len))
 		return -1;
 	return rg_intern_get_len(&t->ix, name, len);
 }

@@ -4,12 +4,13 @@
  *
  * A table of up to RG_INTERN_WORDS_MAX keys is searched by an index of
  * lengths and first and last words (a list up to RG_INTERN_SMALL_MAX,
- * then hashed by them), a larger one by a hash of the whole key; both must find
- * exactly the keys put, whatever they share.  The keys here are made to
- * share as much as the index compares: one length, the first 8 bytes, the
- * last 8 bytes, everything but one byte in the middle.  The name tables
+ * then hashed by them), a larger one by a hash of the whole key; both must
+ * find exactly the keys put, whatever they share.  The keys here are made
+ * to share as much as the index compares: one length, the first 8 bytes,
+ * the last 8 bytes, everything but one byte in the middle.  The name tables
  * plugins get (rg_names_*(), plugin.h, through the library) are these
- * tables over copies of their own: the same keys, the same answers.
+ * tables over copies of their own, which keep the word index at any size
+ * (rg_intern_keep_words()): the same keys, the same answers.
  */
 #include "config.h"
 
@@ -353,6 +354,50 @@ START_TEST(test_big_table)
 END_TEST
 
 /*
+ * rg_intern_keep_words(): past RG_INTERN_WORDS_MAX keys a table keeps its
+ * word index (a default one drops it), at most half full, and finds every
+ * key put and none of the others through it; a copy (rg_intern_rekey())
+ * keeps it too as it grows on.
+ */
+START_TEST(test_keep_words)
+{
+	static char copies[NKEYS][KEY_MAX];
+	rg_intern t, d, r;
+	size_t i;
+
+	make_keys();
+	rg_intern_init(&t);
+	rg_intern_keep_words(&t);
+	rg_intern_init(&d);
+	for (i = 0; i < nkeys; i++) {
+		strcpy(copies[i], keys[order(i)]);
+		ck_assert_int_eq(rg_intern_put(&t, keys[order(i)], (uint32_t)i),
+		                 RG_OK);
+		ck_assert_int_eq(rg_intern_put(&d, keys[order(i)], (uint32_t)i),
+		                 RG_OK);
+	}
+	ck_assert_ptr_null(d.words);
+	ck_assert_ptr_nonnull(t.words);
+	ck_assert_uint_ge(t.wcap, 2 * nkeys);
+	ck_assert_int_eq(rg_intern_rekey(&r, &t, copied_key, copies), RG_OK);
+	for (i = 0; i < nkeys; i++) {
+		ck_assert_int_eq(rg_intern_get(&t, keys[i]),
+		                 ordered_index(nkeys, keys[i]));
+		ck_assert_int_eq(rg_intern_get(&r, keys[i]),
+		                 ordered_index(nkeys, keys[i]));
+	}
+	ck_assert_int_eq(rg_intern_get(&t, "dynamics365xx?"), -1);
+	/* The copy grows on, its index with it. */
+	ck_assert_int_eq(rg_intern_put(&r, "dynamics365xx?", 999u), RG_OK);
+	ck_assert_ptr_nonnull(r.words);
+	ck_assert_int_eq(rg_intern_get(&r, "dynamics365xx?"), 999);
+	rg_intern_free(&t);
+	rg_intern_free(&d);
+	rg_intern_free(&r);
+}
+END_TEST
+
+/*
  * rg_names: every key of the universe added in a mixed order gets the
  * next index (and the same one again when added twice, from a copy), is
  * found at it through another pointer, and reads back as an equal copy of
@@ -399,9 +444,10 @@ END_TEST
 
 /*
  * rg_names_find_len(): each key, cut from a longer text (no terminator
- * where it ends), is found at its index, in a table of each kind (a short
- * list, the word index, the slots alone); the same bytes and the next
- * name what that longer string names; bytes holding a NUL name nothing.
+ * where it ends), is found at its index, in a table of each size (a short
+ * list, the word index, and one past RG_INTERN_WORDS_MAX, which keeps its
+ * word index); the same bytes and the next name what that longer string
+ * names; bytes holding a NUL name nothing (the word index compares them).
  */
 START_TEST(test_names_find_len)
 {
@@ -889,6 +935,7 @@ static Suite *intern_suite(void)
 	tcase_add_test(tc, test_duplicate_refused);
 	tcase_add_test(tc, test_rekey_finds_the_copies);
 	tcase_add_test(tc, test_empty_and_null);
+	tcase_add_test(tc, test_keep_words);
 	tcase_add_test(tc, test_plugin_names);
 	tcase_add_test(tc, test_names_find_len);
 	tcase_add_test(tc, test_big_table);
