@@ -118,8 +118,9 @@ void *rg_alloc_big_raw(size_t bytes);
  * (cap * elem), which tells how it was allocated. */
 int rg_grow_big(void **p, size_t *cap, size_t need, size_t elem);
 void rg_free_big(void *p, size_t bytes);
-/* calloc() of what a snapshot build needs for a while, mapped as
- * rg_grow_big() maps: free it with rg_free_big() of n * elem. */
+/* rg_alloc_big() of n elements of elem bytes (NULL when the product does
+ * not fit): what a snapshot build needs for a while.  Free it with
+ * rg_free_big() of n * elem. */
 void *rg_calloc_big(size_t n, size_t elem);
 #define RG_GROW_BIG(arr, cap, need)                                            \
 	rg_grow_big((void **)&(arr), &(cap), (need), sizeof(*(arr)))

@@ -293,14 +293,6 @@ void rg_free_big(void *p, size_t bytes)
 		(void)munmap(p, map_len(bytes));
 }
 
-void *rg_calloc_big(size_t n, size_t elem)
-{
-	if (elem && n > SIZE_MAX / elem)
-		return NULL;
-	/* Mapped memory comes zeroed. */
-	return n * elem < MAP_FROM ? calloc(n, elem) : big_map(n * elem);
-}
-
 /*
  * Below RG_MAP_BYTES (in a sanitizer build, always), rg_grow().  From
  * there each larger capacity is new mapped memory (big_map()), the
@@ -356,6 +348,13 @@ void *rg_alloc_big(size_t bytes)
 	if (p && bytes < MAP_FROM)
 		memset(p, 0, bytes);
 	return p;
+}
+
+void *rg_calloc_big(size_t n, size_t elem)
+{
+	if (elem && n > SIZE_MAX / elem)
+		return NULL;
+	return rg_alloc_big(n * elem);
 }
 
 /* U+FFFD, the replacement character, in UTF-8. */
