@@ -91,6 +91,11 @@ uint64_t rg_hash_mem(const char *s, size_t n)
 	return hash_mem(s, n);
 }
 
+uint64_t rg_hash_mix(uint64_t h)
+{
+	return mix(h);
+}
+
 static uint32_t hash_tag(uint64_t h)
 {
 	return (uint32_t)(h >> TAG_BITS);

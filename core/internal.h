@@ -674,6 +674,8 @@ uint64_t rg_hash_str(const char *s);
 /* The same hash of the n bytes at s: rg_hash_mem(s, strlen(s)) is
  * rg_hash_str(s). */
 uint64_t rg_hash_mem(const char *s, size_t n);
+/* A hash of one word, every bit of it (MurmurHash3's finalizer). */
+uint64_t rg_hash_mix(uint64_t h);
 
 /* Lock-free readers: rg_snapshot_acquire() and rg_snapshot_release(),
  * inline below struct rg_context. */

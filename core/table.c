@@ -332,6 +332,23 @@ struct scope_why_set {
 	size_t cap;
 };
 
+/* A reason a plugin named by a key (rg_scope_reason_keyed()), with the
+ * res and role it was given for, and the why it made (0: none, decide()
+ * asked). */
+struct scope_keyed {
+	uint64_t key;
+	uint32_t why;
+	int32_t role;
+	uint8_t res;  /* 1: RG_ALLOW */
+	uint8_t used; /* 0: an empty slot */
+};
+
+/* The keyed reasons of one build: open addressing, at most half full. */
+struct scope_keyed_set {
+	struct scope_keyed *v;
+	size_t cap, n;
+};
+
 /* What rg_scope_add() adds to: the table, the subject's first rule, and
  * its memo. */
 struct rg_scopes {
@@ -339,6 +356,7 @@ struct rg_scopes {
 	const struct rg_service *svc;
 	const struct rg_snap_service *ss;
 	struct scope_why_set whys;
+	struct scope_keyed_set keyed;
 	size_t first;
 	struct scope_memos *memos; /* NULL: none kept */
 	enum scope_memo_state memo;
@@ -396,8 +414,8 @@ static void scopes_free(struct rg_table *t)
 		free(t->keys[i]);
 	free(t->spans);
 	RG_FREE_BIG(t->rules, t->rules_cap);
-	free(t->whys);
-	free(t->why_text);
+	RG_FREE_BIG(t->whys, t->whys_cap);
+	RG_FREE_BIG(t->why_text, t->why_text_cap);
 }
 
 /*
@@ -557,8 +575,10 @@ static uint32_t why_keep(struct scope_why_set *set, struct rg_table *t,
 	for (; set->v[k]; k = (k + 1) & (set->cap - 1))
 		if (why_is(t, &t->whys[set->v[k] - 1], want, text))
 			return set->v[k];
-	if (RG_GROW(t->whys, t->whys_cap, t->nwhys + 1) != RG_OK ||
-	    RG_GROW(t->why_text, t->why_text_cap, t->why_len + want->len) !=
+	/* Megabytes for a tenant's thousands of kinds of user: grown on
+	 * mapped memory, as the rules are. */
+	if (RG_GROW_BIG(t->whys, t->whys_cap, t->nwhys + 1) != RG_OK ||
+	    RG_GROW_BIG(t->why_text, t->why_text_cap, t->why_len + want->len) !=
 	        RG_OK)
 		return 0;
 	memcpy(t->why_text + t->why_len, text, want->len);
@@ -578,34 +598,39 @@ static int why_role_ok(const struct rg_scopes *out, long role)
 	                      (size_t)role <= (size_t)INT32_MAX);
 }
 
-int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
-                    ...)
+/* The scope a reason of rg_scope_reason() goes with: the rule just added,
+ * when the arguments are good; NULL for RG_EINVAL. */
+static struct rg_scope_rule *reason_rule(rg_scopes *out, rg_result res,
+                                         long role, const char *fmt)
 {
-	struct rg_fmt_mark at[RG_SCOPE_MARKS_MAX];
-	struct rg_scope_why w;
-	char text[RG_REASON_MAX];
 	struct rg_scope_rule *r;
-	size_t nat = RG_SCOPE_MARKS_MAX, i;
-	uint32_t kept;
-	va_list ap;
-	int n;
 
 	if (!out || !fmt || out->memo == MEMO_HIT ||
 	    out->t->nrules == out->first ||
 	    (res != RG_ALLOW && res != RG_DENY) || !why_role_ok(out, role))
-		return RG_EINVAL;
+		return NULL;
 	r = &out->t->rules[out->t->nrules - 1];
-	if (r->form == RG_SCOPE_AS_WITHOUT)
-		return RG_EINVAL;
-	va_start(ap, fmt);
+	return r->form == RG_SCOPE_AS_WITHOUT ? NULL : r;
+}
+
+/* The why of the reason fmt and ap make, kept once, in *kept (0: none,
+ * decide() would cut the text); RG_OK, RG_EINVAL or RG_ENOMEM. */
+static int reason_why(rg_scopes *out, long role, const char *fmt, va_list ap,
+                      uint32_t *kept)
+{
+	struct rg_fmt_mark at[RG_SCOPE_MARKS_MAX];
+	struct rg_scope_why w;
+	char text[RG_REASON_MAX];
+	size_t nat = RG_SCOPE_MARKS_MAX, i;
+	int n;
+
 	n = rg_vformat_marks(text, sizeof(text), fmt, ap, scope_marks,
 	                     RG_COUNTOF(scope_marks), at, &nat);
-	va_end(ap);
 	if (n < 0)
 		return RG_EINVAL;
 	/* decide() would cut it: the check asks decide(). */
 	if ((size_t)n >= sizeof(text)) {
-		r->why[res == RG_ALLOW ? 0 : 1] = 0;
+		*kept = 0;
 		return RG_OK;
 	}
 	memset(&w, 0, sizeof(w));
@@ -616,10 +641,141 @@ int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
 		w.kind[i] = (uint8_t)at[i].kind;
 		w.at[i] = (uint16_t)at[i].at;
 	}
-	kept = why_keep(&out->whys, out->t, &w, text);
-	if (!kept)
+	*kept = why_keep(&out->whys, out->t, &w, text);
+	return *kept ? RG_OK : RG_ENOMEM;
+}
+
+int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
+                    ...)
+{
+	struct rg_scope_rule *r = reason_rule(out, res, role, fmt);
+	uint32_t kept;
+	va_list ap;
+	int rc;
+
+	if (!r)
+		return RG_EINVAL;
+	va_start(ap, fmt);
+	rc = reason_why(out, role, fmt, ap, &kept);
+	va_end(ap);
+	if (rc == RG_OK)
+		r->why[res == RG_ALLOW ? 0 : 1] = kept;
+	return rc;
+}
+
+/* ---- Keyed reasons (rg_scope_reason_keyed(), ABI 1.8) ------------------- */
+
+/* Where key for res and role is in the set (of at least one slot), or
+ * the empty slot it would take: a hash of one word, no text. */
+static size_t keyed_slot(const struct scope_keyed_set *set, uint64_t key,
+                         rg_result res, long role)
+{
+	uint8_t r = res == RG_ALLOW;
+	size_t i =
+	    (size_t)rg_hash_mix(key ^ ((uint64_t)(uint32_t)role << 1 | r)) &
+	    (set->cap - 1);
+
+	while (set->v[i].used && (set->v[i].key != key || set->v[i].res != r ||
+	                          set->v[i].role != (int32_t)role))
+		i = (i + 1) & (set->cap - 1);
+	return i;
+}
+
+/* The entry of key for res and role, or NULL. */
+static const struct scope_keyed *keyed_find(const struct scope_keyed_set *set,
+                                            uint64_t key, rg_result res,
+                                            long role)
+{
+	const struct scope_keyed *e;
+
+	if (!set->cap)
+		return NULL;
+	e = &set->v[keyed_slot(set, key, res, role)];
+	return e->used ? e : NULL;
+}
+
+/* Room for one more entry: the set doubled (every entry placed again)
+ * once it would be more than half full. */
+static int keyed_grow(struct scope_keyed_set *set)
+{
+	size_t cap = set->cap ? set->cap * 2 : CAP_MIN, i;
+	struct scope_keyed_set grown = {NULL, cap, set->n};
+
+	if ((set->n + 1) * 2 <= set->cap)
+		return RG_OK;
+	grown.v = calloc(cap, sizeof(*grown.v));
+	if (!grown.v)
 		return RG_ENOMEM;
+	for (i = 0; i < set->cap; i++) {
+		const struct scope_keyed *e = &set->v[i];
+
+		if (e->used)
+			grown.v[keyed_slot(&grown, e->key,
+			                   e->res ? RG_ALLOW : RG_DENY,
+			                   e->role)] = *e;
+	}
+	free(set->v);
+	*set = grown;
+	return RG_OK;
+}
+
+/* Keeps kept under key for res and role.  Out of memory the reason is
+ * only not shared. */
+static void keyed_put(struct scope_keyed_set *set, uint64_t key, rg_result res,
+                      long role, uint32_t kept)
+{
+	struct scope_keyed *e;
+
+	if (keyed_grow(set) != RG_OK)
+		return;
+	e = &set->v[keyed_slot(set, key, res, role)];
+	e->key = key;
+	e->why = kept;
+	e->role = (int32_t)role;
+	e->res = (uint8_t)(res == RG_ALLOW);
+	e->used = 1;
+	set->n++;
+}
+
+int rg_scope_reason_again(rg_scopes *out, rg_result res, long role,
+                          uint64_t key)
+{
+	/* Any format: reason_rule() only checks that there is one. */
+	struct rg_scope_rule *r = reason_rule(out, res, role, "");
+	const struct scope_keyed *e;
+
+	if (!r)
+		return RG_EINVAL;
+	e = keyed_find(&out->keyed, key, res, role);
+	if (!e)
+		return 0;
+	r->why[res == RG_ALLOW ? 0 : 1] = e->why;
+	return 1;
+}
+
+int rg_scope_reason_keyed(rg_scopes *out, rg_result res, long role,
+                          uint64_t key, const char *fmt, ...)
+{
+	struct rg_scope_rule *r = reason_rule(out, res, role, fmt);
+	const struct scope_keyed *e;
+	uint32_t kept;
+	va_list ap;
+	int rc;
+
+	if (!r)
+		return RG_EINVAL;
+	e = keyed_find(&out->keyed, key, res, role);
+	if (e) {
+		r->why[res == RG_ALLOW ? 0 : 1] = e->why;
+		return RG_OK;
+	}
+	va_start(ap, fmt);
+	rc = reason_why(out, role, fmt, ap, &kept);
+	va_end(ap);
+	if (rc != RG_OK)
+		return rc;
 	r->why[res == RG_ALLOW ? 0 : 1] = kept;
+	keyed_put(&out->keyed, key, res, role, kept);
 	return RG_OK;
 }
 
@@ -843,6 +999,7 @@ void rg_table_build(struct rg_snap_service *ss)
 	RG_FREE_BIG(lists.v, lists.cap);
 	memos_free(&memos);
 	free(scopes.whys.v);
+	free(scopes.keyed.v);
 	free(arrive);
 }
 

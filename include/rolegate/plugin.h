@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          7
+#define RG_PLUGIN_ABI_MINOR          8
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -779,6 +779,32 @@ RG_EXTERN const char *rg_scope_marker(rg_scope_mark m);
  */
 RG_EXTERN int rg_scope_reason(rg_scopes *out, rg_result res, long role,
                               const char *fmt, ...) RG_PRINTF(4, 5);
+
+/*
+ * (1.8) rg_scope_reason(), for a reason many scopes of a build share (a
+ * tenant's thousands of kinds of user give the same few sentences): key
+ * names the text that fmt and its arguments make, say the sentence's rule
+ * and the indexes of the privilege and unit it names packed in one word.
+ * The first call of a build with a key, res and role formats it; a later
+ * one with the same three gives its scope that reason and reads neither
+ * fmt nor its arguments.  So a key must tell apart everything the text
+ * depends on but role: equal keys for different texts give a check
+ * another's reason, as wrong as a wrong rg_scope_reason().  Returns as
+ * rg_scope_reason() does.
+ */
+RG_EXTERN int rg_scope_reason_keyed(rg_scopes *out, rg_result res, long role,
+                                    uint64_t key, const char *fmt, ...)
+    RG_PRINTF(5, 6);
+
+/*
+ * (1.8) For a reason that costs work to put into words: gives the scope
+ * just added the reason an earlier rg_scope_reason_keyed() of this build
+ * made with key, res and role, and returns 1; 0 when none did (the scope
+ * is left alone: call rg_scope_reason_keyed() with the text).  RG_EINVAL
+ * as rg_scope_reason().
+ */
+RG_EXTERN int rg_scope_reason_again(rg_scopes *out, rg_result res, long role,
+                                    uint64_t key);
 
 /*
  * (1.4) rg_view_user() for a struct that may grow: size is sizeof(*out) as

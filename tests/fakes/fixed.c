@@ -33,7 +33,8 @@
  * times, and fails (no table for the user) unless each is refused as
  * plugin.h says; then it compiles "owner" as without it, which is
  * decide()'s answer, once per memo (every even user gives the same), and
- * rg_scope_reason() (ABI 1.7) must refuse each reason it gives.  contradict
+ * rg_scope_reason() (ABI 1.7), rg_scope_reason_keyed() and
+ * rg_scope_reason_again() (1.8) must refuse each reason it gives.  contradict
  * adds SELF and then AS_WITHOUT for "owner": the core must drop both, or it
  * would deny owners decide() allows.
  *
@@ -420,6 +421,15 @@ static int fixed_scopes_refused(rg_scopes *out, long p)
 	ok &= rg_scope_reason(NULL, RG_ALLOW, -1, "x") == RG_EINVAL;
 	ok &= rg_scope_reason(out, RG_ABSTAIN, -1, "x") == RG_EINVAL;
 	ok &= rg_scope_reason(out, RG_DENY, -1, NULL) == RG_EINVAL;
+	/* Keyed (ABI 1.8): the same refusals, and none taken again. */
+	ok &=
+	    rg_scope_reason_keyed(out, RG_ALLOW, -1, 1, "%s", "x") == RG_EINVAL;
+	ok &= rg_scope_reason_keyed(NULL, RG_ALLOW, -1, 1, "x") == RG_EINVAL;
+	ok &= rg_scope_reason_keyed(out, RG_ABSTAIN, -1, 1, "x") == RG_EINVAL;
+	ok &= rg_scope_reason_keyed(out, RG_DENY, -1, 1, NULL) == RG_EINVAL;
+	ok &= rg_scope_reason_again(out, RG_ALLOW, -1, 1) == RG_EINVAL;
+	ok &= rg_scope_reason_again(NULL, RG_DENY, -1, 1) == RG_EINVAL;
+	ok &= rg_scope_reason_again(out, RG_ABSTAIN, -1, 1) == RG_EINVAL;
 	ok &= rg_scope_marker((rg_scope_mark)99) == NULL;
 	ok &= rg_scope_marker(RG_SCOPE_MARK_VALUE) !=
 	      rg_scope_marker(RG_SCOPE_MARK_USER);
@@ -449,6 +459,8 @@ static int fixed_memo_refused(rg_scopes *out, const rg_plugin_request *req,
 	*hit = 0;
 	/* No scope added yet: no reason. */
 	ok &= rg_scope_reason(out, RG_ALLOW, -1, "x") == RG_EINVAL;
+	ok &= rg_scope_reason_keyed(out, RG_ALLOW, -1, 1, "x") == RG_EINVAL;
+	ok &= rg_scope_reason_again(out, RG_ALLOW, -1, 1) == RG_EINVAL;
 	ok &= rg_scope_memo(NULL, memo, sizeof(memo)) == RG_EINVAL;
 	ok &= rg_scope_memo(out, NULL, sizeof(memo)) == RG_EINVAL;
 	ok &= rg_scope_memo(out, memo, 0) == RG_EINVAL;
@@ -468,7 +480,8 @@ static int fixed_memo_refused(rg_scopes *out, const rg_plugin_request *req,
 	if (*hit)
 		ok &= rg_scope_add(out, p, "owner", RG_SCOPE_AS_WITHOUT, NULL,
 		                   0, 0) == RG_EINVAL &&
-		      rg_scope_reason(out, RG_ALLOW, -1, "x") == RG_EINVAL;
+		      rg_scope_reason(out, RG_ALLOW, -1, "x") == RG_EINVAL &&
+		      rg_scope_reason_again(out, RG_ALLOW, -1, 1) == RG_EINVAL;
 	return ok;
 }
 
