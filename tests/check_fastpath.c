@@ -1814,7 +1814,7 @@ START_TEST(test_scopes)
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
 	     {"department", "x"},
 	     NULL,
-	     0},
+	     1},
 	    /* Filled as Enterprise, so that its users hold custom roles,
 	     * which the Community edition drops. */
 	    {"rocketchat-community",
@@ -1822,7 +1822,7 @@ START_TEST(test_scopes)
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=community",
 	     {"department", "x"},
 	     "policy=" TU_POLICIES "/rocketchat.ini edition=enterprise",
-	     0},
+	     1},
 	};
 	size_t c, i, got, why;
 

@@ -2327,6 +2327,141 @@ START_TEST(test_prepared_community)
 }
 END_TEST
 
+/* ---- Scoped checks with a reason, from the table (ABI 1.7) ------------- */
+
+/* How many debug lines say the table gave a decision with its reason
+ * (check.c: "...: allow (reason) (decision table)"); res: of that result,
+ * or RG_ABSTAIN for any. */
+static size_t why_table_lines(rg_result res)
+{
+	char head[32];
+	size_t i, n = 0;
+
+	snprintf(head, sizeof(head), ": %s (", rg_result_name(res));
+	for (i = 0; i < priv.log.n; i++) {
+		const char *l = priv.log.lines[i];
+
+		n += strstr(l, ") (decision table)") &&
+		     (res == RG_ABSTAIN || strstr(l, head));
+	}
+	return n;
+}
+
+/* rg_check() of id, priv_id and department=dept with a reason; flags. */
+static int why_check(const char *service, const char *id, const char *priv_id,
+                     const char *dept, unsigned flags, rg_decision *d)
+{
+	rg_attr attr = {"department", dept};
+	rg_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.service = service;
+	req.action = priv_id;
+	req.subject.user = id;
+	req.attrs = &attr;
+	req.nattrs = 1;
+	return rg_check(priv.ctx, &req, flags, d);
+}
+
+/*
+ * Every user of service, every privilege, department= every value of
+ * prep_depts: with a reason and no trace (which the compiled scopes may
+ * answer, reason and all) as with a trace (which always runs the stack),
+ * field by field.  Returns how many the table answered.
+ */
+static size_t why_compare(const char *service)
+{
+	const rg_service *svc = tu_service(priv.ctx, service);
+	size_t p, d, nprivs = rg_privilege_count(svc);
+	size_t before = why_table_lines(RG_ABSTAIN);
+	rg_decision want, got;
+	char id[RG_ID_MAX];
+	unsigned u;
+	int a, b;
+
+	for (u = 0; u < PREP_USERS; u++)
+		for (p = 0; p < nprivs; p++) {
+			rg_privilege_info pi;
+
+			snprintf(id, sizeof(id), "p-%03u", u);
+			ck_assert_int_eq(rg_privilege_at(svc, p, &pi), RG_OK);
+			for (d = 1; d < RG_COUNTOF(prep_depts); d++) {
+				a = why_check(service, id, pi.id, prep_depts[d],
+				              RG_CHECK_TRACE, &want);
+				b = why_check(service, id, pi.id, prep_depts[d],
+				              0, &got);
+				ck_assert_msg(
+				    a == b && want.result == got.result &&
+				        want.status == got.status &&
+				        !strcmp(want.role, got.role) &&
+				        !strcmp(want.missing, got.missing) &&
+				        !strcmp(want.reason, got.reason),
+				    "%s %s %s department=%s: the stack %s/%s "
+				    "[%s/%s] (%s), asked %s/%s [%s/%s] (%s)",
+				    service, id, pi.id, prep_depts[d],
+				    rg_result_name(want.result),
+				    rg_status_name(a), want.role, want.missing,
+				    want.reason, rg_result_name(got.result),
+				    rg_status_name(b), got.role, got.missing,
+				    got.reason);
+			}
+		}
+	return why_table_lines(RG_ABSTAIN) - before;
+}
+
+/* One check the table answers with a reason: the reason it gives. */
+static void why_expect(const char *service, const char *id, const char *priv_id,
+                       const char *dept, rg_result res, const char *reason)
+{
+	size_t before = why_table_lines(res);
+	rg_decision d;
+
+	why_check(service, id, priv_id, dept, 0, &d);
+	ck_assert_uint_eq(why_table_lines(res), before + 1);
+	ck_assert_msg(d.result == res && !strcmp(d.reason, reason),
+	              "%s %s department=%s: %s (%s), expected %s (%s)", id,
+	              priv_id, dept, rg_result_name(d.result), d.reason,
+	              rg_result_name(res), reason);
+}
+
+#define TRANSFER "transfer-livechat-guest"
+
+/*
+ * A scoped check with a reason (one department=, no trace) is answered
+ * from the reasons subject_scopes() compiled with its scopes where they
+ * are decide()'s for every department they stand for, and is always the
+ * stack's decision: every user of the prepared services (the directory's
+ * organisation, the tenant file's, none; Enterprise and Community, which
+ * ignores the custom role its users hold), every privilege, every
+ * department.  p-008 is a monitor of emea, agent of billing, sales and
+ * vip, and in the directory's organisation lobby is the one department
+ * neither its unit's nor its own: a refusal that names no unit.
+ */
+START_TEST(test_scope_reasons)
+{
+	prep_setup_directory();
+	ck_assert_uint_gt(why_compare("rc"), 0);
+	ck_assert_uint_gt(why_compare("rc-tenant"), 0);
+	/* No organisation: decide() answers, nothing is compiled. */
+	ck_assert_uint_eq(why_compare("rc-bare"), 0);
+	ck_assert_uint_gt(why_table_lines(RG_ALLOW), 0);
+	ck_assert_uint_gt(why_table_lines(RG_DENY), 0);
+	why_expect("rc", "p-008", TRANSFER, "support", RG_ALLOW,
+	           "rocketchat: livechat-monitor grants " TRANSFER
+	           " on department 'support' through the monitor's unit "
+	           "'emea'");
+	why_expect("rc", "p-008", TRANSFER, "vip", RG_ALLOW,
+	           "rocketchat: livechat-monitor grants " TRANSFER
+	           " on department 'vip': the monitor is one of its agents");
+	why_expect("rc", "p-008", TRANSFER, "lobby", RG_DENY,
+	           "rocketchat: livechat-monitor grants " TRANSFER
+	           ", but department 'lobby' is in no unit and the monitor "
+	           "is not its agent");
+	prep_open_services(1);
+	ck_assert_uint_gt(why_compare("rc-tenant"), 0);
+}
+END_TEST
+
 /* ---- The suite --------------------------------------------------------- */
 
 static Suite *rocketchat_suite(void)
@@ -2417,6 +2552,7 @@ static Suite *rocketchat_suite(void)
 	tcase_add_loop_test(tc, test_prepared, 0,
 	                    (int)RG_COUNTOF(prep_services));
 	tcase_add_test(tc, test_prepared_community);
+	tcase_add_test(tc, test_scope_reasons);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad-args");

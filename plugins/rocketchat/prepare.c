@@ -64,6 +64,7 @@ static void rc_prepared_free(struct rc_prepared *p)
 	free(p->dept_found);
 	free(p->unit_first);
 	free(p->users);
+	free(p->shown);
 	free(p->pool);
 	free(p->scoped);
 	free(p->cls);
@@ -144,13 +145,56 @@ static int rc_prepare_inline(struct rc_prepared *p, struct rc_puser *pu,
 }
 
 /*
+ * 1 when a list attribute's text, as given, is what its indexes s in ns
+ * say: their names joined by commas, or, naming none, shown as "none"
+ * whatever it is (a blank list names none).  A reason quoting it then
+ * depends on the indexes alone, which the memo holds; another text (say,
+ * with blanks) is quoted by no reason of a scope.
+ */
+static int rc_list_shown(const rg_names *ns, struct rc_pspan s,
+                         const char *text)
+{
+	const char *name;
+	size_t k, len;
+
+	if (!s.n)
+		return 1;
+	for (k = 0; text && k < s.n; k++) {
+		if (k && *text++ != ',')
+			return 0;
+		name = rg_names_name(ns, (size_t)rc_pspan_at(s, k));
+		len = name ? strlen(name) : 0;
+		if (!name || strncmp(text, name, len))
+			return 0;
+		text += len;
+	}
+	return text && *text == '\0';
+}
+
+/* The RC_SHOWN_* bits of the user pu, whose subject attributes are sj. */
+static unsigned char rc_user_shown(const struct rc_prepared *p,
+                                   const struct rc_puser *pu,
+                                   const char *const *sj)
+{
+	unsigned char shown = 0;
+
+	if (rc_list_shown(p->depts, rc_puser_span(p, pu, RC_PLIST_DEPTS),
+	                  sj[SJ_DEPARTMENTS]))
+		shown |= RC_SHOWN_DEPTS;
+	if (rc_list_shown(p->units, rc_puser_span(p, pu, RC_PLIST_UNITS),
+	                  sj[SJ_UNITS]))
+		shown |= RC_SHOWN_UNITS;
+	return shown;
+}
+
+/*
  * Checks user u's attributes as rc_read_attrs_slow() checks a directory
  * user's (its lists are ids; the directory's memberships need no lookup),
  * and keeps them.  A user with a bad one stays slow, so that the slow
  * path reports it with its reason.  RG_OK, or an allocation error.
  */
 static int rc_prepare_user(struct rc_prepared *p, const rg_plugin_request *u,
-                           struct rc_puser *pu)
+                           struct rc_puser *pu, unsigned char *shown)
 {
 	rg_plugin_answer quiet = {
 	    .role = -1, .missing = -1, .flags = RG_ANSWER_QUIET};
@@ -196,6 +240,7 @@ static int rc_prepare_user(struct rc_prepared *p, const rg_plugin_request *u,
 		pu->bits |= RC_PU_STATUS;
 	if (a.available)
 		pu->bits |= RC_PU_AVAILABLE;
+	*shown = rc_user_shown(p, pu, sj);
 	return RG_OK;
 }
 
@@ -217,7 +262,8 @@ static int rc_prepare_users(const struct rocketchat *st,
 			return rc;
 	}
 	p->users = calloc(n ? n : 1, sizeof(*p->users));
-	if (!p->users)
+	p->shown = calloc(n ? n : 1, sizeof(*p->shown));
+	if (!p->users || !p->shown)
 		return RG_ENOMEM;
 	p->nusers = n;
 	for (i = 0; i < n; i++) {
@@ -226,7 +272,7 @@ static int rc_prepare_users(const struct rocketchat *st,
 		/* A user the core cannot give stays slow (zeroed). */
 		if (rg_view_user(req, i, &u) != RG_OK)
 			continue;
-		rc = rc_prepare_user(p, &u, &p->users[i]);
+		rc = rc_prepare_user(p, &u, &p->users[i], &p->shown[i]);
 		if (rc != RG_OK)
 			return rc;
 	}

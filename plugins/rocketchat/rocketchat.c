@@ -112,6 +112,10 @@
 /* Why the Community edition has no custom role. */
 #define RC_NO_CUSTOM "custom roles need the Enterprise edition"
 
+/* What the Community edition adds to a deny of no role, given the reason
+ * and the first custom role it dropped (rc_decide(), rc_scope_rbac()). */
+#define RC_IGNORED "%s (custom role %s is ignored: " RC_NO_CUSTOM ")"
+
 /* ---- Arguments --------------------------------------------------------- */
 
 static int rc_parse_args(rg_plugin_handle *h, int argc, char *const argv[],
@@ -304,9 +308,8 @@ static rg_result rc_decide(const void *state, const rg_plugin_request *req,
 		char why[RG_REASON_MAX];
 
 		memcpy(why, ans->reason, sizeof(why));
-		rg_answer(ans,
-		          "%s (custom role %s is ignored: " RC_NO_CUSTOM ")",
-		          why, rg_request_role_id(req, dropped));
+		rg_answer(ans, RC_IGNORED, why,
+		          rg_request_role_id(req, dropped));
 	}
 	return res;
 }
@@ -452,72 +455,314 @@ static int rc_subject_rbac(const void *state, const rg_plugin_request *req,
 	return RG_OK;
 }
 
-/* ---- Compiled scopes (ABI 1.6) ----------------------------------------- */
+/* ---- Compiled scopes (ABI 1.6) and their reasons (1.7) ----------------- */
 
 /*
- * Adds privilege priv's departments (rules, rc_department_rules()) for the
- * prepared user pu: intervals of p->found, where a unit's departments are
- * one; an empty one when none, so that every department the source has is
- * denied.
+ * One user's scopes of one privilege in the making (rc_scope_depts()).
+ * Each scope's ALLOW reason is its role's rule's, in the words w (the
+ * department a stand-in); the DENY of every department outside the
+ * privilege's intervals goes with its first scope, as plugin.h says,
+ * deny_role -1 when there is none to give.
  */
-static int rc_scope_depts(const struct rc_prepared *p,
-                          const struct rc_puser *pu, unsigned rules, long priv,
-                          rg_scopes *out)
-{
-	struct rc_pspan s;
-	size_t k, lo;
-	int rc = RG_OK, any = 0;
-	long ix;
+struct rc_scoping {
+	const rg_plugin_request *req; /* the user, for role ids */
+	const struct rc_prepared *p;
+	const struct rc_puser *pu;
+	rg_scopes *out;
+	long priv;
+	struct rc_rule_words w;
+	int depts_shown, units_shown; /* p->shown's bits of the user */
+	size_t added;                 /* scopes added for priv */
+	long deny_role;
+	enum rc_rule deny_rule;
+	long deny_unit; /* its index in p->units, -1: none */
+};
 
-	if (rules & RC_DEPTS_EVERY)
-		return rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
-		                    RG_SCOPE_WITHIN, p->found, 0, p->nfound);
-	s = rc_puser_span(p, pu, RC_PLIST_DEPTS);
-	for (k = 0; rules & RC_DEPTS_AGENT && k < s.n && rc == RG_OK; k++) {
-		ix = rc_pspan_at(s, k);
-		if (ix < 0 || (size_t)ix >= p->ndepts || p->dept_found[ix] < 0)
-			continue;
-		lo = (size_t)p->dept_found[ix];
-		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
-		                  RG_SCOPE_WITHIN, p->found, lo, lo + 1);
-		any = 1;
+/*
+ * The reason res of role's rule for the scope just added, unit the index
+ * of the unit it names (-1: none).  The rule, the privilege and the unit
+ * are all its sentence depends on besides the role, but where it quotes
+ * the subject's own list text (its units or departments as given): the
+ * key that lets the users of a build share it (rg_scope_reason_keyed()).
+ */
+static int rc_scope_reason(struct rc_scoping *sc, rg_result res, long role,
+                           enum rc_rule rule, long unit)
+{
+	struct rc_rule_words w = sc->w;
+	uint64_t key = (uint64_t)rule |
+	               (uint64_t)sc->priv << RC_KEY_PRIV_SHIFT |
+	               (uint64_t)(unit + 1) << RC_KEY_UNIT_SHIFT;
+	int keyed = rule != RC_RULE_OTHER_UNIT && rule != RC_RULE_QUEUE_HIDDEN;
+	int rc;
+
+	if (keyed) {
+		/* Made by an earlier kind of user: no words to put together. */
+		rc = rg_scope_reason_again(sc->out, res, role, key);
+		if (rc != 0)
+			return rc < 0 ? rc : RG_OK;
 	}
-	s = rc_puser_span(p, pu, RC_PLIST_UNITS);
-	for (k = 0; rules & RC_DEPTS_UNITS && k < s.n && rc == RG_OK; k++) {
-		ix = rc_pspan_at(s, k);
-		if (ix < 0 || (size_t)ix >= p->nunits)
-			continue;
-		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
-		                  RG_SCOPE_WITHIN, p->found, p->unit_first[ix],
-		                  p->unit_first[ix + 1]);
-		any = 1;
-	}
-	if (rc == RG_OK && !any)
-		rc = rg_scope_add(out, priv, RC_ATTR_DEPARTMENT,
-		                  RG_SCOPE_WITHIN, p->found, 0, 0);
+	w.role = rg_request_role_id(sc->req, role);
+	w.unit = unit >= 0 ? rg_names_name(sc->p->units, (size_t)unit) : NULL;
+	return rc_rule_scope_reason(sc->out, res, role, rule, &w,
+	                            keyed ? &key : NULL);
+}
+
+/*
+ * Adds one interval [lo, hi) of priv's departments, allowed by role's
+ * rule (role -1: no reason; unit: the interval's unit, for the rule that
+ * names it), and with the first one the DENY reason.
+ */
+static int rc_scope_add(struct rc_scoping *sc, size_t lo, size_t hi, long role,
+                        enum rc_rule rule, long unit)
+{
+	int rc = rg_scope_add(sc->out, sc->priv, RC_ATTR_DEPARTMENT,
+	                      RG_SCOPE_WITHIN, sc->p->found, lo, hi);
+
+	if (rc == RG_OK && sc->added++ == 0 && sc->deny_role >= 0)
+		rc = rc_scope_reason(sc, RG_DENY, sc->deny_role, sc->deny_rule,
+		                     sc->deny_unit);
+	if (rc == RG_OK && lo < hi && role >= 0)
+		rc = rc_scope_reason(sc, RG_ALLOW, role, rule, unit);
 	return rc;
 }
 
-/* The most indexes a memo holds: a user with more adds its own rules. */
-#define RC_MEMO_IX ((RG_SCOPE_MEMO_MAX / sizeof(uint32_t)) - 3)
+/* The found index of the user's k-th department, or -1 (not found). */
+static long rc_agent_found(const struct rc_prepared *p, struct rc_pspan s,
+                           size_t k)
+{
+	long ix = rc_pspan_at(s, k);
+
+	if (ix < 0 || (size_t)ix >= p->ndepts)
+		return -1;
+	return p->dept_found[ix];
+}
+
+/* The departments the user is an agent of, one scope each, allowed by
+ * role's rule. */
+static int rc_scope_agent(struct rc_scoping *sc, long role, enum rc_rule rule)
+{
+	struct rc_pspan s = rc_puser_span(sc->p, sc->pu, RC_PLIST_DEPTS);
+	size_t k;
+	int rc = RG_OK;
+	long f;
+
+	for (k = 0; k < s.n && rc == RG_OK; k++) {
+		f = rc_agent_found(sc->p, s, k);
+		if (f >= 0)
+			rc = rc_scope_add(sc, (size_t)f, (size_t)f + 1, role,
+			                  rule, -1);
+	}
+	return rc;
+}
+
+/* The departments of the monitor's units, one scope a unit. */
+static int rc_scope_units(struct rc_scoping *sc, long monitor)
+{
+	const struct rc_prepared *p = sc->p;
+	struct rc_pspan s = rc_puser_span(p, sc->pu, RC_PLIST_UNITS);
+	size_t k;
+	int rc = RG_OK;
+	long ix;
+
+	for (k = 0; k < s.n && rc == RG_OK; k++) {
+		ix = rc_pspan_at(s, k);
+		if (ix < 0 || (size_t)ix >= p->nunits)
+			continue;
+		rc = rc_scope_add(sc, p->unit_first[ix], p->unit_first[ix + 1],
+		                  monitor, RC_RULE_MONITOR_UNIT, ix);
+	}
+	return rc;
+}
+
+/* 1 when found index f is one of the user's departments. */
+static int rc_agent_has(const struct rc_prepared *p, struct rc_pspan s, long f)
+{
+	size_t k;
+
+	for (k = 0; k < s.n; k++)
+		if (rc_agent_found(p, s, k) == f)
+			return 1;
+	return 0;
+}
 
 /*
- * rg_scope_memo() of what a user's rules depend on besides the snapshot:
- * its class, departments and units.  1: an earlier user's rules are its
- * own; 0: add them; negative: a status.
+ * The unit of the departments a monitor with units refuses: those of
+ * neither its departments nor its units.  0 when there is none, 1 when
+ * all are in one unit (*unit its index, -1: in no unit, the last
+ * interval of found), 2 when they are in more than one.
  */
-static int rc_scopes_memo(const struct rc_prepared *p,
-                          const struct rc_puser *pu, uint32_t cls,
-                          rg_scopes *out)
+static int rc_refused_unit(const struct rc_prepared *p,
+                           const struct rc_puser *pu, long *unit)
 {
 	struct rc_pspan d = rc_puser_span(p, pu, RC_PLIST_DEPTS);
 	struct rc_pspan u = rc_puser_span(p, pu, RC_PLIST_UNITS);
+	size_t b, f, k;
+	int n = 0;
+
+	/* Bucket b: unit b, or b == nunits, the departments in no unit. */
+	for (b = 0; b <= p->nunits && n < 2; b++) {
+		for (k = 0; k < u.n && rc_pspan_at(u, k) != (long)b; k++)
+			;
+		if (b < p->nunits && k < u.n)
+			continue; /* one of the monitor's units */
+		for (f = p->unit_first[b]; f < p->unit_first[b + 1]; f++)
+			if (!rc_agent_has(p, d, (long)f))
+				break;
+		if (f == p->unit_first[b + 1])
+			continue;
+		*unit = b < p->nunits ? (long)b : -1;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The DENY reason of priv's departments outside its intervals: the
+ * first refusing role's, which leads names (no role allows every one).
+ * None when it would depend on the department (a monitor refusing
+ * departments of several units names each one's), or on a list whose
+ * text the memo does not hold (p->shown).
+ */
+static void rc_scope_deny(struct rc_scoping *sc, const struct rc_leads *l)
+{
+	long unit = -1;
+
+	sc->deny_role = -1;
+	if (l->every >= 0 || (l->monitor < 0 && l->queue < 0))
+		return;
+	if (l->queue >= 0 && (l->monitor < 0 || l->queue < l->monitor)) {
+		if (!sc->depts_shown)
+			return;
+		sc->deny_rule = RC_RULE_QUEUE_HIDDEN;
+		sc->deny_role = l->queue;
+		return;
+	}
+	if (rc_refused_unit(sc->p, sc->pu, &unit) != 1)
+		return;
+	if (unit < 0) {
+		sc->deny_rule = RC_RULE_NO_UNIT;
+	} else {
+		if (!sc->units_shown)
+			return;
+		sc->deny_rule = RC_RULE_OTHER_UNIT;
+		sc->deny_unit = unit;
+	}
+	sc->deny_role = l->monitor;
+}
+
+/*
+ * Adds privilege priv's departments for the prepared user, its action
+ * held: the roles of leads in role order, so that the first interval
+ * holding a department is that of the role rc_decide_department() allows
+ * it through, whose reason it gives (plugin.h): a queue role and the
+ * monitor allow the user's departments (the first of the two gives the
+ * reason), the monitor then its units', and the role allowing every
+ * department the rest.  An empty interval when none, so that every
+ * department the source has is denied.
+ */
+static int rc_scope_depts(const struct rocketchat *st, struct rc_scoping *sc,
+                          const struct rc_leads *l)
+{
+	long agent = l->monitor;
+	int rc = RG_OK;
+
+	rc_scope_deny(sc, l);
+	if (l->queue >= 0 && (agent < 0 || l->queue < agent))
+		agent = l->queue;
+	if (agent >= 0)
+		rc = rc_scope_agent(sc, agent,
+		                    agent == l->queue ? RC_RULE_QUEUE_AGENT
+		                                      : RC_RULE_MONITOR_AGENT);
+	if (rc == RG_OK && l->monitor >= 0)
+		rc = rc_scope_units(sc, l->monitor);
+	if (rc == RG_OK && l->every >= 0)
+		rc = rc_scope_add(sc, 0, sc->p->nfound, l->every,
+		                  rc_every_rule(st, l->every), -1);
+	if (rc == RG_OK && !sc->added)
+		rc = rc_scope_add(sc, 0, 0, -1, RC_RULE_EVERY, -1);
+	return rc;
+}
+
+/*
+ * A privilege rg_decide_rbac() denies: every department, with its reason
+ * (and the Community edition's note of a dropped custom role, as
+ * rc_decide() adds it) unless it names a missing role, which a scope's
+ * reason cannot.  roles: those rc_decide_roles() decides on.
+ */
+static int rc_scope_rbac(struct rc_scoping *sc, const rg_roleset *roles,
+                         uint32_t cls, long dropped)
+{
+	rg_plugin_request sub = *sc->req;
+	rg_plugin_answer ans;
+	/*
+	 * rg_decide_rbac()'s deny of the user's role-set class cls: decided
+	 * by the class's roles, the privilege and the dropped custom role
+	 * that its reason names, so that the kinds of user of one class share
+	 * one, made by the first (a deny naming no role: role -1).  A class
+	 * past the key's bits is decided user by user.
+	 */
+	uint64_t key = RC_KEY_RBAC | (uint64_t)sc->priv << RC_KEY_PRIV_SHIFT |
+	               (uint64_t)(dropped + 1) << RC_KEY_UNIT_SHIFT |
+	               (uint64_t)cls << RC_KEY_CLASS_SHIFT;
+	int keyed = cls < RC_KEY_CLASSES;
+	int rc = rc_scope_add(sc, 0, 0, -1, RC_RULE_EVERY, -1);
+
+	if (rc != RG_OK)
+		return rc;
+	if (keyed) {
+		rc = rg_scope_reason_again(sc->out, RG_DENY, -1, key);
+		if (rc != 0)
+			return rc < 0 ? rc : RG_OK;
+	}
+	sub.roles = roles;
+	sub.action = sc->priv;
+	sub.action_id = sc->w.priv;
+	sub.attrs = NULL;
+	sub.nattrs = 0;
+	memset(&ans, 0, sizeof(ans));
+	ans.role = ans.missing = -1;
+	if (rg_decide_rbac(&sub, &ans) != RG_DENY || ans.missing != -1 ||
+	    ans.status != RG_OK)
+		return RG_OK;
+	if (ans.role >= 0 || !keyed) {
+		if (ans.role < 0 && dropped >= 0)
+			return rg_scope_reason(
+			    sc->out, RG_DENY, ans.role, RC_IGNORED, ans.reason,
+			    rg_request_role_id(sc->req, dropped));
+		return rg_scope_reason(sc->out, RG_DENY, ans.role, "%s",
+		                       ans.reason);
+	}
+	if (dropped >= 0)
+		return rg_scope_reason_keyed(
+		    sc->out, RG_DENY, -1, key, RC_IGNORED, ans.reason,
+		    rg_request_role_id(sc->req, dropped));
+	return rg_scope_reason_keyed(sc->out, RG_DENY, -1, key, "%s",
+	                             ans.reason);
+}
+
+/* The most indexes a memo holds: a user with more adds its own rules. */
+#define RC_MEMO_IX ((RG_SCOPE_MEMO_MAX / sizeof(uint32_t)) - 5)
+
+/*
+ * rg_scope_memo() of what a user's rules and their reasons depend on
+ * besides the snapshot: its class, the custom role the Community edition
+ * dropped (named by a deny), whether its lists' text is what their
+ * indexes say (p->shown), its departments and units.  1: an
+ * earlier user's rules are its own; 0: add them; negative: a status.
+ */
+static int rc_scopes_memo(const struct rc_scoping *sc, uint32_t cls,
+                          long dropped, rg_scopes *out)
+{
+	struct rc_pspan d = rc_puser_span(sc->p, sc->pu, RC_PLIST_DEPTS);
+	struct rc_pspan u = rc_puser_span(sc->p, sc->pu, RC_PLIST_UNITS);
 	uint32_t memo[RG_SCOPE_MEMO_MAX / sizeof(uint32_t)];
 	size_t n = 0, k;
 
 	if (d.n + u.n > RC_MEMO_IX)
 		return 0;
 	memo[n++] = cls;
+	memo[n++] = dropped < 0 ? UINT32_MAX : (uint32_t)dropped;
+	memo[n++] = (uint32_t)(sc->depts_shown | sc->units_shown << 1);
 	memo[n++] = (uint32_t)d.n;
 	for (k = 0; k < d.n; k++)
 		memo[n++] = (uint32_t)rc_pspan_at(d, k);
@@ -533,21 +778,27 @@ static int rc_scopes_memo(const struct rc_prepared *p,
  * 1.6): rc_decide() step by step, with what view_prepare() worked out
  * for the user's role-set class (rc_class_rules()): a privilege
  * rg_decide_rbac() does not allow is denied on every department, one it
- * allows is allowed where rc_department_rules() says.  Only the
- * privileges the department scopes are compiled (rc_dept_scoped()): one
- * rule a user for each, not for all, and once for all the users of one
- * class, departments and units (rc_scopes_memo()).  take-inquiry (status
- * and limits), a department the source lacks, and an organisation with
- * no source are left to decide().
+ * allows is allowed where the roles rc_department_leads() finds say.
+ * Only the privileges the department scopes are compiled
+ * (rc_dept_scoped()): one rule a user for each, not for all, and once
+ * for all the users of one class, departments and units
+ * (rc_scopes_memo()).  take-inquiry (status and limits), a department
+ * the source lacks, and an organisation with no source are left to
+ * decide().  Each scope comes with decide()'s reasons (ABI 1.7) where
+ * they are the same for every department it stands for.
  */
 static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
                              rg_scopes *out)
 {
 	const struct rocketchat *st = state;
 	const struct rc_prepared *p;
-	const unsigned char *rules;
+	const struct rc_leads *leads;
+	const char *sj[SJ_COUNT];
+	struct rc_scoping sc;
+	struct rc_org org;
+	rg_roleset roles = *req->roles;
+	long i, dropped = -1;
 	size_t k;
-	long i;
 	int rc = RG_OK;
 
 	if (!st->loaded)
@@ -557,15 +808,41 @@ static int rc_subject_scopes(const void *state, const rg_plugin_request *req,
 	p = rg_request_prepared(req);
 	i = rg_request_user_index(req);
 	if (!p->found || p->source == RC_ORG_NONE || !p->class_rules ||
-	    p->cls[i] == RC_NO_CLASS)
+	    !p->class_held || p->cls[i] == RC_NO_CLASS)
 		return RG_OK;
-	rc = rc_scopes_memo(p, &p->users[i], p->cls[i], out);
+	if (st->edition == RC_EDITION_COMMUNITY)
+		dropped = rc_drop_custom(st, req, &roles);
+	rc_org_init_resolved(&org, req, &st->tenant, p->source, p->org_units);
+	memset(&sc, 0, sizeof(sc));
+	sc.req = req;
+	sc.p = p;
+	sc.pu = &p->users[i];
+	sc.out = out;
+	sc.w.department = rg_scope_marker(RG_SCOPE_MARK_VALUE);
+	sc.w.org = &org;
+	sc.depts_shown = (p->shown[i] & RC_SHOWN_DEPTS) != 0;
+	sc.units_shown = (p->shown[i] & RC_SHOWN_UNITS) != 0;
+	rc = rc_scopes_memo(&sc, p->cls[i], dropped, out);
 	if (rc != 0)
 		return rc < 0 ? rc : RG_OK;
-	rules = p->class_rules + (size_t)p->cls[i] * p->nscoped;
-	for (k = 0; k < p->nscoped && rc == RG_OK; k++)
-		rc = rc_scope_depts(p, &p->users[i], rules[k],
-		                    (long)p->scoped[k], out);
+	/* The lists' text, for the reasons that quote it: a new kind of
+	 * user only. */
+	rc_gather_subject(req->subject_attrs, req->nsubject_attrs, sj);
+	sc.w.units = sj[SJ_UNITS];
+	sc.w.departments = sj[SJ_DEPARTMENTS];
+	leads = p->class_rules + (size_t)p->cls[i] * p->nscoped;
+	for (k = 0; k < p->nscoped && rc == RG_OK; k++) {
+		sc.priv = (long)p->scoped[k];
+		sc.w.priv = rg_privilege_id(req->handle, p->scoped[k]);
+		sc.added = 0;
+		sc.deny_role = -1;
+		if ((p->class_held[p->cls[i]][sc.priv / RG_BITSET_WORD_BITS] >>
+		     (sc.priv % RG_BITSET_WORD_BITS)) &
+		    1u)
+			rc = rc_scope_depts(st, &sc, &leads[k]);
+		else
+			rc = rc_scope_rbac(&sc, &roles, p->cls[i], dropped);
+	}
 	return rc;
 }
 

@@ -156,6 +156,8 @@ struct rc_puser {
 	} at;
 };
 
+#define RC_SHOWN_DEPTS     0x1u
+#define RC_SHOWN_UNITS     0x2u
 #define RC_PU_FAST         0x1u
 #define RC_PU_STATUS       0x2u /* status is given */
 #define RC_PU_AVAILABLE    0x4u /* and is available */
@@ -192,6 +194,11 @@ struct rc_prepared {
 	size_t *unit_first;
 	size_t ndepts, nunits, nfound; /* the three tables' counts, then */
 	struct rc_puser *users;
+	/* Per user, whether its departments' and units' text is what its
+	 * indexes say (RC_SHOWN_*): a compiled reason may then quote it. */
+	unsigned char *shown;
+#define RC_SHOWN_DEPTS 0x1u
+#define RC_SHOWN_UNITS 0x2u
 	size_t nusers;
 	uint32_t *pool;
 	size_t npool, cappool;
@@ -201,7 +208,7 @@ struct rc_prepared {
 	 * rg_effective_set() holds (class_held, for the decision table).
 	 * For subject_scopes(), made with found: the privileges it compiles
 	 * (scoped, rc_dept_scoped() but take-inquiry), and per class and
-	 * such privilege what rc_department_rules() allows, 0 where
+	 * such privilege the roles rc_department_leads() finds, all -1 where
 	 * rg_decide_rbac() denies: class_rules[cls * nscoped + k].  NULL:
 	 * not made (worked out per user, or no scope compiled).
 	 */
@@ -209,7 +216,7 @@ struct rc_prepared {
 	size_t nscoped;
 	uint32_t *cls;
 	uint64_t (*class_held)[RG_PRIV_WORDS];
-	unsigned char *class_rules;
+	struct rc_leads *class_rules;
 };
 
 #define RC_NO_CLASS UINT32_MAX
@@ -322,6 +329,60 @@ int rc_monitor_of(const struct rc_attrs *a);
 
 /* ---- Department scope and custom roles (scope.c) ----------------------- */
 
+/* What a granting role's rule says of the request's department. */
+enum rc_rule {
+	RC_RULE_EVERY,         /* admin, manager: every department */
+	RC_RULE_NO_UNITS,      /* a monitor, in a tenant with no units */
+	RC_RULE_MONITOR_AGENT, /* a monitor who is an agent of it */
+	RC_RULE_MONITOR_UNIT,  /* a monitor of its unit */
+	RC_RULE_OTHER_UNIT,    /* a monitor of other units: refused */
+	RC_RULE_NO_UNIT,       /* a monitor, the department in no unit:
+	                          refused */
+	RC_RULE_UNLIMITED,     /* another role, another permission */
+	RC_RULE_QUEUE_AGENT,   /* the queue, to one of its agents */
+	RC_RULE_QUEUE_HIDDEN,  /* the queue, to anyone else: refused */
+};
+
+/*
+ * What a rule's reason names.  decide() fills it from the request, and
+ * subject_scopes() with rg_scope_marker() for the department: one
+ * sentence serves both, so that a compiled scope's reason is decide()'s.
+ */
+struct rc_rule_words {
+	const char *role;        /* the granting role's id */
+	const char *priv;        /* the privilege's */
+	const char *department;  /* the request's */
+	const char *unit;        /* the department's unit, or NULL */
+	const char *units;       /* the subject's units as given, or NULL */
+	const char *departments; /* its departments as given, or NULL */
+	struct rc_org *org;      /* where they come from */
+};
+
+/*
+ * rg_scope_reason() of rule's reason in the words w, for the scope just
+ * added to out: RG_OK or its status.  With a key, rg_scope_reason_keyed()
+ * of it: *key must tell apart every text the rule's sentence can have in
+ * this build but for role's.
+ */
+int rc_rule_scope_reason(rg_scopes *out, rg_result res, long role,
+                         enum rc_rule rule, const struct rc_rule_words *w,
+                         const uint64_t *key);
+
+/* The parts of a key of rg_scope_reason_keyed(): the rule (RC_KEY_RBAC
+ * for rg_decide_rbac()'s deny) in the low bits, then the privilege's
+ * index, then the index plus one of the unit named (or of the custom
+ * role dropped, then the user's role-set class). */
+#define RC_KEY_RBAC        0xffu
+#define RC_KEY_PRIV_SHIFT  8
+#define RC_KEY_UNIT_SHIFT  24
+#define RC_KEY_CLASS_SHIFT 40
+#define RC_KEY_CLASSES     ((uint32_t)1 << (64 - RC_KEY_CLASS_SHIFT))
+_Static_assert(RG_MAX_PRIVILEGES <=
+                   1 << (RC_KEY_UNIT_SHIFT - RC_KEY_PRIV_SHIFT),
+               "a privilege index fits its bits of a key");
+_Static_assert(RG_MAX_ROLES < 1 << (RC_KEY_CLASS_SHIFT - RC_KEY_UNIT_SHIFT),
+               "a dropped role's index plus one fits its bits of a key");
+
 /*
  * A request names a department: allowed when one of the subject's
  * effectively granting roles may act on it (after rg_decide_rbac()
@@ -335,31 +396,44 @@ int rc_monitor_of(const struct rc_attrs *a);
  */
 int rc_dept_scoped(const struct rocketchat *st, size_t p);
 
-/* What rc_department_rules() finds: the departments allowed. */
-#define RC_DEPTS_EVERY 0x1u /* every one */
-#define RC_DEPTS_AGENT 0x2u /* the subject's own */
-#define RC_DEPTS_UNITS 0x4u /* those in the subject's units */
-
 /*
- * What rc_decide_department() allows req's subject (its action held, as
- * rg_decide_rbac() says) for every department the source has at once:
- * the union of its effectively granting roles' rules, RC_DEPTS_* (0:
- * none).  has_units: the organisation has units.
+ * The roles whose rules rc_decide_department() reaches for req's subject
+ * (its action held, as rg_decide_rbac() says) on the departments the
+ * source has, as role indexes, -1 for none: every, the first role that
+ * allows every department (no role after it is reached); monitor, the
+ * monitor when reached, in an organisation with units (it allows the
+ * departments it is an agent of, then those of its units); queue, the
+ * first other role reached for the queue (it allows the departments the
+ * subject is an agent of; a later one allows and refuses the same).
+ * Asked in role order, the first of them to allow a department gives
+ * decide()'s allow and its reason, the first of them gives its deny.
+ * All -1: none is effective (decide() then denies every department,
+ * with no role of its own).
  */
-unsigned rc_department_rules(const struct rocketchat *st,
-                             const rg_plugin_request *req, int has_units);
+struct rc_leads {
+	int32_t every, monitor, queue;
+};
+
+/* rc_leads of req (its action held).  has_units: the organisation has
+ * units. */
+void rc_department_leads(const struct rocketchat *st,
+                         const rg_plugin_request *req, int has_units,
+                         struct rc_leads *out);
+
+/* The rule of role r when it is struct rc_leads's every. */
+enum rc_rule rc_every_rule(const struct rocketchat *st, long r);
 
 /*
  * Per class (struct rc_prepared), for a subject holding roles, asked as
  * req (a user of the snapshot): rg_effective_set() into held
  * (RG_PRIV_WORDS words), and unless out is NULL, for each of the n
- * privileges scoped, what rc_department_rules() allows into out[k]; 0
- * where rg_decide_rbac() denies.  has_units: the organisation has units.
+ * privileges scoped, rc_department_leads() into out[k]; all -1 where
+ * rg_decide_rbac() denies.  has_units: the organisation has units.
  */
 void rc_class_rules(const struct rocketchat *st, const rg_plugin_request *req,
                     const rg_roleset *roles, int has_units,
                     const uint32_t *scoped, size_t n, uint64_t *held,
-                    unsigned char *out);
+                    struct rc_leads *out);
 
 rg_result rc_decide_department(const struct rocketchat *st,
                                const rg_plugin_request *req, struct rc_attrs *a,

@@ -10,20 +10,6 @@
 
 #include "rocketchat.h"
 
-/* What a granting role's rule says of the request's department. */
-enum rc_rule {
-	RC_RULE_EVERY,         /* admin, manager: every department */
-	RC_RULE_NO_UNITS,      /* a monitor, in a tenant with no units */
-	RC_RULE_MONITOR_AGENT, /* a monitor who is an agent of it */
-	RC_RULE_MONITOR_UNIT,  /* a monitor of its unit */
-	RC_RULE_OTHER_UNIT,    /* a monitor of other units: refused */
-	RC_RULE_NO_UNIT,       /* a monitor, the department in no unit:
-	                          refused */
-	RC_RULE_UNLIMITED,     /* another role, another permission */
-	RC_RULE_QUEUE_AGENT,   /* the queue, to one of its agents */
-	RC_RULE_QUEUE_HIDDEN,  /* the queue, to anyone else: refused */
-};
-
 static int rc_rule_allows(enum rc_rule rule)
 {
 	return rule != RC_RULE_OTHER_UNIT && rule != RC_RULE_NO_UNIT &&
@@ -61,71 +47,112 @@ static enum rc_rule rc_role_rule(const struct rocketchat *st,
 	return rc_agent_of(a) ? RC_RULE_QUEUE_AGENT : RC_RULE_QUEUE_HIDDEN;
 }
 
+/*
+ * Where a rule's reason goes: ans, or, ans NULL, the compiled scope just
+ * added to out, as the reason of its res and role.  A macro, so that each
+ * sentence is one literal that the compiler checks against its arguments
+ * for both, and decide() and subject_scopes() cannot say it differently.
+ */
+struct rc_say {
+	rg_plugin_answer *ans;
+	rg_scopes *out;
+	rg_result res;
+	long role;
+	const uint64_t *key; /* rg_scope_reason_keyed()'s, or NULL */
+};
+
+#define RC_SAY(s, ...)                                                         \
+	((s)->ans ? (rg_answer((s)->ans, __VA_ARGS__), RG_OK)                  \
+	 : (s)->key                                                            \
+	     ? rg_scope_reason_keyed((s)->out, (s)->res, (s)->role, *(s)->key, \
+	                             __VA_ARGS__)                              \
+	     : rg_scope_reason((s)->out, (s)->res, (s)->role, __VA_ARGS__))
+
+/* Says the reason of a rule, in the words w. */
+static int rc_say_rule(const struct rc_say *s, enum rc_rule rule,
+                       const struct rc_rule_words *w)
+{
+	switch (rule) {
+	case RC_RULE_EVERY:
+		return RC_SAY(s,
+		              "%s grants %s on every department, '%s' included",
+		              w->role, w->priv, w->department);
+	case RC_RULE_NO_UNITS:
+		return RC_SAY(s,
+		              "livechat-monitor grants %s on department '%s': "
+		              "the tenant has no units (%s), so monitors are "
+		              "not restricted",
+		              w->priv, w->department,
+		              rc_org_source_name(w->org));
+	case RC_RULE_MONITOR_AGENT:
+		return RC_SAY(s,
+		              "livechat-monitor grants %s on department '%s': "
+		              "the monitor is one of its agents",
+		              w->priv, w->department);
+	case RC_RULE_MONITOR_UNIT:
+		return RC_SAY(s,
+		              "livechat-monitor grants %s on department '%s' "
+		              "through the monitor's unit '%s'",
+		              w->priv, w->department, w->unit);
+	case RC_RULE_OTHER_UNIT:
+		return RC_SAY(s,
+		              "livechat-monitor grants %s, but department '%s' "
+		              "is in unit '%s', not one of the monitor's units "
+		              "(%s), and the monitor is not its agent",
+		              w->priv, w->department, w->unit,
+		              rc_shown(w->units));
+	case RC_RULE_NO_UNIT:
+		return RC_SAY(s,
+		              "livechat-monitor grants %s, but department '%s' "
+		              "is in no unit and the monitor is not its agent",
+		              w->priv, w->department);
+	case RC_RULE_UNLIMITED:
+		return RC_SAY(s, "%s grants %s; no department rule limits it",
+		              w->role, w->priv);
+	case RC_RULE_QUEUE_AGENT:
+		return RC_SAY(s,
+		              "%s grants %s: the queue of department '%s' is "
+		              "visible to its agents, the subject among them",
+		              w->role, w->priv, w->department);
+	case RC_RULE_QUEUE_HIDDEN:
+		return RC_SAY(s,
+		              "%s grants %s, but the queue of department '%s' "
+		              "is visible only to its agents (subject "
+		              "departments: %s)",
+		              w->role, w->priv, w->department,
+		              rc_shown(w->departments));
+	}
+	return RG_EINVAL;
+}
+
 /* Puts the reason of role r's rule into ans (not called when quiet). */
 static void rc_rule_reason(const rg_plugin_request *req, struct rc_attrs *a,
                            uint32_t r, enum rc_rule rule, rg_plugin_answer *ans)
 {
-	/* r may be a custom role, past the declared roles: ask the request. */
-	const char *rid = rg_request_role_id(req, r);
-	const char *pid = req->action_id;
-	const char *dep = a->department;
+	const struct rc_say s = {.ans = ans};
+	const struct rc_rule_words w = {
+	    /* r may be a custom role, past the declared roles: ask the
+	     * request. */
+	    .role = rg_request_role_id(req, r),
+	    .priv = req->action_id,
+	    .department = a->department,
+	    .unit = a->dept.unit,
+	    .units = a->units,
+	    .departments = a->departments,
+	    .org = &a->org,
+	};
 
-	switch (rule) {
-	case RC_RULE_EVERY:
-		rg_answer(ans,
-		          "%s grants %s on every department, '%s' included",
-		          rid, pid, dep);
-		break;
-	case RC_RULE_NO_UNITS:
-		rg_answer(ans,
-		          "livechat-monitor grants %s on department '%s': the "
-		          "tenant has no units (%s), so monitors are not "
-		          "restricted",
-		          pid, dep, rc_org_source_name(&a->org));
-		break;
-	case RC_RULE_MONITOR_AGENT:
-		rg_answer(ans,
-		          "livechat-monitor grants %s on department '%s': the "
-		          "monitor is one of its agents",
-		          pid, dep);
-		break;
-	case RC_RULE_MONITOR_UNIT:
-		rg_answer(ans,
-		          "livechat-monitor grants %s on department '%s' "
-		          "through the monitor's unit '%s'",
-		          pid, dep, a->dept.unit);
-		break;
-	case RC_RULE_OTHER_UNIT:
-		rg_answer(ans,
-		          "livechat-monitor grants %s, but department '%s' is "
-		          "in unit '%s', not one of the monitor's units (%s), "
-		          "and the monitor is not its agent",
-		          pid, dep, a->dept.unit, rc_shown(a->units));
-		break;
-	case RC_RULE_NO_UNIT:
-		rg_answer(ans,
-		          "livechat-monitor grants %s, but department '%s' is "
-		          "in no unit and the monitor is not its agent",
-		          pid, dep);
-		break;
-	case RC_RULE_UNLIMITED:
-		rg_answer(ans, "%s grants %s; no department rule limits it",
-		          rid, pid);
-		break;
-	case RC_RULE_QUEUE_AGENT:
-		rg_answer(ans,
-		          "%s grants %s: the queue of department '%s' is "
-		          "visible to its agents, the subject among them",
-		          rid, pid, dep);
-		break;
-	case RC_RULE_QUEUE_HIDDEN:
-		rg_answer(
-		    ans,
-		    "%s grants %s, but the queue of department '%s' is "
-		    "visible only to its agents (subject departments: %s)",
-		    rid, pid, dep, rc_shown(a->departments));
-		break;
-	}
+	(void)rc_say_rule(&s, rule, &w);
+}
+
+int rc_rule_scope_reason(rg_scopes *out, rg_result res, long role,
+                         enum rc_rule rule, const struct rc_rule_words *w,
+                         const uint64_t *key)
+{
+	const struct rc_say s = {
+	    .out = out, .res = res, .role = role, .key = key};
+
+	return rc_say_rule(&s, rule, w);
 }
 
 /*
@@ -324,41 +351,47 @@ rg_result rc_decide_department(const struct rocketchat *st,
 	return RG_DENY;
 }
 
-unsigned rc_department_rules(const struct rocketchat *st,
-                             const rg_plugin_request *req, int has_units)
+void rc_department_leads(const struct rocketchat *st,
+                         const rg_plugin_request *req, int has_units,
+                         struct rc_leads *out)
 {
 	rg_roleset granting;
-	unsigned out = 0;
 	int many = rc_granting(st, req, &granting);
 	uint32_t r;
 
+	out->every = out->monitor = out->queue = -1;
 	/* rc_decide_department()'s loop, each role's rule (rc_role_rule())
-	 * for every department: the first allowing role allows. */
+	 * for every department: no role after one allowing every
+	 * department is reached, and a queue role after the first allows
+	 * and refuses the departments that one does. */
 	for (r = rc_next(&granting, 0); r < RG_MAX_ROLES;
 	     r = rc_next(&granting, r + 1)) {
 		if (many && !rc_effective(req, &granting, r))
 			continue;
-		if ((long)r == st->admin || (long)r == st->manager)
-			return RC_DEPTS_EVERY;
-		if ((long)r == st->monitor) {
-			/* RC_RULE_NO_UNITS, or agent of it or monitor of
-			 * its unit. */
-			if (!has_units)
-				return RC_DEPTS_EVERY;
-			out |= RC_DEPTS_AGENT | RC_DEPTS_UNITS;
-		} else if (req->action != st->queue) {
-			return RC_DEPTS_EVERY; /* RC_RULE_UNLIMITED */
-		} else {
-			out |= RC_DEPTS_AGENT; /* RC_RULE_QUEUE_AGENT */
+		if ((long)r == st->admin || (long)r == st->manager ||
+		    ((long)r == st->monitor && !has_units) ||
+		    ((long)r != st->monitor && req->action != st->queue)) {
+			out->every = (int32_t)r;
+			return;
 		}
+		if ((long)r == st->monitor)
+			out->monitor = (int32_t)r;
+		else if (out->queue < 0)
+			out->queue = (int32_t)r;
 	}
-	return out;
+}
+
+enum rc_rule rc_every_rule(const struct rocketchat *st, long r)
+{
+	if (r == st->admin || r == st->manager)
+		return RC_RULE_EVERY;
+	return r == st->monitor ? RC_RULE_NO_UNITS : RC_RULE_UNLIMITED;
 }
 
 void rc_class_rules(const struct rocketchat *st, const rg_plugin_request *req,
                     const rg_roleset *roles, int has_units,
                     const uint32_t *scoped, size_t n, uint64_t *held,
-                    unsigned char *out)
+                    struct rc_leads *out)
 {
 	rg_plugin_request sub = *req;
 	size_t k;
@@ -370,15 +403,14 @@ void rc_class_rules(const struct rocketchat *st, const rg_plugin_request *req,
 	for (k = 0; out && k < n; k++) {
 		uint32_t priv = scoped[k];
 
-		out[k] = 0;
+		out[k].every = out[k].monitor = out[k].queue = -1;
 		if (!((held[priv / RG_BITSET_WORD_BITS] >>
 		       (priv % RG_BITSET_WORD_BITS)) &
 		      1u))
 			continue;
 		sub.action = (long)priv;
 		sub.action_id = rg_privilege_id(req->handle, priv);
-		out[k] =
-		    (unsigned char)rc_department_rules(st, &sub, has_units);
+		rc_department_leads(st, &sub, has_units, &out[k]);
 	}
 }
 
