@@ -601,16 +601,21 @@ static int why_role_ok(const struct rg_scopes *out, long role)
 /* The scope a reason of rg_scope_reason() goes with: the rule just added,
  * when the arguments are good; NULL for RG_EINVAL. */
 static struct rg_scope_rule *reason_rule(rg_scopes *out, rg_result res,
-                                         long role, const char *fmt)
+                                         long role)
 {
 	struct rg_scope_rule *r;
 
-	if (!out || !fmt || out->memo == MEMO_HIT ||
-	    out->t->nrules == out->first ||
+	if (!out || out->memo == MEMO_HIT || out->t->nrules == out->first ||
 	    (res != RG_ALLOW && res != RG_DENY) || !why_role_ok(out, role))
 		return NULL;
 	r = &out->t->rules[out->t->nrules - 1];
 	return r->form == RG_SCOPE_AS_WITHOUT ? NULL : r;
+}
+
+/* Gives rule r the reason why (0: none) for res. */
+static void rule_why(struct rg_scope_rule *r, rg_result res, uint32_t why)
+{
+	r->why[res == RG_ALLOW ? 0 : 1] = why;
 }
 
 /* The why of the reason fmt and ap make, kept once, in *kept (0: none,
@@ -648,18 +653,18 @@ static int reason_why(rg_scopes *out, long role, const char *fmt, va_list ap,
 int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
                     ...)
 {
-	struct rg_scope_rule *r = reason_rule(out, res, role, fmt);
+	struct rg_scope_rule *r = reason_rule(out, res, role);
 	uint32_t kept;
 	va_list ap;
 	int rc;
 
-	if (!r)
+	if (!r || !fmt)
 		return RG_EINVAL;
 	va_start(ap, fmt);
 	rc = reason_why(out, role, fmt, ap, &kept);
 	va_end(ap);
 	if (rc == RG_OK)
-		r->why[res == RG_ALLOW ? 0 : 1] = kept;
+		rule_why(r, res, kept);
 	return rc;
 }
 
@@ -737,44 +742,45 @@ static void keyed_put(struct scope_keyed_set *set, uint64_t key, rg_result res,
 	set->n++;
 }
 
+/* Gives r the reason kept under key for res and role: 1 when there was
+ * one, else 0. */
+static int keyed_attach(rg_scopes *out, struct rg_scope_rule *r, uint64_t key,
+                        rg_result res, long role)
+{
+	const struct scope_keyed *e = keyed_find(&out->keyed, key, res, role);
+
+	if (!e)
+		return 0;
+	rule_why(r, res, e->why);
+	return 1;
+}
+
 int rg_scope_reason_again(rg_scopes *out, rg_result res, long role,
                           uint64_t key)
 {
-	/* Any format: reason_rule() only checks that there is one. */
-	struct rg_scope_rule *r = reason_rule(out, res, role, "");
-	const struct scope_keyed *e;
+	struct rg_scope_rule *r = reason_rule(out, res, role);
 
-	if (!r)
-		return RG_EINVAL;
-	e = keyed_find(&out->keyed, key, res, role);
-	if (!e)
-		return 0;
-	r->why[res == RG_ALLOW ? 0 : 1] = e->why;
-	return 1;
+	return r ? keyed_attach(out, r, key, res, role) : RG_EINVAL;
 }
 
 int rg_scope_reason_keyed(rg_scopes *out, rg_result res, long role,
                           uint64_t key, const char *fmt, ...)
 {
-	struct rg_scope_rule *r = reason_rule(out, res, role, fmt);
-	const struct scope_keyed *e;
+	struct rg_scope_rule *r = reason_rule(out, res, role);
 	uint32_t kept;
 	va_list ap;
 	int rc;
 
-	if (!r)
+	if (!r || !fmt)
 		return RG_EINVAL;
-	e = keyed_find(&out->keyed, key, res, role);
-	if (e) {
-		r->why[res == RG_ALLOW ? 0 : 1] = e->why;
+	if (keyed_attach(out, r, key, res, role))
 		return RG_OK;
-	}
 	va_start(ap, fmt);
 	rc = reason_why(out, role, fmt, ap, &kept);
 	va_end(ap);
 	if (rc != RG_OK)
 		return rc;
-	r->why[res == RG_ALLOW ? 0 : 1] = kept;
+	rule_why(r, res, kept);
 	keyed_put(&out->keyed, key, res, role, kept);
 	return RG_OK;
 }

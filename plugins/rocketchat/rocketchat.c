@@ -694,6 +694,7 @@ static int rc_scope_rbac(struct rc_scoping *sc, const rg_roleset *roles,
 {
 	rg_plugin_request sub = *sc->req;
 	rg_plugin_answer ans;
+	struct rc_say say = {.out = sc->out, .res = RG_DENY};
 	/*
 	 * rg_decide_rbac()'s deny of the user's role-set class cls: decided
 	 * by the class's roles, the privilege and the dropped custom role
@@ -724,20 +725,14 @@ static int rc_scope_rbac(struct rc_scoping *sc, const rg_roleset *roles,
 	if (rg_decide_rbac(&sub, &ans) != RG_DENY || ans.missing != -1 ||
 	    ans.status != RG_OK)
 		return RG_OK;
-	if (ans.role >= 0 || !keyed) {
-		if (ans.role < 0 && dropped >= 0)
-			return rg_scope_reason(
-			    sc->out, RG_DENY, ans.role, RC_IGNORED, ans.reason,
-			    rg_request_role_id(sc->req, dropped));
-		return rg_scope_reason(sc->out, RG_DENY, ans.role, "%s",
-		                       ans.reason);
-	}
-	if (dropped >= 0)
-		return rg_scope_reason_keyed(
-		    sc->out, RG_DENY, -1, key, RC_IGNORED, ans.reason,
-		    rg_request_role_id(sc->req, dropped));
-	return rg_scope_reason_keyed(sc->out, RG_DENY, -1, key, "%s",
-	                             ans.reason);
+	/* A deny that named a role (none does without a missing role) would
+	 * say more than the key holds: unkeyed. */
+	say.role = ans.role;
+	say.key = keyed && ans.role < 0 ? &key : NULL;
+	if (ans.role < 0 && dropped >= 0)
+		return RC_SAY(&say, RC_IGNORED, ans.reason,
+		              rg_request_role_id(sc->req, dropped));
+	return RC_SAY(&say, "%s", ans.reason);
 }
 
 /* The most indexes a memo holds: a user with more adds its own rules. */

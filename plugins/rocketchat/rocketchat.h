@@ -359,6 +359,28 @@ struct rc_rule_words {
 };
 
 /*
+ * Where a rule's reason goes: ans, or, ans NULL, the compiled scope just
+ * added to out, as the reason of its res and role.  A macro, so that each
+ * sentence is one literal that the compiler checks against its arguments
+ * for both, and decide() and subject_scopes() cannot say it differently.
+ * With a key, a compiled scope's reason is rg_scope_reason_keyed()'s.
+ */
+struct rc_say {
+	rg_plugin_answer *ans;
+	rg_scopes *out;
+	rg_result res;
+	long role;
+	const uint64_t *key; /* rg_scope_reason_keyed()'s, or NULL */
+};
+
+#define RC_SAY(s, ...)                                                         \
+	((s)->ans ? (rg_answer((s)->ans, __VA_ARGS__), RG_OK)                  \
+	 : (s)->key                                                            \
+	     ? rg_scope_reason_keyed((s)->out, (s)->res, (s)->role, *(s)->key, \
+	                             __VA_ARGS__)                              \
+	     : rg_scope_reason((s)->out, (s)->res, (s)->role, __VA_ARGS__))
+
+/*
  * rg_scope_reason() of rule's reason in the words w, for the scope just
  * added to out: RG_OK or its status.  With a key, rg_scope_reason_keyed()
  * of it: *key must tell apart every text the rule's sentence can have in

@@ -47,27 +47,6 @@ static enum rc_rule rc_role_rule(const struct rocketchat *st,
 	return rc_agent_of(a) ? RC_RULE_QUEUE_AGENT : RC_RULE_QUEUE_HIDDEN;
 }
 
-/*
- * Where a rule's reason goes: ans, or, ans NULL, the compiled scope just
- * added to out, as the reason of its res and role.  A macro, so that each
- * sentence is one literal that the compiler checks against its arguments
- * for both, and decide() and subject_scopes() cannot say it differently.
- */
-struct rc_say {
-	rg_plugin_answer *ans;
-	rg_scopes *out;
-	rg_result res;
-	long role;
-	const uint64_t *key; /* rg_scope_reason_keyed()'s, or NULL */
-};
-
-#define RC_SAY(s, ...)                                                         \
-	((s)->ans ? (rg_answer((s)->ans, __VA_ARGS__), RG_OK)                  \
-	 : (s)->key                                                            \
-	     ? rg_scope_reason_keyed((s)->out, (s)->res, (s)->role, *(s)->key, \
-	                             __VA_ARGS__)                              \
-	     : rg_scope_reason((s)->out, (s)->res, (s)->role, __VA_ARGS__))
-
 /* Says the reason of a rule, in the words w. */
 static int rc_say_rule(const struct rc_say *s, enum rc_rule rule,
                        const struct rc_rule_words *w)
