@@ -215,9 +215,10 @@ static void attrs_parse(struct attrs *a, const char *const *words)
 }
 
 /* rg_check() with attributes; *out is poisoned first. */
-static int check(const rg_context *ctx, const char *service,
-                 const char *subject, const char *action,
-                 const char *const *words, rg_decision *out)
+static int check_flags(const rg_context *ctx, const char *service,
+                       const char *subject, const char *action,
+                       const char *const *words, unsigned flags,
+                       rg_decision *out)
 {
 	struct attrs a;
 	rg_request req;
@@ -230,7 +231,14 @@ static int check(const rg_context *ctx, const char *service,
 	req.nattrs = a.nreq;
 	memset(out, 0, sizeof(*out));
 	out->result = RG_ALLOW; /* poison: the check must overwrite it */
-	return rg_check(ctx, &req, 0, out);
+	return rg_check(ctx, &req, flags, out);
+}
+
+static int check(const rg_context *ctx, const char *service,
+                 const char *subject, const char *action,
+                 const char *const *words, rg_decision *out)
+{
+	return check_flags(ctx, service, subject, action, words, 0, out);
 }
 
 /* ---- Fixture: the shipped configuration -------------------------------- */
@@ -517,7 +525,7 @@ struct rule_case {
 
 static void run_case(const rg_context *ctx, const struct rule_case *c, int i)
 {
-	rg_decision d;
+	rg_decision d, q;
 	int rc;
 
 	rc = check(ctx, c->service, c->subject, c->action, c->words, &d);
@@ -530,6 +538,16 @@ static void run_case(const rg_context *ctx, const struct rule_case *c, int i)
 		ck_assert_msg(strstr(d.reason, c->reason),
 		              "case %d: reason '%s' lacks '%s'", i, d.reason,
 		              c->reason);
+	/* Without a reason, the same result and status: the quiet path
+	 * decides the roles before it reads the attributes, and a bad one
+	 * must still deny when the roles grant. */
+	rc = check_flags(ctx, c->service, c->subject, c->action, c->words,
+	                 RG_CHECK_NO_REASON, &q);
+	ck_assert_msg(rc == d.status && q.result == d.result &&
+	                  q.status == d.status,
+	              "case %d without a reason: %s (%s); with one: %s (%s)", i,
+	              rg_result_name(q.result), rg_status_name(q.status),
+	              rg_result_name(d.result), d.reason);
 }
 
 #define MON       "@livechat-monitor"
