@@ -538,16 +538,21 @@ static void run_case(const rg_context *ctx, const struct rule_case *c, int i)
 		ck_assert_msg(strstr(d.reason, c->reason),
 		              "case %d: reason '%s' lacks '%s'", i, d.reason,
 		              c->reason);
-	/* Without a reason, the same result and status: the quiet path
-	 * decides the roles before it reads the attributes, and a bad one
+	/* Without a reason, the same result and status, no reason unless it
+	 * failed, and the roles it names (it may name none) the same: the quiet
+	 * path decides the roles before it reads the attributes, and a bad one
 	 * must still deny when the roles grant. */
 	rc = check_flags(ctx, c->service, c->subject, c->action, c->words,
 	                 RG_CHECK_NO_REASON, &q);
 	ck_assert_msg(rc == d.status && q.result == d.result &&
-	                  q.status == d.status,
-	              "case %d without a reason: %s (%s); with one: %s (%s)", i,
-	              rg_result_name(q.result), rg_status_name(q.status),
-	              rg_result_name(d.result), d.reason);
+	                  q.status == d.status &&
+	                  (!q.role[0] || !strcmp(q.role, d.role)) &&
+	                  (!q.missing[0] || !strcmp(q.missing, d.missing)) &&
+	                  (rc != RG_OK || !q.reason[0]),
+	              "case %d without a reason: %s (%s) role '%s' reason "
+	              "'%s'; with one: %s (%s)",
+	              i, rg_result_name(q.result), rg_status_name(q.status),
+	              q.role, q.reason, rg_result_name(d.result), d.reason);
 }
 
 #define MON       "@livechat-monitor"
