@@ -181,7 +181,11 @@ typedef struct rg_decision {
 #define RG_CHECK_TRACE 0x1u /* fill decision->trace */
 /*
  * Only the result and status are wanted, as on a gateway's hot path: reason
- * is left empty, and role, missing and plugin may be too.  Such a check of
+ * is left empty, and role, missing and plugin may be too.  The result and
+ * status are those the same check gets with a reason.  A request itself
+ * refused (an unknown service, user, role or action, an incomplete
+ * request) still says why in reason: that costs nothing on the path that
+ * decides.  Such a check of
  * a directory user without request attributes is answered from the
  * snapshot's decision table (see subject_answers in <rolegate/plugin.h>)
  * when the service's stack has one: the same answer, without running a
