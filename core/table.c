@@ -650,6 +650,17 @@ static int reason_why(rg_scopes *out, long role, const char *fmt, va_list ap,
 	return *kept ? RG_OK : RG_ENOMEM;
 }
 
+/* reason_why() given to rule r for res: what both kinds of reason do. */
+static int rule_reason(rg_scopes *out, struct rg_scope_rule *r, rg_result res,
+                       long role, const char *fmt, va_list ap, uint32_t *kept)
+{
+	int rc = reason_why(out, role, fmt, ap, kept);
+
+	if (rc == RG_OK)
+		rule_why(r, res, *kept);
+	return rc;
+}
+
 int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
                     ...)
 {
@@ -661,10 +672,8 @@ int rg_scope_reason(rg_scopes *out, rg_result res, long role, const char *fmt,
 	if (!r || !fmt)
 		return RG_EINVAL;
 	va_start(ap, fmt);
-	rc = reason_why(out, role, fmt, ap, &kept);
+	rc = rule_reason(out, r, res, role, fmt, ap, &kept);
 	va_end(ap);
-	if (rc == RG_OK)
-		rule_why(r, res, kept);
 	return rc;
 }
 
@@ -776,13 +785,11 @@ int rg_scope_reason_keyed(rg_scopes *out, rg_result res, long role,
 	if (keyed_attach(out, r, key, res, role))
 		return RG_OK;
 	va_start(ap, fmt);
-	rc = reason_why(out, role, fmt, ap, &kept);
+	rc = rule_reason(out, r, res, role, fmt, ap, &kept);
 	va_end(ap);
-	if (rc != RG_OK)
-		return rc;
-	rule_why(r, res, kept);
-	keyed_put(&out->keyed, key, res, role, kept);
-	return RG_OK;
+	if (rc == RG_OK)
+		keyed_put(&out->keyed, key, res, role, kept);
+	return rc;
 }
 
 /* Orders rules[first, nrules) by privilege, then key: a plugin adds them
