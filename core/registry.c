@@ -360,8 +360,9 @@ int rg_role_has_privilege(const rg_plugin_handle *h, uint32_t role,
 	       word_has(r->roles[role].grants, priv);
 }
 
-int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
-                 uint32_t priv, rg_grant_info *out)
+/* rg_effective(), every case: candidates in order, custom roles last. */
+static int effective_all(const rg_plugin_request *req, const rg_roleset *roles,
+                         uint32_t priv, rg_grant_info *out)
 {
 	const rg_plugin_handle *h = req->handle;
 	const rg_registry *r = &h->svc->reg;
@@ -419,6 +420,60 @@ int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 		}
 	}
 	return 0;
+}
+
+/*
+ * 1 when roles holds a role past the declared ones of a registry of at most
+ * 64: a custom role, whose index follows theirs (rg_snapshot_role_len()).
+ */
+static int holds_custom(const rg_registry *r, const rg_roleset *roles)
+{
+	uint64_t declared = r->nroles == RG_BITSET_WORD_BITS
+	                        ? ~(uint64_t)0
+	                        : ((uint64_t)1 << r->nroles) - 1;
+	uint64_t rest = roles->w[0] & ~declared;
+	size_t w;
+
+	for (w = 1; w < RG_ROLE_WORDS; w++)
+		rest |= roles->w[w];
+	return rest != 0;
+}
+
+/*
+ * The common answers first, in few registers: a service of at most 64
+ * declared roles (one word of each set) whose lowest candidate lacks no
+ * prerequisite is the first grant effective_all() would find; one where
+ * no declared role of the subject grants, and the subject holds no custom
+ * role, is its deny with no role blocked.  Anything else is
+ * effective_all()'s, which answers alike.
+ * Plugins ask this once or more per check: the whole function's frame cost
+ * a third of its instructions.
+ */
+int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
+                 uint32_t priv, rg_grant_info *out)
+{
+	const rg_plugin_handle *h = req->handle;
+	const rg_registry *r = &h->svc->reg;
+	const struct rg_priv *p;
+	uint64_t cand, have = roles->w[0];
+	uint32_t i;
+
+	if (r->nroles > RG_BITSET_WORD_BITS || priv >= r->nprivs)
+		return effective_all(req, roles, priv, out);
+	p = &r->privs[priv];
+	cand = have & h->own.w[0] & p->granted_by.w[0];
+	if (!cand) {
+		if (holds_custom(r, roles))
+			return effective_all(req, roles, priv, out);
+		out->role = out->blocked = out->missing = -1;
+		return 0;
+	}
+	i = (uint32_t)__builtin_ctzll(cand);
+	if ((r->roles[i].prereqs.w[0] | p->requires.w[0]) & ~have)
+		return effective_all(req, roles, priv, out);
+	out->role = (long)i;
+	out->blocked = out->missing = -1;
+	return 1;
 }
 
 /* 1 when every role of need is in have. */

@@ -8,6 +8,7 @@
  * diagnostics of the policy file and fail their entry closed.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,6 +258,133 @@ START_TEST(test_check)
 	}
 	if (c->expect == RG_DENY && !c->missing)
 		ck_assert_str_eq(d.missing, "");
+}
+END_TEST
+
+/* ---- Role sets one word wide -------------------------------------------- */
+
+/*
+ * rg_effective() answers from word 0 of the role sets when a service
+ * declares at most 64 roles, and must hand anything it cannot see there
+ * to the general code.  The directory's custom roles follow the declared
+ * ones: with 63 declared the first is bit 63 of word 0, with 64 bit 0 of
+ * word 1, and with 65 the fast path is not taken at all.  Each answer is
+ * asked of an ad-hoc subject and of a directory user (the decision table),
+ * with a reason and without.
+ */
+static const unsigned wide_nroles[] = {63, 64, 65};
+
+START_TEST(test_word_boundaries)
+{
+	static const char *const other[] = {"p.other"};
+	const unsigned n = wide_nroles[_i];
+	char last[RG_ID_MAX], full[2 * RG_ID_MAX], err[512];
+	char *text, *next, *path, *db;
+	const rg_service *s;
+	rg_txn *t = NULL;
+	unsigned i;
+	int rc;
+
+	snprintf(last, sizeof(last), "r%02u", n - 1);
+	snprintf(full, sizeof(full), "r00,%s", last);
+	/* r01 grants p.low; the last role grants p.high but needs r00. */
+	text = tu_strdupf("[policy]\nproduct = wide\n[privilege p.low]\n"
+	                  "[privilege p.high]\n[privilege p.other]\n");
+	for (i = 0; i < n; i++) {
+		next = tu_strdupf(
+		    "%s[role r%02u]\n%s%s", text, i,
+		    i == 1 ? "grant = p.low\n" : "",
+		    i == n - 1 ? "requires = r00\ngrant = p.high\n" : "");
+		free(text);
+		text = next;
+	}
+	path = tu_write(env.dir, "wide.policy", 0644, "%s", text);
+	free(path);
+	free(text);
+	path = tu_write(env.dir, "wide.conf", 0644,
+	                "[service %s]\nstack = required rbac "
+	                "policy=wide.policy\n",
+	                SERVICE);
+	db = tu_join(env.dir, "wide.db");
+	tu_close(&env);
+	tu_open_directory(&env, path, env.plugin_dir, db, 0);
+	ck_assert_msg(rg_diagnostic_count(env.ctx) == 0, "diagnostics:%s",
+	              tu_diag_dump(env.ctx));
+	s = rg_service_find(env.ctx, SERVICE);
+	ck_assert_uint_eq(rg_role_count(s), n);
+	ck_assert_int_eq(rg_role_find(s, last), (long)n - 1);
+
+	/* The custom role takes index n, the first past the declared. */
+	rc = rg_txn_begin(env.ctx, SERVICE, "tester", "check_registry", &t, err,
+	                  sizeof(err));
+	ck_assert_msg(rc == RG_OK, "rg_txn_begin: %s", err);
+	rc = rg_custom_role_create(t, "cust", NULL, NULL, other, 1);
+	ck_assert_msg(rc == RG_OK, "custom role: %s", rg_txn_error(t));
+	{
+		const char *const assign[][2] = {
+		    {"full", "r00"},    {"full", last}, {"alone", last},
+		    {"custom", "cust"}, {"low", "r01"},
+		};
+
+		for (i = 0; i < RG_COUNTOF(assign); i++) {
+			/* A failed operation spoils the transaction: each
+			 * user is added once, at its first row. */
+			if (i == 0 || strcmp(assign[i][0], assign[i - 1][0]))
+				rc = rg_user_add(t, assign[i][0], NULL);
+			ck_assert_msg(rc == RG_OK, "%s: %s", assign[i][0],
+			              rg_txn_error(t));
+			rc = rg_role_assign(t, assign[i][0], assign[i][1], 0);
+			ck_assert_msg(rc == RG_OK, "%s %s: %s", assign[i][0],
+			              assign[i][1], rg_txn_error(t));
+		}
+	}
+	ck_assert_int_eq(rg_txn_commit(t), RG_OK);
+	/* Users' checks without a reason are the table's, not the stack's. */
+	ck_assert_uint_eq(rg_directory_tabled(env.ctx, s), 4);
+
+	{
+		const struct {
+			const char *user, *roles, *action;
+			rg_result expect;
+			const char *role, *missing;
+		} rows[] = {
+		    {"full", full, "p.high", RG_ALLOW, last, ""},
+		    {"alone", last, "p.high", RG_DENY, last, "r00"},
+		    {"custom", "cust", "p.other", RG_ALLOW, "cust", ""},
+		    {"custom", "cust", "p.high", RG_DENY, "", ""},
+		    {"low", "r01", "p.high", RG_DENY, "", ""},
+		    {"low", "r01", "p.low", RG_ALLOW, "r01", ""},
+		};
+
+		for (i = 0; i < 2 * RG_COUNTOF(rows); i++) {
+			const char *sub = rows[i / 2].user;
+			char adhoc[2 * RG_ID_MAX + 1];
+			rg_request req;
+			rg_decision d;
+
+			if (i % 2) {
+				snprintf(adhoc, sizeof(adhoc), "@%s",
+				         rows[i / 2].roles);
+				sub = adhoc;
+			}
+			tu_request(&req, SERVICE, sub, rows[i / 2].action);
+			tu_quiet_agrees(env.ctx, &req, &d);
+			ck_assert_int_eq(tu_check(env.ctx, SERVICE, sub,
+			                          rows[i / 2].action, 0, &d),
+			                 RG_OK);
+			ck_assert_msg(
+			    d.result == rows[i / 2].expect &&
+			        !strcmp(d.role, rows[i / 2].role) &&
+			        !strcmp(d.missing, rows[i / 2].missing),
+			    "%u roles, %s %s: %s role '%s' missing "
+			    "'%s' (%s)",
+			    n, sub, rows[i / 2].action,
+			    rg_result_name(d.result), d.role, d.missing,
+			    d.reason);
+		}
+	}
+	free(db);
+	free(path);
 }
 END_TEST
 
@@ -800,6 +928,8 @@ static Suite *registry_suite(void)
 	tc = tcase_create("check");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_check, 0, (int)NCHECKS);
+	tcase_add_loop_test(tc, test_word_boundaries, 0,
+	                    (int)RG_COUNTOF(wide_nroles));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");
