@@ -9,6 +9,8 @@
  * indexes, and only the request's are read.  A value that cannot be
  * trusted denies (fail closed) with a reason naming it.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <string.h>
 

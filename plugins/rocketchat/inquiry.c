@@ -12,6 +12,8 @@
  *   6 (Rocket.Chat 6.x): the agent's open chats below the department's
  *     limit if set, else the agent's, else the workspace's.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <string.h>
 

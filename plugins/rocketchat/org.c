@@ -13,6 +13,8 @@
  * Fact lookups take NUL-terminated names; ids are shorter than RG_ID_MAX
  * (rc_valid_id()), so a stack buffer holds a copy when one is needed.
  */
+#include "config.h"
+
 #include <string.h>
 
 #include "org.h"

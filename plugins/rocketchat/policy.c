@@ -9,6 +9,8 @@
  * not have.  The ids the rules name are then looked up, the plugin's grants
  * indexed and the department-scoped privileges declared.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

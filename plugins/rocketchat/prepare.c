@@ -20,6 +20,8 @@
  *
  * This file builds the prepared data; attrs.c reads it on each decision.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

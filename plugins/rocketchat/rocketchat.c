@@ -101,6 +101,8 @@
  *	This file holds the hooks and the vtable; rocketchat.h says which
  *	file holds the rest.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

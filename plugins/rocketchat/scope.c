@@ -4,6 +4,8 @@
  * rocketchat.c).  Custom roles (past the declared ones) are "any other
  * role" to the rules; the Community edition takes them out.
  */
+#include "config.h"
+
 #include <string.h>
 
 #include <rolegate/plugin.h>

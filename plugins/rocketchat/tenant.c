@@ -15,6 +15,8 @@
  * is read.  Lookups on the decision path are binary searches over arrays
  * sorted by id: no allocation, no lock.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
