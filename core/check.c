@@ -41,12 +41,14 @@ void rg_decision_deny(rg_decision *out, int status, const char *fmt, ...)
 /* 1 when every attribute has a key and a value (n == 0 allows NULL). */
 static int attrs_valid(const rg_attr *attrs, size_t n)
 {
-	size_t i;
+	const rg_attr *a, *end;
 
-	if (n && !attrs)
+	if (!n)
+		return 1;
+	if (!attrs)
 		return 0;
-	for (i = 0; i < n; i++)
-		if (!attrs[i].key || !attrs[i].value || !attrs[i].key[0])
+	for (a = attrs, end = attrs + n; a < end; a++)
+		if (!a->key || !a->value || !a->key[0])
 			return 0;
 	return 1;
 }
