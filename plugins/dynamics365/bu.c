@@ -8,7 +8,8 @@
  * service, the tenant file (tenant=PATH, tenant.c) is the tree, as it was
  * before there was a directory.  The choice is made per request, so that a
  * committed change applies to the next check, and only when a request
- * names a unit: a unit the directory knows settles it without counting.
+ * names a unit, by counting the directory's units (which a walk up its
+ * tree needs anyway).
  *
  * Walking the directory's tree costs one hash lookup per level, allocates
  * nothing and is bounded: the directory refuses cycles, but a walk that
@@ -50,18 +51,11 @@ int d365_bus_find(struct d365_bus *b, const char *name, struct d365_unit_ref *u)
 	u->index = -1;
 	if (!name)
 		return 0;
-	if (b->source == D365_BU_UNDECIDED) {
-		/* A unit of the directory: then it holds units, and its
-		 * tree is the one in use. */
-		u->parent = rg_fact(b->req, FACT_BU, name, FACT_PARENT);
-		if (u->parent) {
-			b->source = D365_BU_DIRECTORY;
-			return 1;
-		}
+	/* Counted first: a subject named by its roles, with no directory,
+	 * then asks the directory once, not twice; a directory's walk up
+	 * the tree needs the count anyway (directory_within()). */
+	if (b->source == D365_BU_UNDECIDED)
 		bus_choose(b);
-		if (b->source == D365_BU_DIRECTORY)
-			return 0; /* asked already: not a unit */
-	}
 	switch (b->source) {
 	case D365_BU_DIRECTORY:
 		u->parent = rg_fact(b->req, FACT_BU, name, FACT_PARENT);
