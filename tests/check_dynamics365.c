@@ -370,34 +370,6 @@ static void parse_attrs(struct attrs *a, const char *text)
 	}
 }
 
-/*
- * The same request without a reason (RG_CHECK_NO_REASON: the plugin's
- * quiet path, which decides in another order) must give the same status
- * and result, no reason unless it failed (an error always says why), and
- * the roles it names (it may name none) must be the loud answer's.
- */
-static void check_quiet_same(const rg_context *ctx, const rg_request *req,
-                             int rc, const rg_decision *loud)
-{
-	rg_decision quiet;
-	int qrc;
-
-	memset(&quiet, 0, sizeof(quiet));
-	quiet.result = RG_ALLOW; /* poison */
-	qrc = rg_check(ctx, req, RG_CHECK_NO_REASON, &quiet);
-	ck_assert_msg(
-	    qrc == rc && quiet.result == loud->result &&
-	        quiet.status == loud->status &&
-	        (!quiet.role[0] || !strcmp(quiet.role, loud->role)) &&
-	        (!quiet.missing[0] || !strcmp(quiet.missing, loud->missing)) &&
-	        (qrc != RG_OK || !quiet.reason[0]),
-	    "%s %s: %s role '%s' (%s); quietly %s %s role '%s' "
-	    "reason '%s'",
-	    req->service, req->action, rg_result_name(loud->result), loud->role,
-	    loud->reason, rg_status_name(qrc), rg_result_name(quiet.result),
-	    quiet.role, quiet.reason);
-}
-
 /* rg_check() with attributes, on a poisoned decision. */
 static int check_attrs(const rg_context *ctx, const char *service,
                        const char *subject, const char *action,
@@ -421,7 +393,8 @@ static int check_attrs(const rg_context *ctx, const char *service,
 	              "reason is not terminated");
 	ck_assert_msg(out->result == RG_ALLOW || out->result == RG_DENY,
 	              "result %d", (int)out->result);
-	check_quiet_same(ctx, &req, rc, out);
+	/* Without a reason the plugin decides in another order. */
+	tu_quiet_matches(ctx, &req, rc, out);
 	return rc;
 }
 

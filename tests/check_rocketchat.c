@@ -214,14 +214,17 @@ static void attrs_parse(struct attrs *a, const char *const *words)
 	}
 }
 
-/* rg_check() with attributes; *out is poisoned first. */
-static int check_flags(const rg_context *ctx, const char *service,
-                       const char *subject, const char *action,
-                       const char *const *words, unsigned flags,
-                       rg_decision *out)
+/*
+ * rg_check() with attributes; *out is poisoned first.  quiet: the request
+ * is asked without a reason as well (tu_quiet_matches()).
+ */
+static int check_as(const rg_context *ctx, const char *service,
+                    const char *subject, const char *action,
+                    const char *const *words, int quiet, rg_decision *out)
 {
 	struct attrs a;
 	rg_request req;
+	int rc;
 
 	attrs_parse(&a, words);
 	tu_request(&req, service, subject, action);
@@ -231,14 +234,17 @@ static int check_flags(const rg_context *ctx, const char *service,
 	req.nattrs = a.nreq;
 	memset(out, 0, sizeof(*out));
 	out->result = RG_ALLOW; /* poison: the check must overwrite it */
-	return rg_check(ctx, &req, flags, out);
+	rc = rg_check(ctx, &req, 0, out);
+	if (quiet)
+		tu_quiet_matches(ctx, &req, rc, out);
+	return rc;
 }
 
 static int check(const rg_context *ctx, const char *service,
                  const char *subject, const char *action,
                  const char *const *words, rg_decision *out)
 {
-	return check_flags(ctx, service, subject, action, words, 0, out);
+	return check_as(ctx, service, subject, action, words, 0, out);
 }
 
 /* ---- Fixture: the shipped configuration -------------------------------- */
@@ -525,10 +531,13 @@ struct rule_case {
 
 static void run_case(const rg_context *ctx, const struct rule_case *c, int i)
 {
-	rg_decision d, q;
+	rg_decision d;
 	int rc;
 
-	rc = check(ctx, c->service, c->subject, c->action, c->words, &d);
+	/* Asked without a reason as well: the quiet path decides the roles
+	 * before it reads the attributes, and a bad one must still deny when
+	 * the roles grant. */
+	rc = check_as(ctx, c->service, c->subject, c->action, c->words, 1, &d);
 	ck_assert_msg(rc == RG_OK, "case %d: status %s (%s)", i,
 	              rg_status_name(rc), d.reason);
 	ck_assert_msg(d.result == c->want, "case %d (%s %s %s): got %s (%s)", i,
@@ -538,21 +547,6 @@ static void run_case(const rg_context *ctx, const struct rule_case *c, int i)
 		ck_assert_msg(strstr(d.reason, c->reason),
 		              "case %d: reason '%s' lacks '%s'", i, d.reason,
 		              c->reason);
-	/* Without a reason, the same result and status, no reason unless it
-	 * failed, and the roles it names (it may name none) the same: the quiet
-	 * path decides the roles before it reads the attributes, and a bad one
-	 * must still deny when the roles grant. */
-	rc = check_flags(ctx, c->service, c->subject, c->action, c->words,
-	                 RG_CHECK_NO_REASON, &q);
-	ck_assert_msg(rc == d.status && q.result == d.result &&
-	                  q.status == d.status &&
-	                  (!q.role[0] || !strcmp(q.role, d.role)) &&
-	                  (!q.missing[0] || !strcmp(q.missing, d.missing)) &&
-	                  (rc != RG_OK || !q.reason[0]),
-	              "case %d without a reason: %s (%s) role '%s' reason "
-	              "'%s'; with one: %s (%s)",
-	              i, rg_result_name(q.result), rg_status_name(q.status),
-	              q.role, q.reason, rg_result_name(d.result), d.reason);
 }
 
 #define MON       "@livechat-monitor"

@@ -151,10 +151,18 @@ int tu_check(const rg_context *ctx, const char *service, const char *subject,
              const char *action, unsigned flags, rg_decision *out);
 
 /*
- * Asks req twice, with a reason (the stack decides) and with
- * RG_CHECK_NO_REASON (the decision table or a prepared snapshot may): the
- * returned statuses, the results and the decisions' statuses must agree.
- * *with gets the answer with a reason.
+ * Asks req with RG_CHECK_NO_REASON (the decision table, a prepared
+ * snapshot or a plugin's quiet order may answer) and holds the answer to
+ * loud, req's answer with a reason, whose call returned rc: the same
+ * returned status, result and decision status; no reason unless the
+ * check failed (a refused request still says why); and a role or a
+ * missing role, when the quiet answer names one, the loud one's.
+ */
+void tu_quiet_matches(const rg_context *ctx, const rg_request *req, int rc,
+                      const rg_decision *loud);
+
+/*
+ * Asks req with a reason into *with, then tu_quiet_matches() it.
  */
 void tu_quiet_agrees(const rg_context *ctx, const rg_request *req,
                      rg_decision *with);
