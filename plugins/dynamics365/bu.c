@@ -23,15 +23,6 @@
 #define FACT_BU     "bu"
 #define FACT_PARENT "parent"
 
-void d365_bus_init(struct d365_bus *b, const rg_plugin_request *req,
-                   const struct d365_tree *tree)
-{
-	b->req = req;
-	b->tree = tree;
-	b->count = 0;
-	b->source = D365_BU_UNDECIDED;
-}
-
 /* Chooses the tree: the directory's as soon as it holds any unit. */
 static void bus_choose(struct d365_bus *b)
 {

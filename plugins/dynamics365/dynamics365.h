@@ -105,8 +105,17 @@ enum d365_within {
  */
 int d365_declare_vocab(rg_plugin_handle *h);
 
-void d365_bus_init(struct d365_bus *b, const rg_plugin_request *req,
-                   const struct d365_tree *tree);
+/* No tree chosen yet: the first lookup chooses.  Inline: every check that
+ * reads attributes starts here. */
+static inline void d365_bus_init(struct d365_bus *b,
+                                 const rg_plugin_request *req,
+                                 const struct d365_tree *tree)
+{
+	b->req = req;
+	b->tree = tree;
+	b->count = 0;
+	b->source = D365_BU_UNDECIDED;
+}
 
 /*
  * Looks name up in the tree in use and fills *u; returns 1 when name (not

@@ -270,7 +270,8 @@ void rc_view_release(const void *state, void *prepared);
 
 /* ---- Attributes (attrs.c) ---------------------------------------------- */
 
-/* The attributes a decision may consult, read once and checked once. */
+/* The attributes a decision may consult, read once and checked once;
+ * rc_attrs_clear() (attrs.c) sets each field but org. */
 struct rc_attrs {
 	struct rc_org org;      /* where units and departments come from */
 	const char *department; /* request department, or NULL */
