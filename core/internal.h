@@ -989,10 +989,6 @@ struct rg_dir;
 /* ---- check.c ------------------------------------------------------------ */
 
 /*
- * A resolved subject: its roles and attributes, and the directory snapshot
- * they come from (held until rg_subject_release()).
- */
-/*
  * What rg_plugin_request.view points to: the snapshot's part for the
  * service and the subject's index among its users (-1: not one of them, or
  * not with its own roles and attributes).
@@ -1002,6 +998,23 @@ struct rg_req_view {
 	long user;
 };
 
+/*
+ * Whether the snapshot behind req holds a fact.  When it does not, every
+ * rg_fact() of req is NULL and every rg_fact_count() 0 (a kind's count
+ * grows only with a fact, its name's marker): the stack tells plugins so
+ * with RG_ANSWER_NO_FACTS.
+ */
+static inline int rg_request_has_facts(const rg_plugin_request *req)
+{
+	const struct rg_req_view *rv = req->view;
+
+	return rv && rv->ss && rv->ss->nfacts;
+}
+
+/*
+ * A resolved subject: its roles and attributes, and the directory snapshot
+ * they come from (held until rg_subject_release()).
+ */
 struct rg_subject_view {
 	const struct rg_snapshot *snap;
 	unsigned slot;

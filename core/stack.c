@@ -211,7 +211,8 @@ int rg_control_parse(const char *text, rg_control *out, char *err,
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static void answer_init(rg_plugin_answer *ans, unsigned flags)
+static void answer_init(rg_plugin_answer *ans, const rg_plugin_request *preq,
+                        unsigned flags)
 {
 	ans->role = -1;
 	ans->missing = -1;
@@ -221,6 +222,9 @@ static void answer_init(rg_plugin_answer *ans, unsigned flags)
 	ans->flags = (flags & RG_CHECK_NO_REASON) && !(flags & RG_CHECK_TRACE)
 	                 ? RG_ANSWER_QUIET
 	                 : 0;
+	/* Told once here, where a plugin would ask once per kind. */
+	if (!rg_request_has_facts(preq))
+		ans->flags |= RG_ANSWER_NO_FACTS;
 }
 
 /* Runs one entry (preq->handle is h's); an entry that failed to load
@@ -232,7 +236,7 @@ run_entry(const struct rg_plugin_handle *h, const rg_plugin_request *preq,
 {
 	rg_result res;
 
-	answer_init(ans, flags);
+	answer_init(ans, preq, flags);
 	if (h->status != RG_OK) {
 		ans->status = h->status;
 		rg_strlcpy(ans->reason, h->error ? h->error : "entry failed",

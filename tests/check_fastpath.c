@@ -1307,6 +1307,69 @@ START_TEST(test_subject_attrs)
 }
 END_TEST
 
+/* Asks fixed result=facts as subject, with and without a reason: it
+ * allows when RG_ANSWER_NO_FACTS agrees with the counts; the reason must
+ * say the flag is want ("set" or "clear"). */
+static void facts_agree(const char *subject, const char *want)
+{
+	static const unsigned flag_sets[] = {0, RG_CHECK_NO_REASON};
+	char expect[32];
+	size_t f;
+
+	snprintf(expect, sizeof(expect), "flag %s,", want);
+	for (f = 0; f < RG_COUNTOF(flag_sets); f++) {
+		rg_decision d;
+
+		ck_assert_int_eq(tu_check(env.ctx, "facts", subject,
+		                          "fixed.test", flag_sets[f], &d),
+		                 RG_OK);
+		ck_assert_msg(d.result == RG_ALLOW, "%s (flags %u): %s: %s",
+		              subject, flag_sets[f], rg_result_name(d.result),
+		              d.reason);
+		if (!flag_sets[f])
+			ck_assert_msg(strstr(d.reason, expect), "%s: %s",
+			              subject, d.reason);
+	}
+}
+
+/*
+ * RG_ANSWER_NO_FACTS (ABI 1.9) says what rg_fact_count() would, for every
+ * plugin the stack asks: set without a directory and with a directory that
+ * holds no fact (a user is not one), clear as soon as it holds one, for a
+ * subject named by its roles and for a directory user.  The product
+ * plugins choose their organisation's source by it, so a flag set over
+ * facts would make them read their own file where the directory rules.
+ */
+START_TEST(test_no_facts_flag)
+{
+	static const char stack[] = "[service facts]\n"
+	                            "stack = required fixed result=facts\n"
+	                            "stack = optional orgs\n";
+	rg_txn *txn;
+
+	tu_add_plugins(&env, "fixed", "orgs", NULL);
+	tu_open(&env, "%s", stack);
+	facts_agree("@tester", "set");
+	tu_close(&env);
+
+	free(tu_write(env.dir, "rolegate.conf", 0644,
+	              "[rolegate]\ndirectory = %s\n%s", dbpath, stack));
+	open_written();
+	txn = begin("facts");
+	must(txn, rg_user_add(txn, "ann", NULL), "user", "ann");
+	must(txn, rg_role_assign(txn, "ann", "tester", 0), "role", "ann");
+	commit(txn);
+	facts_agree("@tester", "set");
+	facts_agree("ann", "set");
+
+	txn = begin("facts");
+	must(txn, rg_org_add(txn, "unit", "u1", NULL), "unit", "u1");
+	commit(txn);
+	facts_agree("@tester", "clear");
+	facts_agree("ann", "clear");
+}
+END_TEST
+
 /*
  * rg_check_batch() answers each request as rg_check() does: table hits,
  * requests with attributes (the stack), unknown users, actions and
@@ -1929,6 +1992,7 @@ static Suite *fastpath_suite(void)
 	tcase_add_test(tc, test_not_tabled);
 	tcase_add_test(tc, test_prepared);
 	tcase_add_test(tc, test_subject_attrs);
+	tcase_add_test(tc, test_no_facts_flag);
 	tcase_add_loop_test(tc, test_batch, 0, 2);
 	tcase_add_test(tc, test_target_refuses);
 	tcase_add_test(tc, test_scopes);

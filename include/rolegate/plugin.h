@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR          1
-#define RG_PLUGIN_ABI_MINOR          8
+#define RG_PLUGIN_ABI_MINOR          9
 #define RG_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (minor))
 #define RG_ABI_MAJOR(v)              ((uint32_t)(v) >> 16)
 #define RG_ABI_MINOR(v)              ((uint32_t)(v)&0xffffu)
@@ -126,6 +126,15 @@ typedef struct rg_plugin_answer {
 } rg_plugin_answer;
 
 #define RG_ANSWER_QUIET 0x1u /* no reason is wanted */
+/*
+ * (1.9) The directory snapshot behind the request holds no facts: there is
+ * no directory, or it has no organisation data.  Every rg_fact() of the
+ * request is then NULL and every rg_fact_count() 0, so a plugin that
+ * would count a kind to choose between the directory and a file of its
+ * own may skip asking.  A core before 1.9 never sets it; a plugin that
+ * does not read it asks, and gets the same answers.
+ */
+#define RG_ANSWER_NO_FACTS 0x2u
 
 /*
  * The vtable.  Members marked (1.0) exist since ABI 1.0.  Append new ones at

@@ -26,7 +26,8 @@
 /* Chooses the tree: the directory's as soon as it holds any unit. */
 static void bus_choose(struct d365_bus *b)
 {
-	b->count = rg_fact_count(b->req, FACT_BU);
+	/* No fact at all (no directory): the count is 0, unasked. */
+	b->count = b->no_facts ? 0 : rg_fact_count(b->req, FACT_BU);
 	if (b->count > 0)
 		b->source = D365_BU_DIRECTORY;
 	else if (b->tree)

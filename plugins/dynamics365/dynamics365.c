@@ -272,7 +272,7 @@ static void d365_read_attrs(const rg_plugin_request *req, struct d365_target *t)
 	const char *team = NULL;
 	size_t i;
 
-	d365_bus_init(&t->bus, req, NULL);
+	d365_bus_init(&t->bus, req, NULL, 0);
 	t->bu = t->subject_bu = t->owner = t->id = NULL;
 	t->owner_team = t->two_owners = 0;
 	d365_unit_none(&t->unit);
@@ -380,7 +380,8 @@ static rg_result d365_check_units(const struct d365_state *st,
 	/* The tree is chosen only when a unit is named. */
 	if (!t->subject_bu && !t->bu)
 		return RG_ALLOW;
-	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL);
+	d365_bus_init(&t->bus, req, st->have_tree ? &st->tree : NULL,
+	              ans->flags);
 	if (d365_unit(st, &t->bus, "subject.bu", t->subject_bu,
 	              &t->subject_unit, ans) != RG_ALLOW)
 		return RG_DENY;

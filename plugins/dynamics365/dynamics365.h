@@ -74,6 +74,7 @@ struct d365_bus {
 	const rg_plugin_request *req;
 	const struct d365_tree *tree; /* the tenant file's, or NULL */
 	size_t count; /* units in the directory; 0 until counted */
+	int no_facts; /* the core said the count is 0 (RG_ANSWER_NO_FACTS) */
 };
 
 /*
@@ -105,16 +106,21 @@ enum d365_within {
  */
 int d365_declare_vocab(rg_plugin_handle *h);
 
-/* No tree chosen yet: the first lookup chooses.  Inline: every check that
- * reads attributes starts here. */
+/*
+ * No tree chosen yet: the first lookup chooses.  ans_flags are the
+ * answer's: with RG_ANSWER_NO_FACTS it chooses without counting.  Inline:
+ * every check that reads attributes starts here.
+ */
 static inline void d365_bus_init(struct d365_bus *b,
                                  const rg_plugin_request *req,
-                                 const struct d365_tree *tree)
+                                 const struct d365_tree *tree,
+                                 unsigned ans_flags)
 {
 	b->req = req;
 	b->tree = tree;
 	b->count = 0;
 	b->source = D365_BU_UNDECIDED;
+	b->no_facts = (ans_flags & RG_ANSWER_NO_FACTS) != 0;
 }
 
 /*

@@ -411,7 +411,7 @@ static int rc_read_attrs_slow(const struct rocketchat *st,
 	const char *rq[RQ_COUNT], *sj[SJ_COUNT];
 
 	rc_attrs_clear(a);
-	rc_org_init(&a->org, req, &st->tenant);
+	rc_org_init(&a->org, req, &st->tenant, ans->flags);
 	rc_gather(req->attrs, req->nattrs, rc_request_keys, RQ_COUNT,
 	          rc_request_slot, rq);
 	rc_gather(req->subject_attrs, req->nsubject_attrs, rc_subject_keys,

@@ -28,11 +28,12 @@
 #define SETTING_MAX_CHATS "default_max_chats"
 
 void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
-                 const struct rc_tenant *tenant)
+                 const struct rc_tenant *tenant, unsigned ans_flags)
 {
 	org->req = req;
 	org->tenant = tenant;
 	org->resolved = 0;
+	org->no_facts = (ans_flags & RG_ANSWER_NO_FACTS) != 0;
 	org->units = 0;
 	org->source = RC_ORG_NONE;
 }
@@ -41,7 +42,7 @@ void rc_org_init_resolved(struct rc_org *org, const rg_plugin_request *req,
                           const struct rc_tenant *tenant,
                           enum rc_org_source source, size_t units)
 {
-	rc_org_init(org, req, tenant);
+	rc_org_init(org, req, tenant, 0);
 	org->source = source;
 	org->units = units;
 	org->resolved = 1;
@@ -56,8 +57,11 @@ static void resolve(struct rc_org *org)
 	if (org->resolved)
 		return;
 	org->resolved = 1;
-	org->units = rg_fact_count(org->req, FACT_UNIT);
-	if (org->units || rg_fact_count(org->req, FACT_DEPARTMENT)) {
+	/* No fact at all (no directory, a check's usual case when the
+	 * subject is named by its roles): both counts are 0, unasked. */
+	org->units = org->no_facts ? 0 : rg_fact_count(org->req, FACT_UNIT);
+	if (org->units ||
+	    (!org->no_facts && rg_fact_count(org->req, FACT_DEPARTMENT))) {
 		org->source = RC_ORG_DIRECTORY;
 	} else if (org->tenant->loaded) {
 		org->source = RC_ORG_TENANT;

@@ -37,6 +37,7 @@ enum rc_org_source {
 struct rc_org {
 	enum rc_org_source source;
 	int resolved; /* source and units are set */
+	int no_facts; /* the core said every count is 0 (RG_ANSWER_NO_FACTS) */
 	size_t units; /* units of the source */
 	const rg_plugin_request *req;
 	const struct rc_tenant *tenant;
@@ -56,9 +57,10 @@ enum rc_dept_lookup {
 	RC_DEPT_BAD,     /* the directory's max_chats is not a count */
 };
 
-/* Looks nothing up yet. */
+/* Looks nothing up yet.  ans_flags are the answer's (0 when there is
+ * none): with RG_ANSWER_NO_FACTS the source is chosen without counting. */
 void rc_org_init(struct rc_org *org, const rg_plugin_request *req,
-                 const struct rc_tenant *tenant);
+                 const struct rc_tenant *tenant, unsigned ans_flags);
 
 /*
  * Starts with the source already known, as a prepared snapshot found it

@@ -87,7 +87,7 @@ static void rc_prepare_org(const struct rocketchat *st,
 	const char *bad = NULL;
 	int from_directory, sw;
 
-	rc_org_init(&org, req, &st->tenant);
+	rc_org_init(&org, req, &st->tenant, 0);
 	rc_org_checked(&org); /* resolves source and units */
 	p->source = org.source;
 	p->org_units = org.units;

@@ -2,7 +2,7 @@
  * fixed.c - a test-only plugin that answers one fixed result.
  *
  *   stack = CONTROL fixed result=allow|deny|abstain|error|invalid|prepared
- *                 |match [tag=TEXT] [fail_prepare] [status=N]
+ *                 |match|facts [tag=TEXT] [fail_prepare] [status=N]
  *
  * It lets the stack tests drive every control against every result.  With
  * result=error it answers RG_ERROR with status RG_EPLUGIN; result=invalid
@@ -21,6 +21,11 @@
  * plugin: it allows exactly when the request has attributes and each is
  * the subject's attribute of the same key, value for value (the reason
  * names the first that differs).
+ *
+ * result=facts tests RG_ANSWER_NO_FACTS (ABI 1.9): it allows exactly when
+ * the flag says what rg_fact_count() says of the kinds the orgs plugin
+ * declares (set when bu, unit and department all count 0, clear when one
+ * does not); the reason gives the flag and the counts.
  *
  * status=N (any int, 0 by default) is set as ans->status with whatever
  * result it answers, so that a test can give the core a status outside the
@@ -66,11 +71,17 @@ enum fixed_choice {
 	FIXED_INVALID,
 	FIXED_PREPARED,
 	FIXED_MATCH,
+	FIXED_FACTS,
 };
 
 static const char *const fixed_results[] = {
-    "allow", "deny", "abstain", "error", "invalid", "prepared", "match", NULL,
+    "allow",    "deny",  "abstain", "error", "invalid",
+    "prepared", "match", "facts",   NULL,
 };
+
+/* The kinds the orgs plugin declares: result=facts counts each. */
+static const char *const fixed_fact_kinds[] = {"bu", "unit", "department"};
+#define FIXED_NKINDS (sizeof(fixed_fact_kinds) / sizeof(fixed_fact_kinds[0]))
 
 /* What subject_scopes does (scopes=). */
 enum fixed_scopes { FIXED_SCOPES_NONE, FIXED_SCOPES_BAD, FIXED_SCOPES_CONTRA };
@@ -214,6 +225,24 @@ static int fixed_match(const rg_plugin_request *req, const char **why)
 	return req->nattrs > 0;
 }
 
+/* 1 when RG_ANSWER_NO_FACTS in ans says what the counts of req say. */
+static int fixed_facts(const rg_plugin_request *req, rg_plugin_answer *ans,
+                       const char *tag)
+{
+	int flag = (ans->flags & RG_ANSWER_NO_FACTS) != 0;
+	size_t k, n[FIXED_NKINDS], total = 0;
+
+	for (k = 0; k < FIXED_NKINDS; k++) {
+		n[k] = rg_fact_count(req, fixed_fact_kinds[k]);
+		total += n[k];
+	}
+	rg_answer(ans,
+	          "fixed facts [%s]: flag %s, bu %zu, unit %zu, "
+	          "department %zu",
+	          tag, flag ? "set" : "clear", n[0], n[1], n[2]);
+	return flag == (total == 0);
+}
+
 /* decide()'s result, for the choice of st. */
 static rg_result fixed_result(const struct fixed_state *st,
                               const rg_plugin_request *req,
@@ -233,6 +262,8 @@ static rg_result fixed_result(const struct fixed_state *st,
 		rg_answer(ans, "fixed match [%s]: not the subject's %s", tag,
 		          *why);
 		return RG_DENY;
+	case FIXED_FACTS:
+		return fixed_facts(req, ans, tag) ? RG_ALLOW : RG_DENY;
 	case FIXED_ERROR:
 		ans->status = RG_EPLUGIN;
 		return RG_ERROR;
