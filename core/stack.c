@@ -272,7 +272,8 @@ run_entry(const struct rg_plugin_handle *h, const rg_plugin_request *preq,
 		ans->status = RG_EPLUGIN;
 	if (res != RG_ERROR)
 		ans->status = RG_OK;
-	if (!ans->reason[0] && !(ans->flags & RG_ANSWER_QUIET))
+	/* The flag first: a quiet answer's reason is not read at all. */
+	if (!(ans->flags & RG_ANSWER_QUIET) && !ans->reason[0])
 		rg_format(ans->reason, sizeof(ans->reason),
 		          "plugin answered %s", rg_result_name(res));
 	return res;
