@@ -70,8 +70,12 @@ def machine(srcdir):
         commit = subprocess.run(["git", "-C", srcdir, "rev-parse", "--short",
                                  "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()
+        # The run's own outputs do not count: a second run in the same
+        # tree finds the first one's files changed.
         dirty = subprocess.run(["git", "-C", srcdir, "status", "--porcelain",
-                                "--untracked-files=no"],
+                                "--untracked-files=no", "--", ".",
+                                ":(exclude)bench/results.md",
+                                ":(exclude)bench/instr-history.tsv"],
                                capture_output=True, text=True).stdout.strip()
         if dirty:
             commit += " (with uncommitted changes)"
