@@ -998,6 +998,16 @@ struct rg_req_view {
 	long user;
 };
 
+/* The snapshot's part behind req (req may be NULL), or NULL: what the
+ * helpers plugins call read. */
+static inline const struct rg_snap_service *
+rg_request_ss(const rg_plugin_request *req)
+{
+	const struct rg_req_view *rv = req ? req->view : NULL;
+
+	return rv ? rv->ss : NULL;
+}
+
 /*
  * Whether the snapshot behind req holds a fact.  When it does not, every
  * rg_fact() of req is NULL and every rg_fact_count() 0 (a kind's count
@@ -1006,9 +1016,9 @@ struct rg_req_view {
  */
 static inline int rg_request_has_facts(const rg_plugin_request *req)
 {
-	const struct rg_req_view *rv = req->view;
+	const struct rg_snap_service *ss = rg_request_ss(req);
 
-	return rv && rv->ss && rv->ss->nfacts;
+	return ss && ss->nfacts;
 }
 
 /*

@@ -492,8 +492,7 @@ void rg_effective_set(const rg_plugin_request *req, const rg_roleset *roles,
 {
 	const rg_plugin_handle *h = req->handle;
 	const rg_registry *r = &h->svc->reg;
-	const struct rg_req_view *rv = req->view;
-	const struct rg_snap_service *ss = rv ? rv->ss : NULL;
+	const struct rg_snap_service *ss = rg_request_ss(req);
 	size_t w, i, p;
 
 	memset(out, 0, RG_PRIV_WORDS * sizeof(*out));

@@ -913,16 +913,9 @@ const struct rg_snap_service *rg_snapshot_service(const struct rg_snapshot *s,
 
 /* ---- what plugins read --------------------------------------------------- */
 
-static const struct rg_snap_service *req_view(const rg_plugin_request *req)
-{
-	const struct rg_req_view *rv = req ? req->view : NULL;
-
-	return rv ? rv->ss : NULL;
-}
-
 const void *rg_request_prepared(const rg_plugin_request *req)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 	const struct rg_plugin_handle *h = req ? req->handle : NULL;
 
 	if (!ss || !ss->prepared || !h || h->svc != ss->svc)
@@ -939,14 +932,14 @@ long rg_request_user_index(const rg_plugin_request *req)
 
 size_t rg_view_user_count(const rg_plugin_request *req)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 
 	return ss ? ss->nusers : 0;
 }
 
 int rg_view_user(const rg_plugin_request *req, size_t i, rg_plugin_request *out)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 	const struct rg_snap_user *u;
 
 	if (!ss || !out || i >= ss->nusers)
@@ -982,7 +975,7 @@ fact_of(const struct rg_snap_service *ss, const char *kind, const char *name,
 const char *rg_fact(const rg_plugin_request *req, const char *kind,
                     const char *name, const char *attr)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 
 	if (!ss || !kind || !name || !attr || !*attr)
 		return NULL;
@@ -992,7 +985,7 @@ const char *rg_fact(const rg_plugin_request *req, const char *kind,
 long rg_fact_node(const rg_plugin_request *req, const char *kind,
                   const char *name)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 	char marker[FACT_KEY_MAX];
 
 	if (!ss || !kind || !name ||
@@ -1004,7 +997,7 @@ long rg_fact_node(const rg_plugin_request *req, const char *kind,
 const char *rg_fact_node_get(const rg_plugin_request *req, long node,
                              const char *attr)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 	uint32_t f;
 
 	if (!ss || node < 0 || (size_t)node >= ss->nfacts || !attr || !*attr)
@@ -1036,7 +1029,7 @@ kind_count(const struct rg_snap_service *ss, const char *kind)
 
 size_t rg_fact_count(const rg_plugin_request *req, const char *kind)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 
 	return ss && kind ? kind_count(ss, kind) : 0;
 }
@@ -1072,14 +1065,14 @@ const char *rg_request_role_id(const rg_plugin_request *req, long role)
 {
 	if (!req || !req->handle)
 		return NULL;
-	return rg_snapshot_role_id(req->handle->svc, req_view(req), role);
+	return rg_snapshot_role_id(req->handle->svc, rg_request_ss(req), role);
 }
 
 /* A custom role of the subject that grants priv, for this plugin, or -1. */
 long rg_snapshot_custom_grant(const rg_plugin_request *req,
                               const rg_roleset *roles, uint32_t priv)
 {
-	const struct rg_snap_service *ss = req_view(req);
+	const struct rg_snap_service *ss = rg_request_ss(req);
 	size_t base, i;
 
 	if (!ss || !ss->ncustom || priv >= RG_MAX_PRIVILEGES)

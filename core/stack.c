@@ -285,8 +285,7 @@ run_entry(const struct rg_plugin_handle *h, const rg_plugin_request *preq,
 static void copy_role(const rg_plugin_request *preq,
                       const struct rg_plugin_handle *h, long idx, char *dst)
 {
-	const struct rg_req_view *rv = preq->view;
-	const char *id = rg_snapshot_role_id(h->svc, rv ? rv->ss : NULL, idx);
+	const char *id = rg_snapshot_role_id(h->svc, rg_request_ss(preq), idx);
 
 	if (id)
 		rg_strlcpy(dst, id, RG_ID_MAX);
@@ -639,7 +638,6 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 	static const char grants[] = " grants ";
 	static const char none[] = "no role of the subject grants ";
 	const struct rg_plugin_handle *h = preq->handle;
-	const struct rg_req_view *rv = preq->view;
 	const struct rg_priv *p;
 	const char *role = NULL;
 	size_t nlen, rlen, alen, pos;
@@ -652,7 +650,7 @@ static int rbac_short(const rg_plugin_request *preq, rg_decision *out)
 	 * known. */
 	p = &h->svc->reg.privs[preq->action];
 	if (rg_effective(preq, preq->roles, (uint32_t)preq->action, &g)) {
-		role = rg_snapshot_role_id(h->svc, rv ? rv->ss : NULL, g.role);
+		role = rg_snapshot_role_id(h->svc, rg_request_ss(preq), g.role);
 		if (!role)
 			return 0;
 		res = RG_ALLOW;
