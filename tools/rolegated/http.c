@@ -554,6 +554,10 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* libmicrohttpd's own messages, whose formats are its own: vprintf-like
+ * (the attribute lets the compiler check the vsnprintf() below). */
+static void mhd_log(void *cls, const char *fmt, va_list ap) RG_PRINTF(2, 0);
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct rgd *d = cls;
