@@ -617,6 +617,14 @@ void rg_snapshot_prefetch_user(const struct rg_snap_service *ss, uint64_t h);
 /* The debug log line of a decision the table made (check.c). */
 void rg_table_log(const rg_context *ctx, const rg_request *req,
                   rg_result result);
+/* Whether flags ask for a quiet check: no reason and no trace, what the
+ * decision table answers (a gateway's hot path). */
+static inline int rg_flags_quiet(unsigned flags)
+{
+	return (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
+	       RG_CHECK_NO_REASON;
+}
+
 /* 1 when a check of req with flags is one a table answers (a directory
  * user, no request attributes, no reason, no trace). */
 int rg_table_wants(const rg_request *req, unsigned flags);

@@ -1027,9 +1027,7 @@ void rg_table_free(struct rg_table *t)
 
 int rg_table_wants(const rg_request *req, unsigned flags)
 {
-	return (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
-	           RG_CHECK_NO_REASON &&
-	       !req->nattrs && req->subject.user;
+	return rg_flags_quiet(flags) && !req->nattrs && req->subject.user;
 }
 
 int rg_table_usable(const struct rg_snap_service *ss, const rg_request *req,
@@ -1136,9 +1134,7 @@ const char *rg_table_rbac(const struct rg_snap_service *ss, const char *user,
 
 int rg_table_scope_wants(const rg_request *req, unsigned flags)
 {
-	return (flags & (RG_CHECK_NO_REASON | RG_CHECK_TRACE)) ==
-	           RG_CHECK_NO_REASON &&
-	       req->nattrs == 1 && req->subject.user;
+	return rg_flags_quiet(flags) && req->nattrs == 1 && req->subject.user;
 }
 
 /* The WITHIN rule of first's (priv, key) whose interval holds name i: the
