@@ -160,24 +160,34 @@ static int mid_equal(const char *a, const char *b, size_t n)
 
 /*
  * Where the n bytes at key, whose first and last words these are, start
- * in a hashed word index of cap entries: from the words, with the second
- * word of a key longer than two (ids such as "region-03-team-01" differ
- * there), and not from a hash of the whole key, which would cost more
- * than the comparison it saves (ids are short).  The top bits of a
- * product depend on every bit of what was multiplied: they are the
- * index.  Keys that share all three words share a place and are told
- * apart by comparing; a word index holds at most RG_INTERN_WORDS_MAX.
+ * in a hashed word index (shift: word_shift() of its size): from the
+ * words, with the second word of a key longer than two (ids such as
+ * "region-03-team-01" differ there), and not from a hash of the whole key,
+ * which would cost more than the comparison it saves (ids are short).
+ * The words are rotated apart and multiplied once: the top bits of a
+ * product depend on every bit of what was multiplied, and they are the
+ * index.  A second multiplication mixed better and cost every lookup of
+ * a role named in a request its instructions; a worse place costs only a
+ * probe more, as the comparison tells keys apart.  Keys that share all
+ * three words share a place; a word index holds at most
+ * RG_INTERN_WORDS_MAX.
  */
 static size_t word_pos(const char *key, size_t n, uint64_t head, uint64_t tail,
-                       size_t cap)
+                       unsigned shift)
 {
 	uint64_t h, mid = 0;
 
 	if (n > 2 * WORD_BYTES)
 		memcpy(&mid, key + WORD_BYTES, WORD_BYTES);
-	h = (head ^ (tail << 1 | tail >> 63) ^ n) * MIX_K1;
-	h = (h ^ mid) * MIX_K2;
-	return (size_t)(h >> (8 * sizeof(h) - (unsigned)__builtin_ctzll(cap)));
+	h = (head ^ (tail << 1 | tail >> 63) ^ (mid << 29 | mid >> 35) ^ n) *
+	    MIX_K1;
+	return (size_t)(h >> shift);
+}
+
+/* word_pos()'s shift for a hashed index of cap entries: log2(cap) bits. */
+static unsigned word_shift(size_t cap)
+{
+	return 8 * sizeof(uint64_t) - (unsigned)__builtin_ctzll(cap);
 }
 
 /* Whether entry e holds the n bytes at key, whose words these are. */
@@ -211,7 +221,7 @@ static long words_get(const rg_intern *t, const char *key, size_t n)
 				return (long)t->words[i].val;
 		return -1;
 	}
-	for (i = word_pos(key, n, head, tail, t->wcap); t->words[i].key;
+	for (i = word_pos(key, n, head, tail, t->wshift); t->words[i].key;
 	     i = (i + 1) & (t->wcap - 1))
 		if (word_is(&t->words[i], key, n, head, tail))
 			return (long)t->words[i].val;
@@ -232,7 +242,7 @@ static void word_set(struct rg_intern_word *e, const char *key, uint32_t len,
 static void word_insert(struct rg_intern_word *words, size_t cap,
                         const struct rg_intern_word *e)
 {
-	size_t i = word_pos(e->key, e->len, e->head, e->tail, cap);
+	size_t i = word_pos(e->key, e->len, e->head, e->tail, word_shift(cap));
 
 	while (words[i].key)
 		i = (i + 1) & (cap - 1);
@@ -254,6 +264,7 @@ static int words_rehash(rg_intern *t, size_t ncap)
 	free(t->words);
 	t->words = nw;
 	t->wcap = ncap;
+	t->wshift = word_shift(ncap);
 	return RG_OK;
 }
 
@@ -274,6 +285,7 @@ static int words_add(rg_intern *t, const char *key, size_t len, uint32_t val)
 		free(t->words);
 		t->words = NULL;
 		t->wcap = 0;
+		t->wshift = 0;
 		return RG_OK;
 	}
 	if (!t->words && t->count)
@@ -483,6 +495,7 @@ int rg_intern_rekey(rg_intern *dst, const rg_intern *src,
 	dst->shift = src->shift;
 	dst->count = src->count;
 	dst->wcap = src->wcap;
+	dst->wshift = src->wshift;
 	dst->words_max = src->words_max;
 	return RG_OK;
 }

@@ -171,6 +171,7 @@ typedef struct rg_intern {
 	 * slots alone. */
 	struct rg_intern_word *words;
 	size_t wcap;
+	unsigned wshift; /* word_pos()'s: 64 - log2(wcap), set with wcap */
 	/* Keys past which the word index is dropped: 0 for
 	 * RG_INTERN_WORDS_MAX (rg_intern_keep_words() lifts it). */
 	size_t words_max;

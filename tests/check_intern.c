@@ -143,10 +143,13 @@ START_TEST(test_find_exactly_the_keys_put)
 			ck_assert_ptr_nonnull(t.words);
 		else
 			ck_assert_ptr_null(t.words);
-		if (n > RG_INTERN_SMALL_MAX && n <= RG_INTERN_WORDS_MAX)
+		if (n > RG_INTERN_SMALL_MAX && n <= RG_INTERN_WORDS_MAX) {
 			ck_assert_uint_ge(t.wcap, 2 * n);
-		else
+			/* A key's place is the top log2(wcap) bits. */
+			ck_assert_uint_eq((size_t)1 << (64 - t.wshift), t.wcap);
+		} else {
 			ck_assert_uint_eq(t.wcap, 0);
+		}
 		for (i = 0; i < nkeys; i++) {
 			const struct rg_intern_slot *slot;
 			long want = ordered_index(n, keys[i]);
@@ -380,6 +383,7 @@ START_TEST(test_keep_words)
 	ck_assert_ptr_nonnull(t.words);
 	ck_assert_uint_ge(t.wcap, 2 * nkeys);
 	ck_assert_int_eq(rg_intern_rekey(&r, &t, copied_key, copies), RG_OK);
+	ck_assert_uint_eq(r.wshift, t.wshift);
 	for (i = 0; i < nkeys; i++) {
 		ck_assert_int_eq(rg_intern_get(&t, keys[i]),
 		                 ordered_index(nkeys, keys[i]));
