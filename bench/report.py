@@ -98,8 +98,9 @@ def version_key(v):
 
 
 def read_history(path):
-    """{version: [commit, count, ...]} from the history file, if any."""
-    rows = {}
+    """[[version, commit, count, ...], ...] from the history file, if any,
+    in the order the runs were made."""
+    rows = []
     try:
         with open(path) as f:
             for line in f:
@@ -107,19 +108,40 @@ def read_history(path):
                     continue
                 parts = line.rstrip("\n").split("\t")
                 if len(parts) > 2:
-                    rows[parts[0]] = parts[1:]
+                    rows.append(parts)
     except FileNotFoundError:
         pass
     return rows
 
 
+def history_put(rows, row):
+    """Replaces the row of the same version and commit (a second run of
+    one commit), or adds row after the others."""
+    for i, old in enumerate(rows):
+        if old[:2] == row[:2]:
+            rows[i] = row
+            return
+    rows.append(row)
+
+
+def history_sorted(rows):
+    """By version; within a version, in the order the runs were made (a
+    release's row is the last of its version)."""
+    return [r for _, r in sorted(enumerate(rows),
+                                 key=lambda ir: (version_key(ir[1][0]),
+                                                 ir[0]))]
+
+
 def write_history(path, keys, rows):
     with open(path, "w") as f:
         f.write("# Instructions per check under callgrind, one row per "
-                "release (written by bench/report.py)\n")
+                "benchmarked commit, a release's the last of its version "
+                "(written by bench/report.py)\n")
         f.write("\t".join([HISTORY_HEAD] + keys) + "\n")
-        for v in sorted(rows, key=version_key):
-            f.write("\t".join([v] + rows[v]) + "\n")
+        # A row from before a path was measured lacks its column.
+        for row in history_sorted(rows):
+            row = row + ["-"] * (2 + len(keys) - len(row))
+            f.write("\t".join(row) + "\n")
 
 
 def table(head, rows):
@@ -364,26 +386,28 @@ class Report:
                         ratio <= TARGET_INSTR_RATIO)))
 
     def instr_history(self):
-        """The counts per release: bench/instr-history.tsv keeps one row
-        per version, which this run replaces for its own version (a
-        release's row is the last run before it was tagged)."""
+        """The counts per benchmarked commit: bench/instr-history.tsv
+        keeps a row for each, which a second run of the commit replaces;
+        a release's row is the last of its version (its last run before
+        it was tagged)."""
         path = self.a.history
         keys = [k for k, _ in self.INSTR_PATHS]
         now = {k: num(self.r, "c.instr.%s.per_check" % k) for k in keys}
         if not path or not self.a.version or now["id"] is None:
             return
         rows = read_history(path)
-        rows[self.a.version] = [self.a.commit or "unknown"] + [
-            "-" if now[k] is None else "%d" % now[k] for k in keys]
+        history_put(rows, [self.a.version, self.a.commit or "unknown"] + [
+            "-" if now[k] is None else "%d" % now[k] for k in keys])
         write_history(path, keys, rows)
-        self.out("### Instructions per check, by release", "",
-                 "From bench/instr-history.tsv (one row per version, "
-                 "replaced by each run of that version).", "")
+        self.out("### Instructions per check, by commit", "",
+                 "From bench/instr-history.tsv: one row per benchmarked "
+                 "commit, oldest first; a release's row is the last of "
+                 "its version.", "")
         # A row from before a path was measured lacks its column.
-        width = 1 + len(keys)
+        width = 2 + len(keys)
         self.out(*table(["version", "commit"] + keys,
-                        [[v] + rows[v] + ["-"] * (width - len(rows[v]))
-                         for v in sorted(rows, key=version_key)]))
+                        [r + ["-"] * (width - len(r))
+                         for r in history_sorted(rows)]))
         self.out("")
 
     def scaleout(self):
