@@ -439,6 +439,14 @@ static int holds_custom(const rg_registry *r, const rg_roleset *roles)
 	return rest != 0;
 }
 
+/* Whether the snapshot behind req has a custom role (NULL: none). */
+static int has_custom(const rg_plugin_request *req)
+{
+	const struct rg_snap_service *ss = rg_request_ss(req);
+
+	return ss && ss->ncustom;
+}
+
 /*
  * The common answers first, in few registers: a service of at most 64
  * declared roles (one word of each set) whose lowest candidate lacks no
@@ -463,7 +471,9 @@ int rg_effective(const rg_plugin_request *req, const rg_roleset *roles,
 	p = &r->privs[priv];
 	cand = have & h->own.w[0] & p->granted_by.w[0];
 	if (!cand) {
-		if (holds_custom(r, roles))
+		/* A snapshot without custom roles gives none to hold: its
+		 * subjects' bits past the declared roles grant nothing. */
+		if (has_custom(req) && holds_custom(r, roles))
 			return effective_all(req, roles, priv, out);
 		out->role = out->blocked = out->missing = -1;
 		return 0;
