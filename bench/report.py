@@ -138,9 +138,7 @@ def write_history(path, keys, rows):
                 "benchmarked commit, a release's the last of its version "
                 "(written by bench/report.py)\n")
         f.write("\t".join([HISTORY_HEAD] + keys) + "\n")
-        # A row from before a path was measured lacks its column.
         for row in history_sorted(rows):
-            row = row + ["-"] * (2 + len(keys) - len(row))
             f.write("\t".join(row) + "\n")
 
 
@@ -398,16 +396,15 @@ class Report:
         rows = read_history(path)
         history_put(rows, [self.a.version, self.a.commit or "unknown"] + [
             "-" if now[k] is None else "%d" % now[k] for k in keys])
+        # A row from before a path was measured lacks its column.
+        width = 2 + len(keys)
+        rows = [r + ["-"] * (width - len(r)) for r in rows]
         write_history(path, keys, rows)
         self.out("### Instructions per check, by commit", "",
                  "From bench/instr-history.tsv: one row per benchmarked "
                  "commit, oldest first; a release's row is the last of "
                  "its version.", "")
-        # A row from before a path was measured lacks its column.
-        width = 2 + len(keys)
-        self.out(*table(["version", "commit"] + keys,
-                        [r + ["-"] * (width - len(r))
-                         for r in history_sorted(rows)]))
+        self.out(*table(["version", "commit"] + keys, history_sorted(rows)))
         self.out("")
 
     def scaleout(self):
