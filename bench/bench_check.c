@@ -114,6 +114,7 @@ struct opts {
 	unsigned flags; /* run, instr: the rg_check() flags (-F reason: 0) */
 	int target;     /* instr -H: rg_check_target(), resolved once */
 	int stub;       /* instr -S: the loop alone (see stub_check()) */
+	int hashed; /* instr -U: -H with the users' hashes worked out once */
 	char **files;
 	int nfiles;
 };
@@ -861,6 +862,7 @@ static int cmd_run(const struct opts *o)
 struct resolved {
 	rg_target *t; /* NULL: asked through rg_check() */
 	size_t len;
+	uint64_t hash; /* rg_user_hash() of the user, for instr -U */
 };
 
 /*
@@ -918,7 +920,7 @@ STUB static int stub_batch(const rg_context *ctx, const rg_request *reqs,
  * alone. */
 static inline __attribute__((always_inline)) rg_result
 ask(rg_context *ctx, const struct mix *m, const struct resolved *rs, size_t j,
-    unsigned flags, const int stub, rg_decision *d)
+    unsigned flags, const int stub, const int hashed, rg_decision *d)
 {
 	const rg_request *req = &m->v[j].req;
 
@@ -927,11 +929,13 @@ ask(rg_context *ctx, const struct mix *m, const struct resolved *rs, size_t j,
 
 		if (stub)
 			stub_target(ctx, rs[j].t, user, rs[j].len,
-			            stub_hash(user, rs[j].len), req->attrs,
-			            req->nattrs, flags, d);
+			            hashed ? rs[j].hash
+			                   : stub_hash(user, rs[j].len),
+			            req->attrs, req->nattrs, flags, d);
 		else
 			rg_check_target(ctx, rs[j].t, user, rs[j].len,
-			                rg_user_hash(user, rs[j].len),
+			                hashed ? rs[j].hash
+			                       : rg_user_hash(user, rs[j].len),
 			                req->attrs, req->nattrs, flags, d);
 	} else if (stub) {
 		stub_check(ctx, req, flags, d);
@@ -945,14 +949,33 @@ static __attribute__((noinline)) rg_result
 check_one(rg_context *ctx, const struct mix *m, const struct resolved *rs,
           size_t j, unsigned flags, rg_decision *d)
 {
-	return ask(ctx, m, rs, j, flags, 0, d);
+	return ask(ctx, m, rs, j, flags, 0, 0, d);
 }
 
 static __attribute__((noinline)) rg_result
 check_one_stub(rg_context *ctx, const struct mix *m, const struct resolved *rs,
                size_t j, unsigned flags, rg_decision *d)
 {
-	return ask(ctx, m, rs, j, flags, 1, d);
+	return ask(ctx, m, rs, j, flags, 1, 0, d);
+}
+
+/* instr -U: check_one() and check_one_stub() with each user's hash
+ * worked out before the loop, as a caller that asks about the same users
+ * again and again keeps it (rg_user_hash()). */
+static __attribute__((noinline)) rg_result
+check_one_hashed(rg_context *ctx, const struct mix *m,
+                 const struct resolved *rs, size_t j, unsigned flags,
+                 rg_decision *d)
+{
+	return ask(ctx, m, rs, j, flags, 0, 1, d);
+}
+
+static __attribute__((noinline)) rg_result
+check_one_stub_hashed(rg_context *ctx, const struct mix *m,
+                      const struct resolved *rs, size_t j, unsigned flags,
+                      rg_decision *d)
+{
+	return ask(ctx, m, rs, j, flags, 1, 1, d);
 }
 
 /*
@@ -967,7 +990,7 @@ check_one_stub(rg_context *ctx, const struct mix *m, const struct resolved *rs,
  */
 static inline __attribute__((always_inline)) size_t
 loop(rg_context *ctx, const struct mix *m, unsigned long checks, unsigned flags,
-     size_t batch, const struct resolved *rs, const int stub)
+     size_t batch, const struct resolved *rs, const int stub, const int hashed)
 {
 	rg_result res[MAX_BATCH] = {0}; /* zeroed: stub_batch() writes none */
 	size_t n = m->n, j = 0, allowed = 0, k;
@@ -990,6 +1013,12 @@ loop(rg_context *ctx, const struct mix *m, unsigned long checks, unsigned flags,
 				               NULL);
 			for (k = 0; k < b; k++)
 				allowed += res[k] == RG_ALLOW;
+		} else if (stub && hashed) {
+			allowed += check_one_stub_hashed(ctx, m, rs, j, flags,
+			                                 &d) == RG_ALLOW;
+		} else if (hashed) {
+			allowed += check_one_hashed(ctx, m, rs, j, flags, &d) ==
+			           RG_ALLOW;
 		} else if (stub) {
 			allowed += check_one_stub(ctx, m, rs, j, flags, &d) ==
 			           RG_ALLOW;
@@ -1007,14 +1036,29 @@ static __attribute__((noinline)) size_t
 instr_loop(rg_context *ctx, const struct mix *m, unsigned long checks,
            unsigned flags, size_t batch, const struct resolved *rs)
 {
-	return loop(ctx, m, checks, flags, batch, rs, 0);
+	return loop(ctx, m, checks, flags, batch, rs, 0, 0);
 }
 
 static __attribute__((noinline)) size_t
 instr_loop_stub(rg_context *ctx, const struct mix *m, unsigned long checks,
                 unsigned flags, size_t batch, const struct resolved *rs)
 {
-	return loop(ctx, m, checks, flags, batch, rs, 1);
+	return loop(ctx, m, checks, flags, batch, rs, 1, 0);
+}
+
+static __attribute__((noinline)) size_t
+instr_loop_hashed(rg_context *ctx, const struct mix *m, unsigned long checks,
+                  unsigned flags, const struct resolved *rs)
+{
+	return loop(ctx, m, checks, flags, 0, rs, 0, 1);
+}
+
+static __attribute__((noinline)) size_t
+instr_loop_stub_hashed(rg_context *ctx, const struct mix *m,
+                       unsigned long checks, unsigned flags,
+                       const struct resolved *rs)
+{
+	return loop(ctx, m, checks, flags, 0, rs, 1, 1);
 }
 
 /* instr -H: each request's target (by user id only), and its answers
@@ -1035,8 +1079,11 @@ static struct resolved *resolve_mix(rg_context *ctx, const struct mix *m)
 		                      &rs[i].t) != RG_OK)
 			continue;
 		rs[i].len = strlen(req->subject.user);
-		check_one(ctx, m, rs, i, 0, &a);
+		rs[i].hash = rg_user_hash(req->subject.user, rs[i].len);
 		rg_check(ctx, req, 0, &b);
+		check_one(ctx, m, rs, i, 0, &a);
+		differ += a.result != b.result || a.status != b.status;
+		check_one_hashed(ctx, m, rs, i, 0, &a);
 		differ += a.result != b.result || a.status != b.status;
 	}
 	if (differ)
@@ -1063,10 +1110,19 @@ static int cmd_instr(const struct opts *o)
 	struct mix m;
 	rg_context *ctx = mix_open(o, &us, &m);
 	struct resolved *rs = o->target ? resolve_mix(ctx, &m) : NULL;
-	size_t allowed =
-	    o->stub
-	        ? instr_loop_stub(ctx, &m, o->checks, o->flags, o->batch, rs)
-	        : instr_loop(ctx, &m, o->checks, o->flags, o->batch, rs);
+	size_t allowed;
+
+	if (o->hashed && o->stub)
+		allowed =
+		    instr_loop_stub_hashed(ctx, &m, o->checks, o->flags, rs);
+	else if (o->hashed)
+		allowed = instr_loop_hashed(ctx, &m, o->checks, o->flags, rs);
+	else if (o->stub)
+		allowed =
+		    instr_loop_stub(ctx, &m, o->checks, o->flags, o->batch, rs);
+	else
+		allowed =
+		    instr_loop(ctx, &m, o->checks, o->flags, o->batch, rs);
 
 	result(o, "instr.checks", "%lu", o->checks);
 	result(o, "instr.allowed", "%zu", allowed);
@@ -1266,12 +1322,14 @@ static void usage(void)
 	      "         [-d DB | -u USERS] [-r REQUESTS] [-n CHECKS] "
 	      "[-t THREADS] [-R REPEATS] [-b BATCH]\n"
 	      "         [-s SERVICE] [-K KIND[,KIND...]] [-F reason] "
-	      "[-H] [-S] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] [FILE...]\n"
+	      "[-H] [-U] [-S] [-w SWAPCONFIG] [-k SWAPS] [-T TAG] "
+	      "[FILE...]\n"
 	      "KIND is rbac, prereq or scope (the requests file's last "
 	      "column).\n"
 	      "instr runs CHECKS checks in instr_loop() for callgrind; -H "
-	      "asks through rg_check_target(); -S calls stand-ins that do "
-	      "nothing\n"
+	      "asks through rg_check_target(); -U too, with each user's\n"
+	      "hash worked out once before the loop; -S calls stand-ins that "
+	      "do nothing\n"
 	      "instead of the library (the loop's own count).\n"
 	      "-F reason asks run and instr checks for reasons.\n",
 	      stderr);
@@ -1293,7 +1351,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	o->cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:HS")) !=
+	while ((c = getopt(argc, argv, "c:w:p:d:u:r:n:t:s:K:k:R:T:b:F:HSU")) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -1340,6 +1398,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'H':
 			o->target = 1;
+			break;
+		case 'U':
+			o->target = o->hashed = 1;
 			break;
 		case 'S':
 			o->stub = 1;

@@ -290,14 +290,18 @@ class Report:
         ("target_rbac", "through `rg_check_target()`, no reason: the "
          "rbac kind alone (no attribute, the decision table's)"),
         ("target_scope", "through `rg_check_target()`, no reason: the "
-         "scope kind alone (attributes)"))
+         "scope kind alone (attributes)"),
+        ("target_hashed", "through `rg_check_target()`, no reason, each "
+         "user's `rg_user_hash()` worked out once (a caller that keeps "
+         "it)"))
 
     # The loop run (bench_check instr -S) whose calls have each path's
     # shape: what the measurement costs a check, outside the library.
     INSTR_LOOPS = {"batch": "loop_batch", "target": "loop_target",
                    "target_reason": "loop_target",
                    "target_rbac": "loop_target",
-                   "target_scope": "loop_target"}
+                   "target_scope": "loop_target",
+                   "target_hashed": "loop_target_hashed"}
 
     # The path each path is compared with in the last column: a reason
     # with the same call without one, the roles path with the by-id one
@@ -333,7 +337,8 @@ class Report:
         self.instr_targets(lib_base)
         loops = ", ".join("%s %s" % (k, fmt(num(r, "c.instr.%s.per_check"
                                                  % k)))
-                          for k in ("loop", "loop_batch", "loop_target")
+                          for k in ("loop", "loop_batch", "loop_target",
+                                    "loop_target_hashed")
                           if num(r, "c.instr.%s.per_check" % k) is not None)
         self.out("## Instructions per check (callgrind)", "",
                  "`bench_check instr` under `valgrind --tool=callgrind "
@@ -372,6 +377,16 @@ class Report:
             fmt(lib_id), fmt(lib_id / TARGET_INSTR if lib_id else None,
                              "{:.2f}x of target"),
             verdict(None if lib_id is None else lib_id <= TARGET_INSTR)))
+        # The same target through the API made for callers that ask many
+        # questions: service and action resolved once, the hash kept.
+        lib_once = self.instr_library("target_hashed")
+        if lib_once is not None:
+            self.targets.append((
+                "instructions a check by user id, no reason, in the "
+                "library (`rg_check_target()`, the user's hash kept, the "
+                "mix)", "<= %d" % TARGET_INSTR, fmt(lib_once),
+                fmt(lib_once / TARGET_INSTR, "{:.2f}x of target"),
+                verdict(lib_once <= TARGET_INSTR)))
         for key, what in (("id_reason", "with the reason"),
                           ("roles", "roles in the request")):
             lib = self.instr_library(key)

@@ -193,8 +193,10 @@ done
 # and unlike a rate the count does not move with the machine's load.  Paths: by user id without a reason (a
 # gateway's hot path), with a reason (what /v1/check and /v1/authz answer
 # with), through rg_check_batch(), through rg_check_target() (service and
-# action resolved once, the user by length), and ad-hoc subjects (roles in
-# the request); and through rg_check_target() two kinds of request alone
+# action resolved once, the user by length; and -U, with each user's
+# rg_user_hash() worked out before the loop, as a caller that keeps it),
+# and ad-hoc subjects (roles in the request); and through
+# rg_check_target() two kinds of request alone
 # (-K: rbac, no attribute, which the decision table answers; scope, one or
 # more attributes).  The loop_* runs (-S) call stand-ins that do nothing
 # in place of the library, one per shape of call: what the loop itself
@@ -207,7 +209,8 @@ if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 		"target:-H" "target_reason:-H -F reason" \
 		"roles:ADHOC" "roles_reason:ADHOC -F reason" \
 		"target_rbac:-H -K rbac" "target_scope:-H -K scope" \
-		"loop:-S" "loop_batch:-S -b $batch" "loop_target:-S -H"; do
+		"target_hashed:-U" "loop:-S" "loop_batch:-S -b $batch" \
+		"loop_target:-S -H" "loop_target_hashed:-S -U"; do
 		name=${p%%:*}
 		args=${p#*:}
 		case $args in
@@ -226,7 +229,7 @@ if ! skipped instr && command -v valgrind >/dev/null 2>&1; then
 		if [ -n "$ir" ]; then
 			per=$((ir / instr_checks))
 			echo "RESULT c.instr.$name.per_check $per" >>"$log"
-			printf '   %-13s %6d instructions a check\n' "$name" "$per"
+			printf '   %-18s %6d instructions a check\n' "$name" "$per"
 		else
 			echo "   $name: callgrind gave no count (see $log)"
 		fi
