@@ -483,7 +483,7 @@ int rg_directory_refresh(rg_context *ctx)
 		goto out;
 	}
 	/* An unsealed snapshot is as correct, only slower to read. */
-	if (rg_snapshot_seal(snap) != RG_OK)
+	if (rg_snapshot_seal(snap, !ctx->few_checks) != RG_OK)
 		rg_log(ctx, RG_LOG_WARNING,
 		       "directory %s: out of memory packing the snapshot",
 		       ctx->directory_shown);
@@ -732,12 +732,19 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
+	if (out)
+		*out = NULL;
 	if (!out || !opts || !opts->config_path) {
 		if (errbuf)
 			snprintf(errbuf, errlen, "no configuration file given");
 		return RG_EINVAL;
 	}
-	*out = NULL;
+	if ((opts->flags & RG_OPEN_ONE_SERVICE) && !opts->service) {
+		if (errbuf)
+			snprintf(errbuf, errlen,
+			         "RG_OPEN_ONE_SERVICE without a service");
+		return RG_EINVAL;
+	}
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return RG_ENOMEM;
@@ -757,6 +764,11 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 		return rc;
 	}
 	open_all(ctx);
+	if (opts->flags & RG_OPEN_ONE_SERVICE) {
+		ctx->one_service = 1;
+		ctx->only = rg_service_find(ctx, opts->service);
+	}
+	ctx->few_checks = (opts->flags & RG_OPEN_FEW_CHECKS) != 0;
 	if (!(opts->flags & RG_OPEN_NO_DIRECTORY))
 		open_directory(ctx, opts);
 	ctx->building = 0;

@@ -586,9 +586,10 @@ void rg_snapshot_share(struct rg_snapshot *snap, size_t i,
 
 /* Packs each user's id and attribute values into one block and rebuilds
  * the user index on them, so that a lookup's key compare brings the
- * attributes into cache too.  Each service is packed all or nothing: on
- * RG_ENOMEM the snapshot stays usable, partly packed. */
-int rg_snapshot_seal(struct rg_snapshot *snap);
+ * attributes into cache too, lets the plugins prepare, and, with tables,
+ * builds each service's decision table.  Each service is packed all or
+ * nothing: on RG_ENOMEM the snapshot stays usable, partly packed. */
+int rg_snapshot_seal(struct rg_snapshot *snap, int tables);
 
 /* The roles and attributes of user, whose rg_hash_str() is h (values
  * snapshot-owned; attrs has room for RG_USER_ATTR_MAX): its index among
@@ -839,6 +840,12 @@ struct rg_context {
 	long refresh_ms;
 	long busy_timeout_ms;
 	struct rg_dir *dir; /* NULL when there is no directory */
+	/* RG_OPEN_ONE_SERVICE: only this service's rows are loaded (NULL:
+	 * none, for a name no service has); one_service 0: every one's. */
+	int one_service;
+	const struct rg_service *only;
+	/* RG_OPEN_FEW_CHECKS: snapshots get no decision table. */
+	int few_checks;
 	/* The store library dir comes from, and its table (with dir). */
 	rg_module *store;
 	const struct rg_dir_ops *dirops;
@@ -862,6 +869,13 @@ struct rg_context {
 	 * last refresh that read the directory's version (0: never). */
 	_Atomic long long fresh_ms;
 };
+
+/* Whether the directory's rows of ctx's service i are loaded (see
+ * RG_OPEN_ONE_SERVICE). */
+static inline int rg_dir_loads(const struct rg_context *ctx, size_t i)
+{
+	return !ctx->one_service || (ctx->only && ctx->only->index == i);
+}
 
 /*
  * Lock-free readers (rg_pub.h): acquire returns the current snapshot (never

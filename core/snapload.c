@@ -255,7 +255,9 @@ int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
 			rg_snapshot_share(b.snap, i, base);
 			shared++;
 		}
-		b.snap->services[i].stamp = b.stamp[i];
+		/* A service not loaded holds no rows of any stamp. */
+		b.snap->services[i].stamp =
+		    rg_dir_loads(ctx, i) ? b.stamp[i] : 0;
 	}
 	b.snap->stamped = b.stamped;
 	b.snap->version = version;
@@ -264,6 +266,11 @@ int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
 	       "unchanged",
 	       ctx->dirops->location(d), (unsigned long long)version,
 	       ctx->nservices - shared, ctx->nservices, shared);
+	if (ctx->one_service)
+		rg_log(ctx, RG_LOG_INFO,
+		       "directory %s: only the rows of service %s are loaded",
+		       ctx->dirops->location(d),
+		       ctx->only ? ctx->only->name : "(none)");
 	if (b.snap->dropped)
 		rg_log(ctx, RG_LOG_WARNING,
 		       "directory %s: %zu entries name roles or privileges the "

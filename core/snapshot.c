@@ -858,7 +858,7 @@ static void prepared_free(struct rg_snap_service *ss)
 	ss->prepared = NULL;
 }
 
-int rg_snapshot_seal(struct rg_snapshot *snap)
+int rg_snapshot_seal(struct rg_snapshot *snap, int tables)
 {
 	size_t i;
 	int rc;
@@ -874,9 +874,10 @@ int rg_snapshot_seal(struct rg_snapshot *snap)
 			return rc;
 		prepare_service(ss);
 		/* Last the decision table, on the finished users (and with
-		 * what the plugins prepared).  Without memory for it every
-		 * check is decided the slow way: still right. */
-		if (ss->nusers)
+		 * what the plugins prepared).  Without memory for it, or
+		 * without one (a context for a few checks), every check is
+		 * decided the slow way: still right. */
+		if (ss->nusers && tables)
 			rg_table_build(ss);
 		ss->sealed = 1;
 	}

@@ -250,13 +250,11 @@ static void attrs_parse(struct attrs *a, const char *const *words)
 	}
 }
 
-static void run_case_status(const struct dcase *c, const char *what, size_t i,
-                            int status)
+/* rg_check() of case c with flags into *d. */
+static int case_check(const struct dcase *c, unsigned flags, rg_decision *d)
 {
 	struct attrs a;
 	rg_request req;
-	rg_decision d;
-	int rc;
 
 	attrs_parse(&a, c->words);
 	tu_request(&req, c->service, c->subject, c->action);
@@ -264,9 +262,17 @@ static void run_case_status(const struct dcase *c, const char *what, size_t i,
 	req.subject.nattrs = a.nsubj;
 	req.attrs = a.req;
 	req.nattrs = a.nreq;
-	memset(&d, 0, sizeof(d));
-	d.result = RG_ALLOW; /* poison: the check must overwrite it */
-	rc = rg_check(env.ctx, &req, 0, &d);
+	memset(d, 0, sizeof(*d));
+	d->result = RG_ALLOW; /* poison: the check must overwrite it */
+	return rg_check(env.ctx, &req, flags, d);
+}
+
+static void run_case_status(const struct dcase *c, const char *what, size_t i,
+                            int status)
+{
+	rg_decision d;
+	int rc = case_check(c, 0, &d);
+
 	ck_assert_msg(rc == status,
 	              "%s %zu (%s %s %s): status %s, want %s (%s)", what, i,
 	              c->service, c->subject, c->action, rg_status_name(rc),
@@ -1161,6 +1167,128 @@ START_TEST(test_custom_delete)
 }
 END_TEST
 
+/* ---- Contexts for one service, for a few checks ---------------------- */
+
+/*
+ * Closes env.ctx and opens it again on the shipped configuration and the
+ * test's directory with flags (and service, for RG_OPEN_ONE_SERVICE),
+ * logging at level into a fresh env.log.
+ */
+static void reopen(unsigned flags, const char *service, int level)
+{
+	char *conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
+	rg_options opts;
+	int rc;
+
+	rg_close(env.ctx);
+	env.ctx = NULL;
+	tu_log_free(&env.log);
+	tu_log_init(&env.log);
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = conf;
+	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
+	opts.directory = tu_directory_location(dbpath);
+	opts.flags = RG_OPEN_NO_WATCH | flags;
+	opts.service = service;
+	opts.log = tu_log_fn;
+	opts.log_user = &env.log;
+	opts.log_level = level;
+	rc = rg_open(&env.ctx, &opts, env.errbuf, sizeof(env.errbuf));
+	ck_assert_msg(rc == RG_OK, "rg_open: %s", env.errbuf);
+	free(conf);
+}
+
+/* Both products' directories, then the context `rolegate check rocketchat`
+ * opens: Rocket.Chat's rows alone, for a few checks. */
+static void one_service_setup(void)
+{
+	rc_setup();
+	build(env.ctx, D365, d365_tree);
+	build(env.ctx, D365, d365_users);
+	reopen(RG_OPEN_ONE_SERVICE | RG_OPEN_FEW_CHECKS, RC, RG_LOG_INFO);
+}
+
+/* A check without a reason gives the same result as the case wants. */
+static void run_case_quiet(const struct dcase *c, const char *what, size_t i)
+{
+	rg_decision d;
+	int rc = case_check(c, RG_CHECK_NO_REASON, &d);
+
+	ck_assert_msg(rc == RG_OK && d.result == c->want,
+	              "%s %zu (%s %s %s), no reason: %s, %s", what, i,
+	              c->service, c->subject, c->action, rg_status_name(rc),
+	              rg_result_name(d.result));
+}
+
+/* The service's answers are those of a context with every row. */
+START_TEST(test_one_service_same)
+{
+	run_case(&rc_cases[_i], "rocketchat alone", (size_t)_i);
+	run_case_quiet(&rc_cases[_i], "rocketchat alone", (size_t)_i);
+}
+END_TEST
+
+/* Another service's directory users are not there: denied as unknown,
+ * where a context with every row allows. */
+START_TEST(test_one_service_others)
+{
+	static const struct dcase sup = {D365,         "sup-north", UEQ,
+	                                 {"bu=north"}, RG_ALLOW,    NULL};
+	static const struct dcase gone = {
+	    D365, "sup-north", UEQ, {"bu=north"}, RG_DENY, "unknown user"};
+
+	run_case_status(&gone, "dynamics365 from a rocketchat context", 0,
+	                RG_ENOUSER);
+	ck_assert(tu_log_has(&env.log, "only the rows of service rocketchat"));
+	reopen(0, NULL, 0);
+	run_case(&sup, "dynamics365 with every row", 0);
+}
+END_TEST
+
+/* A name no service has: no rows at all, so every directory user is
+ * unknown (fail closed); no name: the open fails. */
+START_TEST(test_one_service_unknown)
+{
+	static const struct dcase agent = {RC,     "agt-sa", QUEUE,
+	                                   {NULL}, RG_DENY,  "unknown user"};
+	rg_options opts;
+	rg_context *ctx = (rg_context *)&opts; /* poison */
+	char err[ERRLEN] = "";
+
+	reopen(RG_OPEN_ONE_SERVICE, "no-such-service", 0);
+	run_case_status(&agent, "a service no one has", 0, RG_ENOUSER);
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = env.config ? env.config : "rolegate.conf";
+	opts.flags = RG_OPEN_NO_WATCH | RG_OPEN_ONE_SERVICE;
+	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
+	ck_assert_ptr_null(ctx);
+	ck_assert_msg(strstr(err, "without a service"), "message: %s", err);
+}
+END_TEST
+
+/* For a few checks: no decision table (the debug log says which checks it
+ * answers), and every answer the same. */
+START_TEST(test_few_checks)
+{
+	static const struct dcase plain = {D365,   "sup-north", UEQ,
+	                                   {NULL}, RG_ALLOW,    NULL};
+	size_t i;
+
+	reopen(0, NULL, RG_LOG_DEBUG);
+	run_case_quiet(&plain, "with a table", 0);
+	ck_assert(tu_log_has(&env.log, "(decision table)"));
+	reopen(RG_OPEN_FEW_CHECKS, NULL, RG_LOG_DEBUG);
+	run_case_quiet(&plain, "without a table", 0);
+	ck_assert_msg(!tu_log_has(&env.log, "(decision table)"),
+	              "a context for a few checks built a decision table");
+	for (i = 0; i < RG_COUNTOF(d365_cases); i++) {
+		run_case(&d365_cases[i], "dynamics365 without a table", i);
+		run_case_quiet(&d365_cases[i], "dynamics365 without a table",
+		               i);
+	}
+}
+END_TEST
+
 /* ---- The suite ----------------------------------------------------------- */
 
 static Suite *products_directory_suite(void)
@@ -1194,6 +1322,19 @@ static Suite *products_directory_suite(void)
 	tc = tcase_create("rocketchat_nounits");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_rc_nounits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("one_service");
+	tcase_add_checked_fixture(tc, one_service_setup, teardown);
+	tcase_add_loop_test(tc, test_one_service_same, 0,
+	                    (int)RG_COUNTOF(rc_cases));
+	tcase_add_test(tc, test_one_service_others);
+	tcase_add_test(tc, test_one_service_unknown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("few_checks");
+	tcase_add_checked_fixture(tc, d365_setup, teardown);
+	tcase_add_test(tc, test_few_checks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("custom_role_create");

@@ -988,8 +988,8 @@ static int steps_stamped(void)
  * context's service i); *all when every one.  Every service when the
  * store keeps no stamps, or the sink does not ask.
  */
-static int load_wanted(struct rg_dir *d, struct load *l, unsigned char *want,
-                       int *all, char *err, size_t errlen)
+static int load_changed(struct rg_dir *d, struct load *l, unsigned char *want,
+                        int *all, char *err, size_t errlen)
 {
 	const struct rg_context *ctx = d->ctx;
 	long long exists = 0;
@@ -1012,6 +1012,22 @@ static int load_wanted(struct rg_dir *d, struct load *l, unsigned char *want,
 		*all = *all && want[i];
 	}
 	return RG_OK;
+}
+
+/* load_changed(), but for the services whose rows the context does not
+ * load at all (RG_OPEN_ONE_SERVICE): they stay empty. */
+static int load_wanted(struct rg_dir *d, struct load *l, unsigned char *want,
+                       int *all, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = load_changed(d, l, want, all, err, errlen);
+
+	for (i = 0; rc == RG_OK && i < d->ctx->nservices; i++)
+		if (!rg_dir_loads(d->ctx, i)) {
+			want[i] = 0;
+			*all = 0;
+		}
+	return rc;
 }
 
 /* The rows of the services wanted: every table at once when all are. */

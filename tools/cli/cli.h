@@ -49,7 +49,9 @@ struct cli {
 	/*
 	 * While not NULL, cli_open() shows only the open-time problems of this
 	 * service and of the whole file: a command about one service must not
-	 * bury its answer under every other service's problems.
+	 * bury its answer under every other service's problems.  The
+	 * directory's rows of other services are not loaded either
+	 * (RG_OPEN_ONE_SERVICE).
 	 */
 	const char *only_service;
 	/*

@@ -597,10 +597,17 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	opts.config_path = cli->config;
 	opts.plugin_dir = cli->plugin_dir;
 	opts.directory = cli->directory;
-	/* One command, then exit: nothing to watch for. */
-	opts.flags = RG_OPEN_NO_WATCH | cli->open_flags;
+	/* One command, then exit: nothing to watch for, and too few
+	 * checks to pay for decision tables. */
+	opts.flags = RG_OPEN_NO_WATCH | RG_OPEN_FEW_CHECKS | cli->open_flags;
 	if (cli->plugin_dir_default)
 		opts.flags |= RG_OPEN_PLUGIN_DIR_DEFAULT;
+	/* A command about one service reads that service's rows only: a
+	 * check against a large directory need not load the others. */
+	if (cli->only_service) {
+		opts.flags |= RG_OPEN_ONE_SERVICE;
+		opts.service = cli->only_service;
+	}
 	opts.log = log_line;
 	opts.log_user = cli;
 	opts.log_level = log_level(cli);
