@@ -745,6 +745,14 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 			         "RG_OPEN_ONE_SERVICE without a service");
 		return RG_EINVAL;
 	}
+	if ((opts->flags & RG_OPEN_ONE_USER) &&
+	    (!opts->user || !(opts->flags & RG_OPEN_ONE_SERVICE))) {
+		if (errbuf)
+			snprintf(errbuf, errlen,
+			         "RG_OPEN_ONE_USER without a user, or without "
+			         "RG_OPEN_ONE_SERVICE");
+		return RG_EINVAL;
+	}
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return RG_ENOMEM;
@@ -767,6 +775,14 @@ int rg_open(rg_context **out, const rg_options *opts, char *errbuf,
 	if (opts->flags & RG_OPEN_ONE_SERVICE) {
 		ctx->one_service = 1;
 		ctx->only = rg_service_find(ctx, opts->service);
+	}
+	/* Kept: every refresh reads that user's row again. */
+	if ((opts->flags & RG_OPEN_ONE_USER) &&
+	    !(ctx->only_user = strdup(opts->user))) {
+		if (errbuf)
+			snprintf(errbuf, errlen, "out of memory");
+		rg_close(ctx);
+		return RG_ENOMEM;
 	}
 	ctx->few_checks = (opts->flags & RG_OPEN_FEW_CHECKS) != 0;
 	if (!(opts->flags & RG_OPEN_NO_DIRECTORY))
@@ -809,6 +825,7 @@ void rg_close(rg_context *ctx)
 	free(ctx->directory);
 	free(ctx->directory_shown);
 	free(ctx->state_dir);
+	free(ctx->only_user);
 	pthread_mutex_destroy(&ctx->publish_lock);
 	pthread_mutex_destroy(&ctx->refresh_lock);
 	pthread_mutex_destroy(&ctx->watch_lock);

@@ -844,6 +844,8 @@ struct rg_context {
 	 * none, for a name no service has); one_service 0: every one's. */
 	int one_service;
 	const struct rg_service *only;
+	/* RG_OPEN_ONE_USER: of only's users, this one alone; else NULL. */
+	char *only_user;
 	/* RG_OPEN_FEW_CHECKS: snapshots get no decision table. */
 	int few_checks;
 	/* The store library dir comes from, and its table (with dir). */

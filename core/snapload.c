@@ -267,10 +267,13 @@ int rg_snapshot_load(const struct rg_context *ctx, struct rg_dir *d,
 	       ctx->dirops->location(d), (unsigned long long)version,
 	       ctx->nservices - shared, ctx->nservices, shared);
 	if (ctx->one_service)
-		rg_log(ctx, RG_LOG_INFO,
-		       "directory %s: only the rows of service %s are loaded",
-		       ctx->dirops->location(d),
-		       ctx->only ? ctx->only->name : "(none)");
+		rg_log(
+		    ctx, RG_LOG_INFO,
+		    "directory %s: only the rows of service %s are loaded%s%s",
+		    ctx->dirops->location(d),
+		    ctx->only ? ctx->only->name : "(none)",
+		    ctx->only_user ? ", of its users " : "",
+		    ctx->only_user ? ctx->only_user : "");
 	if (b.snap->dropped)
 		rg_log(ctx, RG_LOG_WARNING,
 		       "directory %s: %zu entries name roles or privileges the "

@@ -1174,7 +1174,8 @@ END_TEST
  * test's directory with flags (and service, for RG_OPEN_ONE_SERVICE),
  * logging at level into a fresh env.log.
  */
-static void reopen(unsigned flags, const char *service, int level)
+static void reopen(unsigned flags, const char *service, const char *user,
+                   int level)
 {
 	char *conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
 	rg_options opts;
@@ -1190,6 +1191,7 @@ static void reopen(unsigned flags, const char *service, int level)
 	opts.directory = tu_directory_location(dbpath);
 	opts.flags = RG_OPEN_NO_WATCH | flags;
 	opts.service = service;
+	opts.user = user;
 	opts.log = tu_log_fn;
 	opts.log_user = &env.log;
 	opts.log_level = level;
@@ -1205,7 +1207,7 @@ static void one_service_setup(void)
 	rc_setup();
 	build(env.ctx, D365, d365_tree);
 	build(env.ctx, D365, d365_users);
-	reopen(RG_OPEN_ONE_SERVICE | RG_OPEN_FEW_CHECKS, RC, RG_LOG_INFO);
+	reopen(RG_OPEN_ONE_SERVICE | RG_OPEN_FEW_CHECKS, RC, NULL, RG_LOG_INFO);
 }
 
 /* A check without a reason gives the same result as the case wants. */
@@ -1240,7 +1242,7 @@ START_TEST(test_one_service_others)
 	run_case_status(&gone, "dynamics365 from a rocketchat context", 0,
 	                RG_ENOUSER);
 	ck_assert(tu_log_has(&env.log, "only the rows of service rocketchat"));
-	reopen(0, NULL, 0);
+	reopen(0, NULL, NULL, 0);
 	run_case(&sup, "dynamics365 with every row", 0);
 }
 END_TEST
@@ -1255,7 +1257,7 @@ START_TEST(test_one_service_unknown)
 	rg_context *ctx = (rg_context *)&opts; /* poison */
 	char err[ERRLEN] = "";
 
-	reopen(RG_OPEN_ONE_SERVICE, "no-such-service", 0);
+	reopen(RG_OPEN_ONE_SERVICE, "no-such-service", NULL, 0);
 	run_case_status(&agent, "a service no one has", 0, RG_ENOUSER);
 	memset(&opts, 0, sizeof(opts));
 	opts.config_path = env.config ? env.config : "rolegate.conf";
@@ -1263,6 +1265,75 @@ START_TEST(test_one_service_unknown)
 	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
 	ck_assert_ptr_null(ctx);
 	ck_assert_msg(strstr(err, "without a service"), "message: %s", err);
+}
+END_TEST
+
+/*
+ * The context `rolegate check SERVICE SUBJECT` opens for case c: the
+ * service's rows, of its users the subject alone (an ad-hoc subject needs
+ * none), for a few checks.
+ */
+static void reopen_for(const struct dcase *c)
+{
+	unsigned flags = RG_OPEN_ONE_SERVICE | RG_OPEN_FEW_CHECKS;
+	int user = c->subject[0] != '@';
+
+	reopen(flags | (user ? RG_OPEN_ONE_USER : 0), c->service,
+	       user ? c->subject : NULL, RG_LOG_INFO);
+}
+
+/* Each case's answers from a context that holds its subject's row alone:
+ * a plugin decides a user from its own row and the service's facts. */
+static void run_case_alone(const struct dcase *c, const char *what, size_t i)
+{
+	reopen_for(c);
+	run_case(c, what, i);
+	run_case_quiet(c, what, i);
+}
+
+START_TEST(test_one_user_rc)
+{
+	run_case_alone(&rc_cases[_i], "rocketchat, the subject alone",
+	               (size_t)_i);
+}
+END_TEST
+
+START_TEST(test_one_user_d365)
+{
+	run_case_alone(&d365_cases[_i], "dynamics365, the subject alone",
+	               (size_t)_i);
+}
+END_TEST
+
+/* The service's other users are not there; the flag needs a user and
+ * RG_OPEN_ONE_SERVICE. */
+START_TEST(test_one_user_others)
+{
+	static const struct dcase other = {RC,     "agt-rl", QUEUE,
+	                                   {NULL}, RG_DENY,  "unknown user"};
+	static const struct dcase self = {
+	    RC, "agt-sa", QUEUE, {NULL}, RG_ALLOW, "livechat-agent grants"};
+	rg_options opts;
+	rg_context *ctx = (rg_context *)&opts; /* poison */
+	char err[ERRLEN] = "";
+
+	reopen(RG_OPEN_ONE_SERVICE | RG_OPEN_ONE_USER, RC, "agt-sa",
+	       RG_LOG_INFO);
+	run_case(&self, "the one user", 0);
+	run_case_status(&other, "another user", 0, RG_ENOUSER);
+	ck_assert(tu_log_has(&env.log, "of its users agt-sa"));
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = "rolegate.conf";
+	opts.flags = RG_OPEN_NO_WATCH | RG_OPEN_ONE_USER;
+	opts.user = "agt-sa";
+	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
+	ck_assert_ptr_null(ctx);
+	opts.flags |= RG_OPEN_ONE_SERVICE;
+	opts.service = RC;
+	opts.user = NULL;
+	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
+	ck_assert_msg(strstr(err, "RG_OPEN_ONE_USER without a user"),
+	              "message: %s", err);
 }
 END_TEST
 
@@ -1274,10 +1345,10 @@ START_TEST(test_few_checks)
 	                                   {NULL}, RG_ALLOW,    NULL};
 	size_t i;
 
-	reopen(0, NULL, RG_LOG_DEBUG);
+	reopen(0, NULL, NULL, RG_LOG_DEBUG);
 	run_case_quiet(&plain, "with a table", 0);
 	ck_assert(tu_log_has(&env.log, "(decision table)"));
-	reopen(RG_OPEN_FEW_CHECKS, NULL, RG_LOG_DEBUG);
+	reopen(RG_OPEN_FEW_CHECKS, NULL, NULL, RG_LOG_DEBUG);
 	run_case_quiet(&plain, "without a table", 0);
 	ck_assert_msg(!tu_log_has(&env.log, "(decision table)"),
 	              "a context for a few checks built a decision table");
@@ -1330,6 +1401,18 @@ static Suite *products_directory_suite(void)
 	                    (int)RG_COUNTOF(rc_cases));
 	tcase_add_test(tc, test_one_service_others);
 	tcase_add_test(tc, test_one_service_unknown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("one_user_rocketchat");
+	tcase_add_checked_fixture(tc, one_service_setup, teardown);
+	tcase_add_loop_test(tc, test_one_user_rc, 0, (int)RG_COUNTOF(rc_cases));
+	tcase_add_test(tc, test_one_user_others);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("one_user_dynamics365");
+	tcase_add_checked_fixture(tc, d365_setup, teardown);
+	tcase_add_loop_test(tc, test_one_user_d365, 0,
+	                    (int)RG_COUNTOF(d365_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("few_checks");

@@ -772,6 +772,10 @@ static const char SQL_LOAD_ROOTS[] =
     "a.service = o.service AND a.kind = o.kind AND a.name = o.name AND "
     "a.key = ?3)";
 static const char SQL_LOAD_STAMPS[] = "SELECT service, n FROM service_stamp";
+/* The users step for one user (RG_OPEN_ONE_USER): id ?2 of service ?1. */
+static const char SQL_LOAD_USER[] =
+    "SELECT service, id, name, roles, attrs, members FROM users WHERE "
+    "service = ?1 AND id = ?2";
 
 /* Text of a column, or NULL. */
 static const char *col_text(const rg_value *c)
@@ -1027,7 +1031,22 @@ static int load_wanted(struct rg_dir *d, struct load *l, unsigned char *want,
 			want[i] = 0;
 			*all = 0;
 		}
+	/* One user's row is read service by service (load_services()). */
+	if (d->ctx->only_user)
+		*all = 0;
 	return rc;
+}
+
+/* Step k of service ?1: its users step reads ctx->only_user's row alone
+ * when the context loads one user (RG_OPEN_ONE_USER). */
+static int load_step(struct rg_dir *d, struct load *l, size_t k,
+                     const char *service, char *err, size_t errlen)
+{
+	rg_value p[] = {RG_TEXT(service), RG_TEXT(d->ctx->only_user)};
+	int one = d->ctx->only_user && load_steps[k].fn == load_user;
+
+	return rg_dir_query(d, one ? SQL_LOAD_USER : load_steps[k].sql_of, p,
+	                    one ? 2 : 1, load_steps[k].fn, l, err, errlen);
 }
 
 /* The rows of the services wanted: every table at once when all are. */
@@ -1043,16 +1062,12 @@ static int load_services(struct rg_dir *d, struct load *l,
 	     k++)
 		rc = rg_dir_query(d, load_steps[k].sql, NULL, 0,
 		                  load_steps[k].fn, l, err, errlen);
-	for (i = 0; !all && i < ctx->nservices && rc == RG_OK; i++) {
-		rg_value p[] = {RG_TEXT(ctx->services[i]->name)};
-
+	for (i = 0; !all && i < ctx->nservices && rc == RG_OK; i++)
 		for (k = 0; want[i] && k < RG_NITEMS(load_steps) &&
 		            rc == RG_OK && !l->stop;
 		     k++)
-			rc = rg_dir_query(d, load_steps[k].sql_of, p,
-			                  RG_COUNTOF(p), load_steps[k].fn, l,
-			                  err, errlen);
-	}
+			rc = load_step(d, l, k, ctx->services[i]->name, err,
+			               errlen);
 	return rc;
 }
 

@@ -170,7 +170,12 @@ struct rg_plugin {
 	/*
 	 * (1.0) Decides one request: RG_ALLOW, RG_DENY, RG_ABSTAIN or RG_ERROR,
 	 * with a reason in ans.  Called from many threads at once: treat state
-	 * as read-only, take no lock, allocate nothing.  Required.
+	 * as read-only, take no lock, allocate nothing.  Required.  The answer
+	 * follows from the state, the request (its subject included) and the
+	 * service's directory facts (rg_fact()), never from another directory
+	 * user's row: rg_view_user() is view_prepare()'s, and a context for
+	 * one user's questions holds that user's row alone
+	 * (RG_OPEN_ONE_USER).
 	 */
 	rg_result (*decide)(const void *state, const rg_plugin_request *req,
 	                    rg_plugin_answer *ans);

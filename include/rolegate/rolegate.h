@@ -229,6 +229,9 @@ typedef struct rg_options {
 	 * before it, whose struct ends above, is never read past its end):
 	 * the one service whose directory rows the context loads. */
 	const char *service;
+	/* (1.9) Read only with RG_OPEN_ONE_USER: the one directory user of
+	 * service whose row the context loads. */
+	const char *user;
 } rg_options;
 
 /* rg_options.flags */
@@ -268,6 +271,17 @@ typedef struct rg_options {
  * the same answers: the table only keeps what the stack would say.
  */
 #define RG_OPEN_FEW_CHECKS 0x20u
+/*
+ * (1.9) With RG_OPEN_ONE_SERVICE: of the service's users, the snapshot
+ * holds rg_options.user alone (its custom roles, organisation and settings
+ * whole), for a command about one user.  A plugin decides a user from its
+ * own row and the service's facts, never from another user's (plugin.h:
+ * what view_prepare() makes may not change an answer), so the user's
+ * answers are unchanged; every other user is unknown (RG_ENOUSER).
+ * Without RG_OPEN_ONE_SERVICE, or rg_options.user NULL: rg_open() fails
+ * with RG_EINVAL.
+ */
+#define RG_OPEN_ONE_USER 0x40u
 
 /*
  * (1.0) Opens a context on a configuration file.

@@ -54,6 +54,9 @@ struct cli {
 	 * (RG_OPEN_ONE_SERVICE).
 	 */
 	const char *only_service;
+	/* With only_service, the directory user the command asks about:
+	 * its row alone is loaded (RG_OPEN_ONE_USER); NULL: every user's. */
+	const char *only_user;
 	/*
 	 * While not NULL, cli_open() appends here (as strings) the problems
 	 * only the whole file shows in rolegated's sections (a route with no

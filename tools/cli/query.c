@@ -284,6 +284,7 @@ static int run_decision(struct cli *cli, const struct cli_cmd *cmd,
 		goto out;
 	}
 	cli->only_service = r.req.service;
+	cli->only_user = r.req.subject.user;
 	if (cli_open(cli, &ctx) != CLI_EXIT_OK)
 		goto out;
 	status = decide(ctx, &r.req, detail != DETAIL_LINE, ex);
@@ -384,8 +385,10 @@ int cli_cmd_validate(struct cli *cli, const struct cli_cmd *cmd,
 		return CLI_EXIT_ERROR;
 	}
 	cli->only_service = service;
-	if (cli_subject_parse(&subject, word) < 0 ||
-	    cli_open(cli, &ctx) != CLI_EXIT_OK)
+	if (cli_subject_parse(&subject, word) < 0)
+		goto out;
+	cli->only_user = subject.user;
+	if (cli_open(cli, &ctx) != CLI_EXIT_OK)
 		goto out;
 	status = rg_validate(ctx, service, &subject, v);
 	if (status != RG_OK) {

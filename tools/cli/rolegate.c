@@ -608,6 +608,10 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 		opts.flags |= RG_OPEN_ONE_SERVICE;
 		opts.service = cli->only_service;
 	}
+	if (cli->only_service && cli->only_user) {
+		opts.flags |= RG_OPEN_ONE_USER;
+		opts.user = cli->only_user;
+	}
 	opts.log = log_line;
 	opts.log_user = cli;
 	opts.log_level = log_level(cli);
