@@ -507,6 +507,31 @@ class Report:
                 "resident memory after it (largest product)", "< 64 MiB",
                 "%.1f MiB" % worst_rss, "", verdict(worst_rss < TARGET_RSS_MIB)))
 
+    def cli(self):
+        """`rolegate check` of one user from the shell (bench/cli-check.py):
+        wall time and peak resident memory of the whole process."""
+        tag = "c.cli.%d" % self.n
+        ms = [float(v) for k, v in sorted(self.r.items())
+              if k.startswith(tag + ".run") and k.endswith(".ms")]
+        rss = [float(v) for k, v in self.r.items()
+               if k.startswith(tag + ".run") and k.endswith(".rss_mib")]
+        if not ms:
+            return
+        self.out("## The shell: one answer from `rolegate check`", "",
+                 "`rolegate check` of one Rocket.Chat directory user "
+                 "(take-inquiry, the mix's first) against the %s-agent "
+                 "directory of the three products, in a fresh process, "
+                 "%d runs: the command reads the subject's row alone "
+                 "(`RG_OPEN_ONE_USER`) and builds no decision table "
+                 "(`RG_OPEN_FEW_CHECKS`)." % ("{:,}".format(self.n),
+                                               len(ms)), "")
+        self.out(*table(["wall ms (median)", "min - max",
+                         "peak resident MiB"],
+                        [["%.1f" % statistics.median(ms),
+                          "%.1f - %.1f" % (min(ms), max(ms)),
+                          fmt(max(rss) if rss else None, "{:.1f}")]]))
+        self.out("")
+
     def reload(self):
         r = self.r
         t = "c.reload.%d" % self.n
@@ -730,6 +755,7 @@ def main():
     rep.inprocess()
     rep.instr()
     rep.startup()
+    rep.cli()
     rep.reload()
     rep.scaleout()
     rep.peers()

@@ -161,6 +161,21 @@ fi
 # shellcheck disable=SC2046
 startup "c.startup.$largest.all" $(tenant_args "$largest")
 
+# An administrator's question from the shell: `rolegate check` of one
+# directory user, a fresh process each time (it reads the subject's row
+# alone, RG_OPEN_ONE_USER, and builds no decision table).
+section "the shell: rolegate check of one user, $largest agents a product"
+if [ "$subjects" = directory ] && [ -x "$builddir/tools/rolegate" ]; then
+	run python3 "$srcdir/bench/cli-check.py" \
+		--rolegate "$builddir/tools/rolegate" --config "$conf" \
+		--directory "$work/db/tenant-$largest.db" \
+		--requests "$work/tenant-$largest/requests.tsv" \
+		--runs "$STARTUP_RUNS" --tag "c.cli.$largest" ||
+		echo "   cli-check.py failed (see $log)"
+else
+	echo "   (no directory or no tools/rolegate: not measured)"
+fi
+
 section "checks in-process ($checks per thread, 1 and 2 threads, then" \
 	"batches of $batch; fastest of $repeats runs)"
 for n in "${size_list[@]}"; do

@@ -275,9 +275,9 @@ typedef struct rg_options {
  * (1.9) With RG_OPEN_ONE_SERVICE: of the service's users, the snapshot
  * holds rg_options.user alone (its custom roles, organisation and settings
  * whole), for a command about one user.  A plugin decides a user from its
- * own row and the service's facts, never from another user's (plugin.h:
- * what view_prepare() makes may not change an answer), so the user's
- * answers are unchanged; every other user is unknown (RG_ENOUSER).
+ * own row and the service's facts, never from another user's (plugin.h,
+ * decide()), so the user's answers are unchanged; every other user is
+ * unknown (RG_ENOUSER).
  * Without RG_OPEN_ONE_SERVICE, or rg_options.user NULL: rg_open() fails
  * with RG_EINVAL.
  */
