@@ -1178,25 +1178,13 @@ static void reopen(unsigned flags, const char *service, const char *user,
                    int level)
 {
 	char *conf = tu_join(tu_getenv("ROLEGATE_POLICIES"), "rolegate.conf");
-	rg_options opts;
-	int rc;
 
 	rg_close(env.ctx);
 	env.ctx = NULL;
 	tu_log_free(&env.log);
 	tu_log_init(&env.log);
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = conf;
-	opts.plugin_dir = tu_getenv("ROLEGATE_TEST_PLUGINS");
-	opts.directory = tu_directory_location(dbpath);
-	opts.flags = RG_OPEN_NO_WATCH | flags;
-	opts.service = service;
-	opts.user = user;
-	opts.log = tu_log_fn;
-	opts.log_user = &env.log;
-	opts.log_level = level;
-	rc = rg_open(&env.ctx, &opts, env.errbuf, sizeof(env.errbuf));
-	ck_assert_msg(rc == RG_OK, "rg_open: %s", env.errbuf);
+	tu_open_directory_for(&env, conf, tu_getenv("ROLEGATE_TEST_PLUGINS"),
+	                      dbpath, level, flags, service, user);
 	free(conf);
 }
 

@@ -557,6 +557,15 @@ const char *tu_directory_location(const char *path)
 void tu_open_directory(struct tu_env *env, const char *config,
                        const char *plugin_dir, const char *db, int level)
 {
+	tu_open_directory_for(env, config, plugin_dir, db, level, 0, NULL,
+	                      NULL);
+}
+
+void tu_open_directory_for(struct tu_env *env, const char *config,
+                           const char *plugin_dir, const char *db, int level,
+                           unsigned flags, const char *service,
+                           const char *user)
+{
 	rg_options opts;
 	int rc;
 
@@ -565,7 +574,9 @@ void tu_open_directory(struct tu_env *env, const char *config,
 	opts.config_path = config;
 	opts.plugin_dir = plugin_dir;
 	opts.directory = db;
-	opts.flags = RG_OPEN_NO_WATCH;
+	opts.flags = RG_OPEN_NO_WATCH | flags;
+	opts.service = service;
+	opts.user = user;
 	opts.log = tu_log_fn;
 	opts.log_user = &env->log;
 	opts.log_level = level;

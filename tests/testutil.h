@@ -222,6 +222,14 @@ void tu_pg_skip(const char *test, const char *why);
 void tu_open_directory(struct tu_env *env, const char *config,
                        const char *plugin_dir, const char *db, int level);
 
+/* tu_open_directory() with more rg_open() flags (RG_OPEN_NO_WATCH is
+ * always set) and, for RG_OPEN_ONE_SERVICE and RG_OPEN_ONE_USER, the
+ * service and user. */
+void tu_open_directory_for(struct tu_env *env, const char *config,
+                           const char *plugin_dir, const char *db, int level,
+                           unsigned flags, const char *service,
+                           const char *user);
+
 /* Sets env up and opens the shipped rolegate.conf with the build tree's
  * plugins, without a directory; fails the test when it does not open. */
 void tu_open_shipped(struct tu_env *env);
