@@ -1171,8 +1171,9 @@ END_TEST
 
 /*
  * Closes env.ctx and opens it again on the shipped configuration and the
- * test's directory with flags (and service, for RG_OPEN_ONE_SERVICE),
- * logging at level into a fresh env.log.
+ * test's directory with flags (and service and user, for
+ * RG_OPEN_ONE_SERVICE and RG_OPEN_ONE_USER), logging at level into a
+ * fresh env.log.
  */
 static void reopen(unsigned flags, const char *service, const char *user,
                    int level)
@@ -1235,24 +1236,37 @@ START_TEST(test_one_service_others)
 }
 END_TEST
 
+/*
+ * rg_open() with flags, service and user refuses the options: RG_EINVAL,
+ * the context set to NULL, and the message holding msg (NULL: any).
+ */
+static void open_refused(unsigned flags, const char *service, const char *user,
+                         const char *msg)
+{
+	rg_options opts;
+	rg_context *ctx = (rg_context *)&opts; /* poison */
+	char err[ERRLEN] = "";
+
+	memset(&opts, 0, sizeof(opts));
+	opts.config_path = env.config ? env.config : "rolegate.conf";
+	opts.flags = RG_OPEN_NO_WATCH | flags;
+	opts.service = service;
+	opts.user = user;
+	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
+	ck_assert_ptr_null(ctx);
+	ck_assert_msg(!msg || strstr(err, msg), "message: %s", err);
+}
+
 /* A name no service has: no rows at all, so every directory user is
  * unknown (fail closed); no name: the open fails. */
 START_TEST(test_one_service_unknown)
 {
 	static const struct dcase agent = {RC,     "agt-sa", QUEUE,
 	                                   {NULL}, RG_DENY,  "unknown user"};
-	rg_options opts;
-	rg_context *ctx = (rg_context *)&opts; /* poison */
-	char err[ERRLEN] = "";
 
 	reopen(RG_OPEN_ONE_SERVICE, "no-such-service", NULL, 0);
 	run_case_status(&agent, "a service no one has", 0, RG_ENOUSER);
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = env.config ? env.config : "rolegate.conf";
-	opts.flags = RG_OPEN_NO_WATCH | RG_OPEN_ONE_SERVICE;
-	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
-	ck_assert_ptr_null(ctx);
-	ck_assert_msg(strstr(err, "without a service"), "message: %s", err);
+	open_refused(RG_OPEN_ONE_SERVICE, NULL, NULL, "without a service");
 }
 END_TEST
 
@@ -1301,27 +1315,15 @@ START_TEST(test_one_user_others)
 	                                   {NULL}, RG_DENY,  "unknown user"};
 	static const struct dcase self = {
 	    RC, "agt-sa", QUEUE, {NULL}, RG_ALLOW, "livechat-agent grants"};
-	rg_options opts;
-	rg_context *ctx = (rg_context *)&opts; /* poison */
-	char err[ERRLEN] = "";
 
 	reopen(RG_OPEN_ONE_SERVICE | RG_OPEN_ONE_USER, RC, "agt-sa",
 	       RG_LOG_INFO);
 	run_case(&self, "the one user", 0);
 	run_case_status(&other, "another user", 0, RG_ENOUSER);
 	ck_assert(tu_log_has(&env.log, "of its users agt-sa"));
-	memset(&opts, 0, sizeof(opts));
-	opts.config_path = "rolegate.conf";
-	opts.flags = RG_OPEN_NO_WATCH | RG_OPEN_ONE_USER;
-	opts.user = "agt-sa";
-	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
-	ck_assert_ptr_null(ctx);
-	opts.flags |= RG_OPEN_ONE_SERVICE;
-	opts.service = RC;
-	opts.user = NULL;
-	ck_assert_int_eq(rg_open(&ctx, &opts, err, sizeof(err)), RG_EINVAL);
-	ck_assert_msg(strstr(err, "RG_OPEN_ONE_USER without a user"),
-	              "message: %s", err);
+	open_refused(RG_OPEN_ONE_USER, NULL, "agt-sa", NULL);
+	open_refused(RG_OPEN_ONE_SERVICE | RG_OPEN_ONE_USER, RC, NULL,
+	             "RG_OPEN_ONE_USER without a user");
 }
 END_TEST
 
