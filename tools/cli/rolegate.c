@@ -607,10 +607,10 @@ static int cli_open_all(struct cli *cli, rg_context **ctx)
 	if (cli->only_service) {
 		opts.flags |= RG_OPEN_ONE_SERVICE;
 		opts.service = cli->only_service;
-	}
-	if (cli->only_service && cli->only_user) {
-		opts.flags |= RG_OPEN_ONE_USER;
-		opts.user = cli->only_user;
+		if (cli->only_user) {
+			opts.flags |= RG_OPEN_ONE_USER;
+			opts.user = cli->only_user;
+		}
 	}
 	opts.log = log_line;
 	opts.log_user = cli;
